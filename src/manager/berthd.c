@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berthd: the berth manager, org.berth1 on the system bus. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "config.h"
+#include "manager.h"
+
+static int help(void) {
+        printf("Usage: berthd [OPTIONS]\n\n"
+               "The berth container manager: serves org.berth1 on the system bus.\n"
+               "Normally started by systemd as berthd.service.\n\n"
+               "  -h --help      Show this help\n"
+               "     --version  Show the version\n");
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        _cleanup_(manager_freep) Manager *m = NULL;
+        sigset_t mask;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        return help();
+                case 'V':
+                        printf("berthd %s\n", BERTH_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "berthd takes no arguments.\n");
+                return -EINVAL;
+        }
+
+        /* Children's exits are watched through pidfds; SIGTERM/SIGINT end the loop. Containers
+         * keep running when berthd stops: they live in their own scopes. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = manager_new(&m);
+        if (r < 0)
+                return r;
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        (void) sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        (void) sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+
+        r = sd_bus_open_system(&m->bus);
+        if (r < 0) {
+                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                return r;
+        }
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+
+        r = manager_startup(m);
+        if (r < 0) {
+                fprintf(stderr, "Failed to load state from %s: %s\n", m->state_dir, strerror(-r));
+                return r;
+        }
+        r = manager_bus_setup(m);
+        if (r < 0) {
+                fprintf(stderr, "Failed to set up the D-Bus service: %s\n", strerror(-r));
+                return r;
+        }
+        (void) sd_notify(false, "READY=1\nSTATUS=Managing containers.");
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1");
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+        return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <string.h>
+
+#include "container.h"
+#include "errors.h"
+
+int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                          sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *prefix = "/org/berth1/container/";
+        if (strncmp(path, prefix, strlen(prefix)))
+                return 0;
+        const char *id = path + strlen(prefix);
+        if (!id_is_valid(id))
+                return 0;
+        for (Container *c = m->containers; c; c = c->next)
+                if (streq(c->id, id)) {
+                        *found = c;
+                        return 1;
+                }
+        return 0;
+}
+
+int container_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (Container *c = m->containers; c; c = c->next) {
+                _cleanup_free_ char *p = container_object_path(c);
+                if (!p || strv_push(&l, p) < 0)
+                        return -ENOMEM;
+        }
+        *nodes = TAKE_PTR(l);
+        return 1;
+}
+
+static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return sd_bus_message_append(reply, "s", container_state_to_string(c->state));
+}
+
+static int property_get_unit(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        _cleanup_free_ char *unit = container_unit_name(c);
+        if (!unit)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "s", unit);
+}
+
+static int property_get_string_ptr(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char **s = userdata;
+        return sd_bus_message_append(reply, "s", *s ?: "");
+}
+
+static int property_get_id(sd_bus *bus, const char *path, const char *interface, const char *property,
+                           sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return sd_bus_message_append(reply, "s", c->id);
+}
+
+static int property_get_strv_ptr(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char ***l = userdata;
+        return sd_bus_message_append_strv(reply, *l);
+}
+
+static int property_get_pid(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) (c->state == CONTAINER_RUNNING ? c->pid : 0));
+}
+
+/* The default getter would read an int; the field is a bool. */
+static int property_get_auto_remove(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return sd_bus_message_append(reply, "b", (int) c->auto_remove);
+}
+
+static int lookup_for_method(sd_bus_message *message, void *userdata, Container **ret, sd_bus_error *error) {
+        int r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        *ret = userdata;
+        return 0;
+}
+
+static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        int r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        return container_start(c, message, -1, -1, error);
+}
+
+static int method_start_attached(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        int out, err;
+        int r = sd_bus_message_read(message, "hh", &out, &err);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        return container_start(c, message, out, err, error);
+}
+
+static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        uint32_t timeout;
+        int r = sd_bus_message_read(message, "u", &timeout);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        if (timeout > 24 * 3600)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Stop timeout must be at most one day.");
+        return container_stop(c, timeout, message, error);
+}
+
+static int method_kill(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        int32_t sig;
+        int r = sd_bus_message_read(message, "i", &sig);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        r = container_kill(c, sig, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        int force;
+        int r = sd_bus_message_read(message, "b", &force);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        return container_remove(c, force, message, error);
+}
+
+static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return container_wait(userdata, message);
+}
+
+#define P(name, sig, getter, field, flags) \
+        SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
+
+const sd_bus_vtable container_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "s", property_get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("Name", "s", property_get_string_ptr, name, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        P("Image", "s", property_get_string_ptr, image_ref, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("ImageId", "s", property_get_string_ptr, image_id, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("Command", "as", property_get_strv_ptr, command, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("Env", "as", property_get_strv_ptr, env, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("Hostname", "s", property_get_string_ptr, hostname, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Container, exit_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Pid", "u", property_get_pid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Container, created_at), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(Container, started_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Container, finished_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Container, memory_max), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Container, cpu_quota_per_sec_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("Error", "s", property_get_string_ptr, error, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartAttached", SD_BUS_ARGS("h", stdout, "h", stderr), SD_BUS_NO_RESULT,
+                                method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_stop,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_remove,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};

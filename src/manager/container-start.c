@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Starting a container, entirely event driven:
+ *   spawn berth-nspawn (it blocks on the "go" pipe) → StartTransientUnit(berth-<id>.scope, PIDs=[helper])
+ *   → JobRemoved for that unit → write "go" → the helper reports "OK <pid> <usec>" or "ERR ..." on the
+ *   status pipe → reply to the D-Bus caller.
+ * Any failure undoes it all: the helper is killed (its scope then empties and is collected), the
+ * runtime dir is removed, and the container stays "created"/"exited" with Error set.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "container.h"
+#include "errors.h"
+#include "image.h"
+#include "json-util.h"
+
+#define START_TIMEOUT_USEC (90 * USEC_PER_SEC)
+
+struct StartOperation {
+        Container *container;
+        sd_bus_message *request;
+        char *unit;
+        pid_t helper_pid;
+        int helper_pidfd;
+        int go_fd;
+        int status_fd;
+        char status[1024];
+        size_t status_len;
+        sd_event_source *status_source;
+        sd_event_source *timeout_source;
+        sd_bus_slot *unit_call;
+        bool scope_ready;
+};
+
+static void start_operation_free(StartOperation *op) {
+        if (!op)
+                return;
+        sd_bus_message_unref(op->request);
+        free(op->unit);
+        safe_close(op->helper_pidfd);
+        safe_close(op->go_fd);
+        safe_close(op->status_fd);
+        sd_event_source_disable_unref(op->status_source);
+        sd_event_source_disable_unref(op->timeout_source);
+        sd_bus_slot_unref(op->unit_call);
+        free(op);
+}
+
+static void kill_and_reap_helper(StartOperation *op) {
+        if (op->helper_pid <= 0)
+                return;
+        if (op->helper_pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, op->helper_pidfd, SIGKILL, NULL, 0);
+        (void) waitpid(op->helper_pid, NULL, 0);
+        op->helper_pid = 0;
+}
+
+void start_operation_abort(StartOperation *op, const char *error_name, const char *message) {
+        Container *c = op->container;
+        _cleanup_free_ char *run = manager_run_path(c->manager, "containers/%s", c->id);
+
+        kill_and_reap_helper(op);
+        if (run)
+                (void) rm_rf(run);
+        free(c->error);
+        c->error = strdup(message);
+        (void) container_save(c);
+        container_emit_changed(c, "Error", NULL);
+        if (op->request)
+                (void) sd_bus_reply_method_errorf(op->request, error_name, "%s", message);
+        c->starting = NULL;
+        start_operation_free(op);
+}
+
+static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t started) {
+        Container *c = op->container;
+
+        c->state = CONTAINER_RUNNING;
+        c->pid = payload;
+        c->helper_pid = op->helper_pid;
+        c->helper_pidfd = TAKE_FD(op->helper_pidfd);
+        c->payload_pidfd = (int) syscall(SYS_pidfd_open, payload, 0);
+        c->started_at = started;
+        c->exit_code = 0;
+        free(c->error);
+        c->error = NULL;
+        (void) container_save(c);
+        if (container_watch_helper(c) < 0)
+                fprintf(stderr, "Failed to watch the supervisor of container %s.\n", c->name);
+        container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "Error", NULL);
+        if (op->request)
+                (void) sd_bus_reply_method_return(op->request, NULL);
+        c->starting = NULL;
+        start_operation_free(op);
+}
+
+static void handle_status(StartOperation *op) {
+        int payload, err;
+        uint64_t started;
+        char kind[16];
+        int consumed = 0;
+
+        op->status[op->status_len] = 0;
+        if (sscanf(op->status, "OK %d %" SCNu64, &payload, &started) == 2 && payload > 0) {
+                start_operation_succeed(op, payload, started);
+                return;
+        }
+        if (sscanf(op->status, "ERR %d %15s %n", &err, kind, &consumed) >= 2 && consumed > 0) {
+                char *msg = op->status + consumed;
+                msg[strcspn(msg, "\n")] = 0;
+                start_operation_abort(op, streq(kind, "exec") ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED,
+                                      msg);
+                return;
+        }
+        start_operation_abort(op, BERTH_ERROR_START_FAILED,
+                              "The container's supervisor (berth-nspawn) exited before the container started.");
+}
+
+static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        StartOperation *op = userdata;
+        ssize_t n = read(fd, op->status + op->status_len, sizeof(op->status) - 1 - op->status_len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (n > 0) {
+                op->status_len += (size_t) n;
+                if (op->status_len < sizeof(op->status) - 1)
+                        return 0;
+        }
+        handle_status(op);
+        return 0;
+}
+
+static int on_start_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        start_operation_abort(userdata, BERTH_ERROR_START_FAILED, "Timed out waiting for the container to start.");
+        return 0;
+}
+
+static void scope_ready(StartOperation *op) {
+        int r;
+
+        op->scope_ready = true;
+        r = sd_event_add_io(op->container->manager->event, &op->status_source, op->status_fd, EPOLLIN, on_status, op);
+        if (r < 0 || loop_write(op->go_fd, "g", 1) < 0) {
+                start_operation_abort(op, BERTH_ERROR_START_FAILED, "Failed to hand over to the container's supervisor.");
+                return;
+        }
+        op->go_fd = safe_close(op->go_fd);
+}
+
+int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *job, *unit, *result;
+        uint32_t id;
+
+        if (sd_bus_message_read(message, "uoss", &id, &job, &unit, &result) < 0)
+                return 0;
+        for (Container *c = m->containers; c; c = c->next) {
+                StartOperation *op = c->starting;
+                if (!op || op->scope_ready || !streq(op->unit, unit))
+                        continue;
+                if (streq(result, "done"))
+                        scope_ready(op);
+                else {
+                        char msg[256];
+                        snprintf(msg, sizeof(msg), "Failed to start the container's scope unit %s (job result: %s).",
+                                 unit, result);
+                        start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
+                }
+                break;
+        }
+        return 0;
+}
+
+static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        StartOperation *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        op->unit_call = sd_bus_slot_unref(op->unit_call);
+        if (e) {
+                char msg[512];
+                snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s", op->unit,
+                         e->message ?: e->name);
+                start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
+        }
+        /* Success: the job runs; JobRemoved tells us when it is done. */
+        return 0;
+}
+
+static int append_limit(sd_bus_message *m, const char *property, uint64_t value) {
+        if (value == UINT64_MAX)
+                return 0;
+        return sd_bus_message_append(m, "(sv)", property, "t", value);
+}
+
+static int call_start_transient_unit(StartOperation *op) {
+        Container *c = op->container;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *description = NULL;
+        int r;
+
+        if (asprintf(&description, "berth container %s", c->name) < 0)
+                return -ENOMEM;
+        r = sd_bus_message_new_method_call(c->manager->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                           "org.freedesktop.systemd1.Manager", "StartTransientUnit");
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_append(m, "ss", op->unit, "fail")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "Description", "s", description)) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "Slice", "s", "machine.slice")) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->helper_pid)) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
+            (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 || (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
+            (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
+                return r;
+        return sd_bus_call_async(c->manager->bus, &op->unit_call, m, on_unit_started, op, 0);
+}
+
+static int write_spec(Container *c, Image *image, bool attached, int *ret_fd) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        _cleanup_strv_free_ char **lower = NULL;
+        _cleanup_free_ char *rootfs = manager_state_path(c->manager, "containers/%s/rootfs", c->id),
+                            *upper = manager_state_path(c->manager, "containers/%s/upper", c->id),
+                            *work = manager_state_path(c->manager, "containers/%s/work", c->id),
+                            *run = manager_run_path(c->manager, "containers/%s", c->id);
+        int r;
+
+        if (!o || !rootfs || !upper || !work || !run)
+                return -ENOMEM;
+        r = image_lower_dirs(image, &lower);
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "id", json_object_new_string(c->id));
+        json_object_object_add(o, "name", json_object_new_string(c->name));
+        json_object_object_add(o, "image", json_object_new_string(c->image_ref));
+        json_object_object_add(o, "hostname", json_object_new_string(c->hostname));
+        json_object_object_add(o, "rootfs", json_object_new_string(rootfs));
+        json_object_object_add(o, "lowerdirs", json_strv_new(lower));
+        json_object_object_add(o, "upperdir", json_object_new_string(upper));
+        json_object_object_add(o, "workdir", json_object_new_string(work));
+        json_object_object_add(o, "rundir", json_object_new_string(run));
+        json_object_object_add(o, "cwd", json_object_new_string("/"));
+        json_object_object_add(o, "argv", json_strv_new(c->command));
+        json_object_object_add(o, "env", json_strv_new(c->env));
+        json_object_object_add(o, "attached", json_object_new_boolean(attached));
+
+        size_t len;
+        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+        _cleanup_close_ int fd = memfd_create("berth-spec", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, s, len);
+        if (r < 0)
+                return r;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Descriptors 3..7 of the helper; sources are moved above them first so no dup2 clobbers another. */
+static int spawn_helper(Manager *m, Container *c, int fds[5], pid_t *ret_pid) {
+        posix_spawn_file_actions_t actions;
+        posix_spawnattr_t attr;
+        sigset_t none, all;
+        int high[5], r;
+        char short_id[BERTH_SHORT_ID_LEN + 1];
+        char *argv[] = { (char *) "berth-nspawn", short_id, NULL };
+        char *envp[] = { NULL };
+
+        snprintf(short_id, sizeof(short_id), "%.12s", c->id);
+        for (int i = 0; i < 5; i++)
+                high[i] = -1;
+        for (int i = 0; i < 5; i++)
+                if (fds[i] >= 0 && (high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) {
+                        r = -errno;
+                        goto finish;
+                }
+        posix_spawn_file_actions_init(&actions);
+        posix_spawnattr_init(&attr);
+        sigemptyset(&none);
+        sigfillset(&all);
+        posix_spawnattr_setsigmask(&attr, &none);
+        posix_spawnattr_setsigdefault(&attr, &all);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        for (int i = 0; i < 5; i++)
+                if (high[i] >= 0)
+                        posix_spawn_file_actions_adddup2(&actions, high[i], 3 + i);
+        posix_spawn_file_actions_addclosefrom_np(&actions, 8);
+        r = -posix_spawn(ret_pid, m->helper_path, &actions, &attr, argv, envp);
+        posix_spawn_file_actions_destroy(&actions);
+        posix_spawnattr_destroy(&attr);
+finish:
+        for (int i = 0; i < 5; i++)
+                safe_close(high[i]);
+        return r;
+}
+
+int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error) {
+        Manager *m = c->manager;
+        _cleanup_close_ int spec_fd = -1, go_r = -1, status_w = -1;
+        _cleanup_free_ char *run = manager_run_path(m, "containers/%s", c->id);
+        StartOperation *op;
+        int pipes[2], r;
+
+        if (c->starting)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is already being started.", c->name);
+        if (c->state == CONTAINER_RUNNING)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_RUNNING, "Container %s is already running.",
+                                         c->name);
+        if (c->remove_on_exit)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being removed.", c->name);
+        Image *image = manager_find_image(m, c->image_id, NULL);
+        if (!image)
+                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "The image of container %s (%.12s) is gone.",
+                                         c->name, c->image_id);
+        if (!run)
+                return -ENOMEM;
+        (void) rm_rf(run); /* the previous run's files */
+        r = mkdir_p(run, 0755);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to create %s: %m", run);
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->container = c;
+        op->helper_pidfd = op->go_fd = op->status_fd = -1;
+        op->request = sd_bus_message_ref(request);
+        c->starting = op;
+
+        if ((op->unit = container_unit_name(c)) == NULL || (r = write_spec(c, image, stdout_fd >= 0, &spec_fd)) < 0)
+                goto fail;
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                goto fail_errno;
+        go_r = pipes[0], op->go_fd = pipes[1];
+        if (pipe2(pipes, O_CLOEXEC | O_NONBLOCK) < 0)
+                goto fail_errno;
+        op->status_fd = pipes[0], status_w = pipes[1];
+        /* The helper's end must block: it writes once and exits. */
+        if (fcntl(status_w, F_SETFL, 0) < 0)
+                goto fail_errno;
+
+        int fds[5] = { spec_fd, go_r, status_w, stdout_fd, stderr_fd };
+        r = spawn_helper(m, c, fds, &op->helper_pid);
+        if (r < 0)
+                goto fail;
+        op->helper_pidfd = (int) syscall(SYS_pidfd_open, op->helper_pid, 0);
+        if (op->helper_pidfd < 0)
+                goto fail_errno;
+
+        r = call_start_transient_unit(op);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_time_relative(m->event, &op->timeout_source, CLOCK_MONOTONIC, START_TIMEOUT_USEC, 0,
+                                       on_start_timeout, op);
+        if (r < 0)
+                goto fail;
+        return 1; /* answered later */
+
+fail_errno:
+        r = -errno;
+fail:
+        op->request = sd_bus_message_unref(op->request); /* the caller's error reply answers it */
+        {
+                char msg[256];
+                snprintf(msg, sizeof(msg), "Failed to start container %s: %s", c->name, strerror(-r));
+                start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
+                return sd_bus_error_set(error, BERTH_ERROR_START_FAILED, msg);
+        }
+}

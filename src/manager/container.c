@@ -1,0 +1,622 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "container.h"
+#include "errors.h"
+#include "image.h"
+#include "json-util.h"
+#include "names.h"
+
+static const char *const state_table[_CONTAINER_STATE_MAX] = {
+        [CONTAINER_CREATED] = "created",
+        [CONTAINER_RUNNING] = "running",
+        [CONTAINER_EXITED] = "exited",
+};
+
+const char *container_state_to_string(ContainerState s) {
+        return s >= 0 && s < _CONTAINER_STATE_MAX ? state_table[s] : NULL;
+}
+
+ContainerState container_state_from_string(const char *s) {
+        for (int i = 0; s && i < _CONTAINER_STATE_MAX; i++)
+                if (streq(state_table[i], s))
+                        return (ContainerState) i;
+        return _CONTAINER_STATE_INVALID;
+}
+
+char *container_object_path(const Container *c) {
+        char *p;
+        return asprintf(&p, "/org/berth1/container/%s", c->id) < 0 ? NULL : p;
+}
+
+char *container_unit_name(const Container *c) {
+        char *p;
+        return asprintf(&p, "berth-%.12s.scope", c->id) < 0 ? NULL : p;
+}
+
+static int pidfd_open_(pid_t pid) {
+        return (int) syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_send_signal_(int pidfd, int sig) {
+        return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+Container *manager_find_container_by_name(Manager *m, const char *name) {
+        for (Container *c = m->containers; c; c = c->next)
+                if (streq(c->name, name))
+                        return c;
+        return NULL;
+}
+
+Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_ambiguous) {
+        Container *found = NULL;
+
+        if (ret_ambiguous)
+                *ret_ambiguous = false;
+        if (isempty(name_or_id))
+                return NULL;
+        /* Docker's order: full id, exact name, then unique id prefix. */
+        for (Container *c = m->containers; c; c = c->next)
+                if (streq(c->id, name_or_id))
+                        return c;
+        found = manager_find_container_by_name(m, name_or_id[0] == '/' ? name_or_id + 1 : name_or_id);
+        if (found || !hex_prefix_is_valid(name_or_id))
+                return found;
+        for (Container *c = m->containers; c; c = c->next)
+                if (!strncmp(c->id, name_or_id, strlen(name_or_id))) {
+                        if (found) {
+                                if (ret_ambiguous)
+                                        *ret_ambiguous = true;
+                                return NULL;
+                        }
+                        found = c;
+                }
+        return found;
+}
+
+void container_emit_changed(Container *c, const char *property, ...) {
+        _cleanup_free_ char *path = container_object_path(c);
+        char *names[16];
+        size_t n = 0;
+        va_list ap;
+
+        if (!path || !c->manager->bus)
+                return;
+        va_start(ap, property);
+        for (const char *p = property; p && n < ELEMENTSOF(names) - 1; p = va_arg(ap, const char *))
+                names[n++] = (char *) p;
+        va_end(ap);
+        names[n] = NULL;
+        (void) sd_bus_emit_properties_changed_strv(c->manager->bus, path, "org.berth1.Container", names);
+}
+
+static json_object *container_to_json(const Container *c) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(c->id));
+        json_object_object_add(o, "name", json_object_new_string(c->name));
+        json_object_object_add(o, "image", json_object_new_string(c->image_ref));
+        json_object_object_add(o, "image_id", json_object_new_string(c->image_id));
+        json_object_object_add(o, "hostname", json_object_new_string(c->hostname));
+        json_object_object_add(o, "command", json_strv_new(c->command));
+        json_object_object_add(o, "env", json_strv_new(c->env));
+        json_object_object_add(o, "memory_max", json_object_new_uint64(c->memory_max));
+        json_object_object_add(o, "cpu_quota_per_sec_usec", json_object_new_uint64(c->cpu_quota_per_sec_usec));
+        json_object_object_add(o, "tasks_max", json_object_new_uint64(c->tasks_max));
+        json_object_object_add(o, "auto_remove", json_object_new_boolean(c->auto_remove));
+        json_object_object_add(o, "state", json_object_new_string(container_state_to_string(c->state)));
+        json_object_object_add(o, "exit_code", json_object_new_int(c->exit_code));
+        json_object_object_add(o, "pid", json_object_new_int(c->pid));
+        json_object_object_add(o, "helper_pid", json_object_new_int(c->helper_pid));
+        json_object_object_add(o, "created_at", json_object_new_uint64(c->created_at));
+        json_object_object_add(o, "started_at", json_object_new_uint64(c->started_at));
+        json_object_object_add(o, "finished_at", json_object_new_uint64(c->finished_at));
+        json_object_object_add(o, "error", json_object_new_string(c->error ?: ""));
+        return o;
+}
+
+int container_save(Container *c) {
+        _cleanup_free_ char *path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
+        _cleanup_json_ json_object *o = container_to_json(c);
+        if (!path || !o)
+                return -ENOMEM;
+        return json_write_file_atomic(path, o);
+}
+
+void container_free(Container *c) {
+        if (!c)
+                return;
+        free(c->name);
+        free(c->image_ref);
+        free(c->image_id);
+        free(c->hostname);
+        strv_free(c->command);
+        strv_free(c->env);
+        free(c->error);
+        safe_close(c->helper_pidfd);
+        safe_close(c->payload_pidfd);
+        sd_event_source_disable_unref(c->helper_exit_source);
+        sd_event_source_disable_unref(c->stop_timer);
+        for (size_t i = 0; i < c->n_waiters; i++)
+                sd_bus_message_unref(c->waiters[i]);
+        free(c->waiters);
+        for (size_t i = 0; i < c->n_stoppers; i++)
+                sd_bus_message_unref(c->stoppers[i]);
+        free(c->stoppers);
+        free(c);
+}
+
+static Container *container_alloc(Manager *m) {
+        Container *c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        c->manager = m;
+        c->helper_pidfd = c->payload_pidfd = -1;
+        c->memory_max = c->cpu_quota_per_sec_usec = c->tasks_max = UINT64_MAX;
+        return c;
+}
+
+static char *generate_name(Manager *m) {
+        static const char *const adjectives[] = { "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly",
+                                                  "keen", "lucid", "merry", "nimble", "proud", "quiet", "swift" };
+        static const char *const nouns[] = { "anchor", "barge", "cutter", "dinghy", "ferry", "galley", "harbor",
+                                             "jetty", "ketch", "lighter", "mooring", "pier", "quay", "skiff" };
+        for (unsigned attempt = 0; attempt < 64; attempt++) {
+                char hex[BERTH_ID_LEN + 1], *name;
+                if (random_hex_id(hex) < 0)
+                        return NULL;
+                unsigned a = (unsigned) strtoul((char[]) { hex[0], hex[1], 0 }, NULL, 16) % ELEMENTSOF(adjectives);
+                unsigned b = (unsigned) strtoul((char[]) { hex[2], hex[3], 0 }, NULL, 16) % ELEMENTSOF(nouns);
+                if (attempt < 8 ? asprintf(&name, "%s_%s", adjectives[a], nouns[b]) < 0
+                                : asprintf(&name, "%s_%s_%.4s", adjectives[a], nouns[b], hex + 4) < 0)
+                        return NULL;
+                if (!manager_find_container_by_name(m, name))
+                        return name;
+                free(name);
+        }
+        return NULL;
+}
+
+/* Image env first, then the user's; a later NAME= replaces an earlier one, as in Docker. */
+static int merge_env(char **image_env, char **user_env, const char *hostname, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_free_ char *h = NULL;
+        char **sources[3] = { image_env, NULL, user_env };
+        int r;
+
+        if (!l || asprintf(&h, "HOSTNAME=%s", hostname) < 0)
+                return -ENOMEM;
+        char *hostname_env[] = { h, NULL };
+        sources[1] = hostname_env;
+        for (size_t s = 0; s < ELEMENTSOF(sources); s++)
+                for (char **e = sources[s]; e && *e; e++) {
+                        size_t keylen = strcspn(*e, "=");
+                        char **slot = NULL;
+                        for (char **x = l; *x; x++)
+                                if (!strncmp(*x, *e, keylen) && (*x)[keylen] == '=')
+                                        slot = x;
+                        if (slot) {
+                                char *copy = strdup(*e);
+                                if (!copy)
+                                        return -ENOMEM;
+                                free(*slot);
+                                *slot = copy;
+                        } else if ((r = strv_push(&l, *e)) < 0)
+                                return r;
+                }
+        bool has_home = false;
+        for (char **x = l; *x; x++)
+                if (!strncmp(*x, "HOME=", 5))
+                        has_home = true;
+        if (!has_home && (r = strv_push(&l, "HOME=/root")) < 0)
+                return r;
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int container_make_dirs(Container *c) {
+        static const char *const subdirs[] = { "upper", "work", "rootfs" };
+        _cleanup_free_ char *dir = manager_state_path(c->manager, "containers/%s", c->id);
+        if (!dir)
+                return -ENOMEM;
+        if (mkdir(dir, 0700) < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/%s", dir, subdirs[i]) < 0)
+                        return -ENOMEM;
+                if (mkdir(p, 0755) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
+                     sd_bus_error *error) {
+        Container *c = container_alloc(m);
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = random_hex_id(c->id);
+        if (r < 0)
+                goto fail;
+        c->name = isempty(config->name) ? generate_name(m) : strdup(config->name);
+        c->image_ref = strdup(image_ref);
+        c->image_id = strdup(image->id);
+        if (!isempty(config->hostname))
+                c->hostname = strdup(config->hostname);
+        else
+                c->hostname = strndup(c->id, BERTH_SHORT_ID_LEN);
+        c->command = strv_length(config->command) > 0 ? strv_copy(config->command) : strv_copy(image->cmd);
+        if (!c->name || !c->image_ref || !c->image_id || !c->hostname || !c->command) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (strv_length(c->command) == 0) {
+                r = sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                     "No command specified, and the image has no default command.");
+                goto fail;
+        }
+        r = merge_env(image->env, config->env, c->hostname, &c->env);
+        if (r < 0)
+                goto fail;
+        c->memory_max = config->memory_max;
+        c->cpu_quota_per_sec_usec = config->cpu_quota_per_sec_usec;
+        c->tasks_max = config->tasks_max;
+        c->auto_remove = config->auto_remove;
+        c->state = CONTAINER_CREATED;
+        c->created_at = now_realtime_usec();
+
+        r = container_make_dirs(c);
+        if (r >= 0)
+                r = container_save(c);
+        if (r < 0) {
+                _cleanup_free_ char *dir = manager_state_path(m, "containers/%s", c->id);
+                if (dir)
+                        (void) rm_rf(dir);
+                sd_bus_error_set_errnof(error, -r, "Failed to create the container's state: %m");
+                goto fail;
+        }
+        c->next = m->containers;
+        m->containers = c;
+        *ret = c;
+        return 0;
+fail:
+        container_free(c);
+        return r;
+}
+
+static int read_runtime_file(Container *c, const char *name, char **ret) {
+        _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s/%s", c->id, name);
+        if (!path)
+                return -ENOMEM;
+        return read_full_file(path, ret, NULL);
+}
+
+static void container_unlink(Container *c) {
+        for (Container **p = &c->manager->containers; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        return;
+                }
+}
+
+static void reply_waiters(Container *c, bool removed) {
+        for (size_t i = 0; i < c->n_waiters; i++) {
+                if (removed && c->state != CONTAINER_EXITED)
+                        (void) sd_bus_reply_method_errorf(c->waiters[i], BERTH_ERROR_NO_SUCH_CONTAINER,
+                                                          "Container %s was removed.", c->name);
+                else
+                        (void) sd_bus_reply_method_return(c->waiters[i], "i", c->exit_code);
+                sd_bus_message_unref(c->waiters[i]);
+        }
+        c->n_waiters = 0;
+}
+
+static void reply_stoppers(Container *c) {
+        for (size_t i = 0; i < c->n_stoppers; i++) {
+                (void) sd_bus_reply_method_return(c->stoppers[i], NULL);
+                sd_bus_message_unref(c->stoppers[i]);
+        }
+        c->n_stoppers = 0;
+}
+
+/* Forget the container entirely: state dir, runtime dir, D-Bus object. */
+static int container_destroy(Container *c) {
+        _cleanup_free_ char *dir = manager_state_path(c->manager, "containers/%s", c->id);
+        _cleanup_free_ char *run = manager_run_path(c->manager, "containers/%s", c->id);
+        _cleanup_free_ char *path = container_object_path(c);
+        int r;
+
+        if (!dir || !run || !path)
+                return -ENOMEM;
+        /* container.json goes first: a crash halfway leaves a dir without it, cleaned at startup. */
+        _cleanup_free_ char *json = NULL;
+        if (asprintf(&json, "%s/container.json", dir) < 0)
+                return -ENOMEM;
+        if (unlink(json) < 0 && errno != ENOENT)
+                return -errno;
+        r = rm_rf(dir);
+        if (r < 0)
+                fprintf(stderr, "Failed to remove %s, ignoring: %s\n", dir, strerror(-r));
+        (void) rm_rf(run);
+        (void) sd_bus_emit_object_removed(c->manager->bus, path);
+        reply_waiters(c, true);
+        reply_stoppers(c);
+        container_unlink(c);
+        container_free(c);
+        return 0;
+}
+
+static void container_settle_exit(Container *c, int exit_code, uint64_t finished_at) {
+        c->state = CONTAINER_EXITED;
+        c->exit_code = exit_code;
+        c->finished_at = finished_at;
+        c->pid = 0;
+        c->helper_pid = 0;
+        c->helper_pidfd = safe_close(c->helper_pidfd);
+        c->payload_pidfd = safe_close(c->payload_pidfd);
+        c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source);
+        c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
+        (void) container_save(c);
+        container_emit_changed(c, "State", "ExitCode", "Pid", "FinishedAt", NULL);
+        reply_waiters(c, false);
+        if (c->auto_remove || c->remove_on_exit)
+                (void) container_destroy(c);
+        else
+                reply_stoppers(c);
+}
+
+/* The helper writes "<exit code> <finished usec>" just before it exits. Without the file the
+ * helper itself was killed (e.g. SIGKILL to the whole scope): report 137 like a SIGKILL'ed payload. */
+static void container_read_exit(Container *c) {
+        _cleanup_free_ char *content = NULL;
+        int code = 137;
+        uint64_t finished = now_realtime_usec();
+
+        if (read_runtime_file(c, "exit", &content) >= 0) {
+                int k;
+                uint64_t f;
+                if (sscanf(content, "%d %" SCNu64, &k, &f) == 2) {
+                        code = k;
+                        finished = f;
+                }
+        } else
+                fprintf(stderr, "Container %s: supervisor gone without an exit status, assuming it was killed.\n",
+                        c->name);
+        container_settle_exit(c, code, finished);
+}
+
+static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Container *c = userdata;
+        /* Reap it if it is our child (it is not after berthd restarted: then init reaps it). */
+        if (c->helper_pid > 0)
+                (void) waitpid(c->helper_pid, NULL, WNOHANG);
+        container_read_exit(c);
+        return 0;
+}
+
+int container_watch_helper(Container *c) {
+        c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source);
+        return sd_event_add_io(c->manager->event, &c->helper_exit_source, c->helper_pidfd, EPOLLIN, on_helper_exit, c);
+}
+
+/* Decide a loaded container's runtime state from what the helper left under /run/berth. */
+static void container_reconcile(Container *c) {
+        _cleanup_free_ char *running = NULL, *exitf = NULL;
+
+        if (read_runtime_file(c, "exit", &exitf) >= 0) {
+                _cleanup_free_ char *r2 = NULL;
+                int helper, payload;
+                uint64_t started;
+                if (c->state == CONTAINER_CREATED && read_runtime_file(c, "running", &r2) >= 0 &&
+                    sscanf(r2, "%d %d %" SCNu64, &helper, &payload, &started) == 3)
+                        c->started_at = started;
+                if (c->state != CONTAINER_EXITED)
+                        container_read_exit(c);
+                return;
+        }
+        if (read_runtime_file(c, "running", &running) < 0) {
+                if (c->state == CONTAINER_RUNNING)
+                        container_settle_exit(c, 137, now_realtime_usec()); /* e.g. after a reboot */
+                return;
+        }
+        int helper, payload;
+        uint64_t started;
+        if (sscanf(running, "%d %d %" SCNu64, &helper, &payload, &started) != 3)
+                return;
+
+        /* Open the pidfd first, then check it is our helper in our scope: no PID reuse race. */
+        int pidfd = pidfd_open_(helper);
+        bool ours = false;
+        if (pidfd >= 0) {
+                _cleanup_free_ char *cg = NULL, *cgpath = NULL, *unit = container_unit_name(c);
+                if (asprintf(&cgpath, "/proc/%d/cgroup", helper) >= 0 && read_full_file(cgpath, &cg, NULL) >= 0 &&
+                    unit && strstr(cg, unit))
+                        ours = true;
+        }
+        if (!ours) {
+                safe_close(pidfd);
+                container_read_exit(c);
+                return;
+        }
+        c->helper_pidfd = pidfd;
+        c->helper_pid = helper;
+        c->pid = payload;
+        c->payload_pidfd = pidfd_open_(payload);
+        c->started_at = started;
+        if (c->state != CONTAINER_RUNNING) {
+                c->state = CONTAINER_RUNNING;
+                (void) container_save(c);
+        }
+        if (container_watch_helper(c) < 0)
+                fprintf(stderr, "Failed to watch container %s.\n", c->name);
+}
+
+static int container_load_one(Manager *m, const char *id, Container **ret) {
+        _cleanup_free_ char *path = manager_state_path(m, "containers/%s/container.json", id);
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = json_read_file(path, &o);
+        if (r < 0)
+                return r;
+        Container *c = container_alloc(m);
+        if (!c)
+                return -ENOMEM;
+        memcpy(c->id, id, BERTH_ID_LEN + 1);
+        const char *name = json_get_string(o, "name"), *image = json_get_string(o, "image"),
+                   *image_id = json_get_string(o, "image_id"), *hostname = json_get_string(o, "hostname"),
+                   *error = json_get_string(o, "error");
+        c->state = container_state_from_string(json_get_string(o, "state"));
+        if (!name || !image || !image_id || !hostname || c->state < 0 || json_get_strv(o, "command", &c->command) < 0 ||
+            json_get_strv(o, "env", &c->env) < 0) {
+                container_free(c);
+                return -EBADMSG;
+        }
+        c->name = strdup(name);
+        c->image_ref = strdup(image);
+        c->image_id = strdup(image_id);
+        c->hostname = strdup(hostname);
+        c->error = isempty(error) ? NULL : strdup(error);
+        c->memory_max = json_get_u64(o, "memory_max", UINT64_MAX);
+        c->cpu_quota_per_sec_usec = json_get_u64(o, "cpu_quota_per_sec_usec", UINT64_MAX);
+        c->tasks_max = json_get_u64(o, "tasks_max", UINT64_MAX);
+        c->auto_remove = json_get_bool(o, "auto_remove", 0);
+        c->exit_code = (int) json_get_i64(o, "exit_code", 0);
+        c->created_at = json_get_u64(o, "created_at", 0);
+        c->started_at = json_get_u64(o, "started_at", 0);
+        c->finished_at = json_get_u64(o, "finished_at", 0);
+        if (!c->name || !c->image_ref || !c->image_id || !c->hostname) {
+                container_free(c);
+                return -ENOMEM;
+        }
+        *ret = c;
+        return 0;
+}
+
+int manager_load_containers(Manager *m) {
+        _cleanup_free_ char *dir = manager_state_path(m, "containers");
+        DIR *d;
+
+        if (!dir)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (!id_is_valid(de->d_name))
+                        continue;
+                Container *c;
+                int r = container_load_one(m, de->d_name, &c);
+                if (r == -ENOENT) {
+                        /* A create or remove that crashed halfway: finish removing it. */
+                        (void) rm_rf_at(dirfd(d), de->d_name);
+                        continue;
+                }
+                if (r < 0) {
+                        fprintf(stderr, "Failed to load container %s, ignoring: %s\n", de->d_name, strerror(-r));
+                        continue;
+                }
+                c->next = m->containers;
+                m->containers = c;
+        }
+        closedir(d);
+        for (Container *c = m->containers, *next; c; c = next) {
+                next = c->next; /* reconcile may auto-remove c */
+                container_reconcile(c);
+        }
+        return 0;
+}
+
+static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Container *c = userdata;
+        if (c->payload_pidfd >= 0)
+                (void) pidfd_send_signal_(c->payload_pidfd, SIGKILL);
+        return 0;
+}
+
+static int push_message(sd_bus_message ***array, size_t *n, sd_bus_message *m) {
+        sd_bus_message **a = realloc(*array, (*n + 1) * sizeof(sd_bus_message *));
+        if (!a)
+                return -ENOMEM;
+        a[(*n)++] = sd_bus_message_ref(m);
+        *array = a;
+        return 0;
+}
+
+int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error) {
+        int r;
+
+        if (c->starting)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started.", c->name);
+        if (c->state != CONTAINER_RUNNING)
+                return sd_bus_reply_method_return(request, NULL); /* already stopped: nothing to do, as Docker */
+        if (timeout_sec > 0 && !c->stop_timer) {
+                r = sd_event_add_time_relative(c->manager->event, &c->stop_timer, CLOCK_MONOTONIC,
+                                               (uint64_t) timeout_sec * USEC_PER_SEC, 0, on_stop_timeout, c);
+                if (r < 0)
+                        return r;
+        }
+        if (pidfd_send_signal_(c->payload_pidfd, timeout_sec == 0 ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
+                return sd_bus_error_set_errnof(error, errno, "Failed to signal container %s: %m", c->name);
+        r = push_message(&c->stoppers, &c->n_stoppers, request);
+        if (r < 0)
+                return r;
+        return 1; /* answered when the helper reports the exit */
+}
+
+int container_kill(Container *c, int sig, sd_bus_error *error) {
+        if (sig <= 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid signal number %d.", sig);
+        if (c->state != CONTAINER_RUNNING || c->payload_pidfd < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.",
+                                         c->name);
+        if (pidfd_send_signal_(c->payload_pidfd, sig) < 0 && errno != ESRCH)
+                return sd_bus_error_set_errnof(error, errno, "Failed to signal container %s: %m", c->name);
+        return 0;
+}
+
+int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_error *error) {
+        int r;
+
+        if (c->starting)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started.", c->name);
+        if (c->state == CONTAINER_RUNNING) {
+                if (!force)
+                        return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_RUNNING,
+                                                 "Container %s is running: stop it first or remove it with force.",
+                                                 c->name);
+                r = push_message(&c->stoppers, &c->n_stoppers, request);
+                if (r < 0)
+                        return r;
+                c->remove_on_exit = true;
+                if (c->payload_pidfd >= 0)
+                        (void) pidfd_send_signal_(c->payload_pidfd, SIGKILL);
+                return 1; /* answered by container_destroy() */
+        }
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *ref = sd_bus_message_ref(request);
+        r = container_destroy(c);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to remove container: %m");
+        return sd_bus_reply_method_return(ref, NULL);
+}
+
+int container_wait(Container *c, sd_bus_message *request) {
+        if (c->state == CONTAINER_EXITED && !c->starting)
+                return sd_bus_reply_method_return(request, "i", c->exit_code);
+        return push_message(&c->waiters, &c->n_waiters, request);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "manager.h"
+#include "util.h"
+
+typedef enum ContainerState {
+        CONTAINER_CREATED,
+        CONTAINER_RUNNING,
+        CONTAINER_EXITED,
+        _CONTAINER_STATE_MAX,
+        _CONTAINER_STATE_INVALID = -1,
+} ContainerState;
+
+const char *container_state_to_string(ContainerState s);
+ContainerState container_state_from_string(const char *s);
+
+typedef struct StartOperation StartOperation;
+
+typedef struct Container {
+        Manager *manager;
+        Container *next;
+
+        char id[BERTH_ID_LEN + 1];
+        char *name;
+        char *image_ref;   /* as the user named it, e.g. "busybox:latest" */
+        char *image_id;
+        char *hostname;
+        char **command;
+        char **env;
+        uint64_t memory_max;             /* UINT64_MAX = no limit */
+        uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
+        uint64_t tasks_max;              /* UINT64_MAX = no limit */
+        bool auto_remove;
+
+        ContainerState state;
+        int exit_code;
+        pid_t pid;        /* payload, host PID namespace */
+        pid_t helper_pid; /* berth-nspawn */
+        uint64_t created_at, started_at, finished_at;
+        char *error;
+
+        /* Runtime only. */
+        int helper_pidfd, payload_pidfd;
+        sd_event_source *helper_exit_source;
+        sd_event_source *stop_timer;
+        StartOperation *starting;
+        sd_bus_message **waiters;  /* Wait() calls to answer at exit */
+        size_t n_waiters;
+        sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */
+        size_t n_stoppers;
+        bool remove_on_exit;
+} Container;
+
+char *container_object_path(const Container *c);
+char *container_unit_name(const Container *c);
+
+Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_ambiguous);
+Container *manager_find_container_by_name(Manager *m, const char *name);
+
+/* Creates, persists and links the container; *ret stays owned by the manager. */
+typedef struct ContainerConfig {
+        const char *name;
+        char **command;
+        char **env;
+        const char *hostname;
+        uint64_t memory_max, cpu_quota_per_sec_usec, tasks_max;
+        bool auto_remove;
+} ContainerConfig;
+int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
+                     sd_bus_error *error);
+int container_save(Container *c);
+int manager_load_containers(Manager *m);
+void container_free(Container *c);
+
+/* Lifecycle (container.c). */
+int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error);
+int container_kill(Container *c, int sig, sd_bus_error *error);
+int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_error *error);
+int container_wait(Container *c, sd_bus_message *request);
+/* Watch the helper; at its exit read the exit file and settle the container (and answer waiters). */
+int container_watch_helper(Container *c);
+void container_emit_changed(Container *c, const char *property, ...);
+
+/* Start path (container-start.c): answers 'request' itself once the payload runs or failed. */
+int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error);
+void start_operation_abort(StartOperation *op, const char *error_name, const char *message);
+int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "container.h"
+#include "errors.h"
+#include "image.h"
+#include "names.h"
+
+int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        uid_t uid;
+        int r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return sd_bus_error_set(error, BERTH_ERROR_ACCESS_DENIED,
+                                        "Only root may change containers and images.");
+        return 0;
+}
+
+static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *reference;
+        int fd, r;
+        Image *image;
+
+        r = sd_bus_message_read(message, "hs", &fd, &reference);
+        if (r < 0)
+                return r;
+        r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        r = image_import(m, fd, reference, &image, error);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = image_object_path(image);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(message, "o", path);
+}
+
+static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sastto)");
+        if (r < 0)
+                return r;
+        for (Image *i = m->images; i; i = i->next) {
+                _cleanup_free_ char *path = image_object_path(i);
+                if (!path)
+                        return -ENOMEM;
+                if ((r = sd_bus_message_open_container(reply, 'r', "sastto")) < 0 ||
+                    (r = sd_bus_message_append(reply, "s", i->id)) < 0 ||
+                    (r = sd_bus_message_append_strv(reply, i->repo_tags)) < 0 ||
+                    (r = sd_bus_message_append(reply, "tto", i->created, i->size, path)) < 0 ||
+                    (r = sd_bus_message_close_container(reply)) < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *ref;
+        bool ambiguous;
+        int r = sd_bus_message_read(message, "s", &ref);
+        if (r < 0)
+                return r;
+        Image *i = manager_find_image(m, ref, &ambiguous);
+        if (!i)
+                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE,
+                                         ambiguous ? "Image id prefix \"%s\" matches more than one image."
+                                                   : "No such image: %s",
+                                         ref);
+        _cleanup_free_ char *path = image_object_path(i);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(message, "o", path);
+}
+
+static int read_strv_checked(sd_bus_message *message, char ***ret) {
+        int r = sd_bus_message_read_strv(message, ret);
+        return r;
+}
+
+/* The a{sv} options of CreateContainer; unknown keys and wrong types are errors, not ignored. */
+static int parse_create_options(sd_bus_message *message, ContainerConfig *config, sd_bus_error *error) {
+        long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_peek_type(message, NULL, &contents);
+                if (r < 0)
+                        return r;
+                const char *want = streq(key, "Hostname")     ? "s"
+                                   : streq(key, "AutoRemove") ? "b"
+                                   : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
+                                           ? "t"
+                                           : NULL;
+                if (!want)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown container option \"%s\".",
+                                                 key);
+                if (!streq(contents, want))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Container option \"%s\" must have type \"%s\", not \"%s\".", key, want,
+                                                 contents);
+                if (streq(key, "Hostname")) {
+                        r = sd_bus_message_read(message, "v", "s", &config->hostname);
+                        if (r >= 0 && !hostname_is_valid(config->hostname))
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Invalid host name \"%s\".", config->hostname);
+                } else if (streq(key, "AutoRemove")) {
+                        int b;
+                        r = sd_bus_message_read(message, "v", "b", &b);
+                        config->auto_remove = b;
+                } else {
+                        uint64_t v;
+                        r = sd_bus_message_read(message, "v", "t", &v);
+                        if (r < 0)
+                                return r;
+                        if (streq(key, "MemoryMax")) {
+                                /* Docker's minimum; less cannot even start a shell. */
+                                if (v < 6 * 1024 * 1024)
+                                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                                "MemoryMax must be at least 6 MiB.");
+                                config->memory_max = v;
+                        } else if (streq(key, "CPUQuotaPerSecUSec")) {
+                                if (v < 10000 || v > (uint64_t) (ncpus > 0 ? ncpus : 1) * USEC_PER_SEC)
+                                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                                 "CPU quota must be between 0.01 and %ld CPUs.", ncpus);
+                                config->cpu_quota_per_sec_usec = v;
+                        } else {
+                                if (v == 0)
+                                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                                "TasksMax must be at least 1.");
+                                config->tasks_max = v;
+                        }
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
+static int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **command = NULL, **env = NULL;
+        ContainerConfig config = {
+                .memory_max = UINT64_MAX,
+                .cpu_quota_per_sec_usec = UINT64_MAX,
+                .tasks_max = UINT64_MAX,
+        };
+        const char *image_ref, *name;
+        Container *c;
+        bool ambiguous;
+        int r;
+
+        r = sd_bus_message_read(message, "ss", &image_ref, &name);
+        if (r < 0)
+                return r;
+        if ((r = read_strv_checked(message, &command)) < 0 || (r = read_strv_checked(message, &env)) < 0)
+                return r;
+        r = parse_create_options(message, &config, error);
+        if (r < 0)
+                return r;
+        r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+
+        if (!isempty(name) && !container_name_is_valid(name))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
+                                         "Invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, "
+                                         "2 to %d characters.",
+                                         name, CONTAINER_NAME_MAX);
+        if (!isempty(name) && manager_find_container_by_name(m, name))
+                return sd_bus_error_setf(error, BERTH_ERROR_NAME_IN_USE, "The container name \"%s\" is already in use.",
+                                         name);
+        for (char **e = env; e && *e; e++)
+                if (!env_assignment_is_valid(*e))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid environment assignment \"%s\": expected NAME=value.", *e);
+        for (char **a = command; a && *a; a++)
+                if (a == command && isempty(*a))
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "The command must not be empty.");
+        Image *image = manager_find_image(m, image_ref, &ambiguous);
+        if (!image)
+                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE,
+                                         ambiguous ? "Image id prefix \"%s\" matches more than one image."
+                                                   : "No such image: %s",
+                                         image_ref);
+        config.name = name;
+        config.command = command;
+        config.env = env;
+        r = container_create(m, image, image_ref, &config, &c, error);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = container_object_path(c);
+        if (!path)
+                return -ENOMEM;
+        (void) sd_bus_emit_object_added(m->bus, path);
+        return sd_bus_reply_method_return(message, "o", path);
+}
+
+static int method_list_containers(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sssso)");
+        if (r < 0)
+                return r;
+        for (Container *c = m->containers; c; c = c->next) {
+                _cleanup_free_ char *path = container_object_path(c);
+                if (!path)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "(sssso)", c->id, c->name, c->image_ref,
+                                          container_state_to_string(c->state), path);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *what;
+        bool ambiguous;
+        int r = sd_bus_message_read(message, "s", &what);
+        if (r < 0)
+                return r;
+        Container *c = manager_find_container(m, what, &ambiguous);
+        if (!c)
+                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
+                                         ambiguous ? "Container id prefix \"%s\" matches more than one container."
+                                                   : "No such container: %s",
+                                         what);
+        _cleanup_free_ char *path = container_object_path(c);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(message, "o", path);
+}
+
+static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *v = streq(property, "Version")          ? BERTH_VERSION
+                        : streq(property, "StateDirectory") ? m->state_dir
+                                                            : "overlay";
+        return sd_bus_message_append(reply, "s", v);
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StateDirectory", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StorageDriver", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("h", tarball, "s", reference), SD_BUS_RESULT("o", image),
+                                method_import_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sastto)", images), method_list_images,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", image), SD_BUS_RESULT("o", object), method_get_image,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateContainer",
+                                SD_BUS_ARGS("s", image, "s", name, "as", command, "as", env, "a{sv}", options),
+                                SD_BUS_RESULT("o", container), method_create_container, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssso)", containers),
+                                method_list_containers, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetContainer", SD_BUS_ARGS("s", container), SD_BUS_RESULT("o", object),
+                                method_get_container, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_bus_setup(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, "/org/berth1", "org.berth1.Manager", manager_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/berth1/container", "org.berth1.Container", container_vtable,
+                                       container_object_find, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/berth1/container", container_node_enumerator, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/berth1/image", "org.berth1.Image", image_vtable,
+                                       image_object_find, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/berth1/image", image_node_enumerator, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_manager(m->bus, NULL, "/org/berth1");
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal_async(m->bus, &m->job_removed_slot, "org.freedesktop.systemd1",
+                                      "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
+                                      manager_job_removed, NULL, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                     "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, NULL);
+        if (r < 0)
+                return r;
+        /* Synchronously, so READY=1 is only sent once clients can reach us. */
+        return sd_bus_request_name(m->bus, "org.berth1", 0);
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "container.h"
+#include "image.h"
+#include "manager.h"
+
+int manager_new(Manager **ret) {
+        Manager *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        /* Overridable for development; the installed service uses the built-in paths. */
+        const char *state = getenv("BERTH_STATE_DIR"), *run = getenv("BERTH_RUN_DIR"),
+                   *helper = getenv("BERTH_NSPAWN_PATH");
+        m->state_dir = strdup(state ?: BERTH_STATE_DIR);
+        m->run_dir = strdup(run ?: BERTH_RUN_DIR);
+        m->helper_path = strdup(helper ?: BERTH_NSPAWN_PATH);
+        if (!m->state_dir || !m->run_dir || !m->helper_path) {
+                manager_free(m);
+                return -ENOMEM;
+        }
+        *ret = m;
+        return 0;
+}
+
+void manager_free(Manager *m) {
+        if (!m)
+                return;
+        while (m->containers) {
+                Container *c = m->containers;
+                m->containers = c->next;
+                container_free(c);
+        }
+        while (m->images) {
+                Image *i = m->images;
+                m->images = i->next;
+                image_free(i);
+        }
+        sd_bus_slot_unref(m->job_removed_slot);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        free(m->state_dir);
+        free(m->run_dir);
+        free(m->helper_path);
+        free(m);
+}
+
+static char *path_vprintf(const char *base, const char *fmt, va_list ap) {
+        _cleanup_free_ char *sub = NULL;
+        char *r;
+        if (vasprintf(&sub, fmt, ap) < 0)
+                return NULL;
+        return asprintf(&r, "%s/%s", base, sub) < 0 ? NULL : r;
+}
+
+char *manager_state_path(Manager *m, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *r = path_vprintf(m->state_dir, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+char *manager_run_path(Manager *m, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        char *r = path_vprintf(m->run_dir, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* Leftovers of imports that crashed halfway are never referenced: drop them. */
+static void remove_stale_imports(Manager *m) {
+        _cleanup_free_ char *dir = manager_state_path(m, "overlay");
+        DIR *d = dir ? opendir(dir) : NULL;
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (!strncmp(de->d_name, ".import-", 8))
+                        (void) rm_rf_at(dirfd(d), de->d_name);
+        closedir(d);
+}
+
+int manager_startup(Manager *m) {
+        static const char *const dirs[] = { "images", "overlay", "containers" };
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *p = manager_state_path(m, "%s", dirs[i]);
+                if (!p)
+                        return -ENOMEM;
+                r = mkdir_p(p, 0700);
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_free_ char *run = manager_run_path(m, "containers");
+        if (!run)
+                return -ENOMEM;
+        r = mkdir_p(run, 0755);
+        if (r < 0)
+                return r;
+        remove_stale_imports(m);
+        r = manager_load_images(m);
+        if (r < 0)
+                return r;
+        return manager_load_containers(m);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "macro.h"
+
+typedef struct Container Container;
+typedef struct Image Image;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        char *state_dir;    /* /var/lib/berth */
+        char *run_dir;      /* /run/berth */
+        char *helper_path;  /* berth-nspawn */
+        Container *containers; /* linked list; a host runs hundreds, not millions */
+        Image *images;
+        sd_bus_slot *job_removed_slot;
+} Manager;
+
+int manager_new(Manager **ret);
+void manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        if (*m)
+                manager_free(*m);
+}
+int manager_startup(Manager *m);
+/* Path helpers: <state_dir>/<sub> etc. Return malloc'd strings or NULL on OOM. */
+char *manager_state_path(Manager *m, const char *fmt, ...) _printf_(2, 3);
+char *manager_run_path(Manager *m, const char *fmt, ...) _printf_(2, 3);
+
+/* D-Bus registration (manager-dbus.c, container-dbus.c, image-dbus.c). */
+int manager_bus_setup(Manager *m);
+extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable container_vtable[];
+extern const sd_bus_vtable image_vtable[];
+int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                          sd_bus_error *error);
+int container_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+int image_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                      sd_bus_error *error);
+int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+
+/* Mutating calls are for root only (polkit integration is future work). */
+int bus_check_privileged(sd_bus_message *message, sd_bus_error *error);

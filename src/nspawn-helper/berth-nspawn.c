@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * berth-nspawn: started by berthd, moved into the container's transient scope, then it creates the
+ * container's namespaces, execs the payload as PID 1 of a fresh PID namespace and stays as its
+ * supervisor: relays stdout/stderr to journald, reaps the payload and records the exit status
+ * under /run/berth so berthd can read it even if berthd was not running when it happened.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log-stream.h"
+#include "nspawn-child.h"
+#include "nspawn-journal.h"
+#include "nspawn-spec.h"
+#include "util.h"
+
+typedef struct OutputStream {
+        int fd;         /* read end of the payload's pipe, -1 at EOF */
+        int attach_fd;  /* client's descriptor, -1 if none or gone */
+        int priority;
+        LogStream lines;
+        JournalWriter *journal;
+} OutputStream;
+
+static int report_status(const char *fmt, ...) _printf_(1, 2);
+static int report_status(const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return -ENOMEM;
+        int r = loop_write(STATUS_FD, s, (size_t) n);
+        (void) close(STATUS_FD);
+        return r;
+}
+
+static int emit_line(const char *line, size_t len, bool partial, void *userdata) {
+        OutputStream *o = userdata;
+        /* A journald hiccup must not kill the container; the line is lost, as with any log driver. */
+        (void) journal_writer_line(o->journal, o->priority, line, len, partial);
+        return 0;
+}
+
+static void output_read(OutputStream *o) {
+        char buf[65536];
+        ssize_t n = read(o->fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0) {
+                (void) log_stream_flush(&o->lines);
+                o->fd = safe_close(o->fd);
+                return;
+        }
+        if (o->attach_fd >= 0 && loop_write(o->attach_fd, buf, (size_t) n) < 0)
+                o->attach_fd = safe_close(o->attach_fd); /* client went away: keep logging */
+        (void) log_stream_feed(&o->lines, buf, (size_t) n);
+}
+
+static int exit_code_of(const siginfo_t *si) {
+        if (si->si_code == CLD_EXITED)
+                return si->si_status;
+        return 128 + si->si_status; /* killed or dumped, as shells and Docker report it */
+}
+
+static int supervise(const ContainerSpec *spec, int pidfd, OutputStream streams[2], int *ret_exit_code) {
+        bool exited = false;
+        int exit_code = 255;
+
+        while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
+                struct pollfd p[3] = {
+                        { .fd = streams[0].fd, .events = POLLIN },
+                        { .fd = streams[1].fd, .events = POLLIN },
+                        { .fd = exited ? -1 : pidfd, .events = POLLIN },
+                };
+                if (poll(p, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < 2; i++)
+                        if (p[i].revents)
+                                output_read(&streams[i]);
+                if (p[2].revents) {
+                        siginfo_t si = {};
+                        if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
+                                return -errno;
+                        exit_code = exit_code_of(&si);
+                        exited = true;
+                }
+        }
+        (void) spec;
+        *ret_exit_code = exit_code;
+        return 0;
+}
+
+static int write_runtime_file(const ContainerSpec *spec, const char *name, const char *fmt, ...) _printf_(3, 4);
+static int write_runtime_file(const ContainerSpec *spec, const char *name, const char *fmt, ...) {
+        _cleanup_free_ char *path = NULL, *content = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vasprintf(&content, fmt, ap);
+        va_end(ap);
+        if (n < 0 || asprintf(&path, "%s/%s", spec->rundir, name) < 0)
+                return -ENOMEM;
+        return write_file_atomic(path, content, (size_t) n, 0644);
+}
+
+static pid_t clone_container(int *ret_pidfd) {
+        struct clone_args args = {
+                .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
+                         CLONE_PIDFD,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+        };
+        return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
+}
+
+static int read_spec(ContainerSpec **ret) {
+        _cleanup_free_ char *json = NULL;
+        size_t len;
+        int r = read_full_fd(SPEC_FD, &json, &len);
+        (void) close(SPEC_FD);
+        if (r < 0)
+                return r;
+        return container_spec_parse(json, len, ret);
+}
+
+static int wait_for_go(void) {
+        char c;
+        ssize_t n;
+        do
+                n = read(GO_FD, &c, 1);
+        while (n < 0 && errno == EINTR);
+        (void) close(GO_FD);
+        return n == 1 ? 0 : -ECANCELED;
+}
+
+static int run(void) {
+        _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
+        _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
+        JournalWriter journal;
+        int pipes[2], r;
+
+        /* Stopping the scope signals every process in it; the supervisor stays to record the exit. */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = read_spec(&spec);
+        if (r < 0)
+                return report_status("ERR %d setup Failed to read the container spec\n", -r), r;
+        r = wait_for_go();
+        if (r < 0)
+                return r; /* berthd gave up on this start (or died): leave nothing behind */
+
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+        out_r = pipes[0], out_w = pipes[1];
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+        err_r = pipes[0], err_w = pipes[1];
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+        exec_r = pipes[0], exec_w = pipes[1];
+
+        pid_t pid = clone_container(&pidfd);
+        if (pid < 0)
+                return report_status("ERR %d setup Failed to create the container's namespaces\n", errno), -errno;
+        if (pid == 0)
+                container_child(spec, out_w, err_w, exec_w);
+
+        out_w = safe_close(out_w);
+        err_w = safe_close(err_w);
+        exec_w = safe_close(exec_w);
+
+        /* EOF without a message means the exec succeeded (the pipe is O_CLOEXEC). */
+        _cleanup_free_ char *failure = NULL;
+        r = read_full_fd(exec_r, &failure, NULL);
+        if (r < 0 || !isempty(failure)) {
+                siginfo_t si;
+                (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+                if (r < 0)
+                        return report_status("ERR %d setup Failed to read the container's status\n", -r), r;
+                return report_status("ERR %s\n", failure), -EIO;
+        }
+
+        uint64_t started = now_realtime_usec();
+        r = write_runtime_file(spec, "running", "%d %d %" PRIu64 "\n", (int) getpid(), (int) pid, started);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                return report_status("ERR %d setup Failed to record the running state\n", -r), r;
+        }
+
+        r = journal_writer_init(&journal, spec);
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                return report_status("ERR %d setup Failed to prepare logging\n", -r), r;
+        }
+        (void) report_status("OK %d %" PRIu64 "\n", (int) pid, started);
+
+        OutputStream streams[2] = {
+                { .fd = out_r, .attach_fd = spec->attached ? ATTACH_STDOUT_FD : -1, .priority = 6, .journal = &journal },
+                { .fd = err_r, .attach_fd = spec->attached ? ATTACH_STDERR_FD : -1, .priority = 3, .journal = &journal },
+        };
+        out_r = err_r = -1; /* owned by streams[] now */
+        for (int i = 0; i < 2; i++)
+                log_stream_init(&streams[i].lines, emit_line, &streams[i]);
+
+        int exit_code = 255;
+        r = supervise(spec, pidfd, streams, &exit_code);
+        for (int i = 0; i < 2; i++) {
+                safe_close(streams[i].fd);
+                safe_close(streams[i].attach_fd);
+        }
+        journal_writer_done(&journal);
+        if (r < 0)
+                return r;
+        return write_runtime_file(spec, "exit", "%d %" PRIu64 "\n", exit_code, now_realtime_usec());
+}
+
+int main(int argc, char *argv[]) {
+        (void) argc;
+        (void) argv; /* argv[1] is the short id, only so ps and the journal's _CMDLINE tell containers apart */
+        return run() < 0 ? 1 : 0;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "nspawn-caps.h"
+#include "nspawn-child.h"
+#include "nspawn-mount.h"
+#include "util.h"
+
+_noreturn_ static void child_fail(int error_fd, int error, const char *kind, const char *what) {
+        char buf[1024];
+        int n = snprintf(buf, sizeof(buf), "%d %s %s", error, kind, what);
+        if (n > 0)
+                (void) !write(error_fd, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
+        _exit(127);
+}
+
+/* A new network namespace starts with "lo" down; most software expects 127.0.0.1 to work. */
+static int loopback_up(void) {
+        struct ifreq ifr = { .ifr_name = "lo" };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return -errno;
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return -errno;
+        return 0;
+}
+
+static void reset_signals(void) {
+        sigset_t all;
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static int close_all_but(int keep) {
+        if (keep > 3 && syscall(SYS_close_range, 3U, (unsigned) keep - 1, 0U) < 0)
+                return -errno;
+        if (syscall(SYS_close_range, (unsigned) keep + 1, ~0U, 0U) < 0)
+                return -errno;
+        return 0;
+}
+
+_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int error_fd) {
+        const char *what = NULL;
+        char msg[512];
+        int r;
+
+        reset_signals();
+        /* The payload must not outlive its supervisor: nobody would log or reap for it. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(error_fd, errno, "setup", "set the parent-death signal");
+
+        r = setup_rootfs(spec, &what);
+        if (r < 0) {
+                snprintf(msg, sizeof(msg), "Failed to %s: %s", what, strerror(-r));
+                child_fail(error_fd, -r, "setup", msg);
+        }
+        if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+                child_fail(error_fd, errno, "setup", "Failed to set the host name");
+        r = loopback_up();
+        if (r < 0)
+                child_fail(error_fd, -r, "setup", "Failed to bring up the loopback interface");
+        if (setsid() < 0)
+                child_fail(error_fd, errno, "setup", "Failed to start a new session");
+
+        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd < 0)
+                child_fail(error_fd, errno, "setup", "Failed to open /dev/null in the container");
+        if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
+                child_fail(error_fd, errno, "setup", "Failed to set up standard input and output");
+        /* No descriptor of berthd or of the helper may reach the payload. error_fd is O_CLOEXEC. */
+        r = close_all_but(error_fd);
+        if (r < 0)
+                child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
+
+        if (!isempty(spec->cwd) && chdir(spec->cwd) < 0) {
+                snprintf(msg, sizeof(msg), "Failed to change to working directory %s: %s", spec->cwd, strerror(errno));
+                child_fail(error_fd, errno, "setup", msg);
+        }
+        r = drop_capabilities_to_default();
+        if (r < 0)
+                child_fail(error_fd, -r, "setup", "Failed to drop capabilities");
+
+        /* execvp() searches the PATH of the current environment, so switch to the container's first. */
+        environ = spec->env;
+        execvp(spec->argv[0], spec->argv);
+        r = errno;
+        if (r == ENOENT)
+                snprintf(msg, sizeof(msg), "exec: \"%s\": executable file not found in $PATH", spec->argv[0]);
+        else
+                snprintf(msg, sizeof(msg), "exec: \"%s\": %s", spec->argv[0], strerror(r));
+        child_fail(error_fd, r, "exec", msg);
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "nspawn-mount.h"
+#include "util.h"
+
+#define FAIL(what)                  \
+        do {                        \
+                *ret_what = (what); \
+                return -errno;      \
+        } while (0)
+
+static int build_overlay_options(const ContainerSpec *spec, char **ret) {
+        _cleanup_free_ char *lower = strv_join(spec->lowerdirs, ":");
+        if (!lower)
+                return -ENOMEM;
+        /* Short options matter: the kernel takes at most one page of mount options. */
+        if (asprintf(ret, "lowerdir=%s,upperdir=%s,workdir=%s", lower, spec->upperdir, spec->workdir) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+/* mkdir inside the new root (relative to it, so "/proc" of the image is used, not the host's). */
+static int ensure_dir(const char *path, mode_t mode) {
+        struct stat st;
+        if (lstat(path, &st) == 0)
+                return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int make_dev(void) {
+        static const struct {
+                const char *name;
+                unsigned major, minor;
+        } nodes[] = {
+                { "dev/null", 1, 3 }, { "dev/zero", 1, 5 },    { "dev/full", 1, 7 },
+                { "dev/random", 1, 8 }, { "dev/urandom", 1, 9 }, { "dev/tty", 5, 0 },
+        };
+        static const struct {
+                const char *target, *name;
+        } links[] = {
+                { "/proc/self/fd", "dev/fd" },     { "/proc/self/fd/0", "dev/stdin" },
+                { "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
+                { "pts/ptmx", "dev/ptmx" },        { "/proc/kcore", "dev/core" },
+        };
+
+        if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
+                if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0)
+                        return -errno;
+                /* mknod honours the umask; the nodes must be 0666 like on any Linux. */
+                if (chmod(nodes[i].name, 0666) < 0)
+                        return -errno;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                if (symlink(links[i].target, links[i].name) < 0)
+                        return -errno;
+        if (mkdir("dev/pts", 0755) < 0 || mkdir("dev/shm", 01777) < 0 || mkdir("dev/mqueue", 0755) < 0)
+                return -errno;
+        if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                  "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+                return -errno;
+        if (mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+                return -errno;
+        if (mount("mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+int setup_rootfs(const ContainerSpec *spec, const char **ret_what) {
+        _cleanup_free_ char *options = NULL;
+        int r;
+
+        /* Nothing we mount may propagate back to the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                FAIL("make the mount namespace private");
+
+        r = build_overlay_options(spec, &options);
+        if (r < 0) {
+                errno = -r;
+                FAIL("build overlay options");
+        }
+        if (mount("overlay", spec->rootfs, "overlay", 0, options) < 0)
+                FAIL("mount the overlay root file system");
+        if (chdir(spec->rootfs) < 0)
+                FAIL("enter the root file system");
+
+        if ((r = ensure_dir("proc", 0555)) < 0 || (r = ensure_dir("sys", 0555)) < 0 || (r = ensure_dir("dev", 0755)) < 0) {
+                errno = -r;
+                FAIL("create /proc, /sys and /dev in the image");
+        }
+        if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                FAIL("mount /proc");
+        if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                FAIL("mount /sys read-only");
+        r = make_dev();
+        if (r < 0) {
+                errno = -r;
+                FAIL("populate /dev");
+        }
+
+        /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
+         * only the container's tree, with no path back to the host's root. */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                FAIL("pivot_root into the container");
+        if (umount2(".", MNT_DETACH) < 0)
+                FAIL("detach the host's root");
+        if (chdir("/") < 0)
+                FAIL("chdir to /");
+        return 0;
+}

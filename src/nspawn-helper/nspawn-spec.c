@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json-util.h"
+#include "nspawn-spec.h"
+#include "util.h"
+
+void container_spec_free(ContainerSpec *s) {
+        if (!s)
+                return;
+        free(s->id);
+        free(s->name);
+        free(s->image);
+        free(s->hostname);
+        free(s->rootfs);
+        strv_free(s->lowerdirs);
+        free(s->upperdir);
+        free(s->workdir);
+        free(s->rundir);
+        free(s->cwd);
+        strv_free(s->argv);
+        strv_free(s->env);
+        free(s);
+}
+
+static int dup_string(json_object *o, const char *key, bool required, char **ret) {
+        const char *v = json_get_string(o, key);
+        if (!v) {
+                if (required)
+                        return -EBADMSG;
+                v = "";
+        }
+        *ret = strdup(v);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
+        _cleanup_(container_spec_freep) ContainerSpec *s = NULL;
+        _cleanup_json_ json_object *o = NULL;
+        int r;
+
+        r = json_parse_buffer(json, len, &o);
+        if (r < 0)
+                return r;
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+
+        struct {
+                const char *key;
+                char **dest;
+                bool required;
+        } strings[] = {
+                { "id", &s->id, true },         { "name", &s->name, true },       { "image", &s->image, false },
+                { "hostname", &s->hostname, true }, { "rootfs", &s->rootfs, true }, { "upperdir", &s->upperdir, true },
+                { "workdir", &s->workdir, true }, { "rundir", &s->rundir, true }, { "cwd", &s->cwd, false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
+                r = dup_string(o, strings[i].key, strings[i].required, strings[i].dest);
+                if (r < 0)
+                        return r;
+        }
+        if ((r = json_get_strv(o, "lowerdirs", &s->lowerdirs)) < 0 || (r = json_get_strv(o, "argv", &s->argv)) < 0 ||
+            (r = json_get_strv(o, "env", &s->env)) < 0)
+                return r;
+        if (!id_is_valid(s->id) || strv_length(s->argv) == 0 || strv_length(s->lowerdirs) == 0)
+                return -EBADMSG;
+        s->attached = json_get_bool(o, "attached", 0);
+        *ret = TAKE_PTR(s);
+        return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* What berthd tells berth-nspawn to run; berthd writes it as JSON into a memfd passed as fd 3. */
+typedef struct ContainerSpec {
+        char *id;
+        char *name;
+        char *image;
+        char *hostname;
+        char *rootfs;      /* mount point of the merged root (host path) */
+        char **lowerdirs;  /* overlay lower dirs, top layer first */
+        char *upperdir;
+        char *workdir;
+        char *rundir;      /* /run/berth/containers/<id>: "running" and "exit" files */
+        char *cwd;
+        char **argv;
+        char **env;
+        bool attached;     /* fds 6 and 7 receive a copy of stdout/stderr */
+} ContainerSpec;
+
+/* Fixed descriptor numbers between berthd and berth-nspawn. */
+enum {
+        SPEC_FD = 3,       /* memfd with the JSON spec */
+        GO_FD = 4,         /* berthd writes one byte once we are in our scope; EOF = abort */
+        STATUS_FD = 5,     /* we write "OK <pid> <usec>" or "ERR <errno> <kind> <message>" */
+        ATTACH_STDOUT_FD = 6,
+        ATTACH_STDERR_FD = 7,
+};
+
+int container_spec_parse(const char *json, size_t len, ContainerSpec **ret);
+void container_spec_free(ContainerSpec *s);
+static inline void container_spec_freep(ContainerSpec **s) {
+        if (*s)
+                container_spec_free(*s);
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+
+void strv_free(char **l) {
+        if (!l)
+                return;
+        for (char **i = l; *i; i++)
+                free(*i);
+        free(l);
+}
+
+size_t strv_length(char *const *l) {
+        size_t n = 0;
+        if (l)
+                while (l[n])
+                        n++;
+        return n;
+}
+
+char **strv_copy(char *const *l) {
+        size_t n = strv_length(l);
+        char **r = calloc(n + 1, sizeof(char *));
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                r[i] = strdup(l[i]);
+                if (!r[i]) {
+                        strv_free(r);
+                        return NULL;
+                }
+        }
+        return r;
+}
+
+int strv_push(char ***l, const char *value) {
+        size_t n = strv_length(*l);
+        _cleanup_free_ char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        char **r = realloc(*l, (n + 2) * sizeof(char *));
+        if (!r)
+                return -ENOMEM;
+        r[n] = TAKE_PTR(copy);
+        r[n + 1] = NULL;
+        *l = r;
+        return 0;
+}
+
+char *strv_join(char *const *l, const char *separator) {
+        size_t seplen = strlen(separator), len = 0;
+        for (char *const *i = l; i && *i; i++)
+                len += strlen(*i) + seplen;
+        char *r = malloc(len + 1), *p = r;
+        if (!r)
+                return NULL;
+        *p = 0;
+        for (char *const *i = l; i && *i; i++) {
+                if (i != l)
+                        p = stpcpy(p, separator);
+                p = stpcpy(p, *i);
+        }
+        return r;
+}
+
+int random_hex_id(char ret[BERTH_ID_LEN + 1]) {
+        uint8_t bytes[BERTH_ID_LEN / 2];
+        size_t done = 0;
+
+        while (done < sizeof(bytes)) {
+                ssize_t n = getrandom(bytes + done, sizeof(bytes) - done, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                done += (size_t) n;
+        }
+        for (size_t i = 0; i < sizeof(bytes); i++)
+                sprintf(ret + 2 * i, "%02x", bytes[i]);
+        ret[BERTH_ID_LEN] = 0;
+        return 0;
+}
+
+bool hex_prefix_is_valid(const char *s) {
+        if (isempty(s) || strlen(s) > BERTH_ID_LEN)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+bool id_is_valid(const char *s) {
+        return s && strlen(s) == BERTH_ID_LEN && hex_prefix_is_valid(s);
+}
+
+int loop_write(int fd, const void *buf, size_t len) {
+        const uint8_t *p = buf;
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+static int fsync_directory_of(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                strcpy(dir, ".");
+        else if (slash == dir)
+                dir[1] = 0;
+        else
+                *slash = 0;
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, data, len);
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+        return fsync_directory_of(path);
+}
+
+int read_full_fd(int fd, char **ret, size_t *ret_len) {
+        size_t size = 0, allocated = 4096;
+        _cleanup_free_ char *buf = malloc(allocated);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (allocated - size < 2) {
+                        char *n = realloc(buf, allocated * 2);
+                        if (!n)
+                                return -ENOMEM;
+                        buf = n;
+                        allocated *= 2;
+                }
+                ssize_t k = read(fd, buf + size, allocated - size - 1);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                size += (size_t) k;
+        }
+        buf[size] = 0;
+        if (ret_len)
+                *ret_len = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return read_full_fd(fd, ret, ret_len);
+}
+
+int mkdir_p(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+static int rm_rf_children(int dirfd) {
+        DIR *d = fdopendir(dirfd);
+        int r = 0;
+
+        if (!d) {
+                safe_close(dirfd);
+                return -errno;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                int k = rm_rf_at(dirfd, de->d_name);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        closedir(d);
+        return r;
+}
+
+int rm_rf_at(int dirfd, const char *name) {
+        struct stat st;
+
+        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (S_ISDIR(st.st_mode)) {
+                int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                int r = rm_rf_children(fd);
+                if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                        return r < 0 ? r : -errno;
+                return r;
+        }
+        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int rm_rf(const char *path) {
+        return rm_rf_at(AT_FDCWD, path);
+}
+
+uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
+}
+
+char *format_timestamp_rfc3339(uint64_t usec) {
+        char buf[64], *r;
+        struct tm tm;
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+
+        if (usec == 0)
+                return strdup("0001-01-01T00:00:00Z");
+        if (!gmtime_r(&t, &tm))
+                return NULL;
+        strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+        if (asprintf(&r, "%s.%06" PRIu64 "Z", buf, (uint64_t) (usec % USEC_PER_SEC)) < 0)
+                return NULL;
+        return r;
+}
+
+char *format_duration_human(uint64_t usec) {
+        uint64_t s = usec / USEC_PER_SEC;
+        char *r = NULL;
+        int k;
+
+        if (s < 1)
+                k = asprintf(&r, "Less than a second");
+        else if (s < 60)
+                k = asprintf(&r, "%" PRIu64 " second%s", s, s == 1 ? "" : "s");
+        else if (s < 120)
+                k = asprintf(&r, "About a minute");
+        else if (s < 3600)
+                k = asprintf(&r, "%" PRIu64 " minutes", s / 60);
+        else if (s < 2 * 3600)
+                k = asprintf(&r, "About an hour");
+        else if (s < 48 * 3600)
+                k = asprintf(&r, "%" PRIu64 " hours", s / 3600);
+        else
+                k = asprintf(&r, "%" PRIu64 " days", s / 86400);
+        return k < 0 ? NULL : r;
+}
+
+int parse_uint64(const char *s, uint64_t *ret) {
+        char *end;
+        if (isempty(s) || !isdigit((unsigned char) s[0]))
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (*end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_int(const char *s, int *ret) {
+        char *end;
+        if (isempty(s))
+                return -EINVAL;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno == ERANGE || v > INT_MAX || v < INT_MIN)
+                return -ERANGE;
+        if (*end)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        static const struct {
+                char suffix;
+                uint64_t factor;
+        } units[] = {
+                { 'b', 1ULL }, { 'k', 1ULL << 10 }, { 'm', 1ULL << 20 }, { 'g', 1ULL << 30 }, { 't', 1ULL << 40 },
+        };
+        char *end;
+
+        if (isempty(s) || !(isdigit((unsigned char) s[0]) || s[0] == '.'))
+                return -EINVAL;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (errno == ERANGE || !isfinite(v) || v < 0)
+                return -ERANGE;
+        uint64_t factor = 1;
+        if (*end) {
+                char c = (char) tolower((unsigned char) *end);
+                bool found = false;
+                for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                        if (units[i].suffix == c) {
+                                factor = units[i].factor;
+                                found = true;
+                        }
+                if (!found)
+                        return -EINVAL;
+                end++;
+                /* Docker also accepts "kb", "mb", "gb", "ib" style suffixes. */
+                if (*end && c != 'b' && (tolower((unsigned char) *end) == 'b'))
+                        end++;
+                if (*end)
+                        return -EINVAL;
+        }
+        double bytes = v * (double) factor;
+        if (bytes >= 18446744073709551615.0)
+                return -ERANGE;
+        *ret = (uint64_t) bytes;
+        return 0;
+}

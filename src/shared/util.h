@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+#define BERTH_ID_LEN 64
+#define BERTH_SHORT_ID_LEN 12
+
+/* NULL-terminated string vectors. */
+void strv_free(char **l);
+static inline void strv_freep(char ***l) {
+        strv_free(*l);
+}
+size_t strv_length(char *const *l);
+char **strv_copy(char *const *l);
+int strv_push(char ***l, const char *value);
+char *strv_join(char *const *l, const char *separator);
+
+/* 64 lowercase hex digits from the kernel's CSPRNG. */
+int random_hex_id(char ret[BERTH_ID_LEN + 1]);
+bool id_is_valid(const char *s);
+bool hex_prefix_is_valid(const char *s);
+
+/* Files. write_file_atomic() writes a temporary file beside path, fsyncs it, renames it into
+ * place and fsyncs the directory, so readers see the old or the new content, never a mix. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int read_full_file(const char *path, char **ret, size_t *ret_len);
+int read_full_fd(int fd, char **ret, size_t *ret_len);
+int mkdir_p(const char *path, mode_t mode);
+/* Remove a tree without ever following a symlink; ENOENT counts as success. */
+int rm_rf(const char *path);
+int rm_rf_at(int dirfd, const char *name);
+int loop_write(int fd, const void *buf, size_t len);
+
+uint64_t now_realtime_usec(void);
+/* RFC 3339 with nanoseconds in UTC, as Docker's inspect prints; "0001-01-01T00:00:00Z" for 0. */
+char *format_timestamp_rfc3339(uint64_t usec);
+/* "5 seconds", "About a minute", "3 hours" as docker ps prints relative times. */
+char *format_duration_human(uint64_t usec);
+/* Parse "512m", "1g", "1048576", "2.5k" into bytes; binary units like Docker's --memory. */
+int parse_size(const char *s, uint64_t *ret);
+int parse_uint64(const char *s, uint64_t *ret);
+int parse_int(const char *s, int *ret);
