@@ -1,0 +1,237 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Fixtures for berth's integration tests: a real systemd, system bus and journal.
+
+On a machine whose PID 1 is not systemd, test/testbed.sh boots systemd as PID 1 of fresh
+namespaces (see its header); on a systemd host the tests run against the host itself.
+
+Fixtures (all session-scoped):
+
+  bed            the booted testbed, with the build in BERTH_BUILD_DIR (default <repo>/build)
+                 installed into it when that is a meson build directory. Methods:
+                   run(argv, input=None, check=False, timeout=60, env=None)
+                       -> subprocess.CompletedProcess (text stdout/stderr); argv runs inside,
+                          in a transient scope (systemd-run --scope)
+                   sh(cmd_string, **kw)          run(["sh", "-c", cmd_string], **kw)
+                   nsenter(argv, **kw)           like run() but without a scope
+                   berthctl(*args, **kw)         run(["berthctl", *args], **kw)
+                   busctl(*args, **kw)           run(["busctl", *args], **kw)
+                   systemctl(*args, **kw)        run(["systemctl", *args], **kw)
+                   journal_json(*matches)        list of dicts: journalctl -o json MATCH...
+                   wait_until(predicate, timeout=10, interval=0.1, what=...)
+                 Attributes: state_dir, build_dir, mode ("ns" or "host"), installed.
+  berthd         the bed, with berthd.service started (fails loudly if it cannot be)
+  busybox_tar    path of a busybox rootfs tarball under /var/tmp (visible inside the testbed;
+                 /tmp inside is private)
+  busybox_image  "busybox:latest", imported with berthctl import
+
+Environment: BERTH_BUILD_DIR (absolute, or relative to the repository root),
+BERTH_TESTBED_KEEP=1 keeps the testbed (and says how to tear it down) for debugging.
+"""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TESTBED_SH = REPO / "test" / "testbed.sh"
+MAKE_BUSYBOX = REPO / "test" / "make-busybox-image.sh"
+SHARED_TMP = "/var/tmp"  # seen by both sides; /tmp inside the testbed is private
+
+
+def build_dir():
+    value = os.environ.get("BERTH_BUILD_DIR", "build")
+    path = Path(value)
+    if not path.is_absolute():
+        path = REPO / path
+    return path
+
+
+def keep_testbed():
+    return os.environ.get("BERTH_TESTBED_KEEP", "") not in ("", "0", "no", "false")
+
+
+class CommandFailed(subprocess.CalledProcessError):
+    """CalledProcessError whose message carries the command's output."""
+
+    def __str__(self):
+        return (
+            f"{super().__str__()}\n--- stdout ---\n{self.stdout or ''}"
+            f"--- stderr ---\n{self.stderr or ''}"
+        )
+
+
+class Testbed:
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+
+    def __init__(self, state_dir, build):
+        self.state_dir = str(state_dir)
+        self.build_dir = Path(build)
+        self.mode = None
+        self.installed = False
+        self._down = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def _testbed(self, *args, check=True, timeout=120):
+        proc = subprocess.run(
+            [str(TESTBED_SH), *args],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise CommandFailed(proc.returncode, proc.args, proc.stdout, proc.stderr)
+        return proc
+
+    def up(self):
+        self._testbed("up", self.state_dir)
+        with open(os.path.join(self.state_dir, "mode")) as f:
+            self.mode = f.read().strip()
+
+    def install(self):
+        self._testbed("install", self.state_dir, str(self.build_dir), timeout=600)
+        self.installed = True
+
+    def down(self):
+        if self._down:
+            return
+        self._down = True
+        if keep_testbed():
+            sys.stderr.write(
+                f"\nBERTH_TESTBED_KEEP: testbed kept in {self.state_dir}; tear it down with\n"
+                f"  {TESTBED_SH} down {self.state_dir}\n"
+            )
+            return
+        self._testbed("down", self.state_dir, check=False)
+
+    # -- running things inside ---------------------------------------------------------------
+
+    def _exec(self, verb, argv, input=None, check=False, timeout=60, env=None):
+        if isinstance(argv, (str, bytes)):
+            raise TypeError("argv must be a list; use bed.sh() for a shell string")
+        argv = [str(a) for a in argv]
+        proc = subprocess.run(
+            [str(TESTBED_SH), verb, self.state_dir, "--", *argv],
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
+        proc.args = argv
+        if check and proc.returncode != 0:
+            raise CommandFailed(proc.returncode, argv, proc.stdout, proc.stderr)
+        return proc
+
+    def run(self, argv, input=None, check=False, timeout=60, env=None):
+        """Run argv inside the testbed in a transient scope."""
+        return self._exec("run", argv, input=input, check=check, timeout=timeout, env=env)
+
+    def nsenter(self, argv, input=None, check=False, timeout=60, env=None):
+        """Run argv inside the testbed's namespaces, but in no scope of its own."""
+        return self._exec("nsenter", argv, input=input, check=check, timeout=timeout, env=env)
+
+    def sh(self, cmd, **kw):
+        return self.run(["sh", "-c", cmd], **kw)
+
+    def berthctl(self, *args, **kw):
+        return self.run(["berthctl", *args], **kw)
+
+    def busctl(self, *args, **kw):
+        return self.run(["busctl", *args], **kw)
+
+    def systemctl(self, *args, **kw):
+        return self.run(["systemctl", *args], **kw)
+
+    def journal_json(self, *matches, timeout=60):
+        """Journal entries matching MATCHES (journalctl syntax: FIELD=VALUE, -u UNIT, ...)."""
+        self.run(["journalctl", "--sync"], timeout=timeout)
+        proc = self.run(
+            ["journalctl", "-q", "--no-pager", "-o", "json", *matches], check=True, timeout=timeout
+        )
+        return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+    def wait_until(self, predicate, timeout=10, interval=0.1, what="condition"):
+        """Poll predicate() until it returns something truthy; return that, or fail."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                pytest.fail(f"timed out after {timeout}s waiting for {what}")
+            time.sleep(interval)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    # SIGTERM/SIGHUP go the KeyboardInterrupt way, so fixtures tear down.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session")
+def bed():
+    state_dir = tempfile.mkdtemp(prefix="berth-testbed.", dir=SHARED_TMP)
+    tb = Testbed(state_dir, build_dir())
+    atexit.register(tb.down)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_keyboard_interrupt)
+    try:
+        tb.up()
+        if (tb.build_dir / "build.ninja").exists():
+            tb.install()
+        yield tb
+    finally:
+        tb.down()
+
+
+@pytest.fixture(scope="session")
+def berthd(bed):
+    if not bed.installed:
+        pytest.fail(
+            f"berth is not built: {bed.build_dir} is no meson build directory "
+            "(set BERTH_BUILD_DIR, or run: meson setup build && meson compile -C build)"
+        )
+    proc = bed.systemctl("start", "berthd.service")
+    if proc.returncode != 0:
+        status = bed.systemctl("status", "--no-pager", "berthd.service")
+        log = bed.run(["journalctl", "--no-pager", "-n", "50", "-u", "berthd.service"])
+        pytest.fail(
+            f"systemctl start berthd.service failed ({proc.returncode}):\n{proc.stderr}\n"
+            f"{status.stdout}\n{log.stdout}"
+        )
+    return bed
+
+
+@pytest.fixture(scope="session")
+def busybox_tar():
+    workdir = tempfile.mkdtemp(prefix="berth-busybox.", dir=SHARED_TMP)
+    os.chmod(workdir, 0o755)
+    tar = os.path.join(workdir, "busybox.tar")
+    try:
+        subprocess.run(
+            [str(MAKE_BUSYBOX), tar], check=True, stdin=subprocess.DEVNULL, timeout=120
+        )
+        yield tar
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def busybox_image(berthd, busybox_tar):
+    """The busybox rootfs imported as busybox:latest (tests must not remove this tag)."""
+    proc = berthd.berthctl("import", busybox_tar, "busybox:latest", timeout=120)
+    assert proc.returncode == 0, (
+        f"berthctl import failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    )
+    return "busybox:latest"

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The testbed itself: a real systemd as PID 1, a system bus, a journal, cgroup limits."""
+
+import os
+import re
+import uuid
+
+import pytest
+
+
+def token():
+    return uuid.uuid4().hex[:16]
+
+
+def test_pid1_is_systemd(bed):
+    exe = bed.nsenter(["readlink", "/proc/1/exe"], check=True).stdout.strip()
+    assert os.path.basename(exe) == "systemd", exe
+    comm = bed.nsenter(["ps", "-p", "1", "-o", "comm="], check=True).stdout.strip()
+    assert comm == "systemd"
+
+
+def test_system_is_running(bed):
+    proc = bed.systemctl("is-system-running")
+    assert proc.stdout.strip() in ("running", "degraded"), proc
+
+
+def test_system_bus_answers(bed):
+    proc = bed.busctl("status", "org.freedesktop.DBus")
+    assert proc.returncode == 0, proc
+    proc = bed.busctl(
+        "call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId",
+        check=True,
+    )
+    assert re.fullmatch(r's "[0-9a-f]{32}"', proc.stdout.strip()), proc.stdout
+    names = bed.busctl("list", "--no-pager", "--no-legend", check=True).stdout.split()
+    assert "org.freedesktop.systemd1" in names
+
+
+def test_run_passes_stdio_and_exit_code(bed):
+    proc = bed.sh("cat; echo to-stderr >&2; exit 3", input="to-stdin\n")
+    assert proc.returncode == 3
+    assert proc.stdout == "to-stdin\n"
+    assert "to-stderr" in proc.stderr
+
+
+def test_run_is_in_a_transient_scope(bed):
+    cgroups = bed.run(["cat", "/proc/self/cgroup"], check=True).stdout
+    unified = [line for line in cgroups.splitlines() if line.startswith(("0::", "1:name=systemd:"))]
+    assert unified, cgroups
+    for line in unified:
+        assert re.search(r"/system\.slice/run-[^/]+\.scope$", line), cgroups
+    if bed.mode == "ns":
+        # Nothing run inside is left in the host's cgroups ("/.." from inside).
+        assert "/.." not in cgroups, cgroups
+
+
+def test_journal_sees_lines_from_inside(bed):
+    tag = "berth-tb-" + token()
+    msg = "hello from the testbed " + token()
+    # The writer stays alive a moment: journald reads the sender's unit from /proc, which a
+    # process that has already exited no longer has.
+    bed.run(["systemd-cat", "-t", tag, "sh", "-c", f"echo '{msg}'; sleep 0.5"], check=True)
+    entries = bed.journal_json(f"SYSLOG_IDENTIFIER={tag}")
+    mine = [e for e in entries if e.get("MESSAGE") == msg]
+    assert len(mine) == 1, entries
+    assert re.fullmatch(r"run-.+\.scope", mine[0].get("_SYSTEMD_UNIT", "")), mine[0]
+    assert mine[0].get("_TRANSPORT") == "stdout"
+
+    # ... and through the syslog socket.
+    msg2 = "logger line " + token()
+    bed.run(["logger", "-t", tag, msg2], check=True)
+    entries = bed.journal_json(f"SYSLOG_IDENTIFIER={tag}")
+    assert [e for e in entries if e.get("MESSAGE") == msg2 and e.get("_TRANSPORT") == "syslog"]
+
+
+def test_scope_memory_limit_lands_in_cgroup(bed):
+    unit = f"berth-tb-mem-{token()}.scope"
+    script = r"""
+cg=$(systemctl show -P ControlGroup "$1")
+echo "cg=$cg"
+if [ -d /sys/fs/cgroup/memory ]; then
+        echo "memory=$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")"
+        echo "pids=$(cat "/sys/fs/cgroup/pids$cg/pids.max")"
+else
+        echo "memory=$(cat "/sys/fs/cgroup$cg/memory.max")"
+        echo "pids=$(cat "/sys/fs/cgroup$cg/pids.max")"
+fi
+"""
+    proc = bed.run(
+        [
+            "systemd-run", "--quiet", "--scope", "--collect", f"--unit={unit}",
+            "-p", "MemoryMax=64M", "-p", "TasksMax=42",
+            "sh", "-c", script, "sh", unit,
+        ],
+        check=True,
+    )
+    values = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    assert values["cg"].endswith("/" + unit), proc.stdout
+    assert values["memory"] == str(64 * 1024 * 1024), proc.stdout
+    assert values["pids"] == "42", proc.stdout
+
+
+def test_var_tmp_is_shared_and_tmp_is_private(bed):
+    if bed.mode != "ns":
+        pytest.skip("host mode: there is no inside and outside")
+    name = "berth-tb-" + token()
+    shared = os.path.join("/var/tmp", name)
+    try:
+        bed.sh(f"echo shared > {shared}; echo private > /tmp/{name}", check=True)
+        with open(shared) as f:
+            assert f.read() == "shared\n"
+        assert not os.path.exists(f"/tmp/{name}")
+    finally:
+        if os.path.exists(shared):
+            os.unlink(shared)
+
+
+def test_var_lib_berth_is_the_testbeds_own(bed):
+    if bed.mode != "ns":
+        pytest.skip("host mode uses the host's /var/lib/berth")
+    name = "probe-" + token()
+    bed.sh(f"touch /var/lib/berth/{name}", check=True)
+    assert os.path.exists(os.path.join(bed.state_dir, "berth", name))
+    assert not os.path.exists(f"/var/lib/berth/{name}")
