@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# test.sh — build berth and run all its tests; as root, from anywhere, on a fresh Debian 12.
+#
+#   1. install the build and test dependencies (tools/install-deps.sh)
+#   2. meson setup (or --reconfigure) $BUILD with --prefix=/usr --werror, meson compile
+#   3. shellcheck the project's shell scripts
+#   4. meson test (unit tests)
+#   5. pytest test/integration (a real systemd: see test/testbed.sh)
+#
+# Environment: BUILD (build directory, default build), PYTEST_ARGS (extra pytest arguments).
+# Exits non-zero if any step fails; the last line says which.
+
+# shellcheck disable=SC2317 # functions are called through step and trap
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD="${BUILD:-build}"
+PYTHON=/usr/bin/python3 # Debian's, with python3-pytest (a python3 on PATH may be another)
+
+passed=()
+failed=()
+
+step() {
+        local name="$1"
+        shift
+        echo
+        echo "==> $name: $*"
+        if "$@"; then
+                passed+=("$name")
+                return 0
+        fi
+        failed+=("$name")
+        return 1
+}
+
+summary() {
+        echo
+        if [ ${#failed[@]} -eq 0 ]; then
+                echo "test.sh: PASS (${passed[*]})"
+        else
+                echo "test.sh: FAIL: ${failed[*]}${passed[*]:+ (passed: ${passed[*]})}"
+        fi
+}
+trap summary EXIT
+
+if [ "$(id -u)" != 0 ]; then
+        failed+=(root)
+        echo "test.sh: must run as root (installs packages, boots a systemd testbed)" >&2
+        exit 1
+fi
+
+setup_build() {
+        if [ -f "$BUILD/meson-private/coredata.dat" ]; then
+                meson setup --reconfigure "$BUILD" --prefix=/usr --werror
+        else
+                rm -rf "$BUILD"
+                meson setup "$BUILD" --prefix=/usr --werror
+        fi
+}
+
+shell_scripts() {
+        local f
+        for f in .ci/run test/*.sh tools/*.sh; do
+                if [ -f "$f" ]; then echo "$f"; fi
+        done
+}
+
+lint_shell() {
+        local scripts
+        mapfile -t scripts < <(shell_scripts)
+        shellcheck "${scripts[@]}"
+}
+
+step deps tools/install-deps.sh || exit 1
+step setup setup_build || exit 1
+step compile meson compile -C "$BUILD" || exit 1
+
+rc=0
+step shellcheck lint_shell || rc=1
+step "meson-test" meson test -C "$BUILD" --print-errorlogs || rc=1
+# shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
+step pytest env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" \
+        "$PYTHON" -m pytest -v ${PYTEST_ARGS:-} test/integration || rc=1
+exit "$rc"
