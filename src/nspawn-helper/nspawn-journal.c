@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* CODE_FILE/LINE/FUNC of the relay are noise in every container line, and journald charges per field. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-journal.h>
 
 #include "nspawn-journal.h"

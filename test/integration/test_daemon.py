@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""berthd as a service: bus name, object tree, persistence, and surviving kill -9."""
+import json
+import time
+import uuid
+
+
+def prop(bed, name, prop_name):
+    obj = bed.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", name,
+                     check=True).stdout.split('"')[1]
+    out = bed.busctl("--json=short", "get-property", "org.berth1", obj, "org.berth1.Container", prop_name,
+                     check=True).stdout
+    return json.loads(out)["data"]
+
+
+def restart_berthd(bed, kill=False):
+    if kill:
+        bed.systemctl("kill", "--signal=SIGKILL", "berthd.service", check=True)
+        bed.wait_until(lambda: bed.systemctl("is-active", "berthd.service").stdout.strip() != "active",
+                       what="berthd to die")
+    else:
+        bed.systemctl("stop", "berthd.service", check=True)
+    bed.systemctl("start", "berthd.service", check=True)
+
+
+def test_service_and_object_tree(busybox_image, berthd):
+    show = berthd.systemctl("show", "berthd.service", "-p", "Type", "-p", "BusName", "-p", "ActiveState",
+                            check=True).stdout
+    assert "Type=notify" in show and "BusName=org.berth1" in show and "ActiveState=active" in show
+    intro = berthd.busctl("introspect", "org.berth1", "/org/berth1", check=True).stdout
+    assert "org.berth1.Manager" in intro and "org.freedesktop.DBus.ObjectManager" in intro
+    name = f"tree-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)
+    cid = prop(berthd, name, "Id")
+    tree = berthd.busctl("tree", "org.berth1", check=True).stdout
+    assert f"/org/berth1/container/{cid}" in tree
+    managed = berthd.busctl("--json=short", "call", "org.berth1", "/org/berth1",
+                            "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", check=True).stdout
+    assert f"/org/berth1/container/{cid}" in managed
+    berthd.berthctl("rm", name, check=True)
+    assert f"/org/berth1/container/{cid}" not in berthd.busctl("tree", "org.berth1", check=True).stdout
+
+
+def test_dbus_activation(berthd):
+    berthd.systemctl("stop", "berthd.service", check=True)
+    # Any call to org.berth1 starts the service again through bus activation.
+    berthd.busctl("get-property", "org.berth1", "/org/berth1", "org.berth1.Manager", "Version", check=True)
+    assert berthd.systemctl("is-active", "berthd.service").stdout.strip() == "active"
+
+
+def test_properties_changed_signals(busybox_image, berthd):
+    name = f"sig-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, busybox_image, "sh", "-c", "sleep 0.3", check=True)
+    cid = prop(berthd, name, "Id")
+    # Watch the bus while the container starts and exits.
+    proc = berthd.sh(
+        f"(busctl --json=short --match=type=signal,sender=org.berth1,path=/org/berth1/container/{cid},"
+        f"member=PropertiesChanged monitor > /var/tmp/sig-{cid}.json 2>/dev/null & echo $! > /var/tmp/sig-{cid}.pid); "
+        f"sleep 0.5; berthctl start {name} && berthctl wait {name}; sleep 0.5; kill $(cat /var/tmp/sig-{cid}.pid); "
+        f"cat /var/tmp/sig-{cid}.json; rm -f /var/tmp/sig-{cid}.*", check=True, timeout=30)
+    states = []
+    for line in proc.stdout.splitlines():
+        msg = json.loads(line)
+        changed = msg["payload"]["data"][1]
+        if "State" in changed:
+            states.append(changed["State"]["data"])
+    assert states == ["running", "exited"], proc.stdout
+
+
+def test_state_survives_restart(busybox_image, berthd):
+    name = f"persist-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "--name", name, busybox_image, "sh", "-c", "exit 4")
+    cid = prop(berthd, name, "Id")
+    restart_berthd(berthd)
+    assert prop(berthd, name, "Id") == cid
+    assert prop(berthd, name, "State") == "exited"
+    assert prop(berthd, name, "ExitCode") == 4
+    assert "busybox:latest" in berthd.berthctl("images", check=True).stdout
+    berthd.sh(f"test -z \"$(find /var/lib/berth -name '*.tmp.*')\"", check=True)
+
+
+def test_container_survives_berthd_sigkill(busybox_image, berthd):
+    """berthd killed with SIGKILL while a container runs: it keeps running and logging; the restarted
+    berthd re-adopts it, controls it, and reports its later output and exit code correctly."""
+    name = f"survivor-{uuid.uuid4().hex[:6]}"
+    script = ("trap 'echo during' USR2; trap 'echo after; exit 7' USR1; echo before; "
+              "while true; do sleep 0.1; done")
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sh", "-c", script, check=True)
+    pid = prop(berthd, name, "Pid")
+    unit = prop(berthd, name, "Unit")
+    helper_pids_before = berthd.systemctl("show", unit, "-p", "ControlGroup", check=True).stdout
+
+    berthd.systemctl("kill", "--signal=SIGKILL", "berthd.service", check=True)
+    berthd.wait_until(lambda: berthd.systemctl("is-active", "berthd.service").stdout.strip() != "active",
+                      what="berthd to die")
+    # While berthd is down the container runs and logs.
+    berthd.sh(f"kill -USR2 {pid}", check=True)
+    berthd.wait_until(lambda: any(e["MESSAGE"] == "during"
+                                  for e in berthd.journal_json(f"CONTAINER_NAME={name}")),
+                      what="the line logged while berthd was down")
+    assert berthd.systemctl("is-active", unit).stdout.strip() == "active"
+
+    berthd.systemctl("start", "berthd.service", check=True)
+    assert prop(berthd, name, "State") == "running"
+    assert prop(berthd, name, "Pid") == pid
+    assert berthd.systemctl("show", unit, "-p", "ControlGroup", check=True).stdout == helper_pids_before
+
+    # The re-adopted container is fully controllable, and its exit is seen.
+    berthd.berthctl("kill", "-s", "USR1", name, check=True)
+    assert berthd.berthctl("wait", name, check=True, timeout=30).stdout.strip() == "7"
+    assert prop(berthd, name, "State") == "exited"
+    msgs = [e["MESSAGE"] for e in berthd.journal_json(f"CONTAINER_NAME={name}")]
+    assert msgs == ["before", "during", "after"]
+
+
+def test_container_exit_while_berthd_down(busybox_image, berthd):
+    name = f"exitdown-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sh", "-c",
+                    "trap 'exit 5' USR1; while true; do sleep 0.1; done", check=True)
+    pid = prop(berthd, name, "Pid")
+    berthd.systemctl("kill", "--signal=SIGKILL", "berthd.service", check=True)
+    berthd.wait_until(lambda: berthd.systemctl("is-active", "berthd.service").stdout.strip() != "active",
+                      what="berthd to die")
+    berthd.sh(f"kill -USR1 {pid}", check=True)
+    berthd.wait_until(lambda: berthd.sh(f"test -d /proc/{pid}").returncode != 0, what="the payload to exit")
+    time.sleep(0.2)
+    berthd.systemctl("start", "berthd.service", check=True)
+    assert prop(berthd, name, "State") == "exited"
+    assert prop(berthd, name, "ExitCode") == 5

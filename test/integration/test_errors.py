@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Bad input gets a named error over D-Bus and exit code 125 from berthctl, and changes nothing."""
+import json
+import os
+import uuid
+
+import pytest
+
+BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus_call.py")
+
+
+def call(bed, path, interface, method, *args):
+    proc = bed.run(["/usr/bin/python3", BUS_CALL, path, interface, method, json.dumps(list(args))])
+    return proc
+
+
+def manager(bed, method, *args):
+    return call(bed, "/org/berth1", "org.berth1.Manager", method, *args)
+
+
+def error_name(proc):
+    assert proc.returncode == 1, proc
+    line = proc.stdout.strip()
+    assert line.startswith("ERROR "), proc
+    return line.split()[1]
+
+
+def container_count(bed):
+    return len(json.loads(manager(bed, "ListContainers").stdout))
+
+
+@pytest.mark.parametrize("name", ["-bad", "a", "a/b", "../x", "x" * 300, "spa ce", "ünï"])
+def test_bad_container_name_is_invalid_name(busybox_image, berthd, name):
+    before = container_count(berthd)
+    proc = manager(berthd, "CreateContainer", busybox_image, name, ["true"], [], {})
+    assert error_name(proc) == "org.berth1.Error.InvalidName"
+    assert "Invalid container name" in proc.stdout
+    assert container_count(berthd) == before
+    cli = berthd.berthctl("create", "--name", name, busybox_image, "true")
+    assert cli.returncode == 125
+    assert cli.stderr.startswith("berthctl: ") and len(cli.stderr.strip().splitlines()) == 1, cli.stderr
+
+
+def test_name_in_use(busybox_image, berthd):
+    name = f"dup-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)
+    proc = manager(berthd, "CreateContainer", busybox_image, name, ["true"], [], {})
+    assert error_name(proc) == "org.berth1.Error.NameInUse"
+    cli = berthd.berthctl("create", "--name", name, busybox_image, "true")
+    assert cli.returncode == 125 and "already in use" in cli.stderr
+    berthd.berthctl("rm", name, check=True)
+
+
+@pytest.mark.parametrize("what", ["nosuch", "0" * 64, "zz", ""])
+def test_unknown_container_is_no_such_container(berthd, what):
+    proc = manager(berthd, "GetContainer", what)
+    assert error_name(proc) == "org.berth1.Error.NoSuchContainer"
+    if what:
+        for verb in (["start"], ["stop"], ["rm"], ["rm", "-f"], ["kill"], ["wait"], ["logs"]):
+            cli = berthd.berthctl(*verb, what)
+            assert cli.returncode == 125, (verb, cli)
+            assert "No such container" in cli.stderr, (verb, cli.stderr)
+
+
+def test_unknown_image_is_no_such_image(berthd):
+    proc = manager(berthd, "CreateContainer", "nothere:latest", "", ["true"], [], {})
+    assert error_name(proc) == "org.berth1.Error.NoSuchImage"
+
+
+@pytest.mark.parametrize("options,needle", [
+    ({"Bogus": "x"}, "Unknown container option"),
+    ({"MemoryMax": "lots"}, "must have type"),
+    ({"Hostname": "bad_host!"}, "Invalid host name"),
+])
+def test_bad_options_are_invalid_argument(busybox_image, berthd, options, needle):
+    before = container_count(berthd)
+    proc = manager(berthd, "CreateContainer", busybox_image, "", ["true"], [], options)
+    assert error_name(proc) == "org.berth1.Error.InvalidArgument"
+    assert needle in proc.stdout
+    assert container_count(berthd) == before
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["-m", "12x"], "memory"),
+    (["-m", "1k"], "MemoryMax must be at least"),
+    (["--cpus", "abc"], "cpus"),
+    (["--cpus", "-1"], "cpus"),
+    (["--cpus", "1000"], "CPU"),
+    (["-e", "=nokey"], "environment"),
+    (["--hostname", "-bad"], "host name"),
+    (["--frobnicate"], "frobnicate"),
+])
+def test_bad_cli_flags_exit_125(busybox_image, berthd, args, needle):
+    before = container_count(berthd)
+    proc = berthd.berthctl("run", *args, busybox_image, "true")
+    assert proc.returncode == 125, proc
+    assert needle.lower() in proc.stderr.lower(), proc.stderr
+    assert container_count(berthd) == before
+
+
+def test_empty_command_without_image_default(busybox_image, berthd):
+    proc = manager(berthd, "CreateContainer", busybox_image, "", [], [], {})
+    assert error_name(proc) == "org.berth1.Error.InvalidArgument"
+    assert "No command specified" in proc.stdout
+
+
+def test_running_container_errors(busybox_image, berthd):
+    name = f"busy-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sleep", "300", check=True)
+    try:
+        path = json.loads(manager(berthd, "GetContainer", name).stdout)
+        assert error_name(call(berthd, path, "org.berth1.Container", "Start")) == \
+            "org.berth1.Error.ContainerRunning"
+        assert error_name(call(berthd, path, "org.berth1.Container", "Remove", False)) == \
+            "org.berth1.Error.ContainerRunning"
+        assert error_name(call(berthd, path, "org.berth1.Container", "Kill", 0)) == \
+            "org.berth1.Error.InvalidArgument"
+        assert error_name(call(berthd, path, "org.berth1.Container", "Kill", 999)) == \
+            "org.berth1.Error.InvalidArgument"
+    finally:
+        berthd.berthctl("rm", "-f", name, check=True)
+    berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)
+    path = json.loads(manager(berthd, "GetContainer", name).stdout)
+    assert error_name(call(berthd, path, "org.berth1.Container", "Kill", 15)) == \
+        "org.berth1.Error.ContainerNotRunning"
+    berthd.berthctl("rm", name, check=True)
+
+
+def test_unprivileged_callers_cannot_change_anything(busybox_image, berthd):
+    proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", BUS_CALL,
+                       "/org/berth1", "org.berth1.Manager", "CreateContainer",
+                       json.dumps([busybox_image, "", ["true"], [], {}])])
+    assert error_name(proc) == "org.berth1.Error.AccessDenied"
+    # Reading is fine.
+    proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", BUS_CALL,
+                       "/org/berth1", "org.berth1.Manager", "ListImages", "[]"])
+    assert proc.returncode == 0, proc

@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Image import through berthctl and D-Bus: content-addressed layers, hostile tarballs refused."""
+import io
+import os
+import tarfile
+import tempfile
+
+import pytest
+
+from conftest import SHARED_TMP
+
+STATE = "/var/lib/berth"
+
+
+def store_listing(bed):
+    """Everything in berth's layer and image store, to prove a failed import wrote nothing."""
+    proc = bed.sh(f"cd {STATE} && find overlay images -maxdepth 2 | sort", check=True)
+    return proc.stdout
+
+
+def make_tar(path, members):
+    """members: list of (TarInfo, bytes or None)."""
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    os.chmod(path, 0o644)
+
+
+def file_entry(name, data=b"evil\n"):
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    return info, data
+
+
+def dir_entry(name):
+    info = tarfile.TarInfo(name)
+    info.type = tarfile.DIRTYPE
+    info.mode = 0o755
+    return info, None
+
+
+def link_entry(name, target, kind=tarfile.SYMTYPE):
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.linkname = target
+    return info, None
+
+
+def device_entry(name, kind):
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.devmajor, info.devminor = 8, 0
+    info.mode = 0o600
+    return info, None
+
+
+@pytest.fixture()
+def victim():
+    """A directory outside berth's store that hostile archives aim at."""
+    d = tempfile.mkdtemp(prefix="berth-victim.", dir=SHARED_TMP)
+    os.chmod(d, 0o755)
+    yield d
+    import shutil
+
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def hostile_archives(victim):
+    rel_victim = os.path.relpath(victim, "/")
+    return {
+        "dotdot": [dir_entry("etc"), file_entry("../" * 12 + rel_victim + "/dotdot")],
+        "nested-dotdot": [dir_entry("a"), file_entry("a/../../" + "../" * 10 + rel_victim + "/nested")],
+        "absolute": [file_entry(victim + "/absolute")],
+        "symlink-escape": [link_entry("link", victim), file_entry("link/through-symlink")],
+        "symlink-dotdot": [link_entry("up", "../../../../../../../../.."),
+                           file_entry("up/" + rel_victim + "/through-up")],
+        "hardlink-out": [link_entry("hl", victim + "/target", tarfile.LNKTYPE)],
+        "hardlink-dotdot": [link_entry("hl", "../../../../../../etc/passwd", tarfile.LNKTYPE)],
+        "chardev": [device_entry("dev/sda", tarfile.CHRTYPE)],
+        "blockdev": [device_entry("sda", tarfile.BLKTYPE)],
+    }
+
+
+def test_import_creates_content_addressed_image(busybox_image, berthd):
+    images = berthd.busctl("--json=short", "call", "org.berth1", "/org/berth1", "org.berth1.Manager",
+                           "ListImages", check=True)
+    assert "busybox:latest" in images.stdout
+    obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s",
+                        "busybox", check=True).stdout.split('"')[1]
+    layers = berthd.busctl("get-property", "org.berth1", obj, "org.berth1.Image", "Layers",
+                           check=True).stdout
+    digest = layers.split('"')[1]
+    assert digest.startswith("sha256:") and len(digest) == 71
+    # The layer is stored under its digest, and the digest is the archive's sha256.
+    berthd.sh(f"test -x {STATE}/overlay/{digest[7:]}/diff/bin/busybox", check=True)
+    out = berthd.berthctl("images", check=True).stdout
+    assert "busybox" in out and "latest" in out
+
+
+def test_reimport_shares_the_layer(busybox_image, busybox_tar, berthd):
+    before = berthd.sh(f"ls {STATE}/overlay | wc -l", check=True).stdout
+    berthd.berthctl("import", busybox_tar, "busybox-copy:v1", check=True)
+    after = berthd.sh(f"ls {STATE}/overlay | wc -l", check=True).stdout
+    assert before == after
+    assert "busybox-copy" in berthd.berthctl("images", check=True).stdout
+
+
+@pytest.mark.parametrize("case", sorted(hostile_archives("/x").keys()))
+def test_hostile_archive_is_refused_and_writes_nothing(case, berthd, victim):
+    path = os.path.join(victim + ".tars", case + ".tar")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.chmod(os.path.dirname(path), 0o755)
+    make_tar(path, hostile_archives(victim)[case])
+    with open(os.path.join(victim, "target"), "w") as f:
+        f.write("victim\n")
+    before = store_listing(berthd)
+    images_before = berthd.berthctl("images", "-q", check=True).stdout
+
+    proc = berthd.berthctl("import", path, f"hostile-{case}")
+    assert proc.returncode == 125, proc
+    assert "berthctl:" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Invalid image archive" in proc.stderr, proc.stderr
+
+    assert sorted(os.listdir(victim)) == ["target"]
+    with open(os.path.join(victim, "target")) as f:
+        assert f.read() == "victim\n"
+    assert store_listing(berthd) == before
+    assert berthd.berthctl("images", "-q", check=True).stdout == images_before
+    # Also nothing in the testbed's own /etc from the "../etc/passwd" style attempts.
+    berthd.sh("! grep -q evil /etc/passwd", check=True)
+
+
+def test_garbage_archive_is_refused(berthd, victim):
+    path = os.path.join(victim, "garbage.tar")
+    with open(path, "wb") as f:
+        f.write(b"this is not a tarball\n" * 100)
+    before = store_listing(berthd)
+    proc = berthd.berthctl("import", path, "garbage")
+    assert proc.returncode == 125
+    assert store_listing(berthd) == before
+
+
+def test_bad_image_reference_is_invalid_name(berthd, busybox_tar):
+    for ref in ["UPPER", "a:b:c", "-x", "x/"]:
+        proc = berthd.berthctl("import", busybox_tar, ref)
+        assert proc.returncode == 125, (ref, proc)
+        assert "Invalid image reference" in proc.stderr
+
+
+def test_unknown_image_is_no_such_image(berthd):
+    proc = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", "nope:1")
+    assert proc.returncode != 0
+    assert "No such image" in proc.stderr
+    proc = berthd.berthctl("run", "nope:1", "true")
+    assert proc.returncode == 125 and "No such image" in proc.stderr
