@@ -177,8 +177,9 @@ cg_setup() {
                 mp="${found%% *}"
                 opts="${found#* }"
                 child="$mp${path%/}/$name"
+                # Recorded only once made by us: down must never touch another testbed's cgroup.
+                mkdir "$child" || die "cannot create cgroup $child (another testbed of that name?)"
                 echo "$child" >>"$dir/cgroups"
-                mkdir "$child"
                 if [ -f "$child/cpuset.cpus" ]; then
                         cat "$mp${path%/}/cpuset.cpus" >"$child/cpuset.cpus"
                         cat "$mp${path%/}/cpuset.mems" >"$child/cpuset.mems"
@@ -257,6 +258,15 @@ cmd___init() {
         mkdir -p /var/lib/berth
         mount --bind "$dir/berth" /var/lib/berth
 
+        # The host's /dev/console is not ours: give systemd (and whatever it runs with output
+        # to the console) a file instead, as systemd-nspawn gives a pty.
+        : >"$dir/console"
+        mount --bind "$dir/console" /dev/console
+
+        # Kernel messages are the host's, not the testbed's.
+        mkdir -p /run/systemd/journald.conf.d
+        printf '[Journal]\nReadKMsg=no\n' >/run/systemd/journald.conf.d/berth-testbed.conf
+
         mkdir -p /run/systemd/system
         cat >"/run/systemd/system/$TARGET" <<EOF
 [Unit]
@@ -301,7 +311,7 @@ cmd_up() {
 
         echo ns >"$dir/mode"
         name="$(basename "$dir" | tr -c 'A-Za-z0-9_.\n-' '_')"
-        name="berth-testbed-$name"
+        name="berth-testbed-$name-$(printf '%s' "$dir" | sha256sum | cut -c1-8)"
         echo "$name" >"$dir/name"
         mkdir -p "$dir/upper/etc" "$dir/upper/usr" "$dir/upper/varlib" \
                 "$dir/work/etc" "$dir/work/usr" "$dir/work/varlib" "$dir/berth"
@@ -367,10 +377,13 @@ UP_DIR=""
 up_exit_trap() {
         local rc=$?
         [ -n "$UP_DIR" ] || return 0
-        if [ -s "$UP_DIR/console.log" ]; then
-                echo "testbed: last lines of $UP_DIR/console.log:" >&2
-                tail -n 30 "$UP_DIR/console.log" >&2 || true
-        fi
+        local log
+        for log in console.log console; do
+                if [ -s "$UP_DIR/$log" ]; then
+                        echo "testbed: last lines of $UP_DIR/$log:" >&2
+                        tail -n 30 "$UP_DIR/$log" >&2 || true
+                fi
+        done
         echo "testbed: up failed (exit status $rc), tearing down $UP_DIR" >&2
         cmd_down "$UP_DIR" || true
 }

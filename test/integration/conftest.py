@@ -34,7 +34,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -107,10 +106,7 @@ class Testbed:
             return
         self._down = True
         if keep_testbed():
-            sys.stderr.write(
-                f"\nBERTH_TESTBED_KEEP: testbed kept in {self.state_dir}; tear it down with\n"
-                f"  {TESTBED_SH} down {self.state_dir}\n"
-            )
+            KEPT.append(self.state_dir)
             return
         self._testbed("down", self.state_dir, check=False)
 
@@ -172,6 +168,18 @@ class Testbed:
             if time.monotonic() >= deadline:
                 pytest.fail(f"timed out after {timeout}s waiting for {what}")
             time.sleep(interval)
+
+
+KEPT = []  # state dirs of testbeds left up by BERTH_TESTBED_KEEP=1
+
+
+def pytest_terminal_summary(terminalreporter):
+    for state_dir in KEPT:
+        terminalreporter.write_line(
+            f"BERTH_TESTBED_KEEP: testbed kept in {state_dir}; enter it with\n"
+            f"  {TESTBED_SH} shell {state_dir} 'journalctl -b --no-pager'\n"
+            f"and tear it down with\n  {TESTBED_SH} down {state_dir}"
+        )
 
 
 def _raise_keyboard_interrupt(signum, frame):
