@@ -532,6 +532,11 @@ cmd_down() {
         local dir pid mp
         dir="$(absdir "$1")"
         [ -d "$dir" ] || return 0
+        if [ ! -f "$dir/mode" ]; then
+                # Never up (or not a testbed at all: then refuse to delete anything).
+                rmdir "$dir" 2>/dev/null || die "$dir is not a testbed state directory; not touching it"
+                return 0
+        fi
 
         if [ "$(mode_of "$dir")" = host ]; then
                 rm -rf --one-file-system "$dir"
