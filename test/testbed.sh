@@ -12,8 +12,8 @@
 #   testbed.sh run DIR [--] CMD...    run CMD inside, in a transient scope; stdio and exit code
 #                                     pass through
 #   testbed.sh shell DIR 'CMD STRING' the same through sh -c
-#   testbed.sh nsenter DIR [--] CMD...  run CMD inside with a bare nsenter (no scope: the
-#                                     process stays in the caller's cgroups)
+#   testbed.sh nsenter DIR [--] CMD...  run CMD inside with a bare nsenter: no scope, the
+#                                     process sits in the testbed's root cgroup
 #   testbed.sh install DIR BUILDDIR   meson install BUILDDIR inside, daemon-reload, create the
 #                                     installed tmpfiles, reload dbus
 #   testbed.sh pid DIR                print the init's host PID (empty in host mode)
