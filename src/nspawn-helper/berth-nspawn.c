@@ -225,9 +225,12 @@ static int run(void) {
                 safe_close(streams[i].fd);
                 safe_close(streams[i].attach_fd);
         }
+        bool logged = journal.n_sent > 0;
         journal_writer_done(&journal);
         if (r < 0)
                 return r;
+        if (logged)
+                (void) journal_synchronize(5000);
         return write_runtime_file(spec, "exit", "%d %" PRIu64 "\n", exit_code, now_realtime_usec());
 }
 

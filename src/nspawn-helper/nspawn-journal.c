@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,5 +59,39 @@ int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t
                                : (struct iovec) { .iov_base = (char *) "PRIORITY=6", .iov_len = 10 };
         if (partial)
                 iov[n++] = partial_field;
+        w->n_sent++;
         return sd_journal_sendv(iov, (int) n);
+}
+
+/* journald reads a sender's cgroup from /proc when it processes a datagram; if the sender has
+ * exited by then, the entry loses _SYSTEMD_UNIT. So before the supervisor exits, it asks journald
+ * to process everything queued (io.systemd.Journal.Synchronize over varlink; libsystemd 252 has no
+ * public varlink client, and this one call is a single NUL-terminated JSON message each way). */
+int journal_synchronize(int timeout_ms) {
+        static const char request[] = "{\"method\":\"io.systemd.Journal.Synchronize\",\"parameters\":{}}";
+        struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/io.systemd.journal" };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        char buf[512];
+
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        if (loop_write(fd, request, sizeof(request)) < 0) /* sizeof includes the terminating NUL */
+                return -errno;
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                int k = poll(&p, 1, timeout_ms);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? -errno : -ETIMEDOUT;
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return n < 0 ? -errno : 0;
+                if (memchr(buf, 0, (size_t) n))
+                        return 0;
+        }
 }

@@ -16,6 +16,7 @@ typedef struct JournalWriter {
         size_t n_fields;
         char *owned[JOURNAL_FIELDS_MAX];
         size_t n_owned;
+        unsigned long long n_sent;
         char message[sizeof("MESSAGE=") - 1 + LOG_LINE_MAX];
 } JournalWriter;
 
@@ -23,3 +24,5 @@ int journal_writer_init(JournalWriter *w, const ContainerSpec *spec);
 void journal_writer_done(JournalWriter *w);
 /* priority is 6 (stdout) or 3 (stderr) */
 int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t len, bool partial);
+/* Wait until journald has processed every entry this process sent. */
+int journal_synchronize(int timeout_ms);

@@ -2,6 +2,7 @@
 """Image import through berthctl and D-Bus: content-addressed layers, hostile tarballs refused."""
 import io
 import os
+import shutil
 import tarfile
 import tempfile
 
@@ -61,9 +62,8 @@ def victim():
     d = tempfile.mkdtemp(prefix="berth-victim.", dir=SHARED_TMP)
     os.chmod(d, 0o755)
     yield d
-    import shutil
-
     shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(d + ".tars", ignore_errors=True)
 
 
 def hostile_archives(victim):
