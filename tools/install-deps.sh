@@ -12,7 +12,7 @@ PACKAGES=(
         libssl-dev
         systemd systemd-container dbus
         busybox-static
-        python3 python3-pytest
+        python3 python3-pytest python3-dbus
         util-linux procps jq clang-format shellcheck
 )
 

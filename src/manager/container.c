@@ -618,5 +618,6 @@ int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_e
 int container_wait(Container *c, sd_bus_message *request) {
         if (c->state == CONTAINER_EXITED && !c->starting)
                 return sd_bus_reply_method_return(request, "i", c->exit_code);
-        return push_message(&c->waiters, &c->n_waiters, request);
+        int r = push_message(&c->waiters, &c->n_waiters, request);
+        return r < 0 ? r : 1; /* answered at exit; 0 would make sd-bus report an unknown method */
 }

@@ -10,12 +10,6 @@
 #include "image.h"
 #include "json-util.h"
 #include "names.h"
-#include "tar-extract.h"
-
-static const char *const default_env[] = {
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        NULL,
-};
 
 void image_free(Image *i) {
         if (!i)
@@ -91,7 +85,7 @@ static json_object *image_to_json(const Image *i) {
 }
 
 /* The id covers what makes the image (layers, config, creation time), not its tags. */
-static int image_compute_id(Image *i) {
+int image_compute_id(Image *i) {
         _cleanup_json_ json_object *o = image_to_json(i);
         size_t len;
         const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
@@ -100,7 +94,7 @@ static int image_compute_id(Image *i) {
         return sha256_hex_of(s, len, i->id);
 }
 
-static int image_save(Image *i) {
+int image_save(Image *i) {
         _cleanup_free_ char *path = manager_state_path(i->manager, "images/%s.json", i->id);
         _cleanup_json_ json_object *o = image_to_json(i);
         if (!path || !o)
@@ -182,65 +176,8 @@ int image_lower_dirs(Image *i, char ***ret) {
         return 0;
 }
 
-/* Extract into a fresh temp dir and rename it to its digest, so the store only ever holds
- * complete layers; a crash leaves a .import-* dir that the next start removes. */
-static int layer_import(Manager *m, int tar_fd, char ret_digest[65], uint64_t *ret_size, sd_bus_error *error) {
-        _cleanup_free_ char *tmpl = manager_state_path(m, "overlay/.import-XXXXXX"), *diff = NULL, *final = NULL,
-                            *message = NULL;
-        TarExtractResult result = {};
-        _cleanup_close_ int dirfd = -1;
-        int r;
-
-        if (!tmpl)
-                return -ENOMEM;
-        if (!mkdtemp(tmpl))
-                return sd_bus_error_set_errnof(error, errno, "Failed to create a temporary layer directory: %m");
-        if (asprintf(&diff, "%s/diff", tmpl) < 0) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        if (mkdir(diff, 0755) < 0) {
-                r = sd_bus_error_set_errnof(error, errno, "Failed to create layer directory: %m");
-                goto fail;
-        }
-        dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0) {
-                r = sd_bus_error_set_errnof(error, errno, "Failed to open layer directory: %m");
-                goto fail;
-        }
-        r = tar_extract(tar_fd, dirfd, &result, &message);
-        if (r < 0) {
-                if (r == -ENOSPC || r == -EDQUOT || r == -EIO)
-                        sd_bus_error_set_errnof(error, -r, "Failed to import layer: %s", message ?: strerror(-r));
-                else
-                        sd_bus_error_setf(error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: %s",
-                                          message ?: strerror(-r));
-                goto fail;
-        }
-        if (result.n_entries == 0) {
-                r = sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: it contains no files.");
-                goto fail;
-        }
-        final = manager_state_path(m, "overlay/%s", result.digest);
-        if (!final) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        if (access(final, F_OK) == 0)
-                (void) rm_rf(tmpl); /* the same layer is already stored: share it */
-        else if (rename(tmpl, final) < 0) {
-                r = sd_bus_error_set_errnof(error, errno, "Failed to store layer: %m");
-                goto fail;
-        }
-        memcpy(ret_digest, result.digest, 65);
-        *ret_size = result.size;
-        return 0;
-fail:
-        (void) rm_rf(tmpl);
-        return r < 0 ? r : -EIO;
-}
-
-static int move_tag(Manager *m, Image *target, const char *tag) {
+/* A tag names one image: tagging another image takes it away from the old one. */
+void image_move_tag(Manager *m, Image *target, const char *tag) {
         for (Image *i = m->images; i; i = i->next) {
                 if (i == target || !strv_contains(i->repo_tags, tag))
                         continue;
@@ -250,55 +187,4 @@ static int move_tag(Manager *m, Image *target, const char *tag) {
                 if (path)
                         (void) sd_bus_emit_properties_changed(m->bus, path, "org.berth1.Image", "RepoTags", NULL);
         }
-        return 0;
-}
-
-int image_import(Manager *m, int tar_fd, const char *reference, Image **ret, sd_bus_error *error) {
-        _cleanup_free_ char *name = NULL, *tag = NULL, *full = NULL, *layer = NULL;
-        char digest[65];
-        uint64_t size = 0;
-        int r;
-
-        if (image_reference_parse(reference, &name, &tag) < 0)
-                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
-                                         "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
-                                         reference);
-        if (asprintf(&full, "%s:%s", name, tag) < 0)
-                return -ENOMEM;
-
-        r = layer_import(m, tar_fd, digest, &size, error);
-        if (r < 0)
-                return r;
-        if (asprintf(&layer, "sha256:%s", digest) < 0)
-                return -ENOMEM;
-
-        Image *i = calloc(1, sizeof(*i));
-        if (!i)
-                return -ENOMEM;
-        i->manager = m;
-        i->created = now_realtime_usec();
-        i->size = size;
-        i->repo_tags = calloc(1, sizeof(char *));
-        i->layers = calloc(1, sizeof(char *));
-        i->cmd = calloc(1, sizeof(char *));
-        i->env = strv_copy((char **) default_env);
-        if (!i->repo_tags || !i->layers || !i->cmd || !i->env || strv_push(&i->repo_tags, full) < 0 ||
-            strv_push(&i->layers, layer) < 0 || image_compute_id(i) < 0) {
-                image_free(i);
-                return -ENOMEM;
-        }
-        r = image_save(i);
-        if (r < 0) {
-                image_free(i);
-                return sd_bus_error_set_errnof(error, -r, "Failed to save image: %m");
-        }
-        move_tag(m, i, full);
-        i->next = m->images;
-        m->images = i;
-
-        _cleanup_free_ char *path = image_object_path(i);
-        if (path)
-                (void) sd_bus_emit_object_added(m->bus, path);
-        *ret = i;
-        return 0;
 }

@@ -22,8 +22,12 @@ char *image_object_path(const Image *i);
 /* By "name[:tag]", id, "sha256:<id>" or unique id prefix. */
 Image *manager_find_image(Manager *m, const char *ref, bool *ret_ambiguous);
 int manager_load_images(Manager *m);
-/* Import a tarball as a one-layer image tagged 'reference'. Errors are set on 'error'. */
-int image_import(Manager *m, int tar_fd, const char *reference, Image **ret, sd_bus_error *error);
+/* Import a tarball as a one-layer image tagged 'reference'. The extraction runs in a worker
+ * process; 'request' is answered when it is done. Returns 1 when the answer is pending. */
+int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *request, sd_bus_error *error);
+int image_save(Image *i);
+int image_compute_id(Image *i);
+void image_move_tag(Manager *m, Image *target, const char *tag);
 /* Host paths of the overlay lower dirs, top layer first. */
 int image_lower_dirs(Image *i, char ***ret);
 void image_free(Image *i);

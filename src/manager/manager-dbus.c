@@ -28,7 +28,6 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         Manager *m = userdata;
         const char *reference;
         int fd, r;
-        Image *image;
 
         r = sd_bus_message_read(message, "hs", &fd, &reference);
         if (r < 0)
@@ -36,13 +35,7 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        r = image_import(m, fd, reference, &image, error);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = image_object_path(image);
-        if (!path)
-                return -ENOMEM;
-        return sd_bus_reply_method_return(message, "o", path);
+        return image_import(m, fd, reference, message, error);
 }
 
 static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {

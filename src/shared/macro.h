@@ -44,6 +44,11 @@ static inline void freep(void *p) {
         free(*(void **) p);
 }
 
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline int safe_close(int fd) {
         if (fd >= 0) {
                 int saved = errno;

@@ -154,7 +154,7 @@ class Testbed:
         """Journal entries matching MATCHES (journalctl syntax: FIELD=VALUE, -u UNIT, ...)."""
         self.run(["journalctl", "--sync"], timeout=timeout)
         proc = self.run(
-            ["journalctl", "-q", "--no-pager", "-o", "json", *matches], check=True, timeout=timeout
+            ["journalctl", "-q", "--all", "--no-pager", "-o", "json", *matches], check=True, timeout=timeout
         )
         return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 

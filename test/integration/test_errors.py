@@ -87,7 +87,7 @@ def test_bad_options_are_invalid_argument(busybox_image, berthd, options, needle
     (["--cpus", "-1"], "cpus"),
     (["--cpus", "1000"], "CPU"),
     (["-e", "=nokey"], "environment"),
-    (["--hostname", "-bad"], "host name"),
+    (["--hostname", "-bad"], "host"),
     (["--frobnicate"], "frobnicate"),
 ])
 def test_bad_cli_flags_exit_125(busybox_image, berthd, args, needle):
@@ -135,3 +135,13 @@ def test_unprivileged_callers_cannot_change_anything(busybox_image, berthd):
     proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", BUS_CALL,
                        "/org/berth1", "org.berth1.Manager", "ListImages", "[]"])
     assert proc.returncode == 0, proc
+
+
+@pytest.mark.parametrize("ref", ["UPPER", "a:b:c", "-x", "x/", ""])
+def test_import_with_bad_reference_is_invalid_name(berthd, busybox_tar, ref):
+    """The daemon checks references itself (berthctl also does, before calling)."""
+    before = berthd.sh("ls -A /var/lib/berth/overlay /var/lib/berth/images", check=True).stdout
+    proc = berthd.run(["/usr/bin/python3", BUS_CALL, "/org/berth1", "org.berth1.Manager", "ImportImage",
+                       json.dumps(["@fd", ref]), "--fd", busybox_tar])
+    assert error_name(proc) == "org.berth1.Error.InvalidName"
+    assert berthd.sh("ls -A /var/lib/berth/overlay /var/lib/berth/images", check=True).stdout == before
