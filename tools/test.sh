@@ -9,7 +9,9 @@
 #   4. meson test (unit tests)
 #   5. pytest test/integration (a real systemd: see test/testbed.sh)
 #
-# Environment: BUILD (build directory, default build), PYTEST_ARGS (extra pytest arguments).
+# Environment: BUILD (build directory, default build), PYTEST_ARGS (extra pytest arguments),
+# SANITIZE=1 (build with AddressSanitizer + UndefinedBehaviorSanitizer; the integration suite then
+# runs the sanitized berthd, berth-nspawn and berthctl and fails on any sanitizer report).
 # Exits non-zero if any step fails; the last line says which.
 
 # shellcheck disable=SC2317 # functions are called through step and trap
@@ -51,13 +53,24 @@ if [ "$(id -u)" != 0 ]; then
         exit 1
 fi
 
+MESON_ARGS=(--prefix=/usr --werror)
+if [ "${SANITIZE:-0}" = 1 ]; then
+        MESON_ARGS+=(-Db_sanitize=address,undefined -Db_lundef=false)
+fi
+
 setup_build() {
         if [ -f "$BUILD/meson-private/coredata.dat" ]; then
-                meson setup --reconfigure "$BUILD" --prefix=/usr --werror
+                meson setup --reconfigure "$BUILD" "${MESON_ARGS[@]}"
         else
                 rm -rf "$BUILD"
-                meson setup "$BUILD" --prefix=/usr --werror
+                meson setup "$BUILD" "${MESON_ARGS[@]}"
         fi
+}
+
+check_format() {
+        local files
+        mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null || find src test -name '*.[ch]')
+        clang-format --dry-run --Werror "${files[@]}"
 }
 
 shell_scripts() {
@@ -79,6 +92,7 @@ step compile meson compile -C "$BUILD" || exit 1
 
 rc=0
 step shellcheck lint_shell || rc=1
+step clang-format check_format || rc=1
 step "meson-test" meson test -C "$BUILD" --print-errorlogs || rc=1
 # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
 step pytest env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" \
