@@ -218,6 +218,10 @@ static int call_start_transient_unit(StartOperation *op) {
             (r = sd_bus_message_append(m, "(sv)", "Slice", "s", "machine.slice")) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->helper_pid)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
+            /* Only the standard pseudo devices (null, zero, full, random, urandom, tty, ptmx) and
+             * the container's own ptys: a device node made with CAP_MKNOD cannot be opened. */
+            (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed")) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, "char-pts", "rw")) < 0 ||
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 || (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
             (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
             (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)

@@ -15,6 +15,7 @@
 #include "nspawn-caps.h"
 #include "nspawn-child.h"
 #include "nspawn-mount.h"
+#include "nspawn-seccomp.h"
 #include "util.h"
 
 _noreturn_ static void child_fail(int error_fd, int error, const char *kind, const char *what) {
@@ -92,6 +93,12 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         if (!isempty(spec->cwd) && chdir(spec->cwd) < 0) {
                 snprintf(msg, sizeof(msg), "Failed to change to working directory %s: %s", spec->cwd, strerror(errno));
                 child_fail(error_fd, errno, "setup", msg);
+        }
+        /* Before the capabilities go: loading a filter without no_new_privs needs CAP_SYS_ADMIN. */
+        r = load_default_seccomp_filter();
+        if (r < 0) {
+                snprintf(msg, sizeof(msg), "Failed to load the seccomp filter: %s", strerror(-r));
+                child_fail(error_fd, -r, "setup", msg);
         }
         r = drop_capabilities_to_default();
         if (r < 0)

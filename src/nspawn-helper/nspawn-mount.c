@@ -79,6 +79,43 @@ static int make_dev(void) {
         return 0;
 }
 
+/* Docker's defaults (moby oci/defaults.go): hide kernel interfaces that leak host information or
+ * allow host-wide actions; paths are relative to the new root, before pivot_root. */
+static const char *const masked_paths[] = {
+        "proc/asound",         "proc/acpi",       "proc/kcore",  "proc/keys",    "proc/latency_stats",
+        "proc/timer_list",     "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware",
+        "sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+        "proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+
+static int mask_paths(void) {
+        for (size_t i = 0; i < ELEMENTSOF(masked_paths); i++) {
+                struct stat st;
+                if (lstat(masked_paths[i], &st) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return -errno;
+                }
+                int r = S_ISDIR(st.st_mode) ? mount("tmpfs", masked_paths[i], "tmpfs", MS_RDONLY, "size=0,mode=0555")
+                                            : mount("dev/null", masked_paths[i], NULL, MS_BIND, NULL);
+                if (r < 0)
+                        return -errno;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(readonly_paths); i++) {
+                if (mount(readonly_paths[i], readonly_paths[i], NULL, MS_BIND | MS_REC, NULL) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return -errno;
+                }
+                if (mount(NULL, readonly_paths[i], NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                          NULL) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
 int setup_rootfs(const ContainerSpec *spec, const char **ret_what) {
         _cleanup_free_ char *options = NULL;
         int r;
@@ -109,6 +146,11 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what) {
         if (r < 0) {
                 errno = -r;
                 FAIL("populate /dev");
+        }
+        r = mask_paths();
+        if (r < 0) {
+                errno = -r;
+                FAIL("mask /proc and /sys paths");
         }
 
         /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
