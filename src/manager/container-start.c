@@ -95,6 +95,8 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         (void) container_save(c);
         if (container_watch_helper(c) < 0)
                 fprintf(stderr, "Failed to watch the supervisor of container %s.\n", c->name);
+        if (container_register_machine(c) < 0)
+                fprintf(stderr, "Failed to register container %s with systemd-machined, ignoring.\n", c->name);
         container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "Error", NULL);
         if (op->request)
                 (void) sd_bus_reply_method_return(op->request, NULL);
@@ -220,6 +222,8 @@ static int call_start_transient_unit(StartOperation *op) {
             (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
             /* Only the standard pseudo devices (null, zero, full, random, urandom, tty, ptmx) and
              * the container's own ptys: a device node made with CAP_MKNOD cannot be opened. */
+            /* systemctl stop / machinectl terminate: SIGTERM, then SIGKILL after Docker's default 10 s. */
+            (r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", 10 * USEC_PER_SEC)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed")) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, "char-pts", "rw")) < 0 ||
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 || (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||

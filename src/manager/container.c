@@ -176,8 +176,9 @@ static char *generate_name(Manager *m) {
                         return NULL;
                 unsigned a = (unsigned) strtoul((char[]) { hex[0], hex[1], 0 }, NULL, 16) % ELEMENTSOF(adjectives);
                 unsigned b = (unsigned) strtoul((char[]) { hex[2], hex[3], 0 }, NULL, 16) % ELEMENTSOF(nouns);
-                if (attempt < 8 ? asprintf(&name, "%s_%s", adjectives[a], nouns[b]) < 0
-                                : asprintf(&name, "%s_%s_%.4s", adjectives[a], nouns[b], hex + 4) < 0)
+                /* '-' rather than Docker's '_', so the name is also a valid machined machine name. */
+                if (attempt < 8 ? asprintf(&name, "%s-%s", adjectives[a], nouns[b]) < 0
+                                : asprintf(&name, "%s-%s-%.4s", adjectives[a], nouns[b], hex + 4) < 0)
                         return NULL;
                 if (!manager_find_container_by_name(m, name))
                         return name;

@@ -86,6 +86,10 @@ int container_wait(Container *c, sd_bus_message *request);
 int container_watch_helper(Container *c);
 void container_emit_changed(Container *c, const char *property, ...);
 
+/* systemd-machined (container-machine.c). */
+char *container_machine_name(const Container *c);
+int container_register_machine(Container *c);
+
 /* Start path (container-start.c): answers 'request' itself once the payload runs or failed. */
 int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error);
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message);
