@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Render bench/results/latest.json as Markdown: one table per case with median, min, max,
+runs, berth's ratio to each tool and, where the issue sets one, the target and whether berth
+met it. Usable alone: `python3 bench/report.py bench/results/latest.json`."""
+
+import json
+import sys
+
+KIB = 1024.0
+
+
+def fmt_time(v):
+    if v is None:
+        return "—"
+    return f"{v * 1000:.1f} ms" if v < 10 else f"{v:.2f} s"
+
+
+def fmt_bytes(v):
+    if v is None:
+        return "—"
+    return f"{v / KIB:.0f} KiB" if abs(v) < 10 * 1024 * KIB else f"{v / KIB / KIB:.1f} MiB"
+
+
+def fmt_num(v):
+    return "—" if v is None else f"{v:.0f}"
+
+
+def ratio_target(ratio, op, limit):
+    if ratio is None:
+        return "no data"
+    ok = ratio <= limit if op == "<=" else ratio < limit
+    return "yes" if ok else "**NO**"
+
+
+class Table:
+    def __init__(self, title, note=""):
+        self.title = title
+        self.note = note
+        self.rows = []
+
+    def add(self, metric, tool, st, fmt, berth_med=None, target="", met=""):
+        if st is None:
+            self.rows.append([metric, tool, "—", "—", "—", "0", "—", target, met or "no data"])
+            return
+        ratio = "—"
+        if berth_med is not None and tool != "berth" and st["median"]:
+            ratio = f"{berth_med / st['median']:.2f}"
+        self.rows.append([metric, tool, fmt(st["median"]), fmt(st["min"]), fmt(st["max"]),
+                          str(st["runs"]), ratio, target, met])
+
+    def render(self):
+        out = [f"## {self.title}", ""]
+        if self.note:
+            out += [self.note, ""]
+        out.append("| metric | tool | median | min | max | runs | berth / tool | target "
+                   "| target met? |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        out += ["| " + " | ".join(r) + " |" for r in self.rows]
+        return "\n".join(out) + "\n"
+
+
+def med(d, *path):
+    for p in path:
+        if d is None:
+            return None
+        d = d.get(p)
+    return d["median"] if isinstance(d, dict) and "median" in d else None
+
+
+def timing_table(title, note, tools_stats, metric, targets):
+    """targets: {tool: (op, limit, text)} — berth/tool ratio compared with limit."""
+    t = Table(title, note)
+    bm = med(tools_stats, "berth")
+    for tool in ("berth", "podman", "crun", "nspawn", "floor", "tar"):
+        if tool not in tools_stats and tool not in targets:
+            continue
+        st = tools_stats.get(tool)
+        target, met = "", ""
+        if tool in targets:
+            op, limit, text = targets[tool]
+            target = text
+            r = (bm / st["median"]) if (bm is not None and st and st["median"]) else None
+            met = ratio_target(r, op, limit)
+        t.add(metric, tool, st, fmt_time, bm, target, met)
+    return t.render()
+
+
+def render(doc):
+    m = doc["meta"]
+    r = doc["results"]
+    out = ["# berth benchmarks: latest run", "",
+           f"{m['date']}, mode **{m['mode']}**, {m['duration_s']} s, kernel {m['kernel']}, "
+           f"{m['cpus']} CPUs, host `{m['host']}`. Run by `bench/run"
+           f"{' --quick' if m['mode'] == 'quick' else ''}` inside the testbed "
+           "(test/testbed.sh). Versions: " +
+           "; ".join(f"{k}: `{v}`" for k, v in m["versions"].items()) + ".", "",
+           f"Settings: `{json.dumps(m['settings'])}`. Tools run in rounds, in a rotating order "
+           "within each round. \"berth / tool\" is berth's median divided by the tool's "
+           "(below 1: berth is faster or smaller).", ""]
+    summary = []
+
+    if "start" in r:
+        s = r["start"]
+        out.append(timing_table(
+            "1. Start latency: `run --rm IMAGE /bin/true`, CLI end to end (hyperfine)",
+            "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in s["commands"].items()) + ".",
+            s["tools"], "start",
+            {"podman": ("<=", 0.1, "≤ 1/10 of podman"),
+             "nspawn": ("<=", 0.5, "≤ 1/2 of nspawn"),
+             "crun": ("<=", 1.5, "≤ 1.5× crun")}))
+
+    if "parallel" in r:
+        p = r["parallel"]
+        out.append(timing_table(
+            f"2a. Parallel start: {p['n']} detached `sleep` containers, {p['width']} at a time",
+            "Time until all are running (each start command returns once its container runs; "
+            "nspawn through `systemd-run -p Type=notify`). crun and nspawn share one read-only "
+            "rootfs; berth and podman use their overlay stores.",
+            p["start"], "start 50", {"crun": ("<=", 1.0, "≤ crun")}))
+        out.append(timing_table(
+            f"2b. Removal of the {p['n']} running containers",
+            "berth: `berthctl rm -f` (all names in one call); podman: `podman rm -f -t 0` (one "
+            "call); crun: `crun delete -f` per container; nspawn: `systemctl stop` of the 50 "
+            "units (KillSignal=SIGKILL).",
+            p["remove"], "remove 50", {"podman": ("<=", 0.1, "≤ 1/10 of podman")}))
+
+    if "memory" in r:
+        mem = r["memory"]
+        t = Table("3. Memory per running container outside the payload (50 running)",
+                  "Sum over every process that is not the payload and not there before the 50 "
+                  "started (plus berthd's growth from 0 to 50 containers), divided by 50. "
+                  "\"in scope\": processes inside the container's own scope (berth-nspawn, "
+                  "…); \"outside\": anything else (podman's conmon lives in its own "
+                  "libpod-conmon scope, nspawn's supervisor in its service unit).")
+        for key, label in (("rss_outside", "RSS outside scope"),
+                           ("private_outside", "private outside scope"),
+                           ("rss_in_scope", "RSS in scope"),
+                           ("private_in_scope", "private in scope")):
+            bm = med(mem, "berth", "per_container", key)
+            for tool in ("berth", "podman", "crun", "nspawn"):
+                st = mem.get(tool, {}).get("per_container", {}).get(key)
+                target, met = "", ""
+                if tool == "berth":
+                    target = {"rss_outside": "0", "private_outside": "0",
+                              "rss_in_scope": "≤ 1 MiB", "private_in_scope": "≤ 256 KiB"}[key]
+                    lim = {"rss_outside": 0, "private_outside": 0,
+                           "rss_in_scope": KIB * KIB, "private_in_scope": 256 * KIB}[key]
+                    met = "no data" if bm is None else ("yes" if bm <= lim else "**NO**")
+                t.add(label, tool, st, fmt_bytes, bm, target, met)
+        out.append(t.render())
+        if "berth" in mem:
+            snap = mem["berth"]["snapshots"][-1]
+            out.append(f"berthd RSS: {fmt_bytes(snap.get('berthd_rss_0'))} with 0 containers, "
+                       f"{fmt_bytes(snap.get('berthd_rss_50'))} with 50 (private: "
+                       f"{fmt_bytes(snap.get('berthd_private_0'))} → "
+                       f"{fmt_bytes(snap.get('berthd_private_50'))}).\n")
+        lines = ["New non-payload processes with 50 running (last round): "]
+        for tool, v in mem.items():
+            procs = ", ".join(
+                f"{g['count']}× {g['comm']}{' (in scope)' if g['in_container_scope'] else ''} "
+                f"{fmt_bytes(g['rss'] / max(1, g['count']))} RSS each"
+                for g in v["snapshots"][-1]["new_processes"]) or "none"
+            lines.append(f"- {tool}: {procs}")
+        out.append("\n".join(lines) + "\n")
+
+    if "logs" in r:
+        lg = r["logs"]
+        n = lg["lines"]
+        for mode, title in (("raised", "journald rate limit off (RateLimitBurst=0)"),
+                            ("default", "journald's default rate limit")):
+            if mode not in lg:
+                continue
+            t = Table(f"4{'a' if mode == 'raised' else 'b'}. Log throughput, {n} lines, {title}",
+                      "Wall time from starting the container until its last line is readable "
+                      "(`berthctl logs --tail 1` for berth, `journalctl` for the others). crun "
+                      "and nspawn run under `systemd-run` (stdout to the journal); the floor is "
+                      "`busybox seq | systemd-cat`. Lines: how many arrived; "
+                      "dropped: what journald reported as suppressed.")
+            res = lg[mode]
+            bm = med(res, "berth", "wall")
+            for tool in ("berth", "podman", "crun", "nspawn", "floor"):
+                if tool not in res:
+                    t.add("wall", tool, None, fmt_time)
+                    continue
+                target, met = "", ""
+                st = res[tool]["wall"]
+                if mode == "raised" and tool == "podman":
+                    target = "≤ 1/3 of podman"
+                    met = ratio_target(bm / st["median"] if (bm and st) else None, "<=", 1 / 3)
+                t.add("wall", tool, st, fmt_time, bm, target, met)
+            for tool in ("berth", "podman", "crun", "nspawn", "floor"):
+                if tool not in res:
+                    continue
+                runs = res[tool]["runs"]
+                lines_med = res[tool]["lines"]["median"]
+                drop = sum(x["journald_suppressed"]["total"] for x in runs) / len(runs)
+                target, met = "", ""
+                if mode == "raised" and tool == "berth":
+                    target = f"all {n}"
+                    met = "yes" if lines_med == n else "**NO**"
+                dup = sum(x.get("entries", x["lines"]) - x["lines"] for x in runs) / len(runs)
+                label = f"lines (journald suppressed: {drop:.0f}"
+                label += f", duplicate entries: {dup:.0f})" if dup else ")"
+                t.rows.append([label, tool,
+                               fmt_num(lines_med), fmt_num(res[tool]["lines"]["min"]),
+                               fmt_num(res[tool]["lines"]["max"]), str(len(runs)), "—",
+                               target, met])
+            out.append(t.render())
+
+    if "import" in r:
+        im = r["import"]
+        out.append(timing_table(
+            f"5. Image import: debootstrap minbase tarball ({im['tarball_bytes'] / 1e6:.0f} MB)",
+            "`berthctl import` vs `podman import` vs `tar -xf` into an empty directory on the "
+            "same file system (the floor). Tarball in the page cache; `sync` before each run.",
+            im["tools"], "import",
+            {"tar": ("<=", 1.3, "≤ 1.3× tar -x"), "podman": ("<", 1.0, "< podman")}))
+
+    if "stop" in r:
+        out.append(timing_table(
+            "6. Stop latency: payload exits on SIGTERM",
+            "Payload `sh -c \"trap 'exit 0' TERM; sleep 1000 & wait\"`. berth: `berthctl "
+            "stop`; podman: `podman stop`; crun: `crun kill TERM` until `crun run` returns; "
+            "nspawn (`--kill-signal=SIGTERM`) and floor (plain service): `systemctl stop`.",
+            r["stop"]["tools"], "stop", {}))
+
+    if doc.get("errors"):
+        out.append("## Errors (a tool or case that could not run)\n")
+        for e in doc["errors"]:
+            err = e["error"].replace("\n", " ").replace("|", "\\|")[:600]
+            out.append(f"- **{e['case']} / {e['tool']}**: {err}")
+        out.append("")
+
+    misses = [line for line in "\n".join(out).splitlines() if "**NO**" in line]
+    summary.append("## Targets missed by berth\n")
+    if misses:
+        for line in misses:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if cells[1] == "berth":
+                summary.append(f"- {cells[0]}: berth {cells[2]} per container, target {cells[7]}")
+            else:
+                summary.append(f"- {cells[0]} vs {cells[1]}: berth / {cells[1]} = {cells[6]}, "
+                               f"target {cells[7]}")
+    else:
+        summary.append("None.")
+    return "\n".join(out) + "\n" + "\n".join(summary) + "\n"
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json") as f:
+        sys.stdout.write(render(json.load(f)))
