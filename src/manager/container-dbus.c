@@ -38,7 +38,7 @@ int container_node_enumerator(sd_bus *bus, const char *path, void *userdata, cha
 static int property_get_state(sd_bus *bus, const char *path, const char *interface, const char *property,
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Container *c = userdata;
-        return sd_bus_message_append(reply, "s", container_state_to_string(c->state));
+        return sd_bus_message_append(reply, "s", container_status(c));
 }
 
 static int property_get_unit(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -150,6 +150,43 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         return container_remove(c, force, message, error);
 }
 
+static int method_pause(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        int r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        return container_pause(c, streq(sd_bus_message_get_member(message), "Pause"), message, error);
+}
+
+static int method_restart(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        uint32_t timeout;
+        int r = sd_bus_message_read(message, "u", &timeout);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        if (timeout > 24 * 3600)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Stop timeout must be at most one day.");
+        return container_restart(c, timeout, message, error);
+}
+
+static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        const char *name;
+        int r = sd_bus_message_read(message, "s", &name);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        r = container_rename(c, name, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         return container_wait(userdata, message);
 }
@@ -187,6 +224,12 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_remove,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_restart,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_rename,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

@@ -33,6 +33,12 @@ ContainerState container_state_from_string(const char *s) {
         return _CONTAINER_STATE_INVALID;
 }
 
+const char *container_status(const Container *c) {
+        if (c->state == CONTAINER_RUNNING && c->paused)
+                return "paused";
+        return container_state_to_string(c->state);
+}
+
 char *container_object_path(const Container *c) {
         char *p;
         return asprintf(&p, "/org/berth1/container/%s", c->id) < 0 ? NULL : p;
@@ -121,6 +127,7 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "started_at", json_object_new_uint64(c->started_at));
         json_object_object_add(o, "finished_at", json_object_new_uint64(c->finished_at));
         json_object_object_add(o, "error", json_object_new_string(c->error ?: ""));
+        json_object_object_add(o, "paused", json_object_new_boolean(c->paused));
         return o;
 }
 
@@ -152,6 +159,7 @@ void container_free(Container *c) {
         for (size_t i = 0; i < c->n_stoppers; i++)
                 sd_bus_message_unref(c->stoppers[i]);
         free(c->stoppers);
+        sd_bus_message_unref(c->restart_request);
         free(c);
 }
 
@@ -369,9 +377,21 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         c->payload_pidfd = safe_close(c->payload_pidfd);
         c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
+        c->paused = false;
         (void) container_save(c);
         container_emit_changed(c, "State", "ExitCode", "Pid", "FinishedAt", NULL);
         reply_waiters(c, false);
+        if (c->restart_request && !c->remove_on_exit) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = TAKE_PTR(c->restart_request);
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                int r = container_start(c, request, -1, -1, &error);
+                if (r < 0) {
+                        if (!sd_bus_error_is_set(&error))
+                                sd_bus_error_set_errno(&error, r);
+                        (void) sd_bus_reply_method_error(request, &error);
+                }
+                return;
+        }
         if (c->auto_remove || c->remove_on_exit)
                 (void) container_destroy(c);
         else
@@ -456,6 +476,7 @@ static void container_reconcile(Container *c) {
         c->pid = payload;
         c->payload_pidfd = pidfd_open_(payload);
         c->started_at = started;
+        c->paused = container_read_frozen(c) > 0;
         if (c->state != CONTAINER_RUNNING) {
                 c->state = CONTAINER_RUNNING;
                 (void) container_save(c);
@@ -496,6 +517,7 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->cpu_quota_per_sec_usec = json_get_u64(o, "cpu_quota_per_sec_usec", UINT64_MAX);
         c->tasks_max = json_get_u64(o, "tasks_max", UINT64_MAX);
         c->auto_remove = json_get_bool(o, "auto_remove", 0);
+        c->paused = json_get_bool(o, "paused", 0);
         c->exit_code = (int) json_get_i64(o, "exit_code", 0);
         c->created_at = json_get_u64(o, "created_at", 0);
         c->started_at = json_get_u64(o, "started_at", 0);
@@ -544,9 +566,7 @@ int manager_load_containers(Manager *m) {
 }
 
 static int on_stop_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Container *c = userdata;
-        if (c->payload_pidfd >= 0)
-                (void) pidfd_send_signal_(c->payload_pidfd, SIGKILL);
+        (void) container_signal(userdata, SIGKILL);
         return 0;
 }
 
@@ -566,18 +586,36 @@ int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, 
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started.", c->name);
         if (c->state != CONTAINER_RUNNING)
                 return sd_bus_reply_method_return(request, NULL); /* already stopped: nothing to do, as Docker */
-        if (timeout_sec > 0 && !c->stop_timer) {
-                r = sd_event_add_time_relative(c->manager->event, &c->stop_timer, CLOCK_MONOTONIC,
-                                               (uint64_t) timeout_sec * USEC_PER_SEC, 0, on_stop_timeout, c);
-                if (r < 0)
-                        return r;
-        }
-        if (pidfd_send_signal_(c->payload_pidfd, timeout_sec == 0 ? SIGKILL : SIGTERM) < 0 && errno != ESRCH)
-                return sd_bus_error_set_errnof(error, errno, "Failed to signal container %s: %m", c->name);
+        r = container_arm_stop_timer(c, timeout_sec);
+        if (r < 0)
+                return r;
+        r = container_signal(c, timeout_sec == 0 ? SIGKILL : SIGTERM);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to signal container %s: %m", c->name);
         r = push_message(&c->stoppers, &c->n_stoppers, request);
         if (r < 0)
                 return r;
         return 1; /* answered when the helper reports the exit */
+}
+
+int container_arm_stop_timer(Container *c, unsigned timeout_sec) {
+        if (timeout_sec == 0 || c->stop_timer)
+                return 0;
+        return sd_event_add_time_relative(c->manager->event, &c->stop_timer, CLOCK_MONOTONIC,
+                                          (uint64_t) timeout_sec * USEC_PER_SEC, 0, on_stop_timeout, c);
+}
+
+/* A frozen container would hold the signal until thawed: stopping or killing it thaws it, as Docker. */
+int container_signal(Container *c, int sig) {
+        if (c->paused && (sig == SIGTERM || sig == SIGKILL || sig == SIGINT)) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                (void) container_pause(c, false, NULL, &error);
+        }
+        if (c->payload_pidfd < 0)
+                return -ESRCH;
+        if (pidfd_send_signal_(c->payload_pidfd, sig) < 0 && errno != ESRCH)
+                return -errno;
+        return 0;
 }
 
 int container_kill(Container *c, int sig, sd_bus_error *error) {
@@ -586,8 +624,9 @@ int container_kill(Container *c, int sig, sd_bus_error *error) {
         if (c->state != CONTAINER_RUNNING || c->payload_pidfd < 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.",
                                          c->name);
-        if (pidfd_send_signal_(c->payload_pidfd, sig) < 0 && errno != ESRCH)
-                return sd_bus_error_set_errnof(error, errno, "Failed to signal container %s: %m", c->name);
+        int r = container_signal(c, sig);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to signal container %s: %m", c->name);
         return 0;
 }
 
@@ -605,8 +644,7 @@ int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_e
                 if (r < 0)
                         return r;
                 c->remove_on_exit = true;
-                if (c->payload_pidfd >= 0)
-                        (void) pidfd_send_signal_(c->payload_pidfd, SIGKILL);
+                (void) container_signal(c, SIGKILL);
                 return 1; /* answered by container_destroy() */
         }
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *ref = sd_bus_message_ref(request);

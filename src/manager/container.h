@@ -54,7 +54,12 @@ typedef struct Container {
         sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */
         size_t n_stoppers;
         bool remove_on_exit;
+        bool paused;                   /* frozen; State reads "paused" */
+        sd_bus_message *restart_request; /* Restart() waiting for the exit to start again */
 } Container;
+
+/* The State property: Docker's status names, "paused" included. */
+const char *container_status(const Container *c);
 
 char *container_object_path(const Container *c);
 char *container_unit_name(const Container *c);
@@ -85,6 +90,15 @@ int container_wait(Container *c, sd_bus_message *request);
 /* Watch the helper; at its exit read the exit file and settle the container (and answer waiters). */
 int container_watch_helper(Container *c);
 void container_emit_changed(Container *c, const char *property, ...);
+
+/* Pause, unpause, restart, rename (container-control.c). */
+int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_error *error);
+int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error);
+int container_rename(Container *c, const char *name, sd_bus_error *error);
+/* Reads the freezer state of the running container's cgroup (for re-adoption). */
+int container_read_frozen(Container *c);
+int container_signal(Container *c, int sig);
+int container_arm_stop_timer(Container *c, unsigned timeout_sec);
 
 /* systemd-machined (container-machine.c). */
 char *container_machine_name(const Container *c);

@@ -236,7 +236,7 @@ static int method_list_containers(sd_bus_message *message, void *userdata, sd_bu
                 if (!path)
                         return -ENOMEM;
                 r = sd_bus_message_append(reply, "(sssso)", c->id, c->name, c->image_ref,
-                                          container_state_to_string(c->state), path);
+                                          container_status(c), path);
                 if (r < 0)
                         return r;
         }

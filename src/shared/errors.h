@@ -15,3 +15,5 @@
 #define BERTH_ERROR_EXEC_FAILED "org.berth1.Error.ExecFailed"
 #define BERTH_ERROR_BUSY "org.berth1.Error.Busy"
 #define BERTH_ERROR_ACCESS_DENIED "org.berth1.Error.AccessDenied"
+#define BERTH_ERROR_CONTAINER_PAUSED "org.berth1.Error.ContainerPaused"
+#define BERTH_ERROR_CONTAINER_NOT_PAUSED "org.berth1.Error.ContainerNotPaused"

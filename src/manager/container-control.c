@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Pause/unpause, restart and rename of containers. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "container.h"
+#include "errors.h"
+#include "names.h"
+
+/* The container's cgroup v2 directory. systemd freezes units itself only on all-unified hosts
+ * (FreezeUnit); on hybrid hosts the unified hierarchy still has cgroup.freeze, so berth uses it
+ * directly there — the one place berth touches cgroupfs. */
+static int container_cgroup_v2_path(Container *c, const char *file, char **ret) {
+        _cleanup_free_ char *proc = NULL, *content = NULL;
+        const char *mount;
+        struct stat st;
+        int r;
+
+        if (c->helper_pid <= 0)
+                return -ESRCH;
+        if (asprintf(&proc, "/proc/%d/cgroup", c->helper_pid) < 0)
+                return -ENOMEM;
+        r = read_full_file(proc, &content, NULL);
+        if (r < 0)
+                return r;
+        char *line = strstr(content, "0::");
+        if (!line || (line != content && line[-1] != '\n'))
+                return -EOPNOTSUPP;
+        line += 3;
+        line[strcspn(line, "\n")] = 0;
+        mount = stat("/sys/fs/cgroup/unified/cgroup.controllers", &st) == 0 ? "/sys/fs/cgroup/unified"
+                                                                           : "/sys/fs/cgroup";
+        if (asprintf(ret, "%s%s/%s", mount, line, file) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int container_read_frozen(Container *c) {
+        _cleanup_free_ char *path = NULL, *content = NULL;
+        int r = container_cgroup_v2_path(c, "cgroup.freeze", &path);
+        if (r < 0)
+                return r;
+        r = read_full_file(path, &content, NULL);
+        if (r < 0)
+                return r;
+        return content[0] == '1';
+}
+
+static int freeze_cgroup(Container *c, bool freeze) {
+        _cleanup_free_ char *path = NULL;
+        int r = container_cgroup_v2_path(c, "cgroup.freeze", &path);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return loop_write(fd, freeze ? "1" : "0", 1);
+}
+
+static void pause_settle(Container *c, bool pause, sd_bus_message *request) {
+        c->paused = pause;
+        (void) container_save(c);
+        container_emit_changed(c, "State", NULL);
+        if (request)
+                (void) sd_bus_reply_method_return(request, NULL);
+}
+
+typedef struct PauseCall {
+        Container *container;
+        sd_bus_message *request;
+        bool pause;
+} PauseCall;
+
+static int on_freeze_unit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PauseCall *call = userdata;
+        Container *c = call->container;
+        int r = 0;
+
+        if (sd_bus_message_is_method_error(reply, NULL))
+                r = freeze_cgroup(c, call->pause); /* systemd cannot freeze here: do it ourselves */
+        if (r < 0)
+                (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_START_FAILED,
+                                                  "Failed to %s container %s: %s", call->pause ? "pause" : "unpause",
+                                                  c->name, strerror(-r));
+        else
+                pause_settle(c, call->pause, call->request);
+        sd_bus_message_unref(call->request);
+        free(call);
+        return 0;
+}
+
+int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_error *error) {
+        _cleanup_free_ char *unit = container_unit_name(c);
+        int r;
+
+        if (!unit)
+                return -ENOMEM;
+        if (c->state != CONTAINER_RUNNING || c->starting)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.",
+                                         c->name);
+        if (c->paused == pause)
+                return sd_bus_error_setf(error, pause ? BERTH_ERROR_CONTAINER_PAUSED : BERTH_ERROR_CONTAINER_NOT_PAUSED,
+                                         pause ? "Container %s is already paused." : "Container %s is not paused.",
+                                         c->name);
+        if (!request) {
+                /* Internal (stop/kill of a paused container): synchronous and direct. */
+                r = freeze_cgroup(c, pause);
+                if (r < 0) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                        r = sd_bus_call_method(c->manager->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                               "org.freedesktop.systemd1.Manager", pause ? "FreezeUnit" : "ThawUnit",
+                                               &e, NULL, "s", unit);
+                }
+                if (r >= 0)
+                        pause_settle(c, pause, NULL);
+                return r;
+        }
+        PauseCall *call = calloc(1, sizeof(*call));
+        if (!call)
+                return -ENOMEM;
+        call->container = c;
+        call->pause = pause;
+        call->request = sd_bus_message_ref(request);
+        r = sd_bus_call_method_async(c->manager->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                     "org.freedesktop.systemd1.Manager", pause ? "FreezeUnit" : "ThawUnit",
+                                     on_freeze_unit_reply, call, "s", unit);
+        if (r < 0) {
+                sd_bus_message_unref(call->request);
+                free(call);
+                return r;
+        }
+        return 1;
+}
+
+int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error) {
+        int r;
+
+        if (c->starting || c->restart_request || c->remove_on_exit)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is busy.", c->name);
+        if (c->state != CONTAINER_RUNNING)
+                return container_start(c, request, -1, -1, error);
+        r = container_arm_stop_timer(c, timeout_sec);
+        if (r < 0)
+                return r;
+        r = container_signal(c, timeout_sec == 0 ? SIGKILL : SIGTERM);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to signal container %s: %m", c->name);
+        c->restart_request = sd_bus_message_ref(request);
+        return 1; /* started again, and answered, when the exit is seen */
+}
+
+int container_rename(Container *c, const char *name, sd_bus_error *error) {
+        if (!container_name_is_valid(name))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME, "Invalid container name \"%s\".", name);
+        if (streq(c->name, name))
+                return 0;
+        if (manager_find_container_by_name(c->manager, name))
+                return sd_bus_error_setf(error, BERTH_ERROR_NAME_IN_USE,
+                                         "The container name \"%s\" is already in use.", name);
+        char *copy = strdup(name), *old = c->name;
+        if (!copy)
+                return -ENOMEM;
+        c->name = copy;
+        int r = container_save(c);
+        if (r < 0) {
+                c->name = old;
+                free(copy);
+                return sd_bus_error_set_errnof(error, -r, "Failed to save container: %m");
+        }
+        free(old);
+        container_emit_changed(c, "Name", NULL);
+        return 0;
+}
