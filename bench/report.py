@@ -91,7 +91,7 @@ def render(doc):
     r = doc["results"]
     out = ["# berth benchmarks: latest run", "",
            f"{m['date']}, mode **{m['mode']}**, {m['duration_s']} s, kernel {m['kernel']}, "
-           f"{m['cpus']} CPUs, host `{m['host']}`. Run by `bench/run"
+           f"{m['cpus']} CPUs, host `{m['host']}`, berth `{m.get('berth_rev', '?')}`. Run by `bench/run"
            f"{' --quick' if m['mode'] == 'quick' else ''}` inside the testbed "
            "(test/testbed.sh). Versions: " +
            "; ".join(f"{k}: `{v}`" for k, v in m["versions"].items()) + ".", "",
