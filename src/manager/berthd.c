@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
+#include "container.h"
 #include "manager.h"
 
 static int help(void) {
@@ -79,6 +80,7 @@ static int run(int argc, char *argv[]) {
                 fprintf(stderr, "Failed to set up the D-Bus service: %s\n", strerror(-r));
                 return r;
         }
+        manager_start_restartable_containers(m);
         (void) sd_notify(false, "READY=1\nSTATUS=Managing containers.");
         r = sd_event_loop(m->event);
         (void) sd_notify(false, "STOPPING=1");

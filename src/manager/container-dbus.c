@@ -81,6 +81,12 @@ static int property_get_auto_remove(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_append(reply, "b", (int) c->auto_remove);
 }
 
+static int property_get_restart_policy(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return sd_bus_message_append(reply, "s", restart_policy_to_string(c->restart_policy));
+}
+
 static int lookup_for_method(sd_bus_message *message, void *userdata, Container **ret, sd_bus_error *error) {
         int r = bus_check_privileged(message, error);
         if (r < 0)
@@ -215,6 +221,13 @@ const sd_bus_vtable container_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RestartPolicy", "s", property_get_restart_policy, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RestartMaxRetries", "u", NULL, offsetof(Container, restart_max_retries),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RestartCount", "u", NULL, offsetof(Container, restart_count),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RestartDelayUSec", "t", NULL, offsetof(Container, restart_delay_usec),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         P("Error", "s", property_get_string_ptr, error, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartAttached", SD_BUS_ARGS("h", stdout, "h", stderr), SD_BUS_NO_RESULT,

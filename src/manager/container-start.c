@@ -338,6 +338,13 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to create %s: %m", run);
 
+        container_cancel_restart(c);
+        if (request) {
+                /* A start by hand: automatic restarts count from here. */
+                c->stopped_by_user = false;
+                c->restart_count = 0;
+                c->restart_delay_usec = 0;
+        }
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;

@@ -36,6 +36,8 @@ ContainerState container_state_from_string(const char *s) {
 const char *container_status(const Container *c) {
         if (c->state == CONTAINER_RUNNING && c->paused)
                 return "paused";
+        if (c->state == CONTAINER_EXITED && c->restart_timer)
+                return "restarting";
         return container_state_to_string(c->state);
 }
 
@@ -128,6 +130,10 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "finished_at", json_object_new_uint64(c->finished_at));
         json_object_object_add(o, "error", json_object_new_string(c->error ?: ""));
         json_object_object_add(o, "paused", json_object_new_boolean(c->paused));
+        json_object_object_add(o, "restart_policy", json_object_new_string(restart_policy_to_string(c->restart_policy)));
+        json_object_object_add(o, "restart_max_retries", json_object_new_int64(c->restart_max_retries));
+        json_object_object_add(o, "restart_count", json_object_new_int64(c->restart_count));
+        json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
         return o;
 }
 
@@ -153,6 +159,7 @@ void container_free(Container *c) {
         safe_close(c->payload_pidfd);
         sd_event_source_disable_unref(c->helper_exit_source);
         sd_event_source_disable_unref(c->stop_timer);
+        sd_event_source_disable_unref(c->restart_timer);
         for (size_t i = 0; i < c->n_waiters; i++)
                 sd_bus_message_unref(c->waiters[i]);
         free(c->waiters);
@@ -283,6 +290,8 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->cpu_quota_per_sec_usec = config->cpu_quota_per_sec_usec;
         c->tasks_max = config->tasks_max;
         c->auto_remove = config->auto_remove;
+        c->restart_policy = config->restart_policy;
+        c->restart_max_retries = config->restart_max_retries;
         c->state = CONTAINER_CREATED;
         c->created_at = now_realtime_usec();
 
@@ -394,8 +403,10 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         }
         if (c->auto_remove || c->remove_on_exit)
                 (void) container_destroy(c);
-        else
+        else {
                 reply_stoppers(c);
+                container_maybe_schedule_restart(c);
+        }
 }
 
 /* The helper writes "<exit code> <finished usec>" just before it exits. Without the file the
@@ -518,6 +529,12 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->tasks_max = json_get_u64(o, "tasks_max", UINT64_MAX);
         c->auto_remove = json_get_bool(o, "auto_remove", 0);
         c->paused = json_get_bool(o, "paused", 0);
+        c->restart_policy = restart_policy_from_string(json_get_string(o, "restart_policy"));
+        if (c->restart_policy < 0)
+                c->restart_policy = RESTART_NO;
+        c->restart_max_retries = (unsigned) json_get_i64(o, "restart_max_retries", 0);
+        c->restart_count = (unsigned) json_get_i64(o, "restart_count", 0);
+        c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
         c->exit_code = (int) json_get_i64(o, "exit_code", 0);
         c->created_at = json_get_u64(o, "created_at", 0);
         c->started_at = json_get_u64(o, "started_at", 0);
@@ -584,6 +601,9 @@ int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, 
 
         if (c->starting)
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started.", c->name);
+        c->stopped_by_user = true;
+        container_cancel_restart(c);
+        (void) container_save(c);
         if (c->state != CONTAINER_RUNNING)
                 return sd_bus_reply_method_return(request, NULL); /* already stopped: nothing to do, as Docker */
         r = container_arm_stop_timer(c, timeout_sec);
@@ -648,6 +668,7 @@ int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_e
                 return 1; /* answered by container_destroy() */
         }
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *ref = sd_bus_message_ref(request);
+        container_cancel_restart(c);
         r = container_destroy(c);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to remove container: %m");

@@ -21,6 +21,18 @@ ContainerState container_state_from_string(const char *s);
 
 typedef struct StartOperation StartOperation;
 
+typedef enum RestartPolicy {
+        RESTART_NO,
+        RESTART_ON_FAILURE,
+        RESTART_ALWAYS,
+        RESTART_UNLESS_STOPPED,
+        _RESTART_POLICY_MAX,
+        _RESTART_POLICY_INVALID = -1,
+} RestartPolicy;
+
+const char *restart_policy_to_string(RestartPolicy p);
+RestartPolicy restart_policy_from_string(const char *s);
+
 typedef struct Container {
         Manager *manager;
         Container *next;
@@ -36,6 +48,8 @@ typedef struct Container {
         uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
         uint64_t tasks_max;              /* UINT64_MAX = no limit */
         bool auto_remove;
+        RestartPolicy restart_policy;
+        unsigned restart_max_retries; /* on-failure:N; 0 = unlimited */
 
         ContainerState state;
         int exit_code;
@@ -55,6 +69,10 @@ typedef struct Container {
         size_t n_stoppers;
         bool remove_on_exit;
         bool paused;                   /* frozen; State reads "paused" */
+        bool stopped_by_user;          /* Stop() since the last Start(): no automatic restart */
+        unsigned restart_count;        /* automatic restarts since the last Start() */
+        uint64_t restart_delay_usec;   /* current back-off */
+        sd_event_source *restart_timer; /* pending automatic restart; State reads "restarting" */
         sd_bus_message *restart_request; /* Restart() waiting for the exit to start again */
 } Container;
 
@@ -75,6 +93,8 @@ typedef struct ContainerConfig {
         const char *hostname;
         uint64_t memory_max, cpu_quota_per_sec_usec, tasks_max;
         bool auto_remove;
+        RestartPolicy restart_policy;
+        unsigned restart_max_retries;
 } ContainerConfig;
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);
@@ -99,6 +119,11 @@ int container_rename(Container *c, const char *name, sd_bus_error *error);
 int container_read_frozen(Container *c);
 int container_signal(Container *c, int sig);
 int container_arm_stop_timer(Container *c, unsigned timeout_sec);
+
+/* Restart policies (container-restart.c). */
+void container_maybe_schedule_restart(Container *c);
+void container_cancel_restart(Container *c);
+void manager_start_restartable_containers(Manager *m);
 
 /* systemd-machined (container-machine.c). */
 char *container_machine_name(const Container *c);

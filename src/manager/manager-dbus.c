@@ -106,8 +106,9 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         return r;
-                const char *want = streq(key, "Hostname")     ? "s"
-                                   : streq(key, "AutoRemove") ? "b"
+                const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy")) ? "s"
+                                   : streq(key, "AutoRemove")                                ? "b"
+                                   : streq(key, "RestartMaxRetries")                         ? "u"
                                    : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
                                            ? "t"
                                            : NULL;
@@ -123,6 +124,16 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                         if (r >= 0 && !hostname_is_valid(config->hostname))
                                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                                          "Invalid host name \"%s\".", config->hostname);
+                } else if (streq(key, "RestartPolicy")) {
+                        const char *policy;
+                        r = sd_bus_message_read(message, "v", "s", &policy);
+                        if (r >= 0 && (config->restart_policy = restart_policy_from_string(policy)) < 0)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Invalid restart policy \"%s\": expected no, on-failure, "
+                                                         "always or unless-stopped.",
+                                                         policy);
+                } else if (streq(key, "RestartMaxRetries")) {
+                        r = sd_bus_message_read(message, "v", "u", &config->restart_max_retries);
                 } else if (streq(key, "AutoRemove")) {
                         int b;
                         r = sd_bus_message_read(message, "v", "b", &b);
@@ -207,6 +218,12 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
                                          ambiguous ? "Image id prefix \"%s\" matches more than one image."
                                                    : "No such image: %s",
                                          image_ref);
+        if (config.auto_remove && config.restart_policy != RESTART_NO)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "AutoRemove and a restart policy cannot be combined.");
+        if (config.restart_max_retries > 0 && config.restart_policy != RESTART_ON_FAILURE)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "RestartMaxRetries applies only to the on-failure policy.");
         config.name = name;
         config.command = command;
         config.env = env;

@@ -2,16 +2,31 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Call an org.berth1 method and print the D-Bus error *name* on failure (busctl prints only the
 message). Usage: bus_call.py OBJECT_PATH INTERFACE METHOD JSON_ARGS [--fd FILE]
-JSON_ARGS is a JSON list; the string "@fd" in it is replaced by FILE opened for reading."""
+JSON_ARGS is a JSON list; the string "@fd" in it is replaced by FILE opened for reading, and an
+object {"@u": 5} (or "@t", "@i", "@b", "@s") is a value of that D-Bus type (inside variants too)."""
 import json
 import sys
 
 import dbus
 
 
+TYPES = {"@u": dbus.UInt32, "@t": dbus.UInt64, "@i": dbus.Int32, "@b": dbus.Boolean, "@s": dbus.String}
+
+
+def typed(value):
+    if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in TYPES:
+            key, v = next(iter(value.items()))
+            return TYPES[key](v)
+        return {k: typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v) for v in value]
+    return value
+
+
 def main():
     path, interface, method, args = sys.argv[1:5]
-    args = json.loads(args)
+    args = typed(json.loads(args))
     if "--fd" in sys.argv:
         f = open(sys.argv[sys.argv.index("--fd") + 1], "rb")
         args = [dbus.types.UnixFd(f) if a == "@fd" else a for a in args]
