@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "digest.h"
+
+/* Path checks, pure. A tar entry name is safe when, after dropping empty and "." components (so leading
+ * "./", trailing "/" and "a//b" are fine), it is relative, has no ".." component and is not empty.
+ * A name that consists only of "." components ("." or "./") is safe and stands for the root.
+ * tar_path_normalize() returns that cleaned form ("a/b/c", or "." for the root) via ret (may be NULL),
+ * and -EINVAL when the name is unsafe. */
+bool tar_path_is_safe(const char *path);
+int tar_path_normalize(const char *path, char **ret);
+
+typedef struct TarExtractResult {
+        char digest[SHA256_HEX_LEN + 1]; /* sha256 (hex, no "sha256:" prefix) of every raw byte of input_fd */
+        uint64_t size; /* number of raw bytes read from input_fd */
+        uint64_t n_entries;
+} TarExtractResult;
+
+/* Read a tar archive (plain or gzip/bzip2/xz/lzma/zstd compressed) from input_fd until EOF and create its
+ * entries below dest_dirfd, never writing outside of it. The digest covers the whole input, including
+ * bytes after the end-of-archive marker, so it matches the digest of the blob the input came from.
+ *
+ * Returns 0 and fills *result (may be NULL) on success. On failure returns a negative errno and, when
+ * ret_error is not NULL, stores a malloc'd sentence naming the offending entry:
+ *   -EPERM    the archive holds something we refuse: an unsafe path ("..", absolute, empty), a path
+ *             through a symlink or a non-directory, device nodes or sockets, hard links to anything but
+ *             a regular file already extracted, unknown entry types, owners out of range;
+ *   -EBADMSG  the archive is corrupt, truncated or not a tar archive;
+ *   other     the errno of a failed system call (-ENOSPC, -EIO, -ENOMEM, ...).
+ * Partial output is left behind on failure; the caller is expected to extract into a fresh temporary
+ * directory and remove it. dest_dirfd must be a directory fd (O_PATH is fine). */
+int tar_extract(int input_fd, int dest_dirfd, TarExtractResult *result, char **ret_error);

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "tests.h"
+#include "util.h"
+
+static void test_parse_size(void) {
+        uint64_t v = 0;
+
+        CHECK_INT(parse_size("512m", &v), 0);
+        CHECK_INT(v, 512ULL << 20);
+        CHECK_INT(parse_size("1g", &v), 0);
+        CHECK_INT(v, 1ULL << 30);
+        CHECK_INT(parse_size("1G", &v), 0);
+        CHECK_INT(v, 1ULL << 30);
+        CHECK_INT(parse_size("1.5k", &v), 0);
+        CHECK_INT(v, 1536);
+        CHECK_INT(parse_size("12", &v), 0);
+        CHECK_INT(v, 12);
+        CHECK_INT(parse_size("0", &v), 0);
+        CHECK_INT(v, 0);
+        CHECK_INT(parse_size("100mb", &v), 0);
+        CHECK_INT(v, 100ULL << 20);
+        CHECK_INT(parse_size("7b", &v), 0);
+        CHECK_INT(v, 7);
+
+        v = 4242;
+        CHECK(parse_size("-1", &v) < 0);
+        CHECK(parse_size("1x", &v) < 0);
+        CHECK(parse_size("", &v) < 0);
+        CHECK(parse_size(NULL, &v) < 0);
+        CHECK(parse_size("m", &v) < 0);
+        CHECK(parse_size("1mm", &v) < 0);
+        CHECK(parse_size(" 1", &v) < 0);
+        CHECK(parse_size("99999999999t", &v) < 0);
+        CHECK_INT(v, 4242); /* untouched on failure */
+}
+
+static void test_parse_numbers(void) {
+        uint64_t u = 0;
+        int i = 0;
+
+        CHECK_INT(parse_uint64("18446744073709551615", &u), 0);
+        CHECK(u == UINT64_MAX);
+        CHECK_INT(parse_uint64("18446744073709551616", &u), -ERANGE);
+        CHECK(parse_uint64("-1", &u) < 0);
+        CHECK(parse_uint64("1 ", &u) < 0);
+        CHECK_INT(parse_int("-42", &i), 0);
+        CHECK_INT(i, -42);
+        CHECK_INT(parse_int("2147483648", &i), -ERANGE);
+        CHECK(parse_int("4k", &i) < 0);
+}
+
+static void test_ids(void) {
+        char a[BERTH_ID_LEN + 1], b[BERTH_ID_LEN + 1];
+
+        CHECK_INT(random_hex_id(a), 0);
+        CHECK_INT(random_hex_id(b), 0);
+        CHECK_INT(strlen(a), BERTH_ID_LEN);
+        CHECK(id_is_valid(a));
+        CHECK(id_is_valid(b));
+        CHECK(strcmp(a, b) != 0);
+
+        CHECK(hex_prefix_is_valid("0"));
+        CHECK(hex_prefix_is_valid("abc123"));
+        CHECK(hex_prefix_is_valid(a));
+        CHECK(!hex_prefix_is_valid(""));
+        CHECK(!hex_prefix_is_valid(NULL));
+        CHECK(!hex_prefix_is_valid("ABC"));
+        CHECK(!hex_prefix_is_valid("xyz"));
+        CHECK(!hex_prefix_is_valid("ab cd"));
+
+        char longer[BERTH_ID_LEN + 2];
+        memcpy(longer, a, BERTH_ID_LEN);
+        longer[BERTH_ID_LEN] = '0';
+        longer[BERTH_ID_LEN + 1] = 0;
+        CHECK(!hex_prefix_is_valid(longer));
+        CHECK(!id_is_valid(longer));
+
+        a[BERTH_ID_LEN - 1] = 0;
+        CHECK(!id_is_valid(a));
+        CHECK(hex_prefix_is_valid(a));
+        CHECK(!id_is_valid(NULL));
+        CHECK(!id_is_valid("G000000000000000000000000000000000000000000000000000000000000000"));
+}
+
+static char *make_tmpdir(void) {
+        const char *base = getenv("TMPDIR") ?: "/tmp";
+        char *p = NULL;
+
+        ASSERT(asprintf(&p, "%s/test-util-XXXXXX", base) > 0);
+        ASSERT(mkdtemp(p));
+        return p;
+}
+
+static void test_files(void) {
+        _cleanup_free_ char *dir = make_tmpdir(), *path = NULL, *data = NULL;
+        size_t len = 0;
+        struct stat st;
+
+        ASSERT(asprintf(&path, "%s/file", dir) > 0);
+        CHECK_INT(write_file_atomic(path, "hello\0world", 11, 0640), 0);
+        CHECK_INT(read_full_file(path, &data, &len), 0);
+        CHECK_INT(len, 11);
+        CHECK(data && memcmp(data, "hello\0world", 11) == 0);
+        CHECK(data && data[len] == 0);
+        CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode));
+
+        /* Replacing keeps no temporary files behind. */
+        free(data);
+        data = NULL;
+        CHECK_INT(write_file_atomic(path, "x", 1, 0600), 0);
+        CHECK_INT(read_full_file(path, &data, &len), 0);
+        CHECK_INT(len, 1);
+        CHECK_STR(data, "x");
+
+        /* Something larger than the initial read buffer. */
+        size_t big_len = 100000;
+        _cleanup_free_ char *big = malloc(big_len);
+        ASSERT(big);
+        for (size_t i = 0; i < big_len; i++)
+                big[i] = (char) ('a' + i % 26);
+        CHECK_INT(write_file_atomic(path, big, big_len, 0600), 0);
+        free(data);
+        data = NULL;
+        CHECK_INT(read_full_file(path, &data, &len), 0);
+        CHECK_INT(len, big_len);
+        CHECK(data && memcmp(data, big, big_len) == 0);
+
+        _cleanup_free_ char *missing = NULL;
+        ASSERT(asprintf(&missing, "%s/missing", dir) > 0);
+        char *untouched = (char *) 0x1;
+        CHECK_INT(read_full_file(missing, &untouched, NULL), -ENOENT);
+        CHECK(untouched == (char *) 0x1);
+
+        _cleanup_free_ char *deep = NULL;
+        ASSERT(asprintf(&deep, "%s/a/b/c", dir) > 0);
+        CHECK_INT(mkdir_p(deep, 0755), 0);
+        CHECK_INT(mkdir_p(deep, 0755), 0);
+        CHECK(stat(deep, &st) == 0 && S_ISDIR(st.st_mode));
+
+        CHECK_INT(rm_rf(dir), 0);
+        CHECK(access(dir, F_OK) < 0 && errno == ENOENT);
+        CHECK_INT(rm_rf(dir), 0); /* ENOENT counts as success */
+}
+
+static void test_rm_rf_no_follow(void) {
+        _cleanup_free_ char *root = make_tmpdir(), *dir = NULL, *outside = NULL, *victim = NULL, *link = NULL,
+                            *filelink = NULL, *sub = NULL;
+        struct stat st;
+
+        ASSERT(asprintf(&dir, "%s/dir", root) > 0);
+        ASSERT(asprintf(&outside, "%s/outside", root) > 0);
+        ASSERT(asprintf(&victim, "%s/outside/precious", root) > 0);
+        ASSERT(asprintf(&link, "%s/dir/link", root) > 0);
+        ASSERT(asprintf(&filelink, "%s/dir/sub/filelink", root) > 0);
+        ASSERT(asprintf(&sub, "%s/dir/sub", root) > 0);
+        ASSERT(mkdir(dir, 0755) == 0);
+        ASSERT(mkdir(sub, 0755) == 0);
+        ASSERT(mkdir(outside, 0755) == 0);
+        ASSERT(write_file_atomic(victim, "keep", 4, 0644) == 0);
+        ASSERT(symlink(outside, link) == 0);
+        ASSERT(symlink(victim, filelink) == 0);
+
+        CHECK_INT(rm_rf(dir), 0);
+        CHECK(lstat(dir, &st) < 0 && errno == ENOENT);
+        CHECK(stat(victim, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 4);
+        CHECK(stat(outside, &st) == 0 && S_ISDIR(st.st_mode));
+
+        /* rm_rf() of a symlink removes the link, not its target. */
+        ASSERT(symlink(outside, dir) == 0);
+        CHECK_INT(rm_rf(dir), 0);
+        CHECK(lstat(dir, &st) < 0 && errno == ENOENT);
+        CHECK(stat(victim, &st) == 0);
+
+        CHECK_INT(rm_rf(root), 0);
+}
+
+static void test_strv(void) {
+        _cleanup_strv_free_ char **l = NULL, **copy = NULL;
+        _cleanup_free_ char *joined = NULL, *empty = NULL;
+
+        CHECK_INT(strv_length(NULL), 0);
+        CHECK_INT(strv_push(&l, "a"), 0);
+        CHECK_INT(strv_push(&l, "bb"), 0);
+        CHECK_INT(strv_push(&l, ""), 0);
+        CHECK_INT(strv_length(l), 3);
+        CHECK_STR(l[0], "a");
+        CHECK_STR(l[1], "bb");
+        CHECK_STR(l[2], "");
+        CHECK(l[3] == NULL);
+
+        copy = strv_copy(l);
+        ASSERT(copy);
+        CHECK_INT(strv_length(copy), 3);
+        CHECK(copy[0] != l[0]);
+        CHECK_STR(copy[1], "bb");
+
+        joined = strv_join(l, ", ");
+        CHECK_STR(joined, "a, bb, ");
+        empty = strv_join(NULL, ",");
+        CHECK_STR(empty, "");
+
+        strv_free(NULL);
+}
+
+static void test_timestamps(void) {
+        _cleanup_free_ char *zero = format_timestamp_rfc3339(0), *t = format_timestamp_rfc3339(1700000000123456ULL),
+                            *whole = format_timestamp_rfc3339(86400ULL * USEC_PER_SEC);
+
+        CHECK_STR(zero, "0001-01-01T00:00:00Z");
+        /* 1700000000 is 2023-11-14 22:13:20 UTC; the fraction must carry the microseconds. */
+        CHECK(t && strncmp(t, "2023-11-14T22:13:20.123456", 26) == 0);
+        CHECK(t && t[strlen(t) - 1] == 'Z');
+        CHECK(whole && strncmp(whole, "1970-01-02T00:00:00", 19) == 0);
+
+        uint64_t now = now_realtime_usec();
+        CHECK(now > 1700000000ULL * USEC_PER_SEC);
+
+        _cleanup_free_ char *d1 = format_duration_human(5 * USEC_PER_SEC),
+                            *d2 = format_duration_human(3 * 3600 * USEC_PER_SEC);
+        CHECK_STR(d1, "5 seconds");
+        CHECK_STR(d2, "3 hours");
+}
+
+int main(void) {
+        TEST(test_parse_size);
+        TEST(test_parse_numbers);
+        TEST(test_ids);
+        TEST(test_files);
+        TEST(test_rm_rf_no_follow);
+        TEST(test_strv);
+        TEST(test_timestamps);
+        return tests_exit_status();
+}
