@@ -3,6 +3,7 @@
 
 #include "container.h"
 #include "errors.h"
+#include "names.h"
 
 int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                           sd_bus_error *error) {
@@ -193,6 +194,31 @@ static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(message, NULL);
 }
 
+static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **argv = NULL, **env = NULL;
+        const char *cwd;
+        int stdio[3], r;
+        Container *c;
+
+        r = sd_bus_message_read_strv(message, &argv);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_strv(message, &env);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "shhh", &cwd, &stdio[0], &stdio[1], &stdio[2]);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        for (char **e = env; e && *e; e++)
+                if (!env_assignment_is_valid(*e))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid environment assignment \"%s\": expected NAME=value.", *e);
+        return container_exec(c, argv, env, cwd, stdio, message, error);
+}
+
 static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         return container_wait(userdata, message);
 }
@@ -244,6 +270,9 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_rename,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Exec",
+                                SD_BUS_ARGS("as", command, "as", env, "s", workdir, "h", stdin, "h", stdout, "h", stderr),
+                                SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

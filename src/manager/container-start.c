@@ -225,6 +225,8 @@ static int call_start_transient_unit(StartOperation *op) {
             /* systemctl stop / machinectl terminate: SIGTERM, then SIGKILL after Docker's default 10 s. */
             (r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", 10 * USEC_PER_SEC)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed")) < 0 ||
+            /* Delegated, so systemd lets berth attach exec'd processes (AttachProcessesToUnit). */
+            (r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, "char-pts", "rw")) < 0 ||
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 || (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
             (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
@@ -261,9 +263,18 @@ static int write_spec(Container *c, Image *image, bool attached, int *ret_fd) {
         json_object_object_add(o, "env", json_strv_new(c->env));
         json_object_object_add(o, "attached", json_object_new_boolean(attached));
 
+        return container_write_spec_json(o, ret_fd);
+}
+
+/* The helper reads its spec from a memfd: no size limit, nothing on disk, nothing on argv. */
+int container_write_spec_json(json_object *o, int *ret_fd) {
         size_t len;
         const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
         _cleanup_close_ int fd = memfd_create("berth-spec", MFD_CLOEXEC);
+        int r;
+
+        if (!s)
+                return -ENOMEM;
         if (fd < 0)
                 return -errno;
         r = loop_write(fd, s, len);
@@ -275,24 +286,27 @@ static int write_spec(Container *c, Image *image, bool attached, int *ret_fd) {
         return 0;
 }
 
-/* Descriptors 3..7 of the helper; sources are moved above them first so no dup2 clobbers another. */
-static int spawn_helper(Manager *m, Container *c, int fds[5], pid_t *ret_pid) {
+/* Descriptors 3..7 of the helper (and 0..2 when stdio is given); sources are moved above them
+ * first so no dup2 clobbers another. */
+int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[5], pid_t *ret_pid) {
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
-        int high[5], r;
+        int high[8], r;
         char short_id[BERTH_SHORT_ID_LEN + 1];
         char *argv[] = { (char *) "berth-nspawn", short_id, NULL };
         char *envp[] = { NULL };
 
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 8; i++)
                 high[i] = -1;
-        for (int i = 0; i < 5; i++)
-                if (fds[i] >= 0 && (high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) {
+        for (int i = 0; i < 8; i++) {
+                int fd = i < 3 ? (stdio ? stdio[i] : -1) : fds[i - 3];
+                if (fd >= 0 && (high[i] = fcntl(fd, F_DUPFD_CLOEXEC, 16)) < 0) {
                         r = -errno;
                         goto finish;
                 }
+        }
         posix_spawn_file_actions_init(&actions);
         posix_spawnattr_init(&attr);
         sigemptyset(&none);
@@ -300,15 +314,15 @@ static int spawn_helper(Manager *m, Container *c, int fds[5], pid_t *ret_pid) {
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &all);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 8; i++)
                 if (high[i] >= 0)
-                        posix_spawn_file_actions_adddup2(&actions, high[i], 3 + i);
+                        posix_spawn_file_actions_adddup2(&actions, high[i], i);
         posix_spawn_file_actions_addclosefrom_np(&actions, 8);
         r = -posix_spawn(ret_pid, m->helper_path, &actions, &attr, argv, envp);
         posix_spawn_file_actions_destroy(&actions);
         posix_spawnattr_destroy(&attr);
 finish:
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 8; i++)
                 safe_close(high[i]);
         return r;
 }
@@ -353,6 +367,7 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
         op->request = sd_bus_message_ref(request);
         c->starting = op;
 
+        r = -ENOMEM;
         if ((op->unit = container_unit_name(c)) == NULL || (r = write_spec(c, image, stdout_fd >= 0, &spec_fd)) < 0)
                 goto fail;
         if (pipe2(pipes, O_CLOEXEC) < 0)
@@ -366,7 +381,7 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
                 goto fail_errno;
 
         int fds[5] = { spec_fd, go_r, status_w, stdout_fd, stderr_fd };
-        r = spawn_helper(m, c, fds, &op->helper_pid);
+        r = helper_spawn(m, c, NULL, fds, &op->helper_pid);
         if (r < 0)
                 goto fail;
         op->helper_pidfd = (int) syscall(SYS_pidfd_open, op->helper_pid, 0);

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
+
 #include "manager.h"
 #include "util.h"
 
@@ -128,6 +130,15 @@ void manager_start_restartable_containers(Manager *m);
 /* systemd-machined (container-machine.c). */
 char *container_machine_name(const Container *c);
 int container_register_machine(Container *c);
+
+/* Exec (container-exec.c): runs 'argv' in the running container with the caller's stdio, answers
+ * 'request' with the exit code. */
+int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3],
+                   sd_bus_message *request, sd_bus_error *error);
+void manager_free_execs(Manager *m);
+
+int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[5], pid_t *ret_pid);
+int container_write_spec_json(json_object *o, int *ret_fd);
 
 /* Start path (container-start.c): answers 'request' itself once the payload runs or failed. */
 int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error);

@@ -41,6 +41,7 @@ void manager_free(Manager *m) {
                 m->images = i->next;
                 image_free(i);
         }
+        manager_free_execs(m);
         sd_bus_slot_unref(m->job_removed_slot);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);

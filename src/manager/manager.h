@@ -9,6 +9,7 @@
 
 typedef struct Container Container;
 typedef struct Image Image;
+typedef struct ExecOperation ExecOperation;
 
 typedef struct Manager {
         sd_event *event;
@@ -18,6 +19,7 @@ typedef struct Manager {
         char *helper_path;  /* berth-nspawn */
         Container *containers; /* linked list; a host runs hundreds, not millions */
         Image *images;
+        ExecOperation *execs;
         sd_bus_slot *job_removed_slot;
 } Manager;
 

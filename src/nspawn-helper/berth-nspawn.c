@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,6 +148,48 @@ static int wait_for_go(void) {
         return n == 1 ? 0 : -ECANCELED;
 }
 
+/* Exec mode: join the namespaces of the container's PID 1 and run one more process there, with
+ * the same confinement. berthd has put us into the container's scope before "go". Our exit status
+ * is the process's exit code; stdio (0, 1, 2) is the caller's. */
+static int run_exec(const ContainerSpec *spec) {
+        _cleanup_close_ int pidfd = -1, exec_r = -1, exec_w = -1;
+        int pipes[2], r;
+
+        pidfd = (int) syscall(SYS_pidfd_open, spec->exec_pid, 0);
+        if (pidfd < 0)
+                return report_status("ERR %d setup The container is not running\n", errno), -errno;
+        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+                return report_status("ERR %d setup Failed to join the container's namespaces\n", errno), -errno;
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+        exec_r = pipes[0], exec_w = pipes[1];
+
+        pid_t pid = fork(); /* the first process in the joined PID namespace */
+        if (pid < 0)
+                return report_status("ERR %d setup Failed to fork\n", errno), -errno;
+        if (pid == 0)
+                exec_child(spec->argv, spec->env, isempty(spec->cwd) ? "/" : spec->cwd, exec_w);
+        exec_w = safe_close(exec_w);
+
+        _cleanup_free_ char *failure = NULL;
+        r = read_full_fd(exec_r, &failure, NULL);
+        int status = 0;
+        (void) (r >= 0 && isempty(failure) ? 0 : waitpid(pid, &status, 0));
+        if (r < 0)
+                return report_status("ERR %d setup Failed to read the process's status\n", -r), r;
+        if (!isempty(failure))
+                return report_status("ERR %s\n", failure), -EIO;
+        (void) report_status("OK %d %" PRIu64 "\n", (int) pid, now_realtime_usec());
+
+        for (;;) {
+                if (waitpid(pid, &status, 0) >= 0)
+                        break;
+                if (errno != EINTR)
+                        return -errno;
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int run(void) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
@@ -165,6 +208,8 @@ static int run(void) {
         r = wait_for_go();
         if (r < 0)
                 return r; /* berthd gave up on this start (or died): leave nothing behind */
+        if (spec->exec_pid > 0)
+                return run_exec(spec);
 
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
@@ -237,5 +282,7 @@ static int run(void) {
 int main(int argc, char *argv[]) {
         (void) argc;
         (void) argv; /* argv[1] is the short id, only so ps and the journal's _CMDLINE tell containers apart */
-        return run() < 0 ? 1 : 0;
+        int r = run();
+        /* In exec mode a non-negative result is the exec'd process's exit code. */
+        return r < 0 ? 255 : r;
 }

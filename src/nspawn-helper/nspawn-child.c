@@ -90,8 +90,26 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
 
-        if (!isempty(spec->cwd) && chdir(spec->cwd) < 0) {
-                snprintf(msg, sizeof(msg), "Failed to change to working directory %s: %s", spec->cwd, strerror(errno));
+        confine_and_exec(spec->argv, spec->env, spec->cwd, error_fd);
+}
+
+_noreturn_ void exec_child(char **argv, char **env, const char *cwd, int error_fd) {
+        reset_signals();
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(error_fd, errno, "setup", "Failed to set the parent-death signal");
+        /* 0, 1, 2 are the caller's; nothing else of berthd or the helper may reach the process. */
+        int r = close_all_but(error_fd);
+        if (r < 0)
+                child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
+        confine_and_exec(argv, env, cwd, error_fd);
+}
+
+_noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, int error_fd) {
+        char msg[512];
+        int r;
+
+        if (!isempty(cwd) && chdir(cwd) < 0) {
+                snprintf(msg, sizeof(msg), "Failed to change to working directory %s: %s", cwd, strerror(errno));
                 child_fail(error_fd, errno, "setup", msg);
         }
         /* Before the capabilities go: loading a filter without no_new_privs needs CAP_SYS_ADMIN. */
@@ -105,12 +123,12 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
                 child_fail(error_fd, -r, "setup", "Failed to drop capabilities");
 
         /* execvp() searches the PATH of the current environment, so switch to the container's first. */
-        environ = spec->env;
-        execvp(spec->argv[0], spec->argv);
+        environ = env;
+        execvp(argv[0], argv);
         r = errno;
         if (r == ENOENT)
-                snprintf(msg, sizeof(msg), "exec: \"%s\": executable file not found in $PATH", spec->argv[0]);
+                snprintf(msg, sizeof(msg), "exec: \"%s\": executable file not found in $PATH", argv[0]);
         else
-                snprintf(msg, sizeof(msg), "exec: \"%s\": %s", spec->argv[0], strerror(r));
+                snprintf(msg, sizeof(msg), "exec: \"%s\": %s", argv[0], strerror(r));
         child_fail(error_fd, r, "exec", msg);
 }

@@ -48,14 +48,17 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         if (!s)
                 return -ENOMEM;
 
+        /* An exec only joins a running container: it needs no root file system description. */
+        s->exec_pid = (int) json_get_i64(o, "exec_pid", 0);
+        bool full = s->exec_pid <= 0;
         struct {
                 const char *key;
                 char **dest;
                 bool required;
         } strings[] = {
                 { "id", &s->id, true },         { "name", &s->name, true },       { "image", &s->image, false },
-                { "hostname", &s->hostname, true }, { "rootfs", &s->rootfs, true }, { "upperdir", &s->upperdir, true },
-                { "workdir", &s->workdir, true }, { "rundir", &s->rundir, true }, { "cwd", &s->cwd, false },
+                { "hostname", &s->hostname, full }, { "rootfs", &s->rootfs, full }, { "upperdir", &s->upperdir, full },
+                { "workdir", &s->workdir, full }, { "rundir", &s->rundir, full }, { "cwd", &s->cwd, false },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
                 r = dup_string(o, strings[i].key, strings[i].required, strings[i].dest);
@@ -65,7 +68,7 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         if ((r = json_get_strv(o, "lowerdirs", &s->lowerdirs)) < 0 || (r = json_get_strv(o, "argv", &s->argv)) < 0 ||
             (r = json_get_strv(o, "env", &s->env)) < 0)
                 return r;
-        if (!id_is_valid(s->id) || strv_length(s->argv) == 0 || strv_length(s->lowerdirs) == 0)
+        if (!id_is_valid(s->id) || strv_length(s->argv) == 0 || (full && strv_length(s->lowerdirs) == 0))
                 return -EBADMSG;
         s->attached = json_get_bool(o, "attached", 0);
         *ret = TAKE_PTR(s);

@@ -18,6 +18,7 @@ typedef struct ContainerSpec {
         char **argv;
         char **env;
         bool attached;     /* fds 6 and 7 receive a copy of stdout/stderr */
+        int exec_pid;      /* exec mode: join the namespaces of this process (the payload) */
 } ContainerSpec;
 
 /* Fixed descriptor numbers between berthd and berth-nspawn. */

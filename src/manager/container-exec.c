@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Exec: one more process in a running container. berthd spawns berth-nspawn in exec mode with the
+ * caller's stdin/stdout/stderr, moves it into the container's (delegated) scope with
+ * AttachProcessesToUnit, then says "go"; the helper joins the payload's namespaces, forks, applies
+ * the same seccomp filter and capability set, and execs. Its exit status is the exit code.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "container.h"
+#include "errors.h"
+#include "json-util.h"
+
+struct ExecOperation {
+        Manager *manager;
+        ExecOperation *next;
+        sd_bus_message *request;
+        char *unit;
+        pid_t helper_pid;
+        int helper_pidfd;
+        int go_fd;
+        int status_fd;
+        sd_event_source *exit_source;
+        sd_bus_slot *attach_call;
+};
+
+static void exec_operation_free(ExecOperation *op) {
+        if (!op)
+                return;
+        for (ExecOperation **p = &op->manager->execs; *p; p = &(*p)->next)
+                if (*p == op) {
+                        *p = op->next;
+                        break;
+                }
+        if (op->helper_pid > 0) {
+                (void) syscall(SYS_pidfd_send_signal, op->helper_pidfd, SIGKILL, NULL, 0);
+                (void) waitpid(op->helper_pid, NULL, 0);
+        }
+        sd_bus_message_unref(op->request);
+        free(op->unit);
+        safe_close(op->helper_pidfd);
+        safe_close(op->go_fd);
+        safe_close(op->status_fd);
+        sd_event_source_disable_unref(op->exit_source);
+        sd_bus_slot_unref(op->attach_call);
+        free(op);
+}
+
+void manager_free_execs(Manager *m) {
+        while (m->execs)
+                exec_operation_free(m->execs);
+}
+
+static void exec_fail(ExecOperation *op, const char *name, const char *message) {
+        (void) sd_bus_reply_method_errorf(op->request, name, "%s", message);
+        exec_operation_free(op);
+}
+
+static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ExecOperation *op = userdata;
+        char status[1024];
+        int wstatus = 0, err, consumed = 0;
+        char kind[16];
+
+        if (waitpid(op->helper_pid, &wstatus, 0) < 0)
+                wstatus = 255 << 8;
+        op->helper_pid = 0;
+        ssize_t n = read(op->status_fd, status, sizeof(status) - 1);
+        status[n > 0 ? n : 0] = 0;
+
+        if (!strncmp(status, "OK ", 3)) {
+                int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+                (void) sd_bus_reply_method_return(op->request, "i", code);
+                exec_operation_free(op);
+        } else if (sscanf(status, "ERR %d %15s %n", &err, kind, &consumed) >= 2 && consumed > 0) {
+                char *msg = status + consumed;
+                msg[strcspn(msg, "\n")] = 0;
+                exec_fail(op, streq(kind, "exec") ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED, msg);
+        } else
+                exec_fail(op, BERTH_ERROR_START_FAILED, "The exec helper exited before running the command.");
+        return 0;
+}
+
+static int on_attached(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ExecOperation *op = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        op->attach_call = sd_bus_slot_unref(op->attach_call);
+        if (e) {
+                char msg[512];
+                snprintf(msg, sizeof(msg), "Failed to move the process into %s: %s", op->unit, e->message ?: e->name);
+                exec_fail(op, BERTH_ERROR_START_FAILED, msg);
+                return 0;
+        }
+        if (loop_write(op->go_fd, "g", 1) < 0) {
+                exec_fail(op, BERTH_ERROR_START_FAILED, "Failed to hand over to the exec helper.");
+                return 0;
+        }
+        op->go_fd = safe_close(op->go_fd);
+        return 0;
+}
+
+static int build_exec_spec(Container *c, char **argv, char **env, const char *cwd, int *ret_fd) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        _cleanup_strv_free_ char **merged = strv_copy(c->env);
+        int r;
+
+        if (!o || !merged)
+                return -ENOMEM;
+        for (char **e = env; e && *e; e++) {
+                size_t keylen = strcspn(*e, "=");
+                bool replaced = false;
+                for (char **x = merged; *x; x++)
+                        if (!strncmp(*x, *e, keylen) && (*x)[keylen] == '=') {
+                                char *copy = strdup(*e);
+                                if (!copy)
+                                        return -ENOMEM;
+                                free(*x);
+                                *x = copy;
+                                replaced = true;
+                        }
+                if (!replaced && (r = strv_push(&merged, *e)) < 0)
+                        return r;
+        }
+        json_object_object_add(o, "id", json_object_new_string(c->id));
+        json_object_object_add(o, "name", json_object_new_string(c->name));
+        json_object_object_add(o, "exec_pid", json_object_new_int(c->pid));
+        json_object_object_add(o, "cwd", json_object_new_string(isempty(cwd) ? "/" : cwd));
+        json_object_object_add(o, "argv", json_strv_new(argv));
+        json_object_object_add(o, "env", json_strv_new(merged));
+        return container_write_spec_json(o, ret_fd);
+}
+
+int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3],
+                   sd_bus_message *request, sd_bus_error *error) {
+        Manager *m = c->manager;
+        _cleanup_close_ int spec_fd = -1, go_r = -1, status_w = -1;
+        int pipes[2], r;
+
+        if (c->state != CONTAINER_RUNNING || c->starting || c->pid <= 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.",
+                                         c->name);
+        if (c->paused)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_PAUSED,
+                                         "Container %s is paused: unpause it first.", c->name);
+        if (strv_length(argv) == 0 || isempty(argv[0]))
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "No command given.");
+        if (!isempty(cwd) && cwd[0] != '/')
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "The working directory \"%s\" is not an absolute path.", cwd);
+
+        ExecOperation *op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        op->manager = m;
+        op->helper_pidfd = op->go_fd = op->status_fd = -1;
+        op->next = m->execs;
+        m->execs = op;
+
+        r = -ENOMEM;
+        if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, cwd, &spec_fd)) < 0)
+                goto fail;
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                goto fail_errno;
+        go_r = pipes[0], op->go_fd = pipes[1];
+        if (pipe2(pipes, O_CLOEXEC | O_NONBLOCK) < 0)
+                goto fail_errno;
+        op->status_fd = pipes[0], status_w = pipes[1];
+        if (fcntl(status_w, F_SETFL, 0) < 0)
+                goto fail_errno;
+
+        int fds[5] = { spec_fd, go_r, status_w, -1, -1 };
+        r = helper_spawn(m, c, stdio, fds, &op->helper_pid);
+        if (r < 0)
+                goto fail;
+        op->helper_pidfd = (int) syscall(SYS_pidfd_open, op->helper_pid, 0);
+        if (op->helper_pidfd < 0)
+                goto fail_errno;
+        r = sd_event_add_io(m->event, &op->exit_source, op->helper_pidfd, EPOLLIN, on_helper_exit, op);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_call_method_async(m->bus, &op->attach_call, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                     "org.freedesktop.systemd1.Manager", "AttachProcessesToUnit", on_attached, op,
+                                     "ssau", op->unit, "", 1, (uint32_t) op->helper_pid);
+        if (r < 0)
+                goto fail;
+        op->request = sd_bus_message_ref(request);
+        return 1;
+
+fail_errno:
+        r = -errno;
+fail:
+        exec_operation_free(op);
+        return sd_bus_error_set_errnof(error, -r, "Failed to exec in container %s: %m", c->name);
+}

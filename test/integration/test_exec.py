@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Exec: a process run in a running container shares its namespaces, scope and confinement."""
+import json
+import os
+import uuid
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXEC = os.path.join(HERE, "exec_call.py")
+
+
+@pytest.fixture()
+def running(busybox_image, berthd):
+    name = f"exec-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, "-e", "FROM_RUN=1", busybox_image, "sleep", "300", check=True)
+    yield name
+    berthd.berthctl("rm", "-f", name)
+
+
+def exec_in(bed, name, argv, env=(), cwd="", stdin=None):
+    return bed.run(["/usr/bin/python3", EXEC, name, json.dumps(list(argv)), json.dumps(list(env)), cwd],
+                   input=stdin)
+
+
+def test_exec_joins_namespaces_scope_and_confinement(berthd, running):
+    proc = exec_in(berthd, running, ["sh", "-c",
+                                     "echo pid=$$; hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; "
+                                     "grep -E '^(CapBnd|Seccomp):' /proc/self/status; cat /proc/self/cgroup; "
+                                     "echo $FROM_RUN$EXTRA; pwd; ls /proc/self/fd | tr '\\n' ' '; exit 7"],
+                   env=["EXTRA=x"], cwd="/tmp")
+    assert proc.returncode == 7, proc
+    lines = proc.stdout.splitlines()
+    assert lines[0] != "pid=1" and int(lines[0][4:]) > 1  # in the container's PID namespace
+    obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", running,
+                        check=True).stdout.split('"')[1]
+    cid = json.loads(berthd.busctl("--json=short", "get-property", "org.berth1", obj, "org.berth1.Container", "Id",
+                                   check=True).stdout)["data"]
+    assert lines[1] == cid[:12]
+    assert lines[2].strip() == "sleep 300"
+    assert "CapBnd:\t00000000a80425fb" in proc.stdout
+    assert "Seccomp:\t2" in proc.stdout
+    # cgroup namespace: the container's scope is its root
+    assert any(line.endswith("::/") for line in lines)
+    assert "1x" in lines and "/tmp" in lines
+    assert lines[-1].split() in (["0", "1", "2"], ["0", "1", "2", "3"])
+    # the exec'd process ran in the container's scope (the host view of its cgroup)
+    assert berthd.systemctl("is-active", f"berth-{cid[:12]}.scope").stdout.strip() == "active"
+
+
+def test_exec_stdin_and_errors(berthd, running):
+    proc = exec_in(berthd, running, ["cat"], stdin="piped input\n")
+    assert proc.returncode == 0 and proc.stdout == "piped input\n"
+    proc = exec_in(berthd, running, ["/no/such"])
+    assert "ERROR org.berth1.Error.ExecFailed" in proc.stderr
+    proc = exec_in(berthd, running, ["true"], cwd="relative")
+    assert "ERROR org.berth1.Error.InvalidArgument" in proc.stderr
+    berthd.berthctl("stop", "-t", "0", running, check=True)
+    proc = exec_in(berthd, running, ["true"])
+    assert "ERROR org.berth1.Error.ContainerNotRunning" in proc.stderr
+
+
+def test_exec_cannot_escape(berthd, running):
+    proc = exec_in(berthd, running, ["sh", "-c", "mount -t tmpfs x /mnt || unshare -m true || echo confined"])
+    assert proc.stdout.strip().endswith("confined")
