@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* create and run: the container options, CreateContainer(), and for run the start. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-attach.h"
+#include "ctl-bus.h"
+#include "ctl-format.h"
+#include "ctl-log.h"
+#include "ctl.h"
+#include "names.h"
+#include "util.h"
+
+enum {
+        ARG_NAME = 0x100,
+        ARG_CPUS,
+        ARG_PIDS_LIMIT,
+        ARG_RM,
+        ARG_RESTART,
+        ARG_HELP,
+};
+
+typedef struct CreateArgs {
+        const char *name;
+        char **env;
+        uint64_t memory_max; /* UINT64_MAX: not given */
+        uint64_t cpu_quota_usec; /* UINT64_MAX: not given */
+        uint64_t tasks_max; /* UINT64_MAX: not given, or unlimited */
+        const char *hostname;
+        bool auto_remove;
+        char *restart_policy; /* NULL: not given (berthd's default, "no") */
+        uint32_t restart_max_retries; /* 0: unlimited */
+        bool detach; /* run only */
+        const char *image;
+        char **command; /* points into argv */
+} CreateArgs;
+
+static void create_args_done(CreateArgs *a) {
+        strv_free(a->env);
+        a->env = NULL;
+        a->restart_policy = mfree(a->restart_policy);
+}
+
+static void help_create(bool run) {
+        printf("Usage: berthctl %s [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+               "\n"
+               "%s\n"
+               "\n"
+               "Options:\n",
+               run ? "run" : "create",
+               run ? "Create a container from IMAGE, start it and wait for it. Its output is\n"
+                     "copied to berthctl's stdout/stderr, and berthctl exits with its exit code."
+                   : "Create a container from IMAGE and print its id.");
+        if (run)
+                printf("  -d, --detach             Start the container in the background, print its id\n");
+        printf("      --name=NAME          Name the container (default: a generated name)\n"
+               "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
+               "                           from berthctl's environment (repeatable)\n"
+               "  -m, --memory=SIZE        Memory limit (MemoryMax), e.g. 512m, 1g\n"
+               "      --cpus=DECIMAL       Number of CPUs, e.g. 1.5 (CPUQuotaPerSecUSec)\n"
+               "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n"
+               "  -h, --hostname=NAME      Host name inside the container\n"
+               "      --rm                 Remove the container when it exits\n"
+               "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
+               "      --help               Show this help\n");
+}
+
+static int add_env(CreateArgs *a, const char *arg) {
+        const char *value;
+        char *assignment;
+        int r;
+
+        if (strchr(arg, '=')) {
+                if (!env_assignment_is_valid(arg)) {
+                        ctl_log_error("invalid environment variable \"%s\"", arg);
+                        return -EINVAL;
+                }
+                r = strv_push(&a->env, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        }
+        if (isempty(arg) || strchr(arg, ' ') || strchr(arg, '\t')) {
+                ctl_log_error("invalid environment variable \"%s\"", arg);
+                return -EINVAL;
+        }
+        /* "-e KEY": the value from our own environment, or nothing at all if it is unset. */
+        value = getenv(arg);
+        if (!value)
+                return 0;
+        if (asprintf(&assignment, "%s=%s", arg, value) < 0)
+                return ctl_log_errno(-ENOMEM, "%m");
+        r = strv_push(&a->env, assignment);
+        free(assignment);
+        return r < 0 ? ctl_log_errno(r, "%m") : 0;
+}
+
+/* One option of create/run; c and optarg as getopt_long() returned them. */
+static int parse_create_option(CreateArgs *a, int c, const char *arg) {
+        int r;
+
+        switch (c) {
+        case ARG_NAME:
+                if (!container_name_is_valid(arg)) {
+                        ctl_log_error("invalid container name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", arg);
+                        return -EINVAL;
+                }
+                a->name = arg;
+                return 0;
+        case 'e':
+                return add_env(a, arg);
+        case 'm':
+                if (parse_size(arg, &a->memory_max) < 0) {
+                        ctl_log_error("invalid memory size \"%s\"", arg);
+                        return -EINVAL;
+                }
+                if (a->memory_max == 0)
+                        a->memory_max = UINT64_MAX; /* Docker: 0 is no limit. */
+                return 0;
+        case ARG_CPUS:
+                r = ctl_parse_cpus(arg, &a->cpu_quota_usec);
+                if (r == -ERANGE)
+                        ctl_log_error("invalid --cpus value \"%s\": the range is 0.01 to %llu", arg, CTL_CPUS_MAX);
+                else if (r < 0)
+                        ctl_log_error("invalid --cpus value \"%s\"", arg);
+                return r < 0 ? -EINVAL : 0;
+        case ARG_PIDS_LIMIT:
+                if (ctl_parse_pids_limit(arg, &a->tasks_max) < 0) {
+                        ctl_log_error("invalid --pids-limit value \"%s\"", arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case 'h':
+                if (!hostname_is_valid(arg)) {
+                        ctl_log_error("invalid hostname \"%s\"", arg);
+                        return -EINVAL;
+                }
+                a->hostname = arg;
+                return 0;
+        case ARG_RM:
+                a->auto_remove = true;
+                return 0;
+        case ARG_RESTART:
+                a->restart_policy = mfree(a->restart_policy);
+                r = ctl_parse_restart_policy(arg, &a->restart_policy, &a->restart_max_retries);
+                if (r == -ENOMEM)
+                        return ctl_log_errno(r, "%m");
+                if (r < 0) {
+                        ctl_log_error("invalid restart policy \"%s\": expected no, on-failure[:N], always or "
+                                      "unless-stopped",
+                                      arg);
+                        return -EINVAL;
+                }
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+/* Returns 1 to go on, 0 when --help was shown, negative errno (logged) on bad input. */
+static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
+        static const struct option options[] = {
+                { "name", required_argument, NULL, ARG_NAME },
+                { "env", required_argument, NULL, 'e' },
+                { "memory", required_argument, NULL, 'm' },
+                { "cpus", required_argument, NULL, ARG_CPUS },
+                { "pids-limit", required_argument, NULL, ARG_PIDS_LIMIT },
+                { "hostname", required_argument, NULL, 'h' },
+                { "rm", no_argument, NULL, ARG_RM },
+                { "restart", required_argument, NULL, ARG_RESTART },
+                { "detach", no_argument, NULL, 'd' },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        const char *verb = run ? "run" : "create";
+        int c, r;
+
+        *a = (CreateArgs){
+                .memory_max = UINT64_MAX,
+                .cpu_quota_usec = UINT64_MAX,
+                .tasks_max = UINT64_MAX,
+        };
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:d" : "+:e:m:h:", options, NULL)) >= 0) {
+                if (c == ARG_HELP) {
+                        help_create(run);
+                        return 0;
+                }
+                if (c == '?' || c == ':')
+                        return ctl_log_getopt_error(verb, c, argv);
+                if (c == 'd') {
+                        if (!run) {
+                                ctl_log_error("unknown flag: --detach (see 'berthctl create --help')");
+                                return -EINVAL;
+                        }
+                        a->detach = true;
+                        continue;
+                }
+                r = parse_create_option(a, c, optarg);
+                if (r < 0)
+                        return r;
+        }
+        if (optind >= argc) {
+                ctl_log_error("\"berthctl %s\" requires at least 1 argument (see 'berthctl %s --help')", verb, verb);
+                return -EINVAL;
+        }
+        a->image = argv[optind];
+        a->command = argv + optind + 1; /* Verbatim: options after the image belong to the command. */
+        return 1;
+}
+
+static int append_options(sd_bus_message *m, const CreateArgs *a) {
+        int r;
+
+        r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r < 0)
+                return r;
+        if (a->hostname) {
+                r = sd_bus_message_append(m, "{sv}", "Hostname", "s", a->hostname);
+                if (r < 0)
+                        return r;
+        }
+        if (a->memory_max != UINT64_MAX) {
+                r = sd_bus_message_append(m, "{sv}", "MemoryMax", "t", a->memory_max);
+                if (r < 0)
+                        return r;
+        }
+        if (a->cpu_quota_usec != UINT64_MAX) {
+                r = sd_bus_message_append(m, "{sv}", "CPUQuotaPerSecUSec", "t", a->cpu_quota_usec);
+                if (r < 0)
+                        return r;
+        }
+        if (a->tasks_max != UINT64_MAX) {
+                r = sd_bus_message_append(m, "{sv}", "TasksMax", "t", a->tasks_max);
+                if (r < 0)
+                        return r;
+        }
+        if (a->auto_remove) {
+                r = sd_bus_message_append(m, "{sv}", "AutoRemove", "b", 1);
+                if (r < 0)
+                        return r;
+        }
+        if (a->restart_policy) {
+                r = sd_bus_message_append(m, "{sv}", "RestartPolicy", "s", a->restart_policy);
+                if (r < 0)
+                        return r;
+        }
+        if (a->restart_max_retries > 0) {
+                r = sd_bus_message_append(m, "{sv}", "RestartMaxRetries", "u", a->restart_max_retries);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+/* CreateContainer(); returns the object path and the id. Logs on failure. */
+static int create_container(sd_bus *bus, const CreateArgs *a, char **ret_path, char **ret_id) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        const char *p;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "CreateContainer");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "ss", a->image, a->name ? a->name : "");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, a->command);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, a->env);
+        if (r >= 0)
+                r = append_options(m, a);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the CreateContainer call: %m");
+
+        /* Creating the writable layer can take a while on slow storage. */
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_LONG, &error, &reply);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = sd_bus_message_read(reply, "o", &p);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of CreateContainer: %m");
+        path = strdup(p);
+        if (!path)
+                return ctl_log_errno(-ENOMEM, "%m");
+        r = ctl_object_path_id(path, &id);
+        if (r < 0)
+                return ctl_log_errno(r, "Unexpected container object path \"%s\"", path);
+        *ret_path = TAKE_PTR(path);
+        *ret_id = TAKE_PTR(id);
+        return 0;
+}
+
+int verb_create(int argc, char *argv[], Ctl *ctl) {
+        _cleanup_(create_args_done) CreateArgs a = {};
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        sd_bus *bus;
+        int r;
+
+        r = parse_create_argv(argc, argv, false, &a);
+        if (r <= 0)
+                return r;
+        r = ctl_acquire_bus(ctl, &bus);
+        if (r < 0)
+                return r;
+        r = create_container(bus, &a, &path, &id);
+        if (r < 0)
+                return r;
+        printf("%s\n", id);
+        return 0;
+}
+
+int verb_run(int argc, char *argv[], Ctl *ctl) {
+        _cleanup_(create_args_done) CreateArgs a = {};
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        sd_bus *bus;
+        int r, exit_code;
+
+        r = parse_create_argv(argc, argv, true, &a);
+        if (r <= 0)
+                return r;
+        r = ctl_acquire_bus(ctl, &bus);
+        if (r < 0)
+                return r;
+        /* Check before creating anything, so a refused run leaves nothing behind. */
+        if (!a.detach && !ctl_bus_can_pass_fds(bus)) {
+                ctl_log_error("This connection cannot pass file descriptors (as with -H), so the output "
+                              "cannot be attached; use \"run -d\" and \"logs\"");
+                return -EOPNOTSUPP;
+        }
+        r = create_container(bus, &a, &path, &id);
+        if (r < 0)
+                return r;
+
+        if (a.detach) {
+                r = ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Start", CTL_TIMEOUT_LONG, &error, NULL, NULL);
+                if (r < 0) {
+                        ctl_log_bus_error(&error, r);
+                        return ctl_start_error_exit_status(&error);
+                }
+                printf("%s\n", id);
+                return 0;
+        }
+
+        r = ctl_wait_container(bus, path, ATTACH_START | ATTACH_FORWARD_SIGNALS, &error, &exit_code);
+        if (r < 0) {
+                ctl_log_bus_error(&error, r);
+                return ctl_start_error_exit_status(&error);
+        }
+        return ctl_exit_status(exit_code);
+}

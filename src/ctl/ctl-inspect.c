@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* inspect: Docker-shaped JSON for containers and images. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-bus.h"
+#include "ctl-format.h"
+#include "ctl-log.h"
+#include "ctl-objects.h"
+#include "ctl-output.h"
+#include "ctl.h"
+#include "util.h"
+
+typedef enum InspectType {
+        INSPECT_ANY,
+        INSPECT_CONTAINER,
+        INSPECT_IMAGE,
+} InspectType;
+
+static json_object *json_timestamp(uint64_t usec) {
+        _cleanup_free_ char *s = format_timestamp_rfc3339(usec);
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *json_string_or_empty(const char *s) {
+        return json_object_new_string(s ? s : "");
+}
+
+static json_object *json_sha256(const char *id) {
+        _cleanup_free_ char *s = NULL;
+
+        if (asprintf(&s, "sha256:%s", image_id_strip(id ? id : "")) < 0)
+                return NULL;
+        return json_object_new_string(s);
+}
+
+static int container_state_json(const ContainerInfo *c, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        int r = o ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = json_add(o, "Status", json_string_or_empty(c->state));
+        /* Docker's flags: a paused or restarting container is still "Running". */
+        if (r >= 0)
+                r = json_add(o, "Running", json_object_new_boolean(ctl_state_is_active(c->state)));
+        if (r >= 0)
+                r = json_add(o, "Paused", json_object_new_boolean(c->state && streq(c->state, "paused")));
+        if (r >= 0)
+                r = json_add(o, "Restarting", json_object_new_boolean(c->state && streq(c->state, "restarting")));
+        if (r >= 0)
+                r = json_add(o, "ExitCode", json_object_new_int(c->exit_code));
+        if (r >= 0)
+                r = json_add(o, "Pid", json_object_new_int64(c->pid));
+        if (r >= 0)
+                r = json_add(o, "StartedAt", json_timestamp(c->started_at));
+        if (r >= 0)
+                r = json_add(o, "FinishedAt", json_timestamp(c->finished_at));
+        if (r >= 0)
+                r = json_add(o, "Error", json_string_or_empty(c->error));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int container_config_json(const ContainerInfo *c, json_object **ret_config, json_object **ret_host) {
+        _cleanup_(json_object_putp) json_object *config = json_object_new_object(), *host = json_object_new_object();
+        int r = config && host ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = json_add(config, "Hostname", json_string_or_empty(c->hostname));
+        if (r >= 0)
+                r = json_add(config, "Env", json_strv_new(c->env));
+        if (r >= 0)
+                r = json_add(config, "Cmd", json_strv_new(c->command));
+        if (r >= 0)
+                r = json_add(config, "Image", json_string_or_empty(c->image));
+
+        /* Docker's units: 0 is "no limit" for Memory and NanoCpus, null for PidsLimit. */
+        if (r >= 0)
+                r = json_add(host, "Memory",
+                             json_object_new_int64(c->memory_max == UINT64_MAX ? 0 : (int64_t) c->memory_max));
+        if (r >= 0)
+                r = json_add(host, "NanoCpus",
+                             json_object_new_int64(c->cpu_quota_per_sec_usec == UINT64_MAX
+                                                           ? 0
+                                                           : (int64_t) c->cpu_quota_per_sec_usec * 1000));
+        if (r >= 0)
+                r = c->tasks_max == UINT64_MAX
+                        ? json_add_null(host, "PidsLimit")
+                        : json_add(host, "PidsLimit", json_object_new_int64((int64_t) c->tasks_max));
+        if (r >= 0)
+                r = json_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+        if (r < 0)
+                return r;
+        *ret_config = TAKE_PTR(config);
+        *ret_host = TAKE_PTR(host);
+        return 0;
+}
+
+static int container_json(const ContainerInfo *c, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *berth = json_object_new_object();
+        json_object *state = NULL, *config = NULL, *host = NULL;
+        _cleanup_free_ char *name = NULL;
+        size_t n = strv_length(c->command);
+        int r = o && berth ? 0 : -ENOMEM;
+
+        if (r >= 0 && asprintf(&name, "/%s", c->name ? c->name : "") < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = json_add(o, "Id", json_string_or_empty(c->id));
+        if (r >= 0)
+                r = json_add(o, "Created", json_timestamp(c->created_at));
+        if (r >= 0)
+                r = json_add(o, "Path", json_string_or_empty(n > 0 ? c->command[0] : ""));
+        if (r >= 0)
+                r = json_add(o, "Args", json_strv_new(n > 0 ? c->command + 1 : NULL));
+        if (r >= 0)
+                r = container_state_json(c, &state);
+        if (r >= 0)
+                r = json_add(o, "State", state);
+        if (r >= 0)
+                r = json_add(o, "Image", json_sha256(c->image_id));
+        if (r >= 0)
+                r = json_add(o, "Name", json_object_new_string(name));
+        if (r >= 0)
+                r = container_config_json(c, &config, &host);
+        if (r >= 0)
+                r = json_add(o, "Config", config);
+        if (r >= 0)
+                r = json_add(o, "HostConfig", host);
+        if (r >= 0)
+                r = json_add(berth, "Unit", json_string_or_empty(c->unit));
+        if (r >= 0)
+                r = json_add(berth, "ObjectPath", json_string_or_empty(c->object_path));
+        if (r >= 0)
+                r = json_add(o, "Berth", TAKE_PTR(berth));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+static int image_json(const ImageInfo *i, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *rootfs = json_object_new_object(),
+                                                *config = json_object_new_object();
+        int r = o && rootfs && config ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = json_add(o, "Id", json_sha256(i->id));
+        if (r >= 0)
+                r = json_add(o, "RepoTags", json_strv_new(i->repo_tags));
+        if (r >= 0)
+                r = json_add(o, "Created", json_timestamp(i->created));
+        if (r >= 0)
+                r = json_add(o, "Size", json_object_new_int64((int64_t) i->size));
+        if (r >= 0)
+                r = json_add(rootfs, "Type", json_object_new_string("layers"));
+        if (r >= 0)
+                r = json_add(rootfs, "Layers", json_strv_new(i->layers));
+        if (r >= 0)
+                r = json_add(o, "RootFS", TAKE_PTR(rootfs));
+        if (r >= 0)
+                r = json_add(config, "Cmd", json_strv_new(i->cmd));
+        if (r >= 0)
+                r = json_add(config, "Env", json_strv_new(i->env));
+        if (r >= 0)
+                r = json_add(o, "Config", TAKE_PTR(config));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+/* Finds name as a container, then as an image. Returns 1 and the JSON when found, 0 when there
+ * is no such object, negative errno (error filled) on other failures. */
+static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name, InspectType type, sd_bus_error *error,
+                       json_object **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        if (type != INSPECT_IMAGE) {
+                r = ctl_get_container(bus, name, error, &path);
+                if (r >= 0) {
+                        const ContainerInfo *c = object_list_find_container(objects, path);
+                        if (!c) /* Created after we listed; not worth a second round trip. */
+                                return 0;
+                        r = container_json(c, ret);
+                        return r < 0 ? r : 1;
+                }
+                if (!ctl_bus_error_is_not_found(error))
+                        return r;
+                sd_bus_error_free(error);
+        }
+        if (type != INSPECT_CONTAINER) {
+                r = ctl_get_image(bus, name, error, &path);
+                if (r >= 0) {
+                        const ImageInfo *i = object_list_find_image(objects, path);
+                        if (!i)
+                                return 0;
+                        r = image_json(i, ret);
+                        return r < 0 ? r : 1;
+                }
+                if (!ctl_bus_error_is_not_found(error))
+                        return r;
+                sd_bus_error_free(error);
+        }
+        return 0;
+}
+
+static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type) {
+        enum { ARG_TYPE = 0x100, ARG_HELP };
+        static const struct option options[] = {
+                { "type", required_argument, NULL, ARG_TYPE },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        int c;
+
+        *ret_type = INSPECT_ANY;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_TYPE:
+                        if (streq(optarg, "container"))
+                                *ret_type = INSPECT_CONTAINER;
+                        else if (streq(optarg, "image"))
+                                *ret_type = INSPECT_IMAGE;
+                        else {
+                                ctl_log_error("invalid --type \"%s\": expected \"container\" or \"image\"", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl inspect [OPTIONS] CONTAINER|IMAGE...\n"
+                               "\n"
+                               "Print a JSON array describing containers and images. A name is looked up\n"
+                               "as a container first, then as an image.\n"
+                               "\n"
+                               "Options:\n"
+                               "      --type=TYPE   Only look for a \"container\" or an \"image\"\n"
+                               "  -h, --help        Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("inspect", c, argv);
+                }
+        if (optind >= argc) {
+                ctl_log_error("\"berthctl inspect\" requires at least 1 argument (see 'berthctl inspect --help')");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+int verb_inspect(int argc, char *argv[], Ctl *ctl) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(object_list_done) ObjectList objects = {};
+        _cleanup_(json_object_putp) json_object *array = NULL;
+        bool missing = false, failed = false;
+        InspectType type;
+        sd_bus *bus;
+        int r;
+
+        r = parse_inspect_argv(argc, argv, &type);
+        if (r <= 0)
+                return r;
+        r = ctl_acquire_bus(ctl, &bus);
+        if (r < 0)
+                return r;
+        /* One round trip for all properties of everything; names are resolved by berthd. */
+        r = object_list_fetch(bus, &error, &objects);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        array = json_object_new_array();
+        if (!array)
+                return ctl_log_errno(-ENOMEM, "%m");
+
+        for (int i = optind; i < argc; i++) {
+                json_object *o = NULL;
+
+                sd_bus_error_free(&error);
+                r = inspect_one(bus, &objects, argv[i], type, &error, &o);
+                if (r < 0) {
+                        ctl_log_bus_error(&error, r);
+                        failed = true;
+                } else if (r == 0) {
+                        /* Docker's wording, and its exit code 1. */
+                        fprintf(stderr, "Error: No such object: %s\n", argv[i]);
+                        missing = true;
+                } else if (json_object_array_add(array, o) < 0) {
+                        json_object_put(o);
+                        return ctl_log_errno(-ENOMEM, "%m");
+                }
+        }
+        r = json_print_pretty(array, stdout);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to write the output: %m");
+        if (failed)
+                return CTL_EXIT_ENGINE;
+        return missing ? 1 : 0;
+}

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "ctl-bus.h"
+#include "ctl-objects.h"
+#include "util.h"
+
+/* Which property lands where. Properties not in the map, or with another signature than the
+ * map expects (a newer daemon), are skipped. */
+typedef struct PropertyMap {
+        const char *name;
+        const char *signature; /* "s", "o", "as", "t", "u", "i" or "b" */
+        size_t offset;
+} PropertyMap;
+
+static const PropertyMap container_map[] = {
+        { "Id", "s", offsetof(ContainerInfo, id) },
+        { "Name", "s", offsetof(ContainerInfo, name) },
+        { "Image", "s", offsetof(ContainerInfo, image) },
+        { "ImageId", "s", offsetof(ContainerInfo, image_id) },
+        { "Command", "as", offsetof(ContainerInfo, command) },
+        { "Env", "as", offsetof(ContainerInfo, env) },
+        { "Hostname", "s", offsetof(ContainerInfo, hostname) },
+        { "State", "s", offsetof(ContainerInfo, state) },
+        { "ExitCode", "i", offsetof(ContainerInfo, exit_code) },
+        { "Pid", "u", offsetof(ContainerInfo, pid) },
+        { "Unit", "s", offsetof(ContainerInfo, unit) },
+        { "CreatedAt", "t", offsetof(ContainerInfo, created_at) },
+        { "StartedAt", "t", offsetof(ContainerInfo, started_at) },
+        { "FinishedAt", "t", offsetof(ContainerInfo, finished_at) },
+        { "MemoryMax", "t", offsetof(ContainerInfo, memory_max) },
+        { "CPUQuotaPerSecUSec", "t", offsetof(ContainerInfo, cpu_quota_per_sec_usec) },
+        { "TasksMax", "t", offsetof(ContainerInfo, tasks_max) },
+        { "AutoRemove", "b", offsetof(ContainerInfo, auto_remove) },
+        { "Error", "s", offsetof(ContainerInfo, error) },
+        {},
+};
+
+static const PropertyMap image_map[] = {
+        { "Id", "s", offsetof(ImageInfo, id) },           { "RepoTags", "as", offsetof(ImageInfo, repo_tags) },
+        { "Created", "t", offsetof(ImageInfo, created) }, { "Size", "t", offsetof(ImageInfo, size) },
+        { "Layers", "as", offsetof(ImageInfo, layers) },  { "Cmd", "as", offsetof(ImageInfo, cmd) },
+        { "Env", "as", offsetof(ImageInfo, env) },        {},
+};
+
+static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *userdata) {
+        void *dest = (uint8_t *) userdata + p->offset;
+        int r;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, p->signature);
+        if (r < 0)
+                return r;
+        if (streq(p->signature, "as")) {
+                char **l = NULL;
+                r = sd_bus_message_read_strv(m, &l);
+                if (r < 0)
+                        return r;
+                strv_free(*(char ***) dest);
+                *(char ***) dest = l;
+        } else if (streq(p->signature, "s") || streq(p->signature, "o")) {
+                const char *s;
+                char *copy;
+                r = sd_bus_message_read_basic(m, p->signature[0], &s);
+                if (r < 0)
+                        return r;
+                copy = strdup(s);
+                if (!copy)
+                        return -ENOMEM;
+                free(*(char **) dest);
+                *(char **) dest = copy;
+        } else {
+                r = sd_bus_message_read_basic(m, p->signature[0], dest);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_exit_container(m);
+}
+
+static int read_properties(sd_bus_message *m, const PropertyMap *map, void *userdata) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0) {
+                const PropertyMap *p = NULL;
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                for (const PropertyMap *i = map; i->name; i++)
+                        if (streq(i->name, name)) {
+                                p = i;
+                                break;
+                        }
+                if (p && sd_bus_message_verify_type(m, SD_BUS_TYPE_VARIANT, p->signature) > 0)
+                        r = read_one_property(m, p, userdata);
+                else
+                        r = sd_bus_message_skip(m, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+void container_info_init(ContainerInfo *c) {
+        *c = (ContainerInfo){
+                .memory_max = UINT64_MAX,
+                .cpu_quota_per_sec_usec = UINT64_MAX,
+                .tasks_max = UINT64_MAX,
+        };
+}
+
+void container_info_done(ContainerInfo *c) {
+        free(c->object_path);
+        free(c->id);
+        free(c->name);
+        free(c->image);
+        free(c->image_id);
+        strv_free(c->command);
+        strv_free(c->env);
+        free(c->hostname);
+        free(c->state);
+        free(c->unit);
+        free(c->error);
+        container_info_init(c);
+}
+
+void image_info_init(ImageInfo *i) {
+        *i = (ImageInfo){};
+}
+
+void image_info_done(ImageInfo *i) {
+        free(i->object_path);
+        free(i->id);
+        strv_free(i->repo_tags);
+        strv_free(i->layers);
+        strv_free(i->cmd);
+        strv_free(i->env);
+        image_info_init(i);
+}
+
+void object_list_done(ObjectList *l) {
+        for (size_t i = 0; i < l->n_containers; i++)
+                container_info_done(&l->containers[i]);
+        for (size_t i = 0; i < l->n_images; i++)
+                image_info_done(&l->images[i]);
+        free(l->containers);
+        free(l->images);
+        *l = (ObjectList){};
+}
+
+int container_info_read(sd_bus_message *m, ContainerInfo *c) {
+        return read_properties(m, container_map, c);
+}
+
+int image_info_read(sd_bus_message *m, ImageInfo *i) {
+        return read_properties(m, image_map, i);
+}
+
+static int get_all(sd_bus *bus, const char *path, const char *interface, sd_bus_error *error,
+                   sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, path, "org.freedesktop.DBus.Properties",
+                                           "GetAll");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", interface);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, error, ret_reply);
+}
+
+int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ContainerInfo c;
+        int r;
+
+        r = get_all(bus, path, BERTH_BUS_CONTAINER, error, &reply);
+        if (r < 0)
+                return r;
+        container_info_init(&c);
+        c.object_path = strdup(path);
+        r = c.object_path ? container_info_read(reply, &c) : -ENOMEM;
+        if (r < 0) {
+                container_info_done(&c);
+                return r;
+        }
+        *ret = c;
+        return 0;
+}
+
+int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ImageInfo i;
+        int r;
+
+        r = get_all(bus, path, BERTH_BUS_IMAGE, error, &reply);
+        if (r < 0)
+                return r;
+        image_info_init(&i);
+        i.object_path = strdup(path);
+        r = i.object_path ? image_info_read(reply, &i) : -ENOMEM;
+        if (r < 0) {
+                image_info_done(&i);
+                return r;
+        }
+        *ret = i;
+        return 0;
+}
+
+static int grow(void **array, size_t n, size_t size) {
+        /* Room for element n. The lists are short (what one host holds), realloc is enough. */
+        void *p = realloc(*array, (n + 1) * size);
+        if (!p)
+                return -ENOMEM;
+        *array = p;
+        return 0;
+}
+
+/* One "{oa{sa{sv}}}" entry: the interfaces of one object. */
+static int read_object(sd_bus_message *m, ObjectList *l) {
+        const char *path;
+        int r;
+
+        r = sd_bus_message_read(m, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, "{sa{sv}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, "sa{sv}")) > 0) {
+                const char *interface;
+
+                r = sd_bus_message_read(m, "s", &interface);
+                if (r < 0)
+                        return r;
+                if (streq(interface, BERTH_BUS_CONTAINER)) {
+                        if (grow((void **) &l->containers, l->n_containers, sizeof(ContainerInfo)) < 0)
+                                return -ENOMEM;
+                        ContainerInfo *c = &l->containers[l->n_containers++];
+                        container_info_init(c);
+                        c->object_path = strdup(path);
+                        r = c->object_path ? container_info_read(m, c) : -ENOMEM;
+                } else if (streq(interface, BERTH_BUS_IMAGE)) {
+                        if (grow((void **) &l->images, l->n_images, sizeof(ImageInfo)) < 0)
+                                return -ENOMEM;
+                        ImageInfo *i = &l->images[l->n_images++];
+                        image_info_init(i);
+                        i->object_path = strdup(path);
+                        r = i->object_path ? image_info_read(m, i) : -ENOMEM;
+                } else
+                        r = sd_bus_message_skip(m, "a{sv}");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+int object_list_fetch(sd_bus *bus, sd_bus_error *error, ObjectList *ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        ObjectList l = {};
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH,
+                                           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+        if (r < 0)
+                return r;
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, error, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_ARRAY, "{oa{sa{sv}}}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, SD_BUS_TYPE_DICT_ENTRY, "oa{sa{sv}}")) > 0) {
+                r = read_object(reply, &l);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r < 0) {
+                object_list_done(&l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+const ContainerInfo *object_list_find_container(const ObjectList *l, const char *path) {
+        for (size_t i = 0; i < l->n_containers; i++)
+                if (streq(l->containers[i].object_path, path))
+                        return &l->containers[i];
+        return NULL;
+}
+
+const ImageInfo *object_list_find_image(const ObjectList *l, const char *path) {
+        for (size_t i = 0; i < l->n_images; i++)
+                if (streq(l->images[i].object_path, path))
+                        return &l->images[i];
+        return NULL;
+}
+
+const char *image_id_strip(const char *id) {
+        if (id && strncmp(id, "sha256:", 7) == 0)
+                return id + 7;
+        return id;
+}
+
+const ImageInfo *object_list_find_image_by_id(const ObjectList *l, const char *id) {
+        if (isempty(id))
+                return NULL;
+        for (size_t i = 0; i < l->n_images; i++)
+                if (l->images[i].id && streq(image_id_strip(l->images[i].id), image_id_strip(id)))
+                        return &l->images[i];
+        return NULL;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+/* The properties of one org.berth1.Container object. Limits are UINT64_MAX when unlimited. */
+typedef struct ContainerInfo {
+        char *object_path;
+        char *id;
+        char *name;
+        char *image;
+        char *image_id;
+        char **command;
+        char **env;
+        char *hostname;
+        char *state;
+        int32_t exit_code;
+        uint32_t pid;
+        char *unit;
+        uint64_t created_at;
+        uint64_t started_at;
+        uint64_t finished_at;
+        uint64_t memory_max;
+        uint64_t cpu_quota_per_sec_usec;
+        uint64_t tasks_max;
+        int auto_remove;
+        char *error;
+} ContainerInfo;
+
+/* The properties of one org.berth1.Image object. */
+typedef struct ImageInfo {
+        char *object_path;
+        char *id;
+        char **repo_tags;
+        uint64_t created;
+        uint64_t size;
+        char **layers;
+        char **cmd;
+        char **env;
+} ImageInfo;
+
+/* Everything ObjectManager.GetManagedObjects() on /org/berth1 returns. */
+typedef struct ObjectList {
+        ContainerInfo *containers;
+        size_t n_containers;
+        ImageInfo *images;
+        size_t n_images;
+} ObjectList;
+
+void container_info_init(ContainerInfo *c);
+void container_info_done(ContainerInfo *c);
+void image_info_init(ImageInfo *i);
+void image_info_done(ImageInfo *i);
+void object_list_done(ObjectList *l);
+
+/* Read an a{sv} of properties (from GetAll or GetManagedObjects) into the struct. */
+int container_info_read(sd_bus_message *m, ContainerInfo *c);
+int image_info_read(sd_bus_message *m, ImageInfo *i);
+
+/* Properties.GetAll on one object. */
+int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret);
+int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo *ret);
+
+int object_list_fetch(sd_bus *bus, sd_bus_error *error, ObjectList *ret);
+const ContainerInfo *object_list_find_container(const ObjectList *l, const char *path);
+const ImageInfo *object_list_find_image(const ObjectList *l, const char *path);
+/* By id, with or without "sha256:". */
+const ImageInfo *object_list_find_image_by_id(const ObjectList *l, const char *id);
+
+/* "sha256:<hex>" → "<hex>"; anything else unchanged. */
+const char *image_id_strip(const char *id);

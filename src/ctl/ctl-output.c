@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "ctl-format.h"
+#include "ctl-output.h"
+#include "util.h"
+
+struct Table {
+        size_t n_columns;
+        char **cells;
+        size_t n_cells;
+        size_t allocated;
+};
+
+Table *table_new(size_t n_columns) {
+        Table *t;
+
+        if (n_columns == 0)
+                return NULL;
+        t = calloc(1, sizeof(Table));
+        if (!t)
+                return NULL;
+        t->n_columns = n_columns;
+        return t;
+}
+
+Table *table_free(Table *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t);
+        return NULL;
+}
+
+int table_add_cell(Table *t, const char *text) {
+        char *copy;
+
+        if (t->n_cells >= t->allocated) {
+                size_t n = t->allocated ? t->allocated * 2 : 64;
+                char **c = realloc(t->cells, n * sizeof(char *));
+                if (!c)
+                        return -ENOMEM;
+                t->cells = c;
+                t->allocated = n;
+        }
+        copy = strdup(text ? text : "");
+        if (!copy)
+                return -ENOMEM;
+        t->cells[t->n_cells++] = copy;
+        return 0;
+}
+
+int table_add_cells(Table *t, ...) {
+        va_list ap;
+        const char *s;
+        int r = 0;
+
+        va_start(ap, t);
+        while ((s = va_arg(ap, const char *))) {
+                r = table_add_cell(t, s);
+                if (r < 0)
+                        break;
+        }
+        va_end(ap);
+        return r;
+}
+
+int table_print(Table *t, FILE *f) {
+        _cleanup_free_ size_t *widths = calloc(t->n_columns, sizeof(size_t));
+
+        if (!widths)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t w = ctl_utf8_width(t->cells[i]);
+                if (w > widths[i % t->n_columns])
+                        widths[i % t->n_columns] = w;
+        }
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t col = i % t->n_columns;
+                bool last = col == t->n_columns - 1 || i == t->n_cells - 1;
+
+                fputs(t->cells[i], f);
+                if (last)
+                        fputc('\n', f);
+                else
+                        fprintf(f, "%*s", (int) (widths[col] - ctl_utf8_width(t->cells[i]) + 3), "");
+        }
+        return fflush(f) == 0 ? 0 : -errno;
+}
+
+static void print_indent(FILE *f, int level) {
+        for (int i = 0; i < level; i++)
+                fputs("    ", f);
+}
+
+static void print_value(json_object *o, FILE *f, int level) {
+        const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        switch (json_object_get_type(o)) {
+        case json_type_object: {
+                size_t i = 0, n = (size_t) json_object_object_length(o);
+                if (n == 0) {
+                        fputs("{}", f);
+                        break;
+                }
+                fputs("{\n", f);
+                json_object_object_foreach(o, key, value) {
+                        /* Keys are quoted and escaped the same way as string values. */
+                        json_object *k = json_object_new_string(key);
+                        print_indent(f, level + 1);
+                        fprintf(f, "%s: ", k ? json_object_to_json_string_ext(k, flags) : "\"\"");
+                        json_object_put(k);
+                        print_value(value, f, level + 1);
+                        fputs(++i < n ? ",\n" : "\n", f);
+                }
+                print_indent(f, level);
+                fputc('}', f);
+                break;
+        }
+        case json_type_array: {
+                size_t n = json_object_array_length(o);
+                if (n == 0) {
+                        fputs("[]", f);
+                        break;
+                }
+                fputs("[\n", f);
+                for (size_t i = 0; i < n; i++) {
+                        print_indent(f, level + 1);
+                        print_value(json_object_array_get_idx(o, i), f, level + 1);
+                        fputs(i + 1 < n ? ",\n" : "\n", f);
+                }
+                print_indent(f, level);
+                fputc(']', f);
+                break;
+        }
+        case json_type_null:
+                fputs("null", f);
+                break;
+        default:
+                fputs(json_object_to_json_string_ext(o, flags), f);
+        }
+}
+
+int json_print_pretty(json_object *o, FILE *f) {
+        print_value(o, f, 0);
+        fputc('\n', f);
+        return fflush(f) == 0 ? 0 : -errno;
+}
+
+json_object *json_strv_new(char *const *l) {
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return NULL;
+        for (char *const *i = l; i && *i; i++) {
+                json_object *s = json_object_new_string(*i);
+                if (!s || json_object_array_add(a, s) < 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+int json_add(json_object *obj, const char *key, json_object *value) {
+        if (!value)
+                return -ENOMEM;
+        if (json_object_object_add(obj, key, value) < 0) {
+                json_object_put(value);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+int json_add_null(json_object *obj, const char *key) {
+        return json_object_object_add(obj, key, NULL) < 0 ? -ENOMEM : 0;
+}

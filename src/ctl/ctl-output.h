@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "macro.h"
+
+/* A text table as Docker prints them: columns padded to their widest cell plus three spaces. */
+typedef struct Table Table;
+
+Table *table_new(size_t n_columns);
+Table *table_free(Table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
+/* Cells are added row by row, left to right; the first row is the header. */
+int table_add_cell(Table *t, const char *text);
+int table_add_cells(Table *t, ...) __attribute__((sentinel));
+int table_print(Table *t, FILE *f);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+/* Docker's JSON style: four spaces per level, "[]" and "{}" when empty, no escaped '/'. */
+int json_print_pretty(json_object *o, FILE *f);
+/* Small builders that return NULL (→ -ENOMEM at the caller) on allocation failure. */
+json_object *json_strv_new(char *const *l);
+/* Adds value under key, consuming it; -ENOMEM when value is NULL (a failed builder). */
+int json_add(json_object *obj, const char *key, json_object *value);
+int json_add_null(json_object *obj, const char *key);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+/* Exit codes as Docker uses them: the CLI or the engine failed (bad flags, daemon errors), the
+ * payload could not be executed, the payload was not found. Anything else is the container's
+ * own exit code. */
+#define CTL_EXIT_ENGINE        125
+#define CTL_EXIT_CANNOT_INVOKE 126
+#define CTL_EXIT_NOT_FOUND     127
+
+typedef enum CtlTransport {
+        CTL_TRANSPORT_LOCAL,
+        CTL_TRANSPORT_REMOTE, /* -H [user@]host, through ssh */
+        CTL_TRANSPORT_MACHINE, /* -M machine, through machined */
+} CtlTransport;
+
+/* Global state of one invocation: the parsed global options and the lazily opened bus. */
+typedef struct Ctl {
+        CtlTransport transport;
+        const char *host; /* argument of -H or -M */
+        sd_bus *bus;
+} Ctl;
+
+/* A verb gets its own argv (argv[0] is the verb). It returns the exit status of the program
+ * (>= 0), or a negative errno after it has logged why; that becomes CTL_EXIT_ENGINE. */
+typedef int (*CtlVerbFunc)(int argc, char *argv[], Ctl *ctl);
+
+int verb_import(int argc, char *argv[], Ctl *ctl);
+int verb_images(int argc, char *argv[], Ctl *ctl);
+int verb_create(int argc, char *argv[], Ctl *ctl);
+int verb_run(int argc, char *argv[], Ctl *ctl);
+int verb_start(int argc, char *argv[], Ctl *ctl);
+int verb_stop(int argc, char *argv[], Ctl *ctl);
+int verb_restart(int argc, char *argv[], Ctl *ctl);
+int verb_kill(int argc, char *argv[], Ctl *ctl);
+int verb_pause(int argc, char *argv[], Ctl *ctl);
+int verb_unpause(int argc, char *argv[], Ctl *ctl);
+int verb_rename(int argc, char *argv[], Ctl *ctl);
+int verb_rm(int argc, char *argv[], Ctl *ctl);
+int verb_wait(int argc, char *argv[], Ctl *ctl);
+int verb_ps(int argc, char *argv[], Ctl *ctl);
+int verb_logs(int argc, char *argv[], Ctl *ctl);
+int verb_inspect(int argc, char *argv[], Ctl *ctl);
