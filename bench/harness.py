@@ -198,7 +198,7 @@ def container_scope_re(tool):
             "floor": r"/bench-floor-par-"}[tool]
 
 
-def par_start_cmd(tool, i):
+def par_start_cmd(tool, i, rnd):
     name = f"bpar{i}"
     if tool == "berth":
         return ["berthctl", "run", "-d", "--name", name, IMAGE, "sleep", "1000"]
@@ -209,13 +209,13 @@ def par_start_cmd(tool, i):
                 f"bench-par-{i}"]
     if tool == "nspawn":
         # Type=notify: systemd-run returns once nspawn reported READY=1 (container started).
-        return ["systemd-run", "-q", "--collect", f"--unit=bench-nspawn-par-{i}",
+        return ["systemd-run", "-q", "--collect", f"--unit=bench-nspawn-par-{rnd}-{i}",
                 "-p", "Type=notify", "-p", "KillSignal=SIGKILL"] + NSPAWN + \
-               [f"--machine=bnsp{i}", "-D", os.path.join(A.work, "rootfs"), "sleep", "1000"]
+               [f"--machine=bnsp{rnd}x{i}", "-D", os.path.join(A.work, "rootfs"), "sleep", "1000"]
     raise ValueError(tool)
 
 
-def par_remove(tool, n):
+def par_remove(tool, n, rnd):
     if tool == "berth":
         sh(["berthctl", "rm", "-f"] + [f"bpar{i}" for i in range(n)])
     elif tool == "podman":
@@ -224,7 +224,7 @@ def par_remove(tool, n):
         for i in range(n):
             sh(["crun", "delete", "-f", f"bench-par-{i}"])
     elif tool == "nspawn":
-        sh(["systemctl", "stop"] + [f"bench-nspawn-par-{i}.service" for i in range(n)])
+        sh(["systemctl", "stop"] + [f"bench-nspawn-par-{rnd}-{i}.service" for i in range(n)])
 
 
 def running_count(tool):
@@ -289,7 +289,7 @@ def case_parallel():
                 # crun -d leaves the payload holding its stdio: never hand it a pipe.
                 quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} \
                     if t == "crun" else {}
-                res = list(ex.map(lambda i, t=t, q=quiet: sh(par_start_cmd(t, i), check=False,
+                res = list(ex.map(lambda i, t=t, q=quiet: sh(par_start_cmd(t, i, rnd), check=False,
                                                              **q), range(n)))
             dt = time.monotonic() - t0
             bad = [r for r in res if r.returncode != 0]
@@ -303,24 +303,24 @@ def case_parallel():
                 time.sleep(0.5)  # let the helpers settle before measuring memory
                 mem[t].append(memory_snapshot(t, baseline, berthd0))
             try:
-                remove[t].append(timed_remove(t, n))
+                remove[t].append(timed_remove(t, n, rnd))
             except Exception as e:  # noqa: BLE001
                 record_error("parallel-rm", t, e)
                 broken.add(t)
-                cleanup_parallel(t, n)
+                cleanup_parallel(t, n, rnd)
     RESULTS["parallel"] = {"n": n, "width": width,
                            "start": {t: stats(s) for t, s in start.items() if s},
                            "remove": {t: stats(s) for t, s in remove.items() if s}}
     RESULTS["memory"] = summarize_memory(mem, n)
 
 
-def timed_remove(tool, n):
+def timed_remove(tool, n, rnd):
     t0 = time.monotonic()
-    par_remove(tool, n)
+    par_remove(tool, n, rnd)
     return time.monotonic() - t0
 
 
-def cleanup_parallel(tool, n):
+def cleanup_parallel(tool, n, rnd):
     for i in range(n):
         if tool == "berth":
             sh(["berthctl", "rm", "-f", f"bpar{i}"], check=False)
@@ -329,7 +329,7 @@ def cleanup_parallel(tool, n):
         elif tool == "crun":
             sh(["crun", "delete", "-f", f"bench-par-{i}"], check=False)
         elif tool == "nspawn":
-            sh(["systemctl", "stop", f"bench-nspawn-par-{i}.service"], check=False)
+            sh(["systemctl", "stop", f"bench-nspawn-par-{rnd}-{i}.service"], check=False)
 
 
 def summarize_memory(mem, n):

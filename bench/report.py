@@ -19,6 +19,8 @@ def fmt_time(v):
 def fmt_bytes(v):
     if v is None:
         return "—"
+    if abs(v) < 10 * KIB:
+        return f"{v:.0f} B"
     return f"{v / KIB:.0f} KiB" if abs(v) < 10 * 1024 * KIB else f"{v / KIB / KIB:.1f} MiB"
 
 
@@ -176,7 +178,9 @@ def render(doc):
                       "(`berthctl logs --tail 1` for berth, `journalctl` for the others). crun "
                       "and nspawn run under `systemd-run` (stdout to the journal); the floor is "
                       "`busybox seq | systemd-cat`. Lines: how many arrived; "
-                      "dropped: what journald reported as suppressed.")
+                      "lost: lines that never arrived; journald reports \"Suppressed N messages\" only "
+                      "when the unit logs again after the window, so its count may be 0. "
+                      "No wall time: the last line never arrived.")
             res = lg[mode]
             bm = med(res, "berth", "wall")
             for tool in ("berth", "podman", "crun", "nspawn", "floor"):
@@ -200,7 +204,8 @@ def render(doc):
                     target = f"all {n}"
                     met = "yes" if lines_med == n else "**NO**"
                 dup = sum(x.get("entries", x["lines"]) - x["lines"] for x in runs) / len(runs)
-                label = f"lines (journald suppressed: {drop:.0f}"
+                lost = sum(x["lost"] for x in runs) / len(runs)
+                label = f"lines (lost: {lost:.0f}; journald reported suppressed: {drop:.0f}"
                 label += f", duplicate entries: {dup:.0f})" if dup else ")"
                 t.rows.append([label, tool,
                                fmt_num(lines_med), fmt_num(res[tool]["lines"]["min"]),
