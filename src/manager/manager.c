@@ -51,7 +51,7 @@ void manager_free(Manager *m) {
         free(m);
 }
 
-static char *path_vprintf(const char *base, const char *fmt, va_list ap) {
+_printf_(2, 0) static char *path_vprintf(const char *base, const char *fmt, va_list ap) {
         _cleanup_free_ char *sub = NULL;
         char *r;
         if (vasprintf(&sub, fmt, ap) < 0)

@@ -272,7 +272,7 @@ char *format_timestamp_rfc3339(uint64_t usec) {
         if (!gmtime_r(&t, &tm))
                 return NULL;
         strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-        if (asprintf(&r, "%s.%06" PRIu64 "Z", buf, (uint64_t) (usec % USEC_PER_SEC)) < 0)
+        if (asprintf(&r, "%s.%09" PRIu64 "Z", buf, (uint64_t) ((usec % USEC_PER_SEC) * NSEC_PER_USEC)) < 0)
                 return NULL;
         return r;
 }
