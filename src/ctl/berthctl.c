@@ -17,6 +17,7 @@ typedef struct Verb {
 
 static const Verb verbs[] = {
         { "create", verb_create, "Create a new container" },
+        { "exec", verb_exec, "Run a command in a running container" },
         { "images", verb_images, "List images" },
         { "import", verb_import, "Import a rootfs tarball as an image" },
         { "inspect", verb_inspect, "Show low-level information on containers and images as JSON" },

@@ -67,6 +67,11 @@ static void help_create(bool run) {
 }
 
 static int add_env(CreateArgs *a, const char *arg) {
+        return ctl_env_add(&a->env, arg);
+}
+
+/* "-e KEY=VALUE", or "-e KEY" for the value from our own environment (nothing if it is unset). */
+int ctl_env_add(char ***env, const char *arg) {
         const char *value;
         char *assignment;
         int r;
@@ -76,20 +81,19 @@ static int add_env(CreateArgs *a, const char *arg) {
                         ctl_log_error("invalid environment variable \"%s\"", arg);
                         return -EINVAL;
                 }
-                r = strv_push(&a->env, arg);
+                r = strv_push(env, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
         }
         if (isempty(arg) || strchr(arg, ' ') || strchr(arg, '\t')) {
                 ctl_log_error("invalid environment variable \"%s\"", arg);
                 return -EINVAL;
         }
-        /* "-e KEY": the value from our own environment, or nothing at all if it is unset. */
         value = getenv(arg);
         if (!value)
                 return 0;
         if (asprintf(&assignment, "%s=%s", arg, value) < 0)
                 return ctl_log_errno(-ENOMEM, "%m");
-        r = strv_push(&a->env, assignment);
+        r = strv_push(env, assignment);
         free(assignment);
         return r < 0 ? ctl_log_errno(r, "%m") : 0;
 }

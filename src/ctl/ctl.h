@@ -43,3 +43,7 @@ int verb_wait(int argc, char *argv[], Ctl *ctl);
 int verb_ps(int argc, char *argv[], Ctl *ctl);
 int verb_logs(int argc, char *argv[], Ctl *ctl);
 int verb_inspect(int argc, char *argv[], Ctl *ctl);
+int verb_exec(int argc, char *argv[], Ctl *ctl);
+
+/* Append a -e/--env argument to *env (ctl-create.c). Logs on failure. */
+int ctl_env_add(char ***env, const char *arg);

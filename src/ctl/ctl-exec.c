@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berthctl exec: Container.Exec with our own stdin/stdout/stderr. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-bus.h"
+#include "ctl-log.h"
+#include "ctl.h"
+#include "util.h"
+
+static void exec_help(void) {
+        printf("Usage: berthctl exec [OPTIONS] CONTAINER COMMAND [ARG...]\n"
+               "\n"
+               "Run a command in a running container: in its namespaces and scope, with its seccomp\n"
+               "filter and capabilities, and its environment. Exits with the command's exit code.\n"
+               "\n"
+               "Options:\n"
+               "  -i, --interactive        Keep standard input open (else the command reads /dev/null)\n"
+               "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
+               "                           from berthctl's environment\n"
+               "  -w, --workdir=DIR        Working directory inside the container (absolute)\n"
+               "  -t, --tty                Allocate a terminal (not supported yet)\n"
+               "  -u, --user=USER          Run as USER (not supported yet)\n"
+               "  -h, --help               Show this help\n");
+}
+
+int verb_exec(int argc, char *argv[], Ctl *ctl) {
+        enum { ARG_HELP = 0x100 };
+        static const struct option options[] = {
+                { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
+                { "env", required_argument, NULL, 'e' },   { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },  { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_strv_free_ char **env = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int null_fd = -1;
+        const char *workdir = "";
+        bool interactive = false;
+        sd_bus *bus;
+        int c, r;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:ite:w:u:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'i':
+                        interactive = true;
+                        break;
+                case 't':
+                        ctl_log_error("exec -t: terminals for exec are not supported yet");
+                        return -EOPNOTSUPP;
+                case 'u':
+                        ctl_log_error("exec -u: running as another user is not supported yet");
+                        return -EOPNOTSUPP;
+                case 'e':
+                        r = ctl_env_add(&env, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case 'w':
+                        if (optarg[0] != '/') {
+                                ctl_log_error("the working directory \"%s\" is not an absolute path", optarg);
+                                return -EINVAL;
+                        }
+                        workdir = optarg;
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        exec_help();
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("exec", c, argv);
+                }
+        if (argc - optind < 2) {
+                ctl_log_error("\"exec\" requires a container and a command (see 'berthctl exec --help')");
+                return -EINVAL;
+        }
+        r = ctl_acquire_bus(ctl, &bus);
+        if (r < 0)
+                return r;
+        if (!ctl_bus_can_pass_fds(bus)) {
+                ctl_log_error("exec needs a connection that can pass file descriptors (not -H)");
+                return -EOPNOTSUPP;
+        }
+        r = ctl_get_container(bus, argv[optind], &error, &path);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        if (!interactive) {
+                null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null_fd < 0)
+                        return ctl_log_errno(-errno, "Failed to open /dev/null: %m");
+        }
+
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Exec");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, argv + optind + 1);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, env);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "shhh", workdir, interactive ? STDIN_FILENO : null_fd, STDOUT_FILENO,
+                                          STDERR_FILENO);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the Exec call: %m");
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
+        if (r < 0) {
+                (void) ctl_log_bus_error(&error, r);
+                return ctl_start_error_exit_status(&error);
+        }
+        int32_t code;
+        r = sd_bus_message_read(reply, "i", &code);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the Exec reply: %m");
+        return code;
+}

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""berthctl commands beyond run/ps/rm: exec, pause, restart, rename, --restart, logs -f, inspect."""
+import json
+import uuid
+
+
+def uniq(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def inspect(bed, name):
+    return json.loads(bed.berthctl("inspect", name, check=True).stdout)[0]
+
+
+def test_exec(busybox_image, berthd):
+    name = uniq("cliexec")
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sleep", "300", check=True)
+    try:
+        proc = berthd.berthctl("exec", "-e", "A=b", "-w", "/etc", name, "sh", "-c", 'echo "$A $(pwd)"; exit 4')
+        assert proc.returncode == 4 and proc.stdout == "b /etc\n", proc
+        proc = berthd.berthctl("exec", "-i", name, "cat", input="hello\n")
+        assert proc.returncode == 0 and proc.stdout == "hello\n", proc
+        # Without -i stdin is /dev/null.
+        assert berthd.berthctl("exec", name, "cat", input="ignored\n").stdout == ""
+        assert berthd.berthctl("exec", name, "nonexistent-cmd").returncode == 127
+        assert berthd.berthctl("exec", "-t", name, "true").returncode == 125
+        assert berthd.berthctl("exec", name).returncode == 125
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    assert berthd.berthctl("exec", name, "true").returncode == 125
+
+
+def test_pause_unpause_restart_rename(busybox_image, berthd):
+    name = uniq("clictl")
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sleep", "300", check=True)
+    try:
+        assert berthd.berthctl("pause", name, check=True).stdout.strip() == name
+        assert inspect(berthd, name)["State"]["Status"] == "paused"
+        assert "(Paused)" in berthd.berthctl("ps", check=True).stdout
+        assert berthd.berthctl("pause", name).returncode == 125
+        berthd.berthctl("unpause", name, check=True)
+        assert inspect(berthd, name)["State"]["Status"] == "running"
+        pid = inspect(berthd, name)["State"]["Pid"]
+        berthd.berthctl("restart", "-t", "1", name, check=True, timeout=30)
+        assert inspect(berthd, name)["State"]["Pid"] not in (0, pid)
+        new = uniq("renamed")
+        berthd.berthctl("rename", name, new, check=True)
+        assert inspect(berthd, new)["Name"] == "/" + new
+        name = new
+    finally:
+        berthd.berthctl("rm", "-f", name)
+
+
+def test_restart_flag(busybox_image, berthd):
+    name = uniq("clirestart")
+    berthd.berthctl("run", "-d", "--name", name, "--restart", "on-failure:1", busybox_image, "sh", "-c", "exit 2",
+                    check=True)
+    obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", name,
+                        check=True).stdout.split('"')[1]
+
+    def count():
+        out = berthd.busctl("--json=short", "get-property", "org.berth1", obj, "org.berth1.Container",
+                            "RestartCount", check=True).stdout
+        return json.loads(out)["data"]
+
+    berthd.wait_until(lambda: count() == 1, timeout=10, what="one restart")
+    for bad in ["sometimes", "on-failure:x", "always:3"]:
+        proc = berthd.berthctl("create", "--restart", bad, busybox_image, "true")
+        assert proc.returncode == 125, (bad, proc)
+    assert berthd.berthctl("create", "--rm", "--restart", "always", busybox_image, "true").returncode == 125
+
+
+def test_logs_follow_ends_with_the_container(busybox_image, berthd):
+    name = uniq("follow")
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sh", "-c",
+                    "for i in 1 2 3; do echo line $i; sleep 0.3; done", check=True)
+    proc = berthd.berthctl("logs", "-f", name, check=True, timeout=30)
+    assert proc.stdout == "line 1\nline 2\nline 3\n"
+    ts = berthd.berthctl("logs", "-t", "--tail", "1", name, check=True).stdout
+    assert ts.endswith(" line 3\n") and ts[:4].isdigit() and "T" in ts.split()[0]
+
+
+def test_inspect_image_and_unknown(busybox_image, berthd):
+    data = json.loads(berthd.berthctl("inspect", busybox_image, check=True).stdout)[0]
+    assert data["Id"].startswith("sha256:") and "busybox:latest" in data["RepoTags"]
+    assert data["RootFS"]["Layers"][0].startswith("sha256:")
+    proc = berthd.berthctl("inspect", "no-such-thing")
+    assert proc.returncode == 1 and "No such object" in proc.stderr
+
+
+def test_help_for_every_command(berthd):
+    out = berthd.berthctl("--help", check=True).stdout
+    commands = [line.split()[0] for line in out.split("Commands:")[1].splitlines() if line.startswith("  ")]
+    assert "exec" in commands and "run" in commands
+    for command in commands:
+        if command == "help":
+            continue
+        proc = berthd.berthctl(command, "--help")
+        assert proc.returncode == 0 and proc.stdout.startswith("Usage: berthctl"), (command, proc)
