@@ -29,9 +29,12 @@ static void exec_help(void) {
 int verb_exec(int argc, char *argv[], Ctl *ctl) {
         enum { ARG_HELP = 0x100 };
         static const struct option options[] = {
-                { "interactive", no_argument, NULL, 'i' }, { "tty", no_argument, NULL, 't' },
-                { "env", required_argument, NULL, 'e' },   { "workdir", required_argument, NULL, 'w' },
-                { "user", required_argument, NULL, 'u' },  { "help", no_argument, NULL, ARG_HELP },
+                { "interactive", no_argument, NULL, 'i' },
+                { "tty", no_argument, NULL, 't' },
+                { "env", required_argument, NULL, 'e' },
+                { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
+                { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
         _cleanup_strv_free_ char **env = NULL;

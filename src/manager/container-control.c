@@ -32,7 +32,7 @@ static int container_cgroup_v2_path(Container *c, const char *file, char **ret) 
         line += 3;
         line[strcspn(line, "\n")] = 0;
         mount = stat("/sys/fs/cgroup/unified/cgroup.controllers", &st) == 0 ? "/sys/fs/cgroup/unified"
-                                                                           : "/sys/fs/cgroup";
+                                                                            : "/sys/fs/cgroup";
         if (asprintf(ret, "%s%s/%s", mount, line, file) < 0)
                 return -ENOMEM;
         return 0;
@@ -158,8 +158,8 @@ int container_rename(Container *c, const char *name, sd_bus_error *error) {
         if (streq(c->name, name))
                 return 0;
         if (manager_find_container_by_name(c->manager, name))
-                return sd_bus_error_setf(error, BERTH_ERROR_NAME_IN_USE,
-                                         "The container name \"%s\" is already in use.", name);
+                return sd_bus_error_setf(error, BERTH_ERROR_NAME_IN_USE, "The container name \"%s\" is already in use.",
+                                         name);
         char *copy = strdup(name), *old = c->name;
         if (!copy)
                 return -ENOMEM;

@@ -223,8 +223,7 @@ static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *er
         return container_wait(userdata, message);
 }
 
-#define P(name, sig, getter, field, flags) \
-        SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
+#define P(name, sig, getter, field, flags) SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
 
 const sd_bus_vtable container_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -270,9 +269,9 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_rename,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Exec",
-                                SD_BUS_ARGS("as", command, "as", env, "s", workdir, "h", stdin, "h", stdout, "h", stderr),
-                                SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS(
+                "Exec", SD_BUS_ARGS("as", command, "as", env, "s", workdir, "h", stdin, "h", stdout, "h", stderr),
+                SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

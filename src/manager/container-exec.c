@@ -137,8 +137,8 @@ static int build_exec_spec(Container *c, char **argv, char **env, const char *cw
         return container_write_spec_json(o, ret_fd);
 }
 
-int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3],
-                   sd_bus_message *request, sd_bus_error *error) {
+int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3], sd_bus_message *request,
+                   sd_bus_error *error) {
         Manager *m = c->manager;
         _cleanup_close_ int spec_fd = -1, go_r = -1, status_w = -1;
         int pipes[2], r;

@@ -6,8 +6,8 @@
 #include "container.h"
 
 /* Docker's back-off: 100 ms doubling up to a minute, reset once a run lasted 10 s. */
-#define RESTART_DELAY_MIN_USEC (100 * 1000ULL)
-#define RESTART_DELAY_MAX_USEC (60 * USEC_PER_SEC)
+#define RESTART_DELAY_MIN_USEC   (100 * 1000ULL)
+#define RESTART_DELAY_MAX_USEC   (60 * USEC_PER_SEC)
 #define RESTART_RESET_AFTER_USEC (10 * USEC_PER_SEC)
 
 static const char *const policy_table[_RESTART_POLICY_MAX] = {
@@ -58,8 +58,7 @@ static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) container_save(c);
         container_emit_changed(c, "RestartCount", NULL);
         if (container_start(c, NULL, -1, -1, &error) < 0) {
-                fprintf(stderr, "Failed to restart container %s: %s\n", c->name,
-                        error.message ?: "unknown error");
+                fprintf(stderr, "Failed to restart container %s: %s\n", c->name, error.message ?: "unknown error");
                 container_maybe_schedule_restart(c); /* try again, later */
         }
         return 0;
@@ -73,8 +72,8 @@ void container_maybe_schedule_restart(Container *c) {
         c->restart_delay_usec = c->restart_delay_usec == 0 ? RESTART_DELAY_MIN_USEC : c->restart_delay_usec * 2;
         if (c->restart_delay_usec > RESTART_DELAY_MAX_USEC)
                 c->restart_delay_usec = RESTART_DELAY_MAX_USEC;
-        if (sd_event_add_time_relative(c->manager->event, &c->restart_timer, CLOCK_MONOTONIC, c->restart_delay_usec,
-                                       0, on_restart_timer, c) < 0) {
+        if (sd_event_add_time_relative(c->manager->event, &c->restart_timer, CLOCK_MONOTONIC, c->restart_delay_usec, 0,
+                                       on_restart_timer, c) < 0) {
                 fprintf(stderr, "Failed to schedule the restart of container %s.\n", c->name);
                 return;
         }

@@ -151,7 +151,8 @@ static void scope_ready(StartOperation *op) {
         op->scope_ready = true;
         r = sd_event_add_io(op->container->manager->event, &op->status_source, op->status_fd, EPOLLIN, on_status, op);
         if (r < 0 || loop_write(op->go_fd, "g", 1) < 0) {
-                start_operation_abort(op, BERTH_ERROR_START_FAILED, "Failed to hand over to the container's supervisor.");
+                start_operation_abort(op, BERTH_ERROR_START_FAILED,
+                                      "Failed to hand over to the container's supervisor.");
                 return;
         }
         op->go_fd = safe_close(op->go_fd);
@@ -228,7 +229,8 @@ static int call_start_transient_unit(StartOperation *op) {
             /* Delegated, so systemd lets berth attach exec'd processes (AttachProcessesToUnit). */
             (r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, "char-pts", "rw")) < 0 ||
-            (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 || (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
+            (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 ||
+            (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
             (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
             (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
                 return r;

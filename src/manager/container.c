@@ -130,7 +130,8 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "finished_at", json_object_new_uint64(c->finished_at));
         json_object_object_add(o, "error", json_object_new_string(c->error ?: ""));
         json_object_object_add(o, "paused", json_object_new_boolean(c->paused));
-        json_object_object_add(o, "restart_policy", json_object_new_string(restart_policy_to_string(c->restart_policy)));
+        json_object_object_add(o, "restart_policy",
+                               json_object_new_string(restart_policy_to_string(c->restart_policy)));
         json_object_object_add(o, "restart_max_retries", json_object_new_int64(c->restart_max_retries));
         json_object_object_add(o, "restart_count", json_object_new_int64(c->restart_count));
         json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
@@ -181,16 +182,16 @@ static Container *container_alloc(Manager *m) {
 }
 
 static char *generate_name(Manager *m) {
-        static const char *const adjectives[] = { "brave", "calm", "eager", "fancy", "gentle", "happy", "jolly",
-                                                  "keen", "lucid", "merry", "nimble", "proud", "quiet", "swift" };
-        static const char *const nouns[] = { "anchor", "barge", "cutter", "dinghy", "ferry", "galley", "harbor",
-                                             "jetty", "ketch", "lighter", "mooring", "pier", "quay", "skiff" };
+        static const char *const adjectives[] = { "brave", "calm",  "eager", "fancy",  "gentle", "happy", "jolly",
+                                                  "keen",  "lucid", "merry", "nimble", "proud",  "quiet", "swift" };
+        static const char *const nouns[] = { "anchor", "barge", "cutter",  "dinghy",  "ferry", "galley", "harbor",
+                                             "jetty",  "ketch", "lighter", "mooring", "pier",  "quay",   "skiff" };
         for (unsigned attempt = 0; attempt < 64; attempt++) {
                 char hex[BERTH_ID_LEN + 1], *name;
                 if (random_hex_id(hex) < 0)
                         return NULL;
-                unsigned a = (unsigned) strtoul((char[]) { hex[0], hex[1], 0 }, NULL, 16) % ELEMENTSOF(adjectives);
-                unsigned b = (unsigned) strtoul((char[]) { hex[2], hex[3], 0 }, NULL, 16) % ELEMENTSOF(nouns);
+                unsigned a = (unsigned) strtoul((char[]){ hex[0], hex[1], 0 }, NULL, 16) % ELEMENTSOF(adjectives);
+                unsigned b = (unsigned) strtoul((char[]){ hex[2], hex[3], 0 }, NULL, 16) % ELEMENTSOF(nouns);
                 /* '-' rather than Docker's '_', so the name is also a valid machined machine name. */
                 if (attempt < 8 ? asprintf(&name, "%s-%s", adjectives[a], nouns[b]) < 0
                                 : asprintf(&name, "%s-%s-%.4s", adjectives[a], nouns[b], hex + 4) < 0)

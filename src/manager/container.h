@@ -41,21 +41,21 @@ typedef struct Container {
 
         char id[BERTH_ID_LEN + 1];
         char *name;
-        char *image_ref;   /* as the user named it, e.g. "busybox:latest" */
+        char *image_ref; /* as the user named it, e.g. "busybox:latest" */
         char *image_id;
         char *hostname;
         char **command;
         char **env;
-        uint64_t memory_max;             /* UINT64_MAX = no limit */
+        uint64_t memory_max; /* UINT64_MAX = no limit */
         uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
-        uint64_t tasks_max;              /* UINT64_MAX = no limit */
+        uint64_t tasks_max; /* UINT64_MAX = no limit */
         bool auto_remove;
         RestartPolicy restart_policy;
         unsigned restart_max_retries; /* on-failure:N; 0 = unlimited */
 
         ContainerState state;
         int exit_code;
-        pid_t pid;        /* payload, host PID namespace */
+        pid_t pid; /* payload, host PID namespace */
         pid_t helper_pid; /* berth-nspawn */
         uint64_t created_at, started_at, finished_at;
         char *error;
@@ -65,15 +65,15 @@ typedef struct Container {
         sd_event_source *helper_exit_source;
         sd_event_source *stop_timer;
         StartOperation *starting;
-        sd_bus_message **waiters;  /* Wait() calls to answer at exit */
+        sd_bus_message **waiters; /* Wait() calls to answer at exit */
         size_t n_waiters;
         sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */
         size_t n_stoppers;
         bool remove_on_exit;
-        bool paused;                   /* frozen; State reads "paused" */
-        bool stopped_by_user;          /* Stop() since the last Start(): no automatic restart */
-        unsigned restart_count;        /* automatic restarts since the last Start() */
-        uint64_t restart_delay_usec;   /* current back-off */
+        bool paused; /* frozen; State reads "paused" */
+        bool stopped_by_user; /* Stop() since the last Start(): no automatic restart */
+        unsigned restart_count; /* automatic restarts since the last Start() */
+        uint64_t restart_delay_usec; /* current back-off */
         sd_event_source *restart_timer; /* pending automatic restart; State reads "restarting" */
         sd_bus_message *restart_request; /* Restart() waiting for the exit to start again */
 } Container;
@@ -133,8 +133,8 @@ int container_register_machine(Container *c);
 
 /* Exec (container-exec.c): runs 'argv' in the running container with the caller's stdio, answers
  * 'request' with the exit code. */
-int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3],
-                   sd_bus_message *request, sd_bus_error *error);
+int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3], sd_bus_message *request,
+                   sd_bus_error *error);
 void manager_free_execs(Manager *m);
 
 int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[5], pid_t *ret_pid);

@@ -10,8 +10,8 @@ typedef struct Image {
         Manager *manager;
         Image *next;
         char id[BERTH_ID_LEN + 1]; /* sha256 of the image's JSON description */
-        char **repo_tags;          /* "name:tag" */
-        char **layers;             /* diff ids "sha256:<hex>", bottom first */
+        char **repo_tags; /* "name:tag" */
+        char **layers; /* diff ids "sha256:<hex>", bottom first */
         char **cmd;
         char **env;
         uint64_t created;

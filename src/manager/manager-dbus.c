@@ -75,10 +75,9 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
                 return r;
         Image *i = manager_find_image(m, ref, &ambiguous);
         if (!i)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE,
-                                         ambiguous ? "Image id prefix \"%s\" matches more than one image."
-                                                   : "No such image: %s",
-                                         ref);
+                return sd_bus_error_setf(
+                        error, BERTH_ERROR_NO_SUCH_IMAGE,
+                        ambiguous ? "Image id prefix \"%s\" matches more than one image." : "No such image: %s", ref);
         _cleanup_free_ char *path = image_object_path(i);
         if (!path)
                 return -ENOMEM;
@@ -107,18 +106,18 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 if (r < 0)
                         return r;
                 const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy")) ? "s"
-                                   : streq(key, "AutoRemove")                                ? "b"
-                                   : streq(key, "RestartMaxRetries")                         ? "u"
-                                   : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
-                                           ? "t"
-                                           : NULL;
+                        : streq(key, "AutoRemove")                                         ? "b"
+                        : streq(key, "RestartMaxRetries")                                  ? "u"
+                        : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
+                        ? "t"
+                        : NULL;
                 if (!want)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown container option \"%s\".",
-                                                 key);
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown container option \"%s\".", key);
                 if (!streq(contents, want))
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Container option \"%s\" must have type \"%s\", not \"%s\".", key, want,
-                                                 contents);
+                                                 "Container option \"%s\" must have type \"%s\", not \"%s\".", key,
+                                                 want, contents);
                 if (streq(key, "Hostname")) {
                         r = sd_bus_message_read(message, "v", "s", &config->hostname);
                         if (r >= 0 && !hostname_is_valid(config->hostname))
@@ -252,8 +251,7 @@ static int method_list_containers(sd_bus_message *message, void *userdata, sd_bu
                 _cleanup_free_ char *path = container_object_path(c);
                 if (!path)
                         return -ENOMEM;
-                r = sd_bus_message_append(reply, "(sssso)", c->id, c->name, c->image_ref,
-                                          container_status(c), path);
+                r = sd_bus_message_append(reply, "(sssso)", c->id, c->name, c->image_ref, container_status(c), path);
                 if (r < 0)
                         return r;
         }
@@ -285,9 +283,9 @@ static int method_get_container(sd_bus_message *message, void *userdata, sd_bus_
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *v = streq(property, "Version")          ? BERTH_VERSION
-                        : streq(property, "StateDirectory") ? m->state_dir
-                                                            : "overlay";
+        const char *v = streq(property, "Version")  ? BERTH_VERSION
+                : streq(property, "StateDirectory") ? m->state_dir
+                                                    : "overlay";
         return sd_bus_message_append(reply, "s", v);
 }
 

@@ -14,9 +14,9 @@ typedef struct ExecOperation ExecOperation;
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
-        char *state_dir;    /* /var/lib/berth */
-        char *run_dir;      /* /run/berth */
-        char *helper_path;  /* berth-nspawn */
+        char *state_dir; /* /var/lib/berth */
+        char *run_dir; /* /run/berth */
+        char *helper_path; /* berth-nspawn */
         Container *containers; /* linked list; a host runs hundreds, not millions */
         Image *images;
         ExecOperation *execs;

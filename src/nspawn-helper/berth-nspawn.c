@@ -26,8 +26,8 @@
 #include "util.h"
 
 typedef struct OutputStream {
-        int fd;         /* read end of the payload's pipe, -1 at EOF */
-        int attach_fd;  /* client's descriptor, -1 if none or gone */
+        int fd; /* read end of the payload's pipe, -1 at EOF */
+        int attach_fd; /* client's descriptor, -1 if none or gone */
         int priority;
         LogStream lines;
         JournalWriter *journal;
@@ -121,7 +121,7 @@ static int write_runtime_file(const ContainerSpec *spec, const char *name, const
 static pid_t clone_container(int *ret_pidfd) {
         struct clone_args args = {
                 .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
-                         CLONE_PIDFD,
+                        CLONE_PIDFD,
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -257,8 +257,14 @@ static int run(void) {
         (void) report_status("OK %d %" PRIu64 "\n", (int) pid, started);
 
         OutputStream streams[2] = {
-                { .fd = out_r, .attach_fd = spec->attached ? ATTACH_STDOUT_FD : -1, .priority = 6, .journal = &journal },
-                { .fd = err_r, .attach_fd = spec->attached ? ATTACH_STDERR_FD : -1, .priority = 3, .journal = &journal },
+                { .fd = out_r,
+                  .attach_fd = spec->attached ? ATTACH_STDOUT_FD : -1,
+                  .priority = 6,
+                  .journal = &journal },
+                { .fd = err_r,
+                  .attach_fd = spec->attached ? ATTACH_STDERR_FD : -1,
+                  .priority = 3,
+                  .journal = &journal },
         };
         out_r = err_r = -1; /* owned by streams[] now */
         for (int i = 0; i < 2; i++)

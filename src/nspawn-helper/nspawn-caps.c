@@ -11,8 +11,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(cap_t, cap_free);
 
 /* Docker's default set (moby oci/caps/defaults.go). */
 static const cap_value_t default_caps[] = {
-        CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,   CAP_FOWNER,           CAP_MKNOD,      CAP_NET_RAW,     CAP_SETGID,
-        CAP_SETUID, CAP_SETFCAP,      CAP_SETPCAP,  CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,        CAP_AUDIT_WRITE,
+        CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,  CAP_FOWNER,           CAP_MKNOD,      CAP_NET_RAW, CAP_SETGID,
+        CAP_SETUID, CAP_SETFCAP,      CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,    CAP_AUDIT_WRITE,
 };
 
 static bool is_default(cap_value_t c) {

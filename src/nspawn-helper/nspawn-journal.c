@@ -18,7 +18,7 @@ static int add_field(JournalWriter *w, const char *key, const char *value) {
         if (asprintf(&s, "%s=%s", key, value) < 0)
                 return -ENOMEM;
         w->owned[w->n_owned++] = s;
-        w->fields[w->n_fields++] = (struct iovec) { .iov_base = s, .iov_len = strlen(s) };
+        w->fields[w->n_fields++] = (struct iovec){ .iov_base = s, .iov_len = strlen(s) };
         return 0;
 }
 
@@ -26,14 +26,15 @@ int journal_writer_init(JournalWriter *w, const ContainerSpec *spec) {
         char short_id[BERTH_SHORT_ID_LEN + 1];
         int r;
 
-        *w = (JournalWriter) {};
+        *w = (JournalWriter){};
         memcpy(w->message, "MESSAGE=", 8);
         snprintf(short_id, sizeof(short_id), "%.12s", spec->id);
         /* Slot 0 is MESSAGE, slot 1 PRIORITY; both change per line. Fields as Docker's journald driver. */
         w->n_fields = 2;
         if ((r = add_field(w, "CONTAINER_ID", short_id)) < 0 || (r = add_field(w, "CONTAINER_ID_FULL", spec->id)) < 0 ||
             (r = add_field(w, "CONTAINER_NAME", spec->name)) < 0 || (r = add_field(w, "CONTAINER_TAG", short_id)) < 0 ||
-            (r = add_field(w, "IMAGE_NAME", spec->image)) < 0 || (r = add_field(w, "SYSLOG_IDENTIFIER", spec->name)) < 0)
+            (r = add_field(w, "IMAGE_NAME", spec->image)) < 0 ||
+            (r = add_field(w, "SYSLOG_IDENTIFIER", spec->name)) < 0)
                 return r;
         return 0;
 }
@@ -54,9 +55,9 @@ int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t
                 return -EINVAL;
         memcpy(w->message + 8, line, len);
         memcpy(iov, w->fields, n * sizeof(struct iovec));
-        iov[0] = (struct iovec) { .iov_base = w->message, .iov_len = 8 + len };
-        iov[1] = priority == 3 ? (struct iovec) { .iov_base = (char *) "PRIORITY=3", .iov_len = 10 }
-                               : (struct iovec) { .iov_base = (char *) "PRIORITY=6", .iov_len = 10 };
+        iov[0] = (struct iovec){ .iov_base = w->message, .iov_len = 8 + len };
+        iov[1] = priority == 3 ? (struct iovec){ .iov_base = (char *) "PRIORITY=3", .iov_len = 10 }
+                               : (struct iovec){ .iov_base = (char *) "PRIORITY=6", .iov_len = 10 };
         if (partial)
                 iov[n++] = partial_field;
         w->n_sent++;

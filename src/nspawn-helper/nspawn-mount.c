@@ -44,15 +44,15 @@ static int make_dev(void) {
                 const char *name;
                 unsigned major, minor;
         } nodes[] = {
-                { "dev/null", 1, 3 }, { "dev/zero", 1, 5 },    { "dev/full", 1, 7 },
+                { "dev/null", 1, 3 },   { "dev/zero", 1, 5 },    { "dev/full", 1, 7 },
                 { "dev/random", 1, 8 }, { "dev/urandom", 1, 9 }, { "dev/tty", 5, 0 },
         };
         static const struct {
                 const char *target, *name;
         } links[] = {
-                { "/proc/self/fd", "dev/fd" },     { "/proc/self/fd/0", "dev/stdin" },
+                { "/proc/self/fd", "dev/fd" },       { "/proc/self/fd/0", "dev/stdin" },
                 { "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
-                { "pts/ptmx", "dev/ptmx" },        { "/proc/kcore", "dev/core" },
+                { "pts/ptmx", "dev/ptmx" },          { "/proc/kcore", "dev/core" },
         };
 
         if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
@@ -69,8 +69,8 @@ static int make_dev(void) {
                         return -errno;
         if (mkdir("dev/pts", 0755) < 0 || mkdir("dev/shm", 01777) < 0 || mkdir("dev/mqueue", 0755) < 0)
                 return -errno;
-        if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                  "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+        if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") <
+            0)
                 return -errno;
         if (mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
                 return -errno;
@@ -82,8 +82,16 @@ static int make_dev(void) {
 /* Docker's defaults (moby oci/defaults.go): hide kernel interfaces that leak host information or
  * allow host-wide actions; paths are relative to the new root, before pivot_root. */
 static const char *const masked_paths[] = {
-        "proc/asound",         "proc/acpi",       "proc/kcore",  "proc/keys",    "proc/latency_stats",
-        "proc/timer_list",     "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware",
+        "proc/asound",
+        "proc/acpi",
+        "proc/kcore",
+        "proc/keys",
+        "proc/latency_stats",
+        "proc/timer_list",
+        "proc/timer_stats",
+        "proc/sched_debug",
+        "proc/scsi",
+        "sys/firmware",
         "sys/devices/virtual/powercap",
 };
 static const char *const readonly_paths[] = {
@@ -134,7 +142,8 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what) {
         if (chdir(spec->rootfs) < 0)
                 FAIL("enter the root file system");
 
-        if ((r = ensure_dir("proc", 0555)) < 0 || (r = ensure_dir("sys", 0555)) < 0 || (r = ensure_dir("dev", 0755)) < 0) {
+        if ((r = ensure_dir("proc", 0555)) < 0 || (r = ensure_dir("sys", 0555)) < 0 ||
+            (r = ensure_dir("dev", 0755)) < 0) {
                 errno = -r;
                 FAIL("create /proc, /sys and /dev in the image");
         }

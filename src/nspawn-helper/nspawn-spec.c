@@ -56,9 +56,11 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                 char **dest;
                 bool required;
         } strings[] = {
-                { "id", &s->id, true },         { "name", &s->name, true },       { "image", &s->image, false },
-                { "hostname", &s->hostname, full }, { "rootfs", &s->rootfs, full }, { "upperdir", &s->upperdir, full },
-                { "workdir", &s->workdir, full }, { "rundir", &s->rundir, full }, { "cwd", &s->cwd, false },
+                { "id", &s->id, true },           { "name", &s->name, true },
+                { "image", &s->image, false },    { "hostname", &s->hostname, full },
+                { "rootfs", &s->rootfs, full },   { "upperdir", &s->upperdir, full },
+                { "workdir", &s->workdir, full }, { "rundir", &s->rundir, full },
+                { "cwd", &s->cwd, false },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
                 r = dup_string(o, strings[i].key, strings[i].required, strings[i].dest);

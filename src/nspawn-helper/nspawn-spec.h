@@ -9,23 +9,23 @@ typedef struct ContainerSpec {
         char *name;
         char *image;
         char *hostname;
-        char *rootfs;      /* mount point of the merged root (host path) */
-        char **lowerdirs;  /* overlay lower dirs, top layer first */
+        char *rootfs; /* mount point of the merged root (host path) */
+        char **lowerdirs; /* overlay lower dirs, top layer first */
         char *upperdir;
         char *workdir;
-        char *rundir;      /* /run/berth/containers/<id>: "running" and "exit" files */
+        char *rundir; /* /run/berth/containers/<id>: "running" and "exit" files */
         char *cwd;
         char **argv;
         char **env;
-        bool attached;     /* fds 6 and 7 receive a copy of stdout/stderr */
-        int exec_pid;      /* exec mode: join the namespaces of this process (the payload) */
+        bool attached; /* fds 6 and 7 receive a copy of stdout/stderr */
+        int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
 } ContainerSpec;
 
 /* Fixed descriptor numbers between berthd and berth-nspawn. */
 enum {
-        SPEC_FD = 3,       /* memfd with the JSON spec */
-        GO_FD = 4,         /* berthd writes one byte once we are in our scope; EOF = abort */
-        STATUS_FD = 5,     /* we write "OK <pid> <usec>" or "ERR <errno> <kind> <message>" */
+        SPEC_FD = 3, /* memfd with the JSON spec */
+        GO_FD = 4, /* berthd writes one byte once we are in our scope; EOF = abort */
+        STATUS_FD = 5, /* we write "OK <pid> <usec>" or "ERR <errno> <kind> <message>" */
         ATTACH_STDOUT_FD = 6,
         ATTACH_STDERR_FD = 7,
 };

@@ -25,12 +25,12 @@ static int collect(const char *line, size_t len, bool partial, void *userdata) {
 }
 
 static int failures;
-#define CHECK(expr)                                                            \
-        do {                                                                   \
-                if (!(expr)) {                                                 \
+#define CHECK(expr)                                                                     \
+        do {                                                                            \
+                if (!(expr)) {                                                          \
                         fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #expr); \
-                        failures++;                                            \
-                }                                                              \
+                        failures++;                                                     \
+                }                                                                       \
         } while (0)
 
 static Collected *fresh(LogStream *s) {

@@ -92,7 +92,7 @@ bool image_repository_is_valid(const char *name) {
                 const char *slash = strchr(p, '/');
                 size_t n = slash ? (size_t) (slash - p) : strlen(p);
                 bool host_like = first && slash &&
-                                 (memchr(p, '.', n) || memchr(p, ':', n) || (n == 9 && !strncmp(p, "localhost", 9)));
+                        (memchr(p, '.', n) || memchr(p, ':', n) || (n == 9 && !strncmp(p, "localhost", 9)));
                 if (host_like ? !registry_host_is_valid(p, n) : !repository_component_is_valid(p, n))
                         return false;
                 if (!slash)

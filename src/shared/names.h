@@ -4,8 +4,8 @@
 #include <stdbool.h>
 
 #define CONTAINER_NAME_MAX 128
-#define IMAGE_TAG_MAX 128
-#define IMAGE_NAME_MAX 255
+#define IMAGE_TAG_MAX      128
+#define IMAGE_NAME_MAX     255
 
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ ; we also cap the length. */
 bool container_name_is_valid(const char *name);

@@ -8,7 +8,7 @@
 
 #include "macro.h"
 
-#define BERTH_ID_LEN 64
+#define BERTH_ID_LEN       64
 #define BERTH_SHORT_ID_LEN 12
 
 /* NULL-terminated string vectors. */
