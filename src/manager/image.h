@@ -31,3 +31,7 @@ void image_move_tag(Manager *m, Image *target, const char *tag);
 /* Host paths of the overlay lower dirs, top layer first. */
 int image_lower_dirs(Image *i, char ***ret);
 void image_free(Image *i);
+
+/* docker-archive / OCI archive in and out (image-archive.c): Manager.LoadImage, Manager.SaveImages. */
+int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *error);
