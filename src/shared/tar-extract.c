@@ -15,6 +15,10 @@
  *  - Later entries replace earlier ones, as with tar -x; a directory is only kept when the new entry
  *    is a directory too, otherwise it is removed with its contents (never following symlinks).
  *  - Extended attributes, ACLs and file flags are ignored for now.
+ *  - OCI whiteouts become overlayfs whiteouts, as the layer is used as an overlay lower dir: an entry
+ *    ".wh.NAME" (of any type) creates the character device 0/0 NAME beside it, ".wh..wh..opq" sets
+ *    trusted.overlay.opaque=y on its directory (both need root), and other ".wh..wh.*" entries (AUFS
+ *    bookkeeping) are skipped. Device nodes in the archive itself, 0/0 ones included, stay refused.
  *  - Only gzip, bzip2, xz, lzma and zstd filters are enabled, not archive_read_support_filter_all():
  *    several of the others are implemented by forking external programs on the untrusted input.
  *  - The input is hashed by a helper thread that lives only for the duration of tar_extract().
@@ -30,7 +34,9 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -570,11 +576,16 @@ static int remove_existing(Extractor *e, int parentfd, const char *name, const c
         if (fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
         if (S_ISDIR(st.st_mode)) {
-                /* The stack may still hold a branch below path (get_parent("") leaves it alone); its fds
-                 * would point into the removed tree. */
-                if (e->stack.n > 0 && strncmp(e->stack.path, path, strlen(path)) == 0 &&
-                    (e->stack.path[strlen(path)] == 0 || e->stack.path[strlen(path)] == '/'))
-                        dir_stack_truncate(&e->stack, 0);
+                /* The stack may still hold a branch below path (get_parent() leaves deeper levels of
+                 * the last path alone); their fds would point into the removed tree. The levels above
+                 * path stay: the caller's parentfd is one of them. */
+                size_t len = strlen(path), keep = 0;
+                if (e->stack.n > 0 && strncmp(e->stack.path, path, len) == 0 &&
+                    (e->stack.path[len] == 0 || e->stack.path[len] == '/')) {
+                        while (keep < e->stack.n && e->stack.ends[keep] < len)
+                                keep++;
+                        dir_stack_truncate(&e->stack, keep);
+                }
                 return rm_rf_at(parentfd, name);
         }
         if (unlinkat(parentfd, name, 0) < 0 && errno != ENOENT)
@@ -638,8 +649,6 @@ static int extract_regular(Extractor *e, struct archive_entry *entry, int parent
         struct timespec ts[2];
         uint64_t end = 0;
         int r;
-
-        /* TODO(oci-whiteouts): ".wh.<name>" and ".wh..wh..opq" entries will be intercepted here. */
 
         fd = openat(parentfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST) {
@@ -861,6 +870,65 @@ static int extract_hardlink(Extractor *e, const char *raw_target, int parentfd, 
         return 0;
 }
 
+#define WHITEOUT_PREFIX ".wh."
+#define WHITEOUT_META   ".wh..wh."
+#define WHITEOUT_OPAQUE ".wh..wh..opq"
+
+/* OCI whiteouts, whatever the entry's type: returns 1 when path was one and is done with, 0 when it is
+ * an ordinary entry. */
+static int extract_whiteout(Extractor *e, const char *path, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *buf = NULL, *target_path = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *parent, *name, *target;
+        int parentfd, r;
+
+        name = strrchr(path, '/');
+        name = name ? name + 1 : path;
+        if (strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) != 0)
+                return 0;
+
+        buf = strdup(path);
+        if (!buf)
+                return fail(e, -ENOMEM, "out of memory");
+        split_path(buf, &parent, &name);
+
+        if (strncmp(name, WHITEOUT_META, strlen(WHITEOUT_META)) == 0 && !streq(name, WHITEOUT_OPAQUE))
+                return 1; /* AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): nothing to create */
+
+        target = name + strlen(WHITEOUT_PREFIX);
+        if (!streq(name, WHITEOUT_OPAQUE) && (isempty(target) || streq(target, ".") || streq(target, "..")))
+                return refuse(e, "whiteout without a valid name");
+
+        r = get_parent(e, parent, true, &parentfd);
+        if (r < 0)
+                return parent_failure(e, r, "");
+
+        if (streq(name, WHITEOUT_OPAQUE)) {
+                /* The parent fd may be O_PATH (the destination itself); xattrs need a real one. */
+                fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return fail(e, -errno, "cannot open the directory to make it opaque");
+                if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+                        return fail(e, -errno, "cannot mark the directory opaque");
+                return 1;
+        }
+
+        if (asprintf(&target_path, "%s%s%s", parent, isempty(parent) ? "" : "/", target) < 0)
+                return fail(e, -ENOMEM, "out of memory");
+        if (mknodat(parentfd, target, S_IFCHR, makedev(0, 0)) < 0) {
+                if (errno != EEXIST)
+                        return fail(e, -errno, "cannot create whiteout");
+                r = remove_existing(e, parentfd, target, target_path);
+                if (r < 0)
+                        return fail(e, r, "cannot replace the existing entry");
+                if (mknodat(parentfd, target, S_IFCHR, makedev(0, 0)) < 0)
+                        return fail(e, -errno, "cannot create whiteout");
+        }
+        if (fchownat(parentfd, target, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return fail(e, -errno, "cannot set whiteout owner");
+        return 1;
+}
+
 static int extract_entry(Extractor *e, struct archive_entry *entry) {
         _cleanup_free_ char *path = NULL, *parent_buf = NULL;
         const char *hardlink, *parent, *name;
@@ -906,6 +974,12 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
                 goto done;
         }
 
+        r = extract_whiteout(e, path, (uid_t) uid, (gid_t) gid);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                goto done;
+
         /* Refuse what we never create before creating its parent directories. */
         if (!hardlink)
                 switch (type) {
@@ -916,8 +990,7 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
                         break;
                 case AE_IFCHR:
                 case AE_IFBLK:
-                        /* TODO(oci-whiteouts): overlayfs-style whiteouts (character device 0:0) will be
-                         * recognized here and turned into removals; until then all device nodes are refused. */
+                        /* Whiteouts come as ".wh." names (handled above); 0/0 devices are no exception. */
                         return refuse(e, "device nodes are not allowed in images");
                 case AE_IFSOCK:
                         return refuse(e, "sockets are not allowed in images");

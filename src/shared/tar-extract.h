@@ -21,7 +21,9 @@ typedef struct TarExtractResult {
 } TarExtractResult;
 
 /* Read a tar archive (plain or gzip/bzip2/xz/lzma/zstd compressed) from input_fd until EOF and create its
- * entries below dest_dirfd, never writing outside of it. The digest covers the whole input, including
+ * entries below dest_dirfd, never writing outside of it. OCI whiteouts become overlayfs ones: ".wh.NAME"
+ * creates the character device 0/0 NAME, ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory
+ * (both need root). The digest covers the whole input, including
  * bytes after the end-of-archive marker, so it matches the digest of the blob the input came from.
  *
  * Returns 0 and fills *result (may be NULL) on success. On failure returns a negative errno and, when

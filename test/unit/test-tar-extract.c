@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -833,6 +834,127 @@ static void build_bad_owner(Builder *bb, const Env *e) {
                 &(Entry){ .path = "f", .type = AE_IFREG, .perm = 0644, .data = "x", .uid = 4294967295LL, .gid = -1 });
 }
 
+/* A file replacing a directory the parent stack is inside of, one level down. */
+static void test_replace_below_parent(void) {
+        _cleanup_free_ char *error = NULL;
+        Env e = env_new();
+        Builder b = builder_new(false);
+
+        ADD_FILE("a/b/c/f", 0644, "old");
+        ADD_FILE("a/b", 0644, "now a file");
+        ADD_FILE("a/b2", 0644, "sibling");
+
+        int fd = builder_finish(&b);
+        CHECK_INT(tar_extract(fd, e.destfd, NULL, &error), 0);
+        if (error)
+                printf("# unexpected error: %s\n", error);
+        CHECK(content_is(e.destfd, "a/b", "now a file"));
+        CHECK(content_is(e.destfd, "a/b2", "sibling"));
+        env_check_untouched(&e);
+        close(fd);
+        env_free(&e);
+}
+
+static bool is_whiteout(int dirfd, const char *path) {
+        struct stat st;
+
+        return fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+                st.st_rdev == makedev(0, 0);
+}
+
+static bool is_opaque(int dirfd, const char *path) {
+        char value[8] = {};
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return false;
+        n = fgetxattr(fd, "trusted.overlay.opaque", value, sizeof(value) - 1);
+        close(fd);
+        return n == 1 && value[0] == 'y';
+}
+
+/* OCI whiteouts become overlayfs whiteouts; that needs root (trusted.* xattrs, and mknod before 5.8). */
+static void test_whiteouts(void) {
+        _cleanup_free_ char *error = NULL;
+        TarExtractResult result = {};
+
+        if (geteuid() != 0) {
+                printf("# skipping whiteouts: not root\n");
+                return;
+        }
+
+        Env e = env_new();
+        Builder b = builder_new(false);
+        ADD_DIR("etc/", 0755);
+        ADD_FILE("etc/.wh.passwd", 0644, "");
+        ADD_FILE(".wh.top", 0600, "");
+        ADD_DIR("opaque/", 0750);
+        ADD_FILE("opaque/.wh..wh..opq", 0644, "");
+        ADD_FILE("opaque/kept", 0644, "kept");
+        ADD_FILE("implied/parent/.wh..wh..opq", 0644, ""); /* parents the archive does not list */
+        ADD_FILE("x/.wh..wh.plnk", 0644, ""); /* AUFS bookkeeping: skipped */
+        ADD_FILE("replaced", 0644, "a file of this very layer");
+        ADD_FILE(".wh.replaced", 0644, "");
+        ADD_DIR("tree/sub/", 0755);
+        ADD_FILE("tree/sub/f", 0644, "f");
+        ADD_FILE(".wh.tree", 0644, "");
+        builder_add(&b,
+                    &(Entry){ .path = "own/.wh.x", .type = AE_IFREG, .perm = 0644, .data = "", .uid = 7, .gid = 8 });
+
+        int fd = builder_finish(&b);
+        CHECK_INT(tar_extract(fd, e.destfd, &result, &error), 0);
+        if (error)
+                printf("# unexpected error: %s\n", error);
+        CHECK_INT(result.n_entries, 14);
+        CHECK(is_whiteout(e.destfd, "etc/passwd"));
+        CHECK(is_whiteout(e.destfd, "top"));
+        CHECK(is_whiteout(e.destfd, "replaced"));
+        CHECK(is_whiteout(e.destfd, "tree"));
+        CHECK_INT(mode_of(e.destfd, "etc/.wh.passwd"), (mode_t) -1);
+        CHECK_INT(mode_of(e.destfd, ".wh.top"), (mode_t) -1);
+        CHECK(is_opaque(e.destfd, "opaque"));
+        CHECK_INT(mode_of(e.destfd, "opaque"), S_IFDIR | 0750);
+        CHECK(content_is(e.destfd, "opaque/kept", "kept"));
+        CHECK_INT(dir_size(e.destfd, "opaque"), 1);
+        CHECK(is_opaque(e.destfd, "implied/parent"));
+        CHECK(!is_opaque(e.destfd, "implied"));
+        CHECK(!is_opaque(e.destfd, "etc"));
+        CHECK_INT(mode_of(e.destfd, "x"), (mode_t) -1);
+        struct stat st;
+        CHECK(fstatat(e.destfd, "own/x", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid == 7 && st.st_gid == 8);
+        env_check_untouched(&e);
+        close(fd);
+        env_free(&e);
+}
+
+static void build_whiteout_dotdot(Builder *bb, const Env *e) {
+        Builder b = *bb;
+        ADD_FILE("../victim/.wh.keep", 0644, "");
+}
+
+static void build_whiteout_through_symlink(Builder *bb, const Env *e) {
+        Builder b = *bb;
+        ADD_SYMLINK("l", e->victim);
+        ADD_FILE("l/.wh.keep", 0644, "");
+}
+
+static void build_opaque_through_symlink(Builder *bb, const Env *e) {
+        Builder b = *bb;
+        ADD_SYMLINK("l", e->victim);
+        ADD_FILE("l/.wh..wh..opq", 0644, "");
+}
+
+static void build_whiteout_empty_name(Builder *bb, const Env *e) {
+        Builder b = *bb;
+        ADD_FILE("d/.wh.", 0644, "");
+}
+
+static void build_whiteout_dot_name(Builder *bb, const Env *e) {
+        Builder b = *bb;
+        ADD_FILE("d/.wh...", 0644, "");
+}
+
 static void test_hostile(void) {
         run_hostile("../etc/passwd", build_dotdot, -EPERM,
                     "Refusing archive entry '../etc/passwd': path escapes the image root");
@@ -871,6 +993,13 @@ static void test_hostile(void) {
         run_hostile("file as root", build_root_file, -EPERM, NULL);
         run_hostile("symlink as root", build_root_symlink, -EPERM, NULL);
         run_hostile("uid -1", build_bad_owner, -EPERM, NULL);
+        run_hostile("whiteout ../victim/.wh.keep", build_whiteout_dotdot, -EPERM, NULL);
+        run_hostile("whiteout through symlink", build_whiteout_through_symlink, -EPERM,
+                    "Refusing archive entry 'l/.wh.keep': path goes through a symlink");
+        run_hostile("opaque through symlink", build_opaque_through_symlink, -EPERM, NULL);
+        run_hostile("whiteout of ''", build_whiteout_empty_name, -EPERM,
+                    "Refusing archive entry 'd/.wh.': whiteout without a valid name");
+        run_hostile("whiteout of '..'", build_whiteout_dot_name, -EPERM, NULL);
 }
 
 /* Hostile names are escaped in messages. */
@@ -1210,6 +1339,8 @@ int main(void) {
         TEST(test_tree_gzip);
         TEST(test_digest_covers_trailing_bytes);
         TEST(test_replace);
+        TEST(test_replace_below_parent);
+        TEST(test_whiteouts);
         TEST(test_hostile);
         TEST(test_error_escaping);
         TEST(test_corrupt);
