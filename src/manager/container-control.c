@@ -68,25 +68,32 @@ static void pause_settle(Container *c, bool pause, sd_bus_message *request) {
                 (void) sd_bus_reply_method_return(request, NULL);
 }
 
+/* The container may be removed before systemd answers: keep its id, not a pointer. */
 typedef struct PauseCall {
-        Container *container;
+        Manager *manager;
+        char id[BERTH_ID_LEN + 1];
         sd_bus_message *request;
         bool pause;
 } PauseCall;
 
 static int on_freeze_unit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PauseCall *call = userdata;
-        Container *c = call->container;
+        Container *c = manager_find_container(call->manager, call->id, NULL);
         int r = 0;
 
-        if (sd_bus_message_is_method_error(reply, NULL))
-                r = freeze_cgroup(c, call->pause); /* systemd cannot freeze here: do it ourselves */
-        if (r < 0)
-                (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_START_FAILED,
-                                                  "Failed to %s container %s: %s", call->pause ? "pause" : "unpause",
-                                                  c->name, strerror(-r));
-        else
-                pause_settle(c, call->pause, call->request);
+        if (!c || c->state != CONTAINER_RUNNING)
+                (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_CONTAINER_NOT_RUNNING,
+                                                  "The container exited or was removed meanwhile.");
+        else {
+                if (sd_bus_message_is_method_error(reply, NULL))
+                        r = freeze_cgroup(c, call->pause); /* systemd cannot freeze here: do it ourselves */
+                if (r < 0)
+                        (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_START_FAILED,
+                                                          "Failed to %s container %s: %s",
+                                                          call->pause ? "pause" : "unpause", c->name, strerror(-r));
+                else
+                        pause_settle(c, call->pause, call->request);
+        }
         sd_bus_message_unref(call->request);
         free(call);
         return 0;
@@ -121,7 +128,8 @@ int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_er
         PauseCall *call = calloc(1, sizeof(*call));
         if (!call)
                 return -ENOMEM;
-        call->container = c;
+        call->manager = c->manager;
+        memcpy(call->id, c->id, sizeof(call->id));
         call->pause = pause;
         call->request = sd_bus_message_ref(request);
         r = sd_bus_call_method_async(c->manager->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
@@ -138,8 +146,9 @@ int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_er
 int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error) {
         int r;
 
-        if (c->starting || c->restart_request || c->remove_on_exit)
-                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is busy.", c->name);
+        if (c->starting || c->restart_request || c->remove_on_exit || c->n_stoppers > 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started or stopped.",
+                                         c->name);
         if (c->state != CONTAINER_RUNNING)
                 return container_start(c, request, -1, -1, error);
         r = container_arm_stop_timer(c, timeout_sec);

@@ -37,7 +37,11 @@ struct StartOperation {
         sd_event_source *status_source;
         sd_event_source *timeout_source;
         sd_bus_slot *unit_call;
+        sd_bus_slot *get_unit_call;
+        char *job;          /* the StartTransientUnit job we wait for */
         bool scope_ready;
+        bool waiting_for_old_unit; /* the previous run's scope is still going away */
+        unsigned unit_retries;
 };
 
 static void start_operation_free(StartOperation *op) {
@@ -51,14 +55,18 @@ static void start_operation_free(StartOperation *op) {
         sd_event_source_disable_unref(op->status_source);
         sd_event_source_disable_unref(op->timeout_source);
         sd_bus_slot_unref(op->unit_call);
+        sd_bus_slot_unref(op->get_unit_call);
+        free(op->job);
         free(op);
 }
 
 static void kill_and_reap_helper(StartOperation *op) {
+        op->go_fd = safe_close(op->go_fd); /* a helper still waiting for "go" exits on EOF */
         if (op->helper_pid <= 0)
                 return;
-        if (op->helper_pidfd >= 0)
-                (void) syscall(SYS_pidfd_send_signal, op->helper_pidfd, SIGKILL, NULL, 0);
+        /* Our unreaped child, so its PID cannot have been reused: plain kill() is safe too. */
+        if (op->helper_pidfd < 0 || syscall(SYS_pidfd_send_signal, op->helper_pidfd, SIGKILL, NULL, 0) < 0)
+                (void) kill(op->helper_pid, SIGKILL);
         (void) waitpid(op->helper_pid, NULL, 0);
         op->helper_pid = 0;
 }
@@ -74,10 +82,13 @@ void start_operation_abort(StartOperation *op, const char *error_name, const cha
         c->error = strdup(message);
         (void) container_save(c);
         container_emit_changed(c, "Error", NULL);
+        bool automatic = !op->request;
         if (op->request)
                 (void) sd_bus_reply_method_errorf(op->request, error_name, "%s", message);
         c->starting = NULL;
         start_operation_free(op);
+        if (automatic)
+                container_maybe_schedule_restart(c); /* a failed automatic restart is retried with back-off */
 }
 
 static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t started) {
@@ -87,7 +98,8 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         c->pid = payload;
         c->helper_pid = op->helper_pid;
         c->helper_pidfd = TAKE_FD(op->helper_pidfd);
-        c->payload_pidfd = (int) syscall(SYS_pidfd_open, payload, 0);
+        c->payload_pidfd = container_open_pidfd(c, payload); /* -1 if it already exited: fine */
+        c->paused = false;
         c->started_at = started;
         c->exit_code = 0;
         free(c->error);
@@ -167,7 +179,9 @@ int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *e
                 return 0;
         for (Container *c = m->containers; c; c = c->next) {
                 StartOperation *op = c->starting;
-                if (!op || op->scope_ready || !streq(op->unit, unit))
+                /* By job, not by unit name: the previous run's scope (same name) may still be
+                 * finishing its stop job, and that must not be taken for our start. */
+                if (!op || op->scope_ready || !op->job || !streq(op->job, job))
                         continue;
                 if (streq(result, "done"))
                         scope_ready(op);
@@ -182,18 +196,69 @@ int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *e
         return 0;
 }
 
+static int call_start_transient_unit(StartOperation *op);
+
+static void retry_start_transient_unit(StartOperation *op) {
+        op->waiting_for_old_unit = false;
+        int r = call_start_transient_unit(op);
+        if (r < 0) {
+                char msg[256];
+                snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s", op->unit,
+                         strerror(-r));
+                start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
+        }
+}
+
+static int on_get_old_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        StartOperation *op = userdata;
+        op->get_unit_call = sd_bus_slot_unref(op->get_unit_call);
+        /* Gone already (NoSuchUnit): go on. Otherwise UnitRemoved will tell us. */
+        if (op->waiting_for_old_unit && sd_bus_message_is_method_error(reply, NULL))
+                retry_start_transient_unit(op);
+        return 0;
+}
+
+int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *unit, *path;
+
+        if (sd_bus_message_read(message, "so", &unit, &path) < 0)
+                return 0;
+        for (Container *c = m->containers; c; c = c->next)
+                if (c->starting && c->starting->waiting_for_old_unit && streq(c->starting->unit, unit)) {
+                        retry_start_transient_unit(c->starting);
+                        break;
+                }
+        return 0;
+}
+
 static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         StartOperation *op = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
 
         op->unit_call = sd_bus_slot_unref(op->unit_call);
+        /* The previous run's scope can outlive its last process by a moment (systemd has not yet
+         * noticed it is empty): wait until it is gone, then create ours. */
+        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && op->unit_retries++ < 5) {
+                op->waiting_for_old_unit = true;
+                if (sd_bus_call_method_async(op->container->manager->bus, &op->get_unit_call,
+                                             "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                             "org.freedesktop.systemd1.Manager", "GetUnit", on_get_old_unit, op, "s",
+                                             op->unit) >= 0)
+                        return 0;
+        }
         if (e) {
                 char msg[512];
                 snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s", op->unit,
                          e->message ?: e->name);
                 start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
+                return 0;
         }
-        /* Success: the job runs; JobRemoved tells us when it is done. */
+        /* Success: the job runs; JobRemoved for this job tells us when it is done. systemd answers
+         * the call before it runs the job, so the signal cannot have come already. */
+        const char *job;
+        if (sd_bus_message_read(reply, "o", &job) < 0 || !(op->job = strdup(job)))
+                start_operation_abort(op, BERTH_ERROR_START_FAILED, "Failed to read the scope's job.");
         return 0;
 }
 

@@ -59,6 +59,21 @@ static int pidfd_send_signal_(int pidfd, int sig) {
         return (int) syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+/* A pidfd for a process of this container. The pidfd is opened first and then the process is
+ * checked to be in the container's scope, so a recycled PID can never be mistaken for ours. */
+int container_open_pidfd(const Container *c, pid_t pid) {
+        _cleanup_free_ char *cg = NULL, *cgpath = NULL, *unit = container_unit_name(c);
+        _cleanup_close_ int pidfd = pidfd_open_(pid);
+
+        if (pidfd < 0)
+                return -errno;
+        if (!unit || asprintf(&cgpath, "/proc/%d/cgroup", pid) < 0)
+                return -ENOMEM;
+        if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
+                return -ESRCH;
+        return TAKE_FD(pidfd);
+}
+
 Container *manager_find_container_by_name(Manager *m, const char *name) {
         for (Container *c = m->containers; c; c = c->next)
                 if (streq(c->name, name))
@@ -372,6 +387,11 @@ static int container_destroy(Container *c) {
         (void) sd_bus_emit_object_removed(c->manager->bus, path);
         reply_waiters(c, true);
         reply_stoppers(c);
+        if (c->restart_request) {
+                (void) sd_bus_reply_method_errorf(c->restart_request, BERTH_ERROR_NO_SUCH_CONTAINER,
+                                                  "Container %s was removed.", c->name);
+                c->restart_request = sd_bus_message_unref(c->restart_request);
+        }
         container_unlink(c);
         container_free(c);
         return 0;
@@ -450,12 +470,15 @@ static void container_reconcile(Container *c) {
 
         if (read_runtime_file(c, "exit", &exitf) >= 0) {
                 _cleanup_free_ char *r2 = NULL;
-                int helper, payload;
-                uint64_t started;
-                if (c->state == CONTAINER_CREATED && read_runtime_file(c, "running", &r2) >= 0 &&
-                    sscanf(r2, "%d %d %" SCNu64, &helper, &payload, &started) == 3)
+                int helper, payload, code;
+                uint64_t started, finished;
+                if (read_runtime_file(c, "running", &r2) >= 0 &&
+                    sscanf(r2, "%d %d %" SCNu64, &helper, &payload, &started) == 3 && started > c->started_at)
                         c->started_at = started;
-                if (c->state != CONTAINER_EXITED)
+                /* Adopt the exit file unless it is the run berthd already settled (a run that
+                 * started and ended while berthd was down leaves a newer one). */
+                if (c->state != CONTAINER_EXITED ||
+                    (sscanf(exitf, "%d %" SCNu64, &code, &finished) == 2 && finished > c->finished_at))
                         container_read_exit(c);
                 return;
         }
@@ -469,24 +492,15 @@ static void container_reconcile(Container *c) {
         if (sscanf(running, "%d %d %" SCNu64, &helper, &payload, &started) != 3)
                 return;
 
-        /* Open the pidfd first, then check it is our helper in our scope: no PID reuse race. */
-        int pidfd = pidfd_open_(helper);
-        bool ours = false;
-        if (pidfd >= 0) {
-                _cleanup_free_ char *cg = NULL, *cgpath = NULL, *unit = container_unit_name(c);
-                if (asprintf(&cgpath, "/proc/%d/cgroup", helper) >= 0 && read_full_file(cgpath, &cg, NULL) >= 0 &&
-                    unit && strstr(cg, unit))
-                        ours = true;
-        }
-        if (!ours) {
-                safe_close(pidfd);
+        int pidfd = container_open_pidfd(c, helper);
+        if (pidfd < 0) {
                 container_read_exit(c);
                 return;
         }
         c->helper_pidfd = pidfd;
         c->helper_pid = helper;
         c->pid = payload;
-        c->payload_pidfd = pidfd_open_(payload);
+        c->payload_pidfd = container_open_pidfd(c, payload);
         c->started_at = started;
         c->paused = container_read_frozen(c) > 0;
         if (c->state != CONTAINER_RUNNING) {
@@ -604,6 +618,12 @@ int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, 
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started.", c->name);
         c->stopped_by_user = true;
         container_cancel_restart(c);
+        if (c->restart_request) {
+                /* Stop wins over a restart in progress: the container stays stopped. */
+                (void) sd_bus_reply_method_errorf(c->restart_request, BERTH_ERROR_BUSY,
+                                                  "The restart of container %s was cancelled by a stop.", c->name);
+                c->restart_request = sd_bus_message_unref(c->restart_request);
+        }
         (void) container_save(c);
         if (c->state != CONTAINER_RUNNING)
                 return sd_bus_reply_method_return(request, NULL); /* already stopped: nothing to do, as Docker */

@@ -82,6 +82,7 @@ typedef struct Container {
 const char *container_status(const Container *c);
 
 char *container_object_path(const Container *c);
+int container_open_pidfd(const Container *c, pid_t pid);
 char *container_unit_name(const Container *c);
 
 Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_ambiguous);
@@ -144,3 +145,4 @@ int container_write_spec_json(json_object *o, int *ret_fd);
 int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error);
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message);
 int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <string.h>
 
+#include "errors.h"
 #include "image.h"
+#include "names.h"
 
 int image_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                       sd_bus_error *error) {
@@ -46,6 +49,154 @@ static int property_get_strv_ptr(sd_bus *bus, const char *path, const char *inte
         return sd_bus_message_append_strv(reply, *l);
 }
 
+static int property_get_string_ptr(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char **s = userdata;
+        return sd_bus_message_append(reply, "s", *s ?: "");
+}
+
+static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (char **l = i->labels; l && *l; l++) {
+                const char *eq = strchr(*l, '=');
+                _cleanup_free_ char *key = eq ? strndup(*l, (size_t) (eq - *l)) : strdup(*l);
+                if (!key)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "{ss}", key, eq ? eq + 1 : "");
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_layer_sizes(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        size_t n = strv_length(i->layers);
+        int r = sd_bus_message_open_container(reply, 'a', "t");
+        for (size_t k = 0; r >= 0 && k < n; k++)
+                r = sd_bus_message_append(reply, "t", i->layer_sizes ? i->layer_sizes[k] : (uint64_t) 0);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_history(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        ImageHistory *h = NULL;
+        size_t n = 0;
+        int r = image_history(i, &h, &n);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(tssb)");
+        for (size_t k = 0; r >= 0 && k < n; k++)
+                r = sd_bus_message_append(reply, "(tssb)", h[k].created, h[k].created_by, h[k].comment,
+                                          (int) h[k].empty_layer);
+        image_history_free(h, n);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static void emit_repo_tags_changed(Image *i) {
+        _cleanup_free_ char *path = image_object_path(i);
+        if (path)
+                (void) sd_bus_emit_properties_changed(i->manager->bus, path, "org.berth1.Image", "RepoTags", NULL);
+}
+
+static int parse_reference(const char *reference, char **ret, sd_bus_error *error) {
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        if (image_reference_parse(reference, &name, &tag) < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
+                                         "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
+                                         reference);
+        return asprintf(ret, "%s:%s", name, tag) < 0 ? -ENOMEM : 0;
+}
+
+static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        _cleanup_free_ char *tag = NULL;
+        const char *reference;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &reference);
+        if (r < 0)
+                return r;
+        r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        r = parse_reference(reference, &tag, error);
+        if (r < 0)
+                return r;
+        if (!image_has_tag(i, tag)) {
+                /* Taken from its old image first: a crash in between loses the tag, never doubles it. */
+                image_move_tag(i->manager, i, tag);
+                r = strv_push(&i->repo_tags, tag);
+                if (r < 0)
+                        return r;
+                r = image_save(i);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, -r, "Failed to save image: %m");
+                emit_repo_tags_changed(i);
+        }
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_untag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        _cleanup_free_ char *tag = NULL;
+        const char *reference;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &reference);
+        if (r < 0)
+                return r;
+        r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        r = parse_reference(reference, &tag, error);
+        if (r < 0)
+                return r;
+        if (!image_has_tag(i, tag))
+                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "Image %.12s has no tag %s.", i->id, tag);
+        image_remove_tag(i, tag);
+        r = image_save(i);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to save image: %m");
+        emit_repo_tags_changed(i);
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        bool active;
+        int force, r;
+
+        r = sd_bus_message_read(message, "b", &force);
+        if (r < 0)
+                return r;
+        r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        unsigned users = image_count_users(i, &active);
+        if (active)
+                return sd_bus_error_setf(error, BERTH_ERROR_IMAGE_IN_USE,
+                                         "Image %.12s is used by a running container; stop it first.", i->id);
+        if (users > 0 && !force)
+                return sd_bus_error_setf(error, BERTH_ERROR_IMAGE_IN_USE,
+                                         "Image %.12s is used by %u container%s; remove %s first, or force.", i->id,
+                                         users, users == 1 ? "" : "s", users == 1 ? "it" : "them");
+        r = image_remove(i);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to remove image: %m");
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 const sd_bus_vtable image_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -54,7 +205,30 @@ const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("Created", "t", NULL, offsetof(Image, created), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Image, size), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Layers", "as", property_get_strv_ptr, offsetof(Image, layers), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("LayerSizes", "at", property_get_layer_sizes, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("History", "a(tssb)", property_get_history, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Architecture", "s", property_get_string_ptr, offsetof(Image, architecture),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Os", "s", property_get_string_ptr, offsetof(Image, os), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Cmd", "as", property_get_strv_ptr, offsetof(Image, cmd), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Entrypoint", "as", property_get_strv_ptr, offsetof(Image, entrypoint),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Env", "as", property_get_strv_ptr, offsetof(Image, env), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("WorkingDir", "s", property_get_string_ptr, offsetof(Image, working_dir),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("User", "s", property_get_string_ptr, offsetof(Image, user), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StopSignal", "s", property_get_string_ptr, offsetof(Image, stop_signal),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ExposedPorts", "as", property_get_strv_ptr, offsetof(Image, exposed_ports),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Volumes", "as", property_get_strv_ptr, offsetof(Image, volumes),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("Tag", SD_BUS_ARGS("s", reference), SD_BUS_NO_RESULT, method_tag,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Untag", SD_BUS_ARGS("s", reference), SD_BUS_NO_RESULT, method_untag,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_remove,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

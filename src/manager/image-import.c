@@ -86,34 +86,27 @@ static int import_finish(ImportOperation *op, const char *digest, uint64_t size,
                 return sd_bus_error_set_errnof(error, errno, "Failed to store layer: %m");
         op->tmpdir = mfree(op->tmpdir);
 
-        Image *i = calloc(1, sizeof(*i));
+        Image *i = image_new(m);
         if (!i)
                 return -ENOMEM;
-        i->manager = m;
         i->created = now_realtime_usec();
         i->size = size;
-        i->repo_tags = calloc(1, sizeof(char *));
-        i->layers = calloc(1, sizeof(char *));
-        i->cmd = calloc(1, sizeof(char *));
+        strv_free(i->env);
         i->env = strv_copy((char **) default_env);
-        if (!i->repo_tags || !i->layers || !i->cmd || !i->env || strv_push(&i->repo_tags, op->reference) < 0 ||
+        i->layer_sizes = calloc(2, sizeof(uint64_t));
+        if (!i->env || !i->layer_sizes || strv_push(&i->repo_tags, op->reference) < 0 ||
             strv_push(&i->layers, layer) < 0 || image_compute_id(i) < 0) {
                 image_free(i);
                 return -ENOMEM;
         }
-        r = image_save(i);
-        if (r < 0) {
-                image_free(i);
+        i->layer_sizes[0] = size;
+        r = manager_add_image(m, i, &i);
+        if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to save image: %m");
-        }
-        image_move_tag(m, i, op->reference);
-        i->next = m->images;
-        m->images = i;
 
         _cleanup_free_ char *path = image_object_path(i);
         if (!path)
                 return -ENOMEM;
-        (void) sd_bus_emit_object_added(m->bus, path);
         return sd_bus_reply_method_return(op->request, "o", path);
 }
 

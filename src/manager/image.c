@@ -4,20 +4,54 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "container.h"
 #include "digest.h"
 #include "errors.h"
 #include "image.h"
 #include "json-util.h"
 #include "names.h"
 
+Image *image_new(Manager *m) {
+        Image *i = calloc(1, sizeof(*i));
+        if (!i)
+                return NULL;
+        i->manager = m;
+        i->repo_tags = calloc(1, sizeof(char *));
+        i->layers = calloc(1, sizeof(char *));
+        i->cmd = calloc(1, sizeof(char *));
+        i->entrypoint = calloc(1, sizeof(char *));
+        i->env = calloc(1, sizeof(char *));
+        i->labels = calloc(1, sizeof(char *));
+        i->exposed_ports = calloc(1, sizeof(char *));
+        i->volumes = calloc(1, sizeof(char *));
+        if (!i->repo_tags || !i->layers || !i->cmd || !i->entrypoint || !i->env || !i->labels || !i->exposed_ports ||
+            !i->volumes) {
+                image_free(i);
+                return NULL;
+        }
+        return i;
+}
+
 void image_free(Image *i) {
         if (!i)
                 return;
         strv_free(i->repo_tags);
         strv_free(i->layers);
+        free(i->layer_sizes);
         strv_free(i->cmd);
+        strv_free(i->entrypoint);
         strv_free(i->env);
+        free(i->working_dir);
+        free(i->user);
+        free(i->stop_signal);
+        strv_free(i->labels);
+        strv_free(i->exposed_ports);
+        strv_free(i->volumes);
+        free(i->architecture);
+        free(i->os);
+        free(i->config_json);
         free(i);
 }
 
@@ -26,8 +60,8 @@ char *image_object_path(const Image *i) {
         return asprintf(&p, "/org/berth1/image/%s", i->id) < 0 ? NULL : p;
 }
 
-static bool strv_contains(char **l, const char *s) {
-        for (char **i = l; i && *i; i++)
+static bool strv_contains(char *const *l, const char *s) {
+        for (char *const *i = l; i && *i; i++)
                 if (streq(*i, s))
                         return true;
         return false;
@@ -73,25 +107,43 @@ Image *manager_find_image(Manager *m, const char *ref, bool *ret_ambiguous) {
         return found;
 }
 
+static json_object *json_string_or_null(const char *s) {
+        return s ? json_object_new_string(s) : NULL;
+}
+
+/* images/<id>.json: berth's record of an image. The config blob travels as a string so that it is
+ * written back byte for byte; the parsed fields beside it are what berthd uses. */
 static json_object *image_to_json(const Image *i) {
-        json_object *o = json_object_new_object(), *config = json_object_new_object();
+        json_object *o = json_object_new_object(), *config = json_object_new_object(),
+                    *sizes = json_object_new_array();
+        if (!o || !config || !sizes) {
+                json_object_put(o);
+                json_object_put(config);
+                json_object_put(sizes);
+                return NULL;
+        }
         json_object_object_add(config, "Cmd", json_strv_new(i->cmd));
+        json_object_object_add(config, "Entrypoint", json_strv_new(i->entrypoint));
         json_object_object_add(config, "Env", json_strv_new(i->env));
+        json_object_object_add(config, "WorkingDir", json_string_or_null(i->working_dir));
+        json_object_object_add(config, "User", json_string_or_null(i->user));
+        json_object_object_add(config, "StopSignal", json_string_or_null(i->stop_signal));
+        json_object_object_add(config, "Labels", json_strv_new(i->labels));
+        json_object_object_add(config, "ExposedPorts", json_strv_new(i->exposed_ports));
+        json_object_object_add(config, "Volumes", json_strv_new(i->volumes));
+        for (size_t k = 0; k < strv_length(i->layers); k++)
+                json_object_array_add(sizes, json_object_new_uint64(i->layer_sizes ? i->layer_sizes[k] : 0));
+        json_object_object_add(o, "id", json_object_new_string(i->id));
+        json_object_object_add(o, "repo_tags", json_strv_new(i->repo_tags));
         json_object_object_add(o, "created", json_object_new_uint64(i->created));
         json_object_object_add(o, "size", json_object_new_uint64(i->size));
         json_object_object_add(o, "layers", json_strv_new(i->layers));
+        json_object_object_add(o, "layer_sizes", sizes);
+        json_object_object_add(o, "architecture", json_string_or_null(i->architecture));
+        json_object_object_add(o, "os", json_string_or_null(i->os));
         json_object_object_add(o, "config", config);
+        json_object_object_add(o, "oci_config", json_string_or_null(i->config_json));
         return o;
-}
-
-/* The id covers what makes the image (layers, config, creation time), not its tags. */
-int image_compute_id(Image *i) {
-        _cleanup_json_ json_object *o = image_to_json(i);
-        size_t len;
-        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-        if (!s)
-                return -ENOMEM;
-        return sha256_hex_of(s, len, i->id);
 }
 
 int image_save(Image *i) {
@@ -99,13 +151,18 @@ int image_save(Image *i) {
         _cleanup_json_ json_object *o = image_to_json(i);
         if (!path || !o)
                 return -ENOMEM;
-        json_object_object_add(o, "id", json_object_new_string(i->id));
-        json_object_object_add(o, "repo_tags", json_strv_new(i->repo_tags));
         return json_write_file_atomic(path, o);
+}
+
+static int dup_optional(json_object *o, const char *key, char **ret) {
+        const char *v = json_get_string(o, key);
+        *ret = v ? strdup(v) : NULL;
+        return !v || *ret ? 0 : -ENOMEM;
 }
 
 static int image_load_one(Manager *m, const char *path, Image **ret) {
         _cleanup_json_ json_object *o = NULL;
+        json_object *config = NULL, *sizes = NULL;
         Image *i;
         int r;
 
@@ -116,15 +173,36 @@ static int image_load_one(Manager *m, const char *path, Image **ret) {
         if (!i)
                 return -ENOMEM;
         i->manager = m;
-        json_object *config = NULL;
         json_object_object_get_ex(o, "config", &config);
         const char *id = json_get_string(o, "id");
         if (!id || !id_is_valid(id) || (r = json_get_strv(o, "repo_tags", &i->repo_tags)) < 0 ||
             (r = json_get_strv(o, "layers", &i->layers)) < 0 || (r = json_get_strv(config, "Cmd", &i->cmd)) < 0 ||
-            (r = json_get_strv(config, "Env", &i->env)) < 0) {
+            (r = json_get_strv(config, "Entrypoint", &i->entrypoint)) < 0 ||
+            (r = json_get_strv(config, "Env", &i->env)) < 0 || (r = json_get_strv(config, "Labels", &i->labels)) < 0 ||
+            (r = json_get_strv(config, "ExposedPorts", &i->exposed_ports)) < 0 ||
+            (r = json_get_strv(config, "Volumes", &i->volumes)) < 0 ||
+            (r = dup_optional(config, "WorkingDir", &i->working_dir)) < 0 ||
+            (r = dup_optional(config, "User", &i->user)) < 0 ||
+            (r = dup_optional(config, "StopSignal", &i->stop_signal)) < 0 ||
+            (r = dup_optional(o, "architecture", &i->architecture)) < 0 || (r = dup_optional(o, "os", &i->os)) < 0 ||
+            (r = dup_optional(o, "oci_config", &i->config_json)) < 0) {
                 image_free(i);
                 return r < 0 ? r : -EBADMSG;
         }
+        for (char **l = i->layers; *l; l++)
+                if (!digest_is_valid(*l)) {
+                        image_free(i);
+                        return -EBADMSG;
+                }
+        size_t n = strv_length(i->layers);
+        i->layer_sizes = calloc(n + 1, sizeof(uint64_t));
+        if (!i->layer_sizes) {
+                image_free(i);
+                return -ENOMEM;
+        }
+        if (json_object_object_get_ex(o, "layer_sizes", &sizes) && json_object_is_type(sizes, json_type_array))
+                for (size_t k = 0; k < n && k < json_object_array_length(sizes); k++)
+                        i->layer_sizes[k] = json_object_get_uint64(json_object_array_get_idx(sizes, k));
         memcpy(i->id, id, sizeof(i->id));
         i->created = json_get_u64(o, "created", 0);
         i->size = json_get_u64(o, "size", 0);
@@ -134,6 +212,7 @@ static int image_load_one(Manager *m, const char *path, Image **ret) {
 
 int manager_load_images(Manager *m) {
         _cleanup_free_ char *dir = manager_state_path(m, "images");
+        bool complete = true;
         DIR *d;
 
         if (!dir)
@@ -148,16 +227,183 @@ int manager_load_images(Manager *m) {
                         continue; /* also skips *.tmp.* left by a crash mid-write */
                 _cleanup_free_ char *path = NULL;
                 Image *i;
-                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
+                        complete = false;
                         break;
+                }
                 if (image_load_one(m, path, &i) < 0) {
                         fprintf(stderr, "Failed to load image %s, ignoring.\n", path);
+                        complete = false;
                         continue;
                 }
                 i->next = m->images;
                 m->images = i;
         }
         closedir(d);
+        /* Only when every image is known can a layer be called unreferenced. */
+        if (complete)
+                (void) manager_gc_layers(m);
+        else
+                fprintf(stderr, "Not all images could be loaded, keeping unreferenced layers.\n");
+        return 0;
+}
+
+static bool layer_is_used(Manager *m, const Image *except, const char *hex) {
+        for (Image *i = m->images; i; i = i->next) {
+                if (i == except)
+                        continue;
+                for (char **l = i->layers; l && *l; l++)
+                        if (streq(*l + strlen(DIGEST_SHA256_PREFIX), hex))
+                                return true;
+        }
+        return false;
+}
+
+/* Layers are removed after the image records that used them, so a crash in between (or while a layer
+ * was being renamed into place by an import) leaves only unreferenced entries, dropped here at
+ * startup. Only called before any import can run. */
+int manager_gc_layers(Manager *m) {
+        _cleanup_free_ char *dir = manager_state_path(m, "overlay");
+        DIR *d;
+
+        if (!dir)
+                return -ENOMEM;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (id_is_valid(de->d_name) && layer_is_used(m, NULL, de->d_name))
+                        continue;
+                int r = rm_rf_at(dirfd(d), de->d_name);
+                if (r < 0)
+                        fprintf(stderr, "Failed to remove unreferenced layer %s/%s, ignoring: %s\n", dir, de->d_name,
+                                strerror(-r));
+                else
+                        fprintf(stderr, "Removed unreferenced layer %s/%s.\n", dir, de->d_name);
+        }
+        closedir(d);
+        return 0;
+}
+
+static int fsync_directory(const char *path) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+unsigned image_count_users(Image *i, bool *ret_active) {
+        unsigned n = 0;
+        bool active = false;
+
+        for (Container *c = i->manager->containers; c; c = c->next) {
+                if (!c->image_id || !streq(c->image_id, i->id))
+                        continue;
+                n++;
+                if (c->state == CONTAINER_RUNNING || c->starting || c->restart_timer || c->paused)
+                        active = true;
+        }
+        if (ret_active)
+                *ret_active = active;
+        return n;
+}
+
+int image_remove(Image *i) {
+        Manager *m = i->manager;
+        _cleanup_free_ char *json = manager_state_path(m, "images/%s.json", i->id),
+                            *images_dir = manager_state_path(m, "images"), *path = image_object_path(i);
+        int r;
+
+        if (!json || !images_dir || !path)
+                return -ENOMEM;
+        /* The record goes first (and durably): from then on its layers are unreferenced. */
+        if (unlink(json) < 0 && errno != ENOENT)
+                return -errno;
+        r = fsync_directory(images_dir);
+        if (r < 0)
+                fprintf(stderr, "Failed to sync %s, ignoring: %s\n", images_dir, strerror(-r));
+
+        (void) sd_bus_emit_object_removed(m->bus, path);
+        for (Image **p = &m->images; *p; p = &(*p)->next)
+                if (*p == i) {
+                        *p = i->next;
+                        break;
+                }
+
+        for (char **l = i->layers; l && *l; l++) {
+                const char *hex = *l + strlen(DIGEST_SHA256_PREFIX);
+                if (layer_is_used(m, NULL, hex))
+                        continue;
+                _cleanup_free_ char *layer = manager_state_path(m, "overlay/%s", hex);
+                if (!layer)
+                        continue; /* left for the startup sweep */
+                r = rm_rf(layer);
+                if (r < 0)
+                        fprintf(stderr, "Failed to remove layer %s, ignoring: %s\n", layer, strerror(-r));
+        }
+        image_free(i);
+        return 0;
+}
+
+bool image_has_tag(const Image *i, const char *tag) {
+        return strv_contains(i->repo_tags, tag);
+}
+
+void image_remove_tag(Image *i, const char *tag) {
+        strv_remove(i->repo_tags, tag);
+}
+
+int manager_add_image(Manager *m, Image *i, Image **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        for (Image *e = m->images; e; e = e->next) {
+                if (!streq(e->id, i->id))
+                        continue;
+                /* The same image again (a second load of one archive): it only gains the tags. */
+                bool changed = false;
+                for (char **t = i->repo_tags; *t; t++)
+                        if (!image_has_tag(e, *t)) {
+                                image_move_tag(m, e, *t);
+                                r = strv_push(&e->repo_tags, *t);
+                                if (r < 0) {
+                                        image_free(i);
+                                        return r;
+                                }
+                                changed = true;
+                        }
+                image_free(i);
+                if (changed) {
+                        r = image_save(e);
+                        if (r < 0)
+                                return r;
+                        path = image_object_path(e);
+                        if (path)
+                                (void) sd_bus_emit_properties_changed(m->bus, path, "org.berth1.Image", "RepoTags",
+                                                                      NULL);
+                }
+                if (ret)
+                        *ret = e;
+                return 0;
+        }
+
+        r = image_save(i);
+        if (r < 0) {
+                image_free(i);
+                return r;
+        }
+        for (char **t = i->repo_tags; *t; t++)
+                image_move_tag(m, i, *t);
+        i->next = m->images;
+        m->images = i;
+        path = image_object_path(i);
+        if (path)
+                (void) sd_bus_emit_object_added(m->bus, path);
+        if (ret)
+                *ret = i;
         return 0;
 }
 

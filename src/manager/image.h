@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "manager.h"
@@ -9,15 +10,33 @@
 typedef struct Image {
         Manager *manager;
         Image *next;
-        char id[BERTH_ID_LEN + 1]; /* sha256 of the image's JSON description */
+        char id[BERTH_ID_LEN + 1]; /* sha256 of the OCI config for loaded images, else of berth's description */
         char **repo_tags; /* "name:tag" */
         char **layers; /* diff ids "sha256:<hex>", bottom first */
-        char **cmd;
-        char **env;
+        uint64_t *layer_sizes; /* bytes of each layer's uncompressed tar, parallel to layers */
         uint64_t created;
         uint64_t size;
+
+        /* The image config (OCI image-spec "config", Docker's Config): container defaults. */
+        char **cmd;
+        char **entrypoint;
+        char **env;
+        char *working_dir; /* NULL: unset */
+        char *user;
+        char *stop_signal;
+        char **labels; /* "key=value" */
+        char **exposed_ports; /* "80/tcp" */
+        char **volumes; /* absolute paths */
+        char *architecture; /* GOARCH names: "amd64", "arm64", ... */
+        char *os;
+
+        /* The config blob exactly as loaded (LoadImage), so SaveImages writes it back byte for byte and
+         * the image keeps its id across hosts. NULL for imported images; a config is generated then. */
+        char *config_json;
 } Image;
 
+/* A new image with empty vectors, not linked anywhere yet. */
+Image *image_new(Manager *m);
 char *image_object_path(const Image *i);
 /* By "name[:tag]", id, "sha256:<id>" or unique id prefix. */
 Image *manager_find_image(Manager *m, const char *ref, bool *ret_ambiguous);
@@ -28,6 +47,36 @@ int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *
 int image_save(Image *i);
 int image_compute_id(Image *i);
 void image_move_tag(Manager *m, Image *target, const char *tag);
+/* Save a new image, move its tags to it, link it and announce it on the bus. Takes ownership of i
+ * (freed on failure). An image with the same id already present gets i's tags instead, and is returned. */
+int manager_add_image(Manager *m, Image *i, Image **ret);
+bool image_has_tag(const Image *i, const char *tag);
+void image_remove_tag(Image *i, const char *tag);
+/* Containers (any state) using the image; *ret_active is set when one runs or is about to. */
+unsigned image_count_users(Image *i, bool *ret_active);
+/* Drop the image: its JSON first, then the layers no other image uses. Frees i. */
+int image_remove(Image *i);
+/* Remove everything under overlay/ that no image references (leftovers of a crash). */
+int manager_gc_layers(Manager *m);
+/* The image config as OCI/Docker config JSON: config_json if there is one, else generated. */
+int image_config_json(Image *i, char **ret, size_t *ret_len);
+
+/* image-config.c: the OCI config blob. */
+typedef struct ImageHistory {
+        uint64_t created;
+        char *created_by;
+        char *comment;
+        bool empty_layer;
+} ImageHistory;
+
+/* "amd64"-style name of the host's architecture. */
+const char *image_host_architecture(void);
+uint64_t image_parse_rfc3339(const char *s);
+/* Fill i's config fields, created, architecture and os from a config blob; return its rootfs.diff_ids.
+ * -EBADMSG when it is no config. */
+int image_config_parse(Image *i, const char *json, size_t len, char ***ret_diff_ids);
+int image_history(Image *i, ImageHistory **ret, size_t *ret_n);
+void image_history_free(ImageHistory *h, size_t n);
 /* Host paths of the overlay lower dirs, top layer first. */
 int image_lower_dirs(Image *i, char ***ret);
 void image_free(Image *i);

@@ -21,6 +21,7 @@ typedef struct Manager {
         Image *images;
         ExecOperation *execs;
         sd_bus_slot *job_removed_slot;
+        sd_bus_slot *unit_removed_slot;
 } Manager;
 
 int manager_new(Manager **ret);

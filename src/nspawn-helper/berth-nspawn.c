@@ -148,6 +148,18 @@ static int wait_for_go(void) {
         return n == 1 ? 0 : -ECANCELED;
 }
 
+/* Whatever runs from here on is accounted and limited by the container's scope: make sure we are
+ * in it, rather than trusting that berthd got the ordering right. */
+static int check_in_scope(const ContainerSpec *spec) {
+        _cleanup_free_ char *cgroup = NULL, *unit = NULL;
+        int r = read_full_file("/proc/self/cgroup", &cgroup, NULL);
+        if (r < 0)
+                return r;
+        if (asprintf(&unit, "/berth-%.12s.scope\n", spec->id) < 0)
+                return -ENOMEM;
+        return strstr(cgroup, unit) ? 0 : -EUCLEAN;
+}
+
 /* Exec mode: join the namespaces of the container's PID 1 and run one more process there, with
  * the same confinement. berthd has put us into the container's scope before "go". Our exit status
  * is the process's exit code; stdio (0, 1, 2) is the caller's. */
@@ -208,6 +220,9 @@ static int run(void) {
         r = wait_for_go();
         if (r < 0)
                 return r; /* berthd gave up on this start (or died): leave nothing behind */
+        r = check_in_scope(spec);
+        if (r < 0)
+                return report_status("ERR %d setup berth-nspawn is not in the container's scope\n", -r), r;
         if (spec->exec_pid > 0)
                 return run_exec(spec);
 
@@ -254,7 +269,10 @@ static int run(void) {
                 (void) kill(pid, SIGKILL);
                 return report_status("ERR %d setup Failed to prepare logging\n", -r), r;
         }
-        (void) report_status("OK %d %" PRIu64 "\n", (int) pid, started);
+        if (report_status("OK %d %" PRIu64 "\n", (int) pid, started) < 0)
+                /* berthd died after "go": nobody knows this run started. End it (it is recorded as
+                 * exited, 137), rather than leave a container running that berthd may not adopt. */
+                (void) kill(pid, SIGKILL);
 
         OutputStream streams[2] = {
                 { .fd = out_r,
