@@ -55,7 +55,7 @@ fi
 
 MESON_ARGS=(--prefix=/usr --werror)
 if [ "${SANITIZE:-0}" = 1 ]; then
-        MESON_ARGS+=(-Db_sanitize=address,undefined -Db_lundef=false)
+        MESON_ARGS+=("-Db_sanitize=address,undefined" -Db_lundef=false)
 fi
 
 setup_build() {
