@@ -44,6 +44,12 @@ int verb_ps(int argc, char *argv[], Ctl *ctl);
 int verb_logs(int argc, char *argv[], Ctl *ctl);
 int verb_inspect(int argc, char *argv[], Ctl *ctl);
 int verb_exec(int argc, char *argv[], Ctl *ctl);
+int verb_tag(int argc, char *argv[], Ctl *ctl);
+int verb_rmi(int argc, char *argv[], Ctl *ctl);
+int verb_history(int argc, char *argv[], Ctl *ctl);
+int verb_image(int argc, char *argv[], Ctl *ctl);
+int verb_load(int argc, char *argv[], Ctl *ctl);
+int verb_save(int argc, char *argv[], Ctl *ctl);
 
 /* Append a -e/--env argument to *env (ctl-create.c). Logs on failure. */
 int ctl_env_add(char ***env, const char *arg);

@@ -18,9 +18,9 @@ const char *image_host_architecture(void) {
         static const struct {
                 const char *machine, *goarch;
         } table[] = {
-                { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "armv7l", "arm" },     { "armv6l", "arm" },
-                { "i686", "386" },     { "i386", "386" },      { "ppc64le", "ppc64le" }, { "s390x", "s390x" },
-                { "riscv64", "riscv64" },
+                { "x86_64", "amd64" },    { "aarch64", "arm64" }, { "armv7l", "arm" },
+                { "armv6l", "arm" },      { "i686", "386" },      { "i386", "386" },
+                { "ppc64le", "ppc64le" }, { "s390x", "s390x" },   { "riscv64", "riscv64" },
         };
         static char machine[65];
         struct utsname u;

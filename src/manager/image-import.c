@@ -94,7 +94,9 @@ static int import_finish(ImportOperation *op, const char *digest, uint64_t size,
         strv_free(i->env);
         i->env = strv_copy((char **) default_env);
         i->layer_sizes = calloc(2, sizeof(uint64_t));
-        if (!i->env || !i->layer_sizes || strv_push(&i->repo_tags, op->reference) < 0 ||
+        i->architecture = strdup(image_host_architecture());
+        i->os = strdup("linux");
+        if (!i->env || !i->layer_sizes || !i->architecture || !i->os || strv_push(&i->repo_tags, op->reference) < 0 ||
             strv_push(&i->layers, layer) < 0 || image_compute_id(i) < 0) {
                 image_free(i);
                 return -ENOMEM;

@@ -114,8 +114,7 @@ static json_object *json_string_or_null(const char *s) {
 /* images/<id>.json: berth's record of an image. The config blob travels as a string so that it is
  * written back byte for byte; the parsed fields beside it are what berthd uses. */
 static json_object *image_to_json(const Image *i) {
-        json_object *o = json_object_new_object(), *config = json_object_new_object(),
-                    *sizes = json_object_new_array();
+        json_object *o = json_object_new_object(), *config = json_object_new_object(), *sizes = json_object_new_array();
         if (!o || !config || !sizes) {
                 json_object_put(o);
                 json_object_put(config);
