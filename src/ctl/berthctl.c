@@ -38,6 +38,7 @@ static const Verb verbs[] = {
         { "stop", verb_stop, "Stop running containers" },
         { "tag", verb_tag, "Give an image another name" },
         { "unpause", verb_unpause, "Thaw paused containers" },
+        { "volume", verb_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
         { "wait", verb_wait, "Wait for containers to exit and print their exit codes" },
 };
 

@@ -227,26 +227,36 @@ int verb_kill(int argc, char *argv[], Ctl *ctl) {
         return for_each_container(ctl, argv + optind, kill_action, &sig);
 }
 
+typedef struct RmArgs {
+        bool force;
+        bool volumes;
+} RmArgs;
+
 static int rm_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
-        int force = *(const bool *) userdata;
+        const RmArgs *a = userdata;
         /* Removing a big writable layer can take a while. */
-        return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Remove", CTL_TIMEOUT_LONG, error, NULL, "b", force);
+        return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, a->volumes ? "RemoveWithVolumes" : "Remove",
+                            CTL_TIMEOUT_LONG, error, NULL, "b", (int) a->force);
 }
 
 int verb_rm(int argc, char *argv[], Ctl *ctl) {
         static const struct option options[] = {
                 { "force", no_argument, NULL, 'f' },
+                { "volumes", no_argument, NULL, 'v' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        bool force = false;
+        RmArgs args = {};
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:fvh", options, NULL)) >= 0)
                 switch (c) {
                 case 'f':
-                        force = true;
+                        args.force = true;
+                        break;
+                case 'v':
+                        args.volumes = true;
                         break;
                 case 'h':
                 case ARG_HELP:
@@ -256,6 +266,7 @@ int verb_rm(int argc, char *argv[], Ctl *ctl) {
                                "\n"
                                "Options:\n"
                                "  -f, --force   Kill and remove running containers\n"
+                               "  -v, --volumes Also remove the containers' anonymous volumes\n"
                                "  -h, --help    Show this help\n");
                         return 0;
                 default:
@@ -264,7 +275,7 @@ int verb_rm(int argc, char *argv[], Ctl *ctl) {
         r = require_args(argc, "rm");
         if (r < 0)
                 return r;
-        return for_each_container(ctl, argv + optind, rm_action, &force);
+        return for_each_container(ctl, argv + optind, rm_action, &args);
 }
 
 int verb_wait(int argc, char *argv[], Ctl *ctl) {

@@ -8,6 +8,7 @@
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
+#include "ctl-mounts.h"
 #include "ctl.h"
 #include "names.h"
 #include "util.h"
@@ -18,6 +19,9 @@ enum {
         ARG_PIDS_LIMIT,
         ARG_RM,
         ARG_RESTART,
+        ARG_MOUNT,
+        ARG_TMPFS,
+        ARG_VOLUMES_FROM,
         ARG_HELP,
 };
 
@@ -31,6 +35,9 @@ typedef struct CreateArgs {
         bool auto_remove;
         char *restart_policy; /* NULL: not given (berthd's default, "no") */
         uint32_t restart_max_retries; /* 0: unlimited */
+        CtlMount *mounts;
+        size_t n_mounts;
+        char **volumes_from;
         bool detach; /* run only */
         const char *image;
         char **command; /* points into argv */
@@ -40,6 +47,12 @@ static void create_args_done(CreateArgs *a) {
         strv_free(a->env);
         a->env = NULL;
         a->restart_policy = mfree(a->restart_policy);
+        for (size_t i = 0; i < a->n_mounts; i++)
+                ctl_mount_done(&a->mounts[i]);
+        a->mounts = mfree(a->mounts);
+        a->n_mounts = 0;
+        strv_free(a->volumes_from);
+        a->volumes_from = NULL;
 }
 
 static void help_create(bool run) {
@@ -63,6 +76,11 @@ static void help_create(bool run) {
                "  -h, --hostname=NAME      Host name inside the container\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
+               "  -v, --volume=SPEC        /PATH (anonymous volume), NAME:/PATH[:ro] (named volume,\n"
+               "                           created on first use), /HOST:/PATH[:ro] (bind mount)\n"
+               "      --mount=SPEC         type=volume|bind|tmpfs,source=...,target=...[,readonly]\n"
+               "      --tmpfs=/PATH[:OPTS] A tmpfs (OPTS: size=..., mode=...)\n"
+               "      --volumes-from=C[:ro|:rw]  Mount every volume and bind mount of container C\n"
                "      --help               Show this help\n");
 }
 
@@ -155,6 +173,35 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                         return -EINVAL;
                 }
                 return 0;
+        case 'v':
+        case ARG_MOUNT:
+        case ARG_TMPFS: {
+                CtlMount mnt;
+                r = c == 'v'             ? ctl_parse_volume_spec(arg, &mnt)
+                        : c == ARG_MOUNT ? ctl_parse_mount_spec(arg, &mnt)
+                                         : ctl_parse_tmpfs_spec(arg, &mnt);
+                if (r == -ENOMEM)
+                        return ctl_log_errno(r, "%m");
+                if (r < 0) {
+                        ctl_log_error("invalid %s \"%s\"",
+                                      c == 'v'                 ? "volume"
+                                              : c == ARG_MOUNT ? "mount"
+                                                               : "tmpfs",
+                                      arg);
+                        return -EINVAL;
+                }
+                CtlMount *m = realloc(a->mounts, (a->n_mounts + 1) * sizeof(CtlMount));
+                if (!m) {
+                        ctl_mount_done(&mnt);
+                        return ctl_log_errno(-ENOMEM, "%m");
+                }
+                a->mounts = m;
+                a->mounts[a->n_mounts++] = mnt;
+                return 0;
+        }
+        case ARG_VOLUMES_FROM:
+                r = strv_push(&a->volumes_from, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
         default:
                 return -EINVAL;
         }
@@ -171,6 +218,10 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "hostname", required_argument, NULL, 'h' },
                 { "rm", no_argument, NULL, ARG_RM },
                 { "restart", required_argument, NULL, ARG_RESTART },
+                { "volume", required_argument, NULL, 'v' },
+                { "mount", required_argument, NULL, ARG_MOUNT },
+                { "tmpfs", required_argument, NULL, ARG_TMPFS },
+                { "volumes-from", required_argument, NULL, ARG_VOLUMES_FROM },
                 { "detach", no_argument, NULL, 'd' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
@@ -184,7 +235,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .tasks_max = UINT64_MAX,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:d" : "+:e:m:h:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:d" : "+:e:m:h:v:", options, NULL)) >= 0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -251,6 +302,30 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
         if (a->restart_max_retries > 0) {
                 r = sd_bus_message_append(m, "{sv}", "RestartMaxRetries", "u", a->restart_max_retries);
                 if (r < 0)
+                        return r;
+        }
+        if (a->n_mounts > 0) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", "Mounts")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a(sssb)")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "(sssb)")) < 0)
+                        return r;
+                for (size_t i = 0; i < a->n_mounts; i++) {
+                        r = sd_bus_message_append(m, "(sssb)", a->mounts[i].type, a->mounts[i].source,
+                                                  a->mounts[i].target, (int) a->mounts[i].read_only);
+                        if (r < 0)
+                                return r;
+                }
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
+        if (a->volumes_from) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", "VolumesFrom")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
+                    (r = sd_bus_message_append_strv(m, a->volumes_from)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }
         return sd_bus_message_close_container(m);

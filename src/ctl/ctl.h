@@ -44,6 +44,7 @@ int verb_ps(int argc, char *argv[], Ctl *ctl);
 int verb_logs(int argc, char *argv[], Ctl *ctl);
 int verb_inspect(int argc, char *argv[], Ctl *ctl);
 int verb_exec(int argc, char *argv[], Ctl *ctl);
+int verb_volume(int argc, char *argv[], Ctl *ctl);
 int verb_tag(int argc, char *argv[], Ctl *ctl);
 int verb_rmi(int argc, char *argv[], Ctl *ctl);
 int verb_history(int argc, char *argv[], Ctl *ctl);

@@ -154,7 +154,24 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         r = lookup_for_method(message, userdata, &c, error);
         if (r < 0)
                 return r;
-        return container_remove(c, force, message, error);
+        /* RemoveWithVolumes also removes the container's anonymous volumes (docker rm -v). */
+        return container_remove(c, force, streq(sd_bus_message_get_member(message), "RemoveWithVolumes"), message,
+                                error);
+}
+
+static int property_get_mounts(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(sssb)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                r = sd_bus_message_append(reply, "(sssb)", mount_type_to_string(c->mounts[i].type), c->mounts[i].source,
+                                          c->mounts[i].target, (int) c->mounts[i].read_only);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
 }
 
 static int method_pause(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -246,6 +263,8 @@ const sd_bus_vtable container_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartPolicy", "s", property_get_restart_policy, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartMaxRetries", "u", NULL, offsetof(Container, restart_max_retries),
                         SD_BUS_VTABLE_PROPERTY_CONST),
@@ -272,6 +291,8 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS(
                 "Exec", SD_BUS_ARGS("as", command, "as", env, "s", workdir, "h", stdin, "h", stdout, "h", stderr),
                 SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveWithVolumes", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_remove,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

@@ -38,7 +38,7 @@ struct StartOperation {
         sd_event_source *timeout_source;
         sd_bus_slot *unit_call;
         sd_bus_slot *get_unit_call;
-        char *job;          /* the StartTransientUnit job we wait for */
+        char *job; /* the StartTransientUnit job we wait for */
         bool scope_ready;
         bool waiting_for_old_unit; /* the previous run's scope is still going away */
         unsigned unit_retries;
@@ -302,7 +302,7 @@ static int call_start_transient_unit(StartOperation *op) {
         return sd_bus_call_async(c->manager->bus, &op->unit_call, m, on_unit_started, op, 0);
 }
 
-static int write_spec(Container *c, Image *image, bool attached, int *ret_fd) {
+static int write_spec(Container *c, Image *image, bool attached, json_object *mounts, int *ret_fd) {
         _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_strv_free_ char **lower = NULL;
         _cleanup_free_ char *rootfs = manager_state_path(c->manager, "containers/%s/rootfs", c->id),
@@ -329,6 +329,7 @@ static int write_spec(Container *c, Image *image, bool attached, int *ret_fd) {
         json_object_object_add(o, "argv", json_strv_new(c->command));
         json_object_object_add(o, "env", json_strv_new(c->env));
         json_object_object_add(o, "attached", json_object_new_boolean(attached));
+        json_object_object_add(o, "mounts", json_object_get(mounts));
 
         return container_write_spec_json(o, ret_fd);
 }
@@ -414,6 +415,18 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
                                          c->name, c->image_id);
         if (!run)
                 return -ENOMEM;
+        /* Everything that can be refused is checked before anything is set up. */
+        _cleanup_json_ json_object *mounts = NULL;
+        r = container_resolve_mounts(c, &mounts, error);
+        if (r < 0) {
+                if (sd_bus_error_is_set(error)) {
+                        free(c->error);
+                        c->error = strdup(error->message);
+                        (void) container_save(c);
+                        container_emit_changed(c, "Error", NULL);
+                }
+                return r;
+        }
         (void) rm_rf(run); /* the previous run's files */
         r = mkdir_p(run, 0755);
         if (r < 0)
@@ -435,7 +448,8 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
         c->starting = op;
 
         r = -ENOMEM;
-        if ((op->unit = container_unit_name(c)) == NULL || (r = write_spec(c, image, stdout_fd >= 0, &spec_fd)) < 0)
+        if ((op->unit = container_unit_name(c)) == NULL ||
+            (r = write_spec(c, image, stdout_fd >= 0, mounts, &spec_fd)) < 0)
                 goto fail;
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 goto fail_errno;

@@ -150,6 +150,8 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "restart_max_retries", json_object_new_int64(c->restart_max_retries));
         json_object_object_add(o, "restart_count", json_object_new_int64(c->restart_count));
         json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
+        json_object_object_add(o, "mounts", container_mounts_to_json(c));
+        json_object_object_add(o, "volumes_from", json_strv_new(c->volumes_from));
         return o;
 }
 
@@ -183,6 +185,8 @@ void container_free(Container *c) {
                 sd_bus_message_unref(c->stoppers[i]);
         free(c->stoppers);
         sd_bus_message_unref(c->restart_request);
+        container_mounts_free(c->mounts, c->n_mounts);
+        strv_free(c->volumes_from);
         free(c);
 }
 
@@ -310,6 +314,14 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->restart_max_retries = config->restart_max_retries;
         c->state = CONTAINER_CREATED;
         c->created_at = now_realtime_usec();
+        c->volumes_from = strv_copy(config->volumes_from);
+        if (!c->volumes_from) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = container_prepare_mounts(m, (ContainerConfig *) config, &c->mounts, &c->n_mounts, error);
+        if (r < 0)
+                goto fail;
 
         r = container_make_dirs(c);
         if (r >= 0)
@@ -318,6 +330,7 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 _cleanup_free_ char *dir = manager_state_path(m, "containers/%s", c->id);
                 if (dir)
                         (void) rm_rf(dir);
+                container_remove_anonymous_volumes(c);
                 sd_bus_error_set_errnof(error, -r, "Failed to create the container's state: %m");
                 goto fail;
         }
@@ -366,7 +379,7 @@ static void reply_stoppers(Container *c) {
 }
 
 /* Forget the container entirely: state dir, runtime dir, D-Bus object. */
-static int container_destroy(Container *c) {
+static int container_destroy(Container *c, bool remove_volumes) {
         _cleanup_free_ char *dir = manager_state_path(c->manager, "containers/%s", c->id);
         _cleanup_free_ char *run = manager_run_path(c->manager, "containers/%s", c->id);
         _cleanup_free_ char *path = container_object_path(c);
@@ -393,6 +406,9 @@ static int container_destroy(Container *c) {
                 c->restart_request = sd_bus_message_unref(c->restart_request);
         }
         container_unlink(c);
+        /* After unlinking, so the container no longer counts as a user of its own volumes. */
+        if (remove_volumes || c->auto_remove)
+                container_remove_anonymous_volumes(c);
         container_free(c);
         return 0;
 }
@@ -423,7 +439,7 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
                 return;
         }
         if (c->auto_remove || c->remove_on_exit)
-                (void) container_destroy(c);
+                (void) container_destroy(c, c->remove_volumes_on_exit);
         else {
                 reply_stoppers(c);
                 container_maybe_schedule_restart(c);
@@ -550,6 +566,11 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->restart_max_retries = (unsigned) json_get_i64(o, "restart_max_retries", 0);
         c->restart_count = (unsigned) json_get_i64(o, "restart_count", 0);
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
+        if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||
+            json_get_strv(o, "volumes_from", &c->volumes_from) < 0) {
+                container_free(c);
+                return -EBADMSG;
+        }
         c->exit_code = (int) json_get_i64(o, "exit_code", 0);
         c->created_at = json_get_u64(o, "created_at", 0);
         c->started_at = json_get_u64(o, "started_at", 0);
@@ -671,7 +692,7 @@ int container_kill(Container *c, int sig, sd_bus_error *error) {
         return 0;
 }
 
-int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_error *error) {
+int container_remove(Container *c, bool force, bool volumes, sd_bus_message *request, sd_bus_error *error) {
         int r;
 
         if (c->starting)
@@ -685,12 +706,13 @@ int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_e
                 if (r < 0)
                         return r;
                 c->remove_on_exit = true;
+                c->remove_volumes_on_exit = volumes;
                 (void) container_signal(c, SIGKILL);
                 return 1; /* answered by container_destroy() */
         }
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *ref = sd_bus_message_ref(request);
         container_cancel_restart(c);
-        r = container_destroy(c);
+        r = container_destroy(c, volumes);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to remove container: %m");
         return sd_bus_reply_method_return(ref, NULL);

@@ -23,6 +23,26 @@ ContainerState container_state_from_string(const char *s);
 
 typedef struct StartOperation StartOperation;
 
+typedef enum MountType {
+        MOUNT_VOLUME,
+        MOUNT_BIND,
+        MOUNT_TMPFS,
+        _MOUNT_TYPE_MAX,
+        _MOUNT_TYPE_INVALID = -1,
+} MountType;
+
+const char *mount_type_to_string(MountType t);
+MountType mount_type_from_string(const char *s);
+
+/* -v, --mount, --tmpfs: what to mount where, as the user asked for it. */
+typedef struct ContainerMount {
+        MountType type;
+        char *source; /* volume name, host path, or tmpfs options ("size=64m,mode=1777") */
+        char *target; /* absolute path in the container */
+        bool read_only;
+        bool anonymous; /* a volume made for this container */
+} ContainerMount;
+
 typedef enum RestartPolicy {
         RESTART_NO,
         RESTART_ON_FAILURE,
@@ -52,6 +72,9 @@ typedef struct Container {
         bool auto_remove;
         RestartPolicy restart_policy;
         unsigned restart_max_retries; /* on-failure:N; 0 = unlimited */
+        ContainerMount *mounts;
+        size_t n_mounts;
+        char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
 
         ContainerState state;
         int exit_code;
@@ -70,6 +93,7 @@ typedef struct Container {
         sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */
         size_t n_stoppers;
         bool remove_on_exit;
+        bool remove_volumes_on_exit;
         bool paused; /* frozen; State reads "paused" */
         bool stopped_by_user; /* Stop() since the last Start(): no automatic restart */
         unsigned restart_count; /* automatic restarts since the last Start() */
@@ -98,6 +122,9 @@ typedef struct ContainerConfig {
         bool auto_remove;
         RestartPolicy restart_policy;
         unsigned restart_max_retries;
+        ContainerMount *mounts; /* borrowed */
+        size_t n_mounts;
+        char **volumes_from;
 } ContainerConfig;
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);
@@ -108,11 +135,26 @@ void container_free(Container *c);
 /* Lifecycle (container.c). */
 int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error);
 int container_kill(Container *c, int sig, sd_bus_error *error);
-int container_remove(Container *c, bool force, sd_bus_message *request, sd_bus_error *error);
+int container_remove(Container *c, bool force, bool volumes, sd_bus_message *request, sd_bus_error *error);
 int container_wait(Container *c, sd_bus_message *request);
 /* Watch the helper; at its exit read the exit file and settle the container (and answer waiters). */
 int container_watch_helper(Container *c);
 void container_emit_changed(Container *c, const char *property, ...);
+
+/* Mounts and volumes (container-mounts.c). */
+void container_mounts_free(ContainerMount *mounts, size_t n);
+/* Check mounts and --volumes-from of a new container; create the volumes it names (named on first
+ * use, anonymous ones fresh). All or nothing: on failure the volumes made here are removed again. */
+int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount **ret, size_t *ret_n,
+                             sd_bus_error *error);
+bool container_uses_volume(const Container *c, const char *name);
+/* What to mount at this start, as JSON for the helper: own mounts plus those of --volumes-from
+ * containers, which must all exist now (else nothing is started). */
+int container_resolve_mounts(Container *c, json_object **ret, sd_bus_error *error);
+json_object *container_mounts_to_json(const Container *c);
+int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret_n);
+/* Remove this container's anonymous volumes (rm -v, --rm). */
+void container_remove_anonymous_volumes(Container *c);
 
 /* Pause, unpause, restart, rename (container-control.c). */
 int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_error *error);

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "image.h"
 #include "names.h"
+#include "volume.h"
 
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
@@ -89,6 +90,53 @@ static int read_strv_checked(sd_bus_message *message, char ***ret) {
         return r;
 }
 
+/* Mounts a(sssb): (type "volume"|"bind"|"tmpfs", source, target, read-only); VolumesFrom as. */
+static int parse_mount_options(sd_bus_message *message, const char *key, ContainerConfig *config, sd_bus_error *error) {
+        const char *contents;
+        int r = sd_bus_message_peek_type(message, NULL, &contents);
+        if (r < 0)
+                return r;
+        if (streq(key, "VolumesFrom")) {
+                if (!streq(contents, "as"))
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "Container option \"VolumesFrom\" must have type \"as\".");
+                strv_free(config->volumes_from);
+                config->volumes_from = NULL;
+                if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
+                    (r = sd_bus_message_read_strv(message, &config->volumes_from)) < 0)
+                        return r;
+                return sd_bus_message_exit_container(message);
+        }
+        if (!streq(contents, "a(sssb)"))
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "Container option \"Mounts\" must have type \"a(sssb)\".");
+        if ((r = sd_bus_message_enter_container(message, 'v', "a(sssb)")) < 0 ||
+            (r = sd_bus_message_enter_container(message, 'a', "(sssb)")) < 0)
+                return r;
+        const char *type, *source, *target;
+        int ro;
+        while ((r = sd_bus_message_read(message, "(sssb)", &type, &source, &target, &ro)) > 0) {
+                MountType t = mount_type_from_string(type);
+                if (t < 0)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown mount type \"%s\": expected volume, bind or tmpfs.", type);
+                ContainerMount *a = realloc(config->mounts, (config->n_mounts + 1) * sizeof(ContainerMount));
+                if (!a)
+                        return -ENOMEM;
+                config->mounts = a;
+                a[config->n_mounts++] = (ContainerMount){
+                        .type = t, .source = strdup(source), .target = strdup(target), .read_only = ro
+                };
+                if (!a[config->n_mounts - 1].source || !a[config->n_mounts - 1].target)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_exit_container(message)) < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
 /* The a{sv} options of CreateContainer; unknown keys and wrong types are errors, not ignored. */
 static int parse_create_options(sd_bus_message *message, ContainerConfig *config, sd_bus_error *error) {
         long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -105,6 +153,15 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         return r;
+                if (streq(key, "Mounts") || streq(key, "VolumesFrom")) {
+                        r = parse_mount_options(message, key, config, error);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(message);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy")) ? "s"
                         : streq(key, "AutoRemove")                                         ? "b"
                         : streq(key, "RestartMaxRetries")                                  ? "u"
@@ -171,10 +228,15 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
         return sd_bus_message_exit_container(message);
 }
 
+static void container_config_done(ContainerConfig *config) {
+        container_mounts_free(config->mounts, config->n_mounts);
+        strv_free(config->volumes_from);
+}
+
 static int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **command = NULL, **env = NULL;
-        ContainerConfig config = {
+        _cleanup_(container_config_done) ContainerConfig config = {
                 .memory_max = UINT64_MAX,
                 .cpu_quota_per_sec_usec = UINT64_MAX,
                 .tasks_max = UINT64_MAX,
@@ -307,6 +369,16 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CreateContainer",
                                 SD_BUS_ARGS("s", image, "s", name, "as", command, "as", env, "a{sv}", options),
                                 SD_BUS_RESULT("o", container), method_create_container, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateVolume", SD_BUS_ARGS("s", name, "a{sv}", options), SD_BUS_RESULT("o", volume),
+                                method_create_volume, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVolumes", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", volumes), method_list_volumes,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetVolume", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", object), method_get_volume,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveVolume", SD_BUS_ARGS("s", name, "b", force), SD_BUS_NO_RESULT,
+                                method_remove_volume, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PruneVolumes", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_prune_volumes,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssso)", containers),
                                 method_list_containers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetContainer", SD_BUS_ARGS("s", container), SD_BUS_RESULT("o", object),
@@ -332,6 +404,13 @@ int manager_bus_setup(Manager *m) {
         if (r < 0)
                 return r;
         r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/berth1/image", image_node_enumerator, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/berth1/volume", "org.berth1.Volume", volume_vtable,
+                                       volume_object_find, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/berth1/volume", volume_node_enumerator, m);
         if (r < 0)
                 return r;
         r = sd_bus_add_object_manager(m->bus, NULL, "/org/berth1");

@@ -9,6 +9,7 @@
 #include "container.h"
 #include "image.h"
 #include "manager.h"
+#include "volume.h"
 
 int manager_new(Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
@@ -35,6 +36,11 @@ void manager_free(Manager *m) {
                 Container *c = m->containers;
                 m->containers = c->next;
                 container_free(c);
+        }
+        while (m->volumes) {
+                Volume *v = m->volumes;
+                m->volumes = v->next;
+                volume_free(v);
         }
         while (m->images) {
                 Image *i = m->images;
@@ -90,7 +96,7 @@ static void remove_stale_imports(Manager *m) {
 }
 
 int manager_startup(Manager *m) {
-        static const char *const dirs[] = { "images", "overlay", "containers" };
+        static const char *const dirs[] = { "images", "overlay", "containers", "volumes" };
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -109,6 +115,9 @@ int manager_startup(Manager *m) {
                 return r;
         remove_stale_imports(m);
         r = manager_load_images(m);
+        if (r < 0)
+                return r;
+        r = manager_load_volumes(m);
         if (r < 0)
                 return r;
         return manager_load_containers(m);

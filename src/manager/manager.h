@@ -10,6 +10,7 @@
 typedef struct Container Container;
 typedef struct Image Image;
 typedef struct ExecOperation ExecOperation;
+typedef struct Volume Volume;
 
 typedef struct Manager {
         sd_event *event;
@@ -20,6 +21,7 @@ typedef struct Manager {
         Container *containers; /* linked list; a host runs hundreds, not millions */
         Image *images;
         ExecOperation *execs;
+        Volume *volumes;
         sd_bus_slot *job_removed_slot;
         sd_bus_slot *unit_removed_slot;
 } Manager;

@@ -67,9 +67,11 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(error_fd, errno, "setup", "set the parent-death signal");
 
-        r = setup_rootfs(spec, &what);
+        msg[0] = 0;
+        r = setup_rootfs(spec, &what, msg, sizeof(msg));
         if (r < 0) {
-                snprintf(msg, sizeof(msg), "Failed to %s: %s", what, strerror(-r));
+                if (!msg[0])
+                        snprintf(msg, sizeof(msg), "Failed to %s: %s", what, strerror(-r));
                 child_fail(error_fd, -r, "setup", msg);
         }
         if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)

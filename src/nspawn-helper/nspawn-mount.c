@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "nspawn-mount.h"
+#include "nspawn-volumes.h"
 #include "util.h"
 
 #define FAIL(what)                  \
@@ -124,7 +125,7 @@ static int mask_paths(void) {
         return 0;
 }
 
-int setup_rootfs(const ContainerSpec *spec, const char **ret_what) {
+int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message, size_t size) {
         _cleanup_free_ char *options = NULL;
         int r;
 
@@ -160,6 +161,11 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what) {
         if (r < 0) {
                 errno = -r;
                 FAIL("mask /proc and /sys paths");
+        }
+        r = setup_user_mounts(spec, message, size);
+        if (r < 0) {
+                errno = -r;
+                FAIL("set up the container's mounts");
         }
 
         /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves

@@ -22,6 +22,11 @@ void container_spec_free(ContainerSpec *s) {
         free(s->cwd);
         strv_free(s->argv);
         strv_free(s->env);
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                free(s->mounts[i].source);
+                free(s->mounts[i].target);
+        }
+        free(s->mounts);
         free(s);
 }
 
@@ -34,6 +39,33 @@ static int dup_string(json_object *o, const char *key, bool required, char **ret
         }
         *ret = strdup(v);
         return *ret ? 0 : -ENOMEM;
+}
+
+static int parse_mounts(json_object *o, ContainerSpec *s) {
+        json_object *a;
+        if (!json_object_object_get_ex(o, "mounts", &a) || json_object_is_type(a, json_type_null))
+                return 0;
+        if (!json_object_is_type(a, json_type_array))
+                return -EBADMSG;
+        size_t n = json_object_array_length(a);
+        s->mounts = calloc(n + 1, sizeof(SpecMount));
+        if (!s->mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                const char *type = json_get_string(e, "type"), *source = json_get_string(e, "source"),
+                           *target = json_get_string(e, "target");
+                if (!type || !source || !target || target[0] != '/')
+                        return -EBADMSG;
+                SpecMount *m = &s->mounts[s->n_mounts++];
+                m->tmpfs = streq(type, "tmpfs");
+                m->read_only = json_get_bool(e, "read_only", 0);
+                m->source = strdup(source);
+                m->target = strdup(target);
+                if (!m->source || !m->target)
+                        return -ENOMEM;
+        }
+        return 0;
 }
 
 int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
@@ -73,6 +105,9 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         if (!id_is_valid(s->id) || strv_length(s->argv) == 0 || (full && strv_length(s->lowerdirs) == 0))
                 return -EBADMSG;
         s->attached = json_get_bool(o, "attached", 0);
+        r = parse_mounts(o, s);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(s);
         return 0;
 }

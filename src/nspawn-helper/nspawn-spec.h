@@ -3,6 +3,14 @@
 
 #include <stdbool.h>
 
+/* A resolved mount: host source (or tmpfs options) onto a path inside the container. */
+typedef struct SpecMount {
+        bool tmpfs; /* else a bind mount of 'source' */
+        char *source;
+        char *target;
+        bool read_only;
+} SpecMount;
+
 /* What berthd tells berth-nspawn to run; berthd writes it as JSON into a memfd passed as fd 3. */
 typedef struct ContainerSpec {
         char *id;
@@ -19,6 +27,8 @@ typedef struct ContainerSpec {
         char **env;
         bool attached; /* fds 6 and 7 receive a copy of stdout/stderr */
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
+        SpecMount *mounts;
+        size_t n_mounts;
 } ContainerSpec;
 
 /* Fixed descriptor numbers between berthd and berth-nspawn. */

@@ -17,3 +17,5 @@
 #define BERTH_ERROR_ACCESS_DENIED         "org.berth1.Error.AccessDenied"
 #define BERTH_ERROR_CONTAINER_PAUSED      "org.berth1.Error.ContainerPaused"
 #define BERTH_ERROR_CONTAINER_NOT_PAUSED  "org.berth1.Error.ContainerNotPaused"
+#define BERTH_ERROR_NO_SUCH_VOLUME        "org.berth1.Error.NoSuchVolume"
+#define BERTH_ERROR_VOLUME_IN_USE         "org.berth1.Error.VolumeInUse"

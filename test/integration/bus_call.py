@@ -3,7 +3,8 @@
 """Call an org.berth1 method and print the D-Bus error *name* on failure (busctl prints only the
 message). Usage: bus_call.py OBJECT_PATH INTERFACE METHOD JSON_ARGS [--fd FILE]
 JSON_ARGS is a JSON list; the string "@fd" in it is replaced by FILE opened for reading, and an
-object {"@u": 5} (or "@t", "@i", "@b", "@s") is a value of that D-Bus type (inside variants too)."""
+object {"@u": 5} (or "@t", "@i", "@b", "@s") is a value of that D-Bus type (inside variants too), and
+{"@a(sssb)": [[...], ...]} an array of such structs."""
 import json
 import sys
 
@@ -15,6 +16,9 @@ TYPES = {"@u": dbus.UInt32, "@t": dbus.UInt64, "@i": dbus.Int32, "@b": dbus.Bool
 
 def typed(value):
     if isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) == "@a(sssb)":
+            return dbus.Array([dbus.Struct((t, s, d, dbus.Boolean(b)), signature="sssb")
+                               for t, s, d, b in next(iter(value.values()))], signature="(sssb)")
         if len(value) == 1 and next(iter(value)) in TYPES:
             key, v = next(iter(value.items()))
             return TYPES[key](v)

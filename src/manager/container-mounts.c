@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container mounts: named, anonymous and bind volumes, tmpfs, and --volumes-from. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "container.h"
+#include "errors.h"
+#include "json-util.h"
+#include "volume.h"
+
+static const char *const mount_type_table[_MOUNT_TYPE_MAX] = {
+        [MOUNT_VOLUME] = "volume",
+        [MOUNT_BIND] = "bind",
+        [MOUNT_TMPFS] = "tmpfs",
+};
+
+const char *mount_type_to_string(MountType t) {
+        return t >= 0 && t < _MOUNT_TYPE_MAX ? mount_type_table[t] : NULL;
+}
+
+MountType mount_type_from_string(const char *s) {
+        for (int i = 0; s && i < _MOUNT_TYPE_MAX; i++)
+                if (streq(mount_type_table[i], s))
+                        return (MountType) i;
+        return _MOUNT_TYPE_INVALID;
+}
+
+void container_mounts_free(ContainerMount *mounts, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(mounts[i].source);
+                free(mounts[i].target);
+        }
+        free(mounts);
+}
+
+/* Absolute, no "." or ".." components, no empty components, not "/" itself. */
+static bool container_path_is_valid(const char *p) {
+        if (isempty(p) || p[0] != '/' || streq(p, "/") || strlen(p) > 4096)
+                return false;
+        for (const char *c = p + 1; *c;) {
+                size_t n = strcspn(c, "/");
+                if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += n;
+                if (*c == '/')
+                        c++;
+                if (*c == 0 && c[-1] == '/')
+                        return false;
+        }
+        return true;
+}
+
+/* tmpfs options reach mount(2): only known keys with plain values, so nothing else can be injected. */
+static bool tmpfs_options_are_valid(const char *opts) {
+        static const char *const keys[] = { "size", "mode", "nr_inodes", "uid", "gid" };
+        if (isempty(opts))
+                return true;
+        _cleanup_free_ char *copy = strdup(opts);
+        if (!copy)
+                return false;
+        char *save = NULL;
+        for (char *o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                char *eq = strchr(o, '=');
+                if (!eq || eq[1] == 0)
+                        return false;
+                *eq = 0;
+                bool known = false;
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                        known = known || streq(o, keys[i]);
+                if (!known)
+                        return false;
+                for (char *v = eq + 1; *v; v++)
+                        if (!isalnum((unsigned char) *v) && *v != '%')
+                                return false;
+        }
+        return true;
+}
+
+static int volumes_from_parse(const char *spec, char **ret_name, bool *ret_ro) {
+        const char *colon = strrchr(spec, ':');
+        bool ro = false;
+        size_t n = strlen(spec);
+        if (colon) {
+                if (streq(colon + 1, "ro"))
+                        ro = true;
+                else if (!streq(colon + 1, "rw"))
+                        return -EINVAL;
+                n = (size_t) (colon - spec);
+        }
+        if (n == 0)
+                return -EINVAL;
+        *ret_name = strndup(spec, n);
+        if (!*ret_name)
+                return -ENOMEM;
+        *ret_ro = ro;
+        return 0;
+}
+
+static void undo_volumes(Manager *m, char **created) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        for (char **n = created; n && *n; n++) {
+                Volume *v = manager_find_volume(m, *n);
+                if (v)
+                        (void) volume_remove(v, true, &e);
+        }
+}
+
+int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount **ret, size_t *ret_n,
+                             sd_bus_error *error) {
+        _cleanup_strv_free_ char **created = calloc(1, sizeof(char *));
+        ContainerMount *out = calloc(config->n_mounts + 1, sizeof(ContainerMount));
+        size_t n = 0;
+        int r = 0;
+
+        if (!out || !created) {
+                free(out);
+                return -ENOMEM;
+        }
+        for (char **f = config->volumes_from; f && *f; f++) {
+                _cleanup_free_ char *name = NULL;
+                bool ro;
+                if (volumes_from_parse(*f, &name, &ro) < 0) {
+                        r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                              "Invalid --volumes-from \"%s\": expected CONTAINER[:ro|:rw].", *f);
+                        goto fail;
+                }
+                /* The containers themselves are looked up at each start, not now (Docker's rule). */
+        }
+        for (size_t i = 0; i < config->n_mounts; i++) {
+                ContainerMount *in = &config->mounts[i];
+                if (!container_path_is_valid(in->target)) {
+                        r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                              "Invalid mount target \"%s\": expected an absolute path other than /.",
+                                              in->target);
+                        goto fail;
+                }
+                for (size_t k = 0; k < n; k++)
+                        if (streq(out[k].target, in->target)) {
+                                r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Duplicate mount target %s.",
+                                                      in->target);
+                                goto fail;
+                        }
+                ContainerMount mnt = { .type = in->type, .read_only = in->read_only };
+                struct stat st;
+                switch (in->type) {
+                case MOUNT_BIND:
+                        if (isempty(in->source) || in->source[0] != '/') {
+                                r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                      "Bind mount source \"%s\" is not an absolute path.",
+                                                      in->source ?: "");
+                                goto fail;
+                        }
+                        if (stat(in->source, &st) < 0) {
+                                r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                      "Bind mount source path %s does not exist.", in->source);
+                                goto fail;
+                        }
+                        break;
+                case MOUNT_TMPFS:
+                        if (!tmpfs_options_are_valid(in->source)) {
+                                r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                      "Invalid tmpfs options \"%s\": only size, mode, nr_inodes, uid "
+                                                      "and gid are allowed.",
+                                                      in->source);
+                                goto fail;
+                        }
+                        break;
+                case MOUNT_VOLUME: {
+                        Volume *v;
+                        bool existed = !isempty(in->source) && manager_find_volume(m, in->source);
+                        r = volume_create(m, in->source, isempty(in->source), true, &v, error);
+                        if (r < 0)
+                                goto fail;
+                        if (!existed && strv_push(&created, v->name) < 0) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        mnt.anonymous = isempty(in->source);
+                        mnt.source = strdup(v->name);
+                        break;
+                }
+                default:
+                        r = sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown mount type.");
+                        goto fail;
+                }
+                if (!mnt.source)
+                        mnt.source = strdup(in->source ?: "");
+                mnt.target = strdup(in->target);
+                if (!mnt.source || !mnt.target) {
+                        free(mnt.source);
+                        free(mnt.target);
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                out[n++] = mnt;
+        }
+        *ret = out;
+        *ret_n = n;
+        return 0;
+fail:
+        undo_volumes(m, created);
+        container_mounts_free(out, n);
+        return r < 0 ? r : -EINVAL;
+}
+
+bool container_uses_volume(const Container *c, const char *name) {
+        for (size_t i = 0; i < c->n_mounts; i++)
+                if (c->mounts[i].type == MOUNT_VOLUME && streq(c->mounts[i].source, name))
+                        return true;
+        return false;
+}
+
+json_object *container_mounts_to_json(const Container *c) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && i < c->n_mounts; i++) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "type", json_object_new_string(mount_type_to_string(c->mounts[i].type)));
+                json_object_object_add(o, "source", json_object_new_string(c->mounts[i].source));
+                json_object_object_add(o, "target", json_object_new_string(c->mounts[i].target));
+                json_object_object_add(o, "read_only", json_object_new_boolean(c->mounts[i].read_only));
+                json_object_object_add(o, "anonymous", json_object_new_boolean(c->mounts[i].anonymous));
+                json_object_array_add(a, o);
+        }
+        return a;
+}
+
+int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret_n) {
+        json_object *a = NULL;
+        size_t n = 0;
+
+        if (!json_object_object_get_ex(o, "mounts", &a) || !json_object_is_type(a, json_type_array)) {
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        size_t len = json_object_array_length(a);
+        ContainerMount *mounts = calloc(len + 1, sizeof(ContainerMount));
+        if (!mounts)
+                return -ENOMEM;
+        for (size_t i = 0; i < len; i++) {
+                json_object *e = json_object_array_get_idx(a, i);
+                const char *type = json_get_string(e, "type"), *source = json_get_string(e, "source"),
+                           *target = json_get_string(e, "target");
+                MountType t = mount_type_from_string(type);
+                if (t < 0 || !source || !target) {
+                        container_mounts_free(mounts, n);
+                        return -EBADMSG;
+                }
+                mounts[n] = (ContainerMount){
+                        .type = t,
+                        .source = strdup(source),
+                        .target = strdup(target),
+                        .read_only = json_get_bool(e, "read_only", 0),
+                        .anonymous = json_get_bool(e, "anonymous", 0),
+                };
+                n++;
+                if (!mounts[n - 1].source || !mounts[n - 1].target) {
+                        container_mounts_free(mounts, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = mounts;
+        *ret_n = n;
+        return 0;
+}
+
+static int add_resolved(json_object *a, const ContainerMount *mnt, bool force_ro, Manager *m, sd_bus_error *error) {
+        _cleanup_free_ char *source = NULL;
+
+        /* A mount of the container itself wins over one of the same target from --volumes-from. */
+        for (size_t i = 0; i < json_object_array_length(a); i++)
+                if (streq(json_get_string(json_object_array_get_idx(a, i), "target"), mnt->target))
+                        return 0;
+        if (mnt->type == MOUNT_VOLUME) {
+                Volume *v = manager_find_volume(m, mnt->source);
+                if (!v)
+                        return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_VOLUME, "Volume %s no longer exists.",
+                                                 mnt->source);
+                source = volume_mountpoint(v);
+        } else
+                source = strdup(mnt->source);
+        if (!source)
+                return -ENOMEM;
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "type", json_object_new_string(mnt->type == MOUNT_TMPFS ? "tmpfs" : "bind"));
+        json_object_object_add(o, "source", json_object_new_string(source));
+        json_object_object_add(o, "target", json_object_new_string(mnt->target));
+        json_object_object_add(o, "read_only", json_object_new_boolean(mnt->read_only || force_ro));
+        json_object_array_add(a, o);
+        return 0;
+}
+
+int container_resolve_mounts(Container *c, json_object **ret, sd_bus_error *error) {
+        _cleanup_json_ json_object *a = json_object_new_array();
+        int r;
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                r = add_resolved(a, &c->mounts[i], false, c->manager, error);
+                if (r < 0)
+                        return r;
+        }
+        /* All of them or none: a missing container fails the start before anything is set up. */
+        for (char **f = c->volumes_from; f && *f; f++) {
+                _cleanup_free_ char *name = NULL;
+                bool ro;
+                r = volumes_from_parse(*f, &name, &ro);
+                if (r < 0)
+                        return r;
+                Container *from = manager_find_container(c->manager, name, NULL);
+                if (!from)
+                        return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
+                                                 "Cannot start container %s: --volumes-from %s: no such container.",
+                                                 c->name, name);
+                for (size_t i = 0; i < from->n_mounts; i++) {
+                        if (from->mounts[i].type == MOUNT_TMPFS)
+                                continue;
+                        r = add_resolved(a, &from->mounts[i], ro, c->manager, error);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+void container_remove_anonymous_volumes(Container *c) {
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                if (c->mounts[i].type != MOUNT_VOLUME || !c->mounts[i].anonymous)
+                        continue;
+                Volume *v = manager_find_volume(c->manager, c->mounts[i].source);
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                /* Another container may use it too (-v NAME with an anonymous volume's name): keep it then. */
+                if (v && volume_remove(v, false, &e) < 0)
+                        fprintf(stderr, "Keeping volume %s: %s\n", v->name, e.message ?: "in use");
+        }
+}

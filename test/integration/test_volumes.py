@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Volumes: named, anonymous, bind, tmpfs, --volumes-from all or nothing, symlink-safe targets."""
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import SHARED_TMP
+
+BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus_call.py")
+
+
+def uniq(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def manager(bed, method, *args):
+    return bed.run(["/usr/bin/python3", BUS_CALL, "/org/berth1", "org.berth1.Manager", method, json.dumps(list(args))])
+
+
+def volume_names(bed):
+    return bed.berthctl("volume", "ls", "-q", check=True).stdout.split()
+
+
+def mounts_of(bed, name):
+    obj = bed.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", name,
+                     check=True).stdout.split('"')[1]
+    out = bed.busctl("--json=short", "get-property", "org.berth1", obj, "org.berth1.Container", "Mounts",
+                     check=True).stdout
+    return json.loads(out)["data"]
+
+
+@pytest.fixture()
+def hostdir():
+    d = tempfile.mkdtemp(prefix="berth-bind.", dir=SHARED_TMP)
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_named_volume_outlives_its_container(busybox_image, berthd):
+    vol = uniq("data")
+    berthd.berthctl("run", "--rm", "-v", f"{vol}:/data", busybox_image, "sh", "-c", "echo kept > /data/f", check=True)
+    assert vol in volume_names(berthd)  # created on first use, kept after --rm
+    out = berthd.berthctl("run", "--rm", "-v", f"{vol}:/data", busybox_image, "cat", "/data/f", check=True).stdout
+    assert out == "kept\n"
+    info = json.loads(berthd.berthctl("volume", "inspect", vol, check=True).stdout)[0]
+    assert info["Name"] == vol and info["Driver"] == "local"
+    berthd.sh(f"test -f {info['Mountpoint']}/f", check=True)
+    berthd.berthctl("volume", "rm", vol, check=True)
+    assert vol not in volume_names(berthd)
+    berthd.sh(f"test ! -e {info['Mountpoint']}", check=True)
+
+
+def test_read_only_volume_refuses_writes(busybox_image, berthd):
+    vol = uniq("ro")
+    proc = berthd.berthctl("run", "--rm", "-v", f"{vol}:/data:ro", busybox_image, "sh", "-c",
+                           "touch /data/x && echo WROTE")
+    assert "WROTE" not in proc.stdout and proc.returncode != 0
+    assert "Read-only" in proc.stderr
+    berthd.berthctl("volume", "rm", vol, check=True)
+
+
+def test_anonymous_volumes_removed_with_rm_v_and_rm(busybox_image, berthd):
+    before = set(volume_names(berthd))
+    name = uniq("anon")
+    berthd.berthctl("run", "--name", name, "-v", "/scratch", busybox_image, "sh", "-c", "echo x > /scratch/y",
+                    check=True)
+    (anon,) = set(volume_names(berthd)) - before
+    assert len(anon) == 64
+    berthd.berthctl("rm", "-v", name, check=True)
+    assert anon not in volume_names(berthd)
+    # --rm removes anonymous volumes too
+    berthd.berthctl("run", "--rm", "-v", "/scratch", busybox_image, "true", check=True)
+    berthd.wait_until(lambda: set(volume_names(berthd)) == before, what="the anonymous volume to go")
+    # plain rm keeps them (docker's rule), prune removes them
+    name = uniq("anon")
+    berthd.berthctl("run", "--name", name, "-v", "/scratch", busybox_image, "true", check=True)
+    berthd.berthctl("rm", name, check=True)
+    (left,) = set(volume_names(berthd)) - before
+    assert left in berthd.berthctl("volume", "prune", check=True).stdout
+    assert set(volume_names(berthd)) == before
+
+
+def test_volume_in_use_cannot_be_removed(busybox_image, berthd):
+    vol = uniq("busy")
+    name = uniq("user")
+    berthd.berthctl("run", "-d", "--name", name, "-v", f"{vol}:/data", busybox_image, "sleep", "300", check=True)
+    proc = berthd.berthctl("volume", "rm", vol)
+    assert proc.returncode == 125 and "in use" in proc.stderr
+    proc = manager(berthd, "RemoveVolume", vol, True)
+    assert "ERROR org.berth1.Error.VolumeInUse" in proc.stdout  # even forced: it is mounted
+    berthd.berthctl("rm", "-f", name, check=True)
+    berthd.berthctl("volume", "rm", vol, check=True)
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", "x" * 300, "-x"])
+def test_bad_volume_names(berthd, bad):
+    proc = manager(berthd, "CreateVolume", bad, {})
+    if bad == "":
+        # an empty name means "generate one", as docker volume create does
+        assert proc.returncode == 0
+        berthd.berthctl("volume", "prune")
+        name = berthd.busctl("get-property", "org.berth1", json.loads(proc.stdout), "org.berth1.Volume", "Name",
+                             check=True).stdout.split('"')[1]
+        berthd.berthctl("volume", "rm", name, check=True)
+        return
+    assert "ERROR org.berth1.Error.InvalidName" in proc.stdout, proc
+    assert berthd.berthctl("volume", "create", bad).returncode == 125
+
+
+def test_bind_mounts(busybox_image, berthd, hostdir):
+    with open(os.path.join(hostdir, "in"), "w") as f:
+        f.write("from host\n")
+    out = berthd.berthctl("run", "--rm", "-v", f"{hostdir}:/mnt/h", busybox_image, "sh", "-c",
+                          "cat /mnt/h/in; echo back > /mnt/h/out", check=True).stdout
+    assert out == "from host\n"
+    with open(os.path.join(hostdir, "out")) as f:
+        assert f.read() == "back\n"
+    proc = berthd.berthctl("run", "--rm", "-v", f"{hostdir}:/mnt/h:ro", busybox_image, "touch", "/mnt/h/x")
+    assert proc.returncode != 0 and not os.path.exists(os.path.join(hostdir, "x"))
+    # a single file
+    out = berthd.berthctl("run", "--rm", "--mount", f"type=bind,source={hostdir}/in,target=/etc/motd,readonly",
+                          busybox_image, "cat", "/etc/motd", check=True).stdout
+    assert out == "from host\n"
+    # a missing host path is a clear error and creates nothing
+    before = berthd.berthctl("ps", "-aq", check=True).stdout
+    proc = berthd.berthctl("create", "-v", "/does/not/exist:/x", busybox_image, "true")
+    assert proc.returncode == 125 and "does not exist" in proc.stderr
+    assert berthd.berthctl("ps", "-aq", check=True).stdout == before
+
+
+def test_tmpfs(busybox_image, berthd):
+    out = berthd.berthctl("run", "--rm", "--tmpfs", "/cache:size=1m", busybox_image, "sh", "-c",
+                          "grep ' /cache ' /proc/mounts; dd if=/dev/zero of=/cache/big bs=1k count=2048 2>&1 | "
+                          "grep -c 'No space'", check=True).stdout
+    assert "tmpfs" in out and "size=1024k" in out
+    assert out.strip().endswith("1")
+    proc = berthd.berthctl("create", "--tmpfs", "/x:size=1m,exec", busybox_image, "true")
+    assert proc.returncode == 125 and "tmpfs options" in proc.stderr
+
+
+def test_symlinked_target_stays_inside_the_container(busybox_image, berthd, hostdir):
+    """An image whose /data is a symlink to /etc: the volume lands on the container's /etc, never the
+    host's; and a symlink pointing far out (../../..) is clamped at the container's root."""
+    tar = os.path.join(hostdir, "evil.tar")
+    img = uniq("evil")
+    src = [p for p in os.listdir(SHARED_TMP) if p.startswith("berth-busybox.")]
+    assert src
+    with tarfile.open(os.path.join(SHARED_TMP, src[0], "busybox.tar")) as base, tarfile.open(tar, "w") as out:
+        for member in base.getmembers():
+            out.addfile(member, base.extractfile(member) if member.isfile() else None)
+        for link, target in [("data", "/etc"), ("escape", "../../../../../../etc")]:
+            info = tarfile.TarInfo(link)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            out.addfile(info)
+    os.chmod(tar, 0o644)
+    berthd.berthctl("import", tar, img, check=True)
+    with open(os.path.join(hostdir, "marker"), "w") as f:
+        f.write("m\n")
+    host_etc_before = berthd.sh("ls /etc | md5sum", check=True).stdout
+    out = berthd.berthctl("run", "--rm", "-v", f"{hostdir}:/data", "-v", f"{hostdir}:/escape/sub", img, "sh", "-c",
+                          "cat /etc/marker; cat /etc/sub/marker", check=True).stdout
+    assert out == "m\nm\n"
+    assert berthd.sh("ls /etc | md5sum", check=True).stdout == host_etc_before
+    berthd.sh("test ! -e /etc/sub && test ! -e /etc/marker", check=True)
+    berthd.berthctl("rmi", img)
+
+
+def test_volumes_from_is_all_or_nothing(busybox_image, berthd):
+    """The regression sequence from the issue."""
+    foo, bar, consumer = uniq("data_foo"), uniq("data_bar"), uniq("consumer")
+    berthd.berthctl("run", "--name", foo, "-v", "/foo", busybox_image, "sh", "-c", "echo F > /foo/f", check=True)
+    proc = berthd.berthctl("run", "--name", consumer, "--volumes-from", foo, "--volumes-from", bar, busybox_image,
+                           "sh", "-c", "cat /foo/f /bar/b")
+    assert proc.returncode == 125 and bar in proc.stderr and "no such container" in proc.stderr
+    proc = berthd.berthctl("start", consumer)
+    assert proc.returncode == 125 and bar in proc.stderr
+    assert json.loads(berthd.berthctl("inspect", consumer, check=True).stdout)[0]["State"]["Status"] == "created"
+    berthd.berthctl("run", "--name", bar, "-v", "/bar", busybox_image, "sh", "-c", "echo B > /bar/b", check=True)
+    proc = berthd.berthctl("start", "-a", consumer)
+    assert proc.returncode == 0, proc
+    assert proc.stdout == "F\nB\n"
+    # read-only import of another container's volumes
+    proc = berthd.berthctl("run", "--rm", "--volumes-from", f"{foo}:ro", busybox_image, "touch", "/foo/x")
+    assert proc.returncode != 0
+    for c in (consumer, foo, bar):
+        berthd.berthctl("rm", "-v", c, check=True)
+
+
+def test_mounts_property_and_busctl_create(busybox_image, berthd, hostdir):
+    vol = uniq("bus")
+    proc = berthd.run(["/usr/bin/python3", BUS_CALL, "/org/berth1", "org.berth1.Manager", "CreateContainer",
+                       json.dumps([busybox_image, "", ["true"], [],
+                                   {"Mounts": {"@a(sssb)": [["volume", vol, "/v", False],
+                                                            ["bind", hostdir, "/h", True],
+                                                            ["tmpfs", "size=1m", "/t", False]]}}])])
+    assert proc.returncode == 0, proc
+    path = json.loads(proc.stdout)
+    out = json.loads(berthd.busctl("--json=short", "get-property", "org.berth1", path, "org.berth1.Container",
+                                   "Mounts", check=True).stdout)["data"]
+    assert out == [["volume", vol, "/v", False], ["bind", hostdir, "/h", True], ["tmpfs", "size=1m", "/t", False]]
+    for bad, needle in [([["nfs", "x", "/v", False]], "Unknown mount type"),
+                        ([["volume", "", "relative", False]], "Invalid mount target"),
+                        ([["volume", "", "/a", False], ["tmpfs", "", "/a", False]], "Duplicate mount target")]:
+        proc = berthd.run(["/usr/bin/python3", BUS_CALL, "/org/berth1", "org.berth1.Manager", "CreateContainer",
+                           json.dumps([busybox_image, "", ["true"], [], {"Mounts": {"@a(sssb)": bad}}])])
+        assert "ERROR org.berth1.Error.InvalidArgument" in proc.stdout and needle in proc.stdout, proc
+    berthd.busctl("call", "org.berth1", path, "org.berth1.Container", "RemoveWithVolumes", "b", "true", check=True)
+    berthd.berthctl("volume", "rm", vol, check=True)
