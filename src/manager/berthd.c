@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
 #include "config.h"
@@ -51,6 +52,14 @@ static int run(int argc, char *argv[]) {
         sigaddset(&mask, SIGINT);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
+
+        /* Two pidfds per running container and one fd per pending bus call add up: use the hard
+         * limit systemd grants. (The payload gets the classic soft limit back: see berth-nspawn.) */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &nofile);
+        }
 
         r = manager_new(&m);
         if (r < 0)

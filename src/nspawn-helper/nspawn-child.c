@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -113,6 +114,12 @@ _noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, int e
         if (!isempty(cwd) && chdir(cwd) < 0) {
                 snprintf(msg, sizeof(msg), "Failed to change to working directory %s: %s", cwd, strerror(errno));
                 child_fail(error_fd, errno, "setup", msg);
+        }
+        /* Docker's default since 25: soft 1024 (select() users keep working), hard as inherited. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur > 1024) {
+                nofile.rlim_cur = 1024;
+                (void) setrlimit(RLIMIT_NOFILE, &nofile);
         }
         /* Before the capabilities go: loading a filter without no_new_privs needs CAP_SYS_ADMIN. */
         r = load_default_seccomp_filter();

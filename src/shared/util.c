@@ -213,43 +213,109 @@ int mkdir_p(const char *path, mode_t mode) {
         return 0;
 }
 
-static int rm_rf_children(int dirfd) {
-        DIR *d = fdopendir(dirfd);
-        int r = 0;
-
+/* Unlink every non-directory in the directory; return the name of one subdirectory (or NULL when
+ * there is none left) so the caller can descend into it. */
+static int rm_rf_scan(int fd, char **ret_subdir) {
+        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dup_fd < 0)
+                return -errno;
+        DIR *d = fdopendir(dup_fd);
         if (!d) {
-                safe_close(dirfd);
+                safe_close(dup_fd);
                 return -errno;
         }
+        rewinddir(d);
         struct dirent *de;
+        int r = 0;
+        *ret_subdir = NULL;
         while ((de = readdir(d))) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                int k = rm_rf_at(dirfd, de->d_name);
-                if (k < 0 && r == 0)
-                        r = k;
+                struct stat st;
+                if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (S_ISDIR(st.st_mode)) {
+                        if (!*ret_subdir && !(*ret_subdir = strdup(de->d_name)))
+                                r = -ENOMEM;
+                        continue;
+                }
+                if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT && r == 0)
+                        r = -errno;
         }
         closedir(d);
         return r;
 }
 
+/* Iterative, with one directory descriptor open at a time: a tree of any depth (a container can
+ * build one in its writable layer) neither exhausts descriptors nor the stack. Going back up is by
+ * ".." plus the child's inode; the tree belongs to a stopped container, nobody moves it meanwhile. */
 int rm_rf_at(int dirfd, const char *name) {
-        struct stat st;
+        struct stat top;
+        int r = 0;
 
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fstatat(dirfd, name, &top, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        if (S_ISDIR(st.st_mode)) {
-                int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-                int r = rm_rf_children(fd);
-                if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                        return r < 0 ? r : -errno;
-                return r;
-        }
-        if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+        if (!S_ISDIR(top.st_mode))
+                return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
                 return -errno;
-        return 0;
+        for (;;) {
+                _cleanup_free_ char *sub = NULL;
+                int k = rm_rf_scan(fd, &sub);
+                if (k < 0 && r == 0)
+                        r = k;
+                if (sub) {
+                        int child = openat(fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (child >= 0) {
+                                safe_close(fd);
+                                fd = child;
+                                continue;
+                        }
+                        /* Cannot enter it: try to remove it as it is and go on with the others. */
+                        if (unlinkat(fd, sub, AT_REMOVEDIR) < 0) {
+                                if (r == 0)
+                                        r = -errno;
+                                break;
+                        }
+                        continue;
+                }
+                struct stat st;
+                if (fstat(fd, &st) < 0)
+                        return r < 0 ? r : -errno;
+                if (st.st_dev == top.st_dev && st.st_ino == top.st_ino)
+                        break; /* back at the top, which is empty now */
+                int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (parent < 0)
+                        return r < 0 ? r : -errno;
+                safe_close(fd);
+                fd = parent;
+                /* Remove the (now empty) child we came from: find it by inode. */
+                int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+                if (!d) {
+                        safe_close(dup_fd);
+                        return r < 0 ? r : -errno;
+                }
+                struct dirent *de;
+                bool removed = false;
+                while ((de = readdir(d)))
+                        if (de->d_ino == st.st_ino && !streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                                if (unlinkat(fd, de->d_name, AT_REMOVEDIR) >= 0)
+                                        removed = true;
+                                break;
+                        }
+                closedir(d);
+                if (!removed) {
+                        if (r == 0)
+                                r = -ENOTEMPTY;
+                        break;
+                }
+        }
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = -errno;
+        return r;
 }
 
 int rm_rf(const char *path) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -180,6 +181,34 @@ static void test_rm_rf_no_follow(void) {
         CHECK_INT(rm_rf(root), 0);
 }
 
+/* A tree far deeper than the descriptor limit or a recursive walk's stack would allow. */
+static void test_rm_rf_deep(void) {
+        char root[] = "/tmp/berth-test-deep-XXXXXX";
+        struct rlimit saved, low = { .rlim_cur = 32, .rlim_max = 0 };
+        CHECK(mkdtemp(root) != NULL);
+        int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        for (int i = 0; i < 5000 && fd >= 0; i++) {
+                CHECK_INT(mkdirat(fd, "d", 0755), 0);
+                if (i % 100 == 0) {
+                        int f = openat(fd, "file", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                        CHECK(f >= 0);
+                        close(f);
+                }
+                int child = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                close(fd);
+                fd = child;
+        }
+        if (fd >= 0)
+                close(fd);
+        CHECK_INT(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        low.rlim_max = saved.rlim_max;
+        CHECK_INT(setrlimit(RLIMIT_NOFILE, &low), 0);
+        CHECK_INT(rm_rf(root), 0);
+        CHECK_INT(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        CHECK(access(root, F_OK) < 0 && errno == ENOENT);
+}
+
 static void test_strv(void) {
         _cleanup_strv_free_ char **l = NULL, **copy = NULL;
         _cleanup_free_ char *joined = NULL, *empty = NULL;
@@ -233,6 +262,7 @@ int main(void) {
         TEST(test_ids);
         TEST(test_files);
         TEST(test_rm_rf_no_follow);
+        TEST(test_rm_rf_deep);
         TEST(test_strv);
         TEST(test_timestamps);
         return tests_exit_status();
