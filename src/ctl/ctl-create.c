@@ -22,6 +22,8 @@ enum {
         ARG_MOUNT,
         ARG_TMPFS,
         ARG_VOLUMES_FROM,
+        ARG_ENTRYPOINT,
+        ARG_STOP_SIGNAL,
         ARG_HELP,
 };
 
@@ -38,6 +40,10 @@ typedef struct CreateArgs {
         CtlMount *mounts;
         size_t n_mounts;
         char **volumes_from;
+        const char *workdir;
+        const char *user;
+        const char *entrypoint; /* NULL: the image's; "" clears it */
+        const char *stop_signal;
         bool detach; /* run only */
         const char *image;
         char **command; /* points into argv */
@@ -81,6 +87,10 @@ static void help_create(bool run) {
                "      --mount=SPEC         type=volume|bind|tmpfs,source=...,target=...[,readonly]\n"
                "      --tmpfs=/PATH[:OPTS] A tmpfs (OPTS: size=..., mode=...)\n"
                "      --volumes-from=C[:ro|:rw]  Mount every volume and bind mount of container C\n"
+               "  -w, --workdir=DIR        Working directory (absolute; created if missing)\n"
+               "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
+               "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
+               "      --stop-signal=SIG    Signal that stop sends first (default: the image's, or TERM)\n"
                "      --help               Show this help\n");
 }
 
@@ -199,6 +209,28 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 a->mounts[a->n_mounts++] = mnt;
                 return 0;
         }
+        case 'w':
+                if (arg[0] != '/') {
+                        ctl_log_error("the working directory \"%s\" is not an absolute path", arg);
+                        return -EINVAL;
+                }
+                a->workdir = arg;
+                return 0;
+        case 'u':
+                a->user = arg;
+                return 0;
+        case ARG_ENTRYPOINT:
+                a->entrypoint = arg;
+                return 0;
+        case ARG_STOP_SIGNAL: {
+                int sig;
+                if (ctl_parse_signal(arg, &sig) < 0) {
+                        ctl_log_error("invalid signal \"%s\"", arg);
+                        return -EINVAL;
+                }
+                a->stop_signal = arg;
+                return 0;
+        }
         case ARG_VOLUMES_FROM:
                 r = strv_push(&a->volumes_from, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
@@ -222,6 +254,10 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "mount", required_argument, NULL, ARG_MOUNT },
                 { "tmpfs", required_argument, NULL, ARG_TMPFS },
                 { "volumes-from", required_argument, NULL, ARG_VOLUMES_FROM },
+                { "workdir", required_argument, NULL, 'w' },
+                { "user", required_argument, NULL, 'u' },
+                { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
+                { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },
                 { "detach", no_argument, NULL, 'd' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
@@ -235,7 +271,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .tasks_max = UINT64_MAX,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:d" : "+:e:m:h:v:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:d" : "+:e:m:h:v:w:u:", options, NULL)) >= 0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -318,6 +354,21 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 }
                 if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
                     (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
+        if (a->workdir && (r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", a->workdir)) < 0)
+                return r;
+        if (a->user && (r = sd_bus_message_append(m, "{sv}", "User", "s", a->user)) < 0)
+                return r;
+        if (a->stop_signal && (r = sd_bus_message_append(m, "{sv}", "StopSignal", "s", a->stop_signal)) < 0)
+                return r;
+        if (a->entrypoint) {
+                /* Docker takes --entrypoint as one word; "" clears the image's entrypoint. */
+                if (isempty(a->entrypoint))
+                        r = sd_bus_message_append(m, "{sv}", "Entrypoint", "as", 0);
+                else
+                        r = sd_bus_message_append(m, "{sv}", "Entrypoint", "as", 1, a->entrypoint);
+                if (r < 0)
                         return r;
         }
         if (a->volumes_from) {

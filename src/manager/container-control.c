@@ -153,7 +153,7 @@ int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *reques
         r = container_arm_stop_timer(c, timeout_sec);
         if (r < 0)
                 return r;
-        r = container_signal(c, timeout_sec == 0 ? SIGKILL : SIGTERM);
+        r = container_signal(c, timeout_sec == 0 ? SIGKILL : c->stop_signal);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to signal container %s: %m", c->name);
         c->restart_request = sd_bus_message_ref(request);

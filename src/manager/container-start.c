@@ -325,7 +325,8 @@ static int write_spec(Container *c, Image *image, bool attached, json_object *mo
         json_object_object_add(o, "upperdir", json_object_new_string(upper));
         json_object_object_add(o, "workdir", json_object_new_string(work));
         json_object_object_add(o, "rundir", json_object_new_string(run));
-        json_object_object_add(o, "cwd", json_object_new_string("/"));
+        json_object_object_add(o, "cwd", json_object_new_string(c->working_dir ?: "/"));
+        json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
         json_object_object_add(o, "argv", json_strv_new(c->command));
         json_object_object_add(o, "env", json_strv_new(c->env));
         json_object_object_add(o, "attached", json_object_new_boolean(attached));

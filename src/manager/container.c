@@ -132,6 +132,9 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "hostname", json_object_new_string(c->hostname));
         json_object_object_add(o, "command", json_strv_new(c->command));
         json_object_object_add(o, "env", json_strv_new(c->env));
+        json_object_object_add(o, "working_dir", json_object_new_string(c->working_dir ?: "/"));
+        json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
+        json_object_object_add(o, "stop_signal", json_object_new_int(c->stop_signal));
         json_object_object_add(o, "memory_max", json_object_new_uint64(c->memory_max));
         json_object_object_add(o, "cpu_quota_per_sec_usec", json_object_new_uint64(c->cpu_quota_per_sec_usec));
         json_object_object_add(o, "tasks_max", json_object_new_uint64(c->tasks_max));
@@ -172,6 +175,8 @@ void container_free(Container *c) {
         free(c->hostname);
         strv_free(c->command);
         strv_free(c->env);
+        free(c->working_dir);
+        free(c->user);
         free(c->error);
         safe_close(c->helper_pidfd);
         safe_close(c->payload_pidfd);
@@ -190,6 +195,25 @@ void container_free(Container *c) {
         free(c);
 }
 
+/* "SIGTERM", "TERM", "15" → 15; -EINVAL otherwise. */
+int signal_from_string(const char *s) {
+        int n;
+        if (isempty(s))
+                return -EINVAL;
+        if (parse_int(s, &n) >= 0)
+                return n > 0 && n < _NSIG ? n : -EINVAL;
+        if (!strncmp(s, "SIG", 3))
+                s += 3;
+        for (int i = 1; i < _NSIG; i++) {
+                const char *abbrev = sigabbrev_np(i);
+                if (abbrev && streq(abbrev, s))
+                        return i;
+        }
+        if (!strncmp(s, "RTMIN+", 6) && parse_int(s + 6, &n) >= 0 && SIGRTMIN + n <= SIGRTMAX)
+                return SIGRTMIN + n;
+        return -EINVAL;
+}
+
 static Container *container_alloc(Manager *m) {
         Container *c = calloc(1, sizeof(*c));
         if (!c)
@@ -197,6 +221,7 @@ static Container *container_alloc(Manager *m) {
         c->manager = m;
         c->helper_pidfd = c->payload_pidfd = -1;
         c->memory_max = c->cpu_quota_per_sec_usec = c->tasks_max = UINT64_MAX;
+        c->stop_signal = SIGTERM;
         return c;
 }
 
@@ -293,8 +318,23 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 c->hostname = strdup(config->hostname);
         else
                 c->hostname = strndup(c->id, BERTH_SHORT_ID_LEN);
-        c->command = strv_length(config->command) > 0 ? strv_copy(config->command) : strv_copy(image->cmd);
-        if (!c->name || !c->image_ref || !c->image_id || !c->hostname || !c->command) {
+        /* Docker's rule: argv = entrypoint + command; the image's Cmd is only the default command
+         * of the image's own entrypoint, so a new --entrypoint drops it. */
+        char **entrypoint = config->entrypoint_set ? config->entrypoint : image->entrypoint;
+        char **cmd = strv_length(config->command) > 0 ? config->command : config->entrypoint_set ? NULL : image->cmd;
+        c->command = strv_copy(entrypoint);
+        for (char **a = cmd; c->command && a && *a; a++)
+                if (strv_push(&c->command, *a) < 0)
+                        c->command = (strv_free(c->command), NULL);
+        c->working_dir = strdup(config->working_dir ?: image->working_dir ?: "/");
+        c->user = strdup(config->user ?: image->user ?: "");
+        c->stop_signal = config->stop_signal > 0 ? config->stop_signal : SIGTERM;
+        if (config->stop_signal == 0 && image->stop_signal) {
+                int sig = signal_from_string(image->stop_signal);
+                if (sig > 0)
+                        c->stop_signal = sig;
+        }
+        if (!c->name || !c->image_ref || !c->image_id || !c->hostname || !c->command || !c->working_dir || !c->user) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -560,6 +600,13 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->tasks_max = json_get_u64(o, "tasks_max", UINT64_MAX);
         c->auto_remove = json_get_bool(o, "auto_remove", 0);
         c->paused = json_get_bool(o, "paused", 0);
+        c->working_dir = strdup(json_get_string(o, "working_dir") ?: "/");
+        c->user = strdup(json_get_string(o, "user") ?: "");
+        c->stop_signal = (int) json_get_i64(o, "stop_signal", SIGTERM);
+        if (!c->working_dir || !c->user) {
+                container_free(c);
+                return -ENOMEM;
+        }
         c->restart_policy = restart_policy_from_string(json_get_string(o, "restart_policy"));
         if (c->restart_policy < 0)
                 c->restart_policy = RESTART_NO;
@@ -651,7 +698,7 @@ int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, 
         r = container_arm_stop_timer(c, timeout_sec);
         if (r < 0)
                 return r;
-        r = container_signal(c, timeout_sec == 0 ? SIGKILL : SIGTERM);
+        r = container_signal(c, timeout_sec == 0 ? SIGKILL : c->stop_signal);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to signal container %s: %m", c->name);
         r = push_message(&c->stoppers, &c->n_stoppers, request);
@@ -669,7 +716,7 @@ int container_arm_stop_timer(Container *c, unsigned timeout_sec) {
 
 /* A frozen container would hold the signal until thawed: stopping or killing it thaws it, as Docker. */
 int container_signal(Container *c, int sig) {
-        if (c->paused && (sig == SIGTERM || sig == SIGKILL || sig == SIGINT)) {
+        if (c->paused && (sig == SIGTERM || sig == SIGKILL || sig == SIGINT || sig == c->stop_signal)) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 (void) container_pause(c, false, NULL, &error);
         }

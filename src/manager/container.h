@@ -64,8 +64,11 @@ typedef struct Container {
         char *image_ref; /* as the user named it, e.g. "busybox:latest" */
         char *image_id;
         char *hostname;
-        char **command;
+        char **command; /* the argv: entrypoint followed by the command */
         char **env;
+        char *working_dir; /* absolute; created in the container if missing */
+        char *user; /* "user[:group]" resolved in the image; empty: root */
+        int stop_signal; /* Stop() sends this first */
         uint64_t memory_max; /* UINT64_MAX = no limit */
         uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
         uint64_t tasks_max; /* UINT64_MAX = no limit */
@@ -106,6 +109,7 @@ typedef struct Container {
 const char *container_status(const Container *c);
 
 char *container_object_path(const Container *c);
+int signal_from_string(const char *s);
 int container_open_pidfd(const Container *c, pid_t pid);
 char *container_unit_name(const Container *c);
 
@@ -118,6 +122,11 @@ typedef struct ContainerConfig {
         char **command;
         char **env;
         const char *hostname;
+        char **entrypoint; /* NULL: the image's */
+        bool entrypoint_set; /* given, possibly empty (--entrypoint "" clears the image's) */
+        const char *working_dir;
+        const char *user;
+        int stop_signal; /* 0: the image's, else SIGTERM */
         uint64_t memory_max, cpu_quota_per_sec_usec, tasks_max;
         bool auto_remove;
         RestartPolicy restart_policy;

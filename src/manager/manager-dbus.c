@@ -90,6 +90,21 @@ static int read_strv_checked(sd_bus_message *message, char ***ret) {
         return r;
 }
 
+/* "user[:group]": names as in /etc/passwd (portable characters) or numbers. */
+static bool user_spec_is_valid(const char *s) {
+        size_t colons = 0;
+        if (isempty(s) || strlen(s) > 256 || s[0] == ':' || s[strlen(s) - 1] == ':')
+                return false;
+        for (const char *p = s; *p; p++) {
+                if (*p == ':')
+                        colons++;
+                else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                           strchr("_.-$", *p)))
+                        return false;
+        }
+        return colons <= 1;
+}
+
 /* Mounts a(sssb): (type "volume"|"bind"|"tmpfs", source, target, read-only); VolumesFrom as. */
 static int parse_mount_options(sd_bus_message *message, const char *key, ContainerConfig *config, sd_bus_error *error) {
         const char *contents;
@@ -153,6 +168,20 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         return r;
+                if (streq(key, "Entrypoint")) {
+                        if (!streq(contents, "as"))
+                                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                        "Container option \"Entrypoint\" must have type \"as\".");
+                        strv_free(config->entrypoint);
+                        config->entrypoint = NULL;
+                        if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
+                            (r = sd_bus_message_read_strv(message, &config->entrypoint)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                        config->entrypoint_set = true;
+                        continue;
+                }
                 if (streq(key, "Mounts") || streq(key, "VolumesFrom")) {
                         r = parse_mount_options(message, key, config, error);
                         if (r < 0)
@@ -162,9 +191,11 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                                 return r;
                         continue;
                 }
-                const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy")) ? "s"
-                        : streq(key, "AutoRemove")                                         ? "b"
-                        : streq(key, "RestartMaxRetries")                                  ? "u"
+                const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy") || streq(key, "WorkingDir") ||
+                                    streq(key, "User") || streq(key, "StopSignal"))
+                        ? "s"
+                        : streq(key, "AutoRemove")        ? "b"
+                        : streq(key, "RestartMaxRetries") ? "u"
                         : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
                         ? "t"
                         : NULL;
@@ -180,6 +211,24 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                         if (r >= 0 && !hostname_is_valid(config->hostname))
                                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                                          "Invalid host name \"%s\".", config->hostname);
+                } else if (streq(key, "WorkingDir")) {
+                        r = sd_bus_message_read(message, "v", "s", &config->working_dir);
+                        if (r >= 0 && (config->working_dir[0] != '/' || strlen(config->working_dir) > 4096))
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "The working directory \"%s\" is not an absolute path.",
+                                                         config->working_dir);
+                } else if (streq(key, "User")) {
+                        r = sd_bus_message_read(message, "v", "s", &config->user);
+                        if (r >= 0 && !user_spec_is_valid(config->user))
+                                return sd_bus_error_setf(
+                                        error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "Invalid user \"%s\": expected USER[:GROUP], names or numbers.", config->user);
+                } else if (streq(key, "StopSignal")) {
+                        const char *sig;
+                        r = sd_bus_message_read(message, "v", "s", &sig);
+                        if (r >= 0 && (config->stop_signal = signal_from_string(sig)) < 0)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid signal \"%s\".",
+                                                         sig);
                 } else if (streq(key, "RestartPolicy")) {
                         const char *policy;
                         r = sd_bus_message_read(message, "v", "s", &policy);
@@ -229,6 +278,7 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
 }
 
 static void container_config_done(ContainerConfig *config) {
+        strv_free(config->entrypoint);
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
 }

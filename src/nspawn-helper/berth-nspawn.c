@@ -180,7 +180,7 @@ static int run_exec(const ContainerSpec *spec) {
         if (pid < 0)
                 return report_status("ERR %d setup Failed to fork\n", errno), -errno;
         if (pid == 0)
-                exec_child(spec->argv, spec->env, isempty(spec->cwd) ? "/" : spec->cwd, exec_w);
+                exec_child(spec->argv, spec->env, isempty(spec->cwd) ? "/" : spec->cwd, spec->user, exec_w);
         exec_w = safe_close(exec_w);
 
         _cleanup_free_ char *failure = NULL;

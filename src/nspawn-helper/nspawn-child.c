@@ -17,6 +17,7 @@
 #include "nspawn-child.h"
 #include "nspawn-mount.h"
 #include "nspawn-seccomp.h"
+#include "nspawn-user.h"
 #include "util.h"
 
 _noreturn_ static void child_fail(int error_fd, int error, const char *kind, const char *what) {
@@ -93,10 +94,10 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
 
-        confine_and_exec(spec->argv, spec->env, spec->cwd, error_fd);
+        confine_and_exec(spec->argv, spec->env, spec->cwd, spec->user, error_fd);
 }
 
-_noreturn_ void exec_child(char **argv, char **env, const char *cwd, int error_fd) {
+_noreturn_ void exec_child(char **argv, char **env, const char *cwd, const char *user, int error_fd) {
         reset_signals();
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(error_fd, errno, "setup", "Failed to set the parent-death signal");
@@ -104,16 +105,24 @@ _noreturn_ void exec_child(char **argv, char **env, const char *cwd, int error_f
         int r = close_all_but(error_fd);
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
-        confine_and_exec(argv, env, cwd, error_fd);
+        confine_and_exec(argv, env, cwd, user, error_fd);
 }
 
-_noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, int error_fd) {
+_noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, const char *user, int error_fd) {
+        ContainerUser u = {};
         char msg[512];
         int r;
 
-        if (!isempty(cwd) && chdir(cwd) < 0) {
+        /* Docker creates a missing working directory (inside the container: we are past pivot_root). */
+        if (!isempty(cwd) && (mkdir_p(cwd, 0755) < 0 || chdir(cwd) < 0)) {
                 snprintf(msg, sizeof(msg), "Failed to change to working directory %s: %s", cwd, strerror(errno));
                 child_fail(error_fd, errno, "setup", msg);
+        }
+        if (!isempty(user)) {
+                msg[0] = 0;
+                r = resolve_container_user(user, &u, msg, sizeof(msg));
+                if (r < 0)
+                        child_fail(error_fd, -r, "setup", msg[0] ? msg : "Failed to resolve the user");
         }
         /* Docker's default since 25: soft 1024 (select() users keep working), hard as inherited. */
         struct rlimit nofile;
@@ -130,6 +139,11 @@ _noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, int e
         r = drop_capabilities_to_default();
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to drop capabilities");
+        /* Leaving uid 0 clears the permitted and effective capabilities: a user runs with none. */
+        if (!isempty(user) && (r = switch_to_user(&u)) < 0) {
+                snprintf(msg, sizeof(msg), "Failed to switch to user %s: %s", user, strerror(-r));
+                child_fail(error_fd, -r, "setup", msg);
+        }
 
         /* execvp() searches the PATH of the current environment, so switch to the container's first. */
         environ = env;

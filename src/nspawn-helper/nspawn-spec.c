@@ -20,6 +20,7 @@ void container_spec_free(ContainerSpec *s) {
         free(s->workdir);
         free(s->rundir);
         free(s->cwd);
+        free(s->user);
         strv_free(s->argv);
         strv_free(s->env);
         for (size_t i = 0; i < s->n_mounts; i++) {
@@ -92,7 +93,7 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                 { "image", &s->image, false },    { "hostname", &s->hostname, full },
                 { "rootfs", &s->rootfs, full },   { "upperdir", &s->upperdir, full },
                 { "workdir", &s->workdir, full }, { "rundir", &s->rundir, full },
-                { "cwd", &s->cwd, false },
+                { "cwd", &s->cwd, false },        { "user", &s->user, false },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
                 r = dup_string(o, strings[i].key, strings[i].required, strings[i].dest);

@@ -23,6 +23,7 @@ typedef struct ContainerSpec {
         char *workdir;
         char *rundir; /* /run/berth/containers/<id>: "running" and "exit" files */
         char *cwd;
+        char *user; /* "user[:group]", empty: root */
         char **argv;
         char **env;
         bool attached; /* fds 6 and 7 receive a copy of stdout/stderr */

@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""run/create options: --user, --workdir, --entrypoint, --stop-signal, and the nofile limit."""
+import json
+import uuid
+
+
+def run(bed, *args, **kw):
+    return bed.berthctl("run", "--rm", *args, **kw)
+
+
+def test_user_from_the_image_passwd(busybox_image, berthd):
+    out = run(berthd, "-u", "nobody", busybox_image, "sh", "-c", "id -u; id -g; grep CapEff /proc/self/status",
+              check=True).stdout.split("\n")
+    assert out[0] == "65534" and out[1] == "65534"
+    assert out[2].split()[1] == "0000000000000000"  # a user runs without capabilities
+    out = run(berthd, "-u", "1234:5678", busybox_image, "sh", "-c", "id -u; id -g", check=True).stdout.split()
+    assert out == ["1234", "5678"]
+    proc = run(berthd, "-u", "nosuchuser", busybox_image, "true")
+    assert proc.returncode == 125 and "unable to find user nosuchuser" in proc.stderr
+    proc = run(berthd, "-u", "a:b:c", busybox_image, "true")
+    assert proc.returncode == 125 and "Invalid user" in proc.stderr
+
+
+def test_workdir_is_created(busybox_image, berthd):
+    assert run(berthd, "-w", "/new/dir", busybox_image, "pwd", check=True).stdout == "/new/dir\n"
+    proc = run(berthd, "-w", "relative", busybox_image, "pwd")
+    assert proc.returncode == 125
+
+
+def test_entrypoint(busybox_image, berthd):
+    assert run(berthd, "--entrypoint", "/bin/echo", busybox_image, "a", "b", check=True).stdout == "a b\n"
+
+
+def test_stop_signal(busybox_image, berthd):
+    name = f"stopsig-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, "--stop-signal", "USR1", busybox_image, "sh", "-c",
+                    "trap 'exit 12' USR1; while true; do sleep 0.1; done", check=True)
+    berthd.berthctl("stop", "-t", "20", name, check=True, timeout=15)
+    assert json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]["State"]["ExitCode"] == 12
+    berthd.berthctl("rm", name, check=True)
+    assert berthd.berthctl("create", "--stop-signal", "NOPE", busybox_image, "true").returncode == 125
+
+
+def test_nofile_limit_is_dockers(busybox_image, berthd):
+    assert run(berthd, busybox_image, "sh", "-c", "ulimit -n", check=True).stdout.strip() == "1024"
