@@ -14,6 +14,7 @@ PACKAGES=(
         busybox-static
         python3 python3-pytest python3-dbus
         util-linux procps jq clang-format shellcheck
+        podman
 )
 
 missing=()

@@ -1,12 +1,360 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Image archives: docker-archive (docker save) and OCI image layout archives, in and out. */
+/*
+ * Image archives: docker-archive (docker save) and OCI image layout archives, in (LoadImage) and out
+ * (SaveImages). Both run in a forked worker so the bus never blocks; the worker reports one line on a
+ * pipe ("OK" or "ERR <errno> <message>"). Loads work in overlay/.load-XXXXXX, saves in
+ * overlay/.save-XXXXXX; what a crash leaves there is unreferenced and dropped at the next startup.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "digest.h"
 #include "errors.h"
 #include "image.h"
+#include "json-util.h"
+#include "names.h"
+
+typedef struct ArchiveOperation ArchiveOperation;
+typedef int (*ArchiveWorkFunc)(ArchiveOperation *op, char **ret_error);
+typedef int (*ArchiveFinishFunc)(ArchiveOperation *op, sd_bus_error *error);
+
+struct ArchiveOperation {
+        Manager *manager;
+        sd_bus_message *request;
+        const char *verb; /* "load", "save" */
+        char *tmpdir;
+        int fd; /* the caller's archive (borrowed from request) */
+        char *format;
+        SaveItem *items; /* save: what to write */
+        size_t n_items;
+        ArchiveFinishFunc finish;
+        pid_t worker;
+        int result_fd;
+        sd_event_source *result_source;
+        char result[2048];
+        size_t result_len;
+};
+
+static void archive_operation_free(ArchiveOperation *op) {
+        if (!op)
+                return;
+        if (op->worker > 0) {
+                (void) kill(op->worker, SIGKILL);
+                (void) waitpid(op->worker, NULL, 0);
+        }
+        if (op->tmpdir)
+                (void) rm_rf(op->tmpdir);
+        sd_bus_message_unref(op->request);
+        free(op->tmpdir);
+        free(op->format);
+        save_items_free(op->items, op->n_items);
+        safe_close(op->result_fd);
+        sd_event_source_disable_unref(op->result_source);
+        free(op);
+}
+
+static void archive_complete(ArchiveOperation *op) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int err, consumed = 0, r;
+
+        (void) waitpid(op->worker, NULL, 0);
+        op->worker = 0;
+        op->result[op->result_len] = 0;
+
+        if (streq(op->result, "OK"))
+                r = op->finish(op, &error);
+        else if (sscanf(op->result, "ERR %d %n", &err, &consumed) >= 1 && consumed > 0) {
+                const char *msg = op->result + consumed;
+                if (err == ENOSPC || err == EDQUOT || err == EIO || err == ENOMEM || err == EPIPE)
+                        r = sd_bus_error_set_errnof(&error, err, "Failed to %s images: %s", op->verb, msg);
+                else
+                        r = sd_bus_error_setf(&error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: %s", msg);
+        } else
+                r = sd_bus_error_setf(&error, BERTH_ERROR_INVALID_IMAGE, "The %s worker died unexpectedly.", op->verb);
+
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&error))
+                        sd_bus_error_set_errno(&error, r);
+                (void) sd_bus_reply_method_error(op->request, &error);
+        }
+        archive_operation_free(op);
+}
+
+static int on_archive_result(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ArchiveOperation *op = userdata;
+        ssize_t n = read(fd, op->result + op->result_len, sizeof(op->result) - 1 - op->result_len);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        if (n > 0) {
+                op->result_len += (size_t) n;
+                if (op->result_len < sizeof(op->result) - 1)
+                        return 0;
+        }
+        archive_complete(op);
+        return 0;
+}
+
+/* Fork the worker; on success the operation belongs to the event loop and 1 is returned. */
+static int archive_operation_start(ArchiveOperation *op, ArchiveWorkFunc work, sd_bus_message *request,
+                                   sd_bus_error *error) {
+        Manager *m = op->manager;
+        int pipes[2], r;
+
+        op->result_fd = -1;
+        op->tmpdir = manager_state_path(m, "overlay/.%s-XXXXXX", op->verb);
+        if (!op->tmpdir) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (!mkdtemp(op->tmpdir)) {
+                op->tmpdir = mfree(op->tmpdir);
+                r = sd_bus_error_set_errnof(error, errno, "Failed to create a temporary directory: %m");
+                goto fail;
+        }
+        if (pipe2(pipes, O_CLOEXEC) < 0) {
+                r = sd_bus_error_set_errnof(error, errno, "Failed to prepare the %s: %m", op->verb);
+                goto fail;
+        }
+        op->result_fd = pipes[0];
+        op->worker = fork();
+        if (op->worker < 0) {
+                safe_close(pipes[1]);
+                r = sd_bus_error_set_errnof(error, errno, "Failed to start the %s worker: %m", op->verb);
+                goto fail;
+        }
+        if (op->worker == 0) {
+                _cleanup_free_ char *message = NULL;
+                char line[2048];
+                /* Die with berthd: an orphaned worker would write into a dir the next berthd removes. */
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                (void) signal(SIGPIPE, SIG_IGN);
+                r = work(op, &message);
+                if (r < 0)
+                        snprintf(line, sizeof(line), "ERR %d %s", -r, message ?: strerror(-r));
+                else
+                        snprintf(line, sizeof(line), "OK");
+                (void) loop_write(pipes[1], line, strlen(line));
+                _exit(r < 0 ? 1 : 0);
+        }
+        safe_close(pipes[1]);
+        r = sd_event_add_io(m->event, &op->result_source, op->result_fd, EPOLLIN, on_archive_result, op);
+        if (r < 0)
+                goto fail;
+        op->request = sd_bus_message_ref(request);
+        return 1;
+fail:
+        archive_operation_free(op);
+        return r;
+}
+
+/* ---- LoadImage ---- */
+
+static int load_work(ArchiveOperation *op, char **ret_error) {
+        return image_load_worker(op->fd, op->format, op->tmpdir, ret_error);
+}
+
+static int load_one(ArchiveOperation *op, json_object *e, Image **ret, sd_bus_error *error) {
+        Manager *m = op->manager;
+        _cleanup_free_ char *config = NULL;
+        _cleanup_strv_free_ char **tags = NULL, **diff_ids = NULL;
+        json_object *sizes = NULL;
+        const char *config_path = json_get_string(e, "config");
+        size_t len;
+        int r;
+
+        if (!config_path || json_get_strv(e, "repo_tags", &tags) < 0 ||
+            !json_object_object_get_ex(e, "layer_sizes", &sizes))
+                return -EBADMSG;
+        r = read_full_file(config_path, &config, &len);
+        if (r < 0)
+                return r;
+        if (strlen(config) != len)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: a config holds NUL.");
+
+        Image *i = image_new(m);
+        if (!i)
+                return -ENOMEM;
+        r = image_config_parse(i, config, len, &diff_ids);
+        if (r < 0) {
+                image_free(i);
+                return r;
+        }
+        size_t n = strv_length(diff_ids);
+        i->layer_sizes = calloc(n + 1, sizeof(uint64_t));
+        if (!i->layer_sizes) {
+                image_free(i);
+                return -ENOMEM;
+        }
+        for (size_t k = 0; k < n; k++) {
+                i->layer_sizes[k] = json_object_get_uint64(json_object_array_get_idx(sizes, k));
+                i->size += i->layer_sizes[k];
+        }
+        strv_free(i->layers);
+        i->layers = TAKE_PTR(diff_ids);
+        i->config_json = TAKE_PTR(config);
+        if (i->created == 0)
+                i->created = now_realtime_usec();
+        for (char **t = tags; *t; t++) {
+                _cleanup_free_ char *name = NULL, *tag = NULL, *full = NULL;
+                if (image_reference_parse(*t, &name, &tag) < 0 || asprintf(&full, "%s:%s", name, tag) < 0)
+                        continue; /* a name berth cannot use: the image loads without it */
+                if (!image_has_tag(i, full) && strv_push(&i->repo_tags, full) < 0) {
+                        image_free(i);
+                        return -ENOMEM;
+                }
+        }
+        r = image_compute_id(i);
+        if (r < 0) {
+                image_free(i);
+                return r;
+        }
+
+        /* Layers go into place before the record that references them. */
+        for (char **l = i->layers; *l; l++) {
+                const char *hex = *l + strlen(DIGEST_SHA256_PREFIX);
+                _cleanup_free_ char *final = manager_state_path(m, "overlay/%s", hex), *tmp = NULL;
+                if (!final || asprintf(&tmp, "%s/layers/%s", op->tmpdir, hex) < 0) {
+                        image_free(i);
+                        return -ENOMEM;
+                }
+                if (access(final, F_OK) == 0)
+                        continue; /* stored already: shared */
+                if (rename(tmp, final) < 0) {
+                        r = -errno;
+                        image_free(i);
+                        return sd_bus_error_set_errnof(error, -r, "Failed to store layer %s: %m", *l);
+                }
+        }
+        r = manager_add_image(m, i, ret);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to save image: %m");
+        return 0;
+}
+
+static int load_finish(ArchiveOperation *op, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_json_ json_object *result = NULL;
+        _cleanup_free_ char *path = NULL;
+        json_object *images;
+        int r;
+
+        if (asprintf(&path, "%s/result.json", op->tmpdir) < 0)
+                return -ENOMEM;
+        r = json_read_file(path, &result);
+        if (r < 0 || !json_object_object_get_ex(result, "images", &images) ||
+            !json_object_is_type(images, json_type_array))
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The load worker left no usable result.");
+        r = sd_bus_message_new_method_return(op->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "o");
+        for (size_t k = 0; r >= 0 && k < json_object_array_length(images); k++) {
+                _cleanup_free_ char *object = NULL;
+                Image *i;
+                r = load_one(op, json_object_array_get_idx(images, k), &i, error);
+                if (r == -EBADMSG && !sd_bus_error_is_set(error))
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: bad config.");
+                if (r < 0)
+                        return r;
+                object = image_object_path(i);
+                if (!object)
+                        return -ENOMEM;
+                r = sd_bus_message_append(reply, "o", object);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int check_format(const char *format, bool allow_auto, sd_bus_error *error) {
+        if ((allow_auto && isempty(format)) || streq(format, "docker-archive") || streq(format, "oci-archive"))
+                return 0;
+        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                 "Unknown archive format \"%s\": expected docker-archive or oci-archive%s.", format,
+                                 allow_auto ? " (or \"\" to detect it)" : "");
+}
 
 int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED, "Loading image archives is not implemented yet.");
+        Manager *m = userdata;
+        ArchiveOperation *op;
+        const char *format;
+        int fd, r;
+
+        r = sd_bus_message_read(message, "hs", &fd, &format);
+        if (r < 0)
+                return r;
+        r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        r = check_format(format, true, error);
+        if (r < 0)
+                return r;
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        *op = (ArchiveOperation){ .manager = m, .verb = "load", .fd = fd, .finish = load_finish, .result_fd = -1 };
+        op->format = strdup(format);
+        if (!op->format) {
+                free(op);
+                return -ENOMEM;
+        }
+        return archive_operation_start(op, load_work, message, error);
+}
+
+/* ---- SaveImages ---- */
+
+static int save_work(ArchiveOperation *op, char **ret_error) {
+        return image_save_worker(op->items, op->n_items, op->format, op->fd, op->tmpdir, ret_error);
+}
+
+static int save_finish(ArchiveOperation *op, sd_bus_error *error) {
+        return sd_bus_reply_method_return(op->request, NULL);
 }
 
 int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED, "Saving image archives is not implemented yet.");
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **refs = NULL;
+        ArchiveOperation *op;
+        const char *format;
+        int fd, r;
+
+        r = sd_bus_message_read_strv(message, &refs);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(message, "sh", &format, &fd);
+        if (r < 0)
+                return r;
+        r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        if (isempty(format))
+                format = "docker-archive";
+        r = check_format(format, false, error);
+        if (r < 0)
+                return r;
+        if (strv_length(refs) == 0)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "No images to save.");
+
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        *op = (ArchiveOperation){ .manager = m, .verb = "save", .fd = fd, .finish = save_finish, .result_fd = -1 };
+        op->format = strdup(format);
+        if (!op->format) {
+                free(op);
+                return -ENOMEM;
+        }
+        r = save_items_prepare(m, refs, &op->items, &op->n_items, error);
+        if (r < 0) {
+                archive_operation_free(op);
+                return r;
+        }
+        return archive_operation_start(op, save_work, message, error);
 }

@@ -81,6 +81,19 @@ void image_history_free(ImageHistory *h, size_t n);
 int image_lower_dirs(Image *i, char ***ret);
 void image_free(Image *i);
 
+/* image-load.c, image-save.c: the workers of LoadImage and SaveImages (run in a forked child). */
+int image_load_worker(int input_fd, const char *format, const char *tmpdir, char **ret_error);
+typedef struct SaveItem {
+        char *config_json;
+        char **repo_tags; /* the tags to write */
+        char **layer_dirs; /* host paths, top layer first (image_lower_dirs) */
+        char **diff_ids; /* bottom first */
+} SaveItem;
+int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, sd_bus_error *error);
+void save_items_free(SaveItem *items, size_t n);
+int image_save_worker(SaveItem *items, size_t n_items, const char *format, int output_fd, const char *tmpdir,
+                      char **ret_error);
+
 /* docker-archive / OCI archive in and out (image-archive.c): Manager.LoadImage, Manager.SaveImages. */
 int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -1,0 +1,668 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * SaveImages: what to save is collected in berthd (save_items_prepare), the archive is written by a
+ * forked worker (image_save_worker).
+ *
+ * Layers are stored extracted, so their tarballs are made again from the layer directories:
+ * deterministically (sorted names, numeric owners, no atimes), overlay whiteouts written back as
+ * ".wh.NAME" and opaque directories as ".wh..wh..opq". Such a tarball rarely has the bytes of the one
+ * the layer came from; then the config's rootfs.diff_ids are rewritten to the new digests, which gives
+ * the saved image a new id (the sha256 of its config), as with any rebuilt image.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "errors.h"
+#include "image.h"
+#include "json-util.h"
+#include "names.h"
+
+#define COPY_BUFFER (128U * 1024U)
+
+void save_items_free(SaveItem *items, size_t n) {
+        for (size_t k = 0; k < n; k++) {
+                free(items[k].config_json);
+                strv_free(items[k].repo_tags);
+                strv_free(items[k].layer_dirs);
+                strv_free(items[k].diff_ids);
+        }
+        free(items);
+}
+
+int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, sd_bus_error *error) {
+        SaveItem *items = calloc(strv_length(refs) + 1, sizeof(SaveItem));
+        Image **images = calloc(strv_length(refs) + 1, sizeof(Image *));
+        size_t n = 0;
+        int r = 0;
+
+        if (!items || !images) {
+                free(items);
+                free(images);
+                return -ENOMEM;
+        }
+        for (char **ref = refs; *ref; ref++) {
+                _cleanup_free_ char *name = NULL, *tag = NULL, *full = NULL;
+                bool ambiguous;
+                Image *i = manager_find_image(m, *ref, &ambiguous);
+                if (!i) {
+                        r = sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE,
+                                              ambiguous ? "Image id prefix \"%s\" matches more than one image."
+                                                        : "No such image: %s",
+                                              *ref);
+                        goto fail;
+                }
+                /* Named by a tag, the archive carries that tag; named by id, none (as docker save). */
+                if (image_reference_parse(*ref, &name, &tag) >= 0 && asprintf(&full, "%s:%s", name, tag) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+                if (full && !image_has_tag(i, full))
+                        full = mfree(full);
+
+                size_t k;
+                for (k = 0; k < n && images[k] != i; k++)
+                        ;
+                if (k == n) {
+                        images[n] = i;
+                        SaveItem *s = &items[n++];
+                        s->repo_tags = calloc(1, sizeof(char *));
+                        s->diff_ids = strv_copy(i->layers);
+                        if (!s->repo_tags || !s->diff_ids || image_config_json(i, &s->config_json, NULL) < 0 ||
+                            image_lower_dirs(i, &s->layer_dirs) < 0) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                }
+                bool have = false;
+                for (char **t = items[k].repo_tags; full && *t; t++)
+                        have = have || streq(*t, full);
+                if (full && !have && strv_push(&items[k].repo_tags, full) < 0) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        free(images);
+        *ret = items;
+        *ret_n = n;
+        return 0;
+fail:
+        free(images);
+        save_items_free(items, n);
+        return r;
+}
+
+/* ---- in the worker ---- */
+
+typedef struct Saver {
+        const char *tmpdir;
+        struct archive *out;
+        char *error;
+        /* Layer tarballs made so far: <tmpdir>/layer-<k>.tar for layer_dirs[k]. */
+        char **made_dirs;
+        char **made_digests;
+        uint64_t *made_sizes;
+        size_t n_made;
+} Saver;
+
+_printf_(3, 4) static int failf(Saver *s, int r, const char *fmt, ...) {
+        va_list ap;
+        if (s->error)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(&s->error, fmt, ap) < 0)
+                s->error = NULL;
+        va_end(ap);
+        return r;
+}
+
+static int compare_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+typedef struct Inode {
+        dev_t dev;
+        ino_t ino;
+        char *path;
+} Inode;
+
+typedef struct LayerWriter {
+        Saver *saver;
+        struct archive *a;
+        Inode *inodes;
+        size_t n_inodes;
+} LayerWriter;
+
+static int write_entry_header(LayerWriter *w, const char *path, const struct stat *st, mode_t type, int64_t size,
+                              const char *symlink, const char *hardlink) {
+        struct archive_entry *e = archive_entry_new();
+        int r;
+
+        if (!e)
+                return -ENOMEM;
+        archive_entry_set_pathname(e, path);
+        archive_entry_set_filetype(e, type);
+        archive_entry_set_perm(e, st ? st->st_mode & 07777 : 0644);
+        archive_entry_set_uid(e, st ? st->st_uid : 0);
+        archive_entry_set_gid(e, st ? st->st_gid : 0);
+        archive_entry_set_mtime(e, st ? st->st_mtim.tv_sec : 0, 0);
+        archive_entry_set_size(e, size);
+        if (symlink)
+                archive_entry_set_symlink(e, symlink);
+        if (hardlink) {
+                archive_entry_set_hardlink(e, hardlink);
+                archive_entry_set_size(e, 0);
+        }
+        r = archive_write_header(w->a, e);
+        archive_entry_free(e);
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                return failf(w->saver, -EIO, "Failed to write layer entry %s: %s", path, archive_error_string(w->a));
+        return 0;
+}
+
+static int copy_file_data(struct archive *a, int fd, Saver *s, const char *what) {
+        static char buf[COPY_BUFFER];
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return failf(s, -errno, "Failed to read %s: %m", what);
+                if (n == 0)
+                        return 0;
+                if (archive_write_data(a, buf, (size_t) n) != n) {
+                        int err = archive_errno(a) > 0 ? archive_errno(a) : EIO;
+                        return failf(s, -err, "Failed to write %s: %s", what, archive_error_string(a));
+                }
+        }
+}
+
+static int write_tree(LayerWriter *w, int parent_fd, const char *prefix) {
+        _cleanup_free_ char **names = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        int fd = openat(parent_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return failf(w->saver, -errno, "Failed to open layer directory %s: %m", prefix);
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                char **p = reallocarray(names, n + 2, sizeof(char *));
+                if (!p || !(p[n] = strdup(de->d_name))) {
+                        if (p)
+                                names = p;
+                        r = -ENOMEM;
+                        break;
+                }
+                names = p;
+                names[++n] = NULL;
+        }
+        if (r < 0) {
+                for (size_t k = 0; k < n; k++)
+                        free(names[k]);
+                closedir(d);
+                return r;
+        }
+        if (n > 0)
+                qsort(names, n, sizeof(char *), compare_names);
+
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+                if (asprintf(&path, "%s%s", prefix, names[k]) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (fstatat(dirfd(d), names[k], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = failf(w->saver, -errno, "Failed to inspect %s: %m", path);
+                        break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        _cleanup_free_ char *dir = NULL, *opq = NULL;
+                        char value[2] = {};
+                        int sub = openat(dirfd(d), names[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0) {
+                                r = failf(w->saver, -errno, "Failed to open %s: %m", path);
+                                break;
+                        }
+                        if (asprintf(&dir, "%s/", path) < 0 || asprintf(&opq, "%s/.wh..wh..opq", path) < 0)
+                                r = -ENOMEM;
+                        if (r >= 0)
+                                r = write_entry_header(w, dir, &st, AE_IFDIR, 0, NULL, NULL);
+                        if (r >= 0 && fgetxattr(sub, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y')
+                                r = write_entry_header(w, opq, NULL, AE_IFREG, 0, NULL, NULL);
+                        if (r >= 0)
+                                r = write_tree(w, sub, dir);
+                        close(sub);
+                } else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+                        _cleanup_free_ char *wh = NULL;
+                        if (asprintf(&wh, "%s.wh.%s", prefix, names[k]) < 0)
+                                r = -ENOMEM;
+                        else
+                                r = write_entry_header(w, wh, NULL, AE_IFREG, 0, NULL, NULL);
+                } else if (S_ISLNK(st.st_mode)) {
+                        char target[PATH_MAX + 1];
+                        ssize_t len = readlinkat(dirfd(d), names[k], target, sizeof(target) - 1);
+                        if (len < 0) {
+                                r = failf(w->saver, -errno, "Failed to read symlink %s: %m", path);
+                                break;
+                        }
+                        target[len] = 0;
+                        r = write_entry_header(w, path, &st, AE_IFLNK, 0, target, NULL);
+                } else if (S_ISFIFO(st.st_mode))
+                        r = write_entry_header(w, path, &st, AE_IFIFO, 0, NULL, NULL);
+                else if (S_ISREG(st.st_mode)) {
+                        const char *link = NULL;
+                        for (size_t j = 0; st.st_nlink > 1 && j < w->n_inodes && !link; j++)
+                                if (w->inodes[j].dev == st.st_dev && w->inodes[j].ino == st.st_ino)
+                                        link = w->inodes[j].path;
+                        if (link) {
+                                r = write_entry_header(w, path, &st, AE_IFREG, 0, NULL, link);
+                                continue;
+                        }
+                        if (st.st_nlink > 1) {
+                                Inode *p = reallocarray(w->inodes, w->n_inodes + 1, sizeof(Inode));
+                                if (!p) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                                w->inodes = p;
+                                w->inodes[w->n_inodes] = (Inode){ .dev = st.st_dev,
+                                                                  .ino = st.st_ino,
+                                                                  .path = strdup(path) };
+                                if (!w->inodes[w->n_inodes++].path) {
+                                        r = -ENOMEM;
+                                        break;
+                                }
+                        }
+                        int ffd = openat(dirfd(d), names[k], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                        if (ffd < 0) {
+                                r = failf(w->saver, -errno, "Failed to open %s: %m", path);
+                                break;
+                        }
+                        r = write_entry_header(w, path, &st, AE_IFREG, st.st_size, NULL, NULL);
+                        if (r >= 0)
+                                r = copy_file_data(w->a, ffd, w->saver, path);
+                        close(ffd);
+                }
+                /* Sockets and other devices never get into a layer (extraction refuses them). */
+        }
+        for (size_t k = 0; k < n; k++)
+                free(names[k]);
+        closedir(d);
+        return r;
+}
+
+static int file_sha256(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *ret_size) {
+        _cleanup_(sha256_freep) Sha256 *hash = NULL;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        static char buf[COPY_BUFFER];
+        uint64_t size = 0;
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = sha256_new(&hash);
+        if (r < 0)
+                return r;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        break;
+                r = sha256_update(hash, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+                size += (uint64_t) n;
+        }
+        *ret_size = size;
+        return sha256_final_hex(hash, hex);
+}
+
+/* The tarball of one layer directory (made once per directory), its digest and size. */
+static int make_layer(Saver *s, const char *dir, const char **ret_path, const char **ret_digest, uint64_t *ret_size) {
+        for (size_t k = 0; k < s->n_made; k++)
+                if (streq(s->made_dirs[k], dir)) {
+                        *ret_digest = s->made_digests[k];
+                        *ret_size = s->made_sizes[k];
+                        return asprintf((char **) ret_path, "%s/layer-%zu.tar", s->tmpdir, k) < 0 ? -ENOMEM : 0;
+                }
+
+        _cleanup_free_ char *path = NULL;
+        char hex[SHA256_HEX_LEN + 1];
+        uint64_t size = 0;
+        int r;
+
+        if (asprintf(&path, "%s/layer-%zu.tar", s->tmpdir, s->n_made) < 0)
+                return -ENOMEM;
+        LayerWriter w = { .saver = s, .a = archive_write_new() };
+        int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (!w.a || dirfd < 0) {
+                r = dirfd < 0 ? failf(s, -errno, "Failed to open layer %s: %m", dir) : -ENOMEM;
+                goto finish;
+        }
+        if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
+            archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
+            archive_write_open_filename(w.a, path) != ARCHIVE_OK) {
+                r = failf(s, -EIO, "Failed to create a layer tarball: %s", archive_error_string(w.a));
+                goto finish;
+        }
+        r = write_tree(&w, dirfd, "");
+        if (r >= 0 && archive_write_close(w.a) != ARCHIVE_OK)
+                r = failf(s, -EIO, "Failed to write a layer tarball: %s", archive_error_string(w.a));
+finish:
+        if (dirfd >= 0)
+                close(dirfd);
+        if (w.a)
+                archive_write_free(w.a);
+        for (size_t k = 0; k < w.n_inodes; k++)
+                free(w.inodes[k].path);
+        free(w.inodes);
+        if (r < 0)
+                return r;
+        r = file_sha256(path, hex, &size);
+        if (r < 0)
+                return failf(s, r, "Failed to hash a layer tarball: %s", strerror(-r));
+
+        char **d = reallocarray(s->made_dirs, s->n_made + 1, sizeof(char *));
+        if (d)
+                s->made_dirs = d;
+        char **g = reallocarray(s->made_digests, s->n_made + 1, sizeof(char *));
+        if (g)
+                s->made_digests = g;
+        uint64_t *z = reallocarray(s->made_sizes, s->n_made + 1, sizeof(uint64_t));
+        if (z)
+                s->made_sizes = z;
+        if (!d || !g || !z || asprintf(&s->made_digests[s->n_made], "sha256:%s", hex) < 0)
+                return -ENOMEM;
+        s->made_dirs[s->n_made] = strdup(dir);
+        if (!s->made_dirs[s->n_made]) {
+                free(s->made_digests[s->n_made]);
+                return -ENOMEM;
+        }
+        s->made_sizes[s->n_made] = size;
+        *ret_digest = s->made_digests[s->n_made];
+        *ret_size = size;
+        s->n_made++;
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+static int out_header(Saver *s, const char *path, mode_t type, int64_t size) {
+        struct archive_entry *e = archive_entry_new();
+        int r;
+
+        if (!e)
+                return -ENOMEM;
+        archive_entry_set_pathname(e, path);
+        archive_entry_set_filetype(e, type);
+        archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
+        archive_entry_set_size(e, type == AE_IFDIR ? 0 : size);
+        archive_entry_set_mtime(e, 0, 0);
+        r = archive_write_header(s->out, e);
+        archive_entry_free(e);
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+                int err = archive_errno(s->out) > 0 ? archive_errno(s->out) : EIO;
+                return failf(s, -err, "Failed to write the archive: %s", archive_error_string(s->out));
+        }
+        return 0;
+}
+
+static int out_buffer(Saver *s, const char *path, const char *data, size_t len) {
+        int r = out_header(s, path, AE_IFREG, (int64_t) len);
+        if (r < 0)
+                return r;
+        if (len > 0 && archive_write_data(s->out, data, len) != (la_ssize_t) len) {
+                int err = archive_errno(s->out) > 0 ? archive_errno(s->out) : EIO;
+                return failf(s, -err, "Failed to write the archive: %s", archive_error_string(s->out));
+        }
+        return 0;
+}
+
+static int out_file(Saver *s, const char *path, const char *file, uint64_t size) {
+        _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return failf(s, -errno, "Failed to open %s: %m", file);
+        int r = out_header(s, path, AE_IFREG, (int64_t) size);
+        if (r < 0)
+                return r;
+        return copy_file_data(s->out, fd, s, "the archive");
+}
+
+static int out_json(Saver *s, const char *path, json_object *o, char hex[SHA256_HEX_LEN + 1], size_t *ret_len) {
+        size_t len;
+        const char *text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                             &len);
+        if (!text)
+                return -ENOMEM;
+        if (hex) {
+                int r = sha256_hex_of(text, len, hex);
+                if (r < 0)
+                        return r;
+        }
+        if (ret_len)
+                *ret_len = len;
+        if (!path)
+                return 0;
+        return out_buffer(s, path, text, len);
+}
+
+static json_object *descriptor(const char *media_type, const char *digest, uint64_t size) {
+        json_object *d = json_object_new_object();
+        if (!d)
+                return NULL;
+        json_object_object_add(d, "mediaType", json_object_new_string(media_type));
+        json_object_object_add(d, "digest", json_object_new_string(digest));
+        json_object_object_add(d, "size", json_object_new_int64((int64_t) size));
+        return d;
+}
+
+/* The config with the diff ids of the tarballs we wrote (unchanged when they are the same). */
+static int final_config(Saver *s, SaveItem *item, char **digests, char **ret) {
+        _cleanup_json_ json_object *o = NULL;
+        json_object *rootfs;
+        bool same = true;
+
+        for (size_t k = 0; digests[k]; k++)
+                same = same && item->diff_ids[k] && streq(item->diff_ids[k], digests[k]);
+        if (same) {
+                *ret = strdup(item->config_json);
+                return *ret ? 0 : -ENOMEM;
+        }
+        if (json_parse_buffer(item->config_json, strlen(item->config_json), &o) < 0 ||
+            !json_object_object_get_ex(o, "rootfs", &rootfs))
+                return failf(s, -EBADMSG, "An image's config is invalid.");
+        json_object_object_add(rootfs, "diff_ids", json_strv_new(digests));
+        const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        *ret = text ? strdup(text) : NULL;
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
+        _cleanup_json_ json_object *manifest = json_object_new_array(), *index_list = json_object_new_array();
+        _cleanup_strv_free_ char **written = calloc(1, sizeof(char *));
+        int r;
+
+        if (!manifest || !index_list || !written)
+                return -ENOMEM;
+        if (oci) {
+                r = out_header(s, "blobs/", AE_IFDIR, 0);
+                if (r >= 0)
+                        r = out_header(s, "blobs/sha256/", AE_IFDIR, 0);
+                if (r >= 0)
+                        r = out_buffer(s, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t k = 0; k < n_items; k++) {
+                SaveItem *item = &items[k];
+                size_t n = strv_length(item->layer_dirs);
+                _cleanup_strv_free_ char **digests = calloc(n + 1, sizeof(char *)),
+                                         **paths = calloc(n + 1, sizeof(char *));
+                _cleanup_free_ uint64_t *sizes = calloc(n + 1, sizeof(uint64_t));
+                _cleanup_free_ char *config = NULL, *config_path = NULL;
+                char config_hex[SHA256_HEX_LEN + 1];
+                if (!digests || !paths || !sizes)
+                        return -ENOMEM;
+                /* layer_dirs are top first; archives list layers bottom first. */
+                for (size_t j = 0; j < n; j++) {
+                        const char *file = NULL, *digest = NULL;
+                        r = make_layer(s, item->layer_dirs[n - 1 - j], &file, &digest, &sizes[j]);
+                        if (r < 0)
+                                return r;
+                        paths[j] = (char *) file;
+                        if (!(digests[j] = strdup(digest)))
+                                return -ENOMEM;
+                        bool seen = false;
+                        for (char **w = written; *w; w++)
+                                seen = seen || streq(*w, digest);
+                        if (seen)
+                                continue;
+                        _cleanup_free_ char *name = NULL;
+                        if (asprintf(&name, oci ? "blobs/sha256/%s" : "%s.tar", digest + strlen(DIGEST_SHA256_PREFIX)) <
+                            0)
+                                return -ENOMEM;
+                        r = out_file(s, name, file, sizes[j]);
+                        if (r < 0)
+                                return r;
+                        if (strv_push(&written, digest) < 0)
+                                return -ENOMEM;
+                }
+                r = final_config(s, item, digests, &config);
+                if (r < 0)
+                        return r;
+                r = sha256_hex_of(config, strlen(config), config_hex);
+                if (r < 0)
+                        return r;
+                if (asprintf(&config_path, oci ? "blobs/sha256/%s" : "%s.json", config_hex) < 0)
+                        return -ENOMEM;
+                r = out_buffer(s, config_path, config, strlen(config));
+                if (r < 0)
+                        return r;
+
+                if (!oci) {
+                        json_object *e = json_object_new_object(), *layers = json_object_new_array();
+                        if (!e || !layers) {
+                                json_object_put(e);
+                                json_object_put(layers);
+                                return -ENOMEM;
+                        }
+                        for (size_t j = 0; j < n; j++) {
+                                _cleanup_free_ char *name = NULL;
+                                if (asprintf(&name, "%s.tar", digests[j] + strlen(DIGEST_SHA256_PREFIX)) < 0) {
+                                        json_object_put(layers);
+                                        json_object_put(e);
+                                        return -ENOMEM;
+                                }
+                                json_object_array_add(layers, json_object_new_string(name));
+                        }
+                        json_object_object_add(e, "Config", json_object_new_string(config_path));
+                        json_object_object_add(e, "RepoTags", json_strv_new(item->repo_tags));
+                        json_object_object_add(e, "Layers", layers);
+                        json_object_array_add(manifest, e);
+                        continue;
+                }
+
+                _cleanup_json_ json_object *m = json_object_new_object();
+                _cleanup_free_ char *config_digest = NULL, *manifest_path = NULL, *manifest_digest = NULL;
+                json_object *layers = json_object_new_array();
+                char manifest_hex[SHA256_HEX_LEN + 1];
+                size_t manifest_len;
+                if (!m || !layers || asprintf(&config_digest, "sha256:%s", config_hex) < 0) {
+                        json_object_put(layers);
+                        return -ENOMEM;
+                }
+                json_object_object_add(m, "schemaVersion", json_object_new_int(2));
+                json_object_object_add(m, "mediaType",
+                                       json_object_new_string("application/vnd.oci.image.manifest.v1+json"));
+                json_object_object_add(
+                        m, "config",
+                        descriptor("application/vnd.oci.image.config.v1+json", config_digest, strlen(config)));
+                for (size_t j = 0; j < n; j++)
+                        json_object_array_add(
+                                layers, descriptor("application/vnd.oci.image.layer.v1.tar", digests[j], sizes[j]));
+                json_object_object_add(m, "layers", layers);
+                r = out_json(s, NULL, m, manifest_hex, &manifest_len);
+                if (r < 0)
+                        return r;
+                if (asprintf(&manifest_path, "blobs/sha256/%s", manifest_hex) < 0 ||
+                    asprintf(&manifest_digest, "sha256:%s", manifest_hex) < 0)
+                        return -ENOMEM;
+                r = out_json(s, manifest_path, m, NULL, NULL);
+                if (r < 0)
+                        return r;
+                /* One index entry per tag (podman and skopeo read the name from ref.name). */
+                size_t n_tags = strv_length(item->repo_tags);
+                for (size_t t = 0; t < (n_tags > 0 ? n_tags : 1); t++) {
+                        json_object *d = descriptor("application/vnd.oci.image.manifest.v1+json", manifest_digest,
+                                                    manifest_len);
+                        if (!d)
+                                return -ENOMEM;
+                        if (n_tags > 0) {
+                                json_object *a = json_object_new_object();
+                                json_object_object_add(a, "org.opencontainers.image.ref.name",
+                                                       json_object_new_string(item->repo_tags[t]));
+                                json_object_object_add(d, "annotations", a);
+                        }
+                        json_object_array_add(index_list, d);
+                }
+        }
+        if (!oci)
+                return out_json(s, "manifest.json", manifest, NULL, NULL);
+
+        _cleanup_json_ json_object *index = json_object_new_object();
+        if (!index)
+                return -ENOMEM;
+        json_object_object_add(index, "schemaVersion", json_object_new_int(2));
+        json_object_object_add(index, "manifests", json_object_get(index_list));
+        return out_json(s, "index.json", index, NULL, NULL);
+}
+
+int image_save_worker(SaveItem *items, size_t n_items, const char *format, int output_fd, const char *tmpdir,
+                      char **ret_error) {
+        Saver s = { .tmpdir = tmpdir };
+        int r;
+
+        s.out = archive_write_new();
+        if (!s.out)
+                return -ENOMEM;
+        if (archive_write_set_format_pax_restricted(s.out) != ARCHIVE_OK ||
+            archive_write_set_bytes_in_last_block(s.out, 1) != ARCHIVE_OK ||
+            archive_write_open_fd(s.out, output_fd) != ARCHIVE_OK)
+                r = failf(&s, -EIO, "Failed to start the archive: %s", archive_error_string(s.out));
+        else
+                r = save_all(&s, items, n_items, streq(format, "oci-archive"));
+        if (r >= 0 && archive_write_close(s.out) != ARCHIVE_OK) {
+                int err = archive_errno(s.out) > 0 ? archive_errno(s.out) : EIO;
+                r = failf(&s, -err, "Failed to finish the archive: %s", archive_error_string(s.out));
+        }
+        archive_write_free(s.out);
+        for (size_t k = 0; k < s.n_made; k++) {
+                free(s.made_dirs[k]);
+                free(s.made_digests[k]);
+        }
+        free(s.made_dirs);
+        free(s.made_digests);
+        free(s.made_sizes);
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(s.error);
+        free(s.error);
+        return r;
+}
