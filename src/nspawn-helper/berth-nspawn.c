@@ -223,8 +223,12 @@ static int run(void) {
         r = check_in_scope(spec);
         if (r < 0)
                 return report_status("ERR %d setup berth-nspawn is not in the container's scope\n", -r), r;
-        if (spec->exec_pid > 0)
-                return run_exec(spec);
+        if (spec->exec_pid > 0) {
+                /* _exit(): nothing is buffered, and exit-time hooks (LeakSanitizer's, which forks a
+                 * tracer into the joined PID namespace where it cannot see us) must not run here. */
+                r = run_exec(spec);
+                _exit(r < 0 ? 255 : r);
+        }
 
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
