@@ -140,8 +140,8 @@ static int build_exec_spec(Container *c, char **argv, char **env, const char *cw
 int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3], sd_bus_message *request,
                    sd_bus_error *error) {
         Manager *m = c->manager;
-        _cleanup_close_ int spec_fd = -1, go_r = -1, status_w = -1;
-        int pipes[2], r;
+        _cleanup_close_ int spec_fd = -1;
+        int r;
 
         if (c->state != CONTAINER_RUNNING || c->starting || c->pid <= 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.",
@@ -166,22 +166,14 @@ int container_exec(Container *c, char **argv, char **env, const char *cwd, const
         r = -ENOMEM;
         if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, cwd, &spec_fd)) < 0)
                 goto fail;
-        if (pipe2(pipes, O_CLOEXEC) < 0)
-                goto fail_errno;
-        go_r = pipes[0], op->go_fd = pipes[1];
-        if (pipe2(pipes, O_CLOEXEC | O_NONBLOCK) < 0)
-                goto fail_errno;
-        op->status_fd = pipes[0], status_w = pipes[1];
-        if (fcntl(status_w, F_SETFL, 0) < 0)
-                goto fail_errno;
-
-        int fds[5] = { spec_fd, go_r, status_w, -1, -1 };
-        r = helper_spawn(m, c, stdio, fds, &op->helper_pid);
+        HelperProcess helper;
+        r = helper_launch(m, c, spec_fd, stdio, -1, -1, &helper);
         if (r < 0)
                 goto fail;
-        op->helper_pidfd = (int) syscall(SYS_pidfd_open, op->helper_pid, 0);
-        if (op->helper_pidfd < 0)
-                goto fail_errno;
+        op->helper_pid = helper.pid;
+        op->helper_pidfd = helper.pidfd;
+        op->go_fd = helper.go_fd;
+        op->status_fd = helper.status_fd;
         r = sd_event_add_io(m->event, &op->exit_source, op->helper_pidfd, EPOLLIN, on_helper_exit, op);
         if (r < 0)
                 goto fail;
@@ -193,8 +185,6 @@ int container_exec(Container *c, char **argv, char **env, const char *cwd, const
         op->request = sd_bus_message_ref(request);
         return 1;
 
-fail_errno:
-        r = -errno;
 fail:
         exec_operation_free(op);
         return sd_bus_error_set_errnof(error, -r, "Failed to exec in container %s: %m", c->name);

@@ -357,7 +357,7 @@ int container_write_spec_json(json_object *o, int *ret_fd) {
 
 /* Descriptors 3..7 of the helper (and 0..2 when stdio is given); sources are moved above them
  * first so no dup2 clobbers another. */
-int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[5], pid_t *ret_pid) {
+static int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[5], pid_t *ret_pid) {
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
@@ -396,12 +396,45 @@ finish:
         return r;
 }
 
+/* Spawn berth-nspawn with its spec and the "go" and status pipes (see nspawn-spec.h); it waits for
+ * "go" before it does anything. Our status end is non-blocking, the helper's blocks. */
+int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], int attach_stdout, int attach_stderr,
+                  HelperProcess *ret) {
+        _cleanup_close_ int go_r = -1, go_w = -1, status_r = -1, status_w = -1, pidfd = -1;
+        int pipes[2], r;
+        pid_t pid;
+
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return -errno;
+        go_r = pipes[0], go_w = pipes[1];
+        if (pipe2(pipes, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        status_r = pipes[0], status_w = pipes[1];
+        if (fcntl(status_w, F_SETFL, 0) < 0)
+                return -errno;
+        int fds[5] = { spec_fd, go_r, status_w, attach_stdout, attach_stderr };
+        r = helper_spawn(m, c, stdio, fds, &pid);
+        if (r < 0)
+                return r;
+        pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                r = -errno;
+                (void) kill(pid, SIGKILL); /* our unreaped child: the PID cannot have been reused */
+                (void) waitpid(pid, NULL, 0);
+                return r;
+        }
+        *ret = (HelperProcess){
+                .pid = pid, .pidfd = TAKE_FD(pidfd), .go_fd = TAKE_FD(go_w), .status_fd = TAKE_FD(status_r)
+        };
+        return 0;
+}
+
 int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error) {
         Manager *m = c->manager;
-        _cleanup_close_ int spec_fd = -1, go_r = -1, status_w = -1;
+        _cleanup_close_ int spec_fd = -1;
         _cleanup_free_ char *run = manager_run_path(m, "containers/%s", c->id);
         StartOperation *op;
-        int pipes[2], r;
+        int r;
 
         if (c->starting)
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is already being started.", c->name);
@@ -452,23 +485,14 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
         if ((op->unit = container_unit_name(c)) == NULL ||
             (r = write_spec(c, image, stdout_fd >= 0, mounts, &spec_fd)) < 0)
                 goto fail;
-        if (pipe2(pipes, O_CLOEXEC) < 0)
-                goto fail_errno;
-        go_r = pipes[0], op->go_fd = pipes[1];
-        if (pipe2(pipes, O_CLOEXEC | O_NONBLOCK) < 0)
-                goto fail_errno;
-        op->status_fd = pipes[0], status_w = pipes[1];
-        /* The helper's end must block: it writes once and exits. */
-        if (fcntl(status_w, F_SETFL, 0) < 0)
-                goto fail_errno;
-
-        int fds[5] = { spec_fd, go_r, status_w, stdout_fd, stderr_fd };
-        r = helper_spawn(m, c, NULL, fds, &op->helper_pid);
+        HelperProcess helper;
+        r = helper_launch(m, c, spec_fd, NULL, stdout_fd, stderr_fd, &helper);
         if (r < 0)
                 goto fail;
-        op->helper_pidfd = (int) syscall(SYS_pidfd_open, op->helper_pid, 0);
-        if (op->helper_pidfd < 0)
-                goto fail_errno;
+        op->helper_pid = helper.pid;
+        op->helper_pidfd = helper.pidfd;
+        op->go_fd = helper.go_fd;
+        op->status_fd = helper.status_fd;
 
         r = call_start_transient_unit(op);
         if (r < 0)
@@ -479,8 +503,6 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
                 goto fail;
         return 1; /* answered later */
 
-fail_errno:
-        r = -errno;
 fail:
         op->request = sd_bus_message_unref(op->request); /* the caller's error reply answers it */
         {

@@ -189,7 +189,15 @@ int container_exec(Container *c, char **argv, char **env, const char *cwd, const
                    sd_bus_error *error);
 void manager_free_execs(Manager *m);
 
-int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[5], pid_t *ret_pid);
+typedef struct HelperProcess {
+        pid_t pid;
+        int pidfd;
+        int go_fd; /* write "g" once the helper is in the container's scope; close to abort */
+        int status_fd; /* "OK ..." or "ERR ..." from the helper, then EOF */
+} HelperProcess;
+
+int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], int attach_stdout, int attach_stderr,
+                  HelperProcess *ret);
 int container_write_spec_json(json_object *o, int *ret_fd);
 
 /* Start path (container-start.c): answers 'request' itself once the payload runs or failed. */
