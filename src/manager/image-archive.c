@@ -134,7 +134,9 @@ static int archive_operation_start(ArchiveOperation *op, ArchiveWorkFunc work, s
                 /* Die with berthd: an orphaned worker would write into a dir the next berthd removes. */
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 (void) signal(SIGPIPE, SIG_IGN);
-                r = work(op, &message);
+                r = close_all_fds_except((const int[]){ op->fd, pipes[1] }, 2);
+                if (r >= 0)
+                        r = work(op, &message);
                 if (r < 0)
                         snprintf(line, sizeof(line), "ERR %d %s", -r, message ?: strerror(-r));
                 else

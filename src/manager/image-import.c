@@ -204,6 +204,8 @@ int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *
         if (op->worker == 0) {
                 /* Die with berthd: an orphaned worker would write into a dir the next berthd removes. */
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (close_all_fds_except((const int[]){ tar_fd, pipes[1] }, 2) < 0)
+                        _exit(1);
                 import_worker(tar_fd, diff, pipes[1]);
         }
         safe_close(pipes[1]);

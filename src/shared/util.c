@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "util.h"
@@ -430,5 +431,29 @@ int parse_size(const char *s, uint64_t *ret) {
         if (bytes >= 18446744073709551615.0)
                 return -ERANGE;
         *ret = (uint64_t) bytes;
+        return 0;
+}
+
+int close_all_fds_except(const int keep[], size_t n) {
+        unsigned sorted[16], count = 0, next = 3;
+
+        if (n > ELEMENTSOF(sorted))
+                return -E2BIG;
+        for (size_t i = 0; i < n; i++)
+                if (keep[i] >= 3)
+                        sorted[count++] = (unsigned) keep[i];
+        for (unsigned i = 1; i < count; i++) /* insertion sort: a handful of fds */
+                for (unsigned j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+                        unsigned t = sorted[j];
+                        sorted[j] = sorted[j - 1];
+                        sorted[j - 1] = t;
+                }
+        for (unsigned i = 0; i < count; i++) {
+                if (sorted[i] > next && syscall(SYS_close_range, next, sorted[i] - 1, 0U) < 0)
+                        return -errno;
+                next = sorted[i] + 1;
+        }
+        if (syscall(SYS_close_range, next, ~0U, 0U) < 0)
+                return -errno;
         return 0;
 }

@@ -36,6 +36,9 @@ int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *name);
 int loop_write(int fd, const void *buf, size_t len);
+/* Close every descriptor above 2 except these (at most 16): for a forked worker, which must not
+ * hold the bus connection, pidfds or clients' pipes of the daemon it came from. */
+int close_all_fds_except(const int keep[], size_t n);
 
 uint64_t now_realtime_usec(void);
 /* RFC 3339 with nanoseconds in UTC, as Docker's inspect prints; "0001-01-01T00:00:00Z" for 0. */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -209,6 +211,28 @@ static void test_rm_rf_deep(void) {
         CHECK(access(root, F_OK) < 0 && errno == ENOENT);
 }
 
+static void test_close_all_fds_except(void) {
+        int fds[6];
+        for (int i = 0; i < 6; i++)
+                fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (close_all_fds_except((const int[]){ fds[4], fds[1] }, 2) < 0)
+                        _exit(2);
+                for (int i = 0; i < 6; i++) {
+                        bool open_now = fcntl(fds[i], F_GETFD) >= 0;
+                        if (open_now != (i == 1 || i == 4))
+                                _exit(1);
+                }
+                _exit(fcntl(0, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0 ? 0 : 3);
+        }
+        int status = -1;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        for (int i = 0; i < 6; i++)
+                close(fds[i]);
+}
+
 static void test_strv(void) {
         _cleanup_strv_free_ char **l = NULL, **copy = NULL;
         _cleanup_free_ char *joined = NULL, *empty = NULL;
@@ -263,6 +287,7 @@ int main(void) {
         TEST(test_files);
         TEST(test_rm_rf_no_follow);
         TEST(test_rm_rf_deep);
+        TEST(test_close_all_fds_except);
         TEST(test_strv);
         TEST(test_timestamps);
         return tests_exit_status();
