@@ -41,6 +41,9 @@ struct StartOperation {
         char *job; /* the StartTransientUnit job we wait for */
         bool scope_ready;
         bool waiting_for_old_unit; /* the previous run's scope is still going away */
+        char *machine; /* waiting for machined to drop the previous run's machine */
+        sd_bus_slot *get_machine_call;
+        sd_event_source *machine_timer;
         unsigned unit_retries;
 };
 
@@ -56,6 +59,9 @@ static void start_operation_free(StartOperation *op) {
         sd_event_source_disable_unref(op->timeout_source);
         sd_bus_slot_unref(op->unit_call);
         sd_bus_slot_unref(op->get_unit_call);
+        sd_bus_slot_unref(op->get_machine_call);
+        sd_event_source_disable_unref(op->machine_timer);
+        free(op->machine);
         free(op->job);
         free(op);
 }
@@ -197,6 +203,77 @@ int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *e
 }
 
 static int call_start_transient_unit(StartOperation *op);
+
+/* machined drops a machine some time after its scope went away, and stops the machine's unit by
+ * name when it does: were the next run's scope (same name) already there, machined would stop
+ * it. So a new scope is only created once the previous run's machine is gone. */
+static void machine_gone(StartOperation *op) {
+        op->machine = mfree(op->machine);
+        op->get_machine_call = sd_bus_slot_unref(op->get_machine_call);
+        op->machine_timer = sd_event_source_disable_unref(op->machine_timer);
+        int r = call_start_transient_unit(op);
+        if (r < 0) {
+                char msg[256];
+                snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s", op->unit,
+                         strerror(-r));
+                start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
+        }
+}
+
+static int on_get_machine(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        StartOperation *op = userdata;
+        op->get_machine_call = sd_bus_slot_unref(op->get_machine_call);
+        /* NoSuchMachine, or machined not running: nothing to wait for. Else MachineRemoved. */
+        if (op->machine && sd_bus_message_is_method_error(reply, NULL))
+                machine_gone(op);
+        return 0;
+}
+
+/* A machine of that name that does not go away is not our previous run's (another tool's
+ * container, say): go on without waiting; only our registration will fail. */
+static int on_machine_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        machine_gone(userdata);
+        return 0;
+}
+
+int manager_machine_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *name, *path;
+
+        if (sd_bus_message_read(message, "so", &name, &path) < 0)
+                return 0;
+        for (Container *c = m->containers; c; c = c->next)
+                if (c->starting && c->starting->machine && streq(c->starting->machine, name)) {
+                        machine_gone(c->starting);
+                        break;
+                }
+        return 0;
+}
+
+static int wait_for_old_machine(StartOperation *op) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        Manager *manager = op->container->manager;
+        int r;
+
+        op->machine = container_machine_name(op->container);
+        if (!op->machine)
+                return -ENOMEM;
+        r = sd_bus_message_new_method_call(manager->bus, &m, "org.freedesktop.machine1", "/org/freedesktop/machine1",
+                                           "org.freedesktop.machine1.Manager", "GetMachine");
+        if (r < 0)
+                return r;
+        /* Do not start machined just to learn that it knows nothing. */
+        r = sd_bus_message_set_auto_start(m, false);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", op->machine);
+        if (r < 0)
+                return r;
+        r = sd_event_add_time_relative(manager->event, &op->machine_timer, CLOCK_MONOTONIC, 5 * USEC_PER_SEC, 0,
+                                       on_machine_timeout, op);
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(manager->bus, &op->get_machine_call, m, on_get_machine, op, 0);
+}
 
 static void retry_start_transient_unit(StartOperation *op) {
         op->waiting_for_old_unit = false;
@@ -494,7 +571,7 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
         op->go_fd = helper.go_fd;
         op->status_fd = helper.status_fd;
 
-        r = call_start_transient_unit(op);
+        r = wait_for_old_machine(op); /* then call_start_transient_unit() */
         if (r < 0)
                 goto fail;
         r = sd_event_add_time_relative(m->event, &op->timeout_source, CLOCK_MONOTONIC, START_TIMEOUT_USEC, 0,

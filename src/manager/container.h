@@ -205,3 +205,4 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message);
 int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int manager_machine_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);

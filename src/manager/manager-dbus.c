@@ -476,6 +476,11 @@ int manager_bus_setup(Manager *m) {
                                       manager_unit_removed, NULL, m);
         if (r < 0)
                 return r;
+        r = sd_bus_match_signal_async(m->bus, &m->machine_removed_slot, "org.freedesktop.machine1",
+                                      "/org/freedesktop/machine1", "org.freedesktop.machine1.Manager", "MachineRemoved",
+                                      manager_machine_removed, NULL, m);
+        if (r < 0)
+                return r;
         r = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                      "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, NULL);
         if (r < 0)

@@ -50,6 +50,7 @@ void manager_free(Manager *m) {
         manager_free_execs(m);
         sd_bus_slot_unref(m->job_removed_slot);
         sd_bus_slot_unref(m->unit_removed_slot);
+        sd_bus_slot_unref(m->machine_removed_slot);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         free(m->state_dir);

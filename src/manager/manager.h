@@ -24,6 +24,7 @@ typedef struct Manager {
         Volume *volumes;
         sd_bus_slot *job_removed_slot;
         sd_bus_slot *unit_removed_slot;
+        sd_bus_slot *machine_removed_slot;
 } Manager;
 
 int manager_new(Manager **ret);
