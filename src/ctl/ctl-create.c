@@ -24,6 +24,8 @@ enum {
         ARG_VOLUMES_FROM,
         ARG_ENTRYPOINT,
         ARG_STOP_SIGNAL,
+        ARG_INIT,
+        ARG_READ_ONLY,
         ARG_HELP,
 };
 
@@ -44,6 +46,8 @@ typedef struct CreateArgs {
         const char *user;
         const char *entrypoint; /* NULL: the image's; "" clears it */
         const char *stop_signal;
+        bool init;
+        bool read_only;
         bool detach; /* run only */
         const char *image;
         char **command; /* points into argv */
@@ -91,6 +95,8 @@ static void help_create(bool run) {
                "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
                "      --stop-signal=SIG    Signal that stop sends first (default: the image's, or TERM)\n"
+               "      --init               Run a minimal init as PID 1 that reaps and forwards signals\n"
+               "      --read-only          Mount the container's root file system read-only\n"
                "      --help               Show this help\n");
 }
 
@@ -231,6 +237,12 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 a->stop_signal = arg;
                 return 0;
         }
+        case ARG_INIT:
+                a->init = true;
+                return 0;
+        case ARG_READ_ONLY:
+                a->read_only = true;
+                return 0;
         case ARG_VOLUMES_FROM:
                 r = strv_push(&a->volumes_from, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
@@ -258,6 +270,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "user", required_argument, NULL, 'u' },
                 { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
                 { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },
+                { "init", no_argument, NULL, ARG_INIT },
+                { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 { "detach", no_argument, NULL, 'd' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
@@ -356,6 +370,10 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }
+        if (a->init && (r = sd_bus_message_append(m, "{sv}", "Init", "b", 1)) < 0)
+                return r;
+        if (a->read_only && (r = sd_bus_message_append(m, "{sv}", "ReadOnly", "b", 1)) < 0)
+                return r;
         if (a->workdir && (r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", a->workdir)) < 0)
                 return r;
         if (a->user && (r = sd_bus_message_append(m, "{sv}", "User", "s", a->user)) < 0)

@@ -75,6 +75,11 @@ static int property_get_pid(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append(reply, "u", (uint32_t) (c->state == CONTAINER_RUNNING ? c->pid : 0));
 }
 
+static int property_get_bool(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
+}
+
 /* The default getter would read an int; the field is a bool. */
 static int property_get_auto_remove(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -266,6 +271,9 @@ const sd_bus_vtable container_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Init", "b", property_get_bool, offsetof(Container, init), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Container, read_only),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartPolicy", "s", property_get_restart_policy, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -404,6 +404,8 @@ static int write_spec(Container *c, Image *image, bool attached, json_object *mo
         json_object_object_add(o, "rundir", json_object_new_string(run));
         json_object_object_add(o, "cwd", json_object_new_string(c->working_dir ?: "/"));
         json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
+        json_object_object_add(o, "init", json_object_new_boolean(c->init));
+        json_object_object_add(o, "read_only", json_object_new_boolean(c->read_only));
         json_object_object_add(o, "argv", json_strv_new(c->command));
         json_object_object_add(o, "env", json_strv_new(c->env));
         json_object_object_add(o, "attached", json_object_new_boolean(attached));

@@ -135,6 +135,8 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "working_dir", json_object_new_string(c->working_dir ?: "/"));
         json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
         json_object_object_add(o, "stop_signal", json_object_new_int(c->stop_signal));
+        json_object_object_add(o, "init", json_object_new_boolean(c->init));
+        json_object_object_add(o, "read_only", json_object_new_boolean(c->read_only));
         json_object_object_add(o, "memory_max", json_object_new_uint64(c->memory_max));
         json_object_object_add(o, "cpu_quota_per_sec_usec", json_object_new_uint64(c->cpu_quota_per_sec_usec));
         json_object_object_add(o, "tasks_max", json_object_new_uint64(c->tasks_max));
@@ -329,6 +331,8 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->working_dir = strdup(config->working_dir ?: image->working_dir ?: "/");
         c->user = strdup(config->user ?: image->user ?: "");
         c->stop_signal = config->stop_signal > 0 ? config->stop_signal : SIGTERM;
+        c->init = config->init;
+        c->read_only = config->read_only;
         if (config->stop_signal == 0 && image->stop_signal) {
                 int sig = signal_from_string(image->stop_signal);
                 if (sig > 0)
@@ -603,6 +607,8 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->working_dir = strdup(json_get_string(o, "working_dir") ?: "/");
         c->user = strdup(json_get_string(o, "user") ?: "");
         c->stop_signal = (int) json_get_i64(o, "stop_signal", SIGTERM);
+        c->init = json_get_bool(o, "init", 0);
+        c->read_only = json_get_bool(o, "read_only", 0);
         if (!c->working_dir || !c->user) {
                 container_free(c);
                 return -ENOMEM;

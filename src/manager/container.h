@@ -69,6 +69,8 @@ typedef struct Container {
         char *working_dir; /* absolute; created in the container if missing */
         char *user; /* "user[:group]" resolved in the image; empty: root */
         int stop_signal; /* Stop() sends this first */
+        bool init; /* --init */
+        bool read_only; /* --read-only root file system */
         uint64_t memory_max; /* UINT64_MAX = no limit */
         uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
         uint64_t tasks_max; /* UINT64_MAX = no limit */
@@ -127,6 +129,8 @@ typedef struct ContainerConfig {
         const char *working_dir;
         const char *user;
         int stop_signal; /* 0: the image's, else SIGTERM */
+        bool init;
+        bool read_only;
         uint64_t memory_max, cpu_quota_per_sec_usec, tasks_max;
         bool auto_remove;
         RestartPolicy restart_policy;

@@ -194,8 +194,8 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy") || streq(key, "WorkingDir") ||
                                     streq(key, "User") || streq(key, "StopSignal"))
                         ? "s"
-                        : streq(key, "AutoRemove")        ? "b"
-                        : streq(key, "RestartMaxRetries") ? "u"
+                        : (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly")) ? "b"
+                        : streq(key, "RestartMaxRetries")                                            ? "u"
                         : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
                         ? "t"
                         : NULL;
@@ -239,10 +239,15 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                                                          policy);
                 } else if (streq(key, "RestartMaxRetries")) {
                         r = sd_bus_message_read(message, "v", "u", &config->restart_max_retries);
-                } else if (streq(key, "AutoRemove")) {
+                } else if (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly")) {
                         int b;
                         r = sd_bus_message_read(message, "v", "b", &b);
-                        config->auto_remove = b;
+                        if (streq(key, "AutoRemove"))
+                                config->auto_remove = b;
+                        else if (streq(key, "Init"))
+                                config->init = b;
+                        else
+                                config->read_only = b;
                 } else {
                         uint64_t v;
                         r = sd_bus_message_read(message, "v", "t", &v);

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "nspawn-caps.h"
@@ -59,6 +60,46 @@ static int close_all_but(int keep) {
         return 0;
 }
 
+/* --init: stay as PID 1, run the payload as our child, reap every orphan the payload leaves, pass
+ * on the signals we get, and exit with the payload's status (what tini does for Docker). */
+_noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
+        sigset_t all, none;
+        sigfillset(&all);
+        sigemptyset(&none);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        pid_t payload = fork();
+        if (payload < 0)
+                child_fail(error_fd, errno, "setup", "Failed to fork the payload under --init");
+        if (payload == 0) {
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                confine_and_exec(spec->argv, spec->env, spec->cwd, spec->user, error_fd);
+        }
+        safe_close(error_fd); /* the payload's exec closes its copy: the helper then sees EOF */
+        /* The init itself is confined like the payload. */
+        if (load_default_seccomp_filter() < 0 || drop_capabilities_to_default() < 0) {
+                (void) kill(payload, SIGKILL);
+                _exit(255);
+        }
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(&all, &si);
+                if (sig < 0)
+                        continue;
+                if (sig != SIGCHLD) {
+                        (void) kill(payload, sig);
+                        continue;
+                }
+                for (;;) {
+                        int status;
+                        pid_t pid = waitpid(-1, &status, WNOHANG);
+                        if (pid <= 0)
+                                break;
+                        if (pid == payload)
+                                _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                }
+        }
+}
+
 _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int error_fd) {
         const char *what = NULL;
         char msg[512];
@@ -94,6 +135,8 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
 
+        if (spec->init)
+                run_as_init(spec, error_fd);
         confine_and_exec(spec->argv, spec->env, spec->cwd, spec->user, error_fd);
 }
 

@@ -167,6 +167,9 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message
                 errno = -r;
                 FAIL("set up the container's mounts");
         }
+        /* Only the root mount itself: /dev, /dev/shm, volumes and tmpfs mounts stay as they are. */
+        if (spec->read_only && mount(NULL, ".", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+                FAIL("make the root file system read-only");
 
         /* pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
          * only the container's tree, with no path back to the host's root. */

@@ -27,6 +27,8 @@ typedef struct ContainerSpec {
         char **argv;
         char **env;
         bool attached; /* fds 6 and 7 receive a copy of stdout/stderr */
+        bool init; /* PID 1 is a minimal init that reaps and forwards signals (--init) */
+        bool read_only; /* the root file system is mounted read-only (--read-only) */
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
         SpecMount *mounts;
         size_t n_mounts;

@@ -43,3 +43,23 @@ def test_stop_signal(busybox_image, berthd):
 
 def test_nofile_limit_is_dockers(busybox_image, berthd):
     assert run(berthd, busybox_image, "sh", "-c", "ulimit -n", check=True).stdout.strip() == "1024"
+
+
+def test_init_reaps_and_forwards_signals(busybox_image, berthd):
+    # Without --init, PID 1 is the payload; with it, the payload is PID 2 and orphans get reaped.
+    out = run(berthd, "--init", busybox_image, "sh", "-c",
+              "echo $$; (sleep 0.1 &) ; sleep 0.5; ps -o stat,comm | grep -c '^Z' || true", check=True).stdout.split()
+    assert out[0] != "1" and out[-1] == "0"
+    name = f"init-{uuid.uuid4().hex[:6]}"
+    # A shell as PID 2 gets SIGTERM forwarded by the init and exits with it (143) at once.
+    berthd.berthctl("run", "-d", "--init", "--name", name, busybox_image, "sleep", "300", check=True)
+    berthd.berthctl("stop", "-t", "20", name, check=True, timeout=10)
+    assert json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]["State"]["ExitCode"] == 143
+    berthd.berthctl("rm", name, check=True)
+
+
+def test_read_only_root(busybox_image, berthd):
+    proc = run(berthd, "--read-only", "--tmpfs", "/tmp", busybox_image, "sh", "-c",
+               "touch /tmp/ok && echo tmp-ok; touch /etc/x 2>&1; echo shm > /dev/shm/s && echo shm-ok")
+    assert "tmp-ok" in proc.stdout and "shm-ok" in proc.stdout
+    assert "Read-only file system" in proc.stdout
