@@ -35,9 +35,12 @@ static const Verb verbs[] = {
         { "run", verb_run, "Create and start a container, and wait for it" },
         { "save", verb_save, "Save images to a docker-archive or OCI archive" },
         { "start", verb_start, "Start created or stopped containers" },
+        { "stats", verb_stats, "Show CPU, memory, I/O and task use of containers" },
         { "stop", verb_stop, "Stop running containers" },
         { "tag", verb_tag, "Give an image another name" },
+        { "top", verb_top, "List the processes of a container" },
         { "unpause", verb_unpause, "Thaw paused containers" },
+        { "update", verb_update, "Change the limits of containers, live" },
         { "volume", verb_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
         { "wait", verb_wait, "Wait for containers to exit and print their exit codes" },
 };

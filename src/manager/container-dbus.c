@@ -241,6 +241,53 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
         return container_exec(c, argv, env, cwd, stdio, message, error);
 }
 
+static int method_update(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char *const keys[3] = { "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax" };
+        uint64_t limits[3] = {};
+        const char *key;
+        Container *c;
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *contents;
+                size_t i;
+                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                        return r;
+                for (i = 0; i < 3 && !streq(keys[i], key); i++)
+                        ;
+                if (i == 3)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown limit \"%s\".", key);
+                if (!streq(contents, "t"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Limit \"%s\" must have type \"t\".", key);
+                if ((r = sd_bus_message_read(message, "v", "t", &limits[i])) < 0)
+                        return r;
+                r = container_limit_validate(key, limits[i], error);
+                if (r < 0)
+                        return r;
+                if ((r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+        }
+        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        return container_update(c, limits, message, error);
+}
+
+static int method_get_stats(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return container_get_stats(userdata, message, error);
+}
+
+static int method_get_processes(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return container_get_processes(userdata, message, error);
+}
+
 static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         return container_wait(userdata, message);
 }
@@ -266,10 +313,10 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Container, created_at), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(Container, started_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Container, finished_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Container, memory_max), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Container, memory_max), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Container, cpu_quota_per_sec_usec),
-                        SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_CONST),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Init", "b", property_get_bool, offsetof(Container, init), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Container, read_only),
@@ -304,6 +351,14 @@ const sd_bus_vtable container_vtable[] = {
                 SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemoveWithVolumes", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_remove,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Update", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT, method_update,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStats", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("t", memory_current, "t", memory_max, "t", cpu_usage_nsec, "t",
+                                              tasks_current, "t", io_read_bytes, "t", io_write_bytes),
+                                method_get_stats, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uus)", processes),
+                                method_get_processes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

@@ -370,6 +370,11 @@ static int call_start_transient_unit(StartOperation *op) {
             (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed")) < 0 ||
             /* Delegated, so systemd lets berth attach exec'd processes (AttachProcessesToUnit). */
             (r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1)) < 0 ||
+            /* What GetStats reports; cheap, and off by default on some distributions. */
+            (r = sd_bus_message_append(m, "(sv)", "MemoryAccounting", "b", 1)) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "CPUAccounting", "b", 1)) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "TasksAccounting", "b", 1)) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "IOAccounting", "b", 1)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, "char-pts", "rw")) < 0 ||
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 ||
             (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||

@@ -183,6 +183,13 @@ void container_maybe_schedule_restart(Container *c);
 void container_cancel_restart(Container *c);
 void manager_start_restartable_containers(Manager *m);
 
+/* Resources through the scope unit (container-resources.c). */
+int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error);
+/* limits: MemoryMax, CPUQuotaPerSecUSec, TasksMax; 0 = leave as is. */
+int container_update(Container *c, const uint64_t limits[3], sd_bus_message *request, sd_bus_error *error);
+int container_get_stats(Container *c, sd_bus_message *request, sd_bus_error *error);
+int container_get_processes(Container *c, sd_bus_message *request, sd_bus_error *error);
+
 /* systemd-machined (container-machine.c). */
 char *container_machine_name(const Container *c);
 int container_register_machine(Container *c);

@@ -154,7 +154,6 @@ static int parse_mount_options(sd_bus_message *message, const char *key, Contain
 
 /* The a{sv} options of CreateContainer; unknown keys and wrong types are errors, not ignored. */
 static int parse_create_options(sd_bus_message *message, ContainerConfig *config, sd_bus_error *error) {
-        long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
         int r;
 
         r = sd_bus_message_enter_container(message, 'a', "{sv}");
@@ -253,23 +252,15 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                         r = sd_bus_message_read(message, "v", "t", &v);
                         if (r < 0)
                                 return r;
-                        if (streq(key, "MemoryMax")) {
-                                /* Docker's minimum; less cannot even start a shell. */
-                                if (v < 6 * 1024 * 1024)
-                                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                                "MemoryMax must be at least 6 MiB.");
+                        r = container_limit_validate(key, v, error);
+                        if (r < 0)
+                                return r;
+                        if (streq(key, "MemoryMax"))
                                 config->memory_max = v;
-                        } else if (streq(key, "CPUQuotaPerSecUSec")) {
-                                if (v < 10000 || v > (uint64_t) (ncpus > 0 ? ncpus : 1) * USEC_PER_SEC)
-                                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                                 "CPU quota must be between 0.01 and %ld CPUs.", ncpus);
+                        else if (streq(key, "CPUQuotaPerSecUSec"))
                                 config->cpu_quota_per_sec_usec = v;
-                        } else {
-                                if (v == 0)
-                                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                                "TasksMax must be at least 1.");
+                        else
                                 config->tasks_max = v;
-                        }
                 }
                 if (r < 0)
                         return r;
