@@ -16,7 +16,36 @@ typedef struct PsArgs {
         bool all;
         bool quiet;
         bool no_trunc;
+        char **filters; /* "key=value": name=, id=, status= (as docker ps --filter) */
 } PsArgs;
+
+static void ps_args_done(PsArgs *a) {
+        strv_free(a->filters);
+}
+
+/* Docker's rule: values of the same key are alternatives, different keys must all match. */
+static bool container_matches(const ContainerInfo *c, char **filters) {
+        static const char *const keys[] = { "name", "id", "status" };
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                bool seen = false, matched = false;
+                size_t klen = strlen(keys[k]);
+                for (char **f = filters; f && *f; f++) {
+                        if (strncmp(*f, keys[k], klen) || (*f)[klen] != '=')
+                                continue;
+                        const char *v = *f + klen + 1;
+                        seen = true;
+                        if (k == 0)
+                                matched = matched || (c->name && strstr(c->name, v));
+                        else if (k == 1)
+                                matched = matched || (c->id && !strncmp(c->id, v, strlen(v)));
+                        else
+                                matched = matched || (c->state && streq(c->state, v));
+                }
+                if (seen && !matched)
+                        return false;
+        }
+        return true;
+}
 
 static void help_ps(void) {
         printf("Usage: berthctl ps [OPTIONS]\n"
@@ -27,6 +56,8 @@ static void help_ps(void) {
                "  -a, --all        Show all containers\n"
                "  -q, --quiet      Only print container ids\n"
                "      --no-trunc   Do not truncate ids and commands\n"
+               "  -f, --filter=KEY=VALUE  name= (substring), id= (prefix), status= (created,\n"
+               "                   running, paused, restarting, exited); repeatable\n"
                "  -h, --help       Show this help\n");
 }
 
@@ -36,6 +67,7 @@ static int parse_ps_argv(int argc, char *argv[], PsArgs *a) {
                 { "all", no_argument, NULL, 'a' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "no-trunc", no_argument, NULL, ARG_NO_TRUNC },
+                { "filter", required_argument, NULL, 'f' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
@@ -43,7 +75,7 @@ static int parse_ps_argv(int argc, char *argv[], PsArgs *a) {
 
         *a = (PsArgs){};
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:aqh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:aqf:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'a':
                         a->all = true;
@@ -53,6 +85,17 @@ static int parse_ps_argv(int argc, char *argv[], PsArgs *a) {
                         break;
                 case ARG_NO_TRUNC:
                         a->no_trunc = true;
+                        break;
+                case 'f':
+                        if ((strncmp(optarg, "name=", 5) && strncmp(optarg, "id=", 3) &&
+                             strncmp(optarg, "status=", 7)) ||
+                            strv_push(&a->filters, optarg) < 0) {
+                                ctl_log_error("invalid filter \"%s\": expected name=, id= or status=", optarg);
+                                return -EINVAL;
+                        }
+                        /* Filtering by status implies looking at all containers, as Docker. */
+                        if (!strncmp(optarg, "status=", 7))
+                                a->all = true;
                         break;
                 case 'h':
                 case ARG_HELP:
@@ -104,7 +147,7 @@ int verb_ps(int argc, char *argv[], Ctl *ctl) {
         uint64_t now = now_realtime_usec();
         size_t n = 0;
         sd_bus *bus;
-        PsArgs a;
+        _cleanup_(ps_args_done) PsArgs a = {};
         int r;
 
         r = parse_ps_argv(argc, argv, &a);
@@ -121,7 +164,8 @@ int verb_ps(int argc, char *argv[], Ctl *ctl) {
         if (!list)
                 return ctl_log_errno(-ENOMEM, "%m");
         for (size_t i = 0; i < objects.n_containers; i++)
-                if (a.all || ctl_state_is_active(objects.containers[i].state))
+                if ((a.all || ctl_state_is_active(objects.containers[i].state)) &&
+                    container_matches(&objects.containers[i], a.filters))
                         list[n++] = &objects.containers[i];
         qsort(list, n, sizeof(ContainerInfo *), compare_newest_first);
 

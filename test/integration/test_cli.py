@@ -97,3 +97,20 @@ def test_help_for_every_command(berthd):
             continue
         proc = berthd.berthctl(command, "--help")
         assert proc.returncode == 0 and proc.stdout.startswith("Usage: berthctl"), (command, proc)
+
+
+def test_ps_filters(busybox_image, berthd):
+    tag = uuid.uuid4().hex[:6]
+    running, exited = f"flt-run-{tag}", f"flt-exit-{tag}"
+    berthd.berthctl("run", "-d", "--name", running, busybox_image, "sleep", "300", check=True)
+    berthd.berthctl("run", "--name", exited, busybox_image, "true", check=True)
+    try:
+        out = berthd.berthctl("ps", "-a", "--filter", f"name={tag}", check=True).stdout
+        assert running in out and exited in out
+        out = berthd.berthctl("ps", "--filter", f"name={tag}", "--filter", "status=exited", check=True).stdout
+        assert exited in out and running not in out
+        out = berthd.berthctl("ps", "-q", "--filter", f"name={running}", check=True).stdout.split()
+        assert len(out) == 1 and len(out[0]) == 12
+        assert berthd.berthctl("ps", "--filter", "colour=blue").returncode == 125
+    finally:
+        berthd.berthctl("rm", "-f", running, exited)
