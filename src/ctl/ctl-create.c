@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* create and run: the container options, CreateContainer(), and for run the start. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl-attach.h"
 #include "ctl-bus.h"
@@ -22,6 +24,8 @@ enum {
         ARG_MOUNT,
         ARG_TMPFS,
         ARG_VOLUMES_FROM,
+        ARG_ENV_FILE,
+        ARG_CIDFILE,
         ARG_ENTRYPOINT,
         ARG_STOP_SIGNAL,
         ARG_INIT,
@@ -48,6 +52,7 @@ typedef struct CreateArgs {
         const char *stop_signal;
         bool init;
         bool read_only;
+        const char *cidfile;
         bool detach; /* run only */
         const char *image;
         char **command; /* points into argv */
@@ -96,6 +101,8 @@ static void help_create(bool run) {
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
                "      --stop-signal=SIG    Signal that stop sends first (default: the image's, or TERM)\n"
                "      --init               Run a minimal init as PID 1 that reaps and forwards signals\n"
+               "      --env-file=FILE      Read KEY=VALUE lines (# comments) as -e options\n"
+               "      --cidfile=FILE       Write the container id to FILE (which must not exist)\n"
                "      --read-only          Mount the container's root file system read-only\n"
                "      --help               Show this help\n");
 }
@@ -237,6 +244,35 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 a->stop_signal = arg;
                 return 0;
         }
+        case ARG_ENV_FILE: {
+                _cleanup_fclose_ FILE *f = fopen(arg, "re");
+                char *line = NULL;
+                size_t cap = 0;
+                if (!f)
+                        return ctl_log_errno(-errno, "Failed to open env file %s: %m", arg);
+                while (getline(&line, &cap, f) > 0) {
+                        line[strcspn(line, "\r\n")] = 0;
+                        const char *p = line + strspn(line, " \t");
+                        if (*p == 0 || *p == '#')
+                                continue;
+                        r = ctl_env_add(&a->env, p);
+                        if (r < 0) {
+                                free(line);
+                                return r;
+                        }
+                }
+                free(line);
+                return 0;
+        }
+        case ARG_CIDFILE:
+                if (access(arg, F_OK) == 0) {
+                        ctl_log_error("container ID file found, make sure the other container isn't running or "
+                                      "delete %s",
+                                      arg);
+                        return -EEXIST;
+                }
+                a->cidfile = arg;
+                return 0;
         case ARG_INIT:
                 a->init = true;
                 return 0;
@@ -271,6 +307,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
                 { "stop-signal", required_argument, NULL, ARG_STOP_SIGNAL },
                 { "init", no_argument, NULL, ARG_INIT },
+                { "env-file", required_argument, NULL, ARG_ENV_FILE },
+                { "cidfile", required_argument, NULL, ARG_CIDFILE },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 { "detach", no_argument, NULL, 'd' },
                 { "help", no_argument, NULL, ARG_HELP },
@@ -435,6 +473,11 @@ static int create_container(sd_bus *bus, const CreateArgs *a, char **ret_path, c
         if (r < 0)
                 return ctl_log_errno(r, "Unexpected container object path \"%s\"", path);
         *ret_path = TAKE_PTR(path);
+        if (a->cidfile) {
+                _cleanup_close_ int fd = open(a->cidfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                if (fd < 0 || loop_write(fd, id, strlen(id)) < 0)
+                        return ctl_log_errno(-errno, "Failed to write the container id to %s: %m", a->cidfile);
+        }
         *ret_id = TAKE_PTR(id);
         return 0;
 }

@@ -63,3 +63,20 @@ def test_read_only_root(busybox_image, berthd):
                "touch /tmp/ok && echo tmp-ok; touch /etc/x 2>&1; echo shm > /dev/shm/s && echo shm-ok")
     assert "tmp-ok" in proc.stdout and "shm-ok" in proc.stdout
     assert "Read-only file system" in proc.stdout
+
+
+def test_env_file_and_cidfile(busybox_image, berthd):
+    d = f"/var/tmp/envfile-{uuid.uuid4().hex[:6]}"
+    berthd.sh(f"mkdir -p {d} && printf '# comment\\n\\nA=1\\nB=two words\\n' > {d}/env", check=True)
+    out = run(berthd, "--env-file", f"{d}/env", "-e", "A=override", busybox_image, "sh", "-c", 'echo "$A|$B"',
+              check=True).stdout
+    assert out == "override|two words\n"
+    name = f"cid-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, "--cidfile", f"{d}/cid", busybox_image, "true", check=True)
+    cid = berthd.sh(f"cat {d}/cid", check=True).stdout
+    assert cid == json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]["Id"]
+    proc = berthd.berthctl("create", "--cidfile", f"{d}/cid", busybox_image, "true")
+    assert proc.returncode == 125 and "container ID file found" in proc.stderr
+    assert run(berthd, "--env-file", f"{d}/missing", busybox_image, "true").returncode == 125
+    berthd.berthctl("rm", name, check=True)
+    berthd.sh(f"rm -rf {d}")
