@@ -441,19 +441,19 @@ int container_write_spec_json(json_object *o, int *ret_fd) {
 
 /* Descriptors 3..7 of the helper (and 0..2 when stdio is given); sources are moved above them
  * first so no dup2 clobbers another. */
-static int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[5], pid_t *ret_pid) {
+static int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[6], pid_t *ret_pid) {
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
-        int high[8], r;
+        int high[9], r;
         char short_id[BERTH_SHORT_ID_LEN + 1];
         char *argv[] = { (char *) "berth-nspawn", short_id, NULL };
         char *envp[] = { NULL };
 
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 9; i++)
                 high[i] = -1;
-        for (int i = 0; i < 8; i++) {
+        for (int i = 0; i < 9; i++) {
                 int fd = i < 3 ? (stdio ? stdio[i] : -1) : fds[i - 3];
                 if (fd >= 0 && (high[i] = fcntl(fd, F_DUPFD_CLOEXEC, 16)) < 0) {
                         r = -errno;
@@ -467,15 +467,15 @@ static int helper_spawn(Manager *m, const Container *c, const int stdio[3], cons
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &all);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 9; i++)
                 if (high[i] >= 0)
                         posix_spawn_file_actions_adddup2(&actions, high[i], i);
-        posix_spawn_file_actions_addclosefrom_np(&actions, 8);
+        posix_spawn_file_actions_addclosefrom_np(&actions, 9);
         r = -posix_spawn(ret_pid, m->helper_path, &actions, &attr, argv, envp);
         posix_spawn_file_actions_destroy(&actions);
         posix_spawnattr_destroy(&attr);
 finish:
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 9; i++)
                 safe_close(high[i]);
         return r;
 }
@@ -496,7 +496,7 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         status_r = pipes[0], status_w = pipes[1];
         if (fcntl(status_w, F_SETFL, 0) < 0)
                 return -errno;
-        int fds[5] = { spec_fd, go_r, status_w, attach_stdout, attach_stderr };
+        int fds[6] = { spec_fd, go_r, status_w, attach_stdout, attach_stderr, m->seccomp_fd };
         r = helper_spawn(m, c, stdio, fds, &pid);
         if (r < 0)
                 return r;

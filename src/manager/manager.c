@@ -9,6 +9,7 @@
 #include "container.h"
 #include "image.h"
 #include "manager.h"
+#include "seccomp-default.h"
 #include "volume.h"
 
 int manager_new(Manager **ret) {
@@ -21,6 +22,7 @@ int manager_new(Manager **ret) {
         m->state_dir = strdup(state ?: BERTH_STATE_DIR);
         m->run_dir = strdup(run ?: BERTH_RUN_DIR);
         m->helper_path = strdup(helper ?: BERTH_NSPAWN_PATH);
+        m->seccomp_fd = -1;
         if (!m->state_dir || !m->run_dir || !m->helper_path) {
                 manager_free(m);
                 return -ENOMEM;
@@ -56,6 +58,7 @@ void manager_free(Manager *m) {
         free(m->state_dir);
         free(m->run_dir);
         free(m->helper_path);
+        safe_close(m->seccomp_fd);
         free(m);
 }
 
@@ -112,6 +115,9 @@ int manager_startup(Manager *m) {
         if (!run)
                 return -ENOMEM;
         r = mkdir_p(run, 0755);
+        if (r < 0)
+                return r;
+        r = seccomp_default_filter_memfd(&m->seccomp_fd);
         if (r < 0)
                 return r;
         remove_stale_imports(m);

@@ -22,6 +22,7 @@
 #include "log-stream.h"
 #include "nspawn-child.h"
 #include "nspawn-journal.h"
+#include "nspawn-seccomp.h"
 #include "nspawn-spec.h"
 #include "util.h"
 
@@ -129,13 +130,22 @@ static pid_t clone_container(int *ret_pidfd) {
 }
 
 static int read_spec(ContainerSpec **ret) {
+        _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_free_ char *json = NULL;
         size_t len;
         int r = read_full_fd(SPEC_FD, &json, &len);
         (void) close(SPEC_FD);
         if (r < 0)
                 return r;
-        return container_spec_parse(json, len, ret);
+        r = container_spec_parse(json, len, &spec);
+        if (r < 0)
+                return r;
+        r = seccomp_program_read(SECCOMP_FD, &spec->seccomp);
+        (void) close(SECCOMP_FD);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(spec);
+        return 0;
 }
 
 static int wait_for_go(void) {
@@ -180,7 +190,7 @@ static int run_exec(const ContainerSpec *spec) {
         if (pid < 0)
                 return report_status("ERR %d setup Failed to fork\n", errno), -errno;
         if (pid == 0)
-                exec_child(spec->argv, spec->env, isempty(spec->cwd) ? "/" : spec->cwd, spec->user, exec_w);
+                exec_child(spec, isempty(spec->cwd) ? "/" : spec->cwd, exec_w);
         exec_w = safe_close(exec_w);
 
         _cleanup_free_ char *failure = NULL;

@@ -72,11 +72,11 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
                 child_fail(error_fd, errno, "setup", "Failed to fork the payload under --init");
         if (payload == 0) {
                 sigprocmask(SIG_SETMASK, &none, NULL);
-                confine_and_exec(spec->argv, spec->env, spec->cwd, spec->user, error_fd);
+                confine_and_exec(spec, spec->cwd, error_fd);
         }
         safe_close(error_fd); /* the payload's exec closes its copy: the helper then sees EOF */
         /* The init itself is confined like the payload. */
-        if (load_default_seccomp_filter() < 0 || drop_capabilities_to_default() < 0) {
+        if (seccomp_program_load(&spec->seccomp) < 0 || drop_capabilities_to_default() < 0) {
                 (void) kill(payload, SIGKILL);
                 _exit(255);
         }
@@ -137,10 +137,10 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
 
         if (spec->init)
                 run_as_init(spec, error_fd);
-        confine_and_exec(spec->argv, spec->env, spec->cwd, spec->user, error_fd);
+        confine_and_exec(spec, spec->cwd, error_fd);
 }
 
-_noreturn_ void exec_child(char **argv, char **env, const char *cwd, const char *user, int error_fd) {
+_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int error_fd) {
         reset_signals();
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(error_fd, errno, "setup", "Failed to set the parent-death signal");
@@ -148,10 +148,12 @@ _noreturn_ void exec_child(char **argv, char **env, const char *cwd, const char 
         int r = close_all_but(error_fd);
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
-        confine_and_exec(argv, env, cwd, user, error_fd);
+        confine_and_exec(spec, cwd, error_fd);
 }
 
-_noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, const char *user, int error_fd) {
+_noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int error_fd) {
+        char **argv = spec->argv, **env = spec->env;
+        const char *user = spec->user;
         ContainerUser u = {};
         char msg[512];
         int r;
@@ -174,7 +176,7 @@ _noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, const
                 (void) setrlimit(RLIMIT_NOFILE, &nofile);
         }
         /* Before the capabilities go: loading a filter without no_new_privs needs CAP_SYS_ADMIN. */
-        r = load_default_seccomp_filter();
+        r = seccomp_program_load(&spec->seccomp);
         if (r < 0) {
                 snprintf(msg, sizeof(msg), "Failed to load the seccomp filter: %s", strerror(-r));
                 child_fail(error_fd, -r, "setup", msg);

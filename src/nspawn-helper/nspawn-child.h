@@ -10,6 +10,6 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
 
 /* Apply the payload's confinement (seccomp filter, capabilities), switch to 'env' and exec 'argv'.
  * Shared by the container's PID 1 and by processes exec'd into it later. */
-_noreturn_ void confine_and_exec(char **argv, char **env, const char *cwd, const char *user, int error_fd);
+_noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int error_fd);
 /* A process exec'd into a running container, after the caller joined its namespaces and forked. */
-_noreturn_ void exec_child(char **argv, char **env, const char *cwd, const char *user, int error_fd);
+_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int error_fd);

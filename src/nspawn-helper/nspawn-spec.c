@@ -28,6 +28,7 @@ void container_spec_free(ContainerSpec *s) {
                 free(s->mounts[i].target);
         }
         free(s->mounts);
+        free(s->seccomp.filter);
         free(s);
 }
 

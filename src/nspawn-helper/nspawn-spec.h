@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <linux/filter.h>
 #include <stdbool.h>
 
 /* A resolved mount: host source (or tmpfs options) onto a path inside the container. */
@@ -32,6 +33,7 @@ typedef struct ContainerSpec {
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
         SpecMount *mounts;
         size_t n_mounts;
+        struct sock_fprog seccomp; /* read from SECCOMP_FD */
 } ContainerSpec;
 
 /* Fixed descriptor numbers between berthd and berth-nspawn. */
@@ -41,6 +43,7 @@ enum {
         STATUS_FD = 5, /* we write "OK <pid> <usec>" or "ERR <errno> <kind> <message>" */
         ATTACH_STDOUT_FD = 6,
         ATTACH_STDERR_FD = 7,
+        SECCOMP_FD = 8, /* the default seccomp filter as BPF (sealed memfd) */
 };
 
 int container_spec_parse(const char *json, size_t len, ContainerSpec **ret);
