@@ -131,7 +131,9 @@ static int build_exec_spec(Container *c, char **argv, char **env, const char *cw
         json_object_object_add(o, "id", json_object_new_string(c->id));
         json_object_object_add(o, "name", json_object_new_string(c->name));
         json_object_object_add(o, "exec_pid", json_object_new_int(c->pid));
-        json_object_object_add(o, "cwd", json_object_new_string(isempty(cwd) ? "/" : cwd));
+        /* As docker exec: the container's working directory and user unless told otherwise. */
+        json_object_object_add(o, "cwd", json_object_new_string(!isempty(cwd) ? cwd : c->working_dir ?: "/"));
+        json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
         json_object_object_add(o, "argv", json_strv_new(argv));
         json_object_object_add(o, "env", json_strv_new(merged));
         return container_write_spec_json(o, ret_fd);

@@ -205,10 +205,31 @@ fail:
         return r < 0 ? r : -EINVAL;
 }
 
-bool container_uses_volume(const Container *c, const char *name) {
+static bool mounts_use_volume(const Container *c, const char *name) {
         for (size_t i = 0; i < c->n_mounts; i++)
                 if (c->mounts[i].type == MOUNT_VOLUME && streq(c->mounts[i].source, name))
                         return true;
+        return false;
+}
+
+/* Its own mounts, and those it takes with --volumes-from (one level, as they are resolved). */
+bool container_uses_volume(const Container *c, const char *name) {
+        if (mounts_use_volume(c, name))
+                return true;
+        /* What the current run mounted, whatever happened to the --volumes-from containers since. */
+        if (c->state == CONTAINER_RUNNING)
+                for (char **v = c->run_volumes; v && *v; v++)
+                        if (streq(*v, name))
+                                return true;
+        for (char **f = c->volumes_from; f && *f; f++) {
+                _cleanup_free_ char *from_name = NULL;
+                bool ro;
+                if (volumes_from_parse(*f, &from_name, &ro) < 0)
+                        continue;
+                Container *from = manager_find_container(c->manager, from_name, NULL);
+                if (from && from != c && mounts_use_volume(from, name))
+                        return true;
+        }
         return false;
 }
 
@@ -266,7 +287,8 @@ int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret
         return 0;
 }
 
-static int add_resolved(json_object *a, const ContainerMount *mnt, bool force_ro, Manager *m, sd_bus_error *error) {
+static int add_resolved(json_object *a, char ***volumes, const ContainerMount *mnt, bool force_ro, Manager *m,
+                        sd_bus_error *error) {
         _cleanup_free_ char *source = NULL;
 
         /* A mount of the container itself wins over one of the same target from --volumes-from. */
@@ -279,6 +301,8 @@ static int add_resolved(json_object *a, const ContainerMount *mnt, bool force_ro
                         return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_VOLUME, "Volume %s no longer exists.",
                                                  mnt->source);
                 source = volume_mountpoint(v);
+                if (strv_push(volumes, v->name) < 0)
+                        return -ENOMEM;
         } else
                 source = strdup(mnt->source);
         if (!source)
@@ -292,14 +316,15 @@ static int add_resolved(json_object *a, const ContainerMount *mnt, bool force_ro
         return 0;
 }
 
-int container_resolve_mounts(Container *c, json_object **ret, sd_bus_error *error) {
+int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volumes, sd_bus_error *error) {
         _cleanup_json_ json_object *a = json_object_new_array();
+        _cleanup_strv_free_ char **volumes = calloc(1, sizeof(char *));
         int r;
 
-        if (!a)
+        if (!a || !volumes)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_mounts; i++) {
-                r = add_resolved(a, &c->mounts[i], false, c->manager, error);
+                r = add_resolved(a, &volumes, &c->mounts[i], false, c->manager, error);
                 if (r < 0)
                         return r;
         }
@@ -318,12 +343,13 @@ int container_resolve_mounts(Container *c, json_object **ret, sd_bus_error *erro
                 for (size_t i = 0; i < from->n_mounts; i++) {
                         if (from->mounts[i].type == MOUNT_TMPFS)
                                 continue;
-                        r = add_resolved(a, &from->mounts[i], ro, c->manager, error);
+                        r = add_resolved(a, &volumes, &from->mounts[i], ro, c->manager, error);
                         if (r < 0)
                                 return r;
                 }
         }
         *ret = TAKE_PTR(a);
+        *ret_volumes = TAKE_PTR(volumes);
         return 0;
 }
 

@@ -39,6 +39,7 @@ struct StartOperation {
         sd_bus_slot *unit_call;
         sd_bus_slot *get_unit_call;
         char *job; /* the StartTransientUnit job we wait for */
+        char **run_volumes;
         bool scope_ready;
         bool waiting_for_old_unit; /* the previous run's scope is still going away */
         char *machine; /* waiting for machined to drop the previous run's machine */
@@ -63,6 +64,7 @@ static void start_operation_free(StartOperation *op) {
         sd_event_source_disable_unref(op->machine_timer);
         free(op->machine);
         free(op->job);
+        strv_free(op->run_volumes);
         free(op);
 }
 
@@ -105,6 +107,8 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         c->helper_pid = op->helper_pid;
         c->helper_pidfd = TAKE_FD(op->helper_pidfd);
         c->payload_pidfd = container_open_pidfd(c, payload); /* -1 if it already exited: fine */
+        strv_free(c->run_volumes);
+        c->run_volumes = TAKE_PTR(op->run_volumes);
         c->paused = false;
         c->started_at = started;
         c->exit_code = 0;
@@ -466,7 +470,8 @@ static int helper_spawn(Manager *m, const Container *c, const int stdio[3], cons
         sigfillset(&all);
         posix_spawnattr_setsigmask(&attr, &none);
         posix_spawnattr_setsigdefault(&attr, &all);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        /* Its own session: nothing in a container can signal berthd's process group. */
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
         for (int i = 0; i < 9; i++)
                 if (high[i] >= 0)
                         posix_spawn_file_actions_adddup2(&actions, high[i], i);
@@ -535,7 +540,8 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
                 return -ENOMEM;
         /* Everything that can be refused is checked before anything is set up. */
         _cleanup_json_ json_object *mounts = NULL;
-        r = container_resolve_mounts(c, &mounts, error);
+        _cleanup_strv_free_ char **run_volumes = NULL;
+        r = container_resolve_mounts(c, &mounts, &run_volumes, error);
         if (r < 0) {
                 if (sd_bus_error_is_set(error)) {
                         free(c->error);
@@ -563,6 +569,7 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
         op->container = c;
         op->helper_pidfd = op->go_fd = op->status_fd = -1;
         op->request = sd_bus_message_ref(request);
+        op->run_volumes = TAKE_PTR(run_volumes);
         c->starting = op;
 
         r = -ENOMEM;

@@ -157,6 +157,7 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
         json_object_object_add(o, "mounts", container_mounts_to_json(c));
         json_object_object_add(o, "volumes_from", json_strv_new(c->volumes_from));
+        json_object_object_add(o, "run_volumes", json_strv_new(c->run_volumes));
         return o;
 }
 
@@ -194,6 +195,7 @@ void container_free(Container *c) {
         sd_bus_message_unref(c->restart_request);
         container_mounts_free(c->mounts, c->n_mounts);
         strv_free(c->volumes_from);
+        strv_free(c->run_volumes);
         free(c);
 }
 
@@ -620,7 +622,8 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->restart_count = (unsigned) json_get_i64(o, "restart_count", 0);
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
         if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||
-            json_get_strv(o, "volumes_from", &c->volumes_from) < 0) {
+            json_get_strv(o, "volumes_from", &c->volumes_from) < 0 ||
+            json_get_strv(o, "run_volumes", &c->run_volumes) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }

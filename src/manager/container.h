@@ -80,6 +80,7 @@ typedef struct Container {
         ContainerMount *mounts;
         size_t n_mounts;
         char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
+        char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
 
         ContainerState state;
         int exit_code;
@@ -163,7 +164,7 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount
 bool container_uses_volume(const Container *c, const char *name);
 /* What to mount at this start, as JSON for the helper: own mounts plus those of --volumes-from
  * containers, which must all exist now (else nothing is started). */
-int container_resolve_mounts(Container *c, json_object **ret, sd_bus_error *error);
+int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volumes, sd_bus_error *error);
 json_object *container_mounts_to_json(const Container *c);
 int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret_n);
 /* Remove this container's anonymous volumes (rm -v, --rm). */

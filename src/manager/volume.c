@@ -67,11 +67,17 @@ int manager_load_volumes(Manager *m) {
                 _cleanup_json_ json_object *o = NULL;
                 if (asprintf(&path, "%s/%s/volume.json", dir, de->d_name) < 0)
                         break;
-                if (json_read_file(path, &o) < 0) {
-                        /* A create or remove that crashed halfway: finish removing it. */
+                int r = json_read_file(path, &o);
+                if (r == -ENOENT) {
+                        /* volume.json is written last and removed first: a create or remove that
+                         * crashed halfway. Finish removing it. */
                         (void) rm_rf_at(dirfd(d), de->d_name);
                         continue;
                 }
+                if (r < 0)
+                        /* Unreadable, but the data may matter: keep it, with default metadata. */
+                        fprintf(stderr, "Failed to read %s, keeping the volume with defaults: %s\n", path,
+                                strerror(-r));
                 Volume *v = calloc(1, sizeof(*v));
                 if (!v || !(v->name = strdup(de->d_name))) {
                         free(v);

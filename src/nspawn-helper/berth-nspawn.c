@@ -180,6 +180,13 @@ static int run_exec(const ContainerSpec *spec) {
         pidfd = (int) syscall(SYS_pidfd_open, spec->exec_pid, 0);
         if (pidfd < 0)
                 return report_status("ERR %d setup The container is not running\n", errno), -errno;
+        /* The pidfd pins the process; only now check it is the container's (no PID reuse). */
+        _cleanup_free_ char *cgpath = NULL, *cg = NULL, *unit = NULL;
+        if (asprintf(&cgpath, "/proc/%d/cgroup", spec->exec_pid) < 0 ||
+            asprintf(&unit, "/berth-%.12s.scope\n", spec->id) < 0)
+                return -ENOMEM;
+        if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
+                return report_status("ERR %d setup The container is not running\n", ESRCH), -ESRCH;
         if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
                 return report_status("ERR %d setup Failed to join the container's namespaces\n", errno), -errno;
         if (pipe2(pipes, O_CLOEXEC) < 0)

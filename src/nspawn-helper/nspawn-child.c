@@ -75,8 +75,12 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
                 confine_and_exec(spec, spec->cwd, error_fd);
         }
         safe_close(error_fd); /* the payload's exec closes its copy: the helper then sees EOF */
-        /* The init itself is confined like the payload. */
-        if (seccomp_program_load(&spec->seccomp) < 0 || drop_capabilities_to_default() < 0) {
+        /* The init itself is confined like the payload, user included. */
+        ContainerUser u = {};
+        char msg[256];
+        if ((!isempty(spec->user) && resolve_container_user(spec->user, &u, msg, sizeof(msg)) < 0) ||
+            seccomp_program_load(&spec->seccomp) < 0 || drop_capabilities_to_default() < 0 ||
+            (!isempty(spec->user) && switch_to_user(&u) < 0)) {
                 (void) kill(payload, SIGKILL);
                 _exit(255);
         }
@@ -106,6 +110,7 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         int r;
 
         reset_signals();
+        (void) prctl(PR_SET_DUMPABLE, 0); /* until exec; see exec_child() */
         /* The payload must not outlive its supervisor: nobody would log or reap for it. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(error_fd, errno, "setup", "set the parent-death signal");
@@ -142,6 +147,12 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
 
 _noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int error_fd) {
         reset_signals();
+        /* Not dumpable until exec: container root must not open /proc/<pid>/exe of the helper. */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        /* A session of its own, as the container's PID 1 has: no process group shared with anything
+         * outside the container. */
+        if (setsid() < 0)
+                child_fail(error_fd, errno, "setup", "Failed to start a new session");
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(error_fd, errno, "setup", "Failed to set the parent-death signal");
         /* 0, 1, 2 are the caller's; nothing else of berthd or the helper may reach the process. */

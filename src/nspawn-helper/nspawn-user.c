@@ -2,6 +2,8 @@
 /* Users inside the container come from the image's own /etc/passwd and /etc/group, never from the
  * host's NSS: so this parses the files directly instead of calling getpwnam(). */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,9 +23,26 @@ static bool parse_id(const char *s, unsigned *ret) {
 }
 
 /* Find the line whose field 0 is 'name' (or, if by_id, whose field 2 is 'id'); fields split on ':'. */
+/* The image's file, opened so that a FIFO or device planted there cannot hang or flood us. */
+static FILE *open_image_file(const char *path) {
+        struct stat st;
+        int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 16 * 1024 * 1024) {
+                close(fd);
+                errno = EBADF;
+                return NULL;
+        }
+        FILE *f = fdopen(fd, "r");
+        if (!f)
+                close(fd);
+        return f;
+}
+
 static int find_entry(const char *path, const char *name, bool by_id, unsigned id, char *fields[], size_t n_fields,
                       char **ret_line) {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_fclose_ FILE *f = open_image_file(path);
         char *line = NULL;
         size_t cap = 0;
 
@@ -36,6 +55,8 @@ static int find_entry(const char *path, const char *name, bool by_id, unsigned i
                         break;
                 size_t n = 0;
                 char *p = copy;
+                for (size_t i = 0; i < n_fields; i++)
+                        fields[i] = (char *) ""; /* short lines: missing fields read as empty */
                 for (; n < n_fields; n++) {
                         fields[n] = p;
                         p = strchr(p, ':');
@@ -58,7 +79,7 @@ static int find_entry(const char *path, const char *name, bool by_id, unsigned i
 }
 
 static void add_supplementary_groups(ContainerUser *u, const char *user_name) {
-        _cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
+        _cleanup_fclose_ FILE *f = open_image_file("/etc/group");
         char *line = NULL;
         size_t cap = 0;
         if (!f || !user_name)
