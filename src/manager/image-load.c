@@ -138,21 +138,10 @@ static int spill_entry(Loader *l, struct archive *a, ArchiveFile *f) {
                         break;
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return failf(l, -EBADMSG, "Corrupt archive in %s: %s", f->path, archive_error_string(a));
-                if (offset < 0 || (uint64_t) offset != f->size) {
-                        /* Sparse members: fill the hole so the hash covers the real content. */
-                        static const char zeros[4096];
-                        while (offset >= 0 && f->size < (uint64_t) offset) {
-                                size_t k = (uint64_t) offset - f->size < sizeof(zeros)
-                                        ? (size_t) ((uint64_t) offset - f->size)
-                                        : sizeof(zeros);
-                                if ((r = loop_write(fd, zeros, k)) < 0 || (r = sha256_update(hash, zeros, k)) < 0)
-                                        return failf(l, r, "Failed to store archive member %s: %s", f->path,
-                                                     strerror(-r));
-                                f->size += k;
-                        }
-                        if (offset < 0 || (uint64_t) offset != f->size)
-                                return failf(l, -EBADMSG, "Corrupt archive: bad data offset in %s", f->path);
-                }
+                /* docker save / OCI writers never make sparse members; a hole would let a few bytes
+                 * of archive expand to any size on disk, so refuse instead of filling it. */
+                if (offset < 0 || (uint64_t) offset != f->size)
+                        return failf(l, -EBADMSG, "Refusing sparse archive member %s", f->path);
                 r = loop_write(fd, buf, n);
                 if (r >= 0)
                         r = sha256_update(hash, buf, n);
