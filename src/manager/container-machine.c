@@ -43,5 +43,6 @@ int container_register_machine(Container *c) {
             (r = sd_bus_message_append_array(m, 'y', id, sizeof(id))) < 0 ||
             (r = sd_bus_message_append(m, "ssus", "berth", "container", (uint32_t) c->pid, root)) < 0)
                 return r;
+        c->machine_registered = true;
         return sd_bus_call_async(c->manager->bus, NULL, m, on_registered, NULL, 0);
 }

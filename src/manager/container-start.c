@@ -246,11 +246,16 @@ int manager_machine_removed(sd_bus_message *message, void *userdata, sd_bus_erro
 
         if (sd_bus_message_read(message, "so", &name, &path) < 0)
                 return 0;
-        for (Container *c = m->containers; c; c = c->next)
+        for (Container *c = m->containers; c; c = c->next) {
                 if (c->starting && c->starting->machine && streq(c->starting->machine, name)) {
+                        c->machine_registered = false;
                         machine_gone(c->starting);
                         break;
                 }
+                _cleanup_free_ char *mine = c->starting ? NULL : container_machine_name(c);
+                if (mine && streq(mine, name) && c->state != CONTAINER_RUNNING)
+                        c->machine_registered = false;
+        }
         return 0;
 }
 
@@ -258,6 +263,11 @@ static int wait_for_old_machine(StartOperation *op) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         Manager *manager = op->container->manager;
         int r;
+
+        /* A container that never registered one (a first start, as every run --rm) has nothing to
+         * wait for: save the round trip. */
+        if (!op->container->machine_registered)
+                return call_start_transient_unit(op);
 
         op->machine = container_machine_name(op->container);
         if (!op->machine)

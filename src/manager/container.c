@@ -606,6 +606,7 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->tasks_max = json_get_u64(o, "tasks_max", UINT64_MAX);
         c->auto_remove = json_get_bool(o, "auto_remove", 0);
         c->paused = json_get_bool(o, "paused", 0);
+        c->machine_registered = c->state != CONTAINER_CREATED; /* unknown after a restart: check */
         c->working_dir = strdup(json_get_string(o, "working_dir") ?: "/");
         c->user = strdup(json_get_string(o, "user") ?: "");
         c->stop_signal = (int) json_get_i64(o, "stop_signal", SIGTERM);

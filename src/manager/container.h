@@ -81,6 +81,7 @@ typedef struct Container {
         size_t n_mounts;
         char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
+        bool machine_registered; /* machined may still know a machine of an earlier run */
 
         ContainerState state;
         int exit_code;
