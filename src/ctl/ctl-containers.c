@@ -146,7 +146,16 @@ static int stop_action(sd_bus *bus, const char *path, const void *userdata, sd_b
         return r;
 }
 
-int verb_stop(int argc, char *argv[], Ctl *ctl) {
+static int restart_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
+        uint32_t seconds = *(const uint32_t *) userdata;
+        /* Returns once the container runs again: the grace period, then a start. */
+        uint64_t timeout = (uint64_t) seconds * USEC_PER_SEC + CTL_TIMEOUT_LONG;
+        return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Restart", timeout, error, NULL, "u", seconds);
+}
+
+/* stop and restart take the same grace period option. */
+static int stop_or_restart(int argc, char *argv[], Ctl *ctl, bool restart) {
+        const char *verb = restart ? "restart" : "stop";
         static const struct option options[] = {
                 { "time", required_argument, NULL, 't' },
                 { "timeout", required_argument, NULL, 't' },
@@ -169,21 +178,29 @@ int verb_stop(int argc, char *argv[], Ctl *ctl) {
                         break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl stop [OPTIONS] CONTAINER...\n"
+                        printf("Usage: berthctl %s [OPTIONS] CONTAINER...\n"
                                "\n"
-                               "Stop running containers: SIGTERM, then SIGKILL after a grace period.\n"
+                               "%s\n"
                                "\n"
                                "Options:\n"
                                "  -t, --time=SECONDS   Seconds to wait before killing (default 10)\n"
-                               "  -h, --help           Show this help\n");
+                               "  -h, --help           Show this help\n",
+                               verb,
+                               restart ? "Stop containers (as stop does) if they run, then start them again."
+                                       : "Stop running containers: SIGTERM (or the stop signal), then SIGKILL after a "
+                                         "grace period.");
                         return 0;
                 default:
-                        return ctl_log_getopt_error("stop", c, argv);
+                        return ctl_log_getopt_error(verb, c, argv);
                 }
-        r = require_args(argc, "stop");
+        r = require_args(argc, verb);
         if (r < 0)
                 return r;
-        return for_each_container(ctl, argv + optind, stop_action, &seconds);
+        return for_each_container(ctl, argv + optind, restart ? restart_action : stop_action, &seconds);
+}
+
+int verb_stop(int argc, char *argv[], Ctl *ctl) {
+        return stop_or_restart(argc, argv, ctl, false);
 }
 
 static int kill_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
@@ -327,51 +344,8 @@ int verb_wait(int argc, char *argv[], Ctl *ctl) {
         return ret;
 }
 
-static int restart_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
-        uint32_t seconds = *(const uint32_t *) userdata;
-        /* Returns once the container runs again: the grace period, then a start. */
-        uint64_t timeout = (uint64_t) seconds * USEC_PER_SEC + CTL_TIMEOUT_LONG;
-        return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Restart", timeout, error, NULL, "u", seconds);
-}
-
 int verb_restart(int argc, char *argv[], Ctl *ctl) {
-        static const struct option options[] = {
-                { "time", required_argument, NULL, 't' },
-                { "timeout", required_argument, NULL, 't' },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
-        uint32_t seconds = 10;
-        uint64_t v;
-        int c, r;
-
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:t:h", options, NULL)) >= 0)
-                switch (c) {
-                case 't':
-                        if (parse_uint64(optarg, &v) < 0 || v > UINT32_MAX) {
-                                ctl_log_error("invalid timeout \"%s\": expected seconds", optarg);
-                                return -EINVAL;
-                        }
-                        seconds = (uint32_t) v;
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl restart [OPTIONS] CONTAINER...\n"
-                               "\n"
-                               "Stop containers (as stop does) if they run, then start them again.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -t, --time=SECONDS   Seconds to wait before killing (default 10)\n"
-                               "  -h, --help           Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("restart", c, argv);
-                }
-        r = require_args(argc, "restart");
-        if (r < 0)
-                return r;
-        return for_each_container(ctl, argv + optind, restart_action, &seconds);
+        return stop_or_restart(argc, argv, ctl, true);
 }
 
 static int simple_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {

@@ -121,6 +121,7 @@ static int method_start_attached(sd_bus_message *message, void *userdata, sd_bus
         return container_start(c, message, out, err, error);
 }
 
+/* Stop and Restart: the same argument and checks; Restart starts the container again after. */
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Container *c;
         uint32_t timeout;
@@ -132,6 +133,8 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
                 return r;
         if (timeout > 24 * 3600)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Stop timeout must be at most one day.");
+        if (streq(sd_bus_message_get_member(message), "Restart"))
+                return container_restart(c, timeout, message, error);
         return container_stop(c, timeout, message, error);
 }
 
@@ -185,20 +188,6 @@ static int method_pause(sd_bus_message *message, void *userdata, sd_bus_error *e
         if (r < 0)
                 return r;
         return container_pause(c, streq(sd_bus_message_get_member(message), "Pause"), message, error);
-}
-
-static int method_restart(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Container *c;
-        uint32_t timeout;
-        int r = sd_bus_message_read(message, "u", &timeout);
-        if (r < 0)
-                return r;
-        r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
-                return r;
-        if (timeout > 24 * 3600)
-                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Stop timeout must be at most one day.");
-        return container_restart(c, timeout, message, error);
 }
 
 static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -340,7 +329,7 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Remove", SD_BUS_ARGS("b", force), SD_BUS_NO_RESULT, method_remove,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_restart,
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_stop,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
