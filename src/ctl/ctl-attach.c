@@ -113,8 +113,13 @@ static int wait_attached(Attach *a, AttachFlags flags, sd_bus_error *error) {
         if (flags & ATTACH_START) {
                 /* Whatever berthctl buffered must come before the container's output. */
                 fflush(stdout);
-                r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartAttached", CTL_TIMEOUT_LONG, error, NULL,
-                                 "hh", STDOUT_FILENO, STDERR_FILENO);
+                if (flags & ATTACH_STDIN)
+                        r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartAttachedWithInput",
+                                         CTL_TIMEOUT_LONG, error, NULL, "hhh", STDIN_FILENO, STDOUT_FILENO,
+                                         STDERR_FILENO);
+                else
+                        r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartAttached", CTL_TIMEOUT_LONG, error,
+                                         NULL, "hh", STDOUT_FILENO, STDERR_FILENO);
                 if (r < 0)
                         return r;
         }

@@ -9,6 +9,8 @@ typedef enum AttachFlags {
         /* Forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to the container with Kill()
          * while waiting, as Docker's sig-proxy does. */
         ATTACH_FORWARD_SIGNALS = 1 << 1,
+        /* With ATTACH_START: also give the container berthctl's stdin (run -i). */
+        ATTACH_STDIN = 1 << 2,
 } AttachFlags;
 
 /* Wait (with no timeout) until the container at path has exited and return its exit code.

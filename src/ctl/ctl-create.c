@@ -54,6 +54,7 @@ typedef struct CreateArgs {
         bool read_only;
         const char *cidfile;
         bool detach; /* run only */
+        bool interactive; /* run -i: the container reads berthctl's stdin */
         const char *image;
         char **command; /* points into argv */
 } CreateArgs;
@@ -81,7 +82,9 @@ static void help_create(bool run) {
                      "copied to berthctl's stdout/stderr, and berthctl exits with its exit code."
                    : "Create a container from IMAGE and print its id.");
         if (run)
-                printf("  -d, --detach             Start the container in the background, print its id\n");
+                printf("  -d, --detach             Start the container in the background, print its id\n"
+                       "  -i, --interactive        Give the container berthctl's standard input\n"
+                       "  -t, --tty                A terminal (not supported yet)\n");
         printf("      --name=NAME          Name the container (default: a generated name)\n"
                "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
                "                           from berthctl's environment (repeatable)\n"
@@ -311,6 +314,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "cidfile", required_argument, NULL, ARG_CIDFILE },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 { "detach", no_argument, NULL, 'd' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "tty", no_argument, NULL, 't' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
@@ -323,7 +328,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .tasks_max = UINT64_MAX,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:d" : "+:e:m:h:v:w:u:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dit" : "+:e:m:h:v:w:u:", options, NULL)) >= 0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -336,6 +341,18 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 return -EINVAL;
                         }
                         a->detach = true;
+                        continue;
+                }
+                if (c == 'i' || c == 't') {
+                        if (!run) {
+                                ctl_log_error("-%c is for run (see 'berthctl run --help')", c);
+                                return -EINVAL;
+                        }
+                        if (c == 't') {
+                                ctl_log_error("-t: terminals are not supported yet (run -i works without one)");
+                                return -EOPNOTSUPP;
+                        }
+                        a->interactive = true;
                         continue;
                 }
                 r = parse_create_option(a, c, optarg);
@@ -534,7 +551,8 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
                 return 0;
         }
 
-        r = ctl_wait_container(bus, path, ATTACH_START | ATTACH_FORWARD_SIGNALS, &error, &exit_code);
+        r = ctl_wait_container(bus, path, ATTACH_START | ATTACH_FORWARD_SIGNALS | (a.interactive ? ATTACH_STDIN : 0),
+                               &error, &exit_code);
         if (r < 0) {
                 ctl_log_bus_error(&error, r);
                 return ctl_start_error_exit_status(&error);

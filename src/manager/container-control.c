@@ -149,7 +149,7 @@ int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *reques
         if (c->starting || c->restart_request || c->remove_on_exit || c->n_stoppers > 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started or stopped.", c->name);
         if (c->state != CONTAINER_RUNNING)
-                return container_start(c, request, -1, -1, error);
+                return container_start(c, request, -1, -1, -1, error);
         r = container_arm_stop_timer(c, timeout_sec);
         if (r < 0)
                 return r;

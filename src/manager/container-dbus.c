@@ -106,19 +106,24 @@ static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *e
         int r = lookup_for_method(message, userdata, &c, error);
         if (r < 0)
                 return r;
-        return container_start(c, message, -1, -1, error);
+        return container_start(c, message, -1, -1, -1, error);
 }
 
+/* StartAttached(h stdout, h stderr) and StartAttachedWithInput(h stdin, h stdout, h stderr). */
 static int method_start_attached(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        bool with_input = streq(sd_bus_message_get_member(message), "StartAttachedWithInput");
         Container *c;
-        int out, err;
-        int r = sd_bus_message_read(message, "hh", &out, &err);
+        int in = -1, out, err, r;
+        if (with_input)
+                r = sd_bus_message_read(message, "hhh", &in, &out, &err);
+        else
+                r = sd_bus_message_read(message, "hh", &out, &err);
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
         if (r < 0)
                 return r;
-        return container_start(c, message, out, err, error);
+        return container_start(c, message, in, out, err, error);
 }
 
 /* Stop and Restart: the same argument and checks; Restart starts the container again after. */
@@ -323,6 +328,8 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartAttached", SD_BUS_ARGS("h", stdout, "h", stderr), SD_BUS_NO_RESULT,
                                 method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartAttachedWithInput", SD_BUS_ARGS("h", stdin, "h", stdout, "h", stderr),
+                                SD_BUS_NO_RESULT, method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_stop,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("i", signal), SD_BUS_NO_RESULT, method_kill,

@@ -169,7 +169,7 @@ int container_exec(Container *c, char **argv, char **env, const char *cwd, const
         if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, cwd, &spec_fd)) < 0)
                 goto fail;
         HelperProcess helper;
-        r = helper_launch(m, c, spec_fd, stdio, -1, -1, &helper);
+        r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ -1, -1, -1 }, &helper);
         if (r < 0)
                 goto fail;
         op->helper_pid = helper.pid;

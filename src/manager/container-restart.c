@@ -57,7 +57,7 @@ static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         c->restart_count++;
         (void) container_save(c);
         container_emit_changed(c, "RestartCount", NULL);
-        if (container_start(c, NULL, -1, -1, &error) < 0) {
+        if (container_start(c, NULL, -1, -1, -1, &error) < 0) {
                 fprintf(stderr, "Failed to restart container %s: %s\n", c->name, error.message ?: "unknown error");
                 container_maybe_schedule_restart(c); /* try again, later */
         }

@@ -398,7 +398,7 @@ static int call_start_transient_unit(StartOperation *op) {
         return sd_bus_call_async(c->manager->bus, &op->unit_call, m, on_unit_started, op, 0);
 }
 
-static int write_spec(Container *c, Image *image, bool attached, json_object *mounts, int *ret_fd) {
+static int write_spec(Container *c, Image *image, bool attached, bool input, json_object *mounts, int *ret_fd) {
         _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_strv_free_ char **lower = NULL;
         _cleanup_free_ char *rootfs = manager_state_path(c->manager, "containers/%s/rootfs", c->id),
@@ -428,6 +428,7 @@ static int write_spec(Container *c, Image *image, bool attached, json_object *mo
         json_object_object_add(o, "argv", json_strv_new(c->command));
         json_object_object_add(o, "env", json_strv_new(c->env));
         json_object_object_add(o, "attached", json_object_new_boolean(attached));
+        json_object_object_add(o, "input", json_object_new_boolean(input));
         json_object_object_add(o, "mounts", json_object_get(mounts));
 
         return container_write_spec_json(o, ret_fd);
@@ -455,19 +456,19 @@ int container_write_spec_json(json_object *o, int *ret_fd) {
 
 /* Descriptors 3..7 of the helper (and 0..2 when stdio is given); sources are moved above them
  * first so no dup2 clobbers another. */
-static int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[6], pid_t *ret_pid) {
+static int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[7], pid_t *ret_pid) {
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
-        int high[9], r;
+        int high[10], r;
         char short_id[BERTH_SHORT_ID_LEN + 1];
         char *argv[] = { (char *) "berth-nspawn", short_id, NULL };
         char *envp[] = { NULL };
 
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
-        for (int i = 0; i < 9; i++)
+        for (int i = 0; i < 10; i++)
                 high[i] = -1;
-        for (int i = 0; i < 9; i++) {
+        for (int i = 0; i < 10; i++) {
                 int fd = i < 3 ? (stdio ? stdio[i] : -1) : fds[i - 3];
                 if (fd >= 0 && (high[i] = fcntl(fd, F_DUPFD_CLOEXEC, 16)) < 0) {
                         r = -errno;
@@ -482,22 +483,22 @@ static int helper_spawn(Manager *m, const Container *c, const int stdio[3], cons
         posix_spawnattr_setsigdefault(&attr, &all);
         /* Its own session: nothing in a container can signal berthd's process group. */
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-        for (int i = 0; i < 9; i++)
+        for (int i = 0; i < 10; i++)
                 if (high[i] >= 0)
                         posix_spawn_file_actions_adddup2(&actions, high[i], i);
-        posix_spawn_file_actions_addclosefrom_np(&actions, 9);
+        posix_spawn_file_actions_addclosefrom_np(&actions, 10);
         r = -posix_spawn(ret_pid, m->helper_path, &actions, &attr, argv, envp);
         posix_spawn_file_actions_destroy(&actions);
         posix_spawnattr_destroy(&attr);
 finish:
-        for (int i = 0; i < 9; i++)
+        for (int i = 0; i < 10; i++)
                 safe_close(high[i]);
         return r;
 }
 
 /* Spawn berth-nspawn with its spec and the "go" and status pipes (see nspawn-spec.h); it waits for
  * "go" before it does anything. Our status end is non-blocking, the helper's blocks. */
-int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], int attach_stdout, int attach_stderr,
+int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], const int attach[3],
                   HelperProcess *ret) {
         _cleanup_close_ int go_r = -1, go_w = -1, status_r = -1, status_w = -1, pidfd = -1;
         int pipes[2], r;
@@ -511,7 +512,8 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         status_r = pipes[0], status_w = pipes[1];
         if (fcntl(status_w, F_SETFL, 0) < 0)
                 return -errno;
-        int fds[6] = { spec_fd, go_r, status_w, attach_stdout, attach_stderr, m->seccomp_fd };
+        /* attach: stdin (fd 9), stdout (6), stderr (7) of a client, or -1 */
+        int fds[7] = { spec_fd, go_r, status_w, attach[1], attach[2], m->seccomp_fd, attach[0] };
         r = helper_spawn(m, c, stdio, fds, &pid);
         if (r < 0)
                 return r;
@@ -528,7 +530,8 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         return 0;
 }
 
-int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error) {
+int container_start(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
+                    sd_bus_error *error) {
         Manager *m = c->manager;
         _cleanup_close_ int spec_fd = -1;
         _cleanup_free_ char *run = manager_run_path(m, "containers/%s", c->id);
@@ -584,10 +587,10 @@ int container_start(Container *c, sd_bus_message *request, int stdout_fd, int st
 
         r = -ENOMEM;
         if ((op->unit = container_unit_name(c)) == NULL ||
-            (r = write_spec(c, image, stdout_fd >= 0, mounts, &spec_fd)) < 0)
+            (r = write_spec(c, image, stdout_fd >= 0, stdin_fd >= 0, mounts, &spec_fd)) < 0)
                 goto fail;
         HelperProcess helper;
-        r = helper_launch(m, c, spec_fd, NULL, stdout_fd, stderr_fd, &helper);
+        r = helper_launch(m, c, spec_fd, NULL, (const int[3]){ stdin_fd, stdout_fd, stderr_fd }, &helper);
         if (r < 0)
                 goto fail;
         op->helper_pid = helper.pid;

@@ -476,7 +476,7 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         if (c->restart_request && !c->remove_on_exit) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = TAKE_PTR(c->restart_request);
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                int r = container_start(c, request, -1, -1, &error);
+                int r = container_start(c, request, -1, -1, -1, &error);
                 if (r < 0) {
                         if (!sd_bus_error_is_set(&error))
                                 sd_bus_error_set_errno(&error, r);

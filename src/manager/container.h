@@ -209,12 +209,13 @@ typedef struct HelperProcess {
         int status_fd; /* "OK ..." or "ERR ..." from the helper, then EOF */
 } HelperProcess;
 
-int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], int attach_stdout, int attach_stderr,
+int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], const int attach[3],
                   HelperProcess *ret);
 int container_write_spec_json(json_object *o, int *ret_fd);
 
 /* Start path (container-start.c): answers 'request' itself once the payload runs or failed. */
-int container_start(Container *c, sd_bus_message *request, int stdout_fd, int stderr_fd, sd_bus_error *error);
+int container_start(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
+                    sd_bus_error *error);
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message);
 int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -265,6 +265,8 @@ static int run(void) {
 
         out_w = safe_close(out_w);
         err_w = safe_close(err_w);
+        if (spec->input)
+                (void) close(ATTACH_STDIN_FD); /* the payload has it; we must not keep it open */
         exec_w = safe_close(exec_w);
 
         /* EOF without a message means the exec succeeded (the pipe is O_CLOEXEC). */

@@ -130,7 +130,7 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         if (setsid() < 0)
                 child_fail(error_fd, errno, "setup", "Failed to start a new session");
 
-        int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        int null_fd = spec->input ? ATTACH_STDIN_FD : open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null_fd < 0)
                 child_fail(error_fd, errno, "setup", "Failed to open /dev/null in the container");
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)

@@ -107,6 +107,7 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         if (!id_is_valid(s->id) || strv_length(s->argv) == 0 || (full && strv_length(s->lowerdirs) == 0))
                 return -EBADMSG;
         s->attached = json_get_bool(o, "attached", 0);
+        s->input = json_get_bool(o, "input", 0);
         s->init = json_get_bool(o, "init", 0);
         s->read_only = json_get_bool(o, "read_only", 0);
         r = parse_mounts(o, s);

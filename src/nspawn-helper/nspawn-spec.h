@@ -28,6 +28,7 @@ typedef struct ContainerSpec {
         char **argv;
         char **env;
         bool attached; /* fds 6 and 7 receive a copy of stdout/stderr */
+        bool input; /* fd 9 is the payload's stdin (else /dev/null) */
         bool init; /* PID 1 is a minimal init that reaps and forwards signals (--init) */
         bool read_only; /* the root file system is mounted read-only (--read-only) */
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
@@ -44,6 +45,7 @@ enum {
         ATTACH_STDOUT_FD = 6,
         ATTACH_STDERR_FD = 7,
         SECCOMP_FD = 8, /* the default seccomp filter as BPF (sealed memfd) */
+        ATTACH_STDIN_FD = 9, /* the client's stdin, given to the payload as is (run -i) */
 };
 
 int container_spec_parse(const char *json, size_t len, ContainerSpec **ret);

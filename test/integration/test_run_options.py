@@ -80,3 +80,13 @@ def test_env_file_and_cidfile(busybox_image, berthd):
     assert run(berthd, "--env-file", f"{d}/missing", busybox_image, "true").returncode == 125
     berthd.berthctl("rm", name, check=True)
     berthd.sh(f"rm -rf {d}")
+
+
+def test_run_interactive_reads_stdin(busybox_image, berthd):
+    out = berthd.berthctl("run", "--rm", "-i", busybox_image, "sh", "-c", "tr a-z A-Z; echo done",
+                          input="hello from stdin\n", check=True).stdout
+    assert out == "HELLO FROM STDIN\ndone\n"
+    # Without -i the container reads /dev/null, as Docker.
+    assert run(berthd, busybox_image, "cat", input="ignored\n", check=True).stdout == ""
+    proc = run(berthd, "-it", busybox_image, "true")
+    assert proc.returncode == 125 and "not supported" in proc.stderr
