@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <systemd/sd-event.h>
@@ -113,7 +115,17 @@ static int wait_attached(Attach *a, AttachFlags flags, sd_bus_error *error) {
         if (flags & ATTACH_START) {
                 /* Whatever berthctl buffered must come before the container's output. */
                 fflush(stdout);
-                if (flags & ATTACH_STDIN)
+                if (flags & ATTACH_TTY) {
+                        struct winsize ws = {};
+                        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+                                ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
+                        /* Without -i the terminal gets no input: hand over /dev/null, which reads EOF. */
+                        _cleanup_close_ int null_fd = (flags & ATTACH_STDIN) ? -1
+                                                                             : open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartTerminal", CTL_TIMEOUT_LONG, error,
+                                         NULL, "hhuu", (flags & ATTACH_STDIN) ? STDIN_FILENO : null_fd, STDOUT_FILENO,
+                                         (uint32_t) ws.ws_row, (uint32_t) ws.ws_col);
+                } else if (flags & ATTACH_STDIN)
                         r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartAttachedWithInput",
                                          CTL_TIMEOUT_LONG, error, NULL, "hhh", STDIN_FILENO, STDOUT_FILENO,
                                          STDERR_FILENO);

@@ -11,6 +11,9 @@ typedef enum AttachFlags {
         ATTACH_FORWARD_SIGNALS = 1 << 1,
         /* With ATTACH_START: also give the container berthctl's stdin (run -i). */
         ATTACH_STDIN = 1 << 2,
+        /* With ATTACH_START: the container has a terminal (StartTerminal); our terminal, if stdin
+         * is one, is put in raw mode meanwhile so keys reach the container as typed. */
+        ATTACH_TTY = 1 << 3,
 } AttachFlags;
 
 /* Wait (with no timeout) until the container at path has exited and return its exit code.

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "ctl-attach.h"
@@ -55,6 +56,7 @@ typedef struct CreateArgs {
         const char *cidfile;
         bool detach; /* run only */
         bool interactive; /* run -i: the container reads berthctl's stdin */
+        bool tty; /* run -t: the container gets a terminal */
         const char *image;
         char **command; /* points into argv */
 } CreateArgs;
@@ -84,7 +86,7 @@ static void help_create(bool run) {
         if (run)
                 printf("  -d, --detach             Start the container in the background, print its id\n"
                        "  -i, --interactive        Give the container berthctl's standard input\n"
-                       "  -t, --tty                A terminal (not supported yet)\n");
+                       "  -t, --tty                Give the container a terminal (in raw mode here with -i)\n");
         printf("      --name=NAME          Name the container (default: a generated name)\n"
                "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
                "                           from berthctl's environment (repeatable)\n"
@@ -348,11 +350,10 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 ctl_log_error("-%c is for run (see 'berthctl run --help')", c);
                                 return -EINVAL;
                         }
-                        if (c == 't') {
-                                ctl_log_error("-t: terminals are not supported yet (run -i works without one)");
-                                return -EOPNOTSUPP;
-                        }
-                        a->interactive = true;
+                        if (c == 't')
+                                a->tty = true;
+                        else
+                                a->interactive = true;
                         continue;
                 }
                 r = parse_create_option(a, c, optarg);
@@ -428,6 +429,8 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
         if (a->init && (r = sd_bus_message_append(m, "{sv}", "Init", "b", 1)) < 0)
                 return r;
         if (a->read_only && (r = sd_bus_message_append(m, "{sv}", "ReadOnly", "b", 1)) < 0)
+                return r;
+        if (a->tty && (r = sd_bus_message_append(m, "{sv}", "Tty", "b", 1)) < 0)
                 return r;
         if (a->workdir && (r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", a->workdir)) < 0)
                 return r;
@@ -551,8 +554,20 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
                 return 0;
         }
 
-        r = ctl_wait_container(bus, path, ATTACH_START | ATTACH_FORWARD_SIGNALS | (a.interactive ? ATTACH_STDIN : 0),
+        /* With a terminal, ^C and friends travel as bytes through it (raw mode), not as signals. */
+        struct termios saved;
+        bool raw = a.tty && a.interactive && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) >= 0;
+        if (raw) {
+                struct termios t = saved;
+                cfmakeraw(&t);
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
+        r = ctl_wait_container(bus, path,
+                               ATTACH_START | (a.tty ? ATTACH_TTY : ATTACH_FORWARD_SIGNALS) |
+                                       (a.interactive ? ATTACH_STDIN : 0),
                                &error, &exit_code);
+        if (raw)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         if (r < 0) {
                 ctl_log_bus_error(&error, r);
                 return ctl_start_error_exit_status(&error);

@@ -127,6 +127,27 @@ static int method_start_attached(sd_bus_message *message, void *userdata, sd_bus
 }
 
 /* Stop and Restart: the same argument and checks; Restart starts the container again after. */
+/* StartTerminal(h stdin, h stdout, u rows, u cols): for containers created with Tty. */
+static int method_start_terminal(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        uint32_t rows, cols;
+        int in, out, r;
+        r = sd_bus_message_read(message, "hhuu", &in, &out, &rows, &cols);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        if (!c->tty)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Container %s was not created with a terminal (Tty).", c->name);
+        if (rows == 0 || cols == 0 || rows > 10000 || cols > 10000)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid terminal size.");
+        c->tty_rows = rows;
+        c->tty_cols = cols;
+        return container_start(c, message, in, out, -1, error);
+}
+
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Container *c;
         uint32_t timeout;
@@ -313,6 +334,7 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Init", "b", property_get_bool, offsetof(Container, init), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Tty", "b", property_get_bool, offsetof(Container, tty), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Container, read_only),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -328,6 +350,8 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartAttached", SD_BUS_ARGS("h", stdout, "h", stderr), SD_BUS_NO_RESULT,
                                 method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StartTerminal", SD_BUS_ARGS("h", stdin, "h", stdout, "u", rows, "u", cols),
+                                SD_BUS_NO_RESULT, method_start_terminal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartAttachedWithInput", SD_BUS_ARGS("h", stdin, "h", stdout, "h", stderr),
                                 SD_BUS_NO_RESULT, method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_stop,

@@ -425,6 +425,9 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
         json_object_object_add(o, "init", json_object_new_boolean(c->init));
         json_object_object_add(o, "read_only", json_object_new_boolean(c->read_only));
+        json_object_object_add(o, "tty", json_object_new_boolean(c->tty));
+        json_object_object_add(o, "rows", json_object_new_int((int) (c->tty_rows ?: 24)));
+        json_object_object_add(o, "cols", json_object_new_int((int) (c->tty_cols ?: 80)));
         json_object_object_add(o, "argv", json_strv_new(c->command));
         json_object_object_add(o, "env", json_strv_new(c->env));
         json_object_object_add(o, "attached", json_object_new_boolean(attached));

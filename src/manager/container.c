@@ -137,6 +137,7 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "stop_signal", json_object_new_int(c->stop_signal));
         json_object_object_add(o, "init", json_object_new_boolean(c->init));
         json_object_object_add(o, "read_only", json_object_new_boolean(c->read_only));
+        json_object_object_add(o, "tty", json_object_new_boolean(c->tty));
         json_object_object_add(o, "memory_max", json_object_new_uint64(c->memory_max));
         json_object_object_add(o, "cpu_quota_per_sec_usec", json_object_new_uint64(c->cpu_quota_per_sec_usec));
         json_object_object_add(o, "tasks_max", json_object_new_uint64(c->tasks_max));
@@ -335,6 +336,7 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->stop_signal = config->stop_signal > 0 ? config->stop_signal : SIGTERM;
         c->init = config->init;
         c->read_only = config->read_only;
+        c->tty = config->tty;
         if (config->stop_signal == 0 && image->stop_signal) {
                 int sig = signal_from_string(image->stop_signal);
                 if (sig > 0)
@@ -612,6 +614,7 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->stop_signal = (int) json_get_i64(o, "stop_signal", SIGTERM);
         c->init = json_get_bool(o, "init", 0);
         c->read_only = json_get_bool(o, "read_only", 0);
+        c->tty = json_get_bool(o, "tty", 0);
         if (!c->working_dir || !c->user) {
                 container_free(c);
                 return -ENOMEM;

@@ -71,6 +71,8 @@ typedef struct Container {
         int stop_signal; /* Stop() sends this first */
         bool init; /* --init */
         bool read_only; /* --read-only root file system */
+        bool tty; /* -t: a pseudo-terminal instead of pipes */
+        unsigned tty_rows, tty_cols; /* size for the next start (transient) */
         uint64_t memory_max; /* UINT64_MAX = no limit */
         uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
         uint64_t tasks_max; /* UINT64_MAX = no limit */
@@ -133,6 +135,7 @@ typedef struct ContainerConfig {
         int stop_signal; /* 0: the image's, else SIGTERM */
         bool init;
         bool read_only;
+        bool tty;
         uint64_t memory_max, cpu_quota_per_sec_usec, tasks_max;
         bool auto_remove;
         RestartPolicy restart_policy;

@@ -193,8 +193,10 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy") || streq(key, "WorkingDir") ||
                                     streq(key, "User") || streq(key, "StopSignal"))
                         ? "s"
-                        : (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly")) ? "b"
-                        : streq(key, "RestartMaxRetries")                                            ? "u"
+                        : (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly") ||
+                           streq(key, "Tty"))
+                        ? "b"
+                        : streq(key, "RestartMaxRetries") ? "u"
                         : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
                         ? "t"
                         : NULL;
@@ -238,13 +240,16 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                                                          policy);
                 } else if (streq(key, "RestartMaxRetries")) {
                         r = sd_bus_message_read(message, "v", "u", &config->restart_max_retries);
-                } else if (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly")) {
+                } else if (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly") ||
+                           streq(key, "Tty")) {
                         int b;
                         r = sd_bus_message_read(message, "v", "b", &b);
                         if (streq(key, "AutoRemove"))
                                 config->auto_remove = b;
                         else if (streq(key, "Init"))
                                 config->init = b;
+                        else if (streq(key, "Tty"))
+                                config->tty = b;
                         else
                                 config->read_only = b;
                 } else {

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
 #include <sys/wait.h>
@@ -27,6 +28,7 @@
 #include "util.h"
 
 typedef struct OutputStream {
+        bool tty; /* a terminal's master: lines end in "\r\n" */
         int fd; /* read end of the payload's pipe, -1 at EOF */
         int attach_fd; /* client's descriptor, -1 if none or gone */
         int priority;
@@ -50,6 +52,8 @@ static int report_status(const char *fmt, ...) {
 
 static int emit_line(const char *line, size_t len, bool partial, void *userdata) {
         OutputStream *o = userdata;
+        if (o->tty && !partial && len > 0 && line[len - 1] == '\r')
+                len--; /* the terminal's ONLCR, not part of the line */
         /* A journald hiccup must not kill the container; the line is lost, as with any log driver. */
         (void) journal_writer_line(o->journal, o->priority, line, len, partial);
         return 0;
@@ -70,26 +74,59 @@ static void output_read(OutputStream *o) {
         (void) log_stream_feed(&o->lines, buf, (size_t) n);
 }
 
+static int receive_fd(int socket, int *ret) {
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+        };
+        ssize_t n;
+        do
+                n = recvmsg(socket, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
+        if (n == 0 || !cmsg || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
+                return -EBADMSG;
+        memcpy(ret, CMSG_DATA(cmsg), sizeof(int));
+        return 0;
+}
+
 static int exit_code_of(const siginfo_t *si) {
         if (si->si_code == CLD_EXITED)
                 return si->si_status;
         return 128 + si->si_status; /* killed or dumped, as shells and Docker report it */
 }
 
-static int supervise(const ContainerSpec *spec, int pidfd, OutputStream streams[2], int *ret_exit_code) {
+/* input_fd: the client's stdin, copied into the terminal (streams[0].fd is its master), or -1. */
+static int supervise(const ContainerSpec *spec, int pidfd, OutputStream streams[2], int input_fd, int *ret_exit_code) {
         bool exited = false;
         int exit_code = 255;
 
         while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
-                struct pollfd p[3] = {
+                struct pollfd p[4] = {
                         { .fd = streams[0].fd, .events = POLLIN },
                         { .fd = streams[1].fd, .events = POLLIN },
                         { .fd = exited ? -1 : pidfd, .events = POLLIN },
+                        { .fd = streams[0].fd >= 0 ? input_fd : -1, .events = POLLIN },
                 };
-                if (poll(p, 3, -1) < 0) {
+                if (poll(p, 4, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
+                }
+                if (p[3].revents) {
+                        char buf[4096];
+                        ssize_t n = read(input_fd, buf, sizeof(buf));
+                        if (n > 0)
+                                (void) loop_write(streams[0].fd, buf, (size_t) n);
+                        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                                input_fd = safe_close(input_fd); /* the client's input ended */
                 }
                 for (int i = 0; i < 2; i++)
                         if (p[i].revents)
@@ -257,15 +294,23 @@ static int run(void) {
                 return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
         exec_r = pipes[0], exec_w = pipes[1];
 
+        _cleanup_close_ int tty_r = -1, tty_w = -1, master = -1;
+        if (spec->tty) {
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipes) < 0)
+                        return report_status("ERR %d setup Failed to create a socket pair\n", errno), -errno;
+                tty_r = pipes[0], tty_w = pipes[1];
+        }
+
         pid_t pid = clone_container(&pidfd);
         if (pid < 0)
                 return report_status("ERR %d setup Failed to create the container's namespaces\n", errno), -errno;
         if (pid == 0)
-                container_child(spec, out_w, err_w, exec_w);
+                container_child(spec, out_w, err_w, tty_w, exec_w);
 
         out_w = safe_close(out_w);
         err_w = safe_close(err_w);
-        if (spec->input)
+        tty_w = safe_close(tty_w);
+        if (spec->input && !spec->tty)
                 (void) close(ATTACH_STDIN_FD); /* the payload has it; we must not keep it open */
         exec_w = safe_close(exec_w);
 
@@ -278,6 +323,18 @@ static int run(void) {
                 if (r < 0)
                         return report_status("ERR %d setup Failed to read the container's status\n", -r), r;
                 return report_status("ERR %s\n", failure), -EIO;
+        }
+
+        if (spec->tty) {
+                r = receive_fd(tty_r, &master);
+                if (r < 0) {
+                        (void) kill(pid, SIGKILL);
+                        return report_status("ERR %d setup Failed to receive the terminal\n", -r), r;
+                }
+                /* The terminal replaces the pipes: one stream (a terminal merges stdout and stderr). */
+                out_r = safe_close(out_r);
+                err_r = safe_close(err_r);
+                out_r = TAKE_FD(master);
         }
 
         uint64_t started = now_realtime_usec();
@@ -312,7 +369,8 @@ static int run(void) {
                 log_stream_init(&streams[i].lines, emit_line, &streams[i]);
 
         int exit_code = 255;
-        r = supervise(spec, pidfd, streams, &exit_code);
+        streams[0].tty = spec->tty;
+        r = supervise(spec, pidfd, streams, spec->tty && spec->input ? ATTACH_STDIN_FD : -1, &exit_code);
         for (int i = 0; i < 2; i++) {
                 safe_close(streams[i].fd);
                 safe_close(streams[i].attach_fd);

@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "nspawn-caps.h"
@@ -104,7 +106,47 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
         }
 }
 
-_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int error_fd) {
+/* With a terminal: open a pty pair in the container's own devpts (so it is /dev/pts/N inside), make
+ * the slave our controlling terminal and stdio, and hand the master to the supervisor. */
+static int setup_terminal(const ContainerSpec *spec, int tty_socket, int *ret_slave) {
+        char name[64];
+        _cleanup_close_ int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0)
+                return -errno;
+        if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+                return -errno;
+        int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (slave < 0)
+                return -errno;
+        struct winsize ws = { .ws_row = (unsigned short) spec->rows, .ws_col = (unsigned short) spec->cols };
+        (void) ioctl(slave, TIOCSWINSZ, &ws);
+        if (ioctl(slave, TIOCSCTTY, 0) < 0) {
+                safe_close(slave);
+                return -errno;
+        }
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char byte = 't';
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+        };
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
+        if (sendmsg(tty_socket, &mh, MSG_NOSIGNAL) < 0) {
+                safe_close(slave);
+                return -errno;
+        }
+        *ret_slave = slave;
+        return 0;
+}
+
+_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int tty_socket, int error_fd) {
         const char *what = NULL;
         char msg[512];
         int r;
@@ -130,7 +172,14 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         if (setsid() < 0)
                 child_fail(error_fd, errno, "setup", "Failed to start a new session");
 
-        int null_fd = spec->input ? ATTACH_STDIN_FD : open("/dev/null", O_RDWR | O_CLOEXEC);
+        int null_fd = -1;
+        if (spec->tty) {
+                r = setup_terminal(spec, tty_socket, &null_fd);
+                if (r < 0)
+                        child_fail(error_fd, -r, "setup", "Failed to set up the terminal");
+                stdout_fd = stderr_fd = null_fd;
+        } else
+                null_fd = spec->input ? ATTACH_STDIN_FD : open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null_fd < 0)
                 child_fail(error_fd, errno, "setup", "Failed to open /dev/null in the container");
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)

@@ -6,7 +6,7 @@
 
 /* The container's PID 1 before exec: sets up the namespaces' contents and execs the payload.
  * On failure writes "<errno> <kind> <message>" to error_fd (kind "setup" or "exec") and exits. */
-_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int error_fd);
+_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int tty_socket, int error_fd);
 
 /* Apply the payload's confinement (seccomp filter, capabilities), switch to 'env' and exec 'argv'.
  * Shared by the container's PID 1 and by processes exec'd into it later. */

@@ -108,6 +108,9 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                 return -EBADMSG;
         s->attached = json_get_bool(o, "attached", 0);
         s->input = json_get_bool(o, "input", 0);
+        s->tty = json_get_bool(o, "tty", 0);
+        s->rows = (unsigned) json_get_i64(o, "rows", 24);
+        s->cols = (unsigned) json_get_i64(o, "cols", 80);
         s->init = json_get_bool(o, "init", 0);
         s->read_only = json_get_bool(o, "read_only", 0);
         r = parse_mounts(o, s);

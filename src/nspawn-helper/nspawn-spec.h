@@ -29,6 +29,8 @@ typedef struct ContainerSpec {
         char **env;
         bool attached; /* fds 6 and 7 receive a copy of stdout/stderr */
         bool input; /* fd 9 is the payload's stdin (else /dev/null) */
+        bool tty; /* the payload gets a pseudo-terminal of the container's devpts */
+        unsigned rows, cols; /* its initial size */
         bool init; /* PID 1 is a minimal init that reaps and forwards signals (--init) */
         bool read_only; /* the root file system is mounted read-only (--read-only) */
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */

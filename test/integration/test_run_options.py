@@ -88,5 +88,24 @@ def test_run_interactive_reads_stdin(busybox_image, berthd):
     assert out == "HELLO FROM STDIN\ndone\n"
     # Without -i the container reads /dev/null, as Docker.
     assert run(berthd, busybox_image, "cat", input="ignored\n", check=True).stdout == ""
-    proc = run(berthd, "-it", busybox_image, "true")
-    assert proc.returncode == 125 and "not supported" in proc.stderr
+
+
+def test_run_with_a_terminal(busybox_image, berthd):
+    """-it under a real pseudo-terminal (script(1) gives berthctl one): the payload sees a terminal of
+    the container's own devpts with our size, keys reach it, and its output still reaches journald."""
+    name = f"tty-{uuid.uuid4().hex[:6]}"
+    cmd = (f"stty cols 100 rows 30; berthctl run -it --name {name} {busybox_image} "
+           "sh -c 'tty; stty size; read line; echo got:$line; exit 3'")
+    proc = berthd.run(["script", "-qec", cmd, "/dev/null"], input="typed\n", timeout=30)
+    out = proc.stdout.replace("\r", "")
+    assert "/dev/pts/0" in out, proc
+    assert "30 100" in out
+    assert "got:typed" in out
+    assert json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]["State"]["ExitCode"] == 3
+    msgs = [e["MESSAGE"] for e in berthd.journal_json(f"CONTAINER_NAME={name}")]
+    assert "got:typed" in msgs, msgs  # no trailing \r from the terminal
+    berthd.berthctl("rm", name, check=True)
+    # -t without -i: output only.
+    out = berthd.run(["script", "-qec", f"berthctl run --rm -t {busybox_image} sh -c 'tty'", "/dev/null"],
+                     timeout=30).stdout
+    assert "/dev/pts/0" in out
