@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 
 #include "ctl-bus.h"
 #include "ctl-log.h"
@@ -21,8 +23,8 @@ static void exec_help(void) {
                "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
                "                           from berthctl's environment\n"
                "  -w, --workdir=DIR        Working directory inside the container (absolute)\n"
-               "  -t, --tty                Allocate a terminal (not supported yet)\n"
-               "  -u, --user=USER          Run as USER (not supported yet)\n"
+               "  -t, --tty                A terminal of the container's devpts (raw mode here with -i)\n"
+               "  -u, --user=USER[:GROUP]  Run as this user (default: the container's)\n"
                "  -h, --help               Show this help\n");
 }
 
@@ -42,8 +44,8 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int null_fd = -1;
-        const char *workdir = "";
-        bool interactive = false;
+        const char *workdir = "", *user = NULL;
+        bool interactive = false, tty = false;
         sd_bus *bus;
         int c, r;
 
@@ -54,11 +56,11 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
                         interactive = true;
                         break;
                 case 't':
-                        ctl_log_error("exec -t: terminals for exec are not supported yet");
-                        return -EOPNOTSUPP;
+                        tty = true;
+                        break;
                 case 'u':
-                        ctl_log_error("exec -u: running as another user is not supported yet");
-                        return -EOPNOTSUPP;
+                        user = optarg;
+                        break;
                 case 'e':
                         r = ctl_env_add(&env, optarg);
                         if (r < 0)
@@ -99,17 +101,42 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
         }
 
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Exec");
+        struct winsize ws = {};
+        if (tty && (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0))
+                ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "ExecWithOptions");
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, argv + optind + 1);
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, env);
         if (r >= 0)
-                r = sd_bus_message_append(m, "shhh", workdir, interactive ? STDIN_FILENO : null_fd, STDOUT_FILENO,
-                                          STDERR_FILENO);
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && !isempty(workdir))
+                r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", workdir);
+        if (r >= 0 && user)
+                r = sd_bus_message_append(m, "{sv}", "User", "s", user);
+        if (r >= 0 && tty)
+                r = sd_bus_message_append(m, "{sv}", "Tty", "b", 1);
+        if (r >= 0 && tty)
+                r = sd_bus_message_append(m, "{sv}", "Rows", "u", (uint32_t) ws.ws_row);
+        if (r >= 0 && tty)
+                r = sd_bus_message_append(m, "{sv}", "Cols", "u", (uint32_t) ws.ws_col);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hhh", interactive ? STDIN_FILENO : null_fd, STDOUT_FILENO, STDERR_FILENO);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the Exec call: %m");
+        struct termios saved;
+        bool raw = tty && interactive && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) >= 0;
+        if (raw) {
+                struct termios t = saved;
+                cfmakeraw(&t);
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        }
         r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
+        if (raw)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
         if (r < 0) {
                 (void) ctl_log_bus_error(&error, r);
                 return ctl_start_error_exit_status(&error);

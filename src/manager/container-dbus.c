@@ -231,9 +231,12 @@ static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/* Exec(as command, as env, s workdir, h stdin, h stdout, h stderr) and
+ * ExecWithOptions(as command, as env, a{sv} options, h stdin, h stdout, h stderr), options:
+ * WorkingDir s, User s, Tty b, Rows u, Cols u. */
 static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        const char *cwd;
+        ExecOptions options = {};
         int stdio[3], r;
         Container *c;
 
@@ -243,7 +246,47 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = sd_bus_message_read_strv(message, &env);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(message, "shhh", &cwd, &stdio[0], &stdio[1], &stdio[2]);
+        if (streq(sd_bus_message_get_member(message), "Exec")) {
+                r = sd_bus_message_read(message, "s", &options.workdir);
+                if (r < 0)
+                        return r;
+        } else {
+                const char *key, *contents;
+                r = sd_bus_message_enter_container(message, 'a', "{sv}");
+                if (r < 0)
+                        return r;
+                while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                        if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                            (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                                return r;
+                        const char *want = streq(key, "WorkingDir") || streq(key, "User") ? "s"
+                                : streq(key, "Tty")                                       ? "b"
+                                : streq(key, "Rows") || streq(key, "Cols")                ? "u"
+                                                                                          : NULL;
+                        if (!want)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Unknown exec option \"%s\".", key);
+                        if (!streq(contents, want))
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Exec option \"%s\" must have type \"%s\".", key, want);
+                        int b;
+                        if (streq(key, "WorkingDir"))
+                                r = sd_bus_message_read(message, "v", "s", &options.workdir);
+                        else if (streq(key, "User"))
+                                r = sd_bus_message_read(message, "v", "s", &options.user);
+                        else if (streq(key, "Tty")) {
+                                r = sd_bus_message_read(message, "v", "b", &b);
+                                options.tty = b;
+                        } else
+                                r = sd_bus_message_read(message, "v", "u",
+                                                        streq(key, "Rows") ? &options.rows : &options.cols);
+                        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+        }
+        r = sd_bus_message_read(message, "hhh", &stdio[0], &stdio[1], &stdio[2]);
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
@@ -253,7 +296,11 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
                 if (!env_assignment_is_valid(*e))
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                                  "Invalid environment assignment \"%s\": expected NAME=value.", *e);
-        return container_exec(c, argv, env, cwd, stdio, message, error);
+        if (options.user && !isempty(options.user) && strpbrk(options.user, " /\n"))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid user \"%s\".", options.user);
+        if (options.rows > 10000 || options.cols > 10000)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid terminal size.");
+        return container_exec(c, argv, env, &options, stdio, message, error);
 }
 
 static int method_update(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -379,6 +426,10 @@ const sd_bus_vtable container_vtable[] = {
                                 method_get_stats, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetProcesses", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(uus)", processes),
                                 method_get_processes, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS(
+                "ExecWithOptions",
+                SD_BUS_ARGS("as", command, "as", env, "a{sv}", options, "h", stdin, "h", stdout, "h", stderr),
+                SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,

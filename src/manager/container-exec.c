@@ -106,7 +106,8 @@ static int on_attached(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
-static int build_exec_spec(Container *c, char **argv, char **env, const char *cwd, int *ret_fd) {
+static int build_exec_spec(Container *c, char **argv, char **env, const ExecOptions *options, int *ret_fd) {
+        const char *cwd = options->workdir;
         _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_strv_free_ char **merged = strv_copy(c->env);
         int r;
@@ -133,14 +134,18 @@ static int build_exec_spec(Container *c, char **argv, char **env, const char *cw
         json_object_object_add(o, "exec_pid", json_object_new_int(c->pid));
         /* As docker exec: the container's working directory and user unless told otherwise. */
         json_object_object_add(o, "cwd", json_object_new_string(!isempty(cwd) ? cwd : c->working_dir ?: "/"));
-        json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
+        json_object_object_add(o, "user", json_object_new_string(options->user ?: c->user ?: ""));
+        json_object_object_add(o, "tty", json_object_new_boolean(options->tty));
+        json_object_object_add(o, "rows", json_object_new_int((int) (options->rows ?: 24)));
+        json_object_object_add(o, "cols", json_object_new_int((int) (options->cols ?: 80)));
         json_object_object_add(o, "argv", json_strv_new(argv));
         json_object_object_add(o, "env", json_strv_new(merged));
         return container_write_spec_json(o, ret_fd);
 }
 
-int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3], sd_bus_message *request,
-                   sd_bus_error *error) {
+int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
+                   sd_bus_message *request, sd_bus_error *error) {
+        const char *cwd = options->workdir;
         Manager *m = c->manager;
         _cleanup_close_ int spec_fd = -1;
         int r;
@@ -166,7 +171,7 @@ int container_exec(Container *c, char **argv, char **env, const char *cwd, const
         m->execs = op;
 
         r = -ENOMEM;
-        if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, cwd, &spec_fd)) < 0)
+        if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, options, &spec_fd)) < 0)
                 goto fail;
         HelperProcess helper;
         r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ -1, -1, -1 }, &helper);

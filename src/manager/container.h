@@ -201,8 +201,14 @@ int container_register_machine(Container *c);
 
 /* Exec (container-exec.c): runs 'argv' in the running container with the caller's stdio, answers
  * 'request' with the exit code. */
-int container_exec(Container *c, char **argv, char **env, const char *cwd, const int stdio[3], sd_bus_message *request,
-                   sd_bus_error *error);
+typedef struct ExecOptions {
+        const char *workdir; /* NULL/empty: the container's */
+        const char *user; /* NULL: the container's */
+        bool tty; /* a terminal of the container's devpts, relayed to stdin/stdout */
+        unsigned rows, cols;
+} ExecOptions;
+int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
+                   sd_bus_message *request, sd_bus_error *error);
 void manager_free_execs(Manager *m);
 
 typedef struct HelperProcess {

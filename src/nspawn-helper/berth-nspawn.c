@@ -230,12 +230,20 @@ static int run_exec(const ContainerSpec *spec) {
                 return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
         exec_r = pipes[0], exec_w = pipes[1];
 
+        _cleanup_close_ int tty_r = -1, tty_w = -1, master = -1;
+        if (spec->tty) {
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipes) < 0)
+                        return report_status("ERR %d setup Failed to create a socket pair\n", errno), -errno;
+                tty_r = pipes[0], tty_w = pipes[1];
+        }
+
         pid_t pid = fork(); /* the first process in the joined PID namespace */
         if (pid < 0)
                 return report_status("ERR %d setup Failed to fork\n", errno), -errno;
         if (pid == 0)
-                exec_child(spec, isempty(spec->cwd) ? "/" : spec->cwd, exec_w);
+                exec_child(spec, isempty(spec->cwd) ? "/" : spec->cwd, tty_w, exec_w);
         exec_w = safe_close(exec_w);
+        tty_w = safe_close(tty_w);
 
         _cleanup_free_ char *failure = NULL;
         r = read_full_fd(exec_r, &failure, NULL);
@@ -245,7 +253,38 @@ static int run_exec(const ContainerSpec *spec) {
                 return report_status("ERR %d setup Failed to read the process's status\n", -r), r;
         if (!isempty(failure))
                 return report_status("ERR %s\n", failure), -EIO;
+        if (spec->tty && (r = receive_fd(tty_r, &master)) < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, &status, 0);
+                return report_status("ERR %d setup Failed to receive the terminal\n", -r), r;
+        }
         (void) report_status("OK %d %" PRIu64 "\n", (int) pid, now_realtime_usec());
+
+        /* exec -t: copy our stdin (the caller's) into the terminal and its output to our stdout
+         * until the terminal hangs up (every process holding it is gone). */
+        for (int in = STDIN_FILENO; master >= 0;) {
+                char buf[4096];
+                struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = in, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[1].revents) {
+                        ssize_t n = read(in, buf, sizeof(buf));
+                        if (n > 0)
+                                (void) loop_write(master, buf, (size_t) n);
+                        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                                in = -1; /* poll() ignores negative fds */
+                }
+                if (p[0].revents) {
+                        ssize_t n = read(master, buf, sizeof(buf));
+                        if (n > 0)
+                                (void) loop_write(STDOUT_FILENO, buf, (size_t) n);
+                        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                                master = safe_close(master);
+                }
+        }
 
         for (;;) {
                 if (waitpid(pid, &status, 0) >= 0)

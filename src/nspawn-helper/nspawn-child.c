@@ -194,7 +194,7 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         confine_and_exec(spec, spec->cwd, error_fd);
 }
 
-_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int error_fd) {
+_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int tty_socket, int error_fd) {
         reset_signals();
         /* Not dumpable until exec: container root must not open /proc/<pid>/exe of the helper. */
         (void) prctl(PR_SET_DUMPABLE, 0);
@@ -204,8 +204,19 @@ _noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int error
                 child_fail(error_fd, errno, "setup", "Failed to start a new session");
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(error_fd, errno, "setup", "Failed to set the parent-death signal");
+        int r;
+        if (spec->tty) {
+                /* exec -t: a terminal of the container's devpts (we joined its mount namespace). */
+                int slave;
+                r = setup_terminal(spec, tty_socket, &slave);
+                if (r < 0)
+                        child_fail(error_fd, -r, "setup", "Failed to set up the terminal");
+                if (dup2(slave, STDIN_FILENO) < 0 || dup2(slave, STDOUT_FILENO) < 0 || dup2(slave, STDERR_FILENO) < 0)
+                        child_fail(error_fd, errno, "setup", "Failed to set up the terminal");
+                safe_close(slave);
+        }
         /* 0, 1, 2 are the caller's; nothing else of berthd or the helper may reach the process. */
-        int r = close_all_but(error_fd);
+        r = close_all_but(error_fd);
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
         confine_and_exec(spec, cwd, error_fd);

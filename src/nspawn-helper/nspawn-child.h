@@ -12,4 +12,4 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
  * Shared by the container's PID 1 and by processes exec'd into it later. */
 _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int error_fd);
 /* A process exec'd into a running container, after the caller joined its namespaces and forked. */
-_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int error_fd);
+_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int tty_socket, int error_fd);

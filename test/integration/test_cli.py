@@ -23,7 +23,13 @@ def test_exec(busybox_image, berthd):
         # Without -i stdin is /dev/null.
         assert berthd.berthctl("exec", name, "cat", input="ignored\n").stdout == ""
         assert berthd.berthctl("exec", name, "nonexistent-cmd").returncode == 127
-        assert berthd.berthctl("exec", "-t", name, "true").returncode == 125
+        assert berthd.berthctl("exec", "-u", "nobody", name, "id", "-u", check=True).stdout == "65534\n"
+        assert berthd.berthctl("exec", "-u", "nosuchuser", name, "true").returncode == 125
+        # -t under a real terminal (script(1)): a pty of the container's devpts, keys in, output out.
+        proc = berthd.run(["script", "-qec", f"berthctl exec -it {name} sh -c 'tty; read l; echo got:$l'",
+                           "/dev/null"], input="key\n", timeout=30)
+        out = proc.stdout.replace("\r", "")
+        assert "/dev/pts/" in out and "got:key" in out, proc
         assert berthd.berthctl("exec", name).returncode == 125
     finally:
         berthd.berthctl("rm", "-f", name)
