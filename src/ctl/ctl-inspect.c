@@ -9,6 +9,7 @@
 #include "ctl-log.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
+#include "ctl-template.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -209,19 +210,24 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
         return 0;
 }
 
-static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type) {
+static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type, const char **ret_format) {
         enum { ARG_TYPE = 0x100, ARG_HELP };
         static const struct option options[] = {
                 { "type", required_argument, NULL, ARG_TYPE },
+                { "format", required_argument, NULL, 'f' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
         int c;
 
         *ret_type = INSPECT_ANY;
+        *ret_format = NULL;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:hf:", options, NULL)) >= 0)
                 switch (c) {
+                case 'f':
+                        *ret_format = optarg;
+                        break;
                 case ARG_TYPE:
                         if (streq(optarg, "container"))
                                 *ret_type = INSPECT_CONTAINER;
@@ -241,6 +247,7 @@ static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type) {
                                "\n"
                                "Options:\n"
                                "      --type=TYPE   Only look for a \"container\" or an \"image\"\n"
+                               "  -f, --format=TMPL Print TMPL per object: {{.State.Status}}, {{json .Config}}\n"
                                "  -h, --help        Show this help\n");
                         return 0;
                 default:
@@ -259,10 +266,11 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
         _cleanup_(json_object_putp) json_object *array = NULL;
         bool missing = false, failed = false;
         InspectType type;
+        const char *format;
         sd_bus *bus;
         int r;
 
-        r = parse_inspect_argv(argc, argv, &type);
+        r = parse_inspect_argv(argc, argv, &type, &format);
         if (r <= 0)
                 return r;
         r = ctl_acquire_bus(ctl, &bus);
@@ -293,7 +301,18 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
                         return ctl_log_errno(-ENOMEM, "%m");
                 }
         }
-        r = json_print_pretty(array, stdout);
+        if (format)
+                for (size_t i = 0; i < json_object_array_length(array); i++) {
+                        _cleanup_free_ char *out = NULL, *why = NULL;
+                        r = ctl_render_template(format, json_object_array_get_idx(array, i), &out, &why);
+                        if (r < 0) {
+                                ctl_log_error("invalid --format: %s", why ?: strerror(-r));
+                                return -EINVAL;
+                        }
+                        printf("%s\n", out);
+                }
+        else
+                r = json_print_pretty(array, stdout);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to write the output: %m");
         if (failed)

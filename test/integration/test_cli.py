@@ -120,3 +120,18 @@ def test_ps_filters(busybox_image, berthd):
         assert berthd.berthctl("ps", "--filter", "colour=blue").returncode == 125
     finally:
         berthd.berthctl("rm", "-f", running, exited)
+
+
+def test_inspect_format(busybox_image, berthd):
+    name = uniq("fmt")
+    berthd.berthctl("create", "--name", name, busybox_image, "sleep", "1", check=True)
+    try:
+        out = berthd.berthctl("inspect", "-f", "{{.State.Status}} {{.Name}} {{json .Config.Cmd}}", name,
+                              check=True).stdout
+        assert out == f'created /{name} ["sleep","1"]\n'
+        cid = berthd.berthctl("inspect", "--format", "{{.Id}}", name, check=True).stdout.strip()
+        assert len(cid) == 64
+        proc = berthd.berthctl("inspect", "-f", "{{.Nope}}", name)
+        assert proc.returncode == 125 and "Nope" in proc.stderr
+    finally:
+        berthd.berthctl("rm", name)
