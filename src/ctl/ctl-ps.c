@@ -9,6 +9,7 @@
 #include "ctl-log.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
+#include "ctl-template.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -17,6 +18,7 @@ typedef struct PsArgs {
         bool quiet;
         bool no_trunc;
         char **filters; /* "key=value": name=, id=, status= (as docker ps --filter) */
+        const char *format; /* --format: a template over ID, Image, Command, CreatedAt, Status, Names, State */
 } PsArgs;
 
 static void ps_args_done(PsArgs *a) {
@@ -56,18 +58,21 @@ static void help_ps(void) {
                "  -a, --all        Show all containers\n"
                "  -q, --quiet      Only print container ids\n"
                "      --no-trunc   Do not truncate ids and commands\n"
+               "      --format=TMPL  One line per container from a template, e.g. '{{.Names}} {{.Status}}'\n"
+               "                   (fields: ID, Image, Command, CreatedAt, Status, Names, State)\n"
                "  -f, --filter=KEY=VALUE  name= (substring), id= (prefix), status= (created,\n"
                "                   running, paused, restarting, exited); repeatable\n"
                "  -h, --help       Show this help\n");
 }
 
 static int parse_ps_argv(int argc, char *argv[], PsArgs *a) {
-        enum { ARG_NO_TRUNC = 0x100, ARG_HELP };
+        enum { ARG_NO_TRUNC = 0x100, ARG_FORMAT, ARG_HELP };
         static const struct option options[] = {
                 { "all", no_argument, NULL, 'a' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "no-trunc", no_argument, NULL, ARG_NO_TRUNC },
                 { "filter", required_argument, NULL, 'f' },
+                { "format", required_argument, NULL, ARG_FORMAT },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
@@ -85,6 +90,9 @@ static int parse_ps_argv(int argc, char *argv[], PsArgs *a) {
                         break;
                 case ARG_NO_TRUNC:
                         a->no_trunc = true;
+                        break;
+                case ARG_FORMAT:
+                        a->format = optarg;
                         break;
                 case 'f':
                         if ((strncmp(optarg, "name=", 5) && strncmp(optarg, "id=", 3) &&
@@ -119,6 +127,28 @@ static int compare_newest_first(const void *a, const void *b) {
         return strcmp(x->id ? x->id : "", y->id ? y->id : "");
 }
 
+/* ps --format: the row's fields under Docker's names, rendered with the template. */
+static int print_formatted_row(const char *format, const char *id, const char *image, const char *command,
+                               const char *created, const char *status, const char *name, const char *state) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_free_ char *out = NULL, *why = NULL;
+        if (!o || json_add(o, "ID", json_object_new_string(id)) < 0 ||
+            json_add(o, "Image", json_object_new_string(image)) < 0 ||
+            json_add(o, "Command", json_object_new_string(command)) < 0 ||
+            json_add(o, "CreatedAt", json_object_new_string(created)) < 0 ||
+            json_add(o, "Status", json_object_new_string(status)) < 0 ||
+            json_add(o, "Names", json_object_new_string(name)) < 0 ||
+            json_add(o, "State", json_object_new_string(state)) < 0)
+                return -ENOMEM;
+        int r = ctl_render_template(format, o, &out, &why);
+        if (r < 0) {
+                ctl_log_error("invalid --format: %s", why ?: strerror(-r));
+                return r;
+        }
+        printf("%s\n", out);
+        return 0;
+}
+
 static int add_container_row(Table *t, const ObjectList *objects, const ContainerInfo *c, const PsArgs *a,
                              uint64_t now) {
         _cleanup_free_ char *command = NULL, *created = NULL, *status = NULL, *id = NULL;
@@ -136,6 +166,9 @@ static int add_container_row(Table *t, const ObjectList *objects, const Containe
         id = strndup(c->id ? c->id : "", a->no_trunc ? BERTH_ID_LEN : BERTH_SHORT_ID_LEN);
         if (!command || !created || !status || !id)
                 return -ENOMEM;
+        if (a->format)
+                return print_formatted_row(a->format, id, c->image ?: "", command, created, status, c->name ?: "",
+                                           c->state ?: "");
         return table_add_cells(t, id, c->image ? c->image : "", command, created, status, c->name ? c->name : "", NULL);
 }
 
@@ -179,10 +212,12 @@ int verb_ps(int argc, char *argv[], Ctl *ctl) {
         t = table_new(6);
         if (!t)
                 return ctl_log_errno(-ENOMEM, "%m");
-        r = table_add_cells(t, "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES", NULL);
+        r = a.format ? 0 : table_add_cells(t, "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES", NULL);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = add_container_row(t, &objects, list[i], &a, now);
-        if (r >= 0)
+        if (r == -EINVAL)
+                return r; /* a bad template, already said */
+        if (r >= 0 && !a.format)
                 r = table_print(t, stdout);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to show the containers: %m");

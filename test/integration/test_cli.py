@@ -118,6 +118,11 @@ def test_ps_filters(busybox_image, berthd):
         out = berthd.berthctl("ps", "-q", "--filter", f"name={running}", check=True).stdout.split()
         assert len(out) == 1 and len(out[0]) == 12
         assert berthd.berthctl("ps", "--filter", "colour=blue").returncode == 125
+        out = berthd.berthctl("ps", "-a", "--filter", f"name={tag}", "--format", "{{.Names}}:{{.State}}",
+                              check=True).stdout.split()
+        assert sorted(out) == sorted([f"{running}:running", f"{exited}:exited"])
+        proc = berthd.berthctl("ps", "-a", "--filter", f"name={tag}", "--format", "{{.Bogus}}")
+        assert proc.returncode == 125 and "Bogus" in proc.stderr
     finally:
         berthd.berthctl("rm", "-f", running, exited)
 
