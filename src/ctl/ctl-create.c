@@ -26,6 +26,7 @@ enum {
         ARG_TMPFS,
         ARG_VOLUMES_FROM,
         ARG_ENV_FILE,
+        ARG_LABEL,
         ARG_CIDFILE,
         ARG_ENTRYPOINT,
         ARG_STOP_SIGNAL,
@@ -54,6 +55,7 @@ typedef struct CreateArgs {
         bool init;
         bool read_only;
         const char *cidfile;
+        char **labels; /* "key=value" */
         bool detach; /* run only */
         bool interactive; /* run -i: the container reads berthctl's stdin */
         bool tty; /* run -t: the container gets a terminal */
@@ -71,6 +73,8 @@ static void create_args_done(CreateArgs *a) {
         a->n_mounts = 0;
         strv_free(a->volumes_from);
         a->volumes_from = NULL;
+        strv_free(a->labels);
+        a->labels = NULL;
 }
 
 static void help_create(bool run) {
@@ -108,6 +112,7 @@ static void help_create(bool run) {
                "      --init               Run a minimal init as PID 1 that reaps and forwards signals\n"
                "      --env-file=FILE      Read KEY=VALUE lines (# comments) as -e options\n"
                "      --cidfile=FILE       Write the container id to FILE (which must not exist)\n"
+               "      --label=KEY[=VALUE]  Set a label (repeatable; the image's labels are kept)\n"
                "      --read-only          Mount the container's root file system read-only\n"
                "      --help               Show this help\n");
 }
@@ -269,6 +274,17 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 free(line);
                 return 0;
         }
+        case ARG_LABEL: {
+                _cleanup_free_ char *kv = strchr(arg, '=') ? strdup(arg) : NULL;
+                if (!kv && asprintf(&kv, "%s=", arg) < 0)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                if (!kv || kv[0] == '=') {
+                        ctl_log_error("invalid label \"%s\": expected KEY[=VALUE]", arg);
+                        return -EINVAL;
+                }
+                r = strv_push(&a->labels, kv);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        }
         case ARG_CIDFILE:
                 if (access(arg, F_OK) == 0) {
                         ctl_log_error("container ID file found, make sure the other container isn't running or "
@@ -314,6 +330,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "init", no_argument, NULL, ARG_INIT },
                 { "env-file", required_argument, NULL, ARG_ENV_FILE },
                 { "cidfile", required_argument, NULL, ARG_CIDFILE },
+                { "label", required_argument, NULL, ARG_LABEL },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 { "detach", no_argument, NULL, 'd' },
                 { "interactive", no_argument, NULL, 'i' },
@@ -432,6 +449,23 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 return r;
         if (a->tty && (r = sd_bus_message_append(m, "{sv}", "Tty", "b", 1)) < 0)
                 return r;
+        if (a->labels) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", "Labels")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a{ss}")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "{ss}")) < 0)
+                        return r;
+                for (char **l = a->labels; *l; l++) {
+                        _cleanup_free_ char *key = strndup(*l, strcspn(*l, "="));
+                        if (!key)
+                                return -ENOMEM;
+                        if ((r = sd_bus_message_append(m, "{ss}", key, *l + strlen(key) + 1)) < 0)
+                                return r;
+                }
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
         if (a->workdir && (r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", a->workdir)) < 0)
                 return r;
         if (a->user && (r = sd_bus_message_append(m, "{sv}", "User", "s", a->user)) < 0)

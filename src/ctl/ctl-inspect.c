@@ -77,6 +77,19 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                 r = json_add(config, "Cmd", json_strv_new(c->command));
         if (r >= 0)
                 r = json_add(config, "Image", json_string_or_empty(c->image));
+        if (r >= 0) {
+                json_object *labels = json_object_new_object();
+                for (char **l = c->labels; labels && l && *l; l++) {
+                        _cleanup_free_ char *key = strndup(*l, strcspn(*l, "="));
+                        if (!key) {
+                                json_object_put(labels);
+                                labels = NULL;
+                                break;
+                        }
+                        json_object_object_add(labels, key, json_object_new_string(*l + strlen(key) + 1));
+                }
+                r = json_add(config, "Labels", labels);
+        }
 
         /* Docker's units: 0 is "no limit" for Memory and NanoCpus, null for PidsLimit. */
         if (r >= 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ctl-bus.h"
@@ -11,7 +12,7 @@
  * map expects (a newer daemon), are skipped. */
 typedef struct PropertyMap {
         const char *name;
-        const char *signature; /* "s", "o", "as", "t", "u", "i" or "b" */
+        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "t", "u", "i" or "b" */
         size_t offset;
 } PropertyMap;
 
@@ -35,6 +36,7 @@ static const PropertyMap container_map[] = {
         { "TasksMax", "t", offsetof(ContainerInfo, tasks_max) },
         { "AutoRemove", "b", offsetof(ContainerInfo, auto_remove) },
         { "Error", "s", offsetof(ContainerInfo, error) },
+        { "Labels", "a{ss}", offsetof(ContainerInfo, labels) },
         {},
 };
 
@@ -52,7 +54,22 @@ static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *user
         r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, p->signature);
         if (r < 0)
                 return r;
-        if (streq(p->signature, "as")) {
+        if (streq(p->signature, "a{ss}")) {
+                _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+                const char *k, *v;
+                if (!l)
+                        return -ENOMEM;
+                r = sd_bus_message_enter_container(m, 'a', "{ss}");
+                while (r >= 0 && (r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0) {
+                        _cleanup_free_ char *kv = NULL;
+                        if (asprintf(&kv, "%s=%s", k, v) < 0 || strv_push(&l, kv) < 0)
+                                return -ENOMEM;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                strv_free(*(char ***) dest);
+                *(char ***) dest = TAKE_PTR(l);
+        } else if (streq(p->signature, "as")) {
                 char **l = NULL;
                 r = sd_bus_message_read_strv(m, &l);
                 if (r < 0)
@@ -127,6 +144,7 @@ void container_info_done(ContainerInfo *c) {
         free(c->image_id);
         strv_free(c->command);
         strv_free(c->env);
+        strv_free(c->labels);
         free(c->hostname);
         free(c->state);
         free(c->unit);

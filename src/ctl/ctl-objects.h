@@ -27,6 +27,7 @@ typedef struct ContainerInfo {
         uint64_t tasks_max;
         int auto_remove;
         char *error;
+        char **labels; /* "key=value" */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */

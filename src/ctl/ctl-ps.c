@@ -27,7 +27,7 @@ static void ps_args_done(PsArgs *a) {
 
 /* Docker's rule: values of the same key are alternatives, different keys must all match. */
 static bool container_matches(const ContainerInfo *c, char **filters) {
-        static const char *const keys[] = { "name", "id", "status" };
+        static const char *const keys[] = { "name", "id", "status", "label" };
         for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
                 bool seen = false, matched = false;
                 size_t klen = strlen(keys[k]);
@@ -40,8 +40,14 @@ static bool container_matches(const ContainerInfo *c, char **filters) {
                                 matched = matched || (c->name && strstr(c->name, v));
                         else if (k == 1)
                                 matched = matched || (c->id && !strncmp(c->id, v, strlen(v)));
-                        else
+                        else if (k == 2)
                                 matched = matched || (c->state && streq(c->state, v));
+                        else
+                                /* label=KEY matches any value, label=KEY=VALUE only that one. */
+                                for (char **l = c->labels; l && *l && !matched; l++)
+                                        matched = strchr(v, '=')
+                                                ? streq(*l, v)
+                                                : (!strncmp(*l, v, strlen(v)) && (*l)[strlen(v)] == '=');
                 }
                 if (seen && !matched)
                         return false;
@@ -61,7 +67,7 @@ static void help_ps(void) {
                "      --format=TMPL  One line per container from a template, e.g. '{{.Names}} {{.Status}}'\n"
                "                   (fields: ID, Image, Command, CreatedAt, Status, Names, State)\n"
                "  -f, --filter=KEY=VALUE  name= (substring), id= (prefix), status= (created,\n"
-               "                   running, paused, restarting, exited); repeatable\n"
+               "                   running, paused, restarting, exited), label=KEY[=VALUE]; repeatable\n"
                "  -h, --help       Show this help\n");
 }
 
@@ -96,9 +102,9 @@ static int parse_ps_argv(int argc, char *argv[], PsArgs *a) {
                         break;
                 case 'f':
                         if ((strncmp(optarg, "name=", 5) && strncmp(optarg, "id=", 3) &&
-                             strncmp(optarg, "status=", 7)) ||
+                             strncmp(optarg, "status=", 7) && strncmp(optarg, "label=", 6)) ||
                             strv_push(&a->filters, optarg) < 0) {
-                                ctl_log_error("invalid filter \"%s\": expected name=, id= or status=", optarg);
+                                ctl_log_error("invalid filter \"%s\": expected name=, id=, status= or label=", optarg);
                                 return -EINVAL;
                         }
                         /* Filtering by status implies looking at all containers, as Docker. */

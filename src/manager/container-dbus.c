@@ -93,6 +93,12 @@ static int property_get_restart_policy(sd_bus *bus, const char *path, const char
         return sd_bus_message_append(reply, "s", restart_policy_to_string(c->restart_policy));
 }
 
+static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return bus_append_labels(reply, c->labels);
+}
+
 static int lookup_for_method(sd_bus_message *message, void *userdata, Container **ret, sd_bus_error *error) {
         int r = bus_check_privileged(message, error);
         if (r < 0)
@@ -385,6 +391,7 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Container, read_only),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartPolicy", "s", property_get_restart_policy, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartMaxRetries", "u", NULL, offsetof(Container, restart_max_retries),

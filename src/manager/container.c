@@ -158,6 +158,7 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
         json_object_object_add(o, "mounts", container_mounts_to_json(c));
         json_object_object_add(o, "volumes_from", json_strv_new(c->volumes_from));
+        json_object_object_add(o, "labels", json_strv_new(c->labels));
         json_object_object_add(o, "run_volumes", json_strv_new(c->run_volumes));
         return o;
 }
@@ -197,6 +198,7 @@ void container_free(Container *c) {
         container_mounts_free(c->mounts, c->n_mounts);
         strv_free(c->volumes_from);
         strv_free(c->run_volumes);
+        strv_free(c->labels);
         free(c);
 }
 
@@ -250,6 +252,32 @@ static char *generate_name(Manager *m) {
                 free(name);
         }
         return NULL;
+}
+
+/* The image's labels, then the user's; a later key replaces an earlier one. */
+static int merge_labels(char **image_labels, char **user_labels, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        char **sources[2] = { image_labels, user_labels };
+        if (!l)
+                return -ENOMEM;
+        for (size_t s = 0; s < 2; s++)
+                for (char **e = sources[s]; e && *e; e++) {
+                        size_t keylen = strcspn(*e, "=");
+                        char **x;
+                        for (x = l; *x; x++)
+                                if (!strncmp(*x, *e, keylen) && ((*x)[keylen] == '=' || (*x)[keylen] == 0))
+                                        break;
+                        if (*x) {
+                                char *copy = strdup(*e);
+                                if (!copy)
+                                        return -ENOMEM;
+                                free(*x);
+                                *x = copy;
+                        } else if (strv_push(&l, *e) < 0)
+                                return -ENOMEM;
+                }
+        *ret = TAKE_PTR(l);
+        return 0;
 }
 
 /* Image env first, then the user's; a later NAME= replaces an earlier one, as in Docker. */
@@ -352,6 +380,9 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 goto fail;
         }
         r = merge_env(image->env, config->env, c->hostname, &c->env);
+        if (r < 0)
+                goto fail;
+        r = merge_labels(image->labels, config->labels, &c->labels);
         if (r < 0)
                 goto fail;
         c->memory_max = config->memory_max;
@@ -627,7 +658,7 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
         if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||
             json_get_strv(o, "volumes_from", &c->volumes_from) < 0 ||
-            json_get_strv(o, "run_volumes", &c->run_volumes) < 0) {
+            json_get_strv(o, "run_volumes", &c->run_volumes) < 0 || json_get_strv(o, "labels", &c->labels) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }

@@ -82,6 +82,7 @@ typedef struct Container {
         ContainerMount *mounts;
         size_t n_mounts;
         char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
+        char **labels; /* "key=value": the image\'s, then --label (later wins) */
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
         bool machine_registered; /* machined may still know a machine of an earlier run */
 
@@ -140,6 +141,7 @@ typedef struct ContainerConfig {
         bool auto_remove;
         RestartPolicy restart_policy;
         unsigned restart_max_retries;
+        char **labels;
         ContainerMount *mounts; /* borrowed */
         size_t n_mounts;
         char **volumes_from;

@@ -58,19 +58,7 @@ static int property_get_string_ptr(sd_bus *bus, const char *path, const char *in
 static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Image *i = userdata;
-        int r = sd_bus_message_open_container(reply, 'a', "{ss}");
-        if (r < 0)
-                return r;
-        for (char **l = i->labels; l && *l; l++) {
-                const char *eq = strchr(*l, '=');
-                _cleanup_free_ char *key = eq ? strndup(*l, (size_t) (eq - *l)) : strdup(*l);
-                if (!key)
-                        return -ENOMEM;
-                r = sd_bus_message_append(reply, "{ss}", key, eq ? eq + 1 : "");
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
+        return bus_append_labels(reply, i->labels);
 }
 
 static int property_get_layer_sizes(sd_bus *bus, const char *path, const char *interface, const char *property,

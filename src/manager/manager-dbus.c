@@ -10,6 +10,39 @@
 #include "names.h"
 #include "volume.h"
 
+int bus_append_labels(sd_bus_message *m, char **labels) {
+        int r = sd_bus_message_open_container(m, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        for (char **l = labels; l && *l; l++) {
+                const char *eq = strchr(*l, '=');
+                _cleanup_free_ char *key = eq ? strndup(*l, (size_t) (eq - *l)) : strdup(*l);
+                if (!key)
+                        return -ENOMEM;
+                r = sd_bus_message_append(m, "{ss}", key, eq ? eq + 1 : "");
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error) {
+        const char *key, *value;
+        int r = sd_bus_message_enter_container(m, 'a', "{ss}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "{ss}", &key, &value)) > 0) {
+                _cleanup_free_ char *kv = NULL;
+                if (isempty(key) || strchr(key, '=') || strlen(key) > 1024 || strlen(value) > 65536)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid label \"%s\".", key);
+                if (asprintf(&kv, "%s=%s", key, value) < 0 || strv_push(labels, kv) < 0)
+                        return -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         uid_t uid;
@@ -167,6 +200,17 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         return r;
+                if (streq(key, "Labels")) {
+                        if (!streq(contents, "a{ss}"))
+                                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                        "Container option \"Labels\" must have type \"a{ss}\".");
+                        if ((r = sd_bus_message_enter_container(message, 'v', "a{ss}")) < 0 ||
+                            (r = bus_read_labels(message, &config->labels, error)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                        continue;
+                }
                 if (streq(key, "Entrypoint")) {
                         if (!streq(contents, "as"))
                                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
@@ -280,6 +324,7 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
 
 static void container_config_done(ContainerConfig *config) {
         strv_free(config->entrypoint);
+        strv_free(config->labels);
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
 }

@@ -51,5 +51,10 @@ int image_object_find(sd_bus *bus, const char *path, const char *interface, void
                       sd_bus_error *error);
 int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 
+/* Append "key=value" strings as a{ss} (Labels properties). */
+int bus_append_labels(sd_bus_message *m, char **labels);
+/* Read an a{ss} (the Labels option) into "key=value" strings; keys non-empty, without '='. */
+int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error);
+
 /* Mutating calls are for root only (polkit integration is future work). */
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error);

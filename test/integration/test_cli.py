@@ -140,3 +140,23 @@ def test_inspect_format(busybox_image, berthd):
         assert proc.returncode == 125 and "Nope" in proc.stderr
     finally:
         berthd.berthctl("rm", name)
+
+
+def test_labels(busybox_image, berthd):
+    tag = uuid.uuid4().hex[:6]
+    a, b = f"lbl-a-{tag}", f"lbl-b-{tag}"
+    berthd.berthctl("create", "--name", a, "--label", f"tier=web-{tag}", "--label", "flag", busybox_image, "true",
+                    check=True)
+    berthd.berthctl("create", "--name", b, "--label", f"tier=db-{tag}", busybox_image, "true", check=True)
+    try:
+        labels = json.loads(berthd.berthctl("inspect", a, check=True).stdout)[0]["Config"]["Labels"]
+        assert labels == {"tier": f"web-{tag}", "flag": ""}
+        out = berthd.berthctl("ps", "-a", "--filter", f"label=tier=web-{tag}", "--format", "{{.Names}}",
+                              check=True).stdout.split()
+        assert out == [a]
+        out = berthd.berthctl("ps", "-a", "--filter", f"name={tag}", "--filter", "label=tier", "--format",
+                              "{{.Names}}", check=True).stdout.split()
+        assert sorted(out) == sorted([a, b])
+        assert berthd.berthctl("create", "--label", "=x", busybox_image, "true").returncode == 125
+    finally:
+        berthd.berthctl("rm", a, b)
