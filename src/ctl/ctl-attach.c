@@ -88,6 +88,17 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return 0;
 }
 
+/* Our terminal changed size: pass it on to the container's (the kernel then sends it SIGWINCH). */
+static int on_winch(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Attach *a = userdata;
+        struct winsize ws = {};
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+                return 0;
+        (void) sd_bus_call_method_async(a->bus, NULL, BERTH_BUS_SERVICE, a->path, BERTH_BUS_CONTAINER, "ResizeTerminal",
+                                        NULL, NULL, "uu", (uint32_t) ws.ws_row, (uint32_t) ws.ws_col);
+        return 0;
+}
+
 static int setup_event(Attach *a, AttachFlags flags) {
         static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
         int r;
@@ -97,6 +108,9 @@ static int setup_event(Attach *a, AttachFlags flags) {
                 return r;
         /* Blocking the signals now (SD_EVENT_SIGNAL_PROCMASK) means a Ctrl-C during the start is
          * queued and forwarded afterwards, rather than killing berthctl mid-way. */
+        if ((flags & ATTACH_TTY) &&
+            (r = sd_event_add_signal(a->event, NULL, SIGWINCH | SD_EVENT_SIGNAL_PROCMASK, on_winch, a)) < 0)
+                return r;
         if (flags & ATTACH_FORWARD_SIGNALS)
                 for (size_t i = 0; i < ELEMENTSOF(forwarded); i++) {
                         r = sd_event_add_signal(a->event, NULL, forwarded[i] | SD_EVENT_SIGNAL_PROCMASK, on_signal, a);

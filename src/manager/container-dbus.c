@@ -154,6 +154,21 @@ static int method_start_terminal(sd_bus_message *message, void *userdata, sd_bus
         return container_start(c, message, in, out, -1, error);
 }
 
+static int method_resize_terminal(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        uint32_t rows, cols;
+        int r = sd_bus_message_read(message, "uu", &rows, &cols);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        r = container_resize_terminal(c, rows, cols, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Container *c;
         uint32_t timeout;
@@ -406,6 +421,8 @@ const sd_bus_vtable container_vtable[] = {
                                 method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartTerminal", SD_BUS_ARGS("h", stdin, "h", stdout, "u", rows, "u", cols),
                                 SD_BUS_NO_RESULT, method_start_terminal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResizeTerminal", SD_BUS_ARGS("u", rows, "u", cols), SD_BUS_NO_RESULT,
+                                method_resize_terminal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartAttachedWithInput", SD_BUS_ARGS("h", stdin, "h", stdout, "h", stderr),
                                 SD_BUS_NO_RESULT, method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_stop,

@@ -4,6 +4,7 @@
  * same code serves hybrid and unified hosts. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -251,4 +252,22 @@ int container_get_processes(Container *c, sd_bus_message *request, sd_bus_error 
                 return r;
         }
         return 1;
+}
+
+int container_resize_terminal(Container *c, unsigned rows, unsigned cols, sd_bus_error *error) {
+        if (c->state != CONTAINER_RUNNING)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.",
+                                         c->name);
+        if (c->tty_master < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         c->tty ? "The terminal of container %s is not known since berthd restarted."
+                                                : "Container %s has no terminal.",
+                                         c->name);
+        if (rows == 0 || cols == 0 || rows > 10000 || cols > 10000)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid terminal size.");
+        /* The kernel sends SIGWINCH to the terminal's foreground process group. */
+        struct winsize ws = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+        if (ioctl(c->tty_master, TIOCSWINSZ, &ws) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Failed to resize the terminal: %m");
+        return 0;
 }

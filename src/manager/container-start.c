@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -39,6 +40,7 @@ struct StartOperation {
         sd_bus_slot *unit_call;
         sd_bus_slot *get_unit_call;
         char *job; /* the StartTransientUnit job we wait for */
+        int tty_master;
         char **run_volumes;
         bool scope_ready;
         bool waiting_for_old_unit; /* the previous run's scope is still going away */
@@ -64,6 +66,7 @@ static void start_operation_free(StartOperation *op) {
         sd_event_source_disable_unref(op->machine_timer);
         free(op->machine);
         free(op->job);
+        safe_close(op->tty_master);
         strv_free(op->run_volumes);
         free(op);
 }
@@ -109,6 +112,8 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         c->payload_pidfd = container_open_pidfd(c, payload); /* -1 if it already exited: fine */
         strv_free(c->run_volumes);
         c->run_volumes = TAKE_PTR(op->run_volumes);
+        safe_close(c->tty_master);
+        c->tty_master = TAKE_FD(op->tty_master);
         c->paused = false;
         c->started_at = started;
         c->exit_code = 0;
@@ -150,7 +155,22 @@ static void handle_status(StartOperation *op) {
 
 static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         StartOperation *op = userdata;
-        ssize_t n = read(fd, op->status + op->status_len, sizeof(op->status) - 1 - op->status_len);
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = { .iov_base = op->status + op->status_len,
+                             .iov_len = sizeof(op->status) - 1 - op->status_len };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+        };
+        ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        struct cmsghdr *cmsg = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+        if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+            cmsg->cmsg_len == CMSG_LEN(sizeof(int))) {
+                safe_close(op->tty_master);
+                memcpy(&op->tty_master, CMSG_DATA(cmsg), sizeof(int)); /* the terminal, for ResizeTerminal */
+        }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
         if (n > 0) {
@@ -510,10 +530,11 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 return -errno;
         go_r = pipes[0], go_w = pipes[1];
-        if (pipe2(pipes, O_CLOEXEC | O_NONBLOCK) < 0)
+        /* A socket, not a pipe: the helper may pass a terminal's master along with its status. */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipes) < 0)
                 return -errno;
         status_r = pipes[0], status_w = pipes[1];
-        if (fcntl(status_w, F_SETFL, 0) < 0)
+        if (fcntl(status_r, F_SETFL, O_NONBLOCK) < 0)
                 return -errno;
         /* attach: stdin (fd 9), stdout (6), stderr (7) of a client, or -1 */
         int fds[7] = { spec_fd, go_r, status_w, attach[1], attach[2], m->seccomp_fd, attach[0] };
@@ -583,7 +604,7 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
         if (!op)
                 return -ENOMEM;
         op->container = c;
-        op->helper_pidfd = op->go_fd = op->status_fd = -1;
+        op->helper_pidfd = op->go_fd = op->status_fd = op->tty_master = -1;
         op->request = sd_bus_message_ref(request);
         op->run_volumes = TAKE_PTR(run_volumes);
         c->starting = op;

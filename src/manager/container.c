@@ -185,6 +185,7 @@ void container_free(Container *c) {
         free(c->error);
         safe_close(c->helper_pidfd);
         safe_close(c->payload_pidfd);
+        safe_close(c->tty_master);
         sd_event_source_disable_unref(c->helper_exit_source);
         sd_event_source_disable_unref(c->stop_timer);
         sd_event_source_disable_unref(c->restart_timer);
@@ -226,7 +227,7 @@ static Container *container_alloc(Manager *m) {
         if (!c)
                 return NULL;
         c->manager = m;
-        c->helper_pidfd = c->payload_pidfd = -1;
+        c->helper_pidfd = c->payload_pidfd = c->tty_master = -1;
         c->memory_max = c->cpu_quota_per_sec_usec = c->tasks_max = UINT64_MAX;
         c->stop_signal = SIGTERM;
         return c;
@@ -500,6 +501,7 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         c->helper_pid = 0;
         c->helper_pidfd = safe_close(c->helper_pidfd);
         c->payload_pidfd = safe_close(c->payload_pidfd);
+        c->tty_master = safe_close(c->tty_master);
         c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         c->paused = false;

@@ -95,6 +95,7 @@ typedef struct Container {
 
         /* Runtime only. */
         int helper_pidfd, payload_pidfd;
+        int tty_master; /* the running payload\'s terminal (Tty), for ResizeTerminal */
         sd_event_source *helper_exit_source;
         sd_event_source *stop_timer;
         StartOperation *starting;
@@ -196,6 +197,7 @@ int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error);
 int container_update(Container *c, const uint64_t limits[3], sd_bus_message *request, sd_bus_error *error);
 int container_get_stats(Container *c, sd_bus_message *request, sd_bus_error *error);
 int container_get_processes(Container *c, sd_bus_message *request, sd_bus_error *error);
+int container_resize_terminal(Container *c, unsigned rows, unsigned cols, sd_bus_error *error);
 
 /* systemd-machined (container-machine.c). */
 char *container_machine_name(const Container *c);

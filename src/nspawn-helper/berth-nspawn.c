@@ -36,8 +36,10 @@ typedef struct OutputStream {
         JournalWriter *journal;
 } OutputStream;
 
-static int report_status(const char *fmt, ...) _printf_(1, 2);
-static int report_status(const char *fmt, ...) {
+/* The status channel is a socket: with a terminal, its master travels along with "OK", so berthd
+ * can resize it later (ResizeTerminal). */
+static int report_status_fd(int fd, const char *fmt, ...) _printf_(2, 3);
+static int report_status_fd(int fd, const char *fmt, ...) {
         _cleanup_free_ char *s = NULL;
         va_list ap;
         va_start(ap, fmt);
@@ -45,10 +47,29 @@ static int report_status(const char *fmt, ...) {
         va_end(ap);
         if (n < 0)
                 return -ENOMEM;
-        int r = loop_write(STATUS_FD, s, (size_t) n);
+        int r = 0;
+        if (fd >= 0) {
+                union {
+                        struct cmsghdr header;
+                        char buf[CMSG_SPACE(sizeof(int))];
+                } control = {};
+                struct iovec iov = { .iov_base = s, .iov_len = (size_t) n };
+                struct msghdr mh = {
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
+                };
+                struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
+                cmsg->cmsg_level = SOL_SOCKET;
+                cmsg->cmsg_type = SCM_RIGHTS;
+                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+                ssize_t k = sendmsg(STATUS_FD, &mh, MSG_NOSIGNAL);
+                r = k < 0 ? -errno : k < n ? loop_write(STATUS_FD, s + k, (size_t) (n - k)) : 0;
+        } else
+                r = loop_write(STATUS_FD, s, (size_t) n);
         (void) close(STATUS_FD);
         return r;
 }
+#define report_status(...) report_status_fd(-1, __VA_ARGS__)
 
 static int emit_line(const char *line, size_t len, bool partial, void *userdata) {
         OutputStream *o = userdata;
@@ -388,7 +409,7 @@ static int run(void) {
                 (void) kill(pid, SIGKILL);
                 return report_status("ERR %d setup Failed to prepare logging\n", -r), r;
         }
-        if (report_status("OK %d %" PRIu64 "\n", (int) pid, started) < 0)
+        if (report_status_fd(spec->tty ? out_r : -1, "OK %d %" PRIu64 "\n", (int) pid, started) < 0)
                 /* berthd died after "go": nobody knows this run started. End it (it is recorded as
                  * exited, 137), rather than leave a container running that berthd may not adopt. */
                 (void) kill(pid, SIGKILL);

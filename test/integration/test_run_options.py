@@ -109,3 +109,31 @@ def test_run_with_a_terminal(busybox_image, berthd):
     out = berthd.run(["script", "-qec", f"berthctl run --rm -t {busybox_image} sh -c 'tty'", "/dev/null"],
                      timeout=30).stdout
     assert "/dev/pts/0" in out
+
+
+def test_resize_terminal(busybox_image, berthd):
+    name = f"winch-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "-t", "--name", name, busybox_image, "sh", "-c",
+                    "trap 'stty size' WINCH; echo ready; while true; do sleep 0.1; done", check=True)
+    try:
+        berthd.wait_until(lambda: "ready" in [e["MESSAGE"] for e in berthd.journal_json(f"CONTAINER_NAME={name}")],
+                          what="the container to be ready")
+        obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", name,
+                            check=True).stdout.split('"')[1]
+        berthd.busctl("call", "org.berth1", obj, "org.berth1.Container", "ResizeTerminal", "uu", "50", "132",
+                      check=True)
+        berthd.wait_until(lambda: "50 132" in [e["MESSAGE"] for e in berthd.journal_json(f"CONTAINER_NAME={name}")],
+                          what="the container to see the new size")
+        proc = berthd.busctl("call", "org.berth1", obj, "org.berth1.Container", "ResizeTerminal", "uu", "0", "10")
+        assert proc.returncode != 0 and "Invalid terminal size" in proc.stderr
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    plain = f"nowinch-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", plain, busybox_image, "sleep", "30", check=True)
+    try:
+        obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", plain,
+                            check=True).stdout.split('"')[1]
+        proc = berthd.busctl("call", "org.berth1", obj, "org.berth1.Container", "ResizeTerminal", "uu", "10", "10")
+        assert proc.returncode != 0 and "has no terminal" in proc.stderr
+    finally:
+        berthd.berthctl("rm", "-f", plain)
