@@ -231,10 +231,9 @@ static int call_start_transient_unit(StartOperation *op);
 /* machined drops a machine some time after its scope went away, and stops the machine's unit by
  * name when it does: were the next run's scope (same name) already there, machined would stop
  * it. So a new scope is only created once the previous run's machine is gone. */
-static void machine_gone(StartOperation *op) {
-        op->machine = mfree(op->machine);
-        op->get_machine_call = sd_bus_slot_unref(op->get_machine_call);
-        op->machine_timer = sd_event_source_disable_unref(op->machine_timer);
+/* (Again) ask systemd for the scope; a failure ends the start. */
+static void retry_start_transient_unit(StartOperation *op) {
+        op->waiting_for_old_unit = false;
         int r = call_start_transient_unit(op);
         if (r < 0) {
                 char msg[256];
@@ -242,6 +241,13 @@ static void machine_gone(StartOperation *op) {
                          strerror(-r));
                 start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
         }
+}
+
+static void machine_gone(StartOperation *op) {
+        op->machine = mfree(op->machine);
+        op->get_machine_call = sd_bus_slot_unref(op->get_machine_call);
+        op->machine_timer = sd_event_source_disable_unref(op->machine_timer);
+        retry_start_transient_unit(op);
 }
 
 static int on_get_machine(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -307,17 +313,6 @@ static int wait_for_old_machine(StartOperation *op) {
         if (r < 0)
                 return r;
         return sd_bus_call_async(manager->bus, &op->get_machine_call, m, on_get_machine, op, 0);
-}
-
-static void retry_start_transient_unit(StartOperation *op) {
-        op->waiting_for_old_unit = false;
-        int r = call_start_transient_unit(op);
-        if (r < 0) {
-                char msg[256];
-                snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s", op->unit,
-                         strerror(-r));
-                start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
-        }
 }
 
 static int on_get_old_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
