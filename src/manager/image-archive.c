@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Image archives: docker-archive (docker save) and OCI image layout archives, in (LoadImage) and out
- * (SaveImages). Both run in a forked worker so the bus never blocks; the worker reports one line on a
- * pipe ("OK" or "ERR <errno> <message>"). Loads work in overlay/.load-XXXXXX, saves in
- * overlay/.save-XXXXXX; what a crash leaves there is unreferenced and dropped at the next startup.
+ * (SaveImages), and plain rootfs tarballs in (ImportImage). All run in a forked worker so the bus
+ * never blocks; the worker reports one line on a pipe ("OK [result]" or "ERR <errno> <message>").
+ * They work in overlay/.<verb>-XXXXXX; what a crash leaves there is unreferenced and dropped at the
+ * next startup.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,20 +20,24 @@
 #include "image.h"
 #include "json-util.h"
 #include "names.h"
+#include "tar-extract.h"
 
 typedef struct ArchiveOperation ArchiveOperation;
-typedef int (*ArchiveWorkFunc)(ArchiveOperation *op, char **ret_error);
-typedef int (*ArchiveFinishFunc)(ArchiveOperation *op, sd_bus_error *error);
+/* In the worker: do the work; a result for the parent goes into *ret_payload ("OK <payload>"). */
+typedef int (*ArchiveWorkFunc)(ArchiveOperation *op, char **ret_payload, char **ret_error);
+/* In berthd, once the worker said "OK": payload is what followed it, "" if nothing. */
+typedef int (*ArchiveFinishFunc)(ArchiveOperation *op, const char *payload, sd_bus_error *error);
 
 struct ArchiveOperation {
         Manager *manager;
         sd_bus_message *request;
-        const char *verb; /* "load", "save" */
+        const char *verb; /* "load", "save", "import" */
         char *tmpdir;
         int fd; /* the caller's archive (borrowed from request) */
         char *format;
         SaveItem *items; /* save: what to write */
         size_t n_items;
+        char *reference; /* import: normalized "name:tag" */
         ArchiveFinishFunc finish;
         pid_t worker;
         int result_fd;
@@ -54,6 +59,7 @@ static void archive_operation_free(ArchiveOperation *op) {
         free(op->tmpdir);
         free(op->format);
         save_items_free(op->items, op->n_items);
+        free(op->reference);
         safe_close(op->result_fd);
         sd_event_source_disable_unref(op->result_source);
         free(op);
@@ -67,12 +73,13 @@ static void archive_complete(ArchiveOperation *op) {
         op->worker = 0;
         op->result[op->result_len] = 0;
 
-        if (streq(op->result, "OK"))
-                r = op->finish(op, &error);
+        if (streq(op->result, "OK") || !strncmp(op->result, "OK ", 3))
+                r = op->finish(op, op->result[2] ? op->result + 3 : "", &error);
         else if (sscanf(op->result, "ERR %d %n", &err, &consumed) >= 1 && consumed > 0) {
                 const char *msg = op->result + consumed;
                 if (err == ENOSPC || err == EDQUOT || err == EIO || err == ENOMEM || err == EPIPE)
-                        r = sd_bus_error_set_errnof(&error, err, "Failed to %s images: %s", op->verb, msg);
+                        r = sd_bus_error_set_errnof(&error, err, "Failed to %s %s: %s", op->verb,
+                                                    streq(op->verb, "import") ? "image" : "images", msg);
                 else
                         r = sd_bus_error_setf(&error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: %s", msg);
         } else
@@ -129,18 +136,18 @@ static int archive_operation_start(ArchiveOperation *op, ArchiveWorkFunc work, s
                 goto fail;
         }
         if (op->worker == 0) {
-                _cleanup_free_ char *message = NULL;
+                _cleanup_free_ char *message = NULL, *payload = NULL;
                 char line[2048];
                 /* Die with berthd: an orphaned worker would write into a dir the next berthd removes. */
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 (void) signal(SIGPIPE, SIG_IGN);
                 r = close_all_fds_except((const int[]){ op->fd, pipes[1] }, 2);
                 if (r >= 0)
-                        r = work(op, &message);
+                        r = work(op, &payload, &message);
                 if (r < 0)
                         snprintf(line, sizeof(line), "ERR %d %s", -r, message ?: strerror(-r));
                 else
-                        snprintf(line, sizeof(line), "OK");
+                        snprintf(line, sizeof(line), "OK%s%s", payload ? " " : "", payload ?: "");
                 (void) loop_write(pipes[1], line, strlen(line));
                 _exit(r < 0 ? 1 : 0);
         }
@@ -157,7 +164,7 @@ fail:
 
 /* ---- LoadImage ---- */
 
-static int load_work(ArchiveOperation *op, char **ret_error) {
+static int load_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
         return image_load_worker(op->fd, op->format, op->tmpdir, ret_error);
 }
 
@@ -239,7 +246,7 @@ static int load_one(ArchiveOperation *op, json_object *e, Image **ret, sd_bus_er
         return 0;
 }
 
-static int load_finish(ArchiveOperation *op, sd_bus_error *error) {
+static int load_finish(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_json_ json_object *result = NULL;
         _cleanup_free_ char *path = NULL;
@@ -312,11 +319,11 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
 
 /* ---- SaveImages ---- */
 
-static int save_work(ArchiveOperation *op, char **ret_error) {
+static int save_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
         return image_save_worker(op->items, op->n_items, op->format, op->fd, op->tmpdir, ret_error);
 }
 
-static int save_finish(ArchiveOperation *op, sd_bus_error *error) {
+static int save_finish(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
         return sd_bus_reply_method_return(op->request, NULL);
 }
 
@@ -359,4 +366,101 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
                 return r;
         }
         return archive_operation_start(op, save_work, message, error);
+}
+
+/* ---- ImportImage: a rootfs tarball as a one-layer image ---- */
+
+static const char *const default_env[] = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        NULL,
+};
+
+/* Extract into <tmpdir>/diff; tmpdir is renamed to overlay/<digest> only once complete. */
+static int import_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
+        _cleanup_free_ char *diff = NULL;
+        TarExtractResult result = {};
+        int r;
+
+        if (asprintf(&diff, "%s/diff", op->tmpdir) < 0)
+                return -ENOMEM;
+        if (mkdir(diff, 0755) < 0)
+                return -errno;
+        _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        r = tar_extract(op->fd, dirfd, &result, ret_error);
+        if (r < 0)
+                return r;
+        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.digest, result.size, result.n_entries) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int import_finish(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
+        Manager *m = op->manager;
+        _cleanup_free_ char *final = NULL, *layer = NULL;
+        char digest[65];
+        uint64_t size, entries;
+        int r;
+
+        if (sscanf(payload, "%64s %" SCNu64 " %" SCNu64, digest, &size, &entries) != 3)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The import worker died unexpectedly.");
+        if (entries == 0)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE,
+                                        "Invalid image archive: it contains no files.");
+        final = manager_state_path(m, "overlay/%s", digest);
+        if (!final || asprintf(&layer, "sha256:%s", digest) < 0)
+                return -ENOMEM;
+        if (access(final, F_OK) == 0)
+                (void) rm_rf(op->tmpdir); /* the same layer is already stored: share it */
+        else if (rename(op->tmpdir, final) < 0)
+                return sd_bus_error_set_errnof(error, errno, "Failed to store layer: %m");
+        op->tmpdir = mfree(op->tmpdir);
+
+        Image *i = image_new(m);
+        if (!i)
+                return -ENOMEM;
+        i->created = now_realtime_usec();
+        i->size = size;
+        strv_free(i->env);
+        i->env = strv_copy((char **) default_env);
+        i->layer_sizes = calloc(2, sizeof(uint64_t));
+        i->architecture = strdup(image_host_architecture());
+        i->os = strdup("linux");
+        if (!i->env || !i->layer_sizes || !i->architecture || !i->os || strv_push(&i->repo_tags, op->reference) < 0 ||
+            strv_push(&i->layers, layer) < 0 || image_compute_id(i) < 0) {
+                image_free(i);
+                return -ENOMEM;
+        }
+        i->layer_sizes[0] = size;
+        r = manager_add_image(m, i, &i);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to save image: %m");
+
+        _cleanup_free_ char *path = image_object_path(i);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_reply_method_return(op->request, "o", path);
+}
+
+int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *request, sd_bus_error *error) {
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        ArchiveOperation *op;
+
+        if (image_reference_parse(reference, &name, &tag) < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
+                                         "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
+                                         reference);
+        op = calloc(1, sizeof(*op));
+        if (!op)
+                return -ENOMEM;
+        *op = (ArchiveOperation){
+                .manager = m, .verb = "import", .fd = tar_fd, .finish = import_finish, .result_fd = -1
+        };
+        if (asprintf(&op->reference, "%s:%s", name, tag) < 0) {
+                op->reference = NULL;
+                archive_operation_free(op);
+                return -ENOMEM;
+        }
+        return archive_operation_start(op, import_work, request, error);
 }
