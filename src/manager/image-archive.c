@@ -444,23 +444,21 @@ static int import_finish(ArchiveOperation *op, const char *payload, sd_bus_error
 }
 
 int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *request, sd_bus_error *error) {
-        _cleanup_free_ char *name = NULL, *tag = NULL;
+        _cleanup_free_ char *normalized = NULL;
         ArchiveOperation *op;
+        int r;
 
-        if (image_reference_parse(reference, &name, &tag) < 0)
-                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
-                                         "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
-                                         reference);
+        r = image_reference_normalize(reference, &normalized, error);
+        if (r < 0)
+                return r;
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
-        *op = (ArchiveOperation){
-                .manager = m, .verb = "import", .fd = tar_fd, .finish = import_finish, .result_fd = -1
-        };
-        if (asprintf(&op->reference, "%s:%s", name, tag) < 0) {
-                op->reference = NULL;
-                archive_operation_free(op);
-                return -ENOMEM;
-        }
+        *op = (ArchiveOperation){ .manager = m,
+                                  .verb = "import",
+                                  .fd = tar_fd,
+                                  .finish = import_finish,
+                                  .result_fd = -1,
+                                  .reference = TAKE_PTR(normalized) };
         return archive_operation_start(op, import_work, request, error);
 }

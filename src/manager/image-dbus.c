@@ -97,15 +97,6 @@ static void emit_repo_tags_changed(Image *i) {
                 (void) sd_bus_emit_properties_changed(i->manager->bus, path, "org.berth1.Image", "RepoTags", NULL);
 }
 
-static int parse_reference(const char *reference, char **ret, sd_bus_error *error) {
-        _cleanup_free_ char *name = NULL, *tag = NULL;
-        if (image_reference_parse(reference, &name, &tag) < 0)
-                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
-                                         "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
-                                         reference);
-        return asprintf(ret, "%s:%s", name, tag) < 0 ? -ENOMEM : 0;
-}
-
 static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Image *i = userdata;
         _cleanup_free_ char *tag = NULL;
@@ -118,7 +109,7 @@ static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *err
         r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        r = parse_reference(reference, &tag, error);
+        r = image_reference_normalize(reference, &tag, error);
         if (r < 0)
                 return r;
         if (!image_has_tag(i, tag)) {
@@ -147,7 +138,7 @@ static int method_untag(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        r = parse_reference(reference, &tag, error);
+        r = image_reference_normalize(reference, &tag, error);
         if (r < 0)
                 return r;
         if (!image_has_tag(i, tag))

@@ -433,3 +433,12 @@ void image_move_tag(Manager *m, Image *target, const char *tag) {
                         (void) sd_bus_emit_properties_changed(m->bus, path, "org.berth1.Image", "RepoTags", NULL);
         }
 }
+
+int image_reference_normalize(const char *reference, char **ret, sd_bus_error *error) {
+        _cleanup_free_ char *name = NULL, *tag = NULL;
+        if (image_reference_parse(reference, &name, &tag) < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
+                                         "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
+                                         reference);
+        return asprintf(ret, "%s:%s", name, tag) < 0 ? -ENOMEM : 0;
+}

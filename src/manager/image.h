@@ -40,6 +40,8 @@ Image *image_new(Manager *m);
 char *image_object_path(const Image *i);
 /* By "name[:tag]", id, "sha256:<id>" or unique id prefix. */
 Image *manager_find_image(Manager *m, const char *ref, bool *ret_ambiguous);
+/* "name[:tag]" → "name:tag"; InvalidName (a sentence on 'error') when it is not a valid reference. */
+int image_reference_normalize(const char *reference, char **ret, sd_bus_error *error);
 int manager_load_images(Manager *m);
 /* Import a tarball as a one-layer image tagged 'reference'. The extraction runs in a worker
  * process; 'request' is answered when it is done. Returns 1 when the answer is pending. */
