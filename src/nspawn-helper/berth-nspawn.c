@@ -49,21 +49,8 @@ static int report_status_fd(int fd, const char *fmt, ...) {
                 return -ENOMEM;
         int r = 0;
         if (fd >= 0) {
-                union {
-                        struct cmsghdr header;
-                        char buf[CMSG_SPACE(sizeof(int))];
-                } control = {};
-                struct iovec iov = { .iov_base = s, .iov_len = (size_t) n };
-                struct msghdr mh = {
-                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
-                };
-                struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-                cmsg->cmsg_level = SOL_SOCKET;
-                cmsg->cmsg_type = SCM_RIGHTS;
-                cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-                ssize_t k = sendmsg(STATUS_FD, &mh, MSG_NOSIGNAL);
-                r = k < 0 ? -errno : k < n ? loop_write(STATUS_FD, s + k, (size_t) (n - k)) : 0;
+                ssize_t k = send_with_fd(STATUS_FD, s, (size_t) n, fd);
+                r = k < 0 ? (int) k : k < n ? loop_write(STATUS_FD, s + k, (size_t) (n - k)) : 0;
         } else
                 r = loop_write(STATUS_FD, s, (size_t) n);
         (void) close(STATUS_FD);

@@ -124,23 +124,10 @@ static int setup_terminal(const ContainerSpec *spec, int tty_socket, int *ret_sl
                 safe_close(slave);
                 return -errno;
         }
-        union {
-                struct cmsghdr header;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        char byte = 't';
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
-        };
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &master, sizeof(int));
-        if (sendmsg(tty_socket, &mh, MSG_NOSIGNAL) < 0) {
+        ssize_t k = send_with_fd(tty_socket, "t", 1, master);
+        if (k < 0) {
                 safe_close(slave);
-                return -errno;
+                return (int) k;
         }
         *ret_slave = slave;
         return 0;

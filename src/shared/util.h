@@ -39,6 +39,8 @@ int loop_write(int fd, const void *buf, size_t len);
 /* Close every descriptor above 2 except these (at most 16): for a forked worker, which must not
  * hold the bus connection, pidfds or clients' pipes of the daemon it came from. */
 int close_all_fds_except(const int keep[], size_t n);
+/* sendmsg() of data (at least one byte) with 'fd' attached (SCM_RIGHTS): bytes sent, or -errno. */
+ssize_t send_with_fd(int socket, const void *data, size_t len, int fd);
 
 uint64_t now_realtime_usec(void);
 /* RFC 3339 with nanoseconds in UTC, as Docker's inspect prints; "0001-01-01T00:00:00Z" for 0. */
