@@ -107,10 +107,17 @@ static void undo_volumes(Manager *m, char **created) {
         }
 }
 
-int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount **ret, size_t *ret_n,
-                             sd_bus_error *error) {
+static bool mounts_have_target(const ContainerMount *mounts, size_t n, const char *target) {
+        for (size_t k = 0; k < n; k++)
+                if (streq(mounts[k].target, target))
+                        return true;
+        return false;
+}
+
+int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_volumes, ContainerMount **ret,
+                             size_t *ret_n, sd_bus_error *error) {
         _cleanup_strv_free_ char **created = calloc(1, sizeof(char *));
-        ContainerMount *out = calloc(config->n_mounts + 1, sizeof(ContainerMount));
+        ContainerMount *out = calloc(config->n_mounts + strv_length(image_volumes) + 1, sizeof(ContainerMount));
         size_t n = 0;
         int r = 0;
 
@@ -136,12 +143,11 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount
                                               in->target);
                         goto fail;
                 }
-                for (size_t k = 0; k < n; k++)
-                        if (streq(out[k].target, in->target)) {
-                                r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Duplicate mount target %s.",
-                                                      in->target);
-                                goto fail;
-                        }
+                if (mounts_have_target(out, n, in->target)) {
+                        r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Duplicate mount target %s.",
+                                              in->target);
+                        goto fail;
+                }
                 ContainerMount mnt = { .type = in->type, .read_only = in->read_only };
                 struct stat st;
                 switch (in->type) {
@@ -196,9 +202,31 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount
                 }
                 out[n++] = mnt;
         }
+        /* The image's VOLUMEs not mounted by the user get anonymous volumes, as in Docker. */
+        for (char **p = image_volumes; p && *p; p++) {
+                _cleanup_free_ char *target = path_simplify_dup(*p);
+                Volume *v;
+                if (!target)
+                        goto oom;
+                if (!container_path_is_valid(target) || mounts_have_target(out, n, target))
+                        continue;
+                r = volume_create(m, NULL, true, false, &v, error);
+                if (r < 0)
+                        goto fail;
+                if (strv_push(&created, v->name) < 0)
+                        goto oom;
+                out[n] = (ContainerMount){ .type = MOUNT_VOLUME, .anonymous = true, .from_image = true };
+                out[n].source = strdup(v->name);
+                out[n].target = TAKE_PTR(target);
+                n++;
+                if (!out[n - 1].source)
+                        goto oom;
+        }
         *ret = out;
         *ret_n = n;
         return 0;
+oom:
+        r = -ENOMEM;
 fail:
         undo_volumes(m, created);
         container_mounts_free(out, n);
@@ -242,6 +270,8 @@ json_object *container_mounts_to_json(const Container *c) {
                 json_object_object_add(o, "target", json_object_new_string(c->mounts[i].target));
                 json_object_object_add(o, "read_only", json_object_new_boolean(c->mounts[i].read_only));
                 json_object_object_add(o, "anonymous", json_object_new_boolean(c->mounts[i].anonymous));
+                if (c->mounts[i].from_image)
+                        json_object_object_add(o, "from_image", json_object_new_boolean(true));
                 json_object_array_add(a, o);
         }
         return a;
@@ -275,6 +305,7 @@ int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret
                         .target = strdup(target),
                         .read_only = json_get_bool(e, "read_only", 0),
                         .anonymous = json_get_bool(e, "anonymous", 0),
+                        .from_image = json_get_bool(e, "from_image", 0),
                 };
                 n++;
                 if (!mounts[n - 1].source || !mounts[n - 1].target) {
@@ -312,6 +343,9 @@ static int add_resolved(json_object *a, char ***volumes, const ContainerMount *m
         json_object_object_add(o, "source", json_object_new_string(source));
         json_object_object_add(o, "target", json_object_new_string(mnt->target));
         json_object_object_add(o, "read_only", json_object_new_boolean(mnt->read_only || force_ro));
+        /* Docker fills an empty volume with what the image has at its path, at every start. */
+        if (mnt->type == MOUNT_VOLUME)
+                json_object_object_add(o, "copy_up", json_object_new_boolean(true));
         json_object_array_add(a, o);
         return 0;
 }
@@ -324,6 +358,8 @@ int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volume
         if (!a || !volumes)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_mounts; i++) {
+                if (c->mounts[i].from_image)
+                        continue;
                 r = add_resolved(a, &volumes, &c->mounts[i], false, c->manager, error);
                 if (r < 0)
                         return r;
@@ -347,6 +383,13 @@ int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volume
                         if (r < 0)
                                 return r;
                 }
+        }
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                if (!c->mounts[i].from_image)
+                        continue;
+                r = add_resolved(a, &volumes, &c->mounts[i], false, c->manager, error);
+                if (r < 0)
+                        return r;
         }
         *ret = TAKE_PTR(a);
         *ret_volumes = TAKE_PTR(volumes);

@@ -399,7 +399,7 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 r = -ENOMEM;
                 goto fail;
         }
-        r = container_prepare_mounts(m, (ContainerConfig *) config, &c->mounts, &c->n_mounts, error);
+        r = container_prepare_mounts(m, (ContainerConfig *) config, image->volumes, &c->mounts, &c->n_mounts, error);
         if (r < 0)
                 goto fail;
 

@@ -41,6 +41,7 @@ typedef struct ContainerMount {
         char *target; /* absolute path in the container */
         bool read_only;
         bool anonymous; /* a volume made for this container */
+        bool from_image; /* for a VOLUME of the image; a mount of the user or --volumes-from at its path wins */
 } ContainerMount;
 
 typedef enum RestartPolicy {
@@ -165,9 +166,10 @@ void container_emit_changed(Container *c, const char *property, ...);
 /* Mounts and volumes (container-mounts.c). */
 void container_mounts_free(ContainerMount *mounts, size_t n);
 /* Check mounts and --volumes-from of a new container; create the volumes it names (named on first
- * use, anonymous ones fresh). All or nothing: on failure the volumes made here are removed again. */
-int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount **ret, size_t *ret_n,
-                             sd_bus_error *error);
+ * use, anonymous ones fresh, one for each VOLUME of the image not mounted otherwise). All or nothing: on failure the
+ * volumes made here are removed again. */
+int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_volumes, ContainerMount **ret,
+                             size_t *ret_n, sd_bus_error *error);
 bool container_uses_volume(const Container *c, const char *name);
 /* What to mount at this start, as JSON for the helper: own mounts plus those of --volumes-from
  * containers, which must all exist now (else nothing is started). */

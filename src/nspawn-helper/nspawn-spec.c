@@ -62,6 +62,7 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
                 SpecMount *m = &s->mounts[s->n_mounts++];
                 m->tmpfs = streq(type, "tmpfs");
                 m->read_only = json_get_bool(e, "read_only", 0);
+                m->copy_up = json_get_bool(e, "copy_up", 0);
                 m->source = strdup(source);
                 m->target = strdup(target);
                 if (!m->source || !m->target)

@@ -10,6 +10,7 @@ typedef struct SpecMount {
         char *source;
         char *target;
         bool read_only;
+        bool copy_up; /* a volume: fill it with the image's content at target when empty */
 } SpecMount;
 
 /* What berthd tells berth-nspawn to run; berthd writes it as JSON into a memfd passed as fd 3. */

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "nspawn-copy.h"
 #include "nspawn-volumes.h"
 #include "util.h"
 
@@ -77,6 +78,19 @@ static int bind_mount(const SpecMount *m, int rootfd) {
         _cleanup_close_ int tgt = open_target(rootfd, m->target, S_ISDIR(st.st_mode));
         if (tgt < 0)
                 return tgt;
+        if (m->copy_up && S_ISDIR(st.st_mode)) {
+                struct stat tst;
+                if (fstat(tgt, &tst) < 0)
+                        return -errno;
+                int empty = S_ISDIR(tst.st_mode) ? dir_is_empty_at(src) : 0;
+                if (empty < 0)
+                        return empty;
+                if (empty) {
+                        int r = copy_tree_contents(tgt, src);
+                        if (r < 0)
+                                return r;
+                }
+        }
         _cleanup_close_ int tree = (int) syscall(SYS_open_tree, src, "",
                                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
         if (tree < 0)

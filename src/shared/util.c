@@ -476,3 +476,16 @@ ssize_t send_with_fd(int socket, const void *data, size_t len, int fd) {
         ssize_t n = sendmsg(socket, &mh, MSG_NOSIGNAL);
         return n < 0 ? -errno : n;
 }
+
+char *path_simplify_dup(const char *path) {
+        char *out = malloc(strlen(path) + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (const char *p = path; *p; p++)
+                if (*p != '/' || o == out || o[-1] != '/')
+                        *o++ = *p;
+        if (o > out + 1 && o[-1] == '/')
+                o--;
+        *o = 0;
+        return out;
+}

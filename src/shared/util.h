@@ -32,6 +32,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 int read_full_file(const char *path, char **ret, size_t *ret_len);
 int read_full_fd(int fd, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);
+/* A copy of the path with repeated and trailing slashes removed ("/a//b/" → "/a/b"). */
+char *path_simplify_dup(const char *path);
 /* Remove a tree without ever following a symlink; ENOENT counts as success. */
 int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *name);
