@@ -25,6 +25,7 @@ enum {
         ARG_MOUNT,
         ARG_TMPFS,
         ARG_VOLUMES_FROM,
+        ARG_VOLUME_DRIVER,
         ARG_ENV_FILE,
         ARG_LABEL,
         ARG_CIDFILE,
@@ -48,6 +49,7 @@ typedef struct CreateArgs {
         CtlMount *mounts;
         size_t n_mounts;
         char **volumes_from;
+        const char *volume_driver;
         const char *workdir;
         const char *user;
         const char *entrypoint; /* NULL: the image's; "" clears it */
@@ -105,6 +107,7 @@ static void help_create(bool run) {
                "      --mount=SPEC         type=volume|bind|tmpfs,source=...,target=...[,readonly]\n"
                "      --tmpfs=/PATH[:OPTS] A tmpfs (OPTS: size=..., mode=...)\n"
                "      --volumes-from=C[:ro|:rw]  Mount every volume and bind mount of container C\n"
+               "      --volume-driver=NAME  Driver (a volume plugin) for the volumes this container creates\n"
                "  -w, --workdir=DIR        Working directory (absolute; created if missing)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
@@ -303,6 +306,9 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         case ARG_VOLUMES_FROM:
                 r = strv_push(&a->volumes_from, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        case ARG_VOLUME_DRIVER:
+                a->volume_driver = arg;
+                return 0;
         default:
                 return -EINVAL;
         }
@@ -323,6 +329,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "mount", required_argument, NULL, ARG_MOUNT },
                 { "tmpfs", required_argument, NULL, ARG_TMPFS },
                 { "volumes-from", required_argument, NULL, ARG_VOLUMES_FROM },
+                { "volume-driver", required_argument, NULL, ARG_VOLUME_DRIVER },
                 { "workdir", required_argument, NULL, 'w' },
                 { "user", required_argument, NULL, 'u' },
                 { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
@@ -466,6 +473,8 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }
+        if (a->volume_driver && (r = sd_bus_message_append(m, "{sv}", "VolumeDriver", "s", a->volume_driver)) < 0)
+                return r;
         if (a->workdir && (r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", a->workdir)) < 0)
                 return r;
         if (a->user && (r = sd_bus_message_append(m, "{sv}", "User", "s", a->user)) < 0)

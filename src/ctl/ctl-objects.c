@@ -47,6 +47,17 @@ static const PropertyMap image_map[] = {
         { "Env", "as", offsetof(ImageInfo, env) },        {},
 };
 
+static const PropertyMap volume_map[] = {
+        { "Name", "s", offsetof(VolumeInfo, name) },
+        { "Driver", "s", offsetof(VolumeInfo, driver) },
+        { "Mountpoint", "s", offsetof(VolumeInfo, mountpoint) },
+        { "CreatedAt", "t", offsetof(VolumeInfo, created_at) },
+        { "Labels", "a{ss}", offsetof(VolumeInfo, labels) },
+        { "Options", "a{ss}", offsetof(VolumeInfo, options) },
+        { "UsedBy", "as", offsetof(VolumeInfo, used_by) },
+        {},
+};
+
 static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *userdata) {
         void *dest = (uint8_t *) userdata + p->offset;
         int r;
@@ -199,17 +210,22 @@ static int get_all(sd_bus *bus, const char *path, const char *interface, sd_bus_
         return sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, error, ret_reply);
 }
 
-int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret) {
+/* Properties.GetAll of one object into a struct whose first member is the object path. */
+static int info_get(sd_bus *bus, const char *path, const char *interface, const PropertyMap *map, void *info,
+                    sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        ContainerInfo c;
-        int r;
-
-        r = get_all(bus, path, BERTH_BUS_CONTAINER, error, &reply);
+        int r = get_all(bus, path, interface, error, &reply);
         if (r < 0)
                 return r;
+        char **object_path = info;
+        *object_path = strdup(path);
+        return *object_path ? read_properties(reply, map, info) : -ENOMEM;
+}
+
+int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret) {
+        ContainerInfo c;
         container_info_init(&c);
-        c.object_path = strdup(path);
-        r = c.object_path ? container_info_read(reply, &c) : -ENOMEM;
+        int r = info_get(bus, path, BERTH_BUS_CONTAINER, container_map, &c, error);
         if (r < 0) {
                 container_info_done(&c);
                 return r;
@@ -219,22 +235,37 @@ int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, Conta
 }
 
 int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo *ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         ImageInfo i;
-        int r;
-
-        r = get_all(bus, path, BERTH_BUS_IMAGE, error, &reply);
-        if (r < 0)
-                return r;
         image_info_init(&i);
-        i.object_path = strdup(path);
-        r = i.object_path ? image_info_read(reply, &i) : -ENOMEM;
+        int r = info_get(bus, path, BERTH_BUS_IMAGE, image_map, &i, error);
         if (r < 0) {
                 image_info_done(&i);
                 return r;
         }
         *ret = i;
         return 0;
+}
+
+int volume_info_get(sd_bus *bus, const char *path, sd_bus_error *error, VolumeInfo *ret) {
+        VolumeInfo v = {};
+        int r = info_get(bus, path, "org.berth1.Volume", volume_map, &v, error);
+        if (r < 0) {
+                volume_info_done(&v);
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+void volume_info_done(VolumeInfo *v) {
+        free(v->object_path);
+        free(v->name);
+        free(v->driver);
+        free(v->mountpoint);
+        strv_free(v->labels);
+        strv_free(v->options);
+        strv_free(v->used_by);
+        *v = (VolumeInfo){};
 }
 
 static int grow(void **array, size_t n, size_t size) {

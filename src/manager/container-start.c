@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "volume.h"
 #include "errors.h"
 #include "image.h"
 #include "json-util.h"
@@ -89,6 +90,7 @@ void start_operation_abort(StartOperation *op, const char *error_name, const cha
         kill_and_reap_helper(op);
         if (run)
                 (void) rm_rf(run);
+        volumes_unmount(c->manager, op->run_volumes, c->id); /* what this attempt had a plugin mount */
         free(c->error);
         c->error = strdup(message);
         (void) container_save(c);

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "volume.h"
 #include "errors.h"
 #include "image.h"
 #include "json-util.h"
@@ -505,6 +506,10 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         c->paused = false;
+        /* The run is over: volume plugins hear of it (VolumeDriver.Unmount), once. */
+        volumes_unmount(c->manager, c->run_volumes, c->id);
+        strv_free(c->run_volumes);
+        c->run_volumes = NULL;
         (void) container_save(c);
         container_emit_changed(c, "State", "ExitCode", "Pid", "FinishedAt", NULL);
         reply_waiters(c, false);

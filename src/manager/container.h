@@ -147,6 +147,7 @@ typedef struct ContainerConfig {
         ContainerMount *mounts; /* borrowed */
         size_t n_mounts;
         char **volumes_from;
+        const char *volume_driver; /* for the volumes this container creates; NULL: local */
 } ContainerConfig;
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);

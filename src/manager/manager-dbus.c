@@ -9,6 +9,7 @@
 #include "image.h"
 #include "names.h"
 #include "volume.h"
+#include "volume-plugin.h"
 
 int bus_append_labels(sd_bus_message *m, char **labels) {
         int r = sd_bus_message_open_container(m, 'a', "{ss}");
@@ -235,7 +236,7 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                         continue;
                 }
                 const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy") || streq(key, "WorkingDir") ||
-                                    streq(key, "User") || streq(key, "StopSignal"))
+                                    streq(key, "User") || streq(key, "StopSignal") || streq(key, "VolumeDriver"))
                         ? "s"
                         : (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly") ||
                            streq(key, "Tty"))
@@ -268,6 +269,13 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                                 return sd_bus_error_setf(
                                         error, BERTH_ERROR_INVALID_ARGUMENT,
                                         "Invalid user \"%s\": expected USER[:GROUP], names or numbers.", config->user);
+                } else if (streq(key, "VolumeDriver")) {
+                        r = sd_bus_message_read(message, "v", "s", &config->volume_driver);
+                        if (r >= 0 && isempty(config->volume_driver))
+                                config->volume_driver = NULL; /* "": the default, local */
+                        else if (r >= 0 && !volume_driver_name_is_valid(config->volume_driver))
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
+                                                         "Invalid volume driver name \"%s\".", config->volume_driver);
                 } else if (streq(key, "StopSignal")) {
                         const char *sig;
                         r = sd_bus_message_read(message, "v", "s", &sig);

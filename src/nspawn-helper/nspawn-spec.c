@@ -26,6 +26,8 @@ void container_spec_free(ContainerSpec *s) {
         for (size_t i = 0; i < s->n_mounts; i++) {
                 free(s->mounts[i].source);
                 free(s->mounts[i].target);
+                free(s->mounts[i].fstype);
+                free(s->mounts[i].fsoptions);
         }
         free(s->mounts);
         free(s->seccomp.filter);
@@ -63,6 +65,11 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
                 m->tmpfs = streq(type, "tmpfs");
                 m->read_only = json_get_bool(e, "read_only", 0);
                 m->copy_up = json_get_bool(e, "copy_up", 0);
+                if (streq(type, "fs")) {
+                        const char *fstype = json_get_string(e, "fstype"), *options = json_get_string(e, "options");
+                        if (!fstype || !(m->fstype = strdup(fstype)) || !(m->fsoptions = strdup(options ?: "")))
+                                return fstype ? -ENOMEM : -EBADMSG;
+                }
                 m->source = strdup(source);
                 m->target = strdup(target);
                 if (!m->source || !m->target)

@@ -6,7 +6,9 @@
 
 /* A resolved mount: host source (or tmpfs options) onto a path inside the container. */
 typedef struct SpecMount {
-        bool tmpfs; /* else a bind mount of 'source' */
+        bool tmpfs; /* else a bind mount of 'source' (or, with fstype, a mount of that file system) */
+        char *fstype; /* a local volume with options: file system type, 'source' the device */
+        char *fsoptions; /* its "o=" options, comma-separated */
         char *source;
         char *target;
         bool read_only;

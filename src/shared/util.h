@@ -20,6 +20,14 @@ size_t strv_length(char *const *l);
 char **strv_copy(char *const *l);
 int strv_push(char ***l, const char *value);
 char *strv_join(char *const *l, const char *separator);
+bool strv_contains(char *const *l, const char *s);
+#define STRV_MAKE(...) ((char *[]){ __VA_ARGS__, NULL })
+/* The rest of s after prefix, or NULL when s does not start with it. */
+const char *startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+/* The concatenation of the strings (a NULL-terminated list; the macro adds the NULL). */
+char *strjoin_real(const char *first, ...) _sentinel_;
+#define strjoin(a, ...) strjoin_real((a), __VA_ARGS__, NULL)
 
 /* 64 lowercase hex digits from the kernel's CSPRNG. */
 int random_hex_id(char ret[BERTH_ID_LEN + 1]);
