@@ -132,8 +132,10 @@ int ctl_resources_parse(CtlResources *r, int option, const char *arg) {
                 }
                 if (option == CTL_ARG_CPU_SHARES)
                         r->cpu_shares = v; /* 0: the default, as in Docker */
-                else
-                        r->cpu_weight = v ?: UINT64_MAX; /* 0 is sent, so berthd refuses it */
+                else {
+                        r->cpu_weight = v;
+                        r->cpu_weight_set = true;
+                }
                 return 0;
         case CTL_ARG_STOP_TIMEOUT:
                 if (parse_uint64(arg, &v) < 0 || v > UINT32_MAX - 1) {
@@ -183,9 +185,7 @@ int ctl_resources_append(sd_bus_message *m, const CtlResources *res, uint64_t me
                 return r;
         if (res->cpu_shares > 0 && (r = sd_bus_message_append(m, "{sv}", "CPUShares", "t", res->cpu_shares)) < 0)
                 return r;
-        if (res->cpu_weight > 0 &&
-            (r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t",
-                                       res->cpu_weight == UINT64_MAX ? 0 : res->cpu_weight)) < 0)
+        if (res->cpu_weight_set && (r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t", res->cpu_weight)) < 0)
                 return r;
         if (res->stop_timeout >= 0 &&
             (r = sd_bus_message_append(m, "{sv}", "StopTimeout", "u", (uint32_t) res->stop_timeout)) < 0)

@@ -20,7 +20,9 @@ typedef struct CtlDevice {
 typedef struct CtlResources {
         uint64_t shm_size; /* 0: not given */
         uint64_t memory_swap; /* Docker's memory+swap total; 0: not given; UINT64_MAX: -1 (unlimited) */
-        uint64_t cpu_shares, cpu_weight; /* 0: not given */
+        uint64_t cpu_shares; /* 0: not given (Docker's default) */
+        uint64_t cpu_weight;
+        bool cpu_weight_set;
         int64_t stop_timeout; /* -1: not given */
         CtlUlimit *ulimits;
         size_t n_ulimits;

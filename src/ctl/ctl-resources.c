@@ -80,7 +80,7 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 }
         if (optind >= argc ||
             (memory == 0 && cpus == 0 && pids == 0 && res.memory_swap == 0 && res.cpu_shares == 0 &&
-             res.cpu_weight == 0)) {
+             !res.cpu_weight_set)) {
                 ctl_log_error("\"update\" needs at least one limit and one container (see 'berthctl update --help')");
                 return -EINVAL;
         }
@@ -119,9 +119,8 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 }
                 if (r >= 0 && res.cpu_shares)
                         r = sd_bus_message_append(m, "{sv}", "CPUShares", "t", res.cpu_shares);
-                if (r >= 0 && res.cpu_weight)
-                        r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t",
-                                                  res.cpu_weight == UINT64_MAX ? 0 : res.cpu_weight);
+                if (r >= 0 && res.cpu_weight_set)
+                        r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t", res.cpu_weight);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r >= 0)
