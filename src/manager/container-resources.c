@@ -469,13 +469,9 @@ static bool device_permissions_are_valid(const char *s) {
 }
 
 static int check_device(const char *host, const char *container, const char *permissions, sd_bus_error *error) {
-        struct stat st;
-        if (host[0] != '/' || stat(host, &st) < 0)
+        if (host[0] != '/')
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                         "Cannot add device \"%s\": no such device on the host.", host);
-        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                         "Cannot add device \"%s\": not a device node.", host);
+                                         "Cannot add device \"%s\": not an absolute path.", host);
         if (!device_target_is_valid(container))
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                          "Invalid device path \"%s\" in the container: expected a normalized path "
@@ -491,6 +487,22 @@ static int check_device(const char *host, const char *container, const char *per
 static int option_type_error(sd_bus_error *error, const char *key, const char *want) {
         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Container option \"%s\" must have type \"%s\".",
                                  key, want);
+}
+
+/* The host side of --device, only for a privileged caller: berthd's stat() must not tell anyone
+ * else what exists on the host. */
+int container_resources_check_devices(const ContainerResources *r, sd_bus_error *error) {
+        for (size_t i = 0; i < r->n_devices; i++) {
+                struct stat st;
+                const char *host = r->devices[i].host;
+                if (stat(host, &st) < 0)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Cannot add device \"%s\": no such device on the host.", host);
+                if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Cannot add device \"%s\": not a device node.", host);
+        }
+        return 0;
 }
 
 int container_resources_parse_option(sd_bus_message *m, const char *key, const char *contents, ContainerResources *res,

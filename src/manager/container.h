@@ -239,6 +239,7 @@ int container_resources_copy(const ContainerResources *src, ContainerResources *
 /* A CreateContainer option of ours: 1 when 'key' was one (its variant read, checked), 0 if not. */
 int container_resources_parse_option(sd_bus_message *m, const char *key, const char *contents, ContainerResources *r,
                                      sd_bus_error *error);
+int container_resources_check_devices(const ContainerResources *r, sd_bus_error *error);
 void container_resources_to_json(const ContainerResources *r, json_object *o);
 int container_resources_from_json(json_object *o, ContainerResources *r);
 /* Unit properties of the scope: MemorySwapMax, CPUWeight, DeviceAllow for --device. */

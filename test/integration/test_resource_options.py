@@ -140,7 +140,7 @@ def test_device(busybox_image, berthd):
     before = n_containers(berthd)
     proc = berthd.berthctl("create", "--device", "/dev/nonexistent", busybox_image)
     assert proc.returncode == 125 and "no such device" in proc.stderr
-    proc = berthd.berthctl("create", "--device", "/etc/passwd", busybox_image)
+    proc = berthd.berthctl("create", "--device", "/etc/passwd:/dev/passwd", busybox_image)
     assert proc.returncode == 125 and "not a device" in proc.stderr
     proc = berthd.berthctl("create", "--device", "/dev/null:/etc/null", busybox_image)
     assert proc.returncode == 125 and "under /dev" in proc.stderr
