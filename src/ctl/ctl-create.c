@@ -12,6 +12,7 @@
 #include "ctl-format.h"
 #include "ctl-log.h"
 #include "ctl-mounts.h"
+#include "ctl-resopts.h"
 #include "ctl.h"
 #include "names.h"
 #include "util.h"
@@ -58,6 +59,7 @@ typedef struct CreateArgs {
         bool read_only;
         const char *cidfile;
         char **labels; /* "key=value" */
+        CtlResources res;
         bool detach; /* run only */
         bool interactive; /* run -i: the container reads berthctl's stdin */
         bool tty; /* run -t: the container gets a terminal */
@@ -77,6 +79,7 @@ static void create_args_done(CreateArgs *a) {
         a->volumes_from = NULL;
         strv_free(a->labels);
         a->labels = NULL;
+        ctl_resources_done(&a->res);
 }
 
 static void help_create(bool run) {
@@ -98,7 +101,7 @@ static void help_create(bool run) {
                "                           from berthctl's environment (repeatable)\n"
                "  -m, --memory=SIZE        Memory limit (MemoryMax), e.g. 512m, 1g\n"
                "      --cpus=DECIMAL       Number of CPUs, e.g. 1.5 (CPUQuotaPerSecUSec)\n"
-               "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n"
+               "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n" CTL_RESOURCES_HELP
                "  -h, --hostname=NAME      Host name inside the container\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
@@ -343,6 +346,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "interactive", no_argument, NULL, 'i' },
                 { "tty", no_argument, NULL, 't' },
                 { "help", no_argument, NULL, ARG_HELP },
+                CTL_RESOURCES_OPTIONS,
                 {},
         };
         const char *verb = run ? "run" : "create";
@@ -352,6 +356,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .memory_max = UINT64_MAX,
                 .cpu_quota_usec = UINT64_MAX,
                 .tasks_max = UINT64_MAX,
+                .res = CTL_RESOURCES_INIT,
         };
         opterr = 0;
         while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dit" : "+:e:m:h:v:w:u:", options, NULL)) >= 0) {
@@ -380,10 +385,13 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 a->interactive = true;
                         continue;
                 }
-                r = parse_create_option(a, c, optarg);
+                r = c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg) : parse_create_option(a, c, optarg);
                 if (r < 0)
                         return r;
         }
+        r = ctl_resources_check(&a->res, a->memory_max);
+        if (r < 0)
+                return r;
         if (optind >= argc) {
                 ctl_log_error("\"berthctl %s\" requires at least 1 argument (see 'berthctl %s --help')", verb, verb);
                 return -EINVAL;
@@ -419,6 +427,9 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 if (r < 0)
                         return r;
         }
+        r = ctl_resources_append(m, &a->res, a->memory_max);
+        if (r < 0)
+                return r;
         if (a->auto_remove) {
                 r = sd_bus_message_append(m, "{sv}", "AutoRemove", "b", 1);
                 if (r < 0)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,8 @@
  * map expects (a newer daemon), are skipped. */
 typedef struct PropertyMap {
         const char *name;
-        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "t", "u", "i" or "b" */
+        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)" (as
+                                * tab-separated fields), "t", "u", "i" or "b" */
         size_t offset;
 } PropertyMap;
 
@@ -37,6 +39,14 @@ static const PropertyMap container_map[] = {
         { "AutoRemove", "b", offsetof(ContainerInfo, auto_remove) },
         { "Error", "s", offsetof(ContainerInfo, error) },
         { "Labels", "a{ss}", offsetof(ContainerInfo, labels) },
+        { "ShmSize", "t", offsetof(ContainerInfo, shm_size) },
+        { "MemorySwapMax", "t", offsetof(ContainerInfo, memory_swap_max) },
+        { "CPUWeight", "t", offsetof(ContainerInfo, cpu_weight) },
+        { "CPUShares", "t", offsetof(ContainerInfo, cpu_shares) },
+        { "StopTimeout", "u", offsetof(ContainerInfo, stop_timeout) },
+        { "OOMKilled", "b", offsetof(ContainerInfo, oom_killed) },
+        { "Ulimits", "a(stt)", offsetof(ContainerInfo, ulimits) },
+        { "Devices", "a(sss)", offsetof(ContainerInfo, devices) },
         {},
 };
 
@@ -74,6 +84,31 @@ static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *user
                 while (r >= 0 && (r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0) {
                         _cleanup_free_ char *kv = NULL;
                         if (asprintf(&kv, "%s=%s", k, v) < 0 || strv_push(&l, kv) < 0)
+                                return -ENOMEM;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                strv_free(*(char ***) dest);
+                *(char ***) dest = TAKE_PTR(l);
+        } else if (streq(p->signature, "a(stt)") || streq(p->signature, "a(sss)")) {
+                _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+                bool numbers = streq(p->signature, "a(stt)");
+                if (!l)
+                        return -ENOMEM;
+                r = sd_bus_message_enter_container(m, 'a', p->signature + 1);
+                for (;;) {
+                        const char *a, *b, *c;
+                        uint64_t x, y;
+                        _cleanup_free_ char *joined = NULL;
+                        if (r < 0)
+                                return r;
+                        r = numbers ? sd_bus_message_read(m, "(stt)", &a, &x, &y)
+                                    : sd_bus_message_read(m, "(sss)", &a, &b, &c);
+                        if (r <= 0)
+                                break;
+                        if ((numbers ? asprintf(&joined, "%s\t%" PRIu64 "\t%" PRIu64, a, x, y)
+                                     : asprintf(&joined, "%s\t%s\t%s", a, b, c)) < 0 ||
+                            strv_push(&l, joined) < 0)
                                 return -ENOMEM;
                 }
                 if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
@@ -144,6 +179,9 @@ void container_info_init(ContainerInfo *c) {
                 .memory_max = UINT64_MAX,
                 .cpu_quota_per_sec_usec = UINT64_MAX,
                 .tasks_max = UINT64_MAX,
+                .memory_swap_max = UINT64_MAX,
+                .cpu_weight = UINT64_MAX,
+                .stop_timeout = UINT32_MAX,
         };
 }
 
@@ -156,6 +194,8 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->command);
         strv_free(c->env);
         strv_free(c->labels);
+        strv_free(c->ulimits);
+        strv_free(c->devices);
         free(c->hostname);
         free(c->state);
         free(c->unit);

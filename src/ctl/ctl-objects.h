@@ -28,6 +28,14 @@ typedef struct ContainerInfo {
         int auto_remove;
         char *error;
         char **labels; /* "key=value" */
+        uint64_t shm_size;
+        uint64_t memory_swap_max;
+        uint64_t cpu_weight;
+        uint64_t cpu_shares;
+        uint32_t stop_timeout; /* UINT32_MAX: not set */
+        int oom_killed;
+        char **ulimits; /* "name\tsoft\thard" (a(stt) fields joined by tabs) */
+        char **devices; /* "host\tcontainer\tpermissions" */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */

@@ -201,6 +201,14 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         return r;
+                r = container_resources_parse_option(message, key, contents, &config->res, error);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        if ((r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                        continue;
+                }
                 if (streq(key, "Labels")) {
                         if (!streq(contents, "a{ss}"))
                                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
@@ -335,6 +343,7 @@ static void container_config_done(ContainerConfig *config) {
         strv_free(config->labels);
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
+        container_resources_done(&config->res);
 }
 
 static int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -350,6 +359,7 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         bool ambiguous;
         int r;
 
+        container_resources_init(&config.res);
         r = sd_bus_message_read(message, "ss", &image_ref, &name);
         if (r < 0)
                 return r;
@@ -359,6 +369,9 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         if (r < 0)
                 return r;
         r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        r = container_resources_check_devices(&config.res, error);
         if (r < 0)
                 return r;
 
