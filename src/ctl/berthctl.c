@@ -16,6 +16,7 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
+        { "attach", verb_attach, "Attach to a running container's output and terminal" },
         { "create", verb_create, "Create a new container" },
         { "exec", verb_exec, "Run a command in a running container" },
         { "history", verb_history, "Show the layers of an image" },

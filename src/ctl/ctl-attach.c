@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
@@ -21,6 +23,13 @@ typedef struct Attach {
         int r;
         int exit_code;
         sd_bus_error error;
+
+        /* Relaying (ctl_attach_container): our ends of the pipes to the supervisor. */
+        int in_w, out_r, err_r;
+        const char *detach_keys; /* bytes */
+        size_t n_detach_keys, matched;
+        bool detached;
+        int remote[3]; /* the pipes' other ends, closed once berthd has them (-1: not relaying) */
 } Attach;
 
 static int send_wait(Attach *a);
@@ -120,42 +129,50 @@ static int setup_event(Attach *a, AttachFlags flags) {
         return sd_bus_attach_event(a->bus, a->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
-static int wait_attached(Attach *a, AttachFlags flags, sd_bus_error *error) {
+/* remote: the stdin, stdout and stderr the container gets (ours, or pipes we relay). */
+static int wait_attached(Attach *a, AttachFlags flags, const int remote[3], sd_bus_error *error) {
         int r;
 
-        r = send_wait(a);
-        if (r < 0)
+        if (!(flags & ATTACH_WAIT_AFTER_START) && (r = send_wait(a)) < 0)
                 return r;
-        if (flags & ATTACH_START) {
+        if (flags & (ATTACH_START | ATTACH_EXISTING)) {
                 /* Whatever berthctl buffered must come before the container's output. */
                 fflush(stdout);
-                if (flags & ATTACH_TTY) {
+                /* Without -i the container gets no input: hand over /dev/null, which reads EOF. */
+                _cleanup_close_ int null_fd = (flags & ATTACH_STDIN) ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
+                int in = (flags & ATTACH_STDIN) ? remote[0] : null_fd;
+                if (flags & ATTACH_EXISTING)
+                        r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "Attach", CTL_TIMEOUT_DEFAULT, error,
+                                         NULL, "hhh", in, remote[1], remote[2]);
+                else if (flags & ATTACH_TTY) {
                         struct winsize ws = {};
                         if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
                                 ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };
-                        /* Without -i the terminal gets no input: hand over /dev/null, which reads EOF. */
-                        _cleanup_close_ int null_fd = (flags & ATTACH_STDIN) ? -1
-                                                                             : open("/dev/null", O_RDONLY | O_CLOEXEC);
                         r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartTerminal", CTL_TIMEOUT_LONG, error,
-                                         NULL, "hhuu", (flags & ATTACH_STDIN) ? STDIN_FILENO : null_fd, STDOUT_FILENO,
-                                         (uint32_t) ws.ws_row, (uint32_t) ws.ws_col);
+                                         NULL, "hhuu", in, remote[1], (uint32_t) ws.ws_row, (uint32_t) ws.ws_col);
                 } else if (flags & ATTACH_STDIN)
                         r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartAttachedWithInput",
-                                         CTL_TIMEOUT_LONG, error, NULL, "hhh", STDIN_FILENO, STDOUT_FILENO,
-                                         STDERR_FILENO);
+                                         CTL_TIMEOUT_LONG, error, NULL, "hhh", in, remote[1], remote[2]);
                 else
                         r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "StartAttached", CTL_TIMEOUT_LONG, error,
-                                         NULL, "hh", STDOUT_FILENO, STDERR_FILENO);
+                                         NULL, "hh", remote[1], remote[2]);
+                for (int i = 0; i < 3; i++)
+                        a->remote[i] = safe_close(a->remote[i]); /* so their EOF tells us the end */
                 if (r < 0)
+                        return r;
+                if ((flags & ATTACH_WAIT_AFTER_START) && (r = send_wait(a)) < 0)
                         return r;
         }
         /* Not sd_event_loop(): leaving it with sd_event_exit() makes sd-bus close the connection,
-         * and "wait" goes on using it for the next container. */
-        while (!a->done) {
+         * and "wait" goes on using it for the next container. When relaying, the exit is only the
+         * end once all output is read (EOF), or it would race with the last lines. */
+        while (!a->done || (a->r >= 0 && !a->detached && (a->out_r >= 0 || a->err_r >= 0))) {
                 r = sd_event_run(a->event, UINT64_MAX);
                 if (r < 0)
                         return r;
         }
+        if (a->detached)
+                return 0;
         if (a->r < 0) {
                 if (sd_bus_error_is_set(&a->error))
                         (void) sd_bus_error_copy(error, &a->error);
@@ -164,23 +181,188 @@ static int wait_attached(Attach *a, AttachFlags flags, sd_bus_error *error) {
         return 0;
 }
 
+int ctl_parse_detach_keys(const char *s, char *buf, size_t size) {
+        size_t n = 0;
+        for (const char *p = s; *p;) {
+                size_t len = strcspn(p, ",");
+                char c;
+                if (len == 1)
+                        c = *p;
+                else if (len == 6 && strncmp(p, "ctrl-", 5) == 0 && p[5] >= 'a' && p[5] <= 'z')
+                        c = (char) (p[5] - 'a' + 1);
+                else if (len == 6 && strncmp(p, "ctrl-", 5) == 0 && strchr("@[\\]^_", p[5]))
+                        c = (char) (p[5] - '@');
+                else
+                        return -EINVAL;
+                if (n >= size)
+                        return -EINVAL;
+                buf[n++] = c;
+                p += len;
+                if (*p == ',' && *++p == 0)
+                        return -EINVAL;
+        }
+        return (int) n;
+}
+
+static void relay_close(Attach *a, sd_event_source *s, int *fd) {
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        *fd = safe_close(*fd);
+}
+
+static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Attach *a = userdata;
+        char buf[65536];
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        /* EOF: the supervisor let go of us, the container has ended; Wait() answers next. */
+        if (n <= 0)
+                relay_close(a, s, fd == a->out_r ? &a->out_r : &a->err_r);
+        else
+                (void) loop_write(fd == a->out_r ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t) n);
+        return 0;
+}
+
+/* Input goes to the container except the detach sequence; a partial match is held back until it
+ * either completes (we leave) or breaks (the held bytes go on after all). */
+static int on_input(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Attach *a = userdata;
+        char buf[4096], out[sizeof(buf) + 16];
+        size_t k = 0;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        if (n <= 0) {
+                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                a->in_w = safe_close(a->in_w); /* our input ended: so does the container's */
+                return 0;
+        }
+        for (ssize_t i = 0; i < n; i++) {
+                if (a->n_detach_keys > 0 && buf[i] == a->detach_keys[a->matched]) {
+                        if (++a->matched == a->n_detach_keys) {
+                                a->detached = true;
+                                a->done = true;
+                                return 0;
+                        }
+                        continue;
+                }
+                memcpy(out + k, a->detach_keys, a->matched);
+                k += a->matched;
+                a->matched = 0;
+                if (a->n_detach_keys > 0 && buf[i] == a->detach_keys[0]) {
+                        a->matched = 1;
+                        continue;
+                }
+                out[k++] = buf[i];
+                if (k > sizeof(buf)) {
+                        (void) loop_write(a->in_w, out, k);
+                        k = 0;
+                }
+        }
+        if (k > 0 && a->in_w >= 0 && loop_write(a->in_w, out, k) < 0) {
+                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                a->in_w = safe_close(a->in_w); /* the container is gone */
+        }
+        return 0;
+}
+
+static void attach_done(Attach *a) {
+        a->wait_slot = sd_bus_slot_unref(a->wait_slot);
+        (void) sd_bus_detach_event(a->bus);
+        a->event = sd_event_unref(a->event); /* Also unblocks the forwarded signals. */
+        sd_bus_error_free(&a->error);
+        safe_close(a->in_w);
+        safe_close(a->out_r);
+        safe_close(a->err_r);
+        for (int i = 0; i < 3; i++)
+                safe_close(a->remote[i]);
+}
+
 int ctl_wait_container(sd_bus *bus, const char *path, AttachFlags flags, sd_bus_error *error, int *ret_exit_code) {
         Attach a = {
                 .bus = bus,
                 .path = path,
                 .error = SD_BUS_ERROR_NULL,
+                .in_w = -1,
+                .out_r = -1,
+                .err_r = -1,
+                .remote = { -1, -1, -1 },
         };
         int r;
 
         r = setup_event(&a, flags);
         if (r >= 0)
-                r = wait_attached(&a, flags, error);
+                r = wait_attached(&a, flags, (const int[3]){ STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, error);
         if (r >= 0)
                 *ret_exit_code = a.exit_code;
-
-        a.wait_slot = sd_bus_slot_unref(a.wait_slot);
-        (void) sd_bus_detach_event(bus);
-        sd_event_unref(a.event); /* Also unblocks the forwarded signals. */
-        sd_bus_error_free(&a.error);
+        attach_done(&a);
         return r;
+}
+
+int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const char *detach_keys, sd_bus_error *error,
+                         int *ret_exit_code, bool *ret_detached) {
+        char keys[16];
+        int n_keys = ctl_parse_detach_keys(detach_keys ?: DETACH_KEYS_DEFAULT, keys, sizeof(keys));
+        Attach a = {
+                .bus = bus,
+                .path = path,
+                .error = SD_BUS_ERROR_NULL,
+                .in_w = -1,
+                .out_r = -1,
+                .err_r = -1,
+                .detach_keys = keys,
+                .n_detach_keys = n_keys > 0 ? (size_t) n_keys : 0,
+                .remote = { -1, -1, -1 },
+        };
+        int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, r;
+
+        if (n_keys < 0)
+                return -EINVAL;
+        r = setup_event(&a, flags);
+        if (r >= 0 &&
+            ((flags & ATTACH_STDIN && pipe2(in, O_CLOEXEC) < 0) || pipe2(out, O_CLOEXEC) < 0 ||
+             (!(flags & ATTACH_TTY) && pipe2(err, O_CLOEXEC) < 0)))
+                r = -errno;
+        a.in_w = in[1];
+        a.out_r = out[0];
+        a.err_r = err[0];
+        if (r >= 0 && (flags & ATTACH_STDIN)) {
+                r = sd_event_add_io(a.event, NULL, STDIN_FILENO, EPOLLIN, on_input, &a);
+                if (r == -EPERM) /* a regular file or /dev/null: epoll cannot watch it; no input then */
+                        r = 0, a.in_w = safe_close(a.in_w);
+        }
+        if (r >= 0)
+                r = sd_event_add_io(a.event, NULL, a.out_r, EPOLLIN, on_output, &a);
+        if (r >= 0 && a.err_r >= 0)
+                r = sd_event_add_io(a.event, NULL, a.err_r, EPOLLIN, on_output, &a);
+        if (r >= 0) {
+                /* A terminal has one stream; the supervisor ignores stderr then. */
+                int remote[3] = { in[0], out[1], err[1] >= 0 ? err[1] : out[1] };
+                memcpy(a.remote, (int[3]){ in[0], out[1], err[1] }, sizeof(a.remote));
+                in[0] = out[1] = err[1] = -1;
+                r = wait_attached(&a, flags, remote, error);
+        }
+        safe_close(in[0]);
+        safe_close(out[1]);
+        safe_close(err[1]);
+        if (r >= 0) {
+                *ret_exit_code = a.detached ? 0 : a.exit_code;
+                *ret_detached = a.detached;
+        }
+        attach_done(&a);
+        return r;
+}
+
+bool ctl_terminal_make_raw(struct termios *saved) {
+        if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, saved) < 0)
+                return false;
+        struct termios t = *saved;
+        cfmakeraw(&t);
+        (void) tcsetattr(STDIN_FILENO, TCSANOW, &t);
+        return true;
+}
+
+void ctl_terminal_restore(bool raw, const struct termios *saved) {
+        if (raw)
+                (void) tcsetattr(STDIN_FILENO, TCSANOW, saved);
 }

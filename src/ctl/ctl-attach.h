@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <termios.h>
+#include <stddef.h>
 #include <systemd/sd-bus.h>
 
 typedef enum AttachFlags {
@@ -14,7 +17,19 @@ typedef enum AttachFlags {
         /* With ATTACH_START: the container has a terminal (StartTerminal); our terminal, if stdin
          * is one, is put in raw mode meanwhile so keys reach the container as typed. */
         ATTACH_TTY = 1 << 3,
+        /* Attach() to the running container instead of starting it (berthctl attach). */
+        ATTACH_EXISTING = 1 << 4,
+        /* With ATTACH_START: ask Wait() only once the start is done. For a container that ran
+         * before, an earlier Wait() would answer at once with the previous run's exit code. */
+        ATTACH_WAIT_AFTER_START = 1 << 5,
 } AttachFlags;
+
+/* The default detach sequence (Docker's): ctrl-p ctrl-q. */
+#define DETACH_KEYS_DEFAULT "ctrl-p,ctrl-q"
+
+/* Docker's --detach-keys syntax: comma-separated "ctrl-<c>" (c in a-z @ [ \ ] ^ _) or single
+ * characters. Writes at most size bytes; returns the length or -EINVAL. "" gives 0 (no detaching). */
+int ctl_parse_detach_keys(const char *s, char *buf, size_t size);
 
 /* Wait (with no timeout) until the container at path has exited and return its exit code.
  * Wait() is issued asynchronously first, so with ATTACH_START it is registered with berthd
@@ -22,3 +37,14 @@ typedef enum AttachFlags {
  * is issued again, reaching the restarted (or bus-activated) berthd. On failure returns negative errno and fills error
  * (a failed start included). */
 int ctl_wait_container(sd_bus *bus, const char *path, AttachFlags flags, sd_bus_error *error, int *ret_exit_code);
+
+/* As ctl_wait_container(), with output and input relayed through berthctl: with a terminal and
+ * input, or with ATTACH_EXISTING. Typing the detach sequence (detach_keys as parsed above, NULL
+ * for the default) leaves the container running; *ret_detached says so and the exit code is 0. */
+int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const char *detach_keys, sd_bus_error *error,
+                         int *ret_exit_code, bool *ret_detached);
+
+/* Put our terminal (stdin, if it is one) in raw mode, so keys such as ^C reach the container as
+ * bytes; returns whether it did, to pass on to ctl_terminal_restore(). */
+bool ctl_terminal_make_raw(struct termios *saved);
+void ctl_terminal_restore(bool raw, const struct termios *saved);

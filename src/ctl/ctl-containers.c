@@ -66,45 +66,143 @@ static int start_action(sd_bus *bus, const char *path, const void *userdata, sd_
         return r;
 }
 
-static int start_attached(Ctl *ctl, const char *name) {
+/* start -a [-i] and attach: copy the container's output here (and with -i our input there) until
+ * it exits, then exit with its exit code. */
+static int attach_to(Ctl *ctl, const char *name, bool start, bool input, bool sig_proxy, const char *detach_keys) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
         sd_bus *bus;
-        int r, exit_code;
+        int r, exit_code, tty = 0;
+        bool detached = false;
 
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
         if (!ctl_bus_can_pass_fds(bus)) {
                 ctl_log_error("This connection cannot pass file descriptors (as with -H), so the output "
-                              "cannot be attached; use \"start\" without -a and \"logs\"");
+                              "cannot be attached; use \"logs -f\"");
                 return -EOPNOTSUPP;
         }
+        _cleanup_free_ char *state = NULL;
         r = ctl_get_container(bus, name, &error, &path);
+        if (r >= 0)
+                r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Tty", &error, 'b',
+                                                &tty);
+        if (r >= 0)
+                r = sd_bus_get_property_string(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "State", &error,
+                                               &state);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
-        r = ctl_wait_container(bus, path, ATTACH_START | ATTACH_FORWARD_SIGNALS, &error, &exit_code);
+        /* With a terminal ^C is a byte for the container; without one it is a signal to forward. */
+        AttachFlags flags = (start ? ATTACH_START : ATTACH_EXISTING) | (tty ? ATTACH_TTY : 0) |
+                (!tty && sig_proxy ? ATTACH_FORWARD_SIGNALS : 0) |
+                /* A running container without terminal has its stdin fixed at start. */
+                (input && (start || tty) ? ATTACH_STDIN : 0) |
+                (start && !streq(state, "created") ? ATTACH_WAIT_AFTER_START : 0);
+        struct termios saved;
+        bool raw = tty && input && ctl_terminal_make_raw(&saved);
+        if (start && !(tty && input))
+                r = ctl_wait_container(bus, path, flags, &error, &exit_code);
+        else
+                r = ctl_attach_container(bus, path, flags, detach_keys, &error, &exit_code, &detached);
+        ctl_terminal_restore(raw, &saved);
         if (r < 0) {
                 ctl_log_bus_error(&error, r);
-                return ctl_start_error_exit_status(&error);
+                return start ? ctl_start_error_exit_status(&error) : r;
         }
         return ctl_exit_status(exit_code);
 }
 
-int verb_start(int argc, char *argv[], Ctl *ctl) {
+static int check_detach_keys(const char *keys) {
+        char buf[16];
+        if (ctl_parse_detach_keys(keys, buf, sizeof(buf)) >= 0)
+                return 0;
+        ctl_log_error("invalid --detach-keys \"%s\": expected e.g. ctrl-p,ctrl-q", keys);
+        return -EINVAL;
+}
+
+int verb_attach(int argc, char *argv[], Ctl *ctl) {
+        enum { ARG_NO_STDIN = ARG_HELP + 1, ARG_SIG_PROXY, ARG_DETACH_KEYS };
         static const struct option options[] = {
-                { "attach", no_argument, NULL, 'a' },
+                { "no-stdin", no_argument, NULL, ARG_NO_STDIN },
+                { "sig-proxy", required_argument, NULL, ARG_SIG_PROXY },
+                { "detach-keys", required_argument, NULL, ARG_DETACH_KEYS },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        bool attach = false;
+        bool input = true, sig_proxy = true;
+        const char *detach_keys = NULL;
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:ah", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
+                switch (c) {
+                case ARG_NO_STDIN:
+                        input = false;
+                        break;
+                case ARG_SIG_PROXY:
+                        if (!streq(optarg, "true") && !streq(optarg, "false")) {
+                                ctl_log_error("invalid --sig-proxy \"%s\": expected true or false", optarg);
+                                return -EINVAL;
+                        }
+                        sig_proxy = streq(optarg, "true");
+                        break;
+                case ARG_DETACH_KEYS:
+                        if ((r = check_detach_keys(optarg)) < 0)
+                                return r;
+                        detach_keys = optarg;
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl attach [OPTIONS] CONTAINER\n"
+                               "\n"
+                               "Attach to a running container: its output (from now on) appears here, and for a\n"
+                               "container with a terminal (-t) what you type goes to it. Exits with the\n"
+                               "container's exit code, or 0 after the detach keys (the container keeps running).\n"
+                               "\n"
+                               "Options:\n"
+                               "      --no-stdin          Do not send input\n"
+                               "      --sig-proxy=BOOL    Forward signals to a container without terminal\n"
+                               "                          (default true)\n"
+                               "      --detach-keys=KEYS  Keys that detach (default ctrl-p,ctrl-q; \"\" for none)\n"
+                               "  -h, --help              Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("attach", c, argv);
+                }
+        if (argc - optind != 1) {
+                ctl_log_error("\"attach\" requires exactly 1 argument");
+                return -EINVAL;
+        }
+        return attach_to(ctl, argv[optind], false, input, sig_proxy, detach_keys);
+}
+
+int verb_start(int argc, char *argv[], Ctl *ctl) {
+        enum { ARG_DETACH_KEYS = ARG_HELP + 1 };
+        static const struct option options[] = {
+                { "attach", no_argument, NULL, 'a' },
+                { "interactive", no_argument, NULL, 'i' },
+                { "detach-keys", required_argument, NULL, ARG_DETACH_KEYS },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        bool attach = false, interactive = false;
+        const char *detach_keys = NULL;
+        int c, r;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:aih", options, NULL)) >= 0)
                 switch (c) {
                 case 'a':
                         attach = true;
+                        break;
+                case 'i':
+                        interactive = true;
+                        break;
+                case ARG_DETACH_KEYS:
+                        if ((r = check_detach_keys(optarg)) < 0)
+                                return r;
+                        detach_keys = optarg;
                         break;
                 case 'h':
                 case ARG_HELP:
@@ -115,6 +213,8 @@ int verb_start(int argc, char *argv[], Ctl *ctl) {
                                "Options:\n"
                                "  -a, --attach   Copy the container's output to stdout/stderr, forward\n"
                                "                 signals, and exit with its exit code (one container)\n"
+                               "  -i, --interactive  Also give it our standard input (one container)\n"
+                               "      --detach-keys=KEYS  With -ai and a terminal: keys that detach\n"
                                "  -h, --help     Show this help\n");
                         return 0;
                 default:
@@ -123,12 +223,12 @@ int verb_start(int argc, char *argv[], Ctl *ctl) {
         r = require_args(argc, "start");
         if (r < 0)
                 return r;
-        if (attach) {
+        if (attach || interactive) {
                 if (argc - optind > 1) {
                         ctl_log_error("you cannot start and attach multiple containers at once");
                         return -EINVAL;
                 }
-                return start_attached(ctl, argv[optind]);
+                return attach_to(ctl, argv[optind], true, interactive, true, detach_keys);
         }
         return for_each_container(ctl, argv + optind, start_action, NULL);
 }

@@ -34,6 +34,7 @@ enum {
         ARG_STOP_SIGNAL,
         ARG_INIT,
         ARG_READ_ONLY,
+        ARG_DETACH_KEYS,
         ARG_HELP,
 };
 
@@ -61,6 +62,7 @@ typedef struct CreateArgs {
         char **labels; /* "key=value" */
         CtlResources res;
         bool detach; /* run only */
+        const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
         bool interactive; /* run -i: the container reads berthctl's stdin */
         bool tty; /* run -t: the container gets a terminal */
         const char *image;
@@ -95,7 +97,12 @@ static void help_create(bool run) {
         if (run)
                 printf("  -d, --detach             Start the container in the background, print its id\n"
                        "  -i, --interactive        Give the container berthctl's standard input\n"
-                       "  -t, --tty                Give the container a terminal (in raw mode here with -i)\n");
+                       "  -t, --tty                Give the container a terminal (in raw mode here with -i)\n"
+                       "      --detach-keys=KEYS   With -it: keys that leave the container running (default\n"
+                       "                           ctrl-p,ctrl-q; \"\" for none)\n");
+        else
+                printf("  -i, --interactive        Accepted as Docker's; input is given at \"start -ai\"\n"
+                       "  -t, --tty                Give the container a terminal\n");
         printf("      --name=NAME          Name the container (default: a generated name)\n"
                "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
                "                           from berthctl's environment (repeatable)\n"
@@ -343,6 +350,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "label", required_argument, NULL, ARG_LABEL },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 { "detach", no_argument, NULL, 'd' },
+                { "detach-keys", required_argument, NULL, ARG_DETACH_KEYS },
                 { "interactive", no_argument, NULL, 'i' },
                 { "tty", no_argument, NULL, 't' },
                 { "help", no_argument, NULL, ARG_HELP },
@@ -359,13 +367,24 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .res = CTL_RESOURCES_INIT,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dit" : "+:e:m:h:v:w:u:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dit" : "+:e:m:h:v:w:u:it", options, NULL)) >= 0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
                 }
                 if (c == '?' || c == ':')
                         return ctl_log_getopt_error(verb, c, argv);
+                if (c == ARG_DETACH_KEYS) {
+                        char keys[16];
+                        if (!run || ctl_parse_detach_keys(optarg, keys, sizeof(keys)) < 0) {
+                                ctl_log_error(run ? "invalid --detach-keys \"%s\": expected e.g. ctrl-p,ctrl-q"
+                                                  : "--detach-keys is for run (see 'berthctl run --help')",
+                                              optarg);
+                                return -EINVAL;
+                        }
+                        a->detach_keys = optarg;
+                        continue;
+                }
                 if (c == 'd') {
                         if (!run) {
                                 ctl_log_error("unknown flag: --detach (see 'berthctl create --help')");
@@ -375,10 +394,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                         continue;
                 }
                 if (c == 'i' || c == 't') {
-                        if (!run) {
-                                ctl_log_error("-%c is for run (see 'berthctl run --help')", c);
-                                return -EINVAL;
-                        }
+                        /* create -i is Docker's OpenStdin: berth gives input at each "start -ai". */
                         if (c == 't')
                                 a->tty = true;
                         else
@@ -610,18 +626,14 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
 
         /* With a terminal, ^C and friends travel as bytes through it (raw mode), not as signals. */
         struct termios saved;
-        bool raw = a.tty && a.interactive && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) >= 0;
-        if (raw) {
-                struct termios t = saved;
-                cfmakeraw(&t);
-                (void) tcsetattr(STDIN_FILENO, TCSANOW, &t);
-        }
-        r = ctl_wait_container(bus, path,
-                               ATTACH_START | (a.tty ? ATTACH_TTY : ATTACH_FORWARD_SIGNALS) |
-                                       (a.interactive ? ATTACH_STDIN : 0),
-                               &error, &exit_code);
-        if (raw)
-                (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        bool raw = a.tty && a.interactive && ctl_terminal_make_raw(&saved), detached = false;
+        AttachFlags flags = ATTACH_START | (a.tty ? ATTACH_TTY : ATTACH_FORWARD_SIGNALS) |
+                (a.interactive ? ATTACH_STDIN : 0);
+        if (a.tty && a.interactive) /* berthctl relays the input, to see the detach keys */
+                r = ctl_attach_container(bus, path, flags, a.detach_keys, &error, &exit_code, &detached);
+        else
+                r = ctl_wait_container(bus, path, flags, &error, &exit_code);
+        ctl_terminal_restore(raw, &saved);
         if (r < 0) {
                 ctl_log_bus_error(&error, r);
                 return ctl_start_error_exit_status(&error);

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
+#include "ctl-attach.h"
 #include "ctl-bus.h"
 #include "ctl-log.h"
 #include "ctl.h"
@@ -128,15 +129,9 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the Exec call: %m");
         struct termios saved;
-        bool raw = tty && interactive && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) >= 0;
-        if (raw) {
-                struct termios t = saved;
-                cfmakeraw(&t);
-                (void) tcsetattr(STDIN_FILENO, TCSANOW, &t);
-        }
+        bool raw = tty && interactive && ctl_terminal_make_raw(&saved);
         r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
-        if (raw)
-                (void) tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        ctl_terminal_restore(raw, &saved);
         if (r < 0) {
                 (void) ctl_log_bus_error(&error, r);
                 return ctl_start_error_exit_status(&error);

@@ -32,6 +32,7 @@ int verb_images(int argc, char *argv[], Ctl *ctl);
 int verb_create(int argc, char *argv[], Ctl *ctl);
 int verb_run(int argc, char *argv[], Ctl *ctl);
 int verb_start(int argc, char *argv[], Ctl *ctl);
+int verb_attach(int argc, char *argv[], Ctl *ctl);
 int verb_stop(int argc, char *argv[], Ctl *ctl);
 int verb_restart(int argc, char *argv[], Ctl *ctl);
 int verb_kill(int argc, char *argv[], Ctl *ctl);

@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 
 #include "container.h"
@@ -180,5 +182,38 @@ int container_rename(Container *c, const char *name, sd_bus_error *error) {
         }
         free(old);
         container_emit_changed(c, "Name", NULL);
+        return 0;
+}
+
+int container_attach(Container *c, const int fds[3], sd_bus_error *error) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s/attach.sock", c->id);
+        char ack = 0;
+
+        if (!path)
+                return -ENOMEM;
+        if (c->state != CONTAINER_RUNNING)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
+                                         "You cannot attach to a stopped container, start it first (%s).", c->name);
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        /* The supervisor answers at once; bound the wait so a wedged one cannot stall berthd. */
+        struct timeval tv = { .tv_sec = 2 };
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
+                                         "Cannot attach to container %s: its supervisor does not answer (%s).", c->name,
+                                         strerror(errno));
+        ssize_t n = send_with_fds(fd, "A", 1, fds, 3);
+        if (n >= 0)
+                n = recv(fd, &ack, 1, 0);
+        if (n <= 0 || ack != '1')
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY,
+                                         "Container %s did not take the attach (too many clients, or exiting).",
+                                         c->name);
         return 0;
 }

@@ -154,6 +154,22 @@ static int method_start_terminal(sd_bus_message *message, void *userdata, sd_bus
         return container_start(c, message, in, out, -1, error);
 }
 
+/* Attach(h stdin, h stdout, h stderr): output from now on, and for Tty containers input too. */
+static int method_attach(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Container *c;
+        int fds[3], r;
+        r = sd_bus_message_read(message, "hhh", &fds[0], &fds[1], &fds[2]);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        r = container_attach(c, fds, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static int method_resize_terminal(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Container *c;
         uint32_t rows, cols;
@@ -410,6 +426,8 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_NO_RESULT, method_start_terminal, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ResizeTerminal", SD_BUS_ARGS("u", rows, "u", cols), SD_BUS_NO_RESULT,
                                 method_resize_terminal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Attach", SD_BUS_ARGS("h", stdin, "h", stdout, "h", stderr), SD_BUS_NO_RESULT,
+                                method_attach, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("StartAttachedWithInput", SD_BUS_ARGS("h", stdin, "h", stdout, "h", stderr),
                                 SD_BUS_NO_RESULT, method_start_attached, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_stop,

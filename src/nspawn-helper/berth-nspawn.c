@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,10 +29,29 @@
 #include "nspawn-spec.h"
 #include "util.h"
 
+/* Who sees the output and may type into the terminal: the client that started the container
+ * (descriptors 6, 7, 9) and those that attached later through <rundir>/attach.sock. */
+#define ATTACH_CLIENTS_MAX 16
+typedef struct AttachClient {
+        int out, err; /* -1: not wanted */
+        int in; /* relayed into the terminal (Tty containers only); -1 at EOF */
+        bool nonblocking; /* a later client: dropped rather than waited for when it does not read */
+} AttachClient;
+
+static AttachClient clients[ATTACH_CLIENTS_MAX];
+static size_t n_clients;
+
+static void client_drop(size_t i) {
+        safe_close(clients[i].out);
+        safe_close(clients[i].err);
+        safe_close(clients[i].in);
+        clients[i] = clients[--n_clients];
+}
+
 typedef struct OutputStream {
         bool tty; /* a terminal's master: lines end in "\r\n" */
         int fd; /* read end of the payload's pipe, -1 at EOF */
-        int attach_fd; /* client's descriptor, -1 if none or gone */
+        bool is_stderr;
         int priority;
         LogStream lines;
         JournalWriter *journal;
@@ -77,32 +98,65 @@ static void output_read(OutputStream *o) {
                 o->fd = safe_close(o->fd);
                 return;
         }
-        if (o->attach_fd >= 0 && loop_write(o->attach_fd, buf, (size_t) n) < 0)
-                o->attach_fd = safe_close(o->attach_fd); /* client went away: keep logging */
+        for (size_t i = n_clients; i > 0; i--) {
+                int fd = o->is_stderr ? clients[i - 1].err : clients[i - 1].out;
+                /* A client that went away (or, attached later, does not keep up) is dropped; the
+                 * container and its logging go on. */
+                if (fd >= 0 && loop_write(fd, buf, (size_t) n) < 0)
+                        client_drop(i - 1);
+        }
         (void) log_stream_feed(&o->lines, buf, (size_t) n);
 }
 
 static int receive_fd(int socket, int *ret) {
-        union {
-                struct cmsghdr header;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
         char byte;
-        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
-        };
-        ssize_t n;
-        do
-                n = recvmsg(socket, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
+        size_t n_fds = 0;
+        ssize_t n = receive_with_fds(socket, &byte, 1, ret, 1, &n_fds);
         if (n < 0)
+                return (int) n;
+        return n == 0 || n_fds != 1 ? -EBADMSG : 0;
+}
+
+/* berthd passes a new client's stdin, stdout and stderr (in that order) on the attach socket. */
+static void accept_client(int listen_fd, bool tty) {
+        _cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        int fds[3] = { -1, -1, -1 };
+        size_t n_fds = 0;
+        char byte;
+        if (conn < 0)
+                return;
+        /* berthd sends right after connecting; never let a silent peer stall the container. */
+        struct timeval tv = { .tv_sec = 1 };
+        (void) setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (receive_with_fds(conn, &byte, 1, fds, 3, &n_fds) < 0)
+                return;
+        if (n_fds != 3 || n_clients >= ATTACH_CLIENTS_MAX) {
+                for (size_t i = 0; i < n_fds; i++)
+                        safe_close(fds[i]);
+                return;
+        }
+        for (int i = 1; i < 3; i++)
+                (void) fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        clients[n_clients++] = (AttachClient){
+                .in = tty ? fds[0] : safe_close(fds[0]), /* without a terminal the payload's stdin is fixed */
+                .out = fds[1],
+                .err = tty ? safe_close(fds[2]) : fds[2], /* a terminal has one stream */
+                .nonblocking = true,
+        };
+        (void) send(conn, "1", 1, MSG_NOSIGNAL); /* attached: output from here on reaches it */
+}
+
+static int listen_attach(const ContainerSpec *spec) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/attach.sock", spec->rundir) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
                 return -errno;
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-        if (n == 0 || !cmsg || cmsg->cmsg_type != SCM_RIGHTS || cmsg->cmsg_len != CMSG_LEN(sizeof(int)))
-                return -EBADMSG;
-        memcpy(ret, CMSG_DATA(cmsg), sizeof(int));
-        return 0;
+        (void) unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 || listen(fd, 4) < 0)
+                return -errno;
+        return TAKE_FD(fd);
 }
 
 static int exit_code_of(const siginfo_t *si) {
@@ -111,34 +165,44 @@ static int exit_code_of(const siginfo_t *si) {
         return 128 + si->si_status; /* killed or dumped, as shells and Docker report it */
 }
 
-/* input_fd: the client's stdin, copied into the terminal (streams[0].fd is its master), or -1. */
-static int supervise(const ContainerSpec *spec, int pidfd, OutputStream streams[2], int input_fd, int *ret_exit_code) {
+static void relay_input(AttachClient *c, int master) {
+        char buf[4096];
+        ssize_t n = read(c->in, buf, sizeof(buf));
+        if (n > 0)
+                (void) loop_write(master, buf, (size_t) n);
+        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                c->in = safe_close(c->in); /* this client's input ended (or it detached) */
+}
+
+/* streams[0].fd is the terminal's master for Tty containers, where clients' input is relayed. */
+static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int *ret_exit_code) {
         bool exited = false;
         int exit_code = 255;
 
         while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
-                struct pollfd p[4] = {
+                struct pollfd p[4 + ATTACH_CLIENTS_MAX] = {
                         { .fd = streams[0].fd, .events = POLLIN },
                         { .fd = streams[1].fd, .events = POLLIN },
                         { .fd = exited ? -1 : pidfd, .events = POLLIN },
-                        { .fd = streams[0].fd >= 0 ? input_fd : -1, .events = POLLIN },
+                        { .fd = exited ? -1 : listen_fd, .events = POLLIN },
                 };
-                if (poll(p, 4, -1) < 0) {
+                size_t n_polled = n_clients;
+                for (size_t i = 0; i < n_polled; i++)
+                        p[4 + i] = (struct pollfd){ .fd = streams[0].tty && streams[0].fd >= 0 ? clients[i].in : -1,
+                                                    .events = POLLIN };
+                if (poll(p, 4 + n_polled, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
                 }
-                if (p[3].revents) {
-                        char buf[4096];
-                        ssize_t n = read(input_fd, buf, sizeof(buf));
-                        if (n > 0)
-                                (void) loop_write(streams[0].fd, buf, (size_t) n);
-                        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                                input_fd = safe_close(input_fd); /* the client's input ended */
-                }
+                for (size_t i = 0; i < n_polled; i++)
+                        if (p[4 + i].revents)
+                                relay_input(&clients[i], streams[0].fd);
                 for (int i = 0; i < 2; i++)
                         if (p[i].revents)
                                 output_read(&streams[i]);
+                if (p[3].revents)
+                        accept_client(listen_fd, streams[0].tty);
                 if (p[2].revents) {
                         siginfo_t si = {};
                         if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
@@ -147,7 +211,6 @@ static int supervise(const ContainerSpec *spec, int pidfd, OutputStream streams[
                         exited = true;
                 }
         }
-        (void) spec;
         *ret_exit_code = exit_code;
         return 0;
 }
@@ -448,26 +511,28 @@ static int run(void) {
                 (void) kill(pid, SIGKILL);
 
         OutputStream streams[2] = {
-                { .fd = out_r,
-                  .attach_fd = spec->attached ? ATTACH_STDOUT_FD : -1,
-                  .priority = 6,
-                  .journal = &journal },
-                { .fd = err_r,
-                  .attach_fd = spec->attached ? ATTACH_STDERR_FD : -1,
-                  .priority = 3,
-                  .journal = &journal },
+                { .fd = out_r, .priority = 6, .journal = &journal },
+                { .fd = err_r, .is_stderr = true, .priority = 3, .journal = &journal },
         };
+        if (spec->attached || (spec->tty && spec->input))
+                clients[n_clients++] = (AttachClient){
+                        .out = spec->attached ? ATTACH_STDOUT_FD : -1,
+                        .err = spec->attached && !spec->tty ? ATTACH_STDERR_FD : -1,
+                        .in = spec->tty && spec->input ? ATTACH_STDIN_FD : -1,
+                };
+        /* Without it nobody can attach later, but the container runs as well. */
+        _cleanup_close_ int listen_fd = listen_attach(spec);
         out_r = err_r = -1; /* owned by streams[] now */
         for (int i = 0; i < 2; i++)
                 log_stream_init(&streams[i].lines, emit_line, &streams[i]);
 
         int exit_code = 255;
         streams[0].tty = spec->tty;
-        r = supervise(spec, pidfd, streams, spec->tty && spec->input ? ATTACH_STDIN_FD : -1, &exit_code);
-        for (int i = 0; i < 2; i++) {
+        r = supervise(pidfd, streams, listen_fd, &exit_code);
+        for (int i = 0; i < 2; i++)
                 safe_close(streams[i].fd);
-                safe_close(streams[i].attach_fd);
-        }
+        while (n_clients > 0)
+                client_drop(n_clients - 1); /* EOF for every attached client: the container is gone */
         bool logged = journal.n_sent > 0;
         journal_writer_done(&journal);
         if (r < 0)

@@ -460,22 +460,69 @@ int close_all_fds_except(const int keep[], size_t n) {
         return 0;
 }
 
-ssize_t send_with_fd(int socket, const void *data, size_t len, int fd) {
+#define FDS_MAX 8
+
+ssize_t send_with_fds(int socket, const void *data, size_t len, const int *fds, size_t n_fds) {
         union {
                 struct cmsghdr header;
-                char buf[CMSG_SPACE(sizeof(int))];
+                char buf[CMSG_SPACE(sizeof(int) * FDS_MAX)];
         } control = {};
         struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (n_fds > FDS_MAX)
+                return -EINVAL;
+        if (n_fds > 0) {
+                mh.msg_control = &control;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
+                cmsg->cmsg_level = SOL_SOCKET;
+                cmsg->cmsg_type = SCM_RIGHTS;
+                cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n_fds);
+        }
+        ssize_t n = sendmsg(socket, &mh, MSG_NOSIGNAL);
+        return n < 0 ? -errno : n;
+}
+
+ssize_t send_with_fd(int socket, const void *data, size_t len, int fd) {
+        return send_with_fds(socket, data, len, &fd, 1);
+}
+
+ssize_t receive_with_fds(int socket, void *buf, size_t size, int *fds, size_t max_fds, size_t *ret_n_fds) {
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int) * FDS_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = buf, .iov_len = size };
         struct msghdr mh = {
                 .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
         };
-        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
-        cmsg->cmsg_level = SOL_SOCKET;
-        cmsg->cmsg_type = SCM_RIGHTS;
-        cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-        ssize_t n = sendmsg(socket, &mh, MSG_NOSIGNAL);
-        return n < 0 ? -errno : n;
+        ssize_t n;
+        do
+                n = recvmsg(socket, &mh, MSG_CMSG_CLOEXEC);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        size_t got = 0;
+        for (struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh); cmsg; cmsg = CMSG_NXTHDR(&mh, cmsg)) {
+                if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int received[FDS_MAX];
+                memcpy(received, CMSG_DATA(cmsg), k * sizeof(int));
+                for (size_t i = 0; i < k; i++)
+                        if (got < max_fds)
+                                fds[got++] = received[i];
+                        else
+                                safe_close(received[i]); /* more than asked for: not ours to keep */
+        }
+        if (mh.msg_flags & MSG_CTRUNC) {
+                for (size_t i = 0; i < got; i++)
+                        safe_close(fds[i]);
+                return -EBADMSG;
+        }
+        *ret_n_fds = got;
+        return n;
 }
 
 char *path_simplify_dup(const char *path) {

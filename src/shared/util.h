@@ -51,6 +51,9 @@ int loop_write(int fd, const void *buf, size_t len);
 int close_all_fds_except(const int keep[], size_t n);
 /* sendmsg() of data (at least one byte) with 'fd' attached (SCM_RIGHTS): bytes sent, or -errno. */
 ssize_t send_with_fd(int socket, const void *data, size_t len, int fd);
+ssize_t send_with_fds(int socket, const void *data, size_t len, const int *fds, size_t n_fds);
+/* recvmsg() with up to max_fds descriptors (O_CLOEXEC); further ones are closed. */
+ssize_t receive_with_fds(int socket, void *buf, size_t size, int *fds, size_t max_fds, size_t *ret_n_fds);
 
 uint64_t now_realtime_usec(void);
 /* RFC 3339 with nanoseconds in UTC, as Docker's inspect prints; "0001-01-01T00:00:00Z" for 0. */
