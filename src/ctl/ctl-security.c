@@ -27,7 +27,7 @@ void ctl_security_help(void) {
                "      --privileged         All capabilities and devices, no seccomp filter, no masked\n"
                "                           /proc paths, writable /sys\n"
                "      --security-opt=OPT   no-new-privileges[=true|false], seccomp=unconfined,\n"
-               "                           seccomp=PROFILE.json (Docker's profile format)\n");
+               "                           seccomp=builtin, seccomp=PROFILE.json (Docker's format)\n");
 }
 
 /* "true", "false", or "" (the option alone means true). */
@@ -59,6 +59,8 @@ static int parse_security_opt(CtlSecurity *s, const char *arg) {
                 size_t len;
                 if (streq(value, "unconfined"))
                         text = strdup("unconfined");
+                else if (streq(value, "builtin"))
+                        text = strdup(""); /* Docker's name for the default profile */
                 else {
                         r = read_full_file(value, &text, &len);
                         if (r < 0)

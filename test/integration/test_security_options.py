@@ -155,6 +155,9 @@ def test_seccomp_unconfined(busybox_image, berthd):
     # a user namespace needs none.
     refused = berthd.berthctl("run", "--rm", busybox_image, "sh", "-c", "unshare -U true && echo unshared")
     assert "unshared" not in refused.stdout
+    builtin = berthd.berthctl("run", "--rm", "--security-opt", "seccomp=builtin", busybox_image, "sh", "-c",
+                              "unshare -U true && echo unshared")
+    assert builtin.returncode != 0 and "unshared" not in builtin.stdout
     out = berthd.berthctl("run", "--rm", "--security-opt", "seccomp=unconfined", busybox_image, "sh", "-c",
                           "grep Seccomp: /proc/self/status; unshare -U true && echo unshared", check=True).stdout
     assert out.splitlines() == ["Seccomp:\t0", "unshared"]
@@ -191,6 +194,29 @@ def test_custom_profile(busybox_image, berthd):
     proc = berthd.berthctl("start", "-a", n)
     assert "Operation not permitted" in proc.stderr, proc
     berthd.berthctl("rm", n, check=True)
+
+
+def test_profile_filters_by_caps_and_arches(busybox_image, berthd):
+    """includes/excludes as in Docker's own default profile, and names of other architectures."""
+    path = write_profile(berthd, {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [
+            # Other architectures' system calls: compiled (for no architecture here), not refused.
+            {"names": ["arm_fadvise64_64", "breakpoint", "cacheflush", "set_tls", "riscv_flush_icache"],
+             "action": "SCMP_ACT_ERRNO", "includes": {"arches": ["arm", "arm64", "riscv64"]}},
+            # Refused unless the container has CAP_SYS_ADMIN.
+            {"names": ["getcwd"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38,
+             "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+            # Only on a kernel that does not exist yet.
+            {"name": "uname", "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "99.0"}},
+        ],
+    })
+    proc = berthd.berthctl("run", "--rm", "--security-opt", f"seccomp={path}", busybox_image, "sh", "-c",
+                           "uname -s; busybox pwd")
+    assert proc.stdout.split("\n")[0] == "Linux" and "/" not in proc.stdout, proc
+    proc = berthd.berthctl("run", "--rm", "--cap-add", "SYS_ADMIN", "--security-opt", f"seccomp={path}",
+                           busybox_image, "sh", "-c", "uname -s; busybox pwd", check=True)
+    assert proc.stdout == "Linux\n/\n", proc
 
 
 def test_inspect_and_properties(busybox_image, berthd):
