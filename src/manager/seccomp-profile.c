@@ -226,6 +226,21 @@ static int entry_applies(json_object *entry, uint64_t caps, bool *ret, char **re
         return 0;
 }
 
+/* An argument's "value" or "valueTwo": a non-negative integer (absent: 0). */
+static int get_datum(json_object *arg, const char *key, scmp_datum_t *ret, char **ret_message) {
+        json_object *v;
+        *ret = 0;
+        if (!json_object_object_get_ex(arg, key, &v) || json_object_is_type(v, json_type_null))
+                return 0;
+        if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+                return invalid(ret_message,
+                               "Invalid seccomp profile: an argument's \"%s\" must be a non-negative "
+                               "integer.",
+                               key);
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
 static int parse_args(json_object *entry, struct scmp_arg_cmp cmps[6], unsigned *ret_n, bool *ret_same_index,
                       char **ret_message) {
         static const struct {
@@ -248,10 +263,9 @@ static int parse_args(json_object *entry, struct scmp_arg_cmp cmps[6], unsigned 
                 return 0;
         if (!json_object_is_type(args, json_type_array) || json_object_array_length(args) > 6)
                 return invalid(ret_message,
-                               "Invalid seccomp profile: \"args\" must be a list of at most 6 "
-                               "conditions.");
+                               "Invalid seccomp profile: \"args\" must be a list of at most 6 conditions.");
         for (size_t i = 0; i < json_object_array_length(args); i++) {
-                json_object *a = json_object_array_get_idx(args, i), *v;
+                json_object *a = json_object_array_get_idx(args, i);
                 int64_t index = json_get_i64(a, "index", -1);
                 const char *op = json_get_string(a, "op");
                 size_t k;
@@ -262,12 +276,10 @@ static int parse_args(json_object *entry, struct scmp_arg_cmp cmps[6], unsigned 
                 if (!op || k == ELEMENTSOF(ops))
                         return invalid(ret_message, "Invalid seccomp profile: unknown comparison \"%s\".",
                                        op ?: "(none)");
-                cmps[i] = (struct scmp_arg_cmp){
-                        .arg = (unsigned) index,
-                        .op = ops[k].op,
-                        .datum_a = json_object_object_get_ex(a, "value", &v) ? json_object_get_uint64(v) : 0,
-                        .datum_b = json_object_object_get_ex(a, "valueTwo", &v) ? json_object_get_uint64(v) : 0,
-                };
+                cmps[i] = (struct scmp_arg_cmp){ .arg = (unsigned) index, .op = ops[k].op };
+                int r = get_datum(a, "value", &cmps[i].datum_a, ret_message);
+                if (r < 0 || (r = get_datum(a, "valueTwo", &cmps[i].datum_b, ret_message)) < 0)
+                        return r;
                 if (seen & (1U << index))
                         *ret_same_index = true;
                 seen |= 1U << index;

@@ -259,6 +259,12 @@ BAD_OPTIONS = {
     "bad-op": ({"SeccompProfile": json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
         {"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1, "op": "SCMP_CMP_XX"}]}]})},
         "unknown comparison \"SCMP_CMP_XX\""),
+    "bad-value": ({"SeccompProfile": json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": -1, "op": "SCMP_CMP_EQ"}]}]})},
+        "\"value\" must be a non-negative integer"),
+    "notify": ({"SeccompProfile": json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["kill"], "action": "SCMP_ACT_NOTIFY"}]})}, "unsupported action \"SCMP_ACT_NOTIFY\""),
+    "wrong-type": ({"Privileged": "yes"}, "Container option \"Privileged\" must have type \"b\""),
 }
 
 
