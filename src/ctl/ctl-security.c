@@ -76,6 +76,12 @@ static int parse_security_opt(CtlSecurity *s, const char *arg) {
                 s->seccomp_profile = TAKE_PTR(text);
                 return 0;
         }
+        /* berth confines with no LSM: asking for none is true already (scripts written for Docker pass
+         * these along with seccomp=unconfined); asking for a profile is refused below. */
+        if (value &&
+            ((n == strlen("apparmor") && strncmp(arg, "apparmor", n) == 0 && streq(value, "unconfined")) ||
+             (n == strlen("label") && strncmp(arg, "label", n) == 0 && streq(value, "disable"))))
+                return 0;
         ctl_log_error("invalid --security-opt \"%s\": berth supports no-new-privileges[=true|false], "
                       "seccomp=unconfined and seccomp=PROFILE.json",
                       arg);

@@ -219,6 +219,12 @@ def test_profile_filters_by_caps_and_arches(busybox_image, berthd):
     assert proc.stdout == "Linux\n/\n", proc
 
 
+def test_lsm_opt_outs_are_accepted(busybox_image, berthd):
+    # No AppArmor or SELinux confinement in berth: asking for none is already true.
+    berthd.berthctl("run", "--rm", "--security-opt", "apparmor=unconfined", "--security-opt", "label=disable",
+                    busybox_image, "true", check=True)
+
+
 def test_inspect_and_properties(busybox_image, berthd):
     n = name()
     berthd.berthctl("create", "--name", n, "--cap-add", "net_admin", "--cap-add", "SYS_TIME", "--cap-drop", "ALL",
@@ -284,7 +290,8 @@ def test_bad_options_are_invalid_argument(busybox_image, berthd, case):
     ["--security-opt", "seccomp=/nonexistent.json"],
     ["--security-opt", "seccomp=@BAD"],
     ["--security-opt", "no-new-privileges=maybe"],
-    ["--security-opt", "apparmor=unconfined"],
+    ["--security-opt", "apparmor=docker-default"],
+    ["--security-opt", "label=type:svirt_apache_t"],
 ])
 def test_bad_flags_exit_125(busybox_image, berthd, args):
     args = [a.replace("@BAD", write_profile(berthd, "{not json")) for a in args]
