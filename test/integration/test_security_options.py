@@ -139,6 +139,17 @@ def test_privileged(busybox_image, berthd):
         assert host["Privileged"] is True
     finally:
         berthd.berthctl("rm", "-f", n)
+    # With a --device too: its DeviceAllow= entry must not turn the policy into an allowlist.
+    d = name()
+    berthd.berthctl("run", "-d", "--name", d, "--privileged", "--device", "/dev/null:/dev/mynull", busybox_image,
+                    "sleep", "300", check=True)
+    try:
+        unit = json.loads(berthd.berthctl("inspect", d, check=True).stdout)[0]["Berth"]["Unit"]
+        policy = berthd.systemctl("show", "-p", "DevicePolicy", "-p", "DeviceAllow", unit, check=True).stdout
+        assert "DevicePolicy=auto" in policy and "/dev/null" not in policy, policy
+        assert berthd.berthctl("exec", d, "test", "-c", "/dev/mynull").returncode == 0
+    finally:
+        berthd.berthctl("rm", "-f", d)
     # Without it: the scope allows only the pseudo devices.
     m = name()
     berthd.berthctl("run", "-d", "--name", m, busybox_image, "sleep", "300", check=True)
