@@ -13,6 +13,7 @@
 #include "ctl-log.h"
 #include "ctl-mounts.h"
 #include "ctl-resopts.h"
+#include "ctl-security.h"
 #include "ctl.h"
 #include "names.h"
 #include "util.h"
@@ -61,6 +62,7 @@ typedef struct CreateArgs {
         const char *cidfile;
         char **labels; /* "key=value" */
         CtlResources res;
+        CtlSecurity security;
         bool detach; /* run only */
         const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
         bool interactive; /* run -i: the container reads berthctl's stdin */
@@ -82,6 +84,7 @@ static void create_args_done(CreateArgs *a) {
         strv_free(a->labels);
         a->labels = NULL;
         ctl_resources_done(&a->res);
+        ctl_security_done(&a->security);
 }
 
 static void help_create(bool run) {
@@ -126,8 +129,9 @@ static void help_create(bool run) {
                "      --env-file=FILE      Read KEY=VALUE lines (# comments) as -e options\n"
                "      --cidfile=FILE       Write the container id to FILE (which must not exist)\n"
                "      --label=KEY[=VALUE]  Set a label (repeatable; the image's labels are kept)\n"
-               "      --read-only          Mount the container's root file system read-only\n"
-               "      --help               Show this help\n");
+               "      --read-only          Mount the container's root file system read-only\n");
+        ctl_security_help();
+        printf("      --help               Show this help\n");
 }
 
 static int add_env(CreateArgs *a, const char *arg) {
@@ -355,6 +359,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "tty", no_argument, NULL, 't' },
                 { "help", no_argument, NULL, ARG_HELP },
                 CTL_RESOURCES_OPTIONS,
+                CTL_SECURITY_OPTIONS,
                 {},
         };
         const char *verb = run ? "run" : "create";
@@ -365,6 +370,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .cpu_quota_usec = UINT64_MAX,
                 .tasks_max = UINT64_MAX,
                 .res = CTL_RESOURCES_INIT,
+                .security.no_new_privileges = -1,
         };
         opterr = 0;
         while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dit" : "+:e:m:h:v:w:u:it", options, NULL)) >= 0) {
@@ -401,7 +407,9 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 a->interactive = true;
                         continue;
                 }
-                r = c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg) : parse_create_option(a, c, optarg);
+                r = c >= ARG_CAP_ADD            ? ctl_security_parse(&a->security, c, optarg)
+                        : c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg)
+                                                : parse_create_option(a, c, optarg);
                 if (r < 0)
                         return r;
         }
@@ -525,6 +533,9 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }
+        r = ctl_security_append(m, &a->security);
+        if (r < 0)
+                return r;
         return sd_bus_message_close_container(m);
 }
 

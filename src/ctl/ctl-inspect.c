@@ -129,6 +129,27 @@ static int container_resources_json(const ContainerInfo *c, json_object *config,
         return r;
 }
 
+/* As Docker's HostConfig: CapAdd, CapDrop and SecurityOpt are null when empty; SecurityOpt holds
+ * "no-new-privileges" and "seccomp=unconfined" or "seccomp=<the profile's text>". */
+static int security_json(const ContainerInfo *c, json_object *host) {
+        _cleanup_strv_free_ char **opts = NULL;
+        _cleanup_free_ char *seccomp = NULL;
+        int r;
+
+        if (c->no_new_privileges && (r = strv_push(&opts, "no-new-privileges")) < 0)
+                return r;
+        if (!isempty(c->seccomp_profile) &&
+            (asprintf(&seccomp, "seccomp=%s", c->seccomp_profile) < 0 || (r = strv_push(&opts, seccomp)) < 0))
+                return -ENOMEM;
+        if ((r = strv_length(c->cap_add) > 0 ? json_add(host, "CapAdd", json_strv_new(c->cap_add))
+                                             : json_add_null(host, "CapAdd")) < 0 ||
+            (r = strv_length(c->cap_drop) > 0 ? json_add(host, "CapDrop", json_strv_new(c->cap_drop))
+                                              : json_add_null(host, "CapDrop")) < 0 ||
+            (r = json_add(host, "Privileged", json_object_new_boolean(c->privileged))) < 0)
+                return r;
+        return opts ? json_add(host, "SecurityOpt", json_strv_new(opts)) : json_add_null(host, "SecurityOpt");
+}
+
 static int container_config_json(const ContainerInfo *c, json_object **ret_config, json_object **ret_host) {
         _cleanup_(json_object_putp) json_object *config = json_object_new_object(), *host = json_object_new_object();
         int r = config && host ? 0 : -ENOMEM;
@@ -172,6 +193,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                 r = json_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
         if (r >= 0)
                 r = container_resources_json(c, config, host);
+        if (r >= 0)
+                r = security_json(c, host);
         if (r < 0)
                 return r;
         *ret_config = TAKE_PTR(config);

@@ -47,6 +47,11 @@ static const PropertyMap container_map[] = {
         { "OOMKilled", "b", offsetof(ContainerInfo, oom_killed) },
         { "Ulimits", "a(stt)", offsetof(ContainerInfo, ulimits) },
         { "Devices", "a(sss)", offsetof(ContainerInfo, devices) },
+        { "CapAdd", "as", offsetof(ContainerInfo, cap_add) },
+        { "CapDrop", "as", offsetof(ContainerInfo, cap_drop) },
+        { "Privileged", "b", offsetof(ContainerInfo, privileged) },
+        { "NoNewPrivileges", "b", offsetof(ContainerInfo, no_new_privileges) },
+        { "SeccompProfile", "s", offsetof(ContainerInfo, seccomp_profile) },
         {},
 };
 
@@ -200,6 +205,9 @@ void container_info_done(ContainerInfo *c) {
         free(c->state);
         free(c->unit);
         free(c->error);
+        strv_free(c->cap_add);
+        strv_free(c->cap_drop);
+        free(c->seccomp_profile);
         container_info_init(c);
 }
 

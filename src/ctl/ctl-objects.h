@@ -36,6 +36,9 @@ typedef struct ContainerInfo {
         int oom_killed;
         char **ulimits; /* "name\tsoft\thard" (a(stt) fields joined by tabs) */
         char **devices; /* "host\tcontainer\tpermissions" */
+        char **cap_add, **cap_drop;
+        int privileged, no_new_privileges;
+        char *seccomp_profile; /* "", "unconfined" or a profile's JSON text */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */

@@ -408,6 +408,7 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("Tty", "b", property_get_bool, offsetof(Container, tty), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Container, read_only),
                         SD_BUS_VTABLE_PROPERTY_CONST),
+        CONTAINER_SECURITY_PROPERTIES,
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -141,6 +141,8 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
         json_object_object_add(o, "argv", json_strv_new(argv));
         json_object_object_add(o, "env", json_strv_new(merged));
         container_resources_to_spec(&c->res, o); /* the ulimits apply to exec'd processes too */
+        /* No more privileged than the payload: the same capabilities, filter and no_new_privs. */
+        container_security_to_spec(&c->security, o);
         return container_write_spec_json(o, ret_fd);
 }
 
@@ -162,6 +164,9 @@ int container_exec(Container *c, char **argv, char **env, const ExecOptions *opt
         if (!isempty(cwd) && cwd[0] != '/')
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                          "The working directory \"%s\" is not an absolute path.", cwd);
+        r = container_security_prepare(c, error);
+        if (r < 0)
+                return r;
 
         ExecOperation *op = calloc(1, sizeof(*op));
         if (!op)

@@ -401,7 +401,9 @@ static int call_start_transient_unit(StartOperation *op) {
              * (Docker's default 10 s, or --stop-timeout). */
             (r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t",
                                        (uint64_t) container_stop_timeout(c) * USEC_PER_SEC)) < 0 ||
-            (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed")) < 0 ||
+            /* --privileged: every device, as Docker's privileged mode allows. */
+            (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", c->security.privileged ? "auto" : "closed")) <
+                    0 ||
             /* Delegated, so systemd lets berth attach exec'd processes (AttachProcessesToUnit). */
             (r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1)) < 0 ||
             /* What GetStats reports; cheap, and off by default on some distributions. */
@@ -409,12 +411,16 @@ static int call_start_transient_unit(StartOperation *op) {
             (r = sd_bus_message_append(m, "(sv)", "CPUAccounting", "b", 1)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "TasksAccounting", "b", 1)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "IOAccounting", "b", 1)) < 0 ||
-            (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, "char-pts", "rw")) < 0 ||
+            (!c->security.privileged &&
+             (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 1, "char-pts", "rw")) < 0) ||
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 ||
             (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
             (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
-            (r = container_resources_append_unit(&c->res, m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
-            (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
+            (r = container_resources_append_unit(&c->res, m)) < 0 ||
+            /* --privileged with --device: an empty DeviceAllow= drops the list again, which would
+             * otherwise make DevicePolicy=auto an allowlist of the pseudo devices and those. */
+            (c->security.privileged && (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 0)) < 0) ||
+            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
                 return r;
         return sd_bus_call_async(c->manager->bus, &op->unit_call, m, on_unit_started, op, 0);
 }
@@ -455,6 +461,7 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, "input", json_object_new_boolean(input));
         json_object_object_add(o, "mounts", json_object_get(mounts));
         container_resources_to_spec(&c->res, o);
+        container_security_to_spec(&c->security, o);
 
         return container_write_spec_json(o, ret_fd);
 }
@@ -539,7 +546,7 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         if (fcntl(status_r, F_SETFL, O_NONBLOCK) < 0)
                 return -errno;
         /* attach: stdin (fd 9), stdout (6), stderr (7) of a client, or -1 */
-        int fds[7] = { spec_fd, go_r, status_w, attach[1], attach[2], m->seccomp_fd, attach[0] };
+        int fds[7] = { spec_fd, go_r, status_w, attach[1], attach[2], container_security_seccomp_fd(c), attach[0] };
         r = helper_spawn(m, c, stdio, fds, &pid);
         if (r < 0)
                 return r;
@@ -580,7 +587,9 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
         /* Everything that can be refused is checked before anything is set up. */
         _cleanup_json_ json_object *mounts = NULL;
         _cleanup_strv_free_ char **run_volumes = NULL;
-        r = container_resolve_mounts(c, &mounts, &run_volumes, error);
+        r = container_security_prepare(c, error);
+        if (r >= 0)
+                r = container_resolve_mounts(c, &mounts, &run_volumes, error);
         if (r < 0) {
                 if (sd_bus_error_is_set(error)) {
                         free(c->error);

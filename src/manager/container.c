@@ -163,6 +163,7 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "volumes_from", json_strv_new(c->volumes_from));
         json_object_object_add(o, "labels", json_strv_new(c->labels));
         json_object_object_add(o, "run_volumes", json_strv_new(c->run_volumes));
+        json_object_object_add(o, "security", container_security_to_json(&c->security));
         return o;
 }
 
@@ -204,6 +205,7 @@ void container_free(Container *c) {
         strv_free(c->run_volumes);
         strv_free(c->labels);
         container_resources_done(&c->res);
+        container_security_done(&c->security);
         free(c);
 }
 
@@ -235,6 +237,7 @@ static Container *container_alloc(Manager *m) {
         c->memory_max = c->cpu_quota_per_sec_usec = c->tasks_max = UINT64_MAX;
         container_resources_init(&c->res);
         c->stop_signal = SIGTERM;
+        container_security_init(&c->security);
         return c;
 }
 
@@ -403,7 +406,7 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->state = CONTAINER_CREATED;
         c->created_at = now_realtime_usec();
         c->volumes_from = strv_copy(config->volumes_from);
-        if (!c->volumes_from) {
+        if (!c->volumes_from || container_security_copy(&c->security, &config->security) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -679,7 +682,8 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
         if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||
             json_get_strv(o, "volumes_from", &c->volumes_from) < 0 ||
-            json_get_strv(o, "run_volumes", &c->run_volumes) < 0 || json_get_strv(o, "labels", &c->labels) < 0) {
+            json_get_strv(o, "run_volumes", &c->run_volumes) < 0 || json_get_strv(o, "labels", &c->labels) < 0 ||
+            container_security_from_json(o, &c->security) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "container-security.h"
 #include "manager.h"
 #include "util.h"
 
@@ -113,6 +114,7 @@ typedef struct Container {
         char **labels; /* "key=value": the image\'s, then --label (later wins) */
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
         bool machine_registered; /* machined may still know a machine of an earlier run */
+        ContainerSecurity security; /* container-security.h */
 
         ContainerState state;
         int exit_code;
@@ -177,6 +179,7 @@ typedef struct ContainerConfig {
         size_t n_mounts;
         char **volumes_from;
         const char *volume_driver; /* for the volumes this container creates; NULL: local */
+        ContainerSecurity security; /* owned */
 } ContainerConfig;
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);

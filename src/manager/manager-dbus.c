@@ -243,6 +243,16 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                                 return r;
                         continue;
                 }
+                /* CapAdd, CapDrop, Privileged, NoNewPrivileges, SeccompProfile */
+                r = container_security_parse_option(message, key, contents, &config->security, error);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        r = sd_bus_message_exit_container(message);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy") || streq(key, "WorkingDir") ||
                                     streq(key, "User") || streq(key, "StopSignal") || streq(key, "VolumeDriver"))
                         ? "s"
@@ -344,6 +354,7 @@ static void container_config_done(ContainerConfig *config) {
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
         container_resources_done(&config->res);
+        container_security_done(&config->security);
 }
 
 static int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -353,6 +364,7 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
                 .memory_max = UINT64_MAX,
                 .cpu_quota_per_sec_usec = UINT64_MAX,
                 .tasks_max = UINT64_MAX,
+                .security.seccomp_fd = -1,
         };
         const char *image_ref, *name;
         Container *c;
@@ -402,6 +414,9 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         if (config.restart_max_retries > 0 && config.restart_policy != RESTART_ON_FAILURE)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
                                         "RestartMaxRetries applies only to the on-failure policy.");
+        r = container_security_validate(&config.security, error);
+        if (r < 0)
+                return r;
         config.name = name;
         config.command = command;
         config.env = env;

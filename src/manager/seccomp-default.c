@@ -1,14 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <seccomp.h>
-#include <fcntl.h>
 #include <stdint.h>
-#include <sys/mman.h>
 
+#include "capability-names.h"
 #include "macro.h"
 #include "seccomp-default.h"
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(scmp_filter_ctx, seccomp_release);
+#include "seccomp-profile.h"
 
 /* System calls any container may make. Names unknown on this architecture are skipped. Not here,
  * and so refused: kernel modules, kexec, reboot, swap, clock setting, keyrings, namespace and mount
@@ -385,12 +383,51 @@ static const uint64_t allowed_personalities[] = { 0x0, 0x8, 0x20000, 0x20008, 0x
 /* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET: creating namespaces needs CAP_SYS_ADMIN. */
 #define CLONE_NAMESPACE_FLAGS 0x7E020000ULL
 
-static int build_default_filter(scmp_filter_ctx *ret) {
-        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+/* What Docker's default profile allows only with a capability beyond the default set ("includes":
+ * {"caps": [...]}): --cap-add SYS_ADMIN is pointless if mount(2) stays refused. */
+static const struct {
+        int cap;
+        const char *names[24];
+} cap_syscalls[] = {
+        { 2 /* DAC_READ_SEARCH */, { "open_by_handle_at" } },
+        { 21 /* SYS_ADMIN */, { "bpf",         "fanotify_init",   "fsconfig", "fsmount",       "fsopen",
+                                "fspick",      "lookup_dcookie",  "mount",    "mount_setattr", "move_mount",
+                                "open_tree",   "perf_event_open", "quotactl", "quotactl_fd",   "setdomainname",
+                                "sethostname", "setns",           "syslog",   "umount",        "umount2",
+                                "unshare" } },
+        { 22 /* SYS_BOOT */, { "reboot" } },
+        { 16 /* SYS_MODULE */, { "delete_module", "init_module", "finit_module" } },
+        { 20 /* SYS_PACCT */, { "acct" } },
+        { 19 /* SYS_PTRACE */, { "kcmp", "pidfd_getfd", "process_madvise" } },
+        { 17 /* SYS_RAWIO */, { "iopl", "ioperm" } },
+        { 25 /* SYS_TIME */, { "settimeofday", "stime", "clock_settime", "clock_settime64" } },
+        { 26 /* SYS_TTY_CONFIG */, { "vhangup" } },
+        { 23 /* SYS_NICE */, { "get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node" } },
+        { 34 /* SYSLOG */, { "syslog" } },
+        { 39 /* BPF */, { "bpf" } },
+        { 38 /* PERFMON */, { "perf_event_open" } },
+};
+
+#define HAS_CAP(caps, n) (((caps) >> (n)) & 1)
+
+static int allow_by_name(scmp_filter_ctx ctx, const char *name) {
+        int nr = seccomp_syscall_resolve_name(name);
+        if (nr == __NR_SCMP_ERROR)
+                return 0; /* unknown on this architecture */
+        int r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+        return r < 0 && r != -EEXIST && r != -EDOM ? r : 0;
+}
+
+bool seccomp_default_depends_on(uint64_t caps) {
+        for (size_t i = 0; i < ELEMENTSOF(cap_syscalls); i++)
+                if (HAS_CAP(caps, cap_syscalls[i].cap))
+                        return true;
+        return false;
+}
+
+int seccomp_default_rules(scmp_filter_ctx ctx, uint64_t caps) {
         int r;
 
-        if (!ctx)
-                return -ENOMEM;
         /* 32-bit and x32 programs run in containers on x86-64 hosts too; without these arches the
          * kernel would kill them on their first system call. */
         if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
@@ -399,14 +436,15 @@ static int build_default_filter(scmp_filter_ctx *ret) {
                 if ((r = seccomp_arch_add(ctx, SCMP_ARCH_X32)) < 0 && r != -EEXIST)
                         return r;
         }
-        for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
-                int nr = seccomp_syscall_resolve_name(allowed[i]);
-                if (nr == __NR_SCMP_ERROR)
-                        continue;
-                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-                if (r < 0 && r != -EEXIST && r != -EDOM)
+        for (size_t i = 0; i < ELEMENTSOF(allowed); i++)
+                if ((r = allow_by_name(ctx, allowed[i])) < 0)
                         return r;
-        }
+        for (size_t i = 0; i < ELEMENTSOF(cap_syscalls); i++)
+                for (size_t j = 0; HAS_CAP(caps, cap_syscalls[i].cap) && j < ELEMENTSOF(cap_syscalls[i].names) &&
+                     cap_syscalls[i].names[j];
+                     j++)
+                        if ((r = allow_by_name(ctx, cap_syscalls[i].names[j])) < 0)
+                                return r;
         for (size_t i = 0; i < ELEMENTSOF(allowed_personalities); i++) {
                 r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(personality), 1,
                                      SCMP_A0(SCMP_CMP_EQ, allowed_personalities[i]));
@@ -416,33 +454,20 @@ static int build_default_filter(scmp_filter_ctx *ret) {
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE, AF_VSOCK_));
         if (r < 0)
                 return r;
+        /* With CAP_SYS_ADMIN a container may make namespaces, as in Docker's profile. */
+        if (HAS_CAP(caps, 21)) {
+                r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
+                return r < 0 ? r : allow_by_name(ctx, "clone3");
+        }
         r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NAMESPACE_FLAGS, 0));
         if (r < 0)
                 return r;
         /* clone3 passes its flags in memory, where seccomp cannot look: ENOSYS makes libc fall back
          * to clone(), which is checked above. */
-        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(ctx);
-        return 0;
+        return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 }
 
 int seccomp_default_filter_memfd(int *ret_fd) {
-        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
-        int r = build_default_filter(&ctx);
-        if (r < 0)
-                return r;
-        _cleanup_close_ int fd = memfd_create("berth-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-        if (fd < 0)
-                return -errno;
-        r = seccomp_export_bpf(ctx, fd);
-        if (r < 0)
-                return r;
-        /* Shared by every container: nobody may change it after the fact. */
-        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-                return -errno;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return seccomp_compile(NULL, capabilities_default, ret_fd, NULL);
 }

@@ -287,7 +287,7 @@ static int read_spec(ContainerSpec **ret) {
         r = container_spec_parse(json, len, &spec);
         if (r < 0)
                 return r;
-        r = seccomp_program_read(SECCOMP_FD, &spec->seccomp);
+        r = spec->seccomp_filter ? seccomp_program_read(SECCOMP_FD, &spec->seccomp) : 0;
         (void) close(SECCOMP_FD);
         if (r < 0)
                 return r;

@@ -9,26 +9,25 @@
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(cap_t, cap_free);
 
-/* Docker's default set (moby oci/caps/defaults.go). */
-static const cap_value_t default_caps[] = {
-        CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FSETID,  CAP_FOWNER,           CAP_MKNOD,      CAP_NET_RAW, CAP_SETGID,
-        CAP_SETUID, CAP_SETFCAP,      CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,    CAP_AUDIT_WRITE,
-};
-
-static bool is_default(cap_value_t c) {
-        for (size_t i = 0; i < ELEMENTSOF(default_caps); i++)
-                if (default_caps[i] == c)
-                        return true;
-        return false;
-}
-
-int drop_capabilities_to_default(void) {
-        _cleanup_(cap_freep) cap_t caps = NULL;
+int drop_capabilities(uint64_t keep) {
+        _cleanup_(cap_freep) cap_t caps = NULL, have = cap_get_proc();
         int max = (int) cap_max_bits();
+        cap_value_t list[64];
+        int n = 0;
+
+        if (!have)
+                return -errno;
+        /* Capabilities this kernel does not know, or that we do not hold ourselves (berthd may run
+         * with a reduced bounding set), are not there to keep: --privileged asks for all. */
+        for (int c = 0; c < max && c < 64; c++) {
+                cap_flag_value_t v = CAP_CLEAR;
+                if ((keep >> c) & 1 && cap_get_flag(have, c, CAP_PERMITTED, &v) >= 0 && v == CAP_SET)
+                        list[n++] = c;
+        }
 
         /* The bounding set first: dropping from it needs CAP_SETPCAP, which we still hold. */
         for (int c = 0; c < max; c++)
-                if (!is_default(c) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+                if (!(c < 64 && ((keep >> c) & 1)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
                         return -errno;
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return -errno;
@@ -36,9 +35,10 @@ int drop_capabilities_to_default(void) {
         caps = cap_init();
         if (!caps)
                 return -errno;
-        if (cap_set_flag(caps, CAP_EFFECTIVE, ELEMENTSOF(default_caps), default_caps, CAP_SET) < 0 ||
-            cap_set_flag(caps, CAP_PERMITTED, ELEMENTSOF(default_caps), default_caps, CAP_SET) < 0 ||
-            cap_set_flag(caps, CAP_INHERITABLE, ELEMENTSOF(default_caps), default_caps, CAP_SET) < 0)
+        if (n > 0 &&
+            (cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
+             cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
+             cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0))
                 return -errno;
         if (cap_set_proc(caps) < 0)
                 return -errno;

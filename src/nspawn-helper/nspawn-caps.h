@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Keep Docker's default capability set (bounding, permitted, effective, inheritable) and drop
- * everything else, ambient set included. */
-int drop_capabilities_to_default(void);
+#include <stdint.h>
+
+/* Keep the capabilities in 'keep' (bit N = capability N; berthd computes it from Docker's default
+ * set, --cap-add, --cap-drop and --privileged) in the bounding, permitted, effective and
+ * inheritable sets, and drop everything else, ambient set included. */
+int drop_capabilities(uint64_t keep);

@@ -62,6 +62,26 @@ static int close_all_but(int keep) {
         return 0;
 }
 
+/* Seccomp filter, capabilities, user and no_new_privs, in runc's order: without no_new_privs the
+ * filter must be loaded while CAP_SYS_ADMIN is still held; with it, as late as possible, so that a
+ * custom profile sees as few of our own system calls as possible. 'u' is NULL for root. */
+static int confine(const ContainerSpec *spec, const ContainerUser *u, const char **ret_what) {
+        int r;
+
+        if (spec->seccomp_filter && !spec->no_new_privs && (r = seccomp_program_load(&spec->seccomp)) < 0)
+                return *ret_what = "load the seccomp filter", r;
+        if ((r = drop_capabilities(spec->caps)) < 0)
+                return *ret_what = "drop capabilities", r;
+        /* Leaving uid 0 clears the permitted and effective capabilities: a user runs with none. */
+        if (u && (r = switch_to_user(u)) < 0)
+                return *ret_what = "switch to the user", r;
+        if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return *ret_what = "set no_new_privs", -errno;
+        if (spec->seccomp_filter && spec->no_new_privs && (r = seccomp_program_load(&spec->seccomp)) < 0)
+                return *ret_what = "load the seccomp filter", r;
+        return 0;
+}
+
 /* --init: stay as PID 1, run the payload as our child, reap every orphan the payload leaves, pass
  * on the signals we get, and exit with the payload's status (what tini does for Docker). */
 _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
@@ -80,9 +100,9 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
         /* The init itself is confined like the payload, user included. */
         ContainerUser u = {};
         char msg[256];
+        const char *what;
         if ((!isempty(spec->user) && resolve_container_user(spec->user, &u, msg, sizeof(msg)) < 0) ||
-            seccomp_program_load(&spec->seccomp) < 0 || drop_capabilities_to_default() < 0 ||
-            (!isempty(spec->user) && switch_to_user(&u) < 0)) {
+            confine(spec, isempty(spec->user) ? NULL : &u, &what) < 0) {
                 (void) kill(payload, SIGKILL);
                 _exit(255);
         }
@@ -245,18 +265,13 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                         child_fail(error_fd, r, "setup", msg);
                 }
         }
-        /* Before the capabilities go: loading a filter without no_new_privs needs CAP_SYS_ADMIN. */
-        r = seccomp_program_load(&spec->seccomp);
+        const char *what;
+        r = confine(spec, isempty(user) ? NULL : &u, &what);
         if (r < 0) {
-                snprintf(msg, sizeof(msg), "Failed to load the seccomp filter: %s", strerror(-r));
-                child_fail(error_fd, -r, "setup", msg);
-        }
-        r = drop_capabilities_to_default();
-        if (r < 0)
-                child_fail(error_fd, -r, "setup", "Failed to drop capabilities");
-        /* Leaving uid 0 clears the permitted and effective capabilities: a user runs with none. */
-        if (!isempty(user) && (r = switch_to_user(&u)) < 0) {
-                snprintf(msg, sizeof(msg), "Failed to switch to user %s: %s", user, strerror(-r));
+                if (streq(what, "switch to the user"))
+                        snprintf(msg, sizeof(msg), "Failed to switch to user %s: %s", user, strerror(-r));
+                else
+                        snprintf(msg, sizeof(msg), "Failed to %s: %s", what, strerror(-r));
                 child_fail(error_fd, -r, "setup", msg);
         }
 

@@ -177,14 +177,15 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message
         }
         if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 FAIL("mount /proc");
-        if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-                FAIL("mount /sys read-only");
+        if (mount("sysfs", "sys", "sysfs", (spec->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL) < 0)
+                FAIL("mount /sys");
         r = make_dev(spec);
         if (r < 0) {
                 errno = -r;
                 FAIL("populate /dev");
         }
-        r = mask_paths();
+        r = spec->privileged ? 0 : mask_paths();
         if (r < 0) {
                 errno = -r;
                 FAIL("mask /proc and /sys paths");

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capability-names.h"
 #include "json-util.h"
 #include "nspawn-spec.h"
 #include "util.h"
@@ -170,6 +171,10 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         s->cols = (unsigned) json_get_i64(o, "cols", 80);
         s->init = json_get_bool(o, "init", 0);
         s->read_only = json_get_bool(o, "read_only", 0);
+        s->caps = json_get_u64(o, "caps", capabilities_default);
+        s->privileged = json_get_bool(o, "privileged", 0);
+        s->no_new_privs = json_get_bool(o, "no_new_privs", 0);
+        s->seccomp_filter = json_get_bool(o, "seccomp", 1);
         r = parse_mounts(o, s);
         if (r < 0)
                 return r;

@@ -50,6 +50,10 @@ typedef struct ContainerSpec {
         bool init; /* PID 1 is a minimal init that reaps and forwards signals (--init) */
         bool read_only; /* the root file system is mounted read-only (--read-only) */
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
+        uint64_t caps; /* the capability set (bit N = capability N) */
+        bool privileged; /* no masked /proc paths, writable /sys */
+        bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before exec */
+        bool seccomp_filter; /* SECCOMP_FD holds a filter to load (else none: unconfined, privileged) */
         SpecMount *mounts;
         size_t n_mounts;
         uint64_t shm_size; /* bytes of the /dev/shm tmpfs */
@@ -67,7 +71,7 @@ enum {
         STATUS_FD = 5, /* we write "OK <pid> <usec>" or "ERR <errno> <kind> <message>" */
         ATTACH_STDOUT_FD = 6,
         ATTACH_STDERR_FD = 7,
-        SECCOMP_FD = 8, /* the default seccomp filter as BPF (sealed memfd) */
+        SECCOMP_FD = 8, /* the container's seccomp filter as BPF (sealed memfd), if it has one */
         ATTACH_STDIN_FD = 9, /* the client's stdin, given to the payload as is (run -i) */
 };
 
