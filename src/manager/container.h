@@ -218,6 +218,8 @@ int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *reques
 int container_rename(Container *c, const char *name, sd_bus_error *error);
 /* Hand a client's stdin, stdout and stderr to the running container's supervisor. */
 int container_attach(Container *c, const int fds[3], sd_bus_error *error);
+int container_supervisor_request(Container *c, char cmd, const int *fds, size_t n_fds, int *ret_fd,
+                                 sd_bus_error *error);
 /* Reads the freezer state of the running container's cgroup (for re-adoption). */
 int container_read_frozen(Container *c);
 int container_signal(Container *c, int sig);

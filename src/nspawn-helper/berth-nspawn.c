@@ -117,8 +117,11 @@ static int receive_fd(int socket, int *ret) {
         return n == 0 || n_fds != 1 ? -EBADMSG : 0;
 }
 
-/* berthd passes a new client's stdin, stdout and stderr (in that order) on the attach socket. */
-static void accept_client(int listen_fd, bool tty) {
+/* Requests of berthd on the attach socket: "A" with a new client's stdin, stdout and stderr (in
+ * that order), or "T" for the terminal's master (berthd lost it when it restarted; ResizeTerminal
+ * needs it). */
+static void accept_client(int listen_fd, int master) {
+        bool tty = master >= 0;
         _cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         int fds[3] = { -1, -1, -1 };
         size_t n_fds = 0;
@@ -130,7 +133,12 @@ static void accept_client(int listen_fd, bool tty) {
         (void) setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         if (receive_with_fds(conn, &byte, 1, fds, 3, &n_fds) < 0)
                 return;
-        if (n_fds != 3 || n_clients >= ATTACH_CLIENTS_MAX) {
+        if (byte == 'T' && n_fds == 0) {
+                if (tty)
+                        (void) send_with_fd(conn, "T", 1, master);
+                return;
+        }
+        if (byte != 'A' || n_fds != 3 || n_clients >= ATTACH_CLIENTS_MAX) {
                 for (size_t i = 0; i < n_fds; i++)
                         safe_close(fds[i]);
                 return;
@@ -202,7 +210,7 @@ static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int *ret
                         if (p[i].revents)
                                 output_read(&streams[i]);
                 if (p[3].revents)
-                        accept_client(listen_fd, streams[0].tty);
+                        accept_client(listen_fd, streams[0].tty ? streams[0].fd : -1);
                 if (p[2].revents) {
                         siginfo_t si = {};
                         if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
