@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A container's file system: diff, export, commit, cp."""
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -239,5 +240,59 @@ def test_cp_nonexistent_path_is_a_named_error(busybox_image, berthd, workdir):
         assert proc.stdout.startswith("ERROR org.berth1.Error.NoSuchPath No such file or directory in container"), proc
         proc = berthd.berthctl("cp", src, f"{c}:/no/such/dir/f")
         assert proc.returncode == 125 and "No such directory in container" in proc.stderr
+    finally:
+        berthd.berthctl("rm", c)
+
+
+def test_commit_keeps_an_opaque_directory_opaque(busybox_image, berthd, workdir):
+    c = run_named(berthd, busybox_image, "sh", "-c", "rm -r /etc && mkdir /etc && echo new > /etc/only")
+    ref = name("opaque") + ":1"
+    try:
+        assert "D /etc/group" in diff_lines(berthd, c) and "A /etc/only" in diff_lines(berthd, c)
+        berthd.berthctl("commit", c, ref, check=True)
+        out = berthd.berthctl("run", "--rm", ref, "ls", "/etc", check=True).stdout
+        assert out.split() == ["only"]
+        # The committed layer is stored as a load stores it: the opaque marker as an xattr.
+        layers = json.loads(berthd.berthctl("image", "inspect", ref, check=True).stdout)[0]["RootFS"]["Layers"]
+        top = f"/var/lib/berth/overlay/{layers[-1][7:]}/diff"
+        xattr = berthd.run(["/usr/bin/python3", "-c", f"import os; print(os.getxattr('{top}/etc', "
+                            "'trusted.overlay.opaque').decode())"], check=True).stdout
+        assert xattr == "y\n"
+        # Its diff id is the sha256 of its tarball: save makes the same bytes again, so the same name.
+        saved = os.path.join(workdir, "saved.tar")
+        berthd.berthctl("save", "-o", saved, ref, check=True)
+        with tarfile.open(saved) as tar:
+            manifest = json.load(tar.extractfile("manifest.json"))
+            assert manifest[0]["Layers"][-1] == layers[-1][7:] + ".tar"
+            data = tar.extractfile(manifest[0]["Layers"][-1]).read()
+            assert "sha256:" + hashlib.sha256(data).hexdigest() == layers[-1]
+            assert sorted(tarfile.open(fileobj=io.BytesIO(data)).getnames()) == [
+                "etc", "etc/.wh..wh..opq", "etc/only"]
+    finally:
+        berthd.berthctl("rm", c)
+        berthd.berthctl("rmi", ref)
+
+
+def test_fs_methods_need_root(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "true")
+    try:
+        obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", c,
+                            check=True).stdout.split('"')[1]
+        proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl", "call",
+                           "org.berth1", obj, "org.berth1.Container", "GetChanges"])
+        assert proc.returncode != 0 and ("root" in proc.stderr or "denied" in proc.stderr.lower()), proc
+    finally:
+        berthd.berthctl("rm", c)
+
+
+def test_export_does_not_block_the_bus(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "true")
+    try:
+        # The export fills the pipe (busybox alone is larger than it) and waits for the slow reader;
+        # berthd answers other calls meanwhile.
+        out = berthd.sh(f"berthctl export {c} | {{ sleep 3; wc -c; }} & sleep 0.5; "
+                        "start=$(date +%s%N); berthctl ps -a >/dev/null; end=$(date +%s%N); "
+                        "echo $(( (end - start) / 1000000 )); wait", check=True).stdout.split()
+        assert int(out[0]) < 2000 and int(out[1]) > 1000000, out
     finally:
         berthd.berthctl("rm", c)
