@@ -22,7 +22,9 @@
 #                                     (idempotent, also after a half-failed up)
 #
 # Environment: BERTH_TESTBED_TIMEOUT (seconds to wait for boot, default 30),
-#              BERTH_TESTBED_MODE=host|ns (default: host when PID 1 is systemd, else ns).
+#              BERTH_TESTBED_MODE=host|ns (default: host when PID 1 is systemd, else ns),
+#              BERTH_TESTBED_CGROUP=host|unified (ns mode: the host's cgroup layout, default, or
+#              only cgroup2 at /sys/fs/cgroup).
 #
 # See /work/shared/design/TESTBED.md (the design notes this follows) for the why.
 
@@ -236,8 +238,14 @@ cmd___init() {
         # as udev then skip themselves instead of acting on the host's devices.
         mount -o remount,bind,ro /sys
 
-        mount -t tmpfs -o mode=755,nosuid,nodev,noexec tmpfs /sys/fs/cgroup
-        while read -r name opts; do
+        if [ "$(cat "$dir/cglayout" 2>/dev/null)" = unified ]; then
+                # Only cgroup2 at /sys/fs/cgroup, as on a unified host. On a hybrid host its
+                # controllers stay bound to the v1 hierarchies: limits are accepted, not enforced.
+                mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup
+        else
+                mount -t tmpfs -o mode=755,nosuid,nodev,noexec tmpfs /sys/fs/cgroup
+        fi
+        [ "$(cat "$dir/cglayout" 2>/dev/null)" = unified ] || while read -r name opts; do
                 mkdir -p "/sys/fs/cgroup/$name"
                 if [ "$opts" = - ]; then
                         mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 "/sys/fs/cgroup/$name"
@@ -310,6 +318,11 @@ cmd_up() {
         fi
 
         echo ns >"$dir/mode"
+        case "${BERTH_TESTBED_CGROUP:-}" in
+        "" | host) ;;
+        unified) echo unified >"$dir/cglayout" ;;
+        *) die "BERTH_TESTBED_CGROUP must be host or unified, not ${BERTH_TESTBED_CGROUP}" ;;
+        esac
         name="$(basename "$dir" | tr -c 'A-Za-z0-9_.\n-' '_')"
         name="berth-testbed-$name-$(printf '%s' "$dir" | sha256sum | cut -c1-8)"
         echo "$name" >"$dir/name"

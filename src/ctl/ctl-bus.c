@@ -152,3 +152,22 @@ int ctl_start_error_exit_status(const sd_bus_error *error) {
                 return ctl_exec_failed_exit_code(error->message);
         return CTL_EXIT_ENGINE;
 }
+
+int ctl_bus_append_dict_option(sd_bus_message *m, const char *key, char **kv) {
+        int r;
+        if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 || (r = sd_bus_message_append(m, "s", key)) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "a{ss}")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "{ss}")) < 0)
+                return r;
+        for (char **l = kv; l && *l; l++) {
+                _cleanup_free_ char *k = strndup(*l, strcspn(*l, "="));
+                if (!k)
+                        return -ENOMEM;
+                const char *value = (*l)[strlen(k)] == '=' ? *l + strlen(k) + 1 : "";
+                if ((r = sd_bus_message_append(m, "{ss}", k, value)) < 0)
+                        return r;
+        }
+        if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}

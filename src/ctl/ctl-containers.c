@@ -133,10 +133,17 @@ int verb_start(int argc, char *argv[], Ctl *ctl) {
         return for_each_container(ctl, argv + optind, start_action, NULL);
 }
 
+/* No -t: UINT32_MAX asks berthd for the container's own stop timeout (--stop-timeout, else 10 s),
+ * which may be up to a day. */
+#define STOP_TIMEOUT_CONTAINERS UINT32_MAX
+static uint64_t grace_usec(uint32_t seconds) {
+        return (uint64_t) (seconds == STOP_TIMEOUT_CONTAINERS ? 24 * 3600 : seconds) * USEC_PER_SEC;
+}
+
 static int stop_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
         uint32_t seconds = *(const uint32_t *) userdata;
         /* Stop returns when the container has exited: allow the grace period plus slack. */
-        uint64_t timeout = ((uint64_t) seconds + 30) * USEC_PER_SEC;
+        uint64_t timeout = grace_usec(seconds) + 30 * USEC_PER_SEC;
         int r = ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Stop", timeout, error, NULL, "u", seconds);
         /* Docker: stopping a container that is not running is a no-op. */
         if (r < 0 && sd_bus_error_has_name(error, BERTH_ERROR_CONTAINER_NOT_RUNNING)) {
@@ -149,7 +156,7 @@ static int stop_action(sd_bus *bus, const char *path, const void *userdata, sd_b
 static int restart_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
         uint32_t seconds = *(const uint32_t *) userdata;
         /* Returns once the container runs again: the grace period, then a start. */
-        uint64_t timeout = (uint64_t) seconds * USEC_PER_SEC + CTL_TIMEOUT_LONG;
+        uint64_t timeout = grace_usec(seconds) + CTL_TIMEOUT_LONG;
         return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Restart", timeout, error, NULL, "u", seconds);
 }
 
@@ -162,7 +169,7 @@ static int stop_or_restart(int argc, char *argv[], Ctl *ctl, bool restart) {
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        uint32_t seconds = 10;
+        uint32_t seconds = STOP_TIMEOUT_CONTAINERS;
         uint64_t v;
         int c, r;
 
@@ -170,7 +177,7 @@ static int stop_or_restart(int argc, char *argv[], Ctl *ctl, bool restart) {
         while ((c = getopt_long(argc, argv, "+:t:h", options, NULL)) >= 0)
                 switch (c) {
                 case 't':
-                        if (parse_uint64(optarg, &v) < 0 || v > UINT32_MAX) {
+                        if (parse_uint64(optarg, &v) < 0 || v >= STOP_TIMEOUT_CONTAINERS) {
                                 ctl_log_error("invalid timeout \"%s\": expected seconds", optarg);
                                 return -EINVAL;
                         }
@@ -183,7 +190,8 @@ static int stop_or_restart(int argc, char *argv[], Ctl *ctl, bool restart) {
                                "%s\n"
                                "\n"
                                "Options:\n"
-                               "  -t, --time=SECONDS   Seconds to wait before killing (default 10)\n"
+                               "  -t, --time=SECONDS   Seconds to wait before killing (default: the container's\n"
+                               "                       --stop-timeout, else 10)\n"
                                "  -h, --help           Show this help\n",
                                verb,
                                restart ? "Stop containers (as stop does) if they run, then start them again."

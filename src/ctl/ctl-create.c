@@ -12,6 +12,7 @@
 #include "ctl-format.h"
 #include "ctl-log.h"
 #include "ctl-mounts.h"
+#include "ctl-resopts.h"
 #include "ctl.h"
 #include "names.h"
 #include "util.h"
@@ -25,6 +26,7 @@ enum {
         ARG_MOUNT,
         ARG_TMPFS,
         ARG_VOLUMES_FROM,
+        ARG_VOLUME_DRIVER,
         ARG_ENV_FILE,
         ARG_LABEL,
         ARG_CIDFILE,
@@ -48,6 +50,7 @@ typedef struct CreateArgs {
         CtlMount *mounts;
         size_t n_mounts;
         char **volumes_from;
+        const char *volume_driver;
         const char *workdir;
         const char *user;
         const char *entrypoint; /* NULL: the image's; "" clears it */
@@ -56,6 +59,7 @@ typedef struct CreateArgs {
         bool read_only;
         const char *cidfile;
         char **labels; /* "key=value" */
+        CtlResources res;
         bool detach; /* run only */
         bool interactive; /* run -i: the container reads berthctl's stdin */
         bool tty; /* run -t: the container gets a terminal */
@@ -75,6 +79,7 @@ static void create_args_done(CreateArgs *a) {
         a->volumes_from = NULL;
         strv_free(a->labels);
         a->labels = NULL;
+        ctl_resources_done(&a->res);
 }
 
 static void help_create(bool run) {
@@ -96,7 +101,7 @@ static void help_create(bool run) {
                "                           from berthctl's environment (repeatable)\n"
                "  -m, --memory=SIZE        Memory limit (MemoryMax), e.g. 512m, 1g\n"
                "      --cpus=DECIMAL       Number of CPUs, e.g. 1.5 (CPUQuotaPerSecUSec)\n"
-               "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n"
+               "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n" CTL_RESOURCES_HELP
                "  -h, --hostname=NAME      Host name inside the container\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
@@ -105,6 +110,7 @@ static void help_create(bool run) {
                "      --mount=SPEC         type=volume|bind|tmpfs,source=...,target=...[,readonly]\n"
                "      --tmpfs=/PATH[:OPTS] A tmpfs (OPTS: size=..., mode=...)\n"
                "      --volumes-from=C[:ro|:rw]  Mount every volume and bind mount of container C\n"
+               "      --volume-driver=NAME  Driver (a volume plugin) for the volumes this container creates\n"
                "  -w, --workdir=DIR        Working directory (absolute; created if missing)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
@@ -303,6 +309,9 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         case ARG_VOLUMES_FROM:
                 r = strv_push(&a->volumes_from, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        case ARG_VOLUME_DRIVER:
+                a->volume_driver = arg;
+                return 0;
         default:
                 return -EINVAL;
         }
@@ -323,6 +332,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "mount", required_argument, NULL, ARG_MOUNT },
                 { "tmpfs", required_argument, NULL, ARG_TMPFS },
                 { "volumes-from", required_argument, NULL, ARG_VOLUMES_FROM },
+                { "volume-driver", required_argument, NULL, ARG_VOLUME_DRIVER },
                 { "workdir", required_argument, NULL, 'w' },
                 { "user", required_argument, NULL, 'u' },
                 { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
@@ -336,6 +346,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "interactive", no_argument, NULL, 'i' },
                 { "tty", no_argument, NULL, 't' },
                 { "help", no_argument, NULL, ARG_HELP },
+                CTL_RESOURCES_OPTIONS,
                 {},
         };
         const char *verb = run ? "run" : "create";
@@ -345,6 +356,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .memory_max = UINT64_MAX,
                 .cpu_quota_usec = UINT64_MAX,
                 .tasks_max = UINT64_MAX,
+                .res = CTL_RESOURCES_INIT,
         };
         opterr = 0;
         while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dit" : "+:e:m:h:v:w:u:", options, NULL)) >= 0) {
@@ -373,10 +385,13 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 a->interactive = true;
                         continue;
                 }
-                r = parse_create_option(a, c, optarg);
+                r = c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg) : parse_create_option(a, c, optarg);
                 if (r < 0)
                         return r;
         }
+        r = ctl_resources_check(&a->res, a->memory_max);
+        if (r < 0)
+                return r;
         if (optind >= argc) {
                 ctl_log_error("\"berthctl %s\" requires at least 1 argument (see 'berthctl %s --help')", verb, verb);
                 return -EINVAL;
@@ -412,6 +427,9 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 if (r < 0)
                         return r;
         }
+        r = ctl_resources_append(m, &a->res, a->memory_max);
+        if (r < 0)
+                return r;
         if (a->auto_remove) {
                 r = sd_bus_message_append(m, "{sv}", "AutoRemove", "b", 1);
                 if (r < 0)
@@ -466,6 +484,8 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }
+        if (a->volume_driver && (r = sd_bus_message_append(m, "{sv}", "VolumeDriver", "s", a->volume_driver)) < 0)
+                return r;
         if (a->workdir && (r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", a->workdir)) < 0)
                 return r;
         if (a->user && (r = sd_bus_message_append(m, "{sv}", "User", "s", a->user)) < 0)

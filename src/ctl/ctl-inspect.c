@@ -50,6 +50,8 @@ static int container_state_json(const ContainerInfo *c, json_object **ret) {
         if (r >= 0)
                 r = json_add(o, "Restarting", json_object_new_boolean(c->state && streq(c->state, "restarting")));
         if (r >= 0)
+                r = json_add(o, "OOMKilled", json_object_new_boolean(c->oom_killed));
+        if (r >= 0)
                 r = json_add(o, "ExitCode", json_object_new_int(c->exit_code));
         if (r >= 0)
                 r = json_add(o, "Pid", json_object_new_int64(c->pid));
@@ -63,6 +65,68 @@ static int container_state_json(const ContainerInfo *c, json_object **ret) {
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
+}
+
+/* Docker's MemorySwap: memory plus swap; -1 for unlimited swap under a memory limit, 0 for none. */
+static int64_t docker_memory_swap(const ContainerInfo *c) {
+        if (c->memory_max == UINT64_MAX)
+                return c->memory_swap_max == UINT64_MAX ? 0 : -1;
+        return c->memory_swap_max == UINT64_MAX ? -1 : (int64_t) (c->memory_max + c->memory_swap_max);
+}
+
+/* The --shm-size, --ulimit, --device, --memory-swap, --cpu-shares and --stop-timeout fields. */
+static int container_resources_json(const ContainerInfo *c, json_object *config, json_object *host) {
+        _cleanup_(json_object_putp) json_object *ulimits = json_object_new_array(), *devices = json_object_new_array();
+        int r = ulimits && devices ? 0 : -ENOMEM;
+
+        for (char **u = c->ulimits; r >= 0 && u && *u; u++) {
+                char name[32];
+                unsigned long long soft, hard;
+                json_object *e = json_object_new_object();
+                if (!e || sscanf(*u, "%31[^\t]\t%llu\t%llu", name, &soft, &hard) != 3) {
+                        json_object_put(e);
+                        return -EBADMSG;
+                }
+                /* Docker's -1 for unlimited. */
+                json_object_object_add(e, "Name", json_object_new_string(name));
+                json_object_object_add(e, "Hard", json_object_new_int64(hard == UINT64_MAX ? -1 : (int64_t) hard));
+                json_object_object_add(e, "Soft", json_object_new_int64(soft == UINT64_MAX ? -1 : (int64_t) soft));
+                r = json_object_array_add(ulimits, e) < 0 ? -ENOMEM : 0;
+        }
+        for (char **d = c->devices; r >= 0 && d && *d; d++) {
+                _cleanup_free_ char *copy = strdup(*d);
+                char *container = copy ? strchr(copy, '\t') : NULL,
+                     *permissions = container ? strchr(container + 1, '\t') : NULL;
+                if (!permissions)
+                        return copy ? -EBADMSG : -ENOMEM;
+                *container++ = 0;
+                *permissions++ = 0;
+                json_object *e = json_object_new_object();
+                if (!e)
+                        return -ENOMEM;
+                json_object_object_add(e, "PathOnHost", json_object_new_string(copy));
+                json_object_object_add(e, "PathInContainer", json_object_new_string(container));
+                json_object_object_add(e, "CgroupPermissions", json_object_new_string(permissions));
+                r = json_object_array_add(devices, e) < 0 ? -ENOMEM : 0;
+        }
+        if (r >= 0)
+                r = json_add(host, "MemorySwap", json_object_new_int64(docker_memory_swap(c)));
+        if (r >= 0)
+                r = json_add(host, "CpuShares", json_object_new_int64((int64_t) c->cpu_shares));
+        if (r >= 0)
+                r = c->cpu_weight == UINT64_MAX
+                        ? json_add_null(host, "CpuWeight")
+                        : json_add(host, "CpuWeight", json_object_new_int64((int64_t) c->cpu_weight));
+        if (r >= 0)
+                r = json_add(host, "ShmSize", json_object_new_int64((int64_t) c->shm_size));
+        if (r >= 0)
+                r = json_add(host, "Ulimits", TAKE_PTR(ulimits));
+        if (r >= 0)
+                r = json_add(host, "Devices", TAKE_PTR(devices));
+        /* As Docker: only when it was set. */
+        if (r >= 0 && c->stop_timeout != UINT32_MAX)
+                r = json_add(config, "StopTimeout", json_object_new_int64(c->stop_timeout));
+        return r;
 }
 
 static int container_config_json(const ContainerInfo *c, json_object **ret_config, json_object **ret_host) {
@@ -106,6 +170,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                         : json_add(host, "PidsLimit", json_object_new_int64((int64_t) c->tasks_max));
         if (r >= 0)
                 r = json_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+        if (r >= 0)
+                r = container_resources_json(c, config, host);
         if (r < 0)
                 return r;
         *ret_config = TAKE_PTR(config);

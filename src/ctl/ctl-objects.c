@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +13,8 @@
  * map expects (a newer daemon), are skipped. */
 typedef struct PropertyMap {
         const char *name;
-        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "t", "u", "i" or "b" */
+        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)" (as
+                                * tab-separated fields), "t", "u", "i" or "b" */
         size_t offset;
 } PropertyMap;
 
@@ -37,6 +39,14 @@ static const PropertyMap container_map[] = {
         { "AutoRemove", "b", offsetof(ContainerInfo, auto_remove) },
         { "Error", "s", offsetof(ContainerInfo, error) },
         { "Labels", "a{ss}", offsetof(ContainerInfo, labels) },
+        { "ShmSize", "t", offsetof(ContainerInfo, shm_size) },
+        { "MemorySwapMax", "t", offsetof(ContainerInfo, memory_swap_max) },
+        { "CPUWeight", "t", offsetof(ContainerInfo, cpu_weight) },
+        { "CPUShares", "t", offsetof(ContainerInfo, cpu_shares) },
+        { "StopTimeout", "u", offsetof(ContainerInfo, stop_timeout) },
+        { "OOMKilled", "b", offsetof(ContainerInfo, oom_killed) },
+        { "Ulimits", "a(stt)", offsetof(ContainerInfo, ulimits) },
+        { "Devices", "a(sss)", offsetof(ContainerInfo, devices) },
         {},
 };
 
@@ -45,6 +55,17 @@ static const PropertyMap image_map[] = {
         { "Created", "t", offsetof(ImageInfo, created) }, { "Size", "t", offsetof(ImageInfo, size) },
         { "Layers", "as", offsetof(ImageInfo, layers) },  { "Cmd", "as", offsetof(ImageInfo, cmd) },
         { "Env", "as", offsetof(ImageInfo, env) },        {},
+};
+
+static const PropertyMap volume_map[] = {
+        { "Name", "s", offsetof(VolumeInfo, name) },
+        { "Driver", "s", offsetof(VolumeInfo, driver) },
+        { "Mountpoint", "s", offsetof(VolumeInfo, mountpoint) },
+        { "CreatedAt", "t", offsetof(VolumeInfo, created_at) },
+        { "Labels", "a{ss}", offsetof(VolumeInfo, labels) },
+        { "Options", "a{ss}", offsetof(VolumeInfo, options) },
+        { "UsedBy", "as", offsetof(VolumeInfo, used_by) },
+        {},
 };
 
 static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *userdata) {
@@ -63,6 +84,31 @@ static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *user
                 while (r >= 0 && (r = sd_bus_message_read(m, "{ss}", &k, &v)) > 0) {
                         _cleanup_free_ char *kv = NULL;
                         if (asprintf(&kv, "%s=%s", k, v) < 0 || strv_push(&l, kv) < 0)
+                                return -ENOMEM;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                strv_free(*(char ***) dest);
+                *(char ***) dest = TAKE_PTR(l);
+        } else if (streq(p->signature, "a(stt)") || streq(p->signature, "a(sss)")) {
+                _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+                bool numbers = streq(p->signature, "a(stt)");
+                if (!l)
+                        return -ENOMEM;
+                r = sd_bus_message_enter_container(m, 'a', p->signature + 1);
+                for (;;) {
+                        const char *a, *b, *c;
+                        uint64_t x, y;
+                        _cleanup_free_ char *joined = NULL;
+                        if (r < 0)
+                                return r;
+                        r = numbers ? sd_bus_message_read(m, "(stt)", &a, &x, &y)
+                                    : sd_bus_message_read(m, "(sss)", &a, &b, &c);
+                        if (r <= 0)
+                                break;
+                        if ((numbers ? asprintf(&joined, "%s\t%" PRIu64 "\t%" PRIu64, a, x, y)
+                                     : asprintf(&joined, "%s\t%s\t%s", a, b, c)) < 0 ||
+                            strv_push(&l, joined) < 0)
                                 return -ENOMEM;
                 }
                 if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
@@ -133,6 +179,9 @@ void container_info_init(ContainerInfo *c) {
                 .memory_max = UINT64_MAX,
                 .cpu_quota_per_sec_usec = UINT64_MAX,
                 .tasks_max = UINT64_MAX,
+                .memory_swap_max = UINT64_MAX,
+                .cpu_weight = UINT64_MAX,
+                .stop_timeout = UINT32_MAX,
         };
 }
 
@@ -145,6 +194,8 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->command);
         strv_free(c->env);
         strv_free(c->labels);
+        strv_free(c->ulimits);
+        strv_free(c->devices);
         free(c->hostname);
         free(c->state);
         free(c->unit);
@@ -199,17 +250,22 @@ static int get_all(sd_bus *bus, const char *path, const char *interface, sd_bus_
         return sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, error, ret_reply);
 }
 
-int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret) {
+/* Properties.GetAll of one object into a struct whose first member is the object path. */
+static int info_get(sd_bus *bus, const char *path, const char *interface, const PropertyMap *map, void *info,
+                    sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        ContainerInfo c;
-        int r;
-
-        r = get_all(bus, path, BERTH_BUS_CONTAINER, error, &reply);
+        int r = get_all(bus, path, interface, error, &reply);
         if (r < 0)
                 return r;
+        char **object_path = info;
+        *object_path = strdup(path);
+        return *object_path ? read_properties(reply, map, info) : -ENOMEM;
+}
+
+int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret) {
+        ContainerInfo c;
         container_info_init(&c);
-        c.object_path = strdup(path);
-        r = c.object_path ? container_info_read(reply, &c) : -ENOMEM;
+        int r = info_get(bus, path, BERTH_BUS_CONTAINER, container_map, &c, error);
         if (r < 0) {
                 container_info_done(&c);
                 return r;
@@ -219,22 +275,37 @@ int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, Conta
 }
 
 int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo *ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         ImageInfo i;
-        int r;
-
-        r = get_all(bus, path, BERTH_BUS_IMAGE, error, &reply);
-        if (r < 0)
-                return r;
         image_info_init(&i);
-        i.object_path = strdup(path);
-        r = i.object_path ? image_info_read(reply, &i) : -ENOMEM;
+        int r = info_get(bus, path, BERTH_BUS_IMAGE, image_map, &i, error);
         if (r < 0) {
                 image_info_done(&i);
                 return r;
         }
         *ret = i;
         return 0;
+}
+
+int volume_info_get(sd_bus *bus, const char *path, sd_bus_error *error, VolumeInfo *ret) {
+        VolumeInfo v = {};
+        int r = info_get(bus, path, "org.berth1.Volume", volume_map, &v, error);
+        if (r < 0) {
+                volume_info_done(&v);
+                return r;
+        }
+        *ret = v;
+        return 0;
+}
+
+void volume_info_done(VolumeInfo *v) {
+        free(v->object_path);
+        free(v->name);
+        free(v->driver);
+        free(v->mountpoint);
+        strv_free(v->labels);
+        strv_free(v->options);
+        strv_free(v->used_by);
+        *v = (VolumeInfo){};
 }
 
 static int grow(void **array, size_t n, size_t size) {

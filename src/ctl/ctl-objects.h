@@ -28,6 +28,14 @@ typedef struct ContainerInfo {
         int auto_remove;
         char *error;
         char **labels; /* "key=value" */
+        uint64_t shm_size;
+        uint64_t memory_swap_max;
+        uint64_t cpu_weight;
+        uint64_t cpu_shares;
+        uint32_t stop_timeout; /* UINT32_MAX: not set */
+        int oom_killed;
+        char **ulimits; /* "name\tsoft\thard" (a(stt) fields joined by tabs) */
+        char **devices; /* "host\tcontainer\tpermissions" */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */
@@ -41,6 +49,18 @@ typedef struct ImageInfo {
         char **cmd;
         char **env;
 } ImageInfo;
+
+/* The properties of one org.berth1.Volume object. */
+typedef struct VolumeInfo {
+        char *object_path;
+        char *name;
+        char *driver;
+        char *mountpoint;
+        uint64_t created_at;
+        char **labels; /* "key=value" */
+        char **options; /* "key=value" */
+        char **used_by;
+} VolumeInfo;
 
 /* Everything ObjectManager.GetManagedObjects() on /org/berth1 returns. */
 typedef struct ObjectList {
@@ -63,6 +83,8 @@ int image_info_read(sd_bus_message *m, ImageInfo *i);
 /* Properties.GetAll on one object. */
 int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret);
 int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo *ret);
+int volume_info_get(sd_bus *bus, const char *path, sd_bus_error *error, VolumeInfo *ret);
+void volume_info_done(VolumeInfo *v);
 
 int object_list_fetch(sd_bus *bus, sd_bus_error *error, ObjectList *ret);
 const ContainerInfo *object_list_find_container(const ObjectList *l, const char *path);

@@ -11,6 +11,7 @@
 #include "ctl-format.h"
 #include "ctl-log.h"
 #include "ctl-output.h"
+#include "ctl-resopts.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -20,10 +21,14 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 { "memory", required_argument, NULL, 'm' },
                 { "cpus", required_argument, NULL, ARG_CPUS },
                 { "pids-limit", required_argument, NULL, ARG_PIDS_LIMIT },
+                { "memory-swap", required_argument, NULL, CTL_ARG_MEMORY_SWAP },
+                { "cpu-shares", required_argument, NULL, CTL_ARG_CPU_SHARES },
+                { "cpu-weight", required_argument, NULL, CTL_ARG_CPU_WEIGHT },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
         uint64_t memory = 0, cpus = 0, pids = 0;
+        _cleanup_(ctl_resources_done) CtlResources res = CTL_RESOURCES_INIT;
         int c, r, ret = 0;
         sd_bus *bus;
 
@@ -48,6 +53,12 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                                 return -EINVAL;
                         }
                         break;
+                case CTL_ARG_MEMORY_SWAP:
+                case CTL_ARG_CPU_SHARES:
+                case CTL_ARG_CPU_WEIGHT:
+                        if (ctl_resources_parse(&res, c, optarg) < 0)
+                                return -EINVAL;
+                        break;
                 case 'h':
                 case ARG_HELP:
                         printf("Usage: berthctl update [OPTIONS] CONTAINER...\n"
@@ -59,12 +70,17 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                                "  -m, --memory=SIZE     Memory limit (MemoryMax)\n"
                                "      --cpus=DECIMAL    Number of CPUs (CPUQuotaPerSecUSec)\n"
                                "      --pids-limit=N    Maximum number of tasks; -1 or 0: unlimited\n"
+                               "      --memory-swap=SIZE  Memory plus swap (-1: unlimited swap) (MemorySwapMax)\n"
+                               "      --cpu-shares=N    Relative CPU weight, Docker's unit (2-262144)\n"
+                               "      --cpu-weight=N    Relative CPU weight, systemd's unit (1-10000)\n"
                                "  -h, --help            Show this help\n");
                         return 0;
                 default:
                         return ctl_log_getopt_error("update", c, argv);
                 }
-        if (optind >= argc || (memory == 0 && cpus == 0 && pids == 0)) {
+        if (optind >= argc ||
+            (memory == 0 && cpus == 0 && pids == 0 && res.memory_swap == 0 && res.cpu_shares == 0 &&
+             !res.cpu_weight_set)) {
                 ctl_log_error("\"update\" needs at least one limit and one container (see 'berthctl update --help')");
                 return -EINVAL;
         }
@@ -87,6 +103,24 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         r = sd_bus_message_append(m, "{sv}", "CPUQuotaPerSecUSec", "t", cpus);
                 if (r >= 0 && pids)
                         r = sd_bus_message_append(m, "{sv}", "TasksMax", "t", pids);
+                if (r >= 0 && res.memory_swap) {
+                        /* Docker's total is memory plus swap: without -m, the container's memory. */
+                        uint64_t mem = memory;
+                        if (mem == 0 && res.memory_swap != UINT64_MAX)
+                                r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
+                                                                "MemoryMax", &error, 't', &mem);
+                        if (r >= 0 && (r = ctl_resources_check(&res, mem ?: UINT64_MAX)) < 0) {
+                                ret = r;
+                                continue;
+                        }
+                        if (r >= 0)
+                                r = sd_bus_message_append(m, "{sv}", "MemorySwapMax", "t",
+                                                          ctl_memory_swap_max(res.memory_swap, mem ?: UINT64_MAX));
+                }
+                if (r >= 0 && res.cpu_shares)
+                        r = sd_bus_message_append(m, "{sv}", "CPUShares", "t", res.cpu_shares);
+                if (r >= 0 && res.cpu_weight_set)
+                        r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t", res.cpu_weight);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r >= 0)

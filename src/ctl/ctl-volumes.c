@@ -6,6 +6,7 @@
 
 #include "ctl-bus.h"
 #include "ctl-log.h"
+#include "ctl-objects.h"
 #include "ctl-output.h"
 #include "ctl.h"
 #include "util.h"
@@ -16,7 +17,10 @@ static int volume_help(void) {
                "Manage volumes (directories under /var/lib/berth/volumes that outlive containers).\n"
                "\n"
                "Commands:\n"
-               "  create [NAME]          Create a volume (a random name if none is given)\n"
+               "  create [OPTIONS] [NAME] Create a volume (a random name if none is given)\n"
+               "      -d, --driver=NAME    Volume driver: local (default) or a volume plugin\n"
+               "      -o, --opt=KEY=VALUE  Driver option (repeatable); local knows type, device and o\n"
+               "      --label=KEY[=VALUE]  Set a label (repeatable)\n"
                "  ls [-q]                List volumes\n"
                "  inspect NAME...        Show volumes as JSON\n"
                "  rm [-f] NAME...        Remove volumes (-f: even if a stopped container refers to it)\n"
@@ -24,15 +28,68 @@ static int volume_help(void) {
         return 0;
 }
 
+static int push_kv(char ***l, const char *arg, const char *what) {
+        if (isempty(arg) || arg[0] == '=') {
+                ctl_log_error("invalid %s \"%s\": expected KEY[=VALUE]", what, arg);
+                return -EINVAL;
+        }
+        int r = strv_push(l, arg);
+        return r < 0 ? ctl_log_errno(r, "%m") : 0;
+}
+
 static int volume_create(sd_bus *bus, int argc, char *argv[]) {
+        enum { ARG_LABEL = 0x100 };
+        static const struct option options[] = {
+                { "driver", required_argument, NULL, 'd' },
+                { "opt", required_argument, NULL, 'o' },
+                { "label", required_argument, NULL, ARG_LABEL },
+                {},
+        };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *name = argc > 1 ? argv[1] : "";
-        if (argc > 2) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **opts = NULL, **labels = NULL;
+        const char *driver = NULL;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+d:o:", options, NULL)) >= 0)
+                switch (c) {
+                case 'd':
+                        driver = optarg;
+                        break;
+                case 'o':
+                        if ((r = push_kv(&opts, optarg, "driver option")) < 0)
+                                return r;
+                        break;
+                case ARG_LABEL:
+                        if ((r = push_kv(&labels, optarg, "label")) < 0)
+                                return r;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (argc - optind > 1) {
                 ctl_log_error("\"volume create\" takes at most one name");
                 return -EINVAL;
         }
-        int r = ctl_bus_call_manager(bus, "CreateVolume", CTL_TIMEOUT_DEFAULT, &error, &reply, "sa{sv}", name, 0);
+        const char *name = optind < argc ? argv[optind] : "";
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "CreateVolume");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && driver)
+                r = sd_bus_message_append(m, "{sv}", "Driver", "s", driver);
+        if (r >= 0 && labels)
+                r = ctl_bus_append_dict_option(m, "Labels", labels);
+        if (r >= 0 && opts)
+                r = ctl_bus_append_dict_option(m, "Options", opts);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the call: %m");
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, &error, &reply);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
         const char *path;
@@ -76,36 +133,43 @@ static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
         return quiet ? 0 : table_print(t, stdout);
 }
 
+static json_object *kv_to_json(char **kv) {
+        json_object *o = json_object_new_object();
+        for (char **l = kv; o && l && *l; l++) {
+                const char *eq = strchr(*l, '=');
+                _cleanup_free_ char *k = strndup(*l, eq ? (size_t) (eq - *l) : strlen(*l));
+                if (!k) {
+                        json_object_put(o);
+                        return NULL;
+                }
+                json_object_object_add(o, k, json_object_new_string(eq ? eq + 1 : ""));
+        }
+        return o;
+}
+
 static int volume_inspect_one(sd_bus *bus, const char *name, json_object *array) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *mountpoint = NULL, *created_s = NULL;
-        _cleanup_strv_free_ char **used_by = NULL;
+        _cleanup_(volume_info_done) VolumeInfo v = {};
+        _cleanup_free_ char *created_s = NULL;
         const char *path;
-        uint64_t created;
         int r;
 
         r = ctl_bus_call_manager(bus, "GetVolume", CTL_TIMEOUT_DEFAULT, &error, &reply, "s", name);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
-        if ((r = sd_bus_message_read(reply, "o", &path)) < 0 ||
-            (r = sd_bus_get_property_string(bus, BERTH_BUS_SERVICE, path, "org.berth1.Volume", "Mountpoint", &error,
-                                            &mountpoint)) < 0 ||
-            (r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, "org.berth1.Volume", "CreatedAt", &error,
-                                             't', &created)) < 0 ||
-            (r = sd_bus_get_property_strv(bus, BERTH_BUS_SERVICE, path, "org.berth1.Volume", "UsedBy", &error,
-                                          &used_by)) < 0)
+        if ((r = sd_bus_message_read(reply, "o", &path)) < 0 || (r = volume_info_get(bus, path, &error, &v)) < 0)
                 return ctl_log_bus_error(&error, r);
-        created_s = format_timestamp_rfc3339(created);
+        created_s = format_timestamp_rfc3339(v.created_at);
         json_object *o = json_object_new_object();
         if (!o || !created_s || json_add(o, "CreatedAt", json_object_new_string(created_s)) < 0 ||
-            json_add(o, "Driver", json_object_new_string("local")) < 0 ||
-            json_add(o, "Labels", json_object_new_object()) < 0 ||
-            json_add(o, "Mountpoint", json_object_new_string(mountpoint)) < 0 ||
-            json_add(o, "Name", json_object_new_string(name)) < 0 ||
-            json_add(o, "Options", json_object_new_object()) < 0 ||
+            json_add(o, "Driver", json_object_new_string(v.driver ?: "")) < 0 ||
+            json_add(o, "Labels", kv_to_json(v.labels)) < 0 ||
+            json_add(o, "Mountpoint", json_object_new_string(v.mountpoint ?: "")) < 0 ||
+            json_add(o, "Name", json_object_new_string(v.name ?: name)) < 0 ||
+            json_add(o, "Options", kv_to_json(v.options)) < 0 ||
             json_add(o, "Scope", json_object_new_string("local")) < 0 ||
-            json_add(o, "UsedBy", json_strv_new(used_by)) < 0) {
+            json_add(o, "UsedBy", json_strv_new(v.used_by)) < 0) {
                 json_object_put(o);
                 return ctl_log_errno(-ENOMEM, "%m");
         }

@@ -178,6 +178,8 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = lookup_for_method(message, userdata, &c, error);
         if (r < 0)
                 return r;
+        if (timeout == UINT32_MAX)
+                timeout = container_stop_timeout(c); /* none given: the container's (--stop-timeout) */
         if (timeout > 24 * 3600)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Stop timeout must be at most one day.");
         if (streq(sd_bus_message_get_member(message), "Restart"))
@@ -325,42 +327,15 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
 }
 
 static int method_update(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        static const char *const keys[3] = { "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax" };
-        uint64_t limits[3] = {};
-        const char *key;
+        LimitUpdate u;
         Container *c;
-        int r;
-
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        int r = container_update_parse(message, &u, error);
         if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *contents;
-                size_t i;
-                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
-                        return r;
-                for (i = 0; i < 3 && !streq(keys[i], key); i++)
-                        ;
-                if (i == 3)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown limit \"%s\".", key);
-                if (!streq(contents, "t"))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Limit \"%s\" must have type \"t\".", key);
-                if ((r = sd_bus_message_read(message, "v", "t", &limits[i])) < 0)
-                        return r;
-                r = container_limit_validate(key, limits[i], error);
-                if (r < 0)
-                        return r;
-                if ((r = sd_bus_message_exit_container(message)) < 0)
-                        return r;
-        }
-        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
         if (r < 0)
                 return r;
-        return container_update(c, limits, message, error);
+        return container_update(c, &u, message, error);
 }
 
 static int method_get_stats(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -442,6 +417,18 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Container, cpu_quota_per_sec_usec),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MemorySwapMax", "t", NULL, offsetof(Container, res.memory_swap_max),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CPUWeight", "t", NULL, offsetof(Container, res.cpu_weight),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("CPUShares", "t", NULL, offsetof(Container, res.cpu_shares),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("ShmSize", "t", NULL, offsetof(Container, res.shm_size), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StopTimeout", "u", NULL, offsetof(Container, res.stop_timeout), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Ulimits", "a(stt)", container_property_get_ulimits, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Devices", "a(sss)", container_property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("OOMKilled", "b", property_get_bool, offsetof(Container, oom_killed),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Init", "b", property_get_bool, offsetof(Container, init), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Tty", "b", property_get_bool, offsetof(Container, tty), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -140,6 +140,7 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
         json_object_object_add(o, "cols", json_object_new_int((int) (options->cols ?: 80)));
         json_object_object_add(o, "argv", json_strv_new(argv));
         json_object_object_add(o, "env", json_strv_new(merged));
+        container_resources_to_spec(&c->res, o); /* the ulimits apply to exec'd processes too */
         return container_write_spec_json(o, ret_fd);
 }
 

@@ -107,10 +107,18 @@ static void undo_volumes(Manager *m, char **created) {
         }
 }
 
-int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount **ret, size_t *ret_n,
-                             sd_bus_error *error) {
+static bool mounts_have_target(const ContainerMount *mounts, size_t n, const char *target) {
+        for (size_t k = 0; k < n; k++)
+                if (streq(mounts[k].target, target))
+                        return true;
+        return false;
+}
+
+int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_volumes, ContainerMount **ret,
+                             size_t *ret_n, sd_bus_error *error) {
         _cleanup_strv_free_ char **created = calloc(1, sizeof(char *));
-        ContainerMount *out = calloc(config->n_mounts + 1, sizeof(ContainerMount));
+        ContainerMount *out = calloc(config->n_mounts + strv_length(image_volumes) + 1, sizeof(ContainerMount));
+        const VolumeSettings settings = { .driver = config->volume_driver };
         size_t n = 0;
         int r = 0;
 
@@ -136,12 +144,11 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount
                                               in->target);
                         goto fail;
                 }
-                for (size_t k = 0; k < n; k++)
-                        if (streq(out[k].target, in->target)) {
-                                r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Duplicate mount target %s.",
-                                                      in->target);
-                                goto fail;
-                        }
+                if (mounts_have_target(out, n, in->target)) {
+                        r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Duplicate mount target %s.",
+                                              in->target);
+                        goto fail;
+                }
                 ContainerMount mnt = { .type = in->type, .read_only = in->read_only };
                 struct stat st;
                 switch (in->type) {
@@ -170,7 +177,7 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount
                 case MOUNT_VOLUME: {
                         Volume *v;
                         bool existed = !isempty(in->source) && manager_find_volume(m, in->source);
-                        r = volume_create(m, in->source, isempty(in->source), true, &v, error);
+                        r = volume_create(m, in->source, isempty(in->source), true, &settings, &v, error);
                         if (r < 0)
                                 goto fail;
                         if (!existed && strv_push(&created, v->name) < 0) {
@@ -196,9 +203,31 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount
                 }
                 out[n++] = mnt;
         }
+        /* The image's VOLUMEs not mounted by the user get anonymous volumes, as in Docker. */
+        for (char **p = image_volumes; p && *p; p++) {
+                _cleanup_free_ char *target = path_simplify_dup(*p);
+                Volume *v;
+                if (!target)
+                        goto oom;
+                if (!container_path_is_valid(target) || mounts_have_target(out, n, target))
+                        continue;
+                r = volume_create(m, NULL, true, false, &settings, &v, error);
+                if (r < 0)
+                        goto fail;
+                if (strv_push(&created, v->name) < 0)
+                        goto oom;
+                out[n] = (ContainerMount){ .type = MOUNT_VOLUME, .anonymous = true, .from_image = true };
+                out[n].source = strdup(v->name);
+                out[n].target = TAKE_PTR(target);
+                n++;
+                if (!out[n - 1].source)
+                        goto oom;
+        }
         *ret = out;
         *ret_n = n;
         return 0;
+oom:
+        r = -ENOMEM;
 fail:
         undo_volumes(m, created);
         container_mounts_free(out, n);
@@ -242,6 +271,8 @@ json_object *container_mounts_to_json(const Container *c) {
                 json_object_object_add(o, "target", json_object_new_string(c->mounts[i].target));
                 json_object_object_add(o, "read_only", json_object_new_boolean(c->mounts[i].read_only));
                 json_object_object_add(o, "anonymous", json_object_new_boolean(c->mounts[i].anonymous));
+                if (c->mounts[i].from_image)
+                        json_object_object_add(o, "from_image", json_object_new_boolean(true));
                 json_object_array_add(a, o);
         }
         return a;
@@ -275,6 +306,7 @@ int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret
                         .target = strdup(target),
                         .read_only = json_get_bool(e, "read_only", 0),
                         .anonymous = json_get_bool(e, "anonymous", 0),
+                        .from_image = json_get_bool(e, "from_image", 0),
                 };
                 n++;
                 if (!mounts[n - 1].source || !mounts[n - 1].target) {
@@ -287,48 +319,93 @@ int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret
         return 0;
 }
 
-static int add_resolved(json_object *a, char ***volumes, const ContainerMount *mnt, bool force_ro, Manager *m,
+static int add_resolved(Container *c, json_object *a, char ***volumes, const ContainerMount *mnt, bool force_ro,
                         sd_bus_error *error) {
+        Manager *m = c->manager;
         _cleanup_free_ char *source = NULL;
 
         /* A mount of the container itself wins over one of the same target from --volumes-from. */
         for (size_t i = 0; i < json_object_array_length(a); i++)
                 if (streq(json_get_string(json_object_array_get_idx(a, i), "target"), mnt->target))
                         return 0;
+        const char *fstype = NULL, *fsoptions = NULL;
+        bool local_options = false, bind_device = false;
         if (mnt->type == MOUNT_VOLUME) {
                 Volume *v = manager_find_volume(m, mnt->source);
                 if (!v)
                         return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_VOLUME, "Volume %s no longer exists.",
                                                  mnt->source);
-                source = volume_mountpoint(v);
-                if (strv_push(volumes, v->name) < 0)
+                local_options = !volume_is_plugin(v) && strv_length(v->options) > 0;
+                if (local_options) {
+                        const char *device = NULL;
+                        for (char **o = v->options; *o; o++) {
+                                fstype = startswith(*o, "type=") ?: fstype;
+                                device = startswith(*o, "device=") ?: device;
+                                fsoptions = startswith(*o, "o=") ?: fsoptions;
+                        }
+                        /* Docker's idiom for a named bind mount: type=none, o=bind, device=/path. */
+                        bind_device = streq_ptr(fstype, "none");
+                        source = strdup(device ?: "");
+                        if (!source)
+                                return -ENOMEM;
+                        if (strv_push(volumes, v->name) < 0)
+                                return -ENOMEM;
+                        goto add;
+                }
+                int r = volume_mount(v, c->id, &source, error);
+                if (r < 0)
+                        return r;
+                if (strv_push(volumes, v->name) < 0) {
+                        volumes_unmount(m, STRV_MAKE(v->name), c->id);
                         return -ENOMEM;
+                }
         } else
                 source = strdup(mnt->source);
         if (!source)
                 return -ENOMEM;
+add:;
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "type", json_object_new_string(mnt->type == MOUNT_TMPFS ? "tmpfs" : "bind"));
+        if (local_options && !bind_device) {
+                /* A local volume with type/device/o: that file system, mounted in the container. */
+                json_object_object_add(o, "type", json_object_new_string("fs"));
+                json_object_object_add(o, "fstype", json_object_new_string(fstype));
+                json_object_object_add(o, "options", json_object_new_string(fsoptions ?: ""));
+        } else
+                json_object_object_add(o, "type", json_object_new_string(mnt->type == MOUNT_TMPFS ? "tmpfs" : "bind"));
         json_object_object_add(o, "source", json_object_new_string(source));
         json_object_object_add(o, "target", json_object_new_string(mnt->target));
         json_object_object_add(o, "read_only", json_object_new_boolean(mnt->read_only || force_ro));
+        /* Docker fills an empty volume with what the image has at its path, at every start. */
+        if (mnt->type == MOUNT_VOLUME && !local_options)
+                json_object_object_add(o, "copy_up", json_object_new_boolean(true));
         json_object_array_add(a, o);
         return 0;
 }
 
-int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volumes, sd_bus_error *error) {
-        _cleanup_json_ json_object *a = json_object_new_array();
-        _cleanup_strv_free_ char **volumes = calloc(1, sizeof(char *));
+static int resolve_mounts(Container *c, json_object *a, char ***volumes, sd_bus_error *error) {
         int r;
 
-        if (!a || !volumes)
-                return -ENOMEM;
+        /* All of them or none: a missing container fails the start before anything is set up (or
+         * mounted by a volume plugin). */
+        for (char **f = c->volumes_from; f && *f; f++) {
+                _cleanup_free_ char *name = NULL;
+                bool ro;
+                r = volumes_from_parse(*f, &name, &ro);
+                if (r < 0)
+                        return r;
+                if (!manager_find_container(c->manager, name, NULL))
+                        return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
+                                                 "Cannot start container %s: --volumes-from %s: no such container.",
+                                                 c->name, name);
+        }
+
         for (size_t i = 0; i < c->n_mounts; i++) {
-                r = add_resolved(a, &volumes, &c->mounts[i], false, c->manager, error);
+                if (c->mounts[i].from_image)
+                        continue;
+                r = add_resolved(c, a, volumes, &c->mounts[i], false, error);
                 if (r < 0)
                         return r;
         }
-        /* All of them or none: a missing container fails the start before anything is set up. */
         for (char **f = c->volumes_from; f && *f; f++) {
                 _cleanup_free_ char *name = NULL;
                 bool ro;
@@ -343,10 +420,31 @@ int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volume
                 for (size_t i = 0; i < from->n_mounts; i++) {
                         if (from->mounts[i].type == MOUNT_TMPFS)
                                 continue;
-                        r = add_resolved(a, &volumes, &from->mounts[i], ro, c->manager, error);
+                        r = add_resolved(c, a, volumes, &from->mounts[i], ro, error);
                         if (r < 0)
                                 return r;
                 }
+        }
+        for (size_t i = 0; i < c->n_mounts; i++) {
+                if (!c->mounts[i].from_image)
+                        continue;
+                r = add_resolved(c, a, volumes, &c->mounts[i], false, error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volumes, sd_bus_error *error) {
+        _cleanup_json_ json_object *a = json_object_new_array();
+        _cleanup_strv_free_ char **volumes = calloc(1, sizeof(char *));
+        if (!a || !volumes)
+                return -ENOMEM;
+        int r = resolve_mounts(c, a, &volumes, error);
+        if (r < 0) {
+                /* Plugin volumes mounted before the failure are unmounted again: all or nothing. */
+                volumes_unmount(c->manager, volumes, c->id);
+                return r;
         }
         *ret = TAKE_PTR(a);
         *ret_volumes = TAKE_PTR(volumes);

@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "container.h"
 #include "errors.h"
+#include "json-util.h"
 
 int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error) {
         long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -26,6 +29,16 @@ int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error) {
         } else if (streq(key, "TasksMax")) {
                 if (v == 0)
                         return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "TasksMax must be at least 1.");
+        } else if (streq(key, "MemorySwapMax")) {
+                /* Any amount of swap, 0 (none) included. */
+        } else if (streq(key, "CPUWeight")) {
+                if (v < 1 || v > 10000)
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "CPUWeight must be between 1 and 10000.");
+        } else if (streq(key, "CPUShares")) {
+                if (v < 2 || v > 262144)
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "CPUShares must be between 2 and 262144.");
         } else
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown limit \"%s\".", key);
         return 0;
@@ -43,29 +56,84 @@ typedef struct UpdateCall {
         Manager *manager;
         char id[BERTH_ID_LEN + 1];
         sd_bus_message *request;
-        uint64_t limits[3]; /* MemoryMax, CPUQuotaPerSecUSec, TasksMax; 0 = not given */
+        LimitUpdate update;
 } UpdateCall;
 
-static const char *const limit_names[3] = { "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax" };
+static const char *const limit_names[_UPDATE_LIMIT_MAX] = {
+        "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", "MemorySwapMax", "CPUWeight",
+};
 
 static uint64_t *limit_field(Container *c, size_t i) {
-        return i == 0 ? &c->memory_max : i == 1 ? &c->cpu_quota_per_sec_usec : &c->tasks_max;
+        uint64_t *fields[_UPDATE_LIMIT_MAX] = {
+                &c->memory_max, &c->cpu_quota_per_sec_usec, &c->tasks_max, &c->res.memory_swap_max, &c->res.cpu_weight,
+        };
+        return fields[i];
 }
 
-static int update_settle(Container *c, const uint64_t limits[3]) {
-        uint64_t saved[3];
-        for (size_t i = 0; i < 3; i++) {
-                saved[i] = *limit_field(c, i);
-                if (limits[i] != 0)
-                        *limit_field(c, i) = limits[i];
+/* Docker's --cpu-shares in systemd's CPUWeight, as crun and podman convert it (1024 → 39). */
+static uint64_t cpu_shares_to_weight(uint64_t shares) {
+        return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+int container_update_parse(sd_bus_message *message, LimitUpdate *ret, sd_bus_error *error) {
+        LimitUpdate u = {};
+        const char *key;
+        int r;
+
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *contents;
+                uint64_t v;
+                size_t i;
+                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                        return r;
+                bool shares = streq(key, "CPUShares");
+                for (i = 0; i < _UPDATE_LIMIT_MAX && !streq(limit_names[i], shares ? "CPUWeight" : key); i++)
+                        ;
+                if (i == _UPDATE_LIMIT_MAX)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown limit \"%s\".", key);
+                if (!streq(contents, "t"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Limit \"%s\" must have type \"t\".", key);
+                if ((r = sd_bus_message_read(message, "v", "t", &v)) < 0)
+                        return r;
+                r = container_limit_validate(key, v, error);
+                if (r < 0)
+                        return r;
+                u.value[i] = shares && v != UINT64_MAX ? cpu_shares_to_weight(v) : v;
+                u.set[i] = true;
+                if (i == 4)
+                        u.cpu_shares = shares && v != UINT64_MAX ? v : 0;
+                if ((r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
         }
+        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                return r;
+        *ret = u;
+        return 0;
+}
+
+static int update_settle(Container *c, const LimitUpdate *u) {
+        uint64_t saved[_UPDATE_LIMIT_MAX], saved_shares = c->res.cpu_shares;
+        for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++) {
+                saved[i] = *limit_field(c, i);
+                if (u->set[i])
+                        *limit_field(c, i) = u->value[i];
+        }
+        if (u->set[4])
+                c->res.cpu_shares = u->cpu_shares;
         int r = container_save(c);
         if (r < 0) {
-                for (size_t i = 0; i < 3; i++)
+                for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
                         *limit_field(c, i) = saved[i];
+                c->res.cpu_shares = saved_shares;
                 return r;
         }
-        container_emit_changed(c, "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", NULL);
+        container_emit_changed(c, "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", "MemorySwapMax", "CPUWeight",
+                               "CPUShares", NULL);
         return 0;
 }
 
@@ -81,7 +149,7 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
                 (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_NO_SUCH_CONTAINER,
                                                   "The container was removed meanwhile.");
         else {
-                int r = update_settle(c, call->limits);
+                int r = update_settle(c, &call->update);
                 if (r < 0)
                         (void) sd_bus_reply_method_errnof(call->request, -r, "Failed to save the limits: %m");
                 else
@@ -92,7 +160,7 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
         return 0;
 }
 
-int container_update(Container *c, const uint64_t limits[3], sd_bus_message *request, sd_bus_error *error) {
+int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *unit = container_unit_name(c);
         int r;
@@ -101,7 +169,7 @@ int container_update(Container *c, const uint64_t limits[3], sd_bus_message *req
                 return -ENOMEM;
         if (c->state != CONTAINER_RUNNING || c->starting) {
                 /* Takes effect at the next start. */
-                r = update_settle(c, limits);
+                r = update_settle(c, u);
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, -r, "Failed to save the limits: %m");
                 return sd_bus_reply_method_return(request, NULL);
@@ -113,8 +181,8 @@ int container_update(Container *c, const uint64_t limits[3], sd_bus_message *req
         if ((r = sd_bus_message_append(m, "sb", unit, 1)) < 0 ||
             (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0)
                 return r;
-        for (size_t i = 0; i < 3; i++)
-                if (limits[i] != 0 && (r = sd_bus_message_append(m, "(sv)", limit_names[i], "t", limits[i])) < 0)
+        for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
+                if (u->set[i] && (r = sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i])) < 0)
                         return r;
         if ((r = sd_bus_message_close_container(m)) < 0)
                 return r;
@@ -123,7 +191,7 @@ int container_update(Container *c, const uint64_t limits[3], sd_bus_message *req
                 return -ENOMEM;
         call->manager = c->manager;
         memcpy(call->id, c->id, sizeof(call->id));
-        memcpy(call->limits, limits, sizeof(call->limits));
+        call->update = *u;
         call->request = sd_bus_message_ref(request);
         r = sd_bus_call_async(c->manager->bus, NULL, m, on_set_unit_properties, call, 0);
         if (r < 0) {
@@ -270,4 +338,404 @@ int container_resize_terminal(Container *c, unsigned rows, unsigned cols, sd_bus
         if (ioctl(c->tty_master, TIOCSWINSZ, &ws) < 0)
                 return sd_bus_error_set_errnof(error, errno, "Failed to resize the terminal: %m");
         return 0;
+}
+
+/* --shm-size, --ulimit, --device, --memory-swap, --cpu-shares/--cpu-weight, --stop-timeout. */
+
+#define SHM_SIZE_DEFAULT     (64ULL << 20) /* Docker's */
+#define STOP_TIMEOUT_DEFAULT 10U
+
+/* Docker's --ulimit names (go-units). */
+static const struct {
+        const char *name;
+        int resource;
+} rlimit_names[] = {
+        { "as", RLIMIT_AS },           { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
+        { "data", RLIMIT_DATA },       { "fsize", RLIMIT_FSIZE },       { "locks", RLIMIT_LOCKS },
+        { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+        { "nofile", RLIMIT_NOFILE },   { "nproc", RLIMIT_NPROC },       { "rss", RLIMIT_RSS },
+        { "rtprio", RLIMIT_RTPRIO },   { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
+        { "stack", RLIMIT_STACK },
+};
+
+static int rlimit_from_name(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(rlimit_names); i++)
+                if (streq(rlimit_names[i].name, name))
+                        return rlimit_names[i].resource;
+        return -EINVAL;
+}
+
+static const char *rlimit_to_name(int resource) {
+        for (size_t i = 0; i < ELEMENTSOF(rlimit_names); i++)
+                if (rlimit_names[i].resource == resource)
+                        return rlimit_names[i].name;
+        return NULL;
+}
+
+void container_resources_init(ContainerResources *r) {
+        *r = (ContainerResources){
+                .shm_size = SHM_SIZE_DEFAULT,
+                .memory_swap_max = UINT64_MAX,
+                .cpu_weight = UINT64_MAX,
+                .stop_timeout = UINT32_MAX,
+        };
+}
+
+static void devices_free(ContainerDevice *d, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(d[i].host);
+                free(d[i].container);
+                free(d[i].permissions);
+        }
+        free(d);
+}
+
+void container_resources_done(ContainerResources *r) {
+        free(r->ulimits);
+        devices_free(r->devices, r->n_devices);
+        container_resources_init(r);
+}
+
+static int add_ulimit(ContainerResources *r, int resource, uint64_t soft, uint64_t hard) {
+        for (size_t i = 0; i < r->n_ulimits; i++)
+                if (r->ulimits[i].resource == resource) {
+                        /* As Docker: a later --ulimit of the same name wins. */
+                        r->ulimits[i].soft = soft;
+                        r->ulimits[i].hard = hard;
+                        return 0;
+                }
+        ContainerUlimit *a = realloc(r->ulimits, (r->n_ulimits + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        r->ulimits = a;
+        a[r->n_ulimits++] = (ContainerUlimit){ .resource = resource, .soft = soft, .hard = hard };
+        return 0;
+}
+
+static int add_device(ContainerResources *r, const char *host, const char *container, const char *permissions) {
+        ContainerDevice *a = realloc(r->devices, (r->n_devices + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        r->devices = a;
+        a[r->n_devices] = (ContainerDevice){ .host = strdup(host),
+                                             .container = strdup(container),
+                                             .permissions = strdup(permissions) };
+        r->n_devices++;
+        if (!a[r->n_devices - 1].host || !a[r->n_devices - 1].container || !a[r->n_devices - 1].permissions)
+                return -ENOMEM;
+        return 0;
+}
+
+int container_resources_copy(const ContainerResources *src, ContainerResources *dst) {
+        int r;
+        *dst = *src;
+        dst->ulimits = NULL;
+        dst->n_ulimits = 0;
+        dst->devices = NULL;
+        dst->n_devices = 0;
+        for (size_t i = 0; i < src->n_ulimits; i++)
+                if ((r = add_ulimit(dst, src->ulimits[i].resource, src->ulimits[i].soft, src->ulimits[i].hard)) < 0)
+                        return r;
+        for (size_t i = 0; i < src->n_devices; i++)
+                if ((r = add_device(dst, src->devices[i].host, src->devices[i].container,
+                                    src->devices[i].permissions)) < 0)
+                        return r;
+        return 0;
+}
+
+/* A path in the container's /dev (a tmpfs berth fills), normalized; not in the file systems
+ * mounted there (pts, shm, mqueue). */
+static bool device_target_is_valid(const char *p) {
+        if (strncmp(p, "/dev/", 5) || strlen(p) > 255 || p[strlen(p) - 1] == '/' || strstr(p, "//") ||
+            strstr(p, "/./") || strstr(p, "/../") || (strlen(p) >= 3 && streq(p + strlen(p) - 3, "/..")) ||
+            (strlen(p) >= 2 && streq(p + strlen(p) - 2, "/.")))
+                return false;
+        static const char *const mounted[] = { "/dev/pts", "/dev/shm", "/dev/mqueue" };
+        for (size_t i = 0; i < ELEMENTSOF(mounted); i++) {
+                size_t n = strlen(mounted[i]);
+                if (!strncmp(p, mounted[i], n) && (p[n] == 0 || p[n] == '/'))
+                        return false;
+        }
+        return true;
+}
+
+static bool device_permissions_are_valid(const char *s) {
+        if (isempty(s) || strlen(s) > 3)
+                return false;
+        for (const char *c = s; *c; c++)
+                if (!strchr("rwm", *c) || strchr(c + 1, *c))
+                        return false;
+        return true;
+}
+
+static int check_device(const char *host, const char *container, const char *permissions, sd_bus_error *error) {
+        if (host[0] != '/')
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Cannot add device \"%s\": not an absolute path.", host);
+        if (!device_target_is_valid(container))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Invalid device path \"%s\" in the container: expected a normalized path "
+                                         "under /dev (not in /dev/pts, /dev/shm or /dev/mqueue).",
+                                         container);
+        if (!device_permissions_are_valid(permissions))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Invalid device permissions \"%s\": expected a combination of r, w and m.",
+                                         permissions);
+        return 0;
+}
+
+static int option_type_error(sd_bus_error *error, const char *key, const char *want) {
+        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Container option \"%s\" must have type \"%s\".",
+                                 key, want);
+}
+
+/* The host side of --device, only for a privileged caller: berthd's stat() must not tell anyone
+ * else what exists on the host. */
+int container_resources_check_devices(const ContainerResources *r, sd_bus_error *error) {
+        for (size_t i = 0; i < r->n_devices; i++) {
+                struct stat st;
+                const char *host = r->devices[i].host;
+                if (stat(host, &st) < 0)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Cannot add device \"%s\": no such device on the host.", host);
+                if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Cannot add device \"%s\": not a device node.", host);
+        }
+        return 0;
+}
+
+int container_resources_parse_option(sd_bus_message *m, const char *key, const char *contents, ContainerResources *res,
+                                     sd_bus_error *error) {
+        int r;
+
+        if (streq(key, "ShmSize") || streq(key, "MemorySwapMax") || streq(key, "CPUWeight") ||
+            streq(key, "CPUShares")) {
+                uint64_t v;
+                if (!streq(contents, "t"))
+                        return option_type_error(error, key, "t");
+                if ((r = sd_bus_message_read(m, "v", "t", &v)) < 0)
+                        return r;
+                if (streq(key, "ShmSize")) {
+                        if (v == 0 || v == UINT64_MAX)
+                                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                        "ShmSize must be a size greater than 0.");
+                        res->shm_size = v;
+                        return 1;
+                }
+                if ((r = container_limit_validate(key, v, error)) < 0)
+                        return r;
+                if (streq(key, "MemorySwapMax"))
+                        res->memory_swap_max = v;
+                else if (streq(key, "CPUWeight")) {
+                        res->cpu_weight = v;
+                        res->cpu_shares = 0;
+                } else if (v != UINT64_MAX) {
+                        res->cpu_weight = cpu_shares_to_weight(v);
+                        res->cpu_shares = v;
+                }
+                return 1;
+        }
+        if (streq(key, "StopTimeout")) {
+                uint32_t v;
+                if (!streq(contents, "u"))
+                        return option_type_error(error, key, "u");
+                if ((r = sd_bus_message_read(m, "v", "u", &v)) < 0)
+                        return r;
+                if (v > 24 * 3600)
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "StopTimeout must be at most one day (86400 seconds).");
+                res->stop_timeout = v;
+                return 1;
+        }
+        if (streq(key, "Ulimits")) {
+                const char *name;
+                uint64_t soft, hard;
+                if (!streq(contents, "a(stt)"))
+                        return option_type_error(error, key, "a(stt)");
+                if ((r = sd_bus_message_enter_container(m, 'v', "a(stt)")) < 0 ||
+                    (r = sd_bus_message_enter_container(m, 'a', "(stt)")) < 0)
+                        return r;
+                while ((r = sd_bus_message_read(m, "(stt)", &name, &soft, &hard)) > 0) {
+                        int resource = rlimit_from_name(name);
+                        if (resource < 0)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Unknown ulimit \"%s\": expected one of as, core, cpu, data, "
+                                                         "fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, "
+                                                         "rtprio, rttime, sigpending, stack.",
+                                                         name);
+                        if (soft > hard)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Ulimit \"%s\": the soft limit is above the hard limit.",
+                                                         name);
+                        if ((r = add_ulimit(res, resource, soft, hard)) < 0)
+                                return r;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                return 1;
+        }
+        if (streq(key, "Devices")) {
+                const char *host, *container, *permissions;
+                if (!streq(contents, "a(sss)"))
+                        return option_type_error(error, key, "a(sss)");
+                if ((r = sd_bus_message_enter_container(m, 'v', "a(sss)")) < 0 ||
+                    (r = sd_bus_message_enter_container(m, 'a', "(sss)")) < 0)
+                        return r;
+                while ((r = sd_bus_message_read(m, "(sss)", &host, &container, &permissions)) > 0) {
+                        /* As Docker: the container path defaults to the host's, the permissions to rwm. */
+                        if (isempty(container))
+                                container = host;
+                        if (isempty(permissions))
+                                permissions = "rwm";
+                        if ((r = check_device(host, container, permissions, error)) < 0 ||
+                            (r = add_device(res, host, container, permissions)) < 0)
+                                return r;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                return 1;
+        }
+        return 0;
+}
+
+static json_object *ulimits_to_json(const ContainerResources *r, bool names) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && i < r->n_ulimits; i++) {
+                json_object *u = json_object_new_object();
+                json_object_object_add(u, "name", json_object_new_string(rlimit_to_name(r->ulimits[i].resource) ?: ""));
+                if (!names) /* the helper's: it needs no table of its own */
+                        json_object_object_add(u, "resource", json_object_new_int(r->ulimits[i].resource));
+                json_object_object_add(u, "soft", json_object_new_uint64(r->ulimits[i].soft));
+                json_object_object_add(u, "hard", json_object_new_uint64(r->ulimits[i].hard));
+                json_object_array_add(a, u);
+        }
+        return a;
+}
+
+static json_object *devices_to_json(const ContainerResources *r) {
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && i < r->n_devices; i++) {
+                json_object *d = json_object_new_object();
+                json_object_object_add(d, "host", json_object_new_string(r->devices[i].host));
+                json_object_object_add(d, "container", json_object_new_string(r->devices[i].container));
+                json_object_object_add(d, "permissions", json_object_new_string(r->devices[i].permissions));
+                json_object_array_add(a, d);
+        }
+        return a;
+}
+
+void container_resources_to_json(const ContainerResources *r, json_object *o) {
+        json_object_object_add(o, "shm_size", json_object_new_uint64(r->shm_size));
+        json_object_object_add(o, "memory_swap_max", json_object_new_uint64(r->memory_swap_max));
+        json_object_object_add(o, "cpu_weight", json_object_new_uint64(r->cpu_weight));
+        json_object_object_add(o, "cpu_shares", json_object_new_uint64(r->cpu_shares));
+        json_object_object_add(o, "stop_timeout", json_object_new_uint64(r->stop_timeout));
+        /* By name: RLIMIT_* numbers are the kernel's, the names are what users wrote. */
+        json_object_object_add(o, "ulimits", ulimits_to_json(r, true));
+        json_object_object_add(o, "devices", devices_to_json(r));
+}
+
+int container_resources_from_json(json_object *o, ContainerResources *res) {
+        json_object *a;
+        int r;
+
+        container_resources_init(res);
+        res->shm_size = json_get_u64(o, "shm_size", SHM_SIZE_DEFAULT);
+        res->memory_swap_max = json_get_u64(o, "memory_swap_max", UINT64_MAX);
+        res->cpu_weight = json_get_u64(o, "cpu_weight", UINT64_MAX);
+        res->cpu_shares = json_get_u64(o, "cpu_shares", 0);
+        res->stop_timeout = (uint32_t) json_get_u64(o, "stop_timeout", UINT32_MAX);
+        if (json_object_object_get_ex(o, "ulimits", &a) && json_object_is_type(a, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *u = json_object_array_get_idx(a, i);
+                        int resource = rlimit_from_name(json_get_string(u, "name") ?: "");
+                        if (resource < 0)
+                                return -EBADMSG;
+                        r = add_ulimit(res, resource, json_get_u64(u, "soft", UINT64_MAX),
+                                       json_get_u64(u, "hard", UINT64_MAX));
+                        if (r < 0)
+                                return r;
+                }
+        if (json_object_object_get_ex(o, "devices", &a) && json_object_is_type(a, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *d = json_object_array_get_idx(a, i);
+                        const char *host = json_get_string(d, "host"), *container = json_get_string(d, "container"),
+                                   *permissions = json_get_string(d, "permissions");
+                        if (!host || !container || !permissions)
+                                return -EBADMSG;
+                        r = add_device(res, host, container, permissions);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+int container_resources_append_unit(const ContainerResources *res, sd_bus_message *m) {
+        int r;
+
+        if (res->memory_swap_max != UINT64_MAX &&
+            (r = sd_bus_message_append(m, "(sv)", "MemorySwapMax", "t", res->memory_swap_max)) < 0)
+                return r;
+        if (res->cpu_weight != UINT64_MAX &&
+            (r = sd_bus_message_append(m, "(sv)", "CPUWeight", "t", res->cpu_weight)) < 0)
+                return r;
+        if (res->n_devices == 0)
+                return 0;
+        /* Added to the DeviceAllow= list (char-pts) the scope already has: systemd resolves the
+         * path to its major/minor when the scope starts. */
+        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+            (r = sd_bus_message_append(m, "s", "DeviceAllow")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "a(ss)")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "(ss)")) < 0)
+                return r;
+        for (size_t i = 0; i < res->n_devices; i++) {
+                /* Always with "m": the helper makes the node from inside the scope. Docker allows
+                 * mknod of every device (c *:* m), so this is still less than Docker grants. */
+                char permissions[4];
+                snprintf(permissions, sizeof(permissions), "%s%s", res->devices[i].permissions,
+                         strchr(res->devices[i].permissions, 'm') ? "" : "m");
+                if ((r = sd_bus_message_append(m, "(ss)", res->devices[i].host, permissions)) < 0)
+                        return r;
+        }
+        if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+void container_resources_to_spec(const ContainerResources *r, json_object *o) {
+        json_object_object_add(o, "shm_size", json_object_new_uint64(r->shm_size));
+        json_object_object_add(o, "ulimits", ulimits_to_json(r, false));
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && i < r->n_devices; i++) {
+                json_object *d = json_object_new_object();
+                json_object_object_add(d, "host", json_object_new_string(r->devices[i].host));
+                json_object_object_add(d, "container", json_object_new_string(r->devices[i].container));
+                json_object_array_add(a, d);
+        }
+        json_object_object_add(o, "devices", a);
+}
+
+unsigned container_stop_timeout(const Container *c) {
+        return c->res.stop_timeout == UINT32_MAX ? STOP_TIMEOUT_DEFAULT : c->res.stop_timeout;
+}
+
+int container_property_get_ulimits(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(stt)");
+        for (size_t i = 0; r >= 0 && i < c->res.n_ulimits; i++)
+                r = sd_bus_message_append(reply, "(stt)", rlimit_to_name(c->res.ulimits[i].resource) ?: "",
+                                          c->res.ulimits[i].soft, c->res.ulimits[i].hard);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int container_property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        for (size_t i = 0; r >= 0 && i < c->res.n_devices; i++)
+                r = sd_bus_message_append(reply, "(sss)", c->res.devices[i].host, c->res.devices[i].container,
+                                          c->res.devices[i].permissions);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
 }

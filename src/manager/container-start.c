@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "volume.h"
 #include "errors.h"
 #include "image.h"
 #include "json-util.h"
@@ -89,6 +90,7 @@ void start_operation_abort(StartOperation *op, const char *error_name, const cha
         kill_and_reap_helper(op);
         if (run)
                 (void) rm_rf(run);
+        volumes_unmount(c->manager, op->run_volumes, c->id); /* what this attempt had a plugin mount */
         free(c->error);
         c->error = strdup(message);
         (void) container_save(c);
@@ -117,6 +119,7 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         c->paused = false;
         c->started_at = started;
         c->exit_code = 0;
+        c->oom_killed = false;
         free(c->error);
         c->error = NULL;
         (void) container_save(c);
@@ -124,7 +127,7 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
                 fprintf(stderr, "Failed to watch the supervisor of container %s.\n", c->name);
         if (container_register_machine(c) < 0)
                 fprintf(stderr, "Failed to register container %s with systemd-machined, ignoring.\n", c->name);
-        container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "Error", NULL);
+        container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "OOMKilled", "Error", NULL);
         if (op->request)
                 (void) sd_bus_reply_method_return(op->request, NULL);
         c->starting = NULL;
@@ -394,8 +397,10 @@ static int call_start_transient_unit(StartOperation *op) {
             (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
             /* Only the standard pseudo devices (null, zero, full, random, urandom, tty, ptmx) and
              * the container's own ptys: a device node made with CAP_MKNOD cannot be opened. */
-            /* systemctl stop / machinectl terminate: SIGTERM, then SIGKILL after Docker's default 10 s. */
-            (r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", 10 * USEC_PER_SEC)) < 0 ||
+            /* systemctl stop / machinectl terminate: SIGTERM, then SIGKILL after the stop timeout
+             * (Docker's default 10 s, or --stop-timeout). */
+            (r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t",
+                                       (uint64_t) container_stop_timeout(c) * USEC_PER_SEC)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed")) < 0 ||
             /* Delegated, so systemd lets berth attach exec'd processes (AttachProcessesToUnit). */
             (r = sd_bus_message_append(m, "(sv)", "Delegate", "b", 1)) < 0 ||
@@ -408,7 +413,8 @@ static int call_start_transient_unit(StartOperation *op) {
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 ||
             (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
             (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
-            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
+            (r = container_resources_append_unit(&c->res, m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+            (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
                 return r;
         return sd_bus_call_async(c->manager->bus, &op->unit_call, m, on_unit_started, op, 0);
 }
@@ -448,6 +454,7 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, "attached", json_object_new_boolean(attached));
         json_object_object_add(o, "input", json_object_new_boolean(input));
         json_object_object_add(o, "mounts", json_object_get(mounts));
+        container_resources_to_spec(&c->res, o);
 
         return container_write_spec_json(o, ret_fd);
 }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "volume.h"
 #include "errors.h"
 #include "image.h"
 #include "json-util.h"
@@ -141,9 +142,11 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "memory_max", json_object_new_uint64(c->memory_max));
         json_object_object_add(o, "cpu_quota_per_sec_usec", json_object_new_uint64(c->cpu_quota_per_sec_usec));
         json_object_object_add(o, "tasks_max", json_object_new_uint64(c->tasks_max));
+        container_resources_to_json(&c->res, o);
         json_object_object_add(o, "auto_remove", json_object_new_boolean(c->auto_remove));
         json_object_object_add(o, "state", json_object_new_string(container_state_to_string(c->state)));
         json_object_object_add(o, "exit_code", json_object_new_int(c->exit_code));
+        json_object_object_add(o, "oom_killed", json_object_new_boolean(c->oom_killed));
         json_object_object_add(o, "pid", json_object_new_int(c->pid));
         json_object_object_add(o, "helper_pid", json_object_new_int(c->helper_pid));
         json_object_object_add(o, "created_at", json_object_new_uint64(c->created_at));
@@ -200,6 +203,7 @@ void container_free(Container *c) {
         strv_free(c->volumes_from);
         strv_free(c->run_volumes);
         strv_free(c->labels);
+        container_resources_done(&c->res);
         free(c);
 }
 
@@ -229,6 +233,7 @@ static Container *container_alloc(Manager *m) {
         c->manager = m;
         c->helper_pidfd = c->payload_pidfd = c->tty_master = -1;
         c->memory_max = c->cpu_quota_per_sec_usec = c->tasks_max = UINT64_MAX;
+        container_resources_init(&c->res);
         c->stop_signal = SIGTERM;
         return c;
 }
@@ -389,6 +394,9 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->memory_max = config->memory_max;
         c->cpu_quota_per_sec_usec = config->cpu_quota_per_sec_usec;
         c->tasks_max = config->tasks_max;
+        r = container_resources_copy(&config->res, &c->res);
+        if (r < 0)
+                goto fail;
         c->auto_remove = config->auto_remove;
         c->restart_policy = config->restart_policy;
         c->restart_max_retries = config->restart_max_retries;
@@ -399,7 +407,7 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 r = -ENOMEM;
                 goto fail;
         }
-        r = container_prepare_mounts(m, (ContainerConfig *) config, &c->mounts, &c->n_mounts, error);
+        r = container_prepare_mounts(m, (ContainerConfig *) config, image->volumes, &c->mounts, &c->n_mounts, error);
         if (r < 0)
                 goto fail;
 
@@ -493,9 +501,10 @@ static int container_destroy(Container *c, bool remove_volumes) {
         return 0;
 }
 
-static void container_settle_exit(Container *c, int exit_code, uint64_t finished_at) {
+static void container_settle_exit(Container *c, int exit_code, uint64_t finished_at, bool oom_killed) {
         c->state = CONTAINER_EXITED;
         c->exit_code = exit_code;
+        c->oom_killed = oom_killed;
         c->finished_at = finished_at;
         c->pid = 0;
         c->helper_pid = 0;
@@ -505,8 +514,12 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         c->paused = false;
+        /* The run is over: volume plugins hear of it (VolumeDriver.Unmount), once. */
+        volumes_unmount(c->manager, c->run_volumes, c->id);
+        strv_free(c->run_volumes);
+        c->run_volumes = NULL;
         (void) container_save(c);
-        container_emit_changed(c, "State", "ExitCode", "Pid", "FinishedAt", NULL);
+        container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", NULL);
         reply_waiters(c, false);
         if (c->restart_request && !c->remove_on_exit) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = TAKE_PTR(c->restart_request);
@@ -527,24 +540,25 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         }
 }
 
-/* The helper writes "<exit code> <finished usec>" just before it exits. Without the file the
- * helper itself was killed (e.g. SIGKILL to the whole scope): report 137 like a SIGKILL'ed payload. */
+/* The helper writes "<exit code> <finished usec> <OOM kills>" just before it exits (the count of
+ * processes the kernel's OOM killer killed in the scope). Without the file the helper itself was
+ * killed (e.g. SIGKILL to the whole scope): report 137 like a SIGKILL'ed payload. */
 static void container_read_exit(Container *c) {
         _cleanup_free_ char *content = NULL;
         int code = 137;
-        uint64_t finished = now_realtime_usec();
+        uint64_t finished = now_realtime_usec(), oom_kills = 0;
 
         if (read_runtime_file(c, "exit", &content) >= 0) {
                 int k;
                 uint64_t f;
-                if (sscanf(content, "%d %" SCNu64, &k, &f) == 2) {
+                if (sscanf(content, "%d %" SCNu64 " %" SCNu64, &k, &f, &oom_kills) >= 2) {
                         code = k;
                         finished = f;
                 }
         } else
                 fprintf(stderr, "Container %s: supervisor gone without an exit status, assuming it was killed.\n",
                         c->name);
-        container_settle_exit(c, code, finished);
+        container_settle_exit(c, code, finished, oom_kills > 0);
 }
 
 static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -581,7 +595,7 @@ static void container_reconcile(Container *c) {
         }
         if (read_runtime_file(c, "running", &running) < 0) {
                 if (c->state == CONTAINER_RUNNING)
-                        container_settle_exit(c, 137, now_realtime_usec()); /* e.g. after a reboot */
+                        container_settle_exit(c, 137, now_realtime_usec(), false); /* e.g. after a reboot */
                 return;
         }
         int helper, payload;
@@ -639,6 +653,11 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->memory_max = json_get_u64(o, "memory_max", UINT64_MAX);
         c->cpu_quota_per_sec_usec = json_get_u64(o, "cpu_quota_per_sec_usec", UINT64_MAX);
         c->tasks_max = json_get_u64(o, "tasks_max", UINT64_MAX);
+        if (container_resources_from_json(o, &c->res) < 0) {
+                container_free(c);
+                return -EBADMSG;
+        }
+        c->oom_killed = json_get_bool(o, "oom_killed", 0);
         c->auto_remove = json_get_bool(o, "auto_remove", 0);
         c->paused = json_get_bool(o, "paused", 0);
         c->machine_registered = c->state != CONTAINER_CREATED; /* unknown after a restart: check */

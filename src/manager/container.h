@@ -41,6 +41,7 @@ typedef struct ContainerMount {
         char *target; /* absolute path in the container */
         bool read_only;
         bool anonymous; /* a volume made for this container */
+        bool from_image; /* for a VOLUME of the image; a mount of the user or --volumes-from at its path wins */
 } ContainerMount;
 
 typedef enum RestartPolicy {
@@ -54,6 +55,32 @@ typedef enum RestartPolicy {
 
 const char *restart_policy_to_string(RestartPolicy p);
 RestartPolicy restart_policy_from_string(const char *s);
+
+/* --ulimit: a resource limit set in the container before exec. */
+typedef struct ContainerUlimit {
+        int resource; /* RLIMIT_* */
+        uint64_t soft, hard; /* UINT64_MAX: unlimited */
+} ContainerUlimit;
+
+/* --device: the host's device node, made again at 'container' in the container's /dev. */
+typedef struct ContainerDevice {
+        char *host;
+        char *container;
+        char *permissions; /* "rwm" or a part of it, as DeviceAllow= takes it */
+} ContainerDevice;
+
+/* Resource options beyond the three limits Update has always changed (container-resources.c). */
+typedef struct ContainerResources {
+        uint64_t shm_size; /* bytes of /dev/shm */
+        uint64_t memory_swap_max; /* MemorySwapMax=; UINT64_MAX: not set (systemd's default) */
+        uint64_t cpu_weight; /* CPUWeight=; UINT64_MAX: not set */
+        uint64_t cpu_shares; /* as given in Docker's unit (CPUShares), 0: not given that way */
+        uint32_t stop_timeout; /* seconds; UINT32_MAX: not set (10) */
+        ContainerUlimit *ulimits;
+        size_t n_ulimits;
+        ContainerDevice *devices;
+        size_t n_devices;
+} ContainerResources;
 
 typedef struct Container {
         Manager *manager;
@@ -76,6 +103,7 @@ typedef struct Container {
         uint64_t memory_max; /* UINT64_MAX = no limit */
         uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
         uint64_t tasks_max; /* UINT64_MAX = no limit */
+        ContainerResources res;
         bool auto_remove;
         RestartPolicy restart_policy;
         unsigned restart_max_retries; /* on-failure:N; 0 = unlimited */
@@ -88,6 +116,7 @@ typedef struct Container {
 
         ContainerState state;
         int exit_code;
+        bool oom_killed; /* the kernel's OOM killer killed a process of the last run */
         pid_t pid; /* payload, host PID namespace */
         pid_t helper_pid; /* berth-nspawn */
         uint64_t created_at, started_at, finished_at;
@@ -139,6 +168,7 @@ typedef struct ContainerConfig {
         bool read_only;
         bool tty;
         uint64_t memory_max, cpu_quota_per_sec_usec, tasks_max;
+        ContainerResources res;
         bool auto_remove;
         RestartPolicy restart_policy;
         unsigned restart_max_retries;
@@ -146,6 +176,7 @@ typedef struct ContainerConfig {
         ContainerMount *mounts; /* borrowed */
         size_t n_mounts;
         char **volumes_from;
+        const char *volume_driver; /* for the volumes this container creates; NULL: local */
 } ContainerConfig;
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);
@@ -165,9 +196,10 @@ void container_emit_changed(Container *c, const char *property, ...);
 /* Mounts and volumes (container-mounts.c). */
 void container_mounts_free(ContainerMount *mounts, size_t n);
 /* Check mounts and --volumes-from of a new container; create the volumes it names (named on first
- * use, anonymous ones fresh). All or nothing: on failure the volumes made here are removed again. */
-int container_prepare_mounts(Manager *m, ContainerConfig *config, ContainerMount **ret, size_t *ret_n,
-                             sd_bus_error *error);
+ * use, anonymous ones fresh, one for each VOLUME of the image not mounted otherwise). All or nothing: on failure the
+ * volumes made here are removed again. */
+int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_volumes, ContainerMount **ret,
+                             size_t *ret_n, sd_bus_error *error);
 bool container_uses_volume(const Container *c, const char *name);
 /* What to mount at this start, as JSON for the helper: own mounts plus those of --volumes-from
  * containers, which must all exist now (else nothing is started). */
@@ -193,8 +225,35 @@ void manager_start_restartable_containers(Manager *m);
 
 /* Resources through the scope unit (container-resources.c). */
 int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error);
-/* limits: MemoryMax, CPUQuotaPerSecUSec, TasksMax; 0 = leave as is. */
-int container_update(Container *c, const uint64_t limits[3], sd_bus_message *request, sd_bus_error *error);
+/* What Update changes: MemoryMax, CPUQuotaPerSecUSec, TasksMax, MemorySwapMax, CPUWeight. */
+enum { _UPDATE_LIMIT_MAX = 5 };
+typedef struct LimitUpdate {
+        uint64_t value[_UPDATE_LIMIT_MAX];
+        bool set[_UPDATE_LIMIT_MAX];
+        uint64_t cpu_shares; /* CPUWeight was given as CPUShares (Docker's unit) */
+} LimitUpdate;
+/* Reads Update's a{sv} (the message is positioned on it). */
+int container_update_parse(sd_bus_message *message, LimitUpdate *ret, sd_bus_error *error);
+int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request, sd_bus_error *error);
+
+void container_resources_init(ContainerResources *r);
+void container_resources_done(ContainerResources *r);
+int container_resources_copy(const ContainerResources *src, ContainerResources *dst);
+/* A CreateContainer option of ours: 1 when 'key' was one (its variant read, checked), 0 if not. */
+int container_resources_parse_option(sd_bus_message *m, const char *key, const char *contents, ContainerResources *r,
+                                     sd_bus_error *error);
+int container_resources_check_devices(const ContainerResources *r, sd_bus_error *error);
+void container_resources_to_json(const ContainerResources *r, json_object *o);
+int container_resources_from_json(json_object *o, ContainerResources *r);
+/* Unit properties of the scope: MemorySwapMax, CPUWeight, DeviceAllow for --device. */
+int container_resources_append_unit(const ContainerResources *r, sd_bus_message *m);
+/* What the helper needs: shm size, ulimits, devices. */
+void container_resources_to_spec(const ContainerResources *r, json_object *o);
+unsigned container_stop_timeout(const Container *c);
+int container_property_get_ulimits(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error);
+int container_property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error);
 int container_get_stats(Container *c, sd_bus_message *request, sd_bus_error *error);
 int container_get_processes(Container *c, sd_bus_message *request, sd_bus_error *error);
 int container_resize_terminal(Container *c, unsigned rows, unsigned cols, sd_bus_error *error);

@@ -60,13 +60,6 @@ char *image_object_path(const Image *i) {
         return asprintf(&p, "/org/berth1/image/%s", i->id) < 0 ? NULL : p;
 }
 
-static bool strv_contains(char *const *l, const char *s) {
-        for (char *const *i = l; i && *i; i++)
-                if (streq(*i, s))
-                        return true;
-        return false;
-}
-
 static void strv_remove(char **l, const char *s) {
         char **w = l;
         for (char **i = l; i && *i; i++) {

@@ -9,6 +9,7 @@
 #include "image.h"
 #include "names.h"
 #include "volume.h"
+#include "volume-plugin.h"
 
 int bus_append_labels(sd_bus_message *m, char **labels) {
         int r = sd_bus_message_open_container(m, 'a', "{ss}");
@@ -200,6 +201,14 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 r = sd_bus_message_peek_type(message, NULL, &contents);
                 if (r < 0)
                         return r;
+                r = container_resources_parse_option(message, key, contents, &config->res, error);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        if ((r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                        continue;
+                }
                 if (streq(key, "Labels")) {
                         if (!streq(contents, "a{ss}"))
                                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
@@ -235,7 +244,7 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                         continue;
                 }
                 const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy") || streq(key, "WorkingDir") ||
-                                    streq(key, "User") || streq(key, "StopSignal"))
+                                    streq(key, "User") || streq(key, "StopSignal") || streq(key, "VolumeDriver"))
                         ? "s"
                         : (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly") ||
                            streq(key, "Tty"))
@@ -268,6 +277,13 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                                 return sd_bus_error_setf(
                                         error, BERTH_ERROR_INVALID_ARGUMENT,
                                         "Invalid user \"%s\": expected USER[:GROUP], names or numbers.", config->user);
+                } else if (streq(key, "VolumeDriver")) {
+                        r = sd_bus_message_read(message, "v", "s", &config->volume_driver);
+                        if (r >= 0 && isempty(config->volume_driver))
+                                config->volume_driver = NULL; /* "": the default, local */
+                        else if (r >= 0 && !volume_driver_name_is_valid(config->volume_driver))
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
+                                                         "Invalid volume driver name \"%s\".", config->volume_driver);
                 } else if (streq(key, "StopSignal")) {
                         const char *sig;
                         r = sd_bus_message_read(message, "v", "s", &sig);
@@ -327,6 +343,7 @@ static void container_config_done(ContainerConfig *config) {
         strv_free(config->labels);
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
+        container_resources_done(&config->res);
 }
 
 static int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -342,6 +359,7 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         bool ambiguous;
         int r;
 
+        container_resources_init(&config.res);
         r = sd_bus_message_read(message, "ss", &image_ref, &name);
         if (r < 0)
                 return r;
@@ -351,6 +369,9 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         if (r < 0)
                 return r;
         r = bus_check_privileged(message, error);
+        if (r < 0)
+                return r;
+        r = container_resources_check_devices(&config.res, error);
         if (r < 0)
                 return r;
 

@@ -11,6 +11,7 @@
 #include "manager.h"
 #include "seccomp-default.h"
 #include "volume.h"
+#include "volume-plugin.h"
 
 int manager_new(Manager **ret) {
         Manager *m = calloc(1, sizeof(*m));
@@ -44,6 +45,7 @@ void manager_free(Manager *m) {
                 m->volumes = v->next;
                 volume_free(v);
         }
+        manager_free_volume_plugins(m);
         while (m->images) {
                 Image *i = m->images;
                 m->images = i->next;

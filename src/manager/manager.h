@@ -22,6 +22,7 @@ typedef struct Manager {
         Image *images;
         ExecOperation *execs;
         Volume *volumes;
+        char **volume_plugins_active; /* volume plugins activated since berthd started */
         int seccomp_fd; /* the default filter as BPF, sealed memfd (seccomp-default.c) */
         sd_bus_slot *job_removed_slot;
         sd_bus_slot *unit_removed_slot;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <string.h>
 
 #include "errors.h"
 #include "volume.h"
+#include "volume-plugin.h"
 
 int volume_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                        sd_bus_error *error) {
@@ -39,7 +41,14 @@ static int property_get_name(sd_bus *bus, const char *path, const char *interfac
 
 static int property_get_driver(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", "local");
+        Volume *v = userdata;
+        return sd_bus_message_append(reply, "s", v->driver);
+}
+
+static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Volume *v = userdata;
+        return bus_append_labels(reply, streq(property, "Labels") ? v->labels : v->options);
 }
 
 static int property_get_mountpoint(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -69,9 +78,11 @@ const sd_bus_vtable volume_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", property_get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Driver", "s", property_get_driver, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Mountpoint", "s", property_get_mountpoint, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Mountpoint", "s", property_get_mountpoint, 0, 0),
         SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Volume, created_at), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Anonymous", "b", property_get_anonymous, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Options", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("UsedBy", "as", property_get_used_by, 0, 0),
         SD_BUS_VTABLE_END,
 };
@@ -83,36 +94,64 @@ static int reply_volume_path(sd_bus_message *message, Volume *v) {
         return sd_bus_reply_method_return(message, "o", path);
 }
 
+/* CreateVolume's a{sv}: Driver (s), Labels (a{ss}), Options (a{ss}, the driver's options). */
+static int parse_volume_options(sd_bus_message *message, const char **driver, char ***labels, char ***options,
+                                sd_bus_error *error) {
+        int r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                        return r;
+                const char *want = streq(key, "Driver")                   ? "s"
+                        : (streq(key, "Labels") || streq(key, "Options")) ? "a{ss}"
+                                                                          : NULL;
+                if (!want)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown volume option \"%s\".",
+                                                 key);
+                if (!streq(contents, want))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Volume option \"%s\" must have type \"%s\", not \"%s\".", key, want,
+                                                 contents);
+                if (streq(key, "Driver"))
+                        r = sd_bus_message_read(message, "v", "s", driver);
+                else if ((r = sd_bus_message_enter_container(message, 'v', "a{ss}")) >= 0 &&
+                         (r = bus_read_labels(message, streq(key, "Labels") ? labels : options, error)) >= 0)
+                        r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+                if ((r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
 int method_create_volume(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *name;
+        const char *name, *driver = NULL;
+        _cleanup_strv_free_ char **labels = calloc(1, sizeof(char *)), **options = calloc(1, sizeof(char *));
         Volume *v;
         int r;
 
+        if (!labels || !options)
+                return -ENOMEM;
         r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        /* Options (driver options, labels) are reserved; none are understood yet, so any is an error. */
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(message, 'e', "sv");
-        if (r < 0)
-                return r;
-        if (r > 0) {
-                const char *key;
-                if (sd_bus_message_read(message, "s", &key) >= 0)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown volume option \"%s\".",
-                                                 key);
-                return -EINVAL;
-        }
-        r = sd_bus_message_exit_container(message);
+        r = parse_volume_options(message, &driver, &labels, &options, error);
         if (r < 0)
                 return r;
         r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        r = volume_create(m, name, false, false, &v, error);
+        if (driver && !volume_driver_name_is_valid(driver))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME, "Invalid volume driver name \"%s\".", driver);
+        r = volume_create(m, name, false, false,
+                          &(const VolumeSettings){ .driver = driver, .labels = labels, .options = options }, &v, error);
         if (r < 0)
                 return r;
         return reply_volume_path(message, v);
@@ -127,11 +166,12 @@ int method_list_volumes(sd_bus_message *message, void *userdata, sd_bus_error *e
         r = sd_bus_message_open_container(reply, 'a', "(sso)");
         if (r < 0)
                 return r;
+        volumes_adopt_from_plugins(m, NULL); /* volumes made through a plugin behind berth's back */
         for (Volume *v = m->volumes; v; v = v->next) {
                 _cleanup_free_ char *path = volume_object_path(v);
                 if (!path)
                         return -ENOMEM;
-                r = sd_bus_message_append(reply, "(sso)", v->name, "local", path);
+                r = sd_bus_message_append(reply, "(sso)", v->name, v->driver, path);
                 if (r < 0)
                         return r;
         }
@@ -147,8 +187,15 @@ int method_get_volume(sd_bus_message *message, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         Volume *v = manager_find_volume(userdata, name);
+        if (!v && volume_name_is_valid(name)) {
+                volumes_adopt_from_plugins(userdata, name);
+                v = manager_find_volume(userdata, name);
+        }
         if (!v)
                 return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_VOLUME, "No such volume: %s", name);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        if (volume_refresh_mountpoint(v, &e) < 0) /* the last known path stays; the plugin may be down */
+                fprintf(stderr, "Volume %s: %s\n", v->name, e.message ?: "error");
         return reply_volume_path(message, v);
 }
 

@@ -164,6 +164,45 @@ static int write_runtime_file(const ContainerSpec *spec, const char *name, const
         return write_file_atomic(path, content, (size_t) n, 0644);
 }
 
+/* The value of 'key' in a "key value" per line file (memory.events, memory.oom_control). */
+static int read_keyed_u64(const char *path, const char *key, uint64_t *ret) {
+        _cleanup_free_ char *content = NULL;
+        int r = read_full_file(path, &content, NULL);
+        if (r < 0)
+                return r;
+        size_t n = strlen(key);
+        for (char *line = content; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (!strncmp(line, key, n) && line[n] == ' ')
+                        return sscanf(line + n + 1, "%" SCNu64, ret) == 1 ? 0 : -EBADMSG;
+        return -ENOENT;
+}
+
+/* How many processes of our scope the kernel's OOM killer killed: memory.events "oom_kill" where
+ * the memory controller is on the unified hierarchy, memory.oom_control "oom_kill" where it is a
+ * cgroup v1 one (hybrid hosts). systemd 252 exposes no such counter for scopes. We are in the
+ * scope ourselves, so /proc/self/cgroup names it. 0 when nothing can be read. */
+static uint64_t read_oom_kills(void) {
+        _cleanup_free_ char *cgroups = NULL;
+        uint64_t v1 = 0, v2 = 0;
+        if (read_full_file("/proc/self/cgroup", &cgroups, NULL) < 0)
+                return 0;
+        for (char *line = strtok(cgroups, "\n"); line; line = strtok(NULL, "\n")) {
+                _cleanup_free_ char *path = NULL;
+                char *p;
+                uint64_t v;
+                if ((p = strstr(line, ":memory:/")) && strchr(line, ':') == p) {
+                        if (asprintf(&path, "/sys/fs/cgroup/memory%s/memory.oom_control", p + 8) >= 0 &&
+                            read_keyed_u64(path, "oom_kill", &v) >= 0)
+                                v1 = v;
+                } else if (!strncmp(line, "0::/", 4)) {
+                        if (asprintf(&path, "/sys/fs/cgroup%s/memory.events", line + 3) >= 0 &&
+                            read_keyed_u64(path, "oom_kill", &v) >= 0)
+                                v2 = v;
+                }
+        }
+        return v1 > v2 ? v1 : v2;
+}
+
 static pid_t clone_container(int *ret_pidfd) {
         struct clone_args args = {
                 .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
@@ -353,6 +392,13 @@ static int run(void) {
                 return report_status("ERR %d setup Failed to create the container's namespaces\n", errno), -errno;
         if (pid == 0)
                 container_child(spec, out_w, err_w, tty_w, exec_w);
+        /* Only now (the payload keeps the default): when the scope runs out of memory the OOM
+         * killer must pick the payload, never its supervisor, or the exit status would be lost. */
+        {
+                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd >= 0)
+                        (void) loop_write(fd, "-1000", 5);
+        }
 
         out_w = safe_close(out_w);
         err_w = safe_close(err_w);
@@ -428,7 +474,8 @@ static int run(void) {
                 return r;
         if (logged)
                 (void) journal_synchronize(5000);
-        return write_runtime_file(spec, "exit", "%d %" PRIu64 "\n", exit_code, now_realtime_usec());
+        return write_runtime_file(spec, "exit", "%d %" PRIu64 " %" PRIu64 "\n", exit_code, now_realtime_usec(),
+                                  read_oom_kills());
 }
 
 int main(int argc, char *argv[]) {

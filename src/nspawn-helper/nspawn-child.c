@@ -233,6 +233,18 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                 nofile.rlim_cur = 1024;
                 (void) setrlimit(RLIMIT_NOFILE, &nofile);
         }
+        /* --ulimit, while we still have CAP_SYS_RESOURCE (raising a hard limit needs it). */
+        for (size_t i = 0; i < spec->n_ulimits; i++) {
+                struct rlimit rl = {
+                        .rlim_cur = spec->ulimits[i].soft == UINT64_MAX ? RLIM_INFINITY : spec->ulimits[i].soft,
+                        .rlim_max = spec->ulimits[i].hard == UINT64_MAX ? RLIM_INFINITY : spec->ulimits[i].hard,
+                };
+                if (setrlimit(spec->ulimits[i].resource, &rl) < 0) {
+                        r = errno;
+                        snprintf(msg, sizeof(msg), "Failed to set ulimit %s: %s", spec->ulimits[i].name, strerror(r));
+                        child_fail(error_fd, r, "setup", msg);
+                }
+        }
         /* Before the capabilities go: loading a filter without no_new_privs needs CAP_SYS_ADMIN. */
         r = seccomp_program_load(&spec->seccomp);
         if (r < 0) {

@@ -40,7 +40,32 @@ static int ensure_dir(const char *path, mode_t mode) {
         return 0;
 }
 
-static int make_dev(void) {
+/* --device: a node of the host device's type, numbers and mode (Docker's too), owned by root. */
+static int make_devices(const ContainerSpec *spec) {
+        for (size_t i = 0; i < spec->n_devices; i++) {
+                const char *target = spec->devices[i].container + 1; /* relative to the new root */
+                struct stat st;
+                if (stat(spec->devices[i].host, &st) < 0)
+                        return -errno;
+                if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                        return -ENODEV;
+                _cleanup_free_ char *parent = strdup(target);
+                if (!parent)
+                        return -ENOMEM;
+                *strrchr(parent, '/') = 0;
+                int r = mkdir_p(parent, 0755);
+                if (r < 0)
+                        return r;
+                if (unlink(target) < 0 && errno != ENOENT) /* e.g. --device /dev/null:/dev/null */
+                        return -errno;
+                if (mknod(target, (st.st_mode & S_IFMT) | 0600, st.st_rdev) < 0 ||
+                    chmod(target, st.st_mode & 07777) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+static int make_dev(const ContainerSpec *spec) {
         static const struct {
                 const char *name;
                 unsigned major, minor;
@@ -73,11 +98,13 @@ static int make_dev(void) {
         if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5") <
             0)
                 return -errno;
-        if (mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+        char shm_options[64];
+        snprintf(shm_options, sizeof(shm_options), "mode=1777,size=%llu", (unsigned long long) spec->shm_size);
+        if (mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options) < 0)
                 return -errno;
         if (mount("mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return -errno;
-        return 0;
+        return make_devices(spec);
 }
 
 /* Docker's defaults (moby oci/defaults.go): hide kernel interfaces that leak host information or
@@ -152,7 +179,7 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message
                 FAIL("mount /proc");
         if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 FAIL("mount /sys read-only");
-        r = make_dev();
+        r = make_dev(spec);
         if (r < 0) {
                 errno = -r;
                 FAIL("populate /dev");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json-util.h"
@@ -26,8 +27,16 @@ void container_spec_free(ContainerSpec *s) {
         for (size_t i = 0; i < s->n_mounts; i++) {
                 free(s->mounts[i].source);
                 free(s->mounts[i].target);
+                free(s->mounts[i].fstype);
+                free(s->mounts[i].fsoptions);
         }
         free(s->mounts);
+        free(s->ulimits);
+        for (size_t i = 0; i < s->n_devices; i++) {
+                free(s->devices[i].host);
+                free(s->devices[i].container);
+        }
+        free(s->devices);
         free(s->seccomp.filter);
         free(s);
 }
@@ -62,10 +71,58 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
                 SpecMount *m = &s->mounts[s->n_mounts++];
                 m->tmpfs = streq(type, "tmpfs");
                 m->read_only = json_get_bool(e, "read_only", 0);
+                m->copy_up = json_get_bool(e, "copy_up", 0);
+                if (streq(type, "fs")) {
+                        const char *fstype = json_get_string(e, "fstype"), *options = json_get_string(e, "options");
+                        if (!fstype || !(m->fstype = strdup(fstype)) || !(m->fsoptions = strdup(options ?: "")))
+                                return fstype ? -ENOMEM : -EBADMSG;
+                }
                 m->source = strdup(source);
                 m->target = strdup(target);
                 if (!m->source || !m->target)
                         return -ENOMEM;
+        }
+        return 0;
+}
+
+/* --ulimit and --device (berthd checked them; a malformed spec is refused, not half-applied). */
+static int parse_resources(json_object *o, ContainerSpec *s) {
+        json_object *a;
+        s->shm_size = json_get_u64(o, "shm_size", 64ULL << 20);
+        if (json_object_object_get_ex(o, "ulimits", &a) && json_object_is_type(a, json_type_array)) {
+                size_t n = json_object_array_length(a);
+                s->ulimits = calloc(n + 1, sizeof(SpecUlimit));
+                if (!s->ulimits)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        json_object *e = json_object_array_get_idx(a, i);
+                        s->ulimits[s->n_ulimits++] = (SpecUlimit){
+                                .resource = (int) json_get_i64(e, "resource", -1),
+                                .soft = json_get_u64(e, "soft", UINT64_MAX),
+                                .hard = json_get_u64(e, "hard", UINT64_MAX),
+                        };
+                        if (s->ulimits[i].resource < 0)
+                                return -EBADMSG;
+                        snprintf(s->ulimits[i].name, sizeof(s->ulimits[i].name), "%s",
+                                 json_get_string(e, "name") ?: "?");
+                }
+        }
+        if (json_object_object_get_ex(o, "devices", &a) && json_object_is_type(a, json_type_array)) {
+                size_t n = json_object_array_length(a);
+                s->devices = calloc(n + 1, sizeof(SpecDevice));
+                if (!s->devices)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++) {
+                        json_object *e = json_object_array_get_idx(a, i);
+                        const char *host = json_get_string(e, "host"), *container = json_get_string(e, "container");
+                        if (!host || !container || host[0] != '/' || strncmp(container, "/dev/", 5))
+                                return -EBADMSG;
+                        SpecDevice *d = &s->devices[s->n_devices++];
+                        d->host = strdup(host);
+                        d->container = strdup(container);
+                        if (!d->host || !d->container)
+                                return -ENOMEM;
+                }
         }
         return 0;
 }
@@ -114,6 +171,9 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         s->init = json_get_bool(o, "init", 0);
         s->read_only = json_get_bool(o, "read_only", 0);
         r = parse_mounts(o, s);
+        if (r < 0)
+                return r;
+        r = parse_resources(o, s);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(s);

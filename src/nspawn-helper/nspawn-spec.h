@@ -3,14 +3,30 @@
 
 #include <linux/filter.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* A resolved mount: host source (or tmpfs options) onto a path inside the container. */
 typedef struct SpecMount {
-        bool tmpfs; /* else a bind mount of 'source' */
+        bool tmpfs; /* else a bind mount of 'source' (or, with fstype, a mount of that file system) */
+        char *fstype; /* a local volume with options: file system type, 'source' the device */
+        char *fsoptions; /* its "o=" options, comma-separated */
         char *source;
         char *target;
         bool read_only;
+        bool copy_up; /* a volume: fill it with the image's content at target when empty */
 } SpecMount;
+
+typedef struct SpecUlimit {
+        char name[16]; /* Docker's name, for messages */
+        int resource;
+        uint64_t soft, hard; /* UINT64_MAX: unlimited (RLIM_INFINITY) */
+} SpecUlimit;
+
+/* --device: mknod a node like the host's 'host' at 'container' (under /dev). */
+typedef struct SpecDevice {
+        char *host;
+        char *container;
+} SpecDevice;
 
 /* What berthd tells berth-nspawn to run; berthd writes it as JSON into a memfd passed as fd 3. */
 typedef struct ContainerSpec {
@@ -36,6 +52,11 @@ typedef struct ContainerSpec {
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
         SpecMount *mounts;
         size_t n_mounts;
+        uint64_t shm_size; /* bytes of the /dev/shm tmpfs */
+        SpecUlimit *ulimits;
+        size_t n_ulimits;
+        SpecDevice *devices;
+        size_t n_devices;
         struct sock_fprog seccomp; /* read from SECCOMP_FD */
 } ContainerSpec;
 

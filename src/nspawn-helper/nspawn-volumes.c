@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "nspawn-copy.h"
 #include "nspawn-volumes.h"
 #include "util.h"
 
@@ -77,6 +78,19 @@ static int bind_mount(const SpecMount *m, int rootfd) {
         _cleanup_close_ int tgt = open_target(rootfd, m->target, S_ISDIR(st.st_mode));
         if (tgt < 0)
                 return tgt;
+        if (m->copy_up && S_ISDIR(st.st_mode)) {
+                struct stat tst;
+                if (fstat(tgt, &tst) < 0)
+                        return -errno;
+                int empty = S_ISDIR(tst.st_mode) ? dir_is_empty_at(src) : 0;
+                if (empty < 0)
+                        return empty;
+                if (empty) {
+                        int r = copy_tree_contents(tgt, src);
+                        if (r < 0)
+                                return r;
+                }
+        }
         _cleanup_close_ int tree = (int) syscall(SYS_open_tree, src, "",
                                                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
         if (tree < 0)
@@ -126,6 +140,55 @@ static int tmpfs_mount(const SpecMount *m, int rootfd) {
         return 0;
 }
 
+/* A local volume's own file system (type/device/o): the options go to fsconfig; the generic
+ * mount flags among them become mount attributes. */
+static int fs_mount(const SpecMount *m, int rootfd) {
+        static const struct {
+                const char *name;
+                uint64_t attr;
+        } attrs[] = {
+                { "nosuid", MOUNT_ATTR_NOSUID },   { "nodev", MOUNT_ATTR_NODEV },       { "noexec", MOUNT_ATTR_NOEXEC },
+                { "noatime", MOUNT_ATTR_NOATIME }, { "relatime", MOUNT_ATTR_RELATIME }, { "ro", MOUNT_ATTR_RDONLY },
+        };
+        uint64_t attr = MOUNT_ATTR_NODEV | (m->read_only ? MOUNT_ATTR_RDONLY : 0);
+        _cleanup_close_ int tgt = open_target(rootfd, m->target, true);
+        if (tgt < 0)
+                return tgt;
+        _cleanup_close_ int fs = (int) syscall(SYS_fsopen, m->fstype, FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return -errno;
+        if (!isempty(m->source) && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", m->source, 0) < 0)
+                return -errno;
+        _cleanup_free_ char *options = strdup(m->fsoptions ?: "");
+        if (!options)
+                return -ENOMEM;
+        char *save = NULL;
+        for (char *o = strtok_r(options, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+                bool is_attr = false;
+                for (size_t i = 0; i < ELEMENTSOF(attrs); i++)
+                        if (streq(o, attrs[i].name)) {
+                                attr |= attrs[i].attr;
+                                is_attr = true;
+                        }
+                if (is_attr || streq(o, "rw") || streq(o, "defaults"))
+                        continue;
+                char *eq = strchr(o, '=');
+                if (eq)
+                        *eq = 0;
+                if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0) <
+                    0)
+                        return -errno;
+        }
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        _cleanup_close_ int mnt = (int) syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attr);
+        if (mnt < 0)
+                return -errno;
+        if (syscall(SYS_move_mount, mnt, "", tgt, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
 int setup_user_mounts(const ContainerSpec *spec, char *message, size_t size) {
         if (spec->n_mounts == 0)
                 return 0;
@@ -134,9 +197,12 @@ int setup_user_mounts(const ContainerSpec *spec, char *message, size_t size) {
                 return -errno;
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 const SpecMount *m = &spec->mounts[i];
-                int r = m->tmpfs ? tmpfs_mount(m, rootfd) : bind_mount(m, rootfd);
+                int r = m->fstype ? fs_mount(m, rootfd) : m->tmpfs ? tmpfs_mount(m, rootfd) : bind_mount(m, rootfd);
                 if (r < 0) {
-                        snprintf(message, size, "Failed to mount %s on %s: %s", m->tmpfs ? "tmpfs" : m->source,
+                        snprintf(message, size, "Failed to mount %s on %s: %s",
+                                 m->fstype          ? m->fstype
+                                         : m->tmpfs ? "tmpfs"
+                                                    : m->source,
                                  m->target, strerror(-r));
                         return r;
                 }

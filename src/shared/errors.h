@@ -19,4 +19,6 @@
 #define BERTH_ERROR_CONTAINER_NOT_PAUSED  "org.berth1.Error.ContainerNotPaused"
 #define BERTH_ERROR_NO_SUCH_VOLUME        "org.berth1.Error.NoSuchVolume"
 #define BERTH_ERROR_VOLUME_IN_USE         "org.berth1.Error.VolumeInUse"
+#define BERTH_ERROR_NO_SUCH_PLUGIN        "org.berth1.Error.NoSuchPlugin"
+#define BERTH_ERROR_PLUGIN_FAILED         "org.berth1.Error.PluginFailed"
 #define BERTH_ERROR_NO_SUCH_PATH          "org.berth1.Error.NoSuchPath"

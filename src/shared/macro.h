@@ -14,6 +14,7 @@
 #define _unused_            __attribute__((unused))
 #define _noreturn_          __attribute__((noreturn))
 #define _printf_(a, b)      __attribute__((format(printf, a, b)))
+#define _sentinel_          __attribute__((sentinel))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
@@ -71,7 +72,8 @@ static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
 
-#define streq(a, b)   (strcmp((a), (b)) == 0)
-#define isempty(s)    (!(s) || !(s)[0])
-#define USEC_PER_SEC  1000000ULL
-#define NSEC_PER_USEC 1000ULL
+#define streq(a, b)     (strcmp((a), (b)) == 0)
+#define streq_ptr(a, b) ((a) && (b) ? streq((a), (b)) : (a) == (b))
+#define isempty(s)      (!(s) || !(s)[0])
+#define USEC_PER_SEC    1000000ULL
+#define NSEC_PER_USEC   1000ULL

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -475,4 +476,52 @@ ssize_t send_with_fd(int socket, const void *data, size_t len, int fd) {
         memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
         ssize_t n = sendmsg(socket, &mh, MSG_NOSIGNAL);
         return n < 0 ? -errno : n;
+}
+
+char *path_simplify_dup(const char *path) {
+        char *out = malloc(strlen(path) + 1), *o = out;
+        if (!out)
+                return NULL;
+        for (const char *p = path; *p; p++)
+                if (*p != '/' || o == out || o[-1] != '/')
+                        *o++ = *p;
+        if (o > out + 1 && o[-1] == '/')
+                o--;
+        *o = 0;
+        return out;
+}
+
+bool strv_contains(char *const *l, const char *s) {
+        for (char *const *p = l; p && *p; p++)
+                if (streq(*p, s))
+                        return true;
+        return false;
+}
+
+const char *startswith(const char *s, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
+bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+char *strjoin_real(const char *first, ...) {
+        va_list ap;
+        size_t len = 0;
+        va_start(ap, first);
+        for (const char *x = first; x; x = va_arg(ap, const char *))
+                len += strlen(x);
+        va_end(ap);
+        char *out = malloc(len + 1), *p = out;
+        if (!out)
+                return NULL;
+        va_start(ap, first);
+        for (const char *x = first; x; x = va_arg(ap, const char *))
+                p = stpcpy(p, x);
+        va_end(ap);
+        *p = 0;
+        return out;
 }

@@ -20,6 +20,14 @@ size_t strv_length(char *const *l);
 char **strv_copy(char *const *l);
 int strv_push(char ***l, const char *value);
 char *strv_join(char *const *l, const char *separator);
+bool strv_contains(char *const *l, const char *s);
+#define STRV_MAKE(...) ((char *[]){ __VA_ARGS__, NULL })
+/* The rest of s after prefix, or NULL when s does not start with it. */
+const char *startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+/* The concatenation of the strings (a NULL-terminated list; the macro adds the NULL). */
+char *strjoin_real(const char *first, ...) _sentinel_;
+#define strjoin(a, ...) strjoin_real((a), __VA_ARGS__, NULL)
 
 /* 64 lowercase hex digits from the kernel's CSPRNG. */
 int random_hex_id(char ret[BERTH_ID_LEN + 1]);
@@ -32,6 +40,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 int read_full_file(const char *path, char **ret, size_t *ret_len);
 int read_full_fd(int fd, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);
+/* A copy of the path with repeated and trailing slashes removed ("/a//b/" → "/a/b"). */
+char *path_simplify_dup(const char *path);
 /* Remove a tree without ever following a symlink; ENOENT counts as success. */
 int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *name);

@@ -4,7 +4,7 @@
 message). Usage: bus_call.py OBJECT_PATH INTERFACE METHOD JSON_ARGS [--fd FILE]
 JSON_ARGS is a JSON list; the string "@fd" in it is replaced by FILE opened for reading, and an
 object {"@u": 5} (or "@t", "@i", "@b", "@s") is a value of that D-Bus type (inside variants too), and
-{"@a(sssb)": [[...], ...]} an array of such structs."""
+{"@a(sssb)": [[...], ...]} an array of such structs, {"@a{sv}": {...}} / {"@a{ss}": {...}} a typed dict."""
 import json
 import sys
 
@@ -19,6 +19,9 @@ def typed(value):
         if len(value) == 1 and next(iter(value)) == "@a(sssb)":
             return dbus.Array([dbus.Struct((t, s, d, dbus.Boolean(b)), signature="sssb")
                                for t, s, d, b in next(iter(value.values()))], signature="(sssb)")
+        if len(value) == 1 and next(iter(value)) in ("@a{sv}", "@a{ss}"):
+            key, v = next(iter(value.items()))
+            return dbus.Dictionary({k: typed(x) for k, x in v.items()}, signature=key[3:5])
         if len(value) == 1 and next(iter(value)) in TYPES:
             key, v = next(iter(value.items()))
             return TYPES[key](v)

@@ -158,6 +158,21 @@ class Testbed:
         )
         return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
+    def controller_file(self, controller, cgroup, v1_file, v2_file):
+        """The content of a controller's file of a cgroup: from the v1 hierarchy of that controller
+        (hybrid hosts) or the unified one (v2_file), or None when the controller is not available
+        in the testbed (a unified-only testbed on a hybrid host): limits are then accepted as unit
+        properties but not enforced, and only the property can be checked."""
+        if not self.has_controller(controller):
+            return None
+        return self.sh(f"cat /sys/fs/cgroup/{controller}{cgroup}/{v1_file} 2>/dev/null || "
+                       f"cat /sys/fs/cgroup{cgroup}/{v2_file}", check=True).stdout.strip()
+
+    def has_controller(self, controller):
+        """Whether the testbed's systemd can enforce limits with this cgroup controller."""
+        return self.sh(f"test -d /sys/fs/cgroup/{controller} || "
+                       f"grep -qw {controller} /sys/fs/cgroup/cgroup.controllers").returncode == 0
+
     def wait_until(self, predicate, timeout=10, interval=0.1, what="condition"):
         """Poll predicate() until it returns something truthy; return that, or fail."""
         deadline = time.monotonic() + timeout
