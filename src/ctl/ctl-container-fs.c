@@ -169,7 +169,7 @@ int verb_export(int argc, char *argv[], Ctl *ctl) {
 int verb_commit(int argc, char *argv[], Ctl *ctl) {
         static const struct option options[] = {
                 { "author", required_argument, NULL, 'a' },  { "change", required_argument, NULL, 'c' },
-                { "message", required_argument, NULL, 'm' }, { "pause", required_argument, NULL, 'p' },
+                { "message", required_argument, NULL, 'm' }, { "pause", optional_argument, NULL, 'p' },
                 { "help", no_argument, NULL, ARG_HELP },     {},
         };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
@@ -194,7 +194,7 @@ int verb_commit(int argc, char *argv[], Ctl *ctl) {
                         message = optarg;
                         break;
                 case 'p':
-                        break; /* berth does not pause for a commit (see berthctl(1)) */
+                        break; /* accepted for Docker's sake; berth does not pause (see berthctl(1)) */
                 case 'h':
                 case ARG_HELP:
                         printf("Usage: berthctl commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n"

@@ -125,7 +125,7 @@ def test_commit_with_changes_and_whiteouts(busybox_image, berthd):
     c = run_named(berthd, busybox_image, "sh", "-c", "echo committed > /x && rm /etc/group")
     ref = name("committed") + ":v1"
     try:
-        out = berthd.berthctl("commit", "-m", "a message", "--author", "Me <me@example.org>",
+        out = berthd.berthctl("commit", "--pause=false", "-m", "a message", "--author", "Me <me@example.org>",
                               "--change", 'CMD ["cat","/x"]', "-c", "ENV FOO=bar", "-c", "WORKDIR /etc",
                               c, ref, check=True).stdout.strip()
         assert out.startswith("sha256:") and len(out) == 71
@@ -207,15 +207,14 @@ def test_cp_in_and_out(busybox_image, berthd, workdir):
 @pytest.mark.parametrize("running", [False, True])
 def test_cp_never_follows_a_symlink_out_of_the_container(busybox_image, berthd, workdir, running):
     c = name("fs")
-    berthd.berthctl("run", "--name", c, busybox_image, "ln", "-s", "/etc", "/data", check=True)
+    if running:  # through the payload's root
+        berthd.berthctl("run", "-d", "--name", c, busybox_image, "sh", "-c", "ln -s /etc /data && exec sleep 60",
+                        check=True)
+        berthd.wait_until(lambda: "A /data" in diff_lines(berthd, c), what="the symlink")
+    else:  # through the overlay
+        berthd.berthctl("run", "--name", c, busybox_image, "ln", "-s", "/etc", "/data", check=True)
     host_before = berthd.sh("sha256sum /etc/passwd", check=True).stdout
     try:
-        if running:
-            berthd.berthctl("start", c, check=True)  # ln exits at once; run again, detached, with sleep
-            berthd.berthctl("rm", "-f", c, check=True)
-            berthd.berthctl("run", "-d", "--name", c, busybox_image, "sh", "-c",
-                            "ln -s /etc /data && exec sleep 60", check=True)
-            berthd.wait_until(lambda: "A /data" in diff_lines(berthd, c), what="the symlink")
         x = os.path.join(workdir, "passwd")
         with open(x, "w") as f:
             f.write("evil\n")
@@ -224,6 +223,9 @@ def test_cp_never_follows_a_symlink_out_of_the_container(busybox_image, berthd, 
         out = os.path.join(workdir, "back")
         berthd.berthctl("cp", f"{c}:/etc/passwd", out, check=True)
         assert open(out).read() == "evil\n"
+        # A symlink as the source is copied as a symlink, not followed.
+        berthd.berthctl("cp", f"{c}:/data", os.path.join(workdir, "link"), check=True)
+        assert os.readlink(os.path.join(workdir, "link")) == "/etc"
     finally:
         berthd.berthctl("rm", "-f", c)
 
