@@ -298,3 +298,36 @@ def test_export_does_not_block_the_bus(busybox_image, berthd):
         assert int(out[0]) < 2000 and int(out[1]) > 1000000, out
     finally:
         berthd.berthctl("rm", c)
+
+
+def image_property(bed, ref, prop):
+    obj = bed.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", ref,
+                     check=True).stdout.split('"')[1]
+    out = bed.busctl("--json=short", "get-property", "org.berth1", obj, "org.berth1.Image", prop, check=True)
+    return json.loads(out.stdout)["data"]
+
+
+def test_commit_change_forms(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "true")
+    ref = name("changes") + ":1"
+    changes = ["ENTRYPOINT /bin/echo hi", "cmd [\"x\"]", "ENV A 1 2", 'ENV B="x y" C=z', "ENV PATH=/x:/bin",
+               'LABEL a=b "c d"=e', "EXPOSE 80 53/udp", 'VOLUME ["/v1", "/v2"]', "STOPSIGNAL SIGINT",
+               "USER nobody", "WORKDIR rel", "WORKDIR sub"]
+    try:
+        berthd.berthctl("commit", *[f"--change={ch}" for ch in changes], c, ref, check=True)
+        assert image_property(berthd, ref, "Entrypoint") == ["/bin/sh", "-c", "/bin/echo hi"]
+        assert image_property(berthd, ref, "Cmd") == ["x"]
+        env = image_property(berthd, ref, "Env")
+        assert "A=1 2" in env and "B=x y" in env and "C=z" in env
+        assert [e for e in env if e.startswith("PATH=")] == ["PATH=/x:/bin"]
+        assert image_property(berthd, ref, "Labels") == {"a": "b", "c d": "e"}
+        assert sorted(image_property(berthd, ref, "ExposedPorts")) == ["53/udp", "80/tcp"]
+        assert sorted(image_property(berthd, ref, "Volumes")) == ["/v1", "/v2"]
+        assert image_property(berthd, ref, "StopSignal") == "SIGINT"
+        assert image_property(berthd, ref, "User") == "nobody"
+        assert image_property(berthd, ref, "WorkingDir") == "/rel/sub"
+        history = image_property(berthd, ref, "History")
+        assert history[-1][1] == "true"  # created_by: the container's command
+    finally:
+        berthd.berthctl("rm", c)
+        berthd.berthctl("rmi", ref)
