@@ -58,6 +58,11 @@ static bool is_opaque(const char *path) {
         return lgetxattr(path, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y';
 }
 
+static bool fd_is_opaque(int fd) {
+        char value[2] = {};
+        return fd >= 0 && fgetxattr(fd, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y';
+}
+
 /* Whether rel ("a/b") exists in the image's merged layers; *ret gets its stat. Ancestors are checked
  * top-down before anything below them is looked at, so a symlink in a layer is never followed. */
 static int lower_lookup(char **lowers, const char *rel, struct stat *ret) {
@@ -113,13 +118,18 @@ static void names_free(char **names, size_t n) {
         free(names);
 }
 
-static int list_dir(const char *path, char ***ret, size_t *ret_n) {
-        DIR *d = opendir(path);
+/* The names in a directory; dir_fd is borrowed. */
+static int list_dir_fd(int dir_fd, char ***ret, size_t *ret_n) {
+        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
         char **names = NULL;
         size_t n = 0;
 
-        if (!d)
+        if (!d) {
+                safe_close(fd);
                 return -errno;
+        }
+        rewinddir(d);
         for (struct dirent *de; (de = readdir(d));) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
@@ -136,6 +146,14 @@ static int list_dir(const char *path, char ***ret, size_t *ret_n) {
         *ret = names;
         *ret_n = n;
         return 0;
+}
+
+/* A directory of a layer (berth's own store: its paths can be trusted). */
+static int list_dir(const char *path, char ***ret, size_t *ret_n) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return list_dir_fd(fd, ret, ret_n);
 }
 
 /* An opaque upper directory hides the lower one's entries: each one not recreated is deleted. */
@@ -189,36 +207,43 @@ static int add_hidden_lower_entries(ChangeWalk *w, const char *rel, const char *
 /* Docker's overlay algorithm (moby's archive.changes()): a whiteout is a deletion; an entry the
  * lower layers do not have is added, one they have is changed, except a directory whose mode, size
  * and mtime are unchanged (copied up only as the parent of a change). An opaque directory hides the
- * lower one's entries, which are deleted unless recreated. 'path' is "/a/b", rel "a/b". */
-static int walk_upper(ChangeWalk *w, const char *upper, const char *rel, const char *path) {
-        _cleanup_free_ char *dir = NULL;
+ * lower one's entries, which are deleted unless recreated. 'path' is "/a/b", rel "a/b".
+ * The upper directory is the container's to change while we read it (when it runs): it is walked
+ * by descriptors opened with O_NOFOLLOW, so a directory swapped for a symlink is never followed. */
+static int walk_upper(ChangeWalk *w, int dir_fd, const char *rel, const char *path) {
         char **names = NULL;
         size_t n = 0;
         int r;
 
-        if (asprintf(&dir, "%s%s%s", upper, *rel ? "/" : "", rel) < 0)
-                return -ENOMEM;
-        r = list_dir(dir, &names, &n);
+        r = list_dir_fd(dir_fd, &names, &n);
         if (r < 0)
                 return r;
-        if (*rel && is_opaque(dir)) {
+        if (*rel && fd_is_opaque(dir_fd)) {
                 struct stat st;
                 r = lower_lookup(w->lowers, rel, &st);
                 if (r > 0 && S_ISDIR(st.st_mode))
                         r = add_hidden_lower_entries(w, rel, path, names, n);
         }
         for (size_t k = 0; r >= 0 && k < n; k++) {
-                _cleanup_free_ char *crel = NULL, *cpath = NULL, *full = NULL;
+                _cleanup_free_ char *crel = NULL, *cpath = NULL;
+                _cleanup_close_ int sub = -1;
                 struct stat st, lower;
                 char kind;
                 if (asprintf(&crel, "%s%s%s", rel, *rel ? "/" : "", names[k]) < 0 ||
-                    asprintf(&cpath, "%s/%s", path, names[k]) < 0 || asprintf(&full, "%s/%s", dir, names[k]) < 0) {
+                    asprintf(&cpath, "%s/%s", path, names[k]) < 0) {
                         r = -ENOMEM;
                         break;
                 }
-                if (lstat(full, &st) < 0) {
+                if (fstatat(dir_fd, names[k], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT)
+                                continue; /* removed meanwhile */
                         r = -errno;
                         break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        sub = openat(dir_fd, names[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0)
+                                continue; /* replaced meanwhile */
                 }
                 if (is_whiteout(&st))
                         kind = 'D';
@@ -229,12 +254,12 @@ static int walk_upper(ChangeWalk *w, const char *upper, const char *rel, const c
                         kind = r > 0 ? 'C' : 'A';
                         if (r > 0 && S_ISDIR(st.st_mode) && S_ISDIR(lower.st_mode) && st.st_mode == lower.st_mode &&
                             st.st_size == lower.st_size && st.st_mtim.tv_sec == lower.st_mtim.tv_sec &&
-                            st.st_mtim.tv_nsec == lower.st_mtim.tv_nsec && !is_opaque(full))
+                            st.st_mtim.tv_nsec == lower.st_mtim.tv_nsec && !fd_is_opaque(sub))
                                 kind = 0; /* unchanged itself */
                 }
                 r = kind ? add_change(w, kind, cpath) : 0;
-                if (r >= 0 && S_ISDIR(st.st_mode))
-                        r = walk_upper(w, upper, crel, cpath);
+                if (r >= 0 && sub >= 0)
+                        r = walk_upper(w, sub, crel, cpath);
         }
         names_free(names, n);
         return r;
@@ -283,9 +308,10 @@ int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *e
                 return -ENOENT;
         if (!upper)
                 return -ENOMEM;
-        r = image_lower_dirs(i, &w.lowers);
+        _cleanup_close_ int upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = upper_fd < 0 ? -errno : image_lower_dirs(i, &w.lowers);
         if (r >= 0)
-                r = walk_upper(&w, upper, "", "");
+                r = walk_upper(&w, upper_fd, "", "");
         if (r >= 0)
                 r = add_parents(&w);
         if (r >= 0) {
