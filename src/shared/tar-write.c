@@ -78,10 +78,12 @@ static int write_entry_header(TarWriter *w, const char *path, const struct stat 
         return 0;
 }
 
-static int copy_file_data(TarWriter *w, int fd, const char *path) {
+/* Exactly 'size' bytes, the size the header announced: a file that grows meanwhile (a running
+ * container's) is cut there, one that shrinks is padded with zeros by libarchive. */
+static int copy_file_data(TarWriter *w, int fd, const char *path, uint64_t size) {
         static char buf[COPY_BUFFER];
-        for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
+        while (size > 0) {
+                ssize_t n = read(fd, buf, size < sizeof(buf) ? (size_t) size : sizeof(buf));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
@@ -90,7 +92,9 @@ static int copy_file_data(TarWriter *w, int fd, const char *path) {
                         return 0;
                 if (archive_write_data(w->a, buf, (size_t) n) != n)
                         return archive_failure(w, "", path);
+                size -= (uint64_t) n;
         }
+        return 0;
 }
 
 static int write_tree(TarWriter *w, int dir_fd, const char *prefix);
@@ -155,7 +159,7 @@ static int write_one(TarWriter *w, int parent_fd, const char *name, const char *
                 return failf(w, -errno, "Failed to open %s: %m", path);
         r = write_entry_header(w, path, &st, AE_IFREG, st.st_size, NULL, NULL);
         if (r >= 0)
-                r = copy_file_data(w, fd, path);
+                r = copy_file_data(w, fd, path, (uint64_t) st.st_size);
         return r;
 }
 
