@@ -366,6 +366,48 @@ static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *er
         return container_wait(userdata, message);
 }
 
+/* GetChanges, Export, CopyFrom, CopyTo, Commit: the container's file system (container-fs.c,
+ * container-commit.c). */
+static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *member = sd_bus_message_get_member(message), *path = NULL;
+        Container *c;
+        int fd = -1, r;
+
+        if (streq(member, "Export"))
+                r = sd_bus_message_read(message, "h", &fd);
+        else if (streq(member, "CopyFrom") || streq(member, "CopyTo"))
+                r = sd_bus_message_read(message, "sh", &path, &fd);
+        else
+                r = 0;
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        if (streq(member, "GetChanges"))
+                return container_get_changes(c, message, error);
+        if (streq(member, "Export"))
+                return container_export(c, fd, message, error);
+        return container_copy(c, streq(member, "CopyTo"), path, fd, message, error);
+}
+
+static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **changes = NULL;
+        const char *reference, *comment, *author;
+        Container *c;
+        int r = sd_bus_message_read(message, "s", &reference);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(message, &changes);
+        if (r >= 0)
+                r = sd_bus_message_read(message, "ss", &comment, &author);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        return container_commit(c, reference, changes, comment, author, message, error);
+}
+
 #define P(name, sig, getter, field, flags) SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
 
 const sd_bus_vtable container_vtable[] = {
@@ -462,5 +504,15 @@ const sd_bus_vtable container_vtable[] = {
                 SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetChanges", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", changes), method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Export", SD_BUS_ARGS("h", fd), SD_BUS_NO_RESULT, method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyFrom", SD_BUS_ARGS("s", path, "h", fd), SD_BUS_NO_RESULT, method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyTo", SD_BUS_ARGS("s", path, "h", fd), SD_BUS_NO_RESULT, method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Commit", SD_BUS_ARGS("s", reference, "as", changes, "s", comment, "s", author),
+                                SD_BUS_RESULT("o", image), method_commit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

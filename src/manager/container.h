@@ -281,6 +281,17 @@ int container_exec(Container *c, char **argv, char **env, const ExecOptions *opt
                    sd_bus_message *request, sd_bus_error *error);
 void manager_free_execs(Manager *m);
 
+/* The container's file system (container-fs.c): GetChanges, Export, CopyFrom/CopyTo. All but
+ * GetChanges run in a worker and answer 'request' themselves (1 is returned then). */
+int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *error);
+int container_export(Container *c, int fd, sd_bus_message *request, sd_bus_error *error);
+int container_copy(Container *c, bool to_container, const char *path, int fd, sd_bus_message *request,
+                   sd_bus_error *error);
+/* Commit (container-commit.c): the upper directory as a new layer on the image's, answers 'request'
+ * with the new image's object path. */
+int container_commit(Container *c, const char *reference, char **changes, const char *comment, const char *author,
+                     sd_bus_message *request, sd_bus_error *error);
+
 typedef struct HelperProcess {
         pid_t pid;
         int pidfd;
