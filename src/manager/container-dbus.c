@@ -272,10 +272,11 @@ static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *
 
 /* Exec(as command, as env, s workdir, h stdin, h stdout, h stderr) and
  * ExecWithOptions(as command, as env, a{sv} options, h stdin, h stdout, h stderr), options:
- * WorkingDir s, User s, Tty b, Rows u, Cols u. */
+ * WorkingDir s, User s, Tty b, Rows u, Cols u, ResizeFd h (with Tty: the read end of a pipe that
+ * carries new terminal sizes, two native-endian uint16: rows, cols). */
 static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        ExecOptions options = {};
+        ExecOptions options = { .resize_fd = -1 };
         int stdio[3], r;
         Container *c;
 
@@ -301,6 +302,7 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
                         const char *want = streq(key, "WorkingDir") || streq(key, "User") ? "s"
                                 : streq(key, "Tty")                                       ? "b"
                                 : streq(key, "Rows") || streq(key, "Cols")                ? "u"
+                                : streq(key, "ResizeFd")                                  ? "h"
                                                                                           : NULL;
                         if (!want)
                                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
@@ -316,7 +318,9 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
                         else if (streq(key, "Tty")) {
                                 r = sd_bus_message_read(message, "v", "b", &b);
                                 options.tty = b;
-                        } else
+                        } else if (streq(key, "ResizeFd"))
+                                r = sd_bus_message_read(message, "v", "h", &options.resize_fd);
+                        else
                                 r = sd_bus_message_read(message, "v", "u",
                                                         streq(key, "Rows") ? &options.rows : &options.cols);
                         if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)

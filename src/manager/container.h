@@ -276,6 +276,7 @@ typedef struct ExecOptions {
         const char *user; /* NULL: the container's */
         bool tty; /* a terminal of the container's devpts, relayed to stdin/stdout */
         unsigned rows, cols;
+        int resize_fd; /* -1, or a pipe the client writes new sizes to (u16 rows, u16 cols) */
 } ExecOptions;
 int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
                    sd_bus_message *request, sd_bus_error *error);

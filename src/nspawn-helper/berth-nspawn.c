@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -380,10 +381,12 @@ static int run_exec(const ContainerSpec *spec) {
 
         /* exec -t: copy our stdin (the caller's) into the terminal and its output to our stdout
          * until the terminal hangs up (every process holding it is gone). */
-        for (int in = STDIN_FILENO; master >= 0;) {
+        for (int in = STDIN_FILENO, resize = spec->exec_resize ? ATTACH_STDIN_FD : -1; master >= 0;) {
                 char buf[4096];
-                struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = in, .events = POLLIN } };
-                if (poll(p, 2, -1) < 0) {
+                struct pollfd p[3] = { { .fd = master, .events = POLLIN },
+                                       { .fd = in, .events = POLLIN },
+                                       { .fd = resize, .events = POLLIN } };
+                if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
@@ -394,6 +397,16 @@ static int run_exec(const ContainerSpec *spec) {
                                 (void) loop_write(master, buf, (size_t) n);
                         else if (n == 0 || (errno != EINTR && errno != EAGAIN))
                                 in = -1; /* poll() ignores negative fds */
+                }
+                if (p[2].revents) {
+                        /* The client's terminal changed size; the kernel sends SIGWINCH. */
+                        uint16_t size[2];
+                        ssize_t n = read(resize, size, sizeof(size));
+                        if (n == (ssize_t) sizeof(size) && size[0] > 0 && size[1] > 0)
+                                (void) ioctl(master, TIOCSWINSZ,
+                                             &(struct winsize){ .ws_row = size[0], .ws_col = size[1] });
+                        else if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+                                resize = safe_close(resize); /* the client is gone (or sent garbage) */
                 }
                 if (p[0].revents) {
                         ssize_t n = read(master, buf, sizeof(buf));
