@@ -20,7 +20,7 @@ static const Verb verbs[] = {
         { "create", verb_create, "Create a new container" },
         { "exec", verb_exec, "Run a command in a running container" },
         { "history", verb_history, "Show the layers of an image" },
-        { "image", verb_image, "Manage images (ls, inspect, rm, tag, history, load, save)" },
+        { "image", verb_image, "Manage images (ls, inspect, rm, tag, history, load, save, prune)" },
         { "images", verb_images, "List images" },
         { "import", verb_import, "Import a rootfs tarball as an image" },
         { "inspect", verb_inspect, "Show low-level information on containers and images as JSON" },

@@ -55,6 +55,7 @@ int verb_history(int argc, char *argv[], Ctl *ctl);
 int verb_image(int argc, char *argv[], Ctl *ctl);
 int verb_load(int argc, char *argv[], Ctl *ctl);
 int verb_save(int argc, char *argv[], Ctl *ctl);
+int verb_image_prune(int argc, char *argv[], Ctl *ctl);
 
 /* Append a -e/--env argument to *env (ctl-create.c). Logs on failure. */
 int ctl_env_add(char ***env, const char *arg);
