@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* image prune, system df, system prune. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -196,4 +197,281 @@ int verb_image_prune(int argc, char *argv[], Ctl *ctl) {
                 return r;
         print_reclaimed(reclaimed);
         return 0;
+}
+
+typedef struct DfImage {
+        const char *id;
+        uint64_t size, unique;
+        uint32_t containers;
+} DfImage;
+
+typedef struct DfContainer {
+        const char *id;
+        uint64_t size;
+        uint32_t volumes;
+} DfContainer;
+
+typedef struct DfVolume {
+        const char *name;
+        uint32_t links;
+        uint64_t size;
+} DfVolume;
+
+typedef struct DiskUsage {
+        uint64_t layers_size, layers_reclaimable;
+        DfImage *images;
+        size_t n_images;
+        DfContainer *containers;
+        size_t n_containers;
+        DfVolume *volumes;
+        size_t n_volumes;
+} DiskUsage;
+
+static void disk_usage_done(DiskUsage *d) {
+        free(d->images);
+        free(d->containers);
+        free(d->volumes);
+}
+
+/* Strings in d point into reply. */
+static int read_disk_usage(sd_bus_message *reply, DiskUsage *d) {
+        int r = sd_bus_message_read(reply, "tt", &d->layers_size, &d->layers_reclaimable);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sttu)");
+        for (DfImage e;
+             r >= 0 && (r = sd_bus_message_read(reply, "(sttu)", &e.id, &e.size, &e.unique, &e.containers)) > 0;) {
+                DfImage *a = reallocarray(d->images, d->n_images + 1, sizeof(DfImage));
+                if (!a)
+                        return -ENOMEM;
+                d->images = a;
+                a[d->n_images++] = e;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(stu)");
+        for (DfContainer e; r >= 0 && (r = sd_bus_message_read(reply, "(stu)", &e.id, &e.size, &e.volumes)) > 0;) {
+                DfContainer *a = reallocarray(d->containers, d->n_containers + 1, sizeof(DfContainer));
+                if (!a)
+                        return -ENOMEM;
+                d->containers = a;
+                a[d->n_containers++] = e;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sut)");
+        for (DfVolume e; r >= 0 && (r = sd_bus_message_read(reply, "(sut)", &e.name, &e.links, &e.size)) > 0;) {
+                DfVolume *a = reallocarray(d->volumes, d->n_volumes + 1, sizeof(DfVolume));
+                if (!a)
+                        return -ENOMEM;
+                d->volumes = a;
+                a[d->n_volumes++] = e;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(reply);
+        return r;
+}
+
+/* Docker's RECLAIMABLE cell: "1.2MB (40%)", the share left out when there is nothing at all. */
+static char *format_reclaimable(uint64_t reclaimable, uint64_t total) {
+        char size[CTL_FORMAT_SIZE_MAX], *r;
+        ctl_format_size(reclaimable, size);
+        if (total == 0)
+                return strdup(size);
+        return asprintf(&r, "%s (%u%%)", size, (unsigned) (reclaimable * 100 / total)) < 0 ? NULL : r;
+}
+
+static int add_summary_row(Table *t, const char *type, size_t total, size_t active, uint64_t size,
+                           uint64_t reclaimable) {
+        _cleanup_free_ char *n = NULL, *a = NULL, *rec = format_reclaimable(reclaimable, size);
+        char s[CTL_FORMAT_SIZE_MAX];
+        if (!rec || asprintf(&n, "%zu", total) < 0 || asprintf(&a, "%zu", active) < 0)
+                return -ENOMEM;
+        return table_add_cells(t, type, n, a, ctl_format_size(size, s), rec, NULL);
+}
+
+static int print_df_summary(const DiskUsage *d, const ObjectList *objects) {
+        _cleanup_(table_freep) Table *t = table_new(5);
+        size_t active_images = 0, active_containers = 0, active_volumes = 0;
+        uint64_t csize = 0, creclaim = 0, vsize = 0, vreclaim = 0;
+
+        for (size_t k = 0; k < d->n_images; k++)
+                active_images += d->images[k].containers > 0;
+        for (size_t k = 0; k < d->n_containers; k++) {
+                _cleanup_free_ char *path = NULL;
+                const ContainerInfo *c = NULL;
+                if (asprintf(&path, "/org/berth1/container/%s", d->containers[k].id) >= 0)
+                        c = object_list_find_container(objects, path);
+                bool active = c && ctl_state_is_active(c->state);
+                active_containers += active;
+                csize += d->containers[k].size;
+                if (!active)
+                        creclaim += d->containers[k].size;
+        }
+        for (size_t k = 0; k < d->n_volumes; k++) {
+                active_volumes += d->volumes[k].links > 0;
+                vsize += d->volumes[k].size;
+                if (d->volumes[k].links == 0)
+                        vreclaim += d->volumes[k].size;
+        }
+        if (!t || table_add_cells(t, "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE", NULL) < 0 ||
+            add_summary_row(t, "Images", d->n_images, active_images, d->layers_size, d->layers_reclaimable) < 0 ||
+            add_summary_row(t, "Containers", d->n_containers, active_containers, csize, creclaim) < 0 ||
+            add_summary_row(t, "Local Volumes", d->n_volumes, active_volumes, vsize, vreclaim) < 0)
+                return -ENOMEM;
+        return table_print(t, stdout);
+}
+
+static int print_df_verbose(const DiskUsage *d, const ObjectList *objects) {
+        _cleanup_(table_freep) Table *ti = table_new(8), *tc = table_new(8), *tv = table_new(3);
+        uint64_t now = now_realtime_usec();
+        char s1[CTL_FORMAT_SIZE_MAX], s2[CTL_FORMAT_SIZE_MAX], s3[CTL_FORMAT_SIZE_MAX];
+        int r;
+
+        if (!ti || !tc || !tv)
+                return -ENOMEM;
+        r = table_add_cells(ti, "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE",
+                            "CONTAINERS", NULL);
+        for (size_t k = 0; r >= 0 && k < d->n_images; k++) {
+                const DfImage *e = &d->images[k];
+                const ImageInfo *i = object_list_find_image_by_id(objects, e->id);
+                _cleanup_free_ char *created = ctl_format_ago(i ? i->created : 0, now), *n = NULL,
+                                    *id = strndup(e->id, BERTH_SHORT_ID_LEN);
+                char *const *tags = i && strv_length(i->repo_tags) > 0 ? i->repo_tags : NULL;
+                if (!created || !id || asprintf(&n, "%" PRIu32, e->containers) < 0)
+                        return -ENOMEM;
+                ctl_format_size(e->size, s1);
+                ctl_format_size(e->size - e->unique, s2);
+                ctl_format_size(e->unique, s3);
+                for (size_t j = 0; r >= 0 && j < (tags ? strv_length(tags) : 1); j++) {
+                        _cleanup_free_ char *repo = strdup(tags ? tags[j] : "<none>");
+                        if (!repo)
+                                return -ENOMEM;
+                        /* "name:tag": the tag is after the last ':' following the last '/'. */
+                        char *slash = strrchr(repo, '/'), *colon = strrchr(slash ?: repo, ':');
+                        if (colon)
+                                *colon = 0;
+                        r = table_add_cells(ti, repo, colon ? colon + 1 : "<none>", id, created, s1, s2, s3, n, NULL);
+                }
+        }
+        if (r >= 0)
+                r = table_add_cells(tc, "CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED",
+                                    "STATUS", "NAMES", NULL);
+        for (size_t k = 0; r >= 0 && k < d->n_containers; k++) {
+                const DfContainer *e = &d->containers[k];
+                _cleanup_free_ char *path = NULL, *command = NULL, *created = NULL, *status = NULL, *n = NULL,
+                                    *id = strndup(e->id, BERTH_SHORT_ID_LEN);
+                if (asprintf(&path, "/org/berth1/container/%s", e->id) < 0)
+                        return -ENOMEM;
+                const ContainerInfo *c = object_list_find_container(objects, path);
+                if (!c)
+                        continue; /* removed in the meantime */
+                char *const *argv = c->command;
+                if (strv_length(argv) == 0) {
+                        const ImageInfo *image = object_list_find_image_by_id(objects, c->image_id);
+                        argv = image ? image->cmd : NULL;
+                }
+                command = ctl_format_command(argv, true);
+                created = ctl_format_ago(c->created_at, now);
+                status = ctl_format_status(c->state, c->exit_code, c->started_at, c->finished_at, now);
+                if (!id || !command || !created || !status || asprintf(&n, "%" PRIu32, e->volumes) < 0)
+                        return -ENOMEM;
+                r = table_add_cells(tc, id, c->image ?: "", command, n, ctl_format_size(e->size, s1), created, status,
+                                    c->name ?: "", NULL);
+        }
+        if (r >= 0)
+                r = table_add_cells(tv, "VOLUME NAME", "LINKS", "SIZE", NULL);
+        for (size_t k = 0; r >= 0 && k < d->n_volumes; k++) {
+                _cleanup_free_ char *n = NULL;
+                if (asprintf(&n, "%" PRIu32, d->volumes[k].links) < 0)
+                        return -ENOMEM;
+                r = table_add_cells(tv, d->volumes[k].name, n, ctl_format_size(d->volumes[k].size, s1), NULL);
+        }
+        if (r < 0)
+                return r;
+        printf("Images space usage:\n\n");
+        if ((r = table_print(ti, stdout)) < 0)
+                return r;
+        printf("\nContainers space usage:\n\n");
+        if ((r = table_print(tc, stdout)) < 0)
+                return r;
+        printf("\nLocal Volumes space usage:\n\n");
+        return table_print(tv, stdout);
+}
+
+static int system_df(sd_bus *bus, int argc, char *argv[]) {
+        enum { ARG_HELP = 0x100 };
+        static const struct option options[] = {
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(object_list_done) ObjectList objects = {};
+        _cleanup_(disk_usage_done) DiskUsage d = {};
+        bool verbose = false;
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:vh", options, NULL)) >= 0)
+                switch (c) {
+                case 'v':
+                        verbose = true;
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl system df [-v]\n"
+                               "\n"
+                               "Show the disk space images, containers and local volumes use.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -v, --verbose   List every image, container and volume\n"
+                               "  -h, --help      Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("system df", c, argv);
+                }
+        if (optind < argc) {
+                ctl_log_error("\"berthctl system df\" accepts no arguments (see 'berthctl system df --help')");
+                return -EINVAL;
+        }
+        /* Walking large volumes takes as long as it takes. */
+        r = ctl_bus_call_manager(bus, "GetDiskUsage", CTL_TIMEOUT_LONG, &error, &reply, NULL);
+        if (r >= 0)
+                r = object_list_fetch(bus, &error, &objects);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = read_disk_usage(reply, &d);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
+        r = verbose ? print_df_verbose(&d, &objects) : print_df_summary(&d, &objects);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to show the disk usage: %m");
+        return 0;
+}
+
+int verb_system(int argc, char *argv[], Ctl *ctl) {
+        sd_bus *bus;
+        int r;
+
+        if (argc < 2 || streq(argv[1], "-h") || streq(argv[1], "--help") || streq(argv[1], "help")) {
+                printf("Usage: berthctl system COMMAND\n"
+                       "\n"
+                       "Manage berth as a whole.\n"
+                       "\n"
+                       "Commands:\n"
+                       "  df [-v]   Show disk usage\n");
+                return 0;
+        }
+        if (!streq(argv[1], "df")) {
+                ctl_log_error("unknown command \"system %s\" (see 'berthctl system --help')", argv[1]);
+                return -EINVAL;
+        }
+        r = ctl_acquire_bus(ctl, &bus);
+        if (r < 0)
+                return r;
+        return system_df(bus, argc - 1, argv + 1);
 }

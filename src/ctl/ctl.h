@@ -56,6 +56,7 @@ int verb_image(int argc, char *argv[], Ctl *ctl);
 int verb_load(int argc, char *argv[], Ctl *ctl);
 int verb_save(int argc, char *argv[], Ctl *ctl);
 int verb_image_prune(int argc, char *argv[], Ctl *ctl);
+int verb_system(int argc, char *argv[], Ctl *ctl);
 
 /* Append a -e/--env argument to *env (ctl-create.c). Logs on failure. */
 int ctl_env_add(char ***env, const char *arg);
