@@ -211,3 +211,45 @@ def test_repo_digests_and_virtual_size(busybox_image, berthd, workdir):
     assert image_prop(berthd, "digests/none:1", "RepoDigests") == [f"digests/none@{digest}",
                                                                  f"digests/other@{digest}"]
     berthd.berthctl("rmi", "-f", "digests/none:1", check=True)
+
+
+def disk_usage(berthd):
+    proc = berthd.busctl("--json=short", "call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetDiskUsage",
+                         check=True)
+    layers, reclaimable, images, containers, volumes = json.loads(proc.stdout)["data"]
+    return layers, reclaimable, images, containers, volumes
+
+
+def test_system_df(busybox_image, berthd):
+    berthd.berthctl("volume", "create", "df-vol", check=True)
+    berthd.berthctl("run", "--name", "df-writer", "-v", "df-vol:/data", "busybox", "sh", "-c",
+                    "head -c 100000 /dev/zero > /big && head -c 50000 /dev/zero > /data/f", check=True)
+    cid = berthd.berthctl("inspect", "--format", "{{.Id}}", "df-writer", check=True).stdout.strip()
+    try:
+        layers, reclaimable, images, containers, volumes = disk_usage(berthd)
+        assert {c[0]: c[1:] for c in containers}[cid] == [100000, 1]
+        assert {v[0]: v[1:] for v in volumes}["df-vol"] == [1, 50000]
+        busybox = image_prop(berthd, "busybox", "Id")
+        by_id = {i[0]: i[1:] for i in images}
+        assert by_id[busybox][0] == image_prop(berthd, "busybox", "Size") and by_id[busybox][2] >= 1
+        # busybox has a container, so its layers are not reclaimable.
+        assert layers >= by_id[busybox][0] and reclaimable <= layers - by_id[busybox][1]
+
+        proc = berthd.berthctl("system", "df", check=True)
+        out = [line.split() for line in proc.stdout.splitlines()]
+        assert out[0] == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+        assert [row[0] for row in out[1:]] == ["Images", "Containers", "Local"]
+        assert out[2][1] == str(len(containers))
+
+        proc = berthd.berthctl("system", "df", "-v", check=True)
+        text = proc.stdout
+        assert "Images space usage:" in text and "Local Volumes space usage:" in text
+        row = next(line.split() for line in text.splitlines() if line.startswith(cid[:12]))
+        assert row[-1] == "df-writer" and "100kB" in row
+        row = next(line.split() for line in text.splitlines() if line.startswith("df-vol "))
+        assert row == ["df-vol", "1", "50kB"]
+    finally:
+        berthd.berthctl("rm", "df-writer", check=True)
+        berthd.berthctl("volume", "rm", "df-vol", check=True)
+    proc = berthd.berthctl("system", "df", "--nope")
+    assert proc.returncode == 125, proc
