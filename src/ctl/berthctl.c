@@ -38,7 +38,7 @@ static const Verb verbs[] = {
         { "start", verb_start, "Start created or stopped containers" },
         { "stats", verb_stats, "Show CPU, memory, I/O and task use of containers" },
         { "stop", verb_stop, "Stop running containers" },
-        { "system", verb_system, "Show disk usage (df)" },
+        { "system", verb_system, "Show disk usage, remove unused data (df, prune)" },
         { "tag", verb_tag, "Give an image another name" },
         { "top", verb_top, "List the processes of a container" },
         { "unpause", verb_unpause, "Thaw paused containers" },

@@ -25,14 +25,10 @@ static bool confirm(const char *warning) {
 }
 
 /* --filter of the prune verbs: until=TIMESTAMP|DURATION, label=KEY[=VALUE], label!=KEY[=VALUE]. */
-static int append_prune_filters(sd_bus_message *m, char **filters) {
-        _cleanup_strv_free_ char **labels = NULL, **not_labels = NULL;
-        uint64_t until = UINT64_MAX;
-        int r;
-
+static int parse_prune_filters(char **filters, uint64_t *ret_until, char ***ret_labels, char ***ret_not_labels) {
         for (char **f = filters; f && *f; f++) {
                 if (!strncmp(*f, "until=", 6)) {
-                        if (ctl_parse_timestamp(*f + 6, now_realtime_usec(), &until) < 0) {
+                        if (ctl_parse_timestamp(*f + 6, now_realtime_usec(), ret_until) < 0) {
                                 ctl_log_error("invalid filter '%s': expected a timestamp or a duration", *f);
                                 return -EINVAL;
                         }
@@ -42,13 +38,24 @@ static int append_prune_filters(sd_bus_message *m, char **filters) {
                                 ctl_log_error("invalid filter '%s': expected label=KEY[=VALUE]", *f);
                                 return -EINVAL;
                         }
-                        if (strv_push((*f)[5] == '!' ? &not_labels : &labels, v) < 0)
-                                return -ENOMEM;
+                        if (ret_labels && strv_push((*f)[5] == '!' ? ret_not_labels : ret_labels, v) < 0)
+                                return ctl_log_errno(-ENOMEM, "%m");
                 } else {
                         ctl_log_error("invalid filter '%s': expected until=, label= or label!=", *f);
                         return -EINVAL;
                 }
         }
+        return 0;
+}
+
+static int append_prune_filters(sd_bus_message *m, char **filters) {
+        _cleanup_strv_free_ char **labels = NULL, **not_labels = NULL;
+        uint64_t until = UINT64_MAX;
+        int r;
+
+        r = parse_prune_filters(filters, &until, &labels, &not_labels);
+        if (r < 0)
+                return r;
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && until != UINT64_MAX)
                 r = sd_bus_message_append(m, "{sv}", "until", "t", until);
@@ -453,6 +460,168 @@ static int system_df(sd_bus *bus, int argc, char *argv[]) {
         return 0;
 }
 
+/* Docker's prune filters, on the client side for containers: created before, labels. */
+static bool container_prunable(const ContainerInfo *c, char **filters, uint64_t now) {
+        if (ctl_state_is_active(c->state))
+                return false;
+        for (char **f = filters; f && *f; f++) {
+                uint64_t until;
+                if (!strncmp(*f, "until=", 6) && ctl_parse_timestamp(*f + 6, now, &until) >= 0 &&
+                    c->created_at >= until)
+                        return false;
+                bool negate = !strncmp(*f, "label!=", 7);
+                if (!negate && strncmp(*f, "label=", 6))
+                        continue;
+                const char *v = strchr(*f, '=') + 1;
+                bool found = false;
+                for (char **l = c->labels; l && *l && !found; l++)
+                        found = strchr(v, '=') ? streq(*l, v) : !strncmp(*l, v, strlen(v)) && (*l)[strlen(v)] == '=';
+                if (found == negate)
+                        return false;
+        }
+        return true;
+}
+
+static int system_prune(sd_bus *bus, int argc, char *argv[]) {
+        enum { ARG_HELP = 0x100, ARG_VOLUMES, ARG_FILTER };
+        static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "force", no_argument, NULL, 'f' },
+                { "volumes", no_argument, NULL, ARG_VOLUMES },
+                { "filter", required_argument, NULL, ARG_FILTER },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *usage = NULL, *vreply = NULL;
+        _cleanup_(object_list_done) ObjectList objects = {};
+        _cleanup_(disk_usage_done) DiskUsage d = {};
+        _cleanup_strv_free_ char **filters = NULL, **volumes = NULL;
+        bool all = false, force = false, with_volumes = false, any = false;
+        uint64_t reclaimed = 0, now = now_realtime_usec();
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:afh", options, NULL)) >= 0)
+                switch (c) {
+                case 'a':
+                        all = true;
+                        break;
+                case 'f':
+                        force = true;
+                        break;
+                case ARG_VOLUMES:
+                        with_volumes = true;
+                        break;
+                case ARG_FILTER:
+                        if (strv_push(&filters, optarg) < 0)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl system prune [OPTIONS]\n"
+                               "\n"
+                               "Remove stopped containers and untagged images no container uses, and with\n"
+                               "--volumes anonymous volumes no container uses.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -a, --all      Remove every image no container uses, tagged or not\n"
+                               "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION, label=KEY[=VALUE],\n"
+                               "                 label!=KEY[=VALUE] (containers and images); repeatable\n"
+                               "  -f, --force    Do not ask for confirmation\n"
+                               "      --volumes  Remove anonymous volumes no container uses too\n"
+                               "  -h, --help     Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("system prune", c, argv);
+                }
+        if (optind < argc) {
+                ctl_log_error("\"berthctl system prune\" accepts no arguments (see 'berthctl system prune --help')");
+                return -EINVAL;
+        }
+        if (with_volumes && filters) {
+                ctl_log_error("--filter cannot be combined with --volumes: volumes are pruned without filters");
+                return -EINVAL;
+        }
+        /* Checked (and refused) before anything is removed. */
+        uint64_t until;
+        r = parse_prune_filters(filters, &until, NULL, NULL);
+        if (r < 0)
+                return r;
+        if (!force) {
+                _cleanup_free_ char *warning = NULL;
+                if (asprintf(&warning,
+                             "WARNING! This will remove:\n"
+                             "  - all stopped containers\n%s"
+                             "  - %s\n",
+                             with_volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+                             all ? "all images without at least one container associated to them"
+                                 : "all dangling images") < 0)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                if (!confirm(warning))
+                        return 0;
+        }
+
+        /* The sizes of what goes, for the total: the walk of GetDiskUsage. */
+        r = ctl_bus_call_manager(bus, "GetDiskUsage", CTL_TIMEOUT_LONG, &error, &usage, NULL);
+        if (r >= 0)
+                r = object_list_fetch(bus, &error, &objects);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = read_disk_usage(usage, &d);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
+
+        for (size_t k = 0; k < objects.n_containers; k++) {
+                const ContainerInfo *ci = &objects.containers[k];
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                if (!container_prunable(ci, filters, now))
+                        continue;
+                r = ctl_bus_call(bus, ci->object_path, BERTH_BUS_CONTAINER, "Remove", CTL_TIMEOUT_LONG, &e, NULL, "b",
+                                 false);
+                if (r < 0) {
+                        /* Started (or removed) in the meantime: not ours to remove any more. */
+                        ctl_log_warning("Not removing container %.12s: %s", ci->id, e.message ?: strerror(-r));
+                        continue;
+                }
+                if (!any)
+                        printf("Deleted Containers:\n");
+                any = true;
+                printf("%s\n", ci->id);
+                for (size_t j = 0; j < d.n_containers; j++)
+                        if (streq(d.containers[j].id, ci->id))
+                                reclaimed += d.containers[j].size;
+        }
+        if (any)
+                printf("\n");
+
+        if (with_volumes) {
+                r = ctl_bus_call_manager(bus, "PruneVolumes", CTL_TIMEOUT_LONG, &error, &vreply, NULL);
+                if (r < 0)
+                        return ctl_log_bus_error(&error, r);
+                r = sd_bus_message_read_strv(vreply, &volumes);
+                if (r < 0)
+                        return ctl_log_errno(r, "Failed to parse the reply of PruneVolumes: %m");
+                if (strv_length(volumes) > 0) {
+                        printf("Deleted Volumes:\n");
+                        for (char **n = volumes; *n; n++) {
+                                printf("%s\n", *n);
+                                for (size_t j = 0; j < d.n_volumes; j++)
+                                        if (streq(d.volumes[j].name, *n))
+                                                reclaimed += d.volumes[j].size;
+                        }
+                        printf("\n");
+                }
+        }
+
+        r = prune_images(bus, all, filters, &reclaimed);
+        if (r < 0)
+                return r;
+        print_reclaimed(reclaimed);
+        return 0;
+}
+
 int verb_system(int argc, char *argv[], Ctl *ctl) {
         sd_bus *bus;
         int r;
@@ -463,15 +632,16 @@ int verb_system(int argc, char *argv[], Ctl *ctl) {
                        "Manage berth as a whole.\n"
                        "\n"
                        "Commands:\n"
-                       "  df [-v]   Show disk usage\n");
+                       "  df [-v]   Show disk usage\n"
+                       "  prune     Remove stopped containers, unused images (and volumes)\n");
                 return 0;
         }
-        if (!streq(argv[1], "df")) {
+        if (!streq(argv[1], "df") && !streq(argv[1], "prune")) {
                 ctl_log_error("unknown command \"system %s\" (see 'berthctl system --help')", argv[1]);
                 return -EINVAL;
         }
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
-        return system_df(bus, argc - 1, argv + 1);
+        return streq(argv[1], "df") ? system_df(bus, argc - 1, argv + 1) : system_prune(bus, argc - 1, argv + 1);
 }

@@ -46,6 +46,12 @@ def load(berthd, workdir, name, layers, tags, labels=None, created="2024-05-01T1
     return image_id
 
 
+def untag(berthd, image, tag):
+    obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", image,
+                        check=True).stdout.split('"')[1]
+    berthd.busctl("call", "org.berth1", obj, "org.berth1.Image", "Untag", "s", tag, check=True)
+
+
 def lines(proc):
     return proc.stdout.splitlines()
 
@@ -111,9 +117,7 @@ def test_images_filters(busybox_image, berthd, workdir):
 
     berthd.berthctl("rmi", "flt/new:1", check=True)
     berthd.berthctl("tag", "flt/mid:1", "flt/keep:1", check=True)
-    obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", old,
-                        check=True).stdout.split('"')[1]
-    berthd.busctl("call", "org.berth1", obj, "org.berth1.Image", "Untag", "s", "flt/old:1", check=True)
+    untag(berthd, old, "flt/old:1")
     assert old in ids("--filter", "dangling=true")
     assert mid not in ids("--filter", "dangling=true")
     assert old not in ids("--filter", "dangling=false") and mid in ids("--filter", "dangling=false")
@@ -170,9 +174,7 @@ def test_image_prune(busybox_image, berthd, workdir):
     assert "Deleted" not in proc.stdout
 
     # A dangling image goes with a plain prune.
-    obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", base,
-                        check=True).stdout.split('"')[1]
-    berthd.busctl("call", "org.berth1", obj, "org.berth1.Image", "Untag", "s", "prune/base:1", check=True)
+    untag(berthd, base, "prune/base:1")
     proc = berthd.berthctl("image", "prune", "-f", check=True)
     assert f"deleted: sha256:{base}" in proc.stdout
     assert shared_hex not in berthd.sh(f"ls -A {STATE}/overlay", check=True).stdout
@@ -253,3 +255,42 @@ def test_system_df(busybox_image, berthd):
         berthd.berthctl("volume", "rm", "df-vol", check=True)
     proc = berthd.berthctl("system", "df", "--nope")
     assert proc.returncode == 125, proc
+
+
+def test_system_prune(busybox_image, berthd, workdir):
+    image = load(berthd, workdir, "sysprune", [tar_bytes([("sp", os.urandom(8))])], ["sysprune/img:1"],
+                 labels={"sysprune": "1"})
+    untag(berthd, image, "sysprune/img:1")  # dangling now
+    ids = {}
+    ids["gone"] = berthd.berthctl("run", "-d", "--label", "sysprune=1", "busybox", "true", check=True).stdout.strip()
+    ids["running"] = berthd.berthctl("run", "-d", "--label", "sysprune=1", "busybox", "sleep", "600",
+                                     check=True).stdout.strip()
+    ids["unlabelled"] = berthd.berthctl("create", "busybox", "true", check=True).stdout.strip()
+    berthd.berthctl("wait", ids["gone"], check=True)
+
+    proc = berthd.berthctl("system", "prune", "--filter", "label=sysprune=1", input="no\n", check=True)
+    assert "WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n" in proc.stdout
+    berthd.berthctl("inspect", ids["gone"], check=True)
+
+    proc = berthd.berthctl("system", "prune", "-f", "--filter", "label=sysprune=1", check=True)
+    out = proc.stdout.splitlines()
+    assert out[:3] == ["Deleted Containers:", ids["gone"], ""], proc.stdout
+    assert out[3:5] == ["Deleted Images:", f"deleted: sha256:{image}"], proc.stdout
+    assert out[-1].startswith("Total reclaimed space: ")
+    assert berthd.berthctl("inspect", ids["gone"]).returncode != 0
+    berthd.berthctl("inspect", ids["running"], check=True)
+    berthd.berthctl("inspect", ids["unlabelled"], check=True)
+
+    # --volumes: anonymous volumes no container uses go too (without filters).
+    before = set(lines(berthd.berthctl("volume", "ls", "-q", check=True)))
+    anon = berthd.berthctl("create", "-v", "/anon", "busybox", "true", check=True).stdout.strip()
+    (vol,) = set(lines(berthd.berthctl("volume", "ls", "-q", check=True))) - before
+    berthd.berthctl("rm", anon, check=True)
+    proc = berthd.berthctl("system", "prune", "-f", "--volumes", check=True)
+    assert f"Deleted Volumes:\n{vol}\n" in proc.stdout
+    assert ids["unlabelled"] in proc.stdout and ids["running"] not in proc.stdout
+    proc = berthd.berthctl("system", "prune", "-f", "--volumes", "--filter", "label=x")
+    assert proc.returncode == 125, proc
+    proc = berthd.berthctl("system", "prune", "-f", "--filter", "color=red")
+    assert proc.returncode == 125 and "invalid filter" in proc.stderr, proc
+    berthd.berthctl("rm", "-f", ids["running"], check=True)
