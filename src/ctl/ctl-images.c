@@ -275,15 +275,8 @@ static bool image_matches(const ImageInfo *i, char **filters, uint64_t before, u
                         return false;
                 if (streq(*f, "dangling=false") && dangling)
                         return false;
-                if (!strncmp(*f, "label=", 6)) {
-                        const char *v = *f + 6;
-                        bool found = false;
-                        for (char **l = i->labels; l && *l && !found; l++)
-                                found = strchr(v, '=') ? streq(*l, v)
-                                                       : !strncmp(*l, v, strlen(v)) && (*l)[strlen(v)] == '=';
-                        if (!found)
-                                return false;
-                }
+                if (!strncmp(*f, "label=", 6) && !ctl_labels_match(i->labels, *f + 6))
+                        return false;
         }
         /* With a reference filter, an image shows only when one of its tags matches. */
         if (has_filter(filters, "reference")) {
@@ -340,6 +333,21 @@ static char *format_created_at(uint64_t usec) {
                 return strdup("");
         return strdup(buf);
 }
+
+/* The fields of docker images --format and their column titles. */
+static const char *const image_headers[][2] = {
+        { "Containers", "CONTAINERS" },
+        { "CreatedAt", "CREATED AT" },
+        { "CreatedSince", "CREATED" },
+        { "Digest", "DIGEST" },
+        { "ID", "IMAGE ID" },
+        { "Repository", "REPOSITORY" },
+        { "SharedSize", "SHARED SIZE" },
+        { "Size", "SIZE" },
+        { "Tag", "TAG" },
+        { "UniqueSize", "UNIQUE SIZE" },
+        { "VirtualSize", "VIRTUAL SIZE" },
+};
 
 /* One row of the listing as the fields of docker images --format. */
 static json_object *image_row(const ImageInfo *i, const char *repo, const char *tag, const ImagesArgs *a,
@@ -438,22 +446,10 @@ int verb_images(int argc, char *argv[], Ctl *ctl) {
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = add_image_rows(&rows, &n_rows, list[i], &a, now);
         headers = json_object_new_object();
-        if (r >= 0 && headers)
-                r = json_add(headers, "Containers", json_object_new_string("CONTAINERS")) < 0 ||
-                                json_add(headers, "CreatedAt", json_object_new_string("CREATED AT")) < 0 ||
-                                json_add(headers, "CreatedSince", json_object_new_string("CREATED")) < 0 ||
-                                json_add(headers, "Digest", json_object_new_string("DIGEST")) < 0 ||
-                                json_add(headers, "ID", json_object_new_string("IMAGE ID")) < 0 ||
-                                json_add(headers, "Repository", json_object_new_string("REPOSITORY")) < 0 ||
-                                json_add(headers, "SharedSize", json_object_new_string("SHARED SIZE")) < 0 ||
-                                json_add(headers, "Size", json_object_new_string("SIZE")) < 0 ||
-                                json_add(headers, "Tag", json_object_new_string("TAG")) < 0 ||
-                                json_add(headers, "UniqueSize", json_object_new_string("UNIQUE SIZE")) < 0 ||
-                                json_add(headers, "VirtualSize", json_object_new_string("VIRTUAL SIZE")) < 0
-                        ? -ENOMEM
-                        : 0;
-        if (r >= 0 && !headers)
+        if (!headers)
                 r = -ENOMEM;
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(image_headers); k++)
+                r = json_add(headers, image_headers[k][0], json_object_new_string(image_headers[k][1]));
         if (r >= 0)
                 r = ctl_print_rows(
                         a.format ?: "table",

@@ -59,27 +59,17 @@ static int append_prune_filters(sd_bus_message *m, char **filters) {
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && until != UINT64_MAX)
                 r = sd_bus_message_append(m, "{sv}", "until", "t", until);
-        if (r >= 0 && labels) {
+        for (size_t k = 0; k < 2; k++) {
+                char **l = k == 0 ? labels : not_labels;
+                if (r < 0 || !l)
+                        continue;
                 r = sd_bus_message_open_container(m, 'e', "sv");
                 if (r >= 0)
-                        r = sd_bus_message_append(m, "s", "label");
+                        r = sd_bus_message_append(m, "s", k == 0 ? "label" : "label!");
                 if (r >= 0)
                         r = sd_bus_message_open_container(m, 'v', "as");
                 if (r >= 0)
-                        r = sd_bus_message_append_strv(m, labels);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-        }
-        if (r >= 0 && not_labels) {
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", "label!");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, not_labels);
+                        r = sd_bus_message_append_strv(m, l);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r >= 0)
@@ -240,6 +230,16 @@ static void disk_usage_done(DiskUsage *d) {
         free(d->volumes);
 }
 
+/* Room for one more element at the end of *array; NULL when out of memory. */
+static void *grow(void *array_ptr, size_t *n, size_t size) {
+        void **array = array_ptr;
+        void *a = reallocarray(*array, *n + 1, size);
+        if (!a)
+                return NULL;
+        *array = a;
+        return (uint8_t *) a + (*n)++ * size;
+}
+
 /* Strings in d point into reply. */
 static int read_disk_usage(sd_bus_message *reply, DiskUsage *d) {
         int r = sd_bus_message_read(reply, "tt", &d->layers_size, &d->layers_reclaimable);
@@ -247,33 +247,30 @@ static int read_disk_usage(sd_bus_message *reply, DiskUsage *d) {
                 r = sd_bus_message_enter_container(reply, 'a', "(sttu)");
         for (DfImage e;
              r >= 0 && (r = sd_bus_message_read(reply, "(sttu)", &e.id, &e.size, &e.unique, &e.containers)) > 0;) {
-                DfImage *a = reallocarray(d->images, d->n_images + 1, sizeof(DfImage));
+                DfImage *a = grow(&d->images, &d->n_images, sizeof(DfImage));
                 if (!a)
                         return -ENOMEM;
-                d->images = a;
-                a[d->n_images++] = e;
+                *a = e;
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(stu)");
         for (DfContainer e; r >= 0 && (r = sd_bus_message_read(reply, "(stu)", &e.id, &e.size, &e.volumes)) > 0;) {
-                DfContainer *a = reallocarray(d->containers, d->n_containers + 1, sizeof(DfContainer));
+                DfContainer *a = grow(&d->containers, &d->n_containers, sizeof(DfContainer));
                 if (!a)
                         return -ENOMEM;
-                d->containers = a;
-                a[d->n_containers++] = e;
+                *a = e;
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(sut)");
         for (DfVolume e; r >= 0 && (r = sd_bus_message_read(reply, "(sut)", &e.name, &e.links, &e.size)) > 0;) {
-                DfVolume *a = reallocarray(d->volumes, d->n_volumes + 1, sizeof(DfVolume));
+                DfVolume *a = grow(&d->volumes, &d->n_volumes, sizeof(DfVolume));
                 if (!a)
                         return -ENOMEM;
-                d->volumes = a;
-                a[d->n_volumes++] = e;
+                *a = e;
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
@@ -472,10 +469,7 @@ static bool container_prunable(const ContainerInfo *c, char **filters, uint64_t 
                 bool negate = !strncmp(*f, "label!=", 7);
                 if (!negate && strncmp(*f, "label=", 6))
                         continue;
-                const char *v = strchr(*f, '=') + 1;
-                bool found = false;
-                for (char **l = c->labels; l && *l && !found; l++)
-                        found = strchr(v, '=') ? streq(*l, v) : !strncmp(*l, v, strlen(v)) && (*l)[strlen(v)] == '=';
+                bool found = ctl_labels_match(c->labels, strchr(*f, '=') + 1);
                 if (found == negate)
                         return false;
         }
