@@ -205,6 +205,9 @@ def test_repo_digests_and_virtual_size(busybox_image, berthd, workdir):
     berthd.berthctl("tag", "digests/none:1", "digests/other:2", check=True)
     assert sorted(image_prop(berthd, "digests/none:1", "RepoDigests")) == [f"digests/none@{digest}",
                                                                          f"digests/other@{digest}"]
+    inspect = json.loads(berthd.berthctl("image", "inspect", "digests/none:1", check=True).stdout)[0]
+    assert sorted(inspect["RepoDigests"]) == [f"digests/none@{digest}", f"digests/other@{digest}"]
+    assert inspect["VirtualSize"] == inspect["Size"]
     proc = berthd.berthctl("images", "--digests", "--format", "{{.Repository}} {{.Digest}}", "digests/*",
                            check=True)
     assert sorted(lines(proc)) == [f"digests/none {digest}", f"digests/other {digest}"]
