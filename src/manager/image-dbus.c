@@ -279,26 +279,39 @@ int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *e
         if ((r = sd_bus_message_read(message, "b", &all)) < 0 || (r = read_prune_filters(message, &f, error)) < 0 ||
             (r = bus_check_privileged(message, error)) < 0)
                 return r;
+        /* Removing one image changes nothing about whether another may go. */
+        _cleanup_strv_free_ char **ids = calloc(1, sizeof(char *));
+        if (!ids)
+                return -ENOMEM;
+        for (Image *i = m->images; i; i = i->next)
+                if (image_prunable(i, all, &f) && strv_push(&ids, i->id) < 0)
+                        return -ENOMEM;
         if ((r = sd_bus_message_new_method_return(message, &reply)) < 0 ||
             (r = sd_bus_message_open_container(reply, 'a', "(sas)")) < 0)
                 return r;
-        for (;;) {
+        for (char **id = ids; *id; id++) {
                 Image *i = m->images;
-                while (i && !image_prunable(i, all, &f))
+                while (i && !streq(i->id, *id))
                         i = i->next;
                 if (!i)
-                        break;
+                        continue;
                 /* Computed before each removal: a layer shared by two pruned images is freed with the second. */
                 uint64_t size = image_unique_size(i);
+                _cleanup_strv_free_ char **tags = strv_copy(i->repo_tags);
+                if (!tags)
+                        return -ENOMEM;
+                r = image_remove(i);
+                if (r < 0) {
+                        /* Nothing of it is gone: the others are still pruned, it stays for the next time. */
+                        fprintf(stderr, "Failed to prune image %.12s, skipping: %s\n", *id, strerror(-r));
+                        continue;
+                }
+                reclaimed += size;
                 if ((r = sd_bus_message_open_container(reply, 'r', "sas")) < 0 ||
-                    (r = sd_bus_message_append(reply, "s", i->id)) < 0 ||
-                    (r = sd_bus_message_append_strv(reply, i->repo_tags)) < 0 ||
+                    (r = sd_bus_message_append(reply, "s", *id)) < 0 ||
+                    (r = sd_bus_message_append_strv(reply, tags)) < 0 ||
                     (r = sd_bus_message_close_container(reply)) < 0)
                         return r;
-                r = image_remove(i);
-                if (r < 0)
-                        return sd_bus_error_set_errnof(error, -r, "Failed to remove image %.12s: %m", i->id);
-                reclaimed += size;
         }
         if ((r = sd_bus_message_close_container(reply)) < 0 || (r = sd_bus_message_append(reply, "t", reclaimed)) < 0)
                 return r;
