@@ -51,6 +51,10 @@ int ctl_parse_duration(const char *s, uint64_t *ret_usec);
  * "1714557600.5") or a duration back from now ("10m"). Result in usec since the epoch. */
 int ctl_parse_timestamp(const char *s, uint64_t now, uint64_t *ret_usec);
 
+/* Docker's label filter: "KEY" matches a label KEY with any value, "KEY=VALUE" only that value.
+ * labels are "key=value" strings. */
+bool ctl_labels_match(char *const *labels, const char *filter);
+
 /* Running in Docker's sense: "running", "paused" or "restarting" (shown by ps without -a,
  * followed by logs -f). */
 bool ctl_state_is_active(const char *state);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Image verbs: tag, rmi, history, and "image SUBCOMMAND" (ls, inspect, rm, tag, history, load, save). */
+/* Image verbs: tag, rmi, history, and "image SUBCOMMAND" (ls, inspect, rm, tag, history, load, save, prune). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -332,9 +332,10 @@ int verb_image(int argc, char *argv[], Ctl *ctl) {
                 const char *name;
                 CtlVerbFunc func;
         } table[] = {
-                { "ls", verb_images },  { "list", verb_images }, { "inspect", verb_inspect }, { "rm", verb_rmi },
-                { "remove", verb_rmi }, { "tag", verb_tag },     { "history", verb_history }, { "import", verb_import },
-                { "load", verb_load },  { "save", verb_save },
+                { "ls", verb_images },       { "list", verb_images },       { "inspect", verb_inspect },
+                { "rm", verb_rmi },          { "remove", verb_rmi },        { "tag", verb_tag },
+                { "history", verb_history }, { "import", verb_import },     { "load", verb_load },
+                { "save", verb_save },       { "prune", verb_image_prune },
         };
 
         if (argc < 2 || streq(argv[1], "-h") || streq(argv[1], "--help") || streq(argv[1], "help")) {
@@ -350,7 +351,8 @@ int verb_image(int argc, char *argv[], Ctl *ctl) {
                        "  history   Show the layers of an image (berthctl history)\n"
                        "  import    Import a rootfs tarball (berthctl import)\n"
                        "  load      Load images from an archive (berthctl load)\n"
-                       "  save      Save images to an archive (berthctl save)\n");
+                       "  save      Save images to an archive (berthctl save)\n"
+                       "  prune     Remove unused images\n");
                 return 0;
         }
         for (size_t k = 0; k < ELEMENTSOF(table); k++) {

@@ -255,9 +255,13 @@ static int image_json(const ImageInfo *i, json_object **ret) {
         if (r >= 0)
                 r = json_add(o, "RepoTags", json_strv_new(i->repo_tags));
         if (r >= 0)
+                r = json_add(o, "RepoDigests", json_strv_new(i->repo_digests));
+        if (r >= 0)
                 r = json_add(o, "Created", json_timestamp(i->created));
         if (r >= 0)
                 r = json_add(o, "Size", json_object_new_int64((int64_t) i->size));
+        if (r >= 0) /* Docker's: the same as Size */
+                r = json_add(o, "VirtualSize", json_object_new_int64((int64_t) i->size));
         if (r >= 0)
                 r = json_add(rootfs, "Type", json_object_new_string("layers"));
         if (r >= 0)

@@ -56,10 +56,16 @@ static const PropertyMap container_map[] = {
 };
 
 static const PropertyMap image_map[] = {
-        { "Id", "s", offsetof(ImageInfo, id) },           { "RepoTags", "as", offsetof(ImageInfo, repo_tags) },
-        { "Created", "t", offsetof(ImageInfo, created) }, { "Size", "t", offsetof(ImageInfo, size) },
-        { "Layers", "as", offsetof(ImageInfo, layers) },  { "Cmd", "as", offsetof(ImageInfo, cmd) },
-        { "Env", "as", offsetof(ImageInfo, env) },        {},
+        { "Id", "s", offsetof(ImageInfo, id) },
+        { "RepoTags", "as", offsetof(ImageInfo, repo_tags) },
+        { "Created", "t", offsetof(ImageInfo, created) },
+        { "Size", "t", offsetof(ImageInfo, size) },
+        { "Layers", "as", offsetof(ImageInfo, layers) },
+        { "Cmd", "as", offsetof(ImageInfo, cmd) },
+        { "Env", "as", offsetof(ImageInfo, env) },
+        { "Labels", "a{ss}", offsetof(ImageInfo, labels) },
+        { "RepoDigests", "as", offsetof(ImageInfo, repo_digests) },
+        {},
 };
 
 static const PropertyMap volume_map[] = {
@@ -222,6 +228,8 @@ void image_info_done(ImageInfo *i) {
         strv_free(i->layers);
         strv_free(i->cmd);
         strv_free(i->env);
+        strv_free(i->labels);
+        strv_free(i->repo_digests);
         image_info_init(i);
 }
 

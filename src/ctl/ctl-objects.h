@@ -51,6 +51,8 @@ typedef struct ImageInfo {
         char **layers;
         char **cmd;
         char **env;
+        char **labels; /* "key=value" */
+        char **repo_digests; /* "repo@sha256:<hex>" */
 } ImageInfo;
 
 /* The properties of one org.berth1.Volume object. */

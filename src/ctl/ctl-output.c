@@ -5,6 +5,7 @@
 
 #include "ctl-format.h"
 #include "ctl-output.h"
+#include "ctl-template.h"
 #include "util.h"
 
 struct Table {
@@ -179,4 +180,82 @@ int json_add(json_object *obj, const char *key, json_object *value) {
 
 int json_add_null(json_object *obj, const char *key) {
         return json_object_object_add(obj, key, NULL) < 0 ? -ENOMEM : 0;
+}
+
+/* One rendered line split at its tabs into the table's cells (missing ones empty). */
+static int table_add_tabbed(Table *t, const char *line) {
+        const char *p = line;
+        for (size_t k = 0; k < t->n_columns; k++) {
+                const char *tab = p ? strchr(p, '\t') : NULL;
+                _cleanup_free_ char *cell = p
+                        ? (tab && k + 1 < t->n_columns ? strndup(p, (size_t) (tab - p)) : strdup(p))
+                        : strdup("");
+                if (!cell)
+                        return -ENOMEM;
+                int r = table_add_cell(t, cell);
+                if (r < 0)
+                        return r;
+                p = tab && k + 1 < t->n_columns ? tab + 1 : NULL;
+        }
+        return 0;
+}
+
+int ctl_print_rows(const char *format, const char *default_table, json_object *headers, json_object *const *rows,
+                   size_t n_rows, char **ret_error) {
+        _cleanup_free_ char *tmpl = NULL, *header = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        bool table = false;
+        int r;
+
+        if (streq(format, "json")) {
+                for (size_t k = 0; k < n_rows; k++)
+                        printf("%s\n",
+                               json_object_to_json_string_ext(rows[k],
+                                                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                return 0;
+        }
+        if (!strncmp(format, "table", 5) && (format[5] == 0 || format[5] == ' ')) {
+                table = true;
+                format += 5;
+                format += strspn(format, " ");
+                if (*format == 0)
+                        format = default_table;
+        }
+        /* As Docker: the two characters \t and \n in the template stand for a tab and a newline. */
+        tmpl = strdup(format);
+        if (!tmpl)
+                return -ENOMEM;
+        char *w = tmpl;
+        for (const char *p = tmpl; *p; p++)
+                if (p[0] == '\\' && (p[1] == 't' || p[1] == 'n')) {
+                        *w++ = p[1] == 't' ? '\t' : '\n';
+                        p++;
+                } else
+                        *w++ = *p;
+        *w = 0;
+
+        if (table) {
+                size_t n = 1;
+                r = ctl_render_template(tmpl, headers, &header, ret_error);
+                if (r < 0)
+                        return r;
+                for (const char *p = header; *p; p++)
+                        n += *p == '\t';
+                t = table_new(n);
+                if (!t || table_add_tabbed(t, header) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t k = 0; k < n_rows; k++) {
+                _cleanup_free_ char *line = NULL;
+                r = ctl_render_template(tmpl, rows[k], &line, ret_error);
+                if (r < 0)
+                        return r;
+                if (t)
+                        r = table_add_tabbed(t, line);
+                else
+                        r = printf("%s\n", line) < 0 ? -EIO : 0;
+                if (r < 0)
+                        return r;
+        }
+        return t ? table_print(t, stdout) : 0;
 }

@@ -18,6 +18,13 @@ int table_add_cells(Table *t, ...) __attribute__((sentinel));
 int table_print(Table *t, FILE *f);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
+/* --format as Docker's list commands take it: "json" (each row as one line of JSON), "table" (the
+ * default_table template, aligned, with a header), "table TMPL" (TMPL aligned at its tabs, the header
+ * rendered from headers: field → column title) or a plain template, one line per row. The two
+ * characters \t and \n stand for a tab and a newline. -EINVAL with *ret_error for a bad template. */
+int ctl_print_rows(const char *format, const char *default_table, json_object *headers, json_object *const *rows,
+                   size_t n_rows, char **ret_error);
 /* Docker's JSON style: four spaces per level, "[]" and "{}" when empty, no escaped '/'. */
 int json_print_pretty(json_object *o, FILE *f);
 /* Small builders that return NULL (→ -ENOMEM at the caller) on allocation failure. */

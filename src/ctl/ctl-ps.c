@@ -43,11 +43,7 @@ static bool container_matches(const ContainerInfo *c, char **filters) {
                         else if (k == 2)
                                 matched = matched || (c->state && streq(c->state, v));
                         else
-                                /* label=KEY matches any value, label=KEY=VALUE only that one. */
-                                for (char **l = c->labels; l && *l && !matched; l++)
-                                        matched = strchr(v, '=')
-                                                ? streq(*l, v)
-                                                : (!strncmp(*l, v, strlen(v)) && (*l)[strlen(v)] == '=');
+                                matched = matched || ctl_labels_match(c->labels, v);
                 }
                 if (seen && !matched)
                         return false;

@@ -59,6 +59,8 @@ int verb_diff(int argc, char *argv[], Ctl *ctl);
 int verb_export(int argc, char *argv[], Ctl *ctl);
 int verb_commit(int argc, char *argv[], Ctl *ctl);
 int verb_cp(int argc, char *argv[], Ctl *ctl);
+int verb_image_prune(int argc, char *argv[], Ctl *ctl);
+int verb_system(int argc, char *argv[], Ctl *ctl);
 
 /* Append a -e/--env argument to *env (ctl-create.c). Logs on failure. */
 int ctl_env_add(char ***env, const char *arg);

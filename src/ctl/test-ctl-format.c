@@ -59,6 +59,11 @@ static void test_status(void) {
                      "Restarting (1) 2 seconds ago"));
         CHECK(ctl_state_is_active("running") && ctl_state_is_active("paused") && ctl_state_is_active("restarting"));
         CHECK(!ctl_state_is_active("exited") && !ctl_state_is_active("created") && !ctl_state_is_active(NULL));
+        char *labels[] = { (char *) "tier=web", (char *) "empty=", (char *) "tiered=x", NULL };
+        CHECK(ctl_labels_match(labels, "tier") && ctl_labels_match(labels, "tier=web") &&
+              ctl_labels_match(labels, "empty") && ctl_labels_match(labels, "empty="));
+        CHECK(!ctl_labels_match(labels, "tier=db") && !ctl_labels_match(labels, "tie") &&
+              !ctl_labels_match(labels, "web") && !ctl_labels_match(NULL, "tier"));
         CHECK(str_is(ctl_format_status(NULL, 0, 0, 0, now), "Unknown"));
         CHECK(str_is(ctl_format_ago(now - 5 * USEC_PER_SEC, now), "5 seconds ago"));
         CHECK(str_is(ctl_format_ago(now + 5 * USEC_PER_SEC, now), "Less than a second ago"));

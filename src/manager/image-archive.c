@@ -158,6 +158,11 @@ static int load_one(ArchiveOperation *op, json_object *e, Image **ret, sd_bus_er
         strv_free(i->layers);
         i->layers = TAKE_PTR(diff_ids);
         i->config_json = TAKE_PTR(config);
+        const char *digest = json_get_string(e, "manifest_digest");
+        if (digest && digest_is_valid(digest) && !(i->manifest_digest = strdup(digest))) {
+                image_free(i);
+                return -ENOMEM;
+        }
         if (i->created == 0)
                 i->created = now_realtime_usec();
         for (char **t = tags; *t; t++) {

@@ -73,6 +73,26 @@ static int property_get_layer_sizes(sd_bus *bus, const char *path, const char *i
         return sd_bus_message_close_container(reply);
 }
 
+/* "repo@sha256:..." for each repository the image is tagged in, when the manifest digest is known. A
+ * local image has no registry manifest, so Docker lists none for it either. */
+static int property_get_repo_digests(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (char **t = i->repo_tags; i->manifest_digest && t && *t; t++) {
+                _cleanup_free_ char *name = NULL, *entry = NULL;
+                if (image_reference_parse(*t, &name, NULL) < 0)
+                        continue;
+                if (asprintf(&entry, "%s@%s", name, i->manifest_digest) < 0)
+                        return -ENOMEM;
+                if (!strv_contains(l, entry) && strv_push(&l, entry) < 0)
+                        return -ENOMEM;
+        }
+        return sd_bus_message_append_strv(reply, l);
+}
+
 static int property_get_history(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Image *i = userdata;
@@ -94,7 +114,8 @@ static int property_get_history(sd_bus *bus, const char *path, const char *inter
 static void emit_repo_tags_changed(Image *i) {
         _cleanup_free_ char *path = image_object_path(i);
         if (path)
-                (void) sd_bus_emit_properties_changed(i->manager->bus, path, "org.berth1.Image", "RepoTags", NULL);
+                (void) sd_bus_emit_properties_changed(i->manager->bus, path, "org.berth1.Image", "RepoTags",
+                                                      "RepoDigests", NULL);
 }
 
 static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -176,13 +197,136 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(message, NULL);
 }
 
+typedef struct PruneFilters {
+        uint64_t until; /* only images created before; UINT64_MAX: any */
+        char **labels, **not_labels; /* "KEY" or "KEY=VALUE": all must / none may match */
+} PruneFilters;
+
+static void prune_filters_done(PruneFilters *f) {
+        strv_free(f->labels);
+        strv_free(f->not_labels);
+}
+
+static int read_prune_filters(sd_bus_message *message, PruneFilters *f, sd_bus_error *error) {
+        const char *key, *contents;
+        int r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                        return r;
+                bool is_until = streq(key, "until");
+                if (!is_until && !streq(key, "label") && !streq(key, "label!"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown prune filter \"%s\": expected until, label or label!.", key);
+                if (!streq(contents, is_until ? "t" : "as"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Prune filter \"%s\" must have type \"%s\".", key,
+                                                 is_until ? "t" : "as");
+                if (is_until)
+                        r = sd_bus_message_read(message, "v", "t", &f->until);
+                else {
+                        _cleanup_strv_free_ char **l = NULL;
+                        char ***dest = streq(key, "label") ? &f->labels : &f->not_labels;
+                        if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
+                            (r = sd_bus_message_read_strv(message, &l)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                        for (char **k = l; *k; k++)
+                                if (isempty(*k) || **k == '=' || strv_push(dest, *k) < 0)
+                                        return isempty(*k) || **k == '='
+                                                ? sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                                    "Invalid label filter \"%s\".", *k)
+                                                : -ENOMEM;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
+static bool labels_match(char **labels, const char *filter) {
+        size_t n = strlen(filter);
+        for (char **l = labels; l && *l; l++)
+                if (strchr(filter, '=') ? streq(*l, filter) : !strncmp(*l, filter, n) && (*l)[n] == '=')
+                        return true;
+        return false;
+}
+
+static bool image_prunable(Image *i, bool all, const PruneFilters *f) {
+        if ((!all && strv_length(i->repo_tags) > 0) || image_count_users(i, NULL) > 0 || i->created >= f->until)
+                return false;
+        for (char **l = f->labels; l && *l; l++)
+                if (!labels_match(i->labels, *l))
+                        return false;
+        for (char **l = f->not_labels; l && *l; l++)
+                if (labels_match(i->labels, *l))
+                        return false;
+        return true;
+}
+
+/* Manager.PruneImages: untagged images (every image with 'all') that no container uses, in any state. */
+int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_(prune_filters_done) PruneFilters f = { .until = UINT64_MAX };
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint64_t reclaimed = 0;
+        int all, r;
+
+        if ((r = sd_bus_message_read(message, "b", &all)) < 0 || (r = read_prune_filters(message, &f, error)) < 0 ||
+            (r = bus_check_privileged(message, error)) < 0)
+                return r;
+        /* Removing one image changes nothing about whether another may go. */
+        _cleanup_strv_free_ char **ids = calloc(1, sizeof(char *));
+        if (!ids)
+                return -ENOMEM;
+        for (Image *i = m->images; i; i = i->next)
+                if (image_prunable(i, all, &f) && strv_push(&ids, i->id) < 0)
+                        return -ENOMEM;
+        if ((r = sd_bus_message_new_method_return(message, &reply)) < 0 ||
+            (r = sd_bus_message_open_container(reply, 'a', "(sas)")) < 0)
+                return r;
+        for (char **id = ids; *id; id++) {
+                Image *i = m->images;
+                while (i && !streq(i->id, *id))
+                        i = i->next;
+                if (!i)
+                        continue;
+                /* Computed before each removal: a layer shared by two pruned images is freed with the second. */
+                uint64_t size = image_unique_size(i);
+                _cleanup_strv_free_ char **tags = strv_copy(i->repo_tags);
+                if (!tags)
+                        return -ENOMEM;
+                r = image_remove(i);
+                if (r < 0) {
+                        /* Nothing of it is gone: the others are still pruned, it stays for the next time. */
+                        fprintf(stderr, "Failed to prune image %.12s, skipping: %s\n", *id, strerror(-r));
+                        continue;
+                }
+                reclaimed += size;
+                if ((r = sd_bus_message_open_container(reply, 'r', "sas")) < 0 ||
+                    (r = sd_bus_message_append(reply, "s", *id)) < 0 ||
+                    (r = sd_bus_message_append_strv(reply, tags)) < 0 ||
+                    (r = sd_bus_message_close_container(reply)) < 0)
+                        return r;
+        }
+        if ((r = sd_bus_message_close_container(reply)) < 0 || (r = sd_bus_message_append(reply, "t", reclaimed)) < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 const sd_bus_vtable image_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RepoTags", "as", property_get_strv_ptr, offsetof(Image, repo_tags),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Created", "t", NULL, offsetof(Image, created), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("RepoDigests", "as", property_get_repo_digests, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Size", "t", NULL, offsetof(Image, size), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("VirtualSize", "t", NULL, offsetof(Image, size), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Layers", "as", property_get_strv_ptr, offsetof(Image, layers), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("LayerSizes", "at", property_get_layer_sizes, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("History", "a(tssb)", property_get_history, 0, SD_BUS_VTABLE_PROPERTY_CONST),

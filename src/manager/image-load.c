@@ -47,6 +47,7 @@ typedef struct LoadedImage {
         ArchiveFile **layers;
         size_t n_layers;
         char **diff_ids;
+        char *manifest_digest; /* OCI: the digest of the image's manifest; NULL for docker-archive */
 } LoadedImage;
 
 typedef struct Loader {
@@ -269,7 +270,8 @@ static int read_json_member(Loader *l, const char *name, json_object **ret, Arch
         return 0;
 }
 
-static int add_image(Loader *l, ArchiveFile *config, char **tags, ArchiveFile **layers, size_t n_layers) {
+static int add_image(Loader *l, ArchiveFile *config, char **tags, ArchiveFile **layers, size_t n_layers,
+                     const char *manifest_digest) {
         _cleanup_free_ char *buf = NULL;
         _cleanup_strv_free_ char **diff_ids = NULL;
         Image *scratch;
@@ -300,9 +302,11 @@ static int add_image(Loader *l, ArchiveFile *config, char **tags, ArchiveFile **
         *i = (LoadedImage){ .config = config, .n_layers = n_layers };
         i->repo_tags = strv_copy(tags);
         i->layers = calloc(n_layers + 1, sizeof(ArchiveFile *));
-        if (!i->repo_tags || !i->layers) {
+        i->manifest_digest = manifest_digest ? strdup(manifest_digest) : NULL;
+        if (!i->repo_tags || !i->layers || (manifest_digest && !i->manifest_digest)) {
                 strv_free(i->repo_tags);
                 free(i->layers);
+                free(i->manifest_digest);
                 return -ENOMEM;
         }
         memcpy(i->layers, layers, n_layers * sizeof(ArchiveFile *));
@@ -338,7 +342,7 @@ static int parse_docker_archive(Loader *l) {
                 for (size_t j = 0; j < n; j++)
                         if (!(layers[j] = find_file(l, layer_paths[j])))
                                 return failf(l, -EBADMSG, "The image archive lacks the layer %s.", layer_paths[j]);
-                r = add_image(l, config, tags, layers, n);
+                r = add_image(l, config, tags, layers, n, NULL);
                 if (r < 0)
                         return r;
         }
@@ -366,7 +370,9 @@ static int find_blob(Loader *l, json_object *descriptor, ArchiveFile **ret) {
         return 0;
 }
 
-static int oci_manifest(Loader *l, json_object *descriptor, const char *tag, int depth) {
+/* top_digest: the digest index.json names for this image (of a manifest or a nested index), the one a
+ * registry knows the image by; it becomes the image's RepoDigests. */
+static int oci_manifest(Loader *l, json_object *descriptor, const char *tag, const char *top_digest, int depth) {
         _cleanup_json_ json_object *m = NULL;
         _cleanup_free_ char *buf = NULL;
         _cleanup_free_ ArchiveFile **layers = NULL;
@@ -401,7 +407,7 @@ static int oci_manifest(Loader *l, json_object *descriptor, const char *tag, int
                                 if (arch && !streq(arch, image_host_architecture()))
                                         continue;
                         }
-                        r = oci_manifest(l, d, tag, depth + 1);
+                        r = oci_manifest(l, d, tag, top_digest, depth + 1);
                         if (r < 0)
                                 return r;
                         tags[0] = NULL, tag = NULL; /* a tag names one image */
@@ -424,7 +430,7 @@ static int oci_manifest(Loader *l, json_object *descriptor, const char *tag, int
                 if (r < 0)
                         return r;
         }
-        return add_image(l, config, tag ? tags : tags + 1, layers, n);
+        return add_image(l, config, tag ? tags : tags + 1, layers, n, top_digest);
 }
 
 static int parse_oci_archive(Loader *l) {
@@ -449,7 +455,7 @@ static int parse_oci_archive(Loader *l) {
                 const char *ref = json_get_string(annotations, "org.opencontainers.image.ref.name");
                 if (!tag && ref && (strchr(ref, ':') || strchr(ref, '/')))
                         tag = ref;
-                r = oci_manifest(l, d, tag, 0);
+                r = oci_manifest(l, d, tag, json_get_string(d, "digest"), 0);
                 if (r < 0)
                         return r;
         }
@@ -573,6 +579,8 @@ static int write_result(Loader *l) {
                 json_object_object_add(e, "repo_tags", json_strv_new(i->repo_tags));
                 json_object_object_add(e, "diff_ids", json_strv_new(i->diff_ids));
                 json_object_object_add(e, "layer_sizes", sizes);
+                if (i->manifest_digest)
+                        json_object_object_add(e, "manifest_digest", json_object_new_string(i->manifest_digest));
                 json_object_array_add(images, e);
         }
         return json_write_file_atomic(path, o);
@@ -587,6 +595,7 @@ static void loader_done(Loader *l) {
         for (size_t k = 0; k < l->n_images; k++) {
                 strv_free(l->images[k].repo_tags);
                 strv_free(l->images[k].diff_ids);
+                free(l->images[k].manifest_digest);
                 free(l->images[k].layers);
         }
         free(l->images);

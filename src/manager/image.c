@@ -52,6 +52,7 @@ void image_free(Image *i) {
         free(i->architecture);
         free(i->os);
         free(i->config_json);
+        free(i->manifest_digest);
         free(i);
 }
 
@@ -135,6 +136,7 @@ static json_object *image_to_json(const Image *i) {
         json_object_object_add(o, "os", json_string_or_null(i->os));
         json_object_object_add(o, "config", config);
         json_object_object_add(o, "oci_config", json_string_or_null(i->config_json));
+        json_object_object_add(o, "manifest_digest", json_string_or_null(i->manifest_digest));
         return o;
 }
 
@@ -177,7 +179,8 @@ static int image_load_one(Manager *m, const char *path, Image **ret) {
             (r = dup_optional(config, "User", &i->user)) < 0 ||
             (r = dup_optional(config, "StopSignal", &i->stop_signal)) < 0 ||
             (r = dup_optional(o, "architecture", &i->architecture)) < 0 || (r = dup_optional(o, "os", &i->os)) < 0 ||
-            (r = dup_optional(o, "oci_config", &i->config_json)) < 0) {
+            (r = dup_optional(o, "oci_config", &i->config_json)) < 0 ||
+            (r = dup_optional(o, "manifest_digest", &i->manifest_digest)) < 0) {
                 image_free(i);
                 return r < 0 ? r : -EBADMSG;
         }
@@ -303,6 +306,18 @@ unsigned image_count_users(Image *i, bool *ret_active) {
         return n;
 }
 
+uint64_t image_unique_size(Image *i) {
+        uint64_t size = 0;
+        for (size_t k = 0; i->layers && i->layers[k]; k++) {
+                bool earlier = false; /* a layer listed twice counts once */
+                for (size_t j = 0; j < k && !earlier; j++)
+                        earlier = streq(i->layers[j], i->layers[k]);
+                if (!earlier && !layer_is_used(i->manager, i, i->layers[k] + strlen(DIGEST_SHA256_PREFIX)))
+                        size += i->layer_sizes ? i->layer_sizes[k] : 0;
+        }
+        return size;
+}
+
 int image_remove(Image *i) {
         Manager *m = i->manager;
         _cleanup_free_ char *json = manager_state_path(m, "images/%s.json", i->id),
@@ -367,6 +382,10 @@ int manager_add_image(Manager *m, Image *i, Image **ret) {
                                 }
                                 changed = true;
                         }
+                if (!e->manifest_digest && i->manifest_digest) {
+                        e->manifest_digest = TAKE_PTR(i->manifest_digest);
+                        changed = true;
+                }
                 image_free(i);
                 if (changed) {
                         r = image_save(e);
@@ -375,7 +394,7 @@ int manager_add_image(Manager *m, Image *i, Image **ret) {
                         path = image_object_path(e);
                         if (path)
                                 (void) sd_bus_emit_properties_changed(m->bus, path, "org.berth1.Image", "RepoTags",
-                                                                      NULL);
+                                                                      "RepoDigests", NULL);
                 }
                 if (ret)
                         *ret = e;
@@ -423,7 +442,8 @@ void image_move_tag(Manager *m, Image *target, const char *tag) {
                 (void) image_save(i);
                 _cleanup_free_ char *path = image_object_path(i);
                 if (path)
-                        (void) sd_bus_emit_properties_changed(m->bus, path, "org.berth1.Image", "RepoTags", NULL);
+                        (void) sd_bus_emit_properties_changed(m->bus, path, "org.berth1.Image", "RepoTags",
+                                                              "RepoDigests", NULL);
         }
 }
 

@@ -33,6 +33,8 @@ typedef struct Image {
         /* The config blob exactly as loaded (LoadImage), so SaveImages writes it back byte for byte and
          * the image keeps its id across hosts. NULL for imported images; a config is generated then. */
         char *config_json;
+        /* "sha256:<hex>" of the manifest the image was loaded with (OCI archives), else NULL. */
+        char *manifest_digest;
 } Image;
 
 /* A new image with empty vectors, not linked anywhere yet. */
@@ -56,6 +58,8 @@ bool image_has_tag(const Image *i, const char *tag);
 void image_remove_tag(Image *i, const char *tag);
 /* Containers (any state) using the image; *ret_active is set when one runs or is about to. */
 unsigned image_count_users(Image *i, bool *ret_active);
+/* Bytes of the image's layers that no other image uses (image_remove would free them). */
+uint64_t image_unique_size(Image *i);
 /* Drop the image: its JSON first, then the layers no other image uses. Frees i. */
 int image_remove(Image *i);
 /* Remove everything under overlay/ that no image references (leftovers of a crash). */
@@ -95,6 +99,9 @@ int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, s
 void save_items_free(SaveItem *items, size_t n);
 int image_save_worker(SaveItem *items, size_t n_items, const char *format, int output_fd, const char *tmpdir,
                       char **ret_error);
+
+/* Manager.PruneImages (image-dbus.c). */
+int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error);
 
 /* docker-archive / OCI archive in and out (image-archive.c): Manager.LoadImage, Manager.SaveImages. */
 int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -52,6 +52,9 @@ int image_object_find(sd_bus *bus, const char *path, const char *interface, void
                       sd_bus_error *error);
 int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 
+/* Manager.GetDiskUsage (disk-usage.c): sizes of images, container upper dirs and local volumes. */
+int method_get_disk_usage(sd_bus_message *message, void *userdata, sd_bus_error *error);
+
 /* Append "key=value" strings as a{ss} (Labels properties). */
 int bus_append_labels(sd_bus_message *m, char **labels);
 /* Read an a{ss} (the Labels option) into "key=value" strings; keys non-empty, without '='. */
