@@ -24,30 +24,44 @@ enum {
 
 int verb_import(int argc, char *argv[], Ctl *ctl) {
         static const struct option options[] = {
+                { "change", required_argument, NULL, 'c' },
+                { "message", required_argument, NULL, 'm' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *m = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_strv_free_ char **changes = NULL;
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *id = NULL;
-        const char *file, *reference, *path;
+        const char *file, *reference, *path, *message = NULL;
         sd_bus *bus;
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:c:m:h", options, NULL)) >= 0)
                 switch (c) {
+                case 'c':
+                        if (strv_push(&changes, optarg) < 0)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                        break;
+                case 'm':
+                        message = optarg;
+                        break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl import FILE|- NAME[:TAG]\n"
+                        printf("Usage: berthctl import [OPTIONS] FILE|- NAME[:TAG]\n"
                                "\n"
                                "Import a root file system tarball (optionally compressed) as a one-layer\n"
                                "image tagged NAME:TAG (TAG defaults to \"latest\"), and print its id.\n"
                                "\"-\" reads the tarball from standard input.\n"
                                "\n"
                                "Options:\n"
-                               "  -h, --help   Show this help\n");
+                               "  -c, --change=INSTR   Apply a Dockerfile instruction to the image's config\n"
+                               "                       (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER,\n"
+                               "                       VOLUME, WORKDIR; repeatable)\n"
+                               "  -m, --message=TEXT   The comment of the image's history entry\n"
+                               "  -h, --help           Show this help\n");
                         return 0;
                 default:
                         return ctl_log_getopt_error("import", c, argv);
@@ -84,7 +98,26 @@ int verb_import(int argc, char *argv[], Ctl *ctl) {
                 return -EOPNOTSUPP;
         }
         /* Unpacking and hashing a large tarball takes as long as it takes. */
-        r = ctl_bus_call_manager(bus, "ImportImage", CTL_TIMEOUT_INFINITE, &error, &reply, "hs", fd, reference);
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "ImportImageWithOptions");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hs", fd, reference);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && changes) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) >= 0 &&
+                    (r = sd_bus_message_append(m, "s", "Changes")) >= 0 &&
+                    (r = sd_bus_message_open_container(m, 'v', "as")) >= 0 &&
+                    (r = sd_bus_message_append_strv(m, changes)) >= 0 && (r = sd_bus_message_close_container(m)) >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0 && message)
+                r = sd_bus_message_append(m, "{sv}", "Message", "s", message);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the call: %m");
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
         r = sd_bus_message_read(reply, "o", &path);

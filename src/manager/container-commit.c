@@ -52,199 +52,6 @@ static void commit_operation_free(CommitOperation *op) {
         free(op);
 }
 
-/* ---- --change: Dockerfile instructions ---- */
-
-/* Words separated by white space; double quotes group, a backslash escapes the next character. */
-static int split_words(const char *s, char ***ret) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        _cleanup_free_ char *word = malloc(strlen(s) + 1);
-        if (!l || !word)
-                return -ENOMEM;
-        for (const char *p = s;;) {
-                size_t n = 0;
-                bool quoted = false, any = false;
-                p += strspn(p, " \t");
-                for (; *p && (quoted || (*p != ' ' && *p != '\t')); p++) {
-                        any = true;
-                        if (*p == '"')
-                                quoted = !quoted;
-                        else if (*p == '\\' && p[1])
-                                word[n++] = *++p;
-                        else
-                                word[n++] = *p;
-                }
-                if (quoted)
-                        return -EINVAL;
-                if (!any)
-                        break;
-                word[n] = 0;
-                if (strv_push(&l, word) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
-/* A JSON array of strings, or the shell form (["/bin/sh", "-c", s]) for CMD and ENTRYPOINT. */
-static json_object *command_from(const char *s, bool shell_form) {
-        _cleanup_json_ json_object *a = NULL;
-        if (*s == '[') {
-                if (json_parse_buffer(s, strlen(s), &a) < 0 || !json_object_is_type(a, json_type_array))
-                        return NULL;
-                for (size_t k = 0; k < json_object_array_length(a); k++)
-                        if (!json_object_is_type(json_object_array_get_idx(a, k), json_type_string))
-                                return NULL;
-                return TAKE_PTR(a);
-        }
-        if (!shell_form)
-                return NULL;
-        a = json_object_new_array();
-        if (!a)
-                return NULL;
-        json_object_array_add(a, json_object_new_string("/bin/sh"));
-        json_object_array_add(a, json_object_new_string("-c"));
-        json_object_array_add(a, json_object_new_string(s));
-        return TAKE_PTR(a);
-}
-
-static json_object *object_member(json_object *o, const char *key) {
-        json_object *v;
-        if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_object))
-                return v;
-        v = json_object_new_object();
-        json_object_object_add(o, key, v);
-        return v;
-}
-
-/* Set KEY=VALUE in Env, replacing an earlier value of KEY. */
-static int env_set(json_object *config, const char *key, const char *value) {
-        json_object *env, *n = json_object_new_array();
-        _cleanup_free_ char *entry = NULL;
-        size_t klen = strlen(key);
-
-        if (!n || asprintf(&entry, "%s=%s", key, value) < 0 || !env_assignment_is_valid(entry)) {
-                json_object_put(n);
-                return -EINVAL;
-        }
-        if (json_object_object_get_ex(config, "Env", &env) && json_object_is_type(env, json_type_array))
-                for (size_t k = 0; k < json_object_array_length(env); k++) {
-                        const char *e = json_object_get_string(json_object_array_get_idx(env, k));
-                        if (e && !(strncmp(e, key, klen) == 0 && e[klen] == '='))
-                                json_object_array_add(n, json_object_new_string(e));
-                }
-        json_object_array_add(n, json_object_new_string(entry));
-        json_object_object_add(config, "Env", n);
-        return 0;
-}
-
-/* KEY=VALUE ... (or the old "KEY VALUE" form when allowed) into Env or Labels. */
-static int apply_pairs(json_object *config, const char *what, const char *rest, bool env) {
-        _cleanup_strv_free_ char **words = NULL;
-        int r = split_words(rest, &words);
-        if (r < 0 || strv_length(words) == 0)
-                return -EINVAL;
-        if (!strchr(words[0], '=')) {
-                /* "ENV KEY some value": everything after the first word, as written. */
-                const char *value = rest + strspn(rest, " \t");
-                value += strcspn(value, " \t");
-                value += strspn(value, " \t");
-                if (!*value)
-                        return -EINVAL;
-                return env
-                        ? env_set(config, words[0], value)
-                        : (json_object_object_add(object_member(config, what), words[0], json_object_new_string(value)),
-                           0);
-        }
-        for (char **w = words; *w; w++) {
-                char *eq = strchr(*w, '=');
-                if (!eq || eq == *w)
-                        return -EINVAL;
-                *eq = 0;
-                if (env)
-                        r = env_set(config, *w, eq + 1);
-                else
-                        json_object_object_add(object_member(config, what), *w, json_object_new_string(eq + 1));
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* "80" or "53/udp" → "80/tcp", "53/udp". */
-static int port_key(const char *s, char **ret) {
-        char *end;
-        errno = 0;
-        unsigned long port = strtoul(s, &end, 10);
-        const char *proto = *end == '/' ? end + 1 : *end ? NULL : "tcp";
-
-        if (errno != 0 || end == s || *s == '-' || *s == '+' || port == 0 || port > 65535 || !proto ||
-            !(streq(proto, "tcp") || streq(proto, "udp") || streq(proto, "sctp")))
-                return -EINVAL;
-        return asprintf(ret, "%lu/%s", port, proto) < 0 ? -ENOMEM : 0;
-}
-
-static int apply_change(json_object *config, const char *change) {
-        size_t n = strcspn(change, " \t");
-        _cleanup_free_ char *instruction = strndup(change, n);
-        const char *rest = change + n + strspn(change + n, " \t");
-        json_object *v;
-
-        if (!instruction)
-                return -ENOMEM;
-        if (!*rest)
-                return -EINVAL;
-        if (!strcasecmp(instruction, "CMD") || !strcasecmp(instruction, "ENTRYPOINT")) {
-                if (!(v = command_from(rest, true)))
-                        return -EINVAL;
-                json_object_object_add(config, !strcasecmp(instruction, "CMD") ? "Cmd" : "Entrypoint", v);
-        } else if (!strcasecmp(instruction, "ENV"))
-                return apply_pairs(config, "Env", rest, true);
-        else if (!strcasecmp(instruction, "LABEL"))
-                return apply_pairs(config, "Labels", rest, false);
-        else if (!strcasecmp(instruction, "WORKDIR")) {
-                /* Relative to the one before, as in a Dockerfile. */
-                const char *old = json_get_string(config, "WorkingDir");
-                _cleanup_free_ char *dir = NULL;
-                if (asprintf(&dir, "%s%s%s", rest[0] == '/' ? "" : (old && *old ? old : "/"),
-                             rest[0] == '/' || (old && old[strlen(old) - 1] == '/') || !old || !*old ? "" : "/",
-                             rest) < 0)
-                        return -ENOMEM;
-                json_object_object_add(config, "WorkingDir", json_object_new_string(dir));
-        } else if (!strcasecmp(instruction, "USER"))
-                json_object_object_add(config, "User", json_object_new_string(rest));
-        else if (!strcasecmp(instruction, "STOPSIGNAL")) {
-                if (signal_from_string(rest) <= 0)
-                        return -EINVAL;
-                json_object_object_add(config, "StopSignal", json_object_new_string(rest));
-        } else if (!strcasecmp(instruction, "EXPOSE") || !strcasecmp(instruction, "VOLUME")) {
-                bool expose = !strcasecmp(instruction, "EXPOSE");
-                _cleanup_strv_free_ char **words = NULL;
-                _cleanup_json_ json_object *a = expose ? NULL : command_from(rest, false);
-                if (a) {
-                        words = calloc(1, sizeof(char *));
-                        for (size_t k = 0; words && k < json_object_array_length(a); k++)
-                                if (strv_push(&words, json_object_get_string(json_object_array_get_idx(a, k))) < 0)
-                                        return -ENOMEM;
-                        if (!words)
-                                return -ENOMEM;
-                } else if (split_words(rest, &words) < 0)
-                        return -EINVAL;
-                json_object *set = object_member(config, expose ? "ExposedPorts" : "Volumes");
-                for (char **w = words; *w; w++) {
-                        _cleanup_free_ char *key = NULL;
-                        if (expose) {
-                                int r = port_key(*w, &key);
-                                if (r < 0)
-                                        return r;
-                        } else if ((*w)[0] != '/')
-                                return -EINVAL;
-                        json_object_object_add(set, key ?: *w, json_object_new_object());
-                }
-        } else
-                return -EINVAL;
-        return 0;
-}
-
 /* ---- the worker and its end ---- */
 
 static int commit_work(void *userdata, char **ret_payload, char **ret_error) {
@@ -379,7 +186,7 @@ int container_commit(Container *c, const char *reference, char **changes, const 
                      sd_bus_message *request, sd_bus_error *error) {
         Manager *m = c->manager;
         _cleanup_free_ char *config_text = NULL, *command = NULL, *created = NULL;
-        json_object *config, *history, *h;
+        json_object *history, *h;
         CommitOperation *op;
         int r;
 
@@ -408,20 +215,9 @@ int container_commit(Container *c, const char *reference, char **changes, const 
                 r = sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The image's config is invalid.");
                 goto fail;
         }
-        config = object_member(op->config, "config");
-        for (char **ch = changes; ch && *ch; ch++) {
-                r = apply_change(config, *ch);
-                if (r == -ENOMEM)
-                        goto fail;
-                if (r < 0) {
-                        r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                              "Invalid change \"%s\": expected a Dockerfile instruction CMD, "
-                                              "ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR "
-                                              "with its argument.",
-                                              *ch);
-                        goto fail;
-                }
-        }
+        r = image_config_apply_changes(op->config, changes, error);
+        if (r < 0)
+                goto fail;
         if (!isempty(author))
                 json_object_object_add(op->config, "author", json_object_new_string(author));
         json_object_object_add(op->config, "container", json_object_new_string(c->id));

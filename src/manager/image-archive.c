@@ -36,6 +36,8 @@ struct ArchiveOperation {
         SaveItem *items; /* save: what to write */
         size_t n_items;
         char *reference; /* import: normalized "name:tag" */
+        char **changes; /* import: --change instructions */
+        char *message; /* import: -m, the history entry's comment */
         ArchiveWorkFunc work;
         ArchiveFinishFunc finish;
         Worker *worker;
@@ -53,6 +55,8 @@ static void archive_operation_free(ArchiveOperation *op) {
         free(op->format);
         save_items_free(op->items, op->n_items);
         free(op->reference);
+        strv_free(op->changes);
+        free(op->message);
         free(op);
 }
 
@@ -352,6 +356,35 @@ static int import_work(ArchiveOperation *op, char **ret_payload, char **ret_erro
         return 0;
 }
 
+/* --change and -m: on the generated config blob, which then is the image's (and gives its id). */
+static int import_apply_options(ArchiveOperation *op, Image *i, sd_bus_error *error) {
+        _cleanup_free_ char *text = NULL;
+        _cleanup_json_ json_object *blob = NULL;
+        _cleanup_strv_free_ char **diff_ids = NULL;
+        json_object *history;
+        int r = image_config_json(i, &text, NULL);
+        if (r < 0)
+                return r;
+        if (json_parse_buffer(text, strlen(text), &blob) < 0)
+                return -EBADMSG;
+        r = image_config_apply_changes(blob, op->changes, error);
+        if (r < 0)
+                return r;
+        if (!isempty(op->message) && json_object_object_get_ex(blob, "history", &history) &&
+            json_object_array_length(history) > 0)
+                json_object_object_add(json_object_array_get_idx(history, json_object_array_length(history) - 1),
+                                       "comment", json_object_new_string(op->message));
+        const char *out = json_object_to_json_string_ext(blob, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        free(i->config_json);
+        i->config_json = out ? strdup(out) : NULL;
+        if (!i->config_json)
+                return -ENOMEM;
+        r = image_config_parse(i, i->config_json, strlen(i->config_json), &diff_ids);
+        if (r < 0)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The changed config is invalid.");
+        return image_compute_id(i); /* the sha256 of the new blob */
+}
+
 static int import_finish(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
         Manager *m = op->manager;
         _cleanup_free_ char *final = NULL, *layer = NULL;
@@ -389,6 +422,13 @@ static int import_finish(ArchiveOperation *op, const char *payload, sd_bus_error
                 return -ENOMEM;
         }
         i->layer_sizes[0] = size;
+        if (strv_length(op->changes) > 0 || !isempty(op->message)) {
+                r = import_apply_options(op, i, error);
+                if (r < 0) {
+                        image_free(i);
+                        return r;
+                }
+        }
         r = manager_add_image(m, i, &i);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to save image: %m");
@@ -399,7 +439,8 @@ static int import_finish(ArchiveOperation *op, const char *payload, sd_bus_error
         return sd_bus_reply_method_return(op->request, "o", path);
 }
 
-int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *request, sd_bus_error *error) {
+int image_import(Manager *m, int tar_fd, const char *reference, char **changes, const char *message,
+                 sd_bus_message *request, sd_bus_error *error) {
         _cleanup_free_ char *normalized = NULL;
         ArchiveOperation *op;
         int r;
@@ -407,11 +448,28 @@ int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *
         r = image_reference_normalize(reference, &normalized, error);
         if (r < 0)
                 return r;
+        if (message && strlen(message) > 65536)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "The message is too long.");
+        {
+                /* Bad changes are refused before the tarball is read. */
+                _cleanup_json_ json_object *scratch = json_object_new_object();
+                if (!scratch)
+                        return -ENOMEM;
+                r = image_config_apply_changes(scratch, changes, error);
+                if (r < 0)
+                        return r;
+        }
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
         *op = (ArchiveOperation){
                 .manager = m, .verb = "import", .fd = tar_fd, .finish = import_finish, .reference = TAKE_PTR(normalized)
         };
+        op->changes = strv_copy(changes);
+        op->message = message ? strdup(message) : NULL;
+        if (!op->changes || (message && !op->message)) {
+                archive_operation_free(op);
+                return -ENOMEM;
+        }
         return archive_operation_start(op, import_work, request, error);
 }

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "manager.h"
 #include "util.h"
 
@@ -47,7 +49,8 @@ int image_reference_normalize(const char *reference, char **ret, sd_bus_error *e
 int manager_load_images(Manager *m);
 /* Import a tarball as a one-layer image tagged 'reference'. The extraction runs in a worker
  * process; 'request' is answered when it is done. Returns 1 when the answer is pending. */
-int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *request, sd_bus_error *error);
+int image_import(Manager *m, int tar_fd, const char *reference, char **changes, const char *message,
+                 sd_bus_message *request, sd_bus_error *error);
 int image_save(Image *i);
 int image_compute_id(Image *i);
 void image_move_tag(Manager *m, Image *target, const char *tag);
@@ -81,6 +84,9 @@ uint64_t image_parse_rfc3339(const char *s);
 /* Fill i's config fields, created, architecture and os from a config blob; return its rootfs.diff_ids.
  * -EBADMSG when it is no config. */
 int image_config_parse(Image *i, const char *json, size_t len, char ***ret_diff_ids);
+/* Apply Dockerfile instructions (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME,
+ * WORKDIR) to the "config" of an image config blob; a bad one is InvalidArgument (image-changes.c). */
+int image_config_apply_changes(json_object *blob, char **changes, sd_bus_error *error);
 int image_history(Image *i, ImageHistory **ret, size_t *ret_n);
 void image_history_free(ImageHistory *h, size_t n);
 /* Host paths of the overlay lower dirs, top layer first. */

@@ -59,18 +59,50 @@ int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
         return 0;
 }
 
+/* ImportImage(h, s) and ImportImageWithOptions(h, s, a{sv}): Changes as, Message s. */
 static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *reference;
+        _cleanup_strv_free_ char **changes = NULL;
+        const char *reference, *comment = NULL;
         int fd, r;
 
         r = sd_bus_message_read(message, "hs", &fd, &reference);
         if (r < 0)
                 return r;
+        if (streq(sd_bus_message_get_member(message), "ImportImageWithOptions")) {
+                const char *key, *contents;
+                if ((r = sd_bus_message_enter_container(message, 'a', "{sv}")) < 0)
+                        return r;
+                while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                        if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                            (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                                return r;
+                        const char *want = streq(key, "Changes") ? "as" : streq(key, "Message") ? "s" : NULL;
+                        if (!want)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Unknown import option \"%s\".", key);
+                        if (!streq(contents, want))
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Import option \"%s\" must have type \"%s\".", key, want);
+                        if (streq(key, "Message"))
+                                r = sd_bus_message_read(message, "v", "s", &comment);
+                        else {
+                                strv_free(changes);
+                                changes = NULL;
+                                if ((r = sd_bus_message_enter_container(message, 'v', "as")) >= 0 &&
+                                    (r = sd_bus_message_read_strv(message, &changes)) >= 0)
+                                        r = sd_bus_message_exit_container(message);
+                        }
+                        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+        }
         r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        return image_import(m, fd, reference, message, error);
+        return image_import(m, fd, reference, changes, comment, message, error);
 }
 
 static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -490,6 +522,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("StorageDriver", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_METHOD_WITH_ARGS("ImportImage", SD_BUS_ARGS("h", tarball, "s", reference), SD_BUS_RESULT("o", image),
                                 method_import_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ImportImageWithOptions", SD_BUS_ARGS("h", tarball, "s", reference, "a{sv}", options),
+                                SD_BUS_RESULT("o", image), method_import_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sastto)", images), method_list_images,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetImage", SD_BUS_ARGS("s", image), SD_BUS_RESULT("o", object), method_get_image,

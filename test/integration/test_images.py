@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Image import through berthctl and D-Bus: content-addressed layers, hostile tarballs refused."""
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -154,3 +155,24 @@ def test_unknown_image_is_no_such_image(berthd):
     assert "No such image" in proc.stderr
     proc = berthd.berthctl("run", "nope:1", "true")
     assert proc.returncode == 125 and "No such image" in proc.stderr
+
+
+def test_import_with_changes_and_message(busybox_tar, berthd):
+    ref = "imported-changed:v1"
+    berthd.berthctl("import", "--change", 'CMD ["sh", "-c", "echo $GREETING from $PWD"]', "-c", "ENV GREETING=hi",
+                    "-c", "WORKDIR /tmp", "-c", "LABEL team=berth", "-m", "made by a test", busybox_tar, ref,
+                    check=True)
+    try:
+        assert berthd.berthctl("run", "--rm", ref, check=True).stdout == "hi from /tmp\n"
+        berthd.berthctl("create", "--name", "labelled-by-import", ref, check=True)
+        info = json.loads(berthd.berthctl("inspect", "labelled-by-import", check=True).stdout)[0]
+        berthd.berthctl("rm", "labelled-by-import", check=True)
+        assert info["Config"]["Labels"] == {"team": "berth"}, info["Config"]  # the image's labels
+        assert "made by a test" in berthd.berthctl("history", "--no-trunc", ref, check=True).stdout
+        # A bad change is refused before anything is read or stored.
+        before = berthd.berthctl("images", "-q", check=True).stdout
+        proc = berthd.berthctl("import", "-c", "FROM busybox", busybox_tar, "imported-bad:v1")
+        assert proc.returncode == 125 and "Invalid change" in proc.stderr, proc
+        assert berthd.berthctl("images", "-q", check=True).stdout == before
+    finally:
+        berthd.berthctl("rmi", ref)
