@@ -143,6 +143,12 @@ static int compile(const ContainerSecurity *s, int *ret_fd, sd_bus_error *error)
 }
 
 int container_security_validate(const ContainerSecurity *s, sd_bus_error *error) {
+        /* As Docker: privileged means the host's powers, which a user namespace takes away again
+         * (its root cannot mount a writable /sys or reach host devices the way --privileged means). */
+        if (s->privileged && streq_ptr(s->userns_mode, "auto"))
+                return sd_bus_error_set(
+                        error, BERTH_ERROR_INVALID_ARGUMENT,
+                        "Privileged mode cannot be combined with a user namespace (UsernsMode \"auto\").");
         /* Even where it will not be used (privileged): a profile that cannot compile is a mistake. */
         if (!s->seccomp_profile || is_unconfined(s))
                 return 0;
