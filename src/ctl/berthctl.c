@@ -17,8 +17,12 @@ typedef struct Verb {
 
 static const Verb verbs[] = {
         { "attach", verb_attach, "Attach to a running container's output and terminal" },
+        { "commit", verb_commit, "Make a new image of a container's changes" },
+        { "cp", verb_cp, "Copy files between a container and the host" },
         { "create", verb_create, "Create a new container" },
+        { "diff", verb_diff, "List the changes to a container's file system" },
         { "exec", verb_exec, "Run a command in a running container" },
+        { "export", verb_export, "Write a container's file system as a tar archive" },
         { "history", verb_history, "Show the layers of an image" },
         { "image", verb_image, "Manage images (ls, inspect, rm, tag, history, load, save)" },
         { "images", verb_images, "List images" },

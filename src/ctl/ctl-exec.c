@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-event.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -27,6 +30,54 @@ static void exec_help(void) {
                "  -t, --tty                A terminal of the container's devpts (raw mode here with -i)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (default: the container's)\n"
                "  -h, --help               Show this help\n");
+}
+
+typedef struct ExecCall {
+        sd_bus_message *reply;
+        int resize_fd;
+} ExecCall;
+
+static int on_exec_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ExecCall *call = userdata;
+        call->reply = sd_bus_message_ref(reply);
+        return 0;
+}
+
+static int on_exec_winch(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        ExecCall *call = userdata;
+        struct winsize ws = {};
+        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
+                return 0;
+        uint16_t size[2] = { ws.ws_row, ws.ws_col };
+        (void) !write(call->resize_fd, size, sizeof(size)); /* atomic on a pipe; dropped if it is full */
+        return 0;
+}
+
+/* sd_bus_call(), with our terminal's size changes passed on meanwhile. */
+static int call_forwarding_resizes(sd_bus *bus, sd_bus_message *m, int resize_fd, sd_bus_error *error,
+                                   sd_bus_message **ret_reply) {
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        ExecCall call = { .resize_fd = resize_fd };
+        int r;
+
+        if ((r = sd_event_new(&event)) < 0 ||
+            (r = sd_event_add_signal(event, NULL, SIGWINCH | SD_EVENT_SIGNAL_PROCMASK, on_exec_winch, &call)) < 0 ||
+            (r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL)) < 0)
+                return r;
+        r = sd_bus_call_async(bus, &slot, m, on_exec_reply, &call, CTL_TIMEOUT_INFINITE);
+        while (r >= 0 && !call.reply)
+                r = sd_event_run(event, UINT64_MAX);
+        (void) sd_bus_detach_event(bus);
+        if (r < 0)
+                return r;
+        if (sd_bus_message_is_method_error(call.reply, NULL)) {
+                r = sd_bus_error_copy(error, sd_bus_message_get_error(call.reply));
+                sd_bus_message_unref(call.reply);
+                return r < 0 ? r : -EIO;
+        }
+        *ret_reply = call.reply;
+        return 0;
 }
 
 int verb_exec(int argc, char *argv[], Ctl *ctl) {
@@ -122,6 +173,13 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
                 r = sd_bus_message_append(m, "{sv}", "Rows", "u", (uint32_t) ws.ws_row);
         if (r >= 0 && tty)
                 r = sd_bus_message_append(m, "{sv}", "Cols", "u", (uint32_t) ws.ws_col);
+        /* New sizes of our terminal go to the exec's through a pipe (SIGWINCH → two uint16). */
+        _cleanup_close_ int resize_r = -1, resize_w = -1;
+        int resize[2];
+        if (r >= 0 && tty && pipe2(resize, O_CLOEXEC | O_NONBLOCK) >= 0) {
+                resize_r = resize[0], resize_w = resize[1];
+                r = sd_bus_message_append(m, "{sv}", "ResizeFd", "h", resize_r);
+        }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
@@ -130,7 +188,8 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
                 return ctl_log_errno(r, "Failed to build the Exec call: %m");
         struct termios saved;
         bool raw = tty && interactive && ctl_terminal_make_raw(&saved);
-        r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
+        r = resize_w >= 0 ? call_forwarding_resizes(bus, m, resize_w, &error, &reply)
+                          : sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
         ctl_terminal_restore(raw, &saved);
         if (r < 0) {
                 (void) ctl_log_bus_error(&error, r);

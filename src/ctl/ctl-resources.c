@@ -234,13 +234,19 @@ int verb_stats(int argc, char *argv[], Ctl *ctl) {
                 (void) take_sample(bus, paths[i], &prev[i], &error);
         }
         usleep(500 * 1000);
+        bool terminal = isatty(STDOUT_FILENO);
         for (;;) {
+                /* A live view on a terminal, as docker stats: each sample replaces the last. In a
+                 * pipe or file, samples follow each other, separated by an empty line. */
+                if (terminal && !no_stream)
+                        fputs("\033[2J\033[H", stdout);
                 r = stats_round(bus, argv + first_name, paths, prev, false);
                 if (r < 0 || no_stream)
                         return r < 0 ? ctl_log_errno(r, "%m") : 0;
                 fflush(stdout);
                 sleep(1);
-                printf("\n");
+                if (!terminal)
+                        printf("\n");
         }
 }
 

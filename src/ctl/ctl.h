@@ -55,6 +55,10 @@ int verb_history(int argc, char *argv[], Ctl *ctl);
 int verb_image(int argc, char *argv[], Ctl *ctl);
 int verb_load(int argc, char *argv[], Ctl *ctl);
 int verb_save(int argc, char *argv[], Ctl *ctl);
+int verb_diff(int argc, char *argv[], Ctl *ctl);
+int verb_export(int argc, char *argv[], Ctl *ctl);
+int verb_commit(int argc, char *argv[], Ctl *ctl);
+int verb_cp(int argc, char *argv[], Ctl *ctl);
 
 /* Append a -e/--env argument to *env (ctl-create.c). Logs on failure. */
 int ctl_env_add(char ***env, const char *arg);

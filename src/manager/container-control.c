@@ -185,16 +185,18 @@ int container_rename(Container *c, const char *name, sd_bus_error *error) {
         return 0;
 }
 
-int container_attach(Container *c, const int fds[3], sd_bus_error *error) {
+/* One request to the running container's supervisor on its attach socket: 'cmd' with fds, and
+ * its one-byte answer (with a descriptor, if ret_fd). */
+int container_supervisor_request(Container *c, char cmd, const int *fds, size_t n_fds, int *ret_fd,
+                                 sd_bus_error *error) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s/attach.sock", c->id);
         char ack = 0;
+        int got = -1;
+        size_t n_got = 0;
 
         if (!path)
                 return -ENOMEM;
-        if (c->state != CONTAINER_RUNNING)
-                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
-                                         "You cannot attach to a stopped container, start it first (%s).", c->name);
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
@@ -206,14 +208,29 @@ int container_attach(Container *c, const int fds[3], sd_bus_error *error) {
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
-                                         "Cannot attach to container %s: its supervisor does not answer (%s).", c->name,
+                                         "The supervisor of container %s does not answer (%s).", c->name,
                                          strerror(errno));
-        ssize_t n = send_with_fds(fd, "A", 1, fds, 3);
+        ssize_t n = send_with_fds(fd, &cmd, 1, fds, n_fds);
         if (n >= 0)
-                n = recv(fd, &ack, 1, 0);
-        if (n <= 0 || ack != '1')
+                n = receive_with_fds(fd, &ack, 1, &got, 1, &n_got);
+        if (n <= 0 || ack != (cmd == 'A' ? '1' : cmd) || (ret_fd && n_got != 1)) {
+                if (n_got > 0)
+                        safe_close(got);
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY,
-                                         "Container %s did not take the attach (too many clients, or exiting).",
+                                         "The supervisor of container %s refused the request (too many clients, or "
+                                         "exiting).",
                                          c->name);
+        }
+        if (ret_fd)
+                *ret_fd = got;
+        else if (n_got > 0)
+                safe_close(got);
         return 0;
+}
+
+int container_attach(Container *c, const int fds[3], sd_bus_error *error) {
+        if (c->state != CONTAINER_RUNNING)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
+                                         "You cannot attach to a stopped container, start it first (%s).", c->name);
+        return container_supervisor_request(c, 'A', fds, 3, NULL, error);
 }

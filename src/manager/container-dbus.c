@@ -272,10 +272,11 @@ static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *
 
 /* Exec(as command, as env, s workdir, h stdin, h stdout, h stderr) and
  * ExecWithOptions(as command, as env, a{sv} options, h stdin, h stdout, h stderr), options:
- * WorkingDir s, User s, Tty b, Rows u, Cols u. */
+ * WorkingDir s, User s, Tty b, Rows u, Cols u, ResizeFd h (with Tty: the read end of a pipe that
+ * carries new terminal sizes, two native-endian uint16: rows, cols). */
 static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
-        ExecOptions options = {};
+        ExecOptions options = { .resize_fd = -1 };
         int stdio[3], r;
         Container *c;
 
@@ -301,6 +302,7 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
                         const char *want = streq(key, "WorkingDir") || streq(key, "User") ? "s"
                                 : streq(key, "Tty")                                       ? "b"
                                 : streq(key, "Rows") || streq(key, "Cols")                ? "u"
+                                : streq(key, "ResizeFd")                                  ? "h"
                                                                                           : NULL;
                         if (!want)
                                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
@@ -316,7 +318,9 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
                         else if (streq(key, "Tty")) {
                                 r = sd_bus_message_read(message, "v", "b", &b);
                                 options.tty = b;
-                        } else
+                        } else if (streq(key, "ResizeFd"))
+                                r = sd_bus_message_read(message, "v", "h", &options.resize_fd);
+                        else
                                 r = sd_bus_message_read(message, "v", "u",
                                                         streq(key, "Rows") ? &options.rows : &options.cols);
                         if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
@@ -364,6 +368,48 @@ static int method_get_processes(sd_bus_message *message, void *userdata, sd_bus_
 
 static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         return container_wait(userdata, message);
+}
+
+/* GetChanges, Export, CopyFrom, CopyTo, Commit: the container's file system (container-fs.c,
+ * container-commit.c). */
+static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *member = sd_bus_message_get_member(message), *path = NULL;
+        Container *c;
+        int fd = -1, r;
+
+        if (streq(member, "Export"))
+                r = sd_bus_message_read(message, "h", &fd);
+        else if (streq(member, "CopyFrom") || streq(member, "CopyTo"))
+                r = sd_bus_message_read(message, "sh", &path, &fd);
+        else
+                r = 0;
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        if (streq(member, "GetChanges"))
+                return container_get_changes(c, message, error);
+        if (streq(member, "Export"))
+                return container_export(c, fd, message, error);
+        return container_copy(c, streq(member, "CopyTo"), path, fd, message, error);
+}
+
+static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_strv_free_ char **changes = NULL;
+        const char *reference, *comment, *author;
+        Container *c;
+        int r = sd_bus_message_read(message, "s", &reference);
+        if (r >= 0)
+                r = sd_bus_message_read_strv(message, &changes);
+        if (r >= 0)
+                r = sd_bus_message_read(message, "ss", &comment, &author);
+        if (r < 0)
+                return r;
+        r = lookup_for_method(message, userdata, &c, error);
+        if (r < 0)
+                return r;
+        return container_commit(c, reference, changes, comment, author, message, error);
 }
 
 #define P(name, sig, getter, field, flags) SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
@@ -462,5 +508,15 @@ const sd_bus_vtable container_vtable[] = {
                 SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetChanges", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", changes), method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Export", SD_BUS_ARGS("h", fd), SD_BUS_NO_RESULT, method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyFrom", SD_BUS_ARGS("s", path, "h", fd), SD_BUS_NO_RESULT, method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyTo", SD_BUS_ARGS("s", path, "h", fd), SD_BUS_NO_RESULT, method_fs,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Commit", SD_BUS_ARGS("s", reference, "as", changes, "s", comment, "s", author),
+                                SD_BUS_RESULT("o", image), method_commit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -138,6 +138,7 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
         json_object_object_add(o, "tty", json_object_new_boolean(options->tty));
         json_object_object_add(o, "rows", json_object_new_int((int) (options->rows ?: 24)));
         json_object_object_add(o, "cols", json_object_new_int((int) (options->cols ?: 80)));
+        json_object_object_add(o, "resize", json_object_new_boolean(options->tty && options->resize_fd >= 0));
         json_object_object_add(o, "argv", json_strv_new(argv));
         json_object_object_add(o, "env", json_strv_new(merged));
         container_resources_to_spec(&c->res, o); /* the ulimits apply to exec'd processes too */
@@ -180,7 +181,9 @@ int container_exec(Container *c, char **argv, char **env, const ExecOptions *opt
         if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, options, &spec_fd)) < 0)
                 goto fail;
         HelperProcess helper;
-        r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ -1, -1, -1 }, &helper);
+        /* The resize pipe travels in the slot a started container's stdin uses (fd 9). */
+        r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ options->tty ? options->resize_fd : -1, -1, -1 },
+                          &helper);
         if (r < 0)
                 goto fail;
         op->helper_pid = helper.pid;

@@ -326,11 +326,14 @@ int container_resize_terminal(Container *c, unsigned rows, unsigned cols, sd_bus
         if (c->state != CONTAINER_RUNNING)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s is not running.",
                                          c->name);
-        if (c->tty_master < 0)
-                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                         c->tty ? "The terminal of container %s is not known since berthd restarted."
-                                                : "Container %s has no terminal.",
-                                         c->name);
+        if (!c->tty)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Container %s has no terminal.", c->name);
+        if (c->tty_master < 0) {
+                /* berthd restarted since the start: the supervisor hands the terminal over again. */
+                int r = container_supervisor_request(c, 'T', NULL, 0, &c->tty_master, error);
+                if (r < 0)
+                        return r;
+        }
         if (rows == 0 || cols == 0 || rows > 10000 || cols > 10000)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid terminal size.");
         /* The kernel sends SIGWINCH to the terminal's foreground process group. */

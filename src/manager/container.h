@@ -218,6 +218,8 @@ int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *reques
 int container_rename(Container *c, const char *name, sd_bus_error *error);
 /* Hand a client's stdin, stdout and stderr to the running container's supervisor. */
 int container_attach(Container *c, const int fds[3], sd_bus_error *error);
+int container_supervisor_request(Container *c, char cmd, const int *fds, size_t n_fds, int *ret_fd,
+                                 sd_bus_error *error);
 /* Reads the freezer state of the running container's cgroup (for re-adoption). */
 int container_read_frozen(Container *c);
 int container_signal(Container *c, int sig);
@@ -274,10 +276,22 @@ typedef struct ExecOptions {
         const char *user; /* NULL: the container's */
         bool tty; /* a terminal of the container's devpts, relayed to stdin/stdout */
         unsigned rows, cols;
+        int resize_fd; /* -1, or a pipe the client writes new sizes to (u16 rows, u16 cols) */
 } ExecOptions;
 int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
                    sd_bus_message *request, sd_bus_error *error);
 void manager_free_execs(Manager *m);
+
+/* The container's file system (container-fs.c): GetChanges, Export, CopyFrom/CopyTo. All but
+ * GetChanges run in a worker and answer 'request' themselves (1 is returned then). */
+int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *error);
+int container_export(Container *c, int fd, sd_bus_message *request, sd_bus_error *error);
+int container_copy(Container *c, bool to_container, const char *path, int fd, sd_bus_message *request,
+                   sd_bus_error *error);
+/* Commit (container-commit.c): the upper directory as a new layer on the image's, answers 'request'
+ * with the new image's object path. */
+int container_commit(Container *c, const char *reference, char **changes, const char *comment, const char *author,
+                     sd_bus_message *request, sd_bus_error *error);
 
 typedef struct HelperProcess {
         pid_t pid;

@@ -8,12 +8,9 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "digest.h"
 #include "errors.h"
@@ -21,6 +18,7 @@
 #include "json-util.h"
 #include "names.h"
 #include "tar-extract.h"
+#include "worker.h"
 
 typedef struct ArchiveOperation ArchiveOperation;
 /* In the worker: do the work; a result for the parent goes into *ret_payload ("OK <payload>"). */
@@ -38,21 +36,16 @@ struct ArchiveOperation {
         SaveItem *items; /* save: what to write */
         size_t n_items;
         char *reference; /* import: normalized "name:tag" */
+        ArchiveWorkFunc work;
         ArchiveFinishFunc finish;
-        pid_t worker;
-        int result_fd;
-        sd_event_source *result_source;
-        char result[2048];
-        size_t result_len;
+        Worker *worker;
 };
 
 static void archive_operation_free(ArchiveOperation *op) {
         if (!op)
                 return;
-        if (op->worker > 0) {
-                (void) kill(op->worker, SIGKILL);
-                (void) waitpid(op->worker, NULL, 0);
-        }
+        /* The worker first: it may still write into tmpdir. */
+        worker_free(op->worker);
         if (op->tmpdir)
                 (void) rm_rf(op->tmpdir);
         sd_bus_message_unref(op->request);
@@ -60,30 +53,23 @@ static void archive_operation_free(ArchiveOperation *op) {
         free(op->format);
         save_items_free(op->items, op->n_items);
         free(op->reference);
-        safe_close(op->result_fd);
-        sd_event_source_disable_unref(op->result_source);
         free(op);
 }
 
-static void archive_complete(ArchiveOperation *op) {
+static void archive_done(void *userdata, int err, const char *text) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        int err, consumed = 0, r;
+        ArchiveOperation *op = userdata;
+        int r;
 
-        (void) waitpid(op->worker, NULL, 0);
-        op->worker = 0;
-        op->result[op->result_len] = 0;
-
-        if (streq(op->result, "OK") || !strncmp(op->result, "OK ", 3))
-                r = op->finish(op, op->result[2] ? op->result + 3 : "", &error);
-        else if (sscanf(op->result, "ERR %d %n", &err, &consumed) >= 1 && consumed > 0) {
-                const char *msg = op->result + consumed;
-                if (err == ENOSPC || err == EDQUOT || err == EIO || err == ENOMEM || err == EPIPE)
-                        r = sd_bus_error_set_errnof(&error, err, "Failed to %s %s: %s", op->verb,
-                                                    streq(op->verb, "import") ? "image" : "images", msg);
-                else
-                        r = sd_bus_error_setf(&error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: %s", msg);
-        } else
+        if (err >= 0)
+                r = op->finish(op, text, &error);
+        else if (!text)
                 r = sd_bus_error_setf(&error, BERTH_ERROR_INVALID_IMAGE, "The %s worker died unexpectedly.", op->verb);
+        else if (err == -ENOSPC || err == -EDQUOT || err == -EIO || err == -ENOMEM || err == -EPIPE)
+                r = sd_bus_error_set_errnof(&error, -err, "Failed to %s %s: %s", op->verb,
+                                            streq(op->verb, "import") ? "image" : "images", text);
+        else
+                r = sd_bus_error_setf(&error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: %s", text);
 
         if (r < 0) {
                 if (!sd_bus_error_is_set(&error))
@@ -93,27 +79,18 @@ static void archive_complete(ArchiveOperation *op) {
         archive_operation_free(op);
 }
 
-static int on_archive_result(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static int archive_work(void *userdata, char **ret_payload, char **ret_error) {
         ArchiveOperation *op = userdata;
-        ssize_t n = read(fd, op->result + op->result_len, sizeof(op->result) - 1 - op->result_len);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return 0;
-        if (n > 0) {
-                op->result_len += (size_t) n;
-                if (op->result_len < sizeof(op->result) - 1)
-                        return 0;
-        }
-        archive_complete(op);
-        return 0;
+        return op->work(op, ret_payload, ret_error);
 }
 
 /* Fork the worker; on success the operation belongs to the event loop and 1 is returned. */
 static int archive_operation_start(ArchiveOperation *op, ArchiveWorkFunc work, sd_bus_message *request,
                                    sd_bus_error *error) {
         Manager *m = op->manager;
-        int pipes[2], r;
+        int r;
 
-        op->result_fd = -1;
+        op->work = work;
         op->tmpdir = manager_state_path(m, "overlay/.%s-XXXXXX", op->verb);
         if (!op->tmpdir) {
                 r = -ENOMEM;
@@ -124,37 +101,11 @@ static int archive_operation_start(ArchiveOperation *op, ArchiveWorkFunc work, s
                 r = sd_bus_error_set_errnof(error, errno, "Failed to create a temporary directory: %m");
                 goto fail;
         }
-        if (pipe2(pipes, O_CLOEXEC) < 0) {
-                r = sd_bus_error_set_errnof(error, errno, "Failed to prepare the %s: %m", op->verb);
+        r = worker_start(m, &op->fd, 1, archive_work, archive_done, op, &op->worker);
+        if (r < 0) {
+                r = sd_bus_error_set_errnof(error, -r, "Failed to start the %s worker: %m", op->verb);
                 goto fail;
         }
-        op->result_fd = pipes[0];
-        op->worker = fork();
-        if (op->worker < 0) {
-                safe_close(pipes[1]);
-                r = sd_bus_error_set_errnof(error, errno, "Failed to start the %s worker: %m", op->verb);
-                goto fail;
-        }
-        if (op->worker == 0) {
-                _cleanup_free_ char *message = NULL, *payload = NULL;
-                char line[2048];
-                /* Die with berthd: an orphaned worker would write into a dir the next berthd removes. */
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                (void) signal(SIGPIPE, SIG_IGN);
-                r = close_all_fds_except((const int[]){ op->fd, pipes[1] }, 2);
-                if (r >= 0)
-                        r = work(op, &payload, &message);
-                if (r < 0)
-                        snprintf(line, sizeof(line), "ERR %d %s", -r, message ?: strerror(-r));
-                else
-                        snprintf(line, sizeof(line), "OK%s%s", payload ? " " : "", payload ?: "");
-                (void) loop_write(pipes[1], line, strlen(line));
-                _exit(r < 0 ? 1 : 0);
-        }
-        safe_close(pipes[1]);
-        r = sd_event_add_io(m->event, &op->result_source, op->result_fd, EPOLLIN, on_archive_result, op);
-        if (r < 0)
-                goto fail;
         op->request = sd_bus_message_ref(request);
         return 1;
 fail:
@@ -308,7 +259,7 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
-        *op = (ArchiveOperation){ .manager = m, .verb = "load", .fd = fd, .finish = load_finish, .result_fd = -1 };
+        *op = (ArchiveOperation){ .manager = m, .verb = "load", .fd = fd, .finish = load_finish };
         op->format = strdup(format);
         if (!op->format) {
                 free(op);
@@ -354,7 +305,7 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
-        *op = (ArchiveOperation){ .manager = m, .verb = "save", .fd = fd, .finish = save_finish, .result_fd = -1 };
+        *op = (ArchiveOperation){ .manager = m, .verb = "save", .fd = fd, .finish = save_finish };
         op->format = strdup(format);
         if (!op->format) {
                 free(op);
@@ -454,11 +405,8 @@ int image_import(Manager *m, int tar_fd, const char *reference, sd_bus_message *
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
-        *op = (ArchiveOperation){ .manager = m,
-                                  .verb = "import",
-                                  .fd = tar_fd,
-                                  .finish = import_finish,
-                                  .result_fd = -1,
-                                  .reference = TAKE_PTR(normalized) };
+        *op = (ArchiveOperation){
+                .manager = m, .verb = "import", .fd = tar_fd, .finish = import_finish, .reference = TAKE_PTR(normalized)
+        };
         return archive_operation_start(op, import_work, request, error);
 }

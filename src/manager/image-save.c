@@ -3,21 +3,17 @@
  * SaveImages: what to save is collected in berthd (save_items_prepare), the archive is written by a
  * forked worker (image_save_worker).
  *
- * Layers are stored extracted, so their tarballs are made again from the layer directories:
- * deterministically (sorted names, numeric owners, no atimes), overlay whiteouts written back as
- * ".wh.NAME" and opaque directories as ".wh..wh..opq". Such a tarball rarely has the bytes of the one
- * the layer came from; then the config's rootfs.diff_ids are rewritten to the new digests, which gives
- * the saved image a new id (the sha256 of its config), as with any rebuilt image.
+ * Layers are stored extracted, so their tarballs are made again from the layer directories
+ * (tar_write_tree: deterministic, overlay whiteouts written back as OCI ones). Such a tarball rarely has the bytes of
+ * the one the layer came from; then the config's rootfs.diff_ids are rewritten to the new digests, which gives the
+ * saved image a new id (the sha256 of its config), as with any rebuilt image.
  */
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -25,6 +21,7 @@
 #include "image.h"
 #include "json-util.h"
 #include "names.h"
+#include "tar-write.h"
 
 #define COPY_BUFFER (128U * 1024U)
 
@@ -124,50 +121,6 @@ _printf_(3, 4) static int failf(Saver *s, int r, const char *fmt, ...) {
         return r;
 }
 
-static int compare_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-typedef struct Inode {
-        dev_t dev;
-        ino_t ino;
-        char *path;
-} Inode;
-
-typedef struct LayerWriter {
-        Saver *saver;
-        struct archive *a;
-        Inode *inodes;
-        size_t n_inodes;
-} LayerWriter;
-
-static int write_entry_header(LayerWriter *w, const char *path, const struct stat *st, mode_t type, int64_t size,
-                              const char *symlink, const char *hardlink) {
-        struct archive_entry *e = archive_entry_new();
-        int r;
-
-        if (!e)
-                return -ENOMEM;
-        archive_entry_set_pathname(e, path);
-        archive_entry_set_filetype(e, type);
-        archive_entry_set_perm(e, st ? st->st_mode & 07777 : 0644);
-        archive_entry_set_uid(e, st ? st->st_uid : 0);
-        archive_entry_set_gid(e, st ? st->st_gid : 0);
-        archive_entry_set_mtime(e, st ? st->st_mtim.tv_sec : 0, 0);
-        archive_entry_set_size(e, size);
-        if (symlink)
-                archive_entry_set_symlink(e, symlink);
-        if (hardlink) {
-                archive_entry_set_hardlink(e, hardlink);
-                archive_entry_set_size(e, 0);
-        }
-        r = archive_write_header(w->a, e);
-        archive_entry_free(e);
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                return failf(w->saver, -EIO, "Failed to write layer entry %s: %s", path, archive_error_string(w->a));
-        return 0;
-}
-
 static int copy_file_data(struct archive *a, int fd, Saver *s, const char *what) {
         static char buf[COPY_BUFFER];
         for (;;) {
@@ -183,128 +136,6 @@ static int copy_file_data(struct archive *a, int fd, Saver *s, const char *what)
                         return failf(s, -err, "Failed to write %s: %s", what, archive_error_string(a));
                 }
         }
-}
-
-static int write_tree(LayerWriter *w, int parent_fd, const char *prefix) {
-        _cleanup_free_ char **names = NULL;
-        size_t n = 0;
-        int r = 0;
-
-        int fd = openat(parent_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return failf(w->saver, -errno, "Failed to open layer directory %s: %m", prefix);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        for (struct dirent *de; (de = readdir(d));) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                char **p = reallocarray(names, n + 2, sizeof(char *));
-                if (!p || !(p[n] = strdup(de->d_name))) {
-                        if (p)
-                                names = p;
-                        r = -ENOMEM;
-                        break;
-                }
-                names = p;
-                names[++n] = NULL;
-        }
-        if (r < 0) {
-                for (size_t k = 0; k < n; k++)
-                        free(names[k]);
-                closedir(d);
-                return r;
-        }
-        if (n > 0)
-                qsort(names, n, sizeof(char *), compare_names);
-
-        for (size_t k = 0; r >= 0 && k < n; k++) {
-                _cleanup_free_ char *path = NULL;
-                struct stat st;
-                if (asprintf(&path, "%s%s", prefix, names[k]) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (fstatat(dirfd(d), names[k], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        r = failf(w->saver, -errno, "Failed to inspect %s: %m", path);
-                        break;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        _cleanup_free_ char *dir = NULL, *opq = NULL;
-                        char value[2] = {};
-                        int sub = openat(dirfd(d), names[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub < 0) {
-                                r = failf(w->saver, -errno, "Failed to open %s: %m", path);
-                                break;
-                        }
-                        if (asprintf(&dir, "%s/", path) < 0 || asprintf(&opq, "%s/.wh..wh..opq", path) < 0)
-                                r = -ENOMEM;
-                        if (r >= 0)
-                                r = write_entry_header(w, dir, &st, AE_IFDIR, 0, NULL, NULL);
-                        if (r >= 0 && fgetxattr(sub, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y')
-                                r = write_entry_header(w, opq, NULL, AE_IFREG, 0, NULL, NULL);
-                        if (r >= 0)
-                                r = write_tree(w, sub, dir);
-                        close(sub);
-                } else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-                        _cleanup_free_ char *wh = NULL;
-                        if (asprintf(&wh, "%s.wh.%s", prefix, names[k]) < 0)
-                                r = -ENOMEM;
-                        else
-                                r = write_entry_header(w, wh, NULL, AE_IFREG, 0, NULL, NULL);
-                } else if (S_ISLNK(st.st_mode)) {
-                        char target[PATH_MAX + 1];
-                        ssize_t len = readlinkat(dirfd(d), names[k], target, sizeof(target) - 1);
-                        if (len < 0) {
-                                r = failf(w->saver, -errno, "Failed to read symlink %s: %m", path);
-                                break;
-                        }
-                        target[len] = 0;
-                        r = write_entry_header(w, path, &st, AE_IFLNK, 0, target, NULL);
-                } else if (S_ISFIFO(st.st_mode))
-                        r = write_entry_header(w, path, &st, AE_IFIFO, 0, NULL, NULL);
-                else if (S_ISREG(st.st_mode)) {
-                        const char *link = NULL;
-                        for (size_t j = 0; st.st_nlink > 1 && j < w->n_inodes && !link; j++)
-                                if (w->inodes[j].dev == st.st_dev && w->inodes[j].ino == st.st_ino)
-                                        link = w->inodes[j].path;
-                        if (link) {
-                                r = write_entry_header(w, path, &st, AE_IFREG, 0, NULL, link);
-                                continue;
-                        }
-                        if (st.st_nlink > 1) {
-                                Inode *p = reallocarray(w->inodes, w->n_inodes + 1, sizeof(Inode));
-                                if (!p) {
-                                        r = -ENOMEM;
-                                        break;
-                                }
-                                w->inodes = p;
-                                w->inodes[w->n_inodes] = (Inode){ .dev = st.st_dev,
-                                                                  .ino = st.st_ino,
-                                                                  .path = strdup(path) };
-                                if (!w->inodes[w->n_inodes++].path) {
-                                        r = -ENOMEM;
-                                        break;
-                                }
-                        }
-                        int ffd = openat(dirfd(d), names[k], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                        if (ffd < 0) {
-                                r = failf(w->saver, -errno, "Failed to open %s: %m", path);
-                                break;
-                        }
-                        r = write_entry_header(w, path, &st, AE_IFREG, st.st_size, NULL, NULL);
-                        if (r >= 0)
-                                r = copy_file_data(w->a, ffd, w->saver, path);
-                        close(ffd);
-                }
-                /* Sockets and other devices never get into a layer (extraction refuses them). */
-        }
-        for (size_t k = 0; k < n; k++)
-                free(names[k]);
-        closedir(d);
-        return r;
 }
 
 static int file_sha256(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t *ret_size) {
@@ -352,29 +183,13 @@ static int make_layer(Saver *s, const char *dir, const char **ret_path, const ch
 
         if (asprintf(&path, "%s/layer-%zu.tar", s->tmpdir, s->n_made) < 0)
                 return -ENOMEM;
-        LayerWriter w = { .saver = s, .a = archive_write_new() };
-        int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (!w.a || dirfd < 0) {
-                r = dirfd < 0 ? failf(s, -errno, "Failed to open layer %s: %m", dir) : -ENOMEM;
-                goto finish;
-        }
-        if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
-            archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
-            archive_write_open_filename(w.a, path) != ARCHIVE_OK) {
-                r = failf(s, -EIO, "Failed to create a layer tarball: %s", archive_error_string(w.a));
-                goto finish;
-        }
-        r = write_tree(&w, dirfd, "");
-        if (r >= 0 && archive_write_close(w.a) != ARCHIVE_OK)
-                r = failf(s, -EIO, "Failed to write a layer tarball: %s", archive_error_string(w.a));
-finish:
-        if (dirfd >= 0)
-                close(dirfd);
-        if (w.a)
-                archive_write_free(w.a);
-        for (size_t k = 0; k < w.n_inodes; k++)
-                free(w.inodes[k].path);
-        free(w.inodes);
+        _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return failf(s, -errno, "Failed to open layer %s: %m", dir);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return failf(s, -errno, "Failed to create a layer tarball: %m");
+        r = tar_write_tree(dirfd, fd, &s->error);
         if (r < 0)
                 return r;
         r = file_sha256(path, hex, &size);

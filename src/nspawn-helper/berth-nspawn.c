@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -118,8 +119,11 @@ static int receive_fd(int socket, int *ret) {
         return n == 0 || n_fds != 1 ? -EBADMSG : 0;
 }
 
-/* berthd passes a new client's stdin, stdout and stderr (in that order) on the attach socket. */
-static void accept_client(int listen_fd, bool tty) {
+/* Requests of berthd on the attach socket: "A" with a new client's stdin, stdout and stderr (in
+ * that order), or "T" for the terminal's master (berthd lost it when it restarted; ResizeTerminal
+ * needs it). */
+static void accept_client(int listen_fd, int master) {
+        bool tty = master >= 0;
         _cleanup_close_ int conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         int fds[3] = { -1, -1, -1 };
         size_t n_fds = 0;
@@ -131,7 +135,12 @@ static void accept_client(int listen_fd, bool tty) {
         (void) setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         if (receive_with_fds(conn, &byte, 1, fds, 3, &n_fds) < 0)
                 return;
-        if (n_fds != 3 || n_clients >= ATTACH_CLIENTS_MAX) {
+        if (byte == 'T' && n_fds == 0) {
+                if (tty)
+                        (void) send_with_fd(conn, "T", 1, master);
+                return;
+        }
+        if (byte != 'A' || n_fds != 3 || n_clients >= ATTACH_CLIENTS_MAX) {
                 for (size_t i = 0; i < n_fds; i++)
                         safe_close(fds[i]);
                 return;
@@ -203,7 +212,7 @@ static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int *ret
                         if (p[i].revents)
                                 output_read(&streams[i]);
                 if (p[3].revents)
-                        accept_client(listen_fd, streams[0].tty);
+                        accept_client(listen_fd, streams[0].tty ? streams[0].fd : -1);
                 if (p[2].revents) {
                         siginfo_t si = {};
                         if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
@@ -378,10 +387,12 @@ static int run_exec(const ContainerSpec *spec) {
 
         /* exec -t: copy our stdin (the caller's) into the terminal and its output to our stdout
          * until the terminal hangs up (every process holding it is gone). */
-        for (int in = STDIN_FILENO; master >= 0;) {
+        for (int in = STDIN_FILENO, resize = spec->exec_resize ? ATTACH_STDIN_FD : -1; master >= 0;) {
                 char buf[4096];
-                struct pollfd p[2] = { { .fd = master, .events = POLLIN }, { .fd = in, .events = POLLIN } };
-                if (poll(p, 2, -1) < 0) {
+                struct pollfd p[3] = { { .fd = master, .events = POLLIN },
+                                       { .fd = in, .events = POLLIN },
+                                       { .fd = resize, .events = POLLIN } };
+                if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
@@ -392,6 +403,16 @@ static int run_exec(const ContainerSpec *spec) {
                                 (void) loop_write(master, buf, (size_t) n);
                         else if (n == 0 || (errno != EINTR && errno != EAGAIN))
                                 in = -1; /* poll() ignores negative fds */
+                }
+                if (p[2].revents) {
+                        /* The client's terminal changed size; the kernel sends SIGWINCH. */
+                        uint16_t size[2];
+                        ssize_t n = read(resize, size, sizeof(size));
+                        if (n == (ssize_t) sizeof(size) && size[0] > 0 && size[1] > 0)
+                                (void) ioctl(master, TIOCSWINSZ,
+                                             &(struct winsize){ .ws_row = size[0], .ws_col = size[1] });
+                        else if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+                                resize = safe_close(resize); /* the client is gone (or sent garbage) */
                 }
                 if (p[0].revents) {
                         ssize_t n = read(master, buf, sizeof(buf));

@@ -143,6 +143,7 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
 
         /* An exec only joins a running container: it needs no root file system description. */
         s->exec_pid = (int) json_get_i64(o, "exec_pid", 0);
+        s->exec_resize = json_get_bool(o, "resize", 0);
         bool full = s->exec_pid <= 0;
         struct {
                 const char *key;

@@ -51,6 +51,7 @@ typedef struct ContainerSpec {
         bool init; /* PID 1 is a minimal init that reaps and forwards signals (--init) */
         bool read_only; /* the root file system is mounted read-only (--read-only) */
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
+        bool exec_resize; /* exec -t: new terminal sizes arrive on fd 9 */
         uint64_t caps; /* the capability set (bit N = capability N) */
         bool privileged; /* no masked /proc paths, writable /sys */
         bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before exec */

@@ -21,3 +21,4 @@
 #define BERTH_ERROR_VOLUME_IN_USE         "org.berth1.Error.VolumeInUse"
 #define BERTH_ERROR_NO_SUCH_PLUGIN        "org.berth1.Error.NoSuchPlugin"
 #define BERTH_ERROR_PLUGIN_FAILED         "org.berth1.Error.PluginFailed"
+#define BERTH_ERROR_NO_SUCH_PATH          "org.berth1.Error.NoSuchPath"

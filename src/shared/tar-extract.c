@@ -163,6 +163,7 @@ typedef struct Extractor {
         DirMeta root;
         bool have_root;
 
+        bool literal_names; /* TAR_EXTRACT_LITERAL_NAMES */
         const char *current; /* raw name of the entry being extracted, for messages */
         char *last_path; /* normalized name of the previous entry, for messages */
         char *error;
@@ -974,7 +975,7 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
                 goto done;
         }
 
-        r = extract_whiteout(e, path, (uid_t) uid, (gid_t) gid);
+        r = e->literal_names ? 0 : extract_whiteout(e, path, (uid_t) uid, (gid_t) gid);
         if (r < 0)
                 return r;
         if (r > 0)
@@ -1165,6 +1166,10 @@ static int run(Extractor *e, TarExtractResult *result) {
 }
 
 int tar_extract(int input_fd, int dest_dirfd, TarExtractResult *result, char **ret_error) {
+        return tar_extract_full(input_fd, dest_dirfd, 0, result, ret_error);
+}
+
+int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExtractResult *result, char **ret_error) {
         _cleanup_(extractor_freep) Extractor *e = NULL;
         TarExtractResult res = {};
         int r;
@@ -1177,6 +1182,7 @@ int tar_extract(int input_fd, int dest_dirfd, TarExtractResult *result, char **r
                 return -ENOMEM;
         e->input_fd = input_fd;
         e->dest_dirfd = dest_dirfd;
+        e->literal_names = flags & TAR_EXTRACT_LITERAL_NAMES;
         r = hash_pipe_start(&e->pipe);
         if (r < 0)
                 return r;

@@ -36,3 +36,10 @@ typedef struct TarExtractResult {
  * Partial output is left behind on failure; the caller is expected to extract into a fresh temporary
  * directory and remove it. dest_dirfd must be a directory fd (O_PATH is fine). */
 int tar_extract(int input_fd, int dest_dirfd, TarExtractResult *result, char **ret_error);
+
+typedef enum TarExtractFlags {
+        /* Files, not a layer (berthctl cp): ".wh." names are ordinary names, no whiteouts are made. */
+        TAR_EXTRACT_LITERAL_NAMES = 1 << 0,
+} TarExtractFlags;
+
+int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExtractResult *result, char **ret_error);

@@ -63,3 +63,16 @@ def test_exec_stdin_and_errors(berthd, running):
 def test_exec_cannot_escape(berthd, running):
     proc = exec_in(berthd, running, ["sh", "-c", "mount -t tmpfs x /mnt || unshare -m true || echo confined"])
     assert proc.stdout.strip().endswith("confined")
+
+
+def test_exec_terminal_follows_our_window_size(berthd, running):
+    # berthctl exec -it under script(1); a second later our terminal is resized from the side
+    # (TIOCSWINSZ on it sends berthctl SIGWINCH), which must reach the exec'd process's terminal.
+    resize = ('/usr/bin/python3 -c "import fcntl, struct, termios; '
+              "fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack('4H', 41, 123, 0, 0))\"")
+    inner = (f"stty rows 20 cols 70; (sleep 2; {resize}) & "
+             f"berthctl exec -it {running} sh -c 'trap \"stty size; exit 0\" WINCH; stty size; "
+             f"while :; do sleep 0.1; done'")
+    proc = berthd.run(["script", "-qec", inner, "/dev/null"], input="", timeout=30)
+    out = proc.stdout.replace("\r", "").split()
+    assert out[:2] == ["20", "70"] and out[2:4] == ["41", "123"], proc

@@ -82,6 +82,14 @@ def test_stats_and_top(busybox_image, berthd):
         cmds = {line.split(None, 2)[1]: line.split(None, 2)[2] for line in top[1:]}
         assert cmds["1"].startswith("sh -c") and any(c.startswith("sleep 300") for c in cmds.values())
         assert any(c.startswith("berth-nspawn") for c in cmds.values())
+        # The live view: a new sample every second until interrupted; on a terminal each one
+        # replaces the last (clear screen), in a pipe they follow each other.
+        out = berthd.sh(f"timeout -s INT 3.8 berthctl stats {name}").stdout
+        frames = [f for f in out.split("\n\n") if f.strip()]
+        assert len(frames) >= 3 and all(f.startswith("CONTAINER") and name in f for f in frames), out
+        assert "\033[2J" not in out
+        tty = berthd.run(["script", "-qec", f"timeout -s INT 2.8 berthctl stats {name}", "/dev/null"]).stdout
+        assert tty.count("\033[2J") >= 2 and tty.count("CONTAINER") >= 2, tty
     finally:
         berthd.berthctl("rm", "-f", name)
     proc = berthd.berthctl("stats", "--no-stream", name)

@@ -126,6 +126,14 @@ def test_resize_terminal(busybox_image, berthd):
                           what="the container to see the new size")
         proc = berthd.busctl("call", "org.berth1", obj, "org.berth1.Container", "ResizeTerminal", "uu", "0", "10")
         assert proc.returncode != 0 and "Invalid terminal size" in proc.stderr
+        # berthd restarted: the supervisor hands the terminal to the new berthd on request.
+        berthd.systemctl("restart", "berthd.service", check=True)
+        obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", name,
+                            check=True).stdout.split('"')[1]
+        berthd.busctl("call", "org.berth1", obj, "org.berth1.Container", "ResizeTerminal", "uu", "33", "77",
+                      check=True)
+        berthd.wait_until(lambda: "33 77" in [e["MESSAGE"] for e in berthd.journal_json(f"CONTAINER_NAME={name}")],
+                          what="the container to see the size set after the restart")
     finally:
         berthd.berthctl("rm", "-f", name)
     plain = f"nowinch-{uuid.uuid4().hex[:6]}"

@@ -1,0 +1,609 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A container's file system: GetChanges (diff), Export, CopyFrom and CopyTo (cp).
+ *
+ * GetChanges reads the container's upper directory and its image's layers directly, in berthd (it
+ * only stats and lists; no file content is read). The others run in a forked worker (worker.c) and
+ * see the container's file system one of two ways:
+ *  - the overlay, mounted in a private mount namespace of the worker, on the container's own rootfs
+ *    directory (nothing else mounts there in berthd's namespace). Reading, the upper directory is
+ *    simply the top lower directory of a read-only overlay, which works whether the container runs
+ *    or not (export, and cp out of a stopped container). Writing into a stopped container mounts
+ *    the overlay with its upper and work directories, as the helper would.
+ *  - the running payload's root, /proc/<pid>/root (cp of a running container, so its volumes are
+ *    seen as the payload sees them, as in Docker).
+ * Either way paths are resolved with openat2(RESOLVE_IN_ROOT): a symlink in the container can only
+ * ever lead to the container's own files. Archives are written by tar_write_*() and read by the one
+ * checked tar_extract().
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#include "container.h"
+#include "errors.h"
+#include "image.h"
+#include "tar-extract.h"
+#include "tar-write.h"
+#include "worker.h"
+
+/* ---- GetChanges ---- */
+
+typedef struct Change {
+        char kind; /* 'A', 'C', 'D' */
+        char *path;
+} Change;
+
+typedef struct ChangeWalk {
+        char **lowers; /* top first */
+        Change *changes;
+        size_t n_changes;
+} ChangeWalk;
+
+static bool is_whiteout(const struct stat *st) {
+        return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool is_opaque(const char *path) {
+        char value[2] = {};
+        return lgetxattr(path, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y';
+}
+
+static bool fd_is_opaque(int fd) {
+        char value[2] = {};
+        return fd >= 0 && fgetxattr(fd, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y';
+}
+
+/* Whether rel ("a/b") exists in the image's merged layers; *ret gets its stat. Ancestors are checked
+ * top-down before anything below them is looked at, so a symlink in a layer is never followed. */
+static int lower_lookup(char **lowers, const char *rel, struct stat *ret) {
+        for (char **l = lowers; *l; l++) {
+                _cleanup_free_ char *p = NULL;
+                bool hidden_below = false;
+                if (asprintf(&p, "%s/%s", *l, rel) < 0)
+                        return -ENOMEM;
+                size_t base = strlen(*l) + 1;
+                for (char *s = strchr(p + base, '/'); s; s = strchr(s + 1, '/')) {
+                        struct stat st;
+                        *s = 0;
+                        int k = lstat(p, &st);
+                        bool opaque = k == 0 && S_ISDIR(st.st_mode) && is_opaque(p);
+                        *s = '/';
+                        if (k < 0)
+                                goto next_layer; /* not in this layer, maybe in a lower one */
+                        if (!S_ISDIR(st.st_mode))
+                                return 0; /* a whiteout or a file hides everything below */
+                        hidden_below = hidden_below || opaque;
+                }
+                if (lstat(p, ret) == 0)
+                        return !is_whiteout(ret);
+                if (hidden_below)
+                        return 0;
+        next_layer:;
+        }
+        return 0;
+}
+
+static int add_change(ChangeWalk *w, char kind, const char *path) {
+        Change *c = reallocarray(w->changes, w->n_changes + 1, sizeof(Change));
+        if (!c)
+                return -ENOMEM;
+        w->changes = c;
+        c[w->n_changes] = (Change){ .kind = kind, .path = strdup(path) };
+        if (!c[w->n_changes].path)
+                return -ENOMEM;
+        w->n_changes++;
+        return 0;
+}
+
+static bool name_in(char **names, size_t n, const char *name) {
+        for (size_t k = 0; k < n; k++)
+                if (streq(names[k], name))
+                        return true;
+        return false;
+}
+
+static void names_free(char **names, size_t n) {
+        for (size_t k = 0; k < n; k++)
+                free(names[k]);
+        free(names);
+}
+
+/* The names in a directory; dir_fd is borrowed. */
+static int list_dir_fd(int dir_fd, char ***ret, size_t *ret_n) {
+        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        char **names = NULL;
+        size_t n = 0;
+
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        rewinddir(d);
+        for (struct dirent *de; (de = readdir(d));) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                char **p = reallocarray(names, n + 1, sizeof(char *));
+                if (!p || !(p[n] = strdup(de->d_name))) {
+                        names_free(p ?: names, n);
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                names = p;
+                n++;
+        }
+        closedir(d);
+        *ret = names;
+        *ret_n = n;
+        return 0;
+}
+
+/* A directory of a layer (berth's own store: its paths can be trusted). */
+static int list_dir(const char *path, char ***ret, size_t *ret_n) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return list_dir_fd(fd, ret, ret_n);
+}
+
+/* An opaque upper directory hides the lower one's entries: each one not recreated is deleted. */
+static int add_hidden_lower_entries(ChangeWalk *w, const char *rel, const char *path, char **upper, size_t n_upper) {
+        char **seen = NULL;
+        size_t n_seen = 0;
+        int r = 0;
+
+        for (char **l = w->lowers; r >= 0 && *l; l++) {
+                _cleanup_free_ char *dir = NULL;
+                char **names;
+                size_t n;
+                struct stat st;
+                if (asprintf(&dir, "%s/%s", *l, rel) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (lstat(dir, &st) < 0)
+                        continue;
+                if (!S_ISDIR(st.st_mode) || list_dir(dir, &names, &n) < 0)
+                        break;
+                for (size_t k = 0; r >= 0 && k < n; k++) {
+                        _cleanup_free_ char *child = NULL, *entry = NULL;
+                        if (name_in(seen, n_seen, names[k]) || name_in(upper, n_upper, names[k]))
+                                continue;
+                        char **p = reallocarray(seen, n_seen + 1, sizeof(char *));
+                        if (!p || !(p[n_seen] = strdup(names[k]))) {
+                                seen = p ?: seen;
+                                r = -ENOMEM;
+                                break;
+                        }
+                        seen = p;
+                        n_seen++;
+                        if (asprintf(&entry, "%s/%s", dir, names[k]) < 0 ||
+                            asprintf(&child, "%s/%s", path, names[k]) < 0) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        if (lstat(entry, &st) == 0 && !is_whiteout(&st))
+                                r = add_change(w, 'D', child);
+                }
+                bool opaque = is_opaque(dir);
+                names_free(names, n);
+                if (opaque)
+                        break;
+        }
+        names_free(seen, n_seen);
+        return r;
+}
+
+/* Docker's overlay algorithm (moby's archive.changes()): a whiteout is a deletion; an entry the
+ * lower layers do not have is added, one they have is changed, except a directory whose mode, size
+ * and mtime are unchanged (copied up only as the parent of a change). An opaque directory hides the
+ * lower one's entries, which are deleted unless recreated. 'path' is "/a/b", rel "a/b".
+ * The upper directory is the container's to change while we read it (when it runs): it is walked
+ * by descriptors opened with O_NOFOLLOW, so a directory swapped for a symlink is never followed. */
+static int walk_upper(ChangeWalk *w, int dir_fd, const char *rel, const char *path) {
+        char **names = NULL;
+        size_t n = 0;
+        int r;
+
+        r = list_dir_fd(dir_fd, &names, &n);
+        if (r < 0)
+                return r;
+        if (*rel && fd_is_opaque(dir_fd)) {
+                struct stat st;
+                r = lower_lookup(w->lowers, rel, &st);
+                if (r > 0 && S_ISDIR(st.st_mode))
+                        r = add_hidden_lower_entries(w, rel, path, names, n);
+        }
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                _cleanup_free_ char *crel = NULL, *cpath = NULL;
+                _cleanup_close_ int sub = -1;
+                struct stat st, lower;
+                char kind;
+                if (asprintf(&crel, "%s%s%s", rel, *rel ? "/" : "", names[k]) < 0 ||
+                    asprintf(&cpath, "%s/%s", path, names[k]) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (fstatat(dir_fd, names[k], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT)
+                                continue; /* removed meanwhile */
+                        r = -errno;
+                        break;
+                }
+                if (S_ISDIR(st.st_mode)) {
+                        sub = openat(dir_fd, names[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (sub < 0)
+                                continue; /* replaced meanwhile */
+                }
+                if (is_whiteout(&st))
+                        kind = 'D';
+                else {
+                        r = lower_lookup(w->lowers, crel, &lower);
+                        if (r < 0)
+                                break;
+                        kind = r > 0 ? 'C' : 'A';
+                        if (r > 0 && S_ISDIR(st.st_mode) && S_ISDIR(lower.st_mode) && st.st_mode == lower.st_mode &&
+                            st.st_size == lower.st_size && st.st_mtim.tv_sec == lower.st_mtim.tv_sec &&
+                            st.st_mtim.tv_nsec == lower.st_mtim.tv_nsec && !fd_is_opaque(sub))
+                                kind = 0; /* unchanged itself */
+                }
+                r = kind ? add_change(w, kind, cpath) : 0;
+                if (r >= 0 && sub >= 0)
+                        r = walk_upper(w, sub, crel, cpath);
+        }
+        names_free(names, n);
+        return r;
+}
+
+/* Every directory above a change is shown as changed (as docker diff shows them). */
+static int add_parents(ChangeWalk *w) {
+        size_t n = w->n_changes;
+        for (size_t k = 0; k < n; k++) {
+                _cleanup_free_ char *p = strdup(w->changes[k].path);
+                if (!p)
+                        return -ENOMEM;
+                for (char *slash = strrchr(p, '/'); slash && slash != p; slash = strrchr(p, '/')) {
+                        *slash = 0;
+                        int r = add_change(w, 'C', p);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+/* By path; of the same path, A before C (an added directory stays added). */
+static int compare_changes(const void *a, const void *b) {
+        const Change *x = a, *y = b;
+        int c = strcmp(x->path, y->path);
+        return c != 0 ? c : x->kind - y->kind;
+}
+
+static Image *container_image(Container *c, sd_bus_error *error) {
+        Image *i = manager_find_image(c->manager, c->image_id, NULL);
+        if (!i)
+                sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "The image of container %s (%.12s) is gone.",
+                                  c->name, c->image_id);
+        return i;
+}
+
+int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *upper = manager_state_path(c->manager, "containers/%s/upper", c->id);
+        ChangeWalk w = {};
+        int r;
+
+        Image *i = container_image(c, error);
+        if (!i)
+                return -ENOENT;
+        if (!upper)
+                return -ENOMEM;
+        _cleanup_close_ int upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = upper_fd < 0 ? -errno : image_lower_dirs(i, &w.lowers);
+        if (r >= 0)
+                r = walk_upper(&w, upper_fd, "", "");
+        if (r >= 0)
+                r = add_parents(&w);
+        if (r >= 0) {
+                if (w.n_changes > 0)
+                        qsort(w.changes, w.n_changes, sizeof(Change), compare_changes);
+                r = sd_bus_message_new_method_return(request, &reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t k = 0; r >= 0 && k < w.n_changes; k++) {
+                if (k > 0 && streq(w.changes[k].path, w.changes[k - 1].path))
+                        continue; /* a directory both changed (or added) and the parent of a change */
+                char kind[2] = { w.changes[k].kind, 0 };
+                r = sd_bus_message_append(reply, "(ss)", kind, w.changes[k].path);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        for (size_t k = 0; k < w.n_changes; k++)
+                free(w.changes[k].path);
+        free(w.changes);
+        strv_free(w.lowers);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to read the changes of container %s: %m", c->name);
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* ---- Export, CopyFrom, CopyTo: in a worker ---- */
+
+typedef enum FsVerb {
+        FS_EXPORT,
+        FS_COPY_FROM,
+        FS_COPY_TO,
+} FsVerb;
+
+typedef struct FsOperation {
+        sd_bus_message *request;
+        FsVerb verb;
+        char *name; /* the container's, for messages */
+        char *path; /* in the container */
+        int fd; /* the caller's stream (borrowed from request) */
+        int root_fd; /* the running payload's root, or -1: mount the overlay */
+        char *mount_point;
+        char *overlay_options;
+        bool writable;
+        Worker *worker;
+} FsOperation;
+
+static void fs_operation_free(FsOperation *op) {
+        if (!op)
+                return;
+        worker_free(op->worker);
+        sd_bus_message_unref(op->request);
+        free(op->name);
+        free(op->path);
+        safe_close(op->root_fd);
+        free(op->mount_point);
+        free(op->overlay_options);
+        free(op);
+}
+
+static int resolve_in_root(int root_fd, const char *path, uint64_t flags) {
+        struct open_how how = {
+                .flags = flags | O_CLOEXEC,
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : fd;
+}
+
+/* In the worker: the container's root directory. */
+static int fs_open_root(FsOperation *op, char **ret_error) {
+        if (op->root_fd >= 0)
+                return op->root_fd;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -errno;
+        if (mount("overlay", op->mount_point, "overlay", op->writable ? 0 : MS_RDONLY, op->overlay_options) < 0) {
+                int r = -errno;
+                if (asprintf(ret_error, "Failed to mount the file system of container %s: %s", op->name, strerror(-r)) <
+                    0)
+                        *ret_error = NULL;
+                return r;
+        }
+        op->root_fd = open(op->mount_point, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return op->root_fd < 0 ? -errno : op->root_fd;
+}
+
+_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}
+
+/* "/a/b/" → parent "/a", base "b"; "/" → parent "/", base ".". */
+static int split_path(const char *path, char **ret_parent, char **ret_base) {
+        _cleanup_free_ char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        size_t n = strlen(p);
+        while (n > 1 && p[n - 1] == '/')
+                p[--n] = 0;
+        char *slash = strrchr(p, '/');
+        if (!slash || streq(p, "/")) {
+                *ret_parent = strdup(slash ? "/" : ".");
+                *ret_base = strdup(slash ? "." : p);
+        } else {
+                *ret_base = strdup(slash + 1);
+                *ret_parent = slash == p ? strdup("/") : strndup(p, (size_t) (slash - p));
+        }
+        if (!*ret_parent || !*ret_base) {
+                *ret_parent = mfree(*ret_parent);
+                *ret_base = mfree(*ret_base);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int copy_from_work(FsOperation *op, int root, char **ret_error) {
+        _cleanup_free_ char *parent = NULL, *base = NULL;
+        struct stat st;
+        int r = split_path(op->path, &parent, &base);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int parent_fd = resolve_in_root(root, parent, O_PATH | O_DIRECTORY);
+        if (parent_fd < 0 || fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return fail(ret_error, -ENOENT, "No such file or directory in container %s: %s", op->name, op->path);
+        return tar_write_entry(parent_fd, base, base, op->fd, ret_error);
+}
+
+/* Into an existing directory as it is; else the archive's one top entry becomes 'path' (whose
+ * parent must exist), as "docker cp" does. */
+static int copy_to_work(FsOperation *op, int root, char **ret_error) {
+        _cleanup_free_ char *parent = NULL, *base = NULL, *entry = NULL;
+        char id[BERTH_ID_LEN + 1], tmp[32];
+        TarExtractResult result;
+        int r;
+
+        _cleanup_close_ int dir_fd = resolve_in_root(root, op->path, O_PATH | O_DIRECTORY);
+        if (dir_fd >= 0)
+                return tar_extract_full(op->fd, dir_fd, TAR_EXTRACT_LITERAL_NAMES, NULL, ret_error);
+        if ((dir_fd != -ENOENT && dir_fd != -ENOTDIR) || op->path[strlen(op->path) - 1] == '/')
+                return fail(ret_error, -ENOENT, "No such directory in container %s: %s", op->name, op->path);
+        r = split_path(op->path, &parent, &base);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int parent_fd = resolve_in_root(root, parent, O_PATH | O_DIRECTORY);
+        if (parent_fd < 0)
+                return fail(ret_error, -ENOENT, "No such directory in container %s: %s", op->name, parent);
+
+        r = random_hex_id(id);
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof(tmp), ".berth-cp-%.12s", id);
+        if (mkdirat(parent_fd, tmp, 0700) < 0)
+                return fail(ret_error, -errno, "Failed to create a directory in container %s: %m", op->name);
+        _cleanup_close_ int tmp_fd = openat(parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (tmp_fd < 0)
+                r = -errno;
+        else
+                r = tar_extract_full(op->fd, tmp_fd, TAR_EXTRACT_LITERAL_NAMES, &result, ret_error);
+        if (r >= 0) {
+                DIR *d = fdopendir(dup(tmp_fd));
+                unsigned n = 0;
+                for (struct dirent *de; d && (de = readdir(d));)
+                        if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && n++ == 0)
+                                entry = strdup(de->d_name);
+                if (d)
+                        closedir(d);
+                if (n != 1 || !entry)
+                        r = fail(ret_error, -EINVAL, "The archive must hold one top-level entry to copy to %s.",
+                                 op->path);
+                else if (renameat(tmp_fd, entry, parent_fd, base) < 0)
+                        r = fail(ret_error, -errno, "Failed to create %s in container %s: %m", op->path, op->name);
+        }
+        (void) rm_rf_at(parent_fd, tmp);
+        return r;
+}
+
+static int fs_work(void *userdata, char **ret_payload, char **ret_error) {
+        FsOperation *op = userdata;
+        int root = fs_open_root(op, ret_error);
+        if (root < 0)
+                return root;
+        switch (op->verb) {
+        case FS_EXPORT:
+                return tar_write_tree(root, op->fd, ret_error);
+        case FS_COPY_FROM:
+                return copy_from_work(op, root, ret_error);
+        case FS_COPY_TO:
+                return copy_to_work(op, root, ret_error);
+        }
+        return -EINVAL;
+}
+
+static void fs_done(void *userdata, int r, const char *text) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        FsOperation *op = userdata;
+
+        if (r >= 0)
+                (void) sd_bus_reply_method_return(op->request, NULL);
+        else {
+                if (!text)
+                        sd_bus_error_setf(&error, SD_BUS_ERROR_FAILED, "The worker died unexpectedly.");
+                else if (r == -ENOENT)
+                        sd_bus_error_set(&error, BERTH_ERROR_NO_SUCH_PATH, text);
+                else if (r == -EPERM || r == -EBADMSG || r == -EINVAL)
+                        sd_bus_error_setf(&error, BERTH_ERROR_INVALID_ARGUMENT, "%s", text);
+                else
+                        sd_bus_error_set_errnof(&error, -r, "%s", text);
+                (void) sd_bus_reply_method_error(op->request, &error);
+        }
+        fs_operation_free(op);
+}
+
+static int fs_operation_start(Container *c, FsVerb verb, const char *path, int fd, sd_bus_message *request,
+                              sd_bus_error *error) {
+        Manager *m = c->manager;
+        _cleanup_strv_free_ char **lower = NULL;
+        _cleanup_free_ char *upper = manager_state_path(m, "containers/%s/upper", c->id),
+                            *work = manager_state_path(m, "containers/%s/work", c->id), *layers = NULL;
+        FsOperation *op;
+        int r;
+
+        if (path && path[0] != '/')
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Not an absolute path: \"%s\"", path);
+        /* Writing into a stopped container mounts its upper directory, which its start would too. */
+        if (verb == FS_COPY_TO && c->starting)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being started.", c->name);
+        Image *i = container_image(c, error);
+        if (!i)
+                return -ENOENT;
+        if (!upper || !work)
+                return -ENOMEM;
+        r = image_lower_dirs(i, &lower);
+        if (r < 0)
+                return r;
+        layers = strv_join(lower, ":");
+        op = calloc(1, sizeof(*op));
+        if (!op || !layers) {
+                free(op);
+                return -ENOMEM;
+        }
+        *op = (FsOperation){ .verb = verb, .fd = fd, .root_fd = -1, .writable = verb == FS_COPY_TO };
+        op->name = strdup(c->name);
+        op->path = path ? strdup(path) : NULL;
+        op->mount_point = manager_state_path(m, "containers/%s/rootfs", c->id);
+        if (!op->name || (path && !op->path) || !op->mount_point) {
+                fs_operation_free(op);
+                return -ENOMEM;
+        }
+        if (verb != FS_EXPORT && c->state == CONTAINER_RUNNING && c->pid > 0) {
+                /* cp works on what the payload sees. The pidfd check after the open makes sure the
+                 * /proc entry was the payload's and not a reused PID's. */
+                _cleanup_free_ char *proc = NULL;
+                if (asprintf(&proc, "/proc/%d/root", (int) c->pid) < 0) {
+                        fs_operation_free(op);
+                        return -ENOMEM;
+                }
+                op->root_fd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (op->root_fd < 0 || c->payload_pidfd < 0 ||
+                    syscall(SYS_pidfd_send_signal, c->payload_pidfd, 0, NULL, 0) < 0) {
+                        fs_operation_free(op);
+                        return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s stopped.",
+                                                 c->name);
+                }
+        } else if (op->writable)
+                r = asprintf(&op->overlay_options, "lowerdir=%s,upperdir=%s,workdir=%s", layers, upper, work);
+        else
+                /* The upper directory as the top lower one: read-only, and fine while the container
+                 * runs with it (index=off: no exclusive claim on it, nor from it). */
+                r = asprintf(&op->overlay_options, "lowerdir=%s:%s,index=off", upper, layers);
+        if (r < 0) {
+                fs_operation_free(op);
+                return -ENOMEM;
+        }
+        int keep[2] = { fd, op->root_fd };
+        r = worker_start(m, keep, op->root_fd >= 0 ? 2 : 1, fs_work, fs_done, op, &op->worker);
+        if (r < 0) {
+                fs_operation_free(op);
+                return sd_bus_error_set_errnof(error, -r, "Failed to start a worker: %m");
+        }
+        op->request = sd_bus_message_ref(request);
+        return 1;
+}
+
+int container_export(Container *c, int fd, sd_bus_message *request, sd_bus_error *error) {
+        return fs_operation_start(c, FS_EXPORT, NULL, fd, request, error);
+}
+
+int container_copy(Container *c, bool to_container, const char *path, int fd, sd_bus_message *request,
+                   sd_bus_error *error) {
+        return fs_operation_start(c, to_container ? FS_COPY_TO : FS_COPY_FROM, path, fd, request, error);
+}

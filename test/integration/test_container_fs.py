@@ -1,0 +1,333 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A container's file system: diff, export, commit, cp."""
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import SHARED_TMP
+
+BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus_call.py")
+
+
+@pytest.fixture()
+def workdir():
+    d = tempfile.mkdtemp(prefix="berth-fs.", dir=SHARED_TMP)
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def name(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def run_named(bed, image, *cmd):
+    n = name("fs")
+    bed.berthctl("run", "--name", n, image, *cmd, check=True)
+    return n
+
+
+def container_call(bed, container, method, args, fd=None):
+    obj = bed.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", container,
+                     check=True).stdout.split('"')[1]
+    return bed.run(["/usr/bin/python3", BUS_CALL, obj, "org.berth1.Container", method, json.dumps(args),
+                    *(["--fd", fd] if fd else [])])
+
+
+def diff_lines(bed, container):
+    return bed.berthctl("diff", container, check=True).stdout.splitlines()
+
+
+# ---- diff ----
+
+def test_diff_shows_added_changed_deleted(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "sh", "-c",
+                  "mkdir -p /data/sub && echo hi > /data/sub/f && echo x >> /etc/passwd && rm /etc/group")
+    try:
+        assert diff_lines(berthd, c) == [
+            "A /data", "A /data/sub", "A /data/sub/f", "C /etc", "D /etc/group", "C /etc/passwd",
+        ]
+    finally:
+        berthd.berthctl("rm", c)
+
+
+def test_diff_of_running_container_and_recreated_directory(busybox_image, berthd):
+    c = name("fs")
+    berthd.berthctl("run", "-d", "--name", c, busybox_image, "sh", "-c",
+                    "rm -r /root && mkdir /root && touch /root/new && rm /bin/true && exec sleep 60", check=True)
+    try:
+        berthd.wait_until(lambda: "A /root/new" in diff_lines(berthd, c), what="the changes")
+        lines = diff_lines(berthd, c)
+        assert "C /root" in lines and "D /bin/true" in lines and "C /bin" in lines
+        paths = [line[2:] for line in lines]
+        assert paths == sorted(paths)
+    finally:
+        berthd.berthctl("rm", "-f", c)
+
+
+def test_diff_of_unknown_container(berthd):
+    proc = berthd.berthctl("diff", "no-such-container-here")
+    assert proc.returncode == 125 and "no-such-container-here" in proc.stderr
+
+
+# ---- export ----
+
+LISTING = ("cd / && find . -xdev \\( -path ./proc -o -path ./sys -o -path ./dev \\) -print -prune -o -print "
+           "| sort | while read -r p; do if [ -f \"$p\" ] && [ ! -L \"$p\" ]; then "
+           "echo \"$p $(sha256sum < \"$p\" | cut -c1-64)\"; else echo \"$p\"; fi; done")
+
+
+def tar_listing(path):
+    lines = []
+    with tarfile.open(path) as tar:
+        for m in tar.getmembers():
+            p = "./" + m.name.rstrip("/") if m.name not in (".", "./") else "."
+            if p.split("/")[1:2] and p.split("/")[1] in ("proc", "sys", "dev") and p.count("/") > 1:
+                continue
+            if m.isfile():
+                lines.append(f"{p} {hashlib.sha256(tar.extractfile(m).read()).hexdigest()}")
+            else:
+                lines.append(p)
+    lines.append(".")
+    return sorted(set(lines))
+
+
+def test_export_equals_the_running_container(busybox_image, berthd, workdir):
+    c = name("fs")
+    berthd.berthctl("run", "-d", "--name", c, busybox_image, "sh", "-c",
+                    "mkdir /data && echo hello > /data/f && rm /etc/group && exec sleep 60", check=True)
+    try:
+        berthd.wait_until(lambda: "A /data/f" in diff_lines(berthd, c), what="the changes")
+        out = os.path.join(workdir, "rootfs.tar")
+        berthd.berthctl("export", "-o", out, c, check=True)
+        inside = berthd.berthctl("exec", c, "sh", "-c", LISTING, check=True).stdout.splitlines()
+        assert tar_listing(out) == sorted(set(inside))
+        assert any(line.startswith("./data/f ") for line in inside)
+        assert "./etc/group" not in tar_listing(out)
+        # The same through standard output, of the stopped container.
+        berthd.berthctl("stop", "-t", "0", c, check=True)
+        berthd.sh(f"berthctl export {c} > {workdir}/again.tar", check=True)
+        assert tar_listing(os.path.join(workdir, "again.tar")) == tar_listing(out)
+    finally:
+        berthd.berthctl("rm", "-f", c)
+
+
+# ---- commit ----
+
+def test_commit_with_changes_and_whiteouts(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "sh", "-c", "echo committed > /x && rm /etc/group")
+    ref = name("committed") + ":v1"
+    try:
+        out = berthd.berthctl("commit", "--pause=false", "-m", "a message", "--author", "Me <me@example.org>",
+                              "--change", 'CMD ["cat","/x"]', "-c", "ENV FOO=bar", "-c", "WORKDIR /etc",
+                              c, ref, check=True).stdout.strip()
+        assert out.startswith("sha256:") and len(out) == 71
+        run = berthd.berthctl("run", "--rm", ref, check=True)
+        assert run.stdout == "committed\n"
+        proc = berthd.berthctl("run", "--rm", ref, "sh", "-c", "echo $FOO $PWD; ls /etc/group", check=False)
+        assert proc.stdout.startswith("bar /etc\n") and proc.returncode != 0  # still deleted
+        history = berthd.berthctl("history", "--no-trunc", ref, check=True).stdout
+        assert "a message" in history
+        inspect = berthd.berthctl("image", "inspect", ref, check=True).stdout
+        assert out[7:] in inspect
+        # Committed twice, the same content makes the same layer (content addressed).
+        c2 = run_named(berthd, ref, "true")
+        berthd.berthctl("commit", c2, ref + "-again", check=True)
+        berthd.berthctl("rm", c2)
+        berthd.berthctl("rmi", ref + "-again", check=True)
+    finally:
+        berthd.berthctl("rm", c)
+        berthd.berthctl("rmi", ref)
+
+
+@pytest.mark.parametrize("change", ["CMD", "FROB x", "EXPOSE 99999", "STOPSIGNAL SIGNOPE", 'CMD ["a", 1]',
+                                    "ENV", 'LABEL "unterminated'])
+def test_commit_bad_change_is_invalid_argument(busybox_image, berthd, change):
+    c = run_named(berthd, busybox_image, "true")
+    try:
+        before = berthd.sh("ls /var/lib/berth/overlay /var/lib/berth/images | sort", check=True).stdout
+        proc = container_call(berthd, c, "Commit", ["x:y", [change], "", ""])
+        assert proc.stdout.startswith("ERROR org.berth1.Error.InvalidArgument Invalid change"), proc
+        after = berthd.sh("ls /var/lib/berth/overlay /var/lib/berth/images | sort", check=True).stdout
+        assert before == after
+    finally:
+        berthd.berthctl("rm", c)
+
+
+# ---- cp ----
+
+def test_cp_in_and_out(busybox_image, berthd, workdir):
+    c = name("fs")
+    berthd.berthctl("create", "--name", c, busybox_image, "sleep", "60", check=True)
+    try:
+        src = os.path.join(workdir, "in.txt")
+        with open(src, "w") as f:
+            f.write("from the host\n")
+        tree = os.path.join(workdir, "tree")
+        os.makedirs(os.path.join(tree, "sub"))
+        with open(os.path.join(tree, "sub", "a"), "w") as f:
+            f.write("a\n")
+        os.symlink("sub/a", os.path.join(tree, "link"))
+        open(os.path.join(tree, "sub", ".wh.a"), "w").close()  # a file name, not a whiteout, here
+        # Stopped: into the overlay.
+        berthd.berthctl("cp", src, f"{c}:/in.txt", check=True)
+        berthd.berthctl("cp", tree, f"{c}:/tmp", check=True)
+        berthd.berthctl("start", c, check=True)
+        # Running: through the payload's root.
+        berthd.berthctl("cp", src, f"{c}:/root/renamed", check=True)
+        got = berthd.berthctl("exec", c, "sh", "-c", "cat /in.txt /tmp/tree/sub/a /root/renamed; readlink /tmp/tree/link",
+                              check=True).stdout
+        assert got == "from the host\na\nfrom the host\nsub/a\n"
+        assert berthd.berthctl("exec", c, "ls", "-a", "/tmp/tree/sub", check=True).stdout.split() == [
+            ".", "..", ".wh.a", "a"]
+        berthd.berthctl("exec", c, "sh", "-c", "mkdir -p /out/d && echo out > /out/d/f", check=True)
+        dest = os.path.join(workdir, "copied")
+        berthd.berthctl("cp", f"{c}:/out", dest, check=True)
+        assert open(os.path.join(dest, "d", "f")).read() == "out\n"
+        berthd.berthctl("cp", f"{c}:/out/d/f", workdir, check=True)
+        assert open(os.path.join(workdir, "f")).read() == "out\n"
+        # "-": a tar stream on standard output.
+        berthd.sh(f"berthctl cp {c}:/etc/passwd - > {workdir}/p.tar", check=True)
+        with tarfile.open(os.path.join(workdir, "p.tar")) as tar:
+            assert tar.getnames() == ["passwd"]
+        berthd.berthctl("stop", "-t", "0", c, check=True)
+        berthd.berthctl("cp", f"{c}:/root/renamed", os.path.join(workdir, "stopped"), check=True)
+        assert open(os.path.join(workdir, "stopped")).read() == "from the host\n"
+    finally:
+        berthd.berthctl("rm", "-f", c)
+
+
+@pytest.mark.parametrize("running", [False, True])
+def test_cp_never_follows_a_symlink_out_of_the_container(busybox_image, berthd, workdir, running):
+    c = name("fs")
+    if running:  # through the payload's root
+        berthd.berthctl("run", "-d", "--name", c, busybox_image, "sh", "-c", "ln -s /etc /data && exec sleep 60",
+                        check=True)
+        berthd.wait_until(lambda: "A /data" in diff_lines(berthd, c), what="the symlink")
+    else:  # through the overlay
+        berthd.berthctl("run", "--name", c, busybox_image, "ln", "-s", "/etc", "/data", check=True)
+    host_before = berthd.sh("sha256sum /etc/passwd", check=True).stdout
+    try:
+        x = os.path.join(workdir, "passwd")
+        with open(x, "w") as f:
+            f.write("evil\n")
+        berthd.berthctl("cp", x, f"{c}:/data/passwd", check=True)
+        assert berthd.sh("sha256sum /etc/passwd", check=True).stdout == host_before
+        out = os.path.join(workdir, "back")
+        berthd.berthctl("cp", f"{c}:/etc/passwd", out, check=True)
+        assert open(out).read() == "evil\n"
+        # A symlink as the source is copied as a symlink, not followed.
+        berthd.berthctl("cp", f"{c}:/data", os.path.join(workdir, "link"), check=True)
+        assert os.readlink(os.path.join(workdir, "link")) == "/etc"
+    finally:
+        berthd.berthctl("rm", "-f", c)
+
+
+def test_cp_nonexistent_path_is_a_named_error(busybox_image, berthd, workdir):
+    c = run_named(berthd, busybox_image, "true")
+    try:
+        proc = berthd.berthctl("cp", f"{c}:/no/such/file", workdir)
+        assert proc.returncode == 125 and "No such file or directory in container" in proc.stderr
+        assert "/no/such/file" in proc.stderr
+        src = os.path.join(workdir, "f")
+        open(src, "w").close()
+        proc = container_call(berthd, c, "CopyFrom", ["/nope", "@fd"], fd=src)
+        assert proc.stdout.startswith("ERROR org.berth1.Error.NoSuchPath No such file or directory in container"), proc
+        proc = berthd.berthctl("cp", src, f"{c}:/no/such/dir/f")
+        assert proc.returncode == 125 and "No such directory in container" in proc.stderr
+    finally:
+        berthd.berthctl("rm", c)
+
+
+def test_commit_keeps_an_opaque_directory_opaque(busybox_image, berthd, workdir):
+    c = run_named(berthd, busybox_image, "sh", "-c", "rm -r /etc && mkdir /etc && echo new > /etc/only")
+    ref = name("opaque") + ":1"
+    try:
+        assert "D /etc/group" in diff_lines(berthd, c) and "A /etc/only" in diff_lines(berthd, c)
+        berthd.berthctl("commit", c, ref, check=True)
+        out = berthd.berthctl("run", "--rm", ref, "ls", "/etc", check=True).stdout
+        assert out.split() == ["only"]
+        # The committed layer is stored as a load stores it: the opaque marker as an xattr.
+        layers = json.loads(berthd.berthctl("image", "inspect", ref, check=True).stdout)[0]["RootFS"]["Layers"]
+        top = f"/var/lib/berth/overlay/{layers[-1][7:]}/diff"
+        xattr = berthd.run(["/usr/bin/python3", "-c", f"import os; print(os.getxattr('{top}/etc', "
+                            "'trusted.overlay.opaque').decode())"], check=True).stdout
+        assert xattr == "y\n"
+        # Its diff id is the sha256 of its tarball: save makes the same bytes again, so the same name.
+        saved = os.path.join(workdir, "saved.tar")
+        berthd.berthctl("save", "-o", saved, ref, check=True)
+        with tarfile.open(saved) as tar:
+            manifest = json.load(tar.extractfile("manifest.json"))
+            assert manifest[0]["Layers"][-1] == layers[-1][7:] + ".tar"
+            data = tar.extractfile(manifest[0]["Layers"][-1]).read()
+            assert "sha256:" + hashlib.sha256(data).hexdigest() == layers[-1]
+            assert sorted(tarfile.open(fileobj=io.BytesIO(data)).getnames()) == [
+                "etc", "etc/.wh..wh..opq", "etc/only"]
+    finally:
+        berthd.berthctl("rm", c)
+        berthd.berthctl("rmi", ref)
+
+
+def test_fs_methods_need_root(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "true")
+    try:
+        obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetContainer", "s", c,
+                            check=True).stdout.split('"')[1]
+        proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "busctl", "call",
+                           "org.berth1", obj, "org.berth1.Container", "GetChanges"])
+        assert proc.returncode != 0 and ("root" in proc.stderr or "denied" in proc.stderr.lower()), proc
+    finally:
+        berthd.berthctl("rm", c)
+
+
+def test_export_does_not_block_the_bus(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "true")
+    try:
+        # The export fills the pipe (busybox alone is larger than it) and waits for the slow reader;
+        # berthd answers other calls meanwhile.
+        out = berthd.sh(f"berthctl export {c} | {{ sleep 3; wc -c; }} & sleep 0.5; "
+                        "start=$(date +%s%N); berthctl ps -a >/dev/null; end=$(date +%s%N); "
+                        "echo $(( (end - start) / 1000000 )); wait", check=True).stdout.split()
+        assert int(out[0]) < 2000 and int(out[1]) > 1000000, out
+    finally:
+        berthd.berthctl("rm", c)
+
+
+def image_property(bed, ref, prop):
+    obj = bed.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", ref,
+                     check=True).stdout.split('"')[1]
+    out = bed.busctl("--json=short", "get-property", "org.berth1", obj, "org.berth1.Image", prop, check=True)
+    return json.loads(out.stdout)["data"]
+
+
+def test_commit_change_forms(busybox_image, berthd):
+    c = run_named(berthd, busybox_image, "true")
+    ref = name("changes") + ":1"
+    changes = ["ENTRYPOINT /bin/echo hi", "cmd [\"x\"]", "ENV A 1 2", 'ENV B="x y" C=z', "ENV PATH=/x:/bin",
+               'LABEL a=b "c d"=e', "EXPOSE 80 53/udp", 'VOLUME ["/v1", "/v2"]', "STOPSIGNAL SIGINT",
+               "USER nobody", "WORKDIR rel", "WORKDIR sub"]
+    try:
+        berthd.berthctl("commit", *[f"--change={ch}" for ch in changes], c, ref, check=True)
+        assert image_property(berthd, ref, "Entrypoint") == ["/bin/sh", "-c", "/bin/echo hi"]
+        assert image_property(berthd, ref, "Cmd") == ["x"]
+        env = image_property(berthd, ref, "Env")
+        assert "A=1 2" in env and "B=x y" in env and "C=z" in env
+        assert [e for e in env if e.startswith("PATH=")] == ["PATH=/x:/bin"]
+        assert image_property(berthd, ref, "Labels") == {"a": "b", "c d": "e"}
+        assert sorted(image_property(berthd, ref, "ExposedPorts")) == ["53/udp", "80/tcp"]
+        assert sorted(image_property(berthd, ref, "Volumes")) == ["/v1", "/v2"]
+        assert image_property(berthd, ref, "StopSignal") == "SIGINT"
+        assert image_property(berthd, ref, "User") == "nobody"
+        assert image_property(berthd, ref, "WorkingDir") == "/rel/sub"
+        history = image_property(berthd, ref, "History")
+        assert history[-1][1] == "true"  # created_by: the container's command
+    finally:
+        berthd.berthctl("rm", c)
+        berthd.berthctl("rmi", ref)
