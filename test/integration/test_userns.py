@@ -213,3 +213,32 @@ def test_bad_values_are_refused(busybox_image, berthd, options, message):
     proc = berthd.berthctl("create", "--userns=nope", busybox_image)
     assert proc.returncode == 125 and "Invalid user namespace mode \"nope\"" in proc.stderr
     assert container_count(berthd) == before
+
+
+def test_cp_and_diff_see_container_ids(busybox_image, berthd):
+    """cp into and out of a running container works as its root, with the container's ids (as in a
+    stopped one, whose upper layer holds them as they are)."""
+    n = name()
+    src = os.path.join(SHARED_TMP, f"userns-cp-{uuid.uuid4().hex[:8]}")
+    out = src + ".out"
+    berthd.sh(f"echo hi > {src} && chown 5:6 {src}", check=True)
+    base = run_auto(berthd, n)
+    try:
+        berthd.berthctl("exec", n, "sh", "-c", "echo a > /etc/made && chown 7:8 /etc/made", check=True)
+        assert "A /etc/made" in berthd.berthctl("diff", n, check=True).stdout
+        berthd.berthctl("cp", src, f"{n}:/root/in", check=True)
+        assert berthd.berthctl("exec", n, "stat", "-c", "%u:%g", "/root/in", check=True).stdout.strip() == "5:6"
+        berthd.berthctl("cp", f"{n}:/etc/made", out, check=True)
+        assert berthd.run(["stat", "-c", "%u:%g", out], check=True).stdout.strip() == "7:8"
+        cid = prop(berthd, n, "Id")
+        on_disk = berthd.run(["stat", "-c", "%u:%g", f"/var/lib/berth/containers/{cid}/upper/root/in"],
+                             check=True).stdout.strip()
+        assert on_disk == "5:6" and base > 0
+        # Stopped: the same view.
+        berthd.berthctl("stop", "-t", "0", n, check=True)
+        berthd.berthctl("cp", src, f"{n}:/root/in2", check=True)
+        berthd.berthctl("start", n, check=True)
+        assert berthd.berthctl("exec", n, "stat", "-c", "%u:%g", "/root/in2", check=True).stdout.strip() == "5:6"
+    finally:
+        berthd.berthctl("rm", "-f", n)
+        berthd.run(["rm", "-f", src, out])
