@@ -242,3 +242,21 @@ def test_cp_and_diff_see_container_ids(busybox_image, berthd):
     finally:
         berthd.berthctl("rm", "-f", n)
         berthd.run(["rm", "-f", src, out])
+
+
+def test_layers_whiteouts_and_opaque_directories(busybox_image, berthd):
+    """An image of two layers whose top one deletes a file and replaces a directory (a whiteout and
+    an opaque directory, which overlayfs reads from trusted.* xattrs): seen the same with
+    --userns=auto as without."""
+    n, tag = name(), f"uns-layers-{uuid.uuid4().hex[:8]}:1"
+    try:
+        berthd.berthctl("run", "--name", n, busybox_image, "sh", "-c",
+                        "rm /bin/ls && rm -rf /etc && mkdir /etc && echo x > /etc/only", check=True)
+        berthd.berthctl("commit", n, tag, check=True)
+        script = "test -e /bin/ls && echo ls; ls -a /etc | tr '\\n' ' '"
+        host = berthd.berthctl("run", "--rm", tag, "sh", "-c", script, check=True).stdout
+        auto = berthd.berthctl("run", "--rm", "--userns=auto", tag, "sh", "-c", script, check=True).stdout
+        assert host == auto == ". .. only "
+    finally:
+        berthd.berthctl("rm", "-f", n)
+        berthd.berthctl("rmi", tag)
