@@ -145,7 +145,8 @@ static int security_json(const ContainerInfo *c, json_object *host) {
                                              : json_add_null(host, "CapAdd")) < 0 ||
             (r = strv_length(c->cap_drop) > 0 ? json_add(host, "CapDrop", json_strv_new(c->cap_drop))
                                               : json_add_null(host, "CapDrop")) < 0 ||
-            (r = json_add(host, "Privileged", json_object_new_boolean(c->privileged))) < 0)
+            (r = json_add(host, "Privileged", json_object_new_boolean(c->privileged))) < 0 ||
+            (r = json_add(host, "UsernsMode", json_string_or_empty(c->userns_mode))) < 0)
                 return r;
         return opts ? json_add(host, "SecurityOpt", json_strv_new(opts)) : json_add_null(host, "SecurityOpt");
 }
@@ -237,6 +238,8 @@ static int container_json(const ContainerInfo *c, json_object **ret) {
                 r = json_add(berth, "Unit", json_string_or_empty(c->unit));
         if (r >= 0)
                 r = json_add(berth, "ObjectPath", json_string_or_empty(c->object_path));
+        if (r >= 0)
+                r = json_add(berth, "UidMapBase", json_object_new_int64(c->uid_map_base));
         if (r >= 0)
                 r = json_add(o, "Berth", TAKE_PTR(berth));
         if (r < 0)

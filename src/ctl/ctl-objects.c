@@ -52,6 +52,8 @@ static const PropertyMap container_map[] = {
         { "Privileged", "b", offsetof(ContainerInfo, privileged) },
         { "NoNewPrivileges", "b", offsetof(ContainerInfo, no_new_privileges) },
         { "SeccompProfile", "s", offsetof(ContainerInfo, seccomp_profile) },
+        { "UsernsMode", "s", offsetof(ContainerInfo, userns_mode) },
+        { "UidMapBase", "u", offsetof(ContainerInfo, uid_map_base) },
         {},
 };
 
@@ -214,6 +216,7 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->cap_add);
         strv_free(c->cap_drop);
         free(c->seccomp_profile);
+        free(c->userns_mode);
         container_info_init(c);
 }
 

@@ -39,6 +39,8 @@ typedef struct ContainerInfo {
         char **cap_add, **cap_drop;
         int privileged, no_new_privileges;
         char *seccomp_profile; /* "", "unconfined" or a profile's JSON text */
+        char *userns_mode; /* "", "host" or "auto" */
+        uint32_t uid_map_base; /* host id of the container's 0 with "auto" */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */

@@ -18,6 +18,7 @@ void ctl_security_done(CtlSecurity *s) {
         strv_free(s->cap_add);
         strv_free(s->cap_drop);
         free(s->seccomp_profile);
+        free(s->userns);
         ctl_security_init(s);
 }
 
@@ -27,7 +28,9 @@ void ctl_security_help(void) {
                "      --privileged         All capabilities and devices, no seccomp filter, no masked\n"
                "                           /proc paths, writable /sys\n"
                "      --security-opt=OPT   no-new-privileges[=true|false], seccomp=unconfined,\n"
-               "                           seccomp=builtin, seccomp=PROFILE.json (Docker's format)\n");
+               "                           seccomp=builtin, seccomp=PROFILE.json (Docker's format)\n"
+               "      --userns=MODE        host (default): the host's user namespace; auto: one of the\n"
+               "                           container's own, its ids 0-65535 mapped to a host range\n");
 }
 
 /* "true", "false", or "" (the option alone means true). */
@@ -100,6 +103,10 @@ int ctl_security_parse(CtlSecurity *s, int c, const char *arg) {
                 return 0;
         case ARG_SECURITY_OPT:
                 return parse_security_opt(s, arg);
+        case ARG_USERNS:
+                free(s->userns);
+                s->userns = strdup(arg);
+                return s->userns ? 0 : ctl_log_errno(-ENOMEM, "%m");
         default:
                 return -EINVAL;
         }
@@ -126,6 +133,8 @@ int ctl_security_append(sd_bus_message *m, const CtlSecurity *s) {
             (r = sd_bus_message_append(m, "{sv}", "NoNewPrivileges", "b", s->no_new_privileges)) < 0)
                 return r;
         if (s->seccomp_profile && (r = sd_bus_message_append(m, "{sv}", "SeccompProfile", "s", s->seccomp_profile)) < 0)
+                return r;
+        if (s->userns && (r = sd_bus_message_append(m, "{sv}", "UsernsMode", "s", s->userns)) < 0)
                 return r;
         return 0;
 }

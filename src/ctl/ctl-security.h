@@ -5,13 +5,14 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
-/* create/run: --cap-add, --cap-drop, --privileged, --security-opt. berthd checks the names and
+/* create/run: --cap-add, --cap-drop, --privileged, --security-opt, --userns. berthd checks the names and
  * the seccomp profile; berthctl only reads the profile file and passes its text on. */
 typedef struct CtlSecurity {
         char **cap_add, **cap_drop;
         bool privileged;
         int no_new_privileges; /* -1: not given */
         char *seccomp_profile; /* NULL: not given; "unconfined" or a profile's JSON text */
+        char *userns; /* --userns: NULL: not given; berthd checks the value */
 } CtlSecurity;
 
 enum {
@@ -19,12 +20,14 @@ enum {
         ARG_CAP_DROP,
         ARG_PRIVILEGED,
         ARG_SECURITY_OPT,
+        ARG_USERNS,
 };
 
 #define CTL_SECURITY_OPTIONS                                                                                        \
         { "cap-add", required_argument, NULL, ARG_CAP_ADD }, { "cap-drop", required_argument, NULL, ARG_CAP_DROP }, \
-                { "privileged", no_argument, NULL, ARG_PRIVILEGED }, {                                              \
-                "security-opt", required_argument, NULL, ARG_SECURITY_OPT                                           \
+                { "privileged", no_argument, NULL, ARG_PRIVILEGED },                                                \
+                { "security-opt", required_argument, NULL, ARG_SECURITY_OPT }, {                                    \
+                "userns", required_argument, NULL, ARG_USERNS                                                       \
         }
 
 void ctl_security_init(CtlSecurity *s);
@@ -32,5 +35,5 @@ void ctl_security_done(CtlSecurity *s);
 void ctl_security_help(void);
 /* One of the options above (c as getopt_long() returned it); logs and returns -EINVAL on bad input. */
 int ctl_security_parse(CtlSecurity *s, int c, const char *arg);
-/* The CreateContainer options (CapAdd, CapDrop, Privileged, NoNewPrivileges, SeccompProfile). */
+/* The CreateContainer options (CapAdd, CapDrop, Privileged, NoNewPrivileges, SeccompProfile, UsernsMode). */
 int ctl_security_append(sd_bus_message *m, const CtlSecurity *s);

@@ -18,6 +18,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -353,6 +354,7 @@ typedef struct FsOperation {
         char *path; /* in the container */
         int fd; /* the caller's stream (borrowed from request) */
         int root_fd; /* the running payload's root, or -1: mount the overlay */
+        int userns_fd; /* --userns=auto, running: the payload's user namespace, which the worker joins */
         char *mount_point;
         char *overlay_options;
         bool writable;
@@ -367,6 +369,7 @@ static void fs_operation_free(FsOperation *op) {
         free(op->name);
         free(op->path);
         safe_close(op->root_fd);
+        safe_close(op->userns_fd);
         free(op->mount_point);
         free(op->overlay_options);
         free(op);
@@ -494,6 +497,13 @@ static int copy_to_work(FsOperation *op, int root, char **ret_error) {
 
 static int fs_work(void *userdata, char **ret_payload, char **ret_error) {
         FsOperation *op = userdata;
+        /* As its root: the files' owners in the archive are the container's ids, and only ids of its
+         * range can be written through its idmapped layers. The overlay mounted for a stopped
+         * container is not idmapped: its upper directory holds the container's ids as they are. */
+        if (op->userns_fd >= 0 &&
+            (setns(op->userns_fd, CLONE_NEWUSER) < 0 || setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+             setresuid(0, 0, 0) < 0))
+                return fail(ret_error, -errno, "Failed to join the user namespace of container %s: %m", op->name);
         int root = fs_open_root(op, ret_error);
         if (root < 0)
                 return root;
@@ -556,7 +566,7 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
                 free(op);
                 return -ENOMEM;
         }
-        *op = (FsOperation){ .verb = verb, .fd = fd, .root_fd = -1, .writable = verb == FS_COPY_TO };
+        *op = (FsOperation){ .verb = verb, .fd = fd, .root_fd = -1, .userns_fd = -1, .writable = verb == FS_COPY_TO };
         op->name = strdup(c->name);
         op->path = path ? strdup(path) : NULL;
         op->mount_point = manager_state_path(m, "containers/%s/rootfs", c->id);
@@ -573,6 +583,10 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
                         return -ENOMEM;
                 }
                 op->root_fd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                char ns[64];
+                snprintf(ns, sizeof(ns), "/proc/%d/ns/user", (int) c->pid);
+                if (c->security.uid_base > 0 && (op->userns_fd = open(ns, O_RDONLY | O_CLOEXEC)) < 0)
+                        op->root_fd = safe_close(op->root_fd);
                 if (op->root_fd < 0 || c->payload_pidfd < 0 ||
                     syscall(SYS_pidfd_send_signal, c->payload_pidfd, 0, NULL, 0) < 0) {
                         fs_operation_free(op);
@@ -589,8 +603,8 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
                 fs_operation_free(op);
                 return -ENOMEM;
         }
-        int keep[2] = { fd, op->root_fd };
-        r = worker_start(m, keep, op->root_fd >= 0 ? 2 : 1, fs_work, fs_done, op, &op->worker);
+        int keep[3] = { fd, op->root_fd, op->userns_fd };
+        r = worker_start(m, keep, op->userns_fd >= 0 ? 3 : op->root_fd >= 0 ? 2 : 1, fs_work, fs_done, op, &op->worker);
         if (r < 0) {
                 fs_operation_free(op);
                 return sd_bus_error_set_errnof(error, -r, "Failed to start a worker: %m");

@@ -22,6 +22,7 @@ void container_security_done(ContainerSecurity *s) {
         strv_free(s->cap_drop);
         free(s->seccomp_profile);
         safe_close(s->seccomp_fd);
+        free(s->userns_mode);
         container_security_init(s);
 }
 
@@ -31,7 +32,8 @@ int container_security_copy(ContainerSecurity *dst, const ContainerSecurity *src
         dst->no_new_privileges = src->no_new_privileges;
         if ((src->cap_add && !(dst->cap_add = strv_copy(src->cap_add))) ||
             (src->cap_drop && !(dst->cap_drop = strv_copy(src->cap_drop))) ||
-            (src->seccomp_profile && !(dst->seccomp_profile = strdup(src->seccomp_profile))))
+            (src->seccomp_profile && !(dst->seccomp_profile = strdup(src->seccomp_profile))) ||
+            (src->userns_mode && !(dst->userns_mode = strdup(src->userns_mode))))
                 return -ENOMEM;
         return 0;
 }
@@ -66,7 +68,7 @@ int container_security_parse_option(sd_bus_message *m, const char *key, const ch
                                     sd_bus_error *error) {
         static const char *const types[][2] = {
                 { "CapAdd", "as" },         { "CapDrop", "as" },       { "Privileged", "b" },
-                { "NoNewPrivileges", "b" }, { "SeccompProfile", "s" },
+                { "NoNewPrivileges", "b" }, { "SeccompProfile", "s" }, { "UsernsMode", "s" },
         };
         int b, r;
         size_t i;
@@ -97,6 +99,18 @@ int container_security_parse_option(sd_bus_message *m, const char *key, const ch
                 free(s->seccomp_profile);
                 s->seccomp_profile = isempty(profile) ? NULL : strdup(profile);
                 if (!isempty(profile) && !s->seccomp_profile)
+                        return -ENOMEM;
+        } else if (streq(key, "UsernsMode")) {
+                const char *mode;
+                r = sd_bus_message_read(m, "v", "s", &mode);
+                if (r < 0)
+                        return r;
+                if (!isempty(mode) && !streq(mode, "host") && !streq(mode, "auto"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid user namespace mode \"%s\": expected host or auto.", mode);
+                free(s->userns_mode);
+                s->userns_mode = isempty(mode) ? NULL : strdup(mode);
+                if (!isempty(mode) && !s->userns_mode)
                         return -ENOMEM;
         } else
                 return 0;
@@ -129,6 +143,12 @@ static int compile(const ContainerSecurity *s, int *ret_fd, sd_bus_error *error)
 }
 
 int container_security_validate(const ContainerSecurity *s, sd_bus_error *error) {
+        /* As Docker: privileged means the host's powers, which a user namespace takes away again
+         * (its root cannot mount a writable /sys or reach host devices the way --privileged means). */
+        if (s->privileged && streq_ptr(s->userns_mode, "auto"))
+                return sd_bus_error_set(
+                        error, BERTH_ERROR_INVALID_ARGUMENT,
+                        "Privileged mode cannot be combined with a user namespace (UsernsMode \"auto\").");
         /* Even where it will not be used (privileged): a profile that cannot compile is a mistake. */
         if (!s->seccomp_profile || is_unconfined(s))
                 return 0;
@@ -153,6 +173,8 @@ void container_security_to_spec(const ContainerSecurity *s, json_object *spec) {
         json_object_object_add(spec, "privileged", json_object_new_boolean(s->privileged));
         json_object_object_add(spec, "no_new_privs", json_object_new_boolean(s->no_new_privileges));
         json_object_object_add(spec, "seccomp", json_object_new_boolean(container_security_has_seccomp(s)));
+        if (s->uid_base > 0)
+                json_object_object_add(spec, "userns_base", json_object_new_uint64(s->uid_base));
 }
 
 json_object *container_security_to_json(const ContainerSecurity *s) {
@@ -164,6 +186,8 @@ json_object *container_security_to_json(const ContainerSecurity *s) {
         json_object_object_add(o, "privileged", json_object_new_boolean(s->privileged));
         json_object_object_add(o, "no_new_privileges", json_object_new_boolean(s->no_new_privileges));
         json_object_object_add(o, "seccomp_profile", json_object_new_string(s->seccomp_profile ?: ""));
+        json_object_object_add(o, "userns_mode", json_object_new_string(s->userns_mode ?: ""));
+        json_object_object_add(o, "uid_base", json_object_new_uint64(s->uid_base));
         return o;
 }
 
@@ -181,6 +205,14 @@ int container_security_from_json(json_object *o, ContainerSecurity *s) {
         const char *profile = json_get_string(sec, "seccomp_profile");
         if (!isempty(profile) && !(s->seccomp_profile = strdup(profile)))
                 return -ENOMEM;
+        const char *mode = json_get_string(sec, "userns_mode");
+        uint64_t base = json_get_u64(sec, "uid_base", 0);
+        if (!isempty(mode) && !(s->userns_mode = strdup(mode)))
+                return -ENOMEM;
+        /* The range is kept for the container's lifetime: a start must never run without it. */
+        if (streq_ptr(mode, "auto") && (base == 0 || base > UINT32_MAX - USERNS_RANGE))
+                return -EBADMSG;
+        s->uid_base = streq_ptr(mode, "auto") ? (uint32_t) base : 0;
         return 0;
 }
 
@@ -195,5 +227,9 @@ int container_security_property_get(sd_bus *bus, const char *path, const char *i
                 return sd_bus_message_append(reply, "b", (int) s->privileged);
         if (streq(property, "NoNewPrivileges"))
                 return sd_bus_message_append(reply, "b", (int) s->no_new_privileges);
+        if (streq(property, "UsernsMode"))
+                return sd_bus_message_append(reply, "s", s->userns_mode ?: "");
+        if (streq(property, "UidMapBase"))
+                return sd_bus_message_append(reply, "u", s->uid_base);
         return sd_bus_message_append(reply, "s", s->seccomp_profile ?: "");
 }

@@ -17,6 +17,8 @@ typedef struct ContainerSecurity {
         bool no_new_privileges; /* PR_SET_NO_NEW_PRIVS for the payload and exec'd processes */
         char *seccomp_profile; /* NULL: the default; "unconfined"; or a profile in Docker's JSON format */
         int seccomp_fd; /* runtime: the container's own compiled filter (when the shared one does not fit), or -1 */
+        char *userns_mode; /* NULL: the default (the host's user namespace), "host" or "auto" */
+        uint32_t uid_base; /* "auto": host uid and gid of the container's 0 (container-userns.c); else 0 */
 } ContainerSecurity;
 
 void container_security_init(ContainerSecurity *s);
@@ -52,4 +54,19 @@ int container_security_property_get(sd_bus *bus, const char *path, const char *i
 #define CONTAINER_SECURITY_PROPERTIES                                                                                \
         CONTAINER_SECURITY_PROPERTY("CapAdd", "as"), CONTAINER_SECURITY_PROPERTY("CapDrop", "as"),                   \
                 CONTAINER_SECURITY_PROPERTY("Privileged", "b"), CONTAINER_SECURITY_PROPERTY("NoNewPrivileges", "b"), \
-                CONTAINER_SECURITY_PROPERTY("SeccompProfile", "s")
+                CONTAINER_SECURITY_PROPERTY("SeccompProfile", "s"), CONTAINER_SECURITY_PROPERTY("UsernsMode", "s"),  \
+                CONTAINER_SECURITY_PROPERTY("UidMapBase", "u")
+
+/* --userns=auto (container-userns.c): every such container has 65536 host ids of its own, from the
+ * pool of /etc/subuid and /etc/subgid entries of user "berth", or USERNS_POOL_START.. by default. */
+#define USERNS_RANGE      65536U
+#define USERNS_POOL_START 0x70000000U /* above systemd's container range 0x80000..0x6FFFFFFF */
+#define USERNS_POOL_END   0x7FFE0000U /* below systemd's foreign range 0x7FFE0000..0x7FFEFFFF */
+/* The pool from the contents of /etc/subuid and /etc/subgid: the overlap of user's first entries
+ * in both; -ENOENT when either has none. */
+int userns_pool_from_subid(const char *subuid, const char *subgid, const char *user, uint32_t *ret_start,
+                           uint32_t *ret_end);
+/* The lowest start + k*USERNS_RANGE whose range overlaps none of the used ones; -ENOSPC if none. */
+int userns_pick_base(uint32_t start, uint32_t end, const uint32_t *used, size_t n_used, uint32_t *ret);
+/* At create: give an "auto" container a range no other container has. */
+int container_userns_allocate(Manager *m, ContainerSecurity *s, sd_bus_error *error);

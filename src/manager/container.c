@@ -410,6 +410,9 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 r = -ENOMEM;
                 goto fail;
         }
+        r = container_userns_allocate(m, &c->security, error); /* c is not linked yet: others only */
+        if (r < 0)
+                goto fail;
         r = container_prepare_mounts(m, (ContainerConfig *) config, image->volumes, &c->mounts, &c->n_mounts, error);
         if (r < 0)
                 goto fail;

@@ -28,6 +28,7 @@
 #include "nspawn-journal.h"
 #include "nspawn-seccomp.h"
 #include "nspawn-spec.h"
+#include "nspawn-userns.h"
 #include "util.h"
 
 /* Who sees the output and may type into the terminal: the client that started the container
@@ -275,10 +276,11 @@ static uint64_t read_oom_kills(void) {
         return v1 > v2 ? v1 : v2;
 }
 
-static pid_t clone_container(int *ret_pidfd) {
+/* With a user namespace it is created first, so it owns all the others. */
+static pid_t clone_container(bool userns, int *ret_pidfd) {
         struct clone_args args = {
                 .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
-                        CLONE_PIDFD,
+                        CLONE_PIDFD | (userns ? CLONE_NEWUSER : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -343,8 +345,12 @@ static int run_exec(const ContainerSpec *spec) {
                 return -ENOMEM;
         if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
                 return report_status("ERR %d setup The container is not running\n", ESRCH), -ESRCH;
-        if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID) < 0)
+        if (setns(pidfd,
+                  CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID |
+                          (spec->userns_base > 0 ? CLONE_NEWUSER : 0)) < 0)
                 return report_status("ERR %d setup Failed to join the container's namespaces\n", errno), -errno;
+        if (spec->userns_base > 0 && (r = userns_become_root()) < 0)
+                return report_status("ERR %d setup Failed to become root in the container's user namespace\n", -r), r;
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
         exec_r = pipes[0], exec_w = pipes[1];
@@ -471,11 +477,46 @@ static int run(void) {
                 tty_r = pipes[0], tty_w = pipes[1];
         }
 
-        pid_t pid = clone_container(&pidfd);
+        _cleanup_close_ int userns_r = -1, userns_w = -1;
+        if (spec->userns_base > 0) {
+                if (pipe2(pipes, O_CLOEXEC) < 0)
+                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                userns_r = pipes[0], userns_w = pipes[1];
+                r = userns_chown_volumes(spec);
+                if (r < 0)
+                        return report_status("ERR %d setup Failed to hand the volumes to the container's root\n", -r),
+                               r;
+        }
+
+        pid_t pid = clone_container(spec->userns_base > 0, &pidfd);
         if (pid < 0)
                 return report_status("ERR %d setup Failed to create the container's namespaces\n", errno), -errno;
-        if (pid == 0)
-                container_child(spec, out_w, err_w, tty_w, exec_w);
+        if (pid == 0) {
+                /* Our end only: should the supervisor die, the child's wait for it ends. */
+                userns_w = safe_close(userns_w);
+                container_child(spec, out_w, err_w, tty_w, userns_r, exec_w);
+        }
+        userns_r = safe_close(userns_r);
+        if (spec->userns_base > 0) {
+                /* The child waits for its id maps and its root file system, both needing host
+                 * privilege. */
+                char msg[512] = "";
+                r = userns_write_maps(pid, spec->userns_base);
+                if (r < 0)
+                        snprintf(msg, sizeof(msg), "write the container's id maps");
+                else
+                        r = userns_mount_rootfs(spec, pid, msg, sizeof(msg));
+                if (r >= 0 && loop_write(userns_w, "u", 1) < 0) {
+                        r = -EPIPE;
+                        snprintf(msg, sizeof(msg), "hand over to the container");
+                }
+                if (r < 0) {
+                        (void) kill(pid, SIGKILL);
+                        (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
+                        return report_status("ERR %d setup Failed to %s: %s\n", -r, msg, strerror(-r)), r;
+                }
+                userns_w = safe_close(userns_w);
+        }
         /* Only now (the payload keeps the default): when the scope runs out of memory the OOM
          * killer must pick the payload, never its supervisor, or the exit status would be lost. */
         {

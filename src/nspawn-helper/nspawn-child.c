@@ -21,6 +21,7 @@
 #include "nspawn-mount.h"
 #include "nspawn-seccomp.h"
 #include "nspawn-user.h"
+#include "nspawn-userns.h"
 #include "util.h"
 
 _noreturn_ static void child_fail(int error_fd, int error, const char *kind, const char *what) {
@@ -153,12 +154,44 @@ static int setup_terminal(const ContainerSpec *spec, int tty_socket, int *ret_sl
         return 0;
 }
 
-_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int tty_socket, int error_fd) {
+/* --userns=auto: wait until the supervisor wrote our id maps and mounted our root file system,
+ * then become the namespace's root. Before that we are host root without a mapping there, which
+ * still owns berth's directories: enter the root file system and open the sources of bind mounts
+ * now, as the container's root could not reach them through /var/lib/berth (0700). */
+static int enter_userns(const ContainerSpec *spec, int userns_pipe, const char **ret_what) {
+        char byte;
+        ssize_t n;
+        do
+                n = read(userns_pipe, &byte, 1);
+        while (n < 0 && errno == EINTR);
+        safe_close(userns_pipe);
+        *ret_what = "Failed to enter the container's user namespace";
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return -ECANCELED; /* the supervisor gave up (it reports why) */
+        if (chdir(spec->rootfs) < 0)
+                return *ret_what = "Failed to enter the root file system", -errno;
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                SpecMount *m = &spec->mounts[i];
+                if (m->tmpfs || m->fstype)
+                        continue;
+                if ((m->source_fd = open(m->source, O_PATH | O_CLOEXEC)) < 0)
+                        return *ret_what = "Failed to open the source of a bind mount", -errno;
+        }
+        return userns_become_root();
+}
+
+_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int tty_socket,
+                                int userns_pipe, int error_fd) {
         const char *what = NULL;
         char msg[512];
         int r;
 
         reset_signals();
+        /* First: changing our ids resets the dumpable flag and the parent-death signal. */
+        if (spec->userns_base > 0 && (r = enter_userns(spec, userns_pipe, &what)) < 0)
+                child_fail(error_fd, -r, "setup", what);
         (void) prctl(PR_SET_DUMPABLE, 0); /* until exec; see exec_child() */
         /* The payload must not outlive its supervisor: nobody would log or reap for it. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)

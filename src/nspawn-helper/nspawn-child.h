@@ -5,8 +5,11 @@
 #include "nspawn-spec.h"
 
 /* The container's PID 1 before exec: sets up the namespaces' contents and execs the payload.
- * On failure writes "<errno> <kind> <message>" to error_fd (kind "setup" or "exec") and exits. */
-_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int tty_socket, int error_fd);
+ * On failure writes "<errno> <kind> <message>" to error_fd (kind "setup" or "exec") and exits.
+ * With a user namespace, the supervisor writes a byte to userns_pipe once it wrote the id maps and
+ * mounted the root file system. */
+_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int tty_socket,
+                                int userns_pipe, int error_fd);
 
 /* Apply the payload's confinement (seccomp filter, capabilities), switch to 'env' and exec 'argv'.
  * Shared by the container's PID 1 and by processes exec'd into it later. */

@@ -40,6 +40,17 @@ static int ensure_dir(const char *path, mode_t mode) {
         return 0;
 }
 
+/* In a user namespace mknod is refused, and nodes on a file system mounted there could not be
+ * opened anyway: bind the host's node (still reachable, before pivot_root) onto an empty file. */
+static int bind_node(const char *host, const char *target) {
+        _cleanup_close_ int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0)
+                return -errno;
+        if (mount(host, target, NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
 /* --device: a node of the host device's type, numbers and mode (Docker's too), owned by root. */
 static int make_devices(const ContainerSpec *spec) {
         for (size_t i = 0; i < spec->n_devices; i++) {
@@ -56,8 +67,15 @@ static int make_devices(const ContainerSpec *spec) {
                 int r = mkdir_p(parent, 0755);
                 if (r < 0)
                         return r;
+                if (umount2(target, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+                        return -errno; /* a bound standard node, in a user namespace */
                 if (unlink(target) < 0 && errno != ENOENT) /* e.g. --device /dev/null:/dev/null */
                         return -errno;
+                if (spec->userns_base > 0) {
+                        if ((r = bind_node(spec->devices[i].host, target)) < 0)
+                                return r;
+                        continue;
+                }
                 if (mknod(target, (st.st_mode & S_IFMT) | 0600, st.st_rdev) < 0 ||
                     chmod(target, st.st_mode & 07777) < 0)
                         return -errno;
@@ -84,6 +102,13 @@ static int make_dev(const ContainerSpec *spec) {
         if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k") < 0)
                 return -errno;
         for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
+                if (spec->userns_base > 0) {
+                        _cleanup_free_ char *host = strjoin("/", nodes[i].name);
+                        int r = host ? bind_node(host, nodes[i].name) : -ENOMEM;
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
                 if (mknod(nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) < 0)
                         return -errno;
                 /* mknod honours the umask; the nodes must be 0666 like on any Linux. */
@@ -160,14 +185,16 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 FAIL("make the mount namespace private");
 
-        r = build_overlay_options(spec, &options);
-        if (r < 0) {
-                errno = -r;
-                FAIL("build overlay options");
+        if (spec->userns_base == 0) { /* else the supervisor mounted it (nspawn-userns.c) */
+                r = build_overlay_options(spec, &options);
+                if (r < 0) {
+                        errno = -r;
+                        FAIL("build overlay options");
+                }
+                if (mount("overlay", spec->rootfs, "overlay", 0, options) < 0)
+                        FAIL("mount the overlay root file system");
         }
-        if (mount("overlay", spec->rootfs, "overlay", 0, options) < 0)
-                FAIL("mount the overlay root file system");
-        if (chdir(spec->rootfs) < 0)
+        if (spec->userns_base == 0 && chdir(spec->rootfs) < 0) /* else done before (nspawn-child.c) */
                 FAIL("enter the root file system");
 
         if ((r = ensure_dir("proc", 0555)) < 0 || (r = ensure_dir("sys", 0555)) < 0 ||

@@ -5,6 +5,7 @@
 
 #include "nspawn-spec.h"
 
-/* Runs in the container's fresh mount namespace: mounts the overlay root, /proc, /dev, /sys and
- * pivots into it. On failure returns negative errno and points *ret_what at a static description. */
+/* Runs in the container's fresh mount namespace: mounts the overlay root (with a user namespace
+ * the supervisor did), /proc, /dev, /sys and pivots into it. On failure returns negative errno and
+ * points *ret_what at a static description. */
 int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message, size_t size);

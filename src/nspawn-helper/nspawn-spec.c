@@ -70,6 +70,7 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
                 if (!type || !source || !target || target[0] != '/')
                         return -EBADMSG;
                 SpecMount *m = &s->mounts[s->n_mounts++];
+                m->source_fd = -1;
                 m->tmpfs = streq(type, "tmpfs");
                 m->read_only = json_get_bool(e, "read_only", 0);
                 m->copy_up = json_get_bool(e, "copy_up", 0);
@@ -176,6 +177,10 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         s->privileged = json_get_bool(o, "privileged", 0);
         s->no_new_privs = json_get_bool(o, "no_new_privs", 0);
         s->seccomp_filter = json_get_bool(o, "seccomp", 1);
+        uint64_t base = json_get_u64(o, "userns_base", 0);
+        if (base > UINT32_MAX - 65536)
+                return -EBADMSG;
+        s->userns_base = (uint32_t) base;
         r = parse_mounts(o, s);
         if (r < 0)
                 return r;

@@ -14,6 +14,7 @@ typedef struct SpecMount {
         char *target;
         bool read_only;
         bool copy_up; /* a volume: fill it with the image's content at target when empty */
+        int source_fd; /* runtime: 'source' opened (O_PATH) before entering a user namespace, or -1 */
 } SpecMount;
 
 typedef struct SpecUlimit {
@@ -55,6 +56,7 @@ typedef struct ContainerSpec {
         bool privileged; /* no masked /proc paths, writable /sys */
         bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before exec */
         bool seccomp_filter; /* SECCOMP_FD holds a filter to load (else none: unconfined, privileged) */
+        uint32_t userns_base; /* --userns=auto: host id of the container's id 0; 0: the host's user namespace */
         SpecMount *mounts;
         size_t n_mounts;
         uint64_t shm_size; /* bytes of the /dev/shm tmpfs */

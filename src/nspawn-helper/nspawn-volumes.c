@@ -72,7 +72,7 @@ static int open_target(int rootfd, const char *target, bool directory) {
 
 static int bind_mount(const SpecMount *m, int rootfd) {
         struct stat st;
-        _cleanup_close_ int src = open(m->source, O_PATH | O_CLOEXEC);
+        _cleanup_close_ int src = m->source_fd >= 0 ? m->source_fd : open(m->source, O_PATH | O_CLOEXEC);
         if (src < 0 || fstat(src, &st) < 0)
                 return -errno;
         _cleanup_close_ int tgt = open_target(rootfd, m->target, S_ISDIR(st.st_mode));
