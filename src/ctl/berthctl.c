@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -155,6 +156,10 @@ static int dispatch(int argc, char *argv[], Ctl *ctl) {
 int main(int argc, char *argv[]) {
         Ctl ctl = { .transport = CTL_TRANSPORT_LOCAL };
         int r;
+
+        /* A container (or berthd) closing a pipe we write to is an error to handle, not our death
+         * (which would leave the terminal in raw mode). */
+        signal(SIGPIPE, SIG_IGN);
 
         r = parse_global_argv(argc, argv, &ctl);
         if (r <= 0)

@@ -141,10 +141,13 @@ static int wait_attached(Attach *a, AttachFlags flags, const int remote[3], sd_b
                 /* Without -i the container gets no input: hand over /dev/null, which reads EOF. */
                 _cleanup_close_ int null_fd = (flags & ATTACH_STDIN) ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
                 int in = (flags & ATTACH_STDIN) ? remote[0] : null_fd;
-                if (flags & ATTACH_EXISTING)
+                if (flags & ATTACH_EXISTING) {
                         r = ctl_bus_call(a->bus, a->path, BERTH_BUS_CONTAINER, "Attach", CTL_TIMEOUT_DEFAULT, error,
                                          NULL, "hhh", in, remote[1], remote[2]);
-                else if (flags & ATTACH_TTY) {
+                        /* The terminal takes our size, as Docker's attach does. */
+                        if (r >= 0 && (flags & ATTACH_TTY) && isatty(STDOUT_FILENO))
+                                (void) on_winch(NULL, NULL, a);
+                } else if (flags & ATTACH_TTY) {
                         struct winsize ws = {};
                         if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0 || ws.ws_row == 0)
                                 ws = (struct winsize){ .ws_row = 24, .ws_col = 80 };

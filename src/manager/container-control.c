@@ -203,9 +203,14 @@ int container_supervisor_request(Container *c, char cmd, const int *fds, size_t 
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        /* The supervisor answers at once; bound the wait so a wedged one cannot stall berthd. */
+        /* The supervisor answers at once; bound every wait (connect waits on the send timeout when
+         * its listen queue is full) so a wedged or frozen one cannot stall berthd. */
         struct timeval tv = { .tv_sec = 2 };
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (c->paused)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_PAUSED,
+                                         "Container %s is paused: unpause it first.", c->name);
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
                                          "The supervisor of container %s does not answer (%s).", c->name,

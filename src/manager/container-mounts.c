@@ -319,6 +319,16 @@ int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret
         return 0;
 }
 
+static bool mount_options_have(const char *options, const char *word) {
+        for (const char *p = options; *p;) {
+                size_t n = strcspn(p, ",");
+                if (n == strlen(word) && strncmp(p, word, n) == 0)
+                        return true;
+                p += n + (p[n] == ',');
+        }
+        return false;
+}
+
 static int add_resolved(Container *c, json_object *a, char ***volumes, const ContainerMount *mnt, bool force_ro,
                         sd_bus_error *error) {
         Manager *m = c->manager;
@@ -374,7 +384,9 @@ add:;
                 json_object_object_add(o, "type", json_object_new_string(mnt->type == MOUNT_TMPFS ? "tmpfs" : "bind"));
         json_object_object_add(o, "source", json_object_new_string(source));
         json_object_object_add(o, "target", json_object_new_string(mnt->target));
-        json_object_object_add(o, "read_only", json_object_new_boolean(mnt->read_only || force_ro));
+        /* A named bind (type=none) made read-only by its o= options stays so, as Docker remounts it. */
+        bool options_ro = bind_device && fsoptions && mount_options_have(fsoptions, "ro");
+        json_object_object_add(o, "read_only", json_object_new_boolean(mnt->read_only || force_ro || options_ro));
         /* Docker fills an empty volume with what the image has at its path, at every start. */
         if (mnt->type == MOUNT_VOLUME && !local_options)
                 json_object_object_add(o, "copy_up", json_object_new_boolean(true));
@@ -435,12 +447,55 @@ static int resolve_mounts(Container *c, json_object *a, char ***volumes, sd_bus_
         return 0;
 }
 
+static size_t path_depth(const char *p) {
+        size_t n = 0;
+        for (; p && *p; p++)
+                n += *p == '/';
+        return n;
+}
+
+typedef struct MountOrder {
+        json_object *mount;
+        size_t depth, index;
+} MountOrder;
+
+static int compare_mount_order(const void *a, const void *b) {
+        const MountOrder *x = a, *y = b;
+        if (x->depth != y->depth)
+                return x->depth < y->depth ? -1 : 1;
+        return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Parents before what is mounted inside them (/data before /data/conf), else as given, as Docker
+ * sorts mounts: a mount inside another must not end up hidden under it. */
+static int sort_mounts_by_depth(json_object **a) {
+        size_t n = json_object_array_length(*a);
+        _cleanup_free_ MountOrder *order = calloc(n + 1, sizeof(MountOrder));
+        json_object *sorted = json_object_new_array();
+        if (!order || !sorted) {
+                json_object_put(sorted);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++) {
+                json_object *m = json_object_array_get_idx(*a, i);
+                order[i] = (MountOrder){ .mount = m, .depth = path_depth(json_get_string(m, "target")), .index = i };
+        }
+        qsort(order, n, sizeof(MountOrder), compare_mount_order);
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(sorted, json_object_get(order[i].mount));
+        json_object_put(*a);
+        *a = sorted;
+        return 0;
+}
+
 int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volumes, sd_bus_error *error) {
         _cleanup_json_ json_object *a = json_object_new_array();
         _cleanup_strv_free_ char **volumes = calloc(1, sizeof(char *));
         if (!a || !volumes)
                 return -ENOMEM;
         int r = resolve_mounts(c, a, &volumes, error);
+        if (r >= 0)
+                r = sort_mounts_by_depth(&a);
         if (r < 0) {
                 /* Plugin volumes mounted before the failure are unmounted again: all or nothing. */
                 volumes_unmount(c->manager, volumes, c->id);

@@ -601,8 +601,10 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
         }
         (void) rm_rf(run); /* the previous run's files */
         r = mkdir_p(run, 0755);
-        if (r < 0)
+        if (r < 0) {
+                volumes_unmount(m, run_volumes, c->id);
                 return sd_bus_error_set_errnof(error, -r, "Failed to create %s: %m", run);
+        }
 
         container_cancel_restart(c);
         if (request) {
@@ -612,8 +614,10 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
                 c->restart_delay_usec = 0;
         }
         op = calloc(1, sizeof(*op));
-        if (!op)
+        if (!op) {
+                volumes_unmount(m, run_volumes, c->id);
                 return -ENOMEM;
+        }
         op->container = c;
         op->helper_pidfd = op->go_fd = op->status_fd = op->tty_master = -1;
         op->request = sd_bus_message_ref(request);

@@ -191,11 +191,13 @@ static int plugin_activate(Manager *m, const char *name, sd_bus_error *error) {
         if (!volume_driver)
                 return sd_bus_error_setf(error, BERTH_ERROR_PLUGIN_FAILED,
                                          "Plugin \"%s\" does not implement VolumeDriver.", name);
-        /* Capabilities are advisory ("global" or "local" scope); on a single host both behave alike,
-         * but a plugin that cannot answer is not one to trust with data. */
-        r = plugin_post(m, name, "VolumeDriver.Capabilities", NULL, NULL, error);
-        if (r < 0)
-                return r;
+        /* Capabilities are advisory ("global" or "local" scope; on a single host both behave alike)
+         * and optional, as in Docker: older plugins do not implement the call. An unreachable plugin
+         * is another matter. */
+        _cleanup_(sd_bus_error_free) sd_bus_error ignored = SD_BUS_ERROR_NULL;
+        r = plugin_post(m, name, "VolumeDriver.Capabilities", NULL, NULL, &ignored);
+        if (r < 0 && strstr(ignored.message ?: "", "not reachable"))
+                return sd_bus_error_copy(error, &ignored);
         return strv_push(&m->volume_plugins_active, name);
 }
 

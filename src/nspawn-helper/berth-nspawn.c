@@ -38,6 +38,8 @@ typedef struct AttachClient {
         int out, err; /* -1: not wanted */
         int in; /* relayed into the terminal (Tty containers only); -1 at EOF */
         bool nonblocking; /* a later client: dropped rather than waited for when it does not read */
+        char pending[4096]; /* read from 'in', not yet taken by the terminal */
+        size_t n_pending;
 } AttachClient;
 
 static AttachClient clients[ATTACH_CLIENTS_MAX];
@@ -133,8 +135,11 @@ static void accept_client(int listen_fd, int master) {
         /* berthd sends right after connecting; never let a silent peer stall the container. */
         struct timeval tv = { .tv_sec = 1 };
         (void) setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        if (receive_with_fds(conn, &byte, 1, fds, 3, &n_fds) < 0)
+        if (receive_with_fds(conn, &byte, 1, fds, 3, &n_fds) != 1) {
+                for (size_t i = 0; i < n_fds; i++)
+                        safe_close(fds[i]);
                 return;
+        }
         if (byte == 'T' && n_fds == 0) {
                 if (tty)
                         (void) send_with_fd(conn, "T", 1, master);
@@ -145,8 +150,18 @@ static void accept_client(int listen_fd, int master) {
                         safe_close(fds[i]);
                 return;
         }
-        for (int i = 1; i < 3; i++)
-                (void) fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        for (int i = 1; i < 3; i++) {
+                /* Non-blocking, on an open file description of our own where possible (reopened
+                 * through /proc), so the client's own stays as it was. */
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[i]);
+                int own = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                if (own >= 0) {
+                        safe_close(fds[i]);
+                        fds[i] = own;
+                } else
+                        (void) fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        }
         clients[n_clients++] = (AttachClient){
                 .in = tty ? fds[0] : safe_close(fds[0]), /* without a terminal the payload's stdin is fixed */
                 .out = fds[1],
@@ -175,12 +190,26 @@ static int exit_code_of(const siginfo_t *si) {
         return 128 + si->si_status; /* killed or dumped, as shells and Docker report it */
 }
 
+/* The terminal is non-blocking: what it does not take now waits in the client's buffer (and the
+ * client is not read again until it is empty), so a program that does not read its input cannot
+ * stall the supervisor, its logging or the other clients. */
+static void flush_input(AttachClient *c, int master) {
+        if (c->n_pending == 0)
+                return;
+        ssize_t n = write(master, c->pending, c->n_pending);
+        if (n > 0) {
+                memmove(c->pending, c->pending + n, c->n_pending - (size_t) n);
+                c->n_pending -= (size_t) n;
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR)
+                c->n_pending = 0; /* the terminal is gone */
+}
+
 static void relay_input(AttachClient *c, int master) {
-        char buf[4096];
-        ssize_t n = read(c->in, buf, sizeof(buf));
-        if (n > 0)
-                (void) loop_write(master, buf, (size_t) n);
-        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+        ssize_t n = read(c->in, c->pending, sizeof(c->pending));
+        if (n > 0) {
+                c->n_pending = (size_t) n;
+                flush_input(c, master);
+        } else if (n == 0 || (errno != EINTR && errno != EAGAIN))
                 c->in = safe_close(c->in); /* this client's input ended (or it detached) */
 }
 
@@ -189,25 +218,44 @@ static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int *ret
         bool exited = false;
         int exit_code = 255;
 
+        int master = streams[0].tty ? streams[0].fd : -1;
+        if (master >= 0)
+                (void) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
         while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
-                struct pollfd p[4 + ATTACH_CLIENTS_MAX] = {
-                        { .fd = streams[0].fd, .events = POLLIN },
+                bool pending = false;
+                for (size_t i = 0; i < n_clients; i++)
+                        pending = pending || clients[i].n_pending > 0;
+                struct pollfd p[4 + 2 * ATTACH_CLIENTS_MAX] = {
+                        { .fd = streams[0].fd, .events = POLLIN | (pending ? POLLOUT : 0) },
                         { .fd = streams[1].fd, .events = POLLIN },
                         { .fd = exited ? -1 : pidfd, .events = POLLIN },
                         { .fd = exited ? -1 : listen_fd, .events = POLLIN },
                 };
                 size_t n_polled = n_clients;
-                for (size_t i = 0; i < n_polled; i++)
-                        p[4 + i] = (struct pollfd){ .fd = streams[0].tty && streams[0].fd >= 0 ? clients[i].in : -1,
-                                                    .events = POLLIN };
-                if (poll(p, 4 + n_polled, -1) < 0) {
+                bool relaying = master >= 0 && streams[0].fd >= 0;
+                for (size_t i = 0; i < n_polled; i++) {
+                        p[4 + 2 * i] = (struct pollfd){ .fd = relaying && clients[i].n_pending == 0 ? clients[i].in
+                                                                                                    : -1,
+                                                        .events = POLLIN };
+                        /* No events asked: POLLERR/POLLHUP alone say the client closed its end
+                         * (detached), so its slot is freed even while nothing is written. */
+                        p[4 + 2 * i + 1] = (struct pollfd){ .fd = clients[i].out >= 0 ? clients[i].out
+                                                                                      : clients[i].err };
+                }
+                if (poll(p, 4 + 2 * n_polled, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
                 }
+                if (p[0].revents & POLLOUT)
+                        for (size_t i = 0; i < n_clients; i++)
+                                flush_input(&clients[i], master);
                 for (size_t i = 0; i < n_polled; i++)
-                        if (p[4 + i].revents)
-                                relay_input(&clients[i], streams[0].fd);
+                        if (p[4 + 2 * i].revents)
+                                relay_input(&clients[i], master);
+                for (size_t i = n_polled; i > 0; i--)
+                        if (p[4 + 2 * (i - 1) + 1].revents & (POLLERR | POLLHUP))
+                                client_drop(i - 1);
                 for (int i = 0; i < 2; i++)
                         if (p[i].revents)
                                 output_read(&streams[i]);
@@ -567,6 +615,9 @@ static int run(void) {
                 (void) kill(pid, SIGKILL);
                 return report_status("ERR %d setup Failed to prepare logging\n", -r), r;
         }
+        /* Before "OK": once berthd says the container runs, attaching to it must work. Without the
+         * socket nobody can attach later, but the container runs as well. */
+        _cleanup_close_ int listen_fd = listen_attach(spec);
         if (report_status_fd(spec->tty ? out_r : -1, "OK %d %" PRIu64 "\n", (int) pid, started) < 0)
                 /* berthd died after "go": nobody knows this run started. End it (it is recorded as
                  * exited, 137), rather than leave a container running that berthd may not adopt. */
@@ -582,8 +633,7 @@ static int run(void) {
                         .err = spec->attached && !spec->tty ? ATTACH_STDERR_FD : -1,
                         .in = spec->tty && spec->input ? ATTACH_STDIN_FD : -1,
                 };
-        /* Without it nobody can attach later, but the container runs as well. */
-        _cleanup_close_ int listen_fd = listen_attach(spec);
+
         out_r = err_r = -1; /* owned by streams[] now */
         for (int i = 0; i < 2; i++)
                 log_stream_init(&streams[i].lines, emit_line, &streams[i]);

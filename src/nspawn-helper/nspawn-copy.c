@@ -29,9 +29,15 @@ static int copy_attributes(int fd, const struct stat *st) {
 }
 
 static int copy_regular(int src_dir, int dst_dir, const char *name, const struct stat *st) {
-        _cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+        /* O_NONBLOCK: should the entry have become a FIFO since fstatat, opening must not hang. */
+        _cleanup_close_ int in = openat(src_dir, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        struct stat now;
         if (in < 0)
                 return -errno;
+        if (fstat(in, &now) < 0)
+                return -errno;
+        if (!S_ISREG(now.st_mode) || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+                return 0; /* swapped meanwhile: not what the image has */
         _cleanup_close_ int out = openat(dst_dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (out < 0)
                 return -errno;
@@ -107,8 +113,11 @@ static int copy_dir(int src_dir, int dst_dir, const char *name, const struct sta
 }
 
 static int copy_dir_contents(int src, int dst, unsigned depth) {
+        struct stat self;
         if (depth > COPY_DEPTH_MAX)
                 return -ELOOP;
+        if (fstat(src, &self) < 0)
+                return -errno;
         int dfd = fcntl(src, F_DUPFD_CLOEXEC, 3);
         if (dfd < 0)
                 return -errno;
@@ -128,6 +137,9 @@ static int copy_dir_contents(int src, int dst, unsigned depth) {
                         r = -errno;
                         break;
                 }
+                /* Like cp -x: a mount point inside is another file system, not the image's. */
+                if (S_ISDIR(st.st_mode) && st.st_dev != self.st_dev)
+                        continue;
                 switch (st.st_mode & S_IFMT) {
                 case S_IFREG:
                         r = copy_regular(src, dst, de->d_name, &st);
@@ -186,4 +198,25 @@ int dir_is_empty_at(int dirfd) {
                 }
         closedir(d);
         return empty;
+}
+
+int empty_directory(int dirfd) {
+        int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        DIR *d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        struct dirent *de;
+        int r = 0;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                        int k = rm_rf_at(dirfd, de->d_name);
+                        if (k < 0 && r == 0)
+                                r = k;
+                }
+        closedir(d);
+        return r;
 }

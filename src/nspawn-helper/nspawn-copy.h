@@ -7,5 +7,8 @@
  * (sockets are skipped). Hard links become separate files. */
 int copy_tree_contents(int src, int dst);
 
+/* Remove everything in the directory (not following symlinks); the directory itself stays. */
+int empty_directory(int dirfd);
+
 /* True if the directory has no entries besides "." and "..". */
 int dir_is_empty_at(int dirfd);

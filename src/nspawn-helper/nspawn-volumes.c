@@ -79,16 +79,24 @@ static int bind_mount(const SpecMount *m, int rootfd) {
         if (tgt < 0)
                 return tgt;
         if (m->copy_up && S_ISDIR(st.st_mode)) {
-                struct stat tst;
-                if (fstat(tgt, &tst) < 0)
-                        return -errno;
-                int empty = S_ISDIR(tst.st_mode) ? dir_is_empty_at(src) : 0;
+                /* The image's content only: the path resolved without leaving the root file system's
+                 * mount (not into /proc, /sys, /dev or another volume, whatever the image's VOLUME or
+                 * symlinks say); a path that does leave it has nothing to copy. */
+                struct open_how how = {
+                        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+                };
+                _cleanup_close_ int from = (int) syscall(SYS_openat2, rootfd, m->target, &how, sizeof(how));
+                int empty = from >= 0 ? dir_is_empty_at(src) : 0;
                 if (empty < 0)
                         return empty;
                 if (empty) {
-                        int r = copy_tree_contents(tgt, src);
-                        if (r < 0)
+                        int r = copy_tree_contents(from, src);
+                        if (r < 0) {
+                                /* All or nothing: a half-filled volume would never be filled again. */
+                                (void) empty_directory(src);
                                 return r;
+                        }
                 }
         }
         _cleanup_close_ int tree = (int) syscall(SYS_open_tree, src, "",
@@ -150,7 +158,7 @@ static int fs_mount(const SpecMount *m, int rootfd) {
                 { "nosuid", MOUNT_ATTR_NOSUID },   { "nodev", MOUNT_ATTR_NODEV },       { "noexec", MOUNT_ATTR_NOEXEC },
                 { "noatime", MOUNT_ATTR_NOATIME }, { "relatime", MOUNT_ATTR_RELATIME }, { "ro", MOUNT_ATTR_RDONLY },
         };
-        uint64_t attr = MOUNT_ATTR_NODEV | (m->read_only ? MOUNT_ATTR_RDONLY : 0);
+        uint64_t attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (m->read_only ? MOUNT_ATTR_RDONLY : 0);
         _cleanup_close_ int tgt = open_target(rootfd, m->target, true);
         if (tgt < 0)
                 return tgt;

@@ -93,3 +93,17 @@ def test_two_clients_see_the_output(busybox_image, berthd):
                                 f"rm -f /var/tmp/{name}.a"], timeout=30)
     assert a.stdout.count("both-see-this") == 2 and "rc=3" in a.stdout, a
     berthd.berthctl("rm", name, check=True)
+
+
+def test_detached_clients_free_their_slots(busybox_image, berthd):
+    # 16 clients at most; ones that went away (killed, detached) must not keep their slot even when
+    # the container prints nothing that would reveal them.
+    name = uniq("slots")
+    berthd.berthctl("run", "-d", "-t", "--name", name, busybox_image, "sleep", "300", check=True)
+    try:
+        berthd.sh(f"for i in $(seq 20); do timeout -s KILL 0.3 berthctl attach --no-stdin {name}; done; true",
+                  timeout=60)
+        proc = berthd.sh(f"timeout -s KILL 1 berthctl attach --no-stdin {name}; echo rc=$?")
+        assert "rc=137" in proc.stdout and "too many" not in proc.stderr, proc  # attached until killed
+    finally:
+        berthd.berthctl("rm", "-f", name)

@@ -105,3 +105,29 @@ def test_user_mount_replaces_the_image_volume(volume_image, berthd):
         berthd.wait_until(lambda: set(volume_names(berthd)) == before, what="no anonymous volume left")
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_copy_up_stays_on_the_image_and_mounts_go_parents_first(volume_image, berthd):
+    # A volume over a kernel file system gets nothing of it (the copy does not leave the image).
+    vol = uniq("sysvol")
+    berthd.berthctl("run", "--rm", "-v", f"{vol}:/sys/kernel", volume_image, "true", check=True)
+    info = json.loads(berthd.berthctl("volume", "inspect", vol, check=True).stdout)[0]
+    assert berthd.sh(f"ls -A {info['Mountpoint']} | wc -l", check=True).stdout.strip() == "0"
+    berthd.berthctl("volume", "rm", vol, check=True)
+    # A bind mount inside the image's VOLUME /seed is mounted after (over) the volume, not hidden
+    # under it, and its content is not copied into the volume.
+    d = tempfile.mkdtemp(prefix="berth-nested.", dir=SHARED_TMP)
+    try:
+        os.chmod(d, 0o755)
+        with open(os.path.join(d, "host-file"), "w") as f:
+            f.write("from the host\n")
+        name = uniq("nested")
+        out = berthd.berthctl("run", "--name", name, "-v", f"{d}:/seed/sub/conf", volume_image, "sh", "-c",
+                              "cat /seed/sub/conf/host-file; cat /seed/a", check=True).stdout
+        assert out == "from the host\nfrom the image\n", out
+        seed = {m[2]: m for m in mounts_of(berthd, name)}["/seed"]
+        info = json.loads(berthd.berthctl("volume", "inspect", seed[1], check=True).stdout)[0]
+        assert berthd.sh(f"test -e {info['Mountpoint']}/sub/conf/host-file").returncode != 0
+        berthd.berthctl("rm", "-v", name, check=True)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -238,6 +238,13 @@ def test_local_driver_options(busybox_image, berthd):
             assert f.read() == "hi\n"
         info = json.loads(berthd.berthctl("volume", "inspect", bv, check=True).stdout)[0]
         assert info["Options"] == {"type": "none", "o": "bind", "device": d}
+        # o=bind,ro: read-only in every container, as Docker's bind+ro.
+        rov = uniq("robind")
+        berthd.berthctl("volume", "create", "-o", "type=none", "-o", "o=bind,ro", "-o", f"device={d}", rov,
+                        check=True)
+        proc = berthd.berthctl("run", "--rm", "-v", f"{rov}:/b", busybox_image, "sh", "-c", "cat /b/f; touch /b/g")
+        assert proc.returncode != 0 and proc.stdout == "hi\n" and "Read-only" in proc.stderr, proc
+        berthd.berthctl("volume", "rm", rov, check=True)
         berthd.berthctl("volume", "rm", bv, tv, check=True)
         assert os.path.exists(os.path.join(d, "f"))  # removing the volume leaves the bound directory alone
     finally:
