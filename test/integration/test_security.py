@@ -49,3 +49,17 @@ def test_seccomp_filter_is_loaded(busybox_image, berthd):
                           "echo a | cat | wc -l; date +%Y >/dev/null && nc -l -p 1234 -s 127.0.0.1 & sleep 0.2; "
                           "echo hi | nc 127.0.0.1 1234; wait", check=True).stdout
     assert out.splitlines()[0] == "1"
+
+
+def test_supervisor_is_out_of_reach(busybox_image, berthd):
+    # The supervisor lives outside the container's PID namespace: nothing of it is visible.
+    out = berthd.berthctl("run", "--rm", busybox_image, "sh", "-c", "cat /proc/[0-9]*/comm | sort -u",
+                          check=True).stdout.split()
+    assert "berth-nspawn" not in out, out
+    # With --init, PID 1 is berth-nspawn confined like the payload and not dumpable: its
+    # descriptors, memory and executable cannot be opened from the container.
+    out = berthd.berthctl("run", "--rm", "--init", busybox_image, "sh", "-c",
+                          "cat /proc/1/comm; readlink /proc/1/fd/0 >/dev/null 2>&1 && echo FD-READABLE; "
+                          "readlink /proc/1/exe >/dev/null 2>&1 && echo EXE-READABLE; "
+                          "head -c1 /proc/1/mem >/dev/null 2>&1 && echo MEM-READABLE; true", check=True).stdout
+    assert out.split() == ["berth-nspawn"], out
