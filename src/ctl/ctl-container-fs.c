@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A container's file system: diff, export, commit, cp. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -11,11 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "ctl-bus.h"
 #include "ctl-log.h"
 #include "ctl.h"
-#include "tar-extract.h"
-#include "tar-write.h"
+#include "ctl-tar.h"
 #include "util.h"
 
 enum {
@@ -292,7 +293,11 @@ static int write_host_path(const char *src, int fd, int unused) {
                 return ctl_log_errno(errno, "Failed to open %s: %m", parent);
         if (streq(base, "/"))
                 base = ".";
-        int r = tar_write_entry(parent_fd, base, base, fd, &error);
+        const CtlTar *tar;
+        int r = ctl_tar_load(&tar);
+        if (r < 0)
+                return r;
+        r = tar->write_entry(parent_fd, base, base, fd, &error);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to read %s: %s", src, error ?: strerror(-r));
         return 0;
@@ -301,7 +306,11 @@ static int write_host_path(const char *src, int fd, int unused) {
 /* In the child: extract into dest_fd (a directory). */
 static int extract_to(const char *what, int fd, int dest_fd) {
         _cleanup_free_ char *error = NULL;
-        int r = tar_extract_full(fd, dest_fd, TAR_EXTRACT_LITERAL_NAMES, NULL, &error);
+        const CtlTar *tar;
+        int r = ctl_tar_load(&tar);
+        if (r < 0)
+                return r;
+        r = tar->extract(fd, dest_fd, TAR_EXTRACT_LITERAL_NAMES, NULL, &error);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to write %s: %s", what, error ?: strerror(-r));
         return 0;
@@ -484,4 +493,23 @@ int verb_cp(int argc, char *argv[], Ctl *ctl) {
         else
                 r = copy_to_container(ctl, argv[optind], dest_container, dest_path);
         return r;
+}
+
+int ctl_tar_load(const CtlTar **ret) {
+        static const CtlTar *loaded;
+        if (!loaded) {
+                const char *path = getenv("BERTH_TAR_MODULE") ?: BERTH_TAR_MODULE_PATH;
+                void *module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+                if (!module) {
+                        ctl_log_error("Failed to load %s: %s", path, dlerror());
+                        return -ENOPKG;
+                }
+                loaded = dlsym(module, CTL_TAR_SYMBOL);
+                if (!loaded) {
+                        ctl_log_error("%s has no %s", path, CTL_TAR_SYMBOL);
+                        return -ENOPKG;
+                }
+        }
+        *ret = loaded;
+        return 0;
 }
