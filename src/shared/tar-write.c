@@ -44,7 +44,9 @@ _printf_(3, 4) static int failf(TarWriter *w, int r, const char *fmt, ...) {
 
 static int archive_failure(TarWriter *w, const char *what, const char *path) {
         int err = archive_errno(w->a) > 0 ? archive_errno(w->a) : EIO;
-        return failf(w, -err, "Failed to write %s%s: %s", what, path ?: "", archive_error_string(w->a));
+        /* libarchive's text is often just "Write error": the errno is what says why (disk full). */
+        return failf(w, -err, "Failed to write %s%s: %s (%s)", what, path ?: "", archive_error_string(w->a),
+                     strerror(err));
 }
 
 static int compare_names(const void *a, const void *b) {

@@ -176,3 +176,32 @@ def test_import_with_changes_and_message(busybox_tar, berthd):
         assert berthd.berthctl("images", "-q", check=True).stdout == before
     finally:
         berthd.berthctl("rmi", ref)
+
+
+def test_disk_full_during_import_and_commit_leaves_nothing(busybox_image, berthd, victim):
+    """With no space left where layers are made, import and commit fail with a clear error and
+    leave neither a half-made layer nor an image record behind."""
+    big = os.path.join(victim, "big.tar")
+    info = tarfile.TarInfo("big.bin")
+    data = os.urandom(4 << 20)
+    info.size = len(data)
+    with tarfile.open(big, "w") as tar:
+        tar.addfile(info, io.BytesIO(data))
+    name = "diskfull-" + os.path.basename(victim)[-6:].lower()
+    berthd.berthctl("run", "--name", name, busybox_image, "dd", "if=/dev/urandom", "of=/big", "bs=1M", "count=4",
+                    check=True)
+    before = store_listing(berthd)
+    images_before = berthd.berthctl("images", "-q", check=True).stdout
+    berthd.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", f"{STATE}/overlay"], check=True)
+    try:
+        proc = berthd.berthctl("import", big, "diskfull/import:1")
+        assert proc.returncode == 125 and "No space left" in proc.stderr, proc
+        proc = berthd.berthctl("commit", name, "diskfull/commit:1")
+        assert proc.returncode == 125 and "No space left" in proc.stderr, proc
+        # nothing half-made in the full store itself
+        assert berthd.sh(f"ls -A {STATE}/overlay", check=True).stdout == ""
+    finally:
+        berthd.run(["umount", f"{STATE}/overlay"], check=True)
+        berthd.berthctl("rm", name)
+    assert store_listing(berthd) == before
+    assert berthd.berthctl("images", "-q", check=True).stdout == images_before
