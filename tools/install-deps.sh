@@ -11,7 +11,7 @@ PACKAGES=(
         libsystemd-dev libarchive-dev libmount-dev libcap-dev libseccomp-dev libjson-c-dev
         libssl-dev libcurl4-openssl-dev
         systemd systemd-container dbus
-        busybox-static
+        busybox-static debootstrap
         python3 python3-pytest python3-dbus
         util-linux procps jq clang-format shellcheck
         podman

@@ -43,6 +43,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 TESTBED_SH = REPO / "test" / "testbed.sh"
 MAKE_BUSYBOX = REPO / "test" / "make-busybox-image.sh"
+MAKE_DEBIAN = REPO / "test" / "make-debian-image.sh"
 SHARED_TMP = "/var/tmp"  # seen by both sides; /tmp inside the testbed is private
 
 
@@ -248,6 +249,20 @@ def busybox_tar():
         yield tar
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def debian_tar():
+    """A Debian bookworm minbase rootfs tarball (debootstrap, ~200 MB), built once per machine and
+    kept in /var/tmp/berth-test-cache (bench/run's is reused when there)."""
+    bench = "/var/tmp/berth-bench-cache/debian-minbase-bookworm-nodev.tar"
+    if os.path.getsize(bench) if os.path.exists(bench) else 0:
+        return bench
+    cache = os.path.join(SHARED_TMP, "berth-test-cache")
+    os.makedirs(cache, exist_ok=True)
+    tar = os.path.join(cache, "debian-minbase-bookworm.tar")
+    subprocess.run([str(MAKE_DEBIAN), tar], check=True, stdin=subprocess.DEVNULL, timeout=900)
+    return tar
 
 
 @pytest.fixture(scope="session")

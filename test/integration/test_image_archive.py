@@ -303,3 +303,31 @@ def test_podman_build_multilayer_whiteout(podman, berthd, workdir):
     out = berthd.berthctl("run", "--rm", "localhost/pm/layered:1", "sh", "-c",
                           "cat /added/f; test -e /etc/group && echo present || echo absent", check=True).stdout
     assert out.split() == ["layered", "absent"], out
+
+
+def test_debian_rootfs_imports_runs_commits_and_round_trips(debian_tar, berthd, workdir):
+    """A real distribution: debootstrap's minbase imports, apt runs, a commit on top of it and a
+    save/load round trip keep both layers and the change."""
+    name = "deb-" + os.path.basename(workdir)[-6:].lower()
+    berthd.berthctl("import", debian_tar, "debian/minbase:1", timeout=300, check=True)
+    try:
+        out = berthd.berthctl("run", "--rm", "debian/minbase:1", "apt", "--version", check=True).stdout
+        assert out.startswith("apt 2."), out
+        berthd.berthctl("run", "--name", name, "debian/minbase:1", "sh", "-c",
+                        "echo committed > /root/mark && rm /etc/debian_version", check=True)
+        berthd.berthctl("commit", "-c", 'CMD ["cat", "/root/mark"]', name, "debian/committed:1", timeout=300,
+                        check=True)
+        berthd.berthctl("rm", name, check=True)
+        saved = os.path.join(workdir, "debian.tar")
+        berthd.sh(f"berthctl save debian/committed:1 > {saved}", timeout=300, check=True)
+        berthd.berthctl("rmi", "debian/committed:1", "debian/minbase:1", check=True)
+        berthd.berthctl("load", "-i", saved, timeout=300, check=True)
+        assert berthd.berthctl("run", "--rm", "debian/committed:1", check=True).stdout == "committed\n"
+        out = berthd.berthctl("run", "--rm", "debian/committed:1", "sh", "-c",
+                              "test -e /etc/debian_version || apt --version", check=True).stdout
+        assert out.startswith("apt 2."), out  # the deletion survived as a whiteout, apt still runs
+        assert len(image_prop(berthd, "debian/committed:1", "Layers")) == 2
+    finally:
+        berthd.berthctl("rm", "-f", name)
+        berthd.berthctl("rmi", "-f", "debian/committed:1")
+        berthd.berthctl("rmi", "-f", "debian/minbase:1")
