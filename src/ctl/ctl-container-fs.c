@@ -338,6 +338,27 @@ static int move_into_place(int parent_fd, const char *tmp, const char *dest) {
         return 0;
 }
 
+/* CopyFrom/CopyTo(path, fd) with the pipe to or from our worker (pid, or 0 for our own stdio),
+ * then wait for the worker. The message holds a copy of the pipe's end: the worker sees EOF only
+ * once both are gone. */
+static int call_with_pipe(sd_bus_message **m, const char *path, int *fd, pid_t pid) {
+        int r = sd_bus_message_append(*m, "sh", path, *fd);
+        if (r < 0)
+                r = ctl_log_errno(r, "Failed to build the %s call: %m", sd_bus_message_get_member(*m));
+        else
+                r = call(*m, NULL);
+        *m = sd_bus_message_unref(*m);
+        *fd = safe_close(*fd);
+        if (pid > 0) {
+                if (r < 0)
+                        (void) kill(pid, SIGKILL);
+                int k = wait_child(pid);
+                if (r >= 0)
+                        r = k;
+        }
+        return r;
+}
+
 static int copy_from_container(Ctl *ctl, const char *container, const char *path, const char *dest) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_close_ int fd = -1, dest_fd = -1, parent_fd = -1;
@@ -380,21 +401,7 @@ static int copy_from_container(Ctl *ctl, const char *container, const char *path
                 if (fd < 0)
                         return ctl_log_errno(fd, "Failed to start copying: %m");
         }
-        r = sd_bus_message_append(m, "sh", path, fd);
-        if (r < 0)
-                r = ctl_log_errno(r, "Failed to build the CopyFrom call: %m");
-        else
-                r = call(m, NULL);
-        /* The message holds a copy of the pipe's write end: the extraction sees EOF only without it. */
-        m = sd_bus_message_unref(m);
-        fd = safe_close(fd);
-        if (pid > 0) {
-                if (r < 0)
-                        (void) kill(pid, SIGKILL);
-                int k = wait_child(pid);
-                if (r >= 0)
-                        r = k;
-        }
+        r = call_with_pipe(&m, path, &fd, pid);
         if (r >= 0 && tmp) {
                 r = move_into_place(parent_fd, tmp, dest);
                 if (r < 0)
@@ -430,21 +437,7 @@ static int copy_to_container(Ctl *ctl, const char *src, const char *container, c
                 if (fd < 0)
                         return ctl_log_errno(fd, "Failed to start copying: %m");
         }
-        r = sd_bus_message_append(m, "sh", path, fd);
-        if (r < 0)
-                r = ctl_log_errno(r, "Failed to build the CopyTo call: %m");
-        else
-                r = call(m, NULL);
-        m = sd_bus_message_unref(m);
-        fd = safe_close(fd);
-        if (pid > 0) {
-                if (r < 0)
-                        (void) kill(pid, SIGKILL);
-                int k = wait_child(pid);
-                if (r >= 0)
-                        r = k;
-        }
-        return r;
+        return call_with_pipe(&m, path, &fd, pid);
 }
 
 int verb_cp(int argc, char *argv[], Ctl *ctl) {

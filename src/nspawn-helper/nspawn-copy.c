@@ -94,6 +94,20 @@ static int copy_node(int dst_dir, const char *name, const struct stat *st) {
         return 0;
 }
 
+/* A DIR of its own for the directory behind dirfd (any open mode); NULL with errno set. */
+static DIR *opendir_at(int dirfd) {
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int saved = errno;
+                safe_close(fd);
+                errno = saved;
+        }
+        return d;
+}
+
 static int copy_dir_contents(int src, int dst, unsigned depth);
 
 static int copy_dir(int src_dir, int dst_dir, const char *name, const struct stat *st, unsigned depth) {
@@ -118,15 +132,9 @@ static int copy_dir_contents(int src, int dst, unsigned depth) {
                 return -ELOOP;
         if (fstat(src, &self) < 0)
                 return -errno;
-        int dfd = fcntl(src, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
+        DIR *d = opendir_at(src);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
-        rewinddir(d);
         int r = 0;
         struct dirent *de;
         while (r >= 0 && (errno = 0, de = readdir(d))) {
@@ -181,14 +189,9 @@ int copy_tree_contents(int src, int dst) {
 }
 
 int dir_is_empty_at(int dirfd) {
-        int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
+        DIR *d = opendir_at(dirfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
         struct dirent *de;
         int empty = 1;
         while ((de = readdir(d)))
@@ -201,14 +204,9 @@ int dir_is_empty_at(int dirfd) {
 }
 
 int empty_directory(int dirfd) {
-        int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
+        DIR *d = opendir_at(dirfd);
+        if (!d)
                 return -errno;
-        DIR *d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
         struct dirent *de;
         int r = 0;
         while ((de = readdir(d)))
