@@ -9,6 +9,7 @@
 
 #include "ctl-bus.h"
 #include "ctl-log.h"
+#include "ctl-output.h"
 #include "ctl-objects.h"
 #include "ctl.h"
 #include "util.h"
@@ -167,16 +168,9 @@ int verb_save(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("invalid --format \"%s\": expected docker-archive or oci-archive", format);
                 return -EINVAL;
         }
-        if (!output || streq(output, "-")) {
-                if (isatty(STDOUT_FILENO)) {
-                        ctl_log_error("cowardly refusing to write an archive to a terminal; use -o or redirect it");
-                        return -EINVAL;
-                }
-                fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        } else
-                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+        fd = ctl_open_archive_output(output);
         if (fd < 0)
-                return ctl_log_errno(errno, "Failed to open %s: %m", output ? output : "standard output");
+                return fd;
 
         r = ctl_acquire_bus(ctl, &bus);
         if (r >= 0)

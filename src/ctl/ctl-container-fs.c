@@ -15,6 +15,7 @@
 #include "config.h"
 #include "ctl-bus.h"
 #include "ctl-log.h"
+#include "ctl-output.h"
 #include "ctl.h"
 #include "ctl-tar.h"
 #include "util.h"
@@ -151,16 +152,9 @@ int verb_export(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("\"berthctl export\" requires exactly 1 argument (see 'berthctl export --help')");
                 return -EINVAL;
         }
-        if (!output || streq(output, "-")) {
-                if (isatty(STDOUT_FILENO)) {
-                        ctl_log_error("cowardly refusing to write an archive to a terminal; use -o or redirect it");
-                        return -EINVAL;
-                }
-                fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-        } else
-                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+        fd = ctl_open_archive_output(output);
         if (fd < 0)
-                return ctl_log_errno(errno, "Failed to open %s: %m", output ? output : "standard output");
+                return fd;
         r = call_container(ctl, argv[optind], "Export", NULL, "h", fd);
         if (r < 0 && output && !streq(output, "-"))
                 (void) unlink(output);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl-format.h"
+#include "ctl-log.h"
 #include "ctl-output.h"
 #include "ctl-template.h"
 #include "util.h"
@@ -258,4 +261,19 @@ int ctl_print_rows(const char *format, const char *default_table, json_object *h
                         return r;
         }
         return t ? table_print(t, stdout) : 0;
+}
+
+int ctl_open_archive_output(const char *output) {
+        int fd;
+        if (!output || streq(output, "-")) {
+                if (isatty(STDOUT_FILENO)) {
+                        ctl_log_error("cowardly refusing to write an archive to a terminal; use -o or redirect it");
+                        return -EINVAL;
+                }
+                fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+        } else
+                fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd < 0)
+                return ctl_log_errno(errno, "Failed to open %s: %m", output ? output : "standard output");
+        return fd;
 }

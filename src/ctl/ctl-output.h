@@ -32,3 +32,7 @@ json_object *json_strv_new(char *const *l);
 /* Adds value under key, consuming it; -ENOMEM when value is NULL (a failed builder). */
 int json_add(json_object *obj, const char *key, json_object *value);
 int json_add_null(json_object *obj, const char *key);
+
+/* Where save/export write an archive: the file (created or truncated), or a dup of stdout for
+ * NULL or "-", refused when that is a terminal. Logs on failure. */
+int ctl_open_archive_output(const char *output);
