@@ -220,6 +220,56 @@ static int make_layer(Saver *s, const char *dir, const char **ret_path, const ch
         return 0;
 }
 
+/* The gzip-compressed copy of a layer tarball (OCI archives carry layers compressed, as
+ * registries and podman do), beside it as <tarball>.gz, with its digest and size: the blob's
+ * identity; the uncompressed digest stays the diff id in the config. Deterministic: no timestamp,
+ * no name in the gzip header. Made once per layer. */
+static int compress_layer(Saver *s, const char *tar_path, char **ret_path, char ret_digest[SHA256_HEX_LEN + 8],
+                          uint64_t *ret_size) {
+        _cleanup_free_ char *gz = NULL;
+        char hex[SHA256_HEX_LEN + 1];
+        int r;
+
+        if (asprintf(&gz, "%s.gz", tar_path) < 0)
+                return -ENOMEM;
+        if (access(gz, F_OK) < 0) {
+                _cleanup_close_ int in = open(tar_path, O_RDONLY | O_CLOEXEC);
+                _cleanup_close_ int out = open(gz, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (in < 0 || out < 0)
+                        return failf(s, -errno, "Failed to compress a layer: %m");
+                struct archive *a = archive_write_new();
+                struct archive_entry *e = archive_entry_new();
+                if (!a || !e) {
+                        archive_write_free(a);
+                        archive_entry_free(e);
+                        return -ENOMEM;
+                }
+                archive_entry_set_pathname(e, "layer.tar");
+                archive_entry_set_filetype(e, AE_IFREG);
+                if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+                    archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+                    archive_write_set_format_raw(a) != ARCHIVE_OK ||
+                    /* Unblocked: padding after the gzip stream would be read as a next member. */
+                    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+                    archive_write_open_fd(a, out) != ARCHIVE_OK || archive_write_header(a, e) != ARCHIVE_OK)
+                        r = failf(s, -EIO, "Failed to compress a layer: %s", archive_error_string(a));
+                else
+                        r = copy_file_data(a, in, s, "a layer");
+                if (r >= 0 && archive_write_close(a) != ARCHIVE_OK)
+                        r = failf(s, -EIO, "Failed to compress a layer: %s", archive_error_string(a));
+                archive_entry_free(e);
+                archive_write_free(a);
+                if (r < 0)
+                        return r;
+        }
+        r = file_sha256(gz, hex, ret_size);
+        if (r < 0)
+                return failf(s, r, "Failed to hash a layer: %s", strerror(-r));
+        snprintf(ret_digest, SHA256_HEX_LEN + 8, "sha256:%s", hex);
+        *ret_path = TAKE_PTR(gz);
+        return 0;
+}
+
 static int out_header(Saver *s, const char *path, mode_t type, int64_t size) {
         struct archive_entry *e = archive_entry_new();
         int r;
@@ -330,11 +380,13 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                 SaveItem *item = &items[k];
                 size_t n = strv_length(item->layer_dirs);
                 _cleanup_strv_free_ char **digests = calloc(n + 1, sizeof(char *)),
-                                         **paths = calloc(n + 1, sizeof(char *));
-                _cleanup_free_ uint64_t *sizes = calloc(n + 1, sizeof(uint64_t));
+                                         **paths = calloc(n + 1, sizeof(char *)),
+                                         **blob_digests = calloc(n + 1, sizeof(char *));
+                _cleanup_free_ uint64_t *sizes = calloc(n + 1, sizeof(uint64_t)),
+                                        *blob_sizes = calloc(n + 1, sizeof(uint64_t));
                 _cleanup_free_ char *config = NULL, *config_path = NULL;
                 char config_hex[SHA256_HEX_LEN + 1];
-                if (!digests || !paths || !sizes)
+                if (!digests || !paths || !sizes || !blob_digests || !blob_sizes)
                         return -ENOMEM;
                 /* layer_dirs are top first; archives list layers bottom first. */
                 for (size_t j = 0; j < n; j++) {
@@ -345,19 +397,30 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                         paths[j] = (char *) file;
                         if (!(digests[j] = strdup(digest)))
                                 return -ENOMEM;
+                        /* The blob: the tarball itself (docker-archive), or gzip of it (OCI). */
+                        _cleanup_free_ char *blob = NULL;
+                        char blob_digest[SHA256_HEX_LEN + 8];
+                        blob_sizes[j] = sizes[j];
+                        if (oci) {
+                                r = compress_layer(s, file, &blob, blob_digest, &blob_sizes[j]);
+                                if (r < 0)
+                                        return r;
+                        }
+                        if (!(blob_digests[j] = strdup(oci ? blob_digest : digest)))
+                                return -ENOMEM;
                         bool seen = false;
                         for (char **w = written; *w; w++)
-                                seen = seen || streq(*w, digest);
+                                seen = seen || streq(*w, blob_digests[j]);
                         if (seen)
                                 continue;
                         _cleanup_free_ char *name = NULL;
-                        if (asprintf(&name, oci ? "blobs/sha256/%s" : "%s.tar", digest + strlen(DIGEST_SHA256_PREFIX)) <
-                            0)
+                        if (asprintf(&name, oci ? "blobs/sha256/%s" : "%s.tar",
+                                     blob_digests[j] + strlen(DIGEST_SHA256_PREFIX)) < 0)
                                 return -ENOMEM;
-                        r = out_file(s, name, file, sizes[j]);
+                        r = out_file(s, name, blob ?: file, blob_sizes[j]);
                         if (r < 0)
                                 return r;
-                        if (strv_push(&written, digest) < 0)
+                        if (strv_push(&written, blob_digests[j]) < 0)
                                 return -ENOMEM;
                 }
                 r = final_config(s, item, digests, &config);
@@ -411,8 +474,9 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                         m, "config",
                         descriptor("application/vnd.oci.image.config.v1+json", config_digest, strlen(config)));
                 for (size_t j = 0; j < n; j++)
-                        json_object_array_add(
-                                layers, descriptor("application/vnd.oci.image.layer.v1.tar", digests[j], sizes[j]));
+                        json_object_array_add(layers,
+                                              descriptor("application/vnd.oci.image.layer.v1.tar+gzip", blob_digests[j],
+                                                         blob_sizes[j]));
                 json_object_object_add(m, "layers", layers);
                 r = out_json(s, NULL, m, manifest_hex, &manifest_len);
                 if (r < 0)

@@ -224,6 +224,21 @@ def test_save_oci_archive_roundtrip(busybox_image, berthd, workdir):
         assert json.load(tar.extractfile("oci-layout")) == {"imageLayoutVersion": "1.0.0"}
     desc = index["manifests"][0]
     assert desc["annotations"]["org.opencontainers.image.ref.name"] == "busybox:latest"
+    # Layers travel gzip-compressed (as registries and podman keep them); the config's diff ids
+    # stay the digests of the uncompressed tarballs; compressing is deterministic.
+    with tarfile.open(saved) as tar:
+        manifest = json.load(tar.extractfile("blobs/sha256/" + desc["digest"].split(":")[1]))
+        config = json.load(tar.extractfile("blobs/sha256/" + manifest["config"]["digest"].split(":")[1]))
+        for layer, diff_id in zip(manifest["layers"], config["rootfs"]["diff_ids"]):
+            assert layer["mediaType"] == "application/vnd.oci.image.layer.v1.tar+gzip", layer
+            blob = tar.extractfile("blobs/sha256/" + layer["digest"].split(":")[1]).read()
+            assert "sha256:" + sha256(blob) == layer["digest"] and len(blob) == layer["size"]
+            assert "sha256:" + sha256(gzip.decompress(blob)) == diff_id
+    again = os.path.join(workdir, "oci-again.tar")
+    berthd.berthctl("save", "--format", "oci-archive", "-o", again, "busybox", check=True)
+    with tarfile.open(again) as tar:
+        index_again = json.load(tar.extractfile("index.json"))
+    assert index_again["manifests"][0]["digest"] == desc["digest"]
     berthd.berthctl("tag", "busybox", "oci-rt:keep", check=True)
     berthd.berthctl("rmi", "oci-rt:keep", check=True)  # only untags
     proc = berthd.berthctl("load", "-i", saved, check=True)
