@@ -530,6 +530,42 @@ def case_import():
 
 
 # ------------------------------------------------------------------------------------------
+# case 7: create from a small and from a large image (constant time: no copying of the image)
+
+def case_create():
+    big = "benchbig"
+    sh(["berthctl", "import", A.minbase, big])
+    sh(PODMAN + ["import", "-q", A.minbase, big])
+    images = {"small": IMAGE, "large": big}
+    cmds = {}
+    for size, img in images.items():
+        cmds[("berth", size)] = (f"berthctl create --name bench-create {img} /bin/true",
+                                 "berthctl rm -f bench-create")
+        cmds[("podman", size)] = (" ".join(PODMAN) + f" create --name bench-create {img} /bin/true",
+                                  " ".join(PODMAN) + " rm -f bench-create")
+    samples = {k: [] for k in cmds}
+    runs = 10 if A.quick else 30
+    for rnd in range(runs // 10):
+        for k in rotated(list(cmds), rnd):
+            create, remove = cmds[k]
+            out = os.path.join(A.work, "hf-create.json")
+            try:
+                sh(["sh", "-c", remove], check=False)
+                sh(["hyperfine", "-N", "--style=none", "--runs", "10",
+                    "--prepare", f"sh -c '{remove} >/dev/null 2>&1 || true'", "--export-json", out, create])
+                sh(["sh", "-c", remove], check=False)
+                with open(out) as f:
+                    samples[k] += json.load(f)["results"][0]["times"]
+            except Exception as e:  # noqa: BLE001
+                record_error("create", f"{k[0]} ({k[1]})", e)
+    sh(["berthctl", "rmi", big], check=False)
+    sh(PODMAN + ["rmi", "-f", big], check=False)
+    RESULTS["create"] = {"image_bytes": {"small": os.path.getsize(os.path.join(A.work, "busybox.tar")),
+                                         "large": os.path.getsize(A.minbase)},
+                         "tools": {f"{t} ({size})": stats(v) for (t, size), v in samples.items() if v}}
+
+
+# ------------------------------------------------------------------------------------------
 # case 6: stop latency
 
 def wait_running(tool, ident, proc=None):
@@ -607,7 +643,7 @@ def main():
     global A
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--cases", default="start,parallel,logs,import,stop")
+    p.add_argument("--cases", default="start,parallel,logs,import,stop,create")
     p.add_argument("--work", required=True)
     p.add_argument("--minbase", required=True)
     p.add_argument("--rev", default="")
@@ -625,7 +661,7 @@ def main():
     t_start = time.time()
     prepare()
     cases = {"start": case_start, "parallel": case_parallel, "logs": case_logs,
-             "import": case_import, "stop": case_stop}
+             "import": case_import, "stop": case_stop, "create": case_create}
     for c in A.cases.split(","):
         log(f"case {c}")
         try:

@@ -230,6 +230,27 @@ def render(doc):
             "nspawn (`--kill-signal=SIGTERM`) and floor (plain service): `systemctl stop`.",
             r["stop"]["tools"], "stop", {}))
 
+    if "create" in r:
+        cr = r["create"]
+        t = Table("7. Create from a small and a large image (no copying: constant time)",
+                  f"`create --name bench-create IMAGE /bin/true` (removed between runs, not timed) from "
+                  f"the busybox image ({fmt_bytes(cr['image_bytes']['small'])}) and from the "
+                  f"debootstrap minbase image ({fmt_bytes(cr['image_bytes']['large'])}). Here the last "
+                  f"column but two is the large image's median over the small one's, per tool.")
+        tools = cr["tools"]
+        for tool in ("berth", "podman"):
+            small, large = tools.get(f"{tool} (small)"), tools.get(f"{tool} (large)")
+            t.add("create", f"{tool} (small)", small, fmt_time)
+            ratio = large["median"] / small["median"] if (small and large) else None
+            target, met = ("≤ 1.2× the small image", ratio_target(ratio, "<=", 1.2)) if tool == "berth" else ("", "")
+            if large:
+                t.rows.append(["create", f"{tool} (large)", fmt_time(large["median"]), fmt_time(large["min"]),
+                               fmt_time(large["max"]), str(large["runs"]),
+                               f"{ratio:.2f}" if ratio is not None else "—", target, met])
+            else:
+                t.add("create", f"{tool} (large)", None, fmt_time, None, target, met)
+        out.append(t.render())
+
     if doc.get("errors"):
         out.append("## Errors (a tool or case that could not run)\n")
         for e in doc["errors"]:
