@@ -94,20 +94,6 @@ static int copy_node(int dst_dir, const char *name, const struct stat *st) {
         return 0;
 }
 
-/* A DIR of its own for the directory behind dirfd (any open mode); NULL with errno set. */
-static DIR *opendir_at(int dirfd) {
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return NULL;
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                int saved = errno;
-                safe_close(fd);
-                errno = saved;
-        }
-        return d;
-}
-
 static int copy_dir_contents(int src, int dst, unsigned depth);
 
 static int copy_dir(int src_dir, int dst_dir, const char *name, const struct stat *st, unsigned depth) {

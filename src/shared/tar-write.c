@@ -170,14 +170,9 @@ static int write_tree(TarWriter *w, int dir_fd, const char *prefix) {
         size_t n = 0;
         int r = 0;
 
-        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        DIR *d = opendir_at(dir_fd);
+        if (!d)
                 return failf(w, -errno, "Failed to open directory %s: %m", prefix);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
         for (struct dirent *de; (de = readdir(d));) {
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;

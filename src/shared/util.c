@@ -218,16 +218,23 @@ int mkdir_p(const char *path, mode_t mode) {
 
 /* Unlink every non-directory in the directory; return the name of one subdirectory (or NULL when
  * there is none left) so the caller can descend into it. */
-static int rm_rf_scan(int fd, char **ret_subdir) {
-        int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dup_fd < 0)
-                return -errno;
-        DIR *d = fdopendir(dup_fd);
+DIR *opendir_at(int dirfd) {
+        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        DIR *d = fdopendir(fd);
         if (!d) {
-                safe_close(dup_fd);
-                return -errno;
+                int saved = errno;
+                safe_close(fd);
+                errno = saved;
         }
-        rewinddir(d);
+        return d;
+}
+
+static int rm_rf_scan(int fd, char **ret_subdir) {
+        DIR *d = opendir_at(fd);
+        if (!d)
+                return -errno;
         struct dirent *de;
         int r = 0;
         *ret_subdir = NULL;
@@ -295,12 +302,9 @@ int rm_rf_at(int dirfd, const char *name) {
                 safe_close(fd);
                 fd = parent;
                 /* Remove the (now empty) child we came from: find it by inode. */
-                int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
-                if (!d) {
-                        safe_close(dup_fd);
+                DIR *d = opendir_at(fd);
+                if (!d)
                         return r < 0 ? r : -errno;
-                }
                 struct dirent *de;
                 bool removed = false;
                 while ((de = readdir(d)))

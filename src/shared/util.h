@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,9 @@ char *path_simplify_dup(const char *path);
 /* Remove a tree without ever following a symlink; ENOENT counts as success. */
 int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *name);
+/* A DIR of its own (its own file offset) for the directory behind dirfd, which may be O_PATH;
+ * NULL with errno set. */
+DIR *opendir_at(int dirfd);
 int loop_write(int fd, const void *buf, size_t len);
 /* Close every descriptor above 2 except these (at most 16): for a forked worker, which must not
  * hold the bus connection, pidfds or clients' pipes of the daemon it came from. */
