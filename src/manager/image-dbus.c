@@ -118,19 +118,22 @@ static void emit_repo_tags_changed(Image *i) {
                                                       "RepoDigests", NULL);
 }
 
-static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Image *i = userdata;
-        _cleanup_free_ char *tag = NULL;
+/* Tag and Untag: the reference argument, normalized, from a privileged caller. */
+static int read_tag_argument(sd_bus_message *message, char **ret, sd_bus_error *error) {
         const char *reference;
-        int r;
-
-        r = sd_bus_message_read(message, "s", &reference);
+        int r = sd_bus_message_read(message, "s", &reference);
         if (r < 0)
                 return r;
         r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        r = image_reference_normalize(reference, &tag, error);
+        return image_reference_normalize(reference, ret, error);
+}
+
+static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Image *i = userdata;
+        _cleanup_free_ char *tag = NULL;
+        int r = read_tag_argument(message, &tag, error);
         if (r < 0)
                 return r;
         if (!image_has_tag(i, tag)) {
@@ -150,16 +153,7 @@ static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *err
 static int method_untag(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Image *i = userdata;
         _cleanup_free_ char *tag = NULL;
-        const char *reference;
-        int r;
-
-        r = sd_bus_message_read(message, "s", &reference);
-        if (r < 0)
-                return r;
-        r = bus_check_privileged(message, error);
-        if (r < 0)
-                return r;
-        r = image_reference_normalize(reference, &tag, error);
+        int r = read_tag_argument(message, &tag, error);
         if (r < 0)
                 return r;
         if (!image_has_tag(i, tag))
