@@ -197,6 +197,10 @@ int container_supervisor_request(Container *c, char cmd, const int *fds, size_t 
 
         if (!path)
                 return -ENOMEM;
+        /* A frozen supervisor cannot answer. */
+        if (c->paused)
+                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_PAUSED,
+                                         "Container %s is paused: unpause it first.", c->name);
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
@@ -208,9 +212,6 @@ int container_supervisor_request(Container *c, char cmd, const int *fds, size_t 
         struct timeval tv = { .tv_sec = 2 };
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        if (c->paused)
-                return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_PAUSED,
-                                         "Container %s is paused: unpause it first.", c->name);
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
                                          "The supervisor of container %s does not answer (%s).", c->name,
