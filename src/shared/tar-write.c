@@ -24,12 +24,13 @@ typedef struct Inode {
         char *path;
 } Inode;
 
-typedef struct TarWriter {
+struct TarWriter {
         struct archive *a;
+        TarWriteFlags flags;
         Inode *inodes;
         size_t n_inodes;
         char *error;
-} TarWriter;
+};
 
 _printf_(3, 4) static int failf(TarWriter *w, int r, const char *fmt, ...) {
         va_list ap;
@@ -101,8 +102,9 @@ static int copy_file_data(TarWriter *w, int fd, const char *path, uint64_t size)
 
 static int write_tree(TarWriter *w, int dir_fd, const char *prefix);
 
-/* One entry 'name' of parent_fd, written as 'path'. */
-static int write_one(TarWriter *w, int parent_fd, const char *name, const char *path) {
+/* One entry 'name' of parent_fd, written as 'path'; a directory with its contents if recursive. */
+static int write_one(TarWriter *w, int parent_fd, const char *name, const char *path, bool recursive) {
+        bool overlay = w->flags & TAR_WRITE_OVERLAY_WHITEOUTS;
         struct stat st;
         int r = 0;
 
@@ -111,26 +113,23 @@ static int write_one(TarWriter *w, int parent_fd, const char *name, const char *
         if (S_ISDIR(st.st_mode)) {
                 _cleanup_free_ char *dir = NULL, *opq = NULL;
                 char value[2] = {};
-                _cleanup_close_ int sub = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (sub < 0)
-                        return failf(w, -errno, "Failed to open %s: %m", path);
+                _cleanup_close_ int sub = -1;
                 if (asprintf(&dir, "%s/", path) < 0 || asprintf(&opq, "%s/.wh..wh..opq", path) < 0)
                         return -ENOMEM;
+                if (!recursive && !overlay)
+                        return write_entry_header(w, dir, &st, AE_IFDIR, 0, NULL, NULL);
+                sub = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0)
+                        return failf(w, -errno, "Failed to open %s: %m", path);
                 r = write_entry_header(w, dir, &st, AE_IFDIR, 0, NULL, NULL);
-                if (r >= 0 && fgetxattr(sub, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y')
+                if (r >= 0 && overlay && fgetxattr(sub, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y')
                         r = write_entry_header(w, opq, NULL, AE_IFREG, 0, NULL, NULL);
-                if (r >= 0)
+                if (r >= 0 && recursive)
                         r = write_tree(w, sub, dir);
                 return r;
         }
-        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-                _cleanup_free_ char *wh = NULL;
-                const char *slash = strrchr(path, '/');
-                size_t dir_len = slash ? (size_t) (slash - path + 1) : 0;
-                if (asprintf(&wh, "%.*s.wh.%s", (int) dir_len, path, path + dir_len) < 0)
-                        return -ENOMEM;
-                return write_entry_header(w, wh, NULL, AE_IFREG, 0, NULL, NULL);
-        }
+        if (overlay && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+                return tar_writer_add_whiteout(w, path);
         if (S_ISLNK(st.st_mode)) {
                 char target[PATH_MAX + 1];
                 ssize_t len = readlinkat(parent_fd, name, target, sizeof(target) - 1);
@@ -194,7 +193,7 @@ static int write_tree(TarWriter *w, int dir_fd, const char *prefix) {
                 if (asprintf(&path, "%s%s", prefix, names[k]) < 0)
                         r = -ENOMEM;
                 else
-                        r = write_one(w, dirfd(d), names[k], path);
+                        r = write_one(w, dirfd(d), names[k], path, true);
         }
         for (size_t k = 0; k < n; k++)
                 free(names[k]);
@@ -202,27 +201,78 @@ static int write_tree(TarWriter *w, int dir_fd, const char *prefix) {
         return r;
 }
 
+TarWriter *tar_writer_free(TarWriter *w) {
+        if (!w)
+                return NULL;
+        if (w->a)
+                archive_write_free(w->a);
+        for (size_t k = 0; k < w->n_inodes; k++)
+                free(w->inodes[k].path);
+        free(w->inodes);
+        free(w->error);
+        return mfree(w);
+}
+
+int tar_writer_new(int output_fd, TarWriteFlags flags, TarWriter **ret, char **ret_error) {
+        _cleanup_(tar_writer_freep) TarWriter *w = calloc(1, sizeof(TarWriter));
+
+        if (!w || !(w->a = archive_write_new()))
+                return -ENOMEM;
+        w->flags = flags;
+        if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+            archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+            archive_write_open_fd(w->a, output_fd) != ARCHIVE_OK) {
+                int r = archive_failure(w, "a tar stream", NULL);
+                if (ret_error)
+                        *ret_error = TAKE_PTR(w->error);
+                return r;
+        }
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
+int tar_writer_add(TarWriter *w, int parent_fd, const char *name, const char *as, bool recursive) {
+        return write_one(w, parent_fd, name, as, recursive);
+}
+
+int tar_writer_add_tree(TarWriter *w, int dir_fd) {
+        return write_tree(w, dir_fd, "");
+}
+
+int tar_writer_add_whiteout(TarWriter *w, const char *as) {
+        _cleanup_free_ char *wh = NULL;
+        const char *slash = strrchr(as, '/');
+        size_t dir_len = slash ? (size_t) (slash - as + 1) : 0;
+
+        if (isempty(as + dir_len))
+                return failf(w, -EINVAL, "Cannot write a whiteout for '%s'", as);
+        if (asprintf(&wh, "%.*s.wh.%s", (int) dir_len, as, as + dir_len) < 0)
+                return -ENOMEM;
+        return write_entry_header(w, wh, NULL, AE_IFREG, 0, NULL, NULL);
+}
+
+int tar_writer_finish(TarWriter *w) {
+        if (archive_write_close(w->a) != ARCHIVE_OK)
+                return archive_failure(w, "a tar stream", NULL);
+        return 0;
+}
+
+char *tar_writer_take_error(TarWriter *w) {
+        return w ? TAKE_PTR(w->error) : NULL;
+}
+
 static int tar_write(int fd, const char *name, const char *as, int output_fd, char **ret_error) {
-        TarWriter w = { .a = archive_write_new() };
+        _cleanup_(tar_writer_freep) TarWriter *w = NULL;
         int r;
 
-        if (!w.a)
-                return -ENOMEM;
-        if (archive_write_set_format_pax_restricted(w.a) != ARCHIVE_OK ||
-            archive_write_set_bytes_in_last_block(w.a, 1) != ARCHIVE_OK ||
-            archive_write_open_fd(w.a, output_fd) != ARCHIVE_OK)
-                r = archive_failure(&w, "a tar stream", NULL);
-        else
-                r = name ? write_one(&w, fd, name, as) : write_tree(&w, fd, "");
-        if (r >= 0 && archive_write_close(w.a) != ARCHIVE_OK)
-                r = archive_failure(&w, "a tar stream", NULL);
-        archive_write_free(w.a);
-        for (size_t k = 0; k < w.n_inodes; k++)
-                free(w.inodes[k].path);
-        free(w.inodes);
+        r = tar_writer_new(output_fd, TAR_WRITE_OVERLAY_WHITEOUTS, &w, ret_error);
+        if (r < 0)
+                return r;
+        r = name ? tar_writer_add(w, fd, name, as, true) : tar_writer_add_tree(w, fd);
+        if (r >= 0)
+                r = tar_writer_finish(w);
         if (r < 0 && ret_error)
-                *ret_error = TAKE_PTR(w.error);
-        free(w.error);
+                *ret_error = tar_writer_take_error(w);
         return r;
 }
 
