@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Commit: a container's upper directory becomes a new layer on top of its image's.
+ * Commit: a container's changes become a new layer on top of its image's.
  *
  * The --change instructions are applied to a copy of the image's config before anything else, so a
- * bad one fails at once. A worker then writes the upper directory as an OCI layer tarball
- * (tar_write_tree: overlay whiteouts become ".wh." entries) into overlay/.commit-XXXXXX, and extracts
- * that tarball again with the checked tar_extract() the loads use, which also gives its digest: the
+ * bad one fails at once. A worker then writes the container's changes as an OCI layer tarball (the
+ * storage driver's container_write_diff: overlay whiteouts become ".wh." entries) into
+ * <driver>/.commit-XXXXXX, and applies that tarball as a new layer on the image's top one with the
+ * checked tar_extract() the loads use, which also gives its digest: the
  * layer is stored exactly as a load of the committed image would store it. berthd then renames the
  * layer into place and only after that writes the image record (manager_add_image), so a crash
  * leaves an unreferenced layer at worst, which the next start removes.
@@ -22,6 +23,7 @@
 #include "image.h"
 #include "json-util.h"
 #include "names.h"
+#include "storage.h"
 #include "tar-extract.h"
 #include "tar-write.h"
 #include "worker.h"
@@ -32,7 +34,8 @@ typedef struct CommitOperation {
         json_object *config; /* the new config, without the new layer yet */
         char *reference; /* normalized "name:tag", or NULL */
         char *parent_id;
-        char *upper;
+        char **diffs; /* the image's layers, top first */
+        char *cdir; /* the container's state directory */
         char *tmpdir;
         Worker *worker;
 } CommitOperation;
@@ -42,12 +45,13 @@ static void commit_operation_free(CommitOperation *op) {
                 return;
         worker_free(op->worker);
         if (op->tmpdir)
-                (void) rm_rf(op->tmpdir);
+                (void) storage_remove_work_dir(op->manager, op->tmpdir);
         sd_bus_message_unref(op->request);
         json_object_put(op->config);
         free(op->reference);
         free(op->parent_id);
-        free(op->upper);
+        strv_free(op->diffs);
+        free(op->cdir);
         free(op->tmpdir);
         free(op);
 }
@@ -56,27 +60,22 @@ static void commit_operation_free(CommitOperation *op) {
 
 static int commit_work(void *userdata, char **ret_payload, char **ret_error) {
         CommitOperation *op = userdata;
-        _cleanup_free_ char *tar = NULL, *diff = NULL;
+        const StorageDriver *d = op->manager->storage;
+        _cleanup_free_ char *tar = NULL;
         TarExtractResult result = {};
         int r;
 
-        if (asprintf(&tar, "%s/layer.tar", op->tmpdir) < 0 || asprintf(&diff, "%s/diff", op->tmpdir) < 0)
+        if (asprintf(&tar, "%s/layer.tar", op->tmpdir) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int upper_fd = open(op->upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (upper_fd < 0)
-                return -errno;
         _cleanup_close_ int tar_fd = open(tar, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (tar_fd < 0)
                 return -errno;
-        r = tar_write_tree(upper_fd, tar_fd, ret_error);
+        r = d->container_write_diff(op->diffs, op->cdir, tar_fd, ret_error);
         if (r < 0)
                 return r;
-        if (lseek(tar_fd, 0, SEEK_SET) < 0 || mkdir(diff, 0755) < 0)
+        if (lseek(tar_fd, 0, SEEK_SET) < 0)
                 return -errno;
-        _cleanup_close_ int diff_fd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (diff_fd < 0)
-                return -errno;
-        r = tar_extract(tar_fd, diff_fd, &result, ret_error);
+        r = storage_layer_apply(d, op->diffs[0], op->tmpdir, tar_fd, &result, ret_error);
         if (r < 0)
                 return r;
         if (unlink(tar) < 0)
@@ -101,8 +100,7 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
         Image *parent = manager_find_image(m, op->parent_id, NULL);
         if (!parent)
                 return sd_bus_error_set(error, BERTH_ERROR_NO_SUCH_IMAGE, "The container's image was removed.");
-        final = manager_state_path(m, "overlay/%s", digest);
-        if (!final || !created || asprintf(&diff_id, "sha256:%s", digest) < 0)
+        if (!created || asprintf(&diff_id, "sha256:%s", digest) < 0)
                 return -ENOMEM;
 
         /* The config: the new layer's diff id and history entry. */
@@ -136,7 +134,12 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
         i->size += i->layer_sizes[n] = size;
         strv_free(i->layers);
         i->layers = TAKE_PTR(diff_ids);
+        char key[SHA256_HEX_LEN + 1];
         r = image_compute_id(i);
+        if (r >= 0)
+                r = storage_layer_key(m, i->layers, n + 1, key);
+        if (r >= 0 && !(final = storage_layer_dir(m, key)))
+                r = -ENOMEM;
         if (r < 0) {
                 image_free(i);
                 return r;
@@ -152,10 +155,14 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
                 op->tmpdir = mfree(op->tmpdir);
                 stored = true;
         }
-        r = manager_add_image(m, i, &i);
+        r = storage_layer_stored(m, key);
+        if (r >= 0)
+                r = manager_add_image(m, i, &i);
+        else
+                image_free(i);
         if (r < 0) {
                 if (stored)
-                        (void) rm_rf(final); /* nothing references it: a failure leaves nothing */
+                        (void) m->storage->layer_remove(final); /* nothing references it: a failure leaves nothing */
                 return sd_bus_error_set_errnof(error, -r, "Failed to save the image: %m");
         }
         _cleanup_free_ char *path = image_object_path(i);
@@ -204,9 +211,10 @@ int container_commit(Container *c, const char *reference, char **changes, const 
                         goto fail;
         }
         op->parent_id = strdup(parent->id);
-        op->upper = manager_state_path(m, "containers/%s/upper", c->id);
+        op->cdir = manager_state_path(m, "containers/%s", c->id);
         command = strv_join(c->command, " ");
-        if (!op->parent_id || !op->upper || !command || (r = image_config_json(parent, &config_text, NULL)) < 0) {
+        if (!op->parent_id || !op->cdir || !command || storage_image_diffs(m, parent->layers, &op->diffs) < 0 ||
+            (r = image_config_json(parent, &config_text, NULL)) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -240,7 +248,7 @@ int container_commit(Container *c, const char *reference, char **changes, const 
                 json_object_object_add(h, "comment", json_object_new_string(comment));
         json_object_array_add(history, h);
 
-        op->tmpdir = manager_state_path(m, "overlay/.commit-XXXXXX");
+        op->tmpdir = manager_state_path(m, "%s/.commit-XXXXXX", m->storage->name);
         if (!op->tmpdir) {
                 r = -ENOMEM;
                 goto fail;

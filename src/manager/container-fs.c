@@ -33,262 +33,10 @@
 #include "container.h"
 #include "errors.h"
 #include "image.h"
+#include "storage.h"
 #include "tar-extract.h"
 #include "tar-write.h"
 #include "worker.h"
-
-/* ---- GetChanges ---- */
-
-typedef struct Change {
-        char kind; /* 'A', 'C', 'D' */
-        char *path;
-} Change;
-
-typedef struct ChangeWalk {
-        char **lowers; /* top first */
-        Change *changes;
-        size_t n_changes;
-} ChangeWalk;
-
-static bool is_whiteout(const struct stat *st) {
-        return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
-}
-
-static bool is_opaque(const char *path) {
-        char value[2] = {};
-        return lgetxattr(path, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y';
-}
-
-static bool fd_is_opaque(int fd) {
-        char value[2] = {};
-        return fd >= 0 && fgetxattr(fd, "trusted.overlay.opaque", value, 1) == 1 && value[0] == 'y';
-}
-
-/* Whether rel ("a/b") exists in the image's merged layers; *ret gets its stat. Ancestors are checked
- * top-down before anything below them is looked at, so a symlink in a layer is never followed. */
-static int lower_lookup(char **lowers, const char *rel, struct stat *ret) {
-        for (char **l = lowers; *l; l++) {
-                _cleanup_free_ char *p = NULL;
-                bool hidden_below = false;
-                if (asprintf(&p, "%s/%s", *l, rel) < 0)
-                        return -ENOMEM;
-                size_t base = strlen(*l) + 1;
-                for (char *s = strchr(p + base, '/'); s; s = strchr(s + 1, '/')) {
-                        struct stat st;
-                        *s = 0;
-                        int k = lstat(p, &st);
-                        bool opaque = k == 0 && S_ISDIR(st.st_mode) && is_opaque(p);
-                        *s = '/';
-                        if (k < 0)
-                                goto next_layer; /* not in this layer, maybe in a lower one */
-                        if (!S_ISDIR(st.st_mode))
-                                return 0; /* a whiteout or a file hides everything below */
-                        hidden_below = hidden_below || opaque;
-                }
-                if (lstat(p, ret) == 0)
-                        return !is_whiteout(ret);
-                if (hidden_below)
-                        return 0;
-        next_layer:;
-        }
-        return 0;
-}
-
-static int add_change(ChangeWalk *w, char kind, const char *path) {
-        Change *c = reallocarray(w->changes, w->n_changes + 1, sizeof(Change));
-        if (!c)
-                return -ENOMEM;
-        w->changes = c;
-        c[w->n_changes] = (Change){ .kind = kind, .path = strdup(path) };
-        if (!c[w->n_changes].path)
-                return -ENOMEM;
-        w->n_changes++;
-        return 0;
-}
-
-static bool name_in(char **names, size_t n, const char *name) {
-        for (size_t k = 0; k < n; k++)
-                if (streq(names[k], name))
-                        return true;
-        return false;
-}
-
-static void names_free(char **names, size_t n) {
-        for (size_t k = 0; k < n; k++)
-                free(names[k]);
-        free(names);
-}
-
-/* The names in a directory; dir_fd is borrowed. */
-static int list_dir_fd(int dir_fd, char ***ret, size_t *ret_n) {
-        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        char **names = NULL;
-        size_t n = 0;
-
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
-        rewinddir(d);
-        for (struct dirent *de; (de = readdir(d));) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                char **p = reallocarray(names, n + 1, sizeof(char *));
-                if (!p || !(p[n] = strdup(de->d_name))) {
-                        names_free(p ?: names, n);
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                names = p;
-                n++;
-        }
-        closedir(d);
-        *ret = names;
-        *ret_n = n;
-        return 0;
-}
-
-/* A directory of a layer (berth's own store: its paths can be trusted). */
-static int list_dir(const char *path, char ***ret, size_t *ret_n) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        return list_dir_fd(fd, ret, ret_n);
-}
-
-/* An opaque upper directory hides the lower one's entries: each one not recreated is deleted. */
-static int add_hidden_lower_entries(ChangeWalk *w, const char *rel, const char *path, char **upper, size_t n_upper) {
-        char **seen = NULL;
-        size_t n_seen = 0;
-        int r = 0;
-
-        for (char **l = w->lowers; r >= 0 && *l; l++) {
-                _cleanup_free_ char *dir = NULL;
-                char **names;
-                size_t n;
-                struct stat st;
-                if (asprintf(&dir, "%s/%s", *l, rel) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (lstat(dir, &st) < 0)
-                        continue;
-                if (!S_ISDIR(st.st_mode) || list_dir(dir, &names, &n) < 0)
-                        break;
-                for (size_t k = 0; r >= 0 && k < n; k++) {
-                        _cleanup_free_ char *child = NULL, *entry = NULL;
-                        if (name_in(seen, n_seen, names[k]) || name_in(upper, n_upper, names[k]))
-                                continue;
-                        char **p = reallocarray(seen, n_seen + 1, sizeof(char *));
-                        if (!p || !(p[n_seen] = strdup(names[k]))) {
-                                seen = p ?: seen;
-                                r = -ENOMEM;
-                                break;
-                        }
-                        seen = p;
-                        n_seen++;
-                        if (asprintf(&entry, "%s/%s", dir, names[k]) < 0 ||
-                            asprintf(&child, "%s/%s", path, names[k]) < 0) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        if (lstat(entry, &st) == 0 && !is_whiteout(&st))
-                                r = add_change(w, 'D', child);
-                }
-                bool opaque = is_opaque(dir);
-                names_free(names, n);
-                if (opaque)
-                        break;
-        }
-        names_free(seen, n_seen);
-        return r;
-}
-
-/* Docker's overlay algorithm (moby's archive.changes()): a whiteout is a deletion; an entry the
- * lower layers do not have is added, one they have is changed, except a directory whose mode, size
- * and mtime are unchanged (copied up only as the parent of a change). An opaque directory hides the
- * lower one's entries, which are deleted unless recreated. 'path' is "/a/b", rel "a/b".
- * The upper directory is the container's to change while we read it (when it runs): it is walked
- * by descriptors opened with O_NOFOLLOW, so a directory swapped for a symlink is never followed. */
-static int walk_upper(ChangeWalk *w, int dir_fd, const char *rel, const char *path) {
-        char **names = NULL;
-        size_t n = 0;
-        int r;
-
-        r = list_dir_fd(dir_fd, &names, &n);
-        if (r < 0)
-                return r;
-        if (*rel && fd_is_opaque(dir_fd)) {
-                struct stat st;
-                r = lower_lookup(w->lowers, rel, &st);
-                if (r > 0 && S_ISDIR(st.st_mode))
-                        r = add_hidden_lower_entries(w, rel, path, names, n);
-        }
-        for (size_t k = 0; r >= 0 && k < n; k++) {
-                _cleanup_free_ char *crel = NULL, *cpath = NULL;
-                _cleanup_close_ int sub = -1;
-                struct stat st, lower;
-                char kind;
-                if (asprintf(&crel, "%s%s%s", rel, *rel ? "/" : "", names[k]) < 0 ||
-                    asprintf(&cpath, "%s/%s", path, names[k]) < 0) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (fstatat(dir_fd, names[k], &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                        if (errno == ENOENT)
-                                continue; /* removed meanwhile */
-                        r = -errno;
-                        break;
-                }
-                if (S_ISDIR(st.st_mode)) {
-                        sub = openat(dir_fd, names[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (sub < 0)
-                                continue; /* replaced meanwhile */
-                }
-                if (is_whiteout(&st))
-                        kind = 'D';
-                else {
-                        r = lower_lookup(w->lowers, crel, &lower);
-                        if (r < 0)
-                                break;
-                        kind = r > 0 ? 'C' : 'A';
-                        if (r > 0 && S_ISDIR(st.st_mode) && S_ISDIR(lower.st_mode) && st.st_mode == lower.st_mode &&
-                            st.st_size == lower.st_size && st.st_mtim.tv_sec == lower.st_mtim.tv_sec &&
-                            st.st_mtim.tv_nsec == lower.st_mtim.tv_nsec && !fd_is_opaque(sub))
-                                kind = 0; /* unchanged itself */
-                }
-                r = kind ? add_change(w, kind, cpath) : 0;
-                if (r >= 0 && sub >= 0)
-                        r = walk_upper(w, sub, crel, cpath);
-        }
-        names_free(names, n);
-        return r;
-}
-
-/* Every directory above a change is shown as changed (as docker diff shows them). */
-static int add_parents(ChangeWalk *w) {
-        size_t n = w->n_changes;
-        for (size_t k = 0; k < n; k++) {
-                _cleanup_free_ char *p = strdup(w->changes[k].path);
-                if (!p)
-                        return -ENOMEM;
-                for (char *slash = strrchr(p, '/'); slash && slash != p; slash = strrchr(p, '/')) {
-                        *slash = 0;
-                        int r = add_change(w, 'C', p);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-/* By path; of the same path, A before C (an added directory stays added). */
-static int compare_changes(const void *a, const void *b) {
-        const Change *x = a, *y = b;
-        int c = strcmp(x->path, y->path);
-        return c != 0 ? c : x->kind - y->kind;
-}
 
 static Image *container_image(Container *c, sd_bus_error *error) {
         Image *i = manager_find_image(c->manager, c->image_id, NULL);
@@ -300,40 +48,33 @@ static Image *container_image(Container *c, sd_bus_error *error) {
 
 int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *upper = manager_state_path(c->manager, "containers/%s/upper", c->id);
-        ChangeWalk w = {};
+        _cleanup_free_ char *cdir = manager_state_path(c->manager, "containers/%s", c->id);
+        _cleanup_strv_free_ char **diffs = NULL;
+        TreeChange *changes = NULL;
+        size_t n = 0;
         int r;
 
         Image *i = container_image(c, error);
         if (!i)
                 return -ENOENT;
-        if (!upper)
+        if (!cdir)
                 return -ENOMEM;
-        _cleanup_close_ int upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        r = upper_fd < 0 ? -errno : image_lower_dirs(i, &w.lowers);
+        r = storage_image_diffs(c->manager, i->layers, &diffs);
         if (r >= 0)
-                r = walk_upper(&w, upper_fd, "", "");
+                r = c->manager->storage->container_changes(diffs, cdir, &changes, &n);
         if (r >= 0)
-                r = add_parents(&w);
-        if (r >= 0) {
-                if (w.n_changes > 0)
-                        qsort(w.changes, w.n_changes, sizeof(Change), compare_changes);
                 r = sd_bus_message_new_method_return(request, &reply);
-        }
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ss)");
-        for (size_t k = 0; r >= 0 && k < w.n_changes; k++) {
-                if (k > 0 && streq(w.changes[k].path, w.changes[k - 1].path))
-                        continue; /* a directory both changed (or added) and the parent of a change */
-                char kind[2] = { w.changes[k].kind, 0 };
-                r = sd_bus_message_append(reply, "(ss)", kind, w.changes[k].path);
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                _cleanup_free_ char *path = NULL;
+                char kind[2] = { changes[k].kind, 0 };
+                r = asprintf(&path, "/%s", changes[k].path) < 0 ? -ENOMEM
+                                                                : sd_bus_message_append(reply, "(ss)", kind, path);
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
-        for (size_t k = 0; k < w.n_changes; k++)
-                free(w.changes[k].path);
-        free(w.changes);
-        strv_free(w.lowers);
+        tree_changes_free(changes, n);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to read the changes of container %s: %m", c->name);
         return sd_bus_send(NULL, reply, NULL);
@@ -356,7 +97,8 @@ typedef struct FsOperation {
         int root_fd; /* the running payload's root, or -1: mount the overlay */
         int userns_fd; /* --userns=auto, running: the payload's user namespace, which the worker joins */
         char *mount_point;
-        char *overlay_options;
+        char *overlay_options; /* NULL: the rootfs is a directory of its own (btrfs) */
+        char *store_dir; /* the overlay driver's directory, which lowerdir= is relative to */
         bool writable;
         Worker *worker;
 } FsOperation;
@@ -372,6 +114,7 @@ static void fs_operation_free(FsOperation *op) {
         safe_close(op->userns_fd);
         free(op->mount_point);
         free(op->overlay_options);
+        free(op->store_dir);
         free(op);
 }
 
@@ -388,7 +131,12 @@ static int resolve_in_root(int root_fd, const char *path, uint64_t flags) {
 static int fs_open_root(FsOperation *op, char **ret_error) {
         if (op->root_fd >= 0)
                 return op->root_fd;
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        if (!op->overlay_options) {
+                op->root_fd = open(op->mount_point, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                return op->root_fd < 0 ? -errno : op->root_fd;
+        }
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+            chdir(op->store_dir) < 0)
                 return -errno;
         if (mount("overlay", op->mount_point, "overlay", op->writable ? 0 : MS_RDONLY, op->overlay_options) < 0) {
                 int r = -errno;
@@ -557,12 +305,13 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
                 return -ENOENT;
         if (!upper || !work)
                 return -ENOMEM;
-        r = image_lower_dirs(i, &lower);
+        r = storage_image_diffs(m, i->layers, &lower);
+        if (r >= 0 && m->storage == &storage_overlay)
+                r = overlay_lower_option(lower, &layers);
         if (r < 0)
                 return r;
-        layers = strv_join(lower, ":");
         op = calloc(1, sizeof(*op));
-        if (!op || !layers) {
+        if (!op) {
                 free(op);
                 return -ENOMEM;
         }
@@ -570,7 +319,8 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
         op->name = strdup(c->name);
         op->path = path ? strdup(path) : NULL;
         op->mount_point = manager_state_path(m, "containers/%s/rootfs", c->id);
-        if (!op->name || (path && !op->path) || !op->mount_point) {
+        op->store_dir = manager_state_path(m, "%s", m->storage->name);
+        if (!op->name || (path && !op->path) || !op->mount_point || !op->store_dir) {
                 fs_operation_free(op);
                 return -ENOMEM;
         }
@@ -593,7 +343,9 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
                         return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING, "Container %s stopped.",
                                                  c->name);
                 }
-        } else if (op->writable)
+        } else if (!layers)
+                r = 0; /* btrfs: the rootfs subvolume as it is */
+        else if (op->writable)
                 r = asprintf(&op->overlay_options, "lowerdir=%s,upperdir=%s,workdir=%s", layers, upper, work);
         else
                 /* The upper directory as the top lower one: read-only, and fine while the container

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "storage.h"
 #include "volume.h"
 #include "errors.h"
 #include "image.h"
@@ -427,16 +428,13 @@ static int call_start_transient_unit(StartOperation *op) {
 
 static int write_spec(Container *c, Image *image, bool attached, bool input, json_object *mounts, int *ret_fd) {
         _cleanup_json_ json_object *o = json_object_new_object();
-        _cleanup_strv_free_ char **lower = NULL;
         _cleanup_free_ char *rootfs = manager_state_path(c->manager, "containers/%s/rootfs", c->id),
-                            *upper = manager_state_path(c->manager, "containers/%s/upper", c->id),
-                            *work = manager_state_path(c->manager, "containers/%s/work", c->id),
                             *run = manager_run_path(c->manager, "containers/%s", c->id);
         int r;
 
-        if (!o || !rootfs || !upper || !work || !run)
+        if (!o || !rootfs || !run)
                 return -ENOMEM;
-        r = image_lower_dirs(image, &lower);
+        r = storage_container_spec(c->manager, image, c->id, o);
         if (r < 0)
                 return r;
         json_object_object_add(o, "id", json_object_new_string(c->id));
@@ -444,9 +442,6 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, "image", json_object_new_string(c->image_ref));
         json_object_object_add(o, "hostname", json_object_new_string(c->hostname));
         json_object_object_add(o, "rootfs", json_object_new_string(rootfs));
-        json_object_object_add(o, "lowerdirs", json_strv_new(lower));
-        json_object_object_add(o, "upperdir", json_object_new_string(upper));
-        json_object_object_add(o, "workdir", json_object_new_string(work));
         json_object_object_add(o, "rundir", json_object_new_string(run));
         json_object_object_add(o, "cwd", json_object_new_string(c->working_dir ?: "/"));
         json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "storage.h"
 #include "volume.h"
 #include "errors.h"
 #include "image.h"
@@ -326,21 +327,18 @@ static int merge_env(char **image_env, char **user_env, const char *hostname, ch
         return 0;
 }
 
-static int container_make_dirs(Container *c) {
-        static const char *const subdirs[] = { "upper", "work", "rootfs" };
+/* The state directory and the container's file system on its image's layers. */
+static int container_make_dirs(Container *c, Image *image) {
         _cleanup_free_ char *dir = manager_state_path(c->manager, "containers/%s", c->id);
+        _cleanup_strv_free_ char **diffs = NULL;
         if (!dir)
                 return -ENOMEM;
+        int r = storage_image_diffs(c->manager, image->layers, &diffs);
+        if (r < 0)
+                return r;
         if (mkdir(dir, 0700) < 0)
                 return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(subdirs); i++) {
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/%s", dir, subdirs[i]) < 0)
-                        return -ENOMEM;
-                if (mkdir(p, 0755) < 0)
-                        return -errno;
-        }
-        return 0;
+        return c->manager->storage->container_create(diffs, dir);
 }
 
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
@@ -417,13 +415,13 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         if (r < 0)
                 goto fail;
 
-        r = container_make_dirs(c);
+        r = container_make_dirs(c, image);
         if (r >= 0)
                 r = container_save(c);
         if (r < 0) {
                 _cleanup_free_ char *dir = manager_state_path(m, "containers/%s", c->id);
                 if (dir)
-                        (void) rm_rf(dir);
+                        (void) m->storage->container_remove(dir);
                 container_remove_anonymous_volumes(c);
                 sd_bus_error_set_errnof(error, -r, "Failed to create the container's state: %m");
                 goto fail;
@@ -487,7 +485,7 @@ static int container_destroy(Container *c, bool remove_volumes) {
                 return -ENOMEM;
         if (unlink(json) < 0 && errno != ENOENT)
                 return -errno;
-        r = rm_rf(dir);
+        r = c->manager->storage->container_remove(dir);
         if (r < 0)
                 fprintf(stderr, "Failed to remove %s, ignoring: %s\n", dir, strerror(-r));
         (void) rm_rf(run);
@@ -719,7 +717,9 @@ int manager_load_containers(Manager *m) {
                 int r = container_load_one(m, de->d_name, &c);
                 if (r == -ENOENT) {
                         /* A create or remove that crashed halfway: finish removing it. */
-                        (void) rm_rf_at(dirfd(d), de->d_name);
+                        _cleanup_free_ char *path = NULL;
+                        if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0)
+                                (void) m->storage->container_remove(path);
                         continue;
                 }
                 if (r < 0) {

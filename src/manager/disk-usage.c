@@ -5,7 +5,6 @@
  * forked worker walks and reports one number per line on a pipe while the bus goes on.
  */
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include "container.h"
 #include "image.h"
+#include "storage.h"
 #include "volume.h"
 
 typedef struct DiskUsage {
@@ -51,31 +51,19 @@ static void disk_usage_free(DiskUsage *d) {
         free(d);
 }
 
-static uint64_t walk_total;
-
-static int walk_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        if (flag == FTW_F || flag == FTW_SL)
-                walk_total += (uint64_t) st->st_size;
-        return 0;
-}
-
-/* Apparent bytes of the files under path (as Docker counts them); 0 when it does not exist. Only
- * lists directories and lstat()s, never reads a file: a container that swaps a directory for a symlink mid-walk can at
- * most make the number wrong. */
-static uint64_t directory_size(const char *path) {
-        walk_total = 0;
-        (void) nftw(path, walk_one, 16, FTW_PHYS | FTW_MOUNT);
-        return walk_total;
-}
-
 static void disk_usage_worker(DiskUsage *d, int out) {
         char **lists[] = { d->containers, d->volumes };
         for (size_t k = 0; k < ELEMENTSOF(lists); k++)
                 for (char **n = lists[k]; n && *n; n++) {
-                        _cleanup_free_ char *path = k == 0 ? manager_state_path(d->manager, "containers/%s/upper", *n)
-                                                           : manager_state_path(d->manager, "volumes/%s/_data", *n);
+                        uint64_t size = 0;
+                        if (k == 0)
+                                (void) container_storage_size(d->manager, *n, &size);
+                        else {
+                                _cleanup_free_ char *path = manager_state_path(d->manager, "volumes/%s/_data", *n);
+                                size = path ? dir_apparent_size(path) : 0;
+                        }
                         char line[32];
-                        snprintf(line, sizeof(line), "%" PRIu64 "\n", path ? directory_size(path) : 0);
+                        snprintf(line, sizeof(line), "%" PRIu64 "\n", size);
                         if (loop_write(out, line, strlen(line)) < 0)
                                 _exit(1);
                 }

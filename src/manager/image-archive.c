@@ -3,8 +3,8 @@
  * Image archives: docker-archive (docker save) and OCI image layout archives, in (LoadImage) and out
  * (SaveImages), and plain rootfs tarballs in (ImportImage). All run in a forked worker so the bus
  * never blocks; the worker reports one line on a pipe ("OK [result]" or "ERR <errno> <message>").
- * They work in overlay/.<verb>-XXXXXX; what a crash leaves there is unreferenced and dropped at the
- * next startup.
+ * They work in <driver>/.<verb>-XXXXXX (storage.h); what a crash leaves there is unreferenced and
+ * dropped at the next startup.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "errors.h"
 #include "image.h"
+#include "storage.h"
 #include "json-util.h"
 #include "names.h"
 #include "tar-extract.h"
@@ -49,7 +50,7 @@ static void archive_operation_free(ArchiveOperation *op) {
         /* The worker first: it may still write into tmpdir. */
         worker_free(op->worker);
         if (op->tmpdir)
-                (void) rm_rf(op->tmpdir);
+                (void) storage_remove_work_dir(op->manager, op->tmpdir);
         sd_bus_message_unref(op->request);
         free(op->tmpdir);
         free(op->format);
@@ -95,7 +96,7 @@ static int archive_operation_start(ArchiveOperation *op, ArchiveWorkFunc work, s
         int r;
 
         op->work = work;
-        op->tmpdir = manager_state_path(m, "overlay/.%s-XXXXXX", op->verb);
+        op->tmpdir = manager_state_path(m, "%s/.%s-XXXXXX", m->storage->name, op->verb);
         if (!op->tmpdir) {
                 r = -ENOMEM;
                 goto fail;
@@ -120,7 +121,7 @@ fail:
 /* ---- LoadImage ---- */
 
 static int load_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
-        return image_load_worker(op->fd, op->format, op->tmpdir, ret_error);
+        return image_load_worker(op->manager, op->fd, op->format, op->tmpdir, ret_error);
 }
 
 static int load_one(ArchiveOperation *op, json_object *e, Image **ret, sd_bus_error *error) {
@@ -185,19 +186,29 @@ static int load_one(ArchiveOperation *op, json_object *e, Image **ret, sd_bus_er
         }
 
         /* Layers go into place before the record that references them. */
-        for (char **l = i->layers; *l; l++) {
-                const char *hex = *l + strlen(DIGEST_SHA256_PREFIX);
-                _cleanup_free_ char *final = manager_state_path(m, "overlay/%s", hex), *tmp = NULL;
-                if (!final || asprintf(&tmp, "%s/layers/%s", op->tmpdir, hex) < 0) {
+        for (size_t k = 0; i->layers[k]; k++) {
+                char key[SHA256_HEX_LEN + 1];
+                _cleanup_free_ char *final = NULL, *tmp = NULL;
+                r = storage_layer_key(m, i->layers, k + 1, key);
+                if (r < 0 || !(final = storage_layer_dir(m, key)) ||
+                    asprintf(&tmp, "%s/layers/%s", op->tmpdir, key) < 0) {
                         image_free(i);
-                        return -ENOMEM;
+                        return r < 0 ? r : -ENOMEM;
                 }
-                if (access(final, F_OK) == 0)
-                        continue; /* stored already: shared */
-                if (rename(tmp, final) < 0) {
+                if (access(final, F_OK) < 0 && rename(tmp, final) < 0) {
+                        /* Stored already (shared) when it is there, else made by this load. */
                         r = -errno;
                         image_free(i);
-                        return sd_bus_error_set_errnof(error, -r, "Failed to store layer %s: %m", *l);
+                        if (r == -ENOENT)
+                                return sd_bus_error_setf(error, BERTH_ERROR_BUSY,
+                                                         "Layer %s was removed while the image loaded; try again.",
+                                                         i->layers[k]);
+                        return sd_bus_error_set_errnof(error, -r, "Failed to store layer %s: %m", i->layers[k]);
+                }
+                r = storage_layer_stored(m, key);
+                if (r < 0) {
+                        image_free(i);
+                        return sd_bus_error_set_errnof(error, -r, "Failed to store layer %s: %m", i->layers[k]);
                 }
         }
         r = manager_add_image(m, i, ret);
@@ -280,7 +291,8 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
 /* ---- SaveImages ---- */
 
 static int save_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
-        return image_save_worker(op->items, op->n_items, op->format, op->fd, op->tmpdir, ret_error);
+        return image_save_worker(op->manager->storage, op->items, op->n_items, op->format, op->fd, op->tmpdir,
+                                 ret_error);
 }
 
 static int save_finish(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
@@ -335,20 +347,10 @@ static const char *const default_env[] = {
         NULL,
 };
 
-/* Extract into <tmpdir>/diff; tmpdir is renamed to overlay/<digest> only once complete. */
+/* Extract into <tmpdir>/diff; tmpdir is renamed to <driver>/<digest> only once complete. */
 static int import_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
-        _cleanup_free_ char *diff = NULL;
         TarExtractResult result = {};
-        int r;
-
-        if (asprintf(&diff, "%s/diff", op->tmpdir) < 0)
-                return -ENOMEM;
-        if (mkdir(diff, 0755) < 0)
-                return -errno;
-        _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-                return -errno;
-        r = tar_extract(op->fd, dirfd, &result, ret_error);
+        int r = storage_layer_apply(op->manager->storage, NULL, op->tmpdir, op->fd, &result, ret_error);
         if (r < 0)
                 return r;
         if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.digest, result.size, result.n_entries) < 0)
@@ -397,14 +399,18 @@ static int import_finish(ArchiveOperation *op, const char *payload, sd_bus_error
         if (entries == 0)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE,
                                         "Invalid image archive: it contains no files.");
-        final = manager_state_path(m, "overlay/%s", digest);
+        /* A base layer: its key is its diff id with either driver. */
+        final = storage_layer_dir(m, digest);
         if (!final || asprintf(&layer, "sha256:%s", digest) < 0)
                 return -ENOMEM;
-        if (access(final, F_OK) == 0)
-                (void) rm_rf(op->tmpdir); /* the same layer is already stored: share it */
-        else if (rename(op->tmpdir, final) < 0)
-                return sd_bus_error_set_errnof(error, errno, "Failed to store layer: %m");
-        op->tmpdir = mfree(op->tmpdir);
+        if (access(final, F_OK) < 0) {
+                if (rename(op->tmpdir, final) < 0)
+                        return sd_bus_error_set_errnof(error, errno, "Failed to store layer: %m");
+                op->tmpdir = mfree(op->tmpdir);
+        } /* else the same layer is stored already: share it (tmpdir goes with op) */
+        r = storage_layer_stored(m, digest);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, -r, "Failed to store layer: %m");
 
         Image *i = image_new(m);
         if (!i)

@@ -20,6 +20,7 @@
 
 #include "digest.h"
 #include "image.h"
+#include "storage.h"
 #include "json-util.h"
 #include "tar-extract.h"
 
@@ -51,6 +52,7 @@ typedef struct LoadedImage {
 } LoadedImage;
 
 typedef struct Loader {
+        Manager *manager;
         const char *tmpdir;
         ArchiveFile *files;
         size_t n_files;
@@ -533,24 +535,42 @@ static int layer_diff_id(Loader *l, ArchiveFile *f) {
         return 0;
 }
 
-static int extract_layer(Loader *l, ArchiveFile *f, const char *hex) {
-        _cleanup_free_ char *src = spill_path(l, f), *dir = NULL, *diff = NULL, *message = NULL;
-        _cleanup_close_ int fd = -1, dirfd = -1;
+/* Layer k of image 'i' into <tmpdir>/layers/<key>, on its parent (made by this load or stored). A layer
+ * already stored or made for an earlier image is not made again. */
+static int extract_layer(Loader *l, LoadedImage *i, size_t k) {
+        Manager *m = l->manager;
+        char key[SHA256_HEX_LEN + 1], parent_key[SHA256_HEX_LEN + 1];
+        _cleanup_free_ char *src = spill_path(l, i->layers[k]), *dir = NULL, *stored = NULL, *parent = NULL,
+                            *message = NULL;
         int r;
 
-        if (!src || asprintf(&dir, "%s/layers/%s", l->tmpdir, hex) < 0 || asprintf(&diff, "%s/diff", dir) < 0)
+        if (!src)
                 return -ENOMEM;
-        if (access(dir, F_OK) == 0)
-                return 0; /* already extracted for an earlier image */
-        if (mkdir(dir, 0700) < 0 || mkdir(diff, 0755) < 0)
+        if ((r = storage_layer_key(m, i->diff_ids, k + 1, key)) < 0 ||
+            (k > 0 && (r = storage_layer_key(m, i->diff_ids, k, parent_key)) < 0))
+                return r;
+        if (asprintf(&dir, "%s/layers/%s", l->tmpdir, key) < 0 || !(stored = storage_layer_dir(m, key)))
+                return -ENOMEM;
+        if (access(dir, F_OK) == 0 || access(stored, F_OK) == 0)
+                return 0;
+        if (k > 0) {
+                if (asprintf(&parent, "%s/layers/%s/diff", l->tmpdir, parent_key) < 0)
+                        return -ENOMEM;
+                if (access(parent, F_OK) < 0) {
+                        free(parent);
+                        parent = manager_state_path(m, "%s/%s/diff", m->storage->name, parent_key);
+                        if (!parent)
+                                return -ENOMEM;
+                }
+        }
+        if (mkdir(dir, 0700) < 0)
                 return failf(l, -errno, "Failed to create a layer directory: %m");
-        fd = open(src, O_RDONLY | O_CLOEXEC);
-        dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || dirfd < 0)
-                return failf(l, -errno, "Failed to open layer %s: %m", f->path);
-        r = tar_extract(fd, dirfd, NULL, &message);
+        _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return failf(l, -errno, "Failed to open layer %s: %m", i->layers[k]->path);
+        r = storage_layer_apply(m->storage, parent, dir, fd, NULL, &message);
         if (r < 0)
-                return failf(l, r, "Layer sha256:%.12s: %s", hex, message ?: strerror(-r));
+                return failf(l, r, "Layer %.19s: %s", i->diff_ids[k], message ?: strerror(-r));
         return 0;
 }
 
@@ -601,8 +621,8 @@ static void loader_done(Loader *l) {
         free(l->images);
 }
 
-int image_load_worker(int input_fd, const char *format, const char *tmpdir, char **ret_error) {
-        Loader l = { .tmpdir = tmpdir };
+int image_load_worker(Manager *m, int input_fd, const char *format, const char *tmpdir, char **ret_error) {
+        Loader l = { .manager = m, .tmpdir = tmpdir };
         _cleanup_free_ char *files = NULL, *layers = NULL;
         int r;
 
@@ -638,7 +658,7 @@ int image_load_worker(int input_fd, const char *format, const char *tmpdir, char
                 }
         for (size_t k = 0; r >= 0 && k < l.n_images; k++)
                 for (size_t j = 0; r >= 0 && j < l.images[k].n_layers; j++)
-                        r = extract_layer(&l, l.images[k].layers[j], l.images[k].layers[j]->diff_id);
+                        r = extract_layer(&l, &l.images[k], j);
         if (r >= 0)
                 r = write_result(&l);
         if (r < 0 && ret_error)

@@ -19,6 +19,7 @@
 #include "digest.h"
 #include "errors.h"
 #include "image.h"
+#include "storage.h"
 #include "json-util.h"
 #include "names.h"
 #include "tar-write.h"
@@ -74,7 +75,7 @@ int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, s
                         s->repo_tags = calloc(1, sizeof(char *));
                         s->diff_ids = strv_copy(i->layers);
                         if (!s->repo_tags || !s->diff_ids || image_config_json(i, &s->config_json, NULL) < 0 ||
-                            image_lower_dirs(i, &s->layer_dirs) < 0) {
+                            storage_image_diffs(m, i->layers, &s->layer_dirs) < 0) {
                                 r = -ENOMEM;
                                 goto fail;
                         }
@@ -100,6 +101,7 @@ fail:
 /* ---- in the worker ---- */
 
 typedef struct Saver {
+        const StorageDriver *driver;
         const char *tmpdir;
         struct archive *out;
         char *error;
@@ -167,8 +169,10 @@ static int file_sha256(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t 
         return sha256_final_hex(hash, hex);
 }
 
-/* The tarball of one layer directory (made once per directory), its digest and size. */
-static int make_layer(Saver *s, const char *dir, const char **ret_path, const char **ret_digest, uint64_t *ret_size) {
+/* The tarball of layer dirs[k] (made once per directory), its digest and size. */
+static int make_layer(Saver *s, char **dirs, size_t k_dir, const char **ret_path, const char **ret_digest,
+                      uint64_t *ret_size) {
+        const char *dir = dirs[k_dir];
         for (size_t k = 0; k < s->n_made; k++)
                 if (streq(s->made_dirs[k], dir)) {
                         *ret_digest = s->made_digests[k];
@@ -183,15 +187,12 @@ static int make_layer(Saver *s, const char *dir, const char **ret_path, const ch
 
         if (asprintf(&path, "%s/layer-%zu.tar", s->tmpdir, s->n_made) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-                return failf(s, -errno, "Failed to open layer %s: %m", dir);
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return failf(s, -errno, "Failed to create a layer tarball: %m");
-        r = tar_write_tree(dirfd, fd, &s->error);
+        r = s->driver->layer_write(dirs, k_dir, fd, &s->error);
         if (r < 0)
-                return r;
+                return failf(s, r, "Failed to write layer %s: %s", dir, strerror(-r));
         r = file_sha256(path, hex, &size);
         if (r < 0)
                 return failf(s, r, "Failed to hash a layer tarball: %s", strerror(-r));
@@ -391,7 +392,7 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                 /* layer_dirs are top first; archives list layers bottom first. */
                 for (size_t j = 0; j < n; j++) {
                         const char *file = NULL, *digest = NULL;
-                        r = make_layer(s, item->layer_dirs[n - 1 - j], &file, &digest, &sizes[j]);
+                        r = make_layer(s, item->layer_dirs, n - 1 - j, &file, &digest, &sizes[j]);
                         if (r < 0)
                                 return r;
                         paths[j] = (char *) file;
@@ -514,9 +515,9 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
         return out_json(s, "index.json", index, NULL, NULL);
 }
 
-int image_save_worker(SaveItem *items, size_t n_items, const char *format, int output_fd, const char *tmpdir,
-                      char **ret_error) {
-        Saver s = { .tmpdir = tmpdir };
+int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format, int output_fd,
+                      const char *tmpdir, char **ret_error) {
+        Saver s = { .driver = driver, .tmpdir = tmpdir };
         int r;
 
         s.out = archive_write_new();

@@ -10,6 +10,7 @@
 #include "digest.h"
 #include "errors.h"
 #include "image.h"
+#include "storage.h"
 #include "json-util.h"
 #include "names.h"
 
@@ -243,13 +244,16 @@ int manager_load_images(Manager *m) {
         return 0;
 }
 
-static bool layer_is_used(Manager *m, const Image *except, const char *hex) {
+/* Whether an image other than 'except' has the layer stored under key. */
+static bool layer_is_used(Manager *m, const Image *except, const char *key) {
         for (Image *i = m->images; i; i = i->next) {
                 if (i == except)
                         continue;
-                for (char **l = i->layers; l && *l; l++)
-                        if (streq(*l + strlen(DIGEST_SHA256_PREFIX), hex))
+                for (size_t k = 0; i->layers && i->layers[k]; k++) {
+                        char other[SHA256_HEX_LEN + 1];
+                        if (storage_layer_key(m, i->layers, k + 1, other) >= 0 && streq(other, key))
                                 return true;
+                }
         }
         return false;
 }
@@ -258,7 +262,7 @@ static bool layer_is_used(Manager *m, const Image *except, const char *hex) {
  * was being renamed into place by an import) leaves only unreferenced entries, dropped here at
  * startup. Only called before any import can run. */
 int manager_gc_layers(Manager *m) {
-        _cleanup_free_ char *dir = manager_state_path(m, "overlay");
+        _cleanup_free_ char *dir = manager_state_path(m, "%s", m->storage->name);
         DIR *d;
 
         if (!dir)
@@ -268,18 +272,28 @@ int manager_gc_layers(Manager *m) {
                 return errno == ENOENT ? 0 : -errno;
         struct dirent *de;
         while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                _cleanup_free_ char *path = NULL;
+                if (streq(de->d_name, ".") || streq(de->d_name, "..") || streq(de->d_name, "l"))
                         continue;
                 if (id_is_valid(de->d_name) && layer_is_used(m, NULL, de->d_name))
                         continue;
-                int r = rm_rf_at(dirfd(d), de->d_name);
+                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0)
+                        break;
+                int r = storage_remove_work_dir(m, path);
                 if (r < 0)
-                        fprintf(stderr, "Failed to remove unreferenced layer %s/%s, ignoring: %s\n", dir, de->d_name,
-                                strerror(-r));
+                        fprintf(stderr, "Failed to remove unreferenced layer %s, ignoring: %s\n", path, strerror(-r));
                 else
-                        fprintf(stderr, "Removed unreferenced layer %s/%s.\n", dir, de->d_name);
+                        fprintf(stderr, "Removed unreferenced layer %s.\n", path);
         }
         closedir(d);
+        storage_gc(m);
+        /* Layers stored before the driver kept more than the layer (overlay's short links) get it now. */
+        for (Image *i = m->images; i; i = i->next)
+                for (size_t k = 0; i->layers && i->layers[k]; k++) {
+                        char key[SHA256_HEX_LEN + 1];
+                        if (storage_layer_key(m, i->layers, k + 1, key) >= 0)
+                                (void) storage_layer_stored(m, key);
+                }
         return 0;
 }
 
@@ -312,7 +326,9 @@ uint64_t image_unique_size(Image *i) {
                 bool earlier = false; /* a layer listed twice counts once */
                 for (size_t j = 0; j < k && !earlier; j++)
                         earlier = streq(i->layers[j], i->layers[k]);
-                if (!earlier && !layer_is_used(i->manager, i, i->layers[k] + strlen(DIGEST_SHA256_PREFIX)))
+                char key[SHA256_HEX_LEN + 1];
+                if (!earlier && storage_layer_key(i->manager, i->layers, k + 1, key) >= 0 &&
+                    !layer_is_used(i->manager, i, key))
                         size += i->layer_sizes ? i->layer_sizes[k] : 0;
         }
         return size;
@@ -340,14 +356,14 @@ int image_remove(Image *i) {
                         break;
                 }
 
-        for (char **l = i->layers; l && *l; l++) {
-                const char *hex = *l + strlen(DIGEST_SHA256_PREFIX);
-                if (layer_is_used(m, NULL, hex))
-                        continue;
-                _cleanup_free_ char *layer = manager_state_path(m, "overlay/%s", hex);
+        for (size_t k = 0; i->layers && i->layers[k]; k++) {
+                char key[SHA256_HEX_LEN + 1];
+                if (storage_layer_key(m, i->layers, k + 1, key) < 0 || layer_is_used(m, NULL, key))
+                        continue; /* left for the startup sweep, or shared */
+                _cleanup_free_ char *layer = storage_layer_dir(m, key);
                 if (!layer)
-                        continue; /* left for the startup sweep */
-                r = rm_rf(layer);
+                        continue;
+                r = m->storage->layer_remove(layer);
                 if (r < 0)
                         fprintf(stderr, "Failed to remove layer %s, ignoring: %s\n", layer, strerror(-r));
         }
@@ -415,21 +431,6 @@ int manager_add_image(Manager *m, Image *i, Image **ret) {
                 (void) sd_bus_emit_object_added(m->bus, path);
         if (ret)
                 *ret = i;
-        return 0;
-}
-
-int image_lower_dirs(Image *i, char ***ret) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        size_t n = strv_length(i->layers);
-        if (!l)
-                return -ENOMEM;
-        for (size_t k = n; k > 0; k--) {
-                const char *layer = i->layers[k - 1];
-                _cleanup_free_ char *p = manager_state_path(i->manager, "overlay/%s/diff", layer + 7);
-                if (!p || strv_push(&l, p) < 0)
-                        return -ENOMEM;
-        }
-        *ret = TAKE_PTR(l);
         return 0;
 }
 

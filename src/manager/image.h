@@ -65,7 +65,7 @@ unsigned image_count_users(Image *i, bool *ret_active);
 uint64_t image_unique_size(Image *i);
 /* Drop the image: its JSON first, then the layers no other image uses. Frees i. */
 int image_remove(Image *i);
-/* Remove everything under overlay/ that no image references (leftovers of a crash). */
+/* Remove every layer that no image references (leftovers of a crash). */
 int manager_gc_layers(Manager *m);
 /* The image config as OCI/Docker config JSON: config_json if there is one, else generated. */
 int image_config_json(Image *i, char **ret, size_t *ret_len);
@@ -89,22 +89,20 @@ int image_config_parse(Image *i, const char *json, size_t len, char ***ret_diff_
 int image_config_apply_changes(json_object *blob, char **changes, sd_bus_error *error);
 int image_history(Image *i, ImageHistory **ret, size_t *ret_n);
 void image_history_free(ImageHistory *h, size_t n);
-/* Host paths of the overlay lower dirs, top layer first. */
-int image_lower_dirs(Image *i, char ***ret);
 void image_free(Image *i);
 
 /* image-load.c, image-save.c: the workers of LoadImage and SaveImages (run in a forked child). */
-int image_load_worker(int input_fd, const char *format, const char *tmpdir, char **ret_error);
+int image_load_worker(Manager *m, int input_fd, const char *format, const char *tmpdir, char **ret_error);
 typedef struct SaveItem {
         char *config_json;
         char **repo_tags; /* the tags to write */
-        char **layer_dirs; /* host paths, top layer first (image_lower_dirs) */
+        char **layer_dirs; /* the layers' "diff" paths, top first (storage_image_diffs) */
         char **diff_ids; /* bottom first */
 } SaveItem;
 int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, sd_bus_error *error);
 void save_items_free(SaveItem *items, size_t n);
-int image_save_worker(SaveItem *items, size_t n_items, const char *format, int output_fd, const char *tmpdir,
-                      char **ret_error);
+int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format, int output_fd,
+                      const char *tmpdir, char **ret_error);
 
 /* Manager.PruneImages (image-dbus.c). */
 int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -10,6 +10,7 @@
 #include "image.h"
 #include "manager.h"
 #include "seccomp-default.h"
+#include "storage.h"
 #include "volume.h"
 #include "volume-plugin.h"
 
@@ -88,21 +89,26 @@ char *manager_run_path(Manager *m, const char *fmt, ...) {
         return r;
 }
 
-/* Leftovers of imports that crashed halfway are never referenced: drop them. */
-static void remove_stale_imports(Manager *m) {
-        _cleanup_free_ char *dir = manager_state_path(m, "overlay");
+/* Leftovers of layer operations (import, load, commit) that crashed halfway are never referenced:
+ * drop them. */
+static void remove_stale_layer_work(Manager *m) {
+        _cleanup_free_ char *dir = manager_state_path(m, "%s", m->storage->name);
         DIR *d = dir ? opendir(dir) : NULL;
         if (!d)
                 return;
         struct dirent *de;
-        while ((de = readdir(d)))
-                if (!strncmp(de->d_name, ".import-", 8))
-                        (void) rm_rf_at(dirfd(d), de->d_name);
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *path = NULL;
+                if (de->d_name[0] != '.' || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0)
+                        (void) storage_remove_work_dir(m, path);
+        }
         closedir(d);
 }
 
 int manager_startup(Manager *m) {
-        static const char *const dirs[] = { "images", "overlay", "containers", "volumes" };
+        static const char *const dirs[] = { "images", "containers", "volumes" };
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -119,10 +125,13 @@ int manager_startup(Manager *m) {
         r = mkdir_p(run, 0755);
         if (r < 0)
                 return r;
+        r = storage_setup(m);
+        if (r < 0)
+                return r;
         r = seccomp_default_filter_memfd(&m->seccomp_fd);
         if (r < 0)
                 return r;
-        remove_stale_imports(m);
+        remove_stale_layer_work(m);
         r = manager_load_images(m);
         if (r < 0)
                 return r;

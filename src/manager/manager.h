@@ -11,6 +11,7 @@ typedef struct Container Container;
 typedef struct Image Image;
 typedef struct ExecOperation ExecOperation;
 typedef struct Volume Volume;
+typedef struct StorageDriver StorageDriver;
 
 typedef struct Manager {
         sd_event *event;
@@ -18,6 +19,7 @@ typedef struct Manager {
         char *state_dir; /* /var/lib/berth */
         char *run_dir; /* /run/berth */
         char *helper_path; /* berth-nspawn */
+        const StorageDriver *storage; /* storage.h: overlay or btrfs */
         Container *containers; /* linked list; a host runs hundreds, not millions */
         Image *images;
         ExecOperation *execs;

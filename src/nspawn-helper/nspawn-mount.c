@@ -21,11 +21,9 @@
         } while (0)
 
 static int build_overlay_options(const ContainerSpec *spec, char **ret) {
-        _cleanup_free_ char *lower = strv_join(spec->lowerdirs, ":");
-        if (!lower)
-                return -ENOMEM;
-        /* Short options matter: the kernel takes at most one page of mount options. */
-        if (asprintf(ret, "lowerdir=%s,upperdir=%s,workdir=%s", lower, spec->upperdir, spec->workdir) < 0)
+        /* Short options matter: the kernel takes at most one page of mount options, hence the short
+         * lower dir links, relative to the store directory (the caller's working directory). */
+        if (asprintf(ret, "lowerdir=%s,upperdir=%s,workdir=%s", spec->lowerdir, spec->upperdir, spec->workdir) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -185,12 +183,18 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 FAIL("make the mount namespace private");
 
-        if (spec->userns_base == 0) { /* else the supervisor mounted it (nspawn-userns.c) */
+        if (spec->userns_base == 0 && !spec->lowerdirs[0]) {
+                /* btrfs: the container's own subvolume, made a mount point for pivot_root. */
+                if (mount(spec->rootfs, spec->rootfs, NULL, MS_BIND, NULL) < 0)
+                        FAIL("bind the root file system");
+        } else if (spec->userns_base == 0) { /* else the supervisor mounted it (nspawn-userns.c) */
                 r = build_overlay_options(spec, &options);
                 if (r < 0) {
                         errno = -r;
                         FAIL("build overlay options");
                 }
+                if (chdir(spec->storedir) < 0)
+                        FAIL("enter the layer store");
                 if (mount("overlay", spec->rootfs, "overlay", 0, options) < 0)
                         FAIL("mount the overlay root file system");
         }

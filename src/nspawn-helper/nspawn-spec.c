@@ -18,6 +18,8 @@ void container_spec_free(ContainerSpec *s) {
         free(s->hostname);
         free(s->rootfs);
         strv_free(s->lowerdirs);
+        free(s->lowerdir);
+        free(s->storedir);
         free(s->upperdir);
         free(s->workdir);
         free(s->rundir);
@@ -150,11 +152,18 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                 char **dest;
                 bool required;
         } strings[] = {
-                { "id", &s->id, true },           { "name", &s->name, true },
-                { "image", &s->image, false },    { "hostname", &s->hostname, full },
-                { "rootfs", &s->rootfs, full },   { "upperdir", &s->upperdir, full },
-                { "workdir", &s->workdir, full }, { "rundir", &s->rundir, full },
-                { "cwd", &s->cwd, false },        { "user", &s->user, false },
+                { "id", &s->id, true },
+                { "name", &s->name, true },
+                { "image", &s->image, false },
+                { "hostname", &s->hostname, full },
+                { "rootfs", &s->rootfs, full },
+                { "upperdir", &s->upperdir, false },
+                { "workdir", &s->workdir, false },
+                { "rundir", &s->rundir, full },
+                { "cwd", &s->cwd, false },
+                { "user", &s->user, false },
+                { "lowerdir", &s->lowerdir, false },
+                { "storedir", &s->storedir, false },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
                 r = dup_string(o, strings[i].key, strings[i].required, strings[i].dest);
@@ -164,7 +173,10 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         if ((r = json_get_strv(o, "lowerdirs", &s->lowerdirs)) < 0 || (r = json_get_strv(o, "argv", &s->argv)) < 0 ||
             (r = json_get_strv(o, "env", &s->env)) < 0)
                 return r;
-        if (!id_is_valid(s->id) || strv_length(s->argv) == 0 || (full && strv_length(s->lowerdirs) == 0))
+        if (!id_is_valid(s->id) || strv_length(s->argv) == 0)
+                return -EBADMSG;
+        /* An overlay root needs all of its parts; without lower dirs the rootfs is used as it is. */
+        if (full && strv_length(s->lowerdirs) > 0 && (!s->lowerdir || !s->storedir || !s->upperdir || !s->workdir))
                 return -EBADMSG;
         s->attached = json_get_bool(o, "attached", 0);
         s->input = json_get_bool(o, "input", 0);

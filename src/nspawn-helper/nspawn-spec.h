@@ -35,8 +35,10 @@ typedef struct ContainerSpec {
         char *name;
         char *image;
         char *hostname;
-        char *rootfs; /* mount point of the merged root (host path) */
-        char **lowerdirs; /* overlay lower dirs, top layer first */
+        char *rootfs; /* mount point of the merged root (host path); btrfs: the container's subvolume */
+        char **lowerdirs; /* overlay lower dirs (host paths), top layer first; empty: no overlay (btrfs) */
+        char *lowerdir; /* the same as short links, "l/A:l/B", relative to storedir (lowerdir= option) */
+        char *storedir; /* the overlay driver's directory */
         char *upperdir;
         char *workdir;
         char *rundir; /* /run/berth/containers/<id>: "running" and "exit" files */

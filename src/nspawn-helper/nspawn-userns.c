@@ -98,6 +98,21 @@ static int become_fs_owner(uint32_t base) {
 static int build_overlay(const ContainerSpec *spec, int userns, int *ret_mnt, char *message, size_t size) {
         int r;
 
+        if (!spec->lowerdirs[0]) {
+                /* btrfs: an idmapped clone of the container's own subvolume. */
+                int tree = (int) syscall(SYS_open_tree, AT_FDCWD, spec->rootfs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (tree < 0)
+                        return snprintf(message, size, "clone the root file system"), -errno;
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t) userns };
+                if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0) {
+                        r = -errno;
+                        safe_close(tree);
+                        return snprintf(message, size, "make an idmapped mount of %s", spec->rootfs), r;
+                }
+                *ret_mnt = tree;
+                return 0;
+        }
+
         /* A mount namespace of this short-lived process only: the idmapped mounts go over the
          * layers' own paths here, and are gone with it (the overlay keeps private clones). */
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -107,8 +122,8 @@ static int build_overlay(const ContainerSpec *spec, int userns, int *ret_mnt, ch
                         return snprintf(message, size, "make an idmapped mount of %s", *l), r;
         /* overlayfs wants upper and work directory on one mount: idmap their common parent (berthd
          * keeps both in the container's state directory). */
-        _cleanup_free_ char *parent = strdup(spec->upperdir), *lower = strv_join(spec->lowerdirs, ":");
-        if (!parent || !lower)
+        _cleanup_free_ char *parent = strdup(spec->upperdir);
+        if (!parent)
                 return -ENOMEM;
         char *slash = strrchr(parent, '/');
         if (!slash || slash == parent || strncmp(spec->workdir, parent, (size_t) (slash - parent + 1)) ||
@@ -117,12 +132,15 @@ static int build_overlay(const ContainerSpec *spec, int userns, int *ret_mnt, ch
         *slash = 0;
         if ((r = idmap_in_place(parent, userns)) < 0)
                 return snprintf(message, size, "make an idmapped mount of %s", parent), r;
+        /* The short links (relative to the store) lead to the layer directories idmapped above. */
+        if (chdir(spec->storedir) < 0)
+                return snprintf(message, size, "enter the layer store"), -errno;
         if ((r = become_fs_owner(spec->userns_base)) < 0)
                 return snprintf(message, size, "switch to the container root's file system ids"), r;
         _cleanup_close_ int fs = (int) syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
         if (fs < 0)
                 return snprintf(message, size, "create an overlay file system"), -errno;
-        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir", spec->lowerdir, 0) < 0 ||
             syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", spec->upperdir, 0) < 0 ||
             syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", spec->workdir, 0) < 0 ||
             syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {

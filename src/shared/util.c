@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -575,4 +576,18 @@ char *strjoin_real(const char *first, ...) {
         va_end(ap);
         *p = 0;
         return out;
+}
+
+static uint64_t walk_total;
+
+static int walk_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        if (flag == FTW_F || flag == FTW_SL)
+                walk_total += (uint64_t) st->st_size;
+        return 0;
+}
+
+uint64_t dir_apparent_size(const char *path) {
+        walk_total = 0;
+        (void) nftw(path, walk_one, 16, FTW_PHYS | FTW_MOUNT);
+        return walk_total;
 }

@@ -45,6 +45,10 @@ int mkdir_p(const char *path, mode_t mode);
 char *path_simplify_dup(const char *path);
 /* Remove a tree without ever following a symlink; ENOENT counts as success. */
 int rm_rf(const char *path);
+/* Apparent bytes of the files under path (as Docker counts them), 0 when it does not exist. Only
+ * lists directories and lstat()s, never crossing mounts nor reading a file: a tree that changes
+ * mid-walk can at most make the number wrong. Not thread-safe. */
+uint64_t dir_apparent_size(const char *path);
 int rm_rf_at(int dirfd, const char *name);
 /* A DIR of its own (its own file offset) for the directory behind dirfd, which may be O_PATH;
  * NULL with errno set. */

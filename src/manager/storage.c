@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Choosing the storage driver, and what both drivers share: layer keys and paths.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+
+#include "config.h"
+#include "json-util.h"
+#include "container.h"
+#include "image.h"
+#include "storage.h"
+
+static const StorageDriver *const drivers[] = { &storage_overlay, &storage_btrfs };
+
+static const StorageDriver *driver_by_name(const char *name) {
+        for (size_t k = 0; k < ELEMENTSOF(drivers); k++)
+                if (streq(drivers[k]->name, name))
+                        return drivers[k];
+        return NULL;
+}
+
+/* berthd.conf is an INI file as systemd's: "[Storage]" then "Driver=btrfs"; '#' and ';' start
+ * comments. Only what berthd knows is read; unknown keys are warned about, not fatal. */
+static int read_config_driver(const char *path, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = read_full_file(path, &text, &len);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        bool in_storage = false;
+        unsigned line_no = 0;
+        for (char *line = text, *next; line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                line_no++;
+                line += strspn(line, " \t");
+                size_t n = strlen(line);
+                while (n > 0 && strchr(" \t\r", line[n - 1]))
+                        line[--n] = 0;
+                if (n == 0 || line[0] == '#' || line[0] == ';')
+                        continue;
+                if (line[0] == '[') {
+                        in_storage = streq(line, "[Storage]");
+                        continue;
+                }
+                char *eq = strchr(line, '=');
+                if (!eq) {
+                        fprintf(stderr, "%s:%u: not KEY=VALUE, ignoring.\n", path, line_no);
+                        continue;
+                }
+                *eq = 0;
+                char *key = line, *value = eq + 1;
+                size_t k = strlen(key);
+                while (k > 0 && strchr(" \t", key[k - 1]))
+                        key[--k] = 0;
+                value += strspn(value, " \t");
+                if (in_storage && streq(key, "Driver")) {
+                        free(*ret);
+                        *ret = strdup(value);
+                        if (!*ret)
+                                return -ENOMEM;
+                } else
+                        fprintf(stderr, "%s:%u: unknown setting %s, ignoring.\n", path, line_no, key);
+        }
+        return 0;
+}
+
+/* Whether the state directory holds layers or containers (then the driver may not change). */
+static bool state_has_content(Manager *m, const char *driver_dir) {
+        static const char *const subdirs[] = { "images", "containers" };
+        for (size_t k = 0; k < ELEMENTSOF(subdirs) + 1; k++) {
+                _cleanup_free_ char *p = k < ELEMENTSOF(subdirs) ? manager_state_path(m, "%s", subdirs[k])
+                                                                 : manager_state_path(m, "%s", driver_dir);
+                DIR *d = p ? opendir(p) : NULL;
+                if (!d)
+                        continue;
+                struct dirent *de;
+                bool found = false;
+                while (!found && (de = readdir(d)))
+                        found = de->d_name[0] != '.' && !streq(de->d_name, "l");
+                closedir(d);
+                if (found)
+                        return true;
+        }
+        return false;
+}
+
+int storage_setup(Manager *m) {
+        _cleanup_free_ char *configured = NULL, *recorded = NULL, *record = manager_state_path(m, "storage-driver");
+        const char *config_path = getenv("BERTH_CONFIG") ?: BERTH_CONFIG_FILE;
+        size_t len;
+        int r;
+
+        if (!record)
+                return -ENOMEM;
+        r = read_config_driver(config_path, &configured);
+        if (r < 0) {
+                fprintf(stderr, "Failed to read %s: %s\n", config_path, strerror(-r));
+                return r;
+        }
+        r = read_full_file(record, &recorded, &len);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (recorded)
+                recorded[strcspn(recorded, "\n")] = 0;
+        else if (state_has_content(m, "overlay") && !(recorded = strdup("overlay")))
+                return -ENOMEM; /* a state directory from before drivers could be chosen */
+
+        const StorageDriver *d = NULL;
+        if (!isempty(configured)) {
+                d = driver_by_name(configured);
+                if (!d) {
+                        fprintf(stderr, "%s: unknown storage driver \"%s\" (expected overlay or btrfs).\n", config_path,
+                                configured);
+                        return -EINVAL;
+                }
+        } else if (recorded && driver_by_name(recorded))
+                d = driver_by_name(recorded);
+        else {
+                struct statfs sfs;
+                d = statfs(m->state_dir, &sfs) == 0 && sfs.f_type == BTRFS_SUPER_MAGIC ? &storage_btrfs
+                                                                                       : &storage_overlay;
+        }
+        if (recorded && !streq(recorded, d->name) && state_has_content(m, recorded)) {
+                fprintf(stderr,
+                        "The storage driver is %s, but the images and containers in %s were stored by %s. Set "
+                        "Driver=%s in %s, or remove them first.\n",
+                        d->name, m->state_dir, recorded, recorded, config_path);
+                return -EBUSY;
+        }
+
+        _cleanup_free_ char *dir = manager_state_path(m, "%s", d->name),
+                            *links = manager_state_path(m, "%s/l", d->name);
+        if (!dir || !links)
+                return -ENOMEM;
+        r = mkdir_p(dir, 0700);
+        if (r < 0)
+                return r;
+        if (d == &storage_btrfs) {
+                struct statfs sfs;
+                if (statfs(dir, &sfs) < 0)
+                        return -errno;
+                if (sfs.f_type != BTRFS_SUPER_MAGIC) {
+                        fprintf(stderr, "The btrfs storage driver needs %s on a btrfs file system.\n", dir);
+                        return -EOPNOTSUPP;
+                }
+        } else {
+                r = mkdir_p(links, 0700);
+                if (r < 0)
+                        return r;
+        }
+        if (!recorded || !streq(recorded, d->name)) {
+                r = write_file_atomic(record, d->name, strlen(d->name), 0644);
+                if (r < 0)
+                        return r;
+        }
+        m->storage = d;
+        return 0;
+}
+
+int storage_layer_key(Manager *m, char **diff_ids, size_t n, char ret[SHA256_HEX_LEN + 1]) {
+        const size_t prefix = strlen(DIGEST_SHA256_PREFIX);
+
+        if (n == 0)
+                return -EINVAL;
+        if (!m->storage->layers_are_snapshots) {
+                snprintf(ret, SHA256_HEX_LEN + 1, "%s", diff_ids[n - 1] + prefix);
+                return 0;
+        }
+        /* OCI chain id: ChainID(L0) = DiffID(L0), ChainID(L0..Ln) = sha256(ChainID(L0..Ln-1) + " " + DiffID(Ln)). */
+        snprintf(ret, SHA256_HEX_LEN + 1, "%s", diff_ids[0] + prefix);
+        for (size_t k = 1; k < n; k++) {
+                _cleanup_free_ char *s = NULL;
+                if (asprintf(&s, "%s%s %s", DIGEST_SHA256_PREFIX, ret, diff_ids[k]) < 0)
+                        return -ENOMEM;
+                int r = sha256_hex_of(s, strlen(s), ret);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+char *storage_layer_dir(Manager *m, const char *key) {
+        return manager_state_path(m, "%s/%s", m->storage->name, key);
+}
+
+int storage_image_diffs(Manager *m, char **diff_ids, char ***ret) {
+        size_t n = strv_length(diff_ids);
+        _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                char key[SHA256_HEX_LEN + 1];
+                int r = storage_layer_key(m, diff_ids, k + 1, key);
+                if (r < 0)
+                        return r;
+                /* top first, as overlay's lowerdir lists them */
+                l[n - 1 - k] = manager_state_path(m, "%s/%s/diff", m->storage->name, key);
+                if (!l[n - 1 - k])
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int storage_layer_stored(Manager *m, const char *key) {
+        char link[29];
+        if (m->storage != &storage_overlay)
+                return 0;
+        int r = overlay_short_link(key, link);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = manager_state_path(m, "overlay/%s", link), *target = NULL;
+        if (!path || asprintf(&target, "../%s/diff", key) < 0)
+                return -ENOMEM;
+        if (symlink(target, path) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        char buf[SHA256_HEX_LEN + 16];
+        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+        if (n >= 0) {
+                buf[n] = 0;
+                if (streq(buf, target))
+                        return 0;
+        }
+        /* Another layer's link of the same short name: 130 bits make that a crafted collision. */
+        return -EEXIST;
+}
+
+void storage_gc(Manager *m) {
+        if (m->storage != &storage_overlay)
+                return;
+        _cleanup_free_ char *links = manager_state_path(m, "overlay/l");
+        DIR *d = links ? opendir(links) : NULL;
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (de->d_name[0] == '.')
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 && errno == ENOENT)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
+        closedir(d);
+}
+
+int storage_layer_apply(const StorageDriver *d, const char *parent_diff, const char *dir, int tar_fd,
+                        TarExtractResult *result, char **ret_error) {
+        _cleanup_free_ char *diff = NULL;
+        int r = d->layer_create(parent_diff, dir);
+        if (r < 0)
+                return r;
+        if (asprintf(&diff, "%s/diff", dir) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
+        r = tar_extract_full(tar_fd, dirfd, d->apply_flags, result, ret_error);
+        if (r < 0)
+                return r;
+        return d->layer_seal ? d->layer_seal(dir) : 0;
+}
+
+int storage_remove_work_dir(Manager *m, const char *path) {
+        _cleanup_free_ char *diff = NULL, *layers = NULL;
+        if (asprintf(&diff, "%s/diff", path) < 0 || asprintf(&layers, "%s/layers", path) < 0)
+                return -ENOMEM;
+        if (access(diff, F_OK) == 0)
+                return m->storage->layer_remove(path);
+        DIR *d = opendir(layers);
+        if (d) {
+                struct dirent *de;
+                while ((de = readdir(d))) {
+                        _cleanup_free_ char *layer = NULL;
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        if (asprintf(&layer, "%s/%s", layers, de->d_name) >= 0)
+                                (void) m->storage->layer_remove(layer);
+                }
+                closedir(d);
+        }
+        return rm_rf(path);
+}
+
+int container_storage_size(Manager *m, const char *id, uint64_t *ret) {
+        _cleanup_strv_free_ char **diffs = NULL;
+        _cleanup_free_ char *cdir = manager_state_path(m, "containers/%s", id);
+        Container *c = NULL;
+
+        for (Container *x = m->containers; x && !c; x = x->next)
+                if (streq(x->id, id))
+                        c = x;
+        Image *i = c ? manager_find_image(m, c->image_id, NULL) : NULL;
+        if (!i)
+                return -ENOENT;
+        if (!cdir)
+                return -ENOMEM;
+        int r = storage_image_diffs(m, i->layers, &diffs);
+        if (r < 0)
+                return r;
+        return m->storage->container_size(diffs, cdir, ret);
+}
+
+int storage_container_spec(Manager *m, Image *image, const char *id, json_object *o) {
+        _cleanup_strv_free_ char **diffs = NULL;
+        int r = storage_image_diffs(m, image->layers, &diffs);
+        if (r < 0)
+                return r;
+        if (m->storage != &storage_overlay) {
+                json_object_object_add(o, "lowerdirs", json_object_new_array());
+                return 0;
+        }
+        _cleanup_free_ char *lower = NULL, *store = manager_state_path(m, "overlay"),
+                            *upper = manager_state_path(m, "containers/%s/upper", id),
+                            *work = manager_state_path(m, "containers/%s/work", id);
+        if (!store || !upper || !work)
+                return -ENOMEM;
+        r = overlay_lower_option(diffs, &lower);
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "lowerdirs", json_strv_new(diffs));
+        json_object_object_add(o, "lowerdir", json_object_new_string(lower));
+        json_object_object_add(o, "storedir", json_object_new_string(store));
+        json_object_object_add(o, "upperdir", json_object_new_string(upper));
+        json_object_object_add(o, "workdir", json_object_new_string(work));
+        return 0;
+}
