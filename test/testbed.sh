@@ -24,7 +24,9 @@
 # Environment: BERTH_TESTBED_TIMEOUT (seconds to wait for boot, default 30),
 #              BERTH_TESTBED_MODE=host|ns (default: host when PID 1 is systemd, else ns),
 #              BERTH_TESTBED_CGROUP=host|unified (ns mode: the host's cgroup layout, default, or
-#              only cgroup2 at /sys/fs/cgroup).
+#              only cgroup2 at /sys/fs/cgroup),
+#              BERTH_TESTBED_STORAGE=dir|btrfs (ns mode: /var/lib/berth is a directory of DIR,
+#              default, or a fresh btrfs on a loop device, so berthd picks its btrfs driver).
 #
 # See /work/shared/design/TESTBED.md (the design notes this follows) for the why.
 
@@ -264,7 +266,11 @@ cmd___init() {
         mount -t overlay overlay -o "lowerdir=/usr,upperdir=$dir/upper/usr,workdir=$dir/work/usr" /usr
         mount -t overlay overlay -o "lowerdir=/var/lib,upperdir=$dir/upper/varlib,workdir=$dir/work/varlib" /var/lib
         mkdir -p /var/lib/berth
-        mount --bind "$dir/berth" /var/lib/berth
+        if [ -f "$dir/btrfs.img" ]; then
+                mount -o loop "$dir/btrfs.img" /var/lib/berth
+        else
+                mount --bind "$dir/berth" /var/lib/berth
+        fi
 
         # The host's /dev/console is not ours: give systemd (and whatever it runs with output
         # to the console) a file instead, as systemd-nspawn gives a pty.
@@ -313,11 +319,22 @@ cmd_up() {
         mkdir -p "$dir"
 
         if host_is_systemd; then
+                [ "${BERTH_TESTBED_STORAGE:-dir}" = dir ] ||
+                        die "BERTH_TESTBED_STORAGE=${BERTH_TESTBED_STORAGE} needs a testbed of its own (ns mode); on a systemd host, put /var/lib/berth on btrfs instead"
                 echo host >"$dir/mode"
                 return 0
         fi
 
         echo ns >"$dir/mode"
+        case "${BERTH_TESTBED_STORAGE:-dir}" in
+        dir) ;;
+        btrfs)
+                # Sparse: only what the tests write takes space.
+                truncate -s 16G "$dir/btrfs.img"
+                mkfs.btrfs -q "$dir/btrfs.img" >/dev/null
+                ;;
+        *) die "BERTH_TESTBED_STORAGE must be dir or btrfs, not ${BERTH_TESTBED_STORAGE}" ;;
+        esac
         case "${BERTH_TESTBED_CGROUP:-}" in
         "" | host) ;;
         unified) echo unified >"$dir/cglayout" ;;

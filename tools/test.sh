@@ -8,7 +8,9 @@
 #   3. shellcheck the project's shell scripts
 #   4. meson test (unit tests)
 #   5. pytest test/integration (a real systemd: see test/testbed.sh), then again in a testbed
-#      with the unified cgroup layout (BERTH_TESTBED_CGROUP=unified) unless PID 1 is systemd
+#      with the unified cgroup layout (BERTH_TESTBED_CGROUP=unified) and once more with
+#      /var/lib/berth on btrfs (BERTH_TESTBED_STORAGE=btrfs: berthd's btrfs storage driver),
+#      unless PID 1 is systemd
 #
 # Environment: BUILD (build directory, default build), PYTEST_ARGS (extra pytest arguments),
 # SANITIZE=1 (build with AddressSanitizer + UndefinedBehaviorSanitizer; the integration suite then
@@ -104,6 +106,10 @@ step pytest env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" \
 if [ ! -d /run/systemd/system ] && [ "${SANITIZE:-0}" != 1 ]; then
         # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
         step pytest-unified env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" BERTH_TESTBED_CGROUP=unified \
+                "$PYTHON" -m pytest -q ${PYTEST_ARGS:-} test/integration || rc=1
+        # The whole suite on the btrfs storage driver (a loop-mounted btrfs in the testbed).
+        # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
+        step pytest-btrfs env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" BERTH_TESTBED_STORAGE=btrfs \
                 "$PYTHON" -m pytest -q ${PYTEST_ARGS:-} test/integration || rc=1
 fi
 exit "$rc"

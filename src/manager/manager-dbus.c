@@ -511,7 +511,7 @@ static int property_get_string(sd_bus *bus, const char *path, const char *interf
         Manager *m = userdata;
         const char *v = streq(property, "Version")  ? BERTH_VERSION
                 : streq(property, "StateDirectory") ? m->state_dir
-                                                    : "overlay";
+                                                    : m->storage->name;
         return sd_bus_message_append(reply, "s", v);
 }
 

@@ -25,7 +25,10 @@ Fixtures (all session-scoped):
   busybox_image  "busybox:latest", imported with berthctl import
 
 Environment: BERTH_BUILD_DIR (absolute, or relative to the repository root),
-BERTH_TESTBED_KEEP=1 keeps the testbed (and says how to tear it down) for debugging.
+BERTH_TESTBED_KEEP=1 keeps the testbed (and says how to tear it down) for debugging,
+BERTH_TESTBED_STORAGE=btrfs puts /var/lib/berth on a fresh btrfs (testbed.sh), so the whole suite
+runs on berthd's btrfs storage driver. DRIVER names the driver the suite expects, LAYERS its
+directory; layer_dir(diff_ids, k) is where layer k (0 = bottom) of an image is stored.
 """
 
 import atexit
@@ -45,6 +48,24 @@ TESTBED_SH = REPO / "test" / "testbed.sh"
 MAKE_BUSYBOX = REPO / "test" / "make-busybox-image.sh"
 MAKE_DEBIAN = REPO / "test" / "make-debian-image.sh"
 SHARED_TMP = "/var/tmp"  # seen by both sides; /tmp inside the testbed is private
+DRIVER = "btrfs" if os.environ.get("BERTH_TESTBED_STORAGE") == "btrfs" else "overlay"
+LAYERS = f"/var/lib/berth/{DRIVER}"
+
+
+def layer_key(diff_ids, k):
+    """The name layer k (0 = bottom) of an image with these diff ids is stored under: its diff id
+    with overlay, its OCI chain id with btrfs (a btrfs layer holds everything below it)."""
+    if DRIVER == "overlay" or k == 0:
+        return diff_ids[k].split(":", 1)[1]
+    import hashlib
+    chain = diff_ids[0]
+    for d in diff_ids[1:k + 1]:
+        chain = "sha256:" + hashlib.sha256(f"{chain} {d}".encode()).hexdigest()
+    return chain.split(":", 1)[1]
+
+
+def layer_dir(diff_ids, k):
+    return f"{LAYERS}/{layer_key(diff_ids, k)}/diff"
 
 
 def build_dir():

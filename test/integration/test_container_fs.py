@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from conftest import SHARED_TMP
+from conftest import DRIVER, LAYERS, SHARED_TMP, layer_dir
 
 BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus_call.py")
 
@@ -152,10 +152,10 @@ def test_commit_with_changes_and_whiteouts(busybox_image, berthd):
 def test_commit_bad_change_is_invalid_argument(busybox_image, berthd, change):
     c = run_named(berthd, busybox_image, "true")
     try:
-        before = berthd.sh("ls /var/lib/berth/overlay /var/lib/berth/images | sort", check=True).stdout
+        before = berthd.sh(f"ls {LAYERS} /var/lib/berth/images | sort", check=True).stdout
         proc = container_call(berthd, c, "Commit", ["x:y", [change], "", ""])
         assert proc.stdout.startswith("ERROR org.berth1.Error.InvalidArgument Invalid change"), proc
-        after = berthd.sh("ls /var/lib/berth/overlay /var/lib/berth/images | sort", check=True).stdout
+        after = berthd.sh(f"ls {LAYERS} /var/lib/berth/images | sort", check=True).stdout
         assert before == after
     finally:
         berthd.berthctl("rm", c)
@@ -254,12 +254,16 @@ def test_commit_keeps_an_opaque_directory_opaque(busybox_image, berthd, workdir)
         berthd.berthctl("commit", c, ref, check=True)
         out = berthd.berthctl("run", "--rm", ref, "ls", "/etc", check=True).stdout
         assert out.split() == ["only"]
-        # The committed layer is stored as a load stores it: the opaque marker as an xattr.
+        # The committed layer is stored as a load stores it: with overlay the opaque marker as an
+        # xattr; with btrfs the directory's old entries are gone from the snapshot.
         layers = json.loads(berthd.berthctl("image", "inspect", ref, check=True).stdout)[0]["RootFS"]["Layers"]
-        top = f"/var/lib/berth/overlay/{layers[-1][7:]}/diff"
-        xattr = berthd.run(["/usr/bin/python3", "-c", f"import os; print(os.getxattr('{top}/etc', "
-                            "'trusted.overlay.opaque').decode())"], check=True).stdout
-        assert xattr == "y\n"
+        top = layer_dir(layers, len(layers) - 1)
+        if DRIVER == "overlay":
+            xattr = berthd.run(["/usr/bin/python3", "-c", f"import os; print(os.getxattr('{top}/etc', "
+                                "'trusted.overlay.opaque').decode())"], check=True).stdout
+            assert xattr == "y\n"
+        else:
+            assert berthd.sh(f"ls -A {top}/etc", check=True).stdout.split() == ["only"]
         # Its diff id is the sha256 of its tarball: save makes the same bytes again, so the same name.
         saved = os.path.join(workdir, "saved.tar")
         berthd.berthctl("save", "-o", saved, ref, check=True)

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from conftest import DRIVER, LAYERS
+
 
 def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -107,8 +109,9 @@ def test_rootfs_is_isolated_and_writable(busybox_image, berthd):
     assert "sys-readonly" in out
     # The write landed in the container's own layer, not in the image.
     cid = prop(berthd, name, "Id")
-    berthd.sh(f"test -f /var/lib/berth/containers/{cid}/upper/written", check=True)
-    berthd.sh("for d in /var/lib/berth/overlay/*/diff; do test ! -e $d/written; done", check=True)
+    own = "upper" if DRIVER == "overlay" else "rootfs"
+    berthd.sh(f"test -f /var/lib/berth/containers/{cid}/{own}/written", check=True)
+    berthd.sh(f"for d in {LAYERS}/*/diff; do test ! -e $d/written; done", check=True)
 
 
 def test_limits_are_scope_properties_and_enforced(busybox_image, berthd):

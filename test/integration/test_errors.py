@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from conftest import LAYERS
+
 BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus_call.py")
 
 
@@ -140,8 +142,8 @@ def test_unprivileged_callers_cannot_change_anything(busybox_image, berthd):
 @pytest.mark.parametrize("ref", ["UPPER", "a:b:c", "-x", "x/", ""])
 def test_import_with_bad_reference_is_invalid_name(berthd, busybox_tar, ref):
     """The daemon checks references itself (berthctl also does, before calling)."""
-    before = berthd.sh("ls -A /var/lib/berth/overlay /var/lib/berth/images", check=True).stdout
+    before = berthd.sh(f"ls -A {LAYERS} /var/lib/berth/images", check=True).stdout
     proc = berthd.run(["/usr/bin/python3", BUS_CALL, "/org/berth1", "org.berth1.Manager", "ImportImage",
                        json.dumps(["@fd", ref]), "--fd", busybox_tar])
     assert error_name(proc) == "org.berth1.Error.InvalidName"
-    assert berthd.sh("ls -A /var/lib/berth/overlay /var/lib/berth/images", check=True).stdout == before
+    assert berthd.sh(f"ls -A {LAYERS} /var/lib/berth/images", check=True).stdout == before

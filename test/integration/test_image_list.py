@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from conftest import SHARED_TMP
+from conftest import LAYERS, SHARED_TMP, layer_key
 from test_image_archive import docker_archive, image_prop, tar_bytes
 
 STATE = "/var/lib/berth"
@@ -138,7 +138,8 @@ def test_image_prune(busybox_image, berthd, workdir):
     upper = load(berthd, workdir, "upper", [shared, top], ["prune/upper:1"], labels={"prunetest": "upper"},
                  created="2024-05-03T00:00:00Z")
     import hashlib
-    shared_hex, top_hex = hashlib.sha256(shared).hexdigest(), hashlib.sha256(top).hexdigest()
+    shared_id, top_id = "sha256:" + hashlib.sha256(shared).hexdigest(), "sha256:" + hashlib.sha256(top).hexdigest()
+    shared_hex, top_hex = layer_key([shared_id], 0), layer_key([shared_id, top_id], 1)
 
     # Tagged images are not dangling: a plain prune keeps them.
     proc = berthd.berthctl("image", "prune", "-f", check=True)
@@ -161,7 +162,7 @@ def test_image_prune(busybox_image, berthd, workdir):
     assert proc.stdout.splitlines()[:3] == ["Deleted Images:", "untagged: prune/upper:1", f"deleted: sha256:{upper}"]
     assert len(top) == 10240
     assert proc.stdout.splitlines()[-1] == "Total reclaimed space: 10.2kB"  # the top layer's tarball only
-    layers = set(berthd.sh(f"ls -A {STATE}/overlay", check=True).stdout.split())
+    layers = set(berthd.sh(f"ls -A {LAYERS}", check=True).stdout.split())
     assert shared_hex in layers and top_hex not in layers
     berthd.berthctl("image", "inspect", "prune/base:1", check=True)
 
@@ -177,7 +178,7 @@ def test_image_prune(busybox_image, berthd, workdir):
     untag(berthd, base, "prune/base:1")
     proc = berthd.berthctl("image", "prune", "-f", check=True)
     assert f"deleted: sha256:{base}" in proc.stdout
-    assert shared_hex not in berthd.sh(f"ls -A {STATE}/overlay", check=True).stdout
+    assert shared_hex not in berthd.sh(f"ls -A {LAYERS}", check=True).stdout
 
     for bad in ["dangling=true", "until=soon", "label="]:
         proc = berthd.berthctl("image", "prune", "-f", "--filter", bad)

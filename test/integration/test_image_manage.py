@@ -8,7 +8,7 @@ import tempfile
 
 import pytest
 
-from conftest import SHARED_TMP
+from conftest import LAYERS, SHARED_TMP
 
 STATE = "/var/lib/berth"
 
@@ -38,7 +38,7 @@ def image_prop(bed, ref, prop):
 
 
 def layer_dirs(bed):
-    return set(bed.sh(f"ls -A {STATE}/overlay", check=True).stdout.split())
+    return set(bed.sh(f"ls -A {LAYERS}", check=True).stdout.split())
 
 
 def test_tag_and_untag(busybox_image, berthd):
@@ -186,8 +186,8 @@ def test_image_id_is_the_config_digest(busybox_image, berthd):
 def test_unreferenced_layers_are_dropped_at_startup(busybox_image, berthd):
     """What a crash between removing an image record and its layers leaves is collected."""
     stale = "ab" * 32
-    berthd.sh(f"mkdir -p {STATE}/overlay/{stale}/diff/etc {STATE}/overlay/.remove-x && "
-              f"touch {STATE}/overlay/{stale}/diff/etc/f", check=True)
+    berthd.sh(f"mkdir -p {LAYERS}/{stale}/diff/etc {LAYERS}/.remove-x && touch {LAYERS}/{stale}/diff/etc/f",
+              check=True)
     kept = layer_dirs(berthd) - {stale, ".remove-x"}
     berthd.systemctl("restart", "berthd.service", check=True)
     assert layer_dirs(berthd) == kept

@@ -9,14 +9,14 @@ import tempfile
 
 import pytest
 
-from conftest import SHARED_TMP
+from conftest import DRIVER, LAYERS, SHARED_TMP
 
 STATE = "/var/lib/berth"
 
 
 def store_listing(bed):
     """Everything in berth's layer and image store, to prove a failed import wrote nothing."""
-    proc = bed.sh(f"cd {STATE} && find overlay images -maxdepth 2 | sort", check=True)
+    proc = bed.sh(f"cd {STATE} && find {DRIVER} images -maxdepth 2 | sort", check=True)
     return proc.stdout
 
 
@@ -94,15 +94,15 @@ def test_import_creates_content_addressed_image(busybox_image, berthd):
     digest = layers.split('"')[1]
     assert digest.startswith("sha256:") and len(digest) == 71
     # The layer is stored under its digest, and the digest is the archive's sha256.
-    berthd.sh(f"test -x {STATE}/overlay/{digest[7:]}/diff/bin/busybox", check=True)
+    berthd.sh(f"test -x {LAYERS}/{digest[7:]}/diff/bin/busybox", check=True)
     out = berthd.berthctl("images", check=True).stdout
     assert "busybox" in out and "latest" in out
 
 
 def test_reimport_shares_the_layer(busybox_image, busybox_tar, berthd):
-    before = berthd.sh(f"ls {STATE}/overlay | wc -l", check=True).stdout
+    before = berthd.sh(f"ls {LAYERS} | wc -l", check=True).stdout
     berthd.berthctl("import", busybox_tar, "busybox-copy:v1", check=True)
-    after = berthd.sh(f"ls {STATE}/overlay | wc -l", check=True).stdout
+    after = berthd.sh(f"ls {LAYERS} | wc -l", check=True).stdout
     assert before == after
     assert "busybox-copy" in berthd.berthctl("images", check=True).stdout
 
@@ -192,16 +192,28 @@ def test_disk_full_during_import_and_commit_leaves_nothing(busybox_image, berthd
                     check=True)
     before = store_listing(berthd)
     images_before = berthd.berthctl("images", "-q", check=True).stdout
-    berthd.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", f"{STATE}/overlay"], check=True)
+    layers_before = berthd.sh(f"ls -A {LAYERS}", check=True).stdout
+    if DRIVER == "overlay":
+        # A 1 MiB tmpfs where layers are made.
+        berthd.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", LAYERS], check=True)
+    else:
+        # btrfs layers are snapshots of layers on the same file system: fill that one up instead,
+        # leaving less than the 4 MiB either operation needs.
+        free = int(berthd.sh(f"df -B1 --output=avail {LAYERS} | tail -1", check=True).stdout)
+        berthd.run(["fallocate", "-l", str(max(free - (1 << 20), 1)), f"{STATE}/filler"], check=True)
     try:
         proc = berthd.berthctl("import", big, "diskfull/import:1")
         assert proc.returncode == 125 and "No space left" in proc.stderr, proc
         proc = berthd.berthctl("commit", name, "diskfull/commit:1")
         assert proc.returncode == 125 and "No space left" in proc.stderr, proc
         # nothing half-made in the full store itself
-        assert berthd.sh(f"ls -A {STATE}/overlay", check=True).stdout == ""
+        expected = "" if DRIVER == "overlay" else layers_before
+        assert berthd.sh(f"ls -A {LAYERS}", check=True).stdout == expected
     finally:
-        berthd.run(["umount", f"{STATE}/overlay"], check=True)
+        if DRIVER == "overlay":
+            berthd.run(["umount", LAYERS], check=True)
+        else:
+            berthd.run(["rm", "-f", f"{STATE}/filler"], check=True)
         berthd.berthctl("rm", name)
     assert store_listing(berthd) == before
     assert berthd.berthctl("images", "-q", check=True).stdout == images_before
