@@ -19,6 +19,9 @@
  *    ".wh.NAME" (of any type) creates the character device 0/0 NAME beside it, ".wh..wh..opq" sets
  *    trusted.overlay.opaque=y on its directory (both need root), and other ".wh..wh.*" entries (AUFS
  *    bookkeeping) are skipped. Device nodes in the archive itself, 0/0 ones included, stay refused.
+ *  - With TAR_EXTRACT_APPLY_WHITEOUTS (btrfs: the destination is a snapshot of the layers below) they
+ *    delete instead: ".wh.NAME" removes NAME, ".wh..wh..opq" every entry of its directory that this
+ *    archive did not create (the paths created so far are kept in a set, as Docker's unpackedPaths).
  *  - Only gzip, bzip2, xz, lzma and zstd filters are enabled, not archive_read_support_filter_all():
  *    several of the others are implemented by forking external programs on the untrusted input.
  *  - The input is hashed by a helper thread that lives only for the duration of tar_extract().
@@ -146,6 +149,19 @@ typedef struct DirStack {
         int fds[DIR_STACK_MAX];
 } DirStack;
 
+/* A set of paths (open addressing), for the opaque whiteouts of TAR_EXTRACT_APPLY_WHITEOUTS. */
+typedef struct PathSet {
+        char **slots;
+        size_t n, n_slots; /* n_slots: 0 or a power of two */
+} PathSet;
+
+static void path_set_done(PathSet *s) {
+        for (size_t i = 0; i < s->n_slots; i++)
+                free(s->slots[i]);
+        free(s->slots);
+        *s = (PathSet){};
+}
+
 typedef struct Extractor {
         int input_fd;
         int dest_dirfd;
@@ -164,6 +180,8 @@ typedef struct Extractor {
         bool have_root;
 
         bool literal_names; /* TAR_EXTRACT_LITERAL_NAMES */
+        bool apply_whiteouts; /* TAR_EXTRACT_APPLY_WHITEOUTS */
+        PathSet unpacked; /* with apply_whiteouts: what this archive created, and its parents */
         const char *current; /* raw name of the entry being extracted, for messages */
         char *last_path; /* normalized name of the previous entry, for messages */
         char *error;
@@ -185,6 +203,7 @@ static void extractor_free(Extractor *e) {
         sha256_free(e->pipe.hash);
         dir_stack_truncate(&e->stack, 0);
         free(e->stack.path);
+        path_set_done(&e->unpacked);
         for (size_t i = 0; i < e->n_dirs; i++)
                 free(e->dirs[i].path);
         free(e->dirs);
@@ -875,6 +894,169 @@ static int extract_hardlink(Extractor *e, const char *raw_target, int parentfd, 
 #define WHITEOUT_META   ".wh..wh."
 #define WHITEOUT_OPAQUE ".wh..wh..opq"
 
+/* TAR_EXTRACT_APPLY_WHITEOUTS: the archive is applied to a full tree (a snapshot of the layers below),
+ * so its whiteouts delete what they name, as Docker's applyLayer does. */
+
+static uint64_t path_hash(const char *p) {
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+        for (; *p; p++)
+                h = (h ^ (uint8_t) *p) * 1099511628211ULL;
+        return h;
+}
+
+static bool path_set_contains(const PathSet *s, const char *p) {
+        if (s->n_slots == 0)
+                return false;
+        for (size_t i = path_hash(p) & (s->n_slots - 1);; i = (i + 1) & (s->n_slots - 1)) {
+                if (!s->slots[i])
+                        return false;
+                if (streq(s->slots[i], p))
+                        return true;
+        }
+}
+
+/* Takes p over; 0 when it was there already (p is freed), 1 when added. */
+static int path_set_put(PathSet *s, char *p) {
+        if ((s->n + 1) * 4 > s->n_slots * 3) {
+                size_t k = s->n_slots ? s->n_slots * 2 : 256;
+                char **slots = calloc(k, sizeof(char *));
+                if (!slots) {
+                        free(p);
+                        return -ENOMEM;
+                }
+                for (size_t i = 0; i < s->n_slots; i++) {
+                        if (!s->slots[i])
+                                continue;
+                        size_t j = path_hash(s->slots[i]) & (k - 1);
+                        while (slots[j])
+                                j = (j + 1) & (k - 1);
+                        slots[j] = s->slots[i];
+                }
+                free(s->slots);
+                s->slots = slots;
+                s->n_slots = k;
+        }
+        size_t i = path_hash(p) & (s->n_slots - 1);
+        for (; s->slots[i]; i = (i + 1) & (s->n_slots - 1))
+                if (streq(s->slots[i], p)) {
+                        free(p);
+                        return 0;
+                }
+        s->slots[i] = p;
+        s->n++;
+        return 1;
+}
+
+/* The path and its parents: a parent the archive did not list was still created (or used) by it, so
+ * an opaque marker above must keep it. Parents of a path in the set are always in it too. */
+static int path_set_add_with_parents(PathSet *s, const char *path) {
+        _cleanup_free_ char *buf = strdup(path);
+
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                char *copy = strdup(buf), *slash;
+                if (!copy)
+                        return -ENOMEM;
+                int r = path_set_put(s, copy);
+                if (r <= 0)
+                        return r;
+                slash = strrchr(buf, '/');
+                if (!slash)
+                        return 0;
+                *slash = 0;
+        }
+}
+
+#define OPAQUE_DEPTH_MAX 2048U
+
+/* Remove everything below dir_fd (the directory 'path') that this archive did not create. */
+static int prune_lower(Extractor *e, int dir_fd, const char *path, unsigned depth) {
+        char **names = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (depth > OPAQUE_DEPTH_MAX)
+                return -ELOOP;
+        DIR *d = opendir_at(dir_fd);
+        if (!d)
+                return -errno;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                char **p = reallocarray(names, n + 1, sizeof(char *));
+                if (!p || !(p[n] = strdup(de->d_name))) {
+                        names = p ?: names;
+                        r = -ENOMEM;
+                        break;
+                }
+                names = p;
+                n++;
+        }
+        closedir(d);
+
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                _cleanup_free_ char *child = NULL;
+                _cleanup_close_ int fd = -1;
+                if (asprintf(&child, "%s%s%s", path, isempty(path) ? "" : "/", names[k]) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (!path_set_contains(&e->unpacked, child)) {
+                        r = rm_rf_at(dir_fd, names[k]);
+                        continue;
+                }
+                /* Ours; if it is a directory, lower entries may still be below it. */
+                fd = openat(dir_fd, names[k], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0)
+                        r = prune_lower(e, fd, child, depth + 1);
+                else if (errno != ENOTDIR && errno != ELOOP && errno != ENOENT)
+                        r = -errno;
+        }
+        for (size_t k = 0; k < n; k++)
+                free(names[k]);
+        free(names);
+        return r;
+}
+
+/* ".wh.target" in parent deletes it; target NULL (".wh..wh..opq") empties parent of what the layers
+ * below put there. Returns 1: the entry is done with. */
+static int apply_whiteout(Extractor *e, const char *parent, const char *target) {
+        _cleanup_free_ char *target_path = NULL;
+        int parentfd, r;
+
+        /* Nothing to delete below something that is not a directory (or not there); don't create it. */
+        r = get_parent(e, parent, false, &parentfd);
+        if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
+                return 1;
+        if (r < 0)
+                return parent_failure(e, r, "");
+
+        if (target) {
+                if (asprintf(&target_path, "%s%s%s", parent, isempty(parent) ? "" : "/", target) < 0)
+                        return fail(e, -ENOMEM, "out of memory");
+                r = remove_existing(e, parentfd, target, target_path);
+                if (r < 0)
+                        return fail(e, r, "cannot remove the entry the whiteout names");
+                return 1;
+        }
+
+        /* The stack may hold directories below parent that are about to go; parent's own level stays. */
+        size_t len = strlen(parent), keep = 0;
+        if (len == 0)
+                dir_stack_truncate(&e->stack, 0);
+        else if (e->stack.n > 0 && strncmp(e->stack.path, parent, len) == 0 &&
+                 (e->stack.path[len] == 0 || e->stack.path[len] == '/')) {
+                while (keep < e->stack.n && e->stack.ends[keep] <= len)
+                        keep++;
+                dir_stack_truncate(&e->stack, keep);
+        }
+        r = prune_lower(e, parentfd, parent, 0);
+        if (r < 0)
+                return fail(e, r, "cannot remove the entries the opaque whiteout hides");
+        return 1;
+}
+
 /* OCI whiteouts, whatever the entry's type: returns 1 when path was one and is done with, 0 when it is
  * an ordinary entry. */
 static int extract_whiteout(Extractor *e, const char *path, uid_t uid, gid_t gid) {
@@ -899,6 +1081,8 @@ static int extract_whiteout(Extractor *e, const char *path, uid_t uid, gid_t gid
         target = name + strlen(WHITEOUT_PREFIX);
         if (!streq(name, WHITEOUT_OPAQUE) && (isempty(target) || streq(target, ".") || streq(target, "..")))
                 return refuse(e, "whiteout without a valid name");
+        if (e->apply_whiteouts)
+                return apply_whiteout(e, parent, streq(name, WHITEOUT_OPAQUE) ? NULL : target);
 
         r = get_parent(e, parent, true, &parentfd);
         if (r < 0)
@@ -1029,6 +1213,11 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
                 }
         if (r < 0)
                 return r;
+        if (e->apply_whiteouts) {
+                r = path_set_add_with_parents(&e->unpacked, path);
+                if (r < 0)
+                        return fail(e, r, "out of memory");
+        }
 
 done:
         free(e->last_path);
@@ -1183,6 +1372,7 @@ int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExt
         e->input_fd = input_fd;
         e->dest_dirfd = dest_dirfd;
         e->literal_names = flags & TAR_EXTRACT_LITERAL_NAMES;
+        e->apply_whiteouts = !e->literal_names && (flags & TAR_EXTRACT_APPLY_WHITEOUTS);
         r = hash_pipe_start(&e->pipe);
         if (r < 0)
                 return r;

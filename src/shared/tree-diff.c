@@ -200,18 +200,45 @@ static int entry_differs(Walk *w, int lower_fd, int upper_fd, const char *name, 
         return 0;
 }
 
-/* A directory of a tree again by its path, without following symlinks or leaving the mount, and only
- * when it is still the one we had. */
-static int reopen_dir(int root_fd, const char *path, dev_t dev, ino_t ino) {
+/* The directory 'path' (relative, normalized) below root_fd without following a symlink or leaving
+ * the mount: openat2(), or where it is missing (old kernels, valgrind) one component at a time. */
+static int open_beneath(int root_fd, const char *path) {
         struct open_how how = {
                 .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
         };
-        struct stat st;
         int fd = (int) syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 
-        if (fd < 0)
+        if (fd >= 0)
+                return fd;
+        if (errno != ENOSYS)
                 return -errno;
+
+        _cleanup_free_ char *buf = strdup(path);
+        if (!buf)
+                return -ENOMEM;
+        fd = -1;
+        for (char *p = buf, *slash; p; p = slash) {
+                slash = strchr(p, '/');
+                if (slash)
+                        *slash++ = 0;
+                int nfd = openat(fd >= 0 ? fd : root_fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int k = -errno;
+                safe_close(fd);
+                if (nfd < 0)
+                        return k;
+                fd = nfd;
+        }
+        return fd;
+}
+
+/* A directory of a tree again by its path, only when it is still the one we had. */
+static int reopen_dir(int root_fd, const char *path, dev_t dev, ino_t ino) {
+        struct stat st;
+        int fd = open_beneath(root_fd, path);
+
+        if (fd < 0)
+                return fd;
         if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
                 safe_close(fd);
                 return -ESTALE; /* replaced while we were below it */
@@ -461,13 +488,9 @@ static int parent_fd(ParentCache *p, int root_fd, const char *parent) {
         p->fd = safe_close(p->fd);
         p->path = mfree(p->path);
 
-        struct open_how how = {
-                .flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-        };
-        int fd = (int) syscall(SYS_openat2, root_fd, parent, &how, sizeof(how));
+        int fd = open_beneath(root_fd, parent);
         if (fd < 0)
-                return -errno;
+                return fd;
         p->path = strdup(parent);
         if (!p->path) {
                 safe_close(fd);

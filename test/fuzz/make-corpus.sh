@@ -125,6 +125,56 @@ write("whiteout.tar", build([
 ]))
 PY
 
+# Layers applied over fuzz-tar-apply's lower tree (d/, d/sub/g, d/f, d/hl, top, and the symlinks abs,
+# rel, d/up to the directory with the canary beside the destination).
+python3 - "$here/corpus-tar-apply" <<'PY'
+import io, os, sys, tarfile
+
+out = sys.argv[1]
+os.makedirs(out, exist_ok=True)
+tarfile.RECORDSIZE = 512
+
+def entry(name, kind=tarfile.REGTYPE, data=b"", mode=0o644, link=""):
+    ti = tarfile.TarInfo(name)
+    ti.type = kind
+    ti.mode = mode
+    ti.mtime = 1600000000
+    ti.uname = ti.gname = ""
+    ti.linkname = link
+    ti.size = len(data) if kind == tarfile.REGTYPE else 0
+    return ti, data
+
+def write(name, entries):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for ti, data in entries:
+            t.addfile(ti, io.BytesIO(data) if ti.type == tarfile.REGTYPE else None)
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(buf.getvalue())
+
+write("whiteouts.tar", [
+    entry("d/.wh.f"), entry(".wh.top"), entry(".wh.nothing"), entry("missing/.wh.x"), entry("d/sub/.wh.g"),
+])
+write("whiteout-through-symlinks.tar", [
+    entry("abs/.wh.canary"), entry("rel/.wh.canary"), entry("d/up/.wh.canary"), entry(".wh.abs"),
+    entry("rel/.wh..wh..opq"), entry("d/up/.wh..wh..opq"),
+])
+write("opaque-after.tar", [
+    entry("d/", tarfile.DIRTYPE, mode=0o755), entry("d/new", data=b"new"),
+    entry("d/sub/", tarfile.DIRTYPE, mode=0o755), entry("d/sub/h", data=b"h"),
+    entry("d/.wh..wh..opq"), entry("d/after", data=b"after"),
+])
+write("opaque-first.tar", [entry("d/.wh..wh..opq"), entry("d/only", data=b"only")])
+write("opaque-root.tar", [entry("keep", data=b"k"), entry(".wh..wh..opq"), entry("after", data=b"a")])
+write("replace.tar", [
+    entry("top", tarfile.LNKTYPE, link="d/f"), entry("d/f", data=b"replaced"),
+    entry("abs/", tarfile.DIRTYPE, mode=0o755), entry("abs/x", data=b"x"),
+    entry("rel", data=b"file over symlink"), entry("d", data=b"file over directory"),
+    entry("d/", tarfile.DIRTYPE, mode=0o755), entry("hl", tarfile.LNKTYPE, link="top"),
+    entry("d/up/x", data=b"through a symlink"),
+])
+PY
+
 # Sparse files only GNU tar writes.
 if tar --version 2>/dev/null | grep -q GNU; then
     tmp=$(mktemp -d)
