@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "image.h"
 #include "names.h"
+#include "storage.h"
 #include "volume.h"
 #include "volume-plugin.h"
 

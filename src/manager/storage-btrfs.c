@@ -139,7 +139,7 @@ static int btrfs_container_size(char **diffs, const char *cdir, uint64_t *ret) {
 const StorageDriver storage_btrfs = {
         .name = "btrfs",
         .layers_are_snapshots = true,
-        .apply_flags = 0, /* FIXME */
+        .apply_flags = TAR_EXTRACT_APPLY_WHITEOUTS,
         .layer_create = btrfs_layer_create,
         .layer_seal = btrfs_layer_seal,
         .layer_remove = btrfs_layer_remove,
