@@ -226,8 +226,10 @@ static int copy_to_work(FsOperation *op, int root, char **ret_error) {
         else
                 r = tar_extract_full(op->fd, tmp_fd, TAR_EXTRACT_LITERAL_NAMES, &result, ret_error);
         if (r >= 0) {
-                DIR *d = fdopendir(dup(tmp_fd));
+                DIR *d = fdopendir(fcntl(tmp_fd, F_DUPFD_CLOEXEC, 3));
                 unsigned n = 0;
+                if (d)
+                        rewinddir(d); /* the extraction may have read it: the offset is shared */
                 for (struct dirent *de; d && (de = readdir(d));)
                         if (!streq(de->d_name, ".") && !streq(de->d_name, "..") && n++ == 0)
                                 entry = strdup(de->d_name);

@@ -272,8 +272,12 @@ def test_commit_keeps_an_opaque_directory_opaque(busybox_image, berthd, workdir)
             assert manifest[0]["Layers"][-1] == layers[-1][7:] + ".tar"
             data = tar.extractfile(manifest[0]["Layers"][-1]).read()
             assert "sha256:" + hashlib.sha256(data).hexdigest() == layers[-1]
-            assert sorted(tarfile.open(fileobj=io.BytesIO(data)).getnames()) == [
-                "etc", "etc/.wh..wh..opq", "etc/only"]
+            names = sorted(tarfile.open(fileobj=io.BytesIO(data)).getnames())
+            if DRIVER == "overlay":
+                assert names == ["etc", "etc/.wh..wh..opq", "etc/only"]
+            else:  # a tree comparison: one whiteout for each entry that went
+                assert "etc/only" in names and "etc/.wh.group" in names and "etc/.wh.passwd" in names
+                assert all(n in ("etc", "etc/only") or n.startswith("etc/.wh.") for n in names), names
     finally:
         berthd.berthctl("rm", c)
         berthd.berthctl("rmi", ref)

@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from conftest import DRIVER
+
 
 def token():
     return uuid.uuid4().hex[:16]
@@ -127,5 +129,8 @@ def test_var_lib_berth_is_the_testbeds_own(bed):
         pytest.skip("host mode uses the host's /var/lib/berth")
     name = "probe-" + token()
     bed.sh(f"touch /var/lib/berth/{name}", check=True)
-    assert os.path.exists(os.path.join(bed.state_dir, "berth", name))
+    if DRIVER == "btrfs":  # a btrfs of its own (BERTH_TESTBED_STORAGE=btrfs)
+        assert bed.sh("stat -f -c %T /var/lib/berth", check=True).stdout.strip() == "btrfs"
+    else:
+        assert os.path.exists(os.path.join(bed.state_dir, "berth", name))
     assert not os.path.exists(f"/var/lib/berth/{name}")

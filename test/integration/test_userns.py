@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import SHARED_TMP
+from conftest import DRIVER, SHARED_TMP
 from test_daemon import prop, restart_berthd
 from test_security_options import bus_create, container_count
 
@@ -124,7 +124,7 @@ def test_upper_layer_is_stored_unshifted(busybox_image, berthd):
         berthd.berthctl("run", "--name", n, "--userns=auto", busybox_image, "sh", "-c",
                         "echo x > /etc/made && touch /tmp/u && chown 7:8 /tmp/u", check=True)
         cid = prop(berthd, n, "Id")
-        upper = f"/var/lib/berth/containers/{cid}/upper"
+        upper = f"/var/lib/berth/containers/{cid}/{'upper' if DRIVER == 'overlay' else 'rootfs'}"
         out = berthd.run(["stat", "-c", "%u:%g", f"{upper}/etc/made", f"{upper}/tmp/u"], check=True).stdout.split()
         assert out == ["0:0", "7:8"]
     finally:
@@ -231,7 +231,7 @@ def test_cp_and_diff_see_container_ids(busybox_image, berthd):
         berthd.berthctl("cp", f"{n}:/etc/made", out, check=True)
         assert berthd.run(["stat", "-c", "%u:%g", out], check=True).stdout.strip() == "7:8"
         cid = prop(berthd, n, "Id")
-        on_disk = berthd.run(["stat", "-c", "%u:%g", f"/var/lib/berth/containers/{cid}/upper/root/in"],
+        on_disk = berthd.run(["stat", "-c", "%u:%g", f"/var/lib/berth/containers/{cid}/{'upper' if DRIVER == 'overlay' else 'rootfs'}/root/in"],
                              check=True).stdout.strip()
         assert on_disk == "5:6" and base > 0
         # Stopped: the same view.
