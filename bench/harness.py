@@ -560,9 +560,58 @@ def case_create():
                 record_error("create", f"{k[0]} ({k[1]})", e)
     sh(["berthctl", "rmi", big], check=False)
     sh(PODMAN + ["rmi", "-f", big], check=False)
+    try:
+        create_on_btrfs(images, samples, runs)
+    except Exception as e:  # noqa: BLE001
+        record_error("create", "berth-btrfs", e)
     RESULTS["create"] = {"image_bytes": {"small": os.path.getsize(os.path.join(A.work, "busybox.tar")),
                                          "large": os.path.getsize(A.minbase)},
                          "tools": {f"{t} ({size})": stats(v) for (t, size), v in samples.items() if v}}
+
+
+BTRFS_STATE = "/var/lib/berth-bench-btrfs"
+BTRFS_DROPIN = "/run/systemd/system/berthd.service.d/bench-btrfs.conf"
+
+
+def create_on_btrfs(images, samples, runs):
+    """The same creates with berthd's btrfs driver: berthd restarted on a state directory on a
+    fresh loop-mounted btrfs (BERTH_STATE_DIR), then back to its own."""
+    img = os.path.join(A.work, "btrfs.img")
+    sh(["truncate", "-s", "4G", img])
+    sh(["mkfs.btrfs", "-q", img])
+    os.makedirs(BTRFS_STATE, exist_ok=True)
+    sh(["mount", "-o", "loop", img, BTRFS_STATE])
+    os.makedirs(os.path.dirname(BTRFS_DROPIN), exist_ok=True)
+    try:
+        with open(BTRFS_DROPIN, "w") as f:
+            f.write(f"[Service]\nEnvironment=BERTH_STATE_DIR={BTRFS_STATE}\n")
+        sh(["systemctl", "daemon-reload"])
+        sh(["systemctl", "restart", "berthd.service"])
+        if sh(["busctl", "get-property", "org.berth1", "/org/berth1", "org.berth1.Manager",
+               "StorageDriver"]).stdout.split()[-1] != '"btrfs"':
+            raise RuntimeError("berthd did not pick its btrfs driver")
+        sh(["berthctl", "import", os.path.join(A.work, "busybox.tar"), images["small"]])
+        sh(["berthctl", "import", A.minbase, images["large"]])
+        for size, image in images.items():
+            samples[("berth-btrfs", size)] = []
+        for rnd in range(runs // 10):
+            for size in rotated(list(images), rnd):
+                create = f"berthctl create --name bench-create {images[size]} /bin/true"
+                remove = "berthctl rm -f bench-create"
+                out = os.path.join(A.work, "hf-create.json")
+                sh(["hyperfine", "-N", "--style=none", "--runs", "10",
+                    "--prepare", f"sh -c '{remove} >/dev/null 2>&1 || true'", "--export-json", out, create])
+                sh(["sh", "-c", remove], check=False)
+                with open(out) as f:
+                    samples[("berth-btrfs", size)] += json.load(f)["results"][0]["times"]
+    finally:
+        if os.path.exists(BTRFS_DROPIN):
+            os.unlink(BTRFS_DROPIN)
+        sh(["systemctl", "daemon-reload"], check=False)
+        sh(["systemctl", "stop", "berthd.service"], check=False)
+        sh(["umount", BTRFS_STATE], check=False)
+        sh(["systemctl", "start", "berthd.service"], check=False)
+        os.unlink(img)
 
 
 # ------------------------------------------------------------------------------------------
