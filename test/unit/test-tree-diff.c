@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -187,6 +188,8 @@ static void test_changes(void) {
 
         modify_upper(upper, true);
         cap = is_root && set_cap(upper, "capf");
+        if (!cap)
+                printf("# security.capability not set here: not compared\n");
         got = changes_of(lower, upper);
         ASSERT(asprintf(&expected,
                         "C a\n"
@@ -378,6 +381,41 @@ static void test_deep(void) {
         (void) rm_rf(base);
 }
 
+/* Neither walked through a symlink nor into another file system mounted in the tree. */
+static void test_no_follow_no_mounts(void) {
+        _cleanup_free_ char *base = make_temp(), *got = NULL, *outside = NULL, *mnt = NULL;
+        _cleanup_close_ int lower = open_dir(base, "lower"), upper = open_dir(base, "upper"),
+                            out = open_dir(base, "outside");
+
+        mk_file(out, "secret", "s\n", 0644);
+        outside = strjoin(base, "/outside");
+        mk_dir(lower, "x");
+        mk_file(lower, "x/f", "f\n", 0644);
+        mk_link(upper, outside, "x"); /* a directory became a symlink to a directory with contents */
+        mk_dir(lower, "m");
+        mk_dir(upper, "m");
+        mk_link(lower, "outside", "l");
+        mk_link(upper, "outside", "l");
+        got = changes_of(lower, upper);
+        CHECK_STR(got, "C x\n");
+
+        mnt = strjoin(base, "/upper/m");
+        if (!is_root || mount("tmpfs", mnt, "tmpfs", 0, "mode=0700") < 0) {
+                printf("skip the mount point part (%s)\n", is_root ? "cannot mount" : "not root");
+                (void) rm_rf(base);
+                return;
+        }
+        _cleanup_close_ int m = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT(m >= 0);
+        mk_file(m, "inside", "i\n", 0644);
+        free(got);
+        got = changes_of(lower, upper);
+        CHECK_STR(got, "C x\n"); /* "m" is another file system now: not compared at all */
+        m = safe_close(m);
+        ASSERT(umount2(mnt, MNT_DETACH) == 0);
+        (void) rm_rf(base);
+}
+
 typedef struct Builder {
         struct archive *a;
         int fd;
@@ -554,6 +592,7 @@ int main(void) {
         TEST(test_changes);
         TEST(test_round_trip);
         TEST(test_deep);
+        TEST(test_no_follow_no_mounts);
         TEST(test_apply_whiteouts);
         return tests_exit_status();
 }
