@@ -332,6 +332,14 @@ static void test_round_trip(void) {
         _cleanup_close_ int full = memfd_create("full", MFD_CLOEXEC), fresh = open_dir(base, "fresh");
         CHECK_INT(tree_diff_write(-1, upper, full, &error), 0);
         CHECK_INT(extract(full, fresh, TAR_EXTRACT_APPLY_WHITEOUTS), 0);
+        /* ... and byte for byte what tar_write_tree() makes of the tree. */
+        _cleanup_close_ int whole = memfd_create("whole", MFD_CLOEXEC);
+        _cleanup_free_ char *x = NULL, *y = NULL;
+        size_t nx = 0, ny = 0;
+        CHECK_INT(tar_write_tree(upper, whole, &error), 0);
+        ASSERT(lseek(full, 0, SEEK_SET) == 0 && lseek(whole, 0, SEEK_SET) == 0);
+        ASSERT(read_full_fd(full, &x, &nx) >= 0 && read_full_fd(whole, &y, &ny) >= 0);
+        CHECK(nx == ny && memcmp(x, y, nx) == 0);
         free(got);
         got = changes_of(fresh, upper);
         CHECK_STR(got, "");
