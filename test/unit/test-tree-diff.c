@@ -492,6 +492,9 @@ static void build_layer_lower(int fd, const char *victim) {
         mk_file(fd, "dir2file/c", "c\n", 0644);
         mk_link(fd, victim, "lnk");
         mk_dir(fd, "kept");
+        ASSERT(fchmodat(fd, "kept", 0700, 0) == 0);
+        mk_link(fd, "victim", "rel");
+        mk_file(fd, "file2", "f\n", 0644);
         mk_file(fd, "kept/lowerchild", "l\n", 0644);
 }
 
@@ -525,6 +528,8 @@ static void test_apply_whiteouts(void) {
         add(&bl, 'f', "dir2file", "now a file\n");
         add(&bl, 'd', "kept/", NULL); /* a directory over a directory keeps its contents */
         add(&bl, 'f', "top", "replaced\n");
+        add(&bl, 'f', "rel/through", "t\n"); /* the symlink's place becomes a directory */
+        add(&bl, 'f', "file2/under/x", "x\n"); /* so does a file's */
         int tar = builder_finish(&bl);
         CHECK_INT(extract(tar, dest, TAR_EXTRACT_APPLY_WHITEOUTS), 0);
         close(tar);
@@ -545,6 +550,11 @@ static void test_apply_whiteouts(void) {
         CHECK(exists(dest, "file2dir/in"));
         CHECK(fstatat(dest, "dir2file", &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(a.st_mode));
         CHECK(exists(dest, "kept/lowerchild"));
+        CHECK(fstatat(dest, "kept", &a, AT_SYMLINK_NOFOLLOW) == 0 && (a.st_mode & 07777) == 0755);
+        CHECK(fstatat(dest, "rel", &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(a.st_mode) && (a.st_mode & 07777) == 0755);
+        CHECK(exists(dest, "rel/through"));
+        CHECK(fstatat(dest, "file2", &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(a.st_mode));
+        CHECK(exists(dest, "file2/under/x"));
         /* hl linked the lower "top"; the later "top" entry replaced the name, not the inode. */
         s = read_text(dest, "hl");
         CHECK_STR(s, "top\n");
