@@ -21,7 +21,9 @@
  *    bookkeeping) are skipped. Device nodes in the archive itself, 0/0 ones included, stay refused.
  *  - With TAR_EXTRACT_APPLY_WHITEOUTS (btrfs: the destination is a snapshot of the layers below) they
  *    delete instead: ".wh.NAME" removes NAME, ".wh..wh..opq" every entry of its directory that this
- *    archive did not create (the paths created so far are kept in a set, as Docker's unpackedPaths).
+ *    archive did not create (the paths created so far are kept in a set, as Docker's unpackedPaths),
+ *    and a non-directory of the layers below in the path of an entry becomes a directory, as on an
+ *    overlay.
  *  - Only gzip, bzip2, xz, lzma and zstd filters are enabled, not archive_read_support_filter_all():
  *    several of the others are implemented by forking external programs on the untrusted input.
  *  - The input is hashed by a helper thread that lives only for the duration of tar_extract().
@@ -1057,6 +1059,44 @@ static int apply_whiteout(Extractor *e, const char *parent, const char *target) 
         return 1;
 }
 
+/* An entry below a symlink or file of the layers below, its parent not listed before it: as on an
+ * overlay (where this layer's directory hides whatever the lower layers have at that path), the
+ * non-directory is replaced by an empty directory, 0755 like any parent the archive does not list.
+ * Only the destination's own entries are touched: each component is looked at, never followed. */
+static int replace_parent_nondirs(Extractor *e, const char *parent) {
+        _cleanup_free_ char *buf = strdup(parent);
+        _cleanup_close_ int fd = -1;
+
+        if (!buf)
+                return -ENOMEM;
+        for (char *p = buf, *slash; p; p = slash) {
+                struct stat st;
+                int dirfd = fd >= 0 ? fd : e->dest_dirfd, nfd;
+
+                slash = strchr(p, '/');
+                if (slash)
+                        *slash++ = 0;
+                if (fstatat(dirfd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISDIR(st.st_mode)) {
+                        if (unlinkat(dirfd, p, 0) < 0)
+                                return -errno;
+                        if (mkdirat(dirfd, p, 0755) < 0)
+                                return -errno;
+                        nfd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (nfd >= 0 && fchmod(nfd, 0755) < 0) { /* not the umask's choice */
+                                int r = -errno;
+                                safe_close(nfd);
+                                return r;
+                        }
+                } else
+                        nfd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (nfd < 0)
+                        return errno == ENOENT ? 0 : -errno; /* get_parent() creates the rest */
+                safe_close(fd);
+                fd = nfd;
+        }
+        return 0;
+}
+
 /* OCI whiteouts, whatever the entry's type: returns 1 when path was one and is done with, 0 when it is
  * an ordinary entry. */
 static int extract_whiteout(Extractor *e, const char *path, uid_t uid, gid_t gid) {
@@ -1189,6 +1229,11 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
         split_path(parent_buf, &parent, &name);
 
         r = get_parent(e, parent, true, &parentfd);
+        if ((r == -ELOOP || r == -ENOTDIR) && e->apply_whiteouts) {
+                r = replace_parent_nondirs(e, parent);
+                if (r >= 0)
+                        r = get_parent(e, parent, true, &parentfd);
+        }
         if (r < 0)
                 return parent_failure(e, r, "");
 

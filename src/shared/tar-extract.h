@@ -41,11 +41,14 @@ typedef enum TarExtractFlags {
         /* Files, not a layer (berthctl cp): ".wh." names are ordinary names, no whiteouts are made. */
         TAR_EXTRACT_LITERAL_NAMES = 1 << 0,
         /* A layer applied to the full tree of the layers below (a btrfs snapshot of its parent), not
-         * extracted on its own: ".wh.NAME" deletes NAME (recursively, never following symlinks; nothing
-         * there is fine), ".wh..wh..opq" deletes every entry below its directory that this archive did
-         * not create (before or after the marker), as Docker's applyLayer. Existing entries are
-         * replaced as tar -x does (a directory over a directory keeps its contents and takes the new
-         * metadata); hard links may name files of the layers below. Ignored with LITERAL_NAMES. */
+         * extracted on its own: ".wh.NAME" deletes NAME (recursively, never following symlinks;
+         * nothing there is fine), ".wh..wh..opq" deletes every entry below its directory that this
+         * archive did not create (its own entries stay, before or after the marker), as Docker's
+         * applyLayer. Existing entries are replaced as tar -x does (a directory over a directory keeps
+         * its contents and takes the new metadata); hard links may name files of the layers below. A
+         * symlink or file of the layers below in the path of an entry whose parent the archive does
+         * not list is replaced by a directory, as on an overlay, instead of refusing the entry.
+         * Ignored with LITERAL_NAMES. */
         TAR_EXTRACT_APPLY_WHITEOUTS = 1 << 1,
 } TarExtractFlags;
 

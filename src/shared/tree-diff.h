@@ -14,7 +14,9 @@
  * nanoseconds) differ, the symlink target or the security.capability attribute differs. As Docker,
  * directories are not compared by size or mtime (creating a file changes both). A type change is 'C'
  * and whatever is below the new directory is 'A'. Every directory above a change is 'C'; the root
- * itself is never listed. Paths are relative ("a/b"). */
+ * itself is never listed. The very same inode in both trees (same st_dev and st_ino) is unchanged
+ * without looking further. Paths are relative ("a/b"); a path of PATH_MAX bytes or more fails the
+ * walk with -ENAMETOOLONG, which bounds the recursion on directory depth. */
 
 typedef struct TreeChange {
         char *path; /* relative, no leading "/" */

@@ -3,6 +3,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -187,6 +188,8 @@ static void test_changes(void) {
 
         modify_upper(upper, true);
         cap = is_root && set_cap(upper, "capf");
+        if (!cap)
+                printf("# security.capability not set here: not compared\n");
         got = changes_of(lower, upper);
         ASSERT(asprintf(&expected,
                         "C a\n"
@@ -329,6 +332,14 @@ static void test_round_trip(void) {
         _cleanup_close_ int full = memfd_create("full", MFD_CLOEXEC), fresh = open_dir(base, "fresh");
         CHECK_INT(tree_diff_write(-1, upper, full, &error), 0);
         CHECK_INT(extract(full, fresh, TAR_EXTRACT_APPLY_WHITEOUTS), 0);
+        /* ... and byte for byte what tar_write_tree() makes of the tree. */
+        _cleanup_close_ int whole = memfd_create("whole", MFD_CLOEXEC);
+        _cleanup_free_ char *x = NULL, *y = NULL;
+        size_t nx = 0, ny = 0;
+        CHECK_INT(tar_write_tree(upper, whole, &error), 0);
+        ASSERT(lseek(full, 0, SEEK_SET) == 0 && lseek(whole, 0, SEEK_SET) == 0);
+        ASSERT(read_full_fd(full, &x, &nx) >= 0 && read_full_fd(whole, &y, &ny) >= 0);
+        CHECK(nx == ny && memcmp(x, y, nx) == 0);
         free(got);
         got = changes_of(fresh, upper);
         CHECK_STR(got, "");
@@ -375,6 +386,41 @@ static void test_deep(void) {
         got = changes_of(applied, upper);
         /* Directory times are not compared, so nothing remains. */
         CHECK_STR(got, "");
+        (void) rm_rf(base);
+}
+
+/* Neither walked through a symlink nor into another file system mounted in the tree. */
+static void test_no_follow_no_mounts(void) {
+        _cleanup_free_ char *base = make_temp(), *got = NULL, *outside = NULL, *mnt = NULL;
+        _cleanup_close_ int lower = open_dir(base, "lower"), upper = open_dir(base, "upper"),
+                            out = open_dir(base, "outside");
+
+        mk_file(out, "secret", "s\n", 0644);
+        outside = strjoin(base, "/outside");
+        mk_dir(lower, "x");
+        mk_file(lower, "x/f", "f\n", 0644);
+        mk_link(upper, outside, "x"); /* a directory became a symlink to a directory with contents */
+        mk_dir(lower, "m");
+        mk_dir(upper, "m");
+        mk_link(lower, "outside", "l");
+        mk_link(upper, "outside", "l");
+        got = changes_of(lower, upper);
+        CHECK_STR(got, "C x\n");
+
+        mnt = strjoin(base, "/upper/m");
+        if (!is_root || mount("tmpfs", mnt, "tmpfs", 0, "mode=0700") < 0) {
+                printf("skip the mount point part (%s)\n", is_root ? "cannot mount" : "not root");
+                (void) rm_rf(base);
+                return;
+        }
+        _cleanup_close_ int m = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT(m >= 0);
+        mk_file(m, "inside", "i\n", 0644);
+        free(got);
+        got = changes_of(lower, upper);
+        CHECK_STR(got, "C x\n"); /* "m" is another file system now: not compared at all */
+        m = safe_close(m);
+        ASSERT(umount2(mnt, MNT_DETACH) == 0);
         (void) rm_rf(base);
 }
 
@@ -446,6 +492,9 @@ static void build_layer_lower(int fd, const char *victim) {
         mk_file(fd, "dir2file/c", "c\n", 0644);
         mk_link(fd, victim, "lnk");
         mk_dir(fd, "kept");
+        ASSERT(fchmodat(fd, "kept", 0700, 0) == 0);
+        mk_link(fd, "victim", "rel");
+        mk_file(fd, "file2", "f\n", 0644);
         mk_file(fd, "kept/lowerchild", "l\n", 0644);
 }
 
@@ -479,6 +528,8 @@ static void test_apply_whiteouts(void) {
         add(&bl, 'f', "dir2file", "now a file\n");
         add(&bl, 'd', "kept/", NULL); /* a directory over a directory keeps its contents */
         add(&bl, 'f', "top", "replaced\n");
+        add(&bl, 'f', "rel/through", "t\n"); /* the symlink's place becomes a directory */
+        add(&bl, 'f', "file2/under/x", "x\n"); /* so does a file's */
         int tar = builder_finish(&bl);
         CHECK_INT(extract(tar, dest, TAR_EXTRACT_APPLY_WHITEOUTS), 0);
         close(tar);
@@ -499,6 +550,11 @@ static void test_apply_whiteouts(void) {
         CHECK(exists(dest, "file2dir/in"));
         CHECK(fstatat(dest, "dir2file", &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(a.st_mode));
         CHECK(exists(dest, "kept/lowerchild"));
+        CHECK(fstatat(dest, "kept", &a, AT_SYMLINK_NOFOLLOW) == 0 && (a.st_mode & 07777) == 0755);
+        CHECK(fstatat(dest, "rel", &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(a.st_mode) && (a.st_mode & 07777) == 0755);
+        CHECK(exists(dest, "rel/through"));
+        CHECK(fstatat(dest, "file2", &a, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(a.st_mode));
+        CHECK(exists(dest, "file2/under/x"));
         /* hl linked the lower "top"; the later "top" entry replaced the name, not the inode. */
         s = read_text(dest, "hl");
         CHECK_STR(s, "top\n");
@@ -554,6 +610,7 @@ int main(void) {
         TEST(test_changes);
         TEST(test_round_trip);
         TEST(test_deep);
+        TEST(test_no_follow_no_mounts);
         TEST(test_apply_whiteouts);
         return tests_exit_status();
 }
