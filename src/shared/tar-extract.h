@@ -43,3 +43,9 @@ typedef enum TarExtractFlags {
 } TarExtractFlags;
 
 int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExtractResult *result, char **ret_error);
+
+/* As tar_extract_full(), and records a tar-split file (see tar-split.h) of the uncompressed stream as
+ * split_name below split_dirfd. That file is removed again when the stream is not one it can
+ * reproduce (or on failure): the split is an optimization, its absence is no error. */
+int tar_extract_split(int input_fd, int dest_dirfd, TarExtractFlags flags, int split_dirfd, const char *split_name,
+                      TarExtractResult *result, char **ret_error);
