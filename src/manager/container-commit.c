@@ -23,6 +23,7 @@
 #include "json-util.h"
 #include "names.h"
 #include "tar-extract.h"
+#include "tar-split.h"
 #include "tar-write.h"
 #include "worker.h"
 
@@ -74,9 +75,11 @@ static int commit_work(void *userdata, char **ret_payload, char **ret_error) {
         if (lseek(tar_fd, 0, SEEK_SET) < 0 || mkdir(diff, 0755) < 0)
                 return -errno;
         _cleanup_close_ int diff_fd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (diff_fd < 0)
+        _cleanup_close_ int tmp_fd = open(op->tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (diff_fd < 0 || tmp_fd < 0)
                 return -errno;
-        r = tar_extract(tar_fd, diff_fd, &result, ret_error);
+        /* The split keeps the exact tarball, so a save of the committed image keeps its id. */
+        r = tar_extract_split(tar_fd, diff_fd, 0, tmp_fd, TAR_SPLIT_FILE, &result, ret_error);
         if (r < 0)
                 return r;
         if (unlink(tar) < 0)

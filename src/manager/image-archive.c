@@ -18,6 +18,7 @@
 #include "json-util.h"
 #include "names.h"
 #include "tar-extract.h"
+#include "tar-split.h"
 #include "worker.h"
 
 typedef struct ArchiveOperation ArchiveOperation;
@@ -346,9 +347,10 @@ static int import_work(ArchiveOperation *op, char **ret_payload, char **ret_erro
         if (mkdir(diff, 0755) < 0)
                 return -errno;
         _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
+        _cleanup_close_ int tmpfd = open(op->tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0 || tmpfd < 0)
                 return -errno;
-        r = tar_extract(op->fd, dirfd, &result, ret_error);
+        r = tar_extract_split(op->fd, dirfd, 0, tmpfd, TAR_SPLIT_FILE, &result, ret_error);
         if (r < 0)
                 return r;
         if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.digest, result.size, result.n_entries) < 0)

@@ -22,6 +22,7 @@
 #include "image.h"
 #include "json-util.h"
 #include "tar-extract.h"
+#include "tar-split.h"
 
 #define MAX_FILES       100000U
 #define MAX_METADATA    (16U * 1024U * 1024U)
@@ -535,7 +536,7 @@ static int layer_diff_id(Loader *l, ArchiveFile *f) {
 
 static int extract_layer(Loader *l, ArchiveFile *f, const char *hex) {
         _cleanup_free_ char *src = spill_path(l, f), *dir = NULL, *diff = NULL, *message = NULL;
-        _cleanup_close_ int fd = -1, dirfd = -1;
+        _cleanup_close_ int fd = -1, dirfd = -1, layerfd = -1;
         int r;
 
         if (!src || asprintf(&dir, "%s/layers/%s", l->tmpdir, hex) < 0 || asprintf(&diff, "%s/diff", dir) < 0)
@@ -546,9 +547,10 @@ static int extract_layer(Loader *l, ArchiveFile *f, const char *hex) {
                 return failf(l, -errno, "Failed to create a layer directory: %m");
         fd = open(src, O_RDONLY | O_CLOEXEC);
         dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || dirfd < 0)
+        layerfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || dirfd < 0 || layerfd < 0)
                 return failf(l, -errno, "Failed to open layer %s: %m", f->path);
-        r = tar_extract(fd, dirfd, NULL, &message);
+        r = tar_extract_split(fd, dirfd, 0, layerfd, TAR_SPLIT_FILE, NULL, &message);
         if (r < 0)
                 return failf(l, r, "Layer sha256:%.12s: %s", hex, message ?: strerror(-r));
         return 0;

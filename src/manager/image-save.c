@@ -3,10 +3,12 @@
  * SaveImages: what to save is collected in berthd (save_items_prepare), the archive is written by a
  * forked worker (image_save_worker).
  *
- * Layers are stored extracted, so their tarballs are made again from the layer directories
- * (tar_write_tree: deterministic, overlay whiteouts written back as OCI ones). Such a tarball rarely has the bytes of
- * the one the layer came from; then the config's rootfs.diff_ids are rewritten to the new digests, which gives the
- * saved image a new id (the sha256 of its config), as with any rebuilt image.
+ * Layers are stored extracted. A layer with a tar-split file beside its diff directory (recorded when it was
+ * extracted) gets its original tarball back, byte for byte: same diff ids, the config unchanged, the image keeps its
+ * id. Layers stored without one have their tarballs made again from the layer directories (tar_write_tree:
+ * deterministic, overlay whiteouts written back as OCI ones); such a tarball rarely has the bytes of the one the
+ * layer came from, then the config's rootfs.diff_ids are rewritten to the new digests, which gives the saved image
+ * a new id (the sha256 of its config), as with any rebuilt image.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -21,6 +23,7 @@
 #include "image.h"
 #include "json-util.h"
 #include "names.h"
+#include "tar-split.h"
 #include "tar-write.h"
 
 #define COPY_BUFFER (128U * 1024U)
@@ -167,6 +170,26 @@ static int file_sha256(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t 
         return sha256_final_hex(hash, hex);
 }
 
+/* The layer's original tarball from its tar-split file beside the diff directory: returns 1 when
+ * made, 0 when there is no split file (layers stored before berth kept them). A split file that
+ * doesn't reproduce the tarball fails the save rather than giving it other bytes. */
+static int replay_layer(Saver *s, const char *dir, int dirfd, int fd, char hex[SHA256_HEX_LEN + 1],
+                        uint64_t *ret_size) {
+        _cleanup_free_ char *split = NULL, *message = NULL;
+        const char *slash = strrchr(dir, '/');
+        int r;
+
+        if (!slash || asprintf(&split, "%.*s/%s", (int) (slash - dir), dir, TAR_SPLIT_FILE) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int split_fd = open(split, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (split_fd < 0)
+                return errno == ENOENT ? 0 : failf(s, -errno, "Failed to open %s: %m", split);
+        r = tar_split_replay(split_fd, dirfd, fd, hex, ret_size, &message);
+        if (r < 0)
+                return failf(s, r, "Layer %s: %s", dir, message ?: strerror(-r));
+        return 1;
+}
+
 /* The tarball of one layer directory (made once per directory), its digest and size. */
 static int make_layer(Saver *s, const char *dir, const char **ret_path, const char **ret_digest, uint64_t *ret_size) {
         for (size_t k = 0; k < s->n_made; k++)
@@ -189,12 +212,17 @@ static int make_layer(Saver *s, const char *dir, const char **ret_path, const ch
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return failf(s, -errno, "Failed to create a layer tarball: %m");
-        r = tar_write_tree(dirfd, fd, &s->error);
+        r = replay_layer(s, dir, dirfd, fd, hex, &size);
         if (r < 0)
                 return r;
-        r = file_sha256(path, hex, &size);
-        if (r < 0)
-                return failf(s, r, "Failed to hash a layer tarball: %s", strerror(-r));
+        if (r == 0) {
+                r = tar_write_tree(dirfd, fd, &s->error);
+                if (r < 0)
+                        return r;
+                r = file_sha256(path, hex, &size);
+                if (r < 0)
+                        return failf(s, r, "Failed to hash a layer tarball: %s", strerror(-r));
+        }
 
         char **d = reallocarray(s->made_dirs, s->n_made + 1, sizeof(char *));
         if (d)
