@@ -104,6 +104,7 @@ fail:
 
 typedef struct Saver {
         const char *tmpdir;
+        const char *compression; /* "gzip", "zstd" or "none" */
         struct archive *out;
         char *error;
         /* Layer tarballs made so far: <tmpdir>/layer-<k>.tar for layer_dirs[k]. */
@@ -248,17 +249,19 @@ static int make_layer(Saver *s, const char *dir, const char **ret_path, const ch
         return 0;
 }
 
-/* The gzip-compressed copy of a layer tarball (OCI archives carry layers compressed, as
- * registries and podman do), beside it as <tarball>.gz, with its digest and size: the blob's
- * identity; the uncompressed digest stays the diff id in the config. Deterministic: no timestamp,
- * no name in the gzip header. Made once per layer. */
+/* The compressed copy of a layer tarball (OCI archives carry layers compressed, as registries
+ * and podman do: gzip by default, or zstd), beside it as <tarball>.gz or .zst, with its digest and
+ * size: the blob's identity; the uncompressed digest stays the diff id in the config.
+ * Deterministic: no timestamp, no name in the gzip header, zstd single-threaded at its default
+ * level. Made once per layer. */
 static int compress_layer(Saver *s, const char *tar_path, char **ret_path, char ret_digest[SHA256_HEX_LEN + 8],
                           uint64_t *ret_size) {
         _cleanup_free_ char *gz = NULL;
         char hex[SHA256_HEX_LEN + 1];
+        bool zstd = streq(s->compression, "zstd");
         int r;
 
-        if (asprintf(&gz, "%s.gz", tar_path) < 0)
+        if (asprintf(&gz, "%s.%s", tar_path, zstd ? "zst" : "gz") < 0)
                 return -ENOMEM;
         if (access(gz, F_OK) < 0) {
                 _cleanup_close_ int in = open(tar_path, O_RDONLY | O_CLOEXEC);
@@ -274,8 +277,9 @@ static int compress_layer(Saver *s, const char *tar_path, char **ret_path, char 
                 }
                 archive_entry_set_pathname(e, "layer.tar");
                 archive_entry_set_filetype(e, AE_IFREG);
-                if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-                    archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+                if ((zstd ? archive_write_add_filter_zstd(a) != ARCHIVE_OK
+                          : archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+                                     archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK) ||
                     archive_write_set_format_raw(a) != ARCHIVE_OK ||
                     /* Unblocked: padding after the gzip stream would be read as a next member. */
                     archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
@@ -425,16 +429,17 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                         paths[j] = (char *) file;
                         if (!(digests[j] = strdup(digest)))
                                 return -ENOMEM;
-                        /* The blob: the tarball itself (docker-archive), or gzip of it (OCI). */
+                        /* The blob: the tarball itself (docker-archive, uncompressed OCI), or compressed. */
                         _cleanup_free_ char *blob = NULL;
                         char blob_digest[SHA256_HEX_LEN + 8];
+                        bool compress = oci && !streq(s->compression, "none");
                         blob_sizes[j] = sizes[j];
-                        if (oci) {
+                        if (compress) {
                                 r = compress_layer(s, file, &blob, blob_digest, &blob_sizes[j]);
                                 if (r < 0)
                                         return r;
                         }
-                        if (!(blob_digests[j] = strdup(oci ? blob_digest : digest)))
+                        if (!(blob_digests[j] = strdup(compress ? blob_digest : digest)))
                                 return -ENOMEM;
                         bool seen = false;
                         for (char **w = written; *w; w++)
@@ -501,10 +506,11 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                 json_object_object_add(
                         m, "config",
                         descriptor("application/vnd.oci.image.config.v1+json", config_digest, strlen(config)));
+                const char *media_type = streq(s->compression, "zstd") ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                        : streq(s->compression, "gzip")                ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                                                                       : "application/vnd.oci.image.layer.v1.tar";
                 for (size_t j = 0; j < n; j++)
-                        json_object_array_add(layers,
-                                              descriptor("application/vnd.oci.image.layer.v1.tar+gzip", blob_digests[j],
-                                                         blob_sizes[j]));
+                        json_object_array_add(layers, descriptor(media_type, blob_digests[j], blob_sizes[j]));
                 json_object_object_add(m, "layers", layers);
                 r = out_json(s, NULL, m, manifest_hex, &manifest_len);
                 if (r < 0)
@@ -542,9 +548,9 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
         return out_json(s, "index.json", index, NULL, NULL);
 }
 
-int image_save_worker(SaveItem *items, size_t n_items, const char *format, int output_fd, const char *tmpdir,
-                      char **ret_error) {
-        Saver s = { .tmpdir = tmpdir };
+int image_save_worker(SaveItem *items, size_t n_items, const char *format, const char *compression, int output_fd,
+                      const char *tmpdir, char **ret_error) {
+        Saver s = { .tmpdir = tmpdir, .compression = compression ?: "gzip" };
         int r;
 
         s.out = archive_write_new();
