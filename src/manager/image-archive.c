@@ -410,7 +410,9 @@ static int import_work(ArchiveOperation *op, char **ret_payload, char **ret_erro
         r = tar_extract_split(op->fd, dirfd, 0, tmpfd, TAR_SPLIT_FILE, &result, ret_error);
         if (r < 0)
                 return r;
-        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.digest, result.size, result.n_entries) < 0)
+        /* The layer is named by its diff id, the digest of the uncompressed tarball, as docker import does; a
+         * compressed tarball's own digest would not survive a save. */
+        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.diff_digest, result.size, result.n_entries) < 0)
                 return -ENOMEM;
         return 0;
 }

@@ -172,6 +172,7 @@ typedef struct Extractor {
         /* tar_extract_split(): the tar reader reads the uncompressed stream from raw, through split. */
         TarSplitRecorder *split;
         struct archive *raw;
+        bool raw_uncompressed;
         uint8_t *split_buffer;
 } Extractor;
 
@@ -1168,6 +1169,11 @@ static int open_split(Extractor *e) {
                 archive_copy_error(e->archive, e->raw);
                 return archive_failure(e);
         }
+        /* Not compressed: the stream is the input, which the hash pipe hashes already. */
+        e->raw_uncompressed = archive_filter_count(e->raw) == 1 &&
+                archive_filter_code(e->raw, 0) == ARCHIVE_FILTER_NONE;
+        if (e->raw_uncompressed)
+                tar_split_set_digest(e->split, NULL);
         if (archive_read_open(e->archive, e, NULL, split_read_cb, NULL) != ARCHIVE_OK)
                 return archive_failure(e);
         return 0;
@@ -1259,11 +1265,17 @@ int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExt
 }
 
 /* The split file is only kept when the recorder could follow the whole stream. */
-static void split_finish(Extractor *e, int split_dirfd, const char *split_name, const TarExtractResult *res) {
-        if (archive_filter_count(e->raw) == 1 && archive_filter_code(e->raw, 0) == ARCHIVE_FILTER_NONE)
-                tar_split_set_digest(e->split, res->digest); /* the input was the stream itself */
+static int split_finish(Extractor *e, int split_dirfd, const char *split_name, TarExtractResult *res) {
+        int r;
+
+        if (e->raw_uncompressed)
+                tar_split_set_digest(e->split, res->digest);
+        r = tar_split_stream_digest(e->split, res->diff_digest);
+        if (r < 0)
+                return r;
         if (tar_split_finish(e->split, e->dest_dirfd, e->n_entries) <= 0)
                 (void) unlinkat(split_dirfd, split_name, 0);
+        return 0;
 }
 
 int tar_extract_split(int input_fd, int dest_dirfd, TarExtractFlags flags, int split_dirfd, const char *split_name,
@@ -1298,8 +1310,8 @@ int tar_extract_split(int input_fd, int dest_dirfd, TarExtractFlags flags, int s
 
         r = run(e, &res);
         if (r >= 0 && e->split)
-                split_finish(e, split_dirfd, split_name, &res);
-        else if (e->split)
+                r = split_finish(e, split_dirfd, split_name, &res);
+        if (r < 0 && e->split)
                 (void) unlinkat(split_dirfd, split_name, 0);
         if (r < 0) {
                 if (ret_error) {

@@ -18,6 +18,9 @@ typedef struct TarExtractResult {
         char digest[SHA256_HEX_LEN + 1]; /* sha256 (hex, no "sha256:" prefix) of every raw byte of input_fd */
         uint64_t size; /* number of raw bytes read from input_fd */
         uint64_t n_entries;
+        /* tar_extract_split() only: sha256 (hex) of the uncompressed tar stream, what a diff id names;
+         * the same as digest when the input was not compressed. */
+        char diff_digest[SHA256_HEX_LEN + 1];
 } TarExtractResult;
 
 /* Read a tar archive (plain or gzip/bzip2/xz/lzma/zstd compressed) from input_fd until EOF and create its

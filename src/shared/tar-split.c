@@ -290,13 +290,16 @@ static void end_data(TarSplitRecorder *r) {
 void tar_split_feed(TarSplitRecorder *r, const void *buf, size_t n) {
         const uint8_t *p = buf;
 
-        if (!r || r->broken)
+        if (!r)
                 return;
+        /* Hashed even when the split was given up: the digest is the layer's diff id. */
         if (r->hash && sha256_update(r->hash, buf, n) < 0) {
                 r->error = -ENOMEM;
                 return give_up(r);
         }
         r->total += n;
+        if (r->broken)
+                return;
 
         while (n > 0 && !r->broken) {
                 size_t k;
@@ -340,12 +343,26 @@ void tar_split_feed(TarSplitRecorder *r, const void *buf, size_t n) {
 void tar_split_set_digest(TarSplitRecorder *r, const char hex[SHA256_HEX_LEN + 1]) {
         if (!r)
                 return;
-        memcpy(r->digest, hex, SHA256_HEX_LEN + 1);
-        r->have_digest = true;
+        if (hex) {
+                memcpy(r->digest, hex, SHA256_HEX_LEN + 1);
+                r->have_digest = true;
+        }
         if (r->hash) {
                 sha256_free(r->hash);
                 r->hash = NULL;
         }
+}
+
+int tar_split_stream_digest(TarSplitRecorder *r, char ret[SHA256_HEX_LEN + 1]) {
+        if (!r->have_digest) {
+                if (!r->hash || sha256_final_hex(r->hash, r->digest) < 0)
+                        return -ENOMEM;
+                sha256_free(r->hash);
+                r->hash = NULL;
+                r->have_digest = true;
+        }
+        memcpy(ret, r->digest, SHA256_HEX_LEN + 1);
+        return 0;
 }
 
 void tar_split_add_file(TarSplitRecorder *r, const char *path, uint64_t size, dev_t dev, ino_t ino) {
@@ -475,6 +492,7 @@ void tar_split_recorder_free(TarSplitRecorder *r) {
 }
 
 int tar_split_finish(TarSplitRecorder *r, int root_fd, uint64_t n_entries) {
+        char digest[SHA256_HEX_LEN + 1];
         uint8_t buf[8];
         int k;
 
@@ -524,13 +542,10 @@ int tar_split_finish(TarSplitRecorder *r, int root_fd, uint64_t n_entries) {
                 out_write(r, buf, 4);
                 out_write(r, r->files[i].path, len);
         }
-        if (!r->have_digest) {
-                if (sha256_final_hex(r->hash, r->digest) < 0)
-                        return -ENOMEM;
-                sha256_free(r->hash);
-                r->hash = NULL;
-        }
-        out_write(r, r->digest, SHA256_HEX_LEN);
+        k = tar_split_stream_digest(r, digest);
+        if (k < 0)
+                return k;
+        out_write(r, digest, SHA256_HEX_LEN);
         put_u64(buf, r->total);
         out_write(r, buf, 8);
         if (r->error < 0)
