@@ -412,7 +412,8 @@ static int import_work(ArchiveOperation *op, char **ret_payload, char **ret_erro
                 return r;
         /* The layer is named by its diff id, the digest of the uncompressed tarball, as docker import does; a
          * compressed tarball's own digest would not survive a save. */
-        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.diff_digest, result.size, result.n_entries) < 0)
+        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.diff_digest, result.diff_size, result.n_entries) <
+            0)
                 return -ENOMEM;
         return 0;
 }

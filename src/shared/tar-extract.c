@@ -1270,7 +1270,7 @@ static int split_finish(Extractor *e, int split_dirfd, const char *split_name, T
 
         if (e->raw_uncompressed)
                 tar_split_set_digest(e->split, res->digest);
-        r = tar_split_stream_digest(e->split, res->diff_digest);
+        r = tar_split_stream_digest(e->split, res->diff_digest, &res->diff_size);
         if (r < 0)
                 return r;
         if (tar_split_finish(e->split, e->dest_dirfd, e->n_entries) <= 0)

@@ -21,6 +21,7 @@ typedef struct TarExtractResult {
         /* tar_extract_split() only: sha256 (hex) of the uncompressed tar stream, what a diff id names;
          * the same as digest when the input was not compressed. */
         char diff_digest[SHA256_HEX_LEN + 1];
+        uint64_t diff_size; /* and its size */
 } TarExtractResult;
 
 /* Read a tar archive (plain or gzip/bzip2/xz/lzma/zstd compressed) from input_fd until EOF and create its

@@ -353,7 +353,7 @@ void tar_split_set_digest(TarSplitRecorder *r, const char hex[SHA256_HEX_LEN + 1
         }
 }
 
-int tar_split_stream_digest(TarSplitRecorder *r, char ret[SHA256_HEX_LEN + 1]) {
+int tar_split_stream_digest(TarSplitRecorder *r, char ret[SHA256_HEX_LEN + 1], uint64_t *ret_size) {
         if (!r->have_digest) {
                 if (!r->hash || sha256_final_hex(r->hash, r->digest) < 0)
                         return -ENOMEM;
@@ -362,6 +362,8 @@ int tar_split_stream_digest(TarSplitRecorder *r, char ret[SHA256_HEX_LEN + 1]) {
                 r->have_digest = true;
         }
         memcpy(ret, r->digest, SHA256_HEX_LEN + 1);
+        if (ret_size)
+                *ret_size = r->total;
         return 0;
 }
 
@@ -542,7 +544,7 @@ int tar_split_finish(TarSplitRecorder *r, int root_fd, uint64_t n_entries) {
                 out_write(r, buf, 4);
                 out_write(r, r->files[i].path, len);
         }
-        k = tar_split_stream_digest(r, digest);
+        k = tar_split_stream_digest(r, digest, NULL);
         if (k < 0)
                 return k;
         out_write(r, digest, SHA256_HEX_LEN);

@@ -29,8 +29,9 @@ void tar_split_feed(TarSplitRecorder *r, const void *buf, size_t n);
 /* The stream is the input itself (it was not compressed), which is hashed anyway: don't hash it
  * again. Call with NULL as soon as that is known, and with the digest at the end. */
 void tar_split_set_digest(TarSplitRecorder *r, const char hex[SHA256_HEX_LEN + 1]);
-/* The sha256 (hex) of the whole stream fed, the layer's diff id; ends the feeding. */
-int tar_split_stream_digest(TarSplitRecorder *r, char ret[SHA256_HEX_LEN + 1]);
+/* The sha256 (hex) of the whole stream fed, the layer's diff id, and its size (may be NULL); ends
+ * the feeding. */
+int tar_split_stream_digest(TarSplitRecorder *r, char ret[SHA256_HEX_LEN + 1], uint64_t *ret_size);
 /* An entry other than a whiteout was extracted to path, in archive order: a regular file with content
  * with its size, inode and device, anything else with size 0. */
 void tar_split_add_file(TarSplitRecorder *r, const char *path, uint64_t size, dev_t dev, ino_t ino);

@@ -166,6 +166,7 @@ def test_import_save_load_keeps_id(busybox_tar, berthd, workdir):
     image_id = image_prop(berthd, "split/imported:1", "Id")
     # The layer is named by the diff id, the digest of the uncompressed tarball.
     assert image_prop(berthd, "split/imported:1", "Layers") == ["sha256:" + sha256(plain)]
+    assert image_prop(berthd, "split/imported:1", "LayerSizes") == [len(plain)]
     saved = os.path.join(workdir, "imported.tar")
     berthd.berthctl("save", "-o", saved, "split/imported:1", check=True)
     manifest, _, layers = read_docker_archive(saved)

@@ -128,6 +128,7 @@ static bool round_trip(int tar_fd, bool expect_same) {
                 ASSERT(sha256_hex_of(orig, orig_len, want) == 0);
                 CHECK_STR(hex, want);
                 CHECK_STR(result.diff_digest, want);
+                CHECK_INT(result.diff_size, orig_len);
                 if (expect_same)
                         CHECK_STR(hex, result.digest); /* uncompressed: the diff id is the blob's digest */
 
