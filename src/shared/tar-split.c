@@ -58,6 +58,7 @@ struct TarSplitRecorder {
         int error; /* a real failure (writing, memory) */
 
         Sha256 *hash;
+        bool hash_failed;
         bool have_digest;
         char digest[SHA256_HEX_LEN + 1];
         uint64_t total;
@@ -222,6 +223,8 @@ static uint64_t padding_of(uint64_t size) {
         return (BLOCK - size % BLOCK) % BLOCK;
 }
 
+static void end_data(TarSplitRecorder *r);
+
 static void process_header(TarSplitRecorder *r) {
         static const uint8_t zero[BLOCK];
         uint64_t size;
@@ -256,6 +259,8 @@ static void process_header(TarSplitRecorder *r) {
                 r->remaining = size;
                 r->padding = padding_of(size);
                 r->state = STATE_META;
+                if (size == 0)
+                        end_data(r); /* nothing will be fed for it */
                 break;
         case 'S':
                 return give_up(r); /* GNU sparse */
@@ -293,7 +298,8 @@ void tar_split_feed(TarSplitRecorder *r, const void *buf, size_t n) {
         if (!r)
                 return;
         /* Hashed even when the split was given up: the digest is the layer's diff id. */
-        if (r->hash && sha256_update(r->hash, buf, n) < 0) {
+        if (r->hash && !r->hash_failed && sha256_update(r->hash, buf, n) < 0) {
+                r->hash_failed = true;
                 r->error = -ENOMEM;
                 return give_up(r);
         }
@@ -355,7 +361,7 @@ void tar_split_set_digest(TarSplitRecorder *r, const char hex[SHA256_HEX_LEN + 1
 
 int tar_split_stream_digest(TarSplitRecorder *r, char ret[SHA256_HEX_LEN + 1], uint64_t *ret_size) {
         if (!r->have_digest) {
-                if (!r->hash || sha256_final_hex(r->hash, r->digest) < 0)
+                if (!r->hash || r->hash_failed || sha256_final_hex(r->hash, r->digest) < 0)
                         return -ENOMEM;
                 sha256_free(r->hash);
                 r->hash = NULL;
