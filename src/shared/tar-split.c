@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -434,6 +435,32 @@ static int loop_write_all(int fd, const void *buf, size_t n) {
         return 0;
 }
 
+/* Without openat2() (Linux < 5.6): one component at a time, none of them a symlink or "..". */
+static int open_walk(int root_fd, const char *path, int flags) {
+        _cleanup_close_ int dir = -1;
+        char comp[NAME_MAX + 1];
+
+        for (const char *p = path;;) {
+                size_t len = strcspn(p, "/");
+                int fd;
+
+                if (len == 0 || len > NAME_MAX || (len == 2 && p[0] == '.' && p[1] == '.'))
+                        return -EINVAL;
+                memcpy(comp, p, len);
+                comp[len] = 0;
+                p += len;
+                fd = openat(dir >= 0 ? dir : root_fd, comp,
+                            (*p ? O_PATH | O_DIRECTORY : flags) | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                if (!*p)
+                        return fd;
+                safe_close(dir);
+                dir = fd;
+                p++;
+        }
+}
+
 static int open_beneath(int root_fd, const char *path, int flags) {
         struct open_how how = {
                 .flags = (uint64_t) (flags | O_NOFOLLOW | O_CLOEXEC),
@@ -441,6 +468,8 @@ static int open_beneath(int root_fd, const char *path, int flags) {
         };
         long fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 
+        if (fd < 0 && errno == ENOSYS)
+                return open_walk(root_fd, path, flags);
         return fd < 0 ? -errno : (int) fd;
 }
 
