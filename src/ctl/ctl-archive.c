@@ -17,6 +17,7 @@
 enum {
         ARG_FORMAT = 0x100,
         ARG_HELP,
+        ARG_COMPRESSION,
 };
 
 static int need_fd_passing(sd_bus *bus, const char *verb) {
@@ -126,13 +127,14 @@ int verb_save(int argc, char *argv[], Ctl *ctl) {
         static const struct option options[] = {
                 { "output", required_argument, NULL, 'o' },
                 { "format", required_argument, NULL, ARG_FORMAT },
+                { "compression", required_argument, NULL, ARG_COMPRESSION },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_close_ int fd = -1;
-        const char *output = NULL, *format = "docker-archive";
+        const char *output = NULL, *format = "docker-archive", *compression = NULL;
         sd_bus *bus;
         int c, r;
 
@@ -145,6 +147,9 @@ int verb_save(int argc, char *argv[], Ctl *ctl) {
                 case ARG_FORMAT:
                         format = optarg;
                         break;
+                case ARG_COMPRESSION:
+                        compression = optarg;
+                        break;
                 case 'h':
                 case ARG_HELP:
                         printf("Usage: berthctl save [OPTIONS] IMAGE...\n"
@@ -155,6 +160,9 @@ int verb_save(int argc, char *argv[], Ctl *ctl) {
                                "Options:\n"
                                "  -o, --output=FILE     Write to FILE instead of standard output\n"
                                "      --format=FORMAT   docker-archive (default) or oci-archive\n"
+                               "      --compression=ALG\n"
+                               "                        Layers of an oci-archive: gzip (default), zstd or\n"
+                               "                        none; a docker-archive's are never compressed\n"
                                "  -h, --help            Show this help\n");
                         return 0;
                 default:
@@ -177,11 +185,15 @@ int verb_save(int argc, char *argv[], Ctl *ctl) {
                 r = need_fd_passing(bus, "save");
         if (r < 0)
                 goto fail;
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER, "SaveImages");
+        /* The plain method unless an option needs the new one: older daemons know only that. */
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           compression ? "SaveImagesWithOptions" : "SaveImages");
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, argv + optind);
         if (r >= 0)
                 r = sd_bus_message_append(m, "sh", format, fd);
+        if (r >= 0 && compression)
+                r = sd_bus_message_append(m, "a{sv}", 1, "Compression", "s", compression);
         if (r < 0) {
                 ctl_log_errno(r, "Failed to build the SaveImages call: %m");
                 goto fail;

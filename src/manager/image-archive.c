@@ -19,6 +19,7 @@
 #include "json-util.h"
 #include "names.h"
 #include "tar-extract.h"
+#include "tar-split.h"
 #include "worker.h"
 
 typedef struct ArchiveOperation ArchiveOperation;
@@ -34,6 +35,7 @@ struct ArchiveOperation {
         char *tmpdir;
         int fd; /* the caller's archive (borrowed from request) */
         char *format;
+        char *compression; /* save: of OCI layers, "gzip", "zstd" or "none" */
         SaveItem *items; /* save: what to write */
         size_t n_items;
         char *reference; /* import: normalized "name:tag" */
@@ -54,6 +56,7 @@ static void archive_operation_free(ArchiveOperation *op) {
         sd_bus_message_unref(op->request);
         free(op->tmpdir);
         free(op->format);
+        free(op->compression);
         save_items_free(op->items, op->n_items);
         free(op->reference);
         strv_free(op->changes);
@@ -291,19 +294,63 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
 /* ---- SaveImages ---- */
 
 static int save_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
-        return image_save_worker(op->manager->storage, op->items, op->n_items, op->format, op->fd, op->tmpdir,
-                                 ret_error);
+        return image_save_worker(op->manager->storage, op->items, op->n_items, op->format, op->compression, op->fd,
+                                 op->tmpdir, ret_error);
 }
 
 static int save_finish(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
         return sd_bus_reply_method_return(op->request, NULL);
 }
 
+/* SaveImagesWithOptions' a{sv}: Compression s. Unknown keys and wrong types are errors. */
+static int read_save_options(sd_bus_message *message, const char **ret_compression, sd_bus_error *error) {
+        const char *key, *contents;
+        int r;
+
+        if ((r = sd_bus_message_enter_container(message, 'a', "{sv}")) < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                        return r;
+                if (!streq(key, "Compression"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown save option \"%s\".",
+                                                 key);
+                if (!streq(contents, "s"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Save option \"%s\" must have type \"s\".", key);
+                if ((r = sd_bus_message_read(message, "v", "s", ret_compression)) < 0 ||
+                    (r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
+/* OCI archives carry layers gzip (the default), zstd or not compressed; docker-archive only plain. */
+static int check_compression(const char *format, const char **compression, sd_bus_error *error) {
+        bool oci = streq(format, "oci-archive");
+
+        if (isempty(*compression))
+                *compression = oci ? "gzip" : "none";
+        if (!streq(*compression, "gzip") && !streq(*compression, "zstd") && !streq(*compression, "none"))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Unknown compression \"%s\": expected gzip, zstd or none.", *compression);
+        if (!oci && !streq(*compression, "none"))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "A docker-archive holds uncompressed layers: compression \"%s\" needs "
+                                         "--format oci-archive.",
+                                         *compression);
+        return 0;
+}
+
+/* SaveImages(as, s, h) and SaveImagesWithOptions(as, s, h, a{sv}). */
 int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **refs = NULL;
         ArchiveOperation *op;
-        const char *format;
+        const char *format, *compression = NULL;
         int fd, r;
 
         r = sd_bus_message_read_strv(message, &refs);
@@ -312,12 +359,20 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(message, "sh", &format, &fd);
         if (r < 0)
                 return r;
+        if (streq(sd_bus_message_get_member(message), "SaveImagesWithOptions")) {
+                r = read_save_options(message, &compression, error);
+                if (r < 0)
+                        return r;
+        }
         r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
         if (isempty(format))
                 format = "docker-archive";
         r = check_format(format, false, error);
+        if (r < 0)
+                return r;
+        r = check_compression(format, &compression, error);
         if (r < 0)
                 return r;
         if (strv_length(refs) == 0)
@@ -328,7 +383,10 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
                 return -ENOMEM;
         *op = (ArchiveOperation){ .manager = m, .verb = "save", .fd = fd, .finish = save_finish };
         op->format = strdup(format);
-        if (!op->format) {
+        op->compression = strdup(compression);
+        if (!op->format || !op->compression) {
+                free(op->format);
+                free(op->compression);
                 free(op);
                 return -ENOMEM;
         }
@@ -353,7 +411,10 @@ static int import_work(ArchiveOperation *op, char **ret_payload, char **ret_erro
         int r = storage_layer_apply(op->manager->storage, NULL, op->tmpdir, op->fd, &result, ret_error);
         if (r < 0)
                 return r;
-        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.digest, result.size, result.n_entries) < 0)
+        /* The layer is named by its diff id, the digest of the uncompressed tarball, as docker import does; a
+         * compressed tarball's own digest would not survive a save. */
+        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.diff_digest, result.diff_size, result.n_entries) <
+            0)
                 return -ENOMEM;
         return 0;
 }

@@ -3,10 +3,12 @@
  * SaveImages: what to save is collected in berthd (save_items_prepare), the archive is written by a
  * forked worker (image_save_worker).
  *
- * Layers are stored extracted, so their tarballs are made again from the layer directories
- * (tar_write_tree: deterministic, overlay whiteouts written back as OCI ones). Such a tarball rarely has the bytes of
- * the one the layer came from; then the config's rootfs.diff_ids are rewritten to the new digests, which gives the
- * saved image a new id (the sha256 of its config), as with any rebuilt image.
+ * Layers are stored extracted. A layer with a tar-split file beside its diff directory (recorded when it was
+ * extracted) gets its original tarball back, byte for byte: same diff ids, the config unchanged, the image keeps its
+ * id. Layers stored without one have their tarballs made again from the layer directories (tar_write_tree:
+ * deterministic, overlay whiteouts written back as OCI ones); such a tarball rarely has the bytes of the one the
+ * layer came from, then the config's rootfs.diff_ids are rewritten to the new digests, which gives the saved image
+ * a new id (the sha256 of its config), as with any rebuilt image.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -22,6 +24,7 @@
 #include "storage.h"
 #include "json-util.h"
 #include "names.h"
+#include "tar-split.h"
 #include "tar-write.h"
 
 #define COPY_BUFFER (128U * 1024U)
@@ -103,6 +106,7 @@ fail:
 typedef struct Saver {
         const StorageDriver *driver;
         const char *tmpdir;
+        const char *compression; /* "gzip", "zstd" or "none" */
         struct archive *out;
         char *error;
         /* Layer tarballs made so far: <tmpdir>/layer-<k>.tar for layer_dirs[k]. */
@@ -169,6 +173,26 @@ static int file_sha256(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t 
         return sha256_final_hex(hash, hex);
 }
 
+/* The layer's original tarball from its tar-split file beside the diff directory: returns 1 when
+ * made, 0 when there is no split file (layers stored before berth kept them). A split file that
+ * doesn't reproduce the tarball fails the save rather than giving it other bytes. */
+static int replay_layer(Saver *s, const char *dir, int dirfd, int fd, char hex[SHA256_HEX_LEN + 1],
+                        uint64_t *ret_size) {
+        _cleanup_free_ char *split = NULL, *message = NULL;
+        const char *slash = strrchr(dir, '/');
+        int r;
+
+        if (!slash || asprintf(&split, "%.*s/%s", (int) (slash - dir), dir, TAR_SPLIT_FILE) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int split_fd = open(split, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (split_fd < 0)
+                return errno == ENOENT ? 0 : failf(s, -errno, "Failed to open %s: %m", split);
+        r = tar_split_replay(split_fd, dirfd, fd, hex, ret_size, &message);
+        if (r < 0)
+                return failf(s, r, "Layer %s: %s", dir, message ?: strerror(-r));
+        return 1;
+}
+
 /* The tarball of layer dirs[k] (made once per directory), its digest and size. */
 static int make_layer(Saver *s, char **dirs, size_t k_dir, const char **ret_path, const char **ret_digest,
                       uint64_t *ret_size) {
@@ -190,12 +214,20 @@ static int make_layer(Saver *s, char **dirs, size_t k_dir, const char **ret_path
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return failf(s, -errno, "Failed to create a layer tarball: %m");
-        r = s->driver->layer_write(dirs, k_dir, fd, &s->error);
+        _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return failf(s, -errno, "Failed to open layer %s: %m", dir);
+        r = replay_layer(s, dir, dirfd, fd, hex, &size);
         if (r < 0)
-                return failf(s, r, "Failed to write layer %s: %s", dir, strerror(-r));
-        r = file_sha256(path, hex, &size);
-        if (r < 0)
-                return failf(s, r, "Failed to hash a layer tarball: %s", strerror(-r));
+                return r;
+        if (r == 0) { /* no split: made again from the layer (the driver's diff) */
+                r = s->driver->layer_write(dirs, k_dir, fd, &s->error);
+                if (r < 0)
+                        return failf(s, r, "Failed to write layer %s: %s", dir, strerror(-r));
+                r = file_sha256(path, hex, &size);
+                if (r < 0)
+                        return failf(s, r, "Failed to hash a layer tarball: %s", strerror(-r));
+        }
 
         char **d = reallocarray(s->made_dirs, s->n_made + 1, sizeof(char *));
         if (d)
@@ -221,17 +253,19 @@ static int make_layer(Saver *s, char **dirs, size_t k_dir, const char **ret_path
         return 0;
 }
 
-/* The gzip-compressed copy of a layer tarball (OCI archives carry layers compressed, as
- * registries and podman do), beside it as <tarball>.gz, with its digest and size: the blob's
- * identity; the uncompressed digest stays the diff id in the config. Deterministic: no timestamp,
- * no name in the gzip header. Made once per layer. */
+/* The compressed copy of a layer tarball (OCI archives carry layers compressed, as registries
+ * and podman do: gzip by default, or zstd), beside it as <tarball>.gz or .zst, with its digest and
+ * size: the blob's identity; the uncompressed digest stays the diff id in the config.
+ * Deterministic: no timestamp, no name in the gzip header, zstd single-threaded at its default
+ * level. Made once per layer. */
 static int compress_layer(Saver *s, const char *tar_path, char **ret_path, char ret_digest[SHA256_HEX_LEN + 8],
                           uint64_t *ret_size) {
         _cleanup_free_ char *gz = NULL;
         char hex[SHA256_HEX_LEN + 1];
+        bool zstd = streq(s->compression, "zstd");
         int r;
 
-        if (asprintf(&gz, "%s.gz", tar_path) < 0)
+        if (asprintf(&gz, "%s.%s", tar_path, zstd ? "zst" : "gz") < 0)
                 return -ENOMEM;
         if (access(gz, F_OK) < 0) {
                 _cleanup_close_ int in = open(tar_path, O_RDONLY | O_CLOEXEC);
@@ -247,8 +281,9 @@ static int compress_layer(Saver *s, const char *tar_path, char **ret_path, char 
                 }
                 archive_entry_set_pathname(e, "layer.tar");
                 archive_entry_set_filetype(e, AE_IFREG);
-                if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-                    archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+                if ((zstd ? archive_write_add_filter_zstd(a) != ARCHIVE_OK
+                          : archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+                                     archive_write_set_filter_option(a, "gzip", "timestamp", NULL) != ARCHIVE_OK) ||
                     archive_write_set_format_raw(a) != ARCHIVE_OK ||
                     /* Unblocked: padding after the gzip stream would be read as a next member. */
                     archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
@@ -398,16 +433,17 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                         paths[j] = (char *) file;
                         if (!(digests[j] = strdup(digest)))
                                 return -ENOMEM;
-                        /* The blob: the tarball itself (docker-archive), or gzip of it (OCI). */
+                        /* The blob: the tarball itself (docker-archive, uncompressed OCI), or compressed. */
                         _cleanup_free_ char *blob = NULL;
                         char blob_digest[SHA256_HEX_LEN + 8];
+                        bool compress = oci && !streq(s->compression, "none");
                         blob_sizes[j] = sizes[j];
-                        if (oci) {
+                        if (compress) {
                                 r = compress_layer(s, file, &blob, blob_digest, &blob_sizes[j]);
                                 if (r < 0)
                                         return r;
                         }
-                        if (!(blob_digests[j] = strdup(oci ? blob_digest : digest)))
+                        if (!(blob_digests[j] = strdup(compress ? blob_digest : digest)))
                                 return -ENOMEM;
                         bool seen = false;
                         for (char **w = written; *w; w++)
@@ -474,10 +510,11 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                 json_object_object_add(
                         m, "config",
                         descriptor("application/vnd.oci.image.config.v1+json", config_digest, strlen(config)));
+                const char *media_type = streq(s->compression, "zstd") ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                        : streq(s->compression, "gzip")                ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                                                                       : "application/vnd.oci.image.layer.v1.tar";
                 for (size_t j = 0; j < n; j++)
-                        json_object_array_add(layers,
-                                              descriptor("application/vnd.oci.image.layer.v1.tar+gzip", blob_digests[j],
-                                                         blob_sizes[j]));
+                        json_object_array_add(layers, descriptor(media_type, blob_digests[j], blob_sizes[j]));
                 json_object_object_add(m, "layers", layers);
                 r = out_json(s, NULL, m, manifest_hex, &manifest_len);
                 if (r < 0)
@@ -515,9 +552,9 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
         return out_json(s, "index.json", index, NULL, NULL);
 }
 
-int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format, int output_fd,
-                      const char *tmpdir, char **ret_error) {
-        Saver s = { .driver = driver, .tmpdir = tmpdir };
+int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format,
+                      const char *compression, int output_fd, const char *tmpdir, char **ret_error) {
+        Saver s = { .driver = driver, .tmpdir = tmpdir, .compression = compression ?: "gzip" };
         int r;
 
         s.out = archive_write_new();

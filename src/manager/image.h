@@ -101,8 +101,9 @@ typedef struct SaveItem {
 } SaveItem;
 int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, sd_bus_error *error);
 void save_items_free(SaveItem *items, size_t n);
-int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format, int output_fd,
-                      const char *tmpdir, char **ret_error);
+/* compression: of the layers of an OCI archive, "gzip", "zstd" or "none" (docker-archive: "none"). */
+int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format,
+                      const char *compression, int output_fd, const char *tmpdir, char **ret_error);
 
 /* Manager.PruneImages (image-dbus.c). */
 int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -16,6 +16,7 @@
 #include "container.h"
 #include "image.h"
 #include "storage.h"
+#include "tar-split.h"
 
 static const StorageDriver *const drivers[] = { &storage_overlay, &storage_btrfs };
 
@@ -264,10 +265,12 @@ int storage_layer_apply(const StorageDriver *d, const char *parent_diff, const c
                 return r;
         if (asprintf(&diff, "%s/diff", dir) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
+        _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                            layer_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0 || layer_fd < 0)
                 return -errno;
-        r = tar_extract_full(tar_fd, dirfd, d->apply_flags, result, ret_error);
+        /* The tar-split beside "diff" lets a save give back the tarball byte for byte (tar-split.h). */
+        r = tar_extract_split(tar_fd, dirfd, d->apply_flags, layer_fd, TAR_SPLIT_FILE, result, ret_error);
         if (r < 0)
                 return r;
         return d->layer_seal ? d->layer_seal(dir) : 0;

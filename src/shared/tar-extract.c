@@ -47,6 +47,7 @@
 #include "digest.h"
 #include "macro.h"
 #include "tar-extract.h"
+#include "tar-split.h"
 #include "util.h"
 
 #define strempty(s)      ((s) ?: "")
@@ -187,6 +188,12 @@ typedef struct Extractor {
         const char *current; /* raw name of the entry being extracted, for messages */
         char *last_path; /* normalized name of the previous entry, for messages */
         char *error;
+
+        /* tar_extract_split(): the tar reader reads the uncompressed stream from raw, through split. */
+        TarSplitRecorder *split;
+        struct archive *raw;
+        bool raw_uncompressed;
+        uint8_t *split_buffer;
 } Extractor;
 
 static void dir_stack_truncate(DirStack *d, size_t n) {
@@ -211,6 +218,10 @@ static void extractor_free(Extractor *e) {
         free(e->dirs);
         if (e->archive)
                 archive_read_free(e->archive);
+        if (e->raw)
+                archive_read_free(e->raw);
+        tar_split_recorder_free(e->split);
+        free(e->split_buffer);
         free(e->last_path);
         free(e->error);
         free(e);
@@ -1154,6 +1165,19 @@ static int extract_whiteout(Extractor *e, const char *path, uid_t uid, gid_t gid
         return 1;
 }
 
+/* The split recorder learns where file content went; it gives up on what it can't follow. */
+static void split_add_file(Extractor *e, struct archive_entry *entry, bool no_content, int parentfd, const char *name,
+                           const char *path) {
+        struct stat st;
+
+        if (no_content)
+                return tar_split_add_file(e->split, path, 0, 0, 0);
+        if (!archive_entry_size_is_set(entry) || archive_entry_sparse_count(entry) > 0 ||
+            fstatat(parentfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return tar_split_give_up(e->split);
+        tar_split_add_file(e->split, path, (uint64_t) archive_entry_size(entry), st.st_dev, st.st_ino);
+}
+
 static int extract_entry(Extractor *e, struct archive_entry *entry) {
         _cleanup_free_ char *path = NULL, *parent_buf = NULL;
         const char *hardlink, *parent, *name;
@@ -1256,6 +1280,8 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
                 default:
                         r = fail(e, -EINVAL, "internal error");
                 }
+        if (r >= 0 && e->split)
+                split_add_file(e, entry, hardlink || type != AE_IFREG, parentfd, name, path);
         if (r < 0)
                 return r;
         if (e->apply_whiteouts) {
@@ -1339,22 +1365,82 @@ static int apply_dir_metas(Extractor *e) {
         return 0;
 }
 
+static int support_filters(struct archive *a) {
+        /* ARCHIVE_WARN here only means "via an external program"; that's fine for these well-known ones. */
+        if (archive_read_support_filter_gzip(a) == ARCHIVE_FATAL ||
+            archive_read_support_filter_bzip2(a) == ARCHIVE_FATAL ||
+            archive_read_support_filter_xz(a) == ARCHIVE_FATAL ||
+            archive_read_support_filter_lzma(a) == ARCHIVE_FATAL ||
+            archive_read_support_filter_zstd(a) == ARCHIVE_FATAL)
+                return -ENOMEM;
+        return 0;
+}
+
+/* With a tar-split recorder, the tar reader reads the decompressed stream through this tee. */
+static la_ssize_t split_read_cb(struct archive *a, void *userdata, const void **ret_buffer) {
+        Extractor *e = userdata;
+        la_ssize_t n = archive_read_data(e->raw, e->split_buffer, READ_BUFFER_SIZE);
+
+        if (n < 0) {
+                archive_set_error(a, EILSEQ, "%s", archive_error_string(e->raw) ?: "Failed to read input");
+                return -1;
+        }
+        tar_split_feed(e->split, e->split_buffer, (size_t) n);
+        *ret_buffer = e->split_buffer;
+        return n;
+}
+
+static int open_split(Extractor *e) {
+        struct archive_entry *entry;
+
+        e->raw = archive_read_new();
+        e->split_buffer = malloc(READ_BUFFER_SIZE);
+        if (!e->raw || !e->split_buffer || archive_read_support_format_raw(e->raw) != ARCHIVE_OK ||
+            support_filters(e->raw) < 0)
+                return -ENOMEM;
+        if (archive_read_open(e->raw, e, NULL, archive_read_cb, NULL) != ARCHIVE_OK ||
+            archive_read_next_header(e->raw, &entry) != ARCHIVE_OK) {
+                archive_copy_error(e->archive, e->raw);
+                return archive_failure(e);
+        }
+        /* Not compressed: the stream is the input, which the hash pipe hashes already. */
+        e->raw_uncompressed = archive_filter_count(e->raw) == 1 &&
+                archive_filter_code(e->raw, 0) == ARCHIVE_FILTER_NONE;
+        if (e->raw_uncompressed)
+                tar_split_set_digest(e->split, NULL);
+        if (archive_read_open(e->archive, e, NULL, split_read_cb, NULL) != ARCHIVE_OK)
+                return archive_failure(e);
+        return 0;
+}
+
+/* The rest of the decompressed stream, after the end of the archive, belongs to the split too. */
+static int drain_split(Extractor *e) {
+        for (;;) {
+                la_ssize_t n = archive_read_data(e->raw, e->split_buffer, READ_BUFFER_SIZE);
+                if (n < 0) {
+                        archive_copy_error(e->archive, e->raw);
+                        return archive_failure(e);
+                }
+                if (n == 0)
+                        return 0;
+                tar_split_feed(e->split, e->split_buffer, (size_t) n);
+        }
+}
+
 static int run(Extractor *e, TarExtractResult *result) {
         int r;
 
         e->archive = archive_read_new();
         if (!e->archive)
                 return -ENOMEM;
-        /* ARCHIVE_WARN here only means "via an external program"; that's fine for these well-known ones. */
-        if (archive_read_support_format_tar(e->archive) != ARCHIVE_OK ||
-            archive_read_support_filter_gzip(e->archive) == ARCHIVE_FATAL ||
-            archive_read_support_filter_bzip2(e->archive) == ARCHIVE_FATAL ||
-            archive_read_support_filter_xz(e->archive) == ARCHIVE_FATAL ||
-            archive_read_support_filter_lzma(e->archive) == ARCHIVE_FATAL ||
-            archive_read_support_filter_zstd(e->archive) == ARCHIVE_FATAL)
+        if (archive_read_support_format_tar(e->archive) != ARCHIVE_OK || (!e->split && support_filters(e->archive) < 0))
                 return -ENOMEM;
 
-        if (archive_read_open(e->archive, e, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
+        if (e->split) {
+                r = open_split(e);
+                if (r < 0)
+                        return r;
+        } else if (archive_read_open(e->archive, e, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
                 return archive_failure(e);
 
         for (;;) {
@@ -1370,6 +1456,11 @@ static int run(Extractor *e, TarExtractResult *result) {
                 if (r < 0)
                         return r;
                 e->n_entries++;
+        }
+        if (e->split) {
+                r = drain_split(e);
+                if (r < 0)
+                        return r;
         }
 
         /* The digest must cover the whole blob, including padding libarchive didn't need. */
@@ -1404,7 +1495,27 @@ int tar_extract(int input_fd, int dest_dirfd, TarExtractResult *result, char **r
 }
 
 int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExtractResult *result, char **ret_error) {
+        return tar_extract_split(input_fd, dest_dirfd, flags, -1, NULL, result, ret_error);
+}
+
+/* The split file is only kept when the recorder could follow the whole stream. */
+static int split_finish(Extractor *e, int split_dirfd, const char *split_name, TarExtractResult *res) {
+        int r;
+
+        if (e->raw_uncompressed)
+                tar_split_set_digest(e->split, res->digest);
+        r = tar_split_stream_digest(e->split, res->diff_digest, &res->diff_size);
+        if (r < 0)
+                return r;
+        if (tar_split_finish(e->split, e->dest_dirfd, e->n_entries) <= 0)
+                (void) unlinkat(split_dirfd, split_name, 0);
+        return 0;
+}
+
+int tar_extract_split(int input_fd, int dest_dirfd, TarExtractFlags flags, int split_dirfd, const char *split_name,
+                      TarExtractResult *result, char **ret_error) {
         _cleanup_(extractor_freep) Extractor *e = NULL;
+        _cleanup_close_ int split_fd = -1;
         TarExtractResult res = {};
         int r;
 
@@ -1421,8 +1532,22 @@ int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExt
         r = hash_pipe_start(&e->pipe);
         if (r < 0)
                 return r;
+        if (split_name) {
+                split_fd = openat(split_dirfd, split_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (split_fd < 0)
+                        return -errno;
+                r = tar_split_recorder_new(split_fd, &e->split);
+                if (r < 0) {
+                        (void) unlinkat(split_dirfd, split_name, 0);
+                        return r;
+                }
+        }
 
         r = run(e, &res);
+        if (r >= 0 && e->split)
+                r = split_finish(e, split_dirfd, split_name, &res);
+        if (r < 0 && e->split)
+                (void) unlinkat(split_dirfd, split_name, 0);
         if (r < 0) {
                 if (ret_error) {
                         if (!e->error) {

@@ -18,6 +18,10 @@ typedef struct TarExtractResult {
         char digest[SHA256_HEX_LEN + 1]; /* sha256 (hex, no "sha256:" prefix) of every raw byte of input_fd */
         uint64_t size; /* number of raw bytes read from input_fd */
         uint64_t n_entries;
+        /* tar_extract_split() only: sha256 (hex) of the uncompressed tar stream, what a diff id names;
+         * the same as digest when the input was not compressed. */
+        char diff_digest[SHA256_HEX_LEN + 1];
+        uint64_t diff_size; /* and its size */
 } TarExtractResult;
 
 /* Read a tar archive (plain or gzip/bzip2/xz/lzma/zstd compressed) from input_fd until EOF and create its
@@ -53,3 +57,9 @@ typedef enum TarExtractFlags {
 } TarExtractFlags;
 
 int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExtractResult *result, char **ret_error);
+
+/* As tar_extract_full(), and records a tar-split file (see tar-split.h) of the uncompressed stream as
+ * split_name below split_dirfd. That file is removed again when the stream is not one it can
+ * reproduce (or on failure): the split is an optimization, its absence is no error. */
+int tar_extract_split(int input_fd, int dest_dirfd, TarExtractFlags flags, int split_dirfd, const char *split_name,
+                      TarExtractResult *result, char **ret_error);
