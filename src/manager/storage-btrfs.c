@@ -55,14 +55,19 @@ static int remove_subvolume_or_tree(const char *path) {
         return rm_rf(path);
 }
 
-static int btrfs_layer_remove(const char *dir) {
-        _cleanup_free_ char *diff = NULL;
-        if (asprintf(&diff, "%s/diff", dir) < 0)
+/* dir with its subvolume 'sub' (a layer's diff, a container's rootfs) and whatever else is in it. */
+static int remove_dir_with_subvolume(const char *dir, const char *sub) {
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, sub) < 0)
                 return -ENOMEM;
-        int r = remove_subvolume_or_tree(diff);
+        int r = remove_subvolume_or_tree(path);
         if (r < 0)
                 return r;
         return rm_rf(dir);
+}
+
+static int btrfs_layer_remove(const char *dir) {
+        return remove_dir_with_subvolume(dir, "diff");
 }
 
 static int open_tree(const char *path) {
@@ -88,13 +93,7 @@ static int btrfs_container_create(char **diffs, const char *cdir) {
 }
 
 static int btrfs_container_remove(const char *cdir) {
-        _cleanup_free_ char *rootfs = NULL;
-        if (asprintf(&rootfs, "%s/rootfs", cdir) < 0)
-                return -ENOMEM;
-        int r = remove_subvolume_or_tree(rootfs);
-        if (r < 0)
-                return r;
-        return rm_rf(cdir);
+        return remove_dir_with_subvolume(cdir, "rootfs");
 }
 
 /* The container's rootfs and its image's top layer. */

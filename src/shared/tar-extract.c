@@ -1086,8 +1086,12 @@ static int replace_parent_nondirs(Extractor *e, const char *parent) {
 
                 slash = strchr(p, '/');
                 if (slash)
-                        *slash++ = 0;
+                        *slash = 0;
                 if (fstatat(dirfd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISDIR(st.st_mode)) {
+                        /* A symlink or file this archive made itself stays in the way: an entry
+                         * through it is refused, as without the flag. */
+                        if (path_set_contains(&e->unpacked, buf))
+                                return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
                         if (unlinkat(dirfd, p, 0) < 0)
                                 return -errno;
                         if (mkdirat(dirfd, p, 0755) < 0)
@@ -1104,6 +1108,8 @@ static int replace_parent_nondirs(Extractor *e, const char *parent) {
                         return errno == ENOENT ? 0 : -errno; /* get_parent() creates the rest */
                 safe_close(fd);
                 fd = nfd;
+                if (slash)
+                        *slash++ = '/'; /* buf is the path up to and including p, for the set */
         }
         return 0;
 }
