@@ -25,7 +25,6 @@
 #include "names.h"
 #include "storage.h"
 #include "tar-extract.h"
-#include "tar-split.h"
 #include "tar-write.h"
 #include "worker.h"
 

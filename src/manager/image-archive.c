@@ -19,7 +19,6 @@
 #include "json-util.h"
 #include "names.h"
 #include "tar-extract.h"
-#include "tar-split.h"
 #include "worker.h"
 
 typedef struct ArchiveOperation ArchiveOperation;

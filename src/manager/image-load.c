@@ -23,7 +23,6 @@
 #include "storage.h"
 #include "json-util.h"
 #include "tar-extract.h"
-#include "tar-split.h"
 
 #define MAX_FILES       100000U
 #define MAX_METADATA    (16U * 1024U * 1024U)

@@ -176,8 +176,7 @@ static int file_sha256(const char *path, char hex[SHA256_HEX_LEN + 1], uint64_t 
 /* The layer's original tarball from its tar-split file beside the diff directory: returns 1 when
  * made, 0 when there is no split file (layers stored before berth kept them). A split file that
  * doesn't reproduce the tarball fails the save rather than giving it other bytes. */
-static int replay_layer(Saver *s, const char *dir, int dirfd, int fd, char hex[SHA256_HEX_LEN + 1],
-                        uint64_t *ret_size) {
+static int replay_layer(Saver *s, const char *dir, int fd, char hex[SHA256_HEX_LEN + 1], uint64_t *ret_size) {
         _cleanup_free_ char *split = NULL, *message = NULL;
         const char *slash = strrchr(dir, '/');
         int r;
@@ -187,6 +186,9 @@ static int replay_layer(Saver *s, const char *dir, int dirfd, int fd, char hex[S
         _cleanup_close_ int split_fd = open(split, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (split_fd < 0)
                 return errno == ENOENT ? 0 : failf(s, -errno, "Failed to open %s: %m", split);
+        _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return failf(s, -errno, "Failed to open layer %s: %m", dir);
         r = tar_split_replay(split_fd, dirfd, fd, hex, ret_size, &message);
         if (r < 0)
                 return failf(s, r, "Layer %s: %s", dir, message ?: strerror(-r));
@@ -214,13 +216,10 @@ static int make_layer(Saver *s, char **dirs, size_t k_dir, const char **ret_path
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0)
                 return failf(s, -errno, "Failed to create a layer tarball: %m");
-        _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-                return failf(s, -errno, "Failed to open layer %s: %m", dir);
-        r = replay_layer(s, dir, dirfd, fd, hex, &size);
+        r = replay_layer(s, dir, fd, hex, &size);
         if (r < 0)
                 return r;
-        if (r == 0) { /* no split: made again from the layer (the driver's diff) */
+        if (r == 0) {
                 r = s->driver->layer_write(dirs, k_dir, fd, &s->error);
                 if (r < 0)
                         return failf(s, r, "Failed to write layer %s: %s", dir, strerror(-r));

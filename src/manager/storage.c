@@ -265,11 +265,11 @@ int storage_layer_apply(const StorageDriver *d, const char *parent_diff, const c
                 return r;
         if (asprintf(&diff, "%s/diff", dir) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-                            layer_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int layer_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0 || layer_fd < 0)
                 return -errno;
-        /* The tar-split beside "diff" lets a save give back the tarball byte for byte (tar-split.h). */
+        /* The tar-split beside diff lets a save give back this very tarball (and keep the image id). */
         r = tar_extract_split(tar_fd, dirfd, d->apply_flags, layer_fd, TAR_SPLIT_FILE, result, ret_error);
         if (r < 0)
                 return r;

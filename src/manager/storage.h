@@ -75,7 +75,8 @@ int storage_layer_stored(Manager *m, const char *key);
 void storage_gc(Manager *m);
 
 /* Make a new layer in dir (a fresh directory of the driver's) on parent_diff (NULL: a base layer) from
- * the tarball on tar_fd, with the driver's extraction rules; sealed once complete. For workers. */
+ * the tarball on tar_fd, with the driver's extraction rules, and its tar-split file (dir/tar-split,
+ * when the tarball is one it can reproduce); sealed once complete. For workers. */
 int storage_layer_apply(const StorageDriver *d, const char *parent_diff, const char *dir, int tar_fd,
                         TarExtractResult *result, char **ret_error);
 
