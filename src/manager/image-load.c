@@ -295,6 +295,8 @@ static int add_image(Loader *l, ArchiveFile *config, char **tags, ArchiveFile **
         if (strv_length(diff_ids) != n_layers)
                 return failf(l, -EBADMSG, "The image config %s lists %zu layers, the manifest %zu.", config->path,
                              strv_length(diff_ids), n_layers);
+        if (n_layers == 0) /* nothing to make a root file system of */
+                return failf(l, -EBADMSG, "The image of config %s has no layers.", config->path);
 
         LoadedImage *images = reallocarray(l->images, l->n_images + 1, sizeof(LoadedImage));
         if (!images)

@@ -197,6 +197,8 @@ char *storage_layer_dir(Manager *m, const char *key) {
 
 int storage_image_diffs(Manager *m, char **diff_ids, char ***ret) {
         size_t n = strv_length(diff_ids);
+        if (n == 0)
+                return -ENODATA; /* refused at load: every driver needs a layer to stand on */
         _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;

@@ -214,6 +214,16 @@ def test_garbage_is_refused(berthd, workdir, content):
     assert store_listing(berthd) == before
 
 
+def test_image_without_layers_is_refused(berthd, workdir):
+    """Nothing to make a root file system of: refused at load, not at the first start."""
+    path = os.path.join(workdir, "empty.tar")
+    docker_archive(path, [], ["layered/empty:1"])
+    before = store_listing(berthd)
+    proc = berthd.berthctl("load", "-i", path)
+    assert proc.returncode == 125 and "has no layers" in proc.stderr, proc
+    assert store_listing(berthd) == before
+
+
 def test_hostile_layer_is_refused(berthd, workdir):
     path = os.path.join(workdir, "hostile.tar")
     buf = io.BytesIO()
