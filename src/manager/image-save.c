@@ -190,6 +190,14 @@ static int replay_layer(Saver *s, const char *dir, int fd, char hex[SHA256_HEX_L
         if (dirfd < 0)
                 return failf(s, -errno, "Failed to open layer %s: %m", dir);
         r = tar_split_replay(split_fd, dirfd, fd, hex, ret_size, &message);
+        if (r == -EBADMSG) {
+                /* The split file itself is damaged (a crash while it was written): make the tarball
+                 * again instead, as for a layer without one. Changed layer files still fail. */
+                fprintf(stderr, "Ignoring the tar-split of layer %s: %s\n", dir, message ?: strerror(-r));
+                if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+                        return failf(s, -errno, "Failed to start layer %s again: %m", dir);
+                return 0;
+        }
         if (r < 0)
                 return failf(s, r, "Layer %s: %s", dir, message ?: strerror(-r));
         return 1;

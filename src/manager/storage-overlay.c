@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -318,6 +319,10 @@ static int walk_upper(ChangeWalk *w, int dir_fd, const char *rel, const char *pa
                         r = -ENOMEM;
                         break;
                 }
+                if (strlen(cpath) >= PATH_MAX) { /* also bounds the recursion (each level adds 2 bytes) */
+                        r = -ENAMETOOLONG;
+                        break;
+                }
                 if (fstatat(dir_fd, names[k], &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         if (errno == ENOENT)
                                 continue; /* removed meanwhile */
@@ -342,28 +347,15 @@ static int walk_upper(ChangeWalk *w, int dir_fd, const char *rel, const char *pa
                                 kind = 0; /* unchanged itself */
                 }
                 r = kind ? add_change(w, kind, cpath) : 0;
+                size_t before = w->n_changes;
                 if (r >= 0 && sub >= 0)
                         r = walk_upper(w, sub, crel, cpath);
+                /* A directory above a change is shown as changed (as docker diff shows them). */
+                if (r >= 0 && kind == 0 && w->n_changes > before)
+                        r = add_change(w, 'C', cpath);
         }
         names_free(names, n);
         return r;
-}
-
-/* Every directory above a change is shown as changed (as docker diff shows them). */
-static int add_parents(ChangeWalk *w) {
-        size_t n = w->n_changes;
-        for (size_t k = 0; k < n; k++) {
-                _cleanup_free_ char *p = strdup(w->changes[k].path);
-                if (!p)
-                        return -ENOMEM;
-                for (char *slash = strrchr(p, '/'); slash && slash != p; slash = strrchr(p, '/')) {
-                        *slash = 0;
-                        int r = add_change(w, 'C', p);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
 }
 
 /* By path; of the same path, A before C (an added directory stays added). */
@@ -383,8 +375,6 @@ static int overlay_container_changes(char **diffs, const char *cdir, TreeChange 
                 return -ENOMEM;
         _cleanup_close_ int upper_fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         r = upper_fd < 0 ? -errno : walk_upper(&w, upper_fd, "", "");
-        if (r >= 0)
-                r = add_parents(&w);
         if (r < 0) {
                 tree_changes_free(w.changes, w.n_changes);
                 return r;

@@ -95,6 +95,27 @@ static int become_fs_owner(uint32_t base) {
         return cap_set_proc(caps) < 0 ? -errno : 0;
 }
 
+/* fsconfig() takes at most 256 bytes of a value, 8 short links: one "lowerdir+" per layer (Linux 6.5
+ * and later, in lowerdir's order, top first), or on older kernels the whole list at once. */
+static int set_lower_dirs(int fs, const char *lowerdir) {
+        _cleanup_free_ char *copy = strdup(lowerdir);
+        if (!copy)
+                return -ENOMEM;
+        for (char *p = copy, *next; p; p = next) {
+                next = strchr(p, ':');
+                if (next)
+                        *next++ = 0;
+                if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir+", p, 0) < 0) {
+                        if (p == copy && errno == EINVAL) /* not known to this kernel */
+                                return syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir", lowerdir, 0) < 0
+                                        ? -errno
+                                        : 0;
+                        return -errno;
+                }
+        }
+        return 0;
+}
+
 static int build_overlay(const ContainerSpec *spec, int userns, int *ret_mnt, char *message, size_t size) {
         int r;
 
@@ -140,8 +161,12 @@ static int build_overlay(const ContainerSpec *spec, int userns, int *ret_mnt, ch
         _cleanup_close_ int fs = (int) syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
         if (fs < 0)
                 return snprintf(message, size, "create an overlay file system"), -errno;
-        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "lowerdir", spec->lowerdir, 0) < 0 ||
-            syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", spec->upperdir, 0) < 0 ||
+        if ((r = set_lower_dirs(fs, spec->lowerdir)) < 0) {
+                snprintf(message, size, "give the overlay its %s", strchr(spec->lowerdir, ':') ? "layers" : "layer");
+                read_fs_log(fs, message, size);
+                return r;
+        }
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", spec->upperdir, 0) < 0 ||
             syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", spec->workdir, 0) < 0 ||
             syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
                 r = -errno;

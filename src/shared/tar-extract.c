@@ -1520,8 +1520,9 @@ static int split_finish(Extractor *e, int split_dirfd, const char *split_name, T
 
 int tar_extract_split(int input_fd, int dest_dirfd, TarExtractFlags flags, int split_dirfd, const char *split_name,
                       TarExtractResult *result, char **ret_error) {
-        _cleanup_(extractor_freep) Extractor *e = NULL;
+        /* Declared before e, so closed after it: freeing e may still flush the split's gzip tail. */
         _cleanup_close_ int split_fd = -1;
+        _cleanup_(extractor_freep) Extractor *e = NULL;
         TarExtractResult res = {};
         int r;
 

@@ -719,7 +719,7 @@ static int replay_records(Replayer *p, int root_fd, int output_fd, Sha256 *hash,
                 if (next_file >= p->n_paths)
                         return replay_fail(p, -EBADMSG, "Corrupt tar-split file: more files than paths");
                 const char *path = p->paths[next_file++];
-                _cleanup_close_ int fd = open_beneath(root_fd, path, O_RDONLY);
+                _cleanup_close_ int fd = open_beneath(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
                 struct stat st;
                 if (fd < 0)
                         return replay_fail(p, -ESTALE, "Layer file '%s' cannot be opened: %s", path, strerror(-fd));

@@ -155,9 +155,17 @@ static int write_one(TarWriter *w, int parent_fd, const char *name, const char *
                 if (!w->inodes[w->n_inodes++].path)
                         return -ENOMEM;
         }
-        _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* The tree may be a running container's, which can swap the file for a FIFO (a read that never
+         * ends) or a device node (the host's disk) after the fstatat() above: never block on open, and
+         * read only the very regular file that was looked at. */
+        _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return failf(w, -errno, "Failed to open %s: %m", path);
+        struct stat opened;
+        if (fstat(fd, &opened) < 0)
+                return failf(w, -errno, "Failed to inspect %s: %m", path);
+        if (!S_ISREG(opened.st_mode) || opened.st_dev != st.st_dev || opened.st_ino != st.st_ino)
+                return failf(w, -EBUSY, "%s changed while it was being read.", path);
         r = write_entry_header(w, path, &st, AE_IFREG, st.st_size, NULL, NULL);
         if (r >= 0)
                 r = copy_file_data(w, fd, path, (uint64_t) st.st_size);
