@@ -162,7 +162,7 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
                 image_free(i);
         if (r < 0) {
                 if (stored)
-                        (void) m->storage->layer_remove(final); /* nothing references it: a failure leaves nothing */
+                        (void) storage_layer_remove(m, key); /* nothing references it: a failure leaves nothing */
                 return sd_bus_error_set_errnof(error, -r, "Failed to save the image: %m");
         }
         _cleanup_free_ char *path = image_object_path(i);
@@ -201,6 +201,10 @@ int container_commit(Container *c, const char *reference, char **changes, const 
         if (!parent)
                 return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "The image of container %s (%.12s) is gone.",
                                          c->name, c->image_id);
+        if (strv_length(parent->layers) >= IMAGE_LAYERS_MAX)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_IMAGE,
+                                         "The image of container %s has %zu layers already; at most %d are supported.",
+                                         c->name, strv_length(parent->layers), IMAGE_LAYERS_MAX);
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
@@ -213,11 +217,13 @@ int container_commit(Container *c, const char *reference, char **changes, const 
         op->parent_id = strdup(parent->id);
         op->cdir = manager_state_path(m, "containers/%s", c->id);
         command = strv_join(c->command, " ");
-        if (!op->parent_id || !op->cdir || !command || storage_image_diffs(m, parent->layers, &op->diffs) < 0 ||
-            (r = image_config_json(parent, &config_text, NULL)) < 0) {
+        if (!op->parent_id || !op->cdir || !command) {
                 r = -ENOMEM;
                 goto fail;
         }
+        if ((r = storage_image_diffs(m, parent->layers, &op->diffs)) < 0 ||
+            (r = image_config_json(parent, &config_text, NULL)) < 0)
+                goto fail;
         if (json_parse_buffer(config_text, strlen(config_text), &op->config) < 0 ||
             !json_object_is_type(op->config, json_type_object)) {
                 r = sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The image's config is invalid.");

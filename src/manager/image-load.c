@@ -297,6 +297,9 @@ static int add_image(Loader *l, ArchiveFile *config, char **tags, ArchiveFile **
                              strv_length(diff_ids), n_layers);
         if (n_layers == 0) /* nothing to make a root file system of */
                 return failf(l, -EBADMSG, "The image of config %s has no layers.", config->path);
+        if (n_layers > IMAGE_LAYERS_MAX)
+                return failf(l, -EBADMSG, "The image of config %s has %zu layers; at most %d are supported.",
+                             config->path, n_layers, IMAGE_LAYERS_MAX);
 
         LoadedImage *images = reallocarray(l->images, l->n_images + 1, sizeof(LoadedImage));
         if (!images)

@@ -41,6 +41,7 @@ void image_free(Image *i) {
         strv_free(i->repo_tags);
         strv_free(i->layers);
         free(i->layer_sizes);
+        strv_free(i->layer_keys);
         strv_free(i->cmd);
         strv_free(i->entrypoint);
         strv_free(i->env);
@@ -244,14 +245,21 @@ int manager_load_images(Manager *m) {
         return 0;
 }
 
-/* Whether an image other than 'except' has the layer stored under key. */
+const char *image_layer_key(Image *i, size_t k) {
+        /* Computed once: a btrfs chain id costs a hash for every layer below. */
+        if (!i->layer_keys && storage_layer_keys(i->manager, i->layers, &i->layer_keys) < 0)
+                return NULL;
+        return k < strv_length(i->layer_keys) ? i->layer_keys[k] : NULL;
+}
+
+/* Whether an image other than 'except' has the layer stored under key (when in doubt: yes). */
 static bool layer_is_used(Manager *m, const Image *except, const char *key) {
         for (Image *i = m->images; i; i = i->next) {
                 if (i == except)
                         continue;
                 for (size_t k = 0; i->layers && i->layers[k]; k++) {
-                        char other[SHA256_HEX_LEN + 1];
-                        if (storage_layer_key(m, i->layers, k + 1, other) >= 0 && streq(other, key))
+                        const char *other = image_layer_key(i, k);
+                        if (!other || streq(other, key))
                                 return true;
                 }
         }
@@ -290,8 +298,8 @@ int manager_gc_layers(Manager *m) {
         /* Layers stored before the driver kept more than the layer (overlay's short links) get it now. */
         for (Image *i = m->images; i; i = i->next)
                 for (size_t k = 0; i->layers && i->layers[k]; k++) {
-                        char key[SHA256_HEX_LEN + 1];
-                        if (storage_layer_key(m, i->layers, k + 1, key) >= 0)
+                        const char *key = image_layer_key(i, k);
+                        if (key)
                                 (void) storage_layer_stored(m, key);
                 }
         return 0;
@@ -323,12 +331,11 @@ unsigned image_count_users(Image *i, bool *ret_active) {
 uint64_t image_unique_size(Image *i) {
         uint64_t size = 0;
         for (size_t k = 0; i->layers && i->layers[k]; k++) {
-                bool earlier = false; /* a layer listed twice counts once */
-                for (size_t j = 0; j < k && !earlier; j++)
-                        earlier = streq(i->layers[j], i->layers[k]);
-                char key[SHA256_HEX_LEN + 1];
-                if (!earlier && storage_layer_key(i->manager, i->layers, k + 1, key) >= 0 &&
-                    !layer_is_used(i->manager, i, key))
+                const char *key = image_layer_key(i, k);
+                bool earlier = false; /* a layer stored once counts once */
+                for (size_t j = 0; key && j < k && !earlier; j++)
+                        earlier = streq(image_layer_key(i, j), key);
+                if (key && !earlier && !layer_is_used(i->manager, i, key))
                         size += i->layer_sizes ? i->layer_sizes[k] : 0;
         }
         return size;
@@ -357,15 +364,12 @@ int image_remove(Image *i) {
                 }
 
         for (size_t k = 0; i->layers && i->layers[k]; k++) {
-                char key[SHA256_HEX_LEN + 1];
-                if (storage_layer_key(m, i->layers, k + 1, key) < 0 || layer_is_used(m, NULL, key))
+                const char *key = image_layer_key(i, k);
+                if (!key || layer_is_used(m, NULL, key))
                         continue; /* left for the startup sweep, or shared */
-                _cleanup_free_ char *layer = storage_layer_dir(m, key);
-                if (!layer)
-                        continue;
-                r = m->storage->layer_remove(layer);
+                r = storage_layer_remove(m, key);
                 if (r < 0)
-                        fprintf(stderr, "Failed to remove layer %s, ignoring: %s\n", layer, strerror(-r));
+                        fprintf(stderr, "Failed to remove layer %s, ignoring: %s\n", key, strerror(-r));
         }
         image_free(i);
         return 0;

@@ -9,6 +9,10 @@
 #include "manager.h"
 #include "util.h"
 
+/* Docker's limit: overlay takes at most one page of mount options (the short links make 125 layers
+ * take 3.6 KiB of it), and fsconfig()-built overlays a bounded stack of lower dirs. */
+#define IMAGE_LAYERS_MAX 125
+
 typedef struct Image {
         Manager *manager;
         Image *next;
@@ -16,6 +20,7 @@ typedef struct Image {
         char **repo_tags; /* "name:tag" */
         char **layers; /* diff ids "sha256:<hex>", bottom first */
         uint64_t *layer_sizes; /* bytes of each layer's uncompressed tar, parallel to layers */
+        char **layer_keys; /* the storage driver's names of the layers, made on first use (image_layer_key) */
         uint64_t created;
         uint64_t size;
 
@@ -61,6 +66,8 @@ bool image_has_tag(const Image *i, const char *tag);
 void image_remove_tag(Image *i, const char *tag);
 /* Containers (any state) using the image; *ret_active is set when one runs or is about to. */
 unsigned image_count_users(Image *i, bool *ret_active);
+/* The name the storage driver keeps layer k (0 = bottom) under; NULL only when out of memory. */
+const char *image_layer_key(Image *i, size_t k);
 /* Bytes of the image's layers that no other image uses (image_remove would free them). */
 uint64_t image_unique_size(Image *i);
 /* Drop the image: its JSON first, then the layers no other image uses. Frees i. */

@@ -74,15 +74,7 @@ static int overlay_layer_create(const char *parent_diff, const char *dir) {
 }
 
 static int overlay_layer_remove(const char *dir) {
-        /* The short link goes with it (a leftover one is dropped at startup). */
-        const char *slash = strrchr(dir, '/');
-        char link[29];
-        if (slash && overlay_short_link(slash + 1, link) >= 0) {
-                _cleanup_free_ char *path = NULL;
-                if (asprintf(&path, "%.*s/%s", (int) (slash - dir), dir, link) >= 0)
-                        (void) unlink(path);
-        }
-        return rm_rf(dir);
+        return rm_rf(dir); /* its short link: storage_layer_remove(), or dropped at startup */
 }
 
 static int overlay_layer_write(char **diffs, size_t k, int output_fd, char **ret_error) {

@@ -76,24 +76,23 @@ static int read_config_driver(const char *path, char **ret) {
         return 0;
 }
 
+/* Whether a subdirectory of the state directory has entries (dot entries and overlay's l/ aside). */
+static bool subdir_has_entries(Manager *m, const char *sub) {
+        _cleanup_free_ char *p = manager_state_path(m, "%s", sub);
+        DIR *d = p ? opendir(p) : NULL;
+        bool found = false;
+        if (!d)
+                return false;
+        for (struct dirent *de; !found && (de = readdir(d));)
+                found = de->d_name[0] != '.' && !streq(de->d_name, "l");
+        closedir(d);
+        return found;
+}
+
 /* Whether the state directory holds layers or containers (then the driver may not change). */
 static bool state_has_content(Manager *m, const char *driver_dir) {
-        static const char *const subdirs[] = { "images", "containers" };
-        for (size_t k = 0; k < ELEMENTSOF(subdirs) + 1; k++) {
-                _cleanup_free_ char *p = k < ELEMENTSOF(subdirs) ? manager_state_path(m, "%s", subdirs[k])
-                                                                 : manager_state_path(m, "%s", driver_dir);
-                DIR *d = p ? opendir(p) : NULL;
-                if (!d)
-                        continue;
-                struct dirent *de;
-                bool found = false;
-                while (!found && (de = readdir(d)))
-                        found = de->d_name[0] != '.' && !streq(de->d_name, "l");
-                closedir(d);
-                if (found)
-                        return true;
-        }
-        return false;
+        return subdir_has_entries(m, "images") || subdir_has_entries(m, "containers") ||
+                subdir_has_entries(m, driver_dir);
 }
 
 int storage_setup(Manager *m) {
@@ -114,8 +113,13 @@ int storage_setup(Manager *m) {
                 return r;
         if (recorded)
                 recorded[strcspn(recorded, "\n")] = 0;
-        else if (state_has_content(m, "overlay") && !(recorded = strdup("overlay")))
-                return -ENOMEM; /* a state directory from before drivers could be chosen */
+        else if (subdir_has_entries(m, "btrfs") || state_has_content(m, "overlay")) {
+                /* No record (lost, or a state directory from before drivers could be chosen): the
+                 * layers say which driver made them. */
+                recorded = strdup(subdir_has_entries(m, "btrfs") ? "btrfs" : "overlay");
+                if (!recorded)
+                        return -ENOMEM;
+        }
 
         const StorageDriver *d = NULL;
         if (!isempty(configured)) {
@@ -218,6 +222,11 @@ int storage_image_diffs(Manager *m, char **diff_ids, char ***ret) {
 
 int storage_layer_stored(Manager *m, const char *key) {
         char link[29];
+        /* The rename into place is made durable before the image record that will reference it. */
+        _cleanup_free_ char *store = manager_state_path(m, "%s", m->storage->name);
+        _cleanup_close_ int store_fd = store ? open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (store_fd < 0 || fsync(store_fd) < 0)
+                return store ? -errno : -ENOMEM;
         if (m->storage != &storage_overlay)
                 return 0;
         int r = overlay_short_link(key, link);
@@ -268,8 +277,10 @@ int storage_layer_apply(const StorageDriver *d, const char *parent_diff, const c
         if (asprintf(&diff, "%s/diff", dir) < 0)
                 return -ENOMEM;
         _cleanup_close_ int dirfd = open(diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return -errno;
         _cleanup_close_ int layer_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0 || layer_fd < 0)
+        if (layer_fd < 0)
                 return -errno;
         /* The tar-split beside diff lets a save give back this very tarball (and keep the image id). */
         r = tar_extract_split(tar_fd, dirfd, d->apply_flags, layer_fd, TAR_SPLIT_FILE, result, ret_error);
@@ -341,4 +352,56 @@ int storage_container_spec(Manager *m, Image *image, const char *id, json_object
         json_object_object_add(o, "upperdir", json_object_new_string(upper));
         json_object_object_add(o, "workdir", json_object_new_string(work));
         return 0;
+}
+
+int storage_layer_keys(Manager *m, char **diff_ids, char ***ret) {
+        size_t n = strv_length(diff_ids);
+        _cleanup_strv_free_ char **keys = calloc(n + 1, sizeof(char *));
+        if (!keys)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++) {
+                keys[k] = malloc(SHA256_HEX_LEN + 1);
+                if (!keys[k])
+                        return -ENOMEM;
+                if (k == 0 || !m->storage->layers_are_snapshots) {
+                        int r = storage_layer_key(m, diff_ids + k, 1, keys[k]);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                /* The chain id one layer up: sha256(ChainID(below) + " " + DiffID). */
+                _cleanup_free_ char *s = NULL;
+                if (asprintf(&s, "%s%s %s", DIGEST_SHA256_PREFIX, keys[k - 1], diff_ids[k]) < 0)
+                        return -ENOMEM;
+                int r = sha256_hex_of(s, strlen(s), keys[k]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(keys);
+        return 0;
+}
+
+int storage_layer_remove(Manager *m, const char *key) {
+        _cleanup_free_ char *dir = storage_layer_dir(m, key),
+                            *gone = manager_state_path(m, "%s/.rm-%s", m->storage->name, key);
+        char link[29];
+        int r;
+
+        if (!dir || !gone)
+                return -ENOMEM;
+        if (m->storage == &storage_overlay && overlay_short_link(key, link) >= 0) {
+                _cleanup_free_ char *path = manager_state_path(m, "overlay/%s", link), *target = NULL;
+                char buf[SHA256_HEX_LEN + 16];
+                ssize_t n = path ? readlink(path, buf, sizeof(buf) - 1) : -1;
+                if (n >= 0 && asprintf(&target, "../%s/diff", key) >= 0) {
+                        buf[n] = 0;
+                        if (streq(buf, target)) /* only its own link */
+                                (void) unlink(path);
+                }
+        }
+        (void) storage_remove_work_dir(m, gone); /* a removal that crashed before */
+        if (rename(dir, gone) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        r = m->storage->layer_remove(gone);
+        return r;
 }

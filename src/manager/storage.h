@@ -13,7 +13,7 @@
  *            snapshot of the layer below with the layer applied (whiteouts as deletions);
  *            a container's rootfs is a writable snapshot of its image's top layer.
  * Layer directories are made under a temporary name in the driver's directory and renamed into
- * place; the same goes for their removal order (image.c).
+ * place; removal renames them out of the way first (storage_layer_remove).
  */
 
 #include <stdbool.h>
@@ -68,9 +68,16 @@ int storage_layer_key(Manager *m, char **diff_ids, size_t n, char ret[SHA256_HEX
 char *storage_layer_dir(Manager *m, const char *key);
 /* The "diff" paths of an image's layers, top first. */
 int storage_image_diffs(Manager *m, char **diff_ids, char ***ret);
-/* After a layer directory was renamed into place: what else the driver keeps for it (overlay: its
- * short link). Idempotent. */
+/* After a layer directory was renamed into place: the driver's directory synced (the rename is
+ * durable before an image record references the layer), and what else the driver keeps for it
+ * (overlay: its short link). Idempotent. The layer's file data is not synced (as tar -x or podman
+ * do not): a power cut right after an import can leave files of it empty. */
 int storage_layer_stored(Manager *m, const char *key);
+/* Remove a stored layer: renamed out of the way first (.rm-<key>, swept at startup), so a removal that
+ * fails or crashes halfway never leaves a partial layer under its key to be taken for a stored one. */
+int storage_layer_remove(Manager *m, const char *key);
+/* The keys of all layers of an image with these diff ids (bottom first), in one pass. */
+int storage_layer_keys(Manager *m, char **diff_ids, char ***ret);
 /* Drop what is left of layers no longer there (overlay: dangling short links). */
 void storage_gc(Manager *m);
 

@@ -182,6 +182,17 @@ def test_hundred_layer_image_runs(busybox_image, busybox_tar, berthd, workdir):
         berthd.berthctl("rmi", "layered/hundred:1")
 
 
+def test_more_than_125_layers_are_refused(berthd, workdir):
+    """Docker's limit: refused at load with a sentence, nothing stored."""
+    layers = [tar_bytes([(f"f{k:03}", f"{k}\n".encode())]) for k in range(126)]
+    path = os.path.join(workdir, "toomany.tar")
+    docker_archive(path, layers, ["layered/toomany:1"])
+    before = store_listing(berthd)
+    proc = berthd.berthctl("load", "-i", path)
+    assert proc.returncode == 125 and "has 126 layers; at most 125 are supported" in proc.stderr, proc
+    assert store_listing(berthd) == before
+
+
 def test_loading_twice_gives_the_same_image(berthd, workdir):
     path = os.path.join(workdir, "twice.tar")
     layer = tar_bytes([("etc/", None), ("etc/twice", b"2\n")])
