@@ -36,8 +36,12 @@ def start_fails_saying(bed, text):
     cursor = bed.sh("journalctl -n 0 --show-cursor -q | sed -n 's/^-- cursor: //p'", check=True).stdout.strip()
     proc = bed.systemctl("restart", "berthd.service")
     assert proc.returncode != 0, proc
-    messages = [e.get("MESSAGE", "") for e in bed.journal_json("-u", "berthd.service", f"--after-cursor={cursor}")]
-    assert any(text in m for m in messages if isinstance(m, str)), messages
+
+    def said():
+        messages = [e.get("MESSAGE", "") for e in bed.journal_json("-u", "berthd.service", f"--after-cursor={cursor}")]
+        return any(text in m for m in messages if isinstance(m, str)) or print(messages)
+
+    bed.wait_until(said, timeout=15, interval=0.5, what=f"berthd's journal to say {text!r}")
 
 
 def test_the_driver_in_use_is_the_expected_one(busybox_image, berthd):
