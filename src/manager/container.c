@@ -491,6 +491,11 @@ static int container_destroy(Container *c, bool remove_volumes) {
         if (r < 0)
                 fprintf(stderr, "Failed to remove %s, ignoring: %s\n", dir, strerror(-r));
         (void) rm_rf(run);
+        /* The journal fields of its scope (see nspawn-journal.h): its supervisor removes them when
+         * it ends, unless it was killed. */
+        _cleanup_free_ char *fields = NULL;
+        if (asprintf(&fields, "/run/systemd/units/log-extra-fields:berth-%.12s.scope", c->id) >= 0)
+                (void) unlink(fields);
         (void) sd_bus_emit_object_removed(c->manager->bus, path);
         reply_waiters(c, true);
         reply_stoppers(c);

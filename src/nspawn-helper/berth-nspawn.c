@@ -99,6 +99,7 @@ static void output_read(OutputStream *o) {
                 return;
         if (n <= 0) {
                 (void) log_stream_flush(&o->lines);
+                (void) journal_writer_flush(o->journal);
                 o->fd = safe_close(o->fd);
                 return;
         }
@@ -110,6 +111,7 @@ static void output_read(OutputStream *o) {
                         client_drop(i - 1);
         }
         (void) log_stream_feed(&o->lines, buf, (size_t) n);
+        (void) journal_writer_flush(o->journal);
 }
 
 static int receive_fd(int socket, int *ret) {
@@ -610,7 +612,9 @@ static int run(void) {
                 return report_status("ERR %d setup Failed to record the running state\n", -r), r;
         }
 
-        r = journal_writer_init(&journal, spec);
+        char unit[sizeof("berth-.scope") + BERTH_SHORT_ID_LEN];
+        snprintf(unit, sizeof(unit), "berth-%.12s.scope", spec->id);
+        r = journal_writer_init(&journal, spec, unit);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
                 return report_status("ERR %d setup Failed to prepare logging\n", -r), r;
@@ -645,12 +649,9 @@ static int run(void) {
                 safe_close(streams[i].fd);
         while (n_clients > 0)
                 client_drop(n_clients - 1); /* EOF for every attached client: the container is gone */
-        bool logged = journal.n_sent > 0;
-        journal_writer_done(&journal);
+        journal_writer_done(&journal); /* everything stored before the exit is recorded */
         if (r < 0)
                 return r;
-        if (logged)
-                (void) journal_synchronize(5000);
         return write_runtime_file(spec, "exit", "%d %" PRIu64 " %" PRIu64 "\n", exit_code, now_realtime_usec(),
                                   read_oom_kills());
 }
