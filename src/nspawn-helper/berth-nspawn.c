@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -482,10 +484,39 @@ static int run_exec(const ContainerSpec *spec) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The supervisor stays as long as its container: whatever setup touched should not stay mapped.
+ * Read-only mappings of our own file (code, constants) are dropped from the page tables; the
+ * supervisor's loop faults back in the few pages it runs (they are the page cache's, shared
+ * with every other supervisor, so this costs no I/O). Writable mappings keep their data. */
+static void drop_setup_pages(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+        char exe[PATH_MAX], line[PATH_MAX + 128];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+        (void) malloc_trim(0);
+        if (!f || n <= 0)
+                return;
+        exe[n] = 0;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long start, end;
+                char perms[5];
+                int path = 0;
+                if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path) < 3 || path == 0)
+                        continue;
+                line[strcspn(line, "\n")] = 0;
+                if (perms[1] == '-' && streq(line + path, exe))
+                        (void) madvise((void *) start, end - start, MADV_DONTNEED);
+        }
+}
+
+/* Static, not on the stack: the line buffers (and the journal's) cost memory only once output
+ * fills them. */
+static JournalWriter journal;
+static OutputStream streams[2];
+
 static int run(void) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
-        JournalWriter journal;
         int pipes[2], r;
 
         /* Stopping the scope signals every process in it; the supervisor stays to record the exit. */
@@ -627,10 +658,12 @@ static int run(void) {
                  * exited, 137), rather than leave a container running that berthd may not adopt. */
                 (void) kill(pid, SIGKILL);
 
-        OutputStream streams[2] = {
-                { .fd = out_r, .priority = 6, .journal = &journal },
-                { .fd = err_r, .is_stderr = true, .priority = 3, .journal = &journal },
-        };
+        streams[0].fd = out_r;
+        streams[0].priority = 6;
+        streams[1].fd = err_r;
+        streams[1].is_stderr = true;
+        streams[1].priority = 3;
+        streams[0].journal = streams[1].journal = &journal;
         if (spec->attached || (spec->tty && spec->input))
                 clients[n_clients++] = (AttachClient){
                         .out = spec->attached ? ATTACH_STDOUT_FD : -1,
@@ -644,6 +677,7 @@ static int run(void) {
 
         int exit_code = 255;
         streams[0].tty = spec->tty;
+        drop_setup_pages();
         r = supervise(pidfd, streams, listen_fd, &exit_code);
         for (int i = 0; i < 2; i++)
                 safe_close(streams[i].fd);
