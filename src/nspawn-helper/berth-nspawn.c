@@ -486,26 +486,35 @@ static int run_exec(const ContainerSpec *spec) {
 
 /* The supervisor stays as long as its container: whatever setup touched should not stay mapped.
  * Read-only mappings of our own file (code, constants) are dropped from the page tables; the
- * supervisor's loop faults back in the few pages it runs (they are the page cache's, shared
- * with every other supervisor, so this costs no I/O). Writable mappings keep their data. */
+ * supervisor's loop faults back the few pages it runs (they are the page cache's, shared with
+ * every other supervisor, so this costs no I/O). Only mappings without private copies of pages:
+ * the RELRO one was written (relocations) before it became read-only, and dropping it would bring
+ * back the file's unrelocated contents. */
 static void drop_setup_pages(void) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
         char exe[PATH_MAX], line[PATH_MAX + 128];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        unsigned long start = 0, end = 0;
+        bool candidate = false;
 
         (void) malloc_trim(0);
         if (!f || n <= 0)
                 return;
         exe[n] = 0;
         while (fgets(line, sizeof(line), f)) {
-                unsigned long start, end;
+                unsigned long a, b, anon;
                 char perms[5];
                 int path = 0;
-                if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path) < 3 || path == 0)
-                        continue;
                 line[strcspn(line, "\n")] = 0;
-                if (perms[1] == '-' && streq(line + path, exe))
-                        (void) madvise((void *) start, end - start, MADV_DONTNEED);
+                if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &a, &b, perms, &path) >= 3 && path > 0) {
+                        /* A new mapping: its fields follow. */
+                        start = a, end = b;
+                        candidate = perms[1] == '-' && streq(line + path, exe);
+                } else if (candidate && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
+                        if (anon == 0)
+                                (void) madvise((void *) start, end - start, MADV_DONTNEED);
+                        candidate = false;
+                }
         }
 }
 
