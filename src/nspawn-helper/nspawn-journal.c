@@ -105,19 +105,27 @@ int journal_writer_init(JournalWriter *w, const ContainerSpec *spec, const char 
             (r = add_field(w, "CONTAINER_NAME", spec->name)) < 0 || (r = add_field(w, "CONTAINER_TAG", short_id)) < 0 ||
             (r = add_field(w, "IMAGE_NAME", spec->image)) < 0)
                 return r;
-        if (isempty(unit))
-                return 0;
+        w->opened = isempty(unit);
+        if (!w->opened)
+                snprintf(w->unit, sizeof(w->unit), "%s", unit);
+        return 0;
+}
+
+/* At the first line, not at start: most containers' starts are not slowed by it, and those that
+ * print nothing never cost journald a stream. */
+static void journal_writer_open(JournalWriter *w) {
+        w->opened = true;
         /* Either both, or every field in every datagram. */
-        if (write_extra_fields(w, unit, 3) < 0)
-                return 0;
-        w->stream_fd = open_stream(spec->name);
+        if (write_extra_fields(w, w->unit, 3) < 0)
+                return;
+        /* Field 2 is SYSLOG_IDENTIFIER=<name>. */
+        w->stream_fd = open_stream((const char *) w->fields[2].iov_base + strlen("SYSLOG_IDENTIFIER="));
         if (w->stream_fd < 0) {
                 (void) unlink(w->extra_fields_path);
                 w->extra_fields_path = mfree(w->extra_fields_path);
-                return 0;
+                return;
         }
         w->n_fields = 3; /* journald adds the rest from the extra fields file */
-        return 0;
 }
 
 int journal_writer_flush(JournalWriter *w) {
@@ -125,6 +133,10 @@ int journal_writer_flush(JournalWriter *w) {
                 return 0;
         int r = loop_write(w->stream_fd, w->buffer, w->n_buffered);
         w->n_buffered = 0;
+        if (r < 0)
+                /* The stream broke (journald restarts keep it, so this is rare): the next lines go
+                 * native, still with the fields of the scope's file. */
+                w->stream_fd = safe_close(w->stream_fd);
         return r;
 }
 
@@ -163,6 +175,8 @@ static int send_native(JournalWriter *w, int priority, const char *line, size_t 
 int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t len, bool partial) {
         if (len > LOG_LINE_MAX)
                 return -EINVAL;
+        if (!w->opened)
+                journal_writer_open(w);
         w->n_sent++;
         /* journald's stream would end a line at a NUL byte. */
         bool native = w->stream_fd < 0 || partial || memchr(line, 0, len);

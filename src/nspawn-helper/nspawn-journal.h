@@ -28,6 +28,8 @@ typedef struct JournalWriter {
         int native_fd; /* connected to journald's native socket, -1: not yet */
         int stream_fd; /* journald's stdout stream, -1: everything goes native */
         bool native_last; /* the last line went native: synchronize before the stream again */
+        bool opened; /* the stream (or the decision to go native) is set up */
+        char unit[64];
         char *extra_fields_path; /* written by us, removed by journal_writer_done() */
         size_t n_buffered;
         char buffer[65536]; /* stream data not written yet */
