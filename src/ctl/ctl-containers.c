@@ -357,11 +357,107 @@ typedef struct RmArgs {
         bool volumes;
 } RmArgs;
 
-static int rm_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
-        const RmArgs *a = userdata;
-        /* Removing a big writable layer can take a while. */
-        return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, a->volumes ? "RemoveWithVolumes" : "Remove",
-                            CTL_TIMEOUT_LONG, error, NULL, "b", (int) a->force);
+/* rm of many containers does not wait for one removal before asking for the next: berthd kills
+ * them all at once and answers each as it is gone. At most this many calls are pending (the bus
+ * limits a connection's pending replies). */
+#define RM_IN_FLIGHT 32
+
+typedef struct RmCall {
+        const char *name;
+        const RmArgs *args;
+        size_t *n_pending;
+        sd_bus_slot *slot;
+        sd_bus_error error;
+        int r;
+} RmCall;
+
+static int rm_call_failed(RmCall *c, sd_bus_message *reply) {
+        c->r = sd_bus_error_copy(&c->error, sd_bus_message_get_error(reply));
+        if (c->r >= 0)
+                c->r = -EIO;
+        (*c->n_pending)--;
+        return 0;
+}
+
+static int on_removed(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        RmCall *c = userdata;
+        (void) ret_error;
+        c->slot = sd_bus_slot_unref(c->slot);
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return rm_call_failed(c, reply);
+        (*c->n_pending)--;
+        return 0;
+}
+
+static int on_container_path(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        RmCall *c = userdata;
+        const char *path;
+        (void) ret_error;
+        c->slot = sd_bus_slot_unref(c->slot);
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return rm_call_failed(c, reply);
+        c->r = sd_bus_message_read(reply, "o", &path);
+        if (c->r >= 0)
+                /* Removing a big writable layer can take a while. */
+                c->r = sd_bus_call_method_async(sd_bus_message_get_bus(reply), &c->slot, BERTH_BUS_SERVICE, path,
+                                                BERTH_BUS_CONTAINER, c->args->volumes ? "RemoveWithVolumes" : "Remove",
+                                                on_removed, c, "b", (int) c->args->force);
+        if (c->r < 0)
+                (*c->n_pending)--;
+        return 0;
+}
+
+static int rm_containers(Ctl *ctl, char **names, const RmArgs *args) {
+        size_t n = 0, next = 0, n_pending = 0;
+        sd_bus *bus;
+        int r, ret = 0;
+
+        r = ctl_acquire_bus(ctl, &bus);
+        if (r < 0)
+                return r;
+        while (names[n])
+                n++;
+        _cleanup_free_ RmCall *calls = calloc(n, sizeof(RmCall));
+        if (!calls)
+                return ctl_log_errno(-ENOMEM, "%m");
+        while (next < n || n_pending > 0) {
+                for (; next < n && n_pending < RM_IN_FLIGHT; next++) {
+                        RmCall *c = &calls[next];
+                        *c = (RmCall){
+                                .name = names[next], .args = args, .n_pending = &n_pending, .error = SD_BUS_ERROR_NULL
+                        };
+                        c->r = sd_bus_call_method_async(bus, &c->slot, BERTH_BUS_SERVICE, BERTH_BUS_PATH,
+                                                        BERTH_BUS_MANAGER, "GetContainer", on_container_path, c, "s",
+                                                        c->name);
+                        if (c->r >= 0)
+                                n_pending++;
+                }
+                r = sd_bus_process(bus, NULL);
+                if (r > 0)
+                        continue;
+                if (r >= 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0) {
+                        ret = ctl_log_errno(r, "Failed to talk to berthd: %m");
+                        for (size_t i = 0; i < next; i++)
+                                if (calls[i].slot && calls[i].r >= 0)
+                                        calls[i].r = r;
+                        break;
+                }
+        }
+        /* As Docker: each name that was removed, in the order given; the first error is the result. */
+        for (size_t i = 0; i < next; i++) {
+                RmCall *c = &calls[i];
+                c->slot = sd_bus_slot_unref(c->slot);
+                if (c->r < 0) {
+                        ctl_log_bus_error(&c->error, c->r);
+                        if (ret == 0)
+                                ret = c->r;
+                } else
+                        printf("%s\n", c->name);
+                sd_bus_error_free(&c->error);
+        }
+        return ret;
 }
 
 int verb_rm(int argc, char *argv[], Ctl *ctl) {
@@ -400,7 +496,7 @@ int verb_rm(int argc, char *argv[], Ctl *ctl) {
         r = require_args(argc, "rm");
         if (r < 0)
                 return r;
-        return for_each_container(ctl, argv + optind, rm_action, &args);
+        return rm_containers(ctl, argv + optind, &args);
 }
 
 int verb_wait(int argc, char *argv[], Ctl *ctl) {

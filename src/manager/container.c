@@ -489,6 +489,11 @@ static int container_destroy(Container *c, bool remove_volumes) {
         if (r < 0)
                 fprintf(stderr, "Failed to remove %s, ignoring: %s\n", dir, strerror(-r));
         (void) rm_rf(run);
+        /* The journal fields of its scope (see nspawn-journal.h): its supervisor removes them when
+         * it ends, unless it was killed. */
+        _cleanup_free_ char *fields = NULL;
+        if (asprintf(&fields, "/run/systemd/units/log-extra-fields:berth-%.12s.scope", c->id) >= 0)
+                (void) unlink(fields);
         (void) sd_bus_emit_object_removed(c->manager->bus, path);
         reply_waiters(c, true);
         reply_stoppers(c);
@@ -522,10 +527,14 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         volumes_unmount(c->manager, c->run_volumes, c->id);
         strv_free(c->run_volumes);
         c->run_volumes = NULL;
-        (void) container_save(c);
+        bool restarting = c->restart_request && !c->remove_on_exit;
         container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", NULL);
         reply_waiters(c, false);
-        if (c->restart_request && !c->remove_on_exit) {
+        /* After the replies (a waiting client need not wait for the disk: until saved, the exit
+         * file under /run says the same), and not at all for a container removed right away. */
+        if (restarting || !(c->auto_remove || c->remove_on_exit))
+                (void) container_save(c);
+        if (restarting) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = TAKE_PTR(c->restart_request);
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 int r = container_start(c, request, -1, -1, -1, &error);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -99,6 +101,7 @@ static void output_read(OutputStream *o) {
                 return;
         if (n <= 0) {
                 (void) log_stream_flush(&o->lines);
+                (void) journal_writer_flush(o->journal);
                 o->fd = safe_close(o->fd);
                 return;
         }
@@ -110,6 +113,7 @@ static void output_read(OutputStream *o) {
                         client_drop(i - 1);
         }
         (void) log_stream_feed(&o->lines, buf, (size_t) n);
+        (void) journal_writer_flush(o->journal);
 }
 
 static int receive_fd(int socket, int *ret) {
@@ -480,10 +484,48 @@ static int run_exec(const ContainerSpec *spec) {
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The supervisor stays as long as its container: whatever setup touched should not stay mapped.
+ * Read-only mappings of our own file (code, constants) are dropped from the page tables; the
+ * supervisor's loop faults back the few pages it runs (they are the page cache's, shared with
+ * every other supervisor, so this costs no I/O). Only mappings without private copies of pages:
+ * the RELRO one was written (relocations) before it became read-only, and dropping it would bring
+ * back the file's unrelocated contents. */
+static void drop_setup_pages(void) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/smaps", "re");
+        char exe[PATH_MAX], line[PATH_MAX + 128];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+        unsigned long start = 0, end = 0;
+        bool candidate = false;
+
+        (void) malloc_trim(0);
+        if (!f || n <= 0)
+                return;
+        exe[n] = 0;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long a, b, anon;
+                char perms[5];
+                int path = 0;
+                line[strcspn(line, "\n")] = 0;
+                if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &a, &b, perms, &path) >= 3 && path > 0) {
+                        /* A new mapping: its fields follow. */
+                        start = a, end = b;
+                        candidate = perms[1] == '-' && streq(line + path, exe);
+                } else if (candidate && sscanf(line, "Anonymous: %lu kB", &anon) == 1) {
+                        if (anon == 0)
+                                (void) madvise((void *) start, end - start, MADV_DONTNEED);
+                        candidate = false;
+                }
+        }
+}
+
+/* Static, not on the stack: the line buffers (and the journal's) cost memory only once output
+ * fills them. */
+static JournalWriter journal;
+static OutputStream streams[2];
+
 static int run(void) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
-        JournalWriter journal;
         int pipes[2], r;
 
         /* Stopping the scope signals every process in it; the supervisor stays to record the exit. */
@@ -610,7 +652,9 @@ static int run(void) {
                 return report_status("ERR %d setup Failed to record the running state\n", -r), r;
         }
 
-        r = journal_writer_init(&journal, spec);
+        char unit[sizeof("berth-.scope") + BERTH_SHORT_ID_LEN];
+        snprintf(unit, sizeof(unit), "berth-%.12s.scope", spec->id);
+        r = journal_writer_init(&journal, spec, unit);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
                 return report_status("ERR %d setup Failed to prepare logging\n", -r), r;
@@ -623,10 +667,12 @@ static int run(void) {
                  * exited, 137), rather than leave a container running that berthd may not adopt. */
                 (void) kill(pid, SIGKILL);
 
-        OutputStream streams[2] = {
-                { .fd = out_r, .priority = 6, .journal = &journal },
-                { .fd = err_r, .is_stderr = true, .priority = 3, .journal = &journal },
-        };
+        streams[0].fd = out_r;
+        streams[0].priority = 6;
+        streams[1].fd = err_r;
+        streams[1].is_stderr = true;
+        streams[1].priority = 3;
+        streams[0].journal = streams[1].journal = &journal;
         if (spec->attached || (spec->tty && spec->input))
                 clients[n_clients++] = (AttachClient){
                         .out = spec->attached ? ATTACH_STDOUT_FD : -1,
@@ -640,17 +686,15 @@ static int run(void) {
 
         int exit_code = 255;
         streams[0].tty = spec->tty;
+        drop_setup_pages();
         r = supervise(pidfd, streams, listen_fd, &exit_code);
         for (int i = 0; i < 2; i++)
                 safe_close(streams[i].fd);
         while (n_clients > 0)
                 client_drop(n_clients - 1); /* EOF for every attached client: the container is gone */
-        bool logged = journal.n_sent > 0;
-        journal_writer_done(&journal);
+        journal_writer_done(&journal); /* everything stored before the exit is recorded */
         if (r < 0)
                 return r;
-        if (logged)
-                (void) journal_synchronize(5000);
         return write_runtime_file(spec, "exit", "%d %" PRIu64 " %" PRIu64 "\n", exit_code, now_realtime_usec(),
                                   read_oom_kills());
 }

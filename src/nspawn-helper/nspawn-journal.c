@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <endian.h>
 #include <errno.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-/* CODE_FILE/LINE/FUNC of the relay are noise in every container line, and journald charges per field. */
-#define SD_JOURNAL_SUPPRESS_LOCATION 1
-#include <systemd/sd-journal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "nspawn-journal.h"
 #include "util.h"
+
+/* Not libsystemd's sd_journal_sendv(): the supervisor stays small (no libsystemd and what it
+ * pulls in), and journald's protocols are simple. */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+#define JOURNAL_STDOUT "/run/systemd/journal/stdout"
+/* Where journald looks up a unit's extra fields (systemd writes it for LogExtraFields=, which
+ * scopes do not have): "<le64 length><FIELD=value>" for each field. */
+#define EXTRA_FIELDS_DIR "/run/systemd/units/log-extra-fields:"
 
 static int add_field(JournalWriter *w, const char *key, const char *value) {
         char *s;
@@ -22,48 +30,197 @@ static int add_field(JournalWriter *w, const char *key, const char *value) {
         return 0;
 }
 
-int journal_writer_init(JournalWriter *w, const ContainerSpec *spec) {
+static int connect_unix(int type, const char *path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+        int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int r = -errno;
+                safe_close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* The container's fields for every entry from its scope; the first ones (MESSAGE, PRIORITY,
+ * SYSLOG_IDENTIFIER) are per line or per stream. */
+static int write_extra_fields(JournalWriter *w, const char *unit, size_t first) {
+        _cleanup_free_ char *data = NULL;
+        size_t size = 0;
+        for (size_t i = first; i < w->n_fields; i++)
+                size += sizeof(uint64_t) + w->fields[i].iov_len;
+        data = malloc(size);
+        if (!data)
+                return -ENOMEM;
+        char *p = data;
+        for (size_t i = first; i < w->n_fields; i++) {
+                uint64_t n = htole64(w->fields[i].iov_len);
+                memcpy(p, &n, sizeof(n));
+                memcpy(p + sizeof(n), w->fields[i].iov_base, w->fields[i].iov_len);
+                p += sizeof(n) + w->fields[i].iov_len;
+        }
+        _cleanup_free_ char *path = strjoin(EXTRA_FIELDS_DIR, unit);
+        if (!path)
+                return -ENOMEM;
+        int r = write_file_atomic(path, data, size, 0644);
+        if (r < 0)
+                return r;
+        w->extra_fields_path = TAKE_PTR(path);
+        return 0;
+}
+
+/* The stream's header: identifier, unit (unused), priority, level prefix, and no forwarding to
+ * syslog, kmsg or the console (journald's own settings apply). */
+static int open_stream(const char *identifier) {
+        _cleanup_free_ char *header = NULL;
+        int n = asprintf(&header, "%s\n\n6\n1\n0\n0\n0\n", identifier);
+        if (n < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = connect_unix(SOCK_STREAM, JOURNAL_STDOUT);
+        if (fd < 0)
+                return fd;
+        (void) shutdown(fd, SHUT_RD);
+        int r = loop_write(fd, header, (size_t) n);
+        if (r < 0)
+                return r;
+        return TAKE_FD(fd);
+}
+
+int journal_writer_init(JournalWriter *w, const ContainerSpec *spec, const char *unit) {
         char short_id[BERTH_SHORT_ID_LEN + 1];
         int r;
 
-        *w = (JournalWriter){};
-        memcpy(w->message, "MESSAGE=", 8);
+        w->n_fields = w->n_owned = w->n_buffered = 0;
+        w->n_sent = 0;
+        w->native_fd = w->stream_fd = -1;
+        w->native_last = false;
+        w->extra_fields_path = NULL;
         snprintf(short_id, sizeof(short_id), "%.12s", spec->id);
         /* Slot 0 is MESSAGE, slot 1 PRIORITY; both change per line. Fields as Docker's journald driver. */
         w->n_fields = 2;
-        if ((r = add_field(w, "CONTAINER_ID", short_id)) < 0 || (r = add_field(w, "CONTAINER_ID_FULL", spec->id)) < 0 ||
+        if ((r = add_field(w, "SYSLOG_IDENTIFIER", spec->name)) < 0 ||
+            (r = add_field(w, "CONTAINER_ID", short_id)) < 0 || (r = add_field(w, "CONTAINER_ID_FULL", spec->id)) < 0 ||
             (r = add_field(w, "CONTAINER_NAME", spec->name)) < 0 || (r = add_field(w, "CONTAINER_TAG", short_id)) < 0 ||
-            (r = add_field(w, "IMAGE_NAME", spec->image)) < 0 ||
-            (r = add_field(w, "SYSLOG_IDENTIFIER", spec->name)) < 0)
+            (r = add_field(w, "IMAGE_NAME", spec->image)) < 0)
                 return r;
+        w->opened = isempty(unit);
+        if (!w->opened)
+                snprintf(w->unit, sizeof(w->unit), "%s", unit);
+        return 0;
+}
+
+/* At the first line, not at start: most containers' starts are not slowed by it, and those that
+ * print nothing never cost journald a stream. */
+static void journal_writer_open(JournalWriter *w) {
+        w->opened = true;
+        /* Either both, or every field in every datagram. */
+        if (write_extra_fields(w, w->unit, 3) < 0)
+                return;
+        /* Field 2 is SYSLOG_IDENTIFIER=<name>. */
+        w->stream_fd = open_stream((const char *) w->fields[2].iov_base + strlen("SYSLOG_IDENTIFIER="));
+        if (w->stream_fd < 0) {
+                (void) unlink(w->extra_fields_path);
+                w->extra_fields_path = mfree(w->extra_fields_path);
+                return;
+        }
+        w->n_fields = 3; /* journald adds the rest from the extra fields file */
+}
+
+int journal_writer_flush(JournalWriter *w) {
+        if (w->n_buffered == 0 || w->stream_fd < 0)
+                return 0;
+        int r = loop_write(w->stream_fd, w->buffer, w->n_buffered);
+        w->n_buffered = 0;
+        if (r < 0)
+                /* The stream broke (journald restarts keep it, so this is rare): the next lines go
+                 * native, still with the fields of the scope's file. */
+                w->stream_fd = safe_close(w->stream_fd);
+        return r;
+}
+
+static int send_native(JournalWriter *w, int priority, const char *line, size_t len, bool partial) {
+        static const char partial_field[] = "CONTAINER_PARTIAL_MESSAGE=true\n";
+        struct iovec iov[2 * JOURNAL_FIELDS_MAX + 4];
+        size_t n = 0;
+
+        if (w->native_fd < 0) {
+                w->native_fd = connect_unix(SOCK_DGRAM, JOURNAL_SOCKET);
+                if (w->native_fd < 0)
+                        return w->native_fd;
+        }
+        /* MESSAGE in the binary form ("MESSAGE\n", little-endian length, data): any byte may be in it. */
+        uint64_t le = htole64(len);
+        iov[n++] = (struct iovec){ .iov_base = (char *) "MESSAGE\n", .iov_len = 8 };
+        iov[n++] = (struct iovec){ .iov_base = &le, .iov_len = sizeof(le) };
+        iov[n++] = (struct iovec){ .iov_base = (char *) line, .iov_len = len };
+        iov[n++] = (struct iovec){ .iov_base = (char *) "\n", .iov_len = 1 };
+        iov[n++] = (struct iovec){ .iov_base = priority == 3 ? "PRIORITY=3\n" : "PRIORITY=6\n", .iov_len = 11 };
+        for (size_t i = 2; i < w->n_fields; i++) {
+                iov[n++] = w->fields[i];
+                iov[n++] = (struct iovec){ .iov_base = (char *) "\n", .iov_len = 1 };
+        }
+        if (partial)
+                iov[n++] = (struct iovec){ .iov_base = (char *) partial_field, .iov_len = sizeof(partial_field) - 1 };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n };
+        for (;;) {
+                if (sendmsg(w->native_fd, &mh, MSG_NOSIGNAL) >= 0)
+                        return 0;
+                if (errno != EINTR)
+                        return -errno;
+        }
+}
+
+int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t len, bool partial) {
+        if (len > LOG_LINE_MAX)
+                return -EINVAL;
+        if (!w->opened)
+                journal_writer_open(w);
+        w->n_sent++;
+        /* journald's stream would end a line at a NUL byte. */
+        bool native = w->stream_fd < 0 || partial || memchr(line, 0, len);
+        if (native) {
+                if (w->stream_fd >= 0 && !w->native_last) {
+                        (void) journal_writer_flush(w);
+                        (void) journal_synchronize(5000);
+                }
+                w->native_last = w->stream_fd >= 0;
+                return send_native(w, priority, line, len, partial);
+        }
+        if (w->native_last) {
+                (void) journal_synchronize(5000);
+                w->native_last = false;
+        }
+        if (w->n_buffered + len + 4 > sizeof(w->buffer)) {
+                int r = journal_writer_flush(w);
+                if (r < 0)
+                        return r;
+        }
+        char *p = w->buffer + w->n_buffered;
+        memcpy(p, priority == 3 ? "<3>" : "<6>", 3);
+        memcpy(p + 3, line, len);
+        p[3 + len] = '\n';
+        w->n_buffered += len + 4;
         return 0;
 }
 
 void journal_writer_done(JournalWriter *w) {
+        (void) journal_writer_flush(w);
+        w->stream_fd = safe_close(w->stream_fd);
+        w->native_fd = safe_close(w->native_fd);
+        /* The entries are stored, and so is what journald read from the extra fields file (it
+         * reads it again when its cache of this process gets old). */
+        if (w->n_sent > 0)
+                (void) journal_synchronize(5000);
+        if (w->extra_fields_path) {
+                (void) unlink(w->extra_fields_path);
+                w->extra_fields_path = mfree(w->extra_fields_path);
+        }
         for (size_t i = 0; i < w->n_owned; i++)
                 free(w->owned[i]);
         w->n_owned = 0;
 }
-
-int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t len, bool partial) {
-        static const struct iovec partial_field = { .iov_base = (char *) "CONTAINER_PARTIAL_MESSAGE=true",
-                                                    .iov_len = sizeof("CONTAINER_PARTIAL_MESSAGE=true") - 1 };
-        struct iovec iov[JOURNAL_FIELDS_MAX + 1];
-        size_t n = w->n_fields;
-
-        if (len > LOG_LINE_MAX)
-                return -EINVAL;
-        memcpy(w->message + 8, line, len);
-        memcpy(iov, w->fields, n * sizeof(struct iovec));
-        iov[0] = (struct iovec){ .iov_base = w->message, .iov_len = 8 + len };
-        iov[1] = priority == 3 ? (struct iovec){ .iov_base = (char *) "PRIORITY=3", .iov_len = 10 }
-                               : (struct iovec){ .iov_base = (char *) "PRIORITY=6", .iov_len = 10 };
-        if (partial)
-                iov[n++] = partial_field;
-        w->n_sent++;
-        return sd_journal_sendv(iov, (int) n);
-}
-
 /* journald reads a sender's cgroup from /proc when it processes a datagram; if the sender has
  * exited by then, the entry loses _SYSTEMD_UNIT. So before the supervisor exits, it asks journald
  * to process everything queued (io.systemd.Journal.Synchronize over varlink; libsystemd 252 has no
