@@ -269,6 +269,8 @@ def render(doc):
             cells = [c.strip() for c in line.strip("|").split("|")]
             if cells[1] == "berth":
                 summary.append(f"- {cells[0]}: berth {cells[2]} per container, target {cells[7]}")
+            elif cells[0] == "create":  # the ratio is the large image's over the small one's
+                summary.append(f"- create, {cells[1]}: {cells[6]}× the small image's time, target {cells[7]}")
             else:
                 summary.append(f"- {cells[0]} vs {cells[1]}: berth / {cells[1]} = {cells[6]}, "
                                f"target {cells[7]}")
