@@ -2,9 +2,10 @@
 /*
  * A container's file system: GetChanges (diff), Export, CopyFrom and CopyTo (cp).
  *
- * GetChanges reads the container's upper directory and its image's layers directly, in berthd (it
- * only stats and lists; no file content is read). The others run in a forked worker (worker.c) and
- * see the container's file system one of two ways:
+ * All run in a forked worker (worker.c), so the bus never blocks. GetChanges asks the storage driver
+ * (overlay reads the upper directory against the layers, btrfs compares two trees; it only stats and
+ * lists) and gets the list back through a memfd. The others see the container's file system one of
+ * two ways (btrfs: the rootfs subvolume itself):
  *  - the overlay, mounted in a private mount namespace of the worker, on the container's own rootfs
  *    directory (nothing else mounts there in berthd's namespace). Reading, the upper directory is
  *    simply the top lower directory of a read-only overlay, which works whether the container runs
@@ -24,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -46,38 +48,123 @@ static Image *container_image(Container *c, sd_bus_error *error) {
         return i;
 }
 
-int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *cdir = manager_state_path(c->manager, "containers/%s", c->id);
-        _cleanup_strv_free_ char **diffs = NULL;
+_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(ret_error, fmt, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return r;
+}
+
+/* ---- GetChanges: in a worker ---- */
+
+typedef struct ChangesOperation {
+        sd_bus_message *request;
+        const StorageDriver *driver;
+        char **diffs; /* the image's layers, top first */
+        char *cdir;
+        char *name; /* the container's, for messages */
+        int list_fd; /* memfd: the worker writes "<kind><path>\0" records into it */
+        Worker *worker;
+} ChangesOperation;
+
+static void changes_operation_free(ChangesOperation *op) {
+        if (!op)
+                return;
+        worker_free(op->worker);
+        sd_bus_message_unref(op->request);
+        strv_free(op->diffs);
+        free(op->cdir);
+        free(op->name);
+        safe_close(op->list_fd);
+        free(op);
+}
+
+static int changes_work(void *userdata, char **ret_payload, char **ret_error) {
+        ChangesOperation *op = userdata;
         TreeChange *changes = NULL;
         size_t n = 0;
+        int r = op->driver->container_changes(op->diffs, op->cdir, &changes, &n);
+        if (r < 0)
+                return fail(ret_error, r, "Failed to read the changes of container %s: %s", op->name, strerror(-r));
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                r = loop_write(op->list_fd, &changes[k].kind, 1);
+                if (r >= 0) /* with its NUL: a path may hold any other byte */
+                        r = loop_write(op->list_fd, changes[k].path, strlen(changes[k].path) + 1);
+        }
+        tree_changes_free(changes, n);
+        return r;
+}
+
+static void changes_done(void *userdata, int r, const char *text) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ChangesOperation *op = userdata;
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+
+        if (r < 0) {
+                (void) sd_bus_reply_method_errorf(op->request, SD_BUS_ERROR_FAILED, "%s",
+                                                  text ?: "The diff worker died unexpectedly.");
+                changes_operation_free(op);
+                return;
+        }
+        r = lseek(op->list_fd, 0, SEEK_SET) < 0 ? -errno : read_full_fd(op->list_fd, &list, &len);
+        if (r >= 0)
+                r = sd_bus_message_new_method_return(op->request, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t at = 0; r >= 0 && at < len;) {
+                const char *record = list + at, *end = memchr(record, 0, len - at);
+                _cleanup_free_ char *path = NULL;
+                if (!end || end == record) {
+                        r = -EBADMSG;
+                        break;
+                }
+                char kind[2] = { record[0], 0 };
+                r = asprintf(&path, "/%s", record + 1) < 0 ? -ENOMEM : sd_bus_message_append(reply, "(ss)", kind, path);
+                at = (size_t) (end - list) + 1;
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                (void) sd_bus_reply_method_errnof(op->request, -r, "Failed to list the changes of container %s: %m",
+                                                  op->name);
+        changes_operation_free(op);
+}
+
+/* The walk may take long (btrfs compares two whole trees): a worker does it, the bus goes on. */
+int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *error) {
+        Manager *m = c->manager;
+        ChangesOperation *op;
         int r;
 
         Image *i = container_image(c, error);
         if (!i)
                 return -ENOENT;
-        if (!cdir)
+        op = calloc(1, sizeof(*op));
+        if (!op)
                 return -ENOMEM;
-        r = storage_image_diffs(c->manager, i->layers, &diffs);
-        if (r >= 0)
-                r = c->manager->storage->container_changes(diffs, cdir, &changes, &n);
-        if (r >= 0)
-                r = sd_bus_message_new_method_return(request, &reply);
-        if (r >= 0)
-                r = sd_bus_message_open_container(reply, 'a', "(ss)");
-        for (size_t k = 0; r >= 0 && k < n; k++) {
-                _cleanup_free_ char *path = NULL;
-                char kind[2] = { changes[k].kind, 0 };
-                r = asprintf(&path, "/%s", changes[k].path) < 0 ? -ENOMEM
-                                                                : sd_bus_message_append(reply, "(ss)", kind, path);
+        *op = (ChangesOperation){ .driver = m->storage, .list_fd = -1 };
+        op->cdir = manager_state_path(m, "containers/%s", c->id);
+        op->name = strdup(c->name);
+        op->list_fd = memfd_create("berth-changes", MFD_CLOEXEC);
+        if (!op->cdir || !op->name || op->list_fd < 0) {
+                r = op->list_fd < 0 ? -errno : -ENOMEM;
+                changes_operation_free(op);
+                return r;
         }
+        r = storage_image_diffs(m, i->layers, &op->diffs);
         if (r >= 0)
-                r = sd_bus_message_close_container(reply);
-        tree_changes_free(changes, n);
-        if (r < 0)
+                r = worker_start(m, &op->list_fd, 1, changes_work, changes_done, op, &op->worker);
+        if (r < 0) {
+                changes_operation_free(op);
                 return sd_bus_error_set_errnof(error, -r, "Failed to read the changes of container %s: %m", c->name);
-        return sd_bus_send(NULL, reply, NULL);
+        }
+        op->request = sd_bus_message_ref(request);
+        return 1;
 }
 
 /* ---- Export, CopyFrom, CopyTo: in a worker ---- */
@@ -147,15 +234,6 @@ static int fs_open_root(FsOperation *op, char **ret_error) {
         }
         op->root_fd = open(op->mount_point, O_PATH | O_DIRECTORY | O_CLOEXEC);
         return op->root_fd < 0 ? -errno : op->root_fd;
-}
-
-_printf_(3, 4) static int fail(char **ret_error, int r, const char *fmt, ...) {
-        va_list ap;
-        va_start(ap, fmt);
-        if (vasprintf(ret_error, fmt, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return r;
 }
 
 /* "/a/b/" → parent "/a", base "b"; "/" → parent "/", base ".". */
