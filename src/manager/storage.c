@@ -111,12 +111,21 @@ int storage_setup(Manager *m) {
         r = read_full_file(record, &recorded, &len);
         if (r < 0 && r != -ENOENT)
                 return r;
+        bool have_record = r >= 0;
         if (recorded)
                 recorded[strcspn(recorded, "\n")] = 0;
         else if (subdir_has_entries(m, "btrfs") || state_has_content(m, "overlay")) {
                 /* No record (lost, or a state directory from before drivers could be chosen): the
                  * layers say which driver made them. */
-                recorded = strdup(subdir_has_entries(m, "btrfs") ? "btrfs" : "overlay");
+                bool btrfs = subdir_has_entries(m, "btrfs");
+                if (btrfs && subdir_has_entries(m, "overlay") && isempty(configured)) {
+                        fprintf(stderr,
+                                "%s holds layers of both the overlay and the btrfs storage driver, and does not say "
+                                "which one it was used with last: set Driver= in %s.\n",
+                                m->state_dir, config_path);
+                        return -EBUSY;
+                }
+                recorded = strdup(btrfs ? "btrfs" : "overlay");
                 if (!recorded)
                         return -ENOMEM;
         }
@@ -164,7 +173,7 @@ int storage_setup(Manager *m) {
                 if (r < 0)
                         return r;
         }
-        if (!recorded || !streq(recorded, d->name)) {
+        if (!have_record || !streq(recorded, d->name)) {
                 r = write_file_atomic(record, d->name, strlen(d->name), 0644);
                 if (r < 0)
                         return r;

@@ -89,3 +89,11 @@ def test_switching_driver_with_images_stored_is_refused(busybox_image, berthd, c
     berthd.systemctl("reset-failed", "berthd.service")
     berthd.systemctl("restart", "berthd.service", check=True)
     berthd.berthctl("image", "inspect", busybox_image, check=True)
+
+
+def test_a_lost_driver_record_is_inferred_from_the_layers(busybox_image, berthd):
+    berthd.run(["rm", "/var/lib/berth/storage-driver"], check=True)
+    berthd.systemctl("restart", "berthd.service", check=True)
+    assert storage_driver(berthd) == DRIVER
+    assert berthd.sh("cat /var/lib/berth/storage-driver", check=True).stdout.strip() == DRIVER
+    berthd.berthctl("run", "--rm", busybox_image, "true", check=True)
