@@ -9,14 +9,6 @@
 #include "names.h"
 #include "tar-extract.h"
 
-#define require(expr)                                                                        \
-        do {                                                                                 \
-                if (!(expr)) {                                                               \
-                        fprintf(stderr, "%s:%d: violated: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                             \
-                }                                                                            \
-        } while (0)
-
 static void check_reference(const char *s) {
         _cleanup_free_ char *name = NULL, *tag = NULL, *again = NULL, *name2 = NULL, *tag2 = NULL;
 

@@ -16,14 +16,6 @@
 #include "tar-extract.h"
 #include "util.h"
 
-#define require(expr)                                                                        \
-        do {                                                                                 \
-                if (!(expr)) {                                                               \
-                        fprintf(stderr, "%s:%d: violated: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                             \
-                }                                                                            \
-        } while (0)
-
 static char *base; /* per process: <tmp>/fuzz-tar-apply-XXXXXX, holds only "root" */
 static int basefd = -1;
 
@@ -78,28 +70,6 @@ static void check_only(int dirfd, const char *path, const char *a, const char *b
         }
 }
 
-/* rm -rf that also copes with directories an archive made unreadable (matters when not root). */
-static void force_remove(int dirfd, const char *name) {
-        struct stat st;
-
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return;
-        if (S_ISDIR(st.st_mode)) {
-                (void) fchmodat(dirfd, name, 0700, 0);
-                int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0) {
-                        DIR *d = fdopendir(fd);
-                        require(d);
-                        for (struct dirent *de; (de = readdir(d));)
-                                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                                        force_remove(fd, de->d_name);
-                        closedir(d);
-                }
-                require(unlinkat(dirfd, name, AT_REMOVEDIR) >= 0);
-        } else
-                require(unlinkat(dirfd, name, 0) >= 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_close_ int input = -1, destfd = -1;
         _cleanup_free_ char *error = NULL, *outside = NULL;
@@ -107,10 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         setup();
 
-        input = memfd_create("fuzz-tar-apply", MFD_CLOEXEC);
-        require(input >= 0);
-        require(loop_write(input, data, size) == 0);
-        require(lseek(input, 0, SEEK_SET) == 0);
+        input = fuzz_memfd("fuzz-tar-apply", data, size);
 
         /* root/outside/canary beside root/dest, which holds the "lower layers". */
         require(mkdirat(basefd, "root", 0755) >= 0);
@@ -141,6 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_only(basefd, "root/outside", "canary", NULL);
 
         destfd = safe_close(destfd);
-        force_remove(basefd, "root");
+        fuzz_force_remove(basefd, "root");
         return 0;
 }

@@ -19,14 +19,6 @@
 /* Seeds in corpus-tar-extract/ point absolute symlinks and hard links here. */
 #define VICTIM_DIR "/tmp/berth-fuzz-victim"
 
-#define require(expr)                                                                        \
-        do {                                                                                 \
-                if (!(expr)) {                                                               \
-                        fprintf(stderr, "%s:%d: violated: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                             \
-                }                                                                            \
-        } while (0)
-
 static char *base; /* per process: <tmp>/fuzz-tar-extract-XXXXXX, holds only "root" */
 static int basefd = -1;
 
@@ -110,28 +102,6 @@ static void check_victim(void) {
         closedir(d);
 }
 
-/* rm -rf that also copes with directories an archive made unreadable (matters when not root). */
-static void force_remove(int dirfd, const char *name) {
-        struct stat st;
-
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return;
-        if (S_ISDIR(st.st_mode)) {
-                (void) fchmodat(dirfd, name, 0700, 0);
-                int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0) {
-                        DIR *d = fdopendir(fd);
-                        require(d);
-                        for (struct dirent *de; (de = readdir(d));)
-                                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                                        force_remove(fd, de->d_name);
-                        closedir(d);
-                }
-                require(unlinkat(dirfd, name, AT_REMOVEDIR) >= 0);
-        } else
-                require(unlinkat(dirfd, name, 0) >= 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_close_ int input = -1, destfd = -1;
         _cleanup_free_ char *error = NULL;
@@ -141,10 +111,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         setup();
         ensure_victim();
 
-        input = memfd_create("fuzz-tar-extract", MFD_CLOEXEC);
-        require(input >= 0);
-        require(loop_write(input, data, size) == 0);
-        require(lseek(input, 0, SEEK_SET) == 0);
+        input = fuzz_memfd("fuzz-tar-extract", data, size);
 
         require(mkdirat(basefd, "root", 0755) >= 0);
         require(mkdirat(basefd, "root/dest", 0755) >= 0);
@@ -167,6 +134,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_victim();
 
         destfd = safe_close(destfd);
-        force_remove(basefd, "root");
+        fuzz_force_remove(basefd, "root");
         return 0;
 }

@@ -17,14 +17,6 @@
 #include "tar-split.h"
 #include "util.h"
 
-#define require(expr)                                                                        \
-        do {                                                                                 \
-                if (!(expr)) {                                                               \
-                        fprintf(stderr, "%s:%d: violated: %s\n", __FILE__, __LINE__, #expr); \
-                        abort();                                                             \
-                }                                                                            \
-        } while (0)
-
 static char *base;
 static int basefd = -1;
 
@@ -44,38 +36,9 @@ static void setup(void) {
         atexit(cleanup_base);
 }
 
-/* rm -rf that also copes with directories an archive made unreadable (matters when not root). */
-static void force_remove(int dirfd, const char *name) {
-        struct stat st;
-
-        if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return;
-        if (S_ISDIR(st.st_mode)) {
-                (void) fchmodat(dirfd, name, 0700, 0);
-                int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd >= 0) {
-                        DIR *d = fdopendir(fd);
-                        require(d);
-                        for (struct dirent *de; (de = readdir(d));)
-                                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
-                                        force_remove(fd, de->d_name);
-                        closedir(d);
-                }
-                require(unlinkat(dirfd, name, AT_REMOVEDIR) >= 0);
-        } else
-                require(unlinkat(dirfd, name, 0) >= 0);
-}
-
-static int memfd_with(const uint8_t *data, size_t size) {
-        int fd = memfd_create("fuzz-tar-split", MFD_CLOEXEC);
-        require(fd >= 0);
-        require(loop_write(fd, data, size) == 0);
-        require(lseek(fd, 0, SEEK_SET) == 0);
-        return fd;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        _cleanup_close_ int input = memfd_with(data, size), rootfd = -1, destfd = -1, split = -1, out = -1;
+        _cleanup_close_ int input = fuzz_memfd("fuzz-tar-split", data, size), rootfd = -1, destfd = -1, split = -1,
+                            out = -1;
         _cleanup_free_ char *error = NULL;
         TarExtractResult result = {};
         char hex[SHA256_HEX_LEN + 1];
@@ -123,6 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         destfd = safe_close(destfd);
         rootfd = safe_close(rootfd);
-        force_remove(basefd, "root");
+        fuzz_force_remove(basefd, "root");
         return 0;
 }
