@@ -301,32 +301,6 @@ static int save_finish(ArchiveOperation *op, const char *payload, sd_bus_error *
         return sd_bus_reply_method_return(op->request, NULL);
 }
 
-/* SaveImagesWithOptions' a{sv}: Compression s. Unknown keys and wrong types are errors. */
-static int read_save_options(sd_bus_message *message, const char **ret_compression, sd_bus_error *error) {
-        const char *key, *contents;
-        int r;
-
-        if ((r = sd_bus_message_enter_container(message, 'a', "{sv}")) < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
-                        return r;
-                if (!streq(key, "Compression"))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown save option \"%s\".",
-                                                 key);
-                if (!streq(contents, "s"))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Save option \"%s\" must have type \"s\".", key);
-                if ((r = sd_bus_message_read(message, "v", "s", ret_compression)) < 0 ||
-                    (r = sd_bus_message_exit_container(message)) < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(message);
-}
-
 /* OCI archives carry layers gzip (the default), zstd or not compressed; docker-archive only plain. */
 static int check_compression(const char *format, const char **compression, sd_bus_error *error) {
         bool oci = streq(format, "oci-archive");
@@ -359,7 +333,8 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         if (streq(sd_bus_message_get_member(message), "SaveImagesWithOptions")) {
-                r = read_save_options(message, &compression, error);
+                const BusOption options[] = { { "Compression", "s", &compression } };
+                r = bus_read_options(message, options, ELEMENTSOF(options), "save", error);
                 if (r < 0)
                         return r;
         }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,46 @@ int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
         return 0;
 }
 
+int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n, const char *what,
+                     sd_bus_error *error) {
+        const char *key, *contents;
+        int r;
+
+        if ((r = sd_bus_message_enter_container(message, 'a', "{sv}")) < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                        return r;
+                const BusOption *o = NULL;
+                for (size_t k = 0; k < n && !o; k++)
+                        if (streq(options[k].key, key))
+                                o = &options[k];
+                if (!o)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown %s option \"%s\".", what,
+                                                 key);
+                if (!streq(contents, o->type))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "%c%s option \"%s\" must have type \"%s\".", toupper(what[0]),
+                                                 what + 1, key, o->type);
+                if (streq(o->type, "s"))
+                        r = sd_bus_message_read(message, "v", "s", (const char **) o->dest);
+                else {
+                        char ***strv = o->dest;
+                        strv_free(*strv); /* a key given twice: the last one counts */
+                        *strv = NULL;
+                        if ((r = sd_bus_message_enter_container(message, 'v', "as")) >= 0 &&
+                            (r = sd_bus_message_read_strv(message, strv)) >= 0)
+                                r = sd_bus_message_exit_container(message);
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
 /* ImportImage(h, s) and ImportImageWithOptions(h, s, a{sv}): Changes as, Message s. */
 static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
@@ -71,33 +112,9 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         if (streq(sd_bus_message_get_member(message), "ImportImageWithOptions")) {
-                const char *key, *contents;
-                if ((r = sd_bus_message_enter_container(message, 'a', "{sv}")) < 0)
-                        return r;
-                while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                        if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                            (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
-                                return r;
-                        const char *want = streq(key, "Changes") ? "as" : streq(key, "Message") ? "s" : NULL;
-                        if (!want)
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Unknown import option \"%s\".", key);
-                        if (!streq(contents, want))
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Import option \"%s\" must have type \"%s\".", key, want);
-                        if (streq(key, "Message"))
-                                r = sd_bus_message_read(message, "v", "s", &comment);
-                        else {
-                                strv_free(changes);
-                                changes = NULL;
-                                if ((r = sd_bus_message_enter_container(message, 'v', "as")) >= 0 &&
-                                    (r = sd_bus_message_read_strv(message, &changes)) >= 0)
-                                        r = sd_bus_message_exit_container(message);
-                        }
-                        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
-                                return r;
-                }
-                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                const BusOption options[] = { { "Changes", "as", &changes }, { "Message", "s", &comment } };
+                r = bus_read_options(message, options, ELEMENTSOF(options), "import", error);
+                if (r < 0)
                         return r;
         }
         r = bus_check_privileged(message, error);

@@ -64,3 +64,15 @@ int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error);
 
 /* Mutating calls are for root only (polkit integration is future work). */
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error);
+
+/* One option of a method's a{sv}: its key, its type ("s" or "as") and where it goes (const char ** or
+ * char ***, the latter owned by the caller). */
+typedef struct BusOption {
+        const char *key;
+        const char *type;
+        void *dest;
+} BusOption;
+/* Read an a{sv} of these options. An unknown key or a wrong type is InvalidArgument: 'Unknown <what>
+ * option "K".' or '<What> option "K" must have type "T".' (what: "import", "save", ...). */
+int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n, const char *what,
+                     sd_bus_error *error);

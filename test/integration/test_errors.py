@@ -147,3 +147,32 @@ def test_import_with_bad_reference_is_invalid_name(berthd, busybox_tar, ref):
                        json.dumps(["@fd", ref]), "--fd", busybox_tar])
     assert error_name(proc) == "org.berth1.Error.InvalidName"
     assert berthd.sh(f"ls -A {LAYERS} /var/lib/berth/images", check=True).stdout == before
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"Level": "9"}, "Unknown import option \"Level\""),
+    ({"Changes": "CMD true"}, "Import option \"Changes\" must have type \"as\""),
+    ({"Message": {"@u": 1}}, "Import option \"Message\" must have type \"s\""),
+    ({"Changes": ["FROB x"]}, "Invalid change"),
+])
+def test_import_with_bad_options_is_invalid_argument(berthd, busybox_tar, options, message):
+    before = berthd.sh(f"ls -A {LAYERS} /var/lib/berth/images", check=True).stdout
+    proc = berthd.run(["/usr/bin/python3", BUS_CALL, "/org/berth1", "org.berth1.Manager", "ImportImageWithOptions",
+                       json.dumps(["@fd", "badopts:1", {"@a{sv}": options}]), "--fd", busybox_tar])
+    assert error_name(proc) == "org.berth1.Error.InvalidArgument", proc
+    assert message in proc.stdout, proc
+    assert berthd.sh(f"ls -A {LAYERS} /var/lib/berth/images", check=True).stdout == before
+
+
+def test_import_with_options_over_dbus(berthd, busybox_tar):
+    proc = berthd.run(["/usr/bin/python3", BUS_CALL, "/org/berth1", "org.berth1.Manager", "ImportImageWithOptions",
+                       json.dumps(["@fd", "goodopts:1", {"@a{sv}": {"Changes": ["CMD [\"sh\"]", "ENV A=b"],
+                                                                   "Message": "over the bus"}}]),
+                       "--fd", busybox_tar], check=True)
+    assert json.loads(proc.stdout).startswith("/org/berth1/image/"), proc
+    try:
+        info = json.loads(berthd.berthctl("image", "inspect", "goodopts:1", check=True).stdout)[0]
+        assert info["Config"]["Cmd"] == ["sh"] and "A=b" in info["Config"]["Env"], info
+        assert "over the bus" in berthd.berthctl("history", "--no-trunc", "goodopts:1", check=True).stdout
+    finally:
+        berthd.berthctl("rmi", "goodopts:1")
