@@ -136,10 +136,11 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
         i->layers = TAKE_PTR(diff_ids);
         char key[SHA256_HEX_LEN + 1];
         r = image_compute_id(i);
-        if (r >= 0)
-                r = storage_layer_key(m, i->layers, n + 1, key);
-        if (r >= 0 && !(final = storage_layer_dir(m, key)))
+        const char *top = r >= 0 ? image_layer_key(i, n) : NULL;
+        if (r >= 0 && (!top || !(final = storage_layer_dir(m, top))))
                 r = -ENOMEM;
+        if (r >= 0)
+                strcpy(key, top); /* for after i is handed over */
         if (r < 0) {
                 image_free(i);
                 return r;

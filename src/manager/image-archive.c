@@ -189,13 +189,12 @@ static int load_one(ArchiveOperation *op, json_object *e, Image **ret, sd_bus_er
 
         /* Layers go into place before the record that references them. */
         for (size_t k = 0; i->layers[k]; k++) {
-                char key[SHA256_HEX_LEN + 1];
+                const char *key = image_layer_key(i, k);
                 _cleanup_free_ char *final = NULL, *tmp = NULL;
-                r = storage_layer_key(m, i->layers, k + 1, key);
-                if (r < 0 || !(final = storage_layer_dir(m, key)) ||
+                if (!key || !(final = storage_layer_dir(m, key)) ||
                     asprintf(&tmp, "%s/layers/%s", op->tmpdir, key) < 0) {
                         image_free(i);
-                        return r < 0 ? r : -ENOMEM;
+                        return -ENOMEM;
                 }
                 if (access(final, F_OK) < 0 && rename(tmp, final) < 0) {
                         /* Stored already (shared) when it is there, else made by this load. */

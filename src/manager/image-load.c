@@ -542,18 +542,15 @@ static int layer_diff_id(Loader *l, ArchiveFile *f) {
 
 /* Layer k of image 'i' into <tmpdir>/layers/<key>, on its parent (made by this load or stored). A layer
  * already stored or made for an earlier image is not made again. */
-static int extract_layer(Loader *l, LoadedImage *i, size_t k) {
+static int extract_layer(Loader *l, LoadedImage *i, char **keys, size_t k) {
         Manager *m = l->manager;
-        char key[SHA256_HEX_LEN + 1], parent_key[SHA256_HEX_LEN + 1];
+        const char *key = keys[k], *parent_key = k > 0 ? keys[k - 1] : NULL;
         _cleanup_free_ char *src = spill_path(l, i->layers[k]), *dir = NULL, *stored = NULL, *parent = NULL,
                             *message = NULL;
         int r;
 
         if (!src)
                 return -ENOMEM;
-        if ((r = storage_layer_key(m, i->diff_ids, k + 1, key)) < 0 ||
-            (k > 0 && (r = storage_layer_key(m, i->diff_ids, k, parent_key)) < 0))
-                return r;
         if (asprintf(&dir, "%s/layers/%s", l->tmpdir, key) < 0 || !(stored = storage_layer_dir(m, key)))
                 return -ENOMEM;
         if (access(dir, F_OK) == 0 || access(stored, F_OK) == 0)
@@ -661,9 +658,12 @@ int image_load_worker(Manager *m, int input_fd, const char *format, const char *
                                           "sha256:%s.",
                                           f->path, l.images[k].diff_ids[j], f->diff_id);
                 }
-        for (size_t k = 0; r >= 0 && k < l.n_images; k++)
+        for (size_t k = 0; r >= 0 && k < l.n_images; k++) {
+                _cleanup_strv_free_ char **keys = NULL;
+                r = storage_layer_keys(m, l.images[k].diff_ids, &keys);
                 for (size_t j = 0; r >= 0 && j < l.images[k].n_layers; j++)
-                        r = extract_layer(&l, &l.images[k], j);
+                        r = extract_layer(&l, &l.images[k], keys, j);
+        }
         if (r >= 0)
                 r = write_result(&l);
         if (r < 0 && ret_error)

@@ -182,28 +182,6 @@ int storage_setup(Manager *m) {
         return 0;
 }
 
-int storage_layer_key(Manager *m, char **diff_ids, size_t n, char ret[SHA256_HEX_LEN + 1]) {
-        const size_t prefix = strlen(DIGEST_SHA256_PREFIX);
-
-        if (n == 0)
-                return -EINVAL;
-        if (!m->storage->layers_are_snapshots) {
-                snprintf(ret, SHA256_HEX_LEN + 1, "%s", diff_ids[n - 1] + prefix);
-                return 0;
-        }
-        /* OCI chain id: ChainID(L0) = DiffID(L0), ChainID(L0..Ln) = sha256(ChainID(L0..Ln-1) + " " + DiffID(Ln)). */
-        snprintf(ret, SHA256_HEX_LEN + 1, "%s", diff_ids[0] + prefix);
-        for (size_t k = 1; k < n; k++) {
-                _cleanup_free_ char *s = NULL;
-                if (asprintf(&s, "%s%s %s", DIGEST_SHA256_PREFIX, ret, diff_ids[k]) < 0)
-                        return -ENOMEM;
-                int r = sha256_hex_of(s, strlen(s), ret);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
 char *storage_layer_dir(Manager *m, const char *key) {
         return manager_state_path(m, "%s/%s", m->storage->name, key);
 }
@@ -215,13 +193,13 @@ int storage_image_diffs(Manager *m, char **diff_ids, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
+        _cleanup_strv_free_ char **keys = NULL;
+        int r = storage_layer_keys(m, diff_ids, &keys);
+        if (r < 0)
+                return r;
         for (size_t k = 0; k < n; k++) {
-                char key[SHA256_HEX_LEN + 1];
-                int r = storage_layer_key(m, diff_ids, k + 1, key);
-                if (r < 0)
-                        return r;
                 /* top first, as overlay's lowerdir lists them */
-                l[n - 1 - k] = manager_state_path(m, "%s/%s/diff", m->storage->name, key);
+                l[n - 1 - k] = manager_state_path(m, "%s/%s/diff", m->storage->name, keys[k]);
                 if (!l[n - 1 - k])
                         return -ENOMEM;
         }
@@ -372,13 +350,14 @@ int storage_layer_keys(Manager *m, char **diff_ids, char ***ret) {
                 keys[k] = malloc(SHA256_HEX_LEN + 1);
                 if (!keys[k])
                         return -ENOMEM;
+                if (!digest_is_valid(diff_ids[k]))
+                        return -EINVAL;
                 if (k == 0 || !m->storage->layers_are_snapshots) {
-                        int r = storage_layer_key(m, diff_ids + k, 1, keys[k]);
-                        if (r < 0)
-                                return r;
+                        strcpy(keys[k], diff_ids[k] + strlen(DIGEST_SHA256_PREFIX));
                         continue;
                 }
-                /* The chain id one layer up: sha256(ChainID(below) + " " + DiffID). */
+                /* OCI chain id: ChainID(L0) = DiffID(L0), ChainID(L0..Ln) = sha256(ChainID(L0..Ln-1) + " " +
+                 * DiffID(Ln)). */
                 _cleanup_free_ char *s = NULL;
                 if (asprintf(&s, "%s%s %s", DIGEST_SHA256_PREFIX, keys[k - 1], diff_ids[k]) < 0)
                         return -ENOMEM;

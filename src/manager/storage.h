@@ -62,8 +62,6 @@ extern const StorageDriver storage_btrfs;
  * the images and containers already stored were made with. */
 int storage_setup(Manager *m);
 
-/* The key of the layer diff_ids[n - 1] on diff_ids[0..n-2] (diff ids "sha256:<hex>", bottom first). */
-int storage_layer_key(Manager *m, char **diff_ids, size_t n, char ret[SHA256_HEX_LEN + 1]);
 /* <state>/<driver>/<key>, and its "diff". */
 char *storage_layer_dir(Manager *m, const char *key);
 /* The "diff" paths of an image's layers, top first. */
@@ -76,7 +74,8 @@ int storage_layer_stored(Manager *m, const char *key);
 /* Remove a stored layer: renamed out of the way first (.rm-<key>, swept at startup), so a removal that
  * fails or crashes halfway never leaves a partial layer under its key to be taken for a stored one. */
 int storage_layer_remove(Manager *m, const char *key);
-/* The keys of all layers of an image with these diff ids (bottom first), in one pass. */
+/* The keys of all layers of an image with these diff ids ("sha256:<hex>", bottom first), in one pass:
+ * the diff id's hex (overlay), the OCI chain id's (btrfs). Image.layer_keys caches them. */
 int storage_layer_keys(Manager *m, char **diff_ids, char ***ret);
 /* Drop what is left of layers no longer there (overlay: dangling short links). */
 void storage_gc(Manager *m);
