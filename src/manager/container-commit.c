@@ -222,7 +222,7 @@ int container_commit(Container *c, const char *reference, char **changes, const 
                 r = -ENOMEM;
                 goto fail;
         }
-        if ((r = storage_image_diffs(m, parent->layers, &op->diffs)) < 0 ||
+        if ((r = storage_image_diffs(parent, &op->diffs)) < 0 ||
             (r = image_config_json(parent, &config_text, NULL)) < 0)
                 goto fail;
         if (json_parse_buffer(config_text, strlen(config_text), &op->config) < 0 ||

@@ -156,7 +156,7 @@ int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *e
                 changes_operation_free(op);
                 return r;
         }
-        r = storage_image_diffs(m, i->layers, &op->diffs);
+        r = storage_image_diffs(i, &op->diffs);
         if (r >= 0)
                 r = worker_start(m, &op->list_fd, 1, changes_work, changes_done, op, &op->worker);
         if (r < 0) {
@@ -385,7 +385,7 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
                 return -ENOENT;
         if (!upper || !work)
                 return -ENOMEM;
-        r = storage_image_diffs(m, i->layers, &lower);
+        r = storage_image_diffs(i, &lower);
         if (r >= 0 && m->storage == &storage_overlay)
                 r = overlay_lower_option(lower, &layers);
         if (r < 0)

@@ -333,7 +333,7 @@ static int container_make_dirs(Container *c, Image *image) {
         _cleanup_strv_free_ char **diffs = NULL;
         if (!dir)
                 return -ENOMEM;
-        int r = storage_image_diffs(c->manager, image->layers, &diffs);
+        int r = storage_image_diffs(image, &diffs);
         if (r < 0)
                 return r;
         if (mkdir(dir, 0700) < 0)

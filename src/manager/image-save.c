@@ -78,7 +78,7 @@ int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, s
                         s->repo_tags = calloc(1, sizeof(char *));
                         s->diff_ids = strv_copy(i->layers);
                         if (!s->repo_tags || !s->diff_ids || image_config_json(i, &s->config_json, NULL) < 0 ||
-                            storage_image_diffs(m, i->layers, &s->layer_dirs) < 0) {
+                            storage_image_diffs(i, &s->layer_dirs) < 0) {
                                 r = -ENOMEM;
                                 goto fail;
                         }

@@ -300,7 +300,7 @@ int manager_gc_layers(Manager *m) {
                 for (size_t k = 0; i->layers && i->layers[k]; k++) {
                         const char *key = image_layer_key(i, k);
                         if (key)
-                                (void) storage_layer_stored(m, key);
+                                (void) storage_layer_link(m, key);
                 }
         return 0;
 }

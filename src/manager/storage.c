@@ -186,20 +186,18 @@ char *storage_layer_dir(Manager *m, const char *key) {
         return manager_state_path(m, "%s/%s", m->storage->name, key);
 }
 
-int storage_image_diffs(Manager *m, char **diff_ids, char ***ret) {
-        size_t n = strv_length(diff_ids);
+int storage_image_diffs(Image *i, char ***ret) {
+        Manager *m = i->manager;
+        size_t n = strv_length(i->layers);
         if (n == 0)
                 return -ENODATA; /* refused at load: every driver needs a layer to stand on */
         _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
         if (!l)
                 return -ENOMEM;
-        _cleanup_strv_free_ char **keys = NULL;
-        int r = storage_layer_keys(m, diff_ids, &keys);
-        if (r < 0)
-                return r;
         for (size_t k = 0; k < n; k++) {
+                const char *key = image_layer_key(i, k);
                 /* top first, as overlay's lowerdir lists them */
-                l[n - 1 - k] = manager_state_path(m, "%s/%s/diff", m->storage->name, keys[k]);
+                l[n - 1 - k] = key ? manager_state_path(m, "%s/%s/diff", m->storage->name, key) : NULL;
                 if (!l[n - 1 - k])
                         return -ENOMEM;
         }
@@ -207,34 +205,51 @@ int storage_image_diffs(Manager *m, char **diff_ids, char ***ret) {
         return 0;
 }
 
-int storage_layer_stored(Manager *m, const char *key) {
+/* overlay: where key's short link is, and what it must point to. */
+static int short_link(Manager *m, const char *key, char **ret_path, char **ret_target) {
         char link[29];
-        /* The rename into place is made durable before the image record that will reference it. */
-        _cleanup_free_ char *store = manager_state_path(m, "%s", m->storage->name);
-        _cleanup_close_ int store_fd = store ? open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (store_fd < 0 || fsync(store_fd) < 0)
-                return store ? -errno : -ENOMEM;
-        if (m->storage != &storage_overlay)
-                return 0;
         int r = overlay_short_link(key, link);
         if (r < 0)
                 return r;
         _cleanup_free_ char *path = manager_state_path(m, "overlay/%s", link), *target = NULL;
         if (!path || asprintf(&target, "../%s/diff", key) < 0)
                 return -ENOMEM;
+        *ret_path = TAKE_PTR(path);
+        *ret_target = TAKE_PTR(target);
+        return 0;
+}
+
+static bool link_points_to(const char *path, const char *target) {
+        char buf[SHA256_HEX_LEN + 16];
+        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return false;
+        buf[n] = 0;
+        return streq(buf, target);
+}
+
+int storage_layer_link(Manager *m, const char *key) {
+        _cleanup_free_ char *path = NULL, *target = NULL;
+        if (m->storage != &storage_overlay)
+                return 0;
+        int r = short_link(m, key, &path, &target);
+        if (r < 0)
+                return r;
         if (symlink(target, path) == 0)
                 return 0;
         if (errno != EEXIST)
                 return -errno;
-        char buf[SHA256_HEX_LEN + 16];
-        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-        if (n >= 0) {
-                buf[n] = 0;
-                if (streq(buf, target))
-                        return 0;
-        }
         /* Another layer's link of the same short name: 130 bits make that a crafted collision. */
-        return -EEXIST;
+        return link_points_to(path, target) ? 0 : -EEXIST;
+}
+
+int storage_layer_stored(Manager *m, const char *key) {
+        /* The rename into place is made durable before the image record that will reference it. */
+        _cleanup_free_ char *store = manager_state_path(m, "%s", m->storage->name);
+        _cleanup_close_ int store_fd = store ? open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (store_fd < 0 || fsync(store_fd) < 0)
+                return store ? -errno : -ENOMEM;
+        return storage_layer_link(m, key);
 }
 
 void storage_gc(Manager *m) {
@@ -310,7 +325,7 @@ int container_storage_size(Manager *m, const char *id, uint64_t *ret) {
                 return -ENOENT;
         if (!cdir)
                 return -ENOMEM;
-        int r = storage_image_diffs(m, i->layers, &diffs);
+        int r = storage_image_diffs(i, &diffs);
         if (r < 0)
                 return r;
         return m->storage->container_size(diffs, cdir, ret);
@@ -318,7 +333,7 @@ int container_storage_size(Manager *m, const char *id, uint64_t *ret) {
 
 int storage_container_spec(Manager *m, Image *image, const char *id, json_object *o) {
         _cleanup_strv_free_ char **diffs = NULL;
-        int r = storage_image_diffs(m, image->layers, &diffs);
+        int r = storage_image_diffs(image, &diffs);
         if (r < 0)
                 return r;
         if (m->storage != &storage_overlay) {
@@ -372,24 +387,14 @@ int storage_layer_keys(Manager *m, char **diff_ids, char ***ret) {
 int storage_layer_remove(Manager *m, const char *key) {
         _cleanup_free_ char *dir = storage_layer_dir(m, key),
                             *gone = manager_state_path(m, "%s/.rm-%s", m->storage->name, key);
-        char link[29];
-        int r;
+        _cleanup_free_ char *path = NULL, *target = NULL;
 
         if (!dir || !gone)
                 return -ENOMEM;
-        if (m->storage == &storage_overlay && overlay_short_link(key, link) >= 0) {
-                _cleanup_free_ char *path = manager_state_path(m, "overlay/%s", link), *target = NULL;
-                char buf[SHA256_HEX_LEN + 16];
-                ssize_t n = path ? readlink(path, buf, sizeof(buf) - 1) : -1;
-                if (n >= 0 && asprintf(&target, "../%s/diff", key) >= 0) {
-                        buf[n] = 0;
-                        if (streq(buf, target)) /* only its own link */
-                                (void) unlink(path);
-                }
-        }
+        if (m->storage == &storage_overlay && short_link(m, key, &path, &target) >= 0 && link_points_to(path, target))
+                (void) unlink(path); /* only its own link */
         (void) storage_remove_work_dir(m, gone); /* a removal that crashed before */
         if (rename(dir, gone) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        r = m->storage->layer_remove(gone);
-        return r;
+        return m->storage->layer_remove(gone);
 }

@@ -65,12 +65,14 @@ int storage_setup(Manager *m);
 /* <state>/<driver>/<key>, and its "diff". */
 char *storage_layer_dir(Manager *m, const char *key);
 /* The "diff" paths of an image's layers, top first. */
-int storage_image_diffs(Manager *m, char **diff_ids, char ***ret);
+int storage_image_diffs(Image *i, char ***ret);
 /* After a layer directory was renamed into place: the driver's directory synced (the rename is
  * durable before an image record references the layer), and what else the driver keeps for it
  * (overlay: its short link). Idempotent. The layer's file data is not synced (as tar -x or podman
  * do not): a power cut right after an import can leave files of it empty. */
 int storage_layer_stored(Manager *m, const char *key);
+/* Only the second part: what the driver keeps beside a stored layer (startup repair). */
+int storage_layer_link(Manager *m, const char *key);
 /* Remove a stored layer: renamed out of the way first (.rm-<key>, swept at startup), so a removal that
  * fails or crashes halfway never leaves a partial layer under its key to be taken for a stored one. */
 int storage_layer_remove(Manager *m, const char *key);
