@@ -90,13 +90,24 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
         sigfillset(&all);
         sigemptyset(&none);
         sigprocmask(SIG_BLOCK, &all, NULL);
+        /* The payload starts only once the init is confined: else it could find PID 1 still root
+         * with every capability (and out of its reach for signals). */
+        int confined[2];
+        if (pipe2(confined, O_CLOEXEC) < 0)
+                child_fail(error_fd, errno, "setup", "Failed to create a pipe");
         pid_t payload = fork();
         if (payload < 0)
                 child_fail(error_fd, errno, "setup", "Failed to fork the payload under --init");
         if (payload == 0) {
+                char c;
+                safe_close(confined[1]);
+                while (read(confined[0], &c, 1) < 0 && errno == EINTR)
+                        ;
+                safe_close(confined[0]);
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 confine_and_exec(spec, spec->cwd, error_fd);
         }
+        safe_close(confined[0]);
         safe_close(error_fd); /* the payload's exec closes its copy: the helper then sees EOF */
         /* The init itself is confined like the payload, user included. */
         ContainerUser u = {};
@@ -107,6 +118,7 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
                 (void) kill(payload, SIGKILL);
                 _exit(255);
         }
+        safe_close(confined[1]); /* EOF: the payload goes on */
         for (;;) {
                 siginfo_t si;
                 int sig = sigwaitinfo(&all, &si);
