@@ -133,6 +133,22 @@ def test_unprivileged_callers_cannot_change_anything(busybox_image, berthd):
                        "/org/berth1", "org.berth1.Manager", "CreateContainer",
                        json.dumps([busybox_image, "", ["true"], [], {}])])
     assert error_name(proc) == "org.berth1.Error.AccessDenied"
+    # berthd remembers a caller's uid per connection: asked again on the same connection, the
+    # answer is the same, and a root caller before does not change it.
+    berthd.berthctl("create", "--name", "uidcache", busybox_image, "true", check=True)
+    berthd.berthctl("rm", "uidcache", check=True)
+    script = ("import dbus\n"
+              "m = dbus.Interface(dbus.SystemBus().get_object('org.berth1', '/org/berth1'), 'org.berth1.Manager')\n"
+              "for i in range(3):\n"
+              "    try:\n"
+              "        m.CreateContainer(%r, '', ['true'], dbus.Array([], signature='s'),\n"
+              "                          dbus.Dictionary({}, signature='sv'))\n"
+              "        print('created')\n"
+              "    except dbus.exceptions.DBusException as e:\n"
+              "        print(e.get_dbus_name())\n") % busybox_image
+    proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                       script])
+    assert proc.stdout.split() == ["org.berth1.Error.AccessDenied"] * 3, proc
     # Reading is fine.
     proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", BUS_CALL,
                        "/org/berth1", "org.berth1.Manager", "ListImages", "[]"])
