@@ -218,7 +218,7 @@ def render(doc):
         out.append(timing_table(
             f"5. Image import: debootstrap minbase tarball ({im['tarball_bytes'] / 1e6:.0f} MB)",
             "`berthctl import` vs `podman import` vs `tar -xf` into an empty directory on the "
-            "same file system (the floor). Tarball in the page cache; `sync` before each run.",
+            "same file system (the floor). Tarball on a tmpfs (/dev/shm); `sync` before each run.",
             im["tools"], "import",
             {"tar": ("<=", 1.3, "≤ 1.3× tar -x"), "podman": ("<", 1.0, "< podman")}))
 
