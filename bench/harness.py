@@ -32,6 +32,7 @@ A = None          # parsed arguments
 RESULTS = {}      # case -> {...}
 ERRORS = []       # human-readable peer/berth failures
 LAST_CASE_END = None  # time.monotonic() when the previous case ended (see case_import)
+CLEANUPS = []         # commands run after the last case (see case_import)
 
 
 def log(msg):
@@ -499,11 +500,11 @@ def case_import():
     os.makedirs(stage, exist_ok=True)
     tools = ["berth", "podman", "tar"]
     res = {t: [] for t in tools}
-    # ext4 without a journal (as on these VMs) passes over every inode freed in the last 60 s
-    # when it allocates one (recently_deleted() in fs/ext4/ialloc.c): right after a mass
-    # deletion, extracting 10,000 files is quadratic (tar -x of this tarball: 0.3 s, or 4.5 s
-    # after the previous tree was removed). So nothing is deleted until every round is done, and
-    # a case that ran before this one gets its minute to age out.
+    # ext4 without a journal (as on these VMs) passes over every inode freed in the last minute
+    # (five, while its inode table block is dirty) when it allocates one (recently_deleted() in
+    # fs/ext4/ialloc.c): right after a mass deletion, extracting 10,000 files is quadratic (tar
+    # -x of this tarball: 0.3 s, or 4.5 s after the previous tree was removed). So nothing is
+    # deleted until the whole run is done, and a case that ran before this one gets its minute.
     if LAST_CASE_END is not None:
         wait = LAST_CASE_END + 61 - time.monotonic()
         if wait > 0:
@@ -516,10 +517,12 @@ def case_import():
         import_rounds(base, stage, src, tools, res)
     finally:
         shutil.rmtree(src, ignore_errors=True)
-        for rnd in range(A.import_rounds):
-            sh(["berthctl", "rmi", "-f", f"minbase:r{rnd}"], check=False)
-            sh(PODMAN + ["rmi", "-f", f"minbase:r{rnd}"], check=False)
-        shutil.rmtree(stage, ignore_errors=True)
+    # Removed at the very end: 1 GB of freed inodes would slow every case after this one
+    # (berth's and podman's, which make files; not crun's).
+    for rnd in range(A.import_rounds):
+        CLEANUPS.append(["berthctl", "rmi", "-f", f"minbase:r{rnd}"])
+        CLEANUPS.append(PODMAN + ["rmi", "-f", f"minbase:r{rnd}"])
+    CLEANUPS.append(["rm", "-rf", stage])
     RESULTS["import"] = {"tarball_bytes": size,
                          "tools": {t: stats(s) for t, s in res.items() if s}}
 
@@ -741,6 +744,8 @@ def main():
         except Exception as e:  # noqa: BLE001 — one broken case must not lose the others
             record_error(c, "harness", e)
         LAST_CASE_END = time.monotonic()
+    for cmd in CLEANUPS:
+        sh(cmd, check=False)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "mode": "quick" if q else "full",
             "host": platform.node(), "kernel": platform.release(),
             "cpus": os.cpu_count(), "berth_rev": A.rev, "duration_s": round(time.time() - t_start, 1),
