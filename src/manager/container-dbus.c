@@ -291,42 +291,16 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
                 if (r < 0)
                         return r;
         } else {
-                const char *key, *contents;
-                r = sd_bus_message_enter_container(message, 'a', "{sv}");
+                const BusOption opts[] = {
+                        BUS_OPTION("WorkingDir", "s", &options.workdir),
+                        BUS_OPTION("User", "s", &options.user),
+                        BUS_OPTION("Tty", "b", &options.tty),
+                        BUS_OPTION("Rows", "u", &options.rows),
+                        BUS_OPTION("Cols", "u", &options.cols),
+                        BUS_OPTION("ResizeFd", "h", &options.resize_fd),
+                };
+                r = bus_read_options(message, opts, ELEMENTSOF(opts), "exec option", error);
                 if (r < 0)
-                        return r;
-                while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                        if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                            (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
-                                return r;
-                        const char *want = streq(key, "WorkingDir") || streq(key, "User") ? "s"
-                                : streq(key, "Tty")                                       ? "b"
-                                : streq(key, "Rows") || streq(key, "Cols")                ? "u"
-                                : streq(key, "ResizeFd")                                  ? "h"
-                                                                                          : NULL;
-                        if (!want)
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Unknown exec option \"%s\".", key);
-                        if (!streq(contents, want))
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Exec option \"%s\" must have type \"%s\".", key, want);
-                        int b;
-                        if (streq(key, "WorkingDir"))
-                                r = sd_bus_message_read(message, "v", "s", &options.workdir);
-                        else if (streq(key, "User"))
-                                r = sd_bus_message_read(message, "v", "s", &options.user);
-                        else if (streq(key, "Tty")) {
-                                r = sd_bus_message_read(message, "v", "b", &b);
-                                options.tty = b;
-                        } else if (streq(key, "ResizeFd"))
-                                r = sd_bus_message_read(message, "v", "h", &options.resize_fd);
-                        else
-                                r = sd_bus_message_read(message, "v", "u",
-                                                        streq(key, "Rows") ? &options.rows : &options.cols);
-                        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
-                                return r;
-                }
-                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
                         return r;
         }
         r = sd_bus_message_read(message, "hhh", &stdio[0], &stdio[1], &stdio[2]);

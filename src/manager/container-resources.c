@@ -77,41 +77,28 @@ static uint64_t cpu_shares_to_weight(uint64_t shares) {
 
 int container_update_parse(sd_bus_message *message, LimitUpdate *ret, sd_bus_error *error) {
         LimitUpdate u = {};
-        const char *key;
+        uint64_t shares = 0;
+        bool shares_seen = false;
+        BusOption opts[_UPDATE_LIMIT_MAX + 1];
         int r;
 
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
+                opts[i] = (BusOption){ limit_names[i], "t", &u.value[i], &u.set[i] };
+        opts[_UPDATE_LIMIT_MAX] = (BusOption){ "CPUShares", "t", &shares, &shares_seen };
+        r = bus_read_options(message, opts, ELEMENTSOF(opts), "limit", error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *contents;
-                uint64_t v;
-                size_t i;
-                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+        if (shares_seen && u.set[4])
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "CPUShares and CPUWeight set the same limit: give one of them.");
+        for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+                if (*opts[i].seen && (r = container_limit_validate(opts[i].key, *(uint64_t *) opts[i].dest, error)) < 0)
                         return r;
-                bool shares = streq(key, "CPUShares");
-                for (i = 0; i < _UPDATE_LIMIT_MAX && !streq(limit_names[i], shares ? "CPUWeight" : key); i++)
-                        ;
-                if (i == _UPDATE_LIMIT_MAX)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown limit \"%s\".", key);
-                if (!streq(contents, "t"))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Limit \"%s\" must have type \"t\".", key);
-                if ((r = sd_bus_message_read(message, "v", "t", &v)) < 0)
-                        return r;
-                r = container_limit_validate(key, v, error);
-                if (r < 0)
-                        return r;
-                u.value[i] = shares && v != UINT64_MAX ? cpu_shares_to_weight(v) : v;
-                u.set[i] = true;
-                if (i == 4)
-                        u.cpu_shares = shares && v != UINT64_MAX ? v : 0;
-                if ((r = sd_bus_message_exit_container(message)) < 0)
-                        return r;
+        if (shares_seen) {
+                u.value[4] = shares != UINT64_MAX ? cpu_shares_to_weight(shares) : UINT64_MAX;
+                u.cpu_shares = shares != UINT64_MAX ? shares : 0;
+                u.set[4] = true;
         }
-        if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
-                return r;
         *ret = u;
         return 0;
 }

@@ -332,8 +332,8 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         if (streq(sd_bus_message_get_member(message), "SaveImagesWithOptions")) {
-                const BusOption options[] = { { "Compression", "s", &compression } };
-                r = bus_read_options(message, options, ELEMENTSOF(options), "save", error);
+                const BusOption options[] = { BUS_OPTION("Compression", "s", &compression) };
+                r = bus_read_options(message, options, ELEMENTSOF(options), "save option", error);
                 if (r < 0)
                         return r;
         }

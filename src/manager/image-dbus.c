@@ -202,44 +202,20 @@ static void prune_filters_done(PruneFilters *f) {
 }
 
 static int read_prune_filters(sd_bus_message *message, PruneFilters *f, sd_bus_error *error) {
-        const char *key, *contents;
-        int r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        const BusOption opts[] = { BUS_OPTION("until", "t", &f->until), BUS_OPTION("label", "as", &f->labels),
+                                   BUS_OPTION("label!", "as", &f->not_labels) };
+        int r = bus_read_options(message, opts, ELEMENTSOF(opts), "prune filter", error);
         if (r < 0)
                 return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
-                        return r;
-                bool is_until = streq(key, "until");
-                if (!is_until && !streq(key, "label") && !streq(key, "label!"))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Unknown prune filter \"%s\": expected until, label or label!.", key);
-                if (!streq(contents, is_until ? "t" : "as"))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Prune filter \"%s\" must have type \"%s\".", key,
-                                                 is_until ? "t" : "as");
-                if (is_until)
-                        r = sd_bus_message_read(message, "v", "t", &f->until);
-                else {
-                        _cleanup_strv_free_ char **l = NULL;
-                        char ***dest = streq(key, "label") ? &f->labels : &f->not_labels;
-                        if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
-                            (r = sd_bus_message_read_strv(message, &l)) < 0 ||
-                            (r = sd_bus_message_exit_container(message)) < 0)
-                                return r;
-                        for (char **k = l; *k; k++)
-                                if (isempty(*k) || **k == '=' || strv_push(dest, *k) < 0)
-                                        return isempty(*k) || **k == '='
-                                                ? sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                                    "Invalid label filter \"%s\".", *k)
-                                                : -ENOMEM;
-                }
-                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(message);
+        for (char **k = f->labels; k && *k; k++)
+                if (isempty(*k) || **k == '=')
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid label filter \"%s\".",
+                                                 *k);
+        for (char **k = f->not_labels; k && *k; k++)
+                if (isempty(*k) || **k == '=')
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid label filter \"%s\".",
+                                                 *k);
+        return 0;
 }
 
 static bool labels_match(char **labels, const char *filter) {

@@ -91,6 +91,44 @@ int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
         return 0;
 }
 
+static int read_option_value(sd_bus_message *message, const BusOption *o, sd_bus_error *error) {
+        int r, b;
+
+        switch (o->type[0] == 'a' ? (o->type[1] == 's' ? 'A' : 'L') : o->type[0]) {
+        case 's':
+                return sd_bus_message_read(message, "v", "s", (const char **) o->dest);
+        case 'b':
+                r = sd_bus_message_read(message, "v", "b", &b);
+                if (r >= 0)
+                        *(bool *) o->dest = b;
+                return r;
+        case 'u':
+                return sd_bus_message_read(message, "v", "u", (uint32_t *) o->dest);
+        case 't':
+                return sd_bus_message_read(message, "v", "t", (uint64_t *) o->dest);
+        case 'h':
+                return sd_bus_message_read(message, "v", "h", (int *) o->dest);
+        case 'A': { /* as */
+                char ***strv = o->dest;
+                strv_free(*strv); /* a key given twice: the last one counts */
+                *strv = NULL;
+                if ((r = sd_bus_message_enter_container(message, 'v', "as")) >= 0 &&
+                    (r = sd_bus_message_read_strv(message, strv)) >= 0)
+                        r = sd_bus_message_exit_container(message);
+                return r;
+        }
+        default: { /* a{ss}, as KEY=VALUE strings */
+                char ***strv = o->dest;
+                strv_free(*strv);
+                *strv = NULL;
+                if ((r = sd_bus_message_enter_container(message, 'v', "a{ss}")) >= 0 &&
+                    (r = bus_read_labels(message, strv, error)) >= 0)
+                        r = sd_bus_message_exit_container(message);
+                return r;
+        }
+        }
+}
+
 int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n, const char *what,
                      sd_bus_error *error) {
         const char *key, *contents;
@@ -107,24 +145,15 @@ int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n
                         if (streq(options[k].key, key))
                                 o = &options[k];
                 if (!o)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown %s option \"%s\".", what,
-                                                 key);
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown %s \"%s\".", what, key);
                 if (!streq(contents, o->type))
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "%c%s option \"%s\" must have type \"%s\".", toupper(what[0]),
-                                                 what + 1, key, o->type);
-                if (streq(o->type, "s"))
-                        r = sd_bus_message_read(message, "v", "s", (const char **) o->dest);
-                else {
-                        char ***strv = o->dest;
-                        strv_free(*strv); /* a key given twice: the last one counts */
-                        *strv = NULL;
-                        if ((r = sd_bus_message_enter_container(message, 'v', "as")) >= 0 &&
-                            (r = sd_bus_message_read_strv(message, strv)) >= 0)
-                                r = sd_bus_message_exit_container(message);
-                }
-                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
+                                                 "%c%s \"%s\" must have type \"%s\", not \"%s\".", toupper(what[0]),
+                                                 what + 1, key, o->type, contents);
+                if ((r = read_option_value(message, o, error)) < 0 || (r = sd_bus_message_exit_container(message)) < 0)
                         return r;
+                if (o->seen)
+                        *o->seen = true;
         }
         if (r < 0)
                 return r;
@@ -142,8 +171,9 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         if (r < 0)
                 return r;
         if (streq(sd_bus_message_get_member(message), "ImportImageWithOptions")) {
-                const BusOption options[] = { { "Changes", "as", &changes }, { "Message", "s", &comment } };
-                r = bus_read_options(message, options, ELEMENTSOF(options), "import", error);
+                const BusOption options[] = { BUS_OPTION("Changes", "as", &changes),
+                                              BUS_OPTION("Message", "s", &comment) };
+                r = bus_read_options(message, options, ELEMENTSOF(options), "import option", error);
                 if (r < 0)
                         return r;
         }

@@ -65,14 +65,16 @@ int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error);
 /* Mutating calls are for root only (polkit integration is future work). */
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error);
 
-/* One option of a method's a{sv}: its key, its type ("s" or "as") and where it goes (const char ** or
- * char ***, the latter owned by the caller). */
+/* One option of a method's a{sv}: its key, its type and where it goes (strv are owned by the caller). */
 typedef struct BusOption {
         const char *key;
-        const char *type;
-        void *dest;
+        const char *type; /* s, as, b, u, t, h (the fd stays the message's), or a{ss} (KEY=VALUE strings) */
+        void *dest; /* const char **, char ***, bool *, uint32_t *, uint64_t *, int * or char *** */
+        bool *seen; /* if not NULL: set when the key was given */
 } BusOption;
+#define BUS_OPTION(key, type, dest) \
+        { (key), (type), (dest), NULL }
 /* Read an a{sv} of these options. An unknown key or a wrong type is InvalidArgument: 'Unknown <what>
- * option "K".' or '<What> option "K" must have type "T".' (what: "import", "save", ...). */
+ * "K".' or '<What> "K" must have type "T", not "U".' (what: "import option", "prune filter", ...). */
 int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n, const char *what,
                      sd_bus_error *error);

@@ -97,37 +97,9 @@ static int reply_volume_path(sd_bus_message *message, Volume *v) {
 /* CreateVolume's a{sv}: Driver (s), Labels (a{ss}), Options (a{ss}, the driver's options). */
 static int parse_volume_options(sd_bus_message *message, const char **driver, char ***labels, char ***options,
                                 sd_bus_error *error) {
-        int r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *key, *contents;
-                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
-                        return r;
-                const char *want = streq(key, "Driver")                   ? "s"
-                        : (streq(key, "Labels") || streq(key, "Options")) ? "a{ss}"
-                                                                          : NULL;
-                if (!want)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown volume option \"%s\".",
-                                                 key);
-                if (!streq(contents, want))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Volume option \"%s\" must have type \"%s\", not \"%s\".", key, want,
-                                                 contents);
-                if (streq(key, "Driver"))
-                        r = sd_bus_message_read(message, "v", "s", driver);
-                else if ((r = sd_bus_message_enter_container(message, 'v', "a{ss}")) >= 0 &&
-                         (r = bus_read_labels(message, streq(key, "Labels") ? labels : options, error)) >= 0)
-                        r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-                if ((r = sd_bus_message_exit_container(message)) < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(message);
+        const BusOption opts[] = { BUS_OPTION("Driver", "s", driver), BUS_OPTION("Labels", "a{ss}", labels),
+                                   BUS_OPTION("Options", "a{ss}", options) };
+        return bus_read_options(message, opts, ELEMENTSOF(opts), "volume option", error);
 }
 
 static bool caller_is_root(sd_bus_message *message) {

@@ -119,6 +119,13 @@ def test_running_container_errors(busybox_image, berthd):
             "org.berth1.Error.InvalidArgument"
         assert error_name(call(berthd, path, "org.berth1.Container", "Kill", 999)) == \
             "org.berth1.Error.InvalidArgument"
+        for options, message in [({"Tty": "yes"}, 'Exec option "Tty" must have type "b", not "s".'),
+                                 ({"Rows": {"@t": 5}}, 'Exec option "Rows" must have type "u", not "t".'),
+                                 ({"Bogus": "x"}, 'Unknown exec option "Bogus".')]:
+            proc = berthd.run(["/usr/bin/python3", BUS_CALL, path, "org.berth1.Container", "ExecWithOptions",
+                               json.dumps([["true"], [], {"@a{sv}": options}, "@fd", "@fd", "@fd"]),
+                               "--fd", "/dev/null"])
+            assert error_name(proc) == "org.berth1.Error.InvalidArgument" and message in proc.stdout, proc
     finally:
         berthd.berthctl("rm", "-f", name, check=True)
     berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)

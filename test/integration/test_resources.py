@@ -43,6 +43,20 @@ def test_update_changes_limits_live_and_persists(busybox_image, berthd):
         proc = berthd.run(["/usr/bin/python3", BUS_CALL, path, "org.berth1.Container", "Update",
                            json.dumps([{"Swap": {"@t": 1}}])])
         assert "ERROR org.berth1.Error.InvalidArgument" in proc.stdout
+        for options, message in [({"TasksMax": "5"}, 'Limit "TasksMax" must have type "t", not "s".'),
+                                 ({"CPUShares": {"@t": 512}, "CPUWeight": {"@t": 50}},
+                                  "CPUShares and CPUWeight set the same limit"),
+                                 ({"TasksMax": {"@t": 5}, "MemoryMax": {"@t": 1024}}, "at least 6 MiB")]:
+            proc = berthd.run(["/usr/bin/python3", BUS_CALL, path, "org.berth1.Container", "Update",
+                               json.dumps([options])])
+            assert "ERROR org.berth1.Error.InvalidArgument" in proc.stdout and message in proc.stdout, proc
+        # None of them changed anything, not even the valid TasksMax beside the bad MemoryMax.
+        assert unit_prop(berthd, unit, "TasksMax") == "10" and prop(berthd, name, "TasksMax") == 10
+        # CPUShares is Docker's unit, converted as crun does: 512 shares are weight 20.
+        proc = berthd.run(["/usr/bin/python3", BUS_CALL, path, "org.berth1.Container", "Update",
+                           json.dumps([{"CPUShares": {"@t": 512}}])])
+        assert proc.returncode == 0, proc
+        assert prop(berthd, name, "CPUWeight") == 20 and unit_prop(berthd, unit, "CPUWeight") == "20"
     finally:
         berthd.berthctl("rm", "-f", name)
 

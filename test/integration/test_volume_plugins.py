@@ -219,6 +219,9 @@ def test_labels_and_options_over_busctl(berthd):
         assert vol not in volume_names(berthd)
     out = manager(berthd, "CreateVolume", vol, {"@a{sv}": {"Colour": {"@s": "red"}}}).stdout
     assert "ERROR org.berth1.Error.InvalidArgument" in out and "Colour" in out, out
+    out = manager(berthd, "CreateVolume", vol, {"@a{sv}": {"Labels": {"@s": "x=1"}}}).stdout
+    assert 'Volume option "Labels" must have type "a{ss}", not "s".' in out, out
+    assert vol not in volume_names(berthd)
 
 
 def test_local_driver_options(busybox_image, berthd):
