@@ -721,6 +721,7 @@ def main():
     p.add_argument("--work", required=True)
     p.add_argument("--minbase", required=True)
     p.add_argument("--rev", default="")
+    p.add_argument("--storage", default="")
     p.add_argument("--out", required=True)
     A = p.parse_args()
     q = A.quick
@@ -748,7 +749,7 @@ def main():
         sh(cmd, check=False)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "mode": "quick" if q else "full",
             "host": platform.node(), "kernel": platform.release(),
-            "cpus": os.cpu_count(), "berth_rev": A.rev, "duration_s": round(time.time() - t_start, 1),
+            "cpus": os.cpu_count(), "berth_rev": A.rev, "storage": A.storage, "duration_s": round(time.time() - t_start, 1),
             "versions": versions(),
             "settings": {k: getattr(A, k) for k in ("start_runs", "par_rounds", "lines",
                                                     "log_rounds", "import_rounds",
