@@ -84,6 +84,11 @@ static int run(int argc, char *argv[]) {
                 fprintf(stderr, "Failed to load state from %s: %s\n", m->state_dir, strerror(-r));
                 return r;
         }
+        r = container_saves_start(m);
+        if (r < 0) {
+                fprintf(stderr, "Failed to start the writer thread: %s\n", strerror(-r));
+                return r;
+        }
         r = manager_bus_setup(m);
         if (r < 0) {
                 fprintf(stderr, "Failed to set up the D-Bus service: %s\n", strerror(-r));

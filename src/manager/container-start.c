@@ -105,6 +105,14 @@ void start_operation_abort(StartOperation *op, const char *error_name, const cha
                 container_maybe_schedule_restart(c); /* a failed automatic restart is retried with back-off */
 }
 
+/* The run has begun whatever the save says (a failure is logged): Start succeeded. */
+static void reply_started(int r, void *userdata) {
+        sd_bus_message *request = userdata;
+        if (request)
+                (void) sd_bus_reply_method_return(request, NULL);
+        sd_bus_message_unref(request);
+}
+
 static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t started) {
         Container *c = op->container;
 
@@ -123,14 +131,19 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         c->oom_killed = false;
         free(c->error);
         c->error = NULL;
-        (void) container_save(c);
+        /* Answered once the record says "running" on disk, as before, but that write shares its
+         * journal commits with those of the other containers started meanwhile. */
+        if (container_save_soon(c, reply_started, op->request ? sd_bus_message_ref(op->request) : NULL) < 0) {
+                (void) container_save(c);
+                if (op->request)
+                        (void) sd_bus_reply_method_return(op->request, NULL);
+                sd_bus_message_unref(op->request);
+        }
         if (container_watch_helper(c) < 0)
                 fprintf(stderr, "Failed to watch the supervisor of container %s.\n", c->name);
         if (container_register_machine(c) < 0)
                 fprintf(stderr, "Failed to register container %s with systemd-machined, ignoring.\n", c->name);
         container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "OOMKilled", "Error", NULL);
-        if (op->request)
-                (void) sd_bus_reply_method_return(op->request, NULL);
         c->starting = NULL;
         start_operation_free(op);
 }
@@ -568,6 +581,8 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
 
         if (c->starting)
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is already being started.", c->name);
+        if (c->creating)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is still being created.", c->name);
         if (c->state == CONTAINER_RUNNING)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_RUNNING, "Container %s is already running.",
                                          c->name);

@@ -125,7 +125,7 @@ void container_emit_changed(Container *c, const char *property, ...) {
         (void) sd_bus_emit_properties_changed_strv(c->manager->bus, path, "org.berth1.Container", names);
 }
 
-static json_object *container_to_json(const Container *c) {
+json_object *container_to_json(const Container *c) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(c->id));
         json_object_object_add(o, "name", json_object_new_string(c->name));
@@ -166,14 +166,6 @@ static json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "run_volumes", json_strv_new(c->run_volumes));
         json_object_object_add(o, "security", container_security_to_json(&c->security));
         return o;
-}
-
-int container_save(Container *c) {
-        _cleanup_free_ char *path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
-        _cleanup_json_ json_object *o = container_to_json(c);
-        if (!path || !o)
-                return -ENOMEM;
-        return json_write_file_atomic(path, o);
 }
 
 void container_free(Container *c) {
@@ -341,6 +333,8 @@ static int container_make_dirs(Container *c, Image *image) {
         return c->manager->storage->container_create(diffs, dir);
 }
 
+static void discard_new(Container *c);
+
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error) {
         Container *c = container_alloc(m);
@@ -416,16 +410,12 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 goto fail;
 
         r = container_make_dirs(c, image);
-        if (r >= 0)
-                r = container_save(c);
         if (r < 0) {
-                _cleanup_free_ char *dir = manager_state_path(m, "containers/%s", c->id);
-                if (dir)
-                        (void) m->storage->container_remove(dir);
-                container_remove_anonymous_volumes(c);
-                sd_bus_error_set_errnof(error, -r, "Failed to create the container's state: %m");
-                goto fail;
+                discard_new(c);
+                return sd_bus_error_set_errnof(error, -r, "Failed to create the container's state: %m");
         }
+        /* Its record is written next (container_save_soon()); until then it is "creating". */
+        c->creating = true;
         c->next = m->containers;
         m->containers = c;
         *ret = c;
@@ -433,6 +423,24 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
 fail:
         container_free(c);
         return r;
+}
+
+static void discard_new(Container *c) {
+        _cleanup_free_ char *dir = manager_state_path(c->manager, "containers/%s", c->id);
+        if (dir)
+                (void) c->manager->storage->container_remove(dir);
+        container_remove_anonymous_volumes(c);
+        container_free(c);
+}
+
+/* Its record could not be written: as if CreateContainer had never been called. */
+void container_discard_new(Container *c) {
+        for (Container **p = &c->manager->containers; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        discard_new(c);
 }
 
 static int read_runtime_file(Container *c, const char *name, char **ret) {
@@ -479,6 +487,8 @@ static int container_destroy(Container *c, bool remove_volumes) {
 
         if (!dir || !run || !path)
                 return -ENOMEM;
+        /* No record of it still on its way to the disk, to land in a half-removed directory. */
+        container_saves_drain(c->manager);
         /* container.json goes first: a crash halfway leaves a dir without it, cleaned at startup. */
         _cleanup_free_ char *json = NULL;
         if (asprintf(&json, "%s/container.json", dir) < 0)

@@ -130,6 +130,7 @@ typedef struct Container {
         sd_event_source *helper_exit_source;
         sd_event_source *stop_timer;
         StartOperation *starting;
+        bool creating; /* created, its first record not yet written */
         sd_bus_message **waiters; /* Wait() calls to answer at exit */
         size_t n_waiters;
         sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */
@@ -183,7 +184,17 @@ typedef struct ContainerConfig {
 } ContainerConfig;
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);
+void container_discard_new(Container *c);
+/* Container records (container-save.c), written by berthd's writer thread in order. container_save()
+ * waits for the write; container_save_soon() returns at once and calls 'done' (may be NULL) in
+ * berthd's loop with the result, so the loop goes on while the disk works. */
 int container_save(Container *c);
+typedef void (*ContainerSavedFn)(int r, void *userdata);
+int container_save_soon(Container *c, ContainerSavedFn done, void *userdata);
+json_object *container_to_json(const Container *c);
+int container_saves_start(Manager *m);
+void container_saves_stop(Manager *m);
+void container_saves_drain(Manager *m); /* until everything queued is written */
 int manager_load_containers(Manager *m);
 void container_free(Container *c);
 

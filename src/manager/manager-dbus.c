@@ -296,6 +296,41 @@ static int parse_mount_options(sd_bus_message *message, const char *key, Contain
         return sd_bus_message_exit_container(message);
 }
 
+typedef struct CreateRequest {
+        Manager *manager;
+        char id[BERTH_ID_LEN + 1];
+        sd_bus_message *message;
+} CreateRequest;
+
+static void on_created(int r, void *userdata) {
+        _cleanup_free_ CreateRequest *request = userdata;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *message = request->message;
+        Manager *m = request->manager;
+        Container *c = NULL;
+
+        for (Container *i = m->containers; i && !c; i = i->next)
+                if (streq(i->id, request->id))
+                        c = i;
+        if (!c) {
+                (void) sd_bus_reply_method_errorf(message, BERTH_ERROR_NO_SUCH_CONTAINER,
+                                                  "The new container was removed before it was saved.");
+                return;
+        }
+        if (r < 0) {
+                container_discard_new(c);
+                (void) sd_bus_reply_method_errnof(message, -r, "Failed to create the container's state: %m");
+                return;
+        }
+        c->creating = false;
+        _cleanup_free_ char *path = container_object_path(c);
+        if (!path) {
+                (void) sd_bus_reply_method_errno(message, ENOMEM, NULL);
+                return;
+        }
+        (void) sd_bus_emit_object_added(m->bus, path);
+        (void) sd_bus_reply_method_return(message, "o", path);
+}
+
 /* The a{sv} options of CreateContainer; unknown keys and wrong types are errors, not ignored. */
 static int parse_create_options(sd_bus_message *message, ContainerConfig *config, sd_bus_error *error) {
         int r;
@@ -530,14 +565,24 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         config.name = name;
         config.command = command;
         config.env = env;
+        _cleanup_free_ CreateRequest *request = calloc(1, sizeof(*request));
+        if (!request)
+                return -ENOMEM;
         r = container_create(m, image, image_ref, &config, &c, error);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *path = container_object_path(c);
-        if (!path)
-                return -ENOMEM;
-        (void) sd_bus_emit_object_added(m->bus, path);
-        return sd_bus_reply_method_return(message, "o", path);
+        /* Answered once its record is on disk (with those of other containers: one commit). */
+        request->manager = m;
+        memcpy(request->id, c->id, sizeof(request->id));
+        request->message = sd_bus_message_ref(message);
+        r = container_save_soon(c, on_created, request);
+        if (r < 0) {
+                sd_bus_message_unref(request->message);
+                container_discard_new(c);
+                return r;
+        }
+        TAKE_PTR(request);
+        return 1;
 }
 
 static int method_list_containers(sd_bus_message *message, void *userdata, sd_bus_error *error) {

@@ -36,6 +36,7 @@ int manager_new(Manager **ret) {
 void manager_free(Manager *m) {
         if (!m)
                 return;
+        container_saves_stop(m); /* what is queued is written before berthd exits */
         while (m->containers) {
                 Container *c = m->containers;
                 m->containers = c->next;

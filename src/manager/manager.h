@@ -9,6 +9,7 @@
 
 typedef struct Container Container;
 typedef struct Image Image;
+typedef struct SaveQueue SaveQueue;
 typedef struct ExecOperation ExecOperation;
 typedef struct Volume Volume;
 typedef struct StorageDriver StorageDriver;
@@ -29,6 +30,7 @@ typedef struct Manager {
         sd_bus_slot *job_removed_slot;
         sd_bus_slot *unit_removed_slot;
         sd_bus_slot *machine_removed_slot;
+        SaveQueue *saves; /* the thread that writes container records (container-save.c) */
 } Manager;
 
 int manager_new(Manager **ret);

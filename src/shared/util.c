@@ -143,24 +143,48 @@ static int fsync_directory_of(const char *path) {
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
-        _cleanup_free_ char *tmp = NULL;
-        int r;
+        AtomicFile f = { .path = path, .data = data, .len = len, .mode = mode };
+        write_files_atomic(&f, 1);
+        return f.r;
+}
 
-        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
-                return -ENOMEM;
-        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0)
-                return -errno;
-        r = loop_write(fd, data, len);
-        if (r >= 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r >= 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
+/* Each step for all files before the next: with a journalling file system the first fsync()
+ * commits what the others would have, so n files cost two commits, not 2n. */
+void write_files_atomic(AtomicFile *files, size_t n) {
+        _cleanup_free_ int *fds = calloc(n ? n : 1, sizeof(int));
+        _cleanup_free_ char **tmps = calloc(n ? n : 1, sizeof(char *));
+
+        for (size_t i = 0; i < n; i++) {
+                files[i].r = fds && tmps ? 0 : -ENOMEM;
+                if (fds)
+                        fds[i] = -1;
         }
-        return fsync_directory_of(path);
+        if (!fds || !tmps)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                AtomicFile *f = &files[i];
+                if (asprintf(&tmps[i], "%s.tmp.%d.%zu", f->path, (int) getpid(), i) < 0) {
+                        tmps[i] = NULL;
+                        f->r = -ENOMEM;
+                        continue;
+                }
+                fds[i] = open(tmps[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, f->mode);
+                f->r = fds[i] < 0 ? -errno : loop_write(fds[i], f->data, f->len);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (files[i].r >= 0 && fsync(fds[i]) < 0)
+                        files[i].r = -errno;
+        for (size_t i = 0; i < n; i++) {
+                safe_close(fds[i]);
+                if (files[i].r >= 0 && rename(tmps[i], files[i].path) < 0)
+                        files[i].r = -errno;
+                if (files[i].r < 0 && tmps[i])
+                        (void) unlink(tmps[i]);
+                free(tmps[i]);
+        }
+        for (size_t i = 0; i < n; i++)
+                if (files[i].r >= 0)
+                        files[i].r = fsync_directory_of(files[i].path);
 }
 
 int read_full_fd(int fd, char **ret, size_t *ret_len) {

@@ -38,6 +38,15 @@ bool hex_prefix_is_valid(const char *s);
 /* Files. write_file_atomic() writes a temporary file beside path, fsyncs it, renames it into
  * place and fsyncs the directory, so readers see the old or the new content, never a mix. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same for n files at once (each gets its own result in r), in two journal commits. */
+typedef struct AtomicFile {
+        const char *path;
+        const void *data;
+        size_t len;
+        mode_t mode;
+        int r;
+} AtomicFile;
+void write_files_atomic(AtomicFile *files, size_t n);
 int read_full_file(const char *path, char **ret, size_t *ret_len);
 int read_full_fd(int fd, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);

@@ -6,6 +6,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import uuid
 
 import pytest
 
@@ -219,3 +220,31 @@ def test_disk_full_during_import_and_commit_leaves_nothing(busybox_image, berthd
         berthd.berthctl("rm", name)
     assert store_listing(berthd) == before
     assert berthd.berthctl("images", "-q", check=True).stdout == images_before
+
+
+def test_disk_full_at_create_leaves_no_container(busybox_image, berthd):
+    """CreateContainer answers once the container's record is written (by berthd's writer thread,
+    see container-save.c); when it cannot be, the answer is the error and the container is gone:
+    no half-made directory, no name taken, nothing in ps -a."""
+    containers = f"{STATE}/containers"
+    name = "full-" + uuid.uuid4().hex[:6]
+    ps_before = berthd.berthctl("ps", "-a", "-q", "--no-trunc", check=True).stdout
+    # One page of tmpfs, taken by a filler: directories still fit (tmpfs charges no pages for
+    # them), the record does not.
+    berthd.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", containers], check=True)
+    try:
+        berthd.sh(f"head -c 4096 /dev/zero > {containers}/filler", check=True)
+        proc = berthd.berthctl("create", "--name", name, busybox_image, "true")
+        assert proc.returncode == 125, proc
+        if DRIVER == "overlay":
+            assert "No space left on device" in proc.stderr, proc
+            # It was the record that did not fit, not the directories before it.
+            log = berthd.run(["journalctl", "-u", "berthd", "-n", "20", "-o", "cat"], check=True).stdout
+            assert "/container.json: No space left on device" in log, log
+        assert berthd.sh(f"ls -A {containers}", check=True).stdout == "filler\n"
+    finally:
+        berthd.run(["umount", containers], check=True)
+    assert berthd.berthctl("ps", "-a", "-q", "--no-trunc", check=True).stdout == ps_before
+    # The name is free again, and creating works once there is room.
+    berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)
+    berthd.berthctl("rm", name, check=True)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -151,6 +152,42 @@ static void test_files(void) {
         CHECK_INT(rm_rf(dir), 0); /* ENOENT counts as success */
 }
 
+static void test_files_batch(void) {
+        _cleanup_free_ char *dir = make_tmpdir(), *a = NULL, *b = NULL, *bad = NULL, *data = NULL;
+        size_t len;
+
+        ASSERT(dir);
+        ASSERT(asprintf(&a, "%s/a", dir) > 0 && asprintf(&b, "%s/b", dir) > 0);
+        ASSERT(asprintf(&bad, "%s/missing/c", dir) > 0);
+        CHECK_INT(write_file_atomic(b, "old", 3, 0600), 0);
+        AtomicFile files[] = {
+                { .path = a, .data = "one", .len = 3, .mode = 0600 },
+                { .path = bad, .data = "lost", .len = 4, .mode = 0600 },
+                { .path = b, .data = "two", .len = 3, .mode = 0644 },
+        };
+        write_files_atomic(files, 3);
+        /* One file that cannot be written fails alone; the others are in place. */
+        CHECK_INT(files[0].r, 0);
+        CHECK_INT(files[1].r, -ENOENT);
+        CHECK_INT(files[2].r, 0);
+        CHECK_INT(read_full_file(a, &data, &len), 0);
+        CHECK_STR(data, "one");
+        free(data);
+        data = NULL;
+        CHECK_INT(read_full_file(b, &data, &len), 0);
+        CHECK_STR(data, "two");
+        /* No temporary files left behind. */
+        DIR *d = opendir(dir);
+        size_t entries = 0;
+        ASSERT(d);
+        for (struct dirent *de; (de = readdir(d));)
+                entries += de->d_name[0] != '.';
+        closedir(d);
+        CHECK_INT(entries, 2);
+        write_files_atomic(NULL, 0);
+        CHECK_INT(rm_rf(dir), 0);
+}
+
 static void test_rm_rf_no_follow(void) {
         _cleanup_free_ char *root = make_tmpdir(), *dir = NULL, *outside = NULL, *victim = NULL, *link = NULL,
                             *filelink = NULL, *sub = NULL;
@@ -285,6 +322,7 @@ int main(void) {
         TEST(test_parse_numbers);
         TEST(test_ids);
         TEST(test_files);
+        TEST(test_files_batch);
         TEST(test_rm_rf_no_follow);
         TEST(test_rm_rf_deep);
         TEST(test_close_all_fds_except);

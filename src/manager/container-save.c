@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container records are written by one thread, so the fsyncs that make them durable no longer
+ * stop berthd's loop: ten concurrent `run`s used to wait in line for forty fsyncs. What is queued
+ * while the thread writes is written next, all of it at once (write_files_atomic: two journal
+ * commits for any number of records): group commit. One queue, one thread, in order, so a record
+ * never overtakes a newer one of the same container. The record is serialized when queued. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "json-util.h"
+#include "util.h"
+
+typedef struct SaveRequest SaveRequest;
+struct SaveRequest {
+        char *path, *data;
+        size_t len;
+        ContainerSavedFn done; /* run in berthd's loop; NULL for none */
+        void *userdata;
+        bool waited; /* container_save(): the caller waits, no callback */
+        bool finished;
+        int result;
+        SaveRequest *next;
+};
+
+struct SaveQueue {
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t queued, finished;
+        SaveRequest *todo, *done; /* FIFO lists */
+        bool stop, busy; /* busy: a batch is being written */
+        int event_fd; /* the thread's "done" for the loop */
+        sd_event_source *event_source;
+};
+
+static void append(SaveRequest **list, SaveRequest *q) {
+        while (*list)
+                list = &(*list)->next;
+        *list = q;
+}
+
+static void request_free(SaveRequest *q) {
+        if (!q)
+                return;
+        free(q->path);
+        free(q->data);
+        free(q);
+}
+
+static void write_batch(SaveRequest *batch) {
+        size_t n = 0, k = 0;
+        for (SaveRequest *q = batch; q; q = q->next)
+                n++;
+        _cleanup_free_ AtomicFile *files = calloc(n, sizeof(AtomicFile));
+        _cleanup_free_ SaveRequest **writer = calloc(n, sizeof(SaveRequest *));
+        if (!files || !writer) {
+                for (SaveRequest *q = batch; q; q = q->next)
+                        q->result = -ENOMEM;
+                return;
+        }
+        /* Of several records for one file, the last one is written; the others share its fate. */
+        for (SaveRequest *q = batch; q; q = q->next) {
+                bool superseded = false;
+                for (SaveRequest *later = q->next; later && !superseded; later = later->next)
+                        superseded = streq(later->path, q->path);
+                if (!superseded) {
+                        files[k] = (AtomicFile){ .path = q->path, .data = q->data, .len = q->len, .mode = 0600 };
+                        writer[k++] = q;
+                }
+        }
+        write_files_atomic(files, k);
+        for (size_t i = 0; i < k; i++)
+                writer[i]->result = files[i].r;
+        for (SaveRequest *q = batch; q; q = q->next)
+                for (size_t i = 0; i < k; i++)
+                        if (writer[i] != q && streq(writer[i]->path, q->path))
+                                q->result = files[i].r;
+}
+
+static void *writer_thread(void *userdata) {
+        SaveQueue *s = userdata;
+        pthread_mutex_lock(&s->lock);
+        for (;;) {
+                while (!s->todo && !s->stop)
+                        pthread_cond_wait(&s->queued, &s->lock);
+                if (!s->todo)
+                        break;
+                SaveRequest *batch = TAKE_PTR(s->todo);
+                s->busy = true;
+                pthread_mutex_unlock(&s->lock);
+                write_batch(batch);
+                pthread_mutex_lock(&s->lock);
+                s->busy = false;
+                bool notify = false;
+                for (SaveRequest *q; (q = batch);) {
+                        batch = q->next;
+                        q->next = NULL;
+                        q->finished = true;
+                        if (!q->waited) {
+                                append(&s->done, q);
+                                notify = true;
+                        }
+                }
+                pthread_cond_broadcast(&s->finished);
+                if (notify)
+                        (void) eventfd_write(s->event_fd, 1);
+        }
+        pthread_mutex_unlock(&s->lock);
+        return NULL;
+}
+
+static int on_done(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        SaveQueue *s = userdata;
+        eventfd_t n;
+        (void) eventfd_read(fd, &n);
+        pthread_mutex_lock(&s->lock);
+        SaveRequest *done = TAKE_PTR(s->done);
+        pthread_mutex_unlock(&s->lock);
+        for (SaveRequest *q; (q = done);) {
+                done = q->next;
+                if (q->result < 0)
+                        fprintf(stderr, "Failed to write %s: %s\n", q->path, strerror(-q->result));
+                if (q->done)
+                        q->done(q->result, q->userdata);
+                request_free(q);
+        }
+        return 0;
+}
+
+int container_saves_start(Manager *m) {
+        _cleanup_free_ SaveQueue *s = calloc(1, sizeof(*s));
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (s->event_fd < 0)
+                return -errno;
+        r = sd_event_add_io(m->event, &s->event_source, s->event_fd, EPOLLIN, on_done, s);
+        if (r < 0) {
+                safe_close(s->event_fd);
+                return r;
+        }
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->queued, NULL);
+        pthread_cond_init(&s->finished, NULL);
+        r = -pthread_create(&s->thread, NULL, writer_thread, s);
+        if (r < 0) {
+                sd_event_source_disable_unref(s->event_source);
+                safe_close(s->event_fd);
+                return r;
+        }
+        m->saves = TAKE_PTR(s);
+        return 0;
+}
+
+/* Everything queued is written before berthd exits; the callbacks run, as their requests ended. */
+void container_saves_stop(Manager *m) {
+        SaveQueue *s = m->saves;
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->lock);
+        s->stop = true;
+        pthread_cond_signal(&s->queued);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+        m->saves = NULL; /* a callback that saves again writes directly */
+        on_done(s->event_source, s->event_fd, EPOLLIN, s);
+        sd_event_source_disable_unref(s->event_source);
+        safe_close(s->event_fd);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->queued);
+        pthread_cond_destroy(&s->finished);
+        free(s);
+}
+
+static int enqueue(Container *c, ContainerSavedFn done, void *userdata, bool waited, SaveRequest **ret) {
+        SaveQueue *s = c->manager->saves;
+        _cleanup_json_ json_object *o = container_to_json(c);
+        SaveRequest *q = calloc(1, sizeof(*q));
+        size_t len;
+        const char *text = o ? json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len) : NULL;
+
+        if (!q || !text)
+                goto oom;
+        q->path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
+        q->data = malloc(len + 1);
+        if (!q->path || !q->data)
+                goto oom;
+        memcpy(q->data, text, len);
+        q->data[len] = '\n';
+        q->len = len + 1;
+        q->done = done;
+        q->userdata = userdata;
+        q->waited = waited;
+        pthread_mutex_lock(&s->lock);
+        append(&s->todo, q);
+        pthread_cond_signal(&s->queued);
+        pthread_mutex_unlock(&s->lock);
+        *ret = q;
+        return 0;
+oom:
+        request_free(q);
+        return -ENOMEM;
+}
+
+int container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {
+        SaveRequest *q;
+        if (!c->manager->saves) { /* no thread (yet): write now */
+                int r = container_save(c);
+                if (done)
+                        done(r, userdata);
+                return 0;
+        }
+        return enqueue(c, done, userdata, false, &q);
+}
+
+void container_saves_drain(Manager *m) {
+        SaveQueue *s = m->saves;
+        if (!s)
+                return;
+        pthread_mutex_lock(&s->lock);
+        while (s->todo || s->busy)
+                pthread_cond_wait(&s->finished, &s->lock);
+        pthread_mutex_unlock(&s->lock);
+}
+
+int container_save(Container *c) {
+        SaveQueue *s = c->manager->saves;
+        SaveRequest *q;
+        int r;
+
+        if (!s) {
+                _cleanup_free_ char *path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
+                _cleanup_json_ json_object *o = container_to_json(c);
+                if (!path || !o)
+                        return -ENOMEM;
+                return json_write_file_atomic(path, o);
+        }
+        /* Through the queue too, behind what is queued for this container. */
+        r = enqueue(c, NULL, NULL, true, &q);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&s->lock);
+        while (!q->finished)
+                pthread_cond_wait(&s->finished, &s->lock);
+        pthread_mutex_unlock(&s->lock);
+        r = q->result;
+        request_free(q);
+        return r;
+}
