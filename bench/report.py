@@ -95,7 +95,7 @@ def render(doc):
            f"{m['date']}, mode **{m['mode']}**, {m['duration_s']} s, kernel {m['kernel']}, "
            f"{m['cpus']} CPUs, host `{m['host']}`, berth `{m.get('berth_rev', '?')}`. Run by `bench/run"
            f"{' --quick' if m['mode'] == 'quick' else ''}` inside the testbed "
-           "(test/testbed.sh)" + (f", state on {m['storage']}" if m.get("storage") else "") + ". Versions: " +
+           "(test/testbed.sh)" + (f", every tool's state on {m['storage']}" if m.get("storage") else "") + ". Versions: " +
            "; ".join(f"{k}: `{v}`" for k, v in m["versions"].items()) + ".", "",
            f"Settings: `{json.dumps(m['settings'])}`. Tools run in rounds, in a rotating order "
            "within each round. \"berth / tool\" is berth's median divided by the tool's "
