@@ -45,70 +45,15 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "hash-pipe.h"
 #include "macro.h"
+#include "path-set.h"
 #include "tar-extract.h"
 #include "tar-split.h"
 #include "util.h"
 
-#define strempty(s)      ((s) ?: "")
-#define READ_BUFFER_SIZE (128U * 1024U)
-#define ERROR_NAME_MAX   256U
-
-/* Walk path's components; fill buf (at least strlen(path) + 2 bytes) with the normalized form if non-NULL. */
-static int path_check(const char *path, char *buf) {
-        size_t n = 0;
-
-        if (isempty(path) || path[0] == '/')
-                return -EINVAL;
-
-        for (const char *p = path; *p;) {
-                size_t len = strcspn(p, "/");
-
-                if (len == 2 && p[0] == '.' && p[1] == '.')
-                        return -EINVAL;
-                if (len > 0 && !(len == 1 && p[0] == '.')) {
-                        if (buf) {
-                                if (n > 0)
-                                        buf[n] = '/';
-                                memcpy(buf + n + (n > 0), p, len);
-                        }
-                        n += len + (n > 0);
-                }
-                p += len;
-                if (*p == '/')
-                        p++;
-        }
-
-        if (buf) {
-                if (n == 0)
-                        buf[n++] = '.'; /* only "." components: the root itself */
-                buf[n] = 0;
-        }
-        return 0;
-}
-
-bool tar_path_is_safe(const char *path) {
-        return path_check(path, NULL) >= 0;
-}
-
-int tar_path_normalize(const char *path, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        int r;
-
-        r = path_check(path, NULL);
-        if (r < 0)
-                return r;
-        if (!ret)
-                return 0;
-        buf = malloc(strlen(path) + 2);
-        if (!buf)
-                return -ENOMEM;
-        r = path_check(path, buf);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
+#define strempty(s)    ((s) ?: "")
+#define ERROR_NAME_MAX 256U
 
 typedef struct DirMeta {
         char *path;
@@ -121,25 +66,6 @@ typedef struct DirMeta {
         struct timespec ts[2];
 } DirMeta;
 
-/* Input is read into a ring of buffers that a second thread hashes while we extract: on uncompressed
- * input sha256 costs about a third of what tar -x needs in all, and pipelining it keeps imports at the
- * speed of tar -x. libarchive only keeps using the buffer we returned last, so a few buffers suffice. */
-#define N_SLOTS 4U
-
-typedef struct HashPipe {
-        Sha256 *hash;
-        pthread_t thread;
-        bool threaded;
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
-        size_t len[N_SLOTS];
-        bool pending[N_SLOTS]; /* filled, not hashed yet */
-        bool eof;
-        int error;
-        size_t fill; /* next slot the reader fills; only touched by the reader */
-        uint8_t buffers[N_SLOTS][READ_BUFFER_SIZE];
-} HashPipe;
-
 /* The parent directories of the current entry, one fd per component, each opened from the one before
  * with O_NOFOLLOW. Tar archives list directory trees depth first, so moving to the next entry usually
  * keeps most of the stack. The last level may stand for several components when the tree is deep. */
@@ -151,19 +77,6 @@ typedef struct DirStack {
         size_t ends[DIR_STACK_MAX]; /* level i is path[0..ends[i]) */
         int fds[DIR_STACK_MAX];
 } DirStack;
-
-/* A set of paths (open addressing), for the opaque whiteouts of TAR_EXTRACT_APPLY_WHITEOUTS. */
-typedef struct PathSet {
-        char **slots;
-        size_t n, n_slots; /* n_slots: 0 or a power of two */
-} PathSet;
-
-static void path_set_done(PathSet *s) {
-        for (size_t i = 0; i < s->n_slots; i++)
-                free(s->slots[i]);
-        free(s->slots);
-        *s = (PathSet){};
-}
 
 typedef struct Extractor {
         int input_fd;
@@ -202,8 +115,6 @@ static void dir_stack_truncate(DirStack *d, size_t n) {
                 d->fds[d->n] = safe_close(d->fds[d->n]);
         }
 }
-
-static void hash_pipe_stop(HashPipe *p);
 
 static void extractor_free(Extractor *e) {
         if (!e)
@@ -333,121 +244,11 @@ static int archive_failure(Extractor *e) {
         return r;
 }
 
-static void *hash_thread(void *userdata) {
-        HashPipe *p = userdata;
-        size_t slot = 0;
-
-        pthread_mutex_lock(&p->lock);
-        for (;;) {
-                int r;
-
-                while (!p->pending[slot] && !p->eof)
-                        pthread_cond_wait(&p->cond, &p->lock);
-                if (!p->pending[slot])
-                        break; /* slots are filled in order: nothing pending here after EOF means all done */
-                pthread_mutex_unlock(&p->lock);
-
-                r = sha256_update(p->hash, p->buffers[slot], p->len[slot]);
-
-                pthread_mutex_lock(&p->lock);
-                if (r < 0 && p->error == 0)
-                        p->error = r;
-                p->pending[slot] = false;
-                pthread_cond_broadcast(&p->cond);
-                slot = (slot + 1) % N_SLOTS;
-        }
-        pthread_mutex_unlock(&p->lock);
-        return NULL;
-}
-
-static int hash_pipe_start(HashPipe *p) {
-        int r;
-
-        r = sha256_new(&p->hash);
-        if (r < 0)
-                return r;
-        if (pthread_mutex_init(&p->lock, NULL) != 0)
-                return -ENOMEM;
-        if (pthread_cond_init(&p->cond, NULL) != 0) {
-                pthread_mutex_destroy(&p->lock);
-                return -ENOMEM;
-        }
-        /* Signals are the caller's business; keep them away from our helper. Without a thread (EAGAIN
-         * under a tight RLIMIT_NPROC, say) the reader hashes by itself. */
-        sigset_t all, saved;
-        sigfillset(&all);
-        if (pthread_sigmask(SIG_SETMASK, &all, &saved) == 0) {
-                p->threaded = pthread_create(&p->thread, NULL, hash_thread, p) == 0;
-                (void) pthread_sigmask(SIG_SETMASK, &saved, NULL);
-        }
-        if (!p->threaded) {
-                pthread_cond_destroy(&p->cond);
-                pthread_mutex_destroy(&p->lock);
-        }
-        return 0;
-}
-
-/* Wait until everything read so far is hashed, and end the thread. */
-static void hash_pipe_stop(HashPipe *p) {
-        if (!p->threaded)
-                return;
-        pthread_mutex_lock(&p->lock);
-        p->eof = true;
-        pthread_cond_broadcast(&p->cond);
-        pthread_mutex_unlock(&p->lock);
-        (void) pthread_join(p->thread, NULL);
-        pthread_cond_destroy(&p->cond);
-        pthread_mutex_destroy(&p->lock);
-        p->threaded = false;
-}
-
 static ssize_t read_input(Extractor *e, const void **ret_buffer) {
-        HashPipe *p = &e->pipe;
-        size_t slot = p->fill;
-        ssize_t n;
-        int r;
-
-        if (p->threaded) {
-                pthread_mutex_lock(&p->lock);
-                while (p->pending[slot])
-                        pthread_cond_wait(&p->cond, &p->lock);
-                r = p->error;
-                pthread_mutex_unlock(&p->lock);
-                if (r < 0)
-                        return r;
-        }
-
-        do
-                n = read(e->input_fd, p->buffers[slot], READ_BUFFER_SIZE);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        if (n == 0)
-                return 0;
-
-        if (p->threaded) {
-                pthread_mutex_lock(&p->lock);
-                p->len[slot] = (size_t) n;
-                p->pending[slot] = true;
-                pthread_cond_broadcast(&p->cond);
-                pthread_mutex_unlock(&p->lock);
-        } else {
-                r = sha256_update(p->hash, p->buffers[slot], (size_t) n);
-                if (r < 0)
-                        return r;
-        }
-        p->fill = (slot + 1) % N_SLOTS;
-        e->size += (uint64_t) n;
-        if (ret_buffer)
-                *ret_buffer = p->buffers[slot];
+        ssize_t n = hash_pipe_read(&e->pipe, e->input_fd, ret_buffer);
+        if (n > 0)
+                e->size += (uint64_t) n;
         return n;
-}
-
-static int hash_pipe_finish(HashPipe *p, char ret[SHA256_HEX_LEN + 1]) {
-        hash_pipe_stop(p);
-        if (p->error < 0)
-                return p->error;
-        return sha256_final_hex(p->hash, ret);
 }
 
 static la_ssize_t archive_read_cb(struct archive *a, void *userdata, const void **ret_buffer) {
@@ -909,77 +710,6 @@ static int extract_hardlink(Extractor *e, const char *raw_target, int parentfd, 
 
 /* TAR_EXTRACT_APPLY_WHITEOUTS: the archive is applied to a full tree (a snapshot of the layers below),
  * so its whiteouts delete what they name, as Docker's applyLayer does. */
-
-static uint64_t path_hash(const char *p) {
-        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-        for (; *p; p++)
-                h = (h ^ (uint8_t) *p) * 1099511628211ULL;
-        return h;
-}
-
-static bool path_set_contains(const PathSet *s, const char *p) {
-        if (s->n_slots == 0)
-                return false;
-        for (size_t i = path_hash(p) & (s->n_slots - 1);; i = (i + 1) & (s->n_slots - 1)) {
-                if (!s->slots[i])
-                        return false;
-                if (streq(s->slots[i], p))
-                        return true;
-        }
-}
-
-/* Takes p over; 0 when it was there already (p is freed), 1 when added. */
-static int path_set_put(PathSet *s, char *p) {
-        if ((s->n + 1) * 4 > s->n_slots * 3) {
-                size_t k = s->n_slots ? s->n_slots * 2 : 256;
-                char **slots = calloc(k, sizeof(char *));
-                if (!slots) {
-                        free(p);
-                        return -ENOMEM;
-                }
-                for (size_t i = 0; i < s->n_slots; i++) {
-                        if (!s->slots[i])
-                                continue;
-                        size_t j = path_hash(s->slots[i]) & (k - 1);
-                        while (slots[j])
-                                j = (j + 1) & (k - 1);
-                        slots[j] = s->slots[i];
-                }
-                free(s->slots);
-                s->slots = slots;
-                s->n_slots = k;
-        }
-        size_t i = path_hash(p) & (s->n_slots - 1);
-        for (; s->slots[i]; i = (i + 1) & (s->n_slots - 1))
-                if (streq(s->slots[i], p)) {
-                        free(p);
-                        return 0;
-                }
-        s->slots[i] = p;
-        s->n++;
-        return 1;
-}
-
-/* The path and its parents: a parent the archive did not list was still created (or used) by it, so
- * an opaque marker above must keep it. Parents of a path in the set are always in it too. */
-static int path_set_add_with_parents(PathSet *s, const char *path) {
-        _cleanup_free_ char *buf = strdup(path);
-
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                char *copy = strdup(buf), *slash;
-                if (!copy)
-                        return -ENOMEM;
-                int r = path_set_put(s, copy);
-                if (r <= 0)
-                        return r;
-                slash = strrchr(buf, '/');
-                if (!slash)
-                        return 0;
-                *slash = 0;
-        }
-}
 
 #define OPAQUE_DEPTH_MAX 2048U
 
