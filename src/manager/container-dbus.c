@@ -15,7 +15,7 @@ int container_object_find(sd_bus *bus, const char *path, const char *interface, 
         if (!id_is_valid(id))
                 return 0;
         for (Container *c = m->containers; c; c = c->next)
-                if (streq(c->id, id)) {
+                if (streq(c->id, id) && !c->creating) {
                         *found = c;
                         return 1;
                 }
@@ -28,6 +28,8 @@ int container_node_enumerator(sd_bus *bus, const char *path, void *userdata, cha
         if (!l)
                 return -ENOMEM;
         for (Container *c = m->containers; c; c = c->next) {
+                if (c->creating)
+                        continue;
                 _cleanup_free_ char *p = container_object_path(c);
                 if (!p || strv_push(&l, p) < 0)
                         return -ENOMEM;

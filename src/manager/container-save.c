@@ -28,12 +28,14 @@ struct SaveRequest {
         SaveRequest *next;
 };
 
+#define BATCH_MAX 128U
+
 struct SaveQueue {
         pthread_t thread;
         pthread_mutex_t lock;
         pthread_cond_t queued, finished;
-        SaveRequest *todo, *done; /* FIFO lists */
-        bool stop, busy; /* busy: a batch is being written */
+        SaveRequest *todo, *writing, *done; /* FIFO lists: queued, being written, to answer */
+        bool stop;
         int event_fd; /* the thread's "done" for the loop */
         sd_event_source *event_source;
 };
@@ -90,12 +92,17 @@ static void *writer_thread(void *userdata) {
                         pthread_cond_wait(&s->queued, &s->lock);
                 if (!s->todo)
                         break;
-                SaveRequest *batch = TAKE_PTR(s->todo);
-                s->busy = true;
+                /* At most BATCH_MAX at once: each holds a descriptor until its fsync. */
+                SaveRequest *batch = s->todo, **cut = &s->todo;
+                for (size_t n = 0; *cut && n < BATCH_MAX; n++)
+                        cut = &(*cut)->next;
+                s->todo = *cut;
+                *cut = NULL;
+                s->writing = batch;
                 pthread_mutex_unlock(&s->lock);
                 write_batch(batch);
                 pthread_mutex_lock(&s->lock);
-                s->busy = false;
+                s->writing = NULL;
                 bool notify = false;
                 for (SaveRequest *q; (q = batch);) {
                         batch = q->next;
@@ -220,12 +227,20 @@ int container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {
         return enqueue(c, done, userdata, false, &q);
 }
 
-void container_saves_drain(Manager *m) {
-        SaveQueue *s = m->saves;
-        if (!s)
+static bool queued_for(SaveRequest *list, const char *path) {
+        for (SaveRequest *q = list; q; q = q->next)
+                if (streq(q->path, path))
+                        return true;
+        return false;
+}
+
+void container_saves_drain(Container *c) {
+        SaveQueue *s = c->manager->saves;
+        _cleanup_free_ char *path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
+        if (!s || !path)
                 return;
         pthread_mutex_lock(&s->lock);
-        while (s->todo || s->busy)
+        while (queued_for(s->todo, path) || queued_for(s->writing, path))
                 pthread_cond_wait(&s->finished, &s->lock);
         pthread_mutex_unlock(&s->lock);
 }

@@ -90,15 +90,16 @@ Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_
                 *ret_ambiguous = false;
         if (isempty(name_or_id))
                 return NULL;
-        /* Docker's order: full id, exact name, then unique id prefix. */
+        /* Docker's order: full id, exact name, then unique id prefix. A container still being
+         * created is nobody's to find yet (its name and id are taken all the same). */
         for (Container *c = m->containers; c; c = c->next)
                 if (streq(c->id, name_or_id))
-                        return c;
+                        return c->creating ? NULL : c;
         found = manager_find_container_by_name(m, name_or_id[0] == '/' ? name_or_id + 1 : name_or_id);
         if (found || !hex_prefix_is_valid(name_or_id))
-                return found;
+                return found && !found->creating ? found : NULL;
         for (Container *c = m->containers; c; c = c->next)
-                if (!strncmp(c->id, name_or_id, strlen(name_or_id))) {
+                if (!c->creating && !strncmp(c->id, name_or_id, strlen(name_or_id))) {
                         if (found) {
                                 if (ret_ambiguous)
                                         *ret_ambiguous = true;
@@ -433,8 +434,10 @@ static void discard_new(Container *c) {
         container_free(c);
 }
 
-/* Its record could not be written: as if CreateContainer had never been called. */
+/* Its record could not be written: as if CreateContainer had never been called. Nothing could
+ * reach it meanwhile (not found while creating), so nothing waits on it and nothing of it is queued. */
 void container_discard_new(Container *c) {
+        container_saves_drain(c);
         for (Container **p = &c->manager->containers; *p; p = &(*p)->next)
                 if (*p == c) {
                         *p = c->next;
@@ -488,7 +491,7 @@ static int container_destroy(Container *c, bool remove_volumes) {
         if (!dir || !run || !path)
                 return -ENOMEM;
         /* No record of it still on its way to the disk, to land in a half-removed directory. */
-        container_saves_drain(c->manager);
+        container_saves_drain(c);
         /* container.json goes first: a crash halfway leaves a dir without it, cleaned at startup. */
         _cleanup_free_ char *json = NULL;
         if (asprintf(&json, "%s/container.json", dir) < 0)

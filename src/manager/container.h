@@ -194,7 +194,7 @@ int container_save_soon(Container *c, ContainerSavedFn done, void *userdata);
 json_object *container_to_json(const Container *c);
 int container_saves_start(Manager *m);
 void container_saves_stop(Manager *m);
-void container_saves_drain(Manager *m); /* until everything queued is written */
+void container_saves_drain(Container *c); /* until c's queued records are written */
 int manager_load_containers(Manager *m);
 void container_free(Container *c);
 

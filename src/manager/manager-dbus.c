@@ -597,6 +597,8 @@ static int method_list_containers(sd_bus_message *message, void *userdata, sd_bu
         if (r < 0)
                 return r;
         for (Container *c = m->containers; c; c = c->next) {
+                if (c->creating)
+                        continue;
                 _cleanup_free_ char *path = container_object_path(c);
                 if (!path)
                         return -ENOMEM;

@@ -171,6 +171,11 @@ void write_files_atomic(AtomicFile *files, size_t n) {
                 fds[i] = open(tmps[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, f->mode);
                 f->r = fds[i] < 0 ? -errno : loop_write(fds[i], f->data, f->len);
         }
+        /* Writeback (and so, with delayed allocation, block allocation) started for all files
+         * first: else each fsync() allocates its file's blocks in a transaction of its own. */
+        for (size_t i = 0; i < n; i++)
+                if (files[i].r >= 0)
+                        (void) sync_file_range(fds[i], 0, 0, SYNC_FILE_RANGE_WRITE);
         for (size_t i = 0; i < n; i++)
                 if (files[i].r >= 0 && fsync(fds[i]) < 0)
                         files[i].r = -errno;
