@@ -242,6 +242,12 @@ def test_disk_full_at_create_leaves_no_container(busybox_image, berthd):
             log = berthd.run(["journalctl", "-u", "berthd", "-n", "20", "-o", "cat"], check=True).stdout
             assert "/container.json: No space left on device" in log, log
         assert berthd.sh(f"ls -A {containers}", check=True).stdout == "filler\n"
+        # Twelve at once: while berthd has callers waiting, records go through its writer thread
+        # (container-save.c), and a failed one is undone there too.
+        out = berthd.sh(f"for i in $(seq 12); do (berthctl create --name {name}-$i {busybox_image} true "
+                        ">/dev/null 2>&1; echo $?) & done; wait", check=True).stdout
+        assert out.split() == ["125"] * 12, out
+        assert berthd.sh(f"ls -A {containers}", check=True).stdout == "filler\n"
     finally:
         berthd.run(["umount", containers], check=True)
     assert berthd.berthctl("ps", "-a", "-q", "--no-trunc", check=True).stdout == ps_before
