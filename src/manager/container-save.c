@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Container records are written by one thread, so the fsyncs that make them durable no longer
  * stop berthd's loop: ten concurrent `run`s used to wait in line for forty fsyncs. What is queued
- * while the thread writes is written next, all of it at once (write_files_atomic: two journal
- * commits for any number of records): group commit. One queue, one thread, in order, so a record
- * never overtakes a newer one of the same container. The record is serialized when queued. When
- * the thread is idle and no caller waits for the loop, the loop writes the record itself. */
+ * while the thread writes is written next, all of it at once (write_files_atomic: one journal
+ * commit for any number of records): group commit. A record is fsynced before it replaces the
+ * last one, never torn; the rename is left to the file system's next commit (as Docker does): a
+ * power cut may lose the last seconds of changes, a crash of berthd loses nothing. One queue, one thread, in order, so
+ * a record never overtakes a newer one of the same container. The record is serialized when queued. When the thread is
+ * idle and no caller waits for the loop, the loop writes the record itself. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -77,7 +79,7 @@ static void write_batch(SaveRequest *batch) {
                         writer[k++] = q;
                 }
         }
-        write_files_atomic(files, k);
+        write_files_atomic(files, k, false);
         for (size_t i = 0; i < k; i++)
                 writer[i]->result = files[i].r;
         for (SaveRequest *q = batch; q; q = q->next)
@@ -188,8 +190,8 @@ void container_saves_stop(Manager *m) {
         free(s);
 }
 
-static int enqueue(Container *c, ContainerSavedFn done, void *userdata, bool waited, SaveRequest **ret) {
-        SaveQueue *s = c->manager->saves;
+/* The record as it is now: a request that owns its path and text. */
+static SaveRequest *request_new(Container *c) {
         _cleanup_json_ json_object *o = container_to_json(c);
         SaveRequest *q = calloc(1, sizeof(*q));
         size_t len;
@@ -204,6 +206,17 @@ static int enqueue(Container *c, ContainerSavedFn done, void *userdata, bool wai
         memcpy(q->data, text, len);
         q->data[len] = '\n';
         q->len = len + 1;
+        return q;
+oom:
+        request_free(q);
+        return NULL;
+}
+
+static int enqueue(Container *c, ContainerSavedFn done, void *userdata, bool waited, SaveRequest **ret) {
+        SaveQueue *s = c->manager->saves;
+        SaveRequest *q = request_new(c);
+        if (!q)
+                return -ENOMEM;
         q->done = done;
         q->userdata = userdata;
         q->waited = waited;
@@ -213,19 +226,17 @@ static int enqueue(Container *c, ContainerSavedFn done, void *userdata, bool wai
         pthread_mutex_unlock(&s->lock);
         *ret = q;
         return 0;
-oom:
-        request_free(q);
-        return -ENOMEM;
 }
 
 static int write_now(Container *c) {
-        _cleanup_free_ char *path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
-        _cleanup_json_ json_object *o = container_to_json(c);
-        if (!path || !o)
+        SaveRequest *q = request_new(c);
+        if (!q)
                 return -ENOMEM;
-        int r = json_write_file_atomic(path, o);
+        write_batch(q);
+        int r = q->result;
         if (r < 0)
-                fprintf(stderr, "Failed to write %s: %s\n", path, strerror(-r));
+                fprintf(stderr, "Failed to write %s: %s\n", q->path, strerror(-r));
+        request_free(q);
         return r;
 }
 

@@ -144,13 +144,13 @@ static int fsync_directory_of(const char *path) {
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) {
         AtomicFile f = { .path = path, .data = data, .len = len, .mode = mode };
-        write_files_atomic(&f, 1);
+        write_files_atomic(&f, 1, true);
         return f.r;
 }
 
 /* Each step for all files before the next: with a journalling file system the first fsync()
  * commits what the others would have, so n files cost two commits, not 2n. */
-void write_files_atomic(AtomicFile *files, size_t n) {
+void write_files_atomic(AtomicFile *files, size_t n, bool sync_dirs) {
         _cleanup_free_ int *fds = calloc(n ? n : 1, sizeof(int));
         _cleanup_free_ char **tmps = calloc(n ? n : 1, sizeof(char *));
 
@@ -187,7 +187,7 @@ void write_files_atomic(AtomicFile *files, size_t n) {
                         (void) unlink(tmps[i]);
                 free(tmps[i]);
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; sync_dirs && i < n; i++)
                 if (files[i].r >= 0)
                         files[i].r = fsync_directory_of(files[i].path);
 }

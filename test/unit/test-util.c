@@ -165,7 +165,7 @@ static void test_files_batch(void) {
                 { .path = bad, .data = "lost", .len = 4, .mode = 0600 },
                 { .path = b, .data = "two", .len = 3, .mode = 0644 },
         };
-        write_files_atomic(files, 3);
+        write_files_atomic(files, 3, true);
         /* One file that cannot be written fails alone; the others are in place. */
         CHECK_INT(files[0].r, 0);
         CHECK_INT(files[1].r, -ENOENT);
@@ -184,7 +184,7 @@ static void test_files_batch(void) {
                 entries += de->d_name[0] != '.';
         closedir(d);
         CHECK_INT(entries, 2);
-        write_files_atomic(NULL, 0);
+        write_files_atomic(NULL, 0, false);
         CHECK_INT(rm_rf(dir), 0);
 }
 
