@@ -7,6 +7,7 @@
  * power cut may lose the last seconds of changes, a crash of berthd loses nothing. One queue, one thread, in order, so
  * a record never overtakes a newer one of the same container. The record is serialized when queued. When the thread is
  * idle and no caller waits for the loop, the loop writes the record itself. */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -310,4 +312,16 @@ int container_save(Container *c) {
         r = q->result;
         request_free(q);
         return r;
+}
+
+/* What a crash between writing a record and renaming it left: container.json.tmp.<pid>.<n>. */
+void container_saves_clean(Manager *m, const char *id) {
+        _cleanup_free_ char *dir = manager_state_path(m, "containers/%s", id);
+        DIR *d = dir ? opendir(dir) : NULL;
+        if (!d)
+                return;
+        for (struct dirent *de; (de = readdir(d));)
+                if (startswith(de->d_name, "container.json.tmp."))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
 }

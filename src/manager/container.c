@@ -748,6 +748,7 @@ int manager_load_containers(Manager *m) {
                         fprintf(stderr, "Failed to load container %s, ignoring: %s\n", de->d_name, strerror(-r));
                         continue;
                 }
+                container_saves_clean(m, c->id);
                 c->next = m->containers;
                 m->containers = c;
         }

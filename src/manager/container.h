@@ -195,6 +195,7 @@ json_object *container_to_json(const Container *c);
 int container_saves_start(Manager *m);
 void container_saves_stop(Manager *m);
 void container_saves_drain(Container *c); /* until c's queued records are written */
+void container_saves_clean(Manager *m, const char *id); /* at startup: temporary files of a crash */
 int manager_load_containers(Manager *m);
 void container_free(Container *c);
 

@@ -73,6 +73,8 @@ def test_state_survives_restart(busybox_image, berthd):
     name = f"persist-{uuid.uuid4().hex[:6]}"
     berthd.berthctl("run", "--name", name, busybox_image, "sh", "-c", "exit 4")
     cid = prop(berthd, name, "Id")
+    # What a crash between writing a record and its rename leaves: gone at the next start.
+    berthd.sh(f"echo '{{\"torn' > /var/lib/berth/containers/{cid}/container.json.tmp.99.0", check=True)
     restart_berthd(berthd)
     assert prop(berthd, name, "Id") == cid
     assert prop(berthd, name, "State") == "exited"
