@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Container records are written by one thread, so the fsyncs that make them durable no longer
- * stop berthd's loop: ten concurrent `run`s used to wait in line for forty fsyncs. What is queued
- * while the thread writes is written next, all of it at once (write_files_atomic: one journal
- * commit for any number of records): group commit. A record is fsynced before it replaces the
- * last one, never torn; the rename is left to the file system's next commit (as Docker does): a
- * power cut may lose the last seconds of changes, a crash of berthd loses nothing. One queue, one thread, in order, so
- * a record never overtakes a newer one of the same container. The record is serialized when queued. When the thread is
- * idle and no caller waits for the loop, the loop writes the record itself. */
+/* Container records are written by one thread, so the fsyncs that make them last no longer stop
+ * berthd's loop: ten concurrent `run`s used to wait in line for forty fsyncs. What is queued while
+ * the thread writes goes out next, all at once (write_files_atomic: one journal commit for any
+ * number of records): group commit. One queue, one thread, in order, so a record never overtakes
+ * a newer one of the same container; a record is serialized when queued. When the thread is idle
+ * and no caller waits for the loop, the loop writes the record itself.
+ *
+ * A record is fsynced before it replaces the last one, so it is never torn; the rename is left to
+ * the file system's next commit (as Docker does): a power cut may lose the last seconds of
+ * changes, a crash of berthd nothing. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "container.h"
