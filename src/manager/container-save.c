@@ -62,6 +62,10 @@ static void request_free(SaveRequest *q) {
         free(q);
 }
 
+static char *record_path(Container *c) {
+        return manager_state_path(c->manager, "containers/%s/container.json", c->id);
+}
+
 static void write_batch(SaveRequest *batch) {
         size_t n = 0, k = 0;
         for (SaveRequest *q = batch; q; q = q->next)
@@ -198,22 +202,12 @@ void container_saves_stop(Manager *m) {
 static SaveRequest *request_new(Container *c) {
         _cleanup_json_ json_object *o = container_to_json(c);
         SaveRequest *q = calloc(1, sizeof(*q));
-        size_t len;
-        const char *text = o ? json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len) : NULL;
 
-        if (!q || !text)
-                goto oom;
-        q->path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
-        q->data = malloc(len + 1);
-        if (!q->path || !q->data)
-                goto oom;
-        memcpy(q->data, text, len);
-        q->data[len] = '\n';
-        q->len = len + 1;
+        if (!q || !o || !(q->path = record_path(c)) || !(q->data = json_format_line(o, &q->len))) {
+                request_free(q);
+                return NULL;
+        }
         return q;
-oom:
-        request_free(q);
-        return NULL;
 }
 
 static int enqueue(Container *c, ContainerSavedFn done, void *userdata, bool waited, SaveRequest **ret) {
@@ -266,16 +260,20 @@ static bool callers_waiting(Manager *m) {
         return ioctl(fd, FIONREAD, &pending) >= 0 && pending > 0;
 }
 
-int container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {
+void container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {
         SaveQueue *s = c->manager->saves;
         SaveRequest *q;
-        if (!s || (writer_idle(s) && !callers_waiting(c->manager))) {
-                int r = write_now(c);
-                if (done)
-                        done(r, userdata);
-                return 0;
-        }
-        return enqueue(c, done, userdata, false, &q);
+        int r;
+
+        if (s && (!writer_idle(s) || callers_waiting(c->manager))) {
+                r = enqueue(c, done, userdata, false, &q);
+                if (r >= 0)
+                        return;
+                fprintf(stderr, "Failed to queue the record of container %s: %s\n", c->name, strerror(-r));
+        } else
+                r = write_now(c);
+        if (done)
+                done(r, userdata);
 }
 
 static bool queued_for(SaveRequest *list, const char *path) {
@@ -287,7 +285,7 @@ static bool queued_for(SaveRequest *list, const char *path) {
 
 void container_saves_drain(Container *c) {
         SaveQueue *s = c->manager->saves;
-        _cleanup_free_ char *path = manager_state_path(c->manager, "containers/%s/container.json", c->id);
+        _cleanup_free_ char *path = record_path(c);
         if (!s || !path)
                 return;
         pthread_mutex_lock(&s->lock);

@@ -133,12 +133,7 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         c->error = NULL;
         /* Answered once the record says "running" on disk, as before, but that write shares its
          * journal commits with those of the other containers started meanwhile. */
-        if (container_save_soon(c, reply_started, op->request ? sd_bus_message_ref(op->request) : NULL) < 0) {
-                (void) container_save(c);
-                if (op->request)
-                        (void) sd_bus_reply_method_return(op->request, NULL);
-                sd_bus_message_unref(op->request);
-        }
+        container_save_soon(c, reply_started, op->request ? sd_bus_message_ref(op->request) : NULL);
         if (container_watch_helper(c) < 0)
                 fprintf(stderr, "Failed to watch the supervisor of container %s.\n", c->name);
         if (container_register_machine(c) < 0)

@@ -186,11 +186,11 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                      sd_bus_error *error);
 void container_discard_new(Container *c);
 /* Container records (container-save.c), written by berthd's writer thread in order. container_save()
- * waits for the write; container_save_soon() returns at once and calls 'done' (may be NULL) in
- * berthd's loop with the result, so the loop goes on while the disk works. */
+ * waits for the write; container_save_soon() may return first and calls 'done' (may be NULL) in
+ * berthd's loop with the result, always exactly once, so the loop goes on while the disk works. */
 int container_save(Container *c);
 typedef void (*ContainerSavedFn)(int r, void *userdata);
-int container_save_soon(Container *c, ContainerSavedFn done, void *userdata);
+void container_save_soon(Container *c, ContainerSavedFn done, void *userdata);
 json_object *container_to_json(const Container *c);
 int container_saves_start(Manager *m);
 void container_saves_stop(Manager *m);

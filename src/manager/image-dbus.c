@@ -207,14 +207,12 @@ static int read_prune_filters(sd_bus_message *message, PruneFilters *f, sd_bus_e
         int r = bus_read_options(message, opts, ELEMENTSOF(opts), "prune filter", error);
         if (r < 0)
                 return r;
-        for (char **k = f->labels; k && *k; k++)
-                if (isempty(*k) || **k == '=')
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid label filter \"%s\".",
-                                                 *k);
-        for (char **k = f->not_labels; k && *k; k++)
-                if (isempty(*k) || **k == '=')
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid label filter \"%s\".",
-                                                 *k);
+        char **lists[] = { f->labels, f->not_labels };
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (char **k = lists[i]; k && *k; k++)
+                        if (isempty(*k) || **k == '=')
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Invalid label filter \"%s\".", *k);
         return 0;
 }
 

@@ -57,22 +57,22 @@ static unsigned sender_uids_next;
 
 static int sender_uid(sd_bus_message *message, uid_t *ret) {
         const char *sender = sd_bus_message_get_sender(message);
+        bool cacheable = sender && sender[0] == ':' && strlen(sender) < sizeof(sender_uids[0].name);
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         int r;
 
-        if (sender && strlen(sender) < sizeof(sender_uids[0].name) && sender[0] == ':')
-                for (size_t i = 0; i < ELEMENTSOF(sender_uids); i++)
-                        if (streq(sender_uids[i].name, sender)) {
-                                *ret = sender_uids[i].uid;
-                                return 0;
-                        }
+        for (size_t i = 0; cacheable && i < ELEMENTSOF(sender_uids); i++)
+                if (streq(sender_uids[i].name, sender)) {
+                        *ret = sender_uids[i].uid;
+                        return 0;
+                }
         r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
                 return r;
         r = sd_bus_creds_get_euid(creds, ret);
         if (r < 0)
                 return r;
-        if (sender && strlen(sender) < sizeof(sender_uids[0].name) && sender[0] == ':') {
+        if (cacheable) {
                 unsigned k = sender_uids_next++ % ELEMENTSOF(sender_uids);
                 strcpy(sender_uids[k].name, sender);
                 sender_uids[k].uid = *ret;
@@ -94,39 +94,30 @@ int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
 static int read_option_value(sd_bus_message *message, const BusOption *o, sd_bus_error *error) {
         int r, b;
 
-        switch (o->type[0] == 'a' ? (o->type[1] == 's' ? 'A' : 'L') : o->type[0]) {
-        case 's':
+        if (streq(o->type, "s"))
                 return sd_bus_message_read(message, "v", "s", (const char **) o->dest);
-        case 'b':
+        if (streq(o->type, "u"))
+                return sd_bus_message_read(message, "v", "u", (uint32_t *) o->dest);
+        if (streq(o->type, "t"))
+                return sd_bus_message_read(message, "v", "t", (uint64_t *) o->dest);
+        if (streq(o->type, "h"))
+                return sd_bus_message_read(message, "v", "h", (int *) o->dest);
+        if (streq(o->type, "b")) {
                 r = sd_bus_message_read(message, "v", "b", &b);
                 if (r >= 0)
                         *(bool *) o->dest = b;
                 return r;
-        case 'u':
-                return sd_bus_message_read(message, "v", "u", (uint32_t *) o->dest);
-        case 't':
-                return sd_bus_message_read(message, "v", "t", (uint64_t *) o->dest);
-        case 'h':
-                return sd_bus_message_read(message, "v", "h", (int *) o->dest);
-        case 'A': { /* as */
-                char ***strv = o->dest;
-                strv_free(*strv); /* a key given twice: the last one counts */
-                *strv = NULL;
-                if ((r = sd_bus_message_enter_container(message, 'v', "as")) >= 0 &&
-                    (r = sd_bus_message_read_strv(message, strv)) >= 0)
-                        r = sd_bus_message_exit_container(message);
+        }
+        /* as, or a{ss} as KEY=VALUE strings; a key given twice: the last one counts */
+        char ***strv = o->dest;
+        strv_free(*strv);
+        *strv = NULL;
+        if ((r = sd_bus_message_enter_container(message, 'v', o->type)) < 0)
                 return r;
-        }
-        default: { /* a{ss}, as KEY=VALUE strings */
-                char ***strv = o->dest;
-                strv_free(*strv);
-                *strv = NULL;
-                if ((r = sd_bus_message_enter_container(message, 'v', "a{ss}")) >= 0 &&
-                    (r = bus_read_labels(message, strv, error)) >= 0)
-                        r = sd_bus_message_exit_container(message);
+        r = streq(o->type, "as") ? sd_bus_message_read_strv(message, strv) : bus_read_labels(message, strv, error);
+        if (r < 0)
                 return r;
-        }
-        }
+        return sd_bus_message_exit_container(message);
 }
 
 int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n, const char *what,
@@ -575,13 +566,7 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         request->manager = m;
         memcpy(request->id, c->id, sizeof(request->id));
         request->message = sd_bus_message_ref(message);
-        r = container_save_soon(c, on_created, request);
-        if (r < 0) {
-                sd_bus_message_unref(request->message);
-                container_discard_new(c);
-                return r;
-        }
-        TAKE_PTR(request);
+        container_save_soon(c, on_created, TAKE_PTR(request));
         return 1;
 }
 

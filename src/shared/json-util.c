@@ -89,15 +89,22 @@ int json_read_file(const char *path, json_object **ret) {
         return json_parse_buffer(buf, len, ret);
 }
 
-int json_write_file_atomic(const char *path, json_object *o) {
+char *json_format_line(json_object *o, size_t *ret_len) {
         size_t len;
         const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-        if (!s)
-                return -ENOMEM;
-        _cleanup_free_ char *buf = malloc(len + 1);
+        char *buf = s ? malloc(len + 1) : NULL;
         if (!buf)
-                return -ENOMEM;
+                return NULL;
         memcpy(buf, s, len);
         buf[len] = '\n';
-        return write_file_atomic(path, buf, len + 1, 0600);
+        *ret_len = len + 1;
+        return buf;
+}
+
+int json_write_file_atomic(const char *path, json_object *o) {
+        size_t len;
+        _cleanup_free_ char *buf = json_format_line(o, &len);
+        if (!buf)
+                return -ENOMEM;
+        return write_file_atomic(path, buf, len, 0600);
 }

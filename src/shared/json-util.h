@@ -22,4 +22,6 @@ json_object *json_strv_new(char *const *l);
 
 int json_read_file(const char *path, json_object **ret);
 int json_parse_buffer(const char *buf, size_t len, json_object **ret);
+/* o as one line of plain JSON with its newline (not NUL-terminated), as records are stored. */
+char *json_format_line(json_object *o, size_t *ret_len);
 int json_write_file_atomic(const char *path, json_object *o);
