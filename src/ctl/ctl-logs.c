@@ -440,6 +440,7 @@ int verb_logs(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("logs reads the journal of the machine it runs on and does not work with -H");
                 return -EOPNOTSUPP;
         }
+        ctl->signals = a.follow; /* it learns of the container's stop from PropertiesChanged */
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;

@@ -20,6 +20,7 @@ typedef enum CtlTransport {
 typedef struct Ctl {
         CtlTransport transport;
         const char *host; /* argument of -H or -M */
+        bool signals; /* the verb subscribes to signals: the system bus, never the private socket */
         sd_bus *bus;
 } Ctl;
 

@@ -94,6 +94,11 @@ static int run(int argc, char *argv[]) {
                 fprintf(stderr, "Failed to set up the D-Bus service: %s\n", strerror(-r));
                 return r;
         }
+        /* After the system bus: a berthctl finding the socket finds org.berth1 set up as well. */
+        r = private_bus_listen(m);
+        if (r < 0)
+                fprintf(stderr, "Failed to listen on %s/private, serving the system bus only: %s\n", m->run_dir,
+                        strerror(-r));
         manager_start_restartable_containers(m);
         (void) sd_notify(false, "READY=1\nSTATUS=Managing containers.");
         r = sd_event_loop(m->event);

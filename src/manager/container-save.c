@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -251,13 +250,7 @@ static bool writer_idle(SaveQueue *s) {
  * socket. Nobody waiting, the loop may as well wait for the disk itself: handing the record to
  * the thread and back costs two wake-ups (~0.4 ms a run here), more than it saves alone. */
 static bool callers_waiting(Manager *m) {
-        uint64_t queued = 0;
-        int pending = 0, fd = m->bus ? sd_bus_get_fd(m->bus) : -1;
-        if (fd < 0)
-                return false;
-        if (sd_bus_get_n_queued_read(m->bus, &queued) >= 0 && queued > 0)
-                return true;
-        return ioctl(fd, FIONREAD, &pending) >= 0 && pending > 0;
+        return (m->bus && bus_input_pending(m->bus)) || private_bus_callers_waiting(m);
 }
 
 void container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -78,6 +79,14 @@ static int sender_uid(sd_bus_message *message, uid_t *ret) {
                 sender_uids[k].uid = *ret;
         }
         return 0;
+}
+
+bool bus_input_pending(sd_bus *bus) {
+        uint64_t queued = 0;
+        int pending = 0, fd = sd_bus_get_fd(bus);
+        if (sd_bus_get_n_queued_read(bus, &queued) >= 0 && queued > 0)
+                return true;
+        return fd >= 0 && ioctl(fd, FIONREAD, &pending) >= 0 && pending > 0;
 }
 
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
@@ -672,34 +681,40 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_bus_setup(Manager *m) {
+int manager_bus_add_objects(Manager *m, sd_bus *bus) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, "/org/berth1", "org.berth1.Manager", manager_vtable, m);
+        r = sd_bus_add_object_vtable(bus, NULL, "/org/berth1", "org.berth1.Manager", manager_vtable, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/berth1/container", "org.berth1.Container", container_vtable,
+        r = sd_bus_add_fallback_vtable(bus, NULL, "/org/berth1/container", "org.berth1.Container", container_vtable,
                                        container_object_find, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/berth1/container", container_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(bus, NULL, "/org/berth1/container", container_node_enumerator, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/berth1/image", "org.berth1.Image", image_vtable,
+        r = sd_bus_add_fallback_vtable(bus, NULL, "/org/berth1/image", "org.berth1.Image", image_vtable,
                                        image_object_find, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/berth1/image", image_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(bus, NULL, "/org/berth1/image", image_node_enumerator, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, "/org/berth1/volume", "org.berth1.Volume", volume_vtable,
+        r = sd_bus_add_fallback_vtable(bus, NULL, "/org/berth1/volume", "org.berth1.Volume", volume_vtable,
                                        volume_object_find, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_node_enumerator(m->bus, NULL, "/org/berth1/volume", volume_node_enumerator, m);
+        r = sd_bus_add_node_enumerator(bus, NULL, "/org/berth1/volume", volume_node_enumerator, m);
         if (r < 0)
                 return r;
-        r = sd_bus_add_object_manager(m->bus, NULL, "/org/berth1");
+        return sd_bus_add_object_manager(bus, NULL, "/org/berth1");
+}
+
+int manager_bus_setup(Manager *m) {
+        int r;
+
+        r = manager_bus_add_objects(m, m->bus);
         if (r < 0)
                 return r;
         r = sd_bus_match_signal_async(m->bus, &m->job_removed_slot, "org.freedesktop.systemd1",

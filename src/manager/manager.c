@@ -25,6 +25,7 @@ int manager_new(Manager **ret) {
         m->run_dir = strdup(run ?: BERTH_RUN_DIR);
         m->helper_path = strdup(helper ?: BERTH_NSPAWN_PATH);
         m->seccomp_fd = -1;
+        m->private_fd = -1;
         if (!m->state_dir || !m->run_dir || !m->helper_path) {
                 manager_free(m);
                 return -ENOMEM;
@@ -54,6 +55,7 @@ void manager_free(Manager *m) {
                 image_free(i);
         }
         manager_free_execs(m);
+        private_bus_done(m);
         sd_bus_slot_unref(m->job_removed_slot);
         sd_bus_slot_unref(m->unit_removed_slot);
         sd_bus_slot_unref(m->machine_removed_slot);

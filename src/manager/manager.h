@@ -31,6 +31,10 @@ typedef struct Manager {
         sd_bus_slot *unit_removed_slot;
         sd_bus_slot *machine_removed_slot;
         SaveQueue *saves; /* the thread that writes container records (container-save.c) */
+        int private_fd; /* listening on <run_dir>/private (private-bus.c) */
+        sd_event_source *private_source;
+        sd_bus **private_buses; /* its open connections */
+        size_t n_private_buses;
 } Manager;
 
 int manager_new(Manager **ret);
@@ -46,6 +50,16 @@ char *manager_run_path(Manager *m, const char *fmt, ...) _printf_(2, 3);
 
 /* D-Bus registration (manager-dbus.c, container-dbus.c, image-dbus.c). */
 int manager_bus_setup(Manager *m);
+/* The objects and interfaces of org.berth1 on one connection: the system bus or a private one. */
+int manager_bus_add_objects(Manager *m, sd_bus *bus);
+/* /run/berth/private: peer-to-peer D-Bus for root, the same objects without dbus-daemon
+ * (private-bus.c). */
+int private_bus_listen(Manager *m);
+void private_bus_done(Manager *m);
+/* Whether a message waits on this connection, read but not dispatched or not yet read. */
+bool bus_input_pending(sd_bus *bus);
+/* The same for every private connection. */
+bool private_bus_callers_waiting(Manager *m);
 extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable container_vtable[];
 extern const sd_bus_vtable image_vtable[];

@@ -131,3 +131,61 @@ def test_container_exit_while_berthd_down(busybox_image, berthd):
     berthd.systemctl("start", "berthd.service", check=True)
     assert prop(berthd, name, "State") == "exited"
     assert prop(berthd, name, "ExitCode") == 5
+
+
+PRIVATE = "/run/berth/private"
+
+
+def manager_calls_on_system_bus(bed, command):
+    """Run command inside the testbed while watching the system bus; the org.berth1.Manager
+    method calls that went through dbus-daemon meanwhile."""
+    tag = uuid.uuid4().hex[:8]
+    out = bed.sh(
+        f"(busctl --json=short --match=type=method_call,interface=org.berth1.Manager monitor "
+        f"> /var/tmp/mon-{tag}.json 2>/dev/null & echo $! > /var/tmp/mon-{tag}.pid); sleep 0.5; "
+        f"{command}; sleep 0.5; kill $(cat /var/tmp/mon-{tag}.pid); "
+        f"cat /var/tmp/mon-{tag}.json; rm -f /var/tmp/mon-{tag}.*", check=True, timeout=30).stdout
+    return [json.loads(line)["member"] for line in out.splitlines() if line.startswith("{")]
+
+
+def test_private_socket_is_roots_alone(busybox_image, berthd):
+    mode = berthd.run(["stat", "-c", "%F %a %U", PRIVATE], check=True).stdout.split()
+    assert mode == ["socket", "600", "root"]
+    # The same objects as on the system bus, peer to peer (no Hello, no bus names), for any
+    # D-Bus library: libdbus here, sd-bus in berthctl.
+    call = ["dbus-send", f"--peer=unix:path={PRIVATE}", "--print-reply", "--dest=org.berth1", "/org/berth1",
+            "org.berth1.Manager.GetImage", f"string:{busybox_image}"]
+    out = berthd.run(call, check=True).stdout
+    assert "sender=org.berth1" in out and 'object path "/org/berth1/image/' in out
+    proc = berthd.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *call])
+    assert proc.returncode != 0 and "ermission denied" in proc.stderr, proc.stderr
+
+
+def test_berthctl_as_root_skips_dbus_daemon(busybox_image, berthd):
+    name = f"priv-{uuid.uuid4().hex[:6]}"
+    seen = manager_calls_on_system_bus(berthd, f"berthctl create --name {name} {busybox_image} true")
+    assert "CreateContainer" not in seen
+    assert berthd.berthctl("start", "-a", name, check=True).returncode == 0
+    berthd.berthctl("rm", name, check=True)
+    # BERTH_PRIVATE_BUS=0: through the system bus, as an unprivileged caller always goes.
+    seen = manager_calls_on_system_bus(
+        berthd, f"BERTH_PRIVATE_BUS=0 berthctl create --name {name} {busybox_image} true")
+    assert "CreateContainer" in seen
+    berthd.berthctl("rm", name, check=True)
+
+
+def test_berthctl_after_berthd_sigkill_left_a_stale_socket(busybox_image, berthd):
+    berthd.systemctl("kill", "--signal=SIGKILL", "berthd.service", check=True)
+    berthd.wait_until(lambda: berthd.systemctl("is-active", "berthd.service").stdout.strip() != "active",
+                      what="berthd to die")
+    assert berthd.run(["test", "-S", PRIVATE]).returncode == 0  # nobody removed it
+    # Refused on the socket: berthctl falls back to the system bus, which activates berthd.
+    berthd.berthctl("images", check=True)
+    assert berthd.systemctl("is-active", "berthd.service").stdout.strip() == "active"
+    name = f"stale-{uuid.uuid4().hex[:6]}"
+    seen = manager_calls_on_system_bus(
+        berthd, f"berthctl create --name {name}a {busybox_image} true && "
+                f"BERTH_PRIVATE_BUS=0 berthctl create --name {name}b {busybox_image} true")
+    # Only the second: after the restart, berthctl is back on the private socket.
+    assert seen.count("CreateContainer") == 1
+    berthd.berthctl("rm", f"{name}a", f"{name}b", check=True)

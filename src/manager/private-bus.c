@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * <run_dir>/private: a peer-to-peer D-Bus socket for root, as systemd's /run/systemd/private is
+ * for systemctl. Each connection gets the same objects as the system bus, so a call there is the
+ * same call; it only skips dbus-daemon: no Hello, no routing, no NameOwnerChanged broadcasts and
+ * no GetConnectionUnixUser (the caller's uid comes from SO_PEERCRED). That is most of a short
+ * berthctl invocation's bus traffic. Signals are sent on the system bus only: a client that wants
+ * them (berthctl logs -f) connects there.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <systemd/sd-id128.h>
+
+#include "manager.h"
+#include "util.h"
+
+static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        sd_bus *bus = sd_bus_message_get_bus(message);
+
+        for (size_t i = 0; i < m->n_private_buses; i++)
+                if (m->private_buses[i] == bus) {
+                        m->private_buses[i] = m->private_buses[--m->n_private_buses];
+                        /* The message being dispatched holds its own reference. Replies still due
+                         * to this peer (a Wait, say) hold theirs and fail quietly when sent. */
+                        sd_bus_flush_close_unref(bus);
+                        break;
+                }
+        return 0;
+}
+
+static int serve_connection(Manager *m, int fd) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sd_id128_t id;
+        int r;
+
+        r = sd_bus_new(&bus);
+        if (r >= 0)
+                r = sd_bus_set_fd(bus, fd, fd);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        if ((r = sd_id128_randomize(&id)) < 0 || (r = sd_bus_set_server(bus, 1, id)) < 0 ||
+            (r = sd_bus_negotiate_fds(bus, 1)) < 0 || (r = sd_bus_set_description(bus, "private-connection")) < 0 ||
+            /* Replies carry the name the caller addressed: libdbus drops those without it. */
+            (r = sd_bus_set_sender(bus, "org.berth1")) < 0)
+                return r;
+        if ((r = sd_bus_add_match(bus, NULL,
+                                  "type='signal',path='/org/freedesktop/DBus/Local',"
+                                  "interface='org.freedesktop.DBus.Local',member='Disconnected'",
+                                  on_disconnected, m)) < 0 ||
+            (r = manager_bus_add_objects(m, bus)) < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        sd_bus **list = reallocarray(m->private_buses, m->n_private_buses + 1, sizeof(sd_bus *));
+        if (!list)
+                return -ENOMEM;
+        m->private_buses = list;
+        m->private_buses[m->n_private_buses++] = TAKE_PTR(bus);
+        return 0;
+}
+
+static int on_connection(sd_event_source *s, int listen_fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        int fd, r;
+
+        fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+                return 0; /* EAGAIN, or a peer that gave up: nothing to do */
+        /* The socket is root's alone (0600); checked again so a passed-on fd gains nothing. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+                close(fd);
+                return 0;
+        }
+        r = serve_connection(m, fd); /* takes fd, also when it fails */
+        if (r < 0)
+                fprintf(stderr, "Failed to serve a private bus connection: %s\n", strerror(-r));
+        return 0;
+}
+
+int private_bus_listen(Manager *m) {
+        _cleanup_free_ char *path = manager_run_path(m, "private");
+        _cleanup_close_ int fd = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        r = mkdir_p(m->run_dir, 0755);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path); /* a previous berthd's */
+        /* Created 0600 under a umask, so there is no moment in which others could connect. */
+        mode_t old = umask(0177);
+        r = bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? -errno : 0;
+        umask(old);
+        if (r < 0)
+                return r;
+        if (listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        r = sd_event_add_io(m->event, &m->private_source, fd, EPOLLIN, on_connection, m);
+        if (r < 0)
+                return r;
+        m->private_fd = TAKE_FD(fd);
+        return 0;
+}
+
+void private_bus_done(Manager *m) {
+        m->private_source = sd_event_source_disable_unref(m->private_source);
+        if (m->private_fd >= 0) {
+                _cleanup_free_ char *path = manager_run_path(m, "private");
+                if (path)
+                        (void) unlink(path);
+                m->private_fd = safe_close(m->private_fd);
+        }
+        for (size_t i = 0; i < m->n_private_buses; i++)
+                sd_bus_flush_close_unref(m->private_buses[i]);
+        m->private_buses = mfree(m->private_buses);
+        m->n_private_buses = 0;
+}
+
+bool private_bus_callers_waiting(Manager *m) {
+        for (size_t i = 0; i < m->n_private_buses; i++)
+                if (bus_input_pending(m->private_buses[i]))
+                        return true;
+        return false;
+}
