@@ -124,7 +124,7 @@ def render(doc):
             f"2b. Removal of the {p['n']} running containers",
             "berth: `berthctl rm -f` (all names in one call); podman: `podman rm -f -t 0` (one "
             "call); crun: `crun delete -f` per container; nspawn: `systemctl stop` of the 50 "
-            "units (KillSignal=SIGKILL).",
+            "units (`--keep-unit`, KillSignal=SIGKILL).",
             p["remove"], "remove 50", {"podman": ("<=", 0.1, "≤ 1/10 of podman")}))
 
     if "memory" in r:
@@ -133,8 +133,8 @@ def render(doc):
                   "Sum over every process that is not the payload and not there before the 50 "
                   "started (plus berthd's growth from 0 to 50 containers), divided by 50. "
                   "\"in scope\": processes inside the container's own scope (berth-nspawn, "
-                  "…); \"outside\": anything else (podman's conmon lives in its own "
-                  "libpod-conmon scope, nspawn's supervisor in its service unit).")
+                  "nspawn's supervisor in its service with `--keep-unit`, …); \"outside\": "
+                  "anything else (podman's conmon lives in its own libpod-conmon scope).")
         for key, label in (("rss_outside", "RSS outside scope"),
                            ("private_outside", "private outside scope"),
                            ("rss_in_scope", "RSS in scope"),
