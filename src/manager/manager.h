@@ -13,6 +13,7 @@ typedef struct SaveQueue SaveQueue;
 typedef struct ExecOperation ExecOperation;
 typedef struct Volume Volume;
 typedef struct StorageDriver StorageDriver;
+typedef struct PrivateConnection PrivateConnection;
 
 typedef struct Manager {
         sd_event *event;
@@ -33,8 +34,9 @@ typedef struct Manager {
         SaveQueue *saves; /* the thread that writes container records (container-save.c) */
         int private_fd; /* listening on <run_dir>/private (private-bus.c) */
         sd_event_source *private_source;
-        sd_bus **private_buses; /* its open connections */
-        size_t n_private_buses;
+        PrivateConnection *private_connections; /* its open connections */
+        size_t n_private_connections;
+        sd_event_source *private_post; /* see private-bus.c */
 } Manager;
 
 int manager_new(Manager **ret);

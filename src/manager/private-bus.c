@@ -20,18 +20,45 @@
 #include "manager.h"
 #include "util.h"
 
+struct PrivateConnection {
+        sd_bus *bus;
+        bool running; /* past authentication, and what came with BEGIN was dispatched */
+};
+
 static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         sd_bus *bus = sd_bus_message_get_bus(message);
 
-        for (size_t i = 0; i < m->n_private_buses; i++)
-                if (m->private_buses[i] == bus) {
-                        m->private_buses[i] = m->private_buses[--m->n_private_buses];
+        for (size_t i = 0; i < m->n_private_connections; i++)
+                if (m->private_connections[i].bus == bus) {
+                        m->private_connections[i] = m->private_connections[--m->n_private_connections];
                         /* The message being dispatched holds its own reference. Replies still due
                          * to this peer (a Wait, say) hold theirs and fail quietly when sent. */
                         sd_bus_flush_close_unref(bus);
                         break;
                 }
+        return 0;
+}
+
+/* A client that sends its first call in the same write as BEGIN (libdbus does) leaves that call in
+ * sd-bus's read buffer when authentication ends, and sd-bus (252) waits for the socket to become
+ * readable again before it looks at it: the call would sit there until the client gives up. So
+ * after every loop iteration, each connection that just finished authenticating is processed
+ * until it has nothing left. */
+static int on_post(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        for (size_t i = 0; i < m->n_private_connections; i++) {
+                PrivateConnection *c = &m->private_connections[i];
+                if (c->running || sd_bus_is_ready(c->bus) <= 0)
+                        continue;
+                c->running = true;
+                sd_bus *bus = sd_bus_ref(c->bus); /* a Disconnected handler may drop c meanwhile */
+                while (sd_bus_process(bus, NULL) > 0)
+                        ;
+                sd_bus_unref(bus);
+                i = (size_t) -1; /* the array may have changed: look again from the start */
+        }
         return 0;
 }
 
@@ -64,11 +91,12 @@ static int serve_connection(Manager *m, int fd) {
         r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
-        sd_bus **list = reallocarray(m->private_buses, m->n_private_buses + 1, sizeof(sd_bus *));
+        PrivateConnection *list = reallocarray(m->private_connections, m->n_private_connections + 1,
+                                               sizeof(PrivateConnection));
         if (!list)
                 return -ENOMEM;
-        m->private_buses = list;
-        m->private_buses[m->n_private_buses++] = TAKE_PTR(bus);
+        m->private_connections = list;
+        m->private_connections[m->n_private_connections++] = (PrivateConnection){ .bus = TAKE_PTR(bus) };
         return 0;
 }
 
@@ -121,27 +149,31 @@ int private_bus_listen(Manager *m) {
         r = sd_event_add_io(m->event, &m->private_source, fd, EPOLLIN, on_connection, m);
         if (r < 0)
                 return r;
+        r = sd_event_add_post(m->event, &m->private_post, on_post, m);
+        if (r < 0)
+                return r;
         m->private_fd = TAKE_FD(fd);
         return 0;
 }
 
 void private_bus_done(Manager *m) {
         m->private_source = sd_event_source_disable_unref(m->private_source);
+        m->private_post = sd_event_source_disable_unref(m->private_post);
         if (m->private_fd >= 0) {
                 _cleanup_free_ char *path = manager_run_path(m, "private");
                 if (path)
                         (void) unlink(path);
                 m->private_fd = safe_close(m->private_fd);
         }
-        for (size_t i = 0; i < m->n_private_buses; i++)
-                sd_bus_flush_close_unref(m->private_buses[i]);
-        m->private_buses = mfree(m->private_buses);
-        m->n_private_buses = 0;
+        for (size_t i = 0; i < m->n_private_connections; i++)
+                sd_bus_flush_close_unref(m->private_connections[i].bus);
+        m->private_connections = mfree(m->private_connections);
+        m->n_private_connections = 0;
 }
 
 bool private_bus_callers_waiting(Manager *m) {
-        for (size_t i = 0; i < m->n_private_buses; i++)
-                if (bus_input_pending(m->private_buses[i]))
+        for (size_t i = 0; i < m->n_private_connections; i++)
+                if (bus_input_pending(m->private_connections[i].bus))
                         return true;
         return false;
 }
