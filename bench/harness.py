@@ -176,6 +176,9 @@ def case_start():
         "berth": f"berthctl run --rm {IMAGE} /bin/true",
         "podman": " ".join(PODMAN) + f" run --rm --network=none {IMAGE} /bin/true",
         "crun": f"crun run --bundle {os.path.join(A.work, 'bundles', 'true')} bench-true",
+        # Informational: crun with a transient systemd scope per container, as berth has.
+        "crun-systemd": f"crun --systemd-cgroup run --bundle {os.path.join(A.work, 'bundles', 'true')} "
+                        "bench-true-sd",
         "nspawn": " ".join(NSPAWN) + f" -D {rootfs} /bin/true",
         "floor": "systemd-run --scope -q /bin/true",
     }
@@ -247,6 +250,7 @@ def container_scope_re(tool):
             "podman": r"/libpod-[0-9a-f]{64}\.scope",
             "nspawn": r"/bench-nspawn-par-[^/]*\.service",
             "crun": r"/bench-par-",
+            "crun-systemd": r"/crun-bench-sdpar-[^/]*\.scope",
             "floor": r"/bench-floor-par-"}[tool]
 
 
@@ -259,6 +263,9 @@ def par_start_cmd(tool, i, rnd):
     if tool == "crun":
         return ["crun", "run", "-d", "--bundle", os.path.join(A.work, "bundles", "sleep"),
                 f"bench-par-{i}"]
+    if tool == "crun-systemd":
+        return ["crun", "--systemd-cgroup", "run", "-d", "--bundle",
+                os.path.join(A.work, "bundles", "sleep"), f"bench-sdpar-{i}"]
     if tool == "nspawn":
         # Type=notify: systemd-run returns once nspawn reported READY=1 (container started).
         # --keep-unit (as systemd-nspawn@.service): the container stays in the service, so
@@ -279,6 +286,9 @@ def par_remove(tool, n, rnd):
     elif tool == "crun":
         for i in range(n):
             sh(["crun", "delete", "-f", f"bench-par-{i}"])
+    elif tool == "crun-systemd":
+        for i in range(n):
+            sh(["crun", "--systemd-cgroup", "delete", "-f", f"bench-sdpar-{i}"])
     elif tool == "nspawn":
         sh(["systemctl", "stop"] + [f"bench-nspawn-par-{rnd}-{i}.service" for i in range(n)])
 
@@ -288,9 +298,10 @@ def running_count(tool):
         return len(sh(["berthctl", "ps", "-q"]).stdout.split())
     if tool == "podman":
         return len(sh(PODMAN + ["ps", "-q"]).stdout.split())
-    if tool == "crun":
+    if tool in ("crun", "crun-systemd"):
+        prefix = "bench-par-" if tool == "crun" else "bench-sdpar-"
         return sum(1 for c in json.loads(sh(["crun", "list", "-f", "json"]).stdout or "[]")
-                   if c.get("status") == "running" and c["id"].startswith("bench-par-"))
+                   if c.get("status") == "running" and c["id"].startswith(prefix))
     if tool == "nspawn":
         out = sh(["machinectl", "list", "--no-legend"], check=False).stdout
         return sum(1 for line in out.splitlines() if line.split() and
@@ -328,7 +339,7 @@ def memory_snapshot(tool, baseline, berthd0):
 
 def case_parallel():
     n, width = 50, 10
-    tools = ["berth", "podman", "crun", "nspawn"]
+    tools = ["berth", "podman", "crun", "crun-systemd", "nspawn"]
     start = {t: [] for t in tools}
     remove = {t: [] for t in tools}
     mem = {t: [] for t in tools}
@@ -347,7 +358,7 @@ def case_parallel():
                 # not two through a selector loop (ten Python threads share one GIL). crun -d
                 # leaves the payload holding its stdio: never hand it a pipe at all.
                 quiet = {"stdout": subprocess.DEVNULL,
-                         "stderr": subprocess.DEVNULL if t == "crun" else subprocess.PIPE}
+                         "stderr": subprocess.DEVNULL if t.startswith("crun") else subprocess.PIPE}
                 res = list(ex.map(lambda i, t=t, q=quiet: sh_timed_start(par_start_cmd(t, i, rnd),
                                                                          **q), range(n)))
             dt = time.monotonic() - t0
@@ -387,6 +398,8 @@ def cleanup_parallel(tool, n, rnd):
             sh(PODMAN + ["rm", "-f", "-t", "0", f"bpar{i}"], check=False)
         elif tool == "crun":
             sh(["crun", "delete", "-f", f"bench-par-{i}"], check=False)
+        elif tool == "crun-systemd":
+            sh(["crun", "--systemd-cgroup", "delete", "-f", f"bench-sdpar-{i}"], check=False)
         elif tool == "nspawn":
             sh(["systemctl", "stop", f"bench-nspawn-par-{rnd}-{i}.service"], check=False)
 

@@ -74,7 +74,7 @@ def timing_table(title, note, tools_stats, metric, targets):
     """targets: {tool: (op, limit, text)} — berth/tool ratio compared with limit."""
     t = Table(title, note)
     bm = med(tools_stats, "berth")
-    for tool in ("berth", "podman", "crun", "nspawn", "floor", "tar"):
+    for tool in ("berth", "podman", "crun", "crun-systemd", "nspawn", "floor", "tar"):
         if tool not in tools_stats and tool not in targets:
             continue
         st = tools_stats.get(tool)
@@ -106,7 +106,8 @@ def render(doc):
         s = r["start"]
         out.append(timing_table(
             "1. Start latency: `run --rm IMAGE /bin/true`, CLI end to end (hyperfine)",
-            "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in s["commands"].items()) + ".",
+            "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in s["commands"].items()) + ". "
+            "crun-systemd (no target) shows what a transient systemd scope per container costs crun.",
             s["tools"], "start",
             {"podman": ("<=", 0.1, "≤ 1/10 of podman"),
              "nspawn": ("<=", 0.5, "≤ 1/2 of nspawn"),
@@ -118,12 +119,14 @@ def render(doc):
             f"2a. Parallel start: {p['n']} detached `sleep` containers, {p['width']} at a time",
             "Time until all are running (each start command returns once its container runs; "
             "nspawn through `systemd-run -p Type=notify`). crun and nspawn share one read-only "
-            "rootfs; berth and podman use their overlay stores.",
+            "rootfs; berth and podman use their overlay stores. crun-systemd (no target, for "
+            "comparison): crun with `--systemd-cgroup`, a transient scope per container created "
+            "through systemd's D-Bus API, as berth's.",
             p["start"], "start 50", {"crun": ("<=", 1.0, "≤ crun")}))
         out.append(timing_table(
             f"2b. Removal of the {p['n']} running containers",
             "berth: `berthctl rm -f` (all names in one call); podman: `podman rm -f -t 0` (one "
-            "call); crun: `crun delete -f` per container; nspawn: `systemctl stop` of the 50 "
+            "call); crun and crun-systemd: `crun delete -f` per container; nspawn: `systemctl stop` of the 50 "
             "units (`--keep-unit`, KillSignal=SIGKILL).",
             p["remove"], "remove 50", {"podman": ("<=", 0.1, "≤ 1/10 of podman")}))
 
