@@ -37,6 +37,9 @@ int manager_new(Manager **ret) {
 void manager_free(Manager *m) {
         if (!m)
                 return;
+        /* First, so a berthctl connecting meanwhile is refused and takes the system bus (which
+         * starts berthd again) rather than reaching a berthd that no longer answers. */
+        private_bus_done(m);
         container_saves_stop(m); /* what is queued is written before berthd exits */
         while (m->containers) {
                 Container *c = m->containers;
@@ -55,7 +58,6 @@ void manager_free(Manager *m) {
                 image_free(i);
         }
         manager_free_execs(m);
-        private_bus_done(m);
         sd_bus_slot_unref(m->job_removed_slot);
         sd_bus_slot_unref(m->unit_removed_slot);
         sd_bus_slot_unref(m->machine_removed_slot);

@@ -25,18 +25,20 @@ struct PrivateConnection {
         bool running; /* past authentication, and what came with BEGIN was dispatched */
 };
 
-static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        sd_bus *bus = sd_bus_message_get_bus(message);
-
+/* Closed, not flushed: flushing waits (in berthd's only loop) for a peer that may never read. */
+static void drop_connection(Manager *m, sd_bus *bus) {
         for (size_t i = 0; i < m->n_private_connections; i++)
                 if (m->private_connections[i].bus == bus) {
                         m->private_connections[i] = m->private_connections[--m->n_private_connections];
-                        /* The message being dispatched holds its own reference. Replies still due
-                         * to this peer (a Wait, say) hold theirs and fail quietly when sent. */
-                        sd_bus_flush_close_unref(bus);
-                        break;
+                        /* A message being dispatched holds its own reference. Replies still due to
+                         * this peer (a Wait, say) hold theirs and fail quietly when sent. */
+                        sd_bus_close_unref(bus);
+                        return;
                 }
+}
+
+static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        drop_connection(userdata, sd_bus_message_get_bus(message));
         return 0;
 }
 
@@ -54,8 +56,11 @@ static int on_post(sd_event_source *s, void *userdata) {
                         continue;
                 c->running = true;
                 sd_bus *bus = sd_bus_ref(c->bus); /* a Disconnected handler may drop c meanwhile */
-                while (sd_bus_process(bus, NULL) > 0)
+                int r;
+                while ((r = sd_bus_process(bus, NULL)) > 0)
                         ;
+                if (r < 0) /* as sd-bus's own loop would: the connection is done */
+                        drop_connection(m, bus);
                 sd_bus_unref(bus);
                 i = (size_t) -1; /* the array may have changed: look again from the start */
         }
@@ -63,7 +68,7 @@ static int on_post(sd_event_source *s, void *userdata) {
 }
 
 static int serve_connection(Manager *m, int fd) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_close_unrefp) sd_bus *bus = NULL;
         sd_id128_t id;
         int r;
 
@@ -100,6 +105,14 @@ static int serve_connection(Manager *m, int fd) {
         return 0;
 }
 
+/* A floating one-shot timer: the loop owns it, and it stays off once fired. */
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        if (m->private_source)
+                (void) sd_event_source_set_enabled(m->private_source, SD_EVENT_ON);
+        return 0;
+}
+
 static int on_connection(sd_event_source *s, int listen_fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         struct ucred cred;
@@ -107,9 +120,19 @@ static int on_connection(sd_event_source *s, int listen_fd, uint32_t revents, vo
         int fd, r;
 
         fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-                return 0; /* EAGAIN, or a peer that gave up: nothing to do */
-        /* The socket is root's alone (0600); checked again so a passed-on fd gains nothing. */
+        if (fd < 0) {
+                if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                        return 0;
+                /* Out of descriptors or memory: the connection stays queued and the socket
+                 * readable, so pause accepting for a moment rather than spin on it. */
+                fprintf(stderr, "Failed to accept a private bus connection: %m\n");
+                if (sd_event_source_set_enabled(s, SD_EVENT_OFF) >= 0 &&
+                    sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, USEC_PER_SEC / 10, 0, on_accept_retry,
+                                               m) < 0)
+                        (void) sd_event_source_set_enabled(s, SD_EVENT_ON);
+                return 0;
+        }
+        /* The socket is root's alone (0600); the connecting peer is checked again all the same. */
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
                 close(fd);
                 return 0;
@@ -146,14 +169,13 @@ int private_bus_listen(Manager *m) {
                 return r;
         if (listen(fd, SOMAXCONN) < 0)
                 return -errno;
-        r = sd_event_add_io(m->event, &m->private_source, fd, EPOLLIN, on_connection, m);
-        if (r < 0)
-                return r;
+        m->private_fd = TAKE_FD(fd); /* from here on private_bus_done() undoes it all */
         r = sd_event_add_post(m->event, &m->private_post, on_post, m);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &m->private_source, m->private_fd, EPOLLIN, on_connection, m);
         if (r < 0)
-                return r;
-        m->private_fd = TAKE_FD(fd);
-        return 0;
+                private_bus_done(m);
+        return r;
 }
 
 void private_bus_done(Manager *m) {
@@ -165,10 +187,14 @@ void private_bus_done(Manager *m) {
                         (void) unlink(path);
                 m->private_fd = safe_close(m->private_fd);
         }
-        for (size_t i = 0; i < m->n_private_connections; i++)
-                sd_bus_flush_close_unref(m->private_connections[i].bus);
-        m->private_connections = mfree(m->private_connections);
+        /* Detached from m first, then closed without a flush (which would dispatch messages, and
+         * with them handlers that look for these connections in m). */
+        PrivateConnection *list = TAKE_PTR(m->private_connections);
+        size_t n = m->n_private_connections;
         m->n_private_connections = 0;
+        for (size_t i = 0; i < n; i++)
+                sd_bus_close_unref(list[i].bus);
+        free(list);
 }
 
 bool private_bus_callers_waiting(Manager *m) {
