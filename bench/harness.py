@@ -9,6 +9,7 @@ OUT/latest.json (all samples) and OUT/latest.md (the table with ratios and targe
 
 import argparse
 import concurrent.futures
+import contextlib
 import json
 import os
 import platform
@@ -51,29 +52,31 @@ def sh(cmd, check=True, timeout=600, **kw):
     return r
 
 
-def wait_precisely(p, limit):
-    """p.wait() in waitpid(), with a timer that kills p after limit seconds. subprocess's own
+@contextlib.contextmanager
+def killed_after(p, limit):
+    """A timer that kills p after limit seconds, in place of subprocess's own timeouts: its
     wait(timeout) polls with sleeps that double up to 50 ms, so a command that takes 50 ms is
-    seen to end at 63.5 ms: whichever tool is waited for that way looks slower than it is."""
+    seen to end at 63.5 ms, and whichever tool is waited for that way looks slower than it is.
+    Inside, wait without a timeout (in waitpid())."""
     timer = threading.Timer(limit, p.kill)
     timer.start()
     try:
-        return p.wait()
+        yield
     finally:
         timer.cancel()
+
+
+def wait_precisely(p, limit):
+    with killed_after(p, limit):
+        return p.wait()
 
 
 def sh_timed_start(cmd, limit=600, **kw):
     """sh(cmd, check=False) for a command whose duration is measured: waited for precisely."""
     with subprocess.Popen(cmd, stdout=kw.pop("stdout", subprocess.PIPE),
                           stderr=kw.pop("stderr", subprocess.PIPE), text=True,
-                          stdin=subprocess.DEVNULL, **kw) as p:
-        timer = threading.Timer(limit, p.kill)
-        timer.start()
-        try:
-            out, err = p.communicate()  # no timeout: selectors on the pipes, then waitpid()
-        finally:
-            timer.cancel()
+                          stdin=subprocess.DEVNULL, **kw) as p, killed_after(p, limit):
+        out, err = p.communicate()  # no timeout: selectors on the pipes, then waitpid()
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
@@ -254,18 +257,24 @@ def container_scope_re(tool):
             "floor": r"/bench-floor-par-"}[tool]
 
 
+def crun_par(tool):
+    """crun's command and the id prefix of its parallel containers: plain, or with a systemd
+    scope per container."""
+    if tool == "crun":
+        return ["crun"], "bench-par-"
+    return ["crun", "--systemd-cgroup"], "bench-sdpar-"
+
+
 def par_start_cmd(tool, i, rnd):
     name = f"bpar{i}"
     if tool == "berth":
         return ["berthctl", "run", "-d", "--name", name, IMAGE, "sleep", "1000"]
     if tool == "podman":
         return PODMAN + ["run", "-d", "--network=none", "--name", name, IMAGE, "sleep", "1000"]
-    if tool == "crun":
-        return ["crun", "run", "-d", "--bundle", os.path.join(A.work, "bundles", "sleep"),
-                f"bench-par-{i}"]
-    if tool == "crun-systemd":
-        return ["crun", "--systemd-cgroup", "run", "-d", "--bundle",
-                os.path.join(A.work, "bundles", "sleep"), f"bench-sdpar-{i}"]
+    if tool in ("crun", "crun-systemd"):
+        crun, prefix = crun_par(tool)
+        return crun + ["run", "-d", "--bundle", os.path.join(A.work, "bundles", "sleep"),
+                       f"{prefix}{i}"]
     if tool == "nspawn":
         # Type=notify: systemd-run returns once nspawn reported READY=1 (container started).
         # --keep-unit (as systemd-nspawn@.service): the container stays in the service, so
@@ -283,12 +292,10 @@ def par_remove(tool, n, rnd):
         sh(["berthctl", "rm", "-f"] + [f"bpar{i}" for i in range(n)])
     elif tool == "podman":
         sh(PODMAN + ["rm", "-f", "-t", "0"] + [f"bpar{i}" for i in range(n)])
-    elif tool == "crun":
+    elif tool in ("crun", "crun-systemd"):
+        crun, prefix = crun_par(tool)
         for i in range(n):
-            sh(["crun", "delete", "-f", f"bench-par-{i}"])
-    elif tool == "crun-systemd":
-        for i in range(n):
-            sh(["crun", "--systemd-cgroup", "delete", "-f", f"bench-sdpar-{i}"])
+            sh(crun + ["delete", "-f", f"{prefix}{i}"])
     elif tool == "nspawn":
         sh(["systemctl", "stop"] + [f"bench-nspawn-par-{rnd}-{i}.service" for i in range(n)])
 
@@ -299,7 +306,7 @@ def running_count(tool):
     if tool == "podman":
         return len(sh(PODMAN + ["ps", "-q"]).stdout.split())
     if tool in ("crun", "crun-systemd"):
-        prefix = "bench-par-" if tool == "crun" else "bench-sdpar-"
+        prefix = crun_par(tool)[1]
         return sum(1 for c in json.loads(sh(["crun", "list", "-f", "json"]).stdout or "[]")
                    if c.get("status") == "running" and c["id"].startswith(prefix))
     if tool == "nspawn":
@@ -396,10 +403,9 @@ def cleanup_parallel(tool, n, rnd):
             sh(["berthctl", "rm", "-f", f"bpar{i}"], check=False)
         elif tool == "podman":
             sh(PODMAN + ["rm", "-f", "-t", "0", f"bpar{i}"], check=False)
-        elif tool == "crun":
-            sh(["crun", "delete", "-f", f"bench-par-{i}"], check=False)
-        elif tool == "crun-systemd":
-            sh(["crun", "--systemd-cgroup", "delete", "-f", f"bench-sdpar-{i}"], check=False)
+        elif tool in ("crun", "crun-systemd"):
+            crun, prefix = crun_par(tool)
+            sh(crun + ["delete", "-f", f"{prefix}{i}"], check=False)
         elif tool == "nspawn":
             sh(["systemctl", "stop", f"bench-nspawn-par-{rnd}-{i}.service"], check=False)
 
