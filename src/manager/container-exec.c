@@ -44,10 +44,10 @@ static void exec_operation_free(ExecOperation *op) {
         }
         sd_bus_message_unref(op->request);
         free(op->unit);
+        sd_event_source_disable_unref(op->exit_source); /* before its fd: see worker.h */
         safe_close(op->helper_pidfd);
         safe_close(op->go_fd);
         safe_close(op->status_fd);
-        sd_event_source_disable_unref(op->exit_source);
         sd_bus_slot_unref(op->attach_call);
         free(op);
 }

@@ -55,13 +55,14 @@ struct StartOperation {
 static void start_operation_free(StartOperation *op) {
         if (!op)
                 return;
+        /* Sources before their fds: see worker.h. */
+        sd_event_source_disable_unref(op->status_source);
+        sd_event_source_disable_unref(op->timeout_source);
         sd_bus_message_unref(op->request);
         free(op->unit);
         safe_close(op->helper_pidfd);
         safe_close(op->go_fd);
         safe_close(op->status_fd);
-        sd_event_source_disable_unref(op->status_source);
-        sd_event_source_disable_unref(op->timeout_source);
         sd_bus_slot_unref(op->unit_call);
         sd_bus_slot_unref(op->get_unit_call);
         sd_bus_slot_unref(op->get_machine_call);

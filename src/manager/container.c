@@ -181,10 +181,10 @@ void container_free(Container *c) {
         free(c->working_dir);
         free(c->user);
         free(c->error);
+        sd_event_source_disable_unref(c->helper_exit_source); /* before its fd: see worker.h */
         safe_close(c->helper_pidfd);
         safe_close(c->payload_pidfd);
         safe_close(c->tty_master);
-        sd_event_source_disable_unref(c->helper_exit_source);
         sd_event_source_disable_unref(c->stop_timer);
         sd_event_source_disable_unref(c->restart_timer);
         for (size_t i = 0; i < c->n_waiters; i++)
@@ -530,10 +530,10 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         c->finished_at = finished_at;
         c->pid = 0;
         c->helper_pid = 0;
+        c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source); /* before its fd: see worker.h */
         c->helper_pidfd = safe_close(c->helper_pidfd);
         c->payload_pidfd = safe_close(c->payload_pidfd);
         c->tty_master = safe_close(c->tty_master);
-        c->helper_exit_source = sd_event_source_disable_unref(c->helper_exit_source);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         c->paused = false;
         /* The run is over: volume plugins hear of it (VolumeDriver.Unmount), once. */

@@ -16,6 +16,10 @@ typedef int (*WorkerFunc)(void *userdata, char **ret_payload, char **ret_error);
  * worker died without saying anything, r = -EPROTO then). */
 typedef void (*WorkerDoneFunc)(void *userdata, int r, const char *text);
 
+/* While a worker is between fork() and closing what it does not keep, it holds a copy of every
+ * descriptor of berthd. So an fd watched by an sd-event source is closed only after the source is
+ * gone: closed first, epoll_ctl(DEL) fails, the worker's copy keeps the file and its epoll
+ * registration alive a moment longer, and an event in that moment reaches a freed source. */
 /* Fork the worker; it keeps only the descriptors in keep[] (plus its report pipe) open, and dies
  * with berthd. */
 int worker_start(Manager *m, const int keep[], size_t n_keep, WorkerFunc work, WorkerDoneFunc done, void *userdata,
