@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -344,12 +345,59 @@ def memory_snapshot(tool, baseline, berthd0):
     return snap
 
 
+# The long-running processes a start may go through, by comm (as the kernel truncates it).
+SYSTEM_DAEMONS = {"systemd": "PID 1", "dbus-daemon": "dbus-daemon", "systemd-machine": "machined",
+                  "systemd-journal": "journald", "berthd": "berthd"}
+
+
+def cpu_snapshot():
+    """CPU time so far, in seconds: the whole machine's busy time (/proc/stat), this harness
+    itself and the commands it started and reaped (getrusage: berthctl, crun, podman, ...), and
+    each process in SYSTEM_DAEMONS (the sum of its threads' schedstat, in ns). A difference of
+    two snapshots tells where a case's CPU time went."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    hz = os.sysconf("SC_CLK_TCK")
+    snap = {"machine": (sum(v) - v[3] - v[4]) / hz}
+    for who, key in ((resource.RUSAGE_SELF, "harness"), (resource.RUSAGE_CHILDREN, "cli")):
+        ru = resource.getrusage(who)
+        snap[key] = ru.ru_utime + ru.ru_stime
+    daemons = {}
+    for p in all_pids():
+        try:
+            with open(f"/proc/{p}/comm") as f:
+                comm = f.read().strip()
+            if comm not in SYSTEM_DAEMONS or (comm == "systemd" and p != 1):
+                continue  # a user's systemd is not PID 1
+            ns = 0
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/schedstat") as f:
+                    ns += int(f.read().split()[0])
+        except (OSError, ValueError):
+            continue
+        daemons[p] = (SYSTEM_DAEMONS[comm], ns / 1e9)
+    snap["daemons"] = daemons
+    return snap
+
+
+def cpu_spent(before, after):
+    """Seconds of CPU by part between two snapshots; "rest" is what no part accounts for (the
+    runtimes and supervisors that outlive their command, the payloads, kernel threads)."""
+    out = {k: after[k] - before[k] for k in ("machine", "harness", "cli")}
+    for pid, (name, t) in after["daemons"].items():
+        t0 = before["daemons"].get(pid, (name, 0.0))[1]  # started meanwhile: all of it
+        out[name] = out.get(name, 0.0) + t - t0
+    out["rest"] = out["machine"] - sum(v for k, v in out.items() if k != "machine")
+    return out
+
+
 def case_parallel():
     n, width = 50, 10
     tools = ["berth", "podman", "crun", "crun-systemd", "nspawn"]
     start = {t: [] for t in tools}
     remove = {t: [] for t in tools}
     mem = {t: [] for t in tools}
+    cpu = {t: [] for t in tools}
     broken = set()
     for rnd in range(A.par_rounds):
         for t in rotated(tools, rnd):
@@ -359,6 +407,7 @@ def case_parallel():
             berthd0 = pid_of("berthd") if t == "berth" else None
             baseline = all_pids()
             settle()
+            cpu0 = cpu_snapshot()
             t0 = time.monotonic()
             with concurrent.futures.ThreadPoolExecutor(width) as ex:
                 # Output is not needed, only errors: one pipe read to its end by the thread,
@@ -369,6 +418,7 @@ def case_parallel():
                 res = list(ex.map(lambda i, t=t, q=quiet: sh_timed_start(par_start_cmd(t, i, rnd),
                                                                          **q), range(n)))
             dt = time.monotonic() - t0
+            spent = cpu_spent(cpu0, cpu_snapshot())
             bad = [r for r in res if r.returncode != 0]
             running = running_count(t)
             if bad or running != n:
@@ -377,6 +427,7 @@ def case_parallel():
                 broken.add(t)
             else:
                 start[t].append(dt)
+                cpu[t].append({k: v / n for k, v in spent.items()})
                 time.sleep(0.5)  # let the helpers settle before measuring memory
                 mem[t].append(memory_snapshot(t, baseline, berthd0))
             try:
@@ -387,7 +438,10 @@ def case_parallel():
                 cleanup_parallel(t, n, rnd)
     RESULTS["parallel"] = {"n": n, "width": width,
                            "start": {t: stats(s) for t, s in start.items() if s},
-                           "remove": {t: stats(s) for t, s in remove.items() if s}}
+                           "remove": {t: stats(s) for t, s in remove.items() if s},
+                           "cpu_per_container": {t: {k: stats([r.get(k, 0.0) for r in rs])
+                                                     for k in sorted(set().union(*rs))}
+                                                 for t, rs in cpu.items() if rs}}
     RESULTS["memory"] = summarize_memory(mem, n)
 
 

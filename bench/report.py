@@ -88,6 +88,36 @@ def timing_table(title, note, tools_stats, metric, targets):
     return t.render()
 
 
+CPU_PARTS = (("machine", "all"), ("cli", "CLI"), ("berthd", "berthd"), ("PID 1", "PID 1"),
+             ("dbus-daemon", "dbus-daemon"), ("machined", "machined"), ("journald", "journald"),
+             ("rest", "rest"), ("harness", "harness"))
+
+
+def cpu_table(p):
+    """Where the CPU time of the parallel start went, per container (medians over the rounds)."""
+    cpu = p["cpu_per_container"]
+    out = [f"## 2c. CPU time per container while starting {p['n']}", "",
+           "Medians over the rounds of 2a, each divided by the number of containers. \"all\": the "
+           "machine's busy time (/proc/stat) during the start; \"CLI\": the start commands and "
+           "what they waited for (getrusage of the reaped children); PID 1, dbus-daemon, machined, "
+           "journald and berthd: their CPU time (schedstat); \"rest\": the remainder — runtimes and "
+           "supervisors that outlive their command (berth-nspawn, crun's container process, "
+           "conmon), the payloads, kernel threads; \"harness\": the benchmark's own Python "
+           "process, the same for every tool. Not a target: it shows where the time of 2a goes.",
+           "", "| tool | " + " | ".join(label for _, label in CPU_PARTS) + " |",
+           "|---|" + "---|" * len(CPU_PARTS)]
+    for tool in ("berth", "podman", "crun", "crun-systemd", "nspawn"):
+        if tool not in cpu:
+            continue
+        cells = []
+        for key, _ in CPU_PARTS:
+            v = med(cpu[tool], key)
+            cells.append("—" if v is None or (key not in ("machine", "rest") and abs(v) < 5e-6)
+                         else f"{v * 1000:.2f} ms")
+        out.append(f"| {tool} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 def render(doc):
     m = doc["meta"]
     r = doc["results"]
@@ -123,6 +153,8 @@ def render(doc):
             "comparison): crun with `--systemd-cgroup`, a transient scope per container created "
             "through systemd's D-Bus API, as berth's.",
             p["start"], "start 50", {"crun": ("<=", 1.0, "≤ crun")}))
+        if p.get("cpu_per_container"):
+            out.append(cpu_table(p))
         out.append(timing_table(
             f"2b. Removal of the {p['n']} running containers",
             "berth: `berthctl rm -f` (all names in one call); podman: `podman rm -f -t 0` (one "
