@@ -62,8 +62,8 @@ static int run(int argc, char *argv[]) {
                 (void) setrlimit(RLIMIT_NOFILE, &nofile);
         }
         /* The descriptor table grown now, while berthd has one thread: grown later, with the writer
-         * thread sharing it, the kernel first waits for an RCU grace period (seen: 14 ms of a
-         * stopped loop in the middle of 50 starts). 4096 slots: some 33 KiB of kernel memory. */
+         * thread sharing it, the kernel first waits for an RCU grace period, milliseconds of a
+         * stopped loop in the middle of a burst of starts. 4096 slots: some 33 KiB of kernel memory. */
         if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur > 16) {
                 rlim_t top = nofile.rlim_cur - 1 < 4095 ? nofile.rlim_cur - 1 : 4095;
                 int high = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, (int) top);

@@ -248,7 +248,7 @@ static bool writer_idle(SaveQueue *s) {
 
 /* Whether a D-Bus call is waiting for berthd's loop: read but not dispatched, or still in the
  * socket. Nobody waiting, the loop may as well wait for the disk itself: handing the record to
- * the thread and back costs two wake-ups (~0.4 ms a run here), more than it saves alone. */
+ * the thread and back costs two wake-ups, more than it saves alone. */
 static bool callers_waiting(Manager *m) {
         return (m->bus && bus_input_pending(m->bus)) || private_bus_callers_waiting(m);
 }
