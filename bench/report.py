@@ -316,8 +316,9 @@ def render(doc):
             elif cells[0] == "create":  # the ratio is the large image's over the small one's
                 summary.append(f"- create, {cells[1]}: {cells[6]}× the small image's time, target {cells[7]}")
             else:
+                where = " (where its CPU time goes: 2c)" if cells[0] == "start 50" else ""
                 summary.append(f"- {cells[0]} vs {cells[1]}: berth / {cells[1]} = {cells[6]}, "
-                               f"target {cells[7]}")
+                               f"target {cells[7]}{where}")
     else:
         summary.append("None.")
     return "\n".join(out) + "\n" + "\n".join(summary) + "\n"

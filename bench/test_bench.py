@@ -1,0 +1,97 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Unit tests of the bench's pure logic: how report.py judges targets and renders the tables, and
+how harness.py splits CPU time between two snapshots. Run by `meson test` (suite bench)."""
+
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import report  # noqa: E402
+
+
+def st(median, runs=5):
+    return {"median": median, "min": median * 0.9, "max": median * 1.1, "runs": runs,
+            "samples": [median] * runs}
+
+
+def doc(results, errors=None):
+    return {"meta": {"date": "2026-12-05 00:00:00 +0000", "mode": "quick", "duration_s": 1.0,
+                     "kernel": "6.1", "cpus": 2, "host": "h", "berth_rev": "abc", "storage": "ext4",
+                     "versions": {"berth": "berthctl 0.1"}, "settings": {}},
+            "results": results, "errors": errors or []}
+
+
+def rows(text, metric):
+    """The table rows of a metric: {tool: [cells]}."""
+    out = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 9 and cells[0] == metric:
+            out[cells[1]] = cells
+    return out
+
+
+class ReportTargets(unittest.TestCase):
+    def test_start_targets_met_and_missed(self):
+        text = report.render(doc({"start": {"commands": {"berth": "berthctl run"},
+                                            "tools": {"berth": st(0.012), "crun": st(0.006),
+                                                      "podman": st(0.2), "nspawn": st(0.03)}}}))
+        r = rows(text, "start")
+        self.assertEqual(r["crun"][6], "2.00")
+        self.assertEqual(r["crun"][8], "**NO**")  # 2× crun > 1.5×
+        self.assertEqual(r["podman"][8], "yes")  # 0.06 ≤ 1/10
+        self.assertEqual(r["nspawn"][8], "yes")  # 0.4 ≤ 1/2
+        self.assertIn("- start vs crun: berth / crun = 2.00, target ≤ 1.5× crun", text)
+
+    def test_parallel_miss_points_at_cpu_table(self):
+        cpu = {"berth": {"machine": st(0.0116), "PID 1": st(0.002), "dbus-daemon": st(0.001),
+                         "machined": st(0.0005), "cli": st(0.002)},
+               "crun": {"machine": st(0.010), "PID 1": st(0.0002), "cli": st(0.0036)}}
+        text = report.render(doc({"parallel": {"n": 50, "width": 10,
+                                               "start": {"berth": st(0.325), "crun": st(0.260)},
+                                               "remove": {"berth": st(0.07), "podman": st(2.0)},
+                                               "cpu_per_container": cpu}}))
+        self.assertEqual(rows(text, "start 50")["crun"][8], "**NO**")
+        self.assertEqual(rows(text, "remove 50")["podman"][8], "yes")
+        self.assertIn("berth / crun = 1.25, target ≤ crun (where its CPU time goes: 2c)", text)
+        self.assertIn("| berth | 11.60 ms | 2.00 ms | — | 2.00 ms | 1.00 ms | 0.50 ms | — |", text)
+        self.assertIn("berth used 11.60 ms of CPU per container, crun 10.00 ms (1.16×). Of berth's, "
+                      "3.50 ms went to PID 1", text)
+
+    def test_nothing_missed(self):
+        text = report.render(doc({"start": {"commands": {}, "tools": {"berth": st(0.01),
+                                                                      "crun": st(0.01)}}}))
+        self.assertIn("## Targets missed by berth\n\nNone.", text)
+
+    def test_a_peer_without_data_is_not_a_pass(self):
+        text = report.render(doc({"start": {"commands": {}, "tools": {"berth": st(0.01)}}}))
+        self.assertEqual(rows(text, "start")["crun"][8], "no data")
+
+
+class CpuSpent(unittest.TestCase):
+    def test_parts_and_rest(self):
+        before = {"machine": 10.0, "harness": 1.0, "cli": 2.0,
+                  "daemons": {1: ("PID 1", 5.0), 7: ("berthd", 1.0)}}
+        after = {"machine": 10.5, "harness": 1.01, "cli": 2.1,
+                 "daemons": {1: ("PID 1", 5.1), 7: ("berthd", 1.05), 9: ("machined", 0.02)}}
+        spent = harness.cpu_spent(before, after)
+        self.assertAlmostEqual(spent["machine"], 0.5)
+        self.assertAlmostEqual(spent["cli"], 0.1)
+        self.assertAlmostEqual(spent["PID 1"], 0.1)
+        self.assertAlmostEqual(spent["machined"], 0.02)  # started meanwhile: all of its time
+        self.assertAlmostEqual(spent["rest"], 0.5 - 0.01 - 0.1 - 0.1 - 0.05 - 0.02)
+
+    def test_snapshot_sees_this_process_and_pid1(self):
+        snap = harness.cpu_snapshot()
+        self.assertGreater(snap["machine"], 0)
+        self.assertGreater(snap["harness"], 0)
+        for name, seconds in snap["daemons"].values():
+            self.assertIn(name, harness.SYSTEM_DAEMONS.values())
+            self.assertGreaterEqual(seconds, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
