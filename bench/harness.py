@@ -81,15 +81,19 @@ def sh_timed_start(cmd, limit=600, **kw):
     return subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
+def machine_ticks():
+    """The machine's CPU time so far, in clock ticks (/proc/stat): (busy, all). Busy is all but
+    idle and iowait."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
 def cpu_busy_fraction(window=0.2):
     """The share of the machine's CPU time that was busy over the next window seconds."""
-    def read():
-        with open("/proc/stat") as f:
-            v = [int(x) for x in f.readline().split()[1:]]
-        return sum(v) - v[3] - v[4], sum(v)  # all but idle and iowait
-    b0, t0 = read()
+    b0, t0 = machine_ticks()
     time.sleep(window)
-    b1, t1 = read()
+    b1, t1 = machine_ticks()
     return (b1 - b0) / max(1, t1 - t0)
 
 
@@ -355,10 +359,7 @@ def cpu_snapshot():
     itself and the commands it started and reaped (getrusage: berthctl, crun, podman, ...), and
     each process in SYSTEM_DAEMONS (the sum of its threads' schedstat, in ns). A difference of
     two snapshots tells where a case's CPU time went."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    hz = os.sysconf("SC_CLK_TCK")
-    snap = {"machine": (sum(v) - v[3] - v[4]) / hz}
+    snap = {"machine": machine_ticks()[0] / os.sysconf("SC_CLK_TCK")}
     for who, key in ((resource.RUSAGE_SELF, "harness"), (resource.RUSAGE_CHILDREN, "cli")):
         ru = resource.getrusage(who)
         snap[key] = ru.ru_utime + ru.ru_stime
