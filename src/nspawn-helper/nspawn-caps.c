@@ -35,10 +35,11 @@ int drop_capabilities(uint64_t keep) {
         caps = cap_init();
         if (!caps)
                 return -errno;
+        /* The inheritable set stays empty (CVE-2022-24769): otherwise a non-root user in the
+         * container gains whatever a file's inheritable file capabilities name. */
         if (n > 0 &&
             (cap_set_flag(caps, CAP_EFFECTIVE, n, list, CAP_SET) < 0 ||
-             cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0 ||
-             cap_set_flag(caps, CAP_INHERITABLE, n, list, CAP_SET) < 0))
+             cap_set_flag(caps, CAP_PERMITTED, n, list, CAP_SET) < 0))
                 return -errno;
         if (cap_set_proc(caps) < 0)
                 return -errno;

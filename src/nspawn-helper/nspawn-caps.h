@@ -4,6 +4,6 @@
 #include <stdint.h>
 
 /* Keep the capabilities in 'keep' (bit N = capability N; berthd computes it from Docker's default
- * set, --cap-add, --cap-drop and --privileged) in the bounding, permitted, effective and
- * inheritable sets, and drop everything else, ambient set included. */
+ * set, --cap-add, --cap-drop and --privileged) in the bounding, permitted and effective sets, and
+ * drop everything else: the inheritable and ambient sets are empty. */
 int drop_capabilities(uint64_t keep);

@@ -294,3 +294,18 @@ def busybox_image(berthd, busybox_tar):
         f"berthctl import failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
     )
     return "busybox:latest"
+
+
+@pytest.fixture(scope="session")
+def probe_bin():
+    """test/integration/probe.c built statically, under /var/tmp (seen by the testbed): bind-mount it
+    into a container (`-v PATH:/probe:ro`) for the system calls busybox cannot make."""
+    workdir = tempfile.mkdtemp(prefix="berth-probe.", dir=SHARED_TMP)
+    os.chmod(workdir, 0o755)
+    binary = os.path.join(workdir, "probe")
+    try:
+        subprocess.run(["gcc", "-static", "-O2", "-o", binary, str(REPO / "test" / "integration" / "probe.c")],
+                       check=True, stdin=subprocess.DEVNULL, timeout=120)
+        yield binary
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

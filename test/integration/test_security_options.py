@@ -312,3 +312,38 @@ def test_bad_flags_exit_125(busybox_image, berthd, args):
         assert proc.returncode == 125, proc
         assert proc.stderr.startswith("berthctl: ") and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert container_count(berthd) == before
+
+
+def test_io_uring_is_refused_by_default(busybox_image, berthd, probe_bin):
+    # Docker 25 and containerd 2.0 dropped io_uring from the default profile: a ring's operations
+    # are not filtered as the system calls they stand for.
+    mount = ["-v", f"{probe_bin}:/probe:ro"]
+    proc = berthd.berthctl("run", "--rm", *mount, busybox_image, "/probe", "io_uring")
+    assert proc.returncode == 1 and proc.stdout.strip() == "EPERM", proc
+    # A container that opts out of the filter, or whose profile allows them, still gets them.
+    proc = berthd.berthctl("run", "--rm", "--security-opt", "seccomp=unconfined", *mount, busybox_image,
+                           "/probe", "io_uring")
+    assert proc.stdout.strip() in ("ok", "ENOSYS"), proc  # ENOSYS: a kernel without io_uring
+    path = write_profile(berthd, {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []})
+    proc = berthd.berthctl("run", "--rm", "--security-opt", f"seccomp={path}", *mount, busybox_image,
+                           "/probe", "io_uring")
+    assert proc.stdout.strip() in ("ok", "ENOSYS"), proc
+
+
+def test_inheritable_capabilities_are_empty(busybox_image, berthd):
+    # CVE-2022-24769: a non-empty inheritable set hands a non-root user in the container whatever
+    # capabilities a file's inheritable file capabilities name. Docker empties it since 20.10.14.
+    script = "grep -E '^Cap(Inh|Amb|Bnd):' /proc/self/status"
+    for extra in ([], ["-u", "1000"], ["--init"], ["--cap-add", "NET_ADMIN"], ["--privileged"]):
+        out = berthd.berthctl("run", "--rm", *extra, busybox_image, "sh", "-c", script, check=True).stdout
+        assert status_field(out, "CapInh") == "0000000000000000", (extra, out)
+        assert status_field(out, "CapAmb") == "0000000000000000", (extra, out)
+    n = name()
+    berthd.berthctl("run", "-d", "--name", n, busybox_image, "sleep", "300", check=True)
+    try:
+        for extra in ([], ["-u", "1000"]):
+            out = berthd.berthctl("exec", *extra, n, "sh", "-c", script, check=True).stdout
+            assert status_field(out, "CapInh") == "0000000000000000", (extra, out)
+            assert int(status_field(out, "CapBnd"), 16) == DEFAULT_CAPS, (extra, out)
+    finally:
+        berthd.berthctl("rm", "-f", n)
