@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <assert.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <signal.h>
@@ -24,8 +26,13 @@ typedef struct Attach {
         int exit_code;
         sd_bus_error error;
 
-        /* Relaying (ctl_attach_container): our ends of the pipes to the supervisor. */
+        /* Relaying (ctl_attach_container): our ends of the pipes to the supervisor. in_w is
+         * non-blocking: input it does not take yet waits in 'pending' (and stdin is not read
+         * meanwhile), so a container that does not read cannot stop its output from reaching us. */
         int in_w, out_r, err_r;
+        sd_event_source *input_source, *pending_source;
+        char *pending;
+        size_t n_pending;
         const char *detach_keys; /* bytes */
         size_t n_detach_keys, matched;
         bool detached;
@@ -129,7 +136,7 @@ static int setup_event(Attach *a, AttachFlags flags) {
         return sd_bus_attach_event(a->bus, a->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
-/* remote: the stdin, stdout and stderr the container gets (ours, or pipes we relay). */
+/* remote: the stdin, stdout and stderr the container gets: pipes we relay, never our own. */
 static int wait_attached(Attach *a, AttachFlags flags, const int remote[3], sd_bus_error *error) {
         int r;
 
@@ -226,20 +233,60 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
+static void input_close(Attach *a) {
+        (void) sd_event_source_set_enabled(a->input_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(a->pending_source, SD_EVENT_OFF);
+        a->pending_source = sd_event_source_unref(a->pending_source); /* before its fd */
+        a->in_w = safe_close(a->in_w); /* our input ended, or the container is gone */
+        a->n_pending = 0;
+}
+
+/* Writes what is pending; stdin is read again only once all of it went. */
+static void input_flush(Attach *a) {
+        if (a->in_w < 0)
+                return;
+        while (a->n_pending > 0) {
+                ssize_t n = write(a->in_w, a->pending, a->n_pending);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == EAGAIN)
+                        break;
+                if (n <= 0) {
+                        input_close(a);
+                        return;
+                }
+                memmove(a->pending, a->pending + n, a->n_pending - (size_t) n);
+                a->n_pending -= (size_t) n;
+        }
+        (void) sd_event_source_set_enabled(a->pending_source, a->n_pending > 0 ? SD_EVENT_ON : SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(a->input_source, a->n_pending > 0 ? SD_EVENT_OFF : SD_EVENT_ON);
+}
+
+static int on_input_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        input_flush(userdata);
+        return 0;
+}
+
 /* Input goes to the container except the detach sequence; a partial match is held back until it
  * either completes (we leave) or breaks (the held bytes go on after all). */
 static int on_input(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Attach *a = userdata;
-        char buf[4096], out[sizeof(buf) + 16];
-        size_t k = 0;
+        char buf[4096];
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return 0;
         if (n <= 0) {
-                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
-                a->in_w = safe_close(a->in_w); /* our input ended: so does the container's */
+                input_close(a);
                 return 0;
         }
+        /* Empty when stdin is read: what we add is at most the held-back keys and what was read. */
+        char *out = realloc(a->pending, a->n_detach_keys + (size_t) n);
+        if (!out) {
+                input_close(a);
+                return 0;
+        }
+        a->pending = out;
+        size_t k = 0;
         for (ssize_t i = 0; i < n; i++) {
                 if (a->n_detach_keys > 0 && buf[i] == a->detach_keys[a->matched]) {
                         if (++a->matched == a->n_detach_keys) {
@@ -257,20 +304,21 @@ static int on_input(sd_event_source *s, int fd, uint32_t revents, void *userdata
                         continue;
                 }
                 out[k++] = buf[i];
-                if (k > sizeof(buf)) {
-                        (void) loop_write(a->in_w, out, k);
-                        k = 0;
-                }
         }
-        if (k > 0 && a->in_w >= 0 && loop_write(a->in_w, out, k) < 0) {
-                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
-                a->in_w = safe_close(a->in_w); /* the container is gone */
-        }
+        a->n_pending = k;
+        input_flush(a);
         return 0;
+}
+
+static int on_input_file(sd_event_source *s, void *userdata) {
+        return on_input(s, STDIN_FILENO, EPOLLIN, userdata);
 }
 
 static void attach_done(Attach *a) {
         a->wait_slot = sd_bus_slot_unref(a->wait_slot);
+        a->input_source = sd_event_source_unref(a->input_source);
+        a->pending_source = sd_event_source_unref(a->pending_source);
+        free(a->pending);
         (void) sd_bus_detach_event(a->bus);
         a->event = sd_event_unref(a->event); /* Also unblocks the forwarded signals. */
         sd_bus_error_free(&a->error);
@@ -293,9 +341,10 @@ int ctl_wait_container(sd_bus *bus, const char *path, AttachFlags flags, sd_bus_
         };
         int r;
 
+        assert(!(flags & (ATTACH_START | ATTACH_EXISTING))); /* those relay: ctl_attach_container() */
         r = setup_event(&a, flags);
         if (r >= 0)
-                r = wait_attached(&a, flags, (const int[3]){ STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO }, error);
+                r = wait_attached(&a, flags, a.remote, error);
         if (r >= 0)
                 *ret_exit_code = a.exit_code;
         attach_done(&a);
@@ -330,9 +379,15 @@ int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const
         a.out_r = out[0];
         a.err_r = err[0];
         if (r >= 0 && (flags & ATTACH_STDIN)) {
-                r = sd_event_add_io(a.event, NULL, STDIN_FILENO, EPOLLIN, on_input, &a);
-                if (r == -EPERM) /* a regular file or /dev/null: epoll cannot watch it; no input then */
-                        r = 0, a.in_w = safe_close(a.in_w);
+                r = sd_event_add_io(a.event, &a.input_source, STDIN_FILENO, EPOLLIN, on_input, &a);
+                if (r == -EPERM) /* a regular file or /dev/null: always readable, epoll cannot watch it */
+                        r = sd_event_add_defer(a.event, &a.input_source, on_input_file, &a);
+                if (r >= 0 && fcntl(a.in_w, F_SETFL, O_NONBLOCK) < 0)
+                        r = -errno;
+                if (r >= 0)
+                        r = sd_event_add_io(a.event, &a.pending_source, a.in_w, EPOLLOUT, on_input_writable, &a);
+                if (r >= 0 && a.pending_source)
+                        r = sd_event_source_set_enabled(a.pending_source, SD_EVENT_OFF);
         }
         if (r >= 0)
                 r = sd_event_add_io(a.event, NULL, a.out_r, EPOLLIN, on_output, &a);

@@ -7,12 +7,12 @@
 #include <systemd/sd-bus.h>
 
 typedef enum AttachFlags {
-        /* StartAttached(stdout, stderr) with berthctl's own descriptors after Wait() is queued. */
+        /* StartAttached(stdout, stderr) with pipes berthctl relays, after Wait() is queued. */
         ATTACH_START = 1 << 0,
         /* Forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 to the container with Kill()
          * while waiting, as Docker's sig-proxy does. */
         ATTACH_FORWARD_SIGNALS = 1 << 1,
-        /* With ATTACH_START: also give the container berthctl's stdin (run -i). */
+        /* With ATTACH_START: also relay berthctl's stdin to the container (run -i). */
         ATTACH_STDIN = 1 << 2,
         /* With ATTACH_START: the container has a terminal (StartTerminal); our terminal, if stdin
          * is one, is put in raw mode meanwhile so keys reach the container as typed. */
@@ -31,16 +31,19 @@ typedef enum AttachFlags {
  * characters. Writes at most size bytes; returns the length or -EINVAL. "" gives 0 (no detaching). */
 int ctl_parse_detach_keys(const char *s, char *buf, size_t size);
 
-/* Wait (with no timeout) until the container at path has exited and return its exit code.
- * Wait() is issued asynchronously first, so with ATTACH_START it is registered with berthd
- * before the container starts. If berthd exits meanwhile (the bus then answers NoReply), Wait()
- * is issued again, reaching the restarted (or bus-activated) berthd. On failure returns negative errno and fills error
- * (a failed start included). */
+/* Wait (with no timeout) until the container at path has exited and return its exit code (flags:
+ * ATTACH_FORWARD_SIGNALS at most). If berthd exits meanwhile (the bus then answers NoReply),
+ * Wait() is issued again, reaching the restarted (or bus-activated) berthd. On failure returns
+ * negative errno and fills error. */
 int ctl_wait_container(sd_bus *bus, const char *path, AttachFlags flags, sd_bus_error *error, int *ret_exit_code);
 
-/* As ctl_wait_container(), with output and input relayed through berthctl: with a terminal and
- * input, or with ATTACH_EXISTING. Typing the detach sequence (detach_keys as parsed above, NULL
- * for the default) leaves the container running; *ret_detached says so and the exit code is 0. */
+/* Start (ATTACH_START) or attach to (ATTACH_EXISTING) the container and wait for its exit, with
+ * output and input relayed through pipes by berthctl: the container never holds our own
+ * descriptors, so nothing of our terminal (or of a file we were given) stays with it after we are
+ * gone. Wait() is issued asynchronously first, so with ATTACH_START it is registered with berthd
+ * before the container starts. Typing the detach sequence (detach_keys as parsed above, NULL for
+ * the default, "" for none) leaves the container running; *ret_detached says so and the exit code
+ * is 0. On failure returns negative errno and fills error (a failed start included). */
 int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const char *detach_keys, sd_bus_error *error,
                          int *ret_exit_code, bool *ret_detached);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctl-bus-errors.h"
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
@@ -163,6 +164,11 @@ int ctl_log_bus_error(const sd_bus_error *error, int r) {
 
         if (r >= 0)
                 r = -EIO;
+        _cleanup_free_ char *gone = NULL;
+        if (ctl_object_gone_message(error, &gone) > 0) {
+                ctl_log_error("%s", gone);
+                return r;
+        }
         if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER))
                 ctl_log_error("Cannot connect to berthd (%s on the system bus). Is berthd running? (%s)",
                               BERTH_BUS_SERVICE, isempty(message) ? error->name : message);

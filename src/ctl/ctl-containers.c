@@ -101,10 +101,7 @@ static int attach_to(Ctl *ctl, const char *name, bool start, bool input, bool si
                 (start && !streq(state, "created") ? ATTACH_WAIT_AFTER_START : 0);
         struct termios saved;
         bool raw = tty && input && ctl_terminal_make_raw(&saved);
-        if (start && !(tty && input))
-                r = ctl_wait_container(bus, path, flags, &error, &exit_code);
-        else
-                r = ctl_attach_container(bus, path, flags, detach_keys, &error, &exit_code, &detached);
+        r = ctl_attach_container(bus, path, flags, tty ? detach_keys : "", &error, &exit_code, &detached);
         ctl_terminal_restore(raw, &saved);
         if (r < 0) {
                 ctl_log_bus_error(&error, r);

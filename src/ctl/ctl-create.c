@@ -42,6 +42,7 @@ enum {
 typedef struct CreateArgs {
         const char *name;
         char **env;
+        size_t n_env;
         uint64_t memory_max; /* UINT64_MAX: not given */
         uint64_t cpu_quota_usec; /* UINT64_MAX: not given */
         uint64_t tasks_max; /* UINT64_MAX: not given, or unlimited */
@@ -135,11 +136,11 @@ static void help_create(bool run) {
 }
 
 static int add_env(CreateArgs *a, const char *arg) {
-        return ctl_env_add(&a->env, arg);
+        return ctl_env_add(&a->env, &a->n_env, arg);
 }
 
 /* "-e KEY=VALUE", or "-e KEY" for the value from our own environment (nothing if it is unset). */
-int ctl_env_add(char ***env, const char *arg) {
+int ctl_env_add(char ***env, size_t *n_env, const char *arg) {
         const char *value;
         char *assignment;
         int r;
@@ -149,7 +150,7 @@ int ctl_env_add(char ***env, const char *arg) {
                         ctl_log_error("invalid environment variable \"%s\"", arg);
                         return -EINVAL;
                 }
-                r = strv_push(env, arg);
+                r = strv_push_counted(env, n_env, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
         }
         if (isempty(arg) || strchr(arg, ' ') || strchr(arg, '\t')) {
@@ -161,7 +162,7 @@ int ctl_env_add(char ***env, const char *arg) {
                 return 0;
         if (asprintf(&assignment, "%s=%s", arg, value) < 0)
                 return ctl_log_errno(-ENOMEM, "%m");
-        r = strv_push(env, assignment);
+        r = strv_push_counted(env, n_env, assignment);
         free(assignment);
         return r < 0 ? ctl_log_errno(r, "%m") : 0;
 }
@@ -282,7 +283,7 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                         const char *p = line + strspn(line, " \t");
                         if (*p == 0 || *p == '#')
                                 continue;
-                        r = ctl_env_add(&a->env, p);
+                        r = ctl_env_add(&a->env, &a->n_env, p);
                         if (r < 0) {
                                 free(line);
                                 return r;
@@ -640,10 +641,9 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
         bool raw = a.tty && a.interactive && ctl_terminal_make_raw(&saved), detached = false;
         AttachFlags flags = ATTACH_START | (a.tty ? ATTACH_TTY : ATTACH_FORWARD_SIGNALS) |
                 (a.interactive ? ATTACH_STDIN : 0);
-        if (a.tty && a.interactive) /* berthctl relays the input, to see the detach keys */
-                r = ctl_attach_container(bus, path, flags, a.detach_keys, &error, &exit_code, &detached);
-        else
-                r = ctl_wait_container(bus, path, flags, &error, &exit_code);
+        /* berthctl relays input and output: the container never gets our own descriptors. The
+         * detach keys are read from the input of a terminal only, as Docker does. */
+        r = ctl_attach_container(bus, path, flags, a.tty ? a.detach_keys : "", &error, &exit_code, &detached);
         ctl_terminal_restore(raw, &saved);
         if (r < 0) {
                 ctl_log_bus_error(&error, r);

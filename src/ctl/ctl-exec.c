@@ -92,6 +92,7 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
                 {},
         };
         _cleanup_strv_free_ char **env = NULL;
+        size_t n_env = 0;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ char *path = NULL;
@@ -114,7 +115,7 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
                         user = optarg;
                         break;
                 case 'e':
-                        r = ctl_env_add(&env, optarg);
+                        r = ctl_env_add(&env, &n_env, optarg);
                         if (r < 0)
                                 return r;
                         break;

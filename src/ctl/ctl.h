@@ -63,5 +63,5 @@ int verb_cp(int argc, char *argv[], Ctl *ctl);
 int verb_image_prune(int argc, char *argv[], Ctl *ctl);
 int verb_system(int argc, char *argv[], Ctl *ctl);
 
-/* Append a -e/--env argument to *env (ctl-create.c). Logs on failure. */
-int ctl_env_add(char ***env, const char *arg);
+/* Append a -e/--env argument to *env, *n_env entries long (ctl-create.c). Logs on failure. */
+int ctl_env_add(char ***env, size_t *n_env, const char *arg);

@@ -282,10 +282,10 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
         int stdio[3], r;
         Container *c;
 
-        r = sd_bus_message_read_strv(message, &argv);
+        r = bus_read_strv(message, &argv);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read_strv(message, &env);
+        r = bus_read_strv(message, &env);
         if (r < 0)
                 return r;
         if (streq(sd_bus_message_get_member(message), "Exec")) {
@@ -311,10 +311,9 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = lookup_for_method(message, userdata, &c, error);
         if (r < 0)
                 return r;
-        for (char **e = env; e && *e; e++)
-                if (!env_assignment_is_valid(*e))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid environment assignment \"%s\": expected NAME=value.", *e);
+        r = container_env_validate(env, error);
+        if (r < 0)
+                return r;
         if (options.user && !isempty(options.user) && strpbrk(options.user, " /\n"))
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid user \"%s\".", options.user);
         if (options.rows > 10000 || options.cols > 10000)
@@ -377,7 +376,7 @@ static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *
         Container *c;
         int r = sd_bus_message_read(message, "s", &reference);
         if (r >= 0)
-                r = sd_bus_message_read_strv(message, &changes);
+                r = bus_read_strv(message, &changes);
         if (r >= 0)
                 r = sd_bus_message_read(message, "ss", &comment, &author);
         if (r < 0)

@@ -47,7 +47,7 @@ static int read_capabilities(sd_bus_message *m, const char *key, char ***list, s
         int r = sd_bus_message_enter_container(m, 'v', "as");
         if (r < 0)
                 return r;
-        r = sd_bus_message_read_strv(m, &given);
+        r = bus_read_strv(m, &given);
         if (r < 0)
                 return r;
         for (char **g = given; g && *g; g++) {

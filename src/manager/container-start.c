@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "container.h"
+#include "helper-exe.h"
 #include "storage.h"
 #include "volume.h"
 #include "errors.h"
@@ -104,6 +105,8 @@ void start_operation_abort(StartOperation *op, const char *error_name, const cha
         start_operation_free(op);
         if (automatic)
                 container_maybe_schedule_restart(c); /* a failed automatic restart is retried with back-off */
+        else
+                container_remove_after_failed_start(c);
 }
 
 /* The run has begun whatever the save says (a failure is logged): Start succeeded. */
@@ -490,7 +493,7 @@ int container_write_spec_json(json_object *o, int *ret_fd) {
         return 0;
 }
 
-/* Descriptors 3..7 of the helper (and 0..2 when stdio is given); sources are moved above them
+/* Descriptors 3..9 of the helper (and 0..2 when stdio is given; 10 is its executable); sources are moved above them
  * first so no dup2 clobbers another. */
 static int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[7], pid_t *ret_pid) {
         posix_spawn_file_actions_t actions;
@@ -519,11 +522,14 @@ static int helper_spawn(Manager *m, const Container *c, const int stdio[3], cons
         posix_spawnattr_setsigdefault(&attr, &all);
         /* Its own session: nothing in a container can signal berthd's process group. */
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+        /* The sealed copy of the helper (helper-exe.h), executed through its descriptor; first,
+         * before the dup2()s below may clobber the number it has here. */
+        posix_spawn_file_actions_adddup2(&actions, m->helper_exe_fd, HELPER_EXE_FD);
         for (int i = 0; i < 10; i++)
                 if (high[i] >= 0)
                         posix_spawn_file_actions_adddup2(&actions, high[i], i);
-        posix_spawn_file_actions_addclosefrom_np(&actions, 10);
-        r = -posix_spawn(ret_pid, m->helper_path, &actions, &attr, argv, envp);
+        posix_spawn_file_actions_addclosefrom_np(&actions, HELPER_EXE_FD + 1);
+        r = -posix_spawn(ret_pid, HELPER_EXE_PATH, &actions, &attr, argv, envp);
         posix_spawn_file_actions_destroy(&actions);
         posix_spawnattr_destroy(&attr);
 finish:
@@ -567,14 +573,11 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         return 0;
 }
 
+static int start_checked(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
+                         sd_bus_error *error);
+
 int container_start(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
                     sd_bus_error *error) {
-        Manager *m = c->manager;
-        _cleanup_close_ int spec_fd = -1;
-        _cleanup_free_ char *run = manager_run_path(m, "containers/%s", c->id);
-        StartOperation *op;
-        int r;
-
         if (c->starting)
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is already being started.", c->name);
         if (c->creating)
@@ -584,6 +587,20 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
                                          c->name);
         if (c->remove_on_exit)
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being removed.", c->name);
+        int r = start_checked(c, request, stdin_fd, stdout_fd, stderr_fd, error);
+        if (r < 0)
+                container_remove_after_failed_start(c);
+        return r;
+}
+
+static int start_checked(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
+                         sd_bus_error *error) {
+        Manager *m = c->manager;
+        _cleanup_close_ int spec_fd = -1;
+        _cleanup_free_ char *run = manager_run_path(m, "containers/%s", c->id);
+        StartOperation *op;
+        int r;
+
         Image *image = manager_find_image(m, c->image_id, NULL);
         if (!image)
                 return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "The image of container %s (%.12s) is gone.",

@@ -284,38 +284,82 @@ static int merge_labels(char **image_labels, char **user_labels, char ***ret) {
 }
 
 /* Image env first, then the user's; a later NAME= replaces an earlier one, as in Docker. */
-static int merge_env(char **image_env, char **user_env, const char *hostname, char ***ret) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        _cleanup_free_ char *h = NULL;
-        char **sources[3] = { image_env, NULL, user_env };
-        int r;
+int container_env_validate(char **env, sd_bus_error *error) {
+        size_t n = strv_length(env);
+        if (n > CONTAINER_ENV_MAX)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Too many environment variables (%zu): at most %d are allowed.", n,
+                                         CONTAINER_ENV_MAX);
+        for (char **e = env; e && *e; e++)
+                if (!env_assignment_is_valid(*e))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid environment assignment \"%s\": expected NAME=value.", *e);
+        return 0;
+}
 
-        if (!l || asprintf(&h, "HOSTNAME=%s", hostname) < 0)
+typedef struct EnvEntry {
+        const char *entry; /* "KEY=value" */
+        size_t keylen;
+        size_t order; /* position in image, hostname, user order */
+} EnvEntry;
+
+static int env_entry_compare(const void *a, const void *b) {
+        const EnvEntry *x = a, *y = b;
+        int c = memcmp(x->entry, y->entry, x->keylen < y->keylen ? x->keylen : y->keylen);
+        if (c != 0)
+                return c;
+        if (x->keylen != y->keylen)
+                return x->keylen < y->keylen ? -1 : 1;
+        return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int env_entry_compare_order(const void *a, const void *b) {
+        const EnvEntry *x = a, *y = b;
+        return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* The image's environment, HOSTNAME, then the user's: a later value of a key replaces an earlier
+ * one in the earlier one's place; HOME=/root unless set. Sorting makes it O(n log n): a create
+ * with a huge environment must not stall the loop. */
+static int merge_env(char **image_env, char **user_env, const char *hostname, char ***ret) {
+        _cleanup_free_ char *h = NULL;
+        size_t n_image = strv_length(image_env), n_user = strv_length(user_env), n = 0;
+
+        if (asprintf(&h, "HOSTNAME=%s", hostname) < 0)
                 return -ENOMEM;
-        char *hostname_env[] = { h, NULL };
-        sources[1] = hostname_env;
-        for (size_t s = 0; s < ELEMENTSOF(sources); s++)
-                for (char **e = sources[s]; e && *e; e++) {
-                        size_t keylen = strcspn(*e, "=");
-                        char **slot = NULL;
-                        for (char **x = l; *x; x++)
-                                if (!strncmp(*x, *e, keylen) && (*x)[keylen] == '=')
-                                        slot = x;
-                        if (slot) {
-                                char *copy = strdup(*e);
-                                if (!copy)
-                                        return -ENOMEM;
-                                free(*slot);
-                                *slot = copy;
-                        } else if ((r = strv_push(&l, *e)) < 0)
-                                return r;
-                }
-        bool has_home = false;
-        for (char **x = l; *x; x++)
-                if (!strncmp(*x, "HOME=", 5))
-                        has_home = true;
-        if (!has_home && (r = strv_push(&l, "HOME=/root")) < 0)
-                return r;
+        _cleanup_free_ EnvEntry *entries = calloc(n_image + n_user + 2, sizeof(EnvEntry));
+        if (!entries)
+                return -ENOMEM;
+        char *home = "HOME=/root";
+        char **sources[4] = { image_env, (char *[]){ h, NULL }, user_env, NULL };
+        for (size_t s = 0; s < 3; s++)
+                for (char **e = sources[s]; e && *e; e++, n++)
+                        entries[n] = (EnvEntry){ .entry = *e, .keylen = strcspn(*e, "="), .order = n };
+        entries[n] = (EnvEntry){ .entry = home, .keylen = 4, .order = SIZE_MAX }; /* loses to any HOME */
+        n++;
+
+        qsort(entries, n, sizeof(EnvEntry), env_entry_compare);
+        /* Per key (equal keys are adjacent, in order): the last value at the first one's place. */
+        size_t k = 0;
+        for (size_t i = 0; i < n;) {
+                size_t j = i + 1;
+                while (j < n && entries[j].keylen == entries[i].keylen &&
+                       !memcmp(entries[j].entry, entries[i].entry, entries[i].keylen))
+                        j++;
+                const EnvEntry *last = &entries[j - 1];
+                if (last->order == SIZE_MAX && j - i > 1)
+                        last--; /* HOME=/root only when nobody set HOME */
+                entries[k++] = (EnvEntry){ .entry = last->entry, .keylen = last->keylen, .order = entries[i].order };
+                i = j;
+        }
+        qsort(entries, k, sizeof(EnvEntry), env_entry_compare_order);
+
+        _cleanup_strv_free_ char **l = calloc(k + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < k; i++)
+                if (!(l[i] = strdup(entries[i].entry)))
+                        return -ENOMEM;
         *ret = TAKE_PTR(l);
         return 0;
 }
@@ -521,6 +565,11 @@ static int container_destroy(Container *c, bool remove_volumes) {
                 container_remove_anonymous_volumes(c);
         container_free(c);
         return 0;
+}
+
+void container_remove_after_failed_start(Container *c) {
+        if (c->auto_remove && c->state != CONTAINER_RUNNING && !c->starting && !c->remove_on_exit)
+                (void) container_destroy(c, true);
 }
 
 static void container_settle_exit(Container *c, int exit_code, uint64_t finished_at, bool oom_killed) {

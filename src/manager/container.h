@@ -182,6 +182,12 @@ typedef struct ContainerConfig {
         const char *volume_driver; /* for the volumes this container creates; NULL: local */
         ContainerSecurity security; /* owned */
 } ContainerConfig;
+/* At most this many environment variables in one create or exec: bounds what one call costs. */
+#define CONTAINER_ENV_MAX 65536
+
+/* Env of a create or exec: at most CONTAINER_ENV_MAX NAME=value entries, else InvalidArgument. */
+int container_env_validate(char **env, sd_bus_error *error);
+
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);
 void container_discard_new(Container *c);
@@ -316,7 +322,12 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
                   HelperProcess *ret);
 int container_write_spec_json(json_object *o, int *ret_fd);
 
-/* Start path (container-start.c): answers 'request' itself once the payload runs or failed. */
+/* A container created with AutoRemove whose start failed is removed with its anonymous volumes,
+ * as Docker does: `run --rm` that cannot start leaves nothing behind. The caller must not use c
+ * afterwards. */
+void container_remove_after_failed_start(Container *c);
+/* Start path (container-start.c): answers 'request' itself once the payload runs or failed. A
+ * failed start of an AutoRemove container removes it (container_remove_after_failed_start()). */
 int container_start(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
                     sd_bus_error *error);
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message);

@@ -78,12 +78,14 @@ static void archive_done(void *userdata, int err, const char *text) {
         else
                 r = sd_bus_error_setf(&error, BERTH_ERROR_INVALID_IMAGE, "Invalid image archive: %s", text);
 
-        if (r < 0) {
-                if (!sd_bus_error_is_set(&error))
-                        sd_bus_error_set_errno(&error, r);
-                (void) sd_bus_reply_method_error(op->request, &error);
-        }
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                sd_bus_error_set_errno(&error, r);
+        /* The work directory goes before the answer: once a failed load answers, nothing of it is
+         * left in the store. */
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = sd_bus_message_ref(op->request);
         archive_operation_free(op);
+        if (r < 0)
+                (void) sd_bus_reply_method_error(request, &error);
 }
 
 static int archive_work(void *userdata, char **ret_payload, char **ret_error) {
@@ -325,7 +327,7 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
         const char *format, *compression = NULL;
         int fd, r;
 
-        r = sd_bus_message_read_strv(message, &refs);
+        r = bus_read_strv(message, &refs);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(message, "sh", &format, &fd);

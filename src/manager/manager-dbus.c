@@ -30,8 +30,29 @@ int bus_append_labels(sd_bus_message *m, char **labels) {
         return sd_bus_message_close_container(m);
 }
 
+int bus_read_strv(sd_bus_message *m, char ***ret) {
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0;
+        const char *s;
+        int r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read_basic(m, 's', &s)) > 0)
+                if (strv_push_counted(&l, &n, s) < 0)
+                        return -ENOMEM;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        strv_free(*ret);
+        *ret = TAKE_PTR(l);
+        return 1;
+}
+
 int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error) {
         const char *key, *value;
+        size_t n = strv_length(*labels);
         int r = sd_bus_message_enter_container(m, 'a', "{ss}");
         if (r < 0)
                 return r;
@@ -39,7 +60,7 @@ int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error) {
                 _cleanup_free_ char *kv = NULL;
                 if (isempty(key) || strchr(key, '=') || strlen(key) > 1024 || strlen(value) > 65536)
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid label \"%s\".", key);
-                if (asprintf(&kv, "%s=%s", key, value) < 0 || strv_push(labels, kv) < 0)
+                if (asprintf(&kv, "%s=%s", key, value) < 0 || strv_push_counted(labels, &n, kv) < 0)
                         return -ENOMEM;
         }
         if (r < 0)
@@ -123,7 +144,7 @@ static int read_option_value(sd_bus_message *message, const BusOption *o, sd_bus
         *strv = NULL;
         if ((r = sd_bus_message_enter_container(message, 'v', o->type)) < 0)
                 return r;
-        r = streq(o->type, "as") ? sd_bus_message_read_strv(message, strv) : bus_read_labels(message, strv, error);
+        r = streq(o->type, "as") ? bus_read_strv(message, strv) : bus_read_labels(message, strv, error);
         if (r < 0)
                 return r;
         return sd_bus_message_exit_container(message);
@@ -229,11 +250,6 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(message, "o", path);
 }
 
-static int read_strv_checked(sd_bus_message *message, char ***ret) {
-        int r = sd_bus_message_read_strv(message, ret);
-        return r;
-}
-
 /* "user[:group]": names as in /etc/passwd (portable characters) or numbers. */
 static bool user_spec_is_valid(const char *s) {
         size_t colons = 0;
@@ -262,7 +278,7 @@ static int parse_mount_options(sd_bus_message *message, const char *key, Contain
                 strv_free(config->volumes_from);
                 config->volumes_from = NULL;
                 if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
-                    (r = sd_bus_message_read_strv(message, &config->volumes_from)) < 0)
+                    (r = bus_read_strv(message, &config->volumes_from)) < 0)
                         return r;
                 return sd_bus_message_exit_container(message);
         }
@@ -372,7 +388,7 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                         strv_free(config->entrypoint);
                         config->entrypoint = NULL;
                         if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
-                            (r = sd_bus_message_read_strv(message, &config->entrypoint)) < 0 ||
+                            (r = bus_read_strv(message, &config->entrypoint)) < 0 ||
                             (r = sd_bus_message_exit_container(message)) < 0 ||
                             (r = sd_bus_message_exit_container(message)) < 0)
                                 return r;
@@ -520,7 +536,7 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         r = sd_bus_message_read(message, "ss", &image_ref, &name);
         if (r < 0)
                 return r;
-        if ((r = read_strv_checked(message, &command)) < 0 || (r = read_strv_checked(message, &env)) < 0)
+        if ((r = bus_read_strv(message, &command)) < 0 || (r = bus_read_strv(message, &env)) < 0)
                 return r;
         r = parse_create_options(message, &config, error);
         if (r < 0)
@@ -540,10 +556,9 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         if (!isempty(name) && manager_find_container_by_name(m, name))
                 return sd_bus_error_setf(error, BERTH_ERROR_NAME_IN_USE, "The container name \"%s\" is already in use.",
                                          name);
-        for (char **e = env; e && *e; e++)
-                if (!env_assignment_is_valid(*e))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Invalid environment assignment \"%s\": expected NAME=value.", *e);
+        r = container_env_validate(env, error);
+        if (r < 0)
+                return r;
         for (char **a = command; a && *a; a++)
                 if (a == command && isempty(*a))
                         return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "The command must not be empty.");

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "container.h"
+#include "helper-exe.h"
 #include "image.h"
 #include "manager.h"
 #include "seccomp-default.h"
@@ -25,6 +26,7 @@ int manager_new(Manager **ret) {
         m->run_dir = strdup(run ?: BERTH_RUN_DIR);
         m->helper_path = strdup(helper ?: BERTH_NSPAWN_PATH);
         m->seccomp_fd = -1;
+        m->helper_exe_fd = -1;
         m->private_fd = -1;
         if (!m->state_dir || !m->run_dir || !m->helper_path) {
                 manager_free(m);
@@ -67,6 +69,7 @@ void manager_free(Manager *m) {
         free(m->run_dir);
         free(m->helper_path);
         safe_close(m->seccomp_fd);
+        safe_close(m->helper_exe_fd);
         free(m);
 }
 
@@ -136,6 +139,11 @@ int manager_startup(Manager *m) {
         r = seccomp_default_filter_memfd(&m->seccomp_fd);
         if (r < 0)
                 return r;
+        m->helper_exe_fd = helper_exe_seal(m->helper_path);
+        if (m->helper_exe_fd < 0) {
+                fprintf(stderr, "<3>Failed to copy %s into memory: %s\n", m->helper_path, strerror(-m->helper_exe_fd));
+                return m->helper_exe_fd;
+        }
         remove_stale_layer_work(m);
         r = manager_load_images(m);
         if (r < 0)

@@ -21,6 +21,7 @@ typedef struct Manager {
         char *state_dir; /* /var/lib/berth */
         char *run_dir; /* /run/berth */
         char *helper_path; /* berth-nspawn */
+        int helper_exe_fd; /* a sealed copy of it, what helpers run (helper-exe.h) */
         const StorageDriver *storage; /* storage.h: overlay or btrfs */
         Container *containers; /* linked list; a host runs hundreds, not millions */
         Image *images;
@@ -77,6 +78,9 @@ int method_get_disk_usage(sd_bus_message *message, void *userdata, sd_bus_error 
 
 /* Append "key=value" strings as a{ss} (Labels properties). */
 int bus_append_labels(sd_bus_message *m, char **labels);
+/* sd_bus_message_read_strv() in linear time (sd-bus's own appends in O(n) each): an "as" argument
+ * may be as long as a user makes it. Replaces *ret. */
+int bus_read_strv(sd_bus_message *m, char ***ret);
 /* Read an a{ss} (the Labels option) into "key=value" strings; keys non-empty, without '='. */
 int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error);
 

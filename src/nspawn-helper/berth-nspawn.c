@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sched.h>
@@ -28,6 +29,7 @@
 #include "log-stream.h"
 #include "nspawn-child.h"
 #include "nspawn-journal.h"
+#include "nspawn-relay.h"
 #include "nspawn-seccomp.h"
 #include "nspawn-spec.h"
 #include "nspawn-userns.h"
@@ -217,54 +219,62 @@ static void relay_input(AttachClient *c, int master) {
                 c->in = safe_close(c->in); /* this client's input ended (or it detached) */
 }
 
-/* streams[0].fd is the terminal's master for Tty containers, where clients' input is relayed. */
-static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int *ret_exit_code) {
+/* streams[0].fd is the terminal's master for Tty containers, where clients' input is relayed;
+ * without a terminal, the starting client's input (run -i) goes into the payload's stdin pipe,
+ * stdin_pipe, which is closed when that input ends. */
+static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int stdin_pipe, int *ret_exit_code) {
         bool exited = false;
         int exit_code = 255;
 
-        int master = streams[0].tty ? streams[0].fd : -1;
-        if (master >= 0)
-                (void) fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+        bool tty = streams[0].tty;
+        int input = tty ? streams[0].fd : stdin_pipe; /* where clients' input goes */
+        if (input >= 0)
+                (void) fcntl(input, F_SETFL, fcntl(input, F_GETFL) | O_NONBLOCK);
         while (!exited || streams[0].fd >= 0 || streams[1].fd >= 0) {
-                bool pending = false;
-                for (size_t i = 0; i < n_clients; i++)
+                bool pending = false, reading = false;
+                for (size_t i = 0; i < n_clients; i++) {
                         pending = pending || clients[i].n_pending > 0;
-                struct pollfd p[4 + 2 * ATTACH_CLIENTS_MAX] = {
-                        { .fd = streams[0].fd, .events = POLLIN | (pending ? POLLOUT : 0) },
+                        reading = reading || clients[i].in >= 0;
+                }
+                if (!tty && input >= 0 && !pending && !reading)
+                        input = stdin_pipe = safe_close(stdin_pipe); /* the payload's stdin ends */
+                struct pollfd p[5 + 2 * ATTACH_CLIENTS_MAX] = {
+                        { .fd = streams[0].fd, .events = POLLIN | (tty && pending ? POLLOUT : 0) },
                         { .fd = streams[1].fd, .events = POLLIN },
                         { .fd = exited ? -1 : pidfd, .events = POLLIN },
                         { .fd = exited ? -1 : listen_fd, .events = POLLIN },
+                        { .fd = !tty && pending ? input : -1, .events = POLLOUT },
                 };
                 size_t n_polled = n_clients;
-                bool relaying = master >= 0 && streams[0].fd >= 0;
+                bool relaying = input >= 0 && (!tty || streams[0].fd >= 0);
                 for (size_t i = 0; i < n_polled; i++) {
-                        p[4 + 2 * i] = (struct pollfd){ .fd = relaying && clients[i].n_pending == 0 ? clients[i].in
+                        p[5 + 2 * i] = (struct pollfd){ .fd = relaying && clients[i].n_pending == 0 ? clients[i].in
                                                                                                     : -1,
                                                         .events = POLLIN };
                         /* No events asked: POLLERR/POLLHUP alone say the client closed its end
                          * (detached), so its slot is freed even while nothing is written. */
-                        p[4 + 2 * i + 1] = (struct pollfd){ .fd = clients[i].out >= 0 ? clients[i].out
+                        p[5 + 2 * i + 1] = (struct pollfd){ .fd = clients[i].out >= 0 ? clients[i].out
                                                                                       : clients[i].err };
                 }
-                if (poll(p, 4 + 2 * n_polled, -1) < 0) {
+                if (poll(p, 5 + 2 * n_polled, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return -errno;
                 }
-                if (p[0].revents & POLLOUT)
+                if ((p[0].revents | p[4].revents) & (POLLOUT | POLLERR))
                         for (size_t i = 0; i < n_clients; i++)
-                                flush_input(&clients[i], master);
+                                flush_input(&clients[i], input);
                 for (size_t i = 0; i < n_polled; i++)
-                        if (p[4 + 2 * i].revents)
-                                relay_input(&clients[i], master);
+                        if (p[5 + 2 * i].revents)
+                                relay_input(&clients[i], input);
                 for (size_t i = n_polled; i > 0; i--)
-                        if (p[4 + 2 * (i - 1) + 1].revents & (POLLERR | POLLHUP))
+                        if (p[5 + 2 * (i - 1) + 1].revents & (POLLERR | POLLHUP))
                                 client_drop(i - 1);
                 for (int i = 0; i < 2; i++)
                         if (p[i].revents)
                                 output_read(&streams[i]);
                 if (p[3].revents)
-                        accept_client(listen_fd, streams[0].tty ? streams[0].fd : -1);
+                        accept_client(listen_fd, tty ? streams[0].fd : -1);
                 if (p[2].revents) {
                         siginfo_t si = {};
                         if (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0)
@@ -273,6 +283,7 @@ static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int *ret
                         exited = true;
                 }
         }
+        safe_close(stdin_pipe);
         *ret_exit_code = exit_code;
         return 0;
 }
@@ -382,7 +393,8 @@ static int check_in_scope(const ContainerSpec *spec) {
 
 /* Exec mode: join the namespaces of the container's PID 1 and run one more process there, with
  * the same confinement. berthd has put us into the container's scope before "go". Our exit status
- * is the process's exit code; stdio (0, 1, 2) is the caller's. */
+ * is the process's exit code. Our stdio (0, 1, 2) is the caller's: the process gets pipes (or a
+ * terminal) of its own, relayed here, so nothing it leaves behind keeps the caller's. */
 static int run_exec(const ContainerSpec *spec) {
         _cleanup_close_ int pidfd = -1, exec_r = -1, exec_w = -1;
         int pipes[2], r;
@@ -407,20 +419,39 @@ static int run_exec(const ContainerSpec *spec) {
                 return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
         exec_r = pipes[0], exec_w = pipes[1];
 
+        /* The process's ends of its stdin, stdout and stderr pipes (child[]) and ours (relay_fds[]). */
         _cleanup_close_ int tty_r = -1, tty_w = -1, master = -1;
+        _cleanup_close_ int child_in = -1, child_out = -1, child_err = -1, relay_in = -1, relay_out = -1,
+                            relay_err = -1;
         if (spec->tty) {
                 if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipes) < 0)
                         return report_status("ERR %d setup Failed to create a socket pair\n", errno), -errno;
                 tty_r = pipes[0], tty_w = pipes[1];
+        } else {
+                int in[2], out[2], err[2];
+                if (pipe2(in, O_CLOEXEC) < 0)
+                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                child_in = in[0], relay_in = in[1];
+                if (pipe2(out, O_CLOEXEC) < 0)
+                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                relay_out = out[0], child_out = out[1];
+                if (pipe2(err, O_CLOEXEC) < 0)
+                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                relay_err = err[0], child_err = err[1];
         }
 
         pid_t pid = fork(); /* the first process in the joined PID namespace */
         if (pid < 0)
                 return report_status("ERR %d setup Failed to fork\n", errno), -errno;
         if (pid == 0)
-                exec_child(spec, isempty(spec->cwd) ? "/" : spec->cwd, tty_w, exec_w);
+                exec_child(spec, isempty(spec->cwd) ? "/" : spec->cwd, tty_w,
+                           (int[3]){ child_in, child_out, child_err }, exec_w);
         exec_w = safe_close(exec_w);
         tty_w = safe_close(tty_w);
+        child_in = safe_close(child_in);
+        child_out = safe_close(child_out);
+        child_err = safe_close(child_err);
+        _cleanup_close_ int child_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
 
         _cleanup_free_ char *failure = NULL;
         r = read_full_fd(exec_r, &failure, NULL);
@@ -430,58 +461,32 @@ static int run_exec(const ContainerSpec *spec) {
                 return report_status("ERR %d setup Failed to read the process's status\n", -r), r;
         if (!isempty(failure))
                 return report_status("ERR %s\n", failure), -EIO;
-        if (spec->tty && (r = receive_fd(tty_r, &master)) < 0) {
+        if (child_pidfd < 0 || (spec->tty && (r = receive_fd(tty_r, &master)) < 0)) {
+                r = child_pidfd < 0 ? -errno : r;
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, &status, 0);
-                return report_status("ERR %d setup Failed to receive the terminal\n", -r), r;
+                return report_status("ERR %d setup Failed to %s\n", -r,
+                                     child_pidfd < 0 ? "watch the process" : "receive the terminal"),
+                       r;
         }
         (void) report_status("OK %d %" PRIu64 "\n", (int) pid, now_realtime_usec());
 
-        /* exec -t: copy our stdin (the caller's) into the terminal and its output to our stdout
-         * until the terminal hangs up (every process holding it is gone). */
-        for (int in = STDIN_FILENO, resize = spec->exec_resize ? ATTACH_STDIN_FD : -1; master >= 0;) {
-                char buf[4096];
-                struct pollfd p[3] = { { .fd = master, .events = POLLIN },
-                                       { .fd = in, .events = POLLIN },
-                                       { .fd = resize, .events = POLLIN } };
-                if (poll(p, 3, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (p[1].revents) {
-                        ssize_t n = read(in, buf, sizeof(buf));
-                        if (n > 0)
-                                (void) loop_write(master, buf, (size_t) n);
-                        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                                in = -1; /* poll() ignores negative fds */
-                }
-                if (p[2].revents) {
-                        /* The client's terminal changed size; the kernel sends SIGWINCH. */
-                        uint16_t size[2];
-                        ssize_t n = read(resize, size, sizeof(size));
-                        if (n == (ssize_t) sizeof(size) && size[0] > 0 && size[1] > 0)
-                                (void) ioctl(master, TIOCSWINSZ,
-                                             &(struct winsize){ .ws_row = size[0], .ws_col = size[1] });
-                        else if (n >= 0 || (errno != EINTR && errno != EAGAIN))
-                                resize = safe_close(resize); /* the client is gone (or sent garbage) */
-                }
-                if (p[0].revents) {
-                        ssize_t n = read(master, buf, sizeof(buf));
-                        if (n > 0)
-                                (void) loop_write(STDOUT_FILENO, buf, (size_t) n);
-                        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
-                                master = safe_close(master);
-                }
+        ExecRelay relay = {
+                .pidfd = TAKE_FD(child_pidfd),
+                .caller_in = STDIN_FILENO,
+                .caller_out = STDOUT_FILENO,
+                .caller_err = STDERR_FILENO,
+                .in = TAKE_FD(relay_in),
+                .out = TAKE_FD(relay_out),
+                .err = TAKE_FD(relay_err),
+                .resize = spec->tty && spec->exec_resize ? ATTACH_STDIN_FD : -1,
+                .tty = spec->tty,
+        };
+        if (spec->tty) {
+                relay.out = TAKE_FD(master);
+                relay.in = fcntl(relay.out, F_DUPFD_CLOEXEC, 3); /* -1: no input then, output still */
         }
-
-        for (;;) {
-                if (waitpid(pid, &status, 0) >= 0)
-                        break;
-                if (errno != EINTR)
-                        return -errno;
-        }
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exec_relay_run(&relay);
 }
 
 /* The supervisor stays as long as its container: whatever setup touched should not stay mapped.
@@ -528,6 +533,10 @@ static int run(void) {
         _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
         int pipes[2], r;
 
+        (void) close(EXE_FD); /* executing from it is done: nothing of ours should hold it */
+        /* Run through /proc/self/fd/10, the kernel named us "10": ps, systemd-cgls and journald's
+         * _COMM should say what we are. */
+        (void) prctl(PR_SET_NAME, "berth-nspawn");
         /* Stopping the scope signals every process in it; the supervisor stays to record the exit. */
         signal(SIGTERM, SIG_IGN);
         signal(SIGINT, SIG_IGN);
@@ -567,6 +576,15 @@ static int run(void) {
                 tty_r = pipes[0], tty_w = pipes[1];
         }
 
+        /* run -i without a terminal: the payload reads a pipe of its own, never the client's
+         * descriptor (a process it leaves behind would keep the client's terminal). */
+        _cleanup_close_ int stdin_r = -1, stdin_w = -1;
+        if (spec->input && !spec->tty) {
+                if (pipe2(pipes, O_CLOEXEC) < 0)
+                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                stdin_r = pipes[0], stdin_w = pipes[1];
+        }
+
         _cleanup_close_ int userns_r = -1, userns_w = -1;
         if (spec->userns_base > 0) {
                 if (pipe2(pipes, O_CLOEXEC) < 0)
@@ -584,7 +602,7 @@ static int run(void) {
         if (pid == 0) {
                 /* Our end only: should the supervisor die, the child's wait for it ends. */
                 userns_w = safe_close(userns_w);
-                container_child(spec, out_w, err_w, tty_w, userns_r, exec_w);
+                container_child(spec, stdin_r, out_w, err_w, tty_w, userns_r, exec_w);
         }
         userns_r = safe_close(userns_r);
         if (spec->userns_base > 0) {
@@ -618,8 +636,7 @@ static int run(void) {
         out_w = safe_close(out_w);
         err_w = safe_close(err_w);
         tty_w = safe_close(tty_w);
-        if (spec->input && !spec->tty)
-                (void) close(ATTACH_STDIN_FD); /* the payload has it; we must not keep it open */
+        stdin_r = safe_close(stdin_r);
         exec_w = safe_close(exec_w);
 
         /* EOF without a message means the exec succeeded (the pipe is O_CLOEXEC). */
@@ -673,11 +690,11 @@ static int run(void) {
         streams[1].is_stderr = true;
         streams[1].priority = 3;
         streams[0].journal = streams[1].journal = &journal;
-        if (spec->attached || (spec->tty && spec->input))
+        if (spec->attached || spec->input)
                 clients[n_clients++] = (AttachClient){
                         .out = spec->attached ? ATTACH_STDOUT_FD : -1,
                         .err = spec->attached && !spec->tty ? ATTACH_STDERR_FD : -1,
-                        .in = spec->tty && spec->input ? ATTACH_STDIN_FD : -1,
+                        .in = spec->input ? ATTACH_STDIN_FD : -1,
                 };
 
         out_r = err_r = -1; /* owned by streams[] now */
@@ -687,7 +704,7 @@ static int run(void) {
         int exit_code = 255;
         streams[0].tty = spec->tty;
         drop_setup_pages();
-        r = supervise(pidfd, streams, listen_fd, &exit_code);
+        r = supervise(pidfd, streams, listen_fd, TAKE_FD(stdin_w), &exit_code);
         for (int i = 0; i < 2; i++)
                 safe_close(streams[i].fd);
         while (n_clients > 0)

@@ -194,7 +194,7 @@ static int enter_userns(const ContainerSpec *spec, int userns_pipe, const char *
         return userns_become_root();
 }
 
-_noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int stderr_fd, int tty_socket,
+_noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int stdout_fd, int stderr_fd, int tty_socket,
                                 int userns_pipe, int error_fd) {
         const char *what = NULL;
         char msg[512];
@@ -231,7 +231,7 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
                         child_fail(error_fd, -r, "setup", "Failed to set up the terminal");
                 stdout_fd = stderr_fd = null_fd;
         } else
-                null_fd = spec->input ? ATTACH_STDIN_FD : open("/dev/null", O_RDWR | O_CLOEXEC);
+                null_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null_fd < 0)
                 child_fail(error_fd, errno, "setup", "Failed to open /dev/null in the container");
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
@@ -246,7 +246,8 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdout_fd, int st
         confine_and_exec(spec, spec->cwd, error_fd);
 }
 
-_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int tty_socket, int error_fd) {
+_noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int tty_socket, const int stdio[3],
+                           int error_fd) {
         reset_signals();
         /* Not dumpable until exec: container root must not open /proc/<pid>/exe of the helper. */
         (void) prctl(PR_SET_DUMPABLE, 0);
@@ -266,8 +267,11 @@ _noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int tty_s
                 if (dup2(slave, STDIN_FILENO) < 0 || dup2(slave, STDOUT_FILENO) < 0 || dup2(slave, STDERR_FILENO) < 0)
                         child_fail(error_fd, errno, "setup", "Failed to set up the terminal");
                 safe_close(slave);
-        }
-        /* 0, 1, 2 are the caller's; nothing else of berthd or the helper may reach the process. */
+        } else if (dup2(stdio[0], STDIN_FILENO) < 0 || dup2(stdio[1], STDOUT_FILENO) < 0 ||
+                   dup2(stdio[2], STDERR_FILENO) < 0)
+                child_fail(error_fd, errno, "setup", "Failed to set up standard input and output");
+        /* 0, 1, 2 are pipes or a terminal of the exec's own (the helper relays them to the
+         * caller's); nothing else of berthd or the helper may reach the process. */
         r = close_all_but(error_fd);
         if (r < 0)
                 child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");

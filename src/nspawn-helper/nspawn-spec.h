@@ -77,7 +77,8 @@ enum {
         ATTACH_STDOUT_FD = 6,
         ATTACH_STDERR_FD = 7,
         SECCOMP_FD = 8, /* the container's seccomp filter as BPF (sealed memfd), if it has one */
-        ATTACH_STDIN_FD = 9, /* the client's stdin, given to the payload as is (run -i) */
+        ATTACH_STDIN_FD = 9, /* the client's stdin (run -i), relayed into the payload's own pipe or terminal */
+        EXE_FD = 10, /* our own executable, a sealed copy berthd runs us from (helper-exe.h); closed at once */
 };
 
 int container_spec_parse(const char *json, size_t len, ContainerSpec **ret);

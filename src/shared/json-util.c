@@ -33,24 +33,24 @@ int json_get_bool(json_object *o, const char *key, int fallback) {
 }
 
 int json_get_strv(json_object *o, const char *key, char ***ret) {
-        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-        json_object *v;
-        int r;
+        json_object *v = NULL;
+        size_t n = 0;
 
-        if (!l)
-                return -ENOMEM;
         if (o && json_object_object_get_ex(o, key, &v) && !json_object_is_type(v, json_type_null)) {
                 if (!json_object_is_type(v, json_type_array))
                         return -EBADMSG;
-                size_t n = json_object_array_length(v);
-                for (size_t i = 0; i < n; i++) {
-                        json_object *e = json_object_array_get_idx(v, i);
-                        if (!json_object_is_type(e, json_type_string))
-                                return -EBADMSG;
-                        r = strv_push(&l, json_object_get_string(e));
-                        if (r < 0)
-                                return r;
-                }
+                n = json_object_array_length(v);
+        } else
+                v = NULL;
+        _cleanup_strv_free_ char **l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+                if (!json_object_is_type(e, json_type_string))
+                        return -EBADMSG;
+                if (!(l[i] = strdup(json_object_get_string(e))))
+                        return -ENOMEM;
         }
         *ret = TAKE_PTR(l);
         return 0;

@@ -62,6 +62,29 @@ int strv_push(char ***l, const char *value) {
         return 0;
 }
 
+/* Slots allocated for a list of n entries and its NULL: powers of two, so n pushes cost O(n). */
+static size_t strv_capacity(size_t n) {
+        size_t cap = 4;
+        while (cap < n + 1)
+                cap *= 2;
+        return cap;
+}
+
+int strv_push_counted(char ***l, size_t *n, const char *value) {
+        _cleanup_free_ char *copy = strdup(value);
+        if (!copy)
+                return -ENOMEM;
+        if (!*l || strv_capacity(*n + 1) != strv_capacity(*n)) {
+                char **r = realloc(*l, strv_capacity(*n + 1) * sizeof(char *));
+                if (!r)
+                        return -ENOMEM;
+                *l = r;
+        }
+        (*l)[(*n)++] = TAKE_PTR(copy);
+        (*l)[*n] = NULL;
+        return 0;
+}
+
 char *strv_join(char *const *l, const char *separator) {
         size_t seplen = strlen(separator), len = 0;
         for (char *const *i = l; i && *i; i++)

@@ -20,6 +20,9 @@ static inline void strv_freep(char ***l) {
 size_t strv_length(char *const *l);
 char **strv_copy(char *const *l);
 int strv_push(char ***l, const char *value);
+/* strv_push() for lists built only by it, with *n their length (0 with *l NULL at first): O(1)
+ * amortized, for lists as long as a user may make them. */
+int strv_push_counted(char ***l, size_t *n, const char *value);
 char *strv_join(char *const *l, const char *separator);
 bool strv_contains(char *const *l, const char *s);
 #define STRV_MAKE(...) ((char *[]){ __VA_ARGS__, NULL })

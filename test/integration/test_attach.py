@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """attach, start -ai and the detach keys (ctrl-p ctrl-q), under a real pseudo-terminal (script(1))."""
 import json
+import os
 import uuid
 
 
@@ -107,3 +108,58 @@ def test_detached_clients_free_their_slots(busybox_image, berthd):
         assert "rc=137" in proc.stdout and "too many" not in proc.stderr, proc  # attached until killed
     finally:
         berthd.berthctl("rm", "-f", name)
+
+
+HOLDERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "terminal_holders.py")
+
+
+def in_pty(bed, argv, *extra, timeout=90):
+    """argv run with a fresh terminal as stdin, stdout and stderr (see terminal_holders.py)."""
+    proc = bed.run(["/usr/bin/python3", HOLDERS, json.dumps(argv), *extra], check=True, timeout=timeout)
+    return json.loads(proc.stdout)
+
+
+def test_containers_never_hold_the_callers_terminal(busybox_image, berthd):
+    # run -i, run, start -a and attach relay through berthctl: the container's stdio are pipes,
+    # never the caller's terminal.
+    show = "for f in 0 1 2; do readlink /proc/self/fd/$f; done"
+    for args, stdin in ((["-i"], "pipe"), ([], "/dev/null")):
+        name = uniq("pipes")
+        result = in_pty(berthd, ["berthctl", "run", *args, "--name", name, busybox_image, "sh", "-c", show])
+        assert result["rc"] == 0, result
+        assert [line.split(":")[0] for line in result["output"].split()] == [stdin, "pipe", "pipe"], (args, result)
+        result = in_pty(berthd, ["berthctl", "start", "-a", *args, name])
+        assert [line.split(":")[0] for line in result["output"].split()] == [stdin, "pipe", "pipe"], (args, result)
+        berthd.berthctl("rm", name, check=True)
+    # berthctl killed while the container runs: nothing keeps its terminal or reads what is
+    # typed there afterwards.
+    name = uniq("gone")
+    try:
+        result = in_pty(berthd, ["berthctl", "run", "-i", "--name", name, busybox_image, "sh", "-c",
+                                 "echo ready; while read l; do echo got:$l >> /tmp/read; done; sleep 300"],
+                        "--kill-after", "3", "--type", "secret-line")
+        assert "ready" in result["output"], result
+        assert result["holders"] == [], result
+        assert status(berthd, name)["Running"], result
+        read = berthd.berthctl("exec", name, "sh", "-c", "cat /tmp/read 2>/dev/null; true", check=True).stdout
+        assert "secret" not in read
+        # attach without a terminal, then gone: the same.
+        result = in_pty(berthd, ["berthctl", "attach", name], "--kill-after", "2", "--type", "secret-line")
+        assert result["holders"] == [], result
+    finally:
+        berthd.berthctl("rm", "-f", name)
+
+
+def test_run_i_reads_a_file_and_a_pipe(busybox_image, berthd):
+    # Input relayed by berthctl: from a regular file (which epoll cannot watch) and from a pipe,
+    # larger than a pipe's buffer while the container reads slowly at first.
+    berthd.sh("seq 1 100000 > /var/tmp/berth-run-i-input", check=True)
+    out = berthd.sh(f"berthctl run --rm -i {busybox_image} sh -c 'sleep 1; wc -l' < /var/tmp/berth-run-i-input",
+                    check=True).stdout
+    assert out.strip() == "100000"
+    out = berthd.sh(f"seq 1 100000 | berthctl run --rm -i {busybox_image} sh -c 'sleep 1; tail -n1'",
+                    check=True).stdout
+    assert out.strip() == "100000"
+    # A container that never reads its input still gets its output out.
+    out = berthd.sh(f"seq 1 100000 | berthctl run --rm -i {busybox_image} sh -c 'seq 1 50000 | tail -n1; exit 3'")
+    assert out.returncode == 3 and out.stdout.strip() == "50000", out

@@ -199,3 +199,24 @@ def test_import_with_options_over_dbus(berthd, busybox_tar):
         assert "over the bus" in berthd.berthctl("history", "--no-trunc", "goodopts:1", check=True).stdout
     finally:
         berthd.berthctl("rmi", "goodopts:1")
+
+
+def test_run_rm_that_fails_to_start_leaves_nothing(busybox_image, berthd):
+    # As Docker: an AutoRemove container whose start fails is removed, whatever failed.
+    name = f"rmfail-{uuid.uuid4().hex[:6]}"
+    proc = berthd.berthctl("run", "--rm", "--name", name, busybox_image, "nonexistent-cmd")
+    assert proc.returncode == 127, proc
+    assert "executable file not found" in proc.stderr, proc
+    assert error_name(manager(berthd, "GetContainer", name)) == "org.berth1.Error.NoSuchContainer"
+    # A failure in setup (a working directory that cannot be made), with an anonymous volume: gone too.
+    volumes = berthd.berthctl("volume", "ls", "-q", check=True).stdout.split()
+    proc = berthd.berthctl("run", "--rm", "--name", name, "-v", "/data", "-w", "/proc/nodir", busybox_image, "true")
+    assert proc.returncode == 125, proc
+    assert error_name(manager(berthd, "GetContainer", name)) == "org.berth1.Error.NoSuchContainer"
+    assert berthd.berthctl("volume", "ls", "-q", check=True).stdout.split() == volumes
+    # Without --rm the container stays, with the reason.
+    proc = berthd.berthctl("run", "--name", name, busybox_image, "nonexistent-cmd")
+    assert proc.returncode == 127, proc
+    info = json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]
+    assert "nonexistent-cmd" in info["State"]["Error"], info
+    berthd.berthctl("rm", name, check=True)

@@ -3,6 +3,7 @@
 import json
 import re
 import os
+import time
 import uuid
 
 import pytest
@@ -77,3 +78,47 @@ def test_exec_terminal_follows_our_window_size(berthd, running):
     proc = berthd.run(["script", "-qec", inner, "/dev/null"], input="", timeout=30)
     sizes = re.findall(r"(\d+) (\d+)", proc.stdout)  # script may echo stray control characters too
     assert sizes[:2] == [("20", "70"), ("41", "123")], proc
+
+
+HOLDERS = os.path.join(HERE, "terminal_holders.py")
+
+
+def in_pty(bed, argv, *extra, timeout=90):
+    """argv run with a fresh terminal as stdin, stdout and stderr (see terminal_holders.py)."""
+    proc = bed.run(["/usr/bin/python3", HOLDERS, json.dumps(argv), *extra], check=True, timeout=timeout)
+    return json.loads(proc.stdout)
+
+
+def test_exec_leaves_nothing_of_the_callers_terminal(berthd, running):
+    # A process the exec leaves behind once held the caller's terminal and read what was typed next.
+    steal = 'setsid sh -c "read l; echo got:\\$l > /tmp/stolen" <&1 >&1 2>&1 &'
+    result = in_pty(berthd, ["berthctl", "exec", running, "sh", "-c", steal], "--type", "secret-line")
+    assert result["rc"] == 0, result
+    assert result["holders"] == [], result
+    stolen = berthd.berthctl("exec", running, "sh", "-c", "sleep 0.5; cat /tmp/stolen 2>/dev/null; true", check=True)
+    assert "secret" not in stolen.stdout, stolen
+    # With -i the same: its stdin is a pipe relayed while the exec lasts, and it gets the exec's
+    # output until it ends.
+    result = in_pty(berthd, ["berthctl", "exec", "-i", running, "sh", "-c",
+                             "for f in 0 1 2; do readlink /proc/self/fd/$f; done; setsid sleep 300 <&0 >&1 2>&1 &"],
+                    "--type", "secret-line")
+    assert result["rc"] == 0, result
+    assert result["holders"] == [], result
+    assert [line.split(":")[0] for line in result["output"].split()] == ["pipe"] * 3, result
+    # A terminal of its own with -t: the caller's is only relayed.
+    result = in_pty(berthd, ["berthctl", "exec", "-it", running, "sh", "-c",
+                             "readlink /proc/self/fd/0; setsid sleep 300 <&0 >&0 2>&0 &"], "--type", "secret-line")
+    assert result["rc"] == 0, result
+    assert result["holders"] == [], result
+    assert "/dev/pts/" in result["output"], result
+
+
+def test_exec_output_of_leftovers_ends_with_the_exec(berthd, running):
+    # The exec's own output all arrives; a leftover holding the pipes does not keep the exec (or the
+    # caller's pipe) beyond Docker's short drain after the process's exit.
+    start = time.monotonic()
+    proc = berthd.run(["sh", "-c", f"berthctl exec {running} sh -c 'seq 1 20000; sleep 300 &' | tail -n1"],
+                      timeout=60)
+    assert proc.returncode == 0, proc
+    assert proc.stdout.strip() == "20000", proc
+    assert time.monotonic() - start < 20, proc

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """run/create options: --user, --workdir, --entrypoint, --stop-signal, and the nofile limit."""
 import json
+import time
 import uuid
 
 
@@ -145,3 +146,23 @@ def test_resize_terminal(busybox_image, berthd):
         assert proc.returncode != 0 and "has no terminal" in proc.stderr
     finally:
         berthd.berthctl("rm", "-f", plain)
+
+
+def test_huge_environment_is_merged_fast_or_refused(busybox_image, berthd):
+    # A create with tens of thousands of variables once took berthd's loop tens of seconds (a
+    # quadratic merge). Up to 65,536 are merged in linear time, later values replacing earlier ones
+    # in place; more are InvalidArgument.
+    path = f"/var/tmp/berth-env-{uuid.uuid4().hex[:8]}"
+    lines = [f"K{i}=v{i}" for i in range(65534)] + ["K5=last", "HOME=/h"]
+    berthd.run(["sh", "-c", f"cat > {path}"], input="\n".join(lines) + "\n", check=True)
+    start = time.monotonic()
+    out = run(berthd, "--env-file", path, busybox_image, "sh", "-c",
+              "env | grep -c '^K'; echo $K5 $K65533 $HOME; env | grep -n '^K5=' | cut -d: -f1", check=True,
+              timeout=120).stdout.split("\n")
+    assert time.monotonic() - start < 30
+    assert out[0] == "65534" and out[1] == "last v65533 /h", out
+    assert int(out[2]) < 10, out  # in K5's first place, after PATH and HOSTNAME
+    berthd.run(["sh", "-c", f"echo K65536=x >> {path}"], check=True)
+    proc = berthd.berthctl("create", "--env-file", path, busybox_image, timeout=120)
+    assert proc.returncode == 125 and "Too many environment variables (65537)" in proc.stderr, proc
+    berthd.run(["rm", "-f", path])

@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Default isolation: each escape attempt from a default container must fail."""
+import os
+
 import pytest
 
 
@@ -63,3 +65,36 @@ def test_supervisor_is_out_of_reach(busybox_image, berthd):
                           "readlink /proc/1/exe >/dev/null 2>&1 && echo EXE-READABLE; "
                           "head -c1 /proc/1/mem >/dev/null 2>&1 && echo MEM-READABLE; true", check=True).stdout
     assert out.split() == ["berth-nspawn"], out
+
+
+def test_host_helper_binary_is_out_of_reach(busybox_image, berthd):
+    # CVE-2019-5736: a process whose executable is berth-nspawn (a container's PID 1 or an exec'd
+    # process before their execve) re-executes it through /proc/self/exe, and the container then
+    # holds the file. berth-nspawn runs from a sealed in-memory copy of itself: the container
+    # reaches only that copy, which nobody can change, never the binary on the host's disk.
+    digest = "find /usr -name berth-nspawn -type f -exec sha256sum {} + | sort"
+    before = berthd.sh(digest, check=True).stdout
+    assert before.strip(), "no berth-nspawn installed?"
+    name = f"selfexe-{os.urandom(3).hex()}"
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sh", "-c", "sleep 300; true", check=True)
+    try:
+        cid = berthd.berthctl("inspect", "-f", "{{.Id}}", name, check=True).stdout.strip()
+        exec_helper = berthd.sh(f"berthctl exec {name} sleep 30 & sleep 1; "
+                                f"for p in $(pgrep -f '^berth-nspawn {cid[:12]}'); do readlink /proc/$p/exe; done; "
+                                f"for p in $(pgrep -f '^berth-nspawn {cid[:12]}'); do "
+                                f"  echo X >> /proc/$p/exe && echo WROTE; "
+                                f"  exec 5</proc/$p/exe && echo X >> /proc/self/fd/5 && echo WROTE-REOPENED; "
+                                f"done; true").stdout.splitlines()
+        exes = [line for line in exec_helper if not line.startswith("WROTE")]
+        assert len(exes) == 2, exec_helper  # the supervisor and the exec's helper
+        assert all(e.startswith("/memfd:berth-nspawn") for e in exes), exec_helper
+        assert not any(line.startswith("WROTE") for line in exec_helper), exec_helper
+        # The re-execution itself still happens (as in runc), and reaches only the copy: it finds no
+        # spec and exits.
+        proc = berthd.berthctl("exec", name, "/proc/self/exe")
+        assert proc.returncode == 255, proc
+        proc = berthd.berthctl("run", "--rm", "--entrypoint", "/proc/self/exe", busybox_image)
+        assert proc.returncode == 255, proc
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    assert berthd.sh(digest, check=True).stdout == before
