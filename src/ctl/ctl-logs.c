@@ -34,6 +34,7 @@ typedef struct Logs {
         sd_journal *journal;
         bool need_next; /* the read position is not on an unshown entry */
         bool line_start[2]; /* stdout, stderr: at the start of a line (for -t) */
+        char open_pid[2][16]; /* stdout, stderr: the sender (_PID) of the line left open */
         bool done; /* --until passed, stop reading */
         sd_bus *bus;
         const char *path;
@@ -149,14 +150,33 @@ static bool field_equals(sd_journal *j, const char *field, const char *value) {
         return get_field(j, field, &v, &n) >= 0 && n == strlen(value) && memcmp(v, value, n) == 0;
 }
 
+/* The current entry's sender, the container's supervisor: a new one for each run. "" if unknown. */
+static void get_sender(sd_journal *j, char ret[static 16]) {
+        const char *v;
+        size_t n;
+
+        if (get_field(j, "_PID", &v, &n) < 0 || n >= 16)
+                n = 0;
+        else
+                memcpy(ret, v, n);
+        ret[n] = 0;
+}
+
+static bool entry_is_partial(sd_journal *j) {
+        return field_equals(j, "CONTAINER_PARTIAL_MESSAGE", "true");
+}
+
 static int print_entry(Logs *l, uint64_t realtime) {
         const char *message;
         size_t len;
         bool is_stderr = field_equals(l->journal, "PRIORITY", "3");
-        bool partial = field_equals(l->journal, "CONTAINER_PARTIAL_MESSAGE", "true");
+        bool partial = entry_is_partial(l->journal);
         FILE *f = is_stderr ? stderr : stdout;
+        char sender[16];
         int r;
 
+        /* A line split into pieces ends with a piece without CONTAINER_PARTIAL_MESSAGE (an empty
+         * MESSAGE when the line's length is a multiple of 16 KiB): it prints the newline. */
         r = get_field(l->journal, "MESSAGE", &message, &len);
         if (r == -ENOENT)
                 return 0;
@@ -164,6 +184,15 @@ static int print_entry(Logs *l, uint64_t realtime) {
                 return r;
         if (is_stderr)
                 fflush(stdout); /* Keep the two streams in the order the container wrote them. */
+        get_sender(l->journal, sender);
+        if (!l->line_start[is_stderr] && !streq(sender, l->open_pid[is_stderr])) {
+                /* The line was left open by an earlier run (its supervisor killed before the
+                 * closing piece, or a berth that sent none): it ends here, not glued to this one. */
+                fputc('\n', f);
+                l->line_start[is_stderr] = true;
+        }
+        if (partial)
+                memcpy(l->open_pid[is_stderr], sender, sizeof(sender));
         if (l->args->timestamps && l->line_start[is_stderr]) {
                 _cleanup_free_ char *ts = format_timestamp_rfc3339(realtime);
                 if (!ts)
@@ -206,20 +235,33 @@ static int print_available(Logs *l) {
         return 0;
 }
 
-/* --tail counts entries; if the first one continues a line split into partial entries, go
- * back to where that line started, so no line is shown cut. */
-static int include_partial_start(sd_journal *j) {
+/* --tail counts lines, not entries: a line split into pieces is one, so no line is shown cut.
+ * From the current position (after the last entry to show), go back to the first entry of the
+ * last n lines. An entry ends a line unless it is a partial piece of the line that the entry after
+ * it continues (from the same sender: a line an earlier run left open ends with that run). The
+ * last line may still be open. Returns 1 if standing on that entry, 0 if there is none. */
+static int seek_back_lines(sd_journal *j, uint64_t n) {
+        char later[16] = "", sender[16];
+        uint64_t lines = 0;
+        bool first = true;
         int r;
 
-        for (;;) {
+        for (;; first = false) {
                 r = sd_journal_previous(j);
-                if (r <= 0)
+                if (r < 0)
                         return r;
-                if (!field_equals(j, "CONTAINER_PARTIAL_MESSAGE", "true"))
-                        break;
+                if (r == 0)
+                        return !first; /* on the oldest entry, if there was one */
+                get_sender(j, sender);
+                if (first || !entry_is_partial(j) || !streq(sender, later)) {
+                        if (lines == n)
+                                break; /* the end of the line before them */
+                        lines++;
+                }
+                memcpy(later, sender, sizeof(later));
         }
         r = sd_journal_next(j);
-        return r < 0 ? r : 0;
+        return r < 0 ? r : 1;
 }
 
 /* Where to start: --tail counts back from the end (or from --until), else --since or the head. */
@@ -246,12 +288,12 @@ static int seek_start(Logs *l) {
                 if (r < 0)
                         return r;
         } else {
-                r = sd_journal_previous_skip(j, a->tail);
+                r = seek_back_lines(j, a->tail);
                 if (r < 0)
                         return r;
                 if (r > 0) {
                         l->need_next = false;
-                        return include_partial_start(j);
+                        return 0;
                 }
         }
         return r > 0 ? 0 : sd_journal_seek_head(j);

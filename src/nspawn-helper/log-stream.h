@@ -10,9 +10,14 @@
 /* Called once per line (without its newline); partial=true for a piece of a longer line. */
 typedef int (*log_line_fn)(const char *line, size_t len, bool partial, void *userdata);
 
+/* As Docker's copier: a line is cut into pieces of LOG_LINE_MAX bytes, each one partial, and
+ * always ends with a closing piece that is not: the rest of the line, which is empty when the
+ * line's length is a multiple of LOG_LINE_MAX. The pieces do not depend on how the bytes were
+ * split into reads. */
 typedef struct LogStream {
         char buf[LOG_LINE_MAX];
         size_t len;
+        bool partial; /* partial pieces of the current line went out: its closing piece is due */
         log_line_fn emit;
         void *userdata;
 } LogStream;
@@ -20,5 +25,7 @@ typedef struct LogStream {
 void log_stream_init(LogStream *s, log_line_fn emit, void *userdata);
 /* Feed bytes as they come from the pipe; complete lines are emitted right away. */
 int log_stream_feed(LogStream *s, const char *data, size_t n);
-/* End of stream: a last line without newline is emitted as a complete line. */
+/* End of stream: a last line without newline is emitted as a complete line, and a line cut into
+ * pieces gets its closing piece (an empty one if nothing is left), so that nothing written later
+ * (the next run's output) continues it. */
 int log_stream_flush(LogStream *s);

@@ -96,6 +96,7 @@ int journal_writer_init(JournalWriter *w, const ContainerSpec *spec, const char 
         w->n_sent = 0;
         w->native_fd = w->stream_fd = -1;
         w->native_last = false;
+        w->line_open[0] = w->line_open[1] = false;
         w->extra_fields_path = NULL;
         snprintf(short_id, sizeof(short_id), "%.12s", spec->id);
         /* Slot 0 is MESSAGE, slot 1 PRIORITY; both change per line. Fields as Docker's journald driver. */
@@ -178,8 +179,12 @@ int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t
         if (!w->opened)
                 journal_writer_open(w);
         w->n_sent++;
-        /* journald's stream would end a line at a NUL byte. */
-        bool native = w->stream_fd < 0 || partial || memchr(line, 0, len);
+        /* The closing piece of a split line goes native as its other pieces: journald's stream
+         * drops an empty line, and the closing piece is empty when the line's length is a multiple
+         * of 16 KiB. A stream would also end a line at a NUL byte. */
+        bool *open = &w->line_open[priority == 3];
+        bool native = w->stream_fd < 0 || partial || *open || memchr(line, 0, len);
+        *open = partial;
         if (native) {
                 if (w->stream_fd >= 0 && !w->native_last) {
                         (void) journal_writer_flush(w);
@@ -206,6 +211,11 @@ int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t
 }
 
 void journal_writer_done(JournalWriter *w) {
+        /* Normally the end of the payload's output closed every line; if the supervisor stopped
+         * reading before, whatever a later run prints must not continue the line. */
+        for (int i = 0; i < 2; i++)
+                if (w->line_open[i])
+                        (void) journal_writer_line(w, i == 1 ? 3 : 6, "", 0, false);
         (void) journal_writer_flush(w);
         w->stream_fd = safe_close(w->stream_fd);
         w->native_fd = safe_close(w->native_fd);

@@ -17,8 +17,11 @@ enum { JOURNAL_FIELDS_MAX = 10 };
  * event loop iteration and one recvmsg() per line, twice the time per entry in a flood. A stream
  * cannot carry fields of its own, so the container's fields are the scope unit's log extra fields
  * (the file through which journald gets a unit's LogExtraFields=), which journald adds to every
- * entry from the scope. Pieces of long lines (CONTAINER_PARTIAL_MESSAGE) and lines with NUL bytes
- * go as native datagrams; around them journald is synchronized, so entries keep their order. */
+ * entry from the scope. Pieces of long lines (CONTAINER_PARTIAL_MESSAGE), the closing piece of
+ * such a line, and lines with NUL bytes go as native datagrams; around them journald is
+ * synchronized, so entries keep their order. The closing piece goes native because it may be
+ * empty (the line's length a multiple of 16 KiB), and journald's stream drops empty lines: the
+ * line would be glued to the next one. */
 typedef struct JournalWriter {
         struct iovec fields[JOURNAL_FIELDS_MAX]; /* for native datagrams */
         size_t n_fields;
@@ -28,6 +31,7 @@ typedef struct JournalWriter {
         int native_fd; /* connected to journald's native socket, -1: not yet */
         int stream_fd; /* journald's stdout stream, -1: everything goes native */
         bool native_last; /* the last line went native: synchronize before the stream again */
+        bool line_open[2]; /* stdout (6), stderr (3): a partial piece went out, the closing one is due */
         bool opened; /* the stream (or the decision to go native) is set up */
         char unit[64];
         char *extra_fields_path; /* written by us, removed by journal_writer_done() */
@@ -39,8 +43,8 @@ typedef struct JournalWriter {
 int journal_writer_init(JournalWriter *w, const ContainerSpec *spec, const char *unit);
 /* Write what is buffered for the stream (after each read of the payload's output). */
 int journal_writer_flush(JournalWriter *w);
-/* Flush, close the stream, wait until journald has processed every entry, remove the extra
- * fields file. */
+/* Close a line left open (partial pieces without their closing piece) with an empty piece, flush,
+ * close the stream, wait until journald has processed every entry, remove the extra fields file. */
 void journal_writer_done(JournalWriter *w);
 /* priority is 6 (stdout) or 3 (stderr) */
 int journal_writer_line(JournalWriter *w, int priority, const char *line, size_t len, bool partial);
