@@ -31,8 +31,41 @@ bool container_name_is_valid(const char *name) {
         return true;
 }
 
-/* One path component: [a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)* */
-static bool repository_component_is_valid(const char *s, size_t n) {
+/* Image references follow Docker's grammar (github.com/distribution/reference, regexp.go):
+ *
+ *   reference        := name [ ":" tag ] [ "@" digest ]
+ *   name             := [ domain "/" ] remote-name
+ *   domain           := host [ ":" port-number ]
+ *   host             := domain-name | "[" [a-fA-F0-9:]+ "]"
+ *   domain-name      := domain-component [ "." domain-component ]*
+ *   domain-component := /[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]/
+ *   port-number      := /[0-9]+/
+ *   remote-name      := path-component [ "/" path-component ]*
+ *   path-component   := /[a-z0-9]+/ [ separator /[a-z0-9]+/ ]*
+ *   separator        := /[_.]|__|[-]+/
+ *   tag              := /[\w][\w.-]{0,127}/
+ *   digest           := algorithm ":" hex, as go-digest validates it: sha256, sha384 or sha512
+ *                       and the lowercase hex of that size
+ *
+ * A name has at most 255 characters. Docker counts those in its normalized remote name, where a
+ * single component NAME is library/NAME, so that has at most 247. (distribution/reference 0.6, in
+ * current Docker, does not count a domain; berth keeps it in the 255, so that no name is longer.)
+ *
+ * As Docker's normalization (splitDockerDomain) has it, the first of several components may only be
+ * a domain when it has a '.' or ':', is "localhost" or has an uppercase letter (so "[0]/x" is no
+ * name); otherwise it is a path component like the rest. One that may be a domain need not be one:
+ * "a_b.c/x" is a remote name of two path components. Only the remote name must be lowercase. */
+
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
+static bool is_lower_hex(char c) {
+        return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+/* path-component: [a-z0-9]+(([._]|__|[-]+)[a-z0-9]+)* */
+static bool path_component_is_valid(const char *s, size_t n) {
         size_t i = 0;
 
         if (n == 0 || !is_lower_alnum(s[0]) || !is_lower_alnum(s[n - 1]))
@@ -58,48 +91,99 @@ static bool repository_component_is_valid(const char *s, size_t n) {
         return true;
 }
 
-/* A registry host: host name labels (any case), optional :port. Only in the first component,
- * and only when it has a '.' or ':' or is "localhost", as Docker decides. */
-static bool registry_host_is_valid(const char *s, size_t n) {
-        size_t colon = n;
-        for (size_t i = 0; i < n; i++)
-                if (s[i] == ':') {
-                        colon = i;
-                        break;
-                }
-        if (colon == 0)
-                return false;
-        for (size_t i = 0; i < colon; i++)
-                if (!is_alnum_ascii(s[i]) && s[i] != '.' && s[i] != '-')
-                        return false;
-        if (colon < n) {
-                if (colon + 1 == n || n - colon - 1 > 5)
-                        return false;
-                for (size_t i = colon + 1; i < n; i++)
-                        if (!isdigit((unsigned char) s[i]))
-                                return false;
-        }
-        return true;
-}
-
-bool image_repository_is_valid(const char *name) {
-        if (isempty(name) || strlen(name) > IMAGE_NAME_MAX)
-                return false;
-
-        const char *p = name;
-        bool first = true;
+/* remote-name: path components joined by single slashes. */
+static bool remote_name_is_valid(const char *s, size_t n) {
         for (;;) {
-                const char *slash = strchr(p, '/');
-                size_t n = slash ? (size_t) (slash - p) : strlen(p);
-                bool host_like = first && slash &&
-                        (memchr(p, '.', n) || memchr(p, ':', n) || (n == 9 && !strncmp(p, "localhost", 9)));
-                if (host_like ? !registry_host_is_valid(p, n) : !repository_component_is_valid(p, n))
+                const char *slash = memchr(s, '/', n);
+                size_t k = slash ? (size_t) (slash - s) : n;
+                if (!path_component_is_valid(s, k))
                         return false;
                 if (!slash)
                         return true;
-                p = slash + 1;
-                first = false;
+                s += k + 1;
+                n -= k + 1;
         }
+}
+
+/* domain-component: alphanumeric (any case), with hyphens inside only. */
+static bool domain_component_is_valid(const char *s, size_t n) {
+        if (n == 0 || !is_alnum_ascii(s[0]) || !is_alnum_ascii(s[n - 1]))
+                return false;
+        for (size_t i = 1; i + 1 < n; i++)
+                if (!is_alnum_ascii(s[i]) && s[i] != '-')
+                        return false;
+        return true;
+}
+
+/* domain-name: domain components joined by single dots (an IPv4 address is one, too). */
+static bool domain_name_is_valid(const char *s, size_t n) {
+        for (;;) {
+                const char *dot = memchr(s, '.', n);
+                size_t k = dot ? (size_t) (dot - s) : n;
+                if (!domain_component_is_valid(s, k))
+                        return false;
+                if (!dot)
+                        return true;
+                s += k + 1;
+                n -= k + 1;
+        }
+}
+
+/* domain: host[:port], the host a domain name or an IPv6 address in brackets. */
+static bool domain_is_valid(const char *s, size_t n) {
+        size_t host;
+
+        if (n > 0 && s[0] == '[') {
+                const char *close = memchr(s, ']', n);
+                if (!close || close == s + 1)
+                        return false;
+                host = (size_t) (close - s) + 1;
+                for (size_t i = 1; i + 1 < host; i++)
+                        if (!is_digit(s[i]) && !strchr("abcdefABCDEF:", s[i]))
+                                return false;
+        } else {
+                const char *colon = memchr(s, ':', n);
+                host = colon ? (size_t) (colon - s) : n;
+                if (!domain_name_is_valid(s, host))
+                        return false;
+        }
+        if (host == n)
+                return true;
+        if (s[host] != ':' || host + 1 == n)
+                return false;
+        for (size_t i = host + 1; i < n; i++)
+                if (!is_digit(s[i]))
+                        return false;
+        return true;
+}
+
+/* Whether Docker takes a first component for a domain, not for the start of the remote name. */
+static bool domain_is_likely(const char *s, size_t n) {
+        if (memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && strncmp(s, "localhost", 9) == 0))
+                return true;
+        for (size_t i = 0; i < n; i++)
+                if (s[i] >= 'A' && s[i] <= 'Z')
+                        return true;
+        return false;
+}
+
+bool image_repository_is_valid(const char *name) {
+        size_t n;
+
+        if (isempty(name))
+                return false;
+        n = strlen(name);
+        if (n > IMAGE_NAME_MAX)
+                return false;
+        const char *slash = strchr(name, '/');
+        if (!slash)
+                return n <= IMAGE_NAME_MAX - (sizeof("library/") - 1) && path_component_is_valid(name, n);
+        if (remote_name_is_valid(name, n))
+                return true;
+        /* Not a remote name as a whole: then a domain, a slash and a remote name. A domain has no
+         * slash, so it is everything before the first one. */
+        size_t k = (size_t) (slash - name);
+        return domain_is_likely(name, k) && domain_is_valid(name, k) && remote_name_is_valid(slash + 1, n - k - 1);
 }
 
 bool image_tag_is_valid(const char *tag) {
@@ -117,25 +201,89 @@ bool image_tag_is_valid(const char *tag) {
         return true;
 }
 
-int image_reference_parse(const char *ref, char **ret_name, char **ret_tag) {
-        _cleanup_free_ char *name = NULL, *tag = NULL;
+/* What Docker accepts as a digest: an algorithm it implements and the lowercase hex of a hash of
+ * that algorithm's size. */
+static bool image_digest_is_valid(const char *s) {
+        static const struct {
+                const char *prefix;
+                size_t hex;
+        } algorithms[] = {
+                { "sha256:", 64 },
+                { "sha384:", 96 },
+                { "sha512:", 128 },
+        };
 
-        if (isempty(ref))
-                return -EINVAL;
-        /* The tag separator is the last ':' after the last '/', so "host:5000/x" has no tag. */
-        const char *slash = strrchr(ref, '/');
-        const char *colon = strrchr(slash ? slash : ref, ':');
-        if (colon) {
-                name = strndup(ref, (size_t) (colon - ref));
-                tag = strdup(colon + 1);
-        } else {
-                name = strdup(ref);
-                tag = strdup("latest");
+        for (size_t k = 0; k < ELEMENTSOF(algorithms); k++) {
+                size_t p = strlen(algorithms[k].prefix);
+                if (strncmp(s, algorithms[k].prefix, p) != 0)
+                        continue;
+                if (strlen(s + p) != algorithms[k].hex)
+                        return false;
+                for (const char *c = s + p; *c; c++)
+                        if (!is_lower_hex(*c))
+                                return false;
+                return true;
         }
-        if (!name || !tag)
-                return -ENOMEM;
-        if (!image_repository_is_valid(name) || !image_tag_is_valid(tag))
+        return false;
+}
+
+/* 64 lowercase hex digits: an image id, which Docker refuses as a reference. */
+static bool is_identifier(const char *s) {
+        size_t n = 0;
+        for (; s[n]; n++)
+                if (!is_lower_hex(s[n]))
+                        return false;
+        return n == 64;
+}
+
+int image_reference_parse_full(const char *ref, char **ret_name, char **ret_tag, char **ret_digest) {
+        _cleanup_free_ char *name = NULL, *tag = NULL, *digest = NULL;
+
+        if (isempty(ref) || is_identifier(ref))
                 return -EINVAL;
+        /* Neither a name nor a tag has an '@': the first one starts the digest. */
+        const char *at = strchr(ref, '@');
+        size_t n = at ? (size_t) (at - ref) : strlen(ref);
+        /* A tag has neither ':' nor '/', and a name's ':' (before a port) comes before a '/': the tag
+         * separator is the last ':' after the last '/', so "host:5000/x" has no tag. */
+        const char *colon = NULL;
+        for (size_t i = 0; i < n; i++)
+                if (ref[i] == '/')
+                        colon = NULL;
+                else if (ref[i] == ':')
+                        colon = ref + i;
+
+        name = strndup(ref, colon ? (size_t) (colon - ref) : n);
+        if (colon)
+                tag = strndup(colon + 1, n - (size_t) (colon - ref) - 1);
+        if (at)
+                digest = strdup(at + 1);
+        if (!name || (colon && !tag) || (at && !digest))
+                return -ENOMEM;
+        if (!image_repository_is_valid(name) || (tag && !image_tag_is_valid(tag)) ||
+            (digest && !image_digest_is_valid(digest)))
+                return -EINVAL;
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        if (ret_tag)
+                *ret_tag = TAKE_PTR(tag);
+        if (ret_digest)
+                *ret_digest = TAKE_PTR(digest);
+        return 0;
+}
+
+int image_reference_parse(const char *ref, char **ret_name, char **ret_tag) {
+        _cleanup_free_ char *name = NULL, *tag = NULL, *digest = NULL;
+        int r;
+
+        r = image_reference_parse_full(ref, &name, &tag, &digest);
+        if (r < 0)
+                return r;
+        /* berth's tags are NAME:TAG; a digest pins content, it names nothing (docker tag refuses one, too). */
+        if (digest)
+                return -EINVAL;
+        if (!tag && !(tag = strdup("latest")))
+                return -ENOMEM;
         if (ret_name)
                 *ret_name = TAKE_PTR(name);
         if (ret_tag)

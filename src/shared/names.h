@@ -9,12 +9,21 @@
 
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ ; we also cap the length. */
 bool container_name_is_valid(const char *name);
-/* Repository names as in the OCI distribution spec: lowercase path components of
- * [a-z0-9]+ separated by '.', '_', '__' or '-'+, joined by '/', optionally a registry host[:port]. */
+/* Image references as Docker parses them (github.com/distribution/reference; the grammar is in
+ * names.c): NAME[:TAG][@DIGEST], NAME being [DOMAIN/]PATH with DOMAIN a host name (any case, '.'
+ * separated alphanumeric labels with inner hyphens), an IPv4 address or a [IPv6 address], with an
+ * optional :PORT, and PATH lowercase components of [a-z0-9]+ separated by '.', '_', '__' or '-'+,
+ * joined by '/'. At most 255 characters, 247 for a single component (Docker's library/NAME). */
 bool image_repository_is_valid(const char *name);
+/* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
 bool image_tag_is_valid(const char *tag);
-/* "name[:tag]" → name and tag ("latest" when none). -EINVAL when either part is bad. */
+/* "name[:tag]" → name and tag ("latest" when none), the name as given (nothing like docker.io/library/
+ * is added or removed). -EINVAL when either part is bad, the reference has a digest (a tag cannot
+ * have one) or is 64 hex digits alone (an image id, as Docker refuses). Outputs are set on success only. */
 int image_reference_parse(const char *ref, char **ret_name, char **ret_tag);
+/* The whole grammar, "name[:tag][@digest]": the tag or the digest is NULL when the reference has none.
+ * Digests are sha256:, sha384: or sha512: with the lowercase hex of that size. */
+int image_reference_parse_full(const char *ref, char **ret_name, char **ret_tag, char **ret_digest);
 /* RFC 1123 host name label(s), at most 63 characters, as sethostname in a container wants. */
 bool hostname_is_valid(const char *s);
 /* "NAME=value" with a non-empty NAME free of '=' and NUL. */
