@@ -158,7 +158,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
         if (r >= 0)
                 r = json_add(config, "Hostname", json_string_or_empty(c->hostname));
         if (r >= 0)
-                r = json_add(config, "Env", json_strv_new(c->env));
+                r = c->env ? json_add(config, "Env", json_strv_new(c->env))
+                           : json_add_null(config, "Env"); /* root only */
         if (r >= 0)
                 r = json_add(config, "Cmd", json_strv_new(c->command));
         if (r >= 0)
@@ -293,9 +294,12 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
         if (type != INSPECT_IMAGE) {
                 r = ctl_get_container(bus, name, error, &path);
                 if (r >= 0) {
-                        const ContainerInfo *c = object_list_find_container(objects, path);
+                        ContainerInfo *c = (ContainerInfo *) object_list_find_container(objects, path);
                         if (!c) /* Created after we listed; not worth a second round trip. */
                                 return 0;
+                        r = container_info_get_secrets(bus, c, error);
+                        if (r < 0)
+                                return r;
                         r = container_json(c, ret);
                         return r < 0 ? r : 1;
                 }

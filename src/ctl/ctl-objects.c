@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl-bus.h"
+#include "errors.h"
 #include "ctl-objects.h"
 #include "util.h"
 
@@ -16,68 +17,69 @@ typedef struct PropertyMap {
         const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)" (as
                                 * tab-separated fields), "t", "u", "i" or "b" */
         size_t offset;
+        bool secret; /* root only, and only by name (Get, not GetAll): may hold passwords */
 } PropertyMap;
 
 static const PropertyMap container_map[] = {
-        { "Id", "s", offsetof(ContainerInfo, id) },
-        { "Name", "s", offsetof(ContainerInfo, name) },
-        { "Image", "s", offsetof(ContainerInfo, image) },
-        { "ImageId", "s", offsetof(ContainerInfo, image_id) },
-        { "Command", "as", offsetof(ContainerInfo, command) },
-        { "Env", "as", offsetof(ContainerInfo, env) },
-        { "Hostname", "s", offsetof(ContainerInfo, hostname) },
-        { "State", "s", offsetof(ContainerInfo, state) },
-        { "ExitCode", "i", offsetof(ContainerInfo, exit_code) },
-        { "Pid", "u", offsetof(ContainerInfo, pid) },
-        { "Unit", "s", offsetof(ContainerInfo, unit) },
-        { "CreatedAt", "t", offsetof(ContainerInfo, created_at) },
-        { "StartedAt", "t", offsetof(ContainerInfo, started_at) },
-        { "FinishedAt", "t", offsetof(ContainerInfo, finished_at) },
-        { "MemoryMax", "t", offsetof(ContainerInfo, memory_max) },
-        { "CPUQuotaPerSecUSec", "t", offsetof(ContainerInfo, cpu_quota_per_sec_usec) },
-        { "TasksMax", "t", offsetof(ContainerInfo, tasks_max) },
-        { "AutoRemove", "b", offsetof(ContainerInfo, auto_remove) },
-        { "Error", "s", offsetof(ContainerInfo, error) },
-        { "Labels", "a{ss}", offsetof(ContainerInfo, labels) },
-        { "ShmSize", "t", offsetof(ContainerInfo, shm_size) },
-        { "MemorySwapMax", "t", offsetof(ContainerInfo, memory_swap_max) },
-        { "CPUWeight", "t", offsetof(ContainerInfo, cpu_weight) },
-        { "CPUShares", "t", offsetof(ContainerInfo, cpu_shares) },
-        { "StopTimeout", "u", offsetof(ContainerInfo, stop_timeout) },
-        { "OOMKilled", "b", offsetof(ContainerInfo, oom_killed) },
-        { "Ulimits", "a(stt)", offsetof(ContainerInfo, ulimits) },
-        { "Devices", "a(sss)", offsetof(ContainerInfo, devices) },
-        { "CapAdd", "as", offsetof(ContainerInfo, cap_add) },
-        { "CapDrop", "as", offsetof(ContainerInfo, cap_drop) },
-        { "Privileged", "b", offsetof(ContainerInfo, privileged) },
-        { "NoNewPrivileges", "b", offsetof(ContainerInfo, no_new_privileges) },
-        { "SeccompProfile", "s", offsetof(ContainerInfo, seccomp_profile) },
-        { "UsernsMode", "s", offsetof(ContainerInfo, userns_mode) },
-        { "UidMapBase", "u", offsetof(ContainerInfo, uid_map_base) },
+        { "Id", "s", offsetof(ContainerInfo, id), false },
+        { "Name", "s", offsetof(ContainerInfo, name), false },
+        { "Image", "s", offsetof(ContainerInfo, image), false },
+        { "ImageId", "s", offsetof(ContainerInfo, image_id), false },
+        { "Command", "as", offsetof(ContainerInfo, command), false },
+        { "Env", "as", offsetof(ContainerInfo, env), true },
+        { "Hostname", "s", offsetof(ContainerInfo, hostname), false },
+        { "State", "s", offsetof(ContainerInfo, state), false },
+        { "ExitCode", "i", offsetof(ContainerInfo, exit_code), false },
+        { "Pid", "u", offsetof(ContainerInfo, pid), false },
+        { "Unit", "s", offsetof(ContainerInfo, unit), false },
+        { "CreatedAt", "t", offsetof(ContainerInfo, created_at), false },
+        { "StartedAt", "t", offsetof(ContainerInfo, started_at), false },
+        { "FinishedAt", "t", offsetof(ContainerInfo, finished_at), false },
+        { "MemoryMax", "t", offsetof(ContainerInfo, memory_max), false },
+        { "CPUQuotaPerSecUSec", "t", offsetof(ContainerInfo, cpu_quota_per_sec_usec), false },
+        { "TasksMax", "t", offsetof(ContainerInfo, tasks_max), false },
+        { "AutoRemove", "b", offsetof(ContainerInfo, auto_remove), false },
+        { "Error", "s", offsetof(ContainerInfo, error), false },
+        { "Labels", "a{ss}", offsetof(ContainerInfo, labels), false },
+        { "ShmSize", "t", offsetof(ContainerInfo, shm_size), false },
+        { "MemorySwapMax", "t", offsetof(ContainerInfo, memory_swap_max), false },
+        { "CPUWeight", "t", offsetof(ContainerInfo, cpu_weight), false },
+        { "CPUShares", "t", offsetof(ContainerInfo, cpu_shares), false },
+        { "StopTimeout", "u", offsetof(ContainerInfo, stop_timeout), false },
+        { "OOMKilled", "b", offsetof(ContainerInfo, oom_killed), false },
+        { "Ulimits", "a(stt)", offsetof(ContainerInfo, ulimits), false },
+        { "Devices", "a(sss)", offsetof(ContainerInfo, devices), false },
+        { "CapAdd", "as", offsetof(ContainerInfo, cap_add), false },
+        { "CapDrop", "as", offsetof(ContainerInfo, cap_drop), false },
+        { "Privileged", "b", offsetof(ContainerInfo, privileged), false },
+        { "NoNewPrivileges", "b", offsetof(ContainerInfo, no_new_privileges), false },
+        { "SeccompProfile", "s", offsetof(ContainerInfo, seccomp_profile), false },
+        { "UsernsMode", "s", offsetof(ContainerInfo, userns_mode), false },
+        { "UidMapBase", "u", offsetof(ContainerInfo, uid_map_base), false },
         {},
 };
 
 static const PropertyMap image_map[] = {
-        { "Id", "s", offsetof(ImageInfo, id) },
-        { "RepoTags", "as", offsetof(ImageInfo, repo_tags) },
-        { "Created", "t", offsetof(ImageInfo, created) },
-        { "Size", "t", offsetof(ImageInfo, size) },
-        { "Layers", "as", offsetof(ImageInfo, layers) },
-        { "Cmd", "as", offsetof(ImageInfo, cmd) },
-        { "Env", "as", offsetof(ImageInfo, env) },
-        { "Labels", "a{ss}", offsetof(ImageInfo, labels) },
-        { "RepoDigests", "as", offsetof(ImageInfo, repo_digests) },
+        { "Id", "s", offsetof(ImageInfo, id), false },
+        { "RepoTags", "as", offsetof(ImageInfo, repo_tags), false },
+        { "Created", "t", offsetof(ImageInfo, created), false },
+        { "Size", "t", offsetof(ImageInfo, size), false },
+        { "Layers", "as", offsetof(ImageInfo, layers), false },
+        { "Cmd", "as", offsetof(ImageInfo, cmd), false },
+        { "Env", "as", offsetof(ImageInfo, env), false },
+        { "Labels", "a{ss}", offsetof(ImageInfo, labels), false },
+        { "RepoDigests", "as", offsetof(ImageInfo, repo_digests), false },
         {},
 };
 
 static const PropertyMap volume_map[] = {
-        { "Name", "s", offsetof(VolumeInfo, name) },
-        { "Driver", "s", offsetof(VolumeInfo, driver) },
-        { "Mountpoint", "s", offsetof(VolumeInfo, mountpoint) },
-        { "CreatedAt", "t", offsetof(VolumeInfo, created_at) },
-        { "Labels", "a{ss}", offsetof(VolumeInfo, labels) },
-        { "Options", "a{ss}", offsetof(VolumeInfo, options) },
-        { "UsedBy", "as", offsetof(VolumeInfo, used_by) },
+        { "Name", "s", offsetof(VolumeInfo, name), false },
+        { "Driver", "s", offsetof(VolumeInfo, driver), false },
+        { "Mountpoint", "s", offsetof(VolumeInfo, mountpoint), false },
+        { "CreatedAt", "t", offsetof(VolumeInfo, created_at), false },
+        { "Labels", "a{ss}", offsetof(VolumeInfo, labels), false },
+        { "Options", "a{ss}", offsetof(VolumeInfo, options), true },
+        { "UsedBy", "as", offsetof(VolumeInfo, used_by), false },
         {},
 };
 
@@ -269,6 +271,31 @@ static int get_all(sd_bus *bus, const char *path, const char *interface, sd_bus_
         return sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, error, ret_reply);
 }
 
+/* What berthd gives root only is asked for by name; for anybody else it stays unset (NULL). */
+static int info_get_secrets(sd_bus *bus, const char *path, const char *interface, const PropertyMap *map, void *info,
+                            sd_bus_error *error) {
+        for (const PropertyMap *p = map; p->name; p++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *value = NULL;
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                if (!p->secret)
+                        continue;
+                int r = sd_bus_call_method(bus, BERTH_BUS_SERVICE, path, "org.freedesktop.DBus.Properties", "Get", &e,
+                                           &value, "ss", interface, p->name);
+                if (r < 0 && sd_bus_error_has_name(&e, BERTH_ERROR_ACCESS_DENIED))
+                        continue;
+                if (r < 0)
+                        return sd_bus_error_copy(error, &e), r;
+                r = read_one_property(value, p, info);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int container_info_get_secrets(sd_bus *bus, ContainerInfo *c, sd_bus_error *error) {
+        return info_get_secrets(bus, c->object_path, BERTH_BUS_CONTAINER, container_map, c, error);
+}
+
 /* Properties.GetAll of one object into a struct whose first member is the object path. */
 static int info_get(sd_bus *bus, const char *path, const char *interface, const PropertyMap *map, void *info,
                     sd_bus_error *error) {
@@ -278,7 +305,12 @@ static int info_get(sd_bus *bus, const char *path, const char *interface, const 
                 return r;
         char **object_path = info;
         *object_path = strdup(path);
-        return *object_path ? read_properties(reply, map, info) : -ENOMEM;
+        if (!*object_path)
+                return -ENOMEM;
+        r = read_properties(reply, map, info);
+        if (r < 0)
+                return r;
+        return info_get_secrets(bus, path, interface, map, info, error);
 }
 
 int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret) {

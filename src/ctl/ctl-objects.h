@@ -88,6 +88,9 @@ int container_info_read(sd_bus_message *m, ContainerInfo *c);
 int image_info_read(sd_bus_message *m, ImageInfo *i);
 
 /* Properties.GetAll on one object. */
+/* The properties berthd answers for root only (Env), asked for by name: ObjectManager and GetAll
+ * leave them out. For other users they stay NULL. */
+int container_info_get_secrets(sd_bus *bus, ContainerInfo *c, sd_bus_error *error);
 int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ContainerInfo *ret);
 int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo *ret);
 int volume_info_get(sd_bus *bus, const char *path, sd_bus_error *error, VolumeInfo *ret);

@@ -167,7 +167,7 @@ static int volume_inspect_one(sd_bus *bus, const char *name, json_object *array)
             json_add(o, "Labels", kv_to_json(v.labels)) < 0 ||
             json_add(o, "Mountpoint", json_object_new_string(v.mountpoint ?: "")) < 0 ||
             json_add(o, "Name", json_object_new_string(v.name ?: name)) < 0 ||
-            json_add(o, "Options", kv_to_json(v.options)) < 0 ||
+            (v.options ? json_add(o, "Options", kv_to_json(v.options)) : json_add_null(o, "Options")) < 0 ||
             json_add(o, "Scope", json_object_new_string("local")) < 0 ||
             json_add(o, "UsedBy", json_strv_new(v.used_by)) < 0) {
                 json_object_put(o);

@@ -387,6 +387,15 @@ static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *
         return container_commit(c, reference, changes, comment, author, message, error);
 }
 
+static int property_get_env(sd_bus *bus, const char *path, const char *interface, const char *property,
+                            sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        int r = bus_property_check_privileged(bus, "the environment of a container", error);
+        if (r < 0)
+                return r;
+        return sd_bus_message_append_strv(reply, c->env);
+}
+
 #define P(name, sig, getter, field, flags) SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
 
 const sd_bus_vtable container_vtable[] = {
@@ -396,7 +405,8 @@ const sd_bus_vtable container_vtable[] = {
         P("Image", "s", property_get_string_ptr, image_ref, SD_BUS_VTABLE_PROPERTY_CONST),
         P("ImageId", "s", property_get_string_ptr, image_id, SD_BUS_VTABLE_PROPERTY_CONST),
         P("Command", "as", property_get_strv_ptr, command, SD_BUS_VTABLE_PROPERTY_CONST),
-        P("Env", "as", property_get_strv_ptr, env, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* May hold secrets: for root only, and only when asked for by name. */
+        SD_BUS_PROPERTY("Env", "as", property_get_env, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         P("Hostname", "s", property_get_string_ptr, hostname, SD_BUS_VTABLE_PROPERTY_CONST),
         P("WorkingDir", "s", property_get_string_ptr, working_dir, SD_BUS_VTABLE_PROPERTY_CONST),
         P("User", "s", property_get_string_ptr, user, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -121,6 +121,20 @@ int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
         return 0;
 }
 
+int bus_property_check_privileged(sd_bus *bus, const char *property, sd_bus_error *error) {
+        sd_bus_message *call = sd_bus_get_current_message(bus);
+        uid_t uid;
+        if (!call) /* not a caller's Get: a signal, which such properties are never part of */
+                return sd_bus_error_setf(error, BERTH_ERROR_ACCESS_DENIED, "%s is not broadcast.", property);
+        int r = sender_uid(call, &uid);
+        if (r < 0)
+                return r;
+        if (uid != 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_ACCESS_DENIED,
+                                         "Only root may read %s: it may hold secrets such as passwords.", property);
+        return 0;
+}
+
 static int read_option_value(sd_bus_message *message, const BusOption *o, sd_bus_error *error) {
         int r, b;
 

@@ -86,6 +86,10 @@ int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error);
 
 /* Mutating calls are for root only (polkit integration is future work). */
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error);
+/* For the getter of a property that may hold secrets (a container's Env, a volume's Options):
+ * such properties are SD_BUS_VTABLE_PROPERTY_EXPLICIT (never in GetAll, InterfacesAdded or a
+ * signal) and only root's Get is answered; others get AccessDenied. */
+int bus_property_check_privileged(sd_bus *bus, const char *property, sd_bus_error *error);
 
 /* One option of a method's a{sv}: its key, its type and where it goes (strv are owned by the caller). */
 typedef struct BusOption {

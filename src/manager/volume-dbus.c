@@ -48,7 +48,13 @@ static int property_get_driver(sd_bus *bus, const char *path, const char *interf
 static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Volume *v = userdata;
-        return bus_append_labels(reply, streq(property, "Labels") ? v->labels : v->options);
+        if (streq(property, "Labels"))
+                return bus_append_labels(reply, v->labels);
+        /* A driver's options may hold credentials (CIFS's password=...). */
+        int r = bus_property_check_privileged(bus, "the options of a volume", error);
+        if (r < 0)
+                return r;
+        return bus_append_labels(reply, v->options);
 }
 
 static int property_get_mountpoint(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -82,7 +88,7 @@ const sd_bus_vtable volume_vtable[] = {
         SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Volume, created_at), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Anonymous", "b", property_get_anonymous, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Options", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Options", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         SD_BUS_PROPERTY("UsedBy", "as", property_get_used_by, 0, 0),
         SD_BUS_VTABLE_END,
 };

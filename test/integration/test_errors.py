@@ -220,3 +220,43 @@ def test_run_rm_that_fails_to_start_leaves_nothing(busybox_image, berthd):
     info = json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]
     assert "nonexistent-cmd" in info["State"]["Error"], info
     berthd.berthctl("rm", name, check=True)
+
+
+def test_secrets_are_for_root_only(busybox_image, berthd):
+    # A container's environment and a volume's driver options are where passwords go: only root
+    # reads them (by name; they are in no GetAll, GetManagedObjects or signal). State, names, ids
+    # and limits stay readable by anyone.
+    name = f"secret-{uuid.uuid4().hex[:6]}"
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    berthd.berthctl("create", "--name", name, "-e", "PASSWORD=hunter2", "-m", "64m", busybox_image, "true", check=True)
+    berthd.berthctl("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m,uid=7", name,
+                    check=True)
+    try:
+        path = json.loads(manager(berthd, "GetContainer", name).stdout)
+        vpath = json.loads(manager(berthd, "GetVolume", name).stdout)
+        proc = berthd.run([*nobody, "busctl", "get-property", "org.berth1", path, "org.berth1.Container", "Env"])
+        assert proc.returncode != 0 and "hunter2" not in proc.stdout, proc
+        assert "Only root may read the environment" in proc.stderr, proc
+        proc = berthd.run([*nobody, "busctl", "get-property", "org.berth1", vpath, "org.berth1.Volume", "Options"])
+        assert proc.returncode != 0 and "uid=7" not in proc.stdout, proc
+        for who in (nobody, []):
+            dump = berthd.run([*who, "busctl", "call", "--json=short", "org.berth1", "/org/berth1",
+                               "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"], check=True).stdout
+            assert name in dump and "hunter2" not in dump and "uid=7" not in dump, who
+            props = berthd.run([*who, "busctl", "call", "--json=short", "org.berth1", path,
+                                "org.freedesktop.DBus.Properties", "GetAll", "s", "org.berth1.Container"],
+                               check=True).stdout
+            assert "hunter2" not in props and '"MemoryMax"' in props, who
+        # berthctl inspect: everything for root; without the secrets for anybody else.
+        info = json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]
+        assert "PASSWORD=hunter2" in info["Config"]["Env"], info
+        info = json.loads(berthd.run([*nobody, "berthctl", "inspect", name], check=True).stdout)[0]
+        assert info["Config"]["Env"] is None and info["Name"] == "/" + name, info
+        assert info["HostConfig"]["Memory"] == 64 * 1024 * 1024, info
+        vinfo = json.loads(berthd.berthctl("volume", "inspect", name, check=True).stdout)[0]
+        assert vinfo["Options"]["o"] == "size=1m,uid=7", vinfo
+        vinfo = json.loads(berthd.run([*nobody, "berthctl", "volume", "inspect", name], check=True).stdout)[0]
+        assert vinfo["Options"] is None and vinfo["Name"] == name, vinfo
+    finally:
+        berthd.berthctl("rm", "-f", name)
+        berthd.berthctl("volume", "rm", name)
