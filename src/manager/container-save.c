@@ -258,6 +258,11 @@ void container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {
         SaveRequest *q;
         int r;
 
+        if (c->record_lost) { /* nothing true to write: its record stays as found */
+                if (done)
+                        done(0, userdata);
+                return;
+        }
         if (s && (!writer_idle(s) || callers_waiting(c->manager))) {
                 r = enqueue(c, done, userdata, false, &q);
                 if (r >= 0)
@@ -291,6 +296,9 @@ int container_save(Container *c) {
         SaveQueue *s = c->manager->saves;
         SaveRequest *q;
         int r;
+
+        if (c->record_lost)
+                return 0; /* nothing true to write: its record stays as found */
 
         if (!s || writer_idle(s))
                 return write_now(c);

@@ -587,6 +587,10 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
                                          c->name);
         if (c->remove_on_exit)
                 return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Container %s is being removed.", c->name);
+        if (c->record_lost)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Container %s cannot be started: its configuration could not be read.",
+                                         c->name);
         int r = start_checked(c, request, stdin_fd, stdout_fd, stderr_fd, error);
         if (r < 0)
                 container_remove_after_failed_start(c);

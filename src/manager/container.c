@@ -707,6 +707,10 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         r = json_read_file(path, &o);
         if (r < 0)
                 return r;
+        /* A record copied or moved into another container's directory must not pass for it. */
+        const char *recorded_id = json_get_string(o, "id");
+        if (recorded_id && !streq(recorded_id, id))
+                return -EUCLEAN;
         Container *c = container_alloc(m);
         if (!c)
                 return -ENOMEM;
@@ -771,6 +775,73 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         return 0;
 }
 
+/* An unusable record's directory goes to containers/.quarantine/<id>[.N], out of berthd's sight
+ * (and out of reach of a remove of the name it claimed), for a person to look at. */
+static void container_quarantine(Manager *m, const char *id) {
+        _cleanup_free_ char *from = manager_state_path(m, "containers/%s", id),
+                            *dir = manager_state_path(m, "containers/.quarantine");
+        if (!from || !dir || mkdir_p(dir, 0700) < 0)
+                return;
+        for (unsigned n = 0; n < 100; n++) {
+                _cleanup_free_ char *to = NULL;
+                if ((n == 0 ? asprintf(&to, "%s/%s", dir, id) : asprintf(&to, "%s/%s.%u", dir, id, n)) < 0)
+                        return;
+                if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) >= 0) {
+                        fprintf(stderr, "<3>Moved container %s aside to %s.\n", id, to);
+                        return;
+                }
+                if (errno != EEXIST)
+                        break;
+        }
+        fprintf(stderr, "<3>Failed to move container %s aside: %m\n", id);
+}
+
+/* A container whose record is unusable but whose supervisor still runs in its scope: listed under
+ * its short id, stoppable and removable, never started again (its configuration is lost). */
+static Container *container_placeholder_if_running(Manager *m, const char *id, const char *why) {
+        _cleanup_free_ char *running = NULL;
+        int helper, payload;
+        uint64_t started;
+        Container *c = container_alloc(m);
+        if (!c)
+                return NULL;
+        memcpy(c->id, id, BERTH_ID_LEN + 1);
+        c->name = strndup(id, BERTH_SHORT_ID_LEN);
+        if (c->name && manager_find_container_by_name(m, c->name)) {
+                free(c->name);
+                c->name = strdup(id);
+        }
+        c->image_ref = strdup("");
+        c->image_id = strdup("");
+        c->hostname = strndup(id, BERTH_SHORT_ID_LEN);
+        c->working_dir = strdup("/");
+        c->user = strdup("");
+        c->command = calloc(1, sizeof(char *));
+        c->env = calloc(1, sizeof(char *));
+        c->stop_signal = SIGTERM;
+        c->state = CONTAINER_CREATED;
+        c->record_lost = true;
+        if (asprintf(&c->error, "The container's record could not be used (%s); it can only be stopped and removed.",
+                     why) < 0)
+                c->error = NULL;
+        int pidfd = -1;
+        if (!c->name || !c->image_ref || !c->image_id || !c->hostname || !c->working_dir || !c->user || !c->command ||
+            !c->env || !c->error || read_runtime_file(c, "running", &running) < 0 ||
+            sscanf(running, "%d %d %" SCNu64, &helper, &payload, &started) != 3 ||
+            (pidfd = container_open_pidfd(c, helper)) < 0) {
+                container_free(c);
+                return NULL;
+        }
+        safe_close(pidfd); /* reconcile adopts it */
+        return c;
+}
+
+static void container_add(Manager *m, Container *c) {
+        container_saves_clean(m, c->id);
+        c->next = m->containers;
+        m->containers = c;
+}
+
 int manager_load_containers(Manager *m) {
         _cleanup_free_ char *dir = manager_state_path(m, "containers");
         DIR *d;
@@ -793,13 +864,39 @@ int manager_load_containers(Manager *m) {
                                 (void) m->storage->container_remove(path);
                         continue;
                 }
-                if (r < 0) {
-                        fprintf(stderr, "Failed to load container %s, ignoring: %s\n", de->d_name, strerror(-r));
+                if (r >= 0) {
+                        /* Two records with one name: the later created is the odd one out. */
+                        Container *other = manager_find_container_by_name(m, c->name);
+                        if (!other) {
+                                container_add(m, c);
+                                continue;
+                        }
+                        Container *keep = other, *drop = c;
+                        if (other->created_at > c->created_at) {
+                                container_unlink(other);
+                                container_add(m, c);
+                                keep = c, drop = other;
+                        }
+                        fprintf(stderr, "<3>Container %s claims the name \"%s\" of container %s.\n", drop->id,
+                                drop->name, keep->id);
+                        _cleanup_free_ char *id = strdup(drop->id);
+                        container_free(drop);
+                        if (!id)
+                                return -ENOMEM;
+                        Container *p = container_placeholder_if_running(m, id, "its name is taken");
+                        if (p)
+                                container_add(m, p);
+                        else
+                                container_quarantine(m, id);
                         continue;
                 }
-                container_saves_clean(m, c->id);
-                c->next = m->containers;
-                m->containers = c;
+                const char *why = r == -EUCLEAN ? "it belongs to another container" : strerror(-r);
+                fprintf(stderr, "<3>Failed to load container %s: %s.\n", de->d_name, why);
+                Container *p = r == -ENOMEM ? NULL : container_placeholder_if_running(m, de->d_name, why);
+                if (p)
+                        container_add(m, p);
+                else if (r != -ENOMEM)
+                        container_quarantine(m, de->d_name);
         }
         closedir(d);
         for (Container *c = m->containers, *next; c; c = next) {

@@ -131,6 +131,7 @@ typedef struct Container {
         sd_event_source *stop_timer;
         StartOperation *starting;
         bool creating; /* created, its first record not yet written */
+        bool record_lost; /* its record was unusable but it runs: listed, stoppable, removable, never saved */
         sd_bus_message **waiters; /* Wait() calls to answer at exit */
         size_t n_waiters;
         sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """berthd as a service: bus name, object tree, persistence, and surviving kill -9."""
 import json
+import os
 import time
 import uuid
 
@@ -191,3 +192,48 @@ def test_berthctl_after_berthd_sigkill_left_a_stale_socket(busybox_image, berthd
     # Only the second: after the restart, berthctl is back on the private socket.
     assert seen.count("CreateContainer") == 1
     berthd.berthctl("rm", f"{name}a", f"{name}b", check=True)
+
+
+def test_unusable_records_are_quarantined(busybox_image, berthd):
+    # A record in another container's directory, or one whose name is taken, once made two
+    # containers of one name (and rm of the name removed the other's files). Now it is reported
+    # and moved aside; a running container whose record cannot be read stays listable and
+    # stoppable.
+    tag = os.urandom(3).hex()
+    a, b, c, d = (f"q{x}-{tag}" for x in "abcd")
+    berthd.berthctl("run", "-d", "--name", a, busybox_image, "sleep", "300", check=True)
+    berthd.berthctl("create", "--name", b, busybox_image, "true", check=True)
+    berthd.berthctl("run", "-d", "--name", c, busybox_image, "sleep", "300", check=True)
+    ids = {n: berthd.berthctl("inspect", "-f", "{{.Id}}", n, check=True).stdout.strip() for n in (a, b, c)}
+    base = "/var/lib/berth/containers"
+    dup = "d" + ids[a][1:]  # a directory of its own, with a's record and its own id: only the name clashes
+    berthd.systemctl("stop", "berthd.service", check=True)
+    berthd.sh(f"cp {base}/{ids[a]}/container.json {base}/{ids[b]}/container.json && "
+              f"mkdir {base}/{dup} && sed 's/{ids[a]}/{dup}/; s/\"created_at\": *[0-9]*/\"created_at\": 99999999999999999/' "
+              f"{base}/{ids[a]}/container.json > {base}/{dup}/container.json && "
+              f"echo '{{garbage' > {base}/{ids[c]}/container.json", check=True)
+    berthd.systemctl("start", "berthd.service", check=True)
+    try:
+        ps = berthd.berthctl("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.State}}", check=True).stdout
+        rows = [line.split() for line in ps.splitlines()]
+        assert [r for r in rows if r[1] == a] == [[ids[a], a, "running"]], ps
+        assert not any(r[0] in (ids[b], dup) for r in rows), ps
+        # The one whose record is garbage still runs: listed by its short id, stoppable, removable.
+        assert [ids[c], ids[c][:12], "running"] in rows, ps
+        berthd.berthctl("stop", "-t", "1", ids[c][:12], check=True)
+        proc = berthd.berthctl("start", ids[c][:12])
+        assert proc.returncode == 125 and "configuration could not be read" in proc.stderr, proc
+        berthd.berthctl("rm", ids[c][:12], check=True)
+        assert berthd.sh(f"test ! -e {base}/{ids[c]}").returncode == 0
+        # The others were moved aside, whole, for a person to look at; the journal says why.
+        listing = berthd.sh(f"ls {base}/.quarantine", check=True).stdout.split()
+        assert ids[b] in listing and dup in listing, listing
+        log = berthd.run(["journalctl", "-u", "berthd.service", "-p", "err", "--no-pager", "-o", "cat"]).stdout
+        assert f"Failed to load container {ids[b]}: it belongs to another container" in log, log
+        assert f"Container {dup} claims the name \"{a}\"" in log, log
+        # rm of the name removes a's own files, nobody else's.
+        berthd.berthctl("rm", "-f", a, check=True)
+        assert berthd.sh(f"test -d {base}/.quarantine/{ids[b]} && test -d {base}/.quarantine/{dup}").returncode == 0
+    finally:
+        berthd.berthctl("rm", "-f", a, ids[c][:12])
+        berthd.sh(f"rm -rf {base}/.quarantine/{ids[b]} {base}/.quarantine/{dup}")
