@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 
+#include "log.h"
 #include "config.h"
 #include "container.h"
 #include "manager.h"
@@ -42,7 +43,7 @@ static int run(int argc, char *argv[]) {
                         return -EINVAL;
                 }
         if (optind < argc) {
-                fprintf(stderr, "berthd takes no arguments.\n");
+                log_error("berthd takes no arguments.");
                 return -EINVAL;
         }
 
@@ -82,7 +83,7 @@ static int run(int argc, char *argv[]) {
 
         r = sd_bus_open_system(&m->bus);
         if (r < 0) {
-                fprintf(stderr, "Failed to connect to the system bus: %s\n", strerror(-r));
+                log_error("Failed to connect to the system bus: %s", strerror(-r));
                 return r;
         }
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
@@ -91,24 +92,24 @@ static int run(int argc, char *argv[]) {
 
         r = manager_startup(m);
         if (r < 0) {
-                fprintf(stderr, "Failed to load state from %s: %s\n", m->state_dir, strerror(-r));
+                log_error("Failed to load state from %s: %s", m->state_dir, strerror(-r));
                 return r;
         }
         r = container_saves_start(m);
         if (r < 0) {
-                fprintf(stderr, "Failed to start the writer thread: %s\n", strerror(-r));
+                log_error("Failed to start the writer thread: %s", strerror(-r));
                 return r;
         }
         r = manager_bus_setup(m);
         if (r < 0) {
-                fprintf(stderr, "Failed to set up the D-Bus service: %s\n", strerror(-r));
+                log_error("Failed to set up the D-Bus service: %s", strerror(-r));
                 return r;
         }
         /* After the system bus: a berthctl finding the socket finds org.berth1 set up as well. */
         r = private_bus_listen(m);
         if (r < 0)
-                fprintf(stderr, "Failed to listen on %s/private, serving the system bus only: %s\n", m->run_dir,
-                        strerror(-r));
+                log_warning("Failed to listen on %s/private, serving the system bus only: %s", m->run_dir,
+                            strerror(-r));
         manager_start_restartable_containers(m);
         (void) sd_notify(false, "READY=1\nSTATUS=Managing containers.");
         r = sd_event_loop(m->event);

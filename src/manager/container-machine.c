@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "container.h"
 #include "names.h"
 
@@ -18,8 +19,7 @@ static int on_registered(sd_bus_message *reply, void *userdata, sd_bus_error *re
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         /* Not fatal: containers work without machined, only machinectl does not see them. */
         if (e)
-                fprintf(stderr, "Failed to register container with systemd-machined, ignoring: %s\n",
-                        e->message ?: e->name);
+                log_warning("Failed to register container with systemd-machined, ignoring: %s", e->message ?: e->name);
         return 0;
 }
 

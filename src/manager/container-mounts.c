@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "container.h"
 #include "errors.h"
 #include "json-util.h"
@@ -514,6 +515,6 @@ void container_remove_anonymous_volumes(Container *c) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 /* Another container may use it too (-v NAME with an anonymous volume's name): keep it then. */
                 if (v && volume_remove(v, false, &e) < 0)
-                        fprintf(stderr, "Keeping volume %s: %s\n", v->name, e.message ?: "in use");
+                        log_warning("Keeping volume %s: %s", v->name, e.message ?: "in use");
         }
 }

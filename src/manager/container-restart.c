@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "container.h"
 
 /* Docker's back-off: 100 ms doubling up to a minute, reset once a run lasted 10 s. */
@@ -58,7 +59,7 @@ static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         (void) container_save(c);
         container_emit_changed(c, "RestartCount", NULL);
         if (container_start(c, NULL, -1, -1, -1, &error) < 0) {
-                fprintf(stderr, "Failed to restart container %s: %s\n", c->name, error.message ?: "unknown error");
+                log_error("Failed to restart container %s: %s", c->name, error.message ?: "unknown error");
                 container_maybe_schedule_restart(c); /* try again, later */
         }
         return 0;
@@ -74,7 +75,7 @@ void container_maybe_schedule_restart(Container *c) {
                 c->restart_delay_usec = RESTART_DELAY_MAX_USEC;
         if (sd_event_add_time_relative(c->manager->event, &c->restart_timer, CLOCK_MONOTONIC, c->restart_delay_usec, 0,
                                        on_restart_timer, c) < 0) {
-                fprintf(stderr, "Failed to schedule the restart of container %s.\n", c->name);
+                log_error("Failed to schedule the restart of container %s.", c->name);
                 return;
         }
         container_emit_changed(c, "State", NULL);

@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "container.h"
 #include "json-util.h"
 #include "util.h"
@@ -142,7 +143,7 @@ static int on_done(sd_event_source *source, int fd, uint32_t revents, void *user
         for (SaveRequest *q; (q = done);) {
                 done = q->next;
                 if (q->result < 0)
-                        fprintf(stderr, "Failed to write %s: %s\n", q->path, strerror(-q->result));
+                        log_error("Failed to write %s: %s", q->path, strerror(-q->result));
                 if (q->done)
                         q->done(q->result, q->userdata);
                 request_free(q);
@@ -232,7 +233,7 @@ static int write_now(Container *c) {
         write_batch(q);
         int r = q->result;
         if (r < 0)
-                fprintf(stderr, "Failed to write %s: %s\n", q->path, strerror(-r));
+                log_error("Failed to write %s: %s", q->path, strerror(-r));
         request_free(q);
         return r;
 }
@@ -267,7 +268,7 @@ void container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {
                 r = enqueue(c, done, userdata, false, &q);
                 if (r >= 0)
                         return;
-                fprintf(stderr, "Failed to queue the record of container %s: %s\n", c->name, strerror(-r));
+                log_error("Failed to queue the record of container %s: %s", c->name, strerror(-r));
         } else
                 r = write_now(c);
         if (done)

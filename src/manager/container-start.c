@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "log.h"
 #include "container.h"
 #include "helper-exe.h"
 #include "storage.h"
@@ -139,9 +140,9 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
          * journal commits with those of the other containers started meanwhile. */
         container_save_soon(c, reply_started, op->request ? sd_bus_message_ref(op->request) : NULL);
         if (container_watch_helper(c) < 0)
-                fprintf(stderr, "Failed to watch the supervisor of container %s.\n", c->name);
+                log_error("Failed to watch the supervisor of container %s.", c->name);
         if (container_register_machine(c) < 0)
-                fprintf(stderr, "Failed to register container %s with systemd-machined, ignoring.\n", c->name);
+                log_warning("Failed to register container %s with systemd-machined, ignoring.", c->name);
         container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "OOMKilled", "Error", NULL);
         c->starting = NULL;
         start_operation_free(op);

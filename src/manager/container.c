@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "log.h"
 #include "container.h"
 #include "storage.h"
 #include "volume.h"
@@ -544,7 +545,7 @@ static int container_destroy(Container *c, bool remove_volumes) {
                 return -errno;
         r = c->manager->storage->container_remove(dir);
         if (r < 0)
-                fprintf(stderr, "Failed to remove %s, ignoring: %s\n", dir, strerror(-r));
+                log_warning("Failed to remove %s, ignoring: %s", dir, strerror(-r));
         (void) rm_rf(run);
         /* The journal fields of its scope (see nspawn-journal.h): its supervisor removes them when
          * it ends, unless it was killed. */
@@ -631,8 +632,7 @@ static void container_read_exit(Container *c) {
                         finished = f;
                 }
         } else
-                fprintf(stderr, "Container %s: supervisor gone without an exit status, assuming it was killed.\n",
-                        c->name);
+                log_warning("Container %s: supervisor gone without an exit status, assuming it was killed.", c->name);
         container_settle_exit(c, code, finished, oom_kills > 0);
 }
 
@@ -694,7 +694,7 @@ static void container_reconcile(Container *c) {
                 (void) container_save(c);
         }
         if (container_watch_helper(c) < 0)
-                fprintf(stderr, "Failed to watch container %s.\n", c->name);
+                log_error("Failed to watch container %s.", c->name);
 }
 
 static int container_load_one(Manager *m, const char *id, Container **ret) {
@@ -787,13 +787,13 @@ static void container_quarantine(Manager *m, const char *id) {
                 if ((n == 0 ? asprintf(&to, "%s/%s", dir, id) : asprintf(&to, "%s/%s.%u", dir, id, n)) < 0)
                         return;
                 if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) >= 0) {
-                        fprintf(stderr, "<3>Moved container %s aside to %s.\n", id, to);
+                        log_error("Moved container %s aside to %s.", id, to);
                         return;
                 }
                 if (errno != EEXIST)
                         break;
         }
-        fprintf(stderr, "<3>Failed to move container %s aside: %m\n", id);
+        log_error("Failed to move container %s aside: %m", id);
 }
 
 /* A container whose record is unusable but whose supervisor still runs in its scope: listed under
@@ -877,8 +877,8 @@ int manager_load_containers(Manager *m) {
                                 container_add(m, c);
                                 keep = c, drop = other;
                         }
-                        fprintf(stderr, "<3>Container %s claims the name \"%s\" of container %s.\n", drop->id,
-                                drop->name, keep->id);
+                        log_error("Container %s claims the name \"%s\" of container %s.", drop->id, drop->name,
+                                  keep->id);
                         _cleanup_free_ char *id = strdup(drop->id);
                         container_free(drop);
                         if (!id)
@@ -891,7 +891,7 @@ int manager_load_containers(Manager *m) {
                         continue;
                 }
                 const char *why = r == -EUCLEAN ? "it belongs to another container" : strerror(-r);
-                fprintf(stderr, "<3>Failed to load container %s: %s.\n", de->d_name, why);
+                log_error("Failed to load container %s: %s.", de->d_name, why);
                 Container *p = r == -ENOMEM ? NULL : container_placeholder_if_running(m, de->d_name, why);
                 if (p)
                         container_add(m, p);

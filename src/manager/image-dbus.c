@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "errors.h"
 #include "image.h"
 #include "names.h"
@@ -271,7 +272,7 @@ int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *e
                 r = image_remove(i);
                 if (r < 0) {
                         /* Nothing of it is gone: the others are still pruned, it stays for the next time. */
-                        fprintf(stderr, "Failed to prune image %.12s, skipping: %s\n", *id, strerror(-r));
+                        log_warning("Failed to prune image %.12s, skipping: %s", *id, strerror(-r));
                         continue;
                 }
                 reclaimed += size;

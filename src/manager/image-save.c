@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "digest.h"
 #include "errors.h"
 #include "image.h"
@@ -193,7 +194,7 @@ static int replay_layer(Saver *s, const char *dir, int fd, char hex[SHA256_HEX_L
         if (r == -EBADMSG) {
                 /* The split file itself is damaged (a crash while it was written): make the tarball
                  * again instead, as for a layer without one. Changed layer files still fail. */
-                fprintf(stderr, "Ignoring the tar-split of layer %s: %s\n", dir, message ?: strerror(-r));
+                log_warning("Ignoring the tar-split of layer %s: %s", dir, message ?: strerror(-r));
                 if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
                         return failf(s, -errno, "Failed to start layer %s again: %m", dir);
                 return 0;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "container.h"
 #include "digest.h"
 #include "errors.h"
@@ -229,7 +230,7 @@ int manager_load_images(Manager *m) {
                         break;
                 }
                 if (image_load_one(m, path, &i) < 0) {
-                        fprintf(stderr, "Failed to load image %s, ignoring.\n", path);
+                        log_error("Failed to load image %s, ignoring.", path);
                         complete = false;
                         continue;
                 }
@@ -241,7 +242,7 @@ int manager_load_images(Manager *m) {
         if (complete)
                 (void) manager_gc_layers(m);
         else
-                fprintf(stderr, "Not all images could be loaded, keeping unreferenced layers.\n");
+                log_warning("Not all images could be loaded, keeping unreferenced layers.");
         return 0;
 }
 
@@ -289,9 +290,9 @@ int manager_gc_layers(Manager *m) {
                         break;
                 int r = storage_remove_work_dir(m, path);
                 if (r < 0)
-                        fprintf(stderr, "Failed to remove unreferenced layer %s, ignoring: %s\n", path, strerror(-r));
+                        log_warning("Failed to remove unreferenced layer %s, ignoring: %s", path, strerror(-r));
                 else
-                        fprintf(stderr, "Removed unreferenced layer %s.\n", path);
+                        log_info("Removed unreferenced layer %s.", path);
         }
         closedir(d);
         storage_gc(m);
@@ -354,7 +355,7 @@ int image_remove(Image *i) {
                 return -errno;
         r = fsync_directory(images_dir);
         if (r < 0)
-                fprintf(stderr, "Failed to sync %s, ignoring: %s\n", images_dir, strerror(-r));
+                log_warning("Failed to sync %s, ignoring: %s", images_dir, strerror(-r));
 
         (void) sd_bus_emit_object_removed(m->bus, path);
         for (Image **p = &m->images; *p; p = &(*p)->next)
@@ -369,7 +370,7 @@ int image_remove(Image *i) {
                         continue; /* left for the startup sweep, or shared */
                 r = storage_layer_remove(m, key);
                 if (r < 0)
-                        fprintf(stderr, "Failed to remove layer %s, ignoring: %s\n", key, strerror(-r));
+                        log_warning("Failed to remove layer %s, ignoring: %s", key, strerror(-r));
         }
         image_free(i);
         return 0;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "config.h"
 #include "container.h"
 #include "helper-exe.h"
@@ -141,7 +142,7 @@ int manager_startup(Manager *m) {
                 return r;
         m->helper_exe_fd = helper_exe_seal(m->helper_path);
         if (m->helper_exe_fd < 0) {
-                fprintf(stderr, "<3>Failed to copy %s into memory: %s\n", m->helper_path, strerror(-m->helper_exe_fd));
+                log_error("Failed to copy %s into memory: %s", m->helper_path, strerror(-m->helper_exe_fd));
                 return m->helper_exe_fd;
         }
         remove_stale_layer_work(m);

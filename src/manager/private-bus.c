@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <systemd/sd-id128.h>
 
+#include "log.h"
 #include "manager.h"
 #include "util.h"
 
@@ -125,7 +126,7 @@ static int on_connection(sd_event_source *s, int listen_fd, uint32_t revents, vo
                         return 0;
                 /* Out of descriptors or memory: the connection stays queued and the socket
                  * readable, so pause accepting for a moment rather than spin on it. */
-                fprintf(stderr, "Failed to accept a private bus connection: %m\n");
+                log_error("Failed to accept a private bus connection: %m");
                 if (sd_event_source_set_enabled(s, SD_EVENT_OFF) >= 0 &&
                     sd_event_add_time_relative(m->event, NULL, CLOCK_MONOTONIC, USEC_PER_SEC / 10, 0, on_accept_retry,
                                                m) < 0)
@@ -139,7 +140,7 @@ static int on_connection(sd_event_source *s, int listen_fd, uint32_t revents, vo
         }
         r = serve_connection(m, fd); /* takes fd, also when it fails */
         if (r < 0)
-                fprintf(stderr, "Failed to serve a private bus connection: %s\n", strerror(-r));
+                log_warning("Failed to serve a private bus connection: %s", strerror(-r));
         return 0;
 }
 

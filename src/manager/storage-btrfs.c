@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "storage.h"
 #include "util.h"
 
@@ -49,7 +50,7 @@ static int remove_subvolume_or_tree(const char *path) {
                 int r = btrfs_error(btrfs_util_delete_subvolume(path, BTRFS_UTIL_DELETE_SUBVOLUME_RECURSIVE));
                 if (r >= 0)
                         return 0;
-                fprintf(stderr, "Failed to delete subvolume %s, removing its files: %s\n", path, strerror(-r));
+                log_warning("Failed to delete subvolume %s, removing its files: %s", path, strerror(-r));
                 (void) btrfs_util_set_subvolume_read_only(path, false);
         }
         return rm_rf(path);

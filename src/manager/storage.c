@@ -11,6 +11,7 @@
 #include <sys/statfs.h>
 #include <linux/magic.h>
 
+#include "log.h"
 #include "config.h"
 #include "json-util.h"
 #include "container.h"
@@ -56,7 +57,7 @@ static int read_config_driver(const char *path, char **ret) {
                 }
                 char *eq = strchr(line, '=');
                 if (!eq) {
-                        fprintf(stderr, "%s:%u: not KEY=VALUE, ignoring.\n", path, line_no);
+                        log_warning("%s:%u: not KEY=VALUE, ignoring.", path, line_no);
                         continue;
                 }
                 *eq = 0;
@@ -71,7 +72,7 @@ static int read_config_driver(const char *path, char **ret) {
                         if (!*ret)
                                 return -ENOMEM;
                 } else
-                        fprintf(stderr, "%s:%u: unknown setting %s, ignoring.\n", path, line_no, key);
+                        log_warning("%s:%u: unknown setting %s, ignoring.", path, line_no, key);
         }
         return 0;
 }
@@ -105,7 +106,7 @@ int storage_setup(Manager *m) {
                 return -ENOMEM;
         r = read_config_driver(config_path, &configured);
         if (r < 0) {
-                fprintf(stderr, "Failed to read %s: %s\n", config_path, strerror(-r));
+                log_error("Failed to read %s: %s", config_path, strerror(-r));
                 return r;
         }
         r = read_full_file(record, &recorded, &len);
@@ -119,10 +120,9 @@ int storage_setup(Manager *m) {
                  * layers say which driver made them. */
                 bool btrfs = subdir_has_entries(m, "btrfs");
                 if (btrfs && subdir_has_entries(m, "overlay") && isempty(configured)) {
-                        fprintf(stderr,
-                                "%s holds layers of both the overlay and the btrfs storage driver, and does not say "
-                                "which one it was used with last: set Driver= in %s.\n",
-                                m->state_dir, config_path);
+                        log_error("%s holds layers of both the overlay and the btrfs storage driver, and does not say "
+                                  "which one it was used with last: set Driver= in %s.",
+                                  m->state_dir, config_path);
                         return -EBUSY;
                 }
                 recorded = strdup(btrfs ? "btrfs" : "overlay");
@@ -134,8 +134,8 @@ int storage_setup(Manager *m) {
         if (!isempty(configured)) {
                 d = driver_by_name(configured);
                 if (!d) {
-                        fprintf(stderr, "%s: unknown storage driver \"%s\" (expected overlay or btrfs).\n", config_path,
-                                configured);
+                        log_error("%s: unknown storage driver \"%s\" (expected overlay or btrfs).", config_path,
+                                  configured);
                         return -EINVAL;
                 }
         } else if (recorded && driver_by_name(recorded))
@@ -146,10 +146,9 @@ int storage_setup(Manager *m) {
                                                                                        : &storage_overlay;
         }
         if (recorded && !streq(recorded, d->name) && state_has_content(m, recorded)) {
-                fprintf(stderr,
-                        "The storage driver is %s, but the images and containers in %s were stored by %s. Set "
-                        "Driver=%s in %s, or remove them first.\n",
-                        d->name, m->state_dir, recorded, recorded, config_path);
+                log_error("The storage driver is %s, but the images and containers in %s were stored by %s. Set "
+                          "Driver=%s in %s, or remove them first.",
+                          d->name, m->state_dir, recorded, recorded, config_path);
                 return -EBUSY;
         }
 
@@ -165,7 +164,7 @@ int storage_setup(Manager *m) {
                 if (statfs(dir, &sfs) < 0)
                         return -errno;
                 if (sfs.f_type != BTRFS_SUPER_MAGIC) {
-                        fprintf(stderr, "The btrfs storage driver needs %s on a btrfs file system.\n", dir);
+                        log_error("The btrfs storage driver needs %s on a btrfs file system.", dir);
                         return -EOPNOTSUPP;
                 }
         } else {

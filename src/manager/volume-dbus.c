@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "errors.h"
 #include "volume.h"
 #include "volume-plugin.h"
@@ -181,7 +182,7 @@ int method_get_volume(sd_bus_message *message, void *userdata, sd_bus_error *err
                 return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_VOLUME, "No such volume: %s", name);
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         if (caller_is_root(message) && volume_refresh_mountpoint(v, &e) < 0) /* else the last known path */
-                fprintf(stderr, "Volume %s: %s\n", v->name, e.message ?: "error");
+                log_warning("Volume %s: %s", v->name, e.message ?: "error");
         return reply_volume_path(message, v);
 }
 

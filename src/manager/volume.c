@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
 #include "container.h"
 #include "errors.h"
 #include "json-util.h"
@@ -91,8 +92,7 @@ int manager_load_volumes(Manager *m) {
                 }
                 if (r < 0)
                         /* Unreadable, but the data may matter: keep it, with default metadata. */
-                        fprintf(stderr, "Failed to read %s, keeping the volume with defaults: %s\n", path,
-                                strerror(-r));
+                        log_warning("Failed to read %s, keeping the volume with defaults: %s", path, strerror(-r));
                 Volume *v = calloc(1, sizeof(*v));
                 if (!v || !(v->name = strdup(de->d_name))) {
                         free(v);
@@ -309,7 +309,7 @@ void volumes_unmount(Manager *m, char **names, const char *container_id) {
                 json_object_object_add(request, "Name", json_object_new_string(v->name));
                 json_object_object_add(request, "ID", json_object_new_string(container_id));
                 if (volume_plugin_call(m, v->driver, "Unmount", request, NULL, &e) < 0)
-                        fprintf(stderr, "Failed to unmount volume %s: %s\n", v->name, e.message ?: "error");
+                        log_warning("Failed to unmount volume %s: %s", v->name, e.message ?: "error");
         }
 }
 
@@ -374,7 +374,7 @@ void volumes_adopt_from_plugins(Manager *m, const char *name) {
                         return;
                 }
                 if (volume_plugin_call(m, *p, "List", request, &reply, &e) < 0) {
-                        fprintf(stderr, "Skipping volume plugin %s: %s\n", *p, e.message ?: "error");
+                        log_warning("Skipping volume plugin %s: %s", *p, e.message ?: "error");
                         continue;
                 }
                 if (!json_object_object_get_ex(reply, "Volumes", &entries) ||
@@ -423,7 +423,7 @@ int volume_remove(Volume *v, bool force, sd_bus_error *error) {
                 if (r < 0 && !force)
                         return r;
                 if (r < 0) /* forced: berth forgets it even though the plugin could not remove it */
-                        fprintf(stderr, "Forgetting volume %s: %s\n", v->name, e.message ?: "error");
+                        log_warning("Forgetting volume %s: %s", v->name, e.message ?: "error");
         }
         if (unlink(json) < 0 && errno != ENOENT)
                 return sd_bus_error_set_errnof(error, errno, "Failed to remove volume %s: %m", v->name);

@@ -237,3 +237,21 @@ def test_unusable_records_are_quarantined(busybox_image, berthd):
     finally:
         berthd.berthctl("rm", "-f", a, ids[c][:12])
         berthd.sh(f"rm -rf {base}/.quarantine/{ids[b]} {base}/.quarantine/{dup}")
+
+
+def test_log_priorities(berthd):
+    # berthd's messages carry their priority: `journalctl -u berthd -p err` shows errors only.
+    conf = "/etc/berth/berthd.conf"
+    saved = berthd.sh(f"cat {conf} 2>/dev/null").stdout
+    tag = os.urandom(3).hex()
+    try:
+        berthd.sh(f"mkdir -p /etc/berth && printf '%s[Storage]\\nBogus{tag}=1\\n' '{saved}' > {conf}", check=True)
+        restart_berthd(berthd)
+        entries = [e for e in berthd.journal_json("-u", "berthd.service") if f"Bogus{tag}" in e.get("MESSAGE", "")]
+        assert entries and all(e["PRIORITY"] == "4" for e in entries), entries
+        assert not entries[0]["MESSAGE"].startswith("<"), entries
+        errors = berthd.run(["journalctl", "-u", "berthd.service", "-p", "err", "--no-pager", "-o", "cat"]).stdout
+        assert f"Bogus{tag}" not in errors
+    finally:
+        berthd.run(["sh", "-c", f"cat > {conf}"], input=saved, check=True)
+        restart_berthd(berthd)
