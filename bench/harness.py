@@ -842,13 +842,48 @@ def case_stop():
 
 
 # ------------------------------------------------------------------------------------------
+# case 8: streams relayed by berth (exec's output, run -i's input) against podman's and a pipe
+
+def case_stream():
+    mib = A.stream_mib
+    name = "bench-stream"
+    sh(["berthctl", "rm", "-f", name], check=False)
+    sh(PODMAN + ["rm", "-f", "-t", "0", name], check=False)
+    sh(["berthctl", "run", "-d", "--name", name, IMAGE, "sleep", "1000"])
+    sh(PODMAN + ["run", "-d", "--network=none", "--name", name, IMAGE, "sleep", "1000"])
+    zero = f"head -c {mib}m /dev/zero"
+    cmds = {
+        "exec": {"berth": f"berthctl exec {name} {zero} > /dev/null",
+                 "podman": " ".join(PODMAN) + f" exec {name} {zero} > /dev/null",
+                 "floor": f"{zero} | cat > /dev/null"},
+        "input": {"berth": f"{zero} | berthctl run --rm -i {IMAGE} wc -c > /dev/null",
+                  "podman": f"{zero} | " + " ".join(PODMAN) + f" run --rm -i --network=none {IMAGE} wc -c > /dev/null",
+                  "floor": f"{zero} | wc -c > /dev/null"},
+    }
+    out = {"mib": mib, "commands": cmds}
+    for kind, tools in cmds.items():
+        res = {t: [] for t in tools}
+        for rnd in range(A.stream_rounds):
+            for t in rotated(list(tools), rnd):
+                settle()
+                try:
+                    res[t].append(timed(["sh", "-c", tools[t]]))
+                except Exception as e:  # noqa: BLE001
+                    record_error(f"stream-{kind}", t, e)
+        out[kind] = {t: stats(v) for t, v in res.items() if v}
+    sh(["berthctl", "rm", "-f", name], check=False)
+    sh(PODMAN + ["rm", "-f", "-t", "0", name], check=False)
+    RESULTS["stream"] = out
+
+
+# ------------------------------------------------------------------------------------------
 
 def main():
     global A
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     # import first: it must not follow a mass deletion (see case_import)
-    p.add_argument("--cases", default="import,start,parallel,logs,stop,create")
+    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream")
     p.add_argument("--work", required=True)
     p.add_argument("--minbase", required=True)
     p.add_argument("--rev", default="")
@@ -863,11 +898,13 @@ def main():
     A.log_timeout = 60 if q else 240
     A.import_rounds = 1 if q else 5
     A.stop_runs = 5 if q else 20
+    A.stream_mib = 64 if q else 512
+    A.stream_rounds = 2 if q else 5
 
     t_start = time.time()
     prepare()
     cases = {"start": case_start, "parallel": case_parallel, "logs": case_logs,
-             "import": case_import, "stop": case_stop, "create": case_create}
+             "import": case_import, "stop": case_stop, "create": case_create, "stream": case_stream}
     global LAST_CASE_END
     for c in A.cases.split(","):
         log(f"case {c}")
@@ -884,7 +921,7 @@ def main():
             "versions": versions(),
             "settings": {k: getattr(A, k) for k in ("start_runs", "par_rounds", "lines",
                                                     "log_rounds", "import_rounds",
-                                                    "stop_runs")}}
+                                                    "stop_runs", "stream_mib", "stream_rounds")}}
     doc = {"meta": meta, "results": RESULTS, "errors": ERRORS}
     os.makedirs(A.out, exist_ok=True)
     with open(os.path.join(A.out, "latest.json"), "w") as f:

@@ -299,6 +299,20 @@ def render(doc):
                 t.add("create", f"{tool} (large)", None, fmt_time, None, target, met)
         out.append(t.render())
 
+    if "stream" in r:
+        st = r["stream"]
+        out.append(timing_table(
+            f"8a. exec output: {st['mib']} MiB through `exec`",
+            "berth relays an exec's stdout through its exec helper (the process never holds the "
+            "caller's descriptors); podman through conmon. Commands: "
+            + "; ".join(f"{k}: `{v}`" for k, v in st["commands"]["exec"].items()) + ".",
+            st.get("exec", {}), "exec out", {}))
+        out.append(timing_table(
+            f"8b. run -i input: {st['mib']} MiB into `run --rm -i`",
+            "berth relays input through berthctl and the supervisor into the payload's own pipe. "
+            "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in st["commands"]["input"].items()) + ".",
+            st.get("input", {}), "run -i in", {}))
+
     if doc.get("errors"):
         out.append("## Errors (a tool or case that could not run)\n")
         for e in doc["errors"]:
