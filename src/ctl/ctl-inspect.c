@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* inspect: Docker-shaped JSON for containers and images. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,8 +161,31 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
         if (r >= 0)
                 r = c->env ? json_add(config, "Env", json_strv_new(c->env))
                            : json_add_null(config, "Env"); /* root only */
+        /* Docker's split: the entrypoint, then the command that is its arguments; null when empty. */
+        size_t n_entry = strv_length(c->entrypoint), n_cmd = strv_length(c->command);
+        if (n_entry > n_cmd)
+                n_entry = 0; /* not a prefix: cannot be */
         if (r >= 0)
-                r = json_add(config, "Cmd", json_strv_new(c->command));
+                r = n_cmd > n_entry ? json_add(config, "Cmd", json_strv_new(c->command + n_entry))
+                                    : json_add_null(config, "Cmd");
+        if (r >= 0)
+                r = n_entry > 0 ? json_add(config, "Entrypoint", json_strv_new(c->entrypoint))
+                                : json_add_null(config, "Entrypoint");
+        if (r >= 0)
+                r = json_add(config, "User", json_string_or_empty(c->user));
+        if (r >= 0)
+                r = json_add(config, "WorkingDir", json_string_or_empty(c->working_dir));
+        if (r >= 0)
+                r = json_add(config, "Tty", json_object_new_boolean(c->tty));
+        if (r >= 0 && c->stop_signal > 0) {
+                char sig[32];
+                const char *abbrev = sigabbrev_np(c->stop_signal);
+                if (abbrev)
+                        snprintf(sig, sizeof(sig), "SIG%s", abbrev);
+                else
+                        snprintf(sig, sizeof(sig), "SIGRTMIN+%d", c->stop_signal - SIGRTMIN);
+                r = json_add(config, "StopSignal", json_object_new_string(sig));
+        }
         if (r >= 0)
                 r = json_add(config, "Image", json_string_or_empty(c->image));
         if (r >= 0) {
@@ -193,6 +217,22 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                         : json_add(host, "PidsLimit", json_object_new_int64((int64_t) c->tasks_max));
         if (r >= 0)
                 r = json_add(host, "AutoRemove", json_object_new_boolean(c->auto_remove));
+        if (r >= 0) {
+                json_object *policy = json_object_new_object();
+                if (policy) {
+                        json_object_object_add(policy, "Name", json_object_new_string(c->restart_policy ?: "no"));
+                        json_object_object_add(policy, "MaximumRetryCount",
+                                               json_object_new_int64(c->restart_max_retries));
+                }
+                r = json_add(host, "RestartPolicy", policy);
+        }
+        if (r >= 0)
+                r = strv_length(c->volumes_from) > 0 ? json_add(host, "VolumesFrom", json_strv_new(c->volumes_from))
+                                                     : json_add_null(host, "VolumesFrom");
+        if (r >= 0)
+                r = c->init ? json_add(host, "Init", json_object_new_boolean(true)) : json_add_null(host, "Init");
+        if (r >= 0)
+                r = json_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
         if (r >= 0)
                 r = container_resources_json(c, config, host);
         if (r >= 0)
@@ -202,6 +242,37 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
         *ret_config = TAKE_PTR(config);
         *ret_host = TAKE_PTR(host);
         return 0;
+}
+
+/* Docker's MountPoint: Type, Name and Driver (volumes), Source (the host path), Destination, Mode,
+ * RW, Propagation (binds: rprivate). */
+static json_object *mounts_json(char **mount_points) {
+        json_object *a = json_object_new_array();
+        for (char **l = mount_points; a && l && *l; l++) {
+                _cleanup_free_ char *copy = strdup(*l);
+                char *f[7] = {}, *p = copy;
+                for (size_t i = 0; p && i < 7; i++)
+                        f[i] = strsep(&p, "\t");
+                json_object *o = json_object_new_object();
+                if (!copy || !f[6] || !o) {
+                        json_object_put(o);
+                        json_object_put(a);
+                        return NULL;
+                }
+                bool volume = streq(f[0], "volume");
+                json_object_object_add(o, "Type", json_object_new_string(f[0]));
+                if (volume)
+                        json_object_object_add(o, "Name", json_object_new_string(f[1]));
+                json_object_object_add(o, "Source", json_object_new_string(f[2]));
+                json_object_object_add(o, "Destination", json_object_new_string(f[3]));
+                if (volume)
+                        json_object_object_add(o, "Driver", json_object_new_string(f[4]));
+                json_object_object_add(o, "Mode", json_object_new_string(f[5]));
+                json_object_object_add(o, "RW", json_object_new_boolean(streq(f[6], "true")));
+                json_object_object_add(o, "Propagation", json_object_new_string(streq(f[0], "bind") ? "rprivate" : ""));
+                json_object_array_add(a, o);
+        }
+        return a;
 }
 
 static int container_json(const ContainerInfo *c, json_object **ret) {
@@ -235,6 +306,10 @@ static int container_json(const ContainerInfo *c, json_object **ret) {
                 r = json_add(o, "Config", config);
         if (r >= 0)
                 r = json_add(o, "HostConfig", host);
+        if (r >= 0)
+                r = json_add(o, "RestartCount", json_object_new_int64(c->restart_count));
+        if (r >= 0)
+                r = json_add(o, "Mounts", mounts_json(c->mount_points));
         if (r >= 0)
                 r = json_add(berth, "Unit", json_string_or_empty(c->unit));
         if (r >= 0)

@@ -14,7 +14,7 @@
  * map expects (a newer daemon), are skipped. */
 typedef struct PropertyMap {
         const char *name;
-        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)" (as
+        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)", "a(ssssssb)" (as
                                 * tab-separated fields), "t", "u", "i" or "b" */
         size_t offset;
         bool secret; /* root only, and only by name (Get, not GetAll): may hold passwords */
@@ -56,6 +56,18 @@ static const PropertyMap container_map[] = {
         { "SeccompProfile", "s", offsetof(ContainerInfo, seccomp_profile), false },
         { "UsernsMode", "s", offsetof(ContainerInfo, userns_mode), false },
         { "UidMapBase", "u", offsetof(ContainerInfo, uid_map_base), false },
+        { "Entrypoint", "as", offsetof(ContainerInfo, entrypoint), false },
+        { "WorkingDir", "s", offsetof(ContainerInfo, working_dir), false },
+        { "User", "s", offsetof(ContainerInfo, user), false },
+        { "StopSignal", "i", offsetof(ContainerInfo, stop_signal), false },
+        { "Init", "b", offsetof(ContainerInfo, init), false },
+        { "Tty", "b", offsetof(ContainerInfo, tty), false },
+        { "ReadOnly", "b", offsetof(ContainerInfo, read_only), false },
+        { "RestartPolicy", "s", offsetof(ContainerInfo, restart_policy), false },
+        { "RestartMaxRetries", "u", offsetof(ContainerInfo, restart_max_retries), false },
+        { "RestartCount", "u", offsetof(ContainerInfo, restart_count), false },
+        { "VolumesFrom", "as", offsetof(ContainerInfo, volumes_from), false },
+        { "MountPoints", "a(ssssssb)", offsetof(ContainerInfo, mount_points), false },
         {},
 };
 
@@ -105,6 +117,24 @@ static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *user
                         return r;
                 strv_free(*(char ***) dest);
                 *(char ***) dest = TAKE_PTR(l);
+        } else if (streq(p->signature, "a(ssssssb)")) {
+                _cleanup_strv_free_ char **l = NULL;
+                size_t n = 0;
+                const char *f[6];
+                int rw;
+                r = sd_bus_message_enter_container(m, 'a', "(ssssssb)");
+                while (r >= 0 &&
+                       (r = sd_bus_message_read(m, "(ssssssb)", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &rw)) > 0) {
+                        _cleanup_free_ char *joined = NULL;
+                        if (asprintf(&joined, "%s\t%s\t%s\t%s\t%s\t%s\t%s", f[0], f[1], f[2], f[3], f[4], f[5],
+                                     rw ? "true" : "false") < 0 ||
+                            strv_push_counted(&l, &n, joined) < 0)
+                                return -ENOMEM;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                strv_free(*(char ***) dest);
+                *(char ***) dest = l ? TAKE_PTR(l) : calloc(1, sizeof(char *));
         } else if (streq(p->signature, "a(stt)") || streq(p->signature, "a(sss)")) {
                 _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
                 bool numbers = streq(p->signature, "a(stt)");
@@ -219,6 +249,12 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->cap_drop);
         free(c->seccomp_profile);
         free(c->userns_mode);
+        strv_free(c->entrypoint);
+        free(c->working_dir);
+        free(c->user);
+        free(c->restart_policy);
+        strv_free(c->volumes_from);
+        strv_free(c->mount_points);
         container_info_init(c);
 }
 

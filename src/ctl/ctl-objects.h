@@ -41,6 +41,14 @@ typedef struct ContainerInfo {
         char *seccomp_profile; /* "", "unconfined" or a profile's JSON text */
         char *userns_mode; /* "", "host" or "auto" */
         uint32_t uid_map_base; /* host id of the container's 0 with "auto" */
+        char **entrypoint; /* the leading part of command that is the entrypoint */
+        char *working_dir, *user;
+        int32_t stop_signal;
+        int init, tty, read_only;
+        char *restart_policy;
+        uint32_t restart_max_retries, restart_count;
+        char **volumes_from;
+        char **mount_points; /* "type\tname\tsource\tdestination\tdriver\tmode\trw" (MountPoints) */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */

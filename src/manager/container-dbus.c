@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "container.h"
+#include "volume.h"
 #include "errors.h"
 #include "names.h"
 
@@ -249,6 +250,63 @@ static int property_get_mounts(sd_bus *bus, const char *path, const char *interf
         return sd_bus_message_close_container(reply);
 }
 
+static bool mount_points_have(const ContainerMount *const *seen, size_t n, const char *target) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(seen[i]->target, target))
+                        return true;
+        return false;
+}
+
+static int append_mount_point(sd_bus_message *reply, Container *c, const ContainerMount *m, bool read_only) {
+        _cleanup_free_ char *source = NULL;
+        const char *name = "", *driver = "";
+        if (m->type == MOUNT_VOLUME) {
+                Volume *v = manager_find_volume(c->manager, m->source);
+                name = m->source;
+                driver = v ? v->driver : "";
+                source = v ? volume_mountpoint(v) : strdup("");
+        } else
+                source = strdup(m->type == MOUNT_BIND ? m->source : "");
+        if (!source)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "(ssssssb)", mount_type_to_string(m->type), name, source, m->target, driver,
+                                     read_only ? "ro" : "", (int) !read_only);
+}
+
+/* Every mount point a start sets up, as Docker's inspect shows them: the container's own, those
+ * of --volumes-from (transitively), the image's VOLUMEs; one per target, in that precedence. */
+static int property_get_mount_points(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        _cleanup_(inherited_mounts_done) InheritedMounts inherited = {};
+        int r = container_inherited_mounts(c, &inherited, NULL);
+        if (r < 0)
+                return r;
+        _cleanup_free_ const ContainerMount **seen = calloc(c->n_mounts + inherited.n + 1, sizeof(ContainerMount *));
+        size_t n = 0;
+        if (!seen)
+                return -ENOMEM;
+        r = sd_bus_message_open_container(reply, 'a', "(ssssssb)");
+        for (int pass = 0; r >= 0 && pass < 3; pass++) {
+                size_t count = pass == 1 ? inherited.n : c->n_mounts;
+                for (size_t i = 0; r >= 0 && i < count; i++) {
+                        const ContainerMount *m = pass == 1 ? inherited.items[i].mount : &c->mounts[i];
+                        if ((pass == 0 && m->from_image) || (pass == 2 && !m->from_image) ||
+                            mount_points_have(seen, n, m->target))
+                                continue;
+                        seen[n++] = m;
+                        r = append_mount_point(reply, c, m, pass == 1 ? inherited.items[i].read_only : m->read_only);
+                }
+        }
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int property_get_entrypoint(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return sd_bus_message_append_strv(reply, c->entrypoint);
+}
+
 static int method_pause(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Container *c;
         int r = lookup_for_method(message, userdata, &c, error);
@@ -405,6 +463,7 @@ const sd_bus_vtable container_vtable[] = {
         P("Image", "s", property_get_string_ptr, image_ref, SD_BUS_VTABLE_PROPERTY_CONST),
         P("ImageId", "s", property_get_string_ptr, image_id, SD_BUS_VTABLE_PROPERTY_CONST),
         P("Command", "as", property_get_strv_ptr, command, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Entrypoint", "as", property_get_entrypoint, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         /* May hold secrets: for root only, and only when asked for by name. */
         SD_BUS_PROPERTY("Env", "as", property_get_env, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         P("Hostname", "s", property_get_string_ptr, hostname, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -441,6 +500,8 @@ const sd_bus_vtable container_vtable[] = {
                         SD_BUS_VTABLE_PROPERTY_CONST),
         CONTAINER_SECURITY_PROPERTIES,
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* What --volumes-from takes changes with the other containers: not cached, not signalled. */
+        SD_BUS_PROPERTY("MountPoints", "a(ssssssb)", property_get_mount_points, 0, 0),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartPolicy", "s", property_get_restart_policy, 0, SD_BUS_VTABLE_PROPERTY_CONST),

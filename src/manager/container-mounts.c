@@ -235,6 +235,72 @@ fail:
         return r < 0 ? r : -EINVAL;
 }
 
+/* How deep --volumes-from chains are followed (A takes from B, which takes from C, ...). */
+#define VOLUMES_FROM_DEPTH_MAX 16
+
+static int inherited_add(InheritedMounts *l, const ContainerMount *m, bool read_only) {
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->items[i].mount->target, m->target))
+                        return 0; /* the nearer container's mount of that target wins */
+        InheritedMount *a = reallocarray(l->items, l->n + 1, sizeof(InheritedMount));
+        if (!a)
+                return -ENOMEM;
+        l->items = a;
+        l->items[l->n++] = (InheritedMount){ .mount = m, .read_only = read_only || m->read_only };
+        return 0;
+}
+
+static int inherited_collect(const Container *c, bool read_only, unsigned depth, const Container **seen,
+                             InheritedMounts *l, char **ret_missing) {
+        if (depth >= VOLUMES_FROM_DEPTH_MAX)
+                return 0;
+        seen[depth] = c;
+        for (char **f = c->volumes_from; f && *f; f++) {
+                _cleanup_free_ char *name = NULL;
+                bool ro;
+                if (volumes_from_parse(*f, &name, &ro) < 0)
+                        continue;
+                const Container *from = manager_find_container(c->manager, name, NULL);
+                bool cycle = false;
+                for (unsigned i = 0; from && i <= depth; i++)
+                        cycle = cycle || seen[i] == from;
+                if (!from || cycle) {
+                        /* Only the container's own --volumes-from must exist; further down the
+                         * chain what is gone is skipped. */
+                        if (!from && depth == 0 && ret_missing && !*ret_missing)
+                                *ret_missing = TAKE_PTR(name);
+                        continue;
+                }
+                for (size_t i = 0; i < from->n_mounts; i++) {
+                        if (from->mounts[i].type == MOUNT_TMPFS)
+                                continue;
+                        int r = inherited_add(l, &from->mounts[i], read_only || ro);
+                        if (r < 0)
+                                return r;
+                }
+                int r = inherited_collect(from, read_only || ro, depth + 1, seen, l, ret_missing);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int container_inherited_mounts(const Container *c, InheritedMounts *ret, char **ret_missing) {
+        const Container *seen[VOLUMES_FROM_DEPTH_MAX] = {};
+        InheritedMounts l = {};
+        if (ret_missing)
+                *ret_missing = NULL;
+        int r = inherited_collect(c, false, 0, seen, &l, ret_missing);
+        if (r < 0) {
+                free(l.items);
+                if (ret_missing)
+                        *ret_missing = mfree(*ret_missing);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
 static bool mounts_use_volume(const Container *c, const char *name) {
         for (size_t i = 0; i < c->n_mounts; i++)
                 if (c->mounts[i].type == MOUNT_VOLUME && streq(c->mounts[i].source, name))
@@ -242,7 +308,7 @@ static bool mounts_use_volume(const Container *c, const char *name) {
         return false;
 }
 
-/* Its own mounts, and those it takes with --volumes-from (one level, as they are resolved). */
+/* Its own mounts, and those it takes with --volumes-from (transitively, as they are resolved). */
 bool container_uses_volume(const Container *c, const char *name) {
         if (mounts_use_volume(c, name))
                 return true;
@@ -251,15 +317,12 @@ bool container_uses_volume(const Container *c, const char *name) {
                 for (char **v = c->run_volumes; v && *v; v++)
                         if (streq(*v, name))
                                 return true;
-        for (char **f = c->volumes_from; f && *f; f++) {
-                _cleanup_free_ char *from_name = NULL;
-                bool ro;
-                if (volumes_from_parse(*f, &from_name, &ro) < 0)
-                        continue;
-                Container *from = manager_find_container(c->manager, from_name, NULL);
-                if (from && from != c && mounts_use_volume(from, name))
+        _cleanup_(inherited_mounts_done) InheritedMounts l = {};
+        if (container_inherited_mounts(c, &l, NULL) < 0)
+                return true; /* out of memory: rather keep a volume than remove one in use */
+        for (size_t i = 0; i < l.n; i++)
+                if (l.items[i].mount->type == MOUNT_VOLUME && streq(l.items[i].mount->source, name))
                         return true;
-        }
         return false;
 }
 
@@ -419,24 +482,14 @@ static int resolve_mounts(Container *c, json_object *a, char ***volumes, sd_bus_
                 if (r < 0)
                         return r;
         }
-        for (char **f = c->volumes_from; f && *f; f++) {
-                _cleanup_free_ char *name = NULL;
-                bool ro;
-                r = volumes_from_parse(*f, &name, &ro);
+        _cleanup_(inherited_mounts_done) InheritedMounts inherited = {};
+        r = container_inherited_mounts(c, &inherited, NULL);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < inherited.n; i++) {
+                r = add_resolved(c, a, volumes, inherited.items[i].mount, inherited.items[i].read_only, error);
                 if (r < 0)
                         return r;
-                Container *from = manager_find_container(c->manager, name, NULL);
-                if (!from)
-                        return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
-                                                 "Cannot start container %s: --volumes-from %s: no such container.",
-                                                 c->name, name);
-                for (size_t i = 0; i < from->n_mounts; i++) {
-                        if (from->mounts[i].type == MOUNT_TMPFS)
-                                continue;
-                        r = add_resolved(c, a, volumes, &from->mounts[i], ro, error);
-                        if (r < 0)
-                                return r;
-                }
         }
         for (size_t i = 0; i < c->n_mounts; i++) {
                 if (!c->mounts[i].from_image)

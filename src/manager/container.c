@@ -135,6 +135,7 @@ json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "image_id", json_object_new_string(c->image_id));
         json_object_object_add(o, "hostname", json_object_new_string(c->hostname));
         json_object_object_add(o, "command", json_strv_new(c->command));
+        json_object_object_add(o, "entrypoint", json_strv_new(c->entrypoint));
         json_object_object_add(o, "env", json_strv_new(c->env));
         json_object_object_add(o, "working_dir", json_object_new_string(c->working_dir ?: "/"));
         json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
@@ -197,6 +198,7 @@ void container_free(Container *c) {
         sd_bus_message_unref(c->restart_request);
         container_mounts_free(c->mounts, c->n_mounts);
         strv_free(c->volumes_from);
+        strv_free(c->entrypoint);
         strv_free(c->run_volumes);
         strv_free(c->labels);
         container_resources_done(&c->res);
@@ -403,6 +405,7 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         char **entrypoint = config->entrypoint_set ? config->entrypoint : image->entrypoint;
         char **cmd = strv_length(config->command) > 0 ? config->command : config->entrypoint_set ? NULL : image->cmd;
         c->command = strv_copy(entrypoint);
+        c->entrypoint = strv_copy(entrypoint);
         for (char **a = cmd; c->command && a && *a; a++)
                 if (strv_push(&c->command, *a) < 0)
                         c->command = (strv_free(c->command), NULL);
@@ -417,7 +420,8 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 if (sig > 0)
                         c->stop_signal = sig;
         }
-        if (!c->name || !c->image_ref || !c->image_id || !c->hostname || !c->command || !c->working_dir || !c->user) {
+        if (!c->name || !c->image_ref || !c->image_id || !c->hostname || !c->command || !c->entrypoint ||
+            !c->working_dir || !c->user) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -720,7 +724,7 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
                    *error = json_get_string(o, "error");
         c->state = container_state_from_string(json_get_string(o, "state"));
         if (!name || !image || !image_id || !hostname || c->state < 0 || json_get_strv(o, "command", &c->command) < 0 ||
-            json_get_strv(o, "env", &c->env) < 0) {
+            json_get_strv(o, "entrypoint", &c->entrypoint) < 0 || json_get_strv(o, "env", &c->env) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }

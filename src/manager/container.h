@@ -93,6 +93,7 @@ typedef struct Container {
         char *image_id;
         char *hostname;
         char **command; /* the argv: entrypoint followed by the command */
+        char **entrypoint; /* the part of command that is the entrypoint (empty in old records) */
         char **env;
         char *working_dir; /* absolute; created in the container if missing */
         char *user; /* "user[:group]" resolved in the image; empty: root */
@@ -222,6 +223,24 @@ void container_mounts_free(ContainerMount *mounts, size_t n);
  * volumes made here are removed again. */
 int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_volumes, ContainerMount **ret,
                              size_t *ret_n, sd_bus_error *error);
+/* The mounts a container takes with --volumes-from: those of the containers it names, and of
+ * those they name in turn (Docker copies a source's mount points, inherited ones included), nearest
+ * first, one per target, read-only when any link of the chain says ":ro"; tmpfs mounts are not
+ * passed on. *ret_missing (if not NULL): the first container the container itself names that
+ * does not exist, or NULL. The mounts point into the other containers: use them at once. */
+typedef struct InheritedMount {
+        const ContainerMount *mount;
+        bool read_only;
+} InheritedMount;
+typedef struct InheritedMounts {
+        InheritedMount *items;
+        size_t n;
+} InheritedMounts;
+int container_inherited_mounts(const Container *c, InheritedMounts *ret, char **ret_missing);
+static inline void inherited_mounts_done(InheritedMounts *l) {
+        free(l->items);
+        *l = (InheritedMounts){};
+}
 bool container_uses_volume(const Container *c, const char *name);
 /* What to mount at this start, as JSON for the helper: own mounts plus those of --volumes-from
  * containers, which must all exist now (else nothing is started). */

@@ -213,3 +213,65 @@ def test_mounts_property_and_busctl_create(busybox_image, berthd, hostdir):
         assert "ERROR org.berth1.Error.InvalidArgument" in proc.stdout and needle in proc.stdout, proc
     berthd.busctl("call", "org.berth1", path, "org.berth1.Container", "RemoveWithVolumes", "b", "true", check=True)
     berthd.berthctl("volume", "rm", vol, check=True)
+
+
+def test_volumes_from_is_passed_on_and_shown(busybox_image, berthd):
+    # Docker copies a source's mount points, those it took with --volumes-from included: a chain
+    # A <- B <- C gives C A's volumes, and inspect shows them on B and C.
+    a, b, ro = uniq("vf_a"), uniq("vf_b"), uniq("vf_ro")
+    berthd.berthctl("run", "--name", a, "-v", "/a", busybox_image, "sh", "-c", "echo A > /a/f", check=True)
+    berthd.berthctl("create", "--name", b, "--volumes-from", a, "-v", "/b", busybox_image, "true", check=True)
+    try:
+        info = json.loads(berthd.berthctl("inspect", b, check=True).stdout)[0]
+        mounts = {m["Destination"]: m for m in info["Mounts"]}
+        assert sorted(mounts) == ["/a", "/b"], info["Mounts"]
+        a_volume = json.loads(berthd.berthctl("inspect", a, check=True).stdout)[0]["Mounts"][0]
+        assert mounts["/a"]["Type"] == "volume" and mounts["/a"]["Name"] == a_volume["Name"], mounts
+        assert mounts["/a"]["RW"] is True and mounts["/a"]["Driver"] == "local", mounts
+        assert berthd.sh(f"test -f {mounts['/a']['Source']}/f").returncode == 0, mounts
+        assert info["HostConfig"]["VolumesFrom"] == [a], info["HostConfig"]
+        out = berthd.berthctl("run", "--rm", "--volumes-from", b, busybox_image, "sh", "-c", "cat /a/f; ls -d /b",
+                              check=True).stdout
+        assert out == "A\n/b\n"
+        # ":ro" holds along the chain.
+        berthd.berthctl("create", "--name", ro, "--volumes-from", f"{b}:ro", busybox_image, "true", check=True)
+        info = json.loads(berthd.berthctl("inspect", ro, check=True).stdout)[0]
+        assert {m["Destination"]: m["RW"] for m in info["Mounts"]} == {"/a": False, "/b": False}, info["Mounts"]
+        proc = berthd.berthctl("start", "-a", ro)
+        assert proc.returncode == 0
+        proc = berthd.berthctl("run", "--rm", "--volumes-from", f"{b}:ro", busybox_image, "touch", "/a/x")
+        assert proc.returncode != 0
+        # A cycle (each named before the other existed: --volumes-from is evaluated at start) ends.
+        x, y = uniq("vf_x"), uniq("vf_y")
+        berthd.berthctl("create", "--name", x, "--volumes-from", y, "-v", "/x", busybox_image, "ls", "-d", "/x", "/y",
+                        check=True)
+        berthd.berthctl("create", "--name", y, "--volumes-from", x, "-v", "/y", busybox_image, "true", check=True)
+        proc = berthd.berthctl("start", "-a", x)
+        assert proc.returncode == 0 and proc.stdout == "/x\n/y\n", proc
+        for c in (x, y):
+            berthd.berthctl("rm", "-v", c, check=True)
+    finally:
+        for c in (ro, b, a):
+            berthd.berthctl("rm", "-v", c)
+
+
+def test_inspect_shows_the_whole_configuration(busybox_image, berthd):
+    name = uniq("insp")
+    berthd.berthctl("create", "--name", name, "--entrypoint", "/bin/sh", "-u", "nobody", "-w", "/tmp", "-t",
+                    "--restart", "on-failure:3", "--init", "--read-only", "--label", "k=v", "--stop-signal",
+                    "SIGUSR1", "-v", "/data", busybox_image, "-c", "echo hi", check=True)
+    try:
+        info = json.loads(berthd.berthctl("inspect", name, check=True).stdout)[0]
+        config, host = info["Config"], info["HostConfig"]
+        assert config["Entrypoint"] == ["/bin/sh"] and config["Cmd"] == ["-c", "echo hi"], config
+        assert info["Path"] == "/bin/sh" and info["Args"] == ["-c", "echo hi"], info
+        assert config["User"] == "nobody" and config["WorkingDir"] == "/tmp" and config["Tty"] is True, config
+        assert config["Labels"] == {"k": "v"} and config["StopSignal"] == "SIGUSR1", config
+        assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}, host
+        assert host["Init"] is True and host["ReadonlyRootfs"] is True, host
+        assert info["RestartCount"] == 0
+        [mount] = info["Mounts"]
+        assert mount["Type"] == "volume" and mount["Destination"] == "/data" and mount["RW"] is True, mount
+        assert set(mount) >= {"Type", "Name", "Source", "Destination", "Driver", "Mode", "RW", "Propagation"}
+    finally:
+        berthd.berthctl("rm", "-v", name)
