@@ -386,8 +386,8 @@ static int fs_operation_start(Container *c, FsVerb verb, const char *path, int f
         if (!upper || !work)
                 return -ENOMEM;
         r = storage_image_diffs(i, &lower);
-        if (r >= 0 && m->storage == &storage_overlay)
-                r = overlay_lower_option(lower, &layers);
+        if (r >= 0 && m->storage->lower_option)
+                r = m->storage->lower_option(lower, &layers);
         if (r < 0)
                 return r;
         op = calloc(1, sizeof(*op));

@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -136,6 +138,24 @@ static int btrfs_container_size(char **diffs, const char *cdir, uint64_t *ret) {
         return tree_diff_size(lower, upper, ret);
 }
 
+/* Snapshots need btrfs under the driver's directory, not only under the state directory. */
+static int btrfs_store_setup(const char *store) {
+        struct statfs sfs;
+        if (statfs(store, &sfs) < 0)
+                return -errno;
+        if (sfs.f_type != BTRFS_SUPER_MAGIC) {
+                log_error("The btrfs storage driver needs %s on a btrfs file system.", store);
+                return -EOPNOTSUPP;
+        }
+        return 0;
+}
+
+/* A container's rootfs is its own snapshot, used as it is: no lower directories. */
+static int btrfs_container_spec(const char *store, char **diffs, const char *cdir, json_object *o) {
+        json_object_object_add(o, "lowerdirs", json_object_new_array());
+        return 0;
+}
+
 const StorageDriver storage_btrfs = {
         .name = "btrfs",
         .layers_are_snapshots = true,
@@ -149,4 +169,6 @@ const StorageDriver storage_btrfs = {
         .container_changes = btrfs_container_changes,
         .container_write_diff = btrfs_container_write_diff,
         .container_size = btrfs_container_size,
+        .store_setup = btrfs_store_setup,
+        .container_spec = btrfs_container_spec,
 };

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "json-util.h"
 #include "storage.h"
 #include "util.h"
 #include "tar-write.h"
@@ -39,7 +40,7 @@ int overlay_short_link(const char *key, char ret[29]) {
         return 0;
 }
 
-int overlay_lower_option(char **diffs, char **ret) {
+static int overlay_lower_option(char **diffs, char **ret) {
         size_t n = strv_length(diffs);
         _cleanup_free_ char *s = malloc(n * 29 + 1);
         if (!s)
@@ -388,6 +389,87 @@ static int overlay_container_changes(char **diffs, const char *cdir, TreeChange 
         return 0;
 }
 
+/* Where key's short link is (in store), and what it must point to. */
+static int short_link(const char *store, const char *key, char **ret_path, char **ret_target) {
+        char link[29];
+        int r = overlay_short_link(key, link);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = NULL, *target = NULL;
+        if (asprintf(&path, "%s/%s", store, link) < 0 || asprintf(&target, "../%s/diff", key) < 0)
+                return -ENOMEM;
+        *ret_path = TAKE_PTR(path);
+        *ret_target = TAKE_PTR(target);
+        return 0;
+}
+
+static bool link_points_to(const char *path, const char *target) {
+        char buf[PATH_MAX];
+        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+        if (n < 0)
+                return false;
+        buf[n] = 0;
+        return streq(buf, target);
+}
+
+static int overlay_store_setup(const char *store) {
+        _cleanup_free_ char *links = NULL;
+        if (asprintf(&links, "%s/l", store) < 0)
+                return -ENOMEM;
+        return mkdir_p(links, 0700);
+}
+
+static int overlay_layer_stored(const char *store, const char *key) {
+        _cleanup_free_ char *path = NULL, *target = NULL;
+        int r = short_link(store, key, &path, &target);
+        if (r < 0)
+                return r;
+        if (symlink(target, path) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        /* Another layer's link of the same short name: 130 bits make that a crafted collision. */
+        return link_points_to(path, target) ? 0 : -EEXIST;
+}
+
+static void overlay_layer_forget(const char *store, const char *key) {
+        _cleanup_free_ char *path = NULL, *target = NULL;
+        if (short_link(store, key, &path, &target) >= 0 && link_points_to(path, target))
+                (void) unlink(path); /* only its own link */
+}
+
+/* Short links whose layer is gone. */
+static void overlay_gc(const char *store) {
+        _cleanup_free_ char *links = NULL;
+        DIR *d = asprintf(&links, "%s/l", store) >= 0 ? opendir(links) : NULL;
+        if (!d)
+                return;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (de->d_name[0] == '.')
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 && errno == ENOENT)
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        }
+        closedir(d);
+}
+
+static int overlay_container_spec(const char *store, char **diffs, const char *cdir, json_object *o) {
+        _cleanup_free_ char *lower = NULL, *upper = NULL, *work = NULL;
+        if (asprintf(&upper, "%s/upper", cdir) < 0 || asprintf(&work, "%s/work", cdir) < 0)
+                return -ENOMEM;
+        int r = overlay_lower_option(diffs, &lower);
+        if (r < 0)
+                return r;
+        json_object_object_add(o, "lowerdirs", json_strv_new(diffs));
+        json_object_object_add(o, "lowerdir", json_object_new_string(lower));
+        json_object_object_add(o, "storedir", json_object_new_string(store));
+        json_object_object_add(o, "upperdir", json_object_new_string(upper));
+        json_object_object_add(o, "workdir", json_object_new_string(work));
+        return 0;
+}
+
 const StorageDriver storage_overlay = {
         .name = "overlay",
         .layers_are_snapshots = false,
@@ -400,4 +482,10 @@ const StorageDriver storage_overlay = {
         .container_changes = overlay_container_changes,
         .container_write_diff = overlay_container_write_diff,
         .container_size = overlay_container_size,
+        .store_setup = overlay_store_setup,
+        .layer_stored = overlay_layer_stored,
+        .layer_forget = overlay_layer_forget,
+        .gc = overlay_gc,
+        .container_spec = overlay_container_spec,
+        .lower_option = overlay_lower_option,
 };

@@ -152,26 +152,14 @@ int storage_setup(Manager *m) {
                 return -EBUSY;
         }
 
-        _cleanup_free_ char *dir = manager_state_path(m, "%s", d->name),
-                            *links = manager_state_path(m, "%s/l", d->name);
-        if (!dir || !links)
+        _cleanup_free_ char *dir = manager_state_path(m, "%s", d->name);
+        if (!dir)
                 return -ENOMEM;
         r = mkdir_p(dir, 0700);
+        if (r >= 0 && d->store_setup)
+                r = d->store_setup(dir);
         if (r < 0)
                 return r;
-        if (d == &storage_btrfs) {
-                struct statfs sfs;
-                if (statfs(dir, &sfs) < 0)
-                        return -errno;
-                if (sfs.f_type != BTRFS_SUPER_MAGIC) {
-                        log_error("The btrfs storage driver needs %s on a btrfs file system.", dir);
-                        return -EOPNOTSUPP;
-                }
-        } else {
-                r = mkdir_p(links, 0700);
-                if (r < 0)
-                        return r;
-        }
         if (!have_record || !streq(recorded, d->name)) {
                 r = write_file_atomic(record, d->name, strlen(d->name), 0644);
                 if (r < 0)
@@ -204,42 +192,11 @@ int storage_image_diffs(Image *i, char ***ret) {
         return 0;
 }
 
-/* overlay: where key's short link is, and what it must point to. */
-static int short_link(Manager *m, const char *key, char **ret_path, char **ret_target) {
-        char link[29];
-        int r = overlay_short_link(key, link);
-        if (r < 0)
-                return r;
-        _cleanup_free_ char *path = manager_state_path(m, "overlay/%s", link), *target = NULL;
-        if (!path || asprintf(&target, "../%s/diff", key) < 0)
-                return -ENOMEM;
-        *ret_path = TAKE_PTR(path);
-        *ret_target = TAKE_PTR(target);
-        return 0;
-}
-
-static bool link_points_to(const char *path, const char *target) {
-        char buf[SHA256_HEX_LEN + 16];
-        ssize_t n = readlink(path, buf, sizeof(buf) - 1);
-        if (n < 0)
-                return false;
-        buf[n] = 0;
-        return streq(buf, target);
-}
-
 int storage_layer_link(Manager *m, const char *key) {
-        _cleanup_free_ char *path = NULL, *target = NULL;
-        if (m->storage != &storage_overlay)
+        if (!m->storage->layer_stored)
                 return 0;
-        int r = short_link(m, key, &path, &target);
-        if (r < 0)
-                return r;
-        if (symlink(target, path) == 0)
-                return 0;
-        if (errno != EEXIST)
-                return -errno;
-        /* Another layer's link of the same short name: 130 bits make that a crafted collision. */
-        return link_points_to(path, target) ? 0 : -EEXIST;
+        _cleanup_free_ char *store = manager_state_path(m, "%s", m->storage->name);
+        return store ? m->storage->layer_stored(store, key) : -ENOMEM;
 }
 
 int storage_layer_stored(Manager *m, const char *key) {
@@ -252,21 +209,9 @@ int storage_layer_stored(Manager *m, const char *key) {
 }
 
 void storage_gc(Manager *m) {
-        if (m->storage != &storage_overlay)
-                return;
-        _cleanup_free_ char *links = manager_state_path(m, "overlay/l");
-        DIR *d = links ? opendir(links) : NULL;
-        if (!d)
-                return;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                struct stat st;
-                if (de->d_name[0] == '.')
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, 0) < 0 && errno == ENOENT)
-                        (void) unlinkat(dirfd(d), de->d_name, 0);
-        }
-        closedir(d);
+        _cleanup_free_ char *store = manager_state_path(m, "%s", m->storage->name);
+        if (store && m->storage->gc)
+                m->storage->gc(store);
 }
 
 int storage_layer_apply(const StorageDriver *d, const char *parent_diff, const char *dir, int tar_fd,
@@ -335,24 +280,11 @@ int storage_container_spec(Manager *m, Image *image, const char *id, json_object
         int r = storage_image_diffs(image, &diffs);
         if (r < 0)
                 return r;
-        if (m->storage != &storage_overlay) {
-                json_object_object_add(o, "lowerdirs", json_object_new_array());
-                return 0;
-        }
-        _cleanup_free_ char *lower = NULL, *store = manager_state_path(m, "overlay"),
-                            *upper = manager_state_path(m, "containers/%s/upper", id),
-                            *work = manager_state_path(m, "containers/%s/work", id);
-        if (!store || !upper || !work)
+        _cleanup_free_ char *store = manager_state_path(m, "%s", m->storage->name),
+                            *cdir = manager_state_path(m, "containers/%s", id);
+        if (!store || !cdir)
                 return -ENOMEM;
-        r = overlay_lower_option(diffs, &lower);
-        if (r < 0)
-                return r;
-        json_object_object_add(o, "lowerdirs", json_strv_new(diffs));
-        json_object_object_add(o, "lowerdir", json_object_new_string(lower));
-        json_object_object_add(o, "storedir", json_object_new_string(store));
-        json_object_object_add(o, "upperdir", json_object_new_string(upper));
-        json_object_object_add(o, "workdir", json_object_new_string(work));
-        return 0;
+        return m->storage->container_spec(store, diffs, cdir, o);
 }
 
 int storage_layer_keys(Manager *m, char **diff_ids, char ***ret) {
@@ -385,13 +317,13 @@ int storage_layer_keys(Manager *m, char **diff_ids, char ***ret) {
 
 int storage_layer_remove(Manager *m, const char *key) {
         _cleanup_free_ char *dir = storage_layer_dir(m, key),
-                            *gone = manager_state_path(m, "%s/.rm-%s", m->storage->name, key);
-        _cleanup_free_ char *path = NULL, *target = NULL;
+                            *gone = manager_state_path(m, "%s/.rm-%s", m->storage->name, key),
+                            *store = manager_state_path(m, "%s", m->storage->name);
 
-        if (!dir || !gone)
+        if (!dir || !gone || !store)
                 return -ENOMEM;
-        if (m->storage == &storage_overlay && short_link(m, key, &path, &target) >= 0 && link_points_to(path, target))
-                (void) unlink(path); /* only its own link */
+        if (m->storage->layer_forget)
+                m->storage->layer_forget(store, key);
         (void) storage_remove_work_dir(m, gone); /* a removal that crashed before */
         if (rename(dir, gone) < 0)
                 return errno == ENOENT ? 0 : -errno;

@@ -51,6 +51,23 @@ struct StorageDriver {
         int (*container_write_diff)(char **diffs, const char *cdir, int output_fd, char **ret_error);
         /* Bytes it added or changed (system df, SizeRw). */
         int (*container_size)(char **diffs, const char *cdir, uint64_t *ret);
+
+        /* The driver's own special cases, each optional but container_spec; store is
+         * <state>/<driver>, which exists. */
+        /* Check that the driver can work there and make what it keeps beside the layers. */
+        int (*store_setup)(const char *store);
+        /* A layer was stored under key (or found so at startup): what the driver keeps for it
+         * (overlay: its short link). Idempotent. */
+        int (*layer_stored)(const char *store, const char *key);
+        /* The layer under key is being removed: drop what the driver keeps for it. */
+        void (*layer_forget)(const char *store, const char *key);
+        /* Drop what is left of layers no longer there. */
+        void (*gc)(const char *store);
+        /* The root file system part of the helper's spec, for a container (cdir) on diffs. */
+        int (*container_spec)(const char *store, char **diffs, const char *cdir, json_object *o);
+        /* The mount option naming diffs as lower directories, relative to store, when the driver
+         * mounts its layers (overlay); NULL when a container's rootfs is used as it is. */
+        int (*lower_option)(char **diffs, char **ret);
 };
 
 extern const StorageDriver storage_overlay;
@@ -99,7 +116,5 @@ int storage_container_spec(Manager *m, Image *image, const char *id, json_object
 /* Bytes the container (by id) added or changed; in workers (system df). */
 int container_storage_size(Manager *m, const char *id, uint64_t *ret);
 
-/* overlay: "l/A:l/B:...", the short links of diffs (top first), relative to the driver's directory. */
-int overlay_lower_option(char **diffs, char **ret);
 /* overlay: the short link of a layer key, "l/<26 characters>", relative to the driver's directory. */
 int overlay_short_link(const char *key, char ret[29]);
