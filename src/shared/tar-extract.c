@@ -24,6 +24,14 @@
  *    archive did not create (the paths created so far are kept in a set, as Docker's unpackedPaths),
  *    and a non-directory of the layers below in the path of an entry becomes a directory, as on an
  *    overlay.
+ *  - A whiteout hides only what the layers below have, never an entry of the same archive, whatever
+ *    their order (the OCI image spec; Docker lets the lower entries show through instead): ".wh.NAME"
+ *    and NAME in one layer leave this layer's NAME, and when that is a directory (listed, or the
+ *    parent of another entry) none of the lower directory's entries, as an opaque marker in it would.
+ *    So the paths created are kept in the set in both modes. In overlay form a whiteout of an entry
+ *    made before it marks a directory opaque and leaves anything else alone, an entry after a
+ *    whiteout of its path replaces the 0/0 device (a directory made there is marked opaque), and a
+ *    whiteout below such a device is skipped (as with the flag, where there is nothing left to delete).
  *  - Only gzip, bzip2, xz, lzma and zstd filters are enabled, not archive_read_support_filter_all():
  *    several of the others are implemented by forking external programs on the untrusted input.
  *  - The input is hashed by a helper thread that lives only for the duration of tar_extract().
@@ -97,7 +105,8 @@ typedef struct Extractor {
 
         bool literal_names; /* TAR_EXTRACT_LITERAL_NAMES */
         bool apply_whiteouts; /* TAR_EXTRACT_APPLY_WHITEOUTS */
-        PathSet unpacked; /* with apply_whiteouts: what this archive created, and its parents */
+        PathSet unpacked; /* unless literal_names: what this archive created, and its parents */
+        PathSet whiteouts; /* overlay form: the paths this archive's ".wh.NAME" entries named */
         const char *current; /* raw name of the entry being extracted, for messages */
         char *last_path; /* normalized name of the previous entry, for messages */
         char *error;
@@ -124,6 +133,7 @@ static void extractor_free(Extractor *e) {
         dir_stack_truncate(&e->stack, 0);
         free(e->stack.path);
         path_set_done(&e->unpacked);
+        path_set_done(&e->whiteouts);
         for (size_t i = 0; i < e->n_dirs; i++)
                 free(e->dirs[i].path);
         free(e->dirs);
@@ -458,6 +468,18 @@ static int fd_apply_metadata(int fd, uid_t uid, gid_t gid, mode_t mode, const st
         return 0;
 }
 
+/* Overlay form: overlayfs shows nothing of the layers below in a directory marked so (needs root). */
+static int set_opaque_at(int dirfd, const char *name) {
+        /* dirfd may be O_PATH (the destination itself); xattrs need a real fd. */
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+                return -errno;
+        return 0;
+}
+
 static int pwrite_all(int fd, const void *buf, size_t n, off_t offset) {
         const uint8_t *p = buf;
 
@@ -553,6 +575,13 @@ static int extract_directory(Extractor *e, struct archive_entry *entry, int pare
                 return fail(e, -errno, "cannot inspect directory");
         if (!S_ISDIR(st.st_mode))
                 return fail(e, -ENOTDIR, "directory vanished");
+        /* Overlay form, a whiteout of this path earlier in the archive: it hides the lower directory,
+         * not this one (see extract_whiteout()). */
+        if (!e->apply_whiteouts && path_set_contains(&e->whiteouts, path)) {
+                int r = set_opaque_at(parentfd, name);
+                if (r < 0)
+                        return fail(e, r, "cannot mark the directory opaque");
+        }
 
         if (e->n_dirs >= e->n_dirs_allocated) {
                 size_t k = e->n_dirs_allocated ? e->n_dirs_allocated * 2 : 64;
@@ -762,11 +791,33 @@ static int prune_lower(Extractor *e, int dir_fd, const char *path, unsigned dept
         return r;
 }
 
+/* Empty the directory dir_fd ('path') of what the layers below put there: the opaque rule. */
+static int prune_opaque(Extractor *e, int dir_fd, const char *path, const char *what) {
+        /* The stack may hold directories below path that are about to go; path's own level stays. */
+        size_t len = strlen(path), keep = 0;
+        int r;
+
+        if (len == 0)
+                dir_stack_truncate(&e->stack, 0);
+        else if (e->stack.n > 0 && strncmp(e->stack.path, path, len) == 0 &&
+                 (e->stack.path[len] == 0 || e->stack.path[len] == '/')) {
+                while (keep < e->stack.n && e->stack.ends[keep] <= len)
+                        keep++;
+                dir_stack_truncate(&e->stack, keep);
+        }
+        r = prune_lower(e, dir_fd, path, 0);
+        if (r < 0)
+                return fail(e, r, "cannot remove the entries the %s hides", what);
+        return 1;
+}
+
 /* ".wh.target" in parent deletes it; target NULL (".wh..wh..opq") empties parent of what the layers
  * below put there. Returns 1: the entry is done with. */
 static int apply_whiteout(Extractor *e, const char *parent, const char *target) {
         _cleanup_free_ char *target_path = NULL;
+        _cleanup_close_ int fd = -1;
         int parentfd, r;
+        struct stat st;
 
         /* Nothing to delete below something that is not a directory (or not there); don't create it. */
         r = get_parent(e, parent, false, &parentfd);
@@ -775,36 +826,38 @@ static int apply_whiteout(Extractor *e, const char *parent, const char *target) 
         if (r < 0)
                 return parent_failure(e, r, "");
 
-        if (target) {
-                if (asprintf(&target_path, "%s%s%s", parent, isempty(parent) ? "" : "/", target) < 0)
-                        return fail(e, -ENOMEM, "out of memory");
-                r = remove_existing(e, parentfd, target, target_path);
-                if (r < 0)
-                        return fail(e, r, "cannot remove the entry the whiteout names");
-                return 1;
-        }
+        if (!target)
+                return prune_opaque(e, parentfd, parent, "opaque whiteout");
 
-        /* The stack may hold directories below parent that are about to go; parent's own level stays. */
-        size_t len = strlen(parent), keep = 0;
-        if (len == 0)
-                dir_stack_truncate(&e->stack, 0);
-        else if (e->stack.n > 0 && strncmp(e->stack.path, parent, len) == 0 &&
-                 (e->stack.path[len] == 0 || e->stack.path[len] == '/')) {
-                while (keep < e->stack.n && e->stack.ends[keep] <= len)
-                        keep++;
-                dir_stack_truncate(&e->stack, keep);
+        if (asprintf(&target_path, "%s%s%s", parent, isempty(parent) ? "" : "/", target) < 0)
+                return fail(e, -ENOMEM, "out of memory");
+        if (path_set_contains(&e->unpacked, target_path) && fstatat(parentfd, target, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                /* This archive's own entry (it replaced the lower one already): the whiteout hides only
+                 * the layers below. A directory of ours may still hold lower entries (it was merged
+                 * with a lower directory, listed or as a parent): those go, as with an opaque marker. */
+                if (!S_ISDIR(st.st_mode))
+                        return 1;
+                fd = openat(parentfd, target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return fail(e, -errno, "cannot open the directory the whiteout names");
+                return prune_opaque(e, fd, target_path, "whiteout");
         }
-        r = prune_lower(e, parentfd, parent, 0);
+        r = remove_existing(e, parentfd, target, target_path);
         if (r < 0)
-                return fail(e, r, "cannot remove the entries the opaque whiteout hides");
+                return fail(e, r, "cannot remove the entry the whiteout names");
         return 1;
 }
 
-/* An entry below a symlink or file of the layers below, its parent not listed before it: as on an
- * overlay (where this layer's directory hides whatever the lower layers have at that path), the
- * non-directory is replaced by an empty directory, 0755 like any parent the archive does not list.
+/* A non-directory in the path of an entry (parent), its parent not listed before it, that the entry
+ * replaces by an empty directory, 0755 like any parent the archive does not list:
+ *  - with APPLY_WHITEOUTS, a symlink or file of the layers below: as on an overlay, where this layer's
+ *    directory hides whatever the lower layers have at that path;
+ *  - in overlay form, a whiteout (0/0 device) this archive made: the directory is marked opaque, as
+ *    the whiteout still hides the layers below (see extract_whiteout()).
+ * Anything else stays in the way: -ELOOP for a symlink, -ENOTDIR for the rest, as without the
+ * replacement. With probe, nothing is replaced, and 1 says such a whiteout is in the way.
  * Only the destination's own entries are touched: each component is looked at, never followed. */
-static int replace_parent_nondirs(Extractor *e, const char *parent) {
+static int replace_parent_nondirs(Extractor *e, const char *parent, bool probe) {
         _cleanup_free_ char *buf = strdup(parent);
         _cleanup_close_ int fd = -1;
 
@@ -818,19 +871,34 @@ static int replace_parent_nondirs(Extractor *e, const char *parent) {
                 if (slash)
                         *slash = 0;
                 if (fstatat(dirfd, p, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISDIR(st.st_mode)) {
-                        /* A symlink or file this archive made itself stays in the way: an entry
-                         * through it is refused, as without the flag. */
-                        if (path_set_contains(&e->unpacked, buf))
+                        bool replaceable;
+
+                        /* With the flag, a symlink or file this archive made itself stays in the way:
+                         * an entry through it is refused, as without the flag. */
+                        if (e->apply_whiteouts)
+                                replaceable = !path_set_contains(&e->unpacked, buf);
+                        else
+                                replaceable = S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0) &&
+                                        path_set_contains(&e->whiteouts, buf);
+                        if (!replaceable)
                                 return S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR;
+                        if (probe)
+                                return 1;
                         if (unlinkat(dirfd, p, 0) < 0)
                                 return -errno;
                         if (mkdirat(dirfd, p, 0755) < 0)
                                 return -errno;
                         nfd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        if (nfd >= 0 && fchmod(nfd, 0755) < 0) { /* not the umask's choice */
-                                int r = -errno;
-                                safe_close(nfd);
-                                return r;
+                        if (nfd >= 0) {
+                                int r = 0;
+                                if (fchmod(nfd, 0755) < 0) /* not the umask's choice */
+                                        r = -errno;
+                                else if (!e->apply_whiteouts && fsetxattr(nfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+                                        r = -errno;
+                                if (r < 0) {
+                                        safe_close(nfd);
+                                        return r;
+                                }
                         }
                 } else
                         nfd = openat(dirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -839,7 +907,7 @@ static int replace_parent_nondirs(Extractor *e, const char *parent) {
                 safe_close(fd);
                 fd = nfd;
                 if (slash)
-                        *slash++ = '/'; /* buf is the path up to and including p, for the set */
+                        *slash++ = '/'; /* buf is the path up to and including p, for the sets */
         }
         return 0;
 }
@@ -848,9 +916,9 @@ static int replace_parent_nondirs(Extractor *e, const char *parent) {
  * an ordinary entry. */
 static int extract_whiteout(Extractor *e, const char *path, uid_t uid, gid_t gid) {
         _cleanup_free_ char *buf = NULL, *target_path = NULL;
-        _cleanup_close_ int fd = -1;
         const char *parent, *name, *target;
         int parentfd, r;
+        struct stat st;
 
         name = strrchr(path, '/');
         name = name ? name + 1 : path;
@@ -872,21 +940,44 @@ static int extract_whiteout(Extractor *e, const char *path, uid_t uid, gid_t gid
                 return apply_whiteout(e, parent, streq(name, WHITEOUT_OPAQUE) ? NULL : target);
 
         r = get_parent(e, parent, true, &parentfd);
+        if (r == -ENOTDIR && e->whiteouts.n > 0) {
+                /* Below a whiteout of this archive: nothing there to hide (with the flag, the whiteout
+                 * deleted it all, and this one is skipped). Only an entry makes a directory of it. */
+                int k = replace_parent_nondirs(e, parent, true);
+                if (k < 0 && k != -ENOTDIR && k != -ELOOP)
+                        return fail(e, k, "cannot inspect the parent directories");
+                if (k > 0)
+                        return 1;
+        }
         if (r < 0)
                 return parent_failure(e, r, "");
 
         if (streq(name, WHITEOUT_OPAQUE)) {
-                /* The parent fd may be O_PATH (the destination itself); xattrs need a real one. */
-                fd = openat(parentfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        return fail(e, -errno, "cannot open the directory to make it opaque");
-                if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-                        return fail(e, -errno, "cannot mark the directory opaque");
+                r = set_opaque_at(parentfd, ".");
+                if (r < 0)
+                        return fail(e, r, "cannot mark the directory opaque");
                 return 1;
         }
 
         if (asprintf(&target_path, "%s%s%s", parent, isempty(parent) ? "" : "/", target) < 0)
                 return fail(e, -ENOMEM, "out of memory");
+        /* Remembered, so that a directory this archive makes here later is marked opaque. */
+        char *copy = strdup(target_path);
+        if (!copy || path_set_put(&e->whiteouts, copy) < 0)
+                return fail(e, -ENOMEM, "out of memory");
+
+        if (path_set_contains(&e->unpacked, target_path) && fstatat(parentfd, target, &st, AT_SYMLINK_NOFOLLOW) >= 0) {
+                /* This archive's own entry: the whiteout hides only the layers below, which a file or
+                 * symlink here does already; a directory is marked opaque, so that the entries of a
+                 * lower directory are hidden too. */
+                if (!S_ISDIR(st.st_mode))
+                        return 1;
+                r = set_opaque_at(parentfd, target);
+                if (r < 0)
+                        return fail(e, r, "cannot mark the directory opaque");
+                return 1;
+        }
+
         if (mknodat(parentfd, target, S_IFCHR, makedev(0, 0)) < 0) {
                 if (errno != EEXIST)
                         return fail(e, -errno, "cannot create whiteout");
@@ -989,8 +1080,8 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
         split_path(parent_buf, &parent, &name);
 
         r = get_parent(e, parent, true, &parentfd);
-        if ((r == -ELOOP || r == -ENOTDIR) && e->apply_whiteouts) {
-                r = replace_parent_nondirs(e, parent);
+        if ((r == -ELOOP || r == -ENOTDIR) && (e->apply_whiteouts || e->whiteouts.n > 0)) {
+                r = replace_parent_nondirs(e, parent, false);
                 if (r >= 0)
                         r = get_parent(e, parent, true, &parentfd);
         }
@@ -1020,7 +1111,7 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
                 split_add_file(e, entry, hardlink || type != AE_IFREG, parentfd, name, path);
         if (r < 0)
                 return r;
-        if (e->apply_whiteouts) {
+        if (!e->literal_names) {
                 r = path_set_add_with_parents(&e->unpacked, path);
                 if (r < 0)
                         return fail(e, r, "out of memory");

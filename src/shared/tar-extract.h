@@ -20,7 +20,10 @@ typedef struct TarExtractResult {
 /* Read a tar archive (plain or gzip/bzip2/xz/lzma/zstd compressed) from input_fd until EOF and create its
  * entries below dest_dirfd, never writing outside of it. OCI whiteouts become overlayfs ones: ".wh.NAME"
  * creates the character device 0/0 NAME, ".wh..wh..opq" sets trusted.overlay.opaque=y on its directory
- * (both need root). The digest covers the whole input, including
+ * (both need root). As the OCI image spec says, a whiteout hides only what the layers below have, not an
+ * entry of the same archive, before or after it: with ".wh.NAME" and NAME in one archive, NAME stays (no
+ * 0/0 device), and a directory NAME (listed or made as a parent) is marked opaque, as the lower directory's
+ * entries stay hidden. The digest covers the whole input, including
  * bytes after the end-of-archive marker, so it matches the digest of the blob the input came from.
  *
  * Returns 0 and fills *result (may be NULL) on success. On failure returns a negative errno and, when
@@ -41,8 +44,11 @@ typedef enum TarExtractFlags {
          * extracted on its own: ".wh.NAME" deletes NAME (recursively, never following symlinks;
          * nothing there is fine), ".wh..wh..opq" deletes every entry below its directory that this
          * archive did not create (its own entries stay, before or after the marker), as Docker's
-         * applyLayer. Existing entries are replaced as tar -x does (a directory over a directory keeps
-         * its contents and takes the new metadata); hard links may name files of the layers below. A
+         * applyLayer. Unlike Docker, ".wh.NAME" never deletes an entry of this archive either (before
+         * or after it, as the OCI image spec says): it only deletes what the layers below have at
+         * NAME, and when this archive's NAME is a directory, what they have below it (the opaque
+         * rule). Existing entries are replaced as tar -x does (a directory over a directory keeps its
+         * contents and takes the new metadata); hard links may name files of the layers below. A
          * symlink or file of the layers below in the path of an entry whose parent the archive does
          * not list is replaced by a directory, as on an overlay, instead of refusing the entry.
          * Ignored with LITERAL_NAMES. */

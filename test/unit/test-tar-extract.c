@@ -894,11 +894,11 @@ static void test_whiteouts(void) {
         ADD_FILE("opaque/kept", 0644, "kept");
         ADD_FILE("implied/parent/.wh..wh..opq", 0644, ""); /* parents the archive does not list */
         ADD_FILE("x/.wh..wh.plnk", 0644, ""); /* AUFS bookkeeping: skipped */
-        ADD_FILE("replaced", 0644, "a file of this very layer");
+        ADD_FILE("replaced", 0644, "a file of this very layer"); /* the whiteout hides only lower layers */
         ADD_FILE(".wh.replaced", 0644, "");
         ADD_DIR("tree/sub/", 0755);
         ADD_FILE("tree/sub/f", 0644, "f");
-        ADD_FILE(".wh.tree", 0644, "");
+        ADD_FILE(".wh.tree", 0644, ""); /* ... and the entries of a lower "tree" */
         builder_add(&b,
                     &(Entry){ .path = "own/.wh.x", .type = AE_IFREG, .perm = 0644, .data = "", .uid = 7, .gid = 8 });
 
@@ -909,8 +909,10 @@ static void test_whiteouts(void) {
         CHECK_INT(result.n_entries, 14);
         CHECK(is_whiteout(e.destfd, "etc/passwd"));
         CHECK(is_whiteout(e.destfd, "top"));
-        CHECK(is_whiteout(e.destfd, "replaced"));
-        CHECK(is_whiteout(e.destfd, "tree"));
+        CHECK(content_is(e.destfd, "replaced", "a file of this very layer"));
+        CHECK(is_opaque(e.destfd, "tree"));
+        CHECK(content_is(e.destfd, "tree/sub/f", "f"));
+        CHECK(!is_opaque(e.destfd, "tree/sub"));
         CHECK_INT(mode_of(e.destfd, "etc/.wh.passwd"), (mode_t) -1);
         CHECK_INT(mode_of(e.destfd, ".wh.top"), (mode_t) -1);
         CHECK(is_opaque(e.destfd, "opaque"));
@@ -926,6 +928,266 @@ static void test_whiteouts(void) {
         env_check_untouched(&e);
         close(fd);
         env_free(&e);
+}
+
+/* ---- a whiteout and an entry of the same name in one layer ----
+ *
+ * The OCI image spec: "Whiteout files MUST only apply to resources in lower/parent layers. Files that
+ * are present in the same layer as a whiteout file can only be hidden by whiteout files in subsequent
+ * layers." Whatever the order in the archive, the layer's own entry stays and, when it is a directory,
+ * hides the lower directory's entries. Each case is a layer over the same lower layer, applied both
+ * ways: with TAR_EXTRACT_APPLY_WHITEOUTS onto the lower tree (btrfs), and in overlay form beside it,
+ * looked at through a real read-only overlayfs mount of the two when one can be made (as root). */
+
+/* Entries by name: "x/" a directory, "x -> t" a symlink, else a file with this content. */
+static void add_named(Builder *bb, const char *spec, const char *content) {
+        Builder b = *bb;
+        const char *arrow = strstr(spec, " -> ");
+
+        if (arrow) {
+                _cleanup_free_ char *path = strndup(spec, (size_t) (arrow - spec));
+                ASSERT(path);
+                ADD_SYMLINK(path, arrow + 4);
+        } else if (spec[strlen(spec) - 1] == '/')
+                ADD_DIR(spec, 0755);
+        else
+                ADD_FILE(spec, 0644, content);
+}
+
+static int build_named(const char *const *specs, const char *content) {
+        Builder b = builder_new(false);
+
+        for (; *specs; specs++)
+                add_named(&b, *specs, content);
+        return builder_finish(&b);
+}
+
+static const char *const same_name_lower[] = {
+        "etc/",    "etc/foo", "etc/keep", "etc/ln -> old-target",
+        "d/",      "d/a",     "d/b",      "p/",
+        "p/a",     "p/b",     "n/",       "n/sub/",
+        "n/sub/x", "q/",      "q/a",      "s/",
+        "s/a",     "s/sub/",  "s/sub/z",  "s/sub/k",
+        "gone",    "o/",      "o/x",      "w/",
+        "w/a",     NULL,
+};
+
+typedef struct SameNameCase {
+        const char *label;
+        const char *upper[6];
+        struct {
+                const char *path, *expected; /* describe() of path in the merged view */
+        } checks[4];
+        const char *opaque; /* overlay form: a directory of the layer that must be marked opaque */
+} SameNameCase;
+
+#define CASE(l, u, c, ...) \
+        { .label = (l), .upper = u, .checks = c, __VA_ARGS__ }
+#define L(...) \
+        { __VA_ARGS__ }
+
+static const SameNameCase same_name_cases[] = {
+        CASE("file, whiteout first", L("etc/.wh.foo", "etc/foo"),
+             L({ "etc/foo", "file:new" }, { "etc", "dir:foo,keep,ln" })),
+        CASE("file, whiteout after", L("etc/foo", "etc/.wh.foo"),
+             L({ "etc/foo", "file:new" }, { "etc", "dir:foo,keep,ln" })),
+        CASE("symlink, whiteout first", L("etc/.wh.ln", "etc/ln -> new-target"), L({ "etc/ln", "link:new-target" })),
+        CASE("symlink, whiteout after", L("etc/ln -> new-target", "etc/.wh.ln"), L({ "etc/ln", "link:new-target" })),
+        CASE("directory, whiteout first", L(".wh.d", "d/", "d/c"), L({ "d", "dir:c" }), .opaque = "d"),
+        CASE("directory, whiteout after", L("d/", "d/c", ".wh.d"), L({ "d", "dir:c" }), .opaque = "d"),
+        CASE("implied directory, whiteout first", L(".wh.p", "p/c"), L({ "p", "dir:c" }), .opaque = "p"),
+        CASE("implied directory, whiteout after", L("p/c", ".wh.p"), L({ "p", "dir:c" }), .opaque = "p"),
+        CASE("implied directories, whiteout first", L(".wh.n", "n/sub/y"), L({ "n", "dir:sub" }, { "n/sub", "dir:y" }),
+             .opaque = "n"),
+        CASE("implied directories, whiteout after", L("n/sub/y", ".wh.n"), L({ "n", "dir:sub" }, { "n/sub", "dir:y" }),
+             .opaque = "n"),
+        CASE("file, whiteout, then directory", L("q", ".wh.q", "q/", "q/c"), L({ "q", "dir:c" }), .opaque = "q"),
+        CASE("whiteout, file, then directory", L(".wh.q", "q", "q/", "q/c"), L({ "q", "dir:c" }), .opaque = "q"),
+        /* A whiteout below it first: the lower s/sub is looked at (and on the parent stack) before the
+         * whiteout of s hides it. Not s/sub's listing: overlayfs lists the whiteout z in a directory of
+         * one layer only (here below an opaque one), as it does for any layer's whiteouts there. */
+        CASE("directory, whiteouts below it and after", L("s/c", "s/sub/.wh.z", ".wh.s", "s/sub/new"),
+             L({ "s", "dir:c,sub" }, { "s/sub/new", "file:new" }, { "s/sub/k", "absent" }, { "s/sub/z", "absent" }),
+             .opaque = "s"),
+        CASE("whiteout, whiteout below it, directory", L(".wh.s", "s/sub/.wh.z", "s/c", "s/sub/new"),
+             L({ "s", "dir:c,sub" }, { "s/sub/new", "file:new" }, { "s/sub/k", "absent" }, { "s/sub/z", "absent" }),
+             .opaque = "s"),
+        /* As before: alone, a whiteout deletes, an opaque marker empties. */
+        CASE("whiteout alone", L(".wh.gone", "etc/.wh.keep"), L({ "gone", "absent" }, { "etc", "dir:foo,ln" })),
+        CASE("opaque directory", L("o/", "o/.wh..wh..opq", "o/y"), L({ "o", "dir:y" }), .opaque = "o"),
+        CASE("opaque directory, implied", L("o/.wh..wh..opq", "o/y"), L({ "o", "dir:y" }), .opaque = "o"),
+        /* Whiteouts below a whiteout have nothing left to hide, in either order. */
+        CASE("whiteout below a whiteout", L(".wh.w", "w/.wh.a"), L({ "w", "absent" })),
+        CASE("opaque marker below a whiteout", L(".wh.w", "w/.wh..wh..opq"), L({ "w", "absent" })),
+        CASE("whiteout above a whiteout", L("w/.wh.a", ".wh.w"), L({ "w", "absent" })),
+};
+
+#undef CASE
+#undef L
+
+static int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* "absent", "whiteout", "file:CONTENT", "link:TARGET", "dir:NAME,NAME" (sorted) or "other". */
+static char *describe(int dirfd, const char *path) {
+        struct stat st;
+        char *r = NULL;
+
+        if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return strdup(errno == ENOENT ? "absent" : "error");
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
+                return strdup("whiteout");
+        if (S_ISREG(st.st_mode)) {
+                _cleanup_free_ char *data = NULL;
+                size_t len = 0;
+                data = read_at(dirfd, path, &len);
+                ASSERT(asprintf(&r, "file:%.*s", (int) len, data ?: "") > 0);
+                return r;
+        }
+        if (S_ISLNK(st.st_mode)) {
+                char target[PATH_MAX] = {};
+                ASSERT(readlinkat(dirfd, path, target, sizeof(target) - 1) >= 0);
+                ASSERT(asprintf(&r, "link:%s", target) > 0);
+                return r;
+        }
+        if (!S_ISDIR(st.st_mode))
+                return strdup("other");
+
+        char *names[64];
+        size_t n = 0, len = strlen("dir:") + 1;
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        DIR *d = fdopendir(fd);
+        ASSERT(d);
+        for (struct dirent *de; (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
+                        ASSERT(n < ELEMENTSOF(names));
+                        names[n] = strdup(de->d_name);
+                        ASSERT(names[n]);
+                        len += strlen(names[n++]) + 1;
+                }
+        closedir(d);
+        qsort(names, n, sizeof(char *), strcmp_ptr);
+        r = malloc(len);
+        ASSERT(r);
+        strcpy(r, "dir:");
+        for (size_t k = 0; k < n; k++) {
+                if (k > 0)
+                        strcat(r, ",");
+                strcat(r, names[k]);
+                free(names[k]);
+        }
+        return r;
+}
+
+static void check_same_name_view(const SameNameCase *c, const char *how, int viewfd) {
+        for (size_t k = 0; k < ELEMENTSOF(c->checks) && c->checks[k].path; k++) {
+                _cleanup_free_ char *got = describe(viewfd, c->checks[k].path);
+                if (!streq(got, c->checks[k].expected))
+                        printf("# %s (%s): %s is %s\n", c->label, how, c->checks[k].path, got);
+                CHECK_STR(got, c->checks[k].expected);
+        }
+}
+
+/* The lower layer's files say "old", the upper layer's "new". */
+static void extract_named(const char *const *specs, int destfd, TarExtractFlags flags, const char *label) {
+        _cleanup_free_ char *error = NULL;
+        int fd = build_named(specs, specs == same_name_lower ? "old" : "new");
+        int r = tar_extract_full(fd, destfd, flags, NULL, &error);
+
+        if (r < 0)
+                printf("# %s: %d %s\n", label, r, error ?: "(no message)");
+        CHECK_INT(r, 0);
+        close(fd);
+}
+
+/* The btrfs way: the layer applied onto the lower tree. */
+static void test_same_name_apply(void) {
+        for (size_t i = 0; i < ELEMENTSOF(same_name_cases); i++) {
+                const SameNameCase *c = &same_name_cases[i];
+                Env e = env_new();
+
+                extract_named(same_name_lower, e.destfd, TAR_EXTRACT_APPLY_WHITEOUTS, "lower layer");
+                extract_named(c->upper, e.destfd, TAR_EXTRACT_APPLY_WHITEOUTS, c->label);
+                check_same_name_view(c, "applied", e.destfd);
+                env_check_untouched(&e);
+                env_free(&e);
+        }
+}
+
+/* 0 when checked (failures counted), 77 when no overlayfs can be mounted here. */
+static int check_overlay_view(const SameNameCase *c, const Env *e) {
+        _cleanup_free_ char *options = NULL, *target = NULL;
+        int status;
+
+        ASSERT(asprintf(&options, "lowerdir=%s/dest/upper:%s/dest/lower", e->root, e->root) > 0);
+        ASSERT(asprintf(&target, "%s/dest/merged", e->root) > 0);
+        fflush(stdout);
+        pid_t pid = fork();
+        ASSERT(pid >= 0);
+        if (pid == 0) {
+                unsigned before = tests_failed;
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount("overlay", target, "overlay", MS_RDONLY, options) < 0)
+                        _exit(77);
+                int fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ASSERT(fd >= 0);
+                check_same_name_view(c, "overlayfs", fd);
+                fflush(stdout);
+                _exit(tests_failed == before ? 0 : 1);
+        }
+        ASSERT(waitpid(pid, &status, 0) == pid);
+        ASSERT(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                return 77;
+        CHECK_INT(WEXITSTATUS(status), 0);
+        return 0;
+}
+
+/* The overlay way: each layer on its own, whiteouts as overlayfs's; needs root, as test_whiteouts. */
+static void test_same_name_overlay(void) {
+        bool mounted = false;
+
+        if (geteuid() != 0) {
+                printf("# skipping same-name whiteouts in overlay form: not root\n");
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(same_name_cases); i++) {
+                const SameNameCase *c = &same_name_cases[i];
+                Env e = env_new();
+
+                ASSERT(mkdirat(e.destfd, "lower", 0755) == 0 && mkdirat(e.destfd, "upper", 0755) == 0 &&
+                       mkdirat(e.destfd, "merged", 0755) == 0);
+                _cleanup_close_ int lower = openat(e.destfd, "lower", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                                    upper = openat(e.destfd, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                ASSERT(lower >= 0 && upper >= 0);
+                extract_named(same_name_lower, lower, 0, "lower layer");
+                extract_named(c->upper, upper, 0, c->label);
+
+                /* The layer as stored: this layer's entries are real ones, their directories opaque. */
+                for (size_t k = 0; k < ELEMENTSOF(c->checks) && c->checks[k].path; k++) {
+                        const char *expected = c->checks[k].expected;
+                        if (!startswith(expected, "file:") && !startswith(expected, "link:"))
+                                continue;
+                        _cleanup_free_ char *got = describe(upper, c->checks[k].path);
+                        if (!streq(got, expected))
+                                printf("# %s (upper layer): %s is %s\n", c->label, c->checks[k].path, got);
+                        CHECK_STR(got, expected);
+                }
+                if (c->opaque) {
+                        if (!is_opaque(upper, c->opaque))
+                                printf("# %s (upper layer): %s is not an opaque directory\n", c->label, c->opaque);
+                        CHECK(is_opaque(upper, c->opaque));
+                }
+
+                if (check_overlay_view(c, &e) == 0)
+                        mounted = true;
+                env_check_untouched(&e);
+                env_free(&e);
+        }
+        if (!mounted)
+                printf("# skipping the merged view of same-name whiteouts: cannot mount overlayfs here\n");
 }
 
 static void build_whiteout_dotdot(Builder *bb, const Env *e) {
@@ -1341,6 +1603,8 @@ int main(void) {
         TEST(test_replace);
         TEST(test_replace_below_parent);
         TEST(test_whiteouts);
+        TEST(test_same_name_apply);
+        TEST(test_same_name_overlay);
         TEST(test_hostile);
         TEST(test_error_escaping);
         TEST(test_corrupt);
