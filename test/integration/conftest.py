@@ -19,7 +19,8 @@ Fixtures (all session-scoped):
                    journal_json(*matches)        list of dicts: journalctl -o json MATCH...
                    wait_until(predicate, timeout=10, interval=0.1, what=...)
                  Attributes: state_dir, build_dir, mode ("ns" or "host"), installed.
-  berthd         the bed, with berthd.service started (fails loudly if it cannot be)
+  berthd         the bed, with berthd.service started (fails loudly if it cannot be); after the
+                 last test, the journal must hold no sanitizer report (an error at teardown)
   busybox_tar    path of a busybox rootfs tarball under /var/tmp (visible inside the testbed;
                  /tmp inside is private)
   busybox_image  "busybox:latest", imported with berthctl import
@@ -255,7 +256,22 @@ def berthd(bed):
             f"systemctl start berthd.service failed ({proc.returncode}):\n{proc.stderr}\n"
             f"{status.stdout}\n{log.stdout}"
         )
-    return bed
+    yield bed
+    check_no_sanitizer_reports(bed)
+
+
+def check_no_sanitizer_reports(bed):
+    """After the last test that used berthd, whatever the order: no sanitizer report from berthd,
+    berth-nspawn or berthctl anywhere in the testbed's journal. With a SANITIZE=1 build this turns
+    every integration test into an ASan/UBSan run; a report fails the session (an error at teardown)."""
+    # Stop berthd so LeakSanitizer's exit-time check runs and lands in the journal too.
+    bed.systemctl("stop", "berthd.service", check=True)
+    bed.run(["journalctl", "--sync"])
+    proc = bed.run(["journalctl", "--no-pager", "-q", "-o", "cat", "--grep",
+                    "AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:"])
+    # journalctl --grep exits 1 when nothing matches.
+    if proc.returncode != 1 or proc.stdout:
+        pytest.fail(f"sanitizer reports in the testbed's journal:\n{proc.stdout[:20000]}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

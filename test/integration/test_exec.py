@@ -122,3 +122,16 @@ def test_exec_output_of_leftovers_ends_with_the_exec(berthd, running):
     assert proc.returncode == 0, proc
     assert proc.stdout.strip() == "20000", proc
     assert time.monotonic() - start < 20, proc
+
+
+def test_exec_runs_as_the_containers_user(busybox_image, berthd):
+    """A container created with --user 1000: exec (no -u) must run as 1000, as Docker does."""
+    name = f"xuser-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, "--user", "1000:1000", busybox_image, "sleep", "300", check=True)
+    try:
+        payload = exec_in(berthd, name, ["sh", "-c", "grep ^Uid: /proc/1/status"])
+        mine = exec_in(berthd, name, ["sh", "-c", "id -u; grep -E '^Cap(Eff|Prm):' /proc/self/status"])
+        assert "1000" in payload.stdout
+        assert mine.stdout.splitlines()[0] == "1000", f"exec ran as uid {mine.stdout.splitlines()[0]}"
+    finally:
+        berthd.berthctl("rm", "-f", name)

@@ -98,3 +98,23 @@ def test_host_helper_binary_is_out_of_reach(busybox_image, berthd):
     finally:
         berthd.berthctl("rm", "-f", name)
     assert berthd.sh(digest, check=True).stdout == before
+
+
+def test_exec_cannot_signal_berthds_process_group(busybox_image, berthd):
+    """An exec'd process shares berthd's process group: kill(0, SIGKILL) inside the container kills
+    berthd and the supervisors of other containers."""
+    a, b = f"xa-{os.urandom(3).hex()}", f"xb-{os.urandom(3).hex()}"
+    berthd.berthctl("run", "-d", "--name", a, busybox_image, "sleep", "300", check=True)
+    berthd.berthctl("run", "-d", "--name", b, busybox_image, "sleep", "300", check=True)
+    try:
+        pid_before = berthd.systemctl("show", "-P", "MainPID", "berthd.service").stdout.strip()
+        berthd.berthctl("exec", a, "sh", "-c", "kill -9 0", timeout=60)
+        berthd.systemctl("start", "berthd.service")
+        pid_after = berthd.systemctl("show", "-P", "MainPID", "berthd.service").stdout.strip()
+        insp = berthd.berthctl("inspect", b).stdout
+        assert pid_before == pid_after, "berthd was killed from inside a container"
+        assert '"running"' in insp, "container b's supervisor was killed from inside container a"
+    finally:
+        berthd.systemctl("start", "berthd.service")
+        berthd.berthctl("rm", "-f", a)
+        berthd.berthctl("rm", "-f", b)

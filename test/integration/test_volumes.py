@@ -275,3 +275,39 @@ def test_inspect_shows_the_whole_configuration(busybox_image, berthd):
         assert set(mount) >= {"Type", "Name", "Source", "Destination", "Driver", "Mode", "RW", "Propagation"}
     finally:
         berthd.berthctl("rm", "-v", name)
+
+
+def volume_names(bed):
+    return bed.berthctl("volume", "ls", "-q", check=True).stdout.split()
+
+
+def test_volume_used_through_volumes_from_is_kept(busybox_image, berthd):
+    """A volume that a running container has through --volumes-from is removable (prune / rm -v)."""
+    a, b = uniq("xsrc"), uniq("xuser")
+    berthd.berthctl("create", "--name", a, "-v", "/data", busybox_image, "true", check=True)
+    before = set(volume_names(berthd))
+    berthd.berthctl("run", "-d", "--name", b, "--volumes-from", a, busybox_image, "sh", "-c",
+                    "echo precious > /data/f; sleep 300", check=True)
+    try:
+        vols = [v for v in before if len(v) == 64]
+        assert berthd.berthctl("exec", b, "cat", "/data/f").stdout == "precious\n"
+        berthd.berthctl("rm", a, check=True)  # plain rm keeps the anonymous volume (Docker)
+        berthd.berthctl("volume", "prune")
+        after = set(volume_names(berthd))
+        gone = [v for v in vols if v not in after]
+        data = berthd.berthctl("exec", b, "sh", "-c", "ls -la /data; cat /data/f")
+        assert not gone and data.stdout.endswith("precious\n"), f"removed {gone} under running {b}"
+    finally:
+        berthd.berthctl("rm", "-f", b)
+        berthd.berthctl("volume", "prune")  # A's anonymous volume is unused now
+
+
+def test_unreadable_volume_metadata_keeps_the_data(busybox_image, berthd):
+    """A volume whose volume.json cannot be parsed is rm -rf'ed with its data at startup."""
+    vol = uniq("xvol")
+    berthd.berthctl("volume", "create", vol, check=True)
+    mp = json.loads(berthd.berthctl("volume", "inspect", vol, check=True).stdout)[0]["Mountpoint"]
+    berthd.sh(f"echo precious > {mp}/f && printf '{{\"name\": ' > {mp}/../volume.json", check=True)
+    berthd.systemctl("restart", "berthd.service", check=True)
+    exists = berthd.sh(f"cat {mp}/f")
+    assert exists.stdout == "precious\n", "the volume's data was removed"
