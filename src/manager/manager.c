@@ -9,6 +9,7 @@
 #include "config.h"
 #include "container.h"
 #include "helper-exe.h"
+#include "removal.h"
 #include "image.h"
 #include "manager.h"
 #include "seccomp-default.h"
@@ -61,6 +62,7 @@ void manager_free(Manager *m) {
                 image_free(i);
         }
         manager_free_execs(m);
+        manager_free_removals(m);
         sd_bus_slot_unref(m->job_removed_slot);
         sd_bus_slot_unref(m->unit_removed_slot);
         sd_bus_slot_unref(m->machine_removed_slot);

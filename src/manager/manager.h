@@ -14,6 +14,7 @@ typedef struct ExecOperation ExecOperation;
 typedef struct Volume Volume;
 typedef struct StorageDriver StorageDriver;
 typedef struct PrivateConnection PrivateConnection;
+typedef struct Removal Removal;
 
 typedef struct Manager {
         sd_event *event;
@@ -38,6 +39,7 @@ typedef struct Manager {
         PrivateConnection *private_connections; /* its open connections */
         size_t n_private_connections;
         sd_event_source *private_post; /* see private-bus.c */
+        Removal *removals; /* directories being removed by workers (removal.c) */
 } Manager;
 
 int manager_new(Manager **ret);

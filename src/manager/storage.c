@@ -12,6 +12,7 @@
 #include <linux/magic.h>
 
 #include "log.h"
+#include "removal.h"
 #include "config.h"
 #include "json-util.h"
 #include "container.h"
@@ -327,5 +328,5 @@ int storage_layer_remove(Manager *m, const char *key) {
         (void) storage_remove_work_dir(m, gone); /* a removal that crashed before */
         if (rename(dir, gone) < 0)
                 return errno == ENOENT ? 0 : -errno;
-        return m->storage->layer_remove(gone);
+        return removal_start(m, gone, m->storage->layer_remove);
 }

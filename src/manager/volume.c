@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "removal.h"
 #include "container.h"
 #include "errors.h"
 #include "json-util.h"
@@ -72,6 +73,7 @@ int manager_load_volumes(Manager *m) {
 
         if (!dir)
                 return -ENOMEM;
+        removal_sweep(m, dir, rm_rf); /* data of volumes whose removal did not finish */
         d = opendir(dir);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;
@@ -427,7 +429,9 @@ int volume_remove(Volume *v, bool force, sd_bus_error *error) {
         }
         if (unlink(json) < 0 && errno != ENOENT)
                 return sd_bus_error_set_errnof(error, errno, "Failed to remove volume %s: %m", v->name);
-        (void) rm_rf(dir);
+        /* Its data can be large: removed by a worker, after a rename startup's sweep knows. */
+        if (removal_rename_and_start(m, dir, rm_rf) < 0)
+                (void) rm_rf(dir);
         for (Volume **p = &m->volumes; *p; p = &(*p)->next)
                 if (*p == v) {
                         *p = v->next;

@@ -72,7 +72,7 @@ def docker_archive(path, layers, tags, config_extra=None, diff_ids=None, compres
 
 
 def store_listing(bed):
-    return bed.sh(f"cd {STATE} && find {DRIVER} images -maxdepth 2 | sort", check=True).stdout
+    return bed.sh(f"cd {STATE} && find {DRIVER} images -maxdepth 2 | grep -v /.rm- | sort", check=True).stdout
 
 
 def image_prop(bed, ref, prop):

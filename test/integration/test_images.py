@@ -17,7 +17,7 @@ STATE = "/var/lib/berth"
 
 def store_listing(bed):
     """Everything in berth's layer and image store, to prove a failed import wrote nothing."""
-    proc = bed.sh(f"cd {STATE} && find {DRIVER} images -maxdepth 2 | sort", check=True)
+    proc = bed.sh(f"cd {STATE} && find {DRIVER} images -maxdepth 2 | grep -v /.rm- | sort", check=True)
     return proc.stdout
 
 

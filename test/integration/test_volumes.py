@@ -311,3 +311,23 @@ def test_unreadable_volume_metadata_keeps_the_data(busybox_image, berthd):
     berthd.systemctl("restart", "berthd.service", check=True)
     exists = berthd.sh(f"cat {mp}/f")
     assert exists.stdout == "precious\n", "the volume's data was removed"
+
+
+def test_removed_data_goes_in_a_worker_and_survives_a_crash(busybox_image, berthd):
+    # A volume's data is renamed out of the way (.rm-NAME) and removed by a worker, so a large one
+    # does not stop berthd; what a crash left behind is swept at the next start.
+    vol = uniq("rmvol")
+    berthd.berthctl("volume", "create", vol, check=True)
+    berthd.berthctl("run", "--rm", "-v", f"{vol}:/v", busybox_image, "sh", "-c",
+                    "mkdir -p /v/d && for i in $(seq 1 2000); do : > /v/d/$i; done", check=True)
+    berthd.berthctl("volume", "rm", vol, check=True)
+    assert berthd.sh(f"test -e /var/lib/berth/volumes/{vol}").returncode != 0
+    berthd.wait_until(lambda: berthd.sh(f"test -e /var/lib/berth/volumes/.rm-{vol}").returncode != 0,
+                      what="the worker to remove the data")
+    # A removal cut short (berthd killed): the next start finishes it.
+    berthd.sh("mkdir -p /var/lib/berth/volumes/.rm-leftover/a/b && touch /var/lib/berth/volumes/.rm-leftover/a/b/f",
+              check=True)
+    berthd.systemctl("restart", "berthd.service", check=True)
+    berthd.wait_until(lambda: berthd.sh("test -e /var/lib/berth/volumes/.rm-leftover").returncode != 0,
+                      what="startup to sweep the leftover")
+    assert vol not in berthd.berthctl("volume", "ls", "-q", check=True).stdout.split()
