@@ -273,6 +273,14 @@ def test_inspect_shows_the_whole_configuration(busybox_image, berthd):
         [mount] = info["Mounts"]
         assert mount["Type"] == "volume" and mount["Destination"] == "/data" and mount["RW"] is True, mount
         assert set(mount) >= {"Type", "Name", "Source", "Destination", "Driver", "Mode", "RW", "Propagation"}
+        # Docker's templates over it.
+        fmt = lambda t: berthd.berthctl("inspect", "-f", t, name, check=True).stdout  # noqa: E731
+        assert fmt("{{range .Mounts}}{{.Destination}} {{end}}") == "/data \n"
+        assert fmt("{{.RestartCount}}") == "0\n"
+        assert json.loads(fmt("{{json .Config}}"))["Entrypoint"] == ["/bin/sh"]
+        assert fmt("{{.Config.Cmd}} {{index .Config.Labels \"k\"}} {{.HostConfig.RestartPolicy.Name}}") == \
+            "[-c echo hi] v on-failure\n"
+        assert fmt("{{if .Config.Tty}}tty{{else}}none{{end}} {{len .Mounts}}") == "tty 1\n"
     finally:
         berthd.berthctl("rm", "-v", name)
 
