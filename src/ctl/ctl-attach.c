@@ -30,6 +30,7 @@ typedef struct Attach {
          * non-blocking: input it does not take yet waits in 'pending' (and stdin is not read
          * meanwhile), so a container that does not read cannot stop its output from reaching us. */
         int in_w, out_r, err_r;
+        bool drop_out, drop_err; /* read and not shown (run -a without that stream) */
         sd_event_source *input_source, *pending_source;
         char *pending;
         size_t n_pending;
@@ -228,7 +229,7 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
         /* EOF: the supervisor let go of us, the container has ended; Wait() answers next. */
         if (n <= 0)
                 relay_close(a, s, fd == a->out_r ? &a->out_r : &a->err_r);
-        else
+        else if (!(fd == a->out_r ? a->drop_out : a->drop_err))
                 (void) loop_write(fd == a->out_r ? STDOUT_FILENO : STDERR_FILENO, buf, (size_t) n);
         return 0;
 }
@@ -364,6 +365,8 @@ int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const
                 .err_r = -1,
                 .detach_keys = keys,
                 .n_detach_keys = n_keys > 0 ? (size_t) n_keys : 0,
+                .drop_out = flags & ATTACH_DROP_STDOUT,
+                .drop_err = flags & ATTACH_DROP_STDERR,
                 .remote = { -1, -1, -1 },
         };
         int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, r;

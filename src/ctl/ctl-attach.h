@@ -22,6 +22,10 @@ typedef enum AttachFlags {
         /* With ATTACH_START: ask Wait() only once the start is done. For a container that ran
          * before, an earlier Wait() would answer at once with the previous run's exit code. */
         ATTACH_WAIT_AFTER_START = 1 << 5,
+        /* run -a without stdout (or stderr): what the container writes there is not shown (it
+         * still goes to the journal). */
+        ATTACH_DROP_STDOUT = 1 << 6,
+        ATTACH_DROP_STDERR = 1 << 7,
 } AttachFlags;
 
 /* The default detach sequence (Docker's): ctrl-p ctrl-q. */

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ enum {
         ARG_HELP,
 };
 
+enum { ATTACH_STREAM_STDIN = 1, ATTACH_STREAM_STDOUT = 2, ATTACH_STREAM_STDERR = 4 };
+
 typedef struct CreateArgs {
         const char *name;
         char **env;
@@ -65,6 +68,7 @@ typedef struct CreateArgs {
         CtlResources res;
         CtlSecurity security;
         bool detach; /* run only */
+        unsigned attach; /* run -a: ATTACH_STREAM_* bits; 0: not given (stdout and stderr, stdin with -i) */
         const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
         bool interactive; /* run -i: the container reads berthctl's stdin */
         bool tty; /* run -t: the container gets a terminal */
@@ -99,7 +103,9 @@ static void help_create(bool run) {
                      "copied to berthctl's stdout/stderr, and berthctl exits with its exit code."
                    : "Create a container from IMAGE and print its id.");
         if (run)
-                printf("  -d, --detach             Start the container in the background, print its id\n"
+                printf("  -a, --attach=STREAM      Show only these of the container's streams: STDIN, STDOUT,\n"
+                       "                           STDERR (repeatable; default: STDOUT and STDERR)\n"
+                       "  -d, --detach             Start the container in the background, print its id\n"
                        "  -i, --interactive        Give the container berthctl's standard input\n"
                        "  -t, --tty                Give the container a terminal (in raw mode here with -i)\n"
                        "      --detach-keys=KEYS   With -it: keys that leave the container running (default\n"
@@ -355,6 +361,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "label", required_argument, NULL, ARG_LABEL },
                 { "read-only", no_argument, NULL, ARG_READ_ONLY },
                 { "detach", no_argument, NULL, 'd' },
+                { "attach", required_argument, NULL, 'a' },
                 { "detach-keys", required_argument, NULL, ARG_DETACH_KEYS },
                 { "interactive", no_argument, NULL, 'i' },
                 { "tty", no_argument, NULL, 't' },
@@ -374,7 +381,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .security.no_new_privileges = -1,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dit" : "+:e:m:h:v:w:u:it", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dita:" : "+:e:m:h:v:w:u:it", options, NULL)) >= 0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -390,6 +397,21 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 return -EINVAL;
                         }
                         a->detach_keys = optarg;
+                        continue;
+                }
+                if (c == 'a') {
+                        static const char *const streams[] = { "stdin", "stdout", "stderr" };
+                        unsigned bit = 0;
+                        for (unsigned k = 0; k < 3; k++)
+                                if (strcasecmp(optarg, streams[k]) == 0)
+                                        bit = 1u << k;
+                        if (!bit) {
+                                ctl_log_error("invalid argument \"%s\" for \"-a, --attach\" flag: valid streams are "
+                                              "STDIN, STDOUT and STDERR",
+                                              optarg);
+                                return -EINVAL;
+                        }
+                        a->attach |= bit;
                         continue;
                 }
                 if (c == 'd') {
@@ -413,6 +435,10 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                                 : parse_create_option(a, c, optarg);
                 if (r < 0)
                         return r;
+        }
+        if (a->detach && a->attach) {
+                ctl_log_error("Conflicting options: -a and -d");
+                return -EINVAL;
         }
         r = ctl_resources_check(&a->res, a->memory_max);
         if (r < 0)
@@ -639,8 +665,11 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
         /* With a terminal, ^C and friends travel as bytes through it (raw mode), not as signals. */
         struct termios saved;
         bool raw = a.tty && a.interactive && ctl_terminal_make_raw(&saved), detached = false;
+        unsigned streams = a.attach ?: ATTACH_STREAM_STDOUT | ATTACH_STREAM_STDERR;
         AttachFlags flags = ATTACH_START | (a.tty ? ATTACH_TTY : ATTACH_FORWARD_SIGNALS) |
-                (a.interactive ? ATTACH_STDIN : 0);
+                (a.interactive || (streams & ATTACH_STREAM_STDIN) ? ATTACH_STDIN : 0) |
+                (streams & ATTACH_STREAM_STDOUT ? 0 : ATTACH_DROP_STDOUT) |
+                (streams & ATTACH_STREAM_STDERR || a.tty ? 0 : ATTACH_DROP_STDERR);
         /* berthctl relays input and output: the container never gets our own descriptors. The
          * detach keys are read from the input of a terminal only, as Docker does. */
         r = ctl_attach_container(bus, path, flags, a.tty ? a.detach_keys : "", &error, &exit_code, &detached);

@@ -163,3 +163,23 @@ def test_run_i_reads_a_file_and_a_pipe(busybox_image, berthd):
     # A container that never reads its input still gets its output out.
     out = berthd.sh(f"seq 1 100000 | berthctl run --rm -i {busybox_image} sh -c 'seq 1 50000 | tail -n1; exit 3'")
     assert out.returncode == 3 and out.stdout.strip() == "50000", out
+
+
+def test_run_attach_chooses_streams(busybox_image, berthd):
+    # run -a STREAM (Docker's): only those streams reach the caller (all still go to the journal),
+    # through pipes berthctl relays, never the caller's own descriptors.
+    both = "echo out; echo err >&2"
+    proc = berthd.berthctl("run", "--rm", "-a", "stdout", busybox_image, "sh", "-c", both, check=True)
+    assert (proc.stdout, proc.stderr) == ("out\n", ""), proc
+    proc = berthd.berthctl("run", "--rm", "-a", "STDERR", busybox_image, "sh", "-c", both, check=True)
+    assert (proc.stdout, proc.stderr) == ("", "err\n"), proc
+    proc = berthd.berthctl("run", "--rm", "-a", "stdin", "-a", "stdout", busybox_image, "cat", input="typed\n",
+                           check=True)
+    assert proc.stdout == "typed\n", proc
+    result = in_pty(berthd, ["berthctl", "run", "--rm", "-a", "stdin", "-a", "stdout", busybox_image, "sh", "-c",
+                             "for f in 0 1 2; do readlink /proc/self/fd/$f; done"])
+    assert [line.split(":")[0] for line in result["output"].split()] == ["pipe"] * 3, result
+    for bad, needle in ((["-a", "stdrr"], "valid streams are STDIN, STDOUT and STDERR"),
+                        (["-d", "-a", "stdout"], "Conflicting options: -a and -d")):
+        proc = berthd.berthctl("run", "--rm", *bad, busybox_image, "true")
+        assert proc.returncode == 125 and needle in proc.stderr, proc
