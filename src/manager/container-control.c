@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 
+#include "helper-protocol.h"
 #include "container.h"
 #include "errors.h"
 #include "names.h"
@@ -190,7 +191,7 @@ int container_rename(Container *c, const char *name, sd_bus_error *error) {
 int container_supervisor_request(Container *c, char cmd, const int *fds, size_t n_fds, int *ret_fd,
                                  sd_bus_error *error) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s/attach.sock", c->id);
+        _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s/" HELPER_ATTACH_SOCKET, c->id);
         char ack = 0;
         int got = -1;
         size_t n_got = 0;

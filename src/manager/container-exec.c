@@ -15,6 +15,7 @@
 
 #include "container.h"
 #include "errors.h"
+#include "helper-protocol.h"
 #include "json-util.h"
 
 struct ExecOperation {
@@ -62,28 +63,27 @@ static void exec_fail(ExecOperation *op, const char *name, const char *message) 
         exec_operation_free(op);
 }
 
+/* The helper has exited: its status line (helper-protocol.h) is in the socket, whole (one send). */
 static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ExecOperation *op = userdata;
-        char status[1024];
-        int wstatus = 0, err, consumed = 0;
-        char kind[16];
+        char line[HELPER_STATUS_LINE_MAX];
+        HelperStatus status;
+        int wstatus = 0;
 
         if (waitpid(op->helper_pid, &wstatus, 0) < 0)
                 wstatus = 255 << 8;
         op->helper_pid = 0;
-        ssize_t n = read(op->status_fd, status, sizeof(status) - 1);
-        status[n > 0 ? n : 0] = 0;
+        ssize_t n = read(op->status_fd, line, sizeof(line));
 
-        if (!strncmp(status, "OK ", 3)) {
+        if (helper_status_parse(line, n > 0 ? (size_t) n : 0, &status) < 0)
+                exec_fail(op, BERTH_ERROR_START_FAILED, "The exec helper exited before running the command.");
+        else if (status.ok) {
                 int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
                 (void) sd_bus_reply_method_return(op->request, "i", code);
                 exec_operation_free(op);
-        } else if (sscanf(status, "ERR %d %15s %n", &err, kind, &consumed) >= 2 && consumed > 0) {
-                char *msg = status + consumed;
-                msg[strcspn(msg, "\n")] = 0;
-                exec_fail(op, streq(kind, "exec") ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED, msg);
         } else
-                exec_fail(op, BERTH_ERROR_START_FAILED, "The exec helper exited before running the command.");
+                exec_fail(op, status.kind == HELPER_FAILURE_EXEC ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED,
+                          status.message);
         return 0;
 }
 
@@ -129,18 +129,18 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
                 if (!replaced && (r = strv_push(&merged, *e)) < 0)
                         return r;
         }
-        json_object_object_add(o, "id", json_object_new_string(c->id));
-        json_object_object_add(o, "name", json_object_new_string(c->name));
-        json_object_object_add(o, "exec_pid", json_object_new_int(c->pid));
+        json_object_object_add(o, SPEC_KEY_ID, json_object_new_string(c->id));
+        json_object_object_add(o, SPEC_KEY_NAME, json_object_new_string(c->name));
+        json_object_object_add(o, SPEC_KEY_EXEC_PID, json_object_new_int(c->pid));
         /* As docker exec: the container's working directory and user unless told otherwise. */
-        json_object_object_add(o, "cwd", json_object_new_string(!isempty(cwd) ? cwd : c->working_dir ?: "/"));
-        json_object_object_add(o, "user", json_object_new_string(options->user ?: c->user ?: ""));
-        json_object_object_add(o, "tty", json_object_new_boolean(options->tty));
-        json_object_object_add(o, "rows", json_object_new_int((int) (options->rows ?: 24)));
-        json_object_object_add(o, "cols", json_object_new_int((int) (options->cols ?: 80)));
-        json_object_object_add(o, "resize", json_object_new_boolean(options->tty && options->resize_fd >= 0));
-        json_object_object_add(o, "argv", json_strv_new(argv));
-        json_object_object_add(o, "env", json_strv_new(merged));
+        json_object_object_add(o, SPEC_KEY_CWD, json_object_new_string(!isempty(cwd) ? cwd : c->working_dir ?: "/"));
+        json_object_object_add(o, SPEC_KEY_USER, json_object_new_string(options->user ?: c->user ?: ""));
+        json_object_object_add(o, SPEC_KEY_TTY, json_object_new_boolean(options->tty));
+        json_object_object_add(o, SPEC_KEY_ROWS, json_object_new_int((int) (options->rows ?: 24)));
+        json_object_object_add(o, SPEC_KEY_COLS, json_object_new_int((int) (options->cols ?: 80)));
+        json_object_object_add(o, SPEC_KEY_RESIZE, json_object_new_boolean(options->tty && options->resize_fd >= 0));
+        json_object_object_add(o, SPEC_KEY_ARGV, json_strv_new(argv));
+        json_object_object_add(o, SPEC_KEY_ENV, json_strv_new(merged));
         container_resources_to_spec(&c->res, o); /* the ulimits apply to exec'd processes too */
         /* No more privileged than the payload: the same capabilities, filter and no_new_privs. */
         container_security_to_spec(&c->security, o);
@@ -181,7 +181,7 @@ int container_exec(Container *c, char **argv, char **env, const ExecOptions *opt
         if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, options, &spec_fd)) < 0)
                 goto fail;
         HelperProcess helper;
-        /* The resize pipe travels in the slot a started container's stdin uses (fd 9). */
+        /* The resize pipe travels in the slot a started container's stdin uses (HELPER_FD_ATTACH_STDIN). */
         r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ options->tty ? options->resize_fd : -1, -1, -1 },
                           &helper);
         if (r < 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "helper-protocol.h"
 #include "log.h"
 #include "container.h"
 #include "errors.h"
@@ -441,19 +442,22 @@ add:;
         json_object *o = json_object_new_object();
         if (local_options && !bind_device) {
                 /* A local volume with type/device/o: that file system, mounted in the container. */
-                json_object_object_add(o, "type", json_object_new_string("fs"));
-                json_object_object_add(o, "fstype", json_object_new_string(fstype));
-                json_object_object_add(o, "options", json_object_new_string(fsoptions ?: ""));
+                json_object_object_add(o, SPEC_MOUNT_KEY_TYPE, json_object_new_string(SPEC_MOUNT_TYPE_FS));
+                json_object_object_add(o, SPEC_MOUNT_KEY_FSTYPE, json_object_new_string(fstype));
+                json_object_object_add(o, SPEC_MOUNT_KEY_OPTIONS, json_object_new_string(fsoptions ?: ""));
         } else
-                json_object_object_add(o, "type", json_object_new_string(mnt->type == MOUNT_TMPFS ? "tmpfs" : "bind"));
-        json_object_object_add(o, "source", json_object_new_string(source));
-        json_object_object_add(o, "target", json_object_new_string(mnt->target));
+                json_object_object_add(o, SPEC_MOUNT_KEY_TYPE,
+                                       json_object_new_string(mnt->type == MOUNT_TMPFS ? SPEC_MOUNT_TYPE_TMPFS
+                                                                                       : SPEC_MOUNT_TYPE_BIND));
+        json_object_object_add(o, SPEC_MOUNT_KEY_SOURCE, json_object_new_string(source));
+        json_object_object_add(o, SPEC_MOUNT_KEY_TARGET, json_object_new_string(mnt->target));
         /* A named bind (type=none) made read-only by its o= options stays so, as Docker remounts it. */
         bool options_ro = bind_device && fsoptions && mount_options_have(fsoptions, "ro");
-        json_object_object_add(o, "read_only", json_object_new_boolean(mnt->read_only || force_ro || options_ro));
+        json_object_object_add(o, SPEC_MOUNT_KEY_READ_ONLY,
+                               json_object_new_boolean(mnt->read_only || force_ro || options_ro));
         /* Docker fills an empty volume with what the image has at its path, at every start. */
         if (mnt->type == MOUNT_VOLUME && !local_options)
-                json_object_object_add(o, "copy_up", json_object_new_boolean(true));
+                json_object_object_add(o, SPEC_MOUNT_KEY_COPY_UP, json_object_new_boolean(true));
         json_object_array_add(a, o);
         return 0;
 }

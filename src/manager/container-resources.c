@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "helper-protocol.h"
 #include "container.h"
 #include "errors.h"
 #include "json-util.h"
@@ -593,11 +594,13 @@ static json_object *ulimits_to_json(const ContainerResources *r, bool names) {
         json_object *a = json_object_new_array();
         for (size_t i = 0; a && i < r->n_ulimits; i++) {
                 json_object *u = json_object_new_object();
-                json_object_object_add(u, "name", json_object_new_string(rlimit_to_name(r->ulimits[i].resource) ?: ""));
+                json_object_object_add(u, SPEC_ULIMIT_KEY_NAME,
+                                       json_object_new_string(rlimit_to_name(r->ulimits[i].resource) ?: ""));
                 if (!names) /* the helper's: it needs no table of its own */
-                        json_object_object_add(u, "resource", json_object_new_int(r->ulimits[i].resource));
-                json_object_object_add(u, "soft", json_object_new_uint64(r->ulimits[i].soft));
-                json_object_object_add(u, "hard", json_object_new_uint64(r->ulimits[i].hard));
+                        json_object_object_add(u, SPEC_ULIMIT_KEY_RESOURCE,
+                                               json_object_new_int(r->ulimits[i].resource));
+                json_object_object_add(u, SPEC_ULIMIT_KEY_SOFT, json_object_new_uint64(r->ulimits[i].soft));
+                json_object_object_add(u, SPEC_ULIMIT_KEY_HARD, json_object_new_uint64(r->ulimits[i].hard));
                 json_object_array_add(a, u);
         }
         return a;
@@ -694,16 +697,16 @@ int container_resources_append_unit(const ContainerResources *res, sd_bus_messag
 }
 
 void container_resources_to_spec(const ContainerResources *r, json_object *o) {
-        json_object_object_add(o, "shm_size", json_object_new_uint64(r->shm_size));
-        json_object_object_add(o, "ulimits", ulimits_to_json(r, false));
+        json_object_object_add(o, SPEC_KEY_SHM_SIZE, json_object_new_uint64(r->shm_size));
+        json_object_object_add(o, SPEC_KEY_ULIMITS, ulimits_to_json(r, false));
         json_object *a = json_object_new_array();
         for (size_t i = 0; a && i < r->n_devices; i++) {
                 json_object *d = json_object_new_object();
-                json_object_object_add(d, "host", json_object_new_string(r->devices[i].host));
-                json_object_object_add(d, "container", json_object_new_string(r->devices[i].container));
+                json_object_object_add(d, SPEC_DEVICE_KEY_HOST, json_object_new_string(r->devices[i].host));
+                json_object_object_add(d, SPEC_DEVICE_KEY_CONTAINER, json_object_new_string(r->devices[i].container));
                 json_object_array_add(a, d);
         }
-        json_object_object_add(o, "devices", a);
+        json_object_object_add(o, SPEC_KEY_DEVICES, a);
 }
 
 unsigned container_stop_timeout(const Container *c) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "helper-protocol.h"
 #include "capability-names.h"
 #include "container.h"
 #include "errors.h"
@@ -169,12 +170,12 @@ int container_security_seccomp_fd(const Container *c) {
 }
 
 void container_security_to_spec(const ContainerSecurity *s, json_object *spec) {
-        json_object_object_add(spec, "caps", json_object_new_uint64(container_security_capabilities(s)));
-        json_object_object_add(spec, "privileged", json_object_new_boolean(s->privileged));
-        json_object_object_add(spec, "no_new_privs", json_object_new_boolean(s->no_new_privileges));
-        json_object_object_add(spec, "seccomp", json_object_new_boolean(container_security_has_seccomp(s)));
+        json_object_object_add(spec, SPEC_KEY_CAPS, json_object_new_uint64(container_security_capabilities(s)));
+        json_object_object_add(spec, SPEC_KEY_PRIVILEGED, json_object_new_boolean(s->privileged));
+        json_object_object_add(spec, SPEC_KEY_NO_NEW_PRIVS, json_object_new_boolean(s->no_new_privileges));
+        json_object_object_add(spec, SPEC_KEY_SECCOMP, json_object_new_boolean(container_security_has_seccomp(s)));
         if (s->uid_base > 0)
-                json_object_object_add(spec, "userns_base", json_object_new_uint64(s->uid_base));
+                json_object_object_add(spec, SPEC_KEY_USERNS_BASE, json_object_new_uint64(s->uid_base));
 }
 
 json_object *container_security_to_json(const ContainerSecurity *s) {

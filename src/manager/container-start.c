@@ -3,7 +3,7 @@
  * Starting a container, entirely event driven:
  *   spawn berth-nspawn (it blocks on the "go" pipe) → StartTransientUnit(berth-<id>.scope, PIDs=[helper])
  *   → JobRemoved for that unit → write "go" → the helper reports "OK <pid> <usec>" or "ERR ..." on the
- *   status pipe → reply to the D-Bus caller.
+ *   status socket (helper-protocol.h) → reply to the D-Bus caller.
  * Any failure undoes it all: the helper is killed (its scope then empties and is collected), the
  * runtime dir is removed, and the container stays "created"/"exited" with Error set.
  */
@@ -21,6 +21,7 @@
 #include "log.h"
 #include "container.h"
 #include "helper-exe.h"
+#include "helper-protocol.h"
 #include "storage.h"
 #include "volume.h"
 #include "errors.h"
@@ -37,7 +38,7 @@ struct StartOperation {
         int helper_pidfd;
         int go_fd;
         int status_fd;
-        char status[1024];
+        char status[HELPER_STATUS_LINE_MAX];
         size_t status_len;
         sd_event_source *status_source;
         sd_event_source *timeout_source;
@@ -149,25 +150,17 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
 }
 
 static void handle_status(StartOperation *op) {
-        int payload, err;
-        uint64_t started;
-        char kind[16];
-        int consumed = 0;
+        HelperStatus status;
 
-        op->status[op->status_len] = 0;
-        if (sscanf(op->status, "OK %d %" SCNu64, &payload, &started) == 2 && payload > 0) {
-                start_operation_succeed(op, payload, started);
-                return;
-        }
-        if (sscanf(op->status, "ERR %d %15s %n", &err, kind, &consumed) >= 2 && consumed > 0) {
-                char *msg = op->status + consumed;
-                msg[strcspn(msg, "\n")] = 0;
-                start_operation_abort(op, streq(kind, "exec") ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED,
-                                      msg);
-                return;
-        }
-        start_operation_abort(op, BERTH_ERROR_START_FAILED,
-                              "The container's supervisor (berth-nspawn) exited before the container started.");
+        if (helper_status_parse(op->status, op->status_len, &status) < 0)
+                start_operation_abort(op, BERTH_ERROR_START_FAILED,
+                                      "The container's supervisor (berth-nspawn) exited before the container started.");
+        else if (status.ok)
+                start_operation_succeed(op, status.pid, status.usec);
+        else
+                start_operation_abort(
+                        op, status.kind == HELPER_FAILURE_EXEC ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED,
+                        status.message);
 }
 
 static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -176,8 +169,7 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 struct cmsghdr header;
                 char buf[CMSG_SPACE(sizeof(int))];
         } control = {};
-        struct iovec iov = { .iov_base = op->status + op->status_len,
-                             .iov_len = sizeof(op->status) - 1 - op->status_len };
+        struct iovec iov = { .iov_base = op->status + op->status_len, .iov_len = sizeof(op->status) - op->status_len };
         struct msghdr mh = {
                 .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
         };
@@ -190,9 +182,11 @@ static int on_status(sd_event_source *s, int fd, uint32_t revents, void *userdat
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return 0;
+        /* Until EOF (the helper closes the socket after its line) or a buffer too full for any
+         * valid line. */
         if (n > 0) {
                 op->status_len += (size_t) n;
-                if (op->status_len < sizeof(op->status) - 1)
+                if (op->status_len < sizeof(op->status))
                         return 0;
         }
         handle_status(op);
@@ -254,7 +248,7 @@ static void retry_start_transient_unit(StartOperation *op) {
         int r = call_start_transient_unit(op);
         if (r < 0) {
                 char msg[256];
-                snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s", op->unit,
+                snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s.", op->unit,
                          strerror(-r));
                 start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
         }
@@ -450,24 +444,24 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         r = storage_container_spec(c->manager, image, c->id, o);
         if (r < 0)
                 return r;
-        json_object_object_add(o, "id", json_object_new_string(c->id));
-        json_object_object_add(o, "name", json_object_new_string(c->name));
-        json_object_object_add(o, "image", json_object_new_string(c->image_ref));
-        json_object_object_add(o, "hostname", json_object_new_string(c->hostname));
-        json_object_object_add(o, "rootfs", json_object_new_string(rootfs));
-        json_object_object_add(o, "rundir", json_object_new_string(run));
-        json_object_object_add(o, "cwd", json_object_new_string(c->working_dir ?: "/"));
-        json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
-        json_object_object_add(o, "init", json_object_new_boolean(c->init));
-        json_object_object_add(o, "read_only", json_object_new_boolean(c->read_only));
-        json_object_object_add(o, "tty", json_object_new_boolean(c->tty));
-        json_object_object_add(o, "rows", json_object_new_int((int) (c->tty_rows ?: 24)));
-        json_object_object_add(o, "cols", json_object_new_int((int) (c->tty_cols ?: 80)));
-        json_object_object_add(o, "argv", json_strv_new(c->command));
-        json_object_object_add(o, "env", json_strv_new(c->env));
-        json_object_object_add(o, "attached", json_object_new_boolean(attached));
-        json_object_object_add(o, "input", json_object_new_boolean(input));
-        json_object_object_add(o, "mounts", json_object_get(mounts));
+        json_object_object_add(o, SPEC_KEY_ID, json_object_new_string(c->id));
+        json_object_object_add(o, SPEC_KEY_NAME, json_object_new_string(c->name));
+        json_object_object_add(o, SPEC_KEY_IMAGE, json_object_new_string(c->image_ref));
+        json_object_object_add(o, SPEC_KEY_HOSTNAME, json_object_new_string(c->hostname));
+        json_object_object_add(o, SPEC_KEY_ROOTFS, json_object_new_string(rootfs));
+        json_object_object_add(o, SPEC_KEY_RUNDIR, json_object_new_string(run));
+        json_object_object_add(o, SPEC_KEY_CWD, json_object_new_string(c->working_dir ?: "/"));
+        json_object_object_add(o, SPEC_KEY_USER, json_object_new_string(c->user ?: ""));
+        json_object_object_add(o, SPEC_KEY_INIT, json_object_new_boolean(c->init));
+        json_object_object_add(o, SPEC_KEY_READ_ONLY, json_object_new_boolean(c->read_only));
+        json_object_object_add(o, SPEC_KEY_TTY, json_object_new_boolean(c->tty));
+        json_object_object_add(o, SPEC_KEY_ROWS, json_object_new_int((int) (c->tty_rows ?: 24)));
+        json_object_object_add(o, SPEC_KEY_COLS, json_object_new_int((int) (c->tty_cols ?: 80)));
+        json_object_object_add(o, SPEC_KEY_ARGV, json_strv_new(c->command));
+        json_object_object_add(o, SPEC_KEY_ENV, json_strv_new(c->env));
+        json_object_object_add(o, SPEC_KEY_ATTACHED, json_object_new_boolean(attached));
+        json_object_object_add(o, SPEC_KEY_INPUT, json_object_new_boolean(input));
+        json_object_object_add(o, SPEC_KEY_MOUNTS, json_object_get(mounts));
         container_resources_to_spec(&c->res, o);
         container_security_to_spec(&c->security, o);
 
@@ -494,27 +488,25 @@ int container_write_spec_json(json_object *o, int *ret_fd) {
         return 0;
 }
 
-/* Descriptors 3..9 of the helper (and 0..2 when stdio is given; 10 is its executable); sources are moved above them
- * first so no dup2 clobbers another. */
-static int helper_spawn(Manager *m, const Container *c, const int stdio[3], const int fds[7], pid_t *ret_pid) {
+/* fds[n] becomes the helper's descriptor n (-1: none, then it stays closed); sources are moved
+ * above them first so no dup2 clobbers another. */
+static int helper_spawn(const Container *c, const int fds[_HELPER_FD_MAX], pid_t *ret_pid) {
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
-        int high[10], r;
+        int high[_HELPER_FD_MAX], r = 0;
         char short_id[BERTH_SHORT_ID_LEN + 1];
         char *argv[] = { (char *) "berth-nspawn", short_id, NULL };
         char *envp[] = { NULL };
 
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < _HELPER_FD_MAX; i++)
                 high[i] = -1;
-        for (int i = 0; i < 10; i++) {
-                int fd = i < 3 ? (stdio ? stdio[i] : -1) : fds[i - 3];
-                if (fd >= 0 && (high[i] = fcntl(fd, F_DUPFD_CLOEXEC, 16)) < 0) {
+        for (int i = 0; i < _HELPER_FD_MAX; i++)
+                if (fds[i] >= 0 && (high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) {
                         r = -errno;
                         goto finish;
                 }
-        }
         posix_spawn_file_actions_init(&actions);
         posix_spawnattr_init(&attr);
         sigemptyset(&none);
@@ -523,24 +515,24 @@ static int helper_spawn(Manager *m, const Container *c, const int stdio[3], cons
         posix_spawnattr_setsigdefault(&attr, &all);
         /* Its own session: nothing in a container can signal berthd's process group. */
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-        /* The sealed copy of the helper (helper-exe.h), executed through its descriptor; first,
-         * before the dup2()s below may clobber the number it has here. */
-        posix_spawn_file_actions_adddup2(&actions, m->helper_exe_fd, HELPER_EXE_FD);
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < _HELPER_FD_MAX; i++)
                 if (high[i] >= 0)
                         posix_spawn_file_actions_adddup2(&actions, high[i], i);
-        posix_spawn_file_actions_addclosefrom_np(&actions, HELPER_EXE_FD + 1);
+        posix_spawn_file_actions_addclosefrom_np(&actions, _HELPER_FD_MAX);
+        /* The sealed copy of the helper (helper-exe.h), executed through its descriptor. */
         r = -posix_spawn(ret_pid, HELPER_EXE_PATH, &actions, &attr, argv, envp);
         posix_spawn_file_actions_destroy(&actions);
         posix_spawnattr_destroy(&attr);
 finish:
-        for (int i = 0; i < 10; i++)
+        for (int i = 0; i < _HELPER_FD_MAX; i++)
                 safe_close(high[i]);
         return r;
 }
 
-/* Spawn berth-nspawn with its spec and the "go" and status pipes (see nspawn-spec.h); it waits for
- * "go" before it does anything. Our status end is non-blocking, the helper's blocks. */
+/* Spawn berth-nspawn with its spec, the "go" pipe and the status socket (helper-protocol.h); it
+ * waits for "go" before it does anything. Our status end is non-blocking, the helper's blocks.
+ * stdio: the helper's 0, 1, 2 (exec mode), or NULL to leave it berthd's; attach: its
+ * HELPER_FD_ATTACH_STDIN, _STDOUT and _STDERR, or -1. */
 int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], const int attach[3],
                   HelperProcess *ret) {
         _cleanup_close_ int go_r = -1, go_w = -1, status_r = -1, status_w = -1, pidfd = -1;
@@ -556,9 +548,22 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         status_r = pipes[0], status_w = pipes[1];
         if (fcntl(status_r, F_SETFL, O_NONBLOCK) < 0)
                 return -errno;
-        /* attach: stdin (fd 9), stdout (6), stderr (7) of a client, or -1 */
-        int fds[7] = { spec_fd, go_r, status_w, attach[1], attach[2], container_security_seccomp_fd(c), attach[0] };
-        r = helper_spawn(m, c, stdio, fds, &pid);
+        /* Every slot named: one left out would be 0, our stdin. */
+        _Static_assert(_HELPER_FD_MAX == 11, "a new helper descriptor needs its slot below");
+        const int fds[_HELPER_FD_MAX] = {
+                [STDIN_FILENO] = stdio ? stdio[0] : -1,
+                [STDOUT_FILENO] = stdio ? stdio[1] : -1,
+                [STDERR_FILENO] = stdio ? stdio[2] : -1,
+                [HELPER_FD_SPEC] = spec_fd,
+                [HELPER_FD_GO] = go_r,
+                [HELPER_FD_STATUS] = status_w,
+                [HELPER_FD_ATTACH_STDOUT] = attach[1],
+                [HELPER_FD_ATTACH_STDERR] = attach[2],
+                [HELPER_FD_SECCOMP] = container_security_seccomp_fd(c),
+                [HELPER_FD_ATTACH_STDIN] = attach[0],
+                [HELPER_FD_EXE] = m->helper_exe_fd,
+        };
+        r = helper_spawn(c, fds, &pid);
         if (r < 0)
                 return r;
         pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -678,7 +683,7 @@ fail:
         op->request = sd_bus_message_unref(op->request); /* the caller's error reply answers it */
         {
                 char msg[256];
-                snprintf(msg, sizeof(msg), "Failed to start container %s: %s", c->name, strerror(-r));
+                snprintf(msg, sizeof(msg), "Failed to start container %s: %s.", c->name, strerror(-r));
                 start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
                 return sd_bus_error_set(error, BERTH_ERROR_START_FAILED, msg);
         }

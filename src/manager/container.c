@@ -15,6 +15,7 @@
 #include "storage.h"
 #include "volume.h"
 #include "errors.h"
+#include "helper-protocol.h"
 #include "image.h"
 #include "json-util.h"
 #include "names.h"
@@ -495,11 +496,30 @@ void container_discard_new(Container *c) {
         discard_new(c);
 }
 
-static int read_runtime_file(Container *c, const char *name, char **ret) {
+/* The files the helper keeps in the container's run directory (helper-protocol.h). */
+static int read_runtime_file(Container *c, const char *name, char **ret, size_t *ret_len) {
         _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s/%s", c->id, name);
         if (!path)
                 return -ENOMEM;
-        return read_full_file(path, ret, NULL);
+        return read_full_file(path, ret, ret_len);
+}
+
+static int read_running_file(Container *c, HelperRunning *ret) {
+        _cleanup_free_ char *content = NULL;
+        size_t len;
+        int r = read_runtime_file(c, HELPER_RUNNING_FILE, &content, &len);
+        if (r < 0)
+                return r;
+        return helper_running_parse(content, len, ret);
+}
+
+static int read_exit_file(Container *c, HelperExit *ret) {
+        _cleanup_free_ char *content = NULL;
+        size_t len;
+        int r = read_runtime_file(c, HELPER_EXIT_FILE, &content, &len);
+        if (r < 0)
+                return r;
+        return helper_exit_parse(content, len, ret);
 }
 
 static void container_unlink(Container *c) {
@@ -620,24 +640,19 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         }
 }
 
-/* The helper writes "<exit code> <finished usec> <OOM kills>" just before it exits (the count of
- * processes the kernel's OOM killer killed in the scope). Without the file the helper itself was
- * killed (e.g. SIGKILL to the whole scope): report 137 like a SIGKILL'ed payload. */
+/* The helper writes its exit file (HelperExit) just before it exits. Without the file the helper
+ * itself was killed (e.g. SIGKILL to the whole scope): report 137 like a SIGKILL'ed payload. */
 static void container_read_exit(Container *c) {
-        _cleanup_free_ char *content = NULL;
-        int code = 137;
-        uint64_t finished = now_realtime_usec(), oom_kills = 0;
+        HelperExit e;
+        int r = read_exit_file(c, &e);
 
-        if (read_runtime_file(c, "exit", &content) >= 0) {
-                int k;
-                uint64_t f;
-                if (sscanf(content, "%d %" SCNu64 " %" SCNu64, &k, &f, &oom_kills) >= 2) {
-                        code = k;
-                        finished = f;
-                }
-        } else
+        if (r == -EBADMSG)
+                log_warning("Container %s: its exit status cannot be read, assuming it was killed.", c->name);
+        else if (r < 0)
                 log_warning("Container %s: supervisor gone without an exit status, assuming it was killed.", c->name);
-        container_settle_exit(c, code, finished, oom_kills > 0);
+        if (r < 0)
+                e = (HelperExit){ .exit_code = 137, .finished_usec = now_realtime_usec() };
+        container_settle_exit(c, e.exit_code, e.finished_usec, e.oom_kills > 0);
 }
 
 static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -656,42 +671,40 @@ int container_watch_helper(Container *c) {
 
 /* Decide a loaded container's runtime state from what the helper left under /run/berth. */
 static void container_reconcile(Container *c) {
-        _cleanup_free_ char *running = NULL, *exitf = NULL;
+        HelperRunning running;
+        HelperExit e;
+        int r;
 
-        if (read_runtime_file(c, "exit", &exitf) >= 0) {
-                _cleanup_free_ char *r2 = NULL;
-                int helper, payload, code;
-                uint64_t started, finished;
-                if (read_runtime_file(c, "running", &r2) >= 0 &&
-                    sscanf(r2, "%d %d %" SCNu64, &helper, &payload, &started) == 3 && started > c->started_at)
-                        c->started_at = started;
+        r = read_exit_file(c, &e);
+        if (r >= 0 || r == -EBADMSG) { /* there is one */
+                if (read_running_file(c, &running) >= 0 && running.started_usec > c->started_at)
+                        c->started_at = running.started_usec;
                 /* Adopt the exit file unless it is the run berthd already settled (a run that
-                 * started and ended while berthd was down leaves a newer one). */
-                if (c->state != CONTAINER_EXITED ||
-                    (sscanf(exitf, "%d %" SCNu64, &code, &finished) == 2 && finished > c->finished_at))
+                 * started and ended while berthd was down leaves a newer one). An unreadable one
+                 * ends the run as well (137). */
+                if (c->state != CONTAINER_EXITED || (r >= 0 && e.finished_usec > c->finished_at))
                         container_read_exit(c);
                 return;
         }
-        if (read_runtime_file(c, "running", &running) < 0) {
+        r = read_running_file(c, &running);
+        if (r < 0 && r != -EBADMSG) {
                 if (c->state == CONTAINER_RUNNING)
                         container_settle_exit(c, 137, now_realtime_usec(), false); /* e.g. after a reboot */
                 return;
         }
-        int helper, payload;
-        uint64_t started;
-        if (sscanf(running, "%d %d %" SCNu64, &helper, &payload, &started) != 3)
-                return;
+        if (r < 0)
+                return; /* unreadable: leave the state as recorded */
 
-        int pidfd = container_open_pidfd(c, helper);
+        int pidfd = container_open_pidfd(c, running.helper_pid);
         if (pidfd < 0) {
                 container_read_exit(c);
                 return;
         }
         c->helper_pidfd = pidfd;
-        c->helper_pid = helper;
-        c->pid = payload;
-        c->payload_pidfd = container_open_pidfd(c, payload);
-        c->started_at = started;
+        c->helper_pid = running.helper_pid;
+        c->pid = running.payload_pid;
+        c->payload_pidfd = container_open_pidfd(c, running.payload_pid);
+        c->started_at = running.started_usec;
         c->paused = container_read_frozen(c) > 0;
         if (c->state != CONTAINER_RUNNING) {
                 c->state = CONTAINER_RUNNING;
@@ -803,9 +816,7 @@ static void container_quarantine(Manager *m, const char *id) {
 /* A container whose record is unusable but whose supervisor still runs in its scope: listed under
  * its short id, stoppable and removable, never started again (its configuration is lost). */
 static Container *container_placeholder_if_running(Manager *m, const char *id, const char *why) {
-        _cleanup_free_ char *running = NULL;
-        int helper, payload;
-        uint64_t started;
+        HelperRunning running;
         Container *c = container_alloc(m);
         if (!c)
                 return NULL;
@@ -830,9 +841,8 @@ static Container *container_placeholder_if_running(Manager *m, const char *id, c
                 c->error = NULL;
         int pidfd = -1;
         if (!c->name || !c->image_ref || !c->image_id || !c->hostname || !c->working_dir || !c->user || !c->command ||
-            !c->env || !c->error || read_runtime_file(c, "running", &running) < 0 ||
-            sscanf(running, "%d %d %" SCNu64, &helper, &payload, &started) != 3 ||
-            (pidfd = container_open_pidfd(c, helper)) < 0) {
+            !c->env || !c->error || read_running_file(c, &running) < 0 ||
+            (pidfd = container_open_pidfd(c, running.helper_pid)) < 0) {
                 container_free(c);
                 return NULL;
         }

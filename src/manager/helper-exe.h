@@ -6,10 +6,9 @@
  * helper's /proc/<pid>/exe reaches only that copy, which nobody can write, never the binary on
  * the host's disk. The copy is made once, when berthd starts; every helper is spawned from it. */
 
-/* Descriptor number the copy has in the spawned helper, which closes it first thing (EXE_FD in
- * nspawn-spec.h), and the path it is executed by. */
-#define HELPER_EXE_FD   10
-#define HELPER_EXE_PATH "/proc/self/fd/10"
+/* The copy's descriptor in the spawned helper, which closes it first thing, is HELPER_FD_EXE; it
+ * is executed by HELPER_EXE_PATH. */
+#include "helper-protocol.h"
 
 /* Copy the file at path into a memfd sealed against any change (write, grow, shrink, reseal).
  * Returns the memfd (close-on-exec), or a negative errno. */

@@ -14,6 +14,7 @@
 #include <sys/statfs.h>
 #include <sys/stat.h>
 
+#include "helper-protocol.h"
 #include "log.h"
 #include "storage.h"
 #include "util.h"
@@ -152,7 +153,7 @@ static int btrfs_store_setup(const char *store) {
 
 /* A container's rootfs is its own snapshot, used as it is: no lower directories. */
 static int btrfs_container_spec(const char *store, char **diffs, const char *cdir, json_object *o) {
-        json_object_object_add(o, "lowerdirs", json_object_new_array());
+        json_object_object_add(o, SPEC_KEY_LOWERDIRS, json_object_new_array());
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "helper-protocol.h"
 #include "json-util.h"
 #include "storage.h"
 #include "util.h"
@@ -462,11 +463,11 @@ static int overlay_container_spec(const char *store, char **diffs, const char *c
         int r = overlay_lower_option(diffs, &lower);
         if (r < 0)
                 return r;
-        json_object_object_add(o, "lowerdirs", json_strv_new(diffs));
-        json_object_object_add(o, "lowerdir", json_object_new_string(lower));
-        json_object_object_add(o, "storedir", json_object_new_string(store));
-        json_object_object_add(o, "upperdir", json_object_new_string(upper));
-        json_object_object_add(o, "workdir", json_object_new_string(work));
+        json_object_object_add(o, SPEC_KEY_LOWERDIRS, json_strv_new(diffs));
+        json_object_object_add(o, SPEC_KEY_LOWERDIR, json_object_new_string(lower));
+        json_object_object_add(o, SPEC_KEY_STOREDIR, json_object_new_string(store));
+        json_object_object_add(o, SPEC_KEY_UPPERDIR, json_object_new_string(upper));
+        json_object_object_add(o, SPEC_KEY_WORKDIR, json_object_new_string(work));
         return 0;
 }
 

@@ -36,7 +36,8 @@
 #include "util.h"
 
 /* Who sees the output and may type into the terminal: the client that started the container
- * (descriptors 6, 7, 9) and those that attached later through <rundir>/attach.sock. */
+ * (HELPER_FD_ATTACH_STDOUT, _STDERR, _STDIN) and those that attached later through
+ * <rundir>/HELPER_ATTACH_SOCKET. */
 #define ATTACH_CLIENTS_MAX 16
 typedef struct AttachClient {
         int out, err; /* -1: not wanted */
@@ -65,27 +66,60 @@ typedef struct OutputStream {
         JournalWriter *journal;
 } OutputStream;
 
-/* The status channel is a socket: with a terminal, its master travels along with "OK", so berthd
- * can resize it later (ResizeTerminal). */
-static int report_status_fd(int fd, const char *fmt, ...) _printf_(2, 3);
-static int report_status_fd(int fd, const char *fmt, ...) {
-        _cleanup_free_ char *s = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vasprintf(&s, fmt, ap);
-        va_end(ap);
+/* Our one status line (helper-protocol.h), then the channel is closed. It is a socket: with a
+ * terminal, its master travels along with "OK", so berthd can resize it later (ResizeTerminal). */
+static int report_status(const HelperStatus *status, int fd) {
+        char line[HELPER_STATUS_LINE_MAX];
+        int n = helper_status_format(status, line, sizeof(line)), r;
         if (n < 0)
-                return -ENOMEM;
-        int r = 0;
-        if (fd >= 0) {
-                ssize_t k = send_with_fd(STATUS_FD, s, (size_t) n, fd);
-                r = k < 0 ? (int) k : k < n ? loop_write(STATUS_FD, s + k, (size_t) (n - k)) : 0;
+                r = n;
+        else if (fd >= 0) {
+                ssize_t k = send_with_fd(HELPER_FD_STATUS, line, (size_t) n, fd);
+                r = k < 0 ? (int) k : k < n ? loop_write(HELPER_FD_STATUS, line + k, (size_t) (n - k)) : 0;
         } else
-                r = loop_write(STATUS_FD, s, (size_t) n);
-        (void) close(STATUS_FD);
+                r = loop_write(HELPER_FD_STATUS, line, (size_t) n);
+        (void) close(HELPER_FD_STATUS);
         return r;
 }
-#define report_status(...) report_status_fd(-1, __VA_ARGS__)
+
+/* Report a failure of our setup, "Failed to <what>: <error>.", and return -error for the caller
+ * to pass on. */
+static int report_failure(int error, const char *what_format, ...) _printf_(2, 3);
+static int report_failure(int error, const char *what_format, ...) {
+        HelperStatus status;
+        va_list ap;
+        va_start(ap, what_format);
+        helper_status_failurev(&status, HELPER_FAILURE_SETUP, error, what_format, ap);
+        va_end(ap);
+        (void) report_status(&status, -1);
+        return -status.error;
+}
+
+/* The same with the whole sentence given, for failures no errno describes well. */
+static int report_failure_message(int error, const char *format, ...) _printf_(2, 3);
+static int report_failure_message(int error, const char *format, ...) {
+        HelperStatus status;
+        char message[HELPER_STATUS_MESSAGE_MAX];
+        va_list ap;
+        va_start(ap, format);
+        (void) vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        helper_status_failure_message(&status, HELPER_FAILURE_SETUP, error, "%s", message);
+        (void) report_status(&status, -1);
+        return -status.error;
+}
+
+/* Pass on the failure the container's (or exec'd) process reported before its exec (its whole
+ * status line, see child_fail() in nspawn-child.c). */
+static int report_child_failure(const char *line, size_t len) {
+        HelperStatus status;
+        if (helper_status_parse(line, len, &status) < 0 || status.ok)
+                helper_status_failure_message(&status, HELPER_FAILURE_SETUP, EBADMSG,
+                                              "The container's process failed before it started, with an "
+                                              "unreadable report.");
+        (void) report_status(&status, -1);
+        return -status.error;
+}
 
 static int emit_line(const char *line, size_t len, bool partial, void *userdata) {
         OutputStream *o = userdata;
@@ -179,7 +213,8 @@ static void accept_client(int listen_fd, int master) {
 
 static int listen_attach(const ContainerSpec *spec) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/attach.sock", spec->rundir) >= sizeof(sa.sun_path))
+        if ((size_t) snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", spec->rundir, HELPER_ATTACH_SOCKET) >=
+            sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
@@ -288,16 +323,25 @@ static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int stdi
         return 0;
 }
 
-static int write_runtime_file(const ContainerSpec *spec, const char *name, const char *fmt, ...) _printf_(3, 4);
-static int write_runtime_file(const ContainerSpec *spec, const char *name, const char *fmt, ...) {
-        _cleanup_free_ char *path = NULL, *content = NULL;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vasprintf(&content, fmt, ap);
-        va_end(ap);
-        if (n < 0 || asprintf(&path, "%s/%s", spec->rundir, name) < 0)
+static int write_runtime_file(const ContainerSpec *spec, const char *name, const char *content, size_t len) {
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/%s", spec->rundir, name) < 0)
                 return -ENOMEM;
-        return write_file_atomic(path, content, (size_t) n, 0644);
+        return write_file_atomic(path, content, len, 0644);
+}
+
+static int write_running_file(const ContainerSpec *spec, pid_t payload, uint64_t started) {
+        char line[HELPER_RUNTIME_LINE_MAX];
+        int n = helper_running_format(
+                &(HelperRunning){ .helper_pid = getpid(), .payload_pid = payload, .started_usec = started }, line,
+                sizeof(line));
+        return n < 0 ? n : write_runtime_file(spec, HELPER_RUNNING_FILE, line, (size_t) n);
+}
+
+static int write_exit_file(const ContainerSpec *spec, const HelperExit *exit_info) {
+        char line[HELPER_RUNTIME_LINE_MAX];
+        int n = helper_exit_format(exit_info, line, sizeof(line));
+        return n < 0 ? n : write_runtime_file(spec, HELPER_EXIT_FILE, line, (size_t) n);
 }
 
 /* The value of 'key' in a "key value" per line file (memory.events, memory.oom_control). */
@@ -354,15 +398,15 @@ static int read_spec(ContainerSpec **ret) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_free_ char *json = NULL;
         size_t len;
-        int r = read_full_fd(SPEC_FD, &json, &len);
-        (void) close(SPEC_FD);
+        int r = read_full_fd(HELPER_FD_SPEC, &json, &len);
+        (void) close(HELPER_FD_SPEC);
         if (r < 0)
                 return r;
         r = container_spec_parse(json, len, &spec);
         if (r < 0)
                 return r;
-        r = spec->seccomp_filter ? seccomp_program_read(SECCOMP_FD, &spec->seccomp) : 0;
-        (void) close(SECCOMP_FD);
+        r = spec->seccomp_filter ? seccomp_program_read(HELPER_FD_SECCOMP, &spec->seccomp) : 0;
+        (void) close(HELPER_FD_SECCOMP);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(spec);
@@ -373,22 +417,25 @@ static int wait_for_go(void) {
         char c;
         ssize_t n;
         do
-                n = read(GO_FD, &c, 1);
+                n = read(HELPER_FD_GO, &c, 1);
         while (n < 0 && errno == EINTR);
-        (void) close(GO_FD);
+        (void) close(HELPER_FD_GO);
         return n == 1 ? 0 : -ECANCELED;
 }
 
 /* Whatever runs from here on is accounted and limited by the container's scope: make sure we are
- * in it, rather than trusting that berthd got the ordering right. */
+ * in it, rather than trusting that berthd got the ordering right. Reports its failure. */
 static int check_in_scope(const ContainerSpec *spec) {
         _cleanup_free_ char *cgroup = NULL, *unit = NULL;
         int r = read_full_file("/proc/self/cgroup", &cgroup, NULL);
         if (r < 0)
-                return r;
+                return report_failure(-r, "read the cgroup of berth-nspawn");
         if (asprintf(&unit, "/berth-%.12s.scope\n", spec->id) < 0)
-                return -ENOMEM;
-        return strstr(cgroup, unit) ? 0 : -EUCLEAN;
+                return report_failure(ENOMEM, "check the cgroup of berth-nspawn");
+        if (!strstr(cgroup, unit))
+                return report_failure_message(
+                        EUCLEAN, "berth-nspawn is not in the container's scope berth-%.12s.scope.", spec->id);
+        return 0;
 }
 
 /* Exec mode: join the namespaces of the container's PID 1 and run one more process there, with
@@ -401,22 +448,22 @@ static int run_exec(const ContainerSpec *spec) {
 
         pidfd = (int) syscall(SYS_pidfd_open, spec->exec_pid, 0);
         if (pidfd < 0)
-                return report_status("ERR %d setup The container is not running\n", errno), -errno;
+                return report_failure_message(errno, "The container is not running.");
         /* The pidfd pins the process; only now check it is the container's (no PID reuse). */
         _cleanup_free_ char *cgpath = NULL, *cg = NULL, *unit = NULL;
         if (asprintf(&cgpath, "/proc/%d/cgroup", spec->exec_pid) < 0 ||
             asprintf(&unit, "/berth-%.12s.scope\n", spec->id) < 0)
-                return -ENOMEM;
+                return report_failure(ENOMEM, "check the container's process");
         if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
-                return report_status("ERR %d setup The container is not running\n", ESRCH), -ESRCH;
+                return report_failure_message(ESRCH, "The container is not running.");
         if (setns(pidfd,
                   CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID |
                           (spec->userns_base > 0 ? CLONE_NEWUSER : 0)) < 0)
-                return report_status("ERR %d setup Failed to join the container's namespaces\n", errno), -errno;
+                return report_failure(errno, "join the container's namespaces");
         if (spec->userns_base > 0 && (r = userns_become_root()) < 0)
-                return report_status("ERR %d setup Failed to become root in the container's user namespace\n", -r), r;
+                return report_failure(-r, "become root in the container's user namespace");
         if (pipe2(pipes, O_CLOEXEC) < 0)
-                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                return report_failure(errno, "create pipes");
         exec_r = pipes[0], exec_w = pipes[1];
 
         /* The process's ends of its stdin, stdout and stderr pipes (child[]) and ours (relay_fds[]). */
@@ -425,24 +472,24 @@ static int run_exec(const ContainerSpec *spec) {
                             relay_err = -1;
         if (spec->tty) {
                 if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipes) < 0)
-                        return report_status("ERR %d setup Failed to create a socket pair\n", errno), -errno;
+                        return report_failure(errno, "create a socket pair");
                 tty_r = pipes[0], tty_w = pipes[1];
         } else {
                 int in[2], out[2], err[2];
                 if (pipe2(in, O_CLOEXEC) < 0)
-                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                        return report_failure(errno, "create pipes");
                 child_in = in[0], relay_in = in[1];
                 if (pipe2(out, O_CLOEXEC) < 0)
-                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                        return report_failure(errno, "create pipes");
                 relay_out = out[0], child_out = out[1];
                 if (pipe2(err, O_CLOEXEC) < 0)
-                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                        return report_failure(errno, "create pipes");
                 relay_err = err[0], child_err = err[1];
         }
 
         pid_t pid = fork(); /* the first process in the joined PID namespace */
         if (pid < 0)
-                return report_status("ERR %d setup Failed to fork\n", errno), -errno;
+                return report_failure(errno, "fork the process to run");
         if (pid == 0)
                 exec_child(spec, isempty(spec->cwd) ? "/" : spec->cwd, tty_w,
                            (int[3]){ child_in, child_out, child_err }, exec_w);
@@ -454,22 +501,24 @@ static int run_exec(const ContainerSpec *spec) {
         _cleanup_close_ int child_pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
 
         _cleanup_free_ char *failure = NULL;
-        r = read_full_fd(exec_r, &failure, NULL);
+        size_t failure_len = 0;
+        r = read_full_fd(exec_r, &failure, &failure_len);
         int status = 0;
-        (void) (r >= 0 && isempty(failure) ? 0 : waitpid(pid, &status, 0));
+        (void) (r >= 0 && failure_len == 0 ? 0 : waitpid(pid, &status, 0));
         if (r < 0)
-                return report_status("ERR %d setup Failed to read the process's status\n", -r), r;
-        if (!isempty(failure))
-                return report_status("ERR %s\n", failure), -EIO;
+                return report_failure(-r, "read the status of the process to run");
+        if (failure_len > 0)
+                return report_child_failure(failure, failure_len);
         if (child_pidfd < 0 || (spec->tty && (r = receive_fd(tty_r, &master)) < 0)) {
                 r = child_pidfd < 0 ? -errno : r;
                 (void) kill(pid, SIGKILL);
                 (void) waitpid(pid, &status, 0);
-                return report_status("ERR %d setup Failed to %s\n", -r,
-                                     child_pidfd < 0 ? "watch the process" : "receive the terminal"),
-                       r;
+                return report_failure(-r, "%s",
+                                      child_pidfd < 0 ? "watch the process" : "receive the process's terminal");
         }
-        (void) report_status("OK %d %" PRIu64 "\n", (int) pid, now_realtime_usec());
+        HelperStatus ok;
+        helper_status_ok(&ok, pid, now_realtime_usec());
+        (void) report_status(&ok, -1);
 
         ExecRelay relay = {
                 .pidfd = TAKE_FD(child_pidfd),
@@ -479,7 +528,7 @@ static int run_exec(const ContainerSpec *spec) {
                 .in = TAKE_FD(relay_in),
                 .out = TAKE_FD(relay_out),
                 .err = TAKE_FD(relay_err),
-                .resize = spec->tty && spec->exec_resize ? ATTACH_STDIN_FD : -1,
+                .resize = spec->tty && spec->exec_resize ? HELPER_FD_ATTACH_STDIN : -1,
                 .tty = spec->tty,
         };
         if (spec->tty) {
@@ -487,6 +536,27 @@ static int run_exec(const ContainerSpec *spec) {
                 relay.in = fcntl(relay.out, F_DUPFD_CLOEXEC, 3); /* -1: no input then, output still */
         }
         return exec_relay_run(&relay);
+}
+
+/* --userns=auto: the child waits for its id maps and its root file system, both needing host
+ * privilege, then for a byte on userns_w. On failure the child is killed and the failure reported. */
+static int userns_hand_over(const ContainerSpec *spec, pid_t pid, int pidfd, int userns_w) {
+        char what[512] = "";
+        int r = userns_write_maps(pid, spec->userns_base);
+        if (r < 0)
+                snprintf(what, sizeof(what), "write the container's id maps");
+        else
+                r = userns_mount_rootfs(spec, pid, what, sizeof(what)); /* 'what' a verb phrase */
+        if (r >= 0 && loop_write(userns_w, "u", 1) < 0) {
+                r = -EPIPE;
+                snprintf(what, sizeof(what), "hand over to the container");
+        }
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
+                return report_failure(-r, "%s", what);
+        }
+        return 0;
 }
 
 /* The supervisor stays as long as its container: whatever setup touched should not stay mapped.
@@ -528,12 +598,48 @@ static void drop_setup_pages(void) {
 static JournalWriter journal;
 static OutputStream streams[2];
 
+/* Relay, log and reap until the payload exited and its output ended, then record the exit. Takes
+ * over out_r, err_r (the payload's output; out_r alone with a terminal) and stdin_w. */
+static int supervise_container(const ContainerSpec *spec, int pidfd, int out_r, int err_r, int listen_fd, int stdin_w) {
+        streams[0].fd = out_r;
+        streams[0].priority = 6;
+        streams[1].fd = err_r;
+        streams[1].is_stderr = true;
+        streams[1].priority = 3;
+        streams[0].journal = streams[1].journal = &journal;
+        if (spec->attached || spec->input)
+                clients[n_clients++] = (AttachClient){
+                        .out = spec->attached ? HELPER_FD_ATTACH_STDOUT : -1,
+                        .err = spec->attached && !spec->tty ? HELPER_FD_ATTACH_STDERR : -1,
+                        .in = spec->input ? HELPER_FD_ATTACH_STDIN : -1,
+                };
+
+        for (int i = 0; i < 2; i++)
+                log_stream_init(&streams[i].lines, emit_line, &streams[i]);
+
+        int exit_code = 255;
+        streams[0].tty = spec->tty;
+        drop_setup_pages();
+        int r = supervise(pidfd, streams, listen_fd, stdin_w, &exit_code);
+        for (int i = 0; i < 2; i++)
+                safe_close(streams[i].fd);
+        while (n_clients > 0)
+                client_drop(n_clients - 1); /* EOF for every attached client: the container is gone */
+        journal_writer_done(&journal); /* everything stored before the exit is recorded */
+        if (r < 0)
+                return r;
+        return write_exit_file(spec,
+                               &(HelperExit){ .exit_code = exit_code,
+                                              .finished_usec = now_realtime_usec(),
+                                              .oom_kills = read_oom_kills() });
+}
+
 static int run(void) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
         int pipes[2], r;
 
-        (void) close(EXE_FD); /* executing from it is done: nothing of ours should hold it */
+        (void) close(HELPER_FD_EXE); /* executing from it is done: nothing of ours should hold it */
         /* Run through /proc/self/fd/10, the kernel named us "10": ps, systemd-cgls and journald's
          * _COMM should say what we are. */
         (void) prctl(PR_SET_NAME, "berth-nspawn");
@@ -545,13 +651,13 @@ static int run(void) {
 
         r = read_spec(&spec);
         if (r < 0)
-                return report_status("ERR %d setup Failed to read the container spec\n", -r), r;
+                return report_failure(-r, "read the container's spec");
         r = wait_for_go();
         if (r < 0)
                 return r; /* berthd gave up on this start (or died): leave nothing behind */
         r = check_in_scope(spec);
         if (r < 0)
-                return report_status("ERR %d setup berth-nspawn is not in the container's scope\n", -r), r;
+                return r;
         if (spec->exec_pid > 0) {
                 /* _exit(): nothing is buffered, and exit-time hooks (LeakSanitizer's, which forks a
                  * tracer into the joined PID namespace where it cannot see us) must not run here. */
@@ -560,19 +666,19 @@ static int run(void) {
         }
 
         if (pipe2(pipes, O_CLOEXEC) < 0)
-                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                return report_failure(errno, "create pipes");
         out_r = pipes[0], out_w = pipes[1];
         if (pipe2(pipes, O_CLOEXEC) < 0)
-                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                return report_failure(errno, "create pipes");
         err_r = pipes[0], err_w = pipes[1];
         if (pipe2(pipes, O_CLOEXEC) < 0)
-                return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                return report_failure(errno, "create pipes");
         exec_r = pipes[0], exec_w = pipes[1];
 
         _cleanup_close_ int tty_r = -1, tty_w = -1, master = -1;
         if (spec->tty) {
                 if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipes) < 0)
-                        return report_status("ERR %d setup Failed to create a socket pair\n", errno), -errno;
+                        return report_failure(errno, "create a socket pair");
                 tty_r = pipes[0], tty_w = pipes[1];
         }
 
@@ -581,24 +687,23 @@ static int run(void) {
         _cleanup_close_ int stdin_r = -1, stdin_w = -1;
         if (spec->input && !spec->tty) {
                 if (pipe2(pipes, O_CLOEXEC) < 0)
-                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                        return report_failure(errno, "create pipes");
                 stdin_r = pipes[0], stdin_w = pipes[1];
         }
 
         _cleanup_close_ int userns_r = -1, userns_w = -1;
         if (spec->userns_base > 0) {
                 if (pipe2(pipes, O_CLOEXEC) < 0)
-                        return report_status("ERR %d setup Failed to create pipes\n", errno), -errno;
+                        return report_failure(errno, "create pipes");
                 userns_r = pipes[0], userns_w = pipes[1];
                 r = userns_chown_volumes(spec);
                 if (r < 0)
-                        return report_status("ERR %d setup Failed to hand the volumes to the container's root\n", -r),
-                               r;
+                        return report_failure(-r, "hand the volumes to the container's root");
         }
 
         pid_t pid = clone_container(spec->userns_base > 0, &pidfd);
         if (pid < 0)
-                return report_status("ERR %d setup Failed to create the container's namespaces\n", errno), -errno;
+                return report_failure(errno, "create the container's namespaces");
         if (pid == 0) {
                 /* Our end only: should the supervisor die, the child's wait for it ends. */
                 userns_w = safe_close(userns_w);
@@ -606,23 +711,9 @@ static int run(void) {
         }
         userns_r = safe_close(userns_r);
         if (spec->userns_base > 0) {
-                /* The child waits for its id maps and its root file system, both needing host
-                 * privilege. */
-                char msg[512] = "";
-                r = userns_write_maps(pid, spec->userns_base);
+                r = userns_hand_over(spec, pid, pidfd, userns_w);
                 if (r < 0)
-                        snprintf(msg, sizeof(msg), "write the container's id maps");
-                else
-                        r = userns_mount_rootfs(spec, pid, msg, sizeof(msg));
-                if (r >= 0 && loop_write(userns_w, "u", 1) < 0) {
-                        r = -EPIPE;
-                        snprintf(msg, sizeof(msg), "hand over to the container");
-                }
-                if (r < 0) {
-                        (void) kill(pid, SIGKILL);
-                        (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
-                        return report_status("ERR %d setup Failed to %s: %s\n", -r, msg, strerror(-r)), r;
-                }
+                        return r;
                 userns_w = safe_close(userns_w);
         }
         /* Only now (the payload keeps the default): when the scope runs out of memory the OOM
@@ -641,20 +732,21 @@ static int run(void) {
 
         /* EOF without a message means the exec succeeded (the pipe is O_CLOEXEC). */
         _cleanup_free_ char *failure = NULL;
-        r = read_full_fd(exec_r, &failure, NULL);
-        if (r < 0 || !isempty(failure)) {
+        size_t failure_len = 0;
+        r = read_full_fd(exec_r, &failure, &failure_len);
+        if (r < 0 || failure_len > 0) {
                 siginfo_t si;
                 (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
                 if (r < 0)
-                        return report_status("ERR %d setup Failed to read the container's status\n", -r), r;
-                return report_status("ERR %s\n", failure), -EIO;
+                        return report_failure(-r, "read the status of the container's process");
+                return report_child_failure(failure, failure_len);
         }
 
         if (spec->tty) {
                 r = receive_fd(tty_r, &master);
                 if (r < 0) {
                         (void) kill(pid, SIGKILL);
-                        return report_status("ERR %d setup Failed to receive the terminal\n", -r), r;
+                        return report_failure(-r, "receive the container's terminal");
                 }
                 /* The terminal replaces the pipes: one stream (a terminal merges stdout and stderr). */
                 out_r = safe_close(out_r);
@@ -663,10 +755,10 @@ static int run(void) {
         }
 
         uint64_t started = now_realtime_usec();
-        r = write_runtime_file(spec, "running", "%d %d %" PRIu64 "\n", (int) getpid(), (int) pid, started);
+        r = write_running_file(spec, pid, started);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
-                return report_status("ERR %d setup Failed to record the running state\n", -r), r;
+                return report_failure(-r, "record the running state in %s/%s", spec->rundir, HELPER_RUNNING_FILE);
         }
 
         char unit[sizeof("berth-.scope") + BERTH_SHORT_ID_LEN];
@@ -674,46 +766,19 @@ static int run(void) {
         r = journal_writer_init(&journal, spec, unit);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
-                return report_status("ERR %d setup Failed to prepare logging\n", -r), r;
+                return report_failure(-r, "prepare logging to the journal");
         }
         /* Before "OK": once berthd says the container runs, attaching to it must work. Without the
          * socket nobody can attach later, but the container runs as well. */
         _cleanup_close_ int listen_fd = listen_attach(spec);
-        if (report_status_fd(spec->tty ? out_r : -1, "OK %d %" PRIu64 "\n", (int) pid, started) < 0)
+        HelperStatus ok;
+        helper_status_ok(&ok, pid, started);
+        if (report_status(&ok, spec->tty ? out_r : -1) < 0)
                 /* berthd died after "go": nobody knows this run started. End it (it is recorded as
                  * exited, 137), rather than leave a container running that berthd may not adopt. */
                 (void) kill(pid, SIGKILL);
 
-        streams[0].fd = out_r;
-        streams[0].priority = 6;
-        streams[1].fd = err_r;
-        streams[1].is_stderr = true;
-        streams[1].priority = 3;
-        streams[0].journal = streams[1].journal = &journal;
-        if (spec->attached || spec->input)
-                clients[n_clients++] = (AttachClient){
-                        .out = spec->attached ? ATTACH_STDOUT_FD : -1,
-                        .err = spec->attached && !spec->tty ? ATTACH_STDERR_FD : -1,
-                        .in = spec->input ? ATTACH_STDIN_FD : -1,
-                };
-
-        out_r = err_r = -1; /* owned by streams[] now */
-        for (int i = 0; i < 2; i++)
-                log_stream_init(&streams[i].lines, emit_line, &streams[i]);
-
-        int exit_code = 255;
-        streams[0].tty = spec->tty;
-        drop_setup_pages();
-        r = supervise(pidfd, streams, listen_fd, TAKE_FD(stdin_w), &exit_code);
-        for (int i = 0; i < 2; i++)
-                safe_close(streams[i].fd);
-        while (n_clients > 0)
-                client_drop(n_clients - 1); /* EOF for every attached client: the container is gone */
-        journal_writer_done(&journal); /* everything stored before the exit is recorded */
-        if (r < 0)
-                return r;
-        return write_runtime_file(spec, "exit", "%d %" PRIu64 " %" PRIu64 "\n", exit_code, now_realtime_usec(),
-                                  read_oom_kills());
+        return supervise_container(spec, pidfd, TAKE_FD(out_r), TAKE_FD(err_r), listen_fd, TAKE_FD(stdin_w));
 }
 
 int main(int argc, char *argv[]) {

@@ -4,6 +4,7 @@
 #include <linux/close_range.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "helper-protocol.h"
 #include "nspawn-caps.h"
 #include "nspawn-child.h"
 #include "nspawn-mount.h"
@@ -24,12 +26,38 @@
 #include "nspawn-userns.h"
 #include "util.h"
 
-_noreturn_ static void child_fail(int error_fd, int error, const char *kind, const char *what) {
-        char buf[1024];
-        int n = snprintf(buf, sizeof(buf), "%d %s %s", error, kind, what);
+/* Before exec a failure is reported on error_fd as the whole status line the supervisor passes on
+ * (helper-protocol.h); one write, so the pipe takes it at once. */
+_noreturn_ static void child_fail(int error_fd, const HelperStatus *failure) {
+        char line[HELPER_STATUS_LINE_MAX];
+        int n = helper_status_format(failure, line, sizeof(line));
         if (n > 0)
-                (void) !write(error_fd, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
+                (void) !write(error_fd, line, (size_t) n);
         _exit(127);
+}
+
+/* A failure of the setup: "Failed to <what>: <error>." */
+_noreturn_ static void child_failf(int error_fd, int error, const char *what_format, ...) _printf_(3, 4);
+_noreturn_ static void child_failf(int error_fd, int error, const char *what_format, ...) {
+        HelperStatus failure;
+        va_list ap;
+        va_start(ap, what_format);
+        helper_status_failurev(&failure, HELPER_FAILURE_SETUP, error, what_format, ap);
+        va_end(ap);
+        child_fail(error_fd, &failure);
+}
+
+/* A failure of the setup with the whole message given (a callee's sentence). */
+_noreturn_ static void child_fail_message(int error_fd, int error, const char *format, ...) _printf_(3, 4);
+_noreturn_ static void child_fail_message(int error_fd, int error, const char *format, ...) {
+        HelperStatus failure;
+        char message[HELPER_STATUS_MESSAGE_MAX];
+        va_list ap;
+        va_start(ap, format);
+        (void) vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        helper_status_failure_message(&failure, HELPER_FAILURE_SETUP, error, "%s", message);
+        child_fail(error_fd, &failure);
 }
 
 /* A new network namespace starts with "lo" down; most software expects 127.0.0.1 to work. */
@@ -65,22 +93,33 @@ static int close_all_but(int keep) {
 
 /* Seccomp filter, capabilities, user and no_new_privs, in runc's order: without no_new_privs the
  * filter must be loaded while CAP_SYS_ADMIN is still held; with it, as late as possible, so that a
- * custom profile sees as few of our own system calls as possible. 'u' is NULL for root. */
-static int confine(const ContainerSpec *spec, const ContainerUser *u, const char **ret_what) {
+ * custom profile sees as few of our own system calls as possible. 'u' is NULL for root. On failure
+ * *failure says which step failed. */
+static int confine(const ContainerSpec *spec, const ContainerUser *u, HelperStatus *failure) {
         int r;
 
         if (spec->seccomp_filter && !spec->no_new_privs && (r = seccomp_program_load(&spec->seccomp)) < 0)
-                return *ret_what = "load the seccomp filter", r;
-        if ((r = drop_capabilities(spec->caps)) < 0)
-                return *ret_what = "drop capabilities", r;
+                goto seccomp;
+        if ((r = drop_capabilities(spec->caps)) < 0) {
+                helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "drop capabilities");
+                return r;
+        }
         /* Leaving uid 0 clears the permitted and effective capabilities: a user runs with none. */
-        if (u && (r = switch_to_user(u)) < 0)
-                return *ret_what = "switch to the user", r;
-        if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                return *ret_what = "set no_new_privs", -errno;
+        if (u && (r = switch_to_user(u)) < 0) {
+                helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "switch to user %s", spec->user);
+                return r;
+        }
+        if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                r = -errno;
+                helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "set no_new_privs");
+                return r;
+        }
         if (spec->seccomp_filter && spec->no_new_privs && (r = seccomp_program_load(&spec->seccomp)) < 0)
-                return *ret_what = "load the seccomp filter", r;
+                goto seccomp;
         return 0;
+seccomp:
+        helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "load the seccomp filter");
+        return r;
 }
 
 /* --init: stay as PID 1, run the payload as our child, reap every orphan the payload leaves, pass
@@ -94,10 +133,10 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
          * with every capability (and out of its reach for signals). */
         int confined[2];
         if (pipe2(confined, O_CLOEXEC) < 0)
-                child_fail(error_fd, errno, "setup", "Failed to create a pipe");
+                child_failf(error_fd, errno, "create a pipe");
         pid_t payload = fork();
         if (payload < 0)
-                child_fail(error_fd, errno, "setup", "Failed to fork the payload under --init");
+                child_failf(error_fd, errno, "fork the payload under --init");
         if (payload == 0) {
                 char c;
                 safe_close(confined[1]);
@@ -112,9 +151,9 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
         /* The init itself is confined like the payload, user included. */
         ContainerUser u = {};
         char msg[256];
-        const char *what;
+        HelperStatus failure; /* nobody to tell: the payload, killed, never ran */
         if ((!isempty(spec->user) && resolve_container_user(spec->user, &u, msg, sizeof(msg)) < 0) ||
-            confine(spec, isempty(spec->user) ? NULL : &u, &what) < 0) {
+            confine(spec, isempty(spec->user) ? NULL : &u, &failure) < 0) {
                 (void) kill(payload, SIGKILL);
                 _exit(255);
         }
@@ -170,28 +209,41 @@ static int setup_terminal(const ContainerSpec *spec, int tty_socket, int *ret_sl
  * then become the namespace's root. Before that we are host root without a mapping there, which
  * still owns berth's directories: enter the root file system and open the sources of bind mounts
  * now, as the container's root could not reach them through /var/lib/berth (0700). */
-static int enter_userns(const ContainerSpec *spec, int userns_pipe, const char **ret_what) {
+static int enter_userns(const ContainerSpec *spec, int userns_pipe, HelperStatus *failure) {
         char byte;
         ssize_t n;
+        int r;
         do
                 n = read(userns_pipe, &byte, 1);
         while (n < 0 && errno == EINTR);
         safe_close(userns_pipe);
-        *ret_what = "Failed to enter the container's user namespace";
-        if (n < 0)
-                return -errno;
-        if (n == 0)
-                return -ECANCELED; /* the supervisor gave up (it reports why) */
-        if (chdir(spec->rootfs) < 0)
-                return *ret_what = "Failed to enter the root file system", -errno;
+        if (n <= 0) {
+                /* EOF: the supervisor gave up, and reports why itself. */
+                r = n < 0 ? -errno : -ECANCELED;
+                helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "wait for the container's user namespace");
+                return r;
+        }
+        if (chdir(spec->rootfs) < 0) {
+                r = -errno;
+                helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "enter the root file system %s", spec->rootfs);
+                return r;
+        }
         for (size_t i = 0; i < spec->n_mounts; i++) {
                 SpecMount *m = &spec->mounts[i];
                 if (m->tmpfs || m->fstype)
                         continue;
-                if ((m->source_fd = open(m->source, O_PATH | O_CLOEXEC)) < 0)
-                        return *ret_what = "Failed to open the source of a bind mount", -errno;
+                if ((m->source_fd = open(m->source, O_PATH | O_CLOEXEC)) < 0) {
+                        r = -errno;
+                        helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "open %s, the source of a bind mount",
+                                              m->source);
+                        return r;
+                }
         }
-        return userns_become_root();
+        r = userns_become_root();
+        if (r < 0)
+                helper_status_failure(failure, HELPER_FAILURE_SETUP, -r,
+                                      "become root in the container's user namespace");
+        return r;
 }
 
 _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int stdout_fd, int stderr_fd, int tty_socket,
@@ -202,44 +254,47 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int std
 
         reset_signals();
         /* First: changing our ids resets the dumpable flag and the parent-death signal. */
-        if (spec->userns_base > 0 && (r = enter_userns(spec, userns_pipe, &what)) < 0)
-                child_fail(error_fd, -r, "setup", what);
+        if (spec->userns_base > 0) {
+                HelperStatus failure;
+                if (enter_userns(spec, userns_pipe, &failure) < 0)
+                        child_fail(error_fd, &failure);
+        }
         (void) prctl(PR_SET_DUMPABLE, 0); /* until exec; see exec_child() */
         /* The payload must not outlive its supervisor: nobody would log or reap for it. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                child_fail(error_fd, errno, "setup", "set the parent-death signal");
+                child_failf(error_fd, errno, "set the parent-death signal");
 
         msg[0] = 0;
         r = setup_rootfs(spec, &what, msg, sizeof(msg));
         if (r < 0) {
-                if (!msg[0])
-                        snprintf(msg, sizeof(msg), "Failed to %s: %s", what, strerror(-r));
-                child_fail(error_fd, -r, "setup", msg);
+                if (msg[0]) /* a sentence of setup_user_mounts(), naming the mount, without a full stop */
+                        child_fail_message(error_fd, -r, "%s.", msg);
+                child_failf(error_fd, -r, "%s", what);
         }
         if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
-                child_fail(error_fd, errno, "setup", "Failed to set the host name");
+                child_failf(error_fd, errno, "set the host name");
         r = loopback_up();
         if (r < 0)
-                child_fail(error_fd, -r, "setup", "Failed to bring up the loopback interface");
+                child_failf(error_fd, -r, "bring up the loopback interface");
         if (setsid() < 0)
-                child_fail(error_fd, errno, "setup", "Failed to start a new session");
+                child_failf(error_fd, errno, "start a new session");
 
         int null_fd = -1;
         if (spec->tty) {
                 r = setup_terminal(spec, tty_socket, &null_fd);
                 if (r < 0)
-                        child_fail(error_fd, -r, "setup", "Failed to set up the terminal");
+                        child_failf(error_fd, -r, "set up the terminal");
                 stdout_fd = stderr_fd = null_fd;
         } else
                 null_fd = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null_fd < 0)
-                child_fail(error_fd, errno, "setup", "Failed to open /dev/null in the container");
+                child_failf(error_fd, errno, "open /dev/null in the container");
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
-                child_fail(error_fd, errno, "setup", "Failed to set up standard input and output");
+                child_failf(error_fd, errno, "set up standard input and output");
         /* No descriptor of berthd or of the helper may reach the payload. error_fd is O_CLOEXEC. */
         r = close_all_but(error_fd);
         if (r < 0)
-                child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
+                child_failf(error_fd, -r, "close inherited file descriptors");
 
         if (spec->init)
                 run_as_init(spec, error_fd);
@@ -254,27 +309,27 @@ _noreturn_ void exec_child(const ContainerSpec *spec, const char *cwd, int tty_s
         /* A session of its own, as the container's PID 1 has: no process group shared with anything
          * outside the container. */
         if (setsid() < 0)
-                child_fail(error_fd, errno, "setup", "Failed to start a new session");
+                child_failf(error_fd, errno, "start a new session");
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-                child_fail(error_fd, errno, "setup", "Failed to set the parent-death signal");
+                child_failf(error_fd, errno, "set the parent-death signal");
         int r;
         if (spec->tty) {
                 /* exec -t: a terminal of the container's devpts (we joined its mount namespace). */
                 int slave;
                 r = setup_terminal(spec, tty_socket, &slave);
                 if (r < 0)
-                        child_fail(error_fd, -r, "setup", "Failed to set up the terminal");
+                        child_failf(error_fd, -r, "set up the terminal");
                 if (dup2(slave, STDIN_FILENO) < 0 || dup2(slave, STDOUT_FILENO) < 0 || dup2(slave, STDERR_FILENO) < 0)
-                        child_fail(error_fd, errno, "setup", "Failed to set up the terminal");
+                        child_failf(error_fd, errno, "set up the terminal");
                 safe_close(slave);
         } else if (dup2(stdio[0], STDIN_FILENO) < 0 || dup2(stdio[1], STDOUT_FILENO) < 0 ||
                    dup2(stdio[2], STDERR_FILENO) < 0)
-                child_fail(error_fd, errno, "setup", "Failed to set up standard input and output");
+                child_failf(error_fd, errno, "set up standard input and output");
         /* 0, 1, 2 are pipes or a terminal of the exec's own (the helper relays them to the
          * caller's); nothing else of berthd or the helper may reach the process. */
         r = close_all_but(error_fd);
         if (r < 0)
-                child_fail(error_fd, -r, "setup", "Failed to close inherited file descriptors");
+                child_failf(error_fd, -r, "close inherited file descriptors");
         confine_and_exec(spec, cwd, error_fd);
 }
 
@@ -282,19 +337,25 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
         char **argv = spec->argv, **env = spec->env;
         const char *user = spec->user;
         ContainerUser u = {};
+        HelperStatus failure;
         char msg[512];
         int r;
 
         /* Docker creates a missing working directory (inside the container: we are past pivot_root). */
-        if (!isempty(cwd) && (mkdir_p(cwd, 0755) < 0 || chdir(cwd) < 0)) {
-                snprintf(msg, sizeof(msg), "Failed to change to working directory %s: %s", cwd, strerror(errno));
-                child_fail(error_fd, errno, "setup", msg);
+        if (!isempty(cwd)) {
+                r = mkdir_p(cwd, 0755);
+                if (r >= 0 && chdir(cwd) < 0)
+                        r = -errno;
+                if (r < 0)
+                        child_failf(error_fd, -r, "change to working directory %s", cwd);
         }
         if (!isempty(user)) {
                 msg[0] = 0;
                 r = resolve_container_user(user, &u, msg, sizeof(msg));
+                if (r < 0 && msg[0]) /* Docker's words: "unable to find user x: no matching entries in passwd file" */
+                        child_fail_message(error_fd, -r, "%s", msg);
                 if (r < 0)
-                        child_fail(error_fd, -r, "setup", msg[0] ? msg : "Failed to resolve the user");
+                        child_failf(error_fd, -r, "resolve user %s", user);
         }
         /* Docker's default since 25: soft 1024 (select() users keep working), hard as inherited. */
         struct rlimit nofile;
@@ -308,29 +369,22 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                         .rlim_cur = spec->ulimits[i].soft == UINT64_MAX ? RLIM_INFINITY : spec->ulimits[i].soft,
                         .rlim_max = spec->ulimits[i].hard == UINT64_MAX ? RLIM_INFINITY : spec->ulimits[i].hard,
                 };
-                if (setrlimit(spec->ulimits[i].resource, &rl) < 0) {
-                        r = errno;
-                        snprintf(msg, sizeof(msg), "Failed to set ulimit %s: %s", spec->ulimits[i].name, strerror(r));
-                        child_fail(error_fd, r, "setup", msg);
-                }
+                if (setrlimit(spec->ulimits[i].resource, &rl) < 0)
+                        child_failf(error_fd, errno, "set ulimit %s", spec->ulimits[i].name);
         }
-        const char *what;
-        r = confine(spec, isempty(user) ? NULL : &u, &what);
-        if (r < 0) {
-                if (streq(what, "switch to the user"))
-                        snprintf(msg, sizeof(msg), "Failed to switch to user %s: %s", user, strerror(-r));
-                else
-                        snprintf(msg, sizeof(msg), "Failed to %s: %s", what, strerror(-r));
-                child_fail(error_fd, -r, "setup", msg);
-        }
+        if (confine(spec, isempty(user) ? NULL : &u, &failure) < 0)
+                child_fail(error_fd, &failure);
 
         /* execvp() searches the PATH of the current environment, so switch to the container's first. */
         environ = env;
         execvp(argv[0], argv);
+        /* Docker's words, which berthctl maps to exit codes 127 ("not found") and 126. */
         r = errno;
         if (r == ENOENT)
-                snprintf(msg, sizeof(msg), "exec: \"%s\": executable file not found in $PATH", argv[0]);
+                helper_status_failure_message(&failure, HELPER_FAILURE_EXEC, r,
+                                              "exec: \"%s\": executable file not found in $PATH", argv[0]);
         else
-                snprintf(msg, sizeof(msg), "exec: \"%s\": %s", argv[0], strerror(r));
-        child_fail(error_fd, r, "exec", msg);
+                helper_status_failure_message(&failure, HELPER_FAILURE_EXEC, r, "exec: \"%s\": %s", argv[0],
+                                              strerror(r));
+        child_fail(error_fd, &failure);
 }

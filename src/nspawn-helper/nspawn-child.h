@@ -5,7 +5,8 @@
 #include "nspawn-spec.h"
 
 /* The container's PID 1 before exec: sets up the namespaces' contents and execs the payload.
- * On failure writes "<errno> <kind> <message>" to error_fd (kind "setup" or "exec") and exits.
+ * On failure writes its status line, "ERR <errno> <setup|exec> <message>\n" (helper-protocol.h), to
+ * error_fd, which the supervisor passes on, and exits.
  * With a user namespace, the supervisor writes a byte to userns_pipe once it wrote the id maps and
  * mounted the root file system. stdin_fd: the payload's stdin (-1: /dev/null; unused with a terminal). */
 _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int stdout_fd, int stderr_fd, int tty_socket,

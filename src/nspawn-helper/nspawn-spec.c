@@ -57,7 +57,7 @@ static int dup_string(json_object *o, const char *key, bool required, char **ret
 
 static int parse_mounts(json_object *o, ContainerSpec *s) {
         json_object *a;
-        if (!json_object_object_get_ex(o, "mounts", &a) || json_object_is_type(a, json_type_null))
+        if (!json_object_object_get_ex(o, SPEC_KEY_MOUNTS, &a) || json_object_is_type(a, json_type_null))
                 return 0;
         if (!json_object_is_type(a, json_type_array))
                 return -EBADMSG;
@@ -67,17 +67,19 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(a, i);
-                const char *type = json_get_string(e, "type"), *source = json_get_string(e, "source"),
-                           *target = json_get_string(e, "target");
+                const char *type = json_get_string(e, SPEC_MOUNT_KEY_TYPE),
+                           *source = json_get_string(e, SPEC_MOUNT_KEY_SOURCE),
+                           *target = json_get_string(e, SPEC_MOUNT_KEY_TARGET);
                 if (!type || !source || !target || target[0] != '/')
                         return -EBADMSG;
                 SpecMount *m = &s->mounts[s->n_mounts++];
                 m->source_fd = -1;
-                m->tmpfs = streq(type, "tmpfs");
-                m->read_only = json_get_bool(e, "read_only", 0);
-                m->copy_up = json_get_bool(e, "copy_up", 0);
-                if (streq(type, "fs")) {
-                        const char *fstype = json_get_string(e, "fstype"), *options = json_get_string(e, "options");
+                m->tmpfs = streq(type, SPEC_MOUNT_TYPE_TMPFS);
+                m->read_only = json_get_bool(e, SPEC_MOUNT_KEY_READ_ONLY, 0);
+                m->copy_up = json_get_bool(e, SPEC_MOUNT_KEY_COPY_UP, 0);
+                if (streq(type, SPEC_MOUNT_TYPE_FS)) {
+                        const char *fstype = json_get_string(e, SPEC_MOUNT_KEY_FSTYPE),
+                                   *options = json_get_string(e, SPEC_MOUNT_KEY_OPTIONS);
                         if (!fstype || !(m->fstype = strdup(fstype)) || !(m->fsoptions = strdup(options ?: "")))
                                 return fstype ? -ENOMEM : -EBADMSG;
                 }
@@ -92,8 +94,8 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
 /* --ulimit and --device (berthd checked them; a malformed spec is refused, not half-applied). */
 static int parse_resources(json_object *o, ContainerSpec *s) {
         json_object *a;
-        s->shm_size = json_get_u64(o, "shm_size", 64ULL << 20);
-        if (json_object_object_get_ex(o, "ulimits", &a) && json_object_is_type(a, json_type_array)) {
+        s->shm_size = json_get_u64(o, SPEC_KEY_SHM_SIZE, 64ULL << 20);
+        if (json_object_object_get_ex(o, SPEC_KEY_ULIMITS, &a) && json_object_is_type(a, json_type_array)) {
                 size_t n = json_object_array_length(a);
                 s->ulimits = calloc(n + 1, sizeof(SpecUlimit));
                 if (!s->ulimits)
@@ -101,24 +103,25 @@ static int parse_resources(json_object *o, ContainerSpec *s) {
                 for (size_t i = 0; i < n; i++) {
                         json_object *e = json_object_array_get_idx(a, i);
                         s->ulimits[s->n_ulimits++] = (SpecUlimit){
-                                .resource = (int) json_get_i64(e, "resource", -1),
-                                .soft = json_get_u64(e, "soft", UINT64_MAX),
-                                .hard = json_get_u64(e, "hard", UINT64_MAX),
+                                .resource = (int) json_get_i64(e, SPEC_ULIMIT_KEY_RESOURCE, -1),
+                                .soft = json_get_u64(e, SPEC_ULIMIT_KEY_SOFT, UINT64_MAX),
+                                .hard = json_get_u64(e, SPEC_ULIMIT_KEY_HARD, UINT64_MAX),
                         };
                         if (s->ulimits[i].resource < 0)
                                 return -EBADMSG;
                         snprintf(s->ulimits[i].name, sizeof(s->ulimits[i].name), "%s",
-                                 json_get_string(e, "name") ?: "?");
+                                 json_get_string(e, SPEC_ULIMIT_KEY_NAME) ?: "?");
                 }
         }
-        if (json_object_object_get_ex(o, "devices", &a) && json_object_is_type(a, json_type_array)) {
+        if (json_object_object_get_ex(o, SPEC_KEY_DEVICES, &a) && json_object_is_type(a, json_type_array)) {
                 size_t n = json_object_array_length(a);
                 s->devices = calloc(n + 1, sizeof(SpecDevice));
                 if (!s->devices)
                         return -ENOMEM;
                 for (size_t i = 0; i < n; i++) {
                         json_object *e = json_object_array_get_idx(a, i);
-                        const char *host = json_get_string(e, "host"), *container = json_get_string(e, "container");
+                        const char *host = json_get_string(e, SPEC_DEVICE_KEY_HOST),
+                                   *container = json_get_string(e, SPEC_DEVICE_KEY_CONTAINER);
                         if (!host || !container || host[0] != '/' || strncmp(container, "/dev/", 5))
                                 return -EBADMSG;
                         SpecDevice *d = &s->devices[s->n_devices++];
@@ -144,52 +147,52 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                 return -ENOMEM;
 
         /* An exec only joins a running container: it needs no root file system description. */
-        s->exec_pid = (int) json_get_i64(o, "exec_pid", 0);
-        s->exec_resize = json_get_bool(o, "resize", 0);
+        s->exec_pid = (int) json_get_i64(o, SPEC_KEY_EXEC_PID, 0);
+        s->exec_resize = json_get_bool(o, SPEC_KEY_RESIZE, 0);
         bool full = s->exec_pid <= 0;
         struct {
                 const char *key;
                 char **dest;
                 bool required;
         } strings[] = {
-                { "id", &s->id, true },
-                { "name", &s->name, true },
-                { "image", &s->image, false },
-                { "hostname", &s->hostname, full },
-                { "rootfs", &s->rootfs, full },
-                { "upperdir", &s->upperdir, false },
-                { "workdir", &s->workdir, false },
-                { "rundir", &s->rundir, full },
-                { "cwd", &s->cwd, false },
-                { "user", &s->user, false },
-                { "lowerdir", &s->lowerdir, false },
-                { "storedir", &s->storedir, false },
+                { SPEC_KEY_ID, &s->id, true },
+                { SPEC_KEY_NAME, &s->name, true },
+                { SPEC_KEY_IMAGE, &s->image, false },
+                { SPEC_KEY_HOSTNAME, &s->hostname, full },
+                { SPEC_KEY_ROOTFS, &s->rootfs, full },
+                { SPEC_KEY_UPPERDIR, &s->upperdir, false },
+                { SPEC_KEY_WORKDIR, &s->workdir, false },
+                { SPEC_KEY_RUNDIR, &s->rundir, full },
+                { SPEC_KEY_CWD, &s->cwd, false },
+                { SPEC_KEY_USER, &s->user, false },
+                { SPEC_KEY_LOWERDIR, &s->lowerdir, false },
+                { SPEC_KEY_STOREDIR, &s->storedir, false },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
                 r = dup_string(o, strings[i].key, strings[i].required, strings[i].dest);
                 if (r < 0)
                         return r;
         }
-        if ((r = json_get_strv(o, "lowerdirs", &s->lowerdirs)) < 0 || (r = json_get_strv(o, "argv", &s->argv)) < 0 ||
-            (r = json_get_strv(o, "env", &s->env)) < 0)
+        if ((r = json_get_strv(o, SPEC_KEY_LOWERDIRS, &s->lowerdirs)) < 0 ||
+            (r = json_get_strv(o, SPEC_KEY_ARGV, &s->argv)) < 0 || (r = json_get_strv(o, SPEC_KEY_ENV, &s->env)) < 0)
                 return r;
         if (!id_is_valid(s->id) || strv_length(s->argv) == 0)
                 return -EBADMSG;
         /* An overlay root needs all of its parts; without lower dirs the rootfs is used as it is. */
         if (full && strv_length(s->lowerdirs) > 0 && (!s->lowerdir || !s->storedir || !s->upperdir || !s->workdir))
                 return -EBADMSG;
-        s->attached = json_get_bool(o, "attached", 0);
-        s->input = json_get_bool(o, "input", 0);
-        s->tty = json_get_bool(o, "tty", 0);
-        s->rows = (unsigned) json_get_i64(o, "rows", 24);
-        s->cols = (unsigned) json_get_i64(o, "cols", 80);
-        s->init = json_get_bool(o, "init", 0);
-        s->read_only = json_get_bool(o, "read_only", 0);
-        s->caps = json_get_u64(o, "caps", capabilities_default);
-        s->privileged = json_get_bool(o, "privileged", 0);
-        s->no_new_privs = json_get_bool(o, "no_new_privs", 0);
-        s->seccomp_filter = json_get_bool(o, "seccomp", 1);
-        uint64_t base = json_get_u64(o, "userns_base", 0);
+        s->attached = json_get_bool(o, SPEC_KEY_ATTACHED, 0);
+        s->input = json_get_bool(o, SPEC_KEY_INPUT, 0);
+        s->tty = json_get_bool(o, SPEC_KEY_TTY, 0);
+        s->rows = (unsigned) json_get_i64(o, SPEC_KEY_ROWS, 24);
+        s->cols = (unsigned) json_get_i64(o, SPEC_KEY_COLS, 80);
+        s->init = json_get_bool(o, SPEC_KEY_INIT, 0);
+        s->read_only = json_get_bool(o, SPEC_KEY_READ_ONLY, 0);
+        s->caps = json_get_u64(o, SPEC_KEY_CAPS, capabilities_default);
+        s->privileged = json_get_bool(o, SPEC_KEY_PRIVILEGED, 0);
+        s->no_new_privs = json_get_bool(o, SPEC_KEY_NO_NEW_PRIVS, 0);
+        s->seccomp_filter = json_get_bool(o, SPEC_KEY_SECCOMP, 1);
+        uint64_t base = json_get_u64(o, SPEC_KEY_USERNS_BASE, 0);
         if (base > UINT32_MAX - 65536)
                 return -EBADMSG;
         s->userns_base = (uint32_t) base;

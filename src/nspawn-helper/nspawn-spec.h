@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "helper-protocol.h"
+
 /* A resolved mount: host source (or tmpfs options) onto a path inside the container. */
 typedef struct SpecMount {
         bool tmpfs; /* else a bind mount of 'source' (or, with fstype, a mount of that file system) */
@@ -29,7 +31,8 @@ typedef struct SpecDevice {
         char *container;
 } SpecDevice;
 
-/* What berthd tells berth-nspawn to run; berthd writes it as JSON into a memfd passed as fd 3. */
+/* What berthd tells berth-nspawn to run; berthd writes it as JSON (keys: SPEC_KEY_* in
+ * helper-protocol.h) into a memfd passed as HELPER_FD_SPEC. */
 typedef struct ContainerSpec {
         char *id;
         char *name;
@@ -41,23 +44,23 @@ typedef struct ContainerSpec {
         char *storedir; /* the overlay driver's directory */
         char *upperdir;
         char *workdir;
-        char *rundir; /* /run/berth/containers/<id>: "running" and "exit" files */
+        char *rundir; /* /run/berth/containers/<id>: HELPER_RUNNING_FILE, HELPER_EXIT_FILE */
         char *cwd;
         char *user; /* "user[:group]", empty: root */
         char **argv;
         char **env;
-        bool attached; /* fds 6 and 7 receive a copy of stdout/stderr */
-        bool input; /* fd 9 is the payload's stdin (else /dev/null) */
+        bool attached; /* HELPER_FD_ATTACH_STDOUT/STDERR receive a copy of stdout/stderr */
+        bool input; /* HELPER_FD_ATTACH_STDIN is the payload's stdin (else /dev/null) */
         bool tty; /* the payload gets a pseudo-terminal of the container's devpts */
         unsigned rows, cols; /* its initial size */
         bool init; /* PID 1 is a minimal init that reaps and forwards signals (--init) */
         bool read_only; /* the root file system is mounted read-only (--read-only) */
         int exec_pid; /* exec mode: join the namespaces of this process (the payload) */
-        bool exec_resize; /* exec -t: new terminal sizes arrive on fd 9 */
+        bool exec_resize; /* exec -t: new terminal sizes arrive on HELPER_FD_ATTACH_STDIN */
         uint64_t caps; /* the capability set (bit N = capability N) */
         bool privileged; /* no masked /proc paths, writable /sys */
         bool no_new_privs; /* PR_SET_NO_NEW_PRIVS before exec */
-        bool seccomp_filter; /* SECCOMP_FD holds a filter to load (else none: unconfined, privileged) */
+        bool seccomp_filter; /* HELPER_FD_SECCOMP holds a filter to load (else none: unconfined, privileged) */
         uint32_t userns_base; /* --userns=auto: host id of the container's id 0; 0: the host's user namespace */
         SpecMount *mounts;
         size_t n_mounts;
@@ -66,20 +69,8 @@ typedef struct ContainerSpec {
         size_t n_ulimits;
         SpecDevice *devices;
         size_t n_devices;
-        struct sock_fprog seccomp; /* read from SECCOMP_FD */
+        struct sock_fprog seccomp; /* read from HELPER_FD_SECCOMP */
 } ContainerSpec;
-
-/* Fixed descriptor numbers between berthd and berth-nspawn. */
-enum {
-        SPEC_FD = 3, /* memfd with the JSON spec */
-        GO_FD = 4, /* berthd writes one byte once we are in our scope; EOF = abort */
-        STATUS_FD = 5, /* we write "OK <pid> <usec>" or "ERR <errno> <kind> <message>" */
-        ATTACH_STDOUT_FD = 6,
-        ATTACH_STDERR_FD = 7,
-        SECCOMP_FD = 8, /* the container's seccomp filter as BPF (sealed memfd), if it has one */
-        ATTACH_STDIN_FD = 9, /* the client's stdin (run -i), relayed into the payload's own pipe or terminal */
-        EXE_FD = 10, /* our own executable, a sealed copy berthd runs us from (helper-exe.h); closed at once */
-};
 
 int container_spec_parse(const char *json, size_t len, ContainerSpec **ret);
 void container_spec_free(ContainerSpec *s);
