@@ -174,10 +174,14 @@ int container_rename(Container *c, const char *name, sd_bus_error *error) {
         char *copy = strdup(name), *old = c->name;
         if (!copy)
                 return -ENOMEM;
-        c->name = copy;
-        int r = container_save(c);
+        int r = container_index_rename(c, copy);
         if (r < 0) {
-                c->name = old;
+                free(copy);
+                return r;
+        }
+        r = container_save(c);
+        if (r < 0) {
+                (void) container_index_rename(c, old);
                 free(copy);
                 return sd_bus_error_set_errnof(error, -r, "Failed to save container: %m");
         }

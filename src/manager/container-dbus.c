@@ -15,12 +15,11 @@ int container_object_find(sd_bus *bus, const char *path, const char *interface, 
         const char *id = path + strlen(prefix);
         if (!id_is_valid(id))
                 return 0;
-        for (Container *c = m->containers; c; c = c->next)
-                if (streq(c->id, id) && !c->creating) {
-                        *found = c;
-                        return 1;
-                }
-        return 0;
+        Container *c = manager_find_container_by_id(m, id);
+        if (!c || c->creating)
+                return 0;
+        *found = c;
+        return 1;
 }
 
 int container_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "container.h"
+#include "hashmap.h"
 #include "helper-exe.h"
 #include "helper-protocol.h"
 #include "storage.h"
@@ -58,6 +59,11 @@ struct StartOperation {
 static void start_operation_free(StartOperation *op) {
         if (!op)
                 return;
+        Manager *m = op->container->manager;
+        if (op->job)
+                hashmap_remove(m->starts_by_job, op->job, op);
+        if (op->unit)
+                hashmap_remove(m->starts_by_unit, op->unit, op);
         /* Sources before their fds: see worker.h. */
         sd_event_source_disable_unref(op->status_source);
         sd_event_source_disable_unref(op->timeout_source);
@@ -218,12 +224,10 @@ int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *e
 
         if (sd_bus_message_read(message, "uoss", &id, &job, &unit, &result) < 0)
                 return 0;
-        for (Container *c = m->containers; c; c = c->next) {
-                StartOperation *op = c->starting;
-                /* By job, not by unit name: the previous run's scope (same name) may still be
-                 * finishing its stop job, and that must not be taken for our start. */
-                if (!op || op->scope_ready || !op->job || !streq(op->job, job))
-                        continue;
+        /* By job, not by unit name: the previous run's scope (same name) may still be finishing
+         * its stop job, and that must not be taken for our start. */
+        StartOperation *op = hashmap_get(m->starts_by_job, job);
+        if (op && !op->scope_ready) {
                 if (streq(result, "done"))
                         scope_ready(op);
                 else {
@@ -232,7 +236,6 @@ int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *e
                                  unit, result);
                         start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
                 }
-                break;
         }
         return 0;
 }
@@ -341,11 +344,9 @@ int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *
 
         if (sd_bus_message_read(message, "so", &unit, &path) < 0)
                 return 0;
-        for (Container *c = m->containers; c; c = c->next)
-                if (c->starting && c->starting->waiting_for_old_unit && streq(c->starting->unit, unit)) {
-                        retry_start_transient_unit(c->starting);
-                        break;
-                }
+        StartOperation *op = hashmap_get(m->starts_by_unit, unit);
+        if (op && op->waiting_for_old_unit)
+                retry_start_transient_unit(op);
         return 0;
 }
 
@@ -374,7 +375,11 @@ static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *
         /* Success: the job runs; JobRemoved for this job tells us when it is done. systemd answers
          * the call before it runs the job, so the signal cannot have come already. */
         const char *job;
-        if (sd_bus_message_read(reply, "o", &job) < 0 || !(op->job = strdup(job)))
+        if (op->job) /* an earlier attempt's */
+                hashmap_remove(op->container->manager->starts_by_job, op->job, op);
+        free(op->job);
+        if (sd_bus_message_read(reply, "o", &job) < 0 || !(op->job = strdup(job)) ||
+            hashmap_put(op->container->manager->starts_by_job, op->job, op) < 0)
                 start_operation_abort(op, BERTH_ERROR_START_FAILED, "Failed to read the scope's job.");
         return 0;
 }
@@ -658,7 +663,7 @@ static int start_checked(Container *c, sd_bus_message *request, int stdin_fd, in
         c->starting = op;
 
         r = -ENOMEM;
-        if ((op->unit = container_unit_name(c)) == NULL ||
+        if ((op->unit = container_unit_name(c)) == NULL || (r = hashmap_put(m->starts_by_unit, op->unit, op)) < 0 ||
             (r = write_spec(c, image, stdout_fd >= 0, stdin_fd >= 0, mounts, &spec_fd)) < 0)
                 goto fail;
         HelperProcess helper;

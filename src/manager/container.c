@@ -10,7 +10,9 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "hashmap.h"
 #include "log.h"
+#include "removal.h"
 #include "container.h"
 #include "storage.h"
 #include "volume.h"
@@ -79,10 +81,38 @@ int container_open_pidfd(const Container *c, pid_t pid) {
 }
 
 Container *manager_find_container_by_name(Manager *m, const char *name) {
-        for (Container *c = m->containers; c; c = c->next)
-                if (streq(c->name, name))
-                        return c;
-        return NULL;
+        return hashmap_get(m->containers_by_name, name);
+}
+
+Container *manager_find_container_by_id(Manager *m, const char *id) {
+        return hashmap_get(m->containers_by_id, id);
+}
+
+int container_link(Container *c) {
+        Manager *m = c->manager;
+        int r = hashmap_put(m->containers_by_id, c->id, c);
+        if (r < 0)
+                return r;
+        r = hashmap_put(m->containers_by_name, c->name, c);
+        if (r < 0) {
+                hashmap_remove(m->containers_by_id, c->id, c);
+                return r;
+        }
+        c->next = m->containers;
+        m->containers = c;
+        return 0;
+}
+
+int container_index_rename(Container *c, char *name) {
+        Manager *m = c->manager;
+        hashmap_remove(m->containers_by_name, c->name, c);
+        int r = hashmap_put(m->containers_by_name, name, c);
+        if (r < 0) {
+                (void) hashmap_put(m->containers_by_name, c->name, c);
+                return r;
+        }
+        c->name = name;
+        return 0;
 }
 
 Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_ambiguous) {
@@ -94,9 +124,9 @@ Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_
                 return NULL;
         /* Docker's order: full id, exact name, then unique id prefix. A container still being
          * created is nobody's to find yet (its name and id are taken all the same). */
-        for (Container *c = m->containers; c; c = c->next)
-                if (streq(c->id, name_or_id))
-                        return c->creating ? NULL : c;
+        found = manager_find_container_by_id(m, name_or_id);
+        if (found)
+                return found->creating ? NULL : found;
         found = manager_find_container_by_name(m, name_or_id[0] == '/' ? name_or_id + 1 : name_or_id);
         if (found || !hex_prefix_is_valid(name_or_id))
                 return found && !found->creating ? found : NULL;
@@ -383,6 +413,7 @@ static int container_make_dirs(Container *c, Image *image) {
 }
 
 static void discard_new(Container *c);
+static void container_unlink(Container *c);
 
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error) {
@@ -467,8 +498,11 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         }
         /* Its record is written next (container_save_soon()); until then it is "creating". */
         c->creating = true;
-        c->next = m->containers;
-        m->containers = c;
+        r = container_link(c);
+        if (r < 0) {
+                discard_new(c);
+                return sd_bus_error_set_errnof(error, -r, "Failed to index the container: %m");
+        }
         *ret = c;
         return 0;
 fail:
@@ -488,11 +522,7 @@ static void discard_new(Container *c) {
  * reach it meanwhile (not found while creating), so nothing waits on it and nothing of it is queued. */
 void container_discard_new(Container *c) {
         container_saves_drain(c);
-        for (Container **p = &c->manager->containers; *p; p = &(*p)->next)
-                if (*p == c) {
-                        *p = c->next;
-                        break;
-                }
+        container_unlink(c);
         discard_new(c);
 }
 
@@ -523,6 +553,8 @@ static int read_exit_file(Container *c, HelperExit *ret) {
 }
 
 static void container_unlink(Container *c) {
+        hashmap_remove(c->manager->containers_by_id, c->id, c);
+        hashmap_remove(c->manager->containers_by_name, c->name, c);
         for (Container **p = &c->manager->containers; *p; p = &(*p)->next)
                 if (*p == c) {
                         *p = c->next;
@@ -567,8 +599,12 @@ static int container_destroy(Container *c, bool remove_volumes) {
                 return -ENOMEM;
         if (unlink(json) < 0 && errno != ENOENT)
                 return -errno;
-        r = c->manager->storage->container_remove(dir);
-        if (r < 0)
+        /* Its file system can be large: renamed to .rm-<id> (swept at startup) and removed by a
+         * worker, not in the loop. */
+        r = removal_rename_and_start(c->manager, dir, c->manager->storage->container_remove);
+        if (r < 0 && r != -ENOENT)
+                r = c->manager->storage->container_remove(dir);
+        if (r < 0 && r != -ENOENT)
                 log_warning("Failed to remove %s, ignoring: %s", dir, strerror(-r));
         (void) rm_rf(run);
         /* The journal fields of its scope (see nspawn-journal.h): its supervisor removes them when
@@ -852,8 +888,10 @@ static Container *container_placeholder_if_running(Manager *m, const char *id, c
 
 static void container_add(Manager *m, Container *c) {
         container_saves_clean(m, c->id);
-        c->next = m->containers;
-        m->containers = c;
+        if (container_link(c) < 0) { /* out of memory: keep the list whole, lookups by scan fail */
+                log_error("Failed to index container %s.", c->id);
+                container_free(c);
+        }
 }
 
 int manager_load_containers(Manager *m) {
@@ -862,6 +900,7 @@ int manager_load_containers(Manager *m) {
 
         if (!dir)
                 return -ENOMEM;
+        removal_sweep(m, dir, m->storage->container_remove); /* removals a crash cut short */
         d = opendir(dir);
         if (!d)
                 return errno == ENOENT ? 0 : -errno;

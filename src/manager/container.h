@@ -157,6 +157,12 @@ char *container_unit_name(const Container *c);
 
 Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_ambiguous);
 Container *manager_find_container_by_name(Manager *m, const char *name);
+Container *manager_find_container_by_id(Manager *m, const char *id); /* the full id */
+/* Into the manager's list and its indexes by id and by name (-EEXIST: either is taken). */
+int container_link(Container *c);
+/* Change the name the container is indexed by; name (allocated) becomes c->name, the old one is
+ * the caller's to free. -EEXIST when another container has it. */
+int container_index_rename(Container *c, char *name);
 
 /* Creates, persists and links the container; *ret stays owned by the manager. */
 typedef struct ContainerConfig {

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "config.h"
 #include "container.h"
+#include "hashmap.h"
 #include "helper-exe.h"
 #include "removal.h"
 #include "image.h"
@@ -27,10 +28,15 @@ int manager_new(Manager **ret) {
         m->state_dir = strdup(state ?: BERTH_STATE_DIR);
         m->run_dir = strdup(run ?: BERTH_RUN_DIR);
         m->helper_path = strdup(helper ?: BERTH_NSPAWN_PATH);
+        m->containers_by_id = hashmap_new();
+        m->containers_by_name = hashmap_new();
+        m->starts_by_job = hashmap_new();
+        m->starts_by_unit = hashmap_new();
         m->seccomp_fd = -1;
         m->helper_exe_fd = -1;
         m->private_fd = -1;
-        if (!m->state_dir || !m->run_dir || !m->helper_path) {
+        if (!m->state_dir || !m->run_dir || !m->helper_path || !m->containers_by_id || !m->containers_by_name ||
+            !m->starts_by_job || !m->starts_by_unit) {
                 manager_free(m);
                 return -ENOMEM;
         }
@@ -73,6 +79,10 @@ void manager_free(Manager *m) {
         free(m->helper_path);
         safe_close(m->seccomp_fd);
         safe_close(m->helper_exe_fd);
+        hashmap_free(m->containers_by_id);
+        hashmap_free(m->containers_by_name);
+        hashmap_free(m->starts_by_job);
+        hashmap_free(m->starts_by_unit);
         free(m);
 }
 

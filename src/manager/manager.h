@@ -15,6 +15,7 @@ typedef struct Volume Volume;
 typedef struct StorageDriver StorageDriver;
 typedef struct PrivateConnection PrivateConnection;
 typedef struct Removal Removal;
+typedef struct Hashmap Hashmap;
 
 typedef struct Manager {
         sd_event *event;
@@ -24,7 +25,9 @@ typedef struct Manager {
         char *helper_path; /* berth-nspawn */
         int helper_exe_fd; /* a sealed copy of it, what helpers run (helper-exe.h) */
         const StorageDriver *storage; /* storage.h: overlay or btrfs */
-        Container *containers; /* linked list; a host runs hundreds, not millions */
+        Container *containers; /* linked list, in no order; found through the indexes below */
+        Hashmap *containers_by_id, *containers_by_name; /* keys: the containers' own id and name */
+        Hashmap *starts_by_job, *starts_by_unit; /* StartOperation by its scope's job path and unit */
         Image *images;
         ExecOperation *execs;
         Volume *volumes;
