@@ -20,14 +20,24 @@ typedef struct PropertyMap {
         bool secret; /* root only, and only by name (Get, not GetAll): may hold passwords */
 } PropertyMap;
 
+#define CTL_SETTING_SIG_HOSTNAME "s"
+#define CTL_SETTING_SIG_PATH     "s"
+#define CTL_SETTING_SIG_USER     "s"
+#define CTL_SETTING_SIG_BOOL     "b"
+#define CTL_SETTING_SIG_LIMIT    "t"
+#define CTL_SETTING_SIG_SIGNAL   "i"
+#define CTL_SETTING_SIG_RESTART  "s"
+#define CTL_SETTING_SIG_U32      "u"
+#define CTL_SETTING_MAP(field, key, record, spec, kind, flags) \
+        { key, CTL_SETTING_SIG_##kind, offsetof(ContainerInfo, field), false },
+
 static const PropertyMap container_map[] = {
-        { "Id", "s", offsetof(ContainerInfo, id), false },
+        CONTAINER_SETTINGS(CTL_SETTING_MAP){ "Id", "s", offsetof(ContainerInfo, id), false },
         { "Name", "s", offsetof(ContainerInfo, name), false },
         { "Image", "s", offsetof(ContainerInfo, image), false },
         { "ImageId", "s", offsetof(ContainerInfo, image_id), false },
         { "Command", "as", offsetof(ContainerInfo, command), false },
         { "Env", "as", offsetof(ContainerInfo, env), true },
-        { "Hostname", "s", offsetof(ContainerInfo, hostname), false },
         { "State", "s", offsetof(ContainerInfo, state), false },
         { "ExitCode", "i", offsetof(ContainerInfo, exit_code), false },
         { "Pid", "u", offsetof(ContainerInfo, pid), false },
@@ -35,10 +45,6 @@ static const PropertyMap container_map[] = {
         { "CreatedAt", "t", offsetof(ContainerInfo, created_at), false },
         { "StartedAt", "t", offsetof(ContainerInfo, started_at), false },
         { "FinishedAt", "t", offsetof(ContainerInfo, finished_at), false },
-        { "MemoryMax", "t", offsetof(ContainerInfo, memory_max), false },
-        { "CPUQuotaPerSecUSec", "t", offsetof(ContainerInfo, cpu_quota_per_sec_usec), false },
-        { "TasksMax", "t", offsetof(ContainerInfo, tasks_max), false },
-        { "AutoRemove", "b", offsetof(ContainerInfo, auto_remove), false },
         { "Error", "s", offsetof(ContainerInfo, error), false },
         { "Labels", "a{ss}", offsetof(ContainerInfo, labels), false },
         { "ShmSize", "t", offsetof(ContainerInfo, shm_size), false },
@@ -57,14 +63,6 @@ static const PropertyMap container_map[] = {
         { "UsernsMode", "s", offsetof(ContainerInfo, userns_mode), false },
         { "UidMapBase", "u", offsetof(ContainerInfo, uid_map_base), false },
         { "Entrypoint", "as", offsetof(ContainerInfo, entrypoint), false },
-        { "WorkingDir", "s", offsetof(ContainerInfo, working_dir), false },
-        { "User", "s", offsetof(ContainerInfo, user), false },
-        { "StopSignal", "i", offsetof(ContainerInfo, stop_signal), false },
-        { "Init", "b", offsetof(ContainerInfo, init), false },
-        { "Tty", "b", offsetof(ContainerInfo, tty), false },
-        { "ReadOnly", "b", offsetof(ContainerInfo, read_only), false },
-        { "RestartPolicy", "s", offsetof(ContainerInfo, restart_policy), false },
-        { "RestartMaxRetries", "u", offsetof(ContainerInfo, restart_max_retries), false },
         { "RestartCount", "u", offsetof(ContainerInfo, restart_count), false },
         { "VolumesFrom", "as", offsetof(ContainerInfo, volumes_from), false },
         { "MountPoints", "a(ssssssb)", offsetof(ContainerInfo, mount_points), false },
@@ -242,6 +240,9 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->ulimits);
         strv_free(c->devices);
         free(c->hostname);
+        free(c->working_dir);
+        free(c->user);
+        free(c->restart_policy);
         free(c->state);
         free(c->unit);
         free(c->error);
@@ -250,9 +251,6 @@ void container_info_done(ContainerInfo *c) {
         free(c->seccomp_profile);
         free(c->userns_mode);
         strv_free(c->entrypoint);
-        free(c->working_dir);
-        free(c->user);
-        free(c->restart_policy);
         strv_free(c->volumes_from);
         strv_free(c->mount_points);
         container_info_init(c);

@@ -5,16 +5,32 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "container-settings-list.h"
+
 /* The properties of one org.berth1.Container object. Limits are UINT64_MAX when unlimited. */
+/* The settings as berthctl reads their properties (container-settings-list.h). */
+#define CTL_SETTING_CTYPE_HOSTNAME                                 char *
+#define CTL_SETTING_CTYPE_PATH                                     char *
+#define CTL_SETTING_CTYPE_USER                                     char *
+#define CTL_SETTING_CTYPE_BOOL                                     int
+#define CTL_SETTING_CTYPE_LIMIT                                    uint64_t
+#define CTL_SETTING_CTYPE_SIGNAL                                   int32_t
+#define CTL_SETTING_CTYPE_RESTART                                  char *
+#define CTL_SETTING_CTYPE_U32                                      uint32_t
+#define CTL_DECLARE_SETTING(field, key, record, spec, kind, flags) CTL_SETTING_CTYPE_##kind field;
+
 typedef struct ContainerInfo {
         char *object_path;
+        /* hostname, working_dir, user, stop_signal, init, read_only, tty, auto_remove, memory_max,
+         * cpu_quota_per_sec_usec, tasks_max (UINT64_MAX when unlimited), restart_policy,
+         * restart_max_retries */
+        CONTAINER_SETTINGS(CTL_DECLARE_SETTING)
         char *id;
         char *name;
         char *image;
         char *image_id;
         char **command;
         char **env;
-        char *hostname;
         char *state;
         int32_t exit_code;
         uint32_t pid;
@@ -22,10 +38,6 @@ typedef struct ContainerInfo {
         uint64_t created_at;
         uint64_t started_at;
         uint64_t finished_at;
-        uint64_t memory_max;
-        uint64_t cpu_quota_per_sec_usec;
-        uint64_t tasks_max;
-        int auto_remove;
         char *error;
         char **labels; /* "key=value" */
         uint64_t shm_size;
@@ -42,11 +54,7 @@ typedef struct ContainerInfo {
         char *userns_mode; /* "", "host" or "auto" */
         uint32_t uid_map_base; /* host id of the container's 0 with "auto" */
         char **entrypoint; /* the leading part of command that is the entrypoint */
-        char *working_dir, *user;
-        int32_t stop_signal;
-        int init, tty, read_only;
-        char *restart_policy;
-        uint32_t restart_max_retries, restart_count;
+        uint32_t restart_count;
         char **volumes_from;
         char **mount_points; /* "type\tname\tsource\tdestination\tdriver\tmode\trw" (MountPoints) */
 } ContainerInfo;

@@ -82,17 +82,9 @@ static int property_get_bool(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append(reply, "b", (int) *(bool *) userdata);
 }
 
-/* The default getter would read an int; the field is a bool. */
-static int property_get_auto_remove(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Container *c = userdata;
-        return sd_bus_message_append(reply, "b", (int) c->auto_remove);
-}
-
 static int property_get_restart_policy(sd_bus *bus, const char *path, const char *interface, const char *property,
                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Container *c = userdata;
-        return sd_bus_message_append(reply, "s", restart_policy_to_string(c->restart_policy));
+        return sd_bus_message_append(reply, "s", restart_policy_to_string(*(int *) userdata));
 }
 
 static int property_get_labels(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -455,9 +447,23 @@ static int property_get_env(sd_bus *bus, const char *path, const char *interface
 
 #define P(name, sig, getter, field, flags) SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
 
+/* The settings' properties, from their table (container-settings-list.h). */
+#define SETTING_GETTER_HOSTNAME property_get_string_ptr
+#define SETTING_GETTER_PATH     property_get_string_ptr
+#define SETTING_GETTER_USER     property_get_string_ptr
+#define SETTING_GETTER_BOOL     property_get_bool
+#define SETTING_GETTER_LIMIT    NULL
+#define SETTING_GETTER_SIGNAL   NULL
+#define SETTING_GETTER_RESTART  property_get_restart_policy
+#define SETTING_GETTER_U32      NULL
+#define SETTING_PROPERTY(field, key, record, spec, kind, flags)                                               \
+        SD_BUS_PROPERTY(key, SETTING_PROPERTY_TYPE_##kind, SETTING_GETTER_##kind, offsetof(Container, field), \
+                        (flags) &SETTING_LIVE ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE : SD_BUS_VTABLE_PROPERTY_CONST),
+
 const sd_bus_vtable container_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "s", property_get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        CONTAINER_SETTINGS(SETTING_PROPERTY)
+                SD_BUS_PROPERTY("Id", "s", property_get_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("Name", "s", property_get_string_ptr, name, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         P("Image", "s", property_get_string_ptr, image_ref, SD_BUS_VTABLE_PROPERTY_CONST),
         P("ImageId", "s", property_get_string_ptr, image_id, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -465,10 +471,6 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("Entrypoint", "as", property_get_entrypoint, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         /* May hold secrets: for root only, and only when asked for by name. */
         SD_BUS_PROPERTY("Env", "as", property_get_env, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
-        P("Hostname", "s", property_get_string_ptr, hostname, SD_BUS_VTABLE_PROPERTY_CONST),
-        P("WorkingDir", "s", property_get_string_ptr, working_dir, SD_BUS_VTABLE_PROPERTY_CONST),
-        P("User", "s", property_get_string_ptr, user, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("StopSignal", "i", NULL, offsetof(Container, stop_signal), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Container, exit_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Pid", "u", property_get_pid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -476,10 +478,6 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("CreatedAt", "t", NULL, offsetof(Container, created_at), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("StartedAt", "t", NULL, offsetof(Container, started_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("FinishedAt", "t", NULL, offsetof(Container, finished_at), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("MemoryMax", "t", NULL, offsetof(Container, memory_max), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("CPUQuotaPerSecUSec", "t", NULL, offsetof(Container, cpu_quota_per_sec_usec),
-                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("TasksMax", "t", NULL, offsetof(Container, tasks_max), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("MemorySwapMax", "t", NULL, offsetof(Container, res.memory_swap_max),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("CPUWeight", "t", NULL, offsetof(Container, res.cpu_weight),
@@ -492,20 +490,12 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("Devices", "a(sss)", container_property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("OOMKilled", "b", property_get_bool, offsetof(Container, oom_killed),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("AutoRemove", "b", property_get_auto_remove, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Init", "b", property_get_bool, offsetof(Container, init), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Tty", "b", property_get_bool, offsetof(Container, tty), SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("ReadOnly", "b", property_get_bool, offsetof(Container, read_only),
-                        SD_BUS_VTABLE_PROPERTY_CONST),
         CONTAINER_SECURITY_PROPERTIES,
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         /* What --volumes-from takes changes with the other containers: not cached, not signalled. */
         SD_BUS_PROPERTY("MountPoints", "a(ssssssb)", property_get_mount_points, 0, 0),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("RestartPolicy", "s", property_get_restart_policy, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("RestartMaxRetries", "u", NULL, offsetof(Container, restart_max_retries),
-                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartCount", "u", NULL, offsetof(Container, restart_count),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RestartDelayUSec", "t", NULL, offsetof(Container, restart_delay_usec),

@@ -452,14 +452,9 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, SPEC_KEY_ID, json_object_new_string(c->id));
         json_object_object_add(o, SPEC_KEY_NAME, json_object_new_string(c->name));
         json_object_object_add(o, SPEC_KEY_IMAGE, json_object_new_string(c->image_ref));
-        json_object_object_add(o, SPEC_KEY_HOSTNAME, json_object_new_string(c->hostname));
         json_object_object_add(o, SPEC_KEY_ROOTFS, json_object_new_string(rootfs));
         json_object_object_add(o, SPEC_KEY_RUNDIR, json_object_new_string(run));
-        json_object_object_add(o, SPEC_KEY_CWD, json_object_new_string(c->working_dir ?: "/"));
-        json_object_object_add(o, SPEC_KEY_USER, json_object_new_string(c->user ?: ""));
-        json_object_object_add(o, SPEC_KEY_INIT, json_object_new_boolean(c->init));
-        json_object_object_add(o, SPEC_KEY_READ_ONLY, json_object_new_boolean(c->read_only));
-        json_object_object_add(o, SPEC_KEY_TTY, json_object_new_boolean(c->tty));
+        container_settings_to_spec(c, o); /* hostname, cwd, user, init, read_only, tty */
         json_object_object_add(o, SPEC_KEY_ROWS, json_object_new_int((int) (c->tty_rows ?: 24)));
         json_object_object_add(o, SPEC_KEY_COLS, json_object_new_int((int) (c->tty_cols ?: 80)));
         json_object_object_add(o, SPEC_KEY_ARGV, json_strv_new(c->command));

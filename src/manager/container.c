@@ -164,21 +164,11 @@ json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "name", json_object_new_string(c->name));
         json_object_object_add(o, "image", json_object_new_string(c->image_ref));
         json_object_object_add(o, "image_id", json_object_new_string(c->image_id));
-        json_object_object_add(o, "hostname", json_object_new_string(c->hostname));
         json_object_object_add(o, "command", json_strv_new(c->command));
         json_object_object_add(o, "entrypoint", json_strv_new(c->entrypoint));
         json_object_object_add(o, "env", json_strv_new(c->env));
-        json_object_object_add(o, "working_dir", json_object_new_string(c->working_dir ?: "/"));
-        json_object_object_add(o, "user", json_object_new_string(c->user ?: ""));
-        json_object_object_add(o, "stop_signal", json_object_new_int(c->stop_signal));
-        json_object_object_add(o, "init", json_object_new_boolean(c->init));
-        json_object_object_add(o, "read_only", json_object_new_boolean(c->read_only));
-        json_object_object_add(o, "tty", json_object_new_boolean(c->tty));
-        json_object_object_add(o, "memory_max", json_object_new_uint64(c->memory_max));
-        json_object_object_add(o, "cpu_quota_per_sec_usec", json_object_new_uint64(c->cpu_quota_per_sec_usec));
-        json_object_object_add(o, "tasks_max", json_object_new_uint64(c->tasks_max));
+        container_settings_to_json(c, o);
         container_resources_to_json(&c->res, o);
-        json_object_object_add(o, "auto_remove", json_object_new_boolean(c->auto_remove));
         json_object_object_add(o, "state", json_object_new_string(container_state_to_string(c->state)));
         json_object_object_add(o, "exit_code", json_object_new_int(c->exit_code));
         json_object_object_add(o, "oom_killed", json_object_new_boolean(c->oom_killed));
@@ -189,9 +179,6 @@ json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "finished_at", json_object_new_uint64(c->finished_at));
         json_object_object_add(o, "error", json_object_new_string(c->error ?: ""));
         json_object_object_add(o, "paused", json_object_new_boolean(c->paused));
-        json_object_object_add(o, "restart_policy",
-                               json_object_new_string(restart_policy_to_string(c->restart_policy)));
-        json_object_object_add(o, "restart_max_retries", json_object_new_int64(c->restart_max_retries));
         json_object_object_add(o, "restart_count", json_object_new_int64(c->restart_count));
         json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
         json_object_object_add(o, "mounts", container_mounts_to_json(c));
@@ -208,11 +195,9 @@ void container_free(Container *c) {
         free(c->name);
         free(c->image_ref);
         free(c->image_id);
-        free(c->hostname);
+        container_settings_free(c);
         strv_free(c->command);
         strv_free(c->env);
-        free(c->working_dir);
-        free(c->user);
         free(c->error);
         sd_event_source_disable_unref(c->helper_exit_source); /* before its fd: see worker.h */
         safe_close(c->helper_pidfd);
@@ -428,9 +413,11 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->name = isempty(config->name) ? generate_name(m) : strdup(config->name);
         c->image_ref = strdup(image_ref);
         c->image_id = strdup(image->id);
-        if (!isempty(config->hostname))
-                c->hostname = strdup(config->hostname);
-        else
+        /* The settings as given, then what the image or the id give where nothing was. */
+        r = container_settings_copy(c, config);
+        if (r < 0)
+                goto fail;
+        if (!c->hostname)
                 c->hostname = strndup(c->id, BERTH_SHORT_ID_LEN);
         /* Docker's rule: argv = entrypoint + command; the image's Cmd is only the default command
          * of the image's own entrypoint, so a new --entrypoint drops it. */
@@ -441,12 +428,12 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         for (char **a = cmd; c->command && a && *a; a++)
                 if (strv_push(&c->command, *a) < 0)
                         c->command = (strv_free(c->command), NULL);
-        c->working_dir = strdup(config->working_dir ?: image->working_dir ?: "/");
-        c->user = strdup(config->user ?: image->user ?: "");
-        c->stop_signal = config->stop_signal > 0 ? config->stop_signal : SIGTERM;
-        c->init = config->init;
-        c->read_only = config->read_only;
-        c->tty = config->tty;
+        if (!c->working_dir)
+                c->working_dir = strdup(image->working_dir ?: "/");
+        if (!c->user)
+                c->user = strdup(image->user ?: "");
+        if (c->stop_signal <= 0)
+                c->stop_signal = SIGTERM;
         if (config->stop_signal == 0 && image->stop_signal) {
                 int sig = signal_from_string(image->stop_signal);
                 if (sig > 0)
@@ -468,15 +455,9 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         r = merge_labels(image->labels, config->labels, &c->labels);
         if (r < 0)
                 goto fail;
-        c->memory_max = config->memory_max;
-        c->cpu_quota_per_sec_usec = config->cpu_quota_per_sec_usec;
-        c->tasks_max = config->tasks_max;
         r = container_resources_copy(&config->res, &c->res);
         if (r < 0)
                 goto fail;
-        c->auto_remove = config->auto_remove;
-        c->restart_policy = config->restart_policy;
-        c->restart_max_retries = config->restart_max_retries;
         c->state = CONTAINER_CREATED;
         c->created_at = now_realtime_usec();
         c->volumes_from = strv_copy(config->volumes_from);
@@ -769,44 +750,25 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
                 return -ENOMEM;
         memcpy(c->id, id, BERTH_ID_LEN + 1);
         const char *name = json_get_string(o, "name"), *image = json_get_string(o, "image"),
-                   *image_id = json_get_string(o, "image_id"), *hostname = json_get_string(o, "hostname"),
-                   *error = json_get_string(o, "error");
+                   *image_id = json_get_string(o, "image_id"), *error = json_get_string(o, "error");
         c->state = container_state_from_string(json_get_string(o, "state"));
-        if (!name || !image || !image_id || !hostname || c->state < 0 || json_get_strv(o, "command", &c->command) < 0 ||
-            json_get_strv(o, "entrypoint", &c->entrypoint) < 0 || json_get_strv(o, "env", &c->env) < 0) {
+        if (!name || !image || !image_id || c->state < 0 || json_get_strv(o, "command", &c->command) < 0 ||
+            json_get_strv(o, "entrypoint", &c->entrypoint) < 0 || json_get_strv(o, "env", &c->env) < 0 ||
+            container_settings_from_json(o, c) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }
         c->name = strdup(name);
         c->image_ref = strdup(image);
         c->image_id = strdup(image_id);
-        c->hostname = strdup(hostname);
         c->error = isempty(error) ? NULL : strdup(error);
-        c->memory_max = json_get_u64(o, "memory_max", UINT64_MAX);
-        c->cpu_quota_per_sec_usec = json_get_u64(o, "cpu_quota_per_sec_usec", UINT64_MAX);
-        c->tasks_max = json_get_u64(o, "tasks_max", UINT64_MAX);
         if (container_resources_from_json(o, &c->res) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }
         c->oom_killed = json_get_bool(o, "oom_killed", 0);
-        c->auto_remove = json_get_bool(o, "auto_remove", 0);
         c->paused = json_get_bool(o, "paused", 0);
         c->machine_registered = c->state != CONTAINER_CREATED; /* unknown after a restart: check */
-        c->working_dir = strdup(json_get_string(o, "working_dir") ?: "/");
-        c->user = strdup(json_get_string(o, "user") ?: "");
-        c->stop_signal = (int) json_get_i64(o, "stop_signal", SIGTERM);
-        c->init = json_get_bool(o, "init", 0);
-        c->read_only = json_get_bool(o, "read_only", 0);
-        c->tty = json_get_bool(o, "tty", 0);
-        if (!c->working_dir || !c->user) {
-                container_free(c);
-                return -ENOMEM;
-        }
-        c->restart_policy = restart_policy_from_string(json_get_string(o, "restart_policy"));
-        if (c->restart_policy < 0)
-                c->restart_policy = RESTART_NO;
-        c->restart_max_retries = (unsigned) json_get_i64(o, "restart_max_retries", 0);
         c->restart_count = (unsigned) json_get_i64(o, "restart_count", 0);
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
         if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "container-security.h"
+#include "container-settings.h"
 #include "manager.h"
 #include "util.h"
 
@@ -91,24 +92,16 @@ typedef struct Container {
         char *name;
         char *image_ref; /* as the user named it, e.g. "busybox:latest" */
         char *image_id;
-        char *hostname;
+        /* hostname, working_dir (absolute; made if missing), user ("user[:group]" of the image;
+         * empty: root), stop_signal, init, read_only, tty, auto_remove, memory_max,
+         * cpu_quota_per_sec_usec, tasks_max (UINT64_MAX: no limit), restart_policy,
+         * restart_max_retries (on-failure:N; 0: unlimited): see container-settings-list.h. */
+        CONTAINER_SETTINGS(DECLARE_SETTING)
         char **command; /* the argv: entrypoint followed by the command */
         char **entrypoint; /* the part of command that is the entrypoint (empty in old records) */
         char **env;
-        char *working_dir; /* absolute; created in the container if missing */
-        char *user; /* "user[:group]" resolved in the image; empty: root */
-        int stop_signal; /* Stop() sends this first */
-        bool init; /* --init */
-        bool read_only; /* --read-only root file system */
-        bool tty; /* -t: a pseudo-terminal instead of pipes */
         unsigned tty_rows, tty_cols; /* size for the next start (transient) */
-        uint64_t memory_max; /* UINT64_MAX = no limit */
-        uint64_t cpu_quota_per_sec_usec; /* UINT64_MAX = no limit */
-        uint64_t tasks_max; /* UINT64_MAX = no limit */
         ContainerResources res;
-        bool auto_remove;
-        RestartPolicy restart_policy;
-        unsigned restart_max_retries; /* on-failure:N; 0 = unlimited */
         ContainerMount *mounts;
         size_t n_mounts;
         char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
@@ -169,20 +162,12 @@ typedef struct ContainerConfig {
         const char *name;
         char **command;
         char **env;
-        const char *hostname;
+        /* As given (NULL, 0: not given; stop_signal 0: the image's, else SIGTERM): see
+         * container-settings-list.h. */
+        CONTAINER_SETTINGS(DECLARE_CONFIG_SETTING)
         char **entrypoint; /* NULL: the image's */
         bool entrypoint_set; /* given, possibly empty (--entrypoint "" clears the image's) */
-        const char *working_dir;
-        const char *user;
-        int stop_signal; /* 0: the image's, else SIGTERM */
-        bool init;
-        bool read_only;
-        bool tty;
-        uint64_t memory_max, cpu_quota_per_sec_usec, tasks_max;
         ContainerResources res;
-        bool auto_remove;
-        RestartPolicy restart_policy;
-        unsigned restart_max_retries;
         char **labels;
         ContainerMount *mounts; /* borrowed */
         size_t n_mounts;

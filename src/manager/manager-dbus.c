@@ -264,21 +264,6 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
         return sd_bus_reply_method_return(message, "o", path);
 }
 
-/* "user[:group]": names as in /etc/passwd (portable characters) or numbers. */
-static bool user_spec_is_valid(const char *s) {
-        size_t colons = 0;
-        if (isempty(s) || strlen(s) > 256 || s[0] == ':' || s[strlen(s) - 1] == ':')
-                return false;
-        for (const char *p = s; *p; p++) {
-                if (*p == ':')
-                        colons++;
-                else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                           strchr("_.-$", *p)))
-                        return false;
-        }
-        return colons <= 1;
-}
-
 /* Mounts a(sssb): (type "volume"|"bind"|"tmpfs", source, target, read-only); VolumesFrom as. */
 static int parse_mount_options(sd_bus_message *message, const char *key, ContainerConfig *config, sd_bus_error *error) {
         const char *contents;
@@ -428,90 +413,28 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                                 return r;
                         continue;
                 }
-                const char *want = (streq(key, "Hostname") || streq(key, "RestartPolicy") || streq(key, "WorkingDir") ||
-                                    streq(key, "User") || streq(key, "StopSignal") || streq(key, "VolumeDriver"))
-                        ? "s"
-                        : (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly") ||
-                           streq(key, "Tty"))
-                        ? "b"
-                        : streq(key, "RestartMaxRetries") ? "u"
-                        : (streq(key, "MemoryMax") || streq(key, "CPUQuotaPerSecUSec") || streq(key, "TasksMax"))
-                        ? "t"
-                        : NULL;
-                if (!want)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Unknown container option \"%s\".", key);
-                if (!streq(contents, want))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Container option \"%s\" must have type \"%s\", not \"%s\".", key,
-                                                 want, contents);
-                if (streq(key, "Hostname")) {
-                        r = sd_bus_message_read(message, "v", "s", &config->hostname);
-                        if (r >= 0 && !hostname_is_valid(config->hostname))
+                /* Hostname, WorkingDir, User, StopSignal, Init, ReadOnly, Tty, AutoRemove, MemoryMax,
+                 * CPUQuotaPerSecUSec, TasksMax, RestartPolicy, RestartMaxRetries: the table's. */
+                r = container_setting_parse(message, key, contents, config, error);
+                if (r < 0)
+                        return r;
+                if (r == 0 && streq(key, "VolumeDriver")) {
+                        if (!streq(contents, "s"))
                                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Invalid host name \"%s\".", config->hostname);
-                } else if (streq(key, "WorkingDir")) {
-                        r = sd_bus_message_read(message, "v", "s", &config->working_dir);
-                        if (r >= 0 && (config->working_dir[0] != '/' || strlen(config->working_dir) > 4096))
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "The working directory \"%s\" is not an absolute path.",
-                                                         config->working_dir);
-                } else if (streq(key, "User")) {
-                        r = sd_bus_message_read(message, "v", "s", &config->user);
-                        if (r >= 0 && !user_spec_is_valid(config->user))
-                                return sd_bus_error_setf(
-                                        error, BERTH_ERROR_INVALID_ARGUMENT,
-                                        "Invalid user \"%s\": expected USER[:GROUP], names or numbers.", config->user);
-                } else if (streq(key, "VolumeDriver")) {
+                                                         "Container option \"%s\" must have type \"s\", not \"%s\".",
+                                                         key, contents);
                         r = sd_bus_message_read(message, "v", "s", &config->volume_driver);
                         if (r >= 0 && isempty(config->volume_driver))
                                 config->volume_driver = NULL; /* "": the default, local */
                         else if (r >= 0 && !volume_driver_name_is_valid(config->volume_driver))
                                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
                                                          "Invalid volume driver name \"%s\".", config->volume_driver);
-                } else if (streq(key, "StopSignal")) {
-                        const char *sig;
-                        r = sd_bus_message_read(message, "v", "s", &sig);
-                        if (r >= 0 && (config->stop_signal = signal_from_string(sig)) < 0)
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid signal \"%s\".",
-                                                         sig);
-                } else if (streq(key, "RestartPolicy")) {
-                        const char *policy;
-                        r = sd_bus_message_read(message, "v", "s", &policy);
-                        if (r >= 0 && (config->restart_policy = restart_policy_from_string(policy)) < 0)
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Invalid restart policy \"%s\": expected no, on-failure, "
-                                                         "always or unless-stopped.",
-                                                         policy);
-                } else if (streq(key, "RestartMaxRetries")) {
-                        r = sd_bus_message_read(message, "v", "u", &config->restart_max_retries);
-                } else if (streq(key, "AutoRemove") || streq(key, "Init") || streq(key, "ReadOnly") ||
-                           streq(key, "Tty")) {
-                        int b;
-                        r = sd_bus_message_read(message, "v", "b", &b);
-                        if (streq(key, "AutoRemove"))
-                                config->auto_remove = b;
-                        else if (streq(key, "Init"))
-                                config->init = b;
-                        else if (streq(key, "Tty"))
-                                config->tty = b;
-                        else
-                                config->read_only = b;
-                } else {
-                        uint64_t v;
-                        r = sd_bus_message_read(message, "v", "t", &v);
-                        if (r < 0)
-                                return r;
-                        r = container_limit_validate(key, v, error);
-                        if (r < 0)
-                                return r;
-                        if (streq(key, "MemoryMax"))
-                                config->memory_max = v;
-                        else if (streq(key, "CPUQuotaPerSecUSec"))
-                                config->cpu_quota_per_sec_usec = v;
-                        else
-                                config->tasks_max = v;
+                        if (r >= 0)
+                                r = 1;
                 }
+                if (r == 0)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Unknown container option \"%s\".", key);
                 if (r < 0)
                         return r;
                 r = sd_bus_message_exit_container(message);
@@ -536,9 +459,6 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         Manager *m = userdata;
         _cleanup_strv_free_ char **command = NULL, **env = NULL;
         _cleanup_(container_config_done) ContainerConfig config = {
-                .memory_max = UINT64_MAX,
-                .cpu_quota_per_sec_usec = UINT64_MAX,
-                .tasks_max = UINT64_MAX,
                 .security.seccomp_fd = -1,
         };
         const char *image_ref, *name;
@@ -546,6 +466,7 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         bool ambiguous;
         int r;
 
+        container_settings_config_init(&config);
         container_resources_init(&config.res);
         r = sd_bus_message_read(message, "ss", &image_ref, &name);
         if (r < 0)

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container settings table (container-settings-list.h) at work: options, records, the spec. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "container.h"
+#include "errors.h"
+#include "json-util.h"
+#include "names.h"
+
+#define SETTING_ROW(field, key_, record_, spec_, kind_, flags_) \
+        { .key = key_,                                          \
+          .record = record_,                                    \
+          .spec = spec_,                                        \
+          .option_type = SETTING_OPTION_TYPE_##kind_,           \
+          .kind = SETTING_##kind_,                              \
+          .flags = flags_,                                      \
+          .offset = offsetof(Container, field),                 \
+          .config_offset = offsetof(ContainerConfig, field) },
+
+static const ContainerSetting settings[] = { CONTAINER_SETTINGS(SETTING_ROW) };
+
+#define FIELD(base, offset, type)  ((type *) ((uint8_t *) (base) + (offset)))
+#define CFIELD(base, offset, type) ((const type *) ((const uint8_t *) (base) + (offset)))
+
+static bool is_string(SettingKind k) {
+        return k == SETTING_HOSTNAME || k == SETTING_PATH || k == SETTING_USER;
+}
+
+void container_settings_config_init(ContainerConfig *config) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++)
+                if (settings[i].kind == SETTING_LIMIT)
+                        *FIELD(config, settings[i].config_offset, uint64_t) = UINT64_MAX;
+        config->restart_policy = RESTART_NO;
+}
+
+/* "user[:group]": names as in /etc/passwd (portable characters) or numbers. */
+static bool user_spec_is_valid(const char *s) {
+        size_t colons = 0;
+        if (isempty(s) || strlen(s) > 256 || s[0] == ':' || s[strlen(s) - 1] == ':')
+                return false;
+        for (const char *p = s; *p; p++) {
+                if (*p == ':')
+                        colons++;
+                else if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                           strchr("_.-$", *p)))
+                        return false;
+        }
+        return colons <= 1;
+}
+
+static int check_string(const ContainerSetting *s, const char *v, sd_bus_error *error) {
+        switch (s->kind) {
+        case SETTING_HOSTNAME:
+                if (!hostname_is_valid(v))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid host name \"%s\".", v);
+                return 0;
+        case SETTING_PATH:
+                if (v[0] != '/' || strlen(v) > 4096)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "The working directory \"%s\" is not an absolute path.", v);
+                return 0;
+        case SETTING_USER:
+                if (!user_spec_is_valid(v))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid user \"%s\": expected USER[:GROUP], names or numbers.", v);
+                return 0;
+        default:
+                return 0;
+        }
+}
+
+static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerConfig *config, sd_bus_error *error) {
+        void *dest = FIELD(config, s->config_offset, void);
+        const char *str;
+        int r, b;
+
+        switch (s->kind) {
+        case SETTING_HOSTNAME:
+        case SETTING_PATH:
+        case SETTING_USER:
+                r = sd_bus_message_read(m, "v", "s", &str);
+                if (r < 0)
+                        return r;
+                r = check_string(s, str, error);
+                if (r < 0)
+                        return r;
+                *(const char **) dest = str; /* borrowed from the message */
+                return 0;
+        case SETTING_BOOL:
+                r = sd_bus_message_read(m, "v", "b", &b);
+                if (r >= 0)
+                        *(bool *) dest = b;
+                return r;
+        case SETTING_LIMIT:
+                r = sd_bus_message_read(m, "v", "t", (uint64_t *) dest);
+                return r < 0 ? r : container_limit_validate(s->key, *(uint64_t *) dest, error);
+        case SETTING_SIGNAL:
+                r = sd_bus_message_read(m, "v", "s", &str);
+                if (r >= 0 && (*(int *) dest = signal_from_string(str)) < 0)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid signal \"%s\".", str);
+                return r;
+        case SETTING_RESTART:
+                r = sd_bus_message_read(m, "v", "s", &str);
+                if (r >= 0 && (*(int *) dest = restart_policy_from_string(str)) < 0)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Invalid restart policy \"%s\": expected no, on-failure, always or "
+                                                 "unless-stopped.",
+                                                 str);
+                return r;
+        case SETTING_U32:
+                return sd_bus_message_read(m, "v", "u", (uint32_t *) dest);
+        }
+        return -EINVAL;
+}
+
+int container_setting_parse(sd_bus_message *m, const char *key, const char *contents, ContainerConfig *config,
+                            sd_bus_error *error) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
+                const ContainerSetting *s = &settings[i];
+                if (!streq(s->key, key))
+                        continue;
+                if (!streq(contents, s->option_type))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Container option \"%s\" must have type \"%s\", not \"%s\".", key,
+                                                 s->option_type, contents);
+                int r = read_value(m, s, config, error);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+int container_settings_copy(Container *c, const ContainerConfig *config) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
+                const ContainerSetting *s = &settings[i];
+                const void *from = CFIELD(config, s->config_offset, void);
+                void *to = FIELD(c, s->offset, void);
+                switch (s->kind) {
+                case SETTING_HOSTNAME:
+                case SETTING_PATH:
+                case SETTING_USER: {
+                        const char *v = *(const char *const *) from;
+                        free(*(char **) to);
+                        *(char **) to = NULL;
+                        if (v && !(*(char **) to = strdup(v)))
+                                return -ENOMEM;
+                        break;
+                }
+                case SETTING_BOOL:
+                        *(bool *) to = *(const bool *) from;
+                        break;
+                case SETTING_LIMIT:
+                        *(uint64_t *) to = *(const uint64_t *) from;
+                        break;
+                case SETTING_SIGNAL:
+                case SETTING_RESTART:
+                        *(int *) to = *(const int *) from;
+                        break;
+                case SETTING_U32:
+                        *(uint32_t *) to = *(const uint32_t *) from;
+                        break;
+                }
+        }
+        return 0;
+}
+
+void container_settings_free(Container *c) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++)
+                if (is_string(settings[i].kind)) {
+                        char **p = FIELD(c, settings[i].offset, char *);
+                        *p = mfree(*p);
+                }
+}
+
+static json_object *value_to_json(const Container *c, const ContainerSetting *s, bool spec) {
+        const void *v = CFIELD(c, s->offset, void);
+        switch (s->kind) {
+        case SETTING_HOSTNAME:
+        case SETTING_USER:
+                return json_object_new_string(*(char *const *) v ?: "");
+        case SETTING_PATH:
+                return json_object_new_string(*(char *const *) v ?: "/");
+        case SETTING_BOOL:
+                return json_object_new_boolean(*(const bool *) v);
+        case SETTING_LIMIT:
+                return json_object_new_uint64(*(const uint64_t *) v);
+        case SETTING_SIGNAL:
+                return json_object_new_int(*(const int *) v);
+        case SETTING_RESTART:
+                return spec ? json_object_new_int(*(const int *) v)
+                            : json_object_new_string(restart_policy_to_string(*(const int *) v));
+        case SETTING_U32:
+                return json_object_new_int64(*(const uint32_t *) v);
+        }
+        return NULL;
+}
+
+void container_settings_to_json(const Container *c, json_object *o) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++)
+                json_object_object_add(o, settings[i].record, value_to_json(c, &settings[i], false));
+}
+
+void container_settings_to_spec(const Container *c, json_object *o) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++)
+                if (settings[i].spec)
+                        json_object_object_add(o, settings[i].spec, value_to_json(c, &settings[i], true));
+}
+
+int container_settings_from_json(json_object *o, Container *c) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++) {
+                const ContainerSetting *s = &settings[i];
+                void *to = FIELD(c, s->offset, void);
+                const char *str;
+                switch (s->kind) {
+                case SETTING_HOSTNAME:
+                case SETTING_PATH:
+                case SETTING_USER:
+                        str = json_get_string(o, s->record);
+                        if (!str && s->kind == SETTING_HOSTNAME)
+                                return -EBADMSG; /* every container has one */
+                        free(*(char **) to);
+                        *(char **) to = strdup(str ?: s->kind == SETTING_PATH ? "/" : "");
+                        if (!*(char **) to)
+                                return -ENOMEM;
+                        break;
+                case SETTING_BOOL:
+                        *(bool *) to = json_get_bool(o, s->record, 0);
+                        break;
+                case SETTING_LIMIT:
+                        *(uint64_t *) to = json_get_u64(o, s->record, UINT64_MAX);
+                        break;
+                case SETTING_SIGNAL:
+                        *(int *) to = (int) json_get_i64(o, s->record, SIGTERM);
+                        break;
+                case SETTING_RESTART: {
+                        int p = restart_policy_from_string(json_get_string(o, s->record));
+                        *(int *) to = p < 0 ? RESTART_NO : p;
+                        break;
+                }
+                case SETTING_U32:
+                        *(uint32_t *) to = (uint32_t) json_get_i64(o, s->record, 0);
+                        break;
+                }
+        }
+        return 0;
+}

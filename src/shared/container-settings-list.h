@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * One definition of a container's scalar settings. Each row drives, in berthd, the CreateContainer
+ * option (its D-Bus type, validation and error sentence), the org.berth1.Container property, the
+ * record (container.json) and the helper's spec; in berthctl, the property it reads for inspect.
+ *
+ *   X(field, Key, record key, spec key or NULL, kind, flags)
+ *
+ * field: the C member (of Container, ContainerConfig and berthctl's ContainerInfo); Key: the option
+ * and property name; kind: how it is typed, read, checked and stored (below); flags:
+ * SETTING_LIVE (changes while the container exists: PropertiesChanged) or 0.
+ * A new setting is one row here, its berthctl flag, and its effect (in berth-nspawn, or in the
+ * scope's properties): docs/DESIGN.md shows it worked through.
+ */
+
+#include "helper-protocol.h" /* SPEC_KEY_* */
+
+#define CONTAINER_SETTINGS(X)                                                                                \
+        X(hostname, "Hostname", "hostname", SPEC_KEY_HOSTNAME, HOSTNAME, 0)                                  \
+        X(working_dir, "WorkingDir", "working_dir", SPEC_KEY_CWD, PATH, 0)                                   \
+        X(user, "User", "user", SPEC_KEY_USER, USER, 0)                                                      \
+        X(stop_signal, "StopSignal", "stop_signal", NULL, SIGNAL, 0)                                         \
+        X(init, "Init", "init", SPEC_KEY_INIT, BOOL, 0)                                                      \
+        X(read_only, "ReadOnly", "read_only", SPEC_KEY_READ_ONLY, BOOL, 0)                                   \
+        X(tty, "Tty", "tty", SPEC_KEY_TTY, BOOL, 0)                                                          \
+        X(auto_remove, "AutoRemove", "auto_remove", NULL, BOOL, 0)                                           \
+        X(memory_max, "MemoryMax", "memory_max", NULL, LIMIT, SETTING_LIVE)                                  \
+        X(cpu_quota_per_sec_usec, "CPUQuotaPerSecUSec", "cpu_quota_per_sec_usec", NULL, LIMIT, SETTING_LIVE) \
+        X(tasks_max, "TasksMax", "tasks_max", NULL, LIMIT, SETTING_LIVE)                                     \
+        X(restart_policy, "RestartPolicy", "restart_policy", NULL, RESTART, 0)                               \
+        X(restart_max_retries, "RestartMaxRetries", "restart_max_retries", NULL, U32, 0)
+
+#define SETTING_LIVE 1
+
+/* The kinds: the option's D-Bus type, the property's, and the C type berthd keeps.
+ *   HOSTNAME, PATH, USER: s, s, char * (a host name; an absolute path; "user[:group]")
+ *   BOOL:                 b, b, bool
+ *   LIMIT:                t, t, uint64_t (UINT64_MAX: no limit; checked as systemd takes it)
+ *   SIGNAL:               s (a name or number), i, int
+ *   RESTART:              s, s, int (RestartPolicy: no, on-failure, always, unless-stopped)
+ *   U32:                  u, u, uint32_t */
+#define SETTING_OPTION_TYPE_HOSTNAME "s"
+#define SETTING_OPTION_TYPE_PATH     "s"
+#define SETTING_OPTION_TYPE_USER     "s"
+#define SETTING_OPTION_TYPE_BOOL     "b"
+#define SETTING_OPTION_TYPE_LIMIT    "t"
+#define SETTING_OPTION_TYPE_SIGNAL   "s"
+#define SETTING_OPTION_TYPE_RESTART  "s"
+#define SETTING_OPTION_TYPE_U32      "u"
+
+#define SETTING_PROPERTY_TYPE_HOSTNAME "s"
+#define SETTING_PROPERTY_TYPE_PATH     "s"
+#define SETTING_PROPERTY_TYPE_USER     "s"
+#define SETTING_PROPERTY_TYPE_BOOL     "b"
+#define SETTING_PROPERTY_TYPE_LIMIT    "t"
+#define SETTING_PROPERTY_TYPE_SIGNAL   "i"
+#define SETTING_PROPERTY_TYPE_RESTART  "s"
+#define SETTING_PROPERTY_TYPE_U32      "u"
