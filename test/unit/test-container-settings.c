@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The settings table: options parsed and checked, records written and read back, the spec. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "container.h"
+#include "errors.h"
+#include "tests.h"
+
+/* A CreateContainer-style a{sv} with one option, sealed so it can be read. */
+static sd_bus_message *option_message(sd_bus *bus, const char *key, const char *type, ...) {
+        sd_bus_message *m = NULL;
+        va_list ap;
+        ASSERT(sd_bus_message_new_method_call(bus, &m, "org.berth1", "/org/berth1", "org.berth1.Manager",
+                                              "CreateContainer") >= 0);
+        ASSERT(sd_bus_message_open_container(m, 'a', "{sv}") >= 0);
+        ASSERT(sd_bus_message_open_container(m, 'e', "sv") >= 0);
+        ASSERT(sd_bus_message_append(m, "s", key) >= 0);
+        ASSERT(sd_bus_message_open_container(m, 'v', type) >= 0);
+        va_start(ap, type);
+        ASSERT(sd_bus_message_appendv(m, type, ap) >= 0);
+        va_end(ap);
+        ASSERT(sd_bus_message_close_container(m) >= 0);
+        ASSERT(sd_bus_message_close_container(m) >= 0);
+        ASSERT(sd_bus_message_close_container(m) >= 0);
+        ASSERT(sd_bus_message_seal(m, 1, 0) >= 0);
+        ASSERT(sd_bus_message_rewind(m, true) >= 0);
+        return m;
+}
+
+/* Parse the one option of m into config: the result of container_setting_parse() and the error. */
+static int parse_one(sd_bus_message *m, ContainerConfig *config, sd_bus_error *error) {
+        const char *key, *contents;
+        ASSERT(sd_bus_message_enter_container(m, 'a', "{sv}") > 0);
+        ASSERT(sd_bus_message_enter_container(m, 'e', "sv") > 0);
+        ASSERT(sd_bus_message_read(m, "s", &key) > 0);
+        ASSERT(sd_bus_message_peek_type(m, NULL, &contents) > 0);
+        return container_setting_parse(m, key, contents, config, error);
+}
+
+static void test_options(void) {
+        /* Messages need a bus that has started: one on a socket pair nobody answers on. */
+        sd_bus *bus = NULL;
+        int pair[2];
+        ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) >= 0);
+        ASSERT(sd_bus_new(&bus) >= 0);
+        ASSERT(sd_bus_set_fd(bus, pair[0], pair[0]) >= 0);
+        ASSERT(sd_bus_start(bus) >= 0);
+        static const struct {
+                const char *key, *type;
+                const char *s;
+                uint64_t t;
+                int result;
+                const char *error;
+        } cases[] = {
+                { "Hostname", "s", "box1", 0, 1, NULL },
+                { "Hostname", "s", "bad host", 0, -EINVAL, "Invalid host name \"bad host\"." },
+                { "Hostname", "b", NULL, 0, -EINVAL, "Container option \"Hostname\" must have type \"s\", not \"b\"." },
+                { "WorkingDir", "s", "relative", 0, -EINVAL,
+                  "The working directory \"relative\" is not an absolute path." },
+                { "User", "s", "a:b:c", 0, -EINVAL,
+                  "Invalid user \"a:b:c\": expected USER[:GROUP], names or numbers." },
+                { "StopSignal", "s", "SIGUSR1", 0, 1, NULL },
+                { "StopSignal", "s", "NOPE", 0, -EINVAL, "Invalid signal \"NOPE\"." },
+                { "RestartPolicy", "s", "always", 0, 1, NULL },
+                { "RestartPolicy", "s", "sometimes", 0, -EINVAL, NULL },
+                { "MemoryMax", "t", NULL, 64 << 20, 1, NULL },
+                { "Bogus", "s", "x", 0, 0, NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                ContainerConfig config = {};
+                container_settings_config_init(&config);
+                sd_bus_message *m = streq(cases[i].type, "s") ? option_message(bus, cases[i].key, "s", cases[i].s)
+                        : streq(cases[i].type, "t")           ? option_message(bus, cases[i].key, "t", cases[i].t)
+                                                              : option_message(bus, cases[i].key, "b", 1);
+                int r = parse_one(m, &config, &error);
+                CHECK_INT(r < 0 ? -EINVAL : r, cases[i].result);
+                if (r < 0) {
+                        CHECK(sd_bus_error_has_name(&error, BERTH_ERROR_INVALID_ARGUMENT));
+                        if (cases[i].error)
+                                CHECK_STR(error.message, cases[i].error);
+                }
+                if (r > 0 && streq(cases[i].key, "StopSignal"))
+                        CHECK_INT(config.stop_signal, SIGUSR1);
+                if (r > 0 && streq(cases[i].key, "RestartPolicy"))
+                        CHECK_INT(config.restart_policy, RESTART_ALWAYS);
+                if (r > 0 && streq(cases[i].key, "MemoryMax"))
+                        CHECK(config.memory_max == 64 << 20);
+                if (r > 0 && streq(cases[i].key, "Hostname"))
+                        CHECK_STR(config.hostname, "box1");
+                if (r <= 0)
+                        CHECK(config.memory_max == UINT64_MAX && !config.hostname);
+                sd_bus_message_unref(m);
+        }
+        sd_bus_close_unref(bus); /* no flush: nobody reads the other end */
+        close(pair[1]);
+}
+
+/* Written to a record and read back: the same settings; missing keys take their defaults. */
+static void test_record_round_trip(void) {
+        Container a = {}, b = {};
+        a.hostname = strdup("h1");
+        a.working_dir = strdup("/srv");
+        a.user = strdup("1000:1000");
+        a.stop_signal = SIGUSR2;
+        a.init = a.tty = true;
+        a.memory_max = 1 << 30;
+        a.cpu_quota_per_sec_usec = 500000;
+        a.tasks_max = UINT64_MAX;
+        a.restart_policy = RESTART_ON_FAILURE;
+        a.restart_max_retries = 3;
+        json_object *o = json_object_new_object();
+        container_settings_to_json(&a, o);
+        CHECK_INT(container_settings_from_json(o, &b), 0);
+        CHECK_STR(b.hostname, "h1");
+        CHECK_STR(b.working_dir, "/srv");
+        CHECK_STR(b.user, "1000:1000");
+        CHECK_INT(b.stop_signal, SIGUSR2);
+        CHECK(b.init && b.tty && !b.read_only && !b.auto_remove);
+        CHECK(b.memory_max == 1 << 30 && b.cpu_quota_per_sec_usec == 500000 && b.tasks_max == UINT64_MAX);
+        CHECK_INT(b.restart_policy, RESTART_ON_FAILURE);
+        CHECK_INT(b.restart_max_retries, 3);
+        /* The spec: only the settings berth-nspawn reads, under their spec keys. */
+        json_object *spec = json_object_new_object();
+        container_settings_to_spec(&a, spec);
+        json_object *v;
+        CHECK(json_object_object_get_ex(spec, SPEC_KEY_CWD, &v) && streq(json_object_get_string(v), "/srv"));
+        CHECK(json_object_object_get_ex(spec, SPEC_KEY_TTY, &v) && json_object_get_boolean(v));
+        CHECK(!json_object_object_get_ex(spec, "memory_max", &v));
+        CHECK_INT(json_object_object_length(spec), 6);
+        json_object_put(spec);
+        json_object_put(o);
+        container_settings_free(&b);
+        /* An old record without most keys: defaults; without a host name: refused. */
+        o = json_tokener_parse("{\"hostname\": \"x\"}");
+        CHECK_INT(container_settings_from_json(o, &b), 0);
+        CHECK_STR(b.working_dir, "/");
+        CHECK(b.memory_max == UINT64_MAX && b.stop_signal == SIGTERM && b.restart_policy == RESTART_NO);
+        json_object_put(o);
+        container_settings_free(&b);
+        o = json_tokener_parse("{}");
+        CHECK_INT(container_settings_from_json(o, &b), -EBADMSG);
+        json_object_put(o);
+        container_settings_free(&b);
+        container_settings_free(&a);
+}
+
+int main(void) {
+        TEST(test_options);
+        TEST(test_record_round_trip);
+        return tests_exit_status();
+}
