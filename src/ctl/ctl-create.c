@@ -173,6 +173,25 @@ int ctl_env_add(char ***env, size_t *n_env, const char *arg) {
         return r < 0 ? ctl_log_errno(r, "%m") : 0;
 }
 
+/* --env-file: KEY=VALUE (or KEY) lines as -e options; blank lines and # comments skipped. */
+static int add_env_file(CreateArgs *a, const char *path) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        if (!f)
+                return ctl_log_errno(-errno, "Failed to open env file %s: %m", path);
+        while (getline(&line, &cap, f) > 0) {
+                line[strcspn(line, "\r\n")] = 0;
+                const char *p = line + strspn(line, " \t");
+                if (*p == 0 || *p == '#')
+                        continue;
+                int r = ctl_env_add(&a->env, &a->n_env, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* One option of create/run; c and optarg as getopt_long() returned them. */
 static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         int r;
@@ -278,26 +297,8 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 a->stop_signal = arg;
                 return 0;
         }
-        case ARG_ENV_FILE: {
-                _cleanup_fclose_ FILE *f = fopen(arg, "re");
-                char *line = NULL;
-                size_t cap = 0;
-                if (!f)
-                        return ctl_log_errno(-errno, "Failed to open env file %s: %m", arg);
-                while (getline(&line, &cap, f) > 0) {
-                        line[strcspn(line, "\r\n")] = 0;
-                        const char *p = line + strspn(line, " \t");
-                        if (*p == 0 || *p == '#')
-                                continue;
-                        r = ctl_env_add(&a->env, &a->n_env, p);
-                        if (r < 0) {
-                                free(line);
-                                return r;
-                        }
-                }
-                free(line);
-                return 0;
-        }
+        case ARG_ENV_FILE:
+                return add_env_file(a, arg);
         case ARG_LABEL: {
                 _cleanup_free_ char *kv = strchr(arg, '=') ? strdup(arg) : NULL;
                 if (!kv && asprintf(&kv, "%s=", arg) < 0)

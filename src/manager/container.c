@@ -581,7 +581,7 @@ static int container_destroy(Container *c, bool remove_volumes) {
         if (unlink(json) < 0 && errno != ENOENT)
                 return -errno;
         /* Its file system can be large: renamed to .rm-<id> (swept at startup) and removed by a
-         * worker, not in the loop. */
+         * thread, not in the loop. */
         r = removal_rename_and_start(c->manager, dir, c->manager->storage->container_remove);
         if (r < 0 && r != -ENOENT)
                 r = c->manager->storage->container_remove(dir);

@@ -42,7 +42,7 @@ typedef struct Manager {
         PrivateConnection *private_connections; /* its open connections */
         size_t n_private_connections;
         sd_event_source *private_post; /* see private-bus.c */
-        Removal *removals; /* directories being removed by workers (removal.c) */
+        Removal *removals; /* the thread removing directories of what is gone (removal.c) */
 } Manager;
 
 int manager_new(Manager **ret);

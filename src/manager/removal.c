@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Removal of what is gone, off the loop: one thread takes directories from a queue, in order. A
+ * thread, not a forked worker per directory: a `run --rm` removes one after every container, and a
+ * fork of berthd cost more than removing a small container's directories. */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,61 +12,94 @@
 #include "log.h"
 #include "removal.h"
 #include "util.h"
-#include "worker.h"
 
-struct Removal {
-        Manager *manager;
-        Removal *next;
-        Worker *worker;
+typedef struct RemovalItem RemovalItem;
+struct RemovalItem {
+        RemovalItem *next;
         char *path;
         int (*remove)(const char *path);
 };
 
-static void removal_free(Removal *r) {
-        if (!r)
-                return;
-        for (Removal **p = &r->manager->removals; *p; p = &(*p)->next)
-                if (*p == r) {
-                        *p = r->next;
-                        break;
-                }
-        worker_free(r->worker);
-        free(r->path);
-        free(r);
+struct Removal {
+        pthread_t thread;
+        pthread_mutex_t lock;
+        pthread_cond_t queued;
+        RemovalItem *head, **tail;
+        bool stopping;
+};
+
+static void *removal_thread(void *userdata) {
+        Removal *q = userdata;
+        pthread_mutex_lock(&q->lock);
+        for (;;) {
+                while (!q->head && !q->stopping)
+                        pthread_cond_wait(&q->queued, &q->lock);
+                RemovalItem *item = q->head;
+                if (!item)
+                        break; /* stopping, and nothing left */
+                q->head = item->next;
+                if (!q->head)
+                        q->tail = &q->head;
+                pthread_mutex_unlock(&q->lock);
+                int r = item->remove(item->path);
+                if (r < 0)
+                        log_warning("Failed to remove %s, leaving it for the next start: %s", item->path, strerror(-r));
+                free(item->path);
+                free(item);
+                pthread_mutex_lock(&q->lock);
+        }
+        pthread_mutex_unlock(&q->lock);
+        return NULL;
+}
+
+static Removal *removal_queue(Manager *m) {
+        if (m->removals)
+                return m->removals;
+        Removal *q = calloc(1, sizeof(*q));
+        if (!q)
+                return NULL;
+        pthread_mutex_init(&q->lock, NULL);
+        pthread_cond_init(&q->queued, NULL);
+        q->tail = &q->head;
+        if (pthread_create(&q->thread, NULL, removal_thread, q) != 0) {
+                pthread_mutex_destroy(&q->lock);
+                pthread_cond_destroy(&q->queued);
+                free(q);
+                return NULL;
+        }
+        return m->removals = q;
 }
 
 void manager_free_removals(Manager *m) {
-        while (m->removals)
-                removal_free(m->removals);
-}
-
-static int removal_work(void *userdata, char **ret_payload, char **ret_error) {
-        Removal *r = userdata;
-        return r->remove(r->path);
-}
-
-static void removal_done(void *userdata, int err, const char *text) {
-        Removal *r = userdata;
-        if (err < 0)
-                log_warning("Failed to remove %s, leaving it for the next start: %s", r->path, text ?: strerror(-err));
-        removal_free(r);
+        Removal *q = m->removals;
+        if (!q)
+                return;
+        /* What is queued is done first: each was renamed to .rm-*, so a leftover is swept at the
+         * next start anyway, but an orderly stop leaves nothing. */
+        pthread_mutex_lock(&q->lock);
+        q->stopping = true;
+        pthread_cond_signal(&q->queued);
+        pthread_mutex_unlock(&q->lock);
+        pthread_join(q->thread, NULL);
+        pthread_mutex_destroy(&q->lock);
+        pthread_cond_destroy(&q->queued);
+        free(q);
+        m->removals = NULL;
 }
 
 int removal_start(Manager *m, const char *path, int (*remove)(const char *path)) {
-        Removal *r = calloc(1, sizeof(*r));
-        if (!r || !(r->path = strdup(path))) {
-                free(r);
-                return remove(path); /* no memory for a worker: do it here */
+        Removal *q = removal_queue(m);
+        RemovalItem *item = q ? calloc(1, sizeof(*item)) : NULL;
+        if (!item || !(item->path = strdup(path))) {
+                free(item);
+                return remove(path); /* no thread or no memory for it: do it here, late but done */
         }
-        r->manager = m;
-        r->remove = remove;
-        r->next = m->removals;
-        m->removals = r;
-        int k = worker_start(m, NULL, 0, removal_work, removal_done, r, &r->worker);
-        if (k < 0) {
-                removal_free(r);
-                return remove(path); /* cannot fork: do it here, late but done */
-        }
+        item->remove = remove;
+        pthread_mutex_lock(&q->lock);
+        *q->tail = item;
+        q->tail = &item->next;
+        pthread_cond_signal(&q->queued);
+        pthread_mutex_unlock(&q->lock);
         return 0;
 }
 
@@ -76,7 +113,8 @@ int removal_rename_and_start(Manager *m, const char *path, int (*remove)(const c
         *slash = 0;
         if (asprintf(&gone, "%s/.rm-%s", copy, slash + 1) < 0)
                 return -ENOMEM;
-        /* A leftover of the same name (a removal that crashed): gone first, here, it is rare. */
+        /* A leftover of the same name (a removal that crashed, or one still queued): gone first,
+         * here; it is rare. */
         if (access(gone, F_OK) == 0)
                 (void) remove(gone);
         if (rename(path, gone) < 0)

@@ -92,7 +92,7 @@ int storage_layer_stored(Manager *m, const char *key);
 int storage_layer_link(Manager *m, const char *key);
 /* Remove a stored layer: renamed out of the way first (.rm-<key>, swept at startup), so a removal that
  * fails or crashes halfway never leaves a partial layer under its key to be taken for a stored one;
- * the files go in a worker (removal.h). */
+ * the files go in berthd's removal thread (removal.h). */
 int storage_layer_remove(Manager *m, const char *key);
 /* The keys of all layers of an image with these diff ids ("sha256:<hex>", bottom first), in one pass:
  * the diff id's hex (overlay), the OCI chain id's (btrfs). Image.layer_keys caches them. */

@@ -429,7 +429,7 @@ int volume_remove(Volume *v, bool force, sd_bus_error *error) {
         }
         if (unlink(json) < 0 && errno != ENOENT)
                 return sd_bus_error_set_errnof(error, errno, "Failed to remove volume %s: %m", v->name);
-        /* Its data can be large: removed by a worker, after a rename startup's sweep knows. */
+        /* Its data can be large: removed by the removal thread, after a rename startup's sweep knows. */
         if (removal_rename_and_start(m, dir, rm_rf) < 0)
                 (void) rm_rf(dir);
         for (Volume **p = &m->volumes; *p; p = &(*p)->next)
