@@ -272,7 +272,7 @@ static int on_input_writable(sd_event_source *s, int fd, uint32_t revents, void 
  * either completes (we leave) or breaks (the held bytes go on after all). */
 static int on_input(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Attach *a = userdata;
-        char buf[4096];
+        char buf[65536]; /* large reads: input can be a stream of any size (run -i < file) */
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return 0;

@@ -43,7 +43,7 @@ typedef struct AttachClient {
         int out, err; /* -1: not wanted */
         int in; /* relayed into the terminal (Tty containers only); -1 at EOF */
         bool nonblocking; /* a later client: dropped rather than waited for when it does not read */
-        char pending[4096]; /* read from 'in', not yet taken by the terminal */
+        char pending[32768]; /* read from 'in', not yet taken by the terminal or the stdin pipe */
         size_t n_pending;
 } AttachClient;
 

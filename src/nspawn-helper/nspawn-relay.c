@@ -38,7 +38,7 @@ static void close_input(ExecRelay *relay) {
 }
 
 int exec_relay_run(ExecRelay *relay) {
-        char pending[4096];
+        char pending[65536];
         size_t n_pending = 0;
         uint64_t deadline = 0;
         int code = -ECHILD;
