@@ -206,7 +206,8 @@ def test_unusable_records_are_quarantined(busybox_image, berthd):
     berthd.berthctl("run", "-d", "--name", c, busybox_image, "sleep", "300", check=True)
     ids = {n: berthd.berthctl("inspect", "-f", "{{.Id}}", n, check=True).stdout.strip() for n in (a, b, c)}
     base = "/var/lib/berth/containers"
-    dup = "d" + ids[a][1:]  # a directory of its own, with a's record and its own id: only the name clashes
+    # A directory of its own, with a's record and its own id: only the name clashes.
+    dup = ("d" if ids[a][0] != "d" else "e") + ids[a][1:]
     berthd.systemctl("stop", "berthd.service", check=True)
     berthd.sh(f"cp {base}/{ids[a]}/container.json {base}/{ids[b]}/container.json && "
               f"mkdir {base}/{dup} && sed 's/{ids[a]}/{dup}/; s/\"created_at\": *[0-9]*/\"created_at\": 99999999999999999/' "
