@@ -90,11 +90,12 @@ def test_host_helper_binary_is_out_of_reach(busybox_image, berthd):
         assert all(e.startswith("/memfd:berth-nspawn") for e in exes), exec_helper
         assert not any(line.startswith("WROTE") for line in exec_helper), exec_helper
         # The re-execution itself still happens (as in runc), and reaches only the copy: it finds no
-        # spec and exits.
+        # spec and exits 255. (A sanitizer build's helper is linked dynamically, and the container
+        # has no loader for it: 127.)
         proc = berthd.berthctl("exec", name, "/proc/self/exe")
-        assert proc.returncode == 255, proc
+        assert proc.returncode in (255, 127), proc
         proc = berthd.berthctl("run", "--rm", "--entrypoint", "/proc/self/exe", busybox_image)
-        assert proc.returncode == 255, proc
+        assert proc.returncode in (255, 127), proc
     finally:
         berthd.berthctl("rm", "-f", name)
     assert berthd.sh(digest, check=True).stdout == before
