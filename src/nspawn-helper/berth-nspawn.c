@@ -99,12 +99,10 @@ static int report_failure(int error, const char *what_format, ...) {
 static int report_failure_message(int error, const char *format, ...) _printf_(2, 3);
 static int report_failure_message(int error, const char *format, ...) {
         HelperStatus status;
-        char message[HELPER_STATUS_MESSAGE_MAX];
         va_list ap;
         va_start(ap, format);
-        (void) vsnprintf(message, sizeof(message), format, ap);
+        helper_status_failure_messagev(&status, HELPER_FAILURE_SETUP, error, format, ap);
         va_end(ap);
-        helper_status_failure_message(&status, HELPER_FAILURE_SETUP, error, "%s", message);
         (void) report_status(&status, -1);
         return -status.error;
 }

@@ -51,12 +51,10 @@ _noreturn_ static void child_failf(int error_fd, int error, const char *what_for
 _noreturn_ static void child_fail_message(int error_fd, int error, const char *format, ...) _printf_(3, 4);
 _noreturn_ static void child_fail_message(int error_fd, int error, const char *format, ...) {
         HelperStatus failure;
-        char message[HELPER_STATUS_MESSAGE_MAX];
         va_list ap;
         va_start(ap, format);
-        (void) vsnprintf(message, sizeof(message), format, ap);
+        helper_status_failure_messagev(&failure, HELPER_FAILURE_SETUP, error, format, ap);
         va_end(ap);
-        helper_status_failure_message(&failure, HELPER_FAILURE_SETUP, error, "%s", message);
         child_fail(error_fd, &failure);
 }
 

@@ -145,14 +145,18 @@ void helper_status_failure(HelperStatus *s, HelperFailureKind kind, int error, c
         va_end(ap);
 }
 
+void helper_status_failure_messagev(HelperStatus *s, HelperFailureKind kind, int error, const char *format,
+                                    va_list ap) {
+        failure_init(s, kind, error);
+        (void) vsnprintf(s->message, sizeof(s->message), format, ap);
+        failure_finish(s);
+}
+
 void helper_status_failure_message(HelperStatus *s, HelperFailureKind kind, int error, const char *format, ...) {
         va_list ap;
-
-        failure_init(s, kind, error);
         va_start(ap, format);
-        (void) vsnprintf(s->message, sizeof(s->message), format, ap);
+        helper_status_failure_messagev(s, kind, error, format, ap);
         va_end(ap);
-        failure_finish(s);
 }
 
 int helper_status_format(const HelperStatus *s, char *buf, size_t size) {

@@ -77,6 +77,8 @@ void helper_status_failurev(HelperStatus *s, HelperFailureKind kind, int error, 
 /* The same with the whole message given (a sentence already, or Docker's wording). */
 void helper_status_failure_message(HelperStatus *s, HelperFailureKind kind, int error, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
+void helper_status_failure_messagev(HelperStatus *s, HelperFailureKind kind, int error, const char *format, va_list ap)
+        __attribute__((format(printf, 4, 0)));
 
 /* Write the status line, NUL-terminated, into buf. Returns its length (without the NUL), -EINVAL
  * for a status that does not satisfy the rules above, -ENOBUFS when size is too small
