@@ -170,6 +170,25 @@ static int parse_number(Parser *p, const Token *t, Node *n) {
         return 0;
 }
 
+static bool starts_operand(const Token *t) {
+        switch (t->type) {
+        case TOK_IDENT:
+        case TOK_DOT:
+        case TOK_NIL:
+        case TOK_VAR:
+        case TOK_FIELD:
+        case TOK_BOOL:
+        case TOK_NUMBER:
+        case TOK_CHAR:
+        case TOK_STRING:
+        case TOK_RAW_STRING:
+        case TOK_LPAREN:
+                return true;
+        default:
+                return false;
+        }
+}
+
 static int parse_pipeline(Parser *p, const char *context, TokType end, Node **ret);
 
 /* A term: a literal, ., $x, .Field, a function's name or a parenthesised pipeline. NULL if none here. */
@@ -191,19 +210,9 @@ static int parse_term(Parser *p, Node **ret) {
                         node_end(p, *ret);
                 }
                 return r;
-        case TOK_IDENT:
-        case TOK_DOT:
-        case TOK_NIL:
-        case TOK_VAR:
-        case TOK_FIELD:
-        case TOK_BOOL:
-        case TOK_NUMBER:
-        case TOK_CHAR:
-        case TOK_STRING:
-        case TOK_RAW_STRING:
-                break;
         default:
-                return 0;
+                if (!starts_operand(t))
+                        return 0;
         }
         static const NodeType types[] = {
                 [TOK_IDENT] = NODE_FUNC,        [TOK_DOT] = NODE_DOT,     [TOK_NIL] = NODE_NIL,
@@ -269,25 +278,6 @@ static int parse_operand(Parser *p, Node **ret) {
         }
         node_end(p, n);
         return 0;
-}
-
-static bool starts_operand(const Token *t) {
-        switch (t->type) {
-        case TOK_IDENT:
-        case TOK_DOT:
-        case TOK_NIL:
-        case TOK_VAR:
-        case TOK_FIELD:
-        case TOK_BOOL:
-        case TOK_NUMBER:
-        case TOK_CHAR:
-        case TOK_STRING:
-        case TOK_RAW_STRING:
-        case TOK_LPAREN:
-                return true;
-        default:
-                return false;
-        }
 }
 
 /* Operands separated by spaces, up to "|", ")" or "}}". */

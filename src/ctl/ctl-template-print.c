@@ -110,9 +110,22 @@ static int put_map_v(Buf *b, json_object *j, unsigned depth) {
 }
 
 /* fmt's %v of what encoding/json decodes: nil inside arrays and maps prints <nil>. */
+/* "[e1<sep>e2...]", each element written by put at depth + 1: Go's %v and JSON arrays alike. */
+static int put_array(Buf *b, json_object *j, unsigned depth, char sep,
+                     int (*put)(Buf *b, json_object *j, unsigned depth)) {
+        size_t n = json_object_array_length(j);
+        int r = buf_putc(b, '[');
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                if (k > 0)
+                        r = buf_putc(b, sep);
+                if (r >= 0)
+                        r = put(b, json_object_array_get_idx(j, k), depth + 1);
+        }
+        return r < 0 ? r : buf_putc(b, ']');
+}
+
 int put_value(Buf *b, json_object *j, unsigned depth) {
         size_t n;
-        int r;
 
         if (depth > VALUE_DEPTH_MAX)
                 return -ELOOP;
@@ -130,15 +143,7 @@ int put_value(Buf *b, json_object *j, unsigned depth) {
                 return buf_put(b, s, n);
         }
         case K_ARRAY:
-                n = json_object_array_length(j);
-                r = buf_putc(b, '[');
-                for (size_t k = 0; r >= 0 && k < n; k++) {
-                        if (k > 0)
-                                r = buf_putc(b, ' ');
-                        if (r >= 0)
-                                r = put_value(b, json_object_array_get_idx(j, k), depth + 1);
-                }
-                return r < 0 ? r : buf_putc(b, ']');
+                return put_array(b, j, depth, ' ', put_value);
         case K_MAP:
                 return put_map_v(b, j, depth);
         }
@@ -196,15 +201,7 @@ int put_json(Buf *b, json_object *j, unsigned depth) {
                 return put_json_string(b, s, n);
         }
         case K_ARRAY:
-                n = json_object_array_length(j);
-                r = buf_putc(b, '[');
-                for (size_t k = 0; r >= 0 && k < n; k++) {
-                        if (k > 0)
-                                r = buf_putc(b, ',');
-                        if (r >= 0)
-                                r = put_json(b, json_object_array_get_idx(j, k), depth + 1);
-                }
-                return r < 0 ? r : buf_putc(b, ']');
+                return put_array(b, j, depth, ',', put_json);
         case K_MAP: {
                 struct json_object_iterator it = json_object_iter_begin(j), end = json_object_iter_end(j);
                 r = buf_putc(b, '{');
