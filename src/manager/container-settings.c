@@ -28,6 +28,16 @@ static bool is_string(SettingKind k) {
         return k == SETTING_HOSTNAME || k == SETTING_PATH || k == SETTING_USER;
 }
 
+/* A string setting's new value (a copy; NULL stays NULL), the old one freed. */
+static int set_string(char **field, const char *value) {
+        char *copy = value ? strdup(value) : NULL;
+        if (value && !copy)
+                return -ENOMEM;
+        free(*field);
+        *field = copy;
+        return 0;
+}
+
 void container_settings_config_init(ContainerConfig *config) {
         for (size_t i = 0; i < ELEMENTSOF(settings); i++)
                 if (settings[i].kind == SETTING_LIMIT)
@@ -139,14 +149,10 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                 switch (s->kind) {
                 case SETTING_HOSTNAME:
                 case SETTING_PATH:
-                case SETTING_USER: {
-                        const char *v = *(const char *const *) from;
-                        free(*(char **) to);
-                        *(char **) to = NULL;
-                        if (v && !(*(char **) to = strdup(v)))
+                case SETTING_USER:
+                        if (set_string(to, *(const char *const *) from) < 0)
                                 return -ENOMEM;
                         break;
-                }
                 case SETTING_BOOL:
                         *(bool *) to = *(const bool *) from;
                         break;
@@ -219,9 +225,7 @@ int container_settings_from_json(json_object *o, Container *c) {
                         str = json_get_string(o, s->record);
                         if (!str && s->kind == SETTING_HOSTNAME)
                                 return -EBADMSG; /* every container has one */
-                        free(*(char **) to);
-                        *(char **) to = strdup(str ?: s->kind == SETTING_PATH ? "/" : "");
-                        if (!*(char **) to)
+                        if (set_string(to, str ?: s->kind == SETTING_PATH ? "/" : "") < 0)
                                 return -ENOMEM;
                         break;
                 case SETTING_BOOL:
