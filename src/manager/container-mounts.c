@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "json-util.h"
 #include "volume.h"
+#include "volume-plugin.h"
 
 static const char *const mount_type_table[_MOUNT_TYPE_MAX] = {
         [MOUNT_VOLUME] = "volume",
@@ -100,12 +101,12 @@ static int volumes_from_parse(const char *spec, char **ret_name, bool *ret_ro) {
         return 0;
 }
 
-static void undo_volumes(Manager *m, char **created) {
+void container_undo_volumes(Manager *m, char **created) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         for (char **n = created; n && *n; n++) {
                 Volume *v = manager_find_volume(m, *n);
                 if (v)
-                        (void) volume_remove(v, true, &e);
+                        (void) volume_remove(v, true, NULL, NULL, &e); /* a plugin's answer is not waited for */
         }
 }
 
@@ -114,6 +115,53 @@ static bool mounts_have_target(const ContainerMount *mounts, size_t n, const cha
                 if (streq(mounts[k].target, target))
                         return true;
         return false;
+}
+
+int container_plan_plugin_volumes(Manager *m, ContainerConfig *config, char **image_volumes, char ***ret_named,
+                                  char ***ret_anonymous) {
+        _cleanup_strv_free_ char **named = calloc(1, sizeof(char *)), **anonymous = calloc(1, sizeof(char *));
+        int r;
+        if (!named || !anonymous)
+                return -ENOMEM;
+        if (!isempty(config->volume_driver) && !streq(config->volume_driver, VOLUME_DRIVER_LOCAL)) {
+                for (size_t i = 0; i < config->n_mounts; i++) {
+                        ContainerMount *mnt = &config->mounts[i];
+                        if (mnt->type != MOUNT_VOLUME)
+                                continue;
+                        if (isempty(mnt->source)) {
+                                free(mnt->source);
+                                if ((r = volume_generate_name(&mnt->source)) < 0 ||
+                                    (r = strv_push(&anonymous, mnt->source)) < 0)
+                                        return r;
+                                mnt->anonymous = true;
+                        } else if (volume_name_is_valid(mnt->source) && !manager_find_volume(m, mnt->source) &&
+                                   !strv_contains(named, mnt->source) && (r = strv_push(&named, mnt->source)) < 0)
+                                return r;
+                }
+                /* The image's VOLUMEs the user does not mount, as mounts of their own now. */
+                for (char **p = image_volumes; p && *p; p++) {
+                        _cleanup_free_ char *target = path_simplify_dup(*p), *name = NULL;
+                        if (!target)
+                                return -ENOMEM;
+                        if (!container_path_is_valid(target) ||
+                            mounts_have_target(config->mounts, config->n_mounts, target))
+                                continue;
+                        ContainerMount *a = realloc(config->mounts, (config->n_mounts + 1) * sizeof(ContainerMount));
+                        if (!a)
+                                return -ENOMEM;
+                        config->mounts = a;
+                        if ((r = volume_generate_name(&name)) < 0 || (r = strv_push(&anonymous, name)) < 0)
+                                return r;
+                        a[config->n_mounts++] = (ContainerMount){ .type = MOUNT_VOLUME,
+                                                                  .source = TAKE_PTR(name),
+                                                                  .target = TAKE_PTR(target),
+                                                                  .anonymous = true,
+                                                                  .from_image = true };
+                }
+        }
+        *ret_named = TAKE_PTR(named);
+        *ret_anonymous = TAKE_PTR(anonymous);
+        return 0;
 }
 
 int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_volumes, ContainerMount **ret,
@@ -186,7 +234,8 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_v
                                 r = -ENOMEM;
                                 goto fail;
                         }
-                        mnt.anonymous = isempty(in->source);
+                        mnt.anonymous = in->anonymous || isempty(in->source);
+                        mnt.from_image = in->from_image;
                         mnt.source = strdup(v->name);
                         break;
                 }
@@ -231,7 +280,7 @@ int container_prepare_mounts(Manager *m, ContainerConfig *config, char **image_v
 oom:
         r = -ENOMEM;
 fail:
-        undo_volumes(m, created);
+        container_undo_volumes(m, created);
         container_mounts_free(out, n);
         return r < 0 ? r : -EINVAL;
 }
@@ -394,8 +443,18 @@ static bool mount_options_have(const char *options, const char *word) {
         return false;
 }
 
+/* The host path a plugin's Mount gave volume 'name' for this start ("NAME=PATH" in 'paths'). */
+static const char *plugin_path(char **paths, const char *name) {
+        for (char **p = paths; p && *p; p++) {
+                const char *rest = startswith(*p, name);
+                if (rest && rest[0] == '=')
+                        return rest + 1;
+        }
+        return NULL;
+}
+
 static int add_resolved(Container *c, json_object *a, char ***volumes, const ContainerMount *mnt, bool force_ro,
-                        sd_bus_error *error) {
+                        char **plugin_paths, sd_bus_error *error) {
         Manager *m = c->manager;
         _cleanup_free_ char *source = NULL;
 
@@ -427,13 +486,13 @@ static int add_resolved(Container *c, json_object *a, char ***volumes, const Con
                                 return -ENOMEM;
                         goto add;
                 }
-                int r = volume_mount(v, c->id, &source, error);
-                if (r < 0)
-                        return r;
-                if (strv_push(volumes, v->name) < 0) {
-                        volumes_unmount(m, STRV_MAKE(v->name), c->id);
+                const char *path = volume_is_plugin(v) ? plugin_path(plugin_paths, v->name) : NULL;
+                if (volume_is_plugin(v) && !path)
+                        return sd_bus_error_setf(error, BERTH_ERROR_BUSY,
+                                                 "Volume %s was not mounted by its plugin for this start.", v->name);
+                source = path ? strdup(path) : volume_mountpoint(v);
+                if (!source || strv_push(volumes, v->name) < 0)
                         return -ENOMEM;
-                }
         } else
                 source = strdup(mnt->source);
         if (!source)
@@ -462,7 +521,7 @@ add:;
         return 0;
 }
 
-static int resolve_mounts(Container *c, json_object *a, char ***volumes, sd_bus_error *error) {
+static int resolve_mounts(Container *c, json_object *a, char ***volumes, char **plugin_paths, sd_bus_error *error) {
         int r;
 
         /* All of them or none: a missing container fails the start before anything is set up (or
@@ -482,7 +541,7 @@ static int resolve_mounts(Container *c, json_object *a, char ***volumes, sd_bus_
         for (size_t i = 0; i < c->n_mounts; i++) {
                 if (c->mounts[i].from_image)
                         continue;
-                r = add_resolved(c, a, volumes, &c->mounts[i], false, error);
+                r = add_resolved(c, a, volumes, &c->mounts[i], false, plugin_paths, error);
                 if (r < 0)
                         return r;
         }
@@ -491,14 +550,15 @@ static int resolve_mounts(Container *c, json_object *a, char ***volumes, sd_bus_
         if (r < 0)
                 return r;
         for (size_t i = 0; i < inherited.n; i++) {
-                r = add_resolved(c, a, volumes, inherited.items[i].mount, inherited.items[i].read_only, error);
+                r = add_resolved(c, a, volumes, inherited.items[i].mount, inherited.items[i].read_only, plugin_paths,
+                                 error);
                 if (r < 0)
                         return r;
         }
         for (size_t i = 0; i < c->n_mounts; i++) {
                 if (!c->mounts[i].from_image)
                         continue;
-                r = add_resolved(c, a, volumes, &c->mounts[i], false, error);
+                r = add_resolved(c, a, volumes, &c->mounts[i], false, plugin_paths, error);
                 if (r < 0)
                         return r;
         }
@@ -546,19 +606,41 @@ static int sort_mounts_by_depth(json_object **a) {
         return 0;
 }
 
-int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volumes, sd_bus_error *error) {
+/* Whether the mount is a volume of a plugin, which needs a Mount call first. */
+static bool mount_is_plugin_volume(Manager *m, const ContainerMount *mnt) {
+        Volume *v = mnt->type == MOUNT_VOLUME ? manager_find_volume(m, mnt->source) : NULL;
+        return v && volume_is_plugin(v);
+}
+
+int container_plugin_volumes(Container *c, char ***ret) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        _cleanup_(inherited_mounts_done) InheritedMounts inherited = {};
+        if (!l)
+                return -ENOMEM;
+        int r = container_inherited_mounts(c, &inherited, NULL);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < c->n_mounts + inherited.n; i++) {
+                const ContainerMount *mnt = i < c->n_mounts ? &c->mounts[i] : inherited.items[i - c->n_mounts].mount;
+                if (mount_is_plugin_volume(c->manager, mnt) && !strv_contains(l, mnt->source) &&
+                    strv_push(&l, mnt->source) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+int container_resolve_mounts(Container *c, char **plugin_paths, json_object **ret, char ***ret_volumes,
+                             sd_bus_error *error) {
         _cleanup_json_ json_object *a = json_object_new_array();
         _cleanup_strv_free_ char **volumes = calloc(1, sizeof(char *));
         if (!a || !volumes)
                 return -ENOMEM;
-        int r = resolve_mounts(c, a, &volumes, error);
+        int r = resolve_mounts(c, a, &volumes, plugin_paths, error);
         if (r >= 0)
                 r = sort_mounts_by_depth(&a);
-        if (r < 0) {
-                /* Plugin volumes mounted before the failure are unmounted again: all or nothing. */
-                volumes_unmount(c->manager, volumes, c->id);
-                return r;
-        }
+        if (r < 0)
+                return r; /* the caller unmounts what the plugins mounted */
         *ret = TAKE_PTR(a);
         *ret_volumes = TAKE_PTR(volumes);
         return 0;
@@ -571,7 +653,7 @@ void container_remove_anonymous_volumes(Container *c) {
                 Volume *v = manager_find_volume(c->manager, c->mounts[i].source);
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
                 /* Another container may use it too (-v NAME with an anonymous volume's name): keep it then. */
-                if (v && volume_remove(v, false, &e) < 0)
+                if (v && volume_remove(v, false, NULL, NULL, &e) < 0)
                         log_warning("Keeping volume %s: %s", v->name, e.message ?: "in use");
         }
 }

@@ -25,6 +25,7 @@
 #include "helper-protocol.h"
 #include "storage.h"
 #include "volume.h"
+#include "volume-plugin.h"
 #include "errors.h"
 #include "image.h"
 #include "json-util.h"
@@ -48,6 +49,12 @@ struct StartOperation {
         char *job; /* the StartTransientUnit job we wait for */
         int tty_master;
         char **run_volumes;
+        /* Before anything else: the Mount calls of plugin volumes (which may take a while). */
+        char **plugin_volumes; /* to mount, one after the other (as Docker does) */
+        size_t n_mounted;
+        PluginCall *mount_call; /* the one under way */
+        char **plugin_paths; /* the answers, "NAME=PATH" */
+        int stdio[3]; /* the caller's, kept until the start proper */
         bool scope_ready;
         bool waiting_for_old_unit; /* the previous run's scope is still going away */
         char *machine; /* waiting for machined to drop the previous run's machine */
@@ -80,6 +87,11 @@ static void start_operation_free(StartOperation *op) {
         free(op->job);
         safe_close(op->tty_master);
         strv_free(op->run_volumes);
+        volume_plugin_call_cancel(op->mount_call);
+        strv_free(op->plugin_volumes);
+        strv_free(op->plugin_paths);
+        for (size_t i = 0; i < 3; i++)
+                safe_close(op->stdio[i]);
         free(op);
 }
 
@@ -579,8 +591,121 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
         return 0;
 }
 
-static int start_checked(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
-                         sd_bus_error *error);
+static StartOperation *start_operation_new(Container *c, sd_bus_message *request) {
+        StartOperation *op = calloc(1, sizeof(*op));
+        if (!op)
+                return NULL;
+        op->container = c;
+        op->helper_pidfd = op->go_fd = op->status_fd = op->tty_master = -1;
+        op->stdio[0] = op->stdio[1] = op->stdio[2] = -1;
+        op->request = sd_bus_message_ref(request);
+        op->run_volumes = calloc(1, sizeof(char *));
+        op->plugin_paths = calloc(1, sizeof(char *));
+        if (!op->run_volumes || !op->plugin_paths) {
+                strv_free(op->run_volumes);
+                strv_free(op->plugin_paths);
+                sd_bus_message_unref(op->request);
+                return mfree(op);
+        }
+        return op;
+}
+
+/* A start that failed before anything ran: what the plugins mounted is unmounted, the operation
+ * goes, the reason stays in the Error property. */
+static void start_operation_discard(StartOperation *op, const sd_bus_error *error) {
+        Container *c = op->container;
+        volumes_unmount(c->manager, op->run_volumes, c->id);
+        c->starting = NULL;
+        start_operation_free(op);
+        if (error && sd_bus_error_is_set(error)) {
+                free(c->error);
+                c->error = strdup(error->message);
+                (void) container_save(c);
+                container_emit_changed(c, "Error", NULL);
+        }
+}
+
+static int start_checked(StartOperation *op, int stdin_fd, int stdout_fd, int stderr_fd, sd_bus_error *error);
+
+/* The plugins have answered every Mount (or one failed): the start proper, whose result is this
+ * start's answer. */
+static void mounts_done(StartOperation *op, const sd_bus_error *mount_error) {
+        Container *c = op->container;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = sd_bus_message_ref(op->request);
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        if (mount_error) {
+                (void) sd_bus_error_copy(&error, mount_error);
+                start_operation_discard(op, &error);
+                r = -EIO;
+        } else {
+                int in = TAKE_FD(op->stdio[0]), out = TAKE_FD(op->stdio[1]), err = TAKE_FD(op->stdio[2]);
+                r = start_checked(op, in, out, err, &error);
+                safe_close(in);
+                safe_close(out);
+                safe_close(err);
+        }
+        if (r >= 0)
+                return;
+        if (!sd_bus_error_is_set(&error))
+                (void) sd_bus_error_set_errnof(&error, -r, "Failed to start container %s: %m", c->name);
+        if (request) {
+                (void) sd_bus_reply_method_error(request, &error);
+                container_remove_after_failed_start(c);
+        } else {
+                log_error("Failed to restart container %s: %s", c->name, error.message);
+                container_maybe_schedule_restart(c); /* try again, later */
+        }
+}
+
+static void mount_next(StartOperation *op);
+
+static void on_volume_mounted(Manager *m, const char *name, const char *path, const sd_bus_error *error,
+                              void *userdata) {
+        StartOperation *op = userdata;
+        _cleanup_free_ char *entry = path ? strjoin(name, "=", path) : NULL;
+        (void) m;
+        op->mount_call = NULL; /* gone once this returns */
+        if (error)
+                return mounts_done(op, error);
+        /* Mounted: unmounted again whatever happens next, until the start hands it to the run. */
+        if (!entry || strv_push(&op->plugin_paths, entry) < 0 || strv_push(&op->run_volumes, name) < 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                (void) sd_bus_error_set_errno(&e, ENOMEM);
+                return mounts_done(op, &e);
+        }
+        op->n_mounted++;
+        mount_next(op);
+}
+
+static void mount_next(StartOperation *op) {
+        Container *c = op->container;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *name = op->plugin_volumes[op->n_mounted];
+        if (!name)
+                return mounts_done(op, NULL);
+        Volume *v = manager_find_volume(c->manager, name);
+        int r = v ? volume_mount_plugin(v, c->id, on_volume_mounted, op, &op->mount_call) : 0;
+        if (!v)
+                (void) sd_bus_error_setf(&e, BERTH_ERROR_NO_SUCH_VOLUME, "Volume %s no longer exists.", name);
+        else if (r < 0)
+                (void) sd_bus_error_set_errno(&e, r);
+        if (sd_bus_error_is_set(&e))
+                mounts_done(op, &e);
+}
+
+/* Asks the plugins to mount the volumes, one by one; the start goes on in mounts_done(). */
+static int mount_plugin_volumes(StartOperation *op, char **names, const int stdio[3]) {
+        for (size_t i = 0; i < 3; i++)
+                if (stdio[i] >= 0 && (op->stdio[i] = fcntl(stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
+                        return -errno;
+        op->plugin_volumes = strv_copy(names);
+        if (!op->plugin_volumes)
+                return -ENOMEM;
+        mount_next(op);
+        return 0;
+}
 
 int container_start(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
                     sd_bus_error *error) {
@@ -597,65 +722,77 @@ int container_start(Container *c, sd_bus_message *request, int stdin_fd, int std
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                          "Container %s cannot be started: its configuration could not be read.",
                                          c->name);
-        int r = start_checked(c, request, stdin_fd, stdout_fd, stderr_fd, error);
+        _cleanup_strv_free_ char **plugin_volumes = NULL;
+        StartOperation *op = start_operation_new(c, request);
+        int r = op ? container_plugin_volumes(c, &plugin_volumes) : -ENOMEM;
+        if (r < 0) {
+                if (op)
+                        start_operation_free(op);
+                return r;
+        }
+        c->starting = op;
+        if (strv_length(plugin_volumes) > 0) {
+                r = mount_plugin_volumes(op, plugin_volumes, (const int[3]){ stdin_fd, stdout_fd, stderr_fd });
+                if (r >= 0)
+                        return 1; /* answered once the plugins have */
+                start_operation_discard(op, NULL);
+        } else
+                r = start_checked(op, stdin_fd, stdout_fd, stderr_fd, error);
         if (r < 0)
                 container_remove_after_failed_start(c);
         return r;
 }
 
-static int start_checked(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
-                         sd_bus_error *error) {
+/* The start proper. On failure the operation is gone and its request not answered (the caller does). */
+static int start_checked(StartOperation *op, int stdin_fd, int stdout_fd, int stderr_fd, sd_bus_error *error) {
+        Container *c = op->container;
         Manager *m = c->manager;
         _cleanup_close_ int spec_fd = -1;
         _cleanup_free_ char *run = manager_run_path(m, "containers/%s", c->id);
-        StartOperation *op;
         int r;
 
         Image *image = manager_find_image(m, c->image_id, NULL);
-        if (!image)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "The image of container %s (%.12s) is gone.",
-                                         c->name, c->image_id);
-        if (!run)
+        if (!image) {
+                r = sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "The image of container %s (%.12s) is gone.",
+                                      c->name, c->image_id);
+                start_operation_discard(op, NULL);
+                return r;
+        }
+        if (!run) {
+                start_operation_discard(op, NULL);
                 return -ENOMEM;
+        }
         /* Everything that can be refused is checked before anything is set up. */
         _cleanup_json_ json_object *mounts = NULL;
         _cleanup_strv_free_ char **run_volumes = NULL;
         r = container_security_prepare(c, error);
         if (r >= 0)
-                r = container_resolve_mounts(c, &mounts, &run_volumes, error);
+                r = container_resolve_mounts(c, op->plugin_paths, &mounts, &run_volumes, error);
         if (r < 0) {
-                if (sd_bus_error_is_set(error)) {
-                        free(c->error);
-                        c->error = strdup(error->message);
-                        (void) container_save(c);
-                        container_emit_changed(c, "Error", NULL);
-                }
+                start_operation_discard(op, error);
                 return r;
         }
+        /* Plugin volumes mounted for nothing (shadowed by another mount at their path) are unmounted. */
+        for (char **n = op->run_volumes; *n; n++)
+                if (!strv_contains(run_volumes, *n))
+                        volumes_unmount(m, STRV_MAKE(*n), c->id);
+        strv_free(op->run_volumes);
+        op->run_volumes = TAKE_PTR(run_volumes);
         (void) rm_rf(run); /* the previous run's files */
         r = mkdir_p(run, 0755);
         if (r < 0) {
-                volumes_unmount(m, run_volumes, c->id);
-                return sd_bus_error_set_errnof(error, -r, "Failed to create %s: %m", run);
+                r = sd_bus_error_set_errnof(error, -r, "Failed to create %s: %m", run);
+                start_operation_discard(op, NULL);
+                return r;
         }
 
         container_cancel_restart(c);
-        if (request) {
+        if (op->request) {
                 /* A start by hand: automatic restarts count from here. */
                 c->stopped_by_user = false;
                 c->restart_count = 0;
                 c->restart_delay_usec = 0;
         }
-        op = calloc(1, sizeof(*op));
-        if (!op) {
-                volumes_unmount(m, run_volumes, c->id);
-                return -ENOMEM;
-        }
-        op->container = c;
-        op->helper_pidfd = op->go_fd = op->status_fd = op->tty_master = -1;
-        op->request = sd_bus_message_ref(request);
-        op->run_volumes = TAKE_PTR(run_volumes);
-        c->starting = op;
 
         r = -ENOMEM;
         if ((op->unit = container_unit_name(c)) == NULL || (r = hashmap_put(m->starts_by_unit, op->unit, op)) < 0 ||

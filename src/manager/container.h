@@ -235,7 +235,19 @@ static inline void inherited_mounts_done(InheritedMounts *l) {
 bool container_uses_volume(const Container *c, const char *name);
 /* What to mount at this start, as JSON for the helper: own mounts plus those of --volumes-from
  * containers, which must all exist now (else nothing is started). */
-int container_resolve_mounts(Container *c, json_object **ret, char ***ret_volumes, sd_bus_error *error);
+int container_resolve_mounts(Container *c, char **plugin_paths, json_object **ret, char ***ret_volumes,
+                             sd_bus_error *error);
+/* The volumes of plugins a start mounts (through VolumeDriver.Mount, before container_resolve_mounts()
+ * gets their paths as "NAME=PATH" in plugin_paths): the container's own and those it inherits. */
+int container_plugin_volumes(Container *c, char ***ret);
+/* The volumes of a plugin (the volume driver) a create would make, to be made before it (a plugin may
+ * take its time): *ret_named those that do not exist yet, *ret_anonymous the anonymous ones, whose
+ * mounts get their names now; the image's VOLUMEs not mounted otherwise become such mounts. Nothing
+ * for the local driver. */
+int container_plan_plugin_volumes(Manager *m, ContainerConfig *config, char **image_volumes, char ***ret_named,
+                                  char ***ret_anonymous);
+/* Removes the volumes a failed create made (their plugins' answers are not waited for). */
+void container_undo_volumes(Manager *m, char **created);
 json_object *container_mounts_to_json(const Container *c);
 int container_mounts_from_json(json_object *o, ContainerMount **ret, size_t *ret_n);
 /* Remove this container's anonymous volumes (rm -v, --rm). */

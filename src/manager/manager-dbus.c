@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -13,187 +11,6 @@
 #include "storage.h"
 #include "volume.h"
 #include "volume-plugin.h"
-
-int bus_append_labels(sd_bus_message *m, char **labels) {
-        int r = sd_bus_message_open_container(m, 'a', "{ss}");
-        if (r < 0)
-                return r;
-        for (char **l = labels; l && *l; l++) {
-                const char *eq = strchr(*l, '=');
-                _cleanup_free_ char *key = eq ? strndup(*l, (size_t) (eq - *l)) : strdup(*l);
-                if (!key)
-                        return -ENOMEM;
-                r = sd_bus_message_append(m, "{ss}", key, eq ? eq + 1 : "");
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(m);
-}
-
-int bus_read_strv(sd_bus_message *m, char ***ret) {
-        _cleanup_strv_free_ char **l = NULL;
-        size_t n = 0;
-        const char *s;
-        int r = sd_bus_message_enter_container(m, 'a', "s");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read_basic(m, 's', &s)) > 0)
-                if (strv_push_counted(&l, &n, s) < 0)
-                        return -ENOMEM;
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        strv_free(*ret);
-        *ret = TAKE_PTR(l);
-        return 1;
-}
-
-int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error) {
-        const char *key, *value;
-        size_t n = strv_length(*labels);
-        int r = sd_bus_message_enter_container(m, 'a', "{ss}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(m, "{ss}", &key, &value)) > 0) {
-                _cleanup_free_ char *kv = NULL;
-                if (isempty(key) || strchr(key, '=') || strlen(key) > 1024 || strlen(value) > 65536)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid label \"%s\".", key);
-                if (asprintf(&kv, "%s=%s", key, value) < 0 || strv_push_counted(labels, &n, kv) < 0)
-                        return -ENOMEM;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
-}
-
-/* The sender's uid costs a synchronous GetConnectionUnixUser round trip through the bus, during
- * which berthd's loop serves nobody. A unique name is never given out twice while the bus runs,
- * so what was learnt about it stays true: `run` (CreateContainer, then Start) asks once. */
-static struct {
-        char name[64];
-        uid_t uid;
-} sender_uids[32];
-static unsigned sender_uids_next;
-
-static int sender_uid(sd_bus_message *message, uid_t *ret) {
-        const char *sender = sd_bus_message_get_sender(message);
-        bool cacheable = sender && sender[0] == ':' && strlen(sender) < sizeof(sender_uids[0].name);
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        int r;
-
-        for (size_t i = 0; cacheable && i < ELEMENTSOF(sender_uids); i++)
-                if (streq(sender_uids[i].name, sender)) {
-                        *ret = sender_uids[i].uid;
-                        return 0;
-                }
-        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        r = sd_bus_creds_get_euid(creds, ret);
-        if (r < 0)
-                return r;
-        if (cacheable) {
-                unsigned k = sender_uids_next++ % ELEMENTSOF(sender_uids);
-                strcpy(sender_uids[k].name, sender);
-                sender_uids[k].uid = *ret;
-        }
-        return 0;
-}
-
-bool bus_input_pending(sd_bus *bus) {
-        uint64_t queued = 0;
-        int pending = 0, fd = sd_bus_get_fd(bus);
-        if (sd_bus_get_n_queued_read(bus, &queued) >= 0 && queued > 0)
-                return true;
-        return fd >= 0 && ioctl(fd, FIONREAD, &pending) >= 0 && pending > 0;
-}
-
-int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
-        uid_t uid;
-        int r = sender_uid(message, &uid);
-        if (r < 0)
-                return r;
-        if (uid != 0)
-                return sd_bus_error_set(error, BERTH_ERROR_ACCESS_DENIED,
-                                        "Only root may change containers and images.");
-        return 0;
-}
-
-int bus_property_check_privileged(sd_bus *bus, const char *property, sd_bus_error *error) {
-        sd_bus_message *call = sd_bus_get_current_message(bus);
-        uid_t uid;
-        if (!call) /* not a caller's Get: a signal, which such properties are never part of */
-                return sd_bus_error_setf(error, BERTH_ERROR_ACCESS_DENIED, "%s is not broadcast.", property);
-        int r = sender_uid(call, &uid);
-        if (r < 0)
-                return r;
-        if (uid != 0)
-                return sd_bus_error_setf(error, BERTH_ERROR_ACCESS_DENIED,
-                                         "Only root may read %s: it may hold secrets such as passwords.", property);
-        return 0;
-}
-
-static int read_option_value(sd_bus_message *message, const BusOption *o, sd_bus_error *error) {
-        int r, b;
-
-        if (streq(o->type, "s"))
-                return sd_bus_message_read(message, "v", "s", (const char **) o->dest);
-        if (streq(o->type, "u"))
-                return sd_bus_message_read(message, "v", "u", (uint32_t *) o->dest);
-        if (streq(o->type, "t"))
-                return sd_bus_message_read(message, "v", "t", (uint64_t *) o->dest);
-        if (streq(o->type, "h"))
-                return sd_bus_message_read(message, "v", "h", (int *) o->dest);
-        if (streq(o->type, "b")) {
-                r = sd_bus_message_read(message, "v", "b", &b);
-                if (r >= 0)
-                        *(bool *) o->dest = b;
-                return r;
-        }
-        /* as, or a{ss} as KEY=VALUE strings; a key given twice: the last one counts */
-        char ***strv = o->dest;
-        strv_free(*strv);
-        *strv = NULL;
-        if ((r = sd_bus_message_enter_container(message, 'v', o->type)) < 0)
-                return r;
-        r = streq(o->type, "as") ? bus_read_strv(message, strv) : bus_read_labels(message, strv, error);
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(message);
-}
-
-int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n, const char *what,
-                     sd_bus_error *error) {
-        const char *key, *contents;
-        int r;
-
-        if ((r = sd_bus_message_enter_container(message, 'a', "{sv}")) < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
-                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
-                        return r;
-                const BusOption *o = NULL;
-                for (size_t k = 0; k < n && !o; k++)
-                        if (streq(options[k].key, key))
-                                o = &options[k];
-                if (!o)
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown %s \"%s\".", what, key);
-                if (!streq(contents, o->type))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "%c%s \"%s\" must have type \"%s\", not \"%s\".", toupper(what[0]),
-                                                 what + 1, key, o->type, contents);
-                if ((r = read_option_value(message, o, error)) < 0 || (r = sd_bus_message_exit_container(message)) < 0)
-                        return r;
-                if (o->seen)
-                        *o->seen = true;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(message);
-}
 
 /* ImportImage(h, s) and ImportImageWithOptions(h, s, a{sv}): Changes as, Message s. */
 static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -218,32 +35,27 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
         return image_import(m, fd, reference, changes, comment, message, error);
 }
 
+static void *next_image(void *i) {
+        return ((Image *) i)->next;
+}
+
+static int append_image(sd_bus_message *reply, void *object) {
+        Image *i = object;
+        _cleanup_free_ char *path = image_object_path(i);
+        int r;
+        if (!path)
+                return -ENOMEM;
+        if ((r = sd_bus_message_open_container(reply, 'r', "sastto")) < 0 ||
+            (r = sd_bus_message_append(reply, "s", i->id)) < 0 ||
+            (r = sd_bus_message_append_strv(reply, i->repo_tags)) < 0 ||
+            (r = sd_bus_message_append(reply, "tto", i->created, i->size, path)) < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 static int method_list_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sastto)");
-        if (r < 0)
-                return r;
-        for (Image *i = m->images; i; i = i->next) {
-                _cleanup_free_ char *path = image_object_path(i);
-                if (!path)
-                        return -ENOMEM;
-                if ((r = sd_bus_message_open_container(reply, 'r', "sastto")) < 0 ||
-                    (r = sd_bus_message_append(reply, "s", i->id)) < 0 ||
-                    (r = sd_bus_message_append_strv(reply, i->repo_tags)) < 0 ||
-                    (r = sd_bus_message_append(reply, "tto", i->created, i->size, path)) < 0 ||
-                    (r = sd_bus_message_close_container(reply)) < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_list(message, "(sastto)", m->images, next_image, append_image);
 }
 
 static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -258,10 +70,7 @@ static int method_get_image(sd_bus_message *message, void *userdata, sd_bus_erro
                 return sd_bus_error_setf(
                         error, BERTH_ERROR_NO_SUCH_IMAGE,
                         ambiguous ? "Image id prefix \"%s\" matches more than one image." : "No such image: %s", ref);
-        _cleanup_free_ char *path = image_object_path(i);
-        if (!path)
-                return -ENOMEM;
-        return sd_bus_reply_method_return(message, "o", path);
+        return bus_reply_object_path(message, image_object_path(i));
 }
 
 /* Mounts a(sssb): (type "volume"|"bind"|"tmpfs", source, target, read-only); VolumesFrom as. */
@@ -455,6 +264,87 @@ static void container_config_done(ContainerConfig *config) {
         container_security_done(&config->security);
 }
 
+/* Creates the container and answers once its record is on disk (with those of other containers: one
+ * commit). A failure undoes the plugin volumes 'created' made for it, and is returned. */
+static int create_now(Manager *m, sd_bus_message *message, Image *image, const char *image_ref,
+                      const ContainerConfig *config, char **created, sd_bus_error *error) {
+        Container *c;
+        _cleanup_free_ CreateRequest *request = calloc(1, sizeof(*request));
+        int r = request ? container_create(m, image, image_ref, config, &c, error) : -ENOMEM;
+        if (r < 0) {
+                container_undo_volumes(m, created);
+                return r;
+        }
+        request->manager = m;
+        memcpy(request->id, c->id, sizeof(request->id));
+        request->message = sd_bus_message_ref(message);
+        container_save_soon(c, on_created, TAKE_PTR(request));
+        return 1;
+}
+
+/* A CreateContainer waiting for the plugin volumes it makes first. */
+typedef struct CreateJob {
+        Manager *manager;
+        sd_bus_message *message; /* keeps image_ref and the config's borrowed strings */
+        ContainerConfig config;
+        char **command, **env;
+        const char *image_ref;
+        char *image_id; /* looked up again: it may be gone by then */
+        char **created; /* the volumes made so far */
+        unsigned pending; /* unanswered creates, +1 while they are asked for */
+        sd_bus_error error; /* the first failure */
+} CreateJob;
+
+static void create_job_free(CreateJob *job) {
+        sd_bus_message_unref(job->message);
+        container_config_done(&job->config);
+        strv_free(job->command);
+        strv_free(job->env);
+        free(job->image_id);
+        strv_free(job->created);
+        sd_bus_error_free(&job->error);
+        free(job);
+}
+
+static void create_job_unref(CreateJob *job) {
+        if (--job->pending > 0)
+                return;
+        Manager *m = job->manager;
+        Image *image = manager_find_image(m, job->image_id, NULL);
+        const char *name = job->config.name;
+        int r = -EIO;
+        if (!sd_bus_error_is_set(&job->error) && !image)
+                (void) sd_bus_error_setf(&job->error, BERTH_ERROR_NO_SUCH_IMAGE, "Image %s was removed meanwhile.",
+                                         job->image_ref);
+        if (!sd_bus_error_is_set(&job->error) && !isempty(name) && manager_find_container_by_name(m, name))
+                (void) sd_bus_error_setf(&job->error, BERTH_ERROR_NAME_IN_USE,
+                                         "The container name \"%s\" is already in use.", name);
+        if (sd_bus_error_is_set(&job->error))
+                container_undo_volumes(m, job->created);
+        else {
+                job->config.command = job->command;
+                job->config.env = job->env;
+                r = create_now(m, job->message, image, job->image_ref, &job->config, job->created, &job->error);
+        }
+        if (r < 0) {
+                if (sd_bus_error_is_set(&job->error))
+                        (void) sd_bus_reply_method_error(job->message, &job->error);
+                else
+                        (void) sd_bus_reply_method_errno(job->message, r, NULL);
+        }
+        create_job_free(job);
+}
+
+static void on_job_volume(Manager *m, Volume *v, const sd_bus_error *error, void *userdata) {
+        CreateJob *job = userdata;
+        (void) m;
+        if (error && !sd_bus_error_is_set(&job->error))
+                (void) sd_bus_error_copy(&job->error, error);
+        else if (v && strv_push(&job->created, v->name) < 0 && !sd_bus_error_is_set(&job->error))
+                (void) sd_bus_error_set_errno(&job->error, ENOMEM);
+        create_job_unref(job);
+}
+
 static int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **command = NULL, **env = NULL;
@@ -462,7 +352,6 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
                 .security.seccomp_fd = -1,
         };
         const char *image_ref, *name;
-        Container *c;
         bool ambiguous;
         int r;
 
@@ -515,45 +404,66 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         config.name = name;
         config.command = command;
         config.env = env;
-        _cleanup_free_ CreateRequest *request = calloc(1, sizeof(*request));
-        if (!request)
-                return -ENOMEM;
-        r = container_create(m, image, image_ref, &config, &c, error);
+        _cleanup_strv_free_ char **named = NULL, **anonymous = NULL;
+        r = container_plan_plugin_volumes(m, &config, image->volumes, &named, &anonymous);
         if (r < 0)
                 return r;
-        /* Answered once its record is on disk (with those of other containers: one commit). */
-        request->manager = m;
-        memcpy(request->id, c->id, sizeof(request->id));
-        request->message = sd_bus_message_ref(message);
-        container_save_soon(c, on_created, TAKE_PTR(request));
+        if (strv_length(named) + strv_length(anonymous) == 0)
+                return create_now(m, message, image, image_ref, &config, NULL, error);
+
+        /* The plugin volumes first, without waiting for the plugin: the create goes on when it answered. */
+        CreateJob *job = calloc(1, sizeof(*job));
+        if (!job)
+                return -ENOMEM;
+        *job = (CreateJob){ .manager = m,
+                            .message = sd_bus_message_ref(message),
+                            .config = config,
+                            .command = TAKE_PTR(command),
+                            .env = TAKE_PTR(env),
+                            .image_ref = image_ref,
+                            .image_id = strdup(image->id),
+                            .created = calloc(1, sizeof(char *)),
+                            .pending = 1,
+                            .error = SD_BUS_ERROR_NULL };
+        config = (ContainerConfig){ .security.seccomp_fd = -1 }; /* moved into the job */
+        if (!job->image_id || !job->created) {
+                create_job_free(job);
+                return -ENOMEM;
+        }
+        const VolumeSettings settings = { .driver = job->config.volume_driver };
+        for (size_t i = 0; i < strv_length(named) + strv_length(anonymous); i++) {
+                bool anon = i >= strv_length(named);
+                job->pending++;
+                r = volume_create_plugin(m, anon ? anonymous[i - strv_length(named)] : named[i], anon, &settings,
+                                         on_job_volume, job, &job->error);
+                if (r < 0) {
+                        job->pending--;
+                        if (!sd_bus_error_is_set(&job->error))
+                                (void) sd_bus_error_set_errno(&job->error, r);
+                        break;
+                }
+        }
+        create_job_unref(job);
         return 1;
+}
+
+static void *next_container(void *c) {
+        return ((Container *) c)->next;
+}
+
+static int append_container(sd_bus_message *reply, void *object) {
+        Container *c = object;
+        if (c->creating)
+                return 0;
+        _cleanup_free_ char *path = container_object_path(c);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "(sssso)", c->id, c->name, c->image_ref, container_status(c), path);
 }
 
 static int method_list_containers(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sssso)");
-        if (r < 0)
-                return r;
-        for (Container *c = m->containers; c; c = c->next) {
-                if (c->creating)
-                        continue;
-                _cleanup_free_ char *path = container_object_path(c);
-                if (!path)
-                        return -ENOMEM;
-                r = sd_bus_message_append(reply, "(sssso)", c->id, c->name, c->image_ref, container_status(c), path);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_list(message, "(sssso)", m->containers, next_container, append_container);
 }
 
 static int method_get_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -569,10 +479,7 @@ static int method_get_container(sd_bus_message *message, void *userdata, sd_bus_
                                          ambiguous ? "Container id prefix \"%s\" matches more than one container."
                                                    : "No such container: %s",
                                          what);
-        _cleanup_free_ char *path = container_object_path(c);
-        if (!path)
-                return -ENOMEM;
-        return sd_bus_reply_method_return(message, "o", path);
+        return bus_reply_object_path(message, container_object_path(c));
 }
 
 static int property_get_string(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -631,31 +538,27 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-int manager_bus_add_objects(Manager *m, sd_bus *bus) {
-        int r;
+/* The object kinds below /org/berth1: one interface each, objects found by their path. */
+static const struct {
+        const char *prefix, *interface;
+        const sd_bus_vtable *vtable;
+        sd_bus_object_find_t find;
+        sd_bus_node_enumerator_t enumerate;
+} object_kinds[] = {
+        { "/org/berth1/container", "org.berth1.Container", container_vtable, container_object_find,
+          container_node_enumerator },
+        { "/org/berth1/image", "org.berth1.Image", image_vtable, image_object_find, image_node_enumerator },
+        { "/org/berth1/volume", "org.berth1.Volume", volume_vtable, volume_object_find, volume_node_enumerator },
+};
 
-        r = sd_bus_add_object_vtable(bus, NULL, "/org/berth1", "org.berth1.Manager", manager_vtable, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_fallback_vtable(bus, NULL, "/org/berth1/container", "org.berth1.Container", container_vtable,
-                                       container_object_find, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_node_enumerator(bus, NULL, "/org/berth1/container", container_node_enumerator, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_fallback_vtable(bus, NULL, "/org/berth1/image", "org.berth1.Image", image_vtable,
-                                       image_object_find, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_node_enumerator(bus, NULL, "/org/berth1/image", image_node_enumerator, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_fallback_vtable(bus, NULL, "/org/berth1/volume", "org.berth1.Volume", volume_vtable,
-                                       volume_object_find, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_add_node_enumerator(bus, NULL, "/org/berth1/volume", volume_node_enumerator, m);
+int manager_bus_add_objects(Manager *m, sd_bus *bus) {
+        int r = sd_bus_add_object_vtable(bus, NULL, "/org/berth1", "org.berth1.Manager", manager_vtable, m);
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(object_kinds); i++) {
+                r = sd_bus_add_fallback_vtable(bus, NULL, object_kinds[i].prefix, object_kinds[i].interface,
+                                               object_kinds[i].vtable, object_kinds[i].find, m);
+                if (r >= 0)
+                        r = sd_bus_add_node_enumerator(bus, NULL, object_kinds[i].prefix, object_kinds[i].enumerate, m);
+        }
         if (r < 0)
                 return r;
         return sd_bus_add_object_manager(bus, NULL, "/org/berth1");

@@ -5,6 +5,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-util.h"
 #include "macro.h"
 
 typedef struct Container Container;
@@ -32,6 +33,8 @@ typedef struct Manager {
         ExecOperation *execs;
         Volume *volumes;
         char **volume_plugins_active; /* volume plugins activated since berthd started */
+        struct PluginCall *plugin_calls; /* the volume plugin calls under way (volume-plugin.c) */
+        struct CurlEvent *curl; /* HTTP on the loop (curl-event.c), made at the first use */
         int seccomp_fd; /* the default filter as BPF, sealed memfd (seccomp-default.c) */
         sd_bus_slot *job_removed_slot;
         sd_bus_slot *unit_removed_slot;
@@ -80,32 +83,3 @@ int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char **
 
 /* Manager.GetDiskUsage (disk-usage.c): sizes of images, container upper dirs and local volumes. */
 int method_get_disk_usage(sd_bus_message *message, void *userdata, sd_bus_error *error);
-
-/* Append "key=value" strings as a{ss} (Labels properties). */
-int bus_append_labels(sd_bus_message *m, char **labels);
-/* sd_bus_message_read_strv() in linear time (sd-bus's own appends in O(n) each): an "as" argument
- * may be as long as a user makes it. Replaces *ret. */
-int bus_read_strv(sd_bus_message *m, char ***ret);
-/* Read an a{ss} (the Labels option) into "key=value" strings; keys non-empty, without '='. */
-int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error);
-
-/* Mutating calls are for root only (polkit integration is future work). */
-int bus_check_privileged(sd_bus_message *message, sd_bus_error *error);
-/* For the getter of a property that may hold secrets (a container's Env, a volume's Options):
- * such properties are SD_BUS_VTABLE_PROPERTY_EXPLICIT (never in GetAll, InterfacesAdded or a
- * signal) and only root's Get is answered; others get AccessDenied. */
-int bus_property_check_privileged(sd_bus *bus, const char *property, sd_bus_error *error);
-
-/* One option of a method's a{sv}: its key, its type and where it goes (strv are owned by the caller). */
-typedef struct BusOption {
-        const char *key;
-        const char *type; /* s, as, b, u, t, h (the fd stays the message's), or a{ss} (KEY=VALUE strings) */
-        void *dest; /* const char **, char ***, bool *, uint32_t *, uint64_t *, int * or char *** */
-        bool *seen; /* if not NULL: set when the key was given */
-} BusOption;
-#define BUS_OPTION(key, type, dest) \
-        { (key), (type), (dest), NULL }
-/* Read an a{sv} of these options. An unknown key or a wrong type is InvalidArgument: 'Unknown <what>
- * "K".' or '<What> "K" must have type "T", not "U".' (what: "import option", "prune filter", ...). */
-int bus_read_options(sd_bus_message *message, const BusOption *options, size_t n, const char *what,
-                     sd_bus_error *error);

@@ -95,10 +95,7 @@ const sd_bus_vtable volume_vtable[] = {
 };
 
 static int reply_volume_path(sd_bus_message *message, Volume *v) {
-        _cleanup_free_ char *path = volume_object_path(v);
-        if (!path)
-                return -ENOMEM;
-        return sd_bus_reply_method_return(message, "o", path);
+        return bus_reply_object_path(message, volume_object_path(v));
 }
 
 /* CreateVolume's a{sv}: Driver (s), Labels (a{ss}), Options (a{ss}, the driver's options). */
@@ -114,10 +111,51 @@ static bool caller_is_root(sd_bus_message *message) {
         return bus_check_privileged(message, &e) >= 0;
 }
 
+/* A call answered once a volume plugin has: the message, kept until then. */
+typedef struct PendingCall {
+        sd_bus_message *message;
+        char **removed; /* PruneVolumes: the names removed so far */
+        unsigned pending; /* PruneVolumes: the plugin removals not answered yet, +1 while sending */
+} PendingCall;
+
+static PendingCall *pending_new(sd_bus_message *message) {
+        PendingCall *p = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        p->removed = calloc(1, sizeof(char *));
+        if (!p->removed)
+                return mfree(p);
+        p->message = sd_bus_message_ref(message);
+        return p;
+}
+
+static void pending_free(PendingCall *p) {
+        sd_bus_message_unref(p->message);
+        strv_free(p->removed);
+        free(p);
+}
+
+/* Answers with the error, or with 'r' as an errno when there is none. */
+static void reply_error(sd_bus_message *message, const sd_bus_error *error, int r) {
+        if (error && sd_bus_error_is_set(error))
+                (void) sd_bus_reply_method_error(message, error);
+        else
+                (void) sd_bus_reply_method_errno(message, r < 0 ? r : -EIO, NULL);
+}
+
+static void on_volume_created(Manager *m, Volume *v, const sd_bus_error *error, void *userdata) {
+        PendingCall *p = userdata;
+        (void) m;
+        if (!v || reply_volume_path(p->message, v) < 0)
+                reply_error(p->message, error, -ENOMEM);
+        pending_free(p);
+}
+
 int method_create_volume(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *name, *driver = NULL;
         _cleanup_strv_free_ char **labels = calloc(1, sizeof(char *)), **options = calloc(1, sizeof(char *));
+        _cleanup_free_ char *generated = NULL;
         Volume *v;
         int r;
 
@@ -134,56 +172,140 @@ int method_create_volume(sd_bus_message *message, void *userdata, sd_bus_error *
                 return r;
         if (driver && !volume_driver_name_is_valid(driver))
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME, "Invalid volume driver name \"%s\".", driver);
-        r = volume_create(m, name, false, false,
-                          &(const VolumeSettings){ .driver = driver, .labels = labels, .options = options }, &v, error);
+        const VolumeSettings settings = { .driver = driver, .labels = labels, .options = options };
+        if (driver && !streq(driver, VOLUME_DRIVER_LOCAL)) {
+                if (isempty(name)) {
+                        r = volume_generate_name(&generated);
+                        if (r < 0)
+                                return r;
+                        name = generated;
+                }
+                PendingCall *p = pending_new(message);
+                if (!p)
+                        return -ENOMEM;
+                r = volume_create_plugin(m, name, false, &settings, on_volume_created, p, error);
+                if (r < 0) {
+                        pending_free(p);
+                        return r;
+                }
+                return 1;
+        }
+        r = volume_create(m, name, false, false, &settings, &v, error);
         if (r < 0)
                 return r;
         return reply_volume_path(message, v);
+}
+
+static void *next_volume(void *v) {
+        return ((Volume *) v)->next;
+}
+
+static int append_volume(sd_bus_message *reply, void *object) {
+        Volume *v = object;
+        _cleanup_free_ char *path = volume_object_path(v);
+        if (!path)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "(sso)", v->name, v->driver, path);
+}
+
+static int reply_volume_list(Manager *m, sd_bus_message *message) {
+        return bus_reply_list(message, "(sso)", m->volumes, next_volume, append_volume);
+}
+
+static void on_plugins_listed(Manager *m, void *userdata) {
+        PendingCall *p = userdata;
+        int r = reply_volume_list(m, p->message);
+        if (r < 0)
+                reply_error(p->message, NULL, r);
+        pending_free(p);
 }
 
 int method_list_volumes(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sso)");
-        if (r < 0)
-                return r;
         /* Volumes made through a plugin behind berth's back; recording them changes state, and plugin
          * calls can be slow: for root only, like every call that changes something. */
-        if (caller_is_root(message))
-                volumes_adopt_from_plugins(m, NULL);
-        for (Volume *v = m->volumes; v; v = v->next) {
-                _cleanup_free_ char *path = volume_object_path(v);
-                if (!path)
-                        return -ENOMEM;
-                r = sd_bus_message_append(reply, "(sso)", v->name, v->driver, path);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
+        if (!caller_is_root(message))
+                return reply_volume_list(m, message);
+        PendingCall *p = pending_new(message);
+        if (!p)
+                return -ENOMEM;
+        int r = volumes_adopt_from_plugins(m, NULL, on_plugins_listed, p);
+        if (r < 0) {
+                pending_free(p);
                 return r;
-        return sd_bus_send(NULL, reply, NULL);
+        }
+        return 1;
+}
+
+static void reply_found_volume(Manager *m, sd_bus_message *message, const char *name) {
+        Volume *v = manager_find_volume(m, name);
+        if (!v)
+                (void) sd_bus_reply_method_errorf(message, BERTH_ERROR_NO_SUCH_VOLUME, "No such volume: %s", name);
+        else if (reply_volume_path(message, v) < 0)
+                reply_error(message, NULL, -ENOMEM);
+}
+
+static void on_volume_refreshed(Manager *m, void *userdata) {
+        PendingCall *p = userdata;
+        const char *name = NULL;
+        (void) sd_bus_message_rewind(p->message, true);
+        if (sd_bus_message_read(p->message, "s", &name) < 0)
+                reply_error(p->message, NULL, -EBADMSG);
+        else
+                reply_found_volume(m, p->message, name);
+        pending_free(p);
+}
+
+static void on_volume_adopted(Manager *m, void *userdata) {
+        PendingCall *p = userdata;
+        const char *name = NULL;
+        (void) sd_bus_message_rewind(p->message, true);
+        if (sd_bus_message_read(p->message, "s", &name) < 0) {
+                reply_error(p->message, NULL, -EBADMSG);
+                return pending_free(p);
+        }
+        Volume *v = manager_find_volume(m, name);
+        if (v && volume_is_plugin(v) && volume_refresh_mountpoint(v, on_volume_refreshed, p) >= 0)
+                return;
+        reply_found_volume(m, p->message, name);
+        pending_free(p);
 }
 
 int method_get_volume(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
         const char *name;
         int r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        Volume *v = manager_find_volume(userdata, name);
-        if (!v && volume_name_is_valid(name) && caller_is_root(message)) {
-                volumes_adopt_from_plugins(userdata, name);
-                v = manager_find_volume(userdata, name);
+        Volume *v = manager_find_volume(m, name);
+        /* Unknown names are asked of the plugins, and a plugin volume's path of its plugin (else the
+         * last known path): for root, as above. */
+        if (caller_is_root(message) && ((!v && volume_name_is_valid(name)) || (v && volume_is_plugin(v)))) {
+                PendingCall *p = pending_new(message);
+                if (!p)
+                        return -ENOMEM;
+                r = v ? volume_refresh_mountpoint(v, on_volume_refreshed, p)
+                      : volumes_adopt_from_plugins(m, name, on_volume_adopted, p);
+                if (r < 0) {
+                        pending_free(p);
+                        return r;
+                }
+                return 1;
         }
         if (!v)
                 return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_VOLUME, "No such volume: %s", name);
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        if (caller_is_root(message) && volume_refresh_mountpoint(v, &e) < 0) /* else the last known path */
-                log_warning("Volume %s: %s", v->name, e.message ?: "error");
         return reply_volume_path(message, v);
+}
+
+static void on_volume_removed(Manager *m, Volume *v, const sd_bus_error *error, void *userdata) {
+        PendingCall *p = userdata;
+        (void) m;
+        (void) v;
+        if (error)
+                reply_error(p->message, error, -EIO);
+        else
+                (void) sd_bus_reply_method_return(p->message, NULL);
+        pending_free(p);
 }
 
 int method_remove_volume(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -198,38 +320,79 @@ int method_remove_volume(sd_bus_message *message, void *userdata, sd_bus_error *
         Volume *v = manager_find_volume(userdata, name);
         if (!v)
                 return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_VOLUME, "No such volume: %s", name);
-        r = volume_remove(v, force, error);
+        PendingCall *p = pending_new(message);
+        if (!p)
+                return -ENOMEM;
+        r = volume_remove(v, force, on_volume_removed, p, error);
+        if (r != 1)
+                pending_free(p);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(message, NULL);
+        return r == 1 ? 1 : sd_bus_reply_method_return(message, NULL);
+}
+
+static void prune_reply_if_done(PendingCall *p) {
+        if (--p->pending > 0)
+                return;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r = sd_bus_message_new_method_return(p->message, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, p->removed);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        if (r < 0)
+                reply_error(p->message, NULL, r);
+        pending_free(p);
+}
+
+typedef struct PruneItem {
+        PendingCall *prune;
+        char *name;
+} PruneItem;
+
+static void on_pruned(Manager *m, Volume *v, const sd_bus_error *error, void *userdata) {
+        PruneItem *item = userdata;
+        (void) m;
+        (void) v;
+        if (!error && strv_push(&item->prune->removed, item->name) < 0)
+                log_warning("Out of memory listing pruned volume %s.", item->name);
+        prune_reply_if_done(item->prune);
+        free(item->name);
+        free(item);
 }
 
 /* Docker's default prune: anonymous volumes that no container uses. */
 int method_prune_volumes(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **removed = calloc(1, sizeof(char *));
-        int r;
-
-        if (!removed)
-                return -ENOMEM;
-        r = bus_check_privileged(message, error);
+        int r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
+        PendingCall *p = pending_new(message);
+        if (!p)
+                return -ENOMEM;
+        p->pending = 1; /* until every removal is asked for */
         for (Volume *v = m->volumes, *next; v; v = next) {
                 next = v->next;
                 _cleanup_strv_free_ char **users = NULL;
-                if (!v->anonymous || volume_used_by(v, &users) < 0 || strv_length(users) > 0)
+                if (!v->anonymous || v->removing || volume_used_by(v, &users) < 0 || strv_length(users) > 0)
                         continue;
-                _cleanup_free_ char *name = strdup(v->name);
+                PruneItem *item = calloc(1, sizeof(*item));
+                if (!item || !(item->name = strdup(v->name))) {
+                        free(item);
+                        break;
+                }
+                item->prune = p;
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                if (name && volume_remove(v, false, &e) >= 0 && strv_push(&removed, name) < 0)
-                        return -ENOMEM;
+                r = volume_remove(v, false, on_pruned, item, &e);
+                if (r == 1) {
+                        p->pending++;
+                        continue;
+                }
+                if (r == 0 && strv_push(&p->removed, item->name) >= 0)
+                        item->name = NULL;
+                free(item->name);
+                free(item);
         }
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(reply, removed);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        prune_reply_if_done(p);
+        return 1;
 }

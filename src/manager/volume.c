@@ -147,28 +147,14 @@ static int local_options_check(char **options, sd_bus_error *error) {
         return 0;
 }
 
-static int plugin_create(Manager *m, Volume *v, sd_bus_error *error) {
-        _cleanup_json_ json_object *request = json_object_new_object(), *opts = json_object_new_object();
-        if (!request || !opts)
-                return -ENOMEM;
-        for (char **o = v->options; o && *o; o++) {
-                const char *eq = strchr(*o, '=');
-                _cleanup_free_ char *key = strndup(*o, eq ? (size_t) (eq - *o) : strlen(*o));
-                if (!key)
-                        return -ENOMEM;
-                json_object_object_add(opts, key, json_object_new_string(eq ? eq + 1 : ""));
-        }
-        json_object_object_add(request, "Name", json_object_new_string(v->name));
-        json_object_object_add(request, "Opts", json_object_get(opts));
-        return volume_plugin_call(m, v->driver, "Create", request, NULL, error);
-}
-
-static int plugin_remove(Volume *v, sd_bus_error *error) {
-        _cleanup_json_ json_object *request = json_object_new_object();
+static json_object *plugin_request(const char *name, const char *container_id) {
+        json_object *request = json_object_new_object();
         if (!request)
-                return -ENOMEM;
-        json_object_object_add(request, "Name", json_object_new_string(v->name));
-        return volume_plugin_call(v->manager, v->driver, "Remove", request, NULL, error);
+                return NULL;
+        json_object_object_add(request, "Name", json_object_new_string(name));
+        if (container_id)
+                json_object_object_add(request, "ID", json_object_new_string(container_id));
+        return request;
 }
 
 static void volume_link(Manager *m, Volume *v) {
@@ -195,22 +181,45 @@ static int volume_record(Manager *m, Volume *v, sd_bus_error *error) {
         return 0;
 }
 
-int volume_create(Manager *m, const char *name, bool anonymous, bool may_exist, const VolumeSettings *settings,
-                  Volume **ret, sd_bus_error *error) {
-        _cleanup_free_ char *generated = NULL;
-        const char *driver = settings && settings->driver ? settings->driver : VOLUME_DRIVER_LOCAL;
-        int r;
+static Volume *volume_new(Manager *m, const char *name, const char *driver, bool anonymous, char **labels,
+                          char **options) {
+        Volume *v = calloc(1, sizeof(*v));
+        if (!v)
+                return NULL;
+        v->manager = m;
+        v->anonymous = anonymous;
+        v->created_at = now_realtime_usec();
+        v->name = strdup(name);
+        v->driver = strdup(driver);
+        v->labels = strv_copy(labels);
+        v->options = strv_copy(options);
+        if (!v->name || !v->driver || !v->labels || !v->options)
+                return volume_free(v), NULL;
+        return v;
+}
 
-        if (isempty(name)) {
-                char id[BERTH_ID_LEN + 1];
-                r = random_hex_id(id);
-                if (r < 0)
-                        return r;
-                generated = strdup(id);
-                if (!generated)
-                        return -ENOMEM;
-                name = generated;
-        }
+static void on_orphan_removed(Manager *m, json_object *reply, const sd_bus_error *error, void *userdata) {
+        (void) m;
+        (void) reply;
+        if (error)
+                log_warning("Volume plugin could not remove volume %s again: %s", (char *) userdata,
+                            error->message ?: "error");
+        free(userdata);
+}
+
+/* Remove a plugin's volume berth does not keep (a create that failed after the plugin's part). */
+static void plugin_remove_orphan(Manager *m, const char *driver, const char *name) {
+        _cleanup_json_ json_object *request = plugin_request(name, NULL);
+        char *copy = strdup(name);
+        if (!request || !copy || volume_plugin_call(m, driver, "Remove", request, on_orphan_removed, copy, NULL) < 0)
+                free(copy);
+}
+
+/* Checks what volume_create() and volume_create_plugin() share; *ret_existing for a name in use. */
+static int create_check(Manager *m, const char *name, bool may_exist, const VolumeSettings *settings,
+                        Volume **ret_existing, sd_bus_error *error) {
+        const char *driver = settings && settings->driver ? settings->driver : VOLUME_DRIVER_LOCAL;
+        *ret_existing = NULL;
         if (!volume_name_is_valid(name))
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
                                          "Invalid volume name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed, "
@@ -226,41 +235,52 @@ int volume_create(Manager *m, const char *name, bool anonymous, bool may_exist, 
                         return sd_bus_error_setf(error, BERTH_ERROR_NAME_IN_USE,
                                                  "Volume \"%s\" already exists with driver %s, not %s.", name,
                                                  existing->driver, settings->driver);
+                *ret_existing = existing;
+                return 0;
+        }
+        if (streq(driver, VOLUME_DRIVER_LOCAL) && settings)
+                return local_options_check(settings->options, error);
+        return 0;
+}
+
+int volume_generate_name(char **ret) {
+        char id[BERTH_ID_LEN + 1];
+        int r = random_hex_id(id);
+        if (r < 0)
+                return r;
+        *ret = strdup(id);
+        return *ret ? 0 : -ENOMEM;
+}
+
+int volume_create(Manager *m, const char *name, bool anonymous, bool may_exist, const VolumeSettings *settings,
+                  Volume **ret, sd_bus_error *error) {
+        _cleanup_free_ char *generated = NULL;
+        const char *driver = settings && settings->driver ? settings->driver : VOLUME_DRIVER_LOCAL;
+        Volume *existing;
+        int r;
+
+        if (isempty(name)) {
+                r = volume_generate_name(&generated);
+                if (r < 0)
+                        return r;
+                name = generated;
+        }
+        r = create_check(m, name, may_exist, settings, &existing, error);
+        if (r < 0)
+                return r;
+        if (existing) {
                 *ret = existing;
                 return 0;
         }
-        if (streq(driver, VOLUME_DRIVER_LOCAL) && settings) {
-                r = local_options_check(settings->options, error);
-                if (r < 0)
-                        return r;
-        }
-
-        Volume *v = calloc(1, sizeof(*v));
+        if (!streq(driver, VOLUME_DRIVER_LOCAL))
+                /* Made through volume_create_plugin() first; gone again meanwhile. */
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Volume \"%s\" was removed meanwhile.", name);
+        Volume *v = volume_new(m, name, driver, anonymous, settings ? settings->labels : NULL,
+                               settings ? settings->options : NULL);
         if (!v)
                 return -ENOMEM;
-        v->manager = m;
-        v->anonymous = anonymous;
-        v->created_at = now_realtime_usec();
-        v->name = strdup(name);
-        v->driver = strdup(driver);
-        v->labels = strv_copy(settings ? settings->labels : NULL);
-        v->options = strv_copy(settings ? settings->options : NULL);
-        if (!v->name || !v->driver || !v->labels || !v->options) {
-                volume_free(v);
-                return -ENOMEM;
-        }
-        if (volume_is_plugin(v)) {
-                r = plugin_create(m, v, error);
-                if (r < 0) {
-                        volume_free(v);
-                        return r;
-                }
-        }
         r = volume_record(m, v, error);
         if (r < 0) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                if (volume_is_plugin(v))
-                        (void) plugin_remove(v, &e); /* all or nothing: the plugin's volume goes too */
                 volume_free(v);
                 return r;
         }
@@ -269,34 +289,131 @@ int volume_create(Manager *m, const char *name, bool anonymous, bool may_exist, 
         return 0;
 }
 
-int volume_mount(Volume *v, const char *container_id, char **ret_path, sd_bus_error *error) {
-        if (!volume_is_plugin(v)) {
-                *ret_path = volume_mountpoint(v);
-                return *ret_path ? 0 : -ENOMEM;
+typedef struct PluginCreate {
+        Volume *volume; /* not linked until the plugin made it */
+        VolumeDoneFunc done;
+        void *userdata;
+} PluginCreate;
+
+static void on_plugin_created(Manager *m, json_object *reply, const sd_bus_error *error, void *userdata) {
+        PluginCreate *pc = userdata;
+        Volume *v = pc->volume, *existing = manager_find_volume(m, v->name);
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        (void) reply;
+
+        if (error)
+                (void) sd_bus_error_copy(&e, error);
+        else if (existing && streq(existing->driver, v->driver)) {
+                /* Made by another call meanwhile: the plugin's Create is idempotent, as in Docker. */
+                volume_free(v);
+                v = existing;
+        } else if (existing) {
+                (void) sd_bus_error_setf(&e, BERTH_ERROR_NAME_IN_USE, "Volume \"%s\" already exists.", v->name);
+        } else if (volume_record(m, v, &e) < 0) {
+                plugin_remove_orphan(m, v->driver, v->name); /* all or nothing: the plugin's volume goes too */
+                if (!sd_bus_error_is_set(&e))
+                        (void) sd_bus_error_set(&e, BERTH_ERROR_PLUGIN_FAILED, "Failed to record the volume.");
+        } else
+                volume_link(m, v);
+        if (sd_bus_error_is_set(&e)) {
+                if (v != existing)
+                        volume_free(v);
+                v = NULL;
         }
-        _cleanup_json_ json_object *request = json_object_new_object(), *reply = NULL;
-        if (!request)
-                return -ENOMEM;
-        json_object_object_add(request, "Name", json_object_new_string(v->name));
-        json_object_object_add(request, "ID", json_object_new_string(container_id));
-        int r = volume_plugin_call(v->manager, v->driver, "Mount", request, &reply, error);
+        pc->done(m, v, v ? NULL : &e, pc->userdata);
+        free(pc);
+}
+
+int volume_create_plugin(Manager *m, const char *name, bool anonymous, const VolumeSettings *settings,
+                         VolumeDoneFunc done, void *userdata, sd_bus_error *error) {
+        Volume *existing;
+        int r = create_check(m, name, false, settings, &existing, error);
         if (r < 0)
                 return r;
-        const char *path = json_get_string(reply, "Mountpoint");
-        if (isempty(path) || path[0] != '/') {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                (void) volume_plugin_call(v->manager, v->driver, "Unmount", request, NULL, &e);
-                return sd_bus_error_setf(error, BERTH_ERROR_PLUGIN_FAILED,
-                                         "Volume plugin \"%s\" mounted volume %s but named no absolute Mountpoint.",
-                                         v->driver, v->name);
+        PluginCreate *pc = calloc(1, sizeof(*pc));
+        _cleanup_json_ json_object *request = plugin_request(name, NULL), *opts = json_object_new_object();
+        if (!pc || !request || !opts) {
+                free(pc);
+                return -ENOMEM;
         }
-        if (!streq_ptr(v->plugin_mountpoint, path)) {
+        pc->volume = volume_new(m, name, settings->driver, anonymous, settings->labels, settings->options);
+        if (!pc->volume) {
+                free(pc);
+                return -ENOMEM;
+        }
+        for (char **o = pc->volume->options; *o; o++) {
+                const char *eq = strchr(*o, '=');
+                _cleanup_free_ char *key = strndup(*o, eq ? (size_t) (eq - *o) : strlen(*o));
+                if (!key)
+                        return -ENOMEM;
+                json_object_object_add(opts, key, json_object_new_string(eq ? eq + 1 : ""));
+        }
+        json_object_object_add(request, "Opts", json_object_get(opts));
+        pc->done = done;
+        pc->userdata = userdata;
+        r = volume_plugin_call(m, settings->driver, "Create", request, on_plugin_created, pc, NULL);
+        if (r < 0) {
+                volume_free(pc->volume);
+                free(pc);
+        }
+        return r;
+}
+
+typedef struct PluginMount {
+        char *driver, *name;
+        VolumeMountDoneFunc done;
+        void *userdata;
+} PluginMount;
+
+static void plugin_mount_free(PluginMount *pm) {
+        free(pm->driver);
+        free(pm->name);
+        free(pm);
+}
+
+static void on_mounted(Manager *m, json_object *reply, const sd_bus_error *error, void *userdata) {
+        PluginMount *pm = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *path = reply ? json_get_string(reply, "Mountpoint") : NULL;
+        if (error)
+                (void) sd_bus_error_copy(&e, error);
+        else if (isempty(path) || path[0] != '/')
+                (void) sd_bus_error_setf(&e, BERTH_ERROR_PLUGIN_FAILED,
+                                         "Volume plugin \"%s\" mounted volume %s but named no absolute Mountpoint.",
+                                         pm->driver, pm->name);
+        Volume *v = manager_find_volume(m, pm->name);
+        if (!sd_bus_error_is_set(&e) && v && !streq_ptr(v->plugin_mountpoint, path)) {
                 free(v->plugin_mountpoint);
                 v->plugin_mountpoint = strdup(path);
                 (void) volume_save(v);
         }
-        *ret_path = strdup(path);
-        return *ret_path ? 0 : -ENOMEM;
+        pm->done(m, pm->name, sd_bus_error_is_set(&e) ? NULL : path, sd_bus_error_is_set(&e) ? &e : NULL, pm->userdata);
+        plugin_mount_free(pm);
+}
+
+int volume_mount_plugin(Volume *v, const char *container_id, VolumeMountDoneFunc done, void *userdata,
+                        PluginCall **ret) {
+        _cleanup_json_ json_object *request = plugin_request(v->name, container_id);
+        PluginMount *pm = calloc(1, sizeof(*pm));
+        if (!request || !pm || !(pm->driver = strdup(v->driver)) || !(pm->name = strdup(v->name))) {
+                if (pm)
+                        plugin_mount_free(pm);
+                return -ENOMEM;
+        }
+        pm->done = done;
+        pm->userdata = userdata;
+        int r = volume_plugin_call(v->manager, v->driver, "Mount", request, on_mounted, pm, ret);
+        if (r < 0)
+                plugin_mount_free(pm);
+        return r;
+}
+
+static void on_unmounted(Manager *m, json_object *reply, const sd_bus_error *error, void *userdata) {
+        (void) m;
+        (void) reply;
+        if (error)
+                log_warning("Failed to unmount volume %s: %s", (char *) userdata, error->message ?: "error");
+        free(userdata);
 }
 
 void volumes_unmount(Manager *m, char **names, const char *container_id) {
@@ -304,34 +421,63 @@ void volumes_unmount(Manager *m, char **names, const char *container_id) {
                 Volume *v = manager_find_volume(m, *n);
                 if (!v || !volume_is_plugin(v))
                         continue;
-                _cleanup_json_ json_object *request = json_object_new_object();
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                if (!request)
-                        return;
-                json_object_object_add(request, "Name", json_object_new_string(v->name));
-                json_object_object_add(request, "ID", json_object_new_string(container_id));
-                if (volume_plugin_call(m, v->driver, "Unmount", request, NULL, &e) < 0)
-                        log_warning("Failed to unmount volume %s: %s", v->name, e.message ?: "error");
+                _cleanup_json_ json_object *request = plugin_request(v->name, container_id);
+                char *name = strdup(v->name);
+                if (!request || !name ||
+                    volume_plugin_call(m, v->driver, "Unmount", request, on_unmounted, name, NULL) < 0) {
+                        free(name);
+                        log_warning("Failed to unmount volume %s: out of memory", v->name);
+                }
         }
 }
 
-int volume_refresh_mountpoint(Volume *v, sd_bus_error *error) {
-        if (!volume_is_plugin(v))
-                return 0;
-        _cleanup_json_ json_object *request = json_object_new_object(), *reply = NULL;
-        if (!request)
-                return -ENOMEM;
-        json_object_object_add(request, "Name", json_object_new_string(v->name));
-        int r = volume_plugin_call(v->manager, v->driver, "Path", request, &reply, error);
-        if (r < 0)
-                return r;
-        const char *path = json_get_string(reply, "Mountpoint");
-        if (!streq_ptr(v->plugin_mountpoint, path)) {
+/* A batch of plugin queries (List, Get, Path) for one caller: 'done' once all have answered. */
+typedef struct PluginQueries {
+        unsigned pending;
+        char *name; /* Get's and Path's volume */
+        void (*done)(Manager *m, void *userdata);
+        void *userdata;
+} PluginQueries;
+
+static PluginQueries *queries_new(const char *name, void (*done)(Manager *m, void *userdata), void *userdata) {
+        PluginQueries *q = calloc(1, sizeof(*q));
+        if (!q)
+                return NULL;
+        if (name && !(q->name = strdup(name)))
+                return mfree(q);
+        q->done = done;
+        q->userdata = userdata;
+        q->pending = 1; /* until every query is sent */
+        return q;
+}
+
+static void queries_unref(Manager *m, PluginQueries *q) {
+        if (--q->pending > 0)
+                return;
+        q->done(m, q->userdata);
+        free(q->name);
+        free(q);
+}
+
+typedef struct PluginQuery {
+        PluginQueries *batch;
+        char *plugin;
+} PluginQuery;
+
+static void on_path(Manager *m, json_object *reply, const sd_bus_error *error, void *userdata) {
+        PluginQuery *pq = userdata;
+        Volume *v = manager_find_volume(m, pq->batch->name);
+        const char *path = reply ? json_get_string(reply, "Mountpoint") : NULL;
+        if (error)
+                log_warning("Volume %s: %s", pq->batch->name, error->message ?: "error");
+        else if (v && streq(v->driver, pq->plugin) && !streq_ptr(v->plugin_mountpoint, path)) {
                 free(v->plugin_mountpoint);
                 v->plugin_mountpoint = isempty(path) ? NULL : strdup(path);
                 (void) volume_save(v);
         }
-        return 0;
+        queries_unref(m, pq->batch);
+        free(pq->plugin);
+        free(pq);
 }
 
 /* A volume the plugin has and berth does not know: recorded without VolumeDriver.Create. */
@@ -340,51 +486,72 @@ static void adopt(Manager *m, const char *driver, json_object *entry) {
         if (!name || !volume_name_is_valid(name) || manager_find_volume(m, name))
                 return;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        Volume *v = calloc(1, sizeof(*v));
+        Volume *v = volume_new(m, name, driver, false, NULL, NULL);
         if (!v)
                 return;
-        v->manager = m;
-        v->created_at = now_realtime_usec();
-        v->name = strdup(name);
-        v->driver = strdup(driver);
-        v->labels = strv_copy(NULL);
-        v->options = strv_copy(NULL);
         v->plugin_mountpoint = isempty(path) ? NULL : strdup(path);
-        if (!v->name || !v->driver || !v->labels || !v->options || volume_record(m, v, &e) < 0) {
+        if (volume_record(m, v, &e) < 0) {
                 volume_free(v);
                 return;
         }
         volume_link(m, v);
 }
 
-void volumes_adopt_from_plugins(Manager *m, const char *name) {
-        _cleanup_strv_free_ char **plugins = NULL;
-        if (volume_plugins_discover(m, &plugins) < 0)
-                return;
-        for (char **p = plugins; *p; p++) {
-                _cleanup_json_ json_object *request = json_object_new_object(), *reply = NULL;
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                json_object *entries;
-                if (!request)
-                        return;
-                if (name) {
-                        json_object_object_add(request, "Name", json_object_new_string(name));
-                        if (volume_plugin_call(m, *p, "Get", request, &reply, &e) < 0 ||
-                            !json_object_object_get_ex(reply, "Volume", &entries))
-                                continue;
-                        adopt(m, *p, entries);
-                        return;
-                }
-                if (volume_plugin_call(m, *p, "List", request, &reply, &e) < 0) {
-                        log_warning("Skipping volume plugin %s: %s", *p, e.message ?: "error");
-                        continue;
-                }
-                if (!json_object_object_get_ex(reply, "Volumes", &entries) ||
-                    !json_object_is_type(entries, json_type_array))
-                        continue;
+static void on_listed(Manager *m, json_object *reply, const sd_bus_error *error, void *userdata) {
+        PluginQuery *pq = userdata;
+        json_object *entries;
+        if (error && !pq->batch->name)
+                log_warning("Skipping volume plugin %s: %s", pq->plugin, error->message ?: "error");
+        else if (reply && pq->batch->name && json_object_object_get_ex(reply, "Volume", &entries))
+                adopt(m, pq->plugin, entries);
+        else if (reply && !pq->batch->name && json_object_object_get_ex(reply, "Volumes", &entries) &&
+                 json_object_is_type(entries, json_type_array))
                 for (size_t i = 0; i < json_object_array_length(entries); i++)
-                        adopt(m, *p, json_object_array_get_idx(entries, i));
+                        adopt(m, pq->plugin, json_object_array_get_idx(entries, i));
+        queries_unref(m, pq->batch);
+        free(pq->plugin);
+        free(pq);
+}
+
+static int query_send(Manager *m, PluginQueries *q, const char *plugin, const char *method, PluginReplyFunc cb) {
+        _cleanup_json_ json_object *request = q->name ? plugin_request(q->name, NULL) : json_object_new_object();
+        PluginQuery *pq = calloc(1, sizeof(*pq));
+        if (!request || !pq || !(pq->plugin = strdup(plugin))) {
+                free(pq);
+                return -ENOMEM;
         }
+        pq->batch = q;
+        q->pending++;
+        int r = volume_plugin_call(m, plugin, method, request, cb, pq, NULL);
+        if (r < 0) {
+                q->pending--;
+                free(pq->plugin);
+                free(pq);
+        }
+        return r;
+}
+
+int volumes_adopt_from_plugins(Manager *m, const char *name, void (*done)(Manager *m, void *userdata), void *userdata) {
+        _cleanup_strv_free_ char **plugins = NULL;
+        PluginQueries *q = queries_new(name, done, userdata);
+        if (!q)
+                return -ENOMEM;
+        int r = volume_plugins_discover(m, &plugins);
+        for (char **p = plugins; r >= 0 && *p; p++)
+                r = query_send(m, q, *p, name ? "Get" : "List", on_listed);
+        /* Whatever was sent is answered; the batch ends with its last answer. */
+        queries_unref(m, q);
+        return 0;
+}
+
+int volume_refresh_mountpoint(Volume *v, void (*done)(Manager *m, void *userdata), void *userdata) {
+        Manager *m = v->manager;
+        PluginQueries *q = queries_new(v->name, done, userdata);
+        if (!q)
+                return -ENOMEM;
+        int r = query_send(m, q, v->driver, "Path", on_path);
+        queries_unref(m, q);
+        return r < 0 ? r : 0;
 }
 
 int volume_used_by(const Volume *v, char ***ret) {
@@ -398,35 +565,14 @@ int volume_used_by(const Volume *v, char ***ret) {
         return 0;
 }
 
-int volume_remove(Volume *v, bool force, sd_bus_error *error) {
+/* Forgets a volume berth recorded: its record, its object, its data (by the removal thread). */
+static int volume_forget(Volume *v, sd_bus_error *error) {
         Manager *m = v->manager;
-        _cleanup_strv_free_ char **users = NULL;
-        int r;
-
-        r = volume_used_by(v, &users);
-        if (r < 0)
-                return r;
-        if (strv_length(users) > 0 && !force)
-                return sd_bus_error_setf(error, BERTH_ERROR_VOLUME_IN_USE, "Volume %s is in use by container %.12s.",
-                                         v->name, users[0]);
-        for (Container *c = m->containers; c; c = c->next)
-                if (c->state == CONTAINER_RUNNING && container_uses_volume(c, v->name))
-                        return sd_bus_error_setf(error, BERTH_ERROR_VOLUME_IN_USE,
-                                                 "Volume %s is mounted in running container %s.", v->name, c->name);
-
         _cleanup_free_ char *dir = manager_state_path(m, "volumes/%s", v->name),
                             *json = manager_state_path(m, "volumes/%s/volume.json", v->name),
                             *path = volume_object_path(v);
         if (!dir || !json || !path)
                 return -ENOMEM;
-        if (volume_is_plugin(v)) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                r = plugin_remove(v, force ? &e : error);
-                if (r < 0 && !force)
-                        return r;
-                if (r < 0) /* forced: berth forgets it even though the plugin could not remove it */
-                        log_warning("Forgetting volume %s: %s", v->name, e.message ?: "error");
-        }
         if (unlink(json) < 0 && errno != ENOENT)
                 return sd_bus_error_set_errnof(error, errno, "Failed to remove volume %s: %m", v->name);
         /* Its data can be large: removed by the removal thread, after a rename startup's sweep knows. */
@@ -440,4 +586,69 @@ int volume_remove(Volume *v, bool force, sd_bus_error *error) {
         (void) sd_bus_emit_object_removed(m->bus, path);
         volume_free(v);
         return 0;
+}
+
+typedef struct PluginRemove {
+        Volume *volume; /* kept while 'removing' is set: no other removal frees it */
+        bool force;
+        VolumeDoneFunc done;
+        void *userdata;
+} PluginRemove;
+
+static void on_plugin_removed(Manager *m, json_object *reply, const sd_bus_error *error, void *userdata) {
+        PluginRemove *pr = userdata;
+        Volume *v = pr->volume;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        (void) reply;
+        v->removing = false;
+        if (error && !pr->force)
+                (void) sd_bus_error_copy(&e, error);
+        else {
+                if (error) /* forced: berth forgets it even though the plugin could not remove it */
+                        log_warning("Forgetting volume %s: %s", v->name, error->message ?: "error");
+                if (volume_forget(v, &e) < 0 && !sd_bus_error_is_set(&e))
+                        (void) sd_bus_error_set(&e, BERTH_ERROR_PLUGIN_FAILED, "Failed to forget the volume.");
+        }
+        if (pr->done)
+                pr->done(m, NULL, sd_bus_error_is_set(&e) ? &e : NULL, pr->userdata);
+        else if (sd_bus_error_is_set(&e))
+                log_warning("Keeping volume %s: %s", v->name, e.message ?: "error");
+        free(pr);
+}
+
+int volume_remove(Volume *v, bool force, VolumeDoneFunc done, void *userdata, sd_bus_error *error) {
+        Manager *m = v->manager;
+        _cleanup_strv_free_ char **users = NULL;
+        int r;
+
+        if (v->removing)
+                return sd_bus_error_setf(error, BERTH_ERROR_BUSY, "Volume %s is being removed.", v->name);
+        r = volume_used_by(v, &users);
+        if (r < 0)
+                return r;
+        if (strv_length(users) > 0 && !force)
+                return sd_bus_error_setf(error, BERTH_ERROR_VOLUME_IN_USE, "Volume %s is in use by container %.12s.",
+                                         v->name, users[0]);
+        for (Container *c = m->containers; c; c = c->next)
+                if ((c->state == CONTAINER_RUNNING || c->starting) && container_uses_volume(c, v->name))
+                        return sd_bus_error_setf(error, BERTH_ERROR_VOLUME_IN_USE,
+                                                 "Volume %s is mounted in running container %s.", v->name, c->name);
+        if (!volume_is_plugin(v)) {
+                r = volume_forget(v, error);
+                return r < 0 ? r : 0;
+        }
+        _cleanup_json_ json_object *request = plugin_request(v->name, NULL);
+        PluginRemove *pr = calloc(1, sizeof(*pr));
+        if (!request || !pr) {
+                free(pr);
+                return -ENOMEM;
+        }
+        *pr = (PluginRemove){ .volume = v, .force = force, .done = done, .userdata = userdata };
+        r = volume_plugin_call(m, v->driver, "Remove", request, on_plugin_removed, pr, NULL);
+        if (r < 0) {
+                free(pr);
+                return r;
+        }
+        v->removing = true;
+        return 1;
 }

@@ -18,6 +18,7 @@ typedef struct Volume {
         char **labels; /* "key=value" */
         char **options; /* "key=value", the driver's options */
         char *plugin_mountpoint; /* a plugin volume's path on the host, as the plugin last said */
+        bool removing; /* its plugin is asked to remove it */
 } Volume;
 
 /* What a new volume is made with; NULL members: the local driver, no labels, no options. */
@@ -34,21 +35,41 @@ char *volume_object_path(const Volume *v);
 char *volume_mountpoint(const Volume *v);
 Volume *manager_find_volume(Manager *m, const char *name);
 int manager_load_volumes(Manager *m);
-/* Creates (or, with may_exist, returns the existing) volume; errors set on 'error'. A plugin volume
- * is created by the plugin (VolumeDriver.Create) before berth records it. 'settings' may be NULL. */
+typedef struct PluginCall PluginCall;
+/* What a volume operation that waits for a plugin reports, from the loop: the volume (or NULL) or
+ * the error. */
+typedef void (*VolumeDoneFunc)(Manager *m, Volume *v, const sd_bus_error *error, void *userdata);
+/* A plugin's Mount answer: the volume's name and its host path, or the error. */
+typedef void (*VolumeMountDoneFunc)(Manager *m, const char *name, const char *path, const sd_bus_error *error,
+                                    void *userdata);
+
+int volume_generate_name(char **ret);
+/* Creates (or, with may_exist, returns the existing) volume; errors set on 'error'. 'settings' may be
+ * NULL. Only local volumes are created here: a new plugin volume is made by volume_create_plugin()
+ * first (plugins answer when they answer; the loop does not wait). */
 int volume_create(Manager *m, const char *name, bool anonymous, bool may_exist, const VolumeSettings *settings,
                   Volume **ret, sd_bus_error *error);
-/* The host path to mount for a container's run: _data, or what the plugin's Mount answers. */
-int volume_mount(Volume *v, const char *container_id, char **ret_path, sd_bus_error *error);
-/* Undo volume_mount for every plugin volume among 'names' (errors are logged, not returned). */
+/* A new volume of a plugin: VolumeDriver.Create, then berth records it (a failure to record removes
+ * it from the plugin again). 'done' gets the volume; a name that became a volume of the same driver
+ * meanwhile gives that one. Refusals before the plugin is asked are returned. */
+int volume_create_plugin(Manager *m, const char *name, bool anonymous, const VolumeSettings *settings,
+                         VolumeDoneFunc done, void *userdata, sd_bus_error *error);
+/* VolumeDriver.Mount for a container's run; the answer's Mountpoint is recorded as the volume's path. */
+int volume_mount_plugin(Volume *v, const char *container_id, VolumeMountDoneFunc done, void *userdata,
+                        PluginCall **ret);
+/* Undo the Mount for every plugin volume among 'names', without waiting (errors are logged). */
 void volumes_unmount(Manager *m, char **names, const char *container_id);
 /* Volumes a plugin knows and berth does not yet (made out of band): VolumeDriver.List of every
- * plugin found, or VolumeDriver.Get of 'name' only. Plugins that fail are skipped. */
-void volumes_adopt_from_plugins(Manager *m, const char *name);
-/* Ask the plugin for the volume's path again (VolumeDriver.Path). */
-int volume_refresh_mountpoint(Volume *v, sd_bus_error *error);
-/* Removes the volume and its data. Refused (VolumeInUse) while a container refers to it, unless force. */
-int volume_remove(Volume *v, bool force, sd_bus_error *error);
+ * plugin found, or VolumeDriver.Get of 'name' only. Plugins that fail are skipped; 'done' runs once
+ * every plugin has answered. */
+int volumes_adopt_from_plugins(Manager *m, const char *name, void (*done)(Manager *m, void *userdata), void *userdata);
+/* Ask the plugin for the volume's path again (VolumeDriver.Path); 'done' once it answered. */
+int volume_refresh_mountpoint(Volume *v, void (*done)(Manager *m, void *userdata), void *userdata);
+/* Removes the volume and its data. Refused (VolumeInUse) while a container refers to it, unless
+ * force, and while a container using it runs. Returns 0 once removed (a local volume), 1 when its
+ * plugin was asked: 'done' (may be NULL: failures are logged) reports the end; with force berth
+ * forgets the volume even when the plugin fails. */
+int volume_remove(Volume *v, bool force, VolumeDoneFunc done, void *userdata, sd_bus_error *error);
 /* Ids of the containers that refer to the volume. */
 int volume_used_by(const Volume *v, char ***ret);
 void volume_free(Volume *v);

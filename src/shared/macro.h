@@ -76,4 +76,5 @@ static inline int negative_errno(void) {
 #define streq_ptr(a, b) ((a) && (b) ? streq((a), (b)) : (a) == (b))
 #define isempty(s)      (!(s) || !(s)[0])
 #define USEC_PER_SEC    1000000ULL
+#define USEC_PER_MSEC   1000ULL
 #define NSEC_PER_USEC   1000ULL

@@ -4,6 +4,8 @@ import json
 import os
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 
 import pytest
@@ -40,20 +42,30 @@ class Plugin:
     def stop(self):
         self.bed.systemctl("stop", self.unit)  # leaves a stale socket behind: "not reachable"
 
-    def calls(self, queries=False):
-        """[(call, body)] and forget them; without Activate and Capabilities, and without the queries
-        List, Get and Path unless asked for."""
+    def _read(self, queries):
         if not os.path.exists(self.log):
             return []
         with open(self.log) as f:
-            lines = [json.loads(line) for line in f]
-        os.unlink(self.log)
+            lines = [json.loads(line) for line in f if line.endswith("\n")]
         skip = ("Activate", "Capabilities") + (() if queries else ("List", "Get", "Path"))
         return [(c, e["body"]) for e in lines
                 if (c := e["call"].removeprefix("VolumeDriver.").removeprefix("Plugin.")) not in skip]
 
-    def names(self, queries=False):
-        return [c for c, _ in self.calls(queries)]
+    def calls(self, queries=False, unmounts=0):
+        """[(call, body)] and forget them; without Activate and Capabilities, and without the queries
+        List, Get and Path unless asked for. berthd does not wait for an Unmount's answer (a
+        container's exit is not held up by its plugin), so a test expecting 'unmounts' of them waits
+        for them first."""
+        if unmounts:
+            self.bed.wait_until(lambda: [c for c, _ in self._read(queries)].count("Unmount") >= unmounts,
+                                what=f"{unmounts} Unmount call(s)")
+        calls = self._read(queries)
+        if os.path.exists(self.log):
+            os.unlink(self.log)
+        return calls
+
+    def names(self, queries=False, unmounts=0):
+        return [c for c, _ in self.calls(queries, unmounts)]
 
     def cleanup(self):
         self.stop()
@@ -85,7 +97,7 @@ def test_create_mount_unmount_remove(busybox_image, berthd, plugin):
     berthd.berthctl("run", "--name", name, "-v", f"{vol}:/data", busybox_image, "sh", "-c",
                     "echo through-the-plugin > /data/f", check=True)
     cid = container_id(berthd, name)
-    assert plugin.calls() == [("Mount", {"Name": vol, "ID": cid}), ("Unmount", {"Name": vol, "ID": cid})]
+    assert plugin.calls(unmounts=1) == [("Mount", {"Name": vol, "ID": cid}), ("Unmount", {"Name": vol, "ID": cid})]
     with open(os.path.join(plugin.base, vol, "f")) as f:
         assert f.read() == "through-the-plugin\n"
 
@@ -93,12 +105,12 @@ def test_create_mount_unmount_remove(busybox_image, berthd, plugin):
     berthd.berthctl("start", name, check=True)
     berthd.berthctl("run", "-d", "--name", name + "-d", "-v", f"{vol}:/data", busybox_image, "sleep", "300",
                     check=True)
-    assert sorted(plugin.names()) == ["Mount", "Mount", "Unmount"]
+    assert sorted(plugin.names(unmounts=1)) == ["Mount", "Mount", "Unmount"]
     proc = berthd.berthctl("volume", "rm", vol)
     assert proc.returncode == 125 and "in use" in proc.stderr
     assert plugin.names() == []  # refused by berth before asking the plugin
     berthd.berthctl("stop", "-t", "1", name + "-d", check=True)
-    assert plugin.names() == ["Unmount"]
+    assert plugin.names(unmounts=1) == ["Unmount"]
     berthd.berthctl("rm", name, name + "-d", check=True)
     berthd.berthctl("volume", "rm", vol, check=True)
     assert plugin.calls() == [("Remove", {"Name": vol})]
@@ -110,7 +122,7 @@ def test_volume_driver_creates_on_first_use(busybox_image, berthd, plugin):
     out = berthd.berthctl("run", "--rm", "--volume-driver", plugin.name, "-v", f"{vol}:/d", "-v", "/anon",
                           busybox_image, "sh", "-c", "touch /d/x /anon/y && echo ok", check=True).stdout
     assert out == "ok\n"
-    calls = plugin.names()
+    calls = plugin.names(unmounts=2)
     assert calls.count("Create") == 2 and calls.count("Mount") == 2 and calls.count("Unmount") == 2, calls
     assert calls.index("Create") < calls.index("Mount")
     # --rm removed the anonymous volume through the plugin, and kept the named one.
@@ -132,7 +144,7 @@ def test_failed_start_unmounts(busybox_image, berthd, plugin):
     proc = berthd.berthctl("run", "--name", name, "-v", f"{good}:/a", "-v", f"{bad}:/b", busybox_image, "true")
     assert proc.returncode == 125 and "mount refused by the test plugin" in proc.stderr, proc.stderr
     cid = container_id(berthd, name)
-    assert plugin.calls() == [("Mount", {"Name": good, "ID": cid}), ("Mount", {"Name": bad, "ID": cid}),
+    assert plugin.calls(unmounts=1) == [("Mount", {"Name": good, "ID": cid}), ("Mount", {"Name": bad, "ID": cid}),
                               ("Unmount", {"Name": good, "ID": cid})]
     assert berthd.berthctl("inspect", "--format", "{{.State.Status}}", name, check=True).stdout.strip() == "created"
     berthd.berthctl("rm", name, check=True)
@@ -141,7 +153,7 @@ def test_failed_start_unmounts(busybox_image, berthd, plugin):
     proc = berthd.berthctl("run", "--name", name, "-v", f"{good}:/a", busybox_image, "/no/such/command")
     assert proc.returncode == 127, proc.stderr
     cid = container_id(berthd, name)
-    assert plugin.calls() == [("Mount", {"Name": good, "ID": cid}), ("Unmount", {"Name": good, "ID": cid})]
+    assert plugin.calls(unmounts=1) == [("Mount", {"Name": good, "ID": cid}), ("Unmount", {"Name": good, "ID": cid})]
     berthd.berthctl("rm", name, check=True)
 
     # Over D-Bus: RemoveVolume of a volume the plugin refuses to remove fails, unless forced.
@@ -158,6 +170,44 @@ def test_failed_start_unmounts(busybox_image, berthd, plugin):
     berthd.berthctl("volume", "rm", stuck, check=True)
     for v in (good, bad):
         berthd.berthctl("volume", "rm", "-f", v, check=True)
+
+
+def test_stalled_plugin_stalls_no_other_client(busybox_image, berthd, plugin):
+    # While the plugin takes 10 s to answer a start's Mount and a volume create, berthd still answers
+    # everyone else at once: plugin calls run on its loop, they do not block it.
+    vol, other = uniq("slow"), uniq("slow")
+    berthd.berthctl("volume", "create", "-d", plugin.name, vol, check=True)
+    with open(os.path.join(plugin.base, ".stall"), "w") as f:
+        f.write("10")
+    results = {}
+
+    def client(key, *args):
+        started = time.monotonic()
+        results[key] = (berthd.berthctl(*args, timeout=120), time.monotonic() - started)
+
+    waiting = [threading.Thread(target=client, args=("run", "run", "--rm", "-v", f"{vol}:/d", busybox_image, "sh",
+                                                     "-c", "echo waited > /d/f")),
+               threading.Thread(target=client, args=("create", "volume", "create", "-d", plugin.name, other))]
+    for t in waiting:
+        t.start()
+    time.sleep(1)  # both are waiting for the plugin now
+    out = berthd.sh("s=$(date +%s%N); berthctl ps -a >/dev/null && berthctl run --rm " + busybox_image +
+                    " true && berthctl ps >/dev/null && echo $(( ($(date +%s%N) - s) / 1000000 ))", check=True)
+    elapsed_ms = int(out.stdout.split()[-1])
+    assert all(t.is_alive() for t in waiting), results  # the plugin really was stalled meanwhile
+    os.unlink(os.path.join(plugin.base, ".stall"))
+    assert elapsed_ms < 5000, f"ps, run --rm and ps took {elapsed_ms} ms while a plugin stalled"
+    for t in waiting:
+        t.join(timeout=120)
+    (run, run_s), (create, _) = results["run"], results["create"]
+    assert run.returncode == 0, run.stderr
+    assert run_s >= 9, run_s  # it did wait for the plugin's Mount
+    assert create.returncode == 0 and create.stdout.strip() == other, create.stderr
+    with open(os.path.join(plugin.base, vol, "f")) as f:
+        assert f.read() == "waited\n"
+    assert other in volume_names(berthd)
+    for v in (vol, other):
+        berthd.berthctl("volume", "rm", v, check=True)
 
 
 def test_plugin_down_and_unknown(busybox_image, berthd, plugin):
@@ -182,7 +232,7 @@ def test_plugin_down_and_unknown(busybox_image, berthd, plugin):
     # back up: the same container starts (and the plugin is activated again)
     plugin.start()
     berthd.berthctl("start", "-a", name, check=True)
-    assert plugin.names()[-2:] == ["Mount", "Unmount"]
+    assert plugin.names(unmounts=1)[-2:] == ["Mount", "Unmount"]
     berthd.berthctl("rm", name, check=True)
     berthd.berthctl("volume", "rm", vol, check=True)
 

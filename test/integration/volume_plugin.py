@@ -6,7 +6,8 @@
 
 Volumes are the directories in BASEDIR (so a test can make one "out of band" with mkdir).
 Every call is appended to LOGFILE as one JSON line {"call": ..., "body": ...}. A volume created
-with the option fail=Mount refuses to be mounted; fail=Remove refuses to be removed.
+with the option fail=Mount refuses to be mounted; fail=Remove refuses to be removed. While the
+file BASEDIR/.stall exists, every call waits that many seconds (its content) before it is answered.
 """
 import http.server
 import json
@@ -14,6 +15,7 @@ import os
 import shutil
 import socketserver
 import sys
+import time
 
 SOCKET, BASE, LOG = sys.argv[1:4]
 OPTS = os.path.join(BASE, ".opts")
@@ -81,6 +83,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw.strip() else {}
         call = self.path.lstrip("/")
+        try:
+            with open(os.path.join(BASE, ".stall")) as f:
+                time.sleep(float(f.read()))
+        except FileNotFoundError:
+            pass
         with open(LOG, "a") as f:
             f.write(json.dumps({"call": call, "body": body}) + "\n")
         out = handle(call, body)
