@@ -318,7 +318,7 @@ static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *
         r = container_rename(c, name, error);
         if (r < 0)
                 return r;
-        return sd_bus_reply_method_return(message, NULL);
+        return container_reply_when_saved(c, message); /* its record queued: answered once written */
 }
 
 /* Exec(as command, as env, s workdir, h stdin, h stdout, h stderr) and

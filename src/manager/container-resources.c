@@ -141,7 +141,7 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
                 if (r < 0)
                         (void) sd_bus_reply_method_errnof(call->request, -r, "Failed to save the limits: %m");
                 else
-                        (void) sd_bus_reply_method_return(call->request, NULL);
+                        (void) container_reply_when_saved(c, call->request);
         }
         sd_bus_message_unref(call->request);
         free(call);
@@ -160,7 +160,7 @@ int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request
                 r = update_settle(c, u);
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, -r, "Failed to save the limits: %m");
-                return sd_bus_reply_method_return(request, NULL);
+                return container_reply_when_saved(c, request);
         }
         r = sd_bus_message_new_method_call(c->manager->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
                                            "org.freedesktop.systemd1.Manager", "SetUnitProperties");

@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Container records are written by one thread, so the fsyncs that make them last no longer stop
- * berthd's loop: ten concurrent `run`s used to wait in line for forty fsyncs. What is queued while
- * the thread writes goes out next, all at once (write_files_atomic: one journal commit for any
- * number of records): group commit. One queue, one thread, in order, so a record never overtakes
- * a newer one of the same container; a record is serialized when queued. When the thread is idle
- * and no caller waits for the loop, the loop writes the record itself.
+/* Saving a container, in two parts, neither of which stops berthd's loop for a disk:
+ *
+ * Its runtime state (state, exit code, times, error, restart count…) goes to
+ * <run_dir>/containers/<id>.json, written by the loop itself: a temporary file renamed over the
+ * last one, never fsynced. /run is a tmpfs, so that costs no disk, and a reboot that empties it
+ * ends every run anyway (machined keeps its machines' state there the same way).
+ *
+ * Its record (containers/<id>/container.json: the configuration, and of the runtime only what a
+ * reboot must not lose, see container_record_to_json()) is fsynced, by one writer thread, and only
+ * when it differs from the last one queued: an exit or a pause does not rewrite it. What is queued
+ * while the thread writes goes out next, all at once (write_files_atomic: one journal commit for
+ * any number of records): group commit. One queue, one thread, in order, so a record never
+ * overtakes a newer one of the same container; a record is serialized when queued.
  *
  * A record is fsynced before it replaces the last one, so it is never torn; the rename is left to
  * the file system's next commit (as Docker does): a power cut may lose the last seconds of
@@ -28,10 +35,9 @@ typedef struct SaveRequest SaveRequest;
 struct SaveRequest {
         char *path, *data;
         size_t len;
+        uint64_t hash; /* of data */
         ContainerSavedFn done; /* run in berthd's loop; NULL for none */
         void *userdata;
-        bool waited; /* container_save(): the caller waits, no callback */
-        bool finished;
         int result;
         SaveRequest *next;
 };
@@ -66,6 +72,18 @@ static char *record_path(Container *c) {
         return manager_state_path(c->manager, "containers/%s/container.json", c->id);
 }
 
+static char *state_path(Container *c) {
+        return manager_run_path(c->manager, "containers/%s.json", c->id);
+}
+
+/* FNV-1a, never 0 (Container.record_hash: none yet). */
+static uint64_t text_hash(const char *s, size_t len) {
+        uint64_t h = 14695981039346656037ULL;
+        for (size_t i = 0; i < len; i++)
+                h = (h ^ (uint8_t) s[i]) * 1099511628211ULL;
+        return h ?: 1;
+}
+
 static void write_batch(SaveRequest *batch) {
         size_t n = 0, k = 0;
         for (SaveRequest *q = batch; q; q = q->next)
@@ -77,11 +95,12 @@ static void write_batch(SaveRequest *batch) {
                         q->result = -ENOMEM;
                 return;
         }
-        /* Of several records for one file, the last one is written; the others share its fate. */
+        /* Of several records for one file, the last one is written; the others share its fate (and
+         * so does a barrier, which writes nothing: container_reply_when_saved()). */
         for (SaveRequest *q = batch; q; q = q->next) {
-                bool superseded = false;
+                bool superseded = !q->data;
                 for (SaveRequest *later = q->next; later && !superseded; later = later->next)
-                        superseded = streq(later->path, q->path);
+                        superseded = later->data && streq(later->path, q->path);
                 if (!superseded) {
                         files[k] = (AtomicFile){ .path = q->path, .data = q->data, .len = q->len, .mode = 0600 };
                         writer[k++] = q;
@@ -115,19 +134,9 @@ static void *writer_thread(void *userdata) {
                 write_batch(batch);
                 pthread_mutex_lock(&s->lock);
                 s->writing = NULL;
-                bool notify = false;
-                for (SaveRequest *q; (q = batch);) {
-                        batch = q->next;
-                        q->next = NULL;
-                        q->finished = true;
-                        if (!q->waited) {
-                                append(&s->done, q);
-                                notify = true;
-                        }
-                }
+                append(&s->done, batch);
                 pthread_cond_broadcast(&s->finished);
-                if (notify)
-                        (void) eventfd_write(s->event_fd, 1);
+                (void) eventfd_write(s->event_fd, 1);
         }
         pthread_mutex_unlock(&s->lock);
         return NULL;
@@ -200,79 +209,80 @@ void container_saves_stop(Manager *m) {
 
 /* The record as it is now: a request that owns its path and text. */
 static SaveRequest *request_new(Container *c) {
-        _cleanup_json_ json_object *o = container_to_json(c);
+        _cleanup_json_ json_object *o = container_record_to_json(c);
         SaveRequest *q = calloc(1, sizeof(*q));
 
         if (!q || !o || !(q->path = record_path(c)) || !(q->data = json_format_line(o, &q->len))) {
                 request_free(q);
                 return NULL;
         }
+        q->hash = text_hash(q->data, q->len);
         return q;
 }
 
-static int enqueue(Container *c, ContainerSavedFn done, void *userdata, bool waited, SaveRequest **ret) {
-        SaveQueue *s = c->manager->saves;
-        SaveRequest *q = request_new(c);
-        if (!q)
-                return -ENOMEM;
-        q->done = done;
-        q->userdata = userdata;
-        q->waited = waited;
-        pthread_mutex_lock(&s->lock);
-        append(&s->todo, q);
-        pthread_cond_signal(&s->queued);
-        pthread_mutex_unlock(&s->lock);
-        *ret = q;
-        return 0;
+uint64_t container_record_hash(const Container *c) {
+        _cleanup_json_ json_object *o = container_record_to_json(c);
+        size_t len;
+        _cleanup_free_ char *data = o ? json_format_line(o, &len) : NULL;
+        return data ? text_hash(data, len) : 0;
 }
 
-static int write_now(Container *c) {
-        SaveRequest *q = request_new(c);
-        if (!q)
+static int write_state(Container *c) {
+        _cleanup_json_ json_object *o = container_state_to_json(c);
+        _cleanup_free_ char *path = state_path(c), *data = NULL;
+        size_t len;
+        if (!o || !path || !(data = json_format_line(o, &len)))
                 return -ENOMEM;
-        write_batch(q);
-        int r = q->result;
+        int r = write_file_replace(path, data, len, 0600);
         if (r < 0)
-                log_error("Failed to write %s: %s", q->path, strerror(-r));
-        request_free(q);
+                log_error("Failed to write %s: %s", path, strerror(-r));
         return r;
 }
 
-/* Nothing queued or being written: a record written here and now cannot overtake an older one
- * (only this thread queues). */
-static bool writer_idle(SaveQueue *s) {
-        pthread_mutex_lock(&s->lock);
-        bool idle = !s->todo && !s->writing;
-        pthread_mutex_unlock(&s->lock);
-        return idle;
-}
+/* The record, when it changed, to the writer thread; 'done' (if not NULL) is called exactly once.
+ * Without the thread (while berthd starts or stops) it is written here. */
+static int save_record(Container *c, ContainerSavedFn done, void *userdata) {
+        SaveQueue *s = c->manager->saves;
+        SaveRequest *q = request_new(c);
+        int r = 0;
 
-/* Whether a D-Bus call is waiting for berthd's loop: read but not dispatched, or still in the
- * socket. Nobody waiting, the loop may as well wait for the disk itself: handing the record to
- * the thread and back costs two wake-ups, more than it saves alone. */
-static bool callers_waiting(Manager *m) {
-        return (m->bus && bus_input_pending(m->bus)) || private_bus_callers_waiting(m);
+        if (!q)
+                r = -ENOMEM;
+        else if (q->hash == c->record_hash)
+                request_free(q); /* what the record already says (or will, once written) */
+        else if (!s) {
+                write_batch(q);
+                r = q->result;
+                if (r < 0)
+                        log_error("Failed to write %s: %s", q->path, strerror(-r));
+                else
+                        c->record_hash = q->hash;
+                request_free(q);
+        } else {
+                c->record_hash = q->hash;
+                q->done = done;
+                q->userdata = userdata;
+                pthread_mutex_lock(&s->lock);
+                append(&s->todo, q);
+                pthread_cond_signal(&s->queued);
+                pthread_mutex_unlock(&s->lock);
+                return 0;
+        }
+        if (r == -ENOMEM)
+                log_error("Failed to save the record of container %s: %s", c->name, strerror(-r));
+        if (done)
+                done(r, userdata);
+        return r;
 }
 
 void container_save_soon(Container *c, ContainerSavedFn done, void *userdata) {
-        SaveQueue *s = c->manager->saves;
-        SaveRequest *q;
-        int r;
-
         if (c->record_lost) { /* nothing true to write: its record stays as found */
                 if (done)
                         done(0, userdata);
                 return;
         }
-        if (s && (!writer_idle(s) || callers_waiting(c->manager))) {
-                r = enqueue(c, done, userdata, false, &q);
-                if (r >= 0)
-                        return;
-                log_error("Failed to queue the record of container %s: %s", c->name, strerror(-r));
-        } else
-                r = write_now(c);
-        if (done)
-                done(r, userdata);
+        (void) write_state(c);
+        (void) save_record(c, done, userdata);
 }
 
 static bool queued_for(SaveRequest *list, const char *path) {
@@ -294,26 +304,46 @@ void container_saves_drain(Container *c) {
 }
 
 int container_save(Container *c) {
-        SaveQueue *s = c->manager->saves;
-        SaveRequest *q;
-        int r;
-
         if (c->record_lost)
                 return 0; /* nothing true to write: its record stays as found */
+        int r = write_state(c), q = save_record(c, NULL, NULL);
+        return r < 0 ? r : q;
+}
 
-        if (!s || writer_idle(s))
-                return write_now(c);
-        /* Through the queue too, behind what is queued for this container. */
-        r = enqueue(c, NULL, NULL, true, &q);
+static void reply_saved(int r, void *userdata) {
+        sd_bus_message *request = userdata;
         if (r < 0)
-                return r;
-        pthread_mutex_lock(&s->lock);
-        while (!q->finished)
-                pthread_cond_wait(&s->finished, &s->lock);
-        pthread_mutex_unlock(&s->lock);
-        r = q->result;
-        request_free(q);
-        return r;
+                (void) sd_bus_reply_method_errnof(request, -r, "Failed to save container: %m");
+        else
+                (void) sd_bus_reply_method_return(request, NULL);
+        sd_bus_message_unref(request);
+}
+
+int container_reply_when_saved(Container *c, sd_bus_message *request) {
+        SaveQueue *s = c->manager->saves;
+        SaveRequest *q = NULL;
+        _cleanup_free_ char *path = record_path(c);
+
+        if (!path)
+                return -ENOMEM;
+        if (s) {
+                pthread_mutex_lock(&s->lock);
+                if (queued_for(s->todo, path) || queued_for(s->writing, path)) {
+                        /* A barrier behind them: in order, so answered once they are written. */
+                        q = calloc(1, sizeof(*q));
+                        if (q) {
+                                q->path = TAKE_PTR(path);
+                                q->done = reply_saved;
+                                q->userdata = sd_bus_message_ref(request);
+                                append(&s->todo, q);
+                                pthread_cond_signal(&s->queued);
+                        }
+                }
+                pthread_mutex_unlock(&s->lock);
+        }
+        if (!q)
+                return sd_bus_reply_method_return(request, NULL);
+        return 1;
 }
 
 /* What a crash between writing a record and renaming it left: container.json.tmp.<pid>.<n>. */

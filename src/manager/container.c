@@ -158,7 +158,12 @@ void container_emit_changed(Container *c, const char *property, ...) {
         (void) sd_bus_emit_properties_changed_strv(c->manager->bus, path, "org.berth1.Container", names);
 }
 
-json_object *container_to_json(const Container *c) {
+/* The record (containers/<id>/container.json, fsynced): the container's configuration, and of its
+ * runtime state only what a reboot must not lose: whether it ever ran ("state" reads "created" or
+ * "exited", what a berthd finds after a reboot, and what one older than the split reads) and a Stop
+ * by hand (unless-stopped containers stay stopped at boot). Changes with the configuration, at the
+ * first start and at a Stop or Start by hand; not at an exit. */
+json_object *container_record_to_json(const Container *c) {
         json_object *o = json_object_new_object();
         json_object_object_add(o, "id", json_object_new_string(c->id));
         json_object_object_add(o, "name", json_object_new_string(c->name));
@@ -169,24 +174,64 @@ json_object *container_to_json(const Container *c) {
         json_object_object_add(o, "env", json_strv_new(c->env));
         container_settings_to_json(c, o);
         container_resources_to_json(&c->res, o);
+        json_object_object_add(o, "state",
+                               json_object_new_string(c->state == CONTAINER_CREATED ? "created" : "exited"));
+        json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
+        json_object_object_add(o, "created_at", json_object_new_uint64(c->created_at));
+        json_object_object_add(o, "mounts", container_mounts_to_json(c));
+        json_object_object_add(o, "volumes_from", json_strv_new(c->volumes_from));
+        json_object_object_add(o, "labels", json_strv_new(c->labels));
+        json_object_object_add(o, "security", container_security_to_json(&c->security));
+        return o;
+}
+
+/* The runtime state (<run_dir>/containers/<id>.json, on tmpfs, not fsynced): gone with a reboot. */
+json_object *container_state_to_json(const Container *c) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "id", json_object_new_string(c->id));
         json_object_object_add(o, "state", json_object_new_string(container_state_to_string(c->state)));
         json_object_object_add(o, "exit_code", json_object_new_int(c->exit_code));
         json_object_object_add(o, "oom_killed", json_object_new_boolean(c->oom_killed));
         json_object_object_add(o, "pid", json_object_new_int(c->pid));
         json_object_object_add(o, "helper_pid", json_object_new_int(c->helper_pid));
-        json_object_object_add(o, "created_at", json_object_new_uint64(c->created_at));
         json_object_object_add(o, "started_at", json_object_new_uint64(c->started_at));
         json_object_object_add(o, "finished_at", json_object_new_uint64(c->finished_at));
         json_object_object_add(o, "error", json_object_new_string(c->error ?: ""));
         json_object_object_add(o, "paused", json_object_new_boolean(c->paused));
         json_object_object_add(o, "restart_count", json_object_new_int64(c->restart_count));
+        json_object_object_add(o, "restart_delay_usec", json_object_new_uint64(c->restart_delay_usec));
         json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
-        json_object_object_add(o, "mounts", container_mounts_to_json(c));
-        json_object_object_add(o, "volumes_from", json_strv_new(c->volumes_from));
-        json_object_object_add(o, "labels", json_strv_new(c->labels));
         json_object_object_add(o, "run_volumes", json_strv_new(c->run_volumes));
-        json_object_object_add(o, "security", container_security_to_json(&c->security));
         return o;
+}
+
+/* The runtime state from a state file, or from a record written before the split (which has all
+ * of it). -EBADMSG leaves c as it was. */
+static int container_state_from_json(Container *c, json_object *o) {
+        ContainerState state = container_state_from_string(json_get_string(o, "state"));
+        const char *error = json_get_string(o, "error");
+        char **run_volumes = NULL;
+        if (state < 0 || json_get_strv(o, "run_volumes", &run_volumes) < 0)
+                return -EBADMSG;
+        char *e = isempty(error) ? NULL : strdup(error);
+        if (!isempty(error) && !e) {
+                strv_free(run_volumes);
+                return -ENOMEM;
+        }
+        free(c->error);
+        c->error = e;
+        strv_free(c->run_volumes);
+        c->run_volumes = run_volumes;
+        c->state = state;
+        c->exit_code = (int) json_get_i64(o, "exit_code", 0);
+        c->oom_killed = json_get_bool(o, "oom_killed", 0);
+        c->started_at = json_get_u64(o, "started_at", 0);
+        c->finished_at = json_get_u64(o, "finished_at", 0);
+        c->paused = json_get_bool(o, "paused", 0);
+        c->restart_count = (unsigned) json_get_i64(o, "restart_count", 0);
+        c->restart_delay_usec = json_get_u64(o, "restart_delay_usec", 0);
+        c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
+        return 0;
 }
 
 void container_free(Container *c) {
@@ -491,10 +536,18 @@ fail:
         return r;
 }
 
+/* Its runtime state in /run (container-save.c). */
+static void container_remove_state(Container *c) {
+        _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s.json", c->id);
+        if (path)
+                (void) unlink(path);
+}
+
 static void discard_new(Container *c) {
         _cleanup_free_ char *dir = manager_state_path(c->manager, "containers/%s", c->id);
         if (dir)
                 (void) c->manager->storage->container_remove(dir);
+        container_remove_state(c);
         container_remove_anonymous_volumes(c);
         container_free(c);
 }
@@ -588,6 +641,7 @@ static int container_destroy(Container *c, bool remove_volumes) {
         if (r < 0 && r != -ENOENT)
                 log_warning("Failed to remove %s, ignoring: %s", dir, strerror(-r));
         (void) rm_rf(run);
+        container_remove_state(c);
         /* The journal fields of its scope (see nspawn-journal.h): its supervisor removes them when
          * it ends, unless it was killed. */
         _cleanup_free_ char *fields = NULL;
@@ -634,8 +688,8 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         bool restarting = c->restart_request && !c->remove_on_exit;
         container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", NULL);
         reply_waiters(c, false);
-        /* After the replies (a waiting client need not wait for the disk: until saved, the exit
-         * file under /run says the same), and not at all for a container removed right away. */
+        /* The exit is runtime state: to /run, the record stays as it is. Not at all for a
+         * container removed right away. */
         if (restarting || !(c->auto_remove || c->remove_on_exit))
                 (void) container_save(c);
         if (restarting) {
@@ -731,16 +785,25 @@ static void container_reconcile(Container *c) {
                 log_error("Failed to watch container %s.", c->name);
 }
 
-static int container_load_one(Manager *m, const char *id, Container **ret) {
-        _cleanup_free_ char *path = manager_state_path(m, "containers/%s/container.json", id);
+/* The runtime state berthd wrote to /run in this boot, over what the record says. 0 when there
+ * was one, -ENOENT when not (after a reboot). */
+static int container_load_state(Container *c) {
+        _cleanup_free_ char *path = manager_run_path(c->manager, "containers/%s.json", c->id);
         _cleanup_json_ json_object *o = NULL;
-        int r;
-
         if (!path)
                 return -ENOMEM;
-        r = json_read_file(path, &o);
-        if (r < 0)
-                return r;
+        int r = json_read_file(path, &o);
+        const char *id = r >= 0 ? json_get_string(o, "id") : NULL;
+        if (r >= 0 && (!id || !streq(id, c->id)))
+                r = -EUCLEAN;
+        if (r >= 0)
+                r = container_state_from_json(c, o);
+        if (r < 0 && r != -ENOENT)
+                log_warning("Container %s: ignoring its runtime state %s: %s", c->id, path, strerror(-r));
+        return r;
+}
+
+static int container_load_one(Manager *m, const char *id, json_object *o, Container **ret) {
         /* A record copied or moved into another container's directory must not pass for it. */
         const char *recorded_id = json_get_string(o, "id");
         if (recorded_id && !streq(recorded_id, id))
@@ -750,7 +813,7 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
                 return -ENOMEM;
         memcpy(c->id, id, BERTH_ID_LEN + 1);
         const char *name = json_get_string(o, "name"), *image = json_get_string(o, "image"),
-                   *image_id = json_get_string(o, "image_id"), *error = json_get_string(o, "error");
+                   *image_id = json_get_string(o, "image_id");
         c->state = container_state_from_string(json_get_string(o, "state"));
         if (!name || !image || !image_id || c->state < 0 || json_get_strv(o, "command", &c->command) < 0 ||
             json_get_strv(o, "entrypoint", &c->entrypoint) < 0 || json_get_strv(o, "env", &c->env) < 0 ||
@@ -761,31 +824,43 @@ static int container_load_one(Manager *m, const char *id, Container **ret) {
         c->name = strdup(name);
         c->image_ref = strdup(image);
         c->image_id = strdup(image_id);
-        c->error = isempty(error) ? NULL : strdup(error);
         if (container_resources_from_json(o, &c->res) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }
-        c->oom_killed = json_get_bool(o, "oom_killed", 0);
-        c->paused = json_get_bool(o, "paused", 0);
-        c->machine_registered = c->state != CONTAINER_CREATED; /* unknown after a restart: check */
-        c->restart_count = (unsigned) json_get_i64(o, "restart_count", 0);
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
         if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||
-            json_get_strv(o, "volumes_from", &c->volumes_from) < 0 ||
-            json_get_strv(o, "run_volumes", &c->run_volumes) < 0 || json_get_strv(o, "labels", &c->labels) < 0 ||
+            json_get_strv(o, "volumes_from", &c->volumes_from) < 0 || json_get_strv(o, "labels", &c->labels) < 0 ||
             container_security_from_json(o, &c->security) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }
-        c->exit_code = (int) json_get_i64(o, "exit_code", 0);
         c->created_at = json_get_u64(o, "created_at", 0);
-        c->started_at = json_get_u64(o, "started_at", 0);
-        c->finished_at = json_get_u64(o, "finished_at", 0);
         if (!c->name || !c->image_ref || !c->image_id || !c->hostname) {
                 container_free(c);
                 return -ENOMEM;
         }
+        /* A record of a berthd before the runtime state moved to /run has all of it (its "state"
+         * may read "running"): the starting point, and the record is written once more without
+         * it. A record of now says only whether the container ran (and a Stop by hand). */
+        bool old_record = json_object_object_get_ex(o, "exit_code", NULL);
+        if (old_record && container_state_from_json(c, o) < 0) {
+                container_free(c);
+                return -EBADMSG;
+        }
+        c->record_hash = old_record ? 0 : container_record_hash(c);
+        int r = container_load_state(c);
+        if (r == -ENOMEM) {
+                container_free(c);
+                return r;
+        }
+        if (r < 0 && !old_record && c->state == CONTAINER_EXITED) {
+                /* After a reboot: how and when its last run ended is gone with /run. As for a
+                 * supervisor that vanished without an exit file: 137 (an exit file of this boot,
+                 * if there is one, still wins in container_reconcile()). */
+                c->exit_code = 137;
+        }
+        c->machine_registered = c->state != CONTAINER_CREATED; /* unknown after a restart: check */
         *ret = c;
         return 0;
 }
@@ -856,68 +931,64 @@ static void container_add(Manager *m, Container *c) {
         }
 }
 
-int manager_load_containers(Manager *m) {
-        _cleanup_free_ char *dir = manager_state_path(m, "containers");
-        DIR *d;
-
-        if (!dir)
-                return -ENOMEM;
-        removal_sweep(m, dir, m->storage->container_remove); /* removals a crash cut short */
-        d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!id_is_valid(de->d_name))
-                        continue;
-                Container *c;
-                int r = container_load_one(m, de->d_name, &c);
-                if (r == -ENOENT) {
-                        /* A create or remove that crashed halfway: finish removing it. */
-                        _cleanup_free_ char *path = NULL;
-                        if (asprintf(&path, "%s/%s", dir, de->d_name) >= 0)
-                                (void) m->storage->container_remove(path);
-                        continue;
+static int container_load(Manager *m, const char *id, const char *path, json_object *o, int r, void *userdata) {
+        Container *c;
+        if (r >= 0)
+                r = container_load_one(m, id, o, &c);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                /* Two records with one name: the later created is the odd one out. */
+                Container *other = manager_find_container_by_name(m, c->name);
+                if (!other) {
+                        container_add(m, c);
+                        return 0;
                 }
-                if (r >= 0) {
-                        /* Two records with one name: the later created is the odd one out. */
-                        Container *other = manager_find_container_by_name(m, c->name);
-                        if (!other) {
-                                container_add(m, c);
-                                continue;
-                        }
-                        Container *keep = other, *drop = c;
-                        if (other->created_at > c->created_at) {
-                                container_unlink(other);
-                                container_add(m, c);
-                                keep = c, drop = other;
-                        }
-                        log_error("Container %s claims the name \"%s\" of container %s.", drop->id, drop->name,
-                                  keep->id);
-                        _cleanup_free_ char *id = strdup(drop->id);
-                        container_free(drop);
-                        if (!id)
-                                return -ENOMEM;
-                        Container *p = container_placeholder_if_running(m, id, "its name is taken");
-                        if (p)
-                                container_add(m, p);
-                        else
-                                container_quarantine(m, id);
-                        continue;
+                Container *keep = other, *drop = c;
+                if (other->created_at > c->created_at) {
+                        container_unlink(other);
+                        container_add(m, c);
+                        keep = c, drop = other;
                 }
-                const char *why = r == -EUCLEAN ? "it belongs to another container" : strerror(-r);
-                log_error("Failed to load container %s: %s.", de->d_name, why);
-                Container *p = r == -ENOMEM ? NULL : container_placeholder_if_running(m, de->d_name, why);
+                log_error("Container %s claims the name \"%s\" of container %s.", drop->id, drop->name, keep->id);
+                _cleanup_free_ char *drop_id = strdup(drop->id);
+                container_free(drop);
+                if (!drop_id)
+                        return -ENOMEM;
+                Container *p = container_placeholder_if_running(m, drop_id, "its name is taken");
                 if (p)
                         container_add(m, p);
-                else if (r != -ENOMEM)
-                        container_quarantine(m, de->d_name);
+                else
+                        container_quarantine(m, drop_id);
+                return 0;
         }
-        closedir(d);
+        const char *why = r == -EUCLEAN ? "it belongs to another container" : strerror(-r);
+        log_error("Failed to load container %s: %s.", id, why);
+        Container *p = container_placeholder_if_running(m, id, why);
+        if (p)
+                container_add(m, p);
+        else
+                container_quarantine(m, id);
+        return 0;
+}
+
+int manager_load_containers(Manager *m) {
+        const RecordDir containers = { .dir = "containers",
+                                       .record = "container.json",
+                                       .name_is_valid = id_is_valid,
+                                       .remove = m->storage->container_remove,
+                                       .load = container_load };
+        int r = manager_load_records(m, &containers, NULL);
+        if (r < 0)
+                return r;
         for (Container *c = m->containers, *next; c; c = next) {
                 next = c->next; /* reconcile may auto-remove c */
                 container_reconcile(c);
         }
+        /* What was found, to /run (derived after a reboot: the same again after a restart of
+         * berthd); the record again where it changed (an older berthd's, with runtime state). */
+        for (Container *c = m->containers; c; c = c->next)
+                (void) container_save(c);
         return 0;
 }
 

@@ -126,6 +126,7 @@ typedef struct Container {
         StartOperation *starting;
         bool creating; /* created, its first record not yet written */
         bool record_lost; /* its record was unusable but it runs: listed, stoppable, removable, never saved */
+        uint64_t record_hash; /* of the last record written or queued (0: none): an unchanged one is not written */
         sd_bus_message **waiters; /* Wait() calls to answer at exit */
         size_t n_waiters;
         sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */
@@ -184,13 +185,21 @@ int container_env_validate(char **env, sd_bus_error *error);
 int container_create(Manager *m, Image *image, const char *image_ref, const ContainerConfig *config, Container **ret,
                      sd_bus_error *error);
 void container_discard_new(Container *c);
-/* Container records (container-save.c), written by berthd's writer thread in order. container_save()
- * waits for the write; container_save_soon() may return first and calls 'done' (may be NULL) in
- * berthd's loop with the result, always exactly once, so the loop goes on while the disk works. */
+/* Saving a container (container-save.c): its runtime state goes to <run_dir>/containers/<id>.json
+ * at once (tmpfs: replaced atomically, never fsynced); its record (configuration, fsynced), when it
+ * differs from the last one queued, to berthd's writer thread, in order. Neither waits for a disk.
+ * container_save() returns once the runtime state is written; container_save_soon() calls 'done'
+ * (may be NULL) in berthd's loop with the result once the record is written too (at once when it
+ * did not change), always exactly once: a caller that answers after it answers after the fsync. */
 int container_save(Container *c);
 typedef void (*ContainerSavedFn)(int r, void *userdata);
 void container_save_soon(Container *c, ContainerSavedFn done, void *userdata);
-json_object *container_to_json(const Container *c);
+/* Answers 'request' (no return values) once the records of c queued so far are written, or with
+ * the error of their write; 1, or at once when none is queued. */
+int container_reply_when_saved(Container *c, sd_bus_message *request);
+json_object *container_record_to_json(const Container *c);
+json_object *container_state_to_json(const Container *c);
+uint64_t container_record_hash(const Container *c); /* of the record as it would be written now */
 int container_saves_start(Manager *m);
 void container_saves_stop(Manager *m);
 void container_saves_drain(Container *c); /* until c's queued records are written */

@@ -157,15 +157,11 @@ static int dup_optional(json_object *o, const char *key, char **ret) {
         return !v || *ret ? 0 : -ENOMEM;
 }
 
-static int image_load_one(Manager *m, const char *path, Image **ret) {
-        _cleanup_json_ json_object *o = NULL;
+static int image_load_one(Manager *m, json_object *o, Image **ret) {
         json_object *config = NULL, *sizes = NULL;
         Image *i;
-        int r;
+        int r = 0;
 
-        r = json_read_file(path, &o);
-        if (r < 0)
-                return r;
         i = calloc(1, sizeof(*i));
         if (!i)
                 return -ENOMEM;
@@ -208,36 +204,31 @@ static int image_load_one(Manager *m, const char *path, Image **ret) {
         return 0;
 }
 
-int manager_load_images(Manager *m) {
-        _cleanup_free_ char *dir = manager_state_path(m, "images");
-        bool complete = true;
-        DIR *d;
-
-        if (!dir)
-                return -ENOMEM;
-        d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                size_t n = strlen(de->d_name);
-                if (n != BERTH_ID_LEN + 5 || strcmp(de->d_name + BERTH_ID_LEN, ".json"))
-                        continue; /* also skips *.tmp.* left by a crash mid-write */
-                _cleanup_free_ char *path = NULL;
-                Image *i;
-                if (asprintf(&path, "%s/%s", dir, de->d_name) < 0) {
-                        complete = false;
-                        break;
-                }
-                if (image_load_one(m, path, &i) < 0) {
-                        log_error("Failed to load image %s, ignoring.", path);
-                        complete = false;
-                        continue;
-                }
-                i->next = m->images;
-                m->images = i;
+static int image_load(Manager *m, const char *name, const char *path, json_object *o, int r, void *userdata) {
+        bool *complete = userdata;
+        Image *i;
+        if (r >= 0)
+                r = image_load_one(m, o, &i);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_error("Failed to load image %s, ignoring.", path);
+                *complete = false;
+                return 0;
         }
-        closedir(d);
+        i->next = m->images;
+        m->images = i;
+        return 0;
+}
+
+int manager_load_images(Manager *m) {
+        static const RecordDir images = {
+                .dir = "images", .suffix = ".json", .name_is_valid = id_is_valid, .load = image_load
+        };
+        bool complete = true;
+        int r = manager_load_records(m, &images, &complete);
+        if (r < 0)
+                return r;
         /* Only when every image is known can a layer be called unreferenced. */
         if (complete)
                 (void) manager_gc_layers(m);

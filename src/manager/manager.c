@@ -9,6 +9,7 @@
 #include "config.h"
 #include "container.h"
 #include "hashmap.h"
+#include "json-util.h"
 #include "helper-exe.h"
 #include "removal.h"
 #include "image.h"
@@ -108,6 +109,51 @@ char *manager_run_path(Manager *m, const char *fmt, ...) {
         char *r = path_vprintf(m->run_dir, fmt, ap);
         va_end(ap);
         return r;
+}
+
+int manager_load_records(Manager *m, const RecordDir *rd, void *userdata) {
+        _cleanup_free_ char *dir = manager_state_path(m, "%s", rd->dir);
+        int r = 0;
+
+        if (!dir)
+                return -ENOMEM;
+        if (rd->record && rd->remove)
+                removal_sweep(m, dir, rd->remove); /* removals a crash cut short */
+        DIR *d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        for (struct dirent *de; r >= 0 && (de = readdir(d));) {
+                const char *suffix = rd->record ? "" : rd->suffix;
+                size_t n = strlen(de->d_name), k = strlen(suffix);
+                if (n <= k || strcmp(de->d_name + n - k, suffix))
+                        continue; /* also skips *.tmp.* left by a crash mid-write */
+                _cleanup_free_ char *name = strndup(de->d_name, n - k), *path = NULL;
+                if (!name) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (!rd->name_is_valid(name))
+                        continue;
+                path = rd->record ? manager_state_path(m, "%s/%s/%s", rd->dir, name, rd->record)
+                                  : manager_state_path(m, "%s/%s", rd->dir, de->d_name);
+                if (!path) {
+                        r = -ENOMEM;
+                        break;
+                }
+                _cleanup_json_ json_object *o = NULL;
+                int q = json_read_file(path, &o);
+                if (q == -ENOENT && rd->record && rd->remove) {
+                        /* The record is written last and removed first: a create or remove that
+                         * crashed halfway. Finish removing it. */
+                        _cleanup_free_ char *entry = manager_state_path(m, "%s/%s", rd->dir, name);
+                        if (entry)
+                                (void) rd->remove(entry);
+                        continue;
+                }
+                r = rd->load(m, name, path, q < 0 ? NULL : o, q < 0 ? q : 0, userdata);
+        }
+        closedir(d);
+        return r < 0 ? r : 0;
 }
 
 /* Leftovers of layer operations (import, load, commit) that crashed halfway are never referenced:

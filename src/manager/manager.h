@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <json-c/json.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -58,6 +59,22 @@ int manager_startup(Manager *m);
 /* Path helpers: <state_dir>/<sub> etc. Return malloc'd strings or NULL on OOM. */
 char *manager_state_path(Manager *m, const char *fmt, ...) _printf_(2, 3);
 char *manager_run_path(Manager *m, const char *fmt, ...) _printf_(2, 3);
+
+/* The records of one kind in the state directory, as startup reads them: <dir>/<name>/<record>
+ * (a container's or volume's directory), or <dir>/<name><suffix> (an image). For each entry whose
+ * name is valid, 'load' gets the record parsed (o), or o NULL and the error r it could not be read
+ * with; it returns a negative errno to stop the walk (out of memory). With 'remove' (records in
+ * directories), removals a crash cut short (".rm-*") are swept first and a directory without its
+ * record is removed: a create or remove that crashed halfway. */
+typedef struct RecordDir {
+        const char *dir; /* under the state directory */
+        const char *record; /* in each entry's directory; NULL: the entries are the records */
+        const char *suffix; /* the records' ending, when they are the entries */
+        bool (*name_is_valid)(const char *name);
+        int (*remove)(const char *path);
+        int (*load)(Manager *m, const char *name, const char *path, json_object *o, int r, void *userdata);
+} RecordDir;
+int manager_load_records(Manager *m, const RecordDir *rd, void *userdata);
 
 /* D-Bus registration (manager-dbus.c, container-dbus.c, image-dbus.c). */
 int manager_bus_setup(Manager *m);

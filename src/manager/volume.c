@@ -67,55 +67,43 @@ static int volume_save(Volume *v) {
         return json_write_file_atomic(path, o);
 }
 
-int manager_load_volumes(Manager *m) {
-        _cleanup_free_ char *dir = manager_state_path(m, "volumes");
-        DIR *d;
-
-        if (!dir)
+static int volume_load(Manager *m, const char *name, const char *path, json_object *o, int r, void *userdata) {
+        if (r < 0)
+                /* Unreadable, but the data may matter: keep it, with default metadata. */
+                log_warning("Failed to read %s, keeping the volume with defaults: %s", path, strerror(-r));
+        Volume *v = calloc(1, sizeof(*v));
+        if (!v || !(v->name = strdup(name))) {
+                free(v);
                 return -ENOMEM;
-        removal_sweep(m, dir, rm_rf); /* data of volumes whose removal did not finish */
-        d = opendir(dir);
-        if (!d)
-                return errno == ENOENT ? 0 : -errno;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (!volume_name_is_valid(de->d_name))
-                        continue;
-                _cleanup_free_ char *path = NULL;
-                _cleanup_json_ json_object *o = NULL;
-                if (asprintf(&path, "%s/%s/volume.json", dir, de->d_name) < 0)
-                        break;
-                int r = json_read_file(path, &o);
-                if (r == -ENOENT) {
-                        /* volume.json is written last and removed first: a create or remove that
-                         * crashed halfway. Finish removing it. */
-                        (void) rm_rf_at(dirfd(d), de->d_name);
-                        continue;
-                }
-                if (r < 0)
-                        /* Unreadable, but the data may matter: keep it, with default metadata. */
-                        log_warning("Failed to read %s, keeping the volume with defaults: %s", path, strerror(-r));
-                Volume *v = calloc(1, sizeof(*v));
-                if (!v || !(v->name = strdup(de->d_name))) {
-                        free(v);
-                        break;
-                }
-                v->manager = m;
-                v->anonymous = json_get_bool(o, "anonymous", 0);
-                v->created_at = json_get_u64(o, "created_at", 0);
-                const char *driver = json_get_string(o, "driver"), *mountpoint = json_get_string(o, "mountpoint");
-                v->driver = strdup(driver && volume_driver_name_is_valid(driver) ? driver : VOLUME_DRIVER_LOCAL);
-                v->plugin_mountpoint = mountpoint ? strdup(mountpoint) : NULL;
-                if (!v->driver || json_get_strv(o, "labels", &v->labels) < 0 ||
-                    json_get_strv(o, "options", &v->options) < 0) {
-                        volume_free(v);
-                        break;
-                }
-                v->next = m->volumes;
-                m->volumes = v;
         }
-        closedir(d);
+        v->manager = m;
+        v->anonymous = json_get_bool(o, "anonymous", 0);
+        v->created_at = json_get_u64(o, "created_at", 0);
+        const char *driver = json_get_string(o, "driver"), *mountpoint = json_get_string(o, "mountpoint");
+        v->driver = strdup(driver && volume_driver_name_is_valid(driver) ? driver : VOLUME_DRIVER_LOCAL);
+        v->plugin_mountpoint = mountpoint ? strdup(mountpoint) : NULL;
+        int q = -ENOMEM;
+        if (!v->driver || (q = json_get_strv(o, "labels", &v->labels)) < 0 ||
+            (q = json_get_strv(o, "options", &v->options)) < 0) {
+                volume_free(v);
+                if (q != -EBADMSG)
+                        return -ENOMEM;
+                log_error("Failed to load volume %s: %s is malformed, ignoring.", name, path);
+                return 0;
+        }
+        v->next = m->volumes;
+        m->volumes = v;
         return 0;
+}
+
+int manager_load_volumes(Manager *m) {
+        /* volume.json is written last and removed first: a directory without it is removed. */
+        static const RecordDir volumes = { .dir = "volumes",
+                                           .record = "volume.json",
+                                           .name_is_valid = volume_name_is_valid,
+                                           .remove = rm_rf,
+                                           .load = volume_load };
+        return manager_load_records(m, &volumes, NULL);
 }
 
 /* The local driver's options are Docker's: type, device and o (mount(8)'s -t, device and -o). */

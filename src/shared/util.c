@@ -171,6 +171,21 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
         return f.r;
 }
 
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode) {
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%s.tmp.%d", path, (int) getpid()) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0)
+                return -errno;
+        int r = loop_write(fd, data, len);
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
+}
+
 /* Each step for all files before the next: with a journalling file system the first fsync()
  * commits what the others would have, so n files cost two commits, not 2n. */
 void write_files_atomic(AtomicFile *files, size_t n, bool sync_dirs) {

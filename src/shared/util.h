@@ -53,6 +53,10 @@ typedef struct AtomicFile {
         int r;
 } AtomicFile;
 void write_files_atomic(AtomicFile *files, size_t n, bool sync_dirs);
+/* Replaces path the same way (a temporary file beside it, renamed over it: never torn for a
+ * reader), but syncs nothing: for files on a tmpfs, or whose loss in a crash of the machine does
+ * not matter. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 int read_full_file(const char *path, char **ret, size_t *ret_len);
 int read_full_fd(int fd, char **ret, size_t *ret_len);
 int mkdir_p(const char *path, mode_t mode);

@@ -84,6 +84,64 @@ def test_state_survives_restart(busybox_image, berthd):
     berthd.sh(f"test -z \"$(find /var/lib/berth -name '*.tmp.*')\"", check=True)
 
 
+def test_runtime_state_lives_in_run(busybox_image, berthd):
+    """An exit, an automatic restart, a start by hand: runtime state, written to
+    /run/berth/containers/<id>.json without fsync; the fsynced record (configuration) is not
+    rewritten. A restarted or killed berthd finds the state there; after a reboot (/run empty) a
+    container that ran is exited (137), one never started is created."""
+    name = f"runstate-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, "--restart", "on-failure:2", busybox_image, "sh", "-c", "exit 3",
+                    check=True)
+    cid = prop(berthd, name, "Id")
+    berthd.wait_until(lambda: prop(berthd, name, "RestartCount") == 2 and prop(berthd, name, "State") == "exited",
+                      what="two automatic restarts")
+    record = f"/var/lib/berth/containers/{cid}/container.json"
+    state = f"/run/berth/containers/{cid}.json"
+
+    def stamp():
+        return berthd.sh(f"stat -c %y {record} && cat {record}", check=True).stdout
+
+    def run_state():
+        return json.loads(berthd.sh(f"cat {state}", check=True).stdout)
+
+    before = stamp()
+    assert '"exit_code"' not in before and '"restart_count"' not in before, before
+    st = run_state()
+    assert (st["id"], st["state"], st["exit_code"], st["restart_count"]) == (cid, "exited", 3, 2), st
+    # Once more by hand: the run state changes, the record does not.
+    finished = st["finished_at"]
+    berthd.berthctl("start", name, check=True)
+    berthd.wait_until(lambda: run_state()["finished_at"] > finished and prop(berthd, name, "State") == "exited"
+                      and prop(berthd, name, "RestartCount") == 2, what="the second series of runs")
+    assert stamp() == before
+    for kill in (True, False):
+        restart_berthd(berthd, kill=kill)
+        assert (prop(berthd, name, "State"), prop(berthd, name, "ExitCode"), prop(berthd, name, "RestartCount")) \
+            == ("exited", 3, 2)
+        assert stamp() == before
+
+    berthd.berthctl("rm", name, check=True)
+    berthd.sh(f"test ! -e {state}", check=True)
+
+    # A reboot empties /run: what ran is exited, with 137 as for a supervisor gone without an exit
+    # file; what never started is created.
+    ran, created = (f"runstate-{x}-{uuid.uuid4().hex[:6]}" for x in ("ran", "created"))
+    berthd.berthctl("run", "--name", ran, busybox_image, "sh", "-c", "exit 3")
+    berthd.berthctl("create", "--name", created, busybox_image, "true", check=True)
+    ids = [prop(berthd, n, "Id") for n in (ran, created)]
+    berthd.systemctl("stop", "berthd.service", check=True)
+    berthd.sh(" ".join(["rm -rf"] + [f"/run/berth/containers/{i}*" for i in ids]), check=True)
+    berthd.systemctl("start", "berthd.service", check=True)
+    try:
+        assert (prop(berthd, ran, "State"), prop(berthd, ran, "ExitCode")) == ("exited", 137)
+        assert prop(berthd, created, "State") == "created"
+        # Written to /run again: the same after a restart of berthd.
+        restart_berthd(berthd)
+        assert (prop(berthd, ran, "State"), prop(berthd, ran, "ExitCode")) == ("exited", 137)
+    finally:
+        berthd.berthctl("rm", "-f", ran, created)
+
+
 def test_container_survives_berthd_sigkill(busybox_image, berthd):
     """berthd killed with SIGKILL while a container runs: it keeps running and logging; the restarted
     berthd re-adopts it, controls it, and reports its later output and exit code correctly."""

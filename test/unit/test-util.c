@@ -152,6 +152,35 @@ static void test_files(void) {
         CHECK_INT(rm_rf(dir), 0); /* ENOENT counts as success */
 }
 
+/* write_file_replace(): the same replacement without fsync (runtime state on /run). */
+static void test_file_replace(void) {
+        _cleanup_free_ char *dir = make_tmpdir(), *path = NULL, *data = NULL;
+        size_t len = 0;
+        struct stat st;
+
+        ASSERT(dir);
+        ASSERT(asprintf(&path, "%s/state.json", dir) > 0);
+        CHECK_INT(write_file_replace(path, "{\"a\":1}\n", 8, 0600), 0);
+        CHECK_INT(write_file_replace(path, "{}\n", 3, 0600), 0);
+        CHECK_INT(read_full_file(path, &data, &len), 0);
+        CHECK_INT(len, 3);
+        CHECK_STR(data, "{}\n");
+        CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+        /* Nothing left beside it. */
+        DIR *d = opendir(dir);
+        ASSERT(d);
+        size_t n = 0;
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        closedir(d);
+        CHECK_INT(n, 1);
+        /* A directory that is not there: the error, no file. */
+        _cleanup_free_ char *missing = NULL;
+        ASSERT(asprintf(&missing, "%s/none/state.json", dir) > 0);
+        CHECK_INT(write_file_replace(missing, "x", 1, 0600), -ENOENT);
+        CHECK_INT(rm_rf(dir), 0);
+}
+
 static void test_files_batch(void) {
         _cleanup_free_ char *dir = make_tmpdir(), *a = NULL, *b = NULL, *bad = NULL, *data = NULL;
         size_t len;
@@ -322,6 +351,7 @@ int main(void) {
         TEST(test_parse_numbers);
         TEST(test_ids);
         TEST(test_files);
+        TEST(test_file_replace);
         TEST(test_files_batch);
         TEST(test_rm_rf_no_follow);
         TEST(test_rm_rf_deep);
