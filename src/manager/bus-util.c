@@ -2,7 +2,6 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "errors.h"
@@ -95,14 +94,6 @@ static int sender_uid(sd_bus_message *message, uid_t *ret) {
                 sender_uids[k].uid = *ret;
         }
         return 0;
-}
-
-bool bus_input_pending(sd_bus *bus) {
-        uint64_t queued = 0;
-        int pending = 0, fd = sd_bus_get_fd(bus);
-        if (sd_bus_get_n_queued_read(bus, &queued) >= 0 && queued > 0)
-                return true;
-        return fd >= 0 && ioctl(fd, FIONREAD, &pending) >= 0 && pending > 0;
 }
 
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {

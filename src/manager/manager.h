@@ -84,10 +84,6 @@ int manager_bus_add_objects(Manager *m, sd_bus *bus);
  * (private-bus.c). */
 int private_bus_listen(Manager *m);
 void private_bus_done(Manager *m);
-/* Whether a message waits on this connection, read but not dispatched or not yet read. */
-bool bus_input_pending(sd_bus *bus);
-/* The same for every private connection. */
-bool private_bus_callers_waiting(Manager *m);
 extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable container_vtable[];
 extern const sd_bus_vtable image_vtable[];

@@ -197,10 +197,3 @@ void private_bus_done(Manager *m) {
                 sd_bus_close_unref(list[i].bus);
         free(list);
 }
-
-bool private_bus_callers_waiting(Manager *m) {
-        for (size_t i = 0; i < m->n_private_connections; i++)
-                if (bus_input_pending(m->private_connections[i].bus))
-                        return true;
-        return false;
-}
