@@ -15,7 +15,29 @@ PACKAGES=(
         python3 python3-pytest python3-dbus
         util-linux procps jq clang-format shellcheck
         podman
+        docker-registry skopeo apache2-utils openssl python3-cryptography curl zstd
 )
+
+# Debian's docker-registry ships docker-registry.service (enabled by its postinst) and a SysV
+# script: the tests start registries of their own, on 127.0.0.1 only, and the packaged one must
+# never run, neither on the host nor in the testbed (which overlays the host's /etc and would see
+# the multi-user.target.wants link). Masked and disabled, and stopped should it be running.
+quiet_registry() {
+        [ "$(id -u)" = 0 ] || return 0
+        if [ -d /run/systemd/system ]; then
+                systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+        else
+                systemctl disable docker-registry.service >/dev/null 2>&1 || true
+                if [ -x /etc/init.d/docker-registry ]; then
+                        /etc/init.d/docker-registry stop >/dev/null 2>&1 || true
+                fi
+        fi
+        rm -f /etc/systemd/system/multi-user.target.wants/docker-registry.service
+        # Masked by hand (not systemctl mask): works the same whether systemd runs or not, and
+        # before the package is there, so that its postinst cannot start it either.
+        mkdir -p /etc/systemd/system
+        ln -sfn /dev/null /etc/systemd/system/docker-registry.service
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -24,6 +46,7 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+        quiet_registry
         echo "install-deps: all ${#PACKAGES[@]} packages are installed"
         exit 0
 fi
@@ -35,5 +58,7 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+quiet_registry
 apt-get update -q
 apt-get install -y -q "${missing[@]}"
+quiet_registry

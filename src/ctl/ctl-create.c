@@ -12,6 +12,8 @@
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
+#include "errors.h"
+#include "ctl-registry.h"
 #include "ctl-mounts.h"
 #include "ctl-resopts.h"
 #include "ctl-security.h"
@@ -29,6 +31,8 @@ enum {
         ARG_TMPFS,
         ARG_VOLUMES_FROM,
         ARG_VOLUME_DRIVER,
+        ARG_PULL,
+        ARG_PLATFORM,
         ARG_ENV_FILE,
         ARG_LABEL,
         ARG_CIDFILE,
@@ -57,6 +61,8 @@ typedef struct CreateArgs {
         size_t n_mounts;
         char **volumes_from;
         const char *volume_driver;
+        const char *pull; /* "missing" (default), "always" or "never" */
+        const char *platform; /* of the image to pull */
         const char *workdir;
         const char *user;
         const char *entrypoint; /* NULL: the image's; "" clears it */
@@ -128,6 +134,8 @@ static void help_create(bool run) {
                "      --tmpfs=/PATH[:OPTS] A tmpfs (OPTS: size=..., mode=...)\n"
                "      --volumes-from=C[:ro|:rw]  Mount every volume and bind mount of container C\n"
                "      --volume-driver=NAME  Driver (a volume plugin) for the volumes this container creates\n"
+               "      --pull=POLICY         Pull the image: missing (default: when it is not here), always, never\n"
+               "      --platform=OS/ARCH    The platform of the image to pull\n"
                "  -w, --workdir=DIR        Working directory (absolute; created if missing)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
@@ -331,6 +339,18 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         case ARG_VOLUME_DRIVER:
                 a->volume_driver = arg;
                 return 0;
+        case ARG_PULL:
+                if (!streq(arg, "missing") && !streq(arg, "always") && !streq(arg, "never")) {
+                        ctl_log_error(
+                                "invalid pull option: \"%s\": must be one of \"always\", \"missing\" or \"never\"",
+                                arg);
+                        return -EINVAL;
+                }
+                a->pull = arg;
+                return 0;
+        case ARG_PLATFORM:
+                a->platform = arg;
+                return 0;
         default:
                 return -EINVAL;
         }
@@ -352,6 +372,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "tmpfs", required_argument, NULL, ARG_TMPFS },
                 { "volumes-from", required_argument, NULL, ARG_VOLUMES_FROM },
                 { "volume-driver", required_argument, NULL, ARG_VOLUME_DRIVER },
+                { "pull", required_argument, NULL, ARG_PULL },
+                { "platform", required_argument, NULL, ARG_PLATFORM },
                 { "workdir", required_argument, NULL, 'w' },
                 { "user", required_argument, NULL, 'u' },
                 { "entrypoint", required_argument, NULL, ARG_ENTRYPOINT },
@@ -567,16 +589,11 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
         return sd_bus_message_close_container(m);
 }
 
-/* CreateContainer(); returns the object path and the id. Logs on failure. */
-static int create_container(sd_bus *bus, const CreateArgs *a, char **ret_path, char **ret_id) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_free_ char *path = NULL, *id = NULL;
-        const char *p;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
-                                           "CreateContainer");
+/* CreateContainer() once; *error says why it failed. */
+static int call_create(sd_bus *bus, const CreateArgs *a, sd_bus_error *error, sd_bus_message **reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                               "CreateContainer");
         if (r >= 0)
                 r = sd_bus_message_append(m, "ss", a->image, a->name ? a->name : "");
         if (r >= 0)
@@ -586,10 +603,34 @@ static int create_container(sd_bus *bus, const CreateArgs *a, char **ret_path, c
         if (r >= 0)
                 r = append_options(m, a);
         if (r < 0)
-                return ctl_log_errno(r, "Failed to build the CreateContainer call: %m");
-
+                return sd_bus_error_set_errnof(error, r, "Failed to build the CreateContainer call: %m");
         /* Creating the writable layer can take a while on slow storage. */
-        r = sd_bus_call(bus, m, CTL_TIMEOUT_LONG, &error, &reply);
+        return sd_bus_call(bus, m, CTL_TIMEOUT_LONG, error, reply);
+}
+
+/* CreateContainer(), pulling the image first as --pull says (missing: when berthd has no such image,
+ * as the docker CLI retries after a pull); returns the object path and the id. Logs on failure. */
+static int create_container(sd_bus *bus, const CreateArgs *a, char **ret_path, char **ret_id) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        const char *p, *pull = a->pull ?: "missing";
+        int r;
+
+        if (streq(pull, "always") && (r = ctl_pull_image(bus, a->image, a->platform, false)) < 0)
+                return r;
+        r = call_create(bus, a, &error, &reply);
+        if (r < 0 && streq(pull, "missing") && sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_IMAGE) &&
+            !strstr(error.message ?: "", "more than one")) {
+                fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
+                fflush(stdout);
+                r = ctl_pull_image(bus, a->image, a->platform, false);
+                if (r < 0)
+                        return r;
+                sd_bus_error_free(&error);
+                reply = sd_bus_message_unref(reply);
+                r = call_create(bus, a, &error, &reply);
+        }
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
         r = sd_bus_message_read(reply, "o", &p);

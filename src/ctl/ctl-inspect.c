@@ -338,6 +338,10 @@ static int image_json(const ImageInfo *i, json_object **ret) {
         if (r >= 0)
                 r = json_add(o, "Created", json_timestamp(i->created));
         if (r >= 0)
+                r = json_add(o, "Architecture", json_object_new_string(i->architecture ?: ""));
+        if (r >= 0)
+                r = json_add(o, "Os", json_object_new_string(i->os ?: ""));
+        if (r >= 0)
                 r = json_add(o, "Size", json_object_new_int64((int64_t) i->size));
         if (r >= 0) /* Docker's: the same as Size */
                 r = json_add(o, "VirtualSize", json_object_new_int64((int64_t) i->size));

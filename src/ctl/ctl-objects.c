@@ -79,6 +79,8 @@ static const PropertyMap image_map[] = {
         { "Env", "as", offsetof(ImageInfo, env), false },
         { "Labels", "a{ss}", offsetof(ImageInfo, labels), false },
         { "RepoDigests", "as", offsetof(ImageInfo, repo_digests), false },
+        { "Architecture", "s", offsetof(ImageInfo, architecture), false },
+        { "Os", "s", offsetof(ImageInfo, os), false },
         {},
 };
 
@@ -269,6 +271,8 @@ void image_info_done(ImageInfo *i) {
         strv_free(i->env);
         strv_free(i->labels);
         strv_free(i->repo_digests);
+        free(i->architecture);
+        free(i->os);
         image_info_init(i);
 }
 

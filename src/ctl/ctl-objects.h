@@ -71,6 +71,7 @@ typedef struct ImageInfo {
         char **env;
         char **labels; /* "key=value" */
         char **repo_digests; /* "repo@sha256:<hex>" */
+        char *architecture, *os;
 } ImageInfo;
 
 /* The properties of one org.berth1.Volume object. */

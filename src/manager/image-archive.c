@@ -40,6 +40,11 @@ struct ArchiveOperation {
         char *reference; /* import: normalized "name:tag" */
         char **changes; /* import: --change instructions */
         char *message; /* import: -m, the history entry's comment */
+        LayoutFile *layout; /* pull: the OCI layout in tmpdir */
+        size_t n_layout;
+        ImageLoadedFunc loaded; /* pull: told instead of answering a request */
+        ImageLayoutSavedFunc saved; /* push: the same */
+        void *loaded_userdata;
         ArchiveWorkFunc work;
         ArchiveFinishFunc finish;
         Worker *worker;
@@ -60,6 +65,9 @@ static void archive_operation_free(ArchiveOperation *op) {
         free(op->reference);
         strv_free(op->changes);
         free(op->message);
+        for (size_t k = 0; k < op->n_layout; k++)
+                free(op->layout[k].path);
+        free(op->layout);
         free(op);
 }
 
@@ -83,8 +91,16 @@ static void archive_done(void *userdata, int err, const char *text) {
         /* The work directory goes before the answer: once a failed load answers, nothing of it is
          * left in the store. */
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = sd_bus_message_ref(op->request);
+        ImageLoadedFunc loaded = op->loaded;
+        ImageLayoutSavedFunc saved = op->saved;
+        void *loaded_userdata = op->loaded_userdata;
+        Manager *m = op->manager;
         archive_operation_free(op);
-        if (r < 0)
+        if (r < 0 && loaded)
+                loaded(m, NULL, &error, loaded_userdata);
+        else if (r < 0 && saved)
+                saved(m, NULL, &error, loaded_userdata);
+        else if (r < 0)
                 (void) sd_bus_reply_method_error(request, &error);
 }
 
@@ -100,17 +116,18 @@ static int archive_operation_start(ArchiveOperation *op, ArchiveWorkFunc work, s
         int r;
 
         op->work = work;
-        op->tmpdir = manager_state_path(m, "%s/.%s-XXXXXX", m->storage->name, op->verb);
+        if (!op->tmpdir)
+                op->tmpdir = manager_state_path(m, "%s/.%s-XXXXXX", m->storage->name, op->verb);
         if (!op->tmpdir) {
                 r = -ENOMEM;
                 goto fail;
         }
-        if (!mkdtemp(op->tmpdir)) {
+        if (!op->layout && !mkdtemp(op->tmpdir)) {
                 op->tmpdir = mfree(op->tmpdir);
                 r = sd_bus_error_set_errnof(error, errno, "Failed to create a temporary directory: %m");
                 goto fail;
         }
-        r = worker_start(m, &op->fd, 1, archive_work, archive_done, op, &op->worker);
+        r = worker_start(m, &op->fd, op->fd >= 0 ? 1 : 0, archive_work, archive_done, op, &op->worker);
         if (r < 0) {
                 r = sd_bus_error_set_errnof(error, -r, "Failed to start the %s worker: %m", op->verb);
                 goto fail;
@@ -254,6 +271,88 @@ static int load_finish(ArchiveOperation *op, const char *payload, sd_bus_error *
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
+}
+
+static int layout_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
+        return image_load_layout_worker(op->manager, op->layout, op->n_layout, op->tmpdir, ret_error);
+}
+
+static int layout_finish(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
+        _cleanup_json_ json_object *result = NULL;
+        _cleanup_free_ char *path = NULL;
+        json_object *images;
+        Image *i = NULL;
+        int r;
+
+        if (asprintf(&path, "%s/result.json", op->tmpdir) < 0)
+                return -ENOMEM;
+        r = json_read_file(path, &result);
+        if (r < 0 || !json_object_object_get_ex(result, "images", &images) ||
+            !json_object_is_type(images, json_type_array) || json_object_array_length(images) != 1)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The pull's worker left no usable result.");
+        r = load_one(op, json_object_array_get_idx(images, 0), &i, error);
+        if (r == -EBADMSG && !sd_bus_error_is_set(error))
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The image's config is invalid.");
+        if (r < 0)
+                return r;
+        op->loaded(op->manager, i, NULL, op->loaded_userdata);
+        op->loaded = NULL;
+        return 0;
+}
+
+int image_load_layout(Manager *m, char *tmpdir, LayoutFile *files, size_t n_files, ImageLoadedFunc done, void *userdata,
+                      sd_bus_error *error) {
+        ArchiveOperation *op = calloc(1, sizeof(*op));
+        if (!op) {
+                (void) storage_remove_work_dir(m, tmpdir);
+                free(tmpdir);
+                for (size_t k = 0; k < n_files; k++)
+                        free(files[k].path);
+                free(files);
+                return -ENOMEM;
+        }
+        *op = (ArchiveOperation){ .manager = m,
+                                  .verb = "pull",
+                                  .fd = -1,
+                                  .tmpdir = tmpdir,
+                                  .layout = files,
+                                  .n_layout = n_files,
+                                  .loaded = done,
+                                  .loaded_userdata = userdata,
+                                  .finish = layout_finish };
+        return archive_operation_start(op, layout_work, NULL, error);
+}
+
+static int layout_save_work(ArchiveOperation *op, char **ret_payload, char **ret_error) {
+        _cleanup_free_ char *out = strjoin(op->tmpdir, "/layout");
+        if (!out)
+                return -ENOMEM;
+        return image_save_layout_worker(op->manager->storage, op->items, op->n_items, "gzip", op->tmpdir, out,
+                                        ret_error);
+}
+
+static int layout_saved(ArchiveOperation *op, const char *payload, sd_bus_error *error) {
+        op->saved(op->manager, TAKE_PTR(op->tmpdir), NULL, op->loaded_userdata);
+        op->saved = NULL;
+        return 0;
+}
+
+int image_save_layout(Manager *m, SaveItem *items, size_t n_items, ImageLayoutSavedFunc done, void *userdata,
+                      sd_bus_error *error) {
+        ArchiveOperation *op = calloc(1, sizeof(*op));
+        if (!op) {
+                save_items_free(items, n_items);
+                return -ENOMEM;
+        }
+        *op = (ArchiveOperation){ .manager = m,
+                                  .verb = "push",
+                                  .fd = -1,
+                                  .items = items,
+                                  .n_items = n_items,
+                                  .saved = done,
+                                  .loaded_userdata = userdata,
+                                  .finish = layout_saved };
+        return archive_operation_start(op, layout_save_work, NULL, error);
 }
 
 static int check_format(const char *format, bool allow_auto, sd_bus_error *error) {

@@ -623,15 +623,47 @@ static void loader_done(Loader *l) {
         free(l->images);
 }
 
-int image_load_worker(Manager *m, int input_fd, const char *format, const char *tmpdir, char **ret_error) {
-        Loader l = { .manager = m, .tmpdir = tmpdir };
-        _cleanup_free_ char *files = NULL, *layers = NULL;
-        int r;
+/* Checks every layer against its diff id, then extracts them, then writes the result. */
+static int load_images(Loader *l) {
+        Manager *m = l->manager;
+        int r = 0;
+        /* Check every layer before extracting any. */
+        for (size_t k = 0; r >= 0 && k < l->n_images; k++)
+                for (size_t j = 0; r >= 0 && j < l->images[k].n_layers; j++) {
+                        ArchiveFile *f = l->images[k].layers[j];
+                        const char *want = l->images[k].diff_ids[j] + strlen(DIGEST_SHA256_PREFIX);
+                        r = layer_diff_id(l, f);
+                        if (r >= 0 && !streq(f->diff_id, want))
+                                r = failf(l, -EBADMSG,
+                                          "Layer %s does not match the diff id %s of its image: its content has "
+                                          "sha256:%s.",
+                                          f->path, l->images[k].diff_ids[j], f->diff_id);
+                }
+        for (size_t k = 0; r >= 0 && k < l->n_images; k++) {
+                _cleanup_strv_free_ char **keys = NULL;
+                r = storage_layer_keys(m, l->images[k].diff_ids, &keys);
+                for (size_t j = 0; r >= 0 && j < l->images[k].n_layers; j++)
+                        r = extract_layer(l, &l->images[k], keys, j);
+        }
+        if (r >= 0)
+                r = write_result(l);
+        return r;
+}
 
+static int make_work_dirs(const char *tmpdir) {
+        _cleanup_free_ char *files = NULL, *layers = NULL;
         if (asprintf(&files, "%s/files", tmpdir) < 0 || asprintf(&layers, "%s/layers", tmpdir) < 0)
                 return -ENOMEM;
-        if (mkdir(files, 0700) < 0 || mkdir(layers, 0700) < 0)
+        if ((mkdir(files, 0700) < 0 && errno != EEXIST) || mkdir(layers, 0700) < 0)
                 return -errno;
+        return 0;
+}
+
+int image_load_worker(Manager *m, int input_fd, const char *format, const char *tmpdir, char **ret_error) {
+        Loader l = { .manager = m, .tmpdir = tmpdir };
+        int r = make_work_dirs(tmpdir);
+        if (r < 0)
+                return r;
 
         r = spill_archive(&l, input_fd);
         if (r >= 0) {
@@ -646,26 +678,37 @@ int image_load_worker(Manager *m, int input_fd, const char *format, const char *
                                   "Not an image archive: neither manifest.json (docker-archive) nor oci-layout and "
                                   "index.json (OCI image layout) are in it.");
         }
-        /* Check every layer before extracting any. */
-        for (size_t k = 0; r >= 0 && k < l.n_images; k++)
-                for (size_t j = 0; r >= 0 && j < l.images[k].n_layers; j++) {
-                        ArchiveFile *f = l.images[k].layers[j];
-                        const char *want = l.images[k].diff_ids[j] + strlen(DIGEST_SHA256_PREFIX);
-                        r = layer_diff_id(&l, f);
-                        if (r >= 0 && !streq(f->diff_id, want))
-                                r = failf(&l, -EBADMSG,
-                                          "Layer %s does not match the diff id %s of its image: its content has "
-                                          "sha256:%s.",
-                                          f->path, l.images[k].diff_ids[j], f->diff_id);
-                }
-        for (size_t k = 0; r >= 0 && k < l.n_images; k++) {
-                _cleanup_strv_free_ char **keys = NULL;
-                r = storage_layer_keys(m, l.images[k].diff_ids, &keys);
-                for (size_t j = 0; r >= 0 && j < l.images[k].n_layers; j++)
-                        r = extract_layer(&l, &l.images[k], keys, j);
-        }
         if (r >= 0)
-                r = write_result(&l);
+                r = load_images(&l);
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(l.error);
+        free(l.error);
+        loader_done(&l);
+        return r;
+}
+
+int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files, const char *tmpdir,
+                             char **ret_error) {
+        Loader l = { .manager = m, .tmpdir = tmpdir };
+        int r = make_work_dirs(tmpdir);
+        if (r < 0)
+                return r;
+        l.files = calloc(n_files + 1, sizeof(ArchiveFile));
+        if (!l.files)
+                return -ENOMEM;
+        for (size_t k = 0; k < n_files; k++, l.n_files++) {
+                ArchiveFile *f = &l.files[k];
+                f->path = strdup(files[k].path);
+                f->size = files[k].size;
+                if (!f->path) {
+                        loader_done(&l);
+                        return -ENOMEM;
+                }
+                memcpy(f->sha256, files[k].sha256, sizeof(f->sha256));
+        }
+        r = parse_oci_archive(&l);
+        if (r >= 0)
+                r = load_images(&l);
         if (r < 0 && ret_error)
                 *ret_error = TAKE_PTR(l.error);
         free(l.error);

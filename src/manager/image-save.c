@@ -108,7 +108,8 @@ typedef struct Saver {
         const StorageDriver *driver;
         const char *tmpdir;
         const char *compression; /* "gzip", "zstd" or "none" */
-        struct archive *out;
+        struct archive *out; /* the archive written, or NULL: */
+        const char *out_dir; /* the layout's files written into this directory */
         char *error;
         /* Layer tarballs made so far: <tmpdir>/layer-<k>.tar for layer_dirs[k]. */
         char **made_dirs;
@@ -314,7 +315,19 @@ static int compress_layer(Saver *s, const char *tar_path, char **ret_path, char 
         return 0;
 }
 
+static char *out_path(Saver *s, const char *path) {
+        return strjoin(s->out_dir, "/", path);
+}
+
 static int out_header(Saver *s, const char *path, mode_t type, int64_t size) {
+        if (s->out_dir) {
+                _cleanup_free_ char *p = out_path(s, path);
+                if (!p)
+                        return -ENOMEM;
+                if (type == AE_IFDIR && mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return failf(s, -errno, "Failed to create %s: %m", p);
+                return 0;
+        }
         struct archive_entry *e = archive_entry_new();
         int r;
 
@@ -335,6 +348,11 @@ static int out_header(Saver *s, const char *path, mode_t type, int64_t size) {
 }
 
 static int out_buffer(Saver *s, const char *path, const char *data, size_t len) {
+        if (s->out_dir) {
+                _cleanup_free_ char *p = out_path(s, path);
+                int r = p ? write_file_replace(p, data, len, 0644) : -ENOMEM;
+                return r < 0 ? failf(s, r, "Failed to write %s: %s", path, strerror(-r)) : 0;
+        }
         int r = out_header(s, path, AE_IFREG, (int64_t) len);
         if (r < 0)
                 return r;
@@ -346,6 +364,14 @@ static int out_buffer(Saver *s, const char *path, const char *data, size_t len) 
 }
 
 static int out_file(Saver *s, const char *path, const char *file, uint64_t size) {
+        if (s->out_dir) { /* a layer tarball of tmpdir, beside it: linked, not copied */
+                _cleanup_free_ char *p = out_path(s, path);
+                if (!p)
+                        return -ENOMEM;
+                if (link(file, p) < 0 && errno != EEXIST)
+                        return failf(s, -errno, "Failed to place %s: %m", path);
+                return 0;
+        }
         _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return failf(s, -errno, "Failed to open %s: %m", file);
@@ -404,6 +430,156 @@ static int final_config(Saver *s, SaveItem *item, char **digests, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* One image's layers as written: bottom first, their tar digests and sizes and their blobs'. */
+typedef struct SavedLayers {
+        size_t n;
+        char **digests, **blob_digests;
+        uint64_t *sizes, *blob_sizes;
+} SavedLayers;
+
+static void saved_layers_done(SavedLayers *l) {
+        strv_free(l->digests);
+        strv_free(l->blob_digests);
+        free(l->sizes);
+        free(l->blob_sizes);
+}
+
+/* Writes the item's layer blobs not written yet ('written': blob digests). */
+static int save_layers(Saver *s, SaveItem *item, bool oci, char ***written, SavedLayers *ret) {
+        size_t n = strv_length(item->layer_dirs);
+        int r;
+        *ret = (SavedLayers){ .n = n,
+                              .digests = calloc(n + 1, sizeof(char *)),
+                              .blob_digests = calloc(n + 1, sizeof(char *)),
+                              .sizes = calloc(n + 1, sizeof(uint64_t)),
+                              .blob_sizes = calloc(n + 1, sizeof(uint64_t)) };
+        if (!ret->digests || !ret->sizes || !ret->blob_digests || !ret->blob_sizes)
+                return -ENOMEM;
+        /* layer_dirs are top first; archives list layers bottom first. */
+        for (size_t j = 0; j < n; j++) {
+                _cleanup_free_ char *file = NULL; /* make_layer() gives a path of our own */
+                const char *digest = NULL;
+                r = make_layer(s, item->layer_dirs, n - 1 - j, (const char **) &file, &digest, &ret->sizes[j]);
+                if (r < 0)
+                        return r;
+                if (!(ret->digests[j] = strdup(digest)))
+                        return -ENOMEM;
+                /* The blob: the tarball itself (docker-archive, uncompressed OCI), or compressed. */
+                _cleanup_free_ char *blob = NULL, *name = NULL;
+                char blob_digest[SHA256_HEX_LEN + 8];
+                bool compress = oci && !streq(s->compression, "none");
+                ret->blob_sizes[j] = ret->sizes[j];
+                if (compress) {
+                        r = compress_layer(s, file, &blob, blob_digest, &ret->blob_sizes[j]);
+                        if (r < 0)
+                                return r;
+                }
+                if (!(ret->blob_digests[j] = strdup(compress ? blob_digest : digest)))
+                        return -ENOMEM;
+                if (strv_contains(*written, ret->blob_digests[j]))
+                        continue;
+                if (asprintf(&name, oci ? "blobs/sha256/%s" : "%s.tar",
+                             ret->blob_digests[j] + strlen(DIGEST_SHA256_PREFIX)) < 0)
+                        return -ENOMEM;
+                r = out_file(s, name, blob ?: file, ret->blob_sizes[j]);
+                if (r < 0)
+                        return r;
+                if (strv_push(written, ret->blob_digests[j]) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* docker-archive: the image's entry of manifest.json. */
+static int docker_manifest_entry(SaveItem *item, const SavedLayers *l, const char *config_path, json_object *manifest) {
+        _cleanup_json_ json_object *e = json_object_new_object(), *layers = json_object_new_array();
+        if (!e || !layers)
+                return -ENOMEM;
+        for (size_t j = 0; j < l->n; j++) {
+                _cleanup_free_ char *name = NULL;
+                if (asprintf(&name, "%s.tar", l->digests[j] + strlen(DIGEST_SHA256_PREFIX)) < 0)
+                        return -ENOMEM;
+                json_object_array_add(layers, json_object_new_string(name));
+        }
+        json_object_object_add(e, "Config", json_object_new_string(config_path));
+        json_object_object_add(e, "RepoTags", json_strv_new(item->repo_tags));
+        json_object_object_add(e, "Layers", TAKE_PTR(layers));
+        json_object_array_add(manifest, TAKE_PTR(e));
+        return 0;
+}
+
+/* OCI: the image's manifest blob and its entries of index.json, one per tag. */
+static int oci_manifest(Saver *s, SaveItem *item, const SavedLayers *l, const char *config_hex, size_t config_len,
+                        json_object *index_list) {
+        _cleanup_json_ json_object *m = json_object_new_object();
+        _cleanup_free_ char *config_digest = NULL, *manifest_path = NULL, *manifest_digest = NULL;
+        json_object *layers = json_object_new_array();
+        char manifest_hex[SHA256_HEX_LEN + 1];
+        size_t manifest_len;
+        int r;
+        if (!m || !layers || asprintf(&config_digest, "sha256:%s", config_hex) < 0) {
+                json_object_put(layers);
+                return -ENOMEM;
+        }
+        json_object_object_add(m, "schemaVersion", json_object_new_int(2));
+        json_object_object_add(m, "mediaType", json_object_new_string("application/vnd.oci.image.manifest.v1+json"));
+        json_object_object_add(m, "config",
+                               descriptor("application/vnd.oci.image.config.v1+json", config_digest, config_len));
+        const char *media_type = streq(s->compression, "zstd") ? "application/vnd.oci.image.layer.v1.tar+zstd"
+                : streq(s->compression, "gzip")                ? "application/vnd.oci.image.layer.v1.tar+gzip"
+                                                               : "application/vnd.oci.image.layer.v1.tar";
+        for (size_t j = 0; j < l->n; j++)
+                json_object_array_add(layers, descriptor(media_type, l->blob_digests[j], l->blob_sizes[j]));
+        json_object_object_add(m, "layers", layers);
+        r = out_json(s, NULL, m, manifest_hex, &manifest_len);
+        if (r < 0)
+                return r;
+        if (asprintf(&manifest_path, "blobs/sha256/%s", manifest_hex) < 0 ||
+            asprintf(&manifest_digest, "sha256:%s", manifest_hex) < 0)
+                return -ENOMEM;
+        r = out_json(s, manifest_path, m, NULL, NULL);
+        if (r < 0)
+                return r;
+        /* One index entry per tag (podman and skopeo read the name from ref.name). */
+        size_t n_tags = strv_length(item->repo_tags);
+        for (size_t t = 0; t < (n_tags > 0 ? n_tags : 1); t++) {
+                json_object *d = descriptor("application/vnd.oci.image.manifest.v1+json", manifest_digest,
+                                            manifest_len);
+                if (!d)
+                        return -ENOMEM;
+                if (n_tags > 0) {
+                        json_object *a = json_object_new_object();
+                        json_object_object_add(a, "org.opencontainers.image.ref.name",
+                                               json_object_new_string(item->repo_tags[t]));
+                        json_object_object_add(d, "annotations", a);
+                }
+                json_object_array_add(index_list, d);
+        }
+        return 0;
+}
+
+/* One image: its layers, its config, its manifest (entry). */
+static int save_item(Saver *s, SaveItem *item, bool oci, char ***written, json_object *manifest,
+                     json_object *index_list) {
+        _cleanup_(saved_layers_done) SavedLayers layers = {};
+        _cleanup_free_ char *config = NULL, *config_path = NULL;
+        char config_hex[SHA256_HEX_LEN + 1];
+        int r = save_layers(s, item, oci, written, &layers);
+        if (r >= 0)
+                r = final_config(s, item, layers.digests, &config);
+        if (r >= 0)
+                r = sha256_hex_of(config, strlen(config), config_hex);
+        if (r < 0)
+                return r;
+        if (asprintf(&config_path, oci ? "blobs/sha256/%s" : "%s.json", config_hex) < 0)
+                return -ENOMEM;
+        r = out_buffer(s, config_path, config, strlen(config));
+        if (r < 0)
+                return r;
+        return oci ? oci_manifest(s, item, &layers, config_hex, strlen(config), index_list)
+                   : docker_manifest_entry(item, &layers, config_path, manifest);
+}
+
 static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
         _cleanup_json_ json_object *manifest = json_object_new_array(), *index_list = json_object_new_array();
         _cleanup_strv_free_ char **written = calloc(1, sizeof(char *));
@@ -421,133 +597,9 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
                         return r;
         }
         for (size_t k = 0; k < n_items; k++) {
-                SaveItem *item = &items[k];
-                size_t n = strv_length(item->layer_dirs);
-                _cleanup_strv_free_ char **digests = calloc(n + 1, sizeof(char *)),
-                                         **paths = calloc(n + 1, sizeof(char *)),
-                                         **blob_digests = calloc(n + 1, sizeof(char *));
-                _cleanup_free_ uint64_t *sizes = calloc(n + 1, sizeof(uint64_t)),
-                                        *blob_sizes = calloc(n + 1, sizeof(uint64_t));
-                _cleanup_free_ char *config = NULL, *config_path = NULL;
-                char config_hex[SHA256_HEX_LEN + 1];
-                if (!digests || !paths || !sizes || !blob_digests || !blob_sizes)
-                        return -ENOMEM;
-                /* layer_dirs are top first; archives list layers bottom first. */
-                for (size_t j = 0; j < n; j++) {
-                        const char *file = NULL, *digest = NULL;
-                        r = make_layer(s, item->layer_dirs, n - 1 - j, &file, &digest, &sizes[j]);
-                        if (r < 0)
-                                return r;
-                        paths[j] = (char *) file;
-                        if (!(digests[j] = strdup(digest)))
-                                return -ENOMEM;
-                        /* The blob: the tarball itself (docker-archive, uncompressed OCI), or compressed. */
-                        _cleanup_free_ char *blob = NULL;
-                        char blob_digest[SHA256_HEX_LEN + 8];
-                        bool compress = oci && !streq(s->compression, "none");
-                        blob_sizes[j] = sizes[j];
-                        if (compress) {
-                                r = compress_layer(s, file, &blob, blob_digest, &blob_sizes[j]);
-                                if (r < 0)
-                                        return r;
-                        }
-                        if (!(blob_digests[j] = strdup(compress ? blob_digest : digest)))
-                                return -ENOMEM;
-                        bool seen = false;
-                        for (char **w = written; *w; w++)
-                                seen = seen || streq(*w, blob_digests[j]);
-                        if (seen)
-                                continue;
-                        _cleanup_free_ char *name = NULL;
-                        if (asprintf(&name, oci ? "blobs/sha256/%s" : "%s.tar",
-                                     blob_digests[j] + strlen(DIGEST_SHA256_PREFIX)) < 0)
-                                return -ENOMEM;
-                        r = out_file(s, name, blob ?: file, blob_sizes[j]);
-                        if (r < 0)
-                                return r;
-                        if (strv_push(&written, blob_digests[j]) < 0)
-                                return -ENOMEM;
-                }
-                r = final_config(s, item, digests, &config);
+                r = save_item(s, &items[k], oci, &written, manifest, index_list);
                 if (r < 0)
                         return r;
-                r = sha256_hex_of(config, strlen(config), config_hex);
-                if (r < 0)
-                        return r;
-                if (asprintf(&config_path, oci ? "blobs/sha256/%s" : "%s.json", config_hex) < 0)
-                        return -ENOMEM;
-                r = out_buffer(s, config_path, config, strlen(config));
-                if (r < 0)
-                        return r;
-
-                if (!oci) {
-                        json_object *e = json_object_new_object(), *layers = json_object_new_array();
-                        if (!e || !layers) {
-                                json_object_put(e);
-                                json_object_put(layers);
-                                return -ENOMEM;
-                        }
-                        for (size_t j = 0; j < n; j++) {
-                                _cleanup_free_ char *name = NULL;
-                                if (asprintf(&name, "%s.tar", digests[j] + strlen(DIGEST_SHA256_PREFIX)) < 0) {
-                                        json_object_put(layers);
-                                        json_object_put(e);
-                                        return -ENOMEM;
-                                }
-                                json_object_array_add(layers, json_object_new_string(name));
-                        }
-                        json_object_object_add(e, "Config", json_object_new_string(config_path));
-                        json_object_object_add(e, "RepoTags", json_strv_new(item->repo_tags));
-                        json_object_object_add(e, "Layers", layers);
-                        json_object_array_add(manifest, e);
-                        continue;
-                }
-
-                _cleanup_json_ json_object *m = json_object_new_object();
-                _cleanup_free_ char *config_digest = NULL, *manifest_path = NULL, *manifest_digest = NULL;
-                json_object *layers = json_object_new_array();
-                char manifest_hex[SHA256_HEX_LEN + 1];
-                size_t manifest_len;
-                if (!m || !layers || asprintf(&config_digest, "sha256:%s", config_hex) < 0) {
-                        json_object_put(layers);
-                        return -ENOMEM;
-                }
-                json_object_object_add(m, "schemaVersion", json_object_new_int(2));
-                json_object_object_add(m, "mediaType",
-                                       json_object_new_string("application/vnd.oci.image.manifest.v1+json"));
-                json_object_object_add(
-                        m, "config",
-                        descriptor("application/vnd.oci.image.config.v1+json", config_digest, strlen(config)));
-                const char *media_type = streq(s->compression, "zstd") ? "application/vnd.oci.image.layer.v1.tar+zstd"
-                        : streq(s->compression, "gzip")                ? "application/vnd.oci.image.layer.v1.tar+gzip"
-                                                                       : "application/vnd.oci.image.layer.v1.tar";
-                for (size_t j = 0; j < n; j++)
-                        json_object_array_add(layers, descriptor(media_type, blob_digests[j], blob_sizes[j]));
-                json_object_object_add(m, "layers", layers);
-                r = out_json(s, NULL, m, manifest_hex, &manifest_len);
-                if (r < 0)
-                        return r;
-                if (asprintf(&manifest_path, "blobs/sha256/%s", manifest_hex) < 0 ||
-                    asprintf(&manifest_digest, "sha256:%s", manifest_hex) < 0)
-                        return -ENOMEM;
-                r = out_json(s, manifest_path, m, NULL, NULL);
-                if (r < 0)
-                        return r;
-                /* One index entry per tag (podman and skopeo read the name from ref.name). */
-                size_t n_tags = strv_length(item->repo_tags);
-                for (size_t t = 0; t < (n_tags > 0 ? n_tags : 1); t++) {
-                        json_object *d = descriptor("application/vnd.oci.image.manifest.v1+json", manifest_digest,
-                                                    manifest_len);
-                        if (!d)
-                                return -ENOMEM;
-                        if (n_tags > 0) {
-                                json_object *a = json_object_new_object();
-                                json_object_object_add(a, "org.opencontainers.image.ref.name",
-                                                       json_object_new_string(item->repo_tags[t]));
-                                json_object_object_add(d, "annotations", a);
-                        }
-                        json_object_array_add(index_list, d);
-                }
         }
         if (!oci)
                 return out_json(s, "manifest.json", manifest, NULL, NULL);
@@ -558,6 +610,28 @@ static int save_all(Saver *s, SaveItem *items, size_t n_items, bool oci) {
         json_object_object_add(index, "schemaVersion", json_object_new_int(2));
         json_object_object_add(index, "manifests", json_object_get(index_list));
         return out_json(s, "index.json", index, NULL, NULL);
+}
+
+static void saver_done(Saver *s) {
+        for (size_t k = 0; k < s->n_made; k++) {
+                free(s->made_dirs[k]);
+                free(s->made_digests[k]);
+        }
+        free(s->made_dirs);
+        free(s->made_digests);
+        free(s->made_sizes);
+        free(s->error);
+}
+
+int image_save_layout_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *compression,
+                             const char *tmpdir, const char *out_dir, char **ret_error) {
+        Saver s = { .driver = driver, .tmpdir = tmpdir, .compression = compression ?: "gzip", .out_dir = out_dir };
+        int r = mkdir(out_dir, 0755) < 0 ? failf(&s, -errno, "Failed to create %s: %m", out_dir)
+                                         : save_all(&s, items, n_items, true);
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(s.error);
+        saver_done(&s);
+        return r;
 }
 
 int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format,
@@ -579,15 +653,8 @@ int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_ite
                 r = failf(&s, -err, "Failed to finish the archive: %s", archive_error_string(s.out));
         }
         archive_write_free(s.out);
-        for (size_t k = 0; k < s.n_made; k++) {
-                free(s.made_dirs[k]);
-                free(s.made_digests[k]);
-        }
-        free(s.made_dirs);
-        free(s.made_digests);
-        free(s.made_sizes);
         if (r < 0 && ret_error)
                 *ret_error = TAKE_PTR(s.error);
-        free(s.error);
+        saver_done(&s);
         return r;
 }

@@ -11,6 +11,7 @@
 #include "digest.h"
 #include "errors.h"
 #include "image.h"
+#include "image-ref.h"
 #include "storage.h"
 #include "json-util.h"
 #include "names.h"
@@ -88,6 +89,16 @@ Image *manager_find_image(Manager *m, const char *ref, bool *ret_ambiguous) {
                 for (Image *i = m->images; i; i = i->next)
                         if (strv_contains(i->repo_tags, full))
                                 return i;
+        /* Tags are kept in the familiar form (docker.io/library/busybox:latest is busybox:latest), and a
+         * NAME@DIGEST names the image pulled by that manifest digest. */
+        _cleanup_(image_ref_done) ImageRef normalized = {};
+        if (image_ref_parse(ref, &normalized) >= 0) {
+                _cleanup_free_ char *familiar = normalized.digest ? NULL : image_ref_familiar(&normalized);
+                for (Image *i = m->images; i; i = i->next)
+                        if (normalized.digest ? streq_ptr(i->manifest_digest, normalized.digest)
+                                              : familiar && strv_contains(i->repo_tags, familiar))
+                                return i;
+        }
 
         const char *hex = !strncmp(ref, "sha256:", 7) ? ref + 7 : ref;
         if (!hex_prefix_is_valid(hex))
@@ -446,9 +457,12 @@ void image_move_tag(Manager *m, Image *target, const char *tag) {
 
 int image_reference_normalize(const char *reference, char **ret, sd_bus_error *error) {
         _cleanup_free_ char *name = NULL, *tag = NULL;
-        if (image_reference_parse(reference, &name, &tag) < 0)
+        _cleanup_(image_ref_done) ImageRef r = {};
+        if (image_reference_parse(reference, &name, &tag) < 0 || image_ref_parse(reference, &r) < 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
                                          "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
                                          reference);
-        return asprintf(ret, "%s:%s", name, tag) < 0 ? -ENOMEM : 0;
+        /* Kept as docker shows it: docker.io/library/busybox:latest is busybox:latest. */
+        *ret = image_ref_familiar(&r);
+        return *ret ? 0 : -ENOMEM;
 }

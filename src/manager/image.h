@@ -100,6 +100,20 @@ void image_free(Image *i);
 
 /* image-load.c, image-save.c: the workers of LoadImage and SaveImages (run in a forked child). */
 int image_load_worker(Manager *m, int input_fd, const char *format, const char *tmpdir, char **ret_error);
+/* An OCI image layout already on disk (a pull's): files[k] is <tmpdir>/files/<k>, with its path in
+ * the layout ("index.json", "blobs/sha256/HEX") and its sha256, checked as it was written. The rest
+ * is image_load_worker()'s. */
+typedef struct LayoutFile {
+        char *path;
+        char sha256[64 + 1];
+        uint64_t size;
+} LayoutFile;
+int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files, const char *tmpdir, char **ret_error);
+/* Loads such a layout in a forked worker; takes tmpdir (removed when done) and files. 'done' gets
+ * the image, or NULL and the error, from the loop (unless this fails and returns the error). */
+typedef void (*ImageLoadedFunc)(Manager *m, Image *image, const sd_bus_error *error, void *userdata);
+int image_load_layout(Manager *m, char *tmpdir, LayoutFile *files, size_t n_files, ImageLoadedFunc done, void *userdata,
+                      sd_bus_error *error);
 typedef struct SaveItem {
         char *config_json;
         char **repo_tags; /* the tags to write */
@@ -108,6 +122,14 @@ typedef struct SaveItem {
 } SaveItem;
 int save_items_prepare(Manager *m, char **refs, SaveItem **ret, size_t *ret_n, sd_bus_error *error);
 void save_items_free(SaveItem *items, size_t n);
+/* The same as an OCI image layout directory, out_dir (made; under tmpdir), for a push. */
+int image_save_layout_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *compression,
+                             const char *tmpdir, const char *out_dir, char **ret_error);
+/* Runs it in a forked worker into <driver>/.push-XXXXXX/layout; takes the items. 'done' gets the
+ * work directory (the caller's to remove with storage_remove_work_dir()) or NULL and the error. */
+typedef void (*ImageLayoutSavedFunc)(Manager *m, char *workdir, const sd_bus_error *error, void *userdata);
+int image_save_layout(Manager *m, SaveItem *items, size_t n_items, ImageLayoutSavedFunc done, void *userdata,
+                      sd_bus_error *error);
 /* compression: of the layers of an OCI archive, "gzip", "zstd" or "none" (docker-archive: "none"). */
 int image_save_worker(const StorageDriver *driver, SaveItem *items, size_t n_items, const char *format,
                       const char *compression, int output_fd, const char *tmpdir, char **ret_error);
@@ -117,4 +139,7 @@ int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *e
 
 /* docker-archive / OCI archive in and out (image-archive.c): Manager.LoadImage, Manager.SaveImages. */
 int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_pull_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_registry_login(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *error);

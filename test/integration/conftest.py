@@ -325,3 +325,49 @@ def probe_bin():
         yield binary
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -- OCI registries (test/integration/registry.py) ---------------------------------------------
+# Each yields a started Registry (Debian's docker-registry inside the testbed, on 127.0.0.1) and
+# stops it after the test; see registry.py's docstring for its methods.
+
+
+def _registry(bed, busybox_tar, mode, **kw):
+    from registry import Registry
+    reg = Registry(bed, busybox_tar, mode=mode, **kw)
+    try:
+        yield reg
+    finally:
+        reg.stop()
+
+
+@pytest.fixture()
+def registry(bed, busybox_tar):
+    """A registry over plain HTTP, no authentication."""
+    yield from _registry(bed, busybox_tar, "plain")
+
+
+@pytest.fixture()
+def registry_tls(bed, busybox_tar):
+    """A registry over HTTPS whose CA is in the testbed's /etc/{docker,containers}/certs.d/URL/."""
+    yield from _registry(bed, busybox_tar, "tls")
+
+
+@pytest.fixture()
+def registry_basic(bed, busybox_tar):
+    """A registry over plain HTTP with htpasswd (bcrypt) Basic auth: registry_basic.creds."""
+    yield from _registry(bed, busybox_tar, "basic")
+
+
+@pytest.fixture()
+def registry_bearer(bed, busybox_tar):
+    """A registry over plain HTTP with token auth, and its token server (registry_token.py):
+    Basic credentials registry_bearer.creds get tokens; token_requests() lists the requests."""
+    yield from _registry(bed, busybox_tar, "bearer")
+
+
+@pytest.fixture()
+def fault_proxy(registry):
+    """A FaultProxy (fault_proxy.py) in front of the registry fixture: fault_proxy.url is the
+    address to use; fault_proxy.set_rules([...]) injects faults."""
+    yield registry.proxy()
