@@ -878,12 +878,21 @@ def case_stream():
 
 # ------------------------------------------------------------------------------------------
 
+# ------------------------------------------------------------------------------------------
+# case 9: pull and push through a local docker-registry (bench/registry_case.py)
+
+def case_registry():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import registry_case  # noqa: E402
+    registry_case.run_case(A, sh, timed, stats, rotated, record_error, log, PODMAN, RESULTS, CLEANUPS)
+
+
 def main():
     global A
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     # import first: it must not follow a mass deletion (see case_import)
-    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream")
+    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream,registry")
     p.add_argument("--work", required=True)
     p.add_argument("--minbase", required=True)
     p.add_argument("--rev", default="")
@@ -900,11 +909,13 @@ def main():
     A.stop_runs = 5 if q else 20
     A.stream_mib = 64 if q else 512
     A.stream_rounds = 2 if q else 5
+    A.registry_rounds = 1 if q else 3
 
     t_start = time.time()
     prepare()
     cases = {"start": case_start, "parallel": case_parallel, "logs": case_logs,
-             "import": case_import, "stop": case_stop, "create": case_create, "stream": case_stream}
+             "import": case_import, "stop": case_stop, "create": case_create, "stream": case_stream,
+             "registry": case_registry}
     global LAST_CASE_END
     for c in A.cases.split(","):
         log(f"case {c}")
@@ -921,7 +932,8 @@ def main():
             "versions": versions(),
             "settings": {k: getattr(A, k) for k in ("start_runs", "par_rounds", "lines",
                                                     "log_rounds", "import_rounds",
-                                                    "stop_runs", "stream_mib", "stream_rounds")}}
+                                                    "stop_runs", "stream_mib", "stream_rounds",
+                                                    "registry_rounds")}}
     doc = {"meta": meta, "results": RESULTS, "errors": ERRORS}
     os.makedirs(A.out, exist_ok=True)
     with open(os.path.join(A.out, "latest.json"), "w") as f:

@@ -74,7 +74,7 @@ def timing_table(title, note, tools_stats, metric, targets):
     """targets: {tool: (op, limit, text)} — berth/tool ratio compared with limit."""
     t = Table(title, note)
     bm = med(tools_stats, "berth")
-    for tool in ("berth", "podman", "crun", "crun-systemd", "nspawn", "floor", "tar"):
+    for tool in ("berth", "podman", "crun", "crun-systemd", "nspawn", "floor", "tar", "skopeo"):
         if tool not in tools_stats and tool not in targets:
             continue
         st = tools_stats.get(tool)
@@ -312,6 +312,26 @@ def render(doc):
             "berth relays input through berthctl and the supervisor into the payload's own pipe. "
             "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in st["commands"]["input"].items()) + ".",
             st.get("input", {}), "run -i in", {}))
+
+    if "registry" in r:
+        g = r["registry"]
+        what = (f"a {g['layers']}-layer image (Debian minbase in four layers plus busybox; "
+                f"{fmt_bytes(g['compressed_bytes'])} gzip'd, {fmt_bytes(g['uncompressed_bytes'])} unpacked) "
+                "from Debian's docker-registry on 127.0.0.1")
+        out.append(timing_table(
+            "9a. Pull", f"Time to pull {what}, the image removed between rounds. berth: `berthctl pull`; "
+            "podman: `podman pull --tls-verify=false`; skopeo: `skopeo copy` to a directory plus `tar -xzf` "
+            "of its layers (what a pull that unpacks has to do).",
+            g.get("pull", {}), "pull", {"podman": ("<=", 0.5, "≤ 1/2 of podman")}))
+        rp = g.get("repull", {}).get("berth")
+        t = Table("9b. Re-pull of a present image", "`berthctl pull` of the image berth has: the manifest request only.")
+        t.add("re-pull", "berth", rp, fmt_time, None, "≤ 50 ms",
+              ratio_target(rp["median"] / 0.05 if rp else None, "<=", 1.0))
+        out.append(t.render())
+        out.append(timing_table(
+            "9c. Push", f"Time to push the same image to a new repository of the registry. berth: "
+            "`berthctl push` (layers written again from the store and gzip'd); podman: `podman push --tls-verify=false`.",
+            g.get("push", {}), "push", {"podman": ("<=", 0.5, "≤ 1/2 of podman")}))
 
     if doc.get("errors"):
         out.append("## Errors (a tool or case that could not run)\n")

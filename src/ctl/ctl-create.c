@@ -14,6 +14,7 @@
 #include "ctl-log.h"
 #include "errors.h"
 #include "ctl-registry.h"
+#include "image-ref.h"
 #include "ctl-mounts.h"
 #include "ctl-resopts.h"
 #include "ctl-security.h"
@@ -619,9 +620,11 @@ static int create_container(sd_bus *bus, const CreateArgs *a, char **ret_path, c
 
         if (streq(pull, "always") && (r = ctl_pull_image(bus, a->image, a->platform, false)) < 0)
                 return r;
+        _cleanup_(image_ref_done) ImageRef ref = {};
         r = call_create(bus, a, &error, &reply);
+        /* Only a name a registry could serve is pulled (not an id, not "../x"). */
         if (r < 0 && streq(pull, "missing") && sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_IMAGE) &&
-            !strstr(error.message ?: "", "more than one")) {
+            !strstr(error.message ?: "", "more than one") && image_ref_parse(a->image, &ref) >= 0) {
                 fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
                 fflush(stdout);
                 r = ctl_pull_image(bus, a->image, a->platform, false);

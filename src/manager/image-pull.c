@@ -57,6 +57,7 @@ struct PullOperation {
         char *os, *arch, *variant; /* the platform wanted */
         ImageRef *candidates; /* where to look, in order */
         size_t n_candidates, k; /* k: the one being tried */
+        ImageRef source; /* where it is fetched from (registries.conf may say another place) */
         RegistryClient *client;
         char *scope;
         RegistryRequest *manifest_request;
@@ -89,6 +90,7 @@ static void pull_free(PullOperation *op) {
         registry_client_unref(op->client);
         for (size_t k = 0; k < op->n_candidates; k++)
                 image_ref_done(&op->candidates[k]);
+        image_ref_done(&op->source);
         free(op->candidates);
         registries_conf_free(op->conf);
         if (op->tmpdir)
@@ -314,7 +316,7 @@ static int blob_start(PullOperation *op, Blob *b) {
         int r = sha256_new(&b->hash);
         if (r < 0)
                 return r;
-        if (asprintf(&url, "/v2/%s/blobs/%s", current(op)->path, b->digest) < 0)
+        if (asprintf(&url, "/v2/%s/blobs/%s", op->source.path, b->digest) < 0)
                 return -ENOMEM;
         const RegistryRequestArgs args = { .path = url, .scope = op->scope, .max_body = b->size };
         const RegistrySink sink = { .data = blob_data, .reset = blob_reset };
@@ -532,7 +534,7 @@ static void fetch_manifest(PullOperation *op, const char *reference) {
         _cleanup_free_ char *path = NULL;
         if (op->top_digest && !(op->manifest_digest = strdup(reference)))
                 return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
-        if (asprintf(&path, "/v2/%s/manifests/%s", current(op)->path, reference) < 0)
+        if (asprintf(&path, "/v2/%s/manifests/%s", op->source.path, reference) < 0)
                 return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
         const RegistryRequestArgs args = {
                 .path = path, .scope = op->scope, .accept = MANIFEST_ACCEPTS, .max_body = MANIFEST_MAX
@@ -543,14 +545,26 @@ static void fetch_manifest(PullOperation *op, const char *reference) {
 }
 
 static void try_next_candidate(PullOperation *op) {
-        const ImageRef *ref = current(op);
+        ImageRef source = {};
+        /* registries.conf may move a repository (location) or forbid its registry (blocked). */
+        int r = registries_conf_pull_source(op->conf, current(op), &source);
+        if (r == -EACCES) {
+                _cleanup_free_ char *what = ref_for_message(current(op));
+                return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED,
+                                 "Pulling %s: its registry is blocked in /etc/containers/registries.conf.", what ?: "");
+        }
+        if (r < 0)
+                return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
+        image_ref_done(&op->source);
+        op->source = source;
+        const ImageRef *ref = &op->source;
         const char *host = image_ref_registry_host(ref);
         op->client = registry_client_unref(op->client);
         op->top_digest = mfree(op->top_digest);
         op->manifest_digest = mfree(op->manifest_digest);
         free(op->scope);
         op->scope = strjoin("repository:", ref->path, ":pull");
-        int r = op->scope
+        r = op->scope
                 ? registry_client_new(op->manager, host, registry_is_insecure(op->conf, host), &op->creds, &op->client)
                 : -ENOMEM;
         if (r < 0)

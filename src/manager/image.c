@@ -458,11 +458,15 @@ void image_move_tag(Manager *m, Image *target, const char *tag) {
 int image_reference_normalize(const char *reference, char **ret, sd_bus_error *error) {
         _cleanup_free_ char *name = NULL, *tag = NULL;
         _cleanup_(image_ref_done) ImageRef r = {};
-        if (image_reference_parse(reference, &name, &tag) < 0 || image_ref_parse(reference, &r) < 0)
+        if (image_reference_parse(reference, &name, &tag) < 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
                                          "Invalid image reference \"%s\": expected NAME[:TAG] with a lowercase name.",
                                          reference);
-        /* Kept as docker shows it: docker.io/library/busybox:latest is busybox:latest. */
-        *ret = image_ref_familiar(&r);
+        /* Kept as docker shows it: docker.io/library/busybox:latest is busybox:latest. A name the
+         * grammar takes but no registry could serve (a_b.c/x) stays as it is. */
+        if (image_ref_parse(reference, &r) >= 0)
+                *ret = image_ref_familiar(&r);
+        else if (asprintf(ret, "%s:%s", name, tag) < 0)
+                *ret = NULL;
         return *ret ? 0 : -ENOMEM;
 }

@@ -570,6 +570,10 @@ class Registry:
             args.append(f"--dest-creds={creds}")
         if all:
             args.append("--all")
+        if fmt == "oci" and not compression:
+            # As built, blob for blob: skopeo's blob info cache would otherwise put a blob the
+            # registry already has with the same content (a gzip'd one for a zstd one) in its place.
+            args.append("--preserve-digests")
         if fmt:
             args.append(f"--format={fmt}")
         if compression:
