@@ -3,6 +3,8 @@
  * the caller's credentials where docker and podman keep them (ctl-auth.c) and hands them to berthd
  * for that one call, as the Docker API's X-Registry-Auth does. */
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -44,9 +46,164 @@ static int append_credentials(sd_bus_message *m, const char *reference) {
         return 0;
 }
 
+/* A pull being followed: its transfer object, once announced, and what was shown of its layers. */
+typedef struct PullWatch {
+        const char *reference;
+        const char *unique_name;
+        char *transfer;
+        sd_bus_slot *changes;
+        bool tty, quiet;
+        char **shown; /* "digest status", what each layer showed last */
+        size_t lines; /* drawn on the terminal, to go back over */
+        sd_bus_message *reply;
+        sd_bus_error error;
+        bool done;
+} PullWatch;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+        interrupted = 1;
+}
+
+static void format_size(uint64_t n, char *buf, size_t len) {
+        if (n >= 1000 * 1000)
+                snprintf(buf, len, "%.1fMB", (double) n / 1e6);
+        else if (n >= 1000)
+                snprintf(buf, len, "%.1fkB", (double) n / 1e3);
+        else
+                snprintf(buf, len, "%" PRIu64 "B", n);
+}
+
+/* One line per layer as docker shows it: a bar while downloading on a terminal; elsewhere a line
+ * each time a layer's state changes. */
+static void show_layers(PullWatch *w, sd_bus_message *layers) {
+        const char *digest, *status;
+        uint64_t current, total;
+        size_t k = 0;
+        if (w->quiet || sd_bus_message_enter_container(layers, 'a', "(sstt)") < 0)
+                return;
+        if (w->tty && w->lines > 0)
+                printf("\033[%zuA", w->lines); /* back over what was drawn */
+        while (sd_bus_message_read(layers, "(sstt)", &digest, &status, &current, &total) > 0) {
+                const char *hex = startswith(digest, "sha256:") ?: digest;
+                if (w->tty) {
+                        char have[32], all[32], bar[52] = "";
+                        if (streq(status, "Downloading") && total > 0) {
+                                size_t n = (size_t) (current * 50 / total);
+                                memset(bar, '=', n);
+                                bar[n < 50 ? n : 49] = '>';
+                                memset(bar + n + 1, ' ', n < 49 ? 49 - n : 0);
+                                bar[50] = 0;
+                                format_size(current, have, sizeof(have));
+                                format_size(total, all, sizeof(all));
+                                printf("\033[2K%.12s: %s [%s]  %s/%s\n", hex, status, bar, have, all);
+                        } else
+                                printf("\033[2K%.12s: %s\n", hex, status);
+                } else {
+                        _cleanup_free_ char *line = NULL;
+                        if (asprintf(&line, "%s %s", digest, status) < 0)
+                                return;
+                        if (!strv_contains(w->shown, line)) {
+                                printf("%.12s: %s\n", hex, status);
+                                (void) strv_push(&w->shown, line);
+                        }
+                }
+                k++;
+        }
+        if (w->tty)
+                w->lines = k;
+        fflush(stdout);
+        (void) sd_bus_message_exit_container(layers);
+}
+
+static int on_transfer_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        PullWatch *w = userdata;
+        const char *iface, *name;
+        if (sd_bus_message_read(m, "s", &iface) < 0 || sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+                return 0;
+        while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+                if (sd_bus_message_read(m, "s", &name) < 0)
+                        return 0;
+                if (streq(name, "Layers") && sd_bus_message_enter_container(m, 'v', "a(sstt)") > 0) {
+                        show_layers(w, m);
+                        (void) sd_bus_message_exit_container(m);
+                } else
+                        (void) sd_bus_message_skip(m, "v");
+                (void) sd_bus_message_exit_container(m);
+        }
+        return 0;
+}
+
+static int on_transfer_new(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        PullWatch *w = userdata;
+        const char *path, *type, *reference, *owner;
+        uint32_t id;
+        if (w->transfer || sd_bus_message_read(m, "uosss", &id, &path, &type, &reference, &owner) < 0 ||
+            !streq(type, "pull") || !streq(reference, w->reference) || !streq_ptr(owner, w->unique_name))
+                return 0;
+        w->transfer = strdup(path);
+        if (w->transfer)
+                (void) sd_bus_match_signal(sd_bus_message_get_bus(m), &w->changes, "org.berth1", path,
+                                           "org.freedesktop.DBus.Properties", "PropertiesChanged", on_transfer_changed,
+                                           w);
+        return 0;
+}
+
+static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        PullWatch *w = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        if (e)
+                (void) sd_bus_error_copy(&w->error, e);
+        else
+                w->reply = sd_bus_message_ref(m);
+        w->done = true;
+        return 0;
+}
+
+/* Sends the PullImage call and waits for its answer, showing the transfer's layers (when the bus
+ * carries berthd's signals: the system bus) and cancelling it on Ctrl-C. */
+static int call_pull(sd_bus *bus, sd_bus_message *call, PullWatch *w) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *news = NULL, *reply_slot = NULL;
+        struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term;
+        int r;
+
+        if (sd_bus_get_unique_name(bus, &w->unique_name) >= 0)
+                (void) sd_bus_match_signal(bus, &news, "org.berth1", "/org/berth1", "org.berth1.Manager", "TransferNew",
+                                           on_transfer_new, w);
+        r = sd_bus_call_async(bus, &reply_slot, call, on_pull_reply, w, UINT64_MAX);
+        if (r < 0)
+                return r;
+        interrupted = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        bool cancel_sent = false;
+        while (!w->done) {
+                if (interrupted && !cancel_sent) {
+                        cancel_sent = true;
+                        if (w->transfer)
+                                (void) sd_bus_call_method(bus, "org.berth1", w->transfer, "org.berth1.Transfer",
+                                                          "Cancel", NULL, NULL, NULL);
+                        else
+                                break; /* not announced (the private socket): nothing to cancel */
+                }
+                r = sd_bus_process(bus, NULL);
+                if (r < 0)
+                        break;
+                if (r == 0 && (r = sd_bus_wait(bus, 200 * 1000)) < 0 && r != -EINTR)
+                        break;
+                r = 0;
+        }
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sd_bus_slot_unref(w->changes);
+        if (!w->done && interrupted)
+                return -EINTR;
+        return r < 0 ? r : 0;
+}
+
 int ctl_pull_image(sd_bus *bus, const char *reference, const char *platform, bool quiet) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(image_ref_done) ImageRef ref = {};
         _cleanup_free_ char *full = NULL, *familiar = NULL, *before = NULL;
         const char *path, *digest;
@@ -90,9 +247,25 @@ int ctl_pull_image(sd_bus *bus, const char *reference, const char *platform, boo
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the PullImage call: %m");
-        r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r);
+        PullWatch w = {
+                .reference = reference, .tty = isatty(STDOUT_FILENO), .quiet = quiet, .error = SD_BUS_ERROR_NULL
+        };
+        r = call_pull(bus, m, &w);
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = w.reply;
+        free(w.transfer);
+        strv_free(w.shown);
+        if (r == -EINTR) {
+                ctl_log_error("pull of %s interrupted", reference);
+                sd_bus_error_free(&w.error);
+                return r;
+        }
+        if (r >= 0 && !reply)
+                r = -EIO;
+        if (r < 0) {
+                int e = ctl_log_bus_error(&w.error, r);
+                sd_bus_error_free(&w.error);
+                return e;
+        }
         r = sd_bus_message_read(reply, "os", &path, &digest);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of PullImage: %m");
@@ -147,6 +320,7 @@ int verb_pull(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("\"berthctl pull\" requires exactly 1 argument (see 'berthctl pull --help')");
                 return -EINVAL;
         }
+        ctl->signals = !quiet; /* the system bus: the transfer's progress is signalled there */
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;

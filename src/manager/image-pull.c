@@ -25,6 +25,7 @@
 #include "registries-conf.h"
 #include "registry-client.h"
 #include "storage.h"
+#include "transfer.h"
 #include "util.h"
 
 #define MANIFEST_MAX     (4U << 20)
@@ -69,6 +70,7 @@ struct PullOperation {
         size_t n_files;
         Blob *blobs; /* the config first, then the layers */
         size_t n_blobs, next_blob, blobs_left;
+        Transfer *transfer;
 };
 
 static void blob_done(Blob *b) {
@@ -80,7 +82,14 @@ static void blob_done(Blob *b) {
         b->hash = NULL;
 }
 
+static void pull_free_result(PullOperation *op, const char *result);
+
 static void pull_free(PullOperation *op) {
+        pull_free_result(op, "failed");
+}
+
+static void pull_free_result(PullOperation *op, const char *result) {
+        transfer_free(op->transfer, result);
         for (size_t k = 0; k < op->n_blobs; k++) {
                 blob_done(&op->blobs[k]);
                 free(op->blobs[k].digest);
@@ -122,6 +131,7 @@ static void pull_fail(PullOperation *op, const char *error_name, const char *fmt
         if (vasprintf(&message, fmt, ap) < 0)
                 message = NULL;
         va_end(ap);
+        transfer_flush(op->transfer);
         (void) sd_bus_reply_method_errorf(op->request, error_name, "%s", message ?: "Out of memory.");
         pull_free(op);
 }
@@ -133,11 +143,12 @@ static char *ref_for_message(const ImageRef *r) {
 
 static void reply_image(PullOperation *op, Image *i) {
         _cleanup_free_ char *path = image_object_path(i);
+        transfer_flush(op->transfer);
         if (!path)
                 (void) sd_bus_reply_method_errno(op->request, ENOMEM, NULL);
         else
                 (void) sd_bus_reply_method_return(op->request, "os", path, op->top_digest);
-        pull_free(op);
+        pull_free_result(op, path ? "done" : "failed");
 }
 
 /* The tag the pulled image gets ("busybox:latest"), NULL for a pull by digest alone. */
@@ -186,6 +197,8 @@ static void on_loaded(Manager *m, Image *i, const sd_bus_error *error, void *use
         if (r < 0)
                 return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to record the pulled image: %s",
                                  strerror(-r));
+        for (size_t k = 1; k < op->n_blobs; k++)
+                transfer_update(op->transfer, op->blobs[k].digest, "Pull complete", op->blobs[k].size);
         reply_image(op, i);
 }
 
@@ -247,6 +260,9 @@ static void all_blobs_here(PullOperation *op) {
                 r = write_layout_file(op, "oci-layout", layout, strlen(layout));
         if (r < 0)
                 return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to write the pulled image: %s", strerror(-r));
+        for (size_t k = 1; k < op->n_blobs; k++) /* the layers (the config is blobs[0]) */
+                transfer_update(op->transfer, op->blobs[k].digest, "Extracting", op->blobs[k].size);
+        transfer_set_cancellable(op->transfer, false);
         char *tmpdir = TAKE_PTR(op->tmpdir);
         LayoutFile *files = TAKE_PTR(op->files);
         size_t n = op->n_files;
@@ -267,12 +283,14 @@ static int blob_data(const void *p, size_t n, void *userdata) {
         if (r < 0)
                 return r;
         b->written += n;
+        transfer_update(b->op->transfer, b->digest, NULL, b->written);
         return sha256_update(b->hash, p, n);
 }
 
 static void blob_reset(void *userdata) {
         Blob *b = userdata;
         b->written = 0;
+        transfer_update(b->op->transfer, b->digest, "Downloading", 0);
         if (ftruncate(b->fd, 0) < 0 || lseek(b->fd, 0, SEEK_SET) < 0)
                 log_warning("Failed to truncate a blob being pulled again: %m");
         sha256_free(b->hash);
@@ -299,6 +317,7 @@ static void on_blob(RegistryRequest *req, int r, long status, const char *messag
                                  "Blob %s of %s from registry %s does not match its digest or size: refused.",
                                  b->digest, what ?: "", registry_client_host(op->client));
         memcpy(op->files[b->file].sha256, hex, sizeof(hex));
+        transfer_update(op->transfer, b->digest, "Download complete", b->written);
         blob_done(b);
         op->blobs_left--;
         if (op->blobs_left == 0)
@@ -320,6 +339,7 @@ static int blob_start(PullOperation *op, Blob *b) {
                 return -ENOMEM;
         const RegistryRequestArgs args = { .path = url, .scope = op->scope, .max_body = b->size };
         const RegistrySink sink = { .data = blob_data, .reset = blob_reset };
+        transfer_update(op->transfer, b->digest, "Downloading", 0);
         return registry_request(op->client, &args, &sink, on_blob, b, &b->request);
 }
 
@@ -356,7 +376,8 @@ static int add_blob(PullOperation *op, json_object *descriptor, uint64_t max, co
         op->n_blobs++;
         if (asprintf(&path, "blobs/sha256/%s", digest + strlen(DIGEST_SHA256_PREFIX)) < 0)
                 return -ENOMEM;
-        (void) what;
+        if (streq(what, "layer") && transfer_add_layer(op->transfer, digest, (uint64_t) size) < 0)
+                return -ENOMEM;
         return add_file(op, path, NULL, (uint64_t) size, &b->file);
 }
 
@@ -389,6 +410,13 @@ static void pull_manifest(PullOperation *op, json_object *m) {
                                  what ?: "");
         Image *i = manager_find_image(op->manager, config_digest + strlen(DIGEST_SHA256_PREFIX), NULL);
         if (i && streq(i->id, config_digest + strlen(DIGEST_SHA256_PREFIX))) {
+                for (size_t k = 0; k < json_object_array_length(layers); k++) {
+                        json_object *l = json_object_array_get_idx(layers, k);
+                        const char *d = json_get_string(l, "digest");
+                        if (d && transfer_add_layer(op->transfer, d, (uint64_t) json_get_i64(l, "size", 0)) >= 0)
+                                transfer_update(op->transfer, d, "Already exists",
+                                                (uint64_t) json_get_i64(l, "size", 0));
+                }
                 r = adopt_image(op, i); /* here already: a re-pull costs the manifest */
                 if (r < 0)
                         return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to record the image: %s",
@@ -573,6 +601,14 @@ static void try_next_candidate(PullOperation *op) {
         fetch_manifest(op, ref->digest ?: ref->tag);
 }
 
+static void pull_cancel(void *userdata) {
+        PullOperation *op = userdata;
+        _cleanup_free_ char *what = op->n_candidates > 0 ? ref_for_message(current(op)) : NULL;
+        (void) sd_bus_reply_method_errorf(op->request, BERTH_ERROR_CANCELLED, "The pull of %s was cancelled.",
+                                          what ?: "the image");
+        pull_free_result(op, "canceled");
+}
+
 /* "os/arch[/variant]"; the host's by default. */
 static int parse_platform(PullOperation *op, const char *platform, sd_bus_error *error) {
         if (isempty(platform)) {
@@ -638,6 +674,8 @@ int method_pull_image(sd_bus_message *message, void *userdata, sd_bus_error *err
                                 "with a lowercase name.",
                                 reference);
         }
+        if (r >= 0)
+                r = transfer_new(m, message, "pull", reference, pull_cancel, op, &op->transfer);
         if (r < 0) {
                 pull_free(op);
                 return r;

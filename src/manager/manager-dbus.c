@@ -9,6 +9,7 @@
 #include "image.h"
 #include "names.h"
 #include "storage.h"
+#include "transfer.h"
 #include "volume.h"
 #include "volume-plugin.h"
 
@@ -510,6 +511,9 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("o", image, "s", digest), method_pull_image, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PushImage", SD_BUS_ARGS("s", reference, "a{sv}", options), SD_BUS_RESULT("s", digest),
                                 method_push_image, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("TransferNew",
+                                SD_BUS_ARGS("u", id, "o", transfer, "s", type, "s", reference, "s", owner), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("TransferRemoved", SD_BUS_ARGS("u", id, "o", transfer, "s", result), 0),
         SD_BUS_METHOD_WITH_ARGS("Login", SD_BUS_ARGS("s", server, "a{sv}", options), SD_BUS_RESULT("s", status),
                                 method_registry_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SaveImages", SD_BUS_ARGS("as", images, "s", format, "h", output), SD_BUS_NO_RESULT,
@@ -555,6 +559,8 @@ static const struct {
           container_node_enumerator },
         { "/org/berth1/image", "org.berth1.Image", image_vtable, image_object_find, image_node_enumerator },
         { "/org/berth1/volume", "org.berth1.Volume", volume_vtable, volume_object_find, volume_node_enumerator },
+        { "/org/berth1/transfer", "org.berth1.Transfer", transfer_vtable, transfer_object_find,
+          transfer_node_enumerator },
 };
 
 int manager_bus_add_objects(Manager *m, sd_bus *bus) {

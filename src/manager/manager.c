@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "seccomp-default.h"
 #include "storage.h"
+#include "transfer.h"
 #include "volume.h"
 #include "volume-plugin.h"
 
@@ -62,6 +63,7 @@ void manager_free(Manager *m) {
                 m->volumes = v->next;
                 volume_free(v);
         }
+        manager_free_transfers(m);
         manager_free_volume_plugins(m);
         while (m->images) {
                 Image *i = m->images;

@@ -36,6 +36,8 @@ typedef struct Manager {
         char **volume_plugins_active; /* volume plugins activated since berthd started */
         struct PluginCall *plugin_calls; /* the volume plugin calls under way (volume-plugin.c) */
         struct CurlEvent *curl; /* HTTP on the loop (curl-event.c), made at the first use */
+        struct Transfer *transfers; /* pulls and pushes under way (transfer.c) */
+        uint32_t transfer_last_id;
         int seccomp_fd; /* the default filter as BPF, sealed memfd (seccomp-default.c) */
         sd_bus_slot *job_removed_slot;
         sd_bus_slot *unit_removed_slot;

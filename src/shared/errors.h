@@ -22,5 +22,6 @@
 #define BERTH_ERROR_NO_SUCH_PLUGIN        "org.berth1.Error.NoSuchPlugin"
 #define BERTH_ERROR_PLUGIN_FAILED         "org.berth1.Error.PluginFailed"
 #define BERTH_ERROR_REGISTRY_FAILED       "org.berth1.Error.RegistryFailed"
+#define BERTH_ERROR_CANCELLED             "org.berth1.Error.Cancelled"
 #define BERTH_ERROR_REGISTRY_AUTH         "org.berth1.Error.RegistryAuthFailed"
 #define BERTH_ERROR_NO_SUCH_PATH          "org.berth1.Error.NoSuchPath"

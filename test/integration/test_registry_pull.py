@@ -318,3 +318,57 @@ def test_login_logout(berthd, registry_basic, busybox_image):
     proc = berthd.berthctl("pull", ref)
     assert proc.returncode == 125
     berthd.run(["rm", "-f", config])
+
+
+def test_pull_shows_layers_and_is_a_transfer_object(berthd, registry):
+    repo = uniq("t/progress")
+    registry.push_busybox(repo, "g")
+    ref = registry.ref(repo, "g")
+    manifest = registry.manifest(repo, "g")
+    layer = manifest["layers"][0]["digest"].split(":")[1]
+    forget_image(berthd, manifest)
+    try:
+        proc = berthd.berthctl("pull", ref, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        states = [line.split(": ", 1)[1] for line in lines if line.startswith(layer[:12] + ": ")]
+        assert states[-3:] == ["Download complete", "Extracting", "Pull complete"], proc.stdout
+        proc = berthd.berthctl("pull", ref, timeout=120)
+        assert f"{layer[:12]}: Already exists" in proc.stdout, proc.stdout
+    finally:
+        berthd.berthctl("rmi", ref)
+
+
+def forget_image(bed, manifest):
+    """Removes the image with this manifest's config, so a pull of it downloads (the busybox images
+    the registry fixture pushes share their config)."""
+    bed.berthctl("rmi", "-f", manifest["config"]["digest"].split(":")[1])
+
+
+def transfers(bed):
+    out = bed.busctl("tree", "--list", "org.berth1", check=True).stdout.split()
+    return [p for p in out if p.startswith("/org/berth1/transfer/")]
+
+
+def test_cancel_a_pull_through_its_transfer_object(berthd, registry):
+    repo = uniq("t/cancel")
+    registry.push_busybox(repo, "c")
+    forget_image(berthd, registry.manifest(repo, "c"))
+    proxy = registry.proxy()
+    proxy.set_rules([{"match": "/blobs/", "fault": "hang"}])
+    ref = registry.ref(repo, "c", via=proxy.url)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(proc=berthd.berthctl("pull", ref, timeout=180)))
+    t.start()
+    berthd.wait_until(lambda: transfers(berthd), what="the transfer object")
+    path = transfers(berthd)[0]
+    props = berthd.busctl("get-property", "org.berth1", path, "org.berth1.Transfer", "Type", "Reference",
+                          check=True).stdout
+    assert '"pull"' in props and f'"{ref}"' in props, props
+    berthd.busctl("call", "org.berth1", path, "org.berth1.Transfer", "Cancel", check=True)
+    t.join(timeout=60)
+    proc = result["proc"]
+    assert proc.returncode == 125 and "cancelled" in proc.stderr, proc.stderr
+    assert transfers(berthd) == []
+    assert image_info(berthd, ref) is None
+    assert store_leftovers(berthd) == []
