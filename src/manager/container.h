@@ -10,6 +10,7 @@
 #include "container-security.h"
 #include "container-settings.h"
 #include "manager.h"
+#include "systemd-units.h"
 #include "util.h"
 
 typedef enum ContainerState {
@@ -363,6 +364,4 @@ void container_remove_after_failed_start(Container *c);
 int container_start(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
                     sd_bus_error *error);
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message);
-int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int manager_machine_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
