@@ -18,6 +18,7 @@ struct UnitCall {
         UnitCallDone done;
         void *userdata;
         bool has_value; /* the reply carries an object path */
+        bool floating; /* nobody holds the handle: the bus owns the slot, which frees the call */
 };
 
 static int error_to_errno(const sd_bus_error *e) {
@@ -41,9 +42,12 @@ static int on_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                 r = error_to_errno(e);
         else if (call->has_value && sd_bus_message_read(reply, "o", &value) < 0)
                 r = -EBADMSG;
-        /* The handle ends before done runs: done may start another call, or free its owner. */
-        sd_bus_slot_unref(call->slot);
-        free(call);
+        /* The handle ends before done runs: done may start another call, or free its owner. A
+         * floating one ends with its slot, after this returns. */
+        if (!call->floating) {
+                sd_bus_slot_unref(call->slot);
+                free(call);
+        }
         done(r, r < 0 ? NULL : value, e ? (e->message ?: e->name) : NULL, done_userdata);
         return 0;
 }
@@ -63,6 +67,13 @@ static int call_async(Manager *m, sd_bus_message *msg, bool has_value, UnitCallD
         }
         if (ret_call)
                 *ret_call = call;
+        else {
+                /* Like a call without a slot: a bus that closes first frees it, not a leak. */
+                call->floating = true;
+                (void) sd_bus_slot_set_destroy_callback(call->slot, free);
+                (void) sd_bus_slot_set_floating(call->slot, 1);
+                call->slot = sd_bus_slot_unref(call->slot); /* the bus's reference remains */
+        }
         return 0;
 }
 
