@@ -41,7 +41,7 @@ static void send_status(const HelperStatus *s) {
 int main(int argc, char **argv) {
         _cleanup_free_ char *spec = NULL;
         _cleanup_strv_free_ char **args = NULL;
-        json_object *o = NULL;
+        _cleanup_json_ json_object *o = NULL;
         size_t len;
         char go;
 
