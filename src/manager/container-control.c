@@ -79,16 +79,20 @@ typedef struct PauseCall {
         bool pause;
 } PauseCall;
 
-static int on_freeze_unit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+static void on_freeze_unit_reply(int r, const char *value, const char *message, void *userdata) {
         PauseCall *call = userdata;
         Container *c = manager_find_container(call->manager, call->id, NULL);
-        int r = 0;
 
-        if (!c || c->state != CONTAINER_RUNNING)
+        if (!call->request) {
+                /* An internal thaw (stop or kill of a paused container) that cgroup.freeze could
+                 * not do: settled when systemd did it, unless the run is over. */
+                if (r >= 0 && c && c->state == CONTAINER_RUNNING && c->paused != call->pause)
+                        pause_settle(c, call->pause, NULL);
+        } else if (!c || c->state != CONTAINER_RUNNING)
                 (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_CONTAINER_NOT_RUNNING,
                                                   "The container exited or was removed meanwhile.");
         else {
-                if (sd_bus_message_is_method_error(reply, NULL))
+                if (r < 0)
                         r = freeze_cgroup(c, call->pause); /* systemd cannot freeze here: do it ourselves */
                 if (r < 0)
                         (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_START_FAILED,
@@ -99,7 +103,6 @@ static int on_freeze_unit_reply(sd_bus_message *reply, void *userdata, sd_bus_er
         }
         sd_bus_message_unref(call->request);
         free(call);
-        return 0;
 }
 
 int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_error *error) {
@@ -116,17 +119,13 @@ int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_er
                                          pause ? "Container %s is already paused." : "Container %s is not paused.",
                                          c->name);
         if (!request) {
-                /* Internal (stop/kill of a paused container): synchronous and direct. */
+                /* Internal (stop/kill of a paused container): direct where cgroup.freeze can do it,
+                 * else systemd's, answered later (the signal waits in the frozen process till then). */
                 r = freeze_cgroup(c, pause);
-                if (r < 0) {
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                        r = sd_bus_call_method(c->manager->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                               "org.freedesktop.systemd1.Manager", pause ? "FreezeUnit" : "ThawUnit",
-                                               &e, NULL, "s", unit);
-                }
-                if (r >= 0)
+                if (r >= 0) {
                         pause_settle(c, pause, NULL);
-                return r;
+                        return 0;
+                }
         }
         PauseCall *call = calloc(1, sizeof(*call));
         if (!call)
@@ -135,9 +134,8 @@ int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_er
         memcpy(call->id, c->id, sizeof(call->id));
         call->pause = pause;
         call->request = sd_bus_message_ref(request);
-        r = sd_bus_call_method_async(c->manager->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                     "org.freedesktop.systemd1.Manager", pause ? "FreezeUnit" : "ThawUnit",
-                                     on_freeze_unit_reply, call, "s", unit);
+        /* Not cancelled: the reply finds the container by id, if it is still there. */
+        r = c->manager->units->freeze_unit(c->manager, unit, pause, on_freeze_unit_reply, call, NULL);
         if (r < 0) {
                 sd_bus_message_unref(call->request);
                 free(call);

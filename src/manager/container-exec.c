@@ -28,7 +28,7 @@ struct ExecOperation {
         int go_fd;
         int status_fd;
         sd_event_source *exit_source;
-        sd_bus_slot *attach_call;
+        UnitCall *attach_call; /* AttachProcessesToUnit */
 };
 
 static void exec_operation_free(ExecOperation *op) {
@@ -49,7 +49,7 @@ static void exec_operation_free(ExecOperation *op) {
         safe_close(op->helper_pidfd);
         safe_close(op->go_fd);
         safe_close(op->status_fd);
-        sd_bus_slot_unref(op->attach_call);
+        units_call_cancel(op->manager, op->attach_call);
         free(op);
 }
 
@@ -87,23 +87,21 @@ static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         return 0;
 }
 
-static int on_attached(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+static void on_attached(int r, const char *value, const char *message, void *userdata) {
         ExecOperation *op = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-        op->attach_call = sd_bus_slot_unref(op->attach_call);
-        if (e) {
+        op->attach_call = NULL;
+        if (r < 0) {
                 char msg[512];
-                snprintf(msg, sizeof(msg), "Failed to move the process into %s: %s", op->unit, e->message ?: e->name);
+                snprintf(msg, sizeof(msg), "Failed to move the process into %s: %s", op->unit, message ?: strerror(-r));
                 exec_fail(op, BERTH_ERROR_START_FAILED, msg);
-                return 0;
+                return;
         }
         if (loop_write(op->go_fd, "g", 1) < 0) {
                 exec_fail(op, BERTH_ERROR_START_FAILED, "Failed to hand over to the exec helper.");
-                return 0;
+                return;
         }
         op->go_fd = safe_close(op->go_fd);
-        return 0;
 }
 
 static int build_exec_spec(Container *c, char **argv, char **env, const ExecOptions *options, int *ret_fd) {
@@ -193,9 +191,7 @@ int container_exec(Container *c, char **argv, char **env, const ExecOptions *opt
         r = sd_event_add_io(m->event, &op->exit_source, op->helper_pidfd, EPOLLIN, on_helper_exit, op);
         if (r < 0)
                 goto fail;
-        r = sd_bus_call_method_async(m->bus, &op->attach_call, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                     "org.freedesktop.systemd1.Manager", "AttachProcessesToUnit", on_attached, op,
-                                     "ssau", op->unit, "", 1, (uint32_t) op->helper_pid);
+        r = m->units->attach_process(m, op->unit, op->helper_pid, on_attached, op, &op->attach_call);
         if (r < 0)
                 goto fail;
         op->request = sd_bus_message_ref(request);

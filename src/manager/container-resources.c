@@ -125,19 +125,18 @@ static int update_settle(Container *c, const LimitUpdate *u) {
         return 0;
 }
 
-static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+static void on_set_unit_properties(int r, const char *value, const char *message, void *userdata) {
         UpdateCall *call = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
         Container *c = manager_find_container(call->manager, call->id, NULL);
 
-        if (e)
+        if (r < 0)
                 (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_INVALID_ARGUMENT,
-                                                  "systemd refused the new limits: %s", e->message ?: e->name);
+                                                  "systemd refused the new limits: %s", message ?: strerror(-r));
         else if (!c)
                 (void) sd_bus_reply_method_errorf(call->request, BERTH_ERROR_NO_SUCH_CONTAINER,
                                                   "The container was removed meanwhile.");
         else {
-                int r = update_settle(c, &call->update);
+                r = update_settle(c, &call->update);
                 if (r < 0)
                         (void) sd_bus_reply_method_errnof(call->request, -r, "Failed to save the limits: %m");
                 else
@@ -145,11 +144,21 @@ static int on_set_unit_properties(sd_bus_message *reply, void *userdata, sd_bus_
         }
         sd_bus_message_unref(call->request);
         free(call);
+}
+
+/* Update's limits as unit properties (UnitPropertiesAppend). */
+static int append_limits(sd_bus_message *m, void *userdata) {
+        const LimitUpdate *u = userdata;
+        for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
+                if (u->set[i]) {
+                        int r = sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i]);
+                        if (r < 0)
+                                return r;
+                }
         return 0;
 }
 
 int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *unit = container_unit_name(c);
         int r;
 
@@ -162,18 +171,6 @@ int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request
                         return sd_bus_error_set_errnof(error, -r, "Failed to save the limits: %m");
                 return container_reply_when_saved(c, request);
         }
-        r = sd_bus_message_new_method_call(c->manager->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                           "org.freedesktop.systemd1.Manager", "SetUnitProperties");
-        if (r < 0)
-                return r;
-        if ((r = sd_bus_message_append(m, "sb", unit, 1)) < 0 ||
-            (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0)
-                return r;
-        for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
-                if (u->set[i] && (r = sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i])) < 0)
-                        return r;
-        if ((r = sd_bus_message_close_container(m)) < 0)
-                return r;
         UpdateCall *call = calloc(1, sizeof(*call));
         if (!call)
                 return -ENOMEM;
@@ -181,7 +178,9 @@ int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request
         memcpy(call->id, c->id, sizeof(call->id));
         call->update = *u;
         call->request = sd_bus_message_ref(request);
-        r = sd_bus_call_async(c->manager->bus, NULL, m, on_set_unit_properties, call, 0);
+        /* Not cancelled: the reply finds the container by id, if it is still there. */
+        r = c->manager->units->set_unit_properties(c->manager, unit, true, append_limits, &call->update,
+                                                   on_set_unit_properties, call, NULL);
         if (r < 0) {
                 sd_bus_message_unref(call->request);
                 free(call);

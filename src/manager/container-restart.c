@@ -6,11 +6,6 @@
 #include "log.h"
 #include "container.h"
 
-/* Docker's back-off: 100 ms doubling up to a minute, reset once a run lasted 10 s. */
-#define RESTART_DELAY_MIN_USEC   (100 * 1000ULL)
-#define RESTART_DELAY_MAX_USEC   (60 * USEC_PER_SEC)
-#define RESTART_RESET_AFTER_USEC (10 * USEC_PER_SEC)
-
 static const char *const policy_table[_RESTART_POLICY_MAX] = {
         [RESTART_NO] = "no",
         [RESTART_ON_FAILURE] = "on-failure",
@@ -36,18 +31,37 @@ void container_cancel_restart(Container *c) {
         container_emit_changed(c, "State", NULL);
 }
 
-static bool should_restart(const Container *c) {
-        if (c->stopped_by_user || c->remove_on_exit || c->auto_remove)
+bool restart_wanted(RestartPolicy policy, unsigned max_retries, unsigned restart_count, int exit_code,
+                    bool suppressed) {
+        if (suppressed)
                 return false;
-        switch (c->restart_policy) {
+        switch (policy) {
         case RESTART_ALWAYS:
         case RESTART_UNLESS_STOPPED:
                 return true;
         case RESTART_ON_FAILURE:
-                return c->exit_code != 0 && (c->restart_max_retries == 0 || c->restart_count < c->restart_max_retries);
+                return exit_code != 0 && (max_retries == 0 || restart_count < max_retries);
         default:
                 return false;
         }
+}
+
+uint64_t restart_next_delay(uint64_t delay_usec, uint64_t started_at, uint64_t finished_at) {
+        if (finished_at > started_at && finished_at - started_at >= RESTART_RESET_AFTER_USEC)
+                delay_usec = 0;
+        delay_usec = delay_usec == 0 ? RESTART_DELAY_MIN_USEC : delay_usec * 2;
+        return delay_usec > RESTART_DELAY_MAX_USEC ? RESTART_DELAY_MAX_USEC : delay_usec;
+}
+
+bool restart_at_startup(RestartPolicy policy, ContainerState state, unsigned restart_count, bool *stopped_by_user) {
+        if (policy == RESTART_ALWAYS)
+                *stopped_by_user = false;
+        return state == CONTAINER_EXITED || (state == CONTAINER_CREATED && restart_count > 0);
+}
+
+static bool should_restart(const Container *c) {
+        return restart_wanted(c->restart_policy, c->restart_max_retries, c->restart_count, c->exit_code,
+                              c->stopped_by_user || c->remove_on_exit || c->auto_remove);
 }
 
 static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -68,11 +82,7 @@ static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 void container_maybe_schedule_restart(Container *c) {
         if (c->restart_timer || !should_restart(c))
                 return;
-        if (c->finished_at > c->started_at && c->finished_at - c->started_at >= RESTART_RESET_AFTER_USEC)
-                c->restart_delay_usec = 0;
-        c->restart_delay_usec = c->restart_delay_usec == 0 ? RESTART_DELAY_MIN_USEC : c->restart_delay_usec * 2;
-        if (c->restart_delay_usec > RESTART_DELAY_MAX_USEC)
-                c->restart_delay_usec = RESTART_DELAY_MAX_USEC;
+        c->restart_delay_usec = restart_next_delay(c->restart_delay_usec, c->started_at, c->finished_at);
         if (sd_event_add_time_relative(c->manager->event, &c->restart_timer, CLOCK_MONOTONIC, c->restart_delay_usec, 0,
                                        on_restart_timer, c) < 0) {
                 log_error("Failed to schedule the restart of container %s.", c->name);
@@ -87,9 +97,7 @@ void manager_start_restartable_containers(Manager *m) {
         for (Container *c = m->containers; c; c = c->next) {
                 if (c->state == CONTAINER_RUNNING || c->starting)
                         continue;
-                if (c->restart_policy == RESTART_ALWAYS)
-                        c->stopped_by_user = false;
-                if (c->state == CONTAINER_EXITED || (c->state == CONTAINER_CREATED && c->restart_count > 0))
+                if (restart_at_startup(c->restart_policy, c->state, c->restart_count, &c->stopped_by_user))
                         container_maybe_schedule_restart(c);
         }
 }

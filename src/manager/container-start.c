@@ -44,8 +44,8 @@ struct StartOperation {
         size_t status_len;
         sd_event_source *status_source;
         sd_event_source *timeout_source;
-        sd_bus_slot *unit_call;
-        sd_bus_slot *get_unit_call;
+        UnitCall *unit_call; /* StartTransientUnit */
+        UnitCall *get_unit_call;
         char *job; /* the StartTransientUnit job we wait for */
         int tty_master;
         char **run_volumes;
@@ -79,8 +79,8 @@ static void start_operation_free(StartOperation *op) {
         safe_close(op->helper_pidfd);
         safe_close(op->go_fd);
         safe_close(op->status_fd);
-        sd_bus_slot_unref(op->unit_call);
-        sd_bus_slot_unref(op->get_unit_call);
+        units_call_cancel(m, op->unit_call);
+        units_call_cancel(m, op->get_unit_call);
         sd_bus_slot_unref(op->get_machine_call);
         sd_event_source_disable_unref(op->machine_timer);
         free(op->machine);
@@ -229,13 +229,7 @@ static void scope_ready(StartOperation *op) {
         op->go_fd = safe_close(op->go_fd);
 }
 
-int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *job, *unit, *result;
-        uint32_t id;
-
-        if (sd_bus_message_read(message, "uoss", &id, &job, &unit, &result) < 0)
-                return 0;
+void manager_job_removed(Manager *m, const char *job, const char *unit, const char *result) {
         /* By job, not by unit name: the previous run's scope (same name) may still be finishing
          * its stop job, and that must not be taken for our start. */
         StartOperation *op = hashmap_get(m->starts_by_job, job);
@@ -249,7 +243,6 @@ int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *e
                         start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
                 }
         }
-        return 0;
 }
 
 static int call_start_transient_unit(StartOperation *op);
@@ -341,59 +334,47 @@ static int wait_for_old_machine(StartOperation *op) {
         return sd_bus_call_async(manager->bus, &op->get_machine_call, m, on_get_machine, op, 0);
 }
 
-static int on_get_old_unit(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+static void on_get_old_unit(int r, const char *path, const char *message, void *userdata) {
         StartOperation *op = userdata;
-        op->get_unit_call = sd_bus_slot_unref(op->get_unit_call);
+        op->get_unit_call = NULL;
         /* Gone already (NoSuchUnit): go on. Otherwise UnitRemoved will tell us. */
-        if (op->waiting_for_old_unit && sd_bus_message_is_method_error(reply, NULL))
+        if (op->waiting_for_old_unit && r < 0)
                 retry_start_transient_unit(op);
-        return 0;
 }
 
-int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *unit, *path;
-
-        if (sd_bus_message_read(message, "so", &unit, &path) < 0)
-                return 0;
+void manager_unit_removed(Manager *m, const char *unit) {
         StartOperation *op = hashmap_get(m->starts_by_unit, unit);
         if (op && op->waiting_for_old_unit)
                 retry_start_transient_unit(op);
-        return 0;
 }
 
-static int on_unit_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+static void on_unit_started(int r, const char *job, const char *message, void *userdata) {
         StartOperation *op = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Manager *m = op->container->manager;
 
-        op->unit_call = sd_bus_slot_unref(op->unit_call);
+        op->unit_call = NULL;
         /* The previous run's scope can outlive its last process by a moment (systemd has not yet
          * noticed it is empty): wait until it is gone, then create ours. */
-        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists") && op->unit_retries++ < 5) {
+        if (r == -EEXIST && op->unit_retries++ < 5) {
                 op->waiting_for_old_unit = true;
-                if (sd_bus_call_method_async(op->container->manager->bus, &op->get_unit_call,
-                                             "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                             "org.freedesktop.systemd1.Manager", "GetUnit", on_get_old_unit, op, "s",
-                                             op->unit) >= 0)
-                        return 0;
+                op->get_unit_call = units_call_cancel(m, op->get_unit_call);
+                if (m->units->get_unit(m, op->unit, on_get_old_unit, op, &op->get_unit_call) >= 0)
+                        return;
         }
-        if (e) {
+        if (r < 0) {
                 char msg[512];
                 snprintf(msg, sizeof(msg), "Failed to create the container's scope unit %s: %s", op->unit,
-                         e->message ?: e->name);
+                         message ?: strerror(-r));
                 start_operation_abort(op, BERTH_ERROR_START_FAILED, msg);
-                return 0;
+                return;
         }
         /* Success: the job runs; JobRemoved for this job tells us when it is done. systemd answers
          * the call before it runs the job, so the signal cannot have come already. */
-        const char *job;
         if (op->job) /* an earlier attempt's */
-                hashmap_remove(op->container->manager->starts_by_job, op->job, op);
+                hashmap_remove(m->starts_by_job, op->job, op);
         free(op->job);
-        if (sd_bus_message_read(reply, "o", &job) < 0 || !(op->job = strdup(job)) ||
-            hashmap_put(op->container->manager->starts_by_job, op->job, op) < 0)
+        if (!job || !(op->job = strdup(job)) || hashmap_put(m->starts_by_job, op->job, op) < 0)
                 start_operation_abort(op, BERTH_ERROR_START_FAILED, "Failed to read the scope's job.");
-        return 0;
 }
 
 static int append_limit(sd_bus_message *m, const char *property, uint64_t value) {
@@ -402,21 +383,16 @@ static int append_limit(sd_bus_message *m, const char *property, uint64_t value)
         return sd_bus_message_append(m, "(sv)", property, "t", value);
 }
 
-static int call_start_transient_unit(StartOperation *op) {
+/* The scope's properties (UnitPropertiesAppend). */
+static int append_scope_properties(sd_bus_message *m, void *userdata) {
+        StartOperation *op = userdata;
         Container *c = op->container;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *description = NULL;
         int r;
 
         if (asprintf(&description, "berth container %s", c->name) < 0)
                 return -ENOMEM;
-        r = sd_bus_message_new_method_call(c->manager->bus, &m, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                           "org.freedesktop.systemd1.Manager", "StartTransientUnit");
-        if (r < 0)
-                return r;
-        if ((r = sd_bus_message_append(m, "ss", op->unit, "fail")) < 0 ||
-            (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0 ||
-            (r = sd_bus_message_append(m, "(sv)", "Description", "s", description)) < 0 ||
+        if ((r = sd_bus_message_append(m, "(sv)", "Description", "s", description)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "Slice", "s", "machine.slice")) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->helper_pid)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
@@ -444,10 +420,15 @@ static int call_start_transient_unit(StartOperation *op) {
             (r = container_resources_append_unit(&c->res, m)) < 0 ||
             /* --privileged with --device: an empty DeviceAllow= drops the list again, which would
              * otherwise make DevicePolicy=auto an allowlist of the pseudo devices and those. */
-            (c->security.privileged && (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 0)) < 0) ||
-            (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_append(m, "a(sa(sv))", 0)) < 0)
+            (c->security.privileged && (r = sd_bus_message_append(m, "(sv)", "DeviceAllow", "a(ss)", 0)) < 0))
                 return r;
-        return sd_bus_call_async(c->manager->bus, &op->unit_call, m, on_unit_started, op, 0);
+        return 0;
+}
+
+static int call_start_transient_unit(StartOperation *op) {
+        Manager *m = op->container->manager;
+        return m->units->start_transient_scope(m, op->unit, append_scope_properties, op, on_unit_started, op,
+                                               &op->unit_call);
 }
 
 static int write_spec(Container *c, Image *image, bool attached, bool input, json_object *mounts, int *ret_fd) {

@@ -68,14 +68,14 @@ static int pidfd_send_signal_(int pidfd, int sig) {
 /* A pidfd for a process of this container. The pidfd is opened first and then the process is
  * checked to be in the container's scope, so a recycled PID can never be mistaken for ours. */
 int container_open_pidfd(const Container *c, pid_t pid) {
-        _cleanup_free_ char *cg = NULL, *cgpath = NULL, *unit = container_unit_name(c);
+        _cleanup_free_ char *unit = container_unit_name(c);
         _cleanup_close_ int pidfd = pidfd_open_(pid);
 
         if (pidfd < 0)
                 return -errno;
-        if (!unit || asprintf(&cgpath, "/proc/%d/cgroup", pid) < 0)
+        if (!unit)
                 return -ENOMEM;
-        if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
+        if (c->manager->units->unit_has_pid(c->manager, unit, pid) <= 0)
                 return -ESRCH;
         return TAKE_FD(pidfd);
 }

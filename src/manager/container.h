@@ -10,6 +10,7 @@
 #include "container-security.h"
 #include "container-settings.h"
 #include "manager.h"
+#include "systemd-units.h"
 #include "util.h"
 
 typedef enum ContainerState {
@@ -275,7 +276,21 @@ int container_read_frozen(Container *c);
 int container_signal(Container *c, int sig);
 int container_arm_stop_timer(Container *c, unsigned timeout_sec);
 
-/* Restart policies (container-restart.c). */
+/* Restart policies (container-restart.c). The decisions are pure functions (test-restart-policy). */
+/* Docker's back-off: 100 ms doubling up to a minute, reset once a run lasted 10 s. */
+#define RESTART_DELAY_MIN_USEC   (100 * 1000ULL)
+#define RESTART_DELAY_MAX_USEC   (60 * USEC_PER_SEC)
+#define RESTART_RESET_AFTER_USEC (10 * USEC_PER_SEC)
+/* Whether a run that ended with exit_code is started again; suppressed: stopped by the user, being
+ * removed, or AutoRemove. restart_count: automatic restarts since the last Start(). */
+bool restart_wanted(RestartPolicy policy, unsigned max_retries, unsigned restart_count, int exit_code, bool suppressed);
+/* The back-off before the next automatic start, after delay_usec before this one (0: none yet),
+ * for a run from started_at to finished_at (realtime usec). */
+uint64_t restart_next_delay(uint64_t delay_usec, uint64_t started_at, uint64_t finished_at);
+/* When berthd starts: whether a container that is not running is considered for a restart (it
+ * exited, or a restart was pending: created with restart_count > 0; restart_wanted() decides).
+ * "always" forgets a stop by the user (*stopped_by_user = false), as dockerd does. */
+bool restart_at_startup(RestartPolicy policy, ContainerState state, unsigned restart_count, bool *stopped_by_user);
 void container_maybe_schedule_restart(Container *c);
 void container_cancel_restart(Container *c);
 void manager_start_restartable_containers(Manager *m);
@@ -363,6 +378,4 @@ void container_remove_after_failed_start(Container *c);
 int container_start(Container *c, sd_bus_message *request, int stdin_fd, int stdout_fd, int stderr_fd,
                     sd_bus_error *error);
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message);
-int manager_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
-int manager_unit_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int manager_machine_removed(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -582,23 +582,12 @@ int manager_bus_setup(Manager *m) {
         r = manager_bus_add_objects(m, m->bus);
         if (r < 0)
                 return r;
-        r = sd_bus_match_signal_async(m->bus, &m->job_removed_slot, "org.freedesktop.systemd1",
-                                      "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "JobRemoved",
-                                      manager_job_removed, NULL, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_match_signal_async(m->bus, &m->unit_removed_slot, "org.freedesktop.systemd1",
-                                      "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager", "UnitRemoved",
-                                      manager_unit_removed, NULL, m);
+        r = m->units->subscribe(m); /* JobRemoved, UnitRemoved */
         if (r < 0)
                 return r;
         r = sd_bus_match_signal_async(m->bus, &m->machine_removed_slot, "org.freedesktop.machine1",
                                       "/org/freedesktop/machine1", "org.freedesktop.machine1.Manager", "MachineRemoved",
                                       manager_machine_removed, NULL, m);
-        if (r < 0)
-                return r;
-        r = sd_bus_call_method_async(m->bus, NULL, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                     "org.freedesktop.systemd1.Manager", "Subscribe", NULL, NULL, NULL);
         if (r < 0)
                 return r;
         /* Synchronously, so READY=1 is only sent once clients can reach us. */

@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "seccomp-default.h"
 #include "storage.h"
+#include "systemd-units.h"
 #include "transfer.h"
 #include "volume.h"
 #include "volume-plugin.h"
@@ -34,6 +35,7 @@ int manager_new(Manager **ret) {
         m->containers_by_name = hashmap_new();
         m->starts_by_job = hashmap_new();
         m->starts_by_unit = hashmap_new();
+        m->units = &systemd_units_bus;
         m->seccomp_fd = -1;
         m->helper_exe_fd = -1;
         m->private_fd = -1;

@@ -18,10 +18,12 @@ typedef struct StorageDriver StorageDriver;
 typedef struct PrivateConnection PrivateConnection;
 typedef struct Removal Removal;
 typedef struct Hashmap Hashmap;
+typedef struct SystemdUnits SystemdUnits;
 
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
+        const SystemdUnits *units; /* systemd's manager: its calls and signals (systemd-units.h) */
         char *state_dir; /* /var/lib/berth */
         char *run_dir; /* /run/berth */
         char *helper_path; /* berth-nspawn */
@@ -39,7 +41,7 @@ typedef struct Manager {
         struct Transfer *transfers; /* pulls and pushes under way (transfer.c) */
         uint32_t transfer_last_id;
         int seccomp_fd; /* the default filter as BPF, sealed memfd (seccomp-default.c) */
-        sd_bus_slot *job_removed_slot;
+        sd_bus_slot *job_removed_slot; /* systemd-units.c */
         sd_bus_slot *unit_removed_slot;
         sd_bus_slot *machine_removed_slot;
         SaveQueue *saves; /* the thread that writes container records (container-save.c) */
