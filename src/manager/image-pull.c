@@ -63,7 +63,7 @@ struct PullOperation {
         char *scope;
         RegistryRequest *manifest_request;
         char *top_digest; /* what the reference resolved to: the digest of the index or the manifest */
-        char *manifest_digest, *manifest_body; /* the platform's manifest */
+        char *manifest_digest, *manifest_body, *manifest_type; /* the platform's manifest */
         size_t manifest_len;
         char *tmpdir;
         LayoutFile *files;
@@ -115,6 +115,7 @@ static void pull_free_result(PullOperation *op, const char *result) {
         free(op->top_digest);
         free(op->manifest_digest);
         free(op->manifest_body);
+        free(op->manifest_type);
         sd_bus_message_unref(op->request);
         free(op);
 }
@@ -177,6 +178,21 @@ static int adopt_image(PullOperation *op, Image *i) {
                 free(i->manifest_digest);
                 i->manifest_digest = d;
         }
+        /* What a push to this registry sends again (mounting the blobs from here). */
+        char *manifest = strndup(op->manifest_body, op->manifest_len), *type = strdup(op->manifest_type),
+             *source = strjoin(image_ref_registry_host(&op->source), "/", op->source.path);
+        if (!manifest || !type || !source) {
+                free(manifest);
+                free(type);
+                free(source);
+                return -ENOMEM;
+        }
+        free(i->registry_manifest);
+        free(i->registry_manifest_type);
+        free(i->registry_source);
+        i->registry_manifest = manifest;
+        i->registry_manifest_type = type;
+        i->registry_source = source;
         _cleanup_free_ char *path = image_object_path(i);
         if (path)
                 (void) sd_bus_emit_properties_changed(op->manager->bus, path, "org.berth1.Image", "RepoTags",
@@ -550,10 +566,12 @@ static void on_manifest(RegistryRequest *req, int r, long status, const char *me
         }
         free(op->manifest_digest);
         free(op->manifest_body);
+        free(op->manifest_type);
         op->manifest_digest = strdup(digest);
         op->manifest_body = strndup(body, len);
+        op->manifest_type = strdup(media ?: MEDIA_OCI_MANIF);
         op->manifest_len = len;
-        if (!op->manifest_digest || !op->manifest_body)
+        if (!op->manifest_digest || !op->manifest_body || !op->manifest_type)
                 return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
         pull_manifest(op, o);
 }

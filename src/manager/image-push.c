@@ -30,7 +30,7 @@ typedef struct PushBlob {
         PushOperation *op;
         char *digest;
         uint64_t size;
-        int fd;
+        int fd; /* its data; -1 when it is mounted from another repository of the registry */
         RegistryRequest *request;
 } PushBlob;
 
@@ -44,8 +44,10 @@ struct PushOperation {
         RegistryClient *client;
         char *scope;
         char *workdir; /* the saved layout: <workdir>/layout */
-        char *manifest;
+        char *manifest, *manifest_type;
         size_t manifest_len;
+        char *familiar; /* the local tag pushed */
+        char *mount_from; /* the repository the blobs are mounted from, when the image came from there */
         PushBlob *blobs;
         size_t n_blobs, next, left;
         RegistryRequest *manifest_request;
@@ -68,6 +70,9 @@ static void push_free(PushOperation *op) {
         free(op->image_id);
         free(op->scope);
         free(op->manifest);
+        free(op->manifest_type);
+        free(op->familiar);
+        free(op->mount_from);
         sd_bus_message_unref(op->request);
         free(op);
 }
@@ -120,14 +125,25 @@ static void on_manifest_put(RegistryRequest *req, int r, long status, const char
         snprintf(digest, sizeof(digest), "sha256:%s", hex);
         /* The image is known by this digest now (images --digests, RepoDigests). */
         Image *i = manager_find_image(op->manager, op->image_id, NULL);
-        if (i && !(i->manifest_digest && streq(i->manifest_digest, digest))) {
-                char *d = strdup(digest);
-                if (d) {
-                        free(i->manifest_digest);
-                        i->manifest_digest = d;
-                        (void) image_save(i);
-                }
+        char *d = strdup(digest), *manifest = strndup(op->manifest, op->manifest_len),
+             *type = strdup(op->manifest_type ?: MEDIA_OCI_MANIF),
+             *source = strjoin(registry_client_host(op->client), "/", op->ref.path);
+        if (i && d && manifest && type && source) {
+                /* The next push to this registry mounts the blobs from here. */
+                free(i->manifest_digest);
+                free(i->registry_manifest);
+                free(i->registry_manifest_type);
+                free(i->registry_source);
+                i->manifest_digest = TAKE_PTR(d);
+                i->registry_manifest = TAKE_PTR(manifest);
+                i->registry_manifest_type = TAKE_PTR(type);
+                i->registry_source = TAKE_PTR(source);
+                (void) image_save(i);
         }
+        free(d);
+        free(manifest);
+        free(type);
+        free(source);
         (void) sd_bus_reply_method_return(op->request, "s", digest);
         push_free(op);
 }
@@ -139,7 +155,7 @@ static void put_manifest(PushOperation *op) {
         const RegistryRequestArgs args = { .method = "PUT",
                                            .path = path,
                                            .scope = op->scope,
-                                           .content_type = MEDIA_OCI_MANIF,
+                                           .content_type = op->manifest_type ?: MEDIA_OCI_MANIF,
                                            .body = op->manifest,
                                            .body_len = op->manifest_len };
         int r = registry_request(op->client, &args, NULL, on_manifest_put, op, &op->manifest_request);
@@ -148,6 +164,7 @@ static void put_manifest(PushOperation *op) {
 }
 
 static void next_blobs(PushOperation *op);
+static void push_written(PushOperation *op);
 static void on_blob_head(RegistryRequest *req, int r, long status, const char *message, void *userdata);
 
 static void blob_finished(PushBlob *b) {
@@ -187,6 +204,8 @@ static void on_upload_started(RegistryRequest *req, int r, long status, const ch
                                  registry_client_host(op->client), message);
         if (status == 201) /* mounted from another repository: nothing to send */
                 return blob_finished(b);
+        if (b->fd < 0 && status == 202) /* the registry would not mount it: the layers are written */
+                return push_written(op);
         if (status != 202 || isempty(location)) {
                 _cleanup_free_ char *why = describe(req, status);
                 return push_fail(
@@ -222,7 +241,9 @@ static void on_blob_head(RegistryRequest *req, int r, long status, const char *m
                         op, BERTH_ERROR_REGISTRY_AUTH,
                         "Push access to %s denied by registry %s (HTTP %ld): log in first (berthctl login %s).",
                         op->ref.path, registry_client_host(op->client), status, registry_client_host(op->client));
-        if (asprintf(&path, "/v2/%s/blobs/uploads/", op->ref.path) < 0)
+        if (b->fd < 0 ? asprintf(&path, "/v2/%s/blobs/uploads/?mount=%s&from=%s", op->ref.path, b->digest,
+                                 op->mount_from) < 0
+                      : asprintf(&path, "/v2/%s/blobs/uploads/", op->ref.path) < 0)
                 return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
         const RegistryRequestArgs args = { .method = "POST", .path = path, .scope = op->scope };
         r = registry_request(op->client, &args, NULL, on_upload_started, b, &b->request);
@@ -303,6 +324,79 @@ static void on_saved(Manager *m, char *workdir, const sd_bus_error *error, void 
         next_blobs(op);
 }
 
+/* Back to nothing sent and nothing planned. */
+static void push_reset(PushOperation *op) {
+        for (size_t k = 0; k < op->n_blobs; k++) {
+                registry_request_cancel(op->blobs[k].request);
+                safe_close(op->blobs[k].fd);
+                free(op->blobs[k].digest);
+        }
+        op->blobs = mfree(op->blobs);
+        op->n_blobs = op->next = op->left = 0;
+        op->manifest = mfree(op->manifest);
+        op->manifest_type = mfree(op->manifest_type);
+        op->mount_from = mfree(op->mount_from);
+}
+
+/* An image that came from (or went to) this registry: its manifest goes again as it is, and its
+ * blobs are mounted from the repository it is in. 1 when started, 0 when that does not apply. */
+static int push_as_pulled(PushOperation *op, Image *i) {
+        _cleanup_json_ json_object *manifest = NULL;
+        json_object *layers, *config;
+        const char *slash = i && i->registry_source ? strchr(i->registry_source, '/') : NULL;
+        if (!slash || !i->registry_manifest ||
+            strncmp(i->registry_source, registry_client_host(op->client), (size_t) (slash - i->registry_source)) ||
+            registry_client_host(op->client)[slash - i->registry_source] != 0)
+                return 0;
+        if (json_parse_buffer(i->registry_manifest, strlen(i->registry_manifest), &manifest) < 0 ||
+            !json_object_object_get_ex(manifest, "layers", &layers) ||
+            !json_object_object_get_ex(manifest, "config", &config) || !json_object_is_type(layers, json_type_array))
+                return 0;
+        op->mount_from = strdup(slash + 1);
+        op->manifest = strdup(i->registry_manifest);
+        op->manifest_len = strlen(i->registry_manifest);
+        op->manifest_type = strdup(i->registry_manifest_type ?: MEDIA_OCI_MANIF);
+        if (!op->mount_from || !op->manifest || !op->manifest_type)
+                return -ENOMEM;
+        int r = 0;
+        for (size_t k = 0; r >= 0 && k <= json_object_array_length(layers); k++) {
+                json_object *d = k < json_object_array_length(layers) ? json_object_array_get_idx(layers, k) : config;
+                const char *digest = json_get_string(d, "digest");
+                PushBlob *b = reallocarray(op->blobs, op->n_blobs + 1, sizeof(PushBlob));
+                if (!b)
+                        return -ENOMEM;
+                op->blobs = b;
+                if (!digest || !digest_is_valid(digest)) {
+                        push_reset(op);
+                        return 0;
+                }
+                op->blobs[op->n_blobs] = (PushBlob){
+                        .op = op, .fd = -1, .digest = strdup(digest), .size = (uint64_t) json_get_i64(d, "size", 0)
+                };
+                if (!op->blobs[op->n_blobs++].digest)
+                        r = -ENOMEM;
+        }
+        if (r < 0)
+                return r;
+        op->left = op->n_blobs;
+        next_blobs(op);
+        return 1;
+}
+
+/* The mounts did not work out: the layers are written and sent after all. */
+static void push_written(PushOperation *op) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        SaveItem *items = NULL;
+        size_t n_items = 0;
+        push_reset(op);
+        int r = save_items_prepare(op->manager, STRV_MAKE(op->familiar), &items, &n_items, &error);
+        if (r >= 0)
+                r = image_save_layout(op->manager, items, n_items, on_saved, op, &error);
+        if (r < 0)
+                push_fail(op, error.name ?: BERTH_ERROR_REGISTRY_FAILED, "%s",
+                          error.message ?: "Failed to write the image for the push.");
+}
+
 /* PushImage(s reference, a{sv} options) → (s digest): the image tagged REFERENCE to its registry.
  * Options: Username, Password, IdentityToken (s), as PullImage's. */
 int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -348,10 +442,16 @@ int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *err
                 r = -ENOMEM;
         if (r >= 0)
                 r = registry_client_new(m, host, registry_is_insecure(op->conf, host), &op->creds, &op->client);
-        if (r >= 0)
-                r = save_items_prepare(m, STRV_MAKE(familiar), &items, &n_items, error);
-        if (r >= 0)
-                r = image_save_layout(m, items, n_items, on_saved, op, error);
+        if (r >= 0 && !(op->familiar = strdup(familiar)))
+                r = -ENOMEM;
+        if (r >= 0) {
+                Image *i = manager_find_image(m, op->image_id, NULL);
+                r = push_as_pulled(op, i);
+                if (r == 0) /* not from this registry */
+                        r = save_items_prepare(m, STRV_MAKE(familiar), &items, &n_items, error);
+                if (r == 0)
+                        r = image_save_layout(m, items, n_items, on_saved, op, error);
+        }
         if (r < 0) {
                 push_free(op);
                 return r;

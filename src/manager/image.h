@@ -42,6 +42,10 @@ typedef struct Image {
         char *config_json;
         /* "sha256:<hex>" of the manifest the image was loaded with (OCI archives), else NULL. */
         char *manifest_digest;
+        /* The manifest a registry has it under, byte for byte, its media type and where
+         * ("host/repository"): what a push to that registry sends again, mounting the blobs from
+         * there instead of writing the layers anew. NULL when it came from no registry. */
+        char *registry_manifest, *registry_manifest_type, *registry_source;
 } Image;
 
 /* A new image with empty vectors, not linked anywhere yet. */

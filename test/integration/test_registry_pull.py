@@ -372,3 +372,21 @@ def test_cancel_a_pull_through_its_transfer_object(berthd, registry):
     assert transfers(berthd) == []
     assert image_info(berthd, ref) is None
     assert store_leftovers(berthd) == []
+
+
+def test_push_of_a_pulled_image_mounts_its_blobs(berthd, registry):
+    src = uniq("t/src")
+    digest = registry.push_busybox(src, "1")
+    forget_image(berthd, registry.manifest(src, "1"))
+    berthd.berthctl("pull", "-q", registry.ref(src, "1"), check=True, timeout=120)
+    dst = registry.ref(uniq("t/dst"), "2")
+    berthd.berthctl("tag", registry.ref(src, "1"), dst, check=True)
+    before = len(registry.log().splitlines())
+    proc = berthd.berthctl("push", dst, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"digest: {digest}" in proc.stdout  # the same manifest, sent again as it was
+    lines = registry.log().splitlines()[before:]
+    assert any("mount=" in line for line in lines), lines
+    assert not any('"PATCH ' in line or ('"PUT ' in line and "/blobs/uploads/" in line) for line in lines), lines
+    for ref in (dst, registry.ref(src, "1")):
+        berthd.berthctl("rmi", ref, check=True)
