@@ -47,7 +47,8 @@ static int append_credentials(sd_bus_message *m, const char *reference) {
 }
 
 /* A pull being followed: its transfer object, once announced, and what was shown of its layers. */
-typedef struct PullWatch {
+typedef struct TransferWatch {
+        const char *type; /* "pull" or "push" */
         const char *reference;
         const char *unique_name;
         char *transfer;
@@ -58,7 +59,7 @@ typedef struct PullWatch {
         sd_bus_message *reply;
         sd_bus_error error;
         bool done;
-} PullWatch;
+} TransferWatch;
 
 static volatile sig_atomic_t interrupted;
 
@@ -77,7 +78,7 @@ static void format_size(uint64_t n, char *buf, size_t len) {
 
 /* One line per layer as docker shows it: a bar while downloading on a terminal; elsewhere a line
  * each time a layer's state changes. */
-static void show_layers(PullWatch *w, sd_bus_message *layers) {
+static void show_layers(TransferWatch *w, sd_bus_message *layers) {
         const char *digest, *status;
         uint64_t current, total;
         size_t k = 0;
@@ -118,7 +119,7 @@ static void show_layers(PullWatch *w, sd_bus_message *layers) {
 }
 
 static int on_transfer_changed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        PullWatch *w = userdata;
+        TransferWatch *w = userdata;
         const char *iface, *name;
         if (sd_bus_message_read(m, "s", &iface) < 0 || sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
                 return 0;
@@ -136,11 +137,11 @@ static int on_transfer_changed(sd_bus_message *m, void *userdata, sd_bus_error *
 }
 
 static int on_transfer_new(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        PullWatch *w = userdata;
+        TransferWatch *w = userdata;
         const char *path, *type, *reference, *owner;
         uint32_t id;
         if (w->transfer || sd_bus_message_read(m, "uosss", &id, &path, &type, &reference, &owner) < 0 ||
-            !streq(type, "pull") || !streq(reference, w->reference) || !streq_ptr(owner, w->unique_name))
+            !streq(type, w->type) || !streq(reference, w->reference) || !streq_ptr(owner, w->unique_name))
                 return 0;
         w->transfer = strdup(path);
         if (w->transfer)
@@ -150,8 +151,8 @@ static int on_transfer_new(sd_bus_message *m, void *userdata, sd_bus_error *erro
         return 0;
 }
 
-static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        PullWatch *w = userdata;
+static int on_call_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        TransferWatch *w = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(m);
         if (e)
                 (void) sd_bus_error_copy(&w->error, e);
@@ -161,9 +162,9 @@ static int on_pull_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return 0;
 }
 
-/* Sends the PullImage call and waits for its answer, showing the transfer's layers (when the bus
- * carries berthd's signals: the system bus) and cancelling it on Ctrl-C. */
-static int call_pull(sd_bus *bus, sd_bus_message *call, PullWatch *w) {
+/* Sends a PullImage or PushImage call and waits for its answer, showing the transfer's layers (when
+ * the bus carries berthd's signals: the system bus) and cancelling it on Ctrl-C. */
+static int call_watched(sd_bus *bus, sd_bus_message *call, TransferWatch *w) {
         _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *news = NULL, *reply_slot = NULL;
         struct sigaction sa = { .sa_handler = on_interrupt }, old_int, old_term;
         int r;
@@ -171,7 +172,7 @@ static int call_pull(sd_bus *bus, sd_bus_message *call, PullWatch *w) {
         if (sd_bus_get_unique_name(bus, &w->unique_name) >= 0)
                 (void) sd_bus_match_signal(bus, &news, "org.berth1", "/org/berth1", "org.berth1.Manager", "TransferNew",
                                            on_transfer_new, w);
-        r = sd_bus_call_async(bus, &reply_slot, call, on_pull_reply, w, UINT64_MAX);
+        r = sd_bus_call_async(bus, &reply_slot, call, on_call_reply, w, UINT64_MAX);
         if (r < 0)
                 return r;
         interrupted = 0;
@@ -247,10 +248,12 @@ int ctl_pull_image(sd_bus *bus, const char *reference, const char *platform, boo
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the PullImage call: %m");
-        PullWatch w = {
-                .reference = reference, .tty = isatty(STDOUT_FILENO), .quiet = quiet, .error = SD_BUS_ERROR_NULL
-        };
-        r = call_pull(bus, m, &w);
+        TransferWatch w = { .type = "pull",
+                            .reference = reference,
+                            .tty = isatty(STDOUT_FILENO),
+                            .quiet = quiet,
+                            .error = SD_BUS_ERROR_NULL };
+        r = call_watched(bus, m, &w);
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = w.reply;
         free(w.transfer);
         strv_free(w.shown);
@@ -335,7 +338,6 @@ int verb_push(int argc, char *argv[], Ctl *ctl) {
                 {},
         };
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(image_ref_done) ImageRef ref = {};
         const char *digest;
         bool quiet = false;
@@ -371,6 +373,7 @@ int verb_push(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("invalid reference format \"%s\": expected [REGISTRY/]NAME[:TAG]", reference);
                 return -EINVAL;
         }
+        ctl->signals = !quiet; /* the system bus: the transfer's progress is signalled there */
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
@@ -389,9 +392,22 @@ int verb_push(int argc, char *argv[], Ctl *ctl) {
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the PushImage call: %m");
-        r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r);
+        TransferWatch w = { .type = "push",
+                            .reference = reference,
+                            .tty = isatty(STDOUT_FILENO),
+                            .quiet = quiet,
+                            .error = SD_BUS_ERROR_NULL };
+        r = call_watched(bus, m, &w);
+        reply = w.reply;
+        free(w.transfer);
+        strv_free(w.shown);
+        if (r >= 0 && !reply)
+                r = -EIO;
+        if (r < 0) {
+                int e = ctl_log_bus_error(&w.error, r);
+                sd_bus_error_free(&w.error);
+                return e;
+        }
         r = sd_bus_message_read(reply, "s", &digest);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of PushImage: %m");

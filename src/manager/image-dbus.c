@@ -5,6 +5,7 @@
 #include "log.h"
 #include "errors.h"
 #include "image.h"
+#include "image-ref.h"
 #include "names.h"
 
 int image_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
@@ -89,6 +90,19 @@ static int property_get_repo_digests(sd_bus *bus, const char *path, const char *
                 if (asprintf(&entry, "%s@%s", name, i->manifest_digest) < 0)
                         return -ENOMEM;
                 if (!strv_contains(l, entry) && strv_push(&l, entry) < 0)
+                        return -ENOMEM;
+        }
+        /* Pulled by digest alone (no tag): the repository it came from, as Docker lists it. */
+        const char *slash = i->registry_source ? strchr(i->registry_source, '/') : NULL;
+        if (strv_length(l) == 0 && i->manifest_digest && slash) {
+                _cleanup_free_ char *host = strndup(i->registry_source, (size_t) (slash - i->registry_source)),
+                                    *full = NULL, *name = NULL, *entry = NULL;
+                _cleanup_(image_ref_done) ImageRef ref = {};
+                if (!host)
+                        return -ENOMEM;
+                full = strjoin(streq(host, IMAGE_REF_DEFAULT_HOST) ? IMAGE_REF_DEFAULT_DOMAIN : host, slash);
+                if (full && image_ref_parse(full, &ref) >= 0 && (name = image_ref_familiar_name(&ref)) &&
+                    asprintf(&entry, "%s@%s", name, i->manifest_digest) >= 0 && strv_push(&l, entry) < 0)
                         return -ENOMEM;
         }
         return sd_bus_message_append_strv(reply, l);

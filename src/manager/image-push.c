@@ -20,6 +20,7 @@
 #include "registries-conf.h"
 #include "registry-client.h"
 #include "storage.h"
+#include "transfer.h"
 #include "util.h"
 
 #define MEDIA_OCI_MANIF "application/vnd.oci.image.manifest.v1+json"
@@ -51,9 +52,17 @@ struct PushOperation {
         PushBlob *blobs;
         size_t n_blobs, next, left;
         RegistryRequest *manifest_request;
+        Transfer *transfer;
 };
 
+static void push_free_result(PushOperation *op, const char *result);
+
 static void push_free(PushOperation *op) {
+        push_free_result(op, "failed");
+}
+
+static void push_free_result(PushOperation *op, const char *result) {
+        transfer_free(op->transfer, result);
         for (size_t k = 0; k < op->n_blobs; k++) {
                 registry_request_cancel(op->blobs[k].request);
                 safe_close(op->blobs[k].fd);
@@ -85,6 +94,7 @@ static void push_fail(PushOperation *op, const char *error_name, const char *fmt
         if (vasprintf(&message, fmt, ap) < 0)
                 message = NULL;
         va_end(ap);
+        transfer_flush(op->transfer);
         (void) sd_bus_reply_method_errorf(op->request, error_name, "%s", message ?: "Out of memory.");
         push_free(op);
 }
@@ -144,8 +154,9 @@ static void on_manifest_put(RegistryRequest *req, int r, long status, const char
         free(manifest);
         free(type);
         free(source);
+        transfer_flush(op->transfer);
         (void) sd_bus_reply_method_return(op->request, "s", digest);
-        push_free(op);
+        push_free_result(op, "done");
 }
 
 static void put_manifest(PushOperation *op) {
@@ -187,6 +198,7 @@ static void on_blob_put(RegistryRequest *req, int r, long status, const char *me
                 return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Registry %s refused blob %s: %s",
                                  registry_client_host(op->client), b->digest, why ?: "");
         }
+        transfer_update(op->transfer, b->digest, "Pushed", b->size);
         blob_finished(b);
 }
 
@@ -202,8 +214,11 @@ static void on_upload_started(RegistryRequest *req, int r, long status, const ch
                 return push_fail(op, r == -EACCES ? BERTH_ERROR_REGISTRY_AUTH : BERTH_ERROR_REGISTRY_FAILED,
                                  "Starting the upload of blob %s to registry %s: %s", b->digest,
                                  registry_client_host(op->client), message);
-        if (status == 201) /* mounted from another repository: nothing to send */
+        if (status == 201) { /* mounted from another repository: nothing to send */
+                _cleanup_free_ char *state = strjoin("Mounted from ", op->mount_from ?: "another repository");
+                transfer_update(op->transfer, b->digest, state ?: "Pushed", b->size);
                 return blob_finished(b);
+        }
         if (b->fd < 0 && status == 202) /* the registry would not mount it: the layers are written */
                 return push_written(op);
         if (status != 202 || isempty(location)) {
@@ -221,6 +236,7 @@ static void on_upload_started(RegistryRequest *req, int r, long status, const ch
                                            .content_type = "application/octet-stream",
                                            .body_fd = b->fd,
                                            .body_len = b->size };
+        transfer_update(op->transfer, b->digest, "Pushing", 0);
         r = registry_request(op->client, &args, NULL, on_blob_put, b, &b->request);
         if (r < 0)
                 push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to upload blob %s: %s", b->digest, strerror(-r));
@@ -234,8 +250,10 @@ static void on_blob_head(RegistryRequest *req, int r, long status, const char *m
         if (r < 0)
                 return push_fail(op, r == -EACCES ? BERTH_ERROR_REGISTRY_AUTH : BERTH_ERROR_REGISTRY_FAILED,
                                  "Pushing to registry %s: %s", registry_client_host(op->client), message);
-        if (status == 200)
-                return blob_finished(b); /* there already */
+        if (status == 200) { /* there already */
+                transfer_update(op->transfer, b->digest, "Layer already exists", b->size);
+                return blob_finished(b);
+        }
         if (status == 401 || status == 403)
                 return push_fail(
                         op, BERTH_ERROR_REGISTRY_AUTH,
@@ -261,6 +279,7 @@ static void next_blobs(PushOperation *op) {
                 if (asprintf(&path, "/v2/%s/blobs/%s", op->ref.path, b->digest) < 0)
                         return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
                 const RegistryRequestArgs args = { .method = "HEAD", .path = path, .scope = op->scope };
+                transfer_update(op->transfer, b->digest, "Preparing", 0);
                 int r = registry_request(op->client, &args, NULL, on_blob_head, b, &b->request);
                 if (r < 0)
                         return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to ask for a blob: %s", strerror(-r));
@@ -268,7 +287,7 @@ static void next_blobs(PushOperation *op) {
         }
 }
 
-static int add_blob(PushOperation *op, json_object *descriptor) {
+static int add_blob(PushOperation *op, json_object *descriptor, bool layer) {
         const char *digest = json_get_string(descriptor, "digest");
         int64_t size = json_get_i64(descriptor, "size", -1);
         _cleanup_free_ char *path = NULL;
@@ -286,7 +305,9 @@ static int add_blob(PushOperation *op, json_object *descriptor) {
                 return -errno;
         op->n_blobs++;
         b->digest = strdup(digest);
-        return b->digest ? 0 : -ENOMEM;
+        if (!b->digest || (layer && transfer_add_layer(op->transfer, digest, (uint64_t) size) < 0))
+                return -ENOMEM;
+        return 0;
 }
 
 /* The layout is written: its manifest and blobs go up. */
@@ -315,9 +336,9 @@ static void on_saved(Manager *m, char *workdir, const sd_bus_error *error, void 
                 return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "The written image has no usable manifest.");
         r = 0;
         for (size_t k = 0; r >= 0 && k < json_object_array_length(layers); k++)
-                r = add_blob(op, json_object_array_get_idx(layers, k));
+                r = add_blob(op, json_object_array_get_idx(layers, k), true);
         if (r >= 0)
-                r = add_blob(op, config); /* the config last: a registry may check the layers it names */
+                r = add_blob(op, config, false); /* the config last: a registry may check the layers it names */
         if (r < 0)
                 return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to read the written image: %s", strerror(-r));
         op->left = op->n_blobs;
@@ -336,6 +357,7 @@ static void push_reset(PushOperation *op) {
         op->manifest = mfree(op->manifest);
         op->manifest_type = mfree(op->manifest_type);
         op->mount_from = mfree(op->mount_from);
+        transfer_clear_layers(op->transfer);
 }
 
 /* An image that came from (or went to) this registry: its manifest goes again as it is, and its
@@ -375,6 +397,8 @@ static int push_as_pulled(PushOperation *op, Image *i) {
                 };
                 if (!op->blobs[op->n_blobs++].digest)
                         r = -ENOMEM;
+                else if (d != config)
+                        r = transfer_add_layer(op->transfer, digest, (uint64_t) json_get_i64(d, "size", 0));
         }
         if (r < 0)
                 return r;
@@ -444,6 +468,8 @@ int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *err
                 r = registry_client_new(m, host, registry_is_insecure(op->conf, host), &op->creds, &op->client);
         if (r >= 0 && !(op->familiar = strdup(familiar)))
                 r = -ENOMEM;
+        if (r >= 0)
+                r = transfer_new(m, message, "push", reference, NULL, NULL, &op->transfer);
         if (r >= 0) {
                 Image *i = manager_find_image(m, op->image_id, NULL);
                 r = push_as_pulled(op, i);

@@ -94,7 +94,20 @@ void manager_free_transfers(Manager *m) {
                 transfer_free(m->transfers, NULL);
 }
 
+void transfer_clear_layers(Transfer *t) {
+        if (!t)
+                return;
+        for (size_t k = 0; k < t->n_layers; k++) {
+                free(t->layers[k].digest);
+                free(t->layers[k].status);
+        }
+        t->layers = mfree(t->layers);
+        t->n_layers = 0;
+}
+
 int transfer_add_layer(Transfer *t, const char *digest, uint64_t size) {
+        if (!t)
+                return 0;
         TransferLayer *l = reallocarray(t->layers, t->n_layers + 1, sizeof(TransferLayer));
         if (!l)
                 return -ENOMEM;

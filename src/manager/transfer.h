@@ -20,6 +20,7 @@ int transfer_new(Manager *m, sd_bus_message *request, const char *type, const ch
 void transfer_free(Transfer *t, const char *result);
 
 int transfer_add_layer(Transfer *t, const char *digest, uint64_t size);
+void transfer_clear_layers(Transfer *t);
 /* A layer's state ("Waiting", "Downloading", "Download complete", "Extracting", "Pull complete",
  * "Already exists", "Pushing", "Pushed", "Layer already exists") and bytes so far; status NULL
  * keeps it. Every layer's when digest is NULL. */

@@ -107,9 +107,11 @@ def test_pull_platforms_of_an_index(berthd, registry):
 def test_pull_by_digest(berthd, registry):
     repo = uniq("t/dig")
     digest = registry.push_busybox(repo, "d")
+    forget_image(berthd, registry.manifest(repo, "d"))
     ref = registry.ref(repo, digest)
     proc = berthd.berthctl("pull", ref, check=True, timeout=120)
     assert f"Digest: {digest}" in proc.stdout
+    assert image_info(berthd, ref)["RepoDigests"] == [ref]
     assert berthd.berthctl("run", "--rm", ref, "echo", "by-digest", check=True).stdout == "by-digest\n"
     wrong = "sha256:" + "0" * 64
     proc = berthd.berthctl("pull", registry.ref(repo, wrong))
@@ -252,6 +254,7 @@ def test_push_then_skopeo_podman_and_berth_read_it(berthd, registry, busybox_ima
     assert f"The push refers to repository [{registry.url}/{repo}]" in proc.stdout
     digest = proc.stdout.split("digest: ")[-1].split()[0]
     assert digest.startswith("sha256:") and len(digest) == 71
+    assert ": Pushed" in proc.stdout, proc.stdout
     # What images --digests and inspect show is what the registry has.
     info = image_info(berthd, ref)
     assert f"{registry.url}/{repo}@{digest}" in info["RepoDigests"]
@@ -385,6 +388,7 @@ def test_push_of_a_pulled_image_mounts_its_blobs(berthd, registry):
     proc = berthd.berthctl("push", dst, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert f"digest: {digest}" in proc.stdout  # the same manifest, sent again as it was
+    assert "Mounted from" in proc.stdout or "Layer already exists" in proc.stdout, proc.stdout
     lines = registry.log().splitlines()[before:]
     assert any("mount=" in line for line in lines), lines
     assert not any('"PATCH ' in line or ('"PUT ' in line and "/blobs/uploads/" in line) for line in lines), lines
