@@ -281,21 +281,71 @@ int ctl_pull_image(sd_bus *bus, const char *reference, const char *platform, boo
         return 0;
 }
 
+/* pull -a: every tag the registry lists for the repository, one pull each. */
+static int pull_all_tags(sd_bus *bus, const char *repository, const char *platform, bool quiet) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(image_ref_done) ImageRef ref = {};
+        _cleanup_strv_free_ char **tags = NULL;
+        int r;
+
+        if (image_ref_parse(repository, &ref) < 0 || ref.digest ||
+            strchr(strrchr(repository, '/') ?: repository, ':')) {
+                ctl_log_error("tag can't be used with --all-tags/-a");
+                return -EINVAL;
+        }
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "ListRegistryTags");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", repository);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = append_credentials(m, repository);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the ListRegistryTags call: %m");
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = sd_bus_message_read_strv(reply, &tags);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of ListRegistryTags: %m");
+        if (strv_length(tags) == 0) {
+                ctl_log_error("Repository %s has no tags", repository);
+                return -ENOENT;
+        }
+        for (char **t = tags; *t; t++) {
+                _cleanup_free_ char *one = strjoin(repository, ":", *t);
+                if (!one)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                r = ctl_pull_image(bus, one, platform, quiet);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int verb_pull(int argc, char *argv[], Ctl *ctl) {
         static const struct option options[] = {
+                { "all-tags", no_argument, NULL, 'a' },
                 { "platform", required_argument, NULL, ARG_PLATFORM },
                 { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
         const char *platform = NULL;
-        bool quiet = false;
+        bool quiet = false, all_tags = false;
         sd_bus *bus;
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:qh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:aqh", options, NULL)) >= 0)
                 switch (c) {
+                case 'a':
+                        all_tags = true;
+                        break;
                 case ARG_PLATFORM:
                         platform = optarg;
                         break;
@@ -312,6 +362,7 @@ int verb_pull(int argc, char *argv[], Ctl *ctl) {
                                "~/.docker/config.json and containers-auth.json, as docker and podman keep them.\n"
                                "\n"
                                "Options:\n"
+                               "  -a, --all-tags                    Pull every tag of the repository\n"
                                "      --platform=OS/ARCH[/VARIANT]  Pull this platform of a multi-platform image\n"
                                "  -q, --quiet                       Print only the image's full name\n"
                                "  -h, --help                        Show this help\n");
@@ -327,6 +378,8 @@ int verb_pull(int argc, char *argv[], Ctl *ctl) {
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
+        if (all_tags)
+                return pull_all_tags(bus, argv[optind], platform, quiet);
         r = ctl_pull_image(bus, argv[optind], platform, quiet);
         return r < 0 ? r : 0;
 }

@@ -146,4 +146,5 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
 int method_pull_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_registry_login(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_list_registry_tags(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *error);

@@ -514,6 +514,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("TransferNew",
                                 SD_BUS_ARGS("u", id, "o", transfer, "s", type, "s", reference, "s", owner), 0),
         SD_BUS_SIGNAL_WITH_ARGS("TransferRemoved", SD_BUS_ARGS("u", id, "o", transfer, "s", result), 0),
+        SD_BUS_METHOD_WITH_ARGS("ListRegistryTags", SD_BUS_ARGS("s", repository, "a{sv}", options),
+                                SD_BUS_RESULT("as", tags), method_list_registry_tags, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Login", SD_BUS_ARGS("s", server, "a{sv}", options), SD_BUS_RESULT("s", status),
                                 method_registry_login, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SaveImages", SD_BUS_ARGS("as", images, "s", format, "h", output), SD_BUS_NO_RESULT,

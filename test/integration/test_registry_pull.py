@@ -394,3 +394,16 @@ def test_push_of_a_pulled_image_mounts_its_blobs(berthd, registry):
     assert not any('"PATCH ' in line or ('"PUT ' in line and "/blobs/uploads/" in line) for line in lines), lines
     for ref in (dst, registry.ref(src, "1")):
         berthd.berthctl("rmi", ref, check=True)
+
+
+def test_pull_all_tags(berthd, registry):
+    repo = uniq("t/all")
+    for tag in ("a", "b", "c"):
+        registry.push_busybox(repo, tag)
+    proc = berthd.berthctl("pull", "-a", f"{registry.url}/{repo}", timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    for tag in ("a", "b", "c"):
+        assert image_info(berthd, registry.ref(repo, tag)) is not None
+        berthd.berthctl("rmi", registry.ref(repo, tag), check=True)
+    proc = berthd.berthctl("pull", "-a", registry.ref(repo, "a"))
+    assert proc.returncode == 125 and "tag can't be used with --all-tags" in proc.stderr, proc.stderr
