@@ -46,6 +46,28 @@ static int append_credentials(sd_bus_message *m, const char *reference) {
         return 0;
 }
 
+/* A Manager call "METHOD(s reference, a{sv} options)" with the caller's credentials for the registry
+ * and, when not NULL, the platform. Logs on failure. */
+static int new_registry_call(sd_bus *bus, const char *method, const char *reference, const char *platform,
+                             sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER, method);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", reference);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && platform)
+                r = sd_bus_message_append(m, "{sv}", "Platform", "s", platform);
+        if (r >= 0)
+                r = append_credentials(m, reference);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the %s call: %m", method);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
 /* A pull being followed: its transfer object, once announced, and what was shown of its layers. */
 typedef struct TransferWatch {
         const char *type; /* "pull" or "push" */
@@ -203,6 +225,32 @@ static int call_watched(sd_bus *bus, sd_bus_message *call, TransferWatch *w) {
         return r < 0 ? r : 0;
 }
 
+/* call_watched() of a pull or push, then its answer: *ret_reply, or the error, logged. */
+static int registry_call(sd_bus *bus, sd_bus_message *call, const char *type, const char *reference, bool quiet,
+                         sd_bus_message **ret_reply) {
+        TransferWatch w = { .type = type,
+                            .reference = reference,
+                            .tty = isatty(STDOUT_FILENO),
+                            .quiet = quiet,
+                            .error = SD_BUS_ERROR_NULL };
+        int r = call_watched(bus, call, &w);
+        free(w.transfer);
+        strv_free(w.shown);
+        if (r >= 0 && !w.reply)
+                r = -EIO;
+        if (r == -EINTR)
+                ctl_log_error("%s of %s interrupted", type, reference);
+        else if (r < 0)
+                r = ctl_log_bus_error(&w.error, r);
+        sd_bus_error_free(&w.error);
+        if (r < 0) {
+                sd_bus_message_unref(w.reply);
+                return r;
+        }
+        *ret_reply = w.reply;
+        return 0;
+}
+
 int ctl_pull_image(sd_bus *bus, const char *reference, const char *platform, bool quiet) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(image_ref_done) ImageRef ref = {};
@@ -235,40 +283,13 @@ int ctl_pull_image(sd_bus *bus, const char *reference, const char *platform, boo
                         before = strdup(p);
         }
 
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER, "PullImage");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", reference);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && platform)
-                r = sd_bus_message_append(m, "{sv}", "Platform", "s", platform);
-        if (r >= 0)
-                r = append_credentials(m, reference);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+        r = new_registry_call(bus, "PullImage", reference, platform, &m);
         if (r < 0)
-                return ctl_log_errno(r, "Failed to build the PullImage call: %m");
-        TransferWatch w = { .type = "pull",
-                            .reference = reference,
-                            .tty = isatty(STDOUT_FILENO),
-                            .quiet = quiet,
-                            .error = SD_BUS_ERROR_NULL };
-        r = call_watched(bus, m, &w);
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = w.reply;
-        free(w.transfer);
-        strv_free(w.shown);
-        if (r == -EINTR) {
-                ctl_log_error("pull of %s interrupted", reference);
-                sd_bus_error_free(&w.error);
                 return r;
-        }
-        if (r >= 0 && !reply)
-                r = -EIO;
-        if (r < 0) {
-                int e = ctl_log_bus_error(&w.error, r);
-                sd_bus_error_free(&w.error);
-                return e;
-        }
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        r = registry_call(bus, m, "pull", reference, quiet, &reply);
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(reply, "os", &path, &digest);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of PullImage: %m");
@@ -294,18 +315,9 @@ static int pull_all_tags(sd_bus *bus, const char *repository, const char *platfo
                 ctl_log_error("tag can't be used with --all-tags/-a");
                 return -EINVAL;
         }
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
-                                           "ListRegistryTags");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", repository);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0)
-                r = append_credentials(m, repository);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+        r = new_registry_call(bus, "ListRegistryTags", repository, NULL, &m);
         if (r < 0)
-                return ctl_log_errno(r, "Failed to build the ListRegistryTags call: %m");
+                return r;
         r = sd_bus_call(bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
@@ -434,33 +446,12 @@ int verb_push(int argc, char *argv[], Ctl *ctl) {
                 printf("The push refers to repository [%s/%s]\n", ref.domain, ref.path);
                 fflush(stdout);
         }
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER, "PushImage");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", reference);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0)
-                r = append_credentials(m, reference);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+        r = new_registry_call(bus, "PushImage", reference, NULL, &m);
         if (r < 0)
-                return ctl_log_errno(r, "Failed to build the PushImage call: %m");
-        TransferWatch w = { .type = "push",
-                            .reference = reference,
-                            .tty = isatty(STDOUT_FILENO),
-                            .quiet = quiet,
-                            .error = SD_BUS_ERROR_NULL };
-        r = call_watched(bus, m, &w);
-        reply = w.reply;
-        free(w.transfer);
-        strv_free(w.shown);
-        if (r >= 0 && !reply)
-                r = -EIO;
-        if (r < 0) {
-                int e = ctl_log_bus_error(&w.error, r);
-                sd_bus_error_free(&w.error);
-                return e;
-        }
+                return r;
+        r = registry_call(bus, m, "push", reference, quiet, &reply);
+        if (r < 0)
+                return r;
         r = sd_bus_message_read(reply, "s", &digest);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of PushImage: %m");

@@ -126,14 +126,11 @@ static const ImageRef *current(PullOperation *op) {
 
 static void pull_fail(PullOperation *op, const char *error_name, const char *fmt, ...) _printf_(3, 4);
 static void pull_fail(PullOperation *op, const char *error_name, const char *fmt, ...) {
-        _cleanup_free_ char *message = NULL;
         va_list ap;
         va_start(ap, fmt);
-        if (vasprintf(&message, fmt, ap) < 0)
-                message = NULL;
-        va_end(ap);
         transfer_flush(op->transfer);
-        (void) sd_bus_reply_method_errorf(op->request, error_name, "%s", message ?: "Out of memory.");
+        (void) sd_bus_reply_method_errorfv(op->request, error_name, fmt, ap);
+        va_end(ap);
         pull_free(op);
 }
 
