@@ -650,6 +650,15 @@ static int load_images(Loader *l) {
         return r;
 }
 
+/* The end of a load: the error sentence to the caller, the loader freed. */
+static int loader_finish(Loader *l, int r, char **ret_error) {
+        if (r < 0 && ret_error)
+                *ret_error = TAKE_PTR(l->error);
+        free(l->error);
+        loader_done(l);
+        return r;
+}
+
 static int make_work_dirs(const char *tmpdir) {
         _cleanup_free_ char *files = NULL, *layers = NULL;
         if (asprintf(&files, "%s/files", tmpdir) < 0 || asprintf(&layers, "%s/layers", tmpdir) < 0)
@@ -678,13 +687,7 @@ int image_load_worker(Manager *m, int input_fd, const char *format, const char *
                                   "Not an image archive: neither manifest.json (docker-archive) nor oci-layout and "
                                   "index.json (OCI image layout) are in it.");
         }
-        if (r >= 0)
-                r = load_images(&l);
-        if (r < 0 && ret_error)
-                *ret_error = TAKE_PTR(l.error);
-        free(l.error);
-        loader_done(&l);
-        return r;
+        return loader_finish(&l, r >= 0 ? load_images(&l) : r, ret_error);
 }
 
 int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files, const char *tmpdir,
@@ -707,11 +710,5 @@ int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files
                 memcpy(f->sha256, files[k].sha256, sizeof(f->sha256));
         }
         r = parse_oci_archive(&l);
-        if (r >= 0)
-                r = load_images(&l);
-        if (r < 0 && ret_error)
-                *ret_error = TAKE_PTR(l.error);
-        free(l.error);
-        loader_done(&l);
-        return r;
+        return loader_finish(&l, r >= 0 ? load_images(&l) : r, ret_error);
 }

@@ -20,19 +20,9 @@ void image_ref_done(ImageRef *r) {
         r->digest = mfree(r->digest);
 }
 
-/* Docker's splitDockerDomain: whether the first of several components names a domain. */
-static bool first_component_is_domain(const char *s, size_t n) {
-        if (memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && strncmp(s, "localhost", 9) == 0))
-                return true;
-        for (size_t i = 0; i < n; i++)
-                if (s[i] >= 'A' && s[i] <= 'Z')
-                        return true;
-        return false;
-}
-
 bool image_ref_is_qualified(const char *s) {
         const char *slash = s ? strchr(s, '/') : NULL;
-        return slash && first_component_is_domain(s, (size_t) (slash - s));
+        return slash && image_domain_is_likely(s, (size_t) (slash - s));
 }
 
 int image_ref_parse(const char *s, ImageRef *ret) {
@@ -44,7 +34,7 @@ int image_ref_parse(const char *s, ImageRef *ret) {
                 return r;
 
         const char *slash = strchr(name, '/');
-        if (slash && first_component_is_domain(name, (size_t) (slash - name))) {
+        if (slash && image_domain_is_likely(name, (size_t) (slash - name))) {
                 /* names.c took the whole name for a remote name when it is one; then this first
                  * component is a lowercase path component, which is a domain unless it has an '_'.
                  * Docker would go on with an empty domain: no registry to ask, so refuse. */

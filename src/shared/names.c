@@ -157,8 +157,7 @@ static bool domain_is_valid(const char *s, size_t n) {
         return true;
 }
 
-/* Whether Docker takes a first component for a domain, not for the start of the remote name. */
-static bool domain_is_likely(const char *s, size_t n) {
+bool image_domain_is_likely(const char *s, size_t n) {
         if (memchr(s, '.', n) || memchr(s, ':', n) || (n == 9 && strncmp(s, "localhost", 9) == 0))
                 return true;
         for (size_t i = 0; i < n; i++)
@@ -183,7 +182,8 @@ bool image_repository_is_valid(const char *name) {
         /* Not a remote name as a whole: then a domain, a slash and a remote name. A domain has no
          * slash, so it is everything before the first one. */
         size_t k = (size_t) (slash - name);
-        return domain_is_likely(name, k) && domain_is_valid(name, k) && remote_name_is_valid(slash + 1, n - k - 1);
+        return image_domain_is_likely(name, k) && domain_is_valid(name, k) &&
+                remote_name_is_valid(slash + 1, n - k - 1);
 }
 
 bool image_tag_is_valid(const char *tag) {

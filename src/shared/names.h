@@ -15,6 +15,9 @@ bool container_name_is_valid(const char *name);
  * optional :PORT, and PATH lowercase components of [a-z0-9]+ separated by '.', '_', '__' or '-'+,
  * joined by '/'. At most 255 characters, 247 for a single component (Docker's library/NAME). */
 bool image_repository_is_valid(const char *name);
+/* Whether Docker takes the first component of a name, s (n bytes), for a domain rather than the
+ * start of the path (splitDockerDomain): a '.' or ':', "localhost", or an uppercase letter. */
+bool image_domain_is_likely(const char *s, size_t n);
 /* [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
 bool image_tag_is_valid(const char *tag);
 /* "name[:tag]" → name and tag ("latest" when none), the name as given (nothing like docker.io/library/

@@ -72,6 +72,23 @@ static Toml *toml_get(const Toml *table, const char *key) {
 }
 
 /* Appends item (and key, for a table), taking both on success. */
+static int toml_append(Toml *t, char *key, Toml *item);
+
+/* A new empty table (or array of tables) under *key of t; takes the key. */
+static int toml_add_child(Toml *t, char **key, TomlType type, Toml **ret) {
+        Toml *child = toml_new(type);
+        if (!child)
+                return -ENOMEM;
+        int r = toml_append(t, *key, child);
+        if (r < 0) {
+                toml_free(child);
+                return r;
+        }
+        *key = NULL;
+        *ret = child;
+        return 0;
+}
+
 static int toml_append(Toml *t, char *key, Toml *item) {
         Toml **items = reallocarray(t->items, t->n + 1, sizeof(Toml *));
         if (!items)
@@ -335,16 +352,9 @@ static int toml_parse_header(TomlParser *tp, Toml *root, Toml **current) {
 
                 if (!last) {
                         tp->p++;
-                        if (!next) {
-                                if (!(next = toml_new(TOML_TABLE)))
-                                        return -ENOMEM;
-                                r = toml_append(t, key, next);
-                                if (r < 0) {
-                                        toml_free(next);
-                                        return r;
-                                }
-                                TAKE_PTR(key);
-                        } else if (next->type == TOML_TABLE_ARRAY)
+                        if (!next && (r = toml_add_child(t, &key, TOML_TABLE, &next)) < 0)
+                                return r;
+                        else if (next->type == TOML_TABLE_ARRAY)
                                 next = next->items[next->n - 1];
                         else if (next->type != TOML_TABLE)
                                 return toml_fail(tp, "a table header names a key that is no table");
@@ -355,16 +365,8 @@ static int toml_parse_header(TomlParser *tp, Toml *root, Toml **current) {
                 if (array) {
                         if (next && next->type != TOML_TABLE_ARRAY)
                                 return toml_fail(tp, "an array of tables reuses the name of another key");
-                        if (!next) {
-                                if (!(next = toml_new(TOML_TABLE_ARRAY)))
-                                        return -ENOMEM;
-                                r = toml_append(t, key, next);
-                                if (r < 0) {
-                                        toml_free(next);
-                                        return r;
-                                }
-                                TAKE_PTR(key);
-                        }
+                        if (!next && (r = toml_add_child(t, &key, TOML_TABLE_ARRAY, &next)) < 0)
+                                return r;
                         Toml *element = toml_new(TOML_TABLE);
                         if (!element)
                                 return -ENOMEM;
@@ -382,16 +384,8 @@ static int toml_parse_header(TomlParser *tp, Toml *root, Toml **current) {
                                 return toml_fail(tp, "a table header names a key that is no table");
                         if (next && next->defined)
                                 return toml_fail(tp, "a table is defined twice");
-                        if (!next) {
-                                if (!(next = toml_new(TOML_TABLE)))
-                                        return -ENOMEM;
-                                r = toml_append(t, key, next);
-                                if (r < 0) {
-                                        toml_free(next);
-                                        return r;
-                                }
-                                TAKE_PTR(key);
-                        }
+                        if (!next && (r = toml_add_child(t, &key, TOML_TABLE, &next)) < 0)
+                                return r;
                         next->defined = true;
                         t = next;
                 }
