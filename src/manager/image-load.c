@@ -708,6 +708,11 @@ int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files
                         return -ENOMEM;
                 }
                 memcpy(f->sha256, files[k].sha256, sizeof(f->sha256));
+                if (files[k].present) {
+                        f->have_diff = true;
+                        memcpy(f->diff_id, files[k].diff_id, sizeof(f->diff_id));
+                        f->diff_size = files[k].diff_size;
+                }
         }
         r = parse_oci_archive(&l);
         return loader_finish(&l, r >= 0 ? load_images(&l) : r, ret_error);

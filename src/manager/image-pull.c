@@ -48,6 +48,7 @@ typedef struct Blob {
         Sha256 *hash;
         uint64_t written;
         RegistryRequest *request;
+        bool skip; /* its layer is stored already */
 } Blob;
 
 struct PullOperation {
@@ -71,6 +72,7 @@ struct PullOperation {
         Blob *blobs; /* the config first, then the layers */
         size_t n_blobs, next_blob, blobs_left;
         Transfer *transfer;
+        bool config_here; /* the config is in: which layers are stored already is known */
 };
 
 static void blob_done(Blob *b) {
@@ -211,7 +213,8 @@ static void on_loaded(Manager *m, Image *i, const sd_bus_error *error, void *use
                 return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to record the pulled image: %s",
                                  strerror(-r));
         for (size_t k = 1; k < op->n_blobs; k++)
-                transfer_update(op->transfer, op->blobs[k].digest, "Pull complete", op->blobs[k].size);
+                if (!op->blobs[k].skip)
+                        transfer_update(op->transfer, op->blobs[k].digest, "Pull complete", op->blobs[k].size);
         reply_image(op, i);
 }
 
@@ -274,7 +277,8 @@ static void all_blobs_here(PullOperation *op) {
         if (r < 0)
                 return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to write the pulled image: %s", strerror(-r));
         for (size_t k = 1; k < op->n_blobs; k++) /* the layers (the config is blobs[0]) */
-                transfer_update(op->transfer, op->blobs[k].digest, "Extracting", op->blobs[k].size);
+                if (!op->blobs[k].skip)
+                        transfer_update(op->transfer, op->blobs[k].digest, "Extracting", op->blobs[k].size);
         transfer_set_cancellable(op->transfer, false);
         char *tmpdir = TAKE_PTR(op->tmpdir);
         LayoutFile *files = TAKE_PTR(op->files);
@@ -287,6 +291,7 @@ static void all_blobs_here(PullOperation *op) {
 }
 
 static void start_blobs(PullOperation *op);
+static void skip_stored_layers(PullOperation *op);
 
 static int blob_data(const void *p, size_t n, void *userdata) {
         Blob *b = userdata;
@@ -333,9 +338,61 @@ static void on_blob(RegistryRequest *req, int r, long status, const char *messag
         transfer_update(op->transfer, b->digest, "Download complete", b->written);
         blob_done(b);
         op->blobs_left--;
+        if (b == &op->blobs[0]) {
+                op->config_here = true;
+                skip_stored_layers(op);
+        }
         if (op->blobs_left == 0)
                 return all_blobs_here(op);
         start_blobs(op);
+}
+
+/* The uncompressed size of a stored layer, from an image that has it; 0 when none says. */
+static bool stored_layer_size(Manager *m, const char *diff_id, uint64_t *ret) {
+        for (Image *i = m->images; i; i = i->next)
+                for (size_t k = 0; i->layers && i->layers[k]; k++)
+                        if (streq(i->layers[k], diff_id) && i->layer_sizes) {
+                                *ret = i->layer_sizes[k];
+                                return true;
+                        }
+        return false;
+}
+
+/* Layers berth has stored already (the same diff ids on the same parents) are not downloaded
+ * again: Docker's "Already exists". Decided once the config names the diff ids. */
+static void skip_stored_layers(PullOperation *op) {
+        Manager *m = op->manager;
+        _cleanup_free_ char *path = file_path(op, op->blobs[0].file), *text = NULL;
+        _cleanup_json_ json_object *config = NULL, *manifest = NULL;
+        _cleanup_strv_free_ char **diff_ids = NULL, **keys = NULL;
+        json_object *rootfs, *layers;
+        if (!path || read_full_file(path, &text, NULL) < 0 || json_parse_buffer(text, strlen(text), &config) < 0 ||
+            !json_object_object_get_ex(config, "rootfs", &rootfs) || json_get_strv(rootfs, "diff_ids", &diff_ids) < 0 ||
+            json_parse_buffer(op->manifest_body, op->manifest_len, &manifest) < 0 ||
+            !json_object_object_get_ex(manifest, "layers", &layers) ||
+            json_object_array_length(layers) != strv_length(diff_ids) || storage_layer_keys(m, diff_ids, &keys) < 0)
+                return; /* the load finds out what is wrong */
+        for (size_t j = 1; j < op->n_blobs; j++) {
+                Blob *b = &op->blobs[j];
+                LayoutFile *f = &op->files[b->file];
+                bool stored = true;
+                for (size_t k = 0; stored && k < strv_length(diff_ids); k++) {
+                        if (!streq_ptr(json_get_string(json_object_array_get_idx(layers, k), "digest"), b->digest))
+                                continue;
+                        _cleanup_free_ char *dir = storage_layer_dir(m, keys[k]);
+                        stored = dir && access(dir, F_OK) >= 0 && digest_is_valid(diff_ids[k]) &&
+                                stored_layer_size(m, diff_ids[k], &f->diff_size);
+                        if (stored)
+                                snprintf(f->diff_id, sizeof(f->diff_id), "%s",
+                                         diff_ids[k] + strlen(DIGEST_SHA256_PREFIX));
+                }
+                if (!stored)
+                        continue;
+                b->skip = f->present = true;
+                snprintf(f->sha256, sizeof(f->sha256), "%s", b->digest + strlen(DIGEST_SHA256_PREFIX));
+                op->blobs_left--;
+                transfer_update(op->transfer, b->digest, "Already exists", b->size);
+        }
 }
 
 static int blob_start(PullOperation *op, Blob *b) {
@@ -360,7 +417,12 @@ static void start_blobs(PullOperation *op) {
         size_t running = 0;
         for (size_t k = 0; k < op->next_blob; k++)
                 running += op->blobs[k].request != NULL;
-        while (running < BLOBS_IN_FLIGHT && op->next_blob < op->n_blobs) {
+        /* The config first, alone: it says which layers berth has already. */
+        while (running < BLOBS_IN_FLIGHT && op->next_blob < op->n_blobs && (op->config_here || op->next_blob == 0)) {
+                if (op->blobs[op->next_blob].skip) {
+                        op->next_blob++;
+                        continue;
+                }
                 int r = blob_start(op, &op->blobs[op->next_blob++]);
                 if (r < 0)
                         return pull_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to start pulling a blob: %s",

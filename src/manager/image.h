@@ -111,6 +111,11 @@ typedef struct LayoutFile {
         char *path;
         char sha256[64 + 1];
         uint64_t size;
+        /* A layer blob not downloaded because its layer is stored already: no file, its diff id and
+         * uncompressed size known (the load neither checks nor extracts it). */
+        bool present;
+        char diff_id[64 + 1];
+        uint64_t diff_size;
 } LayoutFile;
 int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files, const char *tmpdir, char **ret_error);
 /* Loads such a layout in a forked worker; takes tmpdir (removed when done) and files. 'done' gets

@@ -323,21 +323,23 @@ def test_login_logout(berthd, registry_basic, busybox_image):
     berthd.run(["rm", "-f", config])
 
 
-def test_pull_shows_layers_and_is_a_transfer_object(berthd, registry):
+def test_pull_shows_layers_and_is_a_transfer_object(berthd, registry, busybox_image):
     repo = uniq("t/progress")
-    registry.push_busybox(repo, "g")
+    registry.push_multiplatform(repo, "g", platforms=("linux/amd64",), attestation=False)
     ref = registry.ref(repo, "g")
-    manifest = registry.manifest(repo, "g")
-    layer = manifest["layers"][0]["digest"].split(":")[1]
+    entry = registry.manifest(repo, "g")["manifests"][0]
+    manifest = registry.manifest(repo, entry["digest"])
+    base, marker = [d["digest"].split(":")[1][:12] for d in manifest["layers"]]
     forget_image(berthd, manifest)
     try:
         proc = berthd.berthctl("pull", ref, timeout=120)
         assert proc.returncode == 0, proc.stderr
-        lines = proc.stdout.splitlines()
-        states = [line.split(": ", 1)[1] for line in lines if line.startswith(layer[:12] + ": ")]
+        states = [line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith(marker + ": ")]
         assert states[-3:] == ["Download complete", "Extracting", "Pull complete"], proc.stdout
+        # busybox's layer is stored already (the session's busybox image has it)
+        assert f"{base}: Already exists" in proc.stdout, proc.stdout
         proc = berthd.berthctl("pull", ref, timeout=120)
-        assert f"{layer[:12]}: Already exists" in proc.stdout, proc.stdout
+        assert f"{marker}: Already exists" in proc.stdout, proc.stdout
     finally:
         berthd.berthctl("rmi", ref)
 
@@ -407,3 +409,23 @@ def test_pull_all_tags(berthd, registry):
         berthd.berthctl("rmi", registry.ref(repo, tag), check=True)
     proc = berthd.berthctl("pull", "-a", registry.ref(repo, "a"))
     assert proc.returncode == 125 and "tag can't be used with --all-tags" in proc.stderr, proc.stderr
+
+
+def test_layers_berth_has_are_not_downloaded_again(berthd, registry):
+    base, multi = uniq("t/base"), uniq("t/multi")
+    registry.push_busybox(base, "1")
+    registry.push_multiplatform(multi, "1", attestation=False)
+    amd64 = next(m for m in registry.manifest(multi, "1")["manifests"] if m["platform"]["architecture"] == "amd64")
+    shared, extra = [d["digest"] for d in registry.manifest(multi, amd64["digest"])["layers"]]
+    forget_image(berthd, registry.manifest(base, "1"))
+    berthd.berthctl("pull", "-q", registry.ref(base, "1"), check=True, timeout=120)
+    before = len(registry.log().splitlines())
+    proc = berthd.berthctl("pull", registry.ref(multi, "1"), check=True, timeout=120)
+    assert f"{shared[7:19]}: Already exists" in proc.stdout, proc.stdout
+    assert f"{extra[7:19]}: Pull complete" in proc.stdout, proc.stdout
+    gets = [line for line in registry.log().splitlines()[before:] if "GET" in line and "/blobs/" in line]
+    assert not any(shared in line for line in gets) and any(extra in line for line in gets), gets
+    assert berthd.berthctl("run", "--rm", registry.ref(multi, "1"), "cat", "/etc/berth-platform",
+                           check=True).stdout == "linux/amd64\n"
+    for ref in (registry.ref(multi, "1"), registry.ref(base, "1")):
+        berthd.berthctl("rmi", ref, check=True)
