@@ -56,6 +56,7 @@ struct PushOperation {
 };
 
 static void push_free_result(PushOperation *op, const char *result);
+static void push_cancel(void *userdata);
 
 static void push_free(PushOperation *op) {
         push_free_result(op, "failed");
@@ -339,6 +340,7 @@ static void on_saved(Manager *m, char *workdir, const sd_bus_error *error, void 
         if (r < 0)
                 return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to read the written image: %s", strerror(-r));
         op->left = op->n_blobs;
+        transfer_set_cancellable(op->transfer, true);
         next_blobs(op);
 }
 
@@ -400,6 +402,7 @@ static int push_as_pulled(PushOperation *op, Image *i) {
         if (r < 0)
                 return r;
         op->left = op->n_blobs;
+        transfer_set_cancellable(op->transfer, true);
         next_blobs(op);
         return 1;
 }
@@ -410,12 +413,22 @@ static void push_written(PushOperation *op) {
         SaveItem *items = NULL;
         size_t n_items = 0;
         push_reset(op);
+        transfer_set_cancellable(op->transfer, false);
         int r = save_items_prepare(op->manager, STRV_MAKE(op->familiar), &items, &n_items, &error);
         if (r >= 0)
                 r = image_save_layout(op->manager, items, n_items, on_saved, op, &error);
         if (r < 0)
                 push_fail(op, error.name ?: BERTH_ERROR_REGISTRY_FAILED, "%s",
                           error.message ?: "Failed to write the image for the push.");
+}
+
+/* Cancel(): only while blobs go up (the worker writing the layers cannot be stopped halfway). */
+static void push_cancel(void *userdata) {
+        PushOperation *op = userdata;
+        transfer_flush(op->transfer);
+        (void) sd_bus_reply_method_errorf(op->request, BERTH_ERROR_CANCELLED, "The push of %s was cancelled.",
+                                          op->familiar ?: "the image");
+        push_free_result(op, "canceled");
 }
 
 /* PushImage(s reference, a{sv} options) → (s digest): the image tagged REFERENCE to its registry.
@@ -466,7 +479,9 @@ int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         if (r >= 0 && !(op->familiar = strdup(familiar)))
                 r = -ENOMEM;
         if (r >= 0)
-                r = transfer_new(m, message, "push", reference, NULL, NULL, &op->transfer);
+                r = transfer_new(m, message, "push", reference, push_cancel, op, &op->transfer);
+        if (r >= 0)
+                transfer_set_cancellable(op->transfer, false); /* until the blobs go up */
         if (r >= 0) {
                 Image *i = manager_find_image(m, op->image_id, NULL);
                 r = push_as_pulled(op, i);

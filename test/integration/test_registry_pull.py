@@ -429,3 +429,22 @@ def test_layers_berth_has_are_not_downloaded_again(berthd, registry):
                            check=True).stdout == "linux/amd64\n"
     for ref in (registry.ref(multi, "1"), registry.ref(base, "1")):
         berthd.berthctl("rmi", ref, check=True)
+
+
+def test_cancel_a_push(berthd, registry, busybox_image):
+    proxy = registry.proxy()
+    proxy.set_rules([{"match": "/blobs/uploads/", "method": "PUT", "fault": "hang"}])
+    ref = registry.ref(uniq("t/cpush"), "x", via=proxy.url)
+    berthd.berthctl("tag", busybox_image, ref, check=True)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(proc=berthd.berthctl("push", ref, timeout=180)))
+    t.start()
+    berthd.wait_until(lambda: any(r["method"] == "PUT" for r in proxy.requests()), timeout=60,
+                      what="the blob upload")
+    path = transfers(berthd)[0]
+    berthd.busctl("call", "org.berth1", path, "org.berth1.Transfer", "Cancel", check=True)
+    t.join(timeout=60)
+    proc = result["proc"]
+    assert proc.returncode == 125 and "cancelled" in proc.stderr, proc.stderr
+    assert transfers(berthd) == []
+    berthd.berthctl("rmi", ref, check=True)
