@@ -448,3 +448,23 @@ def test_cancel_a_push(berthd, registry, busybox_image):
     assert proc.returncode == 125 and "cancelled" in proc.stderr, proc.stderr
     assert transfers(berthd) == []
     berthd.berthctl("rmi", ref, check=True)
+
+
+def test_ctrl_c_of_berthctl_cancels_its_pull(berthd, registry):
+    repo = uniq("t/ctrlc")
+    registry.push_busybox(repo, "c")
+    forget_image(berthd, registry.manifest(repo, "c"))
+    proxy = registry.proxy()
+    proxy.set_rules([{"match": "/blobs/", "fault": "hang"}])
+    ref = registry.ref(repo, "c", via=proxy.url)
+    result = {}
+    t = threading.Thread(target=lambda: result.update(proc=berthd.berthctl("pull", ref, timeout=180)))
+    t.start()
+    berthd.wait_until(lambda: transfers(berthd), what="the transfer object")
+    berthd.run(["pkill", "-INT", "-f", f"berthctl pull {ref}"], check=True)
+    t.join(timeout=60)
+    proc = result["proc"]
+    assert proc.returncode == 125 and "cancelled" in proc.stderr, proc.stderr
+    berthd.wait_until(lambda: not transfers(berthd), what="the transfer to end")
+    assert image_info(berthd, ref) is None
+    assert store_leftovers(berthd) == []
