@@ -39,7 +39,8 @@
 
 typedef struct PullOperation PullOperation;
 
-typedef struct Blob {
+typedef struct Blob Blob;
+struct Blob {
         PullOperation *op;
         char *digest;
         uint64_t size;
@@ -49,7 +50,13 @@ typedef struct Blob {
         uint64_t written;
         RegistryRequest *request;
         bool skip; /* its layer is stored already */
-} Blob;
+        /* Two pulls of the same blob from the same registry share one download: the first one's
+         * (in m->pulling_blobs, keyed "host/digest") is linked into the others' layouts. */
+        char *key;
+        Blob *next_pulling;
+        Blob *owner; /* the download this one waits for */
+        Blob *waiters, *next_waiter;
+};
 
 struct PullOperation {
         Manager *manager;
@@ -75,9 +82,48 @@ struct PullOperation {
         bool config_here; /* the config is in: which layers are stored already is known */
 };
 
+static int blob_start(PullOperation *op, Blob *b);
+static void blob_complete(Blob *b, const char hex[SHA256_HEX_LEN + 1]);
+static void pull_fail(PullOperation *op, const char *error_name, const char *fmt, ...) _printf_(3, 4);
+
+static void blob_unlist(Blob *b) {
+        Manager *m = b->op->manager;
+        if (b->owner) { /* a waiter: out of its owner's list */
+                for (Blob **p = &b->owner->waiters; *p; p = &(*p)->next_waiter)
+                        if (*p == b) {
+                                *p = b->next_waiter;
+                                break;
+                        }
+                b->owner = NULL;
+        }
+        for (Blob **p = &m->pulling_blobs; *p; p = &(*p)->next_pulling)
+                if (*p == b) {
+                        *p = b->next_pulling;
+                        break;
+                }
+}
+
+/* The download of b ended without a blob for the others: they download it themselves. */
+static void blob_release_waiters(Blob *b) {
+        Blob *w = b->waiters;
+        b->waiters = NULL;
+        while (w) {
+                Blob *next = w->next_waiter;
+                w->owner = NULL;
+                w->next_waiter = NULL;
+                int r = blob_start(w->op, w);
+                if (r < 0)
+                        pull_fail(w->op, BERTH_ERROR_REGISTRY_FAILED, "Failed to start pulling a blob: %s",
+                                  strerror(-r));
+                w = next;
+        }
+}
+
 static void blob_done(Blob *b) {
         registry_request_cancel(b->request);
         b->request = NULL;
+        blob_unlist(b);
+        blob_release_waiters(b);
         b->fd = safe_close(b->fd);
         if (b->hash)
                 sha256_free(b->hash);
@@ -95,6 +141,7 @@ static void pull_free_result(PullOperation *op, const char *result) {
         for (size_t k = 0; k < op->n_blobs; k++) {
                 blob_done(&op->blobs[k]);
                 free(op->blobs[k].digest);
+                free(op->blobs[k].key);
         }
         free(op->blobs);
         registry_request_cancel(op->manifest_request);
@@ -334,8 +381,34 @@ static void on_blob(RegistryRequest *req, int r, long status, const char *messag
                 return pull_fail(op, BERTH_ERROR_INVALID_IMAGE,
                                  "Blob %s of %s from registry %s does not match its digest or size: refused.",
                                  b->digest, what ?: "", registry_client_host(op->client));
-        memcpy(op->files[b->file].sha256, hex, sizeof(hex));
-        transfer_update(op->transfer, b->digest, "Download complete", b->written);
+        /* The pulls waiting for this blob get it too: linked into their layouts. */
+        Blob *w = b->waiters;
+        b->waiters = NULL;
+        _cleanup_free_ char *from = file_path(op, b->file);
+        while (w) {
+                Blob *next = w->next_waiter;
+                _cleanup_free_ char *to = file_path(w->op, w->file);
+                w->owner = NULL;
+                w->next_waiter = NULL;
+                if (from && to && link(from, to) >= 0) {
+                        w->written = b->written;
+                        blob_complete(w, hex);
+                } else {
+                        int k = blob_start(w->op, w); /* could not share: its own download */
+                        if (k < 0)
+                                pull_fail(w->op, BERTH_ERROR_REGISTRY_FAILED, "Failed to start pulling a blob: %s",
+                                          strerror(-k));
+                }
+                w = next;
+        }
+        blob_complete(b, hex);
+}
+
+/* A blob checked out: into the layout, and on with the pull. */
+static void blob_complete(Blob *b, const char hex[SHA256_HEX_LEN + 1]) {
+        PullOperation *op = b->op;
+        memcpy(op->files[b->file].sha256, hex, SHA256_HEX_LEN + 1);
+        transfer_update(op->transfer, b->digest, "Download complete", b->size);
         blob_done(b);
         op->blobs_left--;
         if (b == &op->blobs[0]) {
@@ -396,9 +469,23 @@ static void skip_stored_layers(PullOperation *op) {
 }
 
 static int blob_start(PullOperation *op, Blob *b) {
+        Manager *m = op->manager;
         _cleanup_free_ char *path = file_path(op, b->file), *url = NULL;
         if (!path)
                 return -ENOMEM;
+        if (!b->key && !(b->key = strjoin(registry_client_host(op->client), "/", b->digest)))
+                return -ENOMEM;
+        for (Blob *o = m->pulling_blobs; o; o = o->next_pulling)
+                if (o != b && streq(o->key, b->key)) {
+                        /* Under way for another pull: this one waits for it. */
+                        b->owner = o;
+                        b->next_waiter = o->waiters;
+                        o->waiters = b;
+                        transfer_update(op->transfer, b->digest, "Waiting", 0);
+                        return 0;
+                }
+        b->next_pulling = m->pulling_blobs;
+        m->pulling_blobs = b;
         b->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (b->fd < 0)
                 return -errno;
@@ -416,7 +503,7 @@ static int blob_start(PullOperation *op, Blob *b) {
 static void start_blobs(PullOperation *op) {
         size_t running = 0;
         for (size_t k = 0; k < op->next_blob; k++)
-                running += op->blobs[k].request != NULL;
+                running += op->blobs[k].request || op->blobs[k].owner;
         /* The config first, alone: it says which layers berth has already. */
         while (running < BLOBS_IN_FLIGHT && op->next_blob < op->n_blobs && (op->config_here || op->next_blob == 0)) {
                 if (op->blobs[op->next_blob].skip) {

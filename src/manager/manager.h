@@ -39,6 +39,7 @@ typedef struct Manager {
         struct PluginCall *plugin_calls; /* the volume plugin calls under way (volume-plugin.c) */
         struct CurlEvent *curl; /* HTTP on the loop (curl-event.c), made at the first use */
         struct Transfer *transfers; /* pulls and pushes under way (transfer.c) */
+        struct Blob *pulling_blobs; /* blobs being downloaded, shared by concurrent pulls (image-pull.c) */
         uint32_t transfer_last_id;
         int seccomp_fd; /* the default filter as BPF, sealed memfd (seccomp-default.c) */
         sd_bus_slot *job_removed_slot; /* systemd-units.c */

@@ -468,3 +468,27 @@ def test_ctrl_c_of_berthctl_cancels_its_pull(berthd, registry):
     berthd.wait_until(lambda: not transfers(berthd), what="the transfer to end")
     assert image_info(berthd, ref) is None
     assert store_leftovers(berthd) == []
+
+
+def test_concurrent_pulls_share_a_download(berthd, registry, busybox_image):
+    a, b = uniq("t/sa"), uniq("t/sb")
+    for repo in (a, b):
+        registry.push_multiplatform(repo, "1", platforms=("linux/amd64",), attestation=False)
+    entry = registry.manifest(a, "1")["manifests"][0]
+    manifest = registry.manifest(a, entry["digest"])
+    marker = manifest["layers"][1]["digest"]
+    forget_image(berthd, manifest)
+    proxy = registry.proxy()
+    proxy.set_rules([{"match": "/blobs/", "fault": "delay", "seconds": 2}])
+    results = {}
+    threads = [threading.Thread(target=lambda r=r: results.update({r: berthd.berthctl("pull", "-q", registry.ref(
+        r, "1", via=proxy.url), timeout=120)})) for r in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert all(p.returncode == 0 for p in results.values()), {r: p.stderr for r, p in results.items()}
+    gets = [r for r in proxy.requests() if r["method"] == "GET" and r["path"].endswith(marker)]
+    assert len(gets) == 1, gets
+    for repo in (a, b):
+        berthd.berthctl("rmi", registry.ref(repo, "1", via=proxy.url), check=True)
