@@ -491,6 +491,10 @@ static int generate(Gen *g, const char *unit_name, const char *source_path, cons
 
         if (strchr(unit_name, '@'))
                 return gen_error(g, 0, "Template units (NAME@.container) are not supported yet.");
+        /* systemd's unit name characters; the name and ".service" within its 255. */
+        if (isempty(unit_name) || strlen(unit_name) > 255 - strlen(".service") ||
+            unit_name[strspn(unit_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:-_.\\")])
+                return gen_error(g, 0, "\"%s\" is not a valid unit name.", unit_name);
         r = unit_file_parse(text, &u, &line);
         if (r == -EINVAL)
                 return gen_error(g, line, "Not a [Section] header or Key=Value assignment.");

@@ -229,6 +229,7 @@ static void test_generate(void) {
         check_refused("web", "[Container]\nImage=x\nContainerName=-bad\n", 0, "not a valid container name");
         check_refused("a:b", "[Container]\nImage=x\n", 0, "set ContainerName=");
         check_refused("web@", "[Container]\nImage=x\n", 0, "Template");
+        check_refused("my web", "[Container]\nImage=x\n", 0, "not a valid unit name");
         check_refused("web", "[Container]\nImage=x\n[Install]\nWantedBy=../etc\n", 4, "not a unit name");
         check_refused("web", "[Container]\nImage=x\nbroken line\n", 3, "Key=Value");
 }
