@@ -155,8 +155,6 @@ static const char *const quadlet_unsupported[] = {
         "Unmask",
         "UserNS",
         "ServiceName",
-        "LogDriver",
-        "Memory",
 };
 
 typedef struct Gen {
@@ -201,6 +199,14 @@ static int parse_signal(const char *s) {
         return -EINVAL;
 }
 
+static bool signal_is_forwarded(int sig) {
+        static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGKILL };
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+                if (forwarded[i] == sig)
+                        return true;
+        return false;
+}
+
 static int list_add(List *l, const char *value) {
         return strv_push_counted(&l->items, &l->n, value);
 }
@@ -237,6 +243,13 @@ static int set_container_key(Gen *g, Container *c, const KeyDef *def, const Unit
                 r = parse_signal(e->value);
                 if (r < 0)
                         return gen_error(g, e->line, "StopSignal=%s is not a signal.", e->value);
+                /* systemd signals berthctl, and berthctl forwards only these (SIGKILL kills it,
+                 * and ExecStopPost= the container). */
+                if (!signal_is_forwarded(r))
+                        return gen_error(g, e->line,
+                                         "StopSignal=%s: berthctl forwards only SIGTERM, SIGINT, SIGHUP, SIGQUIT, "
+                                         "SIGUSR1 and SIGUSR2.",
+                                         e->value);
                 *(int *) field = r;
                 return 0;
         case KEY_NOTIFY:

@@ -224,6 +224,7 @@ static void test_generate(void) {
         check_refused("web", "[Container]\nImage=x\nEnvironment=NOVALUE\n", 3, "KEY=VALUE");
         check_refused("web", "[Container]\nImage=x\nReadOnly=perhaps\n", 3, "boolean");
         check_refused("web", "[Container]\nImage=x\nStopSignal=SIGNOPE\n", 3, "not a signal");
+        check_refused("web", "[Container]\nImage=x\nStopSignal=SIGWINCH\n", 3, "forwards only");
         check_refused("web", "[Container]\nImage=x\nPull=newer\n", 3, "Pull=newer");
         check_refused("web", "[Container]\nImage=x\nGroup=g\n", 0, "Group= needs User=");
         check_refused("web", "[Container]\nImage=x\nContainerName=-bad\n", 0, "not a valid container name");
