@@ -361,6 +361,8 @@ static int container_run_args(Gen *g, const Container *c, const char *name, List
                 return gen_error(g, 0, "Image=%s is not an image reference.", c->image);
         if (c->group && !c->user)
                 return gen_error(g, 0, "Group= needs User= (berth runs USER:GROUP).");
+        if (c->stop_timeout && c->stop_timeout[strspn(c->stop_timeout, "0123456789")])
+                return gen_error(g, 0, "StopTimeout=%s is not a number of seconds.", c->stop_timeout);
         if ((r = add_option(args, "--rm", NULL)) < 0 || (r = add_option(args, "--name", name)) < 0)
                 return r;
         if (c->pull && (r = add_option(args, "--pull", c->pull)) < 0)

@@ -227,6 +227,7 @@ static void test_generate(void) {
         check_refused("web", "[Container]\nImage=x\nStopSignal=SIGWINCH\n", 3, "forwards only");
         check_refused("web", "[Container]\nImage=x\nPull=newer\n", 3, "Pull=newer");
         check_refused("web", "[Container]\nImage=x\nGroup=g\n", 0, "Group= needs User=");
+        check_refused("web", "[Container]\nImage=x\nStopTimeout=5min\n", 0, "number of seconds");
         check_refused("web", "[Container]\nImage=x\nContainerName=-bad\n", 0, "not a valid container name");
         check_refused("a:b", "[Container]\nImage=x\n", 0, "set ContainerName=");
         check_refused("web@", "[Container]\nImage=x\n", 0, "Template");
