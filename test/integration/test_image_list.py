@@ -178,7 +178,10 @@ def test_image_prune(busybox_image, berthd, workdir):
     untag(berthd, base, "prune/base:1")
     proc = berthd.berthctl("image", "prune", "-f", check=True)
     assert f"deleted: sha256:{base}" in proc.stdout
-    assert shared_hex not in berthd.sh(f"ls -A {LAYERS}", check=True).stdout
+    # Gone from the store at once; its files (renamed to .rm-KEY) by the removal thread, soon.
+    assert shared_hex not in berthd.sh(f"ls {LAYERS}", check=True).stdout.split()
+    berthd.wait_until(lambda: shared_hex not in berthd.sh(f"ls -A {LAYERS}", check=True).stdout,
+                      what="the removal thread to delete the layer's files")
 
     for bad in ["dangling=true", "until=soon", "label="]:
         proc = berthd.berthctl("image", "prune", "-f", "--filter", bad)
