@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
@@ -171,6 +172,10 @@ static int wait_attached(Attach *a, AttachFlags flags, const int remote[3], sd_b
                         a->remote[i] = safe_close(a->remote[i]); /* so their EOF tells us the end */
                 if (r < 0)
                         return r;
+                /* Run by a Type=notify service (berth-generator's): it is up once the payload is
+                 * started. Without NOTIFY_SOCKET this does nothing. */
+                if (flags & ATTACH_START)
+                        (void) sd_notify(0, "READY=1");
                 if ((flags & ATTACH_WAIT_AFTER_START) && (r = send_wait(a)) < 0)
                         return r;
         }

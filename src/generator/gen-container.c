@@ -258,7 +258,7 @@ static int set_container_key(Gen *g, Container *c, const KeyDef *def, const Unit
                                          "Notify=healthy needs healthchecks, which berth does not support yet.");
                 if (!isempty(e->value) && parse_bool(e->value) < 0)
                         return gen_error(g, e->line, "Notify=%s is not a boolean (yes or no).", e->value);
-                return 0; /* Accepted; see berth.container(5): the service is Type=simple either way. */
+                return 0; /* Accepted; see berth.container(5): ready once the payload started, either way. */
         case KEY_EXEC:
                 r = unit_split_words(e->value, &words);
                 if (r == -EINVAL)
@@ -449,7 +449,9 @@ static int write_unit(FILE *f, const UnitFile *u, const Container *c, const char
         write_section(f, u, "Unit");
         fprintf(f,
                 "\n[Service]\n"
-                "Type=simple\n"
+                /* berthctl run says READY=1 once the container's payload has started. */
+                "Type=notify\n"
+                "NotifyAccess=main\n"
                 /* The signal goes to berthctl, which forwards it to the container (in its own
                  * scope); after TimeoutStopSec= systemd kills berthctl, and ExecStopPost= the
                  * container. */

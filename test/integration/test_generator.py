@@ -176,3 +176,17 @@ def test_environment_quoting_and_specifiers(units):
     bed.wait_until(lambda: bed.systemctl("is-active", f"{name}.service").stdout.strip() == "inactive",
                    what="the service to end with its container")
     assert f"{name}-ctr" not in container_names(bed, "-a")
+
+
+def test_start_waits_for_the_container_and_fails_with_it(units):
+    # Type=notify: systemctl start returns once the payload runs, and fails when the start fails.
+    bed = units.bed
+    good, bad = unique("ready"), unique("broken")
+    units.write(good, f"[Container]\nImage=busybox:latest\nExec={TRAPPING}\n")
+    units.write(bad, "[Container]\nImage=no-such-image:1\nPull=never\nExec=true\n")
+    units.reload()
+    bed.systemctl("start", f"{good}.service", check=True)
+    assert f"systemd-{good}" in container_names(bed)  # running by the time start returned
+    proc = bed.systemctl("start", f"{bad}.service")
+    assert proc.returncode != 0, proc
+    assert "No such image" in unit_log(bed, f"{bad}.service")
