@@ -28,6 +28,7 @@ static const Verb verbs[] = {
         { "image", verb_image, "Manage images (ls, inspect, rm, tag, history, load, save, prune)" },
         { "images", verb_images, "List images" },
         { "import", verb_import, "Import a rootfs tarball as an image" },
+        { "info", verb_info, "Show system-wide information" },
         { "inspect", verb_inspect, "Show low-level information on containers and images as JSON" },
         { "kill", verb_kill, "Send a signal to running containers" },
         { "load", verb_load, "Load images from a docker-archive or OCI archive" },
@@ -52,6 +53,7 @@ static const Verb verbs[] = {
         { "top", verb_top, "List the processes of a container" },
         { "unpause", verb_unpause, "Thaw paused containers" },
         { "update", verb_update, "Change the limits of containers, live" },
+        { "version", verb_version, "Show the versions of berthctl and berthd" },
         { "volume", verb_volume, "Manage volumes (create, ls, inspect, rm, prune)" },
         { "wait", verb_wait, "Wait for containers to exit and print their exit codes" },
 };

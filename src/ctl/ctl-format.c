@@ -29,6 +29,19 @@ const char *ctl_format_size(uint64_t bytes, char buf[static CTL_FORMAT_SIZE_MAX]
         return buf;
 }
 
+const char *ctl_format_size_binary(uint64_t bytes, char buf[static CTL_FORMAT_SIZE_MAX]) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double v = (double) bytes;
+        size_t i = 0;
+
+        while (v >= 1024.0 && i < ELEMENTSOF(units) - 1) {
+                v /= 1024.0;
+                i++;
+        }
+        snprintf(buf, CTL_FORMAT_SIZE_MAX, "%.4g%s", v, units[i]);
+        return buf;
+}
+
 char *ctl_format_ago(uint64_t usec, uint64_t now) {
         _cleanup_free_ char *d = NULL;
         char *r;
