@@ -19,6 +19,7 @@ typedef struct Verb {
 static const Verb verbs[] = {
         { "attach", verb_attach, "Attach to a running container's output and terminal" },
         { "commit", verb_commit, "Make a new image of a container's changes" },
+        { "container", verb_container, "Manage containers (ls, run, stop, rm, prune, ...)" },
         { "cp", verb_cp, "Copy files between a container and the host" },
         { "create", verb_create, "Create a new container" },
         { "diff", verb_diff, "List the changes to a container's file system" },
@@ -48,7 +49,7 @@ static const Verb verbs[] = {
         { "start", verb_start, "Start created or stopped containers" },
         { "stats", verb_stats, "Show CPU, memory, I/O and task use of containers" },
         { "stop", verb_stop, "Stop running containers" },
-        { "system", verb_system, "Show disk usage, remove unused data (df, prune)" },
+        { "system", verb_system, "Manage berth (df, info, prune)" },
         { "tag", verb_tag, "Give an image another name" },
         { "top", verb_top, "List the processes of a container" },
         { "unpause", verb_unpause, "Thaw paused containers" },

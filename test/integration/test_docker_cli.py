@@ -101,3 +101,124 @@ def test_info_counts_and_fields(busybox_image, berthd):
 def test_info_refuses_arguments(berthd):
     err = fails(berthd, "info", "extra")
     assert "accepts no arguments" in err, err
+
+
+# -- management commands -----------------------------------------------------------------------
+
+
+def state(bed, name):
+    return ok(bed, "inspect", "--format", "{{.State.Status}}", name).strip()
+
+
+@pytest.fixture()
+def sleeper(busybox_image, berthd):
+    name = uniq("mgmt")
+    ok(berthd, "run", "-d", "--name", name, busybox_image, "sleep", "300")
+    yield name
+    berthd.berthctl("rm", "-f", name)
+
+
+# (the management command's argv, the top-level one): the same output.
+SAME_OUTPUT = [
+    (["container", "ls", "-a", "-q"], ["ps", "-a", "-q"]),
+    (["container", "list", "-a", "-q"], ["ps", "-a", "-q"]),
+    (["container", "ps", "-a", "-q"], ["ps", "-a", "-q"]),
+    (["container", "inspect", "{c}"], ["inspect", "{c}"]),
+    (["container", "top", "{c}"], ["top", "{c}"]),
+    (["container", "diff", "{c}"], ["diff", "{c}"]),
+    (["container", "logs", "{c}"], ["logs", "{c}"]),
+    (["container", "exec", "{c}", "echo", "hi"], ["exec", "{c}", "echo", "hi"]),
+    (["image", "ls", "-q"], ["images", "-q"]),
+    (["image", "list", "-q"], ["images", "-q"]),
+    (["image", "inspect", "busybox"], ["inspect", "--type=image", "busybox"]),
+    (["image", "history", "--no-trunc", "busybox"], ["history", "--no-trunc", "busybox"]),
+    (["system", "info", "-f", "{{.Driver}} {{.Images}}"], ["info", "-f", "{{.Driver}} {{.Images}}"]),
+]
+
+
+@pytest.mark.parametrize("mgmt,plain", SAME_OUTPUT, ids=[" ".join(m[:2]) for m, _ in SAME_OUTPUT])
+def test_management_command_is_the_verb(berthd, sleeper, mgmt, plain):
+    fill = lambda argv: [a.replace("{c}", sleeper) for a in argv]
+    assert ok(berthd, *fill(mgmt)) == ok(berthd, *fill(plain))
+
+
+def test_container_commands_act(busybox_image, berthd):
+    name, new = uniq("mgmt-life"), uniq("mgmt-renamed")
+    try:
+        cid = ok(berthd, "container", "create", "--name", name, busybox_image, "sleep", "300").strip()
+        assert state(berthd, cid) == "created"
+        ok(berthd, "container", "start", name)
+        assert state(berthd, name) == "running"
+        ok(berthd, "container", "pause", name)
+        assert state(berthd, name) == "paused"
+        ok(berthd, "container", "unpause", name)
+        assert state(berthd, name) == "running"
+        ok(berthd, "container", "update", "--memory", "64m", name)
+        assert ok(berthd, "inspect", "-f", "{{.HostConfig.Memory}}", name).strip() == str(64 << 20)
+        ok(berthd, "container", "rename", name, new)
+        assert state(berthd, new) == "running"
+        ok(berthd, "container", "kill", "-s", "KILL", new)
+        assert ok(berthd, "container", "wait", new) == "137\n"
+        ok(berthd, "container", "restart", "-t", "0", new)
+        assert state(berthd, new) == "running"
+        ok(berthd, "container", "stop", "-t", "0", new)
+        assert state(berthd, new) == "exited"
+        ok(berthd, "container", "cp", "/etc/hostname", f"{new}:/copied")
+        assert "A /copied" in ok(berthd, "container", "diff", new)
+        export = berthd.run(["sh", "-c", f"berthctl container export {new} | tar -t"], check=True).stdout
+        assert "copied" in export.split()
+        image = uniq("mgmt-commit")
+        ok(berthd, "container", "commit", new, image)
+        try:
+            assert ok(berthd, "run", "--rm", image, "cat", "/copied").strip()
+        finally:
+            ok(berthd, "image", "rm", image)
+        ok(berthd, "container", "rm", new)
+        assert berthd.berthctl("inspect", new).returncode != 0
+        assert ok(berthd, "container", "run", "--rm", busybox_image, "echo", "ran") == "ran\n"
+    finally:
+        berthd.berthctl("rm", "-f", name, new)
+
+
+def test_container_inspect_is_only_containers(berthd, busybox_image):
+    err = fails(berthd, "container", "inspect", busybox_image, code=1)
+    assert "No such container" in err, err
+
+
+def test_unknown_management_subcommand(berthd):
+    err = fails(berthd, "container", "frobnicate")
+    assert 'unknown command "container frobnicate"' in err, err
+
+
+def test_container_prune(busybox_image, berthd):
+    keep, gone, labeled, running = uniq("prune-keep"), uniq("prune-gone"), uniq("prune-lab"), uniq("prune-run")
+    t = uniq("t")  # a label key of this test only: other tests' containers are never selected
+    try:
+        ok(berthd, "create", "--name", keep, "--label", f"{t}=keep", busybox_image, "true")
+        ok(berthd, "run", "--name", gone, "--label", f"{t}=x", busybox_image, "sh", "-c", "echo data > /f")
+        ok(berthd, "create", "--name", labeled, "--label", f"{t}=y", busybox_image, "true")
+        ok(berthd, "run", "-d", "--name", running, "--label", f"{t}=x", busybox_image, "sleep", "300")
+        gone_id, labeled_id = (ok(berthd, "inspect", "-f", "{{.Id}}", n).strip() for n in (gone, labeled))
+        # Without -f it asks; anything but y keeps everything.
+        proc = berthd.berthctl("container", "prune", "--filter", f"label={t}=x", input="n\n")
+        assert proc.returncode == 0 and "WARNING! This will remove all stopped containers." in proc.stdout
+        assert berthd.berthctl("inspect", gone).returncode == 0
+        out = ok(berthd, "container", "prune", "-f", "--filter", f"label={t}=x")
+        assert out.startswith(f"Deleted Containers:\n{gone_id}\n\nTotal reclaimed space: "), out
+        assert re.search(r"Total reclaimed space: [1-9][\d.]*k?B\n$", out), out
+        assert berthd.berthctl("inspect", gone).returncode != 0
+        for still in (keep, labeled, running):
+            assert berthd.berthctl("inspect", still).returncode == 0, still
+        # until: none of them was created before an hour ago.
+        out = ok(berthd, "container", "prune", "-f", "--filter", f"label={t}", "--filter", "until=1h")
+        assert out == "Total reclaimed space: 0B\n", out
+        out = ok(berthd, "container", "prune", "-f", "--filter", f"label={t}", "--filter", f"label!={t}=keep")
+        assert out.startswith(f"Deleted Containers:\n{labeled_id}\n\n"), out
+        assert berthd.berthctl("inspect", keep).returncode == 0
+        assert berthd.berthctl("inspect", running).returncode == 0
+        err = fails(berthd, "container", "prune", "-f", "--filter", "bogus=1")
+        assert "invalid filter" in err, err
+        err = fails(berthd, "container", "prune", "extra")
+        assert "accepts no arguments" in err, err
+    finally:
+        berthd.berthctl("rm", "-f", keep, gone, labeled, running)
