@@ -222,3 +222,115 @@ def test_container_prune(busybox_image, berthd):
         assert "accepts no arguments" in err, err
     finally:
         berthd.berthctl("rm", "-f", keep, gone, labeled, running)
+
+
+# -- stop -s, restart -s, wait --condition ----------------------------------------------------
+
+TRAPS = ("trap 'echo got TERM; exit 4' TERM; trap 'echo got USR1; exit 3' USR1; "
+         "trap 'echo got HUP; exit 5' HUP; echo ready; while :; do sleep 0.1; done")
+
+
+def wait_ready(bed, name):
+    bed.wait_until(lambda: "ready" in bed.berthctl("logs", name).stdout, what=f"{name} ready")
+
+
+@pytest.mark.parametrize("flags,code,line", [
+    ([], 4, "got TERM"),
+    (["-s", "USR1"], 3, "got USR1"),
+    (["--signal", "SIGHUP"], 5, "got HUP"),
+    (["--signal=10"], 3, "got USR1"),  # by number (SIGUSR1 on x86 and arm)
+    (["-s", "hup", "-t", "5"], 5, "got HUP"),
+])
+def test_stop_signal(busybox_image, berthd, flags, code, line):
+    name = uniq("stopsig")
+    try:
+        ok(berthd, "run", "-d", "--name", name, busybox_image, "sh", "-c", TRAPS)
+        wait_ready(berthd, name)
+        assert ok(berthd, "stop", *flags, name) == f"{name}\n"
+        assert ok(berthd, "inspect", "-f", "{{.State.ExitCode}}", name) == f"{code}\n"
+        assert line in ok(berthd, "logs", name)
+    finally:
+        berthd.berthctl("rm", "-f", name)
+
+
+def test_stop_signal_paused_and_ignored(busybox_image, berthd):
+    name = uniq("stopsig-p")
+    try:
+        ok(berthd, "run", "-d", "--name", name, busybox_image, "sh", "-c", TRAPS)
+        wait_ready(berthd, name)
+        ok(berthd, "pause", name)
+        ok(berthd, "stop", "-s", "USR1", name)  # thawed, then the signal
+        assert ok(berthd, "inspect", "-f", "{{.State.ExitCode}}", name) == "3\n"
+        # A signal the payload ignores: killed after the grace period.
+        ok(berthd, "start", name)
+        ok(berthd, "stop", "-s", "WINCH", "-t", "1", name)
+        assert ok(berthd, "inspect", "-f", "{{.State.ExitCode}}", name) == "137\n"
+    finally:
+        berthd.berthctl("rm", "-f", name)
+
+
+def test_restart_signal(busybox_image, berthd):
+    name = uniq("restartsig")
+    try:
+        ok(berthd, "run", "-d", "--name", name, busybox_image, "sh", "-c", TRAPS)
+        wait_ready(berthd, name)
+        started = ok(berthd, "inspect", "-f", "{{.State.StartedAt}}", name)
+        assert ok(berthd, "restart", "-s", "USR1", name) == f"{name}\n"
+        assert state(berthd, name) == "running"
+        assert ok(berthd, "inspect", "-f", "{{.State.StartedAt}}", name) != started
+        assert "got USR1" in ok(berthd, "logs", name)
+        ok(berthd, "container", "restart", "--signal", "HUP", name)
+        assert "got HUP" in ok(berthd, "logs", name)
+    finally:
+        berthd.berthctl("rm", "-f", name)
+
+
+@pytest.mark.parametrize("verb", ["stop", "restart"])
+def test_stop_bad_signal(berthd, verb):
+    err = fails(berthd, verb, "-s", "NOSUCHSIG", "whatever")
+    assert "Invalid signal: NOSUCHSIG" in err, err
+
+
+def in_background(bed, *args):
+    import concurrent.futures
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(bed.berthctl, *args, timeout=60)
+    pool.shutdown(wait=False)
+    return future
+
+
+AGAIN = "if [ -f /ran ]; then sleep 2; exit 9; fi; touch /ran; exit 7"
+
+
+def test_wait_conditions(busybox_image, berthd):
+    created, name = uniq("wait-created"), uniq("wait-cond")
+    try:
+        ok(berthd, "create", "--name", created, busybox_image, "true")
+        # not-running: at once for a created container (0) and an exited one (its code).
+        assert ok(berthd, "wait", "--condition", "not-running", created, timeout=10) == "0\n"
+        assert berthd.berthctl("run", "--name", name, busybox_image, "sh", "-c", AGAIN).returncode == 7
+        assert ok(berthd, "wait", "--condition", "not-running", name, timeout=10) == "7\n"
+        assert ok(berthd, "container", "wait", "--condition=not-running", name, timeout=10) == "7\n"
+        # next-exit: not the exit that happened, the next one.
+        future = in_background(berthd, "wait", "--condition", "next-exit", name)
+        ok(berthd, "start", name)
+        proc = future.result(timeout=30)
+        assert proc.returncode == 0 and proc.stdout == "9\n", proc
+        # not-running of a running container: at its exit.
+        ok(berthd, "start", name)
+        assert ok(berthd, "wait", "--condition", "not-running", name, timeout=30) == "9\n"
+        # removed: not at the exit, at the removal.
+        future = in_background(berthd, "wait", "--condition", "removed", name)
+        import time
+        time.sleep(1)
+        assert not future.done()
+        ok(berthd, "rm", name)
+        proc = future.result(timeout=30)
+        assert proc.returncode == 0 and proc.stdout == "9\n", proc
+    finally:
+        berthd.berthctl("rm", "-f", created, name)
+
+
+def test_wait_bad_condition(berthd):
+    err = fails(berthd, "wait", "--condition", "whenever", "x")
+    assert 'invalid condition: "whenever"' in err, err
