@@ -42,6 +42,15 @@ const char *ctl_format_size_binary(uint64_t bytes, char buf[static CTL_FORMAT_SI
         return buf;
 }
 
+char *ctl_format_go_time(uint64_t usec) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+        char buf[64];
+        if (!localtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm) == 0)
+                return strdup("");
+        return strdup(buf);
+}
+
 char *ctl_format_ago(uint64_t usec, uint64_t now) {
         _cleanup_free_ char *d = NULL;
         char *r;

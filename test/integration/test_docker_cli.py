@@ -334,3 +334,139 @@ def test_wait_conditions(busybox_image, berthd):
 def test_wait_bad_condition(berthd):
     err = fails(berthd, "wait", "--condition", "whenever", "x")
     assert 'invalid condition: "whenever"' in err, err
+
+
+# -- ps: -n, -l, -s, filters, --format ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def psbed(busybox_image, berthd):
+    """Five containers of this module only, created in order a..e: a created (a volume at /data),
+    b exited 3, c running (from child, an image built on busybox), d exited 0 (from child, a label),
+    e paused. Each has the label <tag>."""
+    tag = uniq("ps")
+    names = {k: f"{tag}-{k}" for k in "abcde"}
+    child = f"{tag}-child:1"
+    base = uniq("ps-base")
+    lab = ["--label", f"{tag}=1"]
+    ok(berthd, "run", "--name", base, busybox_image, "sh", "-c", "echo child > /child")
+    ok(berthd, "commit", base, child)
+    ok(berthd, "rm", base)
+    ok(berthd, "create", *lab, "--name", names["a"], "-v", f"{tag}-vol:/data", busybox_image, "true")
+    berthd.berthctl("run", *lab, "--name", names["b"], busybox_image, "sh", "-c", "exit 3")
+    ok(berthd, "run", "-d", *lab, "--name", names["c"], child, "sleep", "300")
+    ok(berthd, "run", *lab, "--label", f"{tag}x=1", "--name", names["d"], child,
+       "dd", "if=/dev/zero", "of=/big", "bs=1000", "count=100")
+    ok(berthd, "run", "-d", *lab, "--name", names["e"], busybox_image, "sleep", "300")
+    ok(berthd, "pause", names["e"])
+    ids = {k: ok(berthd, "inspect", "-f", "{{.Id}}", n).strip() for k, n in names.items()}
+    yield {"tag": tag, "names": names, "ids": ids, "child": child}
+    berthd.berthctl("rm", "-f", *names.values())
+    berthd.berthctl("rmi", child)
+    berthd.berthctl("volume", "rm", f"{tag}-vol")
+
+
+# (flags, with {tag}/{child}/{id:c}/{name:c} filled in; the containers listed, newest first).
+PS_CASES = [
+    (["-a"], "edcba"),
+    ([], "ec"),
+    (["--filter", "status=exited"], "db"),
+    (["-a", "--filter", "status=created"], "a"),
+    (["--filter", "status=paused"], "e"),
+    (["--filter", "status=exited", "--filter", "status=created"], "dba"),
+    (["-a", "--filter", "exited=3"], "b"),
+    (["-a", "--filter", "exited=0"], "d"),
+    (["-a", "--filter", "status=exited", "--filter", "exited=0"], "d"),
+    (["-a", "--filter", "ancestor=busybox"], "edcba"),
+    (["-a", "--filter", "ancestor={child}"], "dc"),
+    (["-a", "--filter", "ancestor=no-such-image"], ""),
+    (["-a", "--filter", "before={name:c}"], "ba"),
+    (["-a", "--filter", "since={name:c}"], "ed"),
+    (["-a", "--filter", "since={name:a}", "--filter", "before={id:e}"], "dcb"),
+    (["-a", "--filter", "volume={tag}-vol"], "a"),
+    (["-a", "--filter", "volume=/data"], "a"),
+    (["-a", "--filter", "id={id:c}"], "c"),
+    (["-a", "--filter", "id=^{short:d}"], "d"),
+    (["-n", "2"], "ed"),
+    (["--last=3"], "edc"),
+    (["-l"], "e"),
+    (["-a", "-n", "-1"], "edcba"),
+    (["-n", "2", "--filter", "status=exited"], "db"),
+]
+# Filters that select by themselves (no label scope added: same-key values are alternatives).
+PS_SELF_SCOPED = [
+    (["-a", "--filter", "name={tag}-[ab]$"], "ba"),
+    (["-a", "--filter", "name=^/{tag}-c$"], "c"),
+    (["-a", "--filter", "name={tag}-a", "--filter", "name={tag}-e"], "ea"),
+    (["-a", "--filter", "label={tag}x=1"], "d"),
+    (["-a", "--filter", "label={tag}x"], "d"),
+    (["-a", "--filter", "label={tag}=1", "--filter", "status=running"], "c"),
+]
+
+
+def fill(bed, argv):
+    out = []
+    for a in argv:
+        a = a.replace("{tag}", bed["tag"]).replace("{child}", bed["child"])
+        for k in "abcde":
+            a = a.replace(f"{{name:{k}}}", bed["names"][k]).replace(f"{{id:{k}}}", bed["ids"][k])
+            a = a.replace(f"{{short:{k}}}", bed["ids"][k][:12])
+        out.append(a)
+    return out
+
+
+@pytest.mark.parametrize("flags,want", PS_CASES + PS_SELF_SCOPED,
+                         ids=[" ".join(f) or "default" for f, _ in PS_CASES + PS_SELF_SCOPED])
+def test_ps_filters_and_limits(berthd, psbed, flags, want):
+    scope = [] if (flags, want) in PS_SELF_SCOPED else ["--filter", f"label={psbed['tag']}"]
+    out = ok(berthd, "ps", *fill(psbed, flags), *scope, "--format", "{{.Names}}")
+    assert out.split() == [psbed["names"][k] for k in want], out
+    # -q lists the same containers by id.
+    quiet = ok(berthd, "ps", "-q", *fill(psbed, flags), *scope)
+    assert quiet.split() == [psbed["ids"][k][:12] for k in want], quiet
+
+
+@pytest.mark.parametrize("flt,message", [
+    ("is-task=true", "invalid filter 'is-task=true'"),
+    ("is-task=false", "invalid filter 'is-task=false'"),
+    ("colour=blue", "invalid filter 'colour'"),
+    ("status=sleeping", "invalid filter 'status=sleeping'"),
+    ("exited=zero", "invalid filter 'exited=zero'"),
+    ("name", "bad format of filter (expected name=value)"),
+    ("name=a(b", "error parsing regexp"),
+    ("before=no-such-container-x", "No such container: no-such-container-x"),
+])
+def test_ps_bad_filters(berthd, flt, message):
+    err = fails(berthd, "ps", "--filter", flt)
+    assert message in err, err
+
+
+def test_ps_size(berthd, psbed):
+    d = psbed["names"]["d"]
+    out = ok(berthd, "ps", "-a", "-s", "--filter", f"name=^{d}$")
+    header, row = out.splitlines()
+    assert header.split()[-1] == "SIZE" and header.startswith("CONTAINER ID"), out
+    m = re.search(r"([\d.]+)(B|kB|MB) \(virtual ([\d.]+)(kB|MB)\)$", row)
+    assert m, row
+    scale = {"B": 1, "kB": 1e3, "MB": 1e6}
+    rw, virtual = float(m[1]) * scale[m[2]], float(m[3]) * scale[m[4]]
+    assert rw >= 100e3 and virtual > rw, row
+    # The same as system df -v's writable layer; a template asking for .Size gets it without -s.
+    assert ok(berthd, "ps", "-a", "--filter", f"name=^{d}$", "--format", "{{.Size}}").strip() == \
+        row[row.index(m[0]):]
+    assert "SIZE" not in ok(berthd, "ps", "-a", "--filter", f"name=^{d}$")
+
+
+def test_ps_format_fields(berthd, psbed):
+    a = psbed["names"]["a"]
+    row = json.loads(ok(berthd, "ps", "-a", "--filter", f"name=^{a}$", "--format", "json"))
+    assert row["Names"] == a and row["State"] == "created" and row["Status"] == "Created"
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$", row["CreatedAt"]), row
+    assert row["RunningFor"].endswith("ago"), row
+    assert row["Mounts"] == f"{psbed['tag']}-vol" and row["LocalVolumes"] == "1", row
+    assert row["Labels"] == f"{psbed['tag']}=1", row
+    assert row["Command"] == '"true"' and row["ID"] == psbed["ids"]["a"][:12]
+    out = ok(berthd, "ps", "-a", "--filter", f"name=^{a}$", "--format", "table {{.Names}}\\t{{.State}}")
+    assert re.match(rf"^NAMES +STATE\n{a} +created\n$", out), out
+    err = fails(berthd, "ps", "--format", "{{.Bogus}}")
+    assert "invalid --format" in err, err
