@@ -512,11 +512,7 @@ int ctl_parse_restart_policy(const char *s, char **ret_policy, uint32_t *ret_max
 }
 
 bool ctl_labels_match(char *const *labels, const char *filter) {
-        size_t n = strlen(filter);
-        for (char *const *l = labels; l && *l; l++)
-                if (strchr(filter, '=') ? streq(*l, filter) : !strncmp(*l, filter, n) && (*l)[n] == '=')
-                        return true;
-        return false;
+        return labels_match(labels, filter);
 }
 
 bool ctl_state_is_active(const char *state) {

@@ -13,17 +13,6 @@
 #include "ctl.h"
 #include "util.h"
 
-/* Docker's confirmation: only "y" or "Y" (then a newline or the end) goes on. */
-static bool confirm(const char *warning) {
-        char line[64];
-        printf("%s\nAre you sure you want to continue? [y/N] ", warning);
-        fflush(stdout);
-        if (!fgets(line, sizeof(line), stdin))
-                return false;
-        line[strcspn(line, "\r\n")] = 0;
-        return streq(line, "y") || streq(line, "Y");
-}
-
 /* --filter of the prune verbs: until=TIMESTAMP|DURATION, label=KEY[=VALUE], label!=KEY[=VALUE]. */
 static int parse_prune_filters(char **filters, uint64_t *ret_until, char ***ret_labels, char ***ret_not_labels) {
         for (char **f = filters; f && *f; f++) {
@@ -185,9 +174,9 @@ int verb_image_prune(int argc, char *argv[], Ctl *ctl) {
         if (r < 0)
                 return r;
         if (!force &&
-            !confirm(all ? "WARNING! This will remove all images without at least one container "
-                           "associated to them."
-                         : "WARNING! This will remove all dangling images."))
+            !ctl_confirm(all ? "WARNING! This will remove all images without at least one container "
+                               "associated to them."
+                             : "WARNING! This will remove all dangling images."))
                 return 0;
         r = prune_images(bus, all, filters, &reclaimed);
         if (r < 0)
@@ -564,7 +553,7 @@ int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
-        if (!force && !confirm("WARNING! This will remove all stopped containers."))
+        if (!force && !ctl_confirm("WARNING! This will remove all stopped containers."))
                 return 0;
         r = ctl_bus_call_manager(bus, "GetDiskUsage", CTL_TIMEOUT_LONG, &error, &usage, NULL);
         if (r >= 0)
@@ -658,7 +647,7 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                              all ? "all images without at least one container associated to them"
                                  : "all dangling images") < 0)
                         return ctl_log_errno(-ENOMEM, "%m");
-                if (!confirm(warning))
+                if (!ctl_confirm(warning))
                         return 0;
         }
 

@@ -550,6 +550,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_remove_volume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PruneVolumes", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_prune_volumes,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PruneVolumesWithFilters", SD_BUS_ARGS("b", all, "a{sv}", filters),
+                                SD_BUS_RESULT("as", removed), method_prune_volumes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssso)", containers),
                                 method_list_containers, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetContainer", SD_BUS_ARGS("s", container), SD_BUS_RESULT("o", object),

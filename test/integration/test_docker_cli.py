@@ -470,3 +470,105 @@ def test_ps_format_fields(berthd, psbed):
     assert re.match(rf"^NAMES +STATE\n{a} +created\n$", out), out
     err = fails(berthd, "ps", "--format", "{{.Bogus}}")
     assert "invalid --format" in err, err
+
+
+# -- volume ls, volume prune -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def volbed(busybox_image, berthd):
+    """v1 (label <tag>=a, used by a container), v2 (<tag>=b, unused), v4 (<tag>=c, unused)."""
+    tag = uniq("vol")
+    vols = {k: f"{tag}-{k}" for k in ("v1", "v2", "v4")}
+    for k, lab in (("v1", "a"), ("v2", "b"), ("v4", "c")):
+        ok(berthd, "volume", "create", "--label", f"{tag}={lab}", vols[k])
+    user = uniq("vol-user")
+    ok(berthd, "create", "--name", user, "-v", f"{vols['v1']}:/data", busybox_image, "true")
+    yield {"tag": tag, "vols": vols, "user": user}
+    berthd.berthctl("rm", "-f", user)
+    berthd.berthctl("volume", "rm", "-f", *vols.values())
+
+
+VOLUME_LS_CASES = [
+    (["--filter", "name={tag}-"], ["v1", "v2", "v4"]),
+    (["--filter", "name={tag}-v[12]$"], ["v1", "v2"]),
+    (["--filter", "name=^{tag}-v4$", "--filter", "name=^{tag}-v1$"], ["v1", "v4"]),
+    (["--filter", "name={tag}-", "--filter", "dangling=true"], ["v2", "v4"]),
+    (["--filter", "name={tag}-", "--filter", "dangling=0"], ["v1"]),
+    (["--filter", "label={tag}=a"], ["v1"]),
+    (["--filter", "label={tag}"], ["v1", "v2", "v4"]),
+    (["--filter", "label={tag}=b", "--filter", "label={tag}=c"], ["v2", "v4"]),
+    (["--filter", "name={tag}-", "--filter", "driver=local"], ["v1", "v2", "v4"]),
+    (["--filter", "name={tag}-", "--filter", "driver=nosuchdriver"], []),
+]
+
+
+@pytest.mark.parametrize("flags,want", VOLUME_LS_CASES, ids=[" ".join(f) for f, _ in VOLUME_LS_CASES])
+def test_volume_ls_filters(berthd, volbed, flags, want):
+    flags = [f.replace("{tag}", volbed["tag"]) for f in flags]
+    names = [volbed["vols"][k] for k in want]
+    assert ok(berthd, "volume", "ls", "-q", *flags).split() == names
+    table = ok(berthd, "volume", "ls", *flags).splitlines()
+    assert table[0].split() == ["DRIVER", "VOLUME", "NAME"]
+    assert [line.split() for line in table[1:]] == [["local", n] for n in names]
+
+
+def test_volume_ls_format(berthd, volbed):
+    v1, tag = volbed["vols"]["v1"], volbed["tag"]
+    out = ok(berthd, "volume", "ls", "--filter", f"name=^{v1}$", "--format",
+             "{{.Name}}|{{.Driver}}|{{.Scope}}|{{.Labels}}|{{.Links}}")
+    assert out == f"{v1}|local|local|{tag}=a|1\n"
+    row = json.loads(ok(berthd, "volume", "ls", "--filter", f"name=^{v1}$", "--format", "json"))
+    assert row["Name"] == v1 and row["Mountpoint"].endswith(f"/volumes/{v1}/_data"), row
+    out = ok(berthd, "volume", "ls", "--filter", f"name=^{v1}$", "--format", "table {{.Name}}\\t{{.Labels}}")
+    assert re.match(rf"^VOLUME NAME +LABELS\n{v1} +{tag}=a\n$", out), out
+
+
+@pytest.mark.parametrize("flt,message", [
+    ("colour=blue", "invalid filter 'colour'"),
+    ("dangling=maybe", "invalid filter 'dangling=maybe'"),
+    ("name", "bad format of filter (expected name=value)"),
+])
+def test_volume_ls_bad_filters(berthd, flt, message):
+    err = fails(berthd, "volume", "ls", "--filter", flt)
+    assert message in err, err
+
+
+def test_volume_prune(busybox_image, berthd):
+    tag = uniq("vprune")
+    named, other, used = f"{tag}-named", f"{tag}-other", f"{tag}-used"
+    user, anon_user = uniq("vprune-user"), uniq("vprune-anon")
+    try:
+        for v, lab in ((named, "x"), (other, "y"), (used, "x")):
+            ok(berthd, "volume", "create", "--label", f"{tag}={lab}", v)
+        ok(berthd, "create", "--name", user, "-v", f"{used}:/d", busybox_image, "true")
+        ok(berthd, "create", "--name", anon_user, "-v", "/scratch", busybox_image, "true")
+        (anon,) = [m.split("\t")[0] for m in ok(berthd, "inspect", "-f",
+                   "{{range .Mounts}}{{.Name}}\t{{.Destination}}\n{{end}}", anon_user).splitlines()
+                   if m.endswith("\t/scratch")]
+        ok(berthd, "rm", anon_user)  # without -v: its anonymous volume stays, unused
+        berthd.run(["sh", "-c", f"echo 12345 > /var/lib/berth/volumes/{named}/_data/f"], check=True)
+        # Asks first; "n" keeps everything.
+        proc = berthd.berthctl("volume", "prune", "-a", "--filter", f"label={tag}", input="n\n")
+        assert "WARNING! This will remove all local volumes not used by at least one container." in proc.stdout
+        assert named in ok(berthd, "volume", "ls", "-q")
+        # -a with a label filter: the unused named volumes it selects, not the used one.
+        out = ok(berthd, "volume", "prune", "-a", "-f", "--filter", f"label={tag}=x")
+        assert out == f"Deleted Volumes:\n{named}\n\nTotal reclaimed space: 6B\n", out
+        left = ok(berthd, "volume", "ls", "-q").split()
+        assert named not in left and other in left and used in left and anon in left
+        # label!= and all=true (Docker's filter for -a).
+        out = ok(berthd, "volume", "prune", "-f", "--filter", "all=true", "--filter", f"label={tag}",
+                 "--filter", f"label!={tag}=x")
+        assert out.startswith(f"Deleted Volumes:\n{other}\n\n"), out
+        # Without -a: anonymous ones only (named ones stay).
+        proc = berthd.berthctl("volume", "prune", input="y\n")
+        assert "WARNING! This will remove anonymous local volumes not used by at least one container." in proc.stdout
+        assert anon in proc.stdout and "Total reclaimed space:" in proc.stdout
+        left = ok(berthd, "volume", "ls", "-q").split()
+        assert anon not in left and used in left
+        err = fails(berthd, "volume", "prune", "-f", "--filter", "dangling=true")
+        assert "invalid filter 'dangling'" in err, err
+    finally:
+        berthd.berthctl("rm", "-f", user, anon_user)
+        berthd.berthctl("volume", "rm", "-f", named, other, used)
