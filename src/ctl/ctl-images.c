@@ -203,7 +203,8 @@ static int parse_images_argv(int argc, char *argv[], ImagesArgs *a) {
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:aqf:h", options, NULL)) >= 0)
+        /* Flags may follow the argument, as Docker takes them. */
+        while ((c = getopt_long(argc, argv, ":aqf:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'a':
                         break;

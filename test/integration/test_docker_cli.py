@@ -572,3 +572,71 @@ def test_volume_prune(busybox_image, berthd):
     finally:
         berthd.berthctl("rm", "-f", user, anon_user)
         berthd.berthctl("volume", "rm", "-f", named, other, used)
+
+
+# -- images --filter and --format ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def imgbed(busybox_image, berthd):
+    """Images committed in order a, b, c, d (labels <tag>=a.. ), then d again, which leaves the
+    first d untagged (dangling, label <tag>=d; the new d has <tag>=d2)."""
+    tag = uniq("img")
+    base = uniq("img-base")
+    ok(berthd, "run", "--name", base, busybox_image, "sh", "-c", "echo x > /x")
+    ids = {}
+    for k, lab in (("a", "a"), ("b", "b"), ("c", "c"), ("d-old", "d"), ("d", "d2")):
+        ref = f"{tag}-{k[0]}:1"
+        ids[k] = ok(berthd, "commit", "-c", f"LABEL {tag}={lab}", base, ref).strip()
+    ok(berthd, "rm", base)
+    yield {"tag": tag, "ids": ids}
+    for k in ids:
+        berthd.berthctl("rmi", ids[k])
+
+
+IMAGES_CASES = [
+    (["--filter", "reference={tag}-*"], ["{tag}-d:1", "{tag}-c:1", "{tag}-b:1", "{tag}-a:1"]),
+    (["--filter", "reference={tag}-a:*"], ["{tag}-a:1"]),
+    (["--filter", "reference={tag}-[bc]"], ["{tag}-c:1", "{tag}-b:1"]),
+    (["{tag}-b"], ["{tag}-b:1"]),
+    (["{tag}-b:1"], ["{tag}-b:1"]),
+    (["--filter", "label={tag}=b"], ["{tag}-b:1"]),
+    (["--filter", "label={tag}=b", "--filter", "label={tag}=c"], []),  # labels: all must hold
+    (["--filter", "label={tag}=d"], ["<none>:<none>"]),
+    (["--filter", "label={tag}=d", "--filter", "dangling=true"], ["<none>:<none>"]),
+    (["--filter", "label={tag}=d", "--filter", "dangling=false"], []),
+    (["--filter", "reference={tag}-*", "--filter", "dangling=false"],
+     ["{tag}-d:1", "{tag}-c:1", "{tag}-b:1", "{tag}-a:1"]),
+    (["--filter", "reference={tag}-*", "--filter", "before={tag}-c:1"], ["{tag}-b:1", "{tag}-a:1"]),
+    (["--filter", "reference={tag}-*", "--filter", "since={tag}-b:1"], ["{tag}-d:1", "{tag}-c:1"]),
+]
+
+
+@pytest.mark.parametrize("flags,want", IMAGES_CASES, ids=[" ".join(f) for f, _ in IMAGES_CASES])
+def test_images_filters_table(berthd, imgbed, flags, want):
+    t = imgbed["tag"]
+    flags = [f.replace("{tag}", t) for f in flags]
+    out = ok(berthd, "images", *flags, "--format", "{{.Repository}}:{{.Tag}}")
+    assert out.split() == [w.replace("{tag}", t) for w in want], out
+
+
+def test_images_quiet_and_format(berthd, imgbed):
+    t, ids = imgbed["tag"], imgbed["ids"]
+    assert ok(berthd, "images", "-q", "--filter", f"label={t}=a").split() == [ids["a"].split(":")[-1][:12]]
+    out = ok(berthd, "images", "--filter", f"reference={t}-a", "--format", "table {{.Repository}}\\t{{.Tag}}")
+    assert re.match(rf"^REPOSITORY +TAG\n{t}-a +1\n$", out), out
+    row = json.loads(ok(berthd, "images", "--filter", f"reference={t}-b", "--format", "json"))
+    assert row["Repository"] == f"{t}-b" and row["Tag"] == "1" and row["ID"] == ids["b"].split(":")[-1][:12]
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$", row["CreatedAt"]), row
+    out = ok(berthd, "image", "ls", "--no-trunc", "--filter", f"reference={t}-c", "--format", "{{.ID}}")
+    assert out == f"sha256:{ids['c'].split(':')[-1]}\n"
+
+
+@pytest.mark.parametrize("flt,message", [
+    ("colour=blue", "invalid filter 'colour'"),
+    ("dangling=maybe", "invalid filter 'dangling=maybe'"),
+    ("before=no-such-image-x", "no-such-image-x"),
+])
+def test_images_bad_filters(berthd, flt, message):
+    err = fails(berthd, "images", "--filter", flt)
+    assert message in err, err
