@@ -702,13 +702,14 @@ int verb_system(int argc, char *argv[], Ctl *ctl) {
                        "\n"
                        "Commands:\n"
                        "  df [-v]   Show disk usage\n"
+                       "  events    Print events as they happen (berthctl events)\n"
                        "  info      Show system-wide information (berthctl info)\n"
                        "  prune     Remove stopped containers, unused images (and volumes)\n");
                 return 0;
         }
-        if (streq(argv[1], "info")) {
+        if (streq(argv[1], "info") || streq(argv[1], "events")) {
                 optind = 0;
-                return verb_info(argc - 1, argv + 1, ctl);
+                return (streq(argv[1], "info") ? verb_info : verb_events)(argc - 1, argv + 1, ctl);
         }
         if (!streq(argv[1], "df") && !streq(argv[1], "prune")) {
                 ctl_log_error("unknown command \"system %s\" (see 'berthctl system --help')", argv[1]);

@@ -640,3 +640,88 @@ def test_images_quiet_and_format(berthd, imgbed):
 def test_images_bad_filters(berthd, flt, message):
     err = fails(berthd, "images", "--filter", flt)
     assert message in err, err
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def events_until(bed, seconds, *flags):
+    """berthctl events in the background until `seconds` from now; its CompletedProcess later."""
+    import time
+    future = in_background(bed, "events", "--until", f"{time.time() + seconds:.3f}", *flags)
+    time.sleep(1.5)  # subscribed by then
+    return future
+
+
+EVENT_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)) (\w+) (\w+) (\S+) \((.*)\)$")
+
+
+def test_events_container_lifecycle(busybox_image, berthd):
+    name, new = uniq("ev"), uniq("ev-new")
+    future = events_until(berthd, 12, "--filter", f"container={name}", "--filter", f"container={new}")
+    try:
+        cid = ok(berthd, "create", "--name", name, "--label", "evl=1", busybox_image, "sleep", "300").strip()
+        ok(berthd, "start", name)
+        ok(berthd, "pause", name)
+        ok(berthd, "unpause", name)
+        ok(berthd, "kill", name)
+        ok(berthd, "rename", name, new)
+        ok(berthd, "rm", new)
+    finally:
+        berthd.berthctl("rm", "-f", name, new)
+    proc = future.result(timeout=30)
+    assert proc.returncode == 0, proc
+    events = [EVENT_LINE.match(line) for line in proc.stdout.splitlines()]
+    assert all(events), proc.stdout
+    assert [(m[4], m[5]) for m in events] == [("container", a) for a in
+                                              ("create", "start", "pause", "unpause", "die", "rename", "destroy")]
+    assert {m[6] for m in events} == {cid}
+    assert events[0][7] == f"evl=1, image={busybox_image}, name={name}", events[0][0]
+    assert events[4][7] == f"evl=1, exitCode=137, image={busybox_image}, name={name}", events[4][0]
+    assert events[5][7] == f"evl=1, image={busybox_image}, name={new}, oldName={name}", events[5][0]
+
+
+def test_events_filters_and_format(busybox_image, berthd):
+    name, vol = uniq("ev-f"), uniq("ev-vol")
+    future = events_until(berthd, 8, "--filter", "type=volume", "--filter", f"volume={vol}",
+                          "--format", "{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.driver}}")
+    future_ev = events_until(berthd, 8, "--filter", f"container={name}", "--filter", "event=start",
+                             "--format", "json")
+    try:
+        ok(berthd, "volume", "create", vol)
+        ok(berthd, "run", "--rm", "--name", name, busybox_image, "true")
+        ok(berthd, "volume", "rm", vol)
+    finally:
+        berthd.berthctl("volume", "rm", vol)
+    proc = future.result(timeout=30)
+    assert proc.stdout == f"volume create {vol} local\nvolume destroy {vol} <no value>\n", proc
+    proc = future_ev.result(timeout=30)
+    (line,) = proc.stdout.splitlines()
+    ev = json.loads(line)
+    assert ev["Type"] == "container" and ev["Action"] == "start" and ev["Actor"]["Attributes"]["name"] == name
+    assert ev["Scope"] == "local" and ev["TimeNano"] // 10**9 == ev["Time"]
+
+
+def test_events_image_tags(busybox_image, berthd):
+    tag = f"{uniq('ev-img')}:1"
+    future = events_until(berthd, 6, "--filter", "type=image")
+    ok(berthd, "tag", busybox_image, tag)
+    ok(berthd, "rmi", tag)
+    proc = future.result(timeout=30)
+    actions = [(m[5], m[6]) for m in map(EVENT_LINE.match, proc.stdout.splitlines())]
+    assert ("tag", tag) in actions and ("untag", tag) in actions, proc.stdout
+
+
+@pytest.mark.parametrize("flt,message", [
+    ("colour=blue", "invalid filter 'colour'"),
+    ("type", "bad format of filter (expected name=value)"),
+])
+def test_events_bad_filters(berthd, flt, message):
+    err = fails(berthd, "events", "--filter", flt)
+    assert message in err, err
+
+
+def test_system_events_is_events(berthd):
+    import time
+    out = ok(berthd, "system", "events", "--until", f"{time.time() + 1:.3f}")
+    assert out == ""
