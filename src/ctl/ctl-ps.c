@@ -167,7 +167,7 @@ static bool filter_matches(const PsContext *ctx, const ContainerInfo *c, const c
 
 /* Docker's rule: values of the same key are alternatives, different keys must all match. */
 static bool container_matches(const PsContext *ctx, const ContainerInfo *c, char **filters) {
-        if (c->created_at >= ctx->before || c->created_at <= ctx->since)
+        if (c->created_at >= ctx->before || (ctx->since > 0 && c->created_at <= ctx->since))
                 return false;
         for (size_t k = 0; k < ELEMENTSOF(ps_filter_keys); k++) {
                 const char *key = ps_filter_keys[k];
