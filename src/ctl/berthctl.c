@@ -27,7 +27,7 @@ static const Verb verbs[] = {
         { "exec", verb_exec, "Run a command in a running container" },
         { "export", verb_export, "Write a container's file system as a tar archive" },
         { "history", verb_history, "Show the layers of an image" },
-        { "image", verb_image, "Manage images (ls, inspect, rm, tag, history, load, save, prune)" },
+        { "image", verb_image, "Manage images (ls, inspect, rm, tag, history, pull, push, load, save, prune)" },
         { "images", verb_images, "List images" },
         { "import", verb_import, "Import a rootfs tarball as an image" },
         { "info", verb_info, "Show system-wide information" },
