@@ -237,11 +237,19 @@ static uint64_t grace_usec(uint32_t seconds) {
         return (uint64_t) (seconds == STOP_TIMEOUT_CONTAINERS ? 24 * 3600 : seconds) * USEC_PER_SEC;
 }
 
+typedef struct StopArgs {
+        uint32_t seconds;
+        int sig; /* 0: the container's stop signal */
+} StopArgs;
+
 static int stop_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
-        uint32_t seconds = *(const uint32_t *) userdata;
+        const StopArgs *a = userdata;
         /* Stop returns when the container has exited: allow the grace period plus slack. */
-        uint64_t timeout = grace_usec(seconds) + 30 * USEC_PER_SEC;
-        int r = ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Stop", timeout, error, NULL, "u", seconds);
+        uint64_t timeout = grace_usec(a->seconds) + 30 * USEC_PER_SEC;
+        int r = a->sig > 0
+                ? ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "StopWithSignal", timeout, error, NULL, "ui", a->seconds,
+                               (int32_t) a->sig)
+                : ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Stop", timeout, error, NULL, "u", a->seconds);
         /* Docker: stopping a container that is not running is a no-op. */
         if (r < 0 && sd_bus_error_has_name(error, BERTH_ERROR_CONTAINER_NOT_RUNNING)) {
                 sd_bus_error_free(error);
@@ -251,34 +259,45 @@ static int stop_action(sd_bus *bus, const char *path, const void *userdata, sd_b
 }
 
 static int restart_action(sd_bus *bus, const char *path, const void *userdata, sd_bus_error *error) {
-        uint32_t seconds = *(const uint32_t *) userdata;
+        const StopArgs *a = userdata;
         /* Returns once the container runs again: the grace period, then a start. */
-        uint64_t timeout = grace_usec(seconds) + CTL_TIMEOUT_LONG;
-        return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Restart", timeout, error, NULL, "u", seconds);
+        uint64_t timeout = grace_usec(a->seconds) + CTL_TIMEOUT_LONG;
+        if (a->sig > 0)
+                return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "RestartWithSignal", timeout, error, NULL, "ui",
+                                    a->seconds, (int32_t) a->sig);
+        return ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "Restart", timeout, error, NULL, "u", a->seconds);
 }
 
 /* stop and restart take the same grace period option. */
 static int stop_or_restart(int argc, char *argv[], Ctl *ctl, bool restart) {
         const char *verb = restart ? "restart" : "stop";
         static const struct option options[] = {
+                { "signal", required_argument, NULL, 's' },
                 { "time", required_argument, NULL, 't' },
                 { "timeout", required_argument, NULL, 't' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        uint32_t seconds = STOP_TIMEOUT_CONTAINERS;
+        StopArgs a = { .seconds = STOP_TIMEOUT_CONTAINERS };
         uint64_t v;
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:t:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:s:t:h", options, NULL)) >= 0)
                 switch (c) {
+                case 's':
+                        if (ctl_parse_signal(optarg, &a.sig) < 0) {
+                                /* Docker's wording */
+                                ctl_log_error("Invalid signal: %s", optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case 't':
                         if (parse_uint64(optarg, &v) < 0 || v >= STOP_TIMEOUT_CONTAINERS) {
                                 ctl_log_error("invalid timeout \"%s\": expected seconds", optarg);
                                 return -EINVAL;
                         }
-                        seconds = (uint32_t) v;
+                        a.seconds = (uint32_t) v;
                         break;
                 case 'h':
                 case ARG_HELP:
@@ -287,6 +306,8 @@ static int stop_or_restart(int argc, char *argv[], Ctl *ctl, bool restart) {
                                "%s\n"
                                "\n"
                                "Options:\n"
+                               "  -s, --signal=SIGNAL  Signal to stop the container with, a name (TERM, SIGTERM)\n"
+                               "                       or number (default: the container's --stop-signal)\n"
                                "  -t, --time=SECONDS   Seconds to wait before killing (default: the container's\n"
                                "                       --stop-timeout, else 10)\n"
                                "  -h, --help           Show this help\n",
@@ -301,7 +322,7 @@ static int stop_or_restart(int argc, char *argv[], Ctl *ctl, bool restart) {
         r = require_args(argc, verb);
         if (r < 0)
                 return r;
-        return for_each_container(ctl, argv + optind, restart ? restart_action : stop_action, &seconds);
+        return for_each_container(ctl, argv + optind, restart ? restart_action : stop_action, &a);
 }
 
 int verb_stop(int argc, char *argv[], Ctl *ctl) {
@@ -498,23 +519,38 @@ int verb_rm(int argc, char *argv[], Ctl *ctl) {
 
 int verb_wait(int argc, char *argv[], Ctl *ctl) {
         static const struct option options[] = {
+                { "condition", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
+        const char *condition = NULL;
         sd_bus *bus;
         int c, r, ret = 0;
 
         opterr = 0;
         while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
                 switch (c) {
+                case 'c':
+                        if (!streq(optarg, "not-running") && !streq(optarg, "next-exit") && !streq(optarg, "removed")) {
+                                /* The wording of Docker's API */
+                                ctl_log_error("invalid condition: \"%s\"", optarg);
+                                return -EINVAL;
+                        }
+                        condition = optarg;
+                        break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl wait CONTAINER...\n"
+                        printf("Usage: berthctl wait [OPTIONS] CONTAINER...\n"
                                "\n"
                                "Block until the containers stop, then print their exit codes.\n"
                                "\n"
                                "Options:\n"
-                               "  -h, --help   Show this help\n");
+                               "      --condition=COND  not-running: return at once unless the container runs\n"
+                               "                        (a created one prints 0); next-exit: wait for the next\n"
+                               "                        exit, even of an exited container; removed: wait until\n"
+                               "                        it is removed. Default: as not-running, but a created\n"
+                               "                        container is waited for until it has run and exited\n"
+                               "  -h, --help            Show this help\n");
                         return 0;
                 default:
                         return ctl_log_getopt_error("wait", c, argv);
@@ -527,11 +563,17 @@ int verb_wait(int argc, char *argv[], Ctl *ctl) {
                 return r;
         for (int i = optind; i < argc; i++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
                 _cleanup_free_ char *path = NULL;
                 int exit_code;
 
                 r = ctl_get_container(bus, argv[i], &error, &path);
-                if (r >= 0)
+                if (r >= 0 && condition) {
+                        r = ctl_bus_call(bus, path, BERTH_BUS_CONTAINER, "WaitCondition", CTL_TIMEOUT_INFINITE, &error,
+                                         &reply, "s", condition);
+                        if (r >= 0)
+                                r = sd_bus_message_read(reply, "i", &exit_code);
+                } else if (r >= 0)
                         r = ctl_wait_container(bus, path, 0, &error, &exit_code);
                 if (r < 0) {
                         ctl_log_bus_error(&error, r);

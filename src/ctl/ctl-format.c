@@ -29,6 +29,28 @@ const char *ctl_format_size(uint64_t bytes, char buf[static CTL_FORMAT_SIZE_MAX]
         return buf;
 }
 
+const char *ctl_format_size_binary(uint64_t bytes, char buf[static CTL_FORMAT_SIZE_MAX]) {
+        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double v = (double) bytes;
+        size_t i = 0;
+
+        while (v >= 1024.0 && i < ELEMENTSOF(units) - 1) {
+                v /= 1024.0;
+                i++;
+        }
+        snprintf(buf, CTL_FORMAT_SIZE_MAX, "%.4g%s", v, units[i]);
+        return buf;
+}
+
+char *ctl_format_go_time(uint64_t usec) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+        char buf[64];
+        if (!localtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm) == 0)
+                return strdup("");
+        return strdup(buf);
+}
+
 char *ctl_format_ago(uint64_t usec, uint64_t now) {
         _cleanup_free_ char *d = NULL;
         char *r;
@@ -490,11 +512,7 @@ int ctl_parse_restart_policy(const char *s, char **ret_policy, uint32_t *ret_max
 }
 
 bool ctl_labels_match(char *const *labels, const char *filter) {
-        size_t n = strlen(filter);
-        for (char *const *l = labels; l && *l; l++)
-                if (strchr(filter, '=') ? streq(*l, filter) : !strncmp(*l, filter, n) && (*l)[n] == '=')
-                        return true;
-        return false;
+        return labels_match(labels, filter);
 }
 
 bool ctl_state_is_active(const char *state) {

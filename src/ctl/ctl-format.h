@@ -16,6 +16,12 @@
 /* Decimal units as Docker prints sizes: "512B", "4.19MB", "1.23GB". Returns buf. */
 const char *ctl_format_size(uint64_t bytes, char buf[static CTL_FORMAT_SIZE_MAX]);
 
+/* Binary units as Docker's info prints memory: "15.54GiB", "512MiB", "1KiB". Returns buf. */
+const char *ctl_format_size_binary(uint64_t bytes, char buf[static CTL_FORMAT_SIZE_MAX]);
+
+/* Time as Go's time.Time.String() prints it (Docker's CreatedAt): "2024-05-01 12:00:00 +0200 CEST". */
+char *ctl_format_go_time(uint64_t usec);
+
 /* "5 seconds ago", relative to now; "N/A" for 0 (never). */
 char *ctl_format_ago(uint64_t usec, uint64_t now);
 

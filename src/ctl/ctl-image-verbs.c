@@ -335,7 +335,8 @@ int verb_image(int argc, char *argv[], Ctl *ctl) {
                 { "ls", verb_images },       { "list", verb_images },       { "inspect", verb_inspect },
                 { "rm", verb_rmi },          { "remove", verb_rmi },        { "tag", verb_tag },
                 { "history", verb_history }, { "import", verb_import },     { "load", verb_load },
-                { "save", verb_save },       { "prune", verb_image_prune },
+                { "save", verb_save },       { "prune", verb_image_prune }, { "pull", verb_pull },
+                { "push", verb_push },
         };
 
         if (argc < 2 || streq(argv[1], "-h") || streq(argv[1], "--help") || streq(argv[1], "help")) {
@@ -352,7 +353,9 @@ int verb_image(int argc, char *argv[], Ctl *ctl) {
                        "  import    Import a rootfs tarball (berthctl import)\n"
                        "  load      Load images from an archive (berthctl load)\n"
                        "  save      Save images to an archive (berthctl save)\n"
-                       "  prune     Remove unused images\n");
+                       "  prune     Remove unused images\n"
+                       "  pull      Download an image from a registry (berthctl pull)\n"
+                       "  push      Upload an image to a registry (berthctl push)\n");
                 return 0;
         }
         for (size_t k = 0; k < ELEMENTSOF(table); k++) {

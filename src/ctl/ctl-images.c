@@ -203,7 +203,8 @@ static int parse_images_argv(int argc, char *argv[], ImagesArgs *a) {
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:aqf:h", options, NULL)) >= 0)
+        /* Flags may follow the argument, as Docker takes them. */
+        while ((c = getopt_long(argc, argv, ":aqf:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'a':
                         break;
@@ -357,16 +358,6 @@ static const char *image_digest(const ImageInfo *i, const char *repo) {
         return "<none>";
 }
 
-/* Time as Go's time.Time.String() prints it: "2024-05-01 12:00:00 +0200 CEST". */
-static char *format_created_at(uint64_t usec) {
-        time_t t = (time_t) (usec / 1000000);
-        struct tm tm;
-        char buf[64];
-        if (!localtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S %z %Z", &tm) == 0)
-                return strdup("");
-        return strdup(buf);
-}
-
 /* The fields of docker images --format and their column titles. */
 static const char *const image_headers[][2] = {
         { "Containers", "CONTAINERS" },
@@ -386,7 +377,7 @@ static const char *const image_headers[][2] = {
 static json_object *image_row(const ImageInfo *i, const char *repo, const char *tag, const ImagesArgs *a,
                               uint64_t now) {
         _cleanup_free_ char *id = format_image_id(i->id, a->no_trunc), *since = ctl_format_ago(i->created, now),
-                            *at = format_created_at(i->created);
+                            *at = ctl_format_go_time(i->created);
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         char size[CTL_FORMAT_SIZE_MAX];
 

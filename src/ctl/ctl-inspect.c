@@ -485,8 +485,12 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
                         ctl_log_bus_error(&error, r);
                         failed = true;
                 } else if (r == 0) {
-                        /* Docker's wording, and its exit code 1. */
-                        fprintf(stderr, "Error: No such object: %s\n", argv[i]);
+                        /* Docker's wording (container inspect, image inspect), and its exit code 1. */
+                        fprintf(stderr, "Error: No such %s: %s\n",
+                                type == INSPECT_CONTAINER       ? "container"
+                                        : type == INSPECT_IMAGE ? "image"
+                                                                : "object",
+                                argv[i]);
                         missing = true;
                 } else if (json_object_array_add(array, o) < 0) {
                         json_object_put(o);

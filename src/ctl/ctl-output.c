@@ -277,3 +277,13 @@ int ctl_open_archive_output(const char *output) {
                 return ctl_log_errno(errno, "Failed to open %s: %m", output ? output : "standard output");
         return fd;
 }
+
+bool ctl_confirm(const char *warning) {
+        char line[64];
+        printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+        fflush(stdout);
+        if (!fgets(line, sizeof(line), stdin))
+                return false;
+        line[strcspn(line, "\r\n")] = 0;
+        return streq(line, "y") || streq(line, "Y");
+}

@@ -36,3 +36,7 @@ int json_add_null(json_object *obj, const char *key);
 /* Where save/export write an archive: the file (created or truncated), or a dup of stdout for
  * NULL or "-", refused when that is a terminal. Logs on failure. */
 int ctl_open_archive_output(const char *output);
+
+/* Docker's confirmation: prints the warning and "Are you sure you want to continue? [y/N] "; only
+ * "y" or "Y" (then a newline or the end) goes on. */
+bool ctl_confirm(const char *warning);

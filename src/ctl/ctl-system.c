@@ -13,17 +13,6 @@
 #include "ctl.h"
 #include "util.h"
 
-/* Docker's confirmation: only "y" or "Y" (then a newline or the end) goes on. */
-static bool confirm(const char *warning) {
-        char line[64];
-        printf("%s\nAre you sure you want to continue? [y/N] ", warning);
-        fflush(stdout);
-        if (!fgets(line, sizeof(line), stdin))
-                return false;
-        line[strcspn(line, "\r\n")] = 0;
-        return streq(line, "y") || streq(line, "Y");
-}
-
 /* --filter of the prune verbs: until=TIMESTAMP|DURATION, label=KEY[=VALUE], label!=KEY[=VALUE]. */
 static int parse_prune_filters(char **filters, uint64_t *ret_until, char ***ret_labels, char ***ret_not_labels) {
         for (char **f = filters; f && *f; f++) {
@@ -185,9 +174,9 @@ int verb_image_prune(int argc, char *argv[], Ctl *ctl) {
         if (r < 0)
                 return r;
         if (!force &&
-            !confirm(all ? "WARNING! This will remove all images without at least one container "
-                           "associated to them."
-                         : "WARNING! This will remove all dangling images."))
+            !ctl_confirm(all ? "WARNING! This will remove all images without at least one container "
+                               "associated to them."
+                             : "WARNING! This will remove all dangling images."))
                 return 0;
         r = prune_images(bus, all, filters, &reclaimed);
         if (r < 0)
@@ -476,6 +465,111 @@ static bool container_prunable(const ContainerInfo *c, char **filters, uint64_t 
         return true;
 }
 
+/* Removes the stopped containers the filters select; prints Docker's "Deleted Containers:" block
+ * (nothing when none went) and adds the sizes of their writable layers (from d) to *reclaimed. */
+static int prune_containers(sd_bus *bus, const ObjectList *objects, const DiskUsage *d, char **filters,
+                            uint64_t *reclaimed) {
+        uint64_t now = now_realtime_usec();
+        bool any = false;
+        int r;
+
+        for (size_t k = 0; k < objects->n_containers; k++) {
+                const ContainerInfo *ci = &objects->containers[k];
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                if (!container_prunable(ci, filters, now))
+                        continue;
+                r = ctl_bus_call(bus, ci->object_path, BERTH_BUS_CONTAINER, "Remove", CTL_TIMEOUT_LONG, &e, NULL, "b",
+                                 false);
+                if (r < 0) {
+                        /* Started (or removed) in the meantime: not ours to remove any more. */
+                        ctl_log_warning("Not removing container %.12s: %s", ci->id, e.message ?: strerror(-r));
+                        continue;
+                }
+                if (!any)
+                        printf("Deleted Containers:\n");
+                any = true;
+                printf("%s\n", ci->id);
+                for (size_t j = 0; j < d->n_containers; j++)
+                        if (streq(d->containers[j].id, ci->id))
+                                *reclaimed += d->containers[j].size;
+        }
+        if (any)
+                printf("\n");
+
+        return 0;
+}
+
+int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
+        enum { ARG_HELP = 0x100 };
+        static const struct option options[] = {
+                { "force", no_argument, NULL, 'f' },
+                { "filter", required_argument, NULL, 'F' },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *usage = NULL;
+        _cleanup_(object_list_done) ObjectList objects = {};
+        _cleanup_(disk_usage_done) DiskUsage d = {};
+        _cleanup_strv_free_ char **filters = NULL;
+        uint64_t reclaimed = 0, until;
+        bool force = false;
+        sd_bus *bus;
+        int c, r;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        force = true;
+                        break;
+                case 'F':
+                        if (strv_push(&filters, optarg) < 0)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl container prune [OPTIONS]\n"
+                               "\n"
+                               "Remove all stopped containers (created or exited).\n"
+                               "\n"
+                               "Options:\n"
+                               "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
+                               "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
+                               "  -f, --force    Do not ask for confirmation\n"
+                               "  -h, --help     Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("container prune", c, argv);
+                }
+        if (optind < argc) {
+                ctl_log_error(
+                        "\"berthctl container prune\" accepts no arguments (see 'berthctl container prune --help')");
+                return -EINVAL;
+        }
+        r = parse_prune_filters(filters, &until, NULL, NULL);
+        if (r < 0)
+                return r;
+        r = ctl_acquire_bus(ctl, &bus);
+        if (r < 0)
+                return r;
+        if (!force && !ctl_confirm("WARNING! This will remove all stopped containers."))
+                return 0;
+        r = ctl_bus_call_manager(bus, "GetDiskUsage", CTL_TIMEOUT_LONG, &error, &usage, NULL);
+        if (r >= 0)
+                r = object_list_fetch(bus, &error, &objects);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = read_disk_usage(usage, &d);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
+        r = prune_containers(bus, &objects, &d, filters, &reclaimed);
+        if (r < 0)
+                return r;
+        print_reclaimed(reclaimed);
+        return 0;
+}
+
 static int system_prune(sd_bus *bus, int argc, char *argv[]) {
         enum { ARG_HELP = 0x100, ARG_VOLUMES, ARG_FILTER };
         static const struct option options[] = {
@@ -491,8 +585,8 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
         _cleanup_(object_list_done) ObjectList objects = {};
         _cleanup_(disk_usage_done) DiskUsage d = {};
         _cleanup_strv_free_ char **filters = NULL, **volumes = NULL;
-        bool all = false, force = false, with_volumes = false, any = false;
-        uint64_t reclaimed = 0, now = now_realtime_usec();
+        bool all = false, force = false, with_volumes = false;
+        uint64_t reclaimed = 0;
         int c, r;
 
         optind = 0;
@@ -553,7 +647,7 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                              all ? "all images without at least one container associated to them"
                                  : "all dangling images") < 0)
                         return ctl_log_errno(-ENOMEM, "%m");
-                if (!confirm(warning))
+                if (!ctl_confirm(warning))
                         return 0;
         }
 
@@ -567,28 +661,9 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
 
-        for (size_t k = 0; k < objects.n_containers; k++) {
-                const ContainerInfo *ci = &objects.containers[k];
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                if (!container_prunable(ci, filters, now))
-                        continue;
-                r = ctl_bus_call(bus, ci->object_path, BERTH_BUS_CONTAINER, "Remove", CTL_TIMEOUT_LONG, &e, NULL, "b",
-                                 false);
-                if (r < 0) {
-                        /* Started (or removed) in the meantime: not ours to remove any more. */
-                        ctl_log_warning("Not removing container %.12s: %s", ci->id, e.message ?: strerror(-r));
-                        continue;
-                }
-                if (!any)
-                        printf("Deleted Containers:\n");
-                any = true;
-                printf("%s\n", ci->id);
-                for (size_t j = 0; j < d.n_containers; j++)
-                        if (streq(d.containers[j].id, ci->id))
-                                reclaimed += d.containers[j].size;
-        }
-        if (any)
-                printf("\n");
+        r = prune_containers(bus, &objects, &d, filters, &reclaimed);
+        if (r < 0)
+                return r;
 
         if (with_volumes) {
                 r = ctl_bus_call_manager(bus, "PruneVolumes", CTL_TIMEOUT_LONG, &error, &vreply, NULL);
@@ -627,8 +702,14 @@ int verb_system(int argc, char *argv[], Ctl *ctl) {
                        "\n"
                        "Commands:\n"
                        "  df [-v]   Show disk usage\n"
+                       "  events    Print events as they happen (berthctl events)\n"
+                       "  info      Show system-wide information (berthctl info)\n"
                        "  prune     Remove stopped containers, unused images (and volumes)\n");
                 return 0;
+        }
+        if (streq(argv[1], "info") || streq(argv[1], "events")) {
+                optind = 0;
+                return (streq(argv[1], "info") ? verb_info : verb_events)(argc - 1, argv + 1, ctl);
         }
         if (!streq(argv[1], "df") && !streq(argv[1], "prune")) {
                 ctl_log_error("unknown command \"system %s\" (see 'berthctl system --help')", argv[1]);

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* berthctl volume create|ls|inspect|rm|prune */
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl-bus.h"
+#include "ctl-format.h"
 #include "ctl-log.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
@@ -21,10 +23,11 @@ static int volume_help(void) {
                "      -d, --driver=NAME    Volume driver: local (default) or a volume plugin\n"
                "      -o, --opt=KEY=VALUE  Driver option (repeatable); local knows type, device and o\n"
                "      --label=KEY[=VALUE]  Set a label (repeatable)\n"
-               "  ls [-q]                List volumes\n"
+               "  ls [OPTIONS]           List volumes (-q, --filter, --format; see 'volume ls --help')\n"
                "  inspect NAME...        Show volumes as JSON\n"
                "  rm [-f] NAME...        Remove volumes (-f: even if a stopped container refers to it)\n"
-               "  prune                  Remove anonymous volumes no container uses\n");
+               "  prune [OPTIONS]        Remove anonymous volumes no container uses (-a: named ones\n"
+               "                         too; -f, --filter; see 'volume prune --help')\n");
         return 0;
 }
 
@@ -104,33 +107,228 @@ static int volume_create(sd_bus *bus, int argc, char *argv[]) {
         return 0;
 }
 
-static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
+/* Docker's volume ls filters: name=REGEX, driver=NAME, label=KEY[=VALUE], dangling=true|false. */
+static int check_volume_filter(const char *f) {
+        const char *eq = strchr(f, '=');
+        if (!eq) {
+                ctl_log_error("bad format of filter (expected name=value)");
+                return -EINVAL;
+        }
+        size_t n = (size_t) (eq - f);
+        const char *v = eq + 1;
+        if (n == 8 && !strncmp(f, "dangling", 8)) {
+                if (!streq(v, "true") && !streq(v, "false") && !streq(v, "1") && !streq(v, "0")) {
+                        ctl_log_error("invalid filter '%s'", f);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        if (n == 4 && !strncmp(f, "name", 4)) {
+                regex_t re;
+                if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB) != 0) {
+                        ctl_log_error("error parsing regexp in filter '%s'", f);
+                        return -EINVAL;
+                }
+                regfree(&re);
+                return 0;
+        }
+        if ((n == 6 && !strncmp(f, "driver", 6)) || (n == 5 && !strncmp(f, "label", 5)))
+                return 0;
+        ctl_log_error("invalid filter '%.*s'", (int) n, f);
+        return -EINVAL;
+}
+
+static bool volume_filter_matches(const VolumeInfo *v, const char *key, const char *value) {
+        if (streq(key, "name")) {
+                regex_t re;
+                if (regcomp(&re, value, REG_EXTENDED | REG_NOSUB) != 0)
+                        return false;
+                bool m = regexec(&re, v->name ?: "", 0, NULL, 0) == 0;
+                regfree(&re);
+                return m;
+        }
+        if (streq(key, "driver"))
+                return streq_ptr(v->driver, value);
+        if (streq(key, "label"))
+                return ctl_labels_match(v->labels, value);
+        bool dangling = strv_length(v->used_by) == 0;
+        return dangling == (streq(value, "true") || streq(value, "1"));
+}
+
+/* Values of one key are alternatives, different keys must all match. */
+static bool volume_matches(const VolumeInfo *v, char **filters) {
+        static const char *const keys[] = { "name", "driver", "label", "dangling" };
+        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+                size_t n = strlen(keys[k]);
+                bool seen = false, matched = false;
+                for (char **f = filters; f && *f && !matched; f++) {
+                        if (strncmp(*f, keys[k], n) || (*f)[n] != '=')
+                                continue;
+                        seen = true;
+                        matched = volume_filter_matches(v, keys[k], *f + n + 1);
+                }
+                if (seen && !matched)
+                        return false;
+        }
+        return true;
+}
+
+static const char *const volume_headers[][2] = {
+        { "CreatedAt", "CREATED AT" },  { "Driver", "DRIVER" },    { "Labels", "LABELS" }, { "Links", "LINKS" },
+        { "Mountpoint", "MOUNTPOINT" }, { "Name", "VOLUME NAME" }, { "Scope", "SCOPE" },   { "Size", "SIZE" },
+};
+
+/* One row as the fields of docker volume ls --format. */
+static json_object *volume_row(const VolumeInfo *v) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_free_ char *labels = strv_join(v->labels, ","), *at = ctl_format_go_time(v->created_at), *links = NULL;
+        if (!o || !labels || !at || asprintf(&links, "%zu", strv_length(v->used_by)) < 0 ||
+            json_add(o, "CreatedAt", json_object_new_string(at)) < 0 ||
+            json_add(o, "Driver", json_object_new_string(v->driver ?: "")) < 0 ||
+            json_add(o, "Labels", json_object_new_string(labels)) < 0 ||
+            json_add(o, "Links", json_object_new_string(links)) < 0 ||
+            json_add(o, "Mountpoint", json_object_new_string(v->mountpoint ?: "")) < 0 ||
+            json_add(o, "Name", json_object_new_string(v->name ?: "")) < 0 ||
+            json_add(o, "Scope", json_object_new_string("local")) < 0 ||
+            json_add(o, "Size", json_object_new_string("N/A")) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+/* Every volume's properties, in ListVolumes' order; *ret_n of them. */
+static int fetch_volumes(sd_bus *bus, VolumeInfo **ret, size_t *ret_n) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_(table_freep) Table *t = table_new(2);
-        bool quiet = argc > 1 && (streq(argv[1], "-q") || streq(argv[1], "--quiet"));
+        VolumeInfo *list = NULL;
         const char *name, *driver, *path;
+        size_t n = 0;
         int r;
 
-        if (!t)
-                return ctl_log_errno(-ENOMEM, "%m");
         r = ctl_bus_call_manager(bus, "ListVolumes", CTL_TIMEOUT_DEFAULT, &error, &reply, NULL);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
-        if (!quiet && (r = table_add_cells(t, "DRIVER", "VOLUME NAME", NULL)) < 0)
-                return ctl_log_errno(r, "%m");
         r = sd_bus_message_enter_container(reply, 'a', "(sso)");
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to parse the reply: %m");
-        while ((r = sd_bus_message_read(reply, "(sso)", &name, &driver, &path)) > 0) {
-                if (quiet)
-                        printf("%s\n", name);
-                else if ((r = table_add_cells(t, driver, name, NULL)) < 0)
-                        return ctl_log_errno(r, "%m");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sso)", &name, &driver, &path)) > 0) {
+                VolumeInfo *l = reallocarray(list, n + 1, sizeof(VolumeInfo));
+                if (!l) {
+                        r = -ENOMEM;
+                        break;
+                }
+                list = l;
+                r = volume_info_get(bus, path, &error, &list[n]);
+                if (r < 0 && ctl_bus_error_is_not_found(&error)) {
+                        sd_bus_error_free(&error); /* removed in the meantime */
+                        r = 0;
+                        continue;
+                }
+                if (r < 0) {
+                        ctl_log_bus_error(&error, r);
+                        break;
+                }
+                n++;
         }
+        if (r < 0) {
+                for (size_t k = 0; k < n; k++)
+                        volume_info_done(&list[k]);
+                free(list);
+                return r == -ENOMEM || r == -EBADMSG ? ctl_log_errno(r, "Failed to list the volumes: %m") : r;
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+/* Docker lists volumes by name. */
+static int compare_volume_names(const void *a, const void *b) {
+        return strcmp(((const VolumeInfo *) a)->name ?: "", ((const VolumeInfo *) b)->name ?: "");
+}
+
+static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
+        enum { ARG_FORMAT = 0x100, ARG_HELP };
+        static const struct option options[] = {
+                { "quiet", no_argument, NULL, 'q' },
+                { "filter", required_argument, NULL, 'f' },
+                { "format", required_argument, NULL, ARG_FORMAT },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_(json_object_putp) json_object *headers = json_object_new_object();
+        _cleanup_strv_free_ char **filters = NULL;
+        _cleanup_free_ json_object **rows = NULL;
+        _cleanup_free_ char *why = NULL;
+        VolumeInfo *list = NULL;
+        const char *format = NULL;
+        size_t n = 0, n_rows = 0;
+        bool quiet = false;
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:qf:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'q':
+                        quiet = true;
+                        break;
+                case 'f':
+                        if ((r = check_volume_filter(optarg)) < 0)
+                                return r;
+                        if (strv_push(&filters, optarg) < 0)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                        break;
+                case ARG_FORMAT:
+                        format = optarg;
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl volume ls [OPTIONS]\n"
+                               "\n"
+                               "List volumes.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -f, --filter=KEY=VALUE  name=REGEX, driver=NAME, label=KEY[=VALUE],\n"
+                               "                   dangling=true|false (used by no container); repeatable\n"
+                               "      --format=TMPL  A Go template over Name, Driver, Scope, Mountpoint,\n"
+                               "                   Labels, Links, Size, CreatedAt; \"table TMPL\" aligns it\n"
+                               "                   under a header, \"json\" prints each line as JSON\n"
+                               "  -q, --quiet      Only print volume names\n"
+                               "  -h, --help       Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("volume ls", c, argv);
+                }
+        if (optind < argc) {
+                ctl_log_error("\"berthctl volume ls\" accepts no arguments (see 'berthctl volume ls --help')");
+                return -EINVAL;
+        }
+        r = fetch_volumes(bus, &list, &n);
         if (r < 0)
-                return ctl_log_errno(r, "Failed to parse the reply: %m");
-        return quiet ? 0 : table_print(t, stdout);
+                return r;
+        qsort(list, n, sizeof(VolumeInfo), compare_volume_names);
+        rows = calloc(n + 1, sizeof(json_object *));
+        if (!rows || !headers)
+                r = -ENOMEM;
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(volume_headers); k++)
+                r = json_add(headers, volume_headers[k][0], json_object_new_string(volume_headers[k][1]));
+        for (size_t k = 0; r >= 0 && k < n; k++) {
+                if (!volume_matches(&list[k], filters))
+                        continue;
+                if (quiet)
+                        printf("%s\n", list[k].name);
+                else if (!(rows[n_rows++] = volume_row(&list[k])))
+                        r = -ENOMEM;
+        }
+        if (r >= 0 && !quiet)
+                r = ctl_print_rows(format ?: "table", "{{.Driver}}\t{{.Name}}", headers, rows, n_rows, &why);
+        for (size_t k = 0; k < n_rows; k++)
+                json_object_put(rows[k]);
+        for (size_t k = 0; k < n; k++)
+                volume_info_done(&list[k]);
+        free(list);
+        if (r == -EINVAL && why) {
+                ctl_log_error("invalid --format: %s", why);
+                return r;
+        }
+        return r < 0 ? ctl_log_errno(r, "Failed to show the volumes: %m") : 0;
 }
 
 static json_object *kv_to_json(char **kv) {
@@ -194,11 +392,171 @@ static int volume_rm(sd_bus *bus, int argc, char *argv[]) {
         return ret;
 }
 
-static int volume_prune(sd_bus *bus) {
+/* The bytes in each local volume (GetDiskUsage's last array), for what a prune frees. Names point
+ * into *ret_reply. */
+static int volume_sizes(sd_bus *bus, sd_bus_message **ret_reply, char ***ret_names, uint64_t **ret_sizes,
+                        size_t *ret_n) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_strv_free_ char **removed = NULL;
-        int r = ctl_bus_call_manager(bus, "PruneVolumes", CTL_TIMEOUT_LONG, &error, &reply, NULL);
+        _cleanup_free_ char **names = NULL;
+        _cleanup_free_ uint64_t *sizes = NULL;
+        size_t n = 0;
+        int r = ctl_bus_call_manager(bus, "GetDiskUsage", CTL_TIMEOUT_LONG, &error, &reply, NULL);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = sd_bus_message_skip(reply, "tta(sttu)a(stu)");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sut)");
+        for (;;) {
+                const char *name;
+                uint32_t links;
+                uint64_t size;
+                if (r < 0 || (r = sd_bus_message_read(reply, "(sut)", &name, &links, &size)) <= 0)
+                        break;
+                char **nn = reallocarray(names, n + 1, sizeof(char *));
+                if (nn)
+                        names = nn;
+                uint64_t *ss = nn ? reallocarray(sizes, n + 1, sizeof(uint64_t)) : NULL;
+                if (!ss)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                sizes = ss;
+                names[n] = (char *) name;
+                sizes[n++] = size;
+        }
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
+        *ret_reply = TAKE_PTR(reply);
+        *ret_names = TAKE_PTR(names);
+        *ret_sizes = TAKE_PTR(sizes);
+        *ret_n = n;
+        return 0;
+}
+
+/* --filter of volume prune: label=KEY[=VALUE], label!=KEY[=VALUE], all=true|false (as -a). */
+static int append_volume_prune_filters(sd_bus_message *m, char **filters, bool *all) {
+        _cleanup_strv_free_ char **labels = NULL, **not_labels = NULL;
+        int r;
+        for (char **f = filters; f && *f; f++) {
+                const char *v;
+                if ((v = startswith(*f, "all="))) {
+                        if (!streq(v, "true") && !streq(v, "false") && !streq(v, "1") && !streq(v, "0")) {
+                                ctl_log_error("invalid filter '%s'", *f);
+                                return -EINVAL;
+                        }
+                        *all = *all || streq(v, "true") || streq(v, "1");
+                        continue;
+                }
+                bool negate = startswith(*f, "label!=");
+                v = negate ? *f + 7 : startswith(*f, "label=");
+                if (!v) {
+                        const char *eq = strchr(*f, '=');
+                        ctl_log_error("invalid filter '%.*s'", eq ? (int) (eq - *f) : (int) strlen(*f), *f);
+                        return -EINVAL;
+                }
+                if (isempty(v) || *v == '=') {
+                        ctl_log_error("invalid filter '%s': expected label=KEY[=VALUE]", *f);
+                        return -EINVAL;
+                }
+                if (strv_push(negate ? &not_labels : &labels, v) < 0)
+                        return ctl_log_errno(-ENOMEM, "%m");
+        }
+        r = sd_bus_message_append(m, "b", *all);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        for (size_t k = 0; k < 2; k++) {
+                char **l = k == 0 ? labels : not_labels;
+                if (r < 0 || !l)
+                        continue;
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", k == 0 ? "label" : "label!");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, l);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the request: %m");
+        return 0;
+}
+
+static int volume_prune(sd_bus *bus, int argc, char *argv[]) {
+        enum { ARG_FILTER = 0x100, ARG_HELP };
+        static const struct option options[] = {
+                { "all", no_argument, NULL, 'a' },
+                { "force", no_argument, NULL, 'f' },
+                { "filter", required_argument, NULL, ARG_FILTER },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL, *usage = NULL;
+        _cleanup_strv_free_ char **filters = NULL, **removed = NULL;
+        _cleanup_free_ char **names = NULL;
+        _cleanup_free_ uint64_t *sizes = NULL;
+        uint64_t reclaimed = 0;
+        size_t n_sizes = 0;
+        bool all = false, force = false;
+        char size[CTL_FORMAT_SIZE_MAX];
+        int c, r;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:afh", options, NULL)) >= 0)
+                switch (c) {
+                case 'a':
+                        all = true;
+                        break;
+                case 'f':
+                        force = true;
+                        break;
+                case ARG_FILTER:
+                        if (strv_push(&filters, optarg) < 0)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl volume prune [OPTIONS]\n"
+                               "\n"
+                               "Remove the anonymous volumes no container uses (with -a named ones too).\n"
+                               "\n"
+                               "Options:\n"
+                               "  -a, --all      Remove every volume no container uses, named or anonymous\n"
+                               "      --filter=KEY=VALUE  label=KEY[=VALUE], label!=KEY[=VALUE], all=true;\n"
+                               "                 repeatable\n"
+                               "  -f, --force    Do not ask for confirmation\n"
+                               "  -h, --help     Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("volume prune", c, argv);
+                }
+        if (optind < argc) {
+                ctl_log_error("\"berthctl volume prune\" accepts no arguments (see 'berthctl volume prune --help')");
+                return -EINVAL;
+        }
+        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "PruneVolumesWithFilters");
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the request: %m");
+        r = append_volume_prune_filters(m, filters, &all);
+        if (r < 0)
+                return r;
+        if (!force &&
+            !ctl_confirm(all ? "WARNING! This will remove all local volumes not used by at least one "
+                               "container."
+                             : "WARNING! This will remove anonymous local volumes not used by at least "
+                               "one container."))
+                return 0;
+        r = volume_sizes(bus, &usage, &names, &sizes, &n_sizes);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_LONG, &error, &reply);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
         r = sd_bus_message_read_strv(reply, &removed);
@@ -206,9 +564,15 @@ static int volume_prune(sd_bus *bus) {
                 return ctl_log_errno(r, "Failed to parse the reply: %m");
         if (strv_length(removed) > 0) {
                 printf("Deleted Volumes:\n");
-                for (char **n = removed; *n; n++)
+                for (char **n = removed; *n; n++) {
                         printf("%s\n", *n);
+                        for (size_t k = 0; k < n_sizes; k++)
+                                if (streq(names[k], *n))
+                                        reclaimed += sizes[k];
+                }
+                printf("\n");
         }
+        printf("Total reclaimed space: %s\n", ctl_format_size(reclaimed, size));
         return 0;
 }
 
@@ -235,7 +599,7 @@ int verb_volume(int argc, char *argv[], Ctl *ctl) {
         if (streq(sub, "rm") || streq(sub, "remove"))
                 return volume_rm(bus, argc, argv);
         if (streq(sub, "prune"))
-                return volume_prune(bus);
+                return volume_prune(bus, argc, argv);
         if (argc < 2) {
                 ctl_log_error("\"volume inspect\" requires at least 1 argument");
                 return -EINVAL;

@@ -66,6 +66,11 @@ int verb_pull(int argc, char *argv[], Ctl *ctl);
 int verb_push(int argc, char *argv[], Ctl *ctl);
 int verb_login(int argc, char *argv[], Ctl *ctl);
 int verb_logout(int argc, char *argv[], Ctl *ctl);
+int verb_version(int argc, char *argv[], Ctl *ctl);
+int verb_info(int argc, char *argv[], Ctl *ctl);
+int verb_container(int argc, char *argv[], Ctl *ctl);
+int verb_container_prune(int argc, char *argv[], Ctl *ctl);
+int verb_events(int argc, char *argv[], Ctl *ctl);
 
 /* Append a -e/--env argument to *env, *n_env entries long (ctl-create.c). Logs on failure. */
 int ctl_env_add(char ***env, size_t *n_env, const char *arg);

@@ -145,6 +145,11 @@ int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_er
 }
 
 int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error) {
+        return container_restart_with_signal(c, timeout_sec, 0, request, error);
+}
+
+int container_restart_with_signal(Container *c, unsigned timeout_sec, int sig, sd_bus_message *request,
+                                  sd_bus_error *error) {
         int r;
 
         if (c->starting || c->restart_request || c->remove_on_exit || c->n_stoppers > 0)
@@ -154,7 +159,7 @@ int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *reques
         r = container_arm_stop_timer(c, timeout_sec);
         if (r < 0)
                 return r;
-        r = container_signal(c, timeout_sec == 0 ? SIGKILL : c->stop_signal);
+        r = container_stop_signal(c, timeout_sec == 0 ? SIGKILL : sig > 0 ? sig : c->stop_signal);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to signal container %s: %m", c->name);
         c->restart_request = sd_bus_message_ref(request);

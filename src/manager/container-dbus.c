@@ -179,12 +179,19 @@ static int method_resize_terminal(sd_bus_message *message, void *userdata, sd_bu
         return sd_bus_reply_method_return(message, NULL);
 }
 
+/* Stop and Restart (u timeout), StopWithSignal and RestartWithSignal (u timeout, i signal). */
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *member = sd_bus_message_get_member(message);
+        bool with_signal = endswith(member, "WithSignal");
         Container *c;
         uint32_t timeout;
-        int r = sd_bus_message_read(message, "u", &timeout);
+        int32_t sig = 0;
+        int r = with_signal ? sd_bus_message_read(message, "ui", &timeout, &sig)
+                            : sd_bus_message_read(message, "u", &timeout);
         if (r < 0)
                 return r;
+        if (sig < 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid signal number %d.", sig);
         r = lookup_for_method(message, userdata, &c, error);
         if (r < 0)
                 return r;
@@ -192,9 +199,9 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
                 timeout = container_stop_timeout(c); /* none given: the container's (--stop-timeout) */
         if (timeout > 24 * 3600)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "Stop timeout must be at most one day.");
-        if (streq(sd_bus_message_get_member(message), "Restart"))
-                return container_restart(c, timeout, message, error);
-        return container_stop(c, timeout, message, error);
+        if (startswith(member, "Restart"))
+                return container_restart_with_signal(c, timeout, sig, message, error);
+        return container_stop_with_signal(c, timeout, sig, message, error);
 }
 
 static int method_kill(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -394,6 +401,14 @@ static int method_wait(sd_bus_message *message, void *userdata, sd_bus_error *er
         return container_wait(userdata, message);
 }
 
+static int method_wait_condition(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *condition;
+        int r = sd_bus_message_read(message, "s", &condition);
+        if (r < 0)
+                return r;
+        return container_wait_condition(userdata, condition, message, error);
+}
+
 /* GetChanges, Export, CopyFrom, CopyTo, Commit: the container's file system (container-fs.c,
  * container-commit.c). */
 static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -520,6 +535,10 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_ARGS("u", timeout), SD_BUS_NO_RESULT, method_stop,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("StopWithSignal", SD_BUS_ARGS("u", timeout, "i", signal), SD_BUS_NO_RESULT, method_stop,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RestartWithSignal", SD_BUS_ARGS("u", timeout, "i", signal), SD_BUS_NO_RESULT,
+                                method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Pause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unpause", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_pause, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_rename,
@@ -543,6 +562,8 @@ const sd_bus_vtable container_vtable[] = {
                 SD_BUS_RESULT("i", exit_code), method_exec, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Wait", SD_BUS_NO_ARGS, SD_BUS_RESULT("i", exit_code), method_wait,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("WaitCondition", SD_BUS_ARGS("s", condition), SD_BUS_RESULT("i", exit_code),
+                                method_wait_condition, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetChanges", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", changes), method_fs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Export", SD_BUS_ARGS("h", fd), SD_BUS_NO_RESULT, method_fs,

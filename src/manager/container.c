@@ -253,6 +253,9 @@ void container_free(Container *c) {
         for (size_t i = 0; i < c->n_waiters; i++)
                 sd_bus_message_unref(c->waiters[i]);
         free(c->waiters);
+        for (size_t i = 0; i < c->n_removal_waiters; i++)
+                sd_bus_message_unref(c->removal_waiters[i]);
+        free(c->removal_waiters);
         for (size_t i = 0; i < c->n_stoppers; i++)
                 sd_bus_message_unref(c->stoppers[i]);
         free(c->stoppers);
@@ -596,6 +599,14 @@ static void container_unlink(Container *c) {
                 }
 }
 
+static void reply_removal_waiters(Container *c) {
+        for (size_t i = 0; i < c->n_removal_waiters; i++) {
+                (void) sd_bus_reply_method_return(c->removal_waiters[i], "i", c->exit_code);
+                sd_bus_message_unref(c->removal_waiters[i]);
+        }
+        c->n_removal_waiters = 0;
+}
+
 static void reply_waiters(Container *c, bool removed) {
         for (size_t i = 0; i < c->n_waiters; i++) {
                 if (removed && c->state != CONTAINER_EXITED)
@@ -649,6 +660,7 @@ static int container_destroy(Container *c, bool remove_volumes) {
                 (void) unlink(fields);
         (void) sd_bus_emit_object_removed(c->manager->bus, path);
         reply_waiters(c, true);
+        reply_removal_waiters(c);
         reply_stoppers(c);
         if (c->restart_request) {
                 (void) sd_bus_reply_method_errorf(c->restart_request, BERTH_ERROR_NO_SUCH_CONTAINER,
@@ -1007,6 +1019,11 @@ static int push_message(sd_bus_message ***array, size_t *n, sd_bus_message *m) {
 }
 
 int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error) {
+        return container_stop_with_signal(c, timeout_sec, 0, request, error);
+}
+
+int container_stop_with_signal(Container *c, unsigned timeout_sec, int sig, sd_bus_message *request,
+                               sd_bus_error *error) {
         int r;
 
         if (c->starting)
@@ -1025,7 +1042,7 @@ int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, 
         r = container_arm_stop_timer(c, timeout_sec);
         if (r < 0)
                 return r;
-        r = container_signal(c, timeout_sec == 0 ? SIGKILL : c->stop_signal);
+        r = container_stop_signal(c, timeout_sec == 0 ? SIGKILL : sig > 0 ? sig : c->stop_signal);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, -r, "Failed to signal container %s: %m", c->name);
         r = push_message(&c->stoppers, &c->n_stoppers, request);
@@ -1052,6 +1069,15 @@ int container_signal(Container *c, int sig) {
         if (pidfd_send_signal_(c->payload_pidfd, sig) < 0 && errno != ESRCH)
                 return -errno;
         return 0;
+}
+
+int container_stop_signal(Container *c, int sig) {
+        /* Any signal that stops it: a frozen container would hold it until thawed. */
+        if (c->paused) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                (void) container_pause(c, false, NULL, &error);
+        }
+        return container_signal(c, sig);
 }
 
 int container_kill(Container *c, int sig, sd_bus_error *error) {
@@ -1097,4 +1123,23 @@ int container_wait(Container *c, sd_bus_message *request) {
                 return sd_bus_reply_method_return(request, "i", c->exit_code);
         int r = push_message(&c->waiters, &c->n_waiters, request);
         return r < 0 ? r : 1; /* answered at exit; 0 would make sd-bus report an unknown method */
+}
+
+int container_wait_condition(Container *c, const char *condition, sd_bus_message *request, sd_bus_error *error) {
+        int r;
+
+        if (isempty(condition))
+                return container_wait(c, request);
+        if (streq(condition, "not-running")) {
+                if ((c->state == CONTAINER_CREATED || c->state == CONTAINER_EXITED) && !c->starting &&
+                    !c->restart_timer && !c->restart_request)
+                        return sd_bus_reply_method_return(request, "i", c->exit_code);
+                r = push_message(&c->waiters, &c->n_waiters, request);
+        } else if (streq(condition, "next-exit"))
+                r = push_message(&c->waiters, &c->n_waiters, request);
+        else if (streq(condition, "removed"))
+                r = push_message(&c->removal_waiters, &c->n_removal_waiters, request);
+        else
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "invalid condition: \"%s\"", condition);
+        return r < 0 ? r : 1;
 }

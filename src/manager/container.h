@@ -130,6 +130,8 @@ typedef struct Container {
         uint64_t record_hash; /* of the last record written or queued (0: none): an unchanged one is not written */
         sd_bus_message **waiters; /* Wait() calls to answer at exit */
         size_t n_waiters;
+        sd_bus_message **removal_waiters; /* WaitCondition("removed") calls to answer at removal */
+        size_t n_removal_waiters;
         sd_bus_message **stoppers; /* Stop()/Remove(force) calls to answer at exit */
         size_t n_stoppers;
         bool remove_on_exit;
@@ -210,9 +212,15 @@ void container_free(Container *c);
 
 /* Lifecycle (container.c). */
 int container_stop(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error);
+/* Stop with sig instead of the container's stop signal (0: the container's). */
+int container_stop_with_signal(Container *c, unsigned timeout_sec, int sig, sd_bus_message *request,
+                               sd_bus_error *error);
 int container_kill(Container *c, int sig, sd_bus_error *error);
 int container_remove(Container *c, bool force, bool volumes, sd_bus_message *request, sd_bus_error *error);
 int container_wait(Container *c, sd_bus_message *request);
+/* Docker's wait conditions: "not-running" (answered at once unless running), "next-exit" (the next
+ * exit, even of a container that has exited), "removed" (when it is removed); "" is Wait. */
+int container_wait_condition(Container *c, const char *condition, sd_bus_message *request, sd_bus_error *error);
 /* Watch the helper; at its exit read the exit file and settle the container (and answer waiters). */
 int container_watch_helper(Container *c);
 void container_emit_changed(Container *c, const char *property, ...);
@@ -266,6 +274,8 @@ void container_remove_anonymous_volumes(Container *c);
 /* Pause, unpause, restart, rename (container-control.c). */
 int container_pause(Container *c, bool pause, sd_bus_message *request, sd_bus_error *error);
 int container_restart(Container *c, unsigned timeout_sec, sd_bus_message *request, sd_bus_error *error);
+int container_restart_with_signal(Container *c, unsigned timeout_sec, int sig, sd_bus_message *request,
+                                  sd_bus_error *error);
 int container_rename(Container *c, const char *name, sd_bus_error *error);
 /* Hand a client's stdin, stdout and stderr to the running container's supervisor. */
 int container_attach(Container *c, const int fds[3], sd_bus_error *error);
@@ -274,6 +284,8 @@ int container_supervisor_request(Container *c, char cmd, const int *fds, size_t 
 /* Reads the freezer state of the running container's cgroup (for re-adoption). */
 int container_read_frozen(Container *c);
 int container_signal(Container *c, int sig);
+/* container_signal() for Stop and Restart: thaws a paused container whatever the signal. */
+int container_stop_signal(Container *c, int sig);
 int container_arm_stop_timer(Container *c, unsigned timeout_sec);
 
 /* Restart policies (container-restart.c). The decisions are pure functions (test-restart-policy). */

@@ -231,14 +231,6 @@ static int read_prune_filters(sd_bus_message *message, PruneFilters *f, sd_bus_e
         return 0;
 }
 
-static bool labels_match(char **labels, const char *filter) {
-        size_t n = strlen(filter);
-        for (char **l = labels; l && *l; l++)
-                if (strchr(filter, '=') ? streq(*l, filter) : !strncmp(*l, filter, n) && (*l)[n] == '=')
-                        return true;
-        return false;
-}
-
 static bool image_prunable(Image *i, bool all, const PruneFilters *f) {
         if ((!all && strv_length(i->repo_tags) > 0) || image_count_users(i, NULL) > 0 || i->created >= f->until)
                 return false;

@@ -90,6 +90,11 @@ int manager_bus_add_objects(Manager *m, sd_bus *bus);
 int private_bus_listen(Manager *m);
 void private_bus_done(Manager *m);
 extern const sd_bus_vtable manager_vtable[];
+/* The host's facts as Manager properties (manager-info.c): KernelVersion, OperatingSystem,
+ * Architecture, Hostname, CPUs, MemoryTotal, CgroupVersion, CgroupLayout, SecurityOptions. */
+int manager_property_get_host(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error);
+const char *manager_cgroup_layout(void);
 extern const sd_bus_vtable container_vtable[];
 extern const sd_bus_vtable image_vtable[];
 int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,

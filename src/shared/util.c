@@ -627,6 +627,14 @@ bool endswith(const char *s, const char *suffix) {
         return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
+bool labels_match(char *const *labels, const char *filter) {
+        size_t n = strlen(filter);
+        for (char *const *l = labels; l && *l; l++)
+                if (strchr(filter, '=') ? streq(*l, filter) : !strncmp(*l, filter, n) && (*l)[n] == '=')
+                        return true;
+        return false;
+}
+
 char *strjoin_real(const char *first, ...) {
         va_list ap;
         size_t len = 0;

@@ -29,6 +29,9 @@ bool strv_contains(char *const *l, const char *s);
 /* The rest of s after prefix, or NULL when s does not start with it. */
 const char *startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
+/* Docker's label filter over "key=value" strings: "KEY" matches a label KEY with any value,
+ * "KEY=VALUE" only that value. */
+bool labels_match(char *const *labels, const char *filter);
 /* The concatenation of the strings (a NULL-terminated list; the macro adds the NULL). */
 char *strjoin_real(const char *first, ...) _sentinel_;
 #define strjoin(a, ...) strjoin_real((a), __VA_ARGS__, NULL)

@@ -82,7 +82,7 @@ def test_anonymous_volumes_removed_with_rm_v_and_rm(busybox_image, berthd):
     berthd.berthctl("run", "--name", name, "-v", "/scratch", busybox_image, "true", check=True)
     berthd.berthctl("rm", name, check=True)
     (left,) = set(volume_names(berthd)) - before
-    assert left in berthd.berthctl("volume", "prune", check=True).stdout
+    assert left in berthd.berthctl("volume", "prune", "-f", check=True).stdout
     assert set(volume_names(berthd)) == before
 
 
@@ -104,7 +104,7 @@ def test_bad_volume_names(berthd, bad):
     if bad == "":
         # an empty name means "generate one", as docker volume create does
         assert proc.returncode == 0
-        berthd.berthctl("volume", "prune")
+        berthd.berthctl("volume", "prune", "-f")
         name = berthd.busctl("get-property", "org.berth1", json.loads(proc.stdout), "org.berth1.Volume", "Name",
                              check=True).stdout.split('"')[1]
         berthd.berthctl("volume", "rm", name, check=True)
@@ -300,14 +300,14 @@ def test_volume_used_through_volumes_from_is_kept(busybox_image, berthd):
         vols = [v for v in before if len(v) == 64]
         assert berthd.berthctl("exec", b, "cat", "/data/f").stdout == "precious\n"
         berthd.berthctl("rm", a, check=True)  # plain rm keeps the anonymous volume (Docker)
-        berthd.berthctl("volume", "prune")
+        berthd.berthctl("volume", "prune", "-f")
         after = set(volume_names(berthd))
         gone = [v for v in vols if v not in after]
         data = berthd.berthctl("exec", b, "sh", "-c", "ls -la /data; cat /data/f")
         assert not gone and data.stdout.endswith("precious\n"), f"removed {gone} under running {b}"
     finally:
         berthd.berthctl("rm", "-f", b)
-        berthd.berthctl("volume", "prune")  # A's anonymous volume is unused now
+        berthd.berthctl("volume", "prune", "-f")  # A's anonymous volume is unused now
 
 
 def test_unreadable_volume_metadata_keeps_the_data(busybox_image, berthd):

@@ -36,6 +36,10 @@ static void test_size(void) {
         CHECK(streq(ctl_format_size(1000, buf), "1kB"));
         CHECK(streq(ctl_format_size(1234, buf), "1.23kB"));
         CHECK(streq(ctl_format_size(4194304, buf), "4.19MB"));
+        CHECK(streq(ctl_format_size_binary(0, buf), "0B"));
+        CHECK(streq(ctl_format_size_binary(1024, buf), "1KiB"));
+        CHECK(streq(ctl_format_size_binary(536870912, buf), "512MiB"));
+        CHECK(streq(ctl_format_size_binary(16684519424ULL, buf), "15.54GiB"));
         CHECK(streq(ctl_format_size(4200000, buf), "4.2MB"));
         CHECK(streq(ctl_format_size(999999, buf), "1MB"));
         CHECK(streq(ctl_format_size(1230000000, buf), "1.23GB"));
