@@ -405,7 +405,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .security.no_new_privileges = -1,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dita:" : "+:e:m:h:v:w:u:it", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:c:dita:" : "+:e:m:h:v:w:u:c:it", options, NULL)) >=
+               0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -454,6 +455,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 a->interactive = true;
                         continue;
                 }
+                if (c == 'c')
+                        c = CTL_ARG_CPU_SHARES; /* -c, Docker's short form */
                 r = c >= ARG_CAP_ADD            ? ctl_security_parse(&a->security, c, optarg)
                         : c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg)
                                                 : parse_create_option(a, c, optarg);
@@ -464,7 +467,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 ctl_log_error("Conflicting options: -a and -d");
                 return -EINVAL;
         }
-        r = ctl_resources_check(&a->res, a->memory_max);
+        r = ctl_resources_check(&a->res, a->memory_max, a->cpu_quota_usec != UINT64_MAX);
         if (r < 0)
                 return r;
         if (optind >= argc) {

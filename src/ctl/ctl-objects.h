@@ -17,6 +17,9 @@
 #define CTL_SETTING_CTYPE_SIGNAL                                   int32_t
 #define CTL_SETTING_CTYPE_RESTART                                  char *
 #define CTL_SETTING_CTYPE_U32                                      uint32_t
+#define CTL_SETTING_CTYPE_CPUSET                                   char *
+#define CTL_SETTING_CTYPE_SLICE                                    char *
+#define CTL_SETTING_CTYPE_I32                                      int32_t
 #define CTL_DECLARE_SETTING(field, key, record, spec, kind, flags) CTL_SETTING_CTYPE_##kind field;
 
 typedef struct ContainerInfo {
@@ -48,6 +51,7 @@ typedef struct ContainerInfo {
         int oom_killed;
         char **ulimits; /* "name\tsoft\thard" (a(stt) fields joined by tabs) */
         char **devices; /* "host\tcontainer\tpermissions" */
+        char **io_limits; /* "option\tdevice\tvalue" (IODeviceLimits) */
         char **cap_add, **cap_drop;
         int privileged, no_new_privileges;
         char *seccomp_profile; /* "", "unconfined" or a profile's JSON text */

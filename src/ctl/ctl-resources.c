@@ -109,7 +109,7 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         if (mem == 0 && res.memory_swap != UINT64_MAX)
                                 r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
                                                                 "MemoryMax", &error, 't', &mem);
-                        if (r >= 0 && (r = ctl_resources_check(&res, mem ?: UINT64_MAX)) < 0) {
+                        if (r >= 0 && (r = ctl_resources_check(&res, mem ?: UINT64_MAX, false)) < 0) {
                                 ret = r;
                                 continue;
                         }

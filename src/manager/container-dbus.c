@@ -456,6 +456,9 @@ static int property_get_env(sd_bus *bus, const char *path, const char *interface
 #define SETTING_GETTER_SIGNAL   NULL
 #define SETTING_GETTER_RESTART  property_get_restart_policy
 #define SETTING_GETTER_U32      NULL
+#define SETTING_GETTER_CPUSET   property_get_string_ptr
+#define SETTING_GETTER_SLICE    property_get_string_ptr
+#define SETTING_GETTER_I32      NULL
 #define SETTING_PROPERTY(field, key, record, spec, kind, flags)                                               \
         SD_BUS_PROPERTY(key, SETTING_PROPERTY_TYPE_##kind, SETTING_GETTER_##kind, offsetof(Container, field), \
                         (flags) &SETTING_LIVE ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE : SD_BUS_VTABLE_PROPERTY_CONST),
@@ -488,6 +491,7 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("StopTimeout", "u", NULL, offsetof(Container, res.stop_timeout), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Ulimits", "a(stt)", container_property_get_ulimits, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "a(sss)", container_property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("IODeviceLimits", "a(sst)", container_property_get_io_limits, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("OOMKilled", "b", property_get_bool, offsetof(Container, oom_killed),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         CONTAINER_SECURITY_PROPERTIES,

@@ -393,7 +393,8 @@ static int append_scope_properties(sd_bus_message *m, void *userdata) {
         if (asprintf(&description, "berth container %s", c->name) < 0)
                 return -ENOMEM;
         if ((r = sd_bus_message_append(m, "(sv)", "Description", "s", description)) < 0 ||
-            (r = sd_bus_message_append(m, "(sv)", "Slice", "s", "machine.slice")) < 0 ||
+            /* --cgroup-parent: another slice (systemd makes it if missing). */
+            (r = sd_bus_message_append(m, "(sv)", "Slice", "s", !isempty(c->slice) ? c->slice : "machine.slice")) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->helper_pid)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
             /* Only the standard pseudo devices (null, zero, full, random, urandom, tty, ptmx) and
@@ -417,6 +418,11 @@ static int append_scope_properties(sd_bus_message *m, void *userdata) {
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 ||
             (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
             (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
+            (r = append_limit(m, "CPUQuotaPeriodUSec", c->cpu_quota_period_usec)) < 0 ||
+            (r = append_limit(m, "MemoryLow", c->memory_low)) < 0 ||
+            (r = append_limit(m, "IOWeight", container_blkio_to_io_weight(c->blkio_weight))) < 0 ||
+            (r = container_cpuset_append(m, "AllowedCPUs", c->cpuset_cpus)) < 0 ||
+            (r = container_cpuset_append(m, "AllowedMemoryNodes", c->cpuset_mems)) < 0 ||
             (r = container_resources_append_unit(&c->res, m)) < 0 ||
             /* --privileged with --device: an empty DeviceAllow= drops the list again, which would
              * otherwise make DevicePolicy=auto an allowlist of the pseudo devices and those. */

@@ -393,6 +393,10 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
                                          ambiguous ? "Image id prefix \"%s\" matches more than one image."
                                                    : "No such image: %s",
                                          image_ref);
+        if (config.memory_low != UINT64_MAX && config.memory_max != UINT64_MAX && config.memory_max < config.memory_low)
+                return sd_bus_error_set(
+                        error, BERTH_ERROR_INVALID_ARGUMENT,
+                        "Minimum memory limit can not be less than memory reservation limit, see usage");
         if (config.auto_remove && config.restart_policy != RESTART_NO)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
                                         "AutoRemove and a restart policy cannot be combined.");

@@ -361,6 +361,15 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                 nofile.rlim_cur = 1024;
                 (void) setrlimit(RLIMIT_NOFILE, &nofile);
         }
+        /* --oom-score-adj, as Docker always sets it (0 by default); lowering it needs CAP_SYS_RESOURCE. */
+        if (spec->oom_score_adj_set) {
+                char value[16];
+                int n = snprintf(value, sizeof(value), "%d", spec->oom_score_adj);
+                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || (r = loop_write(fd, value, (size_t) n)) < 0)
+                        child_failf(error_fd, fd < 0 ? errno : -r, "set the OOM score adjustment to %d",
+                                    spec->oom_score_adj);
+        }
         /* --ulimit, while we still have CAP_SYS_RESOURCE (raising a hard limit needs it). */
         for (size_t i = 0; i < spec->n_ulimits; i++) {
                 struct rlimit rl = {

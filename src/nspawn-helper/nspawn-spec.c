@@ -95,6 +95,13 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
 static int parse_resources(json_object *o, ContainerSpec *s) {
         json_object *a;
         s->shm_size = json_get_u64(o, SPEC_KEY_SHM_SIZE, 64ULL << 20);
+        if (json_object_object_get_ex(o, SPEC_KEY_OOM_ADJ, &a)) {
+                int64_t v = json_get_i64(o, SPEC_KEY_OOM_ADJ, 0);
+                if (v < -1000 || v > 1000)
+                        return -EBADMSG;
+                s->oom_score_adj_set = true;
+                s->oom_score_adj = (int) v;
+        }
         if (json_object_object_get_ex(o, SPEC_KEY_ULIMITS, &a) && json_object_is_type(a, json_type_array)) {
                 size_t n = json_object_array_length(a);
                 s->ulimits = calloc(n + 1, sizeof(SpecUlimit));

@@ -65,6 +65,8 @@ typedef struct ContainerSpec {
         SpecMount *mounts;
         size_t n_mounts;
         uint64_t shm_size; /* bytes of the /dev/shm tmpfs */
+        bool oom_score_adj_set; /* else the process keeps the helper's (berthd's) */
+        int oom_score_adj; /* -1000..1000 */
         SpecUlimit *ulimits;
         size_t n_ulimits;
         SpecDevice *devices;
