@@ -42,6 +42,10 @@ enum {
         ARG_INIT,
         ARG_READ_ONLY,
         ARG_DETACH_KEYS,
+        ARG_DOMAINNAME,
+        ARG_LABEL_FILE,
+        ARG_RUNTIME,
+        ARG_GPUS,
         ARG_HELP,
 };
 
@@ -55,6 +59,7 @@ typedef struct CreateArgs {
         uint64_t cpu_quota_usec; /* UINT64_MAX: not given */
         uint64_t tasks_max; /* UINT64_MAX: not given, or unlimited */
         const char *hostname;
+        const char *domainname;
         bool auto_remove;
         char *restart_policy; /* NULL: not given (berthd's default, "no") */
         uint32_t restart_max_retries; /* 0: unlimited */
@@ -127,6 +132,7 @@ static void help_create(bool run) {
                "      --cpus=DECIMAL       Number of CPUs, e.g. 1.5 (CPUQuotaPerSecUSec)\n"
                "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n" CTL_RESOURCES_HELP
                "  -h, --hostname=NAME      Host name inside the container\n"
+               "      --domainname=NAME    NIS domain name inside the container\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
                "  -v, --volume=SPEC        /PATH (anonymous volume), NAME:/PATH[:ro] (named volume,\n"
@@ -145,6 +151,9 @@ static void help_create(bool run) {
                "      --env-file=FILE      Read KEY=VALUE lines (# comments) as -e options\n"
                "      --cidfile=FILE       Write the container id to FILE (which must not exist)\n"
                "      --label=KEY[=VALUE]  Set a label (repeatable; the image's labels are kept)\n"
+               "      --label-file=FILE    Read KEY[=VALUE] lines (# comments) as --label options\n"
+               "      --runtime=NAME       Only \"berth\" (berth-nspawn) is accepted\n"
+               "      --gpus=GPUS          Refused: berth has no GPU support\n"
                "      --read-only          Mount the container's root file system read-only\n");
         ctl_security_help();
         printf("      --help               Show this help\n");
@@ -195,6 +204,38 @@ static int add_env_file(CreateArgs *a, const char *path) {
                 if (*p == 0 || *p == '#')
                         continue;
                 int r = ctl_env_add(&a->env, &a->n_env, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_label(CreateArgs *a, const char *arg) {
+        _cleanup_free_ char *kv = strchr(arg, '=') ? strdup(arg) : NULL;
+        if (!kv && asprintf(&kv, "%s=", arg) < 0)
+                return ctl_log_errno(-ENOMEM, "%m");
+        if (!kv || kv[0] == '=') {
+                ctl_log_error("invalid label \"%s\": expected KEY[=VALUE]", arg);
+                return -EINVAL;
+        }
+        int r = strv_push(&a->labels, kv);
+        return r < 0 ? ctl_log_errno(r, "%m") : 0;
+}
+
+/* --label-file: KEY[=VALUE] lines as --label options; blank lines and # comments skipped (Docker's
+ * ReadKVStrings). */
+static int add_label_file(CreateArgs *a, const char *path) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        if (!f)
+                return ctl_log_errno(-errno, "Failed to open label file %s: %m", path);
+        while (getline(&line, &cap, f) > 0) {
+                line[strcspn(line, "\r\n")] = 0;
+                const char *p = line + strspn(line, " \t");
+                if (*p == 0 || *p == '#')
+                        continue;
+                int r = add_label(a, p);
                 if (r < 0)
                         return r;
         }
@@ -308,17 +349,30 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         }
         case ARG_ENV_FILE:
                 return add_env_file(a, arg);
-        case ARG_LABEL: {
-                _cleanup_free_ char *kv = strchr(arg, '=') ? strdup(arg) : NULL;
-                if (!kv && asprintf(&kv, "%s=", arg) < 0)
-                        return ctl_log_errno(-ENOMEM, "%m");
-                if (!kv || kv[0] == '=') {
-                        ctl_log_error("invalid label \"%s\": expected KEY[=VALUE]", arg);
+        case ARG_LABEL:
+                return add_label(a, arg);
+        case ARG_DOMAINNAME:
+                if (!hostname_is_valid(arg)) {
+                        ctl_log_error("invalid domain name \"%s\"", arg);
                         return -EINVAL;
                 }
-                r = strv_push(&a->labels, kv);
-                return r < 0 ? ctl_log_errno(r, "%m") : 0;
-        }
+                a->domainname = arg;
+                return 0;
+        case ARG_LABEL_FILE:
+                return add_label_file(a, arg);
+        case ARG_RUNTIME:
+                /* berth has one runtime, its own; Docker's words for a name it does not know. */
+                if (!streq(arg, "berth")) {
+                        ctl_log_error("unknown or invalid runtime name: %s (berth runs containers with its own "
+                                      "runtime, \"berth\")",
+                                      arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case ARG_GPUS:
+                ctl_log_error("--gpus is not supported: berth has no GPU device requests (give device nodes "
+                              "with --device)");
+                return -EOPNOTSUPP;
         case ARG_CIDFILE:
                 if (access(arg, F_OK) == 0) {
                         ctl_log_error("container ID file found, make sure the other container isn't running or "
@@ -366,6 +420,10 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "cpus", required_argument, NULL, ARG_CPUS },
                 { "pids-limit", required_argument, NULL, ARG_PIDS_LIMIT },
                 { "hostname", required_argument, NULL, 'h' },
+                { "domainname", required_argument, NULL, ARG_DOMAINNAME },
+                { "label-file", required_argument, NULL, ARG_LABEL_FILE },
+                { "runtime", required_argument, NULL, ARG_RUNTIME },
+                { "gpus", required_argument, NULL, ARG_GPUS },
                 { "rm", no_argument, NULL, ARG_RM },
                 { "restart", required_argument, NULL, ARG_RESTART },
                 { "volume", required_argument, NULL, 'v' },
@@ -490,6 +548,8 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 if (r < 0)
                         return r;
         }
+        if (a->domainname && (r = sd_bus_message_append(m, "{sv}", "Domainname", "s", a->domainname)) < 0)
+                return r;
         if (a->memory_max != UINT64_MAX) {
                 r = sd_bus_message_append(m, "{sv}", "MemoryMax", "t", a->memory_max);
                 if (r < 0)

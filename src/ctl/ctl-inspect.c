@@ -235,6 +235,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
         if (r >= 0)
                 r = json_add(config, "Hostname", json_string_or_empty(c->hostname));
         if (r >= 0)
+                r = json_add(config, "Domainname", json_string_or_empty(c->domainname));
+        if (r >= 0)
                 r = c->env ? json_add(config, "Env", json_strv_new(c->env))
                            : json_add_null(config, "Env"); /* root only */
         /* Docker's split: the entrypoint, then the command that is its arguments; null when empty. */

@@ -31,6 +31,7 @@ typedef struct PropertyMap {
 #define CTL_SETTING_SIG_CPUSET   "s"
 #define CTL_SETTING_SIG_SLICE    "s"
 #define CTL_SETTING_SIG_I32      "i"
+#define CTL_SETTING_SIG_DOMAIN   "s"
 #define CTL_SETTING_MAP(field, key, record, spec, kind, flags) \
         { key, CTL_SETTING_SIG_##kind, offsetof(ContainerInfo, field), false },
 
@@ -258,6 +259,7 @@ void container_info_done(ContainerInfo *c) {
         free(c->cpuset_cpus);
         free(c->cpuset_mems);
         free(c->slice);
+        free(c->domainname);
         free(c->state);
         free(c->unit);
         free(c->error);

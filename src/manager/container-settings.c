@@ -26,7 +26,7 @@ static const ContainerSetting settings[] = { CONTAINER_SETTINGS(SETTING_ROW) };
 
 static bool is_string(SettingKind k) {
         return k == SETTING_HOSTNAME || k == SETTING_PATH || k == SETTING_USER || k == SETTING_CPUSET ||
-                k == SETTING_SLICE;
+                k == SETTING_SLICE || k == SETTING_DOMAIN;
 }
 
 /* A string setting's new value (a copy; NULL stays NULL), the old one freed. */
@@ -79,6 +79,10 @@ static int check_string(const ContainerSetting *s, const char *v, sd_bus_error *
                 return 0;
         case SETTING_CPUSET:
                 return container_cpuset_validate(s->key, v, error);
+        case SETTING_DOMAIN:
+                if (!isempty(v) && !hostname_is_valid(v))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid domain name \"%s\".", v);
+                return 0;
         case SETTING_SLICE:
                 /* Docker's words for a systemd cgroup driver's --cgroup-parent. */
                 if (!isempty(v) && !slice_name_is_valid(v))
@@ -109,6 +113,7 @@ static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerCon
         case SETTING_USER:
         case SETTING_CPUSET:
         case SETTING_SLICE:
+        case SETTING_DOMAIN:
                 r = sd_bus_message_read(m, "v", "s", &str);
                 if (r < 0)
                         return r;
@@ -174,6 +179,7 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                 case SETTING_USER:
                 case SETTING_CPUSET:
                 case SETTING_SLICE:
+                case SETTING_DOMAIN:
                         if (set_string(to, *(const char *const *) from) < 0)
                                 return -ENOMEM;
                         break;
@@ -213,6 +219,7 @@ static json_object *value_to_json(const Container *c, const ContainerSetting *s,
         case SETTING_USER:
         case SETTING_CPUSET:
         case SETTING_SLICE:
+        case SETTING_DOMAIN:
                 return json_object_new_string(*(char *const *) v ?: "");
         case SETTING_PATH:
                 return json_object_new_string(*(char *const *) v ?: "/");
@@ -255,6 +262,7 @@ int container_settings_from_json(json_object *o, Container *c) {
                 case SETTING_USER:
                 case SETTING_CPUSET:
                 case SETTING_SLICE:
+                case SETTING_DOMAIN:
                         str = json_get_string(o, s->record);
                         if (!str && s->kind == SETTING_HOSTNAME)
                                 return -EBADMSG; /* every container has one */

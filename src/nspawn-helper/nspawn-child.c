@@ -271,6 +271,8 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int std
         }
         if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
                 child_failf(error_fd, errno, "set the host name");
+        if (!isempty(spec->domainname) && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+                child_failf(error_fd, errno, "set the domain name");
         r = loopback_up();
         if (r < 0)
                 child_failf(error_fd, -r, "bring up the loopback interface");

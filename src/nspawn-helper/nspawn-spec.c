@@ -16,6 +16,7 @@ void container_spec_free(ContainerSpec *s) {
         free(s->name);
         free(s->image);
         free(s->hostname);
+        free(s->domainname);
         free(s->rootfs);
         strv_free(s->lowerdirs);
         free(s->lowerdir);
@@ -166,6 +167,7 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                 { SPEC_KEY_NAME, &s->name, true },
                 { SPEC_KEY_IMAGE, &s->image, false },
                 { SPEC_KEY_HOSTNAME, &s->hostname, full },
+                { SPEC_KEY_DOMAINNAME, &s->domainname, false },
                 { SPEC_KEY_ROOTFS, &s->rootfs, full },
                 { SPEC_KEY_UPPERDIR, &s->upperdir, false },
                 { SPEC_KEY_WORKDIR, &s->workdir, false },

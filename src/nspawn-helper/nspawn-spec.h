@@ -38,6 +38,7 @@ typedef struct ContainerSpec {
         char *name;
         char *image;
         char *hostname;
+        char *domainname; /* "": leave the kernel's */
         char *rootfs; /* mount point of the merged root (host path); btrfs: the container's subvolume */
         char **lowerdirs; /* overlay lower dirs (host paths), top layer first; empty: no overlay (btrfs) */
         char *lowerdir; /* the same as short links, "l/A:l/B", relative to storedir (lowerdir= option) */

@@ -37,7 +37,8 @@
         X(memory_low, "MemoryLow", "memory_low", NULL, LIMIT, 0)                                             \
         X(blkio_weight, "BlkioWeight", "blkio_weight", NULL, LIMIT, 0)                                       \
         X(oom_score_adj, "OOMScoreAdjust", "oom_score_adj", SPEC_KEY_OOM_ADJ, I32, 0)                        \
-        X(slice, "Slice", "slice", NULL, SLICE, 0)
+        X(slice, "Slice", "slice", NULL, SLICE, 0)                                                           \
+        X(domainname, "Domainname", "domainname", SPEC_KEY_DOMAINNAME, DOMAIN, 0)
 
 #define SETTING_LIVE 1
 
@@ -50,7 +51,8 @@
  *   U32:                  u, u, uint32_t
  *   CPUSET:               s, s, char * (a list of CPUs or memory nodes, "0-3,6"; empty: all)
  *   SLICE:                s, s, char * (a slice unit, "x.slice"; empty: machine.slice)
- *   I32:                  i, i, int32_t */
+ *   I32:                  i, i, int32_t
+ *   DOMAIN:               s, s, char * (the NIS domain name, setdomainname(); empty: the kernel's) */
 #define SETTING_OPTION_TYPE_HOSTNAME "s"
 #define SETTING_OPTION_TYPE_PATH     "s"
 #define SETTING_OPTION_TYPE_USER     "s"
@@ -62,6 +64,7 @@
 #define SETTING_OPTION_TYPE_CPUSET   "s"
 #define SETTING_OPTION_TYPE_SLICE    "s"
 #define SETTING_OPTION_TYPE_I32      "i"
+#define SETTING_OPTION_TYPE_DOMAIN   "s"
 
 #define SETTING_PROPERTY_TYPE_HOSTNAME "s"
 #define SETTING_PROPERTY_TYPE_PATH     "s"
@@ -74,3 +77,4 @@
 #define SETTING_PROPERTY_TYPE_CPUSET   "s"
 #define SETTING_PROPERTY_TYPE_SLICE    "s"
 #define SETTING_PROPERTY_TYPE_I32      "i"
+#define SETTING_PROPERTY_TYPE_DOMAIN   "s"

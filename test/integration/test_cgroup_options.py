@@ -219,3 +219,40 @@ def test_discarded_with_docker_warnings(busybox_image, berthd):
     # -1 is Docker's "not set": no warning.
     proc = berthd.berthctl("run", "--rm", "--memory-swappiness", "-1", busybox_image, "true", check=True)
     assert "swappiness" not in proc.stderr
+
+
+def test_domainname(busybox_image, berthd):
+    name = f"dn-{uuid.uuid4().hex[:6]}"
+    out = berthd.berthctl("run", "--name", name, "--domainname", "example.org", busybox_image, "cat",
+                          "/proc/sys/kernel/domainname", check=True).stdout.strip()
+    try:
+        assert out == "example.org"
+        assert inspect(berthd, name)["Config"]["Domainname"] == "example.org"
+        berthd.systemctl("restart", "berthd.service", check=True)
+        assert inspect(berthd, name)["Config"]["Domainname"] == "example.org"
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    out = berthd.berthctl("run", "--rm", busybox_image, "cat", "/proc/sys/kernel/domainname", check=True).stdout
+    assert out.strip() == "(none)"  # the kernel's, as Docker leaves it
+    proc = berthd.berthctl("create", "--domainname", "bad name", busybox_image)
+    assert proc.returncode == 125 and 'invalid domain name "bad name"' in proc.stderr
+
+
+def test_label_file_runtime_gpus(busybox_image, berthd, tmp_path):
+    labels = berthd.sh("f=$(mktemp); printf '# c\\n\\na=1\\nb\\n  c=x y\\n' > $f; echo $f", check=True).stdout.strip()
+    name = f"lf-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, "--label-file", labels, "--label", "a=2", "--runtime", "berth",
+                    busybox_image, "true", check=True)
+    try:
+        got = inspect(berthd, name)["Config"]["Labels"]
+        assert got["a"] == "2" and got["b"] == "" and got["c"] == "x y"  # a later --label wins
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    before = n_containers(berthd)
+    proc = berthd.berthctl("create", "--label-file", "/nonexistent", busybox_image)
+    assert proc.returncode == 125 and "/nonexistent" in proc.stderr
+    proc = berthd.berthctl("create", "--runtime", "runc", busybox_image)
+    assert proc.returncode == 125 and "unknown or invalid runtime name: runc" in proc.stderr
+    proc = berthd.berthctl("create", "--gpus", "all", busybox_image)
+    assert proc.returncode == 125 and "--gpus is not supported" in proc.stderr
+    assert n_containers(berthd) == before

@@ -164,7 +164,7 @@ static void test_record_round_trip(void) {
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_TTY, &v) && json_object_get_boolean(v));
         CHECK(!json_object_object_get_ex(spec, "memory_max", &v));
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_OOM_ADJ, &v) && json_object_get_int(v) == -17);
-        CHECK_INT(json_object_object_length(spec), 7);
+        CHECK_INT(json_object_object_length(spec), 8);
         json_object_put(spec);
         json_object_put(o);
         container_settings_free(&b);
