@@ -46,6 +46,7 @@ enum {
         ARG_LABEL_FILE,
         ARG_RUNTIME,
         ARG_GPUS,
+        ARG_GROUP_ADD,
         ARG_HELP,
 };
 
@@ -66,6 +67,7 @@ typedef struct CreateArgs {
         CtlMount *mounts;
         size_t n_mounts;
         char **volumes_from;
+        char **group_add;
         const char *volume_driver;
         const char *pull; /* "missing" (default), "always" or "never" */
         const char *platform; /* of the image to pull */
@@ -98,6 +100,8 @@ static void create_args_done(CreateArgs *a) {
         a->n_mounts = 0;
         strv_free(a->volumes_from);
         a->volumes_from = NULL;
+        strv_free(a->group_add);
+        a->group_add = NULL;
         strv_free(a->labels);
         a->labels = NULL;
         ctl_resources_done(&a->res);
@@ -145,6 +149,8 @@ static void help_create(bool run) {
                "      --platform=OS/ARCH    The platform of the image to pull\n"
                "  -w, --workdir=DIR        Working directory (absolute; created if missing)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
+               "      --group-add=GROUP    An additional group (name in the image's /etc/group, or\n"
+               "                           a number; repeatable)\n"
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
                "      --stop-signal=SIG    Signal that stop sends first (default: the image's, or TERM)\n"
                "      --init               Run a minimal init as PID 1 that reaps and forwards signals\n"
@@ -391,6 +397,9 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         case ARG_VOLUMES_FROM:
                 r = strv_push(&a->volumes_from, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        case ARG_GROUP_ADD:
+                r = strv_push(&a->group_add, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
         case ARG_VOLUME_DRIVER:
                 a->volume_driver = arg;
                 return 0;
@@ -424,6 +433,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "label-file", required_argument, NULL, ARG_LABEL_FILE },
                 { "runtime", required_argument, NULL, ARG_RUNTIME },
                 { "gpus", required_argument, NULL, ARG_GPUS },
+                { "group-add", required_argument, NULL, ARG_GROUP_ADD },
                 { "rm", no_argument, NULL, ARG_RM },
                 { "restart", required_argument, NULL, ARG_RESTART },
                 { "volume", required_argument, NULL, 'v' },
@@ -644,6 +654,14 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_append(m, "s", "VolumesFrom")) < 0 ||
                     (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
                     (r = sd_bus_message_append_strv(m, a->volumes_from)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
+        if (a->group_add) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", "GroupAdd")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
+                    (r = sd_bus_message_append_strv(m, a->group_add)) < 0 ||
                     (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }

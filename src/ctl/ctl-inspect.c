@@ -203,6 +203,9 @@ static int cgroup_json(const ContainerInfo *c, json_object *host) {
                 r = io_limits_json(c, host);
         if (r >= 0)
                 r = json_add(host, "CgroupParent", json_string_or_empty(c->slice));
+        if (r >= 0) /* null when empty, as Docker's */
+                r = strv_length(c->group_add) > 0 ? json_add(host, "GroupAdd", json_strv_new(c->group_add))
+                                                  : json_add_null(host, "GroupAdd");
         return r;
 }
 

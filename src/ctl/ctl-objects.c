@@ -70,6 +70,7 @@ static const PropertyMap container_map[] = {
         { "Entrypoint", "as", offsetof(ContainerInfo, entrypoint), false },
         { "RestartCount", "u", offsetof(ContainerInfo, restart_count), false },
         { "VolumesFrom", "as", offsetof(ContainerInfo, volumes_from), false },
+        { "GroupAdd", "as", offsetof(ContainerInfo, group_add), false },
         { "MountPoints", "a(ssssssb)", offsetof(ContainerInfo, mount_points), false },
         {},
 };
@@ -269,6 +270,7 @@ void container_info_done(ContainerInfo *c) {
         free(c->userns_mode);
         strv_free(c->entrypoint);
         strv_free(c->volumes_from);
+        strv_free(c->group_add);
         strv_free(c->mount_points);
         container_info_init(c);
 }

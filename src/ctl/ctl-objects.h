@@ -61,6 +61,7 @@ typedef struct ContainerInfo {
         char **entrypoint; /* the leading part of command that is the entrypoint */
         uint32_t restart_count;
         char **volumes_from;
+        char **group_add;
         char **mount_points; /* "type\tname\tsource\tdestination\tdriver\tmode\trw" (MountPoints) */
 } ContainerInfo;
 

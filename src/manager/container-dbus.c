@@ -501,6 +501,7 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("MountPoints", "a(ssssssb)", property_get_mount_points, 0, 0),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("GroupAdd", "as", property_get_strv_ptr, group_add, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartCount", "u", NULL, offsetof(Container, restart_count),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RestartDelayUSec", "t", NULL, offsetof(Container, restart_delay_usec),

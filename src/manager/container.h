@@ -124,6 +124,7 @@ typedef struct Container {
         ContainerMount *mounts;
         size_t n_mounts;
         char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
+        char **group_add; /* --group-add: supplementary groups, names (the image's /etc/group) or numbers */
         char **labels; /* "key=value": the image\'s, then --label (later wins) */
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
         bool machine_registered; /* machined may still know a machine of an earlier run */
@@ -192,9 +193,12 @@ typedef struct ContainerConfig {
         ContainerMount *mounts; /* borrowed */
         size_t n_mounts;
         char **volumes_from;
+        char **group_add;
         const char *volume_driver; /* for the volumes this container creates; NULL: local */
         ContainerSecurity security; /* owned */
 } ContainerConfig;
+/* At most this many --group-add groups (the helper's list holds 64 with the user's own). */
+#define CONTAINER_GROUP_ADD_MAX 32
 /* At most this many environment variables in one create or exec: bounds what one call costs. */
 #define CONTAINER_ENV_MAX 65536
 

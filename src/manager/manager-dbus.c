@@ -156,6 +156,28 @@ static void on_created(int r, void *userdata) {
         (void) sd_bus_reply_method_return(message, "o", path);
 }
 
+/* "GroupAdd": group names (resolved in the container's /etc/group at each start) or numbers. */
+static int parse_group_add(sd_bus_message *message, const char *contents, ContainerConfig *config,
+                           sd_bus_error *error) {
+        int r;
+        if (!streq(contents, "as"))
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "Container option \"GroupAdd\" must have type \"as\".");
+        strv_free(config->group_add);
+        config->group_add = NULL;
+        if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
+            (r = bus_read_strv(message, &config->group_add)) < 0 || (r = sd_bus_message_exit_container(message)) < 0 ||
+            (r = sd_bus_message_exit_container(message)) < 0)
+                return r;
+        if (strv_length(config->group_add) > CONTAINER_GROUP_ADD_MAX)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "At most %d groups can be added.",
+                                         CONTAINER_GROUP_ADD_MAX);
+        for (char **g = config->group_add; g && *g; g++)
+                if (!group_name_is_valid(*g))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid group \"%s\".", *g);
+        return 0;
+}
+
 /* The a{sv} options of CreateContainer; unknown keys and wrong types are errors, not ignored. */
 static int parse_create_options(sd_bus_message *message, ContainerConfig *config, sd_bus_error *error) {
         int r;
@@ -202,6 +224,12 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                             (r = sd_bus_message_exit_container(message)) < 0)
                                 return r;
                         config->entrypoint_set = true;
+                        continue;
+                }
+                if (streq(key, "GroupAdd")) {
+                        r = parse_group_add(message, contents, config, error);
+                        if (r < 0)
+                                return r;
                         continue;
                 }
                 if (streq(key, "Mounts") || streq(key, "VolumesFrom")) {
@@ -261,6 +289,7 @@ static void container_config_done(ContainerConfig *config) {
         strv_free(config->labels);
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
+        strv_free(config->group_add);
         container_resources_done(&config->res);
         container_security_done(&config->security);
 }

@@ -656,6 +656,18 @@ static int run(void) {
         r = check_in_scope(spec);
         if (r < 0)
                 return r;
+        /* --oom-score-adj, which Docker always sets (0 by default): ours, for the container's first
+         * process or the exec'd one to inherit. Set here, in the host's user namespace, since a
+         * child that is not dumpable (or in a user namespace of its own) may not open its own file.
+         * Lowering it needs CAP_SYS_RESOURCE. The supervisor takes -1000 again after the clone. */
+        if (spec->oom_score_adj_set) {
+                char value[16];
+                int n = snprintf(value, sizeof(value), "%d", spec->oom_score_adj);
+                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || (r = loop_write(fd, value, (size_t) n)) < 0)
+                        return report_failure(fd < 0 ? errno : -r, "set the OOM score adjustment to %d",
+                                              spec->oom_score_adj);
+        }
         if (spec->exec_pid > 0) {
                 /* _exit(): nothing is buffered, and exit-time hooks (LeakSanitizer's, which forks a
                  * tracer into the joined PID namespace where it cannot see us) must not run here. */

@@ -357,20 +357,20 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                 if (r < 0)
                         child_failf(error_fd, -r, "resolve user %s", user);
         }
+        if (strv_length(spec->group_add) > 0) {
+                /* Root too gets them (u stays uid and gid 0 then), as runc's AdditionalGids. */
+                msg[0] = 0;
+                r = add_container_groups(spec->group_add, &u, msg, sizeof(msg));
+                if (r < 0 && msg[0])
+                        child_fail_message(error_fd, -r, "%s", msg);
+                if (r < 0)
+                        child_failf(error_fd, -r, "add the supplementary groups");
+        }
         /* Docker's default since 25: soft 1024 (select() users keep working), hard as inherited. */
         struct rlimit nofile;
         if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur > 1024) {
                 nofile.rlim_cur = 1024;
                 (void) setrlimit(RLIMIT_NOFILE, &nofile);
-        }
-        /* --oom-score-adj, as Docker always sets it (0 by default); lowering it needs CAP_SYS_RESOURCE. */
-        if (spec->oom_score_adj_set) {
-                char value[16];
-                int n = snprintf(value, sizeof(value), "%d", spec->oom_score_adj);
-                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || (r = loop_write(fd, value, (size_t) n)) < 0)
-                        child_failf(error_fd, fd < 0 ? errno : -r, "set the OOM score adjustment to %d",
-                                    spec->oom_score_adj);
         }
         /* --ulimit, while we still have CAP_SYS_RESOURCE (raising a hard limit needs it). */
         for (size_t i = 0; i < spec->n_ulimits; i++) {
@@ -381,7 +381,7 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                 if (setrlimit(spec->ulimits[i].resource, &rl) < 0)
                         child_failf(error_fd, errno, "set ulimit %s", spec->ulimits[i].name);
         }
-        if (confine(spec, isempty(user) ? NULL : &u, &failure) < 0)
+        if (confine(spec, isempty(user) && strv_length(spec->group_add) == 0 ? NULL : &u, &failure) < 0)
                 child_fail(error_fd, &failure);
 
         /* execvp() searches the PATH of the current environment, so switch to the container's first. */

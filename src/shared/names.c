@@ -385,3 +385,12 @@ int cpu_list_parse(const char *s, unsigned max, unsigned char *mask) {
                         return -EINVAL;
         }
 }
+
+bool group_name_is_valid(const char *s) {
+        if (isempty(s) || strlen(s) > 256 || s[0] == '-')
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!is_alnum_ascii(*p) && !strchr("_.-$", *p))
+                        return false;
+        return true;
+}

@@ -126,6 +126,13 @@ def test_oom_score_adj_lowered(busybox_image, berthd):
         assert "Failed to set the OOM score adjustment to -400: Permission denied." in proc.stderr
 
 
+def test_oom_score_adj_userns(busybox_image, berthd):
+    """In a user namespace of its own the container's process inherits it from the supervisor."""
+    out = berthd.berthctl("run", "--rm", "--userns=auto", "--oom-score-adj", "300", busybox_image, "cat",
+                          "/proc/self/oom_score_adj", check=True).stdout.strip()
+    assert out == "300"
+
+
 def test_cpu_quota_enforced(busybox_image, berthd):
     name = f"cg-{uuid.uuid4().hex[:6]}"
     berthd.berthctl("run", "-d", "--name", name, "--cpu-period", "50000", "--cpu-quota", "25000", busybox_image,
@@ -256,3 +263,36 @@ def test_label_file_runtime_gpus(busybox_image, berthd, tmp_path):
     proc = berthd.berthctl("create", "--gpus", "all", busybox_image)
     assert proc.returncode == 125 and "--gpus is not supported" in proc.stderr
     assert n_containers(berthd) == before
+
+
+def test_group_add(busybox_image, berthd):
+    # busybox's image has /etc/group with at least root; numbers need no entry.
+    name = f"ga-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, "--group-add", "1234", "--group-add", "root", busybox_image,
+                    "sleep", "300", check=True)
+    try:
+        groups = berthd.berthctl("exec", name, "sh", "-c", "grep ^Groups: /proc/1/status",
+                                 check=True).stdout.split()[1:]
+        assert sorted(groups) == ["0", "1234"]
+        assert berthd.berthctl("exec", name, "sh", "-c", "grep ^Groups: /proc/self/status",
+                               check=True).stdout.split()[1:] == groups  # exec'd processes too
+        assert inspect(berthd, name)["HostConfig"]["GroupAdd"] == ["1234", "root"]
+        berthd.systemctl("restart", "berthd.service", check=True)
+        assert inspect(berthd, name)["HostConfig"]["GroupAdd"] == ["1234", "root"]
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    out = berthd.berthctl("run", "--rm", "-u", "1000:1000", "--group-add", "55", busybox_image, "sh", "-c",
+                          "grep ^Groups: /proc/self/status", check=True).stdout.split()[1:]
+    assert out == ["55"]
+    assert berthd.berthctl("run", "--rm", busybox_image, "true", check=True)
+    name = f"ga-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)
+    try:
+        assert inspect(berthd, name)["HostConfig"]["GroupAdd"] is None
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    proc = berthd.berthctl("run", "--rm", "--group-add", "nosuchgroup", busybox_image, "true")
+    assert proc.returncode == 125
+    assert "Unable to find group nosuchgroup: no matching entries in group file" in proc.stderr
+    proc = berthd.berthctl("create", "--group-add", "a:b", busybox_image)
+    assert proc.returncode == 125 and 'Invalid group "a:b"' in proc.stderr
