@@ -47,6 +47,7 @@ enum {
         ARG_RUNTIME,
         ARG_GPUS,
         ARG_GROUP_ADD,
+        ARG_SYSCTL,
         ARG_HELP,
 };
 
@@ -68,6 +69,7 @@ typedef struct CreateArgs {
         size_t n_mounts;
         char **volumes_from;
         char **group_add;
+        char **sysctls; /* "key=value" */
         const char *volume_driver;
         const char *pull; /* "missing" (default), "always" or "never" */
         const char *platform; /* of the image to pull */
@@ -102,6 +104,8 @@ static void create_args_done(CreateArgs *a) {
         a->volumes_from = NULL;
         strv_free(a->group_add);
         a->group_add = NULL;
+        strv_free(a->sysctls);
+        a->sysctls = NULL;
         strv_free(a->labels);
         a->labels = NULL;
         ctl_resources_done(&a->res);
@@ -149,6 +153,8 @@ static void help_create(bool run) {
                "      --platform=OS/ARCH    The platform of the image to pull\n"
                "  -w, --workdir=DIR        Working directory (absolute; created if missing)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
+               "      --sysctl=KEY=VALUE   Set a namespaced sysctl in the container (net.*, fs.mqueue.*,\n"
+               "                           kernel.msg*, kernel.sem, kernel.shm*; repeatable)\n"
                "      --group-add=GROUP    An additional group (name in the image's /etc/group, or\n"
                "                           a number; repeatable)\n"
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
@@ -397,6 +403,19 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         case ARG_VOLUMES_FROM:
                 r = strv_push(&a->volumes_from, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        case ARG_SYSCTL: {
+                /* Docker's rule (opts.ValidateSysctl) and words. */
+                _cleanup_free_ char *key = strndup(arg, strcspn(arg, "="));
+                if (!key)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                if (!strchr(arg, '=') || !sysctl_is_namespaced(key)) {
+                        ctl_log_error("invalid argument \"%s\" for \"--sysctl\" flag: sysctl '%s' is not allowed", arg,
+                                      arg);
+                        return -EINVAL;
+                }
+                r = strv_push(&a->sysctls, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        }
         case ARG_GROUP_ADD:
                 r = strv_push(&a->group_add, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
@@ -434,6 +453,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "runtime", required_argument, NULL, ARG_RUNTIME },
                 { "gpus", required_argument, NULL, ARG_GPUS },
                 { "group-add", required_argument, NULL, ARG_GROUP_ADD },
+                { "sysctl", required_argument, NULL, ARG_SYSCTL },
                 { "rm", no_argument, NULL, ARG_RM },
                 { "restart", required_argument, NULL, ARG_RESTART },
                 { "volume", required_argument, NULL, 'v' },
@@ -655,6 +675,23 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
                     (r = sd_bus_message_append_strv(m, a->volumes_from)) < 0 ||
                     (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
+        if (a->sysctls) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", "Sysctls")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a{ss}")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "{ss}")) < 0)
+                        return r;
+                for (char **s = a->sysctls; *s; s++) {
+                        _cleanup_free_ char *key = strndup(*s, strcspn(*s, "="));
+                        if (!key)
+                                return -ENOMEM;
+                        if ((r = sd_bus_message_append(m, "{ss}", key, *s + strlen(key) + 1)) < 0)
+                                return r;
+                }
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }
         if (a->group_add) {

@@ -203,6 +203,19 @@ static int cgroup_json(const ContainerInfo *c, json_object *host) {
                 r = io_limits_json(c, host);
         if (r >= 0)
                 r = json_add(host, "CgroupParent", json_string_or_empty(c->slice));
+        if (r >= 0 && strv_length(c->sysctls) > 0) { /* left out when empty, as Docker's */
+                json_object *o = json_object_new_object();
+                for (char **l = c->sysctls; o && *l; l++) {
+                        _cleanup_free_ char *key = strndup(*l, strcspn(*l, "="));
+                        if (!key) {
+                                json_object_put(o);
+                                o = NULL;
+                                break;
+                        }
+                        json_object_object_add(o, key, json_object_new_string(*l + strlen(key) + 1));
+                }
+                r = json_add(host, "Sysctls", o);
+        }
         if (r >= 0) /* null when empty, as Docker's */
                 r = strv_length(c->group_add) > 0 ? json_add(host, "GroupAdd", json_strv_new(c->group_add))
                                                   : json_add_null(host, "GroupAdd");

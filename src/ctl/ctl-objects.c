@@ -71,6 +71,7 @@ static const PropertyMap container_map[] = {
         { "RestartCount", "u", offsetof(ContainerInfo, restart_count), false },
         { "VolumesFrom", "as", offsetof(ContainerInfo, volumes_from), false },
         { "GroupAdd", "as", offsetof(ContainerInfo, group_add), false },
+        { "Sysctls", "a{ss}", offsetof(ContainerInfo, sysctls), false },
         { "MountPoints", "a(ssssssb)", offsetof(ContainerInfo, mount_points), false },
         {},
 };
@@ -271,6 +272,7 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->entrypoint);
         strv_free(c->volumes_from);
         strv_free(c->group_add);
+        strv_free(c->sysctls);
         strv_free(c->mount_points);
         container_info_init(c);
 }

@@ -62,6 +62,7 @@ typedef struct ContainerInfo {
         uint32_t restart_count;
         char **volumes_from;
         char **group_add;
+        char **sysctls; /* "key=value" */
         char **mount_points; /* "type\tname\tsource\tdestination\tdriver\tmode\trw" (MountPoints) */
 } ContainerInfo;
 

@@ -93,6 +93,12 @@ static int property_get_labels(sd_bus *bus, const char *path, const char *interf
         return bus_append_labels(reply, c->labels);
 }
 
+static int property_get_sysctls(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return bus_append_labels(reply, c->sysctls);
+}
+
 static int lookup_for_method(sd_bus_message *message, void *userdata, Container **ret, sd_bus_error *error) {
         int r = bus_check_privileged(message, error);
         if (r < 0)
@@ -502,6 +508,7 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
         P("GroupAdd", "as", property_get_strv_ptr, group_add, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Sysctls", "a{ss}", property_get_sysctls, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartCount", "u", NULL, offsetof(Container, restart_count),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RestartDelayUSec", "t", NULL, offsetof(Container, restart_delay_usec),

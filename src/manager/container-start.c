@@ -459,6 +459,7 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, SPEC_KEY_ARGV, json_strv_new(c->command));
         json_object_object_add(o, SPEC_KEY_ENV, json_strv_new(c->env));
         json_object_object_add(o, SPEC_KEY_GROUP_ADD, json_strv_new(c->group_add));
+        json_object_object_add(o, SPEC_KEY_SYSCTLS, json_strv_new(c->sysctls));
         json_object_object_add(o, SPEC_KEY_ATTACHED, json_object_new_boolean(attached));
         json_object_object_add(o, SPEC_KEY_INPUT, json_object_new_boolean(input));
         json_object_object_add(o, SPEC_KEY_MOUNTS, json_object_get(mounts));

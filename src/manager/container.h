@@ -124,6 +124,7 @@ typedef struct Container {
         ContainerMount *mounts;
         size_t n_mounts;
         char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
+        char **sysctls; /* --sysctl: "key=value", namespaced ones only, set by the helper at each start */
         char **group_add; /* --group-add: supplementary groups, names (the image's /etc/group) or numbers */
         char **labels; /* "key=value": the image\'s, then --label (later wins) */
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
@@ -194,6 +195,7 @@ typedef struct ContainerConfig {
         size_t n_mounts;
         char **volumes_from;
         char **group_add;
+        char **sysctls;
         const char *volume_driver; /* for the volumes this container creates; NULL: local */
         ContainerSecurity security; /* owned */
 } ContainerConfig;

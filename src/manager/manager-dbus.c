@@ -226,6 +226,26 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                         config->entrypoint_set = true;
                         continue;
                 }
+                if (streq(key, "Sysctls")) {
+                        if (!streq(contents, "a{ss}"))
+                                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                        "Container option \"Sysctls\" must have type \"a{ss}\".");
+                        if ((r = sd_bus_message_enter_container(message, 'v', "a{ss}")) < 0 ||
+                            (r = bus_read_labels(message, &config->sysctls, error)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                        /* Docker's rule and words: only what the container's own namespaces have. */
+                        for (char **s = config->sysctls; s && *s; s++) {
+                                _cleanup_free_ char *k = strndup(*s, strcspn(*s, "="));
+                                if (!k)
+                                        return -ENOMEM;
+                                if (!sysctl_is_namespaced(k) || strchr(*s + strlen(k) + 1, '\n'))
+                                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                                 "sysctl '%s' is not allowed", *s);
+                        }
+                        continue;
+                }
                 if (streq(key, "GroupAdd")) {
                         r = parse_group_add(message, contents, config, error);
                         if (r < 0)
@@ -290,6 +310,7 @@ static void container_config_done(ContainerConfig *config) {
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
         strv_free(config->group_add);
+        strv_free(config->sysctls);
         container_resources_done(&config->res);
         container_security_done(&config->security);
 }

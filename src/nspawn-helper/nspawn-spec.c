@@ -29,6 +29,7 @@ void container_spec_free(ContainerSpec *s) {
         strv_free(s->argv);
         strv_free(s->env);
         strv_free(s->group_add);
+        strv_free(s->sysctls);
         for (size_t i = 0; i < s->n_mounts; i++) {
                 free(s->mounts[i].source);
                 free(s->mounts[i].target);
@@ -185,7 +186,8 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         }
         if ((r = json_get_strv(o, SPEC_KEY_LOWERDIRS, &s->lowerdirs)) < 0 ||
             (r = json_get_strv(o, SPEC_KEY_ARGV, &s->argv)) < 0 || (r = json_get_strv(o, SPEC_KEY_ENV, &s->env)) < 0 ||
-            (r = json_get_strv(o, SPEC_KEY_GROUP_ADD, &s->group_add)) < 0)
+            (r = json_get_strv(o, SPEC_KEY_GROUP_ADD, &s->group_add)) < 0 ||
+            (r = json_get_strv(o, SPEC_KEY_SYSCTLS, &s->sysctls)) < 0)
                 return r;
         if (!id_is_valid(s->id) || strv_length(s->argv) == 0)
                 return -EBADMSG;

@@ -50,7 +50,9 @@ typedef struct ContainerSpec {
         char *user; /* "user[:group]", empty: root */
         char **argv;
         char **env;
-        char **group_add; /* --group-add: names in the container's /etc/group or numbers */
+        char **group_add;
+        char **sysctls; /* "key=value" (berthd checked the keys) */ /* --group-add: names in the container's /etc/group
+                                                                       or numbers */
         bool attached; /* HELPER_FD_ATTACH_STDOUT/STDERR receive a copy of stdout/stderr */
         bool input; /* HELPER_FD_ATTACH_STDIN is the payload's stdin (else /dev/null) */
         bool tty; /* the payload gets a pseudo-terminal of the container's devpts */

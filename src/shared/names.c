@@ -394,3 +394,20 @@ bool group_name_is_valid(const char *s) {
                         return false;
         return true;
 }
+
+bool sysctl_is_namespaced(const char *key) {
+        static const char *const ipc[] = {
+                "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+        };
+        size_t n = key ? strlen(key) : 0;
+        if (n == 0 || n > 255 || key[0] == '.' || key[n - 1] == '.' || strstr(key, ".."))
+                return false;
+        for (const char *p = key; *p; p++)
+                if (!is_alnum_ascii(*p) && !strchr("._-", *p))
+                        return false;
+        for (size_t i = 0; i < ELEMENTSOF(ipc); i++)
+                if (streq(key, ipc[i]))
+                        return true;
+        return startswith(key, "net.") || startswith(key, "fs.mqueue.");
+}

@@ -26,6 +26,10 @@ int image_reference_parse(const char *ref, char **ret_name, char **ret_tag);
 int image_reference_parse_full(const char *ref, char **ret_name, char **ret_tag, char **ret_digest);
 /* RFC 1123 host name label(s), at most 63 characters, as sethostname in a container wants. */
 bool hostname_is_valid(const char *s);
+/* A sysctl --sysctl may set: one Docker lets a container have in its own namespaces (IPC:
+ * kernel.msgmax, msgmnb, msgmni, sem, shmall, shmmax, shmmni, shm_rmid_forced, fs.mqueue.*; network:
+ * net.*), with '.' separated components of [A-Za-z0-9_-] (no path tricks). */
+bool sysctl_is_namespaced(const char *key);
 /* A group name as /etc/group may hold one (portable characters, no ':') or a number: --group-add. */
 bool group_name_is_valid(const char *s);
 /* A slice unit name as --cgroup-parent takes it: "x.slice" (Docker: more than ".slice"), of systemd's

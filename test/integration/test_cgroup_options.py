@@ -296,3 +296,43 @@ def test_group_add(busybox_image, berthd):
     assert "Unable to find group nosuchgroup: no matching entries in group file" in proc.stderr
     proc = berthd.berthctl("create", "--group-add", "a:b", busybox_image)
     assert proc.returncode == 125 and 'Invalid group "a:b"' in proc.stderr
+
+
+def test_sysctl(busybox_image, berthd):
+    name = f"sc-{uuid.uuid4().hex[:6]}"
+    out = berthd.berthctl("run", "--name", name, "--sysctl", "net.ipv4.ip_forward=1", "--sysctl",
+                          "kernel.shmmax=123456789", "--sysctl", "fs.mqueue.msg_max=20", busybox_image, "cat",
+                          "/proc/sys/net/ipv4/ip_forward", "/proc/sys/kernel/shmmax", "/proc/sys/fs/mqueue/msg_max",
+                          check=True).stdout.split()
+    try:
+        assert out == ["1", "123456789", "20"]
+        assert inspect(berthd, name)["HostConfig"]["Sysctls"] == {
+            "net.ipv4.ip_forward": "1", "kernel.shmmax": "123456789", "fs.mqueue.msg_max": "20"}
+        # The host's are untouched: they were the container's namespaces.
+        assert berthd.sh("cat /proc/sys/kernel/shmmax", check=True).stdout.strip() != "123456789"
+        berthd.systemctl("restart", "berthd.service", check=True)
+        assert inspect(berthd, name)["HostConfig"]["Sysctls"]["net.ipv4.ip_forward"] == "1"
+        # Again at the next start.
+        out = berthd.berthctl("start", "-a", name, check=True).stdout.split()
+        assert out == ["1", "123456789", "20"]
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    name = f"sc-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)
+    try:
+        assert "Sysctls" not in inspect(berthd, name)["HostConfig"]
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    before = n_containers(berthd)
+    for arg in ("kernel.domainname=x", "vm.swappiness=10", "net.ipv4.ip_forward", "net/../x=1"):
+        proc = berthd.berthctl("create", "--sysctl", arg, busybox_image)
+        assert proc.returncode == 125 and f"sysctl '{arg}' is not allowed" in proc.stderr, proc.stderr
+    assert n_containers(berthd) == before
+    proc = berthd.berthctl("run", "--rm", "--sysctl", "net.ipv4.nonexistent=1", busybox_image, "true")
+    assert proc.returncode == 125
+    assert 'Failed to set sysctl net.ipv4.nonexistent to "1": No such file or directory.' in proc.stderr
+    # In a user namespace of its own too: its root owns the network and IPC namespaces.
+    out = berthd.berthctl("run", "--rm", "--userns=auto", "--sysctl", "net.ipv4.ip_forward=1", "--sysctl",
+                          "kernel.shmmax=12345678", busybox_image, "cat", "/proc/sys/net/ipv4/ip_forward",
+                          "/proc/sys/kernel/shmmax", check=True).stdout.split()
+    assert out == ["1", "12345678"]

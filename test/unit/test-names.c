@@ -464,6 +464,24 @@ static void test_cpu_list_parse(void) {
         CHECK_INT(cpu_list_parse(" 1", 128, NULL), -EINVAL);
 }
 
+static void test_sysctl_is_namespaced(void) {
+        CHECK(sysctl_is_namespaced("net.ipv4.ip_forward"));
+        CHECK(sysctl_is_namespaced("net.ipv4.conf.all.rp_filter"));
+        CHECK(sysctl_is_namespaced("fs.mqueue.msg_max"));
+        CHECK(sysctl_is_namespaced("kernel.shmmax"));
+        CHECK(sysctl_is_namespaced("kernel.shm_rmid_forced"));
+        CHECK(sysctl_is_namespaced("kernel.sem"));
+        CHECK(!sysctl_is_namespaced("kernel.domainname")); /* not in Docker's list */
+        CHECK(!sysctl_is_namespaced("kernel.shm"));
+        CHECK(!sysctl_is_namespaced("vm.swappiness"));
+        CHECK(!sysctl_is_namespaced("fs.mqueue"));
+        CHECK(!sysctl_is_namespaced("net..x"));
+        CHECK(!sysctl_is_namespaced("net.ipv4/../../x"));
+        CHECK(!sysctl_is_namespaced("net.x."));
+        CHECK(!sysctl_is_namespaced(""));
+        CHECK(!sysctl_is_namespaced(NULL));
+}
+
 static void test_hostname_is_valid(void) {
         char name[66];
 
@@ -521,6 +539,7 @@ int main(void) {
         TEST(test_hostname_is_valid);
         TEST(test_slice_name_is_valid);
         TEST(test_cpu_list_parse);
+        TEST(test_sysctl_is_namespaced);
         TEST(test_env_assignment_is_valid);
         return tests_exit_status();
 }
