@@ -48,6 +48,9 @@ enum {
         ARG_GPUS,
         ARG_GROUP_ADD,
         ARG_SYSCTL,
+        ARG_PID,
+        ARG_IPC,
+        ARG_UTS,
         ARG_HELP,
 };
 
@@ -62,6 +65,7 @@ typedef struct CreateArgs {
         uint64_t tasks_max; /* UINT64_MAX: not given, or unlimited */
         const char *hostname;
         const char *domainname;
+        const char *pid_mode, *ipc_mode, *uts_mode;
         bool auto_remove;
         char *restart_policy; /* NULL: not given (berthd's default, "no") */
         uint32_t restart_max_retries; /* 0: unlimited */
@@ -141,6 +145,9 @@ static void help_create(bool run) {
                "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n" CTL_RESOURCES_HELP
                "  -h, --hostname=NAME      Host name inside the container\n"
                "      --domainname=NAME    NIS domain name inside the container\n"
+               "      --pid=host           Share the host's PID namespace (its processes are visible)\n"
+               "      --ipc=MODE           private (default), shareable, none (no /dev/shm), host\n"
+               "      --uts=host           Share the host's host and domain name (not with -h)\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
                "  -v, --volume=SPEC        /PATH (anonymous volume), NAME:/PATH[:ro] (named volume,\n"
@@ -370,6 +377,17 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 }
                 a->domainname = arg;
                 return 0;
+        case ARG_PID:
+        case ARG_IPC:
+        case ARG_UTS:
+                /* The modes are berthd's to check (Docker's words). */
+                if (c == ARG_PID)
+                        a->pid_mode = arg;
+                else if (c == ARG_IPC)
+                        a->ipc_mode = arg;
+                else
+                        a->uts_mode = arg;
+                return 0;
         case ARG_LABEL_FILE:
                 return add_label_file(a, arg);
         case ARG_RUNTIME:
@@ -454,6 +472,9 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "gpus", required_argument, NULL, ARG_GPUS },
                 { "group-add", required_argument, NULL, ARG_GROUP_ADD },
                 { "sysctl", required_argument, NULL, ARG_SYSCTL },
+                { "pid", required_argument, NULL, ARG_PID },
+                { "ipc", required_argument, NULL, ARG_IPC },
+                { "uts", required_argument, NULL, ARG_UTS },
                 { "rm", no_argument, NULL, ARG_RM },
                 { "restart", required_argument, NULL, ARG_RESTART },
                 { "volume", required_argument, NULL, 'v' },
@@ -555,6 +576,10 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 ctl_log_error("Conflicting options: -a and -d");
                 return -EINVAL;
         }
+        if (a->uts_mode && streq(a->uts_mode, "host") && a->hostname) {
+                ctl_log_error("Conflicting options: hostname and the UTS mode");
+                return -EINVAL;
+        }
         r = ctl_resources_check(&a->res, a->memory_max, a->cpu_quota_usec != UINT64_MAX);
         if (r < 0)
                 return r;
@@ -579,6 +604,12 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                         return r;
         }
         if (a->domainname && (r = sd_bus_message_append(m, "{sv}", "Domainname", "s", a->domainname)) < 0)
+                return r;
+        if (a->pid_mode && (r = sd_bus_message_append(m, "{sv}", "PidMode", "s", a->pid_mode)) < 0)
+                return r;
+        if (a->ipc_mode && (r = sd_bus_message_append(m, "{sv}", "IpcMode", "s", a->ipc_mode)) < 0)
+                return r;
+        if (a->uts_mode && (r = sd_bus_message_append(m, "{sv}", "UtsMode", "s", a->uts_mode)) < 0)
                 return r;
         if (a->memory_max != UINT64_MAX) {
                 r = sd_bus_message_append(m, "{sv}", "MemoryMax", "t", a->memory_max);

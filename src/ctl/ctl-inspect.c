@@ -203,6 +203,12 @@ static int cgroup_json(const ContainerInfo *c, json_object *host) {
                 r = io_limits_json(c, host);
         if (r >= 0)
                 r = json_add(host, "CgroupParent", json_string_or_empty(c->slice));
+        if (r >= 0)
+                r = json_add(host, "PidMode", json_string_or_empty(c->pid_mode));
+        if (r >= 0) /* Docker's default mode is "private" */
+                r = json_add(host, "IpcMode", json_object_new_string(!isempty(c->ipc_mode) ? c->ipc_mode : "private"));
+        if (r >= 0)
+                r = json_add(host, "UTSMode", json_string_or_empty(c->uts_mode));
         if (r >= 0 && strv_length(c->sysctls) > 0) { /* left out when empty, as Docker's */
                 json_object *o = json_object_new_object();
                 for (char **l = c->sysctls; o && *l; l++) {

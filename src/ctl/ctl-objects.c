@@ -32,6 +32,7 @@ typedef struct PropertyMap {
 #define CTL_SETTING_SIG_SLICE    "s"
 #define CTL_SETTING_SIG_I32      "i"
 #define CTL_SETTING_SIG_DOMAIN   "s"
+#define CTL_SETTING_SIG_NSMODE   "s"
 #define CTL_SETTING_MAP(field, key, record, spec, kind, flags) \
         { key, CTL_SETTING_SIG_##kind, offsetof(ContainerInfo, field), false },
 
@@ -262,6 +263,9 @@ void container_info_done(ContainerInfo *c) {
         free(c->cpuset_mems);
         free(c->slice);
         free(c->domainname);
+        free(c->pid_mode);
+        free(c->ipc_mode);
+        free(c->uts_mode);
         free(c->state);
         free(c->unit);
         free(c->error);

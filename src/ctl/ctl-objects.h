@@ -21,6 +21,7 @@
 #define CTL_SETTING_CTYPE_SLICE                                    char *
 #define CTL_SETTING_CTYPE_I32                                      int32_t
 #define CTL_SETTING_CTYPE_DOMAIN                                   char *
+#define CTL_SETTING_CTYPE_NSMODE                                   char *
 #define CTL_DECLARE_SETTING(field, key, record, spec, kind, flags) CTL_SETTING_CTYPE_##kind field;
 
 typedef struct ContainerInfo {

@@ -285,7 +285,7 @@ int ctl_resources_parse(CtlResources *r, int option, const char *arg) {
         }
 }
 
-int ctl_resources_check(const CtlResources *r, uint64_t memory_max, bool cpus) {
+int ctl_resources_check_cpu(const CtlResources *r, bool cpus) {
         /* Docker's rules and words (its daemon's; the first two are about --cpus). */
         if (cpus && r->cpu_period > 0) {
                 ctl_log_error("Conflicting options: Nano CPUs and CPU Period cannot both be set");
@@ -303,6 +303,13 @@ int ctl_resources_check(const CtlResources *r, uint64_t memory_max, bool cpus) {
                 ctl_log_error("CPU cfs quota can not be less than 1ms (i.e. 1000)");
                 return -EINVAL;
         }
+        return 0;
+}
+
+int ctl_resources_check(const CtlResources *r, uint64_t memory_max, bool cpus) {
+        int e = ctl_resources_check_cpu(r, cpus);
+        if (e < 0)
+                return e;
         /* What systemd has no property for, discarded as Docker does on cgroup v2. */
         if (r->memory_swappiness)
                 ctl_log_warning("Your kernel does not support memory swappiness capabilities or the cgroup is not "

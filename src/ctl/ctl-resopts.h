@@ -133,6 +133,8 @@ enum {
 
 /* One of the CTL_ARG_* options. Logs and returns -EINVAL on bad input. */
 int ctl_resources_parse(CtlResources *r, int option, const char *arg);
+/* --cpu-period and --cpu-quota: their ranges, and not with --cpus. Logs. */
+int ctl_resources_check_cpu(const CtlResources *r, bool cpus);
 /* Cross-checks with -m (memory_max: UINT64_MAX when not given) and --cpus; warns of what is
  * discarded. Logs. */
 int ctl_resources_check(const CtlResources *r, uint64_t memory_max, bool cpus);

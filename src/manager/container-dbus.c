@@ -466,6 +466,7 @@ static int property_get_env(sd_bus *bus, const char *path, const char *interface
 #define SETTING_GETTER_SLICE    property_get_string_ptr
 #define SETTING_GETTER_I32      NULL
 #define SETTING_GETTER_DOMAIN   property_get_string_ptr
+#define SETTING_GETTER_NSMODE   property_get_string_ptr
 #define SETTING_PROPERTY(field, key, record, spec, kind, flags)                                               \
         SD_BUS_PROPERTY(key, SETTING_PROPERTY_TYPE_##kind, SETTING_GETTER_##kind, offsetof(Container, field), \
                         (flags) &SETTING_LIVE ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE : SD_BUS_VTABLE_PROPERTY_CONST),

@@ -136,12 +136,15 @@ typedef struct UpdateCall {
 } UpdateCall;
 
 static const char *const limit_names[_UPDATE_LIMIT_MAX] = {
-        "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", "MemorySwapMax", "CPUWeight",
+        "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax",  "MemorySwapMax",
+        "CPUWeight", "CPUQuotaPeriodUSec", "MemoryLow", "BlkioWeight",
 };
+enum { LIMIT_BLKIO_WEIGHT = 7 }; /* sent to systemd as IOWeight */
 
 static uint64_t *limit_field(Container *c, size_t i) {
         uint64_t *fields[_UPDATE_LIMIT_MAX] = {
-                &c->memory_max, &c->cpu_quota_per_sec_usec, &c->tasks_max, &c->res.memory_swap_max, &c->res.cpu_weight,
+                &c->memory_max,     &c->cpu_quota_per_sec_usec, &c->tasks_max,  &c->res.memory_swap_max,
+                &c->res.cpu_weight, &c->cpu_quota_period_usec,  &c->memory_low, &c->blkio_weight,
         };
         return fields[i];
 }
@@ -196,7 +199,7 @@ static int update_settle(Container *c, const LimitUpdate *u) {
                 return r;
         }
         container_emit_changed(c, "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", "MemorySwapMax", "CPUWeight",
-                               "CPUShares", NULL);
+                               "CPUShares", "CPUQuotaPeriodUSec", "MemoryLow", "BlkioWeight", NULL);
         return 0;
 }
 
@@ -226,7 +229,10 @@ static int append_limits(sd_bus_message *m, void *userdata) {
         const LimitUpdate *u = userdata;
         for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
                 if (u->set[i]) {
-                        int r = sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i]);
+                        int r = i == LIMIT_BLKIO_WEIGHT
+                                ? sd_bus_message_append(m, "(sv)", "IOWeight", "t",
+                                                        container_blkio_to_io_weight(u->value[i]))
+                                : sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i]);
                         if (r < 0)
                                 return r;
                 }

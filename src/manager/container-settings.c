@@ -26,7 +26,7 @@ static const ContainerSetting settings[] = { CONTAINER_SETTINGS(SETTING_ROW) };
 
 static bool is_string(SettingKind k) {
         return k == SETTING_HOSTNAME || k == SETTING_PATH || k == SETTING_USER || k == SETTING_CPUSET ||
-                k == SETTING_SLICE || k == SETTING_DOMAIN;
+                k == SETTING_SLICE || k == SETTING_DOMAIN || k == SETTING_NSMODE;
 }
 
 /* A string setting's new value (a copy; NULL stays NULL), the old one freed. */
@@ -61,6 +61,30 @@ static bool user_spec_is_valid(const char *s) {
         return colons <= 1;
 }
 
+/* --pid, --ipc, --uts: Docker's modes berth has (no "container:NAME" yet), Docker's words otherwise. */
+static int check_namespace_mode(const char *key, const char *v, sd_bus_error *error) {
+        static const struct {
+                const char *key, *name, *modes[6];
+        } kinds[] = {
+                { "PidMode", "PID", { "", "private", "host" } },
+                { "IpcMode", "IPC", { "", "private", "shareable", "host", "none" } },
+                { "UtsMode", "UTS", { "", "host" } },
+        };
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                if (!streq(kinds[k].key, key))
+                        continue;
+                for (size_t i = 0; kinds[k].modes[i]; i++)
+                        if (streq(kinds[k].modes[i], v))
+                                return 0;
+                if (startswith(v, "container:"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Joining another container's %s namespace (\"%s\") is not supported.",
+                                                 kinds[k].name, v);
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "invalid %s mode: %s", kinds[k].name, v);
+        }
+        return 0;
+}
+
 static int check_string(const ContainerSetting *s, const char *v, sd_bus_error *error) {
         switch (s->kind) {
         case SETTING_HOSTNAME:
@@ -79,6 +103,8 @@ static int check_string(const ContainerSetting *s, const char *v, sd_bus_error *
                 return 0;
         case SETTING_CPUSET:
                 return container_cpuset_validate(s->key, v, error);
+        case SETTING_NSMODE:
+                return check_namespace_mode(s->key, v, error);
         case SETTING_DOMAIN:
                 if (!isempty(v) && !hostname_is_valid(v))
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid domain name \"%s\".", v);
@@ -114,6 +140,7 @@ static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerCon
         case SETTING_CPUSET:
         case SETTING_SLICE:
         case SETTING_DOMAIN:
+        case SETTING_NSMODE:
                 r = sd_bus_message_read(m, "v", "s", &str);
                 if (r < 0)
                         return r;
@@ -180,6 +207,7 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                 case SETTING_CPUSET:
                 case SETTING_SLICE:
                 case SETTING_DOMAIN:
+                case SETTING_NSMODE:
                         if (set_string(to, *(const char *const *) from) < 0)
                                 return -ENOMEM;
                         break;
@@ -220,6 +248,7 @@ static json_object *value_to_json(const Container *c, const ContainerSetting *s,
         case SETTING_CPUSET:
         case SETTING_SLICE:
         case SETTING_DOMAIN:
+        case SETTING_NSMODE:
                 return json_object_new_string(*(char *const *) v ?: "");
         case SETTING_PATH:
                 return json_object_new_string(*(char *const *) v ?: "/");
@@ -263,6 +292,7 @@ int container_settings_from_json(json_object *o, Container *c) {
                 case SETTING_CPUSET:
                 case SETTING_SLICE:
                 case SETTING_DOMAIN:
+                case SETTING_NSMODE:
                         str = json_get_string(o, s->record);
                         if (!str && s->kind == SETTING_HOSTNAME)
                                 return -EBADMSG; /* every container has one */

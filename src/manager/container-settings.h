@@ -24,6 +24,7 @@
 #define SETTING_CTYPE_SLICE    char *
 #define SETTING_CTYPE_I32      int32_t
 #define SETTING_CTYPE_DOMAIN   char *
+#define SETTING_CTYPE_NSMODE   char *
 
 #define SETTING_CONFIG_CTYPE_HOSTNAME const char *
 #define SETTING_CONFIG_CTYPE_PATH     const char *
@@ -37,6 +38,7 @@
 #define SETTING_CONFIG_CTYPE_SLICE    const char *
 #define SETTING_CONFIG_CTYPE_I32      int32_t
 #define SETTING_CONFIG_CTYPE_DOMAIN   const char *
+#define SETTING_CONFIG_CTYPE_NSMODE   const char *
 
 #define DECLARE_SETTING(field, key, record, spec, kind, flags)        SETTING_CTYPE_##kind field;
 #define DECLARE_CONFIG_SETTING(field, key, record, spec, kind, flags) SETTING_CONFIG_CTYPE_##kind field;
@@ -54,6 +56,7 @@ typedef enum SettingKind {
         SETTING_SLICE,
         SETTING_I32,
         SETTING_DOMAIN,
+        SETTING_NSMODE,
 } SettingKind;
 
 typedef struct ContainerSetting {

@@ -328,8 +328,9 @@ uint64_t container_blkio_to_io_weight(uint64_t weight);
 int container_cpuset_validate(const char *key, const char *v, sd_bus_error *error);
 /* The scope property of such a list, as systemd's bitmask; nothing for "". */
 int container_cpuset_append(sd_bus_message *m, const char *property, const char *list);
-/* What Update changes: MemoryMax, CPUQuotaPerSecUSec, TasksMax, MemorySwapMax, CPUWeight. */
-enum { _UPDATE_LIMIT_MAX = 5 };
+/* What Update changes: MemoryMax, CPUQuotaPerSecUSec, TasksMax, MemorySwapMax, CPUWeight,
+ * CPUQuotaPeriodUSec, MemoryLow, BlkioWeight (the scope's IOWeight). */
+enum { _UPDATE_LIMIT_MAX = 8 };
 typedef struct LimitUpdate {
         uint64_t value[_UPDATE_LIMIT_MAX];
         bool set[_UPDATE_LIMIT_MAX];

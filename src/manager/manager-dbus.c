@@ -443,6 +443,15 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
                                          ambiguous ? "Image id prefix \"%s\" matches more than one image."
                                                    : "No such image: %s",
                                          image_ref);
+        /* Docker's words: a namespace of the host is not the user namespace's to own. */
+        if (streq_ptr(config.security.userns_mode, "auto") &&
+            (streq_ptr(config.pid_mode, "host") || streq_ptr(config.ipc_mode, "host") ||
+             streq_ptr(config.uts_mode, "host")))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "cannot share the host %s namespace when user namespaces are enabled",
+                                         streq_ptr(config.pid_mode, "host")           ? "PID"
+                                                 : streq_ptr(config.ipc_mode, "host") ? "IPC"
+                                                                                      : "UTS");
         if (config.memory_low != UINT64_MAX && config.memory_max != UINT64_MAX && config.memory_max < config.memory_low)
                 return sd_bus_error_set(
                         error, BERTH_ERROR_INVALID_ARGUMENT,

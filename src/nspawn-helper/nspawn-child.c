@@ -127,6 +127,9 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
         sigfillset(&all);
         sigemptyset(&none);
         sigprocmask(SIG_BLOCK, &all, NULL);
+        /* Not PID 1 with --pid host: orphans come to us only as a subreaper. */
+        if (spec->pid_host)
+                (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
         /* The payload starts only once the init is confined: else it could find PID 1 still root
          * with every capability (and out of its reach for signals). */
         int confined[2];
@@ -269,9 +272,11 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int std
                         child_fail_message(error_fd, -r, "%s.", msg);
                 child_failf(error_fd, -r, "%s", what);
         }
-        if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        /* --uts host: the host's names are not ours to change. */
+        if (!spec->uts_host && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
                 child_failf(error_fd, errno, "set the host name");
-        if (!isempty(spec->domainname) && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+        if (!spec->uts_host && !isempty(spec->domainname) &&
+            setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
                 child_failf(error_fd, errno, "set the domain name");
         r = loopback_up();
         if (r < 0)

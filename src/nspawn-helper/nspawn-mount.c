@@ -123,7 +123,12 @@ static int make_dev(const ContainerSpec *spec) {
                 return -errno;
         char shm_options[64];
         snprintf(shm_options, sizeof(shm_options), "mode=1777,size=%llu", (unsigned long long) spec->shm_size);
-        if (mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options) < 0)
+        /* --ipc host: the host's /dev/shm, as Docker; --ipc none: none at all. */
+        if (spec->ipc_host) {
+                if (mount("/dev/shm", "dev/shm", NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return -errno;
+        } else if (!spec->ipc_none &&
+                   mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options) < 0)
                 return -errno;
         if (mount("mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return -errno;

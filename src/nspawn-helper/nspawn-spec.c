@@ -201,6 +201,10 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         s->cols = (unsigned) json_get_i64(o, SPEC_KEY_COLS, 80);
         s->init = json_get_bool(o, SPEC_KEY_INIT, 0);
         s->read_only = json_get_bool(o, SPEC_KEY_READ_ONLY, 0);
+        s->pid_host = streq_ptr(json_get_string(o, SPEC_KEY_PID_MODE), "host");
+        s->ipc_host = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "host");
+        s->ipc_none = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "none");
+        s->uts_host = streq_ptr(json_get_string(o, SPEC_KEY_UTS_MODE), "host");
         s->caps = json_get_u64(o, SPEC_KEY_CAPS, capabilities_default);
         s->privileged = json_get_bool(o, SPEC_KEY_PRIVILEGED, 0);
         s->no_new_privs = json_get_bool(o, SPEC_KEY_NO_NEW_PRIVS, 0);

@@ -336,3 +336,123 @@ def test_sysctl(busybox_image, berthd):
                           "kernel.shmmax=12345678", busybox_image, "cat", "/proc/sys/net/ipv4/ip_forward",
                           "/proc/sys/kernel/shmmax", check=True).stdout.split()
     assert out == ["1", "12345678"]
+
+
+def ns(bed, kind, name=None):
+    """The inode of a namespace: of the testbed's shell, or (name) of a running container's exec."""
+    if name is None:
+        return bed.sh(f"readlink /proc/self/ns/{kind}", check=True).stdout.strip()
+    return bed.berthctl("exec", name, "readlink", f"/proc/self/ns/{kind}", check=True).stdout.strip()
+
+
+# (flags, namespaces shared with the host, namespaces of its own)
+NAMESPACE_ROWS = [
+    ([], [], ["pid", "ipc", "uts"]),
+    (["--pid", "host"], ["pid"], ["ipc", "uts"]),
+    (["--ipc", "host"], ["ipc"], ["pid", "uts"]),
+    (["--ipc", "shareable"], [], ["pid", "ipc", "uts"]),
+    (["--uts", "host"], ["uts"], ["pid", "ipc"]),
+    (["--pid", "host", "--ipc", "host", "--uts", "host"], ["pid", "ipc", "uts"], []),
+]
+
+
+@pytest.mark.parametrize("flags,shared,own", NAMESPACE_ROWS, ids=[" ".join(r[0]) or "defaults" for r in NAMESPACE_ROWS])
+def test_namespace_modes(busybox_image, berthd, flags, shared, own):
+    name = f"ns-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, *flags, busybox_image, "sleep", "300", check=True)
+    try:
+        for kind in shared:
+            assert ns(berthd, kind, name) == ns(berthd, kind), kind
+        for kind in own:
+            assert ns(berthd, kind, name) != ns(berthd, kind), kind
+        hc = inspect(berthd, name)["HostConfig"]
+        assert hc["PidMode"] == ("host" if "pid" in shared else "")
+        assert hc["UTSMode"] == ("host" if "uts" in shared else "")
+        assert hc["IpcMode"] == ("host" if "ipc" in shared else "shareable" if "shareable" in flags else "private")
+        first = berthd.berthctl("exec", name, "cat", "/proc/1/comm", check=True).stdout.strip()
+        assert first == ("systemd" if "pid" in shared else "sleep")
+        if "uts" in shared:
+            assert berthd.berthctl("exec", name, "hostname", check=True).stdout == \
+                berthd.sh("hostname", check=True).stdout
+    finally:
+        berthd.berthctl("rm", "-f", name)
+
+
+def test_ipc_host_and_none_shm(busybox_image, berthd):
+    marker = f"berth-{uuid.uuid4().hex[:6]}"
+    berthd.sh(f"touch /dev/shm/{marker}", check=True)
+    try:
+        out = berthd.berthctl("run", "--rm", "--ipc", "host", busybox_image, "ls", "/dev/shm", check=True).stdout
+        assert marker in out.split()
+        out = berthd.berthctl("run", "--rm", busybox_image, "ls", "/dev/shm", check=True).stdout
+        assert marker not in out.split()
+    finally:
+        berthd.sh(f"rm -f /dev/shm/{marker}")
+    out = berthd.berthctl("run", "--rm", "--ipc", "none", busybox_image, "sh", "-c",
+                          "grep -c ' /dev/shm ' /proc/mounts || true", check=True).stdout.strip()
+    assert out == "0"
+
+
+def test_pid_host_leftovers_killed(busybox_image, berthd):
+    """With the host's PID namespace nothing ends with the payload: the supervisor kills what it
+    leaves in the scope, so the run ends and the scope goes."""
+    name = f"ns-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, "--pid", "host", busybox_image, "sh", "-c",
+                    "sleep 1000 & sleep 1000 & sleep 0.5", check=True)
+    try:
+        unit = inspect(berthd, name)["Berth"]["Unit"]
+        assert berthd.berthctl("wait", name, check=True, timeout=20).stdout.strip() == "0"
+        berthd.wait_until(lambda: berthd.systemctl("is-active", unit).stdout.strip() != "active",
+                          what="the scope to stop")
+        assert berthd.sh("pgrep -x 'sleep' -a | grep -c 'sleep 1000' || true").stdout.strip() == "0"
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    # Exec works there too, and an --init reaps as a subreaper.
+    out = berthd.berthctl("run", "--rm", "--pid", "host", "--init", busybox_image, "sh", "-c",
+                          "sleep 1000 & echo started", check=True, timeout=20).stdout.strip()
+    assert out == "started"
+
+
+NAMESPACE_REFUSED = [
+    (["--pid", "container:x"], "Joining another container's PID namespace (\"container:x\") is not supported."),
+    (["--pid", "bogus"], "invalid PID mode: bogus"),
+    (["--ipc", "bogus"], "invalid IPC mode: bogus"),
+    (["--uts", "private"], "invalid UTS mode: private"),
+    (["--uts", "host", "-h", "x"], "Conflicting options: hostname and the UTS mode"),
+    (["--pid", "host", "--userns", "auto"], "cannot share the host PID namespace when user namespaces are enabled"),
+    (["--ipc", "host", "--userns", "auto"], "cannot share the host IPC namespace when user namespaces are enabled"),
+]
+
+
+@pytest.mark.parametrize("flags,error", NAMESPACE_REFUSED, ids=[" ".join(r[0]) for r in NAMESPACE_REFUSED])
+def test_namespace_refused(busybox_image, berthd, flags, error):
+    before = n_containers(berthd)
+    proc = berthd.berthctl("create", *flags, busybox_image, "true")
+    assert proc.returncode == 125 and error in proc.stderr, proc.stderr
+    assert n_containers(berthd) == before
+
+
+def test_update_cpu_io(busybox_image, berthd):
+    name = f"up-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, "--cpu-period", "50000", "--cpu-quota", "25000", busybox_image,
+                    "sleep", "300", check=True)
+    try:
+        berthd.berthctl("update", "--cpu-quota", "50000", "--blkio-weight", "1000", "--memory-reservation", "32m",
+                        name, check=True)
+        got = unit_props(berthd, name, ["CPUQuotaPeriodUSec", "CPUQuotaPerSecUSec", "IOWeight", "MemoryLow"])
+        assert got == {"CPUQuotaPeriodUSec": "50ms", "CPUQuotaPerSecUSec": "1s", "IOWeight": "10000",
+                       "MemoryLow": str(32 << 20)}
+        hc = inspect(berthd, name)["HostConfig"]
+        assert (hc["CpuPeriod"], hc["CpuQuota"], hc["BlkioWeight"], hc["MemoryReservation"]) == \
+            (50000, 50000, 1000, 32 << 20)
+        berthd.berthctl("update", "--cpu-period", "100000", name, check=True)
+        assert unit_props(berthd, name, ["CPUQuotaPeriodUSec"])["CPUQuotaPeriodUSec"] == "100ms"
+        berthd.systemctl("restart", "berthd.service", check=True)
+        hc = inspect(berthd, name)["HostConfig"]
+        assert (hc["CpuPeriod"], hc["BlkioWeight"]) == (100000, 1000)
+        proc = berthd.berthctl("update", "--cpus", "1", "--cpu-quota", "50000", name)
+        assert proc.returncode == 125 and "Conflicting options: Nano CPUs and CPU Quota cannot both be set" in proc.stderr
+        proc = berthd.berthctl("update", "--blkio-weight", "5", name)
+        assert proc.returncode == 125 and "Range of blkio weight is from 10 to 1000" in proc.stderr
+    finally:
+        berthd.berthctl("rm", "-f", name)

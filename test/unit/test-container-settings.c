@@ -87,6 +87,12 @@ static void test_options(void) {
                 { "OOMScoreAdjust", "i", NULL, 500, 1, NULL },
                 { "OOMScoreAdjust", "i", NULL, 1001, -EINVAL,
                   "Invalid value 1001, range for oom score adj is [-1000, 1000]" },
+                { "PidMode", "s", "host", 0, 1, NULL },
+                { "PidMode", "s", "shareable", 0, -EINVAL, "invalid PID mode: shareable" },
+                { "IpcMode", "s", "none", 0, 1, NULL },
+                { "IpcMode", "s", "container:x", 0, -EINVAL,
+                  "Joining another container's IPC namespace (\"container:x\") is not supported." },
+                { "UtsMode", "s", "private", 0, -EINVAL, "invalid UTS mode: private" },
                 { "Bogus", "s", "x", 0, 0, NULL },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -164,7 +170,7 @@ static void test_record_round_trip(void) {
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_TTY, &v) && json_object_get_boolean(v));
         CHECK(!json_object_object_get_ex(spec, "memory_max", &v));
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_OOM_ADJ, &v) && json_object_get_int(v) == -17);
-        CHECK_INT(json_object_object_length(spec), 8);
+        CHECK_INT(json_object_object_length(spec), 11);
         json_object_put(spec);
         json_object_put(o);
         container_settings_free(&b);
