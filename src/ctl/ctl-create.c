@@ -42,6 +42,15 @@ enum {
         ARG_INIT,
         ARG_READ_ONLY,
         ARG_DETACH_KEYS,
+        ARG_DOMAINNAME,
+        ARG_LABEL_FILE,
+        ARG_RUNTIME,
+        ARG_GPUS,
+        ARG_GROUP_ADD,
+        ARG_SYSCTL,
+        ARG_PID,
+        ARG_IPC,
+        ARG_UTS,
         ARG_HELP,
 };
 
@@ -55,12 +64,16 @@ typedef struct CreateArgs {
         uint64_t cpu_quota_usec; /* UINT64_MAX: not given */
         uint64_t tasks_max; /* UINT64_MAX: not given, or unlimited */
         const char *hostname;
+        const char *domainname;
+        const char *pid_mode, *ipc_mode, *uts_mode;
         bool auto_remove;
         char *restart_policy; /* NULL: not given (berthd's default, "no") */
         uint32_t restart_max_retries; /* 0: unlimited */
         CtlMount *mounts;
         size_t n_mounts;
         char **volumes_from;
+        char **group_add;
+        char **sysctls; /* "key=value" */
         const char *volume_driver;
         const char *pull; /* "missing" (default), "always" or "never" */
         const char *platform; /* of the image to pull */
@@ -93,6 +106,10 @@ static void create_args_done(CreateArgs *a) {
         a->n_mounts = 0;
         strv_free(a->volumes_from);
         a->volumes_from = NULL;
+        strv_free(a->group_add);
+        a->group_add = NULL;
+        strv_free(a->sysctls);
+        a->sysctls = NULL;
         strv_free(a->labels);
         a->labels = NULL;
         ctl_resources_done(&a->res);
@@ -127,6 +144,10 @@ static void help_create(bool run) {
                "      --cpus=DECIMAL       Number of CPUs, e.g. 1.5 (CPUQuotaPerSecUSec)\n"
                "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n" CTL_RESOURCES_HELP
                "  -h, --hostname=NAME      Host name inside the container\n"
+               "      --domainname=NAME    NIS domain name inside the container\n"
+               "      --pid=host           Share the host's PID namespace (its processes are visible)\n"
+               "      --ipc=MODE           private (default), shareable, none (no /dev/shm), host\n"
+               "      --uts=host           Share the host's host and domain name (not with -h)\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
                "  -v, --volume=SPEC        /PATH (anonymous volume), NAME:/PATH[:ro] (named volume,\n"
@@ -139,12 +160,19 @@ static void help_create(bool run) {
                "      --platform=OS/ARCH    The platform of the image to pull\n"
                "  -w, --workdir=DIR        Working directory (absolute; created if missing)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (names from the image's /etc/passwd)\n"
+               "      --sysctl=KEY=VALUE   Set a namespaced sysctl in the container (net.*, fs.mqueue.*,\n"
+               "                           kernel.msg*, kernel.sem, kernel.shm*; repeatable)\n"
+               "      --group-add=GROUP    An additional group (name in the image's /etc/group, or\n"
+               "                           a number; repeatable)\n"
                "      --entrypoint=CMD     Override the image's entrypoint (\"\" clears it)\n"
                "      --stop-signal=SIG    Signal that stop sends first (default: the image's, or TERM)\n"
                "      --init               Run a minimal init as PID 1 that reaps and forwards signals\n"
                "      --env-file=FILE      Read KEY=VALUE lines (# comments) as -e options\n"
                "      --cidfile=FILE       Write the container id to FILE (which must not exist)\n"
                "      --label=KEY[=VALUE]  Set a label (repeatable; the image's labels are kept)\n"
+               "      --label-file=FILE    Read KEY[=VALUE] lines (# comments) as --label options\n"
+               "      --runtime=NAME       Only \"berth\" (berth-nspawn) is accepted\n"
+               "      --gpus=GPUS          Refused: berth has no GPU support\n"
                "      --read-only          Mount the container's root file system read-only\n");
         ctl_security_help();
         printf("      --help               Show this help\n");
@@ -195,6 +223,38 @@ static int add_env_file(CreateArgs *a, const char *path) {
                 if (*p == 0 || *p == '#')
                         continue;
                 int r = ctl_env_add(&a->env, &a->n_env, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int add_label(CreateArgs *a, const char *arg) {
+        _cleanup_free_ char *kv = strchr(arg, '=') ? strdup(arg) : NULL;
+        if (!kv && asprintf(&kv, "%s=", arg) < 0)
+                return ctl_log_errno(-ENOMEM, "%m");
+        if (!kv || kv[0] == '=') {
+                ctl_log_error("invalid label \"%s\": expected KEY[=VALUE]", arg);
+                return -EINVAL;
+        }
+        int r = strv_push(&a->labels, kv);
+        return r < 0 ? ctl_log_errno(r, "%m") : 0;
+}
+
+/* --label-file: KEY[=VALUE] lines as --label options; blank lines and # comments skipped (Docker's
+ * ReadKVStrings). */
+static int add_label_file(CreateArgs *a, const char *path) {
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        if (!f)
+                return ctl_log_errno(-errno, "Failed to open label file %s: %m", path);
+        while (getline(&line, &cap, f) > 0) {
+                line[strcspn(line, "\r\n")] = 0;
+                const char *p = line + strspn(line, " \t");
+                if (*p == 0 || *p == '#')
+                        continue;
+                int r = add_label(a, p);
                 if (r < 0)
                         return r;
         }
@@ -308,17 +368,41 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         }
         case ARG_ENV_FILE:
                 return add_env_file(a, arg);
-        case ARG_LABEL: {
-                _cleanup_free_ char *kv = strchr(arg, '=') ? strdup(arg) : NULL;
-                if (!kv && asprintf(&kv, "%s=", arg) < 0)
-                        return ctl_log_errno(-ENOMEM, "%m");
-                if (!kv || kv[0] == '=') {
-                        ctl_log_error("invalid label \"%s\": expected KEY[=VALUE]", arg);
+        case ARG_LABEL:
+                return add_label(a, arg);
+        case ARG_DOMAINNAME:
+                if (!hostname_is_valid(arg)) {
+                        ctl_log_error("invalid domain name \"%s\"", arg);
                         return -EINVAL;
                 }
-                r = strv_push(&a->labels, kv);
-                return r < 0 ? ctl_log_errno(r, "%m") : 0;
-        }
+                a->domainname = arg;
+                return 0;
+        case ARG_PID:
+        case ARG_IPC:
+        case ARG_UTS:
+                /* The modes are berthd's to check (Docker's words). */
+                if (c == ARG_PID)
+                        a->pid_mode = arg;
+                else if (c == ARG_IPC)
+                        a->ipc_mode = arg;
+                else
+                        a->uts_mode = arg;
+                return 0;
+        case ARG_LABEL_FILE:
+                return add_label_file(a, arg);
+        case ARG_RUNTIME:
+                /* berth has one runtime, its own; Docker's words for a name it does not know. */
+                if (!streq(arg, "berth")) {
+                        ctl_log_error("unknown or invalid runtime name: %s (berth runs containers with its own "
+                                      "runtime, \"berth\")",
+                                      arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case ARG_GPUS:
+                ctl_log_error("--gpus is not supported: berth has no GPU device requests (give device nodes "
+                              "with --device)");
+                return -EOPNOTSUPP;
         case ARG_CIDFILE:
                 if (access(arg, F_OK) == 0) {
                         ctl_log_error("container ID file found, make sure the other container isn't running or "
@@ -336,6 +420,22 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 return 0;
         case ARG_VOLUMES_FROM:
                 r = strv_push(&a->volumes_from, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        case ARG_SYSCTL: {
+                /* Docker's rule (opts.ValidateSysctl) and words. */
+                _cleanup_free_ char *key = strndup(arg, strcspn(arg, "="));
+                if (!key)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                if (!strchr(arg, '=') || !sysctl_is_namespaced(key)) {
+                        ctl_log_error("invalid argument \"%s\" for \"--sysctl\" flag: sysctl '%s' is not allowed", arg,
+                                      arg);
+                        return -EINVAL;
+                }
+                r = strv_push(&a->sysctls, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        }
+        case ARG_GROUP_ADD:
+                r = strv_push(&a->group_add, arg);
                 return r < 0 ? ctl_log_errno(r, "%m") : 0;
         case ARG_VOLUME_DRIVER:
                 a->volume_driver = arg;
@@ -366,6 +466,15 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "cpus", required_argument, NULL, ARG_CPUS },
                 { "pids-limit", required_argument, NULL, ARG_PIDS_LIMIT },
                 { "hostname", required_argument, NULL, 'h' },
+                { "domainname", required_argument, NULL, ARG_DOMAINNAME },
+                { "label-file", required_argument, NULL, ARG_LABEL_FILE },
+                { "runtime", required_argument, NULL, ARG_RUNTIME },
+                { "gpus", required_argument, NULL, ARG_GPUS },
+                { "group-add", required_argument, NULL, ARG_GROUP_ADD },
+                { "sysctl", required_argument, NULL, ARG_SYSCTL },
+                { "pid", required_argument, NULL, ARG_PID },
+                { "ipc", required_argument, NULL, ARG_IPC },
+                { "uts", required_argument, NULL, ARG_UTS },
                 { "rm", no_argument, NULL, ARG_RM },
                 { "restart", required_argument, NULL, ARG_RESTART },
                 { "volume", required_argument, NULL, 'v' },
@@ -405,7 +514,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .security.no_new_privileges = -1,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:dita:" : "+:e:m:h:v:w:u:it", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:c:dita:" : "+:e:m:h:v:w:u:c:it", options, NULL)) >=
+               0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -454,6 +564,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 a->interactive = true;
                         continue;
                 }
+                if (c == 'c')
+                        c = CTL_ARG_CPU_SHARES; /* -c, Docker's short form */
                 r = c >= ARG_CAP_ADD            ? ctl_security_parse(&a->security, c, optarg)
                         : c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg)
                                                 : parse_create_option(a, c, optarg);
@@ -464,7 +576,11 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 ctl_log_error("Conflicting options: -a and -d");
                 return -EINVAL;
         }
-        r = ctl_resources_check(&a->res, a->memory_max);
+        if (a->uts_mode && streq(a->uts_mode, "host") && a->hostname) {
+                ctl_log_error("Conflicting options: hostname and the UTS mode");
+                return -EINVAL;
+        }
+        r = ctl_resources_check(&a->res, a->memory_max, a->cpu_quota_usec != UINT64_MAX);
         if (r < 0)
                 return r;
         if (optind >= argc) {
@@ -487,6 +603,14 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 if (r < 0)
                         return r;
         }
+        if (a->domainname && (r = sd_bus_message_append(m, "{sv}", "Domainname", "s", a->domainname)) < 0)
+                return r;
+        if (a->pid_mode && (r = sd_bus_message_append(m, "{sv}", "PidMode", "s", a->pid_mode)) < 0)
+                return r;
+        if (a->ipc_mode && (r = sd_bus_message_append(m, "{sv}", "IpcMode", "s", a->ipc_mode)) < 0)
+                return r;
+        if (a->uts_mode && (r = sd_bus_message_append(m, "{sv}", "UtsMode", "s", a->uts_mode)) < 0)
+                return r;
         if (a->memory_max != UINT64_MAX) {
                 r = sd_bus_message_append(m, "{sv}", "MemoryMax", "t", a->memory_max);
                 if (r < 0)
@@ -581,6 +705,31 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_append(m, "s", "VolumesFrom")) < 0 ||
                     (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
                     (r = sd_bus_message_append_strv(m, a->volumes_from)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
+        if (a->sysctls) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", "Sysctls")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a{ss}")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "{ss}")) < 0)
+                        return r;
+                for (char **s = a->sysctls; *s; s++) {
+                        _cleanup_free_ char *key = strndup(*s, strcspn(*s, "="));
+                        if (!key)
+                                return -ENOMEM;
+                        if ((r = sd_bus_message_append(m, "{ss}", key, *s + strlen(key) + 1)) < 0)
+                                return r;
+                }
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
+        if (a->group_add) {
+                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", "GroupAdd")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
+                    (r = sd_bus_message_append_strv(m, a->group_add)) < 0 ||
                     (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }

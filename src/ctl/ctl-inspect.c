@@ -130,6 +130,104 @@ static int container_resources_json(const ContainerInfo *c, json_object *config,
         return r;
 }
 
+/* Docker's BlkioWeightDevice ({Path, Weight}) and BlkioDevice{Read,Write}{Bps,IOps} ({Path, Rate}). */
+static int io_limits_json(const ContainerInfo *c, json_object *host) {
+        static const struct {
+                const char *option, *field, *value;
+        } kinds[] = {
+                { "BlkioWeightDevice", "BlkioWeightDevice", "Weight" },
+                { "IOReadBandwidthMax", "BlkioDeviceReadBps", "Rate" },
+                { "IOWriteBandwidthMax", "BlkioDeviceWriteBps", "Rate" },
+                { "IOReadIOPSMax", "BlkioDeviceReadIOps", "Rate" },
+                { "IOWriteIOPSMax", "BlkioDeviceWriteIOps", "Rate" },
+        };
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                json_object *a = json_object_new_array();
+                if (!a)
+                        return -ENOMEM;
+                for (char **l = c->io_limits; l && *l; l++) {
+                        char option[32], path[256];
+                        unsigned long long value;
+                        if (sscanf(*l, "%31[^\t]\t%255[^\t]\t%llu", option, path, &value) != 3) {
+                                json_object_put(a);
+                                return -EBADMSG;
+                        }
+                        if (!streq(option, kinds[k].option))
+                                continue;
+                        json_object *e = json_object_new_object();
+                        if (!e) {
+                                json_object_put(a);
+                                return -ENOMEM;
+                        }
+                        json_object_object_add(e, "Path", json_object_new_string(path));
+                        json_object_object_add(e, kinds[k].value, json_object_new_int64((int64_t) value));
+                        json_object_array_add(a, e);
+                }
+                int r = json_add(host, kinds[k].field, a);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* The cpuset, CFS, memory reservation, OOM, block I/O and cgroup parent fields, in Docker's units
+ * (0 or "" when not set). */
+static int cgroup_json(const ContainerInfo *c, json_object *host) {
+        bool period = c->cpu_quota_period_usec != UINT64_MAX;
+        int r = json_add(host, "CpusetCpus", json_string_or_empty(c->cpuset_cpus));
+        if (r >= 0)
+                r = json_add(host, "CpusetMems", json_string_or_empty(c->cpuset_mems));
+        if (r >= 0)
+                r = json_add(host, "CpuPeriod", json_object_new_int64(period ? (int64_t) c->cpu_quota_period_usec : 0));
+        /* --cpu-quota is kept as the quota per second with its period. */
+        if (r >= 0)
+                r = json_add(host, "CpuQuota",
+                             json_object_new_int64(period && c->cpu_quota_per_sec_usec != UINT64_MAX
+                                                           ? (int64_t) (c->cpu_quota_per_sec_usec *
+                                                                        c->cpu_quota_period_usec / 1000000)
+                                                           : 0));
+        if (r >= 0)
+                r = json_add(host, "MemoryReservation",
+                             json_object_new_int64(c->memory_low == UINT64_MAX ? 0 : (int64_t) c->memory_low));
+        /* Discarded, as Docker on cgroup v2. */
+        if (r >= 0)
+                r = json_add_null(host, "MemorySwappiness");
+        if (r >= 0)
+                r = json_add_null(host, "OomKillDisable");
+        if (r >= 0)
+                r = json_add(host, "OomScoreAdj", json_object_new_int(c->oom_score_adj));
+        if (r >= 0)
+                r = json_add(host, "BlkioWeight",
+                             json_object_new_int64(c->blkio_weight == UINT64_MAX ? 0 : (int64_t) c->blkio_weight));
+        if (r >= 0)
+                r = io_limits_json(c, host);
+        if (r >= 0)
+                r = json_add(host, "CgroupParent", json_string_or_empty(c->slice));
+        if (r >= 0)
+                r = json_add(host, "PidMode", json_string_or_empty(c->pid_mode));
+        if (r >= 0) /* Docker's default mode is "private" */
+                r = json_add(host, "IpcMode", json_object_new_string(!isempty(c->ipc_mode) ? c->ipc_mode : "private"));
+        if (r >= 0)
+                r = json_add(host, "UTSMode", json_string_or_empty(c->uts_mode));
+        if (r >= 0 && strv_length(c->sysctls) > 0) { /* left out when empty, as Docker's */
+                json_object *o = json_object_new_object();
+                for (char **l = c->sysctls; o && *l; l++) {
+                        _cleanup_free_ char *key = strndup(*l, strcspn(*l, "="));
+                        if (!key) {
+                                json_object_put(o);
+                                o = NULL;
+                                break;
+                        }
+                        json_object_object_add(o, key, json_object_new_string(*l + strlen(key) + 1));
+                }
+                r = json_add(host, "Sysctls", o);
+        }
+        if (r >= 0) /* null when empty, as Docker's */
+                r = strv_length(c->group_add) > 0 ? json_add(host, "GroupAdd", json_strv_new(c->group_add))
+                                                  : json_add_null(host, "GroupAdd");
+        return r;
+}
+
 /* As Docker's HostConfig: CapAdd, CapDrop and SecurityOpt are null when empty; SecurityOpt holds
  * "no-new-privileges" and "seccomp=unconfined" or "seccomp=<the profile's text>". */
 static int security_json(const ContainerInfo *c, json_object *host) {
@@ -158,6 +256,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
 
         if (r >= 0)
                 r = json_add(config, "Hostname", json_string_or_empty(c->hostname));
+        if (r >= 0)
+                r = json_add(config, "Domainname", json_string_or_empty(c->domainname));
         if (r >= 0)
                 r = c->env ? json_add(config, "Env", json_strv_new(c->env))
                            : json_add_null(config, "Env"); /* root only */
@@ -208,7 +308,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                              json_object_new_int64(c->memory_max == UINT64_MAX ? 0 : (int64_t) c->memory_max));
         if (r >= 0)
                 r = json_add(host, "NanoCpus",
-                             json_object_new_int64(c->cpu_quota_per_sec_usec == UINT64_MAX
+                             json_object_new_int64(c->cpu_quota_per_sec_usec == UINT64_MAX ||
+                                                                   c->cpu_quota_period_usec != UINT64_MAX
                                                            ? 0
                                                            : (int64_t) c->cpu_quota_per_sec_usec * 1000));
         if (r >= 0)
@@ -235,6 +336,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                 r = json_add(host, "ReadonlyRootfs", json_object_new_boolean(c->read_only));
         if (r >= 0)
                 r = container_resources_json(c, config, host);
+        if (r >= 0)
+                r = cgroup_json(c, host);
         if (r >= 0)
                 r = security_json(c, host);
         if (r < 0)

@@ -14,8 +14,8 @@
  * map expects (a newer daemon), are skipped. */
 typedef struct PropertyMap {
         const char *name;
-        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)", "a(ssssssb)" (as
-                                * tab-separated fields), "t", "u", "i" or "b" */
+        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)", "a(sst)", "a(ssssssb)"
+                                * (as tab-separated fields), "t", "u", "i" or "b" */
         size_t offset;
         bool secret; /* root only, and only by name (Get, not GetAll): may hold passwords */
 } PropertyMap;
@@ -28,6 +28,11 @@ typedef struct PropertyMap {
 #define CTL_SETTING_SIG_SIGNAL   "i"
 #define CTL_SETTING_SIG_RESTART  "s"
 #define CTL_SETTING_SIG_U32      "u"
+#define CTL_SETTING_SIG_CPUSET   "s"
+#define CTL_SETTING_SIG_SLICE    "s"
+#define CTL_SETTING_SIG_I32      "i"
+#define CTL_SETTING_SIG_DOMAIN   "s"
+#define CTL_SETTING_SIG_NSMODE   "s"
 #define CTL_SETTING_MAP(field, key, record, spec, kind, flags) \
         { key, CTL_SETTING_SIG_##kind, offsetof(ContainerInfo, field), false },
 
@@ -55,6 +60,7 @@ static const PropertyMap container_map[] = {
         { "OOMKilled", "b", offsetof(ContainerInfo, oom_killed), false },
         { "Ulimits", "a(stt)", offsetof(ContainerInfo, ulimits), false },
         { "Devices", "a(sss)", offsetof(ContainerInfo, devices), false },
+        { "IODeviceLimits", "a(sst)", offsetof(ContainerInfo, io_limits), false },
         { "CapAdd", "as", offsetof(ContainerInfo, cap_add), false },
         { "CapDrop", "as", offsetof(ContainerInfo, cap_drop), false },
         { "Privileged", "b", offsetof(ContainerInfo, privileged), false },
@@ -65,6 +71,8 @@ static const PropertyMap container_map[] = {
         { "Entrypoint", "as", offsetof(ContainerInfo, entrypoint), false },
         { "RestartCount", "u", offsetof(ContainerInfo, restart_count), false },
         { "VolumesFrom", "as", offsetof(ContainerInfo, volumes_from), false },
+        { "GroupAdd", "as", offsetof(ContainerInfo, group_add), false },
+        { "Sysctls", "a{ss}", offsetof(ContainerInfo, sysctls), false },
         { "MountPoints", "a(ssssssb)", offsetof(ContainerInfo, mount_points), false },
         {},
 };
@@ -135,9 +143,9 @@ static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *user
                         return r;
                 strv_free(*(char ***) dest);
                 *(char ***) dest = l ? TAKE_PTR(l) : calloc(1, sizeof(char *));
-        } else if (streq(p->signature, "a(stt)") || streq(p->signature, "a(sss)")) {
+        } else if (streq(p->signature, "a(stt)") || streq(p->signature, "a(sss)") || streq(p->signature, "a(sst)")) {
                 _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-                bool numbers = streq(p->signature, "a(stt)");
+                bool numbers = streq(p->signature, "a(stt)"), last = streq(p->signature, "a(sst)");
                 if (!l)
                         return -ENOMEM;
                 r = sd_bus_message_enter_container(m, 'a', p->signature + 1);
@@ -147,12 +155,14 @@ static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *user
                         _cleanup_free_ char *joined = NULL;
                         if (r < 0)
                                 return r;
-                        r = numbers ? sd_bus_message_read(m, "(stt)", &a, &x, &y)
-                                    : sd_bus_message_read(m, "(sss)", &a, &b, &c);
+                        r = numbers    ? sd_bus_message_read(m, "(stt)", &a, &x, &y)
+                                : last ? sd_bus_message_read(m, "(sst)", &a, &b, &y)
+                                       : sd_bus_message_read(m, "(sss)", &a, &b, &c);
                         if (r <= 0)
                                 break;
-                        if ((numbers ? asprintf(&joined, "%s\t%" PRIu64 "\t%" PRIu64, a, x, y)
-                                     : asprintf(&joined, "%s\t%s\t%s", a, b, c)) < 0 ||
+                        if ((numbers        ? asprintf(&joined, "%s\t%" PRIu64 "\t%" PRIu64, a, x, y)
+                                     : last ? asprintf(&joined, "%s\t%s\t%" PRIu64, a, b, y)
+                                            : asprintf(&joined, "%s\t%s\t%s", a, b, c)) < 0 ||
                             strv_push(&l, joined) < 0)
                                 return -ENOMEM;
                 }
@@ -227,6 +237,9 @@ void container_info_init(ContainerInfo *c) {
                 .memory_swap_max = UINT64_MAX,
                 .cpu_weight = UINT64_MAX,
                 .stop_timeout = UINT32_MAX,
+                .cpu_quota_period_usec = UINT64_MAX,
+                .memory_low = UINT64_MAX,
+                .blkio_weight = UINT64_MAX,
         };
 }
 
@@ -241,10 +254,18 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->labels);
         strv_free(c->ulimits);
         strv_free(c->devices);
+        strv_free(c->io_limits);
         free(c->hostname);
         free(c->working_dir);
         free(c->user);
         free(c->restart_policy);
+        free(c->cpuset_cpus);
+        free(c->cpuset_mems);
+        free(c->slice);
+        free(c->domainname);
+        free(c->pid_mode);
+        free(c->ipc_mode);
+        free(c->uts_mode);
         free(c->state);
         free(c->unit);
         free(c->error);
@@ -254,6 +275,8 @@ void container_info_done(ContainerInfo *c) {
         free(c->userns_mode);
         strv_free(c->entrypoint);
         strv_free(c->volumes_from);
+        strv_free(c->group_add);
+        strv_free(c->sysctls);
         strv_free(c->mount_points);
         container_info_init(c);
 }

@@ -17,6 +17,11 @@
 #define CTL_SETTING_CTYPE_SIGNAL                                   int32_t
 #define CTL_SETTING_CTYPE_RESTART                                  char *
 #define CTL_SETTING_CTYPE_U32                                      uint32_t
+#define CTL_SETTING_CTYPE_CPUSET                                   char *
+#define CTL_SETTING_CTYPE_SLICE                                    char *
+#define CTL_SETTING_CTYPE_I32                                      int32_t
+#define CTL_SETTING_CTYPE_DOMAIN                                   char *
+#define CTL_SETTING_CTYPE_NSMODE                                   char *
 #define CTL_DECLARE_SETTING(field, key, record, spec, kind, flags) CTL_SETTING_CTYPE_##kind field;
 
 typedef struct ContainerInfo {
@@ -48,6 +53,7 @@ typedef struct ContainerInfo {
         int oom_killed;
         char **ulimits; /* "name\tsoft\thard" (a(stt) fields joined by tabs) */
         char **devices; /* "host\tcontainer\tpermissions" */
+        char **io_limits; /* "option\tdevice\tvalue" (IODeviceLimits) */
         char **cap_add, **cap_drop;
         int privileged, no_new_privileges;
         char *seccomp_profile; /* "", "unconfined" or a profile's JSON text */
@@ -56,6 +62,8 @@ typedef struct ContainerInfo {
         char **entrypoint; /* the leading part of command that is the entrypoint */
         uint32_t restart_count;
         char **volumes_from;
+        char **group_add;
+        char **sysctls; /* "key=value" */
         char **mount_points; /* "type\tname\tsource\tdestination\tdriver\tmode\trw" (MountPoints) */
 } ContainerInfo;
 

@@ -24,6 +24,10 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 { "memory-swap", required_argument, NULL, CTL_ARG_MEMORY_SWAP },
                 { "cpu-shares", required_argument, NULL, CTL_ARG_CPU_SHARES },
                 { "cpu-weight", required_argument, NULL, CTL_ARG_CPU_WEIGHT },
+                { "cpu-period", required_argument, NULL, CTL_ARG_CPU_PERIOD },
+                { "cpu-quota", required_argument, NULL, CTL_ARG_CPU_QUOTA },
+                { "memory-reservation", required_argument, NULL, CTL_ARG_MEMORY_RESERVATION },
+                { "blkio-weight", required_argument, NULL, CTL_ARG_BLKIO_WEIGHT },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
@@ -56,6 +60,10 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 case CTL_ARG_MEMORY_SWAP:
                 case CTL_ARG_CPU_SHARES:
                 case CTL_ARG_CPU_WEIGHT:
+                case CTL_ARG_CPU_PERIOD:
+                case CTL_ARG_CPU_QUOTA:
+                case CTL_ARG_MEMORY_RESERVATION:
+                case CTL_ARG_BLKIO_WEIGHT:
                         if (ctl_resources_parse(&res, c, optarg) < 0)
                                 return -EINVAL;
                         break;
@@ -73,6 +81,10 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                                "      --memory-swap=SIZE  Memory plus swap (-1: unlimited swap) (MemorySwapMax)\n"
                                "      --cpu-shares=N    Relative CPU weight, Docker's unit (2-262144)\n"
                                "      --cpu-weight=N    Relative CPU weight, systemd's unit (1-10000)\n"
+                               "      --cpu-period=USEC CFS period (CPUQuotaPeriodUSec; not with --cpus)\n"
+                               "      --cpu-quota=USEC  CPU time per period (CPUQuota; not with --cpus)\n"
+                               "      --memory-reservation=SIZE  Memory protected from reclaim (MemoryLow)\n"
+                               "      --blkio-weight=N  Block I/O weight, 10-1000 (IOWeight)\n"
                                "  -h, --help            Show this help\n");
                         return 0;
                 default:
@@ -80,10 +92,14 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 }
         if (optind >= argc ||
             (memory == 0 && cpus == 0 && pids == 0 && res.memory_swap == 0 && res.cpu_shares == 0 &&
-             !res.cpu_weight_set)) {
+             !res.cpu_weight_set && res.cpu_period == 0 && res.cpu_quota == 0 && res.memory_reservation == 0 &&
+             res.blkio_weight == 0)) {
                 ctl_log_error("\"update\" needs at least one limit and one container (see 'berthctl update --help')");
                 return -EINVAL;
         }
+        r = ctl_resources_check_cpu(&res, cpus != 0);
+        if (r < 0)
+                return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
@@ -109,7 +125,7 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         if (mem == 0 && res.memory_swap != UINT64_MAX)
                                 r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
                                                                 "MemoryMax", &error, 't', &mem);
-                        if (r >= 0 && (r = ctl_resources_check(&res, mem ?: UINT64_MAX)) < 0) {
+                        if (r >= 0 && (r = ctl_resources_check(&res, mem ?: UINT64_MAX, false)) < 0) {
                                 ret = r;
                                 continue;
                         }
@@ -121,6 +137,25 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         r = sd_bus_message_append(m, "{sv}", "CPUShares", "t", res.cpu_shares);
                 if (r >= 0 && res.cpu_weight_set)
                         r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t", res.cpu_weight);
+                if (r >= 0 && (res.cpu_period > 0 || res.cpu_quota > 0)) {
+                        /* Docker's quota per period as systemd's per second: without --cpu-period,
+                         * the container's period (100 ms when it has none). */
+                        uint64_t period = res.cpu_period > 0 ? (uint64_t) res.cpu_period : UINT64_MAX;
+                        if (period == UINT64_MAX)
+                                r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
+                                                                "CPUQuotaPeriodUSec", &error, 't', &period);
+                        if (period == UINT64_MAX)
+                                period = 100000;
+                        if (r >= 0)
+                                r = sd_bus_message_append(m, "{sv}", "CPUQuotaPeriodUSec", "t", period);
+                        if (r >= 0 && res.cpu_quota > 0)
+                                r = sd_bus_message_append(m, "{sv}", "CPUQuotaPerSecUSec", "t",
+                                                          (uint64_t) res.cpu_quota * 1000000 / period);
+                }
+                if (r >= 0 && res.memory_reservation)
+                        r = sd_bus_message_append(m, "{sv}", "MemoryLow", "t", res.memory_reservation);
+                if (r >= 0 && res.blkio_weight)
+                        r = sd_bus_message_append(m, "{sv}", "BlkioWeight", "t", res.blkio_weight);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r >= 0)

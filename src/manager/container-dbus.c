@@ -93,6 +93,12 @@ static int property_get_labels(sd_bus *bus, const char *path, const char *interf
         return bus_append_labels(reply, c->labels);
 }
 
+static int property_get_sysctls(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        return bus_append_labels(reply, c->sysctls);
+}
+
 static int lookup_for_method(sd_bus_message *message, void *userdata, Container **ret, sd_bus_error *error) {
         int r = bus_check_privileged(message, error);
         if (r < 0)
@@ -471,6 +477,11 @@ static int property_get_env(sd_bus *bus, const char *path, const char *interface
 #define SETTING_GETTER_SIGNAL   NULL
 #define SETTING_GETTER_RESTART  property_get_restart_policy
 #define SETTING_GETTER_U32      NULL
+#define SETTING_GETTER_CPUSET   property_get_string_ptr
+#define SETTING_GETTER_SLICE    property_get_string_ptr
+#define SETTING_GETTER_I32      NULL
+#define SETTING_GETTER_DOMAIN   property_get_string_ptr
+#define SETTING_GETTER_NSMODE   property_get_string_ptr
 #define SETTING_PROPERTY(field, key, record, spec, kind, flags)                                               \
         SD_BUS_PROPERTY(key, SETTING_PROPERTY_TYPE_##kind, SETTING_GETTER_##kind, offsetof(Container, field), \
                         (flags) &SETTING_LIVE ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE : SD_BUS_VTABLE_PROPERTY_CONST),
@@ -503,6 +514,7 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("StopTimeout", "u", NULL, offsetof(Container, res.stop_timeout), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Ulimits", "a(stt)", container_property_get_ulimits, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Devices", "a(sss)", container_property_get_devices, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("IODeviceLimits", "a(sst)", container_property_get_io_limits, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("OOMKilled", "b", property_get_bool, offsetof(Container, oom_killed),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         CONTAINER_SECURITY_PROPERTIES,
@@ -511,6 +523,8 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("MountPoints", "a(ssssssb)", property_get_mount_points, 0, 0),
         SD_BUS_PROPERTY("Labels", "a{ss}", property_get_labels, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         P("VolumesFrom", "as", property_get_strv_ptr, volumes_from, SD_BUS_VTABLE_PROPERTY_CONST),
+        P("GroupAdd", "as", property_get_strv_ptr, group_add, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Sysctls", "a{ss}", property_get_sysctls, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("RestartCount", "u", NULL, offsetof(Container, restart_count),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RestartDelayUSec", "t", NULL, offsetof(Container, restart_delay_usec),

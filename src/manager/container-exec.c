@@ -130,6 +130,13 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
         json_object_object_add(o, SPEC_KEY_ID, json_object_new_string(c->id));
         json_object_object_add(o, SPEC_KEY_NAME, json_object_new_string(c->name));
         json_object_object_add(o, SPEC_KEY_EXEC_PID, json_object_new_int(c->pid));
+        /* exec'd processes get the payload's --oom-score-adj, as in Docker. */
+        json_object_object_add(o, SPEC_KEY_OOM_ADJ, json_object_new_int(c->oom_score_adj));
+        json_object_object_add(o, SPEC_KEY_GROUP_ADD, json_strv_new(c->group_add));
+        /* The namespaces to join: not those the container shares with the host. */
+        json_object_object_add(o, SPEC_KEY_PID_MODE, json_object_new_string(c->pid_mode ?: ""));
+        json_object_object_add(o, SPEC_KEY_IPC_MODE, json_object_new_string(c->ipc_mode ?: ""));
+        json_object_object_add(o, SPEC_KEY_UTS_MODE, json_object_new_string(c->uts_mode ?: ""));
         /* As docker exec: the container's working directory and user unless told otherwise. */
         json_object_object_add(o, SPEC_KEY_CWD, json_object_new_string(!isempty(cwd) ? cwd : c->working_dir ?: "/"));
         json_object_object_add(o, SPEC_KEY_USER, json_object_new_string(options->user ?: c->user ?: ""));

@@ -2,6 +2,7 @@
 /* Resources of a running container, all through its scope unit: live limit changes (Update),
  * usage (GetStats) and processes (GetProcesses). berth reads nothing from cgroupfs here, so the
  * same code serves hybrid and unified hosts. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -13,6 +14,7 @@
 #include "container.h"
 #include "errors.h"
 #include "json-util.h"
+#include "names.h"
 
 int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error) {
         long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -32,6 +34,19 @@ int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error) {
                         return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT, "TasksMax must be at least 1.");
         } else if (streq(key, "MemorySwapMax")) {
                 /* Any amount of swap, 0 (none) included. */
+        } else if (streq(key, "MemoryLow")) {
+                if (v < 6 * 1024 * 1024)
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "Minimum memory reservation allowed is 6MB");
+        } else if (streq(key, "CPUQuotaPeriodUSec")) {
+                if (v < 1000 || v > USEC_PER_SEC)
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s "
+                                                "(i.e. 1000000)");
+        } else if (streq(key, "BlkioWeight")) {
+                if (v < 10 || v > 1000)
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "Range of blkio weight is from 10 to 1000");
         } else if (streq(key, "CPUWeight")) {
                 if (v < 1 || v > 10000)
                         return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
@@ -43,6 +58,66 @@ int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error) {
         } else
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown limit \"%s\".", key);
         return 0;
+}
+
+uint64_t container_blkio_to_io_weight(uint64_t weight) {
+        if (weight == UINT64_MAX)
+                return UINT64_MAX;
+        return 1 + (weight - 10) * 9999 / 990;
+}
+
+/* The CPUs or memory nodes the host has online ("0-7"), as the kernel lists them. */
+static char *online_list(bool cpus) {
+        char *text = NULL;
+        if (read_full_file(cpus ? "/sys/devices/system/cpu/online" : "/sys/devices/system/node/online", &text, NULL) <
+            0)
+                return strdup("0"); /* no NUMA: one node */
+        text[strcspn(text, "\n")] = 0;
+        return text;
+}
+
+int container_cpuset_validate(const char *key, const char *v, sd_bus_error *error) {
+        static unsigned char want[CPU_LIST_MAX / 8], have[CPU_LIST_MAX / 8];
+        bool cpus = streq(key, "AllowedCPUs");
+        if (isempty(v))
+                return 0; /* all of them */
+        if (cpu_list_parse(v, CPU_LIST_MAX, want) < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Invalid value %s for cpuset %s: invalid format: %s", v,
+                                         cpus ? "cpus" : "mems", v);
+        _cleanup_free_ char *online = online_list(cpus);
+        if (!online)
+                return -ENOMEM;
+        if (cpu_list_parse(online, CPU_LIST_MAX, have) < 0)
+                return 0; /* the kernel's list unreadable: systemd decides */
+        for (size_t i = 0; i < sizeof(want); i++)
+                if (want[i] & ~have[i])
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 cpus ? "Requested CPUs are not available - requested %s, available: %s"
+                                                      : "Requested memory nodes are not available - requested %s, "
+                                                        "available: %s",
+                                                 v, online);
+        return 0;
+}
+
+/* The bitmask systemd's AllowedCPUs= and AllowedMemoryNodes= take (ay: bit N of byte N/8). */
+int container_cpuset_append(sd_bus_message *m, const char *property, const char *list) {
+        static unsigned char mask[CPU_LIST_MAX / 8];
+        size_t n = 0;
+        if (isempty(list))
+                return 0;
+        if (cpu_list_parse(list, CPU_LIST_MAX, mask) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < sizeof(mask); i++)
+                if (mask[i])
+                        n = i + 1;
+        int r;
+        if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+            (r = sd_bus_message_append(m, "s", property)) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "ay")) < 0 ||
+            (r = sd_bus_message_append_array(m, 'y', mask, n)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        return sd_bus_message_close_container(m);
 }
 
 static char *unit_object_path(const Container *c) {
@@ -61,12 +136,15 @@ typedef struct UpdateCall {
 } UpdateCall;
 
 static const char *const limit_names[_UPDATE_LIMIT_MAX] = {
-        "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", "MemorySwapMax", "CPUWeight",
+        "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax",  "MemorySwapMax",
+        "CPUWeight", "CPUQuotaPeriodUSec", "MemoryLow", "BlkioWeight",
 };
+enum { LIMIT_BLKIO_WEIGHT = 7 }; /* sent to systemd as IOWeight */
 
 static uint64_t *limit_field(Container *c, size_t i) {
         uint64_t *fields[_UPDATE_LIMIT_MAX] = {
-                &c->memory_max, &c->cpu_quota_per_sec_usec, &c->tasks_max, &c->res.memory_swap_max, &c->res.cpu_weight,
+                &c->memory_max,     &c->cpu_quota_per_sec_usec, &c->tasks_max,  &c->res.memory_swap_max,
+                &c->res.cpu_weight, &c->cpu_quota_period_usec,  &c->memory_low, &c->blkio_weight,
         };
         return fields[i];
 }
@@ -121,7 +199,7 @@ static int update_settle(Container *c, const LimitUpdate *u) {
                 return r;
         }
         container_emit_changed(c, "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", "MemorySwapMax", "CPUWeight",
-                               "CPUShares", NULL);
+                               "CPUShares", "CPUQuotaPeriodUSec", "MemoryLow", "BlkioWeight", NULL);
         return 0;
 }
 
@@ -151,7 +229,10 @@ static int append_limits(sd_bus_message *m, void *userdata) {
         const LimitUpdate *u = userdata;
         for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
                 if (u->set[i]) {
-                        int r = sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i]);
+                        int r = i == LIMIT_BLKIO_WEIGHT
+                                ? sd_bus_message_append(m, "(sv)", "IOWeight", "t",
+                                                        container_blkio_to_io_weight(u->value[i]))
+                                : sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i]);
                         if (r < 0)
                                 return r;
                 }
@@ -380,9 +461,16 @@ static void devices_free(ContainerDevice *d, size_t n) {
         free(d);
 }
 
+static void io_limits_free(ContainerIOLimit *l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(l[i].path);
+        free(l);
+}
+
 void container_resources_done(ContainerResources *r) {
         free(r->ulimits);
         devices_free(r->devices, r->n_devices);
+        io_limits_free(r->io_limits, r->n_io_limits);
         container_resources_init(r);
 }
 
@@ -416,9 +504,47 @@ static int add_device(ContainerResources *r, const char *host, const char *conta
         return 0;
 }
 
+/* The option names (D-Bus and record) of the kinds; the scope's properties. */
+static const char *const io_limit_options[_IO_LIMIT_MAX] = {
+        "BlkioWeightDevice", "IOReadBandwidthMax", "IOWriteBandwidthMax", "IOReadIOPSMax", "IOWriteIOPSMax",
+};
+static const char *const io_limit_properties[_IO_LIMIT_MAX] = {
+        "IODeviceWeight", "IOReadBandwidthMax", "IOWriteBandwidthMax", "IOReadIOPSMax", "IOWriteIOPSMax",
+};
+
+static int io_limit_from_name(const char *name) {
+        for (int i = 0; i < _IO_LIMIT_MAX; i++)
+                if (streq(io_limit_options[i], name))
+                        return i;
+        return -EINVAL;
+}
+
+static int add_io_limit(ContainerResources *r, IOLimitKind kind, const char *path, uint64_t value) {
+        for (size_t i = 0; i < r->n_io_limits; i++)
+                if (r->io_limits[i].kind == kind && streq(r->io_limits[i].path, path)) {
+                        r->io_limits[i].value = value; /* a later one for the same device wins */
+                        return 0;
+                }
+        ContainerIOLimit *a = realloc(r->io_limits, (r->n_io_limits + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        r->io_limits = a;
+        char *p = strdup(path);
+        if (!p)
+                return -ENOMEM;
+        a[r->n_io_limits++] = (ContainerIOLimit){ .kind = kind, .path = p, .value = value };
+        return 0;
+}
+
 int container_resources_copy(const ContainerResources *src, ContainerResources *dst) {
         int r;
         *dst = *src;
+        dst->io_limits = NULL;
+        dst->n_io_limits = 0;
+        for (size_t i = 0; i < src->n_io_limits; i++)
+                if ((r = add_io_limit(dst, src->io_limits[i].kind, src->io_limits[i].path, src->io_limits[i].value)) <
+                    0)
+                        return r;
         dst->ulimits = NULL;
         dst->n_ulimits = 0;
         dst->devices = NULL;
@@ -491,6 +617,14 @@ int container_resources_check_devices(const ContainerResources *r, sd_bus_error 
                 if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                                  "Cannot add device \"%s\": not a device node.", host);
+        }
+        for (size_t i = 0; i < r->n_io_limits; i++) {
+                struct stat st;
+                const char *path = r->io_limits[i].path;
+                if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Cannot limit the I/O of \"%s\": not a block device on the host.",
+                                                 path);
         }
         return 0;
 }
@@ -565,6 +699,33 @@ int container_resources_parse_option(sd_bus_message *m, const char *key, const c
                         return r;
                 return 1;
         }
+        int kind = io_limit_from_name(key);
+        if (kind >= 0) {
+                const char *path;
+                uint64_t value;
+                if (!streq(contents, "a(st)"))
+                        return option_type_error(error, key, "a(st)");
+                if ((r = sd_bus_message_enter_container(m, 'v', "a(st)")) < 0 ||
+                    (r = sd_bus_message_enter_container(m, 'a', "(st)")) < 0)
+                        return r;
+                while ((r = sd_bus_message_read(m, "(st)", &path, &value)) > 0) {
+                        /* Docker's rules: a path under /dev; a weight of 10..1000, a positive rate. */
+                        if (!startswith(path, "/dev/") || strlen(path) > 255)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "bad format for device path: %s", path);
+                        if (kind == IO_LIMIT_WEIGHT ? value < 10 || value > 1000 : value == 0 || value == UINT64_MAX)
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         kind == IO_LIMIT_WEIGHT
+                                                                 ? "invalid weight for device: %s:%" PRIu64
+                                                                 : "invalid rate for device: %s:%" PRIu64,
+                                                         path, value);
+                        if ((r = add_io_limit(res, kind, path, value)) < 0)
+                                return r;
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0 || (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                return 1;
+        }
         if (streq(key, "Devices")) {
                 const char *host, *container, *permissions;
                 if (!streq(contents, "a(sss)"))
@@ -626,6 +787,15 @@ void container_resources_to_json(const ContainerResources *r, json_object *o) {
         /* By name: RLIMIT_* numbers are the kernel's, the names are what users wrote. */
         json_object_object_add(o, "ulimits", ulimits_to_json(r, true));
         json_object_object_add(o, "devices", devices_to_json(r));
+        json_object *a = json_object_new_array();
+        for (size_t i = 0; a && i < r->n_io_limits; i++) {
+                json_object *e = json_object_new_object();
+                json_object_object_add(e, "kind", json_object_new_string(io_limit_options[r->io_limits[i].kind]));
+                json_object_object_add(e, "path", json_object_new_string(r->io_limits[i].path));
+                json_object_object_add(e, "value", json_object_new_uint64(r->io_limits[i].value));
+                json_object_array_add(a, e);
+        }
+        json_object_object_add(o, "io_limits", a);
 }
 
 int container_resources_from_json(json_object *o, ContainerResources *res) {
@@ -660,6 +830,17 @@ int container_resources_from_json(json_object *o, ContainerResources *res) {
                         if (r < 0)
                                 return r;
                 }
+        if (json_object_object_get_ex(o, "io_limits", &a) && json_object_is_type(a, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(a); i++) {
+                        json_object *e = json_object_array_get_idx(a, i);
+                        int kind = io_limit_from_name(json_get_string(e, "kind") ?: "");
+                        const char *path = json_get_string(e, "path");
+                        if (kind < 0 || !path)
+                                return -EBADMSG;
+                        r = add_io_limit(res, kind, path, json_get_u64(e, "value", 0));
+                        if (r < 0)
+                                return r;
+                }
         return 0;
 }
 
@@ -672,6 +853,29 @@ int container_resources_append_unit(const ContainerResources *res, sd_bus_messag
         if (res->cpu_weight != UINT64_MAX &&
             (r = sd_bus_message_append(m, "(sv)", "CPUWeight", "t", res->cpu_weight)) < 0)
                 return r;
+        for (int kind = 0; kind < _IO_LIMIT_MAX; kind++) {
+                bool any = false;
+                for (size_t i = 0; i < res->n_io_limits; i++)
+                        any = any || res->io_limits[i].kind == (IOLimitKind) kind;
+                if (!any)
+                        continue;
+                /* systemd resolves each path to its block device when the scope starts. */
+                if ((r = sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
+                    (r = sd_bus_message_append(m, "s", io_limit_properties[kind])) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'v', "a(st)")) < 0 ||
+                    (r = sd_bus_message_open_container(m, 'a', "(st)")) < 0)
+                        return r;
+                for (size_t i = 0; i < res->n_io_limits; i++)
+                        if (res->io_limits[i].kind == (IOLimitKind) kind &&
+                            (r = sd_bus_message_append(m, "(st)", res->io_limits[i].path,
+                                                       kind == IO_LIMIT_WEIGHT
+                                                               ? container_blkio_to_io_weight(res->io_limits[i].value)
+                                                               : res->io_limits[i].value)) < 0)
+                                return r;
+                if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+                    (r = sd_bus_message_close_container(m)) < 0)
+                        return r;
+        }
         if (res->n_devices == 0)
                 return 0;
         /* Added to the DeviceAllow= list (char-pts) the scope already has: systemd resolves the
@@ -719,6 +923,16 @@ int container_property_get_ulimits(sd_bus *bus, const char *path, const char *in
         for (size_t i = 0; r >= 0 && i < c->res.n_ulimits; i++)
                 r = sd_bus_message_append(reply, "(stt)", rlimit_to_name(c->res.ulimits[i].resource) ?: "",
                                           c->res.ulimits[i].soft, c->res.ulimits[i].hard);
+        return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+int container_property_get_io_limits(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Container *c = userdata;
+        int r = sd_bus_message_open_container(reply, 'a', "(sst)");
+        for (size_t i = 0; r >= 0 && i < c->res.n_io_limits; i++)
+                r = sd_bus_message_append(reply, "(sst)", io_limit_options[c->res.io_limits[i].kind],
+                                          c->res.io_limits[i].path, c->res.io_limits[i].value);
         return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 

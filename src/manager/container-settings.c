@@ -25,7 +25,8 @@ static const ContainerSetting settings[] = { CONTAINER_SETTINGS(SETTING_ROW) };
 #define CFIELD(base, offset, type) ((const type *) ((const uint8_t *) (base) + (offset)))
 
 static bool is_string(SettingKind k) {
-        return k == SETTING_HOSTNAME || k == SETTING_PATH || k == SETTING_USER;
+        return k == SETTING_HOSTNAME || k == SETTING_PATH || k == SETTING_USER || k == SETTING_CPUSET ||
+                k == SETTING_SLICE || k == SETTING_DOMAIN || k == SETTING_NSMODE;
 }
 
 /* A string setting's new value (a copy; NULL stays NULL), the old one freed. */
@@ -60,6 +61,30 @@ static bool user_spec_is_valid(const char *s) {
         return colons <= 1;
 }
 
+/* --pid, --ipc, --uts: Docker's modes berth has (no "container:NAME" yet), Docker's words otherwise. */
+static int check_namespace_mode(const char *key, const char *v, sd_bus_error *error) {
+        static const struct {
+                const char *key, *name, *modes[6];
+        } kinds[] = {
+                { "PidMode", "PID", { "", "private", "host" } },
+                { "IpcMode", "IPC", { "", "private", "shareable", "host", "none" } },
+                { "UtsMode", "UTS", { "", "host" } },
+        };
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                if (!streq(kinds[k].key, key))
+                        continue;
+                for (size_t i = 0; kinds[k].modes[i]; i++)
+                        if (streq(kinds[k].modes[i], v))
+                                return 0;
+                if (startswith(v, "container:"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Joining another container's %s namespace (\"%s\") is not supported.",
+                                                 kinds[k].name, v);
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "invalid %s mode: %s", kinds[k].name, v);
+        }
+        return 0;
+}
+
 static int check_string(const ContainerSetting *s, const char *v, sd_bus_error *error) {
         switch (s->kind) {
         case SETTING_HOSTNAME:
@@ -76,9 +101,31 @@ static int check_string(const ContainerSetting *s, const char *v, sd_bus_error *
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                                  "Invalid user \"%s\": expected USER[:GROUP], names or numbers.", v);
                 return 0;
+        case SETTING_CPUSET:
+                return container_cpuset_validate(s->key, v, error);
+        case SETTING_NSMODE:
+                return check_namespace_mode(s->key, v, error);
+        case SETTING_DOMAIN:
+                if (!isempty(v) && !hostname_is_valid(v))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid domain name \"%s\".", v);
+                return 0;
+        case SETTING_SLICE:
+                /* Docker's words for a systemd cgroup driver's --cgroup-parent. */
+                if (!isempty(v) && !slice_name_is_valid(v))
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "cgroup-parent for systemd cgroup should be a valid slice named as "
+                                                "\"xxx.slice\"");
+                return 0;
         default:
                 return 0;
         }
+}
+
+static int check_i32(const ContainerSetting *s, int32_t v, sd_bus_error *error) {
+        if (streq(s->key, "OOMScoreAdjust") && (v < -1000 || v > 1000))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Invalid value %d, range for oom score adj is [-1000, 1000]", v);
+        return 0;
 }
 
 static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerConfig *config, sd_bus_error *error) {
@@ -90,6 +137,10 @@ static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerCon
         case SETTING_HOSTNAME:
         case SETTING_PATH:
         case SETTING_USER:
+        case SETTING_CPUSET:
+        case SETTING_SLICE:
+        case SETTING_DOMAIN:
+        case SETTING_NSMODE:
                 r = sd_bus_message_read(m, "v", "s", &str);
                 if (r < 0)
                         return r;
@@ -121,6 +172,9 @@ static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerCon
                 return r;
         case SETTING_U32:
                 return sd_bus_message_read(m, "v", "u", (uint32_t *) dest);
+        case SETTING_I32:
+                r = sd_bus_message_read(m, "v", "i", (int32_t *) dest);
+                return r < 0 ? r : check_i32(s, *(int32_t *) dest, error);
         }
         return -EINVAL;
 }
@@ -150,6 +204,10 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                 case SETTING_HOSTNAME:
                 case SETTING_PATH:
                 case SETTING_USER:
+                case SETTING_CPUSET:
+                case SETTING_SLICE:
+                case SETTING_DOMAIN:
+                case SETTING_NSMODE:
                         if (set_string(to, *(const char *const *) from) < 0)
                                 return -ENOMEM;
                         break;
@@ -165,6 +223,9 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                         break;
                 case SETTING_U32:
                         *(uint32_t *) to = *(const uint32_t *) from;
+                        break;
+                case SETTING_I32:
+                        *(int32_t *) to = *(const int32_t *) from;
                         break;
                 }
         }
@@ -184,6 +245,10 @@ static json_object *value_to_json(const Container *c, const ContainerSetting *s,
         switch (s->kind) {
         case SETTING_HOSTNAME:
         case SETTING_USER:
+        case SETTING_CPUSET:
+        case SETTING_SLICE:
+        case SETTING_DOMAIN:
+        case SETTING_NSMODE:
                 return json_object_new_string(*(char *const *) v ?: "");
         case SETTING_PATH:
                 return json_object_new_string(*(char *const *) v ?: "/");
@@ -198,6 +263,8 @@ static json_object *value_to_json(const Container *c, const ContainerSetting *s,
                             : json_object_new_string(restart_policy_to_string(*(const int *) v));
         case SETTING_U32:
                 return json_object_new_int64(*(const uint32_t *) v);
+        case SETTING_I32:
+                return json_object_new_int(*(const int32_t *) v);
         }
         return NULL;
 }
@@ -222,6 +289,10 @@ int container_settings_from_json(json_object *o, Container *c) {
                 case SETTING_HOSTNAME:
                 case SETTING_PATH:
                 case SETTING_USER:
+                case SETTING_CPUSET:
+                case SETTING_SLICE:
+                case SETTING_DOMAIN:
+                case SETTING_NSMODE:
                         str = json_get_string(o, s->record);
                         if (!str && s->kind == SETTING_HOSTNAME)
                                 return -EBADMSG; /* every container has one */
@@ -244,6 +315,9 @@ int container_settings_from_json(json_object *o, Container *c) {
                 }
                 case SETTING_U32:
                         *(uint32_t *) to = (uint32_t) json_get_i64(o, s->record, 0);
+                        break;
+                case SETTING_I32:
+                        *(int32_t *) to = (int32_t) json_get_i64(o, s->record, 0);
                         break;
                 }
         }

@@ -20,6 +20,11 @@
 #define SETTING_CTYPE_SIGNAL   int
 #define SETTING_CTYPE_RESTART  int
 #define SETTING_CTYPE_U32      uint32_t
+#define SETTING_CTYPE_CPUSET   char *
+#define SETTING_CTYPE_SLICE    char *
+#define SETTING_CTYPE_I32      int32_t
+#define SETTING_CTYPE_DOMAIN   char *
+#define SETTING_CTYPE_NSMODE   char *
 
 #define SETTING_CONFIG_CTYPE_HOSTNAME const char *
 #define SETTING_CONFIG_CTYPE_PATH     const char *
@@ -29,6 +34,11 @@
 #define SETTING_CONFIG_CTYPE_SIGNAL   int
 #define SETTING_CONFIG_CTYPE_RESTART  int
 #define SETTING_CONFIG_CTYPE_U32      uint32_t
+#define SETTING_CONFIG_CTYPE_CPUSET   const char *
+#define SETTING_CONFIG_CTYPE_SLICE    const char *
+#define SETTING_CONFIG_CTYPE_I32      int32_t
+#define SETTING_CONFIG_CTYPE_DOMAIN   const char *
+#define SETTING_CONFIG_CTYPE_NSMODE   const char *
 
 #define DECLARE_SETTING(field, key, record, spec, kind, flags)        SETTING_CTYPE_##kind field;
 #define DECLARE_CONFIG_SETTING(field, key, record, spec, kind, flags) SETTING_CONFIG_CTYPE_##kind field;
@@ -42,6 +52,11 @@ typedef enum SettingKind {
         SETTING_SIGNAL,
         SETTING_RESTART,
         SETTING_U32,
+        SETTING_CPUSET,
+        SETTING_SLICE,
+        SETTING_I32,
+        SETTING_DOMAIN,
+        SETTING_NSMODE,
 } SettingKind;
 
 typedef struct ContainerSetting {

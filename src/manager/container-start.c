@@ -393,7 +393,8 @@ static int append_scope_properties(sd_bus_message *m, void *userdata) {
         if (asprintf(&description, "berth container %s", c->name) < 0)
                 return -ENOMEM;
         if ((r = sd_bus_message_append(m, "(sv)", "Description", "s", description)) < 0 ||
-            (r = sd_bus_message_append(m, "(sv)", "Slice", "s", "machine.slice")) < 0 ||
+            /* --cgroup-parent: another slice (systemd makes it if missing). */
+            (r = sd_bus_message_append(m, "(sv)", "Slice", "s", !isempty(c->slice) ? c->slice : "machine.slice")) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->helper_pid)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
             /* Only the standard pseudo devices (null, zero, full, random, urandom, tty, ptmx) and
@@ -417,6 +418,11 @@ static int append_scope_properties(sd_bus_message *m, void *userdata) {
             (r = append_limit(m, "MemoryMax", c->memory_max)) < 0 ||
             (r = append_limit(m, "TasksMax", c->tasks_max)) < 0 ||
             (r = append_limit(m, "CPUQuotaPerSecUSec", c->cpu_quota_per_sec_usec)) < 0 ||
+            (r = append_limit(m, "CPUQuotaPeriodUSec", c->cpu_quota_period_usec)) < 0 ||
+            (r = append_limit(m, "MemoryLow", c->memory_low)) < 0 ||
+            (r = append_limit(m, "IOWeight", container_blkio_to_io_weight(c->blkio_weight))) < 0 ||
+            (r = container_cpuset_append(m, "AllowedCPUs", c->cpuset_cpus)) < 0 ||
+            (r = container_cpuset_append(m, "AllowedMemoryNodes", c->cpuset_mems)) < 0 ||
             (r = container_resources_append_unit(&c->res, m)) < 0 ||
             /* --privileged with --device: an empty DeviceAllow= drops the list again, which would
              * otherwise make DevicePolicy=auto an allowlist of the pseudo devices and those. */
@@ -452,6 +458,8 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, SPEC_KEY_COLS, json_object_new_int((int) (c->tty_cols ?: 80)));
         json_object_object_add(o, SPEC_KEY_ARGV, json_strv_new(c->command));
         json_object_object_add(o, SPEC_KEY_ENV, json_strv_new(c->env));
+        json_object_object_add(o, SPEC_KEY_GROUP_ADD, json_strv_new(c->group_add));
+        json_object_object_add(o, SPEC_KEY_SYSCTLS, json_strv_new(c->sysctls));
         json_object_object_add(o, SPEC_KEY_ATTACHED, json_object_new_boolean(attached));
         json_object_object_add(o, SPEC_KEY_INPUT, json_object_new_boolean(input));
         json_object_object_add(o, SPEC_KEY_MOUNTS, json_object_get(mounts));

@@ -180,6 +180,8 @@ json_object *container_record_to_json(const Container *c) {
         json_object_object_add(o, "created_at", json_object_new_uint64(c->created_at));
         json_object_object_add(o, "mounts", container_mounts_to_json(c));
         json_object_object_add(o, "volumes_from", json_strv_new(c->volumes_from));
+        json_object_object_add(o, "group_add", json_strv_new(c->group_add));
+        json_object_object_add(o, "sysctls", json_strv_new(c->sysctls));
         json_object_object_add(o, "labels", json_strv_new(c->labels));
         json_object_object_add(o, "security", container_security_to_json(&c->security));
         return o;
@@ -262,6 +264,8 @@ void container_free(Container *c) {
         sd_bus_message_unref(c->restart_request);
         container_mounts_free(c->mounts, c->n_mounts);
         strv_free(c->volumes_from);
+        strv_free(c->group_add);
+        strv_free(c->sysctls);
         strv_free(c->entrypoint);
         strv_free(c->run_volumes);
         strv_free(c->labels);
@@ -509,7 +513,10 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         c->state = CONTAINER_CREATED;
         c->created_at = now_realtime_usec();
         c->volumes_from = strv_copy(config->volumes_from);
-        if (!c->volumes_from || container_security_copy(&c->security, &config->security) < 0) {
+        c->group_add = strv_copy(config->group_add);
+        c->sysctls = strv_copy(config->sysctls);
+        if (!c->volumes_from || !c->group_add || !c->sysctls ||
+            container_security_copy(&c->security, &config->security) < 0) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -843,6 +850,7 @@ static int container_load_one(Manager *m, const char *id, json_object *o, Contai
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
         if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||
             json_get_strv(o, "volumes_from", &c->volumes_from) < 0 || json_get_strv(o, "labels", &c->labels) < 0 ||
+            json_get_strv(o, "group_add", &c->group_add) < 0 || json_get_strv(o, "sysctls", &c->sysctls) < 0 ||
             container_security_from_json(o, &c->security) < 0) {
                 container_free(c);
                 return -EBADMSG;

@@ -73,6 +73,22 @@ typedef struct ContainerDevice {
 } ContainerDevice;
 
 /* Resource options beyond the three limits Update has always changed (container-resources.c). */
+/* --blkio-weight-device, --device-read-bps, ...: one of the scope's per-device I/O properties. */
+typedef enum IOLimitKind {
+        IO_LIMIT_WEIGHT, /* BlkioWeightDevice: Docker's weight 10..1000, the scope's IODeviceWeight= */
+        IO_LIMIT_READ_BPS, /* IOReadBandwidthMax= (bytes per second) */
+        IO_LIMIT_WRITE_BPS, /* IOWriteBandwidthMax= */
+        IO_LIMIT_READ_IOPS, /* IOReadIOPSMax= */
+        IO_LIMIT_WRITE_IOPS, /* IOWriteIOPSMax= */
+        _IO_LIMIT_MAX,
+} IOLimitKind;
+
+typedef struct ContainerIOLimit {
+        IOLimitKind kind;
+        char *path; /* a block device, /dev/... */
+        uint64_t value;
+} ContainerIOLimit;
+
 typedef struct ContainerResources {
         uint64_t shm_size; /* bytes of /dev/shm */
         uint64_t memory_swap_max; /* MemorySwapMax=; UINT64_MAX: not set (systemd's default) */
@@ -83,6 +99,8 @@ typedef struct ContainerResources {
         size_t n_ulimits;
         ContainerDevice *devices;
         size_t n_devices;
+        ContainerIOLimit *io_limits;
+        size_t n_io_limits;
 } ContainerResources;
 
 typedef struct Container {
@@ -106,6 +124,8 @@ typedef struct Container {
         ContainerMount *mounts;
         size_t n_mounts;
         char **volumes_from; /* "name[:ro|:rw]", evaluated at each start */
+        char **sysctls; /* --sysctl: "key=value", namespaced ones only, set by the helper at each start */
+        char **group_add; /* --group-add: supplementary groups, names (the image's /etc/group) or numbers */
         char **labels; /* "key=value": the image\'s, then --label (later wins) */
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
         bool machine_registered; /* machined may still know a machine of an earlier run */
@@ -176,9 +196,13 @@ typedef struct ContainerConfig {
         ContainerMount *mounts; /* borrowed */
         size_t n_mounts;
         char **volumes_from;
+        char **group_add;
+        char **sysctls;
         const char *volume_driver; /* for the volumes this container creates; NULL: local */
         ContainerSecurity security; /* owned */
 } ContainerConfig;
+/* At most this many --group-add groups (the helper's list holds 64 with the user's own). */
+#define CONTAINER_GROUP_ADD_MAX 32
 /* At most this many environment variables in one create or exec: bounds what one call costs. */
 #define CONTAINER_ENV_MAX 65536
 
@@ -309,8 +333,16 @@ void manager_start_restartable_containers(Manager *m);
 
 /* Resources through the scope unit (container-resources.c). */
 int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error);
-/* What Update changes: MemoryMax, CPUQuotaPerSecUSec, TasksMax, MemorySwapMax, CPUWeight. */
-enum { _UPDATE_LIMIT_MAX = 5 };
+/* Docker's --blkio-weight (10..1000) as systemd's IOWeight (1..10000), as runc and crun convert it
+ * (500 → 4950); UINT64_MAX stays. */
+uint64_t container_blkio_to_io_weight(uint64_t weight);
+/* AllowedCPUs and AllowedMemoryNodes: a list the host has online ("" is all), Docker's words if not. */
+int container_cpuset_validate(const char *key, const char *v, sd_bus_error *error);
+/* The scope property of such a list, as systemd's bitmask; nothing for "". */
+int container_cpuset_append(sd_bus_message *m, const char *property, const char *list);
+/* What Update changes: MemoryMax, CPUQuotaPerSecUSec, TasksMax, MemorySwapMax, CPUWeight,
+ * CPUQuotaPeriodUSec, MemoryLow, BlkioWeight (the scope's IOWeight). */
+enum { _UPDATE_LIMIT_MAX = 8 };
 typedef struct LimitUpdate {
         uint64_t value[_UPDATE_LIMIT_MAX];
         bool set[_UPDATE_LIMIT_MAX];
@@ -336,6 +368,8 @@ void container_resources_to_spec(const ContainerResources *r, json_object *o);
 unsigned container_stop_timeout(const Container *c);
 int container_property_get_ulimits(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error);
+int container_property_get_io_limits(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error);
 int container_property_get_devices(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error);
 int container_get_stats(Container *c, sd_bus_message *request, sd_bus_error *error);

@@ -156,6 +156,28 @@ static void on_created(int r, void *userdata) {
         (void) sd_bus_reply_method_return(message, "o", path);
 }
 
+/* "GroupAdd": group names (resolved in the container's /etc/group at each start) or numbers. */
+static int parse_group_add(sd_bus_message *message, const char *contents, ContainerConfig *config,
+                           sd_bus_error *error) {
+        int r;
+        if (!streq(contents, "as"))
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "Container option \"GroupAdd\" must have type \"as\".");
+        strv_free(config->group_add);
+        config->group_add = NULL;
+        if ((r = sd_bus_message_enter_container(message, 'v', "as")) < 0 ||
+            (r = bus_read_strv(message, &config->group_add)) < 0 || (r = sd_bus_message_exit_container(message)) < 0 ||
+            (r = sd_bus_message_exit_container(message)) < 0)
+                return r;
+        if (strv_length(config->group_add) > CONTAINER_GROUP_ADD_MAX)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "At most %d groups can be added.",
+                                         CONTAINER_GROUP_ADD_MAX);
+        for (char **g = config->group_add; g && *g; g++)
+                if (!group_name_is_valid(*g))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid group \"%s\".", *g);
+        return 0;
+}
+
 /* The a{sv} options of CreateContainer; unknown keys and wrong types are errors, not ignored. */
 static int parse_create_options(sd_bus_message *message, ContainerConfig *config, sd_bus_error *error) {
         int r;
@@ -202,6 +224,32 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                             (r = sd_bus_message_exit_container(message)) < 0)
                                 return r;
                         config->entrypoint_set = true;
+                        continue;
+                }
+                if (streq(key, "Sysctls")) {
+                        if (!streq(contents, "a{ss}"))
+                                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                        "Container option \"Sysctls\" must have type \"a{ss}\".");
+                        if ((r = sd_bus_message_enter_container(message, 'v', "a{ss}")) < 0 ||
+                            (r = bus_read_labels(message, &config->sysctls, error)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0 ||
+                            (r = sd_bus_message_exit_container(message)) < 0)
+                                return r;
+                        /* Docker's rule and words: only what the container's own namespaces have. */
+                        for (char **s = config->sysctls; s && *s; s++) {
+                                _cleanup_free_ char *k = strndup(*s, strcspn(*s, "="));
+                                if (!k)
+                                        return -ENOMEM;
+                                if (!sysctl_is_namespaced(k) || strchr(*s + strlen(k) + 1, '\n'))
+                                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                                 "sysctl '%s' is not allowed", *s);
+                        }
+                        continue;
+                }
+                if (streq(key, "GroupAdd")) {
+                        r = parse_group_add(message, contents, config, error);
+                        if (r < 0)
+                                return r;
                         continue;
                 }
                 if (streq(key, "Mounts") || streq(key, "VolumesFrom")) {
@@ -261,6 +309,8 @@ static void container_config_done(ContainerConfig *config) {
         strv_free(config->labels);
         container_mounts_free(config->mounts, config->n_mounts);
         strv_free(config->volumes_from);
+        strv_free(config->group_add);
+        strv_free(config->sysctls);
         container_resources_done(&config->res);
         container_security_done(&config->security);
 }
@@ -393,6 +443,19 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
                                          ambiguous ? "Image id prefix \"%s\" matches more than one image."
                                                    : "No such image: %s",
                                          image_ref);
+        /* Docker's words: a namespace of the host is not the user namespace's to own. */
+        if (streq_ptr(config.security.userns_mode, "auto") &&
+            (streq_ptr(config.pid_mode, "host") || streq_ptr(config.ipc_mode, "host") ||
+             streq_ptr(config.uts_mode, "host")))
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "cannot share the host %s namespace when user namespaces are enabled",
+                                         streq_ptr(config.pid_mode, "host")           ? "PID"
+                                                 : streq_ptr(config.ipc_mode, "host") ? "IPC"
+                                                                                      : "UTS");
+        if (config.memory_low != UINT64_MAX && config.memory_max != UINT64_MAX && config.memory_max < config.memory_low)
+                return sd_bus_error_set(
+                        error, BERTH_ERROR_INVALID_ARGUMENT,
+                        "Minimum memory limit can not be less than memory reservation limit, see usage");
         if (config.auto_remove && config.restart_policy != RESTART_NO)
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
                                         "AutoRemove and a restart policy cannot be combined.");

@@ -252,10 +252,81 @@ static void relay_input(AttachClient *c, int master) {
                 c->in = safe_close(c->in); /* this client's input ended (or it detached) */
 }
 
+/* The cgroup.procs file of our scope: on the unified hierarchy, at /sys/fs/cgroup or (hybrid hosts)
+ * /sys/fs/cgroup/unified, else systemd's own v1 hierarchy. */
+static int scope_procs_path(char **ret) {
+        _cleanup_free_ char *cgroups = NULL;
+        int r = read_full_file("/proc/self/cgroup", &cgroups, NULL);
+        if (r < 0)
+                return r;
+        char *unified = NULL, *named = NULL;
+        for (char *line = strtok(cgroups, "\n"); line; line = strtok(NULL, "\n"))
+                if (!strncmp(line, "0::/", 4))
+                        unified = line + 3;
+                else if (strstr(line, ":name=systemd:/"))
+                        named = strstr(line, ":name=systemd:/") + 14;
+        const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd" };
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                const char *p = i < 2 ? unified : named;
+                _cleanup_free_ char *path = NULL;
+                if (!p || asprintf(&path, "%s%s/cgroup.procs", roots[i], p) < 0)
+                        continue;
+                if (access(path, R_OK) == 0) {
+                        *ret = TAKE_PTR(path);
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* --pid host: no PID namespace ends with the payload, so when it exits we kill what is left in our
+ * scope (its descendants, exec'd processes), as runc does for a shared PID namespace, and wait for
+ * each to be gone (pidfds: no sleeping), reaping the orphans that came to us. */
+static void kill_leftovers(void) {
+        _cleanup_free_ char *path = NULL;
+        if (scope_procs_path(&path) < 0)
+                return;
+        for (unsigned round = 0; round < 64; round++) {
+                _cleanup_free_ char *procs = NULL;
+                struct pollfd fds[256];
+                size_t n = 0;
+                if (read_full_file(path, &procs, NULL) < 0)
+                        break;
+                for (char *line = strtok(procs, "\n"); line && n < ELEMENTSOF(fds); line = strtok(NULL, "\n")) {
+                        int pid = atoi(line);
+                        if (pid <= 0 || pid == getpid())
+                                continue;
+                        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+                        if (fd < 0)
+                                continue;
+                        (void) syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+                        fds[n++] = (struct pollfd){ .fd = fd, .events = POLLIN };
+                }
+                for (size_t left = n; left > 0;) {
+                        if (poll(fds, n, -1) < 0 && errno != EINTR)
+                                break;
+                        for (size_t i = 0; i < n; i++)
+                                if (fds[i].fd >= 0 && fds[i].revents) {
+                                        fds[i].fd = safe_close(fds[i].fd);
+                                        left--;
+                                }
+                        siginfo_t si;
+                        while ((si.si_pid = 0, waitid(P_ALL, 0, &si, WEXITED | WNOHANG)) == 0 && si.si_pid > 0)
+                                ;
+                }
+                for (size_t i = 0; i < n; i++)
+                        safe_close(fds[i].fd);
+                if (n == 0)
+                        break;
+        }
+}
+
 /* streams[0].fd is the terminal's master for Tty containers, where clients' input is relayed;
  * without a terminal, the starting client's input (run -i) goes into the payload's stdin pipe,
- * stdin_pipe, which is closed when that input ends. */
-static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int stdin_pipe, int *ret_exit_code) {
+ * stdin_pipe, which is closed when that input ends. pid_host: the payload's PID when it shares the
+ * host's PID namespace (--pid host), else 0. */
+static int supervise(int pidfd, pid_t pid_host, OutputStream streams[2], int listen_fd, int stdin_pipe,
+                     int *ret_exit_code) {
         bool exited = false;
         int exit_code = 255;
 
@@ -314,6 +385,15 @@ static int supervise(int pidfd, OutputStream streams[2], int listen_fd, int stdi
                                 return -errno;
                         exit_code = exit_code_of(&si);
                         exited = true;
+                        if (pid_host)
+                                kill_leftovers(); /* else the kernel ends the PID namespace with it */
+                }
+                /* --pid host: orphans of the payload are our children; reap those that exited. */
+                if (pid_host && !exited) {
+                        siginfo_t si;
+                        while ((si.si_pid = 0, waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT)) == 0 &&
+                               si.si_pid > 0 && si.si_pid != pid_host)
+                                (void) waitid(P_PID, (id_t) si.si_pid, &si, WEXITED);
                 }
         }
         safe_close(stdin_pipe);
@@ -381,11 +461,13 @@ static uint64_t read_oom_kills(void) {
         return v1 > v2 ? v1 : v2;
 }
 
-/* With a user namespace it is created first, so it owns all the others. */
-static pid_t clone_container(bool userns, int *ret_pidfd) {
+/* With a user namespace it is created first, so it owns all the others. --pid, --ipc and --uts
+ * host keep the host's namespace of that kind. */
+static pid_t clone_container(const ContainerSpec *spec, int *ret_pidfd) {
         struct clone_args args = {
-                .flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
-                        CLONE_PIDFD | (userns ? CLONE_NEWUSER : 0),
+                .flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_PIDFD |
+                        (spec->pid_host ? 0 : CLONE_NEWPID) | (spec->uts_host ? 0 : CLONE_NEWUTS) |
+                        (spec->ipc_host ? 0 : CLONE_NEWIPC) | (spec->userns_base > 0 ? CLONE_NEWUSER : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -455,7 +537,8 @@ static int run_exec(const ContainerSpec *spec) {
         if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
                 return report_failure_message(ESRCH, "The container is not running.");
         if (setns(pidfd,
-                  CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWPID |
+                  CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP | (spec->pid_host ? 0 : CLONE_NEWPID) |
+                          (spec->uts_host ? 0 : CLONE_NEWUTS) | (spec->ipc_host ? 0 : CLONE_NEWIPC) |
                           (spec->userns_base > 0 ? CLONE_NEWUSER : 0)) < 0)
                 return report_failure(errno, "join the container's namespaces");
         if (spec->userns_base > 0 && (r = userns_become_root()) < 0)
@@ -598,7 +681,8 @@ static OutputStream streams[2];
 
 /* Relay, log and reap until the payload exited and its output ended, then record the exit. Takes
  * over out_r, err_r (the payload's output; out_r alone with a terminal) and stdin_w. */
-static int supervise_container(const ContainerSpec *spec, int pidfd, int out_r, int err_r, int listen_fd, int stdin_w) {
+static int supervise_container(const ContainerSpec *spec, pid_t pid, int pidfd, int out_r, int err_r, int listen_fd,
+                               int stdin_w) {
         streams[0].fd = out_r;
         streams[0].priority = 6;
         streams[1].fd = err_r;
@@ -618,7 +702,7 @@ static int supervise_container(const ContainerSpec *spec, int pidfd, int out_r, 
         int exit_code = 255;
         streams[0].tty = spec->tty;
         drop_setup_pages();
-        int r = supervise(pidfd, streams, listen_fd, stdin_w, &exit_code);
+        int r = supervise(pidfd, spec->pid_host ? pid : 0, streams, listen_fd, stdin_w, &exit_code);
         for (int i = 0; i < 2; i++)
                 safe_close(streams[i].fd);
         while (n_clients > 0)
@@ -656,6 +740,18 @@ static int run(void) {
         r = check_in_scope(spec);
         if (r < 0)
                 return r;
+        /* --oom-score-adj, which Docker always sets (0 by default): ours, for the container's first
+         * process or the exec'd one to inherit. Set here, in the host's user namespace, since a
+         * child that is not dumpable (or in a user namespace of its own) may not open its own file.
+         * Lowering it needs CAP_SYS_RESOURCE. The supervisor takes -1000 again after the clone. */
+        if (spec->oom_score_adj_set) {
+                char value[16];
+                int n = snprintf(value, sizeof(value), "%d", spec->oom_score_adj);
+                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (fd < 0 || (r = loop_write(fd, value, (size_t) n)) < 0)
+                        return report_failure(fd < 0 ? errno : -r, "set the OOM score adjustment to %d",
+                                              spec->oom_score_adj);
+        }
         if (spec->exec_pid > 0) {
                 /* _exit(): nothing is buffered, and exit-time hooks (LeakSanitizer's, which forks a
                  * tracer into the joined PID namespace where it cannot see us) must not run here. */
@@ -699,7 +795,11 @@ static int run(void) {
                         return report_failure(-r, "hand the volumes to the container's root");
         }
 
-        pid_t pid = clone_container(spec->userns_base > 0, &pidfd);
+        /* --pid host: no namespace ends with the payload, so what it leaves behind is ours to reap and
+         * to kill when it exits (see kill_leftovers()). */
+        if (spec->pid_host && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return report_failure(errno, "become a subreaper");
+        pid_t pid = clone_container(spec, &pidfd);
         if (pid < 0)
                 return report_failure(errno, "create the container's namespaces");
         if (pid == 0) {
@@ -776,7 +876,7 @@ static int run(void) {
                  * exited, 137), rather than leave a container running that berthd may not adopt. */
                 (void) kill(pid, SIGKILL);
 
-        return supervise_container(spec, pidfd, TAKE_FD(out_r), TAKE_FD(err_r), listen_fd, TAKE_FD(stdin_w));
+        return supervise_container(spec, pid, pidfd, TAKE_FD(out_r), TAKE_FD(err_r), listen_fd, TAKE_FD(stdin_w));
 }
 
 int main(int argc, char *argv[]) {

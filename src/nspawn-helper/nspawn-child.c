@@ -127,6 +127,9 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
         sigfillset(&all);
         sigemptyset(&none);
         sigprocmask(SIG_BLOCK, &all, NULL);
+        /* Not PID 1 with --pid host: orphans come to us only as a subreaper. */
+        if (spec->pid_host)
+                (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
         /* The payload starts only once the init is confined: else it could find PID 1 still root
          * with every capability (and out of its reach for signals). */
         int confined[2];
@@ -269,8 +272,12 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int std
                         child_fail_message(error_fd, -r, "%s.", msg);
                 child_failf(error_fd, -r, "%s", what);
         }
-        if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+        /* --uts host: the host's names are not ours to change. */
+        if (!spec->uts_host && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
                 child_failf(error_fd, errno, "set the host name");
+        if (!spec->uts_host && !isempty(spec->domainname) &&
+            setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+                child_failf(error_fd, errno, "set the domain name");
         r = loopback_up();
         if (r < 0)
                 child_failf(error_fd, -r, "bring up the loopback interface");
@@ -355,6 +362,15 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                 if (r < 0)
                         child_failf(error_fd, -r, "resolve user %s", user);
         }
+        if (strv_length(spec->group_add) > 0) {
+                /* Root too gets them (u stays uid and gid 0 then), as runc's AdditionalGids. */
+                msg[0] = 0;
+                r = add_container_groups(spec->group_add, &u, msg, sizeof(msg));
+                if (r < 0 && msg[0])
+                        child_fail_message(error_fd, -r, "%s", msg);
+                if (r < 0)
+                        child_failf(error_fd, -r, "add the supplementary groups");
+        }
         /* Docker's default since 25: soft 1024 (select() users keep working), hard as inherited. */
         struct rlimit nofile;
         if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur > 1024) {
@@ -370,7 +386,7 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
                 if (setrlimit(spec->ulimits[i].resource, &rl) < 0)
                         child_failf(error_fd, errno, "set ulimit %s", spec->ulimits[i].name);
         }
-        if (confine(spec, isempty(user) ? NULL : &u, &failure) < 0)
+        if (confine(spec, isempty(user) && strv_length(spec->group_add) == 0 ? NULL : &u, &failure) < 0)
                 child_fail(error_fd, &failure);
 
         /* execvp() searches the PATH of the current environment, so switch to the container's first. */

@@ -123,7 +123,12 @@ static int make_dev(const ContainerSpec *spec) {
                 return -errno;
         char shm_options[64];
         snprintf(shm_options, sizeof(shm_options), "mode=1777,size=%llu", (unsigned long long) spec->shm_size);
-        if (mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options) < 0)
+        /* --ipc host: the host's /dev/shm, as Docker; --ipc none: none at all. */
+        if (spec->ipc_host) {
+                if (mount("/dev/shm", "dev/shm", NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return -errno;
+        } else if (!spec->ipc_none &&
+                   mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options) < 0)
                 return -errno;
         if (mount("mqueue", "dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return -errno;
@@ -175,6 +180,29 @@ static int mask_paths(void) {
         return 0;
 }
 
+static int write_sysctls(const ContainerSpec *spec, char *message, size_t size) {
+        for (char **s = spec->sysctls; s && *s; s++) {
+                size_t k = strcspn(*s, "=");
+                if ((*s)[k] != '=')
+                        return -EINVAL;
+                _cleanup_free_ char *path = NULL;
+                if (asprintf(&path, "proc/sys/%.*s", (int) k, *s) < 0)
+                        return -ENOMEM;
+                for (char *p = path + strlen("proc/sys/"); *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                const char *value = *s + k + 1;
+                _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+                int r = fd < 0 ? -errno : loop_write(fd, value, strlen(value));
+                if (r < 0) {
+                        snprintf(message, size, "Failed to set sysctl %.*s to \"%s\": %s", (int) k, *s, value,
+                                 strerror(-r));
+                        return r;
+                }
+        }
+        return 0;
+}
+
 int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message, size_t size) {
         _cleanup_free_ char *options = NULL;
         int r;
@@ -208,6 +236,13 @@ int setup_rootfs(const ContainerSpec *spec, const char **ret_what, char *message
         }
         if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 FAIL("mount /proc");
+        /* --sysctl: written while /proc/sys is still writable; they land in the namespaces we are in,
+         * the container's (network, IPC). */
+        r = write_sysctls(spec, message, size);
+        if (r < 0) {
+                errno = -r;
+                FAIL("set the sysctls");
+        }
         if (mount("sysfs", "sys", "sysfs", (spec->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                   NULL) < 0)
                 FAIL("mount /sys");

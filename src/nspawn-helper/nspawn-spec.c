@@ -16,6 +16,7 @@ void container_spec_free(ContainerSpec *s) {
         free(s->name);
         free(s->image);
         free(s->hostname);
+        free(s->domainname);
         free(s->rootfs);
         strv_free(s->lowerdirs);
         free(s->lowerdir);
@@ -27,6 +28,8 @@ void container_spec_free(ContainerSpec *s) {
         free(s->user);
         strv_free(s->argv);
         strv_free(s->env);
+        strv_free(s->group_add);
+        strv_free(s->sysctls);
         for (size_t i = 0; i < s->n_mounts; i++) {
                 free(s->mounts[i].source);
                 free(s->mounts[i].target);
@@ -95,6 +98,13 @@ static int parse_mounts(json_object *o, ContainerSpec *s) {
 static int parse_resources(json_object *o, ContainerSpec *s) {
         json_object *a;
         s->shm_size = json_get_u64(o, SPEC_KEY_SHM_SIZE, 64ULL << 20);
+        if (json_object_object_get_ex(o, SPEC_KEY_OOM_ADJ, &a)) {
+                int64_t v = json_get_i64(o, SPEC_KEY_OOM_ADJ, 0);
+                if (v < -1000 || v > 1000)
+                        return -EBADMSG;
+                s->oom_score_adj_set = true;
+                s->oom_score_adj = (int) v;
+        }
         if (json_object_object_get_ex(o, SPEC_KEY_ULIMITS, &a) && json_object_is_type(a, json_type_array)) {
                 size_t n = json_object_array_length(a);
                 s->ulimits = calloc(n + 1, sizeof(SpecUlimit));
@@ -159,6 +169,7 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                 { SPEC_KEY_NAME, &s->name, true },
                 { SPEC_KEY_IMAGE, &s->image, false },
                 { SPEC_KEY_HOSTNAME, &s->hostname, full },
+                { SPEC_KEY_DOMAINNAME, &s->domainname, false },
                 { SPEC_KEY_ROOTFS, &s->rootfs, full },
                 { SPEC_KEY_UPPERDIR, &s->upperdir, false },
                 { SPEC_KEY_WORKDIR, &s->workdir, false },
@@ -174,7 +185,9 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
                         return r;
         }
         if ((r = json_get_strv(o, SPEC_KEY_LOWERDIRS, &s->lowerdirs)) < 0 ||
-            (r = json_get_strv(o, SPEC_KEY_ARGV, &s->argv)) < 0 || (r = json_get_strv(o, SPEC_KEY_ENV, &s->env)) < 0)
+            (r = json_get_strv(o, SPEC_KEY_ARGV, &s->argv)) < 0 || (r = json_get_strv(o, SPEC_KEY_ENV, &s->env)) < 0 ||
+            (r = json_get_strv(o, SPEC_KEY_GROUP_ADD, &s->group_add)) < 0 ||
+            (r = json_get_strv(o, SPEC_KEY_SYSCTLS, &s->sysctls)) < 0)
                 return r;
         if (!id_is_valid(s->id) || strv_length(s->argv) == 0)
                 return -EBADMSG;
@@ -188,6 +201,10 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         s->cols = (unsigned) json_get_i64(o, SPEC_KEY_COLS, 80);
         s->init = json_get_bool(o, SPEC_KEY_INIT, 0);
         s->read_only = json_get_bool(o, SPEC_KEY_READ_ONLY, 0);
+        s->pid_host = streq_ptr(json_get_string(o, SPEC_KEY_PID_MODE), "host");
+        s->ipc_host = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "host");
+        s->ipc_none = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "none");
+        s->uts_host = streq_ptr(json_get_string(o, SPEC_KEY_UTS_MODE), "host");
         s->caps = json_get_u64(o, SPEC_KEY_CAPS, capabilities_default);
         s->privileged = json_get_bool(o, SPEC_KEY_PRIVILEGED, 0);
         s->no_new_privs = json_get_bool(o, SPEC_KEY_NO_NEW_PRIVS, 0);

@@ -38,6 +38,8 @@ typedef struct ContainerSpec {
         char *name;
         char *image;
         char *hostname;
+        char *domainname; /* "": leave the kernel's */
+        bool pid_host, ipc_host, ipc_none, uts_host; /* --pid, --ipc, --uts */
         char *rootfs; /* mount point of the merged root (host path); btrfs: the container's subvolume */
         char **lowerdirs; /* overlay lower dirs (host paths), top layer first; empty: no overlay (btrfs) */
         char *lowerdir; /* the same as short links, "l/A:l/B", relative to storedir (lowerdir= option) */
@@ -49,6 +51,9 @@ typedef struct ContainerSpec {
         char *user; /* "user[:group]", empty: root */
         char **argv;
         char **env;
+        char **group_add;
+        char **sysctls; /* "key=value" (berthd checked the keys) */ /* --group-add: names in the container's /etc/group
+                                                                       or numbers */
         bool attached; /* HELPER_FD_ATTACH_STDOUT/STDERR receive a copy of stdout/stderr */
         bool input; /* HELPER_FD_ATTACH_STDIN is the payload's stdin (else /dev/null) */
         bool tty; /* the payload gets a pseudo-terminal of the container's devpts */
@@ -65,6 +70,8 @@ typedef struct ContainerSpec {
         SpecMount *mounts;
         size_t n_mounts;
         uint64_t shm_size; /* bytes of the /dev/shm tmpfs */
+        bool oom_score_adj_set; /* else the process keeps the helper's (berthd's) */
+        int oom_score_adj; /* -1000..1000 */
         SpecUlimit *ulimits;
         size_t n_ulimits;
         SpecDevice *devices;

@@ -155,6 +155,32 @@ int resolve_container_user(const char *spec, ContainerUser *ret, char *message, 
         return 0;
 }
 
+int add_container_groups(char **groups, ContainerUser *u, char *message, size_t size) {
+        for (char **g = groups; g && *g; g++) {
+                _cleanup_free_ char *line = NULL;
+                char *fields[4];
+                unsigned gid;
+                if (!parse_id(*g, &gid)) {
+                        if (find_entry("/etc/group", *g, false, 0, fields, 4, &line) < 0 ||
+                            !parse_id(fields[2], &gid)) {
+                                /* runc's words, which Docker passes on */
+                                snprintf(message, size, "Unable to find group %s: no matching entries in group file",
+                                         *g);
+                                return -ESRCH;
+                        }
+                }
+                bool have = false;
+                for (size_t i = 0; i < u->n_groups; i++)
+                        have = have || u->groups[i] == gid;
+                if (have)
+                        continue;
+                if (u->n_groups >= sizeof(u->groups) / sizeof(u->groups[0]))
+                        return -E2BIG;
+                u->groups[u->n_groups++] = gid;
+        }
+        return 0;
+}
+
 int switch_to_user(const ContainerUser *u) {
         if (setgroups(u->n_groups, u->groups) < 0)
                 return -errno;

@@ -30,7 +30,18 @@
         X(cpu_quota_per_sec_usec, "CPUQuotaPerSecUSec", "cpu_quota_per_sec_usec", NULL, LIMIT, SETTING_LIVE) \
         X(tasks_max, "TasksMax", "tasks_max", NULL, LIMIT, SETTING_LIVE)                                     \
         X(restart_policy, "RestartPolicy", "restart_policy", NULL, RESTART, 0)                               \
-        X(restart_max_retries, "RestartMaxRetries", "restart_max_retries", NULL, U32, 0)
+        X(restart_max_retries, "RestartMaxRetries", "restart_max_retries", NULL, U32, 0)                     \
+        X(cpuset_cpus, "AllowedCPUs", "cpuset_cpus", NULL, CPUSET, 0)                                        \
+        X(cpuset_mems, "AllowedMemoryNodes", "cpuset_mems", NULL, CPUSET, 0)                                 \
+        X(cpu_quota_period_usec, "CPUQuotaPeriodUSec", "cpu_quota_period_usec", NULL, LIMIT, SETTING_LIVE)   \
+        X(memory_low, "MemoryLow", "memory_low", NULL, LIMIT, SETTING_LIVE)                                  \
+        X(blkio_weight, "BlkioWeight", "blkio_weight", NULL, LIMIT, SETTING_LIVE)                            \
+        X(oom_score_adj, "OOMScoreAdjust", "oom_score_adj", SPEC_KEY_OOM_ADJ, I32, 0)                        \
+        X(slice, "Slice", "slice", NULL, SLICE, 0)                                                           \
+        X(domainname, "Domainname", "domainname", SPEC_KEY_DOMAINNAME, DOMAIN, 0)                            \
+        X(pid_mode, "PidMode", "pid_mode", SPEC_KEY_PID_MODE, NSMODE, 0)                                     \
+        X(ipc_mode, "IpcMode", "ipc_mode", SPEC_KEY_IPC_MODE, NSMODE, 0)                                     \
+        X(uts_mode, "UtsMode", "uts_mode", SPEC_KEY_UTS_MODE, NSMODE, 0)
 
 #define SETTING_LIVE 1
 
@@ -40,7 +51,12 @@
  *   LIMIT:                t, t, uint64_t (UINT64_MAX: no limit; checked as systemd takes it)
  *   SIGNAL:               s (a name or number), i, int
  *   RESTART:              s, s, int (RestartPolicy: no, on-failure, always, unless-stopped)
- *   U32:                  u, u, uint32_t */
+ *   U32:                  u, u, uint32_t
+ *   CPUSET:               s, s, char * (a list of CPUs or memory nodes, "0-3,6"; empty: all)
+ *   SLICE:                s, s, char * (a slice unit, "x.slice"; empty: machine.slice)
+ *   I32:                  i, i, int32_t
+ *   DOMAIN:               s, s, char * (the NIS domain name, setdomainname(); empty: the kernel's)
+ *   NSMODE:               s, s, char * (Docker's namespace mode: "" (private), "host", ...) */
 #define SETTING_OPTION_TYPE_HOSTNAME "s"
 #define SETTING_OPTION_TYPE_PATH     "s"
 #define SETTING_OPTION_TYPE_USER     "s"
@@ -49,6 +65,11 @@
 #define SETTING_OPTION_TYPE_SIGNAL   "s"
 #define SETTING_OPTION_TYPE_RESTART  "s"
 #define SETTING_OPTION_TYPE_U32      "u"
+#define SETTING_OPTION_TYPE_CPUSET   "s"
+#define SETTING_OPTION_TYPE_SLICE    "s"
+#define SETTING_OPTION_TYPE_I32      "i"
+#define SETTING_OPTION_TYPE_DOMAIN   "s"
+#define SETTING_OPTION_TYPE_NSMODE   "s"
 
 #define SETTING_PROPERTY_TYPE_HOSTNAME "s"
 #define SETTING_PROPERTY_TYPE_PATH     "s"
@@ -58,3 +79,8 @@
 #define SETTING_PROPERTY_TYPE_SIGNAL   "i"
 #define SETTING_PROPERTY_TYPE_RESTART  "s"
 #define SETTING_PROPERTY_TYPE_U32      "u"
+#define SETTING_PROPERTY_TYPE_CPUSET   "s"
+#define SETTING_PROPERTY_TYPE_SLICE    "s"
+#define SETTING_PROPERTY_TYPE_I32      "i"
+#define SETTING_PROPERTY_TYPE_DOMAIN   "s"
+#define SETTING_PROPERTY_TYPE_NSMODE   "s"

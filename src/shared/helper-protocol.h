@@ -150,6 +150,13 @@ int helper_exit_parse(const char *data, size_t len, HelperExit *ret);
 #define SPEC_KEY_MOUNTS       "mounts" /* array of objects, SPEC_MOUNT_KEY_* */
 #define SPEC_KEY_ULIMITS      "ulimits" /* array of objects, SPEC_ULIMIT_KEY_* */
 #define SPEC_KEY_DEVICES      "devices" /* array of objects, SPEC_DEVICE_KEY_* */
+#define SPEC_KEY_PID_MODE     "pid_mode" /* "host": the host's PID namespace; else one of its own */
+#define SPEC_KEY_IPC_MODE     "ipc_mode" /* "host", "none" (no /dev/shm); else one of its own */
+#define SPEC_KEY_UTS_MODE     "uts_mode" /* "host": the host's (no host or domain name set) */
+#define SPEC_KEY_DOMAINNAME   "domainname" /* setdomainname(); "" or missing: none */
+#define SPEC_KEY_SYSCTLS      "sysctls" /* array of "key=value", written in the container's namespaces */
+#define SPEC_KEY_GROUP_ADD    "group_add" /* array: supplementary groups, names or numbers */
+#define SPEC_KEY_OOM_ADJ      "oom_score_adj" /* the payload's and exec'd processes' (-1000..1000) */
 
 #define SPEC_MOUNT_KEY_TYPE      "type" /* SPEC_MOUNT_TYPE_* */
 #define SPEC_MOUNT_KEY_SOURCE    "source"

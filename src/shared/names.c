@@ -6,6 +6,7 @@
 
 #include "macro.h"
 #include "names.h"
+#include "util.h"
 
 static bool is_alnum_ascii(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -326,4 +327,87 @@ bool env_assignment_is_valid(const char *s) {
                 if (isspace((unsigned char) *p))
                         return false;
         return true;
+}
+
+bool slice_name_is_valid(const char *s) {
+        size_t n = s ? strlen(s) : 0;
+        if (n <= 6 || n > 255 || !endswith(s, ".slice"))
+                return false;
+        n -= 6;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (!is_alnum_ascii(c) && !strchr(":_.\\-", c))
+                        return false;
+                if (c == '-' && (i == 0 || i == n - 1 || s[i + 1] == '-'))
+                        return false;
+        }
+        return true;
+}
+
+static int parse_list_number(const char **p, unsigned max, unsigned *ret) {
+        unsigned long v = 0;
+        if (**p < '0' || **p > '9')
+                return -EINVAL;
+        for (; **p >= '0' && **p <= '9'; (*p)++) {
+                v = v * 10 + (unsigned long) (**p - '0');
+                if (v >= max)
+                        return -ERANGE;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int cpu_list_parse(const char *s, unsigned max, unsigned char *mask) {
+        const char *p = s;
+        int r;
+
+        if (mask)
+                memset(mask, 0, (max + 7) / 8);
+        if (isempty(s))
+                return -EINVAL;
+        for (;;) {
+                unsigned a, b;
+                if ((r = parse_list_number(&p, max, &a)) < 0)
+                        return r;
+                b = a;
+                if (*p == '-') {
+                        p++;
+                        if ((r = parse_list_number(&p, max, &b)) < 0)
+                                return r;
+                        if (b < a)
+                                return -EINVAL;
+                }
+                for (unsigned i = a; mask && i <= b; i++)
+                        mask[i / 8] |= (unsigned char) (1u << (i % 8));
+                if (*p == 0)
+                        return 0;
+                if (*p++ != ',')
+                        return -EINVAL;
+        }
+}
+
+bool group_name_is_valid(const char *s) {
+        if (isempty(s) || strlen(s) > 256 || s[0] == '-')
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!is_alnum_ascii(*p) && !strchr("_.-$", *p))
+                        return false;
+        return true;
+}
+
+bool sysctl_is_namespaced(const char *key) {
+        static const char *const ipc[] = {
+                "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+        };
+        size_t n = key ? strlen(key) : 0;
+        if (n == 0 || n > 255 || key[0] == '.' || key[n - 1] == '.' || strstr(key, ".."))
+                return false;
+        for (const char *p = key; *p; p++)
+                if (!is_alnum_ascii(*p) && !strchr("._-", *p))
+                        return false;
+        for (size_t i = 0; i < ELEMENTSOF(ipc); i++)
+                if (streq(key, ipc[i]))
+                        return true;
+        return startswith(key, "net.") || startswith(key, "fs.mqueue.");
 }

@@ -29,5 +29,19 @@ int image_reference_parse(const char *ref, char **ret_name, char **ret_tag);
 int image_reference_parse_full(const char *ref, char **ret_name, char **ret_tag, char **ret_digest);
 /* RFC 1123 host name label(s), at most 63 characters, as sethostname in a container wants. */
 bool hostname_is_valid(const char *s);
+/* A sysctl --sysctl may set: one Docker lets a container have in its own namespaces (IPC:
+ * kernel.msgmax, msgmnb, msgmni, sem, shmall, shmmax, shmmni, shm_rmid_forced, fs.mqueue.*; network:
+ * net.*), with '.' separated components of [A-Za-z0-9_-] (no path tricks). */
+bool sysctl_is_namespaced(const char *key);
+/* A group name as /etc/group may hold one (portable characters, no ':') or a number: --group-add. */
+bool group_name_is_valid(const char *s);
+/* A slice unit name as --cgroup-parent takes it: "x.slice" (Docker: more than ".slice"), of systemd's
+ * unit name characters, dash-separated parts without empty ones (systemd's slice hierarchy). */
+bool slice_name_is_valid(const char *s);
+/* A cpuset list, "0-3,6" (Docker's ParseUintList): numbers and ascending ranges below max. Sets
+ * the listed bits in mask (max bits, zeroed first) when mask is not NULL; -EINVAL if malformed,
+ * -ERANGE if a number is max or more. */
+#define CPU_LIST_MAX 8192
+int cpu_list_parse(const char *s, unsigned max, unsigned char *mask);
 /* "NAME=value" with a non-empty NAME free of '=' and NUL. */
 bool env_assignment_is_valid(const char *s);

@@ -69,6 +69,30 @@ static void test_options(void) {
                 { "RestartPolicy", "s", "always", 0, 1, NULL },
                 { "RestartPolicy", "s", "sometimes", 0, -EINVAL, NULL },
                 { "MemoryMax", "t", NULL, 64 << 20, 1, NULL },
+                { "AllowedCPUs", "s", "0", 0, 1, NULL },
+                { "AllowedCPUs", "s", "", 0, 1, NULL },
+                { "AllowedCPUs", "s", "0-x", 0, -EINVAL, "Invalid value 0-x for cpuset cpus: invalid format: 0-x" },
+                { "AllowedCPUs", "s", "8000", 0, -EINVAL, NULL }, /* not online */
+                { "AllowedMemoryNodes", "s", "3-1", 0, -EINVAL,
+                  "Invalid value 3-1 for cpuset mems: invalid format: 3-1" },
+                { "Slice", "s", "batch.slice", 0, 1, NULL },
+                { "Slice", "s", "batch", 0, -EINVAL,
+                  "cgroup-parent for systemd cgroup should be a valid slice named as \"xxx.slice\"" },
+                { "CPUQuotaPeriodUSec", "t", NULL, 500, -EINVAL,
+                  "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)" },
+                { "CPUQuotaPeriodUSec", "t", NULL, 50000, 1, NULL },
+                { "MemoryLow", "t", NULL, 1 << 20, -EINVAL, "Minimum memory reservation allowed is 6MB" },
+                { "BlkioWeight", "t", NULL, 5, -EINVAL, "Range of blkio weight is from 10 to 1000" },
+                { "BlkioWeight", "t", NULL, 500, 1, NULL },
+                { "OOMScoreAdjust", "i", NULL, 500, 1, NULL },
+                { "OOMScoreAdjust", "i", NULL, 1001, -EINVAL,
+                  "Invalid value 1001, range for oom score adj is [-1000, 1000]" },
+                { "PidMode", "s", "host", 0, 1, NULL },
+                { "PidMode", "s", "shareable", 0, -EINVAL, "invalid PID mode: shareable" },
+                { "IpcMode", "s", "none", 0, 1, NULL },
+                { "IpcMode", "s", "container:x", 0, -EINVAL,
+                  "Joining another container's IPC namespace (\"container:x\") is not supported." },
+                { "UtsMode", "s", "private", 0, -EINVAL, "invalid UTS mode: private" },
                 { "Bogus", "s", "x", 0, 0, NULL },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -77,7 +101,8 @@ static void test_options(void) {
                 container_settings_config_init(&config);
                 sd_bus_message *m = streq(cases[i].type, "s") ? option_message(bus, cases[i].key, "s", cases[i].s)
                         : streq(cases[i].type, "t")           ? option_message(bus, cases[i].key, "t", cases[i].t)
-                                                              : option_message(bus, cases[i].key, "b", 1);
+                        : streq(cases[i].type, "i") ? option_message(bus, cases[i].key, "i", (int32_t) cases[i].t)
+                                                    : option_message(bus, cases[i].key, "b", 1);
                 int r = parse_one(m, &config, &error);
                 CHECK_INT(r < 0 ? -EINVAL : r, cases[i].result);
                 if (r < 0) {
@@ -91,6 +116,10 @@ static void test_options(void) {
                         CHECK_INT(config.restart_policy, RESTART_ALWAYS);
                 if (r > 0 && streq(cases[i].key, "MemoryMax"))
                         CHECK(config.memory_max == 64 << 20);
+                if (r > 0 && streq(cases[i].key, "OOMScoreAdjust"))
+                        CHECK_INT(config.oom_score_adj, 500);
+                if (r > 0 && streq(cases[i].key, "Slice"))
+                        CHECK_STR(config.slice, "batch.slice");
                 if (r > 0 && streq(cases[i].key, "Hostname"))
                         CHECK_STR(config.hostname, "box1");
                 if (r <= 0)
@@ -114,6 +143,10 @@ static void test_record_round_trip(void) {
         a.tasks_max = UINT64_MAX;
         a.restart_policy = RESTART_ON_FAILURE;
         a.restart_max_retries = 3;
+        a.cpuset_cpus = strdup("0-1");
+        a.oom_score_adj = -17;
+        a.blkio_weight = 300;
+        a.memory_low = UINT64_MAX;
         json_object *o = json_object_new_object();
         container_settings_to_json(&a, o);
         CHECK_INT(container_settings_from_json(o, &b), 0);
@@ -125,6 +158,10 @@ static void test_record_round_trip(void) {
         CHECK(b.memory_max == 1 << 30 && b.cpu_quota_per_sec_usec == 500000 && b.tasks_max == UINT64_MAX);
         CHECK_INT(b.restart_policy, RESTART_ON_FAILURE);
         CHECK_INT(b.restart_max_retries, 3);
+        CHECK_STR(b.cpuset_cpus, "0-1");
+        CHECK_STR(b.cpuset_mems, "");
+        CHECK_INT(b.oom_score_adj, -17);
+        CHECK(b.blkio_weight == 300 && b.memory_low == UINT64_MAX);
         /* The spec: only the settings berth-nspawn reads, under their spec keys. */
         json_object *spec = json_object_new_object();
         container_settings_to_spec(&a, spec);
@@ -132,7 +169,8 @@ static void test_record_round_trip(void) {
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_CWD, &v) && streq(json_object_get_string(v), "/srv"));
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_TTY, &v) && json_object_get_boolean(v));
         CHECK(!json_object_object_get_ex(spec, "memory_max", &v));
-        CHECK_INT(json_object_object_length(spec), 6);
+        CHECK(json_object_object_get_ex(spec, SPEC_KEY_OOM_ADJ, &v) && json_object_get_int(v) == -17);
+        CHECK_INT(json_object_object_length(spec), 11);
         json_object_put(spec);
         json_object_put(o);
         container_settings_free(&b);

@@ -433,6 +433,55 @@ static void test_image_reference_digest(void) {
         check_ref_invalid("busybox@sha256:x");
 }
 
+static void test_slice_name_is_valid(void) {
+        CHECK(slice_name_is_valid("batch.slice"));
+        CHECK(slice_name_is_valid("a-b.slice"));
+        CHECK(slice_name_is_valid("machine-x_y.slice"));
+        CHECK(!slice_name_is_valid(".slice"));
+        CHECK(!slice_name_is_valid("batch"));
+        CHECK(!slice_name_is_valid("-a.slice"));
+        CHECK(!slice_name_is_valid("a-.slice"));
+        CHECK(!slice_name_is_valid("a--b.slice"));
+        CHECK(!slice_name_is_valid("a/b.slice"));
+        CHECK(!slice_name_is_valid("a b.slice"));
+        CHECK(!slice_name_is_valid(NULL));
+}
+
+static void test_cpu_list_parse(void) {
+        unsigned char mask[16];
+        CHECK_INT(cpu_list_parse("0", 128, mask), 0);
+        CHECK(mask[0] == 1 && mask[1] == 0);
+        CHECK_INT(cpu_list_parse("1-3,8,10-11", 128, mask), 0);
+        CHECK(mask[0] == 0x0e && mask[1] == 0x0d);
+        CHECK_INT(cpu_list_parse("127", 128, mask), 0);
+        CHECK(mask[15] == 0x80);
+        CHECK_INT(cpu_list_parse("128", 128, mask), -ERANGE);
+        CHECK_INT(cpu_list_parse("", 128, mask), -EINVAL);
+        CHECK_INT(cpu_list_parse("1-", 128, mask), -EINVAL);
+        CHECK_INT(cpu_list_parse("3-1", 128, mask), -EINVAL);
+        CHECK_INT(cpu_list_parse("1,", 128, mask), -EINVAL);
+        CHECK_INT(cpu_list_parse("a", 128, NULL), -EINVAL);
+        CHECK_INT(cpu_list_parse(" 1", 128, NULL), -EINVAL);
+}
+
+static void test_sysctl_is_namespaced(void) {
+        CHECK(sysctl_is_namespaced("net.ipv4.ip_forward"));
+        CHECK(sysctl_is_namespaced("net.ipv4.conf.all.rp_filter"));
+        CHECK(sysctl_is_namespaced("fs.mqueue.msg_max"));
+        CHECK(sysctl_is_namespaced("kernel.shmmax"));
+        CHECK(sysctl_is_namespaced("kernel.shm_rmid_forced"));
+        CHECK(sysctl_is_namespaced("kernel.sem"));
+        CHECK(!sysctl_is_namespaced("kernel.domainname")); /* not in Docker's list */
+        CHECK(!sysctl_is_namespaced("kernel.shm"));
+        CHECK(!sysctl_is_namespaced("vm.swappiness"));
+        CHECK(!sysctl_is_namespaced("fs.mqueue"));
+        CHECK(!sysctl_is_namespaced("net..x"));
+        CHECK(!sysctl_is_namespaced("net.ipv4/../../x"));
+        CHECK(!sysctl_is_namespaced("net.x."));
+        CHECK(!sysctl_is_namespaced(""));
+        CHECK(!sysctl_is_namespaced(NULL));
+}
+
 static void test_hostname_is_valid(void) {
         char name[66];
 
@@ -488,6 +537,9 @@ int main(void) {
         TEST(test_image_reference_identifier);
         TEST(test_image_reference_digest);
         TEST(test_hostname_is_valid);
+        TEST(test_slice_name_is_valid);
+        TEST(test_cpu_list_parse);
+        TEST(test_sysctl_is_namespaced);
         TEST(test_env_assignment_is_valid);
         return tests_exit_status();
 }
