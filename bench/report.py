@@ -139,6 +139,8 @@ def render(doc):
            f"Settings: `{json.dumps(m['settings'])}`. Tools run in rounds, in a rotating order "
            "within each round. \"berth / tool\" is berth's median divided by the tool's "
            "(below 1: berth is faster or smaller).", ""]
+    if m.get("note"):
+        out += [f"Note: {m['note']}", ""]
     summary = []
 
     if "start" in r:

@@ -14,6 +14,8 @@ from registry import (MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_LAYER_GZ
 
 PODMAN_FLAGS = ["--cgroup-manager=systemd", "--events-backend=file", "--storage-driver=vfs"]
 
+pytestmark = pytest.mark.peers  # they test no berth code: once, not per layout
+
 
 def sha256_file(path):
     with open(path, "rb") as f:
