@@ -262,6 +262,98 @@ static int add_label_file(CreateArgs *a, const char *path) {
 }
 
 /* One option of create/run; c and optarg as getopt_long() returned them. */
+/* The options of namespaces, the runtime, files and the image's pull (parse_create_option()'s rest). */
+static int parse_create_option_more(CreateArgs *a, int c, const char *arg) {
+        int r;
+
+        switch (c) {
+        case ARG_DOMAINNAME:
+                if (!hostname_is_valid(arg)) {
+                        ctl_log_error("invalid domain name \"%s\"", arg);
+                        return -EINVAL;
+                }
+                a->domainname = arg;
+                return 0;
+        case ARG_PID:
+        case ARG_IPC:
+        case ARG_UTS:
+                /* The modes are berthd's to check (Docker's words). */
+                if (c == ARG_PID)
+                        a->pid_mode = arg;
+                else if (c == ARG_IPC)
+                        a->ipc_mode = arg;
+                else
+                        a->uts_mode = arg;
+                return 0;
+        case ARG_LABEL_FILE:
+                return add_label_file(a, arg);
+        case ARG_RUNTIME:
+                /* berth has one runtime, its own; Docker's words for a name it does not know. */
+                if (!streq(arg, "berth")) {
+                        ctl_log_error("unknown or invalid runtime name: %s (berth runs containers with its own "
+                                      "runtime, \"berth\")",
+                                      arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case ARG_GPUS:
+                ctl_log_error("--gpus is not supported: berth has no GPU device requests (give device nodes "
+                              "with --device)");
+                return -EOPNOTSUPP;
+        case ARG_CIDFILE:
+                if (access(arg, F_OK) == 0) {
+                        ctl_log_error("container ID file found, make sure the other container isn't running or "
+                                      "delete %s",
+                                      arg);
+                        return -EEXIST;
+                }
+                a->cidfile = arg;
+                return 0;
+        case ARG_INIT:
+                a->init = true;
+                return 0;
+        case ARG_READ_ONLY:
+                a->read_only = true;
+                return 0;
+        case ARG_VOLUMES_FROM:
+                r = strv_push(&a->volumes_from, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        case ARG_SYSCTL: {
+                /* Docker's rule (opts.ValidateSysctl) and words. */
+                _cleanup_free_ char *key = strndup(arg, strcspn(arg, "="));
+                if (!key)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                if (!strchr(arg, '=') || !sysctl_is_namespaced(key)) {
+                        ctl_log_error("invalid argument \"%s\" for \"--sysctl\" flag: sysctl '%s' is not allowed", arg,
+                                      arg);
+                        return -EINVAL;
+                }
+                r = strv_push(&a->sysctls, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        }
+        case ARG_GROUP_ADD:
+                r = strv_push(&a->group_add, arg);
+                return r < 0 ? ctl_log_errno(r, "%m") : 0;
+        case ARG_VOLUME_DRIVER:
+                a->volume_driver = arg;
+                return 0;
+        case ARG_PULL:
+                if (!streq(arg, "missing") && !streq(arg, "always") && !streq(arg, "never")) {
+                        ctl_log_error(
+                                "invalid pull option: \"%s\": must be one of \"always\", \"missing\" or \"never\"",
+                                arg);
+                        return -EINVAL;
+                }
+                a->pull = arg;
+                return 0;
+        case ARG_PLATFORM:
+                a->platform = arg;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
 static int parse_create_option(CreateArgs *a, int c, const char *arg) {
         int r;
 
@@ -370,90 +462,8 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 return add_env_file(a, arg);
         case ARG_LABEL:
                 return add_label(a, arg);
-        case ARG_DOMAINNAME:
-                if (!hostname_is_valid(arg)) {
-                        ctl_log_error("invalid domain name \"%s\"", arg);
-                        return -EINVAL;
-                }
-                a->domainname = arg;
-                return 0;
-        case ARG_PID:
-        case ARG_IPC:
-        case ARG_UTS:
-                /* The modes are berthd's to check (Docker's words). */
-                if (c == ARG_PID)
-                        a->pid_mode = arg;
-                else if (c == ARG_IPC)
-                        a->ipc_mode = arg;
-                else
-                        a->uts_mode = arg;
-                return 0;
-        case ARG_LABEL_FILE:
-                return add_label_file(a, arg);
-        case ARG_RUNTIME:
-                /* berth has one runtime, its own; Docker's words for a name it does not know. */
-                if (!streq(arg, "berth")) {
-                        ctl_log_error("unknown or invalid runtime name: %s (berth runs containers with its own "
-                                      "runtime, \"berth\")",
-                                      arg);
-                        return -EINVAL;
-                }
-                return 0;
-        case ARG_GPUS:
-                ctl_log_error("--gpus is not supported: berth has no GPU device requests (give device nodes "
-                              "with --device)");
-                return -EOPNOTSUPP;
-        case ARG_CIDFILE:
-                if (access(arg, F_OK) == 0) {
-                        ctl_log_error("container ID file found, make sure the other container isn't running or "
-                                      "delete %s",
-                                      arg);
-                        return -EEXIST;
-                }
-                a->cidfile = arg;
-                return 0;
-        case ARG_INIT:
-                a->init = true;
-                return 0;
-        case ARG_READ_ONLY:
-                a->read_only = true;
-                return 0;
-        case ARG_VOLUMES_FROM:
-                r = strv_push(&a->volumes_from, arg);
-                return r < 0 ? ctl_log_errno(r, "%m") : 0;
-        case ARG_SYSCTL: {
-                /* Docker's rule (opts.ValidateSysctl) and words. */
-                _cleanup_free_ char *key = strndup(arg, strcspn(arg, "="));
-                if (!key)
-                        return ctl_log_errno(-ENOMEM, "%m");
-                if (!strchr(arg, '=') || !sysctl_is_namespaced(key)) {
-                        ctl_log_error("invalid argument \"%s\" for \"--sysctl\" flag: sysctl '%s' is not allowed", arg,
-                                      arg);
-                        return -EINVAL;
-                }
-                r = strv_push(&a->sysctls, arg);
-                return r < 0 ? ctl_log_errno(r, "%m") : 0;
-        }
-        case ARG_GROUP_ADD:
-                r = strv_push(&a->group_add, arg);
-                return r < 0 ? ctl_log_errno(r, "%m") : 0;
-        case ARG_VOLUME_DRIVER:
-                a->volume_driver = arg;
-                return 0;
-        case ARG_PULL:
-                if (!streq(arg, "missing") && !streq(arg, "always") && !streq(arg, "never")) {
-                        ctl_log_error(
-                                "invalid pull option: \"%s\": must be one of \"always\", \"missing\" or \"never\"",
-                                arg);
-                        return -EINVAL;
-                }
-                a->pull = arg;
-                return 0;
-        case ARG_PLATFORM:
-                a->platform = arg;
-                return 0;
         default:
-                return -EINVAL;
+                return parse_create_option_more(a, c, arg);
         }
 }
 

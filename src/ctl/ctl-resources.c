@@ -15,6 +15,26 @@
 #include "ctl.h"
 #include "util.h"
 
+static void update_help(void) {
+        printf("Usage: berthctl update [OPTIONS] CONTAINER...\n"
+               "\n"
+               "Change the limits of containers; running ones at once (systemd's\n"
+               "SetUnitProperties on their scopes), all of them for later starts too.\n"
+               "\n"
+               "Options:\n"
+               "  -m, --memory=SIZE     Memory limit (MemoryMax)\n"
+               "      --cpus=DECIMAL    Number of CPUs (CPUQuotaPerSecUSec)\n"
+               "      --pids-limit=N    Maximum number of tasks; -1 or 0: unlimited\n"
+               "      --memory-swap=SIZE  Memory plus swap (-1: unlimited swap) (MemorySwapMax)\n"
+               "      --cpu-shares=N    Relative CPU weight, Docker's unit (2-262144)\n"
+               "      --cpu-weight=N    Relative CPU weight, systemd's unit (1-10000)\n"
+               "      --cpu-period=USEC CFS period (CPUQuotaPeriodUSec; not with --cpus)\n"
+               "      --cpu-quota=USEC  CPU time per period (CPUQuota; not with --cpus)\n"
+               "      --memory-reservation=SIZE  Memory protected from reclaim (MemoryLow)\n"
+               "      --blkio-weight=N  Block I/O weight, 10-1000 (IOWeight)\n"
+               "  -h, --help            Show this help\n");
+}
+
 int verb_update(int argc, char *argv[], Ctl *ctl) {
         enum { ARG_CPUS = 0x100, ARG_PIDS_LIMIT, ARG_HELP };
         static const struct option options[] = {
@@ -69,23 +89,7 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl update [OPTIONS] CONTAINER...\n"
-                               "\n"
-                               "Change the limits of containers; running ones at once (systemd's\n"
-                               "SetUnitProperties on their scopes), all of them for later starts too.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -m, --memory=SIZE     Memory limit (MemoryMax)\n"
-                               "      --cpus=DECIMAL    Number of CPUs (CPUQuotaPerSecUSec)\n"
-                               "      --pids-limit=N    Maximum number of tasks; -1 or 0: unlimited\n"
-                               "      --memory-swap=SIZE  Memory plus swap (-1: unlimited swap) (MemorySwapMax)\n"
-                               "      --cpu-shares=N    Relative CPU weight, Docker's unit (2-262144)\n"
-                               "      --cpu-weight=N    Relative CPU weight, systemd's unit (1-10000)\n"
-                               "      --cpu-period=USEC CFS period (CPUQuotaPeriodUSec; not with --cpus)\n"
-                               "      --cpu-quota=USEC  CPU time per period (CPUQuota; not with --cpus)\n"
-                               "      --memory-reservation=SIZE  Memory protected from reclaim (MemoryLow)\n"
-                               "      --blkio-weight=N  Block I/O weight, 10-1000 (IOWeight)\n"
-                               "  -h, --help            Show this help\n");
+                        update_help();
                         return 0;
                 default:
                         return ctl_log_getopt_error("update", c, argv);

@@ -23,10 +23,7 @@ struct ExecOperation {
         ExecOperation *next;
         sd_bus_message *request;
         char *unit;
-        pid_t helper_pid;
-        int helper_pidfd;
-        int go_fd;
-        int status_fd;
+        HelperProcess helper;
         sd_event_source *exit_source;
         UnitCall *attach_call; /* AttachProcessesToUnit */
 };
@@ -39,16 +36,11 @@ static void exec_operation_free(ExecOperation *op) {
                         *p = op->next;
                         break;
                 }
-        if (op->helper_pid > 0) {
-                (void) syscall(SYS_pidfd_send_signal, op->helper_pidfd, SIGKILL, NULL, 0);
-                (void) waitpid(op->helper_pid, NULL, 0);
-        }
+        helper_process_kill(&op->helper);
         sd_bus_message_unref(op->request);
         free(op->unit);
         sd_event_source_disable_unref(op->exit_source); /* before its fd: see worker.h */
-        safe_close(op->helper_pidfd);
-        safe_close(op->go_fd);
-        safe_close(op->status_fd);
+        helper_process_close(&op->helper);
         units_call_cancel(op->manager, op->attach_call);
         free(op);
 }
@@ -70,10 +62,10 @@ static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         HelperStatus status;
         int wstatus = 0;
 
-        if (waitpid(op->helper_pid, &wstatus, 0) < 0)
+        if (waitpid(op->helper.pid, &wstatus, 0) < 0)
                 wstatus = 255 << 8;
-        op->helper_pid = 0;
-        ssize_t n = read(op->status_fd, line, sizeof(line));
+        op->helper.pid = 0;
+        ssize_t n = read(op->helper.status_fd, line, sizeof(line));
 
         if (helper_status_parse(line, n > 0 ? (size_t) n : 0, &status) < 0)
                 exec_fail(op, BERTH_ERROR_START_FAILED, "The exec helper exited before running the command.");
@@ -97,11 +89,11 @@ static void on_attached(int r, const char *value, const char *message, void *use
                 exec_fail(op, BERTH_ERROR_START_FAILED, msg);
                 return;
         }
-        if (loop_write(op->go_fd, "g", 1) < 0) {
+        if (loop_write(op->helper.go_fd, "g", 1) < 0) {
                 exec_fail(op, BERTH_ERROR_START_FAILED, "Failed to hand over to the exec helper.");
                 return;
         }
-        op->go_fd = safe_close(op->go_fd);
+        op->helper.go_fd = safe_close(op->helper.go_fd);
 }
 
 static int build_exec_spec(Container *c, char **argv, char **env, const ExecOptions *options, int *ret_fd) {
@@ -178,27 +170,22 @@ int container_exec(Container *c, char **argv, char **env, const ExecOptions *opt
         if (!op)
                 return -ENOMEM;
         op->manager = m;
-        op->helper_pidfd = op->go_fd = op->status_fd = -1;
+        op->helper = HELPER_PROCESS_NULL;
         op->next = m->execs;
         m->execs = op;
 
         r = -ENOMEM;
         if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, options, &spec_fd)) < 0)
                 goto fail;
-        HelperProcess helper;
         /* The resize pipe travels in the slot a started container's stdin uses (HELPER_FD_ATTACH_STDIN). */
         r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ options->tty ? options->resize_fd : -1, -1, -1 },
-                          &helper);
+                          &op->helper);
         if (r < 0)
                 goto fail;
-        op->helper_pid = helper.pid;
-        op->helper_pidfd = helper.pidfd;
-        op->go_fd = helper.go_fd;
-        op->status_fd = helper.status_fd;
-        r = sd_event_add_io(m->event, &op->exit_source, op->helper_pidfd, EPOLLIN, on_helper_exit, op);
+        r = sd_event_add_io(m->event, &op->exit_source, op->helper.pidfd, EPOLLIN, on_helper_exit, op);
         if (r < 0)
                 goto fail;
-        r = m->units->attach_process(m, op->unit, op->helper_pid, on_attached, op, &op->attach_call);
+        r = m->units->attach_process(m, op->unit, op->helper.pid, on_attached, op, &op->attach_call);
         if (r < 0)
                 goto fail;
         op->request = sd_bus_message_ref(request);

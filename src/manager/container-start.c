@@ -36,10 +36,7 @@ struct StartOperation {
         Container *container;
         sd_bus_message *request;
         char *unit;
-        pid_t helper_pid;
-        int helper_pidfd;
-        int go_fd;
-        int status_fd;
+        HelperProcess helper;
         char status[HELPER_STATUS_LINE_MAX];
         size_t status_len;
         sd_event_source *status_source;
@@ -76,9 +73,7 @@ static void start_operation_free(StartOperation *op) {
         sd_event_source_disable_unref(op->timeout_source);
         sd_bus_message_unref(op->request);
         free(op->unit);
-        safe_close(op->helper_pidfd);
-        safe_close(op->go_fd);
-        safe_close(op->status_fd);
+        helper_process_close(&op->helper);
         units_call_cancel(m, op->unit_call);
         units_call_cancel(m, op->get_unit_call);
         sd_bus_slot_unref(op->get_machine_call);
@@ -95,22 +90,28 @@ static void start_operation_free(StartOperation *op) {
         free(op);
 }
 
-static void kill_and_reap_helper(StartOperation *op) {
-        op->go_fd = safe_close(op->go_fd); /* a helper still waiting for "go" exits on EOF */
-        if (op->helper_pid <= 0)
+void helper_process_kill(HelperProcess *h) {
+        h->go_fd = safe_close(h->go_fd); /* a helper still waiting for "go" exits on EOF */
+        if (h->pid <= 0)
                 return;
         /* Our unreaped child, so its PID cannot have been reused: plain kill() is safe too. */
-        if (op->helper_pidfd < 0 || syscall(SYS_pidfd_send_signal, op->helper_pidfd, SIGKILL, NULL, 0) < 0)
-                (void) kill(op->helper_pid, SIGKILL);
-        (void) waitpid(op->helper_pid, NULL, 0);
-        op->helper_pid = 0;
+        if (h->pidfd < 0 || syscall(SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0) < 0)
+                (void) kill(h->pid, SIGKILL);
+        (void) waitpid(h->pid, NULL, 0);
+        h->pid = 0;
+}
+
+void helper_process_close(HelperProcess *h) {
+        h->pidfd = safe_close(h->pidfd);
+        h->go_fd = safe_close(h->go_fd);
+        h->status_fd = safe_close(h->status_fd);
 }
 
 void start_operation_abort(StartOperation *op, const char *error_name, const char *message) {
         Container *c = op->container;
         _cleanup_free_ char *run = manager_run_path(c->manager, "containers/%s", c->id);
 
-        kill_and_reap_helper(op);
+        helper_process_kill(&op->helper);
         if (run)
                 (void) rm_rf(run);
         volumes_unmount(c->manager, op->run_volumes, c->id); /* what this attempt had a plugin mount */
@@ -142,8 +143,8 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
 
         c->state = CONTAINER_RUNNING;
         c->pid = payload;
-        c->helper_pid = op->helper_pid;
-        c->helper_pidfd = TAKE_FD(op->helper_pidfd);
+        c->helper_pid = op->helper.pid;
+        c->helper_pidfd = TAKE_FD(op->helper.pidfd);
         c->payload_pidfd = container_open_pidfd(c, payload); /* -1 if it already exited: fine */
         strv_free(c->run_volumes);
         c->run_volumes = TAKE_PTR(op->run_volumes);
@@ -220,13 +221,14 @@ static void scope_ready(StartOperation *op) {
         int r;
 
         op->scope_ready = true;
-        r = sd_event_add_io(op->container->manager->event, &op->status_source, op->status_fd, EPOLLIN, on_status, op);
-        if (r < 0 || loop_write(op->go_fd, "g", 1) < 0) {
+        r = sd_event_add_io(op->container->manager->event, &op->status_source, op->helper.status_fd, EPOLLIN, on_status,
+                            op);
+        if (r < 0 || loop_write(op->helper.go_fd, "g", 1) < 0) {
                 start_operation_abort(op, BERTH_ERROR_START_FAILED,
                                       "Failed to hand over to the container's supervisor.");
                 return;
         }
-        op->go_fd = safe_close(op->go_fd);
+        op->helper.go_fd = safe_close(op->helper.go_fd);
 }
 
 void manager_job_removed(Manager *m, const char *job, const char *unit, const char *result) {
@@ -395,7 +397,7 @@ static int append_scope_properties(sd_bus_message *m, void *userdata) {
         if ((r = sd_bus_message_append(m, "(sv)", "Description", "s", description)) < 0 ||
             /* --cgroup-parent: another slice (systemd makes it if missing). */
             (r = sd_bus_message_append(m, "(sv)", "Slice", "s", !isempty(c->slice) ? c->slice : "machine.slice")) < 0 ||
-            (r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->helper_pid)) < 0 ||
+            (r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t) op->helper.pid)) < 0 ||
             (r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed")) < 0 ||
             /* Only the standard pseudo devices (null, zero, full, random, urandom, tty, ptmx) and
              * the container's own ptys: a device node made with CAP_MKNOD cannot be opened. */
@@ -585,7 +587,8 @@ static StartOperation *start_operation_new(Container *c, sd_bus_message *request
         if (!op)
                 return NULL;
         op->container = c;
-        op->helper_pidfd = op->go_fd = op->status_fd = op->tty_master = -1;
+        op->helper = HELPER_PROCESS_NULL;
+        op->tty_master = -1;
         op->stdio[0] = op->stdio[1] = op->stdio[2] = -1;
         op->request = sd_bus_message_ref(request);
         op->run_volumes = calloc(1, sizeof(char *));
@@ -787,14 +790,9 @@ static int start_checked(StartOperation *op, int stdin_fd, int stdout_fd, int st
         if ((op->unit = container_unit_name(c)) == NULL || (r = hashmap_put(m->starts_by_unit, op->unit, op)) < 0 ||
             (r = write_spec(c, image, stdout_fd >= 0, stdin_fd >= 0, mounts, &spec_fd)) < 0)
                 goto fail;
-        HelperProcess helper;
-        r = helper_launch(m, c, spec_fd, NULL, (const int[3]){ stdin_fd, stdout_fd, stderr_fd }, &helper);
+        r = helper_launch(m, c, spec_fd, NULL, (const int[3]){ stdin_fd, stdout_fd, stderr_fd }, &op->helper);
         if (r < 0)
                 goto fail;
-        op->helper_pid = helper.pid;
-        op->helper_pidfd = helper.pidfd;
-        op->go_fd = helper.go_fd;
-        op->status_fd = helper.status_fd;
 
         r = wait_for_old_machine(op); /* then call_start_transient_unit() */
         if (r < 0)

@@ -410,6 +410,10 @@ typedef struct HelperProcess {
         int go_fd; /* write "g" once the helper is in the container's scope; close to abort */
         int status_fd; /* "OK ..." or "ERR ..." from the helper, then EOF */
 } HelperProcess;
+#define HELPER_PROCESS_NULL ((HelperProcess){ .pidfd = -1, .go_fd = -1, .status_fd = -1 })
+/* Kills and reaps the helper if it still runs (closing "go" first); its other descriptors stay. */
+void helper_process_kill(HelperProcess *h);
+void helper_process_close(HelperProcess *h);
 
 int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], const int attach[3],
                   HelperProcess *ret);

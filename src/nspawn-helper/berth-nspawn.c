@@ -716,6 +716,28 @@ static int supervise_container(const ContainerSpec *spec, pid_t pid, int pidfd, 
                                               .oom_kills = read_oom_kills() });
 }
 
+static int write_oom_score_adj(int value) {
+        char text[16];
+        int n = snprintf(text, sizeof(text), "%d", value);
+        _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return loop_write(fd, text, (size_t) n);
+}
+
+/* --oom-score-adj, which Docker always sets (0 by default): ours, for the container's first process
+ * or the exec'd one to inherit. Set here, in the host's user namespace, since a child that is not
+ * dumpable (or in a user namespace of its own) may not open its own file. Lowering it needs
+ * CAP_SYS_RESOURCE. The supervisor takes -1000 again after the clone. */
+static int set_oom_score_adj(const ContainerSpec *spec) {
+        if (!spec->oom_score_adj_set)
+                return 0;
+        int r = write_oom_score_adj(spec->oom_score_adj);
+        if (r < 0)
+                return report_failure(-r, "set the OOM score adjustment to %d", spec->oom_score_adj);
+        return 0;
+}
+
 static int run(void) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
@@ -740,18 +762,9 @@ static int run(void) {
         r = check_in_scope(spec);
         if (r < 0)
                 return r;
-        /* --oom-score-adj, which Docker always sets (0 by default): ours, for the container's first
-         * process or the exec'd one to inherit. Set here, in the host's user namespace, since a
-         * child that is not dumpable (or in a user namespace of its own) may not open its own file.
-         * Lowering it needs CAP_SYS_RESOURCE. The supervisor takes -1000 again after the clone. */
-        if (spec->oom_score_adj_set) {
-                char value[16];
-                int n = snprintf(value, sizeof(value), "%d", spec->oom_score_adj);
-                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-                if (fd < 0 || (r = loop_write(fd, value, (size_t) n)) < 0)
-                        return report_failure(fd < 0 ? errno : -r, "set the OOM score adjustment to %d",
-                                              spec->oom_score_adj);
-        }
+        r = set_oom_score_adj(spec);
+        if (r < 0)
+                return r;
         if (spec->exec_pid > 0) {
                 /* _exit(): nothing is buffered, and exit-time hooks (LeakSanitizer's, which forks a
                  * tracer into the joined PID namespace where it cannot see us) must not run here. */
@@ -816,11 +829,7 @@ static int run(void) {
         }
         /* Only now (the payload keeps the default): when the scope runs out of memory the OOM
          * killer must pick the payload, never its supervisor, or the exit status would be lost. */
-        {
-                _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-                if (fd >= 0)
-                        (void) loop_write(fd, "-1000", 5);
-        }
+        (void) write_oom_score_adj(-1000);
 
         out_w = safe_close(out_w);
         err_w = safe_close(err_w);
