@@ -23,7 +23,8 @@
 #include "transfer.h"
 #include "util.h"
 
-#define MEDIA_OCI_MANIF "application/vnd.oci.image.manifest.v1+json"
+#define MEDIA_OCI_MANIF    "application/vnd.oci.image.manifest.v1+json"
+#define PUSH_CHUNK_DEFAULT (64ULL << 20)
 
 typedef struct PushOperation PushOperation;
 
@@ -31,6 +32,7 @@ typedef struct PushBlob {
         PushOperation *op;
         char *digest;
         uint64_t size;
+        uint64_t sent; /* the bytes a chunked upload has sent */
         int fd; /* its data; -1 when it is mounted from another repository of the registry */
         RegistryRequest *request;
 } PushBlob;
@@ -49,6 +51,7 @@ struct PushOperation {
         size_t manifest_len;
         char *familiar; /* the local tag pushed */
         char *mount_from; /* the repository the blobs are mounted from, when the image came from there */
+        uint64_t chunk_size; /* blobs larger than this go up in PATCH chunks (0: always one PUT) */
         PushBlob *blobs;
         size_t n_blobs, next, left;
         RegistryRequest *manifest_request;
@@ -57,6 +60,8 @@ struct PushOperation {
 
 static void push_free_result(PushOperation *op, const char *result);
 static void push_cancel(void *userdata);
+static void send_next(PushBlob *b, const char *location);
+static void on_chunk_sent(RegistryRequest *req, int r, long status, const char *message, void *userdata);
 
 static void push_free(PushOperation *op) {
         push_free_result(op, "failed");
@@ -226,18 +231,53 @@ static void on_upload_started(RegistryRequest *req, int r, long status, const ch
                         "Registry %s refused to start an upload to %s: %s", registry_client_host(op->client),
                         op->ref.path, why ?: "");
         }
-        if (asprintf(&url, "%s%sdigest=%s", location, strchr(location, '?') ? "&" : "?", b->digest) < 0)
+        b->sent = 0;
+        transfer_update(op->transfer, b->digest, "Pushing", 0);
+        send_next(b, location);
+}
+
+/* The next part of a blob to the upload's Location (taken as the registry gives it): a PATCH
+ * chunk while the blob is larger than a chunk, then the PUT with the digest and what is left. */
+static void send_next(PushBlob *b, const char *location) {
+        PushOperation *op = b->op;
+        _cleanup_free_ char *url = NULL, *range = NULL;
+        uint64_t left = b->size - b->sent;
+        bool chunk = op->chunk_size > 0 && left > op->chunk_size;
+        int r;
+        if (chunk ? !(url = strdup(location))
+                  : asprintf(&url, "%s%sdigest=%s", location, strchr(location, '?') ? "&" : "?", b->digest) < 0)
                 return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
-        const RegistryRequestArgs args = { .method = "PUT",
+        const RegistryRequestArgs args = { .method = chunk ? "PATCH" : "PUT",
                                            .path = url,
                                            .scope = op->scope,
                                            .content_type = "application/octet-stream",
                                            .body_fd = b->fd,
-                                           .body_len = b->size };
-        transfer_update(op->transfer, b->digest, "Pushing", 0);
-        r = registry_request(op->client, &args, NULL, on_blob_put, b, &b->request);
+                                           .body_offset = b->sent,
+                                           .body_len = chunk ? op->chunk_size : left };
+        r = registry_request(op->client, &args, NULL, chunk ? on_chunk_sent : on_blob_put, b, &b->request);
         if (r < 0)
                 push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Failed to upload blob %s: %s", b->digest, strerror(-r));
+}
+
+static void on_chunk_sent(RegistryRequest *req, int r, long status, const char *message, void *userdata) {
+        PushBlob *b = userdata;
+        PushOperation *op = b->op;
+        const char *location = registry_request_header(req, "location");
+        b->request = NULL;
+        if (r < 0)
+                return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Uploading blob %s to registry %s: %s", b->digest,
+                                 registry_client_host(op->client), message);
+        if (status != 202 || isempty(location)) {
+                _cleanup_free_ char *why = describe(req, status);
+                return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Registry %s refused a chunk of blob %s: %s",
+                                 registry_client_host(op->client), b->digest, why ?: "");
+        }
+        b->sent += op->chunk_size;
+        transfer_update(op->transfer, b->digest, "Pushing", b->sent);
+        _cleanup_free_ char *next = strdup(location);
+        if (!next)
+                return push_fail(op, BERTH_ERROR_REGISTRY_FAILED, "Out of memory.");
+        send_next(b, next);
 }
 
 static void on_blob_head(RegistryRequest *req, int r, long status, const char *message, void *userdata) {
@@ -446,14 +486,19 @@ int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *err
                 return -ENOMEM;
         op->manager = m;
         op->request = sd_bus_message_ref(message);
+        op->chunk_size = PUSH_CHUNK_DEFAULT;
         const BusOption options[] = {
                 BUS_OPTION("Username", "s", &op->creds.username),
                 BUS_OPTION("Password", "s", &op->creds.password),
                 BUS_OPTION("IdentityToken", "s", &op->creds.identity_token),
+                BUS_OPTION("ChunkSize", "t", &op->chunk_size),
         };
         r = sd_bus_message_read(message, "s", &reference);
         if (r >= 0)
                 r = bus_read_options(message, options, ELEMENTSOF(options), "push option", error);
+        if (r >= 0 && op->chunk_size > 0 && op->chunk_size < 1024)
+                r = sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                     "ChunkSize must be 0 (one PUT) or at least 1024 bytes.");
         if (r >= 0)
                 r = bus_check_privileged(message, error);
         if (r >= 0 && (image_ref_parse(reference, &op->ref) < 0 || op->ref.digest))

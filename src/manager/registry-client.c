@@ -69,6 +69,7 @@ struct RegistryRequest {
         bool token_fetch; /* this is a token fetch itself */
         bool sent_https; /* the last try went to https:// of the registry */
         bool sent_basic; /* the last try carried the credentials as Basic */
+        uint64_t body_sent; /* of a body read from a file, in this try */
         char curl_error[CURL_ERROR_SIZE];
 };
 
@@ -297,8 +298,13 @@ static size_t on_data(char *p, size_t size, size_t n, void *userdata) {
 
 static size_t on_read(char *p, size_t size, size_t n, void *userdata) {
         RegistryRequest *req = userdata;
-        ssize_t k = read(req->args.body_fd, p, size * n);
-        return k < 0 ? CURL_READFUNC_ABORT : (size_t) k;
+        uint64_t left = req->args.body_len - req->body_sent;
+        size_t want = size * n < left ? size * n : (size_t) left;
+        ssize_t k = want > 0 ? read(req->args.body_fd, p, want) : 0;
+        if (k < 0)
+                return CURL_READFUNC_ABORT;
+        req->body_sent += (uint64_t) k;
+        return (size_t) k;
 }
 
 static void finish(RegistryRequest *req, int r, long status, const char *message) {
@@ -539,9 +545,10 @@ static int request_send(RegistryRequest *req) {
         strv_free(req->response_headers);
         req->response_headers = NULL;
         req->curl_error[0] = 0;
+        req->body_sent = 0;
         if (!req->range)
                 req->delivered = 0;
-        if (a->body_fd > 0 && lseek(a->body_fd, 0, SEEK_SET) < 0)
+        if (a->body_fd > 0 && lseek(a->body_fd, (off_t) a->body_offset, SEEK_SET) < 0)
                 return -errno;
 
         req->sent_https = !req->url && !c->plain_http;

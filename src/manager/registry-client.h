@@ -47,7 +47,8 @@ typedef struct RegistryRequestArgs {
         const char *content_type;
         const void *body; /* sent as is (copied); NULL: none */
         size_t body_len;
-        int body_fd; /* or a file sent from its start (> 0: 0, a zeroed struct's, is none), body_len bytes */
+        int body_fd; /* or a file (> 0: 0, a zeroed struct's, is none): body_len bytes from body_offset */
+        uint64_t body_offset;
         uint64_t max_body; /* a response body longer than this fails the request (0: no limit) */
 } RegistryRequestArgs;
 

@@ -492,3 +492,23 @@ def test_concurrent_pulls_share_a_download(berthd, registry, busybox_image):
     assert len(gets) == 1, gets
     for repo in (a, b):
         berthd.berthctl("rmi", registry.ref(repo, "1", via=proxy.url), check=True)
+
+
+def test_push_in_chunks(berthd, registry, busybox_image):
+    repo = uniq("t/chunks")
+    ref = registry.ref(repo, "c")
+    berthd.berthctl("tag", busybox_image, ref, check=True)
+    before = len(registry.log().splitlines())
+    out = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "PushImage", "sa{sv}", ref, "1",
+                        "ChunkSize", "t", "65536", check=True, timeout=180).stdout
+    digest = out.split('"')[1]
+    patches = [line for line in registry.log().splitlines()[before:] if '"PATCH ' in line]
+    assert len(patches) >= 2, patches  # the busybox layer is larger than two chunks
+    assert registry.manifest(repo, "c")["_digest"] == digest
+    berthd.berthctl("rmi", ref, check=True)
+    berthd.berthctl("pull", "-q", ref, check=True, timeout=120)
+    assert berthd.berthctl("run", "--rm", ref, "echo", "chunked", check=True).stdout == "chunked\n"
+    berthd.berthctl("rmi", ref, check=True)
+    bad = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "PushImage", "sa{sv}", ref, "1",
+                        "ChunkSize", "t", "10")
+    assert bad.returncode != 0 and "ChunkSize" in bad.stderr, bad.stderr
