@@ -725,3 +725,18 @@ def test_system_events_is_events(berthd):
     import time
     out = ok(berthd, "system", "events", "--until", f"{time.time() + 1:.3f}")
     assert out == ""
+
+
+def test_volume_inspect_format(berthd, volbed):
+    v1, v2, tag = volbed["vols"]["v1"], volbed["vols"]["v2"], volbed["tag"]
+    out = ok(berthd, "volume", "inspect", "--format", "{{.Name}} {{.Driver}} {{index .Labels \"" + tag + "\"}}",
+             v1, v2)
+    assert out == f"{v1} local a\n{v2} local b\n", out
+    mp = ok(berthd, "volume", "inspect", "-f", "{{.Mountpoint}}", v1).strip()
+    assert berthd.run(["test", "-d", mp]).returncode == 0
+    row = json.loads(ok(berthd, "volume", "inspect", "-f", "json", v1))
+    assert row["Name"] == v1 and row["UsedBy"], row
+    assert "Usage: berthctl volume create" in ok(berthd, "volume", "create", "--help")
+    assert "Usage: berthctl volume inspect" in ok(berthd, "volume", "inspect", "--help")
+    err = fails(berthd, "volume", "create", "--bogus")
+    assert "unknown flag: --bogus" in err, err
