@@ -131,7 +131,8 @@ SAME_OUTPUT = [
     (["image", "ls", "-q"], ["images", "-q"]),
     (["image", "list", "-q"], ["images", "-q"]),
     (["image", "inspect", "busybox"], ["inspect", "--type=image", "busybox"]),
-    (["image", "history", "--no-trunc", "busybox"], ["history", "--no-trunc", "busybox"]),
+    (["image", "history", "--no-trunc", "--format", "{{.ID}} {{.Size}} {{.CreatedBy}}", "busybox"],
+     ["history", "--no-trunc", "--format", "{{.ID}} {{.Size}} {{.CreatedBy}}", "busybox"]),
     (["system", "info", "-f", "{{.Driver}} {{.Images}}"], ["info", "-f", "{{.Driver}} {{.Images}}"]),
 ]
 
@@ -740,3 +741,31 @@ def test_volume_inspect_format(berthd, volbed):
     assert "Usage: berthctl volume inspect" in ok(berthd, "volume", "inspect", "--help")
     err = fails(berthd, "volume", "create", "--bogus")
     assert "unknown flag: --bogus" in err, err
+
+
+# -- history -q, -H, --format -------------------------------------------------------------------
+
+
+def test_history_flags(busybox_image, berthd):
+    layers = json.loads(berthd.busctl("--json=short", "get-property", "org.berth1",
+                                      berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager",
+                                                    "GetImage", "s", busybox_image, check=True).stdout.split('"')[1],
+                                      "org.berth1.Image", "Layers", check=True).stdout)["data"]
+    top_first = list(reversed(layers))
+    assert ok(berthd, "history", "-q", busybox_image).split() == [l[7:19] for l in top_first]
+    assert ok(berthd, "image", "history", "-q", "--no-trunc", busybox_image).split() == top_first
+    # Flags after the image, as Docker takes them.
+    assert ok(berthd, "history", busybox_image, "-q").split() == [l[7:19] for l in top_first]
+    out = ok(berthd, "history", "--format", "{{.ID}}|{{.Size}}|{{.CreatedBy}}", busybox_image)
+    ids, sizes, bys = zip(*(line.split("|") for line in out.splitlines()))
+    assert list(ids) == [l[7:19] for l in top_first] and all(re.match(r"^[\d.]+k?M?B$", s) for s in sizes), out
+    raw = ok(berthd, "history", "-H=false", "--format", "{{.Size}} {{.CreatedAt}}", busybox_image)
+    size, created = raw.splitlines()[0].split(" ", 1)
+    assert size.isdigit() and int(size) > 0, raw
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", created), raw
+    assert ok(berthd, "history", "--human=false", "--format", "{{.Size}}", busybox_image) == \
+        "\n".join(raw.split(" ", 1)[0] for raw in raw.splitlines()) + "\n"
+    table = ok(berthd, "history", "--format", "table {{.ID}}\\t{{.Size}}", busybox_image).splitlines()
+    assert table[0].split() == ["LAYER", "SIZE"] and len(table) == 1 + len(layers)
+    err = fails(berthd, "history", "-H=maybe", busybox_image)
+    assert "strconv.ParseBool" in err, err
