@@ -769,3 +769,17 @@ def test_history_flags(busybox_image, berthd):
     assert table[0].split() == ["LAYER", "SIZE"] and len(table) == 1 + len(layers)
     err = fails(berthd, "history", "-H=maybe", busybox_image)
     assert "strconv.ParseBool" in err, err
+
+
+def test_system_df_format(busybox_image, berthd):
+    table = ok(berthd, "system", "df").splitlines()
+    rows = [json.loads(line) for line in ok(berthd, "system", "df", "--format", "json").splitlines()]
+    assert [r["Type"] for r in rows] == ["Images", "Containers", "Local Volumes"]
+    assert table[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    for row, line in zip(rows, table[1:]):
+        assert line.startswith(row["Type"]) and row["TotalCount"] in line and row["Size"] in line, (row, line)
+    out = ok(berthd, "system", "df", "--format", "{{.Type}}={{.TotalCount}}")
+    assert out.splitlines()[0] == f"Images={rows[0]['TotalCount']}", out
+    assert int(rows[0]["TotalCount"]) == len(set(ok(berthd, "images", "-q").split()))
+    err = fails(berthd, "system", "df", "-v", "--format", "json")
+    assert "--format cannot be combined with --verbose" in err, err
