@@ -783,3 +783,15 @@ def test_system_df_format(busybox_image, berthd):
     assert int(rows[0]["TotalCount"]) == len(set(ok(berthd, "images", "-q").split()))
     err = fails(berthd, "system", "df", "-v", "--format", "json")
     assert "--format cannot be combined with --verbose" in err, err
+
+
+def test_inspect_size(berthd, psbed):
+    d = psbed["names"]["d"]
+    (c,) = json.loads(ok(berthd, "container", "inspect", "-s", d))
+    assert c["SizeRw"] >= 100_000 and c["SizeRootFs"] > c["SizeRw"], c
+    assert ok(berthd, "inspect", "--size", "-f", "{{.SizeRw}}", d) == f"{c['SizeRw']}\n"
+    (plain,) = json.loads(ok(berthd, "inspect", d))
+    assert "SizeRw" not in plain and "SizeRootFs" not in plain
+    # An image has no such fields, with or without -s.
+    (image,) = json.loads(ok(berthd, "inspect", "-s", "busybox"))
+    assert "SizeRw" not in image
