@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Image verbs: tag, rmi, history, and "image SUBCOMMAND" (ls, inspect, rm, tag, history, load, save, prune). */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -228,30 +229,45 @@ static int read_sizes(sd_bus_message *m, uint64_t **ret, size_t *ret_n) {
         return 0;
 }
 
-int verb_history(int argc, char *argv[], Ctl *ctl) {
-        static const struct option options[] = {
-                { "no-trunc", no_argument, NULL, ARG_NO_TRUNC },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *hreply = NULL, *sreply = NULL;
-        _cleanup_strv_free_ char **layers = NULL;
-        _cleanup_free_ HistoryEntry *history = NULL;
-        _cleanup_free_ uint64_t *sizes = NULL;
-        _cleanup_free_ char *path = NULL;
-        _cleanup_(table_freep) Table *t = NULL;
-        size_t n_history = 0, n_sizes = 0, n_layers, n_nonempty = 0;
-        uint64_t now = now_realtime_usec();
-        bool no_trunc = false;
-        sd_bus *bus;
-        int c, r;
+typedef struct HistoryArgs {
+        bool no_trunc, quiet, human;
+        const char *format;
+        const char *image;
+} HistoryArgs;
 
+static int parse_history_argv(int argc, char *argv[], HistoryArgs *a) {
+        enum { ARG_FORMAT = ARG_HELP + 1 };
+        static const struct option options[] = {
+                { "no-trunc", no_argument, NULL, ARG_NO_TRUNC }, { "quiet", no_argument, NULL, 'q' },
+                { "human", optional_argument, NULL, 'H' },       { "format", required_argument, NULL, ARG_FORMAT },
+                { "help", no_argument, NULL, ARG_HELP },         {},
+        };
+        int c;
+
+        *a = (HistoryArgs){ .human = true };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, ":qH::h", options, NULL)) >= 0)
                 switch (c) {
                 case ARG_NO_TRUNC:
-                        no_trunc = true;
+                        a->no_trunc = true;
+                        break;
+                case 'q':
+                        a->quiet = true;
+                        break;
+                case 'H': {
+                        /* -H, -H=false, --human=false, as Go's boolean flags */
+                        const char *v = optarg ? optarg + (optarg[0] == '=') : "true";
+                        if (!streq(v, "true") && !streq(v, "false") && !streq(v, "1") && !streq(v, "0")) {
+                                ctl_log_error("invalid argument \"%s\" for \"-H, --human\" flag: strconv.ParseBool: "
+                                              "parsing \"%s\": invalid syntax",
+                                              v, v);
+                                return -EINVAL;
+                        }
+                        a->human = streq(v, "true") || streq(v, "1");
+                        break;
+                }
+                case ARG_FORMAT:
+                        a->format = optarg;
                         break;
                 case 'h':
                 case ARG_HELP:
@@ -261,7 +277,13 @@ int verb_history(int argc, char *argv[], Ctl *ctl) {
                                "was made, and its size.\n"
                                "\n"
                                "Options:\n"
+                               "      --format=TMPL  A Go template over ID, CreatedSince, CreatedAt, CreatedBy,\n"
+                               "                   Size, Comment; \"table TMPL\" aligns it under a header,\n"
+                               "                   \"json\" prints each line as JSON\n"
+                               "  -H, --human[=false]  Sizes and dates for people (default); -H=false prints\n"
+                               "                   bytes and RFC 3339 times\n"
                                "      --no-trunc   Print full diff ids and commands\n"
+                               "  -q, --quiet      Only print the layers' ids\n"
                                "  -h, --help       Show this help\n");
                         return 0;
                 default:
@@ -271,10 +293,106 @@ int verb_history(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("\"berthctl history\" requires exactly 1 argument (see 'berthctl history --help')");
                 return -EINVAL;
         }
+        a->image = argv[optind];
+        return 1;
+}
+
+static const char *const history_headers[][2] = {
+        { "Comment", "COMMENT" },
+        { "CreatedAt", "CREATED AT" },
+        { "CreatedBy", "CREATED BY" },
+        { "CreatedSince", "CREATED" },
+        { "ID", "LAYER" },
+        { "Size", "SIZE" },
+};
+
+/* One layer as the fields of docker history --format. */
+static json_object *history_row(const char *layer, const HistoryEntry *e, uint64_t size, const HistoryArgs *a,
+                                uint64_t now) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        const char *hex = image_id_strip(layer);
+        bool known = e && e->created > 0;
+        _cleanup_free_ char *id = a->no_trunc ? strdup(layer) : strndup(hex, BERTH_SHORT_ID_LEN),
+                            *since = known ? ctl_format_ago(e->created, now) : strdup("N/A"),
+                            *at = known
+                ? (a->human ? ctl_format_go_time(e->created) : format_timestamp_rfc3339(e->created))
+                : strdup("N/A"),
+                            *by = strdup(e ? e->created_by : ""), *bytes = NULL;
+        char human[CTL_FORMAT_SIZE_MAX];
+
+        if (!o || !id || !since || !at || !by || asprintf(&bytes, "%" PRIu64, size) < 0)
+                return NULL;
+        if (!a->no_trunc && ctl_utf8_width(by) > 45)
+                strcpy(by + 42, "...");
+        if (json_add(o, "Comment", json_object_new_string(e ? e->comment : "")) < 0 ||
+            json_add(o, "CreatedAt", json_object_new_string(at)) < 0 ||
+            json_add(o, "CreatedBy", json_object_new_string(by)) < 0 ||
+            json_add(o, "CreatedSince", json_object_new_string(a->human ? since : at)) < 0 ||
+            json_add(o, "ID", json_object_new_string(id)) < 0 ||
+            json_add(o, "Size", json_object_new_string(a->human ? ctl_format_size(size, human) : bytes)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+/* Each layer, top first, with the history entry that made it (when the entries that made layers
+ * are as many as the layers). */
+static int print_history(char **layers, const uint64_t *sizes, size_t n_sizes, const HistoryEntry *history,
+                         size_t n_history, const HistoryArgs *a) {
+        _cleanup_(json_object_putp) json_object *headers = json_object_new_object();
+        size_t n_layers = strv_length(layers), n_nonempty = 0, h = n_history, n_rows = 0;
+        _cleanup_free_ json_object **rows = calloc(n_layers + 1, sizeof(json_object *));
+        _cleanup_free_ char *why = NULL;
+        uint64_t now = now_realtime_usec();
+        int r = rows && headers ? 0 : -ENOMEM;
+
+        for (size_t k = 0; k < n_history; k++)
+                n_nonempty += !history[k].empty_layer;
+        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(history_headers); k++)
+                r = json_add(headers, history_headers[k][0], json_object_new_string(history_headers[k][1]));
+        for (size_t k = n_layers; r >= 0 && k > 0; k--) {
+                const HistoryEntry *e = NULL;
+                if (n_nonempty == n_layers) {
+                        while (h > 0 && history[h - 1].empty_layer)
+                                h--;
+                        e = h > 0 ? &history[--h] : NULL;
+                }
+                if (!(rows[n_rows++] = history_row(layers[k - 1], e, k - 1 < n_sizes ? sizes[k - 1] : 0, a, now)))
+                        r = -ENOMEM;
+        }
+        for (size_t k = 0; r >= 0 && a->quiet && k < n_rows; k++)
+                printf("%s\n", json_object_get_string(json_object_object_get(rows[k], "ID")));
+        if (r >= 0 && !a->quiet)
+                r = ctl_print_rows(a->format ?: "table",
+                                   "{{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}", headers, rows,
+                                   n_rows, &why);
+        for (size_t k = 0; k < n_rows; k++)
+                json_object_put(rows[k]);
+        if (r == -EINVAL && why) {
+                ctl_log_error("invalid --format: %s", why);
+                return r;
+        }
+        return r < 0 ? ctl_log_errno(r, "Failed to show the history: %m") : 0;
+}
+
+int verb_history(int argc, char *argv[], Ctl *ctl) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *hreply = NULL, *sreply = NULL;
+        _cleanup_strv_free_ char **layers = NULL;
+        _cleanup_free_ HistoryEntry *history = NULL;
+        _cleanup_free_ uint64_t *sizes = NULL;
+        _cleanup_free_ char *path = NULL;
+        size_t n_history = 0, n_sizes = 0;
+        HistoryArgs a;
+        sd_bus *bus;
+        int r;
+
+        r = parse_history_argv(argc, argv, &a);
+        if (r <= 0)
+                return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
-        r = ctl_get_image(bus, argv[optind], &error, &path);
+        r = ctl_get_image(bus, a.image, &error, &path);
         if (r >= 0)
                 r = sd_bus_get_property_strv(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_IMAGE, "Layers", &error, &layers);
         if (r >= 0)
@@ -287,43 +405,7 @@ int verb_history(int argc, char *argv[], Ctl *ctl) {
                 return ctl_log_bus_error(&error, r);
         if ((r = read_sizes(sreply, &sizes, &n_sizes)) < 0 || (r = read_history(hreply, &history, &n_history)) < 0)
                 return ctl_log_errno(r, "Failed to parse the image's properties: %m");
-
-        /* The history's entries that made a layer, in order, belong to the layers. */
-        n_layers = strv_length(layers);
-        for (size_t k = 0; k < n_history; k++)
-                n_nonempty += !history[k].empty_layer;
-
-        t = table_new(5);
-        if (!t)
-                return ctl_log_errno(-ENOMEM, "%m");
-        r = table_add_cells(t, "LAYER", "CREATED", "CREATED BY", "SIZE", "COMMENT", NULL);
-        size_t h = n_history;
-        for (size_t k = n_layers; r >= 0 && k > 0; k--) {
-                const HistoryEntry *e = NULL;
-                if (n_nonempty == n_layers) {
-                        while (h > 0 && history[h - 1].empty_layer)
-                                h--;
-                        e = h > 0 ? &history[--h] : NULL;
-                }
-                const char *hex = image_id_strip(layers[k - 1]);
-                _cleanup_free_ char *id = no_trunc ? strdup(layers[k - 1]) : strndup(hex, BERTH_SHORT_ID_LEN);
-                _cleanup_free_ char *created = e && e->created > 0 ? ctl_format_ago(e->created, now) : strdup("N/A");
-                _cleanup_free_ char *by = strdup(e ? e->created_by : "");
-                char size[CTL_FORMAT_SIZE_MAX];
-                if (!id || !created || !by) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (!no_trunc && ctl_utf8_width(by) > 45)
-                        strcpy(by + 42, "...");
-                ctl_format_size(k - 1 < n_sizes ? sizes[k - 1] : 0, size);
-                r = table_add_cells(t, id, created, by, size, e ? e->comment : "", NULL);
-        }
-        if (r >= 0)
-                r = table_print(t, stdout);
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to show the history: %m");
-        return 0;
+        return print_history(layers, sizes, n_sizes, history, n_history, &a);
 }
 
 /* "image SUBCOMMAND": Docker's management command spelling of the image verbs. */

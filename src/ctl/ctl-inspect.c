@@ -505,11 +505,44 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
         return 0;
 }
 
-static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type, const char **ret_format) {
+/* inspect -s: Docker's SizeRw (the writable layer's bytes) and SizeRootFs (with the image under it)
+ * on each container of array, from GetDiskUsage. */
+static int add_container_sizes(sd_bus *bus, const ObjectList *objects, json_object *array) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *id;
+        uint64_t size;
+        uint32_t volumes;
+        int r = ctl_bus_call_manager(bus, "GetDiskUsage", CTL_TIMEOUT_LONG, &error, &reply, NULL);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = sd_bus_message_skip(reply, "tta(sttu)");
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(stu)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(stu)", &id, &size, &volumes)) > 0)
+                for (size_t k = 0; k < json_object_array_length(array); k++) {
+                        json_object *o = json_object_array_get_idx(array, k), *v;
+                        if (!json_object_object_get_ex(o, "State", NULL) || !json_object_object_get_ex(o, "Id", &v) ||
+                            !streq(json_object_get_string(v), id))
+                                continue;
+                        _cleanup_free_ char *path = strjoin(BERTH_BUS_CONTAINER_PREFIX "/", id);
+                        const ContainerInfo *c = path ? object_list_find_container(objects, path) : NULL;
+                        const ImageInfo *i = c ? object_list_find_image_by_id(objects, c->image_id ?: "") : NULL;
+                        if (json_add(o, "SizeRw", json_object_new_int64((int64_t) size)) < 0 ||
+                            json_add(o, "SizeRootFs", json_object_new_int64((int64_t) (size + (i ? i->size : 0)))) < 0)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                }
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
+        return 0;
+}
+
+static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type, const char **ret_format, bool *ret_size) {
         enum { ARG_TYPE = 0x100, ARG_HELP };
         static const struct option options[] = {
                 { "type", required_argument, NULL, ARG_TYPE },
                 { "format", required_argument, NULL, 'f' },
+                { "size", no_argument, NULL, 's' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
@@ -517,11 +550,15 @@ static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type, con
 
         *ret_type = INSPECT_ANY;
         *ret_format = NULL;
+        *ret_size = false;
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:hf:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:hf:s", options, NULL)) >= 0)
                 switch (c) {
                 case 'f':
                         *ret_format = optarg;
+                        break;
+                case 's':
+                        *ret_size = true;
                         break;
                 case ARG_TYPE:
                         if (streq(optarg, "container"))
@@ -543,6 +580,7 @@ static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type, con
                                "Options:\n"
                                "      --type=TYPE   Only look for a \"container\" or an \"image\"\n"
                                "  -f, --format=TMPL Print TMPL per object: {{.State.Status}}, {{json .Config}}\n"
+                               "  -s, --size        Add SizeRw and SizeRootFs to containers\n"
                                "  -h, --help        Show this help\n");
                         return 0;
                 default:
@@ -562,10 +600,11 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
         bool missing = false, failed = false;
         InspectType type;
         const char *format;
+        bool size;
         sd_bus *bus;
         int r;
 
-        r = parse_inspect_argv(argc, argv, &type, &format);
+        r = parse_inspect_argv(argc, argv, &type, &format, &size);
         if (r <= 0)
                 return r;
         r = ctl_acquire_bus(ctl, &bus);
@@ -599,6 +638,11 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
                         json_object_put(o);
                         return ctl_log_errno(-ENOMEM, "%m");
                 }
+        }
+        if (size && json_object_array_length(array) > 0) {
+                r = add_container_sizes(bus, &objects, array);
+                if (r < 0)
+                        return r;
         }
         if (format)
                 for (size_t i = 0; i < json_object_array_length(array); i++) {

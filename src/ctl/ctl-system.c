@@ -275,19 +275,28 @@ static char *format_reclaimable(uint64_t reclaimable, uint64_t total) {
         return asprintf(&r, "%s (%u%%)", size, (unsigned) (reclaimable * 100 / total)) < 0 ? NULL : r;
 }
 
-static int add_summary_row(Table *t, const char *type, size_t total, size_t active, uint64_t size,
-                           uint64_t reclaimable) {
+/* One row of the summary as the fields of docker system df --format. */
+static json_object *summary_row(const char *type, size_t total, size_t active, uint64_t size, uint64_t reclaimable) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         _cleanup_free_ char *n = NULL, *a = NULL, *rec = format_reclaimable(reclaimable, size);
         char s[CTL_FORMAT_SIZE_MAX];
-        if (!rec || asprintf(&n, "%zu", total) < 0 || asprintf(&a, "%zu", active) < 0)
-                return -ENOMEM;
-        return table_add_cells(t, type, n, a, ctl_format_size(size, s), rec, NULL);
+        if (!o || !rec || asprintf(&n, "%zu", total) < 0 || asprintf(&a, "%zu", active) < 0 ||
+            json_add(o, "Type", json_object_new_string(type)) < 0 ||
+            json_add(o, "TotalCount", json_object_new_string(n)) < 0 ||
+            json_add(o, "Active", json_object_new_string(a)) < 0 ||
+            json_add(o, "Size", json_object_new_string(ctl_format_size(size, s))) < 0 ||
+            json_add(o, "Reclaimable", json_object_new_string(rec)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
 }
 
-static int print_df_summary(const DiskUsage *d, const ObjectList *objects) {
-        _cleanup_(table_freep) Table *t = table_new(5);
+static int print_df_summary(const DiskUsage *d, const ObjectList *objects, const char *format) {
+        _cleanup_(json_object_putp) json_object *headers = json_object_new_object();
+        json_object *rows[3] = {};
         size_t active_images = 0, active_containers = 0, active_volumes = 0;
         uint64_t csize = 0, creclaim = 0, vsize = 0, vreclaim = 0;
+        _cleanup_free_ char *why = NULL;
+        int r = 0;
 
         for (size_t k = 0; k < d->n_images; k++)
                 active_images += d->images[k].containers > 0;
@@ -308,12 +317,27 @@ static int print_df_summary(const DiskUsage *d, const ObjectList *objects) {
                 if (d->volumes[k].links == 0)
                         vreclaim += d->volumes[k].size;
         }
-        if (!t || table_add_cells(t, "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE", NULL) < 0 ||
-            add_summary_row(t, "Images", d->n_images, active_images, d->layers_size, d->layers_reclaimable) < 0 ||
-            add_summary_row(t, "Containers", d->n_containers, active_containers, csize, creclaim) < 0 ||
-            add_summary_row(t, "Local Volumes", d->n_volumes, active_volumes, vsize, vreclaim) < 0)
-                return -ENOMEM;
-        return table_print(t, stdout);
+        rows[0] = summary_row("Images", d->n_images, active_images, d->layers_size, d->layers_reclaimable);
+        rows[1] = summary_row("Containers", d->n_containers, active_containers, csize, creclaim);
+        rows[2] = summary_row("Local Volumes", d->n_volumes, active_volumes, vsize, vreclaim);
+        if (!headers || !rows[0] || !rows[1] || !rows[2] ||
+            json_add(headers, "Type", json_object_new_string("TYPE")) < 0 ||
+            json_add(headers, "TotalCount", json_object_new_string("TOTAL")) < 0 ||
+            json_add(headers, "Active", json_object_new_string("ACTIVE")) < 0 ||
+            json_add(headers, "Size", json_object_new_string("SIZE")) < 0 ||
+            json_add(headers, "Reclaimable", json_object_new_string("RECLAIMABLE")) < 0)
+                r = -ENOMEM;
+        if (r >= 0)
+                r = ctl_print_rows(format ?: "table",
+                                   "{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}", headers,
+                                   rows, ELEMENTSOF(rows), &why);
+        for (size_t k = 0; k < ELEMENTSOF(rows); k++)
+                json_object_put(rows[k]);
+        if (r == -EINVAL && why) {
+                ctl_log_error("invalid --format: %s", why);
+                return r;
+        }
+        return r;
 }
 
 static int print_df_verbose(const DiskUsage *d, const ObjectList *objects) {
@@ -394,12 +418,14 @@ static int print_df_verbose(const DiskUsage *d, const ObjectList *objects) {
 }
 
 static int system_df(sd_bus *bus, int argc, char *argv[]) {
-        enum { ARG_HELP = 0x100 };
+        enum { ARG_HELP = 0x100, ARG_FORMAT };
         static const struct option options[] = {
                 { "verbose", no_argument, NULL, 'v' },
+                { "format", required_argument, NULL, ARG_FORMAT },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
+        const char *format = NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(object_list_done) ObjectList objects = {};
@@ -414,13 +440,18 @@ static int system_df(sd_bus *bus, int argc, char *argv[]) {
                 case 'v':
                         verbose = true;
                         break;
+                case ARG_FORMAT:
+                        format = optarg;
+                        break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl system df [-v]\n"
+                        printf("Usage: berthctl system df [-v] [--format TMPL]\n"
                                "\n"
                                "Show the disk space images, containers and local volumes use.\n"
                                "\n"
                                "Options:\n"
+                               "      --format=TMPL  A Go template over Type, TotalCount, Active, Size,\n"
+                               "                  Reclaimable; \"table TMPL\" or \"json\" (not with -v)\n"
                                "  -v, --verbose   List every image, container and volume\n"
                                "  -h, --help      Show this help\n");
                         return 0;
@@ -429,6 +460,10 @@ static int system_df(sd_bus *bus, int argc, char *argv[]) {
                 }
         if (optind < argc) {
                 ctl_log_error("\"berthctl system df\" accepts no arguments (see 'berthctl system df --help')");
+                return -EINVAL;
+        }
+        if (verbose && format) {
+                ctl_log_error("--format cannot be combined with --verbose");
                 return -EINVAL;
         }
         /* Walking large volumes takes as long as it takes. */
@@ -440,7 +475,9 @@ static int system_df(sd_bus *bus, int argc, char *argv[]) {
         r = read_disk_usage(reply, &d);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
-        r = verbose ? print_df_verbose(&d, &objects) : print_df_summary(&d, &objects);
+        r = verbose ? print_df_verbose(&d, &objects) : print_df_summary(&d, &objects, format);
+        if (r == -EINVAL)
+                return r;
         if (r < 0)
                 return ctl_log_errno(r, "Failed to show the disk usage: %m");
         return 0;

@@ -10,6 +10,7 @@
 #include "ctl-log.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
+#include "ctl-template.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -41,11 +42,12 @@ static int push_kv(char ***l, const char *arg, const char *what) {
 }
 
 static int volume_create(sd_bus *bus, int argc, char *argv[]) {
-        enum { ARG_LABEL = 0x100 };
+        enum { ARG_LABEL = 0x100, ARG_HELP };
         static const struct option options[] = {
                 { "driver", required_argument, NULL, 'd' },
                 { "opt", required_argument, NULL, 'o' },
                 { "label", required_argument, NULL, ARG_LABEL },
+                { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -55,8 +57,21 @@ static int volume_create(sd_bus *bus, int argc, char *argv[]) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+d:o:", options, NULL)) >= 0)
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:d:o:h", options, NULL)) >= 0)
                 switch (c) {
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl volume create [OPTIONS] [VOLUME]\n"
+                               "\n"
+                               "Create a volume (a random name if none is given) and print its name.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -d, --driver=NAME    Volume driver: local (default) or a volume plugin\n"
+                               "      --label=KEY[=VALUE]  Set a label (repeatable)\n"
+                               "  -o, --opt=KEY=VALUE  Driver option (repeatable); local knows type, device, o\n"
+                               "  -h, --help           Show this help\n");
+                        return 0;
                 case 'd':
                         driver = optarg;
                         break;
@@ -69,7 +84,7 @@ static int volume_create(sd_bus *bus, int argc, char *argv[]) {
                                 return r;
                         break;
                 default:
-                        return -EINVAL;
+                        return ctl_log_getopt_error("volume create", c, argv);
                 }
         if (argc - optind > 1) {
                 ctl_log_error("\"volume create\" takes at most one name");
@@ -375,6 +390,71 @@ static int volume_inspect_one(sd_bus *bus, const char *name, json_object *array)
         return 0;
 }
 
+static int volume_inspect(sd_bus *bus, int argc, char *argv[]) {
+        enum { ARG_HELP = 0x100 };
+        static const struct option options[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        _cleanup_(json_object_putp) json_object *array = json_object_new_array();
+        const char *format = NULL;
+        int c, r, ret = 0;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":f:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        format = optarg;
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl volume inspect [OPTIONS] VOLUME...\n"
+                               "\n"
+                               "Show volumes as JSON.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -f, --format=TMPL  Print TMPL per volume, e.g. '{{.Mountpoint}}'; 'json'\n"
+                               "                     prints each as one line of JSON\n"
+                               "  -h, --help         Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("volume inspect", c, argv);
+                }
+        if (optind >= argc) {
+                ctl_log_error("\"berthctl volume inspect\" requires at least 1 argument (see 'berthctl volume "
+                              "inspect --help')");
+                return -EINVAL;
+        }
+        if (!array)
+                return ctl_log_errno(-ENOMEM, "%m");
+        for (int i = optind; i < argc; i++)
+                if ((r = volume_inspect_one(bus, argv[i], array)) < 0)
+                        ret = r;
+        if (!format) {
+                json_print_pretty(array, stdout);
+                return ret < 0 ? 1 : 0;
+        }
+        for (size_t i = 0; i < json_object_array_length(array); i++) {
+                _cleanup_free_ char *out = NULL, *why = NULL;
+                json_object *o = json_object_array_get_idx(array, i);
+                if (streq(format, "json")) {
+                        printf("%s\n",
+                               json_object_to_json_string_ext(o,
+                                                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                        continue;
+                }
+                r = ctl_render_template(format, o, &out, &why);
+                if (r < 0) {
+                        ctl_log_error("invalid --format: %s", why ?: strerror(-r));
+                        return -EINVAL;
+                }
+                printf("%s\n", out);
+        }
+        return ret < 0 ? 1 : 0;
+}
+
 static int volume_rm(sd_bus *bus, int argc, char *argv[]) {
         int force = argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force")), ret = 0;
         if (argc < 2 + force) {
@@ -600,15 +680,5 @@ int verb_volume(int argc, char *argv[], Ctl *ctl) {
                 return volume_rm(bus, argc, argv);
         if (streq(sub, "prune"))
                 return volume_prune(bus, argc, argv);
-        if (argc < 2) {
-                ctl_log_error("\"volume inspect\" requires at least 1 argument");
-                return -EINVAL;
-        }
-        _cleanup_(json_object_putp) json_object *array = json_object_new_array();
-        int ret = 0;
-        for (int i = 1; i < argc; i++)
-                if ((r = volume_inspect_one(bus, argv[i], array)) < 0)
-                        ret = r;
-        json_print_pretty(array, stdout);
-        return ret < 0 ? 1 : 0;
+        return volume_inspect(bus, argc, argv);
 }

@@ -131,7 +131,8 @@ SAME_OUTPUT = [
     (["image", "ls", "-q"], ["images", "-q"]),
     (["image", "list", "-q"], ["images", "-q"]),
     (["image", "inspect", "busybox"], ["inspect", "--type=image", "busybox"]),
-    (["image", "history", "--no-trunc", "busybox"], ["history", "--no-trunc", "busybox"]),
+    (["image", "history", "--no-trunc", "--format", "{{.ID}} {{.Size}} {{.CreatedBy}}", "busybox"],
+     ["history", "--no-trunc", "--format", "{{.ID}} {{.Size}} {{.CreatedBy}}", "busybox"]),
     (["system", "info", "-f", "{{.Driver}} {{.Images}}"], ["info", "-f", "{{.Driver}} {{.Images}}"]),
 ]
 
@@ -725,3 +726,72 @@ def test_system_events_is_events(berthd):
     import time
     out = ok(berthd, "system", "events", "--until", f"{time.time() + 1:.3f}")
     assert out == ""
+
+
+def test_volume_inspect_format(berthd, volbed):
+    v1, v2, tag = volbed["vols"]["v1"], volbed["vols"]["v2"], volbed["tag"]
+    out = ok(berthd, "volume", "inspect", "--format", "{{.Name}} {{.Driver}} {{index .Labels \"" + tag + "\"}}",
+             v1, v2)
+    assert out == f"{v1} local a\n{v2} local b\n", out
+    mp = ok(berthd, "volume", "inspect", "-f", "{{.Mountpoint}}", v1).strip()
+    assert berthd.run(["test", "-d", mp]).returncode == 0
+    row = json.loads(ok(berthd, "volume", "inspect", "-f", "json", v1))
+    assert row["Name"] == v1 and row["UsedBy"], row
+    assert "Usage: berthctl volume create" in ok(berthd, "volume", "create", "--help")
+    assert "Usage: berthctl volume inspect" in ok(berthd, "volume", "inspect", "--help")
+    err = fails(berthd, "volume", "create", "--bogus")
+    assert "unknown flag: --bogus" in err, err
+
+
+# -- history -q, -H, --format -------------------------------------------------------------------
+
+
+def test_history_flags(busybox_image, berthd):
+    layers = json.loads(berthd.busctl("--json=short", "get-property", "org.berth1",
+                                      berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager",
+                                                    "GetImage", "s", busybox_image, check=True).stdout.split('"')[1],
+                                      "org.berth1.Image", "Layers", check=True).stdout)["data"]
+    top_first = list(reversed(layers))
+    assert ok(berthd, "history", "-q", busybox_image).split() == [l[7:19] for l in top_first]
+    assert ok(berthd, "image", "history", "-q", "--no-trunc", busybox_image).split() == top_first
+    # Flags after the image, as Docker takes them.
+    assert ok(berthd, "history", busybox_image, "-q").split() == [l[7:19] for l in top_first]
+    out = ok(berthd, "history", "--format", "{{.ID}}|{{.Size}}|{{.CreatedBy}}", busybox_image)
+    ids, sizes, bys = zip(*(line.split("|") for line in out.splitlines()))
+    assert list(ids) == [l[7:19] for l in top_first] and all(re.match(r"^[\d.]+k?M?B$", s) for s in sizes), out
+    raw = ok(berthd, "history", "-H=false", "--format", "{{.Size}} {{.CreatedAt}}", busybox_image)
+    size, created = raw.splitlines()[0].split(" ", 1)
+    assert size.isdigit() and int(size) > 0, raw
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", created), raw
+    assert ok(berthd, "history", "--human=false", "--format", "{{.Size}}", busybox_image) == \
+        "\n".join(raw.split(" ", 1)[0] for raw in raw.splitlines()) + "\n"
+    table = ok(berthd, "history", "--format", "table {{.ID}}\\t{{.Size}}", busybox_image).splitlines()
+    assert table[0].split() == ["LAYER", "SIZE"] and len(table) == 1 + len(layers)
+    err = fails(berthd, "history", "-H=maybe", busybox_image)
+    assert "strconv.ParseBool" in err, err
+
+
+def test_system_df_format(busybox_image, berthd):
+    table = ok(berthd, "system", "df").splitlines()
+    rows = [json.loads(line) for line in ok(berthd, "system", "df", "--format", "json").splitlines()]
+    assert [r["Type"] for r in rows] == ["Images", "Containers", "Local Volumes"]
+    assert table[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    for row, line in zip(rows, table[1:]):
+        assert line.startswith(row["Type"]) and row["TotalCount"] in line and row["Size"] in line, (row, line)
+    out = ok(berthd, "system", "df", "--format", "{{.Type}}={{.TotalCount}}")
+    assert out.splitlines()[0] == f"Images={rows[0]['TotalCount']}", out
+    assert int(rows[0]["TotalCount"]) == len(set(ok(berthd, "images", "-q").split()))
+    err = fails(berthd, "system", "df", "-v", "--format", "json")
+    assert "--format cannot be combined with --verbose" in err, err
+
+
+def test_inspect_size(berthd, psbed):
+    d = psbed["names"]["d"]
+    (c,) = json.loads(ok(berthd, "container", "inspect", "-s", d))
+    assert c["SizeRw"] >= 100_000 and c["SizeRootFs"] > c["SizeRw"], c
+    assert ok(berthd, "inspect", "--size", "-f", "{{.SizeRw}}", d) == f"{c['SizeRw']}\n"
+    (plain,) = json.loads(ok(berthd, "inspect", d))
+    assert "SizeRw" not in plain and "SizeRootFs" not in plain
+    # An image has no such fields, with or without -s.
+    (image,) = json.loads(ok(berthd, "inspect", "-s", "busybox"))
+    assert "SizeRw" not in image
