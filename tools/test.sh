@@ -98,7 +98,7 @@ step shellcheck lint_shell || rc=1
 step clang-format check_format || rc=1
 step "meson-test" meson test -C "$BUILD" --print-errorlogs || rc=1
 # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
-step pytest env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" \
+step pytest env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" BERTH_SANITIZE="${SANITIZE:-0}" \
         "$PYTHON" -m pytest -v ${PYTEST_ARGS:-} test/integration || rc=1
 # The tests of the test peers themselves (-m peers: docker-registry, skopeo, the fault proxy) run in
 # the first pass only.

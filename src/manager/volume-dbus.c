@@ -433,8 +433,8 @@ int method_prune_volumes(sd_bus_message *message, void *userdata, sd_bus_error *
                         p->pending++;
                         continue;
                 }
-                if (r == 0 && strv_push(&p->removed, item->name) >= 0)
-                        item->name = NULL;
+                if (r == 0 && strv_push(&p->removed, item->name) < 0) /* strv_push() copies */
+                        log_warning("Out of memory listing pruned volume %s.", item->name);
                 free(item->name);
                 free(item);
         }
