@@ -48,6 +48,15 @@ static int append_prune_filters(sd_bus_message *m, char **filters) {
         r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && until != UINT64_MAX)
                 r = sd_bus_message_append(m, "{sv}", "until", "t", until);
+        if (r >= 0)
+                r = ctl_append_label_filters(m, labels, not_labels);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r < 0 ? ctl_log_errno(r, "Failed to build the request: %m") : 0;
+}
+
+int ctl_append_label_filters(sd_bus_message *m, char **labels, char **not_labels) {
+        int r = 0;
         for (size_t k = 0; k < 2; k++) {
                 char **l = k == 0 ? labels : not_labels;
                 if (r < 0 || !l)
@@ -64,9 +73,7 @@ static int append_prune_filters(sd_bus_message *m, char **filters) {
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r < 0 ? ctl_log_errno(r, "Failed to build the request: %m") : 0;
+        return r;
 }
 
 /* Manager.PruneImages; prints Docker's "Deleted Images:" block (nothing when none went) and adds

@@ -543,22 +543,8 @@ static int append_volume_prune_filters(sd_bus_message *m, char **filters, bool *
         r = sd_bus_message_append(m, "b", *all);
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
-        for (size_t k = 0; k < 2; k++) {
-                char **l = k == 0 ? labels : not_labels;
-                if (r < 0 || !l)
-                        continue;
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", k == 0 ? "label" : "label!");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, l);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-        }
+        if (r >= 0)
+                r = ctl_append_label_filters(m, labels, not_labels);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)

@@ -61,6 +61,8 @@ int verb_export(int argc, char *argv[], Ctl *ctl);
 int verb_commit(int argc, char *argv[], Ctl *ctl);
 int verb_cp(int argc, char *argv[], Ctl *ctl);
 int verb_image_prune(int argc, char *argv[], Ctl *ctl);
+/* The "label" and "label!" entries (as) of a prune's filters a{sv}, for those given (ctl-system.c). */
+int ctl_append_label_filters(sd_bus_message *m, char **labels, char **not_labels);
 int verb_system(int argc, char *argv[], Ctl *ctl);
 int verb_pull(int argc, char *argv[], Ctl *ctl);
 int verb_push(int argc, char *argv[], Ctl *ctl);
