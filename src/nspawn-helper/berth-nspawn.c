@@ -474,7 +474,8 @@ static pid_t clone_container(const ContainerSpec *spec, int *ret_pidfd) {
         return (pid_t) syscall(SYS_clone3, &args, sizeof(args));
 }
 
-static int read_spec(ContainerSpec **ret) {
+/* 'error': a sentence saying what is wrong with the spec, when there is one. */
+static int read_spec(ContainerSpec **ret, char *error, size_t error_size) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
         _cleanup_free_ char *json = NULL;
         size_t len;
@@ -482,7 +483,7 @@ static int read_spec(ContainerSpec **ret) {
         (void) close(HELPER_FD_SPEC);
         if (r < 0)
                 return r;
-        r = container_spec_parse(json, len, &spec);
+        r = container_spec_parse(json, len, &spec, error, error_size);
         if (r < 0)
                 return r;
         r = spec->seccomp_filter ? seccomp_program_read(HELPER_FD_SECCOMP, &spec->seccomp) : 0;
@@ -753,7 +754,10 @@ static int run(void) {
         signal(SIGHUP, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
 
-        r = read_spec(&spec);
+        char error[HELPER_STATUS_MESSAGE_MAX] = "";
+        r = read_spec(&spec, error, sizeof(error));
+        if (r < 0 && error[0])
+                return report_failure_message(-r, "%s", error);
         if (r < 0)
                 return report_failure(-r, "read the container's spec");
         r = wait_for_go();

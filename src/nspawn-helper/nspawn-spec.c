@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <inttypes.h>
 
 #include "capability-names.h"
 #include "json-util.h"
@@ -44,6 +47,7 @@ void container_spec_free(ContainerSpec *s) {
         }
         free(s->devices);
         free(s->seccomp.filter);
+        free(s->interfaces);
         free(s);
 }
 
@@ -144,11 +148,150 @@ static int parse_resources(json_object *o, ContainerSpec *s) {
         return 0;
 }
 
-int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
+static const char *const net_mode_table[_NET_MODE_MAX] = {
+        [NET_MODE_NONE] = SPEC_NET_MODE_NONE,
+        [NET_MODE_PRIVATE] = SPEC_NET_MODE_PRIVATE,
+        [NET_MODE_HOST] = SPEC_NET_MODE_HOST,
+        [NET_MODE_CONTAINER] = SPEC_NET_MODE_CONTAINER,
+};
+
+const char *net_mode_to_string(NetMode m) {
+        return m >= 0 && m < _NET_MODE_MAX ? net_mode_table[m] : NULL;
+}
+
+NetMode net_mode_from_string(const char *s) {
+        for (NetMode m = 0; s && m < _NET_MODE_MAX; m++)
+                if (streq(s, net_mode_table[m]))
+                        return m;
+        return _NET_MODE_INVALID;
+}
+
+/* The sentence saying what is wrong with the spec; returns -EBADMSG. */
+static int spec_error(char *error, size_t size, const char *format, ...) _printf_(3, 4);
+static int spec_error(char *error, size_t size, const char *format, ...) {
+        va_list ap;
+        if (error && size > 0) {
+                va_start(ap, format);
+                vsnprintf(error, size, format, ap);
+                va_end(ap);
+        }
+        return -EBADMSG;
+}
+
+/* An interface name (required unless may_be_empty) into dest (IFNAMSIZ bytes). */
+static int parse_ifname(json_object *e, const char *key, bool may_be_empty, char *dest, char *error, size_t size) {
+        const char *v = json_get_string(e, key);
+        if (!v || (!ifname_is_valid(v) && !(may_be_empty && v[0] == 0)))
+                return spec_error(error, size,
+                                  "The container's spec has an invalid network interface: %s \"%.64s\" is not an "
+                                  "interface name (1 to 15 characters, no '/', ':' or white space).",
+                                  key, v ?: "(missing)");
+        snprintf(dest, IFNAMSIZ, "%s", v);
+        return 0;
+}
+
+static int parse_interface(json_object *e, SpecInterface *i, char *error, size_t size) {
+        const char *v;
+        int r;
+        if (!json_object_is_type(e, json_type_object))
+                return spec_error(error, size, "The container's spec has a network interface that is not an object.");
+        if ((r = parse_ifname(e, SPEC_IFACE_KEY_HOST_IFNAME, false, i->host_ifname, error, size)) < 0 ||
+            (r = parse_ifname(e, SPEC_IFACE_KEY_IFNAME, false, i->ifname, error, size)) < 0 ||
+            (r = parse_ifname(e, SPEC_IFACE_KEY_BRIDGE, true, i->bridge, error, size)) < 0)
+                return r;
+        v = json_get_string(e, SPEC_IFACE_KEY_ADDRESS);
+        if (!isempty(v)) {
+                if (ipv4_prefix_parse(v, &i->address, &i->prefixlen) < 0)
+                        return spec_error(error, size,
+                                          "The container's spec has an invalid address for network interface %s: "
+                                          "\"%.64s\" is not an IPv4 address with a prefix length (a.b.c.d/n).",
+                                          i->ifname, v);
+                i->has_address = true;
+        }
+        v = json_get_string(e, SPEC_IFACE_KEY_GATEWAY);
+        if (!isempty(v)) {
+                if (inet_pton(AF_INET, v, &i->gateway) != 1)
+                        return spec_error(error, size,
+                                          "The container's spec has an invalid gateway for network interface %s: "
+                                          "\"%.64s\" is not an IPv4 address.",
+                                          i->ifname, v);
+                i->has_gateway = true;
+        }
+        v = json_get_string(e, SPEC_IFACE_KEY_MAC);
+        if (!isempty(v)) {
+                if (ether_addr_parse(v, i->mac) < 0)
+                        return spec_error(error, size,
+                                          "The container's spec has an invalid MAC address for network interface "
+                                          "%s: \"%.64s\" is not of the form aa:bb:cc:dd:ee:ff.",
+                                          i->ifname, v);
+                i->has_mac = true;
+        }
+        int64_t mtu = json_get_i64(e, SPEC_IFACE_KEY_MTU, 0);
+        if (mtu != 0 && (mtu < 68 || mtu > 65535))
+                return spec_error(error, size,
+                                  "The container's spec has an invalid MTU for network interface %s: %" PRId64
+                                  " is not between 68 and 65535.",
+                                  i->ifname, mtu);
+        i->mtu = (uint32_t) mtu;
+        return 0;
+}
+
+/* net_mode, net_join_pid, interfaces. */
+static int parse_network(json_object *o, ContainerSpec *s, char *error, size_t size) {
+        json_object *a;
+        const char *mode = json_get_string(o, SPEC_KEY_NET_MODE);
+        s->net_mode = mode ? net_mode_from_string(mode) : NET_MODE_NONE;
+        if (s->net_mode < 0 || (json_object_object_get_ex(o, SPEC_KEY_NET_MODE, &a) && !mode))
+                return spec_error(error, size,
+                                  "The container's spec has an invalid network mode \"%.64s\" (none, private, "
+                                  "host or container).",
+                                  mode ?: "(not a string)");
+        /* An exec joins the namespaces of the container's process, its network's too. */
+        if (s->net_mode == NET_MODE_CONTAINER && s->exec_pid <= 0) {
+                int64_t pid = json_get_i64(o, SPEC_KEY_NET_JOIN_PID, 0);
+                if (pid <= 0 || pid > INT32_MAX)
+                        return spec_error(error, size,
+                                          "The container's spec joins another container's network but names no "
+                                          "process of it.");
+                s->net_join_pid = (int) pid;
+        }
+        /* Docker's rule: a user namespace owns the network namespace it uses. */
+        if (s->userns_base > 0 && s->net_mode == NET_MODE_HOST)
+                return spec_error(error, size,
+                                  "Cannot share the host's network namespace when user namespaces are enabled.");
+        if (s->userns_base > 0 && s->net_mode == NET_MODE_CONTAINER)
+                return spec_error(error, size,
+                                  "Cannot share the network namespace of another container when user namespaces "
+                                  "are enabled.");
+        if (!json_object_object_get_ex(o, SPEC_KEY_INTERFACES, &a) || json_object_is_type(a, json_type_null))
+                return 0;
+        if (!json_object_is_type(a, json_type_array))
+                return spec_error(error, size, "The container's spec has network interfaces that are not an array.");
+        size_t n = json_object_array_length(a);
+        if (n > 0 && s->net_mode != NET_MODE_PRIVATE)
+                return spec_error(error, size,
+                                  "The container's spec has network interfaces, but its network mode is %s, not "
+                                  "private.",
+                                  net_mode_to_string(s->net_mode));
+        s->interfaces = calloc(n + 1, sizeof(SpecInterface));
+        if (!s->interfaces)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                int r = parse_interface(json_object_array_get_idx(a, i), &s->interfaces[i], error, size);
+                if (r < 0)
+                        return r;
+                s->n_interfaces++;
+        }
+        return 0;
+}
+
+int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char *error, size_t error_size) {
         _cleanup_(container_spec_freep) ContainerSpec *s = NULL;
         _cleanup_json_ json_object *o = NULL;
         int r;
 
+        if (error && error_size > 0)
+                error[0] = 0;
         r = json_parse_buffer(json, len, &o);
         if (r < 0)
                 return r;
@@ -217,6 +360,9 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret) {
         if (r < 0)
                 return r;
         r = parse_resources(o, s);
+        if (r < 0)
+                return r;
+        r = parse_network(o, s, error, error_size);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(s);

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <linux/filter.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "helper-protocol.h"
+#include "netlink.h"
 
 /* A resolved mount: host source (or tmpfs options) onto a path inside the container. */
 typedef struct SpecMount {
@@ -30,6 +34,34 @@ typedef struct SpecDevice {
         char *host;
         char *container;
 } SpecDevice;
+
+/* SPEC_KEY_NET_MODE */
+typedef enum NetMode {
+        NET_MODE_NONE,
+        NET_MODE_PRIVATE,
+        NET_MODE_HOST,
+        NET_MODE_CONTAINER,
+        _NET_MODE_MAX,
+        _NET_MODE_INVALID = -EINVAL,
+} NetMode;
+
+const char *net_mode_to_string(NetMode m);
+NetMode net_mode_from_string(const char *s);
+
+/* SPEC_KEY_INTERFACES: one veth pair. */
+typedef struct SpecInterface {
+        char host_ifname[IFNAMSIZ]; /* the host's end */
+        char ifname[IFNAMSIZ]; /* the container's end */
+        char bridge[IFNAMSIZ]; /* "": the host end joins no bridge */
+        bool has_address;
+        struct in_addr address;
+        unsigned prefixlen;
+        bool has_gateway; /* a default route via gateway */
+        struct in_addr gateway;
+        bool has_mac; /* else the kernel's random one */
+        uint8_t mac[NETLINK_ETHER_ADDR_LEN];
+        uint32_t mtu; /* 0: the kernel's default */
+} SpecInterface;
 
 /* What berthd tells berth-nspawn to run; berthd writes it as JSON (keys: SPEC_KEY_* in
  * helper-protocol.h) into a memfd passed as HELPER_FD_SPEC. */
@@ -77,9 +109,21 @@ typedef struct ContainerSpec {
         SpecDevice *devices;
         size_t n_devices;
         struct sock_fprog seccomp; /* read from HELPER_FD_SECCOMP */
+        NetMode net_mode;
+        int net_join_pid; /* NET_MODE_CONTAINER */
+        SpecInterface *interfaces; /* NET_MODE_PRIVATE */
+        size_t n_interfaces;
 } ContainerSpec;
 
-int container_spec_parse(const char *json, size_t len, ContainerSpec **ret);
+/* A network namespace of the container's own (none, private): created with it, "lo" brought up. */
+static inline bool container_spec_own_netns(const ContainerSpec *s) {
+        return s->net_mode == NET_MODE_NONE || s->net_mode == NET_MODE_PRIVATE;
+}
+
+/* -EBADMSG for a spec that is not what helper-protocol.h describes. Where a sentence can say what
+ * is wrong with it (the network keys), it is written into error (error_size bytes; may be NULL),
+ * else error is left empty. */
+int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char *error, size_t error_size);
 void container_spec_free(ContainerSpec *s);
 static inline void container_spec_freep(ContainerSpec **s) {
         if (*s)

@@ -157,6 +157,25 @@ int helper_exit_parse(const char *data, size_t len, HelperExit *ret);
 #define SPEC_KEY_SYSCTLS      "sysctls" /* array of "key=value", written in the container's namespaces */
 #define SPEC_KEY_GROUP_ADD    "group_add" /* array: supplementary groups, names or numbers */
 #define SPEC_KEY_OOM_ADJ      "oom_score_adj" /* the payload's and exec'd processes' (-1000..1000) */
+#define SPEC_KEY_NET_MODE     "net_mode" /* SPEC_NET_MODE_*; missing: SPEC_NET_MODE_NONE */
+#define SPEC_KEY_NET_JOIN_PID "net_join_pid" /* SPEC_NET_MODE_CONTAINER: the process whose netns is joined */
+#define SPEC_KEY_INTERFACES   "interfaces" /* SPEC_NET_MODE_PRIVATE: array of objects, SPEC_IFACE_KEY_* */
+
+/* Not with a user namespace (userns_base), host and container: like Docker, berth-nspawn refuses. */
+#define SPEC_NET_MODE_NONE      "none" /* a network namespace of its own with "lo" only */
+#define SPEC_NET_MODE_PRIVATE   "private" /* one of its own with "lo" and the interfaces */
+#define SPEC_NET_MODE_HOST      "host" /* the host's */
+#define SPEC_NET_MODE_CONTAINER "container" /* that of the process net_join_pid (a berth container's) */
+
+/* One veth pair each: the host end created by berth-nspawn, attached to the bridge and up, the
+ * peer created in the container's network namespace and set up there. */
+#define SPEC_IFACE_KEY_HOST_IFNAME "host_ifname" /* the host's end, "vb…0" (names: 1..15 bytes) */
+#define SPEC_IFACE_KEY_IFNAME      "ifname" /* the container's end, "eth0" */
+#define SPEC_IFACE_KEY_BRIDGE      "bridge" /* berthd's bridge the host end joins; "": none */
+#define SPEC_IFACE_KEY_ADDRESS     "address" /* IPv4 with prefix length, "172.17.0.2/16"; "": none */
+#define SPEC_IFACE_KEY_GATEWAY     "gateway" /* the default route's, "172.17.0.1"; "": no default route */
+#define SPEC_IFACE_KEY_MAC         "mac" /* "02:42:ac:11:00:02"; "": the kernel's random one */
+#define SPEC_IFACE_KEY_MTU         "mtu" /* of both ends; 0 or missing: the kernel's default */
 
 #define SPEC_MOUNT_KEY_TYPE      "type" /* SPEC_MOUNT_TYPE_* */
 #define SPEC_MOUNT_KEY_SOURCE    "source"

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <nftables/libnftables.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "firewall.h"
+#include "tests.h"
+#include "util.h"
+
+static struct in_addr ip(const char *s) {
+        struct in_addr a;
+
+        ASSERT(inet_pton(AF_INET, s, &a) == 1);
+        return a;
+}
+
+static const FirewallNetwork nets[] = {
+        { .bridge = "berth0", .subnet = { 0 }, .prefixlen = 16 },
+        { .bridge = "br-0123456789ab", .subnet = { 0 }, .prefixlen = 20, .internal = true },
+};
+
+static FirewallNetwork net_bridge(void) {
+        FirewallNetwork n = nets[0];
+
+        n.subnet = ip("172.17.0.0");
+        return n;
+}
+
+static FirewallNetwork net_internal(void) {
+        FirewallNetwork n = nets[1];
+
+        n.subnet = ip("192.168.16.0");
+        return n;
+}
+
+static FirewallPort port(int protocol, const char *host_ip, uint16_t host_port, const char *container_ip,
+                         uint16_t container_port) {
+        return (FirewallPort){ .protocol = protocol,
+                               .host_ip = ip(host_ip),
+                               .host_port = host_port,
+                               .container_ip = ip(container_ip),
+                               .container_port = container_port };
+}
+
+static void test_ruleset_text(void) {
+        FirewallNetwork n[] = { net_bridge(), net_internal() };
+        FirewallPort p[] = { port(IPPROTO_TCP, "0.0.0.0", 8080, "172.17.0.2", 80),
+                             port(IPPROTO_UDP, "127.0.0.1", 5353, "172.17.0.3", 53) };
+        _cleanup_free_ char *text = NULL;
+        const char *elements;
+
+        CHECK_INT(firewall_ruleset_text(n, ELEMENTSOF(n), p, ELEMENTSOF(p), &text), 0);
+        ASSERT(text);
+        CHECK(startswith(text, "table inet berth\ndelete table inet berth\ntable inet berth {\n"));
+        CHECK(strstr(text, "\t\tdnat ip to ip daddr . meta l4proto . th dport map @dnat_addr\n"));
+        elements = strstr(text, "\n}\n");
+        ASSERT(elements);
+        CHECK_STR(elements + 3,
+                  "add element inet berth bridges { \"berth0\" }\n"
+                  "add element inet berth same_bridge { \"berth0\" . \"berth0\" }\n"
+                  "add element inet berth nets { 172.17.0.0/16 }\n"
+                  "add element inet berth bridges { \"br-0123456789ab\" }\n"
+                  "add element inet berth same_bridge { \"br-0123456789ab\" . \"br-0123456789ab\" }\n"
+                  "add element inet berth internal { \"br-0123456789ab\" }\n"
+                  "create element inet berth dnat_any { tcp . 8080 : 172.17.0.2 . 80 }\n"
+                  "create element inet berth dnat_addr { 127.0.0.1 . udp . 5353 : 172.17.0.3 . 53 }\n");
+
+        text = mfree(text);
+        CHECK_INT(firewall_ruleset_text(NULL, 0, NULL, 0, &text), 0);
+        ASSERT(text);
+        CHECK(endswith(text, "\n}\n"));
+
+        /* A bad element spoils the whole text. */
+        p[1].protocol = IPPROTO_ICMP;
+        text = mfree(text);
+        CHECK_INT(firewall_ruleset_text(n, ELEMENTSOF(n), p, ELEMENTSOF(p), &text), -EINVAL);
+        CHECK(!text);
+}
+
+static void test_network_text(void) {
+        FirewallNetwork n = net_bridge();
+        _cleanup_free_ char *text = NULL;
+
+        n.subnet = ip("172.17.5.6"); /* host bits are dropped */
+        CHECK_INT(firewall_network_text(&n, false, &text), 0);
+        CHECK_STR(text,
+                  "delete element inet berth bridges { \"berth0\" }\n"
+                  "delete element inet berth same_bridge { \"berth0\" . \"berth0\" }\n"
+                  "delete element inet berth nets { 172.17.0.0/16 }\n");
+        text = mfree(text);
+
+        n.prefixlen = 32;
+        CHECK_INT(firewall_network_text(&n, true, &text), 0);
+        CHECK(strstr(text, "nets { 172.17.5.6/32 }\n"));
+        text = mfree(text);
+
+        const char *bad_names[] = { "", "a\"b", "a b", "br-0123456789abc", "x}", NULL };
+        for (const char **s = bad_names; *s; s++) {
+                n = net_bridge();
+                n.bridge = *s;
+                CHECK_INT(firewall_network_text(&n, true, &text), -EINVAL);
+        }
+        n = net_bridge();
+        n.bridge = NULL;
+        CHECK_INT(firewall_network_text(&n, true, &text), -EINVAL);
+        n = net_bridge();
+        n.prefixlen = 0;
+        CHECK_INT(firewall_network_text(&n, true, &text), -EINVAL);
+        n.prefixlen = 33;
+        CHECK_INT(firewall_network_text(&n, true, &text), -EINVAL);
+        CHECK(!text);
+}
+
+static void test_ports_text(void) {
+        FirewallPort p[] = { port(IPPROTO_SCTP, "192.0.2.1", 9000, "172.18.0.5", 9001),
+                             port(IPPROTO_TCP, "0.0.0.0", 443, "172.18.0.6", 8443) };
+        _cleanup_free_ char *text = NULL;
+
+        CHECK_INT(firewall_ports_text(p, ELEMENTSOF(p), true, &text), 0);
+        CHECK_STR(text,
+                  "create element inet berth dnat_addr { 192.0.2.1 . sctp . 9000 : 172.18.0.5 . 9001 }\n"
+                  "create element inet berth dnat_any { tcp . 443 : 172.18.0.6 . 8443 }\n");
+        text = mfree(text);
+        CHECK_INT(firewall_ports_text(p, 1, false, &text), 0);
+        CHECK_STR(text, "delete element inet berth dnat_addr { 192.0.2.1 . sctp . 9000 : 172.18.0.5 . 9001 }\n");
+        text = mfree(text);
+        CHECK_INT(firewall_ports_text(p, 0, true, &text), 0);
+        CHECK_STR(text, "");
+        text = mfree(text);
+
+        p[0].host_port = 0;
+        CHECK_INT(firewall_ports_text(p, 1, true, &text), -EINVAL);
+        p[0].host_port = 9000;
+        p[0].container_ip.s_addr = INADDR_ANY;
+        CHECK_INT(firewall_ports_text(p, 1, true, &text), -EINVAL);
+        p[0] = port(0, "0.0.0.0", 1, "10.0.0.1", 1);
+        CHECK_INT(firewall_ports_text(p, 1, true, &text), -EINVAL);
+        CHECK(!text);
+}
+
+static void test_errno_from_message(void) {
+        CHECK_INT(firewall_errno_from_message("Error: Could not process rule: File exists\nx\n^^\n"), -EEXIST);
+        CHECK_INT(firewall_errno_from_message("Error: Could not process rule: No such file or directory\n"), -ENOENT);
+        CHECK_INT(firewall_errno_from_message("Error: element does not exist\n"), -ENOENT);
+        CHECK_INT(firewall_errno_from_message("Error: interval overlaps with an existing one\n"), -EEXIST);
+        CHECK_INT(firewall_errno_from_message("Error: syntax error, unexpected oifname\n"), -EINVAL);
+        CHECK_INT(firewall_errno_from_message("Error: Could not process rule: Operation not permitted\n"), -EPERM);
+        CHECK_INT(firewall_errno_from_message("something else"), -EIO);
+        CHECK_INT(firewall_errno_from_message(NULL), -EIO);
+}
+
+/* What "nft -j list ruleset" prints, cut to what matters. */
+#define BERTH_TABLE_JSON                                                                                       \
+        "{\"set\": {\"family\": \"inet\", \"name\": \"bridges\", \"table\": \"berth\", \"type\": \"ifname\", " \
+        "\"elem\": [\"berth0\", \"br-0123\"]}}, "                                                              \
+        "{\"chain\": {\"family\": \"inet\", \"table\": \"berth\", \"name\": \"forward\", \"type\": "           \
+        "\"filter\", \"hook\": \"forward\", \"prio\": 0, \"policy\": \"accept\"}}, "                           \
+        "{\"rule\": {\"family\": \"inet\", \"table\": \"berth\", \"chain\": \"forward\", \"expr\": "           \
+        "[{\"drop\": null}]}}"
+#define DOCKER_JSON                                                                                                \
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"filter\", \"name\": \"FORWARD\", \"type\": \"filter\", "    \
+        "\"hook\": \"forward\", \"prio\": 0, \"policy\": \"drop\"}}, "                                             \
+        "{\"chain\": {\"family\": \"ip\", \"table\": \"filter\", \"name\": \"DOCKER-USER\"}}, "                    \
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"filter\", \"chain\": \"FORWARD\", \"expr\": [{\"counter\": " \
+        "{\"packets\": 0, \"bytes\": 0}}, {\"jump\": {\"target\": \"DOCKER-USER\"}}]}}, "                          \
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"filter\", \"chain\": \"FORWARD\", \"expr\": [{\"match\": "   \
+        "{\"op\": \"==\", \"left\": {\"meta\": {\"key\": \"oifname\"}}, \"right\": \"docker0\"}}, {\"accept\": "   \
+        "null}]}}"
+#define DOCKER_USER_ACCEPT_JSON                                                                                      \
+        "{\"rule\": {\"family\": \"ip\", \"table\": \"filter\", \"chain\": \"DOCKER-USER\", \"expr\": [{\"match\": " \
+        "{\"op\": \"==\", \"left\": {\"meta\": {\"key\": \"iifname\"}}, \"right\": \"berth0\"}}, {\"counter\": "     \
+        "null}, {\"accept\": null}]}}"
+#define FIREWALLD_JSON                                                                                          \
+        "{\"chain\": {\"family\": \"inet\", \"table\": \"firewalld\", \"name\": \"filter_FORWARD\", \"type\": " \
+        "\"filter\", \"hook\": \"forward\", \"prio\": 10, \"policy\": \"accept\"}}, "                           \
+        "{\"rule\": {\"family\": \"inet\", \"table\": \"firewalld\", \"chain\": \"filter_FORWARD\", \"expr\": " \
+        "[{\"match\": {\"op\": \"in\", \"left\": {\"ct\": {\"key\": \"state\"}}, \"right\": [\"established\", " \
+        "\"related\"]}}, {\"accept\": null}]}}, "                                                               \
+        "{\"rule\": {\"family\": \"inet\", \"table\": \"firewalld\", \"chain\": \"filter_FORWARD\", \"expr\": " \
+        "[{\"reject\": {\"type\": \"icmpx\", \"expr\": \"admin-prohibited\"}}]}}"
+
+static void test_conflicts_from_json(void) {
+        char *w = (char *) "untouched";
+
+        CHECK_INT(firewall_conflicts_from_json("{\"nftables\": [" BERTH_TABLE_JSON "]}", &w), 0);
+        CHECK(!w);
+        CHECK_INT(firewall_conflicts_from_json("{\"nftables\": []}", &w), 0);
+        CHECK(!w);
+
+        CHECK_INT(firewall_conflicts_from_json("{\"nftables\": [" BERTH_TABLE_JSON ", " DOCKER_JSON "]}", &w), 0);
+        ASSERT(w);
+        CHECK(startswith(w, "Chain FORWARD of table ip filter (hook forward) has policy drop (as Docker sets it)"));
+        CHECK(strstr(w,
+                     "iptables -I DOCKER-USER -i berth0 -j ACCEPT; iptables -I DOCKER-USER -o berth0 -j ACCEPT "
+                     "for each of berth0, br-0123."));
+        w = mfree(w);
+
+        /* The user allowed the bridge there. */
+        CHECK_INT(firewall_conflicts_from_json(
+                          "{\"nftables\": [" BERTH_TABLE_JSON ", " DOCKER_JSON ", " DOCKER_USER_ACCEPT_JSON "]}", &w),
+                  0);
+        CHECK(!w);
+
+        CHECK_INT(firewall_conflicts_from_json("{\"nftables\": [" FIREWALLD_JSON "]}", &w), 0);
+        ASSERT(w);
+        CHECK(startswith(w, "Chain filter_FORWARD of table inet firewalld (hook forward) rejects"));
+        CHECK(strstr(w, "firewall-cmd --permanent --zone=trusted --add-interface=berth0; firewall-cmd --reload."));
+        w = mfree(w);
+
+        CHECK_INT(firewall_conflicts_from_json("{\"nftables\": [" DOCKER_JSON ", " FIREWALLD_JSON "]}", &w), 0);
+        ASSERT(w);
+        CHECK(strstr(w, "ip filter"));
+        CHECK(strstr(w, "inet firewalld"));
+        w = mfree(w);
+
+        CHECK_INT(firewall_conflicts_from_json("not json", &w), -EINVAL);
+        CHECK_INT(firewall_conflicts_from_json("{\"other\": 1}", &w), -EINVAL);
+}
+
+int main(void) {
+        TEST(test_ruleset_text);
+        TEST(test_network_text);
+        TEST(test_ports_text);
+        TEST(test_errno_from_message);
+        TEST(test_conflicts_from_json);
+        return tests_exit_status();
+}
