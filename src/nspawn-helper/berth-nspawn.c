@@ -29,6 +29,7 @@
 #include "log-stream.h"
 #include "nspawn-child.h"
 #include "nspawn-journal.h"
+#include "nspawn-net.h"
 #include "nspawn-relay.h"
 #include "nspawn-seccomp.h"
 #include "nspawn-spec.h"
@@ -462,12 +463,14 @@ static uint64_t read_oom_kills(void) {
 }
 
 /* With a user namespace it is created first, so it owns all the others. --pid, --ipc and --uts
- * host keep the host's namespace of that kind. */
+ * host keep the host's namespace of that kind; --network host and container take no new one (the
+ * child joins the other container's). */
 static pid_t clone_container(const ContainerSpec *spec, int *ret_pidfd) {
         struct clone_args args = {
-                .flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_PIDFD |
-                        (spec->pid_host ? 0 : CLONE_NEWPID) | (spec->uts_host ? 0 : CLONE_NEWUTS) |
-                        (spec->ipc_host ? 0 : CLONE_NEWIPC) | (spec->userns_base > 0 ? CLONE_NEWUSER : 0),
+                .flags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_PIDFD |
+                        (container_spec_own_netns(spec) ? CLONE_NEWNET : 0) | (spec->pid_host ? 0 : CLONE_NEWPID) |
+                        (spec->uts_host ? 0 : CLONE_NEWUTS) | (spec->ipc_host ? 0 : CLONE_NEWIPC) |
+                        (spec->userns_base > 0 ? CLONE_NEWUSER : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
@@ -538,9 +541,9 @@ static int run_exec(const ContainerSpec *spec) {
         if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
                 return report_failure_message(ESRCH, "The container is not running.");
         if (setns(pidfd,
-                  CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP | (spec->pid_host ? 0 : CLONE_NEWPID) |
-                          (spec->uts_host ? 0 : CLONE_NEWUTS) | (spec->ipc_host ? 0 : CLONE_NEWIPC) |
-                          (spec->userns_base > 0 ? CLONE_NEWUSER : 0)) < 0)
+                  CLONE_NEWNS | CLONE_NEWCGROUP | (spec->net_mode == NET_MODE_HOST ? 0 : CLONE_NEWNET) |
+                          (spec->pid_host ? 0 : CLONE_NEWPID) | (spec->uts_host ? 0 : CLONE_NEWUTS) |
+                          (spec->ipc_host ? 0 : CLONE_NEWIPC) | (spec->userns_base > 0 ? CLONE_NEWUSER : 0)) < 0)
                 return report_failure(errno, "join the container's namespaces");
         if (spec->userns_base > 0 && (r = userns_become_root()) < 0)
                 return report_failure(-r, "become root in the container's user namespace");
@@ -641,6 +644,36 @@ static int userns_hand_over(const ContainerSpec *spec, pid_t pid, int pidfd, int
         return 0;
 }
 
+/* --network private: the child waits on net_w until its interfaces exist. When the child is gone
+ * before that, its own report follows on the exec pipe. On failure the child is killed and the
+ * failure reported. */
+static int net_hand_over(const ContainerSpec *spec, pid_t pid, int pidfd, int net_w) {
+        char what[256] = "";
+        int r = net_create_interfaces(spec, pid, what, sizeof(what));
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitid(P_PIDFD, (id_t) pidfd, &(siginfo_t){}, WEXITED);
+                return report_failure(-r, "%s", what);
+        }
+        (void) loop_write(net_w, "n", 1);
+        return 0;
+}
+
+/* --network container: a pidfd of that container's process, for the child to join its network
+ * namespace. The process must be a berth container's (not a reused PID). */
+static int open_net_join(const ContainerSpec *spec, int *ret) {
+        _cleanup_free_ char *path = NULL, *cgroup = NULL;
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, spec->net_join_pid, 0);
+        if (pidfd < 0 && errno != ESRCH)
+                return report_failure(errno, "open the process of the container whose network is shared");
+        if (asprintf(&path, "/proc/%d/cgroup", spec->net_join_pid) < 0)
+                return report_failure(ENOMEM, "check the container whose network is shared");
+        if (pidfd < 0 || read_full_file(path, &cgroup, NULL) < 0 || !strstr(cgroup, "/berth-"))
+                return report_failure_message(ESRCH, "The container whose network is shared is not running.");
+        *ret = TAKE_FD(pidfd);
+        return 0;
+}
+
 /* The supervisor stays as long as its container: whatever setup touched should not stay mapped.
  * Read-only mappings of our own file (code, constants) are dropped from the page tables; the
  * supervisor's loop faults back the few pages it runs (they are the page cache's, shared with
@@ -704,6 +737,7 @@ static int supervise_container(const ContainerSpec *spec, pid_t pid, int pidfd, 
         streams[0].tty = spec->tty;
         drop_setup_pages();
         int r = supervise(pidfd, spec->pid_host ? pid : 0, streams, listen_fd, stdin_w, &exit_code);
+        net_remove_interfaces(spec);
         for (int i = 0; i < 2; i++)
                 safe_close(streams[i].fd);
         while (n_clients > 0)
@@ -812,6 +846,14 @@ static int run(void) {
                         return report_failure(-r, "hand the volumes to the container's root");
         }
 
+        _cleanup_close_ int net_r = -1, net_w = -1, net_join_fd = -1;
+        if (spec->net_mode == NET_MODE_PRIVATE && spec->n_interfaces > 0) {
+                if (pipe2(pipes, O_CLOEXEC) < 0)
+                        return report_failure(errno, "create pipes");
+                net_r = pipes[0], net_w = pipes[1];
+        } else if (spec->net_mode == NET_MODE_CONTAINER && (r = open_net_join(spec, &net_join_fd)) < 0)
+                return r;
+
         /* --pid host: no namespace ends with the payload, so what it leaves behind is ours to reap and
          * to kill when it exits (see kill_leftovers()). */
         if (spec->pid_host && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -822,14 +864,23 @@ static int run(void) {
         if (pid == 0) {
                 /* Our end only: should the supervisor die, the child's wait for it ends. */
                 userns_w = safe_close(userns_w);
-                container_child(spec, stdin_r, out_w, err_w, tty_w, userns_r, exec_w);
+                net_w = safe_close(net_w);
+                container_child(spec, stdin_r, out_w, err_w, tty_w, userns_r, net_r, net_join_fd, exec_w);
         }
         userns_r = safe_close(userns_r);
+        net_r = safe_close(net_r);
+        net_join_fd = safe_close(net_join_fd);
         if (spec->userns_base > 0) {
                 r = userns_hand_over(spec, pid, pidfd, userns_w);
                 if (r < 0)
                         return r;
                 userns_w = safe_close(userns_w);
+        }
+        if (net_w >= 0) {
+                r = net_hand_over(spec, pid, pidfd, net_w);
+                if (r < 0)
+                        return r;
+                net_w = safe_close(net_w);
         }
         /* Only now (the payload keeps the default): when the scope runs out of memory the OOM
          * killer must pick the payload, never its supervisor, or the exit status would be lost. */
@@ -848,6 +899,7 @@ static int run(void) {
         if (r < 0 || failure_len > 0) {
                 siginfo_t si;
                 (void) waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+                net_remove_interfaces(spec);
                 if (r < 0)
                         return report_failure(-r, "read the status of the container's process");
                 return report_child_failure(failure, failure_len);
@@ -857,6 +909,7 @@ static int run(void) {
                 r = receive_fd(tty_r, &master);
                 if (r < 0) {
                         (void) kill(pid, SIGKILL);
+                        net_remove_interfaces(spec);
                         return report_failure(-r, "receive the container's terminal");
                 }
                 /* The terminal replaces the pipes: one stream (a terminal merges stdout and stderr). */
@@ -869,6 +922,7 @@ static int run(void) {
         r = write_running_file(spec, pid, started);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
+                net_remove_interfaces(spec);
                 return report_failure(-r, "record the running state in %s/%s", spec->rundir, HELPER_RUNNING_FILE);
         }
 
@@ -877,6 +931,7 @@ static int run(void) {
         r = journal_writer_init(&journal, spec, unit);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
+                net_remove_interfaces(spec);
                 return report_failure(-r, "prepare logging to the journal");
         }
         /* Before "OK": once berthd says the container runs, attaching to it must work. Without the

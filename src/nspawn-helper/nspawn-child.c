@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "nspawn-caps.h"
 #include "nspawn-child.h"
 #include "nspawn-mount.h"
+#include "nspawn-net.h"
 #include "nspawn-seccomp.h"
 #include "nspawn-user.h"
 #include "nspawn-userns.h"
@@ -247,8 +249,38 @@ static int enter_userns(const ContainerSpec *spec, int userns_pipe, HelperStatus
         return r;
 }
 
+/* The container's network, before the rest of its setup (--sysctl may name its interfaces): join
+ * another container's network namespace (net_join_fd, a pidfd), or wait until the supervisor made our
+ * interfaces (a byte on net_pipe) and configure them. */
+static int setup_network(const ContainerSpec *spec, int net_pipe, int net_join_fd, HelperStatus *failure) {
+        int r;
+        if (net_join_fd >= 0) {
+                r = setns(net_join_fd, CLONE_NEWNET) < 0 ? -errno : 0;
+                safe_close(net_join_fd);
+                if (r < 0)
+                        helper_status_failure(failure, HELPER_FAILURE_SETUP, -r,
+                                              "join the network namespace of container process %d", spec->net_join_pid);
+                return r;
+        }
+        if (net_pipe < 0)
+                return 0;
+        char byte;
+        ssize_t n;
+        do
+                n = read(net_pipe, &byte, 1);
+        while (n < 0 && errno == EINTR);
+        safe_close(net_pipe);
+        if (n <= 0) {
+                /* EOF: the supervisor gave up, and reports why itself. */
+                r = n < 0 ? -errno : -ECANCELED;
+                helper_status_failure(failure, HELPER_FAILURE_SETUP, -r, "wait for the container's network interfaces");
+                return r;
+        }
+        return net_configure_interfaces(spec, failure);
+}
+
 _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int stdout_fd, int stderr_fd, int tty_socket,
-                                int userns_pipe, int error_fd) {
+                                int userns_pipe, int net_pipe, int net_join_fd, int error_fd) {
         const char *what = NULL;
         char msg[512];
         int r;
@@ -264,6 +296,11 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int std
         /* The payload must not outlive its supervisor: nobody would log or reap for it. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_failf(error_fd, errno, "set the parent-death signal");
+        if (net_pipe >= 0 || net_join_fd >= 0) {
+                HelperStatus failure;
+                if (setup_network(spec, net_pipe, net_join_fd, &failure) < 0)
+                        child_fail(error_fd, &failure);
+        }
 
         msg[0] = 0;
         r = setup_rootfs(spec, &what, msg, sizeof(msg));
@@ -278,7 +315,8 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int std
         if (!spec->uts_host && !isempty(spec->domainname) &&
             setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
                 child_failf(error_fd, errno, "set the domain name");
-        r = loopback_up();
+        /* --network host or container: not ours to change. */
+        r = container_spec_own_netns(spec) ? loopback_up() : 0;
         if (r < 0)
                 child_failf(error_fd, -r, "bring up the loopback interface");
         if (setsid() < 0)

@@ -8,9 +8,12 @@
  * On failure writes its status line, "ERR <errno> <setup|exec> <message>\n" (helper-protocol.h), to
  * error_fd, which the supervisor passes on, and exits.
  * With a user namespace, the supervisor writes a byte to userns_pipe once it wrote the id maps and
- * mounted the root file system. stdin_fd: the payload's stdin (-1: /dev/null; unused with a terminal). */
+ * mounted the root file system. stdin_fd: the payload's stdin (-1: /dev/null; unused with a terminal).
+ * --network private with interfaces: the supervisor writes a byte to net_pipe once it made them
+ * (else -1). --network container: net_join_fd is a pidfd of the process whose network namespace
+ * the child joins (else -1). */
 _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int stdout_fd, int stderr_fd, int tty_socket,
-                                int userns_pipe, int error_fd);
+                                int userns_pipe, int net_pipe, int net_join_fd, int error_fd);
 
 /* Apply the payload's confinement (seccomp filter, capabilities), switch to 'env' and exec 'argv'.
  * Shared by the container's PID 1 and by processes exec'd into it later. */

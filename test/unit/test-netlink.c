@@ -227,7 +227,7 @@ static void test_list_prefix(void) {
         CHECK(strv_contains(names, "vbaaa0") && strv_contains(names, "vbbbb0"));
         CHECK_INT(netlink_link_list_prefix(nl, "", &all), 0);
         CHECK(strv_contains(all, "lo") && strv_contains(all, "tbr0") && strv_contains(all, "xpeer1"));
-        CHECK_INT(strv_length(all), 6);
+        CHECK(strv_contains(all, "vbaaa0") && strv_contains(all, "xpeer2")); /* (and any fallback tunnels) */
         CHECK_INT(netlink_link_list_prefix(nl, "nomatch", &none), 0);
         CHECK(none && !none[0]);
 
