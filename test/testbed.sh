@@ -3,10 +3,16 @@
 #
 # testbed.sh — a real systemd (PID 1, system bus, journald) for berth's tests.
 #
-# On a machine whose PID 1 is not systemd, boot systemd as PID 1 of fresh PID, mount, UTS, IPC
-# and cgroup namespaces, with /etc, /usr and /var/lib overlaid on top of the host's (so
+# On a machine whose PID 1 is not systemd, boot systemd as PID 1 of fresh PID, mount, UTS, IPC,
+# cgroup and network namespaces, with /etc, /usr and /var/lib overlaid on top of the host's (so
 # installing berth happens inside the testbed and vanishes with it). On a machine whose PID 1
 # is systemd ("host mode") use the host itself.
+#
+# The network namespace holds only "lo" (up) when the testbed boots: bridges, veths and nftables
+# rules made by berthd or by tests never touch the host's interfaces or firewall, and nothing in
+# the testbed reaches the host's network. A process outside that wants to talk to a server on the
+# testbed's 127.0.0.1 joins the namespace, /proc/$(testbed.sh pid DIR)/ns/net (setns(2) or
+# nsenter --net=...): test/integration/conftest.py does so for the pytest process right after up.
 #
 #   testbed.sh up DIR                 boot a testbed whose state lives in DIR (created)
 #   testbed.sh run DIR [--] CMD...    run CMD inside, in a transient scope; stdio and exit code
@@ -236,9 +242,14 @@ cg_teardown() {
 cmd___init() {
         local dir="$1" name opts unit
 
+        # A network namespace of its own: only the loopback, up before anything listens on it.
+        ip link set lo up
+
         # Keep the host's /sys out of reach (read-only, as systemd-nspawn does): services such
-        # as udev then skip themselves instead of acting on the host's devices.
+        # as udev then skip themselves instead of acting on the host's devices. A sysfs of its
+        # own, mounted from the new network namespace, shows the testbed's links in /sys/class/net.
         mount -o remount,bind,ro /sys
+        mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys
 
         if [ "$(cat "$dir/cglayout" 2>/dev/null)" = unified ]; then
                 # Only cgroup2 at /sys/fs/cgroup, as on a unified host. On a hybrid host its
@@ -357,7 +368,7 @@ cmd_up() {
                 while read -r cg; do
                         echo "$BASHPID" >"$cg/cgroup.procs"
                 done <"$dir/cgroups"
-                exec setsid unshare --fork --pid --mount --uts --ipc --cgroup --mount-proc \
+                exec setsid unshare --fork --pid --mount --uts --ipc --cgroup --net --mount-proc \
                         --propagation private "$SELF" __init "$dir"
         ) </dev/null >>"$dir/console.log" 2>&1 &
         sub=$!

@@ -25,6 +25,13 @@ Fixtures (all session-scoped):
                  /tmp inside is private)
   busybox_image  "busybox:latest", imported with berthctl import
 
+Network: in ns mode the testbed has a network namespace of its own (test/testbed.sh), and the pytest
+process joins it right after the testbed boots (join_netns(): setns() on the main thread, before any
+thread starts; threads and subprocesses made later inherit it). So sockets opened by the tests, and
+every command they run, see the testbed's loopback and links, never the host's. What must reach the
+host's network (debootstrap's mirror) runs through host_net_argv(). netns.py makes more namespaces
+("ext", "inet") for the network tests.
+
 Environment: BERTH_BUILD_DIR (absolute, or relative to the repository root),
 BERTH_TESTBED_KEEP=1 keeps the testbed (and says how to tear it down) for debugging,
 BERTH_TESTBED_STORAGE=btrfs puts /var/lib/berth on a fresh btrfs (testbed.sh), so the whole suite
@@ -33,6 +40,7 @@ directory; layer_dir(diff_ids, k) is where layer k (0 = bottom) of an image is s
 """
 
 import atexit
+import ctypes
 import json
 import os
 import shutil
@@ -210,6 +218,45 @@ class Testbed:
 
 KEPT = []  # state dirs of testbeds left up by BERTH_TESTBED_KEEP=1
 
+CLONE_NEWNET = 0x40000000
+HOST_NETNS_FD = None  # the network namespace pytest started in, kept open once it joined the testbed's
+
+
+def join_netns(pid):
+    """Move the pytest process into the network namespace of process pid (the testbed's init).
+    setns() changes the calling thread only: this runs on the main thread before any other thread
+    exists, so every thread and subprocess made afterwards is in the new namespace."""
+    global HOST_NETNS_FD
+    import threading
+    if threading.active_count() != 1:
+        raise RuntimeError("join_netns() must run before any thread starts")
+    host = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            os.close(host)
+            raise OSError(err, f"setns() into the network namespace of {pid}: {os.strerror(err)}")
+    finally:
+        os.close(fd)
+    if HOST_NETNS_FD is None:
+        HOST_NETNS_FD = host
+    else:
+        os.close(host)
+
+
+def host_net_argv(argv):
+    """argv as run in the host's network namespace (for what needs the host's network, such as a
+    package mirror), whatever namespace the pytest process is in; pass pass_fds=host_net_fds()."""
+    if HOST_NETNS_FD is None:
+        return list(argv)
+    return ["nsenter", f"--net=/proc/self/fd/{HOST_NETNS_FD}", "--", *argv]
+
+
+def host_net_fds():
+    return () if HOST_NETNS_FD is None else (HOST_NETNS_FD,)
+
 
 def pytest_terminal_summary(terminalreporter):
     for state_dir in KEPT:
@@ -234,6 +281,9 @@ def bed():
         signal.signal(sig, _raise_keyboard_interrupt)
     try:
         tb.up()
+        if tb.mode == "ns":
+            pid = tb._testbed("pid", tb.state_dir).stdout.strip()
+            join_netns(int(pid))
         if (tb.build_dir / "build.ninja").exists():
             tb.install()
         yield tb
@@ -298,7 +348,8 @@ def debian_tar():
     cache = os.path.join(SHARED_TMP, "berth-test-cache")
     os.makedirs(cache, exist_ok=True)
     tar = os.path.join(cache, "debian-minbase-bookworm.tar")
-    subprocess.run([str(MAKE_DEBIAN), tar], check=True, stdin=subprocess.DEVNULL, timeout=900)
+    subprocess.run(host_net_argv([str(MAKE_DEBIAN), tar]), pass_fds=host_net_fds(), check=True,
+                   stdin=subprocess.DEVNULL, timeout=900)
     return tar
 
 

@@ -111,7 +111,7 @@ class RegistryError(Exception):
 
 
 def free_port():
-    """A TCP port free on 127.0.0.1 just now (the testbed shares the host's network namespace)."""
+    """A TCP port free on 127.0.0.1 just now (pytest is in the testbed's network namespace: conftest.py)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -134,3 +134,38 @@ def test_var_lib_berth_is_the_testbeds_own(bed):
     else:
         assert os.path.exists(os.path.join(bed.state_dir, "berth", name))
     assert not os.path.exists(f"/var/lib/berth/{name}")
+
+
+def test_network_namespace_of_its_own(bed):
+    """The testbed has a network namespace with only lo, up; pytest has joined it (conftest.py)."""
+    if bed.mode != "ns":
+        pytest.skip("host mode: the testbed is the host")
+    inside = bed.nsenter(["readlink", "/proc/self/ns/net"], check=True).stdout.strip()
+    assert os.readlink("/proc/self/ns/net") == inside
+    import conftest
+    assert conftest.HOST_NETNS_FD is not None
+    assert os.readlink(f"/proc/self/fd/{conftest.HOST_NETNS_FD}") != inside, "the testbed shares the host's netns"
+    links = bed.nsenter(["ip", "-o", "link", "show"], check=True).stdout
+    assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"], links
+    assert "UP" in bed.nsenter(["ip", "link", "show", "lo"], check=True).stdout
+    assert bed.nsenter(["ls", "/sys/class/net"], check=True).stdout.split() == ["lo"]
+    # A server on the testbed's loopback answers pytest's own sockets.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = bed.run(["systemd-run", "--unit", f"tb-nc-{token()}", "--collect", "--", "busybox", "nc", "-l",
+                   "-p", str(port), "-e", "echo", "hello"], check=False)
+    if srv.returncode != 0:
+        pytest.skip(f"no busybox nc: {srv.stderr}")
+    got = bed.wait_until(lambda: _connect_read(port), timeout=10, what=f"a server on 127.0.0.1:{port}")
+    assert got.strip() == b"hello"
+
+
+def _connect_read(port):
+    import socket
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            return s.recv(100) or None
+    except OSError:
+        return None
