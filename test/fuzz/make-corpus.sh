@@ -215,3 +215,42 @@ for s in busybox busybox:1.36 localhost:5000/x/y:tag Busybox a:b:c "" registry.e
     printf '%s' "$s" > "$here/corpus-names/seed-$i"
     i=$((i + 1))
 done
+
+# DNS messages: queries as resolvers send them (with EDNS, odd case, pointers) and some that are not.
+mkdir -p "$here/corpus-dns-packet"
+python3 - "$here/corpus-dns-packet" <<'PY'
+import os, struct, sys
+
+out = sys.argv[1]
+
+def name(s):
+    b = b""
+    for label in s.split(".") if s else []:
+        b += bytes([len(label)]) + label.encode()
+    return b + b"\0"
+
+def query(qid, qname, qtype, flags=0x0100, qdcount=1, extra=b""):
+    return struct.pack(">HHHHHH", qid, flags, qdcount, 0, 0, 1 if extra else 0) + qname + struct.pack(">HH", qtype, 1) + extra
+
+opt = b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+seeds = {
+    "a-web": query(0x1234, name("web"), 1),
+    "aaaa-edns": query(0xbeef, name("Example.COM"), 28, extra=opt),
+    "any-root": query(1, name(""), 255),
+    "srv": query(2, name("_http._tcp.web.example"), 33),
+    "escaped": query(3, b"\x03a.b\x02c\\\x00", 16),
+    "pointer-header": query(4, b"\xc0\x00", 1),
+    "pointer-self": query(5, b"\x01a\xc0\x0c", 1),
+    "label-64": query(6, bytes([64]) + b"a" * 64 + b"\0", 1),
+    "name-255": query(7, (bytes([63]) + b"b" * 63) * 3 + bytes([61]) + b"b" * 61 + b"\0", 1),
+    "two-questions": query(8, name("a"), 1, qdcount=2),
+    "opcode-update": query(9, name("a"), 1, flags=0x2800),
+    "response": struct.pack(">HHHHHH", 10, 0x8180, 1, 1, 0, 0) + name("web") + struct.pack(">HH", 1, 1)
+                + b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([172, 18, 0, 2]),
+    "runt": b"\x12\x34\x01",
+    "cut-name": query(11, name("web.example"), 1)[:20],
+}
+for k, v in seeds.items():
+    with open(os.path.join(out, k), "wb") as f:
+        f.write(v)
+PY
