@@ -203,3 +203,35 @@ int bus_reply_object_path(sd_bus_message *message, char *path) {
                 return -ENOMEM;
         return sd_bus_reply_method_return(message, "o", p);
 }
+
+void bus_prune_filters_done(BusPruneFilters *f) {
+        strv_free(f->labels);
+        strv_free(f->not_labels);
+}
+
+int bus_read_prune_filters(sd_bus_message *message, bool with_until, BusPruneFilters *f, sd_bus_error *error) {
+        const BusOption opts[] = { BUS_OPTION("label", "as", &f->labels), BUS_OPTION("label!", "as", &f->not_labels),
+                                   BUS_OPTION("until", "t", &f->until) };
+        int r = bus_read_options(message, opts, ELEMENTSOF(opts) - !with_until, "prune filter", error);
+        if (r < 0)
+                return r;
+        char **lists[] = { f->labels, f->not_labels };
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
+                for (char **k = lists[i]; k && *k; k++)
+                        if (isempty(*k) || **k == '=')
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "Invalid label filter \"%s\".", *k);
+        return 0;
+}
+
+bool bus_prune_filters_match(const BusPruneFilters *f, char *const *labels, uint64_t created) {
+        if (created >= f->until)
+                return false;
+        for (char **l = f->labels; l && *l; l++)
+                if (!labels_match(labels, *l))
+                        return false;
+        for (char **l = f->not_labels; l && *l; l++)
+                if (labels_match(labels, *l))
+                        return false;
+        return true;
+}

@@ -45,3 +45,16 @@ int bus_reply_list(sd_bus_message *message, const char *element, void *first, vo
                    BusListAppendFunc append);
 /* The reply of a Get method: the object's path (NULL: out of memory). Takes the path. */
 int bus_reply_object_path(sd_bus_message *message, char *path);
+
+/* The filters of the Prune methods: "until" (t, µs: only what was created before) and "label",
+ * "label!" (as: "KEY" or "KEY=VALUE"; all must, none may match). Kinds without a time reject
+ * "until" through with_until false. */
+typedef struct BusPruneFilters {
+        uint64_t until; /* UINT64_MAX: any */
+        char **labels, **not_labels;
+} BusPruneFilters;
+#define BUS_PRUNE_FILTERS_INIT \
+        { .until = UINT64_MAX }
+void bus_prune_filters_done(BusPruneFilters *f);
+int bus_read_prune_filters(sd_bus_message *message, bool with_until, BusPruneFilters *f, sd_bus_error *error);
+bool bus_prune_filters_match(const BusPruneFilters *f, char *const *labels, uint64_t created);

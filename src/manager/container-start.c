@@ -112,6 +112,7 @@ void start_operation_abort(StartOperation *op, const char *error_name, const cha
         _cleanup_free_ char *run = manager_run_path(c->manager, "containers/%s", c->id);
 
         helper_process_kill(&op->helper);
+        container_network_release(c);
         if (run)
                 (void) rm_rf(run);
         volumes_unmount(c->manager, op->run_volumes, c->id); /* what this attempt had a plugin mount */
@@ -163,7 +164,8 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
                 log_error("Failed to watch the supervisor of container %s.", c->name);
         if (container_register_machine(c) < 0)
                 log_warning("Failed to register container %s with systemd-machined, ignoring.", c->name);
-        container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "OOMKilled", "Error", NULL);
+        container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "OOMKilled", "Error", "Ports", "Networks",
+                               NULL);
         c->starting = NULL;
         start_operation_free(op);
 }
@@ -439,7 +441,8 @@ static int call_start_transient_unit(StartOperation *op) {
                                                &op->unit_call);
 }
 
-static int write_spec(Container *c, Image *image, bool attached, bool input, json_object *mounts, int *ret_fd) {
+static int write_spec(Container *c, Image *image, bool attached, bool input, json_object *mounts, json_object *net,
+                      int *ret_fd) {
         _cleanup_json_ json_object *o = json_object_new_object();
         _cleanup_free_ char *rootfs = manager_state_path(c->manager, "containers/%s/rootfs", c->id),
                             *run = manager_run_path(c->manager, "containers/%s", c->id);
@@ -467,6 +470,7 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, SPEC_KEY_MOUNTS, json_object_get(mounts));
         container_resources_to_spec(&c->res, o);
         container_security_to_spec(&c->security, o);
+        json_object_object_foreach(net, key, value) json_object_object_add(o, key, json_object_get(value));
 
         return container_write_spec_json(o, ret_fd);
 }
@@ -778,6 +782,13 @@ static int start_checked(StartOperation *op, int stdin_fd, int stdout_fd, int st
                 return r;
         }
 
+        _cleanup_json_ json_object *net = json_object_new_object();
+        r = net ? container_network_prepare(c, net, mounts, error) : -ENOMEM;
+        if (r < 0) {
+                start_operation_discard(op, error);
+                return r;
+        }
+
         container_cancel_restart(c);
         if (op->request) {
                 /* A start by hand: automatic restarts count from here. */
@@ -788,7 +799,7 @@ static int start_checked(StartOperation *op, int stdin_fd, int stdout_fd, int st
 
         r = -ENOMEM;
         if ((op->unit = container_unit_name(c)) == NULL || (r = hashmap_put(m->starts_by_unit, op->unit, op)) < 0 ||
-            (r = write_spec(c, image, stdout_fd >= 0, stdin_fd >= 0, mounts, &spec_fd)) < 0)
+            (r = write_spec(c, image, stdout_fd >= 0, stdin_fd >= 0, mounts, net, &spec_fd)) < 0)
                 goto fail;
         r = helper_launch(m, c, spec_fd, NULL, (const int[3]){ stdin_fd, stdout_fd, stderr_fd }, &op->helper);
         if (r < 0)

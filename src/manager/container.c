@@ -184,6 +184,7 @@ json_object *container_record_to_json(const Container *c) {
         json_object_object_add(o, "sysctls", json_strv_new(c->sysctls));
         json_object_object_add(o, "labels", json_strv_new(c->labels));
         json_object_object_add(o, "security", container_security_to_json(&c->security));
+        container_network_to_json(&c->net, o);
         return o;
 }
 
@@ -204,6 +205,7 @@ json_object *container_state_to_json(const Container *c) {
         json_object_object_add(o, "restart_delay_usec", json_object_new_uint64(c->restart_delay_usec));
         json_object_object_add(o, "stopped_by_user", json_object_new_boolean(c->stopped_by_user));
         json_object_object_add(o, "run_volumes", json_strv_new(c->run_volumes));
+        container_network_state_to_json(&c->net, o);
         return o;
 }
 
@@ -233,7 +235,7 @@ static int container_state_from_json(Container *c, json_object *o) {
         c->restart_count = (unsigned) json_get_i64(o, "restart_count", 0);
         c->restart_delay_usec = json_get_u64(o, "restart_delay_usec", 0);
         c->stopped_by_user = json_get_bool(o, "stopped_by_user", 0);
-        return 0;
+        return container_network_state_from_json(o, &c->net);
 }
 
 void container_free(Container *c) {
@@ -271,6 +273,7 @@ void container_free(Container *c) {
         strv_free(c->labels);
         container_resources_done(&c->res);
         container_security_done(&c->security);
+        container_network_done(&c->net);
         free(c);
 }
 
@@ -520,6 +523,16 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 r = -ENOMEM;
                 goto fail;
         }
+        r = container_network_configure(m, (ContainerNetwork *) &config->net, image, &c->net, error);
+        if (r < 0)
+                goto fail;
+        /* Docker's rule: with the host's network, net.* would be the host's own settings. */
+        for (char **s = config->sysctls; s && *s && streq_ptr(c->net.mode, "host"); s++)
+                if (startswith(*s, "net.")) {
+                        r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                              "sysctl '%s' is not allowed in the host's network namespace.", *s);
+                        goto fail;
+                }
         r = container_userns_allocate(m, &c->security, error); /* c is not linked yet: others only */
         if (r < 0)
                 goto fail;
@@ -700,12 +713,15 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         c->tty_master = safe_close(c->tty_master);
         c->stop_timer = sd_event_source_disable_unref(c->stop_timer);
         c->paused = false;
+        /* The run is over: its ports, firewall elements and addresses go (the kernel removed its
+         * interfaces with its network namespace). */
+        container_network_release(c);
         /* The run is over: volume plugins hear of it (VolumeDriver.Unmount), once. */
         volumes_unmount(c->manager, c->run_volumes, c->id);
         strv_free(c->run_volumes);
         c->run_volumes = NULL;
         bool restarting = c->restart_request && !c->remove_on_exit;
-        container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", NULL);
+        container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", "Ports", "Networks", NULL);
         reply_waiters(c, false);
         /* The exit is runtime state: to /run, the record stays as it is. Not at all for a
          * container removed right away. */
@@ -851,7 +867,7 @@ static int container_load_one(Manager *m, const char *id, json_object *o, Contai
         if (container_mounts_from_json(o, &c->mounts, &c->n_mounts) < 0 ||
             json_get_strv(o, "volumes_from", &c->volumes_from) < 0 || json_get_strv(o, "labels", &c->labels) < 0 ||
             json_get_strv(o, "group_add", &c->group_add) < 0 || json_get_strv(o, "sysctls", &c->sysctls) < 0 ||
-            container_security_from_json(o, &c->security) < 0) {
+            container_security_from_json(o, &c->security) < 0 || container_network_from_json(o, &c->net) < 0) {
                 container_free(c);
                 return -EBADMSG;
         }

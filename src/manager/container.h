@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "container-network.h"
 #include "container-security.h"
 #include "container-settings.h"
 #include "manager.h"
@@ -130,6 +131,7 @@ typedef struct Container {
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
         bool machine_registered; /* machined may still know a machine of an earlier run */
         ContainerSecurity security; /* container-security.h */
+        ContainerNetwork net; /* container-network.h: its configuration and, while it runs, leases and ports */
 
         ContainerState state;
         int exit_code;
@@ -200,6 +202,7 @@ typedef struct ContainerConfig {
         char **sysctls;
         const char *volume_driver; /* for the volumes this container creates; NULL: local */
         ContainerSecurity security; /* owned */
+        ContainerNetwork net; /* owned; moved into the container by container_create() */
 } ContainerConfig;
 /* At most this many --group-add groups (the helper's list holds 64 with the user's own). */
 #define CONTAINER_GROUP_ADD_MAX 32

@@ -206,52 +206,22 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(message, NULL);
 }
 
-typedef struct PruneFilters {
-        uint64_t until; /* only images created before; UINT64_MAX: any */
-        char **labels, **not_labels; /* "KEY" or "KEY=VALUE": all must / none may match */
-} PruneFilters;
-
-static void prune_filters_done(PruneFilters *f) {
-        strv_free(f->labels);
-        strv_free(f->not_labels);
-}
-
-static int read_prune_filters(sd_bus_message *message, PruneFilters *f, sd_bus_error *error) {
-        const BusOption opts[] = { BUS_OPTION("until", "t", &f->until), BUS_OPTION("label", "as", &f->labels),
-                                   BUS_OPTION("label!", "as", &f->not_labels) };
-        int r = bus_read_options(message, opts, ELEMENTSOF(opts), "prune filter", error);
-        if (r < 0)
-                return r;
-        char **lists[] = { f->labels, f->not_labels };
-        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
-                for (char **k = lists[i]; k && *k; k++)
-                        if (isempty(*k) || **k == '=')
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Invalid label filter \"%s\".", *k);
-        return 0;
-}
-
-static bool image_prunable(Image *i, bool all, const PruneFilters *f) {
-        if ((!all && strv_length(i->repo_tags) > 0) || image_count_users(i, NULL) > 0 || i->created >= f->until)
+static bool image_prunable(Image *i, bool all, const BusPruneFilters *f) {
+        if ((!all && strv_length(i->repo_tags) > 0) || image_count_users(i, NULL) > 0)
                 return false;
-        for (char **l = f->labels; l && *l; l++)
-                if (!labels_match(i->labels, *l))
-                        return false;
-        for (char **l = f->not_labels; l && *l; l++)
-                if (labels_match(i->labels, *l))
-                        return false;
-        return true;
+        return bus_prune_filters_match(f, i->labels, i->created);
 }
 
 /* Manager.PruneImages: untagged images (every image with 'all') that no container uses, in any state. */
 int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        _cleanup_(prune_filters_done) PruneFilters f = { .until = UINT64_MAX };
+        _cleanup_(bus_prune_filters_done) BusPruneFilters f = BUS_PRUNE_FILTERS_INIT;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         uint64_t reclaimed = 0;
         int all, r;
 
-        if ((r = sd_bus_message_read(message, "b", &all)) < 0 || (r = read_prune_filters(message, &f, error)) < 0 ||
+        if ((r = sd_bus_message_read(message, "b", &all)) < 0 ||
+            (r = bus_read_prune_filters(message, true, &f, error)) < 0 ||
             (r = bus_check_privileged(message, error)) < 0)
                 return r;
         /* Removing one image changes nothing about whether another may go. */

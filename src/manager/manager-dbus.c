@@ -11,6 +11,7 @@
 #include "storage.h"
 #include "transfer.h"
 #include "volume.h"
+#include "network.h"
 #include "volume-plugin.h"
 
 /* ImportImage(h, s) and ImportImageWithOptions(h, s, a{sv}): Changes as, Message s. */
@@ -194,6 +195,8 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 if (r < 0)
                         return r;
                 r = container_resources_parse_option(message, key, contents, &config->res, error);
+                if (r == 0) /* NetworkMode, NetworkAliases, IPAddress, ..., PublishAllPorts */
+                        r = container_network_parse_option(message, key, contents, &config->net, error);
                 if (r < 0)
                         return r;
                 if (r > 0) {
@@ -313,6 +316,7 @@ static void container_config_done(ContainerConfig *config) {
         strv_free(config->sysctls);
         container_resources_done(&config->res);
         container_security_done(&config->security);
+        container_network_done(&config->net);
 }
 
 /* Creates the container and answers once its record is on disk (with those of other containers: one
@@ -615,6 +619,16 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_remove_volume, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PruneVolumes", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", removed), method_prune_volumes,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateNetwork", SD_BUS_ARGS("s", name, "a{sv}", options), SD_BUS_RESULT("o", network),
+                                method_create_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetNetwork", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", network), method_get_network,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNetworks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", networks), method_list_networks,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("RemoveNetwork", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_remove_network,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("PruneNetworks", SD_BUS_ARGS("a{sv}", filters), SD_BUS_RESULT("as", removed),
+                                method_prune_networks, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("PruneVolumesWithFilters", SD_BUS_ARGS("b", all, "a{sv}", filters),
                                 SD_BUS_RESULT("as", removed), method_prune_volumes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssso)", containers),
@@ -635,6 +649,7 @@ static const struct {
           container_node_enumerator },
         { "/org/berth1/image", "org.berth1.Image", image_vtable, image_object_find, image_node_enumerator },
         { "/org/berth1/volume", "org.berth1.Volume", volume_vtable, volume_object_find, volume_node_enumerator },
+        { "/org/berth1/network", "org.berth1.Network", network_vtable, network_object_find, network_node_enumerator },
         { "/org/berth1/transfer", "org.berth1.Transfer", transfer_vtable, transfer_object_find,
           transfer_node_enumerator },
 };

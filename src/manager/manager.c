@@ -19,6 +19,9 @@
 #include "systemd-units.h"
 #include "transfer.h"
 #include "volume.h"
+#include "network.h"
+#include "dns-server.h"
+#include "firewall.h"
 #include "volume-plugin.h"
 
 int manager_new(Manager **ret) {
@@ -65,6 +68,13 @@ void manager_free(Manager *m) {
                 m->volumes = v->next;
                 volume_free(v);
         }
+        while (m->networks) {
+                Network *n = m->networks;
+                m->networks = n->next;
+                network_free(n);
+        }
+        dns_server_free(m->dns);
+        firewall_free(m->firewall);
         manager_free_transfers(m);
         manager_free_volume_plugins(m);
         while (m->images) {
@@ -214,5 +224,14 @@ int manager_startup(Manager *m) {
         r = manager_load_volumes(m);
         if (r < 0)
                 return r;
-        return manager_load_containers(m);
+        r = manager_load_networks(m);
+        if (r < 0)
+                return r;
+        r = manager_load_containers(m);
+        if (r < 0)
+                return r;
+        /* Ports, firewall and orphaned interfaces put right; a failure leaves the containers as
+         * they are (they run), and is logged. */
+        (void) manager_network_startup(m);
+        return 0;
 }

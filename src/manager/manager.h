@@ -14,6 +14,7 @@ typedef struct Image Image;
 typedef struct SaveQueue SaveQueue;
 typedef struct ExecOperation ExecOperation;
 typedef struct Volume Volume;
+typedef struct Network Network;
 typedef struct StorageDriver StorageDriver;
 typedef struct PrivateConnection PrivateConnection;
 typedef struct Removal Removal;
@@ -52,6 +53,10 @@ typedef struct Manager {
         size_t n_private_connections;
         sd_event_source *private_post; /* see private-bus.c */
         Removal *removals; /* the thread removing directories of what is gone (removal.c) */
+        struct Network *networks; /* network.c */
+        struct Firewall *firewall; /* the "inet berth" table (firewall.c), opened at the first use */
+        struct DnsServer *dns; /* the DNS of user networks (dns-server.c), started at the first use */
+        bool dns_fallback_warned;
 } Manager;
 
 int manager_new(Manager **ret);

@@ -361,54 +361,27 @@ static void on_pruned(Manager *m, Volume *v, const sd_bus_error *error, void *us
         free(item);
 }
 
-typedef struct VolumePruneFilters {
-        int all; /* named volumes too */
-        char **labels, **not_labels; /* "KEY" or "KEY=VALUE": all must / none may match */
-} VolumePruneFilters;
-
-static void volume_prune_filters_done(VolumePruneFilters *f) {
-        strv_free(f->labels);
-        strv_free(f->not_labels);
+/* PruneVolumesWithFilters: whether named volumes go too, then the label filters. */
+static int read_volume_prune_filters(sd_bus_message *message, int *all, BusPruneFilters *f, sd_bus_error *error) {
+        int r = sd_bus_message_read(message, "b", all);
+        return r < 0 ? r : bus_read_prune_filters(message, false, f, error);
 }
 
-static int read_volume_prune_filters(sd_bus_message *message, VolumePruneFilters *f, sd_bus_error *error) {
-        const BusOption opts[] = { BUS_OPTION("label", "as", &f->labels), BUS_OPTION("label!", "as", &f->not_labels) };
-        int r = sd_bus_message_read(message, "b", &f->all);
-        if (r < 0)
-                return r;
-        r = bus_read_options(message, opts, ELEMENTSOF(opts), "prune filter", error);
-        if (r < 0)
-                return r;
-        char **lists[] = { f->labels, f->not_labels };
-        for (size_t i = 0; i < ELEMENTSOF(lists); i++)
-                for (char **k = lists[i]; k && *k; k++)
-                        if (isempty(*k) || **k == '=')
-                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                         "Invalid label filter \"%s\".", *k);
-        return 0;
-}
-
-static bool volume_prunable(Volume *v, const VolumePruneFilters *f) {
+static bool volume_prunable(Volume *v, bool all, const BusPruneFilters *f) {
         _cleanup_strv_free_ char **users = NULL;
-        if ((!f->all && !v->anonymous) || v->removing || volume_used_by(v, &users) < 0 || strv_length(users) > 0)
+        if ((!all && !v->anonymous) || v->removing || volume_used_by(v, &users) < 0 || strv_length(users) > 0)
                 return false;
-        for (char **l = f->labels; l && *l; l++)
-                if (!labels_match(v->labels, *l))
-                        return false;
-        for (char **l = f->not_labels; l && *l; l++)
-                if (labels_match(v->labels, *l))
-                        return false;
-        return true;
+        return bus_prune_filters_match(f, v->labels, 0);
 }
 
 /* Docker's default prune: anonymous volumes that no container uses; PruneVolumesWithFilters (b all,
  * a{sv} filters): with 'all' named ones too, and only those the label filters select. */
 int method_prune_volumes(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(volume_prune_filters_done) VolumePruneFilters f = {};
+        _cleanup_(bus_prune_filters_done) BusPruneFilters f = BUS_PRUNE_FILTERS_INIT;
         Manager *m = userdata;
-        int r = 0;
+        int all = false, r = 0;
         if (streq(sd_bus_message_get_member(message), "PruneVolumesWithFilters"))
-                r = read_volume_prune_filters(message, &f, error);
+                r = read_volume_prune_filters(message, &all, &f, error);
         if (r >= 0)
                 r = bus_check_privileged(message, error);
         if (r < 0)
@@ -419,7 +392,7 @@ int method_prune_volumes(sd_bus_message *message, void *userdata, sd_bus_error *
         p->pending = 1; /* until every removal is asked for */
         for (Volume *v = m->volumes, *next; v; v = next) {
                 next = v->next;
-                if (!volume_prunable(v, &f))
+                if (!volume_prunable(v, all, &f))
                         continue;
                 PruneItem *item = calloc(1, sizeof(*item));
                 if (!item || !(item->name = strdup(v->name))) {

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-INTERFACES = ["Manager", "Container", "Image", "Volume"]
+INTERFACES = ["Manager", "Container", "Image", "Volume", "Network"]
 
 
 def members(iface):
@@ -37,8 +37,9 @@ def objects(busybox_image, berthd):
     berthd.berthctl("create", "--name", name, busybox_image, "true", check=True)
     berthd.berthctl("volume", "create", name, check=True)
     paths = {"Manager": "/org/berth1"}
-    for kind, method in (("Container", "GetContainer"), ("Image", "GetImage"), ("Volume", "GetVolume")):
-        arg = busybox_image if kind == "Image" else name
+    for kind, method in (("Container", "GetContainer"), ("Image", "GetImage"), ("Volume", "GetVolume"),
+                         ("Network", "GetNetwork")):
+        arg = busybox_image if kind == "Image" else "bridge" if kind == "Network" else name
         out = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", method, "s", arg,
                             check=True).stdout
         paths[kind] = out.split('"')[1]
