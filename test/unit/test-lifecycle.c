@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "container.h"
+#include "network.h"
 #include "errors.h"
 #include "helper-exe.h"
 #include "image.h"
@@ -239,6 +240,7 @@ static Manager *manager_up(void) {
         ASSERT(strv_push(&image->layer_keys, IMAGE_HEX) >= 0);
         ASSERT(strv_push(&image->cmd, "run") >= 0);
         m->images = image;
+        ASSERT(manager_load_networks(m) >= 0);
         ASSERT(manager_load_containers(m) >= 0);
         ASSERT(container_saves_start(m) >= 0);
         return m;
@@ -269,9 +271,11 @@ static Container *create(Manager *m, const char *name, RestartPolicy policy, uns
         config.command = (char **) command;
         config.restart_policy = policy;
         config.restart_max_retries = max_retries;
+        config.net.mode = strdup("none"); /* the fake helper makes no interfaces */
         ASSERT(container_create(m, image, "fake:latest", &config, &c, &error) >= 0);
         container_resources_done(&config.res);
         container_security_done(&config.security);
+        container_network_done(&config.net);
         ASSERT(container_save(c) >= 0);
         c->creating = false;
         CHECK_INT(c->state, CONTAINER_CREATED);
