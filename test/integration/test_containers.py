@@ -86,7 +86,7 @@ def test_payload_is_pid1_in_its_own_namespaces(busybox_image, berthd):
     assert lines[0] == "pid=1"
     assert lines[1] == "box1"
     assert int(lines[2]) <= 3  # sh, ls, grep: nothing of the host's processes
-    assert lines[3] == "1"  # only lo
+    assert lines[3] == "2"  # lo and eth0 (the default bridge)
     # Docker's default capability set, nothing more: 0x00000000a80425fb
     assert lines[4].split()[1] == "00000000a80425fb"
     # Default hostname is the 12-hex id.
