@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "firewall.h"
 #include "util.h"
@@ -234,8 +235,8 @@ int firewall_errno_from_message(const char *message) {
         return -EIO;
 }
 
-/* "Error: Could not process rule: File exists\n<command>\n   ^^^^\n" → "Could not process rule: File
- * exists: <command>". */
+/* "/proc/self/fd/5:2:27-34: Error: Could not process rule: File exists\n<command>\n   ^^^^\n" →
+ * "Could not process rule: File exists: <command>". */
 static char *error_sentence(const char *message) {
         const char *line = message, *end, *p;
         _cleanup_free_ char *first = NULL;
@@ -262,12 +263,23 @@ static char *error_sentence(const char *message) {
         return strjoin(first, ": ", strndupa(line, n));
 }
 
-/* *ret_error is written only on failure. */
+/* *ret_error is written only on failure. The script goes through a memfd: for a buffer nft 1.0.6
+ * quotes the first line of the script in its error messages, for a file the line at fault. */
 static int firewall_run(Firewall *f, const char *text, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        char path[sizeof("/proc/self/fd/") + 12];
         const char *message;
         int r;
 
-        r = nft_run_cmd_from_buffer(f->ctx, text);
+        fd = memfd_create("berth-nft", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, text, strlen(text));
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/self/fd/%i", fd);
+
+        r = nft_run_cmd_from_filename(f->ctx, path);
         /* Reading the buffers rewinds them for the next command. */
         (void) nft_ctx_get_output_buffer(f->ctx);
         message = nft_ctx_get_error_buffer(f->ctx);
