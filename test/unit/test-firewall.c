@@ -221,11 +221,175 @@ static void test_conflicts_from_json(void) {
         CHECK_INT(firewall_conflicts_from_json("{\"other\": 1}", &w), -EINVAL);
 }
 
+/* Against the kernel, in a network namespace of the test's own. */
+static struct nft_ctx *lister;
+
+static char *nft_output(const char *cmd, bool json) {
+        char *out;
+
+        nft_ctx_output_set_flags(lister, json ? NFT_CTX_OUTPUT_JSON : 0);
+        if (nft_run_cmd_from_buffer(lister, cmd) < 0) {
+                printf("nft %s: %s", cmd, nft_ctx_get_error_buffer(lister));
+                (void) nft_ctx_get_output_buffer(lister);
+                return NULL;
+        }
+        (void) nft_ctx_get_error_buffer(lister);
+        out = strdup(nft_ctx_get_output_buffer(lister));
+        ASSERT(out);
+        return out;
+}
+
+static int compare_json(const void *a, const void *b) {
+        return strcmp(json_object_to_json_string_ext(*(json_object *const *) a, JSON_C_TO_STRING_PLAIN),
+                      json_object_to_json_string_ext(*(json_object *const *) b, JSON_C_TO_STRING_PLAIN));
+}
+
+/* The elements of one set or map, as compact JSON ("[]" when empty). */
+static char *elements(const char *name) {
+        _cleanup_free_ char *json = nft_output("list table inet berth", true);
+        json_object *root, *list;
+        char *ret = NULL;
+
+        if (!json)
+                return NULL;
+        root = json_tokener_parse(json);
+        ASSERT(root && json_object_object_get_ex(root, "nftables", &list));
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *item = json_object_array_get_idx(list, i), *o, *name_o, *elem;
+
+                if (!json_object_object_get_ex(item, "set", &o) && !json_object_object_get_ex(item, "map", &o))
+                        continue;
+                if (!json_object_object_get_ex(o, "name", &name_o) || !streq(json_object_get_string(name_o), name))
+                        continue;
+                if (!json_object_object_get_ex(o, "elem", &elem)) {
+                        ret = strdup("[]");
+                        break;
+                }
+                /* In the kernel's order, which is a hash's: sorted here. */
+                json_object_array_sort(elem, compare_json);
+                ret = strdup(json_object_to_json_string_ext(elem, JSON_C_TO_STRING_PLAIN));
+                break;
+        }
+        json_object_put(root);
+        return ret;
+}
+
+#define CHECK_ELEMENTS(name, expected)                    \
+        do {                                              \
+                _cleanup_free_ char *_e = elements(name); \
+                CHECK_STR(_e, expected);                  \
+        } while (0)
+
+static void test_kernel_table(void) {
+        FirewallNetwork n[] = { net_bridge(), net_internal() };
+        FirewallNetwork x = { .bridge = "br-x", .subnet = ip("172.18.0.0"), .prefixlen = 16 };
+        FirewallNetwork overlap = { .bridge = "br-y", .subnet = ip("172.18.1.0"), .prefixlen = 24 };
+        FirewallPort p[] = { port(IPPROTO_TCP, "0.0.0.0", 8080, "172.17.0.2", 80),
+                             port(IPPROTO_UDP, "127.0.0.1", 5353, "172.17.0.3", 53) };
+        FirewallPort q[] = { port(IPPROTO_SCTP, "0.0.0.0", 9090, "172.17.0.4", 90),
+                             port(IPPROTO_TCP, "0.0.0.0", 8080, "172.17.0.9", 80) };
+        FirewallPort missing = port(IPPROTO_TCP, "192.0.2.1", 1, "172.17.0.9", 1);
+        _cleanup_(firewall_freep) Firewall *f = NULL;
+        _cleanup_free_ char *first = NULL, *second = NULL, *error = NULL, *warning = NULL;
+
+        ASSERT(firewall_new(&f) == 0);
+        CHECK_INT(firewall_remove_table(f, &error), 0); /* none there yet */
+        CHECK(!error);
+
+        CHECK_INT(firewall_rebuild(f, n, ELEMENTSOF(n), p, ELEMENTSOF(p), &error), 0);
+        CHECK(!error);
+        CHECK_ELEMENTS("bridges", "[\"berth0\",\"br-0123456789ab\"]");
+        CHECK_ELEMENTS("same_bridge",
+                       "[{\"concat\":[\"berth0\",\"berth0\"]},"
+                       "{\"concat\":[\"br-0123456789ab\",\"br-0123456789ab\"]}]");
+        CHECK_ELEMENTS("internal", "[\"br-0123456789ab\"]");
+        CHECK_ELEMENTS("nets", "[{\"prefix\":{\"addr\":\"172.17.0.0\",\"len\":16}}]");
+        CHECK_ELEMENTS("dnat_any", "[[{\"concat\":[\"tcp\",8080]},{\"concat\":[\"172.17.0.2\",80]}]]");
+        CHECK_ELEMENTS("dnat_addr", "[[{\"concat\":[\"127.0.0.1\",\"udp\",5353]},{\"concat\":[\"172.17.0.3\",53]}]]");
+
+        first = nft_output("list table inet berth", false);
+        printf("%s", first ?: "");
+        CHECK_INT(firewall_rebuild(f, n, ELEMENTSOF(n), p, ELEMENTSOF(p), &error), 0);
+        second = nft_output("list table inet berth", false);
+        CHECK_STR(first, second);
+
+        /* Networks: adding twice is fine, an overlapping subnet is refused whole. */
+        CHECK_INT(firewall_add_network(f, &x, &error), 0);
+        CHECK_INT(firewall_add_network(f, &x, &error), 0);
+        CHECK(!error);
+        CHECK_ELEMENTS("bridges", "[\"berth0\",\"br-0123456789ab\",\"br-x\"]");
+        CHECK_ELEMENTS("nets",
+                       "[{\"prefix\":{\"addr\":\"172.17.0.0\",\"len\":16}},"
+                       "{\"prefix\":{\"addr\":\"172.18.0.0\",\"len\":16}}]");
+        CHECK_INT(firewall_add_network(f, &overlap, &error), -EEXIST);
+        CHECK_STR(error, "interval overlaps with an existing one: add element inet berth nets { 172.18.1.0/24 }");
+        printf("overlap: %s\n", error ?: "(null)");
+        error = mfree(error);
+        CHECK_ELEMENTS("bridges", "[\"berth0\",\"br-0123456789ab\",\"br-x\"]");
+        CHECK_INT(firewall_remove_network(f, &x, &error), 0);
+        CHECK_INT(firewall_remove_network(f, &x, &error), 0);
+        CHECK_INT(firewall_remove_network(f, &n[1], &error), 0);
+        CHECK(!error);
+        CHECK_ELEMENTS("bridges", "[\"berth0\"]");
+        CHECK_ELEMENTS("same_bridge", "[{\"concat\":[\"berth0\",\"berth0\"]}]");
+        CHECK_ELEMENTS("internal", "[]");
+        CHECK_ELEMENTS("nets", "[{\"prefix\":{\"addr\":\"172.17.0.0\",\"len\":16}}]");
+
+        /* Ports: a duplicate spoils the whole call. */
+        CHECK_INT(firewall_add_ports(f, q, ELEMENTSOF(q), &error), -EEXIST);
+        CHECK_STR(error,
+                  "Could not process rule: File exists: create element inet berth dnat_any { tcp . 8080 : 172.17.0.9 . "
+                  "80 }");
+        printf("duplicate: %s\n", error ?: "(null)");
+        error = mfree(error);
+        CHECK_ELEMENTS("dnat_any", "[[{\"concat\":[\"tcp\",8080]},{\"concat\":[\"172.17.0.2\",80]}]]");
+        CHECK_INT(firewall_add_ports(f, q, 1, &error), 0);
+        CHECK_ELEMENTS("dnat_any",
+                       "[[{\"concat\":[\"sctp\",9090]},{\"concat\":[\"172.17.0.4\",90]}],"
+                       "[{\"concat\":[\"tcp\",8080]},{\"concat\":[\"172.17.0.2\",80]}]]");
+        CHECK_INT(firewall_add_ports(f, q, 0, &error), 0);
+
+        /* Missing ones are skipped, the rest removed. */
+        FirewallPort r[] = { missing, q[0], p[1] };
+        CHECK_INT(firewall_remove_ports(f, r, ELEMENTSOF(r), &error), 0);
+        CHECK(!error);
+        CHECK_ELEMENTS("dnat_any", "[[{\"concat\":[\"tcp\",8080]},{\"concat\":[\"172.17.0.2\",80]}]]");
+        CHECK_ELEMENTS("dnat_addr", "[]");
+        CHECK_INT(firewall_remove_ports(f, r, ELEMENTSOF(r), &error), 0);
+
+        /* Nothing else hooks forward here. */
+        CHECK_INT(firewall_check_conflicts(f, &warning), 0);
+        CHECK(!warning);
+        second = mfree(second);
+        second = nft_output("table ip filter { chain FORWARD { type filter hook forward priority filter; policy "
+                            "drop; }; }",
+                            false);
+        CHECK_INT(firewall_check_conflicts(f, &warning), 0);
+        CHECK(warning && startswith(warning, "Chain FORWARD of table ip filter (hook forward) has policy drop: "));
+        printf("warning: %s\n", warning ?: "(null)");
+        free(nft_output("delete table ip filter", false));
+
+        CHECK_INT(firewall_remove_table(f, &error), 0);
+        CHECK_INT(firewall_remove_table(f, &error), 0);
+        CHECK(!error);
+        CHECK_INT(firewall_add_ports(f, p, 1, &error), -ENOENT);
+        CHECK(error);
+}
+
 int main(void) {
         TEST(test_ruleset_text);
         TEST(test_network_text);
         TEST(test_ports_text);
         TEST(test_errno_from_message);
         TEST(test_conflicts_from_json);
+
+        if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0) {
+                printf("skip test_kernel_table: needs root (a network namespace of its own)\n");
+                return tests_exit_status();
+        }
+        lister = nft_ctx_new(NFT_CTX_DEFAULT);
+        ASSERT(lister && nft_ctx_buffer_output(lister) == 0 && nft_ctx_buffer_error(lister) == 0);
+        TEST(test_kernel_table);
+        nft_ctx_free(lister);
         return tests_exit_status();
 }
