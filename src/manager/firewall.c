@@ -68,7 +68,7 @@ static const char ruleset_head[] =
         "\t\tiifname . oifname @same_bridge accept\n"
         "\t\tiifname @internal drop\n"
         "\t\toifname @internal drop\n"
-        "\t\tiifname @bridges oifname @bridges ct status != dnat drop\n"
+        "\t\tiifname @bridges oifname @bridges ct status ! dnat drop\n"
         "\t}\n"
         "}\n";
 
