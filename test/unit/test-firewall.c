@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <nftables/libnftables.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "firewall.h"
@@ -376,6 +380,165 @@ static void test_kernel_table(void) {
         CHECK(error);
 }
 
+/* Packets: the test's namespace is the host, with bridges berth0 (172.17.0.1/16) and br-x
+ * (172.18.0.1/16) and a veth to "ext", another host (192.0.2.1/24 here, 192.0.2.2/24 there).
+ * Container c (172.17.0.2) on berth0 listens on port 80, container d (172.18.0.2) is on br-x, ext
+ * listens on port 9. A probe connects from one namespace and reports the source address the
+ * listener saw, or NULL when no connection came through. */
+static int host_ns = -1;
+
+static void enter(int ns) {
+        ASSERT(setns(ns, CLONE_NEWNET) == 0);
+}
+
+static int new_netns(void) {
+        int fd;
+
+        ASSERT(unshare(CLONE_NEWNET) == 0);
+        fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        enter(host_ns);
+        return fd;
+}
+
+static int sh(int ns, const char *command) {
+        int r;
+
+        enter(ns);
+        r = system(command);
+        enter(host_ns);
+        if (r != 0)
+                printf("failed: %s\n", command);
+        return r == 0 ? 0 : -1;
+}
+
+/* A veth from the host (host_name, with host_setup) to ns (eth0, configured by ns_setup). */
+static void veth(int ns, const char *host_name, const char *host_setup, const char *ns_setup) {
+        char command[512];
+
+        snprintf(command, sizeof(command), "ip link add %s type veth peer name eth0 netns /proc/%i/fd/%i && %s",
+                 host_name, (int) getpid(), ns, host_setup);
+        ASSERT(sh(host_ns, command) == 0);
+        snprintf(command, sizeof(command), "ip link set lo up && ip link set eth0 up && %s", ns_setup);
+        ASSERT(sh(ns, command) == 0);
+}
+
+static int listener(int ns, uint16_t port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+        int fd;
+
+        enter(ns);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        enter(host_ns);
+        ASSERT(fd >= 0);
+        ASSERT(bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0);
+        ASSERT(listen(fd, 8) == 0);
+        return fd;
+}
+
+static char *probe(int from, int listen_fd, const char *addr, uint16_t port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr = ip(addr) }, peer;
+        struct timeval timeout = { .tv_sec = 1 };
+        socklen_t len = sizeof(peer);
+        struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+        char text[INET_ADDRSTRLEN];
+        _cleanup_close_ int fd = -1, accepted = -1;
+
+        enter(from);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        enter(host_ns);
+        ASSERT(fd >= 0);
+        ASSERT(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout)) == 0);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                printf("probe %s:%u: %m\n", addr, port);
+                return NULL;
+        }
+        if (poll(&pfd, 1, 1000) != 1)
+                return NULL;
+        accepted = accept4(listen_fd, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC);
+        if (accepted < 0 || !inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text)))
+                return NULL;
+        return strdup(text);
+}
+
+#define CHECK_PROBE(from, listen_fd, addr, port, expected)                       \
+        do {                                                                     \
+                _cleanup_free_ char *_seen = probe(from, listen_fd, addr, port); \
+                const char *_expected = (expected);                              \
+                if (_expected)                                                   \
+                        CHECK_STR(_seen, _expected);                             \
+                else                                                             \
+                        CHECK_STR(_seen ?: "(nothing)", "(nothing)");            \
+        } while (0)
+
+static void write_sysctl(const char *path, const char *value) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+        ASSERT(fd >= 0 && loop_write(fd, value, strlen(value)) == 0);
+}
+
+static void test_kernel_packets(void) {
+        FirewallNetwork n[] = { net_bridge(), { .bridge = "br-x", .subnet = ip("172.18.0.0"), .prefixlen = 16 } };
+        FirewallPort p[] = { port(IPPROTO_TCP, "0.0.0.0", 8080, "172.17.0.2", 80),
+                             port(IPPROTO_TCP, "192.0.2.1", 8081, "172.17.0.2", 80) };
+        _cleanup_(firewall_freep) Firewall *f = NULL;
+        _cleanup_close_ int c = -1, d = -1, ext = -1, c_listen = -1, ext_listen = -1;
+
+        host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        ASSERT(host_ns >= 0);
+        ASSERT(sh(host_ns,
+                  "ip link set lo up && "
+                  "ip link add berth0 type bridge && ip addr add 172.17.0.1/16 dev berth0 && "
+                  "ip link set berth0 up && "
+                  "ip link add br-x type bridge && ip addr add 172.18.0.1/16 dev br-x && "
+                  "ip link set br-x up") == 0);
+        c = new_netns();
+        d = new_netns();
+        ext = new_netns();
+        veth(c, "vbc0", "ip link set vbc0 master berth0 up && bridge link set dev vbc0 hairpin on",
+             "ip addr add 172.17.0.2/16 dev eth0 && ip route add default via 172.17.0.1");
+        veth(d, "vbd0", "ip link set vbd0 master br-x up",
+             "ip addr add 172.18.0.2/16 dev eth0 && ip route add default via 172.18.0.1");
+        veth(ext, "vbext", "ip addr add 192.0.2.1/24 dev vbext && ip link set vbext up",
+             "ip addr add 192.0.2.2/24 dev eth0 && ip route add default via 192.0.2.1");
+        /* berthd's part. */
+        write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+        write_sysctl("/proc/sys/net/ipv4/conf/berth0/route_localnet", "1");
+        write_sysctl("/proc/sys/net/ipv4/conf/br-x/route_localnet", "1");
+        c_listen = listener(c, 80);
+        ext_listen = listener(ext, 9);
+
+        ASSERT(firewall_new(&f) == 0);
+        ASSERT(firewall_rebuild(f, n, ELEMENTSOF(n), p, ELEMENTSOF(p), NULL) == 0);
+
+        /* Published ports from another host, on every address and on one. */
+        CHECK_PROBE(ext, c_listen, "192.0.2.1", 8080, "192.0.2.2");
+        CHECK_PROBE(ext, c_listen, "192.0.2.1", 8081, "192.0.2.2");
+        /* From the host itself, 127.0.0.1 too (masqueraded: 127/8 cannot leave the host). */
+        CHECK_PROBE(host_ns, c_listen, "127.0.0.1", 8080, "172.17.0.1");
+        CHECK_PROBE(host_ns, c_listen, "192.0.2.1", 8081, "192.0.2.1");
+        CHECK_PROBE(host_ns, c_listen, "172.17.0.1", 8081, NULL);
+        /* Hairpin: the container to its own published port, a container of another network to it. */
+        CHECK_PROBE(c, c_listen, "192.0.2.1", 8080, "172.17.0.1");
+        CHECK_PROBE(d, c_listen, "172.18.0.1", 8080, "172.17.0.1");
+        /* Not straight from one network to another. */
+        CHECK_PROBE(d, c_listen, "172.17.0.2", 80, NULL);
+        /* Out to other hosts, masqueraded. */
+        CHECK_PROBE(c, ext_listen, "192.0.2.2", 9, "192.0.2.1");
+        CHECK_PROBE(d, ext_listen, "192.0.2.2", 9, "192.0.2.1");
+
+        /* br-x internal: nothing in or out. */
+        n[1].internal = true;
+        ASSERT(firewall_rebuild(f, n, ELEMENTSOF(n), p, ELEMENTSOF(p), NULL) == 0);
+        CHECK_PROBE(d, ext_listen, "192.0.2.2", 9, NULL);
+        CHECK_PROBE(c, ext_listen, "192.0.2.2", 9, "192.0.2.1");
+
+        /* An unpublished port is closed at once. */
+        CHECK_INT(firewall_remove_ports(f, p, 1, NULL), 0);
+        CHECK_PROBE(ext, c_listen, "192.0.2.1", 8080, NULL);
+        CHECK_PROBE(ext, c_listen, "192.0.2.1", 8081, "192.0.2.2");
+}
+
 int main(void) {
         TEST(test_ruleset_text);
         TEST(test_network_text);
@@ -390,6 +553,10 @@ int main(void) {
         lister = nft_ctx_new(NFT_CTX_DEFAULT);
         ASSERT(lister && nft_ctx_buffer_output(lister) == 0 && nft_ctx_buffer_error(lister) == 0);
         TEST(test_kernel_table);
+        if (system("command -v ip >/dev/null && command -v bridge >/dev/null") == 0)
+                TEST(test_kernel_packets);
+        else
+                printf("skip test_kernel_packets: needs ip and bridge (iproute2)\n");
         nft_ctx_free(lister);
         return tests_exit_status();
 }
