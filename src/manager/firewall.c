@@ -32,9 +32,11 @@
  * loads it), then with iifname and oifname both the bridge; it must pass even on an internal
  * network. A connection DNATed to a published port may cross from one network to another (as it
  * could from any other host), and is masqueraded when it comes from a container so that the
- * answer returns through the host (hairpin, also on one bridge). 127.0.0.1 reaches published ports
- * through the output chain and the masquerade of 127.0.0.0/8, with route_localnet=1 on the
- * bridges (berthd's). */
+ * answer returns through the host (hairpin, also on one bridge; with br_netfilter the kernel
+ * bridges such a packet back out of the port it came from, so the veth's host end needs hairpin
+ * mode). "ct status ! dnat" tests the bit; nft 1.0.6 compiles "ct status != dnat" to a compare
+ * of the whole word. 127.0.0.1 reaches published ports through the output chain and the
+ * masquerade of 127.0.0.0/8, with route_localnet=1 on the bridges (berthd's). */
 static const char ruleset_head[] =
         "table inet berth\n"
         "delete table inet berth\n"
@@ -227,10 +229,14 @@ int firewall_errno_from_message(const char *message) {
                 { "syntax error", EINVAL },
         };
 
-        if (!message)
+        _cleanup_free_ char *first = NULL;
+
+        /* The first error decides; the lines after it quote the script. */
+        first = message ? strndup(message, strcspn(message, "\n")) : NULL;
+        if (!first)
                 return -EIO;
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (strstr(message, table[i].text))
+                if (strstr(first, table[i].text))
                         return -table[i].error;
         return -EIO;
 }
@@ -238,8 +244,8 @@ int firewall_errno_from_message(const char *message) {
 /* "/proc/self/fd/5:2:27-34: Error: Could not process rule: File exists\n<command>\n   ^^^^\n" →
  * "Could not process rule: File exists: <command>". */
 static char *error_sentence(const char *message) {
+        _cleanup_free_ char *first = NULL, *command = NULL;
         const char *line = message, *end, *p;
-        _cleanup_free_ char *first = NULL;
         size_t n;
 
         if (isempty(message))
@@ -260,7 +266,10 @@ static char *error_sentence(const char *message) {
         n = strchrnul(line, '\n') - line;
         if (n == 0 || line[0] == '^')
                 return TAKE_PTR(first);
-        return strjoin(first, ": ", strndupa(line, n));
+        command = strndup(line, n);
+        if (!command)
+                return NULL;
+        return strjoin(first, ": ", command);
 }
 
 /* *ret_error is written only on failure. The script goes through a memfd: for a buffer nft 1.0.6

@@ -153,6 +153,9 @@ static void test_errno_from_message(void) {
         CHECK_INT(firewall_errno_from_message("Error: interval overlaps with an existing one\n"), -EEXIST);
         CHECK_INT(firewall_errno_from_message("Error: syntax error, unexpected oifname\n"), -EINVAL);
         CHECK_INT(firewall_errno_from_message("Error: Could not process rule: Operation not permitted\n"), -EPERM);
+        CHECK_INT(
+                firewall_errno_from_message("Error: syntax error, unexpected add\nadd element x { \"File exists\" }\n"),
+                -EINVAL);
         CHECK_INT(firewall_errno_from_message("something else"), -EIO);
         CHECK_INT(firewall_errno_from_message(NULL), -EIO);
 }
