@@ -492,7 +492,7 @@ static char *conflict_sentence(const ForwardChain *c, char **bridges) {
 
                 if (!list)
                         return NULL;
-                all = strjoin(" for each of ", list);
+                all = strjoin(" (for each of ", list, ")");
         } else
                 all = strdup("");
         if (!all)
@@ -500,9 +500,8 @@ static char *conflict_sentence(const ForwardChain *c, char **bridges) {
 
         if (streq(c->table, "firewalld")) {
                 why = strdup("rejects forwarded packets of interfaces in no zone that forwards them (firewalld)");
-                hint = strjoin("put berth's bridges into a zone, e.g. firewall-cmd --permanent --zone=trusted "
-                               "--add-interface=",
-                               bridge, "; firewall-cmd --reload", all);
+                hint = strjoin("e.g. in zone trusted: firewall-cmd --permanent --zone=trusted --add-interface=", bridge,
+                               "; firewall-cmd --reload", all);
         } else {
                 why = c->policy_drop ? strjoin("has policy drop", c->docker_user ? " (as Docker sets it)" : "")
                                      : strdup("drops or rejects what no rule before accepts");
