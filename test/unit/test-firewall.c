@@ -387,9 +387,9 @@ static void test_kernel_table(void) {
 
 /* Packets: the test's namespace is the host, with bridges berth0 (172.17.0.1/16) and br-x
  * (172.18.0.1/16) and a veth to "ext", another host (192.0.2.1/24 here, 192.0.2.2/24 there).
- * Container c (172.17.0.2) on berth0 listens on port 80, container d (172.18.0.2) is on br-x, ext
- * listens on port 9. A probe connects from one namespace and reports the source address the
- * listener saw, or NULL when no connection came through. */
+ * Container c (172.17.0.2) on berth0 listens on port 80, containers d (172.18.0.2) and e
+ * (172.18.0.3, listening on 80) are on br-x, ext listens on port 9. A probe connects from one namespace and reports the
+ * source address the listener saw, or NULL when no connection came through. */
 static int host_ns = -1;
 
 static void enter(int ns) {
@@ -487,7 +487,7 @@ static void test_kernel_packets(void) {
         FirewallPort p[] = { port(IPPROTO_TCP, "0.0.0.0", 8080, "172.17.0.2", 80),
                              port(IPPROTO_TCP, "192.0.2.1", 8081, "172.17.0.2", 80) };
         _cleanup_(firewall_freep) Firewall *f = NULL;
-        _cleanup_close_ int c = -1, d = -1, ext = -1, c_listen = -1, ext_listen = -1;
+        _cleanup_close_ int c = -1, d = -1, e = -1, ext = -1, c_listen = -1, e_listen = -1, ext_listen = -1;
 
         host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         ASSERT(host_ns >= 0);
@@ -499,11 +499,14 @@ static void test_kernel_packets(void) {
                   "ip link set br-x up") == 0);
         c = new_netns();
         d = new_netns();
+        e = new_netns();
         ext = new_netns();
         veth(c, "vbc0", "ip link set vbc0 master berth0 up && bridge link set dev vbc0 hairpin on",
              "ip addr add 172.17.0.2/16 dev eth0 && ip route add default via 172.17.0.1");
         veth(d, "vbd0", "ip link set vbd0 master br-x up",
              "ip addr add 172.18.0.2/16 dev eth0 && ip route add default via 172.18.0.1");
+        veth(e, "vbe0", "ip link set vbe0 master br-x up",
+             "ip addr add 172.18.0.3/16 dev eth0 && ip route add default via 172.18.0.1");
         veth(ext, "vbext", "ip addr add 192.0.2.1/24 dev vbext && ip link set vbext up",
              "ip addr add 192.0.2.2/24 dev eth0 && ip route add default via 192.0.2.1");
         /* berthd's part. */
@@ -511,6 +514,7 @@ static void test_kernel_packets(void) {
         write_sysctl("/proc/sys/net/ipv4/conf/berth0/route_localnet", "1");
         write_sysctl("/proc/sys/net/ipv4/conf/br-x/route_localnet", "1");
         c_listen = listener(c, 80);
+        e_listen = listener(e, 80);
         ext_listen = listener(ext, 9);
 
         ASSERT(firewall_new(&f) == 0);
@@ -532,10 +536,15 @@ static void test_kernel_packets(void) {
         CHECK_PROBE(c, ext_listen, "192.0.2.2", 9, "192.0.2.1");
         CHECK_PROBE(d, ext_listen, "192.0.2.2", 9, "192.0.2.1");
 
-        /* br-x internal: nothing in or out. */
+        /* Within one network (with br_netfilter loaded this passes the forward hook). */
+        CHECK_PROBE(d, e_listen, "172.18.0.3", 80, "172.18.0.2");
+
+        /* br-x internal: nothing in or out, but within. */
         n[1].internal = true;
         ASSERT(firewall_rebuild(f, n, ELEMENTSOF(n), p, ELEMENTSOF(p), NULL) == 0);
         CHECK_PROBE(d, ext_listen, "192.0.2.2", 9, NULL);
+        CHECK_PROBE(d, c_listen, "172.18.0.1", 8080, NULL);
+        CHECK_PROBE(d, e_listen, "172.18.0.3", 80, "172.18.0.2");
         CHECK_PROBE(c, ext_listen, "192.0.2.2", 9, "192.0.2.1");
 
         /* An unpublished port is closed at once. */
