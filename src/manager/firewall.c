@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "firewall.h"
 #include "util.h"
@@ -31,9 +32,11 @@
  * loads it), then with iifname and oifname both the bridge; it must pass even on an internal
  * network. A connection DNATed to a published port may cross from one network to another (as it
  * could from any other host), and is masqueraded when it comes from a container so that the
- * answer returns through the host (hairpin, also on one bridge). 127.0.0.1 reaches published ports
- * through the output chain and the masquerade of 127.0.0.0/8, with route_localnet=1 on the
- * bridges (berthd's). */
+ * answer returns through the host (hairpin, also on one bridge; with br_netfilter the kernel
+ * bridges such a packet back out of the port it came from, so the veth's host end needs hairpin
+ * mode). "ct status ! dnat" tests the bit; nft 1.0.6 compiles "ct status != dnat" to a compare
+ * of the whole word. 127.0.0.1 reaches published ports through the output chain and the
+ * masquerade of 127.0.0.0/8, with route_localnet=1 on the bridges (berthd's). */
 static const char ruleset_head[] =
         "table inet berth\n"
         "delete table inet berth\n"
@@ -67,7 +70,7 @@ static const char ruleset_head[] =
         "\t\tiifname . oifname @same_bridge accept\n"
         "\t\tiifname @internal drop\n"
         "\t\toifname @internal drop\n"
-        "\t\tiifname @bridges oifname @bridges ct status != dnat drop\n"
+        "\t\tiifname @bridges oifname @bridges ct status ! dnat drop\n"
         "\t}\n"
         "}\n";
 
@@ -226,19 +229,23 @@ int firewall_errno_from_message(const char *message) {
                 { "syntax error", EINVAL },
         };
 
-        if (!message)
+        _cleanup_free_ char *first = NULL;
+
+        /* The first error decides; the lines after it quote the script. */
+        first = message ? strndup(message, strcspn(message, "\n")) : NULL;
+        if (!first)
                 return -EIO;
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (strstr(message, table[i].text))
+                if (strstr(first, table[i].text))
                         return -table[i].error;
         return -EIO;
 }
 
-/* "Error: Could not process rule: File exists\n<command>\n   ^^^^\n" → "Could not process rule: File
- * exists: <command>". */
+/* "/proc/self/fd/5:2:27-34: Error: Could not process rule: File exists\n<command>\n   ^^^^\n" →
+ * "Could not process rule: File exists: <command>". */
 static char *error_sentence(const char *message) {
+        _cleanup_free_ char *first = NULL, *command = NULL;
         const char *line = message, *end, *p;
-        _cleanup_free_ char *first = NULL;
         size_t n;
 
         if (isempty(message))
@@ -259,15 +266,29 @@ static char *error_sentence(const char *message) {
         n = strchrnul(line, '\n') - line;
         if (n == 0 || line[0] == '^')
                 return TAKE_PTR(first);
-        return strjoin(first, ": ", strndupa(line, n));
+        command = strndup(line, n);
+        if (!command)
+                return NULL;
+        return strjoin(first, ": ", command);
 }
 
-/* *ret_error is written only on failure. */
+/* *ret_error is written only on failure. The script goes through a memfd: for a buffer nft 1.0.6
+ * quotes the first line of the script in its error messages, for a file the line at fault. */
 static int firewall_run(Firewall *f, const char *text, char **ret_error) {
+        _cleanup_close_ int fd = -1;
+        char path[sizeof("/proc/self/fd/") + 12];
         const char *message;
         int r;
 
-        r = nft_run_cmd_from_buffer(f->ctx, text);
+        fd = memfd_create("berth-nft", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = loop_write(fd, text, strlen(text));
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/self/fd/%i", fd);
+
+        r = nft_run_cmd_from_filename(f->ctx, path);
         /* Reading the buffers rewinds them for the next command. */
         (void) nft_ctx_get_output_buffer(f->ctx);
         message = nft_ctx_get_error_buffer(f->ctx);
@@ -471,7 +492,7 @@ static char *conflict_sentence(const ForwardChain *c, char **bridges) {
 
                 if (!list)
                         return NULL;
-                all = strjoin(" for each of ", list);
+                all = strjoin(" (for each of ", list, ")");
         } else
                 all = strdup("");
         if (!all)
@@ -479,9 +500,8 @@ static char *conflict_sentence(const ForwardChain *c, char **bridges) {
 
         if (streq(c->table, "firewalld")) {
                 why = strdup("rejects forwarded packets of interfaces in no zone that forwards them (firewalld)");
-                hint = strjoin("put berth's bridges into a zone, e.g. firewall-cmd --permanent --zone=trusted "
-                               "--add-interface=",
-                               bridge, "; firewall-cmd --reload", all);
+                hint = strjoin("e.g. in zone trusted: firewall-cmd --permanent --zone=trusted --add-interface=", bridge,
+                               "; firewall-cmd --reload", all);
         } else {
                 why = c->policy_drop ? strjoin("has policy drop", c->docker_user ? " (as Docker sets it)" : "")
                                      : strdup("drops or rejects what no rule before accepts");

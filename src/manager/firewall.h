@@ -38,8 +38,9 @@ int firewall_new(Firewall **ret);
 Firewall *firewall_free(Firewall *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Firewall *, firewall_free);
 
-/* The whole table, replaced in one transaction (works whether it exists or not). Connections
- * already NATed keep their mapping: conntrack holds it, not the table. */
+/* The whole table, replaced in one transaction (works whether it exists or not); on failure
+ * (a duplicate port, overlapping subnets) the table stays as it was. Connections already NATed
+ * keep their mapping: conntrack holds it, not the table. */
 int firewall_rebuild(Firewall *f, const FirewallNetwork *nets, size_t n_nets, const FirewallPort *ports, size_t n_ports,
                      char **ret_error);
 /* Adding what is there already is no error; removing what is not there neither. A subnet that
@@ -47,7 +48,8 @@ int firewall_rebuild(Firewall *f, const FirewallNetwork *nets, size_t n_nets, co
 int firewall_add_network(Firewall *f, const FirewallNetwork *n, char **ret_error);
 int firewall_remove_network(Firewall *f, const FirewallNetwork *n, char **ret_error);
 /* All or none, in one transaction: -EEXIST when any (protocol, host address, host port) is
- * published already, and then nothing was added. */
+ * published already, and then nothing was added. A port on one address and the same port on
+ * every address are different keys (the one address wins); berthd's bind() finds that clash. */
 int firewall_add_ports(Firewall *f, const FirewallPort *p, size_t n, char **ret_error);
 /* Missing elements are skipped. */
 int firewall_remove_ports(Firewall *f, const FirewallPort *p, size_t n, char **ret_error);
