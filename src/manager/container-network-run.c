@@ -222,11 +222,12 @@ static int firewall_state(Manager *m, NetlinkSocket *nl, FirewallNetwork **ret_n
         return 0;
 }
 
-/* The whole table again, in one transaction, from what berthd knows. */
+/* The whole table again, in one transaction, from what berthd knows; then a warning when another
+ * table would drop what berth forwards (Docker's FORWARD DROP, firewalld). */
 static int firewall_rebuild_from(Manager *m, NetlinkSocket *nl, sd_bus_error *error) {
         _cleanup_free_ FirewallNetwork *nets = NULL;
         _cleanup_free_ FirewallPort *ports = NULL;
-        _cleanup_free_ char *message = NULL;
+        _cleanup_free_ char *message = NULL, *warning = NULL;
         size_t n_nets = 0, n_ports = 0;
         int r = firewall_state(m, nl, &nets, &n_nets, &ports, &n_ports);
         if (r < 0)
@@ -235,6 +236,8 @@ static int firewall_rebuild_from(Manager *m, NetlinkSocket *nl, sd_bus_error *er
         if (r < 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_START_FAILED, "Failed to build berth's nftables table: %s",
                                          message ?: strerror(-r));
+        if (firewall_check_conflicts(m->firewall, &warning) >= 0 && warning)
+                log_warning("%s", warning);
         return 0;
 }
 
@@ -788,6 +791,8 @@ static int attach_running(Container *c, NetworkEndpoint *e, Network *net, sd_bus
                 r = netlink_veth_create(nl, host_ifname, ifname, ns_fd, net->mtu);
         if (r >= 0)
                 r = netlink_link_set_master(nl, host_ifname, net->bridge);
+        if (r >= 0)
+                r = netlink_link_set_hairpin(nl, host_ifname);
         if (r >= 0)
                 r = netlink_link_set_up(nl, host_ifname);
         if (r >= 0) {

@@ -20,6 +20,10 @@ static int create_interface(NetlinkSocket *nl, const SpecInterface *i, int netns
                 snprintf(what, size, "attach the network interface %s to the bridge %s", i->ifname, i->bridge);
                 return r;
         }
+        if (i->bridge[0] && (r = netlink_link_set_hairpin(nl, i->host_ifname)) < 0) {
+                snprintf(what, size, "set hairpin mode on %s, the host's end of %s", i->host_ifname, i->ifname);
+                return r;
+        }
         if ((r = netlink_link_set_up(nl, i->host_ifname)) < 0) {
                 snprintf(what, size, "bring up %s, the host's end of the network interface %s", i->host_ifname,
                          i->ifname);

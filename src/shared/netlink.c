@@ -4,6 +4,7 @@
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/if_bridge.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdlib.h>
@@ -279,6 +280,22 @@ int netlink_link_set_master(NetlinkSocket *nl, const char *name, const char *mas
                 return r;
         link_message_init(&m, name, 0, 0);
         message_put_u32(&m, IFLA_MASTER, (uint32_t) index);
+        return netlink_call(nl, &m, NULL, NULL);
+}
+
+int netlink_link_set_hairpin(NetlinkSocket *nl, const char *name) {
+        Message m;
+        int index;
+        int r = netlink_link_index(nl, name, &index);
+        if (r < 0)
+                return r;
+        /* A bridge port's own flags: RTM_SETLINK of family AF_BRIDGE, IFLA_PROTINFO nested. */
+        message_init(&m, RTM_SETLINK, NLM_F_ACK, &(struct ifinfomsg){ .ifi_family = AF_BRIDGE, .ifi_index = index },
+                     sizeof(struct ifinfomsg));
+        struct rtattr *nest = message_put(&m, IFLA_PROTINFO | NLA_F_NESTED, NULL, 0);
+        uint8_t on = 1;
+        (void) message_put(&m, IFLA_BRPORT_MODE, &on, sizeof(on));
+        message_nest_end(&m, nest);
         return netlink_call(nl, &m, NULL, NULL);
 }
 

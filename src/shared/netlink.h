@@ -38,6 +38,9 @@ int netlink_link_set_mac(NetlinkSocket *nl, const char *name, const uint8_t mac[
 /* Attach name to the bridge 'master'. */
 int netlink_link_set_master(NetlinkSocket *nl, const char *name, const char *master);
 
+/* Hairpin mode on a bridge port: frames may go back out of the port they came in by (a container
+ * reaching its own published port through the host, with br_netfilter). */
+int netlink_link_set_hairpin(NetlinkSocket *nl, const char *name);
 /* address/prefixlen on the link, with the subnet's broadcast address (none for /31 and /32). */
 int netlink_address_add_ipv4(NetlinkSocket *nl, const char *name, struct in_addr address, unsigned prefixlen);
 /* The default route of the main table via gateway, out of the link 'name'. */

@@ -168,7 +168,10 @@ static void test_veth(void) {
         CHECK_INT(netlink_link_index(nl, "eth0", &index), -ENODEV); /* the peer is over there */
         CHECK_INT(netlink_link_set_master(nl, "vbtest00", "tbr0"), 0);
         CHECK_INT(netlink_link_set_master(nl, "vbtest00", "nosuchbridge"), -ENODEV);
+        CHECK_INT(netlink_link_set_hairpin(nl, "vbtest00"), 0);
+        CHECK_INT(netlink_link_set_hairpin(nl, "nosuchlink"), -ENODEV);
         CHECK_INT(netlink_link_set_up(nl, "vbtest00"), 0);
+        CHECK_IP("ip -j -d link show vbtest00", "\"hairpin\":true");
         CHECK_IP("ip -j link show vbtest00", "\"master\":\"tbr0\"");
         CHECK_IP("ip -j link show vbtest00", "\"mtu\":1400");
         CHECK_IP("ip -j link show vbtest00", "\"UP\"");
