@@ -541,7 +541,11 @@ static int on_conn_io(sd_event_source *source, int fd, uint32_t revents, void *u
         }
 
         size_t room = 2 + DNS_PACKET_MAX - conn->in_len;
-        ssize_t n = room > 0 ? recv(fd, conn->in + conn->in_len, room, MSG_DONTWAIT) : 0;
+        if (room == 0) { /* a whole message is there: not reached, tcp_conn_process() took it */
+                (void) tcp_conn_process(conn);
+                return 0;
+        }
+        ssize_t n = recv(fd, conn->in + conn->in_len, room, MSG_DONTWAIT);
         if (n < 0) {
                 if (errno != EAGAIN && errno != EINTR)
                         tcp_conn_free(conn);

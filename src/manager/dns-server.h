@@ -30,7 +30,8 @@ typedef struct DnsServer DnsServer;
 
 /* Fills up to max addresses for name (lowercase, no trailing dot) asked on the network
  * network_id; returns how many (0: not a name of that network, so the query is forwarded), or a
- * negative errno (the client gets SERVFAIL). */
+ * negative errno (the client gets SERVFAIL). Called from the server's handlers: it must not change
+ * the server (add or remove listeners, free it). */
 typedef int (*DnsLookupFn)(void *userdata, const char *network_id, const char *name, struct in_addr *addrs, size_t max);
 
 /* A query for a name lookup() knows is answered with lookup()'s addresses for type A and ANY, and

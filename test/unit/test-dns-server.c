@@ -324,6 +324,41 @@ static void test_malformed(void) {
         CHECK(recv(fd, a, sizeof(a), MSG_DONTWAIT) < 0);
 }
 
+static void test_pending_cap(void) {
+        Upstream u;
+        _cleanup_close_ int fd = -1;
+        uint8_t q[DNS_UDP_MAX], a[DNS_PACKET_MAX];
+        unsigned servfail = 0;
+
+        upstream_start(&u);
+        ASSERT(dns_server_set_upstreams(server, STRV_MAKE(u.addr)) == 0);
+        fd = udp_client("127.0.0.1");
+
+        /* One more than may wait: that one fails at once, the others when they time out. */
+        for (unsigned i = 0; i <= DNS_SERVER_PENDING_MAX; i++) {
+                size_t n = make_query(q, (uint16_t) (0x6000 + i), "slow.example", DNS_TYPE_A);
+                ASSERT(send(fd, q, n, 0) == (ssize_t) n);
+        }
+        uint64_t t0 = now_realtime_usec();
+        CHECK(run_until_readable(fd));
+        CHECK(now_realtime_usec() - t0 < TIMEOUT);
+        ssize_t r = recv(fd, a, sizeof(a), MSG_DONTWAIT);
+        check_answer(a, r > 0 ? (size_t) r : 0, 0x6000 + DNS_SERVER_PENDING_MAX, DNS_RCODE_SERVFAIL, 0);
+
+        run_for(2 * TIMEOUT);
+        CHECK_INT(u.queries, DNS_SERVER_PENDING_MAX);
+        while ((r = recv(fd, a, sizeof(a), MSG_DONTWAIT)) > 0)
+                if (dns_packet_get_rcode(a, (size_t) r) == DNS_RCODE_SERVFAIL)
+                        servfail++;
+        CHECK_INT(servfail, DNS_SERVER_PENDING_MAX);
+
+        /* And room again. */
+        ASSERT(dns_server_set_upstreams(server, STRV_MAKE(u.addr)) == 0);
+        size_t n = ask_udp(0x6fff, "ok.example", DNS_TYPE_A, a);
+        check_answer(a, n, 0x6fff, DNS_RCODE_NOERROR, 1);
+        upstream_stop(&u);
+}
+
 static int tcp_client(void) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -493,6 +528,7 @@ int main(void) {
         TEST(test_local);
         TEST(test_forward);
         TEST(test_malformed);
+        TEST(test_pending_cap);
         TEST(test_tcp);
         TEST(test_tcp_limits);
         TEST(test_remove_listener);
