@@ -711,7 +711,16 @@ static bool name_matches(const Container *c, const NetworkEndpoint *e, const cha
 }
 
 int manager_network_lookup(Manager *m, const char *network_id, const char *name, uint32_t *addrs, size_t max) {
-        size_t n = 0;
+        _cleanup_free_ char *short_name = NULL;
+        Network *net = manager_find_network_by_id(m, network_id);
+        size_t n = 0, len = strlen(name), suffix = net ? strlen(net->name) : 0;
+        /* "web.mynet" too, as Docker answers a container's name qualified by its network's. */
+        if (net && len > suffix + 1 && name[len - suffix - 1] == '.' && !strcasecmp(name + len - suffix, net->name)) {
+                short_name = strndup(name, len - suffix - 1);
+                if (!short_name)
+                        return -ENOMEM;
+                name = short_name;
+        }
         for (Container *c = m->containers; c && n < max; c = c->next) {
                 if (c->state != CONTAINER_RUNNING)
                         continue;
