@@ -109,7 +109,7 @@ static int overlay_container_write_diff(char **diffs, const char *cdir, int outp
         _cleanup_close_ int fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        return tar_write_tree(fd, output_fd, ret_error);
+        return tar_write_upper(fd, output_fd, ret_error);
 }
 
 static int overlay_container_size(char **diffs, const char *cdir, uint64_t *ret) {
@@ -328,6 +328,8 @@ static int walk_upper(ChangeWalk *w, int dir_fd, const char *rel, const char *pa
                         if (sub < 0)
                                 continue; /* replaced meanwhile */
                 }
+                if (tree_entry_is_mount_placeholder(crel, &st))
+                        continue;
                 if (is_whiteout(&st))
                         kind = 'D';
                 else {

@@ -14,6 +14,7 @@
 
 #include "macro.h"
 #include "tar-write.h"
+#include "tree-diff.h"
 #include "util.h"
 
 #define COPY_BUFFER (128U * 1024U)
@@ -130,6 +131,8 @@ static int write_one(TarWriter *w, int parent_fd, const char *name, const char *
         }
         if (overlay && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
                 return tar_writer_add_whiteout(w, path);
+        if ((w->flags & TAR_WRITE_SKIP_MOUNT_PLACEHOLDERS) && tree_entry_is_mount_placeholder(path, &st))
+                return 0;
         if (S_ISLNK(st.st_mode)) {
                 char target[PATH_MAX + 1];
                 ssize_t len = readlinkat(parent_fd, name, target, sizeof(target) - 1);
@@ -269,11 +272,11 @@ char *tar_writer_take_error(TarWriter *w) {
         return w ? TAKE_PTR(w->error) : NULL;
 }
 
-static int tar_write(int fd, const char *name, const char *as, int output_fd, char **ret_error) {
+static int tar_write(int fd, const char *name, const char *as, TarWriteFlags flags, int output_fd, char **ret_error) {
         _cleanup_(tar_writer_freep) TarWriter *w = NULL;
         int r;
 
-        r = tar_writer_new(output_fd, TAR_WRITE_OVERLAY_WHITEOUTS, &w, ret_error);
+        r = tar_writer_new(output_fd, TAR_WRITE_OVERLAY_WHITEOUTS | flags, &w, ret_error);
         if (r < 0)
                 return r;
         r = name ? tar_writer_add(w, fd, name, as, true) : tar_writer_add_tree(w, fd);
@@ -285,9 +288,13 @@ static int tar_write(int fd, const char *name, const char *as, int output_fd, ch
 }
 
 int tar_write_tree(int dir_fd, int output_fd, char **ret_error) {
-        return tar_write(dir_fd, NULL, NULL, output_fd, ret_error);
+        return tar_write(dir_fd, NULL, NULL, 0, output_fd, ret_error);
+}
+
+int tar_write_upper(int dir_fd, int output_fd, char **ret_error) {
+        return tar_write(dir_fd, NULL, NULL, TAR_WRITE_SKIP_MOUNT_PLACEHOLDERS, output_fd, ret_error);
 }
 
 int tar_write_entry(int parent_fd, const char *name, const char *as, int output_fd, char **ret_error) {
-        return tar_write(parent_fd, name, as, output_fd, ret_error);
+        return tar_write(parent_fd, name, as, 0, output_fd, ret_error);
 }

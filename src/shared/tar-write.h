@@ -14,6 +14,9 @@
 
 /* Every entry below dir_fd, with names relative to it. */
 int tar_write_tree(int dir_fd, int output_fd, char **ret_error);
+/* tar_write_tree() of a container's overlay upper directory, as a layer: without the empty files
+ * its /etc/hosts, /etc/resolv.conf and /etc/hostname were mounted on. */
+int tar_write_upper(int dir_fd, int output_fd, char **ret_error);
 /* The entry 'name' of parent_fd (recursively when it is a directory), named 'as' in the stream. */
 int tar_write_entry(int parent_fd, const char *name, const char *as, int output_fd, char **ret_error);
 
@@ -26,6 +29,7 @@ typedef enum TarWriteFlags {
         /* The entries are an overlay upper directory: a 0/0 character device is written as a ".wh."
          * entry, a directory with trusted.overlay.opaque=y gets ".wh..wh..opq" after its header. */
         TAR_WRITE_OVERLAY_WHITEOUTS = 1 << 0,
+        TAR_WRITE_SKIP_MOUNT_PLACEHOLDERS = 1 << 1, /* tree_entry_is_mount_placeholder() */
 } TarWriteFlags;
 
 int tar_writer_new(int output_fd, TarWriteFlags flags, TarWriter **ret, char **ret_error);

@@ -56,6 +56,16 @@ typedef struct Walk {
         char *failed; /* the path a failure is about */
 } Walk;
 
+bool tree_entry_is_mount_placeholder(const char *path, const struct stat *st) {
+        static const char *const files[] = { "etc/hosts", "etc/resolv.conf", "etc/hostname" };
+        if (!S_ISREG(st->st_mode) || st->st_size != 0)
+                return false;
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+                if (strcmp(path, files[i]) == 0)
+                        return true;
+        return false;
+}
+
 static void walk_done(Walk *w) {
         for (size_t k = 0; k < w->n; k++)
                 free(w->entries[k].path);
@@ -310,6 +320,8 @@ static int walk_dir(Walk *w, int lower_fd_in, int upper_fd_in, const char *path,
                 }
 
                 mark = w->n;
+                if (!in_lower && tree_entry_is_mount_placeholder(child, &us))
+                        continue;
                 if (!in_lower)
                         r = push(w, child, 'A', &us);
                 else if (ls.st_dev == us.st_dev && ls.st_ino == us.st_ino)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,12 @@
  * itself is never listed. The very same inode in both trees (same st_dev and st_ino) is unchanged
  * without looking further. Paths are relative ("a/b"); a path of PATH_MAX bytes or more fails the
  * walk with -ENAMETOOLONG, which bounds the recursion on directory depth. */
+
+struct stat;
+/* The files a container's /etc/hosts, /etc/resolv.conf and /etc/hostname are bind-mounted on:
+ * empty files berth-nspawn made where the image had none. Docker keeps them in an "init" layer
+ * under the container's own; berth leaves them out of diff and commit instead. path is relative. */
+bool tree_entry_is_mount_placeholder(const char *path, const struct stat *st);
 
 typedef struct TreeChange {
         char *path; /* relative, no leading "/" */

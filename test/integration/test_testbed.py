@@ -137,7 +137,8 @@ def test_var_lib_berth_is_the_testbeds_own(bed):
 
 
 def test_network_namespace_of_its_own(bed):
-    """The testbed has a network namespace with only lo, up; pytest has joined it (conftest.py)."""
+    """The testbed has a network namespace with only lo, up, and what berthd made there (berth0,
+    br-*, vb*); pytest has joined it (conftest.py)."""
     if bed.mode != "ns":
         pytest.skip("host mode: the testbed is the host")
     inside = bed.nsenter(["readlink", "/proc/self/ns/net"], check=True).stdout.strip()
@@ -145,10 +146,14 @@ def test_network_namespace_of_its_own(bed):
     import conftest
     assert conftest.HOST_NETNS_FD is not None
     assert os.readlink(f"/proc/self/fd/{conftest.HOST_NETNS_FD}") != inside, "the testbed shares the host's netns"
+    def own(name):
+        return not (name == "berth0" or name.startswith(("br-", "vb")))
+
     links = bed.nsenter(["ip", "-o", "link", "show"], check=True).stdout
-    assert [line.split(":")[1].strip() for line in links.splitlines()] == ["lo"], links
+    names = [line.split(":")[1].strip().split("@")[0] for line in links.splitlines()]
+    assert [n for n in names if own(n)] == ["lo"], links
     assert "UP" in bed.nsenter(["ip", "link", "show", "lo"], check=True).stdout
-    assert bed.nsenter(["ls", "/sys/class/net"], check=True).stdout.split() == ["lo"]
+    assert [n for n in bed.nsenter(["ls", "/sys/class/net"], check=True).stdout.split() if own(n)] == ["lo"]
     # A server on the testbed's loopback answers pytest's own sockets.
     import socket
     with socket.socket() as s:
