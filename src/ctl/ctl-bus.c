@@ -205,3 +205,12 @@ int ctl_bus_append_dict_option(sd_bus_message *m, const char *key, char **kv) {
                 return r;
         return sd_bus_message_close_container(m);
 }
+
+int ctl_bus_append_strv_option(sd_bus_message *m, const char *key, char **l) {
+        int r;
+        if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 || (r = sd_bus_message_append(m, "s", key)) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "as")) < 0 || (r = sd_bus_message_append_strv(m, l)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
