@@ -112,41 +112,20 @@ static int push(char ***l, const char *arg) {
         return r < 0 ? ctl_log_errno(r, "%m") : 0;
 }
 
-static int add_publish(CtlNetwork *n, const char *arg) {
-        _cleanup_free_ PortBinding *b = NULL;
-        _cleanup_free_ char *error = NULL;
-        int k = port_spec_parse(arg, &b, &error);
+/* Appends the k items a parser returned (or logs its error) to *array, *n items of size bytes long. */
+static int add_parsed(void **array, size_t *n, size_t size, int k, const void *items, const char *error) {
         if (k == -ENOMEM)
                 return ctl_log_errno(k, "%m");
         if (k < 0) {
                 ctl_log_error("%s", error ?: "Invalid port format.");
                 return -EINVAL;
         }
-        PortBinding *all = reallocarray(n->ports, n->n_ports + (size_t) k, sizeof(PortBinding));
+        void *all = reallocarray(*array, *n + (size_t) k, size);
         if (!all)
                 return ctl_log_errno(-ENOMEM, "%m");
-        memcpy(all + n->n_ports, b, (size_t) k * sizeof(PortBinding));
-        n->ports = all;
-        n->n_ports += (size_t) k;
-        return 0;
-}
-
-static int add_expose(CtlNetwork *n, const char *arg) {
-        _cleanup_free_ ExposedPort *e = NULL;
-        _cleanup_free_ char *error = NULL;
-        int k = port_spec_parse_expose(arg, &e, &error);
-        if (k == -ENOMEM)
-                return ctl_log_errno(k, "%m");
-        if (k < 0) {
-                ctl_log_error("%s", error ?: "Invalid port format.");
-                return -EINVAL;
-        }
-        ExposedPort *all = reallocarray(n->expose, n->n_expose + (size_t) k, sizeof(ExposedPort));
-        if (!all)
-                return ctl_log_errno(-ENOMEM, "%m");
-        memcpy(all + n->n_expose, e, (size_t) k * sizeof(ExposedPort));
-        n->expose = all;
-        n->n_expose += (size_t) k;
+        memcpy((char *) all + *n * size, items, (size_t) k * size);
+        *array = all;
+        *n += (size_t) k;
         return 0;
 }
 
@@ -216,13 +195,21 @@ int ctl_network_parse(CtlNetwork *n, int c, const char *arg) {
                 int r = check_extra_host(arg);
                 return r < 0 ? r : push(&n->extra_hosts, arg);
         }
-        case CTL_ARG_PUBLISH:
-                return add_publish(n, arg);
+        case CTL_ARG_PUBLISH: {
+                _cleanup_free_ PortBinding *b = NULL;
+                _cleanup_free_ char *error = NULL;
+                int k = port_spec_parse(arg, &b, &error);
+                return add_parsed((void **) &n->ports, &n->n_ports, sizeof(PortBinding), k, b, error);
+        }
         case CTL_ARG_PUBLISH_ALL:
                 n->publish_all = true;
                 return 0;
-        case CTL_ARG_EXPOSE:
-                return add_expose(n, arg);
+        case CTL_ARG_EXPOSE: {
+                _cleanup_free_ ExposedPort *e = NULL;
+                _cleanup_free_ char *error = NULL;
+                int k = port_spec_parse_expose(arg, &e, &error);
+                return add_parsed((void **) &n->expose, &n->n_expose, sizeof(ExposedPort), k, e, error);
+        }
         default:
                 return -EINVAL;
         }
@@ -264,32 +251,22 @@ int ctl_network_check(const CtlNetwork *n) {
         return 0;
 }
 
-static int append_ports(sd_bus_message *m, const CtlNetwork *n) {
+/* Opens {key: a<element>} in an open a{sv}, up to the array; close_array_option() closes it. */
+static int open_array_option(sd_bus_message *m, const char *key, const char *element) {
+        char signature[16];
+        snprintf(signature, sizeof(signature), "a%s", element);
         int r = sd_bus_message_open_container(m, 'e', "sv");
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", "PortBindings");
+                r = sd_bus_message_append(m, "s", key);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a(sqsqq)");
+                r = sd_bus_message_open_container(m, 'v', signature);
         if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sqsqq)");
-        for (size_t i = 0; r >= 0 && i < n->n_ports; i++)
-                r = sd_bus_message_append(m, "(sqsqq)", n->ports[i].protocol, n->ports[i].container_port,
-                                          n->ports[i].host_ip, n->ports[i].host_port_first, n->ports[i].host_port_last);
-        for (int k = 0; r >= 0 && k < 3; k++)
-                r = sd_bus_message_close_container(m);
+                r = sd_bus_message_open_container(m, 'a', element);
         return r;
 }
 
-static int append_expose(sd_bus_message *m, const CtlNetwork *n) {
-        int r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "ExposedPorts");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a(sq)");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sq)");
-        for (size_t i = 0; r >= 0 && i < n->n_expose; i++)
-                r = sd_bus_message_append(m, "(sq)", n->expose[i].protocol, n->expose[i].port);
+static int close_array_option(sd_bus_message *m) {
+        int r = 0;
         for (int k = 0; r >= 0 && k < 3; k++)
                 r = sd_bus_message_close_container(m);
         return r;
@@ -314,11 +291,23 @@ int ctl_network_append(sd_bus_message *m, const CtlNetwork *n) {
                 r = ctl_bus_append_strv_option(m, "DnsOptions", n->dns_options);
         if (r >= 0 && n->extra_hosts)
                 r = ctl_bus_append_strv_option(m, "ExtraHosts", n->extra_hosts);
-        if (r >= 0 && n->n_ports > 0)
-                r = append_ports(m, n);
+        if (r >= 0 && n->n_ports > 0) {
+                r = open_array_option(m, "PortBindings", "(sqsqq)");
+                for (size_t i = 0; r >= 0 && i < n->n_ports; i++)
+                        r = sd_bus_message_append(m, "(sqsqq)", n->ports[i].protocol, n->ports[i].container_port,
+                                                  n->ports[i].host_ip, n->ports[i].host_port_first,
+                                                  n->ports[i].host_port_last);
+                if (r >= 0)
+                        r = close_array_option(m);
+        }
         if (r >= 0 && n->publish_all)
                 r = sd_bus_message_append(m, "{sv}", "PublishAllPorts", "b", 1);
-        if (r >= 0 && n->n_expose > 0)
-                r = append_expose(m, n);
+        if (r >= 0 && n->n_expose > 0) {
+                r = open_array_option(m, "ExposedPorts", "(sq)");
+                for (size_t i = 0; r >= 0 && i < n->n_expose; i++)
+                        r = sd_bus_message_append(m, "(sq)", n->expose[i].protocol, n->expose[i].port);
+                if (r >= 0)
+                        r = close_array_option(m);
+        }
         return r;
 }
