@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -513,6 +514,32 @@ int ctl_parse_restart_policy(const char *s, char **ret_policy, uint32_t *ret_max
 
 bool ctl_labels_match(char *const *labels, const char *filter) {
         return labels_match(labels, filter);
+}
+
+bool ctl_regex_matches(const char *pattern, const char *s) {
+        regex_t re;
+        if (!s || regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+                return false;
+        bool m = regexec(&re, s, 0, NULL, 0) == 0;
+        regfree(&re);
+        return m;
+}
+
+bool ctl_filters_match(char *const *filters, const char *const *keys, size_t n_keys, CtlFilterMatchFunc match,
+                       const void *userdata) {
+        for (size_t k = 0; k < n_keys; k++) {
+                size_t n = strlen(keys[k]);
+                bool seen = false, matched = false;
+                for (char *const *f = filters; f && *f && !matched; f++) {
+                        if (strncmp(*f, keys[k], n) || (*f)[n] != '=')
+                                continue;
+                        seen = true;
+                        matched = match(keys[k], *f + n + 1, userdata);
+                }
+                if (seen && !matched)
+                        return false;
+        }
+        return true;
 }
 
 bool ctl_state_is_active(const char *state) {

@@ -61,6 +61,15 @@ int ctl_parse_timestamp(const char *s, uint64_t now, uint64_t *ret_usec);
  * labels are "key=value" strings. */
 bool ctl_labels_match(char *const *labels, const char *filter);
 
+/* An extended regular expression matches (somewhere in) s; false for a NULL s or a bad pattern. */
+bool ctl_regex_matches(const char *pattern, const char *s);
+
+/* Docker's rule for --filter KEY=VALUE of the list commands: the values of one key are alternatives,
+ * different keys must all match; keys not in keys[] are not looked at. match() decides one value. */
+typedef bool (*CtlFilterMatchFunc)(const char *key, const char *value, const void *userdata);
+bool ctl_filters_match(char *const *filters, const char *const *keys, size_t n_keys, CtlFilterMatchFunc match,
+                       const void *userdata);
+
 /* Running in Docker's sense: "running", "paused" or "restarting" (shown by ps without -a,
  * followed by logs -f). */
 bool ctl_state_is_active(const char *state);

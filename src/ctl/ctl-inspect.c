@@ -644,18 +644,9 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
                 if (r < 0)
                         return r;
         }
-        if (format)
-                for (size_t i = 0; i < json_object_array_length(array); i++) {
-                        _cleanup_free_ char *out = NULL, *why = NULL;
-                        r = ctl_render_template(format, json_object_array_get_idx(array, i), &out, &why);
-                        if (r < 0) {
-                                ctl_log_error("invalid --format: %s", why ?: strerror(-r));
-                                return -EINVAL;
-                        }
-                        printf("%s\n", out);
-                }
-        else
-                r = json_print_pretty(array, stdout);
+        r = ctl_print_inspect(array, format);
+        if (r == -EINVAL)
+                return r;
         if (r < 0)
                 return ctl_log_errno(r, "Failed to write the output: %m");
         if (failed)

@@ -287,3 +287,25 @@ bool ctl_confirm(const char *warning) {
         line[strcspn(line, "\r\n")] = 0;
         return streq(line, "y") || streq(line, "Y");
 }
+
+int ctl_print_inspect(json_object *array, const char *format) {
+        if (!format)
+                return json_print_pretty(array, stdout);
+        for (size_t i = 0; i < json_object_array_length(array); i++) {
+                _cleanup_free_ char *out = NULL, *why = NULL;
+                json_object *o = json_object_array_get_idx(array, i);
+                if (streq(format, "json")) {
+                        printf("%s\n",
+                               json_object_to_json_string_ext(o,
+                                                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                        continue;
+                }
+                int r = ctl_render_template(format, o, &out, &why);
+                if (r < 0) {
+                        ctl_log_error("invalid --format: %s", why ?: strerror(-r));
+                        return -EINVAL;
+                }
+                printf("%s\n", out);
+        }
+        return 0;
+}

@@ -96,15 +96,6 @@ static int check_ps_filter(const char *f) {
         return 0;
 }
 
-static bool regex_matches(const char *pattern, const char *s) {
-        regex_t re;
-        if (!s || regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-                return false;
-        bool m = regexec(&re, s, 0, NULL, 0) == 0;
-        regfree(&re);
-        return m;
-}
-
 /* The image c was created from is image a, or one built on it (a's layers are the first of its). */
 static bool descends_from(const PsContext *ctx, const ContainerInfo *c, const ImageInfo *a) {
         if (streq_ptr(image_id_strip(c->image_id ?: ""), image_id_strip(a->id ?: "")))
@@ -140,14 +131,21 @@ static bool mounts_volume(const ContainerInfo *c, const char *v) {
         return false;
 }
 
-static bool filter_matches(const PsContext *ctx, const ContainerInfo *c, const char *key, const char *v) {
+typedef struct PsMatch {
+        const PsContext *ctx;
+        const ContainerInfo *c;
+} PsMatch;
+
+static bool filter_matches(const char *key, const char *v, const void *userdata) {
+        const PsContext *ctx = ((const PsMatch *) userdata)->ctx;
+        const ContainerInfo *c = ((const PsMatch *) userdata)->c;
         if (streq(key, "name")) {
                 _cleanup_free_ char *slashed = NULL;
-                return regex_matches(v, c->name) ||
-                        (asprintf(&slashed, "/%s", c->name ?: "") >= 0 && regex_matches(v, slashed));
+                return ctl_regex_matches(v, c->name) ||
+                        (asprintf(&slashed, "/%s", c->name ?: "") >= 0 && ctl_regex_matches(v, slashed));
         }
         if (streq(key, "id"))
-                return regex_matches(v, c->id);
+                return ctl_regex_matches(v, c->id);
         if (streq(key, "status"))
                 return streq_ptr(c->state, v);
         if (streq(key, "label"))
@@ -165,24 +163,11 @@ static bool filter_matches(const PsContext *ctx, const ContainerInfo *c, const c
         return true; /* before, since: bounds, below */
 }
 
-/* Docker's rule: values of the same key are alternatives, different keys must all match. */
 static bool container_matches(const PsContext *ctx, const ContainerInfo *c, char **filters) {
         if (c->created_at >= ctx->before || (ctx->since > 0 && c->created_at <= ctx->since))
                 return false;
-        for (size_t k = 0; k < ELEMENTSOF(ps_filter_keys); k++) {
-                const char *key = ps_filter_keys[k];
-                bool seen = false, matched = false;
-                for (char **f = filters; f && *f && !matched; f++) {
-                        const char *v = filter_value(*f, key);
-                        if (!v)
-                                continue;
-                        seen = true;
-                        matched = filter_matches(ctx, c, key, v);
-                }
-                if (seen && !matched)
-                        return false;
-        }
-        return true;
+        return ctl_filters_match(filters, ps_filter_keys, ELEMENTSOF(ps_filter_keys), filter_matches,
+                                 &(PsMatch){ ctx, c });
 }
 
 /* before=/since= (containers: their creation times, the tightest when repeated) and ancestor= (the

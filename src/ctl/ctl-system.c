@@ -37,7 +37,7 @@ static int parse_prune_filters(char **filters, uint64_t *ret_until, char ***ret_
         return 0;
 }
 
-static int append_prune_filters(sd_bus_message *m, char **filters) {
+int ctl_append_prune_filters(sd_bus_message *m, char **filters) {
         _cleanup_strv_free_ char **labels = NULL, **not_labels = NULL;
         uint64_t until = UINT64_MAX;
         int r;
@@ -56,23 +56,9 @@ static int append_prune_filters(sd_bus_message *m, char **filters) {
 }
 
 int ctl_append_label_filters(sd_bus_message *m, char **labels, char **not_labels) {
-        int r = 0;
-        for (size_t k = 0; k < 2; k++) {
-                char **l = k == 0 ? labels : not_labels;
-                if (r < 0 || !l)
-                        continue;
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", k == 0 ? "label" : "label!");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, l);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-        }
+        int r = labels ? ctl_bus_append_strv_option(m, "label", labels) : 0;
+        if (r >= 0 && not_labels)
+                r = ctl_bus_append_strv_option(m, "label!", not_labels);
         return r;
 }
 
@@ -92,7 +78,7 @@ static int prune_images(sd_bus *bus, bool all, char **filters, uint64_t *reclaim
                 r = sd_bus_message_append(m, "b", all);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the request: %m");
-        r = append_prune_filters(m, filters);
+        r = ctl_append_prune_filters(m, filters);
         if (r < 0)
                 return r;
         r = sd_bus_call(bus, m, CTL_TIMEOUT_LONG, &error, &reply);

@@ -153,15 +153,10 @@ static int check_volume_filter(const char *f) {
         return -EINVAL;
 }
 
-static bool volume_filter_matches(const VolumeInfo *v, const char *key, const char *value) {
-        if (streq(key, "name")) {
-                regex_t re;
-                if (regcomp(&re, value, REG_EXTENDED | REG_NOSUB) != 0)
-                        return false;
-                bool m = regexec(&re, v->name ?: "", 0, NULL, 0) == 0;
-                regfree(&re);
-                return m;
-        }
+static bool volume_filter_matches(const char *key, const char *value, const void *userdata) {
+        const VolumeInfo *v = userdata;
+        if (streq(key, "name"))
+                return ctl_regex_matches(value, v->name ?: "");
         if (streq(key, "driver"))
                 return streq_ptr(v->driver, value);
         if (streq(key, "label"))
@@ -170,22 +165,9 @@ static bool volume_filter_matches(const VolumeInfo *v, const char *key, const ch
         return dangling == (streq(value, "true") || streq(value, "1"));
 }
 
-/* Values of one key are alternatives, different keys must all match. */
 static bool volume_matches(const VolumeInfo *v, char **filters) {
         static const char *const keys[] = { "name", "driver", "label", "dangling" };
-        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                size_t n = strlen(keys[k]);
-                bool seen = false, matched = false;
-                for (char **f = filters; f && *f && !matched; f++) {
-                        if (strncmp(*f, keys[k], n) || (*f)[n] != '=')
-                                continue;
-                        seen = true;
-                        matched = volume_filter_matches(v, keys[k], *f + n + 1);
-                }
-                if (seen && !matched)
-                        return false;
-        }
-        return true;
+        return ctl_filters_match(filters, keys, ELEMENTSOF(keys), volume_filter_matches, v);
 }
 
 static const char *const volume_headers[][2] = {
@@ -432,26 +414,9 @@ static int volume_inspect(sd_bus *bus, int argc, char *argv[]) {
         for (int i = optind; i < argc; i++)
                 if ((r = volume_inspect_one(bus, argv[i], array)) < 0)
                         ret = r;
-        if (!format) {
-                json_print_pretty(array, stdout);
-                return ret < 0 ? 1 : 0;
-        }
-        for (size_t i = 0; i < json_object_array_length(array); i++) {
-                _cleanup_free_ char *out = NULL, *why = NULL;
-                json_object *o = json_object_array_get_idx(array, i);
-                if (streq(format, "json")) {
-                        printf("%s\n",
-                               json_object_to_json_string_ext(o,
-                                                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-                        continue;
-                }
-                r = ctl_render_template(format, o, &out, &why);
-                if (r < 0) {
-                        ctl_log_error("invalid --format: %s", why ?: strerror(-r));
-                        return -EINVAL;
-                }
-                printf("%s\n", out);
-        }
+        r = ctl_print_inspect(array, format);
+        if (r < 0)
+                return r;
         return ret < 0 ? 1 : 0;
 }
 
