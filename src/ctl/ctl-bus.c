@@ -155,8 +155,8 @@ int ctl_object_path_id(const char *path, char **ret_id) {
 
 bool ctl_bus_error_is_not_found(const sd_bus_error *error) {
         return sd_bus_error_has_names(error, BERTH_ERROR_NO_SUCH_CONTAINER, BERTH_ERROR_NO_SUCH_IMAGE,
-                                      BERTH_ERROR_INVALID_NAME, BERTH_ERROR_INVALID_ARGUMENT,
-                                      SD_BUS_ERROR_UNKNOWN_OBJECT);
+                                      BERTH_ERROR_NO_SUCH_NETWORK, BERTH_ERROR_INVALID_NAME,
+                                      BERTH_ERROR_INVALID_ARGUMENT, SD_BUS_ERROR_UNKNOWN_OBJECT);
 }
 
 int ctl_log_bus_error(const sd_bus_error *error, int r) {

@@ -25,3 +25,8 @@
 #define BERTH_ERROR_CANCELLED             "org.berth1.Error.Cancelled"
 #define BERTH_ERROR_REGISTRY_AUTH         "org.berth1.Error.RegistryAuthFailed"
 #define BERTH_ERROR_NO_SUCH_PATH          "org.berth1.Error.NoSuchPath"
+#define BERTH_ERROR_NO_SUCH_NETWORK       "org.berth1.Error.NoSuchNetwork"
+#define BERTH_ERROR_NETWORK_IN_USE        "org.berth1.Error.NetworkInUse"
+#define BERTH_ERROR_NETWORK_EXISTS        "org.berth1.Error.NetworkExists"
+#define BERTH_ERROR_PORT_IN_USE           "org.berth1.Error.PortInUse"
+#define BERTH_ERROR_ADDRESS_IN_USE        "org.berth1.Error.AddressInUse"
