@@ -250,6 +250,203 @@ static int security_json(const ContainerInfo *c, json_object *host) {
         return opts ? json_add(host, "SecurityOpt", json_strv_new(opts)) : json_add_null(host, "SecurityOpt");
 }
 
+/* "80/tcp" */
+static char *port_key(const char *protocol, const char *port) {
+        char *k = NULL;
+        return asprintf(&k, "%s/%s", port, protocol) < 0 ? NULL : k;
+}
+
+/* Splits a tab-joined property entry into exactly n fields (in place in *copy); false when it has fewer. */
+static bool split_fields(const char *entry, size_t n, char **ret_copy, char **f) {
+        char *copy = strdup(entry), *p = copy;
+        size_t k = 0;
+        for (; copy && p && k < n; k++)
+                f[k] = strsep(&p, "\t");
+        *ret_copy = copy;
+        return copy && k == n;
+}
+
+/* HostConfig's NetworkMode, PortBindings, PublishAllPorts, Dns, DnsOptions, DnsSearch, ExtraHosts and
+ * Config's ExposedPorts (also the published ports, as Docker lists them), all empty when berthd
+ * does not have the properties. */
+static int network_config_json(const ContainerInfo *c, json_object *config, json_object *host) {
+        _cleanup_(json_object_putp) json_object *bindings = json_object_new_object(),
+                                                *exposed = json_object_new_object();
+        int r = bindings && exposed ? 0 : -ENOMEM;
+
+        for (char **b = c->port_bindings; r >= 0 && b && *b; b++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL, *hp = NULL;
+                char *f[5];
+                if (!split_fields(*b, 5, &copy, f))
+                        return copy ? -EBADMSG : -ENOMEM;
+                key = port_key(f[0], f[1]);
+                if (!key ||
+                    (streq(f[3], "0")            ? !(hp = strdup(""))
+                             : streq(f[3], f[4]) ? !(hp = strdup(f[3]))
+                                                 : asprintf(&hp, "%s-%s", f[3], f[4]) < 0))
+                        return -ENOMEM;
+                json_object *list, *e = json_object_new_object();
+                if (!e)
+                        return -ENOMEM;
+                json_object_object_add(e, "HostIp", json_object_new_string(f[2]));
+                json_object_object_add(e, "HostPort", json_object_new_string(hp));
+                if (!json_object_object_get_ex(bindings, key, &list)) {
+                        list = json_object_new_array();
+                        if (!list || json_add(bindings, key, list) < 0) {
+                                json_object_put(e);
+                                return -ENOMEM;
+                        }
+                }
+                json_object_array_add(list, e);
+                if (!json_object_object_get_ex(exposed, key, NULL))
+                        r = json_add(exposed, key, json_object_new_object());
+        }
+        for (char **x = c->exposed_ports; r >= 0 && x && *x; x++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL;
+                char *f[2];
+                if (!split_fields(*x, 2, &copy, f))
+                        return copy ? -EBADMSG : -ENOMEM;
+                if (!(key = port_key(f[0], f[1])))
+                        return -ENOMEM;
+                if (!json_object_object_get_ex(exposed, key, NULL))
+                        r = json_add(exposed, key, json_object_new_object());
+        }
+        if (r >= 0)
+                r = json_add(host, "NetworkMode",
+                             json_object_new_string(!isempty(c->network_mode) ? c->network_mode : "bridge"));
+        if (r >= 0)
+                r = json_add(host, "PortBindings", TAKE_PTR(bindings));
+        if (r >= 0)
+                r = json_add(host, "PublishAllPorts", json_object_new_boolean(c->publish_all_ports));
+        /* Docker's: [] for the DNS lists, null for ExtraHosts when empty; ExposedPorts only when any. */
+        if (r >= 0)
+                r = json_add(host, "Dns", json_strv_new(c->dns));
+        if (r >= 0)
+                r = json_add(host, "DnsOptions", json_strv_new(c->dns_options));
+        if (r >= 0)
+                r = json_add(host, "DnsSearch", json_strv_new(c->dns_search));
+        if (r >= 0)
+                r = strv_length(c->extra_hosts) > 0 ? json_add(host, "ExtraHosts", json_strv_new(c->extra_hosts))
+                                                    : json_add_null(host, "ExtraHosts");
+        if (r >= 0 && json_object_object_length(exposed) > 0)
+                r = json_add(config, "ExposedPorts", TAKE_PTR(exposed));
+        return r;
+}
+
+/* NetworkSettings.Ports: each binding in force as {HostIp, HostPort}; an exposed port without one
+ * null while the container runs. */
+static json_object *settings_ports_json(const ContainerInfo *c) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        if (!o)
+                return NULL;
+        for (char **p = c->ports; p && *p; p++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL;
+                char *f[4];
+                json_object *list, *e;
+                if (!split_fields(*p, 4, &copy, f) || !(key = port_key(f[0], f[1])) || !(e = json_object_new_object()))
+                        return NULL;
+                json_object_object_add(e, "HostIp", json_object_new_string(isempty(f[2]) ? "0.0.0.0" : f[2]));
+                json_object_object_add(e, "HostPort", json_object_new_string(f[3]));
+                if (!json_object_object_get_ex(o, key, &list) || !list) {
+                        list = json_object_new_array();
+                        if (!list || json_add(o, key, list) < 0) {
+                                json_object_put(e);
+                                return NULL;
+                        }
+                }
+                json_object_array_add(list, e);
+        }
+        for (char **x = c->exposed_ports; ctl_state_is_active(c->state) && x && *x; x++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL;
+                char *f[2];
+                if (!split_fields(*x, 2, &copy, f) || !(key = port_key(f[0], f[1])))
+                        return NULL;
+                if (!json_object_object_get_ex(o, key, NULL) && json_add_null(o, key) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(o);
+}
+
+/* One entry of NetworkSettings.Networks from "name\tid\taddress\tprefix\tgateway\tmac\tendpoint\taliases". */
+static json_object *endpoint_json(const ContainerInfo *c, char *const f[static 8]) {
+        _cleanup_(json_object_putp) json_object *e = json_object_new_object();
+        _cleanup_strv_free_ char **aliases = NULL;
+        int prefix = 0;
+        if (!e)
+                return NULL;
+        for (char *p = f[7], *a; p && (a = strsep(&p, ","));)
+                if (!isempty(a) && strv_push(&aliases, a) < 0)
+                        return NULL;
+        (void) parse_int(f[3], &prefix);
+        /* --ip is the fixed address on the network it names. */
+        if (!isempty(c->ip_address) && streq_ptr(c->network_mode, f[0])) {
+                json_object *ipam = json_object_new_object();
+                if (!ipam || json_add(ipam, "IPv4Address", json_object_new_string(c->ip_address)) < 0 ||
+                    json_add(e, "IPAMConfig", ipam) < 0)
+                        return NULL;
+        } else if (json_add_null(e, "IPAMConfig") < 0)
+                return NULL;
+        if (json_add_null(e, "Links") < 0 ||
+            (aliases ? json_add(e, "Aliases", json_strv_new(aliases)) : json_add_null(e, "Aliases")) < 0 ||
+            json_add(e, "MacAddress", json_object_new_string(f[5])) < 0 ||
+            json_add(e, "NetworkID", json_object_new_string(f[1])) < 0 ||
+            json_add(e, "EndpointID", json_object_new_string(f[6])) < 0 ||
+            json_add(e, "Gateway", json_object_new_string(f[4])) < 0 ||
+            json_add(e, "IPAddress", json_object_new_string(f[2])) < 0 ||
+            json_add(e, "IPPrefixLen", json_object_new_int(prefix)) < 0 ||
+            json_add(e, "IPv6Gateway", json_object_new_string("")) < 0 ||
+            json_add(e, "GlobalIPv6Address", json_object_new_string("")) < 0 ||
+            json_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0)) < 0 || json_add_null(e, "DriverOpts") < 0)
+                return NULL;
+        return TAKE_PTR(e);
+}
+
+/* Docker's NetworkSettings: Ports, Networks, and at the top the default bridge's endpoint. */
+static int network_settings_json(const ContainerInfo *c, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *networks = json_object_new_object();
+        const char *endpoint = "", *gateway = "", *address = "", *mac = "";
+        int prefix = 0, r = o && networks ? 0 : -ENOMEM;
+        _cleanup_free_ char *bridge = NULL;
+
+        for (char **n = c->networks; r >= 0 && n && *n; n++) {
+                _cleanup_free_ char *copy = NULL;
+                char *f[8];
+                if (!split_fields(*n, 8, &copy, f))
+                        return copy ? -EBADMSG : -ENOMEM;
+                r = json_add(networks, f[0], endpoint_json(c, f));
+                if (r >= 0 && streq(f[0], "bridge")) {
+                        free(bridge);
+                        bridge = TAKE_PTR(copy); /* the fields point into it */
+                        endpoint = f[6], gateway = f[4], address = f[2], mac = f[5];
+                        (void) parse_int(f[3], &prefix);
+                }
+        }
+        if (r >= 0)
+                r = json_add(o, "Bridge", json_object_new_string(""));
+        if (r >= 0)
+                r = json_add(o, "SandboxID", json_object_new_string(""));
+        if (r >= 0)
+                r = json_add(o, "SandboxKey", json_object_new_string(""));
+        if (r >= 0)
+                r = json_add(o, "Ports", settings_ports_json(c));
+        if (r >= 0)
+                r = json_add(o, "EndpointID", json_object_new_string(endpoint));
+        if (r >= 0)
+                r = json_add(o, "Gateway", json_object_new_string(gateway));
+        if (r >= 0)
+                r = json_add(o, "IPAddress", json_object_new_string(address));
+        if (r >= 0)
+                r = json_add(o, "IPPrefixLen", json_object_new_int(prefix));
+        if (r >= 0)
+                r = json_add(o, "MacAddress", json_object_new_string(mac));
+        if (r >= 0)
+                r = json_add(o, "Networks", TAKE_PTR(networks));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
 static int container_config_json(const ContainerInfo *c, json_object **ret_config, json_object **ret_host) {
         _cleanup_(json_object_putp) json_object *config = json_object_new_object(), *host = json_object_new_object();
         int r = config && host ? 0 : -ENOMEM;
@@ -340,6 +537,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                 r = cgroup_json(c, host);
         if (r >= 0)
                 r = security_json(c, host);
+        if (r >= 0)
+                r = network_config_json(c, config, host);
         if (r < 0)
                 return r;
         *ret_config = TAKE_PTR(config);
@@ -380,7 +579,7 @@ static json_object *mounts_json(char **mount_points) {
 
 static int container_json(const ContainerInfo *c, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *berth = json_object_new_object();
-        json_object *state = NULL, *config = NULL, *host = NULL;
+        json_object *state = NULL, *config = NULL, *host = NULL, *settings = NULL;
         _cleanup_free_ char *name = NULL;
         size_t n = strv_length(c->command);
         int r = o && berth ? 0 : -ENOMEM;
@@ -413,6 +612,10 @@ static int container_json(const ContainerInfo *c, json_object **ret) {
                 r = json_add(o, "RestartCount", json_object_new_int64(c->restart_count));
         if (r >= 0)
                 r = json_add(o, "Mounts", mounts_json(c->mount_points));
+        if (r >= 0)
+                r = network_settings_json(c, &settings);
+        if (r >= 0)
+                r = json_add(o, "NetworkSettings", settings);
         if (r >= 0)
                 r = json_add(berth, "Unit", json_string_or_empty(c->unit));
         if (r >= 0)

@@ -547,6 +547,65 @@ void network_info_done(NetworkInfo *n) {
         *n = (NetworkInfo){};
 }
 
+static void volume_info_done_void(void *v) {
+        volume_info_done(v);
+}
+
+static void network_info_done_void(void *n) {
+        network_info_done(n);
+}
+
+/* Manager.<method>() (an a(sso), the object path last), then each object's properties into an array of
+ * structs of size bytes; objects removed in between are left out. */
+static int list_fetch(sd_bus *bus, const char *method, const char *interface, const PropertyMap *map, size_t size,
+                      void (*done)(void *), sd_bus_error *error, void **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint8_t *list = NULL;
+        const char *a, *b, *path;
+        size_t n = 0;
+        int r = ctl_bus_call_manager(bus, method, CTL_TIMEOUT_DEFAULT, error, &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sso)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sso)", &a, &b, &path)) > 0) {
+                uint8_t *l = reallocarray(list, n + 1, size);
+                if (!l) {
+                        r = -ENOMEM;
+                        break;
+                }
+                list = l;
+                memset(list + n * size, 0, size);
+                r = info_get(bus, path, interface, map, list + n * size, error);
+                if (r >= 0) {
+                        n++;
+                        continue;
+                }
+                done(list + n * size);
+                if (!ctl_bus_error_is_not_found(error))
+                        break;
+                sd_bus_error_free(error); /* removed in the meantime */
+                r = 0;
+        }
+        if (r < 0) {
+                for (size_t k = 0; k < n; k++)
+                        done(list + k * size);
+                free(list);
+                return r;
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+int volume_list_fetch(sd_bus *bus, sd_bus_error *error, VolumeInfo **ret, size_t *ret_n) {
+        return list_fetch(bus, "ListVolumes", "org.berth1.Volume", volume_map, sizeof(VolumeInfo),
+                          volume_info_done_void, error, (void **) ret, ret_n);
+}
+
+int network_list_fetch(sd_bus *bus, sd_bus_error *error, NetworkInfo **ret, size_t *ret_n) {
+        return list_fetch(bus, "ListNetworks", "org.berth1.Network", network_map, sizeof(NetworkInfo),
+                          network_info_done_void, error, (void **) ret, ret_n);
+}
+
 static int grow(void **array, size_t n, size_t size) {
         /* Room for element n. The lists are short (what one host holds), realloc is enough. */
         void *p = realloc(*array, (n + 1) * size);

@@ -144,6 +144,10 @@ int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo
 int volume_info_get(sd_bus *bus, const char *path, sd_bus_error *error, VolumeInfo *ret);
 void volume_info_done(VolumeInfo *v);
 int network_info_get(sd_bus *bus, const char *path, sd_bus_error *error, NetworkInfo *ret);
+/* Every volume (ListVolumes) or network (ListNetworks) with its properties, in the daemon's order;
+ * those removed while listing are left out. */
+int volume_list_fetch(sd_bus *bus, sd_bus_error *error, VolumeInfo **ret, size_t *ret_n);
+int network_list_fetch(sd_bus *bus, sd_bus_error *error, NetworkInfo **ret, size_t *ret_n);
 void network_info_done(NetworkInfo *n);
 
 int object_list_fetch(sd_bus *bus, sd_bus_error *error, ObjectList *ret);

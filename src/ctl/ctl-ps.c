@@ -35,8 +35,8 @@ typedef struct PsContext {
         size_t n_ancestors;
 } PsContext;
 
-static const char *const ps_filter_keys[] = { "ancestor", "before", "exited", "id",    "label",
-                                              "name",     "since",  "status", "volume" };
+static const char *const ps_filter_keys[] = { "ancestor", "before",  "exited", "id",     "label",
+                                              "name",     "network", "since",  "status", "volume" };
 static const char *const container_states[] = { "created", "restarting", "running", "removing",
                                                 "paused",  "exited",     "dead" };
 
@@ -131,6 +131,17 @@ static bool mounts_volume(const ContainerInfo *c, const char *v) {
         return false;
 }
 
+/* Attached to the network of that name or id (Networks: "name\tid\t..."). */
+static bool attached_to(const ContainerInfo *c, const char *v) {
+        for (char **e = c->networks; e && *e; e++) {
+                size_t n = strcspn(*e, "\t");
+                const char *id = (*e)[n] ? *e + n + 1 : "";
+                if ((strlen(v) == n && !strncmp(*e, v, n)) || (!isempty(v) && !strncmp(id, v, strlen(v))))
+                        return true;
+        }
+        return false;
+}
+
 typedef struct PsMatch {
         const PsContext *ctx;
         const ContainerInfo *c;
@@ -154,6 +165,8 @@ static bool filter_matches(const char *key, const char *v, const void *userdata)
                 return streq_ptr(c->state, "exited") && c->started_at != 0 && c->exit_code == atoi(v);
         if (streq(key, "volume"))
                 return mounts_volume(c, v);
+        if (streq(key, "network"))
+                return attached_to(c, v);
         if (streq(key, "ancestor")) {
                 for (size_t k = 0; k < ctx->n_ancestors; k++)
                         if (descends_from(ctx, c, ctx->ancestors[k]))
@@ -226,7 +239,7 @@ static void help_ps(void) {
                "                   restarting, running, removing, paused, exited, dead),\n"
                "                   exited=CODE, ancestor=IMAGE (it or an image built on it),\n"
                "                   before=CONTAINER, since=CONTAINER (created before, after it),\n"
-               "                   volume=NAME|DESTINATION\n"
+               "                   volume=NAME|DESTINATION, network=NAME|ID\n"
                "      --format=TMPL  A Go template over ID, Image, Command, CreatedAt, RunningFor,\n"
                "                   Ports, State, Status, Size, Names, Labels, Mounts, Networks,\n"
                "                   LocalVolumes; \"table TMPL\" aligns it under a header, \"json\"\n"
@@ -407,6 +420,25 @@ static int mounts_fields(const ContainerInfo *c, char **ret_mounts, size_t *ret_
         return *ret_mounts ? 0 : -ENOMEM;
 }
 
+/* Ports: the bindings in force and, while it runs, the exposed ports without one (Docker's
+ * DisplayablePorts); Networks: the names of the networks it is attached to, joined by commas. */
+static int network_fields(const ContainerInfo *c, char **ret_ports, char **ret_networks) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ CtlPort *ports = NULL;
+        size_t n = 0;
+        int r = ctl_ports_collect(c->ports, ctl_state_is_active(c->state) ? c->exposed_ports : NULL, &ports, &n);
+        if (r < 0)
+                return r;
+        for (char **e = c->networks; e && *e; e++) {
+                _cleanup_free_ char *name = strndup(*e, strcspn(*e, "\t"));
+                if (!name || strv_push(&names, name) < 0)
+                        return -ENOMEM;
+        }
+        *ret_ports = ctl_format_ports(ports, n);
+        *ret_networks = names ? strv_join(names, ",") : strdup("");
+        return *ret_ports && *ret_networks ? 0 : -ENOMEM;
+}
+
 static const char *const ps_headers[][2] = {
         { "Command", "COMMAND" }, { "CreatedAt", "CREATED AT" }, { "ID", "CONTAINER ID" },
         { "Image", "IMAGE" },     { "Labels", "LABELS" },        { "LocalVolumes", "LOCAL VOLUMES" },
@@ -420,7 +452,7 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
                                   const PsArgs *a, uint64_t now) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         _cleanup_free_ char *command = NULL, *created = NULL, *status = NULL, *id = NULL, *at = NULL, *labels = NULL,
-                            *mounts = NULL, *size = NULL, *nvol = NULL;
+                            *mounts = NULL, *size = NULL, *nvol = NULL, *ports = NULL, *networks = NULL;
         char *const *argv = c->command;
         size_t local = 0;
 
@@ -438,7 +470,8 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
         labels = strv_join(c->labels, ",");
         size = a->size ? format_size_cell(objects, sizes, c) : strdup("");
         if (!o || !command || !created || !status || !id || !at || !labels || !size ||
-            mounts_fields(c, &mounts, &local) < 0 || asprintf(&nvol, "%zu", local) < 0)
+            mounts_fields(c, &mounts, &local) < 0 || asprintf(&nvol, "%zu", local) < 0 ||
+            network_fields(c, &ports, &networks) < 0)
                 return NULL;
         if (json_add(o, "Command", json_object_new_string(command)) < 0 ||
             json_add(o, "CreatedAt", json_object_new_string(at)) < 0 ||
@@ -448,8 +481,8 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
             json_add(o, "LocalVolumes", json_object_new_string(nvol)) < 0 ||
             json_add(o, "Mounts", json_object_new_string(mounts)) < 0 ||
             json_add(o, "Names", json_object_new_string(c->name ?: "")) < 0 ||
-            json_add(o, "Networks", json_object_new_string("")) < 0 ||
-            json_add(o, "Ports", json_object_new_string("")) < 0 ||
+            json_add(o, "Networks", json_object_new_string(networks)) < 0 ||
+            json_add(o, "Ports", json_object_new_string(ports)) < 0 ||
             json_add(o, "RunningFor", json_object_new_string(created)) < 0 ||
             json_add(o, "Size", json_object_new_string(size)) < 0 ||
             json_add(o, "State", json_object_new_string(c->state ?: "")) < 0 ||
@@ -474,9 +507,10 @@ static int print_rows(const ObjectList *objects, const SizeMap *sizes, const Con
         if (r >= 0)
                 r = ctl_print_rows(
                         a->format ?: "table",
-                        a->size ? "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}"
-                                  "\t{{.Size}}"
-                                : "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
+                        a->size ? "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+                                  "\t{{.Names}}\t{{.Size}}"
+                                : "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+                                  "\t{{.Names}}",
                         headers, rows, n_rows, &why);
         for (size_t k = 0; k < n_rows; k++)
                 json_object_put(rows[k]);
