@@ -8,6 +8,7 @@
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
+#include "ctl-networks.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
 #include "ctl-template.h"
@@ -18,6 +19,7 @@ typedef enum InspectType {
         INSPECT_ANY,
         INSPECT_CONTAINER,
         INSPECT_IMAGE,
+        INSPECT_NETWORK,
 } InspectType;
 
 static json_object *json_timestamp(uint64_t usec) {
@@ -676,7 +678,7 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
         _cleanup_free_ char *path = NULL;
         int r;
 
-        if (type != INSPECT_IMAGE) {
+        if (type == INSPECT_ANY || type == INSPECT_CONTAINER) {
                 r = ctl_get_container(bus, name, error, &path);
                 if (r >= 0) {
                         ContainerInfo *c = (ContainerInfo *) object_list_find_container(objects, path);
@@ -692,7 +694,7 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
                         return r;
                 sd_bus_error_free(error);
         }
-        if (type != INSPECT_CONTAINER) {
+        if (type == INSPECT_ANY || type == INSPECT_IMAGE) {
                 r = ctl_get_image(bus, name, error, &path);
                 if (r >= 0) {
                         const ImageInfo *i = object_list_find_image(objects, path);
@@ -702,6 +704,18 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
                         return r < 0 ? r : 1;
                 }
                 if (!ctl_bus_error_is_not_found(error))
+                        return r;
+                sd_bus_error_free(error);
+        }
+        if (type == INSPECT_ANY || type == INSPECT_NETWORK) {
+                _cleanup_(network_info_done) NetworkInfo n = {};
+                r = ctl_get_network(bus, name, error, &n);
+                if (r >= 0) {
+                        *ret = ctl_network_json(&n, objects);
+                        return *ret ? 1 : -ENOMEM;
+                }
+                /* A berthd without networks does not know the method: no such network either. */
+                if (!ctl_bus_error_is_not_found(error) && !sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_METHOD))
                         return r;
                 sd_bus_error_free(error);
         }
@@ -768,20 +782,23 @@ static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type, con
                                 *ret_type = INSPECT_CONTAINER;
                         else if (streq(optarg, "image"))
                                 *ret_type = INSPECT_IMAGE;
+                        else if (streq(optarg, "network"))
+                                *ret_type = INSPECT_NETWORK;
                         else {
-                                ctl_log_error("invalid --type \"%s\": expected \"container\" or \"image\"", optarg);
+                                ctl_log_error("invalid --type \"%s\": expected \"container\", \"image\" or \"network\"",
+                                              optarg);
                                 return -EINVAL;
                         }
                         break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl inspect [OPTIONS] CONTAINER|IMAGE...\n"
+                        printf("Usage: berthctl inspect [OPTIONS] CONTAINER|IMAGE|NETWORK...\n"
                                "\n"
-                               "Print a JSON array describing containers and images. A name is looked up\n"
-                               "as a container first, then as an image.\n"
+                               "Print a JSON array describing containers, images and networks. A name is\n"
+                               "looked up as a container first, then as an image, then as a network.\n"
                                "\n"
                                "Options:\n"
-                               "      --type=TYPE   Only look for a \"container\" or an \"image\"\n"
+                               "      --type=TYPE   Only look for a \"container\", an \"image\" or a \"network\"\n"
                                "  -f, --format=TMPL Print TMPL per object: {{.State.Status}}, {{json .Config}}\n"
                                "  -s, --size        Add SizeRw and SizeRootFs to containers\n"
                                "  -h, --help        Show this help\n");
@@ -832,9 +849,10 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
                 } else if (r == 0) {
                         /* Docker's wording (container inspect, image inspect), and its exit code 1. */
                         fprintf(stderr, "Error: No such %s: %s\n",
-                                type == INSPECT_CONTAINER       ? "container"
-                                        : type == INSPECT_IMAGE ? "image"
-                                                                : "object",
+                                type == INSPECT_CONTAINER         ? "container"
+                                        : type == INSPECT_IMAGE   ? "image"
+                                        : type == INSPECT_NETWORK ? "network"
+                                                                  : "object",
                                 argv[i]);
                         missing = true;
                 } else if (json_object_array_add(array, o) < 0) {

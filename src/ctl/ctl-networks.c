@@ -9,6 +9,7 @@
 #include "ctl-format.h"
 #include "ctl-log.h"
 #include "ctl-netopts.h"
+#include "ctl-networks.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
 #include "ctl.h"
@@ -540,7 +541,7 @@ static json_object *network_ipam_json(const NetworkInfo *n) {
         return TAKE_PTR(ipam);
 }
 
-static json_object *network_json(const NetworkInfo *n, const ObjectList *objects) {
+json_object *ctl_network_json(const NetworkInfo *n, const ObjectList *objects) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *from = json_object_new_object();
         _cleanup_free_ char *created = format_timestamp_rfc3339(n->created_at);
         if (!o || !from || !created || json_add(o, "Name", json_object_new_string(n->name ?: "")) < 0 ||
@@ -562,8 +563,7 @@ static json_object *network_json(const NetworkInfo *n, const ObjectList *objects
         return TAKE_PTR(o);
 }
 
-/* GetNetwork(name) and its properties. */
-static int get_network(sd_bus *bus, const char *name, sd_bus_error *error, NetworkInfo *ret) {
+int ctl_get_network(sd_bus *bus, const char *name, sd_bus_error *error, NetworkInfo *ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *path;
         int r = ctl_bus_call_manager(bus, "GetNetwork", CTL_TIMEOUT_DEFAULT, error, &reply, "s", name);
@@ -626,7 +626,7 @@ static int network_inspect(Ctl *ctl, int argc, char *argv[]) {
         for (int i = optind; i < argc; i++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 _cleanup_(network_info_done) NetworkInfo n = {};
-                r = get_network(bus, argv[i], &error, &n);
+                r = ctl_get_network(bus, argv[i], &error, &n);
                 if (r < 0) {
                         ctl_log_bus_error(&error, r);
                         failed = true;
@@ -636,7 +636,7 @@ static int network_inspect(Ctl *ctl, int argc, char *argv[]) {
                 if (strv_length(n.containers) > 0 && objects.n_containers == 0 &&
                     (r = object_list_fetch(bus, &error, &objects)) < 0)
                         return ctl_log_bus_error(&error, r);
-                json_object *o = network_json(&n, &objects);
+                json_object *o = ctl_network_json(&n, &objects);
                 if (!o || json_object_array_add(array, o) < 0) {
                         json_object_put(o);
                         return ctl_log_errno(-ENOMEM, "%m");

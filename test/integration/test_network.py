@@ -257,6 +257,15 @@ def test_network_usage_errors(berthd):
         assert error in proc.stderr, (args, proc.stderr)
 
 
+def test_inspect_type_network_without_such_a_network(berthd):
+    name = unique("nonet")
+    proc = berthd.berthctl("inspect", "--type", "network", name)
+    assert proc.returncode == 1 and f"Error: No such network: {name}" in proc.stderr, proc
+    proc = berthd.berthctl("inspect", name)
+    assert proc.returncode == 1 and f"Error: No such object: {name}" in proc.stderr, proc
+    assert berthd.berthctl("inspect", "--type", "volume", name).returncode == 125
+
+
 def test_help_documents_the_network_flags(berthd):
     run_help = ok(berthd, "run", "--help")
     for flag in ("--network=", "--network-alias=", "--ip=", "--mac-address=", "--dns=", "--dns-search=",
@@ -336,6 +345,9 @@ def test_network_create_ls_inspect_rm(berthd, made):
     assert data["Options"].get("com.docker.network.bridge.name") == "brtest0"
     assert data["Containers"] == {}
     assert re.match(r"\d{4}-\d\d-\d\dT", data["Created"])
+    # Through the generic inspect too.
+    assert json.loads(ok(berthd, "inspect", "--type", "network", name))[0] == data
+    assert json.loads(ok(berthd, "inspect", name))[0]["Id"] == nid
     # By id and by a unique id prefix too.
     assert net_inspect(berthd, nid)["Name"] == name
     assert net_inspect(berthd, nid[:12])["Name"] == name
