@@ -790,6 +790,34 @@ static int network_connect(Ctl *ctl, int argc, char *argv[], bool connect) {
         return r < 0 ? ctl_log_bus_error(&error, r) : 0;
 }
 
+int ctl_prune_networks(sd_bus *bus, char **filters, bool optional, bool check_only) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **removed = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                               "PruneNetworks");
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the request: %m");
+        r = ctl_append_prune_filters(m, filters);
+        if (r < 0 || check_only)
+                return r;
+        r = sd_bus_call(bus, m, CTL_TIMEOUT_LONG, &error, &reply);
+        if (r < 0 && optional && sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_METHOD))
+                return 0;
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = sd_bus_message_read_strv(reply, &removed);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply: %m");
+        if (strv_length(removed) > 0) {
+                printf("Deleted Networks:\n");
+                for (char **n = removed; *n; n++)
+                        printf("%s\n", *n);
+                printf("\n");
+        }
+        return 0;
+}
+
 static int network_prune(Ctl *ctl, int argc, char *argv[]) {
         enum { ARG_FILTER = 0x100, ARG_HELP };
         static const struct option options[] = {
@@ -798,9 +826,7 @@ static int network_prune(Ctl *ctl, int argc, char *argv[]) {
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_strv_free_ char **filters = NULL, **removed = NULL;
+        _cleanup_strv_free_ char **filters = NULL;
         bool force = false;
         sd_bus *bus;
         int c, r;
@@ -838,27 +864,13 @@ static int network_prune(Ctl *ctl, int argc, char *argv[]) {
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
-                                           "PruneNetworks");
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to build the request: %m");
-        r = ctl_append_prune_filters(m, filters);
+        /* Checked (and refused) before asking. */
+        r = ctl_prune_networks(bus, filters, false, true);
         if (r < 0)
                 return r;
         if (!force && !ctl_confirm("WARNING! This will remove all custom networks not used by at least one container."))
                 return 0;
-        r = sd_bus_call(bus, m, CTL_TIMEOUT_LONG, &error, &reply);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r);
-        r = sd_bus_message_read_strv(reply, &removed);
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to parse the reply: %m");
-        if (strv_length(removed) > 0) {
-                printf("Deleted Networks:\n");
-                for (char **n = removed; *n; n++)
-                        printf("%s\n", *n);
-        }
-        return 0;
+        return ctl_prune_networks(bus, filters, false, false);
 }
 
 int verb_network(int argc, char *argv[], Ctl *ctl) {

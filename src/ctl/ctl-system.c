@@ -8,6 +8,7 @@
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
+#include "ctl-networks.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
 #include "ctl.h"
@@ -596,6 +597,9 @@ int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
         r = prune_containers(bus, &objects, &d, filters, &reclaimed);
         if (r < 0)
                 return r;
+        r = ctl_prune_networks(bus, filters, true, false);
+        if (r < 0)
+                return r;
         print_reclaimed(reclaimed);
         return 0;
 }
@@ -640,13 +644,13 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                 case ARG_HELP:
                         printf("Usage: berthctl system prune [OPTIONS]\n"
                                "\n"
-                               "Remove stopped containers and untagged images no container uses, and with\n"
-                               "--volumes anonymous volumes no container uses.\n"
+                               "Remove stopped containers, user networks and untagged images no container\n"
+                               "uses, and with --volumes anonymous volumes no container uses.\n"
                                "\n"
                                "Options:\n"
                                "  -a, --all      Remove every image no container uses, tagged or not\n"
                                "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION, label=KEY[=VALUE],\n"
-                               "                 label!=KEY[=VALUE] (containers and images); repeatable\n"
+                               "                 label!=KEY[=VALUE] (containers, networks, images); repeatable\n"
                                "  -f, --force    Do not ask for confirmation\n"
                                "      --volumes  Remove anonymous volumes no container uses too\n"
                                "  -h, --help     Show this help\n");
@@ -671,7 +675,8 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                 _cleanup_free_ char *warning = NULL;
                 if (asprintf(&warning,
                              "WARNING! This will remove:\n"
-                             "  - all stopped containers\n%s"
+                             "  - all stopped containers\n"
+                             "  - all networks not used by at least one container\n%s"
                              "  - %s\n",
                              with_volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
                              all ? "all images without at least one container associated to them"
@@ -692,6 +697,9 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                 return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
 
         r = prune_containers(bus, &objects, &d, filters, &reclaimed);
+        if (r < 0)
+                return r;
+        r = ctl_prune_networks(bus, filters, true, false);
         if (r < 0)
                 return r;
 

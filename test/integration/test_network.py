@@ -247,6 +247,8 @@ def test_network_usage_errors(berthd):
         (["network", "ls", "--filter", "type=other"], "expected custom or builtin"),
         (["network", "ls", "--filter", "name"], "bad format of filter"),
         (["network", "prune", "extra"], "accepts no arguments"),
+        (["network", "prune", "-f", "--filter", "colour=red"], "invalid filter 'colour=red'"),
+        (["network", "prune", "-f", "--filter", "until=soon"], "invalid filter 'until=soon'"),
         (["network", "frobnicate"], 'unknown command "network frobnicate"'),
         (["port"], "requires 1 or 2 arguments"),
         (["port", "c", "80/quic"], 'invalid port "80/quic"'),
@@ -403,12 +405,18 @@ def test_network_prune(busybox_image, berthd, made):
     ok(berthd, "network", "create", "--label", "prune=yes", used)
     run_d(berthd, made, busybox_image, "--network", used)
     out = ok(berthd, "network", "prune", "-f", "--filter", "label=prune=yes")
-    assert out.splitlines() == ["Deleted Networks:", gone], out
+    assert out == f"Deleted Networks:\n{gone}\n\n", out
     names = ok(berthd, "network", "ls", "--format", "{{.Name}}").split()
     assert keep in names and used in names and gone not in names and "bridge" in names
     # until: nothing is older than an hour ago.
     out = ok(berthd, "network", "prune", "-f", "--filter", "until=1h")
     assert keep not in out
+    # system prune takes them too, with the same filters.
+    again = made.network(unique("sys"))
+    ok(berthd, "network", "create", "--label", "prune=sys", again)
+    out = ok(berthd, "system", "prune", "-f", "--filter", "label=prune=sys")
+    assert f"Deleted Networks:\n{again}\n" in out, out
+    assert again not in ok(berthd, "network", "ls", "--format", "{{.Name}}").split()
     # Without -f it asks, and "n" keeps everything.
     proc = berthd.berthctl("network", "prune", input="n\n")
     assert "WARNING! This will remove all custom networks not used by at least one container." in proc.stdout
