@@ -273,6 +273,8 @@ static int close_array_option(sd_bus_message *m) {
 }
 
 int ctl_network_append(sd_bus_message *m, const CtlNetwork *n) {
+        /* Discarded with host, as Docker's daemon does (ctl_network_check() warned). */
+        bool publish = !streq_ptr(n->mode, "host");
         int r = 0;
 
         if (n->mode)
@@ -291,7 +293,7 @@ int ctl_network_append(sd_bus_message *m, const CtlNetwork *n) {
                 r = ctl_bus_append_strv_option(m, "DnsOptions", n->dns_options);
         if (r >= 0 && n->extra_hosts)
                 r = ctl_bus_append_strv_option(m, "ExtraHosts", n->extra_hosts);
-        if (r >= 0 && n->n_ports > 0) {
+        if (r >= 0 && publish && n->n_ports > 0) {
                 r = open_array_option(m, "PortBindings", "(sqsqq)");
                 for (size_t i = 0; r >= 0 && i < n->n_ports; i++)
                         r = sd_bus_message_append(m, "(sqsqq)", n->ports[i].protocol, n->ports[i].container_port,
@@ -300,7 +302,7 @@ int ctl_network_append(sd_bus_message *m, const CtlNetwork *n) {
                 if (r >= 0)
                         r = close_array_option(m);
         }
-        if (r >= 0 && n->publish_all)
+        if (r >= 0 && publish && n->publish_all)
                 r = sd_bus_message_append(m, "{sv}", "PublishAllPorts", "b", 1);
         if (r >= 0 && n->n_expose > 0) {
                 r = open_array_option(m, "ExposedPorts", "(sq)");

@@ -639,6 +639,12 @@ def test_network_modes_host_none_container(busybox_image, berthd, made, ext_ns):
         == ["lo"], proc.stdout
     proc = in_container(berthd, busybox_image, "--network", "host", cmd="ip -o -4 addr show")
     assert "192.0.2.1/24" in proc.stdout, proc.stdout  # the testbed's own link to ext
+    # Published ports mean nothing there: Docker's warning, and they are not kept.
+    hosted = made.container(unique("hostp"))
+    proc = berthd.berthctl("create", "--name", hosted, "--network", "host", "-p", "8080:80", busybox_image, "true")
+    assert proc.returncode == 0 and "Published ports are discarded when using host network mode" in proc.stderr
+    assert inspect(berthd, hosted)["HostConfig"]["PortBindings"] == {}
+    assert inspect(berthd, hosted)["HostConfig"]["NetworkMode"] == "host"
     target = run_d(berthd, made, busybox_image, cmd=server_cmd("in-target"))
     ip = address_on(berthd, target, "bridge")
     proc = in_container(berthd, busybox_image, "--network", f"container:{target}",
