@@ -475,7 +475,8 @@ static json_object *kv_object(char **kv) {
         return o;
 }
 
-/* The endpoint id of container id on network_id, from the container's Networks property. */
+/* The endpoint id of container id on network_id, from the container's Networks property ("name\tid\t
+ * address\tprefix\tgateway\tmac\tendpoint\taliases"); fields may be empty. */
 static const char *endpoint_of(const ObjectList *objects, const char *container_id, const char *network_id,
                                char buf[static BERTH_ID_LEN + 1]) {
         for (size_t i = 0; i < objects->n_containers; i++) {
@@ -483,12 +484,14 @@ static const char *endpoint_of(const ObjectList *objects, const char *container_
                 if (!streq_ptr(c->id, container_id))
                         continue;
                 for (char **e = c->networks; e && *e; e++) {
-                        char name[256], id[BERTH_ID_LEN + 1];
-                        /* name, id, address, prefix, gateway, mac, endpoint */
-                        if (sscanf(*e, "%255[^\t]\t%64[^\t]\t%*[^\t]\t%*[^\t]\t%*[^\t]\t%*[^\t]\t%64[^\t]", name, id,
-                                   buf) == 3 &&
-                            streq(id, network_id))
+                        _cleanup_free_ char *copy = strdup(*e);
+                        char *p = copy, *f[7] = {};
+                        for (size_t k = 0; p && k < 7; k++)
+                                f[k] = strsep(&p, "\t");
+                        if (f[6] && streq(f[1], network_id)) {
+                                snprintf(buf, BERTH_ID_LEN + 1, "%s", f[6]);
                                 return buf;
+                        }
                 }
         }
         return "";
