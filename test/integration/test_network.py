@@ -19,6 +19,14 @@ from netns import BUSYBOX, connect_from, ext_ns, inet_ns, nc_client_cmd  # noqa:
 network = pytest.mark.network
 
 
+@pytest.fixture(autouse=True)
+def _not_on_the_host(request, bed):
+    """The network tests make bridges, veths and nftables rules: only inside a testbed with a network
+    namespace of its own, never on a host (host mode)."""
+    if request.node.get_closest_marker("network") and bed.mode != "ns":
+        pytest.skip("host mode: network tests would change the host's interfaces and firewall")
+
+
 def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
