@@ -321,7 +321,8 @@ def test_inspect_and_ps_have_the_network_fields(busybox_image, berthd, made):
 
 
 @network
-def test_builtin_networks(berthd):
+def test_builtin_networks(busybox_image, berthd, made):
+    run_d(berthd, made, busybox_image)  # the default bridge exists, with its subnet, once a container uses it
     out = ok(berthd, "network", "ls", "--format", "{{.Name}} {{.Driver}} {{.Scope}}").splitlines()
     for line in ("bridge bridge local", "host host local", "none null local"):
         assert line in out, out
