@@ -443,6 +443,7 @@ def test_publish_reachable_from_ext_loopback_and_host_address(busybox_image, ber
     assert "hello-published" in read_from("127.0.0.1", port)
     assert "hello-published" in read_from("192.0.2.1", port)
     assert "hello-published" in connect_from(berthd, [], "127.0.0.1", port).stdout
+    assert "hello-published" in connect_from(berthd, [], "192.0.2.1", port).stdout
 
     assert ok(berthd, "port", name) == f"80/tcp -> 0.0.0.0:{port}\n"
     assert ok(berthd, "port", name, "80") == f"0.0.0.0:{port}\n"
