@@ -14,6 +14,7 @@ int ctl_object_gone_message(const sd_bus_error *error, char **ret) {
                 { "/org/berth1/container", "container", 12 },
                 { "/org/berth1/image", "image", 12 },
                 { "/org/berth1/volume", "volume", 0 },
+                { "/org/berth1/network", "network", 12 },
         };
         if (!sd_bus_error_has_names(error, SD_BUS_ERROR_UNKNOWN_OBJECT, SD_BUS_ERROR_UNKNOWN_INTERFACE,
                                     SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_PROPERTY) ||

@@ -155,8 +155,8 @@ int ctl_object_path_id(const char *path, char **ret_id) {
 
 bool ctl_bus_error_is_not_found(const sd_bus_error *error) {
         return sd_bus_error_has_names(error, BERTH_ERROR_NO_SUCH_CONTAINER, BERTH_ERROR_NO_SUCH_IMAGE,
-                                      BERTH_ERROR_INVALID_NAME, BERTH_ERROR_INVALID_ARGUMENT,
-                                      SD_BUS_ERROR_UNKNOWN_OBJECT);
+                                      BERTH_ERROR_NO_SUCH_NETWORK, BERTH_ERROR_INVALID_NAME,
+                                      BERTH_ERROR_INVALID_ARGUMENT, SD_BUS_ERROR_UNKNOWN_OBJECT);
 }
 
 int ctl_log_bus_error(const sd_bus_error *error, int r) {
@@ -202,6 +202,15 @@ int ctl_bus_append_dict_option(sd_bus_message *m, const char *key, char **kv) {
                         return r;
         }
         if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+int ctl_bus_append_strv_option(sd_bus_message *m, const char *key, char **l) {
+        int r;
+        if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 || (r = sd_bus_message_append(m, "s", key)) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "as")) < 0 || (r = sd_bus_message_append_strv(m, l)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0)
                 return r;
         return sd_bus_message_close_container(m);
 }

@@ -34,6 +34,8 @@ int ctl_bus_call_manager(sd_bus *bus, const char *member, uint64_t timeout, sd_b
 
 /* Append {key: a{ss}} to an open a{sv}, from "key=value" strings (a missing '=' means an empty value). */
 int ctl_bus_append_dict_option(sd_bus_message *m, const char *key, char **kv);
+/* Append {key: as} to an open a{sv}. */
+int ctl_bus_append_strv_option(sd_bus_message *m, const char *key, char **l);
 
 /* Manager.GetContainer / GetImage: the object path for a name, id or id prefix. */
 int ctl_get_container(sd_bus *bus, const char *name, sd_bus_error *error, char **ret_path);

@@ -16,6 +16,7 @@
 #include "ctl-registry.h"
 #include "image-ref.h"
 #include "ctl-mounts.h"
+#include "ctl-netopts.h"
 #include "ctl-resopts.h"
 #include "ctl-security.h"
 #include "ctl.h"
@@ -87,6 +88,7 @@ typedef struct CreateArgs {
         char **labels; /* "key=value" */
         CtlResources res;
         CtlSecurity security;
+        CtlNetwork net;
         bool detach; /* run only */
         unsigned attach; /* run -a: ATTACH_STREAM_* bits; 0: not given (stdout and stderr, stdin with -i) */
         const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
@@ -114,6 +116,7 @@ static void create_args_done(CreateArgs *a) {
         a->labels = NULL;
         ctl_resources_done(&a->res);
         ctl_security_done(&a->security);
+        ctl_network_done(&a->net);
 }
 
 static void help_create(bool run) {
@@ -175,6 +178,7 @@ static void help_create(bool run) {
                "      --gpus=GPUS          Refused: berth has no GPU support\n"
                "      --read-only          Mount the container's root file system read-only\n");
         ctl_security_help();
+        ctl_network_help();
         printf("      --help               Show this help\n");
 }
 
@@ -511,6 +515,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "help", no_argument, NULL, ARG_HELP },
                 CTL_RESOURCES_OPTIONS,
                 CTL_SECURITY_OPTIONS,
+                CTL_NETWORK_OPTIONS,
                 {},
         };
         const char *verb = run ? "run" : "create";
@@ -524,8 +529,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .security.no_new_privileges = -1,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:c:dita:" : "+:e:m:h:v:w:u:c:it", options, NULL)) >=
-               0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:c:p:Pdita:" : "+:e:m:h:v:w:u:c:p:Pit", options,
+                                NULL)) >= 0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -576,7 +581,10 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 }
                 if (c == 'c')
                         c = CTL_ARG_CPU_SHARES; /* -c, Docker's short form */
-                r = c >= ARG_CAP_ADD            ? ctl_security_parse(&a->security, c, optarg)
+                else if (c == 'p' || c == 'P')
+                        c = c == 'p' ? CTL_ARG_PUBLISH : CTL_ARG_PUBLISH_ALL;
+                r = c >= CTL_ARG_NETWORK        ? ctl_network_parse(&a->net, c, optarg)
+                        : c >= ARG_CAP_ADD      ? ctl_security_parse(&a->security, c, optarg)
                         : c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg)
                                                 : parse_create_option(a, c, optarg);
                 if (r < 0)
@@ -591,6 +599,9 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 return -EINVAL;
         }
         r = ctl_resources_check(&a->res, a->memory_max, a->cpu_quota_usec != UINT64_MAX);
+        if (r < 0)
+                return r;
+        r = ctl_network_check(&a->net);
         if (r < 0)
                 return r;
         if (optind >= argc) {
@@ -710,14 +721,8 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 if (r < 0)
                         return r;
         }
-        if (a->volumes_from) {
-                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
-                    (r = sd_bus_message_append(m, "s", "VolumesFrom")) < 0 ||
-                    (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
-                    (r = sd_bus_message_append_strv(m, a->volumes_from)) < 0 ||
-                    (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
-                        return r;
-        }
+        if (a->volumes_from && (r = ctl_bus_append_strv_option(m, "VolumesFrom", a->volumes_from)) < 0)
+                return r;
         if (a->sysctls) {
                 if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
                     (r = sd_bus_message_append(m, "s", "Sysctls")) < 0 ||
@@ -735,15 +740,12 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                     (r = sd_bus_message_close_container(m)) < 0)
                         return r;
         }
-        if (a->group_add) {
-                if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
-                    (r = sd_bus_message_append(m, "s", "GroupAdd")) < 0 ||
-                    (r = sd_bus_message_open_container(m, 'v', "as")) < 0 ||
-                    (r = sd_bus_message_append_strv(m, a->group_add)) < 0 ||
-                    (r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0)
-                        return r;
-        }
+        if (a->group_add && (r = ctl_bus_append_strv_option(m, "GroupAdd", a->group_add)) < 0)
+                return r;
         r = ctl_security_append(m, &a->security);
+        if (r < 0)
+                return r;
+        r = ctl_network_append(m, &a->net);
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(m);

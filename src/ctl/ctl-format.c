@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -513,6 +514,128 @@ int ctl_parse_restart_policy(const char *s, char **ret_policy, uint32_t *ret_max
 
 bool ctl_labels_match(char *const *labels, const char *filter) {
         return labels_match(labels, filter);
+}
+
+static int compare_ports(const void *a, const void *b) {
+        const CtlPort *x = a, *y = b;
+        int r;
+        if (x->port != y->port)
+                return x->port < y->port ? -1 : 1;
+        if ((r = strcmp(x->host_ip, y->host_ip)) != 0)
+                return r;
+        if (x->host_port != y->host_port)
+                return x->host_port < y->host_port ? -1 : 1;
+        return strcmp(x->protocol, y->protocol);
+}
+
+int ctl_ports_collect(char *const *ports, char *const *exposed, CtlPort **ret, size_t *ret_n) {
+        size_t n = 0, max = strv_length(ports) + strv_length(exposed);
+        _cleanup_free_ CtlPort *l = calloc(max + 1, sizeof(CtlPort));
+        if (!l)
+                return -ENOMEM;
+        for (char *const *p = ports; p && *p; p++) {
+                CtlPort *e = &l[n];
+                if (sscanf(*p, "%7[^\t]\t%u\t%63[^\t]\t%u", e->protocol, &e->port, e->host_ip, &e->host_port) == 4)
+                        n++;
+                else if (sscanf(*p, "%7[^\t]\t%u\t\t%u", e->protocol, &e->port, &e->host_port) == 3) {
+                        strcpy(e->host_ip, "0.0.0.0");
+                        n++;
+                }
+        }
+        for (char *const *p = exposed; p && *p; p++) {
+                CtlPort *e = &l[n];
+                bool seen = false;
+                *e = (CtlPort){};
+                if (sscanf(*p, "%7[^\t]\t%u", e->protocol, &e->port) != 2)
+                        continue;
+                for (size_t k = 0; k < n && !seen; k++)
+                        seen = l[k].port == e->port && streq(l[k].protocol, e->protocol);
+                if (!seen)
+                        n++;
+        }
+        qsort(l, n, sizeof(CtlPort), compare_ports);
+        *ret = TAKE_PTR(l);
+        *ret_n = n;
+        return 0;
+}
+
+/* Docker's formGroup(): "80-81/tcp" or "IP:80-81->80-81/tcp". */
+static int add_port_group(char ***l, const CtlPort *g, unsigned last) {
+        _cleanup_free_ char *range = NULL, *s = NULL;
+        if ((last != g->port ? asprintf(&range, "%u-%u", g->port, last) : asprintf(&range, "%u", g->port)) < 0)
+                return -ENOMEM;
+        if ((g->host_port > 0 ? asprintf(&s, "%s:%s->%s/%s", g->host_ip, range, range, g->protocol)
+                              : asprintf(&s, "%s/%s", range, g->protocol)) < 0)
+                return -ENOMEM;
+        return strv_push(l, s);
+}
+
+char *ctl_format_ports(const CtlPort *ports, size_t n) {
+        _cleanup_strv_free_ char **groups = NULL, **mappings = NULL;
+        _cleanup_free_ size_t *first = calloc(n + 1, sizeof(size_t)), *last = calloc(n + 1, sizeof(size_t));
+        size_t n_groups = 0;
+        if (!first || !last)
+                return NULL;
+        /* As DisplayablePorts: a mapping to another port stands alone; exposed ports and ports
+         * published on the same number group by (address, protocol) into runs. */
+        for (size_t i = 0; i < n; i++) {
+                const CtlPort *p = &ports[i];
+                if (p->host_port > 0 && p->host_port != p->port) {
+                        _cleanup_free_ char *m = NULL;
+                        if (asprintf(&m, "%s:%u->%u/%s", p->host_ip, p->host_port, p->port, p->protocol) < 0 ||
+                            strv_push(&mappings, m) < 0)
+                                return NULL;
+                        continue;
+                }
+                size_t g = 0;
+                while (g < n_groups &&
+                       !(streq(ports[first[g]].protocol, p->protocol) && streq(ports[first[g]].host_ip, p->host_ip) &&
+                         (ports[first[g]].host_port > 0) == (p->host_port > 0)))
+                        g++;
+                if (g == n_groups) {
+                        first[n_groups] = last[n_groups] = i;
+                        n_groups++;
+                } else if (p->port == ports[last[g]].port + 1)
+                        last[g] = i;
+                else {
+                        if (add_port_group(&groups, &ports[first[g]], ports[last[g]].port) < 0)
+                                return NULL;
+                        first[g] = last[g] = i;
+                }
+        }
+        for (size_t g = 0; g < n_groups; g++)
+                if (add_port_group(&groups, &ports[first[g]], ports[last[g]].port) < 0)
+                        return NULL;
+        for (char **m = mappings; m && *m; m++)
+                if (strv_push(&groups, *m) < 0)
+                        return NULL;
+        return groups ? strv_join(groups, ", ") : strdup("");
+}
+
+bool ctl_regex_matches(const char *pattern, const char *s) {
+        regex_t re;
+        if (!s || regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+                return false;
+        bool m = regexec(&re, s, 0, NULL, 0) == 0;
+        regfree(&re);
+        return m;
+}
+
+bool ctl_filters_match(char *const *filters, const char *const *keys, size_t n_keys, CtlFilterMatchFunc match,
+                       const void *userdata) {
+        for (size_t k = 0; k < n_keys; k++) {
+                size_t n = strlen(keys[k]);
+                bool seen = false, matched = false;
+                for (char *const *f = filters; f && *f && !matched; f++) {
+                        if (strncmp(*f, keys[k], n) || (*f)[n] != '=')
+                                continue;
+                        seen = true;
+                        matched = match(keys[k], *f + n + 1, userdata);
+                }
+                if (seen && !matched)
+                        return false;
+        }
+        return true;
 }
 
 bool ctl_state_is_active(const char *state) {

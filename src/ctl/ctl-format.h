@@ -33,6 +33,24 @@ char *ctl_format_status(const char *state, int exit_code, uint64_t started_at, u
  * truncate is set, then quoted like Go's strconv.Quote. */
 char *ctl_format_command(char *const *argv, bool truncate);
 
+/* One port of a container as docker ps and docker port see it: published (host_port > 0, host_ip
+ * "0.0.0.0" for every address) or only exposed (host_port 0, host_ip ""). */
+typedef struct CtlPort {
+        char protocol[8];
+        unsigned port;
+        char host_ip[64];
+        unsigned host_port;
+} CtlPort;
+
+/* The container's ports from its Ports property ("protocol\tport\thost ip\thost port", "" host ip:
+ * every address) and, when exposed is given, its ExposedPorts ("protocol\tport") that are not
+ * published; sorted as Docker sorts them (port, host address, host port, protocol). *ret_n of them. */
+int ctl_ports_collect(char *const *ports, char *const *exposed, CtlPort **ret, size_t *ret_n);
+
+/* docker ps PORTS: "0.0.0.0:8080->80/tcp, 443/tcp", with Docker's grouping of consecutive ports
+ * ("8000-8001/tcp", "0.0.0.0:9000-9001->9000-9001/tcp" where host and container port are equal). */
+char *ctl_format_ports(const CtlPort *ports, size_t n);
+
 /* Number of characters (UTF-8 code points) in s: the width of a table cell. */
 size_t ctl_utf8_width(const char *s);
 
@@ -60,6 +78,15 @@ int ctl_parse_timestamp(const char *s, uint64_t now, uint64_t *ret_usec);
 /* Docker's label filter: "KEY" matches a label KEY with any value, "KEY=VALUE" only that value.
  * labels are "key=value" strings. */
 bool ctl_labels_match(char *const *labels, const char *filter);
+
+/* An extended regular expression matches (somewhere in) s; false for a NULL s or a bad pattern. */
+bool ctl_regex_matches(const char *pattern, const char *s);
+
+/* Docker's rule for --filter KEY=VALUE of the list commands: the values of one key are alternatives,
+ * different keys must all match; keys not in keys[] are not looked at. match() decides one value. */
+typedef bool (*CtlFilterMatchFunc)(const char *key, const char *value, const void *userdata);
+bool ctl_filters_match(char *const *filters, const char *const *keys, size_t n_keys, CtlFilterMatchFunc match,
+                       const void *userdata);
 
 /* Running in Docker's sense: "running", "paused" or "restarting" (shown by ps without -a,
  * followed by logs -f). */

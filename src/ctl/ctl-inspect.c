@@ -8,6 +8,7 @@
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
+#include "ctl-networks.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
 #include "ctl-template.h"
@@ -18,6 +19,7 @@ typedef enum InspectType {
         INSPECT_ANY,
         INSPECT_CONTAINER,
         INSPECT_IMAGE,
+        INSPECT_NETWORK,
 } InspectType;
 
 static json_object *json_timestamp(uint64_t usec) {
@@ -250,6 +252,203 @@ static int security_json(const ContainerInfo *c, json_object *host) {
         return opts ? json_add(host, "SecurityOpt", json_strv_new(opts)) : json_add_null(host, "SecurityOpt");
 }
 
+/* "80/tcp" */
+static char *port_key(const char *protocol, const char *port) {
+        char *k = NULL;
+        return asprintf(&k, "%s/%s", port, protocol) < 0 ? NULL : k;
+}
+
+/* Splits a tab-joined property entry into exactly n fields (in place in *copy); false when it has fewer. */
+static bool split_fields(const char *entry, size_t n, char **ret_copy, char **f) {
+        char *copy = strdup(entry), *p = copy;
+        size_t k = 0;
+        for (; copy && p && k < n; k++)
+                f[k] = strsep(&p, "\t");
+        *ret_copy = copy;
+        return copy && k == n;
+}
+
+/* HostConfig's NetworkMode, PortBindings, PublishAllPorts, Dns, DnsOptions, DnsSearch, ExtraHosts and
+ * Config's ExposedPorts (also the published ports, as Docker lists them), all empty when berthd
+ * does not have the properties. */
+static int network_config_json(const ContainerInfo *c, json_object *config, json_object *host) {
+        _cleanup_(json_object_putp) json_object *bindings = json_object_new_object(),
+                                                *exposed = json_object_new_object();
+        int r = bindings && exposed ? 0 : -ENOMEM;
+
+        for (char **b = c->port_bindings; r >= 0 && b && *b; b++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL, *hp = NULL;
+                char *f[5];
+                if (!split_fields(*b, 5, &copy, f))
+                        return copy ? -EBADMSG : -ENOMEM;
+                key = port_key(f[0], f[1]);
+                if (!key ||
+                    (streq(f[3], "0")            ? !(hp = strdup(""))
+                             : streq(f[3], f[4]) ? !(hp = strdup(f[3]))
+                                                 : asprintf(&hp, "%s-%s", f[3], f[4]) < 0))
+                        return -ENOMEM;
+                json_object *list, *e = json_object_new_object();
+                if (!e)
+                        return -ENOMEM;
+                json_object_object_add(e, "HostIp", json_object_new_string(f[2]));
+                json_object_object_add(e, "HostPort", json_object_new_string(hp));
+                if (!json_object_object_get_ex(bindings, key, &list)) {
+                        list = json_object_new_array();
+                        if (!list || json_add(bindings, key, list) < 0) {
+                                json_object_put(e);
+                                return -ENOMEM;
+                        }
+                }
+                json_object_array_add(list, e);
+                if (!json_object_object_get_ex(exposed, key, NULL))
+                        r = json_add(exposed, key, json_object_new_object());
+        }
+        for (char **x = c->exposed_ports; r >= 0 && x && *x; x++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL;
+                char *f[2];
+                if (!split_fields(*x, 2, &copy, f))
+                        return copy ? -EBADMSG : -ENOMEM;
+                if (!(key = port_key(f[0], f[1])))
+                        return -ENOMEM;
+                if (!json_object_object_get_ex(exposed, key, NULL))
+                        r = json_add(exposed, key, json_object_new_object());
+        }
+        if (r >= 0)
+                r = json_add(host, "NetworkMode",
+                             json_object_new_string(!isempty(c->network_mode) ? c->network_mode : "bridge"));
+        if (r >= 0)
+                r = json_add(host, "PortBindings", TAKE_PTR(bindings));
+        if (r >= 0)
+                r = json_add(host, "PublishAllPorts", json_object_new_boolean(c->publish_all_ports));
+        /* Docker's: [] for the DNS lists, null for ExtraHosts when empty; ExposedPorts only when any. */
+        if (r >= 0)
+                r = json_add(host, "Dns", json_strv_new(c->dns));
+        if (r >= 0)
+                r = json_add(host, "DnsOptions", json_strv_new(c->dns_options));
+        if (r >= 0)
+                r = json_add(host, "DnsSearch", json_strv_new(c->dns_search));
+        if (r >= 0)
+                r = strv_length(c->extra_hosts) > 0 ? json_add(host, "ExtraHosts", json_strv_new(c->extra_hosts))
+                                                    : json_add_null(host, "ExtraHosts");
+        if (r >= 0 && json_object_object_length(exposed) > 0)
+                r = json_add(config, "ExposedPorts", TAKE_PTR(exposed));
+        return r;
+}
+
+/* NetworkSettings.Ports: each binding in force as {HostIp, HostPort}; an exposed port without one
+ * null while the container runs. */
+static json_object *settings_ports_json(const ContainerInfo *c) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        if (!o)
+                return NULL;
+        for (char **p = c->ports; p && *p; p++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL;
+                char *f[4];
+                json_object *list, *e;
+                if (!split_fields(*p, 4, &copy, f) || !(key = port_key(f[0], f[1])) || !(e = json_object_new_object()))
+                        return NULL;
+                json_object_object_add(e, "HostIp", json_object_new_string(isempty(f[2]) ? "0.0.0.0" : f[2]));
+                json_object_object_add(e, "HostPort", json_object_new_string(f[3]));
+                if (!json_object_object_get_ex(o, key, &list) || !list) {
+                        list = json_object_new_array();
+                        if (!list || json_add(o, key, list) < 0) {
+                                json_object_put(e);
+                                return NULL;
+                        }
+                }
+                json_object_array_add(list, e);
+        }
+        for (char **x = c->exposed_ports; ctl_state_is_active(c->state) && x && *x; x++) {
+                _cleanup_free_ char *copy = NULL, *key = NULL;
+                char *f[2];
+                if (!split_fields(*x, 2, &copy, f) || !(key = port_key(f[0], f[1])))
+                        return NULL;
+                if (!json_object_object_get_ex(o, key, NULL) && json_add_null(o, key) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(o);
+}
+
+/* One entry of NetworkSettings.Networks from "name\tid\taddress\tprefix\tgateway\tmac\tendpoint\taliases". */
+static json_object *endpoint_json(const ContainerInfo *c, char *const f[static 8]) {
+        _cleanup_(json_object_putp) json_object *e = json_object_new_object();
+        _cleanup_strv_free_ char **aliases = NULL;
+        int prefix = 0;
+        if (!e)
+                return NULL;
+        for (char *p = f[7], *a; p && (a = strsep(&p, ","));)
+                if (!isempty(a) && strv_push(&aliases, a) < 0)
+                        return NULL;
+        (void) parse_int(f[3], &prefix);
+        /* --ip is the fixed address on the network it names. */
+        if (!isempty(c->ip_address) && streq_ptr(c->network_mode, f[0])) {
+                json_object *ipam = json_object_new_object();
+                if (!ipam || json_add(ipam, "IPv4Address", json_object_new_string(c->ip_address)) < 0 ||
+                    json_add(e, "IPAMConfig", ipam) < 0)
+                        return NULL;
+        } else if (json_add_null(e, "IPAMConfig") < 0)
+                return NULL;
+        if (json_add_null(e, "Links") < 0 ||
+            (aliases ? json_add(e, "Aliases", json_strv_new(aliases)) : json_add_null(e, "Aliases")) < 0 ||
+            json_add(e, "MacAddress", json_object_new_string(f[5])) < 0 ||
+            json_add(e, "NetworkID", json_object_new_string(f[1])) < 0 ||
+            json_add(e, "EndpointID", json_object_new_string(f[6])) < 0 ||
+            json_add(e, "Gateway", json_object_new_string(f[4])) < 0 ||
+            json_add(e, "IPAddress", json_object_new_string(f[2])) < 0 ||
+            json_add(e, "IPPrefixLen", json_object_new_int(prefix)) < 0 ||
+            json_add(e, "IPv6Gateway", json_object_new_string("")) < 0 ||
+            json_add(e, "GlobalIPv6Address", json_object_new_string("")) < 0 ||
+            json_add(e, "GlobalIPv6PrefixLen", json_object_new_int(0)) < 0 || json_add_null(e, "DriverOpts") < 0)
+                return NULL;
+        return TAKE_PTR(e);
+}
+
+/* Docker's NetworkSettings: Ports, Networks, and at the top the default bridge's endpoint. */
+static int network_settings_json(const ContainerInfo *c, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *networks = json_object_new_object();
+        const char *endpoint = "", *gateway = "", *address = "", *mac = "";
+        int prefix = 0, r = o && networks ? 0 : -ENOMEM;
+        _cleanup_free_ char *bridge = NULL;
+
+        for (char **n = c->networks; r >= 0 && n && *n; n++) {
+                _cleanup_free_ char *copy = NULL;
+                char *f[8];
+                if (!split_fields(*n, 8, &copy, f))
+                        return copy ? -EBADMSG : -ENOMEM;
+                r = json_add(networks, f[0], endpoint_json(c, f));
+                if (r >= 0 && streq(f[0], "bridge")) {
+                        free(bridge);
+                        bridge = TAKE_PTR(copy); /* the fields point into it */
+                        endpoint = f[6], gateway = f[4], address = f[2], mac = f[5];
+                        (void) parse_int(f[3], &prefix);
+                }
+        }
+        if (r >= 0)
+                r = json_add(o, "Bridge", json_object_new_string(""));
+        if (r >= 0)
+                r = json_add(o, "SandboxID", json_object_new_string(""));
+        if (r >= 0)
+                r = json_add(o, "SandboxKey", json_object_new_string(""));
+        if (r >= 0)
+                r = json_add(o, "Ports", settings_ports_json(c));
+        if (r >= 0)
+                r = json_add(o, "EndpointID", json_object_new_string(endpoint));
+        if (r >= 0)
+                r = json_add(o, "Gateway", json_object_new_string(gateway));
+        if (r >= 0)
+                r = json_add(o, "IPAddress", json_object_new_string(address));
+        if (r >= 0)
+                r = json_add(o, "IPPrefixLen", json_object_new_int(prefix));
+        if (r >= 0)
+                r = json_add(o, "MacAddress", json_object_new_string(mac));
+        if (r >= 0)
+                r = json_add(o, "Networks", TAKE_PTR(networks));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
 static int container_config_json(const ContainerInfo *c, json_object **ret_config, json_object **ret_host) {
         _cleanup_(json_object_putp) json_object *config = json_object_new_object(), *host = json_object_new_object();
         int r = config && host ? 0 : -ENOMEM;
@@ -340,6 +539,8 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                 r = cgroup_json(c, host);
         if (r >= 0)
                 r = security_json(c, host);
+        if (r >= 0)
+                r = network_config_json(c, config, host);
         if (r < 0)
                 return r;
         *ret_config = TAKE_PTR(config);
@@ -380,7 +581,7 @@ static json_object *mounts_json(char **mount_points) {
 
 static int container_json(const ContainerInfo *c, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *berth = json_object_new_object();
-        json_object *state = NULL, *config = NULL, *host = NULL;
+        json_object *state = NULL, *config = NULL, *host = NULL, *settings = NULL;
         _cleanup_free_ char *name = NULL;
         size_t n = strv_length(c->command);
         int r = o && berth ? 0 : -ENOMEM;
@@ -413,6 +614,10 @@ static int container_json(const ContainerInfo *c, json_object **ret) {
                 r = json_add(o, "RestartCount", json_object_new_int64(c->restart_count));
         if (r >= 0)
                 r = json_add(o, "Mounts", mounts_json(c->mount_points));
+        if (r >= 0)
+                r = network_settings_json(c, &settings);
+        if (r >= 0)
+                r = json_add(o, "NetworkSettings", settings);
         if (r >= 0)
                 r = json_add(berth, "Unit", json_string_or_empty(c->unit));
         if (r >= 0)
@@ -473,7 +678,7 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
         _cleanup_free_ char *path = NULL;
         int r;
 
-        if (type != INSPECT_IMAGE) {
+        if (type == INSPECT_ANY || type == INSPECT_CONTAINER) {
                 r = ctl_get_container(bus, name, error, &path);
                 if (r >= 0) {
                         ContainerInfo *c = (ContainerInfo *) object_list_find_container(objects, path);
@@ -489,7 +694,7 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
                         return r;
                 sd_bus_error_free(error);
         }
-        if (type != INSPECT_CONTAINER) {
+        if (type == INSPECT_ANY || type == INSPECT_IMAGE) {
                 r = ctl_get_image(bus, name, error, &path);
                 if (r >= 0) {
                         const ImageInfo *i = object_list_find_image(objects, path);
@@ -499,6 +704,18 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
                         return r < 0 ? r : 1;
                 }
                 if (!ctl_bus_error_is_not_found(error))
+                        return r;
+                sd_bus_error_free(error);
+        }
+        if (type == INSPECT_ANY || type == INSPECT_NETWORK) {
+                _cleanup_(network_info_done) NetworkInfo n = {};
+                r = ctl_get_network(bus, name, error, &n);
+                if (r >= 0) {
+                        *ret = ctl_network_json(&n, objects);
+                        return *ret ? 1 : -ENOMEM;
+                }
+                /* A berthd without networks does not know the method: no such network either. */
+                if (!ctl_bus_error_is_not_found(error) && !sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_METHOD))
                         return r;
                 sd_bus_error_free(error);
         }
@@ -565,20 +782,23 @@ static int parse_inspect_argv(int argc, char *argv[], InspectType *ret_type, con
                                 *ret_type = INSPECT_CONTAINER;
                         else if (streq(optarg, "image"))
                                 *ret_type = INSPECT_IMAGE;
+                        else if (streq(optarg, "network"))
+                                *ret_type = INSPECT_NETWORK;
                         else {
-                                ctl_log_error("invalid --type \"%s\": expected \"container\" or \"image\"", optarg);
+                                ctl_log_error("invalid --type \"%s\": expected \"container\", \"image\" or \"network\"",
+                                              optarg);
                                 return -EINVAL;
                         }
                         break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl inspect [OPTIONS] CONTAINER|IMAGE...\n"
+                        printf("Usage: berthctl inspect [OPTIONS] CONTAINER|IMAGE|NETWORK...\n"
                                "\n"
-                               "Print a JSON array describing containers and images. A name is looked up\n"
-                               "as a container first, then as an image.\n"
+                               "Print a JSON array describing containers, images and networks. A name is\n"
+                               "looked up as a container first, then as an image, then as a network.\n"
                                "\n"
                                "Options:\n"
-                               "      --type=TYPE   Only look for a \"container\" or an \"image\"\n"
+                               "      --type=TYPE   Only look for a \"container\", an \"image\" or a \"network\"\n"
                                "  -f, --format=TMPL Print TMPL per object: {{.State.Status}}, {{json .Config}}\n"
                                "  -s, --size        Add SizeRw and SizeRootFs to containers\n"
                                "  -h, --help        Show this help\n");
@@ -629,9 +849,10 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
                 } else if (r == 0) {
                         /* Docker's wording (container inspect, image inspect), and its exit code 1. */
                         fprintf(stderr, "Error: No such %s: %s\n",
-                                type == INSPECT_CONTAINER       ? "container"
-                                        : type == INSPECT_IMAGE ? "image"
-                                                                : "object",
+                                type == INSPECT_CONTAINER         ? "container"
+                                        : type == INSPECT_IMAGE   ? "image"
+                                        : type == INSPECT_NETWORK ? "network"
+                                                                  : "object",
                                 argv[i]);
                         missing = true;
                 } else if (json_object_array_add(array, o) < 0) {
@@ -644,18 +865,9 @@ int verb_inspect(int argc, char *argv[], Ctl *ctl) {
                 if (r < 0)
                         return r;
         }
-        if (format)
-                for (size_t i = 0; i < json_object_array_length(array); i++) {
-                        _cleanup_free_ char *out = NULL, *why = NULL;
-                        r = ctl_render_template(format, json_object_array_get_idx(array, i), &out, &why);
-                        if (r < 0) {
-                                ctl_log_error("invalid --format: %s", why ?: strerror(-r));
-                                return -EINVAL;
-                        }
-                        printf("%s\n", out);
-                }
-        else
-                r = json_print_pretty(array, stdout);
+        r = ctl_print_inspect(array, format);
+        if (r == -EINVAL)
+                return r;
         if (r < 0)
                 return ctl_log_errno(r, "Failed to write the output: %m");
         if (failed)

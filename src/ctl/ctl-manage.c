@@ -31,6 +31,7 @@ static const SubCommand container_commands[] = {
         { "list", verb_ps, NULL },
         { "ps", verb_ps, NULL },
         { "pause", verb_pause, "Freeze all processes of containers" },
+        { "port", verb_port, "List a container's published ports" },
         { "prune", verb_container_prune, "Remove all stopped containers" },
         { "rename", verb_rename, "Rename a container" },
         { "restart", verb_restart, "Restart containers" },

@@ -14,8 +14,9 @@
  * map expects (a newer daemon), are skipped. */
 typedef struct PropertyMap {
         const char *name;
-        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), "a(stt)", "a(sss)", "a(sst)", "a(ssssssb)"
-                                * (as tab-separated fields), "t", "u", "i" or "b" */
+        const char *signature; /* "s", "o", "as", "a{ss}" (as "key=value"), arrays of structs of basic types and "as"
+                                * such as "a(stt)" (as tab-separated fields, read_struct_joined()), "t", "u",
+                                * "i" or "b" */
         size_t offset;
         bool secret; /* root only, and only by name (Get, not GetAll): may hold passwords */
 } PropertyMap;
@@ -74,6 +75,19 @@ static const PropertyMap container_map[] = {
         { "GroupAdd", "as", offsetof(ContainerInfo, group_add), false },
         { "Sysctls", "a{ss}", offsetof(ContainerInfo, sysctls), false },
         { "MountPoints", "a(ssssssb)", offsetof(ContainerInfo, mount_points), false },
+        { "NetworkMode", "s", offsetof(ContainerInfo, network_mode), false },
+        { "NetworkAliases", "as", offsetof(ContainerInfo, network_aliases), false },
+        { "IPAddress", "s", offsetof(ContainerInfo, ip_address), false },
+        { "MacAddress", "s", offsetof(ContainerInfo, mac_address), false },
+        { "Dns", "as", offsetof(ContainerInfo, dns), false },
+        { "DnsSearch", "as", offsetof(ContainerInfo, dns_search), false },
+        { "DnsOptions", "as", offsetof(ContainerInfo, dns_options), false },
+        { "ExtraHosts", "as", offsetof(ContainerInfo, extra_hosts), false },
+        { "PortBindings", "a(sqsqq)", offsetof(ContainerInfo, port_bindings), false },
+        { "ExposedPorts", "a(sq)", offsetof(ContainerInfo, exposed_ports), false },
+        { "PublishAllPorts", "b", offsetof(ContainerInfo, publish_all_ports), false },
+        { "Ports", "a(sqsq)", offsetof(ContainerInfo, ports), false },
+        { "Networks", "a(sssusssas)", offsetof(ContainerInfo, networks), false },
         {},
 };
 
@@ -103,6 +117,104 @@ static const PropertyMap volume_map[] = {
         {},
 };
 
+/* One struct of an array, whose members are basic types or "as": the members joined with tabs, an
+ * "as" member joined with ',', booleans as "true"/"false". 0 at the end of the array. */
+static const PropertyMap network_map[] = {
+        { "Id", "s", offsetof(NetworkInfo, id), false },
+        { "Name", "s", offsetof(NetworkInfo, name), false },
+        { "Driver", "s", offsetof(NetworkInfo, driver), false },
+        { "Scope", "s", offsetof(NetworkInfo, scope), false },
+        { "Subnet", "s", offsetof(NetworkInfo, subnet), false },
+        { "Gateway", "s", offsetof(NetworkInfo, gateway), false },
+        { "IPRange", "s", offsetof(NetworkInfo, ip_range), false },
+        { "Internal", "b", offsetof(NetworkInfo, internal), false },
+        { "IPv6", "b", offsetof(NetworkInfo, ipv6), false },
+        { "Labels", "a{ss}", offsetof(NetworkInfo, labels), false },
+        { "Options", "a{ss}", offsetof(NetworkInfo, options), false },
+        { "CreatedAt", "t", offsetof(NetworkInfo, created_at), false },
+        { "BridgeName", "s", offsetof(NetworkInfo, bridge_name), false },
+        { "Containers", "a(ssss)", offsetof(NetworkInfo, containers), false },
+        {},
+};
+
+static int read_struct_joined(sd_bus_message *m, const char *members, char **ret) {
+        _cleanup_free_ char *out = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t len = 0;
+        int r = sd_bus_message_enter_container(m, 'r', members);
+        if (r <= 0)
+                return r;
+        f = open_memstream(&out, &len);
+        if (!f)
+                return -ENOMEM;
+        for (const char *t = members; *t; t++) {
+                union {
+                        const char *s;
+                        uint64_t t;
+                        int64_t x;
+                        uint32_t u;
+                        int32_t i;
+                        uint16_t q;
+                        int16_t n;
+                        uint8_t y;
+                        int b;
+                } v = {};
+                if (t != members)
+                        fputc('\t', f);
+                if (*t == 'a') {
+                        _cleanup_strv_free_ char **l = NULL;
+                        if (t[1] != 's')
+                                return -EBADMSG;
+                        t++;
+                        if ((r = sd_bus_message_read_strv(m, &l)) < 0)
+                                return r;
+                        for (char **e = l; e && *e; e++)
+                                fprintf(f, "%s%s", e == l ? "" : ",", *e);
+                        continue;
+                }
+                if ((r = sd_bus_message_read_basic(m, *t, &v)) < 0)
+                        return r;
+                switch (*t) {
+                case 's':
+                case 'o':
+                        fputs(v.s, f);
+                        break;
+                case 't':
+                        fprintf(f, "%" PRIu64, v.t);
+                        break;
+                case 'x':
+                        fprintf(f, "%" PRIi64, v.x);
+                        break;
+                case 'u':
+                        fprintf(f, "%" PRIu32, v.u);
+                        break;
+                case 'i':
+                        fprintf(f, "%" PRIi32, v.i);
+                        break;
+                case 'q':
+                        fprintf(f, "%u", (unsigned) v.q);
+                        break;
+                case 'n':
+                        fprintf(f, "%d", (int) v.n);
+                        break;
+                case 'y':
+                        fprintf(f, "%u", (unsigned) v.y);
+                        break;
+                case 'b':
+                        fputs(v.b ? "true" : "false", f);
+                        break;
+                default:
+                        return -EBADMSG;
+                }
+        }
+        if (fclose(TAKE_PTR(f)) != 0)
+                return -ENOMEM;
+        if ((r = sd_bus_message_exit_container(m)) < 0)
+                return r;
+        *ret = TAKE_PTR(out);
+        return 1;
+}
+
 static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *userdata) {
         void *dest = (uint8_t *) userdata + p->offset;
         int r;
@@ -125,51 +237,27 @@ static int read_one_property(sd_bus_message *m, const PropertyMap *p, void *user
                         return r;
                 strv_free(*(char ***) dest);
                 *(char ***) dest = TAKE_PTR(l);
-        } else if (streq(p->signature, "a(ssssssb)")) {
+        } else if (startswith(p->signature, "a(")) {
                 _cleanup_strv_free_ char **l = NULL;
+                _cleanup_free_ char *members = strndup(p->signature + 2, strlen(p->signature) - 3);
                 size_t n = 0;
-                const char *f[6];
-                int rw;
-                r = sd_bus_message_enter_container(m, 'a', "(ssssssb)");
-                while (r >= 0 &&
-                       (r = sd_bus_message_read(m, "(ssssssb)", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &rw)) > 0) {
+                if (!members)
+                        return -ENOMEM;
+                r = sd_bus_message_enter_container(m, 'a', p->signature + 1);
+                while (r >= 0) {
                         _cleanup_free_ char *joined = NULL;
-                        if (asprintf(&joined, "%s\t%s\t%s\t%s\t%s\t%s\t%s", f[0], f[1], f[2], f[3], f[4], f[5],
-                                     rw ? "true" : "false") < 0 ||
-                            strv_push_counted(&l, &n, joined) < 0)
+                        r = read_struct_joined(m, members, &joined);
+                        if (r <= 0)
+                                break;
+                        if (strv_push_counted(&l, &n, joined) < 0)
                                 return -ENOMEM;
                 }
                 if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
                         return r;
                 strv_free(*(char ***) dest);
                 *(char ***) dest = l ? TAKE_PTR(l) : calloc(1, sizeof(char *));
-        } else if (streq(p->signature, "a(stt)") || streq(p->signature, "a(sss)") || streq(p->signature, "a(sst)")) {
-                _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
-                bool numbers = streq(p->signature, "a(stt)"), last = streq(p->signature, "a(sst)");
-                if (!l)
+                if (!*(char ***) dest)
                         return -ENOMEM;
-                r = sd_bus_message_enter_container(m, 'a', p->signature + 1);
-                for (;;) {
-                        const char *a, *b, *c;
-                        uint64_t x, y;
-                        _cleanup_free_ char *joined = NULL;
-                        if (r < 0)
-                                return r;
-                        r = numbers    ? sd_bus_message_read(m, "(stt)", &a, &x, &y)
-                                : last ? sd_bus_message_read(m, "(sst)", &a, &b, &y)
-                                       : sd_bus_message_read(m, "(sss)", &a, &b, &c);
-                        if (r <= 0)
-                                break;
-                        if ((numbers        ? asprintf(&joined, "%s\t%" PRIu64 "\t%" PRIu64, a, x, y)
-                                     : last ? asprintf(&joined, "%s\t%s\t%" PRIu64, a, b, y)
-                                            : asprintf(&joined, "%s\t%s\t%s", a, b, c)) < 0 ||
-                            strv_push(&l, joined) < 0)
-                                return -ENOMEM;
-                }
-                if (r < 0 || (r = sd_bus_message_exit_container(m)) < 0)
-                        return r;
-                strv_free(*(char ***) dest);
-                *(char ***) dest = TAKE_PTR(l);
         } else if (streq(p->signature, "as")) {
                 char **l = NULL;
                 r = sd_bus_message_read_strv(m, &l);
@@ -278,6 +366,18 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->group_add);
         strv_free(c->sysctls);
         strv_free(c->mount_points);
+        free(c->network_mode);
+        strv_free(c->network_aliases);
+        free(c->ip_address);
+        free(c->mac_address);
+        strv_free(c->dns);
+        strv_free(c->dns_search);
+        strv_free(c->dns_options);
+        strv_free(c->extra_hosts);
+        strv_free(c->port_bindings);
+        strv_free(c->exposed_ports);
+        strv_free(c->ports);
+        strv_free(c->networks);
         container_info_init(c);
 }
 
@@ -418,6 +518,92 @@ void volume_info_done(VolumeInfo *v) {
         strv_free(v->options);
         strv_free(v->used_by);
         *v = (VolumeInfo){};
+}
+
+int network_info_get(sd_bus *bus, const char *path, sd_bus_error *error, NetworkInfo *ret) {
+        NetworkInfo n = {};
+        int r = info_get(bus, path, "org.berth1.Network", network_map, &n, error);
+        if (r < 0) {
+                network_info_done(&n);
+                return r;
+        }
+        *ret = n;
+        return 0;
+}
+
+void network_info_done(NetworkInfo *n) {
+        free(n->object_path);
+        free(n->id);
+        free(n->name);
+        free(n->driver);
+        free(n->scope);
+        free(n->subnet);
+        free(n->gateway);
+        free(n->ip_range);
+        strv_free(n->labels);
+        strv_free(n->options);
+        free(n->bridge_name);
+        strv_free(n->containers);
+        *n = (NetworkInfo){};
+}
+
+static void volume_info_done_void(void *v) {
+        volume_info_done(v);
+}
+
+static void network_info_done_void(void *n) {
+        network_info_done(n);
+}
+
+/* Manager.<method>() (an a(sso), the object path last), then each object's properties into an array of
+ * structs of size bytes; objects removed in between are left out. */
+static int list_fetch(sd_bus *bus, const char *method, const char *interface, const PropertyMap *map, size_t size,
+                      void (*done)(void *), sd_bus_error *error, void **ret, size_t *ret_n) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        uint8_t *list = NULL;
+        const char *a, *b, *path;
+        size_t n = 0;
+        int r = ctl_bus_call_manager(bus, method, CTL_TIMEOUT_DEFAULT, error, &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sso)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sso)", &a, &b, &path)) > 0) {
+                uint8_t *l = reallocarray(list, n + 1, size);
+                if (!l) {
+                        r = -ENOMEM;
+                        break;
+                }
+                list = l;
+                memset(list + n * size, 0, size);
+                r = info_get(bus, path, interface, map, list + n * size, error);
+                if (r >= 0) {
+                        n++;
+                        continue;
+                }
+                done(list + n * size);
+                if (!ctl_bus_error_is_not_found(error))
+                        break;
+                sd_bus_error_free(error); /* removed in the meantime */
+                r = 0;
+        }
+        if (r < 0) {
+                for (size_t k = 0; k < n; k++)
+                        done(list + k * size);
+                free(list);
+                return r;
+        }
+        *ret = list;
+        *ret_n = n;
+        return 0;
+}
+
+int volume_list_fetch(sd_bus *bus, sd_bus_error *error, VolumeInfo **ret, size_t *ret_n) {
+        return list_fetch(bus, "ListVolumes", "org.berth1.Volume", volume_map, sizeof(VolumeInfo),
+                          volume_info_done_void, error, (void **) ret, ret_n);
+}
+
+int network_list_fetch(sd_bus *bus, sd_bus_error *error, NetworkInfo **ret, size_t *ret_n) {
+        return list_fetch(bus, "ListNetworks", "org.berth1.Network", network_map, sizeof(NetworkInfo),
+                          network_info_done_void, error, (void **) ret, ret_n);
 }
 
 static int grow(void **array, size_t n, size_t size) {

@@ -65,6 +65,16 @@ typedef struct ContainerInfo {
         char **group_add;
         char **sysctls; /* "key=value" */
         char **mount_points; /* "type\tname\tsource\tdestination\tdriver\tmode\trw" (MountPoints) */
+        /* Networking (docs/NETWORKING.md); NULL/empty when berthd does not have the property. */
+        char *network_mode;
+        char **network_aliases;
+        char *ip_address, *mac_address;
+        char **dns, **dns_search, **dns_options, **extra_hosts;
+        char **port_bindings; /* "protocol\tport\thost ip\tfirst\tlast" (PortBindings) */
+        char **exposed_ports; /* "protocol\tport" (ExposedPorts) */
+        int publish_all_ports;
+        char **ports; /* "protocol\tport\thost ip\thost port" (Ports: in force while it runs) */
+        char **networks; /* "name\tid\taddress\tprefix\tgateway\tmac\tendpoint\talias,..." (Networks) */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */
@@ -94,6 +104,19 @@ typedef struct VolumeInfo {
         char **used_by;
 } VolumeInfo;
 
+/* The properties of one org.berth1.Network object. */
+typedef struct NetworkInfo {
+        char *object_path;
+        char *id, *name, *driver, *scope;
+        char *subnet, *gateway, *ip_range;
+        int internal, ipv6;
+        char **labels; /* "key=value" */
+        char **options; /* "key=value" */
+        uint64_t created_at;
+        char *bridge_name;
+        char **containers; /* "id\tname\taddress/prefix\tmac" of the running containers attached */
+} NetworkInfo;
+
 /* Everything ObjectManager.GetManagedObjects() on /org/berth1 returns. */
 typedef struct ObjectList {
         ContainerInfo *containers;
@@ -120,6 +143,12 @@ int container_info_get(sd_bus *bus, const char *path, sd_bus_error *error, Conta
 int image_info_get(sd_bus *bus, const char *path, sd_bus_error *error, ImageInfo *ret);
 int volume_info_get(sd_bus *bus, const char *path, sd_bus_error *error, VolumeInfo *ret);
 void volume_info_done(VolumeInfo *v);
+int network_info_get(sd_bus *bus, const char *path, sd_bus_error *error, NetworkInfo *ret);
+/* Every volume (ListVolumes) or network (ListNetworks) with its properties, in the daemon's order;
+ * those removed while listing are left out. */
+int volume_list_fetch(sd_bus *bus, sd_bus_error *error, VolumeInfo **ret, size_t *ret_n);
+int network_list_fetch(sd_bus *bus, sd_bus_error *error, NetworkInfo **ret, size_t *ret_n);
+void network_info_done(NetworkInfo *n);
 
 int object_list_fetch(sd_bus *bus, sd_bus_error *error, ObjectList *ret);
 const ContainerInfo *object_list_find_container(const ObjectList *l, const char *path);

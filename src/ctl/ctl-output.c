@@ -287,3 +287,46 @@ bool ctl_confirm(const char *warning) {
         line[strcspn(line, "\r\n")] = 0;
         return streq(line, "y") || streq(line, "Y");
 }
+
+int ctl_print_inspect(json_object *array, const char *format) {
+        if (!format)
+                return json_print_pretty(array, stdout);
+        for (size_t i = 0; i < json_object_array_length(array); i++) {
+                _cleanup_free_ char *out = NULL, *why = NULL;
+                json_object *o = json_object_array_get_idx(array, i);
+                if (streq(format, "json")) {
+                        printf("%s\n",
+                               json_object_to_json_string_ext(o,
+                                                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                        continue;
+                }
+                int r = ctl_render_template(format, o, &out, &why);
+                if (r < 0) {
+                        ctl_log_error("invalid --format: %s", why ?: strerror(-r));
+                        return -EINVAL;
+                }
+                printf("%s\n", out);
+        }
+        return 0;
+}
+
+int ctl_print_list(const char *format, const char *default_table, const char *const (*headers)[2], size_t n_headers,
+                   json_object **rows, size_t n_rows, const char *what) {
+        _cleanup_(json_object_putp) json_object *h = json_object_new_object();
+        _cleanup_free_ char *why = NULL;
+        int r = h ? 0 : -ENOMEM;
+        for (size_t k = 0; r >= 0 && k < n_rows; k++)
+                if (!rows[k])
+                        r = -ENOMEM;
+        for (size_t k = 0; r >= 0 && k < n_headers; k++)
+                r = json_add(h, headers[k][0], json_object_new_string(headers[k][1]));
+        if (r >= 0)
+                r = ctl_print_rows(format ?: "table", default_table, h, rows, n_rows, &why);
+        for (size_t k = 0; k < n_rows; k++)
+                json_object_put(rows[k]);
+        if (r == -EINVAL && why) {
+                ctl_log_error("invalid --format: %s", why);
+                return r;
+        }
+        return r < 0 ? ctl_log_errno(r, "Failed to show the %s: %m", what) : 0;
+}

@@ -25,6 +25,15 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
  * characters \t and \n stand for a tab and a newline. -EINVAL with *ret_error for a bad template. */
 int ctl_print_rows(const char *format, const char *default_table, json_object *headers, json_object *const *rows,
                    size_t n_rows, char **ret_error);
+/* The end of a list verb: rows (n_rows, each consumed) under format as ctl_print_rows() takes it
+ * (NULL: "table"), the header titles from headers (field, title pairs). Logs, "Failed to show the
+ * <what>: ..." or the template's error. */
+int ctl_print_list(const char *format, const char *default_table, const char *const (*headers)[2], size_t n_headers,
+                   json_object **rows, size_t n_rows, const char *what);
+/* What the inspect verbs print of array (the objects found): Docker's pretty JSON without format,
+ * else per object the template's output, or with "json" the object as one line. -EINVAL, logged, for
+ * a bad template. */
+int ctl_print_inspect(json_object *array, const char *format);
 /* Docker's JSON style: four spaces per level, "[]" and "{}" when empty, no escaped '/'. */
 int json_print_pretty(json_object *o, FILE *f);
 /* Small builders that return NULL (→ -ENOMEM at the caller) on allocation failure. */

@@ -35,8 +35,8 @@ typedef struct PsContext {
         size_t n_ancestors;
 } PsContext;
 
-static const char *const ps_filter_keys[] = { "ancestor", "before", "exited", "id",    "label",
-                                              "name",     "since",  "status", "volume" };
+static const char *const ps_filter_keys[] = { "ancestor", "before",  "exited", "id",     "label",
+                                              "name",     "network", "since",  "status", "volume" };
 static const char *const container_states[] = { "created", "restarting", "running", "removing",
                                                 "paused",  "exited",     "dead" };
 
@@ -96,15 +96,6 @@ static int check_ps_filter(const char *f) {
         return 0;
 }
 
-static bool regex_matches(const char *pattern, const char *s) {
-        regex_t re;
-        if (!s || regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-                return false;
-        bool m = regexec(&re, s, 0, NULL, 0) == 0;
-        regfree(&re);
-        return m;
-}
-
 /* The image c was created from is image a, or one built on it (a's layers are the first of its). */
 static bool descends_from(const PsContext *ctx, const ContainerInfo *c, const ImageInfo *a) {
         if (streq_ptr(image_id_strip(c->image_id ?: ""), image_id_strip(a->id ?: "")))
@@ -140,14 +131,32 @@ static bool mounts_volume(const ContainerInfo *c, const char *v) {
         return false;
 }
 
-static bool filter_matches(const PsContext *ctx, const ContainerInfo *c, const char *key, const char *v) {
+/* Attached to the network of that name or id (Networks: "name\tid\t..."). */
+static bool attached_to(const ContainerInfo *c, const char *v) {
+        for (char **e = c->networks; e && *e; e++) {
+                size_t n = strcspn(*e, "\t");
+                const char *id = (*e)[n] ? *e + n + 1 : "";
+                if ((strlen(v) == n && !strncmp(*e, v, n)) || (!isempty(v) && !strncmp(id, v, strlen(v))))
+                        return true;
+        }
+        return false;
+}
+
+typedef struct PsMatch {
+        const PsContext *ctx;
+        const ContainerInfo *c;
+} PsMatch;
+
+static bool filter_matches(const char *key, const char *v, const void *userdata) {
+        const PsContext *ctx = ((const PsMatch *) userdata)->ctx;
+        const ContainerInfo *c = ((const PsMatch *) userdata)->c;
         if (streq(key, "name")) {
                 _cleanup_free_ char *slashed = NULL;
-                return regex_matches(v, c->name) ||
-                        (asprintf(&slashed, "/%s", c->name ?: "") >= 0 && regex_matches(v, slashed));
+                return ctl_regex_matches(v, c->name) ||
+                        (asprintf(&slashed, "/%s", c->name ?: "") >= 0 && ctl_regex_matches(v, slashed));
         }
         if (streq(key, "id"))
-                return regex_matches(v, c->id);
+                return ctl_regex_matches(v, c->id);
         if (streq(key, "status"))
                 return streq_ptr(c->state, v);
         if (streq(key, "label"))
@@ -156,6 +165,8 @@ static bool filter_matches(const PsContext *ctx, const ContainerInfo *c, const c
                 return streq_ptr(c->state, "exited") && c->started_at != 0 && c->exit_code == atoi(v);
         if (streq(key, "volume"))
                 return mounts_volume(c, v);
+        if (streq(key, "network"))
+                return attached_to(c, v);
         if (streq(key, "ancestor")) {
                 for (size_t k = 0; k < ctx->n_ancestors; k++)
                         if (descends_from(ctx, c, ctx->ancestors[k]))
@@ -165,24 +176,11 @@ static bool filter_matches(const PsContext *ctx, const ContainerInfo *c, const c
         return true; /* before, since: bounds, below */
 }
 
-/* Docker's rule: values of the same key are alternatives, different keys must all match. */
 static bool container_matches(const PsContext *ctx, const ContainerInfo *c, char **filters) {
         if (c->created_at >= ctx->before || (ctx->since > 0 && c->created_at <= ctx->since))
                 return false;
-        for (size_t k = 0; k < ELEMENTSOF(ps_filter_keys); k++) {
-                const char *key = ps_filter_keys[k];
-                bool seen = false, matched = false;
-                for (char **f = filters; f && *f && !matched; f++) {
-                        const char *v = filter_value(*f, key);
-                        if (!v)
-                                continue;
-                        seen = true;
-                        matched = filter_matches(ctx, c, key, v);
-                }
-                if (seen && !matched)
-                        return false;
-        }
-        return true;
+        return ctl_filters_match(filters, ps_filter_keys, ELEMENTSOF(ps_filter_keys), filter_matches,
+                                 &(PsMatch){ ctx, c });
 }
 
 /* before=/since= (containers: their creation times, the tightest when repeated) and ancestor= (the
@@ -241,7 +239,7 @@ static void help_ps(void) {
                "                   restarting, running, removing, paused, exited, dead),\n"
                "                   exited=CODE, ancestor=IMAGE (it or an image built on it),\n"
                "                   before=CONTAINER, since=CONTAINER (created before, after it),\n"
-               "                   volume=NAME|DESTINATION\n"
+               "                   volume=NAME|DESTINATION, network=NAME|ID\n"
                "      --format=TMPL  A Go template over ID, Image, Command, CreatedAt, RunningFor,\n"
                "                   Ports, State, Status, Size, Names, Labels, Mounts, Networks,\n"
                "                   LocalVolumes; \"table TMPL\" aligns it under a header, \"json\"\n"
@@ -422,6 +420,25 @@ static int mounts_fields(const ContainerInfo *c, char **ret_mounts, size_t *ret_
         return *ret_mounts ? 0 : -ENOMEM;
 }
 
+/* Ports: the bindings in force and, while it runs, the exposed ports without one (Docker's
+ * DisplayablePorts); Networks: the names of the networks it is attached to, joined by commas. */
+static int network_fields(const ContainerInfo *c, char **ret_ports, char **ret_networks) {
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_free_ CtlPort *ports = NULL;
+        size_t n = 0;
+        int r = ctl_ports_collect(c->ports, ctl_state_is_active(c->state) ? c->exposed_ports : NULL, &ports, &n);
+        if (r < 0)
+                return r;
+        for (char **e = c->networks; e && *e; e++) {
+                _cleanup_free_ char *name = strndup(*e, strcspn(*e, "\t"));
+                if (!name || strv_push(&names, name) < 0)
+                        return -ENOMEM;
+        }
+        *ret_ports = ctl_format_ports(ports, n);
+        *ret_networks = names ? strv_join(names, ",") : strdup("");
+        return *ret_ports && *ret_networks ? 0 : -ENOMEM;
+}
+
 static const char *const ps_headers[][2] = {
         { "Command", "COMMAND" }, { "CreatedAt", "CREATED AT" }, { "ID", "CONTAINER ID" },
         { "Image", "IMAGE" },     { "Labels", "LABELS" },        { "LocalVolumes", "LOCAL VOLUMES" },
@@ -435,7 +452,7 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
                                   const PsArgs *a, uint64_t now) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         _cleanup_free_ char *command = NULL, *created = NULL, *status = NULL, *id = NULL, *at = NULL, *labels = NULL,
-                            *mounts = NULL, *size = NULL, *nvol = NULL;
+                            *mounts = NULL, *size = NULL, *nvol = NULL, *ports = NULL, *networks = NULL;
         char *const *argv = c->command;
         size_t local = 0;
 
@@ -453,7 +470,8 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
         labels = strv_join(c->labels, ",");
         size = a->size ? format_size_cell(objects, sizes, c) : strdup("");
         if (!o || !command || !created || !status || !id || !at || !labels || !size ||
-            mounts_fields(c, &mounts, &local) < 0 || asprintf(&nvol, "%zu", local) < 0)
+            mounts_fields(c, &mounts, &local) < 0 || asprintf(&nvol, "%zu", local) < 0 ||
+            network_fields(c, &ports, &networks) < 0)
                 return NULL;
         if (json_add(o, "Command", json_object_new_string(command)) < 0 ||
             json_add(o, "CreatedAt", json_object_new_string(at)) < 0 ||
@@ -463,8 +481,8 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
             json_add(o, "LocalVolumes", json_object_new_string(nvol)) < 0 ||
             json_add(o, "Mounts", json_object_new_string(mounts)) < 0 ||
             json_add(o, "Names", json_object_new_string(c->name ?: "")) < 0 ||
-            json_add(o, "Networks", json_object_new_string("")) < 0 ||
-            json_add(o, "Ports", json_object_new_string("")) < 0 ||
+            json_add(o, "Networks", json_object_new_string(networks)) < 0 ||
+            json_add(o, "Ports", json_object_new_string(ports)) < 0 ||
             json_add(o, "RunningFor", json_object_new_string(created)) < 0 ||
             json_add(o, "Size", json_object_new_string(size)) < 0 ||
             json_add(o, "State", json_object_new_string(c->state ?: "")) < 0 ||
@@ -489,9 +507,10 @@ static int print_rows(const ObjectList *objects, const SizeMap *sizes, const Con
         if (r >= 0)
                 r = ctl_print_rows(
                         a->format ?: "table",
-                        a->size ? "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}"
-                                  "\t{{.Size}}"
-                                : "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}",
+                        a->size ? "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+                                  "\t{{.Names}}\t{{.Size}}"
+                                : "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+                                  "\t{{.Names}}",
                         headers, rows, n_rows, &why);
         for (size_t k = 0; k < n_rows; k++)
                 json_object_put(rows[k]);

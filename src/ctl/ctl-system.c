@@ -8,6 +8,7 @@
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
+#include "ctl-networks.h"
 #include "ctl-objects.h"
 #include "ctl-output.h"
 #include "ctl.h"
@@ -37,7 +38,7 @@ static int parse_prune_filters(char **filters, uint64_t *ret_until, char ***ret_
         return 0;
 }
 
-static int append_prune_filters(sd_bus_message *m, char **filters) {
+int ctl_append_prune_filters(sd_bus_message *m, char **filters) {
         _cleanup_strv_free_ char **labels = NULL, **not_labels = NULL;
         uint64_t until = UINT64_MAX;
         int r;
@@ -56,23 +57,9 @@ static int append_prune_filters(sd_bus_message *m, char **filters) {
 }
 
 int ctl_append_label_filters(sd_bus_message *m, char **labels, char **not_labels) {
-        int r = 0;
-        for (size_t k = 0; k < 2; k++) {
-                char **l = k == 0 ? labels : not_labels;
-                if (r < 0 || !l)
-                        continue;
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", k == 0 ? "label" : "label!");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "as");
-                if (r >= 0)
-                        r = sd_bus_message_append_strv(m, l);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-        }
+        int r = labels ? ctl_bus_append_strv_option(m, "label", labels) : 0;
+        if (r >= 0 && not_labels)
+                r = ctl_bus_append_strv_option(m, "label!", not_labels);
         return r;
 }
 
@@ -92,7 +79,7 @@ static int prune_images(sd_bus *bus, bool all, char **filters, uint64_t *reclaim
                 r = sd_bus_message_append(m, "b", all);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the request: %m");
-        r = append_prune_filters(m, filters);
+        r = ctl_append_prune_filters(m, filters);
         if (r < 0)
                 return r;
         r = sd_bus_call(bus, m, CTL_TIMEOUT_LONG, &error, &reply);
@@ -610,6 +597,9 @@ int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
         r = prune_containers(bus, &objects, &d, filters, &reclaimed);
         if (r < 0)
                 return r;
+        r = ctl_prune_networks(bus, filters, true, false);
+        if (r < 0)
+                return r;
         print_reclaimed(reclaimed);
         return 0;
 }
@@ -654,13 +644,13 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                 case ARG_HELP:
                         printf("Usage: berthctl system prune [OPTIONS]\n"
                                "\n"
-                               "Remove stopped containers and untagged images no container uses, and with\n"
-                               "--volumes anonymous volumes no container uses.\n"
+                               "Remove stopped containers, user networks and untagged images no container\n"
+                               "uses, and with --volumes anonymous volumes no container uses.\n"
                                "\n"
                                "Options:\n"
                                "  -a, --all      Remove every image no container uses, tagged or not\n"
                                "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION, label=KEY[=VALUE],\n"
-                               "                 label!=KEY[=VALUE] (containers and images); repeatable\n"
+                               "                 label!=KEY[=VALUE] (containers, networks, images); repeatable\n"
                                "  -f, --force    Do not ask for confirmation\n"
                                "      --volumes  Remove anonymous volumes no container uses too\n"
                                "  -h, --help     Show this help\n");
@@ -685,7 +675,8 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                 _cleanup_free_ char *warning = NULL;
                 if (asprintf(&warning,
                              "WARNING! This will remove:\n"
-                             "  - all stopped containers\n%s"
+                             "  - all stopped containers\n"
+                             "  - all networks not used by at least one container\n%s"
                              "  - %s\n",
                              with_volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
                              all ? "all images without at least one container associated to them"
@@ -706,6 +697,9 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
                 return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
 
         r = prune_containers(bus, &objects, &d, filters, &reclaimed);
+        if (r < 0)
+                return r;
+        r = ctl_prune_networks(bus, filters, true, false);
         if (r < 0)
                 return r;
 

@@ -153,15 +153,10 @@ static int check_volume_filter(const char *f) {
         return -EINVAL;
 }
 
-static bool volume_filter_matches(const VolumeInfo *v, const char *key, const char *value) {
-        if (streq(key, "name")) {
-                regex_t re;
-                if (regcomp(&re, value, REG_EXTENDED | REG_NOSUB) != 0)
-                        return false;
-                bool m = regexec(&re, v->name ?: "", 0, NULL, 0) == 0;
-                regfree(&re);
-                return m;
-        }
+static bool volume_filter_matches(const char *key, const char *value, const void *userdata) {
+        const VolumeInfo *v = userdata;
+        if (streq(key, "name"))
+                return ctl_regex_matches(value, v->name ?: "");
         if (streq(key, "driver"))
                 return streq_ptr(v->driver, value);
         if (streq(key, "label"))
@@ -170,22 +165,9 @@ static bool volume_filter_matches(const VolumeInfo *v, const char *key, const ch
         return dangling == (streq(value, "true") || streq(value, "1"));
 }
 
-/* Values of one key are alternatives, different keys must all match. */
 static bool volume_matches(const VolumeInfo *v, char **filters) {
         static const char *const keys[] = { "name", "driver", "label", "dangling" };
-        for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
-                size_t n = strlen(keys[k]);
-                bool seen = false, matched = false;
-                for (char **f = filters; f && *f && !matched; f++) {
-                        if (strncmp(*f, keys[k], n) || (*f)[n] != '=')
-                                continue;
-                        seen = true;
-                        matched = volume_filter_matches(v, keys[k], *f + n + 1);
-                }
-                if (seen && !matched)
-                        return false;
-        }
-        return true;
+        return ctl_filters_match(filters, keys, ELEMENTSOF(keys), volume_filter_matches, v);
 }
 
 static const char *const volume_headers[][2] = {
@@ -210,49 +192,6 @@ static json_object *volume_row(const VolumeInfo *v) {
         return TAKE_PTR(o);
 }
 
-/* Every volume's properties, in ListVolumes' order; *ret_n of them. */
-static int fetch_volumes(sd_bus *bus, VolumeInfo **ret, size_t *ret_n) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        VolumeInfo *list = NULL;
-        const char *name, *driver, *path;
-        size_t n = 0;
-        int r;
-
-        r = ctl_bus_call_manager(bus, "ListVolumes", CTL_TIMEOUT_DEFAULT, &error, &reply, NULL);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r);
-        r = sd_bus_message_enter_container(reply, 'a', "(sso)");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(sso)", &name, &driver, &path)) > 0) {
-                VolumeInfo *l = reallocarray(list, n + 1, sizeof(VolumeInfo));
-                if (!l) {
-                        r = -ENOMEM;
-                        break;
-                }
-                list = l;
-                r = volume_info_get(bus, path, &error, &list[n]);
-                if (r < 0 && ctl_bus_error_is_not_found(&error)) {
-                        sd_bus_error_free(&error); /* removed in the meantime */
-                        r = 0;
-                        continue;
-                }
-                if (r < 0) {
-                        ctl_log_bus_error(&error, r);
-                        break;
-                }
-                n++;
-        }
-        if (r < 0) {
-                for (size_t k = 0; k < n; k++)
-                        volume_info_done(&list[k]);
-                free(list);
-                return r == -ENOMEM || r == -EBADMSG ? ctl_log_errno(r, "Failed to list the volumes: %m") : r;
-        }
-        *ret = list;
-        *ret_n = n;
-        return 0;
-}
-
 /* Docker lists volumes by name. */
 static int compare_volume_names(const void *a, const void *b) {
         return strcmp(((const VolumeInfo *) a)->name ?: "", ((const VolumeInfo *) b)->name ?: "");
@@ -267,10 +206,9 @@ static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        _cleanup_(json_object_putp) json_object *headers = json_object_new_object();
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_strv_free_ char **filters = NULL;
         _cleanup_free_ json_object **rows = NULL;
-        _cleanup_free_ char *why = NULL;
         VolumeInfo *list = NULL;
         const char *format = NULL;
         size_t n = 0, n_rows = 0;
@@ -315,35 +253,28 @@ static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
                 ctl_log_error("\"berthctl volume ls\" accepts no arguments (see 'berthctl volume ls --help')");
                 return -EINVAL;
         }
-        r = fetch_volumes(bus, &list, &n);
+        r = volume_list_fetch(bus, &error, &list, &n);
         if (r < 0)
-                return r;
+                return ctl_log_bus_error(&error, r);
         qsort(list, n, sizeof(VolumeInfo), compare_volume_names);
         rows = calloc(n + 1, sizeof(json_object *));
-        if (!rows || !headers)
+        if (!rows)
                 r = -ENOMEM;
-        for (size_t k = 0; r >= 0 && k < ELEMENTSOF(volume_headers); k++)
-                r = json_add(headers, volume_headers[k][0], json_object_new_string(volume_headers[k][1]));
         for (size_t k = 0; r >= 0 && k < n; k++) {
                 if (!volume_matches(&list[k], filters))
                         continue;
                 if (quiet)
                         printf("%s\n", list[k].name);
-                else if (!(rows[n_rows++] = volume_row(&list[k])))
-                        r = -ENOMEM;
+                else
+                        rows[n_rows++] = volume_row(&list[k]);
         }
         if (r >= 0 && !quiet)
-                r = ctl_print_rows(format ?: "table", "{{.Driver}}\t{{.Name}}", headers, rows, n_rows, &why);
-        for (size_t k = 0; k < n_rows; k++)
-                json_object_put(rows[k]);
+                r = ctl_print_list(format, "{{.Driver}}\t{{.Name}}", volume_headers, ELEMENTSOF(volume_headers), rows,
+                                   n_rows, "volumes");
         for (size_t k = 0; k < n; k++)
                 volume_info_done(&list[k]);
         free(list);
-        if (r == -EINVAL && why) {
-                ctl_log_error("invalid --format: %s", why);
-                return r;
-        }
-        return r < 0 ? ctl_log_errno(r, "Failed to show the volumes: %m") : 0;
+        return r == -ENOMEM ? ctl_log_errno(r, "%m") : r;
 }
 
 static json_object *kv_to_json(char **kv) {
@@ -432,26 +363,9 @@ static int volume_inspect(sd_bus *bus, int argc, char *argv[]) {
         for (int i = optind; i < argc; i++)
                 if ((r = volume_inspect_one(bus, argv[i], array)) < 0)
                         ret = r;
-        if (!format) {
-                json_print_pretty(array, stdout);
-                return ret < 0 ? 1 : 0;
-        }
-        for (size_t i = 0; i < json_object_array_length(array); i++) {
-                _cleanup_free_ char *out = NULL, *why = NULL;
-                json_object *o = json_object_array_get_idx(array, i);
-                if (streq(format, "json")) {
-                        printf("%s\n",
-                               json_object_to_json_string_ext(o,
-                                                              JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-                        continue;
-                }
-                r = ctl_render_template(format, o, &out, &why);
-                if (r < 0) {
-                        ctl_log_error("invalid --format: %s", why ?: strerror(-r));
-                        return -EINVAL;
-                }
-                printf("%s\n", out);
-        }
+        r = ctl_print_inspect(array, format);
+        if (r < 0)
+                return r;
         return ret < 0 ? 1 : 0;
 }
 

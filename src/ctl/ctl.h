@@ -63,6 +63,10 @@ int verb_cp(int argc, char *argv[], Ctl *ctl);
 int verb_image_prune(int argc, char *argv[], Ctl *ctl);
 /* The "label" and "label!" entries (as) of a prune's filters a{sv}, for those given (ctl-system.c). */
 int ctl_append_label_filters(sd_bus_message *m, char **labels, char **not_labels);
+/* The prune verbs' --filter (until=, label=, label!=) as the filters a{sv} of a Prune* call; logs. */
+int ctl_append_prune_filters(sd_bus_message *m, char **filters);
+int verb_network(int argc, char *argv[], Ctl *ctl);
+int verb_port(int argc, char *argv[], Ctl *ctl);
 int verb_system(int argc, char *argv[], Ctl *ctl);
 int verb_pull(int argc, char *argv[], Ctl *ctl);
 int verb_push(int argc, char *argv[], Ctl *ctl);

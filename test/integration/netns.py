@@ -19,13 +19,14 @@ Fixtures (module scope; in host mode they skip: there is no testbed namespace to
       sh(cmd, **kw)             run(["sh", "-c", cmd])
       serve(port, reply)        a TCP server in the namespace, as a transient service: every
                                 connection gets the line `reply`; stopped at teardown
-      connect(host, port, data="", timeout=5)
+      connect(host, port, timeout=3)
                                 busybox nc from the namespace: CompletedProcess, stdout what came back
       wait_connect(host, port, expect, timeout=10)
                                 connect until stdout holds `expect`; the last stdout
   Attributes: name, addr (its address), peer (the testbed side's address), link (testbed side's name).
 
-Module functions (no fixture): connect_from(bed, argv_prefix, ...) is what connect() uses.
+Module functions (no fixture): connect_from(bed, argv_prefix, host, port) is what connect() uses
+(prefix [] for the testbed itself); nc_client_cmd(host, port) is its shell command, for containers too.
 """
 
 import uuid
@@ -69,8 +70,8 @@ class Netns:
                             what=f"a server on port {port} in {self.name}")
         return unit
 
-    def connect(self, host, port, data="", timeout=5):
-        return connect_from(self.bed, self.argv([]), host, port, data=data, timeout=timeout)
+    def connect(self, host, port, timeout=3):
+        return connect_from(self.bed, self.argv([]), host, port, timeout=timeout)
 
     def wait_connect(self, host, port, expect, timeout=10):
         last = {}
@@ -93,11 +94,16 @@ class Netns:
         self.bed.nsenter(["ip", "link", "delete", self.link])
 
 
-def connect_from(bed, prefix, host, port, data="", timeout=5):
+def nc_client_cmd(host, port, timeout=3):
+    """A shell command for busybox nc to host:port that keeps its input open a little (busybox nc ends at
+    the end of its input), so what the server sends comes back on stdout before the server closes."""
+    return f"sleep {timeout} | {BUSYBOX} timeout {timeout + 2} {BUSYBOX} nc -w {timeout} {host} {port}"
+
+
+def connect_from(bed, prefix, host, port, timeout=3):
     """busybox nc HOST PORT run with argv prefix (an `ip netns exec NAME`, or [] for the testbed itself);
-    data is sent, what comes back until the peer closes (or timeout) is stdout."""
-    return bed.nsenter([*prefix, BUSYBOX, "timeout", str(timeout), BUSYBOX, "nc", "-w", str(timeout), host, str(port)],
-                       input=data, timeout=timeout + 30)
+    what comes back until the peer closes (or the timeout) is stdout."""
+    return bed.nsenter([*prefix, BUSYBOX, "sh", "-c", nc_client_cmd(host, port, timeout)], timeout=timeout + 30)
 
 
 def _make(bed, name, link, addr, peer, default_route_in_ns=True):

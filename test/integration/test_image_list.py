@@ -276,7 +276,8 @@ def test_system_prune(busybox_image, berthd, workdir):
     berthd.berthctl("wait", ids["gone"], check=True)
 
     proc = berthd.berthctl("system", "prune", "--filter", "label=sysprune=1", input="no\n", check=True)
-    assert "WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n" in proc.stdout
+    assert ("WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one "
+            "container\n  - all dangling images\n") in proc.stdout
     berthd.berthctl("inspect", ids["gone"], check=True)
 
     proc = berthd.berthctl("system", "prune", "-f", "--filter", "label=sysprune=1", check=True)

@@ -227,6 +227,35 @@ static void test_exit_codes(void) {
         CHECK(ctl_exit_status(-1) == 255);
 }
 
+static char *ports_cell(char **ports, char **exposed) {
+        _cleanup_free_ CtlPort *l = NULL;
+        size_t n;
+        if (ctl_ports_collect(ports, exposed, &l, &n) < 0)
+                return NULL;
+        return ctl_format_ports(l, n);
+}
+
+static void test_ports(void) {
+        char *published[] = { "tcp\t80\t\t8080", "udp\t53\t127.0.0.1\t5353", NULL };
+        char *exposed[] = { "tcp\t80", "tcp\t443", "tcp\t444", "udp\t53", "tcp\t9000", NULL };
+        char *same[] = { "tcp\t9000\t\t9000", "tcp\t9001\t\t9001", NULL };
+        char *none[] = { NULL };
+        CtlPort *l = NULL;
+        size_t n = 0;
+
+        CHECK(str_is(ports_cell(published, exposed),
+                     "443-444/tcp, 9000/tcp, 127.0.0.1:5353->53/udp, 0.0.0.0:8080->80/tcp"));
+        CHECK(str_is(ports_cell(same, NULL), "0.0.0.0:9000-9001->9000-9001/tcp"));
+        CHECK(str_is(ports_cell(none, none), ""));
+        CHECK(str_is(ports_cell(published, NULL), "127.0.0.1:5353->53/udp, 0.0.0.0:8080->80/tcp"));
+        CHECK(ctl_ports_collect(published, exposed, &l, &n) == 0);
+        CHECK(n == 5);
+        CHECK(l && l[0].port == 53 && streq(l[0].host_ip, "127.0.0.1"));
+        CHECK(l && l[1].port == 80 && streq(l[1].host_ip, "0.0.0.0") && l[1].host_port == 8080);
+        CHECK(l && l[4].port == 9000 && l[4].host_port == 0);
+        free(l);
+}
+
 int main(void) {
         /* Local-time cases ("YYYY-MM-DD HH:MM") are written for UTC. */
         setenv("TZ", "UTC", 1);
@@ -241,6 +270,7 @@ int main(void) {
         test_timestamps();
         test_restart_policy();
         test_exit_codes();
+        test_ports();
 
         if (failures > 0) {
                 printf("%d check(s) FAILED\n", failures);
