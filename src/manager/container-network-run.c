@@ -114,10 +114,15 @@ static int bind_host_port(int protocol, uint32_t host_ip, uint16_t port, int *re
         _cleanup_close_ int fd = socket(AF_INET, type | SOCK_CLOEXEC, protocol);
         if (fd < 0)
                 return -errno;
+        /* TCP: SO_REUSEADDR (connections of an earlier program in TIME_WAIT do not block the port)
+         * and listening, so that a second bind of the port fails as for any server. Nothing is
+         * ever accepted: IPv4 packets for the port are NATed before they would reach it. */
         if (protocol == IPPROTO_TCP)
-                (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)); /* TIME_WAIT of a run */
+                (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(host_ip) };
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        if (type == SOCK_STREAM && listen(fd, 0) < 0)
                 return -errno;
         socklen_t len = sizeof(sa);
         if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0)
@@ -162,7 +167,7 @@ static int publish_one(Container *c, const PortBinding *b, uint32_t container_ip
                         snprintf(range, sizeof(range), "%u-%u", b->host_first, b->host_last);
                 if (r == -EADDRINUSE)
                         return sd_bus_error_setf(error, BERTH_ERROR_PORT_IN_USE,
-                                                 "Port %s/%s on %s is already in use on the host.", range,
+                                                 "Port %s/%s on %s is already in use.", range,
                                                  ip_protocol_to_string(b->protocol),
                                                  isempty(b->host_ip) ? "0.0.0.0" : b->host_ip);
                 return sd_bus_error_set_errnof(error, -r, "Failed to publish port %u/%s on the host port %s: %m",
@@ -468,7 +473,7 @@ static int prepare_bridged(Container *c, json_object *spec, json_object *mounts,
 
 static int prepare_shared(Container *c, json_object *spec, json_object *mounts, sd_bus_error *error) {
         const char *peer_id = startswith(c->net.mode, "container:");
-        Container *peer = manager_find_container_by_id(c->manager, peer_id);
+        Container *peer = manager_find_container(c->manager, peer_id, NULL);
         if (!peer || peer->state != CONTAINER_RUNNING || peer->pid <= 0)
                 return sd_bus_error_setf(error, BERTH_ERROR_CONTAINER_NOT_RUNNING,
                                          "Container %s, whose network container %s shares, is not running.",
@@ -663,21 +668,7 @@ int manager_network_startup(Manager *m) {
         }
         remove_orphan_links(m, nl);
         /* The whole table again, in one transaction, whatever a crash left: the networks whose
-         * bridge exists and the ports of the running containers. Without any, no table. */
-        _cleanup_free_ FirewallNetwork *nets = NULL;
-        _cleanup_free_ FirewallPort *ports = NULL;
-        size_t n_nets = 0, n_ports = 0;
-        r = firewall_state(m, nl, &nets, &n_nets, &ports, &n_ports);
-        if (r < 0)
-                return r;
-        if (n_nets == 0 && n_ports == 0) {
-                Firewall *f = NULL;
-                if (firewall_new(&f) >= 0) {
-                        (void) firewall_remove_table(f, NULL);
-                        firewall_free(f);
-                }
-                return 0;
-        }
+         * bridge exists and the ports of the running containers. */
         r = firewall_new(&m->firewall);
         if (r >= 0)
                 r = firewall_rebuild_from(m, nl, &error);
@@ -686,13 +677,13 @@ int manager_network_startup(Manager *m) {
                 m->firewall = firewall_free(m->firewall);
                 return r;
         }
-        /* The bridges there are get their sysctls and DNS again. */
-        for (size_t i = 0; i < n_nets; i++)
-                for (Network *n = m->networks; n; n = n->next)
-                        if (network_is_bridge(n) && streq(n->bridge, nets[i].bridge)) {
-                                (void) network_setup_bridge(n, &error);
-                                sd_bus_error_free(&error);
-                        }
+        /* Then every network's bridge, as Docker makes them when it starts: made if missing, its
+         * sysctls and DNS again. */
+        for (Network *n = m->networks; n; n = n->next)
+                if (network_is_bridge(n) && network_setup_bridge(n, &error) < 0) {
+                        log_error("%s", error.message);
+                        sd_bus_error_free(&error);
+                }
         return 0;
 }
 

@@ -337,7 +337,9 @@ int container_network_configure(Manager *m, ContainerNetwork *config, const Imag
                         return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
                                                 "Conflicting options: DNS settings and extra hosts cannot be set "
                                                 "with the network of another container.");
-                if (asprintf(&normalized, "container:%s", peer->id) < 0)
+                /* Kept as given (Docker's NetworkMode), found again at each start. */
+                normalized = strdup(mode);
+                if (!normalized)
                         return -ENOMEM;
         } else {
                 bool ambiguous;

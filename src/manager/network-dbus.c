@@ -191,7 +191,7 @@ int method_create_network(sd_bus_message *message, void *userdata, sd_bus_error 
         s.ipv6 = ipv6;
         s.labels = labels;
         s.options = options;
-        r = network_create(m, name, &s, &n, error);
+        r = network_create_and_setup(m, name, &s, &n, error);
         if (r < 0)
                 return r;
         _cleanup_free_ char *path = network_object_path(n);

@@ -344,6 +344,23 @@ int network_create(Manager *m, const char *name, const NetworkSettings *s, Netwo
         return 0;
 }
 
+/* A new network's bridge is made at once (as Docker's); a failure takes the network back. */
+int network_create_and_setup(Manager *m, const char *name, const NetworkSettings *s, Network **ret,
+                             sd_bus_error *error) {
+        Network *n;
+        int r = network_create(m, name, s, &n, error);
+        if (r < 0)
+                return r;
+        r = network_setup_bridge(n, error);
+        if (r < 0) {
+                _cleanup_(sd_bus_error_free) sd_bus_error ignored = SD_BUS_ERROR_NULL;
+                (void) network_remove(n, &ignored);
+                return r;
+        }
+        *ret = n;
+        return 0;
+}
+
 int network_attached(const Network *n, char ***ret) {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
         if (!l)

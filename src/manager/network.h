@@ -60,6 +60,9 @@ Network *manager_find_network(Manager *m, const char *name_or_id, bool *ret_ambi
 Network *manager_find_network_by_id(Manager *m, const char *id);
 int manager_load_networks(Manager *m);
 int network_create(Manager *m, const char *name, const NetworkSettings *settings, Network **ret, sd_bus_error *error);
+/* network_create(), then its bridge made (network_setup_bridge()); all or nothing. */
+int network_create_and_setup(Manager *m, const char *name, const NetworkSettings *s, Network **ret,
+                             sd_bus_error *error);
 /* Refused (NetworkInUse) while a running container is attached; for built-in ones always. */
 int network_remove(Network *n, sd_bus_error *error);
 bool network_is_bridge(const Network *n);

@@ -2,9 +2,10 @@
 """Container networking (docs/NETWORKING.md): berthctl network, run/create's network flags, port,
 ps/inspect's network fields, and what berthd does in the testbed (bridges, veths, nftables, DNS).
 
-Tests marked `network` need berthd's network support (run them with -m network); the others check
-berthctl's own validation, which fails before anything reaches berthd, the fields of inspect and ps
-with whatever berthd has, and the test namespaces themselves (netns.py)."""
+Tests marked `network` make bridges, veths and nftables rules: they run in a testbed with a network
+namespace of its own, never on a host, and in one storage/cgroup layout only (tools/test.sh). The
+others check berthctl's own validation, which fails before anything reaches berthd, the fields of
+inspect and ps, and the test namespaces themselves (netns.py)."""
 
 import json
 import re
