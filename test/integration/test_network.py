@@ -754,3 +754,34 @@ def test_nft_table_survives_a_restart_unchanged(busybox_image, berthd, made):
     wait_berthd_dead(berthd)
     berthd.systemctl("start", "berthd.service", check=True)
     assert normalize_nft(nft_table(berthd)) == normalize_nft(before)
+
+
+@network
+def test_machinectl_status_shows_the_address(busybox_image, berthd, made):
+    """machined gets the host ends of the container's interfaces (RegisterMachineWithNetwork) and
+    reads the addresses inside: machinectl status shows them."""
+    name = run_d(berthd, made, busybox_image)
+    data = inspect(berthd, name)
+    ip = data["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+    machine = berthd.run(["machinectl", "list", "--no-legend"], check=True).stdout
+    line = next((line for line in machine.splitlines() if line.split()[0] in (name, data["Id"][:12])), None)
+    assert line, machine
+    status = berthd.run(["machinectl", "status", line.split()[0]], check=True).stdout
+    assert re.search(rf"Address:\s+{re.escape(ip)}", status), status
+    assert re.search(r"Iface:\s+vb" + data["Id"][:10] + "0", status), status
+
+
+@network
+def test_a_forward_drop_of_another_table_is_warned_about(berthd, made):
+    """Docker's iptables FORWARD policy DROP (here made with nft, as iptables-nft makes it) would drop
+    what berth forwards: berthd says so in its log when it starts."""
+    berthd.nsenter(["nft", "add table ip filter; add chain ip filter FORWARD "
+                    "{ type filter hook forward priority filter; policy drop; }"], check=True)
+    try:
+        since = berthd.sh("date +%s.%N", check=True).stdout.strip()
+        berthd.systemctl("restart", "berthd.service", check=True)
+        log = berthd.run(["journalctl", "-u", "berthd.service", "--no-pager", f"--since=@{since}"],
+                         check=True).stdout
+        assert "FORWARD" in log and "berth0" in log, log
+    finally:
+        berthd.nsenter(["nft", "delete table ip filter"], check=True)
