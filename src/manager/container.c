@@ -142,6 +142,17 @@ Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_
         return found;
 }
 
+Container *manager_get_container(Manager *m, const char *name_or_id, sd_bus_error *error) {
+        bool ambiguous;
+        Container *c = manager_find_container(m, name_or_id, &ambiguous);
+        if (!c)
+                (void) sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
+                                         ambiguous ? "Container id prefix \"%s\" matches more than one container."
+                                                   : "No such container: %s",
+                                         name_or_id);
+        return c;
+}
+
 void container_emit_changed(Container *c, const char *property, ...) {
         _cleanup_free_ char *path = container_object_path(c);
         char *names[16];

@@ -176,6 +176,8 @@ char *container_unit_name(const Container *c);
 
 Container *manager_find_container(Manager *m, const char *name_or_id, bool *ret_ambiguous);
 Container *manager_find_container_by_name(Manager *m, const char *name);
+/* manager_find_container(), or NULL with NoSuchContainer set on error (an ambiguous prefix said so). */
+Container *manager_get_container(Manager *m, const char *name_or_id, sd_bus_error *error);
 Container *manager_find_container_by_id(Manager *m, const char *id); /* the full id */
 /* Into the manager's list and its indexes by id and by name (-EEXIST: either is taken). */
 int container_link(Container *c);

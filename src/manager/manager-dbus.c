@@ -535,18 +535,13 @@ static int method_list_containers(sd_bus_message *message, void *userdata, sd_bu
 }
 
 static int method_get_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
         const char *what;
-        bool ambiguous;
         int r = sd_bus_message_read(message, "s", &what);
         if (r < 0)
                 return r;
-        Container *c = manager_find_container(m, what, &ambiguous);
+        Container *c = manager_get_container(userdata, what, error);
         if (!c)
-                return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
-                                         ambiguous ? "Container id prefix \"%s\" matches more than one container."
-                                                   : "No such container: %s",
-                                         what);
+                return -ENOENT;
         return bus_reply_object_path(message, container_object_path(c));
 }
 

@@ -79,17 +79,6 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         return -ENOENT;
 }
 
-static Container *find_container(Manager *m, const char *name, sd_bus_error *error) {
-        bool ambiguous;
-        Container *c = manager_find_container(m, name, &ambiguous);
-        if (!c)
-                (void) sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_CONTAINER,
-                                         ambiguous ? "More than one container matches \"%s\": give more of the id."
-                                                   : "No such container: %s",
-                                         name);
-        return c;
-}
-
 static int method_connect(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Network *n = userdata;
         const char *name, *ip = NULL, *mac = NULL;
@@ -104,7 +93,7 @@ static int method_connect(sd_bus_message *message, void *userdata, sd_bus_error 
                 r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        Container *c = find_container(n->manager, name, error);
+        Container *c = manager_get_container(n->manager, name, error);
         if (!c)
                 return -ENOENT;
         r = container_network_connect(c, n->id, aliases, ip, mac, error);
@@ -122,7 +111,7 @@ static int method_disconnect(sd_bus_message *message, void *userdata, sd_bus_err
                 r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        Container *c = find_container(n->manager, name, error);
+        Container *c = manager_get_container(n->manager, name, error);
         if (!c)
                 return -ENOENT;
         r = container_network_disconnect(c, n->id, force, error);
@@ -153,17 +142,6 @@ const sd_bus_vtable network_vtable[] = {
                                 method_disconnect, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };
-
-static Network *find_network(Manager *m, const char *name, sd_bus_error *error) {
-        bool ambiguous;
-        Network *n = manager_find_network(m, name, &ambiguous);
-        if (!n)
-                (void) sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_NETWORK,
-                                         ambiguous ? "More than one network matches \"%s\": give more of the id."
-                                                   : "Network %s not found.",
-                                         name);
-        return n;
-}
 
 /* CreateNetwork(s name, a{sv} options) → o. */
 int method_create_network(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -205,7 +183,7 @@ int method_get_network(sd_bus_message *message, void *userdata, sd_bus_error *er
         int r = sd_bus_message_read(message, "s", &name);
         if (r < 0)
                 return r;
-        Network *n = find_network(userdata, name, error);
+        Network *n = manager_get_network(userdata, name, error);
         if (!n)
                 return -ENOENT;
         return bus_reply_object_path(message, network_object_path(n));
@@ -244,7 +222,7 @@ int method_remove_network(sd_bus_message *message, void *userdata, sd_bus_error 
                 r = bus_check_privileged(message, error);
         if (r < 0)
                 return r;
-        Network *n = find_network(userdata, name, error);
+        Network *n = manager_get_network(userdata, name, error);
         if (!n)
                 return -ENOENT;
         r = remove_network(n, error);

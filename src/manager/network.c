@@ -83,6 +83,17 @@ Network *manager_find_network(Manager *m, const char *name_or_id, bool *ret_ambi
         return found;
 }
 
+Network *manager_get_network(Manager *m, const char *name_or_id, sd_bus_error *error) {
+        bool ambiguous;
+        Network *n = manager_find_network(m, name_or_id, &ambiguous);
+        if (!n)
+                (void) sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_NETWORK,
+                                         ambiguous ? "Network id prefix \"%s\" matches more than one network."
+                                                   : "Network %s not found.",
+                                         name_or_id);
+        return n;
+}
+
 static const char *option_value(char **options, const char *key) {
         size_t len = strlen(key);
         for (char **o = options; o && *o; o++)

@@ -58,6 +58,8 @@ char *network_object_path(const Network *n);
 /* By name, full id or unique id prefix; *ret_ambiguous (may be NULL) when a prefix names several. */
 Network *manager_find_network(Manager *m, const char *name_or_id, bool *ret_ambiguous);
 Network *manager_find_network_by_id(Manager *m, const char *id);
+/* manager_find_network(), or NULL with NoSuchNetwork set on error. */
+Network *manager_get_network(Manager *m, const char *name_or_id, sd_bus_error *error);
 int manager_load_networks(Manager *m);
 int network_create(Manager *m, const char *name, const NetworkSettings *settings, Network **ret, sd_bus_error *error);
 /* network_create(), then its bridge made (network_setup_bridge()); all or nothing. */
