@@ -157,6 +157,15 @@ static void network_unlink(Network *n) {
                 }
 }
 
+static int subnets_add(Ipv4Net **l, size_t *n, Ipv4Net v) {
+        Ipv4Net *bigger = realloc(*l, (*n + 1) * sizeof(Ipv4Net));
+        if (!bigger)
+                return -ENOMEM;
+        *l = bigger;
+        (*l)[(*n)++] = v;
+        return 0;
+}
+
 /* The host's IPv4 routes (/proc/net/route): subnets a new network must not overlap. */
 static int read_host_routes(Ipv4Net **ret, size_t *ret_n) {
         _cleanup_free_ char *content = NULL;
@@ -173,15 +182,13 @@ static int read_host_routes(Ipv4Net **ret, size_t *ret_n) {
                 if (sscanf(line, "%16s %x %x %x %u %u %u %x", ifname, &dest, &gateway, &flags, &refcnt, &use, &metric,
                            &mask) != 8)
                         continue;
-                Ipv4Net *bigger = realloc(l, (n + 1) * sizeof(Ipv4Net));
-                if (!bigger) {
+                uint32_t m = __builtin_bswap32(mask);
+                if (subnets_add(&l, &n,
+                                (Ipv4Net){ .addr = __builtin_bswap32(dest) & m,
+                                           .prefixlen = (unsigned) __builtin_popcount(m) }) < 0) {
                         free(l);
                         return -ENOMEM;
                 }
-                l = bigger;
-                uint32_t m = __builtin_bswap32(mask);
-                l[n++] = (Ipv4Net){ .addr = __builtin_bswap32(dest) & m,
-                                    .prefixlen = (unsigned) __builtin_popcount(m) };
         }
         *ret = l;
         *ret_n = n;
@@ -196,15 +203,10 @@ static int taken_subnets(Manager *m, Ipv4Net **ret, size_t *ret_n) {
         if (r < 0)
                 log_warning("Failed to read the host's routes, ignoring: %s", strerror(-r));
         for (Network *net = m->networks; net; net = net->next) {
-                if (!network_is_bridge(net))
-                        continue;
-                Ipv4Net *bigger = realloc(l, (n + 1) * sizeof(Ipv4Net));
-                if (!bigger) {
+                if (network_is_bridge(net) && subnets_add(&l, &n, net->subnet) < 0) {
                         free(l);
                         return -ENOMEM;
                 }
-                l = bigger;
-                l[n++] = net->subnet;
         }
         *ret = l;
         *ret_n = n;
