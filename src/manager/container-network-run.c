@@ -377,6 +377,10 @@ static int write_resolv_conf(Container *c, const Network *user_net, json_object 
         int r = host_resolv_conf(c->manager, &host);
         if (r < 0)
                 return r;
+        /* The host's nameservers may have changed (DHCP, a VPN): the DNS of the networks follows,
+         * as Docker reads them again at each start. */
+        if (user_net && c->manager->dns && dns_server_set_upstreams(c->manager->dns, host.nameservers) < 0)
+                log_warning("Failed to take the host's nameservers for the networks' DNS.");
         if (user_net) {
                 /* The network's own DNS answers container names and forwards the rest. */
                 char gw[16];

@@ -9,6 +9,7 @@ inspect and ps, and the test namespaces themselves (netns.py)."""
 
 import json
 import re
+import shlex
 import socket
 import time
 import uuid
@@ -785,3 +786,46 @@ def test_a_forward_drop_of_another_table_is_warned_about(berthd, made):
         assert "FORWARD" in log and "berth0" in log, log
     finally:
         berthd.nsenter(["nft", "delete table ip filter"], check=True)
+
+
+DNS_STUB = r"""
+import socket, struct, sys
+# A DNS server of the "internet": outside.example A 203.0.113.7, every other name NXDOMAIN.
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.51.100.1", 53))
+while True:
+    q, peer = s.recvfrom(512)
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode()); i += q[i] + 1
+    question = q[12:i + 5]
+    known = ".".join(labels).lower() == "outside.example"
+    flags = 0x8180 if known else 0x8183
+    answer = (b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 30, 4) + socket.inet_aton("203.0.113.7")) if known else b""
+    s.sendto(q[:2] + struct.pack(">HHHHH", flags, 1, 1 if known else 0, 0, 0) + question + answer, peer)
+"""
+
+
+@network
+def test_other_names_go_to_the_hosts_nameservers(busybox_image, berthd, made, inet_ns):
+    """On a user network a name that is no container's is forwarded by berthd's DNS to the host's
+    nameservers (here one in inet, named by the testbed's /etc/resolv.conf); on the default bridge
+    the container asks them itself."""
+    unit = f"berth-dns-stub-{uuid.uuid4().hex[:6]}"
+    berthd.run(["systemd-run", "--quiet", "--collect", f"--unit={unit}", "--",
+                *inet_ns.argv(["/usr/bin/python3", "-c", DNS_STUB])], check=True)
+    saved = berthd.sh("cat /etc/resolv.conf 2>/dev/null").stdout
+    try:
+        berthd.wait_until(lambda: ":53 " in inet_ns.run(["ss", "-Hlun"]).stdout, what="the DNS stub")
+        berthd.sh("rm -f /etc/resolv.conf && echo 'nameserver 198.51.100.1' > /etc/resolv.conf", check=True)
+        net = made.network(unique("fwd"))
+        ok(berthd, "network", "create", net)
+        proc = in_container(berthd, busybox_image, "--network", net, cmd="nslookup -type=a outside.example")
+        assert proc.returncode == 0 and "203.0.113.7" in proc.stdout, proc
+        proc = in_container(berthd, busybox_image, "--network", net, cmd="nslookup -type=a nowhere.example")
+        assert proc.returncode != 0, proc
+        proc = in_container(berthd, busybox_image, cmd="cat /etc/resolv.conf; nslookup -type=a outside.example")
+        assert "nameserver 198.51.100.1" in proc.stdout and "203.0.113.7" in proc.stdout, proc
+    finally:
+        berthd.systemctl("stop", unit)
+        berthd.sh(f"rm -f /etc/resolv.conf && printf %s {shlex.quote(saved)} > /etc/resolv.conf")
