@@ -372,48 +372,42 @@ int firewall_rebuild(Firewall *f, const FirewallNetwork *nets, size_t n_nets, co
         return firewall_run(f, text, ret_error);
 }
 
-int firewall_add_network(Firewall *f, const FirewallNetwork *n, char **ret_error) {
+/* Runs the rules of one network, or of ports, as an addition or as a removal (what is gone already
+ * is no error). */
+static int firewall_apply(Firewall *f, const char *text, bool add, char **ret_error) {
+        return add ? firewall_run(f, text, ret_error) : firewall_run_removal(f, text, ret_error);
+}
+
+static int firewall_network(Firewall *f, const FirewallNetwork *n, bool add, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        int r = firewall_network_text(n, add, &text);
+        return r < 0 ? r : firewall_apply(f, text, add, ret_error);
+}
+
+static int firewall_ports(Firewall *f, const FirewallPort *p, size_t n, bool add, char **ret_error) {
         _cleanup_free_ char *text = NULL;
         int r;
 
-        r = firewall_network_text(n, true, &text);
-        if (r < 0)
-                return r;
-        return firewall_run(f, text, ret_error);
+        if (n == 0)
+                return 0;
+        r = firewall_ports_text(p, n, add, &text);
+        return r < 0 ? r : firewall_apply(f, text, add, ret_error);
+}
+
+int firewall_add_network(Firewall *f, const FirewallNetwork *n, char **ret_error) {
+        return firewall_network(f, n, true, ret_error);
 }
 
 int firewall_remove_network(Firewall *f, const FirewallNetwork *n, char **ret_error) {
-        _cleanup_free_ char *text = NULL;
-        int r;
-
-        r = firewall_network_text(n, false, &text);
-        if (r < 0)
-                return r;
-        return firewall_run_removal(f, text, ret_error);
+        return firewall_network(f, n, false, ret_error);
 }
 
 int firewall_add_ports(Firewall *f, const FirewallPort *p, size_t n, char **ret_error) {
-        _cleanup_free_ char *text = NULL;
-        int r;
-
-        if (n == 0)
-                return 0;
-        r = firewall_ports_text(p, n, true, &text);
-        if (r < 0)
-                return r;
-        return firewall_run(f, text, ret_error);
+        return firewall_ports(f, p, n, true, ret_error);
 }
 
 int firewall_remove_ports(Firewall *f, const FirewallPort *p, size_t n, char **ret_error) {
-        _cleanup_free_ char *text = NULL;
-        int r;
-
-        if (n == 0)
-                return 0;
-        r = firewall_ports_text(p, n, false, &text);
-        if (r < 0)
-                return r;
-        return firewall_run_removal(f, text, ret_error);
+        return firewall_ports(f, p, n, false, ret_error);
 }
 
 int firewall_remove_table(Firewall *f, char **ret_error) {
