@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-args.h"
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
@@ -121,15 +122,6 @@ static int check_addresses(const CreateNetworkArgs *a) {
         return 0;
 }
 
-static int push_kv(char ***l, const char *arg, const char *what) {
-        if (isempty(arg) || arg[0] == '=') {
-                ctl_log_error("invalid %s \"%s\": expected KEY[=VALUE]", what, arg);
-                return -EINVAL;
-        }
-        int r = strv_push(l, arg);
-        return r < 0 ? ctl_log_errno(r, "%m") : 0;
-}
-
 /* Once: Docker takes several, berth's networks have one subnet (and so one gateway, one range). */
 static int set_once(const char **where, const char *arg, const char *flag) {
         if (*where && !streq(*where, arg)) {
@@ -206,11 +198,11 @@ static int parse_network_create(int argc, char *argv[], CreateNetworkArgs *a) {
                         a->internal = true;
                         break;
                 case ARG_LABEL:
-                        if ((r = push_kv(&a->labels, optarg, "label")) < 0)
+                        if ((r = ctl_push_kv(&a->labels, optarg, "label")) < 0)
                                 return r;
                         break;
                 case 'o':
-                        if ((r = push_kv(&a->opts, optarg, "driver option")) < 0)
+                        if ((r = ctl_push_kv(&a->opts, optarg, "driver option")) < 0)
                                 return r;
                         break;
                 case ARG_IPV6:
@@ -430,10 +422,8 @@ static int network_ls(Ctl *ctl, int argc, char *argv[]) {
                 default:
                         return ctl_log_getopt_error("network ls", c, argv);
                 }
-        if (optind < argc) {
-                ctl_log_error("\"berthctl network ls\" accepts no arguments (see 'berthctl network ls --help')");
+        if (ctl_check_no_args("network ls", argc) < 0)
                 return -EINVAL;
-        }
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
@@ -616,11 +606,8 @@ static int network_inspect(Ctl *ctl, int argc, char *argv[]) {
                 default:
                         return ctl_log_getopt_error("network inspect", c, argv);
                 }
-        if (optind >= argc) {
-                ctl_log_error("\"berthctl network inspect\" requires at least 1 argument (see 'berthctl network "
-                              "inspect --help')");
+        if (ctl_check_some_args("network inspect", argc) < 0)
                 return -EINVAL;
-        }
         if (!array)
                 return ctl_log_errno(-ENOMEM, "%m");
         r = ctl_acquire_bus(ctl, &bus);
@@ -682,11 +669,8 @@ static int network_rm(Ctl *ctl, int argc, char *argv[]) {
                 default:
                         return ctl_log_getopt_error("network rm", c, argv);
                 }
-        if (optind >= argc) {
-                ctl_log_error(
-                        "\"berthctl network rm\" requires at least 1 argument (see 'berthctl network rm --help')");
+        if (ctl_check_some_args("network rm", argc) < 0)
                 return -EINVAL;
-        }
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
@@ -812,68 +796,39 @@ int ctl_prune_networks(sd_bus *bus, char **filters, bool optional, bool check_on
         r = sd_bus_message_read_strv(reply, &removed);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply: %m");
-        if (strv_length(removed) > 0) {
-                printf("Deleted Networks:\n");
-                for (char **n = removed; *n; n++)
-                        printf("%s\n", *n);
-                printf("\n");
-        }
+        ctl_print_deleted("Deleted Networks:", removed);
         return 0;
 }
 
 static int network_prune(Ctl *ctl, int argc, char *argv[]) {
-        enum { ARG_FILTER = 0x100, ARG_HELP };
-        static const struct option options[] = {
-                { "force", no_argument, NULL, 'f' },
-                { "filter", required_argument, NULL, ARG_FILTER },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
-        _cleanup_strv_free_ char **filters = NULL;
-        bool force = false;
+        _cleanup_(ctl_prune_args_done) CtlPruneArgs a = {};
         sd_bus *bus;
-        int c, r;
+        int r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        force = true;
-                        break;
-                case ARG_FILTER:
-                        if (strv_push(&filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl network prune [OPTIONS]\n"
-                               "\n"
-                               "Remove every user network no container is attached to.\n"
-                               "\n"
-                               "Options:\n"
-                               "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
-                               "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
-                               "  -f, --force    Do not ask for confirmation\n"
-                               "  -h, --help     Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("network prune", c, argv);
-                }
-        if (optind < argc) {
-                ctl_log_error("\"berthctl network prune\" accepts no arguments (see 'berthctl network prune --help')");
-                return -EINVAL;
-        }
+        r = ctl_parse_prune_args(argc, argv, "network prune",
+                                 "Usage: berthctl network prune [OPTIONS]\n"
+                                 "\n"
+                                 "Remove every user network no container is attached to.\n"
+                                 "\n"
+                                 "Options:\n"
+                                 "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
+                                 "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
+                                 "  -f, --force    Do not ask for confirmation\n"
+                                 "  -h, --help     Show this help\n",
+                                 0, &a);
+        if (r <= 0)
+                return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
         /* Checked (and refused) before asking. */
-        r = ctl_prune_networks(bus, filters, false, true);
+        r = ctl_prune_networks(bus, a.filters, false, true);
         if (r < 0)
                 return r;
-        if (!force && !ctl_confirm("WARNING! This will remove all custom networks not used by at least one container."))
+        if (!a.force &&
+            !ctl_confirm("WARNING! This will remove all custom networks not used by at least one container."))
                 return 0;
-        return ctl_prune_networks(bus, filters, false, false);
+        return ctl_prune_networks(bus, a.filters, false, false);
 }
 
 int verb_network(int argc, char *argv[], Ctl *ctl) {

@@ -330,3 +330,12 @@ int ctl_print_list(const char *format, const char *default_table, const char *co
         }
         return r < 0 ? ctl_log_errno(r, "Failed to show the %s: %m", what) : 0;
 }
+
+void ctl_print_deleted(const char *title, char *const *names) {
+        if (!names || !*names)
+                return;
+        printf("%s\n", title);
+        for (char *const *n = names; *n; n++)
+                printf("%s\n", *n);
+        printf("\n");
+}

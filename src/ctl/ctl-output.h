@@ -49,3 +49,6 @@ int ctl_open_archive_output(const char *output);
 /* Docker's confirmation: prints the warning and "Are you sure you want to continue? [y/N] "; only
  * "y" or "Y" (then a newline or the end) goes on. */
 bool ctl_confirm(const char *warning);
+/* What a prune removed as Docker lists it: title ("Deleted Networks:"), a line per name and an
+ * empty line; nothing when names is empty. */
+void ctl_print_deleted(const char *title, char *const *names);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-args.h"
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
@@ -30,15 +31,6 @@ static int volume_help(void) {
                "  prune [OPTIONS]        Remove anonymous volumes no container uses (-a: named ones\n"
                "                         too; -f, --filter; see 'volume prune --help')\n");
         return 0;
-}
-
-static int push_kv(char ***l, const char *arg, const char *what) {
-        if (isempty(arg) || arg[0] == '=') {
-                ctl_log_error("invalid %s \"%s\": expected KEY[=VALUE]", what, arg);
-                return -EINVAL;
-        }
-        int r = strv_push(l, arg);
-        return r < 0 ? ctl_log_errno(r, "%m") : 0;
 }
 
 static int volume_create(sd_bus *bus, int argc, char *argv[]) {
@@ -76,11 +68,11 @@ static int volume_create(sd_bus *bus, int argc, char *argv[]) {
                         driver = optarg;
                         break;
                 case 'o':
-                        if ((r = push_kv(&opts, optarg, "driver option")) < 0)
+                        if ((r = ctl_push_kv(&opts, optarg, "driver option")) < 0)
                                 return r;
                         break;
                 case ARG_LABEL:
-                        if ((r = push_kv(&labels, optarg, "label")) < 0)
+                        if ((r = ctl_push_kv(&labels, optarg, "label")) < 0)
                                 return r;
                         break;
                 default:
@@ -249,10 +241,8 @@ static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
                 default:
                         return ctl_log_getopt_error("volume ls", c, argv);
                 }
-        if (optind < argc) {
-                ctl_log_error("\"berthctl volume ls\" accepts no arguments (see 'berthctl volume ls --help')");
+        if (ctl_check_no_args("volume ls", argc) < 0)
                 return -EINVAL;
-        }
         r = volume_list_fetch(bus, &error, &list, &n);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
@@ -353,11 +343,8 @@ static int volume_inspect(sd_bus *bus, int argc, char *argv[]) {
                 default:
                         return ctl_log_getopt_error("volume inspect", c, argv);
                 }
-        if (optind >= argc) {
-                ctl_log_error("\"berthctl volume inspect\" requires at least 1 argument (see 'berthctl volume "
-                              "inspect --help')");
+        if (ctl_check_some_args("volume inspect", argc) < 0)
                 return -EINVAL;
-        }
         if (!array)
                 return ctl_log_errno(-ENOMEM, "%m");
         for (int i = optind; i < argc; i++)
@@ -467,71 +454,43 @@ static int append_volume_prune_filters(sd_bus_message *m, char **filters, bool *
 }
 
 static int volume_prune(sd_bus *bus, int argc, char *argv[]) {
-        enum { ARG_FILTER = 0x100, ARG_HELP };
-        static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "force", no_argument, NULL, 'f' },
-                { "filter", required_argument, NULL, ARG_FILTER },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL, *usage = NULL;
-        _cleanup_strv_free_ char **filters = NULL, **removed = NULL;
+        _cleanup_(ctl_prune_args_done) CtlPruneArgs a = {};
+        _cleanup_strv_free_ char **removed = NULL;
         _cleanup_free_ char **names = NULL;
         _cleanup_free_ uint64_t *sizes = NULL;
         uint64_t reclaimed = 0;
         size_t n_sizes = 0;
-        bool all = false, force = false;
         char size[CTL_FORMAT_SIZE_MAX];
-        int c, r;
+        int r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:afh", options, NULL)) >= 0)
-                switch (c) {
-                case 'a':
-                        all = true;
-                        break;
-                case 'f':
-                        force = true;
-                        break;
-                case ARG_FILTER:
-                        if (strv_push(&filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl volume prune [OPTIONS]\n"
-                               "\n"
-                               "Remove the anonymous volumes no container uses (with -a named ones too).\n"
-                               "\n"
-                               "Options:\n"
-                               "  -a, --all      Remove every volume no container uses, named or anonymous\n"
-                               "      --filter=KEY=VALUE  label=KEY[=VALUE], label!=KEY[=VALUE], all=true;\n"
-                               "                 repeatable\n"
-                               "  -f, --force    Do not ask for confirmation\n"
-                               "  -h, --help     Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("volume prune", c, argv);
-                }
-        if (optind < argc) {
-                ctl_log_error("\"berthctl volume prune\" accepts no arguments (see 'berthctl volume prune --help')");
-                return -EINVAL;
-        }
+        r = ctl_parse_prune_args(argc, argv, "volume prune",
+                                 "Usage: berthctl volume prune [OPTIONS]\n"
+                                 "\n"
+                                 "Remove the anonymous volumes no container uses (with -a named ones too).\n"
+                                 "\n"
+                                 "Options:\n"
+                                 "  -a, --all      Remove every volume no container uses, named or anonymous\n"
+                                 "      --filter=KEY=VALUE  label=KEY[=VALUE], label!=KEY[=VALUE], all=true;\n"
+                                 "                 repeatable\n"
+                                 "  -f, --force    Do not ask for confirmation\n"
+                                 "  -h, --help     Show this help\n",
+                                 CTL_PRUNE_ALL, &a);
+        if (r <= 0)
+                return r;
         r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
                                            "PruneVolumesWithFilters");
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the request: %m");
-        r = append_volume_prune_filters(m, filters, &all);
+        r = append_volume_prune_filters(m, a.filters, &a.all);
         if (r < 0)
                 return r;
-        if (!force &&
-            !ctl_confirm(all ? "WARNING! This will remove all local volumes not used by at least one "
-                               "container."
-                             : "WARNING! This will remove anonymous local volumes not used by at least "
-                               "one container."))
+        if (!a.force &&
+            !ctl_confirm(a.all ? "WARNING! This will remove all local volumes not used by at least one "
+                                 "container."
+                               : "WARNING! This will remove anonymous local volumes not used by at least "
+                                 "one container."))
                 return 0;
         r = volume_sizes(bus, &usage, &names, &sizes, &n_sizes);
         if (r < 0)
@@ -542,16 +501,11 @@ static int volume_prune(sd_bus *bus, int argc, char *argv[]) {
         r = sd_bus_message_read_strv(reply, &removed);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply: %m");
-        if (strv_length(removed) > 0) {
-                printf("Deleted Volumes:\n");
-                for (char **n = removed; *n; n++) {
-                        printf("%s\n", *n);
-                        for (size_t k = 0; k < n_sizes; k++)
-                                if (streq(names[k], *n))
-                                        reclaimed += sizes[k];
-                }
-                printf("\n");
-        }
+        ctl_print_deleted("Deleted Volumes:", removed);
+        for (char **n = removed; n && *n; n++)
+                for (size_t k = 0; k < n_sizes; k++)
+                        if (streq(names[k], *n))
+                                reclaimed += sizes[k];
         printf("Total reclaimed space: %s\n", ctl_format_size(reclaimed, size));
         return 0;
 }
