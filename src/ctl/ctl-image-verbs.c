@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-args.h"
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
@@ -156,10 +157,8 @@ int verb_rmi(int argc, char *argv[], Ctl *ctl) {
                 default:
                         return ctl_log_getopt_error("rmi", c, argv);
                 }
-        if (optind >= argc) {
-                ctl_log_error("\"berthctl rmi\" requires at least 1 argument (see 'berthctl rmi --help')");
+        if (ctl_check_some_args("rmi", argc) < 0)
                 return -EINVAL;
-        }
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;

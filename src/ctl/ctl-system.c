@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl-args.h"
 #include "ctl-bus.h"
 #include "ctl-format.h"
 #include "ctl-log.h"
@@ -116,63 +117,35 @@ static void print_reclaimed(uint64_t bytes) {
 }
 
 int verb_image_prune(int argc, char *argv[], Ctl *ctl) {
-        enum { ARG_HELP = 0x100 };
-        static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "force", no_argument, NULL, 'f' },
-                { "filter", required_argument, NULL, 'F' },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
-        _cleanup_strv_free_ char **filters = NULL;
-        bool all = false, force = false;
+        _cleanup_(ctl_prune_args_done) CtlPruneArgs a = {};
         uint64_t reclaimed = 0;
         sd_bus *bus;
-        int c, r;
+        int r;
 
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:afh", options, NULL)) >= 0)
-                switch (c) {
-                case 'a':
-                        all = true;
-                        break;
-                case 'f':
-                        force = true;
-                        break;
-                case 'F':
-                        if (strv_push(&filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl image prune [OPTIONS]\n"
-                               "\n"
-                               "Remove untagged images that no container uses (in any state), and the layers\n"
-                               "no other image uses.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -a, --all      Remove every image no container uses, tagged or not\n"
-                               "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
-                               "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
-                               "  -f, --force    Do not ask for confirmation\n"
-                               "  -h, --help     Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("image prune", c, argv);
-                }
-        if (optind < argc) {
-                ctl_log_error("\"berthctl image prune\" accepts no arguments (see 'berthctl image prune --help')");
-                return -EINVAL;
-        }
+        r = ctl_parse_prune_args(argc, argv, "image prune",
+                                 "Usage: berthctl image prune [OPTIONS]\n"
+                                 "\n"
+                                 "Remove untagged images that no container uses (in any state), and the layers\n"
+                                 "no other image uses.\n"
+                                 "\n"
+                                 "Options:\n"
+                                 "  -a, --all      Remove every image no container uses, tagged or not\n"
+                                 "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
+                                 "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
+                                 "  -f, --force    Do not ask for confirmation\n"
+                                 "  -h, --help     Show this help\n",
+                                 CTL_PRUNE_ALL, &a);
+        if (r <= 0)
+                return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
-        if (!force &&
-            !ctl_confirm(all ? "WARNING! This will remove all images without at least one container "
-                               "associated to them."
-                             : "WARNING! This will remove all dangling images."))
+        if (!a.force &&
+            !ctl_confirm(a.all ? "WARNING! This will remove all images without at least one container "
+                                 "associated to them."
+                               : "WARNING! This will remove all dangling images."))
                 return 0;
-        r = prune_images(bus, all, filters, &reclaimed);
+        r = prune_images(bus, a.all, a.filters, &reclaimed);
         if (r < 0)
                 return r;
         print_reclaimed(reclaimed);
@@ -531,60 +504,35 @@ static int prune_containers(sd_bus *bus, const ObjectList *objects, const DiskUs
 }
 
 int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
-        enum { ARG_HELP = 0x100 };
-        static const struct option options[] = {
-                { "force", no_argument, NULL, 'f' },
-                { "filter", required_argument, NULL, 'F' },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *usage = NULL;
         _cleanup_(object_list_done) ObjectList objects = {};
         _cleanup_(disk_usage_done) DiskUsage d = {};
-        _cleanup_strv_free_ char **filters = NULL;
+        _cleanup_(ctl_prune_args_done) CtlPruneArgs a = {};
         uint64_t reclaimed = 0, until;
-        bool force = false;
         sd_bus *bus;
-        int c, r;
+        int r;
 
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        force = true;
-                        break;
-                case 'F':
-                        if (strv_push(&filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl container prune [OPTIONS]\n"
-                               "\n"
-                               "Remove all stopped containers (created or exited).\n"
-                               "\n"
-                               "Options:\n"
-                               "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
-                               "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
-                               "  -f, --force    Do not ask for confirmation\n"
-                               "  -h, --help     Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("container prune", c, argv);
-                }
-        if (optind < argc) {
-                ctl_log_error(
-                        "\"berthctl container prune\" accepts no arguments (see 'berthctl container prune --help')");
-                return -EINVAL;
-        }
-        r = parse_prune_filters(filters, &until, NULL, NULL);
+        r = ctl_parse_prune_args(argc, argv, "container prune",
+                                 "Usage: berthctl container prune [OPTIONS]\n"
+                                 "\n"
+                                 "Remove all stopped containers (created or exited).\n"
+                                 "\n"
+                                 "Options:\n"
+                                 "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
+                                 "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
+                                 "  -f, --force    Do not ask for confirmation\n"
+                                 "  -h, --help     Show this help\n",
+                                 0, &a);
+        if (r <= 0)
+                return r;
+        r = parse_prune_filters(a.filters, &until, NULL, NULL);
         if (r < 0)
                 return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
-        if (!force && !ctl_confirm("WARNING! This will remove all stopped containers."))
+        if (!a.force && !ctl_confirm("WARNING! This will remove all stopped containers."))
                 return 0;
         r = ctl_bus_call_manager(bus, "GetDiskUsage", CTL_TIMEOUT_LONG, &error, &usage, NULL);
         if (r >= 0)
@@ -594,10 +542,10 @@ int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
         r = read_disk_usage(usage, &d);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
-        r = prune_containers(bus, &objects, &d, filters, &reclaimed);
+        r = prune_containers(bus, &objects, &d, a.filters, &reclaimed);
         if (r < 0)
                 return r;
-        r = ctl_prune_networks(bus, filters, true, false);
+        r = ctl_prune_networks(bus, a.filters, true, false);
         if (r < 0)
                 return r;
         print_reclaimed(reclaimed);
@@ -605,82 +553,50 @@ int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
 }
 
 static int system_prune(sd_bus *bus, int argc, char *argv[]) {
-        enum { ARG_HELP = 0x100, ARG_VOLUMES, ARG_FILTER };
-        static const struct option options[] = {
-                { "all", no_argument, NULL, 'a' },
-                { "force", no_argument, NULL, 'f' },
-                { "volumes", no_argument, NULL, ARG_VOLUMES },
-                { "filter", required_argument, NULL, ARG_FILTER },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *usage = NULL, *vreply = NULL;
         _cleanup_(object_list_done) ObjectList objects = {};
         _cleanup_(disk_usage_done) DiskUsage d = {};
-        _cleanup_strv_free_ char **filters = NULL, **volumes = NULL;
-        bool all = false, force = false, with_volumes = false;
+        _cleanup_(ctl_prune_args_done) CtlPruneArgs a = {};
+        _cleanup_strv_free_ char **volumes = NULL;
         uint64_t reclaimed = 0;
-        int c, r;
+        int r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:afh", options, NULL)) >= 0)
-                switch (c) {
-                case 'a':
-                        all = true;
-                        break;
-                case 'f':
-                        force = true;
-                        break;
-                case ARG_VOLUMES:
-                        with_volumes = true;
-                        break;
-                case ARG_FILTER:
-                        if (strv_push(&filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl system prune [OPTIONS]\n"
-                               "\n"
-                               "Remove stopped containers, user networks and untagged images no container\n"
-                               "uses, and with --volumes anonymous volumes no container uses.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -a, --all      Remove every image no container uses, tagged or not\n"
-                               "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION, label=KEY[=VALUE],\n"
-                               "                 label!=KEY[=VALUE] (containers, networks, images); repeatable\n"
-                               "  -f, --force    Do not ask for confirmation\n"
-                               "      --volumes  Remove anonymous volumes no container uses too\n"
-                               "  -h, --help     Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("system prune", c, argv);
-                }
-        if (optind < argc) {
-                ctl_log_error("\"berthctl system prune\" accepts no arguments (see 'berthctl system prune --help')");
-                return -EINVAL;
-        }
-        if (with_volumes && filters) {
+        r = ctl_parse_prune_args(argc, argv, "system prune",
+                                 "Usage: berthctl system prune [OPTIONS]\n"
+                                 "\n"
+                                 "Remove stopped containers, user networks and untagged images no container\n"
+                                 "uses, and with --volumes anonymous volumes no container uses.\n"
+                                 "\n"
+                                 "Options:\n"
+                                 "  -a, --all      Remove every image no container uses, tagged or not\n"
+                                 "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION, label=KEY[=VALUE],\n"
+                                 "                 label!=KEY[=VALUE] (containers, networks, images); repeatable\n"
+                                 "  -f, --force    Do not ask for confirmation\n"
+                                 "      --volumes  Remove anonymous volumes no container uses too\n"
+                                 "  -h, --help     Show this help\n",
+                                 CTL_PRUNE_ALL | CTL_PRUNE_VOLUMES, &a);
+        if (r <= 0)
+                return r;
+        if (a.volumes && a.filters) {
                 ctl_log_error("--filter cannot be combined with --volumes: volumes are pruned without filters");
                 return -EINVAL;
         }
         /* Checked (and refused) before anything is removed. */
         uint64_t until;
-        r = parse_prune_filters(filters, &until, NULL, NULL);
+        r = parse_prune_filters(a.filters, &until, NULL, NULL);
         if (r < 0)
                 return r;
-        if (!force) {
+        if (!a.force) {
                 _cleanup_free_ char *warning = NULL;
                 if (asprintf(&warning,
                              "WARNING! This will remove:\n"
                              "  - all stopped containers\n"
                              "  - all networks not used by at least one container\n%s"
                              "  - %s\n",
-                             with_volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
-                             all ? "all images without at least one container associated to them"
-                                 : "all dangling images") < 0)
+                             a.volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+                             a.all ? "all images without at least one container associated to them"
+                                   : "all dangling images") < 0)
                         return ctl_log_errno(-ENOMEM, "%m");
                 if (!ctl_confirm(warning))
                         return 0;
@@ -696,33 +612,28 @@ static int system_prune(sd_bus *bus, int argc, char *argv[]) {
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of GetDiskUsage: %m");
 
-        r = prune_containers(bus, &objects, &d, filters, &reclaimed);
+        r = prune_containers(bus, &objects, &d, a.filters, &reclaimed);
         if (r < 0)
                 return r;
-        r = ctl_prune_networks(bus, filters, true, false);
+        r = ctl_prune_networks(bus, a.filters, true, false);
         if (r < 0)
                 return r;
 
-        if (with_volumes) {
+        if (a.volumes) {
                 r = ctl_bus_call_manager(bus, "PruneVolumes", CTL_TIMEOUT_LONG, &error, &vreply, NULL);
                 if (r < 0)
                         return ctl_log_bus_error(&error, r);
                 r = sd_bus_message_read_strv(vreply, &volumes);
                 if (r < 0)
                         return ctl_log_errno(r, "Failed to parse the reply of PruneVolumes: %m");
-                if (strv_length(volumes) > 0) {
-                        printf("Deleted Volumes:\n");
-                        for (char **n = volumes; *n; n++) {
-                                printf("%s\n", *n);
-                                for (size_t j = 0; j < d.n_volumes; j++)
-                                        if (streq(d.volumes[j].name, *n))
-                                                reclaimed += d.volumes[j].size;
-                        }
-                        printf("\n");
-                }
+                ctl_print_deleted("Deleted Volumes:", volumes);
+                for (char **n = volumes; n && *n; n++)
+                        for (size_t j = 0; j < d.n_volumes; j++)
+                                if (streq(d.volumes[j].name, *n))
+                                        reclaimed += d.volumes[j].size;
         }
 
-        r = prune_images(bus, all, filters, &reclaimed);
+        r = prune_images(bus, a.all, a.filters, &reclaimed);
         if (r < 0)
                 return r;
         print_reclaimed(reclaimed);
