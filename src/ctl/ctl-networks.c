@@ -294,13 +294,10 @@ static const char *const network_filter_keys[] = { "driver", "id", "label", "nam
 /* Docker's network ls filters: driver=, id=, label=KEY[=VALUE], name=, scope=, type=custom|builtin,
  * dangling=true|false. */
 static int check_network_filter(const char *f) {
-        const char *eq = strchr(f, '=');
-        if (!eq) {
-                ctl_log_error("bad format of filter (expected name=value)");
+        const char *v;
+        size_t n;
+        if (ctl_split_filter(f, &n, &v) < 0)
                 return -EINVAL;
-        }
-        size_t n = (size_t) (eq - f);
-        const char *v = eq + 1;
         for (size_t k = 0; k < ELEMENTSOF(network_filter_keys); k++)
                 if (strlen(network_filter_keys[k]) == n && !strncmp(f, network_filter_keys[k], n)) {
                         if (!strncmp(f, "type", n) && !streq(v, "custom") && !streq(v, "builtin")) {
@@ -343,7 +340,8 @@ static const char *const network_headers[][2] = {
 };
 
 /* One row as the fields of docker network ls --format. */
-static json_object *network_row(const NetworkInfo *n, bool no_trunc) {
+static json_object *network_row(const void *object, bool no_trunc) {
+        const NetworkInfo *n = object;
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         _cleanup_free_ char *labels = strv_join(n->labels, ","), *at = ctl_format_go_time(n->created_at),
                             *id = strndup(n->id ?: "", no_trunc ? BERTH_ID_LEN : BERTH_SHORT_ID_LEN);
@@ -363,67 +361,50 @@ static int compare_network_names(const void *a, const void *b) {
         return strcmp(((const NetworkInfo *) a)->name ?: "", ((const NetworkInfo *) b)->name ?: "");
 }
 
-static int network_ls(Ctl *ctl, int argc, char *argv[]) {
-        enum { ARG_FORMAT = 0x100, ARG_NO_TRUNC, ARG_HELP };
-        static const struct option options[] = {
-                { "quiet", no_argument, NULL, 'q' },
-                { "filter", required_argument, NULL, 'f' },
-                { "format", required_argument, NULL, ARG_FORMAT },
-                { "no-trunc", no_argument, NULL, ARG_NO_TRUNC },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_strv_free_ char **filters = NULL;
-        _cleanup_free_ json_object **rows = NULL;
-        NetworkInfo *list = NULL;
-        const char *format = NULL;
-        size_t n = 0, n_rows = 0;
-        bool quiet = false, no_trunc = false;
-        sd_bus *bus;
-        int c, r;
+static void network_print_id(const void *object, bool no_trunc) {
+        const NetworkInfo *n = object;
+        printf("%.*s\n", no_trunc ? BERTH_ID_LEN : BERTH_SHORT_ID_LEN, n->id ?: "");
+}
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:qf:h", options, NULL)) >= 0)
-                switch (c) {
-                case 'q':
-                        quiet = true;
-                        break;
-                case 'f':
-                        if ((r = check_network_filter(optarg)) < 0)
-                                return r;
-                        if (strv_push(&filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case ARG_FORMAT:
-                        format = optarg;
-                        break;
-                case ARG_NO_TRUNC:
-                        no_trunc = true;
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl network ls [OPTIONS]\n"
-                               "\n"
-                               "List networks.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -f, --filter=KEY=VALUE  name=REGEX, id=REGEX, driver=NAME, label=KEY[=VALUE],\n"
-                               "                   scope=local, type=custom|builtin, dangling=true|false;\n"
-                               "                   repeatable (values of one key are alternatives)\n"
-                               "      --format=TMPL  A Go template over ID, Name, Driver, Scope, IPv6, Internal,\n"
-                               "                   Labels, CreatedAt; \"table TMPL\" aligns it under a header,\n"
-                               "                   \"json\" prints each line as JSON\n"
-                               "      --no-trunc   Do not truncate network ids\n"
-                               "  -q, --quiet      Only print network ids\n"
-                               "  -h, --help       Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("network ls", c, argv);
-                }
-        if (ctl_check_no_args("network ls", argc) < 0)
-                return -EINVAL;
+static const CtlListing network_listing = {
+        .size = sizeof(NetworkInfo),
+        .filter_keys = network_filter_keys,
+        .n_filter_keys = ELEMENTSOF(network_filter_keys),
+        .match = network_filter_matches,
+        .print_quiet = network_print_id,
+        .row = network_row,
+        .default_table = "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+        .headers = network_headers,
+        .n_headers = ELEMENTSOF(network_headers),
+        .what = "networks",
+};
+
+static int network_ls(Ctl *ctl, int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(ctl_list_args_done) CtlListArgs a = {};
+        NetworkInfo *list = NULL;
+        size_t n = 0;
+        sd_bus *bus;
+        int r;
+
+        r = ctl_parse_list_args(argc, argv, "network ls",
+                                "Usage: berthctl network ls [OPTIONS]\n"
+                                "\n"
+                                "List networks.\n"
+                                "\n"
+                                "Options:\n"
+                                "  -f, --filter=KEY=VALUE  name=REGEX, id=REGEX, driver=NAME, label=KEY[=VALUE],\n"
+                                "                   scope=local, type=custom|builtin, dangling=true|false;\n"
+                                "                   repeatable (values of one key are alternatives)\n"
+                                "      --format=TMPL  A Go template over ID, Name, Driver, Scope, IPv6, Internal,\n"
+                                "                   Labels, CreatedAt; \"table TMPL\" aligns it under a header,\n"
+                                "                   \"json\" prints each line as JSON\n"
+                                "      --no-trunc   Do not truncate network ids\n"
+                                "  -q, --quiet      Only print network ids\n"
+                                "  -h, --help       Show this help\n",
+                                check_network_filter, true, &a);
+        if (r <= 0)
+                return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
@@ -431,25 +412,11 @@ static int network_ls(Ctl *ctl, int argc, char *argv[]) {
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
         qsort(list, n, sizeof(NetworkInfo), compare_network_names);
-        rows = calloc(n + 1, sizeof(json_object *));
-        if (!rows)
-                r = -ENOMEM;
-        for (size_t k = 0; r >= 0 && k < n; k++) {
-                if (!ctl_filters_match(filters, network_filter_keys, ELEMENTSOF(network_filter_keys),
-                                       network_filter_matches, &list[k]))
-                        continue;
-                if (quiet)
-                        printf("%.*s\n", no_trunc ? BERTH_ID_LEN : BERTH_SHORT_ID_LEN, list[k].id ?: "");
-                else
-                        rows[n_rows++] = network_row(&list[k], no_trunc);
-        }
-        if (r >= 0 && !quiet)
-                r = ctl_print_list(format, "{{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}", network_headers,
-                                   ELEMENTSOF(network_headers), rows, n_rows, "networks");
+        r = ctl_list_objects(&network_listing, list, n, &a);
         for (size_t k = 0; k < n; k++)
                 network_info_done(&list[k]);
         free(list);
-        return r == -ENOMEM ? ctl_log_errno(r, "%m") : r;
+        return r;
 }
 
 static json_object *kv_object(char **kv) {

@@ -116,13 +116,10 @@ static int volume_create(sd_bus *bus, int argc, char *argv[]) {
 
 /* Docker's volume ls filters: name=REGEX, driver=NAME, label=KEY[=VALUE], dangling=true|false. */
 static int check_volume_filter(const char *f) {
-        const char *eq = strchr(f, '=');
-        if (!eq) {
-                ctl_log_error("bad format of filter (expected name=value)");
+        const char *v;
+        size_t n;
+        if (ctl_split_filter(f, &n, &v) < 0)
                 return -EINVAL;
-        }
-        size_t n = (size_t) (eq - f);
-        const char *v = eq + 1;
         if (n == 8 && !strncmp(f, "dangling", 8)) {
                 if (!streq(v, "true") && !streq(v, "false") && !streq(v, "1") && !streq(v, "0")) {
                         ctl_log_error("invalid filter '%s'", f);
@@ -157,10 +154,7 @@ static bool volume_filter_matches(const char *key, const char *value, const void
         return dangling == (streq(value, "true") || streq(value, "1"));
 }
 
-static bool volume_matches(const VolumeInfo *v, char **filters) {
-        static const char *const keys[] = { "name", "driver", "label", "dangling" };
-        return ctl_filters_match(filters, keys, ELEMENTSOF(keys), volume_filter_matches, v);
-}
+static const char *const volume_filter_keys[] = { "name", "driver", "label", "dangling" };
 
 static const char *const volume_headers[][2] = {
         { "CreatedAt", "CREATED AT" },  { "Driver", "DRIVER" },    { "Labels", "LABELS" }, { "Links", "LINKS" },
@@ -168,7 +162,8 @@ static const char *const volume_headers[][2] = {
 };
 
 /* One row as the fields of docker volume ls --format. */
-static json_object *volume_row(const VolumeInfo *v) {
+static json_object *volume_row(const void *object, bool no_trunc) {
+        const VolumeInfo *v = object;
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         _cleanup_free_ char *labels = strv_join(v->labels, ","), *at = ctl_format_go_time(v->created_at), *links = NULL;
         if (!o || !labels || !at || asprintf(&links, "%zu", strv_length(v->used_by)) < 0 ||
@@ -189,82 +184,55 @@ static int compare_volume_names(const void *a, const void *b) {
         return strcmp(((const VolumeInfo *) a)->name ?: "", ((const VolumeInfo *) b)->name ?: "");
 }
 
-static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
-        enum { ARG_FORMAT = 0x100, ARG_HELP };
-        static const struct option options[] = {
-                { "quiet", no_argument, NULL, 'q' },
-                { "filter", required_argument, NULL, 'f' },
-                { "format", required_argument, NULL, ARG_FORMAT },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_strv_free_ char **filters = NULL;
-        _cleanup_free_ json_object **rows = NULL;
-        VolumeInfo *list = NULL;
-        const char *format = NULL;
-        size_t n = 0, n_rows = 0;
-        bool quiet = false;
-        int c, r;
+static void volume_print_name(const void *object, bool no_trunc) {
+        printf("%s\n", ((const VolumeInfo *) object)->name);
+}
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:qf:h", options, NULL)) >= 0)
-                switch (c) {
-                case 'q':
-                        quiet = true;
-                        break;
-                case 'f':
-                        if ((r = check_volume_filter(optarg)) < 0)
-                                return r;
-                        if (strv_push(&filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case ARG_FORMAT:
-                        format = optarg;
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl volume ls [OPTIONS]\n"
-                               "\n"
-                               "List volumes.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -f, --filter=KEY=VALUE  name=REGEX, driver=NAME, label=KEY[=VALUE],\n"
-                               "                   dangling=true|false (used by no container); repeatable\n"
-                               "      --format=TMPL  A Go template over Name, Driver, Scope, Mountpoint,\n"
-                               "                   Labels, Links, Size, CreatedAt; \"table TMPL\" aligns it\n"
-                               "                   under a header, \"json\" prints each line as JSON\n"
-                               "  -q, --quiet      Only print volume names\n"
-                               "  -h, --help       Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("volume ls", c, argv);
-                }
-        if (ctl_check_no_args("volume ls", argc) < 0)
-                return -EINVAL;
+static const CtlListing volume_listing = {
+        .size = sizeof(VolumeInfo),
+        .filter_keys = volume_filter_keys,
+        .n_filter_keys = ELEMENTSOF(volume_filter_keys),
+        .match = volume_filter_matches,
+        .print_quiet = volume_print_name,
+        .row = volume_row,
+        .default_table = "{{.Driver}}\t{{.Name}}",
+        .headers = volume_headers,
+        .n_headers = ELEMENTSOF(volume_headers),
+        .what = "volumes",
+};
+
+static int volume_ls(sd_bus *bus, int argc, char *argv[]) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(ctl_list_args_done) CtlListArgs a = {};
+        VolumeInfo *list = NULL;
+        size_t n = 0;
+        int r;
+
+        r = ctl_parse_list_args(argc, argv, "volume ls",
+                                "Usage: berthctl volume ls [OPTIONS]\n"
+                                "\n"
+                                "List volumes.\n"
+                                "\n"
+                                "Options:\n"
+                                "  -f, --filter=KEY=VALUE  name=REGEX, driver=NAME, label=KEY[=VALUE],\n"
+                                "                   dangling=true|false (used by no container); repeatable\n"
+                                "      --format=TMPL  A Go template over Name, Driver, Scope, Mountpoint,\n"
+                                "                   Labels, Links, Size, CreatedAt; \"table TMPL\" aligns it\n"
+                                "                   under a header, \"json\" prints each line as JSON\n"
+                                "  -q, --quiet      Only print volume names\n"
+                                "  -h, --help       Show this help\n",
+                                check_volume_filter, false, &a);
+        if (r <= 0)
+                return r;
         r = volume_list_fetch(bus, &error, &list, &n);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
         qsort(list, n, sizeof(VolumeInfo), compare_volume_names);
-        rows = calloc(n + 1, sizeof(json_object *));
-        if (!rows)
-                r = -ENOMEM;
-        for (size_t k = 0; r >= 0 && k < n; k++) {
-                if (!volume_matches(&list[k], filters))
-                        continue;
-                if (quiet)
-                        printf("%s\n", list[k].name);
-                else
-                        rows[n_rows++] = volume_row(&list[k]);
-        }
-        if (r >= 0 && !quiet)
-                r = ctl_print_list(format, "{{.Driver}}\t{{.Name}}", volume_headers, ELEMENTSOF(volume_headers), rows,
-                                   n_rows, "volumes");
+        r = ctl_list_objects(&volume_listing, list, n, &a);
         for (size_t k = 0; k < n; k++)
                 volume_info_done(&list[k]);
         free(list);
-        return r == -ENOMEM ? ctl_log_errno(r, "%m") : r;
+        return r;
 }
 
 static json_object *kv_to_json(char **kv) {
