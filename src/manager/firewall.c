@@ -147,62 +147,47 @@ static int write_port(FILE *out, const FirewallPort *p, bool add) {
 }
 
 /* Closes out; *buf is the text on success, freed on failure. */
-static int finish_text(FILE *out, int r, char **buf, char **ret) {
-        bool failed = ferror(out);
+/* The rules of nets and ports (added, or with add false deleted), after the table's head with
+ * head, as one text for nft. */
+static int write_text(const FirewallNetwork *nets, size_t n_nets, const FirewallPort *ports, size_t n_ports, bool head,
+                      bool add, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *out;
+        bool failed;
+        int r = 0;
 
+        out = open_memstream(&buf, &size);
+        if (!out)
+                return -ENOMEM;
+        if (head)
+                fputs(ruleset_head, out);
+        for (size_t i = 0; i < n_nets && r >= 0; i++)
+                r = write_network(out, &nets[i], add);
+        for (size_t i = 0; i < n_ports && r >= 0; i++)
+                r = write_port(out, &ports[i], add);
+        failed = ferror(out);
         if (fclose(out) != 0)
                 failed = true;
         if (r >= 0 && failed)
                 r = -ENOMEM;
-        if (r < 0) {
-                *buf = mfree(*buf);
+        if (r < 0)
                 return r;
-        }
-        *ret = TAKE_PTR(*buf);
+        *ret = TAKE_PTR(buf);
         return 0;
 }
 
 int firewall_ruleset_text(const FirewallNetwork *nets, size_t n_nets, const FirewallPort *ports, size_t n_ports,
                           char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *out;
-        int r = 0;
-
-        out = open_memstream(&buf, &size);
-        if (!out)
-                return -ENOMEM;
-        fputs(ruleset_head, out);
-        for (size_t i = 0; i < n_nets && r >= 0; i++)
-                r = write_network(out, &nets[i], true);
-        for (size_t i = 0; i < n_ports && r >= 0; i++)
-                r = write_port(out, &ports[i], true);
-        return finish_text(out, r, &buf, ret);
+        return write_text(nets, n_nets, ports, n_ports, true, true, ret);
 }
 
 int firewall_network_text(const FirewallNetwork *n, bool add, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *out;
-
-        out = open_memstream(&buf, &size);
-        if (!out)
-                return -ENOMEM;
-        return finish_text(out, write_network(out, n, add), &buf, ret);
+        return write_text(n, 1, NULL, 0, false, add, ret);
 }
 
 int firewall_ports_text(const FirewallPort *p, size_t n, bool add, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-        FILE *out;
-        int r = 0;
-
-        out = open_memstream(&buf, &size);
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < n && r >= 0; i++)
-                r = write_port(out, &p[i], add);
-        return finish_text(out, r, &buf, ret);
+        return write_text(NULL, 0, p, n, false, add, ret);
 }
 
 int firewall_errno_from_message(const char *message) {
