@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -47,6 +48,60 @@ int ctl_check_some_args(const char *verb, int argc) {
         return 0;
 }
 
+int ctl_parse_options(int argc, char *argv[], const char *verb, const char *help, const CtlOption *options,
+                      size_t n_options, CtlArgs args) {
+        struct option longopts[CTL_OPTIONS_MAX + 2];
+        char shortopts[3 + 2 * CTL_OPTIONS_MAX + 2] = "+:";
+        size_t n_short = 2;
+        int c, r;
+
+        assert(n_options <= CTL_OPTIONS_MAX);
+        /* A long option without a short one is 0x100 + its index; --help is 0x100 + n_options. */
+        for (size_t i = 0; i < n_options; i++) {
+                const CtlOption *o = &options[i];
+                bool has_value = o->value || o->values;
+                longopts[i] = (struct option){ o->name, has_value ? required_argument : no_argument, NULL,
+                                               o->short_name ?: 0x100 + (int) i };
+                if (o->short_name) {
+                        shortopts[n_short++] = o->short_name;
+                        if (has_value)
+                                shortopts[n_short++] = ':';
+                }
+        }
+        longopts[n_options] = (struct option){ "help", no_argument, NULL, 0x100 + (int) n_options };
+        longopts[n_options + 1] = (struct option){};
+        shortopts[n_short++] = 'h';
+        shortopts[n_short] = 0;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) >= 0) {
+                const CtlOption *o = NULL;
+                if (c == 'h' || c == 0x100 + (int) n_options) {
+                        fputs(help, stdout);
+                        return 0;
+                }
+                for (size_t i = 0; !o && i < n_options; i++)
+                        if (c == longopts[i].val)
+                                o = &options[i];
+                if (!o)
+                        return ctl_log_getopt_error(verb, c, argv);
+                if (o->check && (r = o->check(optarg)) < 0)
+                        return r;
+                if (o->flag)
+                        *o->flag = true;
+                else if (o->value)
+                        *o->value = optarg;
+                else if (strv_push(o->values, optarg) < 0)
+                        return ctl_log_errno(-ENOMEM, "%m");
+        }
+        if (args == CTL_ARGS_NONE && ctl_check_no_args(verb, argc) < 0)
+                return -EINVAL;
+        if (args == CTL_ARGS_SOME && ctl_check_some_args(verb, argc) < 0)
+                return -EINVAL;
+        return 1;
+}
+
 void ctl_prune_args_done(CtlPruneArgs *a) {
         strv_free(a->filters);
         a->filters = NULL;
@@ -54,45 +109,16 @@ void ctl_prune_args_done(CtlPruneArgs *a) {
 
 int ctl_parse_prune_args(int argc, char *argv[], const char *verb, const char *help, CtlPruneFlags flags,
                          CtlPruneArgs *a) {
-        enum { ARG_FILTER = 0x100, ARG_VOLUMES, ARG_HELP };
-        struct option options[6];
+        CtlOption options[4];
         size_t n = 0;
-        int c;
 
         if (flags & CTL_PRUNE_ALL)
-                options[n++] = (struct option){ "all", no_argument, NULL, 'a' };
-        options[n++] = (struct option){ "force", no_argument, NULL, 'f' };
+                options[n++] = (CtlOption){ "all", 'a', .flag = &a->all };
+        options[n++] = (CtlOption){ "force", 'f', .flag = &a->force };
         if (flags & CTL_PRUNE_VOLUMES)
-                options[n++] = (struct option){ "volumes", no_argument, NULL, ARG_VOLUMES };
-        options[n++] = (struct option){ "filter", required_argument, NULL, ARG_FILTER };
-        options[n++] = (struct option){ "help", no_argument, NULL, ARG_HELP };
-        options[n] = (struct option){};
-
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, flags & CTL_PRUNE_ALL ? "+:afh" : "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'a':
-                        a->all = true;
-                        break;
-                case 'f':
-                        a->force = true;
-                        break;
-                case ARG_VOLUMES:
-                        a->volumes = true;
-                        break;
-                case ARG_FILTER:
-                        if (strv_push(&a->filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        fputs(help, stdout);
-                        return 0;
-                default:
-                        return ctl_log_getopt_error(verb, c, argv);
-                }
-        return ctl_check_no_args(verb, argc) < 0 ? -EINVAL : 1;
+                options[n++] = (CtlOption){ "volumes", .flag = &a->volumes };
+        options[n++] = (CtlOption){ "filter", .values = &a->filters };
+        return ctl_parse_options(argc, argv, verb, help, options, n, CTL_ARGS_NONE);
 }
 
 void ctl_list_args_done(CtlListArgs *a) {
@@ -102,46 +128,13 @@ void ctl_list_args_done(CtlListArgs *a) {
 
 int ctl_parse_list_args(int argc, char *argv[], const char *verb, const char *help, int (*check_filter)(const char *f),
                         bool no_trunc, CtlListArgs *a) {
-        enum { ARG_FORMAT = 0x100, ARG_NO_TRUNC, ARG_HELP };
-        struct option options[6];
-        size_t n = 0;
-        int c, r;
-
-        options[n++] = (struct option){ "quiet", no_argument, NULL, 'q' };
-        options[n++] = (struct option){ "filter", required_argument, NULL, 'f' };
-        options[n++] = (struct option){ "format", required_argument, NULL, ARG_FORMAT };
-        if (no_trunc)
-                options[n++] = (struct option){ "no-trunc", no_argument, NULL, ARG_NO_TRUNC };
-        options[n++] = (struct option){ "help", no_argument, NULL, ARG_HELP };
-        options[n] = (struct option){};
-
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:qf:h", options, NULL)) >= 0)
-                switch (c) {
-                case 'q':
-                        a->quiet = true;
-                        break;
-                case 'f':
-                        if ((r = check_filter(optarg)) < 0)
-                                return r;
-                        if (strv_push(&a->filters, optarg) < 0)
-                                return ctl_log_errno(-ENOMEM, "%m");
-                        break;
-                case ARG_FORMAT:
-                        a->format = optarg;
-                        break;
-                case ARG_NO_TRUNC:
-                        a->no_trunc = true;
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        fputs(help, stdout);
-                        return 0;
-                default:
-                        return ctl_log_getopt_error(verb, c, argv);
-                }
-        return ctl_check_no_args(verb, argc) < 0 ? -EINVAL : 1;
+        CtlOption options[] = {
+                { "quiet", 'q', .flag = &a->quiet },
+                { "filter", 'f', .values = &a->filters, .check = check_filter },
+                { "format", .value = &a->format },
+                { "no-trunc", .flag = &a->no_trunc },
+        };
+        return ctl_parse_options(argc, argv, verb, help, options, no_trunc ? 4 : 3, CTL_ARGS_NONE);
 }
 
 int ctl_list_objects(const CtlListing *listing, const void *objects, size_t n, const CtlListArgs *a) {

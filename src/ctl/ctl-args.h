@@ -21,6 +21,30 @@ int ctl_split_filter(const char *f, size_t *ret_key_len, const char **ret_value)
 int ctl_check_no_args(const char *verb, int argc);
 int ctl_check_some_args(const char *verb, int argc);
 
+/* One option of a verb for ctl_parse_options(): a flag (flag set to true), or one that takes a value
+ * (value: the last one given; values: each appended), checked first by check (which logs) if set. */
+typedef struct CtlOption {
+        const char *name;
+        char short_name; /* or 0 */
+        bool *flag;
+        const char **value;
+        char ***values;
+        int (*check)(const char *value);
+} CtlOption;
+
+#define CTL_OPTIONS_MAX 8
+
+typedef enum CtlArgs {
+        CTL_ARGS_ANY,
+        CTL_ARGS_NONE, /* ctl_check_no_args() */
+        CTL_ARGS_SOME, /* ctl_check_some_args() */
+} CtlArgs;
+
+/* getopt_long() over options (at most CTL_OPTIONS_MAX) and -h, --help (prints help), stopping at the
+ * first positional argument, which args then checks. 0 when the help was printed, 1 to go on. */
+int ctl_parse_options(int argc, char *argv[], const char *verb, const char *help, const CtlOption *options,
+                      size_t n_options, CtlArgs args);
+
 typedef enum CtlPruneFlags {
         CTL_PRUNE_ALL = 1 << 0, /* -a, --all */
         CTL_PRUNE_VOLUMES = 1 << 1, /* --volumes */

@@ -127,38 +127,24 @@ static int rmi_one(sd_bus *bus, const char *ref, bool force, sd_bus_error *error
 }
 
 int verb_rmi(int argc, char *argv[], Ctl *ctl) {
-        static const struct option options[] = {
-                { "force", no_argument, NULL, 'f' },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
         bool force = false;
+        const CtlOption options[] = { { "force", 'f', .flag = &force } };
         sd_bus *bus;
-        int c, r, ret = 0;
+        int r, ret = 0;
 
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        force = true;
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl rmi [OPTIONS] IMAGE...\n"
-                               "\n"
-                               "Remove images, and the layers no other image uses. Naming one of several\n"
-                               "tags of an image only removes that tag.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -f, --force   Remove images that stopped containers use, and images\n"
-                               "                named by id that have several tags\n"
-                               "  -h, --help    Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("rmi", c, argv);
-                }
-        if (ctl_check_some_args("rmi", argc) < 0)
-                return -EINVAL;
+        r = ctl_parse_options(argc, argv, "rmi",
+                              "Usage: berthctl rmi [OPTIONS] IMAGE...\n"
+                              "\n"
+                              "Remove images, and the layers no other image uses. Naming one of several\n"
+                              "tags of an image only removes that tag.\n"
+                              "\n"
+                              "Options:\n"
+                              "  -f, --force   Remove images that stopped containers use, and images\n"
+                              "                named by id that have several tags\n"
+                              "  -h, --help    Show this help\n",
+                              options, ELEMENTSOF(options), CTL_ARGS_SOME);
+        if (r <= 0)
+                return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;

@@ -535,46 +535,30 @@ int ctl_get_network(sd_bus *bus, const char *name, sd_bus_error *error, NetworkI
 }
 
 static int network_inspect(Ctl *ctl, int argc, char *argv[]) {
-        enum { ARG_HELP = 0x100, ARG_VERBOSE };
-        static const struct option options[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
         _cleanup_(json_object_putp) json_object *array = json_object_new_array();
         _cleanup_(object_list_done) ObjectList objects = {};
         const char *format = NULL;
-        bool failed = false;
+        bool failed = false, verbose = false; /* Docker's swarm details: there are none */
+        const CtlOption options[] = {
+                { "format", 'f', .value = &format },
+                { "verbose", 'v', .flag = &verbose },
+        };
         sd_bus *bus;
-        int c, r;
+        int r;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:f:vh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        format = optarg;
-                        break;
-                case 'v':
-                        break; /* Docker's swarm details: there are none */
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl network inspect [OPTIONS] NETWORK...\n"
-                               "\n"
-                               "Show networks (names, ids or unique id prefixes) as JSON.\n"
-                               "\n"
-                               "Options:\n"
-                               "  -f, --format=TMPL  Print TMPL per network, e.g. '{{.IPAM.Config}}'; 'json'\n"
-                               "                     prints each as one line of JSON\n"
-                               "  -v, --verbose      Accepted as Docker's (it adds nothing here)\n"
-                               "  -h, --help         Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("network inspect", c, argv);
-                }
-        if (ctl_check_some_args("network inspect", argc) < 0)
-                return -EINVAL;
+        r = ctl_parse_options(argc, argv, "network inspect",
+                              "Usage: berthctl network inspect [OPTIONS] NETWORK...\n"
+                              "\n"
+                              "Show networks (names, ids or unique id prefixes) as JSON.\n"
+                              "\n"
+                              "Options:\n"
+                              "  -f, --format=TMPL  Print TMPL per network, e.g. '{{.IPAM.Config}}'; 'json'\n"
+                              "                     prints each as one line of JSON\n"
+                              "  -v, --verbose      Accepted as Docker's (it adds nothing here)\n"
+                              "  -h, --help         Show this help\n",
+                              options, ELEMENTSOF(options), CTL_ARGS_SOME);
+        if (r <= 0)
+                return r;
         if (!array)
                 return ctl_log_errno(-ENOMEM, "%m");
         r = ctl_acquire_bus(ctl, &bus);
@@ -606,38 +590,22 @@ static int network_inspect(Ctl *ctl, int argc, char *argv[]) {
 }
 
 static int network_rm(Ctl *ctl, int argc, char *argv[]) {
-        enum { ARG_HELP = 0x100 };
-        static const struct option options[] = {
-                { "force", no_argument, NULL, 'f' },
-                { "help", no_argument, NULL, ARG_HELP },
-                {},
-        };
         bool force = false;
+        const CtlOption options[] = { { "force", 'f', .flag = &force } };
         sd_bus *bus;
-        int c, r, ret = 0;
+        int r, ret = 0;
 
-        optind = 0;
-        opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
-                switch (c) {
-                case 'f':
-                        force = true;
-                        break;
-                case 'h':
-                case ARG_HELP:
-                        printf("Usage: berthctl network rm [OPTIONS] NETWORK...\n"
-                               "\n"
-                               "Remove networks no running container is attached to (not bridge, host, none).\n"
-                               "\n"
-                               "Options:\n"
-                               "  -f, --force   Do not fail for a network that does not exist\n"
-                               "  -h, --help    Show this help\n");
-                        return 0;
-                default:
-                        return ctl_log_getopt_error("network rm", c, argv);
-                }
-        if (ctl_check_some_args("network rm", argc) < 0)
-                return -EINVAL;
+        r = ctl_parse_options(argc, argv, "network rm",
+                              "Usage: berthctl network rm [OPTIONS] NETWORK...\n"
+                              "\n"
+                              "Remove networks no running container is attached to (not bridge, host, none).\n"
+                              "\n"
+                              "Options:\n"
+                              "  -f, --force   Do not fail for a network that does not exist\n"
+                              "  -h, --help    Show this help\n",
+                              options, ELEMENTSOF(options), CTL_ARGS_SOME);
+        if (r <= 0)
+                return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
