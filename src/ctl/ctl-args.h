@@ -55,6 +55,13 @@ typedef struct CtlPruneArgs {
         char **filters;
 } CtlPruneArgs;
 
+/* The end of the help of the prune verbs whose --filter takes until= and label=. */
+#define CTL_PRUNE_OPTIONS_HELP                                                   \
+        "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n" \
+        "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"   \
+        "  -f, --force    Do not ask for confirmation\n"                         \
+        "  -h, --help     Show this help\n"
+
 void ctl_prune_args_done(CtlPruneArgs *a);
 
 /* The options of the prune verbs: -f, --force, --filter=KEY=VALUE (repeatable, kept as given),

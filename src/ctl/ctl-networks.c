@@ -745,11 +745,7 @@ static int network_prune(Ctl *ctl, int argc, char *argv[]) {
                                  "\n"
                                  "Remove every user network no container is attached to.\n"
                                  "\n"
-                                 "Options:\n"
-                                 "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
-                                 "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
-                                 "  -f, --force    Do not ask for confirmation\n"
-                                 "  -h, --help     Show this help\n",
+                                 "Options:\n" CTL_PRUNE_OPTIONS_HELP,
                                  0, &a);
         if (r <= 0)
                 return r;

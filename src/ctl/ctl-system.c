@@ -122,19 +122,16 @@ int verb_image_prune(int argc, char *argv[], Ctl *ctl) {
         sd_bus *bus;
         int r;
 
-        r = ctl_parse_prune_args(argc, argv, "image prune",
-                                 "Usage: berthctl image prune [OPTIONS]\n"
-                                 "\n"
-                                 "Remove untagged images that no container uses (in any state), and the layers\n"
-                                 "no other image uses.\n"
-                                 "\n"
-                                 "Options:\n"
-                                 "  -a, --all      Remove every image no container uses, tagged or not\n"
-                                 "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
-                                 "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
-                                 "  -f, --force    Do not ask for confirmation\n"
-                                 "  -h, --help     Show this help\n",
-                                 CTL_PRUNE_ALL, &a);
+        r = ctl_parse_prune_args(
+                argc, argv, "image prune",
+                "Usage: berthctl image prune [OPTIONS]\n"
+                "\n"
+                "Remove untagged images that no container uses (in any state), and the layers\n"
+                "no other image uses.\n"
+                "\n"
+                "Options:\n"
+                "  -a, --all      Remove every image no container uses, tagged or not\n" CTL_PRUNE_OPTIONS_HELP,
+                CTL_PRUNE_ALL, &a);
         if (r <= 0)
                 return r;
         r = ctl_acquire_bus(ctl, &bus);
@@ -518,11 +515,7 @@ int verb_container_prune(int argc, char *argv[], Ctl *ctl) {
                                  "\n"
                                  "Remove all stopped containers (created or exited).\n"
                                  "\n"
-                                 "Options:\n"
-                                 "      --filter=KEY=VALUE  until=TIMESTAMP|DURATION (created before),\n"
-                                 "                 label=KEY[=VALUE], label!=KEY[=VALUE]; repeatable\n"
-                                 "  -f, --force    Do not ask for confirmation\n"
-                                 "  -h, --help     Show this help\n",
+                                 "Options:\n" CTL_PRUNE_OPTIONS_HELP,
                                  0, &a);
         if (r <= 0)
                 return r;
