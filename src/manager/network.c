@@ -419,6 +419,11 @@ static int network_load(Manager *m, const char *name, const char *path, json_obj
         _cleanup_(network_freep) Network *n = nname ? network_alloc(m, nname, NETWORK_DRIVER_BRIDGE) : NULL;
         if (nname && !n)
                 return -ENOMEM;
+        if (n) { /* json_get_strv() fills them */
+                strv_free(n->labels);
+                strv_free(n->options);
+                n->labels = n->options = NULL;
+        }
         if (!n || !id || !streq(id, name) || strlen(id) != BERTH_ID_LEN || !subnet ||
             ipv4_net_parse(subnet, &n->subnet) < 0 || !gateway || ipv4_parse(gateway, &n->gateway) < 0 ||
             (range && ipv4_net_parse(range, &n->ip_range) < 0) || !bridge || !ifname_is_valid(bridge) ||

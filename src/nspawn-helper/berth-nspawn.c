@@ -737,7 +737,10 @@ static int supervise_container(const ContainerSpec *spec, pid_t pid, int pidfd, 
         streams[0].tty = spec->tty;
         drop_setup_pages();
         int r = supervise(pidfd, spec->pid_host ? pid : 0, streams, listen_fd, stdin_w, &exit_code);
-        net_remove_interfaces(spec);
+        /* The interfaces are not removed here: deleting a veth takes the kernel some 20 ms, on the
+         * path every "run --rm" waits for. They go with the container's network namespace (the
+         * kernel's cleanup, after the exit), and a next start that still finds the host end
+         * replaces it (nspawn-net.c). */
         for (int i = 0; i < 2; i++)
                 safe_close(streams[i].fd);
         while (n_clients > 0)
