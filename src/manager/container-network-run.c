@@ -672,8 +672,9 @@ int manager_network_startup(Manager *m) {
         }
         remove_orphan_links(m, nl);
         /* The whole table again, in one transaction, whatever a crash left: the networks whose
-         * bridge exists and the ports of the running containers. */
-        r = firewall_new(&m->firewall);
+         * bridge exists and the ports of the running containers. (The exits settled while the
+         * containers were loaded may have opened the firewall already.) */
+        r = m->firewall ? 0 : firewall_new(&m->firewall);
         if (r >= 0)
                 r = firewall_rebuild_from(m, nl, &error);
         if (r < 0) {
