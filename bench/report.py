@@ -148,7 +148,10 @@ def render(doc):
         out.append(timing_table(
             "1. Start latency: `run --rm IMAGE /bin/true`, CLI end to end (hyperfine)",
             "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in s["commands"].items()) + ". "
-            "crun-systemd (no target) shows what a transient systemd scope per container costs crun.",
+            "crun-systemd (no target) shows what a transient systemd scope per container costs crun. "
+            "berth runs with `--network none` (a network namespace with lo only), as podman with "
+            "`--network=none` and as berth before it had networking, so these numbers compare like "
+            "with like and with earlier runs; berth on its default bridge is case 10a.",
             s["tools"], "start",
             {"podman": ("<=", 0.1, "≤ 1/10 of podman"),
              "nspawn": ("<=", 0.5, "≤ 1/2 of nspawn"),
@@ -162,7 +165,8 @@ def render(doc):
             "nspawn through `systemd-run -p Type=notify`). crun and nspawn share one read-only "
             "rootfs; berth and podman use their overlay stores. crun-systemd (no target, for "
             "comparison): crun with `--systemd-cgroup`, a transient scope per container created "
-            "through systemd's D-Bus API, as berth's.",
+            "through systemd's D-Bus API, as berth's. berth and podman both with `--network none` "
+            "(the bridge: case 10b).",
             p["start"], "start 50", {"crun": ("<=", 1.0, "≤ crun")}))
         if p.get("cpu_per_container"):
             out.append(cpu_table(p))
