@@ -887,12 +887,22 @@ def case_registry():
     registry_case.run_case(A, sh, timed, stats, rotated, record_error, log, PODMAN, RESULTS, CLEANUPS)
 
 
+# ------------------------------------------------------------------------------------------
+# case 10: networking — start on the bridge, 50 parallel on it, TCP through a published port
+# (bench/network_case.py)
+
+def case_network():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import network_case  # noqa: E402
+    network_case.run_case(sys.modules[__name__])
+
+
 def main():
     global A
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     # import first: it must not follow a mass deletion (see case_import)
-    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream,registry")
+    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream,registry,network")
     p.add_argument("--work", required=True)
     p.add_argument("--minbase", required=True)
     p.add_argument("--rev", default="")
@@ -915,7 +925,7 @@ def main():
     prepare()
     cases = {"start": case_start, "parallel": case_parallel, "logs": case_logs,
              "import": case_import, "stop": case_stop, "create": case_create, "stream": case_stream,
-             "registry": case_registry}
+             "registry": case_registry, "network": case_network}
     global LAST_CASE_END
     for c in A.cases.split(","):
         log(f"case {c}")
