@@ -184,8 +184,8 @@ def network_tables(n):
                   "bs=1M'`, published with `-p PORT:80`) fed by the harness from the testbed: one "
                   "socket, `sendall` of 1 MiB buffers, then shutdown and a read until the sink "
                   "closes after its EOF; MB = 10⁶ bytes. (a) the container's own address, port 80; "
-                  "(b) the published port on the testbed's address 192.0.2.1 (a dummy interface; "
-                  "DNAT); (c) the published port on 127.0.0.1. Higher is better: here \"berth / "
+                  f"(b) the published port on the testbed's address 192.0.2.1 (on a {tp.get('interface', 'dummy')} "
+                  "interface added for it; DNAT); (c) the published port on 127.0.0.1. Higher is better: here \"berth / "
                   "tool\" above 1 means berth is faster on the same path. Target: (b) ≥ 0.9 × (a) "
                   "(in brackets: the ratio). Sinks: " +
                   "; ".join(f"{k}: `{v}`" for k, v in tp.get("commands", {}).items()) + ".")
