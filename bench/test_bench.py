@@ -94,7 +94,12 @@ class NetworkTargets(unittest.TestCase):
         self.assertEqual(rows(text, "start (bridge)")["podman"][8], "**NO**")  # 0.13 > 1/10
         self.assertIn("- start on the bridge vs berth --network none: berth / none = 2.50 (+24.0 ms), "
                       "target bridge ≤ none + 3 ms", text)
-        self.assertIn("- start (bridge) vs podman: berth / podman = 0.13, target ≤ 1/10 of podman", text)
+        self.assertIn("- start (bridge) vs podman: berth / podman = 0.133, target ≤ 1/10 of podman", text)
+
+    def test_bridge_start_just_over_a_tenth_is_a_miss_shown_as_such(self):
+        text = report.render(net_doc({"berth": st(0.0528), "berth-none": st(0.050), "podman": st(0.5168)}))
+        self.assertEqual(rows(text, "start (bridge)")["podman"][6], "0.102")
+        self.assertEqual(rows(text, "start (bridge)")["podman"][8], "**NO**")
 
     def test_bridge_start_without_peer_data(self):
         text = report.render(net_doc({"berth": st(0.018)}))
@@ -112,6 +117,7 @@ class NetworkTargets(unittest.TestCase):
         self.assertEqual(host["berth"][2], "950 MB/s")
         self.assertEqual(host["berth"][8], "yes (0.95×)")
         self.assertEqual(host["podman"][6], "1.90")  # berth's MB/s over podman's
+        self.assertEqual(host["podman"][8], "")  # no target for podman
         self.assertEqual(rows(text, "TCP (c) published port, 127.0.0.1")["podman"][8], "no data")
         self.assertIn("berth: (b)/(a) 0.95, (c)/(a) 0.80; podman: (b)/(a) 0.50", text)
         self.assertIn("None.", text)
@@ -123,6 +129,21 @@ class NetworkTargets(unittest.TestCase):
                       "got 0.80×", text)
         text = report.render(net_doc(throughput={"berth": {"host": st(800.0)}}))
         self.assertEqual(rows(text, "TCP (b) published port, host address")["berth"][8], "no data")
+
+
+class NetworkParallel(unittest.TestCase):
+    def test_rows_and_no_target(self):
+        text = report.render(doc({"network": {"parallel": {
+            "n": 50, "width": 10, "distinct_addresses": {"berth": 50, "podman": 50},
+            "start": {"berth": st(0.8), "berth-none": st(0.6), "podman": st(8.0)},
+            "remove": {"berth": st(0.3), "podman": st(4.0)}}}}))
+        start = rows(text, "net start 50")
+        self.assertEqual(start["podman (bridge)"][6], "0.10")
+        self.assertEqual(start["berth --network none"][6], "1.33")
+        self.assertEqual(start["berth (bridge)"][6], "—")
+        self.assertEqual(rows(text, "net remove 50")["berth --network none"][8], "no data")
+        self.assertIn("Distinct addresses among the 50: berth 50, podman 50.", text)
+        self.assertIn("None.", text)
 
 
 class CpuSpent(unittest.TestCase):
