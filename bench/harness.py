@@ -181,7 +181,7 @@ def versions():
 def case_start():
     rootfs = os.path.join(A.work, "rootfs")
     cmds = {
-        "berth": f"berthctl run --rm {IMAGE} /bin/true",
+        "berth": f"berthctl run --rm --network none {IMAGE} /bin/true",
         "podman": " ".join(PODMAN) + f" run --rm --network=none {IMAGE} /bin/true",
         "crun": f"crun run --bundle {os.path.join(A.work, 'bundles', 'true')} bench-true",
         # Informational: crun with a transient systemd scope per container, as berth has.
@@ -273,7 +273,7 @@ def crun_par(tool):
 def par_start_cmd(tool, i, rnd):
     name = f"bpar{i}"
     if tool == "berth":
-        return ["berthctl", "run", "-d", "--name", name, IMAGE, "sleep", "1000"]
+        return ["berthctl", "run", "-d", "--network", "none", "--name", name, IMAGE, "sleep", "1000"]
     if tool == "podman":
         return PODMAN + ["run", "-d", "--network=none", "--name", name, IMAGE, "sleep", "1000"]
     if tool in ("crun", "crun-systemd"):
@@ -505,7 +505,7 @@ def log_run(tool, tag):
     last = str(n)
     ident = f"bench-{tag}"
     if tool == "berth":
-        start = ["berthctl", "run", "-d", "--name", ident, IMAGE, "seq", "1", last]
+        start = ["berthctl", "run", "-d", "--network", "none", "--name", ident, IMAGE, "seq", "1", last]
 
         def read(last_only):
             if last_only:
@@ -792,7 +792,7 @@ def stop_once(tool, k):
     ident = f"bstop{k}"
     rootfs = os.path.join(A.work, "rootfs")
     if tool == "berth":
-        sh(["berthctl", "run", "-d", "--name", ident, IMAGE] + TERM_PAYLOAD)
+        sh(["berthctl", "run", "-d", "--network", "none", "--name", ident, IMAGE] + TERM_PAYLOAD)
         wait_running(tool, ident)
         dt = timed(["berthctl", "stop", ident])
         sh(["berthctl", "rm", "-f", ident], check=False)
@@ -849,14 +849,14 @@ def case_stream():
     name = "bench-stream"
     sh(["berthctl", "rm", "-f", name], check=False)
     sh(PODMAN + ["rm", "-f", "-t", "0", name], check=False)
-    sh(["berthctl", "run", "-d", "--name", name, IMAGE, "sleep", "1000"])
+    sh(["berthctl", "run", "-d", "--network", "none", "--name", name, IMAGE, "sleep", "1000"])
     sh(PODMAN + ["run", "-d", "--network=none", "--name", name, IMAGE, "sleep", "1000"])
     zero = f"head -c {mib}m /dev/zero"
     cmds = {
         "exec": {"berth": f"berthctl exec {name} {zero} > /dev/null",
                  "podman": " ".join(PODMAN) + f" exec {name} {zero} > /dev/null",
                  "floor": f"{zero} | cat > /dev/null"},
-        "input": {"berth": f"{zero} | berthctl run --rm -i {IMAGE} wc -c > /dev/null",
+        "input": {"berth": f"{zero} | berthctl run --rm -i --network none {IMAGE} wc -c > /dev/null",
                   "podman": f"{zero} | " + " ".join(PODMAN) + f" run --rm -i --network=none {IMAGE} wc -c > /dev/null",
                   "floor": f"{zero} | wc -c > /dev/null"},
     }
@@ -887,12 +887,22 @@ def case_registry():
     registry_case.run_case(A, sh, timed, stats, rotated, record_error, log, PODMAN, RESULTS, CLEANUPS)
 
 
+# ------------------------------------------------------------------------------------------
+# case 10: networking — start on the bridge, 50 parallel on it, TCP through a published port
+# (bench/network_case.py)
+
+def case_network():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import network_case  # noqa: E402
+    network_case.run_case(sys.modules[__name__])
+
+
 def main():
     global A
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     # import first: it must not follow a mass deletion (see case_import)
-    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream,registry")
+    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream,registry,network")
     p.add_argument("--work", required=True)
     p.add_argument("--minbase", required=True)
     p.add_argument("--rev", default="")
@@ -915,7 +925,7 @@ def main():
     prepare()
     cases = {"start": case_start, "parallel": case_parallel, "logs": case_logs,
              "import": case_import, "stop": case_stop, "create": case_create, "stream": case_stream,
-             "registry": case_registry}
+             "registry": case_registry, "network": case_network}
     global LAST_CASE_END
     for c in A.cases.split(","):
         log(f"case {c}")

@@ -127,6 +127,94 @@ def cpu_table(p):
     return "\n".join(out) + "\n"
 
 
+def fmt_rate(v):
+    return "—" if v is None else f"{v:.0f} MB/s"
+
+
+NET_PATHS = (("direct", "TCP (a) straight to the container"),
+             ("host", "TCP (b) published port, host address"),
+             ("loopback", "TCP (c) published port, 127.0.0.1"))
+
+
+def network_tables(n):
+    """Case 10 (issue #16): berth's networking against podman's."""
+    out = []
+    s = n.get("start")
+    if s:
+        tools = s["tools"]
+        bm, none, pm = med(tools, "berth"), tools.get("berth-none"), tools.get("podman")
+        t = Table("10a. Start on the default bridge: `run --rm IMAGE /bin/true` (hyperfine)",
+                  "berth on its default network `bridge` (veth on berth0), podman on its default "
+                  "network `podman` (`--network=bridge`, netavark), and berth `--network none` "
+                  "(lo only) in the same rounds. The berth --network none row's \"berth / tool\" "
+                  "is berth on the bridge over berth without a network (and the difference). "
+                  "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in s["commands"].items()) + ".")
+        t.add("start (bridge)", "berth", tools.get("berth"), fmt_time)
+        row = len(t.rows)
+        t.add("start (none)", "berth --network none", none, fmt_time, bm, "berth ≤ this + 3 ms",
+              "no data" if bm is None or none is None else
+              ("yes" if bm - none["median"] <= 0.003 else "**NO**"))
+        if bm is not None and none is not None and none["median"]:
+            t.rows[row][6] = f"{bm / none['median']:.2f} ({(bm - none['median']) * 1000:+.1f} ms)"
+        r = bm / pm["median"] if (bm is not None and pm and pm["median"]) else None
+        t.add("start (bridge)", "podman", pm, fmt_time, bm, "≤ 1/10 of podman",
+              ratio_target(r, "<=", 0.1))
+        if r is not None:  # three digits: 0.102 is a miss that two would show as 0.10
+            t.rows[-1][6] = f"{r:.3f}"
+        out.append(t.render())
+    p = n.get("parallel")
+    if p:
+        t = Table(f"10b. {p['n']} parallel starts on the default bridge, {p['width']} at a time, "
+                  "and their removal",
+                  "`run -d --name bnetI IMAGE sleep 1000` (berth: default network; podman: "
+                  "`--network=bridge`; berth --network none for comparison), timed until every start "
+                  "command has returned; then `rm -f` of all 50 in one call (podman: `-t 0`). "
+                  "Distinct addresses among the 50: " +
+                  (", ".join(f"{k} {v}" for k, v in p.get("distinct_addresses", {}).items()) or "—") + ".")
+        for metric, key in ((f"net start {p['n']}", "start"), (f"net remove {p['n']}", "remove")):
+            d = p.get(key, {})
+            bm = med(d, "berth")
+            for tool, label in (("berth", "berth (bridge)"), ("berth-none", "berth --network none"),
+                                ("podman", "podman (bridge)")):
+                t.add(metric, label, d.get(tool), fmt_time, None if tool == "berth" else bm)
+        out.append(t.render())
+    tp = n.get("throughput")
+    if tp:
+        tools = tp["tools"]
+        t = Table(f"10c. TCP throughput into a container, {tp['mib']} MiB per run",
+                  "A sink in the container (busybox `nc -ll -p 80 -e sh -c 'exec dd of=/dev/null "
+                  "bs=1M'`, published with `-p PORT:80`) fed by the harness from the testbed: one "
+                  "socket, `sendall` of 1 MiB buffers, then shutdown and a read until the sink "
+                  "closes after its EOF; MB = 10⁶ bytes. (a) the container's own address, port 80; "
+                  f"(b) the published port on the testbed's address 192.0.2.1 (on a {tp.get('interface', 'dummy')} "
+                  "interface added for it; DNAT); (c) the published port on 127.0.0.1. Higher is better: here \"berth / "
+                  "tool\" above 1 means berth is faster on the same path. Target: (b) ≥ 0.9 × (a) "
+                  "(in brackets: the ratio). Sinks: " +
+                  "; ".join(f"{k}: `{v}`" for k, v in tp.get("commands", {}).items()) + ".")
+        for path, metric in NET_PATHS:
+            bm = med(tools, "berth", path)
+            a = med(tools, "berth", "direct")
+            target, met = "", ""
+            if path == "host":
+                target = "≥ 0.9 × (a)"
+                met = ("no data" if bm is None or not a else
+                       f"{'yes' if bm / a >= 0.9 else '**NO**'} ({bm / a:.2f}×)")
+            t.add(metric, "berth", tools.get("berth", {}).get(path), fmt_rate, None, target, met)
+            t.add(metric, "podman", tools.get("podman", {}).get(path), fmt_rate, bm)
+        ratios = []
+        for tool in ("berth", "podman"):
+            a = med(tools, tool, "direct")
+            parts = [f"{lbl} {med(tools, tool, p) / a:.2f}" for p, lbl in (("host", "(b)/(a)"), ("loopback", "(c)/(a)"))
+                     if a and med(tools, tool, p) is not None]
+            if parts:
+                ratios.append(f"{tool}: " + ", ".join(parts))
+        if ratios:
+            t.note += " Through the published port, relative to straight: " + "; ".join(ratios) + "."
+        out.append(t.render())
+        out.append(f"podman's network backend: `{n.get('podman_network_backend', '?')}`.\n")
+    return out
+
+
 def render(doc):
     m = doc["meta"]
     r = doc["results"]
@@ -148,7 +236,10 @@ def render(doc):
         out.append(timing_table(
             "1. Start latency: `run --rm IMAGE /bin/true`, CLI end to end (hyperfine)",
             "Commands: " + "; ".join(f"{k}: `{v}`" for k, v in s["commands"].items()) + ". "
-            "crun-systemd (no target) shows what a transient systemd scope per container costs crun.",
+            "crun-systemd (no target) shows what a transient systemd scope per container costs crun. "
+            "berth runs with `--network none` (a network namespace with lo only), as podman with "
+            "`--network=none` and as berth before it had networking, so these numbers compare like "
+            "with like and with earlier runs; berth on its default bridge is case 10a.",
             s["tools"], "start",
             {"podman": ("<=", 0.1, "≤ 1/10 of podman"),
              "nspawn": ("<=", 0.5, "≤ 1/2 of nspawn"),
@@ -162,7 +253,8 @@ def render(doc):
             "nspawn through `systemd-run -p Type=notify`). crun and nspawn share one read-only "
             "rootfs; berth and podman use their overlay stores. crun-systemd (no target, for "
             "comparison): crun with `--systemd-cgroup`, a transient scope per container created "
-            "through systemd's D-Bus API, as berth's.",
+            "through systemd's D-Bus API, as berth's. berth and podman both with `--network none` "
+            "(the bridge: case 10b).",
             p["start"], "start 50", {"crun": ("<=", 1.0, "≤ crun")}))
         if p.get("cpu_per_container"):
             out.append(cpu_table(p))
@@ -335,6 +427,9 @@ def render(doc):
             "`berthctl push` (layers written again from the store and gzip'd); podman: `podman push --tls-verify=false`.",
             g.get("push", {}), "push", {"podman": ("<=", 0.5, "≤ 1/2 of podman")}))
 
+    if "network" in r:
+        out += network_tables(r["network"])
+
     if doc.get("errors"):
         out.append("## Errors (a tool or case that could not run)\n")
         for e in doc["errors"]:
@@ -347,7 +442,13 @@ def render(doc):
     if misses:
         for line in misses:
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if cells[1] == "berth":
+            if cells[0].startswith("TCP"):  # throughput: the measured ratio is in the last cell
+                summary.append(f"- {cells[0]}: berth {cells[2]}, target {cells[7]}, got "
+                               f"{cells[8].replace('**NO**', '').strip(' ()')}")
+            elif cells[1] == "berth --network none":  # 10a: the bridge's own cost
+                summary.append(f"- start on the bridge vs berth --network none: berth / none = "
+                               f"{cells[6]}, target bridge ≤ none + 3 ms")
+            elif cells[1] == "berth":
                 summary.append(f"- {cells[0]}: berth {cells[2]} per container, target {cells[7]}")
             elif cells[0] == "create":  # the ratio is the large image's over the small one's
                 summary.append(f"- create, {cells[1]}: {cells[6]}× the small image's time, target {cells[7]}")

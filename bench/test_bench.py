@@ -71,6 +71,81 @@ class ReportTargets(unittest.TestCase):
         self.assertEqual(rows(text, "start")["crun"][8], "no data")
 
 
+def net_doc(start=None, throughput=None):
+    n = {"podman_network_backend": "netavark"}
+    if start is not None:
+        n["start"] = {"commands": {"berth": "berthctl run --rm benchbox /bin/true"}, "tools": start}
+    if throughput is not None:
+        n["throughput"] = {"mib": 256, "unit": "MB/s", "commands": {}, "tools": throughput}
+    return doc({"network": n})
+
+
+class NetworkTargets(unittest.TestCase):
+    def test_bridge_start_both_met(self):
+        text = report.render(net_doc({"berth": st(0.018), "berth-none": st(0.016), "podman": st(0.3)}))
+        self.assertEqual(rows(text, "start (none)")["berth --network none"][8], "yes")  # +2 ms
+        self.assertEqual(rows(text, "start (none)")["berth --network none"][6], "1.12 (+2.0 ms)")
+        self.assertEqual(rows(text, "start (bridge)")["podman"][8], "yes")  # 0.06 ≤ 1/10
+        self.assertIn("## Targets missed by berth\n\nNone.", text)
+
+    def test_bridge_start_both_missed(self):
+        text = report.render(net_doc({"berth": st(0.040), "berth-none": st(0.016), "podman": st(0.3)}))
+        self.assertEqual(rows(text, "start (none)")["berth --network none"][8], "**NO**")  # +24 ms
+        self.assertEqual(rows(text, "start (bridge)")["podman"][8], "**NO**")  # 0.13 > 1/10
+        self.assertIn("- start on the bridge vs berth --network none: berth / none = 2.50 (+24.0 ms), "
+                      "target bridge ≤ none + 3 ms", text)
+        self.assertIn("- start (bridge) vs podman: berth / podman = 0.133, target ≤ 1/10 of podman", text)
+
+    def test_bridge_start_just_over_a_tenth_is_a_miss_shown_as_such(self):
+        text = report.render(net_doc({"berth": st(0.0528), "berth-none": st(0.050), "podman": st(0.5168)}))
+        self.assertEqual(rows(text, "start (bridge)")["podman"][6], "0.102")
+        self.assertEqual(rows(text, "start (bridge)")["podman"][8], "**NO**")
+
+    def test_bridge_start_without_peer_data(self):
+        text = report.render(net_doc({"berth": st(0.018)}))
+        self.assertEqual(rows(text, "start (none)")["berth --network none"][8], "no data")
+        self.assertEqual(rows(text, "start (bridge)")["podman"][8], "no data")
+        text = report.render(net_doc({"berth-none": st(0.016), "podman": st(0.3)}))
+        self.assertEqual(rows(text, "start (none)")["berth --network none"][8], "no data")
+        self.assertEqual(rows(text, "start (bridge)")["podman"][8], "no data")
+
+    def test_throughput_published_port(self):
+        text = report.render(net_doc(throughput={
+            "berth": {"direct": st(1000.0), "host": st(950.0), "loopback": st(800.0)},
+            "podman": {"direct": st(1000.0), "host": st(500.0)}}))
+        host = rows(text, "TCP (b) published port, host address")
+        self.assertEqual(host["berth"][2], "950 MB/s")
+        self.assertEqual(host["berth"][8], "yes (0.95×)")
+        self.assertEqual(host["podman"][6], "1.90")  # berth's MB/s over podman's
+        self.assertEqual(host["podman"][8], "")  # no target for podman
+        self.assertEqual(rows(text, "TCP (c) published port, 127.0.0.1")["podman"][8], "no data")
+        self.assertIn("berth: (b)/(a) 0.95, (c)/(a) 0.80; podman: (b)/(a) 0.50", text)
+        self.assertIn("None.", text)
+
+    def test_throughput_missed_and_no_data(self):
+        text = report.render(net_doc(throughput={"berth": {"direct": st(1000.0), "host": st(800.0)}}))
+        self.assertEqual(rows(text, "TCP (b) published port, host address")["berth"][8], "**NO** (0.80×)")
+        self.assertIn("- TCP (b) published port, host address: berth 800 MB/s, target ≥ 0.9 × (a), "
+                      "got 0.80×", text)
+        text = report.render(net_doc(throughput={"berth": {"host": st(800.0)}}))
+        self.assertEqual(rows(text, "TCP (b) published port, host address")["berth"][8], "no data")
+
+
+class NetworkParallel(unittest.TestCase):
+    def test_rows_and_no_target(self):
+        text = report.render(doc({"network": {"parallel": {
+            "n": 50, "width": 10, "distinct_addresses": {"berth": 50, "podman": 50},
+            "start": {"berth": st(0.8), "berth-none": st(0.6), "podman": st(8.0)},
+            "remove": {"berth": st(0.3), "podman": st(4.0)}}}}))
+        start = rows(text, "net start 50")
+        self.assertEqual(start["podman (bridge)"][6], "0.10")
+        self.assertEqual(start["berth --network none"][6], "1.33")
+        self.assertEqual(start["berth (bridge)"][6], "—")
+        self.assertEqual(rows(text, "net remove 50")["berth --network none"][8], "no data")
+        self.assertIn("Distinct addresses among the 50: berth 50, podman 50.", text)
+        self.assertIn("None.", text)
+
+
 class CpuSpent(unittest.TestCase):
     def test_parts_and_rest(self):
         before = {"machine": 10.0, "harness": 1.0, "cli": 2.0,
