@@ -166,9 +166,8 @@ static int publish_one(Container *c, const PortBinding *b, uint32_t container_ip
                 else
                         snprintf(range, sizeof(range), "%u-%u", b->host_first, b->host_last);
                 if (r == -EADDRINUSE)
-                        return sd_bus_error_setf(error, BERTH_ERROR_PORT_IN_USE,
-                                                 "Port %s/%s on %s is already in use.", range,
-                                                 ip_protocol_to_string(b->protocol),
+                        return sd_bus_error_setf(error, BERTH_ERROR_PORT_IN_USE, "Port %s/%s on %s is already in use.",
+                                                 range, ip_protocol_to_string(b->protocol),
                                                  isempty(b->host_ip) ? "0.0.0.0" : b->host_ip);
                 return sd_bus_error_set_errnof(error, -r, "Failed to publish port %u/%s on the host port %s: %m",
                                                b->container_port, ip_protocol_to_string(b->protocol), range);
