@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A static probe run inside test containers (busybox has no way to make these calls):
  *   probe io_uring            try io_uring_setup(2); prints "ok" or the errno name
- *   probe hold-fd3            block reading descriptor 3 (keeps the process alive with its exe) */
+ *   probe hold-fd3            block reading descriptor 3 (keeps the process alive with its exe)
+ *   probe udp-sink PORT       print every UDP datagram that arrives on PORT (busybox nc has no -u) */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -28,6 +32,17 @@ int main(int argc, char *argv[]) {
                 char c;
                 return read(3, &c, 1) < 0 ? 1 : 0;
         }
-        fprintf(stderr, "usage: probe io_uring|hold-fd3\n");
+        if (argc == 3 && strcmp(argv[1], "udp-sink") == 0) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) atoi(argv[2])) };
+                int fd = socket(AF_INET, SOCK_DGRAM, 0);
+                char buf[2048];
+                if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                        return 1;
+                setvbuf(stdout, NULL, _IONBF, 0);
+                for (ssize_t n; (n = recv(fd, buf, sizeof(buf), 0)) >= 0;)
+                        fwrite(buf, 1, (size_t) n, stdout);
+                return 1;
+        }
+        fprintf(stderr, "usage: probe io_uring|hold-fd3|udp-sink PORT\n");
         return 2;
 }

@@ -832,3 +832,22 @@ def test_other_names_go_to_the_hosts_nameservers(busybox_image, berthd, made, in
     finally:
         berthd.systemctl("stop", unit)
         berthd.sh(f"rm -f /etc/resolv.conf && printf %s {shlex.quote(saved)} > /etc/resolv.conf")
+
+
+@network
+def test_udp_through_a_published_port(busybox_image, berthd, made, ext_ns, probe_bin):
+    """Datagrams reach a published UDP port from another host and from the host's 127.0.0.1 (the
+    probe in the container prints what arrives: its log is the container's output)."""
+    for source, address in ((ext_ns, "192.0.2.1"), (None, "127.0.0.1")):
+        port = free_port()
+        name = run_d(berthd, made, busybox_image, "-p", f"{port}:53/udp", "-v", f"{probe_bin}:/probe:ro",
+                     cmd=["/probe", "udp-sink", "53"])
+        line = f"udp-via-{address}"
+        send = ["/usr/bin/python3", "-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+                f".sendto(b'{line}\\n', ('{address}', {port}))"]
+
+        def arrived():
+            (source.run(send) if source else berthd.nsenter(send))
+            return line in berthd.berthctl("logs", name).stdout
+
+        berthd.wait_until(arrived, timeout=15, what=f"a datagram through {address}:{port}")
