@@ -35,8 +35,8 @@ typedef struct PsContext {
         size_t n_ancestors;
 } PsContext;
 
-static const char *const ps_filter_keys[] = { "ancestor", "before",  "exited", "id",     "label",
-                                              "name",     "network", "since",  "status", "volume" };
+static const char *const ps_filter_keys[] = { "ancestor", "before",  "exited",  "expose", "id",     "label",
+                                              "name",     "network", "publish", "since",  "status", "volume" };
 static const char *const container_states[] = { "created", "restarting", "running", "removing",
                                                 "paused",  "exited",     "dead" };
 
@@ -50,6 +50,51 @@ static bool in_list(const char *s, const char *const *list, size_t n) {
         for (size_t k = 0; k < n; k++)
                 if (streq(s, list[k]))
                         return true;
+        return false;
+}
+
+/* publish= and expose=: "PORT", "PORT/PROTO", "FIRST-LAST[/PROTO]" (tcp when not given). */
+typedef struct PortFilter {
+        unsigned first, last;
+        char protocol[8];
+} PortFilter;
+
+static int port_filter_parse(const char *v, PortFilter *ret) {
+        char proto[8] = "tcp";
+        const char *slash = strchr(v, '/');
+        if (slash) {
+                if (!streq(slash + 1, "tcp") && !streq(slash + 1, "udp") && !streq(slash + 1, "sctp"))
+                        return -EINVAL;
+                snprintf(proto, sizeof(proto), "%s", slash + 1);
+        }
+        _cleanup_free_ char *range = strndup(v, slash ? (size_t) (slash - v) : strlen(v));
+        if (!range)
+                return -ENOMEM;
+        unsigned first, last;
+        char tail;
+        int n = sscanf(range, "%u-%u%c", &first, &last, &tail);
+        if (n == 1 && strspn(range, "0123456789") == strlen(range))
+                last = first;
+        else if (n != 2 || strspn(range, "0123456789-") != strlen(range))
+                return -EINVAL;
+        if (first == 0 || last > 65535 || first > last)
+                return -EINVAL;
+        *ret = (PortFilter){ .first = first, .last = last };
+        memcpy(ret->protocol, proto, sizeof(proto));
+        return 0;
+}
+
+/* Any of the "protocol\tport[\t...]" entries in the filter's range. */
+static bool ports_match(char **entries, const char *v) {
+        PortFilter f;
+        if (port_filter_parse(v, &f) < 0)
+                return false;
+        for (char **e = entries; e && *e; e++) {
+                size_t n = strcspn(*e, "\t");
+                unsigned port = (*e)[n] ? (unsigned) strtoul(*e + n + 1, NULL, 10) : 0;
+                if (strlen(f.protocol) == n && !strncmp(*e, f.protocol, n) && port >= f.first && port <= f.last)
+                        return true;
+        }
         return false;
 }
 
@@ -75,6 +120,11 @@ static int check_ps_filter(const char *f) {
         }
         if (streq(key, "status") && !in_list(v, container_states, ELEMENTSOF(container_states))) {
                 ctl_log_error("invalid filter '%s'", f);
+                return -EINVAL;
+        }
+        PortFilter pf;
+        if ((streq(key, "publish") || streq(key, "expose")) && port_filter_parse(v, &pf) < 0) {
+                ctl_log_error("invalid filter '%s': give PORT[/PROTOCOL] or FIRST-LAST[/PROTOCOL]", f);
                 return -EINVAL;
         }
         int code;
@@ -167,6 +217,10 @@ static bool filter_matches(const char *key, const char *v, const void *userdata)
                 return mounts_volume(c, v);
         if (streq(key, "network"))
                 return attached_to(c, v);
+        if (streq(key, "publish"))
+                return ports_match(c->ports, v);
+        if (streq(key, "expose"))
+                return ports_match(c->exposed_ports, v);
         if (streq(key, "ancestor")) {
                 for (size_t k = 0; k < ctx->n_ancestors; k++)
                         if (descends_from(ctx, c, ctx->ancestors[k]))
@@ -239,7 +293,8 @@ static void help_ps(void) {
                "                   restarting, running, removing, paused, exited, dead),\n"
                "                   exited=CODE, ancestor=IMAGE (it or an image built on it),\n"
                "                   before=CONTAINER, since=CONTAINER (created before, after it),\n"
-               "                   volume=NAME|DESTINATION, network=NAME|ID\n"
+               "                   volume=NAME|DESTINATION, network=NAME|ID,\n"
+               "                   publish=PORT[/PROTO], expose=PORT[/PROTO] (or FIRST-LAST)\n"
                "      --format=TMPL  A Go template over ID, Image, Command, CreatedAt, RunningFor,\n"
                "                   Ports, State, Status, Size, Names, Labels, Mounts, Networks,\n"
                "                   LocalVolumes; \"table TMPL\" aligns it under a header, \"json\"\n"

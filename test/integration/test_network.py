@@ -515,6 +515,19 @@ def test_publish_forms(busybox_image, berthd, made, ext_ns):
     assert inspect(berthd, quiet)["NetworkSettings"]["Ports"] == {"8443/tcp": None}
     assert ok(berthd, "ps", "--filter", f"name={quiet}", "--format", "{{.Ports}}") == "8443/tcp\n"
 
+    # ps --filter publish= (container ports published now) and expose= (exposed ones), as Docker.
+    def ps_names(*filters):
+        args = [a for f in filters for a in ("--filter", f)]
+        return set(ok(berthd, "ps", *args, "--format", "{{.Names}}").split())
+
+    assert ps_names("publish=53/udp") >= {ranged} and pair not in ps_names("publish=53/udp")
+    assert ps_names("publish=80-81") >= {ranged, pair} and quiet not in ps_names("publish=80-81")
+    assert quiet not in ps_names("publish=8443") and quiet in ps_names("expose=8443/tcp")
+    assert exposed in ps_names("expose=7000-7001/udp") and exposed not in ps_names("expose=7000")
+    for bad in ("publish=0", "publish=x", "expose=80/quic", "publish=90-80"):
+        proc = berthd.berthctl("ps", "--filter", bad)
+        assert proc.returncode != 0 and "invalid filter" in proc.stderr, (bad, proc)
+
 
 @network
 def test_port_conflicts(busybox_image, berthd, made):
