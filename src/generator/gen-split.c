@@ -10,16 +10,6 @@
 
 #define WHITESPACE " \t\n\r"
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 static size_t utf8_encode(uint32_t c, char out[4]) {
         if (c < 0x80) {
                 out[0] = (char) c;
@@ -84,7 +74,7 @@ static int unescape_one(const char **p, char out[4]) {
                 break;
         case 'x':
                 for (n = 1; n <= 2; n++) {
-                        int d = hex_digit(s[n]);
+                        int d = unhexchar(s[n]);
                         if (d < 0)
                                 return -EINVAL;
                         c = c * 16 + (uint32_t) d;
@@ -98,7 +88,7 @@ static int unescape_one(const char **p, char out[4]) {
         case 'U': {
                 int digits = *s == 'u' ? 4 : 8;
                 for (n = 1; n <= digits; n++) {
-                        int d = hex_digit(s[n]);
+                        int d = unhexchar(s[n]);
                         if (d < 0)
                                 return -EINVAL;
                         c = c * 16 + (uint32_t) d;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ipam.h"
+#include "netlink.h"
 
 int ipv4_parse(const char *s, uint32_t *ret) {
         struct in_addr a;
@@ -151,23 +152,17 @@ void ipam_mac_for(uint32_t a, uint8_t mac[static 6]) {
 }
 
 int mac_parse(const char *s, uint8_t ret[static 6]) {
-        unsigned v[6];
-        char sep[5], tail;
-        if (!s || strlen(s) != 17)
+        char colons[18];
+        uint8_t mac[6];
+        /* "aa-bb-..." too (Go's net.ParseMAC takes it): the separators must all be the same. */
+        if (!s || strlen(s) != 17 || (s[2] != ':' && s[2] != '-'))
                 return -EINVAL;
-        if (sscanf(s, "%2x%c%2x%c%2x%c%2x%c%2x%c%2x%c", &v[0], &sep[0], &v[1], &sep[1], &v[2], &sep[2], &v[3], &sep[3],
-                   &v[4], &sep[4], &v[5], &tail) != 11)
-                return -EINVAL;
-        for (size_t i = 0; i < 5; i++)
-                if (sep[i] != sep[0] || (sep[i] != ':' && sep[i] != '-'))
-                        return -EINVAL;
         for (size_t i = 0; i < 17; i++)
-                if (i % 3 != 2 && !strchr("0123456789abcdefABCDEF", s[i]))
-                        return -EINVAL;
-        if (v[0] & 1) /* multicast */
+                colons[i] = i % 3 == 2 ? (s[i] == s[2] ? ':' : '?') : s[i];
+        colons[17] = 0;
+        if (ether_addr_parse(colons, mac) < 0 || (mac[0] & 1)) /* no multicast address */
                 return -EINVAL;
-        for (size_t i = 0; i < 6; i++)
-                ret[i] = (uint8_t) v[i];
+        memcpy(ret, mac, sizeof(mac));
         return 0;
 }
 

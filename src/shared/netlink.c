@@ -395,22 +395,12 @@ int ipv4_prefix_parse(const char *s, struct in_addr *ret_address, unsigned *ret_
         return 0;
 }
 
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 int ether_addr_parse(const char *s, uint8_t ret[NETLINK_ETHER_ADDR_LEN]) {
         uint8_t mac[NETLINK_ETHER_ADDR_LEN];
         if (!s || strlen(s) != 3 * NETLINK_ETHER_ADDR_LEN - 1)
                 return -EINVAL;
         for (size_t i = 0; i < NETLINK_ETHER_ADDR_LEN; i++) {
-                int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+                int hi = unhexchar(s[3 * i]), lo = unhexchar(s[3 * i + 1]);
                 if (hi < 0 || lo < 0 || (i + 1 < NETLINK_ETHER_ADDR_LEN && s[3 * i + 2] != ':'))
                         return -EINVAL;
                 mac[i] = (uint8_t) (hi << 4 | lo);

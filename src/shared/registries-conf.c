@@ -180,16 +180,6 @@ static int utf8_put(char *buf, size_t *n, uint32_t cp) {
         return 0;
 }
 
-static int hex_value(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* A single-line basic ("...") or literal ('...') string, at its opening quote. */
 static int toml_parse_string(TomlParser *tp, char **ret) {
         char quote = *tp->p;
@@ -233,7 +223,7 @@ static int toml_parse_string(TomlParser *tp, char **ret) {
                         return toml_fail(tp, "invalid escape sequence in a string");
                 uint32_t cp = 0;
                 for (size_t i = 0; i < digits; i++) {
-                        int v = hex_value(tp->p[i]);
+                        int v = unhexchar(tp->p[i]);
                         if (v < 0)
                                 return toml_fail(tp, "invalid escape sequence in a string");
                         cp = cp << 4 | (uint32_t) v;

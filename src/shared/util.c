@@ -666,3 +666,13 @@ uint64_t dir_apparent_size(const char *path) {
         (void) nftw(path, walk_one, 16, FTW_PHYS | FTW_MOUNT);
         return walk_total;
 }
+
+int unhexchar(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}

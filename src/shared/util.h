@@ -40,6 +40,8 @@ char *strjoin_real(const char *first, ...) _sentinel_;
 int random_hex_id(char ret[BERTH_ID_LEN + 1]);
 bool id_is_valid(const char *s);
 bool hex_prefix_is_valid(const char *s);
+/* The value of one hex digit (either case), -1 for anything else. */
+int unhexchar(char c);
 
 /* Files. write_file_atomic() writes a temporary file beside path, fsyncs it, renames it into
  * place and fsyncs the directory, so readers see the old or the new content, never a mix. */
