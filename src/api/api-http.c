@@ -31,6 +31,7 @@ static void conn_reset_request(ApiConn *c) {
         c->finished = false;
         c->streaming = false;
         c->async_cb = NULL;
+        c->on_drained = NULL;
         c->out_off = c->out_len = 0;
         c->out = mfree(c->out);
         c->slot = sd_bus_slot_unref(c->slot);
@@ -486,6 +487,14 @@ static int conn_process(ApiConn *c) {
                         conn_reset_request(c);
                         continue;
                 }
+                if (c->streaming && c->on_drained) {
+                        /* The stream's producer waited for room: give it some. */
+                        size_t before = c->out_len - c->out_off;
+                        if (c->on_drained(c) < 0)
+                                api_conn_abort(c);
+                        if (c->out_len - c->out_off != before || CONN_FINISHED(c))
+                                continue;
+                }
                 if (!c->complete && c->in_len > 0) {
                         conn_parse(c);
                         if (c->complete || CONN_FINISHED(c) || c->streaming)
@@ -493,7 +502,8 @@ static int conn_process(ApiConn *c) {
                 }
                 break;
         }
-        if (c->eof && !c->complete && !CONN_FINISHED(c)) {
+        /* Gone: nobody waits for this answer any more. A stream (wait, logs) ends with it too. */
+        if (c->eof && ((!c->complete && !CONN_FINISHED(c)) || (c->streaming && !CONN_FINISHED(c)))) {
                 conn_free(c);
                 return 1;
         }
@@ -509,12 +519,25 @@ static int conn_process(ApiConn *c) {
         return 0;
 }
 
+void api_conn_abort(ApiConn *c) {
+        c->close_after = true;
+        if (!c->streaming && !CONN_FINISHED(c))
+                (void) api_reply_error(c, 500, "internal error");
+        else
+                conn_finish(c);
+}
+
+int api_conn_kick(ApiConn *c) {
+        return conn_process(c);
+}
+
 static int on_async_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         ApiConn *c = userdata;
         api_reply_handler_t cb = c->async_cb;
 
         c->slot = sd_bus_slot_unref(c->slot);
         c->async_cb = NULL;
+        c->on_drained = NULL;
         if (cb(c, m) < 0) {
                 c->close_after = true;
                 if (!c->streaming && !CONN_FINISHED(c))

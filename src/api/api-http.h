@@ -76,6 +76,8 @@ struct ApiConn {
 
         sd_bus_slot *slot; /* a pending call whose reply makes the response */
         api_reply_handler_t async_cb;
+        /* While streaming: called when everything queued is written, to queue more. */
+        int (*on_drained)(ApiConn *c);
         void *userdata;
         void (*userdata_free)(void *);
 };
@@ -102,4 +104,10 @@ int api_stream_end(ApiConn *c);
 
 /* Sends m; cb answers the request when the reply comes. Unanswered calls are dropped with the
  * connection. */
+/* Ends the response in error: an error reply, or a stream cut short (the connection closes). */
+void api_conn_abort(ApiConn *c);
+/* Writes what is queued and goes on with the connection, after an event the connection did not
+ * see (a journal or timer event). c may be freed: returns 1 then. */
+int api_conn_kick(ApiConn *c);
+
 int api_call_async(ApiConn *c, sd_bus_message *m, uint64_t timeout, api_reply_handler_t cb);

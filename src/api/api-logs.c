@@ -78,6 +78,92 @@ static int write_entry(ApiConn *c, sd_journal *j, bool tty, bool want_out, bool 
         return tty ? api_stream_write(c, payload + 8, n) : api_stream_write(c, payload, 8 + n);
 }
 
+/* How long the journal is still read after the container stopped, for lines journald had not
+ * written yet (as berthctl logs -f does), and how much output is queued before waiting for the
+ * client to read. */
+#define LOGS_SETTLE_USEC (500ULL * 1000ULL)
+#define LOGS_QUEUE_MAX   (256U * 1024U)
+
+typedef struct LogsStream {
+        ApiConn *conn;
+        sd_journal *journal;
+        sd_event_source *journal_io, *settle;
+        bool tty, want_out, want_err, timestamps, follow, done;
+        uint64_t since, until;
+} LogsStream;
+
+static void logs_stream_free(void *p) {
+        LogsStream *l = p;
+        if (!l)
+                return;
+        sd_event_source_disable_unref(l->journal_io);
+        sd_event_source_disable_unref(l->settle);
+        sd_journal_close(l->journal);
+        free(l);
+}
+
+/* Queues entries until the queue is full (on_drained goes on), the journal has no more (the
+ * journal's events go on, when following) or the stream ends. */
+static int logs_pump(ApiConn *c) {
+        LogsStream *l = c->userdata;
+        int r;
+
+        if (c->finished)
+                return 0;
+        while (c->out_len - c->out_off < LOGS_QUEUE_MAX) {
+                uint64_t usec;
+                r = sd_journal_next(l->journal);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return l->follow && !l->done ? 0 : api_stream_end(c);
+                if (sd_journal_get_realtime_usec(l->journal, &usec) >= 0) {
+                        if (usec < l->since)
+                                continue;
+                        if (l->until > 0 && usec > l->until)
+                                return api_stream_end(c);
+                }
+                r = write_entry(c, l->journal, l->tty, l->want_out, l->want_err, l->timestamps);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static void logs_go_on(LogsStream *l) {
+        ApiConn *c = l->conn;
+        if (logs_pump(c) < 0)
+                api_conn_abort(c);
+        (void) api_conn_kick(c);
+}
+
+static int on_journal(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        LogsStream *l = userdata;
+        (void) sd_journal_process(l->journal);
+        logs_go_on(l);
+        return 0;
+}
+
+static int on_settled(sd_event_source *s, uint64_t usec, void *userdata) {
+        LogsStream *l = userdata;
+        l->done = true;
+        (void) sd_journal_process(l->journal);
+        logs_go_on(l);
+        return 0;
+}
+
+/* WaitCondition("not-running") answered: the container stopped (or is gone). */
+static int on_logs_container_stopped(ApiConn *c, sd_bus_message *reply) {
+        LogsStream *l = c->userdata;
+        int r = sd_event_add_time_relative(c->server->event, &l->settle, CLOCK_MONOTONIC, LOGS_SETTLE_USEC,
+                                           10 * USEC_PER_MSEC, on_settled, l);
+        if (r < 0) {
+                l->done = true;
+                return logs_pump(c);
+        }
+        return 0;
+}
+
 int api_container_logs(ApiConn *c, const char *name) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
@@ -87,8 +173,6 @@ int api_container_logs(ApiConn *c, const char *name) {
         uint64_t since, until, tail = UINT64_MAX;
         int tty = 0, r;
 
-        if (api_query_bool(c, "follow"))
-                return api_reply_error(c, 501, "follow is not implemented by berth-api yet (berthctl logs -f is)");
         if (!want_out && !want_err)
                 return api_reply_error(c, 400, "Bad parameters: you must choose at least one stream");
         if (parse_time(api_query(c, "since"), &since) < 0 || parse_time(api_query(c, "until"), &until) < 0)
@@ -140,22 +224,43 @@ int api_container_logs(ApiConn *c, const char *name) {
         if (r < 0)
                 return api_reply_error(c, 500, "cannot read the journal: %s", strerror(-r));
 
-        r = api_stream_begin(c, 200, "application/vnd.docker.raw-stream");
-        if (r < 0)
-                return r;
-        if (tail == 0)
-                return api_stream_end(c);
-        while ((r = sd_journal_next(j)) > 0) {
-                uint64_t usec;
-                if (sd_journal_get_realtime_usec(j, &usec) >= 0) {
-                        if (since > 0 && usec < since)
-                                continue;
-                        if (until > 0 && usec > until)
-                                break;
-                }
-                r = write_entry(c, j, tty, want_out, want_err, api_query_bool(c, "timestamps"));
+        LogsStream *l = calloc(1, sizeof(LogsStream));
+        if (!l)
+                return -ENOMEM;
+        *l = (LogsStream){
+                .conn = c,
+                .journal = TAKE_PTR(j),
+                .tty = tty,
+                .want_out = want_out,
+                .want_err = want_err,
+                .timestamps = api_query_bool(c, "timestamps"),
+                .follow = api_query_bool(c, "follow"),
+                .since = since,
+                .until = until,
+        };
+        c->userdata = l;
+        c->userdata_free = logs_stream_free;
+        c->on_drained = logs_pump;
+        if (until > 0 && until <= now_realtime_usec())
+                l->follow = false;
+        if (l->follow) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                r = sd_event_add_io(c->server->event, &l->journal_io, sd_journal_get_fd(l->journal),
+                                    (uint32_t) sd_journal_get_events(l->journal), on_journal, l);
+                if (r >= 0)
+                        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, path,
+                                                           BERTH_BUS_CONTAINER, "WaitCondition");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "not-running");
+                if (r >= 0)
+                        r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_logs_container_stopped);
                 if (r < 0)
                         return r;
         }
-        return api_stream_end(c);
+        r = api_stream_begin(c, 200, "application/vnd.docker.raw-stream");
+        if (r < 0)
+                return r;
+        if (tail == 0 && !l->follow)
+                return api_stream_end(c);
+        return logs_pump(c);
 }

@@ -429,3 +429,64 @@ def test_idle_exit_and_reactivation(api):
     assert bed.systemctl("is-active", "berth-api.socket").stdout.strip() == "active"
     assert http(bed, "GET", "/_ping")[0] == 200
     assert bed.run(["journalctl", "--no-pager", "-u", "berth-api.service", "-p", "err"]).stdout.count("berth-api[") == 0
+
+
+def test_logs_follow(api):
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-follow", "busybox", "sh", "-c",
+           "echo first; sleep 2; echo second; echo third >&2")
+    try:
+        # Follows until the container stops, then ends.
+        start = time.monotonic()
+        proc = docker(bed, "logs", "-f", "api-follow", timeout=60)
+        assert (proc.stdout, proc.stderr) == ("first\nsecond\n", "third\n")
+        assert time.monotonic() - start < 30
+        # Of a stopped container: what there is, at once.
+        assert docker(bed, "logs", "-f", "--tail", "1", "api-follow").stderr == "third\n"
+        status, headers, data = http(bed, "GET", "/containers/api-follow/logs?stdout=1&follow=1&since=99999999999")
+        assert status == 200 and data == b""
+    finally:
+        docker(bed, "rm", "-f", "api-follow", check=False)
+
+
+def test_logs_follow_client_goes_away(api):
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-follow2", "busybox", "sh", "-c", "while :; do echo x; sleep 0.2; done")
+    try:
+        with connect(bed) as s:
+            s.sendall(b"GET /containers/api-follow2/logs?stdout=1&follow=1 HTTP/1.1\r\nHost: d\r\n\r\n")
+            got = b""
+            while got.count(b"x\n") < 3:
+                got += s.recv(4096)
+        # The server dropped that stream and serves on.
+        assert http(bed, "GET", "/_ping")[0] == 200
+        # Much output in pieces, the client reading slowly.
+        with connect(bed) as s:
+            s.sendall(b"GET /containers/api-follow2/logs?stdout=1&tail=3 HTTP/1.1\r\nHost: d\r\n\r\n")
+            status, _, data = read_response(s)
+            assert status == 200 and data.count(b"x\n") == 3
+    finally:
+        docker(bed, "rm", "-f", "api-follow2", check=False)
+
+
+def test_logs_large_slow_reader(api):
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-big", "busybox", "sh", "-c", "seq 1 40000")
+    try:
+        assert docker(bed, "wait", "api-big").stdout.strip() == "0"
+        with connect(bed) as s:
+            s.sendall(b"GET /containers/api-big/logs?stdout=1 HTTP/1.1\r\nHost: d\r\n\r\n")
+            time.sleep(1)  # the server fills the socket and waits for room
+            status, _, data = read_response(s)
+        payload = b""
+        while data:
+            kind, size = struct.unpack(">BxxxI", data[:8])
+            assert kind == 1
+            payload += data[8:8 + size]
+            data = data[8 + size:]
+        lines = payload.decode().split()
+        # What the journal kept (it may rate-limit), as berthctl reads it.
+        expected = bed.berthctl("logs", "api-big").stdout.split()
+        assert status == 200 and len(lines) == len(expected) > 5000 and lines == expected
+    finally:
+        docker(bed, "rm", "-f", "api-big", check=False)
