@@ -778,7 +778,10 @@ int api_container_action(ApiConn *c, const char *name, const char *action) {
                 if (streq(action, "start") ? streq(state, "running") : !state_is_running(state))
                         return api_reply(c, 304, NULL, NULL, 0);
         }
-        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, member);
+        r = streq(action, "start") ? api_attach_start_message(c, path, &m) : 0;
+        if (r == 0)
+                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
+                                                   member);
         if (r >= 0 && (streq(action, "stop") || streq(action, "restart")))
                 r = sd_bus_message_append(m, "ui", timeout, sig);
         else if (r >= 0 && streq(action, "kill"))

@@ -32,6 +32,8 @@ static void conn_reset_request(ApiConn *c) {
         c->streaming = false;
         c->async_cb = NULL;
         c->on_drained = NULL;
+        c->hijacked = false;
+        c->input_passed = false;
         c->out_off = c->out_len = 0;
         c->out = mfree(c->out);
         c->slot = sd_bus_slot_unref(c->slot);
@@ -487,7 +489,7 @@ static int conn_process(ApiConn *c) {
                         conn_reset_request(c);
                         continue;
                 }
-                if (c->streaming && c->on_drained) {
+                if ((c->streaming || c->hijacked) && c->on_drained) {
                         /* The stream's producer waited for room: give it some. */
                         size_t before = c->out_len - c->out_off;
                         if (c->on_drained(c) < 0)
@@ -495,7 +497,7 @@ static int conn_process(ApiConn *c) {
                         if (c->out_len - c->out_off != before || CONN_FINISHED(c))
                                 continue;
                 }
-                if (!c->complete && c->in_len > 0) {
+                if (!c->complete && c->in_len > 0 && !c->hijacked) {
                         conn_parse(c);
                         if (c->complete || CONN_FINISHED(c) || c->streaming)
                                 continue;
@@ -503,7 +505,7 @@ static int conn_process(ApiConn *c) {
                 break;
         }
         /* Gone: nobody waits for this answer any more. A stream (wait, logs) ends with it too. */
-        if (c->eof && ((!c->complete && !CONN_FINISHED(c)) || (c->streaming && !CONN_FINISHED(c)))) {
+        if (c->eof && !c->hijacked && ((!c->complete && !CONN_FINISHED(c)) || (c->streaming && !CONN_FINISHED(c)))) {
                 conn_free(c);
                 return 1;
         }
@@ -511,12 +513,44 @@ static int conn_process(ApiConn *c) {
                 c->close_after = true;
 
         uint32_t events = 0;
-        if (!c->eof && c->in_len < API_READ_AHEAD)
+        if (!c->eof && c->in_len < API_READ_AHEAD && !c->input_passed)
                 events |= EPOLLIN;
         if (c->out_off < c->out_len)
                 events |= EPOLLOUT;
         (void) sd_event_source_set_io_events(c->io, events);
         return 0;
+}
+
+int api_hijack(ApiConn *c, const char *content_type) {
+        _cleanup_free_ char *h = NULL;
+        int n;
+
+        if (c->streaming || CONN_FINISHED(c))
+                return -EBUSY;
+        n = asprintf(&h,
+                     "HTTP/1.1 101 UPGRADED\r\n"
+                     "Api-Version: 1.41\r\n"
+                     "Content-Type: %s\r\n"
+                     "Connection: Upgrade\r\n"
+                     "Upgrade: tcp\r\n"
+                     "\r\n",
+                     content_type);
+        if (n < 0)
+                return -ENOMEM;
+        c->hijacked = true;
+        c->in_len = 0; /* what came after the request is no request */
+        return out_append(c, h, (size_t) n);
+}
+
+int api_raw_write(ApiConn *c, const void *data, size_t len) {
+        if (!c->hijacked || CONN_FINISHED(c))
+                return -EBUSY;
+        return out_append(c, data, len);
+}
+
+void api_hijack_end(ApiConn *c) {
+        c->close_after = true;
+        conn_finish(c);
 }
 
 void api_conn_abort(ApiConn *c) {
@@ -537,7 +571,6 @@ static int on_async_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 
         c->slot = sd_bus_slot_unref(c->slot);
         c->async_cb = NULL;
-        c->on_drained = NULL;
         if (cb(c, m) < 0) {
                 c->close_after = true;
                 if (!c->streaming && !CONN_FINISHED(c))
@@ -560,7 +593,22 @@ int api_call_async(ApiConn *c, sd_bus_message *m, uint64_t timeout, api_reply_ha
 static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ApiConn *c = userdata;
 
-        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        if (c->hijacked && c->input_passed) {
+                /* The socket is the container's stdin: its bytes are not ours to read. */
+                if (revents & (EPOLLHUP | EPOLLERR)) {
+                        conn_free(c);
+                        return 0;
+                }
+        } else if (c->hijacked && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+                char buf[4096];
+                ssize_t k = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+                if (k < 0 && errno != EAGAIN && errno != EINTR) {
+                        conn_free(c);
+                        return 0;
+                }
+                if (k == 0)
+                        c->eof = true; /* a half-close: the output still goes out */
+        } else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 char buf[16384];
                 ssize_t k = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
                 if (k < 0 && errno != EAGAIN && errno != EINTR) {

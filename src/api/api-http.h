@@ -73,6 +73,8 @@ struct ApiConn {
         bool finished; /* the reply is complete (whole, or its last chunk queued) */
         bool close_after;
         bool eof; /* the peer closed its side */
+        bool hijacked; /* after 101 UPGRADED: raw bytes both ways, no more HTTP */
+        bool input_passed; /* the socket went to berthd as a container's stdin: do not read it */
 
         sd_bus_slot *slot; /* a pending call whose reply makes the response */
         api_reply_handler_t async_cb;
@@ -104,6 +106,12 @@ int api_stream_end(ApiConn *c);
 
 /* Sends m; cb answers the request when the reply comes. Unanswered calls are dropped with the
  * connection. */
+/* Answers 101 UPGRADED (Docker's attach): from now on the connection carries raw bytes, written
+ * with api_raw_write() and ended with api_hijack_end() (which closes it once written). */
+int api_hijack(ApiConn *c, const char *content_type);
+int api_raw_write(ApiConn *c, const void *data, size_t len);
+void api_hijack_end(ApiConn *c);
+
 /* Ends the response in error: an error reply, or a stream cut short (the connection closes). */
 void api_conn_abort(ApiConn *c);
 /* Writes what is queued and goes on with the connection, after an event the connection did not

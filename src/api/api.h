@@ -19,6 +19,10 @@ int api_container_action(ApiConn *c, const char *name, const char *action);
 int api_container_wait(ApiConn *c, const char *name);
 int api_container_remove(ApiConn *c, const char *name);
 int api_container_logs(ApiConn *c, const char *name);
+int api_container_attach(ApiConn *c, const char *name);
+/* For Start: StartAttached(WithInput) with the descriptors of an attach waiting for this
+ * container, made into *ret (returns 1); 0 when none waits. */
+int api_attach_start_message(ApiConn *c, const char *path, sd_bus_message **ret);
 
 int api_images_list(ApiConn *c);
 int api_image_inspect(ApiConn *c, const char *name);

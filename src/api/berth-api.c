@@ -53,11 +53,13 @@ static int route_containers(ApiConn *c, const char *path) {
                 return not_found(c);
         if (streq(rest, "/wait"))
                 return api_container_wait(c, name);
+        if (streq(rest, "/attach"))
+                return api_container_attach(c, name);
         static const char *const actions[] = { "start", "stop", "restart", "kill", "pause", "unpause" };
         for (size_t i = 0; i < ELEMENTSOF(actions); i++)
                 if (rest[0] == '/' && streq(rest + 1, actions[i]))
                         return api_container_action(c, name, actions[i]);
-        if (streq(rest, "/attach") || streq(rest, "/exec") || streq(rest, "/resize"))
+        if (streq(rest, "/exec") || streq(rest, "/resize"))
                 return api_reply_error(c, 501, "%s is not implemented by berth-api yet", rest + 1);
         return not_found(c);
 }

@@ -490,3 +490,48 @@ def test_logs_large_slow_reader(api):
         assert status == 200 and len(lines) == len(expected) > 5000 and lines == expected
     finally:
         docker(bed, "rm", "-f", "api-big", check=False)
+
+
+def test_run_attached(api):
+    """docker run without -d: create, attach (the hijack), wait, start."""
+    bed = api
+    proc = docker(bed, "run", "--rm", "busybox", "echo", "hi")
+    assert proc.stdout == "hi\n"
+    proc = docker(bed, "run", "--name", "api-att", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3",
+                  check=False)
+    try:
+        assert (proc.returncode, proc.stdout, proc.stderr) == (3, "out\n", "err\n")
+    finally:
+        docker(bed, "rm", "-f", "api-att", check=False)
+    # stdin: the socket itself is the container's stdin; its half-close is the container's EOF.
+    proc = bed.sh(f"printf 'one\\ntwo\\n' | DOCKER_HOST=unix://{SOCK} {DOCKER} run --rm -i busybox sort -r",
+                  timeout=120)
+    assert (proc.returncode, proc.stdout) == (0, "two\none\n"), proc.stderr
+    # A TTY is not done: a clear error, nothing left running.
+    status, msg = http_json(bed, "POST", "/containers/create?name=api-tty", {"Image": "busybox", "Tty": True, "Cmd": ["sh"]})
+    assert status == 201, msg
+    try:
+        status, headers, body = http(bed, "POST", "/containers/api-tty/attach?stream=1&stdout=1")
+        assert status == 501
+    finally:
+        http(bed, "DELETE", "/containers/api-tty?force=1")
+
+
+def test_attach_to_running(api):
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-att2", "busybox", "sh", "-c", "sleep 1; echo late; sleep 1")
+    try:
+        with connect(bed) as s:
+            s.sendall(b"POST /containers/api-att2/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: d\r\n"
+                      b"Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        head, body = data.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101")
+        assert body == b"\x01\x00\x00\x00\x00\x00\x00\x05late\n"
+    finally:
+        docker(bed, "rm", "-f", "api-att2", check=False)

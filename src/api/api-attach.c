@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* POST /containers/{id}/attach: the connection hijacked (101 UPGRADED). The socket itself goes to
+ * berthd as the container's stdin; its stdout and stderr come through pipes, framed here with
+ * Docker's 8-byte headers, since a raw socket cannot tell the two streams apart. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "ctl-bus.h"
+#include "util.h"
+
+#define ATTACH_QUEUE_MAX (1024U * 1024U)
+
+typedef struct Attach Attach;
+struct Attach {
+        ApiConn *conn;
+        char *path;
+        int in_fd; /* a dup of the socket when stdin is attached, else -1 */
+        int out_w, err_w;
+        sd_event_source *out_io, *err_io;
+        bool want_out, want_err;
+        bool started;
+        Attach *next;
+};
+
+/* Attachments waiting for their container's start. One process serves all connections. */
+static Attach *pending = NULL;
+
+static void attach_free(void *p) {
+        Attach *a = p;
+        if (!a)
+                return;
+        for (Attach **i = &pending; *i; i = &(*i)->next)
+                if (*i == a) {
+                        *i = a->next;
+                        break;
+                }
+        sd_event_source_disable_unref(a->out_io);
+        sd_event_source_disable_unref(a->err_io);
+        safe_close(a->in_fd);
+        safe_close(a->out_w);
+        safe_close(a->err_w);
+        free(a->path);
+        free(a);
+}
+
+static void attach_maybe_end(Attach *a) {
+        if (!a->out_io && !a->err_io)
+                api_hijack_end(a->conn);
+}
+
+static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Attach *a = userdata;
+        ApiConn *c = a->conn;
+        bool is_err = s == a->err_io;
+        char buf[8 + 32768];
+        ssize_t k = read(fd, buf + 8, sizeof buf - 8);
+
+        if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                return 0;
+        if (k <= 0) {
+                if (is_err)
+                        a->err_io = sd_event_source_disable_unref(a->err_io);
+                else
+                        a->out_io = sd_event_source_disable_unref(a->out_io);
+                attach_maybe_end(a);
+        } else if ((is_err && a->want_err) || (!is_err && a->want_out)) {
+                buf[0] = is_err ? 2 : 1;
+                buf[1] = buf[2] = buf[3] = 0;
+                buf[4] = (char) ((k >> 24) & 0xff);
+                buf[5] = (char) ((k >> 16) & 0xff);
+                buf[6] = (char) ((k >> 8) & 0xff);
+                buf[7] = (char) (k & 0xff);
+                if (api_raw_write(c, buf, 8 + (size_t) k) < 0)
+                        api_hijack_end(c);
+                else if (c->out_len - c->out_off >= ATTACH_QUEUE_MAX) {
+                        /* The client reads slowly: stop reading until it has caught up. */
+                        (void) sd_event_source_set_enabled(a->out_io, SD_EVENT_OFF);
+                        (void) sd_event_source_set_enabled(a->err_io, SD_EVENT_OFF);
+                }
+        }
+        (void) api_conn_kick(c);
+        return 0;
+}
+
+static int attach_drained(ApiConn *c) {
+        Attach *a = c->userdata;
+        (void) sd_event_source_set_enabled(a->out_io, SD_EVENT_ON);
+        (void) sd_event_source_set_enabled(a->err_io, SD_EVENT_ON);
+        return 0;
+}
+
+static int make_pipe(ApiConn *c, Attach *a, int *ret_w, sd_event_source **ret_io) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+                return -errno;
+        int r = sd_event_add_io(c->server->event, ret_io, p[0], EPOLLIN, on_pipe, a);
+        if (r < 0) {
+                safe_close(p[0]);
+                safe_close(p[1]);
+                return r;
+        }
+        (void) sd_event_source_set_io_fd_own(*ret_io, true);
+        *ret_w = p[1];
+        return 0;
+}
+
+/* The descriptors are in the message (sd-bus copied them): ours go, so that the pipes end when
+ * the container's side closes them. */
+static void attach_handed_over(Attach *a) {
+        a->in_fd = safe_close(a->in_fd);
+        a->out_w = safe_close(a->out_w);
+        a->err_w = safe_close(a->err_w);
+        a->started = true;
+}
+
+static int on_attach_reply(ApiConn *c, sd_bus_message *reply) {
+        if (sd_bus_message_is_method_error(reply, NULL))
+                api_hijack_end(c);
+        return 0;
+}
+
+/* The start of a container with a waiting attach: StartAttached with its descriptors. Returns
+ * 0 when there is none (an ordinary Start), 1 when m was made. */
+int api_attach_start_message(ApiConn *c, const char *path, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        Attach *a = pending;
+        int r;
+
+        while (a && (a->started || !streq(a->path, path)))
+                a = a->next;
+        if (!a)
+                return 0;
+        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
+                                           a->in_fd >= 0 ? "StartAttachedWithInput" : "StartAttached");
+        if (r >= 0 && a->in_fd >= 0)
+                r = sd_bus_message_append(m, "h", a->in_fd);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hh", a->out_w, a->err_w);
+        if (r < 0)
+                return r;
+        attach_handed_over(a);
+        *ret = TAKE_PTR(m);
+        return 1;
+}
+
+int api_container_attach(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL, *state = NULL;
+        _cleanup_close_ int null_fd = -1;
+        int tty = 0, r;
+
+        if (!api_query_bool(c, "stream"))
+                return api_reply_error(c, 501, "attach without stream (logs only) is not implemented; use logs");
+        r = api_lookup_container(c, name, &path);
+        if (r <= 0)
+                return r;
+        r = sd_bus_get_property_trivial(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Tty", &error,
+                                        'b', &tty);
+        if (r >= 0)
+                r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "State",
+                                               &error, &state);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        if (tty)
+                return api_reply_error(c, 501,
+                                       "attaching to a container with a TTY is not implemented by berth-api yet");
+
+        Attach *a = calloc(1, sizeof(Attach));
+        if (!a)
+                return -ENOMEM;
+        *a = (Attach){ .conn = c, .in_fd = -1, .out_w = -1, .err_w = -1 };
+        c->userdata = a;
+        c->userdata_free = attach_free;
+        a->path = TAKE_PTR(path);
+        a->want_out = api_query_bool(c, "stdout");
+        a->want_err = api_query_bool(c, "stderr");
+        r = make_pipe(c, a, &a->out_w, &a->out_io);
+        if (r >= 0)
+                r = make_pipe(c, a, &a->err_w, &a->err_io);
+        if (r >= 0 && api_query_bool(c, "stdin")) {
+                a->in_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+                if (a->in_fd < 0)
+                        r = -errno;
+                c->input_passed = true;
+        }
+        if (r < 0)
+                return r;
+        c->on_drained = attach_drained;
+        r = api_hijack(c, "application/vnd.docker.raw-stream");
+        if (r < 0)
+                return r;
+
+        if (!streq(state, "running") && !streq(state, "paused")) {
+                /* Until its start (docker run: create, attach, wait, start). */
+                a->next = pending;
+                pending = a;
+                return 0;
+        }
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        if (a->in_fd < 0) {
+                null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null_fd < 0)
+                        return -errno;
+        }
+        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, a->path, BERTH_BUS_CONTAINER,
+                                           "Attach");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hhh", a->in_fd >= 0 ? a->in_fd : null_fd, a->out_w, a->err_w);
+        if (r >= 0)
+                r = api_call_async(c, m, CTL_TIMEOUT_DEFAULT, on_attach_reply);
+        if (r < 0)
+                return r;
+        attach_handed_over(a);
+        return 0;
+}
