@@ -14,7 +14,6 @@
 
 #define ATTACH_QUEUE_MAX (1024U * 1024U)
 
-typedef struct Attach Attach;
 struct Attach {
         ApiConn *conn;
         char *path;
@@ -23,6 +22,8 @@ struct Attach {
         sd_event_source *out_io, *err_io;
         bool want_out, want_err;
         bool started;
+        bool held; /* a call whose answer the stream waits for (exec's exit code) */
+        void *owner;
         Attach *next;
 };
 
@@ -48,8 +49,17 @@ static void attach_free(void *p) {
 }
 
 static void attach_maybe_end(Attach *a) {
-        if (!a->out_io && !a->err_io)
+        if (!a->out_io && !a->err_io && !a->held)
                 api_hijack_end(a->conn);
+}
+
+void api_attach_release(Attach *a) {
+        a->held = false;
+        attach_maybe_end(a);
+}
+
+void *api_attach_owner(Attach *a) {
+        return a->owner;
 }
 
 static int on_pipe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -120,6 +130,51 @@ static void attach_handed_over(Attach *a) {
 static int on_attach_reply(ApiConn *c, sd_bus_message *reply) {
         if (sd_bus_message_is_method_error(reply, NULL))
                 api_hijack_end(c);
+        else
+                api_attach_release(c->userdata);
+        return 0;
+}
+
+int api_attach_setup(ApiConn *c, bool want_in, bool want_out, bool want_err, Attach **ret) {
+        int r;
+        Attach *a = calloc(1, sizeof(Attach));
+        if (!a)
+                return -ENOMEM;
+        *a = (Attach){ .conn = c, .in_fd = -1, .out_w = -1, .err_w = -1, .want_out = want_out, .want_err = want_err };
+        c->userdata = a;
+        c->userdata_free = attach_free;
+        r = make_pipe(c, a, &a->out_w, &a->out_io);
+        if (r >= 0)
+                r = make_pipe(c, a, &a->err_w, &a->err_io);
+        if (r >= 0 && want_in) {
+                a->in_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+                if (a->in_fd < 0)
+                        r = -errno;
+                c->input_passed = true;
+        }
+        if (r < 0)
+                return r;
+        c->on_drained = attach_drained;
+        r = api_hijack(c, "application/vnd.docker.raw-stream");
+        if (r < 0)
+                return r;
+        *ret = a;
+        return 0;
+}
+
+int api_attach_append_fds(Attach *a, sd_bus_message *m, void *owner) {
+        _cleanup_close_ int null_fd = -1;
+        if (a->in_fd < 0) {
+                null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null_fd < 0)
+                        return -errno;
+        }
+        int r = sd_bus_message_append(m, "hhh", a->in_fd >= 0 ? a->in_fd : null_fd, a->out_w, a->err_w);
+        if (r < 0)
+                return r;
+        attach_handed_over(a);
+        a->held = true;
+        a->owner = owner;
         return 0;
 }
 
@@ -150,7 +205,6 @@ int api_attach_start_message(ApiConn *c, const char *path, sd_bus_message **ret)
 int api_container_attach(ApiConn *c, const char *name) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL, *state = NULL;
-        _cleanup_close_ int null_fd = -1;
         int tty = 0, r;
 
         if (!api_query_bool(c, "stream"))
@@ -169,30 +223,12 @@ int api_container_attach(ApiConn *c, const char *name) {
                 return api_reply_error(c, 501,
                                        "attaching to a container with a TTY is not implemented by berth-api yet");
 
-        Attach *a = calloc(1, sizeof(Attach));
-        if (!a)
-                return -ENOMEM;
-        *a = (Attach){ .conn = c, .in_fd = -1, .out_w = -1, .err_w = -1 };
-        c->userdata = a;
-        c->userdata_free = attach_free;
+        Attach *a;
+        r = api_attach_setup(c, api_query_bool(c, "stdin"), api_query_bool(c, "stdout"), api_query_bool(c, "stderr"),
+                             &a);
+        if (r < 0)
+                return r;
         a->path = TAKE_PTR(path);
-        a->want_out = api_query_bool(c, "stdout");
-        a->want_err = api_query_bool(c, "stderr");
-        r = make_pipe(c, a, &a->out_w, &a->out_io);
-        if (r >= 0)
-                r = make_pipe(c, a, &a->err_w, &a->err_io);
-        if (r >= 0 && api_query_bool(c, "stdin")) {
-                a->in_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
-                if (a->in_fd < 0)
-                        r = -errno;
-                c->input_passed = true;
-        }
-        if (r < 0)
-                return r;
-        c->on_drained = attach_drained;
-        r = api_hijack(c, "application/vnd.docker.raw-stream");
-        if (r < 0)
-                return r;
 
         if (!streq(state, "running") && !streq(state, "paused")) {
                 /* Until its start (docker run: create, attach, wait, start). */
@@ -201,19 +237,11 @@ int api_container_attach(ApiConn *c, const char *name) {
                 return 0;
         }
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        if (a->in_fd < 0) {
-                null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                if (null_fd < 0)
-                        return -errno;
-        }
         r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, a->path, BERTH_BUS_CONTAINER,
                                            "Attach");
         if (r >= 0)
-                r = sd_bus_message_append(m, "hhh", a->in_fd >= 0 ? a->in_fd : null_fd, a->out_w, a->err_w);
+                r = api_attach_append_fds(a, m, NULL);
         if (r >= 0)
                 r = api_call_async(c, m, CTL_TIMEOUT_DEFAULT, on_attach_reply);
-        if (r < 0)
-                return r;
-        attach_handed_over(a);
-        return 0;
+        return r;
 }

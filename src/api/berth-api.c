@@ -55,11 +55,13 @@ static int route_containers(ApiConn *c, const char *path) {
                 return api_container_wait(c, name);
         if (streq(rest, "/attach"))
                 return api_container_attach(c, name);
+        if (streq(rest, "/exec"))
+                return api_exec_create(c, name);
         static const char *const actions[] = { "start", "stop", "restart", "kill", "pause", "unpause" };
         for (size_t i = 0; i < ELEMENTSOF(actions); i++)
                 if (rest[0] == '/' && streq(rest + 1, actions[i]))
                         return api_container_action(c, name, actions[i]);
-        if (streq(rest, "/exec") || streq(rest, "/resize"))
+        if (streq(rest, "/resize"))
                 return api_reply_error(c, 501, "%s is not implemented by berth-api yet", rest + 1);
         return not_found(c);
 }
@@ -108,6 +110,21 @@ static int route_networks(ApiConn *c, const char *path) {
         return not_found(c);
 }
 
+static int route_exec(ApiConn *c, const char *path) {
+        _cleanup_free_ char *id = NULL;
+        const char *rest;
+
+        if (!match_object(path, "/exec/", &id, &rest))
+                return not_found(c);
+        if (streq(rest, "/start") && c->method == API_POST)
+                return api_exec_start(c, id);
+        if (streq(rest, "/json") && c->method == API_GET)
+                return api_exec_inspect(c, id);
+        if (streq(rest, "/resize") && c->method == API_POST)
+                return api_reply_error(c, 501, "resize is not implemented by berth-api yet");
+        return not_found(c);
+}
+
 /* Strips "/vX.Y"; replies 400 for a version we do not speak. Returns 1 when the request goes on. */
 static int negotiate_version(ApiConn *c, const char **path) {
         unsigned major, minor;
@@ -149,6 +166,8 @@ static int handle(ApiConn *c) {
                 return c->method == API_GET ? api_info(c) : not_found(c);
         if (startswith(path, "/containers/"))
                 return route_containers(c, path);
+        if (startswith(path, "/exec/"))
+                return route_exec(c, path);
         if (startswith(path, "/images/"))
                 return route_images(c, path);
         if (startswith(path, "/volumes"))

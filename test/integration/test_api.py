@@ -535,3 +535,31 @@ def test_attach_to_running(api):
         assert body == b"\x01\x00\x00\x00\x00\x00\x00\x05late\n"
     finally:
         docker(bed, "rm", "-f", "api-att2", check=False)
+
+
+def test_exec(api):
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-ex", "busybox", "sleep", "300")
+    try:
+        assert docker(bed, "exec", "api-ex", "echo", "hi").stdout == "hi\n"
+        proc = docker(bed, "exec", "api-ex", "sh", "-c", "echo o; echo e >&2; exit 5", check=False)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (5, "o\n", "e\n")
+        proc = bed.sh(f"printf 'b\\na\\n' | DOCKER_HOST=unix://{SOCK} {DOCKER} exec -i api-ex sort", timeout=120)
+        assert (proc.returncode, proc.stdout) == (0, "a\nb\n"), proc.stderr
+        docker(bed, "exec", "-d", "-w", "/tmp", "api-ex", "sh", "-c", "pwd > /tmp/where")
+        deadline = time.monotonic() + 10
+        while docker(bed, "exec", "api-ex", "cat", "/tmp/where", check=False).stdout != "/tmp\n":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        status, r = http_json(bed, "POST", "/containers/api-ex/exec", {"Cmd": ["true"], "AttachStdout": True})
+        assert status == 201 and len(r["Id"]) == 64
+        status, e = http_json(bed, "GET", f"/exec/{r['Id']}/json")
+        assert status == 200 and e["Running"] is False and e["ContainerID"] and e["ProcessConfig"]["entrypoint"] == "true"
+        assert http(bed, "GET", "/exec/nope/json")[0] == 404
+        assert http(bed, "POST", "/exec/nope/start", {})[0] == 404
+        assert http(bed, "POST", "/containers/api-ex/exec", {"Cmd": []})[0] == 400
+        docker(bed, "stop", "-t", "1", "api-ex")
+        status, msg = http_json(bed, "POST", "/containers/api-ex/exec", {"Cmd": ["true"]})
+        assert status == 409 and "is not running" in msg["message"]
+    finally:
+        docker(bed, "rm", "-f", "api-ex", check=False)
