@@ -563,3 +563,28 @@ def test_exec(api):
         assert status == 409 and "is not running" in msg["message"]
     finally:
         docker(bed, "rm", "-f", "api-ex", check=False)
+
+
+def test_socket_group_and_permissions(api):
+    bed = api
+    # Not root, not in the group: no connection.
+    proc = bed.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
+                    f"DOCKER_HOST=unix://{SOCK}", DOCKER, "version"])
+    assert proc.returncode != 0 and "permission denied" in proc.stderr.lower()
+    # The group is the admin's choice (a drop-in); members may connect.
+    bed.run(["mkdir", "-p", "/run/systemd/system/berth-api.socket.d"], check=True)
+    bed.sh("printf '[Socket]\\nSocketGroup=adm\\n' > /run/systemd/system/berth-api.socket.d/group.conf", check=True)
+    try:
+        bed.systemctl("daemon-reload", check=True)
+        bed.systemctl("stop", "berth-api.service", "berth-api.socket", check=True)
+        bed.systemctl("start", "berth-api.socket", check=True)
+        assert bed.run(["stat", "-c", "%a %G", SOCK], check=True).stdout.split() == ["660", "adm"]
+        proc = bed.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--groups=adm", "env",
+                        f"DOCKER_HOST=unix://{SOCK}", DOCKER, "version", "--format", "{{.Server.APIVersion}}"])
+        assert (proc.returncode, proc.stdout.strip()) == (0, "1.41"), proc.stderr
+    finally:
+        bed.run(["rm", "-rf", "/run/systemd/system/berth-api.socket.d"])
+        bed.systemctl("daemon-reload")
+        bed.systemctl("stop", "berth-api.service", "berth-api.socket")
+        bed.systemctl("start", "berth-api.socket", check=True)
+    assert bed.run(["stat", "-c", "%G", SOCK], check=True).stdout.strip() == "root"
