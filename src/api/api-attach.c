@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -21,6 +22,7 @@ struct Attach {
         int out_w, err_w;
         sd_event_source *out_io, *err_io;
         bool want_out, want_err;
+        bool tty; /* the socket itself is the terminal's output: nothing to frame */
         bool started;
         bool held; /* a call whose answer the stream waits for (exec's exit code) */
         void *owner;
@@ -127,25 +129,56 @@ static void attach_handed_over(Attach *a) {
         a->started = true;
 }
 
-static int on_attach_reply(ApiConn *c, sd_bus_message *reply) {
-        if (sd_bus_message_is_method_error(reply, NULL))
-                api_hijack_end(c);
-        else
-                api_attach_release(c->userdata);
+/* The container with a TTY exited: the client's unread input goes (closing a socket with unread
+ * input would reset the connection), then the connection closes. */
+static int on_tty_exit(ApiConn *c, sd_bus_message *reply) {
+        char buf[4096];
+        while (recv(c->fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+                ;
+        api_hijack_end(c);
         return 0;
 }
 
-int api_attach_setup(ApiConn *c, bool want_in, bool want_out, bool want_err, Attach **ret) {
-        int r;
+static int on_attach_reply(ApiConn *c, sd_bus_message *reply) {
+        Attach *a = c->userdata;
+        if (sd_bus_message_is_method_error(reply, NULL))
+                api_hijack_end(c);
+        else if (a->tty) {
+                /* Attached to a running one: it ends at its exit. */
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *wait = NULL;
+                int r = sd_bus_message_new_method_call(c->server->bus, &wait, BERTH_BUS_SERVICE, a->path,
+                                                       BERTH_BUS_CONTAINER, "WaitCondition");
+                if (r >= 0)
+                        r = sd_bus_message_append(wait, "s", "not-running");
+                if (r >= 0)
+                        r = api_call_async(c, wait, CTL_TIMEOUT_INFINITE, on_tty_exit);
+                if (r < 0)
+                        api_hijack_end(c);
+        } else
+                api_attach_release(a);
+        return 0;
+}
+
+int api_attach_setup(ApiConn *c, bool tty, bool want_in, bool want_out, bool want_err, Attach **ret) {
+        int r = 0;
         Attach *a = calloc(1, sizeof(Attach));
         if (!a)
                 return -ENOMEM;
-        *a = (Attach){ .conn = c, .in_fd = -1, .out_w = -1, .err_w = -1, .want_out = want_out, .want_err = want_err };
+        *a = (Attach){
+                .conn = c, .in_fd = -1, .out_w = -1, .err_w = -1, .want_out = want_out, .want_err = want_err, .tty = tty
+        };
         c->userdata = a;
         c->userdata_free = attach_free;
-        r = make_pipe(c, a, &a->out_w, &a->out_io);
-        if (r >= 0)
-                r = make_pipe(c, a, &a->err_w, &a->err_io);
+        if (tty) {
+                a->out_w = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+                a->err_w = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
+                if (a->out_w < 0 || a->err_w < 0)
+                        r = -errno;
+        } else {
+                r = make_pipe(c, a, &a->out_w, &a->out_io);
+                if (r >= 0)
+                        r = make_pipe(c, a, &a->err_w, &a->err_io);
+        }
         if (r >= 0 && want_in) {
                 a->in_fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 3);
                 if (a->in_fd < 0)
@@ -154,7 +187,8 @@ int api_attach_setup(ApiConn *c, bool want_in, bool want_out, bool want_err, Att
         }
         if (r < 0)
                 return r;
-        c->on_drained = attach_drained;
+        if (!tty)
+                c->on_drained = attach_drained;
         r = api_hijack(c, "application/vnd.docker.raw-stream");
         if (r < 0)
                 return r;
@@ -173,7 +207,7 @@ int api_attach_append_fds(Attach *a, sd_bus_message *m, void *owner) {
         if (r < 0)
                 return r;
         attach_handed_over(a);
-        a->held = true;
+        a->held = !a->tty;
         a->owner = owner;
         return 0;
 }
@@ -181,7 +215,7 @@ int api_attach_append_fds(Attach *a, sd_bus_message *m, void *owner) {
 /* The start of a container with a waiting attach: StartAttached with its descriptors. Returns
  * 0 when there is none (an ordinary Start), 1 when m was made. */
 int api_attach_start_message(ApiConn *c, const char *path, sd_bus_message **ret) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *wait = NULL;
         Attach *a = pending;
         int r;
 
@@ -189,6 +223,30 @@ int api_attach_start_message(ApiConn *c, const char *path, sd_bus_message **ret)
                 a = a->next;
         if (!a)
                 return 0;
+        if (a->tty) {
+                _cleanup_close_ int null_fd = -1;
+                if (a->in_fd < 0 && (null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+                        return -errno;
+                /* Docker's size comes with the resize after the start. */
+                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
+                                                   "StartTerminal");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "hhuu", a->in_fd >= 0 ? a->in_fd : null_fd, a->out_w, 24, 80);
+                if (r < 0)
+                        return r;
+                /* The stream ends at the container's exit: asked for before the start goes out. */
+                r = sd_bus_message_new_method_call(c->server->bus, &wait, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
+                                                   "WaitCondition");
+                if (r >= 0)
+                        r = sd_bus_message_append(wait, "s", "next-exit");
+                if (r >= 0)
+                        r = api_call_async(a->conn, wait, CTL_TIMEOUT_INFINITE, on_tty_exit);
+                if (r < 0)
+                        return r;
+                attach_handed_over(a);
+                *ret = TAKE_PTR(m);
+                return 1;
+        }
         r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
                                            a->in_fd >= 0 ? "StartAttachedWithInput" : "StartAttached");
         if (r >= 0 && a->in_fd >= 0)
@@ -219,13 +277,9 @@ int api_container_attach(ApiConn *c, const char *name) {
                                                &error, &state);
         if (r < 0)
                 return api_reply_bus_error(c, &error, r);
-        if (tty)
-                return api_reply_error(c, 501,
-                                       "attaching to a container with a TTY is not implemented by berth-api yet");
-
         Attach *a;
-        r = api_attach_setup(c, api_query_bool(c, "stdin"), api_query_bool(c, "stdout"), api_query_bool(c, "stderr"),
-                             &a);
+        r = api_attach_setup(c, tty, api_query_bool(c, "stdin"), api_query_bool(c, "stdout"),
+                             api_query_bool(c, "stderr"), &a);
         if (r < 0)
                 return r;
         a->path = TAKE_PTR(path);
@@ -244,4 +298,23 @@ int api_container_attach(ApiConn *c, const char *name) {
         if (r >= 0)
                 r = api_call_async(c, m, CTL_TIMEOUT_DEFAULT, on_attach_reply);
         return r;
+}
+
+int api_container_resize(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        uint64_t h, w;
+        int r;
+
+        if (parse_uint64(api_query(c, "h") ?: "", &h) < 0 || parse_uint64(api_query(c, "w") ?: "", &w) < 0 || h == 0 ||
+            w == 0 || h > UINT16_MAX || w > UINT16_MAX)
+                return api_reply_error(c, 400, "invalid terminal size: h and w must be numbers from 1 to 65535");
+        r = api_lookup_container(c, name, &path);
+        if (r <= 0)
+                return r;
+        r = ctl_bus_call(c->server->bus, path, BERTH_BUS_CONTAINER, "ResizeTerminal", CTL_TIMEOUT_DEFAULT, &error, NULL,
+                         "uu", (uint32_t) h, (uint32_t) w);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        return api_reply(c, 200, "text/plain", "", 0);
 }

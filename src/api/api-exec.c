@@ -212,7 +212,7 @@ int api_exec_start(ApiConn *c, const char *id) {
         }
 
         Attach *a;
-        r = api_attach_setup(c, e->attach_in, e->attach_out, e->attach_err, &a);
+        r = api_attach_setup(c, false, e->attach_in, e->attach_out, e->attach_err, &a);
         if (r >= 0)
                 r = api_attach_append_fds(a, m, e);
         if (r >= 0)

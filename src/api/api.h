@@ -20,12 +20,13 @@ int api_container_wait(ApiConn *c, const char *name);
 int api_container_remove(ApiConn *c, const char *name);
 int api_container_logs(ApiConn *c, const char *name);
 int api_container_attach(ApiConn *c, const char *name);
+int api_container_resize(ApiConn *c, const char *name);
 /* For Start: StartAttached(WithInput) with the descriptors of an attach waiting for this
  * container, made into *ret (returns 1); 0 when none waits. */
 /* The hijacked stream of attach and exec start: pipes for stdout and stderr framed onto the
  * socket, the socket itself as stdin when want_in. Sets c's userdata. */
 typedef struct Attach Attach;
-int api_attach_setup(ApiConn *c, bool want_in, bool want_out, bool want_err, Attach **ret);
+int api_attach_setup(ApiConn *c, bool tty, bool want_in, bool want_out, bool want_err, Attach **ret);
 /* Appends (stdin, stdout, stderr) to m and drops our copies; the stream then stays open until
  * api_attach_release() (the call's answer) as well as the pipes' end. */
 int api_attach_append_fds(Attach *a, sd_bus_message *m, void *owner);

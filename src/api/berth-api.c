@@ -62,7 +62,7 @@ static int route_containers(ApiConn *c, const char *path) {
                 if (rest[0] == '/' && streq(rest + 1, actions[i]))
                         return api_container_action(c, name, actions[i]);
         if (streq(rest, "/resize"))
-                return api_reply_error(c, 501, "%s is not implemented by berth-api yet", rest + 1);
+                return api_container_resize(c, name);
         return not_found(c);
 }
 

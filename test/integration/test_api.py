@@ -507,14 +507,20 @@ def test_run_attached(api):
     proc = bed.sh(f"printf 'one\\ntwo\\n' | DOCKER_HOST=unix://{SOCK} {DOCKER} run --rm -i busybox sort -r",
                   timeout=120)
     assert (proc.returncode, proc.stdout) == (0, "two\none\n"), proc.stderr
-    # A TTY is not done: a clear error, nothing left running.
-    status, msg = http_json(bed, "POST", "/containers/create?name=api-tty", {"Image": "busybox", "Tty": True, "Cmd": ["sh"]})
-    assert status == 201, msg
-    try:
-        status, headers, body = http(bed, "POST", "/containers/api-tty/attach?stream=1&stdout=1")
-        assert status == 501
-    finally:
-        http(bed, "DELETE", "/containers/api-tty?force=1")
+
+
+def test_run_with_tty(api):
+    """docker run -it through a real terminal (script): the socket is the terminal's input and
+    output, the size follows the client's."""
+    bed = api
+    cmd = (f"stty rows 33 cols 111; DOCKER_HOST=unix://{SOCK} {DOCKER} run -it --rm busybox "
+           "sh -c 'sleep 1; stty size; tty; read x; echo got \\$x; exit 4'")
+    proc = bed.run(["sh", "-c", f"(sleep 3; echo hello; sleep 4) | script -qec \"{cmd}\" /dev/null"], timeout=120)
+    out = proc.stdout.replace("\r", "")
+    assert "33 111" in out and "/dev/pts/" in out and "got hello" in out, (proc.stdout, proc.stderr)
+    assert proc.returncode == 4, (proc.stdout, proc.stderr)
+    assert http(bed, "POST", "/containers/api-nope/resize?h=1&w=1")[0] == 404
+    assert http(bed, "POST", "/containers/api-nope/resize?h=x&w=1")[0] == 400
 
 
 def test_attach_to_running(api):
