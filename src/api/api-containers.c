@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* /containers/...: list, inspect, create, start/stop/..., wait, remove. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -856,4 +857,70 @@ int api_container_wait(ApiConn *c, const char *name) {
                 return r;
         /* The headers now: the docker CLI waits for them before it starts the container. */
         return api_stream_begin(c, 200, "application/json");
+}
+
+int api_container_rename(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        const char *new_name = api_query(c, "name");
+        int r;
+
+        if (isempty(new_name))
+                return api_reply_error(c, 400, "the new name (name) is required");
+        r = api_lookup_container(c, name, &path);
+        if (r <= 0)
+                return r;
+        r = ctl_bus_call(c->server->bus, path, BERTH_BUS_CONTAINER, "Rename", CTL_TIMEOUT_DEFAULT, &error, NULL, "s",
+                         startswith(new_name, "/") ?: new_name);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        return api_reply(c, 204, NULL, NULL, 0);
+}
+
+/* GET /containers/{id}/top: the scope's processes (ps_args is not taken). */
+int api_container_top(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *path = NULL, *state = NULL;
+        uint32_t pid, inner;
+        const char *cmdline;
+        int r = api_lookup_container(c, name, &path);
+        if (r <= 0)
+                return r;
+        r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "State", &error,
+                                       &state);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        if (!state_is_running(state))
+                return api_reply_error(c, 409, "Container %s is not running", name);
+        r = ctl_bus_call(c->server->bus, path, BERTH_BUS_CONTAINER, "GetProcesses", CTL_TIMEOUT_DEFAULT, &error, &reply,
+                         NULL);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+
+        _cleanup_json_ json_object *o = json_object_new_object();
+        json_object *titles = json_object_new_array(), *procs = json_object_new_array();
+        if (!o || !titles || !procs) {
+                json_object_put(titles);
+                json_object_put(procs);
+                return -ENOMEM;
+        }
+        json_object_array_add(titles, json_object_new_string("PID"));
+        json_object_array_add(titles, json_object_new_string("CMD"));
+        json_object_object_add(o, "Titles", titles);
+        json_object_object_add(o, "Processes", procs);
+        r = sd_bus_message_enter_container(reply, 'a', "(uus)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(uus)", &pid, &inner, &cmdline)) > 0) {
+                char buf[16];
+                json_object *row = json_object_new_array();
+                if (!row)
+                        return -ENOMEM;
+                snprintf(buf, sizeof buf, "%" PRIu32, pid);
+                json_object_array_add(row, json_object_new_string(buf));
+                json_object_array_add(row, json_object_new_string(cmdline));
+                json_object_array_add(procs, row);
+        }
+        if (r < 0)
+                return r;
+        return api_reply_json(c, 200, o);
 }

@@ -11,6 +11,7 @@
 #include "ctl-objects.h"
 #include "errors.h"
 #include "json-util.h"
+#include "names.h"
 #include "util.h"
 
 static json_object *kv_json(char **l) {
@@ -350,4 +351,163 @@ int api_network_inspect(ApiConn *c, const char *name) {
                 return api_reply_bus_error(c, &error, r);
         _cleanup_json_ json_object *o = ctl_network_json(&n, &objects);
         return o ? api_reply_json(c, 200, o) : -ENOMEM;
+}
+
+static int reply_image_not_found(ApiConn *c, const sd_bus_error *error, int r, const char *name) {
+        if (ctl_bus_error_is_not_found(error))
+                return api_reply_error(c, 404, "No such image: %s", name);
+        return api_reply_bus_error(c, error, r);
+}
+
+static json_object *status_entry(const char *key, const char *value) {
+        json_object *o = json_object_new_object();
+        if (o)
+                json_object_object_add(o, key, json_object_new_string(value));
+        return o;
+}
+
+/* DELETE /images/{name}: as Docker, one of several tags is only untagged; an id with several
+ * tags needs force. */
+int api_image_remove(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(image_info_done) ImageInfo img = {};
+        _cleanup_free_ char *path = NULL, *ref_name = NULL, *ref_tag = NULL, *tag = NULL, *id = NULL;
+        bool force = api_query_bool(c, "force");
+        int r;
+
+        image_info_init(&img);
+        r = ctl_get_image(c->server->bus, name, &error, &path);
+        if (r >= 0)
+                r = image_info_get(c->server->bus, path, &error, &img);
+        if (r < 0)
+                return reply_image_not_found(c, &error, r, name);
+        if (image_reference_parse(name, &ref_name, &ref_tag) >= 0)
+                tag = strjoin(ref_name, ":", ref_tag);
+        bool by_tag = tag && strv_contains(img.repo_tags, tag);
+        _cleanup_json_ json_object *a = json_object_new_array();
+        if (!a)
+                return -ENOMEM;
+
+        if (by_tag && strv_length(img.repo_tags) > 1) {
+                r = ctl_bus_call(c->server->bus, path, BERTH_BUS_IMAGE, "Untag", CTL_TIMEOUT_DEFAULT, &error, NULL, "s",
+                                 tag);
+                if (r < 0)
+                        return api_reply_bus_error(c, &error, r);
+                json_object_array_add(a, status_entry("Untagged", tag));
+                return api_reply_json(c, 200, a);
+        }
+        if (!by_tag && !force && strv_length(img.repo_tags) > 1)
+                return api_reply_error(
+                        c, 409,
+                        "unable to delete %.12s (must be forced) - image is referenced in multiple repositories",
+                        image_id_strip(img.id));
+        r = ctl_bus_call(c->server->bus, path, BERTH_BUS_IMAGE, "Remove", CTL_TIMEOUT_LONG, &error, NULL, "b", force);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        for (char **t = img.repo_tags; t && *t; t++)
+                json_object_array_add(a, status_entry("Untagged", *t));
+        id = strjoin("sha256:", image_id_strip(img.id));
+        if (!id)
+                return -ENOMEM;
+        json_object_array_add(a, status_entry("Deleted", id));
+        return api_reply_json(c, 200, a);
+}
+
+/* POST /images/{name}/tag?repo=&tag= */
+int api_image_tag(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL, *ref = NULL;
+        const char *repo = api_query(c, "repo"), *tag = api_query(c, "tag");
+        int r;
+
+        if (isempty(repo))
+                return api_reply_error(c, 400, "repository name (repo) is required");
+        ref = strjoin(repo, ":", isempty(tag) ? "latest" : tag);
+        if (!ref)
+                return -ENOMEM;
+        r = ctl_get_image(c->server->bus, name, &error, &path);
+        if (r < 0)
+                return reply_image_not_found(c, &error, r, name);
+        r = ctl_bus_call(c->server->bus, path, BERTH_BUS_IMAGE, "Tag", CTL_TIMEOUT_DEFAULT, &error, NULL, "s", ref);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        return api_reply(c, 201, NULL, NULL, 0);
+}
+
+/* POST /networks/create: Name, Driver, Internal, Labels, Options, IPAM.Config[0] (Subnet,
+ * Gateway, IPRange). */
+int api_network_create(ApiConn *c) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_json_ json_object *body = NULL;
+        json_object *ipam = NULL, *config = NULL, *first = NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *name, *driver, *path;
+        int r = api_body_json(c, &body);
+        if (r <= 0)
+                return r;
+
+        name = json_get_string(body, "Name");
+        driver = json_get_string(body, "Driver");
+        if (isempty(name))
+                return api_reply_error(c, 400, "network name (Name) is required");
+        if (json_object_object_get_ex(body, "IPAM", &ipam) && ipam &&
+            json_object_object_get_ex(ipam, "Config", &config) && json_object_is_type(config, json_type_array)) {
+                if (json_object_array_length(config) > 1)
+                        return api_reply_error(c, 400, "only one IPAM config (an IPv4 subnet) is supported");
+                first = json_object_array_length(config) == 1 ? json_object_array_get_idx(config, 0) : NULL;
+        }
+        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "CreateNetwork");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", name);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "{sv}", "Driver", "s", isempty(driver) ? "bridge" : driver);
+        if (r >= 0 && json_get_bool(body, "Internal", 0) > 0)
+                r = sd_bus_message_append(m, "{sv}", "Internal", "b", 1);
+        static const char *const ipam_keys[] = { "Subnet", "Gateway", "IPRange" };
+        for (size_t i = 0; r >= 0 && first && i < ELEMENTSOF(ipam_keys); i++) {
+                const char *v = json_get_string(first, ipam_keys[i]);
+                if (!isempty(v))
+                        r = sd_bus_message_append(m, "{sv}", ipam_keys[i], "s", v);
+        }
+        if (r >= 0)
+                r = append_kv_option(m, body, "Labels", "Labels");
+        if (r >= 0)
+                r = append_kv_option(m, body, "Options", "Options");
+        if (r == -EINVAL)
+                return api_reply_error(c, 400, "Labels and Options must map strings to strings");
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(c->server->bus, m, CTL_TIMEOUT_LONG, &error, &reply);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, "org.berth1.Network", "Id", &error,
+                                       &id);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        _cleanup_json_ json_object *o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "Id", json_object_new_string(id));
+        json_object_object_add(o, "Warning", json_object_new_string(""));
+        return api_reply_json(c, 201, o);
+}
+
+int api_network_remove(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = ctl_bus_call_manager(c->server->bus, "RemoveNetwork", CTL_TIMEOUT_LONG, &error, NULL, "s", name);
+        if (r < 0) {
+                if (ctl_bus_error_is_not_found(&error))
+                        return api_reply_error(c, 404, "network %s not found", name);
+                return api_reply_bus_error(c, &error, r);
+        }
+        return api_reply(c, 204, NULL, NULL, 0);
 }

@@ -42,6 +42,12 @@ int api_attach_start_message(ApiConn *c, const char *path, sd_bus_message **ret)
 int api_images_list(ApiConn *c);
 int api_image_inspect(ApiConn *c, const char *name);
 int api_image_pull(ApiConn *c);
+int api_image_remove(ApiConn *c, const char *name);
+int api_image_tag(ApiConn *c, const char *name);
+int api_network_create(ApiConn *c);
+int api_network_remove(ApiConn *c, const char *name);
+int api_container_rename(ApiConn *c, const char *name);
+int api_container_top(ApiConn *c, const char *name);
 
 int api_volumes_list(ApiConn *c);
 int api_volume_create(ApiConn *c);

@@ -49,10 +49,14 @@ static int route_containers(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_container_inspect(c, name) : not_found(c);
         if (streq(rest, "/logs"))
                 return c->method == API_GET ? api_container_logs(c, name) : not_found(c);
+        if (streq(rest, "/top"))
+                return c->method == API_GET ? api_container_top(c, name) : not_found(c);
         if (c->method != API_POST)
                 return not_found(c);
         if (streq(rest, "/wait"))
                 return api_container_wait(c, name);
+        if (streq(rest, "/rename"))
+                return api_container_rename(c, name);
         if (streq(rest, "/attach"))
                 return api_container_attach(c, name);
         if (streq(rest, "/exec"))
@@ -66,17 +70,25 @@ static int route_containers(ApiConn *c, const char *path) {
         return not_found(c);
 }
 
-/* Image names hold slashes: everything up to the last "/json" is the name. */
+/* Image names hold slashes: everything up to the last "/json" or "/tag" is the name. */
 static int route_images(ApiConn *c, const char *path) {
         if (streq(path, "/images/json"))
                 return c->method == API_GET ? api_images_list(c) : not_found(c);
         if (streq(path, "/images/create"))
                 return c->method == API_POST ? api_image_pull(c) : not_found(c);
         const char *p = startswith(path, "/images/");
-        if (p && c->method == API_GET && endswith(p, "/json") && strlen(p) > 5) {
+        if (isempty(p))
+                return not_found(c);
+        if (c->method == API_GET && endswith(p, "/json") && strlen(p) > 5) {
                 _cleanup_free_ char *name = strndup(p, strlen(p) - 5);
                 return name ? api_image_inspect(c, name) : -ENOMEM;
         }
+        if (c->method == API_POST && endswith(p, "/tag") && strlen(p) > 4) {
+                _cleanup_free_ char *name = strndup(p, strlen(p) - 4);
+                return name ? api_image_tag(c, name) : -ENOMEM;
+        }
+        if (c->method == API_DELETE)
+                return api_image_remove(c, p);
         return not_found(c);
 }
 
@@ -103,10 +115,14 @@ static int route_networks(ApiConn *c, const char *path) {
 
         if (streq(path, "/networks"))
                 return c->method == API_GET ? api_networks_list(c) : not_found(c);
+        if (streq(path, "/networks/create"))
+                return c->method == API_POST ? api_network_create(c) : not_found(c);
         if (!match_object(path, "/networks/", &name, &rest) || !isempty(rest))
                 return not_found(c);
         if (c->method == API_GET)
                 return api_network_inspect(c, name);
+        if (c->method == API_DELETE)
+                return api_network_remove(c, name);
         return not_found(c);
 }
 

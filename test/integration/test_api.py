@@ -594,3 +594,35 @@ def test_socket_group_and_permissions(api):
         bed.systemctl("stop", "berth-api.service", "berth-api.socket")
         bed.systemctl("start", "berth-api.socket", check=True)
     assert bed.run(["stat", "-c", "%G", SOCK], check=True).stdout.strip() == "root"
+
+
+def test_rename_top_tag_rmi_network_create(api):
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-r1", "busybox", "sleep", "300")
+    try:
+        docker(bed, "rename", "api-r1", "api-r2")
+        assert docker(bed, "inspect", "-f", "{{.Name}}", "api-r2").stdout.strip() == "/api-r2"
+        assert http(bed, "POST", "/containers/api-r2/rename")[0] == 400
+        top = docker(bed, "top", "api-r2").stdout
+        assert "PID" in top and "sleep 300" in top
+    finally:
+        docker(bed, "rm", "-f", "api-r2", "api-r1", check=False)
+    assert http(bed, "GET", "/containers/api-r2/top")[0] == 404
+
+    docker(bed, "tag", "busybox", "api-tagged:v1")
+    assert "api-tagged:v1" in docker(bed, "images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert "Untagged: api-tagged:v1" in docker(bed, "rmi", "api-tagged:v1").stdout
+    assert "busybox:latest" in docker(bed, "images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert http(bed, "DELETE", "/images/api-nope:latest")[0] == 404
+    assert http(bed, "POST", "/images/api-nope/tag?repo=x")[0] == 404
+
+    nid = docker(bed, "network", "create", "--subnet", "10.213.7.0/24", "api-net").stdout.strip()
+    try:
+        assert len(nid) == 64
+        n = json.loads(docker(bed, "network", "inspect", "api-net").stdout)[0]
+        assert n["Id"] == nid and n["IPAM"]["Config"][0]["Subnet"] == "10.213.7.0/24"
+        status, msg = http_json(bed, "POST", "/networks/create", {"Name": "api-net"})
+        assert status == 409, msg
+    finally:
+        docker(bed, "network", "rm", "api-net", check=False)
+    assert http(bed, "DELETE", "/networks/api-net")[0] == 404
