@@ -50,6 +50,7 @@ static void conn_free(ApiConn *c) {
         if (!c)
                 return;
         conn_reset_request(c);
+        sd_event_source_disable_unref(c->timer);
         sd_event_source_disable_unref(c->io);
         safe_close(c->fd);
         free(c->parser);
@@ -228,6 +229,8 @@ static const char *status_text(int status) {
                 return "Not Found";
         case 405:
                 return "Method Not Allowed";
+        case 408:
+                return "Request Timeout";
         case 409:
                 return "Conflict";
         case 413:
@@ -512,6 +515,15 @@ static int conn_process(ApiConn *c) {
         if (c->eof) /* a half-closed client still gets its answer */
                 c->close_after = true;
 
+        /* Waiting for a request (or the rest of one): only so long. */
+        bool waiting = !c->complete && !c->hijacked && !c->streaming && !CONN_FINISHED(c);
+        if (waiting && !c->timer_armed) {
+                (void) sd_event_source_set_time_relative(c->timer, c->server->request_timeout_usec);
+                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+        } else if (!waiting)
+                (void) sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        c->timer_armed = waiting;
+
         uint32_t events = 0;
         if (!c->eof && c->in_len < API_READ_AHEAD && !c->input_passed)
                 events |= EPOLLIN;
@@ -626,6 +638,25 @@ static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userda
         return 0;
 }
 
+/* A request did not come, or not whole, in time (a slow-loris client, or an idle keep-alive
+ * connection): 408 and close. */
+static int on_request_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        ApiConn *c = userdata;
+        c->timer_armed = false;
+        if (c->complete || c->hijacked || c->streaming || CONN_FINISHED(c))
+                return 0;
+        c->close_after = true;
+        c->in_len = 0;
+        if (c->url || c->body_len > 0 || ((http_parser *) c->parser)->nread > 0) {
+                conn_reset_request(c);
+                c->method = API_GET;
+                (void) api_reply_error(c, 408, "the request did not arrive in time");
+        } else
+                conn_finish(c); /* nothing was asked: just close */
+        (void) conn_process(c);
+        return 0;
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ApiServer *srv = userdata;
         _cleanup_close_ int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -654,8 +685,13 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         srv->n_conns++;
         if (srv->idle)
                 (void) sd_event_source_set_enabled(srv->idle, SD_EVENT_OFF);
-        if (sd_event_add_io(srv->event, &c->io, c->fd, EPOLLIN, on_conn_io, c) < 0)
+        if (sd_event_add_io(srv->event, &c->io, c->fd, EPOLLIN, on_conn_io, c) < 0 ||
+            sd_event_add_time_relative(srv->event, &c->timer, CLOCK_MONOTONIC, srv->request_timeout_usec, 0,
+                                       on_request_timeout, c) < 0) {
                 conn_free(c);
+                return 0;
+        }
+        c->timer_armed = true;
         return 0;
 }
 
@@ -667,10 +703,14 @@ static int on_idle(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 int api_server_init(ApiServer *s, sd_event *event, sd_bus *bus, int listen_fd, uint64_t idle_usec,
-                    api_handler_t handler) {
+                    uint64_t request_timeout_usec, api_handler_t handler) {
         int r;
 
-        *s = (ApiServer){ .event = event, .bus = bus, .idle_usec = idle_usec, .handler = handler };
+        *s = (ApiServer){ .event = event,
+                          .bus = bus,
+                          .idle_usec = idle_usec,
+                          .request_timeout_usec = request_timeout_usec ?: API_REQUEST_TIMEOUT_USEC,
+                          .handler = handler };
         r = sd_event_add_io(event, &s->listen, listen_fd, EPOLLIN, on_accept, s);
         if (r < 0)
                 return r;

@@ -14,6 +14,9 @@
 
 #define API_MAX_BODY   (16U * 1024U * 1024U)
 #define API_MAX_OUTPUT (64U * 1024U * 1024U)
+/* How long a connection may take to send a whole request, or stay idle between requests, by
+ * default. */
+#define API_REQUEST_TIMEOUT_USEC (60ULL * USEC_PER_SEC)
 
 typedef struct ApiServer ApiServer;
 typedef struct ApiConn ApiConn;
@@ -30,6 +33,7 @@ struct ApiServer {
         sd_event_source *listen;
         sd_event_source *idle;
         uint64_t idle_usec; /* 0: never exit */
+        uint64_t request_timeout_usec;
         unsigned n_conns;
         api_handler_t handler;
 };
@@ -47,6 +51,8 @@ struct ApiConn {
         ApiServer *server;
         int fd;
         sd_event_source *io;
+        sd_event_source *timer; /* request_timeout_usec while a request is awaited */
+        bool timer_armed;
         void *parser; /* http_parser */
         void *settings;
 
@@ -85,7 +91,7 @@ struct ApiConn {
 };
 
 int api_server_init(ApiServer *s, sd_event *event, sd_bus *bus, int listen_fd, uint64_t idle_usec,
-                    api_handler_t handler);
+                    uint64_t request_timeout_usec, api_handler_t handler);
 void api_server_done(ApiServer *s);
 
 const char *api_query(ApiConn *c, const char *key);

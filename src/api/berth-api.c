@@ -199,21 +199,25 @@ static void help(void) {
                "(berth-api.socket, /run/berth/docker.sock).\n\n"
                "  -h --help                 Show this help\n"
                "     --version              Show the version\n"
-               "     --idle-timeout=SECONDS Exit after this long without a connection (default 60, 0: never)\n");
+               "     --idle-timeout=SECONDS Exit after this long without a connection (default 60, 0: never)\n"
+               "     --request-timeout=SECONDS\n"
+               "                            Close a connection that takes longer to send a request, or\n"
+               "                            stays idle between requests (default 60)\n");
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_IDLE };
+        enum { ARG_VERSION = 0x100, ARG_IDLE, ARG_REQUEST_TIMEOUT };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
                 { "idle-timeout", required_argument, NULL, ARG_IDLE },
+                { "request-timeout", required_argument, NULL, ARG_REQUEST_TIMEOUT },
                 {},
         };
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         ApiServer server;
-        uint64_t idle = 60;
+        uint64_t idle = 60, request_timeout = 60;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -227,6 +231,13 @@ int main(int argc, char *argv[]) {
                 case ARG_IDLE:
                         if (parse_uint64(optarg, &idle) < 0 || idle > UINT64_MAX / USEC_PER_SEC) {
                                 fprintf(stderr, "berth-api: invalid --idle-timeout: %s\n", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        break;
+                case ARG_REQUEST_TIMEOUT:
+                        if (parse_uint64(optarg, &request_timeout) < 0 || request_timeout == 0 ||
+                            request_timeout > UINT64_MAX / USEC_PER_SEC) {
+                                fprintf(stderr, "berth-api: invalid --request-timeout: %s\n", optarg);
                                 return EXIT_FAILURE;
                         }
                         break;
@@ -249,7 +260,8 @@ int main(int argc, char *argv[]) {
         if (r >= 0)
                 r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r >= 0)
-                r = api_server_init(&server, event, bus, SD_LISTEN_FDS_START, idle * USEC_PER_SEC, handle);
+                r = api_server_init(&server, event, bus, SD_LISTEN_FDS_START, idle * USEC_PER_SEC,
+                                    request_timeout * USEC_PER_SEC, handle);
         if (r < 0) {
                 fprintf(stderr, "berth-api: failed to set up: %s\n", strerror(-r));
                 return EXIT_FAILURE;

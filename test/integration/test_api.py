@@ -27,7 +27,7 @@ def api(berthd, busybox_image):
         "berth-api.socket is not installed"
     # A short idle timeout, to see the service go and come back.
     bed.run(["mkdir", "-p", "/run/systemd/system/berth-api.service.d"], check=True)
-    bed.sh("printf '[Service]\\nExecStart=\\nExecStart=/usr/sbin/berth-api --idle-timeout=3\\n' "
+    bed.sh("printf '[Service]\\nExecStart=\\nExecStart=/usr/sbin/berth-api --idle-timeout=3 --request-timeout=4\\n' "
            "> /run/systemd/system/berth-api.service.d/idle.conf", check=True)
     bed.systemctl("daemon-reload", check=True)
     proc = bed.systemctl("start", "berth-api.socket")
@@ -417,6 +417,23 @@ def test_bad_input_keeps_serving(api):
         assert status == 200 and json.loads(body)["ApiVersion"] == "1.41"
     assert http(bed, "GET", "/_ping")[2] == b"OK"
     docker(bed, "ps")
+
+
+def test_request_timeout(api):
+    bed = api
+    # A request that never completes (slow loris): 408, closed; others are served meanwhile.
+    with connect(bed) as s:
+        s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\nX-Slow: ")
+        assert http(bed, "GET", "/_ping")[0] == 200
+        start = time.monotonic()
+        status, headers, body = read_response(s)
+        assert status == 408 and headers.get("connection") == "close"
+        assert s.recv(100) == b"" and 2 < time.monotonic() - start < 20
+    # An idle keep-alive connection is closed without a word.
+    with connect(bed) as s:
+        s.sendall(b"GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n")
+        assert read_response(s)[0] == 200
+        assert s.recv(100) == b""
 
 
 def test_idle_exit_and_reactivation(api):
