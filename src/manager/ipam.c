@@ -119,9 +119,10 @@ int ipam_allocate(const Ipv4Net *subnet, const Ipv4Net *range, uint32_t gateway,
         uint32_t *sorted = n_used ? malloc(n_used * sizeof(uint32_t)) : NULL;
         if (n_used && !sorted)
                 return -ENOMEM;
-        if (n_used)
+        if (n_used) {
                 memcpy(sorted, used, n_used * sizeof(uint32_t));
-        qsort(sorted, n_used, sizeof(uint32_t), cmp_u32);
+                qsort(sorted, n_used, sizeof(uint32_t), cmp_u32);
+        }
         /* Walk the pool and the sorted leases together: linear in both. */
         size_t i = 0;
         uint64_t last = (uint64_t) ipv4_net_broadcast(pool);
