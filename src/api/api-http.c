@@ -63,12 +63,24 @@ static void conn_free(ApiConn *c) {
         free(c);
 }
 
+/* The allocation behind a buffer of len bytes (and its NUL): the next power of two, so that
+ * appending is amortized linear. Every buffer here grows through buf_append() only. */
+static size_t buf_capacity(size_t len) {
+        size_t cap = 64;
+        while (cap < len + 1)
+                cap *= 2;
+        return cap;
+}
+
 static int buf_append(char **buf, size_t *len, size_t max, const void *data, size_t n) {
         if (*len + n > max)
                 return -E2BIG;
-        char *p = realloc(*buf, *len + n + 1);
-        if (!p)
-                return -ENOMEM;
+        char *p = *buf;
+        if (!p || buf_capacity(*len + n) != buf_capacity(*len)) {
+                p = realloc(*buf, buf_capacity(*len + n));
+                if (!p)
+                        return -ENOMEM;
+        }
         memcpy(p + *len, data, n);
         *len += n;
         p[*len] = 0;
