@@ -265,8 +265,8 @@ int api_container_attach(ApiConn *c, const char *name) {
         _cleanup_free_ char *path = NULL, *state = NULL;
         int tty = 0, r;
 
-        if (!api_query_bool(c, "stream"))
-                return api_reply_error(c, 501, "attach without stream (logs only) is not implemented; use logs");
+        if (!api_query_bool(c, "stream") || api_query_bool(c, "logs"))
+                return api_reply_error(c, 501, "attach with past output (logs) is not implemented; use logs");
         r = api_lookup_container(c, name, &path);
         if (r <= 0)
                 return r;
@@ -277,6 +277,12 @@ int api_container_attach(ApiConn *c, const char *name) {
                                                &error, &state);
         if (r < 0)
                 return api_reply_bus_error(c, &error, r);
+        if (!streq(state, "running") && !streq(state, "paused"))
+                for (Attach *p = pending; p; p = p->next)
+                        if (!p->started && streq(p->path, path))
+                                return api_reply_error(c, 409, "another attach already waits for the start of %s",
+                                                       name);
+
         Attach *a;
         r = api_attach_setup(c, tty, api_query_bool(c, "stdin"), api_query_bool(c, "stdout"),
                              api_query_bool(c, "stderr"), &a);

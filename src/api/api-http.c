@@ -617,13 +617,17 @@ int api_call_async(ApiConn *c, sd_bus_message *m, uint64_t timeout, api_reply_ha
 static int on_conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ApiConn *c = userdata;
 
-        if (c->hijacked && c->input_passed) {
-                /* The socket is the container's stdin: its bytes are not ours to read. */
-                if (revents & (EPOLLHUP | EPOLLERR)) {
-                        conn_free(c);
+        if (c->hijacked && (revents & (EPOLLHUP | EPOLLERR))) {
+                /* The client closed both ways (a half-close is no HUP): nobody reads the output. */
+                conn_free(c);
+                return 0;
+        }
+        if (c->hijacked) {
+                /* With input_passed the socket is the container's stdin: its bytes are not ours. */
+                if (c->input_passed || !(revents & EPOLLIN)) {
+                        (void) conn_process(c);
                         return 0;
                 }
-        } else if (c->hijacked && (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
                 char buf[4096];
                 ssize_t k = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
                 if (k < 0 && errno != EAGAIN && errno != EINTR) {

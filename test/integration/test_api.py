@@ -520,6 +520,26 @@ def test_run_attached(api):
         assert (proc.returncode, proc.stdout, proc.stderr) == (3, "out\n", "err\n")
     finally:
         docker(bed, "rm", "-f", "api-att", check=False)
+    # One attach waits for a start; a second one is refused.
+    docker(bed, "create", "--name", "api-att3", "busybox", "echo", "x")
+    try:
+        with connect(bed) as s:
+            s.sendall(b"POST /containers/api-att3/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: d\r\n"
+                      b"Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 101")
+            assert http(bed, "POST", "/containers/api-att3/attach?stream=1&stdout=1")[0] == 409
+        # The first client went away: its attach goes with it.
+        deadline = time.monotonic() + 10
+        while True:
+            with connect(bed) as s:
+                s.sendall(b"POST /containers/api-att3/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: d\r\n"
+                          b"Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
+                if s.recv(4096).startswith(b"HTTP/1.1 101"):
+                    break
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    finally:
+        docker(bed, "rm", "-f", "api-att3", check=False)
     # stdin: the socket itself is the container's stdin; its half-close is the container's EOF.
     proc = bed.sh(f"printf 'one\\ntwo\\n' | DOCKER_HOST=unix://{SOCK} {DOCKER} run --rm -i busybox sort -r",
                   timeout=120)
@@ -556,6 +576,7 @@ def test_attach_to_running(api):
         head, body = data.split(b"\r\n\r\n", 1)
         assert head.startswith(b"HTTP/1.1 101")
         assert body == b"\x01\x00\x00\x00\x00\x00\x00\x05late\n"
+        assert http(bed, "POST", "/containers/api-att2/attach?stream=1&logs=1&stdout=1")[0] == 501
     finally:
         docker(bed, "rm", "-f", "api-att2", check=False)
 
