@@ -10,7 +10,7 @@ PACKAGES=(
         meson ninja-build pkg-config gcc libc6-dev
         libsystemd-dev libarchive-dev libmount-dev libcap-dev libseccomp-dev libjson-c-dev
         libssl-dev libcurl4-openssl-dev libbtrfsutil-dev btrfs-progs zlib1g-dev libzstd-dev
-        libnftables-dev nftables iproute2
+        libnftables-dev nftables iproute2 libhttp-parser-dev
         systemd systemd-container dbus
         busybox-static debootstrap
         python3 python3-pytest python3-dbus

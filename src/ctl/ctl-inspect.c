@@ -7,6 +7,7 @@
 
 #include "ctl-bus.h"
 #include "ctl-format.h"
+#include "ctl-inspect.h"
 #include "ctl-log.h"
 #include "ctl-networks.h"
 #include "ctl-objects.h"
@@ -579,7 +580,7 @@ static json_object *mounts_json(char **mount_points) {
         return a;
 }
 
-static int container_json(const ContainerInfo *c, json_object **ret) {
+int ctl_container_json(const ContainerInfo *c, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *berth = json_object_new_object();
         json_object *state = NULL, *config = NULL, *host = NULL, *settings = NULL;
         _cleanup_free_ char *name = NULL;
@@ -632,7 +633,7 @@ static int container_json(const ContainerInfo *c, json_object **ret) {
         return 0;
 }
 
-static int image_json(const ImageInfo *i, json_object **ret) {
+int ctl_image_json(const ImageInfo *i, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *rootfs = json_object_new_object(),
                                                 *config = json_object_new_object();
         int r = o && rootfs && config ? 0 : -ENOMEM;
@@ -687,7 +688,7 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
                         r = container_info_get_secrets(bus, c, error);
                         if (r < 0)
                                 return r;
-                        r = container_json(c, ret);
+                        r = ctl_container_json(c, ret);
                         return r < 0 ? r : 1;
                 }
                 if (!ctl_bus_error_is_not_found(error))
@@ -700,7 +701,7 @@ static int inspect_one(sd_bus *bus, const ObjectList *objects, const char *name,
                         const ImageInfo *i = object_list_find_image(objects, path);
                         if (!i)
                                 return 0;
-                        r = image_json(i, ret);
+                        r = ctl_image_json(i, ret);
                         return r < 0 ? r : 1;
                 }
                 if (!ctl_bus_error_is_not_found(error))

@@ -155,22 +155,6 @@ int json_print_pretty(json_object *o, FILE *f) {
         return fflush(f) == 0 ? 0 : -errno;
 }
 
-json_object *json_strv_new(char *const *l) {
-        json_object *a = json_object_new_array();
-
-        if (!a)
-                return NULL;
-        for (char *const *i = l; i && *i; i++) {
-                json_object *s = json_object_new_string(*i);
-                if (!s || json_object_array_add(a, s) < 0) {
-                        json_object_put(s);
-                        json_object_put(a);
-                        return NULL;
-                }
-        }
-        return a;
-}
-
 int json_add(json_object *obj, const char *key, json_object *value) {
         if (!value)
                 return -ENOMEM;

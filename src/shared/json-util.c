@@ -58,10 +58,17 @@ int json_get_strv(json_object *o, const char *key, char ***ret) {
 
 json_object *json_strv_new(char *const *l) {
         json_object *a = json_object_new_array();
+
         if (!a)
                 return NULL;
-        for (char *const *i = l; i && *i; i++)
-                json_object_array_add(a, json_object_new_string(*i));
+        for (char *const *i = l; i && *i; i++) {
+                json_object *s = json_object_new_string(*i);
+                if (!s || json_object_array_add(a, s) < 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
         return a;
 }
 
