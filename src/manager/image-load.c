@@ -723,7 +723,7 @@ int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files
                         return -ENOMEM;
                 }
                 memcpy(f->sha256, files[k].sha256, sizeof(f->sha256));
-                if (files[k].present || files[k].diff_known) {
+                if (files[k].present) {
                         f->have_diff = true;
                         memcpy(f->diff_id, files[k].diff_id, sizeof(f->diff_id));
                         f->diff_size = files[k].diff_size;
