@@ -7,8 +7,10 @@
  * The outer tar is read as a stream (it may come from a pipe), so every file in it is first spilled
  * into <tmpdir>/files/<n>, hashed on the way; which file is a config, a manifest or a layer is only
  * known once the metadata, which may come last, has been read. Layer blobs may be compressed (gzip,
- * zstd, ...): their diff id is the sha256 of the uncompressed tar, computed in a pass of its own before
- * anything is extracted, and refused when it does not match the config.
+ * zstd, ...): their diff id is the sha256 of the uncompressed tar, hashed while the layer is extracted
+ * (decompressed once) into the load's temporary directory, and refused when it does not match the
+ * config: nothing in that directory is visible before berthd moves it into place, and a failed load
+ * has it removed. A layer not extracted (stored already) is hashed in a pass of its own.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -540,8 +542,8 @@ static int layer_diff_id(Loader *l, ArchiveFile *f) {
         return 0;
 }
 
-/* Layer k of image 'i' into <tmpdir>/layers/<key>, on its parent (made by this load or stored). A layer
- * already stored or made for an earlier image is not made again. */
+/* Layer k of image 'i' into <tmpdir>/layers/<key>, on its parent (made by this load or stored), its diff
+ * id hashed on the way. A layer already stored or made for an earlier image is not made again. */
 static int extract_layer(Loader *l, LoadedImage *i, char **keys, size_t k) {
         Manager *m = l->manager;
         const char *key = keys[k], *parent_key = k > 0 ? keys[k - 1] : NULL;
@@ -570,10 +572,34 @@ static int extract_layer(Loader *l, LoadedImage *i, char **keys, size_t k) {
         _cleanup_close_ int fd = open(src, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return failf(l, -errno, "Failed to open layer %s: %m", i->layers[k]->path);
-        r = storage_layer_apply(m->storage, parent, dir, fd, NULL, &message);
+        TarExtractResult result = {};
+        r = storage_layer_apply(m->storage, parent, dir, fd, &result, &message);
         if (r < 0)
                 return failf(l, r, "Layer %.19s: %s", i->diff_ids[k], message ?: strerror(-r));
+        ArchiveFile *f = i->layers[k];
+        if (f->have_diff && !streq(f->diff_id, result.diff_digest))
+                /* Known beforehand (a pull that hashed it as it came): what was extracted must be it. */
+                return failf(l, -EBADMSG,
+                             "Layer %s does not match the diff id %s of its image: its content has sha256:%s.", f->path,
+                             i->diff_ids[k], result.diff_digest);
+        memcpy(f->diff_id, result.diff_digest, sizeof(f->diff_id));
+        f->diff_size = result.diff_size;
+        f->have_diff = true;
         return 0;
+}
+
+/* Layer k of image 'i' extracted (or found stored), and checked against the config's diff id. */
+static int make_layer(Loader *l, LoadedImage *i, char **keys, size_t k) {
+        ArchiveFile *f = i->layers[k];
+        const char *want = i->diff_ids[k] + strlen(DIGEST_SHA256_PREFIX);
+        int r = extract_layer(l, i, keys, k);
+        if (r >= 0)
+                r = layer_diff_id(l, f); /* nothing when extracted: a layer skipped is hashed here */
+        if (r >= 0 && !streq(f->diff_id, want))
+                r = failf(l, -EBADMSG,
+                          "Layer %s does not match the diff id %s of its image: its content has sha256:%s.", f->path,
+                          i->diff_ids[k], f->diff_id);
+        return r;
 }
 
 static int write_result(Loader *l) {
@@ -623,27 +649,16 @@ static void loader_done(Loader *l) {
         free(l->images);
 }
 
-/* Checks every layer against its diff id, then extracts them, then writes the result. */
+/* Extracts every layer into the temporary directory, checking each against its diff id as it goes
+ * (any failure fails the load, and the directory goes with it), then writes the result. */
 static int load_images(Loader *l) {
         Manager *m = l->manager;
         int r = 0;
-        /* Check every layer before extracting any. */
-        for (size_t k = 0; r >= 0 && k < l->n_images; k++)
-                for (size_t j = 0; r >= 0 && j < l->images[k].n_layers; j++) {
-                        ArchiveFile *f = l->images[k].layers[j];
-                        const char *want = l->images[k].diff_ids[j] + strlen(DIGEST_SHA256_PREFIX);
-                        r = layer_diff_id(l, f);
-                        if (r >= 0 && !streq(f->diff_id, want))
-                                r = failf(l, -EBADMSG,
-                                          "Layer %s does not match the diff id %s of its image: its content has "
-                                          "sha256:%s.",
-                                          f->path, l->images[k].diff_ids[j], f->diff_id);
-                }
         for (size_t k = 0; r >= 0 && k < l->n_images; k++) {
                 _cleanup_strv_free_ char **keys = NULL;
                 r = storage_layer_keys(m, l->images[k].diff_ids, &keys);
                 for (size_t j = 0; r >= 0 && j < l->images[k].n_layers; j++)
-                        r = extract_layer(l, &l->images[k], keys, j);
+                        r = make_layer(l, &l->images[k], keys, j);
         }
         if (r >= 0)
                 r = write_result(l);
@@ -708,7 +723,7 @@ int image_load_layout_worker(Manager *m, const LayoutFile *files, size_t n_files
                         return -ENOMEM;
                 }
                 memcpy(f->sha256, files[k].sha256, sizeof(f->sha256));
-                if (files[k].present || files[k].diff_known) {
+                if (files[k].present) {
                         f->have_diff = true;
                         memcpy(f->diff_id, files[k].diff_id, sizeof(f->diff_id));
                         f->diff_size = files[k].diff_size;

@@ -4,11 +4,11 @@
  * The manifest by tag or digest (an index or manifest list: the entry for the platform, attestation
  * entries skipped), then the config and the layers, several at once, each written into an OCI image
  * layout under <driver>/.pull-XXXXXX and checked against its digest and size as it streams in. The
- * layout is then loaded as `load` loads an OCI archive (image-load.c): every layer checked against
- * the config's diff_ids before any is extracted, through the checked tar code. Nothing becomes
- * visible before all of it checked out; a failed pull leaves only the work directory, removed with
- * it (and by the next start after a crash). An image whose config is already here costs the
- * manifest requests only. */
+ * layout is then loaded as `load` loads an OCI archive (image-load.c): each layer decompressed once,
+ * extracted through the checked tar code into the load's work directory while its diff id is hashed,
+ * and checked against the config's diff_ids. Nothing becomes visible before all of it checked out; a
+ * failed pull leaves only the work directory, removed with it (and by the next start after a crash). An image whose
+ * config is already here costs the manifest requests only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "decompress.h"
 #include "digest.h"
 #include "errors.h"
 #include "image-ref.h"
@@ -51,12 +50,6 @@ struct Blob {
         uint64_t written;
         RegistryRequest *request;
         bool skip; /* its layer is stored already */
-        /* A layer's diff id, hashed from its decompressed bytes as they arrive (NULL when the media
-         * type does not say the compression, or the data did not decompress: the load finds out). */
-        Decompressor *dz;
-        Sha256 *diff_hash;
-        uint64_t diff_size;
-        DecompressFormat format;
         /* Two pulls of the same blob from the same registry share one download: the first one's
          * (in m->pulling_blobs, keyed "host/digest") is linked into the others' layouts. */
         char *key;
@@ -126,13 +119,6 @@ static void blob_release_waiters(Blob *b) {
         }
 }
 
-static void blob_drop_diff(Blob *b) {
-        b->dz = decompressor_free(b->dz);
-        if (b->diff_hash)
-                sha256_free(b->diff_hash);
-        b->diff_hash = NULL;
-}
-
 static void blob_done(Blob *b) {
         registry_request_cancel(b->request);
         b->request = NULL;
@@ -142,23 +128,6 @@ static void blob_done(Blob *b) {
         if (b->hash)
                 sha256_free(b->hash);
         b->hash = NULL;
-        blob_drop_diff(b);
-}
-
-static int diff_data(const void *p, size_t n, void *userdata) {
-        Blob *b = userdata;
-        b->diff_size += n;
-        return sha256_update(b->diff_hash, p, n);
-}
-
-/* The decompressor of a layer blob, when its media type names the compression. */
-static void blob_start_diff(Blob *b) {
-        blob_drop_diff(b);
-        b->diff_size = 0;
-        if (b->format == DECOMPRESS_UNKNOWN)
-                return;
-        if (sha256_new(&b->diff_hash) < 0 || decompressor_new(b->format, diff_data, b, &b->dz) < 0)
-                blob_drop_diff(b);
 }
 
 static void pull_free_result(PullOperation *op, const char *result);
@@ -380,15 +349,12 @@ static int blob_data(const void *p, size_t n, void *userdata) {
                 return r;
         b->written += n;
         transfer_update(b->op->transfer, b->digest, NULL, b->written);
-        if (b->dz && decompressor_feed(b->dz, p, n) < 0)
-                blob_drop_diff(b); /* not what its media type says: the load's check will tell */
         return sha256_update(b->hash, p, n);
 }
 
 static void blob_reset(void *userdata) {
         Blob *b = userdata;
         b->written = 0;
-        blob_start_diff(b);
         transfer_update(b->op->transfer, b->digest, "Downloading", 0);
         if (ftruncate(b->fd, 0) < 0 || lseek(b->fd, 0, SEEK_SET) < 0)
                 log_warning("Failed to truncate a blob being pulled again: %m");
@@ -415,12 +381,6 @@ static void on_blob(RegistryRequest *req, int r, long status, const char *messag
                 return pull_fail(op, BERTH_ERROR_INVALID_IMAGE,
                                  "Blob %s of %s from registry %s does not match its digest or size: refused.",
                                  b->digest, what ?: "", registry_client_host(op->client));
-        LayoutFile *lf = &op->files[b->file];
-        if (b->dz && decompressor_finish(b->dz) >= 0 && sha256_final_hex(b->diff_hash, lf->diff_id) >= 0) {
-                lf->diff_known = true;
-                lf->diff_size = b->diff_size;
-        }
-        blob_drop_diff(b);
         /* The pulls waiting for this blob get it too: linked into their layouts. */
         Blob *w = b->waiters;
         b->waiters = NULL;
@@ -431,10 +391,6 @@ static void on_blob(RegistryRequest *req, int r, long status, const char *messag
                 w->owner = NULL;
                 w->next_waiter = NULL;
                 if (from && to && link(from, to) >= 0) {
-                        LayoutFile *wf = &w->op->files[w->file];
-                        wf->diff_known = lf->diff_known;
-                        memcpy(wf->diff_id, lf->diff_id, sizeof(wf->diff_id));
-                        wf->diff_size = lf->diff_size;
                         w->written = b->written;
                         blob_complete(w, hex);
                 } else {
@@ -536,7 +492,6 @@ static int blob_start(PullOperation *op, Blob *b) {
         int r = sha256_new(&b->hash);
         if (r < 0)
                 return r;
-        blob_start_diff(b);
         if (asprintf(&url, "/v2/%s/blobs/%s", op->source.path, b->digest) < 0)
                 return -ENOMEM;
         const RegistryRequestArgs args = { .path = url, .scope = op->scope, .max_body = b->size };
@@ -563,19 +518,6 @@ static void start_blobs(PullOperation *op) {
         }
 }
 
-/* The compression a layer's media type names; DECOMPRESS_UNKNOWN when it names none berth knows. */
-static DecompressFormat media_type_format(const char *t) {
-        if (!t)
-                return DECOMPRESS_UNKNOWN;
-        if (endswith(t, "+gzip") || endswith(t, ".tar.gzip"))
-                return DECOMPRESS_GZIP;
-        if (endswith(t, "+zstd"))
-                return DECOMPRESS_ZSTD;
-        if (endswith(t, ".tar") || endswith(t, "layer.v1.tar"))
-                return DECOMPRESS_NONE;
-        return DECOMPRESS_UNKNOWN;
-}
-
 static int add_blob(PullOperation *op, json_object *descriptor, uint64_t max, const char *what) {
         const char *digest = json_get_string(descriptor, "digest");
         int64_t size = json_get_i64(descriptor, "size", -1);
@@ -590,12 +532,7 @@ static int add_blob(PullOperation *op, json_object *descriptor, uint64_t max, co
                 return -ENOMEM;
         op->blobs = b;
         b = &op->blobs[op->n_blobs];
-        *b = (Blob){ .op = op,
-                     .size = (uint64_t) size,
-                     .fd = -1,
-                     .digest = strdup(digest),
-                     .format = media_type_format(streq(what, "layer") ? json_get_string(descriptor, "mediaType")
-                                                                      : NULL) };
+        *b = (Blob){ .op = op, .size = (uint64_t) size, .fd = -1, .digest = strdup(digest) };
         if (!b->digest)
                 return -ENOMEM;
         op->n_blobs++;

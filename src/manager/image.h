@@ -114,9 +114,7 @@ typedef struct LayoutFile {
         /* A layer blob not downloaded because its layer is stored already: no file, its diff id and
          * uncompressed size known (the load neither checks nor extracts it). */
         bool present;
-        /* The diff id and uncompressed size, when the pull computed them as the blob came in
-         * (present: from the stored layer); the load then skips its own pass over the layer. */
-        bool diff_known;
+        /* present: the stored layer's diff id and uncompressed size. */
         char diff_id[64 + 1];
         uint64_t diff_size;
 } LayoutFile;

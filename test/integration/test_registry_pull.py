@@ -224,6 +224,43 @@ def test_pull_refuses_a_corrupt_blob_and_leaves_nothing(berthd, registry):
     assert store_leftovers(berthd) == []
 
 
+def stored_layer_dirs(bed):
+    """The entries of the storage driver's directory (layers and work directories)."""
+    return sorted(bed.sh("ls -a /var/lib/berth/*/ 2>/dev/null || true", check=True).stdout.split())
+
+
+def test_pull_refuses_a_layer_whose_diff_id_differs_and_leaves_nothing(berthd, registry):
+    # The blobs match their digests, but the second layer is not what the config's diff id names:
+    # found while it is extracted (decompressed once), so its layer directory, and the first
+    # layer's made before it, must go with the pull's work directory.
+    from registry import (CREATED, MEDIA_OCI_CONFIG, MEDIA_OCI_LAYER_GZIP, MEDIA_OCI_MANIFEST, Layout, gzip_of,
+                          sha256_digest, tar_of)
+
+    repo, tag = uniq("t/diffid"), uniq("x")
+    first = tar_of({"etc/berth-first": tag.encode()})
+    second = tar_of({"etc/berth-second": tag.encode()})
+    claimed = tar_of({"etc/berth-second": b"something else"})
+    path = os.path.join(registry.dir, "layouts", uniq("diffid"))
+    layout = Layout(path)
+    config = {"created": CREATED, "os": "linux", "architecture": "amd64", "config": {"Cmd": ["sh"]},
+              "rootfs": {"type": "layers", "diff_ids": [sha256_digest(first), sha256_digest(claimed)]},
+              "history": [{"created": CREATED}, {"created": CREATED}]}
+    manifest = {"schemaVersion": 2, "mediaType": MEDIA_OCI_MANIFEST,
+                "config": layout.json_blob(config, MEDIA_OCI_CONFIG),
+                "layers": [layout.blob(gzip_of(first), MEDIA_OCI_LAYER_GZIP),
+                           layout.blob(gzip_of(second), MEDIA_OCI_LAYER_GZIP)]}
+    layout.tag(layout.json_blob(manifest, MEDIA_OCI_MANIFEST), "image")
+    registry.push_layout(repo, tag, path, "image", fmt="oci")
+    ref = registry.ref(repo, tag)
+    before = stored_layer_dirs(berthd)
+    proc = berthd.berthctl("pull", ref, timeout=120)
+    assert proc.returncode == 125 and "does not match the diff id" in proc.stderr, proc
+    assert sha256_digest(second) in proc.stderr, proc.stderr
+    assert image_info(berthd, ref) is None
+    assert store_leftovers(berthd) == []
+    assert stored_layer_dirs(berthd) == before
+
+
 def test_a_hanging_registry_stalls_only_its_pull(berthd, registry, busybox_image):
     repo = uniq("t/hang")
     registry.push_busybox(repo, "h")
