@@ -363,30 +363,6 @@ static int append_strv_option(sd_bus_message *m, json_object *o, const char *key
         return ctl_bus_append_strv_option(m, option, l);
 }
 
-static int append_labels(sd_bus_message *m, json_object *o) {
-        json_object *labels;
-        int r = get_typed(o, "Labels", json_type_object, &labels);
-        if (r <= 0)
-                return r;
-        r = sd_bus_message_open_container(m, 'e', "sv");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", "Labels");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'v', "a{ss}");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{ss}");
-        json_object_object_foreach(labels, k, v) {
-                if (r < 0)
-                        break;
-                if (!json_object_is_type(v, json_type_string))
-                        return -EINVAL;
-                r = sd_bus_message_append(m, "{ss}", k, json_object_get_string(v));
-        }
-        for (int i = 0; r >= 0 && i < 3; i++)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 static int open_array_option(sd_bus_message *m, const char *key, const char *element) {
         char v[32], a[32];
         snprintf(a, sizeof a, "%s", element);
@@ -552,7 +528,7 @@ static int append_create_options(sd_bus_message *m, json_object *body) {
         if (r >= 0)
                 r = append_bool_option(m, body, "Tty", "Tty");
         if (r >= 0)
-                r = append_labels(m, body);
+                r = api_append_kv_option(m, body, "Labels", "Labels");
         if (r >= 0)
                 r = append_exposed_ports(m, body);
         if (r >= 0)

@@ -212,7 +212,7 @@ static int reply_volume(ApiConn *c, int status, const char *path, const char *na
         return o ? api_reply_json(c, status, o) : -ENOMEM;
 }
 
-static int append_kv_option(sd_bus_message *m, json_object *body, const char *key, const char *option) {
+int api_append_kv_option(sd_bus_message *m, json_object *body, const char *key, const char *option) {
         json_object *o;
         if (!json_object_object_get_ex(body, key, &o) || !o)
                 return 0;
@@ -264,9 +264,9 @@ int api_volume_create(ApiConn *c) {
         if (r >= 0 && !isempty(driver))
                 r = sd_bus_message_append(m, "{sv}", "Driver", "s", driver);
         if (r >= 0)
-                r = append_kv_option(m, body, "Labels", "Labels");
+                r = api_append_kv_option(m, body, "Labels", "Labels");
         if (r >= 0)
-                r = append_kv_option(m, body, "DriverOpts", "Options");
+                r = api_append_kv_option(m, body, "DriverOpts", "Options");
         if (r == -EINVAL)
                 return api_reply_error(c, 400, "Labels and DriverOpts must map strings to strings");
         if (r >= 0)
@@ -474,9 +474,9 @@ int api_network_create(ApiConn *c) {
                         r = sd_bus_message_append(m, "{sv}", ipam_keys[i], "s", v);
         }
         if (r >= 0)
-                r = append_kv_option(m, body, "Labels", "Labels");
+                r = api_append_kv_option(m, body, "Labels", "Labels");
         if (r >= 0)
-                r = append_kv_option(m, body, "Options", "Options");
+                r = api_append_kv_option(m, body, "Options", "Options");
         if (r == -EINVAL)
                 return api_reply_error(c, 400, "Labels and Options must map strings to strings");
         if (r >= 0)

@@ -59,6 +59,9 @@ int api_network_inspect(ApiConn *c, const char *name);
 /* Manager.GetContainer; replies 404 "No such container: NAME" (or the error) and returns 0 when it
  * fails, 1 with the object path when found. */
 int api_lookup_container(ApiConn *c, const char *name, char **ret_path);
+/* The JSON object body[key] of strings as the a{ss} option 'option' (Labels, Options); nothing when
+ * the key is absent or null, -EINVAL when it is no object of strings. */
+int api_append_kv_option(sd_bus_message *m, json_object *body, const char *key, const char *option);
 /* The request body as a JSON object; replies 400 and returns 0 when it is not one. An empty body
  * is an empty object. */
 int api_body_json(ApiConn *c, json_object **ret);
