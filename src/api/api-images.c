@@ -237,8 +237,29 @@ int api_append_kv_option(sd_bus_message *m, json_object *body, const char *key, 
         return r;
 }
 
-int api_volume_create(ApiConn *c) {
+/* The end of CreateVolume and CreateNetwork: the Labels and the driver's options (from the body's
+ * key 'options_key') appended to the open a{sv} of m, the call made, the new object's path read.
+ * 1 with the reply (which holds the path), 0 when the client got an error answer, or <0. */
+static int create_call(ApiConn *c, sd_bus_message *m, json_object *body, const char *options_key,
+                       sd_bus_message **ret_reply, const char **ret_path) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = api_append_kv_option(m, body, "Labels", "Labels");
+        if (r >= 0)
+                r = api_append_kv_option(m, body, options_key, "Options");
+        if (r == -EINVAL)
+                return api_reply_error(c, 400, "Labels and %s must map strings to strings", options_key);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_call(c->server->bus, m, CTL_TIMEOUT_LONG, &error, ret_reply);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        r = sd_bus_message_read(*ret_reply, "o", ret_path);
+        return r < 0 ? r : 1;
+}
+
+int api_volume_create(ApiConn *c) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_json_ json_object *body = NULL;
         char generated[BERTH_ID_LEN + 1];
@@ -263,21 +284,8 @@ int api_volume_create(ApiConn *c) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0 && !isempty(driver))
                 r = sd_bus_message_append(m, "{sv}", "Driver", "s", driver);
-        if (r >= 0)
-                r = api_append_kv_option(m, body, "Labels", "Labels");
-        if (r >= 0)
-                r = api_append_kv_option(m, body, "DriverOpts", "Options");
-        if (r == -EINVAL)
-                return api_reply_error(c, 400, "Labels and DriverOpts must map strings to strings");
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_call(c->server->bus, m, CTL_TIMEOUT_LONG, &error, &reply);
-        if (r < 0)
-                return api_reply_bus_error(c, &error, r);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
+        r = r < 0 ? r : create_call(c, m, body, "DriverOpts", &reply, &path);
+        if (r <= 0)
                 return r;
         return reply_volume(c, 201, path, name);
 }
@@ -473,21 +481,8 @@ int api_network_create(ApiConn *c) {
                 if (!isempty(v))
                         r = sd_bus_message_append(m, "{sv}", ipam_keys[i], "s", v);
         }
-        if (r >= 0)
-                r = api_append_kv_option(m, body, "Labels", "Labels");
-        if (r >= 0)
-                r = api_append_kv_option(m, body, "Options", "Options");
-        if (r == -EINVAL)
-                return api_reply_error(c, 400, "Labels and Options must map strings to strings");
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_call(c->server->bus, m, CTL_TIMEOUT_LONG, &error, &reply);
-        if (r < 0)
-                return api_reply_bus_error(c, &error, r);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
+        r = r < 0 ? r : create_call(c, m, body, "Options", &reply, &path);
+        if (r <= 0)
                 return r;
         r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, "org.berth1.Network", "Id", &error,
                                        &id);

@@ -65,7 +65,6 @@ static Container *address_holder(Manager *m, const Container *self, const char *
 }
 
 static int endpoint_lease(Container *c, NetworkEndpoint *e, Network *net, sd_bus_error *error) {
-        char buf[16];
         uint32_t a;
         int r;
         if (e->static_ip) {
@@ -96,7 +95,6 @@ static int endpoint_lease(Container *c, NetworkEndpoint *e, Network *net, sd_bus
         if (r < 0)
                 return r;
         e->address = a;
-        (void) buf;
         return 0;
 }
 
