@@ -102,17 +102,18 @@ step pytest env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" BERTH_SANITIZE="${SANI
         "$PYTHON" -m pytest -v ${PYTEST_ARGS:-} test/integration || rc=1
 # The tests of the test peers themselves (-m peers: docker-registry, skopeo, the fault proxy) and
 # the network tests (-m network: bridges, nftables, DNS; the same whatever the storage or cgroup
-# layout) run in the first pass only.
+# layout) and those whose subject depends on neither layout (-m once: the Engine API frontend, CLI
+# parsing and output, input validation) run in the first pass only.
 # Again with only cgroup2 at /sys/fs/cgroup (the unified layout most hosts run), where the testbed
 # boots its own systemd (not on a systemd host) and not in the sanitizer job, which runs the same
 # code paths.
 if [ ! -d /run/systemd/system ] && [ "${SANITIZE:-0}" != 1 ]; then
         # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
         step pytest-unified env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" BERTH_TESTBED_CGROUP=unified \
-                "$PYTHON" -m pytest -q -m "not peers and not network" ${PYTEST_ARGS:-} test/integration || rc=1
+                "$PYTHON" -m pytest -q -m "not peers and not network and not once" ${PYTEST_ARGS:-} test/integration || rc=1
         # The whole suite on the btrfs storage driver (a loop-mounted btrfs in the testbed).
         # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words
         step pytest-btrfs env BERTH_BUILD_DIR="$(readlink -f "$BUILD")" BERTH_TESTBED_STORAGE=btrfs \
-                "$PYTHON" -m pytest -q -m "not peers and not network" ${PYTEST_ARGS:-} test/integration || rc=1
+                "$PYTHON" -m pytest -q -m "not peers and not network and not once" ${PYTEST_ARGS:-} test/integration || rc=1
 fi
 exit "$rc"

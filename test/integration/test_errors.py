@@ -8,6 +8,9 @@ import pytest
 
 from conftest import LAYERS
 
+# What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
+pytestmark = pytest.mark.once
+
 BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus_call.py")
 
 

@@ -6,6 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+# What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
+pytestmark = pytest.mark.once
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTERFACES = ["Manager", "Container", "Image", "Volume", "Network"]
 

@@ -9,6 +9,9 @@ import uuid
 
 import pytest
 
+# What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
+pytestmark = pytest.mark.once
+
 PIECE = 16384
 
 

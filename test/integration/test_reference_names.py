@@ -8,6 +8,9 @@ import os
 
 import pytest
 
+# What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
+pytestmark = pytest.mark.once
+
 BUS_CALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bus_call.py")
 DIGEST = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
