@@ -71,7 +71,7 @@ static struct {
 } sender_uids[32];
 static unsigned sender_uids_next;
 
-static int sender_uid(sd_bus_message *message, uid_t *ret) {
+int bus_sender_uid(sd_bus_message *message, uid_t *ret) {
         const char *sender = sd_bus_message_get_sender(message);
         bool cacheable = sender && sender[0] == ':' && strlen(sender) < sizeof(sender_uids[0].name);
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
@@ -98,7 +98,7 @@ static int sender_uid(sd_bus_message *message, uid_t *ret) {
 
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error) {
         uid_t uid;
-        int r = sender_uid(message, &uid);
+        int r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
         if (uid != 0)
@@ -112,7 +112,7 @@ int bus_property_check_privileged(sd_bus *bus, const char *property, sd_bus_erro
         uid_t uid;
         if (!call) /* not a caller's Get: a signal, which such properties are never part of */
                 return sd_bus_error_setf(error, BERTH_ERROR_ACCESS_DENIED, "%s is not broadcast.", property);
-        int r = sender_uid(call, &uid);
+        int r = bus_sender_uid(call, &uid);
         if (r < 0)
                 return r;
         if (uid != 0)

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 /* What berthd's D-Bus methods share: reading arguments, checking the caller, writing replies. */
@@ -16,7 +17,9 @@ int bus_read_strv(sd_bus_message *m, char ***ret);
 /* Read an a{ss} (the Labels option) into "key=value" strings; keys non-empty, without '='. */
 int bus_read_labels(sd_bus_message *m, char ***labels, sd_bus_error *error);
 
-/* Mutating calls are for root only (polkit integration is future work). */
+/* The caller's effective uid (cached per unique name). */
+int bus_sender_uid(sd_bus_message *message, uid_t *ret);
+/* Root only, whatever polkit says (changing calls ask bus_verify_action() in bus-polkit.h). */
 int bus_check_privileged(sd_bus_message *message, sd_bus_error *error);
 /* For the getter of a property that may hold secrets (a container's Env, a volume's Options):
  * such properties are SD_BUS_VTABLE_PROPERTY_EXPLICIT (never in GetAll, InterfacesAdded or a

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <string.h>
 
+#include "bus-polkit.h"
 #include "container.h"
 #include "volume.h"
 #include "errors.h"
@@ -99,9 +100,11 @@ static int property_get_sysctls(sd_bus *bus, const char *path, const char *inter
         return bus_append_labels(reply, c->sysctls);
 }
 
+/* The container of a changing method, once polkit allowed it: 0, or 1 while polkit is asked (the
+ * handler returns it; the call comes again), or <0. */
 static int lookup_for_method(sd_bus_message *message, void *userdata, Container **ret, sd_bus_error *error) {
-        int r = bus_check_privileged(message, error);
-        if (r < 0)
+        int r = bus_verify_action(message, BERTH_ACTION_MANAGE_CONTAINERS, error);
+        if (r != 0)
                 return r;
         *ret = userdata;
         return 0;
@@ -110,7 +113,7 @@ static int lookup_for_method(sd_bus_message *message, void *userdata, Container 
 static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Container *c;
         int r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         return container_start(c, message, -1, -1, -1, error);
 }
@@ -127,7 +130,7 @@ static int method_start_attached(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         return container_start(c, message, in, out, err, error);
 }
@@ -142,7 +145,7 @@ static int method_start_terminal(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         if (!c->tty)
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
@@ -162,7 +165,7 @@ static int method_attach(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = container_attach(c, fds, error);
         if (r < 0)
@@ -177,7 +180,7 @@ static int method_resize_terminal(sd_bus_message *message, void *userdata, sd_bu
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = container_resize_terminal(c, rows, cols, error);
         if (r < 0)
@@ -199,7 +202,7 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (sig < 0 || sig >= _NSIG)
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid signal number %d.", sig);
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         if (timeout == UINT32_MAX)
                 timeout = container_stop_timeout(c); /* none given: the container's (--stop-timeout) */
@@ -217,7 +220,7 @@ static int method_kill(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = container_kill(c, sig, error);
         if (r < 0)
@@ -232,7 +235,7 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         /* RemoveWithVolumes also removes the container's anonymous volumes (docker rm -v). */
         return container_remove(c, force, streq(sd_bus_message_get_member(message), "RemoveWithVolumes"), message,
@@ -314,7 +317,7 @@ static int property_get_entrypoint(sd_bus *bus, const char *path, const char *in
 static int method_pause(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Container *c;
         int r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         return container_pause(c, streq(sd_bus_message_get_member(message), "Pause"), message, error);
 }
@@ -326,7 +329,7 @@ static int method_rename(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = container_rename(c, name, error);
         if (r < 0)
@@ -371,7 +374,7 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         r = container_env_validate(env, error);
         if (r < 0)
@@ -390,7 +393,7 @@ static int method_update(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         return container_update(c, &u, message, error);
 }
@@ -431,7 +434,7 @@ static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *erro
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         if (streq(member, "GetChanges"))
                 return container_get_changes(c, message, error);
@@ -452,7 +455,7 @@ static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         return container_commit(c, reference, changes, comment, author, message, error);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bus-polkit.h"
 #include "digest.h"
 #include "errors.h"
 #include "image.h"
@@ -372,8 +373,8 @@ int method_load_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         r = sd_bus_message_read(message, "hs", &fd, &format);
         if (r < 0)
                 return r;
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         r = check_format(format, true, error);
         if (r < 0)
@@ -438,8 +439,8 @@ int method_save_images(sd_bus_message *message, void *userdata, sd_bus_error *er
                 if (r < 0)
                         return r;
         }
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         if (isempty(format))
                 format = "docker-archive";

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-polkit.h"
 #include "log.h"
 #include "errors.h"
 #include "image.h"
@@ -133,14 +134,15 @@ static void emit_repo_tags_changed(Image *i) {
                                                       "RepoDigests", NULL);
 }
 
-/* Tag and Untag: the reference argument, normalized, from a privileged caller. */
+/* Tag and Untag: the reference argument, normalized, from a caller polkit allows: 0, 1 while polkit
+ * is asked (return it), or <0. */
 static int read_tag_argument(sd_bus_message *message, char **ret, sd_bus_error *error) {
         const char *reference;
         int r = sd_bus_message_read(message, "s", &reference);
         if (r < 0)
                 return r;
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         return image_reference_normalize(reference, ret, error);
 }
@@ -149,7 +151,7 @@ static int method_tag(sd_bus_message *message, void *userdata, sd_bus_error *err
         Image *i = userdata;
         _cleanup_free_ char *tag = NULL;
         int r = read_tag_argument(message, &tag, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         if (!image_has_tag(i, tag)) {
                 /* Taken from its old image first: a crash in between loses the tag, never doubles it. */
@@ -169,7 +171,7 @@ static int method_untag(sd_bus_message *message, void *userdata, sd_bus_error *e
         Image *i = userdata;
         _cleanup_free_ char *tag = NULL;
         int r = read_tag_argument(message, &tag, error);
-        if (r < 0)
+        if (r != 0)
                 return r;
         if (!image_has_tag(i, tag))
                 return sd_bus_error_setf(error, BERTH_ERROR_NO_SUCH_IMAGE, "Image %.12s has no tag %s.", i->id, tag);
@@ -189,8 +191,8 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         r = sd_bus_message_read(message, "b", &force);
         if (r < 0)
                 return r;
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         unsigned users = image_count_users(i, &active);
         if (active)
@@ -222,7 +224,7 @@ int method_prune_images(sd_bus_message *message, void *userdata, sd_bus_error *e
 
         if ((r = sd_bus_message_read(message, "b", &all)) < 0 ||
             (r = bus_read_prune_filters(message, true, &f, error)) < 0 ||
-            (r = bus_check_privileged(message, error)) < 0)
+            (r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error)) != 0)
                 return r;
         /* Removing one image changes nothing about whether another may go. */
         _cleanup_strv_free_ char **ids = calloc(1, sizeof(char *));

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus-polkit.h"
 #include "digest.h"
 #include "errors.h"
 #include "image-ref.h"
@@ -807,7 +808,9 @@ static int parse_platform(PullOperation *op, const char *platform, sd_bus_error 
 int method_pull_image(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *reference, *platform = NULL;
-        int r;
+        int r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
+                return r;
 
         PullOperation *op = calloc(1, sizeof(*op));
         if (!op)
@@ -823,8 +826,6 @@ int method_pull_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         r = sd_bus_message_read(message, "s", &reference);
         if (r >= 0)
                 r = bus_read_options(message, options, ELEMENTSOF(options), "pull option", error);
-        if (r >= 0)
-                r = bus_check_privileged(message, error);
         if (r >= 0)
                 r = parse_platform(op, platform, error);
         if (r >= 0)

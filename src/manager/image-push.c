@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus-polkit.h"
 #include "digest.h"
 #include "errors.h"
 #include "image-ref.h"
@@ -479,7 +480,9 @@ int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         _cleanup_free_ char *familiar = NULL;
         SaveItem *items = NULL;
         size_t n_items = 0;
-        int r;
+        int r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
+                return r;
 
         PushOperation *op = calloc(1, sizeof(*op));
         if (!op)
@@ -499,8 +502,6 @@ int method_push_image(sd_bus_message *message, void *userdata, sd_bus_error *err
         if (r >= 0 && op->chunk_size > 0 && op->chunk_size < 1024)
                 r = sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
                                      "ChunkSize must be 0 (one PUT) or at least 1024 bytes.");
-        if (r >= 0)
-                r = bus_check_privileged(message, error);
         if (r >= 0 && (image_ref_parse(reference, &op->ref) < 0 || op->ref.digest))
                 r = sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,
                                       "Invalid reference format \"%s\": expected [REGISTRY/]NAME[:TAG].", reference);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus-polkit.h"
 #include "config.h"
 #include "container.h"
 #include "errors.h"
@@ -31,8 +32,8 @@ static int method_import_image(sd_bus_message *message, void *userdata, sd_bus_e
                 if (r < 0)
                         return r;
         }
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         return image_import(m, fd, reference, changes, comment, message, error);
 }
@@ -400,6 +401,21 @@ static void on_job_volume(Manager *m, Volume *v, const sd_bus_error *error, void
         create_job_unref(job);
 }
 
+/* What polkit must allow for a container: the privileged action for every option that reaches the
+ * host or lifts the confinement (a non-root user must not reach root through them), else managing
+ * containers. */
+static BerthAction create_action(const ContainerConfig *config) {
+        const ContainerSecurity *s = &config->security;
+        bool host_ns = streq_ptr(config->pid_mode, "host") || streq_ptr(config->ipc_mode, "host") ||
+                streq_ptr(config->uts_mode, "host") || streq_ptr(config->net.mode, "host");
+        if (s->privileged || strv_length(s->cap_add) > 0 || s->seccomp_profile || host_ns || config->res.n_devices > 0)
+                return BERTH_ACTION_PRIVILEGED;
+        for (size_t i = 0; i < config->n_mounts; i++)
+                if (config->mounts[i].type == MOUNT_BIND)
+                        return BERTH_ACTION_PRIVILEGED;
+        return BERTH_ACTION_MANAGE_CONTAINERS;
+}
+
 static int method_create_container(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **command = NULL, **env = NULL;
@@ -420,8 +436,8 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         r = parse_create_options(message, &config, error);
         if (r < 0)
                 return r;
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        r = bus_verify_action(message, create_action(&config), error);
+        if (r != 0)
                 return r;
         r = container_resources_check_devices(&config.res, error);
         if (r < 0)

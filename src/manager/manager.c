@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bus-polkit.h"
 #include "log.h"
 #include "config.h"
 #include "container.h"
@@ -57,6 +58,7 @@ void manager_free(Manager *m) {
         /* First, so a berthctl connecting meanwhile is refused and takes the system bus (which
          * starts berthd again) rather than reaching a berthd that no longer answers. */
         private_bus_done(m);
+        bus_polkit_done();
         container_saves_stop(m); /* what is queued is written before berthd exits */
         while (m->containers) {
                 Container *c = m->containers;

@@ -2,6 +2,7 @@
 /* org.berth1.Network objects and the Manager's network methods. */
 #include <string.h>
 
+#include "bus-polkit.h"
 #include "container.h"
 #include "errors.h"
 #include "log.h"
@@ -90,8 +91,8 @@ static int method_connect(sd_bus_message *message, void *userdata, sd_bus_error 
                                    BUS_OPTION("MacAddress", "s", &mac) };
         r = bus_read_options(message, opts, ELEMENTSOF(opts), "connect option", error);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_CONTAINERS, error);
+        if (r != 0)
                 return r;
         Container *c = manager_get_container(n->manager, name, error);
         if (!c)
@@ -108,8 +109,8 @@ static int method_disconnect(sd_bus_message *message, void *userdata, sd_bus_err
         int force;
         int r = sd_bus_message_read(message, "sb", &name, &force);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_CONTAINERS, error);
+        if (r != 0)
                 return r;
         Container *c = manager_get_container(n->manager, name, error);
         if (!c)
@@ -162,8 +163,8 @@ int method_create_network(sd_bus_message *message, void *userdata, sd_bus_error 
         };
         r = bus_read_options(message, opts, ELEMENTSOF(opts), "network option", error);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         s.internal = internal;
         s.ipv6 = ipv6;
@@ -219,8 +220,8 @@ int method_remove_network(sd_bus_message *message, void *userdata, sd_bus_error 
         const char *name;
         int r = sd_bus_message_read(message, "s", &name);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         Network *n = manager_get_network(userdata, name, error);
         if (!n)
@@ -238,8 +239,8 @@ int method_prune_networks(sd_bus_message *message, void *userdata, sd_bus_error 
         _cleanup_strv_free_ char **removed = calloc(1, sizeof(char *));
         int r = bus_read_prune_filters(message, true, &f, error);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         if (!removed)
                 return -ENOMEM;

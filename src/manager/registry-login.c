@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-polkit.h"
 #include "errors.h"
 #include "image-ref.h"
 #include "image.h"
@@ -59,8 +60,8 @@ int method_registry_login(sd_bus_message *message, void *userdata, sd_bus_error 
         if (r >= 0)
                 r = bus_read_options(message, options, ELEMENTSOF(options), "login option", error);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         /* A server is a registry host ("docker.io" by default); checked as the domain of a name. */
         if (isempty(server))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-polkit.h"
 #include "errors.h"
 #include "image-ref.h"
 #include "image.h"
@@ -110,8 +111,8 @@ int method_list_registry_tags(sd_bus_message *message, void *userdata, sd_bus_er
         if (r >= 0)
                 r = bus_read_options(message, options, ELEMENTSOF(options), "tag list option", error);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         TagsOperation *op = calloc(1, sizeof(*op));
         if (!op)

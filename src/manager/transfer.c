@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-polkit.h"
 #include "errors.h"
 #include "log.h"
 #include "transfer.h"
@@ -239,8 +240,8 @@ static int property_get_layers(sd_bus *bus, const char *path, const char *interf
 static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Transfer *t = userdata;
         if (!streq_ptr(sd_bus_message_get_sender(message), t->owner)) {
-                int r = bus_check_privileged(message, error);
-                if (r < 0)
+                int r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+                if (r != 0)
                         return r;
         }
         if (!t->cancellable)

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus-polkit.h"
 #include "log.h"
 #include "errors.h"
 #include "volume.h"
@@ -167,8 +168,12 @@ int method_create_volume(sd_bus_message *message, void *userdata, sd_bus_error *
         r = parse_volume_options(message, &driver, &labels, &options, error);
         if (r < 0)
                 return r;
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        /* Options of the local driver mount any device or host path: privileged. */
+        bool local = !driver || streq(driver, VOLUME_DRIVER_LOCAL);
+        r = bus_verify_action(message,
+                              local && strv_length(options) > 0 ? BERTH_ACTION_PRIVILEGED : BERTH_ACTION_MANAGE_IMAGES,
+                              error);
+        if (r != 0)
                 return r;
         if (driver && !volume_driver_name_is_valid(driver))
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME, "Invalid volume driver name \"%s\".", driver);
@@ -314,8 +319,8 @@ int method_remove_volume(sd_bus_message *message, void *userdata, sd_bus_error *
         int r = sd_bus_message_read(message, "sb", &name, &force);
         if (r < 0)
                 return r;
-        r = bus_check_privileged(message, error);
-        if (r < 0)
+        r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         Volume *v = manager_find_volume(userdata, name);
         if (!v)
@@ -383,8 +388,8 @@ int method_prune_volumes(sd_bus_message *message, void *userdata, sd_bus_error *
         if (streq(sd_bus_message_get_member(message), "PruneVolumesWithFilters"))
                 r = read_volume_prune_filters(message, &all, &f, error);
         if (r >= 0)
-                r = bus_check_privileged(message, error);
-        if (r < 0)
+                r = bus_verify_action(message, BERTH_ACTION_MANAGE_IMAGES, error);
+        if (r != 0)
                 return r;
         PendingCall *p = pending_new(message);
         if (!p)
