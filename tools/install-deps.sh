@@ -14,7 +14,7 @@ PACKAGES=(
         systemd systemd-container dbus
         busybox-static debootstrap
         python3 python3-pytest python3-dbus
-        util-linux procps jq clang-format shellcheck polkitd
+        util-linux procps jq clang-format shellcheck polkitd bash-completion
         podman
         docker-registry skopeo apache2-utils openssl python3-cryptography curl zstd
 )

@@ -78,7 +78,7 @@ check_format() {
 
 shell_scripts() {
         local f
-        for f in .ci/run test/*.sh tools/*.sh; do
+        for f in .ci/run test/*.sh tools/*.sh shell-completion/*.bash; do
                 if [ -f "$f" ]; then echo "$f"; fi
         done
 }
