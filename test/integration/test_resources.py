@@ -78,14 +78,17 @@ def test_stats_and_top(busybox_image, berthd):
                     "sleep 300 & while true; do :; done", check=True)
     try:
         out = berthd.berthctl("stats", "--no-stream", name, check=True).stdout.splitlines()
-        assert out[0].split()[:3] == ["CONTAINER", "CPU", "%"]
+        # Docker's columns: CONTAINER ID, NAME, CPU %, MEM USAGE / LIMIT, MEM %, NET I/O, BLOCK I/O, PIDS
+        assert out[0].split() == ["CONTAINER", "ID", "NAME", "CPU", "%", "MEM", "USAGE", "/", "LIMIT", "MEM", "%",
+                                  "NET", "I/O", "BLOCK", "I/O", "PIDS"], out[0]
         row = out[1].split()
-        assert row[0] == name
+        cid = prop(berthd, name, "Id")
+        assert row[0] == cid[:12] and row[1] == name
         if unit_prop(berthd, prop(berthd, name, "Unit"), "CPUUsageNSec") == "[not set]":
             # systemd cannot account CPU here (e.g. cpu and cpuacct mounted apart): say so, not 0%.
-            assert row[1] == "--"
+            assert row[2] == "--"
         else:
-            assert float(row[1].rstrip("%")) > 10  # the busy loop
+            assert float(row[2].rstrip("%")) > 10  # the busy loop
         assert "64MiB" in out[1] or "67.1MB" in out[1], out[1]
         if unit_prop(berthd, prop(berthd, name, "Unit"), "TasksCurrent") == "[not set]":
             assert row[-1] == "--"  # no pids controller (a unified-only testbed on a hybrid host)
@@ -100,7 +103,7 @@ def test_stats_and_top(busybox_image, berthd):
         # replaces the last (clear screen), in a pipe they follow each other.
         out = berthd.sh(f"timeout -s INT 3.8 berthctl stats {name}").stdout
         frames = [f for f in out.split("\n\n") if f.strip()]
-        assert len(frames) >= 3 and all(f.startswith("CONTAINER") and name in f for f in frames), out
+        assert len(frames) >= 3 and all(f.startswith("CONTAINER ID") and name in f for f in frames), out
         assert "\033[2J" not in out
         tty = berthd.run(["script", "-qec", f"timeout -s INT 2.8 berthctl stats {name}", "/dev/null"]).stdout
         assert tty.count("\033[2J") >= 2 and tty.count("CONTAINER") >= 2, tty
@@ -108,3 +111,33 @@ def test_stats_and_top(busybox_image, berthd):
         berthd.berthctl("rm", "-f", name)
     proc = berthd.berthctl("stats", "--no-stream", name)
     assert proc.returncode == 125
+
+
+def test_stats_of_all_containers_and_formats(busybox_image, berthd):
+    tag = uuid.uuid4().hex[:6]
+    up, down = f"statsup-{tag}", f"statsdown-{tag}"
+    berthd.berthctl("run", "-d", "--name", up, busybox_image, "sleep", "300", check=True)
+    berthd.berthctl("create", "--name", down, busybox_image, "true", check=True)
+    try:
+        # No names: every running container, as docker stats; -a: the stopped ones too (zeros).
+        names = berthd.berthctl("stats", "--no-stream", "--format", "{{.Name}}", check=True).stdout.split()
+        assert up in names and down not in names, names
+        out = berthd.berthctl("stats", "-a", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.PIDs}}",
+                              check=True).stdout.splitlines()
+        assert f"{down} 0.00% 0" in out, out
+        assert any(line.startswith(f"{up} ") for line in out), out
+        # json: one object per line with Docker's keys
+        rows = [json.loads(line) for line in berthd.berthctl("stats", "--no-stream", "--format", "json", up,
+                                                              check=True).stdout.splitlines()]
+        assert len(rows) == 1 and rows[0]["Name"] == up and rows[0]["Container"] == up
+        assert set(rows[0]) >= {"Container", "ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO",
+                                "PIDs"}
+        assert rows[0]["NetIO"].count(" / ") == 1 and rows[0]["NetIO"] != "-- / --", rows[0]
+        # a table template with Docker's headers
+        out = berthd.berthctl("stats", "--no-stream", "--no-trunc", "--format", "table {{.ID}}\t{{.MemPerc}}", up,
+                              check=True).stdout.splitlines()
+        assert out[0].split() == ["CONTAINER", "ID", "MEM", "%"] and out[1].split()[0] == prop(berthd, up, "Id")
+        proc = berthd.berthctl("stats", "--no-stream", "--format", "{{.Nope", up)
+        assert proc.returncode != 0 and proc.stderr, proc
+    finally:
+        berthd.berthctl("rm", "-f", up, down)
