@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "ctl-bus.h"
+#include "ctl-format.h"
 #include "ctl-log.h"
 #include "ctl-output.h"
 #include "ctl.h"
@@ -245,9 +246,17 @@ static int split_container_path(const char *arg, char **ret_container, const cha
         return 1;
 }
 
-/* Run f(arg, fd) in a child that gets one end of a pipe; the other end is returned. */
-static int fork_pipe_worker(bool child_reads, int (*f)(const char *arg, int fd, int dest), const char *arg, int dest,
-                            pid_t *ret_pid) {
+/* What cp's worker child does with its end of the pipe, and how. */
+typedef struct CpJob {
+        const char *host_path; /* the host side: the source, or the destination for messages */
+        int dest_fd; /* extract_to(): the directory to extract into */
+        bool archive; /* -a: owners as they are at the source, not the receiving side's */
+        bool follow; /* -L: a symlink as SRC stands for what it points to */
+        bool progress; /* say what was copied (stderr is a terminal, no -q) */
+} CpJob;
+
+/* Run f(job, fd) in a child that gets one end of a pipe; the other end is returned. */
+static int fork_pipe_worker(bool child_reads, int (*f)(const CpJob *job, int fd), const CpJob *job, pid_t *ret_pid) {
         int pipes[2];
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 return -errno;
@@ -261,7 +270,7 @@ static int fork_pipe_worker(bool child_reads, int (*f)(const char *arg, int fd, 
         if (pid == 0) {
                 safe_close(pipes[child_reads ? 1 : 0]);
                 (void) signal(SIGPIPE, SIG_IGN);
-                _exit(f(arg, pipes[child_reads ? 0 : 1], dest) < 0 ? 1 : 0);
+                _exit(f(job, pipes[child_reads ? 0 : 1]) < 0 ? 1 : 0);
         }
         safe_close(pipes[child_reads ? 0 : 1]);
         *ret_pid = pid;
@@ -276,37 +285,55 @@ static int wait_child(pid_t pid) {
         return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-/* In the child: the tar of a host path, its top entry named as the path's last component. */
-static int write_host_path(const char *src, int fd, int unused) {
-        _cleanup_free_ char *a = strdup(src), *b = strdup(src), *error = NULL;
-        if (!a || !b)
+/* In the child: the tar of a host path, its top entry named as the path's last component (with -L
+ * the last component of a symlink, holding what it points to). Without -a every entry is owned by
+ * 0:0, the container's root, as docker cp does. */
+static int write_host_path(const CpJob *job, int fd) {
+        _cleanup_free_ char *resolved = NULL, *a = NULL, *b = NULL, *c = NULL, *error = NULL;
+        const char *src = job->host_path;
+        if (job->follow) {
+                resolved = realpath(src, NULL);
+                if (!resolved)
+                        return ctl_log_errno(errno, "Failed to follow %s: %m", src);
+        }
+        a = strdup(resolved ?: src);
+        b = strdup(resolved ?: src);
+        c = strdup(src);
+        if (!a || !b || !c)
                 return ctl_log_errno(ENOMEM, "Out of memory");
-        const char *base = basename(a), *parent = dirname(b);
+        const char *base = basename(a), *parent = dirname(b), *as = basename(c);
         _cleanup_close_ int parent_fd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (parent_fd < 0)
                 return ctl_log_errno(errno, "Failed to open %s: %m", parent);
         if (streq(base, "/"))
                 base = ".";
+        if (streq(as, "/"))
+                as = ".";
         const CtlTar *tar;
         int r = ctl_tar_load(&tar);
         if (r < 0)
                 return r;
-        r = tar->write_entry(parent_fd, base, base, fd, &error);
+        r = tar->write_entry(parent_fd, base, as, job->archive ? 0 : TAR_WRITE_OWNER_ROOT, fd, &error);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to read %s: %s", src, error ?: strerror(-r));
         return 0;
 }
 
-/* In the child: extract into dest_fd (a directory). */
-static int extract_to(const char *what, int fd, int dest_fd) {
+/* In the child: extract into the job's directory; without -a as files of whoever runs berthctl. */
+static int extract_to(const CpJob *job, int fd) {
         _cleanup_free_ char *error = NULL;
+        TarExtractResult result = {};
+        char size[CTL_FORMAT_SIZE_MAX];
         const CtlTar *tar;
         int r = ctl_tar_load(&tar);
         if (r < 0)
                 return r;
-        r = tar->extract(fd, dest_fd, TAR_EXTRACT_LITERAL_NAMES, NULL, &error);
+        r = tar->extract(fd, job->dest_fd, TAR_EXTRACT_LITERAL_NAMES | (job->archive ? 0 : TAR_EXTRACT_OWNER_CALLER),
+                         &result, &error);
         if (r < 0)
-                return ctl_log_errno(r, "Failed to write %s: %s", what, error ?: strerror(-r));
+                return ctl_log_errno(r, "Failed to write %s: %s", job->host_path, error ?: strerror(-r));
+        if (job->progress)
+                fprintf(stderr, "Successfully copied %s to %s\n", ctl_format_size(result.size, size), job->host_path);
         return 0;
 }
 
@@ -332,15 +359,11 @@ static int move_into_place(int parent_fd, const char *tmp, const char *dest) {
         return 0;
 }
 
-/* CopyFrom/CopyTo(path, fd) with the pipe to or from our worker (pid, or 0 for our own stdio),
- * then wait for the worker. The message holds a copy of the pipe's end: the worker sees EOF only
- * once both are gone. */
-static int call_with_pipe(sd_bus_message **m, const char *path, int *fd, pid_t pid) {
-        int r = sd_bus_message_append(*m, "sh", path, *fd);
-        if (r < 0)
-                r = ctl_log_errno(r, "Failed to build the %s call: %m", sd_bus_message_get_member(*m));
-        else
-                r = call(*m, NULL);
+/* CopyFrom/CopyTo(path, fd...) made, with the pipe to or from our worker (pid, or 0 for our own
+ * stdio), then the worker waited for. The message holds a copy of the pipe's end: the worker sees
+ * EOF only once both are gone. */
+static int finish_call(sd_bus_message **m, int *fd, pid_t pid) {
+        int r = call(*m, NULL);
         *m = sd_bus_message_unref(*m);
         *fd = safe_close(*fd);
         if (pid > 0) {
@@ -353,7 +376,7 @@ static int call_with_pipe(sd_bus_message **m, const char *path, int *fd, pid_t p
         return r;
 }
 
-static int copy_from_container(Ctl *ctl, const char *container, const char *path, const char *dest) {
+static int copy_from_container(Ctl *ctl, const char *container, const char *path, const char *dest, CpJob *job) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_close_ int fd = -1, dest_fd = -1, parent_fd = -1;
         _cleanup_free_ char *a = NULL, *tmp = NULL;
@@ -361,7 +384,8 @@ static int copy_from_container(Ctl *ctl, const char *container, const char *path
         pid_t pid = 0;
         int r;
 
-        r = container_method_new(ctl, container, "CopyFrom", true, &m);
+        /* -L: CopyFromWithOptions(FollowLink); without it CopyFrom, which every berthd has. */
+        r = container_method_new(ctl, container, job->follow ? "CopyFromWithOptions" : "CopyFrom", true, &m);
         if (r < 0)
                 return r;
         if (streq(dest, "-")) {
@@ -391,11 +415,19 @@ static int copy_from_container(Ctl *ctl, const char *container, const char *path
                 }
                 if (dest_fd < 0)
                         return ctl_log_errno(errno, "Failed to open %s: %m", dest);
-                fd = fork_pipe_worker(true, extract_to, dest, dest_fd, &pid);
+                job->host_path = dest;
+                job->dest_fd = dest_fd;
+                fd = fork_pipe_worker(true, extract_to, job, &pid);
                 if (fd < 0)
                         return ctl_log_errno(fd, "Failed to start copying: %m");
         }
-        r = call_with_pipe(&m, path, &fd, pid);
+        r = sd_bus_message_append(m, "sh", path, fd);
+        if (r >= 0 && job->follow)
+                r = sd_bus_message_append(m, "a{sv}", 1, "FollowLink", "b", 1);
+        if (r < 0)
+                r = ctl_log_errno(r, "Failed to build the %s call: %m", sd_bus_message_get_member(m));
+        else
+                r = finish_call(&m, &fd, pid);
         if (r >= 0 && tmp) {
                 r = move_into_place(parent_fd, tmp, dest);
                 if (r < 0)
@@ -406,7 +438,28 @@ static int copy_from_container(Ctl *ctl, const char *container, const char *path
         return r;
 }
 
-static int copy_to_container(Ctl *ctl, const char *src, const char *container, const char *path) {
+/* Bytes that go into the container, roughly as tar counts them (for the message on a terminal). */
+static uint64_t tree_size(int parent_fd, const char *name) {
+        struct stat st;
+        if (fstatat(parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return 0;
+        uint64_t total = 512 + (S_ISREG(st.st_mode) ? ((uint64_t) st.st_size + 511) / 512 * 512 : 0);
+        if (!S_ISDIR(st.st_mode))
+                return total;
+        int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                safe_close(fd);
+                return total;
+        }
+        for (struct dirent *de; (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        total += tree_size(dirfd(d), de->d_name);
+        closedir(d);
+        return total;
+}
+
+static int copy_to_container(Ctl *ctl, const char *src, const char *container, const char *path, CpJob *job) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_close_ int fd = -1;
         struct stat st;
@@ -425,36 +478,70 @@ static int copy_to_container(Ctl *ctl, const char *src, const char *container, c
                 if (fd < 0)
                         return ctl_log_errno(errno, "Failed to duplicate standard input: %m");
         } else {
-                if (lstat(src, &st) < 0)
+                if ((job->follow ? stat(src, &st) : lstat(src, &st)) < 0)
                         return ctl_log_errno(errno, "Failed to find %s: %m", src);
-                fd = fork_pipe_worker(false, write_host_path, src, -1, &pid);
+                job->host_path = src;
+                fd = fork_pipe_worker(false, write_host_path, job, &pid);
                 if (fd < 0)
                         return ctl_log_errno(fd, "Failed to start copying: %m");
         }
-        return call_with_pipe(&m, path, &fd, pid);
+        r = sd_bus_message_append(m, "sh", path, fd);
+        if (r < 0)
+                r = ctl_log_errno(r, "Failed to build the %s call: %m", sd_bus_message_get_member(m));
+        else
+                r = finish_call(&m, &fd, pid);
+        if (r >= 0 && job->progress && !streq(src, "-")) {
+                _cleanup_free_ char *resolved = job->follow ? realpath(src, NULL) : NULL;
+                char size[CTL_FORMAT_SIZE_MAX];
+                fprintf(stderr, "Successfully copied %s to %s:%s\n",
+                        ctl_format_size(tree_size(AT_FDCWD, resolved ?: src), size), container, path);
+        }
+        return r;
 }
 
 int verb_cp(int argc, char *argv[], Ctl *ctl) {
         static const struct option options[] = {
+                { "archive", no_argument, NULL, 'a' },
+                { "follow-link", no_argument, NULL, 'L' },
+                { "quiet", no_argument, NULL, 'q' },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        _cleanup_free_ char *src_container = NULL, *dest_container = NULL;
+        _cleanup_free_ char *src_container = NULL, *dest_container = NULL, *abs_path = NULL;
         const char *src_path = NULL, *dest_path = NULL;
+        CpJob job = { .dest_fd = -1, .progress = isatty(STDERR_FILENO) };
         int c, r, s, d;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:aLqh", options, NULL)) >= 0)
                 switch (c) {
+                case 'a':
+                        job.archive = true;
+                        break;
+                case 'L':
+                        job.follow = true;
+                        break;
+                case 'q':
+                        job.progress = false;
+                        break;
                 case 'h':
                 case ARG_HELP:
-                        printf("Usage: berthctl cp CONTAINER:SRC_PATH DEST_PATH|-\n"
-                               "       berthctl cp SRC_PATH|- CONTAINER:DEST_PATH\n"
+                        printf("Usage: berthctl cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
+                               "       berthctl cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n"
                                "\n"
                                "Copy files or directories out of or into a container, running or not. Paths\n"
-                               "in the container are resolved in its root: symlinks never lead out of it.\n"
-                               "\"-\" is a tar archive on standard output or input. An existing directory as\n"
-                               "destination receives SRC by its name; otherwise SRC is created as DEST.\n");
+                               "in the container are resolved in its root (a relative one from /): symlinks\n"
+                               "never lead out of it. \"-\" is a tar archive on standard output or input. An\n"
+                               "existing directory as destination receives SRC by its name; otherwise SRC\n"
+                               "is created as DEST. Copies belong to the receiving side's user: the\n"
+                               "container's root, or whoever runs berthctl.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -a, --archive       Keep the owners (uid and gid) of the source\n"
+                               "  -L, --follow-link   Copy what a symlink as SRC_PATH points to\n"
+                               "  -q, --quiet         No message when done (there is none unless stderr\n"
+                               "                      is a terminal)\n"
+                               "  -h, --help          Show this help\n");
                         return 0;
                 default:
                         return ctl_log_getopt_error("cp", c, argv);
@@ -471,14 +558,22 @@ int verb_cp(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("exactly one of the paths must be CONTAINER:PATH (see 'berthctl cp --help')");
                 return -EINVAL;
         }
-        if ((s ? src_path : dest_path)[0] != '/') {
-                ctl_log_error("the path in the container must be absolute: \"%s\"", s ? src_path : dest_path);
+        /* As docker cp: a path in the container is relative to its root. */
+        const char **in_container = s ? &src_path : &dest_path;
+        if (isempty(*in_container)) {
+                ctl_log_error("the path in the container must not be empty");
                 return -EINVAL;
         }
+        if ((*in_container)[0] != '/') {
+                abs_path = strjoin("/", *in_container);
+                if (!abs_path)
+                        return ctl_log_errno(ENOMEM, "Out of memory");
+                *in_container = abs_path;
+        }
         if (s)
-                r = copy_from_container(ctl, src_container, src_path, argv[optind + 1]);
+                r = copy_from_container(ctl, src_container, src_path, argv[optind + 1], &job);
         else
-                r = copy_to_container(ctl, argv[optind], dest_container, dest_path);
+                r = copy_to_container(ctl, argv[optind], dest_container, dest_path, &job);
         return r;
 }
 

@@ -4,6 +4,6 @@
 
 extern const CtlTar berth_ctl_tar;
 const CtlTar berth_ctl_tar = {
-        .write_entry = tar_write_entry,
+        .write_entry = tar_write_entry_flags,
         .extract = tar_extract_full,
 };

@@ -7,7 +7,8 @@
 /* The tar code berthctl's "cp" uses, from the berth-tar module (loaded only for cp: linking
  * libarchive into berthctl made every other command start slower). */
 typedef struct CtlTar {
-        int (*write_entry)(int parent_fd, const char *name, const char *as, int output_fd, char **ret_error);
+        int (*write_entry)(int parent_fd, const char *name, const char *as, TarWriteFlags flags, int output_fd,
+                           char **ret_error);
         int (*extract)(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExtractResult *result, char **ret_error);
 } CtlTar;
 

@@ -425,12 +425,17 @@ static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *erro
         Container *c;
         int fd = -1, r;
 
+        bool follow_link = false;
         if (streq(member, "Export"))
                 r = sd_bus_message_read(message, "h", &fd);
-        else if (streq(member, "CopyFrom") || streq(member, "CopyTo"))
+        else if (streq(member, "CopyFrom") || streq(member, "CopyTo") || streq(member, "CopyFromWithOptions"))
                 r = sd_bus_message_read(message, "sh", &path, &fd);
         else
                 r = 0;
+        if (r >= 0 && streq(member, "CopyFromWithOptions")) {
+                const BusOption opts[] = { BUS_OPTION("FollowLink", "b", &follow_link) };
+                r = bus_read_options(message, opts, ELEMENTSOF(opts), "copy option", error);
+        }
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
@@ -440,7 +445,7 @@ static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *erro
                 return container_get_changes(c, message, error);
         if (streq(member, "Export"))
                 return container_export(c, fd, message, error);
-        return container_copy(c, streq(member, "CopyTo"), path, fd, message, error);
+        return container_copy(c, streq(member, "CopyTo"), follow_link, path, fd, message, error);
 }
 
 static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -601,6 +606,8 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CopyFrom", SD_BUS_ARGS("s", path, "h", fd), SD_BUS_NO_RESULT, method_fs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CopyFromWithOptions", SD_BUS_ARGS("s", path, "h", fd, "a{sv}", options),
+                                SD_BUS_NO_RESULT, method_fs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CopyTo", SD_BUS_ARGS("s", path, "h", fd), SD_BUS_NO_RESULT, method_fs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Commit", SD_BUS_ARGS("s", reference, "as", changes, "s", comment, "s", author),

@@ -172,6 +172,7 @@ int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *e
 typedef enum FsVerb {
         FS_EXPORT,
         FS_COPY_FROM,
+        FS_COPY_FROM_FOLLOW, /* docker cp -L: a symlink as the path stands for what it points to */
         FS_COPY_TO,
 } FsVerb;
 
@@ -261,15 +262,44 @@ static int split_path(const char *path, char **ret_parent, char **ret_base) {
 }
 
 static int copy_from_work(FsOperation *op, int root, char **ret_error) {
-        _cleanup_free_ char *parent = NULL, *base = NULL;
+        _cleanup_free_ char *parent = NULL, *base = NULL, *as = NULL, *path = strdup(op->path);
+        _cleanup_close_ int parent_fd = -1;
         struct stat st;
-        int r = split_path(op->path, &parent, &base);
-        if (r < 0)
-                return r;
-        _cleanup_close_ int parent_fd = resolve_in_root(root, parent, O_PATH | O_DIRECTORY);
-        if (parent_fd < 0 || fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return fail(ret_error, -ENOENT, "No such file or directory in container %s: %s", op->name, op->path);
-        return tar_write_entry(parent_fd, base, base, op->fd, ret_error);
+        if (!path)
+                return -ENOMEM;
+        /* With -L the last component is followed, link after link (each resolved in the root as the
+         * container sees it); the entry keeps the name the caller gave. */
+        for (unsigned hops = 0;; hops++) {
+                free(parent);
+                free(base);
+                parent = base = NULL;
+                int r = split_path(path, &parent, &base);
+                if (r < 0)
+                        return r;
+                if (!as && !(as = strdup(base)))
+                        return -ENOMEM;
+                safe_close(parent_fd);
+                parent_fd = resolve_in_root(root, parent, O_PATH | O_DIRECTORY);
+                if (parent_fd < 0 || fstatat(parent_fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        return fail(ret_error, -ENOENT, "No such file or directory in container %s: %s", op->name,
+                                    path);
+                if (op->verb != FS_COPY_FROM_FOLLOW || !S_ISLNK(st.st_mode))
+                        break;
+                if (hops >= 40)
+                        return fail(ret_error, -ELOOP, "Too many levels of symbolic links in container %s: %s",
+                                    op->name, op->path);
+                char target[PATH_MAX];
+                ssize_t n = readlinkat(parent_fd, base, target, sizeof(target) - 1);
+                if (n <= 0)
+                        return fail(ret_error, -EIO, "Failed to read the link %s in container %s.", path, op->name);
+                target[n] = 0;
+                char *next = target[0] == '/' ? strdup(target) : strjoin(parent, "/", target);
+                if (!next)
+                        return -ENOMEM;
+                free(path);
+                path = next;
+        }
+        return tar_write_entry(parent_fd, base, as, op->fd, ret_error);
 }
 
 /* Into an existing directory as it is; else the archive's one top entry becomes 'path' (whose
@@ -339,6 +369,7 @@ static int fs_work(void *userdata, char **ret_payload, char **ret_error) {
         case FS_EXPORT:
                 return tar_write_tree(root, op->fd, ret_error);
         case FS_COPY_FROM:
+        case FS_COPY_FROM_FOLLOW:
                 return copy_from_work(op, root, ret_error);
         case FS_COPY_TO:
                 return copy_to_work(op, root, ret_error);
@@ -449,7 +480,11 @@ int container_export(Container *c, int fd, sd_bus_message *request, sd_bus_error
         return fs_operation_start(c, FS_EXPORT, NULL, fd, request, error);
 }
 
-int container_copy(Container *c, bool to_container, const char *path, int fd, sd_bus_message *request,
+int container_copy(Container *c, bool to_container, bool follow_link, const char *path, int fd, sd_bus_message *request,
                    sd_bus_error *error) {
-        return fs_operation_start(c, to_container ? FS_COPY_TO : FS_COPY_FROM, path, fd, request, error);
+        return fs_operation_start(c,
+                                  to_container          ? FS_COPY_TO
+                                          : follow_link ? FS_COPY_FROM_FOLLOW
+                                                        : FS_COPY_FROM,
+                                  path, fd, request, error);
 }

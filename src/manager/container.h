@@ -402,7 +402,7 @@ void manager_free_execs(Manager *m);
  * GetChanges run in a worker and answer 'request' themselves (1 is returned then). */
 int container_get_changes(Container *c, sd_bus_message *request, sd_bus_error *error);
 int container_export(Container *c, int fd, sd_bus_message *request, sd_bus_error *error);
-int container_copy(Container *c, bool to_container, const char *path, int fd, sd_bus_message *request,
+int container_copy(Container *c, bool to_container, bool follow_link, const char *path, int fd, sd_bus_message *request,
                    sd_bus_error *error);
 /* Commit (container-commit.c): the upper directory as a new layer on the image's, answers 'request'
  * with the new image's object path. */

@@ -104,6 +104,7 @@ typedef struct Extractor {
         bool have_root;
 
         bool literal_names; /* TAR_EXTRACT_LITERAL_NAMES */
+        bool owner_caller; /* TAR_EXTRACT_OWNER_CALLER */
         bool apply_whiteouts; /* TAR_EXTRACT_APPLY_WHITEOUTS */
         PathSet unpacked; /* unless literal_names: what this archive created, and its parents */
         PathSet whiteouts; /* overlay form: the paths this archive's ".wh.NAME" entries named */
@@ -1027,6 +1028,10 @@ static int extract_entry(Extractor *e, struct archive_entry *entry) {
         gid = archive_entry_gid(entry);
         if (uid < 0 || uid >= (la_int64_t) UINT32_MAX || gid < 0 || gid >= (la_int64_t) UINT32_MAX)
                 return refuse(e, "owner out of range");
+        if (e->owner_caller) {
+                uid = geteuid();
+                gid = getegid();
+        }
 
         hardlink = archive_entry_hardlink(entry) ?: archive_entry_hardlink_utf8(entry);
         type = archive_entry_filetype(entry);
@@ -1356,6 +1361,7 @@ int tar_extract_split(int input_fd, int dest_dirfd, TarExtractFlags flags, int s
         e->input_fd = input_fd;
         e->dest_dirfd = dest_dirfd;
         e->literal_names = flags & TAR_EXTRACT_LITERAL_NAMES;
+        e->owner_caller = flags & TAR_EXTRACT_OWNER_CALLER;
         e->apply_whiteouts = !e->literal_names && (flags & TAR_EXTRACT_APPLY_WHITEOUTS);
         r = hash_pipe_start(&e->pipe);
         if (r < 0)

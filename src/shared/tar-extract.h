@@ -53,6 +53,9 @@ typedef enum TarExtractFlags {
          * not list is replaced by a directory, as on an overlay, instead of refusing the entry.
          * Ignored with LITERAL_NAMES. */
         TAR_EXTRACT_APPLY_WHITEOUTS = 1 << 1,
+        /* Every entry owned by the caller's effective uid and gid, not the archive's (docker cp to
+         * the host without -a: files belong to whoever copied them). */
+        TAR_EXTRACT_OWNER_CALLER = 1 << 2,
 } TarExtractFlags;
 
 int tar_extract_full(int input_fd, int dest_dirfd, TarExtractFlags flags, TarExtractResult *result, char **ret_error);

@@ -65,8 +65,9 @@ static int write_entry_header(TarWriter *w, const char *path, const struct stat 
         archive_entry_set_pathname(e, path);
         archive_entry_set_filetype(e, type);
         archive_entry_set_perm(e, st ? st->st_mode & 07777 : 0644);
-        archive_entry_set_uid(e, st ? st->st_uid : 0);
-        archive_entry_set_gid(e, st ? st->st_gid : 0);
+        bool owner_root = w->flags & TAR_WRITE_OWNER_ROOT;
+        archive_entry_set_uid(e, st && !owner_root ? st->st_uid : 0);
+        archive_entry_set_gid(e, st && !owner_root ? st->st_gid : 0);
         archive_entry_set_mtime(e, st ? st->st_mtim.tv_sec : 0, 0);
         archive_entry_set_size(e, size);
         if (symlink)
@@ -297,4 +298,9 @@ int tar_write_upper(int dir_fd, int output_fd, char **ret_error) {
 
 int tar_write_entry(int parent_fd, const char *name, const char *as, int output_fd, char **ret_error) {
         return tar_write(parent_fd, name, as, 0, output_fd, ret_error);
+}
+
+int tar_write_entry_flags(int parent_fd, const char *name, const char *as, TarWriteFlags flags, int output_fd,
+                          char **ret_error) {
+        return tar_write(parent_fd, name, as, flags, output_fd, ret_error);
 }

@@ -30,7 +30,12 @@ typedef enum TarWriteFlags {
          * entry, a directory with trusted.overlay.opaque=y gets ".wh..wh..opq" after its header. */
         TAR_WRITE_OVERLAY_WHITEOUTS = 1 << 0,
         TAR_WRITE_SKIP_MOUNT_PLACEHOLDERS = 1 << 1, /* tree_entry_is_mount_placeholder() */
+        TAR_WRITE_OWNER_ROOT = 1 << 2, /* every entry owned by 0:0 (docker cp into a container without -a) */
 } TarWriteFlags;
+
+/* tar_write_entry() with flags (besides the overlay whiteouts it always has). */
+int tar_write_entry_flags(int parent_fd, const char *name, const char *as, TarWriteFlags flags, int output_fd,
+                          char **ret_error);
 
 int tar_writer_new(int output_fd, TarWriteFlags flags, TarWriter **ret, char **ret_error);
 /* The entry 'name' of parent_fd as 'as' (relative, no trailing "/"); a directory with everything below

@@ -237,6 +237,56 @@ def test_cp_never_follows_a_symlink_out_of_the_container(busybox_image, berthd, 
         berthd.berthctl("rm", "-f", c)
 
 
+def test_cp_owners_follow_links_and_relative_paths(busybox_image, berthd, workdir):
+    c = name("fs")
+    berthd.berthctl("run", "-d", "--name", c, busybox_image, "sh", "-c",
+                    "mkdir /o && echo x > /o/f && chown -R 1234:2345 /o && ln -s /o/f /o/link && ln -s link /o/link2 "
+                    "&& ln -s /etc /etclink && touch /ready && exec sleep 60", check=True)
+    berthd.wait_until(lambda: "A /ready" in diff_lines(berthd, c), what="the files")
+    try:
+        src = os.path.join(workdir, "mine")
+        with open(src, "w") as f:
+            f.write("mine\n")
+        os.chown(src, 4321, 5432)
+        # Into the container: the container's root owns the copy, unless -a keeps the source's owner.
+        berthd.berthctl("cp", src, f"{c}:/plain", check=True)
+        berthd.berthctl("cp", "-a", src, f"{c}:/kept", check=True)
+        assert berthd.berthctl("exec", c, "stat", "-c", "%u:%g", "/plain", "/kept", check=True).stdout == \
+            "0:0\n4321:5432\n"
+        # Out of it: whoever runs berthctl (root here) owns the copy, unless -a.
+        berthd.berthctl("cp", f"{c}:/o/f", os.path.join(workdir, "f1"), check=True)
+        berthd.berthctl("cp", "--archive", f"{c}:/o/f", os.path.join(workdir, "f2"), check=True)
+        st1, st2 = os.stat(os.path.join(workdir, "f1")), os.stat(os.path.join(workdir, "f2"))
+        assert (st1.st_uid, st1.st_gid) == (0, 0) and (st2.st_uid, st2.st_gid) == (1234, 2345)
+        # -L: a symlink as SRC stands for what it points to (link after link), under the link's name.
+        berthd.berthctl("cp", "-L", f"{c}:/o/link2", workdir, check=True)
+        got = os.path.join(workdir, "link2")
+        assert not os.path.islink(got) and open(got).read() == "x\n"
+        berthd.berthctl("cp", f"{c}:/o/link2", os.path.join(workdir, "nolink"), check=True)
+        assert os.readlink(os.path.join(workdir, "nolink")) == "link"
+        # An absolute link is followed inside the container's root: its /etc, not the host's.
+        berthd.berthctl("cp", "--follow-link", f"{c}:/etclink", os.path.join(workdir, "etc"), check=True)
+        assert os.path.isdir(os.path.join(workdir, "etc")) and \
+            open(os.path.join(workdir, "etc", "passwd")).read() == \
+            berthd.berthctl("exec", c, "cat", "/etc/passwd", check=True).stdout
+        os.symlink(src, os.path.join(workdir, "hostlink"))
+        berthd.berthctl("cp", "-L", os.path.join(workdir, "hostlink"), f"{c}:/", check=True)
+        assert berthd.berthctl("exec", c, "sh", "-c", "test -f /hostlink && ! test -L /hostlink && cat /hostlink",
+                               check=True).stdout == "mine\n"
+        # A path in the container without its leading slash is relative to its root, as in docker cp.
+        berthd.berthctl("cp", "-q", src, f"{c}:tmp/rel", check=True)
+        assert berthd.berthctl("exec", c, "cat", "/tmp/rel", check=True).stdout == "mine\n"
+        berthd.berthctl("cp", f"{c}:tmp/rel", os.path.join(workdir, "rel"), check=True)
+        assert open(os.path.join(workdir, "rel")).read() == "mine\n"
+        # Without a terminal there is no message; -q is accepted either way.
+        proc = berthd.berthctl("cp", src, f"{c}:/quiet", check=True)
+        assert proc.stderr == "" and proc.stdout == ""
+        proc = berthd.run(["script", "-qec", f"berthctl cp {src} {c}:/loud", "/dev/null"], check=True)
+        assert f"Successfully copied" in proc.stdout and f"to {c}:/loud" in proc.stdout, proc.stdout
+    finally:
+        berthd.berthctl("rm", "-f", c)
+
+
 def test_cp_nonexistent_path_is_a_named_error(busybox_image, berthd, workdir):
     c = run_named(berthd, busybox_image, "true")
     try:
