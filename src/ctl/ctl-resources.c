@@ -32,11 +32,14 @@ static void update_help(void) {
                "      --cpu-quota=USEC  CPU time per period (CPUQuota; not with --cpus)\n"
                "      --memory-reservation=SIZE  Memory protected from reclaim (MemoryLow)\n"
                "      --blkio-weight=N  Block I/O weight, 10-1000 (IOWeight)\n"
+               "      --cpuset-cpus=LIST  CPUs the container may use, 0-3 or 0,1 (AllowedCPUs)\n"
+               "      --cpuset-mems=LIST  Memory nodes it may use (AllowedMemoryNodes)\n"
+               "      --restart=POLICY  no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
                "  -h, --help            Show this help\n");
 }
 
 int verb_update(int argc, char *argv[], Ctl *ctl) {
-        enum { ARG_CPUS = 0x100, ARG_PIDS_LIMIT, ARG_HELP };
+        enum { ARG_CPUS = 0x100, ARG_PIDS_LIMIT, ARG_CPUSET_CPUS, ARG_CPUSET_MEMS, ARG_RESTART, ARG_HELP };
         static const struct option options[] = {
                 { "memory", required_argument, NULL, 'm' },
                 { "cpus", required_argument, NULL, ARG_CPUS },
@@ -48,10 +51,16 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 { "cpu-quota", required_argument, NULL, CTL_ARG_CPU_QUOTA },
                 { "memory-reservation", required_argument, NULL, CTL_ARG_MEMORY_RESERVATION },
                 { "blkio-weight", required_argument, NULL, CTL_ARG_BLKIO_WEIGHT },
+                { "cpuset-cpus", required_argument, NULL, ARG_CPUSET_CPUS },
+                { "cpuset-mems", required_argument, NULL, ARG_CPUSET_MEMS },
+                { "restart", required_argument, NULL, ARG_RESTART },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
         uint64_t memory = 0, cpus = 0, pids = 0;
+        const char *cpuset_cpus = NULL, *cpuset_mems = NULL;
+        _cleanup_free_ char *restart = NULL;
+        uint32_t restart_max_retries = 0;
         _cleanup_(ctl_resources_done) CtlResources res = CTL_RESOURCES_INIT;
         int c, r, ret = 0;
         sd_bus *bus;
@@ -87,6 +96,21 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         if (ctl_resources_parse(&res, c, optarg) < 0)
                                 return -EINVAL;
                         break;
+                case ARG_CPUSET_CPUS:
+                        cpuset_cpus = optarg;
+                        break;
+                case ARG_CPUSET_MEMS:
+                        cpuset_mems = optarg;
+                        break;
+                case ARG_RESTART:
+                        restart = mfree(restart);
+                        if (ctl_parse_restart_policy(optarg, &restart, &restart_max_retries) < 0) {
+                                ctl_log_error("invalid restart policy \"%s\": expected no, on-failure[:N], always or "
+                                              "unless-stopped",
+                                              optarg);
+                                return -EINVAL;
+                        }
+                        break;
                 case 'h':
                 case ARG_HELP:
                         update_help();
@@ -97,7 +121,7 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
         if (optind >= argc ||
             (memory == 0 && cpus == 0 && pids == 0 && res.memory_swap == 0 && res.cpu_shares == 0 &&
              !res.cpu_weight_set && res.cpu_period == 0 && res.cpu_quota == 0 && res.memory_reservation == 0 &&
-             res.blkio_weight == 0)) {
+             res.blkio_weight == 0 && !cpuset_cpus && !cpuset_mems && !restart)) {
                 ctl_log_error("\"update\" needs at least one limit and one container (see 'berthctl update --help')");
                 return -EINVAL;
         }
@@ -160,6 +184,13 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         r = sd_bus_message_append(m, "{sv}", "MemoryLow", "t", res.memory_reservation);
                 if (r >= 0 && res.blkio_weight)
                         r = sd_bus_message_append(m, "{sv}", "BlkioWeight", "t", res.blkio_weight);
+                if (r >= 0 && cpuset_cpus)
+                        r = sd_bus_message_append(m, "{sv}", "AllowedCPUs", "s", cpuset_cpus);
+                if (r >= 0 && cpuset_mems)
+                        r = sd_bus_message_append(m, "{sv}", "AllowedMemoryNodes", "s", cpuset_mems);
+                if (r >= 0 && restart)
+                        r = sd_bus_message_append(m, "{sv}{sv}", "RestartPolicy", "s", restart, "RestartMaxRetries",
+                                                  "u", restart_max_retries);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r >= 0)

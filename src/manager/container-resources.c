@@ -155,22 +155,39 @@ static uint64_t cpu_shares_to_weight(uint64_t shares) {
 }
 
 int container_update_parse(sd_bus_message *message, LimitUpdate *ret, sd_bus_error *error) {
-        LimitUpdate u = {};
+        LimitUpdate u = { .restart_policy = -1 };
         uint64_t shares = 0;
+        const char *restart = NULL;
         bool shares_seen = false;
-        BusOption opts[_UPDATE_LIMIT_MAX + 1];
+        /* The limits, then the settings that take no uint64 (not checked by the loop below). */
+        enum { N_LIMIT_OPTS = _UPDATE_LIMIT_MAX + 1 };
+        BusOption opts[N_LIMIT_OPTS + 4];
         int r;
 
         for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
                 opts[i] = (BusOption){ limit_names[i], "t", &u.value[i], &u.set[i] };
         opts[_UPDATE_LIMIT_MAX] = (BusOption){ "CPUShares", "t", &shares, &shares_seen };
+        opts[N_LIMIT_OPTS] = (BusOption) BUS_OPTION("AllowedCPUs", "s", &u.cpuset_cpus);
+        opts[N_LIMIT_OPTS + 1] = (BusOption) BUS_OPTION("AllowedMemoryNodes", "s", &u.cpuset_mems);
+        opts[N_LIMIT_OPTS + 2] = (BusOption) BUS_OPTION("RestartPolicy", "s", &restart);
+        opts[N_LIMIT_OPTS + 3] = (BusOption){ "RestartMaxRetries", "u", &u.restart_max_retries,
+                                              &u.restart_max_retries_set };
         r = bus_read_options(message, opts, ELEMENTSOF(opts), "limit", error);
         if (r < 0)
                 return r;
+        if (u.cpuset_cpus && (r = container_cpuset_validate("AllowedCPUs", u.cpuset_cpus, error)) < 0)
+                return r;
+        if (u.cpuset_mems && (r = container_cpuset_validate("AllowedMemoryNodes", u.cpuset_mems, error)) < 0)
+                return r;
+        if (restart && (u.restart_policy = restart_policy_from_string(restart)) < 0)
+                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                         "Invalid restart policy \"%s\": expected no, on-failure, always or "
+                                         "unless-stopped.",
+                                         restart);
         if (shares_seen && u.set[4])
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
                                         "CPUShares and CPUWeight set the same limit: give one of them.");
-        for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+        for (size_t i = 0; i < N_LIMIT_OPTS; i++)
                 if (*opts[i].seen && (r = container_limit_validate(opts[i].key, *(uint64_t *) opts[i].dest, error)) < 0)
                         return r;
         if (shares_seen) {
@@ -182,8 +199,27 @@ int container_update_parse(sd_bus_message *message, LimitUpdate *ret, sd_bus_err
         return 0;
 }
 
+/* A string setting replaced by a copy of v (NULL: unchanged); the old one in *saved. */
+static int swap_string(char **field, const char *v, char **saved) {
+        *saved = NULL;
+        if (!v)
+                return 0;
+        char *copy = strdup(v);
+        if (!copy)
+                return -ENOMEM;
+        *saved = *field;
+        *field = copy;
+        return 1;
+}
+
 static int update_settle(Container *c, const LimitUpdate *u) {
         uint64_t saved[_UPDATE_LIMIT_MAX], saved_shares = c->res.cpu_shares;
+        int saved_policy = c->restart_policy;
+        uint32_t saved_retries = c->restart_max_retries;
+        _cleanup_free_ char *old_cpus = NULL, *old_mems = NULL;
+        int swapped_cpus = swap_string(&c->cpuset_cpus, u->cpuset_cpus, &old_cpus);
+        int swapped_mems = swap_string(&c->cpuset_mems, u->cpuset_mems, &old_mems);
+        int r = swapped_cpus < 0 || swapped_mems < 0 ? -ENOMEM : 0;
         for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++) {
                 saved[i] = *limit_field(c, i);
                 if (u->set[i])
@@ -191,15 +227,29 @@ static int update_settle(Container *c, const LimitUpdate *u) {
         }
         if (u->set[4])
                 c->res.cpu_shares = u->cpu_shares;
-        int r = container_save(c);
+        if (u->restart_policy >= 0)
+                c->restart_policy = u->restart_policy;
+        if (u->restart_max_retries_set)
+                c->restart_max_retries = u->restart_max_retries;
+        if (r >= 0)
+                r = container_save(c);
         if (r < 0) {
                 for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
                         *limit_field(c, i) = saved[i];
                 c->res.cpu_shares = saved_shares;
+                c->restart_policy = saved_policy;
+                c->restart_max_retries = saved_retries;
+                /* The new strings go with the _cleanup_ of the old ones. */
+                char *t;
+                if (swapped_cpus > 0)
+                        t = c->cpuset_cpus, c->cpuset_cpus = old_cpus, old_cpus = t;
+                if (swapped_mems > 0)
+                        t = c->cpuset_mems, c->cpuset_mems = old_mems, old_mems = t;
                 return r;
         }
         container_emit_changed(c, "MemoryMax", "CPUQuotaPerSecUSec", "TasksMax", "MemorySwapMax", "CPUWeight",
-                               "CPUShares", "CPUQuotaPeriodUSec", "MemoryLow", "BlkioWeight", NULL);
+                               "CPUShares", "CPUQuotaPeriodUSec", "MemoryLow", "BlkioWeight", "AllowedCPUs",
+                               "AllowedMemoryNodes", "RestartPolicy", "RestartMaxRetries", NULL);
         return 0;
 }
 
@@ -227,9 +277,14 @@ static void on_set_unit_properties(int r, const char *value, const char *message
 /* Update's limits as unit properties (UnitPropertiesAppend). */
 static int append_limits(sd_bus_message *m, void *userdata) {
         const LimitUpdate *u = userdata;
+        int r = container_cpuset_append(m, "AllowedCPUs", u->cpuset_cpus);
+        if (r >= 0)
+                r = container_cpuset_append(m, "AllowedMemoryNodes", u->cpuset_mems);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < _UPDATE_LIMIT_MAX; i++)
                 if (u->set[i]) {
-                        int r = i == LIMIT_BLKIO_WEIGHT
+                        r = i == LIMIT_BLKIO_WEIGHT
                                 ? sd_bus_message_append(m, "(sv)", "IOWeight", "t",
                                                         container_blkio_to_io_weight(u->value[i]))
                                 : sd_bus_message_append(m, "(sv)", limit_names[i], "t", u->value[i]);
@@ -245,6 +300,10 @@ int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request
 
         if (!unit)
                 return -ENOMEM;
+        if (u->restart_policy > RESTART_NO && c->auto_remove)
+                return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "Restart policy cannot be updated because AutoRemove is enabled for the "
+                                        "container");
         if (c->state != CONTAINER_RUNNING || c->starting) {
                 /* Takes effect at the next start. */
                 r = update_settle(c, u);

@@ -352,6 +352,10 @@ typedef struct LimitUpdate {
         uint64_t value[_UPDATE_LIMIT_MAX];
         bool set[_UPDATE_LIMIT_MAX];
         uint64_t cpu_shares; /* CPUWeight was given as CPUShares (Docker's unit) */
+        const char *cpuset_cpus, *cpuset_mems; /* AllowedCPUs, AllowedMemoryNodes (NULL: not given; borrowed) */
+        int restart_policy; /* RestartPolicy, -1: not given */
+        uint32_t restart_max_retries;
+        bool restart_max_retries_set;
 } LimitUpdate;
 /* Reads Update's a{sv} (the message is positioned on it). */
 int container_update_parse(sd_bus_message *message, LimitUpdate *ret, sd_bus_error *error);

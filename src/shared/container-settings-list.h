@@ -29,10 +29,10 @@
         X(memory_max, "MemoryMax", "memory_max", NULL, LIMIT, SETTING_LIVE)                                  \
         X(cpu_quota_per_sec_usec, "CPUQuotaPerSecUSec", "cpu_quota_per_sec_usec", NULL, LIMIT, SETTING_LIVE) \
         X(tasks_max, "TasksMax", "tasks_max", NULL, LIMIT, SETTING_LIVE)                                     \
-        X(restart_policy, "RestartPolicy", "restart_policy", NULL, RESTART, 0)                               \
-        X(restart_max_retries, "RestartMaxRetries", "restart_max_retries", NULL, U32, 0)                     \
-        X(cpuset_cpus, "AllowedCPUs", "cpuset_cpus", NULL, CPUSET, 0)                                        \
-        X(cpuset_mems, "AllowedMemoryNodes", "cpuset_mems", NULL, CPUSET, 0)                                 \
+        X(restart_policy, "RestartPolicy", "restart_policy", NULL, RESTART, SETTING_LIVE)                    \
+        X(restart_max_retries, "RestartMaxRetries", "restart_max_retries", NULL, U32, SETTING_LIVE)          \
+        X(cpuset_cpus, "AllowedCPUs", "cpuset_cpus", NULL, CPUSET, SETTING_LIVE)                             \
+        X(cpuset_mems, "AllowedMemoryNodes", "cpuset_mems", NULL, CPUSET, SETTING_LIVE)                      \
         X(cpu_quota_period_usec, "CPUQuotaPeriodUSec", "cpu_quota_period_usec", NULL, LIMIT, SETTING_LIVE)   \
         X(memory_low, "MemoryLow", "memory_low", NULL, LIMIT, SETTING_LIVE)                                  \
         X(blkio_weight, "BlkioWeight", "blkio_weight", NULL, LIMIT, SETTING_LIVE)                            \

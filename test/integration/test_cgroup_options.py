@@ -456,3 +456,42 @@ def test_update_cpu_io(busybox_image, berthd):
         assert proc.returncode == 125 and "Range of blkio weight is from 10 to 1000" in proc.stderr
     finally:
         berthd.berthctl("rm", "-f", name)
+
+
+def test_update_cpuset_and_restart_policy(busybox_image, berthd):
+    name = f"up-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--name", name, busybox_image, "sleep", "300", check=True)
+    try:
+        berthd.berthctl("update", "--cpuset-cpus", "0", "--cpuset-mems", "0", "--restart", "on-failure:3", name,
+                        check=True)
+        assert unit_props(berthd, name, ["AllowedCPUs", "AllowedMemoryNodes"]) == \
+            {"AllowedCPUs": "0", "AllowedMemoryNodes": "0"}
+        hc = inspect(berthd, name)["HostConfig"]
+        assert (hc["CpusetCpus"], hc["CpusetMems"]) == ("0", "0")
+        assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+        if unified_controller(berthd, "cpuset"):
+            got = berthd.berthctl("exec", name, "sh", "-c", "grep Cpus_allowed_list /proc/self/status | cut -f2",
+                                  check=True).stdout.strip()
+            assert got == "0"
+        # The new policy acts on the running container: killed, it comes back.
+        berthd.berthctl("update", "--restart", "always", name, check=True)
+        berthd.berthctl("kill", name, check=True)
+        berthd.wait_until(lambda: inspect(berthd, name)["RestartCount"] >= 1 and
+                          inspect(berthd, name)["State"]["Running"], timeout=30, what="the restart")
+        berthd.systemctl("restart", "berthd.service", check=True)
+        hc = inspect(berthd, name)["HostConfig"]
+        assert hc["RestartPolicy"]["Name"] == "always" and hc["CpusetCpus"] == "0"
+        proc = berthd.berthctl("update", "--cpuset-cpus", "0-x", name)
+        assert proc.returncode == 125 and "Invalid value 0-x for cpuset cpus" in proc.stderr, proc.stderr
+        proc = berthd.berthctl("update", "--restart", "sometimes", name)
+        assert proc.returncode == 125 and "invalid restart policy" in proc.stderr, proc.stderr
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    rm = f"uprm-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("run", "-d", "--rm", "--name", rm, busybox_image, "sleep", "300", check=True)
+    try:
+        proc = berthd.berthctl("update", "--restart", "always", rm)
+        assert proc.returncode == 125
+        assert "Restart policy cannot be updated because AutoRemove is enabled for the container" in proc.stderr
+    finally:
+        berthd.berthctl("rm", "-f", rm)
