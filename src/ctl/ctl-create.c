@@ -148,8 +148,9 @@ static void help_create(bool run) {
                "      --pids-limit=N       Maximum number of tasks (TasksMax); -1 or 0: unlimited\n" CTL_RESOURCES_HELP
                "  -h, --hostname=NAME      Host name inside the container\n"
                "      --domainname=NAME    NIS domain name inside the container\n"
-               "      --pid=host           Share the host's PID namespace (its processes are visible)\n"
-               "      --ipc=MODE           private (default), shareable, none (no /dev/shm), host\n"
+               "      --pid=MODE           host or container:NAME: share that PID namespace\n"
+               "      --ipc=MODE           private (default), shareable, none (no /dev/shm), host,\n"
+               "                           container:NAME (a shareable one's IPC and /dev/shm)\n"
                "      --uts=host           Share the host's host and domain name (not with -h)\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"

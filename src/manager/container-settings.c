@@ -76,10 +76,15 @@ static int check_namespace_mode(const char *key, const char *v, sd_bus_error *er
                 for (size_t i = 0; kinds[k].modes[i]; i++)
                         if (streq(kinds[k].modes[i], v))
                                 return 0;
-                if (startswith(v, "container:"))
-                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                 "Joining another container's %s namespace (\"%s\") is not supported.",
-                                                 kinds[k].name, v);
+                /* Another container's (container-namespaces.c), not for UTS (as Docker). */
+                if (startswith(v, "container:") && !streq(kinds[k].key, "UtsMode")) {
+                        const char *peer = v + strlen("container:");
+                        if (isempty(peer) || strlen(peer) > 128 || strchr(peer, '/'))
+                                return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                         "invalid %s mode: %s: expected container:NAME or ID",
+                                                         kinds[k].name, v);
+                        return 0;
+                }
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "invalid %s mode: %s", kinds[k].name, v);
         }
         return 0;

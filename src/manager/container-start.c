@@ -784,6 +784,8 @@ static int start_checked(StartOperation *op, int stdin_fd, int stdout_fd, int st
 
         _cleanup_json_ json_object *net = json_object_new_object();
         r = net ? container_network_prepare(c, net, mounts, error) : -ENOMEM;
+        if (r >= 0)
+                r = container_namespaces_prepare(c, net, error);
         if (r < 0) {
                 start_operation_discard(op, error);
                 return r;

@@ -359,6 +359,13 @@ typedef struct LimitUpdate {
 } LimitUpdate;
 /* Reads Update's a{sv} (the message is positioned on it). */
 int container_update_parse(sd_bus_message *message, LimitUpdate *ret, sd_bus_error *error);
+
+/* --pid/--ipc container:NAME (container-namespaces.c). At create: the peer named by its id (into
+ * *ret_pid_mode / *ret_ipc_mode, which config then borrows), checked (IPC: the donor is shareable).
+ * At start: its running process's PID in the spec fragment, or ContainerNotRunning. */
+int container_namespaces_resolve(Manager *m, ContainerConfig *config, char **ret_pid_mode, char **ret_ipc_mode,
+                                 sd_bus_error *error);
+int container_namespaces_prepare(Container *c, json_object *spec, sd_bus_error *error);
 int container_update(Container *c, const LimitUpdate *u, sd_bus_message *request, sd_bus_error *error);
 
 void container_resources_init(ContainerResources *r);

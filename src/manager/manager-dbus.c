@@ -485,6 +485,10 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         r = container_security_validate(&config.security, error);
         if (r < 0)
                 return r;
+        _cleanup_free_ char *pid_mode = NULL, *ipc_mode = NULL;
+        r = container_namespaces_resolve(m, &config, &pid_mode, &ipc_mode, error);
+        if (r < 0)
+                return r;
         config.name = name;
         config.command = command;
         config.env = env;

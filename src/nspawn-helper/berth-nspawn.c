@@ -468,8 +468,9 @@ static uint64_t read_oom_kills(void) {
 static pid_t clone_container(const ContainerSpec *spec, int *ret_pidfd) {
         struct clone_args args = {
                 .flags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_PIDFD |
-                        (container_spec_own_netns(spec) ? CLONE_NEWNET : 0) | (spec->pid_host ? 0 : CLONE_NEWPID) |
-                        (spec->uts_host ? 0 : CLONE_NEWUTS) | (spec->ipc_host ? 0 : CLONE_NEWIPC) |
+                        (container_spec_own_netns(spec) ? CLONE_NEWNET : 0) |
+                        (container_spec_pid_shared(spec) ? 0 : CLONE_NEWPID) | (spec->uts_host ? 0 : CLONE_NEWUTS) |
+                        (spec->ipc_host || spec->ipc_join_pid > 0 ? 0 : CLONE_NEWIPC) |
                         (spec->userns_base > 0 ? CLONE_NEWUSER : 0),
                 .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
                 .exit_signal = SIGCHLD,
@@ -659,6 +660,24 @@ static int net_hand_over(const ContainerSpec *spec, pid_t pid, int pidfd, int ne
         return 0;
 }
 
+/* --pid/--ipc container: join that container's namespace of this kind ourselves, before the clone,
+ * so the child is born in it (setns of a PID namespace changes only where our children go). The
+ * process must be a berth container's (not a reused PID). */
+static int join_peer_namespace(int peer_pid, int nstype, const char *kind) {
+        _cleanup_free_ char *path = NULL, *cgroup = NULL;
+        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, peer_pid, 0);
+        if (pidfd < 0 && errno != ESRCH)
+                return report_failure(errno, "open the process of the container whose %s namespace is shared", kind);
+        if (asprintf(&path, "/proc/%d/cgroup", peer_pid) < 0)
+                return report_failure(ENOMEM, "check the container whose %s namespace is shared", kind);
+        if (pidfd < 0 || read_full_file(path, &cgroup, NULL) < 0 || !strstr(cgroup, "/berth-"))
+                return report_failure_message(ESRCH, "The container whose %s namespace is shared is not running.",
+                                              kind);
+        if (setns(pidfd, nstype) < 0)
+                return report_failure(errno, "join the %s namespace of container process %d", kind, peer_pid);
+        return 0;
+}
+
 /* --network container: a pidfd of that container's process, for the child to join its network
  * namespace. The process must be a berth container's (not a reused PID). */
 static int open_net_join(const ContainerSpec *spec, int *ret) {
@@ -736,7 +755,7 @@ static int supervise_container(const ContainerSpec *spec, pid_t pid, int pidfd, 
         int exit_code = 255;
         streams[0].tty = spec->tty;
         drop_setup_pages();
-        int r = supervise(pidfd, spec->pid_host ? pid : 0, streams, listen_fd, stdin_w, &exit_code);
+        int r = supervise(pidfd, container_spec_pid_shared(spec) ? pid : 0, streams, listen_fd, stdin_w, &exit_code);
         /* The interfaces are not removed here: deleting a veth takes the kernel some 20 ms, on the
          * path every "run --rm" waits for. They go with the container's network namespace (the
          * kernel's cleanup, after the exit), and a next start that still finds the host end
@@ -857,9 +876,13 @@ static int run(void) {
         } else if (spec->net_mode == NET_MODE_CONTAINER && (r = open_net_join(spec, &net_join_fd)) < 0)
                 return r;
 
-        /* --pid host: no namespace ends with the payload, so what it leaves behind is ours to reap and
-         * to kill when it exits (see kill_leftovers()). */
-        if (spec->pid_host && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        if (spec->pid_join_pid > 0 && (r = join_peer_namespace(spec->pid_join_pid, CLONE_NEWPID, "PID")) < 0)
+                return r;
+        if (spec->ipc_join_pid > 0 && (r = join_peer_namespace(spec->ipc_join_pid, CLONE_NEWIPC, "IPC")) < 0)
+                return r;
+        /* --pid host or container: no namespace ends with the payload, so what it leaves behind is ours
+         * to reap and to kill when it exits (see kill_leftovers()). */
+        if (container_spec_pid_shared(spec) && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
                 return report_failure(errno, "become a subreaper");
         pid_t pid = clone_container(spec, &pidfd);
         if (pid < 0)

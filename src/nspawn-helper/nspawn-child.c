@@ -130,7 +130,7 @@ _noreturn_ static void run_as_init(const ContainerSpec *spec, int error_fd) {
         sigemptyset(&none);
         sigprocmask(SIG_BLOCK, &all, NULL);
         /* Not PID 1 with --pid host: orphans come to us only as a subreaper. */
-        if (spec->pid_host)
+        if (container_spec_pid_shared(spec))
                 (void) prctl(PR_SET_CHILD_SUBREAPER, 1);
         /* The payload starts only once the init is confined: else it could find PID 1 still root
          * with every capability (and out of its reach for signals). */

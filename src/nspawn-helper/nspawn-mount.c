@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,29 @@ static int make_devices(const ContainerSpec *spec) {
         return 0;
 }
 
+/* --ipc container: the donor's /dev/shm, as Docker shares it. A bind mount cannot name a mount of
+ * another mount namespace, so the tree is cloned (open_tree) from inside the donor's namespace and
+ * attached (move_mount) back in ours; our working directory (the new root) is kept across. */
+static int bind_peer_shm(int peer_pid) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", peer_pid);
+        _cleanup_close_ int own = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
+                            cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC), peer = open(path, O_RDONLY | O_CLOEXEC);
+        if (own < 0 || cwd < 0 || peer < 0)
+                return -errno;
+        if (setns(peer, CLONE_NEWNS) < 0)
+                return -errno;
+        _cleanup_close_ int tree = open_tree(AT_FDCWD, "/dev/shm", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        int saved = errno;
+        if (setns(own, CLONE_NEWNS) < 0 || fchdir(cwd) < 0)
+                return -errno;
+        if (tree < 0)
+                return -saved;
+        if (move_mount(tree, "", AT_FDCWD, "dev/shm", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
 static int make_dev(const ContainerSpec *spec) {
         static const struct {
                 const char *name;
@@ -127,6 +151,10 @@ static int make_dev(const ContainerSpec *spec) {
         if (spec->ipc_host) {
                 if (mount("/dev/shm", "dev/shm", NULL, MS_BIND | MS_REC, NULL) < 0)
                         return -errno;
+        } else if (spec->ipc_join_pid > 0) {
+                int r = bind_peer_shm(spec->ipc_join_pid);
+                if (r < 0)
+                        return r;
         } else if (!spec->ipc_none &&
                    mount("shm", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options) < 0)
                 return -errno;

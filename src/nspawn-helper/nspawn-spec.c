@@ -348,6 +348,16 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char
         s->ipc_host = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "host");
         s->ipc_none = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "none");
         s->uts_host = streq_ptr(json_get_string(o, SPEC_KEY_UTS_MODE), "host");
+        /* --pid/--ipc container: (an exec joins the container's process's namespaces anyway). */
+        if (s->exec_pid <= 0) {
+                int64_t pid_join = json_get_i64(o, SPEC_KEY_PID_JOIN_PID, 0),
+                        ipc_join = json_get_i64(o, SPEC_KEY_IPC_JOIN_PID, 0);
+                if (pid_join < 0 || pid_join > INT32_MAX || ipc_join < 0 || ipc_join > INT32_MAX ||
+                    ((pid_join > 0 || ipc_join > 0) && json_get_u64(o, SPEC_KEY_USERNS_BASE, 0) > 0))
+                        return -EBADMSG;
+                s->pid_join_pid = (int) pid_join;
+                s->ipc_join_pid = (int) ipc_join;
+        }
         s->caps = json_get_u64(o, SPEC_KEY_CAPS, capabilities_default);
         s->privileged = json_get_bool(o, SPEC_KEY_PRIVILEGED, 0);
         s->no_new_privs = json_get_bool(o, SPEC_KEY_NO_NEW_PRIVS, 0);

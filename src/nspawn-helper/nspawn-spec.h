@@ -111,6 +111,7 @@ typedef struct ContainerSpec {
         struct sock_fprog seccomp; /* read from HELPER_FD_SECCOMP */
         NetMode net_mode;
         int net_join_pid; /* NET_MODE_CONTAINER */
+        int pid_join_pid, ipc_join_pid; /* --pid/--ipc container: a process of the peer (not in exec mode) */
         SpecInterface *interfaces; /* NET_MODE_PRIVATE */
         size_t n_interfaces;
 } ContainerSpec;
@@ -118,6 +119,11 @@ typedef struct ContainerSpec {
 /* A network namespace of the container's own (none, private): created with it, "lo" brought up. */
 static inline bool container_spec_own_netns(const ContainerSpec *s) {
         return s->net_mode == NET_MODE_NONE || s->net_mode == NET_MODE_PRIVATE;
+}
+
+/* The payload is not PID 1 of a namespace of its own: --pid host or container. */
+static inline bool container_spec_pid_shared(const ContainerSpec *s) {
+        return s->pid_host || s->pid_join_pid > 0;
 }
 
 /* -EBADMSG for a spec that is not what helper-protocol.h describes. Where a sentence can say what

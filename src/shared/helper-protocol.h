@@ -159,7 +159,10 @@ int helper_exit_parse(const char *data, size_t len, HelperExit *ret);
 #define SPEC_KEY_OOM_ADJ      "oom_score_adj" /* the payload's and exec'd processes' (-1000..1000) */
 #define SPEC_KEY_NET_MODE     "net_mode" /* SPEC_NET_MODE_*; missing: SPEC_NET_MODE_NONE */
 #define SPEC_KEY_NET_JOIN_PID "net_join_pid" /* SPEC_NET_MODE_CONTAINER: the process whose netns is joined */
-#define SPEC_KEY_INTERFACES   "interfaces" /* SPEC_NET_MODE_PRIVATE: array of objects, SPEC_IFACE_KEY_* */
+#define SPEC_KEY_PID_JOIN_PID "pid_join_pid" /* --pid container: the process whose PID namespace is joined */
+#define SPEC_KEY_IPC_JOIN_PID \
+        "ipc_join_pid" /* --ipc container: the process whose IPC namespace (and /dev/shm) is joined */
+#define SPEC_KEY_INTERFACES "interfaces" /* SPEC_NET_MODE_PRIVATE: array of objects, SPEC_IFACE_KEY_* */
 
 /* Not with a user namespace (userns_base), host and container: like Docker, berth-nspawn refuses. */
 #define SPEC_NET_MODE_NONE      "none" /* a network namespace of its own with "lo" only */

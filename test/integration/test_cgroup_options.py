@@ -414,7 +414,10 @@ def test_pid_host_leftovers_killed(busybox_image, berthd):
 
 
 NAMESPACE_REFUSED = [
-    (["--pid", "container:x"], "Joining another container's PID namespace (\"container:x\") is not supported."),
+    (["--pid", "container:no-such-container-x"], "No such container: no-such-container-x (to share the PID namespace of)."),
+    (["--ipc", "container:no-such-container-x"], "No such container: no-such-container-x (to share the IPC namespace of)."),
+    (["--uts", "container:x"], "invalid UTS mode: container:x"),
+    (["--pid", "container:"], "invalid PID mode: container:: expected container:NAME or ID"),
     (["--pid", "bogus"], "invalid PID mode: bogus"),
     (["--ipc", "bogus"], "invalid IPC mode: bogus"),
     (["--uts", "private"], "invalid UTS mode: private"),
@@ -495,3 +498,43 @@ def test_update_cpuset_and_restart_policy(busybox_image, berthd):
         assert "Restart policy cannot be updated because AutoRemove is enabled for the container" in proc.stderr
     finally:
         berthd.berthctl("rm", "-f", rm)
+
+
+def test_pid_and_ipc_of_another_container(busybox_image, berthd):
+    tag = uuid.uuid4().hex[:6]
+    donor, plain, joiner = f"donor-{tag}", f"plain-{tag}", f"joiner-{tag}"
+    berthd.berthctl("run", "-d", "--name", donor, "--ipc", "shareable", busybox_image, "sh", "-c",
+                    "echo shared > /dev/shm/x && exec sleep 300", check=True)
+    berthd.berthctl("run", "-d", "--name", plain, busybox_image, "sleep", "301", check=True)
+    try:
+        berthd.wait_until(lambda: berthd.berthctl("exec", donor, "test", "-f", "/dev/shm/x").returncode == 0,
+                          what="the donor's /dev/shm/x")
+        # --pid container: the donor's processes are visible, and this payload is not PID 1.
+        out = berthd.berthctl("run", "--rm", "--pid", f"container:{donor}", busybox_image, "ps", "-o", "pid,args",
+                              check=True).stdout
+        assert "sleep 300" in out and "sleep 301" not in out, out
+        # --ipc container: the donor's IPC namespace and its /dev/shm.
+        ns_donor = berthd.berthctl("exec", donor, "readlink", "/proc/self/ns/ipc", check=True).stdout
+        out = berthd.berthctl("run", "--rm", "--ipc", f"container:{donor}", busybox_image, "sh", "-c",
+                              "readlink /proc/self/ns/ipc; cat /dev/shm/x", check=True).stdout
+        assert out == ns_donor + "shared\n", out
+        # The link is by id: a renamed donor still serves, and inspect names it.
+        berthd.berthctl("create", "--name", joiner, "--pid", f"container:{donor}", busybox_image, "sleep", "302",
+                        check=True)
+        donor_id = json.loads(berthd.berthctl("inspect", donor, check=True).stdout)[0]["Id"]
+        assert inspect(berthd, joiner)["HostConfig"]["PidMode"] == f"container:{donor_id}"
+        berthd.berthctl("rename", donor, f"{donor}-renamed", check=True)
+        donor = f"{donor}-renamed"
+        berthd.berthctl("start", joiner, check=True)
+        assert "sleep 302" in berthd.berthctl("exec", donor, "ps", "-o", "args", check=True).stdout
+        berthd.berthctl("rm", "-f", joiner, check=True)
+        # Only a shareable donor lends its IPC namespace (Docker's rule).
+        proc = berthd.berthctl("create", "--ipc", f"container:{plain}", busybox_image, "true")
+        assert proc.returncode == 125 and "cannot join IPC of a non-shareable container" in proc.stderr, proc.stderr
+        # A donor that does not run: the start fails and says which.
+        berthd.berthctl("create", "--name", joiner, "--pid", f"container:{plain}", busybox_image, "true", check=True)
+        berthd.berthctl("stop", "-t", "0", plain, check=True)
+        proc = berthd.berthctl("start", joiner)
+        assert proc.returncode != 0 and "is not running" in proc.stderr, proc.stderr
+    finally:
+        berthd.berthctl("rm", "-f", donor, plain, joiner)

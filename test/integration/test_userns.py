@@ -226,9 +226,12 @@ def test_cp_and_diff_see_container_ids(busybox_image, berthd):
     try:
         berthd.berthctl("exec", n, "sh", "-c", "echo a > /etc/made && chown 7:8 /etc/made", check=True)
         assert "A /etc/made" in berthd.berthctl("diff", n, check=True).stdout
-        berthd.berthctl("cp", src, f"{n}:/root/in", check=True)
+        # -a: the source's owners, as the container sees them (without it: the container's root).
+        berthd.berthctl("cp", "-a", src, f"{n}:/root/in", check=True)
         assert berthd.berthctl("exec", n, "stat", "-c", "%u:%g", "/root/in", check=True).stdout.strip() == "5:6"
-        berthd.berthctl("cp", f"{n}:/etc/made", out, check=True)
+        berthd.berthctl("cp", src, f"{n}:/root/plain", check=True)
+        assert berthd.berthctl("exec", n, "stat", "-c", "%u:%g", "/root/plain", check=True).stdout.strip() == "0:0"
+        berthd.berthctl("cp", "-a", f"{n}:/etc/made", out, check=True)
         assert berthd.run(["stat", "-c", "%u:%g", out], check=True).stdout.strip() == "7:8"
         cid = prop(berthd, n, "Id")
         on_disk = berthd.run(["stat", "-c", "%u:%g", f"/var/lib/berth/containers/{cid}/{'upper' if DRIVER == 'overlay' else 'rootfs'}/root/in"],
@@ -236,7 +239,7 @@ def test_cp_and_diff_see_container_ids(busybox_image, berthd):
         assert on_disk == "5:6" and base > 0
         # Stopped: the same view.
         berthd.berthctl("stop", "-t", "0", n, check=True)
-        berthd.berthctl("cp", src, f"{n}:/root/in2", check=True)
+        berthd.berthctl("cp", "-a", src, f"{n}:/root/in2", check=True)
         berthd.berthctl("start", n, check=True)
         assert berthd.berthctl("exec", n, "stat", "-c", "%u:%g", "/root/in2", check=True).stdout.strip() == "5:6"
     finally:
