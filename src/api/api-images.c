@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api-registry-auth.h"
 #include "ctl-bus.h"
 #include "ctl-inspect.h"
 #include "ctl-networks.h"
@@ -120,6 +121,7 @@ static int on_pull_reply(ApiConn *c, sd_bus_message *reply) {
 }
 
 int api_image_pull(ApiConn *c) {
+        _cleanup_(registry_auth_done) RegistryAuth auth = {};
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const char *from = api_query(c, "fromImage"), *tag = api_query(c, "tag");
         _cleanup_free_ char *reference = NULL;
@@ -137,10 +139,26 @@ int api_image_pull(ApiConn *c) {
         if (!reference)
                 return -ENOMEM;
 
+        /* The client's credentials go to berthd for this pull only, as berthctl's do. */
+        r = api_registry_auth_parse(c->registry_auth, c->registry_auth_len, &auth);
+        if (r == -EBADMSG)
+                return api_reply_error(c, 400, "invalid X-Registry-Auth header: expected base64url-encoded JSON");
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
                                            "PullImage");
         if (r >= 0)
-                r = sd_bus_message_append(m, "sa{sv}", reference, 0);
+                r = sd_bus_message_append(m, "s", reference);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && auth.username)
+                r = sd_bus_message_append(m, "{sv}", "Username", "s", auth.username);
+        if (r >= 0 && auth.password)
+                r = sd_bus_message_append(m, "{sv}", "Password", "s", auth.password);
+        if (r >= 0 && auth.identity_token)
+                r = sd_bus_message_append(m, "{sv}", "IdentityToken", "s", auth.identity_token);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r >= 0)
                 r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_pull_reply);
         if (r < 0)
