@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The Python Docker SDK (Debian's python3-docker 5.0.3) drives berth through berth-api unchanged:
+docker.from_env() with DOCKER_HOST on berth's socket."""
+import base64
+import json
+import threading
+import time
+
+import pytest
+
+from test_api import SOCK, api, http_json, sock_path  # noqa: F401 (api is a fixture)
+
+docker_sdk = pytest.importorskip("docker")
+
+
+@pytest.fixture(scope="module")
+def client(api):
+    # The socket as the test process reaches it (the testbed's mount namespace).
+    cl = docker_sdk.from_env(environment={"DOCKER_HOST": f"unix://{sock_path(api, SOCK)}"}, timeout=120)
+    yield cl
+    cl.close()
+
+
+def test_sdk_ping_version(client):
+    assert client.ping() is True
+    assert client.version()["ApiVersion"] == "1.41"
+
+
+def test_sdk_run_remove(client):
+    out = client.containers.run("busybox", ["sh", "-c", "echo out; echo err >&2"], remove=True)
+    assert out == b"out\n"
+    out = client.containers.run("busybox", ["sh", "-c", "echo out; echo err >&2"], remove=True,
+                                stdout=True, stderr=True)
+    assert out in (b"out\nerr\n", b"err\nout\n")
+    with pytest.raises(docker_sdk.errors.ContainerError) as e:
+        client.containers.run("busybox", ["sh", "-c", "echo bad >&2; exit 7"], remove=True)
+    assert e.value.exit_status == 7 and b"bad" in e.value.stderr
+    with pytest.raises(docker_sdk.errors.ImageNotFound):
+        client.containers.run("sdk-nope:latest", "true", remove=True)
+
+
+def test_sdk_detach_logs_wait_exec(client):
+    c = client.containers.run("busybox", ["sh", "-c", "echo one; echo two >&2; sleep 600"], detach=True,
+                              name="sdk-det", labels={"sdk": "yes"})
+    try:
+        assert c.name == "sdk-det" and c.labels == {"sdk": "yes"}
+        c.reload()
+        assert c.status == "running"
+        assert [x.name for x in client.containers.list(filters={"label": "sdk=yes"})] == ["sdk-det"]
+        deadline = time.monotonic() + 10
+        while c.logs() != b"one\ntwo\n":
+            assert time.monotonic() < deadline, c.logs()
+            time.sleep(0.2)
+        assert c.logs(stderr=False) == b"one\n"
+        r = c.exec_run(["sh", "-c", "echo in-exec; exit 4"])
+        assert (r.exit_code, r.output) == (4, b"in-exec\n")
+        r = c.exec_run("pwd", workdir="/tmp", environment={"A": "b"})
+        assert (r.exit_code, r.output) == (0, b"/tmp\n")
+        r = c.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
+        assert r.output == (b"o\n", b"e\n")
+        # A TTY exec: output unframed.
+        r = c.exec_run(["sh", "-c", "tty"], tty=True)
+        assert r.exit_code == 0 and r.output.startswith(b"/dev/pts/"), r
+        # Streaming logs follow until the container stops.
+        stream = c.logs(stream=True, follow=True)
+        got = []
+        t = threading.Thread(target=lambda: got.extend(stream))
+        t.start()
+        time.sleep(1)
+        c.kill()
+        t.join(30)
+        assert not t.is_alive() and b"".join(got) == b"one\ntwo\n"
+        assert c.wait(timeout=30)["StatusCode"] == 137
+        c.reload()
+        assert c.status == "exited"
+        stats = c.stats(stream=False)
+        assert "memory_stats" in stats and "cpu_stats" in stats
+    finally:
+        c.remove(force=True)
+    with pytest.raises(docker_sdk.errors.NotFound):
+        client.containers.get("sdk-det")
+
+
+def test_sdk_images_pull_history_prune(client, registry):
+    registry.push_busybox("sdk/bb", "v1")
+    img = client.images.pull(f"{registry.url}/sdk/bb", tag="v1")
+    try:
+        assert f"{registry.url}/sdk/bb:v1" in img.tags
+        assert img.id.startswith("sha256:")
+        hist = img.history()
+        assert hist and all("Created" in h and "CreatedBy" in h for h in hist)
+        assert client.images.get(f"{registry.url}/sdk/bb:v1").id == img.id
+    finally:
+        client.images.remove(f"{registry.url}/sdk/bb:v1")
+    r = client.images.prune()
+    assert "ImagesDeleted" in r and "SpaceReclaimed" in r
+
+
+def test_sdk_pull_with_credentials(client, registry_basic, api):
+    registry_basic.push_busybox("sdk/private", "v1")
+    ref = f"{registry_basic.url}/sdk/private"
+    with pytest.raises(docker_sdk.errors.APIError):
+        client.images.pull(ref, tag="v1")
+    img = client.images.pull(ref, tag="v1", auth_config={"username": registry_basic.user,
+                                                         "password": registry_basic.password})
+    try:
+        assert f"{ref}:v1" in img.tags
+    finally:
+        client.images.remove(f"{ref}:v1")
+    # The password lands in no log.
+    journal = api.run(["journalctl", "--no-pager", "-o", "cat"], timeout=60).stdout
+    assert registry_basic.password not in journal
+    # A header that is no JSON: 400, before any pull.
+    bad = base64.urlsafe_b64encode(b"{not json").decode()
+    status, msg = http_json_headers(api, "POST", f"/images/create?fromImage={ref}&tag=v1",
+                                    {"X-Registry-Auth": bad})
+    assert status == 400, msg
+
+
+def http_json_headers(bed, method, path, headers):
+    from test_api import connect, read_response
+    with connect(bed) as s:
+        req = f"{method} {path} HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n"
+        for k, v in headers.items():
+            req += f"{k}: {v}\r\n"
+        s.sendall(req.encode() + b"\r\n")
+        status, h, data = read_response(s)
+        return status, (json.loads(data) if data.strip() else None)
+
+
+def test_sdk_volumes_networks(client):
+    v = client.volumes.create("sdk-vol", labels={"k": "v"})
+    n = client.networks.create("sdk-net", labels={"k": "v"})
+    try:
+        assert v.name == "sdk-vol" and client.volumes.get("sdk-vol").attrs["Labels"] == {"k": "v"}
+        assert "sdk-vol" in [x.name for x in client.volumes.list()]
+        assert n.name == "sdk-net" and client.networks.get(n.id).name == "sdk-net"
+        assert "sdk-net" in [x.name for x in client.networks.list(names=["sdk-net"])]
+        c = client.containers.run("busybox", "sleep 600", detach=True, name="sdk-net-c",
+                                  volumes={"sdk-vol": {"bind": "/v", "mode": "rw"}})
+        try:
+            n.connect(c, aliases=["sdk-alias"])
+            c.reload()
+            assert "sdk-alias" in c.attrs["NetworkSettings"]["Networks"]["sdk-net"]["Aliases"]
+            r = c.exec_run(["nslookup", "sdk-alias", "127.0.0.1"])
+            n.reload()
+            assert c.id in n.attrs["Containers"]
+            n.disconnect(c)
+            c.reload()
+            assert "sdk-net" not in c.attrs["NetworkSettings"]["Networks"]
+            c.exec_run(["sh", "-c", "echo x > /v/file"])
+        finally:
+            c.remove(force=True)
+    finally:
+        n.remove()
+        v.remove()
+    assert "sdk-vol" not in [x.name for x in client.volumes.list()]
+    # Prunes answer in Docker's shape.
+    unused = client.volumes.create("sdk-unused")
+    r = client.volumes.prune()
+    assert "VolumesDeleted" in r and "SpaceReclaimed" in r
+    client.networks.create("sdk-unused-net")
+    r = client.networks.prune()
+    assert "sdk-unused-net" in (r["NetworksDeleted"] or [])
+    c = client.containers.create("busybox", "true", name="sdk-stopped")
+    r = client.containers.prune()
+    assert c.id in (r["ContainersDeleted"] or [])
+    del unused
