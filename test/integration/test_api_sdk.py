@@ -52,14 +52,17 @@ def test_sdk_detach_logs_wait_exec(client):
             assert time.monotonic() < deadline, c.logs()
             time.sleep(0.2)
         assert c.logs(stderr=False) == b"one\n"
-        r = c.exec_run(["sh", "-c", "echo in-exec; exit 4"])
+        # docker-py reads a hijacked stream from the socket under http.client's buffered reader:
+        # output that arrives with the 101 response is lost (docker/docker-py#3332, #2042; with
+        # dockerd too). The commands wait a little before they write, as that workaround.
+        r = c.exec_run(["sh", "-c", "sleep 0.5; echo in-exec; exit 4"])
         assert (r.exit_code, r.output) == (4, b"in-exec\n")
-        r = c.exec_run("pwd", workdir="/tmp", environment={"A": "b"})
-        assert (r.exit_code, r.output) == (0, b"/tmp\n")
-        r = c.exec_run(["sh", "-c", "echo o; echo e >&2"], demux=True)
+        r = c.exec_run(["sh", "-c", "sleep 0.5; pwd; echo $A"], workdir="/tmp", environment={"A": "b"})
+        assert (r.exit_code, r.output) == (0, b"/tmp\nb\n")
+        r = c.exec_run(["sh", "-c", "sleep 0.5; echo o; echo e >&2"], demux=True)
         assert r.output == (b"o\n", b"e\n")
         # A TTY exec: output unframed.
-        r = c.exec_run(["sh", "-c", "tty"], tty=True)
+        r = c.exec_run(["sh", "-c", "sleep 0.5; tty"], tty=True)
         assert r.exit_code == 0 and r.output.startswith(b"/dev/pts/"), r
         # Streaming logs follow until the container stops.
         stream = c.logs(stream=True, follow=True)
@@ -142,7 +145,6 @@ def test_sdk_volumes_networks(client):
             n.connect(c, aliases=["sdk-alias"])
             c.reload()
             assert "sdk-alias" in c.attrs["NetworkSettings"]["Networks"]["sdk-net"]["Aliases"]
-            r = c.exec_run(["nslookup", "sdk-alias", "127.0.0.1"])
             n.reload()
             assert c.id in n.attrs["Containers"]
             n.disconnect(c)
