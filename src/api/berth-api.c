@@ -200,6 +200,8 @@ static int handle(ApiConn *c) {
                 return c->method == API_GET ? api_version(c) : not_found(c);
         if (streq(path, "/info"))
                 return c->method == API_GET ? api_info(c) : not_found(c);
+        if (streq(path, "/events"))
+                return c->method == API_GET ? api_events(c) : not_found(c);
         if (startswith(path, "/containers/"))
                 return route_containers(c, path);
         if (startswith(path, "/exec/"))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from test_api import SOCK, api, http_json, sock_path  # noqa: F401 (api is a fixture)
+from test_api import SOCK, api, connect, http_json, sock_path  # noqa: F401 (api is a fixture)
 
 docker_sdk = pytest.importorskip("docker")
 
@@ -168,3 +168,44 @@ def test_sdk_volumes_networks(client):
     r = client.containers.prune()
     assert c.id in (r["ContainersDeleted"] or [])
     del unused
+
+
+def test_sdk_events(client):
+    # berthd keeps no past events: the stream runs while the container comes and goes.
+    until = int(time.time()) + 6
+    stream = client.events(until=until, decode=True, filters={"type": "container", "label": "sdk-ev=1"})
+    got = []
+    t = threading.Thread(target=lambda: got.extend(stream))
+    t.start()
+    time.sleep(1)
+    c = client.containers.run("busybox", ["sh", "-c", "exit 3"], detach=True, name="sdk-ev", labels={"sdk-ev": "1"})
+    c.wait(timeout=30)
+    c.remove()
+    client.containers.create("busybox", "true", name="sdk-ev-other").remove()
+    t.join(30)
+    assert not t.is_alive(), "the stream did not end at until"
+    actions = [e["Action"] for e in got]
+    assert actions[:1] == ["create"] and "start" in actions and actions[-1] == "destroy", got
+    die = next(e for e in got if e["Action"] == "die")
+    assert die["Actor"]["ID"] == c.id and die["Actor"]["Attributes"]["exitCode"] == "3"
+    assert die["Actor"]["Attributes"]["name"] == "sdk-ev" and die["Type"] == "container"
+    assert all(e["Actor"]["Attributes"].get("name") == "sdk-ev" for e in got)
+    # Only the past: an empty stream at once.
+    assert list(client.events(since=1, until=2, decode=True)) == []
+
+
+
+def test_events_raw(api):
+    for query in ("filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D", "filters=%7Bbad", "since=yesterday"):
+        status, msg = http_json(api, "GET", f"/events?{query}")
+        assert status == 400 and msg["message"], (query, msg)
+    # A client that goes away mid-stream: the server drops the stream and serves on.
+    with connect(api) as s:
+        s.sendall(b"GET /events HTTP/1.1\r\nHost: d\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200")
+    api.run(["berthctl", "volume", "create", "sdk-ev-vol"], check=True)
+    api.run(["berthctl", "volume", "rm", "sdk-ev-vol"], check=True)
+    assert http_json(api, "GET", "/_ping")[0] == 200
