@@ -449,36 +449,60 @@ static int close_array_option(sd_bus_message *m) {
         return r;
 }
 
-/* HostConfig.Binds: "source:destination[:options]"; a source that is no absolute path names a
- * volume. */
-static int append_binds(sd_bus_message *m, json_object *host) {
+/* One of HostConfig.Binds: "source:destination[:options]"; a source that is no absolute path
+ * names a volume. */
+static int append_bind(sd_bus_message *m, const char *bind) {
+        _cleanup_free_ char *copy = strdup(bind);
+        if (!copy)
+                return -ENOMEM;
+        char *src = copy, *dst = strchr(copy, ':'), *opts = NULL;
+        if (!dst || dst == src)
+                return -EINVAL;
+        *dst++ = 0;
+        opts = strchr(dst, ':');
+        if (opts)
+                *opts++ = 0;
+        if (dst[0] != '/')
+                return -EINVAL;
+        bool ro = false;
+        for (char *o = opts, *save = NULL, *t; o && (t = strtok_r(o, ",", &save)); o = NULL)
+                if (streq(t, "ro"))
+                        ro = true;
+                else if (!streq(t, "rw") && !streq(t, "z") && !streq(t, "Z") && !streq(t, "rprivate") &&
+                         !streq(t, "private") && !streq(t, "nocopy"))
+                        return -EINVAL;
+        return sd_bus_message_append(m, "(sssb)", src[0] == '/' ? "bind" : "volume", src, dst, ro);
+}
+
+/* One of HostConfig.Mounts (the long syntax): {Type bind|volume|tmpfs, Source, Target, ReadOnly}.
+ * Options berthd has no field for (BindOptions, VolumeOptions, TmpfsOptions) are ignored, as
+ * unknown fields are. */
+static int append_mount(sd_bus_message *m, json_object *mount) {
+        const char *type = json_get_string(mount, "Type") ?: "volume", *src = json_get_string(mount, "Source") ?: "",
+                   *dst = json_get_string(mount, "Target");
+        if (!json_object_is_type(mount, json_type_object) || isempty(dst) || dst[0] != '/' ||
+            (!streq(type, "bind") && !streq(type, "volume") && !streq(type, "tmpfs")) ||
+            (streq(type, "bind") && src[0] != '/'))
+                return -EINVAL;
+        return sd_bus_message_append(m, "(sssb)", type, src, dst, json_get_bool(mount, "ReadOnly", 0) > 0);
+}
+
+/* HostConfig.Binds and HostConfig.Mounts, as one Mounts option. */
+static int append_mounts(sd_bus_message *m, json_object *host) {
         _cleanup_strv_free_ char **binds = NULL;
+        json_object *mounts = NULL;
         int r = get_strslice(host, "Binds", &binds);
-        if (r <= 0 || strv_length(binds) == 0)
+        if (r >= 0)
+                r = get_typed(host, "Mounts", json_type_array, &mounts);
+        if (r < 0)
                 return r;
+        if (strv_length(binds) == 0 && (!mounts || json_object_array_length(mounts) == 0))
+                return 0;
         r = open_array_option(m, "Mounts", "(sssb)");
-        for (char **b = binds; r >= 0 && *b; b++) {
-                _cleanup_free_ char *copy = strdup(*b);
-                if (!copy)
-                        return -ENOMEM;
-                char *src = copy, *dst = strchr(copy, ':'), *opts = NULL;
-                if (!dst || dst == src)
-                        return -EINVAL;
-                *dst++ = 0;
-                opts = strchr(dst, ':');
-                if (opts)
-                        *opts++ = 0;
-                if (dst[0] != '/')
-                        return -EINVAL;
-                bool ro = false;
-                for (char *o = opts, *save = NULL, *t; o && (t = strtok_r(o, ",", &save)); o = NULL)
-                        if (streq(t, "ro"))
-                                ro = true;
-                        else if (!streq(t, "rw") && !streq(t, "z") && !streq(t, "Z") && !streq(t, "rprivate") &&
-                                 !streq(t, "private") && !streq(t, "nocopy"))
-                                return -EINVAL;
-                r = sd_bus_message_append(m, "(sssb)", src[0] == '/' ? "bind" : "volume", src, dst, ro);
-        }
+        for (char **b = binds; r >= 0 && b && *b; b++)
+                r = append_bind(m, *b);
+        for (size_t i = 0; r >= 0 && mounts && i < json_object_array_length(mounts); i++)
+                r = append_mount(m, json_object_array_get_idx(mounts, i));
         return r < 0 ? r : close_array_option(m);
 }
 
@@ -639,7 +663,7 @@ static int append_create_options(sd_bus_message *m, json_object *body) {
         if (r >= 0)
                 r = append_strv_option(m, host, "VolumesFrom", "VolumesFrom");
         if (r >= 0)
-                r = append_binds(m, host);
+                r = append_mounts(m, host);
         if (r >= 0)
                 r = append_port_bindings(m, host);
         if (r >= 0)

@@ -209,3 +209,22 @@ def test_events_raw(api):
     api.run(["berthctl", "volume", "create", "sdk-ev-vol"], check=True)
     api.run(["berthctl", "volume", "rm", "sdk-ev-vol"], check=True)
     assert http_json(api, "GET", "/_ping")[0] == 200
+
+
+def test_sdk_mounts(client):
+    """HostConfig.Mounts (the long syntax): a named volume, a read-only one, a tmpfs."""
+    client.volumes.create("sdk-mnt")
+    try:
+        mounts = [docker_sdk.types.Mount("/data", "sdk-mnt", type="volume"),
+                  docker_sdk.types.Mount("/ro", "sdk-mnt", type="volume", read_only=True),
+                  docker_sdk.types.Mount("/scratch", None, type="tmpfs")]
+        out = client.containers.run("busybox", ["sh", "-c", "echo hi > /data/f && cat /ro/f && "
+                                                "grep -q ' /scratch tmpfs ' /proc/mounts && echo tmpfs && "
+                                                "! touch /ro/g 2>/dev/null && echo ro"],
+                                    mounts=mounts, remove=True)
+        assert out == b"hi\ntmpfs\nro\n"
+        with pytest.raises(docker_sdk.errors.APIError) as e:
+            client.containers.create("busybox", "true", mounts=[docker_sdk.types.Mount("relative", "sdk-mnt")])
+        assert e.value.status_code == 400
+    finally:
+        client.volumes.get("sdk-mnt").remove(force=True)
