@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* GET /containers/{id}/stats: one sample (stream=0) of Container.GetStats in Docker's shape. A
- * stream of samples is not served (501). */
+/* GET /containers/{id}/stats: samples of Container.GetStats in Docker's shape, one (stream=0) or
+ * one a second (Docker's default) until the container is removed or the client goes. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -67,45 +67,41 @@ static uint64_t known(uint64_t v) {
         return v == UINT64_MAX ? 0 : v;
 }
 
-int api_container_stats(ApiConn *c, const char *name) {
+typedef struct Sample {
+        uint64_t cpu, system; /* ns */
+} Sample;
+
+/* One sample of the container at path; zeros for a container that does not run, as Docker's.
+ * prev: the sample before (precpu_stats), or NULL for an empty one. -ENOENT when the container
+ * is gone. */
+static int stats_json(ApiConn *c, const char *path, const char *id, const char *name, const Sample *prev,
+                      Sample *ret_sample, json_object **ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL, *id = NULL, *cname = NULL;
         uint64_t mem = 0, mem_max = UINT64_MAX, cpu = 0, tasks = 0, io_r = 0, io_w = 0;
-        const char *stream = api_query(c, "stream");
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         int r;
 
-        /* Docker streams by default; one sample is all berth-api gives. */
-        if (!stream || api_query_bool(c, "stream"))
-                return api_reply_error(c, 501, "streamed stats are not implemented by berth-api; use stream=false");
-        r = api_lookup_container(c, name, &path);
-        if (r <= 0)
-                return r;
-        r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Id", &error, &id);
-        if (r >= 0)
-                r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Name",
-                                               &error, &cname);
-        if (r < 0)
-                return api_reply_bus_error(c, &error, r);
         r = ctl_bus_call(c->server->bus, path, BERTH_BUS_CONTAINER, "GetStats", CTL_TIMEOUT_DEFAULT, &error, &reply,
                          NULL);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "tttttt", &mem, &mem_max, &cpu, &tasks, &io_r, &io_w);
         else if (sd_bus_error_has_name(&error, BERTH_ERROR_CONTAINER_NOT_RUNNING))
-                r = 0; /* Docker's zeros for a container that does not run */
+                r = 0;
+        else if (ctl_bus_error_is_not_found(&error) || sd_bus_error_has_name(&error, SD_BUS_ERROR_UNKNOWN_OBJECT))
+                return -ENOENT;
         if (r < 0)
-                return api_reply_bus_error(c, &error, r);
+                return r;
         if (mem_max == UINT64_MAX || mem_max == 0) {
                 long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
                 mem_max = pages > 0 && size > 0 ? (uint64_t) pages * (uint64_t) size : 0;
         }
+        Sample now = { known(cpu), system_cpu_usage() };
 
         _cleanup_json_ json_object *o = json_object_new_object();
         json_object *pids = json_object_new_object(), *memory = json_object_new_object(),
-                    *blkio = json_object_new_object(), *io = json_object_new_array(), *pre = NULL;
-        _cleanup_free_ char *read_at = format_timestamp_rfc3339(now_realtime_usec()), *slash_name = NULL;
-        slash_name = strjoin("/", cname);
+                    *blkio = json_object_new_object(), *io = json_object_new_array();
+        _cleanup_free_ char *read_at = format_timestamp_rfc3339(now_realtime_usec()), *slash_name = strjoin("/", name);
         if (!o || !pids || !memory || !blkio || !io || !read_at || !slash_name) {
                 json_object_put(pids);
                 json_object_put(memory);
@@ -123,15 +119,101 @@ int api_container_stats(ApiConn *c, const char *name) {
         json_object_object_add(o, "blkio_stats", blkio);
         json_object_object_add(o, "num_procs", json_object_new_int(0));
         json_object_object_add(o, "storage_stats", json_object_new_object());
-        json_object_object_add(o, "cpu_stats", cpu_stats_json(known(cpu), system_cpu_usage(), cpus));
-        /* No earlier sample: precpu_stats is empty, as in Docker's first sample. */
-        pre = cpu_stats_json(0, 0, cpus);
-        json_object_object_add(o, "precpu_stats", pre);
+        json_object_object_add(o, "cpu_stats", cpu_stats_json(now.cpu, now.system, cpus));
+        /* Without an earlier sample precpu_stats is empty, as in Docker's first one. */
+        json_object_object_add(o, "precpu_stats", cpu_stats_json(prev ? prev->cpu : 0, prev ? prev->system : 0, cpus));
         json_object_object_add(memory, "usage", json_object_new_int64((int64_t) known(mem)));
         json_object_object_add(memory, "limit", json_object_new_int64((int64_t) mem_max));
         json_object_object_add(memory, "stats", json_object_new_object());
         json_object_object_add(o, "memory_stats", memory);
         json_object_object_add(o, "name", json_object_new_string(slash_name));
         json_object_object_add(o, "id", json_object_new_string(id));
-        return api_reply_json(c, 200, o);
+        *ret_sample = now;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+typedef struct StatsStream {
+        ApiConn *conn;
+        char *path, *id, *name;
+        Sample prev;
+        sd_event_source *timer;
+} StatsStream;
+
+static void stats_stream_free(void *p) {
+        StatsStream *s = p;
+        if (!s)
+                return;
+        sd_event_source_disable_unref(s->timer);
+        free(s->path);
+        free(s->id);
+        free(s->name);
+        free(s);
+}
+
+/* The next sample, a second after the last; the stream ends when the container is gone. */
+static int on_stats_timer(sd_event_source *t, uint64_t usec, void *userdata) {
+        StatsStream *s = userdata;
+        ApiConn *c = s->conn;
+        _cleanup_json_ json_object *o = NULL;
+        Sample now;
+        int r = stats_json(c, s->path, s->id, s->name, &s->prev, &now, &o);
+        if (r == -ENOENT)
+                r = api_stream_end(c);
+        else if (r >= 0) {
+                s->prev = now;
+                r = api_stream_json(c, o);
+                if (r >= 0)
+                        r = sd_event_source_set_time_relative(t, USEC_PER_SEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(t, SD_EVENT_ONESHOT);
+        }
+        if (r < 0)
+                api_conn_abort(c);
+        /* May free c, s and t with it (allowed in t's own callback); nothing is touched after. */
+        (void) api_conn_kick(c);
+        return 0;
+}
+
+int api_container_stats(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL, *id = NULL, *cname = NULL;
+        _cleanup_json_ json_object *o = NULL;
+        const char *stream = api_query(c, "stream");
+        Sample first;
+        int r;
+
+        r = api_lookup_container(c, name, &path);
+        if (r <= 0)
+                return r;
+        r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Id", &error, &id);
+        if (r >= 0)
+                r = sd_bus_get_property_string(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Name",
+                                               &error, &cname);
+        if (r < 0)
+                return api_reply_bus_error(c, &error, r);
+        r = stats_json(c, path, id, cname, NULL, &first, &o);
+        if (r == -ENOENT)
+                return api_reply_error(c, 404, "No such container: %s", name);
+        if (r < 0)
+                return r;
+        /* Docker streams unless stream is false. */
+        if (stream && !api_query_bool(c, "stream"))
+                return api_reply_json(c, 200, o);
+
+        StatsStream *s = calloc(1, sizeof(StatsStream));
+        if (!s)
+                return -ENOMEM;
+        *s = (StatsStream){
+                .conn = c, .path = TAKE_PTR(path), .id = TAKE_PTR(id), .name = TAKE_PTR(cname), .prev = first
+        };
+        c->userdata = s;
+        c->userdata_free = stats_stream_free;
+        r = sd_event_add_time_relative(c->server->event, &s->timer, CLOCK_MONOTONIC, USEC_PER_SEC, 0, on_stats_timer,
+                                       s);
+        if (r >= 0)
+                r = api_stream_begin(c, 200, "application/json");
+        if (r >= 0)
+                r = api_stream_json(c, o);
+        return r;
 }

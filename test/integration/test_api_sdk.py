@@ -228,3 +228,23 @@ def test_sdk_mounts(client):
         assert e.value.status_code == 400
     finally:
         client.volumes.get("sdk-mnt").remove(force=True)
+
+
+def test_sdk_stats_stream(client, api):
+    c = client.containers.run("busybox", ["sleep", "600"], detach=True, name="sdk-stats")
+    try:
+        stream = c.stats(decode=True)  # Docker's default: a sample a second
+        first, second = next(stream), next(stream)
+        assert first["id"] == c.id and first["name"] == "/sdk-stats"
+        assert second["precpu_stats"]["cpu_usage"]["total_usage"] == first["cpu_stats"]["cpu_usage"]["total_usage"]
+        assert second["memory_stats"]["usage"] > 0 and second["pids_stats"]["current"] >= 1
+        stream.close()
+        # The docker CLI's one-shot table.
+        proc = api.run(["env", f"DOCKER_HOST=unix://{SOCK}", "/usr/local/bin/docker", "stats", "--no-stream",
+                        "--format", "{{.Name}} {{.PIDs}}", "sdk-stats"], timeout=60)
+        assert proc.returncode == 0 and proc.stdout.split()[0] == "sdk-stats", proc.stderr
+        assert int(proc.stdout.split()[1]) >= 1  # the scope's tasks: sleep, and berth's init when there is one
+    finally:
+        c.remove(force=True)
+    # Of a removed container: 404 (the stream of one that goes ends).
+    assert http_json(api, "GET", "/containers/sdk-stats/stats?stream=0")[0] == 404
