@@ -897,12 +897,22 @@ def case_network():
     network_case.run_case(sys.modules[__name__])
 
 
+# ------------------------------------------------------------------------------------------
+# case 11: the Docker Engine API — the docker CLI against berth-api and podman's service
+# (bench/api_case.py)
+
+def case_api():
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import api_case  # noqa: E402
+    api_case.run_case(sys.modules[__name__])
+
+
 def main():
     global A
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     # import first: it must not follow a mass deletion (see case_import)
-    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream,registry,network")
+    p.add_argument("--cases", default="import,start,parallel,logs,stop,create,stream,registry,network,api")
     p.add_argument("--work", required=True)
     p.add_argument("--minbase", required=True)
     p.add_argument("--rev", default="")
@@ -925,7 +935,7 @@ def main():
     prepare()
     cases = {"start": case_start, "parallel": case_parallel, "logs": case_logs,
              "import": case_import, "stop": case_stop, "create": case_create, "stream": case_stream,
-             "registry": case_registry, "network": case_network}
+             "registry": case_registry, "network": case_network, "api": case_api}
     global LAST_CASE_END
     for c in A.cases.split(","):
         log(f"case {c}")

@@ -215,6 +215,28 @@ def network_tables(n):
     return out
 
 
+def api_tables(a):
+    """Case 11 (issue #17): the docker CLI against berth-api and podman's Docker API service."""
+    out = []
+    target = {"podman": ("<=", 0.2, "≤ 1/5 of podman")}
+    r = a.get("run")
+    if r:
+        out.append(timing_table(
+            "11a. `docker run --rm IMAGE /bin/true` through the Docker Engine API (hyperfine)",
+            "The real docker CLI against berth-api (`/run/berth/docker.sock`, socket-activated) and "
+            "against `podman system service` (rootful, its own socket); each tool on its default "
+            "network. Commands: " + "; ".join(f"{k}: `{v}`" for k, v in r["commands"].items()) + ".",
+            r["tools"], "docker run", target))
+    p = a.get("ps")
+    if p:
+        out.append(timing_table(
+            f"11b. `docker ps -a` with {p.get('n', 100)} containers (hyperfine)",
+            f"{p.get('n', 100)} created containers in each tool's store, listed through its API by the "
+            "docker CLI. Commands: " + "; ".join(f"{k}: `{v}`" for k, v in p["commands"].items()) + ".",
+            p["tools"], "docker ps", target))
+    return out
+
+
 def render(doc):
     m = doc["meta"]
     r = doc["results"]
@@ -429,6 +451,8 @@ def render(doc):
 
     if "network" in r:
         out += network_tables(r["network"])
+    if "api" in r:
+        out += api_tables(r["api"])
 
     if doc.get("errors"):
         out.append("## Errors (a tool or case that could not run)\n")

@@ -71,6 +71,23 @@ class ReportTargets(unittest.TestCase):
         self.assertEqual(rows(text, "start")["crun"][8], "no data")
 
 
+class ApiCase(unittest.TestCase):
+    def test_api_targets(self):
+        text = report.render(doc({"api": {
+            "run": {"commands": {"berth": "docker -H unix:///run/berth/docker.sock run --rm benchbox /bin/true"},
+                    "tools": {"berth": st(0.05), "podman": st(0.4)}},
+            "ps": {"n": 100, "commands": {}, "tools": {"berth": st(0.03), "podman": st(0.1)}}}}))
+        self.assertEqual(rows(text, "docker run")["podman"][6], "0.12")
+        self.assertEqual(rows(text, "docker run")["podman"][8], "yes")  # 0.125 ≤ 1/5
+        self.assertEqual(rows(text, "docker ps")["podman"][8], "**NO**")  # 0.3 > 1/5
+        self.assertIn("- docker ps vs podman: berth / podman = 0.30, target ≤ 1/5 of podman", text)
+        self.assertIn("## 11b. `docker ps -a` with 100 containers (hyperfine)", text)
+
+    def test_api_without_podman(self):
+        text = report.render(doc({"api": {"run": {"commands": {}, "tools": {"berth": st(0.05)}}}}))
+        self.assertEqual(rows(text, "docker run")["podman"][8], "no data")
+
+
 def net_doc(start=None, throughput=None):
     n = {"podman_network_backend": "netavark"}
     if start is not None:

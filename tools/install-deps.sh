@@ -18,6 +18,12 @@ PACKAGES=(
         podman
         docker-registry skopeo apache2-utils openssl python3-cryptography curl zstd
 )
+# Clients of berth-api's Docker Engine API (test_api_compose.py, test_api_sdk.py). Installed
+# without their recommends: docker-compose recommends docker.io, and dockerd/containerd must never
+# be installed or run here.
+PACKAGES_NO_RECOMMENDS=(
+        docker-compose python3-docker
+)
 
 # Debian's docker-registry ships docker-registry.service (enabled by its postinst) and a SysV
 # script: the tests start registries of their own, on 127.0.0.1 only, and the packaged one must
@@ -40,26 +46,38 @@ quiet_registry() {
         ln -sfn /dev/null /etc/systemd/system/docker-registry.service
 }
 
+is_installed() {
+        [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
+}
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
-        status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
-        [ "$status" = installed ] || missing+=("$pkg")
+        is_installed "$pkg" || missing+=("$pkg")
+done
+missing_no_recommends=()
+for pkg in "${PACKAGES_NO_RECOMMENDS[@]}"; do
+        is_installed "$pkg" || missing_no_recommends+=("$pkg")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_no_recommends[@]} -eq 0 ]; then
         quiet_registry
-        echo "install-deps: all ${#PACKAGES[@]} packages are installed"
+        echo "install-deps: all $((${#PACKAGES[@]} + ${#PACKAGES_NO_RECOMMENDS[@]})) packages are installed"
         exit 0
 fi
 
 if [ "$(id -u)" != 0 ]; then
-        echo "install-deps: missing packages (run as root to install): ${missing[*]}" >&2
+        echo "install-deps: missing packages (run as root to install): ${missing[*]} ${missing_no_recommends[*]}" >&2
         exit 1
 fi
 
-echo "install-deps: installing ${missing[*]}"
+echo "install-deps: installing ${missing[*]} ${missing_no_recommends[*]}"
 export DEBIAN_FRONTEND=noninteractive
 quiet_registry
 apt-get update -q
-apt-get install -y -q "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+        apt-get install -y -q "${missing[@]}"
+fi
+if [ ${#missing_no_recommends[@]} -gt 0 ]; then
+        apt-get install -y -q --no-install-recommends "${missing_no_recommends[@]}"
+fi
 quiet_registry

@@ -168,6 +168,13 @@ static int filters_match(json_object *filters, const ContainerInfo *ci) {
                         return -EINVAL;
                 if (!list)
                         continue;
+                /* Docker: every label filter must match, of the other keys any value. */
+                if (streq(key, "label")) {
+                        for (char **v = list; *v; v++)
+                                if (!labels_match(ci->labels, *v))
+                                        return 0;
+                        continue;
+                }
                 for (char **v = list; *v && !any; v++) {
                         if (streq(key, "id"))
                                 any = ci->id && startswith(ci->id, *v);
@@ -261,6 +268,60 @@ int api_containers_list(ApiConn *c) {
         return api_reply_json(c, 200, a);
 }
 
+/* Docker before API 1.44 lists a container's short id among its aliases on user networks (it
+ * answers to it in DNS, as with berthd); docker-compose 1.29 looks for it there to tell a container
+ * connected with its aliases at create from one it must disconnect and connect again. */
+static int add_short_id_aliases(json_object *o, const char *id) {
+        json_object *settings = NULL, *networks = NULL;
+        char short_id[13];
+
+        if (!id || !json_object_object_get_ex(o, "NetworkSettings", &settings) ||
+            !json_object_object_get_ex(settings, "Networks", &networks) ||
+            !json_object_is_type(networks, json_type_object))
+                return 0;
+        snprintf(short_id, sizeof short_id, "%s", id);
+        json_object_object_foreach(networks, name, e) {
+                json_object *aliases = NULL;
+                bool found = false;
+                if (streq(name, "bridge") || streq(name, "host") || streq(name, "none") ||
+                    !json_object_is_type(e, json_type_object))
+                        continue;
+                if (!json_object_object_get_ex(e, "Aliases", &aliases) ||
+                    !json_object_is_type(aliases, json_type_array)) {
+                        aliases = json_object_new_array();
+                        if (!aliases || json_object_object_add(e, "Aliases", aliases) < 0) {
+                                json_object_put(aliases);
+                                return -ENOMEM;
+                        }
+                }
+                for (size_t i = 0; i < json_object_array_length(aliases); i++) {
+                        const char *a = json_object_get_string(json_object_array_get_idx(aliases, i));
+                        found = found || (a && streq(a, short_id));
+                }
+                if (!found && json_object_array_add(aliases, json_object_new_string(short_id)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* HostConfig.LogConfig: what berth-api's logs read is the journal. docker-compose shows the logs
+ * only of containers whose log driver it knows to be readable (journald is one). */
+static int add_log_config(json_object *o) {
+        json_object *host = NULL, *lc;
+        if (!json_object_object_get_ex(o, "HostConfig", &host) || !json_object_is_type(host, json_type_object) ||
+            json_object_object_get_ex(host, "LogConfig", NULL))
+                return 0;
+        lc = json_object_new_object();
+        if (!lc || json_object_object_add(host, "LogConfig", lc) < 0) {
+                json_object_put(lc);
+                return -ENOMEM;
+        }
+        if (json_object_object_add(lc, "Type", json_object_new_string("journald")) < 0 ||
+            json_object_object_add(lc, "Config", json_object_new_object()) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 int api_container_inspect(ApiConn *c, const char *name) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(container_info_done) ContainerInfo ci = {};
@@ -279,6 +340,10 @@ int api_container_inspect(ApiConn *c, const char *name) {
                 return api_reply_bus_error(c, &error, r);
         }
         r = ctl_container_json(&ci, &o);
+        if (r >= 0)
+                r = add_short_id_aliases(o, ci.id);
+        if (r >= 0)
+                r = add_log_config(o);
         if (r < 0)
                 return r;
         return api_reply_json(c, 200, o);
@@ -384,36 +449,60 @@ static int close_array_option(sd_bus_message *m) {
         return r;
 }
 
-/* HostConfig.Binds: "source:destination[:options]"; a source that is no absolute path names a
- * volume. */
-static int append_binds(sd_bus_message *m, json_object *host) {
+/* One of HostConfig.Binds: "source:destination[:options]"; a source that is no absolute path
+ * names a volume. */
+static int append_bind(sd_bus_message *m, const char *bind) {
+        _cleanup_free_ char *copy = strdup(bind);
+        if (!copy)
+                return -ENOMEM;
+        char *src = copy, *dst = strchr(copy, ':'), *opts = NULL;
+        if (!dst || dst == src)
+                return -EINVAL;
+        *dst++ = 0;
+        opts = strchr(dst, ':');
+        if (opts)
+                *opts++ = 0;
+        if (dst[0] != '/')
+                return -EINVAL;
+        bool ro = false;
+        for (char *o = opts, *save = NULL, *t; o && (t = strtok_r(o, ",", &save)); o = NULL)
+                if (streq(t, "ro"))
+                        ro = true;
+                else if (!streq(t, "rw") && !streq(t, "z") && !streq(t, "Z") && !streq(t, "rprivate") &&
+                         !streq(t, "private") && !streq(t, "nocopy"))
+                        return -EINVAL;
+        return sd_bus_message_append(m, "(sssb)", src[0] == '/' ? "bind" : "volume", src, dst, ro);
+}
+
+/* One of HostConfig.Mounts (the long syntax): {Type bind|volume|tmpfs, Source, Target, ReadOnly}.
+ * Options berthd has no field for (BindOptions, VolumeOptions, TmpfsOptions) are ignored, as
+ * unknown fields are. */
+static int append_mount(sd_bus_message *m, json_object *mount) {
+        const char *type = json_get_string(mount, "Type") ?: "volume", *src = json_get_string(mount, "Source") ?: "",
+                   *dst = json_get_string(mount, "Target");
+        if (!json_object_is_type(mount, json_type_object) || isempty(dst) || dst[0] != '/' ||
+            (!streq(type, "bind") && !streq(type, "volume") && !streq(type, "tmpfs")) ||
+            (streq(type, "bind") && src[0] != '/'))
+                return -EINVAL;
+        return sd_bus_message_append(m, "(sssb)", type, src, dst, json_get_bool(mount, "ReadOnly", 0) > 0);
+}
+
+/* HostConfig.Binds and HostConfig.Mounts, as one Mounts option. */
+static int append_mounts(sd_bus_message *m, json_object *host) {
         _cleanup_strv_free_ char **binds = NULL;
+        json_object *mounts = NULL;
         int r = get_strslice(host, "Binds", &binds);
-        if (r <= 0 || strv_length(binds) == 0)
+        if (r >= 0)
+                r = get_typed(host, "Mounts", json_type_array, &mounts);
+        if (r < 0)
                 return r;
+        if (strv_length(binds) == 0 && (!mounts || json_object_array_length(mounts) == 0))
+                return 0;
         r = open_array_option(m, "Mounts", "(sssb)");
-        for (char **b = binds; r >= 0 && *b; b++) {
-                _cleanup_free_ char *copy = strdup(*b);
-                if (!copy)
-                        return -ENOMEM;
-                char *src = copy, *dst = strchr(copy, ':'), *opts = NULL;
-                if (!dst || dst == src)
-                        return -EINVAL;
-                *dst++ = 0;
-                opts = strchr(dst, ':');
-                if (opts)
-                        *opts++ = 0;
-                if (dst[0] != '/')
-                        return -EINVAL;
-                bool ro = false;
-                for (char *o = opts, *save = NULL, *t; o && (t = strtok_r(o, ",", &save)); o = NULL)
-                        if (streq(t, "ro"))
-                                ro = true;
-                        else if (!streq(t, "rw") && !streq(t, "z") && !streq(t, "Z") && !streq(t, "rprivate") &&
-                                 !streq(t, "private") && !streq(t, "nocopy"))
-                                return -EINVAL;
-                r = sd_bus_message_append(m, "(sssb)", src[0] == '/' ? "bind" : "volume", src, dst, ro);
-        }
+        for (char **b = binds; r >= 0 && b && *b; b++)
+                r = append_bind(m, *b);
+        for (size_t i = 0; r >= 0 && mounts && i < json_object_array_length(mounts); i++)
+                r = append_mount(m, json_object_array_get_idx(mounts, i));
         return r < 0 ? r : close_array_option(m);
 }
 
@@ -511,7 +600,7 @@ static int append_restart_policy(sd_bus_message *m, json_object *host) {
 }
 
 static int append_create_options(sd_bus_message *m, json_object *body) {
-        json_object *host = NULL, *nm = NULL;
+        json_object *host = NULL;
         _cleanup_strv_free_ char **entrypoint = NULL;
         int r = get_typed(body, "HostConfig", json_type_object, &host);
 
@@ -574,15 +663,56 @@ static int append_create_options(sd_bus_message *m, json_object *body) {
         if (r >= 0)
                 r = append_strv_option(m, host, "VolumesFrom", "VolumesFrom");
         if (r >= 0)
-                r = append_binds(m, host);
+                r = append_mounts(m, host);
         if (r >= 0)
                 r = append_port_bindings(m, host);
         if (r >= 0)
                 r = append_restart_policy(m, host);
+        return r;
+}
+
+/* HostConfig.NetworkMode and, of NetworkingConfig.EndpointsConfig, the endpoint on that network
+ * (or the only one named when NetworkMode is not set, as Docker takes it): Aliases,
+ * IPAMConfig.IPv4Address, MacAddress. Docker before API 1.44 connects a new container to one
+ * network only; compose connects it to the others afterwards. */
+static int append_network_options(sd_bus_message *m, json_object *body) {
+        json_object *host = NULL, *nm = NULL, *nc = NULL, *eps = NULL, *ep = NULL, *ipam = NULL;
+        _cleanup_strv_free_ char **aliases = NULL;
+        const char *mode = NULL;
+        int r = get_typed(body, "HostConfig", json_type_object, &host);
         if (r >= 0)
                 r = get_typed(host, "NetworkMode", json_type_string, &nm);
-        if (r > 0 && !isempty(json_object_get_string(nm)) && !streq(json_object_get_string(nm), "default"))
-                r = sd_bus_message_append(m, "{sv}", "NetworkMode", "s", json_object_get_string(nm));
+        if (r >= 0)
+                r = get_typed(body, "NetworkingConfig", json_type_object, &nc);
+        if (r >= 0)
+                r = get_typed(nc, "EndpointsConfig", json_type_object, &eps);
+        if (r < 0)
+                return r;
+        mode = nm ? json_object_get_string(nm) : NULL;
+        if (isempty(mode) || streq(mode, "default"))
+                mode = NULL;
+        if (eps) {
+                json_object_object_foreach(eps, key, v) {
+                        if (!mode && json_object_object_length(eps) == 1)
+                                mode = key;
+                        if (streq_ptr(mode, key))
+                                ep = v;
+                }
+        }
+        if (!mode)
+                return 0;
+        r = sd_bus_message_append(m, "{sv}", "NetworkMode", "s", mode);
+        if (r < 0 || !ep)
+                return r;
+        if (!json_object_is_type(ep, json_type_object) || get_strslice(ep, "Aliases", &aliases) < 0 ||
+            get_typed(ep, "IPAMConfig", json_type_object, &ipam) < 0)
+                return -EINVAL;
+        if (strv_length(aliases) > 0)
+                r = ctl_bus_append_strv_option(m, "NetworkAliases", aliases);
+        if (r >= 0)
+                r = append_string_option(m, ipam, "IPv4Address", "IPAddress");
+        if (r >= 0)
+                r = append_string_option(m, ep, "MacAddress", "MacAddress");
         return r;
 }
 
@@ -615,6 +745,8 @@ int api_container_create(ApiConn *c) {
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0) {
                 r = append_create_options(m, body);
+                if (r >= 0)
+                        r = append_network_options(m, body);
                 if (r == -EINVAL)
                         return api_reply_error(c, 400, "invalid container configuration");
         }

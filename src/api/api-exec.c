@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "ctl-bus.h"
@@ -22,6 +24,8 @@ struct Exec {
         char **cmd, **env;
         char *user, *workdir;
         bool attach_in, attach_out, attach_err;
+        bool tty;
+        int resize_w; /* with a TTY while it runs: the pipe berthd reads new sizes from */
         bool running, started;
         int exit_code;
         Exec *next;
@@ -31,6 +35,7 @@ static Exec *execs = NULL;
 static unsigned n_execs = 0;
 
 static void exec_free(Exec *e) {
+        safe_close(e->resize_w);
         free(e->container_id);
         free(e->path);
         strv_free(e->cmd);
@@ -72,7 +77,7 @@ int api_exec_create(ApiConn *c, const char *name) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_json_ json_object *body = NULL;
         _cleanup_free_ char *path = NULL, *state = NULL;
-        int tty = 0, r = api_body_json(c, &body);
+        int r = api_body_json(c, &body);
         if (r <= 0)
                 return r;
         r = api_lookup_container(c, name, &path);
@@ -90,11 +95,8 @@ int api_exec_create(ApiConn *c, const char *name) {
                 exec_free(e);
                 return api_reply_error(c, 400, "No exec command specified");
         }
-        tty = get_bool(body, "Tty");
-        if (tty) {
-                exec_free(e);
-                return api_reply_error(c, 501, "exec with a TTY is not implemented by berth-api yet");
-        }
+        e->resize_w = -1;
+        e->tty = get_bool(body, "Tty");
         e->attach_in = get_bool(body, "AttachStdin");
         e->attach_out = get_bool(body, "AttachStdout");
         e->attach_err = get_bool(body, "AttachStderr");
@@ -133,33 +135,50 @@ int api_exec_create(ApiConn *c, const char *name) {
         return api_reply_json(c, 201, o);
 }
 
-static int on_exec_reply(ApiConn *c, sd_bus_message *reply) {
-        Attach *a = c->userdata;
-        Exec *e = api_attach_owner(a);
+static void exec_finished(Exec *e, sd_bus_message *reply) {
         int32_t code = 126;
-
         if (!sd_bus_message_is_method_error(reply, NULL))
                 (void) sd_bus_message_read(reply, "i", &code);
         else if (sd_bus_error_has_name(sd_bus_message_get_error(reply), BERTH_ERROR_EXEC_FAILED))
                 code = 127;
         e->exit_code = code;
         e->running = false;
+        e->resize_w = safe_close(e->resize_w);
+}
+
+static int on_exec_reply(ApiConn *c, sd_bus_message *reply) {
+        Attach *a = c->userdata;
+        Exec *e = api_attach_owner(a);
+
+        exec_finished(e, reply);
+        if (e->tty) {
+                /* The socket was the terminal: the client's unread input goes (closing a socket with
+                 * unread input would reset the connection). */
+                char buf[4096];
+                while (recv(c->fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+                        ;
+        }
         api_attach_release(a);
         return 0;
 }
 
 static int on_exec_detached_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        Exec *e = userdata;
-        int32_t code = 126;
-        if (!sd_bus_message_is_method_error(reply, NULL))
-                (void) sd_bus_message_read(reply, "i", &code);
-        e->exit_code = code;
-        e->running = false;
+        exec_finished(userdata, reply);
         return 0;
 }
 
+/* With a TTY, the read end of the pipe for /exec/{id}/resize goes along (ResizeFd); e keeps the
+ * write end while the process runs. */
 static int exec_message(ApiConn *c, Exec *e, sd_bus_message **ret) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_close_ int resize_r = -1, resize_w = -1;
+        if (e->tty) {
+                int p[2];
+                if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+                        return -errno;
+                resize_r = p[0];
+                resize_w = p[1];
+        }
         int r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, e->path, BERTH_BUS_CONTAINER,
                                                "ExecWithOptions");
         if (r >= 0)
@@ -172,10 +191,14 @@ static int exec_message(ApiConn *c, Exec *e, sd_bus_message **ret) {
                 r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", e->workdir);
         if (r >= 0 && !isempty(e->user))
                 r = sd_bus_message_append(m, "{sv}", "User", "s", e->user);
+        if (r >= 0 && e->tty)
+                r = sd_bus_message_append(m, "{sv}{sv}", "Tty", "b", 1, "ResizeFd", "h", resize_r);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return r;
+        safe_close(e->resize_w);
+        e->resize_w = TAKE_FD(resize_w);
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -191,8 +214,8 @@ int api_exec_start(ApiConn *c, const char *id) {
                 return api_reply_error(c, 404, "No such exec instance: %s", id);
         if (e->started)
                 return api_reply_error(c, 409, "Exec %s has already run", id);
-        if (get_bool(body, "Tty"))
-                return api_reply_error(c, 501, "exec with a TTY is not implemented by berth-api yet");
+        /* The start's Tty must be the create's, as Docker takes it; a TTY asked only here counts. */
+        e->tty = e->tty || get_bool(body, "Tty");
         r = exec_message(c, e, &m);
         if (r < 0)
                 return r;
@@ -212,7 +235,7 @@ int api_exec_start(ApiConn *c, const char *id) {
         }
 
         Attach *a;
-        r = api_attach_setup(c, false, e->attach_in, e->attach_out, e->attach_err, &a);
+        r = api_attach_setup(c, e->tty, e->attach_in, e->attach_out, e->attach_err, &a);
         if (r >= 0)
                 r = api_attach_append_fds(a, m, e);
         if (r >= 0)
@@ -240,7 +263,7 @@ int api_exec_inspect(ApiConn *c, const char *id) {
                 json_object_object_add(o, "ExitCode", json_object_new_int(e->exit_code));
         else
                 json_object_object_add(o, "ExitCode", NULL);
-        json_object_object_add(pc, "tty", json_object_new_boolean(false));
+        json_object_object_add(pc, "tty", json_object_new_boolean(e->tty));
         json_object_object_add(pc, "entrypoint", json_object_new_string(e->cmd[0]));
         json_object_object_add(pc, "arguments", json_strv_new(e->cmd + 1));
         json_object_object_add(pc, "privileged", json_object_new_boolean(false));
@@ -254,4 +277,26 @@ int api_exec_inspect(ApiConn *c, const char *id) {
         json_object_object_add(o, "DetachKeys", json_object_new_string(""));
         json_object_object_add(o, "Pid", json_object_new_int(0));
         return api_reply_json(c, 200, o);
+}
+
+/* POST /exec/{id}/resize?h=&w=: the new size down the pipe berthd reads (two native-endian
+ * uint16, rows then cols). */
+int api_exec_resize(ApiConn *c, const char *id) {
+        Exec *e = exec_find(id);
+        uint64_t h, w;
+
+        if (parse_uint64(api_query(c, "h") ?: "", &h) < 0 || parse_uint64(api_query(c, "w") ?: "", &w) < 0 || h == 0 ||
+            w == 0 || h > UINT16_MAX || w > UINT16_MAX)
+                return api_reply_error(c, 400, "invalid terminal size: h and w must be numbers from 1 to 65535");
+        if (!e)
+                return api_reply_error(c, 404, "No such exec instance: %s", id);
+        if (!e->tty)
+                return api_reply_error(c, 400, "exec %s has no TTY to resize", id);
+        if (!e->running || e->resize_w < 0)
+                return api_reply_error(c, 409, "exec %s is not running", id);
+        uint16_t size[2] = { (uint16_t) h, (uint16_t) w };
+        /* A full pipe means berthd has sizes it has not read: the newest is dropped, not waited for. */
+        if (write(e->resize_w, size, sizeof size) < 0 && errno != EAGAIN)
+                return api_reply_error(c, 409, "exec %s is not running", id);
+        return api_reply(c, 200, "text/plain", "", 0);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,6 +43,12 @@ static void conn_reset_request(ApiConn *c) {
         c->userdata = NULL;
         c->userdata_free = NULL;
         c->api_minor = 41;
+        if (c->registry_auth)
+                explicit_bzero(c->registry_auth, c->registry_auth_len);
+        c->registry_auth = mfree(c->registry_auth);
+        c->registry_auth_len = 0;
+        c->header_field_len = 0;
+        c->header_in_value = false;
 }
 
 #define CONN_FINISHED(c) ((c)->finished)
@@ -101,6 +108,31 @@ static int out_append(ApiConn *c, const void *data, size_t n) {
 static int on_url(http_parser *p, const char *at, size_t n) {
         ApiConn *c = p->data;
         return buf_append(&c->url, &c->url_len, 64 * 1024, at, n) < 0;
+}
+
+/* Of the headers only X-Registry-Auth is kept; a name too long for header_field is none we keep. */
+static int on_header_field(http_parser *p, const char *at, size_t n) {
+        ApiConn *c = p->data;
+        if (c->header_in_value) {
+                c->header_field_len = 0;
+                c->header_in_value = false;
+        }
+        if (c->header_field_len + n >= sizeof c->header_field) {
+                c->header_field_len = sizeof c->header_field;
+                return 0;
+        }
+        memcpy(c->header_field + c->header_field_len, at, n);
+        c->header_field_len += n;
+        return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n) {
+        static const char name[] = "X-Registry-Auth";
+        ApiConn *c = p->data;
+        c->header_in_value = true;
+        if (c->header_field_len != sizeof name - 1 || strncasecmp(c->header_field, name, sizeof name - 1) != 0)
+                return 0;
+        return buf_append(&c->registry_auth, &c->registry_auth_len, 64 * 1024, at, n) < 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t n) {
@@ -692,6 +724,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         p->data = c;
         settings->on_url = on_url;
         settings->on_body = on_body;
+        settings->on_header_field = on_header_field;
+        settings->on_header_value = on_header_value;
         settings->on_message_complete = on_message_complete;
         c->server = srv;
         c->parser = p;

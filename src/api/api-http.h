@@ -67,6 +67,12 @@ struct ApiConn {
         bool complete; /* the whole request is read, a reply is due */
         bool keep_alive;
         unsigned api_minor; /* 41 unless the path asks for less */
+        /* X-Registry-Auth (a secret: wiped when the request is done); the header being read */
+        char *registry_auth;
+        size_t registry_auth_len;
+        char header_field[32];
+        size_t header_field_len;
+        bool header_in_value;
 
         /* Input read but not parsed yet (a pipelined request) */
         char *in;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "api-registry-auth.h"
 #include "ctl-bus.h"
 #include "ctl-inspect.h"
 #include "ctl-networks.h"
@@ -120,6 +121,7 @@ static int on_pull_reply(ApiConn *c, sd_bus_message *reply) {
 }
 
 int api_image_pull(ApiConn *c) {
+        _cleanup_(registry_auth_done) RegistryAuth auth = {};
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         const char *from = api_query(c, "fromImage"), *tag = api_query(c, "tag");
         _cleanup_free_ char *reference = NULL;
@@ -137,10 +139,26 @@ int api_image_pull(ApiConn *c) {
         if (!reference)
                 return -ENOMEM;
 
+        /* The client's credentials go to berthd for this pull only, as berthctl's do. */
+        r = api_registry_auth_parse(c->registry_auth, c->registry_auth_len, &auth);
+        if (r == -EBADMSG)
+                return api_reply_error(c, 400, "invalid X-Registry-Auth header: expected base64url-encoded JSON");
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
                                            "PullImage");
         if (r >= 0)
-                r = sd_bus_message_append(m, "sa{sv}", reference, 0);
+                r = sd_bus_message_append(m, "s", reference);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && auth.username)
+                r = sd_bus_message_append(m, "{sv}", "Username", "s", auth.username);
+        if (r >= 0 && auth.password)
+                r = sd_bus_message_append(m, "{sv}", "Password", "s", auth.password);
+        if (r >= 0 && auth.identity_token)
+                r = sd_bus_message_append(m, "{sv}", "IdentityToken", "s", auth.identity_token);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
         if (r >= 0)
                 r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_pull_reply);
         if (r < 0)
@@ -505,4 +523,91 @@ int api_network_remove(ApiConn *c, const char *name) {
                 return api_reply_bus_error(c, &error, r);
         }
         return api_reply(c, 204, NULL, NULL, 0);
+}
+
+/* GET /images/{name}/history: the config's history, newest first; the entries that made layers
+ * take the layers' sizes (top down), the newest entry the image's id and tags. An image without
+ * history (an import) shows one entry per layer. */
+int api_image_history(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *hist = NULL, *sizes_m = NULL;
+        _cleanup_(image_info_done) ImageInfo img = {};
+        _cleanup_free_ char *path = NULL, *id = NULL;
+        const uint64_t *sizes = NULL;
+        size_t sizes_len = 0;
+        int r;
+
+        image_info_init(&img);
+        r = ctl_get_image(c->server->bus, name, &error, &path);
+        if (r >= 0)
+                r = image_info_get(c->server->bus, path, &error, &img);
+        if (r >= 0)
+                r = sd_bus_get_property(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_IMAGE, "History", &error,
+                                        &hist, "a(tssb)");
+        if (r >= 0)
+                r = sd_bus_get_property(c->server->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_IMAGE, "LayerSizes", &error,
+                                        &sizes_m, "at");
+        if (r < 0)
+                return reply_image_not_found(c, &error, r, name);
+        r = sd_bus_message_read_array(sizes_m, 't', (const void **) &sizes, &sizes_len);
+        if (r < 0)
+                return r;
+        size_t n_sizes = sizes_len / sizeof(uint64_t), layer = n_sizes;
+        id = strjoin("sha256:", image_id_strip(img.id));
+        _cleanup_json_ json_object *a = json_object_new_array();
+        if (!id || !a)
+                return -ENOMEM;
+
+        r = sd_bus_message_enter_container(hist, 'a', "(tssb)");
+        for (;;) {
+                uint64_t created;
+                const char *by, *comment;
+                int empty;
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read(hist, "(tssb)", &created, &by, &comment, &empty);
+                if (r <= 0)
+                        break;
+                json_object *e = json_object_new_object();
+                if (!e || json_object_array_add(a, e) < 0)
+                        return -ENOMEM;
+                json_object_object_add(e, "Created", json_object_new_int64((int64_t) (created / USEC_PER_SEC)));
+                json_object_object_add(e, "CreatedBy", json_object_new_string(by));
+                json_object_object_add(e, "Comment", json_object_new_string(comment));
+                json_object_object_add(e, "Size", json_object_new_int64(0));
+                if (!empty)
+                        json_object_object_add(e, "Layer", NULL); /* a marker, replaced below */
+        }
+        if (r < 0)
+                return r;
+        if (json_object_array_length(a) == 0)
+                for (size_t i = 0; i < n_sizes; i++) {
+                        json_object *e = json_object_new_object();
+                        if (!e || json_object_array_add(a, e) < 0)
+                                return -ENOMEM;
+                        json_object_object_add(e, "Created", json_object_new_int64(img.created / USEC_PER_SEC));
+                        json_object_object_add(e, "CreatedBy", json_object_new_string(""));
+                        json_object_object_add(e, "Comment", json_object_new_string(""));
+                        json_object_object_add(e, "Layer", NULL);
+                }
+        /* Newest first; layer sizes from the top down. */
+        size_t n = json_object_array_length(a);
+        _cleanup_json_ json_object *out = json_object_new_array();
+        if (!out)
+                return -ENOMEM;
+        for (size_t i = n; i > 0; i--) {
+                json_object *e = json_object_get(json_object_array_get_idx(a, i - 1));
+                if (json_object_array_add(out, e) < 0) {
+                        json_object_put(e);
+                        return -ENOMEM;
+                }
+                if (json_object_object_get_ex(e, "Layer", NULL)) {
+                        json_object_object_del(e, "Layer");
+                        if (layer > 0)
+                                json_object_object_add(e, "Size", json_object_new_int64((int64_t) sizes[--layer]));
+                }
+                json_object_object_add(e, "Id", json_object_new_string(i == n ? id : "<missing>"));
+                json_object_object_add(e, "Tags", i == n && img.repo_tags ? json_strv_new(img.repo_tags) : NULL);
+        }
+        return api_reply_json(c, 200, out);
 }

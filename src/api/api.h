@@ -11,6 +11,7 @@
 int api_ping(ApiConn *c);
 int api_version(ApiConn *c);
 int api_info(ApiConn *c);
+int api_events(ApiConn *c);
 
 int api_containers_list(ApiConn *c);
 int api_container_inspect(ApiConn *c, const char *name);
@@ -36,6 +37,7 @@ void *api_attach_owner(Attach *a);
 int api_exec_create(ApiConn *c, const char *name);
 int api_exec_start(ApiConn *c, const char *id);
 int api_exec_inspect(ApiConn *c, const char *id);
+int api_exec_resize(ApiConn *c, const char *id);
 
 int api_attach_start_message(ApiConn *c, const char *path, sd_bus_message **ret);
 
@@ -44,10 +46,12 @@ int api_image_inspect(ApiConn *c, const char *name);
 int api_image_pull(ApiConn *c);
 int api_image_remove(ApiConn *c, const char *name);
 int api_image_tag(ApiConn *c, const char *name);
+int api_image_history(ApiConn *c, const char *name);
 int api_network_create(ApiConn *c);
 int api_network_remove(ApiConn *c, const char *name);
 int api_container_rename(ApiConn *c, const char *name);
 int api_container_top(ApiConn *c, const char *name);
+int api_container_stats(ApiConn *c, const char *name);
 
 int api_volumes_list(ApiConn *c);
 int api_volume_create(ApiConn *c);
@@ -55,6 +59,13 @@ int api_volume_inspect(ApiConn *c, const char *name);
 int api_volume_remove(ApiConn *c, const char *name);
 int api_networks_list(ApiConn *c);
 int api_network_inspect(ApiConn *c, const char *name);
+int api_network_connect(ApiConn *c, const char *name);
+int api_network_disconnect(ApiConn *c, const char *name);
+
+int api_containers_prune(ApiConn *c);
+int api_images_prune(ApiConn *c);
+int api_volumes_prune(ApiConn *c);
+int api_networks_prune(ApiConn *c);
 
 /* Manager.GetContainer; replies 404 "No such container: NAME" (or the error) and returns 0 when it
  * fails, 1 with the object path when found. */

@@ -41,6 +41,8 @@ static int route_containers(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_containers_list(c) : not_found(c);
         if (streq(path, "/containers/create"))
                 return c->method == API_POST ? api_container_create(c) : not_found(c);
+        if (streq(path, "/containers/prune"))
+                return c->method == API_POST ? api_containers_prune(c) : not_found(c);
         if (!match_object(path, "/containers/", &name, &rest))
                 return not_found(c);
         if (streq(rest, "") || streq(rest, "/"))
@@ -51,6 +53,8 @@ static int route_containers(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_container_logs(c, name) : not_found(c);
         if (streq(rest, "/top"))
                 return c->method == API_GET ? api_container_top(c, name) : not_found(c);
+        if (streq(rest, "/stats"))
+                return c->method == API_GET ? api_container_stats(c, name) : not_found(c);
         if (c->method != API_POST)
                 return not_found(c);
         if (streq(rest, "/wait"))
@@ -76,12 +80,18 @@ static int route_images(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_images_list(c) : not_found(c);
         if (streq(path, "/images/create"))
                 return c->method == API_POST ? api_image_pull(c) : not_found(c);
+        if (streq(path, "/images/prune"))
+                return c->method == API_POST ? api_images_prune(c) : not_found(c);
         const char *p = startswith(path, "/images/");
         if (isempty(p))
                 return not_found(c);
         if (c->method == API_GET && endswith(p, "/json") && strlen(p) > 5) {
                 _cleanup_free_ char *name = strndup(p, strlen(p) - 5);
                 return name ? api_image_inspect(c, name) : -ENOMEM;
+        }
+        if (c->method == API_GET && endswith(p, "/history") && strlen(p) > 8) {
+                _cleanup_free_ char *name = strndup(p, strlen(p) - 8);
+                return name ? api_image_history(c, name) : -ENOMEM;
         }
         if (c->method == API_POST && endswith(p, "/tag") && strlen(p) > 4) {
                 _cleanup_free_ char *name = strndup(p, strlen(p) - 4);
@@ -100,6 +110,8 @@ static int route_volumes(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_volumes_list(c) : not_found(c);
         if (streq(path, "/volumes/create"))
                 return c->method == API_POST ? api_volume_create(c) : not_found(c);
+        if (streq(path, "/volumes/prune"))
+                return c->method == API_POST ? api_volumes_prune(c) : not_found(c);
         if (!match_object(path, "/volumes/", &name, &rest) || !isempty(rest))
                 return not_found(c);
         if (c->method == API_GET)
@@ -117,7 +129,15 @@ static int route_networks(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_networks_list(c) : not_found(c);
         if (streq(path, "/networks/create"))
                 return c->method == API_POST ? api_network_create(c) : not_found(c);
-        if (!match_object(path, "/networks/", &name, &rest) || !isempty(rest))
+        if (streq(path, "/networks/prune"))
+                return c->method == API_POST ? api_networks_prune(c) : not_found(c);
+        if (!match_object(path, "/networks/", &name, &rest))
+                return not_found(c);
+        if (streq(rest, "/connect"))
+                return c->method == API_POST ? api_network_connect(c, name) : not_found(c);
+        if (streq(rest, "/disconnect"))
+                return c->method == API_POST ? api_network_disconnect(c, name) : not_found(c);
+        if (!isempty(rest))
                 return not_found(c);
         if (c->method == API_GET)
                 return api_network_inspect(c, name);
@@ -137,7 +157,7 @@ static int route_exec(ApiConn *c, const char *path) {
         if (streq(rest, "/json") && c->method == API_GET)
                 return api_exec_inspect(c, id);
         if (streq(rest, "/resize") && c->method == API_POST)
-                return api_reply_error(c, 501, "resize is not implemented by berth-api yet");
+                return api_exec_resize(c, id);
         return not_found(c);
 }
 
@@ -180,6 +200,8 @@ static int handle(ApiConn *c) {
                 return c->method == API_GET ? api_version(c) : not_found(c);
         if (streq(path, "/info"))
                 return c->method == API_GET ? api_info(c) : not_found(c);
+        if (streq(path, "/events"))
+                return c->method == API_GET ? api_events(c) : not_found(c);
         if (startswith(path, "/containers/"))
                 return route_containers(c, path);
         if (startswith(path, "/exec/"))

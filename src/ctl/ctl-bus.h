@@ -12,6 +12,7 @@
 #define BERTH_BUS_MANAGER          "org.berth1.Manager"
 #define BERTH_BUS_CONTAINER        "org.berth1.Container"
 #define BERTH_BUS_IMAGE            "org.berth1.Image"
+#define BERTH_BUS_NETWORK          "org.berth1.Network"
 #define BERTH_BUS_CONTAINER_PREFIX "/org/berth1/container"
 #define BERTH_BUS_IMAGE_PREFIX     "/org/berth1/image"
 

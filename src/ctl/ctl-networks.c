@@ -18,8 +18,6 @@
 #include "names.h"
 #include "util.h"
 
-#define BERTH_BUS_NETWORK "org.berth1.Network"
-
 static int network_help(void) {
         printf("Usage: berthctl network COMMAND\n"
                "\n"
