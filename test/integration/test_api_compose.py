@@ -12,6 +12,9 @@ import pytest
 
 from test_api import SOCK, api, docker, http_json  # noqa: F401 (api is a fixture)
 
+# What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
+pytestmark = pytest.mark.once
+
 COMPOSE = "/usr/bin/docker-compose"
 PORT = 18431
 

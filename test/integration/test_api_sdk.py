@@ -10,6 +10,9 @@ import pytest
 
 from test_api import SOCK, api, connect, http_json, sock_path  # noqa: F401 (api is a fixture)
 
+# What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
+pytestmark = pytest.mark.once
+
 docker_sdk = pytest.importorskip("docker")
 
 
