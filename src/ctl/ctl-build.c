@@ -55,6 +55,7 @@ static void build_done(Build *b) {
 
 /* "Dockerfile:3: " and the instruction, before an error about it. */
 static int step_error(Build *b, const DockerfileInstruction *i, const char *error) {
+        b->reported = true;
         ctl_log_error("%s:%u: %s: %s", b->dockerfile_name, i->line, i->original, error);
         return -EINVAL;
 }
@@ -530,10 +531,16 @@ static int config_changes(Build *b, StageRun *s, const DockerfileInstruction *i,
         } else if (streq(k, "shell")) {
                 strv_free(s->shell);
                 s->shell = strv_copy(i->json);
-                if (!s->shell)
+                _cleanup_free_ char *json = json_strv(i->json);
+                if (!s->shell || !json)
                         return -ENOMEM;
-                return 0; /* the builder's own; no change (berth's image config has no Shell) */
-        } else {
+                change = strjoin("SHELL ", json);
+        } else if (streq(k, "healthcheck")) {
+                _cleanup_free_ char *flags = strv_join(i->flags, " ");
+                change = flags ? strjoin("HEALTHCHECK ", flags, *flags ? " " : "", i->rest) : NULL;
+        } else if (streq(k, "onbuild"))
+                change = strjoin("ONBUILD ", i->rest);
+        else {
                 *ret_error = strdup("this instruction is not supported by berth's builder yet");
                 return -EINVAL;
         }
@@ -760,6 +767,9 @@ static int build_stage(Build *b, Stage *stages, size_t n, size_t k, DockerfileVa
                         r = do_from(b, &s, i, stages, k, meta);
                 else
                         r = run_instruction(b, &s, i, stages, n, meta);
+                /* What failed was logged; say where, unless a RUN's exit code was the reason. */
+                if (r < 0 && r != -ECANCELED && !b->reported)
+                        ctl_log_error("%s:%u: %s: the step failed", b->dockerfile_name, i->line, i->original);
                 if (r < 0)
                         return r;
         }

@@ -50,6 +50,7 @@ struct Build {
         char **used_args;
         FILE *out; /* progress: stdout, or /dev/null with -q */
         unsigned step, n_steps;
+        bool reported; /* the failure was logged with the Dockerfile's line */
 };
 
 /* ctl-build-step.c: the D-Bus side. */

@@ -121,6 +121,46 @@ CMD ["echo hi"]
                 if "org.berth.build" in berthd.berthctl("inspect", c).stdout]
 
 
+def image_config(bed, ref, workdir):
+    """The config blob of an image, from a docker-archive save of it."""
+    path = os.path.join(workdir, "saved.tar")
+    bed.sh(f"berthctl save {ref} > {path}", check=True)
+    with tarfile.open(path) as t:
+        manifest = json.load(t.extractfile("manifest.json"))
+        return json.load(t.extractfile(manifest[0]["Config"]))
+
+
+def test_healthcheck_onbuild_shell(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": """FROM busybox
+SHELL ["/bin/sh", "-ec"]
+RUN echo "$0 $-" > /shell-flags
+HEALTHCHECK --interval=5s --timeout=1m30s --start-period=500ms --retries=3 CMD curl -f http://x/ || exit 1
+ONBUILD RUN echo triggered
+CMD echo from-shell-form
+"""})
+    build(berthd, d, "-t", "built/health:1")
+    config = image_config(berthd, "built/health:1", d)["config"]
+    assert config["Healthcheck"] == {"Test": ["CMD-SHELL", "curl -f http://x/ || exit 1"],
+                                     "Interval": 5_000_000_000, "Timeout": 90_000_000_000,
+                                     "StartPeriod": 500_000_000, "Retries": 3}
+    assert config["OnBuild"] == ["RUN echo triggered"]
+    assert config["Shell"] == ["/bin/sh", "-ec"]
+    assert config["Cmd"] == ["/bin/sh", "-ec", "echo from-shell-form"]
+    assert "e" in run_out(berthd, "built/health:1", "cat", "/shell-flags").split()[1]
+
+    ctx({"Dockerfile": 'FROM built/health:1\nHEALTHCHECK CMD ["/bin/true", "x"]\n'})
+    build(berthd, d, "-t", "built/health:2")
+    assert image_config(berthd, "built/health:2", d)["config"]["Healthcheck"] == {"Test": ["CMD", "/bin/true", "x"]}
+    ctx({"Dockerfile": "FROM built/health:1\nHEALTHCHECK NONE\n"})
+    build(berthd, d, "-t", "built/health:3")
+    assert image_config(berthd, "built/health:3", d)["config"]["Healthcheck"] == {"Test": ["NONE"]}
+
+    ctx({"Dockerfile": "FROM busybox\nHEALTHCHECK --interval=soon CMD true\n"})
+    proc = build(berthd, d, check=False)
+    assert proc.returncode == 1 and "Invalid change" in proc.stderr
+    assert "Dockerfile:2: HEALTHCHECK --interval=soon CMD true: the step failed" in proc.stderr
+
+
 def test_copy_destinations(berthd, busybox_image, ctx):
     d = ctx({
         "Dockerfile": """FROM busybox

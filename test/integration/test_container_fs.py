@@ -155,7 +155,9 @@ def test_commit_with_changes_and_whiteouts(busybox_image, berthd):
 
 
 @pytest.mark.parametrize("change", ["CMD", "FROB x", "EXPOSE 99999", "STOPSIGNAL SIGNOPE", 'CMD ["a", 1]',
-                                    "ENV", 'LABEL "unterminated'])
+                                    "ENV", 'LABEL "unterminated', "HEALTHCHECK --interval=soon CMD true",
+                                    "HEALTHCHECK --retries=3 NONE", "HEALTHCHECK --bogus=1 CMD true",
+                                    "HEALTHCHECK CMD", "ONBUILD FROM x", "SHELL sh -c", "SHELL []"])
 def test_commit_bad_change_is_invalid_argument(busybox_image, berthd, change):
     c = run_named(berthd, busybox_image, "true")
     try:
