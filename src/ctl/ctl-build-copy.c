@@ -213,21 +213,47 @@ static int finish_stream(Build *b, TarWriter *w, int fd) {
 }
 
 /* The stream's bytes, the destination and the flags, hashed: the step's content digest. */
-static int digest_fd(Build *b, int fd, const char *extra, char ret[SHA256_HEX_LEN + 1]) {
-        _cleanup_free_ char *data = NULL, *all = NULL;
+static int digest_fd(Build *b, int fd, const char *dest, const CopyOwner *owner, char ret[SHA256_HEX_LEN + 1]) {
+        _cleanup_free_ char *data = NULL, *all = NULL, *extra = NULL;
         size_t len = 0;
-        int r;
+        int r, n;
+        /* The owners are in the stream already; the flags are part of the key all the same. */
+        n = asprintf(&extra, "%s:%d:%u:%u:%d", dest, owner && owner->set, owner ? owner->uid : 0,
+                     owner ? owner->gid : 0, owner ? owner->mode : -1);
+        if (n < 0)
+                return -ENOMEM;
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
         r = read_full_fd(fd, &data, &len);
         if (r < 0)
                 return r;
-        all = malloc(len + strlen(extra) + 1);
+        all = malloc(len + (size_t) n + 1);
         if (!all)
                 return -ENOMEM;
         memcpy(all, data, len);
-        strcpy(all + len, extra);
-        return b->tar->sha256_hex_of(all, len + strlen(extra), ret);
+        memcpy(all + len, extra, (size_t) n + 1);
+        return b->tar->sha256_hex_of(all, len + (size_t) n, ret);
+}
+
+/* --chown/--chmod: the stream in *fd again with the owner and mode replaced. */
+static int apply_owner(Build *b, int *fd, const CopyOwner *owner, char **ret_error) {
+        if (!owner || (!owner->set && owner->mode < 0))
+                return 0;
+        _cleanup_close_ int out = memfd_create("berthctl-build-chown", MFD_CLOEXEC);
+        if (out < 0)
+                return -errno;
+        if (lseek(*fd, 0, SEEK_SET) < 0)
+                return -errno;
+        /* --chmod alone makes the owners root's, as Docker's COPY does. */
+        int r = b->tar->rewrite_owner(*fd, out, owner->set ? owner->uid : 0, owner->set ? owner->gid : 0, owner->mode,
+                                      ret_error);
+        if (r < 0)
+                return r;
+        if (lseek(out, 0, SEEK_SET) < 0)
+                return -errno;
+        safe_close(*fd);
+        *fd = TAKE_FD(out);
+        return 0;
 }
 
 static int new_stream(Build *b, int *ret_fd, TarWriter **ret_w) {
@@ -245,14 +271,12 @@ static int new_stream(Build *b, int *ret_fd, TarWriter **ret_w) {
 }
 
 int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **sources, const char *dest, bool add,
-                    const char *chown, const char *chmod, CopyPlan *ret, char **ret_error) {
+                    const CopyOwner *owner, CopyPlan *ret, char **ret_error) {
         _cleanup_strv_free_ char **matches = NULL;
         _cleanup_(copy_plan_done) CopyPlan p = { .fd = -1, .fallback_fd = -1 };
         TarWriter *w = NULL;
         int r;
 
-        if (chown || chmod)
-                return fail(ret_error, "%s: --chown and --chmod are not supported yet.", add ? "ADD" : "COPY");
         for (char **s = sources; *s; s++) {
                 _cleanup_free_ char *rel = NULL;
                 size_t before = strv_length(matches);
@@ -331,7 +355,10 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                                 p.fallback_as = strdup(dest_rel);
                                 if (!p.path || !p.fallback_as)
                                         return -ENOMEM;
-                                r = digest_fd(b, p.fd, dest, p.digest);
+                                if ((r = apply_owner(b, &p.fd, owner, ret_error)) < 0 ||
+                                    (r = apply_owner(b, &p.fallback_fd, owner, ret_error)) < 0)
+                                        return r;
+                                r = digest_fd(b, p.fd, dest, owner, p.digest);
                                 if (r < 0)
                                         return r;
                                 *ret = p;
@@ -357,7 +384,7 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                         p.path = strdup(dest);
                         if (!p.path)
                                 return -ENOMEM;
-                        r = digest_fd(b, p.fd, dest, p.digest);
+                        r = digest_fd(b, p.fd, dest, NULL, p.digest);
                         if (r < 0)
                                 return r;
                         *ret = p;
@@ -401,10 +428,62 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
         p.path = strdup("/");
         if (!p.path)
                 return -ENOMEM;
-        r = digest_fd(b, p.fd, dest, p.digest);
+        r = apply_owner(b, &p.fd, owner, ret_error);
+        if (r < 0)
+                return r;
+        r = digest_fd(b, p.fd, dest, owner, p.digest);
         if (r < 0)
                 return r;
         *ret = p;
         p = (CopyPlan){ .fd = -1, .fallback_fd = -1 };
+        return 0;
+}
+
+/* The id of name in an /etc/passwd or /etc/group text (its third field). */
+static int lookup_id(const char *text, const char *name, unsigned *ret) {
+        size_t n = strlen(name);
+        for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+                if (strncmp(l, name, n) == 0 && l[n] == ':') {
+                        const char *f = strchr(l + n + 1, ':');
+                        char *end;
+                        if (!f)
+                                return -EINVAL;
+                        unsigned long v = strtoul(f + 1, &end, 10);
+                        if (end == f + 1 || *end != ':' || v >= UINT32_MAX)
+                                return -EINVAL;
+                        *ret = (unsigned) v;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+static int parse_id(const char *s, const char *db, const char *what, unsigned *ret, char **ret_error) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (*s >= '0' && *s <= '9' && !*end && errno == 0 && v < UINT32_MAX) {
+                *ret = (unsigned) v;
+                return 0;
+        }
+        if (!db || lookup_id(db, s, ret) < 0)
+                return fail(ret_error, "unable to find %s %s: no matching entries in the image's /etc/%s", what, s,
+                            streq(what, "user") ? "passwd" : "group");
+        return 0;
+}
+
+int build_parse_owner(const char *s, const char *passwd, const char *group, CopyOwner *owner, char **ret_error) {
+        _cleanup_free_ char *user = strndup(s, strcspn(s, ":"));
+        const char *g = strchr(s, ':');
+        if (!user)
+                return -ENOMEM;
+        if (!*user || (g && !g[1]))
+                return fail(ret_error, "invalid --chown \"%s\": expected USER[:GROUP]", s);
+        int r = parse_id(user, passwd, "user", &owner->uid, ret_error);
+        if (r < 0)
+                return r;
+        owner->gid = owner->uid;
+        if (g && (r = parse_id(g + 1, group, "group", &owner->gid, ret_error)) < 0)
+                return r;
+        owner->set = true;
         return 0;
 }

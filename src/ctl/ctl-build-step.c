@@ -318,3 +318,39 @@ int build_step_mkdir(Build *b, BuildStep *s, const char *path) {
                 return ctl_log_errno(r, "Failed to write an archive: %m");
         return build_step_copy_to(b, s, "/", dir, false);
 }
+
+int build_read_image_file(Build *b, const char *image, const char *path, char **ret) {
+        _cleanup_(build_step_remove_p) BuildStep s = { .build = b };
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *tar_error = NULL, *tmp = strdup("/tmp/berthctl-build-file-XXXXXX");
+        _cleanup_close_ int fd = memfd_create("berthctl-build-file", MFD_CLOEXEC), dir = -1, file = -1;
+        const char *base = strrchr(path, '/') + 1;
+        size_t len;
+        int r;
+
+        *ret = NULL;
+        if (fd < 0 || !tmp)
+                return ctl_log_errno(fd < 0 ? errno : ENOMEM, "Failed to read %s of the image: %m", path);
+        r = build_step_create(b, image, STRV_MAKE("/bin/sh", "-c", "#(nop) read /etc/passwd"), NULL, &s);
+        if (r < 0)
+                return r;
+        r = ctl_bus_call(b->bus, s.container, BERTH_BUS_CONTAINER, "CopyFrom", CTL_TIMEOUT_INFINITE, &error, NULL, "sh",
+                         path, fd);
+        if (r < 0)
+                return 0; /* no such file: names cannot be looked up, numbers still can */
+        if (!mkdtemp(tmp))
+                return ctl_log_errno(errno, "Failed to create a directory: %m");
+        dir = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0 || lseek(fd, 0, SEEK_SET) < 0)
+                r = -errno;
+        else
+                r = b->tar->extract(fd, dir, TAR_EXTRACT_LITERAL_NAMES, NULL, &tar_error);
+        if (r >= 0) {
+                file = openat(dir, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                r = file < 0 ? 0 : read_full_fd(file, ret, &len);
+        }
+        (void) rm_rf(tmp);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to read %s of the image: %s", path, tar_error ?: strerror(-r));
+        return 0;
+}

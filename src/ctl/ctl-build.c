@@ -325,6 +325,37 @@ static int do_run(Build *b, StageRun *s, const DockerfileInstruction *i) {
         return do_step(b, s, i, &spec);
 }
 
+/* --chown (names looked up in the image's /etc/passwd and /etc/group) and --chmod (octal). */
+static int copy_owner(Build *b, StageRun *s, const DockerfileInstruction *i, const DockerfileVars *vars,
+                      CopyOwner *owner) {
+        _cleanup_free_ char *chown = NULL, *error = NULL, *passwd = NULL, *group = NULL;
+        const char *c = dockerfile_flag(i, "chown"), *m = dockerfile_flag(i, "chmod");
+        int r;
+
+        if (m) {
+                char *end;
+                errno = 0;
+                unsigned long mode = strtoul(m, &end, 8);
+                if (!*m || *end || errno != 0 || mode > 07777)
+                        return step_error(b, i, "invalid --chmod: expected an octal mode such as 0755");
+                owner->mode = (int) mode;
+        }
+        if (!c)
+                return 0;
+        r = dockerfile_expand_word(c, b->df->escape, vars, &chown, &error);
+        if (r < 0)
+                return r == -EINVAL ? step_error(b, i, error) : r;
+        if (strspn(chown, "0123456789:") != strlen(chown))
+                /* Names: the image's own files say what they are. */
+                if ((r = build_read_image_file(b, s->image, "/etc/passwd", &passwd)) < 0 ||
+                    (r = build_read_image_file(b, s->image, "/etc/group", &group)) < 0)
+                        return r;
+        r = build_parse_owner(chown, passwd, group, owner, &error);
+        if (r < 0)
+                return r == -EINVAL ? step_error(b, i, error) : r;
+        return 0;
+}
+
 static int do_copy(Build *b, StageRun *s, const DockerfileInstruction *i, Stage *stages, size_t n_stages,
                    const DockerfileVars *vars) {
         _cleanup_strv_free_ char **words = NULL;
@@ -333,6 +364,7 @@ static int do_copy(Build *b, StageRun *s, const DockerfileInstruction *i, Stage 
         _cleanup_close_ int from_fd = -1;
         const char *from = dockerfile_flag(i, "from");
         bool add = streq(i->keyword, "add");
+        CopyOwner owner = { .mode = -1 };
         int r;
 
         if (i->json)
@@ -424,8 +456,10 @@ static int do_copy(Build *b, StageRun *s, const DockerfileInstruction *i, Stage 
                 root = from_fd;
                 ignore = NULL;
         }
-        r = build_copy_plan(b, root, ignore, words, dest, add, dockerfile_flag(i, "chown"), dockerfile_flag(i, "chmod"),
-                            &plan, &error);
+        r = copy_owner(b, s, i, vars, &owner);
+        if (r < 0)
+                goto finish;
+        r = build_copy_plan(b, root, ignore, words, dest, add, &owner, &plan, &error);
         if (r == -EINVAL)
                 r = step_error(b, i, error ?: "invalid source");
         else if (r < 0)

@@ -68,6 +68,8 @@ int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, c
 /* CopyFrom(path) into a directory: COPY --from. */
 int build_step_copy_from(Build *b, BuildStep *s, const char *path, int dest_fd);
 void build_step_remove(Build *b, BuildStep *s);
+/* A file of an image (NULL when it has none): for --chown's names. */
+int build_read_image_file(Build *b, const char *image, const char *path, char **ret);
 static inline void build_step_remove_p(BuildStep *s) {
         if (s->build)
                 build_step_remove(s->build, s);
@@ -90,7 +92,14 @@ typedef struct CopyPlan {
         int fallback_fd;
 } CopyPlan;
 void copy_plan_done(CopyPlan *p);
+/* --chown and --chmod: the owner of every copied entry (when set), its permission bits (mode >= 0). */
+typedef struct CopyOwner {
+        bool set;
+        unsigned uid, gid;
+        int mode;
+} CopyOwner;
 int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **sources, const char *dest, bool add,
-                    const char *chown, const char *chmod, CopyPlan *ret, char **ret_error);
-/* Parse "--chown=uid[:gid]" (numbers only) and "--chmod=octal". */
-int build_parse_owner(const char *s, unsigned *uid, unsigned *gid);
+                    const CopyOwner *owner, CopyPlan *ret, char **ret_error);
+/* "user[:group]" by number, or by name from the image's /etc/passwd and /etc/group (their text,
+ * NULL when the image has none); a user alone gives its uid as gid too, as Docker. */
+int build_parse_owner(const char *s, const char *passwd, const char *group, CopyOwner *owner, char **ret_error);

@@ -1,6 +1,76 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The berth-tar module: the checked tar code for berthctl cp and build (see ctl-tar.h). */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "ctl-tar.h"
+#include "macro.h"
+
+/* A tar stream we wrote, again with every entry's owner (and permission bits, when mode >= 0)
+ * replaced: COPY --chown/--chmod. */
+static int rewrite_owner(int input_fd, int output_fd, unsigned uid, unsigned gid, int mode, char **ret_error) {
+        struct archive *in = archive_read_new(), *out = archive_write_new();
+        struct archive_entry *e;
+        char buf[65536];
+        int r = 0;
+
+        if (!in || !out) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        if (archive_read_support_format_tar(in) != ARCHIVE_OK ||
+            archive_read_open_fd(in, input_fd, 65536) != ARCHIVE_OK ||
+            archive_write_set_format_pax_restricted(out) != ARCHIVE_OK ||
+            archive_write_open_fd(out, output_fd) != ARCHIVE_OK) {
+                r = -EIO;
+                goto finish;
+        }
+        for (;;) {
+                int k = archive_read_next_header(in, &e);
+                if (k == ARCHIVE_EOF)
+                        break;
+                if (k != ARCHIVE_OK) {
+                        r = -EBADMSG;
+                        goto finish;
+                }
+                archive_entry_set_uid(e, uid);
+                archive_entry_set_gid(e, gid);
+                archive_entry_set_uname(e, NULL);
+                archive_entry_set_gname(e, NULL);
+                if (mode >= 0 && archive_entry_filetype(e) != AE_IFLNK)
+                        archive_entry_set_perm(e, (mode_t) mode);
+                if (archive_write_header(out, e) != ARCHIVE_OK) {
+                        r = -EIO;
+                        goto finish;
+                }
+                for (;;) {
+                        la_ssize_t n = archive_read_data(in, buf, sizeof(buf));
+                        if (n == 0)
+                                break;
+                        if (n < 0 || archive_write_data(out, buf, (size_t) n) != n) {
+                                r = -EIO;
+                                goto finish;
+                        }
+                }
+        }
+        if (archive_write_close(out) != ARCHIVE_OK)
+                r = -EIO;
+finish:
+        if (r < 0 && ret_error) {
+                const char *why = (in && archive_error_string(in)) ? archive_error_string(in)
+                        : (out && archive_error_string(out))       ? archive_error_string(out)
+                                                                   : strerror(-r);
+                *ret_error = strdup(why);
+        }
+        if (in)
+                archive_read_free(in);
+        if (out)
+                archive_write_free(out);
+        return r;
+}
 
 extern const CtlTar berth_ctl_tar;
 const CtlTar berth_ctl_tar = {
@@ -13,4 +83,5 @@ const CtlTar berth_ctl_tar = {
         .writer_take_error = tar_writer_take_error,
         .writer_free = tar_writer_free,
         .sha256_hex_of = sha256_hex_of,
+        .rewrite_owner = rewrite_owner,
 };

@@ -18,6 +18,8 @@ typedef struct CtlTar {
         char *(*writer_take_error)(TarWriter *w);
         TarWriter *(*writer_free)(TarWriter *w);
         int (*sha256_hex_of)(const void *p, size_t n, char ret[SHA256_HEX_LEN + 1]);
+        /* The stream again with every entry's owner set (and its permission bits, mode >= 0). */
+        int (*rewrite_owner)(int input_fd, int output_fd, unsigned uid, unsigned gid, int mode, char **ret_error);
 } CtlTar;
 
 /* The module's table, as exported under this name. */

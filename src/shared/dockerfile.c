@@ -33,6 +33,28 @@ bool dockerfile_keyword_takes_flags(const char *keyword) {
                 streq(keyword, "healthcheck");
 }
 
+/* The flags each instruction takes (Docker's classic builder's, which berth implements). */
+static bool flag_known(const char *keyword, const char *flag) {
+        static const char *const known[][2] = {
+                { "from", "platform" },
+                { "copy", "from" },
+                { "copy", "chown" },
+                { "copy", "chmod" },
+                { "add", "chown" },
+                { "add", "chmod" },
+                { "healthcheck", "interval" },
+                { "healthcheck", "timeout" },
+                { "healthcheck", "start-period" },
+                { "healthcheck", "start-interval" },
+                { "healthcheck", "retries" },
+        };
+        size_t n = strcspn(flag, "=");
+        for (size_t k = 0; k < ELEMENTSOF(known); k++)
+                if (streq(known[k][0], keyword) && strlen(known[k][1]) == n && strncmp(known[k][1], flag, n) == 0)
+                        return true;
+        return false;
+}
+
 static int fail(char **ret_error, unsigned line, const char *fmt, ...) _printf_(3, 4);
 static int fail(char **ret_error, unsigned line, const char *fmt, ...) {
         _cleanup_free_ char *msg = NULL;
@@ -245,6 +267,10 @@ static int add_instruction(Dockerfile *d, const char *line, unsigned lineno, cha
                                 p++;
                         if (streq(w, "--"))
                                 break;
+                        if (!flag_known(i.keyword, w + 2))
+                                return fail(ret_error, lineno,
+                                            "unknown flag %.*s for %s (berth's builder does not support it)",
+                                            (int) strcspn(w, "="), w, i.keyword);
                         if (strv_push(&i.flags, w) < 0)
                                 return -ENOMEM;
                 }

@@ -186,6 +186,28 @@ COPY *.glob /globbed/
     assert proc.returncode == 1 and "the destination must be a directory and end with a /" in proc.stderr
 
 
+def test_chown_chmod(berthd, busybox_image, ctx):
+    d = ctx({
+        "Dockerfile": """FROM busybox
+COPY --chown=1000:1001 f /numeric
+COPY --chown=nobody dir /named/
+COPY --chmod=0600 f /moded
+COPY --chown=nobody:nobody --chmod=750 f /both
+""",
+        "f": "f\n",
+        "dir/inner": "i\n",
+    })
+    build(berthd, d, "-t", "built/chown:1")
+    out = run_out(berthd, "built/chown:1", "stat", "-c", "%n %u %g %a",
+                  "/numeric", "/named/inner", "/moded", "/both")
+    assert out.splitlines() == ["/numeric 1000 1001 644", "/named/inner 65534 65534 644",
+                                "/moded 0 0 600", "/both 65534 65534 750"]
+
+    ctx({"Dockerfile": "FROM busybox\nCOPY --chown=nosuchuser f /x\n"})
+    proc = build(berthd, d, check=False)
+    assert proc.returncode == 1 and "unable to find user nosuchuser" in proc.stderr
+
+
 def test_cache(berthd, busybox_image, ctx):
     d = ctx({
         "Dockerfile": "FROM busybox\nCOPY a /a\nRUN cat /a > /b\nCOPY c /c\nRUN echo done\n",

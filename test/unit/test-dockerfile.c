@@ -113,6 +113,10 @@ static void test_errors(void) {
         CHECK_STR(e6, "line 2: env requires at least one argument");
         _cleanup_free_ char *e7 = parse_error("# escape=`\n# escape=\\\nFROM x\n");
         CHECK(strstr(e7, "only one escape"));
+        _cleanup_free_ char *e8 = parse_error("FROM x\nRUN --mount=type=cache,target=/x true\n");
+        CHECK_STR(e8, "line 2: unknown flag --mount for run (berth's builder does not support it)");
+        _cleanup_free_ char *e9 = parse_error("FROM x\nCOPY --link a b\n");
+        CHECK(strstr(e9, "unknown flag --link for copy"));
 }
 
 static char *word(const char *w, char **env) {
