@@ -354,3 +354,56 @@ int build_read_image_file(Build *b, const char *image, const char *path, char **
                 return ctl_log_errno(r, "Failed to read %s of the image: %s", path, tar_error ?: strerror(-r));
         return 0;
 }
+
+/* FROM scratch: an image of one empty layer, imported once and found again by the cache key in
+ * its history comment (an import needs a tag; it is taken away at once). */
+int build_scratch_image(Build *b, char **ret_id) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_free_ char *comment = NULL, *tag = NULL;
+        _cleanup_close_ int fd = -1;
+        char key[SHA256_HEX_LEN + 1], id[BERTH_ID_LEN + 1];
+        const char *path;
+        int r;
+
+        r = build_cache_key(b, "scratch", "FROM scratch", NULL, NULL, key);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to compute the cache key: %m");
+        const char *hit = build_cache_lookup(b, key);
+        if (hit)
+                return (*ret_id = strdup(hit)) ? 0 : -ENOMEM;
+        /* One entry, the root directory itself: an import of nothing is refused. */
+        r = dir_stream(b, ".", &fd);
+        if (r >= 0)
+                r = random_hex_id(id);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to write an empty archive: %m");
+        comment = strjoin(CACHE_COMMENT_PREFIX, key);
+        tag = strjoin("berth-build-scratch:", id);
+        if (!comment || !tag)
+                return ctl_log_errno(ENOMEM, "Out of memory");
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return ctl_log_errno(errno, "Failed to rewind: %m");
+        r = sd_bus_message_new_method_call(b->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "ImportImageWithOptions");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hsa{sv}", fd, tag, 1, "Message", "s", comment);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to build the ImportImageWithOptions call: %m");
+        r = sd_bus_call(b->bus, m, CTL_TIMEOUT_LONG, &error, &reply);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of ImportImageWithOptions: %m");
+        r = ctl_bus_call(b->bus, path, BERTH_BUS_IMAGE, "Untag", CTL_TIMEOUT_DEFAULT, &error, NULL, "s", tag);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = ctl_object_path_id(path, ret_id);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the image path %s: %m", path);
+        _cleanup_free_ char *entry = strjoin(key, " ", *ret_id);
+        if (!entry || strv_push(&b->cache, entry) < 0)
+                return ctl_log_errno(ENOMEM, "Out of memory");
+        return 0;
+}

@@ -619,8 +619,11 @@ static int do_from(Build *b, StageRun *s, const DockerfileInstruction *i, Stage 
                 return r == -EINVAL ? step_error(b, i, error) : r;
         if (p && (r = dockerfile_expand_word(p, b->df->escape, meta, &platform, &error)) < 0)
                 return r == -EINVAL ? step_error(b, i, error) : r;
-        if (streq(words[0], "scratch"))
-                return step_error(b, i, "FROM scratch is not supported by berth's builder yet");
+        if (streq(words[0], "scratch")) {
+                r = build_scratch_image(b, &id);
+                if (r < 0)
+                        return r;
+        }
         for (size_t k = 0; k < index && !id; k++)
                 if (stages[k].name && strcasecmp(stages[k].name, words[0]) == 0 && stages[k].image)
                         id = strdup(stages[k].image);

@@ -68,6 +68,8 @@ int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, c
 /* CopyFrom(path) into a directory: COPY --from. */
 int build_step_copy_from(Build *b, BuildStep *s, const char *path, int dest_fd);
 void build_step_remove(Build *b, BuildStep *s);
+/* FROM scratch's image (see docs/DESIGN.md). */
+int build_scratch_image(Build *b, char **ret_id);
 /* A file of an image (NULL when it has none): for --chown's names. */
 int build_read_image_file(Build *b, const char *image, const char *path, char **ret);
 static inline void build_step_remove_p(BuildStep *s) {

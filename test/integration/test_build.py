@@ -272,6 +272,21 @@ RUN echo "base=$BASE" > /final/base
     assert proc.returncode == 1 and 'target stage "nope" could not be found' in proc.stderr
 
 
+def test_from_scratch_and_copy_from_image(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": """FROM scratch
+COPY --from=busybox /bin/busybox /bin/busybox
+ENTRYPOINT ["/bin/busybox"]
+CMD ["echo", "from-scratch"]
+"""})
+    build(berthd, d, "-t", "built/scratch:1")
+    assert run_out(berthd, "built/scratch:1") == "from-scratch\n"
+    # The scratch base is found again: the whole build comes from the cache.
+    out = build(berthd, d, "-t", "built/scratch:2").stdout
+    assert out.count(" ---> Using cache") == 3
+    assert not [line for line in berthd.berthctl("images", check=True).stdout.splitlines()
+                if "berth-build-scratch" in line]
+
+
 def test_dockerignore(berthd, busybox_image, ctx):
     d = ctx({
         "Dockerfile": "FROM busybox\nCOPY . /ctx/\n",
