@@ -331,6 +331,51 @@ def test_copy_outside_context_refused(berthd, busybox_image, ctx):
     assert proc.returncode == 1 and "file not found in build context" in proc.stderr
 
 
+def test_hostile_add_archive_stays_inside(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": "FROM busybox\nADD evil.tar /dest/\n"})
+    with tarfile.open(os.path.join(d, "evil.tar"), "w") as t:
+        data = b"escaped\n"
+        info = tarfile.TarInfo("../../../../etc/berth-build-escape")
+        info.size = len(data)
+        import io
+        t.addfile(info, io.BytesIO(data))
+    before_containers = set(containers(berthd))
+    proc = build(berthd, d, "--no-cache", check=False)
+    assert proc.returncode == 1
+    assert "Dockerfile:2: ADD evil.tar /dest/" in proc.stderr
+    assert berthd.run(["test", "-e", "/etc/berth-build-escape"]).returncode != 0
+    assert set(containers(berthd)) == before_containers
+
+
+def test_tar_context_on_stdin(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": "FROM busybox\nCOPY . /ctx/\n", "sub/file": "from-tar\n"})
+    archive = os.path.join(SHARED_TMP, os.path.basename(d) + ".tar.gz")
+    with tarfile.open(archive, "w:gz") as t:
+        t.add(d, arcname=".")
+    try:
+        proc = berthd.run(["sh", "-c", f"berthctl build -t built/stdin-tar:1 - < {archive}"], timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert run_out(berthd, "built/stdin-tar:1", "cat", "/ctx/sub/file") == "from-tar\n"
+        # The archive as a file context too.
+        build(berthd, archive, "-t", "built/file-tar:1")
+        assert run_out(berthd, "built/file-tar:1", "cat", "/ctx/sub/file") == "from-tar\n"
+    finally:
+        os.unlink(archive)
+
+
+def test_history_and_prune(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": "FROM busybox\nENV H=1\nRUN echo history-run > /h\n"})
+    build(berthd, d, "--no-cache", "-t", "built/history:1")
+    out = berthd.berthctl("history", "--no-trunc", "built/history:1", check=True).stdout
+    assert "/bin/sh -c echo history-run > /h" in out
+    assert "/bin/sh -c #(nop) ENV H=1" in out
+    # The step images are dangling: prune takes them; the tagged image keeps working.
+    berthd.berthctl("image", "prune", "-f", check=True)
+    assert run_out(berthd, "built/history:1", "cat", "/h") == "history-run\n"
+    out = build(berthd, d, "-t", "built/history:2").stdout
+    assert out.split("Step 3/3")[1].count("Using cache") == 0
+
+
 def test_parse_errors_name_line(berthd, ctx):
     d = ctx({"Dockerfile": "FROM busybox\nRUNN echo\n"})
     proc = build(berthd, d, check=False)
