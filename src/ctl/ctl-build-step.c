@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* berthctl build: the steps' containers and images over berthd's methods, and the cache. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -174,11 +175,87 @@ int build_step_create(Build *b, const char *image, char **command, char **env, B
         return 0;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+        interrupted = 1;
+}
+
+void build_catch_signals(void) {
+        struct sigaction sa = { .sa_handler = on_interrupt };
+        (void) sigaction(SIGINT, &sa, NULL);
+        (void) sigaction(SIGTERM, &sa, NULL);
+        (void) sigaction(SIGHUP, &sa, NULL);
+}
+
+bool build_interrupted(void) {
+        return interrupted;
+}
+
+typedef struct WaitCall {
+        bool done;
+        int code;
+        sd_bus_error error;
+} WaitCall;
+
+static int on_wait_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        WaitCall *w = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        if (e)
+                (void) sd_bus_error_copy(&w->error, e);
+        else if (sd_bus_message_read(m, "i", &w->code) < 0)
+                (void) sd_bus_error_set(&w->error, SD_BUS_ERROR_FAILED, "Wait gave no exit code.");
+        w->done = true;
+        return 0;
+}
+
+/* Container.Wait, killing the container when we are interrupted (the caller removes it). */
+static int wait_step(Build *b, BuildStep *s, int *ret_code) {
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        WaitCall w = { .error = SD_BUS_ERROR_NULL };
+        bool killed = false;
+        int r;
+
+        r = sd_bus_message_new_method_call(b->bus, &m, BERTH_BUS_SERVICE, s->container, BERTH_BUS_CONTAINER, "Wait");
+        if (r >= 0)
+                r = sd_bus_call_async(b->bus, &slot, m, on_wait_reply, &w, UINT64_MAX);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to call Wait: %m");
+        while (!w.done) {
+                if (interrupted && !killed) {
+                        killed = true;
+                        (void) sd_bus_call_method(b->bus, BERTH_BUS_SERVICE, s->container, BERTH_BUS_CONTAINER, "Kill",
+                                                  NULL, NULL, "i", SIGKILL);
+                }
+                r = sd_bus_process(b->bus, NULL);
+                if (r < 0)
+                        break;
+                if (r == 0 && (r = sd_bus_wait(b->bus, 200 * USEC_PER_MSEC)) < 0 && r != -EINTR)
+                        break;
+                r = 0;
+        }
+        if (r < 0) {
+                sd_bus_error_free(&w.error);
+                return ctl_log_errno(r, "Failed to wait for the step's container: %m");
+        }
+        if (sd_bus_error_is_set(&w.error)) {
+                r = ctl_log_bus_error(&w.error, -EIO);
+                sd_bus_error_free(&w.error);
+                return r;
+        }
+        if (killed) {
+                ctl_log_error("interrupted");
+                return -EINTR;
+        }
+        *ret_code = w.code;
+        return 0;
+}
+
 int build_step_run(Build *b, BuildStep *s, int *ret_exit_code) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_close_ int out = -1, err = -1;
-        int r, code;
+        int r;
 
         fflush(b->out);
         out = b->options->quiet ? open("/dev/null", O_WRONLY | O_CLOEXEC) : fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -189,14 +266,7 @@ int build_step_run(Build *b, BuildStep *s, int *ret_exit_code) {
                          "hh", out, err);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
-        r = ctl_bus_call(b->bus, s->container, BERTH_BUS_CONTAINER, "Wait", CTL_TIMEOUT_INFINITE, &error, &reply, "");
-        if (r < 0)
-                return ctl_log_bus_error(&error, r);
-        r = sd_bus_message_read(reply, "i", &code);
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to parse the reply of Wait: %m");
-        *ret_exit_code = code;
-        return 0;
+        return wait_step(b, s, ret_exit_code);
 }
 
 int build_step_copy_to(Build *b, BuildStep *s, const char *path, int fd, bool quiet_errors) {

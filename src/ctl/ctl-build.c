@@ -799,13 +799,17 @@ static int build_stage(Build *b, Stage *stages, size_t n, size_t k, DockerfileVa
         for (size_t j = stages[k].from; j < stages[k].end; j++) {
                 DockerfileInstruction *i = &b->df->instructions[j];
                 int r;
+                if (build_interrupted()) {
+                        ctl_log_error("interrupted");
+                        return -EINTR;
+                }
                 fprintf(b->out, "Step %u/%u : %s\n", ++b->step, b->n_steps, i->original);
                 if (j == stages[k].from)
                         r = do_from(b, &s, i, stages, k, meta);
                 else
                         r = run_instruction(b, &s, i, stages, n, meta);
                 /* What failed was logged; say where, unless a RUN's exit code was the reason. */
-                if (r < 0 && r != -ECANCELED && !b->reported)
+                if (r < 0 && r != -ECANCELED && r != -EINTR && !b->reported)
                         ctl_log_error("%s:%u: %s: the step failed", b->dockerfile_name, i->line, i->original);
                 if (r < 0)
                         return r;
@@ -1180,6 +1184,7 @@ int verb_build(int argc, char *argv[], Ctl *ctl) {
         b.out = o.quiet ? fopen("/dev/null", "we") : stdout;
         if (!b.out)
                 return ctl_log_errno(errno, "Failed to open /dev/null: %m");
+        build_catch_signals();
         r = run_build(&b, argv[optind]);
         if (o.quiet)
                 fclose(b.out);

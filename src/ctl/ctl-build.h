@@ -53,7 +53,10 @@ struct Build {
         bool reported; /* the failure was logged with the Dockerfile's line */
 };
 
-/* ctl-build-step.c: the D-Bus side. */
+/* ctl-build-step.c: the D-Bus side. SIGINT, SIGTERM and SIGHUP only set a flag during a build:
+ * a RUN step's container is killed, and the build stops before its next step, leaving nothing. */
+void build_catch_signals(void);
+bool build_interrupted(void);
 int build_load_cache(Build *b);
 const char *build_cache_lookup(Build *b, const char *key);
 int build_cache_key(Build *b, const char *parent, const char *text, char **args, const char *content,

@@ -317,6 +317,19 @@ def test_failing_run_leaves_nothing(berthd, busybox_image, ctx):
     assert len(images(berthd) - before_images) <= 1
 
 
+def test_interrupted_build_leaves_nothing(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": "FROM busybox\nRUN echo started-marker && sleep 120\n"})
+    log = os.path.join(d, "log")
+    before = set(containers(berthd))
+    proc = berthd.sh(f"berthctl build --no-cache {d} > {log} 2>&1 & pid=$!; "
+                     f"for i in $(seq 100); do grep -q started-marker {log} && break; sleep 0.1; done; "
+                     f"kill -TERM $pid; wait $pid; echo rc=$?", timeout=120)
+    output = open(log).read()
+    assert "rc=1" in proc.stdout, (proc.stdout, output)
+    assert "started-marker" in output and "interrupted" in output
+    assert set(containers(berthd)) == before
+
+
 def test_copy_outside_context_refused(berthd, busybox_image, ctx):
     d = ctx({"Dockerfile": "FROM busybox\nCOPY ../x /x\n"})
     proc = build(berthd, d, check=False)
