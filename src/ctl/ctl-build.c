@@ -318,7 +318,8 @@ static int do_run(Build *b, StageRun *s, const DockerfileInstruction *i) {
         }
         if (!command)
                 return -ENOMEM;
-        _cleanup_free_ char *text = strv_join(command, " ");
+        /* The key has the command as JSON: ["a b"] and ["a", "b"] are different commands. */
+        _cleanup_free_ char *json = json_strv(command), *text = json ? strjoin("RUN ", json) : NULL;
         if (!text)
                 return -ENOMEM;
         StepSpec spec = { .command = command, .env = args, .start = true, .key_text = text, .key_args = args };
@@ -459,6 +460,10 @@ static int do_copy(Build *b, StageRun *s, const DockerfileInstruction *i, Stage 
         r = copy_owner(b, s, i, vars, &owner);
         if (r < 0)
                 goto finish;
+        /* Files from the context are root's in the image, whoever owns them here (as Docker);
+         * files from a stage or image keep their owners (as BuildKit's COPY --from). */
+        if (!from && !owner.set)
+                owner = (CopyOwner){ .set = true, .uid = 0, .gid = 0, .mode = owner.mode };
         r = build_copy_plan(b, root, ignore, words, dest, add, &owner, &plan, &error);
         if (r == -EINVAL)
                 r = step_error(b, i, error ?: "invalid source");

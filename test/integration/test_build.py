@@ -193,15 +193,18 @@ COPY --chown=1000:1001 f /numeric
 COPY --chown=nobody dir /named/
 COPY --chmod=0600 f /moded
 COPY --chown=nobody:nobody --chmod=750 f /both
+COPY f /plain
 """,
         "f": "f\n",
         "dir/inner": "i\n",
     })
+    os.chown(os.path.join(d, "f"), 4321, 4321)
     build(berthd, d, "-t", "built/chown:1")
     out = run_out(berthd, "built/chown:1", "stat", "-c", "%n %u %g %a",
-                  "/numeric", "/named/inner", "/moded", "/both")
+                  "/numeric", "/named/inner", "/moded", "/both", "/plain")
+    # Without --chown a file of the context is root's, whoever owns it on the host.
     assert out.splitlines() == ["/numeric 1000 1001 644", "/named/inner 65534 65534 644",
-                                "/moded 0 0 600", "/both 65534 65534 750"]
+                                "/moded 0 0 600", "/both 65534 65534 750", "/plain 0 0 644"]
 
     ctx({"Dockerfile": "FROM busybox\nCOPY --chown=nosuchuser f /x\n"})
     proc = build(berthd, d, check=False)
