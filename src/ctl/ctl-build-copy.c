@@ -99,7 +99,7 @@ static int glob_in_root(int root_fd, const char *dir, const char *pattern, char 
         int n = scandirat(dfd, ".", &names, NULL, alphasort), r = 0;
         for (int i = 0; i < n; i++) {
                 const char *name = names[i]->d_name;
-                if (r >= 0 && !streq(name, ".") && !streq(name, "..") && fnmatch(comp, name, FNM_PERIOD) == 0) {
+                if (r >= 0 && !streq(name, ".") && !streq(name, "..") && fnmatch(comp, name, 0) == 0) {
                         _cleanup_free_ char *p = path_join(dir, name);
                         if (!p)
                                 r = -ENOMEM;
@@ -311,7 +311,7 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                                     *s);
         }
 
-        bool to_dir = endswith(dest, "/") || strv_length(matches) > 1 || has_glob(sources[0]) || sources[1];
+        bool to_dir = endswith(dest, "/") || strv_length(matches) > 1 || sources[1];
         if (to_dir && !endswith(dest, "/") && (strv_length(matches) > 1 || sources[1]))
                 return fail(ret_error,
                             "When using %s with more than one source file, the destination must be a "
