@@ -93,76 +93,13 @@ static char *json_strv(char **l) {
                  : NULL;
 }
 
-/* ENV and LABEL: "K=V ..." or the old "K V" form. Pairs as "K=V", expanded. */
-static int parse_pairs(Build *b, const DockerfileInstruction *i, const DockerfileVars *vars, char ***ret,
-                       char **ret_error) {
-        _cleanup_strv_free_ char **raw = NULL, **pairs = NULL;
-        int r = dockerfile_split_raw(i->rest, b->df->escape, &raw);
-        if (r < 0)
-                return r;
-        if (!raw[0] || !strchr(raw[0], '=')) {
-                /* "ENV KEY some value": the value is the rest of the line. */
-                const char *value = i->rest + strlen(raw[0] ?: "");
-                _cleanup_free_ char *key = NULL, *v = NULL, *pair = NULL;
-                if (!raw[0] || !raw[1]) {
-                        *ret_error = strdup("requires at least two arguments: NAME VALUE, or NAME=VALUE ...");
-                        return -EINVAL;
-                }
-                if ((r = dockerfile_expand_word(raw[0], b->df->escape, vars, &key, ret_error)) < 0 ||
-                    (r = dockerfile_expand_word(value + strspn(value, " \t"), b->df->escape, vars, &v, ret_error)) < 0)
-                        return r;
-                pair = strjoin(key, "=", v);
-                if (!pair || strv_push(&pairs, pair) < 0)
-                        return -ENOMEM;
-        } else
-                for (char **w = raw; *w; w++) {
-                        _cleanup_free_ char *e = NULL;
-                        r = dockerfile_expand_word(*w, b->df->escape, vars, &e, ret_error);
-                        if (r < 0)
-                                return r;
-                        if (!strchr(e, '=') || e[0] == '=') {
-                                if (asprintf(ret_error,
-                                             "syntax error - can't find = in \"%s\". Must be of the form: "
-                                             "name=value",
-                                             *w) < 0)
-                                        return -ENOMEM;
-                                return -EINVAL;
-                        }
-                        if (strv_push(&pairs, e) < 0)
-                                return -ENOMEM;
-                }
-        *ret = TAKE_PTR(pairs);
-        return 0;
-}
-
-/* The build args of this ARG: "name=value" into the stage's scope. */
-static int do_arg(Build *b, StageRun *s, const DockerfileInstruction *i, const DockerfileVars *meta, char **ret_error) {
-        _cleanup_strv_free_ char **raw = NULL;
+/* The build args of this ARG: "name=value" into the stage's scope (or the global ones, s NULL). */
+static int do_arg(Build *b, StageRun *s, const DockerfileInstruction *i, DockerfileVars *meta, char **ret_error) {
         DockerfileVars vars = {};
-        int r = dockerfile_split_raw(i->rest, b->df->escape, &raw);
-        if (r >= 0 && s)
-                r = stage_vars(s, &vars);
-        for (char **w = raw; r >= 0 && *w; w++) {
-                _cleanup_free_ char *e = NULL;
-                r = dockerfile_expand_word(*w, b->df->escape, s ? &vars : meta, &e, ret_error);
-                if (r < 0)
-                        break;
-                char *eq = strchr(e, '=');
-                if (eq)
-                        *eq = 0;
-                const char *value = eq ? eq + 1 : NULL, *given = NULL;
-                for (char **a = b->options->build_args; a && *a; a++) {
-                        size_t n = strlen(e);
-                        if (strncmp(*a, e, n) == 0 && ((*a)[n] == '=' || (*a)[n] == 0))
-                                given = (*a)[n] == '=' ? *a + n + 1 : getenv(e);
-                }
-                if (given && !strv_contains(b->used_args, e))
-                        r = strv_push(&b->used_args, e);
-                if (!given && !value && s && meta)
-                        value = dockerfile_vars_get(meta, e); /* the global ARG's default */
-                if (r >= 0 && (given || value))
-                        r = dockerfile_vars_set(s ? &s->args : (DockerfileVars *) meta, e, given ?: value);
-        }
+        int r = s ? stage_vars(s, &vars) : 0;
+        if (r >= 0)
+                r = dockerfile_apply_arg(i->rest, b->df->escape, s ? &vars : meta, b->options->build_args,
+                                         s ? meta : NULL, s ? &s->args : meta, &b->used_args, ret_error);
         strv_free(vars.env);
         return r;
 }
@@ -499,7 +436,7 @@ static int config_changes(Build *b, StageRun *s, const DockerfileInstruction *i,
 
         if (streq(k, "env") || streq(k, "label")) {
                 _cleanup_strv_free_ char **pairs = NULL;
-                r = parse_pairs(b, i, vars, &pairs, ret_error);
+                r = dockerfile_parse_pairs(i->rest, b->df->escape, vars, &pairs, ret_error);
                 if (r < 0)
                         return r;
                 _cleanup_free_ char *line = strdup(streq(k, "env") ? "ENV" : "LABEL");

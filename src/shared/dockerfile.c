@@ -633,3 +633,77 @@ int dockerfile_expand_word(const char *word, char escape, const DockerfileVars *
 int dockerfile_expand_words(const char *text, char escape, const DockerfileVars *vars, char ***ret, char **ret_error) {
         return expand(text, escape, vars, true, ret, NULL, ret_error);
 }
+
+/* ---- ENV, LABEL and ARG ---- */
+
+int dockerfile_parse_pairs(const char *rest, char escape, const DockerfileVars *vars, char ***ret, char **ret_error) {
+        _cleanup_strv_free_ char **raw = NULL, **pairs = calloc(1, sizeof(char *));
+        int r;
+
+        if (!pairs || dockerfile_split_raw(rest, escape, &raw) < 0)
+                return -ENOMEM;
+        if (!raw[0])
+                return fail(ret_error, 0, "requires at least one argument");
+        if (!strchr(raw[0], '=')) {
+                /* "ENV KEY some value": the value is the rest of the line, one word. */
+                const char *value = rest + strspn(rest, " \t") + strlen(raw[0]);
+                _cleanup_free_ char *key = NULL, *v = NULL, *pair = NULL;
+                if (!raw[1])
+                        return fail(ret_error, 0, "requires two arguments in the form NAME VALUE, or NAME=VALUE ...");
+                if ((r = dockerfile_expand_word(raw[0], escape, vars, &key, ret_error)) < 0 ||
+                    (r = dockerfile_expand_word(value + strspn(value, " \t"), escape, vars, &v, ret_error)) < 0)
+                        return r;
+                if (!*key)
+                        return fail(ret_error, 0, "names can not be blank");
+                pair = strjoin(key, "=", v);
+                if (!pair || strv_push(&pairs, pair) < 0)
+                        return -ENOMEM;
+        } else
+                for (char **w = raw; *w; w++) {
+                        _cleanup_free_ char *e = NULL;
+                        r = dockerfile_expand_word(*w, escape, vars, &e, ret_error);
+                        if (r < 0)
+                                return r;
+                        if (!strchr(e, '=') || e[0] == '=')
+                                return fail(ret_error, 0,
+                                            "syntax error - can't find = in \"%s\". Must be of the form: name=value",
+                                            *w);
+                        if (strv_push(&pairs, e) < 0)
+                                return -ENOMEM;
+                }
+        *ret = TAKE_PTR(pairs);
+        return 0;
+}
+
+int dockerfile_apply_arg(const char *rest, char escape, const DockerfileVars *vars, char **build_args,
+                         const DockerfileVars *global, DockerfileVars *scope, char ***used, char **ret_error) {
+        _cleanup_strv_free_ char **raw = NULL;
+        int r = dockerfile_split_raw(rest, escape, &raw);
+        if (r < 0)
+                return r;
+        for (char **w = raw; *w; w++) {
+                _cleanup_free_ char *e = NULL;
+                r = dockerfile_expand_word(*w, escape, vars, &e, ret_error);
+                if (r < 0)
+                        return r;
+                char *eq = strchr(e, '=');
+                if (eq)
+                        *eq = 0;
+                if (!*e)
+                        return fail(ret_error, 0, "ARG names can not be blank");
+                const char *value = eq ? eq + 1 : NULL, *given = NULL;
+                size_t n = strlen(e);
+                /* The last --build-arg of the name wins; "NAME" alone takes the environment's value. */
+                for (char **a = build_args; a && *a; a++)
+                        if (strncmp(*a, e, n) == 0 && ((*a)[n] == '=' || (*a)[n] == 0))
+                                given = (*a)[n] == '=' ? *a + n + 1 : getenv(e);
+                if (given && used && !strv_contains(*used, e) && strv_push(used, e) < 0)
+                        return -ENOMEM;
+                /* In a stage, an ARG without a default takes the global ARG's value. */
+                if (!given && !value && global)
+                        value = dockerfile_vars_get(global, e);
+                if ((given || value) && (r = dockerfile_vars_set(scope, e, given ?: value)) < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -62,3 +62,14 @@ int dockerfile_expand_word(const char *word, char escape, const DockerfileVars *
 int dockerfile_expand_words(const char *text, char escape, const DockerfileVars *vars, char ***ret, char **ret_error);
 /* Split at white space outside quotes without expanding or removing quotes (for ENV's first word). */
 int dockerfile_split_raw(const char *text, char escape, char ***ret);
+
+/* ENV and LABEL arguments: "K=V ..." (each word expanded) or the old "K some value" form (the rest of
+ * the line one value). The pairs as "K=V"; -EINVAL with *ret_error for a word without "=". */
+int dockerfile_parse_pairs(const char *rest, char escape, const DockerfileVars *vars, char ***ret, char **ret_error);
+
+/* ARG name[=default] ...: each name's value (the last --build-arg "name=value" or "name", the
+ * latter from the environment; else the default; else, in a stage (global not NULL), the global
+ * ARG's value) goes into scope; a name without any value stays unset. Names given as build args are
+ * added to *used. Words are expanded with vars. */
+int dockerfile_apply_arg(const char *rest, char escape, const DockerfileVars *vars, char **build_args,
+                         const DockerfileVars *global, DockerfileVars *scope, char ***used, char **ret_error);

@@ -27,6 +27,17 @@ static void check_instruction(const Dockerfile *d, const DockerfileInstruction *
         require(r >= 0 ? words != NULL : (r == -ENOMEM || (r == -EINVAL && e1)));
         r = dockerfile_expand_word(i->rest, d->escape, &vars, &word, &e2);
         require(r >= 0 ? word != NULL : (r == -ENOMEM || (r == -EINVAL && e2)));
+
+        _cleanup_strv_free_ char **pairs = NULL, **used = NULL;
+        _cleanup_free_ char *e3 = NULL, *e4 = NULL;
+        r = dockerfile_parse_pairs(i->rest, d->escape, &vars, &pairs, &e3);
+        require(r >= 0 ? pairs != NULL : (r == -ENOMEM || (r == -EINVAL && e3)));
+        for (char **p = pairs; p && *p; p++)
+                require(strchr(*p, '=') && *p[0] != '=');
+        DockerfileVars scope = {};
+        r = dockerfile_apply_arg(i->rest, d->escape, &vars, (char *[]){ "A=1", NULL }, &vars, &scope, &used, &e4);
+        require(r >= 0 || r == -ENOMEM || (r == -EINVAL && e4));
+        strv_free(scope.env);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

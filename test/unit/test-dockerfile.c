@@ -244,6 +244,69 @@ static void test_healthcheck_forms(void) {
         CHECK_STR(d->instructions[3].rest, "NONE");
 }
 
+static char *pairs(const char *rest, char **env) {
+        DockerfileVars v = { .env = env };
+        char **l = NULL, *error = NULL;
+        if (dockerfile_parse_pairs(rest, '\\', &v, &l, &error) < 0) {
+                char *e = strjoin("ERROR: ", error ?: "?");
+                free(error);
+                return e;
+        }
+        char *j = strv_join(l, "|");
+        strv_free(l);
+        return j;
+}
+
+#define CHECK_PAIRS(in, out)                              \
+        do {                                              \
+                _cleanup_free_ char *_p = pairs(in, env); \
+                CHECK_STR(_p, out);                       \
+        } while (0)
+
+static void test_env_forms(void) {
+        char *env[] = { "A=1", NULL };
+        CHECK_PAIRS("A=1 B=2", "A=1|B=2");
+        CHECK_PAIRS("B=\"two words\" C='$A' D=$A", "B=two words|C=$A|D=1");
+        CHECK_PAIRS("E=a\\ b", "E=a b");
+        CHECK_PAIRS("OLD some  value $A", "OLD=some  value 1");
+        CHECK_PAIRS("OLD \"quoted\" x", "OLD=quoted x");
+        CHECK_PAIRS("K=", "K=");
+        CHECK_PAIRS("K=v bare", "ERROR: syntax error - can't find = in \"bare\". Must be of the form: name=value");
+        CHECK_PAIRS("=v", "ERROR: syntax error - can't find = in \"=v\". Must be of the form: name=value");
+        CHECK_PAIRS("ONLY", "ERROR: requires two arguments in the form NAME VALUE, or NAME=VALUE ...");
+}
+
+static void test_arg_scoping(void) {
+        _cleanup_strv_free_ char **used = NULL;
+        DockerfileVars global = {}, stage = {}, other = {};
+        char *build_args[] = { "GIVEN=cli", "FROMENV", NULL };
+        _cleanup_free_ char *error = NULL;
+
+        setenv("FROMENV", "environment", 1);
+        /* Before FROM: globals, expanded with the globals before them. */
+        CHECK(dockerfile_apply_arg("BASE=busybox VERSION=1 TAG=${BASE}-$VERSION NOVALUE", '\\', &global, build_args,
+                                   NULL, &global, &used, &error) >= 0);
+        CHECK_STR(dockerfile_vars_get(&global, "TAG"), "busybox-1");
+        CHECK(!dockerfile_vars_get(&global, "NOVALUE"));
+        /* In a stage, a global is only seen through an ARG of its name without a default. */
+        CHECK(!dockerfile_vars_get(&stage, "BASE"));
+        CHECK(dockerfile_apply_arg("BASE VERSION=2 GIVEN=default FROMENV UNSET", '\\', &stage, build_args, &global,
+                                   &stage, &used, &error) >= 0);
+        CHECK_STR(dockerfile_vars_get(&stage, "BASE"), "busybox");
+        CHECK_STR(dockerfile_vars_get(&stage, "VERSION"), "2");
+        CHECK_STR(dockerfile_vars_get(&stage, "GIVEN"), "cli");
+        CHECK_STR(dockerfile_vars_get(&stage, "FROMENV"), "environment");
+        CHECK(!dockerfile_vars_get(&stage, "UNSET"));
+        CHECK(strv_contains(used, "GIVEN") && strv_contains(used, "FROMENV") && strv_length(used) == 2);
+        /* Another stage starts without them. */
+        CHECK(!dockerfile_vars_get(&other, "VERSION"));
+        CHECK(dockerfile_apply_arg("=x", '\\', &other, NULL, &global, &other, NULL, &error) == -EINVAL);
+        CHECK_STR(error, "ARG names can not be blank");
+        strv_free(global.env);
+        strv_free(stage.env);
+        strv_free(other.env);
+}
+
 int main(void) {
         TEST(test_basic);
         TEST(test_continuations);
@@ -254,5 +317,7 @@ int main(void) {
         TEST(test_vars);
         TEST(test_split_raw);
         TEST(test_healthcheck_forms);
+        TEST(test_env_forms);
+        TEST(test_arg_scoping);
         return tests_exit_status();
 }
