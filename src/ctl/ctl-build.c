@@ -1123,6 +1123,12 @@ int verb_build(int argc, char *argv[], Ctl *ctl) {
         r = ctl_acquire_bus(ctl, &b.bus);
         if (r < 0)
                 return r;
+        if (!ctl_bus_can_pass_fds(b.bus)) {
+                /* The steps' output and COPY's archives travel as descriptors. */
+                ctl_log_error(
+                        "This connection cannot pass file descriptors (as with -H), so build cannot work over it");
+                return -EOPNOTSUPP;
+        }
         b.out = o.quiet ? fopen("/dev/null", "we") : stdout;
         if (!b.out)
                 return ctl_log_errno(errno, "Failed to open /dev/null: %m");
