@@ -243,6 +243,16 @@ def test_cache(berthd, busybox_image, ctx):
     assert "Using cache" not in out
 
 
+def test_label_network_and_unused_args(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": "FROM busybox\nLABEL from=dockerfile\nRUN cat /proc/net/dev > /netdev\n"})
+    proc = build(berthd, d, "--no-cache", "--label", "cli=yes", "--label", "spaced=a b", "--network", "none",
+                 "--build-arg", "NOBODY_USES=1", "-t", "built/label:1")
+    assert "[Warning] One or more build-args [NOBODY_USES] were not consumed" in proc.stderr
+    assert prop(berthd, "built/label:1", "Labels") == {"from": "dockerfile", "cli": "yes", "spaced": "a b"}
+    netdev = run_out(berthd, "built/label:1", "cat", "/netdev")
+    assert "lo:" in netdev and "eth0" not in netdev
+
+
 def test_cache_survives_restart(berthd, busybox_image, ctx):
     d = ctx({"Dockerfile": "FROM busybox\nRUN echo restart-cache > /r\n"})
     build(berthd, d)
