@@ -477,3 +477,15 @@ int build_scratch_image(Build *b, char **ret_id) {
                 return ctl_log_errno(ENOMEM, "Out of memory");
         return 0;
 }
+
+int build_image_triggers(Build *b, const char *id, char ***ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        int r = image_path(b, id, &path);
+        if (r < 0)
+                return r == -ENOENT ? (ctl_log_error("image %.12s disappeared during the build", id), r) : r;
+        r = sd_bus_get_property_strv(b->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_IMAGE, "OnBuild", &error, ret);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        return 0;
+}

@@ -31,6 +31,7 @@ typedef struct StageRun {
         char *workdir;
         char **shell;
         DockerfileVars args; /* the ARGs in scope, with their values */
+        bool clear_on_build; /* the base had triggers: the next commit drops them from the config */
 } StageRun;
 
 static void stage_run_done(StageRun *s) {
@@ -144,11 +145,17 @@ static int do_step(Build *b, StageRun *s, const DockerfileInstruction *i, const 
         char key[SHA256_HEX_LEN + 1];
         int r, code = 0;
 
-        r = build_cache_key(b, s->image, spec->key_text, spec->key_args, spec->copy ? spec->copy->digest : NULL, key);
+        /* Dropping the base's triggers is part of what the step does, so of its key. */
+        _cleanup_free_ char *key_text = strjoin(spec->key_text, s->clear_on_build ? "\n(triggers dropped)" : "");
+        _cleanup_strv_free_ char **changes = strv_copy(spec->changes ?: STRV_MAKE(NULL));
+        if (!key_text || !changes || (s->clear_on_build && strv_push(&changes, "ONBUILD") < 0))
+                return -ENOMEM;
+        r = build_cache_key(b, s->image, key_text, spec->key_args, spec->copy ? spec->copy->digest : NULL, key);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to compute the cache key: %m");
         const char *hit = b->options->no_cache ? NULL : build_cache_lookup(b, key);
         if (hit) {
+                s->clear_on_build = false;
                 fprintf(b->out, " ---> Using cache\n");
                 print_id(b, hit);
                 free(s->image);
@@ -192,9 +199,10 @@ static int do_step(Build *b, StageRun *s, const DockerfileInstruction *i, const 
                         return r;
         }
         _cleanup_free_ char *image = NULL;
-        r = build_step_commit(b, &step, spec->changes, key, &image);
+        r = build_step_commit(b, &step, changes, key, &image);
         if (r < 0)
                 return r;
+        s->clear_on_build = false;
         if (spec->start)
                 fprintf(b->out, " ---> Removed intermediate container %.12s\n", step.id);
         print_id(b, image);
@@ -736,6 +744,39 @@ static int mark_needed(Build *b, Stage *stages, size_t n, const DockerfileVars *
         return 0;
 }
 
+/* The base image's ONBUILD triggers, right after FROM, as Docker's builder runs them. */
+static int run_triggers(Build *b, StageRun *s, const DockerfileInstruction *from, Stage *stages, size_t n,
+                        DockerfileVars *meta) {
+        _cleanup_strv_free_ char **triggers = NULL;
+        int r = build_image_triggers(b, s->image, &triggers);
+        if (r < 0 || strv_length(triggers) == 0)
+                return r;
+        fprintf(b->out, "# Executing %zu build trigger%s\n", strv_length(triggers), triggers[1] ? "s" : "");
+        s->clear_on_build = true;
+        for (char **t = triggers; *t; t++) {
+                _cleanup_(dockerfile_freep) Dockerfile *df = NULL;
+                _cleanup_free_ char *error = NULL;
+                r = dockerfile_parse(*t, strlen(*t), &df, &error);
+                if (r >= 0 &&
+                    (df->n_instructions != 1 || streq(df->instructions[0].keyword, "from") ||
+                     streq(df->instructions[0].keyword, "onbuild"))) {
+                        free(error);
+                        error = strdup("not a single instruction other than FROM and ONBUILD");
+                        r = -EINVAL;
+                }
+                if (r < 0) {
+                        _cleanup_free_ char *why = strjoin("the base image's trigger \"", *t, "\": ", error ?: "?");
+                        return step_error(b, from, why ?: "invalid trigger");
+                }
+                DockerfileInstruction *i = &df->instructions[0];
+                i->line = from->line;
+                r = run_instruction(b, s, i, stages, n, meta);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int build_stage(Build *b, Stage *stages, size_t n, size_t k, DockerfileVars *meta) {
         _cleanup_(stage_run_done) StageRun s = {};
         for (size_t j = stages[k].from; j < stages[k].end; j++) {
@@ -746,9 +787,11 @@ static int build_stage(Build *b, Stage *stages, size_t n, size_t k, DockerfileVa
                         return -EINTR;
                 }
                 fprintf(b->out, "Step %u/%u : %s\n", ++b->step, b->n_steps, i->original);
-                if (j == stages[k].from)
+                if (j == stages[k].from) {
                         r = do_from(b, &s, i, stages, k, meta);
-                else
+                        if (r >= 0)
+                                r = run_triggers(b, &s, i, stages, n, meta);
+                } else
                         r = run_instruction(b, &s, i, stages, n, meta);
                 /* What failed was logged; say where, unless a RUN's exit code was the reason. */
                 if (r < 0 && r != -ECANCELED && r != -EINTR && !b->reported)

@@ -71,6 +71,8 @@ int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, c
 /* CopyFrom(path) into a directory: COPY --from. */
 int build_step_copy_from(Build *b, BuildStep *s, const char *path, int dest_fd);
 void build_step_remove(Build *b, BuildStep *s);
+/* The image's ONBUILD triggers. */
+int build_image_triggers(Build *b, const char *id, char ***ret);
 /* FROM scratch's image (see docs/DESIGN.md). */
 int build_scratch_image(Build *b, char **ret_id);
 /* A file of an image (NULL when it has none): for --chown's names. */

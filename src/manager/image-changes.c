@@ -253,6 +253,12 @@ static int apply_change(json_object *config, const char *change) {
 
         if (!instruction)
                 return -ENOMEM;
+        if (!*rest && !strcasecmp(instruction, "ONBUILD")) {
+                /* berth's own: no triggers (a build's first step after FROM, as Docker's builder
+                 * does not pass a base image's triggers on to grandchildren). */
+                json_object_object_del(config, "OnBuild");
+                return 0;
+        }
         if (!*rest)
                 return -EINVAL;
         if (!strcasecmp(instruction, "CMD") || !strcasecmp(instruction, "ENTRYPOINT")) {

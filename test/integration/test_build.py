@@ -161,6 +161,24 @@ CMD echo from-shell-form
     assert "Dockerfile:2: HEALTHCHECK --interval=soon CMD true: the step failed" in proc.stderr
 
 
+def test_onbuild_triggers_run_once(berthd, busybox_image, ctx):
+    d = ctx({"Dockerfile": "FROM busybox\nONBUILD COPY trig /trig\nONBUILD RUN echo ran >> /trig\n",
+             "trig": "copied\n"})
+    build(berthd, d, "-t", "built/onbuild-base:1")
+    assert prop(berthd, "built/onbuild-base:1", "OnBuild") == ["COPY trig /trig", "RUN echo ran >> /trig"]
+
+    ctx({"Dockerfile": "FROM built/onbuild-base:1\nENV CHILD=1\n"})
+    out = build(berthd, d, "-t", "built/onbuild-child:1").stdout
+    assert "# Executing 2 build triggers" in out and "Step 2/2 : ENV CHILD=1" in out
+    assert run_out(berthd, "built/onbuild-child:1", "cat", "/trig") == "copied\nran\n"
+    assert prop(berthd, "built/onbuild-child:1", "OnBuild") == []
+    # Triggers are not passed on to grandchildren.
+    ctx({"Dockerfile": "FROM built/onbuild-child:1\nENV GRANDCHILD=1\n"})
+    out = build(berthd, d, "-t", "built/onbuild-grandchild:1").stdout
+    assert "Executing" not in out
+    assert run_out(berthd, "built/onbuild-grandchild:1", "cat", "/trig") == "copied\nran\n"
+
+
 def test_copy_destinations(berthd, busybox_image, ctx):
     d = ctx({
         "Dockerfile": """FROM busybox
