@@ -213,26 +213,32 @@ static int finish_stream(Build *b, TarWriter *w, int fd) {
 }
 
 /* The stream's bytes, the destination and the flags, hashed: the step's content digest. */
-static int digest_fd(Build *b, int fd, const char *dest, const CopyOwner *owner, char ret[SHA256_HEX_LEN + 1]) {
-        _cleanup_free_ char *data = NULL, *all = NULL, *extra = NULL;
-        size_t len = 0;
-        int r, n;
+static int digest_fd(Build *b, int fd, const char *dest, const CopyOwner *owner, bool raw,
+                     char ret[SHA256_HEX_LEN + 1]) {
+        _cleanup_free_ char *extra = NULL;
+        int r;
         /* The owners are in the stream already; the flags are part of the key all the same. */
-        n = asprintf(&extra, "%s:%d:%u:%u:%d", dest, owner && owner->set, owner ? owner->uid : 0,
-                     owner ? owner->gid : 0, owner ? owner->mode : -1);
-        if (n < 0)
+        if (asprintf(&extra, "%s:%d:%u:%u:%d", dest, owner && owner->set, owner ? owner->uid : 0,
+                     owner ? owner->gid : 0, owner ? owner->mode : -1) < 0)
                 return -ENOMEM;
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
+        if (!raw) {
+                r = b->tar->content_digest(fd, extra, ret);
+                return r < 0 ? r : lseek(fd, 0, SEEK_SET) < 0 ? -errno : 0;
+        }
+        /* An archive ADD unpacks: its bytes, whatever they are. */
+        _cleanup_free_ char *data = NULL, *all = NULL;
+        size_t len = 0, n = strlen(extra);
         r = read_full_fd(fd, &data, &len);
         if (r < 0)
                 return r;
-        all = malloc(len + (size_t) n + 1);
+        all = malloc(len + n + 1);
         if (!all)
                 return -ENOMEM;
         memcpy(all, data, len);
-        memcpy(all + len, extra, (size_t) n + 1);
-        return b->tar->sha256_hex_of(all, len + (size_t) n, ret);
+        memcpy(all + len, extra, n + 1);
+        return b->tar->sha256_hex_of(all, len + n, ret);
 }
 
 /* --chown/--chmod: the stream in *fd again with the owner and mode replaced. */
@@ -358,7 +364,7 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                                 if ((r = apply_owner(b, &p.fd, owner, ret_error)) < 0 ||
                                     (r = apply_owner(b, &p.fallback_fd, owner, ret_error)) < 0)
                                         return r;
-                                r = digest_fd(b, p.fd, dest, owner, p.digest);
+                                r = digest_fd(b, p.fd, dest, owner, false, p.digest);
                                 if (r < 0)
                                         return r;
                                 *ret = p;
@@ -384,7 +390,7 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                         p.path = strdup(dest);
                         if (!p.path)
                                 return -ENOMEM;
-                        r = digest_fd(b, p.fd, dest, NULL, p.digest);
+                        r = digest_fd(b, p.fd, dest, NULL, true, p.digest);
                         if (r < 0)
                                 return r;
                         *ret = p;
@@ -431,7 +437,7 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
         r = apply_owner(b, &p.fd, owner, ret_error);
         if (r < 0)
                 return r;
-        r = digest_fd(b, p.fd, dest, owner, p.digest);
+        r = digest_fd(b, p.fd, dest, owner, false, p.digest);
         if (r < 0)
                 return r;
         *ret = p;

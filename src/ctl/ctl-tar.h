@@ -20,6 +20,8 @@ typedef struct CtlTar {
         int (*sha256_hex_of)(const void *p, size_t n, char ret[SHA256_HEX_LEN + 1]);
         /* The stream again with every entry's owner set (and its permission bits, mode >= 0). */
         int (*rewrite_owner)(int input_fd, int output_fd, unsigned uid, unsigned gid, int mode, char **ret_error);
+        /* The sha256 of a tar stream's entries without their mtimes, and of extra: COPY's cache key. */
+        int (*content_digest)(int fd, const char *extra, char ret[SHA256_HEX_LEN + 1]);
 } CtlTar;
 
 /* The module's table, as exported under this name. */
