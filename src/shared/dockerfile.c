@@ -290,6 +290,20 @@ static int add_instruction(Dockerfile *d, const char *line, unsigned lineno, cha
                 if (r < 0)
                         return r;
         }
+        /* A heredoc's lines would read as instructions: say what it is instead. */
+        if ((streq(i.keyword, "run") || streq(i.keyword, "copy") || streq(i.keyword, "add")) && !i.json) {
+                const char *h = strstr(i.rest, "<<");
+                if (h && (h == i.rest || isspace((unsigned char) h[-1]))) {
+                        h += 2 + (h[2] == '-');
+                        h += (*h == '"' || *h == '\'');
+                        if (isalpha((unsigned char) *h) || *h == '_')
+                                return fail(
+                                        ret_error, lineno, "heredocs (<<%.*s) are not supported by berth's builder",
+                                        (int) strspn(h,
+                                                     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"),
+                                        h);
+                }
+        }
         if (streq(i.keyword, "shell") && !i.json)
                 return fail(ret_error, lineno, "SHELL requires the arguments to be in JSON form");
         if (!i.rest[0] && !streq(i.keyword, "healthcheck") && !streq(i.keyword, "cmd") &&

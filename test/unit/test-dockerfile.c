@@ -115,6 +115,12 @@ static void test_errors(void) {
         CHECK(strstr(e7, "only one escape"));
         _cleanup_free_ char *e8 = parse_error("FROM x\nRUN --mount=type=cache,target=/x true\n");
         CHECK_STR(e8, "line 2: unknown flag --mount for run (berth's builder does not support it)");
+        _cleanup_free_ char *e10 = parse_error("FROM x\nRUN <<EOF\necho hi\nEOF\n");
+        CHECK_STR(e10, "line 2: heredocs (<<EOF) are not supported by berth's builder");
+        _cleanup_free_ char *e11 = parse_error("FROM x\nRUN cat <<-'END' > /x\n");
+        CHECK_STR(e11, "line 2: heredocs (<<END) are not supported by berth's builder");
+        _cleanup_(dockerfile_freep) Dockerfile *shift = parse("FROM x\nRUN echo $((1<<3))\nRUN a<<b\n");
+        CHECK(shift && shift->n_instructions == 3);
         _cleanup_free_ char *e9 = parse_error("FROM x\nCOPY --link a b\n");
         CHECK(strstr(e9, "unknown flag --link for copy"));
 }
