@@ -276,13 +276,14 @@ static int new_stream(Build *b, int *ret_fd, TarWriter **ret_w) {
         return 0;
 }
 
-int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **sources, const char *dest, bool add,
-                    const CopyOwner *owner, CopyPlan *ret, char **ret_error) {
-        _cleanup_strv_free_ char **matches = NULL;
-        _cleanup_(copy_plan_done) CopyPlan p = { .fd = -1, .fallback_fd = -1 };
-        TarWriter *w = NULL;
+/* The sources (cleaned, wildcards expanded), each checked to be in the context and not ignored. */
+static int collect_sources(int root_fd, const DockerIgnore *ignore, char **sources, bool add, char ***ret,
+                           char **ret_error) {
+        _cleanup_strv_free_ char **matches = calloc(1, sizeof(char *));
         int r;
 
+        if (!matches)
+                return -ENOMEM;
         for (char **s = sources; *s; s++) {
                 _cleanup_free_ char *rel = NULL;
                 size_t before = strv_length(matches);
@@ -316,91 +317,67 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                                     "no such file or directory",
                                     *s);
         }
+        *ret = TAKE_PTR(matches);
+        return 0;
+}
 
-        bool to_dir = endswith(dest, "/") || strv_length(matches) > 1 || sources[1];
-        if (to_dir && !endswith(dest, "/") && (strv_length(matches) > 1 || sources[1]))
-                return fail(ret_error,
-                            "When using %s with more than one source file, the destination must be a "
-                            "directory and end with a /",
-                            add ? "ADD" : "COPY");
-        _cleanup_free_ char *dest_rel = NULL;
-        r = clean_source(dest + 1, &dest_rel);
-        if (r < 0)
-                return r == -EPERM ? fail(ret_error, "invalid destination %s", dest) : r;
-
-        /* One source that is a regular file, to a path not ending in "/": CopyTo(dest) puts it into dest
-         * when that is a directory, else makes it dest, as Docker. */
-        if (strv_length(matches) == 1 && !to_dir) {
-                _cleanup_close_ int parent = -1;
-                _cleanup_free_ char *name = NULL;
-                struct stat st;
-                r = resolve_source(root_fd, matches[0], &parent, &name, &st);
-                if (r < 0)
-                        return r == -EPERM ? fail(ret_error, "forbidden path outside the build context: %s", matches[0])
-                                           : r;
-                if (!S_ISDIR(st.st_mode)) {
-                        if (add && S_ISREG(st.st_mode) && is_archive(parent, name))
-                                to_dir = true;
-                        else {
-                                r = new_stream(b, &p.fd, &w);
-                                if (r >= 0)
-                                        r = b->tar->writer_add(w, parent, name, name, false);
-                                if (r >= 0)
-                                        r = finish_stream(b, w, p.fd);
-                                w = b->tar->writer_free(w);
-                                if (r >= 0)
-                                        r = new_stream(b, &p.fallback_fd, &w);
-                                if (r >= 0)
-                                        r = b->tar->writer_add(w, parent, name, dest_rel, false);
-                                if (r >= 0)
-                                        r = finish_stream(b, w, p.fallback_fd);
-                                w = b->tar->writer_free(w);
-                                if (r < 0)
-                                        return r;
-                                p.path = strdup(dest);
-                                p.fallback_as = strdup(dest_rel);
-                                if (!p.path || !p.fallback_as)
-                                        return -ENOMEM;
-                                if ((r = apply_owner(b, &p.fd, owner, ret_error)) < 0 ||
-                                    (r = apply_owner(b, &p.fallback_fd, owner, ret_error)) < 0)
-                                        return r;
-                                r = digest_fd(b, p.fd, dest, owner, false, p.digest);
-                                if (r < 0)
-                                        return r;
-                                *ret = p;
-                                p = (CopyPlan){ .fd = -1, .fallback_fd = -1 };
-                                return 0;
-                        }
-                }
+/* A stream of the one entry name of parent, called as. */
+static int one_entry_stream(Build *b, int parent, const char *name, const char *as, int *ret_fd, char **ret_error) {
+        TarWriter *w = NULL;
+        int fd = -1;
+        int r = new_stream(b, &fd, &w);
+        if (r >= 0)
+                r = b->tar->writer_add(w, parent, name, as, false);
+        if (r >= 0)
+                r = finish_stream(b, w, fd);
+        if (r < 0 && w && !*ret_error)
+                *ret_error = b->tar->writer_take_error(w);
+        if (w)
+                b->tar->writer_free(w);
+        if (r < 0) {
+                safe_close(fd);
+                return r;
         }
+        *ret_fd = fd;
+        return 0;
+}
 
-        /* ADD of one local archive: CopyTo extracts it (with the checked tar code) into dest. */
-        if (add && strv_length(matches) == 1) {
-                _cleanup_close_ int parent = -1;
-                _cleanup_free_ char *name = NULL;
-                struct stat st;
-                r = resolve_source(root_fd, matches[0], &parent, &name, &st);
-                if (r < 0)
-                        return r;
-                if (S_ISREG(st.st_mode) && is_archive(parent, name)) {
-                        p.fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-                        if (p.fd < 0)
-                                return -errno;
-                        p.archive = true;
-                        p.path = strdup(dest);
-                        if (!p.path)
-                                return -ENOMEM;
-                        r = digest_fd(b, p.fd, dest, NULL, true, p.digest);
-                        if (r < 0)
-                                return r;
-                        *ret = p;
-                        p = (CopyPlan){ .fd = -1, .fallback_fd = -1 };
-                        return 0;
-                }
-        }
+/* One file to a path not ending in "/": CopyTo(dest) puts it into dest when that is a directory in
+ * the image, else makes it dest, as Docker; when dest's parent is missing, the fallback stream
+ * names it by its whole path below "/" (and the extraction makes the parents). */
+static int plan_file(Build *b, int parent, const char *name, const char *dest, const char *dest_rel,
+                     const CopyOwner *owner, CopyPlan *p, char **ret_error) {
+        int r;
+        if ((r = one_entry_stream(b, parent, name, name, &p->fd, ret_error)) < 0 ||
+            (r = one_entry_stream(b, parent, name, dest_rel, &p->fallback_fd, ret_error)) < 0)
+                return r;
+        p->path = strdup(dest);
+        p->fallback_as = strdup(dest_rel);
+        if (!p->path || !p->fallback_as)
+                return -ENOMEM;
+        if ((r = apply_owner(b, &p->fd, owner, ret_error)) < 0 ||
+            (r = apply_owner(b, &p->fallback_fd, owner, ret_error)) < 0)
+                return r;
+        return digest_fd(b, p->fd, dest, owner, false, p->digest);
+}
 
-        /* Into a directory: each source's contents (a directory) or itself, below dest. */
-        r = new_stream(b, &p.fd, &w);
+/* ADD of one local archive: CopyTo extracts it (with the checked tar code) into dest. */
+static int plan_archive(Build *b, int parent, const char *name, const char *dest, CopyPlan *p) {
+        p->fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (p->fd < 0)
+                return -errno;
+        p->archive = true;
+        p->path = strdup(dest);
+        if (!p->path)
+                return -ENOMEM;
+        return digest_fd(b, p->fd, dest, NULL, true, p->digest);
+}
+
+/* Into a directory: each source's contents (a directory) or itself, below dest_rel, for CopyTo("/"). */
+static int plan_tree(Build *b, int root_fd, const DockerIgnore *ignore, char **matches, const char *dest,
+                     const char *dest_rel, const CopyOwner *owner, CopyPlan *p, char **ret_error) {
+        TarWriter *w = NULL;
+        int r = new_stream(b, &p->fd, &w);
         if (r < 0)
                 return r;
         for (char **m = matches; r >= 0 && *m; m++) {
@@ -422,22 +399,57 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                 }
         }
         if (r >= 0)
-                r = finish_stream(b, w, p.fd);
-        if (r < 0 && !*ret_error) {
-                _cleanup_free_ char *e = b->tar->writer_take_error(w);
-                if (e)
-                        *ret_error = TAKE_PTR(e);
-        }
-        w = b->tar->writer_free(w);
+                r = finish_stream(b, w, p->fd);
+        if (r < 0 && w && !*ret_error)
+                *ret_error = b->tar->writer_take_error(w);
+        b->tar->writer_free(w);
         if (r < 0)
                 return r;
-        p.path = strdup("/");
-        if (!p.path)
+        p->path = strdup("/");
+        if (!p->path)
                 return -ENOMEM;
-        r = apply_owner(b, &p.fd, owner, ret_error);
+        r = apply_owner(b, &p->fd, owner, ret_error);
         if (r < 0)
                 return r;
-        r = digest_fd(b, p.fd, dest, owner, false, p.digest);
+        return digest_fd(b, p->fd, dest, owner, false, p->digest);
+}
+
+int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **sources, const char *dest, bool add,
+                    const CopyOwner *owner, CopyPlan *ret, char **ret_error) {
+        _cleanup_strv_free_ char **matches = NULL;
+        _cleanup_free_ char *dest_rel = NULL;
+        _cleanup_(copy_plan_done) CopyPlan p = { .fd = -1, .fallback_fd = -1 };
+        int r;
+
+        r = collect_sources(root_fd, ignore, sources, add, &matches, ret_error);
+        if (r < 0)
+                return r;
+        bool several = strv_length(matches) > 1 || sources[1];
+        if (several && !endswith(dest, "/"))
+                return fail(ret_error,
+                            "When using %s with more than one source file, the destination must be a "
+                            "directory and end with a /",
+                            add ? "ADD" : "COPY");
+        r = clean_source(dest + 1, &dest_rel);
+        if (r < 0)
+                return r == -EPERM ? fail(ret_error, "invalid destination %s", dest) : r;
+
+        if (!several) {
+                _cleanup_close_ int parent = -1;
+                _cleanup_free_ char *name = NULL;
+                struct stat st;
+                r = resolve_source(root_fd, matches[0], &parent, &name, &st);
+                if (r < 0)
+                        return r == -EPERM ? fail(ret_error, "forbidden path outside the build context: %s", matches[0])
+                                           : r;
+                if (add && S_ISREG(st.st_mode) && is_archive(parent, name))
+                        r = plan_archive(b, parent, name, dest, &p);
+                else if (!S_ISDIR(st.st_mode) && !endswith(dest, "/"))
+                        r = plan_file(b, parent, name, dest, dest_rel, owner, &p, ret_error);
+                else
+                        r = plan_tree(b, root_fd, ignore, matches, dest, dest_rel, owner, &p, ret_error);
+        } else
+                r = plan_tree(b, root_fd, ignore, matches, dest, dest_rel, owner, &p, ret_error);
         if (r < 0)
                 return r;
         *ret = p;
