@@ -298,7 +298,8 @@ int build_step_copy_from(Build *b, BuildStep *s, const char *path, int dest_fd) 
         return 0;
 }
 
-int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, char **ret_image) {
+int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, bool skip_empty_layer,
+                      char **ret_image) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_free_ char *comment = strjoin(CACHE_COMMENT_PREFIX, key);
@@ -307,13 +308,14 @@ int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, c
 
         if (!comment)
                 return ctl_log_errno(ENOMEM, "Out of memory");
-        r = sd_bus_message_new_method_call(b->bus, &m, BERTH_BUS_SERVICE, s->container, BERTH_BUS_CONTAINER, "Commit");
+        r = sd_bus_message_new_method_call(b->bus, &m, BERTH_BUS_SERVICE, s->container, BERTH_BUS_CONTAINER,
+                                           "CommitWithOptions");
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", "");
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, changes);
         if (r >= 0)
-                r = sd_bus_message_append(m, "ss", comment, "");
+                r = sd_bus_message_append(m, "ssa{sv}", comment, "", 1, "SkipEmptyLayer", "b", skip_empty_layer);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the Commit call: %m");
         r = sd_bus_call(b->bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);

@@ -199,7 +199,8 @@ static int do_step(Build *b, StageRun *s, const DockerfileInstruction *i, const 
                         return r;
         }
         _cleanup_free_ char *image = NULL;
-        r = build_step_commit(b, &step, changes, key, &image);
+        /* Config-only steps add no layer, as Docker's (empty_layer in the history). */
+        r = build_step_commit(b, &step, changes, key, !spec->start && !spec->copy, &image);
         if (r < 0)
                 return r;
         s->clear_on_build = false;

@@ -66,8 +66,9 @@ int build_step_create(Build *b, const char *image, char **command, char **env, B
 /* Start it with its output on ours and wait: the exit code. */
 int build_step_run(Build *b, BuildStep *s, int *ret_exit_code);
 int build_step_copy_to(Build *b, BuildStep *s, const char *path, int fd, bool quiet_errors);
-/* Commit with changes, the cache key as comment; the new image's id. */
-int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, char **ret_image);
+/* Commit with changes, the cache key as comment; the new image's id. With skip_empty_layer, no
+ * layer when the container has no changes (CommitWithOptions' SkipEmptyLayer). */
+int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, bool skip_empty_layer, char **ret_image);
 /* CopyFrom(path) into a directory: COPY --from. */
 int build_step_copy_from(Build *b, BuildStep *s, const char *path, int dest_fd);
 void build_step_remove(Build *b, BuildStep *s);

@@ -115,6 +115,13 @@ CMD ["echo hi"]
     assert any(c == '/bin/sh -c echo "$GREETING $B" > /greeting && echo run-output-marker' for c in created_by)
     assert "/bin/sh -c #(nop) ENV A=1 B=two words C=x" in created_by
     assert "/bin/sh -c #(nop) WORKDIR /app/sub" in created_by
+    # Config-only steps add no layer (empty_layer, as Docker's); the others one each.
+    empty = {h[1]: h[3] for h in history}
+    assert empty["/bin/sh -c #(nop) ENV A=1 B=two words C=x"] and empty["/bin/sh -c #(nop) USER 1000:1000"]
+    assert not empty["/bin/sh -c #(nop) WORKDIR /app/sub"]
+    base_layers = len(prop(berthd, "busybox", "Layers"))
+    assert len(prop(berthd, "built/instr:1", "Layers")) == base_layers + 6
+    assert sum(1 for h in history if not h[3]) == base_layers + 6
     assert any(c.startswith("/bin/sh -c #(nop) COPY file:") and c.endswith(" in /app/sub/") for c in created_by), "\n".join(created_by)
     # No step's container is left.
     assert not [c for c in containers(berthd)
@@ -415,7 +422,11 @@ def test_history_and_prune(berthd, busybox_image, ctx):
     build(berthd, d, "--no-cache", "-t", "built/history:1")
     out = berthd.berthctl("history", "--no-trunc", "built/history:1", check=True).stdout
     assert "/bin/sh -c echo history-run > /h" in out
-    assert "/bin/sh -c #(nop) ENV H=1" in out
+    # The ENV step made no layer: its row is "<missing>" with 0 bytes, as in docker history.
+    rows = berthd.berthctl("history", "--no-trunc", "--format", "{{.ID}}|{{.Size}}|{{.CreatedBy}}",
+                           "built/history:1", check=True).stdout.splitlines()
+    assert rows[0].endswith("|/bin/sh -c echo history-run > /h") and rows[0].startswith("sha256:")
+    assert rows[1] == "<missing>|0B|/bin/sh -c #(nop) ENV H=1", rows
     # The step images are dangling: prune takes them; the tagged image keeps working.
     berthd.berthctl("image", "prune", "-f", check=True)
     assert run_out(berthd, "built/history:1", "cat", "/h") == "history-run\n"
