@@ -281,6 +281,21 @@ def test_label_network_and_unused_args(berthd, busybox_image, ctx):
     assert "lo:" in netdev and "eth0" not in netdev
 
 
+def test_from_pulls_missing_and_pull_flag(berthd, registry, ctx):
+    import uuid
+    repo = "build/base-" + uuid.uuid4().hex[:8]
+    registry.push_busybox(repo, "1")
+    ref = registry.ref(repo, "1")
+    d = ctx({"Dockerfile": f"ARG REF\nFROM $REF\nRUN echo pulled-base > /p\n"})
+    # Not here yet: FROM pulls it, quietly with -q.
+    proc = build(berthd, d, "-q", "--build-arg", f"REF={ref}", "-t", "built/pulled:1")
+    assert proc.stdout.startswith("sha256:") and len(proc.stdout.splitlines()) == 1, proc.stdout
+    assert run_out(berthd, "built/pulled:1", "cat", "/p") == "pulled-base\n"
+    # --pull asks the registry again; the same base keeps the cache.
+    out = build(berthd, d, "--pull", "--build-arg", f"REF={ref}").stdout
+    assert "Status: Image is up to date for" in out and " ---> Using cache" in out
+
+
 def test_cache_survives_restart(berthd, busybox_image, ctx):
     d = ctx({"Dockerfile": "FROM busybox\nRUN echo restart-cache > /r\n"})
     build(berthd, d)
