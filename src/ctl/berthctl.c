@@ -18,6 +18,7 @@ typedef struct Verb {
 
 static const Verb verbs[] = {
         { "attach", verb_attach, "Attach to a running container's output and terminal" },
+        { "build", verb_build, "Build an image from a Dockerfile" },
         { "commit", verb_commit, "Make a new image of a container's changes" },
         { "container", verb_container, "Manage containers (ls, run, stop, rm, prune, ...)" },
         { "cp", verb_cp, "Copy files between a container and the host" },

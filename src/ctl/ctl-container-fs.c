@@ -200,8 +200,8 @@ int verb_commit(int argc, char *argv[], Ctl *ctl) {
                                "Options:\n"
                                "  -a, --author=STRING   Author (\"Name <email>\")\n"
                                "  -c, --change=INSTR    Apply a Dockerfile instruction to the config: CMD,\n"
-                               "                        ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER,\n"
-                               "                        VOLUME, WORKDIR (repeatable)\n"
+                               "                        ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD,\n"
+                               "                        SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR (repeatable)\n"
                                "  -m, --message=STRING  Commit message (the history entry's comment)\n"
                                "  -h, --help            Show this help\n");
                         return 0;

@@ -320,12 +320,13 @@ static json_object *history_row(const char *layer, const HistoryEntry *e, uint64
 }
 
 /* Each layer, top first, with the history entry that made it (when the entries that made layers
- * are as many as the layers). */
+ * are as many as the layers), and between them the entries that made no layer (a Dockerfile's
+ * ENV, CMD, ...) as rows of their own, "<missing>" and 0 bytes, as docker history shows them. */
 static int print_history(char **layers, const uint64_t *sizes, size_t n_sizes, const HistoryEntry *history,
                          size_t n_history, const HistoryArgs *a) {
         _cleanup_(json_object_putp) json_object *headers = json_object_new_object();
         size_t n_layers = strv_length(layers), n_nonempty = 0, h = n_history, n_rows = 0;
-        _cleanup_free_ json_object **rows = calloc(n_layers + 1, sizeof(json_object *));
+        _cleanup_free_ json_object **rows = calloc(n_layers + n_history + 1, sizeof(json_object *));
         _cleanup_free_ char *why = NULL;
         uint64_t now = now_realtime_usec();
         int r = rows && headers ? 0 : -ENOMEM;
@@ -337,11 +338,13 @@ static int print_history(char **layers, const uint64_t *sizes, size_t n_sizes, c
         for (size_t k = n_layers; r >= 0 && k > 0; k--) {
                 const HistoryEntry *e = NULL;
                 if (n_nonempty == n_layers) {
-                        while (h > 0 && history[h - 1].empty_layer)
-                                h--;
+                        while (r >= 0 && h > 0 && history[h - 1].empty_layer)
+                                if (!(rows[n_rows++] = history_row("<missing>", &history[--h], 0, a, now)))
+                                        r = -ENOMEM;
                         e = h > 0 ? &history[--h] : NULL;
                 }
-                if (!(rows[n_rows++] = history_row(layers[k - 1], e, k - 1 < n_sizes ? sizes[k - 1] : 0, a, now)))
+                if (r >= 0 &&
+                    !(rows[n_rows++] = history_row(layers[k - 1], e, k - 1 < n_sizes ? sizes[k - 1] : 0, a, now)))
                         r = -ENOMEM;
         }
         for (size_t k = 0; r >= 0 && a->quiet && k < n_rows; k++)

@@ -58,8 +58,9 @@ int verb_import(int argc, char *argv[], Ctl *ctl) {
                                "\n"
                                "Options:\n"
                                "  -c, --change=INSTR   Apply a Dockerfile instruction to the image's config\n"
-                               "                       (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER,\n"
-                               "                       VOLUME, WORKDIR; repeatable)\n"
+                               "                       (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL,\n"
+                               "                       ONBUILD, SHELL, STOPSIGNAL, USER, VOLUME, WORKDIR;\n"
+                               "                       repeatable)\n"
                                "  -m, --message=TEXT   The comment of the image's history entry\n"
                                "  -h, --help           Show this help\n");
                         return 0;

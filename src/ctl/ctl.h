@@ -28,6 +28,7 @@ typedef struct Ctl {
  * (>= 0), or a negative errno after it has logged why; that becomes CTL_EXIT_ENGINE. */
 typedef int (*CtlVerbFunc)(int argc, char *argv[], Ctl *ctl);
 
+int verb_build(int argc, char *argv[], Ctl *ctl);
 int verb_import(int argc, char *argv[], Ctl *ctl);
 int verb_images(int argc, char *argv[], Ctl *ctl);
 int verb_create(int argc, char *argv[], Ctl *ctl);

@@ -38,6 +38,7 @@ typedef struct CommitOperation {
         char *cdir; /* the container's state directory */
         char *tmpdir;
         Worker *worker;
+        bool skip_empty_layer;
 } CommitOperation;
 
 static void commit_operation_free(CommitOperation *op) {
@@ -80,7 +81,7 @@ static int commit_work(void *userdata, char **ret_payload, char **ret_error) {
                 return r;
         if (unlink(tar) < 0)
                 return -errno;
-        if (asprintf(ret_payload, "%s %" PRIu64, result.digest, result.size) < 0)
+        if (asprintf(ret_payload, "%s %" PRIu64 " %" PRIu64, result.digest, result.size, result.n_entries) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -92,10 +93,10 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
         json_object *rootfs, *ids;
         char digest[SHA256_HEX_LEN + 1];
         bool stored = false;
-        uint64_t size;
+        uint64_t size, n_entries;
         int r;
 
-        if (sscanf(payload, "%64s %" SCNu64, digest, &size) != 2)
+        if (sscanf(payload, "%64s %" SCNu64 " %" SCNu64, digest, &size, &n_entries) != 3)
                 return sd_bus_error_set(error, SD_BUS_ERROR_FAILED, "The commit worker died unexpectedly.");
         Image *parent = manager_find_image(m, op->parent_id, NULL);
         if (!parent)
@@ -108,7 +109,16 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
         if (!json_object_object_get_ex(op->config, "rootfs", &rootfs) ||
             !json_object_object_get_ex(rootfs, "diff_ids", &ids) || !json_object_is_type(ids, json_type_array))
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The image's config has no rootfs.");
-        json_object_array_add(ids, json_object_new_string(diff_id));
+        /* No changes and no layer wanted: the parent's layers, the history entry says so. */
+        bool empty = op->skip_empty_layer && n_entries == 0;
+        if (empty) {
+                json_object *history, *last;
+                if (json_object_object_get_ex(op->config, "history", &history) &&
+                    json_object_is_type(history, json_type_array) && json_object_array_length(history) > 0 &&
+                    (last = json_object_array_get_idx(history, json_object_array_length(history) - 1)))
+                        json_object_object_add(last, "empty_layer", json_object_new_boolean(true));
+        } else
+                json_object_array_add(ids, json_object_new_string(diff_id));
         const char *text = json_object_to_json_string_ext(op->config,
                                                           JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         if (!text)
@@ -125,18 +135,20 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
                 return -ENOMEM;
         }
         r = image_config_parse(i, text, strlen(text), &diff_ids);
-        if (r < 0 || strv_length(diff_ids) != n + 1) {
+        if (r < 0 || strv_length(diff_ids) != n + !empty) {
                 image_free(i);
                 return sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The committed config is invalid.");
         }
         for (size_t k = 0; k < n; k++)
                 i->size += i->layer_sizes[k] = parent->layer_sizes ? parent->layer_sizes[k] : 0;
-        i->size += i->layer_sizes[n] = size;
+        if (!empty)
+                i->size += i->layer_sizes[n] = size;
         strv_free(i->layers);
         i->layers = TAKE_PTR(diff_ids);
         char key[SHA256_HEX_LEN + 1];
         r = image_compute_id(i);
-        const char *top = r >= 0 ? image_layer_key(i, n) : NULL;
+        /* Without a new layer, the top one is the parent's, stored already: nothing to move. */
+        const char *top = r >= 0 ? image_layer_key(i, empty ? n - 1 : n) : NULL;
         if (r >= 0 && (!top || !(final = storage_layer_dir(m, top))))
                 r = -ENOMEM;
         if (r >= 0)
@@ -191,7 +203,7 @@ static void commit_done(void *userdata, int r, const char *text) {
 }
 
 int container_commit(Container *c, const char *reference, char **changes, const char *comment, const char *author,
-                     sd_bus_message *request, sd_bus_error *error) {
+                     bool skip_empty_layer, sd_bus_message *request, sd_bus_error *error) {
         Manager *m = c->manager;
         _cleanup_free_ char *config_text = NULL, *command = NULL, *created = NULL;
         json_object *history, *h;
@@ -209,7 +221,7 @@ int container_commit(Container *c, const char *reference, char **changes, const 
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
-        *op = (CommitOperation){ .manager = m };
+        *op = (CommitOperation){ .manager = m, .skip_empty_layer = skip_empty_layer };
         if (!isempty(reference)) {
                 r = image_reference_normalize(reference, &op->reference, error);
                 if (r < 0)

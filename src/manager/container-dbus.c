@@ -448,21 +448,51 @@ static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *erro
         return container_copy(c, streq(member, "CopyTo"), follow_link, path, fd, message, error);
 }
 
+/* CommitWithOptions' options: SkipEmptyLayer (b). */
+static int read_commit_options(sd_bus_message *message, bool *skip_empty_layer, sd_bus_error *error) {
+        int r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
+                const char *key, *contents;
+                int b;
+                if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
+                    (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
+                        return r;
+                if (!streq(key, "SkipEmptyLayer"))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown commit option \"%s\".",
+                                                 key);
+                if (!streq(contents, "b"))
+                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                "Commit option \"SkipEmptyLayer\" must have type \"b\".");
+                if ((r = sd_bus_message_read(message, "v", "b", &b)) < 0 ||
+                    (r = sd_bus_message_exit_container(message)) < 0)
+                        return r;
+                *skip_empty_layer = b;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(message);
+}
+
 static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **changes = NULL;
         const char *reference, *comment, *author;
+        bool skip_empty_layer = false;
         Container *c;
         int r = sd_bus_message_read(message, "s", &reference);
         if (r >= 0)
                 r = bus_read_strv(message, &changes);
         if (r >= 0)
                 r = sd_bus_message_read(message, "ss", &comment, &author);
+        if (r >= 0 && streq(sd_bus_message_get_member(message), "CommitWithOptions"))
+                r = read_commit_options(message, &skip_empty_layer, error);
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
         if (r != 0)
                 return r;
-        return container_commit(c, reference, changes, comment, author, message, error);
+        return container_commit(c, reference, changes, comment, author, skip_empty_layer, message, error);
 }
 
 static int property_get_env(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -611,6 +641,9 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CopyTo", SD_BUS_ARGS("s", path, "h", fd), SD_BUS_NO_RESULT, method_fs,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Commit", SD_BUS_ARGS("s", reference, "as", changes, "s", comment, "s", author),
+                                SD_BUS_RESULT("o", image), method_commit, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CommitWithOptions",
+                                SD_BUS_ARGS("s", reference, "as", changes, "s", comment, "s", author, "a{sv}", options),
                                 SD_BUS_RESULT("o", image), method_commit, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -416,9 +416,10 @@ int container_export(Container *c, int fd, sd_bus_message *request, sd_bus_error
 int container_copy(Container *c, bool to_container, bool follow_link, const char *path, int fd, sd_bus_message *request,
                    sd_bus_error *error);
 /* Commit (container-commit.c): the upper directory as a new layer on the image's, answers 'request'
- * with the new image's object path. */
+ * with the new image's object path. With skip_empty_layer, a container without changes gives no
+ * new layer: the history entry is marked empty_layer (a build's config-only steps, as Docker's). */
 int container_commit(Container *c, const char *reference, char **changes, const char *comment, const char *author,
-                     sd_bus_message *request, sd_bus_error *error);
+                     bool skip_empty_layer, sd_bus_message *request, sd_bus_error *error);
 
 typedef struct HelperProcess {
         pid_t pid;

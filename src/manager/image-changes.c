@@ -139,6 +139,112 @@ static int port_key(const char *s, char **ret) {
         return asprintf(ret, "%lu/%s", port, proto) < 0 ? -ENOMEM : 0;
 }
 
+/* A Go duration ("30s", "1m30s", "1.5h", "500ms") in nanoseconds, as HEALTHCHECK's flags take it. */
+static int parse_go_duration(const char *s, int64_t *ret) {
+        static const struct {
+                const char *unit;
+                double ns;
+        } units[] = { { "ns", 1 },  { "us", 1e3 }, { "\u00b5s", 1e3 }, { "ms", 1e6 },
+                      { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
+        double total = 0;
+        if (!*s)
+                return -EINVAL;
+        if (streq(s, "0")) {
+                *ret = 0;
+                return 0;
+        }
+        while (*s) {
+                char *end;
+                if (!(*s >= '0' && *s <= '9') && *s != '.')
+                        return -EINVAL;
+                errno = 0;
+                double v = strtod(s, &end);
+                if (errno != 0 || end == s)
+                        return -EINVAL;
+                s = end;
+                size_t best = 0, k = ELEMENTSOF(units);
+                for (size_t j = 0; j < ELEMENTSOF(units); j++) {
+                        size_t n = strlen(units[j].unit);
+                        if (strncmp(s, units[j].unit, n) == 0 && n > best)
+                                best = n, k = j;
+                }
+                if (k == ELEMENTSOF(units))
+                        return -EINVAL;
+                total += v * units[k].ns;
+                s += best;
+        }
+        if (total > 9.2e18)
+                return -ERANGE;
+        *ret = (int64_t) total;
+        return 0;
+}
+
+/* HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D] [--retries=N]
+ * CMD ... | NONE, into Docker's Healthcheck: Test ["CMD", ...], ["CMD-SHELL", s] or ["NONE"],
+ * durations in nanoseconds, zero ones left out as Docker does. */
+static int apply_healthcheck(json_object *config, const char *rest) {
+        _cleanup_json_ json_object *h = json_object_new_object();
+        const char *p = rest;
+        if (!h)
+                return -ENOMEM;
+        while (p[0] == '-' && p[1] == '-') {
+                size_t n = strcspn(p, " \t");
+                _cleanup_free_ char *flag = strndup(p + 2, n - 2);
+                if (!flag)
+                        return -ENOMEM;
+                p += n + strspn(p + n, " \t");
+                char *eq = strchr(flag, '=');
+                if (!eq)
+                        return -EINVAL;
+                *eq++ = 0;
+                static const char *const keys[][2] = { { "interval", "Interval" },
+                                                       { "timeout", "Timeout" },
+                                                       { "start-period", "StartPeriod" },
+                                                       { "start-interval", "StartInterval" } };
+                bool known = false;
+                for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                        if (streq(flag, keys[k][0])) {
+                                int64_t ns;
+                                if (parse_go_duration(eq, &ns) < 0 || ns < 0)
+                                        return -EINVAL;
+                                if (ns > 0)
+                                        json_object_object_add(h, keys[k][1], json_object_new_int64(ns));
+                                known = true;
+                        }
+                if (streq(flag, "retries")) {
+                        int n_retries;
+                        if (parse_int(eq, &n_retries) < 0 || n_retries < 0)
+                                return -EINVAL;
+                        if (n_retries > 0)
+                                json_object_object_add(h, "Retries", json_object_new_int(n_retries));
+                        known = true;
+                }
+                if (!known)
+                        return -EINVAL;
+        }
+        json_object *test = json_object_new_array();
+        json_object_object_add(h, "Test", test);
+        if (strcasecmp(p, "NONE") == 0) {
+                if (json_object_object_length(h) > 1)
+                        return -EINVAL; /* NONE takes no options, as Docker says */
+                json_object_array_add(test, json_object_new_string("NONE"));
+        } else if (strncasecmp(p, "CMD", 3) == 0 && (p[3] == ' ' || p[3] == '\t')) {
+                p += 3 + strspn(p + 3, " \t");
+                _cleanup_json_ json_object *a = *p == '[' ? command_from(p, false) : NULL;
+                if (!*p)
+                        return -EINVAL;
+                json_object_array_add(test, json_object_new_string(a ? "CMD" : "CMD-SHELL"));
+                if (a)
+                        for (size_t k = 0; k < json_object_array_length(a); k++)
+                                json_object_array_add(test, json_object_get(json_object_array_get_idx(a, k)));
+                else
+                        json_object_array_add(test, json_object_new_string(p));
+        } else
+                return -EINVAL;
+        json_object_object_add(config, "Healthcheck", TAKE_PTR(h));
+        return 0;
+}
+
 static int apply_change(json_object *config, const char *change) {
         size_t n = strcspn(change, " \t");
         _cleanup_free_ char *instruction = strndup(change, n);
@@ -147,6 +253,12 @@ static int apply_change(json_object *config, const char *change) {
 
         if (!instruction)
                 return -ENOMEM;
+        if (!*rest && !strcasecmp(instruction, "ONBUILD")) {
+                /* berth's own: no triggers (a build's first step after FROM, as Docker's builder
+                 * does not pass a base image's triggers on to grandchildren). */
+                json_object_object_del(config, "OnBuild");
+                return 0;
+        }
         if (!*rest)
                 return -EINVAL;
         if (!strcasecmp(instruction, "CMD") || !strcasecmp(instruction, "ENTRYPOINT")) {
@@ -196,6 +308,26 @@ static int apply_change(json_object *config, const char *change) {
                                 return -EINVAL;
                         json_object_object_add(set, key ?: *w, json_object_new_object());
                 }
+        } else if (!strcasecmp(instruction, "HEALTHCHECK"))
+                return apply_healthcheck(config, rest);
+        else if (!strcasecmp(instruction, "SHELL")) {
+                if (!(v = command_from(rest, false)) || json_object_array_length(v) == 0) {
+                        json_object_put(v);
+                        return -EINVAL;
+                }
+                json_object_object_add(config, "Shell", v);
+        } else if (!strcasecmp(instruction, "ONBUILD")) {
+                /* A trigger for builds FROM this image; Docker refuses these three as triggers. */
+                size_t k = strcspn(rest, " \t");
+                if ((k == 7 && !strncasecmp(rest, "ONBUILD", 7)) || (k == 4 && !strncasecmp(rest, "FROM", 4)) ||
+                    (k == 10 && !strncasecmp(rest, "MAINTAINER", 10)))
+                        return -EINVAL;
+                json_object *a;
+                if (!json_object_object_get_ex(config, "OnBuild", &a) || !json_object_is_type(a, json_type_array)) {
+                        a = json_object_new_array();
+                        json_object_object_add(config, "OnBuild", a);
+                }
+                json_object_array_add(a, json_object_new_string(rest));
         } else
                 return -EINVAL;
         return 0;
@@ -212,8 +344,8 @@ int image_config_apply_changes(json_object *blob, char **changes, sd_bus_error *
                 if (r < 0)
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
                                                  "Invalid change \"%s\": expected a Dockerfile instruction CMD, "
-                                                 "ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME or WORKDIR "
-                                                 "with its argument.",
+                                                 "ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, SHELL, "
+                                                 "STOPSIGNAL, USER, VOLUME or WORKDIR with its argument.",
                                                  *ch);
         }
         return 0;

@@ -7,6 +7,7 @@
 #include "errors.h"
 #include "image.h"
 #include "image-ref.h"
+#include "json-util.h"
 #include "names.h"
 
 int image_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
@@ -122,6 +123,31 @@ static int property_get_history(sd_bus *bus, const char *path, const char *inter
                 r = sd_bus_message_append(reply, "(tssb)", h[k].created, h[k].created_by, h[k].comment,
                                           (int) h[k].empty_layer);
         image_history_free(h, n);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+/* OnBuild, read from the config blob when asked: only builds want it, so the record does not keep it. */
+static int property_get_on_build(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        _cleanup_json_ json_object *blob = NULL;
+        _cleanup_free_ char *text = NULL;
+        json_object *config, *triggers;
+        size_t len;
+        int r = image_config_json(userdata, &text, &len);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        if (r < 0)
+                return r;
+        if (json_parse_buffer(text, len, &blob) >= 0 && json_object_object_get_ex(blob, "config", &config) &&
+            json_object_object_get_ex(config, "OnBuild", &triggers) && json_object_is_type(triggers, json_type_array))
+                for (size_t k = 0; r >= 0 && k < json_object_array_length(triggers); k++) {
+                        json_object *t = json_object_array_get_idx(triggers, k);
+                        if (json_object_is_type(t, json_type_string))
+                                r = sd_bus_message_append(reply, "s", json_object_get_string(t));
+                }
         if (r < 0)
                 return r;
         return sd_bus_message_close_container(reply);
@@ -277,6 +303,7 @@ const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("Layers", "as", property_get_strv_ptr, offsetof(Image, layers), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("LayerSizes", "at", property_get_layer_sizes, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("History", "a(tssb)", property_get_history, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("OnBuild", "as", property_get_on_build, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Architecture", "s", property_get_string_ptr, offsetof(Image, architecture),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Os", "s", property_get_string_ptr, offsetof(Image, os), SD_BUS_VTABLE_PROPERTY_CONST),

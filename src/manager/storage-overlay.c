@@ -41,7 +41,22 @@ int overlay_short_link(const char *key, char ret[29]) {
         return 0;
 }
 
-static int overlay_lower_option(char **diffs, char **ret) {
+/* The layer directories without repeats, keeping the topmost (first) of each: overlayfs refuses a
+ * lower directory twice (ELOOP), which an image has when two of its layers have the same diff id
+ * (a build's steps that change only the config each commit the same empty layer). The upper of two
+ * equal layers covers everything the lower one could show, so the view is the same. */
+static char **unique_diffs(char **diffs) {
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+        for (char **d = diffs; l && d && *d; d++)
+                if (!strv_contains(l, *d) && strv_push(&l, *d) < 0)
+                        return NULL;
+        return TAKE_PTR(l);
+}
+
+static int overlay_lower_option(char **all_diffs, char **ret) {
+        _cleanup_strv_free_ char **diffs = unique_diffs(all_diffs);
+        if (!diffs)
+                return -ENOMEM;
         size_t n = strv_length(diffs);
         _cleanup_free_ char *s = malloc(n * 29 + 1);
         if (!s)
@@ -458,9 +473,10 @@ static void overlay_gc(const char *store) {
         closedir(d);
 }
 
-static int overlay_container_spec(const char *store, char **diffs, const char *cdir, json_object *o) {
+static int overlay_container_spec(const char *store, char **all_diffs, const char *cdir, json_object *o) {
         _cleanup_free_ char *lower = NULL, *upper = NULL, *work = NULL;
-        if (asprintf(&upper, "%s/upper", cdir) < 0 || asprintf(&work, "%s/work", cdir) < 0)
+        _cleanup_strv_free_ char **diffs = unique_diffs(all_diffs);
+        if (!diffs || asprintf(&upper, "%s/upper", cdir) < 0 || asprintf(&work, "%s/work", cdir) < 0)
                 return -ENOMEM;
         int r = overlay_lower_option(diffs, &lower);
         if (r < 0)

@@ -154,8 +154,47 @@ def test_commit_with_changes_and_whiteouts(busybox_image, berthd):
         berthd.berthctl("rmi", ref)
 
 
+def test_commit_with_options_skip_empty_layer(busybox_image, berthd):
+    unchanged = name("unchanged")
+    berthd.berthctl("create", "--name", unchanged, busybox_image, "true", check=True)
+    changed = run_named(berthd, busybox_image, "sh", "-c", "echo x > /x")
+    refs = []
+    try:
+        def layers_of(container, skip):
+            ref = name("skip") + ":1"
+            refs.append(ref)
+            proc = container_call(berthd, container, "CommitWithOptions",
+                                  [ref, ["ENV SKIPPED=1"], "a comment", "", {"@a{sv}": {"SkipEmptyLayer": {"@b": skip}}}])
+            assert proc.returncode == 0, proc
+            obj = berthd.busctl("call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", ref,
+                                check=True).stdout.split('"')[1]
+            get = lambda p: json.loads(berthd.busctl("--json=short", "get-property", "org.berth1", obj,
+                                                     "org.berth1.Image", p, check=True).stdout)["data"]
+            return len(get("Layers")), get("History")[-1], get("Env")
+
+        base = len(json.loads(berthd.busctl("--json=short", "get-property", "org.berth1", berthd.busctl(
+            "call", "org.berth1", "/org/berth1", "org.berth1.Manager", "GetImage", "s", busybox_image,
+            check=True).stdout.split('"')[1], "org.berth1.Image", "Layers", check=True).stdout)["data"])
+        n, last, env = layers_of(unchanged, True)
+        assert n == base and last[3] is True and last[2] == "a comment" and "SKIPPED=1" in env
+        assert berthd.berthctl("run", "--rm", refs[-1], "sh", "-c", "echo $SKIPPED").stdout == "1\n"
+        n, last, _ = layers_of(unchanged, False)
+        assert n == base + 1 and last[3] is False
+        n, last, _ = layers_of(changed, True)  # changes: a layer all the same
+        assert n == base + 1 and last[3] is False
+        proc = container_call(berthd, unchanged, "CommitWithOptions",
+                              ["", [], "", "", {"@a{sv}": {"Squash": {"@b": True}}}])
+        assert proc.stdout.startswith("ERROR org.berth1.Error.InvalidArgument Unknown commit option"), proc
+    finally:
+        berthd.berthctl("rm", unchanged, changed)
+        for ref in refs:
+            berthd.berthctl("rmi", ref)
+
+
 @pytest.mark.parametrize("change", ["CMD", "FROB x", "EXPOSE 99999", "STOPSIGNAL SIGNOPE", 'CMD ["a", 1]',
-                                    "ENV", 'LABEL "unterminated'])
+                                    "ENV", 'LABEL "unterminated', "HEALTHCHECK --interval=soon CMD true",
+                                    "HEALTHCHECK --retries=3 NONE", "HEALTHCHECK --bogus=1 CMD true",
+                                    "HEALTHCHECK CMD", "ONBUILD FROM x", "SHELL sh -c", "SHELL []"])
 def test_commit_bad_change_is_invalid_argument(busybox_image, berthd, change):
     c = run_named(berthd, busybox_image, "true")
     try:
