@@ -113,6 +113,11 @@ typedef struct ContainerSpec {
         int net_join_pid; /* NET_MODE_CONTAINER */
         SpecInterface *interfaces; /* NET_MODE_PRIVATE */
         size_t n_interfaces;
+        char *log_driver; /* "none", or journald */
+        char *log_mode; /* "non-blocking", or blocking */
+        uint64_t log_max_buffer_size; /* 0: the default */
+        uint64_t log_rate_limit_interval_usec, log_rate_limit_burst; /* either 0: no limit */
+        char **log_fields; /* "FIELD=value", added to every entry (--log-opt labels=, env=) */
 } ContainerSpec;
 
 /* A network namespace of the container's own (none, private): created with it, "lo" brought up. */
