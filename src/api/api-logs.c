@@ -34,12 +34,18 @@ static bool field_is(sd_journal *j, const char *field, const char *value) {
         return len - n - 1 == strlen(value) && memcmp((const char *) data + n + 1, value, len - n - 1) == 0;
 }
 
+/* A piece of a longer line: berth's pieces of 16 KiB, or journald's own split of a stream line
+ * longer than its LineMax (set below 16 KiB). */
+static bool entry_is_partial(sd_journal *j) {
+        return field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true") || field_is(j, "_LINE_BREAK", "line-max");
+}
+
 /* One journal entry as Docker's frame: [stream, 0, 0, 0, size (big endian)] and the payload
  * (without the frame for a TTY). */
 static int write_entry(ApiConn *c, sd_journal *j, bool tty, bool want_out, bool want_err, bool timestamps) {
         const void *data;
         size_t len;
-        bool is_err = field_is(j, "PRIORITY", "3"), partial = field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true");
+        bool is_err = field_is(j, "PRIORITY", "3"), partial = entry_is_partial(j);
         _cleanup_free_ char *payload = NULL, *stamp = NULL;
         size_t n;
 
@@ -206,12 +212,12 @@ int api_container_logs(ApiConn *c, const char *name) {
                 uint64_t lines = 0;
                 r = sd_journal_seek_tail(j);
                 while (r >= 0 && lines < tail && (r = sd_journal_previous(j)) > 0)
-                        if (!field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true"))
+                        if (!entry_is_partial(j))
                                 lines++;
                 if (r >= 0 && lines == tail) {
                         /* We stand on the first line's last piece; the pieces before it belong to it. */
                         while ((r = sd_journal_previous(j)) > 0)
-                                if (!field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true"))
+                                if (!entry_is_partial(j))
                                         break;
                         if (r == 0)
                                 r = sd_journal_seek_head(j);
