@@ -18,26 +18,24 @@ static bool field_is_reserved(const char *name, size_t len) {
 }
 
 int log_field_name_from_key(const char *key, char **ret) {
-        while (key && *key == '_')
-                key++;
         if (isempty(key))
                 return -EINVAL;
-        size_t n = strlen(key);
-        if (n > LOG_FIELD_NAME_MAX)
-                return -EINVAL;
-        char *name = strdup(key);
+        _cleanup_free_ char *name = malloc(strlen(key) + 1);
+        size_t n = 0;
         if (!name)
                 return -ENOMEM;
-        for (char *p = name; *p; p++)
-                if (*p >= 'a' && *p <= 'z')
-                        *p = (char) (*p - 'a' + 'A');
-                else if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-                        *p = '_';
-        if (field_is_reserved(name, n)) {
-                free(name);
-                return -EINVAL;
+        /* Docker's sanitizeKeyMod(): mapped first, then the underscores at the start left out. */
+        for (const char *p = key; *p; p++) {
+                char c = *p >= 'a' && *p <= 'z'                                ? (char) (*p - 'a' + 'A')
+                        : (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ? *p
+                                                                               : '_';
+                if (n > 0 || c != '_')
+                        name[n++] = c;
         }
-        *ret = name;
+        name[n] = 0;
+        if (n == 0 || n > LOG_FIELD_NAME_MAX || field_is_reserved(name, n))
+                return -EINVAL;
+        *ret = TAKE_PTR(name);
         return 0;
 }
 

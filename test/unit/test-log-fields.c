@@ -19,8 +19,10 @@ static void test_names(void) {
         CHECK(name_is("_private", "PRIVATE"));
         CHECK(name_is("a-b c9", "A_B_C9"));
         CHECK(name_is("x_", "X_"));
+        CHECK(name_is("._x", "X")); /* mapped first, then the leading underscores dropped */
         CHECK_INT(log_field_name_from_key("", &field), -EINVAL);
         CHECK_INT(log_field_name_from_key("___", &field), -EINVAL);
+        CHECK_INT(log_field_name_from_key("\xc3\xa9.", &field), -EINVAL); /* only underscores once mapped */
         /* berth's own fields cannot be overwritten this way */
         CHECK_INT(log_field_name_from_key("message", &field), -EINVAL);
         CHECK_INT(log_field_name_from_key("priority", &field), -EINVAL);
