@@ -37,6 +37,8 @@ typedef struct Logs {
         bool need_next; /* the read position is not on an unshown entry */
         bool line_start[2]; /* stdout, stderr: at the start of a line (for -t) */
         char open_pid[2][16]; /* stdout, stderr: the sender (_PID) of the line left open */
+        int line_max_stream; /* the stream of the line journald split at its LineMax, else -1 (below) */
+        char line_max_pid[16];
         bool done; /* --until passed, stop reading */
         char **detail_keys; /* --details: "key\tFIELD" of the container's labels= and env= log opts */
         sd_bus *bus;
@@ -199,9 +201,17 @@ static int print_entry(Logs *l, uint64_t realtime) {
         size_t len;
         bool is_stderr = field_equals(l->journal, "PRIORITY", "3");
         bool partial = entry_is_partial(l->journal);
-        FILE *f = is_stderr ? stderr : stdout;
         char sender[16];
         int r;
+
+        get_sender(l->journal, sender);
+        /* journald takes the level prefix of a stream's line into the first of the pieces it splits
+         * the line into; the others have the stream's default priority: they go where it went. */
+        if (l->line_max_stream >= 0 && streq(sender, l->line_max_pid))
+                is_stderr = l->line_max_stream;
+        l->line_max_stream = field_equals(l->journal, "_LINE_BREAK", "line-max") ? is_stderr : -1;
+        memcpy(l->line_max_pid, sender, sizeof(sender));
+        FILE *f = is_stderr ? stderr : stdout;
 
         /* A line split into pieces ends with a piece without CONTAINER_PARTIAL_MESSAGE (an empty
          * MESSAGE when the line's length is a multiple of 16 KiB): it prints the newline. */
@@ -212,7 +222,6 @@ static int print_entry(Logs *l, uint64_t realtime) {
                 return r;
         if (is_stderr)
                 fflush(stdout); /* Keep the two streams in the order the container wrote them. */
-        get_sender(l->journal, sender);
         if (!l->line_start[is_stderr] && !streq(sender, l->open_pid[is_stderr])) {
                 /* The line was left open by an earlier run (its supervisor killed before the
                  * closing piece, or a berth that sent none): it ends here, not glued to this one. */
@@ -573,6 +582,7 @@ int verb_logs(int argc, char *argv[], Ctl *ctl) {
                 .args = &a,
                 .journal = j,
                 .line_start = { true, true },
+                .line_max_stream = -1,
                 .bus = bus,
                 .path = path,
                 .detail_keys = detail_keys,

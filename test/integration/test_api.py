@@ -664,3 +664,28 @@ def test_rename_top_tag_rmi_network_create(api):
     finally:
         docker(bed, "network", "rm", "api-net", check=False)
     assert http(bed, "DELETE", "/networks/api-net")[0] == 404
+
+
+def test_logs_join_pieces_of_journalds_line_max(api):
+    # A journald with LineMax below berth's 16 KiB pieces splits a line itself (_LINE_BREAK=line-max);
+    # the pieces after the first lose the line's stderr priority. The API's logs join them, on the
+    # line's own stream.
+    bed = api
+    conf = "/run/systemd/journald.conf.d/zz-test-line-max.conf"
+    bed.sh(f"mkdir -p /run/systemd/journald.conf.d && printf '[Journal]\\nLineMax=1K\\n' > {conf} && "
+           "systemctl restart systemd-journald", check=True)
+    try:
+        bed.berthctl("run", "--name", "api-linemax", "busybox", "sh", "-c",
+                     "head -c 5000 /dev/zero | tr '\\0' K; echo; (head -c 3000 /dev/zero | tr '\\0' E; echo) >&2",
+                     check=True)
+        status, headers, data = http(bed, "GET", "/containers/api-linemax/logs?stdout=1&stderr=1")
+        assert status == 200
+        streams = {1: b"", 2: b""}
+        while data:
+            kind, size = struct.unpack(">BxxxI", data[:8])
+            streams[kind] += data[8:8 + size]
+            data = data[8 + size:]
+        assert streams == {1: b"K" * 5000 + b"\n", 2: b"E" * 3000 + b"\n"}
+    finally:
+        bed.sh(f"rm -f {conf} && systemctl restart systemd-journald", check=True)
+        bed.berthctl("rm", "-f", "api-linemax")

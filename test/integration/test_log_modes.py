@@ -219,3 +219,29 @@ def test_bad_options_are_refused(busybox_image, berthd, args, message):
     assert proc.returncode != 0, (proc.returncode, proc.stderr)
     assert message in proc.stderr, proc.stderr
     assert name not in berthd.berthctl("ps", "-a", "--format", "{{.Names}}", check=True).stdout
+
+
+def test_lines_split_by_journalds_line_max_are_joined(busybox_image, berthd):
+    # A journald whose LineMax is below berth's 16 KiB pieces splits the stream's lines itself,
+    # marking all but the last piece _LINE_BREAK=line-max; logs joins them as berth's own.
+    conf = "/run/systemd/journald.conf.d/zz-test-line-max.conf"
+    berthd.sh(f"mkdir -p /run/systemd/journald.conf.d && printf '[Journal]\\nLineMax=1K\\n' > {conf} && "
+              "systemctl restart systemd-journald", check=True)
+    try:
+        name = unique("linemax")
+        berthd.berthctl("run", "--name", name, busybox_image, "sh", "-c",
+                        "head -c 5000 /dev/zero | tr '\\0' K; echo; echo next; "
+                        "(head -c 3000 /dev/zero | tr '\\0' E; echo) >&2", check=True)
+        entries = berthd.journal_json(f"CONTAINER_NAME={name}")
+        breaks = [e.get("_LINE_BREAK") for e in entries]
+        assert breaks.count("line-max") >= 6, breaks
+        logs = berthd.berthctl("logs", name, check=True)
+        assert logs.stdout == "K" * 5000 + "\nnext\n"
+        assert logs.stderr == "E" * 3000 + "\n"
+        # --tail counts the line once: the last three lines are all of it.
+        tail = berthd.berthctl("logs", "--tail", "2", name, check=True)
+        assert tail.stdout == "next\n" and tail.stderr == logs.stderr
+        tail = berthd.berthctl("logs", "--tail", "3", name, check=True)
+        assert tail.stdout == logs.stdout and tail.stderr == logs.stderr
+    finally:
+        berthd.sh(f"rm -f {conf} && systemctl restart systemd-journald", check=True)
