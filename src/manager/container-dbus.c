@@ -525,7 +525,9 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("IODeviceLimits", "a(sst)", container_property_get_io_limits, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("OOMKilled", "b", property_get_bool, offsetof(Container, oom_killed),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("LogLinesDropped", "t", property_get_log_lines_dropped, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Read from the supervisor's file while it runs: no signal for each report, so none at all
+         * (EmitsChangedSignal=false); ask for it. */
+        SD_BUS_PROPERTY("LogLinesDropped", "t", property_get_log_lines_dropped, 0, 0),
         CONTAINER_SECURITY_PROPERTIES,
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         /* What --volumes-from takes changes with the other containers: not cached, not signalled. */

@@ -739,8 +739,7 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         strv_free(c->run_volumes);
         c->run_volumes = NULL;
         bool restarting = c->restart_request && !c->remove_on_exit;
-        container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", "Ports", "Networks",
-                               "LogLinesDropped", NULL);
+        container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", "Ports", "Networks", NULL);
         reply_waiters(c, false);
         /* The exit is runtime state: to /run, the record stays as it is. Not at all for a
          * container removed right away. */
