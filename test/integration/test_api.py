@@ -689,3 +689,30 @@ def test_logs_join_pieces_of_journalds_line_max(api):
     finally:
         bed.sh(f"rm -f {conf} && systemctl restart systemd-journald", check=True)
         bed.berthctl("rm", "-f", "api-linemax")
+
+
+def test_create_log_config(api):
+    # HostConfig.LogConfig as docker run --log-driver/--log-opt sends it (docs/LOGGING.md).
+    bed = api
+    try:
+        proc = docker(bed, "run", "--name", "api-logopt", "--log-opt", "mode=non-blocking", "--log-opt",
+                      "max-buffer-size=4m", "--log-opt", "rate-limit-interval=1m", "--log-opt",
+                      "rate-limit-burst=2", "busybox", "sh", "-c", "echo 1; echo 2; echo 3")
+        assert proc.stdout == "1\n2\n3\n"  # attached: not limited
+        c = http_json(bed, "GET", "/containers/api-logopt/json")[1]
+        assert c["HostConfig"]["LogConfig"] == {"Type": "journald", "Config": {
+            "mode": "non-blocking", "max-buffer-size": "4194304", "rate-limit-interval": "60s",
+            "rate-limit-burst": "2"}}
+        assert c["State"]["LogLinesDropped"] == 1
+        logs = docker(bed, "logs", "api-logopt")
+        assert logs.stdout == "1\n2\n" and logs.stderr == "berth: 1 line dropped (rate limit)\n"
+        for config, message in (({"Type": "syslog"}, "logger: no log driver named 'syslog' is registered"),
+                                ({"Config": {"foo": "bar"}}, "unknown log opt 'foo' for journald log driver"),
+                                ({"Config": {"max-buffer-size": "lots"}}, "invalid log opt max-buffer-size"),
+                                ({"Config": {"max-buffer-size": "1m"}}, "only supported with 'mode=non-blocking'")):
+            status, r = http_json(bed, "POST", "/containers/create?name=api-logbad",
+                                  {"Image": "busybox", "HostConfig": {"LogConfig": config}})
+            assert status == 400 and message in r["message"], (config, status, r)
+    finally:
+        http(bed, "DELETE", "/containers/api-logopt?force=1")
+        http(bed, "DELETE", "/containers/api-logbad?force=1")
