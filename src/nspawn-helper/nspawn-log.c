@@ -102,6 +102,8 @@ static void write_dropped_file(LogSink *s) {
  * dropped line and a report of it. */
 static void report_drops(LogSink *s, bool force) {
         bool any = false;
+        if (s->pending[LOG_DROP_BUFFER_FULL] == 0 && s->pending[LOG_DROP_RATE_LIMIT] == 0)
+                return; /* the common case, before any clock is read */
         uint64_t now = now_monotonic_usec();
         if (s->state[1] != LOG_LINE_START)
                 return;
@@ -147,7 +149,7 @@ int log_sink_line(LogSink *s, int priority, const char *line, size_t len, bool p
                 count_drop(s, stream, s->dropping[stream], partial);
                 return 0;
         case LOG_LINE_START:
-                if (!log_ratelimit_test(&s->ratelimit, now_monotonic_usec())) {
+                if (s->ratelimit.burst > 0 && !log_ratelimit_test(&s->ratelimit, now_monotonic_usec())) {
                         count_drop(s, stream, LOG_DROP_RATE_LIMIT, partial);
                         return 0;
                 }
@@ -190,6 +192,9 @@ void log_sink_done(LogSink *s) {
         /* The output ended, so every line is complete. */
         s->state[0] = s->state[1] = LOG_LINE_START;
         report_drops(s, true);
+        /* Counted even when the journal took no report of them. */
+        for (int reason = 0; reason < _LOG_DROP_REASON_MAX; reason++)
+                s->reported += s->pending[reason];
         if (s->reported > 0)
                 write_dropped_file(s);
         (void) journal_writer_flush(s->journal);
