@@ -86,7 +86,9 @@ static int add_fields(json_object *a, char **list, const char *keys) {
         for (const char *p = keys; !isempty(p);) {
                 size_t n = strcspn(p, ",");
                 const char *value = lookup(list, p, n);
-                if (value) {
+                /* A value with a newline is left out: the helper may send the fields in the native
+                 * protocol's text form, where it would end the field (docs/LOGGING.md). */
+                if (value && !strchr(value, '\n')) {
                         _cleanup_free_ char *k = strndup(p, n), *field = NULL, *entry = NULL;
                         if (!k)
                                 return -ENOMEM;

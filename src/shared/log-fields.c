@@ -46,6 +46,10 @@ bool log_field_is_valid(const char *field) {
         for (const char *p = field; p < eq; p++)
                 if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
                         return false;
+        /* The native protocol's text form ends a field at a newline (the rest would be read as
+         * fields of their own). */
+        if (strchr(eq, '\n'))
+                return false;
         return !field_is_reserved(field, (size_t) (eq - field));
 }
 

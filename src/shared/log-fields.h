@@ -10,7 +10,8 @@
  * when nothing is left, for more than 64 characters, or when the name would be one of the fields
  * berth sets itself (MESSAGE, PRIORITY, CONTAINER_*, ...). */
 int log_field_name_from_key(const char *key, char **ret);
-/* "FIELD=value" with FIELD as log_field_name_from_key() makes them (the spec's log_fields). */
+/* "FIELD=value" with FIELD as log_field_name_from_key() makes them and a value without a newline
+ * (the spec's log_fields). */
 bool log_field_is_valid(const char *field);
 /* A --log-opt labels= or env= value: comma-separated keys, none empty. */
 bool log_key_list_is_valid(const char *list);

@@ -123,12 +123,13 @@ def test_rate_limit_window_starts_again(busybox_image, berthd):
 def test_details_show_the_labels_and_env_named(busybox_image, berthd):
     name = unique("details")
     berthd.berthctl("run", "--name", name, "--label", "com.example.tier=web", "--label", "other=x",
-                    "-e", "REGION=eu", "--log-opt", "labels=com.example.tier,missing",
+                    "--label", "nl=x\nPRIORITY=0", "-e", "REGION=eu", "--log-opt", "labels=com.example.tier,missing,nl",
                     "--log-opt", "env=REGION", busybox_image, "sh", "-c", "echo hello; echo oops >&2",
                     check=True)
     entries = berthd.journal_json(f"CONTAINER_NAME={name}")
-    assert [(e["MESSAGE"], e.get("COM_EXAMPLE_TIER"), e.get("REGION"), e.get("OTHER")) for e in entries] == [
-        ("hello", "web", "eu", None), ("oops", "web", "eu", None)]
+    # A value with a newline is left out (it would end the field in the native protocol).
+    assert [(e["MESSAGE"], e.get("COM_EXAMPLE_TIER"), e.get("REGION"), e.get("OTHER"), e.get("NL"), e["PRIORITY"])
+            for e in entries] == [("hello", "web", "eu", None, None, "6"), ("oops", "web", "eu", None, None, "3")]
     logs = berthd.berthctl("logs", "--details", name, check=True)
     assert logs.stdout == "com.example.tier=web,REGION=eu hello\n"
     assert logs.stderr == "com.example.tier=web,REGION=eu oops\n"

@@ -50,6 +50,7 @@ static void test_fields(void) {
         CHECK(!log_field_is_valid("MESSAGE=x"));
         CHECK(!log_field_is_valid("CONTAINER_NAME=x"));
         CHECK(!log_field_is_valid("A.B=x"));
+        CHECK(!log_field_is_valid("A=x\nPRIORITY=0"));
 }
 
 static void test_key_lists(void) {
