@@ -456,6 +456,9 @@ def render(doc):
             elif cells[1] == "berth --network none":  # 10a: the bridge's own cost
                 summary.append(f"- start on the bridge vs berth --network none: berth / none = "
                                f"{cells[6]}, target bridge ≤ none + 3 ms")
+            elif cells[0].startswith("lines (lost"):  # 4a/4b: log lines kept
+                summary.append(f"- log lines: berth kept {cells[2]}, {cells[0][len('lines ('):-1]}, "
+                               f"target {cells[7]}")
             elif cells[1] == "berth":
                 summary.append(f"- {cells[0]}: berth {cells[2]} per container, target {cells[7]}")
             elif cells[0] == "create":  # the ratio is the large image's over the small one's

@@ -172,6 +172,8 @@ class LogTargets(unittest.TestCase):
         # The bench's old finding: 200,000 lines, 35,000 kept, no word about the rest.
         text = report.render(logs_doc([log_run(0), log_run(165000, 0, n=200000)], n=200000))
         self.assertEqual(rows(text, self.LABEL.format(82500, 0))["berth"][8], "**NO**")
+        self.assertRegex(text, r"\n- log lines: berth kept \d+, lost: 82500; journald reported suppressed: 0; "
+                               r"berth reported dropped: 0, target none lost without a report\n")
         # A run of an older harness, without the count, reported nothing.
         old = log_run(10)
         del old["reported"]
