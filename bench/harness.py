@@ -559,12 +559,23 @@ def log_run(tool, tag):
     # Lines are the numbers 1..n: count each once (podman's journald driver may store some
     # twice), and only those of the generator.
     got = len({x.strip() for x in lines if x.strip().isdigit()})
+    # berth reports what it dropped in the container's log, on stderr (docs/LOGGING.md).
+    reported = berth_reported_drops(ident) if tool == "berth" else 0
     for c in cleanup:
         sh(c, check=False)
     suppressed = journald_suppressed(since)
-    return {"wall": wall, "lines": got, "entries": entries, "lost": n - got,
+    return {"wall": wall, "lines": got, "entries": entries, "lost": n - got, "reported": reported,
             "journald_suppressed": suppressed,
             "last_line_seen": wall is not None}
+
+
+DROP_REPORT = re.compile(r"^berth: (\d+) lines? dropped \(", re.M)
+
+
+def berth_reported_drops(ident):
+    """The lines berth's supervisor reported as dropped ("berth: N lines dropped (...)")."""
+    err = sh(["berthctl", "logs", ident], check=False).stderr
+    return sum(int(m.group(1)) for m in DROP_REPORT.finditer(err))
 
 
 def journald_suppressed(since):

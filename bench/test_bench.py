@@ -163,6 +163,41 @@ class NetworkParallel(unittest.TestCase):
         self.assertIn("None.", text)
 
 
+def log_run(lost, reported=0, n=1000):
+    return {"wall": 1.0, "lines": n - lost, "entries": n - lost, "lost": lost, "reported": reported,
+            "journald_suppressed": {"total": 0, "messages": []}, "last_line_seen": lost == 0}
+
+
+def logs_doc(default_runs, n=1000):
+    res = {"berth": {"wall": st(1.0), "lines": st(n - default_runs[0]["lost"]), "runs": default_runs}}
+    return doc({"logs": {"lines": n, "default": res}})
+
+
+class LogTargets(unittest.TestCase):
+    LABEL = "lines (lost: {}; journald reported suppressed: 0; berth reported dropped: {})"
+
+    def test_nothing_lost_is_met(self):
+        text = report.render(logs_doc([log_run(0), log_run(0)]))
+        row = rows(text, self.LABEL.format(0, 0))["berth"]
+        self.assertEqual((row[7], row[8]), ("none lost without a report", "yes"))
+
+    def test_lost_and_reported_is_met(self):
+        text = report.render(logs_doc([log_run(300, 300)]))
+        self.assertEqual(rows(text, self.LABEL.format(300, 300))["berth"][8], "yes")
+
+    def test_lost_without_a_report_fails(self):
+        # The bench's old finding: 200,000 lines, 35,000 kept, no word about the rest.
+        text = report.render(logs_doc([log_run(0), log_run(165000, 0, n=200000)], n=200000))
+        self.assertEqual(rows(text, self.LABEL.format(82500, 0))["berth"][8], "**NO**")
+        self.assertRegex(text, r"\n- log lines: berth kept \d+, lost: 82500; journald reported suppressed: 0; "
+                               r"berth reported dropped: 0, target none lost without a report\n")
+        # A run of an older harness, without the count, reported nothing.
+        old = log_run(10)
+        del old["reported"]
+        text = report.render(logs_doc([old]))
+        self.assertEqual(rows(text, self.LABEL.format(10, 0))["berth"][8], "**NO**")
+
+
 class CpuSpent(unittest.TestCase):
     def test_parts_and_rest(self):
         before = {"machine": 10.0, "harness": 1.0, "cli": 2.0,

@@ -599,7 +599,54 @@ static int append_restart_policy(sd_bus_message *m, json_object *host) {
         return r;
 }
 
-static int append_create_options(sd_bus_message *m, json_object *body) {
+/* HostConfig.LogConfig: Type (--log-driver) and Config (--log-opt, all values strings), as
+berthctl's flags (docs/LOGGING.md); berthd checks the driver, the mode and the names. A value or key
+berth does not take: -EINVAL with Docker's sentence in *ret_message. */
+static int append_log_config(sd_bus_message *m, json_object *host, char **ret_message) {
+        json_object *lc, *config = NULL;
+        int r = get_typed(host, "LogConfig", json_type_object, &lc);
+        if (r <= 0)
+                return r;
+        if ((r = append_string_option(m, lc, "Type", "LogDriver")) < 0 ||
+            (r = get_typed(lc, "Config", json_type_object, &config)) <= 0)
+                return r;
+        json_object_object_foreach(config, key, value) {
+                const char *v = json_object_is_type(value, json_type_string) ? json_object_get_string(value) : NULL;
+                uint64_t n = 0;
+                if (!v)
+                        r = -EINVAL;
+                else if (streq(key, "mode"))
+                        r = sd_bus_message_append(m, "{sv}", "LogMode", "s", v);
+                else if (streq(key, "labels") || streq(key, "env"))
+                        r = sd_bus_message_append(m, "{sv}", streq(key, "labels") ? "LogLabels" : "LogEnv", "s", v);
+                else if (streq(key, "max-buffer-size"))
+                        r = parse_size(v, &n) < 0 || n == 0
+                                ? -EINVAL
+                                : sd_bus_message_append(m, "{sv}", "LogMaxBufferSize", "t", n);
+                else if (streq(key, "rate-limit-interval"))
+                        r = ctl_parse_duration(v, &n) < 0 || n == 0
+                                ? -EINVAL
+                                : sd_bus_message_append(m, "{sv}", "LogRateLimitIntervalUSec", "t", n);
+                else if (streq(key, "rate-limit-burst"))
+                        r = parse_uint64(v, &n) < 0 || n == 0 || n > UINT32_MAX
+                                ? -EINVAL
+                                : sd_bus_message_append(m, "{sv}", "LogRateLimitBurst", "u", (uint32_t) n);
+                else {
+                        /* Docker's words */
+                        if (asprintf(ret_message, "unknown log opt '%s' for %s log driver", key,
+                                     json_get_string(lc, "Type") ?: "journald") < 0)
+                                return -ENOMEM;
+                        return -EINVAL;
+                }
+                if (r == -EINVAL && asprintf(ret_message, "invalid log opt %s: \"%s\"", key, v ?: "") < 0)
+                        return -ENOMEM;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int append_create_options(sd_bus_message *m, json_object *body, char **ret_message) {
         json_object *host = NULL;
         _cleanup_strv_free_ char **entrypoint = NULL;
         int r = get_typed(body, "HostConfig", json_type_object, &host);
@@ -668,6 +715,8 @@ static int append_create_options(sd_bus_message *m, json_object *body) {
                 r = append_port_bindings(m, host);
         if (r >= 0)
                 r = append_restart_policy(m, host);
+        if (r >= 0)
+                r = append_log_config(m, host, ret_message);
         return r;
 }
 
@@ -744,11 +793,12 @@ int api_container_create(ApiConn *c) {
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0) {
-                r = append_create_options(m, body);
+                _cleanup_free_ char *message = NULL;
+                r = append_create_options(m, body, &message);
                 if (r >= 0)
                         r = append_network_options(m, body);
                 if (r == -EINVAL)
-                        return api_reply_error(c, 400, "invalid container configuration");
+                        return api_reply_error(c, 400, "%s", message ?: "invalid container configuration");
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);

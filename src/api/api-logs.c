@@ -34,12 +34,23 @@ static bool field_is(sd_journal *j, const char *field, const char *value) {
         return len - n - 1 == strlen(value) && memcmp((const char *) data + n + 1, value, len - n - 1) == 0;
 }
 
+/* A piece of a longer line: berth's pieces of 16 KiB, or journald's own split of a stream line
+ * longer than its LineMax (set below 16 KiB). */
+static bool entry_is_partial(sd_journal *j) {
+        return field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true") || field_is(j, "_LINE_BREAK", "line-max");
+}
+
 /* One journal entry as Docker's frame: [stream, 0, 0, 0, size (big endian)] and the payload
- * (without the frame for a TTY). */
-static int write_entry(ApiConn *c, sd_journal *j, bool tty, bool want_out, bool want_err, bool timestamps) {
+ * (without the frame for a TTY). *line_max_err: the stream of the line journald split last (its
+ * pieces after the first have the stream's default priority, not the line's), else -1. */
+static int write_entry(ApiConn *c, sd_journal *j, bool tty, bool want_out, bool want_err, bool timestamps,
+                       int *line_max_err) {
         const void *data;
         size_t len;
-        bool is_err = field_is(j, "PRIORITY", "3"), partial = field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true");
+        bool is_err = field_is(j, "PRIORITY", "3"), partial = entry_is_partial(j);
+        if (*line_max_err >= 0)
+                is_err = *line_max_err;
+        *line_max_err = field_is(j, "_LINE_BREAK", "line-max") ? is_err : -1;
         _cleanup_free_ char *payload = NULL, *stamp = NULL;
         size_t n;
 
@@ -89,6 +100,7 @@ typedef struct LogsStream {
         sd_journal *journal;
         sd_event_source *journal_io, *settle;
         bool tty, want_out, want_err, timestamps, follow, done;
+        int line_max_err; /* see write_entry() */
         uint64_t since, until;
 } LogsStream;
 
@@ -123,7 +135,7 @@ static int logs_pump(ApiConn *c) {
                         if (l->until > 0 && usec > l->until)
                                 return api_stream_end(c);
                 }
-                r = write_entry(c, l->journal, l->tty, l->want_out, l->want_err, l->timestamps);
+                r = write_entry(c, l->journal, l->tty, l->want_out, l->want_err, l->timestamps, &l->line_max_err);
                 if (r < 0)
                         return r;
         }
@@ -206,12 +218,12 @@ int api_container_logs(ApiConn *c, const char *name) {
                 uint64_t lines = 0;
                 r = sd_journal_seek_tail(j);
                 while (r >= 0 && lines < tail && (r = sd_journal_previous(j)) > 0)
-                        if (!field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true"))
+                        if (!entry_is_partial(j))
                                 lines++;
                 if (r >= 0 && lines == tail) {
                         /* We stand on the first line's last piece; the pieces before it belong to it. */
                         while ((r = sd_journal_previous(j)) > 0)
-                                if (!field_is(j, "CONTAINER_PARTIAL_MESSAGE", "true"))
+                                if (!entry_is_partial(j))
                                         break;
                         if (r == 0)
                                 r = sd_journal_seek_head(j);
@@ -235,6 +247,7 @@ int api_container_logs(ApiConn *c, const char *name) {
                 .want_err = want_err,
                 .timestamps = api_query_bool(c, "timestamps"),
                 .follow = api_query_bool(c, "follow"),
+                .line_max_err = -1,
                 .since = since,
                 .until = until,
         };

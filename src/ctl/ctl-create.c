@@ -17,6 +17,7 @@
 #include "image-ref.h"
 #include "ctl-mounts.h"
 #include "ctl-netopts.h"
+#include "ctl-logopts.h"
 #include "ctl-resopts.h"
 #include "ctl-security.h"
 #include "ctl.h"
@@ -89,6 +90,7 @@ typedef struct CreateArgs {
         CtlResources res;
         CtlSecurity security;
         CtlNetwork net;
+        CtlLogConfig log;
         bool detach; /* run only */
         unsigned attach; /* run -a: ATTACH_STREAM_* bits; 0: not given (stdout and stderr, stdin with -i) */
         const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
@@ -173,7 +175,7 @@ static void help_create(bool run) {
                "      --init               Run a minimal init as PID 1 that reaps and forwards signals\n"
                "      --env-file=FILE      Read KEY=VALUE lines (# comments) as -e options\n"
                "      --cidfile=FILE       Write the container id to FILE (which must not exist)\n"
-               "      --label=KEY[=VALUE]  Set a label (repeatable; the image's labels are kept)\n"
+               "      --label=KEY[=VALUE]  Set a label (repeatable; the image's labels are kept)\n" CTL_LOG_HELP
                "      --label-file=FILE    Read KEY[=VALUE] lines (# comments) as --label options\n"
                "      --runtime=NAME       Only \"berth\" (berth-nspawn) is accepted\n"
                "      --gpus=GPUS          Refused: berth has no GPU support\n"
@@ -517,6 +519,7 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 CTL_RESOURCES_OPTIONS,
                 CTL_SECURITY_OPTIONS,
                 CTL_NETWORK_OPTIONS,
+                CTL_LOG_OPTIONS,
                 {},
         };
         const char *verb = run ? "run" : "create";
@@ -584,7 +587,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                         c = CTL_ARG_CPU_SHARES; /* -c, Docker's short form */
                 else if (c == 'p' || c == 'P')
                         c = c == 'p' ? CTL_ARG_PUBLISH : CTL_ARG_PUBLISH_ALL;
-                r = c >= CTL_ARG_NETWORK        ? ctl_network_parse(&a->net, c, optarg)
+                r = c >= CTL_ARG_LOG_DRIVER     ? ctl_log_config_parse(&a->log, c, optarg)
+                        : c >= CTL_ARG_NETWORK  ? ctl_network_parse(&a->net, c, optarg)
                         : c >= ARG_CAP_ADD      ? ctl_security_parse(&a->security, c, optarg)
                         : c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg)
                                                 : parse_create_option(a, c, optarg);
@@ -648,6 +652,9 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
                 if (r < 0)
                         return r;
         }
+        r = ctl_log_config_append(m, &a->log);
+        if (r < 0)
+                return r;
         r = ctl_resources_append(m, &a->res, a->memory_max);
         if (r < 0)
                 return r;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* inspect: Docker-shaped JSON for containers and images. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,8 @@ static int container_state_json(const ContainerInfo *c, json_object **ret) {
                 r = json_add(o, "Restarting", json_object_new_boolean(c->state && streq(c->state, "restarting")));
         if (r >= 0)
                 r = json_add(o, "OOMKilled", json_object_new_boolean(c->oom_killed));
+        if (r >= 0) /* berth's: output lines dropped and reported (docs/LOGGING.md) */
+                r = json_add(o, "LogLinesDropped", json_object_new_uint64(c->log_lines_dropped));
         if (r >= 0)
                 r = json_add(o, "ExitCode", json_object_new_int(c->exit_code));
         if (r >= 0)
@@ -69,6 +72,41 @@ static int container_state_json(const ContainerInfo *c, json_object **ret) {
                 return r;
         *ret = TAKE_PTR(o);
         return 0;
+}
+
+/* Docker's HostConfig.LogConfig: the driver and the options given, as strings. */
+static json_object *log_config_json(const ContainerInfo *c) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *config = json_object_new_object();
+        char buf[32];
+        if (!o || !config)
+                return NULL;
+        json_object_object_add(o, "Type", json_object_new_string(!isempty(c->log_driver) ? c->log_driver : "journald"));
+        if (!isempty(c->log_mode))
+                json_object_object_add(config, "mode", json_object_new_string(c->log_mode));
+        if (c->log_max_buffer_size > 0) {
+                snprintf(buf, sizeof(buf), "%" PRIu64, c->log_max_buffer_size);
+                json_object_object_add(config, "max-buffer-size", json_object_new_string(buf));
+        }
+        if (c->log_rate_limit_interval_usec > 0) {
+                uint64_t u = c->log_rate_limit_interval_usec;
+                if (u % USEC_PER_SEC == 0)
+                        snprintf(buf, sizeof(buf), "%" PRIu64 "s", (uint64_t) (u / USEC_PER_SEC));
+                else if (u % USEC_PER_MSEC == 0)
+                        snprintf(buf, sizeof(buf), "%" PRIu64 "ms", (uint64_t) (u / USEC_PER_MSEC));
+                else
+                        snprintf(buf, sizeof(buf), "%" PRIu64 "us", u);
+                json_object_object_add(config, "rate-limit-interval", json_object_new_string(buf));
+        }
+        if (c->log_rate_limit_burst > 0) {
+                snprintf(buf, sizeof(buf), "%" PRIu32, c->log_rate_limit_burst);
+                json_object_object_add(config, "rate-limit-burst", json_object_new_string(buf));
+        }
+        if (!isempty(c->log_labels))
+                json_object_object_add(config, "labels", json_object_new_string(c->log_labels));
+        if (!isempty(c->log_env))
+                json_object_object_add(config, "env", json_object_new_string(c->log_env));
+        json_object_object_add(o, "Config", TAKE_PTR(config));
+        return TAKE_PTR(o);
 }
 
 /* Docker's MemorySwap: memory plus swap; -1 for unlimited swap under a memory limit, 0 for none. */
@@ -212,6 +250,8 @@ static int cgroup_json(const ContainerInfo *c, json_object *host) {
                 r = json_add(host, "IpcMode", json_object_new_string(!isempty(c->ipc_mode) ? c->ipc_mode : "private"));
         if (r >= 0)
                 r = json_add(host, "UTSMode", json_string_or_empty(c->uts_mode));
+        if (r >= 0)
+                r = json_add(host, "LogConfig", log_config_json(c));
         if (r >= 0 && strv_length(c->sysctls) > 0) { /* left out when empty, as Docker's */
                 json_object *o = json_object_new_object();
                 for (char **l = c->sysctls; o && *l; l++) {

@@ -11,6 +11,7 @@
 #include "ctl-format.h"
 #include "ctl-log.h"
 #include "ctl.h"
+#include "log-fields.h"
 #include "util.h"
 
 /* How often the container's State is polled while following (besides PropertiesChanged), and
@@ -23,6 +24,7 @@
 typedef struct LogsArgs {
         bool follow;
         bool timestamps;
+        bool details;
         uint64_t tail; /* UINT64_MAX: all */
         uint64_t since; /* 0: from the start */
         uint64_t until; /* UINT64_MAX: to the end */
@@ -35,7 +37,10 @@ typedef struct Logs {
         bool need_next; /* the read position is not on an unshown entry */
         bool line_start[2]; /* stdout, stderr: at the start of a line (for -t) */
         char open_pid[2][16]; /* stdout, stderr: the sender (_PID) of the line left open */
+        int line_max_stream; /* the stream of the line journald split at its LineMax, else -1 (below) */
+        char line_max_pid[16];
         bool done; /* --until passed, stop reading */
+        char **detail_keys; /* --details: "key\tFIELD" of the container's labels= and env= log opts */
         sd_bus *bus;
         const char *path;
         sd_event *event;
@@ -54,12 +59,16 @@ static void help_logs(void) {
                "  -f, --follow           Keep printing new output until the container stops\n"
                "  -n, --tail=N|all       Only the last N lines (default all)\n"
                "  -t, --timestamps       Prefix each line with its RFC 3339 time stamp\n"
+               "      --details          Prefix each line with the labels and environment variables\n"
+               "                         named by --log-opt labels= and env= (key=value,...)\n"
                "      --since=TIME       Only output since TIME\n"
                "      --until=TIME       Only output until TIME\n"
                "  -h, --help             Show this help\n"
                "\n"
                "TIME is RFC 3339 (2024-05-01T10:00:00Z), \"YYYY-MM-DD[ HH:MM[:SS]]\" in local\n"
-               "time, unix seconds (1714557600), or a duration back from now (30s, 10m, 2h).\n");
+               "time, unix seconds (1714557600.5), or a duration back from now (30s, 10m, 1h30m).\n"
+               "Lines the container's supervisor dropped are reported where they were dropped, as\n"
+               "\"berth: N lines dropped (REASON)\" on stderr.\n");
 }
 
 static int parse_time_option(const char *name, const char *arg, uint64_t now, uint64_t *ret) {
@@ -72,13 +81,14 @@ static int parse_time_option(const char *name, const char *arg, uint64_t now, ui
 }
 
 static int parse_logs_argv(int argc, char *argv[], LogsArgs *a) {
-        enum { ARG_SINCE = 0x100, ARG_UNTIL, ARG_HELP };
+        enum { ARG_SINCE = 0x100, ARG_UNTIL, ARG_DETAILS, ARG_HELP };
         static const struct option options[] = {
                 { "follow", no_argument, NULL, 'f' },
                 { "tail", required_argument, NULL, 'n' },
                 { "timestamps", no_argument, NULL, 't' },
                 { "since", required_argument, NULL, ARG_SINCE },
                 { "until", required_argument, NULL, ARG_UNTIL },
+                { "details", no_argument, NULL, ARG_DETAILS },
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
@@ -100,6 +110,9 @@ static int parse_logs_argv(int argc, char *argv[], LogsArgs *a) {
                         break;
                 case 't':
                         a->timestamps = true;
+                        break;
+                case ARG_DETAILS:
+                        a->details = true;
                         break;
                 case ARG_SINCE:
                         r = parse_time_option("--since", optarg, now, &a->since);
@@ -162,8 +175,25 @@ static void get_sender(sd_journal *j, char ret[static 16]) {
         ret[n] = 0;
 }
 
+/* A piece of a longer line: berth's (Docker's) pieces of 16 KiB, or journald's own split of a
+ * stream line longer than its LineMax (a journald configured below 16 KiB). */
 static bool entry_is_partial(sd_journal *j) {
-        return field_equals(j, "CONTAINER_PARTIAL_MESSAGE", "true");
+        return field_equals(j, "CONTAINER_PARTIAL_MESSAGE", "true") || field_equals(j, "_LINE_BREAK", "line-max");
+}
+
+/* --details: "key=value,..." of the fields the entry has, and a space; nothing when it has none. */
+static void print_details(Logs *l, FILE *f) {
+        bool first = true;
+        for (char **k = l->detail_keys; k && *k; k++) {
+                const char *tab = strchr(*k, '\t'), *v;
+                size_t n;
+                if (get_field(l->journal, tab + 1, &v, &n) < 0)
+                        continue;
+                fprintf(f, "%s%.*s=%.*s", first ? "" : ",", (int) (tab - *k), *k, (int) n, v);
+                first = false;
+        }
+        if (!first)
+                fputc(' ', f);
 }
 
 static int print_entry(Logs *l, uint64_t realtime) {
@@ -171,9 +201,17 @@ static int print_entry(Logs *l, uint64_t realtime) {
         size_t len;
         bool is_stderr = field_equals(l->journal, "PRIORITY", "3");
         bool partial = entry_is_partial(l->journal);
-        FILE *f = is_stderr ? stderr : stdout;
         char sender[16];
         int r;
+
+        get_sender(l->journal, sender);
+        /* journald takes the level prefix of a stream's line into the first of the pieces it splits
+         * the line into; the others have the stream's default priority: they go where it went. */
+        if (l->line_max_stream >= 0 && streq(sender, l->line_max_pid))
+                is_stderr = l->line_max_stream;
+        l->line_max_stream = field_equals(l->journal, "_LINE_BREAK", "line-max") ? is_stderr : -1;
+        memcpy(l->line_max_pid, sender, sizeof(sender));
+        FILE *f = is_stderr ? stderr : stdout;
 
         /* A line split into pieces ends with a piece without CONTAINER_PARTIAL_MESSAGE (an empty
          * MESSAGE when the line's length is a multiple of 16 KiB): it prints the newline. */
@@ -184,7 +222,6 @@ static int print_entry(Logs *l, uint64_t realtime) {
                 return r;
         if (is_stderr)
                 fflush(stdout); /* Keep the two streams in the order the container wrote them. */
-        get_sender(l->journal, sender);
         if (!l->line_start[is_stderr] && !streq(sender, l->open_pid[is_stderr])) {
                 /* The line was left open by an earlier run (its supervisor killed before the
                  * closing piece, or a berth that sent none): it ends here, not glued to this one. */
@@ -199,6 +236,8 @@ static int print_entry(Logs *l, uint64_t realtime) {
                         return -ENOMEM;
                 fprintf(f, "%s ", ts);
         }
+        if (l->args->details && l->line_start[is_stderr])
+                print_details(l, f);
         fwrite(message, 1, len, f);
         if (!partial)
                 fputc('\n', f);
@@ -465,10 +504,40 @@ static int follow(Logs *l) {
         return r < 0 ? r : l->result;
 }
 
+/* --details: the names of the container's labels= and env= log opts with their journal fields. */
+static int get_detail_keys(sd_bus *bus, const char *path, char ***ret) {
+        static const char *const properties[] = { "LogLabels", "LogEnv" };
+        _cleanup_strv_free_ char **keys = NULL;
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(properties); i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_free_ char *list = NULL;
+                r = sd_bus_get_property_string(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, properties[i], &error,
+                                               &list);
+                if (r < 0)
+                        return ctl_log_bus_error(&error, r);
+                for (char *p = list; !isempty(p);) {
+                        size_t n = strcspn(p, ",");
+                        _cleanup_free_ char *key = strndup(p, n), *field = NULL, *entry = NULL;
+                        if (!key)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                        if (log_field_name_from_key(key, &field) >= 0) {
+                                if (asprintf(&entry, "%s\t%s", key, field) < 0 || strv_push(&keys, entry) < 0)
+                                        return ctl_log_errno(-ENOMEM, "%m");
+                        }
+                        p += n + (p[n] == ',');
+                }
+        }
+        *ret = TAKE_PTR(keys);
+        return 0;
+}
+
 int verb_logs(int argc, char *argv[], Ctl *ctl) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
-        _cleanup_free_ char *path = NULL, *id = NULL;
+        _cleanup_free_ char *path = NULL, *id = NULL, *driver = NULL;
+        _cleanup_strv_free_ char **detail_keys = NULL;
         _cleanup_close_ int root_fd = -1;
         LogsArgs a;
         Logs l = {};
@@ -492,6 +561,19 @@ int verb_logs(int argc, char *argv[], Ctl *ctl) {
         r = sd_bus_get_property_string(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Id", &error, &id);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
+        /* An older berthd has no LogDriver: journald, then. */
+        if (sd_bus_get_property_string(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "LogDriver", NULL, &driver) >=
+                    0 &&
+            streq(driver, "none")) {
+                /* Docker's words */
+                ctl_log_error("configured logging driver does not support reading");
+                return -EOPNOTSUPP;
+        }
+        if (a.details) {
+                r = get_detail_keys(bus, path, &detail_keys);
+                if (r < 0)
+                        return r;
+        }
 
         r = open_journal(ctl, id, &j, &root_fd);
         if (r < 0)
@@ -500,8 +582,10 @@ int verb_logs(int argc, char *argv[], Ctl *ctl) {
                 .args = &a,
                 .journal = j,
                 .line_start = { true, true },
+                .line_max_stream = -1,
                 .bus = bus,
                 .path = path,
+                .detail_keys = detail_keys,
         };
         if (a.follow) {
                 /* Set up inotify before reading, so nothing written meanwhile goes unnoticed. */

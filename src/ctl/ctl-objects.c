@@ -34,6 +34,8 @@ typedef struct PropertyMap {
 #define CTL_SETTING_SIG_I32      "i"
 #define CTL_SETTING_SIG_DOMAIN   "s"
 #define CTL_SETTING_SIG_NSMODE   "s"
+#define CTL_SETTING_SIG_LOGOPT   "s"
+#define CTL_SETTING_SIG_U64      "t"
 #define CTL_SETTING_MAP(field, key, record, spec, kind, flags) \
         { key, CTL_SETTING_SIG_##kind, offsetof(ContainerInfo, field), false },
 
@@ -59,6 +61,7 @@ static const PropertyMap container_map[] = {
         { "CPUShares", "t", offsetof(ContainerInfo, cpu_shares), false },
         { "StopTimeout", "u", offsetof(ContainerInfo, stop_timeout), false },
         { "OOMKilled", "b", offsetof(ContainerInfo, oom_killed), false },
+        { "LogLinesDropped", "t", offsetof(ContainerInfo, log_lines_dropped), false },
         { "Ulimits", "a(stt)", offsetof(ContainerInfo, ulimits), false },
         { "Devices", "a(sss)", offsetof(ContainerInfo, devices), false },
         { "IODeviceLimits", "a(sst)", offsetof(ContainerInfo, io_limits), false },
@@ -354,6 +357,10 @@ void container_info_done(ContainerInfo *c) {
         free(c->pid_mode);
         free(c->ipc_mode);
         free(c->uts_mode);
+        free(c->log_driver);
+        free(c->log_mode);
+        free(c->log_labels);
+        free(c->log_env);
         free(c->state);
         free(c->unit);
         free(c->error);

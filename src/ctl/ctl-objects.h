@@ -22,6 +22,8 @@
 #define CTL_SETTING_CTYPE_I32                                      int32_t
 #define CTL_SETTING_CTYPE_DOMAIN                                   char *
 #define CTL_SETTING_CTYPE_NSMODE                                   char *
+#define CTL_SETTING_CTYPE_LOGOPT                                   char *
+#define CTL_SETTING_CTYPE_U64                                      uint64_t
 #define CTL_DECLARE_SETTING(field, key, record, spec, kind, flags) CTL_SETTING_CTYPE_##kind field;
 
 typedef struct ContainerInfo {
@@ -31,6 +33,7 @@ typedef struct ContainerInfo {
          * restart_max_retries */
         CONTAINER_SETTINGS(CTL_DECLARE_SETTING)
         char *id;
+        uint64_t log_lines_dropped;
         char *name;
         char *image;
         char *image_id;

@@ -23,11 +23,11 @@ typedef struct List {
  * lists are copies (an empty assignment empties them, as in unit files). */
 typedef struct Container {
         const char *image, *container_name, *user, *group, *workdir, *entrypoint, *pull, *hostname, *stop_timeout,
-                *pids_limit;
+                *pids_limit, *log_driver;
         char **exec;
         int read_only, run_init, no_new_privileges; /* -1: not set */
         int stop_signal; /* 0: not set */
-        List env, env_files, volumes, labels, mounts, tmpfs, cap_add, cap_drop, berth_args;
+        List env, env_files, volumes, labels, mounts, tmpfs, cap_add, cap_drop, berth_args, log_opts;
 } Container;
 
 static void list_done(List *l) {
@@ -46,6 +46,7 @@ static void container_done(Container *c) {
         list_done(&c->cap_add);
         list_done(&c->cap_drop);
         list_done(&c->berth_args);
+        list_done(&c->log_opts);
 }
 
 void generated_unit_done(GeneratedUnit *u) {
@@ -103,6 +104,8 @@ static const KeyDef container_keys[] = {
         { "StopSignal", KEY_SIGNAL, FIELD(stop_signal) },
         { "StopTimeout", KEY_STRING, FIELD(stop_timeout) },
         { "PidsLimit", KEY_STRING, FIELD(pids_limit) },
+        { "LogDriver", KEY_STRING, FIELD(log_driver) },
+        { "LogOpt", KEY_LINE_LIST, FIELD(log_opts) },
         { "Notify", KEY_NOTIFY, 0 },
 };
 
@@ -125,8 +128,6 @@ static const char *const quadlet_unsupported[] = {
         "GroupAdd",
         "IP",
         "IP6",
-        "LogDriver",
-        "LogOpt",
         "Mask",
         "Network",
         "NetworkAlias",
@@ -386,6 +387,8 @@ static int container_run_args(Gen *g, const Container *c, const char *name, List
         }
         if (c->pids_limit && (r = add_option(args, "--pids-limit", c->pids_limit)) < 0)
                 return r;
+        if (c->log_driver && (r = add_option(args, "--log-driver", c->log_driver)) < 0)
+                return r;
         if (c->read_only > 0 && (r = add_option(args, "--read-only", NULL)) < 0)
                 return r;
         if (c->run_init > 0 && (r = add_option(args, "--init", NULL)) < 0)
@@ -397,7 +400,8 @@ static int container_run_args(Gen *g, const Container *c, const char *name, List
             (r = add_options(args, "--mount", &c->mounts)) < 0 || (r = add_options(args, "--tmpfs", &c->tmpfs)) < 0 ||
             (r = add_options(args, "--label", &c->labels)) < 0 ||
             (r = add_options(args, "--cap-add", &c->cap_add)) < 0 ||
-            (r = add_options(args, "--cap-drop", &c->cap_drop)) < 0)
+            (r = add_options(args, "--cap-drop", &c->cap_drop)) < 0 ||
+            (r = add_options(args, "--log-opt", &c->log_opts)) < 0)
                 return r;
         for (size_t i = 0; i < c->berth_args.n; i++)
                 if ((r = list_add(args, c->berth_args.items[i])) < 0)

@@ -504,6 +504,12 @@ static int property_get_env(sd_bus *bus, const char *path, const char *interface
         return sd_bus_message_append_strv(reply, c->env);
 }
 
+/* Lines of the current run's output (else the last run's) its supervisor dropped and reported. */
+static int property_get_log_lines_dropped(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", container_log_lines_dropped(userdata));
+}
+
 #define P(name, sig, getter, field, flags) SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
 
 /* The settings' properties, from their table (container-settings-list.h). */
@@ -520,6 +526,8 @@ static int property_get_env(sd_bus *bus, const char *path, const char *interface
 #define SETTING_GETTER_I32      NULL
 #define SETTING_GETTER_DOMAIN   property_get_string_ptr
 #define SETTING_GETTER_NSMODE   property_get_string_ptr
+#define SETTING_GETTER_LOGOPT   property_get_string_ptr
+#define SETTING_GETTER_U64      NULL
 #define SETTING_PROPERTY(field, key, record, spec, kind, flags)                                               \
         SD_BUS_PROPERTY(key, SETTING_PROPERTY_TYPE_##kind, SETTING_GETTER_##kind, offsetof(Container, field), \
                         (flags) &SETTING_LIVE ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE : SD_BUS_VTABLE_PROPERTY_CONST),
@@ -555,6 +563,9 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("IODeviceLimits", "a(sst)", container_property_get_io_limits, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("OOMKilled", "b", property_get_bool, offsetof(Container, oom_killed),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        /* Read from the supervisor's file while it runs: no signal for each report, so none at all
+         * (EmitsChangedSignal=false); ask for it. */
+        SD_BUS_PROPERTY("LogLinesDropped", "t", property_get_log_lines_dropped, 0, 0),
         CONTAINER_SECURITY_PROPERTIES,
         SD_BUS_PROPERTY("Mounts", "a(sssb)", property_get_mounts, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         /* What --volumes-from takes changes with the other containers: not cached, not signalled. */

@@ -26,7 +26,7 @@ static const ContainerSetting settings[] = { CONTAINER_SETTINGS(SETTING_ROW) };
 
 static bool is_string(SettingKind k) {
         return k == SETTING_HOSTNAME || k == SETTING_PATH || k == SETTING_USER || k == SETTING_CPUSET ||
-                k == SETTING_SLICE || k == SETTING_DOMAIN || k == SETTING_NSMODE;
+                k == SETTING_SLICE || k == SETTING_DOMAIN || k == SETTING_NSMODE || k == SETTING_LOGOPT;
 }
 
 /* A string setting's new value (a copy; NULL stays NULL), the old one freed. */
@@ -110,6 +110,8 @@ static int check_string(const ContainerSetting *s, const char *v, sd_bus_error *
                 return container_cpuset_validate(s->key, v, error);
         case SETTING_NSMODE:
                 return check_namespace_mode(s->key, v, error);
+        case SETTING_LOGOPT:
+                return container_log_option_validate(s->key, v, error);
         case SETTING_DOMAIN:
                 if (!isempty(v) && !hostname_is_valid(v))
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Invalid domain name \"%s\".", v);
@@ -146,6 +148,7 @@ static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerCon
         case SETTING_SLICE:
         case SETTING_DOMAIN:
         case SETTING_NSMODE:
+        case SETTING_LOGOPT:
                 r = sd_bus_message_read(m, "v", "s", &str);
                 if (r < 0)
                         return r;
@@ -177,6 +180,8 @@ static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerCon
                 return r;
         case SETTING_U32:
                 return sd_bus_message_read(m, "v", "u", (uint32_t *) dest);
+        case SETTING_U64:
+                return sd_bus_message_read(m, "v", "t", (uint64_t *) dest);
         case SETTING_I32:
                 r = sd_bus_message_read(m, "v", "i", (int32_t *) dest);
                 return r < 0 ? r : check_i32(s, *(int32_t *) dest, error);
@@ -213,6 +218,7 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                 case SETTING_SLICE:
                 case SETTING_DOMAIN:
                 case SETTING_NSMODE:
+                case SETTING_LOGOPT:
                         if (set_string(to, *(const char *const *) from) < 0)
                                 return -ENOMEM;
                         break;
@@ -220,6 +226,7 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                         *(bool *) to = *(const bool *) from;
                         break;
                 case SETTING_LIMIT:
+                case SETTING_U64:
                         *(uint64_t *) to = *(const uint64_t *) from;
                         break;
                 case SETTING_SIGNAL:
@@ -254,12 +261,14 @@ static json_object *value_to_json(const Container *c, const ContainerSetting *s,
         case SETTING_SLICE:
         case SETTING_DOMAIN:
         case SETTING_NSMODE:
+        case SETTING_LOGOPT:
                 return json_object_new_string(*(char *const *) v ?: "");
         case SETTING_PATH:
                 return json_object_new_string(*(char *const *) v ?: "/");
         case SETTING_BOOL:
                 return json_object_new_boolean(*(const bool *) v);
         case SETTING_LIMIT:
+        case SETTING_U64:
                 return json_object_new_uint64(*(const uint64_t *) v);
         case SETTING_SIGNAL:
                 return json_object_new_int(*(const int *) v);
@@ -298,6 +307,7 @@ int container_settings_from_json(json_object *o, Container *c) {
                 case SETTING_SLICE:
                 case SETTING_DOMAIN:
                 case SETTING_NSMODE:
+                case SETTING_LOGOPT:
                         str = json_get_string(o, s->record);
                         if (!str && s->kind == SETTING_HOSTNAME)
                                 return -EBADMSG; /* every container has one */
@@ -309,6 +319,9 @@ int container_settings_from_json(json_object *o, Container *c) {
                         break;
                 case SETTING_LIMIT:
                         *(uint64_t *) to = json_get_u64(o, s->record, UINT64_MAX);
+                        break;
+                case SETTING_U64:
+                        *(uint64_t *) to = json_get_u64(o, s->record, 0);
                         break;
                 case SETTING_SIGNAL:
                         *(int *) to = (int) json_get_i64(o, s->record, SIGTERM);

@@ -25,6 +25,8 @@
 #define SETTING_CTYPE_I32      int32_t
 #define SETTING_CTYPE_DOMAIN   char *
 #define SETTING_CTYPE_NSMODE   char *
+#define SETTING_CTYPE_LOGOPT   char *
+#define SETTING_CTYPE_U64      uint64_t
 
 #define SETTING_CONFIG_CTYPE_HOSTNAME const char *
 #define SETTING_CONFIG_CTYPE_PATH     const char *
@@ -39,6 +41,8 @@
 #define SETTING_CONFIG_CTYPE_I32      int32_t
 #define SETTING_CONFIG_CTYPE_DOMAIN   const char *
 #define SETTING_CONFIG_CTYPE_NSMODE   const char *
+#define SETTING_CONFIG_CTYPE_LOGOPT   const char *
+#define SETTING_CONFIG_CTYPE_U64      uint64_t
 
 #define DECLARE_SETTING(field, key, record, spec, kind, flags)        SETTING_CTYPE_##kind field;
 #define DECLARE_CONFIG_SETTING(field, key, record, spec, kind, flags) SETTING_CONFIG_CTYPE_##kind field;
@@ -57,6 +61,8 @@ typedef enum SettingKind {
         SETTING_I32,
         SETTING_DOMAIN,
         SETTING_NSMODE,
+        SETTING_LOGOPT,
+        SETTING_U64,
 } SettingKind;
 
 typedef struct ContainerSetting {

@@ -155,6 +155,7 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
         c->started_at = started;
         c->exit_code = 0;
         c->oom_killed = false;
+        c->log_lines_dropped = 0;
         free(c->error);
         c->error = NULL;
         /* Answered once the record says "running" on disk, as before, but that write shares its
@@ -458,7 +459,10 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         json_object_object_add(o, SPEC_KEY_IMAGE, json_object_new_string(c->image_ref));
         json_object_object_add(o, SPEC_KEY_ROOTFS, json_object_new_string(rootfs));
         json_object_object_add(o, SPEC_KEY_RUNDIR, json_object_new_string(run));
-        container_settings_to_spec(c, o); /* hostname, cwd, user, init, read_only, tty */
+        container_settings_to_spec(c, o); /* hostname, cwd, user, init, read_only, tty, log settings */
+        r = container_log_to_spec(c, o); /* the journal fields of --log-opt labels=, env= */
+        if (r < 0)
+                return r;
         json_object_object_add(o, SPEC_KEY_ROWS, json_object_new_int((int) (c->tty_rows ?: 24)));
         json_object_object_add(o, SPEC_KEY_COLS, json_object_new_int((int) (c->tty_cols ?: 80)));
         json_object_object_add(o, SPEC_KEY_ARGV, json_strv_new(c->command));

@@ -206,6 +206,7 @@ json_object *container_state_to_json(const Container *c) {
         json_object_object_add(o, "state", json_object_new_string(container_state_to_string(c->state)));
         json_object_object_add(o, "exit_code", json_object_new_int(c->exit_code));
         json_object_object_add(o, "oom_killed", json_object_new_boolean(c->oom_killed));
+        json_object_object_add(o, "log_lines_dropped", json_object_new_uint64(c->log_lines_dropped));
         json_object_object_add(o, "pid", json_object_new_int(c->pid));
         json_object_object_add(o, "helper_pid", json_object_new_int(c->helper_pid));
         json_object_object_add(o, "started_at", json_object_new_uint64(c->started_at));
@@ -240,6 +241,7 @@ static int container_state_from_json(Container *c, json_object *o) {
         c->state = state;
         c->exit_code = (int) json_get_i64(o, "exit_code", 0);
         c->oom_killed = json_get_bool(o, "oom_killed", 0);
+        c->log_lines_dropped = json_get_u64(o, "log_lines_dropped", 0);
         c->started_at = json_get_u64(o, "started_at", 0);
         c->finished_at = json_get_u64(o, "finished_at", 0);
         c->paused = json_get_bool(o, "paused", 0);
@@ -686,9 +688,13 @@ static int container_destroy(Container *c, bool remove_volumes) {
         container_remove_state(c);
         /* The journal fields of its scope (see nspawn-journal.h): its supervisor removes them when
          * it ends, unless it was killed. */
-        _cleanup_free_ char *fields = NULL;
-        if (asprintf(&fields, "/run/systemd/units/log-extra-fields:berth-%.12s.scope", c->id) >= 0)
-                (void) unlink(fields);
+        static const char *const unit_files[] = { "log-extra-fields", "log-rate-limit-interval",
+                                                  "log-rate-limit-burst" };
+        for (size_t i = 0; i < ELEMENTSOF(unit_files); i++) {
+                _cleanup_free_ char *file = NULL;
+                if (asprintf(&file, "/run/systemd/units/%s:berth-%.12s.scope", unit_files[i], c->id) >= 0)
+                        (void) unlink(file);
+        }
         (void) sd_bus_emit_object_removed(c->manager->bus, path);
         reply_waiters(c, true);
         reply_removal_waiters(c);
@@ -712,6 +718,7 @@ void container_remove_after_failed_start(Container *c) {
 }
 
 static void container_settle_exit(Container *c, int exit_code, uint64_t finished_at, bool oom_killed) {
+        container_log_read_dropped(c); /* while the run directory still has the count */
         c->state = CONTAINER_EXITED;
         c->exit_code = exit_code;
         c->oom_killed = oom_killed;

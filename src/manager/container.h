@@ -136,6 +136,7 @@ typedef struct Container {
         ContainerState state;
         int exit_code;
         bool oom_killed; /* the kernel's OOM killer killed a process of the last run */
+        uint64_t log_lines_dropped; /* the last run's, as its supervisor reported them at the end */
         pid_t pid; /* payload, host PID namespace */
         pid_t helper_pid; /* berth-nspawn */
         uint64_t created_at, started_at, finished_at;
@@ -343,6 +344,13 @@ int container_limit_validate(const char *key, uint64_t v, sd_bus_error *error);
 uint64_t container_blkio_to_io_weight(uint64_t weight);
 /* AllowedCPUs and AllowedMemoryNodes: a list the host has online ("" is all), Docker's words if not. */
 int container_cpuset_validate(const char *key, const char *v, sd_bus_error *error);
+
+/* container-log.c: --log-driver and --log-opt (docs/LOGGING.md) */
+int container_log_option_validate(const char *key, const char *v, sd_bus_error *error);
+int container_log_config_validate(const ContainerConfig *config, sd_bus_error *error);
+int container_log_to_spec(const Container *c, json_object *o);
+uint64_t container_log_lines_dropped(Container *c);
+void container_log_read_dropped(Container *c);
 /* The scope property of such a list, as systemd's bitmask; nothing for "". */
 int container_cpuset_append(sd_bus_message *m, const char *property, const char *list);
 /* What Update changes: MemoryMax, CPUQuotaPerSecUSec, TasksMax, MemorySwapMax, CPUWeight,

@@ -442,6 +442,9 @@ static int method_create_container(sd_bus_message *message, void *userdata, sd_b
         r = container_resources_check_devices(&config.res, error);
         if (r < 0)
                 return r;
+        r = container_log_config_validate(&config, error);
+        if (r < 0)
+                return r;
 
         if (!isempty(name) && !container_name_is_valid(name))
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_NAME,

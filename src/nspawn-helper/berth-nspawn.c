@@ -29,6 +29,7 @@
 #include "log-stream.h"
 #include "nspawn-child.h"
 #include "nspawn-journal.h"
+#include "nspawn-log.h"
 #include "nspawn-net.h"
 #include "nspawn-relay.h"
 #include "nspawn-seccomp.h"
@@ -64,7 +65,7 @@ typedef struct OutputStream {
         bool is_stderr;
         int priority;
         LogStream lines;
-        JournalWriter *journal;
+        LogSink *sink;
 } OutputStream;
 
 /* Our one status line (helper-protocol.h), then the channel is closed. It is a socket: with a
@@ -125,7 +126,7 @@ static int emit_line(const char *line, size_t len, bool partial, void *userdata)
         if (o->tty && !partial && len > 0 && line[len - 1] == '\r')
                 len--; /* the terminal's ONLCR, not part of the line */
         /* A journald hiccup must not kill the container; the line is lost, as with any log driver. */
-        (void) journal_writer_line(o->journal, o->priority, line, len, partial);
+        (void) log_sink_line(o->sink, o->priority, line, len, partial);
         return 0;
 }
 
@@ -136,7 +137,7 @@ static void output_read(OutputStream *o) {
                 return;
         if (n <= 0) {
                 (void) log_stream_flush(&o->lines);
-                (void) journal_writer_flush(o->journal);
+                log_sink_flush(o->sink);
                 o->fd = safe_close(o->fd);
                 return;
         }
@@ -148,7 +149,7 @@ static void output_read(OutputStream *o) {
                         client_drop(i - 1);
         }
         (void) log_stream_feed(&o->lines, buf, (size_t) n);
-        (void) journal_writer_flush(o->journal);
+        log_sink_flush(o->sink);
 }
 
 static int receive_fd(int socket, int *ret) {
@@ -730,6 +731,7 @@ static void drop_setup_pages(void) {
 /* Static, not on the stack: the line buffers (and the journal's) cost memory only once output
  * fills them. */
 static JournalWriter journal;
+static LogSink log_sink;
 static OutputStream streams[2];
 
 /* Relay, log and reap until the payload exited and its output ended, then record the exit. Takes
@@ -741,7 +743,7 @@ static int supervise_container(const ContainerSpec *spec, pid_t pid, int pidfd, 
         streams[1].fd = err_r;
         streams[1].is_stderr = true;
         streams[1].priority = 3;
-        streams[0].journal = streams[1].journal = &journal;
+        streams[0].sink = streams[1].sink = &log_sink;
         if (spec->attached || spec->input)
                 clients[n_clients++] = (AttachClient){
                         .out = spec->attached ? HELPER_FD_ATTACH_STDOUT : -1,
@@ -764,6 +766,7 @@ static int supervise_container(const ContainerSpec *spec, pid_t pid, int pidfd, 
                 safe_close(streams[i].fd);
         while (n_clients > 0)
                 client_drop(n_clients - 1); /* EOF for every attached client: the container is gone */
+        log_sink_done(&log_sink); /* the lines still buffered, the last report of drops */
         journal_writer_done(&journal); /* everything stored before the exit is recorded */
         if (r < 0)
                 return r;
@@ -955,6 +958,8 @@ static int run(void) {
         char unit[sizeof("berth-.scope") + BERTH_SHORT_ID_LEN];
         snprintf(unit, sizeof(unit), "berth-%.12s.scope", spec->id);
         r = journal_writer_init(&journal, spec, unit);
+        if (r >= 0)
+                r = log_sink_init(&log_sink, spec, &journal);
         if (r < 0) {
                 (void) kill(pid, SIGKILL);
                 net_remove_interfaces(spec);

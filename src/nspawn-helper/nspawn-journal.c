@@ -20,6 +20,12 @@
 /* Where journald looks up a unit's extra fields (systemd writes it for LogExtraFields=, which
  * scopes do not have): "<le64 length><FIELD=value>" for each field. */
 #define EXTRA_FIELDS_DIR "/run/systemd/units/log-extra-fields:"
+/* Where journald looks up a unit's LogRateLimitIntervalSec= and LogRateLimitBurst= (symlinks whose
+ * target is the number, as PID 1 writes them; journald 252: client_context_read_log_ratelimit_*()
+ * in journald-context.c), which replace its global RateLimitIntervalSec=/RateLimitBurst= for the
+ * unit's entries. 0 turns its rate limit off. */
+#define RATE_LIMIT_INTERVAL_PREFIX "/run/systemd/units/log-rate-limit-interval:"
+#define RATE_LIMIT_BURST_PREFIX    "/run/systemd/units/log-rate-limit-burst:"
 
 static int add_field(JournalWriter *w, const char *key, const char *value) {
         char *s;
@@ -71,6 +77,27 @@ static int write_extra_fields(JournalWriter *w, const char *unit, size_t first) 
         return 0;
 }
 
+/* journald's own rate limit is off for the container's scope: under its defaults (10,000 entries
+ * per 30 s, scaled up with the free disk space) a burst of output lost most of its lines without a
+ * word in the container's log. Whatever berth drops (--log-opt mode=non-blocking, rate-limit-*) it
+ * counts and reports itself (nspawn-log.c). */
+static void write_rate_limits(JournalWriter *w, const char *unit) {
+        const char *const prefixes[2] = { RATE_LIMIT_INTERVAL_PREFIX, RATE_LIMIT_BURST_PREFIX };
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_free_ char *path = strjoin(prefixes[i], unit), *tmp = NULL;
+                if (!path || asprintf(&tmp, "%s.berth-%d", path, (int) getpid()) < 0)
+                        return;
+                (void) unlink(tmp);
+                if (symlink("0", tmp) < 0)
+                        continue;
+                if (rename(tmp, path) < 0) {
+                        (void) unlink(tmp);
+                        continue;
+                }
+                w->rate_limit_paths[i] = TAKE_PTR(path);
+        }
+}
+
 /* The stream's header: identifier, unit (unused), priority, level prefix, and no forwarding to
  * syslog, kmsg or the console (journald's own settings apply). */
 static int open_stream(const char *identifier) {
@@ -98,6 +125,7 @@ int journal_writer_init(JournalWriter *w, const ContainerSpec *spec, const char 
         w->native_last = false;
         w->line_open[0] = w->line_open[1] = false;
         w->extra_fields_path = NULL;
+        w->rate_limit_paths[0] = w->rate_limit_paths[1] = NULL;
         snprintf(short_id, sizeof(short_id), "%.12s", spec->id);
         /* Slot 0 is MESSAGE, slot 1 PRIORITY; both change per line. Fields as Docker's journald driver. */
         w->n_fields = 2;
@@ -106,6 +134,14 @@ int journal_writer_init(JournalWriter *w, const ContainerSpec *spec, const char 
             (r = add_field(w, "CONTAINER_NAME", spec->name)) < 0 || (r = add_field(w, "CONTAINER_TAG", short_id)) < 0 ||
             (r = add_field(w, "IMAGE_NAME", spec->image)) < 0)
                 return r;
+        /* --log-opt labels=, env= (berthd made the names; nspawn-spec.c checked them) */
+        for (char **f = spec->log_fields; f && *f && w->n_fields < JOURNAL_FIELDS_MAX; f++) {
+                char *s = strdup(*f);
+                if (!s)
+                        return -ENOMEM;
+                w->owned[w->n_owned++] = s;
+                w->fields[w->n_fields++] = (struct iovec){ .iov_base = s, .iov_len = strlen(s) };
+        }
         w->opened = isempty(unit);
         if (!w->opened)
                 snprintf(w->unit, sizeof(w->unit), "%s", unit);
@@ -116,6 +152,7 @@ int journal_writer_init(JournalWriter *w, const ContainerSpec *spec, const char 
  * print nothing never cost journald a stream. */
 static void journal_writer_open(JournalWriter *w) {
         w->opened = true;
+        write_rate_limits(w, w->unit);
         /* Either both, or every field in every datagram. */
         if (write_extra_fields(w, w->unit, 3) < 0)
                 return;
@@ -227,6 +264,11 @@ void journal_writer_done(JournalWriter *w) {
                 (void) unlink(w->extra_fields_path);
                 w->extra_fields_path = mfree(w->extra_fields_path);
         }
+        for (size_t i = 0; i < 2; i++)
+                if (w->rate_limit_paths[i]) {
+                        (void) unlink(w->rate_limit_paths[i]);
+                        w->rate_limit_paths[i] = mfree(w->rate_limit_paths[i]);
+                }
         for (size_t i = 0; i < w->n_owned; i++)
                 free(w->owned[i]);
         w->n_owned = 0;

@@ -8,7 +8,8 @@
 #include "log-stream.h"
 #include "nspawn-spec.h"
 
-enum { JOURNAL_FIELDS_MAX = 10 };
+/* berth's own eight, and the log fields of --log-opt labels=, env= */
+enum { JOURNAL_LOG_FIELDS_MAX = 56, JOURNAL_FIELDS_MAX = 8 + JOURNAL_LOG_FIELDS_MAX };
 
 /* The journal fields of one container, formatted once; each line reuses them.
  *
@@ -35,6 +36,7 @@ typedef struct JournalWriter {
         bool opened; /* the stream (or the decision to go native) is set up */
         char unit[64];
         char *extra_fields_path; /* written by us, removed by journal_writer_done() */
+        char *rate_limit_paths[2]; /* the scope's journald rate limit (off), removed likewise */
         size_t n_buffered;
         char buffer[65536]; /* stream data not written yet */
 } JournalWriter;

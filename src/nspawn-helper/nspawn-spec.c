@@ -9,6 +9,7 @@
 
 #include "capability-names.h"
 #include "json-util.h"
+#include "log-fields.h"
 #include "nspawn-spec.h"
 #include "util.h"
 
@@ -20,6 +21,9 @@ void container_spec_free(ContainerSpec *s) {
         free(s->image);
         free(s->hostname);
         free(s->domainname);
+        free(s->log_driver);
+        free(s->log_mode);
+        strv_free(s->log_fields);
         free(s->rootfs);
         strv_free(s->lowerdirs);
         free(s->lowerdir);
@@ -321,6 +325,8 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char
                 { SPEC_KEY_USER, &s->user, false },
                 { SPEC_KEY_LOWERDIR, &s->lowerdir, false },
                 { SPEC_KEY_STOREDIR, &s->storedir, false },
+                { SPEC_KEY_LOG_DRIVER, &s->log_driver, false },
+                { SPEC_KEY_LOG_MODE, &s->log_mode, false },
         };
         for (size_t i = 0; i < ELEMENTSOF(strings); i++) {
                 r = dup_string(o, strings[i].key, strings[i].required, strings[i].dest);
@@ -330,7 +336,8 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char
         if ((r = json_get_strv(o, SPEC_KEY_LOWERDIRS, &s->lowerdirs)) < 0 ||
             (r = json_get_strv(o, SPEC_KEY_ARGV, &s->argv)) < 0 || (r = json_get_strv(o, SPEC_KEY_ENV, &s->env)) < 0 ||
             (r = json_get_strv(o, SPEC_KEY_GROUP_ADD, &s->group_add)) < 0 ||
-            (r = json_get_strv(o, SPEC_KEY_SYSCTLS, &s->sysctls)) < 0)
+            (r = json_get_strv(o, SPEC_KEY_SYSCTLS, &s->sysctls)) < 0 ||
+            (r = json_get_strv(o, SPEC_KEY_LOG_FIELDS, &s->log_fields)) < 0)
                 return r;
         if (!id_is_valid(s->id) || strv_length(s->argv) == 0)
                 return -EBADMSG;
@@ -366,6 +373,15 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char
         if (base > UINT32_MAX - 65536)
                 return -EBADMSG;
         s->userns_base = (uint32_t) base;
+        s->log_max_buffer_size = json_get_u64(o, SPEC_KEY_LOG_MAX_BUFFER_SIZE, 0);
+        s->log_rate_limit_interval_usec = json_get_u64(o, SPEC_KEY_LOG_RATE_LIMIT_INTERVAL, 0);
+        s->log_rate_limit_burst = json_get_u64(o, SPEC_KEY_LOG_RATE_LIMIT_BURST, 0);
+        /* Fields of the journal's own (MESSAGE, _PID, ...) or berth's cannot be set this way. */
+        if (strv_length(s->log_fields) > 56) /* JOURNAL_LOG_FIELDS_MAX */
+                return -EBADMSG;
+        for (char **f = s->log_fields; f && *f; f++)
+                if (!log_field_is_valid(*f))
+                        return -EBADMSG;
         r = parse_mounts(o, s);
         if (r < 0)
                 return r;

@@ -114,6 +114,11 @@ typedef struct ContainerSpec {
         int pid_join_pid, ipc_join_pid; /* --pid/--ipc container: a process of the peer (not in exec mode) */
         SpecInterface *interfaces; /* NET_MODE_PRIVATE */
         size_t n_interfaces;
+        char *log_driver; /* "none", or journald */
+        char *log_mode; /* "non-blocking", or blocking */
+        uint64_t log_max_buffer_size; /* 0: the default */
+        uint64_t log_rate_limit_interval_usec, log_rate_limit_burst; /* either 0: no limit */
+        char **log_fields; /* "FIELD=value", added to every entry (--log-opt labels=, env=) */
 } ContainerSpec;
 
 /* A network namespace of the container's own (none, private): created with it, "lo" brought up. */

@@ -274,3 +274,20 @@ int helper_exit_parse(const char *data, size_t len, HelperExit *ret) {
         *ret = exit_info;
         return 0;
 }
+
+int helper_log_dropped_format(uint64_t lines, char *buf, size_t size) {
+        return formatted(snprintf(buf, size, "%" PRIu64 "\n", lines), size);
+}
+
+int helper_log_dropped_parse(const char *data, size_t len, uint64_t *ret) {
+        uint64_t lines;
+        Cursor c;
+        int r;
+
+        if ((r = line_cursor(data, len, &c)) < 0 || (r = take_number(&c, UINT64_MAX, &lines)) < 0)
+                return r;
+        if (c.p != c.end)
+                return -EBADMSG;
+        *ret = lines;
+        return 0;
+}

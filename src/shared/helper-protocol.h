@@ -31,9 +31,10 @@ typedef enum HelperFd {
 #define HELPER_EXE_PATH "/proc/self/fd/10"
 
 /* Files the helper keeps in its run directory (the spec's SPEC_KEY_RUNDIR). */
-#define HELPER_RUNNING_FILE  "running" /* helper_running_format() */
-#define HELPER_EXIT_FILE     "exit" /* helper_exit_format() */
-#define HELPER_ATTACH_SOCKET "attach.sock" /* later clients attach through it */
+#define HELPER_RUNNING_FILE     "running" /* helper_running_format() */
+#define HELPER_EXIT_FILE        "exit" /* helper_exit_format() */
+#define HELPER_ATTACH_SOCKET    "attach.sock" /* later clients attach through it */
+#define HELPER_LOG_DROPPED_FILE "log-dropped" /* helper_log_dropped_format() */
 
 /* Status line, one per helper, then the helper closes HELPER_FD_STATUS:
  *   "OK <payload pid> <started usec>\n"
@@ -114,6 +115,10 @@ int helper_running_format(const HelperRunning *running, char *buf, size_t size);
 int helper_running_parse(const char *data, size_t len, HelperRunning *ret);
 int helper_exit_format(const HelperExit *exit_info, char *buf, size_t size);
 int helper_exit_parse(const char *data, size_t len, HelperExit *ret);
+/* HELPER_LOG_DROPPED_FILE: "<lines>\n", the output lines the helper dropped (a full log buffer, the
+ * rate limit) and reported in the container's log so far; rewritten at each report. */
+int helper_log_dropped_format(uint64_t lines, char *buf, size_t size);
+int helper_log_dropped_parse(const char *data, size_t len, uint64_t *ret);
 
 /* Keys of the JSON spec berthd writes to HELPER_FD_SPEC. Missing optional keys take the default
  * the helper documents in nspawn-spec.c. */
@@ -157,9 +162,16 @@ int helper_exit_parse(const char *data, size_t len, HelperExit *ret);
 #define SPEC_KEY_SYSCTLS      "sysctls" /* array of "key=value", written in the container's namespaces */
 #define SPEC_KEY_GROUP_ADD    "group_add" /* array: supplementary groups, names or numbers */
 #define SPEC_KEY_OOM_ADJ      "oom_score_adj" /* the payload's and exec'd processes' (-1000..1000) */
-#define SPEC_KEY_NET_MODE     "net_mode" /* SPEC_NET_MODE_*; missing: SPEC_NET_MODE_NONE */
-#define SPEC_KEY_NET_JOIN_PID "net_join_pid" /* SPEC_NET_MODE_CONTAINER: the process whose netns is joined */
-#define SPEC_KEY_PID_JOIN_PID "pid_join_pid" /* --pid container: the process whose PID namespace is joined */
+/* Logging (docs/LOGGING.md) */
+#define SPEC_KEY_LOG_DRIVER              "log_driver" /* "none": the output goes nowhere; else journald */
+#define SPEC_KEY_LOG_MODE                "log_mode" /* "non-blocking": a bounded buffer that drops; else blocking */
+#define SPEC_KEY_LOG_MAX_BUFFER_SIZE     "log_max_buffer_size" /* non-blocking: bytes; 0: 1 MiB */
+#define SPEC_KEY_LOG_RATE_LIMIT_INTERVAL "log_rate_limit_interval_usec" /* 0: no rate limit */
+#define SPEC_KEY_LOG_RATE_LIMIT_BURST    "log_rate_limit_burst" /* lines per interval; 0: no rate limit */
+#define SPEC_KEY_LOG_FIELDS              "log_fields" /* array of "FIELD=value": labels=, env= */
+#define SPEC_KEY_NET_MODE                "net_mode" /* SPEC_NET_MODE_*; missing: SPEC_NET_MODE_NONE */
+#define SPEC_KEY_NET_JOIN_PID            "net_join_pid" /* SPEC_NET_MODE_CONTAINER: the process whose netns is joined */
+#define SPEC_KEY_PID_JOIN_PID            "pid_join_pid" /* --pid container: the process whose PID namespace is joined */
 #define SPEC_KEY_IPC_JOIN_PID \
         "ipc_join_pid" /* --ipc container: the process whose IPC namespace (and /dev/shm) is joined */
 #define SPEC_KEY_INTERFACES "interfaces" /* SPEC_NET_MODE_PRIVATE: array of objects, SPEC_IFACE_KEY_* */

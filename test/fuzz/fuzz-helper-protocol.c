@@ -57,6 +57,17 @@ static void check_exit(const char *data, size_t size) {
                 again.oom_kills == e.oom_kills);
 }
 
+static void check_log_dropped(const char *data, size_t size) {
+        uint64_t lines, again;
+        char buf[HELPER_RUNTIME_LINE_MAX];
+
+        if (helper_log_dropped_parse(data, size, &lines) < 0)
+                return;
+        int n = helper_log_dropped_format(lines, buf, sizeof(buf));
+        require(n > 0 && (size_t) n == size && !memcmp(buf, data, size));
+        require(helper_log_dropped_parse(buf, (size_t) n, &again) == 0 && again == lines);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* A copy of exactly the input's size: reading past it is a finding under ASan. */
         _cleanup_free_ char *s = malloc(size ?: 1);
@@ -68,5 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         check_status(s, size);
         check_running(s, size);
         check_exit(s, size);
+        check_log_dropped(s, size);
         return 0;
 }

@@ -5,6 +5,7 @@
 
 #include "digest.h"
 #include "fuzz.h"
+#include "log-fields.h"
 #include "macro.h"
 #include "names.h"
 #include "tar-extract.h"
@@ -48,6 +49,19 @@ static void check_tar_path(const char *s) {
         require(streq(n, n2));
 }
 
+/* --log-opt labels=, env=: a name that makes a field makes one the helper's check accepts. */
+static void check_log_field(const char *s) {
+        _cleanup_free_ char *field = NULL, *entry = NULL;
+
+        if (log_key_list_is_valid(s))
+                require(s[0] != ',' && s[strlen(s) - 1] != ',' && !strstr(s, ",,"));
+        if (log_field_name_from_key(s, &field) < 0)
+                return;
+        require(!isempty(field) && strlen(field) <= 64 && field[0] != '_');
+        require(asprintf(&entry, "%s=%s", field, s) > 0);
+        require(log_field_is_valid(entry) == !strchr(s, '\n'));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_free_ char *s = malloc(size + 1);
 
@@ -71,5 +85,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void) image_repository_is_valid(s);
         check_reference(s);
         check_tar_path(s);
+        check_log_field(s);
         return 0;
 }

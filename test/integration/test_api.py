@@ -667,3 +667,55 @@ def test_rename_top_tag_rmi_network_create(api):
     finally:
         docker(bed, "network", "rm", "api-net", check=False)
     assert http(bed, "DELETE", "/networks/api-net")[0] == 404
+
+
+def test_logs_join_pieces_of_journalds_line_max(api):
+    # A journald with LineMax below berth's 16 KiB pieces splits a line itself (_LINE_BREAK=line-max);
+    # the pieces after the first lose the line's stderr priority. The API's logs join them, on the
+    # line's own stream.
+    bed = api
+    conf = "/run/systemd/journald.conf.d/zz-test-line-max.conf"
+    bed.sh(f"mkdir -p /run/systemd/journald.conf.d && printf '[Journal]\\nLineMax=1K\\n' > {conf} && "
+           "systemctl restart systemd-journald", check=True)
+    try:
+        bed.berthctl("run", "--name", "api-linemax", "busybox", "sh", "-c",
+                     "head -c 5000 /dev/zero | tr '\\0' K; echo; (head -c 3000 /dev/zero | tr '\\0' E; echo) >&2",
+                     check=True)
+        status, headers, data = http(bed, "GET", "/containers/api-linemax/logs?stdout=1&stderr=1")
+        assert status == 200
+        streams = {1: b"", 2: b""}
+        while data:
+            kind, size = struct.unpack(">BxxxI", data[:8])
+            streams[kind] += data[8:8 + size]
+            data = data[8 + size:]
+        assert streams == {1: b"K" * 5000 + b"\n", 2: b"E" * 3000 + b"\n"}
+    finally:
+        bed.sh(f"rm -f {conf} && systemctl restart systemd-journald", check=True)
+        bed.berthctl("rm", "-f", "api-linemax")
+
+
+def test_create_log_config(api):
+    # HostConfig.LogConfig as docker run --log-driver/--log-opt sends it (docs/LOGGING.md).
+    bed = api
+    try:
+        proc = docker(bed, "run", "--name", "api-logopt", "--log-opt", "mode=non-blocking", "--log-opt",
+                      "max-buffer-size=4m", "--log-opt", "rate-limit-interval=1m", "--log-opt",
+                      "rate-limit-burst=2", "busybox", "sh", "-c", "echo 1; echo 2; echo 3")
+        assert proc.stdout == "1\n2\n3\n"  # attached: not limited
+        c = http_json(bed, "GET", "/containers/api-logopt/json")[1]
+        assert c["HostConfig"]["LogConfig"] == {"Type": "journald", "Config": {
+            "mode": "non-blocking", "max-buffer-size": "4194304", "rate-limit-interval": "60s",
+            "rate-limit-burst": "2"}}
+        assert c["State"]["LogLinesDropped"] == 1
+        logs = docker(bed, "logs", "api-logopt")
+        assert logs.stdout == "1\n2\n" and logs.stderr == "berth: 1 line dropped (rate limit)\n"
+        for config, message in (({"Type": "syslog"}, "logger: no log driver named 'syslog' is registered"),
+                                ({"Config": {"foo": "bar"}}, "unknown log opt 'foo' for journald log driver"),
+                                ({"Config": {"max-buffer-size": "lots"}}, "invalid log opt max-buffer-size"),
+                                ({"Config": {"max-buffer-size": "1m"}}, "only supported with 'mode=non-blocking'")):
+            status, r = http_json(bed, "POST", "/containers/create?name=api-logbad",
+                                  {"Image": "busybox", "HostConfig": {"LogConfig": config}})
+            assert status == 400 and message in r["message"], (config, status, r)
+    finally:
+        http(bed, "DELETE", "/containers/api-logopt?force=1")
+        http(bed, "DELETE", "/containers/api-logbad?force=1")

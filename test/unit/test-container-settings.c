@@ -170,7 +170,10 @@ static void test_record_round_trip(void) {
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_TTY, &v) && json_object_get_boolean(v));
         CHECK(!json_object_object_get_ex(spec, "memory_max", &v));
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_OOM_ADJ, &v) && json_object_get_int(v) == -17);
-        CHECK_INT(json_object_object_length(spec), 11);
+        /* and the five of logging (LogLabels and LogEnv become log_fields, container-log.c) */
+        CHECK(json_object_object_get_ex(spec, SPEC_KEY_LOG_MAX_BUFFER_SIZE, &v) && json_object_get_uint64(v) == 0);
+        CHECK(!json_object_object_get_ex(spec, "log_labels", &v));
+        CHECK_INT(json_object_object_length(spec), 16);
         json_object_put(spec);
         json_object_put(o);
         container_settings_free(&b);

@@ -183,6 +183,19 @@ static void test_timestamps(void) {
         CHECK(ctl_parse_timestamp("10m", now, &u) == 0 && u == now - 600 * USEC_PER_SEC);
         CHECK(ctl_parse_timestamp("2h", now, &u) == 0 && u == now - 7200 * USEC_PER_SEC);
         CHECK(ctl_parse_timestamp("30s", now, &u) == 0 && u == now - 30 * USEC_PER_SEC);
+        /* Docker's formats: RFC 3339 with nanoseconds, with and without a zone, a date with a zone,
+         * unix time with a fraction to the nanosecond, compound durations. */
+        CHECK(ctl_parse_timestamp("2024-05-01T10:00:00.123456789Z", now, &u) == 0 && u == now + 123456);
+        CHECK(ctl_parse_timestamp("2024-05-01T12:00:00.000001+02:00", now, &u) == 0 && u == now + 1);
+        CHECK(ctl_parse_timestamp("2024-05-01T10:00Z", now, &u) == 0 && u == now);
+        CHECK(ctl_parse_timestamp("2024-05-01Z", now, &u) == 0 && u == now - 10 * 3600 * USEC_PER_SEC);
+        CHECK(ctl_parse_timestamp("2024-05-01+02:00", now, &u) == 0 && u == now - 12 * 3600 * USEC_PER_SEC);
+        CHECK(ctl_parse_timestamp("1714557600.123456789", now, &u) == 0 && u == now + 123456);
+        CHECK(ctl_parse_timestamp("1h30m", now, &u) == 0 && u == now - 5400 * USEC_PER_SEC);
+        CHECK(ctl_parse_timestamp("1m30.5s", now, &u) == 0 && u == now - 90500000);
+        CHECK(ctl_parse_timestamp("1.5h", now, &u) == 0 && u == now - 5400 * USEC_PER_SEC);
+        CHECK(ctl_parse_timestamp("2024-05-01T10:00:00.Z", now, &u) == -EINVAL);
+        CHECK(ctl_parse_timestamp("10m5", now, &u) == -EINVAL);
         CHECK(ctl_parse_timestamp("yesterday", now, &u) == -EINVAL);
         CHECK(ctl_parse_timestamp("2024-13-01", now, &u) == -EINVAL);
         CHECK(ctl_parse_timestamp("2024-05-01T10:00:00+25:00", now, &u) == -EINVAL);

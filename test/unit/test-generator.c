@@ -199,6 +199,19 @@ static void test_generate(void) {
         CHECK(!u.upheld_by);
         generated_unit_done(&u);
 
+        /* Quadlet's LogDriver= and LogOpt= (one option per assignment): berthctl checks them. */
+        CHECK_INT(gen("log",
+                      "[Container]\nImage=x\nLogDriver=journald\nLogOpt=mode=non-blocking\n"
+                      "LogOpt=max-buffer-size=4m\n",
+                      &u, &line, &message),
+                  0);
+        ASSERT(u.text);
+        CHECK(strstr(u.text,
+                     "\nExecStart=/usr/bin/berthctl \"run\" \"--rm\" \"--name=systemd-log\" "
+                     "\"--log-driver=journald\" \"--log-opt=mode=non-blocking\" "
+                     "\"--log-opt=max-buffer-size=4m\" \"x\"\n"));
+        generated_unit_done(&u);
+
         /* The smallest file; ContainerName=; an empty assignment resets a list. */
         CHECK_INT(gen("db", "[Container]\nImage=postgres\nContainerName=pg\nEnvironment=A=1\nEnvironment=\n", &u, &line,
                       &message),

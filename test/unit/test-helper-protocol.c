@@ -351,6 +351,27 @@ static void test_exit_file(void) {
         CHECK_INT(helper_exit_parse("3 5\0000\n", 6, &parsed), -EBADMSG);
 }
 
+static void test_log_dropped_file(void) {
+        char buf[HELPER_RUNTIME_LINE_MAX];
+        uint64_t v = 0;
+
+        int n = helper_log_dropped_format(1234, buf, sizeof(buf));
+        CHECK_INT(n, 5);
+        CHECK(!memcmp(buf, "1234\n", 5));
+        CHECK_INT(helper_log_dropped_parse(buf, (size_t) n, &v), 0);
+        CHECK(v == 1234);
+        CHECK_INT(helper_log_dropped_parse("18446744073709551615\n", 21, &v), 0);
+        CHECK(v == UINT64_MAX);
+        static const char *const bad[] = { "",       "\n",   "12",
+                                           "-1\n",   "01\n", "1 2\n",
+                                           "12\n\n", "x\n",  "18446744073709551616\n" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                v = 77;
+                CHECK_INT(helper_log_dropped_parse(bad[i], strlen(bad[i]), &v), -EBADMSG);
+                CHECK(v == 77);
+        }
+}
+
 int main(void) {
         TEST(test_descriptors);
         TEST(test_status_ok_round_trip);
@@ -360,5 +381,6 @@ int main(void) {
         TEST(test_status_parse_rejects);
         TEST(test_running_file);
         TEST(test_exit_file);
+        TEST(test_log_dropped_file);
         return tests_exit_status();
 }
