@@ -527,16 +527,7 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
         }
         command = ctl_format_command(argv, !a->no_trunc);
         created = ctl_format_ago(c->created_at, now);
-        status = ctl_format_status(c->state, c->exit_code, c->started_at, c->finished_at, now);
-        /* Docker's: "Up 3 minutes (healthy)", "(health: starting)", for a running container only. */
-        if (status && streq_ptr(c->state, "running") && !isempty(c->health_status)) {
-                char *s = NULL;
-                if (asprintf(&s, "%s (%s%s)", status, streq(c->health_status, "starting") ? "health: " : "",
-                             c->health_status) < 0)
-                        s = NULL;
-                free(status);
-                status = s;
-        }
+        status = ctl_format_status_health(c->state, c->health_status, c->exit_code, c->started_at, c->finished_at, now);
         id = strndup(c->id ? c->id : "", a->no_trunc ? BERTH_ID_LEN : BERTH_SHORT_ID_LEN);
         at = ctl_format_go_time(c->created_at);
         labels = strv_join(c->labels, ",");
