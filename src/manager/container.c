@@ -656,7 +656,8 @@ static void reply_waiters(Container *c, bool removed) {
 
 static void reply_stoppers(Container *c) {
         for (size_t i = 0; i < c->n_stoppers; i++) {
-                (void) sd_bus_reply_method_return(c->stoppers[i], NULL);
+                if (c->stoppers[i]) /* NULL: berthd's own stop (--health-on-failure=stop) */
+                        (void) sd_bus_reply_method_return(c->stoppers[i], NULL);
                 sd_bus_message_unref(c->stoppers[i]);
         }
         c->n_stoppers = 0;
@@ -1084,8 +1085,8 @@ int container_stop_with_signal(Container *c, unsigned timeout_sec, int sig, sd_b
                 c->restart_request = sd_bus_message_unref(c->restart_request);
         }
         (void) container_save(c);
-        if (c->state != CONTAINER_RUNNING)
-                return sd_bus_reply_method_return(request, NULL); /* already stopped: nothing to do, as Docker */
+        if (c->state != CONTAINER_RUNNING) /* already stopped: nothing to do, as Docker */
+                return request ? sd_bus_reply_method_return(request, NULL) : 0;
         r = container_arm_stop_timer(c, timeout_sec);
         if (r < 0)
                 return r;
