@@ -174,6 +174,17 @@ def test_probes_stop_with_the_container_and_while_paused(berthd, names):
     assert ps_status(berthd, name).startswith("Exited")
 
 
+def test_a_restarted_berthd_probes_again(berthd, names):
+    # The health state is runtime only: an adopted container begins again at "starting".
+    name = names()
+    run_d(berthd, name, "--health-cmd", "echo again", "--health-interval", "500ms")
+    wait_health(berthd, name, lambda h: h["Status"] == "healthy", what="healthy")
+    berthd.systemctl("stop", "berthd.service", check=True)
+    berthd.systemctl("start", "berthd.service", check=True)
+    h = wait_health(berthd, name, lambda h: h["Status"] == "healthy" and h["Log"], what="healthy again")
+    assert h["Log"][-1]["Output"] == "again\n"
+
+
 @pytest.mark.parametrize("action", ["kill", "stop", "restart"])
 def test_health_on_failure(berthd, names, action):
     name = names()
