@@ -20,6 +20,7 @@
 #include "go-duration.h"
 #include "json-util.h"
 #include "log.h"
+#include "utf8.h"
 
 static const char *const statuses[] = {
         [HEALTH_NONE] = "",
@@ -174,8 +175,9 @@ static void set_status(Container *c, HealthStatus s) {
         c->health.status = s;
 }
 
-/* A probe's end: into the log (the last HEALTH_LOG_MAX), then Docker's rules for the status. */
-static void record_result(Container *c, int exit_code, const char *output) {
+/* A probe's end: into the log (the last HEALTH_LOG_MAX), then Docker's rules for the status. The
+ * output (len bytes) is whatever the probe wrote: kept as valid UTF-8 for D-Bus and JSON. */
+static void record_result_len(Container *c, int exit_code, const char *output, size_t len) {
         ContainerHealth *h = &c->health;
         HealthStatus before = h->status;
         uint32_t streak_before = h->failing_streak;
@@ -189,7 +191,7 @@ static void record_result(Container *c, int exit_code, const char *output) {
                 .start = h->probe_start,
                 .end = now_realtime_usec(),
                 .exit_code = exit_code,
-                .output = strdup(output ?: ""), /* NULL (no memory) reads as "" */
+                .output = utf8_sanitize(output ?: "", output ? len : 0), /* NULL (no memory) reads as "" */
         };
 
         if (exit_code == 0) {
@@ -213,6 +215,10 @@ static void record_result(Container *c, int exit_code, const char *output) {
         schedule_next(c);
         if (h->status == HEALTH_UNHEALTHY && before != HEALTH_UNHEALTHY)
                 act_on_failure(c);
+}
+
+static void record_result(Container *c, int exit_code, const char *message) {
+        record_result_len(c, exit_code, message, message ? strlen(message) : 0);
 }
 
 /* What is left in the pipe, then the output as Docker keeps it (its first HEALTH_OUTPUT_MAX bytes). */
@@ -241,14 +247,19 @@ static void on_probe_done(int code, const char *error_name, const char *message,
         Container *c = userdata;
         ContainerHealth *h = &c->health;
         _cleanup_free_ char *output = NULL;
+        size_t len;
 
         /* The exec helper has exited: whatever it relayed is in the pipe. */
         drain_output(h);
         output = TAKE_PTR(h->out);
+        len = h->out_len;
         h->out_len = 0;
         close_output(h);
         /* Docker: a probe that could not be run is a failure with exit code -1 and the reason. */
-        record_result(c, error_name ? -1 : code, error_name ? message : output);
+        if (error_name)
+                record_result(c, -1, message);
+        else
+                record_result_len(c, code, output, output ? len : 0);
 }
 
 static void start_probe(Container *c) {
@@ -266,6 +277,7 @@ static void start_probe(Container *c) {
         h->out_len = 0;
         null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (!h->out || null_fd < 0 || pipe2(pipes, O_CLOEXEC | O_NONBLOCK) < 0) {
+                h->out = mfree(h->out);
                 record_result(c, -1, "Failed to set up the health check's output.");
                 return;
         }

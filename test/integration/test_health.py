@@ -89,6 +89,15 @@ def test_passing_probe_is_healthy_with_its_output(berthd, names):
     assert "Healthcheck" not in inspect(berthd, plain)["Config"]
 
 
+def test_output_that_is_no_utf8_is_kept_readable(berthd, names):
+    # D-Bus strings must be UTF-8: bytes that are not (and NULs) become U+FFFD, nothing breaks.
+    name = names()
+    run_d(berthd, name, "--health-cmd", "printf '\\377ok\\000!'", "--health-interval", "500ms")
+    h = wait_health(berthd, name, lambda h: h["Status"] == "healthy", what="healthy")
+    assert h["Log"][-1]["Output"] == "\ufffdok\ufffd!"
+    assert name in ps_names(berthd, "health=healthy")
+
+
 def test_failing_probe_becomes_unhealthy_after_retries(berthd, names):
     name = names()
     run_d(berthd, name, "--health-cmd", "echo bad >&2; exit 3", "--health-interval", "1s",
