@@ -20,6 +20,7 @@ typedef struct Tracked {
         char *path;
         const char *type; /* "container", "image", "volume" */
         char *id, *name, *image, *state;
+        char *health; /* HealthStatus */
         char **labels, **tags;
 } Tracked;
 
@@ -41,6 +42,7 @@ static void tracked_done(Tracked *t) {
         free(t->name);
         free(t->image);
         free(t->state);
+        free(t->health);
         strv_free(t->labels);
         strv_free(t->tags);
 }
@@ -95,7 +97,8 @@ static int track_container(Tracked *t, const ContainerInfo *c) {
         strv_free(t->labels);
         t->labels = strv_copy(c->labels);
         if ((c->labels && !t->labels) || set_str(&t->id, c->id) < 0 || set_str(&t->name, c->name) < 0 ||
-            set_str(&t->image, c->image) < 0 || set_str(&t->state, c->state) < 0)
+            set_str(&t->image, c->image) < 0 || set_str(&t->state, c->state) < 0 ||
+            set_str(&t->health, c->health_status) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -125,8 +128,9 @@ static bool event_matches(const Events *e, const char *type, const char *action,
                         if (k == 0)
                                 matched = streq(type, "container") && t &&
                                         (streq_ptr(t->name, v) || (t->id && startswith(t->id, v)));
-                        else if (k == 1)
-                                matched = streq(action, v);
+                        else if (k == 1) /* Docker's: "health_status" alone matches each status */
+                                matched = streq(action, v) ||
+                                        (streq(v, "health_status") && startswith(action, "health_status: "));
                         else if (k == 2)
                                 matched = (streq(type, "container") && t && streq_ptr(t->image, v)) ||
                                         (streq(type, "image") &&
@@ -350,6 +354,20 @@ static void container_changed(Events *e, Tracked *t, const char *state, const ch
         }
 }
 
+/* Docker's "health_status: healthy" (or unhealthy) when a probe changed the status of a running
+ * container; not for "starting" at a start, nor the "unhealthy" a stopped container's checks end
+ * with (berthd signals that after the exit). */
+static void health_changed(Events *e, Tracked *t, const char *health) {
+        if (!health || streq_ptr(t->health, health))
+                return;
+        (void) set_str(&t->health, health);
+        if (!streq_ptr(t->state, "running") || !(streq(health, "healthy") || streq(health, "unhealthy")))
+                return;
+        _cleanup_free_ char *action = strjoin("health_status: ", health);
+        if (action)
+                emit(e, "container", action, t->id ?: "", t, NULL);
+}
+
 static void image_tags_changed(Events *e, Tracked *t, char **tags) {
         for (char **n = tags; n && *n; n++)
                 if (!strv_contains(t->tags, *n)) {
@@ -369,7 +387,7 @@ static void image_tags_changed(Events *e, Tracked *t, char **tags) {
 
 static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Events *e = userdata;
-        const char *interface, *key, *state = NULL, *name = NULL;
+        const char *interface, *key, *state = NULL, *name = NULL, *health = NULL;
         _cleanup_strv_free_ char **tags = NULL;
         bool have_tags = false;
         int32_t exit_code = 0;
@@ -387,6 +405,8 @@ static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
                         r = sd_bus_message_read(m, "v", "s", &name);
                 else if (streq(key, "ExitCode"))
                         r = sd_bus_message_read(m, "v", "i", &exit_code);
+                else if (streq(key, "HealthStatus"))
+                        r = sd_bus_message_read(m, "v", "s", &health);
                 else if (streq(key, "RepoTags")) {
                         r = sd_bus_message_enter_container(m, 'v', "as");
                         if (r >= 0)
@@ -401,9 +421,10 @@ static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
         }
         if (r < 0)
                 return 0;
-        if (streq(interface, BERTH_BUS_CONTAINER) && streq(t->type, "container"))
+        if (streq(interface, BERTH_BUS_CONTAINER) && streq(t->type, "container")) {
                 container_changed(e, t, state, name, exit_code);
-        else if (streq(interface, BERTH_BUS_IMAGE) && streq(t->type, "image") && have_tags)
+                health_changed(e, t, health);
+        } else if (streq(interface, BERTH_BUS_IMAGE) && streq(t->type, "image") && have_tags)
                 image_tags_changed(e, t, tags);
         return 0;
 }

@@ -736,11 +736,12 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         volumes_unmount(c->manager, c->run_volumes, c->id);
         strv_free(c->run_volumes);
         c->run_volumes = NULL;
-        container_health_stopped(c);
         bool health_restart = c->health.restart_on_exit && !c->remove_on_exit && !c->stopped_by_user;
         c->health.restart_on_exit = false;
         bool restarting = (c->restart_request || health_restart) && !c->remove_on_exit;
         container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", "Ports", "Networks", NULL);
+        /* After the State signal: events says nothing of the "unhealthy" of a stopped container. */
+        container_health_stopped(c);
         reply_waiters(c, false);
         /* The exit is runtime state: to /run, the record stays as it is. Not at all for a
          * container removed right away. */

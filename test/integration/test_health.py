@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from test_docker_cli import events_until
 from test_generator import ContainerUnits, unique
 
 
@@ -181,6 +182,21 @@ def test_probes_stop_with_the_container_and_while_paused(berthd, names):
     time.sleep(1.5)
     assert health(berthd, name)["Log"] == h["Log"]
     assert ps_status(berthd, name).startswith("Exited")
+
+
+def test_events_say_each_change_of_health(berthd, names):
+    # Docker's "health_status: healthy|unhealthy" on a probe's change; nothing at a stop.
+    name = names()
+    future = events_until(berthd, 10, "--filter", f"container={name}", "--filter", "event=health_status",
+                          "--format", "{{.Action}}")
+    run_d(berthd, name, "--health-cmd", "test ! -e /tmp/bad", "--health-interval", "500ms",
+          "--health-retries", "1")
+    wait_health(berthd, name, lambda h: h["Status"] == "healthy", what="healthy")
+    berthd.berthctl("exec", name, "touch", "/tmp/bad", check=True)
+    wait_health(berthd, name, lambda h: h["Status"] == "unhealthy", what="unhealthy")
+    berthd.berthctl("stop", "-t", "0", name, check=True)
+    proc = future.result(timeout=30)
+    assert proc.stdout.splitlines() == ["health_status: healthy", "health_status: unhealthy"], proc
 
 
 def test_a_restarted_berthd_probes_again(berthd, names):
