@@ -30,7 +30,7 @@ int ctl_health_parse(CtlHealth *h, int c, const char *arg) {
 
         switch (c) {
         case CTL_ARG_HEALTH_CMD:
-                h->cmd = arg;
+                h->cmd = isempty(arg) ? NULL : arg; /* Docker's: "" is not given */
                 return 0;
         case CTL_ARG_NO_HEALTHCHECK:
                 h->none = true;

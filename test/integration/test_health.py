@@ -251,6 +251,12 @@ def test_bad_flags_give_dockers_errors(berthd, busybox_image, args, message):
     assert proc.returncode != 0 and message in proc.stderr, proc
 
 
+def test_empty_health_cmd_is_not_given(berthd, names):
+    name = names()
+    berthd.berthctl("create", "--name", name, "--health-cmd", "", "busybox:latest", "true", check=True)
+    assert "Healthcheck" not in inspect(berthd, name)["Config"]
+
+
 def test_ps_refuses_an_unknown_health_value(berthd):
     proc = berthd.berthctl("ps", "--filter", "health=bogus")
     assert proc.returncode != 0 and "Unrecognised filter value for health: bogus" in proc.stderr
