@@ -77,6 +77,24 @@ int notify_proxy_forward(int fd) {
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         buf[n] = 0;
-        /* The payload's own words (READY=1, STATUS=..., ...), sent from our PID, the main one. */
-        return n > 0 ? sd_notify(0, buf) : 0;
+        /* The payload's own words (READY=1, STATUS=..., ...), sent from our PID, the main one. Not
+         * MAINPID=: a PID of the container's namespace means another process, or none, here;
+         * berthctl stays the main process. */
+        char out[sizeof(buf)];
+        size_t len = 0;
+        for (char *line = buf, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                size_t l = next ? (size_t) (next - line) : strlen(line);
+                if (next)
+                        next++;
+                if (l == 0 || startswith(line, "MAINPID="))
+                        continue;
+                memcpy(out + len, line, l);
+                len += l;
+                out[len++] = '\n';
+        }
+        if (len == 0)
+                return 0;
+        out[len - 1] = 0;
+        return sd_notify(0, out);
 }

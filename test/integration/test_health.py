@@ -289,9 +289,15 @@ def test_sdnotify_container_passes_the_payloads_ready(units, probe_bin):
     name = unique("notify")
     units.write(name, "[Container]\nImage=busybox:latest\nNotify=true\n"
                       f"Volume={probe_bin}:/probe:ro\n"
-                      "Exec=sh -c 'trap \"exit 0\" TERM; sleep 4; /probe notify READY=1; while :; do sleep 1; done'\n")
+                      "Exec=sh -c 'trap \"exit 0\" TERM; sleep 4; /probe notify MAINPID=1 STATUS=up READY=1; "
+                      "while :; do sleep 1; done'\n")
     units.reload()
     stays_activating_then_active(bed, f"{name}.service", 4)
+    # STATUS= went through; berthctl stays the main process whatever MAINPID= the payload sends.
+    show = bed.systemctl("show", "-p", "StatusText", "-p", "MainPID", f"{name}.service", check=True).stdout
+    assert "StatusText=up" in show, show
+    main = show.split("MainPID=")[1].split()[0]
+    assert bed.run(["cat", f"/proc/{main}/comm"], check=True).stdout.strip() == "berthctl"
     env = inspect(bed, f"systemd-{name}")["Config"]["Env"]
     assert "NOTIFY_SOCKET=/run/notify/notify.sock" in env
 
