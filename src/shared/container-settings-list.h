@@ -17,37 +17,37 @@
 
 #include "helper-protocol.h" /* SPEC_KEY_* */
 
-#define CONTAINER_SETTINGS(X)                                                                                     \
-        X(hostname, "Hostname", "hostname", SPEC_KEY_HOSTNAME, HOSTNAME, 0)                                       \
-        X(working_dir, "WorkingDir", "working_dir", SPEC_KEY_CWD, PATH, 0)                                        \
-        X(user, "User", "user", SPEC_KEY_USER, USER, 0)                                                           \
-        X(stop_signal, "StopSignal", "stop_signal", NULL, SIGNAL, 0)                                              \
-        X(init, "Init", "init", SPEC_KEY_INIT, BOOL, 0)                                                           \
-        X(read_only, "ReadOnly", "read_only", SPEC_KEY_READ_ONLY, BOOL, 0)                                        \
-        X(tty, "Tty", "tty", SPEC_KEY_TTY, BOOL, 0)                                                               \
-        X(auto_remove, "AutoRemove", "auto_remove", NULL, BOOL, 0)                                                \
-        X(memory_max, "MemoryMax", "memory_max", NULL, LIMIT, SETTING_LIVE)                                       \
-        X(cpu_quota_per_sec_usec, "CPUQuotaPerSecUSec", "cpu_quota_per_sec_usec", NULL, LIMIT, SETTING_LIVE)      \
-        X(tasks_max, "TasksMax", "tasks_max", NULL, LIMIT, SETTING_LIVE)                                          \
-        X(restart_policy, "RestartPolicy", "restart_policy", NULL, RESTART, 0)                                    \
-        X(restart_max_retries, "RestartMaxRetries", "restart_max_retries", NULL, U32, 0)                          \
-        X(cpuset_cpus, "AllowedCPUs", "cpuset_cpus", NULL, CPUSET, 0)                                             \
-        X(cpuset_mems, "AllowedMemoryNodes", "cpuset_mems", NULL, CPUSET, 0)                                      \
-        X(cpu_quota_period_usec, "CPUQuotaPeriodUSec", "cpu_quota_period_usec", NULL, LIMIT, SETTING_LIVE)        \
-        X(memory_low, "MemoryLow", "memory_low", NULL, LIMIT, SETTING_LIVE)                                       \
-        X(blkio_weight, "BlkioWeight", "blkio_weight", NULL, LIMIT, SETTING_LIVE)                                 \
-        X(oom_score_adj, "OOMScoreAdjust", "oom_score_adj", SPEC_KEY_OOM_ADJ, I32, 0)                             \
-        X(slice, "Slice", "slice", NULL, SLICE, 0)                                                                \
-        X(domainname, "Domainname", "domainname", SPEC_KEY_DOMAINNAME, DOMAIN, 0)                                 \
-        X(pid_mode, "PidMode", "pid_mode", SPEC_KEY_PID_MODE, NSMODE, 0)                                          \
-        X(ipc_mode, "IpcMode", "ipc_mode", SPEC_KEY_IPC_MODE, NSMODE, 0)                                          \
-        X(uts_mode, "UtsMode", "uts_mode", SPEC_KEY_UTS_MODE, NSMODE, 0)                                          \
-        X(health_cmd, "HealthCmd", "health_cmd", NULL, HEALTHCMD, 0)                                              \
-        X(health_interval_usec, "HealthIntervalUSec", "health_interval_usec", NULL, DURATION, 0)                  \
-        X(health_timeout_usec, "HealthTimeoutUSec", "health_timeout_usec", NULL, DURATION, 0)                     \
-        X(health_start_period_usec, "HealthStartPeriodUSec", "health_start_period_usec", NULL, DURATION, 0)       \
-        X(health_start_interval_usec, "HealthStartIntervalUSec", "health_start_interval_usec", NULL, DURATION, 0) \
-        X(health_retries, "HealthRetries", "health_retries", NULL, U32, 0)                                        \
+#define CONTAINER_SETTINGS(X)                                                                                \
+        X(hostname, "Hostname", "hostname", SPEC_KEY_HOSTNAME, HOSTNAME, 0)                                  \
+        X(working_dir, "WorkingDir", "working_dir", SPEC_KEY_CWD, PATH, 0)                                   \
+        X(user, "User", "user", SPEC_KEY_USER, USER, 0)                                                      \
+        X(stop_signal, "StopSignal", "stop_signal", NULL, SIGNAL, 0)                                         \
+        X(init, "Init", "init", SPEC_KEY_INIT, BOOL, 0)                                                      \
+        X(read_only, "ReadOnly", "read_only", SPEC_KEY_READ_ONLY, BOOL, 0)                                   \
+        X(tty, "Tty", "tty", SPEC_KEY_TTY, BOOL, 0)                                                          \
+        X(auto_remove, "AutoRemove", "auto_remove", NULL, BOOL, 0)                                           \
+        X(memory_max, "MemoryMax", "memory_max", NULL, LIMIT, SETTING_LIVE)                                  \
+        X(cpu_quota_per_sec_usec, "CPUQuotaPerSecUSec", "cpu_quota_per_sec_usec", NULL, LIMIT, SETTING_LIVE) \
+        X(tasks_max, "TasksMax", "tasks_max", NULL, LIMIT, SETTING_LIVE)                                     \
+        X(restart_policy, "RestartPolicy", "restart_policy", NULL, RESTART, 0)                               \
+        X(restart_max_retries, "RestartMaxRetries", "restart_max_retries", NULL, U32, 0)                     \
+        X(cpuset_cpus, "AllowedCPUs", "cpuset_cpus", NULL, CPUSET, 0)                                        \
+        X(cpuset_mems, "AllowedMemoryNodes", "cpuset_mems", NULL, CPUSET, 0)                                 \
+        X(cpu_quota_period_usec, "CPUQuotaPeriodUSec", "cpu_quota_period_usec", NULL, LIMIT, SETTING_LIVE)   \
+        X(memory_low, "MemoryLow", "memory_low", NULL, LIMIT, SETTING_LIVE)                                  \
+        X(blkio_weight, "BlkioWeight", "blkio_weight", NULL, LIMIT, SETTING_LIVE)                            \
+        X(oom_score_adj, "OOMScoreAdjust", "oom_score_adj", SPEC_KEY_OOM_ADJ, I32, 0)                        \
+        X(slice, "Slice", "slice", NULL, SLICE, 0)                                                           \
+        X(domainname, "Domainname", "domainname", SPEC_KEY_DOMAINNAME, DOMAIN, 0)                            \
+        X(pid_mode, "PidMode", "pid_mode", SPEC_KEY_PID_MODE, NSMODE, 0)                                     \
+        X(ipc_mode, "IpcMode", "ipc_mode", SPEC_KEY_IPC_MODE, NSMODE, 0)                                     \
+        X(uts_mode, "UtsMode", "uts_mode", SPEC_KEY_UTS_MODE, NSMODE, 0)                                     \
+        X(health_cmd, "HealthCmd", "health_cmd", NULL, HEALTHCMD, 0)                                         \
+        X(health_interval_usec, "HealthIntervalUSec", "health_interval", NULL, DURATION, 0)                  \
+        X(health_timeout_usec, "HealthTimeoutUSec", "health_timeout", NULL, DURATION, 0)                     \
+        X(health_start_period_usec, "HealthStartPeriodUSec", "health_start_period", NULL, DURATION, 0)       \
+        X(health_start_interval_usec, "HealthStartIntervalUSec", "health_start_interval", NULL, DURATION, 0) \
+        X(health_retries, "HealthRetries", "health_retries", NULL, U32, 0)                                   \
         X(health_on_failure, "HealthOnFailure", "health_on_failure", NULL, HEALTHACTION, 0)
 
 #define SETTING_LIVE 1
