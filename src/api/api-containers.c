@@ -112,8 +112,8 @@ static json_object *list_entry_json(const ContainerInfo *ci, uint64_t now) {
         json_object *o = json_object_new_object(), *names = json_object_new_array(), *host = json_object_new_object(),
                     *settings = json_object_new_object();
         _cleanup_free_ char *name = strjoin("/", ci->name ?: ""), *command = strv_join(ci->command, " "),
-                            *status = ctl_format_status(ci->state ?: "", ci->exit_code, ci->started_at, ci->finished_at,
-                                                        now),
+                            *status = ctl_format_status_health(ci->state ?: "", ci->health_status, ci->exit_code,
+                                                               ci->started_at, ci->finished_at, now),
                             *image_id = strjoin("sha256:", image_id_strip(ci->image_id ?: ""));
         if (!o || !names || !host || !settings || !name || !command || !status || !image_id) {
                 json_object_put(o);
@@ -182,6 +182,8 @@ static int filters_match(json_object *filters, const ContainerInfo *ci) {
                                 any = ci->name && (strstr(ci->name, startswith(*v, "/") ?: *v) != NULL);
                         else if (streq(key, "status"))
                                 any = streq_ptr(ci->state, *v);
+                        else if (streq(key, "health"))
+                                any = streq(isempty(ci->health_status) ? "none" : ci->health_status, *v);
                         else if (streq(key, "label"))
                                 any = labels_match(ci->labels, *v);
                         else if (streq(key, "ancestor"))
@@ -206,7 +208,7 @@ static int compare_created(const void *x, const void *y) {
 }
 
 static bool filters_known(json_object *filters) {
-        static const char *const known[] = { "id", "name", "status", "label", "ancestor" };
+        static const char *const known[] = { "id", "name", "status", "label", "ancestor", "health" };
         json_object_object_foreach(filters, key, values) {
                 bool found = false;
                 (void) values;
@@ -599,6 +601,41 @@ static int append_restart_policy(sd_bus_message *m, json_object *host) {
         return r;
 }
 
+/* Docker's Healthcheck {Test, Interval, Timeout, StartPeriod, StartInterval (nanoseconds), Retries}. */
+static int append_healthcheck(sd_bus_message *m, json_object *body) {
+        _cleanup_strv_free_ char **test = NULL;
+        json_object *hc;
+        int r = get_typed(body, "Healthcheck", json_type_object, &hc);
+        if (r <= 0)
+                return r;
+        r = get_strslice(hc, "Test", &test);
+        if (r > 0 && strv_length(test) > 0) {
+                r = sd_bus_message_open_container(m, 'e', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", "HealthCmd");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_append_strv(m, test);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+        }
+        if (r >= 0)
+                r = append_u64_option(m, hc, "Interval", "HealthIntervalUSec", 1000);
+        if (r >= 0)
+                r = append_u64_option(m, hc, "Timeout", "HealthTimeoutUSec", 1000);
+        if (r >= 0)
+                r = append_u64_option(m, hc, "StartPeriod", "HealthStartPeriodUSec", 1000);
+        if (r >= 0)
+                r = append_u64_option(m, hc, "StartInterval", "HealthStartIntervalUSec", 1000);
+        int64_t retries = json_get_i64(hc, "Retries", 0);
+        if (r >= 0 && retries > 0 && retries <= UINT32_MAX)
+                r = sd_bus_message_append(m, "{sv}", "HealthRetries", "u", (uint32_t) retries);
+        return r;
+}
+
 /* HostConfig.LogConfig: Type (--log-driver) and Config (--log-opt, all values strings), as
 berthctl's flags (docs/LOGGING.md); berthd checks the driver, the mode and the names. A value or key
 berth does not take: -EINVAL with Docker's sentence in *ret_message. */
@@ -667,6 +704,8 @@ static int append_create_options(sd_bus_message *m, json_object *body, char **re
                 r = api_append_kv_option(m, body, "Labels", "Labels");
         if (r >= 0)
                 r = append_exposed_ports(m, body);
+        if (r >= 0)
+                r = append_healthcheck(m, body);
         if (r >= 0)
                 r = get_strslice(body, "Entrypoint", &entrypoint);
         if (r > 0) {

@@ -14,6 +14,8 @@
 
 #include "ctl-attach.h"
 #include "ctl-bus.h"
+#include "ctl-log.h"
+#include "ctl-sdnotify.h"
 #include "util.h"
 
 typedef struct Attach {
@@ -39,6 +41,7 @@ typedef struct Attach {
         size_t n_detach_keys, matched;
         bool detached;
         int remote[3]; /* the pipes' other ends, closed once berthd has them (-1: not relaying) */
+        sd_bus_slot *healthy_slot; /* WaitCondition("healthy") for --sdnotify=healthy */
 } Attach;
 
 static int send_wait(Attach *a);
@@ -138,6 +141,23 @@ static int setup_event(Attach *a, AttachFlags flags) {
         return sd_bus_attach_event(a->bus, a->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
+/* --sdnotify=healthy: ready once the first health check passed. */
+static int on_healthy(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        Attach *a = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        a->healthy_slot = sd_bus_slot_unref(a->healthy_slot);
+        if (e)
+                ctl_log_error("The container will not be reported ready: %s", e->message ?: e->name);
+        else
+                (void) sd_notify(0, "READY=1");
+        return 0;
+}
+
+static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        (void) notify_proxy_forward(fd);
+        return 0;
+}
+
 /* remote: the stdin, stdout and stderr the container gets: pipes we relay, never our own. */
 static int wait_attached(Attach *a, AttachFlags flags, const int remote[3], sd_bus_error *error) {
         int r;
@@ -174,8 +194,13 @@ static int wait_attached(Attach *a, AttachFlags flags, const int remote[3], sd_b
                         return r;
                 /* Run by a Type=notify service (berth-generator's): it is up once the payload is
                  * started. Without NOTIFY_SOCKET this does nothing. */
-                if (flags & ATTACH_START)
+                if ((flags & ATTACH_START) && !(flags & ATTACH_NO_READY))
                         (void) sd_notify(0, "READY=1");
+                if ((flags & ATTACH_START) && (flags & ATTACH_NOTIFY_HEALTHY) &&
+                    (r = sd_bus_call_method_async(a->bus, &a->healthy_slot, BERTH_BUS_SERVICE, a->path,
+                                                  BERTH_BUS_CONTAINER, "WaitCondition", on_healthy, a, "s",
+                                                  "healthy")) < 0)
+                        return r;
                 if ((flags & ATTACH_WAIT_AFTER_START) && (r = send_wait(a)) < 0)
                         return r;
         }
@@ -322,6 +347,7 @@ static int on_input_file(sd_event_source *s, void *userdata) {
 
 static void attach_done(Attach *a) {
         a->wait_slot = sd_bus_slot_unref(a->wait_slot);
+        a->healthy_slot = sd_bus_slot_unref(a->healthy_slot);
         a->input_source = sd_event_source_unref(a->input_source);
         a->pending_source = sd_event_source_unref(a->pending_source);
         free(a->pending);
@@ -359,6 +385,11 @@ int ctl_wait_container(sd_bus *bus, const char *path, AttachFlags flags, sd_bus_
 
 int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const char *detach_keys, sd_bus_error *error,
                          int *ret_exit_code, bool *ret_detached) {
+        return ctl_attach_container_notify(bus, path, flags, detach_keys, -1, error, ret_exit_code, ret_detached);
+}
+
+int ctl_attach_container_notify(sd_bus *bus, const char *path, AttachFlags flags, const char *detach_keys,
+                                int notify_fd, sd_bus_error *error, int *ret_exit_code, bool *ret_detached) {
         char keys[16];
         int n_keys = ctl_parse_detach_keys(detach_keys ?: DETACH_KEYS_DEFAULT, keys, sizeof(keys));
         Attach a = {
@@ -397,6 +428,8 @@ int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const
                 if (r >= 0 && a.pending_source)
                         r = sd_event_source_set_enabled(a.pending_source, SD_EVENT_OFF);
         }
+        if (r >= 0 && notify_fd >= 0)
+                r = sd_event_add_io(a.event, NULL, notify_fd, EPOLLIN, on_notify, &a);
         if (r >= 0)
                 r = sd_event_add_io(a.event, NULL, a.out_r, EPOLLIN, on_output, &a);
         if (r >= 0 && a.err_r >= 0)

@@ -26,6 +26,10 @@ typedef enum AttachFlags {
          * still goes to the journal). */
         ATTACH_DROP_STDOUT = 1 << 6,
         ATTACH_DROP_STDERR = 1 << 7,
+        /* With ATTACH_START: no READY=1 to our NOTIFY_SOCKET once started (run --sdnotify other than
+         * conmon); with ATTACH_NOTIFY_HEALTHY, READY=1 once WaitCondition("healthy") answers. */
+        ATTACH_NO_READY = 1 << 8,
+        ATTACH_NOTIFY_HEALTHY = 1 << 9,
 } AttachFlags;
 
 /* The default detach sequence (Docker's): ctrl-p ctrl-q. */
@@ -50,6 +54,10 @@ int ctl_wait_container(sd_bus *bus, const char *path, AttachFlags flags, sd_bus_
  * is 0. On failure returns negative errno and fills error (a failed start included). */
 int ctl_attach_container(sd_bus *bus, const char *path, AttachFlags flags, const char *detach_keys, sd_bus_error *error,
                          int *ret_exit_code, bool *ret_detached);
+/* The same, passing what arrives on notify_fd (run --sdnotify=container's socket, or -1) to our
+ * NOTIFY_SOCKET meanwhile. */
+int ctl_attach_container_notify(sd_bus *bus, const char *path, AttachFlags flags, const char *detach_keys,
+                                int notify_fd, sd_bus_error *error, int *ret_exit_code, bool *ret_detached);
 
 /* Put our terminal (stdin, if it is one) in raw mode, so keys such as ^C reach the container as
  * bytes; returns whether it did, to pass on to ctl_terminal_restore(). */

@@ -11,7 +11,9 @@
 #include "ctl-attach.h"
 #include "ctl-bus.h"
 #include "ctl-format.h"
+#include "ctl-health.h"
 #include "ctl-log.h"
+#include "ctl-sdnotify.h"
 #include "errors.h"
 #include "ctl-registry.h"
 #include "image-ref.h"
@@ -53,6 +55,7 @@ enum {
         ARG_PID,
         ARG_IPC,
         ARG_UTS,
+        ARG_SDNOTIFY,
         ARG_HELP,
 };
 
@@ -91,6 +94,8 @@ typedef struct CreateArgs {
         CtlSecurity security;
         CtlNetwork net;
         CtlLogConfig log;
+        CtlHealth health;
+        SdNotifyMode sdnotify; /* run only */
         bool detach; /* run only */
         unsigned attach; /* run -a: ATTACH_STREAM_* bits; 0: not given (stdout and stderr, stdin with -i) */
         const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
@@ -180,6 +185,13 @@ static void help_create(bool run) {
                "      --runtime=NAME       Only \"berth\" (berth-nspawn) is accepted\n"
                "      --gpus=GPUS          Refused: berth has no GPU support\n"
                "      --read-only          Mount the container's root file system read-only\n");
+        ctl_health_help();
+        if (run)
+                printf("      --sdnotify=MODE      Who sends READY=1 to NOTIFY_SOCKET (a Type=notify service):\n"
+                       "                           conmon (berthctl once started; default), container (the\n"
+                       "                           payload, through a socket at %s), healthy\n"
+                       "                           (berthctl at the first passing health check), ignore\n",
+                       NOTIFY_PROXY_SOCKET);
         ctl_security_help();
         ctl_network_help();
         printf("      --help               Show this help\n");
@@ -515,7 +527,9 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 { "detach-keys", required_argument, NULL, ARG_DETACH_KEYS },
                 { "interactive", no_argument, NULL, 'i' },
                 { "tty", no_argument, NULL, 't' },
+                { "sdnotify", required_argument, NULL, ARG_SDNOTIFY },
                 { "help", no_argument, NULL, ARG_HELP },
+                CTL_HEALTH_OPTIONS,
                 CTL_RESOURCES_OPTIONS,
                 CTL_SECURITY_OPTIONS,
                 CTL_NETWORK_OPTIONS,
@@ -541,6 +555,19 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 }
                 if (c == '?' || c == ':')
                         return ctl_log_getopt_error(verb, c, argv);
+                if (c == ARG_SDNOTIFY) {
+                        if (!run) {
+                                ctl_log_error("--sdnotify is for run (see 'berthctl run --help')");
+                                return -EINVAL;
+                        }
+                        if (ctl_sdnotify_parse(optarg, &a->sdnotify) < 0) {
+                                ctl_log_error("invalid --sdnotify \"%s\": expected container, conmon, healthy or "
+                                              "ignore",
+                                              optarg);
+                                return -EINVAL;
+                        }
+                        continue;
+                }
                 if (c == ARG_DETACH_KEYS) {
                         char keys[16];
                         if (!run || ctl_parse_detach_keys(optarg, keys, sizeof(keys)) < 0) {
@@ -587,11 +614,12 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                         c = CTL_ARG_CPU_SHARES; /* -c, Docker's short form */
                 else if (c == 'p' || c == 'P')
                         c = c == 'p' ? CTL_ARG_PUBLISH : CTL_ARG_PUBLISH_ALL;
-                r = c >= CTL_ARG_LOG_DRIVER     ? ctl_log_config_parse(&a->log, c, optarg)
-                        : c >= CTL_ARG_NETWORK  ? ctl_network_parse(&a->net, c, optarg)
-                        : c >= ARG_CAP_ADD      ? ctl_security_parse(&a->security, c, optarg)
-                        : c >= CTL_ARG_SHM_SIZE ? ctl_resources_parse(&a->res, c, optarg)
-                                                : parse_create_option(a, c, optarg);
+                r = c >= CTL_ARG_HEALTH_CMD       ? ctl_health_parse(&a->health, c, optarg)
+                        : c >= CTL_ARG_LOG_DRIVER ? ctl_log_config_parse(&a->log, c, optarg)
+                        : c >= CTL_ARG_NETWORK    ? ctl_network_parse(&a->net, c, optarg)
+                        : c >= ARG_CAP_ADD        ? ctl_security_parse(&a->security, c, optarg)
+                        : c >= CTL_ARG_SHM_SIZE   ? ctl_resources_parse(&a->res, c, optarg)
+                                                  : parse_create_option(a, c, optarg);
                 if (r < 0)
                         return r;
         }
@@ -607,6 +635,9 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
         if (r < 0)
                 return r;
         r = ctl_network_check(&a->net);
+        if (r < 0)
+                return r;
+        r = ctl_health_check(&a->health);
         if (r < 0)
                 return r;
         if (optind >= argc) {
@@ -756,6 +787,9 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
         r = ctl_network_append(m, &a->net);
         if (r < 0)
                 return r;
+        r = ctl_health_append(m, &a->health);
+        if (r < 0)
+                return r;
         return sd_bus_message_close_container(m);
 }
 
@@ -843,8 +877,28 @@ int verb_create(int argc, char *argv[], Ctl *ctl) {
         return 0;
 }
 
+/* --sdnotify=container: the socket's directory bound into the container, NOTIFY_SOCKET pointing at it. */
+static int add_notify_proxy(CreateArgs *a, const NotifyProxy *p) {
+        CtlMount mnt = { .type = strdup("bind"), .source = strdup(p->dir), .target = strdup(NOTIFY_PROXY_TARGET) };
+        CtlMount *l = realloc(a->mounts, (a->n_mounts + 1) * sizeof(CtlMount));
+        if (!mnt.type || !mnt.source || !mnt.target || !l) {
+                if (l)
+                        a->mounts = l;
+                ctl_mount_done(&mnt);
+                return -ENOMEM;
+        }
+        a->mounts = l;
+        a->mounts[a->n_mounts++] = mnt;
+        return strv_push_counted(&a->env, &a->n_env, "NOTIFY_SOCKET=" NOTIFY_PROXY_SOCKET);
+}
+
+static void notify_proxy_donep(NotifyProxy *p) {
+        notify_proxy_done(p);
+}
+
 int verb_run(int argc, char *argv[], Ctl *ctl) {
         _cleanup_(create_args_done) CreateArgs a = {};
+        _cleanup_(notify_proxy_donep) NotifyProxy proxy = NOTIFY_PROXY_NULL;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL, *id = NULL;
         sd_bus *bus;
@@ -861,6 +915,16 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("This connection cannot pass file descriptors (as with -H), so the output "
                               "cannot be attached; use \"run -d\" and \"logs\"");
                 return -EOPNOTSUPP;
+        }
+        /* Only where there is a NOTIFY_SOCKET to pass messages on to (a Type=notify service). */
+        if (a.sdnotify == SDNOTIFY_CONTAINER && !a.detach && getenv("NOTIFY_SOCKET")) {
+                r = notify_proxy_open(&proxy);
+                if (r < 0)
+                        return ctl_log_errno(r,
+                                             "Failed to create the notification socket for --sdnotify=container: %m");
+                r = add_notify_proxy(&a, &proxy);
+                if (r < 0)
+                        return ctl_log_errno(r, "%m");
         }
         r = create_container(bus, &a, &path, &id);
         if (r < 0)
@@ -883,10 +947,13 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
         AttachFlags flags = ATTACH_START | (a.tty ? ATTACH_TTY : ATTACH_FORWARD_SIGNALS) |
                 (a.interactive || (streams & ATTACH_STREAM_STDIN) ? ATTACH_STDIN : 0) |
                 (streams & ATTACH_STREAM_STDOUT ? 0 : ATTACH_DROP_STDOUT) |
-                (streams & ATTACH_STREAM_STDERR || a.tty ? 0 : ATTACH_DROP_STDERR);
+                (streams & ATTACH_STREAM_STDERR || a.tty ? 0 : ATTACH_DROP_STDERR) |
+                (a.sdnotify != SDNOTIFY_CONMON ? ATTACH_NO_READY : 0) |
+                (a.sdnotify == SDNOTIFY_HEALTHY ? ATTACH_NOTIFY_HEALTHY : 0);
         /* berthctl relays input and output: the container never gets our own descriptors. The
          * detach keys are read from the input of a terminal only, as Docker does. */
-        r = ctl_attach_container(bus, path, flags, a.tty ? a.detach_keys : "", &error, &exit_code, &detached);
+        r = ctl_attach_container_notify(bus, path, flags, a.tty ? a.detach_keys : "", proxy.fd, &error, &exit_code,
+                                        &detached);
         ctl_terminal_restore(raw, &saved);
         if (r < 0) {
                 ctl_log_bus_error(&error, r);

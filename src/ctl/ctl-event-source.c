@@ -19,6 +19,7 @@ typedef struct Tracked {
         char *path;
         const char *type; /* "container", "image", "volume" */
         char *id, *name, *image, *state;
+        char *health; /* HealthStatus */
         char **labels, **tags;
 } Tracked;
 
@@ -42,6 +43,7 @@ static void tracked_done(Tracked *t) {
         free(t->name);
         free(t->image);
         free(t->state);
+        free(t->health);
         strv_free(t->labels);
         strv_free(t->tags);
 }
@@ -102,7 +104,8 @@ static int track_container(Tracked *t, const ContainerInfo *c) {
         strv_free(t->labels);
         t->labels = strv_copy(c->labels);
         if ((c->labels && !t->labels) || set_str(&t->id, c->id) < 0 || set_str(&t->name, c->name) < 0 ||
-            set_str(&t->image, c->image) < 0 || set_str(&t->state, c->state) < 0)
+            set_str(&t->image, c->image) < 0 || set_str(&t->state, c->state) < 0 ||
+            set_str(&t->health, c->health_status) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -134,7 +137,9 @@ static bool event_matches(const EventSource *e, const char *type, const char *ac
                                 matched = streq(type, "container") && t &&
                                         (streq_ptr(t->name, v) || (t->id && startswith(t->id, v)));
                         else if (k == 1)
-                                matched = streq(action, v);
+                                /* Docker's: "health_status" alone matches each status */
+                                matched = streq(action, v) ||
+                                        (streq(v, "health_status") && startswith(action, "health_status: "));
                         else if (k == 2)
                                 matched = (streq(type, "container") && t && streq_ptr(t->image, v)) ||
                                         (streq(type, "image") &&
@@ -315,6 +320,20 @@ static void container_changed(EventSource *e, Tracked *t, const char *state, con
         }
 }
 
+/* Docker's "health_status: healthy" (or unhealthy) when a probe changed the status of a running
+ * container; not for "starting" at a start, nor the "unhealthy" a stopped container's checks end
+ * with (berthd signals that after the exit). */
+static void health_changed(EventSource *e, Tracked *t, const char *health) {
+        if (!health || streq_ptr(t->health, health))
+                return;
+        (void) set_str(&t->health, health);
+        if (!streq_ptr(t->state, "running") || !(streq(health, "healthy") || streq(health, "unhealthy")))
+                return;
+        _cleanup_free_ char *action = strjoin("health_status: ", health);
+        if (action)
+                emit(e, "container", action, t->id ?: "", t, NULL);
+}
+
 static void image_tags_changed(EventSource *e, Tracked *t, char **tags) {
         for (char **n = tags; n && *n; n++)
                 if (!strv_contains(t->tags, *n)) {
@@ -334,7 +353,7 @@ static void image_tags_changed(EventSource *e, Tracked *t, char **tags) {
 
 static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         EventSource *e = userdata;
-        const char *interface, *key, *state = NULL, *name = NULL;
+        const char *interface, *key, *state = NULL, *name = NULL, *health = NULL;
         _cleanup_strv_free_ char **tags = NULL;
         bool have_tags = false;
         int32_t exit_code = 0;
@@ -352,6 +371,8 @@ static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
                         r = sd_bus_message_read(m, "v", "s", &name);
                 else if (streq(key, "ExitCode"))
                         r = sd_bus_message_read(m, "v", "i", &exit_code);
+                else if (streq(key, "HealthStatus"))
+                        r = sd_bus_message_read(m, "v", "s", &health);
                 else if (streq(key, "RepoTags")) {
                         r = sd_bus_message_enter_container(m, 'v', "as");
                         if (r >= 0)
@@ -366,9 +387,10 @@ static int on_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error
         }
         if (r < 0)
                 return 0;
-        if (streq(interface, BERTH_BUS_CONTAINER) && streq(t->type, "container"))
+        if (streq(interface, BERTH_BUS_CONTAINER) && streq(t->type, "container")) {
                 container_changed(e, t, state, name, exit_code);
-        else if (streq(interface, BERTH_BUS_IMAGE) && streq(t->type, "image") && have_tags)
+                health_changed(e, t, health);
+        } else if (streq(interface, BERTH_BUS_IMAGE) && streq(t->type, "image") && have_tags)
                 image_tags_changed(e, t, tags);
         return 0;
 }

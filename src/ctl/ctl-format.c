@@ -66,6 +66,17 @@ char *ctl_format_ago(uint64_t usec, uint64_t now) {
         return r;
 }
 
+char *ctl_format_status_health(const char *state, const char *health, int exit_code, uint64_t started_at,
+                               uint64_t finished_at, uint64_t now) {
+        _cleanup_free_ char *status = ctl_format_status(state, exit_code, started_at, finished_at, now);
+        char *r;
+        if (!status || isempty(health) || !streq_ptr(state, "running"))
+                return TAKE_PTR(status);
+        if (asprintf(&r, "%s (%s%s)", status, streq(health, "starting") ? "health: " : "", health) < 0)
+                return NULL;
+        return r;
+}
+
 char *ctl_format_status(const char *state, int exit_code, uint64_t started_at, uint64_t finished_at, uint64_t now) {
         _cleanup_free_ char *d = NULL;
         char *r;

@@ -28,6 +28,10 @@ char *ctl_format_ago(uint64_t usec, uint64_t now);
 /* docker ps STATUS: "Created", "Up 5 seconds", "Up 2 hours (Paused)", "Restarting (1) 2 seconds
  * ago", "Exited (0) 3 seconds ago". */
 char *ctl_format_status(const char *state, int exit_code, uint64_t started_at, uint64_t finished_at, uint64_t now);
+/* The same, with Docker's health suffix for a running container with a health check (health
+ * "starting", "healthy", "unhealthy"; NULL or ""): "Up 3 minutes (healthy)", "(health: starting)". */
+char *ctl_format_status_health(const char *state, const char *health, int exit_code, uint64_t started_at,
+                               uint64_t finished_at, uint64_t now);
 
 /* docker ps COMMAND: the argv joined with spaces, shortened to 20 characters with "…" when
  * truncate is set, then quoted like Go's strconv.Quote. */

@@ -41,6 +41,40 @@ static json_object *json_sha256(const char *id) {
         return json_object_new_string(s);
 }
 
+/* Docker's State.Health: the status, the failing streak and the last results (oldest first). */
+static int container_health_json(const ContainerInfo *c, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *log = json_object_new_array();
+        int r = o && log ? 0 : -ENOMEM;
+
+        if (r >= 0)
+                r = json_add(o, "Status", json_string_or_empty(c->health_status));
+        if (r >= 0)
+                r = json_add(o, "FailingStreak", json_object_new_int64(c->health_failing_streak));
+        for (char **l = c->health_log; r >= 0 && l && *l; l++) {
+                unsigned long long start, end;
+                int code, off = 0;
+                json_object *e = json_object_new_object();
+                if (!e || sscanf(*l, "%llu\t%llu\t%d\t%n", &start, &end, &code, &off) != 3 || off == 0) {
+                        json_object_put(e);
+                        continue;
+                }
+                if ((r = json_add(e, "Start", json_timestamp(start))) < 0 ||
+                    (r = json_add(e, "End", json_timestamp(end))) < 0 ||
+                    (r = json_add(e, "ExitCode", json_object_new_int(code))) < 0 ||
+                    (r = json_add(e, "Output", json_object_new_string(*l + off))) < 0 ||
+                    (r = json_object_array_add(log, e) < 0 ? -ENOMEM : 0) < 0) {
+                        json_object_put(e);
+                        break;
+                }
+        }
+        if (r >= 0)
+                r = json_add(o, "Log", TAKE_PTR(log));
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
 static int container_state_json(const ContainerInfo *c, json_object **ret) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         int r = o ? 0 : -ENOMEM;
@@ -68,6 +102,12 @@ static int container_state_json(const ContainerInfo *c, json_object **ret) {
                 r = json_add(o, "FinishedAt", json_timestamp(c->finished_at));
         if (r >= 0)
                 r = json_add(o, "Error", json_string_or_empty(c->error));
+        if (r >= 0 && !isempty(c->health_status)) {
+                json_object *health = NULL;
+                r = container_health_json(c, &health);
+                if (r >= 0)
+                        r = json_add(o, "Health", health);
+        }
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(o);
@@ -525,6 +565,33 @@ static int container_config_json(const ContainerInfo *c, json_object **ret_confi
                 else
                         snprintf(sig, sizeof(sig), "SIGRTMIN+%d", c->stop_signal - SIGRTMIN);
                 r = json_add(config, "StopSignal", json_object_new_string(sig));
+        }
+        if (r >= 0 && strv_length(c->health_cmd) > 0) {
+                /* Docker's Healthcheck: what is set, durations in nanoseconds. */
+                json_object *hc = json_object_new_object();
+                r = hc ? json_add(hc, "Test", json_strv_new(c->health_cmd)) : -ENOMEM;
+                const struct {
+                        const char *key;
+                        uint64_t usec;
+                } durations[] = {
+                        { "Interval", c->health_interval_usec },
+                        { "Timeout", c->health_timeout_usec },
+                        { "StartPeriod", c->health_start_period_usec },
+                        { "StartInterval", c->health_start_interval_usec },
+                };
+                for (size_t i = 0; r >= 0 && i < ELEMENTSOF(durations); i++)
+                        if (durations[i].usec > 0)
+                                r = json_add(hc, durations[i].key,
+                                             json_object_new_int64((int64_t) durations[i].usec * 1000));
+                if (r >= 0 && c->health_retries > 0)
+                        r = json_add(hc, "Retries", json_object_new_int64(c->health_retries));
+                if (r < 0)
+                        json_object_put(hc);
+                else
+                        r = json_add(config, "Healthcheck", hc);
+                /* podman's name for --health-on-failure. */
+                if (r >= 0)
+                        r = json_add(config, "HealthcheckOnFailureAction", json_string_or_empty(c->health_on_failure));
         }
         if (r >= 0)
                 r = json_add(config, "Image", json_string_or_empty(c->image));

@@ -21,21 +21,24 @@ typedef struct PropertyMap {
         bool secret; /* root only, and only by name (Get, not GetAll): may hold passwords */
 } PropertyMap;
 
-#define CTL_SETTING_SIG_HOSTNAME "s"
-#define CTL_SETTING_SIG_PATH     "s"
-#define CTL_SETTING_SIG_USER     "s"
-#define CTL_SETTING_SIG_BOOL     "b"
-#define CTL_SETTING_SIG_LIMIT    "t"
-#define CTL_SETTING_SIG_SIGNAL   "i"
-#define CTL_SETTING_SIG_RESTART  "s"
-#define CTL_SETTING_SIG_U32      "u"
-#define CTL_SETTING_SIG_CPUSET   "s"
-#define CTL_SETTING_SIG_SLICE    "s"
-#define CTL_SETTING_SIG_I32      "i"
-#define CTL_SETTING_SIG_DOMAIN   "s"
-#define CTL_SETTING_SIG_NSMODE   "s"
-#define CTL_SETTING_SIG_LOGOPT   "s"
-#define CTL_SETTING_SIG_U64      "t"
+#define CTL_SETTING_SIG_HOSTNAME     "s"
+#define CTL_SETTING_SIG_PATH         "s"
+#define CTL_SETTING_SIG_USER         "s"
+#define CTL_SETTING_SIG_BOOL         "b"
+#define CTL_SETTING_SIG_LIMIT        "t"
+#define CTL_SETTING_SIG_SIGNAL       "i"
+#define CTL_SETTING_SIG_RESTART      "s"
+#define CTL_SETTING_SIG_U32          "u"
+#define CTL_SETTING_SIG_CPUSET       "s"
+#define CTL_SETTING_SIG_SLICE        "s"
+#define CTL_SETTING_SIG_I32          "i"
+#define CTL_SETTING_SIG_DOMAIN       "s"
+#define CTL_SETTING_SIG_NSMODE       "s"
+#define CTL_SETTING_SIG_LOGOPT       "s"
+#define CTL_SETTING_SIG_U64          "t"
+#define CTL_SETTING_SIG_HEALTHCMD    "as"
+#define CTL_SETTING_SIG_DURATION     "t"
+#define CTL_SETTING_SIG_HEALTHACTION "s"
 #define CTL_SETTING_MAP(field, key, record, spec, kind, flags) \
         { key, CTL_SETTING_SIG_##kind, offsetof(ContainerInfo, field), false },
 
@@ -91,6 +94,9 @@ static const PropertyMap container_map[] = {
         { "PublishAllPorts", "b", offsetof(ContainerInfo, publish_all_ports), false },
         { "Ports", "a(sqsq)", offsetof(ContainerInfo, ports), false },
         { "Networks", "a(sssusssas)", offsetof(ContainerInfo, networks), false },
+        { "HealthStatus", "s", offsetof(ContainerInfo, health_status), false },
+        { "HealthFailingStreak", "u", offsetof(ContainerInfo, health_failing_streak), false },
+        { "HealthLog", "a(ttis)", offsetof(ContainerInfo, health_log), false },
         {},
 };
 
@@ -361,6 +367,10 @@ void container_info_done(ContainerInfo *c) {
         free(c->log_mode);
         free(c->log_labels);
         free(c->log_env);
+        strv_free(c->health_cmd);
+        free(c->health_on_failure);
+        free(c->health_status);
+        strv_free(c->health_log);
         free(c->state);
         free(c->unit);
         free(c->error);

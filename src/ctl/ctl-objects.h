@@ -24,6 +24,9 @@
 #define CTL_SETTING_CTYPE_NSMODE                                   char *
 #define CTL_SETTING_CTYPE_LOGOPT                                   char *
 #define CTL_SETTING_CTYPE_U64                                      uint64_t
+#define CTL_SETTING_CTYPE_HEALTHCMD                                char **
+#define CTL_SETTING_CTYPE_DURATION                                 uint64_t
+#define CTL_SETTING_CTYPE_HEALTHACTION                             char *
 #define CTL_DECLARE_SETTING(field, key, record, spec, kind, flags) CTL_SETTING_CTYPE_##kind field;
 
 typedef struct ContainerInfo {
@@ -78,6 +81,9 @@ typedef struct ContainerInfo {
         int publish_all_ports;
         char **ports; /* "protocol\tport\thost ip\thost port" (Ports: in force while it runs) */
         char **networks; /* "name\tid\taddress\tprefix\tgateway\tmac\tendpoint\talias,..." (Networks) */
+        char *health_status; /* "", "starting", "healthy", "unhealthy" */
+        uint32_t health_failing_streak;
+        char **health_log; /* "start\tend\texit code\toutput" (HealthLog; the output may hold tabs) */
 } ContainerInfo;
 
 /* The properties of one org.berth1.Image object. */

@@ -35,8 +35,9 @@ typedef struct PsContext {
         size_t n_ancestors;
 } PsContext;
 
-static const char *const ps_filter_keys[] = { "ancestor", "before",  "exited",  "expose", "id",     "label",
+static const char *const ps_filter_keys[] = { "ancestor", "before",  "exited",  "expose", "health", "id",    "label",
                                               "name",     "network", "publish", "since",  "status", "volume" };
+static const char *const health_values[] = { "starting", "healthy", "unhealthy", "none" };
 static const char *const container_states[] = { "created", "restarting", "running", "removing",
                                                 "paused",  "exited",     "dead" };
 
@@ -120,6 +121,10 @@ static int check_ps_filter(const char *f) {
         }
         if (streq(key, "status") && !in_list(v, container_states, ELEMENTSOF(container_states))) {
                 ctl_log_error("invalid filter '%s'", f);
+                return -EINVAL;
+        }
+        if (streq(key, "health") && !in_list(v, health_values, ELEMENTSOF(health_values))) {
+                ctl_log_error("Unrecognised filter value for health: %s", v); /* Docker's words */
                 return -EINVAL;
         }
         PortFilter pf;
@@ -209,6 +214,8 @@ static bool filter_matches(const char *key, const char *v, const void *userdata)
                 return ctl_regex_matches(v, c->id);
         if (streq(key, "status"))
                 return streq_ptr(c->state, v);
+        if (streq(key, "health"))
+                return streq(isempty(c->health_status) ? "none" : c->health_status, v);
         if (streq(key, "label"))
                 return ctl_labels_match(c->labels, v);
         if (streq(key, "exited"))
@@ -294,7 +301,8 @@ static void help_ps(void) {
                "                   exited=CODE, ancestor=IMAGE (it or an image built on it),\n"
                "                   before=CONTAINER, since=CONTAINER (created before, after it),\n"
                "                   volume=NAME|DESTINATION, network=NAME|ID,\n"
-               "                   publish=PORT[/PROTO], expose=PORT[/PROTO] (or FIRST-LAST)\n"
+               "                   publish=PORT[/PROTO], expose=PORT[/PROTO] (or FIRST-LAST),\n"
+               "                   health=starting|healthy|unhealthy|none\n"
                "      --format=TMPL  A Go template over ID, Image, Command, CreatedAt, RunningFor,\n"
                "                   Ports, State, Status, Size, Names, Labels, Mounts, Networks,\n"
                "                   LocalVolumes; \"table TMPL\" aligns it under a header, \"json\"\n"
@@ -519,7 +527,7 @@ static json_object *container_row(const ObjectList *objects, const SizeMap *size
         }
         command = ctl_format_command(argv, !a->no_trunc);
         created = ctl_format_ago(c->created_at, now);
-        status = ctl_format_status(c->state, c->exit_code, c->started_at, c->finished_at, now);
+        status = ctl_format_status_health(c->state, c->health_status, c->exit_code, c->started_at, c->finished_at, now);
         id = strndup(c->id ? c->id : "", a->no_trunc ? BERTH_ID_LEN : BERTH_SHORT_ID_LEN);
         at = ctl_format_go_time(c->created_at);
         labels = strv_join(c->labels, ",");

@@ -24,6 +24,9 @@ typedef struct List {
 typedef struct Container {
         const char *image, *container_name, *user, *group, *workdir, *entrypoint, *pull, *hostname, *stop_timeout,
                 *pids_limit, *log_driver;
+        const char *health_cmd, *health_interval, *health_timeout, *health_retries, *health_start_period,
+                *health_on_failure;
+        const char *notify; /* --sdnotify: NULL (berthctl's default), "container" or "healthy" */
         char **exec;
         int read_only, run_init, no_new_privileges; /* -1: not set */
         int stop_signal; /* 0: not set */
@@ -106,7 +109,14 @@ static const KeyDef container_keys[] = {
         { "PidsLimit", KEY_STRING, FIELD(pids_limit) },
         { "LogDriver", KEY_STRING, FIELD(log_driver) },
         { "LogOpt", KEY_LINE_LIST, FIELD(log_opts) },
-        { "Notify", KEY_NOTIFY, 0 },
+        { "Notify", KEY_NOTIFY, FIELD(notify) },
+        /* Quadlet's names for the --health-* options (the values are berthctl's to check). */
+        { "HealthCmd", KEY_STRING, FIELD(health_cmd) },
+        { "HealthInterval", KEY_STRING, FIELD(health_interval) },
+        { "HealthTimeout", KEY_STRING, FIELD(health_timeout) },
+        { "HealthRetries", KEY_STRING, FIELD(health_retries) },
+        { "HealthStartPeriod", KEY_STRING, FIELD(health_start_period) },
+        { "HealthOnFailure", KEY_STRING, FIELD(health_on_failure) },
 };
 
 /* Quadlet's other [Container] keys: known, so the error can say berth lacks them rather than
@@ -254,12 +264,17 @@ static int set_container_key(Gen *g, Container *c, const KeyDef *def, const Unit
                 *(int *) field = r;
                 return 0;
         case KEY_NOTIFY:
-                if (strcasecmp(e->value, "healthy") == 0)
-                        return gen_error(g, e->line,
-                                         "Notify=healthy needs healthchecks, which berth does not support yet.");
-                if (!isempty(e->value) && parse_bool(e->value) < 0)
-                        return gen_error(g, e->line, "Notify=%s is not a boolean (yes or no).", e->value);
-                return 0; /* Accepted; see berth.container(5): ready once the payload started, either way. */
+                /* Quadlet's: true lets the payload notify (--sdnotify=container), healthy waits for the
+                 * first passing health check, false is berthctl's default (ready once started). */
+                if (strcasecmp(e->value, "healthy") == 0) {
+                        *(const char **) field = "healthy";
+                        return 0;
+                }
+                r = isempty(e->value) ? 0 : parse_bool(e->value);
+                if (r < 0)
+                        return gen_error(g, e->line, "Notify=%s is not a boolean (yes or no) or healthy.", e->value);
+                *(const char **) field = r > 0 ? "container" : NULL;
+                return 0;
         case KEY_EXEC:
                 r = unit_split_words(e->value, &words);
                 if (r == -EINVAL)
@@ -306,7 +321,11 @@ static int parse_container_entry(Gen *g, Container *c, const UnitEntry *e) {
                 if (streq(container_keys[i].key, e->key))
                         return set_container_key(g, c, &container_keys[i], e);
         if (startswith(e->key, "Health"))
-                return gen_error(g, e->line, "%s=: berth does not support healthchecks yet.", e->key);
+                return gen_error(g, e->line,
+                                 "%s= is not supported by berth yet (of the health keys, only HealthCmd=, "
+                                 "HealthInterval=, HealthTimeout=, HealthRetries=, HealthStartPeriod= and "
+                                 "HealthOnFailure= are).",
+                                 e->key);
         if (streq(e->key, "PodmanArgs"))
                 return gen_error(g, e->line, "PodmanArgs= is called BerthArgs= here (berthctl run options).");
         for (size_t i = 0; i < ELEMENTSOF(quadlet_unsupported); i++)
@@ -395,6 +414,20 @@ static int container_run_args(Gen *g, const Container *c, const char *name, List
                 return r;
         if (c->no_new_privileges > 0 && (r = add_option(args, "--security-opt", "no-new-privileges")) < 0)
                 return r;
+        const struct {
+                const char *option, *value;
+        } health[] = {
+                { "--health-cmd", c->health_cmd },
+                { "--health-interval", c->health_interval },
+                { "--health-timeout", c->health_timeout },
+                { "--health-retries", c->health_retries },
+                { "--health-start-period", c->health_start_period },
+                { "--health-on-failure", c->health_on_failure },
+                { "--sdnotify", c->notify },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(health); i++)
+                if (health[i].value && (r = add_option(args, health[i].option, health[i].value)) < 0)
+                        return r;
         if ((r = add_options(args, "--env-file", &c->env_files)) < 0 || (r = add_options(args, "--env", &c->env)) < 0 ||
             (r = add_options(args, "--volume", &c->volumes)) < 0 ||
             (r = add_options(args, "--mount", &c->mounts)) < 0 || (r = add_options(args, "--tmpfs", &c->tmpfs)) < 0 ||
@@ -453,7 +486,8 @@ static int write_unit(FILE *f, const UnitFile *u, const Container *c, const char
         write_section(f, u, "Unit");
         fprintf(f,
                 "\n[Service]\n"
-                /* berthctl run says READY=1 once the container's payload has started. */
+                /* berthctl run says READY=1 once the container's payload has started (or passes on
+                 * the payload's own, or waits for its first passing health check: Notify=). */
                 "Type=notify\n"
                 "NotifyAccess=main\n"
                 /* The signal goes to berthctl, which forwards it to the container (in its own

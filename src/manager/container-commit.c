@@ -202,6 +202,23 @@ static void commit_done(void *userdata, int r, const char *text) {
         commit_operation_free(op);
 }
 
+/* The container's health check (its own fields over the image's, as create merged them) becomes the
+ * new image's, as Docker's commit keeps the container's Healthcheck. */
+static int keep_healthcheck(const Container *c, json_object *blob) {
+        json_object *config;
+        if (strv_length(c->health_cmd) == 0)
+                return 0;
+        if (!json_object_object_get_ex(blob, "config", &config) || !json_object_is_type(config, json_type_object)) {
+                config = json_object_new_object();
+                if (!config || json_object_object_add(blob, "config", config) < 0)
+                        return -ENOMEM;
+        }
+        json_object *hc = container_health_config_json(c);
+        if (!hc)
+                return -ENOMEM;
+        return json_object_object_add(config, "Healthcheck", hc) < 0 ? -ENOMEM : 0;
+}
+
 int container_commit(Container *c, const char *reference, char **changes, const char *comment, const char *author,
                      bool skip_empty_layer, sd_bus_message *request, sd_bus_error *error) {
         Manager *m = c->manager;
@@ -243,6 +260,9 @@ int container_commit(Container *c, const char *reference, char **changes, const 
                 goto fail;
         }
         r = image_config_apply_changes(op->config, changes, error);
+        if (r < 0)
+                goto fail;
+        r = keep_healthcheck(c, op->config);
         if (r < 0)
                 goto fail;
         if (!isempty(author))

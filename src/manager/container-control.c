@@ -65,6 +65,7 @@ static int freeze_cgroup(Container *c, bool freeze) {
 
 static void pause_settle(Container *c, bool pause, sd_bus_message *request) {
         c->paused = pause;
+        container_health_paused(c, pause);
         (void) container_save(c);
         container_emit_changed(c, "State", NULL);
         if (request)

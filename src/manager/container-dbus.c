@@ -510,24 +510,32 @@ static int property_get_log_lines_dropped(sd_bus *bus, const char *path, const c
         return sd_bus_message_append(reply, "t", container_log_lines_dropped(userdata));
 }
 
+static int property_get_health_action(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", health_action_to_string(*(int *) userdata) ?: "none");
+}
+
 #define P(name, sig, getter, field, flags) SD_BUS_PROPERTY(name, sig, getter, offsetof(Container, field), flags)
 
 /* The settings' properties, from their table (container-settings-list.h). */
-#define SETTING_GETTER_HOSTNAME property_get_string_ptr
-#define SETTING_GETTER_PATH     property_get_string_ptr
-#define SETTING_GETTER_USER     property_get_string_ptr
-#define SETTING_GETTER_BOOL     property_get_bool
-#define SETTING_GETTER_LIMIT    NULL
-#define SETTING_GETTER_SIGNAL   NULL
-#define SETTING_GETTER_RESTART  property_get_restart_policy
-#define SETTING_GETTER_U32      NULL
-#define SETTING_GETTER_CPUSET   property_get_string_ptr
-#define SETTING_GETTER_SLICE    property_get_string_ptr
-#define SETTING_GETTER_I32      NULL
-#define SETTING_GETTER_DOMAIN   property_get_string_ptr
-#define SETTING_GETTER_NSMODE   property_get_string_ptr
-#define SETTING_GETTER_LOGOPT   property_get_string_ptr
-#define SETTING_GETTER_U64      NULL
+#define SETTING_GETTER_HOSTNAME     property_get_string_ptr
+#define SETTING_GETTER_PATH         property_get_string_ptr
+#define SETTING_GETTER_USER         property_get_string_ptr
+#define SETTING_GETTER_BOOL         property_get_bool
+#define SETTING_GETTER_LIMIT        NULL
+#define SETTING_GETTER_SIGNAL       NULL
+#define SETTING_GETTER_RESTART      property_get_restart_policy
+#define SETTING_GETTER_U32          NULL
+#define SETTING_GETTER_CPUSET       property_get_string_ptr
+#define SETTING_GETTER_SLICE        property_get_string_ptr
+#define SETTING_GETTER_I32          NULL
+#define SETTING_GETTER_DOMAIN       property_get_string_ptr
+#define SETTING_GETTER_NSMODE       property_get_string_ptr
+#define SETTING_GETTER_LOGOPT       property_get_string_ptr
+#define SETTING_GETTER_U64          NULL
+#define SETTING_GETTER_HEALTHCMD    property_get_strv_ptr
+#define SETTING_GETTER_DURATION     NULL
+#define SETTING_GETTER_HEALTHACTION property_get_health_action
 #define SETTING_PROPERTY(field, key, record, spec, kind, flags)                                               \
         SD_BUS_PROPERTY(key, SETTING_PROPERTY_TYPE_##kind, SETTING_GETTER_##kind, offsetof(Container, field), \
                         (flags) &SETTING_LIVE ? SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE : SD_BUS_VTABLE_PROPERTY_CONST),
@@ -544,6 +552,12 @@ const sd_bus_vtable container_vtable[] = {
         /* May hold secrets: for root only, and only when asked for by name. */
         SD_BUS_PROPERTY("Env", "as", property_get_env, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HealthStatus", "s", container_property_get_health_status, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HealthFailingStreak", "u", NULL, offsetof(Container, health.failing_streak),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HealthLog", "a(ttis)", container_property_get_health_log, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Container, exit_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Pid", "u", property_get_pid, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -21,7 +21,10 @@
 struct ExecOperation {
         Manager *manager;
         ExecOperation *next;
-        sd_bus_message *request;
+        sd_bus_message *request; /* Exec's, or NULL with done: its caller's */
+        ExecDoneFn done;
+        void *userdata;
+        ExecOperation **ref; /* the caller's pointer to us, cleared when we go */
         char *unit;
         HelperProcess helper;
         sd_event_source *exit_source;
@@ -36,6 +39,8 @@ static void exec_operation_free(ExecOperation *op) {
                         *p = op->next;
                         break;
                 }
+        if (op->ref)
+                *op->ref = NULL;
         helper_process_kill(&op->helper);
         sd_bus_message_unref(op->request);
         free(op->unit);
@@ -50,9 +55,26 @@ void manager_free_execs(Manager *m) {
                 exec_operation_free(m->execs);
 }
 
-static void exec_fail(ExecOperation *op, const char *name, const char *message) {
-        (void) sd_bus_reply_method_errorf(op->request, name, "%s", message);
+void exec_operation_cancel(ExecOperation *op) {
         exec_operation_free(op);
+}
+
+/* The end: the exit code (name NULL), or a D-Bus error's name and sentence. */
+static void exec_finish(ExecOperation *op, int code, const char *name, const char *message) {
+        if (op->ref) /* the caller's pointer is stale from here on, also during its callback */
+                *op->ref = NULL;
+        op->ref = NULL;
+        if (op->done)
+                op->done(code, name, message, op->userdata);
+        else if (name)
+                (void) sd_bus_reply_method_errorf(op->request, name, "%s", message);
+        else
+                (void) sd_bus_reply_method_return(op->request, "i", code);
+        exec_operation_free(op);
+}
+
+static void exec_fail(ExecOperation *op, const char *name, const char *message) {
+        exec_finish(op, -1, name, message);
 }
 
 /* The helper has exited: its status line (helper-protocol.h) is in the socket, whole (one send). */
@@ -71,8 +93,7 @@ static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *us
                 exec_fail(op, BERTH_ERROR_START_FAILED, "The exec helper exited before running the command.");
         else if (status.ok) {
                 int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-                (void) sd_bus_reply_method_return(op->request, "i", code);
-                exec_operation_free(op);
+                exec_finish(op, code, NULL, NULL);
         } else
                 exec_fail(op, status.kind == HELPER_FAILURE_EXEC ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED,
                           status.message);
@@ -147,8 +168,9 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
         return container_write_spec_json(o, ret_fd);
 }
 
-int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
-                   sd_bus_message *request, sd_bus_error *error) {
+static int exec_start(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
+                      sd_bus_message *request, ExecDoneFn done, void *userdata, ExecOperation **ret,
+                      sd_bus_error *error) {
         const char *cwd = options->workdir;
         Manager *m = c->manager;
         _cleanup_close_ int spec_fd = -1;
@@ -192,9 +214,26 @@ int container_exec(Container *c, char **argv, char **env, const ExecOptions *opt
         if (r < 0)
                 goto fail;
         op->request = sd_bus_message_ref(request);
+        op->done = done;
+        op->userdata = userdata;
+        if (ret) {
+                op->ref = ret;
+                *ret = op;
+        }
         return 1;
 
 fail:
         exec_operation_free(op);
         return sd_bus_error_set_errnof(error, -r, "Failed to exec in container %s: %m", c->name);
+}
+
+int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
+                   sd_bus_message *request, sd_bus_error *error) {
+        return exec_start(c, argv, env, options, stdio, request, NULL, NULL, NULL, error);
+}
+
+int container_exec_start(Container *c, char **argv, const int stdio[3], ExecDoneFn done, void *userdata,
+                         ExecOperation **ret, sd_bus_error *error) {
+        const ExecOptions options = { .resize_fd = -1 };
+        return exec_start(c, argv, NULL, &options, stdio, NULL, done, userdata, ret, error);
 }

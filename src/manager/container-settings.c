@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "container.h"
 #include "errors.h"
 #include "json-util.h"
@@ -44,6 +45,68 @@ void container_settings_config_init(ContainerConfig *config) {
                 if (settings[i].kind == SETTING_LIMIT)
                         *FIELD(config, settings[i].config_offset, uint64_t) = UINT64_MAX;
         config->restart_policy = RESTART_NO;
+}
+
+void container_settings_config_done(ContainerConfig *config) {
+        for (size_t i = 0; i < ELEMENTSOF(settings); i++)
+                if (settings[i].kind == SETTING_HEALTHCMD) {
+                        char ***p = FIELD(config, settings[i].config_offset, char **);
+                        strv_free(*p);
+                        *p = NULL;
+                }
+}
+
+static const char *const health_actions[_HEALTH_ACTION_MAX] = {
+        [HEALTH_ACTION_NONE] = "none",
+        [HEALTH_ACTION_KILL] = "kill",
+        [HEALTH_ACTION_RESTART] = "restart",
+        [HEALTH_ACTION_STOP] = "stop",
+};
+
+const char *health_action_to_string(HealthAction a) {
+        return a >= 0 && a < _HEALTH_ACTION_MAX ? health_actions[a] : NULL;
+}
+
+HealthAction health_action_from_string(const char *s) {
+        for (int a = 0; s && a < _HEALTH_ACTION_MAX; a++)
+                if (streq(health_actions[a], s))
+                        return a;
+        return _HEALTH_ACTION_INVALID;
+}
+
+/* Docker's Healthcheck.Test: empty (the image's), NONE, CMD with a command, CMD-SHELL with one
+ * string. Docker's daemon takes any first word and fails at the probe; berth says so at create. */
+static int check_health_cmd(char **test, sd_bus_error *error) {
+        size_t n = strv_length(test);
+        if (n == 0 || (n == 1 && streq(test[0], "NONE")))
+                return 0;
+        if (streq(test[0], "CMD") && n >= 2 && !isempty(test[1]))
+                return 0;
+        if (streq(test[0], "CMD-SHELL") && n == 2 && !isempty(test[1]))
+                return 0;
+        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                 "Invalid health check \"%s\": expected [\"NONE\"], [\"CMD\", command...] or "
+                                 "[\"CMD-SHELL\", command].",
+                                 test[0]);
+}
+
+/* Docker's rule and words (containertypes.MinimumDuration): 0 is "not set", else 1 ms or more. */
+static int check_duration(const ContainerSetting *s, uint64_t usec, sd_bus_error *error) {
+        static const struct {
+                const char *key, *name;
+        } names[] = {
+                { "HealthIntervalUSec", "Interval" },
+                { "HealthTimeoutUSec", "Timeout" },
+                { "HealthStartPeriodUSec", "StartPeriod" },
+                { "HealthStartIntervalUSec", "StartInterval" },
+        };
+        if (usec == 0 || usec >= USEC_PER_MSEC)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(names[i].key, s->key))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "%s in Healthcheck cannot be less than 1ms", names[i].name);
+        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "%s cannot be less than 1ms", s->key);
 }
 
 /* "user[:group]": names as in /etc/passwd (portable characters) or numbers. */
@@ -185,6 +248,29 @@ static int read_value(sd_bus_message *m, const ContainerSetting *s, ContainerCon
         case SETTING_I32:
                 r = sd_bus_message_read(m, "v", "i", (int32_t *) dest);
                 return r < 0 ? r : check_i32(s, *(int32_t *) dest, error);
+        case SETTING_HEALTHCMD: {
+                _cleanup_strv_free_ char **l = NULL;
+                if ((r = sd_bus_message_enter_container(m, 'v', "as")) < 0 || (r = bus_read_strv(m, &l)) < 0 ||
+                    (r = sd_bus_message_exit_container(m)) < 0)
+                        return r;
+                r = check_health_cmd(l, error);
+                if (r < 0)
+                        return r;
+                strv_free(*(char ***) dest);
+                *(char ***) dest = TAKE_PTR(l);
+                return 0;
+        }
+        case SETTING_DURATION:
+                r = sd_bus_message_read(m, "v", "t", (uint64_t *) dest);
+                return r < 0 ? r : check_duration(s, *(uint64_t *) dest, error);
+        case SETTING_HEALTHACTION:
+                r = sd_bus_message_read(m, "v", "s", &str);
+                if (r >= 0 && (*(int *) dest = health_action_from_string(str)) < 0)
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "invalid health on-failure action \"%s\": expected none, kill, "
+                                                 "restart or stop",
+                                                 str);
+                return r;
         }
         return -EINVAL;
 }
@@ -231,6 +317,7 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                         break;
                 case SETTING_SIGNAL:
                 case SETTING_RESTART:
+                case SETTING_HEALTHACTION:
                         *(int *) to = *(const int *) from;
                         break;
                 case SETTING_U32:
@@ -239,6 +326,17 @@ int container_settings_copy(Container *c, const ContainerConfig *config) {
                 case SETTING_I32:
                         *(int32_t *) to = *(const int32_t *) from;
                         break;
+                case SETTING_DURATION:
+                        *(uint64_t *) to = *(const uint64_t *) from;
+                        break;
+                case SETTING_HEALTHCMD: {
+                        char **copy = strv_copy(*(char **const *) from);
+                        if (!copy)
+                                return -ENOMEM;
+                        strv_free(*(char ***) to);
+                        *(char ***) to = copy;
+                        break;
+                }
                 }
         }
         return 0;
@@ -249,6 +347,10 @@ void container_settings_free(Container *c) {
                 if (is_string(settings[i].kind)) {
                         char **p = FIELD(c, settings[i].offset, char *);
                         *p = mfree(*p);
+                } else if (settings[i].kind == SETTING_HEALTHCMD) {
+                        char ***p = FIELD(c, settings[i].offset, char **);
+                        strv_free(*p);
+                        *p = NULL;
                 }
 }
 
@@ -279,6 +381,12 @@ static json_object *value_to_json(const Container *c, const ContainerSetting *s,
                 return json_object_new_int64(*(const uint32_t *) v);
         case SETTING_I32:
                 return json_object_new_int(*(const int32_t *) v);
+        case SETTING_HEALTHCMD:
+                return json_strv_new(*(char **const *) v);
+        case SETTING_DURATION:
+                return json_object_new_uint64(*(const uint64_t *) v);
+        case SETTING_HEALTHACTION:
+                return json_object_new_string(health_action_to_string(*(const int *) v) ?: "none");
         }
         return NULL;
 }
@@ -337,6 +445,23 @@ int container_settings_from_json(json_object *o, Container *c) {
                 case SETTING_I32:
                         *(int32_t *) to = (int32_t) json_get_i64(o, s->record, 0);
                         break;
+                case SETTING_DURATION:
+                        *(uint64_t *) to = json_get_u64(o, s->record, 0);
+                        break;
+                case SETTING_HEALTHACTION: {
+                        int a = health_action_from_string(json_get_string(o, s->record));
+                        *(int *) to = a < 0 ? HEALTH_ACTION_NONE : a;
+                        break;
+                }
+                case SETTING_HEALTHCMD: {
+                        char **l = NULL;
+                        int r = json_get_strv(o, s->record, &l);
+                        if (r < 0)
+                                return r;
+                        strv_free(*(char ***) to);
+                        *(char ***) to = l;
+                        break;
+                }
                 }
         }
         return 0;

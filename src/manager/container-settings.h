@@ -28,21 +28,27 @@
 #define SETTING_CTYPE_LOGOPT   char *
 #define SETTING_CTYPE_U64      uint64_t
 
-#define SETTING_CONFIG_CTYPE_HOSTNAME const char *
-#define SETTING_CONFIG_CTYPE_PATH     const char *
-#define SETTING_CONFIG_CTYPE_USER     const char *
-#define SETTING_CONFIG_CTYPE_BOOL     bool
-#define SETTING_CONFIG_CTYPE_LIMIT    uint64_t
-#define SETTING_CONFIG_CTYPE_SIGNAL   int
-#define SETTING_CONFIG_CTYPE_RESTART  int
-#define SETTING_CONFIG_CTYPE_U32      uint32_t
-#define SETTING_CONFIG_CTYPE_CPUSET   const char *
-#define SETTING_CONFIG_CTYPE_SLICE    const char *
-#define SETTING_CONFIG_CTYPE_I32      int32_t
-#define SETTING_CONFIG_CTYPE_DOMAIN   const char *
-#define SETTING_CONFIG_CTYPE_NSMODE   const char *
-#define SETTING_CONFIG_CTYPE_LOGOPT   const char *
-#define SETTING_CONFIG_CTYPE_U64      uint64_t
+#define SETTING_CONFIG_CTYPE_HOSTNAME     const char *
+#define SETTING_CONFIG_CTYPE_PATH         const char *
+#define SETTING_CONFIG_CTYPE_USER         const char *
+#define SETTING_CONFIG_CTYPE_BOOL         bool
+#define SETTING_CONFIG_CTYPE_LIMIT        uint64_t
+#define SETTING_CONFIG_CTYPE_SIGNAL       int
+#define SETTING_CONFIG_CTYPE_RESTART      int
+#define SETTING_CONFIG_CTYPE_U32          uint32_t
+#define SETTING_CONFIG_CTYPE_CPUSET       const char *
+#define SETTING_CONFIG_CTYPE_SLICE        const char *
+#define SETTING_CONFIG_CTYPE_I32          int32_t
+#define SETTING_CONFIG_CTYPE_DOMAIN       const char *
+#define SETTING_CONFIG_CTYPE_NSMODE       const char *
+#define SETTING_CONFIG_CTYPE_LOGOPT       const char *
+#define SETTING_CONFIG_CTYPE_U64          uint64_t
+#define SETTING_CTYPE_HEALTHCMD           char **
+#define SETTING_CTYPE_DURATION            uint64_t
+#define SETTING_CTYPE_HEALTHACTION        int
+#define SETTING_CONFIG_CTYPE_HEALTHCMD    char ** /* owned: container_settings_config_done() */
+#define SETTING_CONFIG_CTYPE_DURATION     uint64_t
+#define SETTING_CONFIG_CTYPE_HEALTHACTION int
 
 #define DECLARE_SETTING(field, key, record, spec, kind, flags)        SETTING_CTYPE_##kind field;
 #define DECLARE_CONFIG_SETTING(field, key, record, spec, kind, flags) SETTING_CONFIG_CTYPE_##kind field;
@@ -63,7 +69,22 @@ typedef enum SettingKind {
         SETTING_NSMODE,
         SETTING_LOGOPT,
         SETTING_U64,
+        SETTING_HEALTHCMD,
+        SETTING_DURATION,
+        SETTING_HEALTHACTION,
 } SettingKind;
+
+/* --health-on-failure (podman's): what berthd does when the container becomes unhealthy. */
+typedef enum HealthAction {
+        HEALTH_ACTION_NONE,
+        HEALTH_ACTION_KILL,
+        HEALTH_ACTION_RESTART,
+        HEALTH_ACTION_STOP,
+        _HEALTH_ACTION_MAX,
+        _HEALTH_ACTION_INVALID = -1,
+} HealthAction;
+const char *health_action_to_string(HealthAction a);
+HealthAction health_action_from_string(const char *s);
 
 typedef struct ContainerSetting {
         const char *key; /* option and property */
@@ -81,6 +102,8 @@ typedef struct ContainerConfig ContainerConfig;
 
 /* The defaults of a ContainerConfig's settings: nothing given. */
 void container_settings_config_init(ContainerConfig *config);
+/* Frees what a ContainerConfig's settings own (HealthCmd). */
+void container_settings_config_done(ContainerConfig *config);
 /* A CreateContainer option: 0 when key names no setting, 1 when it did and it was read and
  * checked into config, or a negative errno with error set (InvalidArgument with a sentence). The
  * dict entry is the caller's to leave. */

@@ -167,6 +167,7 @@ static void start_operation_succeed(StartOperation *op, pid_t payload, uint64_t 
                 log_warning("Failed to register container %s with systemd-machined, ignoring.", c->name);
         container_emit_changed(c, "State", "Pid", "StartedAt", "ExitCode", "OOMKilled", "Error", "Ports", "Networks",
                                NULL);
+        container_health_started(c);
         c->starting = NULL;
         start_operation_free(op);
 }

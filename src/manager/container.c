@@ -257,6 +257,7 @@ void container_free(Container *c) {
         free(c->name);
         free(c->image_ref);
         free(c->image_id);
+        container_health_free(c); /* first: a probe's callback points at c */
         container_settings_free(c);
         strv_free(c->command);
         strv_free(c->env);
@@ -314,7 +315,7 @@ static Container *container_alloc(Manager *m) {
         if (!c)
                 return NULL;
         c->manager = m;
-        c->helper_pidfd = c->payload_pidfd = c->tty_master = -1;
+        c->helper_pidfd = c->payload_pidfd = c->tty_master = c->health.out_fd = -1;
         c->memory_max = c->cpu_quota_per_sec_usec = c->tasks_max = UINT64_MAX;
         container_resources_init(&c->res);
         c->stop_signal = SIGTERM;
@@ -502,6 +503,9 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
                 c->user = strdup(image->user ?: "");
         if (c->stop_signal <= 0)
                 c->stop_signal = SIGTERM;
+        r = container_health_merge_image(c, image->config_json);
+        if (r < 0)
+                goto fail;
         if (config->stop_signal == 0 && image->stop_signal) {
                 int sig = signal_from_string(image->stop_signal);
                 if (sig > 0)
@@ -654,7 +658,8 @@ static void reply_waiters(Container *c, bool removed) {
 
 static void reply_stoppers(Container *c) {
         for (size_t i = 0; i < c->n_stoppers; i++) {
-                (void) sd_bus_reply_method_return(c->stoppers[i], NULL);
+                if (c->stoppers[i]) /* NULL: berthd's own stop (--health-on-failure=stop) */
+                        (void) sd_bus_reply_method_return(c->stoppers[i], NULL);
                 sd_bus_message_unref(c->stoppers[i]);
         }
         c->n_stoppers = 0;
@@ -738,8 +743,12 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
         volumes_unmount(c->manager, c->run_volumes, c->id);
         strv_free(c->run_volumes);
         c->run_volumes = NULL;
-        bool restarting = c->restart_request && !c->remove_on_exit;
+        bool health_restart = c->health.restart_on_exit && !c->remove_on_exit && !c->stopped_by_user;
+        c->health.restart_on_exit = false;
+        bool restarting = (c->restart_request || health_restart) && !c->remove_on_exit;
         container_emit_changed(c, "State", "ExitCode", "OOMKilled", "Pid", "FinishedAt", "Ports", "Networks", NULL);
+        /* After the State signal: events says nothing of the "unhealthy" of a stopped container. */
+        container_health_stopped(c);
         reply_waiters(c, false);
         /* The exit is runtime state: to /run, the record stays as it is. Not at all for a
          * container removed right away. */
@@ -749,11 +758,13 @@ static void container_settle_exit(Container *c, int exit_code, uint64_t finished
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *request = TAKE_PTR(c->restart_request);
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 int r = container_start(c, request, -1, -1, -1, &error);
-                if (r < 0) {
+                if (r < 0 && request) {
                         if (!sd_bus_error_is_set(&error))
                                 sd_bus_error_set_errno(&error, r);
                         (void) sd_bus_reply_method_error(request, &error);
-                }
+                } else if (r < 0)
+                        log_error("Failed to restart unhealthy container %s: %s", c->name,
+                                  error.message ?: strerror(-r));
                 return;
         }
         if (c->auto_remove || c->remove_on_exit)
@@ -836,6 +847,9 @@ static void container_reconcile(Container *c) {
         }
         if (container_watch_helper(c) < 0)
                 log_error("Failed to watch container %s.", c->name);
+        /* Health is runtime state berthd does not keep: a restarted berthd begins again at "starting". */
+        container_health_started(c);
+        container_health_paused(c, c->paused);
 }
 
 /* The runtime state berthd wrote to /run in this boot, over what the record says. 0 when there
@@ -1079,8 +1093,8 @@ int container_stop_with_signal(Container *c, unsigned timeout_sec, int sig, sd_b
                 c->restart_request = sd_bus_message_unref(c->restart_request);
         }
         (void) container_save(c);
-        if (c->state != CONTAINER_RUNNING)
-                return sd_bus_reply_method_return(request, NULL); /* already stopped: nothing to do, as Docker */
+        if (c->state != CONTAINER_RUNNING) /* already stopped: nothing to do, as Docker */
+                return request ? sd_bus_reply_method_return(request, NULL) : 0;
         r = container_arm_stop_timer(c, timeout_sec);
         if (r < 0)
                 return r;
@@ -1181,6 +1195,8 @@ int container_wait_condition(Container *c, const char *condition, sd_bus_message
                 r = push_message(&c->waiters, &c->n_waiters, request);
         else if (streq(condition, "removed"))
                 r = push_message(&c->removal_waiters, &c->n_removal_waiters, request);
+        else if (streq(condition, "healthy"))
+                return container_health_wait(c, request, error);
         else
                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "invalid condition: \"%s\"", condition);
         return r < 0 ? r : 1;

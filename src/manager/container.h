@@ -104,6 +104,46 @@ typedef struct ContainerResources {
         size_t n_io_limits;
 } ContainerResources;
 
+/* Health checks (container-health.c): Docker's statuses; HEALTH_NONE: no health check. */
+typedef enum HealthStatus {
+        HEALTH_NONE,
+        HEALTH_STARTING,
+        HEALTH_HEALTHY,
+        HEALTH_UNHEALTHY,
+} HealthStatus;
+#define HEALTH_LOG_MAX                     5 /* results kept, as Docker */
+#define HEALTH_OUTPUT_MAX                  4096 /* bytes of a probe's output kept, as Docker */
+#define HEALTH_DEFAULT_INTERVAL_USEC       (30 * USEC_PER_SEC)
+#define HEALTH_DEFAULT_TIMEOUT_USEC        (30 * USEC_PER_SEC)
+#define HEALTH_DEFAULT_START_INTERVAL_USEC (5 * USEC_PER_SEC)
+#define HEALTH_DEFAULT_RETRIES             3
+
+typedef struct HealthResult {
+        uint64_t start, end; /* realtime usec */
+        int exit_code; /* -1: could not run, or timed out */
+        char *output;
+} HealthResult;
+
+typedef struct ContainerHealth {
+        HealthStatus status;
+        uint32_t failing_streak;
+        HealthResult log[HEALTH_LOG_MAX]; /* oldest first */
+        size_t n_log;
+        /* Runtime only. */
+        sd_event_source *timer; /* the next probe, or the running probe's timeout */
+        ExecOperation *probe; /* the running probe */
+        uint64_t probe_start;
+        int out_fd; /* the probe's stdout and stderr */
+        sd_event_source *out_source;
+        char *out; /* HEALTH_OUTPUT_MAX + 1 bytes */
+        size_t out_len;
+        bool restart_on_exit; /* --health-on-failure=restart stopped it: start again at the exit */
+        sd_bus_message **waiters; /* WaitCondition("healthy") */
+        size_t n_waiters;
+} ContainerHealth;
+
+const char *health_status_to_string(HealthStatus s);
+
 typedef struct Container {
         Manager *manager;
         Container *next;
@@ -165,6 +205,7 @@ typedef struct Container {
         uint64_t restart_delay_usec; /* current back-off */
         sd_event_source *restart_timer; /* pending automatic restart; State reads "restarting" */
         sd_bus_message *restart_request; /* Restart() waiting for the exit to start again */
+        ContainerHealth health;
 } Container;
 
 /* The State property: Docker's status names, "paused" included. */
@@ -400,6 +441,28 @@ int container_get_stats(Container *c, sd_bus_message *request, sd_bus_error *err
 int container_get_processes(Container *c, sd_bus_message *request, sd_bus_error *error);
 int container_resize_terminal(Container *c, unsigned rows, unsigned cols, sd_bus_error *error);
 
+/* Health checks (container-health.c). */
+bool container_has_healthcheck(const Container *c); /* a HealthCmd other than NONE */
+uint64_t container_health_interval(const Container *c);
+uint64_t container_health_timeout(const Container *c);
+uint64_t container_health_start_interval(const Container *c);
+uint32_t container_health_retries(const Container *c);
+/* The image's Healthcheck (its config blob) where the container sets nothing, field by field. */
+int container_health_merge_image(Container *c, const char *image_config_json);
+json_object *container_health_config_json(const Container *c);
+/* The run began (status "starting", the first probe after an interval), ended (probes stop, status
+ * "unhealthy" as Docker), was paused or unpaused (no probes while frozen). */
+void container_health_started(Container *c);
+void container_health_stopped(Container *c);
+void container_health_paused(Container *c, bool paused);
+void container_health_free(Container *c);
+/* WaitCondition("healthy"): 1 when queued, or answered at once. */
+int container_health_wait(Container *c, sd_bus_message *request, sd_bus_error *error);
+int container_property_get_health_status(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                         sd_bus_message *reply, void *userdata, sd_bus_error *error);
+int container_property_get_health_log(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                      sd_bus_message *reply, void *userdata, sd_bus_error *error);
+
 /* systemd-machined (container-machine.c). */
 char *container_machine_name(const Container *c);
 int container_register_machine(Container *c);
@@ -415,6 +478,15 @@ typedef struct ExecOptions {
 } ExecOptions;
 int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
                    sd_bus_message *request, sd_bus_error *error);
+/* The same for berthd's own use (health probes): the container's user, directory and environment,
+ * no terminal; 'done' is called once, from the loop, with the exit code (error_name NULL) or a
+ * D-Bus error's name and sentence, unless the operation is cancelled first. *ret points to the
+ * operation until it is gone (then NULL). */
+typedef void (*ExecDoneFn)(int code, const char *error_name, const char *message, void *userdata);
+int container_exec_start(Container *c, char **argv, const int stdio[3], ExecDoneFn done, void *userdata,
+                         ExecOperation **ret, sd_bus_error *error);
+/* Kills its helper (and with it the process: its parent-death signal); no callback. */
+void exec_operation_cancel(ExecOperation *op);
 void manager_free_execs(Manager *m);
 
 /* The container's file system (container-fs.c): GetChanges, Export, CopyFrom/CopyTo. All but

@@ -309,6 +309,7 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
 }
 
 static void container_config_done(ContainerConfig *config) {
+        container_settings_config_done(config);
         strv_free(config->entrypoint);
         strv_free(config->labels);
         container_mounts_free(config->mounts, config->n_mounts);

@@ -49,7 +49,14 @@
           SPEC_KEY_LOG_RATE_LIMIT_INTERVAL, U64, 0)                                                                 \
         X(log_rate_limit_burst, "LogRateLimitBurst", "log_rate_limit_burst", SPEC_KEY_LOG_RATE_LIMIT_BURST, U32, 0) \
         X(log_labels, "LogLabels", "log_labels", NULL, LOGOPT, 0)                                                   \
-        X(log_env, "LogEnv", "log_env", NULL, LOGOPT, 0)
+        X(log_env, "LogEnv", "log_env", NULL, LOGOPT, 0)                                                            \
+        X(health_cmd, "HealthCmd", "health_cmd", NULL, HEALTHCMD, 0)                                                \
+        X(health_interval_usec, "HealthIntervalUSec", "health_interval", NULL, DURATION, 0)                         \
+        X(health_timeout_usec, "HealthTimeoutUSec", "health_timeout", NULL, DURATION, 0)                            \
+        X(health_start_period_usec, "HealthStartPeriodUSec", "health_start_period", NULL, DURATION, 0)              \
+        X(health_start_interval_usec, "HealthStartIntervalUSec", "health_start_interval", NULL, DURATION, 0)        \
+        X(health_retries, "HealthRetries", "health_retries", NULL, U32, 0)                                          \
+        X(health_on_failure, "HealthOnFailure", "health_on_failure", NULL, HEALTHACTION, 0)
 
 #define SETTING_LIVE 1
 
@@ -66,35 +73,46 @@
  *   DOMAIN:               s, s, char * (the NIS domain name, setdomainname(); empty: the kernel's)
  *   NSMODE:               s, s, char * (Docker's namespace mode: "" (private), "host", ...)
  *   LOGOPT:               s, s, char * (a --log-driver or --log-opt value, checked per key; "": default)
- *   U64:                  t, t, uint64_t (0: the default) */
-#define SETTING_OPTION_TYPE_HOSTNAME "s"
-#define SETTING_OPTION_TYPE_PATH     "s"
-#define SETTING_OPTION_TYPE_USER     "s"
-#define SETTING_OPTION_TYPE_BOOL     "b"
-#define SETTING_OPTION_TYPE_LIMIT    "t"
-#define SETTING_OPTION_TYPE_SIGNAL   "s"
-#define SETTING_OPTION_TYPE_RESTART  "s"
-#define SETTING_OPTION_TYPE_U32      "u"
-#define SETTING_OPTION_TYPE_CPUSET   "s"
-#define SETTING_OPTION_TYPE_SLICE    "s"
-#define SETTING_OPTION_TYPE_I32      "i"
-#define SETTING_OPTION_TYPE_DOMAIN   "s"
-#define SETTING_OPTION_TYPE_NSMODE   "s"
-#define SETTING_OPTION_TYPE_LOGOPT   "s"
-#define SETTING_OPTION_TYPE_U64      "t"
+ *   U64:                  t, t, uint64_t (0: the default)
+ *   HEALTHCMD:            as, as, char ** (Docker's Healthcheck.Test: [] (not set: the image's),
+ *                         ["NONE"], ["CMD", argv...], ["CMD-SHELL", "command"])
+ *   DURATION:             t, t, uint64_t (microseconds; 0: not set, the image's or Docker's default;
+ *                         else at least 1 ms)
+ *   HEALTHACTION:         s, s, int (HealthOnFailure: none, kill, restart, stop) */
+#define SETTING_OPTION_TYPE_HOSTNAME     "s"
+#define SETTING_OPTION_TYPE_PATH         "s"
+#define SETTING_OPTION_TYPE_USER         "s"
+#define SETTING_OPTION_TYPE_BOOL         "b"
+#define SETTING_OPTION_TYPE_LIMIT        "t"
+#define SETTING_OPTION_TYPE_SIGNAL       "s"
+#define SETTING_OPTION_TYPE_RESTART      "s"
+#define SETTING_OPTION_TYPE_U32          "u"
+#define SETTING_OPTION_TYPE_CPUSET       "s"
+#define SETTING_OPTION_TYPE_SLICE        "s"
+#define SETTING_OPTION_TYPE_I32          "i"
+#define SETTING_OPTION_TYPE_DOMAIN       "s"
+#define SETTING_OPTION_TYPE_NSMODE       "s"
+#define SETTING_OPTION_TYPE_LOGOPT       "s"
+#define SETTING_OPTION_TYPE_U64          "t"
+#define SETTING_OPTION_TYPE_HEALTHCMD    "as"
+#define SETTING_OPTION_TYPE_DURATION     "t"
+#define SETTING_OPTION_TYPE_HEALTHACTION "s"
 
-#define SETTING_PROPERTY_TYPE_HOSTNAME "s"
-#define SETTING_PROPERTY_TYPE_PATH     "s"
-#define SETTING_PROPERTY_TYPE_USER     "s"
-#define SETTING_PROPERTY_TYPE_BOOL     "b"
-#define SETTING_PROPERTY_TYPE_LIMIT    "t"
-#define SETTING_PROPERTY_TYPE_SIGNAL   "i"
-#define SETTING_PROPERTY_TYPE_RESTART  "s"
-#define SETTING_PROPERTY_TYPE_U32      "u"
-#define SETTING_PROPERTY_TYPE_CPUSET   "s"
-#define SETTING_PROPERTY_TYPE_SLICE    "s"
-#define SETTING_PROPERTY_TYPE_I32      "i"
-#define SETTING_PROPERTY_TYPE_DOMAIN   "s"
-#define SETTING_PROPERTY_TYPE_NSMODE   "s"
-#define SETTING_PROPERTY_TYPE_LOGOPT   "s"
-#define SETTING_PROPERTY_TYPE_U64      "t"
+#define SETTING_PROPERTY_TYPE_HOSTNAME     "s"
+#define SETTING_PROPERTY_TYPE_PATH         "s"
+#define SETTING_PROPERTY_TYPE_USER         "s"
+#define SETTING_PROPERTY_TYPE_BOOL         "b"
+#define SETTING_PROPERTY_TYPE_LIMIT        "t"
+#define SETTING_PROPERTY_TYPE_SIGNAL       "i"
+#define SETTING_PROPERTY_TYPE_RESTART      "s"
+#define SETTING_PROPERTY_TYPE_U32          "u"
+#define SETTING_PROPERTY_TYPE_CPUSET       "s"
+#define SETTING_PROPERTY_TYPE_SLICE        "s"
+#define SETTING_PROPERTY_TYPE_I32          "i"
+#define SETTING_PROPERTY_TYPE_DOMAIN       "s"
+#define SETTING_PROPERTY_TYPE_NSMODE       "s"
+#define SETTING_PROPERTY_TYPE_LOGOPT       "s"
+#define SETTING_PROPERTY_TYPE_U64          "t"
+#define SETTING_PROPERTY_TYPE_HEALTHCMD    "as"
+#define SETTING_PROPERTY_TYPE_DURATION     "t"
+#define SETTING_PROPERTY_TYPE_HEALTHACTION "s"

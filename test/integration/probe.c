@@ -2,7 +2,9 @@
 /* A static probe run inside test containers (busybox has no way to make these calls):
  *   probe io_uring            try io_uring_setup(2); prints "ok" or the errno name
  *   probe hold-fd3            block reading descriptor 3 (keeps the process alive with its exe)
- *   probe udp-sink PORT       print every UDP datagram that arrives on PORT (busybox nc has no -u) */
+ *   probe udp-sink PORT       print every UDP datagram that arrives on PORT (busybox nc has no -u)
+ *   probe notify LINE...      send the lines (e.g. READY=1) to $NOTIFY_SOCKET as one datagram, as
+ *                             sd_notify() does */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef SYS_io_uring_setup
@@ -43,6 +46,20 @@ int main(int argc, char *argv[]) {
                         fwrite(buf, 1, (size_t) n, stdout);
                 return 1;
         }
-        fprintf(stderr, "usage: probe io_uring|hold-fd3|udp-sink PORT\n");
+        if (argc >= 3 && strcmp(argv[1], "notify") == 0) {
+                const char *path = getenv("NOTIFY_SOCKET");
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                char msg[4096] = "";
+                int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+                if (!path || strlen(path) >= sizeof(sa.sun_path) || fd < 0)
+                        return 1;
+                strcpy(sa.sun_path, path);
+                for (int i = 2; i < argc; i++)
+                        if (snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s%s", i > 2 ? "\n" : "", argv[i]) <
+                            0)
+                                return 1;
+                return sendto(fd, msg, strlen(msg), 0, (struct sockaddr *) &sa, sizeof(sa)) < 0 ? 1 : 0;
+        }
+        fprintf(stderr, "usage: probe io_uring|hold-fd3|udp-sink PORT|notify LINE...\n");
         return 2;
 }

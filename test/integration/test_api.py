@@ -719,3 +719,20 @@ def test_create_log_config(api):
     finally:
         http(bed, "DELETE", "/containers/api-logopt?force=1")
         http(bed, "DELETE", "/containers/api-logbad?force=1")
+
+
+def test_healthcheck_through_the_docker_cli(api):
+    # Healthcheck of the create body runs; inspect and ps show the health as Docker's do.
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-health", "--health-cmd", "echo fine", "--health-interval", "1s",
+           "busybox", "sleep", "300")
+    try:
+        bed.wait_until(lambda: docker(bed, "inspect", "-f", "{{.State.Health.Status}}", "api-health",
+                                      check=False).stdout.strip() == "healthy", timeout=20, what="healthy")
+        status, c = http_json(bed, "GET", "/containers/api-health/json")
+        assert c["Config"]["Healthcheck"] == {"Test": ["CMD-SHELL", "echo fine"], "Interval": 1000000000}
+        assert c["State"]["Health"]["Log"][-1]["Output"] == "fine\n"
+        ps = docker(bed, "ps", "--filter", "health=healthy", "--format", "{{.Names}} {{.Status}}").stdout
+        assert "api-health Up " in ps and ps.strip().endswith("(healthy)")
+    finally:
+        docker(bed, "rm", "-f", "api-health", check=False)

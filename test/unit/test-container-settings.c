@@ -191,8 +191,147 @@ static void test_record_round_trip(void) {
         container_settings_free(&a);
 }
 
+/* The health check's options: Docker's shapes and bounds, podman's actions. */
+static void test_health_options(void) {
+        sd_bus *bus = NULL;
+        int pair[2];
+        ASSERT(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) >= 0);
+        ASSERT(sd_bus_new(&bus) >= 0);
+        ASSERT(sd_bus_set_fd(bus, pair[0], pair[0]) >= 0);
+        ASSERT(sd_bus_start(bus) >= 0);
+        static const struct {
+                unsigned n;
+                const char *words[3];
+                int result;
+        } tests[] = {
+                { 0, {}, 1 },
+                { 1, { "NONE" }, 1 },
+                { 2, { "CMD", "true" }, 1 },
+                { 3, { "CMD", "test", "-e" }, 1 },
+                { 2, { "CMD-SHELL", "exit 0" }, 1 },
+                { 3, { "CMD-SHELL", "a", "b" }, -EINVAL },
+                { 1, { "CMD" }, -EINVAL },
+                { 2, { "NONE", "x" }, -EINVAL },
+                { 2, { "SHELL", "x" }, -EINVAL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(tests); i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                ContainerConfig config = {};
+                container_settings_config_init(&config);
+                sd_bus_message *m = option_message(bus, "HealthCmd", "as", tests[i].n, tests[i].words[0],
+                                                   tests[i].words[1], tests[i].words[2]);
+                int r = parse_one(m, &config, &error);
+                CHECK_INT(r < 0 ? -EINVAL : r, tests[i].result);
+                if (r > 0) {
+                        CHECK_INT(strv_length(config.health_cmd), tests[i].n);
+                        CHECK(tests[i].n == 0 || streq(config.health_cmd[0], tests[i].words[0]));
+                } else
+                        CHECK(sd_bus_error_has_name(&error, BERTH_ERROR_INVALID_ARGUMENT) &&
+                              strstr(error.message, "Invalid health check"));
+                container_settings_config_done(&config);
+                CHECK(!config.health_cmd);
+                sd_bus_message_unref(m);
+        }
+        static const struct {
+                const char *key, *type, *s;
+                uint64_t t;
+                int result;
+                const char *error;
+        } cases[] = {
+                { "HealthIntervalUSec", "t", NULL, 0, 1, NULL },
+                { "HealthIntervalUSec", "t", NULL, 1000, 1, NULL },
+                { "HealthIntervalUSec", "t", NULL, 999, -EINVAL, "Interval in Healthcheck cannot be less than 1ms" },
+                { "HealthTimeoutUSec", "t", NULL, 1, -EINVAL, "Timeout in Healthcheck cannot be less than 1ms" },
+                { "HealthStartPeriodUSec", "t", NULL, 5, -EINVAL,
+                  "StartPeriod in Healthcheck cannot be less than 1ms" },
+                { "HealthStartIntervalUSec", "t", NULL, 5, -EINVAL,
+                  "StartInterval in Healthcheck cannot be less than 1ms" },
+                { "HealthOnFailure", "s", "restart", 0, 1, NULL },
+                { "HealthOnFailure", "s", "explode", 0, -EINVAL,
+                  "invalid health on-failure action \"explode\": expected none, kill, restart or stop" },
+                { "HealthRetries", "u", NULL, 5, 1, NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                ContainerConfig config = {};
+                container_settings_config_init(&config);
+                sd_bus_message *m = streq(cases[i].type, "s") ? option_message(bus, cases[i].key, "s", cases[i].s)
+                        : streq(cases[i].type, "u") ? option_message(bus, cases[i].key, "u", (uint32_t) cases[i].t)
+                                                    : option_message(bus, cases[i].key, "t", cases[i].t);
+                int r = parse_one(m, &config, &error);
+                CHECK_INT(r < 0 ? -EINVAL : r, cases[i].result);
+                if (r < 0 && cases[i].error)
+                        CHECK_STR(error.message, cases[i].error);
+                if (r > 0 && streq(cases[i].key, "HealthOnFailure"))
+                        CHECK_INT(config.health_on_failure, HEALTH_ACTION_RESTART);
+                if (r > 0 && streq(cases[i].key, "HealthRetries"))
+                        CHECK_INT(config.health_retries, 5);
+                if (r > 0 && streq(cases[i].key, "HealthIntervalUSec"))
+                        CHECK(config.health_interval_usec == cases[i].t);
+                sd_bus_message_unref(m);
+        }
+        sd_bus_close_unref(bus);
+        close(pair[1]);
+}
+
+/* Docker's merge: what the container sets wins, field by field; the rest is the image's. */
+static void test_health_merge(void) {
+        Container c = {};
+        c.health_cmd = calloc(1, sizeof(char *));
+        c.health_interval_usec = 3 * USEC_PER_SEC;
+        ASSERT(c.health_cmd);
+        CHECK(!container_has_healthcheck(&c));
+        CHECK_INT(container_health_merge_image(
+                          &c,
+                          "{\"config\": {\"Healthcheck\": {\"Test\": [\"CMD\", \"true\"], \"Interval\": 2000000000, "
+                          "\"Timeout\": 500000000, \"Retries\": 4, \"StartPeriod\": 10}}}"),
+                  0);
+        CHECK(container_has_healthcheck(&c));
+        CHECK(strv_length(c.health_cmd) == 2 && streq(c.health_cmd[1], "true"));
+        CHECK(c.health_interval_usec == 3 * USEC_PER_SEC); /* the container's */
+        CHECK(c.health_timeout_usec == 500000);
+        CHECK(c.health_start_period_usec == 0); /* below 1 ms: Docker's default */
+        CHECK_INT(c.health_retries, 4);
+        CHECK(container_health_timeout(&c) == 500000 && container_health_start_interval(&c) == 5 * USEC_PER_SEC);
+        json_object *o = container_health_config_json(&c);
+        CHECK_STR(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                  "{\"Test\":[\"CMD\",\"true\"],\"Interval\":3000000000,\"Timeout\":500000000,\"Retries\":4}");
+        json_object_put(o);
+        /* An image without a check, or one berth cannot read, changes nothing. */
+        CHECK_INT(container_health_merge_image(&c, "{\"config\": {}}"), 0);
+        CHECK_INT(container_health_merge_image(&c, "not json"), 0);
+        CHECK_INT(container_health_merge_image(&c, NULL), 0);
+        CHECK(strv_length(c.health_cmd) == 2);
+        /* NONE disables. */
+        strv_free(c.health_cmd);
+        c.health_cmd = strv_copy((char *[]){ (char *) "NONE", NULL });
+        CHECK(!container_has_healthcheck(&c));
+        /* The record keeps it all. */
+        Container b = {};
+        c.health_on_failure = HEALTH_ACTION_KILL;
+        o = json_object_new_object();
+        container_settings_to_json(&c, o);
+        json_object_object_add(o, "hostname", json_object_new_string("h"));
+        CHECK_INT(container_settings_from_json(o, &b), 0);
+        CHECK(strv_length(b.health_cmd) == 1 && streq(b.health_cmd[0], "NONE"));
+        CHECK(b.health_interval_usec == 3 * USEC_PER_SEC && b.health_timeout_usec == 500000);
+        CHECK_INT(b.health_retries, 4);
+        CHECK_INT(b.health_on_failure, HEALTH_ACTION_KILL);
+        json_object_put(o);
+        container_settings_free(&b);
+        /* An old record: no check, no action. */
+        o = json_tokener_parse("{\"hostname\": \"x\"}");
+        CHECK_INT(container_settings_from_json(o, &b), 0);
+        CHECK(b.health_cmd && strv_length(b.health_cmd) == 0 && b.health_on_failure == HEALTH_ACTION_NONE);
+        json_object_put(o);
+        container_settings_free(&b);
+        container_settings_free(&c);
+}
+
 int main(void) {
         TEST(test_options);
+        TEST(test_health_options);
+        TEST(test_health_merge);
         TEST(test_record_round_trip);
         return tests_exit_status();
 }

@@ -69,6 +69,14 @@ static void test_status(void) {
         CHECK(!ctl_labels_match(labels, "tier=db") && !ctl_labels_match(labels, "tie") &&
               !ctl_labels_match(labels, "web") && !ctl_labels_match(NULL, "tier"));
         CHECK(str_is(ctl_format_status(NULL, 0, 0, 0, now), "Unknown"));
+        CHECK(str_is(ctl_format_status_health("running", "healthy", 0, now - 5 * USEC_PER_SEC, 0, now),
+                     "Up 5 seconds (healthy)"));
+        CHECK(str_is(ctl_format_status_health("running", "unhealthy", 0, now - 5 * USEC_PER_SEC, 0, now),
+                     "Up 5 seconds (unhealthy)"));
+        CHECK(str_is(ctl_format_status_health("running", "starting", 0, now - 5 * USEC_PER_SEC, 0, now),
+                     "Up 5 seconds (health: starting)"));
+        CHECK(str_is(ctl_format_status_health("running", "", 0, now - 5 * USEC_PER_SEC, 0, now), "Up 5 seconds"));
+        CHECK(str_is(ctl_format_status_health("exited", "unhealthy", 1, 0, 0, now), "Exited (1)"));
         CHECK(str_is(ctl_format_ago(now - 5 * USEC_PER_SEC, now), "5 seconds ago"));
         CHECK(str_is(ctl_format_ago(now + 5 * USEC_PER_SEC, now), "Less than a second ago"));
         CHECK(str_is(ctl_format_ago(0, now), "N/A"));

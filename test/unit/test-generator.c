@@ -185,7 +185,8 @@ static void test_generate(void) {
         CHECK(strstr(u.text,
                      "\nExecStart=/usr/bin/berthctl \"run\" \"--rm\" \"--name=systemd-web\" \"--pull=never\" "
                      "\"--user=web:www\" \"--workdir=/srv\" \"--entrypoint=/bin/sh\" "
-                     "\"--stop-signal=SIGQUIT\" \"--read-only\" \"--env-file=/etc/web.env\" \"--env=A=1\" "
+                     "\"--stop-signal=SIGQUIT\" \"--read-only\" \"--sdnotify=container\" "
+                     "\"--env-file=/etc/web.env\" \"--env=A=1\" "
                      "\"--env=B=two words\" \"--env=C=$$HOME\" \"--volume=/srv:/srv:ro\" \"--label=a=b\" "
                      "\"--label=c=d\" \"--memory\" \"64m\" \"busybox:latest\" \"sh\" \"-c\" \"echo started; "
                      "trap \\\"echo bye; exit 0\\\" TERM; while :; do sleep 1; done\"\n"));
@@ -229,8 +230,25 @@ static void test_generate(void) {
         check_refused("web", "[Container]\nExec=true\n", 0, "Image= is required");
         check_refused("web", "[Unit]\nDescription=x\n", 0, "No [Container] section");
         check_refused("web", "[Container]\nImage=x\n[Pod]\nPodName=p\n", 0, "Unknown section [Pod]");
-        check_refused("web", "[Container]\nImage=x\nHealthCmd=true\n", 3, "healthchecks");
-        check_refused("web", "[Container]\nImage=x\nNotify=healthy\n", 3, "healthchecks");
+        /* Quadlet's health keys and Notify=healthy become run's options. */
+        CHECK_INT(gen("hc",
+                      "[Container]\nImage=x\nHealthCmd=wget -q -O- localhost\nHealthInterval=10s\n"
+                      "HealthTimeout=2s\nHealthRetries=5\nHealthStartPeriod=1m\nHealthOnFailure=restart\n"
+                      "Notify=healthy\n",
+                      &u, &line, &message),
+                  0);
+        ASSERT(u.text);
+        CHECK(strstr(u.text,
+                     "\nExecStart=/usr/bin/berthctl \"run\" \"--rm\" \"--name=systemd-hc\" "
+                     "\"--health-cmd=wget -q -O- localhost\" \"--health-interval=10s\" \"--health-timeout=2s\" "
+                     "\"--health-retries=5\" \"--health-start-period=1m\" \"--health-on-failure=restart\" "
+                     "\"--sdnotify=healthy\" \"x\"\n"));
+        generated_unit_done(&u);
+        CHECK_INT(gen("nn", "[Container]\nImage=x\nNotify=false\n", &u, &line, &message), 0);
+        CHECK(u.text && !strstr(u.text, "sdnotify"));
+        generated_unit_done(&u);
+        check_refused("web", "[Container]\nImage=x\nHealthStartupCmd=true\n", 3, "HealthStartupCmd= is not supported");
+        check_refused("web", "[Container]\nImage=x\nNotify=maybe\n", 3, "Notify=maybe");
         check_refused("web", "[Container]\nImage=x\nPodmanArgs=--foo\n", 3, "BerthArgs=");
         check_refused("web", "[Container]\nImage=x\nPublishPort=80:80\n", 3, "not supported by berth");
         check_refused("web", "[Container]\nImage=x\nExec=sh -c 'oops\n", 3, "quotes");
