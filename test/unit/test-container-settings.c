@@ -90,8 +90,10 @@ static void test_options(void) {
                 { "PidMode", "s", "host", 0, 1, NULL },
                 { "PidMode", "s", "shareable", 0, -EINVAL, "invalid PID mode: shareable" },
                 { "IpcMode", "s", "none", 0, 1, NULL },
-                { "IpcMode", "s", "container:x", 0, -EINVAL,
-                  "Joining another container's IPC namespace (\"container:x\") is not supported." },
+                { "IpcMode", "s", "container:x", 0, 1, NULL }, /* the peer is checked at create */
+                { "PidMode", "s", "container:", 0, -EINVAL,
+                  "invalid PID mode: container:: expected container:NAME or ID" },
+                { "UtsMode", "s", "container:x", 0, -EINVAL, "invalid UTS mode: container:x" },
                 { "UtsMode", "s", "private", 0, -EINVAL, "invalid UTS mode: private" },
                 { "Bogus", "s", "x", 0, 0, NULL },
         };
