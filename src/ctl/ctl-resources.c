@@ -38,6 +38,84 @@ static void update_help(void) {
                "  -h, --help            Show this help\n");
 }
 
+typedef struct UpdateArgs {
+        uint64_t memory, cpus, pids;
+        const char *cpuset_cpus, *cpuset_mems;
+        char *restart; /* the policy's name; NULL: not given */
+        uint32_t restart_max_retries;
+        CtlResources res;
+} UpdateArgs;
+
+static void update_args_done(UpdateArgs *a) {
+        free(a->restart);
+        ctl_resources_done(&a->res);
+}
+
+/* Update() of one container with the limits given; logs on failure. */
+static int update_one(sd_bus *bus, const char *name, const UpdateArgs *a) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *path = NULL;
+        int r = ctl_get_container(bus, name, &error, &path);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "Update");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && a->memory)
+                r = sd_bus_message_append(m, "{sv}", "MemoryMax", "t", a->memory);
+        if (r >= 0 && a->cpus)
+                r = sd_bus_message_append(m, "{sv}", "CPUQuotaPerSecUSec", "t", a->cpus);
+        if (r >= 0 && a->pids)
+                r = sd_bus_message_append(m, "{sv}", "TasksMax", "t", a->pids);
+        if (r >= 0 && a->res.memory_swap) {
+                /* Docker's total is memory plus swap: without -m, the container's memory. */
+                uint64_t mem = a->memory;
+                if (mem == 0 && a->res.memory_swap != UINT64_MAX)
+                        r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER, "MemoryMax",
+                                                        &error, 't', &mem);
+                if (r >= 0 && (r = ctl_resources_check(&a->res, mem ?: UINT64_MAX, false)) < 0)
+                        return r; /* logged */
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "{sv}", "MemorySwapMax", "t",
+                                                  ctl_memory_swap_max(a->res.memory_swap, mem ?: UINT64_MAX));
+        }
+        if (r >= 0 && a->res.cpu_shares)
+                r = sd_bus_message_append(m, "{sv}", "CPUShares", "t", a->res.cpu_shares);
+        if (r >= 0 && a->res.cpu_weight_set)
+                r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t", a->res.cpu_weight);
+        if (r >= 0 && (a->res.cpu_period > 0 || a->res.cpu_quota > 0)) {
+                /* Docker's quota per period as systemd's per second: without --cpu-period,
+                 * the container's period (100 ms when it has none). */
+                uint64_t period = a->res.cpu_period > 0 ? (uint64_t) a->res.cpu_period : UINT64_MAX;
+                if (period == UINT64_MAX)
+                        r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
+                                                        "CPUQuotaPeriodUSec", &error, 't', &period);
+                if (period == UINT64_MAX)
+                        period = 100000;
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "{sv}", "CPUQuotaPeriodUSec", "t", period);
+                if (r >= 0 && a->res.cpu_quota > 0)
+                        r = sd_bus_message_append(m, "{sv}", "CPUQuotaPerSecUSec", "t",
+                                                  (uint64_t) a->res.cpu_quota * 1000000 / period);
+        }
+        if (r >= 0 && a->res.memory_reservation)
+                r = sd_bus_message_append(m, "{sv}", "MemoryLow", "t", a->res.memory_reservation);
+        if (r >= 0 && a->res.blkio_weight)
+                r = sd_bus_message_append(m, "{sv}", "BlkioWeight", "t", a->res.blkio_weight);
+        if (r >= 0 && a->cpuset_cpus)
+                r = sd_bus_message_append(m, "{sv}", "AllowedCPUs", "s", a->cpuset_cpus);
+        if (r >= 0 && a->cpuset_mems)
+                r = sd_bus_message_append(m, "{sv}", "AllowedMemoryNodes", "s", a->cpuset_mems);
+        if (r >= 0 && a->restart)
+                r = sd_bus_message_append(m, "{sv}{sv}", "RestartPolicy", "s", a->restart, "RestartMaxRetries", "u",
+                                          a->restart_max_retries);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, &error, NULL);
+        return r < 0 ? ctl_log_bus_error(&error, r) : 0;
+}
+
 int verb_update(int argc, char *argv[], Ctl *ctl) {
         enum { ARG_CPUS = 0x100, ARG_PIDS_LIMIT, ARG_CPUSET_CPUS, ARG_CPUSET_MEMS, ARG_RESTART, ARG_HELP };
         static const struct option options[] = {
@@ -57,11 +135,9 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 { "help", no_argument, NULL, ARG_HELP },
                 {},
         };
-        uint64_t memory = 0, cpus = 0, pids = 0;
-        const char *cpuset_cpus = NULL, *cpuset_mems = NULL;
-        _cleanup_free_ char *restart = NULL;
-        uint32_t restart_max_retries = 0;
-        _cleanup_(ctl_resources_done) CtlResources res = CTL_RESOURCES_INIT;
+        _cleanup_(update_args_done) UpdateArgs a = { .res = CTL_RESOURCES_INIT };
+        uint64_t *memory = &a.memory, *cpus = &a.cpus, *pids = &a.pids;
+        CtlResources *res = &a.res;
         int c, r, ret = 0;
         sd_bus *bus;
 
@@ -69,19 +145,19 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
         while ((c = getopt_long(argc, argv, "+:m:h", options, NULL)) >= 0)
                 switch (c) {
                 case 'm':
-                        if (parse_size(optarg, &memory) < 0 || memory == 0) {
+                        if (parse_size(optarg, memory) < 0 || *memory == 0) {
                                 ctl_log_error("invalid memory size \"%s\"", optarg);
                                 return -EINVAL;
                         }
                         break;
                 case ARG_CPUS:
-                        if (ctl_parse_cpus(optarg, &cpus) < 0) {
+                        if (ctl_parse_cpus(optarg, cpus) < 0) {
                                 ctl_log_error("invalid value \"%s\" for --cpus", optarg);
                                 return -EINVAL;
                         }
                         break;
                 case ARG_PIDS_LIMIT:
-                        if (ctl_parse_pids_limit(optarg, &pids) < 0) {
+                        if (ctl_parse_pids_limit(optarg, pids) < 0) {
                                 ctl_log_error("invalid value \"%s\" for --pids-limit", optarg);
                                 return -EINVAL;
                         }
@@ -93,18 +169,18 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                 case CTL_ARG_CPU_QUOTA:
                 case CTL_ARG_MEMORY_RESERVATION:
                 case CTL_ARG_BLKIO_WEIGHT:
-                        if (ctl_resources_parse(&res, c, optarg) < 0)
+                        if (ctl_resources_parse(res, c, optarg) < 0)
                                 return -EINVAL;
                         break;
                 case ARG_CPUSET_CPUS:
-                        cpuset_cpus = optarg;
+                        a.cpuset_cpus = optarg;
                         break;
                 case ARG_CPUSET_MEMS:
-                        cpuset_mems = optarg;
+                        a.cpuset_mems = optarg;
                         break;
                 case ARG_RESTART:
-                        restart = mfree(restart);
-                        if (ctl_parse_restart_policy(optarg, &restart, &restart_max_retries) < 0) {
+                        a.restart = mfree(a.restart);
+                        if (ctl_parse_restart_policy(optarg, &a.restart, &a.restart_max_retries) < 0) {
                                 ctl_log_error("invalid restart policy \"%s\": expected no, on-failure[:N], always or "
                                               "unless-stopped",
                                               optarg);
@@ -119,84 +195,22 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
                         return ctl_log_getopt_error("update", c, argv);
                 }
         if (optind >= argc ||
-            (memory == 0 && cpus == 0 && pids == 0 && res.memory_swap == 0 && res.cpu_shares == 0 &&
-             !res.cpu_weight_set && res.cpu_period == 0 && res.cpu_quota == 0 && res.memory_reservation == 0 &&
-             res.blkio_weight == 0 && !cpuset_cpus && !cpuset_mems && !restart)) {
+            (a.memory == 0 && a.cpus == 0 && a.pids == 0 && res->memory_swap == 0 && res->cpu_shares == 0 &&
+             !res->cpu_weight_set && res->cpu_period == 0 && res->cpu_quota == 0 && res->memory_reservation == 0 &&
+             res->blkio_weight == 0 && !a.cpuset_cpus && !a.cpuset_mems && !a.restart)) {
                 ctl_log_error("\"update\" needs at least one limit and one container (see 'berthctl update --help')");
                 return -EINVAL;
         }
-        r = ctl_resources_check_cpu(&res, cpus != 0);
+        r = ctl_resources_check_cpu(res, a.cpus != 0);
         if (r < 0)
                 return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
         for (int i = optind; i < argc; i++) {
-                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-                _cleanup_free_ char *path = NULL;
-                r = ctl_get_container(bus, argv[i], &error, &path);
-                if (r >= 0)
-                        r = sd_bus_message_new_method_call(bus, &m, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
-                                                           "Update");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'a', "{sv}");
-                if (r >= 0 && memory)
-                        r = sd_bus_message_append(m, "{sv}", "MemoryMax", "t", memory);
-                if (r >= 0 && cpus)
-                        r = sd_bus_message_append(m, "{sv}", "CPUQuotaPerSecUSec", "t", cpus);
-                if (r >= 0 && pids)
-                        r = sd_bus_message_append(m, "{sv}", "TasksMax", "t", pids);
-                if (r >= 0 && res.memory_swap) {
-                        /* Docker's total is memory plus swap: without -m, the container's memory. */
-                        uint64_t mem = memory;
-                        if (mem == 0 && res.memory_swap != UINT64_MAX)
-                                r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
-                                                                "MemoryMax", &error, 't', &mem);
-                        if (r >= 0 && (r = ctl_resources_check(&res, mem ?: UINT64_MAX, false)) < 0) {
-                                ret = r;
-                                continue;
-                        }
-                        if (r >= 0)
-                                r = sd_bus_message_append(m, "{sv}", "MemorySwapMax", "t",
-                                                          ctl_memory_swap_max(res.memory_swap, mem ?: UINT64_MAX));
-                }
-                if (r >= 0 && res.cpu_shares)
-                        r = sd_bus_message_append(m, "{sv}", "CPUShares", "t", res.cpu_shares);
-                if (r >= 0 && res.cpu_weight_set)
-                        r = sd_bus_message_append(m, "{sv}", "CPUWeight", "t", res.cpu_weight);
-                if (r >= 0 && (res.cpu_period > 0 || res.cpu_quota > 0)) {
-                        /* Docker's quota per period as systemd's per second: without --cpu-period,
-                         * the container's period (100 ms when it has none). */
-                        uint64_t period = res.cpu_period > 0 ? (uint64_t) res.cpu_period : UINT64_MAX;
-                        if (period == UINT64_MAX)
-                                r = sd_bus_get_property_trivial(bus, BERTH_BUS_SERVICE, path, BERTH_BUS_CONTAINER,
-                                                                "CPUQuotaPeriodUSec", &error, 't', &period);
-                        if (period == UINT64_MAX)
-                                period = 100000;
-                        if (r >= 0)
-                                r = sd_bus_message_append(m, "{sv}", "CPUQuotaPeriodUSec", "t", period);
-                        if (r >= 0 && res.cpu_quota > 0)
-                                r = sd_bus_message_append(m, "{sv}", "CPUQuotaPerSecUSec", "t",
-                                                          (uint64_t) res.cpu_quota * 1000000 / period);
-                }
-                if (r >= 0 && res.memory_reservation)
-                        r = sd_bus_message_append(m, "{sv}", "MemoryLow", "t", res.memory_reservation);
-                if (r >= 0 && res.blkio_weight)
-                        r = sd_bus_message_append(m, "{sv}", "BlkioWeight", "t", res.blkio_weight);
-                if (r >= 0 && cpuset_cpus)
-                        r = sd_bus_message_append(m, "{sv}", "AllowedCPUs", "s", cpuset_cpus);
-                if (r >= 0 && cpuset_mems)
-                        r = sd_bus_message_append(m, "{sv}", "AllowedMemoryNodes", "s", cpuset_mems);
-                if (r >= 0 && restart)
-                        r = sd_bus_message_append(m, "{sv}{sv}", "RestartPolicy", "s", restart, "RestartMaxRetries",
-                                                  "u", restart_max_retries);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_call(bus, m, CTL_TIMEOUT_DEFAULT, &error, NULL);
+                r = update_one(bus, argv[i], &a);
                 if (r < 0)
-                        ret = ctl_log_bus_error(&error, r);
+                        ret = r;
                 else
                         printf("%s\n", argv[i]);
         }

@@ -259,10 +259,12 @@ int container_commit(Container *c, const char *reference, char **changes, const 
                 r = sd_bus_error_set(error, BERTH_ERROR_INVALID_IMAGE, "The image's config is invalid.");
                 goto fail;
         }
-        r = image_config_apply_changes(op->config, changes, error);
+        /* The container's check first: a HEALTHCHECK among the changes (commit --change, a build's
+         * instruction) wins over it. */
+        r = keep_healthcheck(c, op->config);
         if (r < 0)
                 goto fail;
-        r = keep_healthcheck(c, op->config);
+        r = image_config_apply_changes(op->config, changes, error);
         if (r < 0)
                 goto fail;
         if (!isempty(author))

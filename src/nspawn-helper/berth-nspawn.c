@@ -798,10 +798,11 @@ static int set_oom_score_adj(const ContainerSpec *spec) {
         return 0;
 }
 
-static int run(void) {
+/* The start of every run: what we are named and ignore, the spec, berthd's "go", the checks.
+ * An exec runs here and never returns. */
+static int start_up(ContainerSpec **ret) {
         _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
-        _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
-        int pipes[2], r;
+        int r;
 
         (void) close(HELPER_FD_EXE); /* executing from it is done: nothing of ours should hold it */
         /* Run through /proc/self/fd/10, the kernel named us "10": ps, systemd-cgls and journald's
@@ -834,6 +835,18 @@ static int run(void) {
                 r = run_exec(spec);
                 _exit(r < 0 ? 255 : r);
         }
+        *ret = TAKE_PTR(spec);
+        return 0;
+}
+
+static int run(void) {
+        _cleanup_(container_spec_freep) ContainerSpec *spec = NULL;
+        _cleanup_close_ int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1, pidfd = -1;
+        int pipes[2], r;
+
+        r = start_up(&spec);
+        if (r < 0)
+                return r;
 
         if (pipe2(pipes, O_CLOEXEC) < 0)
                 return report_failure(errno, "create pipes");
