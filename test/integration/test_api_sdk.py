@@ -189,6 +189,9 @@ def test_sdk_events(client):
     die = next(e for e in got if e["Action"] == "die")
     assert die["Actor"]["ID"] == c.id and die["Actor"]["Attributes"]["exitCode"] == "3"
     assert die["Actor"]["Attributes"]["name"] == "sdk-ev" and die["Type"] == "container"
+    # Docker's wire keys (docker-compose reads time).
+    assert die["status"] == "die" and die["id"] == c.id and die["from"] == "busybox"
+    assert abs(die["time"] - time.time()) < 60 and die["timeNano"] // 10**9 == die["time"] and die["scope"] == "local"
     assert all(e["Actor"]["Attributes"].get("name") == "sdk-ev" for e in got)
     # Only the past: an empty stream at once.
     assert list(client.events(since=1, until=2, decode=True)) == []
