@@ -3,6 +3,8 @@
 docker.from_env() with DOCKER_HOST on berth's socket."""
 import base64
 import json
+import shutil
+import tempfile
 import threading
 import time
 
@@ -111,6 +113,26 @@ def test_sdk_pull_with_credentials(client, registry_basic, api):
     finally:
         client.images.remove(f"{ref}:v1")
     # The password lands in no log.
+    journal = api.run(["journalctl", "--no-pager", "-o", "cat"], timeout=60).stdout
+    assert registry_basic.password not in journal
+    # POST /auth (client.login, docker login) checks credentials with berthd's Login.
+    assert client.login(registry_basic.user, registry_basic.password, registry=registry_basic.url,
+                        reauth=True)["Status"] == "Login Succeeded"
+    with pytest.raises(docker_sdk.errors.APIError) as e:
+        client.login(registry_basic.user, "wrong", registry=registry_basic.url, reauth=True)
+    assert e.value.status_code == 401
+    # The docker CLI: login (its config in a directory of its own), then a pull with what it stored.
+    config = tempfile.mkdtemp(prefix="berth-docker-config.", dir="/var/tmp")
+    try:
+        env = ["env", f"DOCKER_HOST=unix://{SOCK}", f"DOCKER_CONFIG={config}", "/usr/local/bin/docker"]
+        proc = api.run(env + ["login", "-u", registry_basic.user, "--password-stdin", registry_basic.url],
+                       input=registry_basic.password, timeout=120)
+        assert proc.returncode == 0 and "Login Succeeded" in proc.stdout, (proc.stdout, proc.stderr)
+        proc = api.run(env + ["pull", f"{ref}:v1"], timeout=300)
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        client.images.remove(f"{ref}:v1")
+    finally:
+        shutil.rmtree(config, ignore_errors=True)
     journal = api.run(["journalctl", "--no-pager", "-o", "cat"], timeout=60).stdout
     assert registry_basic.password not in journal
     # A header that is no JSON: 400, before any pull.
