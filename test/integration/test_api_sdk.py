@@ -248,6 +248,11 @@ def test_sdk_mounts(client):
                                                 "! touch /ro/g 2>/dev/null && echo ro"],
                                     mounts=mounts, remove=True)
         assert out == b"hi\ntmpfs\nro\n"
+        # HostConfig.Tmpfs (compose's tmpfs:), its "ro" taken.
+        out = client.containers.run("busybox", ["sh", "-c", "grep -q ' /t1 tmpfs rw' /proc/mounts && "
+                                                "grep -q ' /t2 tmpfs ro' /proc/mounts && echo ok"],
+                                    tmpfs={"/t1": "size=1m", "/t2": "ro"}, remove=True)
+        assert out == b"ok\n"
         with pytest.raises(docker_sdk.errors.APIError) as e:
             client.containers.create("busybox", "true", mounts=[docker_sdk.types.Mount("relative", "sdk-mnt")])
         assert e.value.status_code == 400
