@@ -116,6 +116,12 @@ def test_compose_up_ps_logs_exec_restart_down(api, project):
     assert "web" in web["NetworkSettings"]["Networks"]["bp_default"]["Aliases"]
     assert any(m["Destination"] == "/www" and m["Name"] == "bp_data" for m in web["Mounts"])
 
+    # Again: nothing changed, nothing is recreated (compose compares its config-hash label).
+    web_id = web["Id"]
+    proc = compose(bed, project, "up", "-d")
+    assert "bp_web_1 is up-to-date" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert http_json(bed, "GET", "/containers/bp_web_1/json")[1]["Id"] == web_id
+
     ps = compose(bed, project, "ps").stdout
     lines = {line.split()[0]: line for line in ps.splitlines() if line.startswith("bp_")}
     assert set(lines) == {"bp_web_1", "bp_client_1"}, ps
