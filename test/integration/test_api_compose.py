@@ -145,6 +145,15 @@ def test_compose_up_ps_logs_exec_restart_down(api, project):
     assert "/dev/pts/" in out and "tty-ok" in out, (p.stdout, p.stderr)
     assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
 
+    # A changed service is recreated (stop, rename the old one away, create, start, remove).
+    with open(os.path.join(project, "docker-compose.yml"), "w") as f:
+        f.write(COMPOSE_FILE.replace("    depends_on:", "    environment:\n      - CHANGED=yes\n    depends_on:"))
+    proc = compose(bed, project, "up", "-d")
+    assert "Recreating bp_client_1" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert compose(bed, project, "exec", "-T", "client", "sh", "-c", "echo $CHANGED").stdout == "yes\n"
+    names = [c["Names"][0] for c in http_json(bed, "GET", "/containers/json?all=1")[1]]
+    assert sorted(n for n in names if n.startswith("/bp_") or "_bp_" in n) == ["/bp_client_1", "/bp_web_1"], names
+
     logs = compose(bed, project, "logs", "--no-color").stdout
     assert "web started" in logs and "client started" in logs, logs
     assert any(line.startswith("web_1") and "web started" in line for line in logs.splitlines()), logs
