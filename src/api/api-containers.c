@@ -489,22 +489,46 @@ static int append_mount(sd_bus_message *m, json_object *mount) {
         return sd_bus_message_append(m, "(sssb)", type, src, dst, json_get_bool(mount, "ReadOnly", 0) > 0);
 }
 
-/* HostConfig.Binds and HostConfig.Mounts, as one Mounts option. */
+/* One of HostConfig.Tmpfs: path → mount options; of these only "ro" has a berthd field (berthd
+ * sizes its tmpfs mounts itself), the others are ignored. */
+static int append_tmpfs(sd_bus_message *m, const char *path, json_object *options) {
+        bool ro = false;
+        if (path[0] != '/' || (options && !json_object_is_type(options, json_type_string)))
+                return -EINVAL;
+        _cleanup_free_ char *copy = strdup(options ? json_object_get_string(options) : "");
+        if (!copy)
+                return -ENOMEM;
+        for (char *o = copy, *save = NULL, *t; (t = strtok_r(o, ",", &save)); o = NULL)
+                ro = ro || streq(t, "ro");
+        return sd_bus_message_append(m, "(sssb)", "tmpfs", "", path, ro);
+}
+
+/* HostConfig.Binds, Mounts and Tmpfs, as one Mounts option. */
 static int append_mounts(sd_bus_message *m, json_object *host) {
         _cleanup_strv_free_ char **binds = NULL;
-        json_object *mounts = NULL;
+        json_object *mounts = NULL, *tmpfs = NULL;
         int r = get_strslice(host, "Binds", &binds);
         if (r >= 0)
                 r = get_typed(host, "Mounts", json_type_array, &mounts);
+        if (r >= 0)
+                r = get_typed(host, "Tmpfs", json_type_object, &tmpfs);
         if (r < 0)
                 return r;
-        if (strv_length(binds) == 0 && (!mounts || json_object_array_length(mounts) == 0))
+        if (strv_length(binds) == 0 && (!mounts || json_object_array_length(mounts) == 0) &&
+            (!tmpfs || json_object_object_length(tmpfs) == 0))
                 return 0;
         r = open_array_option(m, "Mounts", "(sssb)");
         for (char **b = binds; r >= 0 && b && *b; b++)
                 r = append_bind(m, *b);
         for (size_t i = 0; r >= 0 && mounts && i < json_object_array_length(mounts); i++)
                 r = append_mount(m, json_object_array_get_idx(mounts, i));
+        if (tmpfs) {
+                json_object_object_foreach(tmpfs, path, options) {
+                        if (r < 0)
+                                break;
+                        r = append_tmpfs(m, path, options);
+                }
+        }
         return r < 0 ? r : close_array_option(m);
 }
 

@@ -35,11 +35,30 @@ static int on_kick(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+/* berthctl's message carries the Go template's field names (Scope, Time, TimeNano); on the wire
+ * Docker's keys are scope, time, timeNano, and a container's event has its image as "from"
+ * (docker-compose reads time). */
+static int wire_keys(json_object *o) {
+        static const char *const keys[][2] = { { "Scope", "scope" }, { "Time", "time" }, { "TimeNano", "timeNano" } };
+        json_object *v, *actor, *attrs, *image;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (json_object_object_get_ex(o, keys[i][0], &v)) {
+                        if (json_object_object_add(o, keys[i][1], json_object_get(v)) < 0)
+                                return -ENOMEM;
+                        json_object_object_del(o, keys[i][0]);
+                }
+        if (json_object_object_get_ex(o, "Actor", &actor) && json_object_object_get_ex(actor, "Attributes", &attrs) &&
+            json_object_object_get_ex(attrs, "image", &image) &&
+            json_object_object_add(o, "from", json_object_get(image)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 static void sink(EventSource *s, const char *type, const char *action, const char *actor, char **attrs, uint64_t usec,
                  void *userdata) {
         ApiEvents *e = userdata;
         _cleanup_json_ json_object *o = event_json(type, action, actor, attrs, usec);
-        if (!o || api_stream_json(e->conn, o) < 0)
+        if (!o || wire_keys(o) < 0 || api_stream_json(e->conn, o) < 0)
                 api_conn_abort(e->conn);
         /* The source goes on using itself after this returns: the write (which may end the
          * connection and free the source) waits for the next turn of the loop. */

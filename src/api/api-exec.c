@@ -214,7 +214,7 @@ int api_exec_start(ApiConn *c, const char *id) {
                 return api_reply_error(c, 404, "No such exec instance: %s", id);
         if (e->started)
                 return api_reply_error(c, 409, "Exec %s has already run", id);
-        /* The start's Tty must be the create's, as Docker takes it; a TTY asked only here counts. */
+        /* Docker takes the TTY from the create; one asked for only at the start counts too. */
         e->tty = e->tty || get_bool(body, "Tty");
         r = exec_message(c, e, &m);
         if (r < 0)

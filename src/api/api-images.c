@@ -78,6 +78,16 @@ int api_image_inspect(ApiConn *c, const char *name) {
         r = ctl_image_json(&img, &o);
         if (r < 0)
                 return r;
+        /* API 1.41 still has ContainerConfig, the config of the container the image was committed
+         * from; compose 1.29 reads its Volumes when it recreates a container. berth's images come
+         * from registries and imports, not commits: the image's own config stands in for it. */
+        json_object *config = NULL, *copy = NULL;
+        if (!json_object_object_get_ex(o, "ContainerConfig", NULL) && json_object_object_get_ex(o, "Config", &config) &&
+            (json_object_deep_copy(config, &copy, NULL) < 0 ||
+             json_object_object_add(o, "ContainerConfig", copy) < 0)) {
+                json_object_put(copy);
+                return -ENOMEM;
+        }
         return api_reply_json(c, 200, o);
 }
 

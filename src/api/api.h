@@ -12,6 +12,7 @@ int api_ping(ApiConn *c);
 int api_version(ApiConn *c);
 int api_info(ApiConn *c);
 int api_events(ApiConn *c);
+int api_login(ApiConn *c);
 
 int api_containers_list(ApiConn *c);
 int api_container_inspect(ApiConn *c, const char *name);

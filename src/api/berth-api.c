@@ -202,6 +202,8 @@ static int handle(ApiConn *c) {
                 return c->method == API_GET ? api_info(c) : not_found(c);
         if (streq(path, "/events"))
                 return c->method == API_GET ? api_events(c) : not_found(c);
+        if (streq(path, "/auth"))
+                return c->method == API_POST ? api_login(c) : not_found(c);
         if (startswith(path, "/containers/"))
                 return route_containers(c, path);
         if (startswith(path, "/exec/"))

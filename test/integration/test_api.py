@@ -736,3 +736,24 @@ def test_healthcheck_through_the_docker_cli(api):
         assert "api-health Up " in ps and ps.strip().endswith("(healthy)")
     finally:
         docker(bed, "rm", "-f", "api-health", check=False)
+
+
+def test_exec_with_tty(api):
+    """docker exec -it through a real terminal (script): the socket is the terminal's input and
+    output, the size follows the client's (POST /exec/{id}/resize)."""
+    bed = api
+    docker(bed, "run", "-d", "--name", "api-ext", "busybox", "sleep", "300")
+    try:
+        cmd = (f"stty rows 27 cols 91; DOCKER_HOST=unix://{SOCK} {DOCKER} exec -it api-ext "
+               "sh -c 'sleep 1; stty size; tty; read x; echo got \\$x; exit 6'")
+        proc = bed.run(["sh", "-c", f"(sleep 3; echo hello; sleep 4) | script -qec \"{cmd}\" /dev/null"], timeout=120)
+        out = proc.stdout.replace("\r", "")
+        assert "27 91" in out and "/dev/pts/" in out and "got hello" in out, (proc.stdout, proc.stderr)
+        assert proc.returncode == 6, (proc.stdout, proc.stderr)
+        status, r = http_json(bed, "POST", "/containers/api-ext/exec", {"Cmd": ["true"], "Tty": True})
+        assert status == 201
+        assert http(bed, "POST", f"/exec/{r['Id']}/resize?h=10&w=10")[0] == 409  # not started
+        assert http(bed, "POST", f"/exec/{r['Id']}/resize?h=0&w=10")[0] == 400
+        assert http(bed, "POST", "/exec/nope/resize?h=10&w=10")[0] == 404
+    finally:
+        docker(bed, "rm", "-f", "api-ext", check=False)

@@ -40,17 +40,43 @@ volumes:
 """
 
 
-@pytest.fixture()
-def project(api):
+# A project whose services end by themselves: `up` in the foreground.
+SHORT_FILE = """\
+version: "3.7"
+services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "echo hello-a; sleep 2; echo bye-a"]
+  b:
+    image: busybox
+    command: ["sh", "-c", "echo hello-b"]
+"""
+
+
+def make_project(api, text):
     if not os.path.exists(COMPOSE):
         pytest.fail("docker-compose is not installed (tools/install-deps.sh)")
     # /var/tmp is seen by both sides (/tmp inside the testbed is private).
     workdir = tempfile.mkdtemp(prefix="berth-compose.", dir="/var/tmp")
     os.chmod(workdir, 0o755)
     with open(os.path.join(workdir, "docker-compose.yml"), "w") as f:
-        f.write(COMPOSE_FILE)
+        f.write(text)
+    return workdir
+
+
+@pytest.fixture()
+def project(api):
+    workdir = make_project(api, COMPOSE_FILE)
     yield workdir
     compose(api, workdir, "down", "-v", "-t", "1", check=False)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture()
+def short_project(api):
+    workdir = make_project(api, SHORT_FILE)
+    yield workdir
+    compose(api, workdir, "down", "-t", "1", check=False)
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -93,6 +119,12 @@ def test_compose_up_ps_logs_exec_restart_down(api, project):
     assert "web" in web["NetworkSettings"]["Networks"]["bp_default"]["Aliases"]
     assert any(m["Destination"] == "/www" and m["Name"] == "bp_data" for m in web["Mounts"])
 
+    # Again: nothing changed, nothing is recreated (compose compares its config-hash label).
+    web_id = web["Id"]
+    proc = compose(bed, project, "up", "-d")
+    assert "bp_web_1 is up-to-date" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert http_json(bed, "GET", "/containers/bp_web_1/json")[1]["Id"] == web_id
+
     ps = compose(bed, project, "ps").stdout
     lines = {line.split()[0]: line for line in ps.splitlines() if line.startswith("bp_")}
     assert set(lines) == {"bp_web_1", "bp_client_1"}, ps
@@ -116,6 +148,15 @@ def test_compose_up_ps_logs_exec_restart_down(api, project):
     assert "/dev/pts/" in out and "tty-ok" in out, (p.stdout, p.stderr)
     assert p.returncode == 3, (p.returncode, p.stdout, p.stderr)
 
+    # A changed service is recreated (stop, rename the old one away, create, start, remove).
+    with open(os.path.join(project, "docker-compose.yml"), "w") as f:
+        f.write(COMPOSE_FILE.replace("    depends_on:", "    environment:\n      - CHANGED=yes\n    depends_on:"))
+    proc = compose(bed, project, "up", "-d")
+    assert "Recreating bp_client_1" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert compose(bed, project, "exec", "-T", "client", "sh", "-c", "echo $CHANGED").stdout == "yes\n"
+    names = [c["Names"][0] for c in http_json(bed, "GET", "/containers/json?all=1")[1]]
+    assert sorted(n for n in names if n.startswith("/bp_") or "_bp_" in n) == ["/bp_client_1", "/bp_web_1"], names
+
     logs = compose(bed, project, "logs", "--no-color").stdout
     assert "web started" in logs and "client started" in logs, logs
     assert any(line.startswith("web_1") and "web started" in line for line in logs.splitlines()), logs
@@ -133,3 +174,19 @@ def test_compose_up_ps_logs_exec_restart_down(api, project):
     assert http_json(bed, "GET", "/volumes/bp_data")[0] == 404
     assert "bp_default" not in [n["Name"] for n in http_json(bed, "GET", "/networks")[1]]
     assert "busybox:latest" in docker(bed, "images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+
+
+def test_compose_up_foreground_run_logs_follow(api, short_project):
+    """up without -d attaches to every service and follows berth-api's event stream until they
+    have all exited; run --rm is a one-off container; logs -f ends with the container."""
+    bed = api
+    proc = compose(bed, short_project, "up", timeout=120)
+    lines = proc.stdout.splitlines()
+    assert "a_1  | hello-a" in lines and "a_1  | bye-a" in lines and "b_1  | hello-b" in lines, proc.stdout
+    assert "bp_a_1 exited with code 0" in lines and "bp_b_1 exited with code 0" in lines, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    proc = compose(bed, short_project, "run", "--rm", "-T", "b", "sh", "-c", "echo in-run; exit 5", check=False)
+    assert (proc.returncode, proc.stdout.splitlines()[-1:]) == (5, ["in-run"]), (proc.stdout, proc.stderr)
+    assert not [c for c in http_json(bed, "GET", "/containers/json?all=1")[1] if c["Names"][0].startswith("/bp_b_run")]
+    proc = compose(bed, short_project, "logs", "-f", "--no-color", "a", timeout=60)
+    assert "a_1  | bye-a" in proc.stdout.splitlines(), proc.stdout

@@ -3,6 +3,8 @@
 docker.from_env() with DOCKER_HOST on berth's socket."""
 import base64
 import json
+import shutil
+import tempfile
 import threading
 import time
 
@@ -116,6 +118,26 @@ def test_sdk_pull_with_credentials(client, registry_basic, api):
     # The password lands in no log.
     journal = api.run(["journalctl", "--no-pager", "-o", "cat"], timeout=60).stdout
     assert registry_basic.password not in journal
+    # POST /auth (client.login, docker login) checks credentials with berthd's Login.
+    assert client.login(registry_basic.user, registry_basic.password, registry=registry_basic.url,
+                        reauth=True)["Status"] == "Login Succeeded"
+    with pytest.raises(docker_sdk.errors.APIError) as e:
+        client.login(registry_basic.user, "wrong", registry=registry_basic.url, reauth=True)
+    assert e.value.status_code == 401
+    # The docker CLI: login (its config in a directory of its own), then a pull with what it stored.
+    config = tempfile.mkdtemp(prefix="berth-docker-config.", dir="/var/tmp")
+    try:
+        env = ["env", f"DOCKER_HOST=unix://{SOCK}", f"DOCKER_CONFIG={config}", "/usr/local/bin/docker"]
+        proc = api.run(env + ["login", "-u", registry_basic.user, "--password-stdin", registry_basic.url],
+                       input=registry_basic.password, timeout=120)
+        assert proc.returncode == 0 and "Login Succeeded" in proc.stdout, (proc.stdout, proc.stderr)
+        proc = api.run(env + ["pull", f"{ref}:v1"], timeout=300)
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        client.images.remove(f"{ref}:v1")
+    finally:
+        shutil.rmtree(config, ignore_errors=True)
+    journal = api.run(["journalctl", "--no-pager", "-o", "cat"], timeout=60).stdout
+    assert registry_basic.password not in journal
     # A header that is no JSON: 400, before any pull.
     bad = base64.urlsafe_b64encode(b"{not json").decode()
     status, msg = http_json_headers(api, "POST", f"/images/create?fromImage={ref}&tag=v1",
@@ -192,6 +214,9 @@ def test_sdk_events(client):
     die = next(e for e in got if e["Action"] == "die")
     assert die["Actor"]["ID"] == c.id and die["Actor"]["Attributes"]["exitCode"] == "3"
     assert die["Actor"]["Attributes"]["name"] == "sdk-ev" and die["Type"] == "container"
+    # Docker's wire keys (docker-compose reads time).
+    assert die["status"] == "die" and die["id"] == c.id and die["from"] == "busybox"
+    assert abs(die["time"] - time.time()) < 60 and die["timeNano"] // 10**9 == die["time"] and die["scope"] == "local"
     assert all(e["Actor"]["Attributes"].get("name") == "sdk-ev" for e in got)
     # Only the past: an empty stream at once.
     assert list(client.events(since=1, until=2, decode=True)) == []
@@ -226,6 +251,11 @@ def test_sdk_mounts(client):
                                                 "! touch /ro/g 2>/dev/null && echo ro"],
                                     mounts=mounts, remove=True)
         assert out == b"hi\ntmpfs\nro\n"
+        # HostConfig.Tmpfs (compose's tmpfs:), its "ro" taken.
+        out = client.containers.run("busybox", ["sh", "-c", "grep -q ' /t1 tmpfs rw' /proc/mounts && "
+                                                "grep -q ' /t2 tmpfs ro' /proc/mounts && echo ok"],
+                                    tmpfs={"/t1": "size=1m", "/t2": "ro"}, remove=True)
+        assert out == b"ok\n"
         with pytest.raises(docker_sdk.errors.APIError) as e:
             client.containers.create("busybox", "true", mounts=[docker_sdk.types.Mount("relative", "sdk-mnt")])
         assert e.value.status_code == 400
