@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* create and run: the container options, CreateContainer(), and for run the start. */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,6 +97,8 @@ typedef struct CreateArgs {
         CtlLogConfig log;
         CtlHealth health;
         SdNotifyMode sdnotify; /* run only */
+        unsigned n_listen_fds; /* run under socket activation: LISTEN_FDS descriptors from 3 on */
+        char *listen_fdnames; /* LISTEN_FDNAMES */
         bool detach; /* run only */
         unsigned attach; /* run -a: ATTACH_STREAM_* bits; 0: not given (stdout and stderr, stdin with -i) */
         const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
@@ -106,6 +109,7 @@ typedef struct CreateArgs {
 } CreateArgs;
 
 static void create_args_done(CreateArgs *a) {
+        a->listen_fdnames = mfree(a->listen_fdnames);
         strv_free(a->env);
         a->env = NULL;
         a->restart_policy = mfree(a->restart_policy);
@@ -651,10 +655,32 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
         return 1;
 }
 
+/* ListenFds and ListenFdNames: the sockets systemd passed us, for the container's payload. */
+static int append_listen_fds(sd_bus_message *m, const CreateArgs *a) {
+        int r;
+        if (a->n_listen_fds == 0)
+                return 0;
+        if ((r = sd_bus_message_open_container(m, 'e', "sv")) < 0 ||
+            (r = sd_bus_message_append(m, "s", "ListenFds")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'v', "ah")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "h")) < 0)
+                return r;
+        for (unsigned i = 0; i < a->n_listen_fds; i++)
+                if ((r = sd_bus_message_append(m, "h", 3 + (int) i)) < 0)
+                        return r;
+        if ((r = sd_bus_message_close_container(m)) < 0 || (r = sd_bus_message_close_container(m)) < 0 ||
+            (r = sd_bus_message_close_container(m)) < 0)
+                return r;
+        return a->listen_fdnames ? sd_bus_message_append(m, "{sv}", "ListenFdNames", "s", a->listen_fdnames) : 0;
+}
+
 static int append_options(sd_bus_message *m, const CreateArgs *a) {
         int r;
 
         r = sd_bus_message_open_container(m, SD_BUS_TYPE_ARRAY, "{sv}");
+        if (r < 0)
+                return r;
+        r = append_listen_fds(m, a);
         if (r < 0)
                 return r;
         if (a->hostname) {
@@ -898,6 +924,31 @@ static void notify_proxy_donep(NotifyProxy *p) {
         notify_proxy_done(p);
 }
 
+/* A run that systemd started with sockets (a service with a .socket unit: LISTEN_PID is ours):
+ * they go to the container, which gets them as 3.. with LISTEN_FDS, as a service would. */
+static int take_listen_fds(CreateArgs *a) {
+        const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES");
+        uint64_t p, n;
+        if (!pid || !fds || parse_uint64(pid, &p) < 0 || p != (uint64_t) getpid() || parse_uint64(fds, &n) < 0 ||
+            n == 0)
+                return 0;
+        if (n > 32) {
+                ctl_log_error("%" PRIu64 " listening sockets were passed; a container takes at most 32", n);
+                return -EINVAL;
+        }
+        for (unsigned i = 0; i < n; i++)
+                if (fcntl(3 + (int) i, F_SETFD, FD_CLOEXEC) < 0)
+                        return ctl_log_errno(errno, "LISTEN_FDS names descriptor %u, which is not open: %m", 3 + i);
+        a->n_listen_fds = (unsigned) n;
+        if (names && !(a->listen_fdnames = strdup(names)))
+                return ctl_log_errno(ENOMEM, "%m");
+        /* Not for anything we start ourselves. */
+        (void) unsetenv("LISTEN_PID");
+        (void) unsetenv("LISTEN_FDS");
+        (void) unsetenv("LISTEN_FDNAMES");
+        return 0;
+}
+
 int verb_run(int argc, char *argv[], Ctl *ctl) {
         _cleanup_(create_args_done) CreateArgs a = {};
         _cleanup_(notify_proxy_donep) NotifyProxy proxy = NOTIFY_PROXY_NULL;
@@ -908,6 +959,9 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
 
         r = parse_create_argv(argc, argv, true, &a);
         if (r <= 0)
+                return r;
+        r = take_listen_fds(&a);
+        if (r < 0)
                 return r;
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)

@@ -203,7 +203,7 @@ static int exec_start(Container *c, char **argv, char **env, const ExecOptions *
         if (!(op->unit = container_unit_name(c)) || (r = build_exec_spec(c, argv, env, options, &spec_fd)) < 0)
                 goto fail;
         /* The resize pipe travels in the slot a started container's stdin uses (HELPER_FD_ATTACH_STDIN). */
-        r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ options->tty ? options->resize_fd : -1, -1, -1 },
+        r = helper_launch(m, c, spec_fd, stdio, (const int[3]){ options->tty ? options->resize_fd : -1, -1, -1 }, NULL,
                           &op->helper);
         if (r < 0)
                 goto fail;

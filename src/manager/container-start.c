@@ -476,6 +476,7 @@ static int write_spec(Container *c, Image *image, bool attached, bool input, jso
         container_resources_to_spec(&c->res, o);
         container_security_to_spec(&c->security, o);
         json_object_object_foreach(net, key, value) json_object_object_add(o, key, json_object_get(value));
+        container_listen_to_spec(&c->listen, o);
 
         return container_write_spec_json(o, ret_fd);
 }
@@ -500,25 +501,32 @@ int container_write_spec_json(json_object *o, int *ret_fd) {
         return 0;
 }
 
-/* fds[n] becomes the helper's descriptor n (-1: none, then it stays closed); sources are moved
- * above them first so no dup2 clobbers another. */
-static int helper_spawn(const Container *c, const int fds[_HELPER_FD_MAX], pid_t *ret_pid) {
+/* fds[n] becomes the helper's descriptor n (-1: none, then it stays closed), the listening ones
+ * HELPER_FD_LISTEN_FIRST and on; sources are moved above them first so no dup2 clobbers another. */
+static int helper_spawn(const Container *c, const int fds[_HELPER_FD_MAX], const ContainerListen *listen,
+                        pid_t *ret_pid) {
+        enum { N_SLOTS = _HELPER_FD_MAX + CONTAINER_LISTEN_FDS_MAX };
         posix_spawn_file_actions_t actions;
         posix_spawnattr_t attr;
         sigset_t none, all;
-        int high[_HELPER_FD_MAX], r = 0;
+        size_t n_listen = listen ? listen->n : 0;
+        int high[N_SLOTS], r = 0;
         char short_id[BERTH_SHORT_ID_LEN + 1];
         char *argv[] = { (char *) "berth-nspawn", short_id, NULL };
         char *envp[] = { NULL };
 
         snprintf(short_id, sizeof(short_id), "%.12s", c->id);
-        for (int i = 0; i < _HELPER_FD_MAX; i++)
+        for (int i = 0; i < N_SLOTS; i++)
                 high[i] = -1;
-        for (int i = 0; i < _HELPER_FD_MAX; i++)
-                if (fds[i] >= 0 && (high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 16)) < 0) {
+        for (int i = 0; i < N_SLOTS; i++) {
+                int src = i < _HELPER_FD_MAX                       ? fds[i]
+                        : (size_t) (i - _HELPER_FD_MAX) < n_listen ? listen->fds[i - _HELPER_FD_MAX]
+                                                                   : -1;
+                if (src >= 0 && (high[i] = fcntl(src, F_DUPFD_CLOEXEC, N_SLOTS + 3)) < 0) {
                         r = -errno;
                         goto finish;
                 }
+        }
         posix_spawn_file_actions_init(&actions);
         posix_spawnattr_init(&attr);
         sigemptyset(&none);
@@ -527,16 +535,16 @@ static int helper_spawn(const Container *c, const int fds[_HELPER_FD_MAX], pid_t
         posix_spawnattr_setsigdefault(&attr, &all);
         /* Its own session: nothing in a container can signal berthd's process group. */
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
-        for (int i = 0; i < _HELPER_FD_MAX; i++)
+        for (int i = 0; i < N_SLOTS; i++)
                 if (high[i] >= 0)
                         posix_spawn_file_actions_adddup2(&actions, high[i], i);
-        posix_spawn_file_actions_addclosefrom_np(&actions, _HELPER_FD_MAX);
+        posix_spawn_file_actions_addclosefrom_np(&actions, HELPER_FD_LISTEN_FIRST + (int) n_listen);
         /* The sealed copy of the helper (helper-exe.h), executed through its descriptor. */
         r = -posix_spawn(ret_pid, HELPER_EXE_PATH, &actions, &attr, argv, envp);
         posix_spawn_file_actions_destroy(&actions);
         posix_spawnattr_destroy(&attr);
 finish:
-        for (int i = 0; i < _HELPER_FD_MAX; i++)
+        for (int i = 0; i < N_SLOTS; i++)
                 safe_close(high[i]);
         return r;
 }
@@ -546,7 +554,7 @@ finish:
  * stdio: the helper's 0, 1, 2 (exec mode), or NULL to leave it berthd's; attach: its
  * HELPER_FD_ATTACH_STDIN, _STDOUT and _STDERR, or -1. */
 int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], const int attach[3],
-                  HelperProcess *ret) {
+                  const ContainerListen *listen, HelperProcess *ret) {
         _cleanup_close_ int go_r = -1, go_w = -1, status_r = -1, status_w = -1, pidfd = -1;
         int pipes[2], r;
         pid_t pid;
@@ -575,7 +583,7 @@ int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3
                 [HELPER_FD_ATTACH_STDIN] = attach[0],
                 [HELPER_FD_EXE] = m->helper_exe_fd,
         };
-        r = helper_spawn(c, fds, &pid);
+        r = helper_spawn(c, fds, listen, &pid);
         if (r < 0)
                 return r;
         pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
@@ -808,7 +816,8 @@ static int start_checked(StartOperation *op, int stdin_fd, int stdout_fd, int st
         if ((op->unit = container_unit_name(c)) == NULL || (r = hashmap_put(m->starts_by_unit, op->unit, op)) < 0 ||
             (r = write_spec(c, image, stdout_fd >= 0, stdin_fd >= 0, mounts, net, &spec_fd)) < 0)
                 goto fail;
-        r = helper_launch(m, c, spec_fd, NULL, (const int[3]){ stdin_fd, stdout_fd, stderr_fd }, &op->helper);
+        r = helper_launch(m, c, spec_fd, NULL, (const int[3]){ stdin_fd, stdout_fd, stderr_fd }, &c->listen,
+                          &op->helper);
         if (r < 0)
                 goto fail;
 

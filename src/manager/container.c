@@ -254,6 +254,7 @@ static int container_state_from_json(Container *c, json_object *o) {
 void container_free(Container *c) {
         if (!c)
                 return;
+        container_listen_done(&c->listen);
         free(c->name);
         free(c->image_ref);
         free(c->image_id);
@@ -504,6 +505,8 @@ int container_create(Manager *m, Image *image, const char *image_ref, const Cont
         if (c->stop_signal <= 0)
                 c->stop_signal = SIGTERM;
         r = container_health_merge_image(c, image->config_json);
+        if (r >= 0)
+                r = container_listen_copy(&config->listen, &c->listen);
         if (r < 0)
                 goto fail;
         if (config->stop_signal == 0 && image->stop_signal) {

@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "container-listen.h"
 #include "container-network.h"
 #include "container-security.h"
 #include "container-settings.h"
@@ -172,6 +173,7 @@ typedef struct Container {
         bool machine_registered; /* machined may still know a machine of an earlier run */
         ContainerSecurity security; /* container-security.h */
         ContainerNetwork net; /* container-network.h: its configuration and, while it runs, leases and ports */
+        ContainerListen listen; /* socket activation: its own copies, kept while berthd runs */
 
         ContainerState state;
         int exit_code;
@@ -247,6 +249,7 @@ typedef struct ContainerConfig {
         const char *volume_driver; /* for the volumes this container creates; NULL: local */
         ContainerSecurity security; /* owned */
         ContainerNetwork net; /* owned; moved into the container by container_create() */
+        ContainerListen listen; /* the message's descriptors (container-listen.h) */
 } ContainerConfig;
 /* At most this many --group-add groups (the helper's list holds 64 with the user's own). */
 #define CONTAINER_GROUP_ADD_MAX 32
@@ -512,8 +515,9 @@ typedef struct HelperProcess {
 void helper_process_kill(HelperProcess *h);
 void helper_process_close(HelperProcess *h);
 
+/* listen: socket activation's descriptors for a start (NULL for an exec). */
 int helper_launch(Manager *m, const Container *c, int spec_fd, const int stdio[3], const int attach[3],
-                  HelperProcess *ret);
+                  const ContainerListen *listen, HelperProcess *ret);
 int container_write_spec_json(json_object *o, int *ret_fd);
 
 /* A container created with AutoRemove whose start failed is removed with its anonymous volumes,

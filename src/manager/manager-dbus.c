@@ -198,6 +198,8 @@ static int parse_create_options(sd_bus_message *message, ContainerConfig *config
                 r = container_resources_parse_option(message, key, contents, &config->res, error);
                 if (r == 0) /* NetworkMode, NetworkAliases, IPAddress, ..., PublishAllPorts */
                         r = container_network_parse_option(message, key, contents, &config->net, error);
+                if (r == 0) /* ListenFds, ListenFdNames */
+                        r = container_listen_parse_option(message, key, contents, &config->listen, error);
                 if (r < 0)
                         return r;
                 if (r > 0) {
@@ -318,6 +320,7 @@ static void container_config_done(ContainerConfig *config) {
         strv_free(config->sysctls);
         container_resources_done(&config->res);
         container_security_done(&config->security);
+        container_listen_config_done(&config->listen);
         container_network_done(&config->net);
 }
 

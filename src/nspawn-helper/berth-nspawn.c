@@ -912,6 +912,9 @@ static int run(void) {
         userns_r = safe_close(userns_r);
         net_r = safe_close(net_r);
         net_join_fd = safe_close(net_join_fd);
+        /* The listening sockets are the payload's now (berthd keeps its own for the next start). */
+        for (unsigned i = 0; i < spec->n_listen_fds; i++)
+                (void) close(HELPER_FD_LISTEN_FIRST + (int) i);
         if (spec->userns_base > 0) {
                 r = userns_hand_over(spec, pid, pidfd, userns_w);
                 if (r < 0)

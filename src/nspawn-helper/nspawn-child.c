@@ -83,6 +83,43 @@ static void reset_signals(void) {
         sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/* Socket activation: the listening descriptors (at HELPER_FD_LISTEN_FIRST..) become 3.. without
+ * O_CLOEXEC, as systemd hands them to a service; *error_fd moves above them first. */
+static int install_listen_fds(const ContainerSpec *spec, int *error_fd) {
+        unsigned n = spec->n_listen_fds;
+        if (n == 0)
+                return 0;
+        int high = HELPER_FD_LISTEN_FIRST + (int) n + 3;
+        int e = fcntl(*error_fd, F_DUPFD_CLOEXEC, high);
+        if (e < 0)
+                return -errno;
+        safe_close(*error_fd);
+        *error_fd = e;
+        /* Above everything first, so no dup2() below clobbers a source not yet moved. */
+        int moved[32];
+        for (unsigned i = 0; i < n; i++) {
+                moved[i] = fcntl(HELPER_FD_LISTEN_FIRST + (int) i, F_DUPFD_CLOEXEC, high);
+                if (moved[i] < 0)
+                        return -errno;
+        }
+        for (unsigned i = 0; i < n; i++) {
+                if (dup2(moved[i], 3 + (int) i) < 0)
+                        return -errno;
+                safe_close(moved[i]);
+        }
+        return 0;
+}
+
+/* Everything from 3 on but keep (and the listening descriptors 3.. of socket activation). */
+static int close_all_but_listen(unsigned n_listen, int keep) {
+        unsigned first = 3 + n_listen;
+        if ((unsigned) keep > first && syscall(SYS_close_range, first, (unsigned) keep - 1, 0U) < 0)
+                return -errno;
+        if (syscall(SYS_close_range, (unsigned) keep + 1, ~0U, 0U) < 0)
+                return -errno;
+        return 0;
+}
+
 static int close_all_but(int keep) {
         if (keep > 3 && syscall(SYS_close_range, 3U, (unsigned) keep - 1, 0U) < 0)
                 return -errno;
@@ -334,8 +371,12 @@ _noreturn_ void container_child(const ContainerSpec *spec, int stdin_fd, int std
                 child_failf(error_fd, errno, "open /dev/null in the container");
         if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stderr_fd, STDERR_FILENO) < 0)
                 child_failf(error_fd, errno, "set up standard input and output");
-        /* No descriptor of berthd or of the helper may reach the payload. error_fd is O_CLOEXEC. */
-        r = close_all_but(error_fd);
+        r = install_listen_fds(spec, &error_fd);
+        if (r < 0)
+                child_failf(error_fd, -r, "pass the listening sockets");
+        /* No descriptor of berthd or of the helper may reach the payload (but the listening
+         * sockets it is meant to have). error_fd is O_CLOEXEC. */
+        r = close_all_but_listen(spec->n_listen_fds, error_fd);
         if (r < 0)
                 child_failf(error_fd, -r, "close inherited file descriptors");
 
@@ -427,6 +468,27 @@ _noreturn_ void confine_and_exec(const ContainerSpec *spec, const char *cwd, int
         if (confine(spec, isempty(user) && strv_length(spec->group_add) == 0 ? NULL : &u, &failure) < 0)
                 child_fail(error_fd, &failure);
 
+        /* Socket activation: LISTEN_PID names the process that execs, the payload (after --init's fork). */
+        _cleanup_strv_free_ char **with_listen = NULL;
+        if (spec->n_listen_fds > 0) {
+                /* Ours replace any the image or the user set. */
+                with_listen = calloc(1, sizeof(char *));
+                for (char **e = env; with_listen && e && *e; e++)
+                        if (!startswith(*e, "LISTEN_FDS=") && !startswith(*e, "LISTEN_PID=") &&
+                            !startswith(*e, "LISTEN_FDNAMES=") && strv_push(&with_listen, *e) < 0) {
+                                strv_free(with_listen);
+                                with_listen = NULL;
+                        }
+                char fds_var[32], pid_var[32];
+                snprintf(fds_var, sizeof(fds_var), "LISTEN_FDS=%u", spec->n_listen_fds);
+                snprintf(pid_var, sizeof(pid_var), "LISTEN_PID=%d", (int) getpid());
+                _cleanup_free_ char *names_var = spec->listen_fdnames ? strjoin("LISTEN_FDNAMES=", spec->listen_fdnames)
+                                                                      : NULL;
+                if (!with_listen || strv_push(&with_listen, fds_var) < 0 || strv_push(&with_listen, pid_var) < 0 ||
+                    (spec->listen_fdnames && (!names_var || strv_push(&with_listen, names_var) < 0)))
+                        child_failf(error_fd, ENOMEM, "set the socket activation environment");
+                env = with_listen;
+        }
         /* execvp() searches the PATH of the current environment, so switch to the container's first. */
         environ = env;
         execvp(argv[0], argv);

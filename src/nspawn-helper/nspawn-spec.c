@@ -21,6 +21,7 @@ void container_spec_free(ContainerSpec *s) {
         free(s->image);
         free(s->hostname);
         free(s->domainname);
+        free(s->listen_fdnames);
         free(s->log_driver);
         free(s->log_mode);
         strv_free(s->log_fields);
@@ -355,6 +356,13 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char
         s->ipc_host = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "host");
         s->ipc_none = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "none");
         s->uts_host = streq_ptr(json_get_string(o, SPEC_KEY_UTS_MODE), "host");
+        int64_t n_listen = json_get_i64(o, SPEC_KEY_LISTEN_FDS, 0);
+        if (n_listen < 0 || n_listen > 32 || (n_listen > 0 && s->exec_pid > 0))
+                return -EBADMSG;
+        s->n_listen_fds = (unsigned) n_listen;
+        const char *fdnames = json_get_string(o, SPEC_KEY_LISTEN_FDNAMES);
+        if (fdnames && !(s->listen_fdnames = strdup(fdnames)))
+                return -ENOMEM;
         /* --pid/--ipc container: (an exec joins the container's process's namespaces anyway). */
         if (s->exec_pid <= 0) {
                 int64_t pid_join = json_get_i64(o, SPEC_KEY_PID_JOIN_PID, 0),

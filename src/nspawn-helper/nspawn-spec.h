@@ -111,6 +111,8 @@ typedef struct ContainerSpec {
         struct sock_fprog seccomp; /* read from HELPER_FD_SECCOMP */
         NetMode net_mode;
         int net_join_pid; /* NET_MODE_CONTAINER */
+        unsigned n_listen_fds; /* socket activation: at HELPER_FD_LISTEN_FIRST.., the payload's 3.. */
+        char *listen_fdnames; /* LISTEN_FDNAMES, or NULL */
         int pid_join_pid, ipc_join_pid; /* --pid/--ipc container: a process of the peer (not in exec mode) */
         SpecInterface *interfaces; /* NET_MODE_PRIVATE */
         size_t n_interfaces;

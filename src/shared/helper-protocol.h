@@ -27,6 +27,10 @@ typedef enum HelperFd {
         _HELPER_FD_MAX,
 } HelperFd;
 
+/* Socket activation (SPEC_KEY_LISTEN_FDS): the listening descriptors follow the fixed ones, from
+ * here; the payload gets them as 3.., as systemd hands them over. */
+#define HELPER_FD_LISTEN_FIRST _HELPER_FD_MAX
+
 /* The path the helper is executed by: its own descriptor HELPER_FD_EXE (checked by the unit test). */
 #define HELPER_EXE_PATH "/proc/self/fd/10"
 
@@ -169,6 +173,8 @@ int helper_log_dropped_parse(const char *data, size_t len, uint64_t *ret);
 #define SPEC_KEY_LOG_RATE_LIMIT_INTERVAL "log_rate_limit_interval_usec" /* 0: no rate limit */
 #define SPEC_KEY_LOG_RATE_LIMIT_BURST    "log_rate_limit_burst" /* lines per interval; 0: no rate limit */
 #define SPEC_KEY_LOG_FIELDS              "log_fields" /* array of "FIELD=value": labels=, env= */
+#define SPEC_KEY_LISTEN_FDS              "listen_fds" /* how many descriptors from HELPER_FD_LISTEN_FIRST on (LISTEN_FDS) */
+#define SPEC_KEY_LISTEN_FDNAMES          "listen_fdnames" /* LISTEN_FDNAMES for the payload, or missing */
 #define SPEC_KEY_NET_MODE                "net_mode" /* SPEC_NET_MODE_*; missing: SPEC_NET_MODE_NONE */
 #define SPEC_KEY_NET_JOIN_PID            "net_join_pid" /* SPEC_NET_MODE_CONTAINER: the process whose netns is joined */
 #define SPEC_KEY_PID_JOIN_PID            "pid_join_pid" /* --pid container: the process whose PID namespace is joined */

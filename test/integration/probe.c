@@ -4,7 +4,10 @@
  *   probe hold-fd3            block reading descriptor 3 (keeps the process alive with its exe)
  *   probe udp-sink PORT       print every UDP datagram that arrives on PORT (busybox nc has no -u)
  *   probe notify LINE...      send the lines (e.g. READY=1) to $NOTIFY_SOCKET as one datagram, as
- *                             sd_notify() does */
+ *                             sd_notify() does
+ *   probe accept-fd3          socket activation as sd_listen_fds() checks it (LISTEN_PID is ours): accept
+ *                             one connection on descriptor 3 and answer with LISTEN_FDS and
+ *                             LISTEN_FDNAMES */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,6 +33,23 @@ int main(int argc, char *argv[]) {
                 }
                 puts(strerrorname_np(errno) ? strerrorname_np(errno) : "unknown");
                 return 1;
+        }
+        if (argc == 2 && strcmp(argv[1], "accept-fd3") == 0) {
+                const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS"), *names = getenv("LISTEN_FDNAMES");
+                char answer[256];
+                if (!pid || atoi(pid) != getpid() || !fds || atoi(fds) < 1) {
+                        fprintf(stderr, "not socket-activated: LISTEN_PID=%s (we are %d) LISTEN_FDS=%s\n",
+                                pid ? pid : "", (int) getpid(), fds ? fds : "");
+                        return 1;
+                }
+                int c = accept(3, NULL, NULL);
+                if (c < 0) {
+                        perror("accept on descriptor 3");
+                        return 1;
+                }
+                int n = snprintf(answer, sizeof(answer), "hello LISTEN_FDS=%s LISTEN_FDNAMES=%s\n", fds,
+                                 names ? names : "");
+                return write(c, answer, (size_t) n) == n ? 0 : 1;
         }
         if (argc == 2 && strcmp(argv[1], "hold-fd3") == 0) {
                 char c;

@@ -190,3 +190,40 @@ def test_start_waits_for_the_container_and_fails_with_it(units):
     proc = bed.systemctl("start", f"{bad}.service")
     assert proc.returncode != 0, proc
     assert "No such image" in unit_log(bed, f"{bad}.service")
+
+
+def test_socket_activation_hands_the_listening_socket_to_the_container(units, probe_bin):
+    """NAME.socket starts NAME.service on the first connection; berthctl run passes the listening
+    socket on, and the payload finds it as descriptor 3 with LISTEN_FDS, LISTEN_PID (its own) and
+    LISTEN_FDNAMES, as a service does (sd_listen_fds())."""
+    import socket
+    bed = units.bed
+    name = unique("sock")
+    port = 18200 + int(uuid.uuid4().hex[:3], 16) % 500
+    units.write(name, f"[Container]\nImage=busybox:latest\nVolume={probe_bin}:/probe:ro\nExec=/probe accept-fd3\n")
+    bed.run(["tee", f"/etc/systemd/system/{name}.socket"],
+            input=f"[Socket]\nListenStream=127.0.0.1:{port}\nFileDescriptorName=web\n", check=True)
+    try:
+        units.reload()
+        bed.systemctl("start", f"{name}.socket", check=True)
+        assert bed.systemctl("is-active", f"{name}.service").stdout.strip() == "inactive"
+        def ask():
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+                s.settimeout(60)
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        return data
+                    data += chunk
+
+        data = ask()
+        assert data == b"hello LISTEN_FDS=1 LISTEN_FDNAMES=web\n", (data, unit_log(bed, f"{name}.service"))
+        # The payload answered one connection and exited with the service; the next connection
+        # starts both again, with the same socket.
+        bed.wait_until(lambda: bed.systemctl("is-active", f"{name}.service").stdout.strip() != "active",
+                       timeout=30, what="the service to finish")
+        assert ask() == b"hello LISTEN_FDS=1 LISTEN_FDNAMES=web\n", unit_log(bed, f"{name}.service")
+    finally:
+        bed.systemctl("stop", f"{name}.socket")
+        bed.run(["rm", "-f", f"/etc/systemd/system/{name}.socket"])
