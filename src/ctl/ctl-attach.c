@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <assert.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -141,6 +142,31 @@ static int setup_event(Attach *a, AttachFlags flags) {
         return sd_bus_attach_event(a->bus, a->event, SD_EVENT_PRIORITY_NORMAL);
 }
 
+/* A service (berth-generator's) whose container runs in a scope of its own: systemctl status of the
+ * service says where, and what the payload is, as STATUS= (the container is not in the service's
+ * cgroup, see berth.container(5)). Only with a NOTIFY_SOCKET: it costs three property reads. */
+static void notify_status(Attach *a) {
+        _cleanup_free_ char *name = NULL, *unit = NULL, *status = NULL, *cmdline = NULL;
+        _cleanup_strv_free_ char **command = NULL;
+        uint32_t pid = 0;
+        if (!getenv("NOTIFY_SOCKET") ||
+            sd_bus_get_property_string(a->bus, BERTH_BUS_SERVICE, a->path, BERTH_BUS_CONTAINER, "Name", NULL, &name) <
+                    0 ||
+            sd_bus_get_property_string(a->bus, BERTH_BUS_SERVICE, a->path, BERTH_BUS_CONTAINER, "Unit", NULL, &unit) <
+                    0 ||
+            sd_bus_get_property_trivial(a->bus, BERTH_BUS_SERVICE, a->path, BERTH_BUS_CONTAINER, "Pid", NULL, 'u',
+                                        &pid) < 0 ||
+            sd_bus_get_property_strv(a->bus, BERTH_BUS_SERVICE, a->path, BERTH_BUS_CONTAINER, "Command", NULL,
+                                     &command) < 0)
+                return;
+        cmdline = strv_join(command, " ");
+        if (cmdline && strlen(cmdline) > 200)
+                strcpy(cmdline + 197, "...");
+        if (cmdline &&
+            asprintf(&status, "STATUS=Container %s runs in %s: PID %" PRIu32 " %s", name, unit, pid, cmdline) >= 0)
+                (void) sd_notify(0, status);
+}
+
 /* --sdnotify=healthy: ready once the first health check passed. */
 static int on_healthy(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         Attach *a = userdata;
@@ -194,6 +220,8 @@ static int wait_attached(Attach *a, AttachFlags flags, const int remote[3], sd_b
                         return r;
                 /* Run by a Type=notify service (berth-generator's): it is up once the payload is
                  * started. Without NOTIFY_SOCKET this does nothing. */
+                if (flags & ATTACH_START)
+                        notify_status(a);
                 if ((flags & ATTACH_START) && !(flags & ATTACH_NO_READY))
                         (void) sd_notify(0, "READY=1");
                 if ((flags & ATTACH_START) && (flags & ATTACH_NOTIFY_HEALTHY) &&

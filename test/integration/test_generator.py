@@ -67,9 +67,16 @@ def test_service_runs_the_container_attached_and_stop_sends_term(units):
     text = bed.run(["cat", f"{GENERATOR_DIR}/{name}.service"], check=True).stdout
     assert "KillMode=mixed" in text and f"SyslogIdentifier={name}" in text
 
+    # systemd accepts the generated unit as it is.
+    verify = bed.run(["systemd-analyze", "verify", f"{GENERATOR_DIR}/{name}.service"])
+    assert verify.returncode == 0, verify.stderr
+
     bed.systemctl("start", f"{name}.service", check=True)
     assert bed.systemctl("is-active", f"{name}.service").stdout.strip() == "active"
     container = f"systemd-{name}"
+    # systemctl status says where the container runs (its own scope) and what its payload is.
+    status = bed.systemctl("status", "--no-pager", f"{name}.service").stdout
+    assert f"Container {container} runs in berth-" in status and "sh -c echo started" in status, status
     bed.wait_until(lambda: container in container_names(bed), what="the container in berthctl ps")
     bed.wait_until(lambda: "started" in unit_log(bed, f"{name}.service"), what="'started' in journalctl -u")
     # The supervisor's own journal entries, with the container's fields, are still there.
@@ -227,3 +234,27 @@ def test_socket_activation_hands_the_listening_socket_to_the_container(units, pr
     finally:
         bed.systemctl("stop", f"{name}.socket")
         bed.run(["rm", "-f", f"/etc/systemd/system/{name}.socket"])
+
+
+def test_ordering_between_two_container_units(units):
+    """[Unit] Requires= and After= between two generated services: starting the second starts the first
+    before it, and its container runs first."""
+    bed = units.bed
+    first, second = unique("db"), unique("app")
+    units.write(first, f"[Container]\nImage=busybox:latest\nExec={TRAPPING}\n")
+    units.write(second, f"[Unit]\nRequires={first}.service\nAfter={first}.service\n"
+                        f"[Container]\nImage=busybox:latest\nExec={TRAPPING}\n")
+    units.reload()
+    bed.systemctl("start", f"{second}.service", check=True)
+    try:
+        assert bed.systemctl("is-active", f"{first}.service").stdout.strip() == "active"
+        started = {}
+        for n in (first, second):
+            out = bed.berthctl("inspect", "--format", "{{.State.StartedAt}}", f"systemd-{n}", check=True).stdout
+            started[n] = out.strip()
+        assert started[first] <= started[second], started  # RFC 3339 in UTC: ordered as text
+        # Requires=: stopping the first stops the second too.
+        bed.systemctl("stop", f"{first}.service", check=True)
+        assert bed.systemctl("is-active", f"{second}.service").stdout.strip() == "inactive"
+    finally:
+        bed.systemctl("stop", f"{second}.service", f"{first}.service")
