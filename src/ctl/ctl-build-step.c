@@ -385,7 +385,12 @@ int build_step_mkdir(Build *b, BuildStep *s, const char *path) {
         /* Into an existing directory, nothing is extracted; a missing one is an error. */
         if (streq(path, "/") || build_step_copy_to(b, s, path, empty, true) >= 0)
                 return 0;
-        r = dir_stream(b, path + strspn(path, "/"), &dir);
+        _cleanup_free_ char *as = strdup(path + strspn(path, "/"));
+        if (!as)
+                return ctl_log_errno(ENOMEM, "Out of memory");
+        for (size_t n = strlen(as); n > 0 && as[n - 1] == '/'; n--)
+                as[n - 1] = 0;
+        r = dir_stream(b, as, &dir);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to write an archive: %m");
         return build_step_copy_to(b, s, "/", dir, false);

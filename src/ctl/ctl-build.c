@@ -186,7 +186,9 @@ static int do_step(Build *b, StageRun *s, const DockerfileInstruction *i, const 
         }
         if (spec->copy) {
                 CopyPlan *p = spec->copy;
-                r = build_step_copy_to(b, &step, p->path, p->fd, p->fallback_fd >= 0 || p->archive);
+                r = p->make_dest ? build_step_mkdir(b, &step, p->path) : 0;
+                if (r >= 0)
+                        r = build_step_copy_to(b, &step, p->path, p->fd, p->fallback_fd >= 0 || p->archive);
                 if (r < 0 && p->fallback_fd >= 0)
                         r = build_step_copy_to(b, &step, "/", p->fallback_fd, false);
                 else if (r < 0 && p->archive) {

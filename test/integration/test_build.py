@@ -194,17 +194,24 @@ COPY f /renamed
 COPY f /new/parents/here
 COPY f g /multi/
 COPY *.glob /globbed/
+RUN mkdir -p /usr/target && ln -s /usr/target /linkdir
+COPY f g /linkdir/
+COPY emptydir /made/empty/
 """,
         "f": "f\n",
         "g": "g\n",
         "a.glob": "a\n",
         "b.glob": "b\n",
     })
+    os.mkdir(os.path.join(d, "emptydir"))
     build(berthd, d, "-t", "built/dest:1")
     out = run_out(berthd, "built/dest:1", "sh", "-c",
                   "cat /bin/f /renamed /new/parents/here /multi/f /multi/g /globbed/a.glob /globbed/b.glob; "
-                  "stat -c %a /new /new/parents; test -x /bin/sh && echo bin-intact")
-    assert out == "f\nf\nf\nf\ng\na\nb\n755\n755\nbin-intact\n"
+                  "stat -c %a /new /new/parents; test -x /bin/sh && echo bin-intact; "
+                  "cat /usr/target/f /usr/target/g; test -L /linkdir && test -d /made/empty && echo kept")
+    # Through a symlink in the image (as /bin -> usr/bin), as Docker follows it; an empty source
+    # directory still makes its destination.
+    assert out == "f\nf\nf\nf\ng\na\nb\n755\n755\nbin-intact\nf\ng\nkept\n"
 
     ctx({"Dockerfile": "FROM busybox\nCOPY f g /notadir\n"})
     proc = build(berthd, d, check=False)
