@@ -305,10 +305,25 @@ def test_from_pulls_missing_and_pull_flag(berthd, registry, ctx):
 
 def test_cache_survives_restart(berthd, busybox_image, ctx):
     d = ctx({"Dockerfile": "FROM busybox\nRUN echo restart-cache > /r\n"})
-    build(berthd, d)
+    build(berthd, d, "-t", "built/restart:1")
     berthd.systemctl("restart", "berthd.service", check=True)
     out = build(berthd, d).stdout
     assert " ---> Using cache" in out
+    assert len(prop(berthd, "built/restart:1", "BuildCacheKey")) == 64
+    assert prop(berthd, "built/restart:1", "History")[-1][2] == ""  # the key is no comment
+
+
+def test_loaded_image_is_no_cache(berthd, busybox_image, ctx):
+    """The key is in berthd's record only: a saved and loaded step image does not pose as cache."""
+    d = ctx({"Dockerfile": "FROM busybox\nRUN echo loaded-cache > /l\n"})
+    build(berthd, d, "-t", "built/loaded:1")
+    archive = os.path.join(d, "saved.tar")
+    berthd.sh(f"berthctl save built/loaded:1 > {archive}", check=True)
+    berthd.berthctl("rmi", "built/loaded:1", check=True)
+    berthd.sh(f"berthctl load -i {archive}", check=True)
+    assert prop(berthd, "built/loaded:1", "BuildCacheKey") == ""
+    out = build(berthd, d).stdout
+    assert "loaded-cache" in out and " ---> Using cache" not in out.split("Step 2/2")[1]
 
 
 def test_multi_stage_target_and_copy_from(berthd, busybox_image, ctx):
