@@ -13,6 +13,7 @@
 #include "ctl-build.h"
 #include "ctl-bus.h"
 #include "ctl-log.h"
+#include "image-ref.h"
 #include "json-util.h"
 #include "util.h"
 
@@ -1160,11 +1161,16 @@ int verb_build(int argc, char *argv[], Ctl *ctl) {
         o.tags = tags;
         o.build_args = build_args;
         o.labels = labels;
-        for (char **t = tags; t && *t; t++)
-                if (!**t || strchr(*t, ' ')) {
-                        ctl_log_error("invalid tag \"%s\"", *t);
+        /* Checked before anything is built, as Docker does. */
+        for (char **t = tags; t && *t; t++) {
+                _cleanup_(image_ref_done) ImageRef ref = {};
+                if (image_ref_parse(*t, &ref) < 0 || ref.digest) {
+                        ctl_log_error("invalid argument \"%s\" for \"-t, --tag\" flag: invalid reference format "
+                                      "(expected NAME[:TAG] with a lowercase name)",
+                                      *t);
                         return -EINVAL;
                 }
+        }
         ctl->signals = true; /* the pulls' progress */
         r = ctl_acquire_bus(ctl, &b.bus);
         if (r < 0)

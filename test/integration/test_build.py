@@ -476,6 +476,8 @@ def test_parse_errors_name_line(berthd, ctx):
     proc = build(berthd, d, check=False)
     assert proc.returncode == 1
     assert "Dockerfile: line 2: unknown instruction: RUNN" in proc.stderr
+    proc = build(berthd, d, "-t", "Bad:Name", check=False)
+    assert proc.returncode == 125 and "invalid reference format" in proc.stderr
 
 
 def test_stdin_dockerfile_quiet_iidfile(berthd, busybox_image, ctx):
