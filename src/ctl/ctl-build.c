@@ -361,7 +361,7 @@ static int do_copy(Build *b, StageRun *s, const DockerfileInstruction *i, Stage 
                 }
                 if (!image && (r = build_resolve_image(b, from, NULL, false, &image)) < 0)
                         return r;
-                from_tmp = strdup("/tmp/berthctl-build-from-XXXXXX");
+                from_tmp = strdup("/var/tmp/berthctl-build-from-XXXXXX"); /* may be big: not tmpfs */
                 if (!from_tmp || !mkdtemp(from_tmp))
                         return ctl_log_errno(errno ?: ENOMEM, "Failed to create a directory: %m");
                 from_fd = open(from_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
