@@ -373,9 +373,11 @@ static int plan_archive(Build *b, int parent, const char *name, const char *dest
         return digest_fd(b, p->fd, dest, NULL, true, p->digest);
 }
 
-/* Into a directory: each source's contents (a directory) or itself, below dest_rel, for CopyTo("/"). */
+/* Into a directory: each source's contents (a directory) or itself, named relative to dest, for
+ * CopyTo(dest) once dest exists: berthd resolves dest in the container's root, so a symlink on the
+ * way (/bin -> usr/bin) is followed there, as Docker does, instead of refused in the stream. */
 static int plan_tree(Build *b, int root_fd, const DockerIgnore *ignore, char **matches, const char *dest,
-                     const char *dest_rel, const CopyOwner *owner, CopyPlan *p, char **ret_error) {
+                     const CopyOwner *owner, CopyPlan *p, char **ret_error) {
         TarWriter *w = NULL;
         int r = new_stream(b, &p->fd, &w);
         if (r < 0)
@@ -391,11 +393,10 @@ static int plan_tree(Build *b, int root_fd, const DockerIgnore *ignore, char **m
                         break;
                 if (S_ISDIR(st.st_mode)) {
                         dir = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                        r = dir < 0 ? -errno : add_tree(b, w, dir, *m, dest_rel, ignore);
+                        r = dir < 0 ? -errno : add_tree(b, w, dir, *m, "", ignore);
                 } else {
                         const char *base = strrchr(*m, '/') ? strrchr(*m, '/') + 1 : *m;
-                        as = path_join(dest_rel, base);
-                        r = as ? b->tar->writer_add(w, parent, name, as, false) : -ENOMEM;
+                        r = b->tar->writer_add(w, parent, name, base, false);
                 }
         }
         if (r >= 0)
@@ -405,7 +406,8 @@ static int plan_tree(Build *b, int root_fd, const DockerIgnore *ignore, char **m
         b->tar->writer_free(w);
         if (r < 0)
                 return r;
-        p->path = strdup("/");
+        p->path = strdup(dest);
+        p->make_dest = true;
         if (!p->path)
                 return -ENOMEM;
         r = apply_owner(b, &p->fd, owner, ret_error);
@@ -447,9 +449,9 @@ int build_copy_plan(Build *b, int root_fd, const DockerIgnore *ignore, char **so
                 else if (!S_ISDIR(st.st_mode) && !endswith(dest, "/"))
                         r = plan_file(b, parent, name, dest, dest_rel, owner, &p, ret_error);
                 else
-                        r = plan_tree(b, root_fd, ignore, matches, dest, dest_rel, owner, &p, ret_error);
+                        r = plan_tree(b, root_fd, ignore, matches, dest, owner, &p, ret_error);
         } else
-                r = plan_tree(b, root_fd, ignore, matches, dest, dest_rel, owner, &p, ret_error);
+                r = plan_tree(b, root_fd, ignore, matches, dest, owner, &p, ret_error);
         if (r < 0)
                 return r;
         *ret = p;

@@ -14,9 +14,6 @@
 #include "ctl-registry.h"
 #include "util.h"
 
-/* The history comment that carries a step's cache key. */
-#define CACHE_COMMENT_PREFIX "berth-build-cache:"
-
 static int image_path(Build *b, const char *name, char **ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r = ctl_get_image(b->bus, name, &error, ret);
@@ -25,7 +22,8 @@ static int image_path(Build *b, const char *name, char **ret) {
         return r < 0 ? -ENOENT : 0;
 }
 
-/* The last history entry's comment of every image that has a cache key: "key id". */
+/* The images that are build steps, by their BuildCacheKey: "key id". The key lives in berthd's
+ * records only (set by CommitWithOptions), so a loaded or pulled image can never pose as one. */
 int build_load_cache(Build *b) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -37,27 +35,18 @@ int build_load_cache(Build *b) {
                 return ctl_log_bus_error(&error, r);
         r = sd_bus_message_enter_container(reply, 'a', "(sastto)");
         while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'r', "sastto")) > 0) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *h = NULL;
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                _cleanup_free_ char *last = NULL;
+                _cleanup_free_ char *key = NULL;
                 if ((r = sd_bus_message_read(reply, "s", &id)) < 0 || (r = sd_bus_message_skip(reply, "astt")) < 0 ||
                     (r = sd_bus_message_read(reply, "o", &path)) < 0 || (r = sd_bus_message_exit_container(reply)) < 0)
                         break;
-                if (sd_bus_get_property(b->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_IMAGE, "History", &e, &h,
-                                        "a(tssb)") < 0)
-                        continue; /* removed meanwhile */
-                const char *comment;
-                if (sd_bus_message_enter_container(h, 'a', "(tssb)") < 0)
-                        continue;
-                while (sd_bus_message_read(h, "(tssb)", NULL, NULL, &comment, NULL) > 0) {
-                        free(last);
-                        last = strdup(comment);
-                }
-                if (last && startswith(last, CACHE_COMMENT_PREFIX)) {
-                        _cleanup_free_ char *entry = strjoin(last + strlen(CACHE_COMMENT_PREFIX), " ", id);
-                        if (!entry || strv_push(&b->cache, entry) < 0)
-                                return ctl_log_errno(ENOMEM, "Out of memory");
-                }
+                if (sd_bus_get_property_string(b->bus, BERTH_BUS_SERVICE, path, BERTH_BUS_IMAGE, "BuildCacheKey", &e,
+                                               &key) < 0 ||
+                    isempty(key))
+                        continue; /* removed meanwhile, or no build step */
+                _cleanup_free_ char *entry = strjoin(key, " ", id);
+                if (!entry || strv_push(&b->cache, entry) < 0)
+                        return ctl_log_errno(ENOMEM, "Out of memory");
         }
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the reply of ListImages: %m");
@@ -302,12 +291,9 @@ int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, b
                       char **ret_image) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_free_ char *comment = strjoin(CACHE_COMMENT_PREFIX, key);
         const char *path;
         int r;
 
-        if (!comment)
-                return ctl_log_errno(ENOMEM, "Out of memory");
         r = sd_bus_message_new_method_call(b->bus, &m, BERTH_BUS_SERVICE, s->container, BERTH_BUS_CONTAINER,
                                            "CommitWithOptions");
         if (r >= 0)
@@ -315,7 +301,8 @@ int build_step_commit(Build *b, BuildStep *s, char **changes, const char *key, b
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, changes);
         if (r >= 0)
-                r = sd_bus_message_append(m, "ssa{sv}", comment, "", 1, "SkipEmptyLayer", "b", skip_empty_layer);
+                r = sd_bus_message_append(m, "ssa{sv}", "", "", 2, "SkipEmptyLayer", "b", skip_empty_layer,
+                                          "BuildCacheKey", "s", key);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the Commit call: %m");
         r = sd_bus_call(b->bus, m, CTL_TIMEOUT_INFINITE, &error, &reply);
@@ -385,7 +372,12 @@ int build_step_mkdir(Build *b, BuildStep *s, const char *path) {
         /* Into an existing directory, nothing is extracted; a missing one is an error. */
         if (streq(path, "/") || build_step_copy_to(b, s, path, empty, true) >= 0)
                 return 0;
-        r = dir_stream(b, path + strspn(path, "/"), &dir);
+        _cleanup_free_ char *as = strdup(path + strspn(path, "/"));
+        if (!as)
+                return ctl_log_errno(ENOMEM, "Out of memory");
+        for (size_t n = strlen(as); n > 0 && as[n - 1] == '/'; n--)
+                as[n - 1] = 0;
+        r = dir_stream(b, as, &dir);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to write an archive: %m");
         return build_step_copy_to(b, s, "/", dir, false);
@@ -427,15 +419,44 @@ int build_read_image_file(Build *b, const char *image, const char *path, char **
         return 0;
 }
 
-/* FROM scratch: an image of one empty layer, imported once and found again by the cache key in
- * its history comment (an import needs a tag; it is taken away at once). */
+/* The object path of a new image of the root directory alone (import needs a tag: taken away). */
+static int import_root_only(Build *b, char **ret_path) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *tag = NULL;
+        _cleanup_close_ int fd = -1;
+        char id[BERTH_ID_LEN + 1];
+        const char *path;
+        /* One entry, the root directory itself: an import of nothing is refused. */
+        int r = dir_stream(b, ".", &fd);
+        if (r >= 0)
+                r = random_hex_id(id);
+        if (r >= 0 && lseek(fd, 0, SEEK_SET) < 0)
+                r = -errno;
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to write an archive: %m");
+        tag = strjoin("berth-build-scratch:", id);
+        if (!tag)
+                return ctl_log_errno(ENOMEM, "Out of memory");
+        r = ctl_bus_call_manager(b->bus, "ImportImage", CTL_TIMEOUT_LONG, &error, &reply, "hs", fd, tag);
+        if (r < 0)
+                return ctl_log_bus_error(&error, r);
+        r = sd_bus_message_read(reply, "o", &path);
+        if (r < 0)
+                return ctl_log_errno(r, "Failed to parse the reply of ImportImage: %m");
+        *ret_path = strdup(path);
+        if (!*ret_path)
+                return ctl_log_errno(ENOMEM, "Out of memory");
+        r = ctl_bus_call(b->bus, path, BERTH_BUS_IMAGE, "Untag", CTL_TIMEOUT_DEFAULT, &error, NULL, "s", tag);
+        return r < 0 ? ctl_log_bus_error(&error, r) : 0;
+}
+
+/* FROM scratch: berth's images need a layer, so scratch is the root directory alone, committed as
+ * a build step with its own cache key, so later builds find the same one (and their steps hit). */
 int build_scratch_image(Build *b, char **ret_id) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_free_ char *comment = NULL, *tag = NULL;
-        _cleanup_close_ int fd = -1;
-        char key[SHA256_HEX_LEN + 1], id[BERTH_ID_LEN + 1];
-        const char *path;
+        _cleanup_free_ char *imported = NULL, *imported_id = NULL;
+        char key[SHA256_HEX_LEN + 1];
         int r;
 
         r = build_cache_key(b, "scratch", "FROM scratch", NULL, NULL, key);
@@ -444,40 +465,20 @@ int build_scratch_image(Build *b, char **ret_id) {
         const char *hit = build_cache_lookup(b, key);
         if (hit)
                 return (*ret_id = strdup(hit)) ? 0 : -ENOMEM;
-        /* One entry, the root directory itself: an import of nothing is refused. */
-        r = dir_stream(b, ".", &fd);
+        r = import_root_only(b, &imported);
         if (r >= 0)
-                r = random_hex_id(id);
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to write an empty archive: %m");
-        comment = strjoin(CACHE_COMMENT_PREFIX, key);
-        tag = strjoin("berth-build-scratch:", id);
-        if (!comment || !tag)
-                return ctl_log_errno(ENOMEM, "Out of memory");
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return ctl_log_errno(errno, "Failed to rewind: %m");
-        r = sd_bus_message_new_method_call(b->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
-                                           "ImportImageWithOptions");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "hsa{sv}", fd, tag, 1, "Message", "s", comment);
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to build the ImportImageWithOptions call: %m");
-        r = sd_bus_call(b->bus, m, CTL_TIMEOUT_LONG, &error, &reply);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r);
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to parse the reply of ImportImageWithOptions: %m");
-        r = ctl_bus_call(b->bus, path, BERTH_BUS_IMAGE, "Untag", CTL_TIMEOUT_DEFAULT, &error, NULL, "s", tag);
-        if (r < 0)
-                return ctl_log_bus_error(&error, r);
-        r = ctl_object_path_id(path, ret_id);
-        if (r < 0)
-                return ctl_log_errno(r, "Failed to parse the image path %s: %m", path);
-        _cleanup_free_ char *entry = strjoin(key, " ", *ret_id);
-        if (!entry || strv_push(&b->cache, entry) < 0)
-                return ctl_log_errno(ENOMEM, "Out of memory");
-        return 0;
+                r = ctl_object_path_id(imported, &imported_id);
+        if (r >= 0) {
+                _cleanup_(build_step_remove_p) BuildStep s = { .build = b };
+                r = build_step_create(b, imported_id, STRV_MAKE("/bin/sh", "-c", "#(nop) FROM scratch"), NULL, &s);
+                if (r >= 0)
+                        r = build_step_commit(b, &s, NULL, key, true, ret_id);
+        }
+        /* The import only stood in for the commit: its layer stays with the committed image. */
+        if (imported &&
+            ctl_bus_call(b->bus, imported, BERTH_BUS_IMAGE, "Remove", CTL_TIMEOUT_LONG, &error, NULL, "b", false) < 0)
+                ctl_log_warning("failed to remove the imported scratch image: %s", error.message ?: "?");
+        return r;
 }
 
 int build_image_triggers(Build *b, const char *id, char ***ret) {

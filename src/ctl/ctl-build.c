@@ -13,6 +13,7 @@
 #include "ctl-build.h"
 #include "ctl-bus.h"
 #include "ctl-log.h"
+#include "image-ref.h"
 #include "json-util.h"
 #include "util.h"
 
@@ -186,7 +187,9 @@ static int do_step(Build *b, StageRun *s, const DockerfileInstruction *i, const 
         }
         if (spec->copy) {
                 CopyPlan *p = spec->copy;
-                r = build_step_copy_to(b, &step, p->path, p->fd, p->fallback_fd >= 0 || p->archive);
+                r = p->make_dest ? build_step_mkdir(b, &step, p->path) : 0;
+                if (r >= 0)
+                        r = build_step_copy_to(b, &step, p->path, p->fd, p->fallback_fd >= 0 || p->archive);
                 if (r < 0 && p->fallback_fd >= 0)
                         r = build_step_copy_to(b, &step, "/", p->fallback_fd, false);
                 else if (r < 0 && p->archive) {
@@ -358,7 +361,7 @@ static int do_copy(Build *b, StageRun *s, const DockerfileInstruction *i, Stage 
                 }
                 if (!image && (r = build_resolve_image(b, from, NULL, false, &image)) < 0)
                         return r;
-                from_tmp = strdup("/tmp/berthctl-build-from-XXXXXX");
+                from_tmp = strdup("/var/tmp/berthctl-build-from-XXXXXX"); /* may be big: not tmpfs */
                 if (!from_tmp || !mkdtemp(from_tmp))
                         return ctl_log_errno(errno ?: ENOMEM, "Failed to create a directory: %m");
                 from_fd = open(from_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1158,11 +1161,16 @@ int verb_build(int argc, char *argv[], Ctl *ctl) {
         o.tags = tags;
         o.build_args = build_args;
         o.labels = labels;
-        for (char **t = tags; t && *t; t++)
-                if (!**t || strchr(*t, ' ')) {
-                        ctl_log_error("invalid tag \"%s\"", *t);
+        /* Checked before anything is built, as Docker does. */
+        for (char **t = tags; t && *t; t++) {
+                _cleanup_(image_ref_done) ImageRef ref = {};
+                if (image_ref_parse(*t, &ref) < 0 || ref.digest) {
+                        ctl_log_error("invalid argument \"%s\" for \"-t, --tag\" flag: invalid reference format "
+                                      "(expected NAME[:TAG] with a lowercase name)",
+                                      *t);
                         return -EINVAL;
                 }
+        }
         ctl->signals = true; /* the pulls' progress */
         r = ctl_acquire_bus(ctl, &b.bus);
         if (r < 0)

@@ -96,6 +96,7 @@ typedef struct CopyPlan {
         char *path; /* CopyTo's path */
         char digest[SHA256_HEX_LEN + 1];
         bool archive; /* ADD of a local archive: fd is the archive, extracted into path */
+        bool make_dest; /* path is a directory to make first when missing */
         char *fallback_as; /* for a single file: its name below "/" when path's parent is missing */
         int fallback_fd;
 } CopyPlan;

@@ -39,6 +39,7 @@ typedef struct CommitOperation {
         char *tmpdir;
         Worker *worker;
         bool skip_empty_layer;
+        char *build_cache_key;
 } CommitOperation;
 
 static void commit_operation_free(CommitOperation *op) {
@@ -54,6 +55,7 @@ static void commit_operation_free(CommitOperation *op) {
         strv_free(op->diffs);
         free(op->cdir);
         free(op->tmpdir);
+        free(op->build_cache_key);
         free(op);
 }
 
@@ -130,6 +132,10 @@ static int commit_finish(CommitOperation *op, const char *payload, sd_bus_error 
         size_t n = strv_length(parent->layers);
         i->layer_sizes = calloc(n + 2, sizeof(uint64_t));
         i->config_json = strdup(text);
+        if (op->build_cache_key && !(i->build_cache_key = strdup(op->build_cache_key))) {
+                image_free(i);
+                return -ENOMEM;
+        }
         if (!i->layer_sizes || !i->config_json || (op->reference && strv_push(&i->repo_tags, op->reference) < 0)) {
                 image_free(i);
                 return -ENOMEM;
@@ -220,7 +226,7 @@ static int keep_healthcheck(const Container *c, json_object *blob) {
 }
 
 int container_commit(Container *c, const char *reference, char **changes, const char *comment, const char *author,
-                     bool skip_empty_layer, sd_bus_message *request, sd_bus_error *error) {
+                     const CommitOptions *options, sd_bus_message *request, sd_bus_error *error) {
         Manager *m = c->manager;
         _cleanup_free_ char *config_text = NULL, *command = NULL, *created = NULL;
         json_object *history, *h;
@@ -238,7 +244,11 @@ int container_commit(Container *c, const char *reference, char **changes, const 
         op = calloc(1, sizeof(*op));
         if (!op)
                 return -ENOMEM;
-        *op = (CommitOperation){ .manager = m, .skip_empty_layer = skip_empty_layer };
+        *op = (CommitOperation){ .manager = m, .skip_empty_layer = options && options->skip_empty_layer };
+        if (options && options->build_cache_key && !(op->build_cache_key = strdup(options->build_cache_key))) {
+                free(op);
+                return -ENOMEM;
+        }
         if (!isempty(reference)) {
                 r = image_reference_normalize(reference, &op->reference, error);
                 if (r < 0)

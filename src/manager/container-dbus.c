@@ -448,27 +448,38 @@ static int method_fs(sd_bus_message *message, void *userdata, sd_bus_error *erro
         return container_copy(c, streq(member, "CopyTo"), follow_link, path, fd, message, error);
 }
 
-/* CommitWithOptions' options: SkipEmptyLayer (b). */
-static int read_commit_options(sd_bus_message *message, bool *skip_empty_layer, sd_bus_error *error) {
+/* CommitWithOptions' options: SkipEmptyLayer (b), BuildCacheKey (s, 64 lowercase hex). Strings
+ * point into the message. */
+static int read_commit_options(sd_bus_message *message, CommitOptions *o, sd_bus_error *error) {
         int r = sd_bus_message_enter_container(message, 'a', "{sv}");
         if (r < 0)
                 return r;
         while ((r = sd_bus_message_enter_container(message, 'e', "sv")) > 0) {
-                const char *key, *contents;
-                int b;
+                const char *key, *contents, *type;
                 if ((r = sd_bus_message_read(message, "s", &key)) < 0 ||
                     (r = sd_bus_message_peek_type(message, NULL, &contents)) < 0)
                         return r;
-                if (!streq(key, "SkipEmptyLayer"))
+                if (!streq(key, "SkipEmptyLayer") && !streq(key, "BuildCacheKey"))
                         return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT, "Unknown commit option \"%s\".",
                                                  key);
-                if (!streq(contents, "b"))
-                        return sd_bus_error_set(error, BERTH_ERROR_INVALID_ARGUMENT,
-                                                "Commit option \"SkipEmptyLayer\" must have type \"b\".");
-                if ((r = sd_bus_message_read(message, "v", "b", &b)) < 0 ||
-                    (r = sd_bus_message_exit_container(message)) < 0)
+                type = streq(key, "SkipEmptyLayer") ? "b" : "s";
+                if (!streq(contents, type))
+                        return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,
+                                                 "Commit option \"%s\" must have type \"%s\".", key, type);
+                if (streq(key, "SkipEmptyLayer")) {
+                        int b;
+                        r = sd_bus_message_read(message, "v", "b", &b);
+                        o->skip_empty_layer = b;
+                } else {
+                        r = sd_bus_message_read(message, "v", "s", &o->build_cache_key);
+                        if (r >= 0 &&
+                            (strlen(o->build_cache_key) != 64 || strspn(o->build_cache_key, "0123456789abcdef") != 64))
+                                return sd_bus_error_set(
+                                        error, BERTH_ERROR_INVALID_ARGUMENT,
+                                        "Commit option \"BuildCacheKey\" must be 64 lowercase hex digits.");
+                }
+                if (r < 0 || (r = sd_bus_message_exit_container(message)) < 0)
                         return r;
-                *skip_empty_layer = b;
         }
         if (r < 0)
                 return r;
@@ -478,7 +489,7 @@ static int read_commit_options(sd_bus_message *message, bool *skip_empty_layer, 
 static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_strv_free_ char **changes = NULL;
         const char *reference, *comment, *author;
-        bool skip_empty_layer = false;
+        CommitOptions options = {};
         Container *c;
         int r = sd_bus_message_read(message, "s", &reference);
         if (r >= 0)
@@ -486,13 +497,13 @@ static int method_commit(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r >= 0)
                 r = sd_bus_message_read(message, "ss", &comment, &author);
         if (r >= 0 && streq(sd_bus_message_get_member(message), "CommitWithOptions"))
-                r = read_commit_options(message, &skip_empty_layer, error);
+                r = read_commit_options(message, &options, error);
         if (r < 0)
                 return r;
         r = lookup_for_method(message, userdata, &c, error);
         if (r != 0)
                 return r;
-        return container_commit(c, reference, changes, comment, author, skip_empty_layer, message, error);
+        return container_commit(c, reference, changes, comment, author, &options, message, error);
 }
 
 static int property_get_env(sd_bus *bus, const char *path, const char *interface, const char *property,

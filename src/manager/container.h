@@ -500,9 +500,14 @@ int container_copy(Container *c, bool to_container, bool follow_link, const char
                    sd_bus_error *error);
 /* Commit (container-commit.c): the upper directory as a new layer on the image's, answers 'request'
  * with the new image's object path. With skip_empty_layer, a container without changes gives no
- * new layer: the history entry is marked empty_layer (a build's config-only steps, as Docker's). */
+ * new layer: the history entry is marked empty_layer (a build's config-only steps, as Docker's);
+ * build_cache_key (64 hex) goes into the new image's record. */
+typedef struct CommitOptions {
+        bool skip_empty_layer;
+        const char *build_cache_key;
+} CommitOptions;
 int container_commit(Container *c, const char *reference, char **changes, const char *comment, const char *author,
-                     bool skip_empty_layer, sd_bus_message *request, sd_bus_error *error);
+                     const CommitOptions *options, sd_bus_message *request, sd_bus_error *error);
 
 typedef struct HelperProcess {
         pid_t pid;

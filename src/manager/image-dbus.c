@@ -304,6 +304,8 @@ const sd_bus_vtable image_vtable[] = {
         SD_BUS_PROPERTY("LayerSizes", "at", property_get_layer_sizes, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("History", "a(tssb)", property_get_history, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("OnBuild", "as", property_get_on_build, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("BuildCacheKey", "s", property_get_string_ptr, offsetof(Image, build_cache_key),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Architecture", "s", property_get_string_ptr, offsetof(Image, architecture),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Os", "s", property_get_string_ptr, offsetof(Image, os), SD_BUS_VTABLE_PROPERTY_CONST),

@@ -60,6 +60,7 @@ void image_free(Image *i) {
         free(i->registry_manifest);
         free(i->registry_manifest_type);
         free(i->registry_source);
+        free(i->build_cache_key);
         free(i);
 }
 
@@ -154,6 +155,8 @@ static json_object *image_to_json(const Image *i) {
         json_object_object_add(o, "config", config);
         json_object_object_add(o, "oci_config", json_string_or_null(i->config_json));
         json_object_object_add(o, "manifest_digest", json_string_or_null(i->manifest_digest));
+        if (i->build_cache_key)
+                json_object_object_add(o, "build_cache_key", json_object_new_string(i->build_cache_key));
         if (i->registry_manifest) {
                 json_object_object_add(o, "registry_manifest", json_object_new_string(i->registry_manifest));
                 json_object_object_add(o, "registry_manifest_type", json_string_or_null(i->registry_manifest_type));
@@ -201,7 +204,8 @@ static int image_load_one(Manager *m, json_object *o, Image **ret) {
             (r = dup_optional(o, "manifest_digest", &i->manifest_digest)) < 0 ||
             (r = dup_optional(o, "registry_manifest", &i->registry_manifest)) < 0 ||
             (r = dup_optional(o, "registry_manifest_type", &i->registry_manifest_type)) < 0 ||
-            (r = dup_optional(o, "registry_source", &i->registry_source)) < 0) {
+            (r = dup_optional(o, "registry_source", &i->registry_source)) < 0 ||
+            (r = dup_optional(o, "build_cache_key", &i->build_cache_key)) < 0) {
                 image_free(i);
                 return r < 0 ? r : -EBADMSG;
         }

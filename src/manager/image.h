@@ -46,6 +46,9 @@ typedef struct Image {
          * ("host/repository"): what a push to that registry sends again, mounting the blobs from
          * there instead of writing the layers anew. NULL when it came from no registry. */
         char *registry_manifest, *registry_manifest_type, *registry_source;
+        /* The build step this image is the result of (CommitWithOptions' BuildCacheKey, 64 hex), or
+         * NULL. Only berthd's record holds it: a loaded or pulled image never has one. */
+        char *build_cache_key;
 } Image;
 
 /* A new image with empty vectors, not linked anywhere yet. */

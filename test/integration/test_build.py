@@ -194,17 +194,24 @@ COPY f /renamed
 COPY f /new/parents/here
 COPY f g /multi/
 COPY *.glob /globbed/
+RUN mkdir -p /usr/target && ln -s /usr/target /linkdir
+COPY f g /linkdir/
+COPY emptydir /made/empty/
 """,
         "f": "f\n",
         "g": "g\n",
         "a.glob": "a\n",
         "b.glob": "b\n",
     })
+    os.mkdir(os.path.join(d, "emptydir"))
     build(berthd, d, "-t", "built/dest:1")
     out = run_out(berthd, "built/dest:1", "sh", "-c",
                   "cat /bin/f /renamed /new/parents/here /multi/f /multi/g /globbed/a.glob /globbed/b.glob; "
-                  "stat -c %a /new /new/parents; test -x /bin/sh && echo bin-intact")
-    assert out == "f\nf\nf\nf\ng\na\nb\n755\n755\nbin-intact\n"
+                  "stat -c %a /new /new/parents; test -x /bin/sh && echo bin-intact; "
+                  "cat /usr/target/f /usr/target/g; test -L /linkdir && test -d /made/empty && echo kept")
+    # Through a symlink in the image (as /bin -> usr/bin), as Docker follows it; an empty source
+    # directory still makes its destination.
+    assert out == "f\nf\nf\nf\ng\na\nb\n755\n755\nbin-intact\nf\ng\nkept\n"
 
     ctx({"Dockerfile": "FROM busybox\nCOPY f g /notadir\n"})
     proc = build(berthd, d, check=False)
@@ -298,10 +305,25 @@ def test_from_pulls_missing_and_pull_flag(berthd, registry, ctx):
 
 def test_cache_survives_restart(berthd, busybox_image, ctx):
     d = ctx({"Dockerfile": "FROM busybox\nRUN echo restart-cache > /r\n"})
-    build(berthd, d)
+    build(berthd, d, "-t", "built/restart:1")
     berthd.systemctl("restart", "berthd.service", check=True)
     out = build(berthd, d).stdout
     assert " ---> Using cache" in out
+    assert len(prop(berthd, "built/restart:1", "BuildCacheKey")) == 64
+    assert prop(berthd, "built/restart:1", "History")[-1][2] == ""  # the key is no comment
+
+
+def test_loaded_image_is_no_cache(berthd, busybox_image, ctx):
+    """The key is in berthd's record only: a saved and loaded step image does not pose as cache."""
+    d = ctx({"Dockerfile": "FROM busybox\nRUN echo loaded-cache > /l\n"})
+    build(berthd, d, "-t", "built/loaded:1")
+    archive = os.path.join(d, "saved.tar")
+    berthd.sh(f"berthctl save built/loaded:1 > {archive}", check=True)
+    berthd.berthctl("rmi", "built/loaded:1", check=True)
+    berthd.sh(f"berthctl load -i {archive}", check=True)
+    assert prop(berthd, "built/loaded:1", "BuildCacheKey") == ""
+    out = build(berthd, d).stdout
+    assert "loaded-cache" in out and " ---> Using cache" not in out.split("Step 2/2")[1]
 
 
 def test_multi_stage_target_and_copy_from(berthd, busybox_image, ctx):
@@ -454,6 +476,8 @@ def test_parse_errors_name_line(berthd, ctx):
     proc = build(berthd, d, check=False)
     assert proc.returncode == 1
     assert "Dockerfile: line 2: unknown instruction: RUNN" in proc.stderr
+    proc = build(berthd, d, "-t", "Bad:Name", check=False)
+    assert proc.returncode == 125 and "invalid reference format" in proc.stderr
 
 
 def test_stdin_dockerfile_quiet_iidfile(berthd, busybox_image, ctx):

@@ -185,6 +185,9 @@ def test_commit_with_options_skip_empty_layer(busybox_image, berthd):
         proc = container_call(berthd, unchanged, "CommitWithOptions",
                               ["", [], "", "", {"@a{sv}": {"Squash": {"@b": True}}}])
         assert proc.stdout.startswith("ERROR org.berth1.Error.InvalidArgument Unknown commit option"), proc
+        proc = container_call(berthd, unchanged, "CommitWithOptions",
+                              ["", [], "", "", {"@a{sv}": {"BuildCacheKey": {"@s": "not-hex"}}}])
+        assert proc.stdout.startswith("ERROR org.berth1.Error.InvalidArgument Commit option \"BuildCacheKey\""), proc
     finally:
         berthd.berthctl("rm", unchanged, changed)
         for ref in refs:
