@@ -234,7 +234,7 @@ int ctl_env_add(char ***env, size_t *n_env, const char *arg) {
 }
 
 /* --env-file: KEY=VALUE (or KEY) lines as -e options; blank lines and # comments skipped. */
-static int add_env_file(CreateArgs *a, const char *path) {
+int ctl_env_add_file(char ***env, size_t *n_env, const char *path) {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         _cleanup_free_ char *line = NULL;
         size_t cap = 0;
@@ -245,7 +245,7 @@ static int add_env_file(CreateArgs *a, const char *path) {
                 const char *p = line + strspn(line, " \t");
                 if (*p == 0 || *p == '#')
                         continue;
-                int r = ctl_env_add(&a->env, &a->n_env, p);
+                int r = ctl_env_add(env, n_env, p);
                 if (r < 0)
                         return r;
         }
@@ -482,7 +482,7 @@ static int parse_create_option(CreateArgs *a, int c, const char *arg) {
                 return 0;
         }
         case ARG_ENV_FILE:
-                return add_env_file(a, arg);
+                return ctl_env_add_file(&a->env, &a->n_env, arg);
         case ARG_LABEL:
                 return add_label(a, arg);
         default:

@@ -23,12 +23,17 @@ static void exec_help(void) {
                "filter and capabilities, and its environment. Exits with the command's exit code.\n"
                "\n"
                "Options:\n"
+               "  -d, --detach             Start the command and return (its exit code is not waited for)\n"
                "  -i, --interactive        Keep standard input open (else the command reads /dev/null)\n"
                "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
                "                           from berthctl's environment\n"
                "  -w, --workdir=DIR        Working directory inside the container (absolute)\n"
                "  -t, --tty                A terminal of the container's devpts (raw mode here with -i)\n"
                "  -u, --user=USER[:GROUP]  Run as this user (default: the container's)\n"
+               "      --env-file=FILE      Read environment variables from FILE (KEY[=VALUE] lines)\n"
+               "      --privileged         Every capability for the command (the seccomp filter stays)\n"
+               "      --detach-keys=KEYS   Accepted and checked as Docker's; the session ends with the\n"
+               "                           command (its terminal is relayed by berthd's helper)\n"
                "  -h, --help               Show this help\n");
 }
 
@@ -81,8 +86,12 @@ static int call_forwarding_resizes(sd_bus *bus, sd_bus_message *m, int resize_fd
 }
 
 int verb_exec(int argc, char *argv[], Ctl *ctl) {
-        enum { ARG_HELP = 0x100 };
+        enum { ARG_HELP = 0x100, ARG_ENV_FILE, ARG_PRIVILEGED, ARG_DETACH_KEYS };
         static const struct option options[] = {
+                { "detach", no_argument, NULL, 'd' },
+                { "env-file", required_argument, NULL, ARG_ENV_FILE },
+                { "privileged", no_argument, NULL, ARG_PRIVILEGED },
+                { "detach-keys", required_argument, NULL, ARG_DETACH_KEYS },
                 { "interactive", no_argument, NULL, 'i' },
                 { "tty", no_argument, NULL, 't' },
                 { "env", required_argument, NULL, 'e' },
@@ -98,13 +107,34 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int null_fd = -1;
         const char *workdir = "", *user = NULL;
-        bool interactive = false, tty = false;
+        bool interactive = false, tty = false, detach = false, privileged = false;
         sd_bus *bus;
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+:ite:w:u:h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+:dite:w:u:h", options, NULL)) >= 0)
                 switch (c) {
+                case 'd':
+                        detach = true;
+                        break;
+                case ARG_ENV_FILE:
+                        r = ctl_env_add_file(&env, &n_env, optarg);
+                        if (r < 0)
+                                return r;
+                        break;
+                case ARG_PRIVILEGED:
+                        privileged = true;
+                        break;
+                case ARG_DETACH_KEYS: {
+                        /* Checked as Docker does; the exec's terminal is relayed by berthd's helper, not
+                         * by us, so there is no key to watch for: the session ends with the process. */
+                        char keys[16];
+                        if (ctl_parse_detach_keys(optarg, keys, sizeof(keys)) < 0) {
+                                ctl_log_error("Invalid detach keys (%s) provided", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                }
                 case 'i':
                         interactive = true;
                         break;
@@ -147,8 +177,10 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
         r = ctl_get_container(bus, argv[optind], &error, &path);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
-        if (!interactive) {
-                null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (detach)
+                interactive = tty = false; /* as docker exec -d: no input, no terminal, no output here */
+        if (!interactive || detach) {
+                null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null_fd < 0)
                         return ctl_log_errno(-errno, "Failed to open /dev/null: %m");
         }
@@ -168,6 +200,10 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
                 r = sd_bus_message_append(m, "{sv}", "WorkingDir", "s", workdir);
         if (r >= 0 && user)
                 r = sd_bus_message_append(m, "{sv}", "User", "s", user);
+        if (r >= 0 && detach)
+                r = sd_bus_message_append(m, "{sv}", "Detach", "b", 1);
+        if (r >= 0 && privileged)
+                r = sd_bus_message_append(m, "{sv}", "Privileged", "b", 1);
         if (r >= 0 && tty)
                 r = sd_bus_message_append(m, "{sv}", "Tty", "b", 1);
         if (r >= 0 && tty)
@@ -184,7 +220,9 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "hhh", interactive ? STDIN_FILENO : null_fd, STDOUT_FILENO, STDERR_FILENO);
+                r = detach ? sd_bus_message_append(m, "hhh", null_fd, null_fd, null_fd)
+                           : sd_bus_message_append(m, "hhh", interactive ? STDIN_FILENO : null_fd, STDOUT_FILENO,
+                                                   STDERR_FILENO);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to build the Exec call: %m");
         struct termios saved;
@@ -200,5 +238,5 @@ int verb_exec(int argc, char *argv[], Ctl *ctl) {
         r = sd_bus_message_read(reply, "i", &code);
         if (r < 0)
                 return ctl_log_errno(r, "Failed to parse the Exec reply: %m");
-        return code;
+        return detach ? 0 : code;
 }

@@ -81,3 +81,5 @@ int verb_events(int argc, char *argv[], Ctl *ctl);
 
 /* Append a -e/--env argument to *env, *n_env entries long (ctl-create.c). Logs on failure. */
 int ctl_env_add(char ***env, size_t *n_env, const char *arg);
+/* --env-file: KEY[=VALUE] lines as -e options; blank lines and # comments skipped. Logs. */
+int ctl_env_add_file(char ***env, size_t *n_env, const char *path);

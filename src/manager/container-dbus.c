@@ -365,6 +365,8 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
                         BUS_OPTION("Rows", "u", &options.rows),
                         BUS_OPTION("Cols", "u", &options.cols),
                         BUS_OPTION("ResizeFd", "h", &options.resize_fd),
+                        BUS_OPTION("Detach", "b", &options.detach),
+                        BUS_OPTION("Privileged", "b", &options.privileged),
                 };
                 r = bus_read_options(message, opts, ELEMENTSOF(opts), "exec option", error);
                 if (r < 0)
@@ -373,9 +375,12 @@ static int method_exec(sd_bus_message *message, void *userdata, sd_bus_error *er
         r = sd_bus_message_read(message, "hhh", &stdio[0], &stdio[1], &stdio[2]);
         if (r < 0)
                 return r;
-        r = lookup_for_method(message, userdata, &c, error);
+        /* exec --privileged: every capability, which polkit must allow as a privileged option. */
+        r = bus_verify_action(message, options.privileged ? BERTH_ACTION_PRIVILEGED : BERTH_ACTION_MANAGE_CONTAINERS,
+                              error);
         if (r != 0)
                 return r;
+        c = userdata;
         r = container_env_validate(env, error);
         if (r < 0)
                 return r;

@@ -10,9 +10,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "capability-names.h"
 #include "container.h"
 #include "errors.h"
 #include "helper-protocol.h"
@@ -29,6 +31,8 @@ struct ExecOperation {
         HelperProcess helper;
         sd_event_source *exit_source;
         UnitCall *attach_call; /* AttachProcessesToUnit */
+        sd_event_source *status_source; /* Detach: the helper's status line, read as soon as it comes */
+        bool answered; /* Detach: the caller has its answer; the exit is only reaped */
 };
 
 static void exec_operation_free(ExecOperation *op) {
@@ -45,6 +49,7 @@ static void exec_operation_free(ExecOperation *op) {
         sd_bus_message_unref(op->request);
         free(op->unit);
         sd_event_source_disable_unref(op->exit_source); /* before its fd: see worker.h */
+        sd_event_source_disable_unref(op->status_source);
         helper_process_close(&op->helper);
         units_call_cancel(op->manager, op->attach_call);
         free(op);
@@ -64,7 +69,9 @@ static void exec_finish(ExecOperation *op, int code, const char *name, const cha
         if (op->ref) /* the caller's pointer is stale from here on, also during its callback */
                 *op->ref = NULL;
         op->ref = NULL;
-        if (op->done)
+        if (op->answered)
+                ; /* a detached exec: its caller went on when it started */
+        else if (op->done)
                 op->done(code, name, message, op->userdata);
         else if (name)
                 (void) sd_bus_reply_method_errorf(op->request, name, "%s", message);
@@ -97,6 +104,21 @@ static int on_helper_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         } else
                 exec_fail(op, status.kind == HELPER_FAILURE_EXEC ? BERTH_ERROR_EXEC_FAILED : BERTH_ERROR_START_FAILED,
                           status.message);
+        return 0;
+}
+
+/* Detach: the helper says "OK" once the process runs (or why it could not start): the caller's
+ * answer; the exit is still waited for, to reap the helper. */
+static int on_helper_status(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ExecOperation *op = userdata;
+        char line[HELPER_STATUS_LINE_MAX];
+        HelperStatus status;
+        ssize_t n = recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
+        op->status_source = sd_event_source_disable_unref(op->status_source);
+        if (n <= 0 || helper_status_parse(line, (size_t) n, &status) < 0 || !status.ok)
+                return 0; /* a failure: on_helper_exit() reads it and answers */
+        (void) sd_bus_reply_method_return(op->request, "i", 0);
+        op->answered = true;
         return 0;
 }
 
@@ -163,8 +185,12 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
         json_object_object_add(o, SPEC_KEY_ARGV, json_strv_new(argv));
         json_object_object_add(o, SPEC_KEY_ENV, json_strv_new(merged));
         container_resources_to_spec(&c->res, o); /* the ulimits apply to exec'd processes too */
-        /* No more privileged than the payload: the same capabilities, filter and no_new_privs. */
+        /* No more privileged than the payload: the same capabilities, filter and no_new_privs
+         * (exec --privileged: every capability, as Docker's; the filter stays). */
         container_security_to_spec(&c->security, o);
+        if (options->privileged)
+                json_object_object_add(o, SPEC_KEY_CAPS,
+                                       json_object_new_uint64(capabilities_effective(NULL, NULL, true)));
         return container_write_spec_json(o, ret_fd);
 }
 
@@ -208,6 +234,8 @@ static int exec_start(Container *c, char **argv, char **env, const ExecOptions *
         if (r < 0)
                 goto fail;
         r = sd_event_add_io(m->event, &op->exit_source, op->helper.pidfd, EPOLLIN, on_helper_exit, op);
+        if (r >= 0 && options->detach && request)
+                r = sd_event_add_io(m->event, &op->status_source, op->helper.status_fd, EPOLLIN, on_helper_status, op);
         if (r < 0)
                 goto fail;
         r = m->units->attach_process(m, op->unit, op->helper.pid, on_attached, op, &op->attach_call);

@@ -478,6 +478,8 @@ typedef struct ExecOptions {
         bool tty; /* a terminal of the container's devpts, relayed to stdin/stdout */
         unsigned rows, cols;
         int resize_fd; /* -1, or a pipe the client writes new sizes to (u16 rows, u16 cols) */
+        bool detach; /* answer (0) once the process runs, not at its exit (exec -d) */
+        bool privileged; /* every capability (exec --privileged; the seccomp filter stays) */
 } ExecOptions;
 int container_exec(Container *c, char **argv, char **env, const ExecOptions *options, const int stdio[3],
                    sd_bus_message *request, sd_bus_error *error);

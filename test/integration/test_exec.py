@@ -135,3 +135,43 @@ def test_exec_runs_as_the_containers_user(busybox_image, berthd):
         assert mine.stdout.splitlines()[0] == "1000", f"exec ran as uid {mine.stdout.splitlines()[0]}"
     finally:
         berthd.berthctl("rm", "-f", name)
+
+
+def test_exec_detach_env_file_privileged_and_detach_keys(berthd, running):
+    name = running
+    import pathlib
+    import tempfile
+    from conftest import SHARED_TMP
+    tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="berth-exec.", dir=SHARED_TMP))
+    # -d: back at once with 0; the command goes on in the container.
+    t0 = time.monotonic()
+    proc = berthd.berthctl("exec", "-d", name, "sh", "-c", "sleep 2; echo done > /tmp/detached")
+    assert proc.returncode == 0 and proc.stdout == "" and time.monotonic() - t0 < 1.8, proc
+    assert berthd.berthctl("exec", name, "test", "-e", "/tmp/detached").returncode != 0
+    berthd.wait_until(lambda: berthd.berthctl("exec", name, "cat", "/tmp/detached").stdout == "done\n",
+                      timeout=15, what="the detached command")
+    # A command that cannot start is still an error, with Docker's words and exit code.
+    proc = berthd.berthctl("exec", "-d", name, "no-such-command")
+    assert proc.returncode == 127 and "executable file not found" in proc.stderr, proc
+    # --env-file: KEY=VALUE lines, comments and blank lines skipped, KEY alone from our environment.
+    env_file = tmp_path / "env"
+    env_file.write_text("# a comment\nA=1\n\nB=two words\nFROM_US\n")
+    os.chmod(tmp_path, 0o755)
+    os.chmod(env_file, 0o644)
+    proc = berthd.run(["env", "FROM_US=here", "berthctl", "exec", "--env-file", str(env_file), name, "sh", "-c",
+                       'echo "$A|$B|$FROM_US"'], check=True)
+    assert proc.stdout == "1|two words|here\n"
+    proc = berthd.berthctl("exec", "--env-file", str(tmp_path / "missing"), name, "true")
+    assert proc.returncode == 125 and "missing" in proc.stderr
+    # --privileged: every capability for that command only.
+    caps = lambda *flags: int(re.search(r"CapEff:\s*([0-9a-f]+)", berthd.berthctl(
+        "exec", *flags, name, "cat", "/proc/self/status", check=True).stdout).group(1), 16)
+    default, full = caps(), caps("--privileged")
+    assert full > default and full & (1 << 21)  # CAP_SYS_ADMIN
+    assert not default & (1 << 21)
+    # --detach-keys: checked as Docker does.
+    assert berthd.berthctl("exec", "--detach-keys", "ctrl-p,ctrl-q", name, "true").returncode == 0
+    proc = berthd.berthctl("exec", "--detach-keys", "ctrl-", name, "true")
+    assert proc.returncode == 125 and "Invalid detach keys" in proc.stderr, proc
+    import shutil
+    shutil.rmtree(tmp_path, ignore_errors=True)
