@@ -191,10 +191,10 @@ static int add_tree(Build *b, TarWriter *w, int dir_fd, const char *ctx, const c
         return r;
 }
 
-static bool is_archive(int parent_fd, const char *name) {
+/* Whether the bytes start a tar archive, plain or compressed. */
+bool ctl_build_looks_like_archive(int fd) {
         unsigned char h[512];
-        _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : pread(fd, h, sizeof(h), 0);
+        ssize_t n = pread(fd, h, sizeof(h), 0);
         if (n < 6)
                 return false;
         return (h[0] == 0x1f && h[1] == 0x8b) || memcmp(h, "BZh", 3) == 0 ||
@@ -203,6 +203,11 @@ static bool is_archive(int parent_fd, const char *name) {
                        "7zXZ",
                        5) == 0 ||
                 memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0 || (n == 512 && memcmp(h + 257, "ustar", 5) == 0);
+}
+
+static bool is_archive(int parent_fd, const char *name) {
+        _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        return fd >= 0 && ctl_build_looks_like_archive(fd);
 }
 
 static int finish_stream(Build *b, TarWriter *w, int fd) {

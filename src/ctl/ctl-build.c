@@ -807,20 +807,6 @@ static int build_stage(Build *b, Stage *stages, size_t n, size_t k, DockerfileVa
         return 0;
 }
 
-/* Whether the bytes start a tar archive, plain or compressed. */
-static bool looks_like_archive(int fd) {
-        unsigned char h[512];
-        ssize_t n = pread(fd, h, sizeof(h), 0);
-        if (n < 6)
-                return false;
-        return (h[0] == 0x1f && h[1] == 0x8b) || memcmp(h, "BZh", 3) == 0 ||
-                memcmp(h,
-                       "\xfd"
-                       "7zXZ",
-                       5) == 0 ||
-                memcmp(h, "\x28\xb5\x2f\xfd", 4) == 0 || (n == 512 && memcmp(h + 257, "ustar", 5) == 0);
-}
-
 /* A tar context (a file or stdin) is unpacked by the checked tar code into a directory of ours. */
 static int unpack_context(Build *b, int fd) {
         _cleanup_free_ char *error = NULL;
@@ -862,7 +848,7 @@ static int open_context(Build *b, const char *context, char **ret_text, size_t *
                 if (stdin_copy < 0 || read_full_fd(STDIN_FILENO, &data, &len) < 0 ||
                     loop_write(stdin_copy, data, len) < 0 || lseek(stdin_copy, 0, SEEK_SET) < 0)
                         return ctl_log_errno(errno ?: EIO, "Failed to read standard input: %m");
-                if (looks_like_archive(stdin_copy))
+                if (ctl_build_looks_like_archive(stdin_copy))
                         r = unpack_context(b, stdin_copy);
                 else {
                         /* A Dockerfile alone: the context is empty. */
@@ -888,7 +874,7 @@ static int open_context(Build *b, const char *context, char **ret_text, size_t *
                         _cleanup_close_ int fd = open(context, O_RDONLY | O_CLOEXEC);
                         if (fd < 0)
                                 return ctl_log_errno(errno, "Failed to open %s: %m", context);
-                        if (!looks_like_archive(fd)) {
+                        if (!ctl_build_looks_like_archive(fd)) {
                                 ctl_log_error("unable to prepare context: %s is neither a directory nor a tar archive",
                                               context);
                                 return -EINVAL;

@@ -58,6 +58,8 @@ struct Build {
 void build_catch_signals(void);
 bool build_interrupted(void);
 int build_load_cache(Build *b);
+/* Whether the bytes at the start of fd are a tar archive, plain or compressed (ADD unpacks those). */
+bool ctl_build_looks_like_archive(int fd);
 const char *build_cache_lookup(Build *b, const char *key);
 int build_cache_key(Build *b, const char *parent, const char *text, char **args, const char *content,
                     char ret[SHA256_HEX_LEN + 1]);
