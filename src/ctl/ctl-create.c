@@ -57,6 +57,7 @@ enum {
         ARG_IPC,
         ARG_UTS,
         ARG_SDNOTIFY,
+        ARG_SIG_PROXY,
         ARG_HELP,
 };
 
@@ -100,6 +101,8 @@ typedef struct CreateArgs {
         unsigned n_listen_fds; /* run under socket activation: LISTEN_FDS descriptors from 3 on */
         char *listen_fdnames; /* LISTEN_FDNAMES */
         bool detach; /* run only */
+        bool no_sig_proxy; /* run --sig-proxy=false: signals to berthctl are not forwarded */
+        bool quiet; /* -q: no pull output */
         unsigned attach; /* run -a: ATTACH_STREAM_* bits; 0: not given (stdout and stderr, stdin with -i) */
         const char *detach_keys; /* run -it: NULL = ctrl-p,ctrl-q */
         bool interactive; /* run -i: the container reads berthctl's stdin */
@@ -147,11 +150,14 @@ static void help_create(bool run) {
                        "  -i, --interactive        Give the container berthctl's standard input\n"
                        "  -t, --tty                Give the container a terminal (in raw mode here with -i)\n"
                        "      --detach-keys=KEYS   With -it: keys that leave the container running (default\n"
-                       "                           ctrl-p,ctrl-q; \"\" for none)\n");
+                       "                           ctrl-p,ctrl-q; \"\" for none)\n"
+                       "      --sig-proxy[=BOOL]   Forward signals berthctl gets to the container (default\n"
+                       "                           true; not with -t, whose terminal carries them)\n");
         else
                 printf("  -i, --interactive        Accepted as Docker's; input is given at \"start -ai\"\n"
                        "  -t, --tty                Give the container a terminal\n");
-        printf("      --name=NAME          Name the container (default: a generated name)\n"
+        printf("  -q, --quiet              No output of the image's pull\n"
+               "      --name=NAME          Name the container (default: a generated name)\n"
                "  -e, --env=KEY[=VALUE]    Set an environment variable; KEY alone takes the value\n"
                "                           from berthctl's environment (repeatable)\n"
                "  -m, --memory=SIZE        Memory limit (MemoryMax), e.g. 512m, 1g\n"
@@ -526,6 +532,8 @@ static const struct option create_options[] = {
         { "label", required_argument, NULL, ARG_LABEL },
         { "read-only", no_argument, NULL, ARG_READ_ONLY },
         { "detach", no_argument, NULL, 'd' },
+        { "sig-proxy", optional_argument, NULL, ARG_SIG_PROXY },
+        { "quiet", no_argument, NULL, 'q' },
         { "attach", required_argument, NULL, 'a' },
         { "detach-keys", required_argument, NULL, ARG_DETACH_KEYS },
         { "interactive", no_argument, NULL, 'i' },
@@ -553,8 +561,8 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                 .security.no_new_privileges = -1,
         };
         opterr = 0;
-        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:c:p:Pdita:" : "+:e:m:h:v:w:u:c:p:Pit", create_options,
-                                NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, run ? "+:e:m:h:v:w:u:c:p:Pditqa:" : "+:e:m:h:v:w:u:c:p:Pitq",
+                                create_options, NULL)) >= 0) {
                 if (c == ARG_HELP) {
                         help_create(run);
                         return 0;
@@ -598,6 +606,23 @@ static int parse_create_argv(int argc, char *argv[], bool run, CreateArgs *a) {
                                 return -EINVAL;
                         }
                         a->attach |= bit;
+                        continue;
+                }
+                if (c == 'q') {
+                        a->quiet = true;
+                        continue;
+                }
+                if (c == ARG_SIG_PROXY) {
+                        /* Docker's boolean flag: --sig-proxy, --sig-proxy=true or --sig-proxy=false. */
+                        if (!run || (optarg && !streq(optarg, "true") && !streq(optarg, "false"))) {
+                                ctl_log_error(
+                                        run ? "invalid argument \"%s\" for \"--sig-proxy\" flag: expected true or "
+                                              "false"
+                                            : "unknown flag: --sig-proxy (see 'berthctl create --help')",
+                                        optarg ?: "");
+                                return -EINVAL;
+                        }
+                        a->no_sig_proxy = optarg && streq(optarg, "false");
                         continue;
                 }
                 if (c == 'd') {
@@ -849,16 +874,17 @@ static int create_container(sd_bus *bus, const CreateArgs *a, char **ret_path, c
         const char *p, *pull = a->pull ?: "missing";
         int r;
 
-        if (streq(pull, "always") && (r = ctl_pull_image(bus, a->image, a->platform, false)) < 0)
+        if (streq(pull, "always") && (r = ctl_pull_image(bus, a->image, a->platform, a->quiet)) < 0)
                 return r;
         _cleanup_(image_ref_done) ImageRef ref = {};
         r = call_create(bus, a, &error, &reply);
         /* Only a name a registry could serve is pulled (not an id, not "../x"). */
         if (r < 0 && streq(pull, "missing") && sd_bus_error_has_name(&error, BERTH_ERROR_NO_SUCH_IMAGE) &&
             !strstr(error.message ?: "", "more than one") && image_ref_parse(a->image, &ref) >= 0) {
-                fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
+                if (!a->quiet)
+                        fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
                 fflush(stdout);
-                r = ctl_pull_image(bus, a->image, a->platform, false);
+                r = ctl_pull_image(bus, a->image, a->platform, a->quiet);
                 if (r < 0)
                         return r;
                 sd_bus_error_free(&error);
@@ -1000,7 +1026,10 @@ int verb_run(int argc, char *argv[], Ctl *ctl) {
         struct termios saved;
         bool raw = a.tty && a.interactive && ctl_terminal_make_raw(&saved), detached = false;
         unsigned streams = a.attach ?: ATTACH_STREAM_STDOUT | ATTACH_STREAM_STDERR;
-        AttachFlags flags = ATTACH_START | (a.tty ? ATTACH_TTY : ATTACH_FORWARD_SIGNALS) |
+        AttachFlags flags = ATTACH_START |
+                (a.tty                    ? ATTACH_TTY
+                         : a.no_sig_proxy ? 0
+                                          : ATTACH_FORWARD_SIGNALS) |
                 (a.interactive || (streams & ATTACH_STREAM_STDIN) ? ATTACH_STDIN : 0) |
                 (streams & ATTACH_STREAM_STDOUT ? 0 : ATTACH_DROP_STDOUT) |
                 (streams & ATTACH_STREAM_STDERR || a.tty ? 0 : ATTACH_DROP_STDERR) |

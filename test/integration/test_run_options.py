@@ -179,3 +179,33 @@ def test_init_runs_as_the_containers_user(busybox_image, berthd):
                           check=True).stdout
     assert "Uid:\t1000" in out, out
     assert out.strip().endswith("signalled"), out  # the payload may signal its own init
+
+
+def test_sig_proxy_and_quiet(busybox_image, berthd):
+    import uuid as _uuid
+    name = f"sigp-{_uuid.uuid4().hex[:6]}"
+    loop = "trap \"echo got USR1; exit 3\" USR1; echo ready; while :; do sleep 0.2; done"
+    # Default (--sig-proxy): a signal to berthctl reaches the container's payload.
+    script = (f"berthctl run --rm --name {name} busybox sh -c '{loop}' & pid=$!; "
+              f"for i in $(seq 50); do berthctl logs {name} 2>/dev/null | grep -q ready && break; sleep 0.2; done; "
+              "kill -USR1 $pid; wait $pid; echo rc=$?")
+    out = berthd.sh(script, timeout=60).stdout
+    assert "got USR1" in out and "rc=3" in out, out
+    # --sig-proxy=false: the signal is berthctl's alone (it ends; the container goes on).
+    script = (f"berthctl run --sig-proxy=false --name {name} busybox sh -c '{loop}' & pid=$!; "
+              f"for i in $(seq 50); do berthctl logs {name} 2>/dev/null | grep -q ready && break; sleep 0.2; done; "
+              "kill -USR1 $pid; wait $pid; echo rc=$?")
+    try:
+        out = berthd.sh(script, timeout=60).stdout
+        assert "got USR1" not in out, out
+        state = berthd.berthctl("inspect", "--format", "{{.State.Status}}", name, check=True).stdout.strip()
+        assert state == "running"
+    finally:
+        berthd.berthctl("rm", "-f", name)
+    proc = berthd.berthctl("run", "--sig-proxy=maybe", busybox_image, "true")
+    assert proc.returncode == 125 and "--sig-proxy" in proc.stderr
+    # -q: nothing but the id (create) or the container's output (run).
+    proc = berthd.berthctl("create", "-q", busybox_image, "true", check=True)
+    assert len(proc.stdout.strip()) == 64 and proc.stderr == ""
+    berthd.berthctl("rm", proc.stdout.strip())
+    assert berthd.berthctl("run", "--rm", "-q", busybox_image, "echo", "hi", check=True).stdout == "hi\n"
