@@ -657,8 +657,12 @@ int verb_system(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("unknown command \"system %s\" (see 'berthctl system --help')", argv[1]);
                 return -EINVAL;
         }
-        r = ctl_acquire_bus(ctl, &bus);
-        if (r < 0)
+        /* --help needs no berthd: the subcommand prints it before it uses the bus. */
+        bool help = false;
+        for (int i = 2; i < argc && !streq(argv[i], "--"); i++)
+                help = help || streq(argv[i], "--help") || streq(argv[i], "-h");
+        bus = NULL;
+        if (!help && (r = ctl_acquire_bus(ctl, &bus)) < 0)
                 return r;
         return streq(argv[1], "df") ? system_df(bus, argc - 1, argv + 1) : system_prune(bus, argc - 1, argv + 1);
 }

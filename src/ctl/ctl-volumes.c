@@ -325,12 +325,39 @@ static int volume_inspect(sd_bus *bus, int argc, char *argv[]) {
 }
 
 static int volume_rm(sd_bus *bus, int argc, char *argv[]) {
-        int force = argc > 1 && (streq(argv[1], "-f") || streq(argv[1], "--force")), ret = 0;
-        if (argc < 2 + force) {
+        enum { ARG_HELP = 0x100 };
+        static const struct option options[] = {
+                { "force", no_argument, NULL, 'f' },
+                { "help", no_argument, NULL, ARG_HELP },
+                {},
+        };
+        int force = 0, ret = 0, c;
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "+:fh", options, NULL)) >= 0)
+                switch (c) {
+                case 'f':
+                        force = 1;
+                        break;
+                case 'h':
+                case ARG_HELP:
+                        printf("Usage: berthctl volume rm [OPTIONS] VOLUME...\n"
+                               "\n"
+                               "Remove volumes.\n"
+                               "\n"
+                               "Options:\n"
+                               "  -f, --force   Even if a stopped container refers to it (never while one that\n"
+                               "                runs has it mounted)\n"
+                               "  -h, --help    Show this help\n");
+                        return 0;
+                default:
+                        return ctl_log_getopt_error("volume rm", c, argv);
+                }
+        if (optind >= argc) {
                 ctl_log_error("\"volume rm\" requires at least 1 argument");
                 return -EINVAL;
         }
-        for (int i = 1 + force; i < argc; i++) {
+        for (int i = optind; i < argc; i++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 int r = ctl_bus_call_manager(bus, "RemoveVolume", CTL_TIMEOUT_LONG, &error, NULL, "sb", argv[i], force);
                 if (r < 0)
@@ -490,8 +517,12 @@ int verb_volume(int argc, char *argv[], Ctl *ctl) {
                 ctl_log_error("unknown command \"volume %s\" (see 'berthctl volume --help')", sub);
                 return -EINVAL;
         }
-        r = ctl_acquire_bus(ctl, &bus);
-        if (r < 0)
+        /* --help needs no berthd: the subcommand prints it before it uses the bus. */
+        bool help = false;
+        for (int i = 2; i < argc && !streq(argv[i], "--"); i++)
+                help = help || streq(argv[i], "--help") || streq(argv[i], "-h");
+        bus = NULL;
+        if (!help && (r = ctl_acquire_bus(ctl, &bus)) < 0)
                 return r;
         argc--, argv++;
         if (streq(sub, "create"))

@@ -160,3 +160,17 @@ def test_labels(busybox_image, berthd):
         assert berthd.berthctl("create", "--label", "=x", busybox_image, "true").returncode == 125
     finally:
         berthd.berthctl("rm", a, b)
+
+
+def test_help_of_every_subcommand_needs_no_berthd(berthd):
+    """--help is answered before anything talks to berthd, and a subcommand never takes --help for
+    the name of an object (volume rm --help once tried to remove a volume named so)."""
+    berthd.systemctl("stop", "berthd.service", check=True)
+    try:
+        for argv in (["volume", "ls"], ["volume", "rm"], ["volume", "create"], ["volume", "prune"],
+                     ["volume", "inspect"], ["system", "df"], ["system", "prune"], ["network", "ls"],
+                     ["stats"], ["cp"], ["exec"], ["update"], ["run"]):
+            proc = berthd.run(["env", "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent", "berthctl", *argv, "--help"])
+            assert proc.returncode == 0 and proc.stdout.startswith("Usage: berthctl"), (argv, proc)
+    finally:
+        berthd.systemctl("start", "berthd.service", check=True)
