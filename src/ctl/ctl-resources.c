@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* berthctl update, top: limits and processes of containers, through their scopes (stats: ctl-stats.c). */
 #include <getopt.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -217,6 +220,65 @@ int verb_update(int argc, char *argv[], Ctl *ctl) {
         return ret;
 }
 
+/* docker top CONTAINER PS_OPTIONS: the host's ps with those options, its header and the rows whose
+ * PID column is one of the container's processes (pids, host PIDs). */
+static int top_with_ps(char **ps_args, const uint32_t *pids, size_t n_pids) {
+        int pipes[2];
+        if (pipe2(pipes, O_CLOEXEC) < 0)
+                return ctl_log_errno(-errno, "Failed to run ps: %m");
+        pid_t child = fork();
+        if (child < 0)
+                return ctl_log_errno(-errno, "Failed to run ps: %m");
+        if (child == 0) {
+                size_t n = strv_length(ps_args);
+                char **argv = calloc(n + 2, sizeof(char *));
+                if (!argv || dup2(pipes[1], STDOUT_FILENO) < 0)
+                        _exit(127);
+                argv[0] = (char *) "ps";
+                memcpy(argv + 1, ps_args, n * sizeof(char *));
+                execvp("ps", argv);
+                _exit(127);
+        }
+        close(pipes[1]);
+        _cleanup_fclose_ FILE *f = fdopen(pipes[0], "re");
+        _cleanup_free_ char *line = NULL;
+        size_t cap = 0;
+        int pid_column = -1, status = 0;
+        bool header = true;
+        while (f && getline(&line, &cap, f) > 0) {
+                _cleanup_free_ char *copy = strdup(line);
+                char *save = NULL, *field;
+                int k = 0, match = 0;
+                if (!copy)
+                        return ctl_log_errno(-ENOMEM, "%m");
+                for (field = strtok_r(copy, " \t\n", &save); field; field = strtok_r(NULL, " \t\n", &save), k++) {
+                        if (header && streq(field, "PID"))
+                                pid_column = k;
+                        else if (!header && k == pid_column)
+                                for (size_t i = 0; i < n_pids; i++)
+                                        match = match || (uint32_t) strtoul(field, NULL, 10) == pids[i];
+                }
+                if (header && pid_column < 0)
+                        break;
+                if (header || match)
+                        fputs(line, stdout);
+                header = false;
+        }
+        if (!f)
+                close(pipes[0]);
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                ctl_log_error("ps failed (exit status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                return -EIO;
+        }
+        if (pid_column < 0) { /* Docker's words */
+                ctl_log_error("Couldn't find PID field in ps output");
+                return -EINVAL;
+        }
+        return 0;
+}
+
 int verb_top(int argc, char *argv[], Ctl *ctl) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
@@ -228,14 +290,15 @@ int verb_top(int argc, char *argv[], Ctl *ctl) {
         int r;
 
         if (argc == 2 && (streq(argv[1], "--help") || streq(argv[1], "-h"))) {
-                printf("Usage: berthctl top CONTAINER\n"
+                printf("Usage: berthctl top CONTAINER [ps OPTIONS]\n"
                        "\n"
                        "List the processes of a running container: host PID, PID inside the container,\n"
-                       "command line (from systemd's view of the container's scope).\n");
+                       "command line (from systemd's view of the container's scope). With ps options\n"
+                       "(as docker top): the host's ps output with them, only the container's rows.\n");
                 return 0;
         }
-        if (argc != 2) {
-                ctl_log_error("\"top\" requires exactly 1 container");
+        if (argc < 2) {
+                ctl_log_error("\"top\" requires at least 1 argument");
                 return -EINVAL;
         }
         if (!t)
@@ -249,6 +312,21 @@ int verb_top(int argc, char *argv[], Ctl *ctl) {
                                  NULL);
         if (r < 0)
                 return ctl_log_bus_error(&error, r);
+        if (argc > 2) {
+                _cleanup_free_ uint32_t *pids = NULL;
+                size_t n = 0;
+                r = sd_bus_message_enter_container(reply, 'a', "(uus)");
+                while (r >= 0 && (r = sd_bus_message_read(reply, "(uus)", &pid, &cpid, &cmdline)) > 0) {
+                        uint32_t *p = reallocarray(pids, n + 1, sizeof(uint32_t));
+                        if (!p)
+                                return ctl_log_errno(-ENOMEM, "%m");
+                        pids = p;
+                        pids[n++] = pid;
+                }
+                if (r < 0)
+                        return ctl_log_errno(r, "Failed to parse the reply: %m");
+                return top_with_ps(argv + 2, pids, n);
+        }
         if (table_add_cells(t, "PID", "CONTAINER PID", "CMD", NULL) < 0)
                 return ctl_log_errno(-ENOMEM, "%m");
         r = sd_bus_message_enter_container(reply, 'a', "(uus)");

@@ -99,6 +99,13 @@ def test_stats_and_top(busybox_image, berthd):
         cmds = {line.split(None, 2)[1]: line.split(None, 2)[2] for line in top[1:]}
         assert cmds["1"].startswith("sh -c") and any(c.startswith("sleep 300") for c in cmds.values())
         assert any(c.startswith("berth-nspawn") for c in cmds.values())
+        # With ps options, as docker top: the host's ps, only the container's rows.
+        out = berthd.berthctl("top", name, "-o", "pid,comm", check=True).stdout.splitlines()
+        assert out[0].split() == ["PID", "COMMAND"], out
+        comms = [line.split()[1] for line in out[1:]]
+        assert "sleep" in comms and "sh" in comms and "systemd" not in comms, out
+        proc = berthd.berthctl("top", name, "-o", "comm")
+        assert proc.returncode != 0 and "Couldn't find PID field in ps output" in proc.stderr, proc
         # The live view: a new sample every second until interrupted; on a terminal each one
         # replaces the last (clear screen), in a pipe they follow each other.
         out = berthd.sh(f"timeout -s INT 3.8 berthctl stats {name}").stdout
