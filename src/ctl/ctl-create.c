@@ -56,6 +56,7 @@ enum {
         ARG_PID,
         ARG_IPC,
         ARG_UTS,
+        ARG_CGROUPNS,
         ARG_SDNOTIFY,
         ARG_SIG_PROXY,
         ARG_HELP,
@@ -72,7 +73,7 @@ typedef struct CreateArgs {
         uint64_t tasks_max; /* UINT64_MAX: not given, or unlimited */
         const char *hostname;
         const char *domainname;
-        const char *pid_mode, *ipc_mode, *uts_mode;
+        const char *pid_mode, *ipc_mode, *uts_mode, *cgroupns_mode;
         bool auto_remove;
         char *restart_policy; /* NULL: not given (berthd's default, "no") */
         uint32_t restart_max_retries; /* 0: unlimited */
@@ -169,6 +170,7 @@ static void help_create(bool run) {
                "      --ipc=MODE           private (default), shareable, none (no /dev/shm), host,\n"
                "                           container:NAME (a shareable one's IPC and /dev/shm)\n"
                "      --uts=host           Share the host's host and domain name (not with -h)\n"
+               "      --cgroupns=MODE      private (default) or host: the host's cgroup namespace\n"
                "      --rm                 Remove the container when it exits\n"
                "      --restart=POLICY     no, on-failure[:MAX-RETRIES], always, unless-stopped\n"
                "  -v, --volume=SPEC        /PATH (anonymous volume), NAME:/PATH[:ro] (named volume,\n"
@@ -306,13 +308,16 @@ static int parse_create_option_more(CreateArgs *a, int c, const char *arg) {
         case ARG_PID:
         case ARG_IPC:
         case ARG_UTS:
+        case ARG_CGROUPNS:
                 /* The modes are berthd's to check (Docker's words). */
                 if (c == ARG_PID)
                         a->pid_mode = arg;
                 else if (c == ARG_IPC)
                         a->ipc_mode = arg;
-                else
+                else if (c == ARG_UTS)
                         a->uts_mode = arg;
+                else
+                        a->cgroupns_mode = arg;
                 return 0;
         case ARG_LABEL_FILE:
                 return add_label_file(a, arg);
@@ -513,6 +518,7 @@ static const struct option create_options[] = {
         { "pid", required_argument, NULL, ARG_PID },
         { "ipc", required_argument, NULL, ARG_IPC },
         { "uts", required_argument, NULL, ARG_UTS },
+        { "cgroupns", required_argument, NULL, ARG_CGROUPNS },
         { "rm", no_argument, NULL, ARG_RM },
         { "restart", required_argument, NULL, ARG_RESTART },
         { "volume", required_argument, NULL, 'v' },
@@ -718,6 +724,8 @@ static int append_options(sd_bus_message *m, const CreateArgs *a) {
         if (a->pid_mode && (r = sd_bus_message_append(m, "{sv}", "PidMode", "s", a->pid_mode)) < 0)
                 return r;
         if (a->ipc_mode && (r = sd_bus_message_append(m, "{sv}", "IpcMode", "s", a->ipc_mode)) < 0)
+                return r;
+        if (a->cgroupns_mode && (r = sd_bus_message_append(m, "{sv}", "CgroupnsMode", "s", a->cgroupns_mode)) < 0)
                 return r;
         if (a->uts_mode && (r = sd_bus_message_append(m, "{sv}", "UtsMode", "s", a->uts_mode)) < 0)
                 return r;

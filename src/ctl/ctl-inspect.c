@@ -290,6 +290,9 @@ static int cgroup_json(const ContainerInfo *c, json_object *host) {
                 r = json_add(host, "IpcMode", json_object_new_string(!isempty(c->ipc_mode) ? c->ipc_mode : "private"));
         if (r >= 0)
                 r = json_add(host, "UTSMode", json_string_or_empty(c->uts_mode));
+        if (r >= 0) /* private: berth's only default, whatever the cgroup layout */
+                r = json_add(host, "CgroupnsMode",
+                             json_object_new_string(!isempty(c->cgroupns_mode) ? c->cgroupns_mode : "private"));
         if (r >= 0)
                 r = json_add(host, "LogConfig", log_config_json(c));
         if (r >= 0 && strv_length(c->sysctls) > 0) { /* left out when empty, as Docker's */

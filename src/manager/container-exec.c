@@ -172,6 +172,7 @@ static int build_exec_spec(Container *c, char **argv, char **env, const ExecOpti
         json_object_object_add(o, SPEC_KEY_PID_MODE, json_object_new_string(c->pid_mode ?: ""));
         json_object_object_add(o, SPEC_KEY_IPC_MODE, json_object_new_string(c->ipc_mode ?: ""));
         json_object_object_add(o, SPEC_KEY_UTS_MODE, json_object_new_string(c->uts_mode ?: ""));
+        json_object_object_add(o, SPEC_KEY_CGROUPNS_MODE, json_object_new_string(c->cgroupns_mode ?: ""));
         json_object_object_add(
                 o, SPEC_KEY_NET_MODE,
                 json_object_new_string(streq_ptr(c->net.mode, "host") ? SPEC_NET_MODE_HOST : SPEC_NET_MODE_NONE));

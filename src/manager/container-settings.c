@@ -132,6 +132,7 @@ static int check_namespace_mode(const char *key, const char *v, sd_bus_error *er
                 { "PidMode", "PID", { "", "private", "host" } },
                 { "IpcMode", "IPC", { "", "private", "shareable", "host", "none" } },
                 { "UtsMode", "UTS", { "", "host" } },
+                { "CgroupnsMode", "cgroup namespace", { "", "private", "host" } },
         };
         for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
                 if (!streq(kinds[k].key, key))
@@ -140,7 +141,8 @@ static int check_namespace_mode(const char *key, const char *v, sd_bus_error *er
                         if (streq(kinds[k].modes[i], v))
                                 return 0;
                 /* Another container's (container-namespaces.c), not for UTS (as Docker). */
-                if (startswith(v, "container:") && !streq(kinds[k].key, "UtsMode")) {
+                if (startswith(v, "container:") && !streq(kinds[k].key, "UtsMode") &&
+                    !streq(kinds[k].key, "CgroupnsMode")) {
                         const char *peer = v + strlen("container:");
                         if (isempty(peer) || strlen(peer) > 128 || strchr(peer, '/'))
                                 return sd_bus_error_setf(error, BERTH_ERROR_INVALID_ARGUMENT,

@@ -411,7 +411,8 @@ static void on_job_volume(Manager *m, Volume *v, const sd_bus_error *error, void
 static BerthAction create_action(const ContainerConfig *config) {
         const ContainerSecurity *s = &config->security;
         bool host_ns = streq_ptr(config->pid_mode, "host") || streq_ptr(config->ipc_mode, "host") ||
-                streq_ptr(config->uts_mode, "host") || streq_ptr(config->net.mode, "host");
+                streq_ptr(config->uts_mode, "host") || streq_ptr(config->net.mode, "host") ||
+                streq_ptr(config->cgroupns_mode, "host");
         if (s->privileged || strv_length(s->cap_add) > 0 || s->seccomp_profile || host_ns || config->res.n_devices > 0)
                 return BERTH_ACTION_PRIVILEGED;
         for (size_t i = 0; i < config->n_mounts; i++)

@@ -468,7 +468,7 @@ static uint64_t read_oom_kills(void) {
  * child joins the other container's). */
 static pid_t clone_container(const ContainerSpec *spec, int *ret_pidfd) {
         struct clone_args args = {
-                .flags = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_PIDFD |
+                .flags = CLONE_NEWNS | (spec->cgroupns_host ? 0 : CLONE_NEWCGROUP) | CLONE_PIDFD |
                         (container_spec_own_netns(spec) ? CLONE_NEWNET : 0) |
                         (container_spec_pid_shared(spec) ? 0 : CLONE_NEWPID) | (spec->uts_host ? 0 : CLONE_NEWUTS) |
                         (spec->ipc_host || spec->ipc_join_pid > 0 ? 0 : CLONE_NEWIPC) |
@@ -543,9 +543,10 @@ static int run_exec(const ContainerSpec *spec) {
         if (read_full_file(cgpath, &cg, NULL) < 0 || !strstr(cg, unit))
                 return report_failure_message(ESRCH, "The container is not running.");
         if (setns(pidfd,
-                  CLONE_NEWNS | CLONE_NEWCGROUP | (spec->net_mode == NET_MODE_HOST ? 0 : CLONE_NEWNET) |
-                          (spec->pid_host ? 0 : CLONE_NEWPID) | (spec->uts_host ? 0 : CLONE_NEWUTS) |
-                          (spec->ipc_host ? 0 : CLONE_NEWIPC) | (spec->userns_base > 0 ? CLONE_NEWUSER : 0)) < 0)
+                  CLONE_NEWNS | (spec->cgroupns_host ? 0 : CLONE_NEWCGROUP) |
+                          (spec->net_mode == NET_MODE_HOST ? 0 : CLONE_NEWNET) | (spec->pid_host ? 0 : CLONE_NEWPID) |
+                          (spec->uts_host ? 0 : CLONE_NEWUTS) | (spec->ipc_host ? 0 : CLONE_NEWIPC) |
+                          (spec->userns_base > 0 ? CLONE_NEWUSER : 0)) < 0)
                 return report_failure(errno, "join the container's namespaces");
         if (spec->userns_base > 0 && (r = userns_become_root()) < 0)
                 return report_failure(-r, "become root in the container's user namespace");

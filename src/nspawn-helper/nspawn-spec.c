@@ -356,6 +356,7 @@ int container_spec_parse(const char *json, size_t len, ContainerSpec **ret, char
         s->ipc_host = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "host");
         s->ipc_none = streq_ptr(json_get_string(o, SPEC_KEY_IPC_MODE), "none");
         s->uts_host = streq_ptr(json_get_string(o, SPEC_KEY_UTS_MODE), "host");
+        s->cgroupns_host = streq_ptr(json_get_string(o, SPEC_KEY_CGROUPNS_MODE), "host");
         int64_t n_listen = json_get_i64(o, SPEC_KEY_LISTEN_FDS, 0);
         if (n_listen < 0 || n_listen > 32 || (n_listen > 0 && s->exec_pid > 0))
                 return -EBADMSG;

@@ -72,6 +72,7 @@ typedef struct ContainerSpec {
         char *hostname;
         char *domainname; /* "": leave the kernel's */
         bool pid_host, ipc_host, ipc_none, uts_host; /* --pid, --ipc, --uts */
+        bool cgroupns_host; /* --cgroupns host */
         char *rootfs; /* mount point of the merged root (host path); btrfs: the container's subvolume */
         char **lowerdirs; /* overlay lower dirs (host paths), top layer first; empty: no overlay (btrfs) */
         char *lowerdir; /* the same as short links, "l/A:l/B", relative to storedir (lowerdir= option) */

@@ -42,6 +42,7 @@
         X(pid_mode, "PidMode", "pid_mode", SPEC_KEY_PID_MODE, NSMODE, 0)                                            \
         X(ipc_mode, "IpcMode", "ipc_mode", SPEC_KEY_IPC_MODE, NSMODE, 0)                                            \
         X(uts_mode, "UtsMode", "uts_mode", SPEC_KEY_UTS_MODE, NSMODE, 0)                                            \
+        X(cgroupns_mode, "CgroupnsMode", "cgroupns_mode", SPEC_KEY_CGROUPNS_MODE, NSMODE, 0)                        \
         X(log_driver, "LogDriver", "log_driver", SPEC_KEY_LOG_DRIVER, LOGOPT, 0)                                    \
         X(log_mode, "LogMode", "log_mode", SPEC_KEY_LOG_MODE, LOGOPT, 0)                                            \
         X(log_max_buffer_size, "LogMaxBufferSize", "log_max_buffer_size", SPEC_KEY_LOG_MAX_BUFFER_SIZE, U64, 0)     \

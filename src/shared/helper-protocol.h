@@ -126,46 +126,47 @@ int helper_log_dropped_parse(const char *data, size_t len, uint64_t *ret);
 
 /* Keys of the JSON spec berthd writes to HELPER_FD_SPEC. Missing optional keys take the default
  * the helper documents in nspawn-spec.c. */
-#define SPEC_KEY_ID           "id" /* string, 64 hex digits */
-#define SPEC_KEY_NAME         "name"
-#define SPEC_KEY_IMAGE        "image"
-#define SPEC_KEY_HOSTNAME     "hostname"
-#define SPEC_KEY_ROOTFS       "rootfs" /* the merged root's mount point (btrfs: the subvolume) */
-#define SPEC_KEY_LOWERDIRS    "lowerdirs" /* array: overlay lower dirs, top first; empty: no overlay */
-#define SPEC_KEY_LOWERDIR     "lowerdir" /* the same as short links, relative to storedir */
-#define SPEC_KEY_STOREDIR     "storedir"
-#define SPEC_KEY_UPPERDIR     "upperdir"
-#define SPEC_KEY_WORKDIR      "workdir"
-#define SPEC_KEY_RUNDIR       "rundir" /* HELPER_RUNNING_FILE, HELPER_EXIT_FILE, HELPER_ATTACH_SOCKET */
-#define SPEC_KEY_CWD          "cwd"
-#define SPEC_KEY_USER         "user" /* "user[:group]", empty: root */
-#define SPEC_KEY_ARGV         "argv" /* array */
-#define SPEC_KEY_ENV          "env" /* array of NAME=value */
-#define SPEC_KEY_ATTACHED     "attached" /* HELPER_FD_ATTACH_STDOUT/STDERR are given */
-#define SPEC_KEY_INPUT        "input" /* HELPER_FD_ATTACH_STDIN is given */
-#define SPEC_KEY_TTY          "tty"
-#define SPEC_KEY_ROWS         "rows"
-#define SPEC_KEY_COLS         "cols"
-#define SPEC_KEY_INIT         "init"
-#define SPEC_KEY_READ_ONLY    "read_only"
-#define SPEC_KEY_EXEC_PID     "exec_pid" /* exec mode: join this process's namespaces */
-#define SPEC_KEY_RESIZE       "resize" /* exec -t: sizes arrive on HELPER_FD_ATTACH_STDIN */
-#define SPEC_KEY_CAPS         "caps" /* bit N: capability N */
-#define SPEC_KEY_PRIVILEGED   "privileged"
-#define SPEC_KEY_NO_NEW_PRIVS "no_new_privs"
-#define SPEC_KEY_SECCOMP      "seccomp" /* HELPER_FD_SECCOMP holds a filter */
-#define SPEC_KEY_USERNS_BASE  "userns_base"
-#define SPEC_KEY_SHM_SIZE     "shm_size"
-#define SPEC_KEY_MOUNTS       "mounts" /* array of objects, SPEC_MOUNT_KEY_* */
-#define SPEC_KEY_ULIMITS      "ulimits" /* array of objects, SPEC_ULIMIT_KEY_* */
-#define SPEC_KEY_DEVICES      "devices" /* array of objects, SPEC_DEVICE_KEY_* */
-#define SPEC_KEY_PID_MODE     "pid_mode" /* "host": the host's PID namespace; else one of its own */
-#define SPEC_KEY_IPC_MODE     "ipc_mode" /* "host", "none" (no /dev/shm); else one of its own */
-#define SPEC_KEY_UTS_MODE     "uts_mode" /* "host": the host's (no host or domain name set) */
-#define SPEC_KEY_DOMAINNAME   "domainname" /* setdomainname(); "" or missing: none */
-#define SPEC_KEY_SYSCTLS      "sysctls" /* array of "key=value", written in the container's namespaces */
-#define SPEC_KEY_GROUP_ADD    "group_add" /* array: supplementary groups, names or numbers */
-#define SPEC_KEY_OOM_ADJ      "oom_score_adj" /* the payload's and exec'd processes' (-1000..1000) */
+#define SPEC_KEY_ID            "id" /* string, 64 hex digits */
+#define SPEC_KEY_NAME          "name"
+#define SPEC_KEY_IMAGE         "image"
+#define SPEC_KEY_HOSTNAME      "hostname"
+#define SPEC_KEY_ROOTFS        "rootfs" /* the merged root's mount point (btrfs: the subvolume) */
+#define SPEC_KEY_LOWERDIRS     "lowerdirs" /* array: overlay lower dirs, top first; empty: no overlay */
+#define SPEC_KEY_LOWERDIR      "lowerdir" /* the same as short links, relative to storedir */
+#define SPEC_KEY_STOREDIR      "storedir"
+#define SPEC_KEY_UPPERDIR      "upperdir"
+#define SPEC_KEY_WORKDIR       "workdir"
+#define SPEC_KEY_RUNDIR        "rundir" /* HELPER_RUNNING_FILE, HELPER_EXIT_FILE, HELPER_ATTACH_SOCKET */
+#define SPEC_KEY_CWD           "cwd"
+#define SPEC_KEY_USER          "user" /* "user[:group]", empty: root */
+#define SPEC_KEY_ARGV          "argv" /* array */
+#define SPEC_KEY_ENV           "env" /* array of NAME=value */
+#define SPEC_KEY_ATTACHED      "attached" /* HELPER_FD_ATTACH_STDOUT/STDERR are given */
+#define SPEC_KEY_INPUT         "input" /* HELPER_FD_ATTACH_STDIN is given */
+#define SPEC_KEY_TTY           "tty"
+#define SPEC_KEY_ROWS          "rows"
+#define SPEC_KEY_COLS          "cols"
+#define SPEC_KEY_INIT          "init"
+#define SPEC_KEY_READ_ONLY     "read_only"
+#define SPEC_KEY_EXEC_PID      "exec_pid" /* exec mode: join this process's namespaces */
+#define SPEC_KEY_RESIZE        "resize" /* exec -t: sizes arrive on HELPER_FD_ATTACH_STDIN */
+#define SPEC_KEY_CAPS          "caps" /* bit N: capability N */
+#define SPEC_KEY_PRIVILEGED    "privileged"
+#define SPEC_KEY_NO_NEW_PRIVS  "no_new_privs"
+#define SPEC_KEY_SECCOMP       "seccomp" /* HELPER_FD_SECCOMP holds a filter */
+#define SPEC_KEY_USERNS_BASE   "userns_base"
+#define SPEC_KEY_SHM_SIZE      "shm_size"
+#define SPEC_KEY_MOUNTS        "mounts" /* array of objects, SPEC_MOUNT_KEY_* */
+#define SPEC_KEY_ULIMITS       "ulimits" /* array of objects, SPEC_ULIMIT_KEY_* */
+#define SPEC_KEY_DEVICES       "devices" /* array of objects, SPEC_DEVICE_KEY_* */
+#define SPEC_KEY_PID_MODE      "pid_mode" /* "host": the host's PID namespace; else one of its own */
+#define SPEC_KEY_IPC_MODE      "ipc_mode" /* "host", "none" (no /dev/shm); else one of its own */
+#define SPEC_KEY_CGROUPNS_MODE "cgroupns_mode" /* "host": the host's cgroup namespace; else one of its own */
+#define SPEC_KEY_UTS_MODE      "uts_mode" /* "host": the host's (no host or domain name set) */
+#define SPEC_KEY_DOMAINNAME    "domainname" /* setdomainname(); "" or missing: none */
+#define SPEC_KEY_SYSCTLS       "sysctls" /* array of "key=value", written in the container's namespaces */
+#define SPEC_KEY_GROUP_ADD     "group_add" /* array: supplementary groups, names or numbers */
+#define SPEC_KEY_OOM_ADJ       "oom_score_adj" /* the payload's and exec'd processes' (-1000..1000) */
 /* Logging (docs/LOGGING.md) */
 #define SPEC_KEY_LOG_DRIVER              "log_driver" /* "none": the output goes nowhere; else journald */
 #define SPEC_KEY_LOG_MODE                "log_mode" /* "non-blocking": a bounded buffer that drops; else blocking */

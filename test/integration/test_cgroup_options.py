@@ -538,3 +538,20 @@ def test_pid_and_ipc_of_another_container(busybox_image, berthd):
         assert proc.returncode != 0 and "is not running" in proc.stderr, proc.stderr
     finally:
         berthd.berthctl("rm", "-f", donor, plain, joiner)
+
+
+def test_cgroupns(busybox_image, berthd):
+    """--cgroupns private (berth's default) shows the container its own cgroup as the root;
+    --cgroupns host shows the host's paths (the container's scope among them)."""
+    own = berthd.berthctl("run", "--rm", busybox_image, "cat", "/proc/self/cgroup", check=True).stdout
+    host = berthd.berthctl("run", "--rm", "--cgroupns", "host", busybox_image, "cat", "/proc/self/cgroup",
+                           check=True).stdout
+    assert "berth-" not in own and "berth-" in host, (own, host)
+    name = f"cgns-{uuid.uuid4().hex[:6]}"
+    berthd.berthctl("create", "--name", name, "--cgroupns", "host", busybox_image, "true", check=True)
+    try:
+        assert inspect(berthd, name)["HostConfig"]["CgroupnsMode"] == "host"
+    finally:
+        berthd.berthctl("rm", name)
+    proc = berthd.berthctl("create", "--cgroupns", "sideways", busybox_image, "true")
+    assert proc.returncode == 125 and "invalid cgroup namespace mode: sideways" in proc.stderr, proc.stderr

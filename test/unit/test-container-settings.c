@@ -175,7 +175,7 @@ static void test_record_round_trip(void) {
         /* and the five of logging (LogLabels and LogEnv become log_fields, container-log.c) */
         CHECK(json_object_object_get_ex(spec, SPEC_KEY_LOG_MAX_BUFFER_SIZE, &v) && json_object_get_uint64(v) == 0);
         CHECK(!json_object_object_get_ex(spec, "log_labels", &v));
-        CHECK_INT(json_object_object_length(spec), 16);
+        CHECK_INT(json_object_object_length(spec), 17); /* CgroupnsMode too */
         json_object_put(spec);
         json_object_put(o);
         container_settings_free(&b);
