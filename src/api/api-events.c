@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* GET /events: Docker's event stream, from berthd's signals as berthctl events reads them
  * (ctl-event-source.c), one JSON object a line, until `until` or the client goes. berthd keeps no
- * past events: `since` only leaves out events before it. */
+ * past events but the container events berthd journaled, which `since` replays first. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +63,15 @@ static void sink(EventSource *s, const char *type, const char *action, const cha
         /* The source goes on using itself after this returns: the write (which may end the
          * connection and free the source) waits for the next turn of the loop. */
         (void) sd_event_source_set_enabled(e->kick, SD_EVENT_ONESHOT);
+}
+
+/* The past (berthd's journaled container events), written out at once before the live ones. */
+static void past_sink(EventSource *s, const char *type, const char *action, const char *actor, char **attrs,
+                      uint64_t usec, void *userdata) {
+        ApiConn *c = userdata;
+        _cleanup_json_ json_object *o = event_json(type, action, actor, attrs, usec);
+        if (!o || wire_keys(o) < 0 || api_stream_json(c, o) < 0)
+                api_conn_abort(c);
 }
 
 static int on_until(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -145,8 +154,10 @@ int api_events(ApiConn *c) {
         if (r < 0)
                 return r;
         if (until > 0 && until <= now) {
-                /* Only the past, which berthd does not keep. */
+                /* Only the past: what berthd journaled. */
                 r = api_stream_begin(c, 200, "application/json");
+                if (r >= 0 && since > 0)
+                        r = event_source_replay_journal(filters, since, until, past_sink, c);
                 return r < 0 ? r : api_stream_end(c);
         }
 
@@ -163,8 +174,12 @@ int api_events(ApiConn *c) {
                 r = sd_event_add_time(c->server->event, &e->until, CLOCK_REALTIME, until, 0, on_until, e);
         if (r < 0)
                 return r;
-        r = event_source_new(c->server->bus, filters, since, sink, e, &error, &e->source);
+        r = event_source_new(c->server->bus, filters, since > now ? since : now, sink, e, &error, &e->source);
         if (r < 0)
                 return api_reply_bus_error(c, &error, r);
-        return api_stream_begin(c, 200, "application/json");
+        r = api_stream_begin(c, 200, "application/json");
+        /* The past first (what berthd journaled), then the live stream. */
+        if (r >= 0 && since > 0 && since < now)
+                r = event_source_replay_journal(filters, since, now, past_sink, c);
+        return r;
 }

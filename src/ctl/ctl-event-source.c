@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <systemd/sd-journal.h>
 
 #include "ctl-bus.h"
 #include "ctl-event-source.h"
@@ -500,4 +501,83 @@ int event_source_new(sd_bus *bus, char **filters, uint64_t since, event_sink_t s
 
 int event_source_error(const EventSource *e) {
         return e->error;
+}
+
+/* ---- The past: what berthd journaled (src/manager/event-journal.c) ---- */
+
+/* Matched only from berthd's own unit: _SYSTEMD_UNIT is journald's, so nobody can write events
+ * there with logger. */
+#define EVENT_JOURNAL_MATCH_ID   "MESSAGE_ID=8b6a2f4c1e3d4f7a9c0b5d6e7f8a9b01"
+#define EVENT_JOURNAL_MATCH_UNIT "_SYSTEMD_UNIT=berthd.service"
+
+static int replay_entry(sd_journal *j, char **filters, event_sink_t sink, void *userdata, uint64_t usec) {
+        _cleanup_free_ char *type = NULL, *action = NULL, *actor = NULL;
+        _cleanup_strv_free_ char **attrs = NULL;
+        Tracked t = {};
+        const void *data;
+        size_t len;
+        int r = 0;
+
+        SD_JOURNAL_FOREACH_DATA(j, data, len) {
+                const char *d = data, *v;
+                _cleanup_free_ char *field = strndup(d, len);
+                if (!field)
+                        return -ENOMEM;
+                if ((v = startswith(field, "BERTH_EVENT_TYPE=")))
+                        r = set_str(&type, v);
+                else if ((v = startswith(field, "BERTH_EVENT_ACTION=")))
+                        r = set_str(&action, v);
+                else if ((v = startswith(field, "BERTH_EVENT_ACTOR=")))
+                        r = set_str(&actor, v);
+                else if ((v = startswith(field, "BERTH_EVENT_ATTRIBUTE=")))
+                        r = strv_push(&attrs, v);
+                if (r < 0)
+                        return r;
+        }
+        if (!type || !action || !actor)
+                return 0;
+        /* What the filters look at, as the live stream tracks it. */
+        t.type = streq(type, "container") ? "container" : streq(type, "image") ? "image" : "volume";
+        t.id = actor;
+        for (char **a = attrs; a && *a; a++) {
+                const char *v;
+                if ((v = startswith(*a, "name=")))
+                        t.name = (char *) v;
+                else if ((v = startswith(*a, "image=")))
+                        t.image = (char *) v;
+                else if (!startswith(*a, "exitCode=") && !startswith(*a, "oldName=") && strv_push(&t.labels, *a) < 0) {
+                        strv_free(t.labels);
+                        return -ENOMEM;
+                }
+        }
+        EventSource filter = { .filters = filters };
+        bool match = event_matches(&filter, type, action, &t, actor);
+        strv_free(t.labels);
+        if (!match)
+                return 0;
+        if (attrs)
+                qsort(attrs, strv_length(attrs), sizeof(char *), compare_strings);
+        sink(NULL, type, action, actor, attrs, usec, userdata);
+        return 0;
+}
+
+int event_source_replay_journal(char **filters, uint64_t since, uint64_t until, event_sink_t sink, void *userdata) {
+        _cleanup_(sd_journal_closep) sd_journal *j = NULL;
+        int r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM);
+        if (r >= 0)
+                r = sd_journal_add_match(j, EVENT_JOURNAL_MATCH_ID, 0);
+        if (r >= 0)
+                r = sd_journal_add_match(j, EVENT_JOURNAL_MATCH_UNIT, 0);
+        if (r >= 0)
+                r = sd_journal_seek_realtime_usec(j, since);
+        while (r >= 0 && (r = sd_journal_next(j)) > 0) {
+                uint64_t usec;
+                r = sd_journal_get_realtime_usec(j, &usec);
+                if (r < 0 || usec < since)
+                        continue;
+                if (until > 0 && usec > until)
+                        break;
+                r = replay_entry(j, filters, sink, userdata, usec);
+        }
+        return r < 0 ? r : 0;
 }

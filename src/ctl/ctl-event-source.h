@@ -22,6 +22,11 @@ EventSource *event_source_free(EventSource *e);
 /* Negative errno once the source failed (out of memory): it gives no more events. */
 int event_source_error(const EventSource *e);
 
+/* The events berthd journaled (container create, start, die, pause, unpause, rename, destroy) from
+ * since to until (µs, CLOCK_REALTIME; until 0: to the end), filtered as the live ones, each to sink
+ * (whose EventSource is NULL). For --since in the past. */
+int event_source_replay_journal(char **filters, uint64_t since, uint64_t until, event_sink_t sink, void *userdata);
+
 /* Docker's event message: Type, Action, Actor {ID, Attributes}, Scope, Time, TimeNano, and the
  * old status, id. */
 json_object *event_json(const char *type, const char *action, const char *actor, char **attrs, uint64_t usec);

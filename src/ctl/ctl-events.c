@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* events: Docker's event stream (ctl-event-source.c) printed as it arrives. berthd keeps no past
- * events. */
+/* events: Docker's event stream (ctl-event-source.c) printed as it arrives; with --since in the
+ * past, first the container events berthd journaled since then. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,7 +129,8 @@ static int parse_events_argv(int argc, char *argv[], Events *e) {
                         printf("Usage: berthctl events [OPTIONS]\n"
                                "\n"
                                "Print events of containers, images and volumes as they happen, until\n"
-                               "interrupted or --until. berthd keeps no past events.\n"
+                               "interrupted or --until; with --since, first the past container events\n"
+                               "berthd journaled (create, start, die, pause, unpause, rename, destroy).\n"
                                "\n"
                                "Options:\n"
                                "  -f, --filter=KEY=VALUE  container=NAME|ID, event=ACTION, image=NAME,\n"
@@ -159,12 +160,22 @@ int verb_events(int argc, char *argv[], Ctl *ctl) {
         r = parse_events_argv(argc, argv, &e);
         if (r <= 0)
                 return r;
+        /* The past first, from the journal; then, unless --until is past too, what happens from now on. */
+        uint64_t start = now_realtime_usec();
+        if (e.since > 0 && e.since < start) {
+                r = event_source_replay_journal(e.filters, e.since, e.until > 0 && e.until < start ? e.until : start,
+                                                print_event, &e);
+                if (r < 0)
+                        return ctl_log_errno(r, "Failed to read past events from the journal: %m");
+                if (e.error < 0 || (e.until > 0 && e.until <= start))
+                        return e.error;
+        }
         ctl->signals = true; /* the system bus, where berthd's signals are */
         r = ctl_acquire_bus(ctl, &bus);
         if (r < 0)
                 return r;
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        r = event_source_new(bus, e.filters, e.since, print_event, &e, &error, &e.source);
+        r = event_source_new(bus, e.filters, e.since > start ? e.since : start, print_event, &e, &error, &e.source);
         if (r < 0)
                 return error.message ? ctl_log_bus_error(&error, r)
                                      : ctl_log_errno(r, "Failed to subscribe to berthd's signals: %m");

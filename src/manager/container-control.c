@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 
+#include "event-journal.h"
 #include "helper-protocol.h"
 #include "container.h"
 #include "errors.h"
@@ -189,8 +190,10 @@ int container_rename(Container *c, const char *name, sd_bus_error *error) {
                 free(copy);
                 return sd_bus_error_set_errnof(error, -r, "Failed to save container: %m");
         }
+        _cleanup_free_ char *old_attr = strjoin("oldName=", old);
         free(old);
         container_emit_changed(c, "Name", NULL);
+        container_journal_event(c, "rename", old_attr);
         return 0;
 }
 

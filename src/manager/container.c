@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "event-journal.h"
 #include "hashmap.h"
 #include "log.h"
 #include "removal.h"
@@ -90,6 +91,9 @@ Container *manager_find_container_by_id(Manager *m, const char *id) {
 
 int container_link(Container *c) {
         Manager *m = c->manager;
+        /* Loaded or new: its state as it is now is no event (create journals itself). */
+        c->journaled_state = 0;
+        container_journal_state_quietly(c);
         int r = hashmap_put(m->containers_by_id, c->id, c);
         if (r < 0)
                 return r;
@@ -167,6 +171,9 @@ void container_emit_changed(Container *c, const char *property, ...) {
         va_end(ap);
         names[n] = NULL;
         (void) sd_bus_emit_properties_changed_strv(c->manager->bus, path, "org.berth1.Container", names);
+        for (size_t i = 0; i < n; i++)
+                if (streq(names[i], "State"))
+                        container_journal_state(c);
 }
 
 /* The record (containers/<id>/container.json, fsynced): the container's configuration, and of its
@@ -704,6 +711,7 @@ static int container_destroy(Container *c, bool remove_volumes) {
                         (void) unlink(file);
         }
         (void) sd_bus_emit_object_removed(c->manager->bus, path);
+        container_journal_event(c, "destroy", NULL);
         reply_waiters(c, true);
         reply_removal_waiters(c);
         reply_stoppers(c);

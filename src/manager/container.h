@@ -171,6 +171,7 @@ typedef struct Container {
         char **labels; /* "key=value": the image\'s, then --label (later wins) */
         char **run_volumes; /* volumes the current run mounted (own and --volumes-from) */
         bool machine_registered; /* machined may still know a machine of an earlier run */
+        uint8_t journaled_state; /* what event-journal.c last told the journal of State */
         ContainerSecurity security; /* container-security.h */
         ContainerNetwork net; /* container-network.h: its configuration and, while it runs, leases and ports */
         ContainerListen listen; /* socket activation: its own copies, kept while berthd runs */

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "event-journal.h"
 #include "bus-polkit.h"
 #include "config.h"
 #include "container.h"
@@ -155,6 +156,7 @@ static void on_created(int r, void *userdata) {
                 return;
         }
         (void) sd_bus_emit_object_added(m->bus, path);
+        container_journal_event(c, "create", NULL);
         (void) sd_bus_reply_method_return(message, "o", path);
 }
 

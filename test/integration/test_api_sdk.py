@@ -196,7 +196,7 @@ def test_sdk_volumes_networks(client):
 
 
 def test_sdk_events(client):
-    # berthd keeps no past events: the stream runs while the container comes and goes.
+    # The live stream while the container comes and goes; then the same from the journal.
     until = int(time.time()) + 6
     stream = client.events(until=until, decode=True, filters={"type": "container", "label": "sdk-ev=1"})
     got = []
@@ -218,8 +218,12 @@ def test_sdk_events(client):
     assert die["status"] == "die" and die["id"] == c.id and die["from"] == "busybox"
     assert abs(die["time"] - time.time()) < 60 and die["timeNano"] // 10**9 == die["time"] and die["scope"] == "local"
     assert all(e["Actor"]["Attributes"].get("name") == "sdk-ev" for e in got)
-    # Only the past: an empty stream at once.
+    # Only the past: what berthd journaled, at once (nothing in 1970).
     assert list(client.events(since=1, until=2, decode=True)) == []
+    past = list(client.events(since=until - 7, until=int(time.time()), decode=True,
+                              filters={"type": "container", "label": "sdk-ev=1"}))
+    assert [e["Action"] for e in past] == ["create", "start", "die", "destroy"], past
+    assert past[2]["Actor"]["Attributes"]["exitCode"] == "3" and past[2]["id"] == c.id
 
 
 
