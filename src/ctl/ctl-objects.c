@@ -340,6 +340,27 @@ void container_info_init(ContainerInfo *c) {
         };
 }
 
+/* How each kind of setting is freed in a ContainerInfo (see CTL_SETTING_CTYPE_*). */
+#define CTL_SETTING_FREE_HOSTNAME(p)                            free(p)
+#define CTL_SETTING_FREE_PATH(p)                                free(p)
+#define CTL_SETTING_FREE_USER(p)                                free(p)
+#define CTL_SETTING_FREE_BOOL(p)                                (void) (p)
+#define CTL_SETTING_FREE_LIMIT(p)                               (void) (p)
+#define CTL_SETTING_FREE_SIGNAL(p)                              (void) (p)
+#define CTL_SETTING_FREE_RESTART(p)                             free(p)
+#define CTL_SETTING_FREE_U32(p)                                 (void) (p)
+#define CTL_SETTING_FREE_CPUSET(p)                              free(p)
+#define CTL_SETTING_FREE_SLICE(p)                               free(p)
+#define CTL_SETTING_FREE_I32(p)                                 (void) (p)
+#define CTL_SETTING_FREE_DOMAIN(p)                              free(p)
+#define CTL_SETTING_FREE_NSMODE(p)                              free(p)
+#define CTL_SETTING_FREE_LOGOPT(p)                              free(p)
+#define CTL_SETTING_FREE_U64(p)                                 (void) (p)
+#define CTL_SETTING_FREE_HEALTHCMD(p)                           strv_free(p)
+#define CTL_SETTING_FREE_DURATION(p)                            (void) (p)
+#define CTL_SETTING_FREE_HEALTHACTION(p)                        free(p)
+#define CTL_FREE_SETTING(field, key, record, spec, kind, flags) CTL_SETTING_FREE_##kind(c->field);
+
 void container_info_done(ContainerInfo *c) {
         free(c->object_path);
         free(c->id);
@@ -352,23 +373,8 @@ void container_info_done(ContainerInfo *c) {
         strv_free(c->ulimits);
         strv_free(c->devices);
         strv_free(c->io_limits);
-        free(c->hostname);
-        free(c->working_dir);
-        free(c->user);
-        free(c->restart_policy);
-        free(c->cpuset_cpus);
-        free(c->cpuset_mems);
-        free(c->slice);
-        free(c->domainname);
-        free(c->pid_mode);
-        free(c->ipc_mode);
-        free(c->uts_mode);
-        free(c->log_driver);
-        free(c->log_mode);
-        free(c->log_labels);
-        free(c->log_env);
-        strv_free(c->health_cmd);
-        free(c->health_on_failure);
+        /* The settings' own fields, by kind (container-settings-list.h). */
+        CONTAINER_SETTINGS(CTL_FREE_SETTING)
         free(c->health_status);
         strv_free(c->health_log);
         free(c->state);
