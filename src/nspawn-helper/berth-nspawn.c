@@ -665,6 +665,10 @@ static int net_hand_over(const ContainerSpec *spec, pid_t pid, int pidfd, int ne
 /* --pid/--ipc container: join that container's namespace of this kind ourselves, before the clone,
  * so the child is born in it (setns of a PID namespace changes only where our children go). The
  * process must be a berth container's (not a reused PID). */
+/* Set once our children go into another container's PID namespace: then the exit must not run
+ * exit-time hooks either (LeakSanitizer's tracer would be forked there and never see us). */
+static bool joined_pid_namespace;
+
 static int join_peer_namespace(int peer_pid, int nstype, const char *kind) {
         _cleanup_free_ char *path = NULL, *cgroup = NULL;
         _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, peer_pid, 0);
@@ -677,6 +681,8 @@ static int join_peer_namespace(int peer_pid, int nstype, const char *kind) {
                                               kind);
         if (setns(pidfd, nstype) < 0)
                 return report_failure(errno, "join the %s namespace of container process %d", kind, peer_pid);
+        if (nstype == CLONE_NEWPID)
+                joined_pid_namespace = true;
         return 0;
 }
 
@@ -1000,5 +1006,7 @@ int main(int argc, char *argv[]) {
         (void) argv; /* argv[1] is the short id, only so ps and the journal's _CMDLINE tell containers apart */
         int r = run();
         /* In exec mode a non-negative result is the exec'd process's exit code. */
+        if (joined_pid_namespace)
+                _exit(r < 0 ? 255 : r);
         return r < 0 ? 255 : r;
 }
