@@ -292,7 +292,9 @@ static const char *status_text(int status) {
         }
 }
 
-static int append_headers(ApiConn *c, int status, const char *content_type, const char *length_header) {
+/* extra: more header lines, each ending in "\r\n", or "". */
+static int append_headers(ApiConn *c, int status, const char *content_type, const char *length_header,
+                          const char *extra) {
         _cleanup_free_ char *h = NULL;
         int n = asprintf(&h,
                          "HTTP/1.1 %d %s\r\n"
@@ -303,9 +305,11 @@ static int append_headers(ApiConn *c, int status, const char *content_type, cons
                          "%s%s%s"
                          "%s"
                          "%s"
+                         "%s"
                          "\r\n",
                          status, status_text(status), content_type ? "Content-Type: " : "", content_type ?: "",
-                         content_type ? "\r\n" : "", length_header, c->close_after ? "Connection: close\r\n" : "");
+                         content_type ? "\r\n" : "", length_header, extra,
+                         c->close_after ? "Connection: close\r\n" : "");
         if (n < 0)
                 return -ENOMEM;
         return out_append(c, h, (size_t) n);
@@ -316,6 +320,11 @@ static void conn_finish(ApiConn *c) {
 }
 
 int api_reply(ApiConn *c, int status, const char *content_type, const void *body, size_t len) {
+        return api_reply_with_headers(c, status, content_type, "", body, len);
+}
+
+int api_reply_with_headers(ApiConn *c, int status, const char *content_type, const char *extra, const void *body,
+                           size_t len) {
         char length[64];
         int r;
 
@@ -326,7 +335,7 @@ int api_reply(ApiConn *c, int status, const char *content_type, const void *body
                 length[0] = 0, len = 0, content_type = NULL;
         else
                 snprintf(length, sizeof length, "Content-Length: %zu\r\n", len);
-        r = append_headers(c, status, content_type, length);
+        r = append_headers(c, status, content_type, length, extra);
         if (r >= 0 && len > 0 && c->method != API_HEAD)
                 r = out_append(c, body, len);
         conn_finish(c);
@@ -404,9 +413,14 @@ int api_reply_bus_error(ApiConn *c, const sd_bus_error *error, int r) {
 }
 
 int api_stream_begin(ApiConn *c, int status, const char *content_type) {
+        return api_stream_begin_with_headers(c, status, content_type, "");
+}
+
+int api_stream_begin_with_headers(ApiConn *c, int status, const char *content_type, const char *extra) {
         if (c->streaming || CONN_FINISHED(c))
                 return -EBUSY;
-        int r = append_headers(c, status, content_type, c->method == API_HEAD ? "" : "Transfer-Encoding: chunked\r\n");
+        int r = append_headers(c, status, content_type, c->method == API_HEAD ? "" : "Transfer-Encoding: chunked\r\n",
+                               extra);
         if (r < 0)
                 return r;
         c->streaming = true;

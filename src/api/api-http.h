@@ -105,6 +105,9 @@ const char *api_query(ApiConn *c, const char *key);
 bool api_query_bool(ApiConn *c, const char *key);
 
 int api_reply(ApiConn *c, int status, const char *content_type, const void *body, size_t len);
+/* extra: more header lines, each ending in "\r\n". */
+int api_reply_with_headers(ApiConn *c, int status, const char *content_type, const char *extra, const void *body,
+                           size_t len);
 int api_reply_json(ApiConn *c, int status, json_object *o);
 int api_reply_error(ApiConn *c, int status, const char *format, ...) _printf_(3, 4);
 /* The status and {"message"} for a failed call of berthd. */
@@ -112,6 +115,7 @@ int api_reply_bus_error(ApiConn *c, const sd_bus_error *error, int r);
 int api_bus_error_status(const sd_bus_error *error);
 
 int api_stream_begin(ApiConn *c, int status, const char *content_type);
+int api_stream_begin_with_headers(ApiConn *c, int status, const char *content_type, const char *extra);
 int api_stream_write(ApiConn *c, const void *data, size_t len);
 int api_stream_json(ApiConn *c, json_object *o);
 int api_stream_end(ApiConn *c);
