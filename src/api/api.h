@@ -53,6 +53,12 @@ int api_network_remove(ApiConn *c, const char *name);
 int api_container_rename(ApiConn *c, const char *name);
 int api_container_top(ApiConn *c, const char *name);
 int api_container_stats(ApiConn *c, const char *name);
+int api_container_archive_get(ApiConn *c, const char *name);
+int api_container_archive_put(ApiConn *c, const char *name);
+int api_container_changes(ApiConn *c, const char *name);
+int api_container_export(ApiConn *c, const char *name);
+int api_container_update(ApiConn *c, const char *name);
+int api_commit(ApiConn *c);
 
 int api_volumes_list(ApiConn *c);
 int api_volume_create(ApiConn *c);

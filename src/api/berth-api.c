@@ -55,6 +55,15 @@ static int route_containers(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_container_top(c, name) : not_found(c);
         if (streq(rest, "/stats"))
                 return c->method == API_GET ? api_container_stats(c, name) : not_found(c);
+        if (streq(rest, "/archive")) {
+                if (c->method == API_GET || c->method == API_HEAD)
+                        return api_container_archive_get(c, name);
+                return c->method == API_PUT ? api_container_archive_put(c, name) : not_found(c);
+        }
+        if (streq(rest, "/changes"))
+                return c->method == API_GET ? api_container_changes(c, name) : not_found(c);
+        if (streq(rest, "/export"))
+                return c->method == API_GET ? api_container_export(c, name) : not_found(c);
         if (c->method != API_POST)
                 return not_found(c);
         if (streq(rest, "/wait"))
@@ -71,6 +80,8 @@ static int route_containers(ApiConn *c, const char *path) {
                         return api_container_action(c, name, actions[i]);
         if (streq(rest, "/resize"))
                 return api_container_resize(c, name);
+        if (streq(rest, "/update"))
+                return api_container_update(c, name);
         return not_found(c);
 }
 
@@ -204,6 +215,8 @@ static int handle(ApiConn *c) {
                 return c->method == API_GET ? api_events(c) : not_found(c);
         if (streq(path, "/auth"))
                 return c->method == API_POST ? api_login(c) : not_found(c);
+        if (streq(path, "/commit"))
+                return c->method == API_POST ? api_commit(c) : not_found(c);
         if (startswith(path, "/containers/"))
                 return route_containers(c, path);
         if (startswith(path, "/exec/"))

@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""berth-api's file and image endpoints driven by the real docker CLI: cp both ways (archive),
+diff (changes), export, commit, update; plus the status codes of bad input over raw HTTP."""
+import base64
+import io
+import json
+import tarfile
+
+import pytest
+
+from test_api import api, docker, http, http_json  # noqa: F401 (api is a fixture)
+
+# What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
+pytestmark = pytest.mark.once
+
+GO_MODE_DIR = 1 << 31
+GO_MODE_SYMLINK = 1 << 27
+
+
+def out(bed, *args, **kw):
+    return docker(bed, *args, **kw).stdout
+
+
+@pytest.fixture()
+def box(api):
+    """A running busybox container, removed after the test."""
+    name = "api-files"
+    docker(api, "rm", "-f", name, check=False)
+    docker(api, "run", "-d", "--name", name, "busybox", "sleep", "600")
+    api.sh("rm -rf /tmp/apicp && mkdir -p /tmp/apicp/src/dir/sub && echo hello > /tmp/apicp/src/file.txt && "
+           "echo deep > /tmp/apicp/src/dir/sub/f && chown -R 1234:1234 /tmp/apicp/src", check=True)
+    yield name
+    docker(api, "rm", "-f", name, check=False)
+    api.run(["rm", "-rf", "/tmp/apicp"])
+
+
+def stat_header(headers):
+    return json.loads(base64.b64decode(headers["x-docker-container-path-stat"]))
+
+
+def copy_round_trip(bed, name, tag):
+    # In: a file into an existing directory, a directory to a new name.
+    docker(bed, "cp", "/tmp/apicp/src/file.txt", f"{name}:/tmp/")
+    docker(bed, "cp", "/tmp/apicp/src/dir", f"{name}:/tmp/new-{tag}")
+    # Out: a file, a directory, and a tar stream to stdout.
+    docker(bed, "cp", f"{name}:/tmp/file.txt", f"/tmp/apicp/file-{tag}")
+    docker(bed, "cp", f"{name}:/tmp/new-{tag}", f"/tmp/apicp/dir-{tag}")
+    assert bed.run(["cat", f"/tmp/apicp/file-{tag}"]).stdout == "hello\n"
+    assert bed.run(["cat", f"/tmp/apicp/dir-{tag}/sub/f"]).stdout == "deep\n"
+    listing = bed.sh(f"env DOCKER_HOST=unix:///run/berth/docker.sock /usr/local/bin/docker cp {name}:/tmp/new-{tag} - "
+                     "| tar t", check=True).stdout.split()
+    assert f"new-{tag}/sub/f" in listing
+
+
+def test_cp_running(api, box):
+    copy_round_trip(api, box, "run")
+    # Without -a the files belong to the container's root, as in Docker.
+    owner = out(api, "exec", box, "stat", "-c", "%u:%g", "/tmp/file.txt").strip()
+    assert owner == "0:0"
+    assert out(api, "exec", box, "cat", "/tmp/new-run/sub/f") == "deep\n"
+    # -a keeps them.
+    docker(api, "cp", "-a", "/tmp/apicp/src/file.txt", f"{box}:/tmp/kept.txt")
+    assert out(api, "exec", box, "stat", "-c", "%u:%g", "/tmp/kept.txt").strip() == "1234:1234"
+    # A missing source fails and says so.
+    proc = docker(api, "cp", f"{box}:/nope", "/tmp/apicp/nope", check=False)
+    assert proc.returncode != 0
+
+
+def test_cp_stopped(api, box):
+    docker(api, "stop", "-t", "1", box)
+    copy_round_trip(api, box, "stopped")
+    docker(api, "start", box)
+    assert out(api, "exec", box, "cat", "/tmp/file.txt") == "hello\n"
+
+
+def test_archive_raw_http(api, box):
+    status, headers, body = http(api, "HEAD", f"/containers/{box}/archive?path=/etc")
+    assert status == 200
+    st = stat_header(headers)
+    assert st["name"] == "etc" and st["mode"] & GO_MODE_DIR and st["mtime"].endswith("Z")
+    status, headers, body = http(api, "HEAD", f"/containers/{box}/archive?path=/etc/passwd")
+    st = stat_header(headers)
+    assert status == 200 and st["name"] == "passwd" and not st["mode"] & GO_MODE_DIR and st["size"] > 0
+    assert st["mode"] & 0o777 == 0o644
+    status, headers, body = http(api, "GET", f"/containers/{box}/archive?path=/etc/passwd")
+    assert status == 200 and headers["content-type"] == "application/x-tar"
+    assert stat_header(headers)["name"] == "passwd"
+    assert body[:6] == b"passwd" and len(body) % 512 == 0
+    # Bad input.
+    assert http(api, "HEAD", f"/containers/{box}/archive?path=/nope")[0] == 404
+    status, data = http_json(api, "GET", f"/containers/{box}/archive?path=/nope")
+    assert status == 404, data
+    status, data = http_json(api, "GET", "/containers/api-nope/archive?path=/etc")
+    assert status == 404 and "No such container" in data["message"]
+    status, data = http_json(api, "GET", f"/containers/{box}/archive")
+    assert status == 400 and "path" in data["message"]
+    status, data = http_json(api, "PUT", f"/containers/{box}/archive?path=/tmp", b"this is no tar" * 100)
+    assert status == 400, data
+    status, data = http_json(api, "PUT", f"/containers/{box}/archive")
+    assert status == 400
+    # Docker extracts only into a directory: a file as the extraction point is left alone.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo("raw.txt")
+        info.size = 3
+        t.addfile(info, io.BytesIO(b"raw"))
+    status, data = http_json(api, "PUT", f"/containers/{box}/archive?path=/etc/passwd", buf.getvalue())
+    assert status == 400 and "not a directory" in data["message"]
+    assert "root:" in out(api, "exec", box, "cat", "/etc/passwd")
+    status, data = http_json(api, "PUT", f"/containers/{box}/archive?path=/nope", buf.getvalue())
+    assert status == 404, data
+    status, data = http_json(api, "PUT", f"/containers/{box}/archive?path=/tmp", buf.getvalue())
+    assert status == 200, data
+    assert out(api, "exec", box, "cat", "/tmp/raw.txt") == "raw"
+    status, data = http_json(api, "PUT", "/containers/api-nope/archive?path=/tmp", b"x")
+    assert status == 404
+
+
+def test_diff_export_commit(api, box):
+    docker(api, "exec", box, "sh", "-c", "echo added > /added && rm /etc/group")
+    changes = out(api, "diff", box).splitlines()
+    assert "A /added" in changes and "D /etc/group" in changes and "C /etc" in changes
+    status, data = http_json(api, "GET", f"/containers/{box}/changes")
+    assert status == 200 and {"Path": "/added", "Kind": 1} in data and {"Path": "/etc/group", "Kind": 2} in data
+    assert http_json(api, "GET", "/containers/api-nope/changes")[0] == 404
+
+    listing = api.sh(f"env DOCKER_HOST=unix:///run/berth/docker.sock /usr/local/bin/docker export {box} | tar t",
+                     check=True).stdout.split()
+    assert "added" in listing or "./added" in listing
+    assert not any(x.endswith("etc/group") for x in listing)
+    assert http_json(api, "GET", "/containers/api-nope/export")[0] == 404
+
+    image = "api-committed:v1"
+    try:
+        iid = out(api, "commit", "-m", "from the api", "-a", "Me <me@example.com>", "-c", 'CMD ["cat", "/added"]',
+                  box, image).strip()
+        assert iid.startswith("sha256:")
+        assert out(api, "run", "--rm", image) == "added\n"
+        info = json.loads(out(api, "image", "inspect", image))[0]
+        assert info["Config"]["Cmd"] == ["cat", "/added"]
+        assert info["Id"] == iid
+        # Bad input: no container, an unknown one, a bad change.
+        assert http_json(api, "POST", "/commit")[0] == 400
+        assert http_json(api, "POST", "/commit?container=api-nope")[0] == 404
+        assert http_json(api, "POST", f"/commit?container={box}&changes=BOGUS%20x")[0] == 400
+    finally:
+        docker(api, "rmi", "-f", image, check=False)
+
+
+def test_update(api, box):
+    docker(api, "update", "--memory", "64m", "--memory-swap", "128m", "--cpus", "0.5", "--pids-limit", "50",
+           "--restart", "on-failure:3", box)
+    host = json.loads(out(api, "inspect", box))[0]["HostConfig"]
+    assert host["Memory"] == 64 * 1024 * 1024
+    assert host["NanoCpus"] == 500000000
+    assert host["PidsLimit"] == 50
+    assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    status, data = http_json(api, "POST", f"/containers/{box}/update", {"CpuShares": 512})
+    assert status == 200 and data == {"Warnings": []}
+    assert json.loads(out(api, "inspect", box))[0]["HostConfig"]["CpuShares"] == 512
+    # Bad input.
+    assert http_json(api, "POST", "/containers/api-nope/update", {"Memory": 1 << 26})[0] == 404
+    assert http_json(api, "POST", f"/containers/{box}/update", {"Memory": "lots"})[0] == 400
+    assert http_json(api, "POST", f"/containers/{box}/update", b"{bad")[0] == 400
+    assert http_json(api, "POST", f"/containers/{box}/update", {"NanoCpus": 10**9, "CpuQuota": 50000})[0] == 400
