@@ -85,7 +85,7 @@ static int route_containers(ApiConn *c, const char *path) {
         return not_found(c);
 }
 
-/* Image names hold slashes: everything up to the last "/json" or "/tag" is the name. */
+/* Image names hold slashes: everything up to the last "/json", "/tag", "/get", ... is the name. */
 static int route_images(ApiConn *c, const char *path) {
         if (streq(path, "/images/json"))
                 return c->method == API_GET ? api_images_list(c) : not_found(c);
@@ -93,6 +93,10 @@ static int route_images(ApiConn *c, const char *path) {
                 return c->method == API_POST ? api_image_pull(c) : not_found(c);
         if (streq(path, "/images/prune"))
                 return c->method == API_POST ? api_images_prune(c) : not_found(c);
+        if (streq(path, "/images/get"))
+                return c->method == API_GET ? api_images_save(c, NULL) : not_found(c);
+        if (streq(path, "/images/load"))
+                return c->method == API_POST ? api_images_load(c) : not_found(c);
         const char *p = startswith(path, "/images/");
         if (isempty(p))
                 return not_found(c);
@@ -103,6 +107,14 @@ static int route_images(ApiConn *c, const char *path) {
         if (c->method == API_GET && endswith(p, "/history") && strlen(p) > 8) {
                 _cleanup_free_ char *name = strndup(p, strlen(p) - 8);
                 return name ? api_image_history(c, name) : -ENOMEM;
+        }
+        if (c->method == API_GET && endswith(p, "/get") && strlen(p) > 4) {
+                _cleanup_free_ char *name = strndup(p, strlen(p) - 4);
+                return name ? api_images_save(c, name) : -ENOMEM;
+        }
+        if (c->method == API_POST && endswith(p, "/push") && strlen(p) > 5) {
+                _cleanup_free_ char *name = strndup(p, strlen(p) - 5);
+                return name ? api_image_push(c, name) : -ENOMEM;
         }
         if (c->method == API_POST && endswith(p, "/tag") && strlen(p) > 4) {
                 _cleanup_free_ char *name = strndup(p, strlen(p) - 4);
@@ -215,6 +227,8 @@ static int handle(ApiConn *c) {
                 return c->method == API_GET ? api_events(c) : not_found(c);
         if (streq(path, "/auth"))
                 return c->method == API_POST ? api_login(c) : not_found(c);
+        if (streq(path, "/system/df"))
+                return c->method == API_GET ? api_system_df(c) : not_found(c);
         if (streq(path, "/commit"))
                 return c->method == API_POST ? api_commit(c) : not_found(c);
         if (startswith(path, "/containers/"))

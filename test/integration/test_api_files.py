@@ -163,3 +163,71 @@ def test_update(api, box):
     assert http_json(api, "POST", f"/containers/{box}/update", {"Memory": "lots"})[0] == 400
     assert http_json(api, "POST", f"/containers/{box}/update", b"{bad")[0] == 400
     assert http_json(api, "POST", f"/containers/{box}/update", {"NanoCpus": 10**9, "CpuQuota": 50000})[0] == 400
+
+
+def test_save_load_round_trip(api):
+    bed = api
+    docker(bed, "tag", "busybox", "api-saved:v1")
+    try:
+        bed.run(["rm", "-f", "/tmp/api-saved.tar"])
+        docker(bed, "save", "-o", "/tmp/api-saved.tar", "api-saved:v1")
+        listing = bed.run(["tar", "tf", "/tmp/api-saved.tar"], check=True).stdout.split()
+        assert "manifest.json" in listing
+        iid = json.loads(out(bed, "image", "inspect", "api-saved:v1"))[0]["Id"]
+        docker(bed, "rmi", "api-saved:v1")
+        assert docker(bed, "image", "inspect", "api-saved:v1", check=False).returncode != 0
+        proc = docker(bed, "load", "-i", "/tmp/api-saved.tar")
+        assert "Loaded image: api-saved:v1" in proc.stdout
+        assert json.loads(out(bed, "image", "inspect", "api-saved:v1"))[0]["Id"] == iid
+        assert out(bed, "run", "--rm", "api-saved:v1", "echo", "loaded") == "loaded\n"
+        # /images/{name}/get, the SDK's image.save(), is the same archive.
+        status, headers, body = http(bed, "GET", "/images/api-saved:v1/get")
+        assert status == 200 and headers["content-type"] == "application/x-tar" and len(body) > 1024
+        # Bad input.
+        assert http_json(bed, "GET", "/images/get")[0] == 400
+        assert http_json(bed, "GET", "/images/get?names=api-nope:v9")[0] == 404
+        assert http_json(bed, "POST", "/images/load", b"no archive at all" * 64)[0] == 400
+        assert http_json(bed, "POST", "/images/load")[0] == 400
+    finally:
+        docker(bed, "rmi", "api-saved:v1", check=False)
+        bed.run(["rm", "-f", "/tmp/api-saved.tar"])
+
+
+def test_push_to_registry(api, registry):
+    bed = api
+    ref = registry.ref("api/pushed", "v1")
+    docker(bed, "tag", "busybox", ref)
+    try:
+        proc = docker(bed, "push", ref, timeout=300)
+        assert "v1: digest: sha256:" in proc.stdout, proc.stdout
+        digest = proc.stdout.split("digest: ")[1].split()[0]
+        docker(bed, "rmi", ref)
+        proc = docker(bed, "pull", ref, timeout=300)
+        assert f"Digest: {digest}" in proc.stdout
+        # An image that is not there: 404 before anything goes out.
+        status, data = http_json(bed, "POST", f"/images/{registry.url}/api/none/push?tag=v9")
+        assert status == 404 and "does not exist locally" in data["message"]
+        assert docker(bed, "push", registry.ref("api/none", "v9"), check=False).returncode != 0
+    finally:
+        docker(bed, "rmi", ref, check=False)
+
+
+def test_system_df(api, box):
+    docker(api, "exec", box, "sh", "-c", "head -c 100000 /dev/zero > /grown")
+    docker(api, "volume", "create", "api-df-vol")
+    try:
+        status, data = http_json(api, "GET", "/system/df")
+        assert status == 200 and data["LayersSize"] > 0 and data["BuildCache"] == []
+        mine = [x for x in data["Containers"] if x["Names"] == [f"/{box}"]]
+        assert len(mine) == 1 and mine[0]["SizeRw"] >= 100000 and mine[0]["SizeRootFs"] > mine[0]["SizeRw"]
+        bb = [x for x in data["Images"] if "busybox:latest" in x["RepoTags"]]
+        assert bb and bb[0]["Containers"] >= 1 and bb[0]["Size"] > 0
+        vol = [x for x in data["Volumes"] if x["Name"] == "api-df-vol"]
+        assert vol and vol[0]["UsageData"] == {"Size": 0, "RefCount": 0}
+        text = out(api, "system", "df")
+        assert text.splitlines()[0].split()[:2] == ["TYPE", "TOTAL"]
+        assert "Images" in text and "Containers" in text and "Local Volumes" in text
+        verbose = out(api, "system", "df", "-v")
+        assert box in verbose and "api-df-vol" in verbose
+    finally:
+        docker(api, "volume", "rm", "api-df-vol", check=False)

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Images in and out: docker save (GET /images/get, /images/{name}/get), docker load (POST
+ * /images/load), docker push (POST /images/{name}/push). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "api-fd-stream.h"
+#include "api-registry-auth.h"
+#include "api.h"
+#include "ctl-bus.h"
+#include "ctl-objects.h"
+#include "errors.h"
+#include "json-util.h"
+#include "util.h"
+
+/* GET /images/get?names=A&names=B, or /images/{name}/get (name given): SaveImages as a
+ * docker-archive, streamed as berthd writes it. */
+int api_images_save(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        _cleanup_close_ int rfd = -1, wfd = -1;
+        int r;
+
+        if (name && strv_push(&names, name) < 0)
+                return -ENOMEM;
+        for (char **q = c->query; !name && q && q[0] && q[1]; q += 2)
+                if (streq(q[0], "names") && !isempty(q[1]) && strv_push(&names, q[1]) < 0)
+                        return -ENOMEM;
+        if (strv_length(names) == 0)
+                return api_reply_error(c, 400, "no images to save: give them as names");
+        r = api_fd_stream_pipe(&rfd, &wfd);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH,
+                                                   BERTH_BUS_MANAGER, "SaveImages");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, names);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sh", "docker-archive", wfd);
+        if (r < 0)
+                return r;
+        wfd = safe_close(wfd);
+        return api_fd_stream_start(c, m, TAKE_FD(rfd), "application/x-tar", NULL, NULL, NULL);
+}
+
+static int add_stream_line(json_object *lines, const char *text) {
+        json_object *o = json_object_new_object();
+        if (!o || !text) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "stream", json_object_new_string(text));
+        return json_object_array_add(lines, o) < 0 ? -ENOMEM : 0;
+}
+
+/* One {"stream": "Loaded image: REF\n"} line per tag, or one with the id for an untagged image. */
+static int loaded_lines(ApiConn *c, const char *path, json_object *lines) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(image_info_done) ImageInfo info = {};
+        int r;
+
+        image_info_init(&info);
+        r = image_info_get(c->server->bus, path, &error, &info);
+        if (r < 0)
+                return r;
+        if (strv_length(info.repo_tags) == 0) {
+                _cleanup_free_ char *text = strjoin(
+                        "Loaded image ID: sha256:", startswith(info.id, "sha256:") ?: info.id, "\n");
+                return add_stream_line(lines, text);
+        }
+        for (char **t = info.repo_tags; *t; t++) {
+                _cleanup_free_ char *text = strjoin("Loaded image: ", *t, "\n");
+                r = add_stream_line(lines, text);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int on_load(ApiConn *c, sd_bus_message *reply) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        _cleanup_json_ json_object *lines = json_object_new_array();
+        _cleanup_free_ char *text = NULL;
+        const char *path;
+        int r;
+
+        if (e) {
+                /* What is no image archive is the client's mistake. */
+                if (sd_bus_error_has_name(e, BERTH_ERROR_INVALID_IMAGE))
+                        return api_reply_error(c, 400, "%s", e->message ?: e->name);
+                return api_reply_bus_error(c, e, -EIO);
+        }
+        if (!lines)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(reply, 'a', "o");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "o", &path)) > 0)
+                if ((r = loaded_lines(c, path, lines)) < 0)
+                        return r;
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < json_object_array_length(lines); i++) {
+                const char *line = json_object_to_json_string_ext(json_object_array_get_idx(lines, i),
+                                                                  JSON_C_TO_STRING_PLAIN);
+                char *n = line ? strjoin(text ?: "", line, "\n") : NULL;
+                if (!n)
+                        return -ENOMEM;
+                free(text);
+                text = n;
+        }
+        return api_reply(c, 200, "application/json", text ?: "", text ? strlen(text) : 0);
+}
+
+/* POST /images/load: the body (at most API_MAX_BODY) in a memfd for LoadImage. quiet only
+ * silences progress, of which berthd reports none: the "Loaded image" lines come either way. */
+int api_images_load(ApiConn *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (c->body_len == 0)
+                return api_reply_error(c, 400, "the request body must be an image archive");
+        fd = memfd_create("berth-api-load", MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t off = 0; off < c->body_len;) {
+                ssize_t k = write(fd, c->body + off, c->body_len - off);
+                if (k < 0)
+                        return -errno;
+                off += (size_t) k;
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "LoadImage");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hs", fd, "");
+        if (r >= 0)
+                r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_load);
+        return r;
+}
+
+static int stream_message(ApiConn *c, const char *key, const char *text) {
+        _cleanup_json_ json_object *o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, key, json_object_new_string(text));
+        return api_stream_json(c, o);
+}
+
+typedef struct Push {
+        char *reference, *tag;
+} Push;
+
+static void push_free(void *p) {
+        Push *x = p;
+        if (!x)
+                return;
+        free(x->reference);
+        free(x->tag);
+        free(x);
+}
+
+static int on_push(ApiConn *c, sd_bus_message *reply) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        Push *p = c->userdata;
+        const char *digest;
+        int r;
+
+        if (e) {
+                /* Docker's in-stream error: the status was 200 already. */
+                _cleanup_json_ json_object *o = json_object_new_object(), *detail = json_object_new_object();
+                if (!o || !detail)
+                        return -ENOMEM;
+                json_object_object_add(detail, "message", json_object_new_string(e->message ?: e->name));
+                json_object_object_add(o, "errorDetail", TAKE_PTR(detail));
+                json_object_object_add(o, "error", json_object_new_string(e->message ?: e->name));
+                r = api_stream_json(c, o);
+                return r < 0 ? r : api_stream_end(c);
+        }
+        r = sd_bus_message_read(reply, "s", &digest);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *status = strjoin(p->tag, ": digest: ", digest);
+        _cleanup_json_ json_object *aux = json_object_new_object(), *o = json_object_new_object();
+        if (!status || !aux || !o)
+                return -ENOMEM;
+        r = stream_message(c, "status", status);
+        json_object_object_add(aux, "Tag", json_object_new_string(p->tag));
+        json_object_object_add(aux, "Digest", json_object_new_string(digest));
+        json_object_object_add(o, "progressDetail", json_object_new_object());
+        json_object_object_add(o, "aux", TAKE_PTR(aux));
+        if (r >= 0)
+                r = api_stream_json(c, o);
+        return r < 0 ? r : api_stream_end(c);
+}
+
+/* POST /images/{name}/push?tag=: PushImage with the client's X-Registry-Auth, a JSON progress
+ * stream as Docker's (berthd reports only the end). Without a tag, "latest", as the CLI's. */
+int api_image_push(ApiConn *c, const char *name) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(registry_auth_done) RegistryAuth auth = {};
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *object = NULL;
+        const char *tag = api_query(c, "tag");
+        Push *p;
+        int r;
+
+        p = calloc(1, sizeof(Push));
+        if (!p)
+                return -ENOMEM;
+        c->userdata = p;
+        c->userdata_free = push_free;
+        p->tag = strdup(isempty(tag) ? "latest" : tag);
+        p->reference = strjoin(name, ":", isempty(tag) ? "latest" : tag);
+        if (!p->tag || !p->reference)
+                return -ENOMEM;
+        r = ctl_get_image(c->server->bus, p->reference, &error, &object);
+        if (r < 0) {
+                if (ctl_bus_error_is_not_found(&error))
+                        return api_reply_error(c, 404, "An image does not exist locally with the tag: %s",
+                                               p->reference);
+                return api_reply_bus_error(c, &error, r);
+        }
+        r = api_registry_auth_parse(c->registry_auth, c->registry_auth_len, &auth);
+        if (r == -EBADMSG)
+                return api_reply_error(c, 400, "invalid X-Registry-Auth header: expected base64url-encoded JSON");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "PushImage");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", p->reference);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && auth.username)
+                r = sd_bus_message_append(m, "{sv}", "Username", "s", auth.username);
+        if (r >= 0 && auth.password)
+                r = sd_bus_message_append(m, "{sv}", "Password", "s", auth.password);
+        if (r >= 0 && auth.identity_token)
+                r = sd_bus_message_append(m, "{sv}", "IdentityToken", "s", auth.identity_token);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_push);
+        if (r < 0)
+                return r;
+        r = api_stream_begin(c, 200, "application/json");
+        if (r >= 0) {
+                _cleanup_free_ char *msg = strjoin("The push refers to repository [", name, "]");
+                r = msg ? stream_message(c, "status", msg) : -ENOMEM;
+        }
+        return r;
+}
