@@ -80,17 +80,10 @@ static int on_copy_to(ApiConn *c, sd_bus_message *reply) {
 /* The request's tar in a memfd, with every owner the container's root's unless the client asked
  * to keep them (copyUIDGID): Docker's default. */
 static int body_tar(ApiConn *c, bool keep_owners, int *ret) {
-        _cleanup_close_ int in = memfd_create("berth-api-cp", MFD_CLOEXEC);
-        if (in < 0)
-                return -errno;
-        for (size_t off = 0; off < c->body_len;) {
-                ssize_t k = write(in, c->body + off, c->body_len - off);
-                if (k < 0)
-                        return -errno;
-                off += (size_t) k;
-        }
-        if (lseek(in, 0, SEEK_SET) < 0)
-                return -errno;
+        _cleanup_close_ int in = -1;
+        int r = api_body_memfd(c, "berth-api-cp", &in);
+        if (r < 0)
+                return r;
         if (keep_owners) {
                 *ret = TAKE_FD(in);
                 return 0;
@@ -101,7 +94,7 @@ static int body_tar(ApiConn *c, bool keep_owners, int *ret) {
         const CtlTar *tar;
         if (out < 0)
                 return -errno;
-        int r = ctl_tar_load(&tar);
+        r = ctl_tar_load(&tar);
         if (r < 0)
                 return r;
         r = tar->rewrite_owner(in, out, 0, 0, -1, &error);

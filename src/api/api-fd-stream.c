@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "api-fd-stream.h"
@@ -40,6 +41,22 @@ static void fd_stream_free(void *p) {
         if (s->head_userdata_free)
                 s->head_userdata_free(s->head_userdata);
         free(s);
+}
+
+int api_body_memfd(ApiConn *c, const char *name, int *ret) {
+        _cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (size_t off = 0; off < c->body_len;) {
+                ssize_t k = write(fd, c->body + off, c->body_len - off);
+                if (k < 0)
+                        return -errno;
+                off += (size_t) k;
+        }
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        *ret = TAKE_FD(fd);
+        return 0;
 }
 
 int api_fd_stream_pipe(int *ret_read, int *ret_write) {

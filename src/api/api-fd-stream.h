@@ -11,6 +11,9 @@ typedef struct ApiFdStream ApiFdStream;
  * the writer's call forgotten. Negative errno to abort. eof: no more bytes will come. */
 typedef int (*api_fd_stream_head_t)(ApiConn *c, const char *buf, size_t len, bool eof, void *userdata);
 
+/* The request body in a memfd (named name) at offset 0, for berthd to read. */
+int api_body_memfd(ApiConn *c, const char *name, int *ret);
+
 /* A pipe for berthd to write into: the read end non-blocking, both close-on-exec. */
 int api_fd_stream_pipe(int *ret_read, int *ret_write);
 

@@ -121,17 +121,9 @@ int api_images_load(ApiConn *c) {
 
         if (c->body_len == 0)
                 return api_reply_error(c, 400, "the request body must be an image archive");
-        fd = memfd_create("berth-api-load", MFD_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (size_t off = 0; off < c->body_len;) {
-                ssize_t k = write(fd, c->body + off, c->body_len - off);
-                if (k < 0)
-                        return -errno;
-                off += (size_t) k;
-        }
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return -errno;
+        r = api_body_memfd(c, "berth-api-load", &fd);
+        if (r < 0)
+                return r;
         r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
                                            "LoadImage");
         if (r >= 0)
@@ -251,5 +243,68 @@ int api_image_push(ApiConn *c, const char *name) {
                 _cleanup_free_ char *msg = strjoin("The push refers to repository [", name, "]");
                 r = msg ? stream_message(c, "status", msg) : -ENOMEM;
         }
+        return r;
+}
+
+static int on_import(ApiConn *c, sd_bus_message *reply) {
+        _cleanup_free_ char *id = NULL, *status = NULL;
+        const char *path;
+
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return api_reply_bus_error(c, sd_bus_message_get_error(reply), -EIO);
+        int r = sd_bus_message_read(reply, "o", &path);
+        if (r >= 0)
+                r = ctl_object_path_id(path, &id);
+        if (r < 0)
+                return r;
+        status = strjoin("sha256:", id);
+        _cleanup_json_ json_object *o = json_object_new_object();
+        if (!status || !o)
+                return -ENOMEM;
+        json_object_object_add(o, "status", json_object_new_string(status));
+        return api_reply_json(c, 200, o);
+}
+
+/* POST /images/create?fromSrc=-: docker import of the body (a rootfs tarball, at most
+ * API_MAX_BODY) with repo, tag, message and changes, through ImportImageWithOptions. A URL as
+ * fromSrc (berthd would have to fetch it) answers 501. */
+int api_image_import(ApiConn *c) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_strv_free_ char **changes = NULL;
+        _cleanup_free_ char *reference = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *repo = api_query(c, "repo"), *tag = api_query(c, "tag"), *message = api_query(c, "message");
+        int r;
+
+        if (!streq(api_query(c, "fromSrc"), "-"))
+                return api_reply_error(c, 501,
+                                       "importing from a URL is not implemented; download it and import the file");
+        if (c->body_len == 0)
+                return api_reply_error(c, 400, "the request body must be a tarball to import");
+        if (isempty(repo) && !isempty(tag))
+                return api_reply_error(c, 400, "a tag needs a repository (repo)");
+        for (char **q = c->query; q && q[0] && q[1]; q += 2)
+                if (streq(q[0], "changes") && !isempty(q[1]) && strv_push(&changes, q[1]) < 0)
+                        return -ENOMEM;
+        reference = isempty(repo) ? strdup("") : isempty(tag) ? strdup(repo) : strjoin(repo, ":", tag);
+        if (!reference)
+                return -ENOMEM;
+        r = api_body_memfd(c, "berth-api-import", &fd);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                           "ImportImageWithOptions");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "hs", fd, reference);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && changes)
+                r = ctl_bus_append_strv_option(m, "Changes", changes);
+        if (r >= 0 && !isempty(message))
+                r = sd_bus_message_append(m, "{sv}", "Message", "s", message);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_import);
         return r;
 }

@@ -138,8 +138,7 @@ int api_image_pull(ApiConn *c) {
         int r;
 
         if (api_query(c, "fromSrc"))
-                return api_reply_error(c, 501,
-                                       "importing images through the API is not implemented; use berthctl import");
+                return api_image_import(c);
         if (isempty(from))
                 return api_reply_error(c, 400, "fromImage is required");
         if (isempty(tag))

@@ -64,6 +64,7 @@ int api_commit(ApiConn *c);
 int api_images_save(ApiConn *c, const char *name);
 int api_images_load(ApiConn *c);
 int api_image_push(ApiConn *c, const char *name);
+int api_image_import(ApiConn *c);
 int api_system_df(ApiConn *c);
 
 int api_volumes_list(ApiConn *c);

@@ -231,3 +231,23 @@ def test_system_df(api, box):
         assert box in verbose and "api-df-vol" in verbose
     finally:
         docker(api, "volume", "rm", "api-df-vol", check=False)
+
+
+def test_import(api, box):
+    image = "api-imported:v1"
+    docker(api, "exec", box, "sh", "-c", "echo imported > /marker")
+    try:
+        proc = api.sh(f"env DOCKER_HOST=unix:///run/berth/docker.sock /usr/local/bin/docker export {box} | "
+                      f"env DOCKER_HOST=unix:///run/berth/docker.sock /usr/local/bin/docker import "
+                      f"-c 'CMD [\"cat\", \"/marker\"]' -m 'from export' - {image}", check=True)
+        assert proc.stdout.strip().startswith("sha256:")
+        assert out(api, "run", "--rm", image) == "imported\n"
+        assert json.loads(out(api, "image", "inspect", image))[0]["Config"]["Cmd"] == ["cat", "/marker"]
+        # A URL as the source, no body, a bad change.
+        status, data = http_json(api, "POST", "/images/create?fromSrc=http://example.com/x.tar&repo=api-x")
+        assert status == 501
+        assert http_json(api, "POST", "/images/create?fromSrc=-&repo=api-x")[0] == 400
+        status, data = http_json(api, "POST", "/images/create?fromSrc=-&repo=api-x&changes=BOGUS%201", b"x" * 1024)
+        assert status == 400, data
+    finally:
+        docker(api, "rmi", image, check=False)
