@@ -44,6 +44,15 @@ static void fd_stream_free(void *p) {
 }
 
 int api_body_memfd(ApiConn *c, const char *name, int *ret) {
+        if (c->body_fd >= 0) { /* spooled already (body_is_file) */
+                _cleanup_close_ int fd = fcntl(c->body_fd, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return -errno;
+                if (lseek(fd, 0, SEEK_SET) < 0)
+                        return -errno;
+                *ret = TAKE_FD(fd);
+                return 0;
+        }
         _cleanup_close_ int fd = memfd_create(name, MFD_CLOEXEC);
         if (fd < 0)
                 return -errno;

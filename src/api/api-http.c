@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,12 +20,15 @@
 #define API_READ_AHEAD (1024U * 1024U) /* unparsed input kept while a request is answered */
 
 static int conn_process(ApiConn *c);
+static ApiMethod method_of(unsigned m);
 
 static void conn_reset_request(ApiConn *c) {
         c->url = mfree(c->url);
         c->url_len = 0;
         c->body = mfree(c->body);
         c->body_len = 0;
+        c->body_fd = safe_close(c->body_fd);
+        c->body_checked = false;
         c->path = mfree(c->path);
         strv_free(c->query);
         c->query = NULL;
@@ -135,9 +139,33 @@ static int on_header_value(http_parser *p, const char *at, size_t n) {
         return buf_append(&c->registry_auth, &c->registry_auth_len, 64 * 1024, at, n) < 0;
 }
 
+/* A file for berthd goes into a memfd as it comes; other bodies are kept in memory. */
 static int on_body(http_parser *p, const char *at, size_t n) {
         ApiConn *c = p->data;
-        return buf_append(&c->body, &c->body_len, API_MAX_BODY, at, n) < 0;
+        if (!c->body_checked) {
+                c->body_checked = true;
+                if (c->server->body_is_file &&
+                    c->server->body_is_file(method_of(p->method), c->url ?: "", c->url ? c->url_len : 0)) {
+                        c->body_fd = memfd_create("berth-api-body", MFD_CLOEXEC);
+                        if (c->body_fd < 0)
+                                return 1;
+                }
+        }
+        if (c->body_fd < 0)
+                return buf_append(&c->body, &c->body_len, API_MAX_BODY, at, n) < 0;
+        if (n > API_MAX_FILE_BODY - c->body_len)
+                return 1;
+        while (n > 0) {
+                ssize_t k = write(c->body_fd, at, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return 1;
+                at += k;
+                n -= (size_t) k;
+                c->body_len += (size_t) k;
+        }
+        return 0;
 }
 
 static int on_message_complete(http_parser *p) {
@@ -464,13 +492,14 @@ int api_stream_end(ApiConn *c) {
 }
 
 /* Answers a request the parser refused, then closes. */
-static void reply_parse_error(ApiConn *c, enum http_errno e) {
+static void reply_parse_error(ApiConn *c, enum http_errno e, bool file_body) {
         c->close_after = true;
         c->method = API_GET;
         if (e == HPE_HEADER_OVERFLOW)
                 (void) api_reply_error(c, 431, "request header fields too large");
         else if (e == HPE_CB_body)
-                (void) api_reply_error(c, 413, "request body too large (at most %u bytes)", API_MAX_BODY);
+                (void) api_reply_error(c, 413, "request body too large (at most %llu bytes)",
+                                       file_body ? API_MAX_FILE_BODY : (unsigned long long) API_MAX_BODY);
         else if (e == HPE_CB_url)
                 (void) api_reply_error(c, 414, "request target too long");
         else
@@ -492,9 +521,10 @@ static void conn_parse(ApiConn *c) {
         memmove(c->in, c->in + n, c->in_len - n);
         c->in_len -= n;
         if (e != HPE_OK) {
+                bool file_body = c->body_fd >= 0;
                 c->in_len = 0;
                 conn_reset_request(c);
-                reply_parse_error(c, e);
+                reply_parse_error(c, e, file_body);
                 return;
         }
         if (!c->complete)
@@ -741,6 +771,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         settings->on_header_field = on_header_field;
         settings->on_header_value = on_header_value;
         settings->on_message_complete = on_message_complete;
+        c->body_fd = -1;
         c->server = srv;
         c->parser = p;
         c->settings = settings;

@@ -209,6 +209,23 @@ static int negotiate_version(ApiConn *c, const char **path) {
         return 1;
 }
 
+/* The bodies that are files for berthd, spooled into a memfd as they come (API_MAX_FILE_BODY):
+ * cp into a container, load, import. */
+static bool body_is_file(ApiMethod method, const char *url, size_t len) {
+        unsigned major, minor;
+        int n = 0;
+        _cleanup_free_ char *path = strndup(url, len);
+        if (!path)
+                return false;
+        path[strcspn(path, "?#")] = 0;
+        const char *p = path;
+        if (sscanf(p, "/v%u.%u%n", &major, &minor, &n) == 2 && n > 0)
+                p += n;
+        if (method == API_PUT)
+                return startswith(p, "/containers/") && endswith(p, "/archive");
+        return method == API_POST && (streq(p, "/images/load") || streq(p, "/images/create"));
+}
+
 static int handle(ApiConn *c) {
         const char *path = c->path;
         int r = negotiate_version(c, &path);
@@ -313,6 +330,7 @@ int main(int argc, char *argv[]) {
         if (r >= 0)
                 r = api_server_init(&server, event, bus, SD_LISTEN_FDS_START, idle * USEC_PER_SEC,
                                     request_timeout * USEC_PER_SEC, handle);
+        server.body_is_file = body_is_file;
         if (r < 0) {
                 fprintf(stderr, "berth-api: failed to set up: %s\n", strerror(-r));
                 return EXIT_FAILURE;

@@ -251,3 +251,22 @@ def test_import(api, box):
         assert status == 400, data
     finally:
         docker(api, "rmi", image, check=False)
+
+
+def test_large_bodies(api, box):
+    """Bodies that are files (cp in, load) are spooled, not held to the 16 MiB of other bodies."""
+    bed = api
+    image = "api-large:v1"
+    bed.sh("head -c 20971520 /dev/urandom > /tmp/apicp/big && sha256sum /tmp/apicp/big | cut -d' ' -f1 "
+           "> /tmp/apicp/big.sum", check=True)
+    want = bed.run(["cat", "/tmp/apicp/big.sum"]).stdout.strip()
+    try:
+        docker(bed, "cp", "/tmp/apicp/big", f"{box}:/big")
+        assert out(bed, "exec", box, "sha256sum", "/big").split()[0] == want
+        docker(bed, "commit", box, image)
+        docker(bed, "save", "-o", "/tmp/apicp/large.tar", image)
+        docker(bed, "rmi", image)
+        assert "Loaded image: api-large:v1" in out(bed, "load", "-i", "/tmp/apicp/large.tar")
+        assert out(bed, "run", "--rm", image, "sha256sum", "/big").split()[0] == want
+    finally:
+        docker(bed, "rmi", image, check=False)
