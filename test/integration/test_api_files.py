@@ -5,10 +5,11 @@ import base64
 import io
 import json
 import tarfile
+import tempfile
 
 import pytest
 
-from test_api import api, docker, http, http_json  # noqa: F401 (api is a fixture)
+from test_api import SOCK, api, docker, http, http_json  # noqa: F401 (api is a fixture)
 
 # What this file tests does not depend on the cgroup layout or the storage driver: first pass only.
 pytestmark = pytest.mark.once
@@ -61,6 +62,13 @@ def test_cp_running(api, box):
     # -a keeps them.
     docker(api, "cp", "-a", "/tmp/apicp/src/file.txt", f"{box}:/tmp/kept.txt")
     assert out(api, "exec", box, "stat", "-c", "%u:%g", "/tmp/kept.txt").strip() == "1234:1234"
+    # -L: the CLI reads the link's target from the stat (HEAD) and copies what it points to.
+    docker(api, "exec", box, "ln", "-s", "file.txt", "/tmp/link")
+    docker(api, "cp", "-L", f"{box}:/tmp/link", "/tmp/apicp/followed")
+    assert api.run(["cat", "/tmp/apicp/followed"]).stdout == "hello\n"
+    status, headers, _ = http(api, "HEAD", f"/containers/{box}/archive?path=/tmp/link")
+    assert status == 200 and stat_header(headers)["linkTarget"] == "file.txt"
+    assert stat_header(headers)["mode"] & GO_MODE_SYMLINK
     # A missing source fails and says so.
     proc = docker(api, "cp", f"{box}:/nope", "/tmp/apicp/nope", check=False)
     assert proc.returncode != 0
@@ -270,3 +278,25 @@ def test_large_bodies(api, box):
         assert out(bed, "run", "--rm", image, "sha256sum", "/big").split()[0] == want
     finally:
         docker(bed, "rmi", image, check=False)
+
+
+def test_push_with_credentials(api, registry_basic):
+    """docker push sends what docker login stored as X-Registry-Auth; berthd pushes with it."""
+    bed = api
+    ref = registry_basic.ref("api/private", "v1")
+    docker(bed, "tag", "busybox", ref)
+    config = tempfile.mkdtemp(prefix="berth-docker-config.", dir="/var/tmp")
+    env = ["env", f"DOCKER_HOST=unix://{SOCK}", f"DOCKER_CONFIG={config}", "/usr/local/bin/docker"]
+    try:
+        proc = bed.run(env + ["push", ref], timeout=300)
+        assert proc.returncode != 0, proc.stdout
+        proc = bed.run(env + ["login", "-u", registry_basic.user, "--password-stdin", registry_basic.url],
+                       input=registry_basic.password, timeout=120)
+        assert proc.returncode == 0, (proc.stdout, proc.stderr)
+        proc = bed.run(env + ["push", ref], timeout=300)
+        assert proc.returncode == 0 and "v1: digest: sha256:" in proc.stdout, (proc.stdout, proc.stderr)
+        journal = bed.run(["journalctl", "--no-pager", "-o", "cat"], timeout=60).stdout
+        assert registry_basic.password not in journal
+    finally:
+        docker(bed, "rmi", ref, check=False)
+        bed.run(["rm", "-rf", config])
