@@ -106,12 +106,101 @@ static int body_tar(ApiConn *c, bool keep_owners, int *ret) {
         return 0;
 }
 
-/* The extraction point's stat came: Docker extracts only into a directory (CopyTo alone would make
- * the stream's one entry the path, replacing a file), so the copy starts only now. */
-static int put_head(ApiConn *c, const char *buf, size_t len, bool eof, void *userdata) {
+typedef struct PutJob {
+        char *object; /* the container */
+        TarStat entry; /* the body's first entry */
+        bool have_entry;
+} PutJob;
+
+static void put_job_free(void *p) {
+        PutJob *j = p;
+        if (!j)
+                return;
+        free(j->object);
+        tar_stat_done(&j->entry);
+        free(j);
+}
+
+static int start_copy_to(ApiConn *c, PutJob *job) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
+        int r = body_tar(c, api_query_bool(c, "copyUIDGID"), &fd);
+        if (r == -EBADMSG || r == -EIO)
+                return api_reply_error(c, 400, "the request body is no valid tar archive");
+        if (r < 0)
+                return api_reply_error(c, 500, "Failed to prepare the archive: %s", strerror(-r));
+        r = archive_path(c, &path);
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, job->object, BERTH_BUS_CONTAINER,
+                                           "CopyTo");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sh", path, fd);
+        if (r >= 0)
+                r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_copy_to);
+        return r;
+}
+
+/* The stat of what the body's top entry will replace came (buf NULL: nothing is there).
+ * noOverwriteDirNonDir: a directory is not replaced by a non-directory, nor the reverse. */
+static int put_target_head(ApiConn *c, const char *buf, size_t len, bool eof, void *userdata) {
+        PutJob *job = userdata;
+        int r;
+
+        if (buf) {
+                TarStat st = {};
+                r = api_tar_stat_parse(buf, len, &st);
+                if (r <= 0)
+                        return r;
+                bool was_dir = st.mode & TAR_GO_MODE_DIR, is_dir = job->entry.mode & TAR_GO_MODE_DIR;
+                tar_stat_done(&st);
+                if (was_dir != is_dir && api_query_bool(c, "noOverwriteDirNonDir")) {
+                        r = api_reply_error(c, 400,
+                                            was_dir ? "cannot overwrite directory \"%s\" with non-directory"
+                                                    : "cannot overwrite non-directory \"%s\" with directory",
+                                            job->entry.name);
+                        return r < 0 ? r : 1;
+                }
+        }
+        r = start_copy_to(c, job);
+        return r < 0 ? r : 1;
+}
+
+/* The body's first entry, when it is a top entry (the CLI's one source): its stat in job. */
+static int body_top_entry(ApiConn *c, PutJob *job) {
+        _cleanup_free_ char *head = malloc(TAR_STAT_MAX_HEAD + 512);
+        _cleanup_close_ int fd = -1;
+        size_t n = 0;
+        if (!head)
+                return -ENOMEM;
+        int r = api_body_memfd(c, "berth-api-cp-head", &fd);
+        if (r < 0)
+                return r;
+        while (n < TAR_STAT_MAX_HEAD + 512) {
+                ssize_t k = read(fd, head + n, TAR_STAT_MAX_HEAD + 512 - n);
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        r = api_tar_stat_parse(head, n, &job->entry);
+        if (r <= 0)
+                return 0; /* no tar: CopyTo says so */
+        const char *p = startswith(job->entry.path, "./") ?: job->entry.path;
+        job->have_entry = !isempty(p) && !strchr(p, '/') && !streq(p, ".") && !streq(p, "..");
+        return 0;
+}
+
+/* The extraction point's stat came: Docker extracts only into a directory (CopyTo alone would make
+ * the stream's one entry the path, replacing a file). Then the stat of what the body's top entry
+ * replaces, for noOverwriteDirNonDir; then the copy. */
+static int put_head(ApiConn *c, const char *buf, size_t len, bool eof, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *path = NULL, *target = NULL;
+        _cleanup_close_ int rfd = -1, wfd = -1;
+        PutJob *job = userdata;
         TarStat st = {};
         int r = api_tar_stat_parse(buf, len, &st);
         if (r <= 0)
@@ -122,20 +211,29 @@ static int put_head(ApiConn *c, const char *buf, size_t len, bool eof, void *use
                 r = api_reply_error(c, 400, "extraction point is not a directory");
                 return r < 0 ? r : 1;
         }
-        r = body_tar(c, api_query_bool(c, "copyUIDGID"), &fd);
-        if (r == -EBADMSG || r == -EIO)
-                r = api_reply_error(c, 400, "the request body is no valid tar archive");
-        else if (r < 0)
-                r = api_reply_error(c, 500, "Failed to prepare the archive: %s", strerror(-r));
-        else if ((r = archive_path(c, &path)) > 0) {
-                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, userdata, BERTH_BUS_CONTAINER,
-                                                   "CopyTo");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "sh", path, fd);
-                if (r >= 0)
-                        r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_copy_to);
+        r = body_top_entry(c, job);
+        if (r < 0)
+                return r;
+        if (!job->have_entry || !api_query_bool(c, "noOverwriteDirNonDir")) {
+                r = start_copy_to(c, job);
+                return r < 0 ? r : 1;
         }
-        return r < 0 ? r : 1;
+        r = archive_path(c, &path);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        target = strjoin(path, endswith(path, "/") ? "" : "/", startswith(job->entry.path, "./") ?: job->entry.path);
+        if (!target)
+                return -ENOMEM;
+        r = api_fd_stream_pipe(&rfd, &wfd);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, job->object,
+                                                   BERTH_BUS_CONTAINER, "CopyFrom");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sh", target, wfd);
+        if (r < 0)
+                return r;
+        wfd = safe_close(wfd);
+        return api_fd_stream_restart(c, m, TAKE_FD(rfd), put_target_head, true);
 }
 
 /* PUT: the body (a tar stream, at most API_MAX_BODY) extracted into the directory path (followed
@@ -161,8 +259,12 @@ int api_container_archive_put(ApiConn *c, const char *name) {
         if (r < 0)
                 return r;
         wfd = safe_close(wfd);
-        r = api_fd_stream_start(c, m, TAKE_FD(rfd), NULL, put_head, object, free);
-        if (r >= 0)
-                TAKE_PTR(object); /* the stream's now */
+        PutJob *job = calloc(1, sizeof(PutJob));
+        if (!job)
+                return -ENOMEM;
+        job->object = TAKE_PTR(object);
+        r = api_fd_stream_start(c, m, TAKE_FD(rfd), NULL, put_head, job, put_job_free);
+        if (r < 0)
+                put_job_free(job);
         return r;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api-fd-stream.h"
+#include "errors.h"
 #include "util.h"
 
 /* While more than this waits for the client, the pipe is not read: berthd's writer waits. */
@@ -28,6 +29,8 @@ struct ApiFdStream {
         char *buf; /* what came before the response began */
         size_t buf_len;
         bool begun, eof, call_done;
+        bool restarted; /* the head went on with another call (api_fd_stream_restart) */
+        bool missing_ok; /* NoSuchPath is no error: the head hears of it with buf NULL */
 };
 
 static void fd_stream_free(void *p) {
@@ -90,6 +93,10 @@ static int try_begin(ApiFdStream *s) {
 
         if (s->head) {
                 r = s->head(c, s->buf, s->buf_len, s->eof, s->head_userdata);
+                if (s->restarted) { /* a new stream to wait for: its head decides */
+                        s->restarted = false;
+                        return r < 0 ? r : 0;
+                }
                 if (r <= 0)
                         return r;
         } else {
@@ -113,6 +120,8 @@ static int finish(ApiFdStream *s) {
                 int r = try_begin(s);
                 if (r < 0)
                         return r;
+                if (r == 0 && !s->eof) /* restarted */
+                        return 0;
                 if (r == 0) /* the head never came whole */
                         return api_reply_error(c, 500, "berthd wrote no valid stream");
         }
@@ -197,7 +206,19 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         if (c->finished || (s->begun && !c->streaming))
                 ; /* answered, or gone on with another call */
         else if (sd_bus_message_is_method_error(m, NULL)) {
-                if (!s->begun && !c->streaming)
+                if (!s->begun && s->missing_ok &&
+                    sd_bus_error_has_name(sd_bus_message_get_error(m), BERTH_ERROR_NO_SUCH_PATH)) {
+                        s->missing_ok = false;
+                        r = s->head(c, NULL, 0, true, s->head_userdata);
+                        if (s->restarted)
+                                s->restarted = false;
+                        else if (r > 0) {
+                                s->begun = true;
+                                stop_reading(s);
+                                r = 0;
+                        } else if (r == 0)
+                                r = -EIO;
+                } else if (!s->begun && !c->streaming)
                         r = api_reply_bus_error(c, sd_bus_message_get_error(m), -EIO);
                 else
                         r = -EIO; /* cut the stream short: the client sees it incomplete */
@@ -235,4 +256,26 @@ int api_fd_stream_start(ApiConn *c, sd_bus_message *m, int read_fd, const char *
         c->userdata = s;
         c->userdata_free = fd_stream_free;
         return 0;
+}
+
+int api_fd_stream_restart(ApiConn *c, sd_bus_message *m, int read_fd, api_fd_stream_head_t head, bool missing_ok) {
+        _cleanup_close_ int fd = read_fd;
+        ApiFdStream *s = c->userdata;
+        int r;
+
+        /* The old call and pipe go; the struct stays (we may be inside its callbacks). */
+        s->io = sd_event_source_disable_unref(s->io);
+        s->slot = sd_bus_slot_unref(s->slot);
+        s->fd = safe_close(s->fd);
+        s->buf = mfree(s->buf);
+        s->buf_len = 0;
+        s->fd = TAKE_FD(fd);
+        s->head = head;
+        s->missing_ok = missing_ok;
+        s->eof = s->call_done = false;
+        s->restarted = true;
+        r = sd_event_add_io(c->server->event, &s->io, s->fd, EPOLLIN, on_io, s);
+        if (r >= 0)
+                r = sd_bus_call_async(c->server->bus, &s->slot, m, on_reply, s, UINT64_MAX);
+        return r;
 }

@@ -25,3 +25,9 @@ int api_fd_stream_pipe(int *ret_read, int *ret_write);
  * failure it stays the caller's. */
 int api_fd_stream_start(ApiConn *c, sd_bus_message *m, int read_fd, const char *content_type, api_fd_stream_head_t head,
                         void *head_userdata, void (*head_userdata_free)(void *));
+
+/* From within a head callback of c's stream: drops its call and pipe and waits for m's, through
+ * read_fd (taken), with head as its head (same userdata). With missing_ok, the call's NoSuchPath
+ * calls head with buf NULL instead of answering 404. The callback then returns what it likes
+ * (negative errno still aborts). */
+int api_fd_stream_restart(ApiConn *c, sd_bus_message *m, int read_fd, api_fd_stream_head_t head, bool missing_ok);

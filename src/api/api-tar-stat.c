@@ -189,15 +189,19 @@ static int make_stat(const unsigned char *h, PaxOverride *o, TarStat *ret) {
         if (!name)
                 return -ENOMEM;
         char type = (char) h[156];
+        size_t n = strlen(name);
+        while (n > 1 && name[n - 1] == '/')
+                n--;
         TarStat s = {
                 .name = last_component(name),
+                .path = strndup(name, n),
                 .size = o->has_size ? o->size : size,
                 .mode = api_tar_go_mode(type, (uint32_t) (mode & 07777)),
                 .mtime = o->has_mtime ? o->mtime : (int64_t) mtime,
                 .link_target = type == '1' || type == '2' ? (o->linkpath ? TAKE_PTR(o->linkpath) : field(h + 157, 100))
                                                           : strdup(""),
         };
-        if (!s.name || !s.link_target) {
+        if (!s.name || !s.path || !s.link_target) {
                 tar_stat_done(&s);
                 return -ENOMEM;
         }
@@ -261,6 +265,7 @@ int api_tar_stat_parse(const void *buf, size_t len, TarStat *ret) {
 
 void tar_stat_done(TarStat *s) {
         s->name = mfree(s->name);
+        s->path = mfree(s->path);
         s->link_target = mfree(s->link_target);
 }
 

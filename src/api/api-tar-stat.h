@@ -9,6 +9,7 @@
  * first header says the same). */
 typedef struct TarStat {
         char *name; /* the entry's last component */
+        char *path; /* the entry's whole name, without trailing slashes */
         uint64_t size;
         uint32_t mode; /* Go's os.FileMode: permission bits plus its type bits */
         int64_t mtime; /* seconds since the epoch */

@@ -19,10 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         r = api_tar_stat_parse(data, size, &s);
         require(r == 0 || r == 1 || r == -EBADMSG || r == -ENOMEM);
         if (r != 1) {
-                require(!s.name && !s.link_target);
+                require(!s.name && !s.path && !s.link_target);
                 return 0;
         }
-        require(s.name && s.link_target);
+        require(s.name && s.path && s.link_target);
         require(strcmp(s.name, "/") == 0 || !strchr(s.name, '/'));
         require(api_tar_stat_header(&s, &v) == 0 && v);
         free(v);

@@ -62,6 +62,20 @@ def test_cp_running(api, box):
     # -a keeps them.
     docker(api, "cp", "-a", "/tmp/apicp/src/file.txt", f"{box}:/tmp/kept.txt")
     assert out(api, "exec", box, "stat", "-c", "%u:%g", "/tmp/kept.txt").strip() == "1234:1234"
+    # Docker's noOverwriteDirNonDir: no directory replaced by a file nor the reverse; files are.
+    api.sh("echo new > /tmp/apicp/src/file.txt && echo f > /tmp/apicp/src/clash && mkdir /tmp/apicp/src/clashdir",
+           check=True)
+    docker(api, "cp", "/tmp/apicp/src/file.txt", f"{box}:/tmp/")
+    assert out(api, "exec", box, "cat", "/tmp/file.txt") == "new\n"
+    docker(api, "exec", box, "sh", "-c", "mkdir -p /tmp/clash/keep && touch /tmp/clashdir")
+    proc = docker(api, "cp", "/tmp/apicp/src/clash", f"{box}:/tmp/", check=False)
+    assert proc.returncode != 0 and "cannot overwrite directory" in proc.stderr, proc.stderr
+    proc = docker(api, "cp", "/tmp/apicp/src/clashdir", f"{box}:/tmp/", check=False)
+    assert proc.returncode != 0 and "cannot overwrite non-directory" in proc.stderr, proc.stderr
+    assert docker(api, "exec", box, "test", "-d", "/tmp/clash/keep").returncode == 0
+    assert docker(api, "exec", box, "test", "-f", "/tmp/clashdir").returncode == 0
+    api.sh("echo hello > /tmp/apicp/src/file.txt", check=True)
+    docker(api, "cp", "/tmp/apicp/src/file.txt", f"{box}:/tmp/")
     # -L: the CLI reads the link's target from the stat (HEAD) and copies what it points to.
     docker(api, "exec", box, "ln", "-s", "file.txt", "/tmp/link")
     docker(api, "cp", "-L", f"{box}:/tmp/link", "/tmp/apicp/followed")

@@ -47,6 +47,7 @@ static void test_plain(void) {
         header(b, "etc/", '5', 01777, 0, NULL, NULL);
         CHECK_INT(api_tar_stat_parse(b, 512, &s), 1);
         CHECK_STR(s.name, "etc");
+        CHECK_STR(s.path, "etc");
         CHECK(s.mode == (TAR_GO_MODE_DIR | (UINT32_C(1) << 20) | 0777));
         tar_stat_done(&s);
 
@@ -59,6 +60,7 @@ static void test_plain(void) {
         header(b, "name", '0', 0600, 0, NULL, "some/prefix");
         CHECK_INT(api_tar_stat_parse(b, 512, &s), 1);
         CHECK_STR(s.name, "name");
+        CHECK_STR(s.path, "some/prefix/name");
         tar_stat_done(&s);
 }
 
@@ -76,6 +78,7 @@ static void test_pax_and_gnu(void) {
         CHECK_INT(api_tar_stat_parse(b, 1024, &s), 0);
         CHECK_INT(api_tar_stat_parse(b, 1536, &s), 1);
         CHECK_STR(s.name, "here");
+        CHECK_STR(s.path, "a/very/long/name/here");
         CHECK_STR(s.link_target, "/l/o/n");
         CHECK(s.size == 99999 && s.mtime == 1700000000);
         tar_stat_done(&s);
