@@ -142,22 +142,53 @@ static int stream_message(ApiConn *c, const char *key, const char *text) {
 }
 
 typedef struct Push {
-        char *reference, *tag;
+        char *name;
+        char **tags; /* pushed one after another */
+        size_t i;
+        RegistryAuth auth; /* the client's, for each push of this request */
 } Push;
 
 static void push_free(void *p) {
         Push *x = p;
         if (!x)
                 return;
-        free(x->reference);
-        free(x->tag);
+        free(x->name);
+        strv_free(x->tags);
+        registry_auth_done(&x->auth);
         free(x);
+}
+
+static int on_push(ApiConn *c, sd_bus_message *reply);
+
+/* PushImage of NAME:tags[i]. */
+static int push_next(ApiConn *c, Push *p) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *reference = strjoin(p->name, ":", p->tags[p->i]);
+        if (!reference)
+                return -ENOMEM;
+        int r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
+                                               "PushImage");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", reference);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && p->auth.username)
+                r = sd_bus_message_append(m, "{sv}", "Username", "s", p->auth.username);
+        if (r >= 0 && p->auth.password)
+                r = sd_bus_message_append(m, "{sv}", "Password", "s", p->auth.password);
+        if (r >= 0 && p->auth.identity_token)
+                r = sd_bus_message_append(m, "{sv}", "IdentityToken", "s", p->auth.identity_token);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r >= 0)
+                r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_push);
+        return r;
 }
 
 static int on_push(ApiConn *c, sd_bus_message *reply) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         Push *p = c->userdata;
-        const char *digest;
+        const char *digest, *tag = p->tags[p->i];
         int r;
 
         if (e) {
@@ -174,68 +205,86 @@ static int on_push(ApiConn *c, sd_bus_message *reply) {
         r = sd_bus_message_read(reply, "s", &digest);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *status = strjoin(p->tag, ": digest: ", digest);
+        _cleanup_free_ char *status = strjoin(tag, ": digest: ", digest);
         _cleanup_json_ json_object *aux = json_object_new_object(), *o = json_object_new_object();
         if (!status || !aux || !o)
                 return -ENOMEM;
         r = stream_message(c, "status", status);
-        json_object_object_add(aux, "Tag", json_object_new_string(p->tag));
+        json_object_object_add(aux, "Tag", json_object_new_string(tag));
         json_object_object_add(aux, "Digest", json_object_new_string(digest));
         json_object_object_add(o, "progressDetail", json_object_new_object());
         json_object_object_add(o, "aux", TAKE_PTR(aux));
         if (r >= 0)
                 r = api_stream_json(c, o);
-        return r < 0 ? r : api_stream_end(c);
+        if (r < 0)
+                return r;
+        if (p->tags[++p->i])
+                return push_next(c, p);
+        return api_stream_end(c);
+}
+
+/* The tags to push: the one asked for, when it is there; without one, every tag of the
+ * repository (API 1.41; docker push --all-tags). 0 after a 404 for none. */
+static int push_tags(ApiConn *c, Push *p, const char *tag) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(object_list_done) ObjectList list = {};
+        int r;
+
+        if (!isempty(tag)) {
+                _cleanup_free_ char *reference = strjoin(p->name, ":", tag), *object = NULL;
+                if (!reference)
+                        return -ENOMEM;
+                r = ctl_get_image(c->server->bus, reference, &error, &object);
+                if (r < 0 && ctl_bus_error_is_not_found(&error))
+                        r = api_reply_error(c, 404, "An image does not exist locally with the tag: %s", reference);
+                else if (r < 0)
+                        r = api_reply_bus_error(c, &error, r);
+                else
+                        return strv_push(&p->tags, tag) < 0 ? -ENOMEM : 1;
+                return r < 0 ? r : 0;
+        }
+        r = object_list_fetch(c->server->bus, &error, &list);
+        if (r < 0) {
+                r = api_reply_bus_error(c, &error, r);
+                return r < 0 ? r : 0;
+        }
+        for (size_t i = 0; i < list.n_images; i++)
+                for (char **t = list.images[i].repo_tags; t && *t; t++) {
+                        const char *rest = startswith(*t, p->name);
+                        if (rest && rest[0] == ':' && !isempty(rest + 1) && !strchr(rest + 1, '/') &&
+                            strv_push(&p->tags, rest + 1) < 0)
+                                return -ENOMEM;
+                }
+        if (strv_length(p->tags) == 0) {
+                r = api_reply_error(c, 404, "An image does not exist locally with the tag: %s", p->name);
+                return r < 0 ? r : 0;
+        }
+        return 1;
 }
 
 /* POST /images/{name}/push?tag=: PushImage with the client's X-Registry-Auth, a JSON progress
- * stream as Docker's (berthd reports only the end). Without a tag, "latest", as the CLI's. */
+ * stream as Docker's (berthd reports only the end). Without a tag, every tag of the repository,
+ * one after another, as API 1.41 (docker push --all-tags). */
 int api_image_push(ApiConn *c, const char *name) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(registry_auth_done) RegistryAuth auth = {};
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_free_ char *object = NULL;
-        const char *tag = api_query(c, "tag");
-        Push *p;
+        Push *p = calloc(1, sizeof(Push));
         int r;
 
-        p = calloc(1, sizeof(Push));
         if (!p)
                 return -ENOMEM;
         c->userdata = p;
         c->userdata_free = push_free;
-        p->tag = strdup(isempty(tag) ? "latest" : tag);
-        p->reference = strjoin(name, ":", isempty(tag) ? "latest" : tag);
-        if (!p->tag || !p->reference)
+        p->name = strdup(name);
+        if (!p->name)
                 return -ENOMEM;
-        r = ctl_get_image(c->server->bus, p->reference, &error, &object);
-        if (r < 0) {
-                if (ctl_bus_error_is_not_found(&error))
-                        return api_reply_error(c, 404, "An image does not exist locally with the tag: %s",
-                                               p->reference);
-                return api_reply_bus_error(c, &error, r);
-        }
-        r = api_registry_auth_parse(c->registry_auth, c->registry_auth_len, &auth);
+        r = push_tags(c, p, api_query(c, "tag"));
+        if (r <= 0)
+                return r;
+        r = api_registry_auth_parse(c->registry_auth, c->registry_auth_len, &p->auth);
         if (r == -EBADMSG)
                 return api_reply_error(c, 400, "invalid X-Registry-Auth header: expected base64url-encoded JSON");
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, BERTH_BUS_PATH, BERTH_BUS_MANAGER,
-                                           "PushImage");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", p->reference);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && auth.username)
-                r = sd_bus_message_append(m, "{sv}", "Username", "s", auth.username);
-        if (r >= 0 && auth.password)
-                r = sd_bus_message_append(m, "{sv}", "Password", "s", auth.password);
-        if (r >= 0 && auth.identity_token)
-                r = sd_bus_message_append(m, "{sv}", "IdentityToken", "s", auth.identity_token);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r >= 0)
-                r = api_call_async(c, m, CTL_TIMEOUT_INFINITE, on_push);
+        r = push_next(c, p);
         if (r < 0)
                 return r;
         r = api_stream_begin(c, 200, "application/json");

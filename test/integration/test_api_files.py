@@ -226,12 +226,19 @@ def test_push_to_registry(api, registry):
         docker(bed, "rmi", ref)
         proc = docker(bed, "pull", ref, timeout=300)
         assert f"Digest: {digest}" in proc.stdout
+        # --all-tags (no tag in the API): every tag of the repository, one after another.
+        ref2 = registry.ref("api/pushed", "v2")
+        docker(bed, "tag", "busybox", ref2)
+        proc = docker(bed, "push", "--all-tags", ref.rsplit(":", 1)[0], timeout=300)
+        assert "v1: digest: sha256:" in proc.stdout and "v2: digest: sha256:" in proc.stdout, proc.stdout
+        docker(bed, "rmi", ref2)
         # An image that is not there: 404 before anything goes out.
         status, data = http_json(bed, "POST", f"/images/{registry.url}/api/none/push?tag=v9")
         assert status == 404 and "does not exist locally" in data["message"]
         assert docker(bed, "push", registry.ref("api/none", "v9"), check=False).returncode != 0
     finally:
         docker(bed, "rmi", ref, check=False)
+        docker(bed, "rmi", registry.ref("api/pushed", "v2"), check=False)
 
 
 def test_system_df(api, box):
