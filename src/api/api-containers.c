@@ -108,7 +108,7 @@ static json_object *list_networks_json(char **networks) {
         return o;
 }
 
-static json_object *list_entry_json(const ContainerInfo *ci, uint64_t now) {
+json_object *api_container_summary_json(const ContainerInfo *ci, uint64_t now) {
         json_object *o = json_object_new_object(), *names = json_object_new_array(), *host = json_object_new_object(),
                     *settings = json_object_new_object();
         _cleanup_free_ char *name = strjoin("/", ci->name ?: ""), *command = strv_join(ci->command, " "),
@@ -259,7 +259,7 @@ int api_containers_list(ApiConn *c) {
                         if (r == 0)
                                 continue;
                 }
-                json_object *o = list_entry_json(ci, now);
+                json_object *o = api_container_summary_json(ci, now);
                 if (!o)
                         return -ENOMEM;
                 json_object_array_add(a, o);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,12 +20,15 @@
 #define API_READ_AHEAD (1024U * 1024U) /* unparsed input kept while a request is answered */
 
 static int conn_process(ApiConn *c);
+static ApiMethod method_of(unsigned m);
 
 static void conn_reset_request(ApiConn *c) {
         c->url = mfree(c->url);
         c->url_len = 0;
         c->body = mfree(c->body);
         c->body_len = 0;
+        c->body_fd = safe_close(c->body_fd);
+        c->body_checked = false;
         c->path = mfree(c->path);
         strv_free(c->query);
         c->query = NULL;
@@ -135,9 +139,33 @@ static int on_header_value(http_parser *p, const char *at, size_t n) {
         return buf_append(&c->registry_auth, &c->registry_auth_len, 64 * 1024, at, n) < 0;
 }
 
+/* A file for berthd goes into a memfd as it comes; other bodies are kept in memory. */
 static int on_body(http_parser *p, const char *at, size_t n) {
         ApiConn *c = p->data;
-        return buf_append(&c->body, &c->body_len, API_MAX_BODY, at, n) < 0;
+        if (!c->body_checked) {
+                c->body_checked = true;
+                if (c->server->body_is_file &&
+                    c->server->body_is_file(method_of(p->method), c->url ?: "", c->url ? c->url_len : 0)) {
+                        c->body_fd = memfd_create("berth-api-body", MFD_CLOEXEC);
+                        if (c->body_fd < 0)
+                                return 1;
+                }
+        }
+        if (c->body_fd < 0)
+                return buf_append(&c->body, &c->body_len, API_MAX_BODY, at, n) < 0;
+        if (n > API_MAX_FILE_BODY - c->body_len)
+                return 1;
+        while (n > 0) {
+                ssize_t k = write(c->body_fd, at, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return 1;
+                at += k;
+                n -= (size_t) k;
+                c->body_len += (size_t) k;
+        }
+        return 0;
 }
 
 static int on_message_complete(http_parser *p) {
@@ -292,7 +320,9 @@ static const char *status_text(int status) {
         }
 }
 
-static int append_headers(ApiConn *c, int status, const char *content_type, const char *length_header) {
+/* extra: more header lines, each ending in "\r\n", or "". */
+static int append_headers(ApiConn *c, int status, const char *content_type, const char *length_header,
+                          const char *extra) {
         _cleanup_free_ char *h = NULL;
         int n = asprintf(&h,
                          "HTTP/1.1 %d %s\r\n"
@@ -303,9 +333,11 @@ static int append_headers(ApiConn *c, int status, const char *content_type, cons
                          "%s%s%s"
                          "%s"
                          "%s"
+                         "%s"
                          "\r\n",
                          status, status_text(status), content_type ? "Content-Type: " : "", content_type ?: "",
-                         content_type ? "\r\n" : "", length_header, c->close_after ? "Connection: close\r\n" : "");
+                         content_type ? "\r\n" : "", length_header, extra,
+                         c->close_after ? "Connection: close\r\n" : "");
         if (n < 0)
                 return -ENOMEM;
         return out_append(c, h, (size_t) n);
@@ -316,6 +348,11 @@ static void conn_finish(ApiConn *c) {
 }
 
 int api_reply(ApiConn *c, int status, const char *content_type, const void *body, size_t len) {
+        return api_reply_with_headers(c, status, content_type, "", body, len);
+}
+
+int api_reply_with_headers(ApiConn *c, int status, const char *content_type, const char *extra, const void *body,
+                           size_t len) {
         char length[64];
         int r;
 
@@ -326,7 +363,7 @@ int api_reply(ApiConn *c, int status, const char *content_type, const void *body
                 length[0] = 0, len = 0, content_type = NULL;
         else
                 snprintf(length, sizeof length, "Content-Length: %zu\r\n", len);
-        r = append_headers(c, status, content_type, length);
+        r = append_headers(c, status, content_type, length, extra);
         if (r >= 0 && len > 0 && c->method != API_HEAD)
                 r = out_append(c, body, len);
         conn_finish(c);
@@ -404,9 +441,14 @@ int api_reply_bus_error(ApiConn *c, const sd_bus_error *error, int r) {
 }
 
 int api_stream_begin(ApiConn *c, int status, const char *content_type) {
+        return api_stream_begin_with_headers(c, status, content_type, "");
+}
+
+int api_stream_begin_with_headers(ApiConn *c, int status, const char *content_type, const char *extra) {
         if (c->streaming || CONN_FINISHED(c))
                 return -EBUSY;
-        int r = append_headers(c, status, content_type, c->method == API_HEAD ? "" : "Transfer-Encoding: chunked\r\n");
+        int r = append_headers(c, status, content_type, c->method == API_HEAD ? "" : "Transfer-Encoding: chunked\r\n",
+                               extra);
         if (r < 0)
                 return r;
         c->streaming = true;
@@ -450,13 +492,14 @@ int api_stream_end(ApiConn *c) {
 }
 
 /* Answers a request the parser refused, then closes. */
-static void reply_parse_error(ApiConn *c, enum http_errno e) {
+static void reply_parse_error(ApiConn *c, enum http_errno e, bool file_body) {
         c->close_after = true;
         c->method = API_GET;
         if (e == HPE_HEADER_OVERFLOW)
                 (void) api_reply_error(c, 431, "request header fields too large");
         else if (e == HPE_CB_body)
-                (void) api_reply_error(c, 413, "request body too large (at most %u bytes)", API_MAX_BODY);
+                (void) api_reply_error(c, 413, "request body too large (at most %llu bytes)",
+                                       file_body ? API_MAX_FILE_BODY : (unsigned long long) API_MAX_BODY);
         else if (e == HPE_CB_url)
                 (void) api_reply_error(c, 414, "request target too long");
         else
@@ -478,9 +521,10 @@ static void conn_parse(ApiConn *c) {
         memmove(c->in, c->in + n, c->in_len - n);
         c->in_len -= n;
         if (e != HPE_OK) {
+                bool file_body = c->body_fd >= 0;
                 c->in_len = 0;
                 conn_reset_request(c);
-                reply_parse_error(c, e);
+                reply_parse_error(c, e, file_body);
                 return;
         }
         if (!c->complete)
@@ -727,6 +771,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         settings->on_header_field = on_header_field;
         settings->on_header_value = on_header_value;
         settings->on_message_complete = on_message_complete;
+        c->body_fd = -1;
         c->server = srv;
         c->parser = p;
         c->settings = settings;

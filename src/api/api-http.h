@@ -12,8 +12,11 @@
 /* A small HTTP/1.1 server on sd-event: http_parser reads, one request at a time per connection
  * (pipelined requests wait), replies either whole (Content-Length) or streamed (chunked). */
 
-#define API_MAX_BODY   (16U * 1024U * 1024U)
-#define API_MAX_OUTPUT (64U * 1024U * 1024U)
+#define API_MAX_BODY (16U * 1024U * 1024U)
+/* A body that is a file for berthd (a tar to copy, an image to load) goes into a memfd as it
+ * comes, up to this. */
+#define API_MAX_FILE_BODY (1ULL << 30)
+#define API_MAX_OUTPUT    (64U * 1024U * 1024U)
 /* How long a connection may take to send a whole request, or stay idle between requests, by
  * default. */
 #define API_REQUEST_TIMEOUT_USEC (60ULL * USEC_PER_SEC)
@@ -27,6 +30,15 @@ typedef int (*api_handler_t)(ApiConn *c);
 /* Called with the reply (or error) of a call made with api_call_async(). */
 typedef int (*api_reply_handler_t)(ApiConn *c, sd_bus_message *reply);
 
+typedef enum ApiMethod {
+        API_GET,
+        API_HEAD,
+        API_POST,
+        API_PUT,
+        API_DELETE,
+        API_OTHER,
+} ApiMethod;
+
 struct ApiServer {
         sd_event *event;
         sd_bus *bus;
@@ -36,16 +48,9 @@ struct ApiServer {
         uint64_t request_timeout_usec;
         unsigned n_conns;
         api_handler_t handler;
+        /* Whether the body of this request (method, raw URL) is a file: spooled into body_fd. */
+        bool (*body_is_file)(ApiMethod method, const char *url, size_t url_len);
 };
-
-typedef enum ApiMethod {
-        API_GET,
-        API_HEAD,
-        API_POST,
-        API_PUT,
-        API_DELETE,
-        API_OTHER,
-} ApiMethod;
 
 struct ApiConn {
         ApiServer *server;
@@ -61,7 +66,9 @@ struct ApiConn {
         char *url;
         size_t url_len;
         char *body;
-        size_t body_len;
+        size_t body_len; /* also of a body in body_fd */
+        int body_fd; /* a memfd with the body instead of body, or -1 */
+        bool body_checked; /* body_is_file() was asked */
         char *path; /* decoded, without the /vX.Y prefix */
         char **query; /* key, value, key, value, ... (decoded) */
         bool complete; /* the whole request is read, a reply is due */
@@ -105,6 +112,9 @@ const char *api_query(ApiConn *c, const char *key);
 bool api_query_bool(ApiConn *c, const char *key);
 
 int api_reply(ApiConn *c, int status, const char *content_type, const void *body, size_t len);
+/* extra: more header lines, each ending in "\r\n". */
+int api_reply_with_headers(ApiConn *c, int status, const char *content_type, const char *extra, const void *body,
+                           size_t len);
 int api_reply_json(ApiConn *c, int status, json_object *o);
 int api_reply_error(ApiConn *c, int status, const char *format, ...) _printf_(3, 4);
 /* The status and {"message"} for a failed call of berthd. */
@@ -112,6 +122,7 @@ int api_reply_bus_error(ApiConn *c, const sd_bus_error *error, int r);
 int api_bus_error_status(const sd_bus_error *error);
 
 int api_stream_begin(ApiConn *c, int status, const char *content_type);
+int api_stream_begin_with_headers(ApiConn *c, int status, const char *content_type, const char *extra);
 int api_stream_write(ApiConn *c, const void *data, size_t len);
 int api_stream_json(ApiConn *c, json_object *o);
 int api_stream_end(ApiConn *c);

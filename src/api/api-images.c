@@ -138,8 +138,7 @@ int api_image_pull(ApiConn *c) {
         int r;
 
         if (api_query(c, "fromSrc"))
-                return api_reply_error(c, 501,
-                                       "importing images through the API is not implemented; use berthctl import");
+                return api_image_import(c);
         if (isempty(from))
                 return api_reply_error(c, 400, "fromImage is required");
         if (isempty(tag))
@@ -184,7 +183,7 @@ int api_image_pull(ApiConn *c) {
         return r;
 }
 
-static json_object *volume_json(const VolumeInfo *v) {
+json_object *api_volume_json(const VolumeInfo *v) {
         json_object *o = json_object_new_object();
         _cleanup_free_ char *created = format_timestamp_rfc3339(v->created_at);
         if (!o)
@@ -210,7 +209,7 @@ int api_volumes_list(ApiConn *c) {
         _cleanup_json_ json_object *o = json_object_new_object();
         json_object *a = json_object_new_array();
         for (size_t i = 0; i < n; i++) {
-                json_object *x = a ? volume_json(&v[i]) : NULL;
+                json_object *x = a ? api_volume_json(&v[i]) : NULL;
                 if (x)
                         json_object_array_add(a, x);
                 else
@@ -236,7 +235,7 @@ static int reply_volume(ApiConn *c, int status, const char *path, const char *na
                         return api_reply_error(c, 404, "get %s: no such volume", name);
                 return api_reply_bus_error(c, &error, r);
         }
-        _cleanup_json_ json_object *o = volume_json(&v);
+        _cleanup_json_ json_object *o = api_volume_json(&v);
         return o ? api_reply_json(c, status, o) : -ENOMEM;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "api-http.h"
+#include "ctl-objects.h"
 
 #define API_VERSION_MAX_MINOR 41
 #define API_VERSION_MIN_MINOR 24
@@ -53,6 +54,18 @@ int api_network_remove(ApiConn *c, const char *name);
 int api_container_rename(ApiConn *c, const char *name);
 int api_container_top(ApiConn *c, const char *name);
 int api_container_stats(ApiConn *c, const char *name);
+int api_container_archive_get(ApiConn *c, const char *name);
+int api_container_archive_put(ApiConn *c, const char *name);
+int api_container_changes(ApiConn *c, const char *name);
+int api_container_export(ApiConn *c, const char *name);
+int api_container_update(ApiConn *c, const char *name);
+int api_commit(ApiConn *c);
+/* name: /images/{name}/get; NULL: the names query of /images/get. */
+int api_images_save(ApiConn *c, const char *name);
+int api_images_load(ApiConn *c);
+int api_image_push(ApiConn *c, const char *name);
+int api_image_import(ApiConn *c);
+int api_system_df(ApiConn *c);
 
 int api_volumes_list(ApiConn *c);
 int api_volume_create(ApiConn *c);
@@ -67,6 +80,10 @@ int api_containers_prune(ApiConn *c);
 int api_images_prune(ApiConn *c);
 int api_volumes_prune(ApiConn *c);
 int api_networks_prune(ApiConn *c);
+
+/* The entries of GET /containers/json and /volumes (also in /system/df). */
+json_object *api_container_summary_json(const ContainerInfo *ci, uint64_t now);
+json_object *api_volume_json(const VolumeInfo *v);
 
 /* Manager.GetContainer; replies 404 "No such container: NAME" (or the error) and returns 0 when it
  * fails, 1 with the object path when found. */

@@ -55,6 +55,15 @@ static int route_containers(ApiConn *c, const char *path) {
                 return c->method == API_GET ? api_container_top(c, name) : not_found(c);
         if (streq(rest, "/stats"))
                 return c->method == API_GET ? api_container_stats(c, name) : not_found(c);
+        if (streq(rest, "/archive")) {
+                if (c->method == API_GET || c->method == API_HEAD)
+                        return api_container_archive_get(c, name);
+                return c->method == API_PUT ? api_container_archive_put(c, name) : not_found(c);
+        }
+        if (streq(rest, "/changes"))
+                return c->method == API_GET ? api_container_changes(c, name) : not_found(c);
+        if (streq(rest, "/export"))
+                return c->method == API_GET ? api_container_export(c, name) : not_found(c);
         if (c->method != API_POST)
                 return not_found(c);
         if (streq(rest, "/wait"))
@@ -71,10 +80,12 @@ static int route_containers(ApiConn *c, const char *path) {
                         return api_container_action(c, name, actions[i]);
         if (streq(rest, "/resize"))
                 return api_container_resize(c, name);
+        if (streq(rest, "/update"))
+                return api_container_update(c, name);
         return not_found(c);
 }
 
-/* Image names hold slashes: everything up to the last "/json" or "/tag" is the name. */
+/* Image names hold slashes: everything up to the last "/json", "/tag", "/get", ... is the name. */
 static int route_images(ApiConn *c, const char *path) {
         if (streq(path, "/images/json"))
                 return c->method == API_GET ? api_images_list(c) : not_found(c);
@@ -82,6 +93,10 @@ static int route_images(ApiConn *c, const char *path) {
                 return c->method == API_POST ? api_image_pull(c) : not_found(c);
         if (streq(path, "/images/prune"))
                 return c->method == API_POST ? api_images_prune(c) : not_found(c);
+        if (streq(path, "/images/get"))
+                return c->method == API_GET ? api_images_save(c, NULL) : not_found(c);
+        if (streq(path, "/images/load"))
+                return c->method == API_POST ? api_images_load(c) : not_found(c);
         const char *p = startswith(path, "/images/");
         if (isempty(p))
                 return not_found(c);
@@ -92,6 +107,14 @@ static int route_images(ApiConn *c, const char *path) {
         if (c->method == API_GET && endswith(p, "/history") && strlen(p) > 8) {
                 _cleanup_free_ char *name = strndup(p, strlen(p) - 8);
                 return name ? api_image_history(c, name) : -ENOMEM;
+        }
+        if (c->method == API_GET && endswith(p, "/get") && strlen(p) > 4) {
+                _cleanup_free_ char *name = strndup(p, strlen(p) - 4);
+                return name ? api_images_save(c, name) : -ENOMEM;
+        }
+        if (c->method == API_POST && endswith(p, "/push") && strlen(p) > 5) {
+                _cleanup_free_ char *name = strndup(p, strlen(p) - 5);
+                return name ? api_image_push(c, name) : -ENOMEM;
         }
         if (c->method == API_POST && endswith(p, "/tag") && strlen(p) > 4) {
                 _cleanup_free_ char *name = strndup(p, strlen(p) - 4);
@@ -186,6 +209,23 @@ static int negotiate_version(ApiConn *c, const char **path) {
         return 1;
 }
 
+/* The bodies that are files for berthd, spooled into a memfd as they come (API_MAX_FILE_BODY):
+ * cp into a container, load, import. */
+static bool body_is_file(ApiMethod method, const char *url, size_t len) {
+        unsigned major, minor;
+        int n = 0;
+        _cleanup_free_ char *path = strndup(url, len);
+        if (!path)
+                return false;
+        path[strcspn(path, "?#")] = 0;
+        const char *p = path;
+        if (sscanf(p, "/v%u.%u%n", &major, &minor, &n) == 2 && n > 0)
+                p += n;
+        if (method == API_PUT)
+                return startswith(p, "/containers/") && endswith(p, "/archive");
+        return method == API_POST && (streq(p, "/images/load") || streq(p, "/images/create"));
+}
+
 static int handle(ApiConn *c) {
         const char *path = c->path;
         int r = negotiate_version(c, &path);
@@ -204,6 +244,10 @@ static int handle(ApiConn *c) {
                 return c->method == API_GET ? api_events(c) : not_found(c);
         if (streq(path, "/auth"))
                 return c->method == API_POST ? api_login(c) : not_found(c);
+        if (streq(path, "/system/df"))
+                return c->method == API_GET ? api_system_df(c) : not_found(c);
+        if (streq(path, "/commit"))
+                return c->method == API_POST ? api_commit(c) : not_found(c);
         if (startswith(path, "/containers/"))
                 return route_containers(c, path);
         if (startswith(path, "/exec/"))
@@ -286,6 +330,7 @@ int main(int argc, char *argv[]) {
         if (r >= 0)
                 r = api_server_init(&server, event, bus, SD_LISTEN_FDS_START, idle * USEC_PER_SEC,
                                     request_timeout * USEC_PER_SEC, handle);
+        server.body_is_file = body_is_file;
         if (r < 0) {
                 fprintf(stderr, "berth-api: failed to set up: %s\n", strerror(-r));
                 return EXIT_FAILURE;

@@ -98,7 +98,7 @@ static const char *json_string_of(json_object *o, const char *key) {
 
 static const char b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static char *base64_encode(const char *p, size_t n) {
+char *ctl_base64_encode(const char *p, size_t n) {
         char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
 
         if (!out)
@@ -521,7 +521,7 @@ int registry_auth_store(const char *host, const char *username, const char *pass
                 }
         } else {
                 _cleanup_erase_ char *plain = strjoin(username, ":", password);
-                _cleanup_erase_ char *encoded = plain ? base64_encode(plain, strlen(plain)) : NULL;
+                _cleanup_erase_ char *encoded = plain ? ctl_base64_encode(plain, strlen(plain)) : NULL;
                 if (!encoded || json_object_object_add(entry, "auth", json_object_new_string(encoded)) < 0) {
                         json_object_put(entry);
                         return -ENOMEM;

@@ -34,3 +34,6 @@ int registry_auth_store(const char *host, const char *username, const char *pass
 /* docker logout: erases through the configured helper and removes every "auths" entry for host.
  * 1 when something was erased, 0 when there was nothing. */
 int registry_auth_erase(const char *host);
+
+/* Base64 (RFC 4648, padded) of p[0..n), NUL-terminated; NULL when out of memory. */
+char *ctl_base64_encode(const char *p, size_t n);

@@ -263,3 +263,33 @@ printf 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n' > "$here/corp
 printf '; comment\ndomain lan\nnameserver fe80::1%%eth0\nnameserver ::1\nnameserver bogus\nsearch a b c d e f g\ndomain x\n' \
     > "$here/corpus-resolv-conf/mixed"
 printf 'db:10.0.0.5\ngw=host-gateway\nv6:[::1]\nbad entry:1.2.3.4\n:1.1.1.1\n' > "$here/corpus-resolv-conf/add-hosts"
+
+# berth-api's stat of a tar stream's first entry: ustar, pax and GNU long names, the end of an
+# archive; each cut to its first 2 KiB, all the parser reads.
+mkdir -p "$here/corpus-api-tar-stat"
+python3 - "$here/corpus-api-tar-stat" <<'PY'
+import io, os, sys, tarfile
+
+out = sys.argv[1]
+tarfile.RECORDSIZE = 512
+
+def mk(fn, entries, fmt):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=fmt) as t:
+        for name, kind, data, link in entries:
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.mtime, ti.mode = kind, 1600000000, 0o755
+            ti.uname = ti.gname = ""
+            ti.linkname = link
+            ti.size = len(data) if kind == tarfile.REGTYPE else 0
+            t.addfile(ti, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    with open(os.path.join(out, fn), "wb") as f:
+        f.write(b.getvalue()[:2048])
+
+mk("file", [("passwd", tarfile.REGTYPE, b"root:x:0:0\n", "")], tarfile.USTAR_FORMAT)
+mk("dir", [("etc", tarfile.DIRTYPE, b"", ""), ("etc/x", tarfile.REGTYPE, b"x", "")], tarfile.USTAR_FORMAT)
+mk("pax-long", [("d/" + "n" * 150, tarfile.SYMTYPE, b"", "/t" * 80)], tarfile.PAX_FORMAT)
+mk("gnu-long", [("d/" + "g" * 150, tarfile.REGTYPE, b"abc", "")], tarfile.GNU_FORMAT)
+with open(os.path.join(out, "empty"), "wb") as f:
+    f.write(b"\0" * 1024)
+PY

@@ -2,8 +2,10 @@
 """The Python Docker SDK (Debian's python3-docker 5.0.3) drives berth through berth-api unchanged:
 docker.from_env() with DOCKER_HOST on berth's socket."""
 import base64
+import io
 import json
 import shutil
+import tarfile
 import tempfile
 import threading
 import time
@@ -285,3 +287,39 @@ def test_sdk_stats_stream(client, api):
         c.remove(force=True)
     # Of a removed container: 404 (the stream of one that goes ends).
     assert http_json(api, "GET", "/containers/sdk-stats/stats?stream=0")[0] == 404
+
+
+def test_sdk_files_and_images(client):
+    """The SDK's put_archive/get_archive, diff, export, commit, update, save and load."""
+    c = client.containers.run("busybox", ["sleep", "600"], detach=True, name="sdk-files")
+    image = None
+    try:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            info = tarfile.TarInfo("sdk.txt")
+            info.size = 4
+            t.addfile(info, io.BytesIO(b"sdk\n"))
+        assert c.put_archive("/tmp", buf.getvalue()) is True
+        stream, stat = c.get_archive("/tmp/sdk.txt")
+        data = b"".join(stream)
+        assert stat["name"] == "sdk.txt" and stat["size"] == 4
+        with tarfile.open(fileobj=io.BytesIO(data)) as t:
+            assert t.extractfile("sdk.txt").read() == b"sdk\n"
+        assert {"Path": "/tmp/sdk.txt", "Kind": 1} in c.diff()
+        assert len(b"".join(c.export())) > 1024
+        c.update(mem_limit="64m")
+        c.reload()
+        assert c.attrs["HostConfig"]["Memory"] == 64 * 1024 * 1024
+        image = c.commit("sdk-committed", "v1", message="sdk", changes=['CMD ["cat", "/tmp/sdk.txt"]'])
+        assert client.containers.run("sdk-committed:v1", remove=True) == b"sdk\n"
+        archive = b"".join(image.save())
+        client.images.remove("sdk-committed:v1")
+        loaded = client.images.load(archive)
+        assert [i.id for i in loaded] == [image.id]
+    finally:
+        c.remove(force=True)
+        if image is not None:
+            try:
+                client.images.remove("sdk-committed:v1")
+            except docker_sdk.errors.ImageNotFound:
+                pass
