@@ -65,22 +65,7 @@ int api_container_export(ApiConn *c, const char *name) {
 }
 
 static int on_commit(ApiConn *c, sd_bus_message *reply) {
-        _cleanup_free_ char *id = NULL, *full = NULL;
-        const char *image;
-
-        if (sd_bus_message_is_method_error(reply, NULL))
-                return api_reply_bus_error(c, sd_bus_message_get_error(reply), -EIO);
-        int r = sd_bus_message_read(reply, "o", &image);
-        if (r >= 0)
-                r = ctl_object_path_id(image, &id);
-        if (r < 0)
-                return r;
-        full = strjoin("sha256:", id);
-        _cleanup_json_ json_object *o = json_object_new_object();
-        if (!full || !o)
-                return -ENOMEM;
-        json_object_object_add(o, "Id", json_object_new_string(full));
-        return api_reply_json(c, 201, o);
+        return api_reply_image_id(c, reply, "Id", 201);
 }
 
 /* The body of POST /commit is a container config to merge; berth takes the config changes as

@@ -191,17 +191,8 @@ static int on_push(ApiConn *c, sd_bus_message *reply) {
         const char *digest, *tag = p->tags[p->i];
         int r;
 
-        if (e) {
-                /* Docker's in-stream error: the status was 200 already. */
-                _cleanup_json_ json_object *o = json_object_new_object(), *detail = json_object_new_object();
-                if (!o || !detail)
-                        return -ENOMEM;
-                json_object_object_add(detail, "message", json_object_new_string(e->message ?: e->name));
-                json_object_object_add(o, "errorDetail", TAKE_PTR(detail));
-                json_object_object_add(o, "error", json_object_new_string(e->message ?: e->name));
-                r = api_stream_json(c, o);
-                return r < 0 ? r : api_stream_end(c);
-        }
+        if (e)
+                return api_stream_end_with_error(c, e);
         r = sd_bus_message_read(reply, "s", &digest);
         if (r < 0)
                 return r;
@@ -296,22 +287,7 @@ int api_image_push(ApiConn *c, const char *name) {
 }
 
 static int on_import(ApiConn *c, sd_bus_message *reply) {
-        _cleanup_free_ char *id = NULL, *status = NULL;
-        const char *path;
-
-        if (sd_bus_message_is_method_error(reply, NULL))
-                return api_reply_bus_error(c, sd_bus_message_get_error(reply), -EIO);
-        int r = sd_bus_message_read(reply, "o", &path);
-        if (r >= 0)
-                r = ctl_object_path_id(path, &id);
-        if (r < 0)
-                return r;
-        status = strjoin("sha256:", id);
-        _cleanup_json_ json_object *o = json_object_new_object();
-        if (!status || !o)
-                return -ENOMEM;
-        json_object_object_add(o, "status", json_object_new_string(status));
-        return api_reply_json(c, 200, o);
+        return api_reply_image_id(c, reply, "status", 200);
 }
 
 /* POST /images/create?fromSrc=-: docker import of the body (a rootfs tarball, at most

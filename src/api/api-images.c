@@ -101,22 +101,43 @@ static int stream_status(ApiConn *c, const char *status, const char *id) {
         return api_stream_json(c, o);
 }
 
+int api_stream_end_with_error(ApiConn *c, const sd_bus_error *e) {
+        _cleanup_json_ json_object *o = json_object_new_object(), *detail = json_object_new_object();
+        if (!o || !detail)
+                return -ENOMEM;
+        json_object_object_add(detail, "message", json_object_new_string(e->message ?: e->name));
+        json_object_object_add(o, "errorDetail", TAKE_PTR(detail));
+        json_object_object_add(o, "error", json_object_new_string(e->message ?: e->name));
+        int r = api_stream_json(c, o);
+        return r < 0 ? r : api_stream_end(c);
+}
+
+int api_reply_image_id(ApiConn *c, sd_bus_message *reply, const char *key, int status) {
+        _cleanup_free_ char *id = NULL, *full = NULL;
+        const char *path;
+
+        if (sd_bus_message_is_method_error(reply, NULL))
+                return api_reply_bus_error(c, sd_bus_message_get_error(reply), -EIO);
+        int r = sd_bus_message_read(reply, "o", &path);
+        if (r >= 0)
+                r = ctl_object_path_id(path, &id);
+        if (r < 0)
+                return r;
+        full = strjoin("sha256:", id);
+        _cleanup_json_ json_object *o = json_object_new_object();
+        if (!full || !o)
+                return -ENOMEM;
+        json_object_object_add(o, key, json_object_new_string(full));
+        return api_reply_json(c, status, o);
+}
+
 static int on_pull_reply(ApiConn *c, sd_bus_message *reply) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         const char *reference = c->userdata, *path, *digest;
         int r;
 
-        if (e) {
-                /* Docker's in-stream error: the status was 200 already. */
-                _cleanup_json_ json_object *o = json_object_new_object(), *detail = json_object_new_object();
-                if (!o || !detail)
-                        return -ENOMEM;
-                json_object_object_add(detail, "message", json_object_new_string(e->message ?: e->name));
-                json_object_object_add(o, "errorDetail", TAKE_PTR(detail));
-                json_object_object_add(o, "error", json_object_new_string(e->message ?: e->name));
-                r = api_stream_json(c, o);
-                return r < 0 ? r : api_stream_end(c);
-        }
+        if (e)
+                return api_stream_end_with_error(c, e);
         r = sd_bus_message_read(reply, "os", &path, &digest);
         if (r < 0)
                 return r;

@@ -91,6 +91,12 @@ int api_lookup_container(ApiConn *c, const char *name, char **ret_path);
 /* The JSON object body[key] of strings as the a{ss} option 'option' (Labels, Options); nothing when
  * the key is absent or null, -EINVAL when it is no object of strings. */
 int api_append_kv_option(sd_bus_message *m, json_object *body, const char *key, const char *option);
+/* The end of a JSON progress stream (pull, push) whose call failed: Docker's in-stream error (the
+ * status was 200 already). */
+int api_stream_end_with_error(ApiConn *c, const sd_bus_error *e);
+/* The answer to a call that made an image (commit, import): {key: "sha256:<id>"} with status, or
+ * the call's error. */
+int api_reply_image_id(ApiConn *c, sd_bus_message *reply, const char *key, int status);
 /* The request body as a JSON object; replies 400 and returns 0 when it is not one. An empty body
  * is an empty object. */
 int api_body_json(ApiConn *c, json_object **ret);
