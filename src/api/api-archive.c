@@ -48,26 +48,41 @@ static int archive_head(ApiConn *c, const char *buf, size_t len, bool eof, void 
         return r < 0 ? r : 1;
 }
 
+/* CopyFrom of path (with follow_link: CopyFromWithOptions(FollowLink)) into a pipe: the call, ready
+ * to send, and the pipe's read end. berthd's copy of the write end is then the only writer, so
+ * its end is our EOF. */
+static int copy_from_call(ApiConn *c, const char *object, const char *path, bool follow_link, sd_bus_message **ret_m,
+                          int *ret_fd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_close_ int rfd = -1, wfd = -1;
+        int r = api_fd_stream_pipe(&rfd, &wfd);
+        if (r >= 0)
+                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, object, BERTH_BUS_CONTAINER,
+                                                   follow_link ? "CopyFromWithOptions" : "CopyFrom");
+        if (r >= 0)
+                r = follow_link ? sd_bus_message_append(m, "sha{sv}", path, wfd, 1, "FollowLink", "b", 1)
+                                : sd_bus_message_append(m, "sh", path, wfd);
+        if (r < 0)
+                return r;
+        *ret_m = TAKE_PTR(m);
+        *ret_fd = TAKE_FD(rfd);
+        return 0;
+}
+
 /* GET (the tar stream of path) and HEAD (its stat only). */
 int api_container_archive_get(ApiConn *c, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL, *object = NULL;
-        _cleanup_close_ int rfd = -1, wfd = -1;
+        _cleanup_close_ int rfd = -1;
         int r = archive_path(c, &path);
         if (r <= 0)
                 return r;
         r = api_lookup_container(c, name, &object);
         if (r <= 0)
                 return r;
-        r = api_fd_stream_pipe(&rfd, &wfd);
-        if (r >= 0)
-                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, object, BERTH_BUS_CONTAINER,
-                                                   "CopyFrom");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "sh", path, wfd);
+        r = copy_from_call(c, object, path, false, &m, &rfd);
         if (r < 0)
                 return r;
-        wfd = safe_close(wfd); /* berthd's copy is the only writer: its end is our EOF */
         return api_fd_stream_start(c, m, TAKE_FD(rfd), "application/x-tar", archive_head, NULL, NULL);
 }
 
@@ -199,7 +214,7 @@ static int body_top_entry(ApiConn *c, PutJob *job) {
 static int put_head(ApiConn *c, const char *buf, size_t len, bool eof, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL, *target = NULL;
-        _cleanup_close_ int rfd = -1, wfd = -1;
+        _cleanup_close_ int rfd = -1;
         PutJob *job = userdata;
         TarStat st = {};
         int r = api_tar_stat_parse(buf, len, &st);
@@ -224,15 +239,9 @@ static int put_head(ApiConn *c, const char *buf, size_t len, bool eof, void *use
         target = strjoin(path, endswith(path, "/") ? "" : "/", startswith(job->entry.path, "./") ?: job->entry.path);
         if (!target)
                 return -ENOMEM;
-        r = api_fd_stream_pipe(&rfd, &wfd);
-        if (r >= 0)
-                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, job->object,
-                                                   BERTH_BUS_CONTAINER, "CopyFrom");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "sh", target, wfd);
+        r = copy_from_call(c, job->object, target, false, &m, &rfd);
         if (r < 0)
                 return r;
-        wfd = safe_close(wfd);
         return api_fd_stream_restart(c, m, TAKE_FD(rfd), put_target_head, true);
 }
 
@@ -241,7 +250,7 @@ static int put_head(ApiConn *c, const char *buf, size_t len, bool eof, void *use
 int api_container_archive_put(ApiConn *c, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL, *object = NULL;
-        _cleanup_close_ int rfd = -1, wfd = -1;
+        _cleanup_close_ int rfd = -1;
         int r = archive_path(c, &path);
         if (r <= 0)
                 return r;
@@ -250,15 +259,9 @@ int api_container_archive_put(ApiConn *c, const char *name) {
         r = api_lookup_container(c, name, &object);
         if (r <= 0)
                 return r;
-        r = api_fd_stream_pipe(&rfd, &wfd);
-        if (r >= 0)
-                r = sd_bus_message_new_method_call(c->server->bus, &m, BERTH_BUS_SERVICE, object, BERTH_BUS_CONTAINER,
-                                                   "CopyFromWithOptions");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "sha{sv}", path, wfd, 1, "FollowLink", "b", 1);
+        r = copy_from_call(c, object, path, true, &m, &rfd);
         if (r < 0)
                 return r;
-        wfd = safe_close(wfd);
         PutJob *job = calloc(1, sizeof(PutJob));
         if (!job)
                 return -ENOMEM;
